@@ -1,0 +1,75 @@
+"""Area codes: a code's dots give its level and its parent.
+
+`0` is the whole country (as in the population list), `36` a province, `36.74` a kabupaten/kota,
+`36.74.01` a kecamatan, `36.74.01.1001` a kelurahan/desa, `36.74.01.1001.003` an RW and
+`36.74.01.1001.003.005` an RT. Pure functions, used by every domain and by the access policy.
+"""
+
+import re
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, true
+
+from api.areas.models import LEVELS, AreaLevel
+from api.errors import RuleViolation
+
+# Digits of each segment, by level: province 2, regency 2, district 2, village 4, RW 3, RT 3.
+SEGMENT_DIGITS = (2, 2, 2, 4, 3, 3)
+_SEGMENT = [re.compile(rf"^\d{{{n}}}$") for n in SEGMENT_DIGITS]
+STAFF_LEVELS = (AreaLevel.rw, AreaLevel.rt)
+COUNTRY = "0"
+COUNTRY_NAME = "Indonesia"
+
+
+def level_of(code: str) -> AreaLevel | None:
+    """The level a code denotes, or None when it is not a well-formed area code."""
+    if code == COUNTRY:
+        return AreaLevel.negara
+    parts = code.split(".")
+    if not 1 <= len(parts) <= len(SEGMENT_DIGITS):
+        return None
+    if not all(_SEGMENT[i].match(part) for i, part in enumerate(parts)):
+        return None
+    return LEVELS[len(parts)]
+
+
+def depth_of(code: str) -> int:
+    """0 for the country, 1 for a province, ... 6 for an RT."""
+    return 0 if code == COUNTRY else code.count(".") + 1
+
+
+def parent_of(code: str) -> str | None:
+    if code == COUNTRY:
+        return None
+    return code.rsplit(".", 1)[0] if "." in code else COUNTRY
+
+
+def ancestors_of(code: str) -> list[str]:
+    """Codes from the country down to the parent."""
+    if code == COUNTRY:
+        return []
+    parts = code.split(".")
+    return [COUNTRY] + [".".join(parts[:i]) for i in range(1, len(parts))]
+
+
+def is_within(code: str, root: str) -> bool:
+    return root == COUNTRY or code == root or code.startswith(root + ".")
+
+
+def in_subtree(column: Any, root: str) -> ColumnElement[bool]:
+    """`column` is `root` or below it, as one index range: '.' sorts just before '/'."""
+    if root == COUNTRY:
+        return true()
+    return or_(column == root, and_(column > root + ".", column < root + "/"))
+
+
+def require_code(code: str, *, field: str = "area", location: str = "body") -> AreaLevel:
+    level = level_of(code)
+    if level is None:
+        raise RuleViolation.on_field(
+            field,
+            f"'{code[:40]}' is not an area code; codes look like 36, 36.74, 36.74.01, 36.74.01.1001, "
+            "36.74.01.1001.003 (RW) or 36.74.01.1001.003.005 (RT).",
+            location=location,
+        )
+    return level

@@ -1,0 +1,99 @@
+"""The audit trail: every write, every sign-in, every staff read of a personal record.
+
+Entries are added to the request's session, so they commit or roll back with the change itself.
+Personal fields are masked before they are stored.
+"""
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.audit.models import AuditEntry
+from api.middleware import client_var, request_id_var
+from api.pagination import PageParams, paginate
+
+if TYPE_CHECKING:
+    from api.auth.policy import Principal
+
+# Never stored in before/after, whatever the entity.
+PERSONAL_FIELDS = frozenset(
+    {"nik", "phone", "address", "reporter_name", "reporter_contact", "password", "password_hash", "key_hash", "token_hash", "name_on_ticket"}
+)
+
+
+def mask(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    if values is None:
+        return None
+    return {key: ("***" if key in PERSONAL_FIELDS and value is not None else _jsonable(value)) for key, value in values.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return mask(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def snapshot_of(obj: Any, fields: list[str] | None = None) -> dict[str, Any]:
+    """A model's column values, for before/after."""
+    columns = fields or [column.key for column in obj.__table__.columns]
+    return {name: getattr(obj, name) for name in columns}
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    actor: "Principal",
+    action: str,
+    entity: str,
+    entity_id: Any = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=datetime.now(UTC),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        action=action,
+        entity=entity,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=mask(before),
+        after=mask(after),
+        request_id=request_id_var.get(),
+        client=client_var.get(),
+    )
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def list_entries(
+    session: AsyncSession,
+    *,
+    page: PageParams,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[list[AuditEntry], str | None]:
+    stmt = select(AuditEntry)
+    if entity:
+        stmt = stmt.where(AuditEntry.entity == entity)
+    if entity_id:
+        stmt = stmt.where(AuditEntry.entity_id == entity_id)
+    if actor:
+        stmt = stmt.where(AuditEntry.actor_name == actor)
+    if since:
+        stmt = stmt.where(AuditEntry.at >= since)
+    if until:
+        stmt = stmt.where(AuditEntry.at < until)
+    return await paginate(session, stmt, keys=[AuditEntry.id], page=page)

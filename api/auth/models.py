@@ -1,0 +1,75 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import AreaCode, Base
+
+
+class Role(StrEnum):
+    admin = "admin"
+    supervisor = "supervisor"
+    operator = "operator"
+    viewer = "viewer"
+    handler = "handler"  # handles fee complaints
+
+
+ROLE_CHECK = "role IN ('admin','supervisor','operator','viewer','handler')"
+# A supervisor acts inside an area subtree, an operator at one service point.
+SCOPE_CHECK = (
+    "(role <> 'supervisor' OR scope_area_code IS NOT NULL) "
+    "AND (role <> 'operator' OR scope_service_point_id IS NOT NULL)"
+)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(ROLE_CHECK, name="role"),
+        CheckConstraint(SCOPE_CHECK, name="scope"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    scope_area_code: Mapped[str | None] = mapped_column(AreaCode, ForeignKey("areas.code"))
+    scope_service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AccessToken(Base):
+    """A bearer token: random, stored as its SHA-256, revocable by deleting or marking it."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        CheckConstraint(ROLE_CHECK, name="role"),
+        CheckConstraint(SCOPE_CHECK, name="scope"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # The first characters of the key, shown in lists so a leaked key can be recognised.
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    scope_area_code: Mapped[str | None] = mapped_column(AreaCode, ForeignKey("areas.code"))
+    scope_service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

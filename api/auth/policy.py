@@ -1,0 +1,135 @@
+"""Who may do what: the one policy layer every endpoint goes through.
+
+Each endpoint declares the roles it admits with a dependency (`require(...)`); checks that depend
+on the data (is this area inside the caller's subtree? is this the operator's service point?)
+are the `ensure_*` functions below, called by services with the caller's `Principal`.
+
+- admin: everything. viewer: reads staff views. handler: fee complaints.
+- supervisor: writes inside one area subtree. operator: the queue and counter of one service point.
+- anonymous (the public): progress, schedules, queue boards, submitting and tracking requests.
+"""
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+
+from api.areas.codes import is_within
+from api.auth.models import Role
+from api.db import SessionDep
+from api.errors import Forbidden, NotFound, Unauthorized
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["anonymous", "user", "api_key", "system"]
+    id: int | None = None
+    name: str = "anonymous"
+    role: Role | None = None
+    area: str | None = None
+    service_point_id: int | None = None
+    token_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role is not None
+
+    def covers_area(self, code: str) -> bool:
+        """May this caller act on records of area `code`?"""
+        if self.role == Role.admin:
+            return True
+        if self.role == Role.supervisor and self.area:
+            return is_within(code, self.area)
+        return False
+
+    def sees_area(self, code: str) -> bool:
+        """May this caller read staff records of area `code`?"""
+        if self.role in (Role.admin, Role.viewer):
+            return True
+        return self.covers_area(code)
+
+
+ANONYMOUS = Principal(kind="anonymous")
+SYSTEM = Principal(kind="system", name="system", role=Role.admin)
+
+
+async def get_principal(request: Request, session: SessionDep) -> Principal:
+    """The caller from `Authorization: Bearer` or `X-API-Key`; anonymous without credentials."""
+    from api.auth import service
+
+    authorization = request.headers.get("authorization")
+    api_key = request.headers.get("x-api-key")
+    principal = ANONYMOUS
+    if api_key:
+        principal = await service.principal_from_api_key(session, key=api_key)
+    elif authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
+        principal = await service.principal_from_token(session, token=token.strip())
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*roles: Role):  # noqa: ANN201 - a FastAPI dependency factory
+    """A dependency admitting signed-in callers with one of `roles` (401 anonymous, 403 others)."""
+    allowed = frozenset(roles)
+
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.is_staff:
+            raise Unauthorized()
+        if principal.role not in allowed:
+            raise Forbidden(f"The {principal.role} role may not do this.")
+        return principal
+
+    dependency.__name__ = "require_" + "_or_".join(sorted(allowed))
+    return dependency
+
+
+AdminDep = Annotated[Principal, Depends(require(Role.admin))]
+# Staff who write campaign figures (tallies, snapshots, schedules) inside their scope.
+WriterDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor))]
+StaffDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer, Role.operator, Role.handler))]
+
+
+def ensure_area(principal: Principal, code: str, *, field: str = "area") -> None:
+    """403 unless the caller may act on area `code`."""
+    if not principal.covers_area(code):
+        raise Forbidden(
+            f"Area {code} is outside your scope.",
+            errors=[{"location": "body", "field": field, "message": "outside your scope"}],
+        )
+
+
+def ensure_sees_personal(principal: Principal, code: str, *, what: str = "record") -> None:
+    """404, not 403, for a personal record outside the caller's scope: don't confirm it exists."""
+    if not principal.sees_area(code):
+        raise NotFound(f"There is no such {what}.")
+
+
+def ensure_service_point(principal: Principal, *, service_point_id: int, area_code: str) -> None:
+    """Operators act only at their own service point; supervisors at points in their area."""
+    if principal.role == Role.operator and principal.service_point_id == service_point_id:
+        return
+    if principal.covers_area(area_code):
+        return
+    raise Forbidden("This service point is outside your scope.")
+
+
+__all__ = [
+    "ANONYMOUS",
+    "SYSTEM",
+    "AdminDep",
+    "CurrentPrincipal",
+    "Principal",
+    "StaffDep",
+    "WriterDep",
+    "ensure_area",
+    "ensure_sees_personal",
+    "ensure_service_point",
+    "get_principal",
+    "require",
+]

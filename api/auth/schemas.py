@@ -1,0 +1,79 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth.models import Role
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Seconds until the token expires.")
+
+
+class Me(BaseModel):
+    kind: str
+    id: int | None
+    name: str
+    role: Role | None
+    area: str | None
+    service_point_id: int | None
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=64, pattern=r"^[a-z0-9._-]+$")
+    display_name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=10, max_length=256)
+    role: Role
+    area: str | None = Field(default=None, description="Scope of a supervisor (an area code).")
+    service_point_id: int | None = Field(default=None, description="Scope of an operator.")
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=10, max_length=256)
+    active: bool | None = None
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    area: str | None = Field(validation_alias="scope_area_code")
+    service_point_id: int | None = Field(validation_alias="scope_service_point_id")
+    active: bool
+    created_at: datetime
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    area: str | None = None
+    service_point_id: int | None = None
+
+
+class ApiKeyRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    id: int
+    name: str
+    prefix: str
+    role: Role
+    area: str | None = Field(validation_alias="scope_area_code")
+    service_point_id: int | None = Field(validation_alias="scope_service_point_id")
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyRead):
+    key: str = Field(description="Shown once; store it now.")

@@ -1,0 +1,223 @@
+"""Staff accounts, bearer tokens and API keys.
+
+Passwords are hashed with argon2. Tokens and API keys are long random secrets, so a SHA-256 of
+them is enough to store; the secret itself is shown once and never kept.
+"""
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from pwdlib import PasswordHash
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.areas import service as areas
+from api.audit import service as audit
+from api.auth.models import AccessToken, ApiKey, Role, User
+from api.auth.policy import ANONYMOUS, Principal
+from api.auth.schemas import ApiKeyCreate, UserCreate, UserUpdate
+from api.config import get_settings
+from api.errors import Conflict, NotFound, RuleViolation, Unauthorized
+from api.pagination import PageParams, paginate
+from api.services.models import ServicePoint
+
+TOKEN_PREFIX = "rkt_"
+API_KEY_PREFIX = "rkk_"
+USER_FIELDS = ["id", "username", "display_name", "role", "scope_area_code", "scope_service_point_id", "active"]
+
+password_hash = PasswordHash.recommended()
+# Verifying against this when the username is unknown keeps the timing the same as a wrong password.
+_DUMMY_HASH = password_hash.hash("rekam-timing-equaliser")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for values stored as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def _check_scope(session: AsyncSession, *, role: Role, area: str | None, service_point_id: int | None) -> None:
+    if role == Role.supervisor and not area:
+        raise RuleViolation.on_field("area", "A supervisor needs an area (e.g. 36.74.01).")
+    if role == Role.operator and service_point_id is None:
+        raise RuleViolation.on_field("service_point_id", "An operator needs a service point.")
+    if area is not None:
+        await areas.get(session, code=area, location="body")
+    if service_point_id is not None and await session.get(ServicePoint, service_point_id) is None:
+        raise NotFound(
+            f"There is no service point {service_point_id}.",
+            errors=[{"location": "body", "field": "service_point_id", "message": "unknown service point"}],
+        )
+
+
+async def create_user(session: AsyncSession, *, data: UserCreate, actor: Principal) -> User:
+    if await session.scalar(select(User.id).where(User.username == data.username)) is not None:
+        raise Conflict(f"The username {data.username} is taken.", errors=[{"location": "body", "field": "username", "message": "taken"}])
+    await _check_scope(session, role=data.role, area=data.area, service_point_id=data.service_point_id)
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        password_hash=password_hash.hash(data.password),
+        role=data.role.value,
+        scope_area_code=data.area if data.role == Role.supervisor else None,
+        scope_service_point_id=data.service_point_id if data.role == Role.operator else None,
+        active=True,
+    )
+    session.add(user)
+    await session.flush()
+    await audit.record(session, actor=actor, action="user.create", entity="user", entity_id=user.id, after=audit.snapshot_of(user, USER_FIELDS))
+    return user
+
+
+async def get_user(session: AsyncSession, *, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    return user
+
+
+async def get_user_by_username(session: AsyncSession, *, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"There is no user {username}.")
+    return user
+
+
+async def update_user(session: AsyncSession, *, user: User, data: UserUpdate, actor: Principal) -> User:
+    before = audit.snapshot_of(user, USER_FIELDS)
+    changes = data.model_dump(exclude_unset=True)
+    if "password" in changes:
+        user.password_hash = password_hash.hash(changes.pop("password"))
+    for name, value in changes.items():
+        if value is None:
+            raise RuleViolation.on_field(name, f"{name} cannot be null.")
+        setattr(user, name, value)
+    await session.flush()
+    await audit.record(session, actor=actor, action="user.update", entity="user", entity_id=user.id, before=before, after=audit.snapshot_of(user, USER_FIELDS))
+    return user
+
+
+async def list_users(session: AsyncSession, *, page: PageParams) -> tuple[list[User], str | None]:
+    return await paginate(session, select(User), keys=[User.id], page=page)
+
+
+async def sign_in(session: AsyncSession, *, username: str, password: str) -> tuple[str, int]:
+    """A new bearer token and its lifetime in seconds; 401 for a wrong or inactive account."""
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        password_hash.verify(password, _DUMMY_HASH)
+        ok = False
+    else:
+        ok = password_hash.verify(password, user.password_hash) and user.active
+    if not ok or user is None:
+        await audit.record(session, actor=ANONYMOUS, action="auth.login_failed", entity="user", entity_id=user.id if user else None)
+        raise Unauthorized("Wrong username or password, or the account is deactivated.", keep_changes=True)
+    ttl = timedelta(minutes=get_settings().token_ttl_minutes)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = _now()
+    session.add(AccessToken(token_hash=_digest(token), user_id=user.id, created_at=now, expires_at=now + ttl))
+    await session.flush()
+    await audit.record(session, actor=_principal_of_user(user), action="auth.login", entity="user", entity_id=user.id)
+    return token, int(ttl.total_seconds())
+
+
+def _principal_of_user(user: User, token_id: int | None = None) -> Principal:
+    return Principal(
+        kind="user",
+        id=user.id,
+        name=user.username,
+        role=Role(user.role),
+        area=user.scope_area_code,
+        service_point_id=user.scope_service_point_id,
+        token_id=token_id,
+    )
+
+
+async def principal_from_token(session: AsyncSession, *, token: str) -> Principal:
+    row = (
+        await session.execute(
+            select(AccessToken, User).join(User, User.id == AccessToken.user_id).where(AccessToken.token_hash == _digest(token))
+        )
+    ).first()
+    if row is None:
+        raise Unauthorized("The token is not valid.")
+    access, user = row
+    if access.revoked_at is not None or _aware(access.expires_at) <= _now():
+        raise Unauthorized("The token has expired or was revoked; sign in again.")
+    if not user.active:
+        raise Unauthorized("The account is deactivated.")
+    return _principal_of_user(user, access.id)
+
+
+async def sign_out(session: AsyncSession, *, principal: Principal) -> None:
+    if principal.token_id is None:
+        raise RuleViolation("Only a bearer token can be signed out; revoke API keys instead.")
+    access = await session.get(AccessToken, principal.token_id)
+    if access is not None and access.revoked_at is None:
+        access.revoked_at = _now()
+        await session.flush()
+        await audit.record(session, actor=principal, action="auth.logout", entity="user", entity_id=principal.id)
+
+
+async def create_api_key(session: AsyncSession, *, data: ApiKeyCreate, actor: Principal) -> tuple[ApiKey, str]:
+    await _check_scope(session, role=data.role, area=data.area, service_point_id=data.service_point_id)
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        name=data.name,
+        prefix=secret[:12],
+        key_hash=_digest(secret),
+        role=data.role.value,
+        scope_area_code=data.area if data.role == Role.supervisor else None,
+        scope_service_point_id=data.service_point_id if data.role == Role.operator else None,
+        created_by_user_id=actor.id if actor.kind == "user" else None,
+        created_at=_now(),
+    )
+    session.add(key)
+    await session.flush()
+    await audit.record(
+        session, actor=actor, action="api_key.create", entity="api_key", entity_id=key.id,
+        after=audit.snapshot_of(key, ["id", "name", "prefix", "role", "scope_area_code", "scope_service_point_id"]),
+    )
+    return key, secret
+
+
+async def list_api_keys(session: AsyncSession, *, page: PageParams) -> tuple[list[ApiKey], str | None]:
+    return await paginate(session, select(ApiKey), keys=[ApiKey.id], page=page)
+
+
+async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal) -> ApiKey:
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"There is no API key {key_id}.")
+    if key.revoked_at is None:
+        key.revoked_at = _now()
+        await session.flush()
+        await audit.record(session, actor=actor, action="api_key.revoke", entity="api_key", entity_id=key.id)
+    return key
+
+
+async def principal_from_api_key(session: AsyncSession, *, key: str) -> Principal:
+    api_key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == _digest(key)))
+    if api_key is None or api_key.revoked_at is not None:
+        raise Unauthorized("The API key is not valid or was revoked.")
+    now = _now()
+    # Written at most once a minute so that a busy script does not turn every read into a write.
+    if api_key.last_used_at is None or now - _aware(api_key.last_used_at) > timedelta(minutes=1):
+        api_key.last_used_at = now
+        await session.flush()
+    return Principal(
+        kind="api_key",
+        id=api_key.id,
+        name=f"key:{api_key.name}",
+        role=Role(api_key.role),
+        area=api_key.scope_area_code,
+        service_point_id=api_key.scope_service_point_id,
+    )

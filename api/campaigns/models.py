@@ -1,0 +1,70 @@
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import AreaCode, Base
+
+
+class TargetSource(StrEnum):
+    official = "official"
+    apportioned = "apportioned"
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint("target >= 0", name="target_not_negative"),
+        CheckConstraint("deadline >= start_date", name="deadline_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    root_area_code: Mapped[str] = mapped_column(AreaCode, ForeignKey("areas.code"))
+    start_date: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    # Residents who must be recorded in the root area; mirrored by the root's official target.
+    target: Mapped[int] = mapped_column(Integer)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
+    opens_weekends: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Target(Base):
+    """Residents to record in one area; apportioned ones say so."""
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "area_code"),
+        CheckConstraint("target >= 0", name="target_not_negative"),
+        CheckConstraint("source IN ('official','apportioned')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    area_code: Mapped[str] = mapped_column(AreaCode, ForeignKey("areas.code"))
+    target: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(12))
+    # How an apportioned target was made, e.g. "weights from BPS census 2010".
+    basis: Mapped[str | None] = mapped_column(String(500))
+
+
+class Snapshot(Base):
+    """A cumulative figure reported for an area as of a date ("as of August: 56,458")."""
+
+    __tablename__ = "snapshots"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "area_code", "as_of"),
+        CheckConstraint("cumulative >= 0", name="cumulative_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    area_code: Mapped[str] = mapped_column(AreaCode, ForeignKey("areas.code"))
+    as_of: Mapped[date] = mapped_column(Date)
+    cumulative: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

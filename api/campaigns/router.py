@@ -1,0 +1,139 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from api.auth.policy import AdminDep, WriterDep
+from api.campaigns import service
+from api.campaigns.schemas import (
+    ApportionRequest,
+    CampaignCreate,
+    CampaignRead,
+    Discrepancy,
+    ProgressNode,
+    SnapshotCreate,
+    SnapshotRead,
+    TargetRead,
+    TargetsPut,
+    TargetsRead,
+)
+from api.db import SessionDep
+from api.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType, problem_responses
+from api.pagination import Page, PageDep
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+AreaQuery = Annotated[str | None, Query(max_length=40, description="An area code: this area and its subtree.")]
+MAX_TARGETS_BODY = 8 * 1024 * 1024
+
+TARGETS_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": TargetsPut.model_json_schema()},
+            "text/csv": {"schema": {"type": "string"}, "example": "area,target\n36.74.01,80828\n"},
+        },
+    }
+}
+
+
+@router.post("", response_model=CampaignRead, status_code=201, responses=problem_responses(401, 403, 404, 422))
+async def create_campaign(data: CampaignCreate, principal: AdminDep, session: SessionDep) -> CampaignRead:
+    """Start a campaign: root area, dates and the number of residents to record."""
+    return CampaignRead.model_validate(await service.create_campaign(session, data=data, actor=principal))
+
+
+@router.get("", response_model=Page[CampaignRead], responses=problem_responses(422))
+async def list_campaigns(session: SessionDep, page: PageDep) -> Page[CampaignRead]:
+    """All campaigns."""
+    items, next_cursor = await service.list_campaigns(session, page=page)
+    return Page(items=[CampaignRead.model_validate(c) for c in items], next_cursor=next_cursor)
+
+
+@router.get("/{campaign_id}", response_model=CampaignRead, responses=problem_responses(404, 422))
+async def get_campaign(campaign_id: int, session: SessionDep) -> CampaignRead:
+    """One campaign."""
+    return CampaignRead.model_validate(await service.get_campaign(session, campaign_id=campaign_id))
+
+
+@router.put("/{campaign_id}/targets", response_model=TargetsRead, openapi_extra=TARGETS_BODY, responses=problem_responses(401, 403, 404, 413, 415, 422))
+async def put_targets(campaign_id: int, request: Request, principal: WriterDep, session: SessionDep) -> TargetsRead:
+    """Enter official targets per area, as JSON `{"targets": [...]}` or CSV `area,target`."""
+    items = await _read_targets(request)
+    campaign = await service.get_campaign(session, campaign_id=campaign_id)
+    await service.put_targets(session, campaign=campaign, items=items, actor=principal)
+    targets, inconsistencies = await service.get_targets(session, campaign=campaign)
+    return TargetsRead(items=[TargetRead.model_validate(t) for t in targets], inconsistencies=inconsistencies)
+
+
+async def _read_targets(request: Request):  # noqa: ANN202
+    body = await request.body()
+    if len(body) > MAX_TARGETS_BODY:
+        raise PayloadTooLarge("The body is larger than 8 MB; split it.")
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if content_type in ("text/csv", "application/csv"):
+        try:
+            return service.parse_targets_csv(body.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise RuleViolation("The CSV must be UTF-8 text.") from None
+    if content_type != "application/json":
+        raise UnsupportedMediaType(f"Send application/json or text/csv, not {content_type[:60]}.")
+    try:
+        return TargetsPut.model_validate_json(body).targets
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False, include_url=False)]
+        ) from None
+
+
+@router.get("/{campaign_id}/targets", response_model=TargetsRead, responses=problem_responses(404, 422))
+async def get_targets(campaign_id: int, session: SessionDep, area: AreaQuery = None) -> TargetsRead:
+    """Targets per area, and every parent whose target differs from its children's sum."""
+    campaign = await service.get_campaign(session, campaign_id=campaign_id)
+    targets, inconsistencies = await service.get_targets(session, campaign=campaign, area=area)
+    return TargetsRead(items=[TargetRead.model_validate(t) for t in targets], inconsistencies=inconsistencies)
+
+
+@router.post("/{campaign_id}/targets/apportion", response_model=list[TargetRead], responses=problem_responses(401, 403, 404, 422))
+async def apportion_targets(campaign_id: int, data: ApportionRequest, principal: WriterDep, session: SessionDep) -> list[TargetRead]:
+    """Share a parent's target among the areas of one level below it (largest remainder)."""
+    campaign = await service.get_campaign(session, campaign_id=campaign_id)
+    return [TargetRead.model_validate(t) for t in await service.apportion(session, campaign=campaign, request=data, actor=principal)]
+
+
+@router.post("/{campaign_id}/snapshots", response_model=SnapshotRead, status_code=201, responses=problem_responses(401, 403, 404, 422))
+async def record_snapshot(campaign_id: int, data: SnapshotCreate, principal: WriterDep, session: SessionDep, response: Response) -> SnapshotRead:
+    """Record a cumulative figure as of a date (the same area and date again replaces it: 200)."""
+    campaign = await service.get_campaign(session, campaign_id=campaign_id)
+    snapshot, created = await service.record_snapshot(session, campaign=campaign, data=data, actor=principal)
+    if not created:
+        response.status_code = 200
+    return SnapshotRead.model_validate(snapshot)
+
+
+@router.get("/{campaign_id}/snapshots", response_model=Page[SnapshotRead], responses=problem_responses(404, 422))
+async def list_snapshots(campaign_id: int, session: SessionDep, page: PageDep, area: AreaQuery = None) -> Page[SnapshotRead]:
+    """Reported cumulative figures."""
+    campaign = await service.get_campaign(session, campaign_id=campaign_id)
+    items, next_cursor = await service.list_snapshots(session, campaign=campaign, page=page, area=area)
+    return Page(items=[SnapshotRead.model_validate(s) for s in items], next_cursor=next_cursor)
+
+
+@router.get("/{campaign_id}/progress", response_model=ProgressNode, responses=problem_responses(404, 422))
+async def get_progress(
+    campaign_id: int,
+    session: SessionDep,
+    area: AreaQuery = None,
+    depth: Annotated[int, Query(ge=0, le=3, description="Levels of children to include.")] = 1,
+) -> ProgressNode:
+    """Recorded against target for an area and its children."""
+    campaign = await service.get_campaign(session, campaign_id=campaign_id)
+    return await service.progress(session, campaign=campaign, area=area, depth=depth)
+
+
+@router.get("/{campaign_id}/discrepancies", response_model=list[Discrepancy], responses=problem_responses(404, 422))
+async def get_discrepancies(campaign_id: int, session: SessionDep, area: AreaQuery = None) -> list[Discrepancy]:
+    """Reported figures that disagree with the sum of their parts."""
+    campaign = await service.get_campaign(session, campaign_id=campaign_id)
+    return await service.discrepancies(session, campaign=campaign, area=area)

@@ -1,0 +1,138 @@
+from datetime import date
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.areas.models import AreaLevel
+from api.campaigns.models import TargetSource
+
+MAX_COUNT = 400_000_000  # more than Indonesia's population: anything above is a typo
+
+
+class CampaignCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=10_000)
+    root_area: str = Field(min_length=1, max_length=40, examples=["36.74"])
+    start_date: date
+    deadline: date
+    target: int = Field(ge=0, le=MAX_COUNT)
+    opens_weekends: bool = True
+
+    @model_validator(mode="after")
+    def _deadline_after_start(self) -> Self:
+        if self.deadline < self.start_date:
+            raise ValueError("deadline must not be before start_date")
+        return self
+
+
+class CampaignRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    id: int
+    name: str
+    description: str | None
+    root_area: str = Field(validation_alias="root_area_code")
+    start_date: date
+    deadline: date
+    target: int
+    timezone: str
+    opens_weekends: bool
+    is_demo: bool
+
+
+class TargetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    area: str = Field(min_length=1, max_length=40)
+    target: int = Field(ge=0, le=MAX_COUNT)
+
+
+class TargetsPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    targets: list[TargetIn] = Field(min_length=1, max_length=100_000)
+
+
+class TargetRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    area: str = Field(validation_alias="area_code")
+    target: int
+    source: TargetSource
+    basis: str | None = None
+
+
+class TargetInconsistency(BaseModel):
+    """A parent whose target differs from the sum of its children's (one level down)."""
+
+    area: str
+    target: int
+    children_sum: int
+    difference: int = Field(description="target - children_sum")
+
+
+class TargetsRead(BaseModel):
+    items: list[TargetRead]
+    inconsistencies: list[TargetInconsistency]
+
+
+class ApportionMethod(StrEnum):
+    equal = "equal"
+    weights = "weights"
+    population = "population"
+
+
+class ApportionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    parent: str = Field(min_length=1, max_length=40, examples=["36.74"])
+    level: AreaLevel = Field(description="Level of the children that share the parent's target.")
+    method: ApportionMethod
+    weights: dict[str, float] | None = Field(default=None, description="Weight per child code, for method=weights.")
+    basis: str | None = Field(default=None, max_length=500, description="Where the weights come from.")
+
+
+class SnapshotCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    area: str = Field(min_length=1, max_length=40)
+    as_of: date
+    cumulative: int = Field(ge=0, le=MAX_COUNT)
+    source: str | None = Field(default=None, max_length=200)
+
+
+class SnapshotRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    id: int
+    area: str = Field(validation_alias="area_code")
+    as_of: date
+    cumulative: int
+    source: str | None
+
+
+class ProgressNode(BaseModel):
+    code: str
+    name: str
+    level: AreaLevel
+    target: int | None
+    target_source: TargetSource | None
+    recorded: int
+    as_of: date | None = Field(description="Date of the newest figure counted.")
+    percent: float | None
+    remaining: int | None
+    children: list["ProgressNode"] = []
+
+
+class Discrepancy(BaseModel):
+    area: str
+    as_of: date
+    reported: int
+    children_sum: int
+    difference: int = Field(description="reported - children_sum")
+    children_reporting: int
+    children_total: int
+    kind: str = "snapshot"

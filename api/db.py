@@ -1,0 +1,135 @@
+"""Engine, sessions and the declarative base.
+
+One transaction per request: `get_session` commits when the endpoint returned normally and rolls
+back on any error. Services only `flush()`.
+"""
+
+from collections.abc import AsyncIterator
+from functools import lru_cache
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from sqlalchemy import MetaData, String, event, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+from api.config import get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Area codes are compared as byte strings ("36.74.01" < "36.74.01." < "36.74.01/") so that a
+# subtree is one index range scan. PostgreSQL's default locale collations ignore punctuation,
+# which would break that ordering, hence the "C" collation there; SQLite already compares bytes.
+AreaCode = String(40).with_variant(String(40, collation="C"), "postgresql")
+
+
+def async_url(url: str) -> URL:
+    """Accept the plain forms people type (sqlite:///x.db, postgresql://...) and pick async drivers."""
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def sync_url(url: str) -> URL:
+    parsed = async_url(url)
+    if parsed.drivername == "sqlite+aiosqlite":
+        return parsed.set(drivername="sqlite+pysqlite")
+    return parsed
+
+
+def configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
+    """WAL, foreign keys and a busy timeout on every connection, and real transactions.
+
+    The sqlite3 module's own transaction handling skips BEGIN before SELECTs and breaks SAVEPOINT;
+    taking it over (isolation_level=None, explicit BEGIN) is SQLAlchemy's documented recipe.
+    """
+    sync_engine = getattr(engine, "sync_engine", engine)
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def create_engine_for(url: str) -> AsyncEngine:
+    settings = get_settings()
+    parsed = async_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            from pathlib import Path
+
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
+        configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    return create_async_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+@lru_cache
+def get_engine() -> AsyncEngine:
+    return create_engine_for(get_settings().database_url)
+
+
+@lru_cache
+def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
+
+
+async def get_session() -> AsyncIterator[AsyncSession]:
+    async with get_sessionmaker()() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException as exc:
+            if getattr(exc, "keep_changes", False):
+                await session.commit()
+            else:
+                await session.rollback()
+            raise
+
+
+# scope="function" makes FastAPI run the commit before the response is sent, so a failed commit
+# becomes an error response instead of a 2xx for a change that was never stored.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def is_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def upsert_statement(session_or_dialect: Any, table: Any, *, keys: list[str], update: list[str]) -> Any:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET update=excluded.update, for SQLite and PostgreSQL."""
+    name = session_or_dialect if isinstance(session_or_dialect, str) else session_or_dialect.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table)
+    if not update:
+        return stmt.on_conflict_do_nothing(index_elements=keys)
+    return stmt.on_conflict_do_update(index_elements=keys, set_={col: stmt.excluded[col] for col in update})

@@ -1,0 +1,31 @@
+"""`rekam demo`: Kota Tangerang Selatan's campaign from the article, ready to explore.
+
+Idempotent: each domain's demo step creates its data only when it is not there yet, so running it
+again changes nothing. Everything is written in one transaction.
+"""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from api.areas import service as areas
+from api.campaigns import demo as campaigns_demo
+from api.db import get_engine, get_sessionmaker
+
+CITY = campaigns_demo.CITY
+
+
+async def load_demo() -> list[str]:
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    engine = get_engine()
+    lines = []
+    try:
+        async with engine.begin() as connection:
+            count = await areas.load_official(connection, prefix=CITY)
+            lines.append(f"areas: {count} official areas of Kota Tangerang Selatan and above")
+        async with get_sessionmaker()() as session, session.begin():
+            demo = await campaigns_demo.load(session, today=today)
+            state = "created" if demo.created else "already there"
+            lines.append(f"campaign {demo.campaign.id}: {demo.campaign.name} ({state}); figures as of {demo.snapshot_date}, deadline {demo.campaign.deadline}")
+    finally:
+        await engine.dispose()
+    return lines

@@ -1,0 +1,70 @@
+"""create_app(): routers, middleware, error handlers and the frontend's files."""
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from sqlalchemy import text
+
+import api
+from api.areas.router import router as areas_router
+from api.auth.router import router as auth_router
+from api.campaigns.router import router as campaigns_router
+from api.config import Settings, get_settings
+from api.db import SessionDep
+from api.errors import ServiceUnavailable, install_error_handlers, problem_responses
+from api.logging import configure_logging
+from api.middleware import RequestContextMiddleware
+
+API_PREFIX = "/api/v1"
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+    revision: str | None
+    version: str
+
+
+health_router = APIRouter(tags=["health"])
+
+
+@health_router.get("/health", response_model=Health, responses=problem_responses(503))
+async def health(session: SessionDep) -> Health:
+    """Whether the database answers, its schema revision, and the version of Rekam."""
+    try:
+        revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
+    except Exception:  # noqa: BLE001 - any failure here means "not healthy"
+        raise ServiceUnavailable("The database is unreachable or not migrated; run `rekam migrate`.") from None
+    return Health(status="ok", database=session.get_bind().dialect.name, revision=revision, version=api.__version__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings)
+    app = FastAPI(
+        title="Rekam",
+        version=api.__version__,
+        summary="Runs a city's e-KTP recording campaign.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    for router in (health_router, areas_router, campaigns_router, auth_router):
+        app.include_router(router, prefix=API_PREFIX)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
+    app.add_middleware(RequestContextMiddleware)
+    frontend = Path(settings.frontend_dir)
+    if settings.serve_frontend and frontend.is_dir():
+        app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
+    return app

@@ -1,0 +1,19 @@
+"""Daily tallies (the tallies issue fills this in).
+
+The campaign's progress reads two kinds of totals from here, never raw rows:
+- `subtree_totals`: for each area, recordings in its subtree over the whole campaign, and the
+  newest tally date;
+- `subtree_totals_until`: for each (area, date), recordings in the area's subtree up to the date.
+"""
+
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def subtree_totals(session: AsyncSession, *, campaign_id: int, codes: list[str]) -> dict[str, tuple[int, date | None]]:
+    return {}
+
+
+async def subtree_totals_until(session: AsyncSession, *, campaign_id: int, points: list[tuple[str, date]]) -> dict[tuple[str, date], int]:
+    return {}

@@ -1,0 +1,78 @@
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from api.audit.models import AuditEntry
+from api.auth.models import Role
+from api.campaigns import demo
+from tests.factories import assert_problem, headers_for, make_campaign
+
+
+async def test_progress_of_the_demo_over_http(client, session) -> None:
+    loaded = await demo.load(session, today=date.today())
+    response = await client.get(f"/api/v1/campaigns/{loaded.campaign.id}/progress", params={"area": "36.74", "depth": 1})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["target"] == 760_097 and body["recorded"] == 554_702
+    assert {c["code"]: c["recorded"] for c in body["children"]} == demo.RECORDED_AS_OF_AUGUST
+    assert sum(c["target"] for c in body["children"]) == 760_097
+    discrepancies = (await client.get(f"/api/v1/campaigns/{loaded.campaign.id}/discrepancies")).json()
+    assert discrepancies[0]["difference"] == 1216
+
+
+async def test_create_campaign_admin_only_and_validated(client, session) -> None:
+    admin = await headers_for(session, role=Role.admin)
+    payload = {"name": "Tangsel", "root_area": "36.74", "start_date": "2026-01-01", "deadline": "2026-12-31", "target": 760097}
+    created = await client.post("/api/v1/campaigns", json=payload, headers=admin)
+    assert created.status_code == 201 and created.json()["target"] == 760097
+    assert (await client.get(f"/api/v1/campaigns/{created.json()['id']}")).json()["root_area"] == "36.74"
+    assert_problem(await client.post("/api/v1/campaigns", json={**payload, "deadline": "2025-01-01"}, headers=admin), 422)
+    assert_problem(await client.post("/api/v1/campaigns", json={**payload, "target": -1}, headers=admin), 422, field="target")
+    assert_problem(await client.post("/api/v1/campaigns", json={**payload, "root_area": "99.99"}, headers=admin), 404, field="root_area")
+    assert_problem(await client.post("/api/v1/campaigns", json={**payload, "root_area": "nope"}, headers=admin), 422, field="root_area")
+    assert_problem(await client.post("/api/v1/campaigns", content=b"{not json", headers={**admin, "content-type": "application/json"}), 422)
+    assert_problem(await client.post("/api/v1/campaigns", json=payload), 401)
+    viewer = await headers_for(session, role=Role.viewer)
+    assert_problem(await client.post("/api/v1/campaigns", json=payload, headers=viewer), 403)
+    assert_problem(await client.get("/api/v1/campaigns/999999"), 404)
+
+
+async def test_targets_csv_and_json(client, session) -> None:
+    campaign_id = (await make_campaign(session, target=300)).id
+    admin = await headers_for(session, role=Role.admin)
+    csv_body = "\ufeffarea;target\r\n36.74.01;100\r\n36.74.02;90\r\n"
+    response = await client.put(f"/api/v1/campaigns/{campaign_id}/targets", content=csv_body.encode(), headers={**admin, "content-type": "text/csv"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {t["area"]: t["target"] for t in body["items"]} == {"36.74": 300, "36.74.01": 100, "36.74.02": 90}
+    bad_csv = "area,target\n36.74.01,abc\n36.74.02,5\n"
+    problem = assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", content=bad_csv.encode(), headers={**admin, "content-type": "text/csv"}), 422)
+    assert problem["errors"][0]["row"] == 2
+    assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "36.74.01", "target": "x"}]}, headers=admin), 422, field="targets.0.target")
+    assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "31.71", "target": 1}]}, headers=admin), 422, field="area")
+    assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", content=b"x", headers={**admin, "content-type": "application/xml"}), 415)
+    apportioned = await client.post(f"/api/v1/campaigns/{campaign_id}/targets/apportion", json={"parent": "36.74", "level": "kecamatan", "method": "equal"}, headers=admin)
+    assert apportioned.status_code == 200 and sum(t["target"] for t in apportioned.json()) == 300
+    assert_problem(await client.post(f"/api/v1/campaigns/{campaign_id}/targets/apportion", json={"parent": "36.74", "level": "provinsi", "method": "equal"}, headers=admin), 422, field="level")
+
+
+async def test_supervisor_snapshot_scope_and_audit(client, session) -> None:
+    campaign_id = (await make_campaign(session)).id
+    serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    before = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == "snapshot"))
+    ok = await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": yesterday, "cumulative": 56458}, headers=serpong)
+    assert ok.status_code == 201, ok.text
+    replaced = await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": yesterday, "cumulative": 56459}, headers=serpong)
+    assert replaced.status_code == 200 and replaced.json()["id"] == ok.json()["id"]
+    after = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == "snapshot"))
+    assert after - before == 2
+    assert_problem(await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.07", "as_of": yesterday, "cumulative": 1}, headers=serpong), 403)
+    assert_problem(await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": "2026-02-30", "cumulative": 1}, headers=serpong), 422, field="as_of")
+    listed = await client.get(f"/api/v1/campaigns/{campaign_id}/snapshots", params={"area": "36.74.01"})
+    assert [s["cumulative"] for s in listed.json()["items"]] == [56459]
+
+
+async def test_health(client) -> None:
+    body = (await client.get("/api/v1/health")).json()
+    assert body["status"] == "ok" and body["revision"]
