@@ -17,3 +17,19 @@ async def subtree_totals(session: AsyncSession, *, campaign_id: int, codes: list
 
 async def subtree_totals_until(session: AsyncSession, *, campaign_id: int, points: list[tuple[str, date]]) -> dict[tuple[str, date], int]:
     return {}
+
+
+async def add_recordings(
+    session: AsyncSession,
+    *,
+    area_code: str,
+    day: date,
+    count: int = 1,
+    source: str,
+    service_point_id: int | None = None,
+    device_id: int | None = None,
+    actor: object,
+) -> None:
+    """Add recordings made through Rekam itself (a completed queue ticket, a home visit) to the
+    day's tally of every campaign covering the area, keeping history and rollups. Sources:
+    `queue`, `home_visit`. (The tallies issue implements it; until then it records nothing.)"""
