@@ -12,13 +12,12 @@ import api
 from api.areas.router import router as areas_router
 from api.auth.router import router as auth_router
 from api.campaigns.router import router as campaigns_router
-from api.config import Settings, get_settings
+from api.config import API_PREFIX, Settings, get_settings
 from api.db import SessionDep
 from api.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from api.logging import configure_logging
+from api.metrics import router as metrics_router
 from api.middleware import RequestContextMiddleware
-
-API_PREFIX = "/api/v1"
 
 
 class Health(BaseModel):
@@ -55,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (health_router, areas_router, campaigns_router, auth_router):
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(metrics_router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -12,6 +12,9 @@ from contextvars import ContextVar
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.config import API_PREFIX
+from api.metrics import observe_request
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 client_var: ContextVar[str | None] = ContextVar("client", default=None)
 
@@ -35,6 +38,20 @@ DOCS_CSP = (
     b"default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https:; "
     b"script-src 'self' 'unsafe-inline' https:; connect-src 'self'; frame-ancestors 'none'"
 )
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's template (`/api/v1/areas/{code}`), for logs and metrics.
+
+    FastAPI gives a route's path relative to the router it was included with, and every API
+    router is included under API_PREFIX.
+    """
+    path = getattr(scope.get("route"), "path", None)
+    if path is None:
+        return "(unmatched)"
+    if scope["path"].startswith(API_PREFIX + "/") and not path.startswith(API_PREFIX):
+        return API_PREFIX + path
+    return path
 
 
 class RequestContextMiddleware:
@@ -73,14 +90,11 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            # The path only, never the query string: queries can carry tracking codes.
-            log.info(
-                "request",
-                method=scope["method"],
-                path=scope.get("route_path") or scope["path"],
-                status=status_holder["status"],
-                ms=round((time.perf_counter() - started) * 1000, 1),
-            )
+            # The route's template, never the concrete path or query: they can carry tracking codes.
+            route = _route_template(scope)
+            seconds = time.perf_counter() - started
+            observe_request(scope["method"], route, status_holder["status"], seconds)
+            log.info("request", method=scope["method"], path=route, status=status_holder["status"], ms=round(seconds * 1000, 1))
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(request_token)
             client_var.reset(client_token)

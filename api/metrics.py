@@ -1,0 +1,40 @@
+"""Prometheus metrics at `/metrics` (kept off the public proxy: deploy/nginx.conf denies it).
+
+With several worker processes, set PROMETHEUS_MULTIPROC_DIR to an empty directory shared by the
+workers and each scrape adds up every process's figures.
+"""
+
+import os
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess
+
+REQUESTS = Counter("rekam_http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
+LATENCY = Histogram(
+    "rekam_http_request_duration_seconds",
+    "Time to answer an HTTP request.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+IMPORT_ROWS = Counter("rekam_tally_import_rows_total", "Tally rows received in imports, by outcome.", ["outcome"])
+TICKETS = Counter("rekam_queue_tickets_total", "Queue ticket events, by kind.", ["event"])
+
+router = APIRouter(include_in_schema=False)
+
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    REQUESTS.labels(method, route, str(status)).inc()
+    LATENCY.labels(method, route).observe(seconds)
+
+
+@router.get("/metrics")
+async def metrics() -> Response:
+    """Prometheus text exposition."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        body = generate_latest(registry)
+    else:
+        body = generate_latest()
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
