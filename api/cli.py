@@ -61,6 +61,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from api.backup import backup
+
+    path = backup(get_settings().database_url, Path(args.path))
+    print(f"rekam: backup written to {path}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from api.backup import restore
+
+    restore(get_settings().database_url, Path(args.path))
+    print(f"rekam: database restored from {args.path}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -93,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="load the Kota Tangerang Selatan demo (idempotent)")
     demo.set_defaults(func=cmd_demo)
+
+    backup = commands.add_parser("backup", help="write a consistent copy of the database to PATH (online)")
+    backup.add_argument("path")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = commands.add_parser("restore", help="replace the database with the backup at PATH (stop the API first)")
+    restore.add_argument("path")
+    restore.set_defaults(func=cmd_restore)
 
     serve = commands.add_parser("serve", help="serve the API and the frontend")
     serve.add_argument("--host", default="127.0.0.1")

@@ -112,5 +112,29 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
         yield client
 
 
+@pytest.fixture
+def fresh_database_url(database_url: str, request: pytest.FixtureRequest, tmp_path) -> str:
+    """An empty database of the same backend as `database_url`, for tests that commit."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database(f"fresh_{tmp_path.name[-10:].lower().replace('-', '_')}")
+
+
+@pytest.fixture
+def configured_database(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the app's settings (DATABASE_URL) at a fresh, migrated database, as the CLI sees it."""
+    from api.config import get_settings
+    from api.db import get_engine, get_sessionmaker
+
+    monkeypatch.setenv("DATABASE_URL", fresh_database_url)
+    for cached in (get_settings, get_engine, get_sessionmaker):
+        cached.cache_clear()
+    migrate(fresh_database_url)
+    yield fresh_database_url
+    for cached in (get_settings, get_engine, get_sessionmaker):
+        cached.cache_clear()
+
+
 def sync_engine_for(url: str):  # noqa: ANN201
     return create_engine(sync_url(url))

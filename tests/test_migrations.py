@@ -1,6 +1,5 @@
 """The migrations build exactly the models' schema, and every revision can be undone."""
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,16 +8,6 @@ from sqlalchemy import create_engine, inspect
 import api.models  # noqa: F401
 from api.cli import alembic_config
 from api.db import Base, configure_sqlite, sync_url
-
-
-@pytest.fixture
-def fresh_url(database_url: str, request: pytest.FixtureRequest, tmp_path) -> str:
-    """An empty database of the same backend, so the shared test schema is left alone."""
-    if database_url.startswith("sqlite"):
-        return f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
-    cluster = request.getfixturevalue("pg_cluster")
-    name = f"migrations_{tmp_path.name[-8:].lower().replace('-', '_')}"
-    return cluster.create_database(name)
 
 
 def _diff(url: str) -> list:
@@ -41,7 +30,8 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
-def test_upgrade_matches_models_and_round_trips(fresh_url: str) -> None:
+def test_upgrade_matches_models_and_round_trips(fresh_database_url: str) -> None:
+    fresh_url = fresh_database_url
     config = alembic_config(fresh_url)
     command.upgrade(config, "head")
     assert _diff(fresh_url) == []
