@@ -35,5 +35,8 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
+fuzz: $(VENV)/.installed-test
+	REKAM_FUZZ_EXAMPLES=$${REKAM_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest tests/test_fuzz.py -q
+
 clean:
 	rm -rf $(VENV) var build *.egg-info

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Path
 
-from sqlalchemy import MetaData, String, event, make_url
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -34,6 +36,29 @@ class Base(DeclarativeBase):
 # subtree is one index range scan. PostgreSQL's default locale collations ignore punctuation,
 # which would break that ordering, hence the "C" collation there; SQLite already compares bytes.
 AreaCode = String(40).with_variant(String(40, collation="C"), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment in time, always timezone-aware in Python and stored as UTC.
+
+    SQLite has no time zones and hands back naive values; read as UTC, they come back aware, so
+    every API answer carries an offset (RFC 3339) whichever database is underneath.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use datetime.now(UTC)")
+        return value.astimezone(UTC) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
 
 
 def async_url(url: str) -> URL:
@@ -133,3 +158,9 @@ def upsert_statement(session_or_dialect: Any, table: Any, *, keys: list[str], up
     if not update:
         return stmt.on_conflict_do_nothing(index_elements=keys)
     return stmt.on_conflict_do_update(index_elements=keys, set_={col: stmt.excluded[col] for col in update})
+
+
+# Integer primary keys as path parameters: bounded so that an absurd id is a 422, not an
+# overflow inside the database driver.
+MAX_ID = 2**31 - 1
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="Numeric id.")]

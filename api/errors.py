@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger("api.errors")
@@ -135,13 +135,18 @@ def problem_response(
 
 
 def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
+    from api.areas.codes import AREA_CODE_HELP, AREA_CODE_PATTERN  # areas.codes raises DomainErrors
+
     items = []
     for error in exc.errors():
         loc = [str(part) for part in error.get("loc", ())]
         location = loc[0] if loc else "body"
         field = ".".join(loc[1:]) or None
         # The input itself is not echoed: it may be a NIK or a phone number.
-        items.append({"location": location, "field": field, "message": error.get("msg", "invalid")})
+        message = error.get("msg", "invalid")
+        if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == AREA_CODE_PATTERN:
+            message = f"Not an area code; {AREA_CODE_HELP}."
+        items.append({"location": location, "field": field, "message": message})
     return items
 
 
@@ -185,6 +190,15 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "2"},
         )
 
+    @app.exception_handler(DataError)
+    async def _out_of_range(_: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot hold (a number too large): the caller's input, not our fault.
+        return problem_response(422, title="Invalid request", detail="A value is out of range for its field.", slug="validation")
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
+        return problem_response(422, title="Invalid request", detail="A number is too large.", slug="validation")
+
     @app.exception_handler(DBAPIError)
     async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
@@ -202,6 +216,37 @@ def install_error_handlers(app: FastAPI) -> None:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` for the errors an endpoint declares."""
     return {
-        status: {"model": Problem, "description": HTTPStatus(status).phrase, "content": {PROBLEM_JSON: {}}}
+        status: {"description": HTTPStatus(status).phrase, "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         for status in statuses
     }
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the handlers do: every 4xx/5xx is problem+json.
+
+    FastAPI documents its automatic 422 as application/json with its own schema; here it and every
+    declared error response point at the Problem schema under application/problem+json.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        schemas.setdefault("Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
+        for defname, definition in Problem.model_json_schema(ref_template="#/components/schemas/{model}").get("$defs", {}).items():
+            schemas.setdefault(defname, definition)
+        schemas["Problem"].pop("$defs", None)
+        problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status[0] in "45":
+                        response["content"] = {PROBLEM_JSON: problem}
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

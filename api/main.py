@@ -14,7 +14,7 @@ from api.auth.router import router as auth_router
 from api.campaigns.router import router as campaigns_router
 from api.config import API_PREFIX, Settings, get_settings
 from api.db import SessionDep
-from api.errors import ServiceUnavailable, install_error_handlers, problem_responses
+from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
 from api.logging import configure_logging
 from api.metrics import router as metrics_router
 from api.middleware import RequestContextMiddleware
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
+    document_problems(app)
     for router in (health_router, areas_router, campaigns_router, auth_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(metrics_router)

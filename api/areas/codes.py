@@ -6,7 +6,9 @@
 """
 
 import re
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import StringConstraints
 
 from sqlalchemy import ColumnElement, and_, or_, true
 
@@ -18,6 +20,10 @@ SEGMENT_DIGITS = (2, 2, 2, 4, 3, 3)
 _SEGMENT = [re.compile(rf"^\d{{{n}}}$") for n in SEGMENT_DIGITS]
 STAFF_LEVELS = (AreaLevel.rw, AreaLevel.rt)
 COUNTRY = "0"
+# For OpenAPI and request validation; `level_of` says the same in code.
+AREA_CODE_PATTERN = r"^(0|\d{2}(\.\d{2}(\.\d{2}(\.\d{4}(\.\d{3}(\.\d{3})?)?)?)?)?)$"
+AREA_CODE_HELP = "codes look like 36, 36.74, 36.74.01, 36.74.01.1001, 36.74.01.1001.003 (RW) or 36.74.01.1001.003.005 (RT)"
+AreaCodeStr = Annotated[str, StringConstraints(pattern=AREA_CODE_PATTERN, max_length=40)]
 COUNTRY_NAME = "Indonesia"
 
 
@@ -68,8 +74,7 @@ def require_code(code: str, *, field: str = "area", location: str = "body") -> A
     if level is None:
         raise RuleViolation.on_field(
             field,
-            f"'{code[:40]}' is not an area code; codes look like 36, 36.74, 36.74.01, 36.74.01.1001, "
-            "36.74.01.1001.003 (RW) or 36.74.01.1001.003.005 (RT).",
+            f"Not an area code; {AREA_CODE_HELP}.",
             location=location,
         )
     return level

@@ -1,5 +1,6 @@
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.areas.codes import AreaCodeStr
 from api.areas.models import AreaLevel
 
 
@@ -22,7 +23,7 @@ class AreaCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=1, max_length=40, examples=["36.74.01.1001.003", "36.74.01.1001.003.005"])
+    code: AreaCodeStr = Field(examples=["36.74.01.1001.003", "36.74.01.1001.003.005"])
     name: str | None = Field(default=None, min_length=1, max_length=200)
     population: int | None = Field(default=None, ge=0, le=10_000_000)
 

@@ -6,7 +6,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from api.auth import service
 from api.auth.policy import AdminDep, CurrentPrincipal, StaffDep
 from api.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, Me, TokenRead, UserCreate, UserRead, UserUpdate
-from api.db import SessionDep
+from api.db import IdPath, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
 
@@ -54,13 +54,13 @@ async def create_user(data: UserCreate, principal: AdminDep, session: SessionDep
 
 
 @router.get("/users/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404))
-async def get_user(user_id: int, principal: AdminDep, session: SessionDep) -> UserRead:
+async def get_user(user_id: IdPath, principal: AdminDep, session: SessionDep) -> UserRead:
     """One staff account."""
     return UserRead.model_validate(await service.get_user(session, user_id=user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 422))
-async def update_user(user_id: int, data: UserUpdate, principal: AdminDep, session: SessionDep) -> UserRead:
+async def update_user(user_id: IdPath, data: UserUpdate, principal: AdminDep, session: SessionDep) -> UserRead:
     """Change a staff account's name or password, or (de)activate it."""
     user = await service.get_user(session, user_id=user_id)
     return UserRead.model_validate(await service.update_user(session, user=user, data=data, actor=principal))
@@ -81,7 +81,7 @@ async def create_api_key(data: ApiKeyCreate, principal: AdminDep, session: Sessi
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=problem_responses(401, 403, 404))
-async def revoke_api_key(key_id: int, principal: AdminDep, session: SessionDep) -> Response:
+async def revoke_api_key(key_id: IdPath, principal: AdminDep, session: SessionDep) -> Response:
     """Revoke an API key; requests with it get 401 from now on."""
     await service.revoke_api_key(session, key_id=key_id, actor=principal)
     return Response(status_code=204)

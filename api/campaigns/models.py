@@ -1,10 +1,10 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db import AreaCode, Base
+from api.db import AreaCode, Base, UtcDateTime
 
 
 class TargetSource(StrEnum):
@@ -30,7 +30,7 @@ class Campaign(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
     opens_weekends: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class Target(Base):
@@ -67,4 +67,4 @@ class Snapshot(Base):
     as_of: Mapped[date] = mapped_column(Date)
     cumulative: Mapped[int] = mapped_column(Integer)
     source: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())

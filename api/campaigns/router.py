@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from api.areas.codes import AREA_CODE_PATTERN
 from api.auth.policy import AdminDep, WriterDep
 from api.campaigns import service
 from api.campaigns.schemas import (
@@ -18,13 +19,13 @@ from api.campaigns.schemas import (
     TargetsPut,
     TargetsRead,
 )
-from api.db import SessionDep
+from api.db import IdPath, SessionDep
 from api.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType, problem_responses
 from api.pagination import Page, PageDep
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
-AreaQuery = Annotated[str | None, Query(max_length=40, description="An area code: this area and its subtree.")]
+AreaQuery = Annotated[str | None, Query(pattern=AREA_CODE_PATTERN, max_length=40, description="An area code: this area and its subtree.")]
 MAX_TARGETS_BODY = 8 * 1024 * 1024
 
 TARGETS_BODY = {
@@ -52,13 +53,13 @@ async def list_campaigns(session: SessionDep, page: PageDep) -> Page[CampaignRea
 
 
 @router.get("/{campaign_id}", response_model=CampaignRead, responses=problem_responses(404, 422))
-async def get_campaign(campaign_id: int, session: SessionDep) -> CampaignRead:
+async def get_campaign(campaign_id: IdPath, session: SessionDep) -> CampaignRead:
     """One campaign."""
     return CampaignRead.model_validate(await service.get_campaign(session, campaign_id=campaign_id))
 
 
 @router.put("/{campaign_id}/targets", response_model=TargetsRead, openapi_extra=TARGETS_BODY, responses=problem_responses(401, 403, 404, 413, 415, 422))
-async def put_targets(campaign_id: int, request: Request, principal: WriterDep, session: SessionDep) -> TargetsRead:
+async def put_targets(campaign_id: IdPath, request: Request, principal: WriterDep, session: SessionDep) -> TargetsRead:
     """Enter official targets per area, as JSON `{"targets": [...]}` or CSV `area,target`."""
     items = await _read_targets(request)
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
@@ -88,7 +89,7 @@ async def _read_targets(request: Request):  # noqa: ANN202
 
 
 @router.get("/{campaign_id}/targets", response_model=TargetsRead, responses=problem_responses(404, 422))
-async def get_targets(campaign_id: int, session: SessionDep, area: AreaQuery = None) -> TargetsRead:
+async def get_targets(campaign_id: IdPath, session: SessionDep, area: AreaQuery = None) -> TargetsRead:
     """Targets per area, and every parent whose target differs from its children's sum."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
     targets, inconsistencies = await service.get_targets(session, campaign=campaign, area=area)
@@ -96,14 +97,14 @@ async def get_targets(campaign_id: int, session: SessionDep, area: AreaQuery = N
 
 
 @router.post("/{campaign_id}/targets/apportion", response_model=list[TargetRead], responses=problem_responses(401, 403, 404, 422))
-async def apportion_targets(campaign_id: int, data: ApportionRequest, principal: WriterDep, session: SessionDep) -> list[TargetRead]:
+async def apportion_targets(campaign_id: IdPath, data: ApportionRequest, principal: WriterDep, session: SessionDep) -> list[TargetRead]:
     """Share a parent's target among the areas of one level below it (largest remainder)."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
     return [TargetRead.model_validate(t) for t in await service.apportion(session, campaign=campaign, request=data, actor=principal)]
 
 
 @router.post("/{campaign_id}/snapshots", response_model=SnapshotRead, status_code=201, responses=problem_responses(401, 403, 404, 422))
-async def record_snapshot(campaign_id: int, data: SnapshotCreate, principal: WriterDep, session: SessionDep, response: Response) -> SnapshotRead:
+async def record_snapshot(campaign_id: IdPath, data: SnapshotCreate, principal: WriterDep, session: SessionDep, response: Response) -> SnapshotRead:
     """Record a cumulative figure as of a date (the same area and date again replaces it: 200)."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
     snapshot, created = await service.record_snapshot(session, campaign=campaign, data=data, actor=principal)
@@ -113,7 +114,7 @@ async def record_snapshot(campaign_id: int, data: SnapshotCreate, principal: Wri
 
 
 @router.get("/{campaign_id}/snapshots", response_model=Page[SnapshotRead], responses=problem_responses(404, 422))
-async def list_snapshots(campaign_id: int, session: SessionDep, page: PageDep, area: AreaQuery = None) -> Page[SnapshotRead]:
+async def list_snapshots(campaign_id: IdPath, session: SessionDep, page: PageDep, area: AreaQuery = None) -> Page[SnapshotRead]:
     """Reported cumulative figures."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
     items, next_cursor = await service.list_snapshots(session, campaign=campaign, page=page, area=area)
@@ -122,7 +123,7 @@ async def list_snapshots(campaign_id: int, session: SessionDep, page: PageDep, a
 
 @router.get("/{campaign_id}/progress", response_model=ProgressNode, responses=problem_responses(404, 422))
 async def get_progress(
-    campaign_id: int,
+    campaign_id: IdPath,
     session: SessionDep,
     area: AreaQuery = None,
     depth: Annotated[int, Query(ge=0, le=3, description="Levels of children to include.")] = 1,
@@ -133,7 +134,7 @@ async def get_progress(
 
 
 @router.get("/{campaign_id}/discrepancies", response_model=list[Discrepancy], responses=problem_responses(404, 422))
-async def get_discrepancies(campaign_id: int, session: SessionDep, area: AreaQuery = None) -> list[Discrepancy]:
+async def get_discrepancies(campaign_id: IdPath, session: SessionDep, area: AreaQuery = None) -> list[Discrepancy]:
     """Reported figures that disagree with the sum of their parts."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
     return await service.discrepancies(session, campaign=campaign, area=area)

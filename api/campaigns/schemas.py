@@ -4,6 +4,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.areas.codes import AreaCodeStr
 from api.areas.models import AreaLevel
 from api.campaigns.models import TargetSource
 
@@ -15,7 +16,7 @@ class CampaignCreate(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
-    root_area: str = Field(min_length=1, max_length=40, examples=["36.74"])
+    root_area: AreaCodeStr = Field(examples=["36.74"])
     start_date: date
     deadline: date
     target: int = Field(ge=0, le=MAX_COUNT)
@@ -46,7 +47,7 @@ class CampaignRead(BaseModel):
 class TargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    area: str = Field(min_length=1, max_length=40)
+    area: AreaCodeStr
     target: int = Field(ge=0, le=MAX_COUNT)
 
 
@@ -88,7 +89,7 @@ class ApportionMethod(StrEnum):
 class ApportionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    parent: str = Field(min_length=1, max_length=40, examples=["36.74"])
+    parent: AreaCodeStr = Field(examples=["36.74"])
     level: AreaLevel = Field(description="Level of the children that share the parent's target.")
     method: ApportionMethod
     weights: dict[str, float] | None = Field(default=None, description="Weight per child code, for method=weights.")
@@ -98,7 +99,7 @@ class ApportionRequest(BaseModel):
 class SnapshotCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    area: str = Field(min_length=1, max_length=40)
+    area: AreaCodeStr
     as_of: date
     cumulative: int = Field(ge=0, le=MAX_COUNT)
     source: str | None = Field(default=None, max_length=200)

@@ -1,10 +1,10 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, Integer, String, func
+from sqlalchemy import Boolean, CheckConstraint, Date, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db import Base
+from api.db import Base, UtcDateTime
 
 
 class DeviceKind(StrEnum):
@@ -51,7 +51,7 @@ class Device(Base):
     status: Mapped[str] = mapped_column(String(12), default=DeviceStatus.active.value)
     daily_capacity: Mapped[int] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(String(2000))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
 
 
 class OperatorStatus(StrEnum):
@@ -72,4 +72,4 @@ class Operator(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(12), default=OperatorStatus.active.value)
     added_for_campaign: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())

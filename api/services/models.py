@@ -2,10 +2,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Float, ForeignKey, Integer, String, func
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db import AreaCode, Base
+from api.db import AreaCode, Base, UtcDateTime
 
 
 class ServicePointKind(StrEnum):
@@ -35,4 +35,4 @@ class ServicePoint(Base):
     # {"mon": [["08:00", "15:00"]], ..., "sun": []}: hours per weekday, Saturday and Sunday included.
     opening_hours: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
