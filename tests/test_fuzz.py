@@ -8,26 +8,17 @@ answer without a 500, with a status and a body its schema declares, errors as pr
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, given, settings
 
 from tests.conftest import migrate
+from tests.live import live_server
 
 EXAMPLES = int(os.environ.get("REKAM_FUZZ_EXAMPLES", "12"))
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _prepare(url: str) -> str:
@@ -55,36 +46,18 @@ def _prepare(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+def fuzz_server(database_url: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     if database_url.startswith("sqlite"):
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
     else:
         url = request.getfixturevalue("pg_cluster").create_database("fuzz")
     token = _prepare(url)
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, "REKAM_SERVE_FRONTEND": "false", "REKAM_LOG_LEVEL": "WARNING", "REKAM_PUBLIC_WRITE_LIMIT": "100000/minute"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start")
+    with live_server(url, env={"REKAM_PUBLIC_WRITE_LIMIT": "100000/minute"}) as base:
         yield base, {"Authorization": f"Bearer {token}"}
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
-def test_api_answers_within_its_contract(live_server: tuple[str, dict[str, str]]) -> None:
-    base, headers = live_server
+def test_api_answers_within_its_contract(fuzz_server: tuple[str, dict[str, str]]) -> None:
+    base, headers = fuzz_server
     # A well-formed request can still break a rule of the campaign (a date in the future, an area
     # outside the campaign): those are 422 by design, so they count as an accepted outcome.
     config = SchemathesisConfig.from_dict(
