@@ -73,11 +73,13 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            # The path only, never the query string: queries can carry tracking codes.
+            # The route's template ("/api/v1/visits/{code}"), never the concrete path or the query
+            # string: both can carry tracking codes.
+            route = scope.get("route")
             log.info(
                 "request",
                 method=scope["method"],
-                path=scope.get("route_path") or scope["path"],
+                path=getattr(route, "path", None) or scope["path"],
                 status=status_holder["status"],
                 ms=round((time.perf_counter() - started) * 1000, 1),
             )
