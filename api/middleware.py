@@ -37,6 +37,16 @@ DOCS_CSP = (
 )
 
 
+def _path_template(scope: Scope) -> str:
+    """The path with its parameters named ("/api/v1/visits/{code}"), never their values: path
+    parameters and query strings can carry tracking codes."""
+    params = scope.get("path_params") or {}
+    if not params:
+        return scope["path"][:200]
+    names = {str(value): name for name, value in params.items()}
+    return "/".join(f"{{{names[part]}}}" if part in names else part for part in scope["path"].split("/"))
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -73,13 +83,10 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            # The route's template ("/api/v1/visits/{code}"), never the concrete path or the query
-            # string: both can carry tracking codes.
-            route = scope.get("route")
             log.info(
                 "request",
                 method=scope["method"],
-                path=getattr(route, "path", None) or scope["path"],
+                path=_path_template(scope),
                 status=status_holder["status"],
                 ms=round((time.perf_counter() - started) * 1000, 1),
             )
