@@ -53,6 +53,101 @@ def cmd_areas_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def _in_session(work: Any) -> Any:
+    """Run `work(session)` in one transaction: all of it is stored, or none of it."""
+    from api.db import get_engine, get_sessionmaker
+
+    async def run() -> Any:
+        try:
+            async with get_sessionmaker()() as session, session.begin():
+                return await work(session)
+        finally:
+            await get_engine().dispose()
+
+    return asyncio.run(run())
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if args.password is not None:
+        return args.password
+    if not sys.stdin.isatty():
+        raise SystemExit("rekam: give the password with --password-stdin or --password")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        raise SystemExit("rekam: the passwords differ")
+    return password
+
+
+def _scope_text(area: str | None, service_point_id: int | None) -> str:
+    if area:
+        return f" of {area}"
+    if service_point_id is not None:
+        return f" at service point {service_point_id}"
+    return ""
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    from api.auth import service
+    from api.auth.policy import SYSTEM
+    from api.auth.schemas import UserCreate
+
+    data = UserCreate(
+        username=args.username,
+        display_name=args.name or args.username,
+        password=_read_password(args),
+        role=args.role,
+        area=args.area,
+        service_point_id=args.service_point,
+    )
+    user = _in_session(lambda session: service.create_user(session, data=data, actor=SYSTEM))
+    print(f"rekam: user {user.username} created ({user.role}{_scope_text(user.scope_area_code, user.scope_service_point_id)})")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from api.auth import service
+    from api.pagination import MAX_LIMIT, PageParams
+
+    async def work(session: Any) -> list[Any]:
+        users, cursor = [], None
+        while True:
+            page, cursor = await service.list_users(session, page=PageParams(limit=MAX_LIMIT, cursor=cursor))
+            users.extend(page)
+            if cursor is None:
+                return users
+
+    for user in _in_session(work):
+        scope = user.scope_area_code or (f"point {user.scope_service_point_id}" if user.scope_service_point_id else "-")
+        print(f"{user.id:>5}  {user.username:<24} {user.role:<10} {scope:<24} {'active' if user.active else 'deactivated'}")
+    return 0
+
+
+def cmd_users_deactivate(args: argparse.Namespace) -> int:
+    from api.auth import service
+    from api.auth.policy import SYSTEM
+
+    _in_session(lambda session: service.deactivate_user(session, username=args.username, actor=SYSTEM))
+    print(f"rekam: user {args.username} deactivated; their sessions are ended")
+    return 0
+
+
+def cmd_api_keys_create(args: argparse.Namespace) -> int:
+    from api.auth import service
+    from api.auth.policy import SYSTEM
+    from api.auth.schemas import ApiKeyCreate
+
+    data = ApiKeyCreate(name=args.name, role=args.role, area=args.area, service_point_id=args.service_point)
+    key, secret = _in_session(lambda session: service.create_api_key(session, data=data, actor=SYSTEM))
+    # The key alone on stdout, so that `KEY=$(rekam api-keys create ...)` works; the rest on stderr.
+    print(f"rekam: API key {key.id} ({key.prefix}..., {key.role}{_scope_text(key.scope_area_code, key.scope_service_point_id)}) created; it is shown only now:", file=sys.stderr)
+    print(secret)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from api.demo.service import load_demo
 
@@ -88,6 +183,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         reload=args.reload,
         proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
         access_log=False,
         log_level="warning",
     )
@@ -107,6 +203,35 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--prefix", help="only this code's subtree and its ancestors, e.g. 36.74")
     load.set_defaults(func=cmd_areas_load)
 
+    from api.auth.models import Role
+
+    roles = [role.value for role in Role]
+    users = commands.add_parser("users", help="staff accounts").add_subparsers(dest="users_command", required=True)
+    create = users.add_parser("create", help="create a staff account")
+    create.add_argument("username")
+    create.add_argument("--role", required=True, choices=roles)
+    create.add_argument("--name", help="display name (default: the username)")
+    scope = create.add_mutually_exclusive_group()
+    scope.add_argument("--area", help="a supervisor's area, e.g. 36.74.01")
+    scope.add_argument("--service-point", type=int, help="an operator's service point id")
+    secret = create.add_mutually_exclusive_group()
+    secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    secret.add_argument("--password", help="the password (visible to other users of this machine: prefer --password-stdin)")
+    create.set_defaults(func=cmd_users_create)
+    users.add_parser("list", help="list staff accounts").set_defaults(func=cmd_users_list)
+    deactivate = users.add_parser("deactivate", help="deactivate an account and end its sessions")
+    deactivate.add_argument("username")
+    deactivate.set_defaults(func=cmd_users_deactivate)
+
+    keys = commands.add_parser("api-keys", help="API keys for scripts").add_subparsers(dest="api_keys_command", required=True)
+    key = keys.add_parser("create", help="create an API key and print it (once)")
+    key.add_argument("name")
+    key.add_argument("--role", required=True, choices=roles)
+    key_scope = key.add_mutually_exclusive_group()
+    key_scope.add_argument("--area", help="a supervisor key's area, e.g. 36.74.01")
+    key_scope.add_argument("--service-point", type=int, help="an operator key's service point id")
+    key.set_defaults(func=cmd_api_keys_create)
+
     demo = commands.add_parser("demo", help="load the Kota Tangerang Selatan demo (idempotent)")
     demo.set_defaults(func=cmd_demo)
 
@@ -123,13 +248,33 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--reload", action="store_true")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=get_settings().forwarded_allow_ips,
+        help="proxies whose X-Forwarded-For gives the client address (default: REKAM_FORWARDED_ALLOW_IPS)",
+    )
     serve.set_defaults(func=cmd_serve)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pydantic import ValidationError
+
+    from api.errors import DomainError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except DomainError as exc:
+        print(f"rekam: {exc.detail}", file=sys.stderr)
+        for item in exc.errors or []:
+            print(f"  {item.get('field') or ''}: {item['message']}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:
+        # The input is not echoed: it may be a password.
+        for error in exc.errors(include_input=False):
+            print(f"rekam: {'.'.join(str(p) for p in error['loc'])}: {error['msg']}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,13 +1,35 @@
 """The one place that reads the environment."""
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 API_PREFIX = "/api/v1"
+
+
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `count` events per `window` seconds."""
+
+    count: int
+    window: int
+
+    @classmethod
+    def parse(cls, text: str) -> "RateLimit":
+        """`10/minute`, `5/15minutes`, `100/hour`, `1000/day`."""
+        match = _RATE.match(text)
+        if not match or int(match.group(1)) < 1 or match.group(2) == "0":
+            raise ValueError("a rate limit looks like 10/minute, 5/15minutes, 100/hour or 1000/day")
+        return cls(int(match.group(1)), int(match.group(2) or 1) * _UNIT_SECONDS[match.group(3).lower()])
 
 
 class Settings(BaseSettings):
@@ -23,11 +45,36 @@ class Settings(BaseSettings):
     serve_frontend: bool = True
     cors_origins: list[str] = []
     token_ttl_minutes: int = 12 * 60
+    # Requests per client address to public write endpoints; signed-in staff are exempt.
     public_write_limit: str = "10/minute"
+    # Failed sign-ins before further attempts are refused: per username, and per client address
+    # (higher, because a whole office may sign in from behind one address).
     login_failure_limit: str = "5/minute"
+    login_failure_limit_per_client: str = "20/minute"
+    # Addresses of proxies whose X-Forwarded-For is believed (the client address is what rate
+    # limits and audit entries count); "*" only when the API is reachable through the proxy alone.
+    forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "INFO"
     log_json: bool = True
     sqlite_busy_timeout_ms: int = 5000
+
+    @field_validator("public_write_limit", "login_failure_limit", "login_failure_limit_per_client")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        RateLimit.parse(value)  # a wrong value stops the start, not the first request
+        return value
+
+    @property
+    def public_write_rate(self) -> RateLimit:
+        return RateLimit.parse(self.public_write_limit)
+
+    @property
+    def login_failure_rate(self) -> RateLimit:
+        return RateLimit.parse(self.login_failure_limit)
+
+    @property
+    def login_failure_rate_per_client(self) -> RateLimit:
+        return RateLimit.parse(self.login_failure_limit_per_client)
 
 
 @lru_cache

@@ -102,8 +102,8 @@ class Forbidden(DomainError):
 class TooManyRequests(DomainError):
     status, title, slug = 429, "Too many requests", "too-many-requests"
 
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+    def __init__(self, detail: str, *, retry_after: int, keep_changes: bool = False) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))}, keep_changes=keep_changes)
 
 
 class ServiceUnavailable(DomainError):

@@ -62,11 +62,12 @@ async def paginate(
     keys: Sequence[InstrumentedAttribute[Any]],
     page: PageParams,
     cursor_of: Any = None,
+    descending: bool = False,
 ) -> tuple[list[Any], str | None]:
-    """Objects of `select(Model)` ordered by `keys` (ascending, unique together) after the cursor.
+    """Objects of `select(Model)` ordered by `keys` (unique together) after the cursor.
 
     Returns the page and the next cursor. `cursor_of(obj)` gives an object's key values when they
-    are not plain attributes named like the keys.
+    are not plain attributes named like the keys. `descending` orders newest (largest) first.
     """
     if page.cursor:
         after = decode_cursor(page.cursor, len(keys))
@@ -74,9 +75,10 @@ async def paginate(
         # (k1, k2) > (a1, a2) written out, because row-value comparison is not portable.
         clauses = []
         for i, key in enumerate(keys):
-            clauses.append(and_(*(keys[j] == after[j] for j in range(i)), key > after[i]))
+            beyond = key < after[i] if descending else key > after[i]
+            clauses.append(and_(*(keys[j] == after[j] for j in range(i)), beyond))
         stmt = stmt.where(or_(*clauses))
-    stmt = stmt.order_by(*keys).limit(page.limit + 1)
+    stmt = stmt.order_by(*(key.desc() if descending else key for key in keys)).limit(page.limit + 1)
     rows = list((await session.scalars(stmt)).all())
     next_cursor = None
     if len(rows) > page.limit:

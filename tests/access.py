@@ -54,3 +54,18 @@ class Case:
 def public_read(method: str, path: str, setup: Setup = no_setup, status: int = 200) -> Case:
     """Anyone, signed in or not, gets `status`."""
     return Case(method, path, expect=dict.fromkeys(CALLERS, status), setup=setup)
+
+
+def admin_only(method: str, path: str, status: int, setup: Setup = no_setup, note: str = "") -> Case:
+    """Only an admin gets `status`; anonymous 401, other staff 403."""
+    return Case(method, path, expect={"anonymous": 401, "admin": status}, setup=setup, note=note)
+
+
+def area_writer(method: str, path: str, status: int, setup: Setup = no_setup, note: str = "") -> Case:
+    """An admin and a supervisor of the case's area get `status`; anonymous 401, everyone else 403."""
+    return Case(method, path, expect={"anonymous": 401, "admin": status, "supervisor_in": status}, setup=setup, note=note)
+
+
+def any_staff(method: str, path: str, status: int, setup: Setup = no_setup, note: str = "") -> Case:
+    """Every signed-in caller gets `status`; anonymous 401."""
+    return Case(method, path, expect={**dict.fromkeys(CALLERS, status), "anonymous": 401}, setup=setup, note=note)

@@ -91,15 +91,19 @@ def app(session: AsyncSession, settings: Settings):  # noqa: ANN201
     app = create_app(settings)
 
     async def shared_session() -> AsyncIterator[AsyncSession]:
+        # Each request is a savepoint inside the test's transaction: a failed request undoes its own
+        # writes and nothing the test set up before it, as in production where it is a transaction.
+        request_transaction = await session.begin_nested()
         try:
             yield session
-            await session.commit()
         except BaseException as exc:
             if getattr(exc, "keep_changes", False):
-                await session.commit()
+                await request_transaction.commit()
             else:
-                await session.rollback()
+                await request_transaction.rollback()
             raise
+        else:
+            await request_transaction.commit()
 
     app.dependency_overrides[get_session] = shared_session
     return app

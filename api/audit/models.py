@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String
+from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UtcDateTime
@@ -11,6 +11,11 @@ class AuditEntry(Base):
     """Who did what to which record, written in the same transaction as the change."""
 
     __tablename__ = "audit_entries"
+    # The admin's questions: the history of one record, and what one actor did.
+    __table_args__ = (
+        Index("ix_audit_entries_entity_entity_id", "entity", "entity_id"),
+        Index("ix_audit_entries_actor_name", "actor_name"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)

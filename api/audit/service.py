@@ -1,16 +1,25 @@
 """The audit trail: every write, every sign-in, every staff read of a personal record.
 
-Entries are added to the request's session, so they commit or roll back with the change itself.
-Personal fields are masked before they are stored.
+- One entry per change: time, actor (user, API key, anonymous or system), action, entity, id,
+  before and after, request id and client address.
+- Entries are added to the request's session, so they commit or roll back with the change itself:
+  no change without its entry, no entry for a change that was rolled back. (Failed sign-ins are
+  the exception that proves it: their error keeps the request's writes, see `DomainError.keep_changes`.)
+- Personal and secret fields are masked before they are stored.
+- Only admins read the trail, newest first, filtered by entity, id, actor, action and dates
+  (inclusive, in the campaign's time zone).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit.models import AuditEntry
+from api.config import get_settings
+from api.errors import RuleViolation
 from api.middleware import client_var, request_id_var
 from api.pagination import PageParams, paginate
 
@@ -82,9 +91,14 @@ async def list_entries(
     entity: str | None = None,
     entity_id: str | None = None,
     actor: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    action: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
 ) -> tuple[list[AuditEntry], str | None]:
+    """Entries newest first; `since` and `until` are days, both included."""
+    if since and until and since > until:
+        raise RuleViolation.on_field("from", "`from` is after `to`.", location="query")
+    zone = ZoneInfo(get_settings().timezone)
     stmt = select(AuditEntry)
     if entity:
         stmt = stmt.where(AuditEntry.entity == entity)
@@ -92,8 +106,11 @@ async def list_entries(
         stmt = stmt.where(AuditEntry.entity_id == entity_id)
     if actor:
         stmt = stmt.where(AuditEntry.actor_name == actor)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
     if since:
-        stmt = stmt.where(AuditEntry.at >= since)
+        stmt = stmt.where(AuditEntry.at >= datetime.combine(since, time(), zone).astimezone(UTC))
     if until:
-        stmt = stmt.where(AuditEntry.at < until)
-    return await paginate(session, stmt, keys=[AuditEntry.id], page=page)
+        stmt = stmt.where(AuditEntry.at < datetime.combine(until + timedelta(days=1), time(), zone).astimezone(UTC))
+    # Ids grow with time, so newest first is descending ids: a stable keyset.
+    return await paginate(session, stmt, keys=[AuditEntry.id], page=page, descending=True)

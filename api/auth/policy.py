@@ -6,7 +6,10 @@ are the `ensure_*` functions below, called by services with the caller's `Princi
 
 - admin: everything. viewer: reads staff views. handler: fee complaints.
 - supervisor: writes inside one area subtree. operator: the queue and counter of one service point.
-- anonymous (the public): progress, schedules, queue boards, submitting and tracking requests.
+- anonymous (the public): progress, schedules, queue boards, submitting and tracking requests;
+  public writes (`PublicWriteLimit`) are limited per client address (REKAM_PUBLIC_WRITE_LIMIT),
+  signed-in staff and API keys are not (a kiosk issues tickets for a whole office).
+- An action outside the caller's scope is 403; a personal record outside it is 404.
 """
 
 from dataclasses import dataclass
@@ -14,10 +17,13 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 
+from api import ratelimit
 from api.areas.codes import is_within
 from api.auth.models import Role
+from api.config import get_settings
 from api.db import SessionDep
 from api.errors import Forbidden, NotFound, Unauthorized
+from api.middleware import client_var
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,21 @@ WriterDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor))]
 StaffDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer, Role.operator, Role.handler))]
 
 
+PUBLIC_WRITE_BUCKET = "public-write"
+
+
+async def limit_public_writes(principal: CurrentPrincipal, session: SessionDep) -> Principal:
+    """The caller of a public write endpoint; 429 past the public write limit, staff exempt."""
+    if not principal.is_staff:
+        await ratelimit.hit(session, bucket=PUBLIC_WRITE_BUCKET, key=client_var.get() or "unknown", limit=get_settings().public_write_rate)
+    return principal
+
+
+# Add to public POST endpoints (home visits, complaints, walk-in tickets, tracking messages) and
+# declare 429 in their `responses=`; the endpoint gets the caller (anonymous or staff).
+PublicWriteLimit = Annotated[Principal, Depends(limit_public_writes)]
+
+
 def ensure_area(principal: Principal, code: str, *, field: str = "area") -> None:
     """403 unless the caller may act on area `code`."""
     if not principal.covers_area(code):
@@ -125,6 +146,7 @@ __all__ = [
     "AdminDep",
     "CurrentPrincipal",
     "Principal",
+    "PublicWriteLimit",
     "StaffDep",
     "WriterDep",
     "ensure_area",

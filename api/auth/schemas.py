@@ -32,11 +32,16 @@ class UserCreate(BaseModel):
 
 
 class UserUpdate(BaseModel):
+    """Changing the password or deactivating ends the account's sessions."""
+
     model_config = ConfigDict(extra="forbid")
 
     display_name: str | None = Field(default=None, min_length=1, max_length=200)
     password: str | None = Field(default=None, min_length=10, max_length=256)
     active: bool | None = None
+    role: Role | None = None
+    area: str | None = Field(default=None, description="New scope of a supervisor.")
+    service_point_id: int | None = Field(default=None, description="New scope of an operator.")
 
 
 class UserRead(BaseModel):

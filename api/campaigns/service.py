@@ -40,7 +40,7 @@ from api.campaigns.schemas import (
     TargetInconsistency,
 )
 from api.db import upsert_statement
-from api.errors import NotFound, RuleViolation
+from api.errors import Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams, paginate
 from api.tallies import service as tallies
 
@@ -150,8 +150,8 @@ def parse_targets_csv(text: str) -> list[TargetIn]:
 
 
 async def put_targets(session: AsyncSession, *, campaign: Campaign, items: list[TargetIn], actor: Principal) -> list[Target]:
-    """Enter official targets; nothing is written unless every row is valid."""
-    errors = []
+    """Enter official targets; nothing is written unless every row is valid and in the caller's scope."""
+    errors, outside = [], []
     seen: set[str] = set()
     for row, item in enumerate(items, start=1):
         if item.area in seen:
@@ -163,7 +163,10 @@ async def put_targets(session: AsyncSession, *, campaign: Campaign, items: list[
         elif not areas.is_within(item.area, campaign.root_area_code):
             errors.append({"row": row, "field": "area", "message": f"outside the campaign's area {campaign.root_area_code}"})
         elif not actor.covers_area(item.area):
-            errors.append({"row": row, "field": "area", "message": "outside your scope"})
+            outside.append({"row": row, "field": "area", "message": "outside your scope"})
+    if outside:
+        # Out of scope is 403 like everywhere else, however many other rows are fine.
+        raise Forbidden(f"{len(outside)} target row(s) are outside your scope; nothing was saved.", errors=outside)
     known = set((await session.scalars(select(Area.code).where(Area.code.in_(seen)))).all())
     rejected = {e["row"] for e in errors}
     for row, item in enumerate(items, start=1):

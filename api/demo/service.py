@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from api.areas import service as areas
+from api.auth import demo as auth_demo
 from api.campaigns import demo as campaigns_demo
 from api.db import get_engine, get_sessionmaker
 
@@ -26,6 +27,7 @@ async def load_demo() -> list[str]:
             demo = await campaigns_demo.load(session, today=today)
             state = "created" if demo.created else "already there"
             lines.append(f"campaign {demo.campaign.id}: {demo.campaign.name} ({state}); figures as of {demo.snapshot_date}, deadline {demo.campaign.deadline}")
+            lines.extend(await auth_demo.load(session))
     finally:
         await engine.dispose()
     return lines

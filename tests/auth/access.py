@@ -1,0 +1,49 @@
+from api.auth import service
+from api.auth.models import Role
+from api.auth.policy import SYSTEM
+from api.auth.schemas import ApiKeyCreate
+from tests.access import CALLERS, Case, Request, admin_only, any_staff, public_read
+from tests.factories import PASSWORD, make_user
+
+
+async def sign_in_form(session) -> Request:  # noqa: ANN001
+    user = await make_user(session, role=Role.viewer)
+    return Request(content=f"username={user.username}&password={PASSWORD}".encode(), headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+async def a_user(session) -> Request:  # noqa: ANN001
+    # A viewer, so that no caller's scope decides anything; written directly (no argon2 needed).
+    from api.auth.models import User
+
+    user = User(username="matrix.subject", display_name="Subject", password_hash="!", role="viewer", active=True)
+    session.add(user)
+    await session.flush()
+    return Request(path_params={"user_id": user.id}, json={"display_name": "Renamed"})
+
+
+async def new_user(_session) -> Request:  # noqa: ANN001
+    return Request(json={"username": "matrix.new", "display_name": "New", "password": "a-long-password", "role": "supervisor", "area": "36.74.01"})
+
+
+async def new_key(_session) -> Request:  # noqa: ANN001
+    return Request(json={"name": "tally script", "role": "supervisor", "area": "36.74.01"})
+
+
+async def a_key(session) -> Request:  # noqa: ANN001
+    key, _ = await service.create_api_key(session, data=ApiKeyCreate(name="old script", role=Role.viewer), actor=SYSTEM)
+    return Request(path_params={"key_id": key.id})
+
+
+CASES = [
+    # Signing in needs no credentials; the caller's own token plays no part.
+    Case("POST", "/api/v1/auth/token", expect=dict.fromkeys(CALLERS, 200), setup=sign_in_form),
+    any_staff("POST", "/api/v1/auth/logout", 204),
+    public_read("GET", "/api/v1/auth/me"),
+    admin_only("GET", "/api/v1/users", 200),
+    admin_only("POST", "/api/v1/users", 201, new_user),
+    admin_only("GET", "/api/v1/users/{user_id}", 200, a_user),
+    admin_only("PATCH", "/api/v1/users/{user_id}", 200, a_user),
+    admin_only("GET", "/api/v1/api-keys", 200),
+    admin_only("POST", "/api/v1/api-keys", 201, new_key),
+    admin_only("DELETE", "/api/v1/api-keys/{key_id}", 204, a_key),
+]

@@ -1,0 +1,191 @@
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+
+from api.audit.models import AuditEntry
+from api.auth.models import AccessToken, ApiKey, Role
+from tests.factories import PASSWORD, assert_problem, headers_for, make_service_point, make_user
+
+TOKEN = "/api/v1/auth/token"
+
+
+async def sign_in(client, username: str, password: str = PASSWORD):  # noqa: ANN001, ANN201
+    return await client.post(TOKEN, data={"username": username, "password": password})
+
+
+async def audit_actions(session, action: str) -> int:  # noqa: ANN001
+    return await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action))
+
+
+async def test_sign_in_me_and_logout(client, session) -> None:
+    username = (await make_user(session, role=Role.supervisor, area="36.74.01")).username
+    response = await sign_in(client, username)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 12 * 60 * 60 and body["access_token"].startswith("rkt_")
+    bearer = {"Authorization": f"Bearer {body['access_token']}"}
+    me = (await client.get("/api/v1/auth/me", headers=bearer)).json()
+    assert me == {"kind": "user", "id": me["id"], "name": username, "role": "supervisor", "area": "36.74.01", "service_point_id": None}
+    assert (await client.get("/api/v1/auth/me")).json()["kind"] == "anonymous"
+    assert (await client.post("/api/v1/auth/logout", headers=bearer)).status_code == 204
+    assert_problem(await client.get("/api/v1/auth/me", headers=bearer), 401)
+    assert_problem(await client.get("/api/v1/auth/me", headers={"Authorization": "Basic abc"}), 401)
+    assert_problem(await client.get("/api/v1/auth/me", headers={"Authorization": "Bearer rkt_made-up"}), 401)
+    assert await audit_actions(session, "auth.logout") == 1
+
+
+async def test_expired_token_gets_401(client, session) -> None:
+    headers = await headers_for(session, role=Role.viewer)
+    await session.commit()  # the 403 below rolls back to here
+    assert (await client.get("/api/v1/users", headers=headers)).status_code == 403  # valid, just not admin
+    await session.execute(update(AccessToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    await session.commit()
+    problem = assert_problem(await client.get("/api/v1/users", headers=headers), 401)
+    assert "expired" in problem["detail"]
+
+
+async def test_deactivated_user_cannot_sign_in_and_their_tokens_stop(client, session) -> None:
+    admin = await headers_for(session, role=Role.admin)
+    user = await make_user(session, role=Role.viewer)
+    user_id, username = user.id, user.username
+    await session.commit()
+    token = (await sign_in(client, username)).json()["access_token"]
+    assert (await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})).json()["kind"] == "user"
+    response = await client.patch(f"/api/v1/users/{user_id}", json={"active": False}, headers=admin)
+    assert response.status_code == 200 and response.json()["active"] is False
+    assert_problem(await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
+    assert_problem(await sign_in(client, username), 401)
+    # Reactivating does not bring the old session back: deactivation revoked it.
+    assert (await client.patch(f"/api/v1/users/{user_id}", json={"active": True}, headers=admin)).status_code == 200
+    assert_problem(await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}), 401)
+    assert (await sign_in(client, username)).status_code == 200
+
+
+async def test_password_change_ends_sessions_and_admin_cannot_deactivate_self(client, session) -> None:
+    admin_user = await make_user(session, role=Role.admin)
+    admin_id, admin_name = admin_user.id, admin_user.username
+    await session.commit()
+    token = (await sign_in(client, admin_name)).json()["access_token"]
+    admin = {"Authorization": f"Bearer {token}"}
+    assert_problem(await client.patch(f"/api/v1/users/{admin_id}", json={"active": False}, headers=admin), 422, field="active")
+    assert_problem(await client.patch(f"/api/v1/users/{admin_id}", json={"password": "short"}, headers=admin), 422, field="password")
+    changed = await client.patch(f"/api/v1/users/{admin_id}", json={"password": "a-new-long-password"}, headers=admin)
+    assert changed.status_code == 200 and "password" not in changed.text
+    assert_problem(await client.get("/api/v1/users", headers=admin), 401)
+    assert (await sign_in(client, admin_name, "a-new-long-password")).status_code == 200
+    entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "user.update").order_by(AuditEntry.id.desc()))
+    assert entry.after["password"] == "***" and "a-new-long-password" not in str(entry.after)
+
+
+async def test_user_scopes_are_validated(client, session) -> None:
+    admin = await headers_for(session, role=Role.admin)
+    point_id = (await make_service_point(session)).id
+    await session.commit()  # failed requests roll back to here
+    base = {"username": "siti.rahma", "display_name": "Siti", "password": "long-enough-password"}
+    assert_problem(await client.post("/api/v1/users", json={**base, "role": "supervisor"}, headers=admin), 422, field="area")
+    assert_problem(await client.post("/api/v1/users", json={**base, "role": "viewer", "area": "36.74.01"}, headers=admin), 422, field="area")
+    assert_problem(await client.post("/api/v1/users", json={**base, "role": "operator"}, headers=admin), 422, field="service_point_id")
+    assert_problem(await client.post("/api/v1/users", json={**base, "role": "operator", "service_point_id": 999999}, headers=admin), 404, field="service_point_id")
+    assert_problem(await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "99.99"}, headers=admin), 404)
+    assert_problem(await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "36.74.01", "password": "short"}, headers=admin), 422, field="password")
+    created = await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "36.74.01"}, headers=admin)
+    assert created.status_code == 201 and "password" not in created.text
+    user_id = created.json()["id"]
+    assert_problem(await client.post("/api/v1/users", json={**base, "role": "viewer"}, headers=admin), 409, field="username")
+    # A new role drops the old scope; the new one is checked like on creation.
+    assert_problem(await client.patch(f"/api/v1/users/{user_id}", json={"role": "operator"}, headers=admin), 422, field="service_point_id")
+    moved = await client.patch(f"/api/v1/users/{user_id}", json={"role": "operator", "service_point_id": point_id}, headers=admin)
+    assert moved.json()["role"] == "operator" and moved.json()["area"] is None and moved.json()["service_point_id"] == point_id
+    assert_problem(await client.patch(f"/api/v1/users/{user_id}", json={"display_name": None}, headers=admin), 422, field="display_name")
+    listed = await client.get("/api/v1/users", headers=admin, params={"limit": 1})
+    assert len(listed.json()["items"]) == 1 and listed.json()["next_cursor"]
+
+
+async def test_api_keys_shown_once_scoped_and_revocable(client, session) -> None:
+    admin = await headers_for(session, role=Role.admin)
+    await session.commit()
+    campaign = (await client.post("/api/v1/campaigns", headers=admin, json={"name": "T", "root_area": "36.74", "start_date": "2026-01-01", "deadline": "2027-01-01", "target": 10})).json()
+    created = await client.post("/api/v1/api-keys", json={"name": "serpong tallies", "role": "supervisor", "area": "36.74.01"}, headers=admin)
+    assert created.status_code == 201
+    body = created.json()
+    key, key_id = body["key"], body["id"]
+    assert key.startswith("rkk_") and body["prefix"] == key[:12] and body["last_used_at"] is None
+    listed = (await client.get("/api/v1/api-keys", headers=admin)).json()["items"]
+    assert [k["id"] for k in listed] == [key_id] and "key" not in listed[0]
+    stored = await session.scalar(select(ApiKey.key_hash).where(ApiKey.id == key_id))
+    assert key not in stored
+    script = {"X-API-Key": key}
+    snapshot = {"area": "36.74.01", "as_of": "2026-06-01", "cumulative": 5}
+    assert (await client.post(f"/api/v1/campaigns/{campaign['id']}/snapshots", json=snapshot, headers=script)).status_code == 201
+    assert_problem(await client.post(f"/api/v1/campaigns/{campaign['id']}/snapshots", json={**snapshot, "area": "36.74.07"}, headers=script), 403)
+    assert (await client.get("/api/v1/auth/me", headers=script)).json() == {"kind": "api_key", "id": key_id, "name": "key:serpong tallies", "role": "supervisor", "area": "36.74.01", "service_point_id": None}
+    used = (await client.get("/api/v1/api-keys", headers=admin)).json()["items"][0]
+    assert used["last_used_at"] is not None
+    entry = await session.scalar(select(AuditEntry).where(AuditEntry.entity == "snapshot").order_by(AuditEntry.id.desc()))
+    assert entry.actor_kind == "api_key" and entry.actor_name == "key:serpong tallies"
+    assert (await client.delete(f"/api/v1/api-keys/{key_id}", headers=admin)).status_code == 204
+    assert_problem(await client.get("/api/v1/auth/me", headers=script), 401)
+    assert_problem(await client.post(f"/api/v1/campaigns/{campaign['id']}/snapshots", json=snapshot, headers=script), 401)
+    assert_problem(await client.delete("/api/v1/api-keys/999999", headers=admin), 404)
+    assert_problem(await client.post("/api/v1/api-keys", json={"name": "x", "role": "viewer", "area": "36.74.01"}, headers=admin), 422, field="area")
+
+
+async def test_logout_needs_a_token_not_a_key(client, session) -> None:
+    admin = await headers_for(session, role=Role.admin)
+    await session.commit()
+    key = (await client.post("/api/v1/api-keys", json={"name": "k", "role": "viewer"}, headers=admin)).json()["key"]
+    assert_problem(await client.post("/api/v1/auth/logout", headers={"X-API-Key": key}), 422)
+
+
+async def test_failed_sign_ins_are_audited_and_kept(client, session) -> None:
+    username = (await make_user(session, role=Role.viewer)).username
+    await session.commit()
+    response = await sign_in(client, username, "not-the-password")
+    problem = assert_problem(response, 401)
+    assert "not-the-password" not in response.text and problem["detail"]
+    assert_problem(await sign_in(client, "nobody.here", "whatever-password"), 401)
+    assert_problem(await sign_in(client, username, "x" * 10_000), 401)
+    entries = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "auth.login_failed").order_by(AuditEntry.id))).all()
+    assert len(entries) == 3
+    assert entries[0].request_id == response.headers["x-request-id"] and entries[0].client == "127.0.0.1"
+    assert entries[1].entity_id is None  # an unknown username is not stored
+    assert (await sign_in(client, username)).status_code == 200
+    assert await audit_actions(session, "auth.login") == 1
+
+
+async def test_failed_sign_ins_per_username_are_throttled(client, session, configure, client_from) -> None:
+    configure(login_failure_limit="3/hour", login_failure_limit_per_client="100/hour")
+    username = (await make_user(session, role=Role.viewer)).username
+    await session.commit()
+    for _ in range(3):
+        assert_problem(await sign_in(client, username, "wrong-password"), 401)
+    # Refused now, even with the right password and from another address.
+    async with client_from("10.1.2.3") as elsewhere:
+        refused = await sign_in(elsewhere, username)
+    problem = assert_problem(refused, 429)
+    assert 1 <= int(refused.headers["retry-after"]) <= 3600 and username not in problem["detail"]
+    assert await audit_actions(session, "auth.login_refused") == 1
+    # Other usernames from the same address are not held to this username's count.
+    other = (await make_user(session, role=Role.viewer)).username
+    assert (await sign_in(client, other)).status_code == 200
+
+
+async def test_failed_sign_ins_per_client_are_throttled(client, session, configure, client_from) -> None:
+    configure(login_failure_limit="100/hour", login_failure_limit_per_client="3/hour")
+    username = (await make_user(session, role=Role.viewer)).username
+    await session.commit()
+    for n in range(3):
+        assert_problem(await sign_in(client, f"guess.{n}", "wrong-password"), 401)
+    assert_problem(await sign_in(client, username), 429)
+    async with client_from("10.9.9.9") as elsewhere:
+        assert (await sign_in(elsewhere, username)).status_code == 200
+
+
+async def test_successful_sign_in_clears_the_username_count(client, session, configure) -> None:
+    configure(login_failure_limit="2/hour")
+    username = (await make_user(session, role=Role.viewer)).username
+    await session.commit()
+    assert_problem(await sign_in(client, username, "wrong-password"), 401)
+    assert (await sign_in(client, username)).status_code == 200
+    assert_problem(await sign_in(client, username, "wrong-password"), 401)
+    assert (await sign_in(client, username)).status_code == 200

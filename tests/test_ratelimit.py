@@ -1,0 +1,111 @@
+"""Rate limits counted in the database: windows, pruning, sharing, and the public write limit."""
+
+import secrets
+
+import httpx
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import ratelimit
+from api.auth.models import Role
+from api.auth.policy import PublicWriteLimit
+from api.config import RateLimit, Settings, get_settings
+from api.errors import TooManyRequests, problem_responses
+from api.ratelimit import RateCounter
+from tests.factories import assert_problem, headers_for
+
+LIMIT = RateLimit(count=2, window=60)
+T0 = 1_800_000_000.0  # a window boundary (divisible by 60)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("10/minute", RateLimit(10, 60)), ("5/15minutes", RateLimit(5, 900)), ("100/hour", RateLimit(100, 3600)), ("3 / day", RateLimit(3, 86400)), ("1/Second", RateLimit(1, 1))],
+)
+def test_rate_limit_settings_parse(text: str, expected: RateLimit) -> None:
+    assert RateLimit.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["ten/minute", "10", "0/minute", "10/fortnight", "10/0minutes", ""])
+def test_wrong_rate_limit_settings_stop_the_start(text: str) -> None:
+    with pytest.raises(ValueError, match="rate limit looks like"):
+        Settings(public_write_limit=text)
+
+
+async def test_hit_refuses_past_the_limit_until_the_window_ends(session: AsyncSession) -> None:
+    for _ in range(2):
+        await ratelimit.hit(session, bucket="test", key="10.0.0.1", limit=LIMIT, now=T0 + 5)
+    with pytest.raises(TooManyRequests) as refused:
+        await ratelimit.hit(session, bucket="test", key="10.0.0.1", limit=LIMIT, now=T0 + 20)
+    assert refused.value.headers["Retry-After"] == "40"
+    await ratelimit.hit(session, bucket="test", key="10.0.0.2", limit=LIMIT, now=T0 + 20)  # another key
+    await ratelimit.hit(session, bucket="test", key="10.0.0.1", limit=LIMIT, now=T0 + 61)  # the next window
+    # Ended windows are pruned as events arrive; keys are stored hashed.
+    rows = (await session.scalars(select(RateCounter).where(RateCounter.bucket == "test"))).all()
+    assert [(r.window_start, r.hits) for r in rows] == [(int(T0) + 60, 1)]
+    assert "10.0.0.1" not in rows[0].key_hash
+
+
+async def test_check_does_not_count_and_reset_forgets(session: AsyncSession) -> None:
+    for _ in range(5):
+        await ratelimit.check(session, bucket="test", key="u", limit=LIMIT, now=T0)
+    assert await ratelimit.retry_after(session, bucket="test", key="u", limit=LIMIT, now=T0) is None
+    await ratelimit.count(session, bucket="test", key="u", limit=LIMIT, now=T0)
+    await ratelimit.count(session, bucket="test", key="u", limit=LIMIT, now=T0)
+    with pytest.raises(TooManyRequests):
+        await ratelimit.check(session, bucket="test", key="u", limit=LIMIT, now=T0 + 59)
+    await ratelimit.reset(session, bucket="test", key="u")
+    await ratelimit.check(session, bucket="test", key="u", limit=LIMIT, now=T0 + 59)
+
+
+async def test_counts_are_shared_between_processes(engine) -> None:  # noqa: ANN001
+    """Two sessions on their own connections stand for two API processes."""
+    bucket = f"shared-{secrets.token_hex(4)}"
+    try:
+        for _ in range(2):
+            async with AsyncSession(engine) as one, one.begin():
+                await ratelimit.hit(one, bucket=bucket, key="10.0.0.1", limit=LIMIT, now=T0)
+        async with AsyncSession(engine) as other, other.begin():
+            with pytest.raises(TooManyRequests):
+                await ratelimit.hit(other, bucket=bucket, key="10.0.0.1", limit=LIMIT, now=T0)
+    finally:
+        async with AsyncSession(engine) as cleanup, cleanup.begin():
+            await cleanup.execute(delete(RateCounter).where(RateCounter.bucket == bucket))
+
+
+@pytest.fixture
+def public_write_app(app, monkeypatch):  # noqa: ANN001, ANN201
+    """The app with one public write endpoint, as the visits and complaints routers declare theirs."""
+    monkeypatch.setenv("REKAM_PUBLIC_WRITE_LIMIT", "3/hour")
+    get_settings.cache_clear()
+
+    @app.post("/api/v1/test-public-write", status_code=201, responses=problem_responses(429))
+    async def submit(caller: PublicWriteLimit) -> dict:
+        return {"kind": caller.kind}
+
+    yield app
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def client_at(app, address: str) -> httpx.AsyncClient:  # noqa: ANN001
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 5000)), base_url="http://test")
+
+
+async def test_public_writes_are_limited_per_address_and_staff_exempt(public_write_app, session: AsyncSession) -> None:  # noqa: ANN001
+    staff = await headers_for(session, role=Role.operator)
+    await session.commit()
+    async with client_at(public_write_app, "203.0.113.7") as resident, client_at(public_write_app, "203.0.113.8") as neighbour:
+        for _ in range(3):
+            assert (await resident.post("/api/v1/test-public-write")).status_code == 201
+        refused = await resident.post("/api/v1/test-public-write")
+        assert_problem(refused, 429)
+        assert 1 <= int(refused.headers["retry-after"]) <= 3600
+        assert (await neighbour.post("/api/v1/test-public-write")).status_code == 201
+        # A kiosk signed in as staff issues tickets for a whole office from one address.
+        for _ in range(5):
+            response = await resident.post("/api/v1/test-public-write", headers=staff)
+            assert response.status_code == 201 and response.json() == {"kind": "user"}
+    counted = await session.scalar(select(func.sum(RateCounter.hits)).where(RateCounter.bucket == "public-write"))
+    assert counted == 4  # three from one address, one from the other; staff are not counted
