@@ -6,9 +6,10 @@ back on any error. Services only `flush()`.
 
 from collections.abc import AsyncIterator
 from functools import lru_cache
+from contextvars import ContextVar
 from typing import Annotated, Any
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 
 from datetime import UTC, datetime
 
@@ -78,6 +79,12 @@ def sync_url(url: str) -> URL:
     return parsed
 
 
+# A request that may write takes SQLite's write lock when its transaction begins. Taken later, on
+# the first write after a read, SQLite refuses at once ("database is locked") instead of waiting
+# for the other writer, because waiting could deadlock; taken first, it simply waits its turn.
+sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
+
+
 def configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
     """WAL, foreign keys and a busy timeout on every connection, and real transactions.
 
@@ -98,7 +105,7 @@ def configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")
 
 
 def create_engine_for(url: str) -> AsyncEngine:
@@ -125,7 +132,8 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
 
 
-async def get_session() -> AsyncIterator[AsyncSession]:
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    sqlite_write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
     async with get_sessionmaker()() as session:
         try:
             yield session

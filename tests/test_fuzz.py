@@ -6,8 +6,6 @@ answer without a 500, with a status and a body its schema declares, errors as pr
 """
 
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -15,34 +13,10 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, given, settings
 
-from tests.conftest import migrate
+from tests.demo_db import prepare_demo_and_admin
 from tests.live import live_server
 
 EXAMPLES = int(os.environ.get("REKAM_FUZZ_EXAMPLES", "12"))
-
-
-def _prepare(url: str) -> str:
-    """Migrate, load the demo and return an admin's bearer token."""
-    script = (
-        "import asyncio\n"
-        "from api.demo.service import load_demo\n"
-        "from api.db import get_sessionmaker, get_engine\n"
-        "from api.auth import service\n"
-        "from api.auth.models import Role\n"
-        "from api.auth.policy import SYSTEM\n"
-        "from api.auth.schemas import UserCreate\n"
-        "async def main():\n"
-        "    await load_demo()\n"
-        "    async with get_sessionmaker()() as s, s.begin():\n"
-        "        await service.create_user(s, data=UserCreate(username='fuzz-admin', display_name='Fuzz', password='fuzz-password-1', role=Role.admin), actor=SYSTEM)\n"
-        "        token, _ = await service.sign_in(s, username='fuzz-admin', password='fuzz-password-1')\n"
-        "    await get_engine().dispose()\n"
-        "    print(token)\n"
-        "asyncio.run(main())\n"
-    )
-    migrate(url)
-    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "DATABASE_URL": url}, capture_output=True, text=True, check=True)
-    return done.stdout.strip().splitlines()[-1]
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +25,7 @@ def fuzz_server(database_url: str, request: pytest.FixtureRequest, tmp_path_fact
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}"
     else:
         url = request.getfixturevalue("pg_cluster").create_database("fuzz")
-    token = _prepare(url)
+    token = prepare_demo_and_admin(url)
     with live_server(url, env={"REKAM_PUBLIC_WRITE_LIMIT": "100000/minute"}) as base:
         yield base, {"Authorization": f"Bearer {token}"}
 
