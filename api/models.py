@@ -6,5 +6,6 @@ from api.auth.models import AccessToken, ApiKey, User
 from api.campaigns.models import Campaign, Snapshot, Target
 from api.devices.models import Device, Operator
 from api.services.models import ServicePoint
+from api.visits.models import HomeVisit, HomeVisitEvent
 
-__all__ = ["AccessToken", "ApiKey", "Area", "AuditEntry", "Campaign", "Device", "Operator", "ServicePoint", "Snapshot", "Target", "User"]
+__all__ = ["AccessToken", "ApiKey", "Area", "AuditEntry", "Campaign", "Device", "HomeVisit", "HomeVisitEvent", "Operator", "ServicePoint", "Snapshot", "Target", "User"]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from api.areas import service as areas
 from api.campaigns import demo as campaigns_demo
 from api.db import get_engine, get_sessionmaker
+from api.visits import demo as visits_demo
 
 CITY = campaigns_demo.CITY
 
@@ -26,6 +27,8 @@ async def load_demo() -> list[str]:
             demo = await campaigns_demo.load(session, today=today)
             state = "created" if demo.created else "already there"
             lines.append(f"campaign {demo.campaign.id}: {demo.campaign.name} ({state}); figures as of {demo.snapshot_date}, deadline {demo.campaign.deadline}")
+            # After the devices demo: it schedules requests on the mobile kits it finds.
+            lines.append(await visits_demo.load(session, today=today))
     finally:
         await engine.dispose()
     return lines
