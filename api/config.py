@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     sqlite_busy_timeout_ms: int = 5000
+    # A home-visit request still open this many days after it was made is overdue.
+    home_visit_overdue_days: int = Field(default=7, ge=1)
 
     @field_validator("public_write_limit", "login_failure_limit", "login_failure_limit_per_client")
     @classmethod

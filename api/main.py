@@ -19,6 +19,7 @@ from api.errors import ServiceUnavailable, document_problems, install_error_hand
 from api.logging import configure_logging
 from api.metrics import router as metrics_router
 from api.middleware import RequestContextMiddleware
+from api.visits.router import router as visits_router
 
 
 class Health(BaseModel):
@@ -54,7 +55,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     document_problems(app)
-    for router in (health_router, areas_router, campaigns_router, auth_router, audit_router):
+    routers = (
+        health_router,
+        areas_router,
+        campaigns_router,
+        auth_router,
+        audit_router,
+        visits_router,
+    )
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(metrics_router)
     if settings.cors_origins:

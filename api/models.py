@@ -7,5 +7,21 @@ from api.campaigns.models import Campaign, Snapshot, Target
 from api.devices.models import Device, Operator
 from api.ratelimit import RateCounter
 from api.services.models import ServicePoint
+from api.visits.models import HomeVisit, HomeVisitEvent
 
-__all__ = ["AccessToken", "ApiKey", "Area", "AuditEntry", "Campaign", "Device", "Operator", "RateCounter", "ServicePoint", "Snapshot", "Target", "User"]
+__all__ = [
+    "AccessToken",
+    "ApiKey",
+    "Area",
+    "AuditEntry",
+    "Campaign",
+    "Device",
+    "HomeVisit",
+    "HomeVisitEvent",
+    "Operator",
+    "RateCounter",
+    "ServicePoint",
+    "Snapshot",
+    "Target",
+    "User",
+]

@@ -1,0 +1,175 @@
+from datetime import date, datetime, time
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from api.visits.models import VisitPriority, VisitReason, VisitStatus
+
+
+class HomeVisitCreate(BaseModel):
+    """What a resident (or staff taking their call) sends. NIK and phone are checked by the service."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    # Loose here on purpose: the service gives each NIK and phone problem its own message.
+    nik: str = Field(min_length=1, max_length=32, examples=["3674014507850003"])
+    phone: str = Field(min_length=1, max_length=32, examples=["0812 3456 7890"])
+    address: str = Field(min_length=5, max_length=500)
+    area: str = Field(min_length=1, max_length=40, description="A kelurahan, or an RW/RT below it.", examples=["36.74.01.1001.003"])
+    reason: VisitReason
+    note: str | None = Field(default=None, max_length=1000)
+    preferred_dates: list[date] = Field(default_factory=list, max_length=5)
+    consent: bool = Field(description="The resident agrees to be contacted to arrange the visit.")
+
+
+class HomeVisitReceipt(BaseModel):
+    tracking_code: str = Field(examples=["HV-7KQ4-M9TX"])
+    status: VisitStatus
+
+
+class HomeVisitTrack(BaseModel):
+    """What anyone holding the tracking code may see: nothing personal."""
+
+    tracking_code: str
+    status: VisitStatus
+    requested_on: date
+    visit_date: date | None = None
+    window_start: time | None = None
+    window_end: time | None = None
+    updated_at: datetime
+
+
+class HomeVisitSummary(BaseModel):
+    """A row of the dispatcher's board: personal fields masked to their last four digits."""
+
+    id: int
+    area: str
+    reason: VisitReason
+    status: VisitStatus
+    priority: VisitPriority | None
+    requested_on: date
+    waiting_days: int | None = Field(description="Days since the request while it is open; null once closed.")
+    overdue: bool
+    nik_masked: str = Field(examples=["************0003"])
+    phone_masked: str = Field(examples=["*******7890"])
+    device_id: int | None
+    operator_id: int | None
+    visit_date: date | None
+    window_start: time | None
+    window_end: time | None
+
+
+class HomeVisitEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    at: datetime
+    actor_name: str
+    from_status: VisitStatus | None
+    to_status: VisitStatus
+    note: str | None
+
+
+class HomeVisitRead(BaseModel):
+    """The full record, personal fields included; every read is audited."""
+
+    id: int
+    tracking_code: str
+    campaign_id: int
+    area: str
+    name: str
+    nik: str
+    phone: str
+    address: str
+    reason: VisitReason
+    note: str | None
+    preferred_dates: list[date]
+    consented_at: datetime
+    requested_on: date
+    status: VisitStatus
+    priority: VisitPriority | None
+    device_id: int | None
+    operator_id: int | None
+    visit_date: date | None
+    window_start: time | None
+    window_end: time | None
+    history: list[HomeVisitEventRead]
+
+
+class VisitWindow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: time = Field(examples=["09:00"])
+    end: time = Field(examples=["10:30"])
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class ScheduleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    device: int = Field(ge=1, le=2**31 - 1, description="The mobile kit's device id.")
+    operator: int = Field(ge=1, le=2**31 - 1)
+    date: date
+    window: VisitWindow
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class StatusChange(BaseModel):
+    """A move of the state machine other than scheduling (which has its own endpoint)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: VisitStatus
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DayPlanStop(BaseModel):
+    """What the operator needs at the door."""
+
+    order: int
+    id: int
+    area: str
+    kelurahan: str
+    kelurahan_name: str
+    rw: str | None
+    rt: str | None
+    window_start: time
+    window_end: time
+    status: VisitStatus
+    name: str
+    address: str
+    phone: str
+    nik_masked: str
+    reason: VisitReason
+    note: str | None
+    operator_id: int
+
+
+class DayPlan(BaseModel):
+    device_id: int
+    serial: str
+    date: date
+    daily_capacity: int
+    booked: int
+    stops: list[DayPlanStop]
+
+
+class StatusCount(BaseModel):
+    status: VisitStatus
+    count: int
+
+
+class HomeVisitStats(BaseModel):
+    area: str | None
+    counts: list[StatusCount]
+    visited: int
+    median_days_to_visit: float | None
+    p90_days_to_visit: int | None = Field(description="Nearest-rank 90th percentile of days from request to visit.")
+    overdue_after_days: int
+    overdue_count: int
+    overdue: list[HomeVisitSummary] = Field(description="The longest-waiting overdue requests first (at most 100).")

@@ -1,0 +1,59 @@
+"""Who may do what with home visits. Requests are made in Serpong (the cases' area 36.74.01)."""
+
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.access import CALLERS, Case, Request, public_read
+from tests.factories import make_campaign
+from tests.visits.factories import make_kit, make_operator, make_request, payload, triage
+
+BOARD = {"anonymous": 401, "admin": 200, "viewer": 200, "supervisor_in": 200, "supervisor_out": 200}
+# Personal records: out-of-scope supervisors are told nothing exists.
+PERSONAL = {"anonymous": 401, "admin": 200, "supervisor_in": 200, "supervisor_out": 404}
+
+
+async def _intake(session: AsyncSession) -> Request:
+    await make_campaign(session)
+    return Request(json=payload())
+
+
+async def _board(session: AsyncSession) -> Request:
+    await make_campaign(session)
+    await make_request(session)
+    return Request()
+
+
+async def _tracked(session: AsyncSession) -> Request:
+    await make_campaign(session)
+    return Request(path_params={"code": (await make_request(session)).tracking_code})
+
+
+async def _one(session: AsyncSession) -> Request:
+    await make_campaign(session)
+    return Request(path_params={"visit_id": (await make_request(session)).id}, json={"status": "cancelled", "note": "resident came to the office"})
+
+
+async def _triaged(session: AsyncSession) -> Request:
+    await make_campaign(session)
+    visit_id = (await make_request(session)).id
+    await triage(session, visit_id)
+    kit_id, operator_id = (await make_kit(session)).id, (await make_operator(session)).id
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    return Request(path_params={"visit_id": visit_id}, json={"device": kit_id, "operator": operator_id, "date": tomorrow, "window": {"start": "09:00", "end": "10:00"}})
+
+
+async def _kit(session: AsyncSession) -> Request:
+    return Request(path_params={"device_id": (await make_kit(session)).id})
+
+
+CASES = [
+    Case("POST", "/api/v1/home-visits", expect=dict.fromkeys(CALLERS, 201), setup=_intake, note="public, rate-limited"),
+    Case("GET", "/api/v1/home-visits", expect=BOARD, setup=_board, note="masked; supervisors see their own area"),
+    Case("GET", "/api/v1/home-visits/stats", expect=BOARD, setup=_board),
+    public_read("GET", "/api/v1/home-visits/track/{code}", setup=_tracked),
+    Case("GET", "/api/v1/home-visits/{visit_id}", expect=PERSONAL, setup=_one),
+    Case("POST", "/api/v1/home-visits/{visit_id}/schedule", expect=PERSONAL, setup=_triaged),
+    Case("POST", "/api/v1/home-visits/{visit_id}/status", expect=PERSONAL, setup=_one),
+    Case("GET", "/api/v1/mobile-kits/{device_id}/day-plan", expect={**PERSONAL, "supervisor_out": 200}, setup=_kit, note="stops in the caller's area only"),
+]

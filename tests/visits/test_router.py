@@ -1,0 +1,171 @@
+import io
+import json
+import sys
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from api.audit.models import AuditEntry
+from api.auth.models import Role
+from api.config import Settings
+from api.logging import configure_logging
+from api.visits import demo
+from tests.factories import assert_problem, headers_for, make_campaign
+from tests.visits.factories import adult_nik, make_kit, make_operator, make_request, payload, triage
+
+TODAY = date.today()
+PERSONAL_KEYS = {"name", "nik", "phone", "address", "note", "nik_masked", "phone_masked"}
+
+
+async def test_resident_follows_the_request_from_submission_to_visit(client, session) -> None:
+    await make_campaign(session)
+    kit_id, operator_id = (await make_kit(session)).id, (await make_operator(session)).id
+    supervisor = await headers_for(session, role=Role.supervisor, area="36.74.01")
+    await session.commit()
+
+    created = await client.post("/api/v1/home-visits", json=payload(reason="elderly"))
+    assert created.status_code == 201, created.text
+    receipt = created.json()
+    assert set(receipt) == {"tracking_code", "status"} and receipt["status"] == "submitted"
+    code = receipt["tracking_code"]
+
+    def track_url(c: str) -> str:
+        return f"/api/v1/home-visits/track/{c}"
+
+    tracked = (await client.get(track_url(code.lower().replace("-", "")))).json()
+    assert tracked["status"] == "submitted" and tracked["visit_date"] is None and not PERSONAL_KEYS & set(tracked)
+
+    board = (await client.get("/api/v1/home-visits", headers=supervisor, params={"status": "submitted"})).json()["items"]
+    visit_id = board[0]["id"]
+    assert board[0]["nik_masked"].startswith("************") and not {"nik", "phone", "name", "address"} & set(board[0])
+
+    triaged = await client.post(f"/api/v1/home-visits/{visit_id}/status", json={"status": "triaged", "note": "called back"}, headers=supervisor)
+    assert triaged.status_code == 200 and triaged.json()["status"] == "triaged"
+    plan = {"device": kit_id, "operator": operator_id, "date": TODAY.isoformat(), "window": {"start": "09:00", "end": "10:00"}}
+    scheduled = await client.post(f"/api/v1/home-visits/{visit_id}/schedule", json=plan, headers=supervisor)
+    assert scheduled.status_code == 200, scheduled.text
+    tracked = (await client.get(track_url(code))).json()
+    assert (tracked["status"], tracked["visit_date"], tracked["window_start"], tracked["window_end"]) == ("scheduled", TODAY.isoformat(), "09:00:00", "10:00:00")
+
+    day_plan = (await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", params={"date": TODAY.isoformat()}, headers=supervisor)).json()
+    assert [s["id"] for s in day_plan["stops"]] == [visit_id] and day_plan["stops"][0]["address"].startswith("Jl. Ciater")
+
+    visited = await client.post(f"/api/v1/home-visits/{visit_id}/status", json={"status": "visited"}, headers=supervisor)
+    assert visited.status_code == 200, visited.text
+    assert (await client.get(track_url(code))).json()["status"] == "visited"
+    assert_problem(await client.post(f"/api/v1/home-visits/{visit_id}/status", json={"status": "cancelled"}, headers=supervisor), 409)
+    assert_problem(await client.get(track_url("HV-2222-2222")), 404)
+    assert_problem(await client.get(track_url("not a code")), 404)
+
+    actions = (await session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "home_visit", AuditEntry.entity_id == str(visit_id)).order_by(AuditEntry.id))).all()
+    assert actions == ["home_visit.create", "home_visit.triaged", "home_visit.schedule", "home_visit.read_personal", "home_visit.visited"]
+
+
+async def test_nik_and_phone_never_in_public_answers_or_logs(client, session, monkeypatch) -> None:
+    await make_campaign(session)
+    await session.commit()
+    buffer = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", buffer)
+    configure_logging(Settings(log_json=True, log_level="DEBUG", serve_frontend=False))
+    nik, phone = adult_nik(woman=True), "0812 9876 5432"
+    secrets = [nik, phone, phone.replace(" ", ""), "+6281298765432", "6281298765432"]
+    bodies = []
+
+    async def public(method: str, url: str, **kwargs) -> None:  # noqa: ANN003
+        response = await client.request(method, url, **kwargs)
+        bodies.append((url, response.status_code, response.text))
+
+    await public("POST", "/api/v1/home-visits", json=payload(nik=nik, phone=phone))
+    code = json.loads(bodies[-1][2])["tracking_code"]
+    await public("POST", "/api/v1/home-visits", json=payload(nik=nik, phone=phone))  # already open
+    await public("GET", f"/api/v1/home-visits/track/{code}")
+    for wrong in (nik[:-1], "3674991705800001", "3671011705800001", nik[:6] + "3102" + nik[10:], nik + "0" * 17, nik + "x"):
+        await public("POST", "/api/v1/home-visits", json=payload(nik=wrong, phone=phone))
+    await public("POST", "/api/v1/home-visits", json=payload(nik=nik, phone=phone + "999", consent=False))
+    await public("POST", "/api/v1/home-visits", json={**payload(nik=nik, phone=phone), "extra": nik})
+    logs = buffer.getvalue()
+    # A NIK typed as a tracking code: the answer must not echo it. (The access log line of this
+    # request is the middleware's: it must log the route template, not the concrete path.)
+    await public("GET", f"/api/v1/home-visits/track/{nik}")
+
+    assert [status for _, status, _ in bodies] == [201, 409, 200, *([422] * 8), 404]
+    assert "home_visit.submitted" in logs
+    for url, status, text in bodies:
+        for secret in secrets:
+            assert secret not in text, (url, status)
+    for secret in secrets:
+        assert secret not in logs
+
+
+async def test_invalid_niks_over_http_each_name_the_field(client, session) -> None:
+    await make_campaign(session)
+    await session.commit()  # anchors the setup: a failing request rolls back only its own work
+    under_17 = demo.nik("367401", TODAY - timedelta(days=365 * 16), woman=False, serial=5)
+    messages = set()
+    for wrong in ("367401", "3674991705800001", "3671011705800001", "3674013102800001", under_17):
+        body = assert_problem(await client.post("/api/v1/home-visits", json=payload(nik=wrong)), 422, field="nik")
+        messages.add(body["errors"][0]["message"])
+    assert len(messages) == 5
+    assert_problem(await client.post("/api/v1/home-visits", json=payload(phone="021 555 1234")), 422, field="phone")
+    assert_problem(await client.post("/api/v1/home-visits", json=payload(reason="bored")), 422, field="reason")
+    assert_problem(await client.post("/api/v1/home-visits", json=payload(area="36.71.01.1001")), 422, field="area")
+
+
+async def test_board_filters_and_roles(client, session) -> None:
+    await make_campaign(session)
+    sick = await make_request(session, reason="sick", today=TODAY - timedelta(days=9))
+    sick_id = sick.id
+    await triage(session, sick_id)
+    other_id = (await make_request(session, reason="other", area="36.74.06.1001")).id
+    admin = await headers_for(session, role=Role.admin)
+    viewer = await headers_for(session, role=Role.viewer)
+    serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
+    await session.commit()
+
+    async def ids(headers: dict, **params) -> list[int]:  # noqa: ANN003
+        response = await client.get("/api/v1/home-visits", headers=headers, params=params)
+        assert response.status_code == 200, response.text
+        return [item["id"] for item in response.json()["items"]]
+
+    assert await ids(admin) == [sick_id, other_id] == await ids(viewer)
+    assert await ids(serpong) == [sick_id]
+    assert await ids(admin, area="36.74.06") == [other_id]
+    assert await ids(admin, reason="other") == [other_id]
+    assert await ids(admin, priority="urgent") == [sick_id]
+    assert await ids(admin, overdue="true") == [sick_id]
+    assert await ids(admin, overdue="false") == [other_id]
+    assert await ids(admin, limit=1) == [sick_id]
+    assert_problem(await client.get("/api/v1/home-visits", headers=admin, params={"status": "lost"}), 422)
+    assert_problem(await client.get("/api/v1/home-visits", headers=serpong, params={"area": "36.74.06"}), 403, field="area")
+    assert_problem(await client.get("/api/v1/home-visits"), 401)
+    assert_problem(await client.get("/api/v1/home-visits", headers=await headers_for(session, role=Role.handler)), 403)
+
+    assert_problem(await client.get(f"/api/v1/home-visits/{sick_id}", headers=viewer), 403)
+    assert_problem(await client.get(f"/api/v1/home-visits/{other_id}", headers=serpong), 404)
+    assert_problem(await client.get("/api/v1/home-visits/999999", headers=admin), 404)
+    before = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "home_visit.read_personal"))
+    full = (await client.get(f"/api/v1/home-visits/{sick_id}", headers=serpong)).json()
+    assert len(full["nik"]) == 16 and full["phone"].startswith("+628") and [h["to_status"] for h in full["history"]] == ["submitted", "triaged"]
+    after = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "home_visit.read_personal"))
+    assert after - before == 1
+
+    stats = (await client.get("/api/v1/home-visits/stats", headers=viewer)).json()
+    assert stats["overdue_count"] == 1 and stats["overdue"][0]["id"] == sick_id and "nik" not in stats["overdue"][0]
+    assert_problem(await client.get("/api/v1/home-visits/stats", headers=serpong, params={"area": "36.74"}), 403)
+
+
+async def test_schedule_errors_over_http(client, session) -> None:
+    await make_campaign(session)
+    visit_id = (await make_request(session)).id
+    await triage(session, visit_id)
+    kit_id, operator_id = (await make_kit(session)).id, (await make_operator(session)).id
+    admin = await headers_for(session, role=Role.admin)
+    await session.commit()
+    plan = {"device": kit_id, "operator": operator_id, "date": (TODAY + timedelta(days=1)).isoformat(), "window": {"start": "10:00", "end": "09:00"}}
+    url = f"/api/v1/home-visits/{visit_id}/schedule"
+    assert_problem(await client.post(url, json=plan, headers=admin), 422, field="window")
+    assert_problem(await client.post(url, json={**plan, "window": {"start": "09:00", "end": "10:00"}, "device": 999_999}, headers=admin), 404, field="device")
+    assert_problem(await client.post("/api/v1/home-visits/999999/schedule", json={**plan, "window": {"start": "09:00", "end": "10:00"}}, headers=admin), 404)
+    assert_problem(await client.get("/api/v1/mobile-kits/999999/day-plan", headers=admin), 404)
+    empty = (await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", headers=admin)).json()
+    assert empty["stops"] == [] and empty["booked"] == 0 and empty["device_id"] == kit_id
