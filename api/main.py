@@ -14,6 +14,7 @@ from api.auth.router import router as auth_router
 from api.campaigns.router import router as campaigns_router
 from api.config import Settings, get_settings
 from api.db import SessionDep
+from api.devices.router import router as devices_router
 from api.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from api.logging import configure_logging
 from api.middleware import RequestContextMiddleware
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for router in (health_router, areas_router, campaigns_router, auth_router):
+    for router in (health_router, areas_router, campaigns_router, auth_router, devices_router):
         app.include_router(router, prefix=API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(

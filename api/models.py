@@ -4,7 +4,7 @@ from api.areas.models import Area
 from api.audit.models import AuditEntry
 from api.auth.models import AccessToken, ApiKey, User
 from api.campaigns.models import Campaign, Snapshot, Target
-from api.devices.models import Device, Operator
+from api.devices.models import Allocation, Device, Operator, OperatorAssignment
 from api.services.models import ServicePoint
 
-__all__ = ["AccessToken", "ApiKey", "Area", "AuditEntry", "Campaign", "Device", "Operator", "ServicePoint", "Snapshot", "Target", "User"]
+__all__ = ["AccessToken", "Allocation", "ApiKey", "Area", "AuditEntry", "Campaign", "Device", "Operator", "OperatorAssignment", "ServicePoint", "Snapshot", "Target", "User"]

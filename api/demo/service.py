@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from api.areas import service as areas
 from api.campaigns import demo as campaigns_demo
+from api.devices import demo as devices_demo
 from api.db import get_engine, get_sessionmaker
 
 CITY = campaigns_demo.CITY
@@ -26,6 +27,7 @@ async def load_demo() -> list[str]:
             demo = await campaigns_demo.load(session, today=today)
             state = "created" if demo.created else "already there"
             lines.append(f"campaign {demo.campaign.id}: {demo.campaign.name} ({state}); figures as of {demo.snapshot_date}, deadline {demo.campaign.deadline}")
+            lines.append(await devices_demo.load(session, campaign=demo.campaign))
     finally:
         await engine.dispose()
     return lines
