@@ -30,10 +30,15 @@ Rules
 - Capacity view per kecamatan: remaining = target - recorded (campaign progress); service days
   left = days after `as_of` up to the deadline, Saturdays and Sundays included when the campaign
   opens on weekends (public holidays are not modelled); required per day = remaining / days left,
-  rounded up; feasible when capacity × days left covers the remaining.
+  rounded up; feasible when capacity × days left covers the remaining. `as_of` picks the day
+  whose placements count and from which days are counted; the remaining is the latest progress.
 - The allocation plan moves devices and operators so that the latest projected finish across
-  kecamatan is as early as possible (see `plan_greedy` for the method); applying it creates the
-  allocations and postings from the day after `as_of`, all in one transaction.
+  kecamatan is as early as possible (see `plan_greedy` for the method). Devices move only when
+  listed as movable (or "all" active ones); every active operator of the campaign's kecamatan,
+  the unassigned ones and the extra ones may be posted where a device needs one. A static set
+  goes to the kecamatan office, a mobile kit and an operator to the kecamatan. Applying a plan
+  recomputes it for the same request and creates its allocations and postings from the day
+  after `as_of`, all in one transaction.
 - `is_device_free` / `is_operator_free`: used by other domains to refuse double booking.
 - Every change is audited, one entry per change.
 """
