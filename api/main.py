@@ -15,6 +15,7 @@ from api.auth.router import router as auth_router
 from api.campaigns.router import router as campaigns_router
 from api.config import API_PREFIX, Settings, get_settings
 from api.db import SessionDep
+from api.devices.router import router as devices_router
 from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
 from api.logging import configure_logging
 from api.metrics import router as metrics_router
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         audit_router,
         visits_router,
+        devices_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

@@ -4,13 +4,14 @@ from api.areas.models import Area
 from api.audit.models import AuditEntry
 from api.auth.models import AccessToken, ApiKey, User
 from api.campaigns.models import Campaign, Snapshot, Target
-from api.devices.models import Device, Operator
+from api.devices.models import Allocation, Device, Operator, OperatorAssignment
 from api.ratelimit import RateCounter
 from api.services.models import ServicePoint
 from api.visits.models import HomeVisit, HomeVisitEvent
 
 __all__ = [
     "AccessToken",
+    "Allocation",
     "ApiKey",
     "Area",
     "AuditEntry",
@@ -19,6 +20,7 @@ __all__ = [
     "HomeVisit",
     "HomeVisitEvent",
     "Operator",
+    "OperatorAssignment",
     "RateCounter",
     "ServicePoint",
     "Snapshot",

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from api.areas import service as areas
 from api.auth import demo as auth_demo
 from api.campaigns import demo as campaigns_demo
+from api.devices import demo as devices_demo
 from api.db import get_engine, get_sessionmaker
 from api.visits import demo as visits_demo
 
@@ -29,6 +30,7 @@ async def load_demo() -> list[str]:
             state = "created" if demo.created else "already there"
             lines.append(f"campaign {demo.campaign.id}: {demo.campaign.name} ({state}); figures as of {demo.snapshot_date}, deadline {demo.campaign.deadline}")
             lines.extend(await auth_demo.load(session))
+            lines.append(await devices_demo.load(session, campaign=demo.campaign))
             # After the devices demo: it schedules requests on the mobile kits it finds.
             lines.append(await visits_demo.load(session, today=today))
     finally:
