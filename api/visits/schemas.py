@@ -3,6 +3,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.types import LocalTime
 from api.visits.models import VisitPriority, VisitReason, VisitStatus
 
 
@@ -35,8 +36,8 @@ class HomeVisitTrack(BaseModel):
     status: VisitStatus
     requested_on: date
     visit_date: date | None = None
-    window_start: time | None = None
-    window_end: time | None = None
+    window_start: LocalTime | None = None
+    window_end: LocalTime | None = None
     updated_at: datetime
 
 
@@ -56,8 +57,8 @@ class HomeVisitSummary(BaseModel):
     device_id: int | None
     operator_id: int | None
     visit_date: date | None
-    window_start: time | None
-    window_end: time | None
+    window_start: LocalTime | None
+    window_end: LocalTime | None
 
 
 class HomeVisitEventRead(BaseModel):
@@ -91,16 +92,16 @@ class HomeVisitRead(BaseModel):
     device_id: int | None
     operator_id: int | None
     visit_date: date | None
-    window_start: time | None
-    window_end: time | None
+    window_start: LocalTime | None
+    window_end: LocalTime | None
     history: list[HomeVisitEventRead]
 
 
 class VisitWindow(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    start: time = Field(examples=["09:00"])
-    end: time = Field(examples=["10:30"])
+    start: LocalTime = Field(examples=["09:00"])
+    end: LocalTime = Field(examples=["10:30"])
 
     @model_validator(mode="after")
     def _end_after_start(self) -> Self:
@@ -138,8 +139,8 @@ class DayPlanStop(BaseModel):
     kelurahan_name: str
     rw: str | None
     rt: str | None
-    window_start: time
-    window_end: time
+    window_start: LocalTime
+    window_end: LocalTime
     status: VisitStatus
     name: str
     address: str

@@ -45,7 +45,7 @@ async def test_resident_follows_the_request_from_submission_to_visit(client, ses
     scheduled = await client.post(f"/api/v1/home-visits/{visit_id}/schedule", json=plan, headers=supervisor)
     assert scheduled.status_code == 200, scheduled.text
     tracked = (await client.get(track_url(code))).json()
-    assert (tracked["status"], tracked["visit_date"], tracked["window_start"], tracked["window_end"]) == ("scheduled", TODAY.isoformat(), "09:00:00", "10:00:00")
+    assert (tracked["status"], tracked["visit_date"], tracked["window_start"], tracked["window_end"]) == ("scheduled", TODAY.isoformat(), "09:00", "10:00")
 
     day_plan = (await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", params={"date": TODAY.isoformat()}, headers=supervisor)).json()
     assert [s["id"] for s in day_plan["stops"]] == [visit_id] and day_plan["stops"][0]["address"].startswith("Jl. Ciater")
