@@ -1,5 +1,7 @@
 """create_app(): routers, middleware, error handlers and the frontend's files."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -12,6 +14,10 @@ import api
 from api.areas.router import router as areas_router
 from api.auth.router import router as auth_router
 from api.campaigns.router import router as campaigns_router
+from api.queues import live
+from api.queues import service as queues_service
+from api.queues.router import router as queues_router
+from api.services.router import router as services_router
 from api.config import Settings, get_settings
 from api.db import SessionDep
 from api.errors import ServiceUnavailable, install_error_handlers, problem_responses
@@ -44,7 +50,19 @@ async def health(session: SessionDep) -> Health:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Several API processes on PostgreSQL: each listens for the others' queue changes.
+        listener = live.start_listener(settings.database_url, queues_service.messages_from_notice)
+        try:
+            yield
+        finally:
+            if listener is not None:
+                await listener.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Rekam",
         version=api.__version__,
         summary="Runs a city's e-KTP recording campaign.",
@@ -53,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for router in (health_router, areas_router, campaigns_router, auth_router):
+    for router in (health_router, areas_router, campaigns_router, auth_router, services_router, queues_router):
         app.include_router(router, prefix=API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(
