@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     sqlite_busy_timeout_ms: int = 5000
+    # Seconds between the comment lines that keep an idle Server-Sent Events stream open.
+    sse_heartbeat_seconds: float = 15.0
 
 
 @lru_cache

@@ -30,7 +30,6 @@ from api.areas.codes import is_within
 log = structlog.get_logger("api.queues.live")
 
 CHANNEL = "rekam_queue"
-HEARTBEAT_SECONDS = 15.0
 SUBSCRIBER_QUEUE = 256
 PENDING = "rekam_live_pending"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
@@ -182,13 +181,16 @@ def format_event(message: Message) -> str:
 
 async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterator[str]:
     """The current state first, then every change, with a comment line as heartbeat."""
+    from api.config import get_settings
+
+    heartbeat = get_settings().sse_heartbeat_seconds
     try:
         yield "retry: 3000\n\n"
         for message in initial:
             yield format_event(message)
         while True:
             try:
-                message = await asyncio.wait_for(subscriber.queue.get(), HEARTBEAT_SECONDS)
+                message = await asyncio.wait_for(subscriber.queue.get(), heartbeat)
             except TimeoutError:
                 yield ": heartbeat\n\n"
                 continue
