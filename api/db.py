@@ -5,10 +5,11 @@ back on any error. Services only `flush()`.
 """
 
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from functools import lru_cache
 from typing import Annotated, Any
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from sqlalchemy import MetaData, String, event, make_url
 from sqlalchemy.engine import URL
@@ -73,7 +74,7 @@ def configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 def create_engine_for(url: str) -> AsyncEngine:
@@ -100,7 +101,16 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
 
 
-async def get_session() -> AsyncIterator[AsyncSession]:
+# True while serving a request that writes (POST, PUT, PATCH, DELETE). On SQLite its transaction
+# then starts with BEGIN IMMEDIATE: concurrent writers wait for the lock (busy timeout) instead of
+# reading a snapshot that a faster writer makes stale, which SQLite refuses to upgrade
+# (SQLITE_BUSY_SNAPSHOT, "database is locked", no waiting) - e.g. counters calling the next ticket.
+write_intent: ContextVar[bool] = ContextVar("write_intent", default=False)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    write_intent.set(request.method not in SAFE_METHODS)
     async with get_sessionmaker()() as session:
         try:
             yield session

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from api.areas import service as areas
 from api.campaigns import demo as campaigns_demo
 from api.db import get_engine, get_sessionmaker
+from api.services import demo as services_demo
 
 CITY = campaigns_demo.CITY
 
@@ -26,6 +27,11 @@ async def load_demo() -> list[str]:
             demo = await campaigns_demo.load(session, today=today)
             state = "created" if demo.created else "already there"
             lines.append(f"campaign {demo.campaign.id}: {demo.campaign.name} ({state}); figures as of {demo.snapshot_date}, deadline {demo.campaign.deadline}")
+            points = await services_demo.load(session, today=today)
+            lines.append(
+                f"service points: {len(points.offices)} kecamatan offices, {len(points.events)} weekend services, "
+                f"a day of queue history; created: {', '.join(points.created) or 'nothing new'}"
+            )
     finally:
         await engine.dispose()
     return lines
