@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     @property
     def login_failure_rate_per_client(self) -> RateLimit:
         return RateLimit.parse(self.login_failure_limit_per_client)
+    # Seconds between the comment lines that keep an idle Server-Sent Events stream open.
+    sse_heartbeat_seconds: float = 15.0
 
 
 @lru_cache

@@ -5,6 +5,7 @@ back on any error. Services only `flush()`.
 """
 
 from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from functools import lru_cache
 from contextvars import ContextVar
 from typing import Annotated, Any

@@ -1,5 +1,7 @@
 """create_app(): routers, middleware, error handlers and the frontend's files."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -14,6 +16,10 @@ from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.campaigns.router import router as campaigns_router
 from api.config import API_PREFIX, Settings, get_settings
+from api.queues import live
+from api.queues import service as queues_service
+from api.queues.router import router as queues_router
+from api.services.router import router as services_router
 from api.db import SessionDep
 from api.devices.router import router as devices_router
 from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
@@ -46,7 +52,19 @@ async def health(session: SessionDep) -> Health:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Several API processes on PostgreSQL: each listens for the others' queue changes.
+        listener = live.start_listener(settings.database_url, queues_service.messages_from_notice)
+        try:
+            yield
+        finally:
+            if listener is not None:
+                await listener.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Rekam",
         version=api.__version__,
         summary="Runs a city's e-KTP recording campaign.",
@@ -64,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_router,
         visits_router,
         devices_router,
+        services_router,
+        queues_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

@@ -5,25 +5,31 @@ from api.audit.models import AuditEntry
 from api.auth.models import AccessToken, ApiKey, User
 from api.campaigns.models import Campaign, Snapshot, Target
 from api.devices.models import Allocation, Device, Operator, OperatorAssignment
+from api.queues.models import Appointment, QueueDay, Ticket
 from api.ratelimit import RateCounter
-from api.services.models import ServicePoint
+from api.services.models import Closure, EventAssignment, ServicePoint
 from api.visits.models import HomeVisit, HomeVisitEvent
 
 __all__ = [
     "AccessToken",
     "Allocation",
     "ApiKey",
+    "Appointment",
     "Area",
     "AuditEntry",
     "Campaign",
+    "Closure",
     "Device",
+    "EventAssignment",
     "HomeVisit",
     "HomeVisitEvent",
     "Operator",
     "OperatorAssignment",
+    "QueueDay",
     "RateCounter",
     "ServicePoint",
     "Snapshot",
     "Target",
+    "Ticket",
     "User",
 ]

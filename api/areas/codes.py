@@ -8,6 +8,7 @@
 import re
 from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import StringConstraints
 
 from sqlalchemy import ColumnElement, and_, or_, true
@@ -24,6 +25,8 @@ COUNTRY = "0"
 AREA_CODE_PATTERN = r"^(0|\d{2}(\.\d{2}(\.\d{2}(\.\d{4}(\.\d{3}(\.\d{3})?)?)?)?)?)$"
 AREA_CODE_HELP = "codes look like 36, 36.74, 36.74.01, 36.74.01.1001, 36.74.01.1001.003 (RW) or 36.74.01.1001.003.005 (RT)"
 AreaCodeStr = Annotated[str, StringConstraints(pattern=AREA_CODE_PATTERN, max_length=40)]
+# The `area` filter of list endpoints: this area and its subtree.
+AreaQuery = Annotated[str | None, Query(pattern=AREA_CODE_PATTERN, max_length=40, description="An area code: this area and its subtree.")]
 COUNTRY_NAME = "Indonesia"
 
 

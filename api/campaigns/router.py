@@ -4,7 +4,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.areas.codes import AREA_CODE_PATTERN
+from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
 from api.auth.policy import AdminDep, WriterDep
 from api.campaigns import service
 from api.campaigns.schemas import (
@@ -25,7 +25,6 @@ from api.pagination import Page, PageDep
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
-AreaQuery = Annotated[str | None, Query(pattern=AREA_CODE_PATTERN, max_length=40, description="An area code: this area and its subtree.")]
 MAX_TARGETS_BODY = 8 * 1024 * 1024
 
 TARGETS_BODY = {

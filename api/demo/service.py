@@ -13,6 +13,7 @@ from api.campaigns import demo as campaigns_demo
 from api.devices import demo as devices_demo
 from api.db import get_engine, get_sessionmaker
 from api.visits import demo as visits_demo
+from api.services import demo as services_demo
 
 CITY = campaigns_demo.CITY
 
@@ -30,6 +31,11 @@ async def load_demo() -> list[str]:
             state = "created" if demo.created else "already there"
             lines.append(f"campaign {demo.campaign.id}: {demo.campaign.name} ({state}); figures as of {demo.snapshot_date}, deadline {demo.campaign.deadline}")
             lines.extend(await auth_demo.load(session))
+            points = await services_demo.load(session, today=today)
+            lines.append(
+                f"service points: {len(points.offices)} kecamatan offices, {len(points.events)} weekend services, "
+                f"a day of queue history; created: {', '.join(points.created) or 'nothing new'}"
+            )
             lines.append(await devices_demo.load(session, campaign=demo.campaign))
             # After the devices demo: it schedules requests on the mobile kits it finds.
             lines.append(await visits_demo.load(session, today=today))

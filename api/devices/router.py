@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from api.areas.codes import AreaQuery
 from api.auth.models import Role
 from api.auth.policy import AdminDep, Principal, StaffDep, WriterDep, require
 from api.campaigns import service as campaigns
@@ -30,7 +31,6 @@ from api.pagination import Page, PageDep
 
 router = APIRouter(tags=["devices"])
 
-AreaQuery = Annotated[str | None, Query(max_length=40, description="An area code: this area and its subtree.")]
 DateQuery = Annotated[date | None, Query(alias="date", description="The day (Asia/Jakarta); today by default.")]
 # Planning reads the whole city's placements: the city office, supervisors and viewers.
 PlannerDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]

@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from api.areas.codes import AreaQuery
 from api.auth.models import Role
 from api.auth.policy import Principal, PublicWriteLimit, WriterDep, require
 from api.db import SessionDep
@@ -26,7 +27,6 @@ router = APIRouter(tags=["home visits"])
 
 # Masked boards and figures: viewers too. Personal records and changes: admins and supervisors.
 BoardReader = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]
-AreaQuery = Annotated[str | None, Query(max_length=40, description="An area code: this area and its subtree.")]
 VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 

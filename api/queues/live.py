@@ -1,0 +1,213 @@
+"""Live queue boards: an in-process broker of Server-Sent Events, fed only after COMMIT.
+
+How a committed change reaches the boards:
+- SQLite (one process): the service renders the messages inside its transaction and parks them
+  on `session.info`; the session's `after_commit` hook hands them to the broker, and a rollback
+  drops them, so a change that never happened is never announced.
+- PostgreSQL (any number of processes): the service issues `pg_notify(CHANNEL, ids)` inside its
+  transaction. PostgreSQL delivers a notification only when that transaction commits, once per
+  change. Each process LISTENs on one dedicated psycopg connection (`Listener`), renders the
+  point's board once from the ids and feeds its own broker, whatever the number of subscribers.
+
+A subscriber too slow to keep up (its queue full), or any subscriber after the listener lost its
+connection (notifications may have been missed), is closed: browsers' EventSource reconnects on
+its own, and every stream starts with the current state.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from api.areas.codes import is_within
+
+log = structlog.get_logger("api.queues.live")
+
+CHANNEL = "rekam_queue"
+SUBSCRIBER_QUEUE = 256
+PENDING = "rekam_live_pending"
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
+
+Message = dict[str, Any]  # {"event": "board" | "call", "service_point_id": int, "area": str, "data": {...}}
+
+
+@dataclass(eq=False)
+class Subscriber:
+    point_id: int | None = None
+    area: str | None = None
+    queue: asyncio.Queue[Message | None] = field(default_factory=lambda: asyncio.Queue(SUBSCRIBER_QUEUE))
+
+    def wants(self, message: Message) -> bool:
+        if self.point_id is not None:
+            return message["service_point_id"] == self.point_id
+        return self.area is None or is_within(message["area"], self.area)
+
+
+class Broker:
+    def __init__(self) -> None:
+        self._subscribers: set[Subscriber] = set()
+
+    @property
+    def subscribers(self) -> int:
+        return len(self._subscribers)
+
+    def subscribe(self, *, point_id: int | None = None, area: str | None = None) -> Subscriber:
+        subscriber = Subscriber(point_id=point_id, area=area)
+        self._subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+
+    def publish(self, messages: list[Message]) -> None:
+        for subscriber in list(self._subscribers):
+            for message in messages:
+                if not subscriber.wants(message):
+                    continue
+                try:
+                    subscriber.queue.put_nowait(message)
+                except asyncio.QueueFull:
+                    self.close(subscriber)
+                    break
+
+    def close(self, subscriber: Subscriber) -> None:
+        self._subscribers.discard(subscriber)
+        while not subscriber.queue.empty():
+            subscriber.queue.get_nowait()
+        subscriber.queue.put_nowait(None)
+
+    def close_all(self) -> None:
+        for subscriber in list(self._subscribers):
+            self.close(subscriber)
+
+
+broker = Broker()
+
+
+# --- from a transaction to the broker ------------------------------------------------------
+
+
+def publish_after_commit(session: AsyncSession, messages: list[Message]) -> None:
+    """Publish `messages` when (and only if) the session's transaction commits."""
+    session.sync_session.info.setdefault(PENDING, []).extend(messages)
+
+
+async def notify(session: AsyncSession, *, point_id: int, ticket_id: int | None, change: str) -> None:
+    """One NOTIFY per change, ids only; PostgreSQL sends it at COMMIT and drops it on ROLLBACK."""
+    payload = json.dumps({"p": point_id, "t": ticket_id, "c": change}, separators=(",", ":"))
+    await session.execute(select(func.pg_notify(CHANNEL, payload)))
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_pending(session: Session) -> None:
+    messages = session.info.pop(PENDING, None)
+    if messages:
+        broker.publish(messages)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+# --- PostgreSQL: one listener per process ---------------------------------------------------
+
+Renderer = Callable[[dict[str, Any]], Awaitable[list[Message]]]
+
+
+class Listener:
+    """LISTENs on CHANNEL over a dedicated connection and feeds the broker; reconnects on failure."""
+
+    def __init__(self, libpq_url: str, render: Renderer) -> None:
+        self.url = libpq_url
+        self.render = render
+        self.ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="rekam-queue-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        import psycopg
+
+        connected_before = False
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    if connected_before:
+                        # Changes may have gone by while we were away: make every board reload.
+                        broker.close_all()
+                    connected_before = True
+                    self.ready.set()
+                    async for notice in connection.notifies():
+                        await self._dispatch(notice.payload)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a lost connection is retried, never fatal
+                self.ready.clear()
+                log.warning("queue_listener_reconnect", error_class=type(exc).__name__)
+                await asyncio.sleep(1.0)
+
+    async def _dispatch(self, payload: str) -> None:
+        try:
+            ids = json.loads(payload)
+            broker.publish(await self.render(ids))
+        except Exception as exc:  # noqa: BLE001 - one bad notice must not stop the boards
+            log.warning("queue_notice_failed", error_class=type(exc).__name__)
+
+
+# --- Server-Sent Events ---------------------------------------------------------------------
+
+
+def format_event(message: Message) -> str:
+    data = json.dumps(message["data"], default=str, separators=(",", ":"))
+    return f"event: {message['event']}\ndata: {data}\n\n"
+
+
+async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterator[str]:
+    """The current state first, then every change, with a comment line as heartbeat."""
+    from api.config import get_settings
+
+    heartbeat = get_settings().sse_heartbeat_seconds
+    try:
+        yield "retry: 3000\n\n"
+        for message in initial:
+            yield format_event(message)
+        while True:
+            try:
+                message = await asyncio.wait_for(subscriber.queue.get(), heartbeat)
+            except TimeoutError:
+                yield ": heartbeat\n\n"
+                continue
+            if message is None:
+                return
+            yield format_event(message)
+    finally:
+        broker.unsubscribe(subscriber)
+
+
+def start_listener(database_url: str, render: Renderer) -> Listener | None:
+    """A running listener when the database is PostgreSQL; None otherwise (one process, no need)."""
+    from api.db import async_url
+
+    url = async_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return None
+    listener = Listener(url.set(drivername="postgresql").render_as_string(hide_password=False), render)
+    listener.start()
+    return listener

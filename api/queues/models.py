@@ -1,0 +1,97 @@
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import Base
+
+
+class TicketStatus(StrEnum):
+    waiting = "waiting"
+    called = "called"
+    serving = "serving"
+    done = "done"
+    no_show = "no_show"
+    cancelled = "cancelled"
+
+
+class Priority(StrEnum):
+    none = "none"
+    elderly = "elderly"
+    disabled = "disabled"
+    appointment = "appointment"
+
+
+class QueueDay(Base):
+    """The last ticket number given out at a point on a day: numbers restart every day."""
+
+    __tablename__ = "queue_days"
+
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
+class Ticket(Base):
+    """A place in a service point's queue for one day. `name_on_ticket` is personal data."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("service_point_id", "day", "number"),
+        CheckConstraint("status IN ('waiting','called','serving','done','no_show','cancelled')", name="status"),
+        CheckConstraint("priority IN ('none','elderly','disabled','appointment')", name="priority"),
+        CheckConstraint("number > 0", name="number_positive"),
+        CheckConstraint("counter IS NULL OR counter > 0", name="counter_positive"),
+        CheckConstraint("status IN ('waiting','cancelled') OR (counter IS NOT NULL AND called_at IS NOT NULL)", name="called_has_counter"),
+        Index("ix_tickets_queue", "service_point_id", "day", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default=TicketStatus.waiting.value)
+    priority: Mapped[str] = mapped_column(String(12), default=Priority.none.value)
+    name_on_ticket: Mapped[str | None] = mapped_column(String(200))
+    counter: Mapped[int | None] = mapped_column(Integer)
+    # An appointment's slot start: from then on the ticket goes before the walk-ins.
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    booked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    arrived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AppointmentStatus(StrEnum):
+    booked = "booked"
+    cancelled = "cancelled"
+    checked_in = "checked_in"
+
+
+class Appointment(Base):
+    """A booked slot. The code is the resident's only handle on it (to cancel or check in)."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint("status IN ('booked','cancelled','checked_in')", name="status"),
+        # One seat per counter in each slot; a cancelled booking gives its seat back (NULL).
+        UniqueConstraint("service_point_id", "day", "slot_start", "seat"),
+        CheckConstraint("(status = 'cancelled') = (seat IS NULL)", name="seat_unless_cancelled"),
+        Index("ix_appointments_point_day", "service_point_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(24), unique=True)
+    service_point_id: Mapped[int] = mapped_column(ForeignKey("service_points.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    slot_start: Mapped[str] = mapped_column(String(5))
+    slot_end: Mapped[str] = mapped_column(String(5))
+    seat: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), default=AppointmentStatus.booked.value)
+    name_on_ticket: Mapped[str | None] = mapped_column(String(200))
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,132 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import StreamingResponse
+
+from api.auth.models import Role
+from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
+from api.auth.policy import CurrentPrincipal, Principal, PublicWriteLimit, require
+from api.db import IdPath, SessionDep
+from api.errors import problem_responses
+from api.queues import live, service
+from api.queues.schemas import (
+    AppointmentRead,
+    Board,
+    BookingCreate,
+    CallNext,
+    Slot,
+    TicketDetail,
+    TicketIssued,
+    TicketRead,
+    WalkIn,
+)
+
+router = APIRouter(tags=["queues"])
+
+# Counter work: the operator of the point, or staff whose area holds it (checked in the service).
+CounterDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator))]
+StaffReadDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator, Role.viewer))]
+SSE_RESPONSE = {200: {"content": {"text/event-stream": {}}, "description": "A stream of Server-Sent Events."}}
+
+
+@router.post("/service-points/{point_id}/tickets", response_model=TicketIssued, status_code=201, responses=problem_responses(404, 409, 422, 429))
+async def take_ticket(point_id: IdPath, data: WalkIn, principal: PublicWriteLimit, session: SessionDep) -> TicketIssued:
+    """Take a number at a point: your place in line and the estimated wait."""
+    return TicketIssued(**await service.take_ticket(session, point_id=point_id, data=data, actor=principal))
+
+
+@router.post(
+    "/service-points/{point_id}/call-next", response_model=TicketRead,
+    responses={204: {"description": "Nobody is waiting."}, **problem_responses(401, 403, 404, 422, 503)},
+)
+async def call_next(point_id: IdPath, data: CallNext, principal: CounterDep, session: SessionDep) -> TicketRead | Response:
+    """Call the next resident to a counter (priority first, then arrival); 204 when nobody waits."""
+    ticket = await service.call_next(session, point_id=point_id, counter=data.counter, actor=principal)
+    if ticket is None:
+        return Response(status_code=204)
+    return TicketRead.model_validate(ticket)
+
+
+def _move(move: str, doc: str):  # noqa: ANN202 - builds one endpoint per ticket move
+    async def endpoint(ticket_id: IdPath, principal: CounterDep, session: SessionDep) -> TicketRead:
+        return TicketRead.model_validate(await service.move_ticket(session, ticket_id=ticket_id, move=move, actor=principal))
+
+    endpoint.__doc__ = doc
+    endpoint.__name__ = f"ticket_{move}"
+    return endpoint
+
+
+for _path, _move_name, _doc in (
+    ("start", "start", "Start recording the called resident."),
+    ("complete", "complete", "Finish: the recording is counted in today's tally."),
+    ("no-show", "no_show", "The called resident did not come."),
+    ("recall", "recall", "Call the same ticket again (it stays at its counter)."),
+    ("cancel", "cancel", "Cancel a waiting or called ticket."),
+):
+    router.add_api_route(
+        f"/tickets/{{ticket_id}}/{_path}", _move(_move_name, _doc), methods=["POST"], response_model=TicketRead,
+        responses=problem_responses(401, 403, 404, 409, 422), name=f"ticket_{_move_name}",
+    )
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=problem_responses(401, 403, 404))
+async def get_ticket(ticket_id: IdPath, principal: StaffReadDep, session: SessionDep) -> TicketDetail:
+    """One ticket with the name on it, for staff of its point (the read is audited)."""
+    return TicketDetail.model_validate(await service.get_ticket(session, ticket_id=ticket_id, actor=principal))
+
+
+@router.get("/service-points/{point_id}/queue", response_model=Board, responses=problem_responses(404))
+async def queue_board(point_id: IdPath, session: SessionDep) -> Board:
+    """A point's queue now: waiting, now serving per counter, estimated wait and today's figures."""
+    return Board(**await service.board(session, point_id=point_id))
+
+
+@router.get("/queues", response_model=list[Board], responses=problem_responses(422))
+async def city_board(session: SessionDep, area: AreaQuery = None) -> list[Board]:
+    """The queue of every point open today in an area: the city board."""
+    return [Board(**b) for b in await service.city_board(session, area=area)]
+
+
+@router.get("/service-points/{point_id}/queue/events", response_class=StreamingResponse, responses={**SSE_RESPONSE, **problem_responses(404)})
+async def queue_events(point_id: IdPath, session: SessionDep) -> StreamingResponse:
+    """Live board of one point (Server-Sent Events): the current board first, then calls and changes."""
+    subscriber, initial = await service.open_point_stream(session, point_id=point_id)
+    return StreamingResponse(live.stream(subscriber, initial), media_type="text/event-stream", headers=live.SSE_HEADERS)
+
+
+@router.get("/queues/events", response_class=StreamingResponse, responses={**SSE_RESPONSE, **problem_responses(422)})
+async def city_events(session: SessionDep, area: AreaQuery = None) -> StreamingResponse:
+    """Live city board (Server-Sent Events): every open point's board first, then calls and changes."""
+    subscriber, initial = await service.open_city_stream(session, area=area)
+    return StreamingResponse(live.stream(subscriber, initial), media_type="text/event-stream", headers=live.SSE_HEADERS)
+
+
+@router.get("/service-points/{point_id}/slots", response_model=list[Slot], responses=problem_responses(404, 422))
+async def list_slots(point_id: IdPath, session: SessionDep, day: Annotated[date, Query(alias="date", description="YYYY-MM-DD")]) -> list[Slot]:
+    """Appointment slots of a point on a date, with the seats left."""
+    return [Slot(**s) for s in await service.slots(session, point_id=point_id, day=day)]
+
+
+@router.post("/service-points/{point_id}/appointments", response_model=AppointmentRead, status_code=201, responses=problem_responses(404, 409, 422, 429))
+async def book(point_id: IdPath, data: BookingCreate, principal: PublicWriteLimit, session: SessionDep) -> AppointmentRead:
+    """Book a slot; keep the code to cancel or check in."""
+    return AppointmentRead.model_validate(await service.book(session, point_id=point_id, data=data, actor=principal))
+
+
+@router.get("/appointments/{code}", response_model=AppointmentRead, responses=problem_responses(404))
+async def get_appointment(code: str, session: SessionDep) -> AppointmentRead:
+    """A booking by its code."""
+    return AppointmentRead.model_validate(await service.get_appointment(session, code=code[:24]))
+
+
+@router.post("/appointments/{code}/cancel", response_model=AppointmentRead, responses=problem_responses(404, 409))
+async def cancel_appointment(code: str, principal: CurrentPrincipal, session: SessionDep) -> AppointmentRead:
+    """Cancel a booking with its code."""
+    return AppointmentRead.model_validate(await service.cancel_appointment(session, code=code[:24], actor=principal))
+
+
+@router.post("/appointments/{code}/check-in", response_model=TicketIssued, responses=problem_responses(401, 403, 404, 409))
+async def check_in(code: str, principal: CounterDep, session: SessionDep) -> TicketIssued:
+    """Check a resident in on the day: the booking becomes a ticket that goes first from its slot."""
+    return TicketIssued(**await service.check_in(session, code=code[:24], actor=principal))

@@ -1,0 +1,110 @@
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.queues.models import AppointmentStatus, Priority, TicketStatus
+from api.services.schemas import HHMM
+
+
+class WalkIn(BaseModel):
+    """A resident taking a number. The name is optional and never shown publicly."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="Called out at the counter; personal.")
+    priority: Priority = Field(default=Priority.none, description="`elderly` or `disabled` go before walk-ins; `appointment` comes from check-in.")
+
+
+class TicketIssued(BaseModel):
+    id: int
+    number: int
+    day: date
+    position: int = Field(description="1 = next to be called.")
+    estimated_wait_minutes: int
+
+
+class CallNext(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    counter: int = Field(ge=1, le=50)
+
+
+class TicketRead(BaseModel):
+    """A ticket as staff see it; `name_on_ticket` only in the single-ticket view (audited)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    service_point_id: int
+    day: date
+    number: int
+    status: TicketStatus
+    priority: Priority
+    counter: int | None
+    due_at: datetime | None
+    booked_at: datetime | None
+    arrived_at: datetime
+    called_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    recalls: int
+
+
+class TicketDetail(TicketRead):
+    name_on_ticket: str | None
+
+
+class CounterNow(BaseModel):
+    counter: int
+    number: int
+    status: TicketStatus
+
+
+class Board(BaseModel):
+    """A point's queue today, as the public board shows it."""
+
+    service_point_id: int
+    name: str
+    area: str
+    day: date
+    open_now: bool
+    waiting: int
+    now_serving: list[CounterNow]
+    estimated_wait_minutes: int = Field(description="For someone taking a number now.")
+    served: int
+    no_shows: int
+    median_wait_minutes: float | None
+    p90_wait_minutes: float | None
+    median_service_minutes: float
+    active_counters: int
+
+
+class Slot(BaseModel):
+    start: str
+    end: str
+    capacity: int
+    booked: int
+    available: int
+
+
+class BookingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    date: date
+    start: HHMM
+    name: str | None = Field(default=None, min_length=1, max_length=200, description="Personal; shown to counter staff only.")
+
+
+class AppointmentRead(BaseModel):
+    """What the resident sees with their booking code."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    code: str
+    service_point_id: int
+    day: date
+    slot_start: str
+    slot_end: str
+    status: AppointmentStatus
+    cancel_reason: str | None
+    ticket_id: int | None

@@ -1,0 +1,538 @@
+"""Queues: walk-in tickets, counters, the boards, and appointments.
+
+Rules
+- A walk-in takes a number while the point is open (its hours today, closures applied). Numbers
+  restart at 1 every day at every point: one atomic upsert of `queue_days` hands them out, and
+  (point, day, number) is unique in the database.
+- Ticket states: waiting -> called -> serving -> done; called -> no_show; waiting or called ->
+  cancelled. `recall` re-announces a called ticket (it stays called; `recalls` counts). Any other
+  move is refused with 409. Each ticket keeps booked/arrived/called/started/ended times and its
+  counter. Wait = arrived -> called; service time = started -> ended.
+- Call-next order: appointments whose slot has begun (earliest slot first), then residents flagged
+  elderly or disabled, then everyone else by number (arrival). A counter claims its ticket with
+  one conditional UPDATE (`... WHERE id = (next waiting) AND status = 'waiting'`): on PostgreSQL
+  the inner SELECT takes `FOR UPDATE SKIP LOCKED`, so concurrent counters pick different tickets;
+  on SQLite writers are serialised by the database lock. A claim that finds its row gone retries;
+  nobody waiting gives None (204).
+- A completed ticket is one recording: it is added to that day's tally of the point's area
+  (source `queue`), so an office that uses the queue need not post a tally by hand.
+- Wait estimate: see `_estimate`.
+- Appointments: a point's slots on a date are its opening windows cut into `service_minutes`
+  pieces; each slot has one seat per counter (unique (point, day, slot, seat) in the database).
+  Residents book up to BOOKING_DAYS ahead and cancel with their booking code; staff check them in
+  on the day, which gives a ticket due at the slot's start. Closures, shorter hours or fewer
+  counters cancel the bookings that no longer fit, and the change lists them.
+- `name_on_ticket` is personal: never in public answers; the staff single-ticket view that shows
+  it is audited as `ticket.read_personal`.
+- Every change is audited and announced to the live boards only once committed (see live.py).
+"""
+
+import math
+import secrets
+import statistics
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.areas.codes import in_subtree, require_code
+from api.audit import service as audit
+from api.auth.policy import Principal, ensure_service_point
+from api.db import is_postgresql
+from api.errors import Conflict, NotFound, RuleViolation
+from api.queues import live
+from api.queues.models import Appointment, AppointmentStatus, Priority, QueueDay, Ticket, TicketStatus
+from api.queues.schemas import BookingCreate, WalkIn
+from api.services import service as services
+from api.services.models import ServicePoint
+from api.tallies import service as tallies
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+BOOKING_DAYS = 31
+CLAIM_ATTEMPTS = 5
+RECENT_SERVICES = 20  # service times that make the "recent median"
+MIN_SERVICES_FOR_MEDIAN = 3
+ACTIVE_COUNTER_WINDOW = timedelta(hours=1)
+FLAGGED = (Priority.elderly.value, Priority.disabled.value)
+
+# move -> (states it may leave, state it reaches, time stamped)
+MOVES: dict[str, tuple[tuple[str, ...], str, str | None]] = {
+    "start": ((TicketStatus.called.value,), TicketStatus.serving.value, "started_at"),
+    "complete": ((TicketStatus.serving.value,), TicketStatus.done.value, "ended_at"),
+    "no_show": ((TicketStatus.called.value,), TicketStatus.no_show.value, "ended_at"),
+    "recall": ((TicketStatus.called.value,), TicketStatus.called.value, None),
+    "cancel": ((TicketStatus.waiting.value, TicketStatus.called.value), TicketStatus.cancelled.value, "ended_at"),
+}
+MOVE_WORDS = {"start": "started", "complete": "completed", "no_show": "marked no-show", "recall": "recalled", "cancel": "cancelled"}
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def local_today() -> date:
+    return datetime.now(JAKARTA).date()
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without their zone; they were stored in UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _local_moment(day: date, hhmm: str) -> datetime:
+    return datetime.combine(day, time(*map(int, hhmm.split(":"))), tzinfo=JAKARTA).astimezone(UTC)
+
+
+def _is_open_at(hours: list[list[str]], moment: datetime) -> bool:
+    hhmm = moment.astimezone(JAKARTA).strftime("%H:%M")
+    return any(start <= hhmm < end for start, end in hours)
+
+
+# --- tickets -------------------------------------------------------------------------------
+
+
+async def _next_number(session: AsyncSession, *, point_id: int, day: date) -> int:
+    """Today's next number at the point, atomically: INSERT ... ON CONFLICT DO UPDATE ... RETURNING."""
+    if is_postgresql(session):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(QueueDay).values(service_point_id=point_id, day=day, last_number=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["service_point_id", "day"], set_={"last_number": QueueDay.last_number + 1}
+    ).returning(QueueDay.last_number)
+    return (await session.execute(stmt)).scalar_one()
+
+
+async def _issue(
+    session: AsyncSession, *, point: ServicePoint, priority: str, name: str | None, actor: Principal,
+    due_at: datetime | None = None, booked_at: datetime | None = None,
+) -> Ticket:
+    day = local_today()
+    ticket = Ticket(
+        service_point_id=point.id, day=day, number=await _next_number(session, point_id=point.id, day=day),
+        status=TicketStatus.waiting.value, priority=priority, name_on_ticket=name, arrived_at=now_utc(),
+        due_at=due_at, booked_at=booked_at, recalls=0,
+    )
+    session.add(ticket)
+    await session.flush()
+    await audit.record(session, actor=actor, action="ticket.create", entity="ticket", entity_id=ticket.id, after=audit.snapshot_of(ticket))
+    return ticket
+
+
+async def take_ticket(session: AsyncSession, *, point_id: int, data: WalkIn, actor: Principal) -> dict[str, Any]:
+    """A walk-in's number, place in line and estimated wait."""
+    point = await services.get_point(session, point_id=point_id)
+    if data.priority == Priority.appointment:
+        raise RuleViolation.on_field("priority", "Appointment priority comes from checking in a booking.")
+    hours = await services.hours_of_point_on(session, point=point, day=local_today())
+    if not _is_open_at(hours, now_utc()):
+        raise Conflict(f"{point.name} is not taking numbers now; see its hours.")
+    ticket = await _issue(session, point=point, priority=data.priority.value, name=data.name, actor=actor)
+    issued = await _issued(session, point=point, ticket=ticket)
+    await _announce(session, point=point, ticket=ticket, change="joined")
+    return issued
+
+
+async def _issued(session: AsyncSession, *, point: ServicePoint, ticket: Ticket) -> dict[str, Any]:
+    tickets = await _tickets_today(session, point_ids=[point.id], day=ticket.day)
+    now = now_utc()
+    waiting = sorted((t for t in tickets.get(point.id, []) if t.status == TicketStatus.waiting.value), key=lambda t: _call_order(t, now))
+    position = next(i for i, t in enumerate(waiting, start=1) if t.id == ticket.id)
+    stats = _board(point, tickets.get(point.id, []), day=ticket.day, now=now, hours=[])
+    return {
+        "id": ticket.id, "number": ticket.number, "day": ticket.day, "position": position,
+        "estimated_wait_minutes": _estimate(position, stats["median_service_minutes"], stats["active_counters"]),
+    }
+
+
+def _call_order(ticket: Ticket, now: datetime) -> tuple[int, datetime, int]:
+    """The order in which tickets are called (the SQL twin is `_sql_call_order`)."""
+    due = ticket.due_at is not None and _aware(ticket.due_at) <= now
+    rank = 0 if due else 1 if ticket.priority in FLAGGED else 2
+    return rank, _aware(ticket.due_at) if due and ticket.due_at else datetime.min.replace(tzinfo=UTC), ticket.number
+
+
+def _sql_call_order(now: datetime) -> list[Any]:
+    due = and_(Ticket.due_at.is_not(None), Ticket.due_at <= now)
+    return [case((due, 0), (Ticket.priority.in_(FLAGGED), 1), else_=2), case((due, Ticket.due_at)), Ticket.number]
+
+
+async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor: Principal) -> Ticket | None:
+    point = await services.get_point(session, point_id=point_id)
+    ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
+    if counter > point.counters:
+        raise RuleViolation.on_field("counter", f"{point.name} has counters 1 to {point.counters}.")
+    day, now = local_today(), now_utc()
+    waiting = and_(Ticket.service_point_id == point.id, Ticket.day == day, Ticket.status == TicketStatus.waiting.value)
+    table = Ticket.__table__
+    claimed = None
+    for _ in range(CLAIM_ATTEMPTS):
+        candidate = select(Ticket.id).where(waiting).order_by(*_sql_call_order(now)).limit(1).with_for_update(skip_locked=True).scalar_subquery()
+        claimed = await session.scalar(
+            update(table)
+            .where(table.c.id == candidate, table.c.status == TicketStatus.waiting.value)
+            .values(status=TicketStatus.called.value, counter=counter, called_at=now)
+            .returning(table.c.id)
+        )
+        # Nobody left, or (PostgreSQL) the rest are being claimed by other counters right now.
+        if claimed is not None or not await session.scalar(select(exists().where(waiting))):
+            break
+    if claimed is None:
+        return None
+    ticket = await session.get(Ticket, claimed, populate_existing=True)
+    assert ticket is not None
+    await audit.record(
+        session, actor=actor, action="ticket.call", entity="ticket", entity_id=ticket.id,
+        before={"status": TicketStatus.waiting.value}, after={"status": ticket.status, "counter": counter, "called_at": now},
+    )
+    await _announce(session, point=point, ticket=ticket, change="called")
+    return ticket
+
+
+async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor: Principal) -> Ticket:
+    """start, complete, no_show, recall or cancel; 409 when the ticket's state does not allow it."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"There is no ticket {ticket_id}.")
+    point = await services.get_point(session, point_id=ticket.service_point_id)
+    ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
+    leaves, reaches, stamp = MOVES[move]
+    before = audit.snapshot_of(ticket)
+    values: dict[str, Any] = {"status": reaches}
+    if stamp:
+        values[stamp] = now_utc()
+    if move == "recall":
+        values["recalls"] = Ticket.__table__.c.recalls + 1
+    table = Ticket.__table__
+    # Conditional on the state we may leave, so two clicks (or two counters) cannot both win.
+    moved = await session.scalar(update(table).where(table.c.id == ticket.id, table.c.status.in_(leaves)).values(**values).returning(table.c.id))
+    await session.refresh(ticket)
+    if moved is None:
+        raise Conflict(f"Ticket {ticket.number} is {ticket.status}; it cannot be {MOVE_WORDS[move]}.")
+    await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=audit.snapshot_of(ticket))
+    if move == "complete":
+        await tallies.add_recordings(
+            session, area_code=point.area_code, day=local_today(), source="queue", service_point_id=point.id, actor=actor
+        )
+    await _announce(session, point=point, ticket=ticket, change="recalled" if move == "recall" else reaches)
+    return ticket
+
+
+async def get_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal) -> Ticket:
+    """One ticket for staff of its point, with the name on it (an audited personal read)."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(f"There is no ticket {ticket_id}.")
+    point = await services.get_point(session, point_id=ticket.service_point_id)
+    if not (actor.service_point_id == point.id or actor.sees_area(point.area_code)):
+        raise NotFound(f"There is no ticket {ticket_id}.")
+    if ticket.name_on_ticket is not None:
+        await audit.record(session, actor=actor, action="ticket.read_personal", entity="ticket", entity_id=ticket.id)
+    return ticket
+
+
+# --- boards --------------------------------------------------------------------------------
+
+
+async def _tickets_today(session: AsyncSession, *, point_ids: list[int], day: date) -> dict[int, list[Ticket]]:
+    grouped: dict[int, list[Ticket]] = {pid: [] for pid in point_ids}
+    if point_ids:
+        for ticket in await session.scalars(select(Ticket).where(Ticket.service_point_id.in_(point_ids), Ticket.day == day).order_by(Ticket.number)):
+            grouped[ticket.service_point_id].append(ticket)
+    return grouped
+
+
+def _estimate(position: int, median_service_minutes: float, active_counters: int) -> int:
+    """Minutes until the `position`-th in line is called.
+
+    The active counters work through the line in parallel, each finishing one resident about
+    every median service time, so the line moves `active_counters` places per median service
+    time: position x median service minutes / active counters. The median (not the mean) keeps
+    one long case from inflating everybody's estimate. Rounded up: better early than late.
+    """
+    return math.ceil(position * median_service_minutes / max(1, active_counters))
+
+
+def _minutes(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return (_aware(end) - _aware(start)).total_seconds() / 60
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile: a value that occurred, never an interpolation."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[max(0, math.ceil(share * len(ordered)) - 1)], 1)
+
+
+def _board(point: ServicePoint, tickets: list[Ticket], *, day: date, now: datetime, hours: list[list[str]]) -> dict[str, Any]:
+    waiting = [t for t in tickets if t.status == TicketStatus.waiting.value]
+    at_counter: dict[int, Ticket] = {}
+    for t in tickets:
+        if t.status in (TicketStatus.called.value, TicketStatus.serving.value) and t.counter is not None:
+            current = at_counter.get(t.counter)
+            if current is None or _aware(t.called_at or now) >= _aware(current.called_at or now):
+                at_counter[t.counter] = t
+    waits = [m for t in tickets if (m := _minutes(t.arrived_at, t.called_at)) is not None]
+    # "Recent" service time: the last RECENT_SERVICES completed today; the point's own setting
+    # stands in until a few are done.
+    done = sorted((t for t in tickets if t.status == TicketStatus.done.value and t.started_at and t.ended_at), key=lambda t: _aware(t.ended_at))  # type: ignore[arg-type]
+    services_minutes = [m for t in done[-RECENT_SERVICES:] if (m := _minutes(t.started_at, t.ended_at)) is not None]
+    median_service = statistics.median(services_minutes) if len(services_minutes) >= MIN_SERVICES_FOR_MEDIAN else float(point.service_minutes)
+    # Counters staffed now: those that called someone within the last hour; before the first
+    # call of the day, all of the point's counters.
+    recent_counters = {t.counter for t in tickets if t.called_at and now - _aware(t.called_at) <= ACTIVE_COUNTER_WINDOW}
+    active = len(recent_counters) or max(1, point.counters)
+    return {
+        "service_point_id": point.id,
+        "name": point.name,
+        "area": point.area_code,
+        "day": day,
+        "open_now": _is_open_at(hours, now),
+        "waiting": len(waiting),
+        "now_serving": [{"counter": c, "number": t.number, "status": t.status} for c, t in sorted(at_counter.items())],
+        "estimated_wait_minutes": _estimate(len(waiting) + 1, median_service, active),
+        "served": sum(t.status == TicketStatus.done.value for t in tickets),
+        "no_shows": sum(t.status == TicketStatus.no_show.value for t in tickets),
+        "median_wait_minutes": round(statistics.median(waits), 1) if waits else None,
+        "p90_wait_minutes": _percentile(waits, 0.9),
+        "median_service_minutes": round(median_service, 1),
+        "active_counters": active,
+    }
+
+
+async def board_of(session: AsyncSession, *, point: ServicePoint) -> dict[str, Any]:
+    day = local_today()
+    hours = await services.hours_of_point_on(session, point=point, day=day)
+    tickets = await _tickets_today(session, point_ids=[point.id], day=day)
+    return _board(point, tickets[point.id], day=day, now=now_utc(), hours=hours)
+
+
+async def board(session: AsyncSession, *, point_id: int) -> dict[str, Any]:
+    return await board_of(session, point=await services.get_point(session, point_id=point_id))
+
+
+async def city_board(session: AsyncSession, *, area: str | None) -> list[dict[str, Any]]:
+    """The board of every point open today (or with a queue today) in the area."""
+    day, now = local_today(), now_utc()
+    stmt = select(ServicePoint).where(ServicePoint.active.is_(True)).order_by(ServicePoint.id)
+    if area is not None:
+        require_code(area, field="area", location="query")
+        stmt = stmt.where(in_subtree(ServicePoint.area_code, area))
+    stmt = stmt.where(services._open_on_clause(day) | exists().where(Ticket.service_point_id == ServicePoint.id, Ticket.day == day))
+    points = list(await session.scalars(stmt))
+    ids = [p.id for p in points]
+    closures = await services.closures_of(session, point_ids=ids, start=day, end=day)
+    tickets = await _tickets_today(session, point_ids=ids, day=day)
+    return [_board(p, tickets[p.id], day=day, now=now, hours=services.hours_on(p, day, closures.get((p.id, day)))) for p in points]
+
+
+# --- live ----------------------------------------------------------------------------------
+
+
+async def change_messages(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str) -> list[live.Message]:
+    """What the boards receive for one change: the call itself (to announce) and the new board."""
+    messages: list[live.Message] = []
+    if ticket is not None and change in ("called", "recalled"):
+        messages.append({
+            "event": "call", "service_point_id": point.id, "area": point.area_code,
+            "data": {"service_point_id": point.id, "ticket_id": ticket.id, "number": ticket.number, "counter": ticket.counter, "recall": change == "recalled"},
+        })
+    messages.append({"event": "board", "service_point_id": point.id, "area": point.area_code, "data": await board_of(session, point=point)})
+    return messages
+
+
+async def _announce(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str) -> None:
+    if is_postgresql(session):
+        await live.notify(session, point_id=point.id, ticket_id=ticket.id if ticket else None, change=change)
+    else:
+        live.publish_after_commit(session, await change_messages(session, point=point, ticket=ticket, change=change))
+
+
+async def messages_from_notice(ids: dict[str, Any]) -> list[live.Message]:
+    """Render a NOTIFY's ids (point, ticket, change) into messages, once per process."""
+    from api.db import get_sessionmaker
+
+    async with get_sessionmaker()() as session:
+        point = await session.get(ServicePoint, int(ids["p"]))
+        if point is None:
+            return []
+        ticket = await session.get(Ticket, int(ids["t"])) if ids.get("t") is not None else None
+        return await change_messages(session, point=point, ticket=ticket, change=str(ids.get("c")))
+
+
+async def open_point_stream(session: AsyncSession, *, point_id: int) -> tuple[live.Subscriber, list[live.Message]]:
+    point = await services.get_point(session, point_id=point_id)
+    # Subscribe before reading the state, so that no change can fall between the two.
+    subscriber = live.broker.subscribe(point_id=point.id)
+    try:
+        state = await board_of(session, point=point)
+    except BaseException:
+        live.broker.unsubscribe(subscriber)
+        raise
+    return subscriber, [{"event": "board", "service_point_id": point.id, "area": point.area_code, "data": state}]
+
+
+async def open_city_stream(session: AsyncSession, *, area: str | None) -> tuple[live.Subscriber, list[live.Message]]:
+    if area is not None:
+        require_code(area, field="area", location="query")
+    subscriber = live.broker.subscribe(area=area)
+    try:
+        boards = await city_board(session, area=area)
+    except BaseException:
+        live.broker.unsubscribe(subscriber)
+        raise
+    return subscriber, [{"event": "boards", "service_point_id": 0, "area": area or "", "data": boards}]
+
+
+# --- appointments --------------------------------------------------------------------------
+
+
+def slot_grid(hours: list[list[str]], minutes: int) -> list[tuple[str, str]]:
+    """Opening windows cut into slots of `minutes`; a remainder too short for a slot is dropped."""
+    grid = []
+    for start, end in hours:
+        at, stop = services.minutes_of(start), services.minutes_of(end)
+        while at + minutes <= stop:
+            grid.append((services.hhmm_of(at), services.hhmm_of(at + minutes)))
+            at += minutes
+    return grid
+
+
+def _check_booking_day(day: date, *, field: str = "date", location: str = "body") -> None:
+    today = local_today()
+    if day < today:
+        raise RuleViolation.on_field(field, "That date has passed.", location=location)
+    if day > today + timedelta(days=BOOKING_DAYS):
+        raise RuleViolation.on_field(field, f"Bookings open at most {BOOKING_DAYS} days ahead.", location=location)
+
+
+async def slots(session: AsyncSession, *, point_id: int, day: date) -> list[dict[str, Any]]:
+    point = await services.get_point(session, point_id=point_id)
+    _check_booking_day(day, location="query")
+    hours = await services.hours_of_point_on(session, point=point, day=day)
+    booked = dict(
+        (await session.execute(
+            select(Appointment.slot_start, func.count()).where(
+                Appointment.service_point_id == point.id, Appointment.day == day, Appointment.status != AppointmentStatus.cancelled.value
+            ).group_by(Appointment.slot_start)
+        )).all()
+    )
+    now = now_utc()
+    result = []
+    for start, end in slot_grid(hours, point.service_minutes):
+        taken = booked.get(start, 0)
+        past = _local_moment(day, start) < now
+        result.append({"start": start, "end": end, "capacity": point.counters, "booked": taken, "available": 0 if past else max(0, point.counters - taken)})
+    return result
+
+
+async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, actor: Principal) -> Appointment:
+    point = await services.get_point(session, point_id=point_id)
+    _check_booking_day(data.date)
+    grid = dict(slot_grid(await services.hours_of_point_on(session, point=point, day=data.date), point.service_minutes))
+    if data.start not in grid:
+        raise RuleViolation.on_field("start", "There is no slot starting then; see the point's slots for that date.")
+    if _local_moment(data.date, data.start) < now_utc():
+        raise RuleViolation.on_field("start", "That slot has begun already.")
+    seats = set(await session.scalars(select(Appointment.seat).where(
+        Appointment.service_point_id == point.id, Appointment.day == data.date, Appointment.slot_start == data.start, Appointment.seat.is_not(None)
+    )))
+    free = [seat for seat in range(1, point.counters + 1) if seat not in seats]
+    if not free:
+        raise Conflict("That slot is full; pick another.", errors=[{"location": "body", "field": "start", "message": "slot full"}])
+    appointment = Appointment(
+        code=secrets.token_urlsafe(9), service_point_id=point.id, day=data.date, slot_start=data.start, slot_end=grid[data.start],
+        seat=free[0], status=AppointmentStatus.booked.value, name_on_ticket=data.name, created_at=now_utc(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(appointment)
+    except IntegrityError:
+        # Someone booked the same seat between our read and our write.
+        raise Conflict("That slot was just taken; pick another.", errors=[{"location": "body", "field": "start", "message": "slot full"}]) from None
+    await audit.record(session, actor=actor, action="appointment.create", entity="appointment", entity_id=appointment.id, after=_appointment_snapshot(appointment))
+    return appointment
+
+
+def _appointment_snapshot(appointment: Appointment) -> dict[str, Any]:
+    # The code is the resident's key to the booking: kept out of the audit trail like a password.
+    return audit.snapshot_of(appointment, ["service_point_id", "day", "slot_start", "slot_end", "seat", "status", "name_on_ticket", "cancel_reason", "ticket_id"])
+
+
+async def get_appointment(session: AsyncSession, *, code: str) -> Appointment:
+    appointment = await session.scalar(select(Appointment).where(Appointment.code == code))
+    if appointment is None:
+        raise NotFound("There is no booking with that code.")
+    return appointment
+
+
+async def cancel_appointment(session: AsyncSession, *, code: str, actor: Principal) -> Appointment:
+    appointment = await get_appointment(session, code=code)
+    if appointment.status != AppointmentStatus.booked.value:
+        raise Conflict(f"The booking is {appointment.status}; only a booked one can be cancelled.")
+    await _cancel(session, appointment=appointment, actor=actor, reason="cancelled by the resident" if not actor.is_staff else "cancelled by staff")
+    return appointment
+
+
+async def _cancel(session: AsyncSession, *, appointment: Appointment, actor: Principal, reason: str) -> None:
+    before = _appointment_snapshot(appointment)
+    appointment.status, appointment.seat, appointment.cancel_reason = AppointmentStatus.cancelled.value, None, reason[:200]
+    await session.flush()
+    await audit.record(session, actor=actor, action="appointment.cancel", entity="appointment", entity_id=appointment.id, before=before, after=_appointment_snapshot(appointment))
+
+
+async def check_in(session: AsyncSession, *, code: str, actor: Principal) -> dict[str, Any]:
+    """Staff at the point turn a booking into a ticket that goes first from its slot's start."""
+    appointment = await get_appointment(session, code=code)
+    point = await services.get_point(session, point_id=appointment.service_point_id)
+    ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
+    if appointment.status != AppointmentStatus.booked.value:
+        raise Conflict(f"The booking is {appointment.status}; only a booked one can be checked in.")
+    if appointment.day != local_today():
+        raise Conflict(f"The booking is for {appointment.day.isoformat()}, not today.")
+    before = _appointment_snapshot(appointment)
+    ticket = await _issue(
+        session, point=point, priority=Priority.appointment.value, name=appointment.name_on_ticket, actor=actor,
+        due_at=_local_moment(appointment.day, appointment.slot_start), booked_at=appointment.created_at,
+    )
+    appointment.status, appointment.ticket_id = AppointmentStatus.checked_in.value, ticket.id
+    await session.flush()
+    await audit.record(session, actor=actor, action="appointment.check_in", entity="appointment", entity_id=appointment.id, before=before, after=_appointment_snapshot(appointment))
+    issued = await _issued(session, point=point, ticket=ticket)
+    await _announce(session, point=point, ticket=ticket, change="joined")
+    return issued
+
+
+async def has_future_bookings(session: AsyncSession, *, point_id: int) -> bool:
+    return bool(await session.scalar(select(exists().where(
+        Appointment.service_point_id == point_id, Appointment.day >= local_today(), Appointment.status == AppointmentStatus.booked.value
+    ))))
+
+
+async def cancel_bookings_outside_hours(
+    session: AsyncSession, *, point: ServicePoint, actor: Principal, reason: str, day: date | None = None
+) -> list[Appointment]:
+    """Cancel the open bookings (of `day`, or from today on) that no longer fit the point's hours or counters."""
+    stmt = select(Appointment).where(Appointment.service_point_id == point.id, Appointment.status == AppointmentStatus.booked.value)
+    stmt = stmt.where(Appointment.day == day) if day is not None else stmt.where(Appointment.day >= local_today())
+    bookings = list(await session.scalars(stmt.order_by(Appointment.day, Appointment.slot_start, Appointment.seat)))
+    if not bookings:
+        return []
+    closures = await services.closures_of(session, point_ids=[point.id], start=bookings[0].day, end=bookings[-1].day)
+    cancelled = []
+    grids: dict[date, dict[str, str]] = {}
+    for booking in bookings:
+        if booking.day not in grids:
+            grids[booking.day] = dict(slot_grid(services.hours_on(point, booking.day, closures.get((point.id, booking.day))), point.service_minutes))
+        fits = grids[booking.day].get(booking.slot_start) == booking.slot_end and (booking.seat or 0) <= point.counters
+        if not fits:
+            await _cancel(session, appointment=booking, actor=actor, reason=reason)
+            cancelled.append(booking)
+    return cancelled

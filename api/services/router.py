@@ -1,0 +1,127 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from api.areas.codes import AreaQuery
+from api.areas.models import AreaLevel
+from api.auth.models import Role
+from api.auth.policy import Principal, WriterDep, require
+from api.db import IdPath, SessionDep
+from api.errors import problem_responses
+from api.pagination import Page, PageDep
+from api.services import service
+from api.services.models import ServicePointKind
+from api.services.schemas import (
+    AssignmentsPut,
+    AssignmentsRead,
+    CancelledBooking,
+    ClosureCreate,
+    ClosureCreated,
+    ClosureRead,
+    ScheduleDay,
+    ServicePointCreate,
+    ServicePointRead,
+    ServicePointUpdate,
+    ServicePointUpdated,
+    UncoveredArea,
+)
+
+router = APIRouter(tags=["service points"])
+
+# Staff who may read staff views: everyone signed in except fee-complaint handlers and operators.
+PlannerReadDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]
+
+
+@router.get("/service-points", response_model=Page[ServicePointRead], responses=problem_responses(422))
+async def list_service_points(
+    session: SessionDep,
+    page: PageDep,
+    area: AreaQuery = None,
+    kind: Annotated[ServicePointKind | None, Query()] = None,
+    open_on: Annotated[date | None, Query(description="Only points open on this date, with that day's hours.")] = None,
+) -> Page[ServicePointRead]:
+    """Where residents can be recorded: offices and weekend services, by area, kind and open date."""
+    items, next_cursor = await service.list_points(session, page=page, area=area, kind=kind, open_on=open_on)
+    return Page(items=[ServicePointRead.model_validate(p).model_copy(update={"hours": hours}) for p, hours in items], next_cursor=next_cursor)
+
+
+@router.post("/service-points", response_model=ServicePointRead, status_code=201, responses=problem_responses(401, 403, 404, 422))
+async def create_service_point(data: ServicePointCreate, principal: WriterDep, session: SessionDep) -> ServicePointRead:
+    """Open a service point: an office with weekly hours or a weekend service at an RW/RT."""
+    return ServicePointRead.model_validate(await service.create_point(session, data=data, actor=principal))
+
+
+@router.get("/service-points/{point_id}", response_model=ServicePointRead, responses=problem_responses(404))
+async def get_service_point(point_id: IdPath, session: SessionDep) -> ServicePointRead:
+    """One service point with its weekly hours."""
+    return ServicePointRead.model_validate(await service.get_point(session, point_id=point_id))
+
+
+@router.patch("/service-points/{point_id}", response_model=ServicePointUpdated, responses=problem_responses(401, 403, 404, 409, 422))
+async def update_service_point(point_id: IdPath, data: ServicePointUpdate, principal: WriterDep, session: SessionDep) -> ServicePointUpdated:
+    """Change a point; bookings that no longer fit its hours or counters are cancelled and listed."""
+    point, cancelled = await service.update_point(session, point_id=point_id, data=data, actor=principal)
+    return ServicePointUpdated(
+        **ServicePointRead.model_validate(point).model_dump(), cancelled_appointments=[CancelledBooking.model_validate(a) for a in cancelled]
+    )
+
+
+@router.get("/service-points/{point_id}/closures", response_model=Page[ClosureRead], responses=problem_responses(404, 422))
+async def list_closures(
+    point_id: IdPath, session: SessionDep, page: PageDep, since: Annotated[date | None, Query(description="Only closures from this date.")] = None
+) -> Page[ClosureRead]:
+    """Holidays and days of reduced hours of one point."""
+    items, next_cursor = await service.list_closures(session, point_id=point_id, page=page, since=since)
+    return Page(items=[ClosureRead.model_validate(c) for c in items], next_cursor=next_cursor)
+
+
+@router.post("/service-points/{point_id}/closures", response_model=ClosureCreated, status_code=201, responses=problem_responses(401, 403, 404, 409, 422))
+async def add_closure(point_id: IdPath, data: ClosureCreate, principal: WriterDep, session: SessionDep) -> ClosureCreated:
+    """Close a point for a day or reduce its hours; the bookings this cancels are listed."""
+    closure, cancelled = await service.add_closure(session, point_id=point_id, data=data, actor=principal)
+    return ClosureCreated(**ClosureRead.model_validate(closure).model_dump(), cancelled_appointments=[CancelledBooking.model_validate(a) for a in cancelled])
+
+
+@router.delete("/service-points/{point_id}/closures/{closure_id}", status_code=204, responses=problem_responses(401, 403, 404))
+async def remove_closure(point_id: IdPath, closure_id: IdPath, principal: WriterDep, session: SessionDep) -> Response:
+    """Remove a closure (the point's weekly hours apply again that day)."""
+    await service.remove_closure(session, point_id=point_id, closure_id=closure_id, actor=principal)
+    return Response(status_code=204)
+
+
+@router.get("/service-points/{point_id}/assignments", response_model=AssignmentsRead, responses=problem_responses(401, 403, 404))
+async def get_assignments(point_id: IdPath, _: PlannerReadDep, session: SessionDep) -> AssignmentsRead:
+    """The devices and operators assigned to a weekend service."""
+    return AssignmentsRead(**await service.get_assignments(session, point_id=point_id))
+
+
+@router.put("/service-points/{point_id}/assignments", response_model=AssignmentsRead, responses=problem_responses(401, 403, 404, 409, 422))
+async def set_assignments(point_id: IdPath, data: AssignmentsPut, principal: WriterDep, session: SessionDep) -> AssignmentsRead:
+    """Assign devices and operators to a weekend service; one place per device and operator per day."""
+    return AssignmentsRead(**await service.set_assignments(session, point_id=point_id, data=data, actor=principal))
+
+
+@router.get("/schedule", response_model=list[ScheduleDay], responses=problem_responses(422))
+async def get_schedule(
+    session: SessionDep,
+    start: Annotated[date, Query(alias="from", description="First date (YYYY-MM-DD).")],
+    end: Annotated[date, Query(alias="to", description=f"Last date; at most {service.MAX_SCHEDULE_DAYS} days after `from`.")],
+    area: AreaQuery = None,
+) -> list[ScheduleDay]:
+    """Where recording is open on each date, with the hours."""
+    return [ScheduleDay.model_validate(day) for day in await service.schedule(session, area=area, start=start, end=end)]
+
+
+@router.get("/weekend-events/uncovered", response_model=Page[UncoveredArea], responses=problem_responses(401, 403, 422))
+async def uncovered_areas(
+    _: PlannerReadDep,
+    session: SessionDep,
+    page: PageDep,
+    area: AreaQuery = None,
+    level: Annotated[AreaLevel, Query()] = AreaLevel.rw,
+    min_population: Annotated[int, Query(ge=0, le=1_000_000, description="Dense: at least this many residents.")] = 1000,
+) -> Page[UncoveredArea]:
+    """Dense RW/RT that have had no weekend service yet."""
+    items, next_cursor = await service.uncovered_areas(session, page=page, area=area, level=level, min_population=min_population)
+    return Page(items=[UncoveredArea(code=a.code, name=a.name, level=a.level, population=a.population) for a in items], next_cursor=next_cursor)

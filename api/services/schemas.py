@@ -1,0 +1,159 @@
+from datetime import date
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.services.models import ServicePointKind
+
+HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", examples=["08:00"])]
+# One opening window: ["08:00", "12:00"].
+Window = tuple[HHMM, HHMM]
+
+
+class Weekday(StrEnum):
+    mon = "mon"
+    tue = "tue"
+    wed = "wed"
+    thu = "thu"
+    fri = "fri"
+    sat = "sat"
+    sun = "sun"
+
+
+OpeningHours = dict[Weekday, Annotated[list[Window], Field(max_length=6)]]
+
+
+class ServicePointCreate(BaseModel):
+    """An office (weekly hours) or a weekend service (one date, one time window, at an RW or RT)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ServicePointKind
+    name: str = Field(min_length=1, max_length=200)
+    area: str = Field(min_length=1, max_length=40, description="Area code, down to RW/RT.")
+    address: str | None = Field(default=None, max_length=500)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    counters: int = Field(default=1, ge=0, le=50)
+    opening_hours: OpeningHours = Field(default_factory=dict, examples=[{"mon": [["08:00", "15:00"]], "sat": [["08:00", "12:00"]]}])
+    service_minutes: int = Field(default=10, ge=1, le=240, description="Minutes one recording takes: the appointment slot length.")
+    event_date: date | None = Field(default=None, description="Weekend services only: the Saturday or Sunday.")
+    event_start: HHMM | None = None
+    event_end: HHMM | None = None
+    active: bool = True
+
+
+class ServicePointUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    area: str | None = Field(default=None, min_length=1, max_length=40)
+    address: str | None = Field(default=None, max_length=500)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    counters: int | None = Field(default=None, ge=0, le=50)
+    opening_hours: OpeningHours | None = None
+    service_minutes: int | None = Field(default=None, ge=1, le=240)
+    event_date: date | None = None
+    event_start: HHMM | None = None
+    event_end: HHMM | None = None
+    active: bool | None = None
+
+
+class ServicePointRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    id: int
+    kind: ServicePointKind
+    name: str
+    area: str = Field(validation_alias="area_code")
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    counters: int
+    opening_hours: dict[str, list[list[str]]]
+    service_minutes: int
+    event_date: date | None
+    event_start: str | None
+    event_end: str | None
+    active: bool
+    hours: list[list[str]] | None = Field(default=None, description="Hours on the `open_on` date, when asked.")
+
+
+class CancelledBooking(BaseModel):
+    """A booking cancelled because the point closed or shortened its hours."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    service_point_id: int
+    day: date
+    slot_start: str
+    slot_end: str
+
+
+class ServicePointUpdated(ServicePointRead):
+    cancelled_appointments: list[CancelledBooking] = []
+
+
+class ClosureCreate(BaseModel):
+    """A holiday (no hours) or a day of reduced hours."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: date
+    hours: Annotated[list[Window], Field(max_length=6)] = Field(default_factory=list, description="Empty: closed all day.")
+    reason: str = Field(min_length=1, max_length=200, examples=["Libur nasional"])
+
+
+class ClosureRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    service_point_id: int
+    day: date
+    hours: list[list[str]]
+    closed: bool
+    reason: str
+
+
+class ClosureCreated(ClosureRead):
+    cancelled_appointments: list[CancelledBooking]
+
+
+class AssignmentsPut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    device_ids: list[int] = Field(default_factory=list, max_length=50)
+    operator_ids: list[int] = Field(default_factory=list, max_length=50)
+
+
+class AssignmentsRead(BaseModel):
+    service_point_id: int
+    day: date
+    device_ids: list[int]
+    operator_ids: list[int]
+
+
+class SchedulePoint(BaseModel):
+    id: int
+    name: str
+    kind: ServicePointKind
+    area: str
+    hours: list[list[str]]
+    note: str | None = Field(default=None, description="A closure's reason on a day of reduced hours.")
+
+
+class ScheduleDay(BaseModel):
+    date: date
+    points: list[SchedulePoint]
+
+
+class UncoveredArea(BaseModel):
+    """A dense RW/RT that has had no weekend service yet."""
+
+    code: str
+    name: str
+    level: str
+    population: int | None

@@ -1,0 +1,422 @@
+"""Service points: where and when residents can be recorded.
+
+Rules
+- A service point is a kecamatan office, a kelurahan office, a weekend service or a mobile kit's
+  day, in an area of the campaign down to RW/RT. Staff create and change points inside their
+  scope (supervisors: their kecamatan).
+- Offices have opening hours per weekday, Saturday and Sunday included: "HH:MM" windows, each
+  ending after it starts, never overlapping on a day.
+- A weekend service (`weekend_event`) is one Saturday or Sunday, one time window, at an RW or RT
+  (the article's "down to the dense RT/RW"); it has no weekly hours.
+- A closure replaces a day's hours: none (holiday) or reduced ones. Bookings that no longer fit
+  (closed day, shortened hours, fewer counters) are cancelled, and the change says which.
+- A device or an operator is at one weekend service per day at most (also a unique constraint);
+  the devices' own allocations are consulted at the single marked call site below.
+- The public sees points and the schedule (where recording is open on each date, with hours), for
+  at most `MAX_SCHEDULE_DAYS` days at once. Staff see which dense RW/RT have had no weekend
+  service yet.
+"""
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.areas import service as areas
+from api.areas.codes import COUNTRY, in_subtree, require_code
+from api.areas.models import Area, AreaLevel
+from api.audit import service as audit
+from api.auth.policy import Principal, ensure_area
+from api.devices.models import Device, DeviceStatus, Operator, OperatorStatus
+from api.errors import Conflict, NotFound, RuleViolation
+from api.pagination import PageParams, paginate
+from api.services.models import WEEKDAYS, Closure, EventAssignment, ServicePoint, ServicePointKind
+from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCreate, ServicePointUpdate
+
+MAX_SCHEDULE_DAYS = 31
+EVENT_LEVELS = (AreaLevel.rw, AreaLevel.rt)
+POINT_FIELDS = [
+    "id", "kind", "name", "area_code", "address", "latitude", "longitude", "counters", "opening_hours",
+    "service_minutes", "event_date", "event_start", "event_end", "active",
+]
+
+
+# --- hours ---------------------------------------------------------------------------------
+
+
+def minutes_of(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def hhmm_of(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def check_windows(windows: list[Any], *, field: str) -> list[list[str]]:
+    """Windows sorted by start; each must end after it starts and none may overlap another."""
+    ordered = sorted(([str(start), str(end)] for start, end in windows), key=lambda w: w[0])
+    for i, (start, end) in enumerate(ordered):
+        if minutes_of(end) <= minutes_of(start):
+            raise RuleViolation.on_field(field, f"A window must end after it starts ({start}-{end}).")
+        if i and minutes_of(start) < minutes_of(ordered[i - 1][1]):
+            raise RuleViolation.on_field(field, f"Windows {ordered[i - 1][0]}-{ordered[i - 1][1]} and {start}-{end} overlap.")
+    return ordered
+
+
+def check_opening_hours(hours: dict[Any, list[Any]]) -> dict[str, list[list[str]]]:
+    return {str(day): check_windows(windows, field=f"opening_hours.{day}") for day, windows in hours.items() if windows}
+
+
+def open_days_of(hours: dict[str, list[Any]]) -> int:
+    return sum(1 << i for i, day in enumerate(WEEKDAYS) if hours.get(day))
+
+
+def hours_on(point: ServicePoint, day: date, closure: Closure | None = None) -> list[list[str]]:
+    """The windows in which `point` records residents on `day`, closures applied."""
+    if not point.active:
+        return []
+    if closure is not None:
+        return [list(w) for w in closure.hours]
+    if point.kind == ServicePointKind.weekend_event.value:
+        return [[point.event_start, point.event_end]] if point.event_date == day else []
+    return [list(w) for w in (point.opening_hours or {}).get(WEEKDAYS[day.weekday()], [])]
+
+
+async def closures_of(session: AsyncSession, *, point_ids: list[int], start: date, end: date) -> dict[tuple[int, date], Closure]:
+    if not point_ids:
+        return {}
+    rows = await session.scalars(
+        select(Closure).where(Closure.service_point_id.in_(point_ids), Closure.day >= start, Closure.day <= end)
+    )
+    return {(c.service_point_id, c.day): c for c in rows}
+
+
+async def hours_of_point_on(session: AsyncSession, *, point: ServicePoint, day: date) -> list[list[str]]:
+    closure = (await closures_of(session, point_ids=[point.id], start=day, end=day)).get((point.id, day))
+    return hours_on(point, day, closure)
+
+
+# --- service points ------------------------------------------------------------------------
+
+
+async def get_point(session: AsyncSession, *, point_id: int) -> ServicePoint:
+    point = await session.get(ServicePoint, point_id)
+    if point is None:
+        raise NotFound(f"There is no service point {point_id}.")
+    return point
+
+
+def _check_kind_fields(kind: str, values: dict[str, Any], level: AreaLevel) -> None:
+    is_event = kind == ServicePointKind.weekend_event.value
+    event_fields = ("event_date", "event_start", "event_end")
+    if is_event:
+        for name in event_fields:
+            if values.get(name) is None:
+                raise RuleViolation.on_field(name, "A weekend service needs its date, start and end.")
+        if values["event_date"].weekday() < 5:
+            raise RuleViolation.on_field("event_date", "A weekend service is held on a Saturday or a Sunday.")
+        check_windows([(values["event_start"], values["event_end"])], field="event_end")
+        if values.get("opening_hours"):
+            raise RuleViolation.on_field("opening_hours", "A weekend service has one date and window, not weekly hours.")
+        if level not in EVENT_LEVELS:
+            raise RuleViolation.on_field("area", "A weekend service is held at an RW or an RT.")
+    else:
+        for name in event_fields:
+            if values.get(name) is not None:
+                raise RuleViolation.on_field(name, "Only weekend services have an event date and window.")
+
+
+async def create_point(session: AsyncSession, *, data: ServicePointCreate, actor: Principal) -> ServicePoint:
+    area = await areas.get(session, code=data.area, field="area", location="body")
+    ensure_area(actor, data.area)
+    values = data.model_dump()
+    values["opening_hours"] = check_opening_hours(data.opening_hours)
+    _check_kind_fields(data.kind.value, values, area_level(area))
+    point = ServicePoint(
+        kind=data.kind.value,
+        name=data.name,
+        area_code=data.area,
+        address=data.address,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        counters=data.counters,
+        opening_hours=values["opening_hours"],
+        open_days=open_days_of(values["opening_hours"]),
+        service_minutes=data.service_minutes,
+        event_date=data.event_date,
+        event_start=data.event_start,
+        event_end=data.event_end,
+        active=data.active,
+    )
+    session.add(point)
+    await session.flush()
+    await audit.record(session, actor=actor, action="service_point.create", entity="service_point", entity_id=point.id, after=audit.snapshot_of(point, POINT_FIELDS))
+    return point
+
+
+def area_level(area: Area) -> AreaLevel:
+    return AreaLevel(area.level)
+
+
+async def update_point(session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal) -> tuple[ServicePoint, list[Any]]:
+    """Apply the change; bookings that no longer fit the new hours or counters are cancelled."""
+    point = await get_point(session, point_id=point_id)
+    ensure_area(actor, point.area_code)
+    changes = data.model_dump(exclude_unset=True)
+    for name in ("name", "counters", "opening_hours", "service_minutes", "active", "area"):
+        if name in changes and changes[name] is None:
+            raise RuleViolation.on_field(name, f"{name} cannot be emptied.")
+    area_code = changes.pop("area", point.area_code)
+    area = await areas.get(session, code=area_code, field="area", location="body")
+    ensure_area(actor, area_code)
+    if "opening_hours" in changes:
+        changes["opening_hours"] = check_opening_hours(data.opening_hours or {})
+    merged = {name: changes.get(name, getattr(point, name)) for name in ("event_date", "event_start", "event_end", "opening_hours")}
+    _check_kind_fields(point.kind, merged, area_level(area))
+    if "service_minutes" in changes and changes["service_minutes"] != point.service_minutes:
+        from api.queues import service as queues
+
+        if await queues.has_future_bookings(session, point_id=point.id):
+            raise Conflict("Slot length cannot change while bookings are open; cancel them first.", errors=[{"location": "body", "field": "service_minutes", "message": "bookings exist"}])
+    before = audit.snapshot_of(point, POINT_FIELDS)
+    point.area_code = area_code
+    for name, value in changes.items():
+        setattr(point, name, value)
+    point.open_days = open_days_of(point.opening_hours or {})
+    await session.flush()
+    await audit.record(session, actor=actor, action="service_point.update", entity="service_point", entity_id=point.id, before=before, after=audit.snapshot_of(point, POINT_FIELDS))
+    cancelled = await _cancel_bookings_that_no_longer_fit(session, point=point, actor=actor, reason="hours or counters changed")
+    if point.kind == ServicePointKind.weekend_event.value and "event_date" in changes:
+        # The assignments follow the event to its new date, where they must be free again.
+        assignments = list(await session.scalars(select(EventAssignment).where(EventAssignment.service_point_id == point.id)))
+        await _replace_assignments(
+            session, point=point,
+            device_ids=[a.device_id for a in assignments if a.device_id], operator_ids=[a.operator_id for a in assignments if a.operator_id],
+        )
+    return point, cancelled
+
+
+async def _cancel_bookings_that_no_longer_fit(session: AsyncSession, *, point: ServicePoint, actor: Principal, reason: str, day: date | None = None) -> list[Any]:
+    from api.queues import service as queues
+
+    return await queues.cancel_bookings_outside_hours(session, point=point, actor=actor, reason=reason, day=day)
+
+
+async def list_points(
+    session: AsyncSession, *, page: PageParams, area: str | None, kind: ServicePointKind | None, open_on: date | None
+) -> tuple[list[tuple[ServicePoint, list[list[str]] | None]], str | None]:
+    stmt = select(ServicePoint)
+    if area is not None:
+        require_code(area, field="area", location="query")
+        stmt = stmt.where(in_subtree(ServicePoint.area_code, area))
+    if kind is not None:
+        stmt = stmt.where(ServicePoint.kind == kind.value)
+    if open_on is not None:
+        stmt = stmt.where(ServicePoint.active.is_(True), _open_on_clause(open_on))
+    points, next_cursor = await paginate(session, stmt, keys=[ServicePoint.id], page=page)
+    if open_on is None:
+        return [(p, None) for p in points], next_cursor
+    closures = await closures_of(session, point_ids=[p.id for p in points], start=open_on, end=open_on)
+    return [(p, hours_on(p, open_on, closures.get((p.id, open_on)))) for p in points], next_cursor
+
+
+def _open_on_clause(day: date) -> Any:
+    """Points with hours on `day`: a weekend service on that date, or an open weekday without a full closure.
+
+    A closure with reduced hours keeps a point open; one that reopens a normally closed weekday
+    makes it open that day.
+    """
+    closure_on_day = select(Closure.id).where(Closure.service_point_id == ServicePoint.id, Closure.day == day)
+    reopened = exists(closure_on_day.where(Closure.closed.is_(False)))
+    closed = exists(closure_on_day.where(Closure.closed.is_(True)))
+    weekday_bit = 1 << day.weekday()
+    is_event = ServicePoint.kind == ServicePointKind.weekend_event.value
+    return and_(
+        ~closed,
+        or_(
+            and_(is_event, ServicePoint.event_date == day),
+            and_(~is_event, or_(ServicePoint.open_days.op("&")(weekday_bit) != 0, reopened)),
+        ),
+    )
+
+
+async def schedule(session: AsyncSession, *, area: str | None, start: date, end: date) -> list[dict[str, Any]]:
+    """For each date from `start` to `end`, the points open that day with their hours."""
+    if end < start:
+        raise RuleViolation.on_field("to", "`to` must not be before `from`.", location="query")
+    if (end - start).days + 1 > MAX_SCHEDULE_DAYS:
+        raise RuleViolation.on_field("to", f"Ask for at most {MAX_SCHEDULE_DAYS} days at once.", location="query")
+    stmt = select(ServicePoint).where(ServicePoint.active.is_(True)).order_by(ServicePoint.id)
+    if area is not None:
+        require_code(area, field="area", location="query")
+        stmt = stmt.where(in_subtree(ServicePoint.area_code, area))
+    # Weekend services outside the range are left out in SQL; they would be closed every day of it.
+    stmt = stmt.where(or_(ServicePoint.event_date.is_(None), and_(ServicePoint.event_date >= start, ServicePoint.event_date <= end)))
+    points = list(await session.scalars(stmt))
+    closures = await closures_of(session, point_ids=[p.id for p in points], start=start, end=end)
+    days = []
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        open_points = []
+        for point in points:
+            closure = closures.get((point.id, day))
+            hours = hours_on(point, day, closure)
+            if hours:
+                open_points.append({
+                    "id": point.id, "name": point.name, "kind": point.kind, "area": point.area_code, "hours": hours,
+                    "note": closure.reason if closure is not None else None,
+                })
+        days.append({"date": day, "points": open_points})
+    return days
+
+
+# --- closures ------------------------------------------------------------------------------
+
+
+async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCreate, actor: Principal) -> tuple[Closure, list[Any]]:
+    point = await get_point(session, point_id=point_id)
+    ensure_area(actor, point.area_code)
+    hours = check_windows(data.hours, field="hours")
+    if await session.scalar(select(Closure.id).where(Closure.service_point_id == point.id, Closure.day == data.day)) is not None:
+        raise Conflict(f"Point {point.id} already has a closure on {data.day}; remove it first.", errors=[{"location": "body", "field": "day", "message": "already has a closure"}])
+    closure = Closure(service_point_id=point.id, day=data.day, hours=hours, closed=not hours, reason=data.reason)
+    session.add(closure)
+    await session.flush()
+    await audit.record(session, actor=actor, action="closure.create", entity="closure", entity_id=closure.id, after=audit.snapshot_of(closure, ["service_point_id", "day", "hours", "closed", "reason"]))
+    cancelled = await _cancel_bookings_that_no_longer_fit(session, point=point, actor=actor, reason=f"closure: {data.reason}", day=data.day)
+    return closure, cancelled
+
+
+async def list_closures(session: AsyncSession, *, point_id: int, page: PageParams, since: date | None) -> tuple[list[Closure], str | None]:
+    await get_point(session, point_id=point_id)
+    stmt = select(Closure).where(Closure.service_point_id == point_id)
+    if since is not None:
+        stmt = stmt.where(Closure.day >= since)
+    return await paginate(session, stmt, keys=[Closure.day], page=page)
+
+
+async def remove_closure(session: AsyncSession, *, point_id: int, closure_id: int, actor: Principal) -> None:
+    point = await get_point(session, point_id=point_id)
+    ensure_area(actor, point.area_code)
+    closure = await session.get(Closure, closure_id)
+    if closure is None or closure.service_point_id != point_id:
+        raise NotFound(f"Point {point_id} has no closure {closure_id}.")
+    before = audit.snapshot_of(closure, ["service_point_id", "day", "hours", "closed", "reason"])
+    await session.delete(closure)
+    await session.flush()
+    await audit.record(session, actor=actor, action="closure.delete", entity="closure", entity_id=closure_id, before=before)
+
+
+# --- weekend services: devices and operators -----------------------------------------------
+
+
+async def get_assignments(session: AsyncSession, *, point_id: int) -> dict[str, Any]:
+    point = await get_point(session, point_id=point_id)
+    rows = list(await session.scalars(select(EventAssignment).where(EventAssignment.service_point_id == point.id).order_by(EventAssignment.id)))
+    return _assignments_read(point, rows)
+
+
+def _assignments_read(point: ServicePoint, rows: list[EventAssignment]) -> dict[str, Any]:
+    return {
+        "service_point_id": point.id,
+        "day": point.event_date,
+        "device_ids": sorted(r.device_id for r in rows if r.device_id is not None),
+        "operator_ids": sorted(r.operator_id for r in rows if r.operator_id is not None),
+    }
+
+
+async def set_assignments(session: AsyncSession, *, point_id: int, data: AssignmentsPut, actor: Principal) -> dict[str, Any]:
+    """Replace the devices and operators of a weekend service; each must be free that day."""
+    point = await get_point(session, point_id=point_id)
+    ensure_area(actor, point.area_code)
+    if point.kind != ServicePointKind.weekend_event.value:
+        raise RuleViolation("Devices and operators of offices are allocated in the devices module; only weekend services are assigned here.")
+    before = await get_assignments(session, point_id=point.id)
+    rows = await _replace_assignments(session, point=point, device_ids=list(dict.fromkeys(data.device_ids)), operator_ids=list(dict.fromkeys(data.operator_ids)))
+    after = _assignments_read(point, rows)
+    await audit.record(session, actor=actor, action="event_assignment.replace", entity="service_point", entity_id=point.id, before=before, after=after)
+    return after
+
+
+async def _replace_assignments(session: AsyncSession, *, point: ServicePoint, device_ids: list[int], operator_ids: list[int]) -> list[EventAssignment]:
+    day = point.event_date
+    assert day is not None
+    devices = {d.id: d for d in await session.scalars(select(Device).where(Device.id.in_(device_ids)))} if device_ids else {}
+    operators = {o.id: o for o in await session.scalars(select(Operator).where(Operator.id.in_(operator_ids)))} if operator_ids else {}
+    for i, device_id in enumerate(device_ids):
+        device = devices.get(device_id)
+        if device is None:
+            raise NotFound(f"There is no device {device_id}.", errors=[{"location": "body", "field": f"device_ids.{i}", "message": "unknown device"}])
+        if device.status != DeviceStatus.active.value:
+            raise RuleViolation.on_field(f"device_ids.{i}", f"Device {device.serial} is {device.status}, not active.")
+    for i, operator_id in enumerate(operator_ids):
+        operator = operators.get(operator_id)
+        if operator is None:
+            raise NotFound(f"There is no operator {operator_id}.", errors=[{"location": "body", "field": f"operator_ids.{i}", "message": "unknown operator"}])
+        if operator.status != OperatorStatus.active.value:
+            raise RuleViolation.on_field(f"operator_ids.{i}", f"Operator {operator.staff_number} is {operator.status}, not active.")
+    busy = await _busy_elsewhere(session, point=point, day=day, device_ids=device_ids, operator_ids=operator_ids)
+    if busy:
+        raise Conflict(
+            "Some devices or operators are already at another place on " + day.isoformat() + ".",
+            errors=[{"location": "body", "field": field, "message": message} for field, message in busy],
+        )
+    await session.execute(delete(EventAssignment).where(EventAssignment.service_point_id == point.id))
+    rows = [EventAssignment(service_point_id=point.id, day=day, device_id=d) for d in device_ids]
+    rows += [EventAssignment(service_point_id=point.id, day=day, operator_id=o) for o in operator_ids]
+    session.add_all(rows)
+    await session.flush()
+    return rows
+
+
+async def _busy_elsewhere(
+    session: AsyncSession, *, point: ServicePoint, day: date, device_ids: list[int], operator_ids: list[int]
+) -> list[tuple[str, str]]:
+    """(field, message) for every device or operator already placed elsewhere on `day`.
+
+    Weekend services are checked here. MERGE(devices): this is the one call site where the
+    devices module's allocations plug in — also mark a device busy when
+    `api.devices.service.is_device_free(session, device_id=..., day=day)` is False, and an
+    operator when `is_operator_free(...)` is False (or, better, record these assignments as
+    allocations there and let that module refuse the double booking).
+    """
+    others = await session.execute(
+        select(EventAssignment.device_id, EventAssignment.operator_id, EventAssignment.service_point_id).where(
+            EventAssignment.day == day,
+            EventAssignment.service_point_id != point.id,
+            or_(EventAssignment.device_id.in_(device_ids or [-1]), EventAssignment.operator_id.in_(operator_ids or [-1])),
+        )
+    )
+    taken_devices: dict[int, int] = {}
+    taken_operators: dict[int, int] = {}
+    for device_id, operator_id, other_point in others:
+        if device_id is not None:
+            taken_devices[device_id] = other_point
+        if operator_id is not None:
+            taken_operators[operator_id] = other_point
+    busy = [(f"device_ids.{i}", f"at service point {taken_devices[d]} that day") for i, d in enumerate(device_ids) if d in taken_devices]
+    busy += [(f"operator_ids.{i}", f"at service point {taken_operators[o]} that day") for i, o in enumerate(operator_ids) if o in taken_operators]
+    return busy
+
+
+async def uncovered_areas(
+    session: AsyncSession, *, page: PageParams, area: str | None, level: AreaLevel, min_population: int
+) -> tuple[list[Area], str | None]:
+    """RW (or RT) units of at least `min_population` residents with no weekend service at or below them, ever."""
+    if area is not None:
+        require_code(area, field="area", location="query")
+    if level not in EVENT_LEVELS:
+        raise RuleViolation.on_field("level", "Weekend services are planned per RW or RT.", location="query")
+    event_here = (
+        select(ServicePoint.id)
+        .where(
+            ServicePoint.kind == ServicePointKind.weekend_event.value,
+            or_(ServicePoint.area_code == Area.code, and_(ServicePoint.area_code > Area.code + ".", ServicePoint.area_code < Area.code + "/")),
+        )
+    )
+    stmt = select(Area).where(
+        in_subtree(Area.code, area or COUNTRY), Area.level == level.value, Area.population >= min_population, ~exists(event_here)
+    )
+    return await paginate(session, stmt, keys=[Area.code], page=page)

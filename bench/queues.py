@@ -1,0 +1,190 @@
+"""Queue benchmarks, printed as ratios measured in one run on this machine.
+
+1. call-next operations per second with 8 concurrent counters, divided by GET /api/v1/health
+   requests per second (same server, same client, same concurrency).
+2. 500 concurrent SSE subscribers of one point's board: the delay from a call (the moment the
+   call-next request is sent) to its delivery at each subscriber; median and 99th percentile,
+   and how many of the 500 received each call.
+
+Runs one uvicorn server on 127.0.0.1 against a fresh SQLite file, or against DATABASE_URL when
+that names an empty PostgreSQL database. Usage: python -m bench.queues [--seconds 3]
+"""
+
+import argparse
+import asyncio
+import json
+from collections import defaultdict
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNTERS = 8
+SUBSCRIBERS = 500
+CALLS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def seed(url: str, tickets: int) -> tuple[int, str]:
+    from sqlalchemy import insert
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    from api.areas import service as areas
+    from api.auth import service as auth
+    from api.auth.models import Role
+    from api.auth.policy import SYSTEM
+    from api.auth.schemas import ApiKeyCreate
+    from api.db import create_engine_for
+    from api.queues.models import QueueDay, Ticket
+    from api.queues.service import local_today
+    from api.services import service
+    from api.services.models import WEEKDAYS
+    from api.services.schemas import ServicePointCreate
+
+    engine = create_engine_for(url)
+    try:
+        async with engine.begin() as connection:
+            await areas.load_official(connection, prefix="36.74.01")
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
+            point = await service.create_point(
+                session,
+                data=ServicePointCreate(kind="kecamatan_office", name="Bench office", area="36.74.01", counters=COUNTERS, opening_hours={d: [["00:00", "24:00"]] for d in WEEKDAYS}),
+                actor=SYSTEM,
+            )
+            now, day = datetime.now(UTC), local_today()
+            await session.execute(insert(Ticket), [
+                {"service_point_id": point.id, "day": day, "number": n, "status": "waiting", "priority": "none", "arrived_at": now, "recalls": 0}
+                for n in range(1, tickets + 1)
+            ])
+            await session.execute(insert(QueueDay), [{"service_point_id": point.id, "day": day, "last_number": tickets}])
+            _, secret = await auth.create_api_key(session, data=ApiKeyCreate(name="bench", role=Role.operator, service_point_id=point.id), actor=SYSTEM)
+        return point.id, secret
+    finally:
+        await engine.dispose()
+
+
+async def rate(client: httpx.AsyncClient, seconds: float, request) -> tuple[float, int]:  # noqa: ANN001
+    """Requests per second of `request(client, worker)` run by COUNTERS workers for `seconds`."""
+    done, retried = 0, 0
+    stop = time.perf_counter() + seconds
+
+    async def worker(number: int) -> None:
+        nonlocal done, retried
+        while time.perf_counter() < stop:
+            response = await request(client, number)
+            if response.status_code == 503:  # SQLite busy: the counter's screen tries again
+                retried += 1
+                continue
+            response.raise_for_status()
+            done += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i + 1) for i in range(COUNTERS)))
+    return done / (time.perf_counter() - started), retried
+
+
+async def sse_delays(base: str, point_id: int, headers: dict[str, str]) -> tuple[list[float], list[int]]:
+    limits = httpx.Limits(max_connections=SUBSCRIBERS + 10, max_keepalive_connections=SUBSCRIBERS + 10)
+    received: dict[int, list[float]] = defaultdict(list)  # ticket number called -> delivery times
+    ready = asyncio.Semaphore(0)
+    sent_at: dict[int, float] = {}  # ticket number -> when its call-next was sent
+
+    async def subscriber(client: httpx.AsyncClient) -> None:
+        async with client.stream("GET", f"{base}/api/v1/service-points/{point_id}/queue/events") as response:
+            seen_state, event, calls = False, None, 0
+            async for line in response.aiter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:") and event == "call":
+                    received[json.loads(line[5:])["number"]].append(time.perf_counter())
+                    calls += 1
+                    if calls == CALLS:
+                        return
+                elif line == "" and event:
+                    if not seen_state:
+                        seen_state = True
+                        ready.release()
+                    event = None
+
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client, httpx.AsyncClient(timeout=60) as actor:
+        tasks = [asyncio.create_task(subscriber(client)) for _ in range(SUBSCRIBERS)]
+        for _ in range(SUBSCRIBERS):
+            await asyncio.wait_for(ready.acquire(), 60)
+        for _ in range(CALLS):
+            started = time.perf_counter()
+            response = await actor.post(f"{base}/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=headers)
+            response.raise_for_status()
+            sent_at[response.json()["number"]] = started
+            await asyncio.sleep(0.5)
+        await asyncio.wait(tasks, timeout=10)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    delays = [(t - sent_at[number]) * 1000 for number in sent_at for t in received[number]]
+    return delays, [len(received[number]) for number in sent_at]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        sys.path.insert(0, str(ROOT))
+        from tests.conftest import migrate
+
+        migrate(url)
+        point_id, secret = asyncio.run(seed(url, tickets=600))
+        headers = {"X-API-Key": secret}
+        port = free_port()
+        env = {**os.environ, "DATABASE_URL": url, "REKAM_SERVE_FRONTEND": "false", "REKAM_LOG_LEVEL": "WARNING"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+
+            async def run() -> None:
+                async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=COUNTERS)) as client:
+                    health, _ = await rate(client, args.seconds, lambda c, _: c.get(f"{base}/api/v1/health"))
+                    calls, retried = await rate(
+                        client, args.seconds, lambda c, n: c.post(f"{base}/api/v1/service-points/{point_id}/call-next", json={"counter": n}, headers=headers)
+                    )
+                print(f"database: {url.split(':')[0]}")
+                print(f"GET /health: {health:.0f} req/s; call-next with {COUNTERS} counters: {calls:.0f} ops/s ({retried} busy retries)")
+                print(f"ratio call-next / health: {calls / health:.3f}")
+                delays, counts = await sse_delays(base, point_id, headers)
+                print(f"SSE: {SUBSCRIBERS} subscribers, {CALLS} calls; receivers per call: {counts}")
+                q = statistics.quantiles(delays, n=100)
+                print(f"delay call -> delivery: median {statistics.median(delays):.1f} ms, p99 {q[98]:.1f} ms")
+                print(f"all {SUBSCRIBERS} received every call: {all(c == SUBSCRIBERS for c in counts)}")
+
+            asyncio.run(run())
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

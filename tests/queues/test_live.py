@@ -1,0 +1,153 @@
+"""Live boards end to end, through real uvicorn servers on 127.0.0.1.
+
+SQLite: one server; a call made through it reaches its own subscribers after COMMIT.
+PostgreSQL: two servers on one database; a call made through one reaches a subscriber of the other
+(LISTEN/NOTIFY).
+"""
+
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from api.areas import service as areas
+from api.auth.models import Role
+from api.db import create_engine_for
+from tests.conftest import migrate
+from tests.factories import headers_for
+from tests.services.factories import make_office
+
+ROOT = Path(__file__).resolve().parents[2]
+DEADLINE = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def api_server(database_url: str) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "REKAM_SERVE_FRONTEND": "false", "REKAM_SSE_HEARTBEAT_SECONDS": "0.5", "REKAM_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        started = time.monotonic()
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"server exited: {process.stderr.read().decode()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() - started > DEADLINE:
+                raise AssertionError("server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture
+def live_url(database_url: str, request: pytest.FixtureRequest, tmp_path) -> str:
+    if database_url.startswith("sqlite"):
+        url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
+    else:
+        url = request.getfixturevalue("pg_cluster").create_database(f"live_{random.randrange(16**8):08x}")
+    migrate(url)
+    return url
+
+
+async def _seed(url: str) -> tuple[int, dict[str, str]]:
+    engine = create_engine_for(url)
+    try:
+        async with engine.begin() as connection:
+            await areas.load_official(connection, prefix="36.74.01")
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
+            point_id = (await make_office(session, counters=2)).id
+            headers = await headers_for(session, role=Role.operator, service_point_id=point_id)
+        return point_id, headers
+    finally:
+        await engine.dispose()
+
+
+async def events(response: httpx.Response) -> AsyncIterator[tuple[str, object]]:
+    """(event, data) pairs of an SSE stream; comment lines come out as ("comment", text)."""
+    name, data = "message", []
+    async for line in response.aiter_lines():
+        if line.startswith(":"):
+            yield "comment", line[1:].strip()
+        elif line.startswith("event:"):
+            name = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].strip())
+        elif line == "" and data:
+            yield name, json.loads("\n".join(data))
+            name, data = "message", []
+
+
+async def _until(stream: AsyncIterator[tuple[str, object]], wanted: str) -> object:
+    async for name, data in stream:
+        if name == wanted:
+            return data
+    raise AssertionError(f"stream ended before {wanted}")
+
+
+async def test_a_call_reaches_live_boards(live_url: str) -> None:
+    point_id, operator = await _seed(live_url)
+    two_processes = not live_url.startswith("sqlite")
+    with api_server(live_url) as watched, (api_server(live_url) if two_processes else _same(watched)) as acting:
+        async with httpx.AsyncClient(timeout=DEADLINE) as client:
+            async with client.stream("GET", f"{watched}/api/v1/service-points/{point_id}/queue/events") as response, \
+                    client.stream("GET", f"{watched}/api/v1/queues/events", params={"area": "36.74.01"}) as city:
+                assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+                assert response.headers["cache-control"] == "no-cache" and response.headers["x-accel-buffering"] == "no"
+                stream, city_stream = events(response), events(city)
+                first = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
+                assert first["waiting"] == 0  # the current state comes first
+                assert (await asyncio.wait_for(_until(city_stream, "boards"), DEADLINE))[0]["service_point_id"] == point_id
+                assert (await asyncio.wait_for(_until(stream, "comment"), DEADLINE)) == "heartbeat"
+                taken = await client.post(f"{acting}/api/v1/service-points/{point_id}/tickets", json={"name": "Rahasia"})
+                assert taken.status_code == 201, taken.text
+                board = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
+                assert board["waiting"] == 1 and "Rahasia" not in json.dumps(board)
+                called = await client.post(f"{acting}/api/v1/service-points/{point_id}/call-next", json={"counter": 2}, headers=operator)
+                assert called.status_code == 200, called.text
+                call = await asyncio.wait_for(_until(stream, "call"), DEADLINE)
+                assert call == {"service_point_id": point_id, "ticket_id": taken.json()["id"], "number": 1, "counter": 2, "recall": False}
+                board = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
+                assert board["waiting"] == 0 and board["now_serving"] == [{"counter": 2, "number": 1, "status": "called"}]
+                assert (await asyncio.wait_for(_until(city_stream, "call"), DEADLINE))["number"] == 1
+                # A failed change announces nothing: the next board seen is the next real change.
+                refused = await client.post(f"{acting}/api/v1/tickets/{taken.json()['id']}/complete", headers=operator)
+                assert refused.status_code == 409
+                await client.post(f"{acting}/api/v1/tickets/{taken.json()['id']}/start", headers=operator)
+                board = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
+                assert board["now_serving"] == [{"counter": 2, "number": 1, "status": "serving"}]
+
+
+@contextmanager
+def _same(base: str) -> Iterator[str]:
+    yield base

@@ -1,0 +1,51 @@
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from api.audit.models import AuditEntry
+from api.auth.models import Role
+from api.queues import service
+from tests.factories import assert_problem, headers_for
+from tests.services.factories import make_office
+
+
+async def test_walk_in_call_serve_and_board_over_http(client, session) -> None:
+    point_id = (await make_office(session, counters=2)).id
+    operator = await headers_for(session, role=Role.operator, service_point_id=point_id)
+    assert (await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=operator)).status_code == 204
+    taken = await client.post(f"/api/v1/service-points/{point_id}/tickets", json={"name": "Nama Rahasia"})
+    assert taken.status_code == 201
+    body = taken.json()
+    assert set(body) == {"id", "number", "day", "position", "estimated_wait_minutes"} and body["number"] == 1 and body["position"] == 1
+    assert_problem(await client.post(f"/api/v1/service-points/{point_id}/tickets", json={"nik": "3674010101010001"}), 422)
+    called = await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=operator)
+    assert called.status_code == 200 and called.json()["number"] == 1 and "name_on_ticket" not in called.json()
+    ticket_id = body["id"]
+    assert_problem(await client.post(f"/api/v1/tickets/{ticket_id}/complete", headers=operator), 409)
+    assert (await client.post(f"/api/v1/tickets/{ticket_id}/start", headers=operator)).json()["status"] == "serving"
+    assert (await client.post(f"/api/v1/tickets/{ticket_id}/complete", headers=operator)).json()["status"] == "done"
+    board = await client.get(f"/api/v1/service-points/{point_id}/queue")
+    assert board.status_code == 200 and board.json()["served"] == 1 and "Nama Rahasia" not in board.text
+    city = (await client.get("/api/v1/queues", params={"area": "36.74.01"})).json()
+    assert point_id in {b["service_point_id"] for b in city}
+    detail = await client.get(f"/api/v1/tickets/{ticket_id}", headers=operator)
+    assert detail.json()["name_on_ticket"] == "Nama Rahasia"
+    assert await session.scalar(select(AuditEntry.id).where(AuditEntry.action == "ticket.read_personal", AuditEntry.entity_id == str(ticket_id)))
+    assert_problem(await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 9}, headers=operator), 422, field="counter")
+    assert_problem(await client.post("/api/v1/service-points/99999999/tickets", json={}), 404)
+
+
+async def test_booking_over_http(client, session) -> None:
+    point_id = (await make_office(session, counters=1, service_minutes=20)).id
+    tomorrow = (service.local_today() + timedelta(days=1)).isoformat()
+    slots = (await client.get(f"/api/v1/service-points/{point_id}/slots", params={"date": tomorrow})).json()
+    assert slots[0]["start"] == "00:00" and slots[0]["end"] == "00:20" and slots[0]["available"] == 1
+    booked = await client.post(f"/api/v1/service-points/{point_id}/appointments", json={"date": tomorrow, "start": "10:00", "name": "Ani"})
+    assert booked.status_code == 201 and "name" not in booked.json()
+    code = booked.json()["code"]
+    assert_problem(await client.post(f"/api/v1/service-points/{point_id}/appointments", json={"date": tomorrow, "start": "10:00"}), 409, field="start")
+    assert (await client.get(f"/api/v1/appointments/{code}")).json()["status"] == "booked"
+    assert (await client.post(f"/api/v1/appointments/{code}/cancel")).json()["status"] == "cancelled"
+    assert_problem(await client.get("/api/v1/appointments/nope"), 404)
+    past = (service.local_today() - timedelta(days=1)).isoformat()
+    assert_problem(await client.get(f"/api/v1/service-points/{point_id}/slots", params={"date": past}), 422, field="date")

@@ -1,0 +1,185 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from api.audit.models import AuditEntry
+from api.auth.models import Role
+from api.auth.policy import ANONYMOUS, SYSTEM
+from api.errors import Conflict, Forbidden, RuleViolation
+from api.queues import live, service
+from api.queues.models import Appointment, Ticket
+from api.queues.schemas import BookingCreate, WalkIn
+from api.services import service as services
+from api.services.schemas import ClosureCreate, ServicePointUpdate
+from tests.factories import principal
+from tests.services.factories import make_office
+
+
+async def test_numbers_restart_each_day_and_estimate_grows(session) -> None:
+    office = await make_office(session, counters=2, service_minutes=10)
+    first = await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
+    second = await service.take_ticket(session, point_id=office.id, data=WalkIn(name="Budi"), actor=ANONYMOUS)
+    assert (first["number"], second["number"]) == (1, 2)
+    assert (first["position"], second["position"]) == (1, 2)
+    # 2 counters, 10 minutes each: the second in line waits 2 x 10 / 2 = 10 minutes.
+    assert (first["estimated_wait_minutes"], second["estimated_wait_minutes"]) == (5, 10)
+    # Yesterday's queue does not move today's numbers.
+    yesterday = service.local_today() - timedelta(days=1)
+    await service._next_number(session, point_id=office.id, day=yesterday)
+    assert await service._next_number(session, point_id=office.id, day=yesterday) == 2
+    assert (await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS))["number"] == 3
+    audit = await session.scalar(select(AuditEntry).where(AuditEntry.entity == "ticket", AuditEntry.entity_id == str(second["id"])))
+    assert audit.after["name_on_ticket"] == "***"
+
+
+async def test_closed_point_takes_no_numbers(session) -> None:
+    office = await make_office(session, hours={})
+    with pytest.raises(Conflict):
+        await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
+    with pytest.raises(RuleViolation):
+        await service.take_ticket(session, point_id=office.id, data=WalkIn(priority="appointment"), actor=ANONYMOUS)
+
+
+async def test_call_order_state_machine_and_board(session) -> None:
+    office = await make_office(session, counters=2)
+    tickets = [await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS) for _ in range(3)]
+    elderly = await service.take_ticket(session, point_id=office.id, data=WalkIn(priority="elderly"), actor=ANONYMOUS)
+    assert elderly["position"] == 1
+    operator = principal(Role.operator, service_point_id=office.id)
+    called = await service.call_next(session, point_id=office.id, counter=1, actor=operator)
+    assert called.id == elderly["id"] and called.counter == 1 and called.called_at is not None
+    second = await service.call_next(session, point_id=office.id, counter=2, actor=operator)
+    assert second.number == tickets[0]["number"]
+    with pytest.raises(Conflict):
+        await service.move_ticket(session, ticket_id=called.id, move="complete", actor=operator)
+    await service.move_ticket(session, ticket_id=called.id, move="recall", actor=operator)
+    started = await service.move_ticket(session, ticket_id=called.id, move="start", actor=operator)
+    assert started.status == "serving" and started.recalls == 1
+    done = await service.move_ticket(session, ticket_id=called.id, move="complete", actor=operator)
+    assert done.status == "done" and done.ended_at is not None
+    await service.move_ticket(session, ticket_id=second.id, move="no_show", actor=operator)
+    for move in ("start", "cancel", "recall", "no_show"):
+        with pytest.raises(Conflict):
+            await service.move_ticket(session, ticket_id=second.id, move=move, actor=operator)
+    await service.move_ticket(session, ticket_id=tickets[2]["id"], move="cancel", actor=operator)
+    board = await service.board(session, point_id=office.id)
+    assert board["waiting"] == 1 and board["served"] == 1 and board["no_shows"] == 1
+    assert board["now_serving"] == [] and board["median_wait_minutes"] is not None and board["open_now"]
+    last = await service.call_next(session, point_id=office.id, counter=2, actor=operator)
+    assert last.number == tickets[1]["number"]
+    assert (await service.board(session, point_id=office.id))["now_serving"] == [{"counter": 2, "number": last.number, "status": "called"}]
+    assert await service.call_next(session, point_id=office.id, counter=1, actor=operator) is None
+    with pytest.raises(RuleViolation):
+        await service.call_next(session, point_id=office.id, counter=3, actor=operator)
+    with pytest.raises(Forbidden):
+        await service.call_next(session, point_id=office.id, counter=1, actor=principal(Role.operator, service_point_id=office.id + 1000))
+    actions = set(await session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "ticket")))
+    assert {"ticket.create", "ticket.call", "ticket.start", "ticket.complete", "ticket.no_show", "ticket.recall", "ticket.cancel"} <= actions
+
+
+def test_estimate_and_percentile() -> None:
+    assert service._estimate(1, 10, 2) == 5 and service._estimate(7, 9, 3) == 21 and service._estimate(3, 10, 0) == 30
+    assert service._percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 0.9) == 9 and service._percentile([], 0.9) is None
+
+
+async def test_completed_ticket_reaches_the_tally(session, monkeypatch) -> None:
+    calls = []
+
+    async def add_recordings(session, **kwargs) -> None:  # noqa: ANN001
+        calls.append(kwargs)
+
+    monkeypatch.setattr(service.tallies, "add_recordings", add_recordings)
+    office = await make_office(session, area="36.74.05")
+    ticket = await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
+    await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)
+    await service.move_ticket(session, ticket_id=ticket["id"], move="start", actor=SYSTEM)
+    assert calls == []
+    await service.move_ticket(session, ticket_id=ticket["id"], move="complete", actor=SYSTEM)
+    assert calls == [{"area_code": "36.74.05", "day": service.local_today(), "source": "queue", "service_point_id": office.id, "actor": SYSTEM}]
+
+
+def test_slot_grid() -> None:
+    assert service.slot_grid([["08:00", "08:25"], ["13:00", "13:20"]], 10) == [("08:00", "08:10"), ("08:10", "08:20"), ("13:00", "13:10"), ("13:10", "13:20")]
+
+
+async def test_booking_capacity_check_in_and_closure(session) -> None:
+    office = await make_office(session, counters=2, service_minutes=30)
+    tomorrow = service.local_today() + timedelta(days=1)
+    slots = await service.slots(session, point_id=office.id, day=tomorrow)
+    assert slots[0] == {"start": "00:00", "end": "00:30", "capacity": 2, "booked": 0, "available": 2} and len(slots) == 48
+    first = await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00", name="Siti"), actor=ANONYMOUS)
+    await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    with pytest.raises(Conflict):
+        await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    with pytest.raises(RuleViolation):
+        await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:10"), actor=ANONYMOUS)
+    slot = next(s for s in await service.slots(session, point_id=office.id, day=tomorrow) if s["start"] == "09:00")
+    assert slot["available"] == 0 and slot["booked"] == 2
+    await service.cancel_appointment(session, code=first.code, actor=ANONYMOUS)
+    with pytest.raises(Conflict):
+        await service.cancel_appointment(session, code=first.code, actor=ANONYMOUS)
+    again = await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    with pytest.raises(Conflict):  # not today
+        await service.check_in(session, code=again.code, actor=SYSTEM)
+    # Reduced hours that leave 09:00 out cancel both bookings of that slot, and say so.
+    _, cancelled = await services.add_closure(session, point_id=office.id, data=ClosureCreate(day=tomorrow, hours=[("13:00", "15:00")], reason="Rapat"), actor=SYSTEM)
+    assert {a.slot_start for a in cancelled} == {"09:00"} and len(cancelled) == 2
+    assert all(a.status == "cancelled" and a.cancel_reason == "closure: Rapat" for a in cancelled)
+
+
+async def test_fewer_counters_cancel_the_extra_seats(session) -> None:
+    office = await make_office(session, counters=2, service_minutes=30)
+    tomorrow = service.local_today() + timedelta(days=1)
+    await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
+    second = await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
+    _, cancelled = await services.update_point(session, point_id=office.id, data=ServicePointUpdate(counters=1), actor=SYSTEM)
+    assert [a.id for a in cancelled] == [second.id]
+    with pytest.raises(Conflict):
+        await services.update_point(session, point_id=office.id, data=ServicePointUpdate(service_minutes=15), actor=SYSTEM)
+
+
+async def test_checked_in_appointment_goes_first_once_due(session) -> None:
+    office = await make_office(session, counters=1, service_minutes=30)
+    walk_in = await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
+    # Booked earlier for today's first slot (booking it now would be refused: it has begun).
+    booking = Appointment(
+        code="today-00", service_point_id=office.id, day=service.local_today(), slot_start="00:00", slot_end="00:30",
+        seat=1, status="booked", created_at=datetime.now(UTC) - timedelta(days=2),
+    )
+    session.add(booking)
+    await session.flush()
+    issued = await service.check_in(session, code="today-00", actor=SYSTEM)
+    assert issued["number"] == walk_in["number"] + 1 and issued["position"] == 1
+    with pytest.raises(Conflict):
+        await service.check_in(session, code="today-00", actor=SYSTEM)
+    ticket = await session.get(Ticket, issued["id"])
+    assert ticket.priority == "appointment" and ticket.booked_at is not None
+    disabled = await service.take_ticket(session, point_id=office.id, data=WalkIn(priority="disabled"), actor=ANONYMOUS)
+    # Due: the appointment first, then the flagged resident, then arrival order.
+    order = [(await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)).id for _ in range(3)]
+    assert order == [issued["id"], disabled["id"], walk_in["id"]]
+
+
+async def test_an_appointment_not_yet_due_waits_its_turn(session) -> None:
+    office = await make_office(session, counters=1)
+    walk_in = await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
+    early = await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
+    ticket = await session.get(Ticket, early["id"])
+    ticket.priority, ticket.due_at = "appointment", datetime.now(UTC) + timedelta(hours=1)
+    await session.flush()
+    assert (await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)).id == walk_in["id"]
+
+
+async def test_events_go_out_after_commit_only(session) -> None:
+    subscriber = live.broker.subscribe(point_id=-1)
+    message = {"event": "board", "service_point_id": -1, "area": "36.74", "data": {}}
+    try:
+        live.publish_after_commit(session, [message])
+        await session.rollback()
+        assert subscriber.queue.empty()
+        live.publish_after_commit(session, [message])
+        await session.commit()
+        assert subscriber.queue.get_nowait() == message
+    finally:
+        live.broker.unsubscribe(subscriber)

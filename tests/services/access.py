@@ -1,0 +1,68 @@
+"""Who may use the service-point endpoints (see tests/access.py)."""
+
+from datetime import timedelta
+
+from api.auth.policy import SYSTEM
+from api.services import service
+from api.services.schemas import ClosureCreate
+from tests.access import Case, Request, public_read
+from tests.services.factories import make_event, make_office, next_saturday
+
+WRITERS = {"anonymous": 401, "admin": 200, "supervisor_in": 200}
+PLANNER_READERS = {"anonymous": 401, "admin": 200, "viewer": 200, "supervisor_in": 200, "supervisor_out": 200}
+
+
+async def office(session) -> Request:  # noqa: ANN001
+    point = await make_office(session)
+    return Request(path_params={"point_id": point.id}, service_point_id=point.id)
+
+
+async def new_office(_) -> Request:  # noqa: ANN001
+    return Request(json={"kind": "kecamatan_office", "name": "Kantor baru", "area": "36.74.01", "counters": 2, "opening_hours": {"sat": [["08:00", "12:00"]]}})
+
+
+async def office_update(session) -> Request:  # noqa: ANN001
+    request = await office(session)
+    request.json = {"name": "Kantor Kecamatan (renamed)"}
+    return request
+
+
+async def new_closure(session) -> Request:  # noqa: ANN001
+    request = await office(session)
+    request.json = {"day": next_saturday().isoformat(), "reason": "Libur"}
+    return request
+
+
+async def closure(session) -> Request:  # noqa: ANN001
+    point = await make_office(session)
+    made, _ = await service.add_closure(session, point_id=point.id, data=ClosureCreate(day=next_saturday(), reason="Libur"), actor=SYSTEM)
+    return Request(path_params={"point_id": point.id, "closure_id": made.id}, service_point_id=point.id)
+
+
+async def event(session) -> Request:  # noqa: ANN001
+    point = await make_event(session)
+    return Request(path_params={"point_id": point.id}, json={"device_ids": [], "operator_ids": []}, service_point_id=point.id)
+
+
+async def schedule(_) -> Request:  # noqa: ANN001
+    saturday = next_saturday()
+    return Request(params={"from": saturday.isoformat(), "to": (saturday + timedelta(days=6)).isoformat()})
+
+
+async def uncovered(_) -> Request:  # noqa: ANN001
+    return Request(params={"area": "36.74.01"})
+
+
+CASES = [
+    public_read("GET", "/api/v1/service-points"),
+    Case("POST", "/api/v1/service-points", expect={**WRITERS, "admin": 201, "supervisor_in": 201}, setup=new_office),
+    public_read("GET", "/api/v1/service-points/{point_id}", setup=office),
+    Case("PATCH", "/api/v1/service-points/{point_id}", expect=WRITERS, setup=office_update),
+    public_read("GET", "/api/v1/service-points/{point_id}/closures", setup=office),
+    Case("POST", "/api/v1/service-points/{point_id}/closures", expect={**WRITERS, "admin": 201, "supervisor_in": 201}, setup=new_closure),
+    Case("DELETE", "/api/v1/service-points/{point_id}/closures/{closure_id}", expect={**WRITERS, "admin": 204, "supervisor_in": 204}, setup=closure),
+    Case("GET", "/api/v1/service-points/{point_id}/assignments", expect=PLANNER_READERS, setup=event),
+    Case("PUT", "/api/v1/service-points/{point_id}/assignments", expect=WRITERS, setup=event),
+    public_read("GET", "/api/v1/schedule", setup=schedule),
+    Case("GET", "/api/v1/weekend-events/uncovered", expect=PLANNER_READERS, setup=uncovered),
+]

@@ -1,0 +1,47 @@
+from datetime import timedelta
+
+from api.auth.models import Role
+from tests.factories import assert_problem, headers_for
+from tests.services.factories import make_device, make_event, make_rw, next_saturday
+
+
+async def test_create_list_and_schedule_over_http(client, session) -> None:
+    supervisor = await headers_for(session, role=Role.supervisor, area="36.74.02")
+    payload = {
+        "kind": "kecamatan_office", "name": "Kantor Kecamatan Uji", "area": "36.74.02", "counters": 3,
+        "opening_hours": {"mon": [["08:00", "15:00"]], "sat": [["08:00", "12:00"]], "sun": [["08:00", "12:00"]]},
+    }
+    created = await client.post("/api/v1/service-points", json=payload, headers=supervisor)
+    assert created.status_code == 201, created.text
+    point_id = created.json()["id"]
+    saturday = next_saturday()
+    listed = (await client.get("/api/v1/service-points", params={"area": "36.74.02", "open_on": saturday.isoformat()})).json()
+    assert [(p["id"], p["hours"]) for p in listed["items"]] == [(point_id, [["08:00", "12:00"]])]
+    friday = saturday - timedelta(days=1)
+    assert (await client.get("/api/v1/service-points", params={"area": "36.74.02", "open_on": friday.isoformat()})).json()["items"] == []
+    schedule = (await client.get("/api/v1/schedule", params={"area": "36.74.02", "from": friday.isoformat(), "to": saturday.isoformat()})).json()
+    assert [len(day["points"]) for day in schedule] == [0, 1]
+    assert_problem(await client.get("/api/v1/schedule", params={"from": saturday.isoformat(), "to": (saturday + timedelta(days=40)).isoformat()}), 422, field="to")
+    overlapping = {**payload, "opening_hours": {"sat": [["08:00", "12:00"], ["11:00", "13:00"]]}}
+    assert_problem(await client.post("/api/v1/service-points", json=overlapping, headers=supervisor), 422, field="opening_hours.sat")
+    assert_problem(await client.post("/api/v1/service-points", json={**payload, "opening_hours": {"sat": [["8am", "12:00"]]}}, headers=supervisor), 422)
+    assert_problem(await client.post("/api/v1/service-points", json={**payload, "area": "36.74.03"}, headers=supervisor), 403)
+    closed = await client.post(f"/api/v1/service-points/{point_id}/closures", json={"day": saturday.isoformat(), "reason": "Libur"}, headers=supervisor)
+    assert closed.status_code == 201 and closed.json()["closed"] and closed.json()["cancelled_appointments"] == []
+    assert_problem(await client.post(f"/api/v1/service-points/{point_id}/closures", json={"day": saturday.isoformat(), "reason": "x"}, headers=supervisor), 409, field="day")
+    assert (await client.get("/api/v1/service-points", params={"area": "36.74.02", "open_on": saturday.isoformat()})).json()["items"] == []
+    patched = await client.patch(f"/api/v1/service-points/{point_id}", json={"counters": 4}, headers=supervisor)
+    assert patched.status_code == 200 and patched.json()["counters"] == 4
+
+
+async def test_weekend_event_assignment_conflict_over_http(client, session) -> None:
+    saturday = next_saturday()
+    first = (await make_event(session, area=await make_rw(session, kelurahan="36.74.01.1003"), day=saturday)).id
+    second = (await make_event(session, area=await make_rw(session, kelurahan="36.74.01.1004"), day=saturday)).id
+    device_id = (await make_device(session)).id
+    supervisor = await headers_for(session, role=Role.supervisor, area="36.74.01")
+    ok = await client.put(f"/api/v1/service-points/{first}/assignments", json={"device_ids": [device_id]}, headers=supervisor)
+    assert ok.status_code == 200 and ok.json()["device_ids"] == [device_id]
+    assert_problem(await client.put(f"/api/v1/service-points/{second}/assignments", json={"device_ids": [device_id]}, headers=supervisor), 409, field="device_ids.0")
+    assert_problem(await client.put(f"/api/v1/service-points/{second}/assignments", json={"device_ids": [99999999]}, headers=supervisor), 404)
+    assert (await client.get(f"/api/v1/service-points/{second}/assignments", headers=supervisor)).json()["device_ids"] == []
