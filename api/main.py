@@ -13,6 +13,7 @@ from api.areas.router import router as areas_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.campaigns.router import router as campaigns_router
+from api.complaints.router import router as complaints_router
 from api.config import API_PREFIX, Settings, get_settings
 from api.db import SessionDep
 from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     document_problems(app)
-    for router in (health_router, areas_router, campaigns_router, auth_router, audit_router):
+    for router in (health_router, areas_router, campaigns_router, auth_router, audit_router, complaints_router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(metrics_router)
     if settings.cors_origins:

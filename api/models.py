@@ -4,8 +4,26 @@ from api.areas.models import Area
 from api.audit.models import AuditEntry
 from api.auth.models import AccessToken, ApiKey, User
 from api.campaigns.models import Campaign, Snapshot, Target
+from api.complaints.models import Complaint, ComplaintEntry, ComplaintReporter, Sanction
 from api.devices.models import Device, Operator
 from api.ratelimit import RateCounter
 from api.services.models import ServicePoint
 
-__all__ = ["AccessToken", "ApiKey", "Area", "AuditEntry", "Campaign", "Device", "Operator", "RateCounter", "ServicePoint", "Snapshot", "Target", "User"]
+__all__ = [
+    "AccessToken",
+    "ApiKey",
+    "Area",
+    "AuditEntry",
+    "Campaign",
+    "Complaint",
+    "ComplaintEntry",
+    "ComplaintReporter",
+    "Device",
+    "Operator",
+    "RateCounter",
+    "Sanction",
+    "ServicePoint",
+    "Snapshot",
+    "Target",
+    "User",
+]

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from api.areas import service as areas
 from api.auth import demo as auth_demo
 from api.campaigns import demo as campaigns_demo
+from api.complaints import demo as complaints_demo
 from api.db import get_engine, get_sessionmaker
 
 CITY = campaigns_demo.CITY
@@ -28,6 +29,8 @@ async def load_demo() -> list[str]:
             state = "created" if demo.created else "already there"
             lines.append(f"campaign {demo.campaign.id}: {demo.campaign.name} ({state}); figures as of {demo.snapshot_date}, deadline {demo.campaign.deadline}")
             lines.extend(await auth_demo.load(session))
+            # After the staff (the handler) and, once merged, the devices demo (its operators).
+            lines.extend(await complaints_demo.load(session, today=today))
     finally:
         await engine.dispose()
     return lines
