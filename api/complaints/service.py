@@ -51,7 +51,7 @@ from api.areas.codes import depth_of, in_subtree, require_code
 from api.areas.models import Area
 from api.audit import service as audit
 from api.auth.models import Role, User
-from api.auth.policy import ANONYMOUS, Principal
+from api.auth.policy import Principal
 from api.complaints.models import (
     Complaint,
     ComplaintEntry,

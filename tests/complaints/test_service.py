@@ -12,7 +12,7 @@ from api.complaints.schemas import ComplaintCreate, ReplyCreate, SanctionCreate,
 from api.devices.models import Operator
 from api.errors import Conflict, RuleViolation
 from api.pagination import PageParams
-from tests.complaints.factories import PATH_TO, complaint_body, make_complaint, make_operator
+from tests.complaints.factories import complaint_body, make_complaint, make_operator
 from tests.factories import make_service_point
 
 
