@@ -54,13 +54,17 @@ class Settings(BaseSettings):
     # Addresses of proxies whose X-Forwarded-For is believed (the client address is what rate
     # limits and audit entries count); "*" only when the API is reachable through the proxy alone.
     forwarded_allow_ips: str = "127.0.0.1"
+    # Working days (Monday to Friday) the city has to give a fee complaint its first public reply.
+    complaint_response_days: int = Field(default=5, ge=1, le=60)
+    # Wrong complaint receipts one client address may try before tracking is refused for a while.
+    receipt_guess_limit: str = "10/15minutes"
     log_level: str = "INFO"
     log_json: bool = True
     sqlite_busy_timeout_ms: int = 5000
     # A home-visit request still open this many days after it was made is overdue.
     home_visit_overdue_days: int = Field(default=7, ge=1)
 
-    @field_validator("public_write_limit", "login_failure_limit", "login_failure_limit_per_client")
+    @field_validator("public_write_limit", "login_failure_limit", "login_failure_limit_per_client", "receipt_guess_limit")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         RateLimit.parse(value)  # a wrong value stops the start, not the first request
@@ -79,6 +83,10 @@ class Settings(BaseSettings):
         return RateLimit.parse(self.login_failure_limit_per_client)
     # Seconds between the comment lines that keep an idle Server-Sent Events stream open.
     sse_heartbeat_seconds: float = 15.0
+
+    @property
+    def receipt_guess_rate(self) -> RateLimit:
+        return RateLimit.parse(self.receipt_guess_limit)
 
 
 @lru_cache

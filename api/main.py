@@ -15,6 +15,7 @@ from api.areas.router import router as areas_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
 from api.campaigns.router import router as campaigns_router
+from api.complaints.router import router as complaints_router
 from api.config import API_PREFIX, Settings, get_settings
 from api.queues import live
 from api.queues import service as queues_service
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         devices_router,
         services_router,
         queues_router,
+        complaints_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

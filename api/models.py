@@ -4,6 +4,7 @@ from api.areas.models import Area
 from api.audit.models import AuditEntry
 from api.auth.models import AccessToken, ApiKey, User
 from api.campaigns.models import Campaign, Snapshot, Target
+from api.complaints.models import Complaint, ComplaintEntry, ComplaintReporter, Sanction
 from api.devices.models import Allocation, Device, Operator, OperatorAssignment
 from api.queues.models import Appointment, QueueDay, Ticket
 from api.ratelimit import RateCounter
@@ -19,6 +20,9 @@ __all__ = [
     "AuditEntry",
     "Campaign",
     "Closure",
+    "Complaint",
+    "ComplaintEntry",
+    "ComplaintReporter",
     "Device",
     "EventAssignment",
     "HomeVisit",
@@ -27,6 +31,7 @@ __all__ = [
     "OperatorAssignment",
     "QueueDay",
     "RateCounter",
+    "Sanction",
     "ServicePoint",
     "Snapshot",
     "Target",

@@ -9,7 +9,9 @@ Without PostgreSQL server binaries the PostgreSQL half is skipped, unless REKAM_
 (as in CI), which turns the skip into a failure.
 """
 
+import io
 import os
+import sys
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
@@ -138,6 +140,19 @@ def configured_database(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch
     yield fresh_database_url
     for cached in (get_settings, get_engine, get_sessionmaker):
         cached.cache_clear()
+
+
+@pytest.fixture
+def log_output(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """Everything structlog writes during the test, as text."""
+    from api.logging import configure_logging
+
+    buffer = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", buffer)
+    configure_logging(Settings(log_json=True))
+    yield buffer
+    monkeypatch.undo()
+    configure_logging(Settings(log_json=True))
 
 
 def sync_engine_for(url: str):  # noqa: ANN201

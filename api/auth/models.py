@@ -39,6 +39,8 @@ class User(Base):
     scope_service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    # "This account is that operator (petugas)": how complaints about someone are kept from them.
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"), unique=True)
 
 
 class AccessToken(Base):

@@ -11,6 +11,7 @@ from api.areas import service as areas
 from api.auth import demo as auth_demo
 from api.campaigns import demo as campaigns_demo
 from api.devices import demo as devices_demo
+from api.complaints import demo as complaints_demo
 from api.db import get_engine, get_sessionmaker
 from api.visits import demo as visits_demo
 from api.services import demo as services_demo
@@ -39,6 +40,8 @@ async def load_demo() -> list[str]:
             lines.append(await devices_demo.load(session, campaign=demo.campaign))
             # After the devices demo: it schedules requests on the mobile kits it finds.
             lines.append(await visits_demo.load(session, today=today))
+            # After the staff (the handler) and the devices demo (its operators).
+            lines.extend(await complaints_demo.load(session, today=today))
     finally:
         await engine.dispose()
     return lines

@@ -1,10 +1,10 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db import Base
+from api.db import Base, UtcDateTime
 
 
 class TicketStatus(StrEnum):
@@ -56,12 +56,12 @@ class Ticket(Base):
     name_on_ticket: Mapped[str | None] = mapped_column(String(200))
     counter: Mapped[int | None] = mapped_column(Integer)
     # An appointment's slot start: from then on the ticket goes before the walk-ins.
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    booked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    arrived_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    called_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    booked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    arrived_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    called_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     recalls: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -94,4 +94,4 @@ class Appointment(Base):
     name_on_ticket: Mapped[str | None] = mapped_column(String(200))
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

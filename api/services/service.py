@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.devices import service as devices
 from api.areas import service as areas
 from api.areas.codes import COUNTRY, in_subtree, require_code
 from api.areas.models import Area, AreaLevel
@@ -376,11 +377,8 @@ async def _busy_elsewhere(
 ) -> list[tuple[str, str]]:
     """(field, message) for every device or operator already placed elsewhere on `day`.
 
-    Weekend services are checked here. MERGE(devices): this is the one call site where the
-    devices module's allocations plug in — also mark a device busy when
-    `api.devices.service.is_device_free(session, device_id=..., day=day)` is False, and an
-    operator when `is_operator_free(...)` is False (or, better, record these assignments as
-    allocations there and let that module refuse the double booking).
+    Other weekend services are checked here; postings at service points, loans due back and
+    broken devices are the devices domain's to judge (`is_device_free`, `is_operator_free`).
     """
     others = await session.execute(
         select(EventAssignment.device_id, EventAssignment.operator_id, EventAssignment.service_point_id).where(
@@ -398,6 +396,12 @@ async def _busy_elsewhere(
             taken_operators[operator_id] = other_point
     busy = [(f"device_ids.{i}", f"at service point {taken_devices[d]} that day") for i, d in enumerate(device_ids) if d in taken_devices]
     busy += [(f"operator_ids.{i}", f"at service point {taken_operators[o]} that day") for i, o in enumerate(operator_ids) if o in taken_operators]
+    for i, device_id in enumerate(device_ids):
+        if device_id not in taken_devices and not await devices.is_device_free(session, device_id=device_id, day=day):
+            busy.append((f"device_ids.{i}", "posted elsewhere, not active, or due back to its lender that day"))
+    for i, operator_id in enumerate(operator_ids):
+        if operator_id not in taken_operators and not await devices.is_operator_free(session, operator_id=operator_id, day=day):
+            busy.append((f"operator_ids.{i}", "posted elsewhere or not active that day"))
     return busy
 
 

@@ -66,6 +66,7 @@ from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.devices import service as devices
 from api.areas import service as areas
 from api.areas.codes import ancestors_of, depth_of, in_subtree, is_within, level_of
 from api.areas.models import Area, AreaLevel
@@ -489,13 +490,11 @@ class _Slot:
 
 
 async def _kit_and_operator_available(session: AsyncSession, *, slot: _Slot) -> None:
-    """MERGE POINT (devices, services): the kit and the operator are not elsewhere that day.
-
-    Wire to `api.devices.service.is_device_free(session, device_id=, day=)` and
-    `is_operator_free(session, operator_id=, day=)` (allocations to service points, weekend
-    events) and raise `Conflict` naming `device` or `operator` when either is taken. Until the
-    devices and services domains are merged there is nothing to check against."""
-    return None
+    """The kit and the operator are not posted elsewhere that day (the devices domain decides)."""
+    if not await devices.is_device_free(session, device_id=slot.device.id, day=slot.day):
+        raise Conflict("The kit is posted elsewhere that day.", errors=[_problem("device", "not free that day")])
+    if not await devices.is_operator_free(session, operator_id=slot.operator.id, day=slot.day):
+        raise Conflict("The operator is posted elsewhere that day.", errors=[_problem("operator", "not free that day")])
 
 
 async def _check_slot(session: AsyncSession, *, visit: HomeVisit, slot: _Slot) -> None:

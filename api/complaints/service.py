@@ -1,0 +1,559 @@
+"""Fee complaints (pungli): residents report anyone who charges for free recording; the city acts.
+
+Rules
+- Anyone may report, without signing in (public writes are rate-limited per client address):
+  where (a service point, or an area at kecamatan level or below with a `place`), when (not in
+  the future), who (an operator's id, or a description), the amount asked or paid (rupiah, > 0)
+  and what happened. Name and contact are optional.
+- The reporter gets a receipt, `PGL-` and 16 characters of Crockford's base 32 drawn from
+  `secrets` (80 bits: guessing is hopeless), unique. It is shown once, never to staff, never
+  logged or audited. Typing it is forgiving: case, spaces, hyphens, O/0 and I/L/1 do not matter.
+- With the receipt, and nothing else, a reporter sees the status, the city's public replies and
+  their own messages, and adds messages (not once the complaint is closed). A wrong receipt is a
+  plain 404; after REKAM_RECEIPT_GUESS_LIMIT wrong receipts a client address is refused (429),
+  right receipts included, until the window ends.
+- The reporter's identity lives in its own table, written only when given. It is read in one
+  place: an admin's explicit disclosure with a reason, audited as `complaint.read_reporter` with
+  the reason and never the identity. It is in no list, detail, export, log or audit payload.
+  The reporter's network address is not kept in the audit entries of their actions either.
+- Staff who handle complaints: admins and the `handler` role. Everyone else gets 404 for a
+  complaint (403 for the list), as does anyone whose account is linked to the operator the
+  complaint is about (`users.operator_id`): nobody sees complaints about themselves, and such a
+  user cannot be assigned to handle one.
+- Workflow, each step with a note (anything else is 409):
+  received -> investigating -> substantiated | unsubstantiated;
+  substantiated -> action_taken -> closed; unsubstantiated -> closed.
+  The finding (substantiated or not) stays on the complaint after it is closed.
+- The first public reply is due REKAM_COMPLAINT_RESPONSE_DAYS working days (Monday to Friday,
+  default 5; public holidays are not known to the system) after the day of receipt, in
+  Asia/Jakarta. A complaint is overdue when it has no public reply, is not closed, and its day is past.
+- A complaint with a substantiated finding (substantiated or action_taken) that names an operator
+  can record one sanction: a warning (no change), a suspension (operator `suspended`) or a
+  removal (operator `left`), from a date not before the day of receipt.
+- Public statistics count complaints by kecamatan, current status and month of receipt; counts of
+  1 or 2 are shown as "<3", and the median days to first reply and the share substantiated are
+  left out (null) when fewer than 3 complaints stand behind them.
+"""
+
+import secrets
+import statistics
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, func, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import ratelimit
+from api.devices import service as devices
+from api.areas import service as areas
+from api.areas.codes import depth_of, in_subtree, require_code
+from api.areas.models import Area
+from api.audit import service as audit
+from api.auth.models import Role, User
+from api.auth.policy import Principal
+from api.complaints.models import (
+    Complaint,
+    ComplaintEntry,
+    ComplaintReporter,
+    ComplaintStatus,
+    EntryKind,
+    Finding,
+    Sanction,
+    SanctionKind,
+)
+from api.complaints.schemas import (
+    ComplaintCreate,
+    ComplaintDetail,
+    ComplaintRead,
+    ComplaintStats,
+    ComplaintTracking,
+    ComplaintUpdate,
+    ConversationLine,
+    CountByArea,
+    CountByMonth,
+    CountByStatus,
+    EntryRead,
+    MessageCreate,
+    ReplyCreate,
+    ReporterRead,
+    SanctionCreate,
+    SanctionRead,
+    TransitionCreate,
+)
+from api.config import get_settings
+from api.devices.models import Operator, OperatorStatus
+from api.errors import Conflict, Forbidden, NotFound, RuleViolation, Unauthorized
+from api.middleware import client_var
+from api.pagination import PageParams, paginate
+from api.services.models import ServicePoint
+
+HANDLING_ROLES = frozenset({Role.admin, Role.handler})
+RECEIPT_PREFIX = "PGL"
+# Crockford's base 32: no I, L, O or U, so that a receipt read aloud or copied by hand survives.
+RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECEIPT_LENGTH = 16  # 16 x 5 bits = 80 bits
+RECEIPT_GUESS_BUCKET = "receipt-guess"
+KECAMATAN_DEPTH = 3
+KECAMATAN_CODE_LENGTH = len("36.74.01")
+SMALL_COUNT = 3  # below this, a count could single out a report
+
+NEXT_STATUSES: dict[ComplaintStatus, frozenset[ComplaintStatus]] = {
+    ComplaintStatus.received: frozenset({ComplaintStatus.investigating}),
+    ComplaintStatus.investigating: frozenset({ComplaintStatus.substantiated, ComplaintStatus.unsubstantiated}),
+    ComplaintStatus.substantiated: frozenset({ComplaintStatus.action_taken}),
+    ComplaintStatus.unsubstantiated: frozenset({ComplaintStatus.closed}),
+    ComplaintStatus.action_taken: frozenset({ComplaintStatus.closed}),
+    ComplaintStatus.closed: frozenset(),
+}
+FINDINGS = {ComplaintStatus.substantiated: Finding.substantiated, ComplaintStatus.unsubstantiated: Finding.unsubstantiated}
+SANCTION_STATUSES = {SanctionKind.suspension: OperatorStatus.suspended, SanctionKind.removal: OperatorStatus.left}
+# What audit entries keep of a complaint: no receipt (it would let a reader act as the reporter).
+AUDIT_FIELDS = ["id", "status", "finding", "service_point_id", "area_code", "place", "occurred_on", "operator_id", "operator_description", "amount", "handler_id", "due_on"]
+NO_SUCH_COMPLAINT = "There is no such complaint."
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def local_date(moment: datetime) -> date:
+    return moment.astimezone(ZoneInfo(get_settings().timezone)).date()
+
+
+def today() -> date:
+    return local_date(_now())
+
+
+def working_days_after(start: date, days: int) -> date:
+    """The day `days` working days (Monday to Friday) after `start`."""
+    day = start
+    while days > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+def is_overdue(complaint: Complaint, *, on: date) -> bool:
+    return complaint.first_response_at is None and complaint.status != ComplaintStatus.closed and complaint.due_on < on
+
+
+def _overdue_clause(on: date) -> Any:
+    return and_(Complaint.first_response_at.is_(None), Complaint.status != ComplaintStatus.closed.value, Complaint.due_on < on)
+
+
+# --- receipts ---------------------------------------------------------------------------------
+
+
+def new_receipt() -> str:
+    body = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(RECEIPT_LENGTH))
+    return "-".join([RECEIPT_PREFIX, *(body[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))])
+
+
+def normalise_receipt(text: str) -> str | None:
+    """The stored form of a receipt as a person typed it, or None when it cannot be one."""
+    compact = "".join(ch for ch in text.upper() if ch.isalnum())
+    if len(compact) == len(RECEIPT_PREFIX) + RECEIPT_LENGTH and compact.startswith(RECEIPT_PREFIX):
+        compact = compact[len(RECEIPT_PREFIX) :]
+    compact = compact.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    if len(compact) != RECEIPT_LENGTH or any(ch not in RECEIPT_ALPHABET for ch in compact):
+        return None
+    return "-".join([RECEIPT_PREFIX, *(compact[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))])
+
+
+async def _unused_receipt(session: AsyncSession) -> str:
+    # A collision is a 2^-80 event; the unique constraint stands behind this check anyway.
+    while True:
+        receipt = new_receipt()
+        if await session.scalar(select(Complaint.id).where(Complaint.receipt == receipt)) is None:
+            return receipt
+
+
+async def _by_receipt(session: AsyncSession, *, receipt: str) -> Complaint:
+    """The complaint of a receipt; wrong receipts are counted per client and throttled."""
+    client = client_var.get() or "unknown"
+    limit = get_settings().receipt_guess_rate
+    await ratelimit.check(session, bucket=RECEIPT_GUESS_BUCKET, key=client, limit=limit)
+    code = normalise_receipt(receipt)
+    complaint = None if code is None else await session.scalar(select(Complaint).where(Complaint.receipt == code))
+    if complaint is None:
+        await ratelimit.count(session, bucket=RECEIPT_GUESS_BUCKET, key=client, limit=limit)
+        # keep_changes: the count must outlive this failed request, or guessing would be free.
+        raise NotFound("There is no complaint with this receipt.", keep_changes=True)
+    return complaint
+
+
+# --- who may see what -------------------------------------------------------------------------
+
+
+def ensure_handles_complaints(principal: Principal) -> None:
+    """401 anonymous; 404 (not 403) for staff who do not handle complaints: nothing to confirm."""
+    if not principal.is_staff:
+        raise Unauthorized()
+    if principal.role not in HANDLING_ROLES:
+        raise NotFound(NO_SUCH_COMPLAINT)
+
+
+async def _own_operator_id(session: AsyncSession, principal: Principal) -> int | None:
+    """The operator the caller's account is (users.operator_id), if any."""
+    if principal.kind != "user" or principal.id is None:
+        return None
+    return await session.scalar(select(User.operator_id).where(User.id == principal.id))
+
+
+async def _get_for(session: AsyncSession, *, complaint_id: int, principal: Principal) -> Complaint:
+    ensure_handles_complaints(principal)
+    complaint = await session.get(Complaint, complaint_id)
+    if complaint is None:
+        raise NotFound(NO_SUCH_COMPLAINT)
+    own = await _own_operator_id(session, principal)
+    if own is not None and complaint.operator_id == own:
+        raise NotFound(NO_SUCH_COMPLAINT)
+    return complaint
+
+
+async def _record_for_reporter(session: AsyncSession, *, actor: Principal, **entry: Any) -> None:
+    """Audit a reporter's action; a resident's network address could identify them, so it is left out."""
+    if actor.is_staff:
+        await audit.record(session, actor=actor, **entry)
+        return
+    token = client_var.set(None)
+    try:
+        await audit.record(session, actor=actor, **entry)
+    finally:
+        client_var.reset(token)
+
+
+# --- reporting (public) -----------------------------------------------------------------------
+
+
+async def _where(session: AsyncSession, data: ComplaintCreate) -> str:
+    """The complaint's area code, from its service point or its area; checks the place."""
+    if (data.service_point is None) == (data.area is None):
+        message = "Say where: a service point, or an area and a place." if data.service_point is None else "Give a service point or an area, not both."
+        raise RuleViolation.on_field("service_point", message)
+    if data.service_point is not None:
+        point = await session.get(ServicePoint, data.service_point)
+        if point is None:
+            raise RuleViolation.on_field("service_point", "There is no such service point.")
+        return point.area_code
+    assert data.area is not None
+    try:
+        await areas.get(session, code=data.area, field="area", location="body")
+    except NotFound as exc:
+        raise RuleViolation(exc.detail, errors=exc.errors) from None
+    if depth_of(data.area) < KECAMATAN_DEPTH:
+        raise RuleViolation.on_field("area", "Name a kecamatan or a place below it (e.g. 36.74.01).")
+    if not data.place:
+        raise RuleViolation.on_field("place", "Describe the place when no service point is named.")
+    return data.area
+
+
+async def submit(session: AsyncSession, *, data: ComplaintCreate, actor: Principal) -> Complaint:
+    """A new complaint; the caller shows its receipt once."""
+    area_code = await _where(session, data)
+    if data.occurred_on > today():
+        raise RuleViolation.on_field("occurred_on", "The date is in the future.")
+    if data.operator is not None and await session.get(Operator, data.operator) is None:
+        raise RuleViolation.on_field("operator", "There is no such operator; describe them instead.")
+    received_at = _now()
+    received_on = local_date(received_at)
+    complaint = Complaint(
+        receipt=await _unused_receipt(session),
+        status=ComplaintStatus.received.value,
+        service_point_id=data.service_point,
+        area_code=area_code,
+        place=data.place or None,
+        occurred_on=data.occurred_on,
+        operator_id=data.operator,
+        operator_description=data.operator_description or None,
+        amount=data.amount,
+        description=data.description,
+        received_at=received_at,
+        received_on=received_on,
+        due_on=working_days_after(received_on, get_settings().complaint_response_days),
+    )
+    session.add(complaint)
+    await session.flush()
+    name, contact = data.reporter_name or None, data.reporter_contact or None
+    if name or contact:
+        session.add(ComplaintReporter(complaint_id=complaint.id, reporter_name=name, reporter_contact=contact))
+        await session.flush()
+    after = audit.snapshot_of(complaint, AUDIT_FIELDS) | {"reporter_given": bool(name or contact)}
+    await _record_for_reporter(session, actor=actor, action="complaint.create", entity="complaint", entity_id=complaint.id, after=after)
+    return complaint
+
+
+async def _conversation(session: AsyncSession, complaint: Complaint) -> ComplaintTracking:
+    lines = (
+        await session.scalars(
+            select(ComplaintEntry)
+            .where(ComplaintEntry.complaint_id == complaint.id, ComplaintEntry.kind.in_([EntryKind.reply.value, EntryKind.message.value]))
+            .order_by(ComplaintEntry.at, ComplaintEntry.id)
+        )
+    ).all()
+    return ComplaintTracking(
+        status=ComplaintStatus(complaint.status),
+        received_on=complaint.received_on,
+        reply_due_on=complaint.due_on,
+        conversation=[ConversationLine(at=e.at, author="city" if e.kind == EntryKind.reply else "reporter", text=e.text) for e in lines],
+    )
+
+
+async def track(session: AsyncSession, *, receipt: str) -> ComplaintTracking:
+    return await _conversation(session, await _by_receipt(session, receipt=receipt))
+
+
+async def add_message(session: AsyncSession, *, receipt: str, data: MessageCreate, actor: Principal) -> ComplaintTracking:
+    complaint = await _by_receipt(session, receipt=receipt)
+    if complaint.status == ComplaintStatus.closed:
+        raise Conflict("This complaint is closed; to report something new, file a new complaint.")
+    entry = ComplaintEntry(complaint_id=complaint.id, at=_now(), kind=EntryKind.message.value, text=data.text, author_id=None)
+    session.add(entry)
+    await session.flush()
+    # Not the text: the reporter's own words may say who they are.
+    await _record_for_reporter(session, actor=actor, action="complaint.message", entity="complaint", entity_id=complaint.id, after={"entry_id": entry.id})
+    return await _conversation(session, complaint)
+
+
+# --- handling (staff) -------------------------------------------------------------------------
+
+
+def _read(complaint: Complaint, *, contactable: set[int], on: date) -> ComplaintRead:
+    columns = {column.key: getattr(complaint, column.key) for column in Complaint.__table__.columns}
+    return ComplaintRead.model_validate(columns | {"overdue": is_overdue(complaint, on=on), "reporter_contactable": complaint.id in contactable})
+
+
+async def _contactable(session: AsyncSession, ids: list[int]) -> set[int]:
+    """Which of these complaints have a reporter row: its key only, never the identity."""
+    if not ids:
+        return set()
+    return set((await session.scalars(select(ComplaintReporter.complaint_id).where(ComplaintReporter.complaint_id.in_(ids)))).all())
+
+
+async def list_complaints(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    page: PageParams,
+    status: ComplaintStatus | None = None,
+    area: str | None = None,
+    overdue: bool | None = None,
+    handler_id: int | None = None,
+) -> tuple[list[ComplaintRead], str | None]:
+    stmt: Select[Any] = select(Complaint)
+    own = await _own_operator_id(session, principal)
+    if own is not None:
+        stmt = stmt.where(or_(Complaint.operator_id.is_(None), Complaint.operator_id != own))
+    if status is not None:
+        stmt = stmt.where(Complaint.status == status.value)
+    if area is not None:
+        require_code(area, field="area", location="query")
+        stmt = stmt.where(in_subtree(Complaint.area_code, area))
+    on = today()
+    if overdue is not None:
+        stmt = stmt.where(_overdue_clause(on) if overdue else not_(_overdue_clause(on)))
+    if handler_id is not None:
+        stmt = stmt.where(Complaint.handler_id == handler_id)
+    items, next_cursor = await paginate(session, stmt, keys=[Complaint.id], page=page)
+    contactable = await _contactable(session, [c.id for c in items])
+    return [_read(c, contactable=contactable, on=on) for c in items], next_cursor
+
+
+async def _detail(session: AsyncSession, complaint: Complaint) -> ComplaintDetail:
+    entries = (await session.scalars(select(ComplaintEntry).where(ComplaintEntry.complaint_id == complaint.id).order_by(ComplaintEntry.at, ComplaintEntry.id))).all()
+    sanction = await session.scalar(select(Sanction).where(Sanction.complaint_id == complaint.id))
+    summary = _read(complaint, contactable=await _contactable(session, [complaint.id]), on=today())
+    return ComplaintDetail(
+        **summary.model_dump(),
+        entries=[EntryRead.model_validate(e) for e in entries],
+        sanction=SanctionRead.model_validate(sanction) if sanction else None,
+    )
+
+
+async def get_complaint(session: AsyncSession, *, complaint_id: int, principal: Principal) -> ComplaintDetail:
+    return await _detail(session, await _get_for(session, complaint_id=complaint_id, principal=principal))
+
+
+def _log(session: AsyncSession, complaint: Complaint, actor: Principal, kind: EntryKind, text: str, **states: str) -> None:
+    author = actor.id if actor.kind == "user" else None
+    session.add(ComplaintEntry(complaint_id=complaint.id, at=_now(), kind=kind.value, text=text, author_id=author, **states))
+
+
+async def update_complaint(session: AsyncSession, *, complaint_id: int, data: ComplaintUpdate, actor: Principal) -> ComplaintDetail:
+    """Assign a handler or name the operator the complaint is about."""
+    complaint = await _get_for(session, complaint_id=complaint_id, principal=actor)
+    changes = data.model_dump(exclude_unset=True)
+    operator_id = changes.get("operator_id", complaint.operator_id)
+    handler_id = changes.get("handler_id", complaint.handler_id)
+    if "operator_id" in changes and operator_id is not None and await session.get(Operator, operator_id) is None:
+        raise RuleViolation.on_field("operator_id", "There is no such operator.")
+    if handler_id is not None:
+        handler = await session.get(User, handler_id)
+        if handler is None or not handler.active or handler.role not in HANDLING_ROLES:
+            raise RuleViolation.on_field("handler_id", "Assign an active admin or complaint handler.")
+        if operator_id is not None and handler.operator_id == operator_id:
+            raise RuleViolation.on_field("handler_id", "Nobody handles a complaint about themselves.")
+    before = audit.snapshot_of(complaint, AUDIT_FIELDS)
+    changed = {name: value for name, value in changes.items() if getattr(complaint, name) != value}
+    if not changed:
+        return await _detail(session, complaint)
+    for name, value in changed.items():
+        setattr(complaint, name, value)
+    _log(session, complaint, actor, EntryKind.assignment, "; ".join(f"{name}: {value}" for name, value in changed.items()))
+    await session.flush()
+    await audit.record(session, actor=actor, action="complaint.update", entity="complaint", entity_id=complaint.id, before=before, after=audit.snapshot_of(complaint, AUDIT_FIELDS))
+    return await _detail(session, complaint)
+
+
+async def transition(session: AsyncSession, *, complaint_id: int, data: TransitionCreate, actor: Principal) -> ComplaintDetail:
+    """One step of the workflow, with its note; 409 for a step the workflow does not have."""
+    complaint = await _get_for(session, complaint_id=complaint_id, principal=actor)
+    current = ComplaintStatus(complaint.status)
+    if data.status not in NEXT_STATUSES[current]:
+        allowed = ", ".join(sorted(NEXT_STATUSES[current])) or "none (closed)"
+        raise Conflict(
+            f"A {current.value} complaint cannot become {data.status.value}; next steps: {allowed}.",
+            errors=[{"location": "body", "field": "status", "message": f"not a next step from {current.value}"}],
+        )
+    before = audit.snapshot_of(complaint, AUDIT_FIELDS)
+    complaint.status = data.status.value
+    if data.status in FINDINGS:
+        complaint.finding = FINDINGS[data.status].value
+    if data.status == ComplaintStatus.closed:
+        complaint.closed_at = _now()
+    _log(session, complaint, actor, EntryKind.transition, data.note, from_status=current.value, to_status=data.status.value)
+    await session.flush()
+    await audit.record(
+        session, actor=actor, action="complaint.transition", entity="complaint", entity_id=complaint.id,
+        before=before, after=audit.snapshot_of(complaint, AUDIT_FIELDS) | {"note": data.note},
+    )
+    return await _detail(session, complaint)
+
+
+async def reply(session: AsyncSession, *, complaint_id: int, data: ReplyCreate, actor: Principal) -> ComplaintDetail:
+    """A public reply: the reporter reads it with the receipt. The first one answers the deadline."""
+    complaint = await _get_for(session, complaint_id=complaint_id, principal=actor)
+    now = _now()
+    if complaint.first_response_at is None:
+        complaint.first_response_at = now
+    _log(session, complaint, actor, EntryKind.reply, data.text)
+    await session.flush()
+    await audit.record(session, actor=actor, action="complaint.reply", entity="complaint", entity_id=complaint.id, after={"text": data.text})
+    return await _detail(session, complaint)
+
+
+async def _apply_sanction_to_operator(session: AsyncSession, *, operator_id: int, kind: SanctionKind, effective_from: date, actor: Principal, reason: str) -> None:
+    """Suspension and removal change the operator's status and end their postings from the date
+    (the devices domain owns that rule); a warning changes nothing."""
+    status = SANCTION_STATUSES.get(kind)
+    if status is None:
+        return
+    await devices.change_operator_status(session, operator_id=operator_id, status=status, effective_from=effective_from, actor=actor, reason=reason)
+
+
+async def record_sanction(session: AsyncSession, *, complaint_id: int, data: SanctionCreate, actor: Principal) -> SanctionRead:
+    complaint = await _get_for(session, complaint_id=complaint_id, principal=actor)
+    if complaint.finding != Finding.substantiated or complaint.status == ComplaintStatus.closed:
+        raise Conflict("Only an open, substantiated complaint can carry a sanction.")
+    if complaint.operator_id is None:
+        raise RuleViolation.on_field("operator_id", "Name the operator the complaint is about first.")
+    if await session.scalar(select(Sanction.id).where(Sanction.complaint_id == complaint.id)) is not None:
+        raise Conflict("This complaint already has its sanction.")
+    if data.effective_from < complaint.received_on:
+        raise RuleViolation.on_field("effective_from", "A sanction cannot start before the complaint was received.")
+    sanction = Sanction(
+        complaint_id=complaint.id,
+        operator_id=complaint.operator_id,
+        kind=data.kind.value,
+        effective_from=data.effective_from,
+        note=data.note,
+        recorded_by_id=actor.id if actor.kind == "user" else None,
+        recorded_at=_now(),
+    )
+    session.add(sanction)
+    _log(session, complaint, actor, EntryKind.sanction, f"{data.kind.value} from {data.effective_from.isoformat()}: {data.note}")
+    await session.flush()
+    await audit.record(
+        session, actor=actor, action="complaint.sanction", entity="complaint", entity_id=complaint.id,
+        after=audit.snapshot_of(sanction, ["id", "operator_id", "kind", "effective_from", "note"]),
+    )
+    await _apply_sanction_to_operator(
+        session, operator_id=complaint.operator_id, kind=data.kind, effective_from=data.effective_from, actor=actor, reason=f"complaint {complaint.id}: {data.kind.value}"
+    )
+    return SanctionRead.model_validate(sanction)
+
+
+async def open_reporter(session: AsyncSession, *, complaint_id: int, reason: str, actor: Principal) -> ReporterRead:
+    """The reporter's identity, for an admin who gives a reason; audited without the identity."""
+    complaint = await _get_for(session, complaint_id=complaint_id, principal=actor)
+    if actor.role != Role.admin:
+        raise Forbidden("Only an admin may open a reporter's identity.")
+    reporter = await session.get(ComplaintReporter, complaint.id)
+    if reporter is None:
+        raise NotFound("The reporter left no name or contact.")
+    await audit.record(session, actor=actor, action="complaint.read_reporter", entity="complaint", entity_id=complaint.id, after={"reason": reason})
+    return ReporterRead(reporter_name=reporter.reporter_name, reporter_contact=reporter.reporter_contact)
+
+
+# --- public accountability --------------------------------------------------------------------
+
+
+def small(count: int) -> int | str:
+    return "<3" if 0 < count < SMALL_COUNT else count
+
+
+async def stats(session: AsyncSession, *, area: str | None, period_from: date | None, period_to: date | None) -> ComplaintStats:
+    if period_from and period_to and period_from > period_to:
+        raise RuleViolation.on_field("from", "`from` is after `to`.", location="query")
+    if area is not None:
+        await areas.get(session, code=area, field="area", location="query")
+    filters = []
+    if area is not None:
+        filters.append(in_subtree(Complaint.area_code, area))
+    if period_from is not None:
+        filters.append(Complaint.received_on >= period_from)
+    if period_to is not None:
+        filters.append(Complaint.received_on <= period_to)
+    kecamatan = func.substr(Complaint.area_code, 1, KECAMATAN_CODE_LENGTH)
+    groups = (
+        await session.execute(
+            select(kecamatan, Complaint.status, Complaint.finding, Complaint.received_on, func.count())
+            .where(*filters)
+            .group_by(kecamatan, Complaint.status, Complaint.finding, Complaint.received_on)
+        )
+    ).all()
+    by_kecamatan: dict[str, int] = defaultdict(int)
+    by_status: dict[str, int] = defaultdict(int)
+    by_month: dict[str, int] = defaultdict(int)
+    by_finding: dict[str, int] = defaultdict(int)
+    for code, status, finding, received_on, count in groups:
+        by_kecamatan[code] += count
+        by_status[status] += count
+        by_month[received_on.strftime("%Y-%m")] += count
+        if finding:
+            by_finding[finding] += count
+    names = dict((await session.execute(select(Area.code, Area.name).where(Area.code.in_(list(by_kecamatan))))).all()) if by_kecamatan else {}
+    waits = [
+        (responded - received).total_seconds() / 86400
+        for received, responded in (
+            await session.execute(select(Complaint.received_at, Complaint.first_response_at).where(*filters, Complaint.first_response_at.is_not(None)))
+        ).all()
+    ]
+    decided = sum(by_finding.values())
+    return ComplaintStats(
+        area=area,
+        period_from=period_from,
+        period_to=period_to,
+        total=small(sum(by_status.values())),
+        by_kecamatan=[CountByArea(area=code, name=names.get(code, code), count=small(n)) for code, n in sorted(by_kecamatan.items())],
+        by_status=[CountByStatus(status=s, count=small(by_status.get(s.value, 0))) for s in ComplaintStatus],
+        by_month=[CountByMonth(month=month, count=small(n)) for month, n in sorted(by_month.items())],
+        median_days_to_first_response=round(statistics.median(waits), 1) if len(waits) >= SMALL_COUNT else None,
+        share_substantiated=round(by_finding[Finding.substantiated.value] / decided, 3) if decided >= SMALL_COUNT else None,
+    )
