@@ -16,6 +16,7 @@ from api.config import Settings, get_settings
 from api.db import SessionDep
 from api.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from api.logging import configure_logging
+from api.tallies.router import router as tallies_router
 from api.middleware import RequestContextMiddleware
 
 API_PREFIX = "/api/v1"
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    for router in (health_router, areas_router, campaigns_router, auth_router):
+    for router in (health_router, areas_router, campaigns_router, auth_router, tallies_router):
         app.include_router(router, prefix=API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(
