@@ -8,7 +8,7 @@ Rules
 - A posted row is rejected when: its area is not an area code, unknown, above kecamatan level,
   outside the campaign's root or outside the caller's scope; its date is not ISO, before the
   campaign's start or after today (Asia/Jakarta); its count is not a whole number, negative or
-  above MAX_DAILY_COUNT; its service point or device is unknown; its service point is not in the
+  above the campaign's target or MAX_DAILY_COUNT; its service point or device is unknown; its service point is not in the
   row's area (same branch of the area tree); its key appears earlier in the same request; it has
   a column no tally has. (Devices are not placed in areas yet: the device-area rule waits for
   the devices domain's allocations.)
@@ -58,7 +58,9 @@ from api.services.models import ServicePoint
 from api.tallies.models import SOURCES, Tally, TallyChange, TallyImport, TallyRollup
 from api.tallies.schemas import TallyMode
 
-MAX_DAILY_COUNT = 50_000  # no area records this many in a day: a bigger number is a typo
+# A day's count above this, or above the campaign's whole target, is a typo (the article's
+# cumulative kecamatan figures, posted as one day's tally, stay below both).
+MAX_DAILY_COUNT = 1_000_000
 BATCH = 5000
 IN_CHUNK = 500
 MAX_JSON_BODY = 64 * 1024 * 1024
@@ -382,6 +384,7 @@ class Checker:
     def __init__(self, campaign: Campaign, actor: Any, today: date) -> None:
         self.campaign, self.actor, self.today = campaign, actor, today
         self.root = campaign.root_area_code
+        self.max_count = min(MAX_DAILY_COUNT, campaign.target) if campaign.target else MAX_DAILY_COUNT
         self.problems, self.warnings = Problems(), Problems()
         self.rejected = 0
         self.seen: set[int] = set()
@@ -457,8 +460,8 @@ class Checker:
         if count < 0:
             self.reject(number, "count", "negative", "must not be negative")
             return None
-        if count > MAX_DAILY_COUNT:
-            self.reject(number, "count", "too_large", f"above {MAX_DAILY_COUNT:,} in a day: surely a typo")
+        if count > self.max_count:
+            self.reject(number, "count", "too_large", "more than the campaign's target or 1,000,000 in a day: surely a typo")
             return None
         point, device = _reference(raw.get("service_point")), _reference(raw.get("device"))
         if point is False:
@@ -612,10 +615,11 @@ async def _csv_rows(body: AsyncIterator[bytes]) -> AsyncIterator[list[tuple[int,
                     )
                 continue
             number += 1
-            if len(record) != len(header):
+            if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):
                 out.append((number, None))
             else:
-                out.append((number, dict(zip(header, record, strict=True))))
+                # Trailing empty cells are often left out by spreadsheets: they are the optional columns.
+                out.append((number, dict(zip(header, record + [""] * (len(header) - len(record)), strict=False))))
         return out
 
     try:
@@ -708,7 +712,7 @@ async def _import(
         total_rows += len(raw_rows)
         for number, raw in raw_rows:
             if raw is None:
-                checker.reject(number, None, "wrong_columns", "not as many cells as the header has columns")
+                checker.reject(number, None, "wrong_columns", "more cells than the header has columns")
                 continue
             row = checker.row(number, raw)
             if row is not None:
