@@ -118,3 +118,18 @@ def test_service_days_and_projection_on_weekdays_only() -> None:
     assert nth_service_day(friday, 2, weekends=False) == date(2026, 11, 30)  # Monday
     assert nth_service_day(date(2026, 11, 28), 6, weekends=False) == date(2026, 12, 7)
     assert nth_service_day(friday, 10**9, weekends=True) is None
+
+
+async def test_demo_tallies_are_idempotent_and_some_kecamatan_fall_behind(session) -> None:
+    from api.tallies import demo as tallies_demo
+
+    today = date.today()
+    loaded = await demo.load(session, today=today)
+    campaign = loaded.campaign
+    first = await tallies_demo.load(session, campaign=campaign, snapshot_date=loaded.snapshot_date, today=today, recorded_at_snapshot=demo.RECORDED_AS_OF_AUGUST)
+    again = await tallies_demo.load(session, campaign=campaign, snapshot_date=loaded.snapshot_date, today=today, recorded_at_snapshot=demo.RECORDED_AS_OF_AUGUST)
+    assert first == 7 * (demo.SNAPSHOT_DAYS_AGO - 1) and again == 0
+    node = await campaigns.progress(session, campaign=campaign, depth=1)
+    on_track = {c.code: c.on_track for c in node.children}
+    assert on_track["36.74.01"] is True and on_track["36.74.07"] is False and on_track["36.74.03"] is False
+    assert 2_500 <= node.rate_7d <= 4_500
