@@ -172,6 +172,25 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tallies_post(args: argparse.Namespace) -> int:
+    import os
+
+    from api.tallies.client import post_file
+
+    api_key = os.environ.get("REKAM_API_KEY")
+    if not api_key:
+        print("rekam: set REKAM_API_KEY to an API key of a supervisor or admin", file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"rekam: no such file: {path}", file=sys.stderr)
+        return 2
+    return post_file(
+        path, campaign_id=args.campaign, url=args.url, api_key=api_key, chunk_rows=args.chunk_rows,
+        mode=args.mode, atomic=not args.partial, dry_run=args.dry_run,
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -242,6 +261,17 @@ def build_parser() -> argparse.ArgumentParser:
     restore = commands.add_parser("restore", help="replace the database with the backup at PATH (stop the API first)")
     restore.add_argument("path")
     restore.set_defaults(func=cmd_restore)
+
+    tallies = commands.add_parser("tallies", help="daily tallies").add_subparsers(dest="tallies_command", required=True)
+    post = tallies.add_parser("post", help="send a tally file (CSV or .json) in chunks; API key from REKAM_API_KEY")
+    post.add_argument("file")
+    post.add_argument("--campaign", type=int, required=True)
+    post.add_argument("--url", default="http://127.0.0.1:8000")
+    post.add_argument("--chunk-rows", type=int, default=50_000)
+    post.add_argument("--mode", choices=["upsert", "replace"], default="upsert")
+    post.add_argument("--partial", action="store_true", help="apply valid rows even when some are rejected (atomic=false)")
+    post.add_argument("--dry-run", action="store_true")
+    post.set_defaults(func=cmd_tallies_post)
 
     serve = commands.add_parser("serve", help="serve the API and the frontend")
     serve.add_argument("--host", default="127.0.0.1")

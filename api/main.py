@@ -17,16 +17,17 @@ from api.auth.router import router as auth_router
 from api.campaigns.router import router as campaigns_router
 from api.complaints.router import router as complaints_router
 from api.config import API_PREFIX, Settings, get_settings
-from api.queues import live
-from api.queues import service as queues_service
-from api.queues.router import router as queues_router
-from api.services.router import router as services_router
 from api.db import SessionDep
 from api.devices.router import router as devices_router
 from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
 from api.logging import configure_logging
 from api.metrics import router as metrics_router
 from api.middleware import RequestContextMiddleware
+from api.queues import live
+from api.queues import service as queues_service
+from api.queues.router import router as queues_router
+from api.services.router import router as services_router
+from api.tallies.router import router as tallies_router
 from api.visits.router import router as visits_router
 
 
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services_router,
         queues_router,
         complaints_router,
+        tallies_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

@@ -6,9 +6,11 @@ from api.auth.models import AccessToken, ApiKey, User
 from api.campaigns.models import Campaign, Snapshot, Target
 from api.complaints.models import Complaint, ComplaintEntry, ComplaintReporter, Sanction
 from api.devices.models import Allocation, Device, Operator, OperatorAssignment
+from api.idempotency import IdempotencyRecord
 from api.queues.models import Appointment, QueueDay, Ticket
 from api.ratelimit import RateCounter
 from api.services.models import Closure, EventAssignment, ServicePoint
+from api.tallies.models import Tally, TallyChange, TallyImport, TallyRollup
 from api.visits.models import HomeVisit, HomeVisitEvent
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "EventAssignment",
     "HomeVisit",
     "HomeVisitEvent",
+    "IdempotencyRecord",
     "Operator",
     "OperatorAssignment",
     "QueueDay",
@@ -34,6 +37,10 @@ __all__ = [
     "Sanction",
     "ServicePoint",
     "Snapshot",
+    "Tally",
+    "TallyChange",
+    "TallyImport",
+    "TallyRollup",
     "Target",
     "Ticket",
     "User",

@@ -1,3 +1,4 @@
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,6 +12,7 @@ from api.campaigns.schemas import (
     ApportionRequest,
     CampaignCreate,
     CampaignRead,
+    DailySeries,
     Discrepancy,
     ProgressNode,
     SnapshotCreate,
@@ -130,6 +132,32 @@ async def get_progress(
     """Recorded against target for an area and its children."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
     return await service.progress(session, campaign=campaign, area=area, depth=depth)
+
+
+@router.get("/{campaign_id}/progress/daily", response_model=DailySeries, responses=problem_responses(404, 422))
+async def get_daily_progress(
+    campaign_id: IdPath,
+    session: SessionDep,
+    area: AreaQuery = None,
+    from_: Annotated[date | None, Query(alias="from", description="First day (default: the campaign's start).")] = None,
+    to: Annotated[date | None, Query(description="Last day (default: today).")] = None,
+) -> DailySeries:
+    """Recordings per day and the cumulative figure, for an area."""
+    campaign = await service.get_campaign(session, campaign_id=campaign_id)
+    return await service.daily(session, campaign=campaign, area=area, since=from_, until=to)
+
+
+@router.get("/{campaign_id}/progress.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **problem_responses(404, 422)})
+async def get_progress_csv(
+    campaign_id: IdPath,
+    session: SessionDep,
+    area: AreaQuery = None,
+    depth: Annotated[int, Query(ge=0, le=3, description="Levels of children to include.")] = 1,
+) -> Response:
+    """The progress table with forecasts, as CSV for spreadsheets."""
+    campaign = await service.get_campaign(session, campaign_id=campaign_id)
+    body = await service.progress_csv(session, campaign=campaign, area=area, depth=depth)
+    return Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="progress-{campaign_id}.csv"'})
 
 
 @router.get("/{campaign_id}/discrepancies", response_model=list[Discrepancy], responses=problem_responses(404, 422))

@@ -1,3 +1,4 @@
+import datetime as dt
 from datetime import date
 from enum import StrEnum
 from typing import Self
@@ -125,7 +126,26 @@ class ProgressNode(BaseModel):
     as_of: date | None = Field(description="Date of the newest figure counted.")
     percent: float | None
     remaining: int | None
+    recorded_last_7_days: int = Field(0, description="Tallies of the 7 days that ended yesterday.")
+    rate_7d: float = Field(0, description="Recordings per service day over those 7 days.")
+    service_days_left: int = Field(0, description="Days from tomorrow to the deadline on which recording is open.")
+    required_per_day: int | None = Field(None, description="remaining / service_days_left, rounded up.")
+    projected_completion_date: date | None = Field(None, description="When the target is reached at rate_7d; null when the rate is zero.")
+    on_track: bool | None = Field(None, description="Whether the projected date is on or before the deadline.")
     children: list["ProgressNode"] = []
+
+
+class DailyPoint(BaseModel):
+    date: dt.date
+    recorded: int = Field(description="Recordings that day (tallies of the area's subtree).")
+    cumulative: int = Field(description="Recorded by the end of that day, snapshots included.")
+
+
+class DailySeries(BaseModel):
+    area: str
+    start: date
+    end: date
+    days: list[DailyPoint]
 
 
 class Discrepancy(BaseModel):
@@ -136,4 +156,4 @@ class Discrepancy(BaseModel):
     difference: int = Field(description="reported - children_sum")
     children_reporting: int
     children_total: int
-    kind: str = "snapshot"
+    kind: str = Field("snapshot", description="snapshot, or tally for daily totals posted at two levels")

@@ -10,13 +10,30 @@ Rules
   its highest reported snapshot plus the daily tallies in its subtree dated after it; where an area
   has no snapshot of its own, the figures of its descendants add up (see `_recorded`).
 - A parent snapshot that differs from the sum of its children's at the same date is a
-  discrepancy: shown, never fixed.
+  discrepancy: shown, never fixed. So is an area's own daily tally that differs from the sum of
+  its children's tallies of the same day (daily totals posted at two levels; the parent's counts).
+- Progress is read from the tallies' daily rollups, never from raw tallies.
+
+Forecast (per progress node; "today" is the campaign's, Asia/Jakarta)
+- Service days are the days recording is open: every day when the campaign opens on weekends,
+  otherwise Monday to Friday.
+- `recorded_last_7_days`: tallies of the area's subtree on the 7 days that ended yesterday (today's
+  figures are still coming in). `rate_7d`: that sum divided by the service days among those 7
+  days (7, or 5 on weekdays only), rounded to 0.1 for display (forecasts use the exact value).
+- `service_days_left`: service days from tomorrow to the deadline, both included (0 after it).
+- `required_per_day`: remaining / service_days_left rounded up; 0 when nothing remains, null when
+  something remains and no service day is left.
+- `projected_completion_date`: with nothing remaining, today; else the date of the
+  ceil(remaining / rate)-th service day from tomorrow at the exact rate; null when the rate is 0.
+- `on_track`: nothing remains, or the projected date is on or before the deadline (null without
+  a target).
 """
 
 import csv
 import io
+import math
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -33,6 +50,8 @@ from api.campaigns.schemas import (
     ApportionMethod,
     ApportionRequest,
     CampaignCreate,
+    DailyPoint,
+    DailySeries,
     Discrepancy,
     ProgressNode,
     SnapshotCreate,
@@ -349,15 +368,80 @@ async def _recorded(session: AsyncSession, campaign: Campaign, root: str, codes:
     return result
 
 
+def service_days(first: date, last: date, *, weekends: bool) -> int:
+    """Days from `first` to `last` (both included) on which recording is open."""
+    days = (last - first).days + 1
+    if days <= 0:
+        return 0
+    if weekends:
+        return days
+    weeks, rest = divmod(days, 7)
+    return weeks * 5 + sum(1 for i in range(rest) if (first + timedelta(days=i)).weekday() < 5)
+
+
+def nth_service_day(first: date, n: int, *, weekends: bool) -> date | None:
+    """The n-th (1-based) service day counting from `first`; None beyond the calendar."""
+    try:
+        if weekends:
+            return first + timedelta(days=n - 1)
+        while first.weekday() >= 5:
+            first += timedelta(days=1)
+        weeks, rest = divmod(n - 1, 5)
+        day = first + timedelta(weeks=weeks)
+        while rest:
+            day += timedelta(days=1)
+            if day.weekday() < 5:
+                rest -= 1
+        return day
+    except OverflowError:
+        return None
+
+
+def _forecast(node: ProgressNode, *, campaign: Campaign, today: date, last_7: int) -> None:
+    weekends = campaign.opens_weekends
+    window_days = service_days(today - timedelta(days=7), today - timedelta(days=1), weekends=weekends)
+    node.recorded_last_7_days = last_7
+    node.rate_7d = round(last_7 / window_days, 1) if window_days else 0.0
+    node.service_days_left = service_days(today + timedelta(days=1), campaign.deadline, weekends=weekends)
+    if node.remaining is None:
+        return
+    if node.remaining == 0:
+        node.required_per_day, node.projected_completion_date, node.on_track = 0, today, True
+        return
+    node.required_per_day = math.ceil(node.remaining / node.service_days_left) if node.service_days_left else None
+    if last_7 and window_days:
+        needed = -(-node.remaining * window_days // last_7)  # ceil(remaining / exact rate)
+        node.projected_completion_date = nth_service_day(today + timedelta(days=1), needed, weekends=weekends)
+    node.on_track = node.projected_completion_date is not None and node.projected_completion_date <= campaign.deadline
+
+
+async def _tree(session: AsyncSession, root: Area, depth: int) -> list[Area]:
+    """The root and `depth` levels of descendants, one level at a time through the parent index."""
+    nodes, frontier = [root], [root.code]
+    for _ in range(depth):
+        level: list[Area] = []
+        for start in range(0, len(frontier), 500):
+            chunk = frontier[start : start + 500]
+            level.extend((await session.scalars(select(Area).where(Area.parent_code.in_(chunk)))).all())
+        if not level:
+            break
+        nodes.extend(level)
+        frontier = [a.code for a in level]
+    return nodes
+
+
 async def progress(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1) -> ProgressNode:
     root_code = area or campaign.root_area_code
     root = await require_area_in_campaign(session, campaign, root_code, location="query")
-    root_index = LEVELS.index(AreaLevel(root.level))
-    levels = [level.value for level in LEVELS[root_index : root_index + depth + 1]]
-    nodes = list((await session.scalars(select(Area).where(areas.in_subtree(Area.code, root_code), Area.level.in_(levels)).order_by(Area.code))).all())
+    nodes = sorted(await _tree(session, root, depth), key=lambda a: a.code)
     codes = [n.code for n in nodes]
-    targets = {t.area_code: t for t in (await session.scalars(select(Target).where(Target.campaign_id == campaign.id, Target.area_code.in_(codes)))).all()}
+    targets: dict[str, Target] = {}
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        targets.update((t.area_code, t) for t in (await session.scalars(select(Target).where(Target.campaign_id == campaign.id, Target.area_code.in_(chunk)))).all())
     recorded = await _recorded(session, campaign, campaign.root_area_code, codes)
+    today = today_for(campaign)
+    last_7 = await tallies.totals_between(session, campaign_id=campaign.id, codes=codes, since=today - timedelta(days=7), until=today - timedelta(days=1))
     built: dict[str, ProgressNode] = {}
     for node in nodes:
         target = targets.get(node.code)
@@ -373,14 +457,65 @@ async def progress(session: AsyncSession, *, campaign: Campaign, area: str | Non
             percent=round(value * 100 / target.target, 2) if target and target.target else None,
             remaining=max(target.target - value, 0) if target else None,
         )
+        _forecast(built[node.code], campaign=campaign, today=today, last_7=last_7.get(node.code, 0))
     for node in nodes:
         if node.code != root_code and node.parent_code in built:
             built[node.parent_code].children.append(built[node.code])
     return built[root_code]
 
 
+PROGRESS_CSV_COLUMNS = (
+    "code", "name", "level", "target", "recorded", "as_of", "percent", "remaining", "recorded_last_7_days", "rate_7d",
+    "service_days_left", "required_per_day", "projected_completion_date", "on_track",
+)
+
+
+async def progress_csv(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1) -> str:
+    """The progress table, one row per area (parents before their children), for spreadsheets."""
+    root = await progress(session, campaign=campaign, area=area, depth=depth)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(PROGRESS_CSV_COLUMNS)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        values = node.model_dump(include=set(PROGRESS_CSV_COLUMNS))
+        writer.writerow(["" if values[c] is None else values[c] for c in PROGRESS_CSV_COLUMNS])
+        stack.extend(reversed(node.children))
+    return out.getvalue()
+
+
+MAX_SERIES_DAYS = 3660
+
+
+async def daily(session: AsyncSession, *, campaign: Campaign, area: str | None = None, since: date | None = None, until: date | None = None) -> DailySeries:
+    """Recordings per day and the cumulative figure at the end of each day.
+
+    cumulative(d) = recorded now - tallies after d: before a snapshot's date this gives the
+    snapshot less the tallies between d and it, so the series meets the reported figure.
+    """
+    code = area or campaign.root_area_code
+    await require_area_in_campaign(session, campaign, code, location="query")
+    today = today_for(campaign)
+    start, end = since or campaign.start_date, until or today
+    if end < start:
+        raise RuleViolation.on_field("to", "must not be before from", location="query")
+    if (end - start).days >= MAX_SERIES_DAYS:
+        raise RuleViolation.on_field("from", f"a series covers at most {MAX_SERIES_DAYS} days", location="query")
+    now_recorded, _ = (await _recorded(session, campaign, campaign.root_area_code, [code]))[code]
+    per_day = await tallies.daily_totals(session, campaign_id=campaign.id, code=code, since=start, until=max(end, today))
+    after = sum(total for day, total in per_day.items() if day > end)
+    points = []
+    for offset in range((end - start).days, -1, -1):
+        day = start + timedelta(days=offset)
+        points.append(DailyPoint(date=day, recorded=per_day.get(day, 0), cumulative=now_recorded - after))
+        after += per_day.get(day, 0)
+    points.reverse()
+    return DailySeries(area=code, start=start, end=end, days=points)
+
+
 async def discrepancies(session: AsyncSession, *, campaign: Campaign, area: str | None = None) -> list[Discrepancy]:
-    """Parents whose snapshot differs from the sum of their children's snapshots of the same date."""
+    """Parents whose snapshot (or own daily tally) differs from the sum of their children's of the same date."""
     root = area or campaign.root_area_code
     await require_area_in_campaign(session, campaign, root, location="query")
     snapshots = list((await session.scalars(select(Snapshot).where(Snapshot.campaign_id == campaign.id, areas.in_subtree(Snapshot.area_code, root)))).all())
@@ -392,7 +527,8 @@ async def discrepancies(session: AsyncSession, *, campaign: Campaign, area: str 
         if parent is not None and (parent, s.as_of) in by_key:
             children_sum[(parent, s.as_of)] += s.cumulative
             children_reporting[(parent, s.as_of)] += 1
-    parents = sorted({code for code, _ in children_sum})
+    tally_rows = await tallies.level_disagreements(session, campaign_id=campaign.id, root=root)
+    parents = sorted({code for code, _ in children_sum} | {row[0] for row in tally_rows})
     child_counts = dict(
         (await session.execute(select(Area.parent_code, func.count()).where(Area.parent_code.in_(parents)).group_by(Area.parent_code))).all()
     ) if parents else {}
@@ -406,4 +542,11 @@ async def discrepancies(session: AsyncSession, *, campaign: Campaign, area: str 
                     children_reporting=children_reporting[(code, as_of)], children_total=child_counts.get(code, 0),
                 )
             )
+    for code, day, own, below, reporting in sorted(tally_rows):
+        result.append(
+            Discrepancy(
+                area=code, as_of=day, reported=own, children_sum=below, difference=own - below,
+                children_reporting=reporting, children_total=child_counts.get(code, 0), kind="tally",
+            )
+        )
     return result

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 from api.areas import service as areas
 from api.auth import demo as auth_demo
 from api.campaigns import demo as campaigns_demo
-from api.devices import demo as devices_demo
 from api.complaints import demo as complaints_demo
 from api.db import get_engine, get_sessionmaker
-from api.visits import demo as visits_demo
+from api.devices import demo as devices_demo
 from api.services import demo as services_demo
+from api.tallies import demo as tallies_demo
+from api.visits import demo as visits_demo
 
 CITY = campaigns_demo.CITY
 
@@ -31,6 +32,11 @@ async def load_demo() -> list[str]:
             demo = await campaigns_demo.load(session, today=today)
             state = "created" if demo.created else "already there"
             lines.append(f"campaign {demo.campaign.id}: {demo.campaign.name} ({state}); figures as of {demo.snapshot_date}, deadline {demo.campaign.deadline}")
+            added = await tallies_demo.load(
+                session, campaign=demo.campaign, snapshot_date=demo.snapshot_date, today=today,
+                recorded_at_snapshot=campaigns_demo.RECORDED_AS_OF_AUGUST,
+            )
+            lines.append(f"tallies: {added} new daily tallies since {demo.snapshot_date}")
             lines.extend(await auth_demo.load(session))
             points = await services_demo.load(session, today=today)
             lines.append(

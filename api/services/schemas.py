@@ -131,7 +131,7 @@ class AssignmentsPut(BaseModel):
 
 class AssignmentsRead(BaseModel):
     service_point_id: int
-    day: date
+    day: date | None = Field(description="The weekend service's date; null for other kinds of point.")
     device_ids: list[int]
     operator_ids: list[int]
 

@@ -1,22 +1,351 @@
-"""Daily tallies (the tallies issue fills this in).
+"""Daily tallies: the number of recordings made each day, posted by kecamatan offices and scripts.
 
-The campaign's progress reads two kinds of totals from here, never raw rows:
-- `subtree_totals`: for each area, recordings in its subtree over the whole campaign, and the
-  newest tally date;
-- `subtree_totals_until`: for each (area, date), recordings in the area's subtree up to the date.
+Rules
+- A tally is the number of recordings on one day for one area (a kecamatan or below), optionally
+  at one service point and on one device, with its source (`manual` by default, `script`, `demo`;
+  `queue` and `home_visit` come from Rekam itself through `add_recordings`). The natural key is
+  (campaign, area, date, service point, device): posting a key again replaces its value, never adds.
+- A posted row is rejected when: its area is not an area code, unknown, above kecamatan level,
+  outside the campaign's root or outside the caller's scope; its date is not ISO, before the
+  campaign's start or after today (Asia/Jakarta); its count is not a whole number, negative or
+  above the campaign's target or MAX_DAILY_COUNT; its service point or device is unknown; its service point is not in the
+  row's area (same branch of the area tree); its key appears earlier in the same request; it has
+  a column no tally has. (Devices are not placed in areas yet: the device-area rule waits for
+  the devices domain's allocations.)
+- Accepted with a warning: a count above the device's daily capacity, a date after the deadline
+  (campaigns overrun), a day with no tally of an area between two of its posted days (weekends
+  are not gaps when the campaign is closed on weekends).
+- `atomic=true` (default): one rejected row rejects the request, nothing is written (422 with
+  the summary). `atomic=false`: valid rows are applied, rejected ones reported. `dry_run=true`
+  does all the work and then rolls it back, so the counts say exactly what would happen.
+  `mode=replace`: for the posted areas, date range and source, tallies not in the request are
+  deleted (scripts that resend a full picture).
+- Every accepted change adds a history entry (old value, new value, who, when, which import) and
+  every request that wrote is an import (who, when, its summary). The audit trail gets one entry
+  per import: the history is the per-row record.
+- Rollups: for each (campaign, area, day), the figure of the area's subtree that day, updated in
+  the same transaction as every tally change by the difference between old and new values, for
+  the area and each ancestor up to the campaign's root. A tally posted for an area stands for its
+  whole subtree (as a snapshot does), so posting at two levels never double-counts; a parent whose
+  own tally differs from its children's sum is a discrepancy. Dashboards read rollups only.
+- Writes to one campaign's tallies are serialized (an advisory lock on PostgreSQL; SQLite has one
+  writer anyway), so rollups computed from what was read stay exact.
 """
 
-from datetime import date
+import codecs
+import csv
+import io
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import bindparam, case, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import idempotency
+from api.areas.codes import ancestors_of, depth_of, in_subtree, is_within, level_of, parent_of, require_code
+from api.areas.models import Area
+from api.audit import service as audit
+from api.campaigns.models import Campaign
+from api.db import is_postgresql, upsert_statement
+from api.devices.models import Device
+from api.errors import Forbidden, PayloadTooLarge, RuleViolation, UnsupportedMediaType
+from api.pagination import PageParams, paginate
+from api.services.models import ServicePoint
+from api.tallies.models import SOURCES, Tally, TallyChange, TallyImport, TallyRollup
+from api.tallies.schemas import TallyMode
+
+# A day's count above this, or above the campaign's whole target, is a typo (the article's
+# cumulative kecamatan figures, posted as one day's tally, stay below both).
+MAX_DAILY_COUNT = 1_000_000
+BATCH = 5000
+IN_CHUNK = 500
+MAX_JSON_BODY = 64 * 1024 * 1024
+MAX_REPORTED_ERRORS = 200
+COLUMNS = ("area", "date", "count", "service_point", "device", "source")
+REQUIRED_COLUMNS = ("area", "date", "count")
+POSTED_SOURCES = ("manual", "script", "demo")
+KECAMATAN_DEPTH = 3
+_LOCK_NAMESPACE = 7401
+
+TALLY = Tally.__table__
+CHANGE = TallyChange.__table__
+ROLLUP = TallyRollup.__table__
+
+
+def _chunks(items: Iterable[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(slots=True)
+class Row:
+    number: int
+    area: str
+    day: date
+    point: int | None
+    device: int | None
+    count: int
+    source: str
+
+
+class Problems:
+    """Identical problems grouped, with every row number that has them."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str | None, str, str], list[int]] = {}
+
+    def add(self, row: int | None, field_: str | None, code: str, message: str) -> None:
+        rows = self._groups.setdefault((field_, code, message), [])
+        if row is not None:
+            rows.append(row)
+
+    def as_list(self) -> list[dict[str, Any]]:
+        return [{"rows": rows, "field": f, "code": c, "message": m} for (f, c, m), rows in self._groups.items()]
+
+    def __bool__(self) -> bool:
+        return bool(self._groups)
+
+
+@dataclass
+class Counts:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+# --- writing: tallies, history, rollups ---------------------------------------------------------
+
+
+@dataclass
+class Writer:
+    """Applies accepted tallies of one campaign with their history and rollups."""
+
+    campaign_id: int
+    root: str
+    actor: Any
+    import_id: int | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    counts: Counts = field(default_factory=Counts)
+
+    def _change(self, area: str, day: date, point: int | None, device: int | None, old: int | None, new: int | None, source: str) -> dict[str, Any]:
+        return {
+            "campaign_id": self.campaign_id, "area_code": area, "day": day, "service_point_id": point, "device_id": device,
+            "old_count": old, "new_count": new, "source": source, "at": self.now, "actor_kind": self.actor.kind,
+            "actor_id": self.actor.id, "actor_name": self.actor.name, "import_id": self.import_id,
+        }
+
+    async def write(self, session: AsyncSession, rows: list[Row], *, add: bool = False) -> None:
+        """Insert or replace (or, with `add`, increase) the tallies of `rows`, whose keys are distinct."""
+        if not rows:
+            return
+        lo, hi = min(r.day for r in rows), max(r.day for r in rows)
+        existing: dict[tuple[str, date, int, int], tuple[int, int, str]] = {}
+        for chunk in _chunks({r.area for r in rows}):
+            result = await session.execute(
+                select(TALLY.c.id, TALLY.c.area_code, TALLY.c.day, TALLY.c.point_key, TALLY.c.device_key, TALLY.c.count, TALLY.c.source).where(
+                    TALLY.c.campaign_id == self.campaign_id, TALLY.c.area_code.in_(chunk), TALLY.c.day >= lo, TALLY.c.day <= hi
+                )
+            )
+            for id_, area, day, point_key, device_key, count, source in result:
+                existing[(area, day, point_key, device_key)] = (id_, count, source)
+        inserts, updates, changes = [], [], []
+        deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+        for r in rows:
+            old = existing.get((r.area, r.day, r.point or 0, r.device or 0))
+            if old is None:
+                inserts.append({
+                    "campaign_id": self.campaign_id, "area_code": r.area, "day": r.day, "service_point_id": r.point, "device_id": r.device,
+                    "point_key": r.point or 0, "device_key": r.device or 0, "count": r.count, "source": r.source,
+                    "import_id": self.import_id, "updated_at": self.now,
+                })
+                changes.append(self._change(r.area, r.day, r.point, r.device, None, r.count, r.source))
+                delta = deltas[(r.area, r.day)]
+                delta[0] += r.count
+                delta[1] += 1
+                self.counts.imported += 1
+                continue
+            new = old[1] + r.count if add else r.count
+            if new == old[1] and r.source == old[2]:
+                self.counts.unchanged += 1
+                continue
+            updates.append({"_id": old[0], "_count": new, "_source": r.source, "_import": self.import_id, "_at": self.now})
+            changes.append(self._change(r.area, r.day, r.point, r.device, old[1], new, r.source))
+            deltas[(r.area, r.day)][0] += new - old[1]
+            self.counts.updated += 1
+        if inserts:
+            await session.execute(insert(TALLY), inserts)
+        if updates:
+            await session.execute(
+                update(TALLY).where(TALLY.c.id == bindparam("_id")).values(
+                    count=bindparam("_count"), source=bindparam("_source"), import_id=bindparam("_import"), updated_at=bindparam("_at")
+                ),
+                updates,
+            )
+        if changes:
+            await session.execute(insert(CHANGE), changes)
+        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas)
+
+    async def delete_missing(self, session: AsyncSession, *, source: str, areas: set[str], lo: date, hi: date, kept: set[int]) -> None:
+        """mode=replace: delete this source's tallies of `areas` in [lo, hi] whose key hash is not in `kept`."""
+        doomed, changes = [], []
+        deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+        for chunk in _chunks(areas):
+            result = await session.execute(
+                select(TALLY.c.id, TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, TALLY.c.count).where(
+                    TALLY.c.campaign_id == self.campaign_id, TALLY.c.area_code.in_(chunk), TALLY.c.day >= lo, TALLY.c.day <= hi, TALLY.c.source == source
+                )
+            )
+            for id_, area, day, point, device, count in result:
+                if hash((area, day, point or 0, device or 0)) in kept:
+                    continue
+                doomed.append({"_id": id_})
+                changes.append(self._change(area, day, point, device, count, None, source))
+                delta = deltas[(area, day)]
+                delta[0] -= count
+                delta[1] -= 1
+        if not doomed:
+            return
+        await session.execute(TALLY.delete().where(TALLY.c.id == bindparam("_id")), doomed)
+        await session.execute(insert(CHANGE), changes)
+        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas)
+        self.counts.deleted += len(doomed)
+
+
+async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
+    if is_postgresql(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :id)"), {"namespace": _LOCK_NAMESPACE, "id": campaign_id})
+
+
+async def roll_up(session: AsyncSession, *, campaign_id: int, root: str, deltas: dict[tuple[str, date], list[int]]) -> None:
+    """Apply changes of own tallies ((area, day) -> [count delta, row delta]) to the rollups of
+    each area and its ancestors up to `root`, children before parents."""
+    if not deltas:
+        return
+    keys: set[tuple[str, date]] = set()
+    for area, day in deltas:
+        keys.add((area, day))
+        keys.update((a, day) for a in ancestors_of(area) if is_within(a, root))
+    days = {day for _, day in keys}
+    state: dict[tuple[str, date], tuple[int, int, int, int]] = {}
+    for chunk in _chunks({code for code, _ in keys}):
+        result = await session.execute(
+            select(ROLLUP.c.area_code, ROLLUP.c.day, ROLLUP.c.own, ROLLUP.c.own_rows, ROLLUP.c.below, ROLLUP.c.total).where(
+                ROLLUP.c.campaign_id == campaign_id, ROLLUP.c.area_code.in_(chunk), ROLLUP.c.day.in_(days)
+            )
+        )
+        for code, day, own, own_rows, below, total in result:
+            state[(code, day)] = (own, own_rows, below, total)
+    from_children: dict[tuple[str, date], int] = defaultdict(int)
+    written = []
+    for code, day in sorted(keys, key=lambda k: -depth_of(k[0])):
+        own_delta, rows_delta = deltas.get((code, day), (0, 0))
+        below_delta = from_children.pop((code, day), 0)
+        if not (own_delta or rows_delta or below_delta):
+            continue
+        own, own_rows, below, total = state.get((code, day), (0, 0, 0, 0))
+        own, own_rows, below = own + own_delta, own_rows + rows_delta, below + below_delta
+        new_total = own if own_rows > 0 else below
+        if new_total != total and code != root:
+            from_children[(parent_of(code), day)] += new_total - total  # type: ignore[index]
+        written.append({"campaign_id": campaign_id, "area_code": code, "day": day, "own": own, "own_rows": own_rows, "below": below, "total": new_total})
+    if written:
+        stmt = upsert_statement(session, ROLLUP, keys=["campaign_id", "area_code", "day"], update=["own", "own_rows", "below", "total"])
+        await session.execute(stmt, written)
+
+
+# --- reading rollups (what progress uses) ----------------------------------------------------------
 
 
 async def subtree_totals(session: AsyncSession, *, campaign_id: int, codes: list[str]) -> dict[str, tuple[int, date | None]]:
-    return {}
+    """For each area: recordings in its subtree over the whole campaign, and the newest day with any."""
+    result: dict[str, tuple[int, date | None]] = {}
+    for chunk in _chunks(codes):
+        rows = await session.execute(
+            select(ROLLUP.c.area_code, func.sum(ROLLUP.c.total), func.max(case((ROLLUP.c.total > 0, ROLLUP.c.day))))
+            .where(ROLLUP.c.campaign_id == campaign_id, ROLLUP.c.area_code.in_(chunk))
+            .group_by(ROLLUP.c.area_code)
+        )
+        for code, total, last in rows:
+            result[code] = (int(total or 0), _as_date(last))
+    return result
 
 
 async def subtree_totals_until(session: AsyncSession, *, campaign_id: int, points: list[tuple[str, date]]) -> dict[tuple[str, date], int]:
-    return {}
+    """For each (area, date): recordings in the area's subtree up to and including the date."""
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for code, day in points:
+        by_day[day].append(code)
+    result: dict[tuple[str, date], int] = {}
+    for day, codes in by_day.items():
+        for code, total in (await totals_between(session, campaign_id=campaign_id, codes=codes, until=day)).items():
+            result[(code, day)] = total
+    return result
+
+
+async def totals_between(session: AsyncSession, *, campaign_id: int, codes: list[str], since: date | None = None, until: date | None = None) -> dict[str, int]:
+    """Recordings in each area's subtree on the days from `since` to `until` (both included)."""
+    result: dict[str, int] = {}
+    for chunk in _chunks(codes):
+        stmt = select(ROLLUP.c.area_code, func.sum(ROLLUP.c.total)).where(ROLLUP.c.campaign_id == campaign_id, ROLLUP.c.area_code.in_(chunk))
+        if since is not None:
+            stmt = stmt.where(ROLLUP.c.day >= since)
+        if until is not None:
+            stmt = stmt.where(ROLLUP.c.day <= until)
+        for code, total in await session.execute(stmt.group_by(ROLLUP.c.area_code)):
+            result[code] = int(total or 0)
+    return result
+
+
+async def daily_totals(session: AsyncSession, *, campaign_id: int, code: str, since: date, until: date) -> dict[date, int]:
+    """Recordings in the area's subtree per day."""
+    rows = await session.execute(
+        select(ROLLUP.c.day, ROLLUP.c.total).where(
+            ROLLUP.c.campaign_id == campaign_id, ROLLUP.c.area_code == code, ROLLUP.c.day >= since, ROLLUP.c.day <= until
+        )
+    )
+    return {_as_date(day): total for day, total in rows}  # type: ignore[misc]
+
+
+async def level_disagreements(session: AsyncSession, *, campaign_id: int, root: str) -> list[tuple[str, date, int, int, int]]:
+    """(area, day, own tally, children's sum, children reporting) where an area's own daily tally
+    differs from what its children posted the same day."""
+    parents = (
+        await session.execute(
+            select(ROLLUP.c.area_code, ROLLUP.c.day, ROLLUP.c.own, ROLLUP.c.below).where(
+                ROLLUP.c.campaign_id == campaign_id, in_subtree(ROLLUP.c.area_code, root),
+                ROLLUP.c.own_rows > 0, ROLLUP.c.below > 0, ROLLUP.c.own != ROLLUP.c.below,
+            )
+        )
+    ).all()
+    if not parents:
+        return []
+    reporting: dict[tuple[str, date], int] = defaultdict(int)
+    children = await session.execute(
+        select(ROLLUP.c.area_code, ROLLUP.c.day).where(
+            ROLLUP.c.campaign_id == campaign_id, in_subtree(ROLLUP.c.area_code, root), ROLLUP.c.total > 0,
+            ROLLUP.c.day.in_({_as_date(p.day) for p in parents}),
+        )
+    )
+    for code, day in children:
+        parent = parent_of(code)
+        if parent is not None:
+            reporting[(parent, _as_date(day))] += 1  # type: ignore[index]
+    return [(p.area_code, _as_date(p.day), p.own, p.below, reporting[(p.area_code, _as_date(p.day))]) for p in parents]  # type: ignore[misc]
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# --- recordings made through Rekam (queue tickets, home visits) -----------------------------------
 
 
 async def add_recordings(
@@ -28,8 +357,500 @@ async def add_recordings(
     source: str,
     service_point_id: int | None = None,
     device_id: int | None = None,
-    actor: object,
+    actor: Any,
 ) -> None:
     """Add recordings made through Rekam itself (a completed queue ticket, a home visit) to the
-    day's tally of every campaign covering the area, keeping history and rollups. Sources:
-    `queue`, `home_visit`. (The tallies issue implements it; until then it records nothing.)"""
+    day's tally of every campaign whose root contains the area and whose dates include the day,
+    keeping history and rollups. Sources: `queue`, `home_visit`."""
+    if source not in ("queue", "home_visit"):
+        raise ValueError(f"add_recordings is for queue and home_visit recordings, not {source!r}")
+    if count < 0:
+        raise ValueError("count must not be negative")
+    campaigns = (await session.execute(select(Campaign.id, Campaign.root_area_code).where(Campaign.start_date <= day, Campaign.deadline >= day))).all()
+    for campaign_id, root in campaigns:
+        if not is_within(area_code, root):
+            continue
+        await lock_campaign(session, campaign_id)
+        writer = Writer(campaign_id=campaign_id, root=root, actor=actor)
+        await writer.write(session, [Row(0, area_code, day, service_point_id, device_id, count, source)], add=True)
+
+
+# --- posting tallies ----------------------------------------------------------------------------
+
+
+class Checker:
+    """Cheap per-row checks (plain code, no model per row) and per-batch lookups with caches."""
+
+    def __init__(self, campaign: Campaign, actor: Any, today: date) -> None:
+        self.campaign, self.actor, self.today = campaign, actor, today
+        self.root = campaign.root_area_code
+        self.max_count = min(MAX_DAILY_COUNT, campaign.target) if campaign.target else MAX_DAILY_COUNT
+        self.problems, self.warnings = Problems(), Problems()
+        self.rejected = 0
+        self.seen: set[int] = set()
+        self._dates: dict[str, date | str] = {}
+        self._area_ok: dict[str, str | None] = {}
+        self._known_areas: dict[str, bool] = {}
+        self._points: dict[int, str | None] = {}
+        self._devices: dict[int, int | None] = {}
+
+    def reject(self, row: int, field_: str | None, code: str, message: str) -> None:
+        self.problems.add(row, field_, code, message)
+        self.rejected += 1
+
+    def _area_problem(self, area: str) -> str | None:
+        if area in self._area_ok:
+            return self._area_ok[area]
+        level = level_of(area)
+        if level is None:
+            problem: str | None = "invalid_area"
+        elif depth_of(area) < KECAMATAN_DEPTH:
+            problem = "above_kecamatan"
+        elif not is_within(area, self.root):
+            problem = "outside_campaign"
+        elif not self.actor.covers_area(area):
+            problem = "outside_scope"
+        else:
+            problem = None
+        self._area_ok[area] = problem
+        return problem
+
+    def _day(self, raw: Any) -> date | str:
+        if not isinstance(raw, str):
+            return "invalid_date"
+        found = self._dates.get(raw)
+        if found is None:
+            try:
+                day = date.fromisoformat(raw.strip()) if len(raw.strip()) == 10 else None
+            except ValueError:
+                day = None
+            if day is None:
+                found = "invalid_date"
+            elif day < self.campaign.start_date:
+                found = "before_start"
+            elif day > self.today:
+                found = "in_future"
+            else:
+                found = day
+            self._dates[raw] = found
+        return found
+
+    def row(self, number: int, raw: Any) -> Row | None:
+        if not isinstance(raw, dict):
+            self.reject(number, None, "invalid_row", "a row must be an object with area, date and count")
+            return None
+        extra = raw.keys() - COLUMNS
+        if extra:
+            self.reject(number, sorted(extra)[0], "unknown_field", f"unknown field; a tally has {', '.join(COLUMNS)}")
+            return None
+        area = raw.get("area")
+        area = area.strip() if isinstance(area, str) else ""
+        problem = self._area_problem(area) if area else "invalid_area"
+        if problem is not None:
+            self.reject(number, "area", problem, AREA_MESSAGES[problem])
+            return None
+        day = self._day(raw.get("date"))
+        if isinstance(day, str):
+            self.reject(number, "date", day, DATE_MESSAGES[day])
+            return None
+        count = _whole(raw.get("count"))
+        if count is None:
+            self.reject(number, "count", "not_integer", "not a whole number")
+            return None
+        if count < 0:
+            self.reject(number, "count", "negative", "must not be negative")
+            return None
+        if count > self.max_count:
+            self.reject(number, "count", "too_large", "more than the campaign's target or 1,000,000 in a day: surely a typo")
+            return None
+        point, device = _reference(raw.get("service_point")), _reference(raw.get("device"))
+        if point is False:
+            self.reject(number, "service_point", "invalid_reference", "must be a service point id")
+            return None
+        if device is False:
+            self.reject(number, "device", "invalid_reference", "must be a device id")
+            return None
+        source = raw.get("source")
+        if source is None or (isinstance(source, str) and not source.strip()):
+            source = "manual"
+        elif isinstance(source, str):
+            source = source.strip()
+        if source not in POSTED_SOURCES:
+            self.reject(number, "source", "unknown_source", f"must be one of {', '.join(POSTED_SOURCES)}")
+            return None
+        key = hash((area, day, point or 0, device or 0))
+        if key in self.seen:
+            self.reject(number, "area", "duplicate_key", "the same area, date, service point and device appear earlier in this request")
+            return None
+        self.seen.add(key)
+        if day > self.campaign.deadline:
+            self.warnings.add(number, "date", "after_deadline", "after the campaign's deadline")
+        return Row(number, area, day, point or None, device or None, count, source)
+
+    async def batch(self, session: AsyncSession, rows: list[Row]) -> list[Row]:
+        """The rows whose area, service point and device exist (and fit together)."""
+        await self._load(session, rows)
+        accepted = []
+        for r in rows:
+            if not self._known_areas[r.area]:
+                self.reject(r.number, "area", "unknown_area", "unknown area")
+                continue
+            if r.point is not None:
+                point_area = self._points[r.point]
+                if point_area is None:
+                    self.reject(r.number, "service_point", "unknown_service_point", "unknown service point")
+                    continue
+                if not (is_within(point_area, r.area) or is_within(r.area, point_area)):
+                    self.reject(r.number, "service_point", "not_in_area", "the service point is not in this area")
+                    continue
+            if r.device is not None:
+                capacity = self._devices[r.device]
+                if capacity is None:
+                    self.reject(r.number, "device", "unknown_device", "unknown device")
+                    continue
+                if r.count > capacity:
+                    self.warnings.add(r.number, "count", "above_capacity", "above the device's daily capacity")
+            accepted.append(r)
+        return accepted
+
+    async def _load(self, session: AsyncSession, rows: list[Row]) -> None:
+        areas = {r.area for r in rows} - self._known_areas.keys()
+        for chunk in _chunks(areas):
+            found = set((await session.scalars(select(Area.code).where(Area.code.in_(chunk)))).all())
+            self._known_areas.update((code, code in found) for code in chunk)
+        points = {r.point for r in rows if r.point is not None} - self._points.keys()
+        for chunk in _chunks(points):
+            found_points = dict((await session.execute(select(ServicePoint.id, ServicePoint.area_code).where(ServicePoint.id.in_(chunk)))).all())
+            self._points.update((id_, found_points.get(id_)) for id_ in chunk)
+        devices = {r.device for r in rows if r.device is not None} - self._devices.keys()
+        for chunk in _chunks(devices):
+            found_devices = dict((await session.execute(select(Device.id, Device.daily_capacity).where(Device.id.in_(chunk)))).all())
+            self._devices.update((id_, found_devices.get(id_)) for id_ in chunk)
+
+
+AREA_MESSAGES = {
+    "invalid_area": "not an area code (like 36.74.01)",
+    "above_kecamatan": "tallies are posted for a kecamatan or an area below it",
+    "outside_campaign": "outside the campaign's area",
+    "outside_scope": "outside your scope",
+}
+DATE_MESSAGES = {
+    "invalid_date": "not a date (YYYY-MM-DD)",
+    "before_start": "before the campaign's start",
+    "in_future": "in the future (Asia/Jakarta)",
+}
+
+
+def _whole(value: Any) -> int | None:
+    if type(value) is int:
+        return value
+    if isinstance(value, str):
+        value = value.strip()
+        digits = value[1:] if value[:1] == "-" else value
+        if digits.isdigit() and digits.isascii():
+            return int(value)
+    return None
+
+
+def _reference(value: Any) -> int | None | bool:
+    """An id, None when absent, False when malformed."""
+    if value is None or value == "":
+        return None
+    number = _whole(value)
+    return number if number is not None and number > 0 else False
+
+
+async def _json_rows(body: AsyncIterator[bytes]) -> AsyncIterator[list[tuple[int, Any]]]:
+    chunks, size = [], 0
+    async for chunk in body:
+        size += len(chunk)
+        if size > MAX_JSON_BODY:
+            raise PayloadTooLarge("A JSON body may be 64 MB at most; send CSV (streamed) or split the file.")
+        chunks.append(chunk)
+    try:
+        data = json.loads(b"".join(chunks))
+    except (ValueError, UnicodeDecodeError):
+        raise RuleViolation.on_field("tallies", "The body is not valid JSON.") from None
+    del chunks
+    if not isinstance(data, dict) or not isinstance(data.get("tallies"), list) or set(data) != {"tallies"}:
+        raise RuleViolation.on_field("tallies", 'Send {"tallies": [{"area", "date", "count", ...}, ...]}.')
+    items = data["tallies"]
+    for start in range(0, len(items), BATCH):
+        yield list(enumerate(items[start : start + BATCH], start=start + 1))
+
+
+def _safe_cut(buffer: str) -> int:
+    """Position after the last line break that is not inside a quoted field (0 if none)."""
+    position = buffer.rfind("\n")
+    while position >= 0:
+        if buffer.count('"', 0, position) % 2 == 0:
+            return position + 1
+        position = buffer.rfind("\n", 0, position)
+    return 0
+
+
+async def _csv_rows(body: AsyncIterator[bytes]) -> AsyncIterator[list[tuple[int, Any]]]:
+    """Stream a spreadsheet's CSV: UTF-8 with or without BOM, CRLF or LF, comma or semicolon,
+    quoted fields. Row numbers count the header as row 1."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    buffer, header, delimiter, number = "", None, ",", 1
+
+    def parse(text_: str) -> list[tuple[int, Any]]:
+        nonlocal header, delimiter, number
+        out = []
+        if header is None:
+            first = text_.split("\n", 1)[0]
+            delimiter = ";" if first.count(";") > first.count(",") else ","
+        for record in csv.reader(io.StringIO(text_), delimiter=delimiter):
+            if not record or not any(cell.strip() for cell in record):
+                continue
+            if header is None:
+                header = [cell.strip().lower() for cell in record]
+                missing = [c for c in REQUIRED_COLUMNS if c not in header]
+                unknown = [c for c in header if c not in COLUMNS]
+                if missing or unknown or len(set(header)) != len(header):
+                    raise RuleViolation(
+                        f"The CSV header must name the columns {', '.join(REQUIRED_COLUMNS)} (and optionally service_point, device, source), each once.",
+                        errors=[{"row": 1, "field": (missing or unknown or [None])[0], "message": "missing, unknown or repeated column"}],
+                    )
+                continue
+            number += 1
+            if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):
+                out.append((number, None))
+            else:
+                # Trailing empty cells are often left out by spreadsheets: they are the optional columns.
+                out.append((number, dict(zip(header, record + [""] * (len(header) - len(record)), strict=False))))
+        return out
+
+    try:
+        async for chunk in body:
+            buffer += decoder.decode(chunk)
+            cut = _safe_cut(buffer)
+            if cut:
+                rows = parse(buffer[:cut])
+                buffer = buffer[cut:]
+                if rows:
+                    yield rows
+        buffer += decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise RuleViolation("The CSV must be UTF-8 text.", errors=[{"row": number + 1, "field": None, "message": "not UTF-8"}]) from None
+    if buffer.strip():
+        rows = parse(buffer)
+        if rows:
+            yield rows
+    if header is None:
+        raise RuleViolation("The CSV is empty; it needs a header row area,date,count.", errors=[{"row": 1, "field": None, "message": "no header"}])
+
+
+async def post_tallies(
+    session: AsyncSession,
+    *,
+    campaign: Campaign,
+    actor: Any,
+    content_type: str,
+    body: AsyncIterator[bytes],
+    dry_run: bool = False,
+    mode: TallyMode = TallyMode.upsert,
+    atomic: bool = True,
+    idempotency_key: str | None = None,
+    target: str = "",
+) -> tuple[int, dict[str, Any]]:
+    """Validate and apply posted tallies; (HTTP status, import summary or problem with summary)."""
+    kind = content_type.split(";")[0].strip().lower() or "application/json"
+    if kind in ("text/csv", "application/csv"):
+        kind = "csv"
+    elif kind == "application/json":
+        kind = "json"
+    else:
+        raise UnsupportedMediaType(f"Send application/json or text/csv, not {kind[:60]}.")
+
+    async def work(stream: AsyncIterator[bytes]) -> tuple[int, dict[str, Any]]:
+        return await _import(session, campaign=campaign, actor=actor, kind=kind, body=stream, dry_run=dry_run, mode=mode, atomic=atomic)
+
+    return await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body, work=work)
+
+
+async def _import(
+    session: AsyncSession, *, campaign: Campaign, actor: Any, kind: str, body: AsyncIterator[bytes], dry_run: bool, mode: TallyMode, atomic: bool
+) -> tuple[int, dict[str, Any]]:
+    from api.campaigns.service import today_for
+
+    checker = Checker(campaign, actor, today_for(campaign))
+    savepoint = await session.begin_nested()
+    await lock_campaign(session, campaign.id)
+    record = TallyImport(
+        campaign_id=campaign.id, at=datetime.now(UTC), actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name,
+        format=kind, mode=mode.value, atomic=atomic, rows=0, summary={},
+    )
+    session.add(record)
+    await session.flush()
+    writer = Writer(campaign_id=campaign.id, root=campaign.root_area_code, actor=actor, import_id=record.id)
+    spans: dict[str, list[date]] = {}  # area -> [first, last] posted day, for gaps
+    scope: dict[str, tuple[set[str], list[date]]] = {}  # source -> (areas, [first, last]) for mode=replace
+    total_rows = 0
+    pending: list[Row] = []
+
+    async def flush_pending() -> None:
+        accepted = await checker.batch(session, pending)
+        pending.clear()
+        for r in accepted:
+            span = spans.get(r.area)
+            if span is None:
+                spans[r.area] = [r.day, r.day]
+            elif r.day < span[0]:
+                span[0] = r.day
+            elif r.day > span[1]:
+                span[1] = r.day
+            areas_, days = scope.setdefault(r.source, (set(), [r.day, r.day]))
+            areas_.add(r.area)
+            days[0], days[1] = min(days[0], r.day), max(days[1], r.day)
+        if not (atomic and checker.rejected):
+            await writer.write(session, accepted)
+
+    rows_source = _csv_rows(body) if kind == "csv" else _json_rows(body)
+    async for raw_rows in rows_source:
+        total_rows += len(raw_rows)
+        for number, raw in raw_rows:
+            if raw is None:
+                checker.reject(number, None, "wrong_columns", "more cells than the header has columns")
+                continue
+            row = checker.row(number, raw)
+            if row is not None:
+                pending.append(row)
+        if len(pending) >= BATCH:
+            await flush_pending()
+    await flush_pending()
+    if total_rows == 0:
+        await savepoint.rollback()
+        raise RuleViolation.on_field("tallies", "There are no tallies in the request.")
+    failed = atomic and checker.rejected > 0
+    if not failed:
+        if mode == TallyMode.replace:
+            for source, (areas_, (lo, hi)) in scope.items():
+                await writer.delete_missing(session, source=source, areas=areas_, lo=lo, hi=hi, kept=checker.seen)
+        await _warn_gaps(session, campaign, spans, checker.warnings)
+    counts = Counts() if failed else writer.counts
+    summary = {
+        "import_id": None if (failed or dry_run) else record.id,
+        "status": "error" if checker.rejected else "warning" if checker.warnings else "ok",
+        "dry_run": dry_run, "mode": mode.value, "atomic": atomic, "rows": total_rows,
+        "imported": counts.imported, "updated": counts.updated, "unchanged": counts.unchanged, "deleted": counts.deleted,
+        "rejected": checker.rejected, "conflicts": checker.problems.as_list(), "warnings": checker.warnings.as_list(),
+    }
+    if failed or dry_run:
+        await savepoint.rollback()
+    else:
+        record.rows, record.summary = total_rows, summary
+        await session.flush()
+        await savepoint.commit()
+        await audit.record(
+            session, actor=actor, action="tally.import", entity="tally_import", entity_id=record.id,
+            after={k: summary[k] for k in ("rows", "imported", "updated", "unchanged", "deleted", "rejected", "mode")},
+        )
+    if failed:
+        errors = [
+            {"row": row, "field": problem["field"], "message": problem["message"]}
+            for problem in summary["conflicts"] for row in problem["rows"][:MAX_REPORTED_ERRORS]
+        ]
+        errors.sort(key=lambda e: e["row"])
+        return 422, {
+            "type": "urn:rekam:problem:tallies-rejected", "title": "Tallies rejected", "status": 422,
+            "detail": f"{checker.rejected} row(s) rejected; nothing was saved (atomic=true).",
+            "errors": errors[:MAX_REPORTED_ERRORS], "summary": summary,
+        }
+    return 200, summary
+
+
+async def _warn_gaps(session: AsyncSession, campaign: Campaign, spans: dict[str, list[date]], warnings: Problems) -> None:
+    """Warn about days without a tally of an area between two of its posted days."""
+    spans = {area: span for area, span in spans.items() if span[0] < span[1]}
+    if not spans:
+        return
+    lo, hi = min(s[0] for s in spans.values()), max(s[1] for s in spans.values())
+    present: dict[str, set[date]] = defaultdict(set)
+    for chunk in _chunks(spans):
+        result = await session.execute(
+            select(ROLLUP.c.area_code, ROLLUP.c.day).where(
+                ROLLUP.c.campaign_id == campaign.id, ROLLUP.c.area_code.in_(chunk), ROLLUP.c.day >= lo, ROLLUP.c.day <= hi,
+                (ROLLUP.c.own_rows > 0) | (ROLLUP.c.below > 0),
+            )
+        )
+        for area, day in result:
+            present[area].add(_as_date(day))  # type: ignore[arg-type]
+    for area, (first, last) in sorted(spans.items()):
+        missing = [
+            first + timedelta(days=i) for i in range(1, (last - first).days)
+            if first + timedelta(days=i) not in present[area] and (campaign.opens_weekends or (first + timedelta(days=i)).weekday() < 5)
+        ]
+        if missing:
+            shown = ", ".join(d.isoformat() for d in missing[:10]) + (" ..." if len(missing) > 10 else "")
+            warnings.add(None, "date", "gap", f"{area} has no tally on {shown}, between posted days")
+
+
+# --- reading tallies, history and imports -------------------------------------------------------
+
+
+def _reader_area(actor: Any, campaign: Campaign, area: str | None) -> str:
+    """The subtree a list shows: the asked one (inside the caller's view) or the caller's own."""
+    if area is not None:
+        require_code(area, location="query")
+        if not is_within(area, campaign.root_area_code):
+            raise RuleViolation.on_field("area", f"outside the campaign's area {campaign.root_area_code}", location="query")
+        if not actor.sees_area(area):
+            raise Forbidden(f"Area {area} is outside your scope.", errors=[{"location": "query", "field": "area", "message": "outside your scope"}])
+        return area
+    if actor.sees_area(campaign.root_area_code):
+        return campaign.root_area_code
+    if actor.area and is_within(actor.area, campaign.root_area_code):
+        return actor.area
+    raise Forbidden("This campaign is outside your scope.")
+
+
+async def list_tallies(
+    session: AsyncSession, *, campaign: Campaign, actor: Any, page: PageParams, area: str | None = None, since: date | None = None, until: date | None = None
+) -> tuple[list[Tally], str | None]:
+    root = _reader_area(actor, campaign, area)
+    stmt = select(Tally).where(Tally.campaign_id == campaign.id, in_subtree(Tally.area_code, root))
+    if since:
+        stmt = stmt.where(Tally.day >= since)
+    if until:
+        stmt = stmt.where(Tally.day <= until)
+    return await paginate(session, stmt, keys=[Tally.area_code, Tally.day, Tally.id], page=page)
+
+
+async def list_history(
+    session: AsyncSession, *, campaign: Campaign, actor: Any, page: PageParams, area: str | None = None, day: date | None = None
+) -> tuple[list[TallyChange], str | None]:
+    root = _reader_area(actor, campaign, area)
+    stmt = select(TallyChange).where(TallyChange.campaign_id == campaign.id, in_subtree(TallyChange.area_code, root))
+    if day:
+        stmt = stmt.where(TallyChange.day == day)
+    return await paginate(session, stmt, keys=[TallyChange.id], page=page)
+
+
+async def list_imports(session: AsyncSession, *, campaign: Campaign, actor: Any, page: PageParams) -> tuple[list[TallyImport], str | None]:
+    """Admins and viewers see every import; a supervisor or script sees its own."""
+    stmt = select(TallyImport).where(TallyImport.campaign_id == campaign.id)
+    if not actor.sees_area(campaign.root_area_code):
+        stmt = stmt.where(TallyImport.actor_kind == actor.kind, TallyImport.actor_id == actor.id)
+    return await paginate(session, stmt, keys=[TallyImport.id], page=page)
+
+
+async def template_csv(session: AsyncSession, *, campaign: Campaign) -> str:
+    """A CSV to fill in: the header and one row per kecamatan of the campaign for today."""
+    from api.campaigns.service import today_for
+
+    root = campaign.root_area_code
+    codes = (await session.scalars(select(Area.code).where(in_subtree(Area.code, root), Area.level == "kecamatan").order_by(Area.code).limit(10_000))).all()
+    if depth_of(root) >= KECAMATAN_DEPTH:
+        codes = [root]
+    day = today_for(campaign).isoformat()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for code in codes:
+        writer.writerow([code, day, "", "", "", "manual"])
+    return out.getvalue()
+
+
+__all__ = ["SOURCES", "add_recordings", "post_tallies", "roll_up", "subtree_totals", "subtree_totals_until"]

@@ -1,0 +1,105 @@
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from api.db import AreaCode, Base, UtcDateTime
+
+SOURCES = ("manual", "script", "queue", "home_visit", "demo")
+SOURCE_CHECK = "source IN ('manual','script','queue','home_visit','demo')"
+
+
+class TallyImport(Base):
+    """One accepted POST of tallies: who sent it, when, and the summary they got back."""
+
+    __tablename__ = "tally_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(8))
+    mode: Mapped[str] = mapped_column(String(8))
+    atomic: Mapped[bool]
+    rows: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Tally(Base):
+    """Recordings on one day in one area, optionally at one service point and on one device.
+
+    `point_key` and `device_key` are the nullable references with 0 for "none", because a unique
+    constraint treats NULLs as distinct and the natural key must not.
+    """
+
+    __tablename__ = "tallies"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "area_code", "day", "point_key", "device_key"),
+        CheckConstraint("count >= 0", name="count_not_negative"),
+        CheckConstraint(SOURCE_CHECK, name="source"),
+        CheckConstraint("point_key = COALESCE(service_point_id, 0)", name="point_key"),
+        CheckConstraint("device_key = COALESCE(device_id, 0)", name="device_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    area_code: Mapped[str] = mapped_column(AreaCode, ForeignKey("areas.code"))
+    day: Mapped[date] = mapped_column(Date)
+    service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    point_key: Mapped[int] = mapped_column(Integer, default=0)
+    device_key: Mapped[int] = mapped_column(Integer, default=0)
+    count: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(12), default="manual")
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("tally_imports.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TallyChange(Base):
+    """History: every accepted change of a tally (old value, new value, who, when, which import)."""
+
+    __tablename__ = "tally_changes"
+    __table_args__ = (Index("ix_tally_changes_campaign_area_day", "campaign_id", "area_code", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    area_code: Mapped[str] = mapped_column(AreaCode)
+    day: Mapped[date] = mapped_column(Date)
+    service_point_id: Mapped[int | None] = mapped_column(Integer)
+    device_id: Mapped[int | None] = mapped_column(Integer)
+    # None before the first posting / after a deletion.
+    old_count: Mapped[int | None] = mapped_column(Integer)
+    new_count: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("tally_imports.id", ondelete="SET NULL"))
+
+
+class TallyRollup(Base):
+    """The day's figure of an area's subtree, kept current with every tally change.
+
+    `own` sums the tallies posted for exactly this area (`own_rows` of them); `below` sums the
+    children's `total`. A figure posted for an area stands for its whole subtree, like a snapshot,
+    so `total` is `own` when the area has tallies of its own and `below` otherwise: posting at two
+    levels never double-counts, and a difference between `own` and `below` is a discrepancy.
+    """
+
+    __tablename__ = "tally_rollups"
+    __table_args__ = (
+        CheckConstraint("own >= 0 AND own_rows >= 0 AND below >= 0", name="not_negative"),
+        CheckConstraint("total = CASE WHEN own_rows > 0 THEN own ELSE below END", name="total"),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    area_code: Mapped[str] = mapped_column(AreaCode, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    own: Mapped[int] = mapped_column(Integer, default=0)
+    own_rows: Mapped[int] = mapped_column(Integer, default=0)
+    below: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,97 @@
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from api.auth.models import Role
+from api.auth.policy import Principal, WriterDep, require
+from api.campaigns import service as campaigns
+from api.db import IdPath, SessionDep
+from api.errors import PROBLEM_JSON, problem_responses
+from api.pagination import Page, PageDep
+from api.tallies import service
+from api.tallies.schemas import ImportRead, ImportSummary, TalliesPost, TallyChangeRead, TallyMode, TallyRead
+
+router = APIRouter(prefix="/campaigns/{campaign_id}", tags=["tallies"])
+
+ReaderDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]
+AreaQuery = Annotated[str | None, Query(max_length=40, description="An area code: this area and its subtree.")]
+
+TALLIES_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": TalliesPost.model_json_schema()},
+            "text/csv": {"schema": {"type": "string"}, "example": "area,date,count\r\n36.74.01,2026-08-31,412\r\n"},
+        },
+    }
+}
+
+
+@router.post(
+    "/tallies",
+    response_model=ImportSummary,
+    openapi_extra=TALLIES_BODY,
+    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+)
+async def post_tallies(
+    campaign_id: IdPath,
+    request: Request,
+    principal: WriterDep,
+    session: SessionDep,
+    dry_run: Annotated[bool, Query(description="Validate and report; write nothing.")] = False,
+    mode: Annotated[TallyMode, Query(description="replace: delete this source's tallies of the posted areas and dates that are not in the request.")] = TallyMode.upsert,
+    atomic: Annotated[bool, Query(description="true: any rejected row rejects the whole request.")] = True,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> JSONResponse:
+    """Post daily tallies as JSON or CSV; answers with the import summary."""
+    campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
+    target = request.url.path + ("?" + request.url.query if request.url.query else "")
+    status, payload = await service.post_tallies(
+        session, campaign=campaign, actor=principal, content_type=request.headers.get("content-type", ""), body=request.stream(),
+        dry_run=dry_run, mode=mode, atomic=atomic, idempotency_key=idempotency_key, target=target,
+    )
+    return JSONResponse(payload, status_code=status, media_type=PROBLEM_JSON if status >= 400 else None)
+
+
+@router.get("/tallies", response_model=Page[TallyRead], responses=problem_responses(401, 403, 404, 422))
+async def list_tallies(
+    campaign_id: IdPath,
+    principal: ReaderDep,
+    session: SessionDep,
+    page: PageDep,
+    area: AreaQuery = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+) -> Page[TallyRead]:
+    """Posted tallies, by area and date."""
+    campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
+    items, next_cursor = await service.list_tallies(session, campaign=campaign, actor=principal, page=page, area=area, since=from_, until=to)
+    return Page(items=[TallyRead.model_validate(t) for t in items], next_cursor=next_cursor)
+
+
+@router.get("/tallies/history", response_model=Page[TallyChangeRead], responses=problem_responses(401, 403, 404, 422))
+async def tally_history(
+    campaign_id: IdPath, principal: ReaderDep, session: SessionDep, page: PageDep, area: AreaQuery = None, date_: Annotated[date | None, Query(alias="date")] = None
+) -> Page[TallyChangeRead]:
+    """Every change of the tallies: old value, new value, who, when, which import."""
+    campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
+    items, next_cursor = await service.list_history(session, campaign=campaign, actor=principal, page=page, area=area, day=date_)
+    return Page(items=[TallyChangeRead.model_validate(c) for c in items], next_cursor=next_cursor)
+
+
+@router.get("/tallies/template.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **problem_responses(401, 403, 404)})
+async def tally_template(campaign_id: IdPath, principal: ReaderDep, session: SessionDep) -> Response:
+    """A CSV to fill in: header and one row per kecamatan for today."""
+    campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
+    body = await service.template_csv(session, campaign=campaign)
+    return Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="tallies-{campaign_id}.csv"'})
+
+
+@router.get("/imports", response_model=Page[ImportRead], responses=problem_responses(401, 403, 404, 422))
+async def list_imports(campaign_id: IdPath, principal: ReaderDep, session: SessionDep, page: PageDep) -> Page[ImportRead]:
+    """Each import of tallies: who, when, and its summary."""
+    campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
+    items, next_cursor = await service.list_imports(session, campaign=campaign, actor=principal, page=page)
+    return Page(items=[ImportRead.model_validate(i) for i in items], next_cursor=next_cursor)

@@ -1,0 +1,109 @@
+"""Ingest: 100,000 tally rows posted as JSON and as CSV, rows/s, against a plain bulk insert of
+the same rows into the same table on the same disk (sqlite3 executemany; psycopg COPY).
+
+Goal: >= 0.5 on SQLite, >= 0.3 on PostgreSQL. Run: python bench/bench_ingest.py [--sqlite-only]
+"""
+
+import json
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from common import ROOT, campaign_and_key, kecamatan_codes, machine, prepare, server
+
+sys.path.insert(0, str(ROOT))
+ROWS = 100_000
+
+
+def make_rows() -> list[tuple[str, str, int]]:
+    codes = kecamatan_codes()
+    today = date.today()
+    rows = []
+    day = 1
+    while len(rows) < ROWS:
+        stamp = (today - timedelta(days=day)).isoformat()
+        rows.extend((code, stamp, 50 + (i + day) % 90) for i, code in enumerate(codes[: ROWS - len(rows)]))
+        day += 1
+    return rows
+
+
+def post(base: str, campaign_id: int, key: str, body: bytes, content_type: str) -> float:
+    start = time.perf_counter()
+    response = httpx.post(f"{base}/api/v1/campaigns/{campaign_id}/tallies", content=body, headers={"X-API-Key": key, "content-type": content_type}, timeout=600)
+    elapsed = time.perf_counter() - start
+    summary = response.json()
+    assert response.status_code == 200 and summary["imported"] == ROWS, response.text[:500]
+    return ROWS / elapsed
+
+
+def baseline_sqlite(path: Path, campaign_id: int, rows: list[tuple[str, str, int]]) -> float:
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    now = datetime.now(UTC).isoformat()
+    params = [(campaign_id, code, day, 0, 0, count, "script", now) for code, day, count in rows]
+    start = time.perf_counter()
+    connection.executemany(
+        "INSERT INTO tallies (campaign_id, area_code, day, point_key, device_key, count, source, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", params
+    )
+    connection.commit()
+    elapsed = time.perf_counter() - start
+    connection.close()
+    return ROWS / elapsed
+
+
+def baseline_copy(libpq_url: str, campaign_id: int, rows: list[tuple[str, str, int]]) -> float:
+    import psycopg
+
+    now = datetime.now(UTC)
+    with psycopg.connect(libpq_url) as connection:
+        start = time.perf_counter()
+        with connection.cursor() as cursor, cursor.copy(
+            "COPY tallies (campaign_id, area_code, day, point_key, device_key, count, source, updated_at) FROM STDIN"
+        ) as copy:
+            for code, day, count in rows:
+                copy.write_row((campaign_id, code, day, 0, 0, count, "script", now))
+        connection.commit()
+        return ROWS / (time.perf_counter() - start)
+
+
+def run(url: str, baseline) -> None:  # noqa: ANN001
+    prepare(url)
+    rows = make_rows()
+    json_body = json.dumps({"tallies": [{"area": a, "date": d, "count": c} for a, d, c in rows]}).encode()
+    csv_body = ("area,date,count\n" + "".join(f"{a},{d},{c}\n" for a, d, c in rows)).encode()
+    json_campaign, key = campaign_and_key(url, name="json")
+    csv_campaign, _ = campaign_and_key(url, name="csv")
+    plain_campaign, _ = campaign_and_key(url, name="plain")
+    with server(url) as (base, _pid):
+        json_rate = post(base, json_campaign, key, json_body, "application/json")
+        csv_rate = post(base, csv_campaign, key, csv_body, "text/csv")
+    plain_rate = baseline(plain_campaign, rows)
+    print(f"  JSON {json_rate:,.0f} rows/s, CSV {csv_rate:,.0f} rows/s, plain {plain_rate:,.0f} rows/s")
+    print(f"  ratio JSON {json_rate / plain_rate:.2f}, CSV {csv_rate / plain_rate:.2f}")
+
+
+def main() -> None:
+    print(f"ingest of {ROWS:,} rows ({machine()})")
+    with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").is_dir() else None) as folder:
+        path = Path(folder) / "bench.db"
+        print("SQLite (goal >= 0.5 against sqlite3 executemany)")
+        run(f"sqlite+aiosqlite:///{path}", lambda campaign_id, rows: baseline_sqlite(path, campaign_id, rows))
+    if "--sqlite-only" in sys.argv:
+        return
+    from tests.pgcluster import ThrowawayCluster, find_pg_bin
+
+    if find_pg_bin() is None:
+        print("PostgreSQL: skipped (no initdb/pg_ctl)")
+        return
+    with ThrowawayCluster() as cluster:
+        print("PostgreSQL (goal >= 0.3 against psycopg COPY)")
+        run(cluster.url, lambda campaign_id, rows: baseline_copy(cluster.libpq_url, campaign_id, rows))
+
+
+if __name__ == "__main__":
+    main()

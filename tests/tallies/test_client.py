@@ -1,0 +1,137 @@
+"""`rekam tallies post` against a real server (uvicorn on 127.0.0.1, its own SQLite file)."""
+
+import asyncio
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.tallies.client import post_file
+
+PYTHON = sys.executable
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _campaign_and_key(url: str) -> tuple[int, str]:
+    from api.auth import service as auth
+    from api.auth.models import Role
+    from api.auth.policy import SYSTEM
+    from api.auth.schemas import ApiKeyCreate
+    from api.campaigns import service as campaigns
+    from api.campaigns.schemas import CampaignCreate
+    from api.db import create_engine_for
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    engine = create_engine_for(url)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            today = date.today()
+            campaign = await campaigns.create_campaign(
+                session, data=CampaignCreate(name="CLI", root_area="36.74", start_date=today - timedelta(days=60), deadline=today + timedelta(days=60), target=760_097), actor=SYSTEM
+            )
+            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name="script", role=Role.supervisor, area="36.74"), actor=SYSTEM)
+            return campaign.id, key
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    folder = tmp_path_factory.mktemp("cli")
+    url = f"sqlite+aiosqlite:///{folder / 'rekam.db'}"
+    env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING", "REKAM_SERVE_FRONTEND": "false"}
+    for command in (["migrate"], ["areas", "load", "--prefix", "36.74"]):
+        subprocess.run([PYTHON, "-m", "api.cli", *command], env=env, cwd=ROOT, check=True, capture_output=True)
+    campaign_id, key = asyncio.run(_campaign_and_key(url))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [PYTHON, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the test server did not start")
+        yield {"url": base, "campaign": campaign_id, "key": key, "env": env}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _write_csv(path: Path, *, days: int, bad_row: int | None = None, start: int = 1) -> Path:
+    today = date.today()
+    lines = ["area;date;count"]
+    for i in range(days):
+        for k in range(1, 6):
+            lines.append(f"36.74.0{k};{today - timedelta(days=i + start)};{100 + i + k}")
+    if bad_row is not None:
+        lines[bad_row - 1] = "36.74.09;2020-01-01;x"
+    path.write_text("\ufeff" + "\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return path
+
+
+def _cli(server: dict, path: Path, *extra: str) -> subprocess.CompletedProcess:
+    env = {**server["env"], "REKAM_API_KEY": server["key"]}
+    return subprocess.run(
+        [PYTHON, "-m", "api.cli", "tallies", "post", str(path), "--campaign", str(server["campaign"]), "--url", server["url"], *extra],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_cli_sends_chunks_once_and_reports(server: dict, tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "week.csv", days=5)
+    first = _cli(server, path, "--chunk-rows", "10")
+    assert first.returncode == 0, first.stderr
+    assert "imported: 25" in first.stdout and "rejected: 0" in first.stdout
+    assert "25/25 rows, 3 chunk(s)" in first.stderr
+    again = _cli(server, path, "--chunk-rows", "10")
+    # The same chunks carry the same idempotency keys: the first answers come back, nothing is redone.
+    assert again.returncode == 0 and "imported: 25" in again.stdout
+    imports = httpx.get(f"{server['url']}/api/v1/campaigns/{server['campaign']}/imports", headers={"X-API-Key": server["key"]}).json()["items"]
+    assert len(imports) == 3
+
+
+def test_cli_names_rejected_rows_of_the_file_and_exits_non_zero(server: dict, tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "bad.csv", days=4, bad_row=15, start=10)
+    result = _cli(server, path, "--chunk-rows", "8")
+    assert result.returncode == 1
+    assert "rejected: 1" in result.stdout and "rows 15" in result.stdout
+    missing_key = subprocess.run([PYTHON, "-m", "api.cli", "tallies", "post", str(path), "--campaign", "1"], env=server["env"], cwd=ROOT, capture_output=True, text=True)
+    assert missing_key.returncode == 2 and "REKAM_API_KEY" in missing_key.stderr
+
+
+class FlakyTransport(httpx.BaseTransport):
+    """Fails the first `failures` requests as a dropped connection would."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures, self.inner = failures, httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.failures:
+            self.failures -= 1
+            raise httpx.ConnectError("connection refused", request=request)
+        return self.inner.handle_request(request)
+
+
+def test_cli_retries_network_errors(server: dict, tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "retry.csv", days=2, start=20)
+    out, err = io.StringIO(), io.StringIO()
+    with httpx.Client(transport=FlakyTransport(2)) as client:
+        code = post_file(path, campaign_id=server["campaign"], url=server["url"], api_key=server["key"], client=client, out=out, err=err)
+    assert code == 0 and "imported: 10" in out.getvalue()
+    assert err.getvalue().count("retrying") == 2
