@@ -50,6 +50,11 @@ function renderShell() {
 
 async function boot() {
   document.documentElement.lang = language.state.lang;
+  // "#main" would be taken for a route: the skip link moves focus itself.
+  on(document.body, "click", "[data-shell=skip]", (event) => {
+    event.preventDefault();
+    document.getElementById("main").focus();
+  });
   on(document.body, "click", "[data-action=language]", (_, button) => language.set({ lang: button.dataset.lang }));
   on(document.body, "click", "[data-action=signout]", async () => {
     await signOut();

@@ -47,6 +47,9 @@ export function allowed(roles) {
 let root;
 let current = null; // { controller }
 let generation = 0;
+// On the first view the browser's own starting point (top of the page, skip link first) is kept;
+// after a navigation, focus moves to the new heading so screen readers announce the new view.
+let navigated = false;
 
 export function loading() {
   return html`<p class="loading" role="status"><span class="spinner" aria-hidden="true"></span>${t("common.loading")}</p>`;
@@ -65,9 +68,10 @@ function focusHeading() {
   const heading = root.querySelector("h1");
   if (heading) {
     heading.setAttribute("tabindex", "-1");
-    heading.focus({ preventScroll: true });
+    if (navigated) heading.focus({ preventScroll: true });
     document.title = `${heading.textContent.trim()} · Rekam`;
   }
+  navigated = true;
 }
 
 async function show({ focus = true } = {}) {

@@ -98,7 +98,9 @@ def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         yield Server(base=base, campaign_id=campaigns[0]["id"])
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API is alive it marks its own event loop as
+# running in this thread, and pytest-asyncio could not run the async tests that follow.
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator:
     from playwright.sync_api import sync_playwright
 

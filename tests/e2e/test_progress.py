@@ -199,3 +199,32 @@ def test_first_view_is_under_200_kb_compressed(page, server) -> None:
     total = sum(sizes.values())
     assert any(url.endswith("/js/main.js") for url in sizes) and any(url.endswith("/css/app.css") for url in sizes)
     assert total < 200_000, sizes
+
+
+def test_keyboard_reaches_everything_and_the_skip_link_works(page, server) -> None:
+    page.goto("/")
+    page.wait_for_selector("[data-figure=recorded]")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.shell") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+    assert page.url.endswith("#/progress")
+    reached = set()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate("document.activeElement.getAttribute('href') || document.activeElement.dataset.action || document.activeElement.tagName"))
+    assert {"#/progress/36.74.01", "#/progress/36.74.07", "#/staff/signin"} <= reached
+    page.focus("[data-action=language]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("[data-figure=recorded]:text-is('554,702')")
+
+
+def test_the_accessibility_check_can_fail(page, server) -> None:
+    """The axe run is real: an unlabelled field and low-contrast text are caught."""
+    page.goto("/")
+    page.wait_for_selector("[data-figure=recorded]")
+    page.evaluate("""() => {
+        const input = document.createElement('input');
+        document.querySelector('main').append(input);
+    }""")
+    assert any(v["id"] == "label" for v in serious_axe_violations(page))

@@ -73,7 +73,7 @@ function snapshotsTable(page, names) {
       <caption id="snapshots-caption">${t("snapshots.tableCaption")}</caption>
       <thead><tr>
         <th scope="col">${t("targets.area")}</th><th scope="col">${t("snapshots.asOf")}</th>
-        <th scope="col" class="num">${t("snapshots.cumulative")}</th><th scope="col" class="wide-only">${t("snapshots.source")}</th>
+        <th scope="col" class="num">${t("progress.recorded")}</th><th scope="col" class="wide-only">${t("snapshots.source")}</th>
       </tr></thead>
       <tbody data-rows="snapshots">${snapshotRows(page.items, names)}</tbody>
     </table>
