@@ -1,0 +1,129 @@
+// The one way the app talks to the API: JSON in and out, the staff bearer token, and every
+// failure turned into an ApiError with a human message (never raw JSON, never a blank page).
+
+import { t } from "./i18n.js";
+import { session } from "./store.js";
+
+const BASE = "/api/v1";
+const TIMEOUT_MS = 20_000;
+
+export class ApiError extends Error {
+  /**
+   * @param {object} o
+   * @param {number} o.status HTTP status, 0 when the server could not be reached
+   * @param {string} o.message what to tell the person, in the interface language
+   * @param {string|null} o.detail the API's own explanation, when it gave one
+   * @param {Object<string,string>} o.fields messages per input field name
+   * @param {Array<{row:number, field:string|null, message:string}>} o.rows messages per CSV/list row
+   * @param {Array<string>} o.other messages that name neither a field nor a row
+   */
+  constructor({ status, message, detail = null, fields = {}, rows = [], other = [], retryAfter = null }) {
+    super(message);
+    this.name = "ApiError";
+    Object.assign(this, { status, detail, fields, rows, other, retryAfter });
+  }
+
+  get isNotFound() {
+    return this.status === 404;
+  }
+}
+
+function statusMessage(status, retryAfter) {
+  if (status === 0) return t("error.network");
+  if (status === 401) return t(session.state.token ? "error.401.expired" : "error.401");
+  if (status === 429) return t("error.429", { seconds: retryAfter ?? 60 });
+  if (status === 503) return t("error.503");
+  if (status >= 500) return t("error.5xx");
+  const known = [400, 403, 404, 409, 413, 415, 422];
+  return t(known.includes(status) ? `error.${status}` : "error.other");
+}
+
+// Validation items name the field as e.g. "as_of" or "targets.0.area"; the first part is the input's name.
+function splitItems(items) {
+  const fields = {};
+  const rows = [];
+  const other = [];
+  for (const item of Array.isArray(items) ? items : []) {
+    const message = typeof item?.message === "string" ? item.message : t("error.invalidValue");
+    if (Number.isInteger(item?.row)) rows.push({ row: item.row, field: item.field ?? null, message });
+    else if (item?.field) fields[item.field] ??= message;
+    else other.push(message);
+  }
+  rows.sort((a, b) => a.row - b.row);
+  return { fields, rows, other };
+}
+
+async function toError(response) {
+  const retryAfter = Number(response.headers.get("Retry-After")) || null;
+  const type = response.headers.get("Content-Type") || "";
+  let problem = null;
+  if (type.includes("json")) {
+    try {
+      problem = await response.json();
+    } catch {
+      problem = null; // a broken body still gets the status's message
+    }
+  }
+  // Server-side failures: the person cannot act on the details, so they get the plain message only.
+  const detail = response.status < 500 && typeof problem?.detail === "string" ? problem.detail : null;
+  const message = statusMessage(response.status, retryAfter);
+  // A token the server no longer accepts (expired, revoked) is dropped so that the app shows sign-in.
+  if (response.status === 401 && session.state.token) session.set({ token: null, me: null });
+  return new ApiError({ status: response.status, message, detail, retryAfter, ...splitItems(problem?.errors) });
+}
+
+function urlFor(path, params) {
+  const url = new URL(BASE + path, window.location.origin);
+  for (const [key, value] of Object.entries(params || {})) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
+  }
+  return url;
+}
+
+/**
+ * request("GET", "/campaigns", { params, json, form, text, contentType, signal })
+ * Resolves to the parsed JSON (null for 204); rejects with ApiError.
+ */
+export async function request(method, path, { params, json, form, text, contentType, signal } = {}) {
+  const headers = { Accept: "application/json, application/problem+json" };
+  if (session.state.token) headers.Authorization = `Bearer ${session.state.token}`;
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    body = new URLSearchParams(form);
+  } else if (text !== undefined) {
+    headers["Content-Type"] = contentType || "text/plain";
+    body = text;
+  }
+  const timeout = AbortSignal.timeout(TIMEOUT_MS);
+  const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  let response;
+  try {
+    response = await fetch(urlFor(path, params), { method, headers, body, signal: combined, credentials: "same-origin" });
+  } catch (error) {
+    if (signal?.aborted) throw error; // the view went away: nobody to tell
+    throw new ApiError({ status: 0, message: t("error.network") });
+  }
+  if (!response.ok) throw await toError(response);
+  if (response.status === 204) return null;
+  try {
+    return await response.json();
+  } catch {
+    throw new ApiError({ status: response.status, message: t("error.5xx") });
+  }
+}
+
+export const api = {
+  get: (path, options) => request("GET", path, options),
+  post: (path, options) => request("POST", path, options),
+  put: (path, options) => request("PUT", path, options),
+  patch: (path, options) => request("PATCH", path, options),
+  delete: (path, options) => request("DELETE", path, options),
+};
+
+/** Whether an error is one the person should see (not a navigation that cancelled a request). */
+export function isAbort(error) {
+  return error?.name === "AbortError";
+}

@@ -1,0 +1,47 @@
+// Which campaign the app shows: the one picked before (remembered on this device), else the one
+// with the latest deadline.
+
+import { api } from "./api.js";
+import { campaigns } from "./store.js";
+
+const KEY = "rekam.campaign";
+
+function remembered() {
+  try {
+    return Number(localStorage.getItem(KEY)) || null;
+  } catch {
+    return null;
+  }
+}
+
+export async function loadCampaigns({ signal } = {}) {
+  if (campaigns.state.items === null) {
+    const page = await api.get("/campaigns", { params: { limit: 100 }, signal });
+    const items = page.items;
+    const stored = remembered();
+    const latest = [...items].sort((a, b) => b.deadline.localeCompare(a.deadline) || b.id - a.id)[0];
+    const selectedId = items.some((c) => c.id === stored) ? stored : (latest?.id ?? null);
+    campaigns.set({ items, selectedId });
+  }
+  return campaigns.state;
+}
+
+/** The campaign being looked at, or null when there is none yet. */
+export async function currentCampaign(options) {
+  const { items, selectedId } = await loadCampaigns(options);
+  return items.find((c) => c.id === selectedId) ?? null;
+}
+
+export function selectCampaign(id) {
+  try {
+    localStorage.setItem(KEY, String(id));
+  } catch {
+    /* not remembered, still selected */
+  }
+  campaigns.set({ selectedId: id });
+}
+
+/** Whether `code` is `root` or lies below it (area codes are dotted paths). */
+export function isWithin(code, root) {
+  return code === root || code.startsWith(`${root}.`);
+}

@@ -1,0 +1,87 @@
+// Interface text and number/date formats. Bahasa Indonesia first, English second; every string
+// the interface shows lives in js/i18n/<lang>.js, nowhere else.
+
+import { Store } from "./store.js";
+import en from "./i18n/en.js";
+import id from "./i18n/id.js";
+
+const CATALOGUES = { id, en };
+const INTL_LOCALES = { id: "id-ID", en: "en-GB" };
+const LANG_KEY = "rekam.lang";
+
+function storedLang() {
+  try {
+    const lang = localStorage.getItem(LANG_KEY);
+    return lang in CATALOGUES ? lang : "id";
+  } catch {
+    return "id";
+  }
+}
+
+export const language = new Store({ lang: storedLang() });
+
+language.subscribe(({ lang }) => {
+  document.documentElement.lang = lang;
+  try {
+    localStorage.setItem(LANG_KEY, lang);
+  } catch {
+    /* storage disabled: the choice lasts for this page only */
+  }
+});
+
+export const LANGUAGES = Object.keys(CATALOGUES);
+
+/** The text for `key`, with `{name}` placeholders filled from `params`. */
+export function t(key, params = {}) {
+  const text = CATALOGUES[language.state.lang][key] ?? CATALOGUES.id[key];
+  if (text === undefined) {
+    console.warn(`i18n: no text for ${key}`);
+    return key;
+  }
+  return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
+}
+
+/** Whether the catalogue has `key` (for texts keyed by values from the API, like a level). */
+export function has(key) {
+  return key in CATALOGUES[language.state.lang];
+}
+
+const cache = new Map();
+function formatter(kind, options) {
+  const locale = INTL_LOCALES[language.state.lang];
+  const key = `${locale}|${kind}|${JSON.stringify(options)}`;
+  if (!cache.has(key)) {
+    cache.set(key, kind === "number" ? new Intl.NumberFormat(locale, options) : new Intl.DateTimeFormat(locale, options));
+  }
+  return cache.get(key);
+}
+
+// API dates are calendar dates (YYYY-MM-DD) in the campaign's zone: read and print them in UTC so
+// that no browser time zone can move them by a day.
+function parseDate(iso) {
+  const [y, m, d] = String(iso).split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d));
+}
+
+export const fmt = {
+  number: (value) => formatter("number", {}).format(value),
+  compact: (value) => formatter("number", { notation: "compact", maximumFractionDigits: 1 }).format(value),
+  /** `value` in percent units as the API gives it (72.98 → "73,0%"). */
+  percent: (value) => formatter("number", { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(value / 100),
+  date: (iso) => formatter("date", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(parseDate(iso)),
+  mediumDate: (iso) => formatter("date", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(parseDate(iso)),
+  shortDate: (iso) => formatter("date", { day: "numeric", month: "short", timeZone: "UTC" }).format(parseDate(iso)),
+  dateTime: (iso) => formatter("date", { dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Jakarta" }).format(new Date(iso)),
+};
+
+export { parseDate };
+
+/** Today's date (YYYY-MM-DD) in Asia/Jakarta, the campaign's zone. */
+export function todayInJakarta() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Jakarta" }).format(new Date());
+}
+
+/** Whole days from `fromIso` to `toIso`. */
+export function daysBetween(fromIso, toIso) {
+  return Math.round((parseDate(toIso) - parseDate(fromIso)) / 86_400_000);
+}

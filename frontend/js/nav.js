@@ -1,0 +1,13 @@
+// What the navigation offers. Staff tools are listed with the roles that may use them, and only
+// those are shown; the API still decides every request.
+
+export const PUBLIC_LINKS = [{ path: "/progress", label: "nav.progress" }];
+
+export const STAFF_TOOLS = [
+  { path: "/staff/targets", roles: ["admin", "supervisor"], label: "tools.targets", short: "nav.targets", description: "tools.targets.description" },
+  { path: "/progress", roles: [], label: "tools.progress", description: "tools.progress.description" },
+];
+
+export function toolsFor(role) {
+  return STAFF_TOOLS.filter((tool) => tool.roles.length === 0 || tool.roles.includes(role));
+}

@@ -1,0 +1,269 @@
+// Targets and reported figures for a supervisor's area (an admin: the whole campaign): the
+// targets and where they came from, a CSV upload of official targets with each rejected row
+// shown, and the form to record a cumulative figure ("as of" a date).
+
+import { ApiError, api } from "../api.js";
+import { currentCampaign, isWithin } from "../campaigns.js";
+import { on } from "../lib/dom.js";
+import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
+import { html, render as paint } from "../lib/html.js";
+import { fmt, t, todayInJakarta } from "../i18n.js";
+import { session } from "../store.js";
+
+const MAX_AREA_PAGES = 10;
+const SNAPSHOT_PAGE = 20;
+
+async function areasIn(scope, signal) {
+  const areas = [];
+  let cursor = null;
+  for (let page = 0; page < MAX_AREA_PAGES; page += 1) {
+    const answer = await api.get("/areas", { params: { area: scope, limit: 500, cursor }, signal });
+    areas.push(...answer.items);
+    cursor = answer.next_cursor;
+    if (!cursor) break;
+  }
+  return areas.sort((a, b) => a.code.localeCompare(b.code, "en", { numeric: true }));
+}
+
+function targetsTable(targets, names) {
+  if (!targets.items.length) return html`<p>${t("targets.none")}</p>`;
+  return html`<div class="table-wrap" role="region" aria-labelledby="targets-caption" tabindex="0">
+    <table class="table" data-table="targets">
+      <caption id="targets-caption">${t("targets.tableCaption")}</caption>
+      <thead><tr>
+        <th scope="col">${t("targets.area")}</th>
+        <th scope="col" class="num">${t("targets.target")}</th>
+        <th scope="col">${t("targets.source")}</th>
+      </tr></thead>
+      <tbody>
+        ${targets.items.map(
+          (item) => html`<tr data-area="${item.area}">
+            <th scope="row">${names.get(item.area) ?? item.area} <span class="code">${item.area}</span></th>
+            <td class="num">${fmt.number(item.target)}</td>
+            <td>${t(`targets.source.${item.source}`)}${item.basis ? html`<br><span class="hint">${item.basis}</span>` : ""}</td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>
+  ${targets.inconsistencies.map(
+    (i) => html`<p class="notice notice-warning" role="note">${t("targets.inconsistent", {
+      area: names.get(i.area) ?? i.area,
+      target: fmt.number(i.target),
+      sum: fmt.number(i.children_sum),
+    })}</p>`,
+  )}`;
+}
+
+function snapshotRows(items, names) {
+  return items.map(
+    (s) => html`<tr>
+      <th scope="row">${names.get(s.area) ?? s.area}</th>
+      <td class="nowrap">${fmt.mediumDate(s.as_of)}</td>
+      <td class="num">${fmt.number(s.cumulative)}</td>
+      <td class="wide-only">${s.source ?? "—"}</td>
+    </tr>`,
+  );
+}
+
+function snapshotsTable(page, names) {
+  if (!page.items.length) return html`<p>${t("snapshots.none")}</p>`;
+  return html`<div class="table-wrap" role="region" aria-labelledby="snapshots-caption" tabindex="0">
+    <table class="table" data-table="snapshots">
+      <caption id="snapshots-caption">${t("snapshots.tableCaption")}</caption>
+      <thead><tr>
+        <th scope="col">${t("targets.area")}</th><th scope="col">${t("snapshots.asOf")}</th>
+        <th scope="col" class="num">${t("progress.recorded")}</th><th scope="col" class="wide-only">${t("snapshots.source")}</th>
+      </tr></thead>
+      <tbody data-rows="snapshots">${snapshotRows(page.items, names)}</tbody>
+    </table>
+  </div>
+  ${page.next_cursor ? html`<p><button type="button" class="button" data-action="more-snapshots" data-cursor="${page.next_cursor}">${t("common.more")}</button></p>` : ""}`;
+}
+
+function field(id, name, label, control, hint) {
+  return html`<div class="field">
+    <label for="${id}">${label}</label>
+    ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ""}
+    ${control}
+    <p class="field-error" id="${id}-error" data-error-for="${name}" hidden></p>
+  </div>`;
+}
+
+function page({ campaign, scope, scopeName, areas, names }) {
+  const today = todayInJakarta();
+  const recordable = areas.filter((a) => ["kabkota", "kecamatan", "kelurahan", "rw", "rt"].includes(a.level));
+  return html`<h1>${t("targets.title")}</h1>
+    <p class="lede">${campaign.name} · ${scopeName}</p>
+
+    <section aria-labelledby="targets-title">
+      <h2 id="targets-title">${t("targets.current")}</h2>
+      <div data-slot="targets"></div>
+    </section>
+
+    <section aria-labelledby="upload-title">
+      <h2 id="upload-title">${t("targets.upload")}</h2>
+      <p>${t("targets.uploadHelp")}</p>
+      <pre class="example">area,target\n${scope},80828</pre>
+      <form class="form" data-form="targets" novalidate>
+        ${field("targets-file", "file", t("targets.file"), html`<input id="targets-file" name="file" type="file" accept=".csv,text/csv" aria-describedby="targets-file-error">`)}
+        ${field(
+          "targets-text",
+          "text",
+          t("targets.paste"),
+          html`<textarea id="targets-text" name="text" rows="5" spellcheck="false" aria-describedby="targets-text-hint targets-text-error"></textarea>`,
+          t("targets.pasteHint"),
+        )}
+        <div data-form-status tabindex="-1"></div>
+        <p><button type="submit" class="button primary">${t("targets.submit")}</button></p>
+      </form>
+    </section>
+
+    <section aria-labelledby="snapshot-title">
+      <h2 id="snapshot-title">${t("snapshots.title")}</h2>
+      <p>${t("snapshots.help")}</p>
+      <form class="form" data-form="snapshot" novalidate>
+        ${field(
+          "snapshot-area",
+          "area",
+          t("targets.area"),
+          html`<select id="snapshot-area" name="area" required aria-describedby="snapshot-area-error">
+            ${recordable.map((a) => html`<option value="${a.code}">${a.name} (${a.code})</option>`)}
+          </select>`,
+        )}
+        ${field("snapshot-as-of", "as_of", t("snapshots.asOf"), html`<input id="snapshot-as-of" name="as_of" type="date" max="${today}" value="${today}" required aria-describedby="snapshot-as-of-error">`)}
+        ${field(
+          "snapshot-cumulative",
+          "cumulative",
+          t("snapshots.cumulative"),
+          html`<input id="snapshot-cumulative" name="cumulative" inputmode="numeric" autocomplete="off" required aria-describedby="snapshot-cumulative-hint snapshot-cumulative-error">`,
+          t("snapshots.cumulativeHint"),
+        )}
+        ${field("snapshot-source", "source", t("snapshots.source"), html`<input id="snapshot-source" name="source" maxlength="200" aria-describedby="snapshot-source-error">`)}
+        <div data-form-status tabindex="-1"></div>
+        <p><button type="submit" class="button primary">${t("snapshots.submit")}</button></p>
+      </form>
+      <h3>${t("snapshots.recent")}</h3>
+      <div data-slot="snapshots"></div>
+    </section>`;
+}
+
+// Whole numbers as people type them: "56.458", "56,458", "56 458" or "56458".
+function parseCount(text) {
+  const digits = text.replace(/[.,\s]/g, "");
+  return /^\d{1,12}$/.test(digits) ? Number(digits) : null;
+}
+
+export async function render(root, { signal }) {
+  const me = session.state.me;
+  const campaign = await currentCampaign({ signal });
+  if (!campaign) {
+    paint(root, html`<h1>${t("targets.title")}</h1><p>${t("progress.noCampaign")}</p>`);
+    return;
+  }
+  const scope = me.area ?? campaign.root_area;
+  if (!isWithin(scope, campaign.root_area)) {
+    paint(root, html`<h1>${t("targets.title")}</h1><p>${t("targets.outside", { area: scope, campaign: campaign.name })}</p>`);
+    return;
+  }
+  const areas = await areasIn(scope, signal);
+  const names = new Map(areas.map((a) => [a.code, a.name]));
+  paint(root, page({ campaign, scope, scopeName: names.get(scope) ?? scope, areas, names }));
+
+  const targetsSlot = root.querySelector("[data-slot=targets]");
+  const snapshotsSlot = root.querySelector("[data-slot=snapshots]");
+  const showTargets = async () => {
+    try {
+      paint(targetsSlot, targetsTable(await api.get(`/campaigns/${campaign.id}/targets`, { params: { area: scope }, signal }), names));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      paint(targetsSlot, html`<p class="notice notice-error" role="alert">${error.message}</p>`);
+    }
+  };
+  const showSnapshots = async () => {
+    try {
+      paint(snapshotsSlot, snapshotsTable(await api.get(`/campaigns/${campaign.id}/snapshots`, { params: { area: scope, limit: SNAPSHOT_PAGE }, signal }), names));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      paint(snapshotsSlot, html`<p class="notice notice-error" role="alert">${error.message}</p>`);
+    }
+  };
+  await Promise.all([showTargets(), showSnapshots()]);
+
+  on(
+    root,
+    "click",
+    "[data-action=more-snapshots]",
+    async (_, button) => {
+      button.disabled = true;
+      try {
+        const next = await api.get(`/campaigns/${campaign.id}/snapshots`, { params: { area: scope, limit: SNAPSHOT_PAGE, cursor: button.dataset.cursor }, signal });
+        const body = root.querySelector("[data-rows=snapshots]");
+        body.insertAdjacentHTML("beforeend", html`${snapshotRows(next.items, names)}`.value);
+        if (next.next_cursor) button.dataset.cursor = next.next_cursor;
+        else button.remove();
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        button.insertAdjacentHTML("afterend", html`<span class="field-error" role="alert">${error.message}</span>`.value);
+      } finally {
+        button.disabled = false;
+      }
+    },
+    { signal },
+  );
+
+  const targetsForm = root.querySelector("[data-form=targets]");
+  targetsForm.addEventListener(
+    "submit",
+    async (event) => {
+      event.preventDefault();
+      clearErrors(targetsForm);
+      const file = targetsForm.elements.file.files[0];
+      const text = file ? await file.text() : targetsForm.elements.text.value;
+      if (!text.trim()) {
+        showErrors(targetsForm, { message: t("form.fix"), fields: { text: t("targets.empty") } });
+        return;
+      }
+      try {
+        const answer = await busy(targetsForm, () => api.put(`/campaigns/${campaign.id}/targets`, { text, contentType: "text/csv", signal }));
+        const rows = text.trim().split(/\r?\n/).length - 1;
+        showSuccess(targetsForm, t("targets.saved", { count: fmt.number(rows), inconsistencies: fmt.number(answer.inconsistencies.length) }));
+        targetsForm.reset();
+        await showTargets();
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        showErrors(targetsForm, error);
+      }
+    },
+    { signal },
+  );
+
+  const snapshotForm = root.querySelector("[data-form=snapshot]");
+  snapshotForm.addEventListener(
+    "submit",
+    async (event) => {
+      event.preventDefault();
+      clearErrors(snapshotForm);
+      const form = snapshotForm.elements;
+      const cumulative = parseCount(form.cumulative.value);
+      const missing = {};
+      if (!form.as_of.value) missing.as_of = t("form.required");
+      if (cumulative === null) missing.cumulative = t(form.cumulative.value.trim() ? "form.wholeNumber" : "form.required");
+      if (Object.keys(missing).length) {
+        showErrors(snapshotForm, { message: t("form.fix"), fields: missing });
+        return;
+      }
+      const data = { area: form.area.value, as_of: form.as_of.value, cumulative, source: form.source.value.trim() || null };
+      try {
+        const saved = await busy(snapshotForm, () => api.post(`/campaigns/${campaign.id}/snapshots`, { json: data, signal }));
+        showSuccess(snapshotForm, t("snapshots.saved", { area: names.get(saved.area) ?? saved.area, date: fmt.date(saved.as_of), count: fmt.number(saved.cumulative) }));
+        form.cumulative.value = "";
+        await showSnapshots();
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        showErrors(snapshotForm, error);
+      }
+    },
+    { signal },
+  );
+}

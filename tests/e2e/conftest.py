@@ -1,0 +1,161 @@
+"""Browser tests: the real API on a demo database, serving the frontend, driven by Chromium.
+
+One server for the whole session (a fresh SQLite file: migrated, demo loaded, a few staff
+accounts), one headless Chromium. Without Chromium or Playwright the tests skip, unless
+REKAM_REQUIRE_BROWSER=1 (as in CI), which makes that a failure.
+
+These tests talk HTTP only; they never use the database fixtures, so they run once, not per backend.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import require_or_skip
+from tests.live import live_server
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+CHROMIUM = os.environ.get("REKAM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PHONE = {"width": 360, "height": 780}
+DESKTOP = {"width": 1280, "height": 800}
+PASSWORD = "e2e-password-long-enough"
+# username, role, scope arguments for `rekam users create`
+STAFF = [
+    ("e2e.admin", "admin", []),
+    ("e2e.supervisor", "supervisor", ["--area", "36.74.01"]),
+    ("e2e.viewer", "viewer", []),
+]
+
+
+@dataclass
+class Server:
+    base: str
+    campaign_id: int
+
+    def token(self, username: str) -> str:
+        response = httpx.post(f"{self.base}/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def get(self, path: str, **kwargs) -> httpx.Response:  # noqa: ANN003
+        response = httpx.get(f"{self.base}/api/v1{path}", **kwargs)
+        response.raise_for_status()
+        return response
+
+    def progress(self, area: str) -> dict:
+        return self.get(f"/campaigns/{self.campaign_id}/progress", params={"area": area, "depth": 1}).json()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        require_or_skip("REKAM_REQUIRE_BROWSER", "Playwright for Python is not installed")
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)) and not shutil.which(CHROMIUM):
+        require_or_skip("REKAM_REQUIRE_BROWSER", f"Chromium not found at {CHROMIUM}")
+    return CHROMIUM
+
+
+def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], env=env, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=120
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"rekam {' '.join(args)} failed: {done.stderr[-2000:]}")
+    return done.stdout
+
+
+@pytest.fixture(scope="session")
+def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    database_url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('e2e') / 'rekam.db'}"
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "REKAM_LOG_LEVEL": "WARNING"}
+    _cli(env, "migrate")
+    _cli(env, "demo")
+    for username, role, scope in STAFF:
+        _cli(env, "users", "create", username, "--role", role, "--name", f"{role.title()} E2E", *scope, "--password-stdin", stdin=PASSWORD + "\n")
+    serve_env = {"PYTHONPATH": str(ROOT), "REKAM_SERVE_FRONTEND": "true", "REKAM_FRONTEND_DIR": str(ROOT / "frontend")}
+    with live_server(database_url, env=serve_env) as base:
+        campaigns = httpx.get(f"{base}/api/v1/campaigns").json()["items"]
+        yield Server(base=base, campaign_id=campaigns[0]["id"])
+
+
+# Per module, not per session: while Playwright's sync API is alive it marks its own event loop as
+# running in this thread, and pytest-asyncio could not run the async tests that follow.
+@pytest.fixture(scope="module")
+def browser(chromium_path: str) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser, server: Server, console_errors: list[str]) -> Iterator:  # noqa: ANN001
+    """A fresh browser context (empty storage) at phone size; fails on script errors and CSP violations."""
+    context = browser.new_context(base_url=server.base, viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.on("pageerror", lambda error: console_errors.append(f"pageerror: {error}"))
+
+    def on_console(message) -> None:  # noqa: ANN001
+        # Failed requests the app expects and handles (404 while feature-detecting) log as "Failed to load resource".
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            console_errors.append(message.text)
+
+    page.on("console", on_console)
+    yield page
+    context.close()
+    assert console_errors == [], console_errors
+
+
+def id_number(value: int) -> str:
+    """760097 -> '760.097' (id-ID grouping)."""
+    return f"{value:,}".replace(",", ".")
+
+
+def en_number(value: int) -> str:
+    return f"{value:,}"
+
+
+def shoot(page, name: str) -> Path:  # noqa: ANN001
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def serious_axe_violations(page) -> list[dict]:  # noqa: ANN001
+    """axe-core's serious and critical violations on the page (evaluated through the debugger, so the CSP does not apply)."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    results = page.evaluate(
+        "async () => { const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});"
+        " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})); }"
+    )
+    return [v for v in results if v["impact"] in ("serious", "critical")]

@@ -1,0 +1,122 @@
+"""Staff in a real browser: sign-in, what each role is shown, and the targets and snapshots view."""
+
+from datetime import date, timedelta
+
+import httpx
+
+from tests.e2e.conftest import PASSWORD, serious_axe_violations, shoot
+
+
+def sign_in(page, username: str, *, start: str = "/#/staff/signin") -> None:  # noqa: ANN001
+    page.goto(start)
+    page.fill("#signin-username", username)
+    page.fill("#signin-password", PASSWORD)
+    page.click("[data-form=signin] [type=submit]")
+
+
+def test_wrong_password_is_a_message_next_to_the_form(page, server) -> None:
+    page.goto("/#/staff/signin")
+    page.click("[data-form=signin] [type=submit]")
+    assert page.inner_text("[data-error-for=username]") == "Wajib diisi."
+    assert page.get_attribute("#signin-username", "aria-invalid") == "true"
+    page.fill("#signin-username", "e2e.viewer")
+    page.fill("#signin-password", "not-the-password")
+    page.click("[data-form=signin] [type=submit]")
+    alert = page.locator("[data-form-status] [role=alert]")
+    alert.wait_for()
+    assert "Nama pengguna atau kata sandi salah" in alert.inner_text()
+    assert page.input_value("#signin-password") == ""
+
+
+def test_supervisor_uploads_targets_csv_and_sees_each_rejected_row(page, server) -> None:
+    sign_in(page, "e2e.supervisor", start="/#/staff/targets")
+    # Asked for a staff page while signed out: signed in, then taken there.
+    page.wait_for_selector("h1:text-is('Target dan angka laporan')")
+    assert "Serpong" in page.inner_text(".lede")
+    assert page.locator("[data-table=targets] tr[data-area='36.74.01']").count() == 1
+    form = page.locator("[data-form=targets]")
+    form.locator("textarea").fill("area,target\n36.74.01.1001,9000\n36.74.01.9999,5\n36.74.01.1002,lots\n")
+    form.locator("[type=submit]").click()
+    rows = form.locator("[data-form-status] tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == 1 and rows.first.locator("td").first.inner_text() == "4"  # the CSV parser stops at the bad number
+    csv = "area,target\n36.74.01.1001,9000\n36.74.01.9999,5\n"
+    form.locator("textarea").fill(csv)
+    form.locator("[type=submit]").click()
+    page.wait_for_selector("[data-form=targets] [data-form-status] tbody tr >> text=unknown area 36.74.01.9999")
+    cells = form.locator("[data-form-status] tbody tr").first.locator("td").all_inner_texts()
+    answer = httpx.put(
+        f"{server.base}/api/v1/campaigns/{server.campaign_id}/targets",
+        content=csv,
+        headers={"Content-Type": "text/csv", "Authorization": f"Bearer {server.token('e2e.supervisor')}"},
+    )
+    assert answer.status_code == 422
+    rejected = answer.json()["errors"]
+    assert len(rejected) == 1 and cells == [str(rejected[0]["row"]), "area", rejected[0]["message"]]
+    shoot(page, "staff-targets-rejected-phone")
+    # Nothing was saved; a target outside the supervisor's area is refused the same way.
+    assert page.locator("[data-table=targets] tr[data-area='36.74.01.1001']").count() == 0
+    form.locator("textarea").fill("area,target\n36.74.02,9000\n")
+    form.locator("[type=submit]").click()
+    page.wait_for_selector("[data-form=targets] [data-form-status] >> text=Anda tidak berwenang")
+    # A file works like the pasted text.
+    form.locator("textarea").fill("")
+    form.locator("input[type=file]").set_input_files(files=[{"name": "targets.csv", "mimeType": "text/csv", "buffer": b"area,target\n36.74.01.1001,9000\n"}])
+    form.locator("[type=submit]").click()
+    page.wait_for_selector("[data-form=targets] [role=status]")
+    page.wait_for_selector("[data-table=targets] tr[data-area='36.74.01.1001'] >> text=9.000")
+
+
+def test_supervisor_records_a_snapshot_with_errors_next_to_the_fields(page, server) -> None:
+    sign_in(page, "e2e.supervisor", start="/#/staff/targets")
+    form = page.locator("[data-form=snapshot]")
+    form.wait_for()
+    form.locator("select[name=area]").select_option("36.74.01.1002")
+    tomorrow = (date.today() + timedelta(days=2)).isoformat()
+    form.locator("input[name=as_of]").fill(tomorrow)
+    form.locator("input[name=cumulative]").fill("banyak")
+    form.locator("[type=submit]").click()
+    assert form.locator("[data-error-for=cumulative]").inner_text() == "Harus berupa bilangan bulat, misalnya 56.458."
+    form.locator("input[name=cumulative]").fill("1.250")
+    form.locator("[type=submit]").click()
+    error = form.locator("[data-error-for=as_of]")
+    error.wait_for()
+    assert "future" in error.inner_text()
+    assert form.locator("input[name=as_of]").get_attribute("aria-invalid") == "true"
+    assert form.locator("input[name=cumulative]").get_attribute("aria-invalid") is None
+    form.locator("input[name=as_of]").fill((date.today() - timedelta(days=1)).isoformat())
+    form.locator("[type=submit]").click()
+    form.locator("[role=status]").wait_for()
+    assert "1.250" in form.locator("[role=status]").inner_text()
+    page.wait_for_selector("[data-table=snapshots] >> text=1.250")
+    assert serious_axe_violations(page) == []
+    shoot(page, "staff-targets-phone")
+
+
+def test_each_role_sees_only_what_it_may_use(page, server) -> None:
+    sign_in(page, "e2e.viewer")
+    page.wait_for_selector("h1:text-is('Halo, e2e.viewer')")
+    assert page.locator("a[href='#/staff/targets']").count() == 0
+    assert page.inner_text(".site-nav").split("\n") == ["Kemajuan", "Staf"]
+    page.goto("/#/staff/targets")
+    page.wait_for_selector("h1:text-is('Tidak tersedia untuk peran Anda')")
+    page.click("[data-action=signout]")
+    page.wait_for_selector("[data-figure=recorded]")
+    assert page.locator(".site-footer a[href='#/staff/signin']").count() == 1
+    assert page.evaluate("sessionStorage.getItem('rekam.token')") is None
+    # The admin is offered the targets tool, for the whole campaign.
+    sign_in(page, "e2e.admin")
+    page.wait_for_selector("h1:text-is('Halo, e2e.admin')")
+    assert page.locator(".cards a[href='#/staff/targets']").count() == 1
+    page.click(".site-nav a[href='#/staff/targets']")
+    page.wait_for_selector("h1:text-is('Target dan angka laporan')")
+    assert "Kota Tangerang Selatan" in page.inner_text(".lede")
+
+
+def test_an_expired_session_leads_back_to_sign_in(page, server) -> None:
+    sign_in(page, "e2e.viewer")
+    page.wait_for_selector("h1:text-is('Halo, e2e.viewer')")
+    page.evaluate("sessionStorage.setItem('rekam.token', 'rkt_not-a-real-token')")
+    page.goto("/#/staff")
+    page.reload()
+    page.wait_for_selector("h1:text-is('Masuk staf')")
