@@ -109,14 +109,19 @@ def configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")
 
 
+def ensure_sqlite_directory(url: URL) -> None:
+    """SQLite creates the file but not its folder (`var/` on a fresh clone)."""
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        from pathlib import Path
+
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def create_engine_for(url: str) -> AsyncEngine:
     settings = get_settings()
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            from pathlib import Path
-
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_directory(parsed)
         engine = create_async_engine(parsed, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
         configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine

@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, pool
 
 import api.models  # noqa: F401 - registers every table on Base.metadata
 from api.config import get_settings
-from api.db import Base, configure_sqlite, sync_url
+from api.db import Base, configure_sqlite, ensure_sqlite_directory, sync_url
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,6 +29,7 @@ def run_online() -> None:
     url = sync_url(_url())
     engine = create_engine(url, poolclass=pool.NullPool)
     if url.get_backend_name() == "sqlite":
+        ensure_sqlite_directory(url)
         configure_sqlite(engine, get_settings().sqlite_busy_timeout_ms)
     with engine.connect() as connection:
         _run(connection)
