@@ -7,7 +7,7 @@
    and how many of the 500 received each call.
 
 Runs one uvicorn server on 127.0.0.1 against a fresh SQLite file, or against DATABASE_URL when
-that names an empty PostgreSQL database. Usage: python -m bench.queues [--seconds 3]
+that names an empty PostgreSQL database. Usage: python bench/bench_queues.py [--seconds 3]
 """
 
 import argparse
