@@ -6,6 +6,9 @@ export const PUBLIC_LINKS = [{ path: "/progress", label: "nav.progress" }];
 export const STAFF_TOOLS = [
   { path: "/staff/targets", roles: ["admin", "supervisor"], label: "tools.targets", short: "nav.targets", description: "tools.targets.description" },
   { path: "/progress", roles: [], label: "tools.progress", description: "tools.progress.description" },
+  // --- staff work views (feat/fe-staff) ---
+  { path: "/staff/tallies", roles: ["admin", "supervisor"], label: "tools.tallies", short: "nav.tallies", description: "tools.tallies.description" },
+  // --- end staff work views ---
 ];
 
 export function toolsFor(role) {
