@@ -8,6 +8,7 @@ export const STAFF_TOOLS = [
   { path: "/progress", roles: [], label: "tools.progress", description: "tools.progress.description" },
   // --- staff work views (feat/fe-staff) ---
   { path: "/staff/tallies", roles: ["admin", "supervisor"], label: "tools.tallies", short: "nav.tallies", description: "tools.tallies.description" },
+  { path: "/staff/counter", roles: ["admin", "supervisor", "operator"], label: "tools.counter", short: "nav.counter", description: "tools.counter.description" },
   // --- end staff work views ---
 ];
 

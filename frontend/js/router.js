@@ -17,6 +17,7 @@ export const ROUTES = [
   { pattern: /^\/staff\/targets$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/targets.js") },
   // --- staff work views (feat/fe-staff) ---
   { pattern: /^\/staff\/tallies$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/tallies.js") },
+  { pattern: /^\/staff\/counter(?:\/(\d+))?$/, keys: ["point"], roles: ["admin", "supervisor", "operator"], view: () => import("./views/counter.js") },
   // --- end staff work views ---
 ];
 
