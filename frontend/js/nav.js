@@ -9,6 +9,7 @@ export const STAFF_TOOLS = [
   // --- staff work views (feat/fe-staff) ---
   { path: "/staff/tallies", roles: ["admin", "supervisor"], label: "tools.tallies", short: "nav.tallies", description: "tools.tallies.description" },
   { path: "/staff/counter", roles: ["admin", "supervisor", "operator"], label: "tools.counter", short: "nav.counter", description: "tools.counter.description" },
+  { path: "/staff/dispatch", roles: ["admin", "supervisor"], label: "tools.dispatch", description: "tools.dispatch.description" },
   // --- end staff work views ---
 ];
 

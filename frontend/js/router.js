@@ -18,6 +18,7 @@ export const ROUTES = [
   // --- staff work views (feat/fe-staff) ---
   { pattern: /^\/staff\/tallies$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/tallies.js") },
   { pattern: /^\/staff\/counter(?:\/(\d+))?$/, keys: ["point"], roles: ["admin", "supervisor", "operator"], view: () => import("./views/counter.js") },
+  { pattern: /^\/staff\/dispatch$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/dispatch.js") },
   // --- end staff work views ---
 ];
 
