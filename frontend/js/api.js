@@ -16,11 +16,12 @@ export class ApiError extends Error {
    * @param {Object<string,string>} o.fields messages per input field name
    * @param {Array<{row:number, field:string|null, message:string}>} o.rows messages per CSV/list row
    * @param {Array<string>} o.other messages that name neither a field nor a row
+   * @param {object|null} o.problem the problem+json body as sent (e.g. a rejected import's `summary`)
    */
-  constructor({ status, message, detail = null, fields = {}, rows = [], other = [], retryAfter = null }) {
+  constructor({ status, message, detail = null, fields = {}, rows = [], other = [], retryAfter = null, problem = null }) {
     super(message);
     this.name = "ApiError";
-    Object.assign(this, { status, detail, fields, rows, other, retryAfter });
+    Object.assign(this, { status, detail, fields, rows, other, retryAfter, problem });
   }
 
   get isNotFound() {
@@ -69,7 +70,7 @@ async function toError(response) {
   const message = statusMessage(response.status, retryAfter);
   // A token the server no longer accepts (expired, revoked) is dropped so that the app shows sign-in.
   if (response.status === 401 && session.state.token) session.set({ token: null, me: null });
-  return new ApiError({ status: response.status, message, detail, retryAfter, ...splitItems(problem?.errors) });
+  return new ApiError({ status: response.status, message, detail, retryAfter, problem: response.status < 500 ? problem : null, ...splitItems(problem?.errors) });
 }
 
 function urlFor(path, params) {

@@ -22,7 +22,8 @@ function link(path, label) {
 function renderShell() {
   const me = session.state.me;
   const other = LANGUAGES.find((lang) => lang !== language.state.lang);
-  const staffLinks = me ? toolsFor(me.role).filter((tool) => !PUBLIC_LINKS.some((l) => l.path === tool.path)) : [];
+  // The header lists the tools that have a short label; the rest are on the staff home.
+  const staffLinks = me ? toolsFor(me.role).filter((tool) => tool.short && !PUBLIC_LINKS.some((l) => l.path === tool.path)) : [];
   render(document.querySelector("[data-shell=skip]"), t("shell.skip"));
   render(
     document.querySelector("[data-shell=nav]"),

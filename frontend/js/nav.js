@@ -6,6 +6,11 @@ export const PUBLIC_LINKS = [{ path: "/progress", label: "nav.progress" }];
 export const STAFF_TOOLS = [
   { path: "/staff/targets", roles: ["admin", "supervisor"], label: "tools.targets", short: "nav.targets", description: "tools.targets.description" },
   { path: "/progress", roles: [], label: "tools.progress", description: "tools.progress.description" },
+  // --- staff work views (feat/fe-staff) ---
+  { path: "/staff/tallies", roles: ["admin", "supervisor"], label: "tools.tallies", short: "nav.tallies", description: "tools.tallies.description" },
+  { path: "/staff/counter", roles: ["admin", "supervisor", "operator"], label: "tools.counter", short: "nav.counter", description: "tools.counter.description" },
+  { path: "/staff/dispatch", roles: ["admin", "supervisor"], label: "tools.dispatch", description: "tools.dispatch.description" },
+  // --- end staff work views ---
 ];
 
 export function toolsFor(role) {

@@ -15,6 +15,11 @@ export const ROUTES = [
   { pattern: /^\/staff\/signin$/, keys: [], view: () => import("./views/signin.js") },
   { pattern: /^\/staff$/, keys: [], roles: [], view: () => import("./views/staff.js") },
   { pattern: /^\/staff\/targets$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/targets.js") },
+  // --- staff work views (feat/fe-staff) ---
+  { pattern: /^\/staff\/tallies$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/tallies.js") },
+  { pattern: /^\/staff\/counter(?:\/(\d+))?$/, keys: ["point"], roles: ["admin", "supervisor", "operator"], view: () => import("./views/counter.js") },
+  { pattern: /^\/staff\/dispatch$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/dispatch.js") },
+  // --- end staff work views ---
 ];
 
 const DEFAULT_PATH = "/progress";

@@ -1,0 +1,81 @@
+"""The counter console in a real browser: an operator calls, starts and completes a walk-in ticket."""
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import DESKTOP, PASSWORD, serious_axe_violations, shoot
+from tests.e2e.test_staff import sign_in
+
+ALWAYS_OPEN = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+@pytest.fixture(scope="module")
+def counter_point(server) -> dict:
+    """A point open all day (the demo's offices keep office hours) and its operator."""
+    headers = {"Authorization": f"Bearer {server.token('e2e.admin')}"}
+    point = httpx.post(
+        f"{server.base}/api/v1/service-points", headers=headers,
+        json={"kind": "kecamatan_office", "name": "Loket <b>Uji</b> E2E", "area": "36.74.01", "counters": 2, "opening_hours": ALWAYS_OPEN},
+    )
+    point.raise_for_status()
+    user = httpx.post(
+        f"{server.base}/api/v1/users", headers=headers,
+        json={"username": "e2e.operator", "display_name": "Operator E2E", "password": PASSWORD, "role": "operator", "service_point_id": point.json()["id"]},
+    )
+    user.raise_for_status()
+    return point.json()
+
+
+def test_operator_calls_the_next_ticket_and_the_console_shows_it(page, server, counter_point) -> None:
+    point = counter_point["id"]
+    taken = httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={"name": "Siti <i>Aminah</i>"})
+    assert taken.status_code == 201, taken.text
+    number = taken.json()["number"]
+    sign_in(page, "e2e.operator")
+    page.wait_for_selector("h1:text-is('Halo, e2e.operator')")
+    # The operator is offered the console only (no tallies, no targets).
+    assert page.locator(".cards a[href='#/staff/counter']").count() == 1
+    assert page.locator(".cards a[href='#/staff/tallies']").count() == 0
+    page.click(".cards a[href='#/staff/counter']")
+    page.wait_for_url(f"**/#/staff/counter/{point}")
+    page.wait_for_selector("[data-ticket=none]")
+    assert "Loket <b>Uji</b> E2E" in page.inner_text(".lede")  # a name with markup stays text
+    assert page.inner_text("[data-figure=waiting]") == "1"
+    assert page.is_disabled("[data-move=start]") and page.is_enabled("[data-move=call-next]")
+    # N calls the next resident.
+    page.locator("body").press("n")
+    page.wait_for_selector("[data-ticket][data-status=called]")
+    assert page.inner_text("[data-figure=number]") == str(number)
+    assert page.inner_text(".ticket-name") == "Siti <i>Aminah</i>"
+    page.wait_for_selector("[data-figure=waiting]:text-is('0')")
+    board = server.get(f"/service-points/{point}/queue").json()
+    assert board["waiting"] == 0 and {"counter": 1, "number": number, "status": "called"} in board["now_serving"]
+    assert serious_axe_violations(page) == []
+    shoot(page, "staff-counter-phone")
+    # R recalls, S starts, C completes; the ticket survives a reload in between.
+    page.locator("body").press("r")
+    page.wait_for_selector(".ticket-status >> text=dipanggil ulang 1×")
+    page.reload()
+    page.wait_for_selector("[data-ticket][data-status=called]")
+    page.locator("body").press("s")
+    page.wait_for_selector("[data-ticket][data-status=serving]")
+    page.click("[data-move=complete]")
+    page.wait_for_selector("[data-ticket=none]")
+    assert "selesai direkam" in page.inner_text("[data-slot=message]")
+    page.wait_for_selector("[data-figure=served]:text-is('1')")
+    # Nobody waits now: a plain message, not an error.
+    page.click("[data-move=call-next]")
+    page.wait_for_selector("[data-slot=message]:text-is('Tidak ada warga yang menunggu.')")
+    page.set_viewport_size(DESKTOP)
+    shoot(page, "staff-counter-desktop")
+
+
+def test_a_supervisor_chooses_a_point_and_counter(page, server, counter_point) -> None:
+    sign_in(page, "e2e.supervisor", start="/#/staff/counter")
+    page.wait_for_selector("[data-form=choose]")
+    page.select_option("#counter-point", str(counter_point["id"]))
+    page.click("[data-form=choose] [type=submit]")
+    page.wait_for_selector("[data-ticket]")
+    page.select_option("#counter-no", "2")
+    page.click("[data-move=call-next]")
+    page.wait_for_selector("[data-slot=message]:text-is('Tidak ada warga yang menunggu.')")
