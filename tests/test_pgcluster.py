@@ -25,15 +25,7 @@ psycopg = pytest.importorskip("psycopg")
 def pg_bin() -> Path:
     found = pgcluster.find_pg_bin()
     if found is None:
-        # CI promises PostgreSQL; silently skipping there would hide that the
-        # whole Postgres half of the suite never ran.
-        if os.environ.get("REKAM_REQUIRE_POSTGRES") == "1":
-            pytest.fail(
-                "REKAM_REQUIRE_POSTGRES=1 but no PostgreSQL server binaries (initdb, pg_ctl) "
-                "were found on PATH or under /usr/lib/postgresql/*/bin; install postgresql-15",
-                pytrace=False,
-            )
-        pytest.skip("PostgreSQL server binaries not available")
+        require_or_skip("REKAM_REQUIRE_POSTGRES", "PostgreSQL server binaries (initdb, pg_ctl) not found")
     return found
 
 
