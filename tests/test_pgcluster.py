@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_or_skip
+
 try:
     from tests import pgcluster
 except ImportError:  # tests/ is not a package; pytest put it on sys.path
