@@ -293,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     from api.errors import DomainError
 
     args = build_parser().parse_args(argv)
+    import api.models  # noqa: F401 - every table, so that foreign keys between domains resolve
+
     try:
         return int(args.func(args) or 0)
     except DomainError as exc:

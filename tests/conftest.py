@@ -128,6 +128,13 @@ def fresh_database_url(database_url: str, request: pytest.FixtureRequest, tmp_pa
 
 
 @pytest.fixture
+def migrated_database_url(fresh_database_url: str) -> str:
+    """A fresh database with the schema, for tests whose sessions commit (concurrency, servers)."""
+    migrate(fresh_database_url)
+    return fresh_database_url
+
+
+@pytest.fixture
 def configured_database(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the app's settings (DATABASE_URL) at a fresh, migrated database, as the CLI sees it."""
     from api.config import get_settings

@@ -21,16 +21,6 @@ WORKERS = 6
 TICKETS = 36
 
 
-@pytest.fixture
-def fresh_url(database_url: str, request: pytest.FixtureRequest, tmp_path) -> str:
-    if database_url.startswith("sqlite"):
-        url = f"sqlite+aiosqlite:///{tmp_path / 'queue.db'}"
-    else:
-        url = request.getfixturevalue("pg_cluster").create_database(f"queue_{random.randrange(16**8):08x}")
-    migrate(url)
-    return url
-
-
 async def _in_own_transaction(sessions: async_sessionmaker, work):  # noqa: ANN001, ANN202
     """Run `work(session)` in a transaction of its own, again when the database says "busy"."""
     for attempt in range(200):
@@ -43,8 +33,8 @@ async def _in_own_transaction(sessions: async_sessionmaker, work):  # noqa: ANN0
     raise AssertionError("the database stayed busy")
 
 
-async def test_concurrent_walk_ins_and_counters_never_share_or_skip(fresh_url: str) -> None:
-    engine = create_engine_for(fresh_url)
+async def test_concurrent_walk_ins_and_counters_never_share_or_skip(migrated_database_url: str) -> None:
+    engine = create_engine_for(migrated_database_url)
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     try:
         async with engine.begin() as connection:

@@ -7,15 +7,8 @@ PostgreSQL: two servers on one database; a call made through one reaches a subsc
 
 import asyncio
 import json
-import os
-import random
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,60 +17,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from api.areas import service as areas
 from api.auth.models import Role
 from api.db import create_engine_for
-from tests.conftest import migrate
+from tests.live import live_server
 from tests.factories import headers_for
 from tests.services.factories import make_office
 
-ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def api_server(database_url: str) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "REKAM_SERVE_FRONTEND": "false", "REKAM_SSE_HEARTBEAT_SECONDS": "0.5", "REKAM_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        started = time.monotonic()
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"server exited: {process.stderr.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() - started > DEADLINE:
-                raise AssertionError("server did not start")
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-@pytest.fixture
-def live_url(database_url: str, request: pytest.FixtureRequest, tmp_path) -> str:
-    if database_url.startswith("sqlite"):
-        url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
-    else:
-        url = request.getfixturevalue("pg_cluster").create_database(f"live_{random.randrange(16**8):08x}")
-    migrate(url)
-    return url
+FAST_HEARTBEAT = {"REKAM_SSE_HEARTBEAT_SECONDS": "0.5"}
 
 
 async def _seed(url: str) -> tuple[int, dict[str, str]]:
@@ -115,10 +60,10 @@ async def _until(stream: AsyncIterator[tuple[str, object]], wanted: str) -> obje
     raise AssertionError(f"stream ended before {wanted}")
 
 
-async def test_a_call_reaches_live_boards(live_url: str) -> None:
-    point_id, operator = await _seed(live_url)
-    two_processes = not live_url.startswith("sqlite")
-    with api_server(live_url) as watched, (api_server(live_url) if two_processes else _same(watched)) as acting:
+async def test_a_call_reaches_live_boards(migrated_database_url: str) -> None:
+    point_id, operator = await _seed(migrated_database_url)
+    two_processes = not migrated_database_url.startswith("sqlite")
+    with live_server(migrated_database_url, env=FAST_HEARTBEAT) as watched, (live_server(migrated_database_url, env=FAST_HEARTBEAT) if two_processes else _same(watched)) as acting:
         async with httpx.AsyncClient(timeout=DEADLINE) as client:
             async with client.stream("GET", f"{watched}/api/v1/service-points/{point_id}/queue/events") as response, \
                     client.stream("GET", f"{watched}/api/v1/queues/events", params={"area": "36.74.01"}) as city:

@@ -18,7 +18,7 @@ PERSONAL_KEYS = {"name", "nik", "phone", "address", "note", "nik_masked", "phone
 
 
 async def test_resident_follows_the_request_from_submission_to_visit(client, session) -> None:
-    await make_campaign(session)
+    campaign_id = (await make_campaign(session)).id
     kit_id, operator_id = (await make_kit(session)).id, (await make_operator(session)).id
     supervisor = await headers_for(session, role=Role.supervisor, area="36.74.01")
     await session.commit()
@@ -50,8 +50,14 @@ async def test_resident_follows_the_request_from_submission_to_visit(client, ses
     day_plan = (await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", params={"date": TODAY.isoformat()}, headers=supervisor)).json()
     assert [s["id"] for s in day_plan["stops"]] == [visit_id] and day_plan["stops"][0]["address"].startswith("Jl. Ciater")
 
+    def recorded():  # noqa: ANN202 - the request, to await
+        return client.get(f"/api/v1/campaigns/{campaign_id}/progress", params={"area": "36.74.01", "depth": 0})
+
+    before = (await recorded()).json()["recorded"]
     visited = await client.post(f"/api/v1/home-visits/{visit_id}/status", json={"status": "visited"}, headers=supervisor)
     assert visited.status_code == 200, visited.text
+    # The visit is a recording: the resident's kecamatan counts one more.
+    assert (await recorded()).json()["recorded"] == before + 1
     assert (await client.get(track_url(code))).json()["status"] == "visited"
     assert_problem(await client.post(f"/api/v1/home-visits/{visit_id}/status", json={"status": "cancelled"}, headers=supervisor), 409)
     assert_problem(await client.get(track_url("HV-2222-2222")), 404)
