@@ -230,16 +230,19 @@ def test_where_and_when_lists_open_points_and_filters_by_area(page, server, open
     assert "menunggu" in card.locator("[data-queue]").inner_text()
     check_view(page, "where")
     # Filter: Pamulang only; the address keeps the choice.
+    page.focus("#where-area-kecamatan")
     page.select_option("#where-area-kecamatan", "36.74.06")
     page.wait_for_url("**/#/where?area=36.74.06")
-    page.wait_for_selector(f"[data-day] >> nth=0 >> [data-point='{open_point['id']}']", state="detached")
+    page.wait_for_selector("[data-days]:not([aria-busy]) [data-day] >> nth=0 >> .point-name:has-text('Pamulang')")
+    assert page.locator(f"[data-point='{open_point['id']}']").count() == 0
     names = page.locator("[data-day] >> nth=0 >> .point-name").all_inner_texts()
     assert names and all("Pamulang" in n for n in names if "Kantor" in n)
     assert page.evaluate("document.activeElement.id") == "where-area-kecamatan"  # focus stays on the filter
     # Kelurahan: its own points plus its kecamatan's office.
     page.goto("/#/where?area=36.74.01.1001")
     page.wait_for_selector(f"[data-day] >> nth=0 >> [data-point='{open_point['id']}']")
-    assert page.input_value("#where-area-kelurahan") == "36.74.01.1001"
+    page.wait_for_selector("#where-area-kelurahan option[value='36.74.01.1001']:checked", state="attached")
+    assert page.input_value("#where-area-kecamatan") == "36.74.01"
     texts = page.locator("[data-day] >> nth=0 >> .point-name").all_inner_texts()
     assert "Kantor Kecamatan Serpong" in texts and not any("Pamulang" in n for n in texts)
     page.click(f"[data-day] >> nth=0 >> a[href='#/board/{open_point['id']}']")

@@ -65,9 +65,11 @@ const LEVELS = ["kecamatan", "kelurahan", "rw", "rt"];
  */
 export function areaPicker({ idPrefix, name, levels = LEVELS, required = null, anyLabel = null }) {
   const ids = Object.fromEntries(levels.map((level) => [level, `${idPrefix}-${level}`]));
+  // Levels above the required one are needed to reach it; only those below it are optional.
+  const optional = (level) => (required ? levels.indexOf(level) > levels.indexOf(required) : true);
   const markup = html`${levels.map(
     (level, index) => html`<div class="field" data-area-level="${level}" ${index > 0 ? html`hidden` : ""}>
-      <label for="${ids[level]}">${t(`level.${level}.one`)}${level === required ? "" : html` <span class="optional">${t("public.optional")}</span>`}</label>
+      <label for="${ids[level]}">${t(`level.${level}.one`)}${optional(level) ? html` <span class="optional">${t("public.optional")}</span>` : ""}</label>
       <select id="${ids[level]}" data-area-select="${level}" ${level === required ? html`name="${name}" aria-describedby="${ids[level]}-error" required` : ""}>
         <option value="">${index === 0 && anyLabel ? anyLabel : t("public.choose")}</option>
       </select>
@@ -162,4 +164,20 @@ export function localize(error, rules) {
 /** A message and a line of help inside a notice. */
 export function notice(kind, title, body = "") {
   return html`<div class="notice notice-${kind}"><p><strong>${title}</strong></p>${body ? html`<p>${body}</p>` : ""}</div>`;
+}
+
+/** A field's error goes away as soon as the person changes that field. */
+export function clearOnEdit(form, signal) {
+  const clear = (event) => {
+    const name = event.target.name || event.target.closest("[data-area-picker]")?.querySelector("select[name]")?.name;
+    if (!name) return;
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
+    if (slot && !slot.hidden) {
+      slot.hidden = true;
+      slot.textContent = "";
+      form.elements.namedItem(name)?.removeAttribute?.("aria-invalid");
+    }
+  };
+  form.addEventListener("input", clear, { signal });
+  form.addEventListener("change", clear, { signal });
 }

@@ -7,7 +7,7 @@ import { api } from "../api.js";
 import { currentCampaign } from "../campaigns.js";
 import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { areaPicker, codeBox, localize, wireCopy } from "../lib/public.js";
+import { areaPicker, clearOnEdit, codeBox, localize, wireCopy } from "../lib/public.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
 
 const RULES = [
@@ -123,6 +123,7 @@ async function renderForm(root, { signal }) {
   const sync = () => (other.hidden = Boolean(form.elements.service_point.value));
   form.elements.service_point.addEventListener("change", sync, { signal });
   sync();
+  clearOnEdit(form, signal);
   form.addEventListener(
     "submit",
     async (event) => {

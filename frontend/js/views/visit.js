@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { currentCampaign } from "../campaigns.js";
 import { busy, clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { areaPicker, codeBox, localize, wireCopy } from "../lib/public.js";
+import { areaPicker, clearOnEdit, codeBox, localize, wireCopy } from "../lib/public.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
 
 const REASONS = ["sick", "disabled", "elderly", "other"];
@@ -151,6 +151,7 @@ async function renderRequest(root, { signal, navigate }) {
   const form = root.querySelector("[data-form=visit]");
   const pickerBox = form.querySelector("[data-area-picker]");
   await picker.wire(pickerBox, campaign?.root_area ?? "36.74", signal);
+  clearOnEdit(form, signal);
   form.addEventListener(
     "submit",
     async (event) => {
