@@ -176,6 +176,9 @@ export function clearOnEdit(form, signal) {
       slot.hidden = true;
       slot.textContent = "";
       form.elements.namedItem(name)?.removeAttribute?.("aria-invalid");
+      // The summary at the end goes too once nothing is marked any more.
+      const status = form.querySelector("[data-form-status]");
+      if (status && !form.querySelector("[data-error-for]:not([hidden])")) status.textContent = "";
     }
   };
   form.addEventListener("input", clear, { signal });
