@@ -211,7 +211,12 @@ function renderReceipt(root, receipt, signal) {
 const STEPS = ["submitted", "triaged", "scheduled", "visited"];
 
 async function renderTrack(root, { params, signal, navigate }) {
-  const code = params.code ? decodeURIComponent(params.code) : "";
+  let code = params.code ?? "";
+  try {
+    code = decodeURIComponent(code);
+  } catch {
+    /* a mangled address: looked up as typed, the API answers 404 */
+  }
   if (!code) {
     paint(root, html`<h1>${t("visit.track.title")}</h1><p class="lede">${t("visit.track.lede")}</p>${trackForm()}`);
     return wireTrackForm(root, signal, navigate);
