@@ -1,7 +1,15 @@
 // What the navigation offers. Staff tools are listed with the roles that may use them, and only
 // those are shown; the API still decides every request.
 
-export const PUBLIC_LINKS = [{ path: "/progress", label: "nav.progress" }];
+export const PUBLIC_LINKS = [
+  { path: "/progress", label: "nav.progress" },
+  // --- public views ---
+  { path: "/where", label: "nav.where" },
+  { path: "/board", label: "nav.board" },
+  { path: "/visit", label: "nav.visit" },
+  { path: "/report", label: "nav.report" },
+  // --- end of public views ---
+];
 
 export const STAFF_TOOLS = [
   { path: "/staff/targets", roles: ["admin", "supervisor"], label: "tools.targets", short: "nav.targets", description: "tools.targets.description" },

@@ -20,6 +20,13 @@ export const ROUTES = [
   { pattern: /^\/staff\/counter(?:\/(\d+))?$/, keys: ["point"], roles: ["admin", "supervisor", "operator"], view: () => import("./views/counter.js") },
   { pattern: /^\/staff\/dispatch$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/dispatch.js") },
   // --- end staff work views ---
+  // --- public views: where and when, queue board, taking a number, home visit, report a fee ---
+  { pattern: /^\/where$/, keys: [], view: () => import("./views/where.js") },
+  { pattern: /^\/board(?:\/(\d{1,9}))?$/, keys: ["id"], view: () => import("./views/board.js") },
+  { pattern: /^\/ticket\/(\d{1,9})$/, keys: ["id"], view: () => import("./views/ticket.js") },
+  { pattern: /^\/visit(?:\/(track)(?:\/([^/]{1,40}))?)?$/, keys: ["page", "code"], view: () => import("./views/visit.js") },
+  { pattern: /^\/report(?:\/(track))?$/, keys: ["page"], view: () => import("./views/report.js") },
+  // --- end of public views ---
 ];
 
 const DEFAULT_PATH = "/progress";
