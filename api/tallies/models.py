@@ -94,6 +94,7 @@ class TallyRollup(Base):
     __table_args__ = (
         CheckConstraint("own >= 0 AND own_rows >= 0 AND below >= 0", name="not_negative"),
         CheckConstraint("total = CASE WHEN own_rows > 0 THEN own ELSE below END", name="total"),
+        {"sqlite_with_rowid": False},  # the primary key is the table: one search per day read
     )
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
@@ -111,7 +112,7 @@ class TallyTotal(Base):
     reads one row per area instead of one per day."""
 
     __tablename__ = "tally_totals"
-    __table_args__ = (CheckConstraint("total >= 0", name="not_negative"),)
+    __table_args__ = (CheckConstraint("total >= 0", name="not_negative"), {"sqlite_with_rowid": False})
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     area_code: Mapped[str] = mapped_column(AreaCode, primary_key=True)
