@@ -43,6 +43,18 @@ class Bulk:
         connection = await self.session.connection()
         return list(await connection.exec_driver_sql(sql, tuple(params)))
 
+    def among(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
+        """A `column <fragment>` membership test and its parameters: `IN (?, ...)` on SQLite, one
+        array `= ANY(?)` on PostgreSQL (one parameter, and a plan that searches the index per value)."""
+        if self.pg:
+            return "= ANY(?)", [list(values)]
+        return f"IN ({', '.join('?' * len(values))})", list(values)
+
+    async def fetch_areas(self, columns: str, table: str, codes: Sequence[str], where: str, params: Sequence[Any]) -> list[Any]:
+        """`SELECT columns FROM table WHERE area_code IN codes AND where` (codes: a chunk of a batch)."""
+        among, values = self.among(codes)
+        return await self.fetch(f"SELECT {columns} FROM {table} WHERE area_code {among} AND {where}", [*values, *params])
+
     async def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return

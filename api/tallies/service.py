@@ -164,10 +164,9 @@ class Writer:
         day_of = bulk.day
         existing: dict[tuple[str, Any, int, int], tuple[int, int, str]] = {}
         for chunk in _chunks({r.area for r in rows}):
-            result = await bulk.fetch(
-                "SELECT area_code, day, point_key, device_key, id, count, source FROM tallies WHERE campaign_id = ? AND day >= ? AND day <= ? "
-                f"AND area_code IN ({', '.join('?' * len(chunk))})",
-                [self.campaign_id, day_of(lo), day_of(hi), *chunk],
+            result = await bulk.fetch_areas(
+                "area_code, day, point_key, device_key, id, count, source", "tallies", chunk, "campaign_id = ? AND day >= ? AND day <= ?",
+                [self.campaign_id, day_of(lo), day_of(hi)],
             )
             for area, day, point_key, device_key, id_, count, source in result:
                 existing[(area, day, point_key, device_key)] = (id_, count, source)
@@ -288,6 +287,10 @@ class Writer:
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
     if is_postgresql(session):
         await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :id)"), {"namespace": _LOCK_NAMESPACE, "id": campaign_id})
+        # A batch reads a few thousand rows by primary key. The default cost model (spinning disks)
+        # and statistics that lag behind a running import make the planner scan whole tables
+        # instead; for this transaction only, cost random reads as on SSDs and cached data.
+        await session.execute(text("SET LOCAL random_page_cost = 1.1"))
 
 
 async def roll_up(
@@ -310,13 +313,13 @@ async def roll_up(
     stored = {bulk.day(day): day for _, day in keys}
     state: dict[tuple[str, date], tuple[int, int, int, int]] = {}
     for chunk in _chunks({code for code, _ in keys}):
-        result = await bulk.fetch(
-            "SELECT area_code, day, own, own_rows, below, total FROM tally_rollups WHERE campaign_id = ? "
-            f"AND area_code IN ({', '.join('?' * len(chunk))}) AND day IN ({', '.join('?' * len(stored))})",
-            [campaign_id, *chunk, *stored],
+        result = await bulk.fetch_areas(
+            "area_code, day, own, own_rows, below, total", "tally_rollups", chunk, "campaign_id = ? AND day >= ? AND day <= ?",
+            [campaign_id, bulk.day(min(stored.values())), bulk.day(max(stored.values()))],
         )
         for code, day, own, own_rows, below, total in result:
-            state[(code, stored[day])] = (own, own_rows, below, total)
+            if day in stored:
+                state[(code, stored[day])] = (own, own_rows, below, total)
     from_children: dict[tuple[str, date], int] = defaultdict(int)
     written, changed = [], []
     depth: dict[str, int] = {}
@@ -877,10 +880,9 @@ async def _warn_gaps(session: AsyncSession, campaign: Campaign, spans: dict[str,
     for chunk in _chunks(sorted(spans), 900):
         present: dict[str, set[Any]] = defaultdict(set)
         first_day, last_day = min(spans[a][0] for a in chunk), max(spans[a][1] for a in chunk)
-        result = await bulk.fetch(
-            f"SELECT area_code, day FROM tally_rollups WHERE campaign_id = ? AND area_code IN ({', '.join('?' * len(chunk))}) "
-            "AND day >= ? AND day <= ? AND (own_rows > 0 OR below > 0)",
-            [campaign.id, *chunk, bulk.day(first_day), bulk.day(last_day)],
+        result = await bulk.fetch_areas(
+            "area_code, day", "tally_rollups", chunk, "campaign_id = ? AND day >= ? AND day <= ? AND (own_rows > 0 OR below > 0)",
+            [campaign.id, bulk.day(first_day), bulk.day(last_day)],
         )
         for area, stored in result:
             present[area].add(stored)
