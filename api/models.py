@@ -10,7 +10,7 @@ from api.idempotency import IdempotencyRecord
 from api.queues.models import Appointment, QueueDay, Ticket
 from api.ratelimit import RateCounter
 from api.services.models import Closure, EventAssignment, ServicePoint
-from api.tallies.models import Tally, TallyChange, TallyImport, TallyRollup
+from api.tallies.models import Tally, TallyChange, TallyImport, TallyRollup, TallyTotal
 from api.visits.models import HomeVisit, HomeVisitEvent
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "TallyChange",
     "TallyImport",
     "TallyRollup",
+    "TallyTotal",
     "Target",
     "Ticket",
     "User",

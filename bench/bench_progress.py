@@ -41,7 +41,7 @@ async def load(url: str, campaign_id: int, codes: list[str]) -> int:
             values = [{"campaign_id": campaign_id, "area_code": c, "target": t, "source": "official"} for c, t in {**targets, **sums}.items()]
             await session.execute(insert(Target.__table__), values)
             campaign = await session.get(Campaign, campaign_id)
-            writer = Writer(campaign_id=campaign_id, root=campaign.root_area_code, actor=SYSTEM)
+            writer = Writer(campaign_id=campaign_id, root=campaign.root_area_code, actor=SYSTEM, defer_totals=True)
             today = date.today()
             for offset in range(DAYS, 0, -1):
                 day = today - timedelta(days=offset)
@@ -49,6 +49,7 @@ async def load(url: str, campaign_id: int, codes: list[str]) -> int:
                 for start in range(0, len(rows), 5000):
                     await writer.write(session, rows[start : start + 5000])
                 rows_written += len(rows)
+            await writer.finish(session)
     finally:
         await engine.dispose()
     return rows_written

@@ -128,10 +128,10 @@ async def get_progress(
     session: SessionDep,
     area: AreaQuery = None,
     depth: Annotated[int, Query(ge=0, le=3, description="Levels of children to include.")] = 1,
-) -> ProgressNode:
+) -> Response:
     """Recorded against target for an area and its children."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
-    return await service.progress(session, campaign=campaign, area=area, depth=depth)
+    return Response(await service.progress_json(session, campaign=campaign, area=area, depth=depth), media_type="application/json")
 
 
 @router.get("/{campaign_id}/progress/daily", response_model=DailySeries, responses=problem_responses(404, 422))

@@ -31,13 +31,15 @@ Forecast (per progress node; "today" is the campaign's, Asia/Jakarta)
 
 import csv
 import io
+import json
 import math
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from typing import Any
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Integer, String, bindparam, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.areas import service as areas
@@ -332,7 +334,9 @@ async def _latest_snapshots(session: AsyncSession, campaign: Campaign, root: str
     return {s.area_code: s for s in rows.all()}
 
 
-async def _recorded(session: AsyncSession, campaign: Campaign, root: str, codes: list[str]) -> dict[str, tuple[int, date | None]]:
+async def _recorded(
+    session: AsyncSession, campaign: Campaign, root: str, codes: list[str], totals: dict[str, tuple[int, date | None]] | None = None
+) -> dict[str, tuple[int, date | None]]:
     """Recorded so far and the date of the newest figure, for each code (all inside `root`).
 
     recorded(X) = tallies in X's subtree
@@ -359,7 +363,8 @@ async def _recorded(session: AsyncSession, campaign: Campaign, root: str, codes:
             contribution[holder] += value
             if newest.get(holder) is None or snapshot.as_of > newest[holder]:
                 newest[holder] = snapshot.as_of
-    totals = await tallies.subtree_totals(session, campaign_id=campaign.id, codes=codes)
+    if totals is None:
+        totals = await tallies.subtree_totals(session, campaign_id=campaign.id, codes=codes)
     result = {}
     for code in codes:
         tally_total, last_tally = totals.get(code, (0, None))
@@ -397,71 +402,97 @@ def nth_service_day(first: date, n: int, *, weekends: bool) -> date | None:
         return None
 
 
-def _forecast(node: ProgressNode, *, campaign: Campaign, today: date, last_7: int) -> None:
+def _forecast(fields: dict, *, campaign: Campaign, today: date, last_7: int, window_days: int, days_left: int) -> None:
+    """Fill the forecast fields of one progress node (`fields` has `remaining`)."""
+    fields["recorded_last_7_days"] = last_7
+    fields["rate_7d"] = round(last_7 / window_days, 1) if window_days else 0.0
+    fields["service_days_left"] = days_left
+    remaining = fields["remaining"]
+    projected = None
+    if remaining is None:
+        fields["required_per_day"] = fields["projected_completion_date"] = fields["on_track"] = None
+        return
+    if remaining == 0:
+        fields["required_per_day"], fields["projected_completion_date"], fields["on_track"] = 0, today, True
+        return
+    fields["required_per_day"] = math.ceil(remaining / days_left) if days_left else None
+    if last_7 and window_days:
+        needed = -(-remaining * window_days // last_7)  # ceil(remaining / exact rate)
+        projected = nth_service_day(today + timedelta(days=1), needed, weekends=campaign.opens_weekends)
+    fields["projected_completion_date"] = projected
+    fields["on_track"] = projected is not None and projected <= campaign.deadline
+
+
+_LEVELS = {level.value: level for level in AreaLevel}
+_SOURCES = {source.value: source for source in TargetSource}
+
+# The nodes in view (the root and `depth` levels below it) with their target, campaign-wide total
+# (tally_totals) and last 7 days (daily rollups): one query, one row per node.
+_PROGRESS_SQL = text("""
+WITH RECURSIVE tree(code, name, level, parent_code, depth) AS (
+    SELECT code, name, level, parent_code, 0 FROM areas WHERE code = :root
+    UNION ALL
+    SELECT a.code, a.name, a.level, a.parent_code, tree.depth + 1 FROM areas a JOIN tree ON a.parent_code = tree.code WHERE tree.depth < :depth
+)
+SELECT tree.code, tree.name, tree.level, tree.parent_code, t.target, t.source, tt.total, tt.last_day,
+    (SELECT SUM(r.total) FROM tally_rollups r WHERE r.campaign_id = :campaign_id AND r.area_code = tree.code AND r.day >= :since AND r.day <= :until)
+FROM tree
+LEFT JOIN targets t ON t.campaign_id = :campaign_id AND t.area_code = tree.code
+LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = tree.code
+ORDER BY tree.code
+""").bindparams(bindparam("since", type_=Date), bindparam("until", type_=Date)).columns(
+    column("code", String), column("name", String), column("level", String), column("parent_code", String), column("target", Integer),
+    column("source", String), column("total", Integer), column("last_day", Date), column("last_7", Integer),
+)
+
+
+async def progress_tree(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, as_json: bool = False) -> dict[str, Any]:
+    """The progress tree as plain dicts (the fields of `ProgressNode`, in its order; dates as ISO
+    text with `as_json`): three small queries whatever its size, no model per node."""
+    root_code = area or campaign.root_area_code
+    await require_area_in_campaign(session, campaign, root_code, location="query")
+    today = today_for(campaign)
+    rows = (
+        await session.execute(
+            _PROGRESS_SQL, {"root": root_code, "depth": depth, "campaign_id": campaign.id, "since": today - timedelta(days=7), "until": today - timedelta(days=1)}
+        )
+    ).all()
+    codes = [row[0] for row in rows]
+    recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals={row[0]: (row[6] or 0, row[7]) for row in rows})
     weekends = campaign.opens_weekends
     window_days = service_days(today - timedelta(days=7), today - timedelta(days=1), weekends=weekends)
-    node.recorded_last_7_days = last_7
-    node.rate_7d = round(last_7 / window_days, 1) if window_days else 0.0
-    node.service_days_left = service_days(today + timedelta(days=1), campaign.deadline, weekends=weekends)
-    if node.remaining is None:
-        return
-    if node.remaining == 0:
-        node.required_per_day, node.projected_completion_date, node.on_track = 0, today, True
-        return
-    node.required_per_day = math.ceil(node.remaining / node.service_days_left) if node.service_days_left else None
-    if last_7 and window_days:
-        needed = -(-node.remaining * window_days // last_7)  # ceil(remaining / exact rate)
-        node.projected_completion_date = nth_service_day(today + timedelta(days=1), needed, weekends=weekends)
-    node.on_track = node.projected_completion_date is not None and node.projected_completion_date <= campaign.deadline
+    days_left = service_days(today + timedelta(days=1), campaign.deadline, weekends=weekends)
+    built: dict[str, dict[str, Any]] = {}
+    for code, name, level, _parent, target, source, _total, _last, last_7 in rows:
+        value, as_of = recorded[code]
+        fields = {
+            "code": code, "name": name, "level": _LEVELS[level],
+            "target": target, "target_source": None if source is None else _SOURCES[source],
+            "recorded": value, "as_of": as_of,
+            "percent": round(value * 100 / target, 2) if target else None,
+            "remaining": None if target is None else max(target - value, 0),
+        }
+        _forecast(fields, campaign=campaign, today=today, last_7=last_7 or 0, window_days=window_days, days_left=days_left)
+        if as_json:
+            fields["as_of"] = None if as_of is None else as_of.isoformat()
+            projected = fields["projected_completion_date"]
+            fields["projected_completion_date"] = None if projected is None else projected.isoformat()
+        fields["children"] = []
+        built[code] = fields
+    for code, _name, _level, parent, *_ in rows:
+        if code != root_code and parent in built:
+            built[parent]["children"].append(built[code])
+    return built[root_code]
 
 
-async def _tree(session: AsyncSession, root: Area, depth: int) -> list[Area]:
-    """The root and `depth` levels of descendants, one level at a time through the parent index."""
-    nodes, frontier = [root], [root.code]
-    for _ in range(depth):
-        level: list[Area] = []
-        for start in range(0, len(frontier), 500):
-            chunk = frontier[start : start + 500]
-            level.extend((await session.scalars(select(Area).where(Area.parent_code.in_(chunk)))).all())
-        if not level:
-            break
-        nodes.extend(level)
-        frontier = [a.code for a in level]
-    return nodes
+async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1) -> bytes:
+    """The progress tree serialized once, as the `ProgressNode` response model describes it."""
+    tree = await progress_tree(session, campaign=campaign, area=area, depth=depth, as_json=True)
+    return json.dumps(tree, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 async def progress(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1) -> ProgressNode:
-    root_code = area or campaign.root_area_code
-    root = await require_area_in_campaign(session, campaign, root_code, location="query")
-    nodes = sorted(await _tree(session, root, depth), key=lambda a: a.code)
-    codes = [n.code for n in nodes]
-    targets: dict[str, Target] = {}
-    for start in range(0, len(codes), 500):
-        chunk = codes[start : start + 500]
-        targets.update((t.area_code, t) for t in (await session.scalars(select(Target).where(Target.campaign_id == campaign.id, Target.area_code.in_(chunk)))).all())
-    recorded = await _recorded(session, campaign, campaign.root_area_code, codes)
-    today = today_for(campaign)
-    last_7 = await tallies.totals_between(session, campaign_id=campaign.id, codes=codes, since=today - timedelta(days=7), until=today - timedelta(days=1))
-    built: dict[str, ProgressNode] = {}
-    for node in nodes:
-        target = targets.get(node.code)
-        value, as_of = recorded[node.code]
-        built[node.code] = ProgressNode(
-            code=node.code,
-            name=node.name,
-            level=AreaLevel(node.level),
-            target=target.target if target else None,
-            target_source=TargetSource(target.source) if target else None,
-            recorded=value,
-            as_of=as_of,
-            percent=round(value * 100 / target.target, 2) if target and target.target else None,
-            remaining=max(target.target - value, 0) if target else None,
-        )
-        _forecast(built[node.code], campaign=campaign, today=today, last_7=last_7.get(node.code, 0))
-    for node in nodes:
-        if node.code != root_code and node.parent_code in built:
-            built[node.parent_code].children.append(built[node.code])
-    return built[root_code]
+    return ProgressNode.model_validate(await progress_tree(session, campaign=campaign, area=area, depth=depth))
 
 
 PROGRESS_CSV_COLUMNS = (

@@ -94,6 +94,7 @@ class TallyRollup(Base):
     __table_args__ = (
         CheckConstraint("own >= 0 AND own_rows >= 0 AND below >= 0", name="not_negative"),
         CheckConstraint("total = CASE WHEN own_rows > 0 THEN own ELSE below END", name="total"),
+        {"sqlite_with_rowid": False},  # the primary key is the table: one search per day read
     )
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
@@ -103,3 +104,17 @@ class TallyRollup(Base):
     own_rows: Mapped[int] = mapped_column(Integer, default=0)
     below: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TallyTotal(Base):
+    """An area's figure over the whole campaign: the sum of its daily rollups' `total` and the
+    newest day whose total is above zero. Kept in the same transaction as the rollups, so progress
+    reads one row per area instead of one per day."""
+
+    __tablename__ = "tally_totals"
+    __table_args__ = (CheckConstraint("total >= 0", name="not_negative"), {"sqlite_with_rowid": False})
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    area_code: Mapped[str] = mapped_column(AreaCode, primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    last_day: Mapped[date | None] = mapped_column(Date)

@@ -55,7 +55,8 @@ from api.devices.models import Device
 from api.errors import Forbidden, PayloadTooLarge, RuleViolation, UnsupportedMediaType
 from api.pagination import PageParams, paginate
 from api.services.models import ServicePoint
-from api.tallies.models import SOURCES, Tally, TallyChange, TallyImport, TallyRollup
+from api.tallies.bulk import Bulk
+from api.tallies.models import SOURCES, Tally, TallyChange, TallyImport, TallyRollup, TallyTotal
 from api.tallies.schemas import TallyMode
 
 # A day's count above this, or above the campaign's whole target, is a typo (the article's
@@ -66,6 +67,7 @@ IN_CHUNK = 500
 MAX_JSON_BODY = 64 * 1024 * 1024
 MAX_REPORTED_ERRORS = 200
 COLUMNS = ("area", "date", "count", "service_point", "device", "source")
+COLUMN_SET = frozenset(COLUMNS)
 REQUIRED_COLUMNS = ("area", "date", "count")
 POSTED_SOURCES = ("manual", "script", "demo")
 KECAMATAN_DEPTH = 3
@@ -74,6 +76,7 @@ _LOCK_NAMESPACE = 7401
 TALLY = Tally.__table__
 CHANGE = TallyChange.__table__
 ROLLUP = TallyRollup.__table__
+TOTAL = TallyTotal.__table__
 
 
 def _chunks(items: Iterable[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
@@ -121,10 +124,20 @@ class Counts:
 
 # --- writing: tallies, history, rollups ---------------------------------------------------------
 
+CHANGE_COLUMNS = (
+    "campaign_id", "area_code", "day", "service_point_id", "device_id", "old_count", "new_count", "source", "at",
+    "actor_kind", "actor_id", "actor_name", "import_id",
+)
+TALLY_COLUMNS = ("campaign_id", "area_code", "day", "service_point_id", "device_id", "point_key", "device_key", "count", "source", "import_id", "updated_at")
+
 
 @dataclass
 class Writer:
-    """Applies accepted tallies of one campaign with their history and rollups."""
+    """Applies accepted tallies of one campaign with their history, rollups and totals.
+
+    Each batch is one bulk statement per table (see `api.tallies.bulk`). The per-area totals are
+    written at the end of each `write` unless `defer_totals` is set; then `finish()` writes them
+    once for the whole import (still inside its transaction)."""
 
     campaign_id: int
     root: str
@@ -132,67 +145,121 @@ class Writer:
     import_id: int | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     counts: Counts = field(default_factory=Counts)
+    defer_totals: bool = False
+    # area -> [total delta, newest day made positive, newest day dropped to zero]
+    _totals: dict[str, list[Any]] = field(default_factory=dict)
+    _bulk: Bulk | None = None
 
-    def _change(self, area: str, day: date, point: int | None, device: int | None, old: int | None, new: int | None, source: str) -> dict[str, Any]:
-        return {
-            "campaign_id": self.campaign_id, "area_code": area, "day": day, "service_point_id": point, "device_id": device,
-            "old_count": old, "new_count": new, "source": source, "at": self.now, "actor_kind": self.actor.kind,
-            "actor_id": self.actor.id, "actor_name": self.actor.name, "import_id": self.import_id,
-        }
+    def bulk(self, session: AsyncSession) -> Bulk:
+        if self._bulk is None or self._bulk.session is not session:
+            self._bulk = Bulk(session)
+        return self._bulk
 
     async def write(self, session: AsyncSession, rows: list[Row], *, add: bool = False) -> None:
         """Insert or replace (or, with `add`, increase) the tallies of `rows`, whose keys are distinct."""
         if not rows:
             return
+        bulk = self.bulk(session)
         lo, hi = min(r.day for r in rows), max(r.day for r in rows)
-        existing: dict[tuple[str, date, int, int], tuple[int, int, str]] = {}
+        day_of = bulk.day
+        existing: dict[tuple[str, Any, int, int], tuple[int, int, str]] = {}
         for chunk in _chunks({r.area for r in rows}):
-            result = await session.execute(
-                select(TALLY.c.id, TALLY.c.area_code, TALLY.c.day, TALLY.c.point_key, TALLY.c.device_key, TALLY.c.count, TALLY.c.source).where(
-                    TALLY.c.campaign_id == self.campaign_id, TALLY.c.area_code.in_(chunk), TALLY.c.day >= lo, TALLY.c.day <= hi
-                )
+            result = await bulk.fetch_areas(
+                "area_code, day, point_key, device_key, id, count, source", "tallies", chunk, "campaign_id = ? AND day >= ? AND day <= ?",
+                [self.campaign_id, day_of(lo), day_of(hi)],
             )
-            for id_, area, day, point_key, device_key, count, source in result:
+            for area, day, point_key, device_key, id_, count, source in result:
                 existing[(area, day, point_key, device_key)] = (id_, count, source)
+        campaign_id, import_id = self.campaign_id, self.import_id
+        stamp = bulk.moment(TALLY.c.updated_at, self.now)
+        at = bulk.moment(CHANGE.c.at, self.now)
+        who = (self.actor.kind, self.actor.id, self.actor.name, import_id)
         inserts, updates, changes = [], [], []
-        deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+        deltas: dict[tuple[str, date], list[int]] = {}
+        imported = updated = unchanged = 0
         for r in rows:
-            old = existing.get((r.area, r.day, r.point or 0, r.device or 0))
+            day = day_of(r.day)
+            old = existing.get((r.area, day, r.point or 0, r.device or 0)) if existing else None
             if old is None:
-                inserts.append({
-                    "campaign_id": self.campaign_id, "area_code": r.area, "day": r.day, "service_point_id": r.point, "device_id": r.device,
-                    "point_key": r.point or 0, "device_key": r.device or 0, "count": r.count, "source": r.source,
-                    "import_id": self.import_id, "updated_at": self.now,
-                })
-                changes.append(self._change(r.area, r.day, r.point, r.device, None, r.count, r.source))
-                delta = deltas[(r.area, r.day)]
-                delta[0] += r.count
-                delta[1] += 1
-                self.counts.imported += 1
+                inserts.append((campaign_id, r.area, day, r.point, r.device, r.point or 0, r.device or 0, r.count, r.source, import_id, stamp))
+                changes.append((campaign_id, r.area, day, r.point, r.device, None, r.count, r.source, at, *who))
+                delta = deltas.get((r.area, r.day))
+                if delta is None:
+                    deltas[(r.area, r.day)] = [r.count, 1]
+                else:
+                    delta[0] += r.count
+                    delta[1] += 1
+                imported += 1
                 continue
             new = old[1] + r.count if add else r.count
             if new == old[1] and r.source == old[2]:
-                self.counts.unchanged += 1
+                unchanged += 1
                 continue
-            updates.append({"_id": old[0], "_count": new, "_source": r.source, "_import": self.import_id, "_at": self.now})
-            changes.append(self._change(r.area, r.day, r.point, r.device, old[1], new, r.source))
-            deltas[(r.area, r.day)][0] += new - old[1]
-            self.counts.updated += 1
-        if inserts:
-            await session.execute(insert(TALLY), inserts)
-        if updates:
-            await session.execute(
-                update(TALLY).where(TALLY.c.id == bindparam("_id")).values(
-                    count=bindparam("_count"), source=bindparam("_source"), import_id=bindparam("_import"), updated_at=bindparam("_at")
-                ),
-                updates,
+            updates.append((old[0], r.source, new))
+            changes.append((campaign_id, r.area, day, r.point, r.device, old[1], new, r.source, at, *who))
+            delta = deltas.setdefault((r.area, r.day), [0, 0])
+            delta[0] += new - old[1]
+            updated += 1
+        self.counts.imported += imported
+        self.counts.updated += updated
+        self.counts.unchanged += unchanged
+        await bulk.insert("tallies", TALLY_COLUMNS, inserts)
+        await bulk.update_tallies(updates, import_id=import_id, at=self.now)
+        await bulk.insert("tally_changes", CHANGE_COLUMNS, changes)
+        await self._roll_up(session, deltas)
+
+    async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]]) -> None:
+        changed = await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session))
+        for code, day, old, new in changed:
+            entry = self._totals.get(code)
+            if entry is None:
+                entry = self._totals[code] = [0, None, None]
+            entry[0] += new - old
+            if new > 0 and (entry[1] is None or day > entry[1]):
+                entry[1] = day
+            if new == 0 and old > 0 and (entry[2] is None or day > entry[2]):
+                entry[2] = day
+        if not self.defer_totals:
+            await self.finish(session)
+
+    async def finish(self, session: AsyncSession) -> None:
+        """Write the per-area totals of everything written so far (one statement)."""
+        if not self._totals:
+            return
+        pending, self._totals = self._totals, {}
+        current: dict[str, tuple[int, date | None]] = {}
+        for chunk in _chunks(pending, 900):
+            result = await session.execute(
+                select(TOTAL.c.area_code, TOTAL.c.total, TOTAL.c.last_day).where(TOTAL.c.campaign_id == self.campaign_id, TOTAL.c.area_code.in_(chunk))
             )
-        if changes:
-            await session.execute(insert(CHANGE), changes)
-        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas)
+            current.update((code, (total, last)) for code, total, last in result)
+        rows, recount = [], []
+        for code, (delta, raised, dropped) in pending.items():
+            total, last = current.get(code, (0, None))
+            if dropped is not None and (raised is None or dropped >= raised):
+                recount.append(code)  # the newest day may have dropped to zero: ask the rollups
+                newest = last
+            else:
+                newest = raised if last is None or (raised is not None and raised > last) else last
+            rows.append((code, total + delta, newest))
+        if recount:
+            found: dict[str, date | None] = {}
+            for chunk in _chunks(recount, 900):
+                result = await session.execute(
+                    select(ROLLUP.c.area_code, func.max(ROLLUP.c.day)).where(
+                        ROLLUP.c.campaign_id == self.campaign_id, ROLLUP.c.area_code.in_(chunk), ROLLUP.c.total > 0
+                    ).group_by(ROLLUP.c.area_code)
+                )
+                found.update((code, _as_date(day)) for code, day in result)
+            again = set(recount)
+            rows = [(code, total, found.get(code)) if code in again else (code, total, newest) for code, total, newest in rows]
+        await self.bulk(session).upsert_totals(self.campaign_id, rows)
 
     async def delete_missing(self, session: AsyncSession, *, source: str, areas: set[str], lo: date, hi: date, kept: set[int]) -> None:
         """mode=replace: delete this source's tallies of `areas` in [lo, hi] whose key hash is not in `kept`."""
+        bulk = self.bulk(session)
+        at = bulk.moment(CHANGE.c.at, self.now)
+        who = (self.actor.kind, self.actor.id, self.actor.name, self.import_id)
         doomed, changes = [], []
         deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
         for chunk in _chunks(areas):
@@ -204,46 +271,62 @@ class Writer:
             for id_, area, day, point, device, count in result:
                 if hash((area, day, point or 0, device or 0)) in kept:
                     continue
-                doomed.append({"_id": id_})
-                changes.append(self._change(area, day, point, device, count, None, source))
+                doomed.append(id_)
+                changes.append((self.campaign_id, area, bulk.day(day), point, device, count, None, source, at, *who))
                 delta = deltas[(area, day)]
                 delta[0] -= count
                 delta[1] -= 1
         if not doomed:
             return
-        await session.execute(TALLY.delete().where(TALLY.c.id == bindparam("_id")), doomed)
-        await session.execute(insert(CHANGE), changes)
-        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas)
+        await bulk.delete_tallies(doomed)
+        await bulk.insert("tally_changes", CHANGE_COLUMNS, changes)
+        await self._roll_up(session, deltas)
         self.counts.deleted += len(doomed)
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
     if is_postgresql(session):
         await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :id)"), {"namespace": _LOCK_NAMESPACE, "id": campaign_id})
+        # A batch reads a few thousand rows by primary key. The default cost model (spinning disks)
+        # and statistics that lag behind a running import make the planner scan whole tables
+        # instead; for this transaction only, cost random reads as on SSDs and cached data.
+        await session.execute(text("SET LOCAL random_page_cost = 1.1"))
 
 
-async def roll_up(session: AsyncSession, *, campaign_id: int, root: str, deltas: dict[tuple[str, date], list[int]]) -> None:
+async def roll_up(
+    session: AsyncSession, *, campaign_id: int, root: str, deltas: dict[tuple[str, date], list[int]], bulk: Bulk | None = None
+) -> list[tuple[str, date, int, int]]:
     """Apply changes of own tallies ((area, day) -> [count delta, row delta]) to the rollups of
-    each area and its ancestors up to `root`, children before parents."""
+    each area and its ancestors up to `root`, children before parents, in one statement.
+    Returns (area, day, old total, new total) for each rollup written."""
     if not deltas:
-        return
+        return []
     keys: set[tuple[str, date]] = set()
+    lineage: dict[str, list[str]] = {}
     for area, day in deltas:
         keys.add((area, day))
-        keys.update((a, day) for a in ancestors_of(area) if is_within(a, root))
-    days = {day for _, day in keys}
+        chain = lineage.get(area)
+        if chain is None:
+            chain = lineage[area] = [a for a in ancestors_of(area) if is_within(a, root)]
+        keys.update((a, day) for a in chain)
+    bulk = bulk or Bulk(session)
+    stored = {bulk.day(day): day for _, day in keys}
     state: dict[tuple[str, date], tuple[int, int, int, int]] = {}
     for chunk in _chunks({code for code, _ in keys}):
-        result = await session.execute(
-            select(ROLLUP.c.area_code, ROLLUP.c.day, ROLLUP.c.own, ROLLUP.c.own_rows, ROLLUP.c.below, ROLLUP.c.total).where(
-                ROLLUP.c.campaign_id == campaign_id, ROLLUP.c.area_code.in_(chunk), ROLLUP.c.day.in_(days)
-            )
+        result = await bulk.fetch_areas(
+            "area_code, day, own, own_rows, below, total", "tally_rollups", chunk, "campaign_id = ? AND day >= ? AND day <= ?",
+            [campaign_id, bulk.day(min(stored.values())), bulk.day(max(stored.values()))],
         )
         for code, day, own, own_rows, below, total in result:
-            state[(code, day)] = (own, own_rows, below, total)
+            if day in stored:
+                state[(code, stored[day])] = (own, own_rows, below, total)
     from_children: dict[tuple[str, date], int] = defaultdict(int)
-    written = []
-    for code, day in sorted(keys, key=lambda k: -depth_of(k[0])):
+    written, changed = [], []
+    depth: dict[str, int] = {}
+    for code, _ in keys:
+        if code not in depth:
+            depth[code] = depth_of(code)
+    for code, day in sorted(keys, key=lambda k: -depth[k[0]]):
         own_delta, rows_delta = deltas.get((code, day), (0, 0))
         below_delta = from_children.pop((code, day), 0)
         if not (own_delta or rows_delta or below_delta):
@@ -253,26 +336,26 @@ async def roll_up(session: AsyncSession, *, campaign_id: int, root: str, deltas:
         new_total = own if own_rows > 0 else below
         if new_total != total and code != root:
             from_children[(parent_of(code), day)] += new_total - total  # type: ignore[index]
-        written.append({"campaign_id": campaign_id, "area_code": code, "day": day, "own": own, "own_rows": own_rows, "below": below, "total": new_total})
-    if written:
-        stmt = upsert_statement(session, ROLLUP, keys=["campaign_id", "area_code", "day"], update=["own", "own_rows", "below", "total"])
-        await session.execute(stmt, written)
+        written.append((code, day, own, own_rows, below, new_total))
+        if new_total != total:
+            changed.append((code, day, total, new_total))
+    await bulk.upsert_rollups(campaign_id, written)
+    return changed
 
 
 # --- reading rollups (what progress uses) ----------------------------------------------------------
 
 
 async def subtree_totals(session: AsyncSession, *, campaign_id: int, codes: list[str]) -> dict[str, tuple[int, date | None]]:
-    """For each area: recordings in its subtree over the whole campaign, and the newest day with any."""
+    """For each area: recordings in its subtree over the whole campaign, and the newest day with any
+    (one row per area, from the totals kept next to the rollups)."""
     result: dict[str, tuple[int, date | None]] = {}
-    for chunk in _chunks(codes):
+    for chunk in _chunks(codes, 900):
         rows = await session.execute(
-            select(ROLLUP.c.area_code, func.sum(ROLLUP.c.total), func.max(case((ROLLUP.c.total > 0, ROLLUP.c.day))))
-            .where(ROLLUP.c.campaign_id == campaign_id, ROLLUP.c.area_code.in_(chunk))
-            .group_by(ROLLUP.c.area_code)
+            select(TOTAL.c.area_code, TOTAL.c.total, TOTAL.c.last_day).where(TOTAL.c.campaign_id == campaign_id, TOTAL.c.area_code.in_(chunk))
         )
         for code, total, last in rows:
-            result[code] = (int(total or 0), _as_date(last))
+            result[code] = (total, last)
     return result
 
 
@@ -389,6 +472,7 @@ class Checker:
         self.rejected = 0
         self.seen: set[int] = set()
         self._dates: dict[str, date | str] = {}
+        self._raw_areas: dict[str, tuple[str, str | None]] = {}
         self._area_ok: dict[str, str | None] = {}
         self._known_areas: dict[str, bool] = {}
         self._points: dict[int, str | None] = {}
@@ -436,24 +520,34 @@ class Checker:
         return found
 
     def row(self, number: int, raw: Any) -> Row | None:
-        if not isinstance(raw, dict):
+        if type(raw) is not dict and not isinstance(raw, dict):
             self.reject(number, None, "invalid_row", "a row must be an object with area, date and count")
             return None
-        extra = raw.keys() - COLUMNS
-        if extra:
+        if not raw.keys() <= COLUMN_SET:
+            extra = raw.keys() - COLUMN_SET
             self.reject(number, sorted(extra)[0], "unknown_field", f"unknown field; a tally has {', '.join(COLUMNS)}")
             return None
-        area = raw.get("area")
-        area = area.strip() if isinstance(area, str) else ""
-        problem = self._area_problem(area) if area else "invalid_area"
+        raw_area = raw.get("area")
+        found = self._raw_areas.get(raw_area) if type(raw_area) is str else None
+        if found is None:
+            area = raw_area.strip() if isinstance(raw_area, str) else ""
+            found = (area, self._area_problem(area) if area else "invalid_area")
+            if type(raw_area) is str:
+                self._raw_areas[raw_area] = found
+        area, problem = found
         if problem is not None:
             self.reject(number, "area", problem, AREA_MESSAGES[problem])
             return None
-        day = self._day(raw.get("date"))
-        if isinstance(day, str):
+        raw_day = raw.get("date")
+        day = self._dates.get(raw_day) if type(raw_day) is str else None
+        if day is None:
+            day = self._day(raw_day)
+        if type(day) is str:
             self.reject(number, "date", day, DATE_MESSAGES[day])
             return None
-        count = _whole(raw.get("count"))
+        count = raw.get("count")
+        if type(count) is not int or count < 0:  # the common case first: a plain int, or digits
+            count = int(count) if type(count) is str and count.isdigit() and count.isascii() else _whole(count)
         if count is None:
             self.reject(number, "count", "not_integer", "not a whole number")
             return None
@@ -463,29 +557,36 @@ class Checker:
         if count > self.max_count:
             self.reject(number, "count", "too_large", "more than the campaign's target or 1,000,000 in a day: surely a typo")
             return None
-        point, device = _reference(raw.get("service_point")), _reference(raw.get("device"))
-        if point is False:
-            self.reject(number, "service_point", "invalid_reference", "must be a service point id")
-            return None
-        if device is False:
-            self.reject(number, "device", "invalid_reference", "must be a device id")
-            return None
+        point = raw.get("service_point")
+        if point is not None:
+            point = _reference(point)
+            if point is False:
+                self.reject(number, "service_point", "invalid_reference", "must be a service point id")
+                return None
+        device = raw.get("device")
+        if device is not None:
+            device = _reference(device)
+            if device is False:
+                self.reject(number, "device", "invalid_reference", "must be a device id")
+                return None
         source = raw.get("source")
-        if source is None or (isinstance(source, str) and not source.strip()):
+        if source is None or source == "":
             source = "manual"
-        elif isinstance(source, str):
-            source = source.strip()
-        if source not in POSTED_SOURCES:
-            self.reject(number, "source", "unknown_source", f"must be one of {', '.join(POSTED_SOURCES)}")
-            return None
+        elif source not in POSTED_SOURCES:
+            if isinstance(source, str):
+                source = source.strip() or "manual"
+            if source not in POSTED_SOURCES:
+                self.reject(number, "source", "unknown_source", f"must be one of {', '.join(POSTED_SOURCES)}")
+                return None
         key = hash((area, day, point or 0, device or 0))
-        if key in self.seen:
+        seen = self.seen
+        if key in seen:
             self.reject(number, "area", "duplicate_key", "the same area, date, service point and device appear earlier in this request")
             return None
-        self.seen.add(key)
-        if day > self.campaign.deadline:
+        seen.add(key)
+        if day > self.campaign.deadline:  # type: ignore[operator]
             self.warnings.add(number, "date", "after_deadline", "after the campaign's deadline")
-        return Row(number, area, day, point or None, device or None, count, source)
+        return Row(number, area, day, point or None, device or None, count, source)  # type: ignore[arg-type]
 
     async def batch(self, session: AsyncSession, rows: list[Row]) -> list[Row]:
         """The rows whose area, service point and device exist (and fit together)."""
@@ -602,7 +703,7 @@ async def _csv_rows(body: AsyncIterator[bytes]) -> AsyncIterator[list[tuple[int,
             first = text_.split("\n", 1)[0]
             delimiter = ";" if first.count(";") > first.count(",") else ","
         for record in csv.reader(io.StringIO(text_), delimiter=delimiter):
-            if not record or not any(cell.strip() for cell in record):
+            if not record or not "".join(record).strip():
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in record]
@@ -684,7 +785,7 @@ async def _import(
     )
     session.add(record)
     await session.flush()
-    writer = Writer(campaign_id=campaign.id, root=campaign.root_area_code, actor=actor, import_id=record.id)
+    writer = Writer(campaign_id=campaign.id, root=campaign.root_area_code, actor=actor, import_id=record.id, defer_totals=True)
     spans: dict[str, list[date]] = {}  # area -> [first, last] posted day, for gaps
     scope: dict[str, tuple[set[str], list[date]]] = {}  # source -> (areas, [first, last]) for mode=replace
     total_rows = 0
@@ -728,6 +829,7 @@ async def _import(
         if mode == TallyMode.replace:
             for source, (areas_, (lo, hi)) in scope.items():
                 await writer.delete_missing(session, source=source, areas=areas_, lo=lo, hi=hi, kept=checker.seen)
+        await writer.finish(session)
         await _warn_gaps(session, campaign, spans, checker.warnings)
     counts = Counts() if failed else writer.counts
     summary = {
@@ -762,29 +864,38 @@ async def _import(
 
 
 async def _warn_gaps(session: AsyncSession, campaign: Campaign, spans: dict[str, list[date]], warnings: Problems) -> None:
-    """Warn about days without a tally of an area between two of its posted days."""
+    """Warn about days without a tally of an area between two of its posted days (read from the
+    rollups, a chunk of areas at a time)."""
     spans = {area: span for area, span in spans.items() if span[0] < span[1]}
     if not spans:
         return
+    bulk = Bulk(session)
     lo, hi = min(s[0] for s in spans.values()), max(s[1] for s in spans.values())
-    present: dict[str, set[date]] = defaultdict(set)
-    for chunk in _chunks(spans):
-        result = await session.execute(
-            select(ROLLUP.c.area_code, ROLLUP.c.day).where(
-                ROLLUP.c.campaign_id == campaign.id, ROLLUP.c.area_code.in_(chunk), ROLLUP.c.day >= lo, ROLLUP.c.day <= hi,
-                (ROLLUP.c.own_rows > 0) | (ROLLUP.c.below > 0),
-            )
+    calendar: list[tuple[date, Any]] = []
+    day = lo
+    while day <= hi:
+        calendar.append((day, bulk.day(day)))
+        day += timedelta(days=1)
+    open_days = [campaign.opens_weekends or d.weekday() < 5 for d, _ in calendar]
+    for chunk in _chunks(sorted(spans), 900):
+        present: dict[str, set[Any]] = defaultdict(set)
+        first_day, last_day = min(spans[a][0] for a in chunk), max(spans[a][1] for a in chunk)
+        result = await bulk.fetch_areas(
+            "area_code, day", "tally_rollups", chunk, "campaign_id = ? AND day >= ? AND day <= ? AND (own_rows > 0 OR below > 0)",
+            [campaign.id, bulk.day(first_day), bulk.day(last_day)],
         )
-        for area, day in result:
-            present[area].add(_as_date(day))  # type: ignore[arg-type]
-    for area, (first, last) in sorted(spans.items()):
-        missing = [
-            first + timedelta(days=i) for i in range(1, (last - first).days)
-            if first + timedelta(days=i) not in present[area] and (campaign.opens_weekends or (first + timedelta(days=i)).weekday() < 5)
-        ]
-        if missing:
-            shown = ", ".join(d.isoformat() for d in missing[:10]) + (" ..." if len(missing) > 10 else "")
-            warnings.add(None, "date", "gap", f"{area} has no tally on {shown}, between posted days")
+        for area, stored in result:
+            present[area].add(stored)
+        for area in chunk:
+            first, last = spans[area]
+            start, seen = (first - lo).days, present[area]
+            missing = [
+                calendar[i][0] for i in range(start + 1, start + (last - first).days)
+                if open_days[i] and calendar[i][1] not in seen
+            ]
+            if missing:
+                shown = ", ".join(d.isoformat() for d in missing[:10]) + (" ..." if len(missing) > 10 else "")
+                warnings.add(None, "date", "gap", f"{area} has no tally on {shown}, between posted days")
 
 
 # --- reading tallies, history and imports -------------------------------------------------------
