@@ -19,6 +19,10 @@ export const STAFF_TOOLS = [
   { path: "/staff/counter", roles: ["admin", "supervisor", "operator"], label: "tools.counter", short: "nav.counter", description: "tools.counter.description" },
   { path: "/staff/dispatch", roles: ["admin", "supervisor"], label: "tools.dispatch", description: "tools.dispatch.description" },
   // --- end staff work views ---
+  // --- devices and operators (feat/fe-devices) ---
+  // No short label: the header stays as it is; the tool is on the staff home.
+  { path: "/staff/devices", roles: ["admin", "supervisor", "viewer"], label: "tools.devices", description: "tools.devices.description" },
+  // --- end devices and operators ---
 ];
 
 export function toolsFor(role) {

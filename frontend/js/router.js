@@ -27,6 +27,9 @@ export const ROUTES = [
   { pattern: /^\/visit(?:\/(track)(?:\/([^/]{1,40}))?)?$/, keys: ["page", "code"], view: () => import("./views/visit.js") },
   { pattern: /^\/report(?:\/(track))?$/, keys: ["page"], view: () => import("./views/report.js") },
   // --- end of public views ---
+  // --- devices and operators (feat/fe-devices) ---
+  { pattern: /^\/staff\/devices$/, keys: [], roles: ["admin", "supervisor", "viewer"], view: () => import("./views/devices.js") },
+  // --- end devices and operators ---
 ];
 
 const DEFAULT_PATH = "/progress";
