@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,9 +85,10 @@ def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="session")
-def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    database_url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('e2e') / 'rekam.db'}"
+@contextmanager
+def demo_server(directory: Path) -> Iterator[Server]:
+    """A live server on a fresh SQLite database in `directory`: migrated, demo loaded, the STAFF accounts."""
+    database_url = f"sqlite+aiosqlite:///{directory / 'rekam.db'}"
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "REKAM_LOG_LEVEL": "WARNING"}
     _cli(env, "migrate")
     _cli(env, "demo")
@@ -96,6 +98,12 @@ def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     with live_server(database_url, env=serve_env) as base:
         campaigns = httpx.get(f"{base}/api/v1/campaigns").json()["items"]
         yield Server(base=base, campaign_id=campaigns[0]["id"])
+
+
+@pytest.fixture(scope="session")
+def server(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with demo_server(tmp_path_factory.mktemp("e2e")) as live:
+        yield live
 
 
 # Per module, not per session: while Playwright's sync API is alive it marks its own event loop as
