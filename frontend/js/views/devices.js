@@ -554,13 +554,19 @@ export async function render(root, { signal }) {
           reason: f.reason.value.trim() || null,
         };
         const device = state.byId.get(Number(f.device.value));
+        let placed;
         try {
-          const placed = await busy(moveForm, () => api.post(`/devices/${f.device.value}/allocations`, { json: data, signal }));
-          await loadWhere();
-          showSuccess(moveForm, t("devices.moved", { serial: device?.serial ?? f.device.value, place: placeText(placed), date: fmt.date(placed.from) }));
+          placed = await busy(moveForm, () => api.post(`/devices/${f.device.value}/allocations`, { json: data, signal }));
         } catch (error) {
           if (!(error instanceof ApiError)) throw error;
-          showErrors(moveForm, error, { fieldAlias: MOVE_FIELDS });
+          return showErrors(moveForm, error, { fieldAlias: MOVE_FIELDS });
+        }
+        showSuccess(moveForm, t("devices.moved", { serial: device?.serial ?? f.device.value, place: placeText(placed), date: fmt.date(placed.from) }));
+        try {
+          await loadWhere();
+        } catch (error) {
+          // The move is saved; only the refreshed list failed.
+          paint(slot("devices"), slotError(error));
         }
       },
       { signal },
@@ -649,19 +655,25 @@ export async function render(root, { signal }) {
       for (const b of applySlot.querySelectorAll("button")) b.disabled = true;
       button.textContent = t("common.saving");
       applySlot.setAttribute("aria-busy", "true");
+      let result;
       try {
-        const result = await api.post(`/campaigns/${campaign.id}/allocation-plan/apply`, { json: lastRequest, signal });
-        const from = result.allocations[0]?.from ?? result.assignments[0]?.from ?? starts();
-        paint(applySlot, appliedBlock(result, { book, devices: state.byId, starts: from }));
-        applySlot.querySelector("[data-applied]").focus();
-        await loadWhere();
-        await loadCapacity();
+        result = await api.post(`/campaigns/${campaign.id}/allocation-plan/apply`, { json: lastRequest, signal });
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         paint(applySlot, html`${slotError(error)}<p><button type="button" class="button primary" data-action="apply">${t("devices.apply")}</button></p>`);
+        return;
       } finally {
         applySlot.removeAttribute("aria-busy");
       }
+      const from = result.allocations[0]?.from ?? result.assignments[0]?.from ?? starts();
+      paint(applySlot, appliedBlock(result, { book, devices: state.byId, starts: from }));
+      applySlot.querySelector("[data-applied]").focus();
+      try {
+        await loadWhere();
+      } catch (error) {
+        paint(slot("devices"), slotError(error)); // the plan is applied; only the refreshed list failed
+      }
+      await loadCapacity();
     },
     { signal },
   );
