@@ -19,6 +19,10 @@ export const STAFF_TOOLS = [
   { path: "/staff/counter", roles: ["admin", "supervisor", "operator"], label: "tools.counter", short: "nav.counter", description: "tools.counter.description" },
   { path: "/staff/dispatch", roles: ["admin", "supervisor"], label: "tools.dispatch", description: "tools.dispatch.description" },
   // --- end staff work views ---
+  // --- complaints inbox and users (feat/fe-admin) ---
+  { path: "/staff/complaints", roles: ["admin", "handler"], label: "tools.complaints", short: "nav.complaints", description: "tools.complaints.description" },
+  { path: "/staff/users", roles: ["admin"], label: "tools.users", short: "nav.users", description: "tools.users.description" },
+  // --- end complaints inbox and users ---
 ];
 
 export function toolsFor(role) {

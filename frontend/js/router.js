@@ -27,6 +27,10 @@ export const ROUTES = [
   { pattern: /^\/visit(?:\/(track)(?:\/([^/]{1,40}))?)?$/, keys: ["page", "code"], view: () => import("./views/visit.js") },
   { pattern: /^\/report(?:\/(track))?$/, keys: ["page"], view: () => import("./views/report.js") },
   // --- end of public views ---
+  // --- complaints inbox and users (feat/fe-admin) ---
+  { pattern: /^\/staff\/complaints(?:\/(\d{1,9}))?$/, keys: ["id"], roles: ["admin", "handler"], view: () => import("./views/complaints.js") },
+  { pattern: /^\/staff\/users$/, keys: [], roles: ["admin"], view: () => import("./views/users.js") },
+  // --- end complaints inbox and users ---
 ];
 
 const DEFAULT_PATH = "/progress";
