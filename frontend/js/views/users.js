@@ -58,15 +58,16 @@ function usersTable(users, areaNames, pointNames) {
       <caption id="users-caption">${t("users.caption", { count: fmt.number(users.length) })}</caption>
       <thead><tr>
         <th scope="col">${t("users.name")}</th>
-        <th scope="col">${t("users.role")}</th>
+        <th scope="col" class="wide-only">${t("users.role")}</th>
         <th scope="col" class="wide-only">${t("users.scope")}</th>
         <th scope="col">${t("users.actions")}</th>
       </tr></thead>
       <tbody>${users.map(
-        (u) => html`<tr data-user="${u.id}" data-username="${u.username}" data-active="${u.active}">
+        (u) => html`<tr data-user="${u.id}" data-username="${u.username}" data-active="${String(u.active)}">
           <th scope="row"><span data-display-name>${u.display_name}</span><br><span class="code">${u.username}</span>
-            ${u.active ? "" : html` <span class="badge badge-muted" data-inactive>${t("users.inactive")}</span>`}</th>
-          <td>${t(`role.${u.role}`)}</td>
+            ${u.active ? "" : html` <span class="badge badge-muted" data-inactive>${t("users.inactive")}</span>`}
+            <span class="narrow-only"><br>${t(`role.${u.role}`)}</span></th>
+          <td class="wide-only" data-role-cell>${t(`role.${u.role}`)}</td>
           <td class="wide-only">${scopeText(u, areaNames, pointNames)}</td>
           <td class="actions">
             <button type="button" class="button small" data-action="edit-user" data-id="${u.id}">${t("users.edit")}</button>
@@ -91,14 +92,15 @@ function keysTable(keys, areaNames, pointNames) {
       <caption id="keys-caption">${t("keys.caption")}</caption>
       <thead><tr>
         <th scope="col">${t("keys.name")}</th>
-        <th scope="col">${t("users.role")}</th>
+        <th scope="col" class="wide-only">${t("users.role")}</th>
         <th scope="col" class="wide-only">${t("keys.used")}</th>
         <th scope="col">${t("users.actions")}</th>
       </tr></thead>
       <tbody>${keys.map(
-        (k) => html`<tr data-key="${k.id}" data-revoked="${Boolean(k.revoked_at)}">
-          <th scope="row"><span data-key-name>${k.name}</span><br><span class="code">${k.prefix}…</span></th>
-          <td>${t(`role.${k.role}`)}<br><span class="hint">${scopeText(k, areaNames, pointNames)}</span></td>
+        (k) => html`<tr data-key="${k.id}" data-revoked="${String(Boolean(k.revoked_at))}">
+          <th scope="row"><span data-key-name>${k.name}</span><br><span class="code">${k.prefix}…</span>
+            <span class="narrow-only"><br>${t(`role.${k.role}`)}</span></th>
+          <td class="wide-only">${t(`role.${k.role}`)}<br><span class="hint">${scopeText(k, areaNames, pointNames)}</span></td>
           <td class="wide-only">${t("keys.createdOn", { date: fmt.dateTime(k.created_at) })}<br>${k.last_used_at ? t("keys.lastUsed", { date: fmt.dateTime(k.last_used_at) }) : t("keys.neverUsed")}</td>
           <td class="actions">${
             k.revoked_at
