@@ -202,9 +202,39 @@ def test_filters_assignment_and_the_admins_audited_look_at_the_reporter(page, se
     assert [e["after"] for e in entries] == [{"reason": "Perlu menanyakan jam kejadian."}]
     assert entries[0]["actor_name"] == "e2e.admin"
     assert all("Budi Pelapor" not in str(e) for e in entries)
-    # The admin assigns from the list of handlers.
+    # The admin assigns from the list of handlers, and names the accused operator (a name with markup stays text).
     options = page.locator("#assign-handler option").all_inner_texts()
     assert any("Handler E2E" in o for o in options)
+    operator = httpx.post(
+        f"{server.base}/api/v1/operators", headers=admin_headers(server),
+        json={"name": "<script>window.__op = 1</script> Joko", "staff_number": "E2E-PUNGLI-1"},
+    )
+    assert operator.status_code == 201, operator.text
+    page.reload()
+    page.wait_for_selector(f"#assign-operator option[value='{operator.json()['id']}']", state="attached")
+    page.select_option("#assign-operator", str(operator.json()["id"]))
+    page.click("[data-form=assign] [type=submit]")
+    page.wait_for_selector("[data-operator]:text-is('<script>window.__op = 1</script> Joko (E2E-PUNGLI-1)')")
+    assert page.evaluate("window.__op") is None
+    # The whole workflow through the page: investigating, substantiated, a sanction, action taken, closed.
+    for status, note in (("investigating", "Mulai diperiksa."), ("substantiated", "Dua saksi membenarkan.")):
+        page.select_option("#step-status", status)
+        page.fill("#step-note", note)
+        page.click("[data-form=transition] [type=submit]")
+        page.wait_for_selector(f"dl [data-complaint-status={status}]")
+    sanction = page.locator("[data-form=sanction]")
+    sanction.locator("select[name=kind]").select_option("warning")
+    sanction.locator("textarea[name=note]").fill("Teguran tertulis.")
+    sanction.locator("[type=submit]").click()
+    page.wait_for_selector("[data-sanction=warning]")
+    for status, note in (("action_taken", "Teguran diserahkan."), ("closed", "Selesai.")):
+        page.select_option("#step-status", status)
+        page.fill("#step-note", note)
+        page.click("[data-form=transition] [type=submit]")
+        page.wait_for_selector(f"dl [data-complaint-status={status}]")
+    assert page.locator("[data-form=transition]").count() == 0
+    assert page.locator("[data-log] [data-kind=transition]").count() == 4
+    assert page.locator("[data-log] [data-kind=sanction]").count() == 1
 
 
 def test_staff_who_do_not_handle_complaints_neither_see_nor_open_the_inbox(page, server) -> None:
