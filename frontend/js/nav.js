@@ -23,6 +23,10 @@ export const STAFF_TOOLS = [
   // No short label: the header stays as it is; the tool is on the staff home.
   { path: "/staff/devices", roles: ["admin", "supervisor", "viewer"], label: "tools.devices", description: "tools.devices.description" },
   // --- end devices and operators ---
+  // --- complaints inbox and users (feat/fe-admin) ---
+  { path: "/staff/complaints", roles: ["admin", "handler"], label: "tools.complaints", short: "nav.complaints", description: "tools.complaints.description" },
+  { path: "/staff/users", roles: ["admin"], label: "tools.users", short: "nav.users", description: "tools.users.description" },
+  // --- end complaints inbox and users ---
 ];
 
 export function toolsFor(role) {

@@ -30,6 +30,10 @@ export const ROUTES = [
   // --- devices and operators (feat/fe-devices) ---
   { pattern: /^\/staff\/devices$/, keys: [], roles: ["admin", "supervisor", "viewer"], view: () => import("./views/devices.js") },
   // --- end devices and operators ---
+  // --- complaints inbox and users (feat/fe-admin) ---
+  { pattern: /^\/staff\/complaints(?:\/(\d{1,9}))?$/, keys: ["id"], roles: ["admin", "handler"], view: () => import("./views/complaints.js") },
+  { pattern: /^\/staff\/users$/, keys: [], roles: ["admin"], view: () => import("./views/users.js") },
+  // --- end complaints inbox and users ---
 ];
 
 const DEFAULT_PATH = "/progress";
