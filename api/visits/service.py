@@ -31,6 +31,11 @@ Rules
   (`home_visit.read_personal`). A personal record outside the caller's scope is 404.
 - Who: lists and stats for admins, viewers (masked, read-only) and supervisors (their subtree);
   the full record, the day plan and every change for admins and supervisors in scope.
+- The crew: an operator account linked to a petugas (`users.operator_id`, who must be active)
+  reads the day plan of a kit it is scheduled on that day, showing only its own stops (403 when
+  it has none there), and marks its own visits `visited` or `unreachable` with a note; any other
+  move is 403, a visit scheduled on someone else is 404. Nothing else: no board, no full record,
+  no scheduling. An operator account that is not linked gets 403.
 - Triage (`submitted` -> `triaged`) sets the priority: reason points (sick 3, disabled 2,
   elderly 2, other 1) plus one point per full week waited (at most 3); 4+ urgent, 3 high,
   2 normal, 1 low.
@@ -396,6 +401,19 @@ async def list_visits(
     return [summary_of(v, today=today, overdue_days=overdue_days) for v in rows], next_cursor
 
 
+CREW_MOVES = frozenset({VisitStatus.visited, VisitStatus.unreachable})
+
+
+async def _crew_operator(session: AsyncSession, actor: Principal) -> int:
+    """The active petugas an operator account is; 403 for an account that is no (active) petugas."""
+    if actor.operator_id is None:
+        raise Forbidden("Your account is not linked to an operator (petugas); ask an admin to link it.")
+    status = await session.scalar(select(Operator.status).where(Operator.id == actor.operator_id))
+    if status != OperatorStatus.active:
+        raise Forbidden(f"Your operator record is {status or 'gone'}, not active.")
+    return actor.operator_id
+
+
 async def _visit_for_staff(session: AsyncSession, *, visit_id: int, actor: Principal, write: bool) -> HomeVisit:
     stmt = select(HomeVisit).where(HomeVisit.id == visit_id)
     if write:
@@ -406,6 +424,15 @@ async def _visit_for_staff(session: AsyncSession, *, visit_id: int, actor: Princ
     ensure_sees_personal(actor, visit.area_code, what="home-visit request")
     if write:
         ensure_area(actor, visit.area_code)
+    return visit
+
+
+async def _crew_visit(session: AsyncSession, *, visit_id: int, actor: Principal) -> HomeVisit:
+    """A visit the calling operator account is scheduled on, locked for the change; 404 otherwise."""
+    operator_id = await _crew_operator(session, actor)
+    visit = await session.scalar(select(HomeVisit).where(HomeVisit.id == visit_id).with_for_update())
+    if visit is None or visit.operator_id != operator_id:
+        raise NotFound("There is no such home-visit request.")
     return visit
 
 
@@ -461,7 +488,12 @@ async def change_status(session: AsyncSession, *, visit_id: int, data: StatusCha
     """Triage, visited, unreachable or cancelled, with an optional note; 409 for illegal moves."""
     if data.status == VisitStatus.scheduled:
         raise RuleViolation.on_field("status", "Scheduling needs a kit, an operator, a date and a window: use the schedule endpoint.")
-    visit = await _visit_for_staff(session, visit_id=visit_id, actor=actor, write=True)
+    if actor.role == Role.operator:
+        visit = await _crew_visit(session, visit_id=visit_id, actor=actor)
+        if data.status not in CREW_MOVES:
+            raise Forbidden("An operator marks their visits visited or unreachable; other moves are the dispatcher's.")
+    else:
+        visit = await _visit_for_staff(session, visit_id=visit_id, actor=actor, write=True)
     _ensure_move(visit, data.status)
     campaign = await session.get(Campaign, visit.campaign_id)
     assert campaign is not None
@@ -571,7 +603,8 @@ def _kelurahan_of(code: str) -> str:
 async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, actor: Principal) -> DayPlan:
     """The kit's visits that day in route order, with what the operator needs at the door.
 
-    A supervisor sees the stops inside their area; each stop shown is a personal read, audited."""
+    A supervisor sees the stops inside their area, an operator account its own stops (403 when it
+    has none on this kit that day); each stop shown is a personal read, audited."""
     device = await session.get(Device, device_id)
     if device is None or device.kind != DeviceKind.mobile:
         raise NotFound("There is no such mobile kit.")
@@ -579,10 +612,14 @@ async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, a
     on_plan = [HomeVisit.device_id == device.id, HomeVisit.visit_date == day]
     booked = await session.scalar(select(func.count()).select_from(HomeVisit).where(*on_plan, HomeVisit.status.in_(PLANNED_STATUSES)))
     stmt = select(HomeVisit).where(*on_plan, HomeVisit.status.in_(DAY_PLAN_STATUSES))
-    if actor.role != Role.admin:
+    if actor.role == Role.operator:
+        stmt = stmt.where(HomeVisit.operator_id == await _crew_operator(session, actor))
+    elif actor.role != Role.admin:
         stmt = stmt.where(in_subtree(HomeVisit.area_code, actor.area or "-"))
     # Area codes sort kelurahan, then RW, then RT: neighbours follow each other.
     visits = (await session.scalars(stmt.order_by(HomeVisit.area_code, HomeVisit.window_start, HomeVisit.id))).all()
+    if actor.role == Role.operator and not visits:
+        raise Forbidden("You are not on this kit's plan for that day.")
     kelurahan_codes = {_kelurahan_of(v.area_code) for v in visits}
     names = dict((await session.execute(select(Area.code, Area.name).where(Area.code.in_(kelurahan_codes)))).all()) if visits else {}
     stops = []
