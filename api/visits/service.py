@@ -47,7 +47,9 @@ Rules
   the device an active mobile kit (a loaned kit not due back before the date); the operator
   active; neither the kit nor the operator on another visit whose window overlaps that day; the
   kit's day not over its daily capacity (one recording per visit); and both free of allocations
-  and weekend events elsewhere (`_kit_and_operator_available`, the devices/services domains).
+  and weekend events elsewhere (`_kit_and_operator_available`, the devices/services domains). A
+  weekend service holds its kits and operators for its day, and a day with planned visits keeps
+  them from weekend services (`planned_on`, asked by the services domain).
 - Visited: not before the planned day; adds one recording to that day's tally of the resident's
   area, source `home_visit`, with the kit.
 - Day plan: a kit's visits of one day in route order: by kelurahan, RW and RT code, then window.
@@ -84,6 +86,7 @@ from api.config import get_settings
 from api.devices.models import Device, DeviceKind, DeviceOwner, DeviceStatus, Operator, OperatorStatus
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams, paginate
+from api.services import service as services
 from api.tallies import service as tallies
 from api.visits.models import OPEN_STATUSES, HomeVisit, HomeVisitEvent, VisitPriority, VisitReason, VisitStatus
 from api.visits.schemas import (
@@ -522,11 +525,32 @@ class _Slot:
 
 
 async def _kit_and_operator_available(session: AsyncSession, *, slot: _Slot) -> None:
-    """The kit and the operator are not posted elsewhere that day (the devices domain decides)."""
+    """The kit and the operator are not posted elsewhere that day (the devices domain decides) nor
+    at a weekend service (the services domain's; an event holds them for its day)."""
     if not await devices.is_device_free(session, device_id=slot.device.id, day=slot.day):
         raise Conflict("The kit is posted elsewhere that day.", errors=[_problem("device", "not free that day")])
     if not await devices.is_operator_free(session, operator_id=slot.operator.id, day=slot.day):
         raise Conflict("The operator is posted elsewhere that day.", errors=[_problem("operator", "not free that day")])
+    if (event := await services.weekend_event_on(session, day=slot.day, device_id=slot.device.id)) is not None:
+        raise Conflict(f"The kit is at a weekend service (service point {event}) that day.", errors=[_problem("device", "at a weekend service that day")])
+    if (event := await services.weekend_event_on(session, day=slot.day, operator_id=slot.operator.id)) is not None:
+        raise Conflict(f"The operator is at a weekend service (service point {event}) that day.", errors=[_problem("operator", "at a weekend service that day")])
+
+
+async def planned_on(session: AsyncSession, *, day: date, device_ids: list[int], operator_ids: list[int]) -> tuple[set[int], set[int]]:
+    """Which of these kits and operators have a home visit planned on `day` (for weekend services)."""
+    if not device_ids and not operator_ids:
+        return set(), set()
+    rows = (
+        await session.execute(
+            select(HomeVisit.device_id, HomeVisit.operator_id).where(
+                HomeVisit.visit_date == day,
+                HomeVisit.status.in_(PLANNED_STATUSES),
+                or_(HomeVisit.device_id.in_(device_ids or [-1]), HomeVisit.operator_id.in_(operator_ids or [-1])),
+            )
+        )
+    ).all()
+    return {d for d, _ in rows if d in device_ids}, {o for _, o in rows if o in operator_ids}
 
 
 async def _check_slot(session: AsyncSession, *, visit: HomeVisit, slot: _Slot) -> None:

@@ -412,3 +412,30 @@ async def test_demo_crew_account_is_the_scheduled_petugas_and_sees_a_stop_today(
     token = (await client.post("/api/v1/auth/token", data={"username": demo.CREW_USERNAME, "password": password.group(1)})).json()["access_token"]
     plan = await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", params={"date": TODAY.isoformat()}, headers={"Authorization": f"Bearer {token}"})
     assert plan.status_code == 200 and len(plan.json()["stops"]) == 1
+
+
+async def test_weekend_services_and_home_visits_never_share_a_kit_or_operator_on_a_day(session) -> None:
+    from api.services import service as services
+    from api.services.schemas import AssignmentsPut
+    from tests.services.factories import make_event, next_saturday
+
+    await make_campaign(session)
+    saturday = next_saturday()
+    event_id = (await make_event(session, day=saturday)).id
+    kit, busy_kit = await make_kit(session), await make_kit(session)
+    petugas, busy_petugas = await make_operator(session), await make_operator(session)
+    await services.set_assignments(session, point_id=event_id, data=AssignmentsPut(device_ids=[busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM)
+    visit_id = (await make_request(session)).id
+    await triage(session, visit_id)
+    for device_id, operator_id, field in ((busy_kit.id, petugas.id, "device"), (kit.id, busy_petugas.id, "operator")):
+        with pytest.raises(Conflict) as conflict:
+            await schedule(session, visit_id, device_id=device_id, operator_id=operator_id, day=saturday)
+        assert conflict.value.errors[0]["field"] == field and "weekend service" in conflict.value.detail
+    # Sunday the event is over: the kit and its operator may visit.
+    await schedule(session, visit_id, device_id=busy_kit.id, operator_id=busy_petugas.id, day=saturday + timedelta(days=1))
+    # The other way round: a kit and an operator with a visit that day are not free for an event.
+    sunday_event_id = (await make_event(session, day=saturday + timedelta(days=1))).id
+    with pytest.raises(Conflict) as conflict:
+        await services.set_assignments(session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id, busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM)
+    assert [(e["field"], e["message"]) for e in conflict.value.errors] == [("device_ids.1", "on home visits that day"), ("operator_ids.0", "on home visits that day")]
+    assert (await services.set_assignments(session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id]), actor=SYSTEM))["device_ids"] == [kit.id]
