@@ -34,8 +34,9 @@ Rules
 - The crew: an operator account linked to a petugas (`users.operator_id`, who must be active)
   reads the day plan of a kit it is scheduled on that day, showing only its own stops (403 when
   it has none there), and marks its own visits `visited` or `unreachable` with a note; any other
-  move is 403, a visit scheduled on someone else is 404. Nothing else: no board, no full record,
-  no scheduling. An operator account that is not linked gets 403.
+  move is 403, a visit scheduled on someone else is 404; `crew_kits` tells it which kits it is on
+  that day. Nothing else: no board, no full record, no scheduling. An operator account that is
+  not linked gets 403.
 - Triage (`submitted` -> `triaged`) sets the priority: reason points (sick 3, disabled 2,
   elderly 2, other 1) plus one point per full week waited (at most 3); 4+ urgent, 3 high,
   2 normal, 1 low.
@@ -90,6 +91,7 @@ from api.services import service as services
 from api.tallies import service as tallies
 from api.visits.models import OPEN_STATUSES, HomeVisit, HomeVisitEvent, VisitPriority, VisitReason, VisitStatus
 from api.visits.schemas import (
+    CrewKit,
     DayPlan,
     DayPlanStop,
     HomeVisitCreate,
@@ -673,6 +675,22 @@ async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, a
         )
         await audit.record(session, actor=actor, action="home_visit.read_personal", entity="home_visit", entity_id=visit.id, after={"via": "day_plan"})
     return DayPlan(device_id=device.id, serial=device.serial, date=day, daily_capacity=device.daily_capacity, booked=booked or 0, stops=stops)
+
+
+async def crew_kits(session: AsyncSession, *, day: date | None, actor: Principal) -> list[CrewKit]:
+    """The kits an operator account's petugas is scheduled on that day, with its stops on each."""
+    operator_id = await _crew_operator(session, actor)
+    day = day or local_today()
+    rows = (
+        await session.execute(
+            select(Device.id, Device.serial, func.count(HomeVisit.id))
+            .join(HomeVisit, HomeVisit.device_id == Device.id)
+            .where(HomeVisit.operator_id == operator_id, HomeVisit.visit_date == day, HomeVisit.status.in_(DAY_PLAN_STATUSES))
+            .group_by(Device.id, Device.serial)
+            .order_by(Device.serial)
+        )
+    ).all()
+    return [CrewKit(device_id=device_id, serial=serial, date=day, stops=stops) for device_id, serial, stops in rows]
 
 
 def nearest_rank(sorted_values: list[int], fraction: float) -> int | None:

@@ -91,4 +91,9 @@ CASES = [
         "GET", "/api/v1/mobile-kits/{device_id}/day-plan", expect={**PERSONAL, "supervisor_out": 200, "operator_in": 200},
         setup=_crew_kit, note="the petugas scheduled on the kit that day: their own stops",
     ),  # fmt: skip
+    Case(
+        "GET", "/api/v1/mobile-kits/mine", expect={"anonymous": 401, "operator_in": 200, "operator_out": 200},
+        setup=_crew_kit, note="operator accounts that are a petugas (operator_out: another one, with no kit)",
+    ),  # fmt: skip
+    Case("GET", "/api/v1/mobile-kits/mine", expect={"anonymous": 401}, note="operator accounts that are no petugas"),
 ]
