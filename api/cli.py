@@ -102,9 +102,11 @@ def cmd_users_create(args: argparse.Namespace) -> int:
         role=args.role,
         area=args.area,
         service_point_id=args.service_point,
+        operator_id=args.operator,
     )
     user = _in_session(lambda session: service.create_user(session, data=data, actor=SYSTEM))
-    print(f"rekam: user {user.username} created ({user.role}{_scope_text(user.scope_area_code, user.scope_service_point_id)})")
+    linked = f", is operator {user.operator_id}" if user.operator_id is not None else ""
+    print(f"rekam: user {user.username} created ({user.role}{_scope_text(user.scope_area_code, user.scope_service_point_id)}{linked})")
     return 0
 
 
@@ -233,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     scope = create.add_mutually_exclusive_group()
     scope.add_argument("--area", help="a supervisor's area, e.g. 36.74.01")
     scope.add_argument("--service-point", type=int, help="an operator's service point id")
+    create.add_argument("--operator", type=int, help="the operator (petugas) id this account is, e.g. a mobile kit's crew")
     secret = create.add_mutually_exclusive_group()
     secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     secret.add_argument("--password", help="the password (visible to other users of this machine: prefer --password-stdin)")

@@ -6,7 +6,8 @@ app has at least one case, so a new endpoint cannot skip the matrix.
 
 Callers: "anonymous", "admin", "viewer", "handler", "supervisor_in" / "supervisor_out" (scoped to
 the case's area / to an area outside it), "operator_in" / "operator_out" (scoped to the case's
-service point / to another one).
+service point / to another one; when the case names an operator (petugas), operator_in's account
+is that operator and operator_out's another one).
 """
 
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,7 @@ class Request:
     params: dict[str, Any] = field(default_factory=dict)
     area: str = "36.74.01"
     service_point_id: int | None = None
+    operator_id: int | None = None  # the petugas operator_in's account is (e.g. a kit's crew)
 
 
 Setup = Callable[[AsyncSession], Awaitable[Request]]

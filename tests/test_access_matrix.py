@@ -22,6 +22,7 @@ from api.areas.models import Area
 from api.auth import service as auth
 from api.auth.models import Role, User
 from api.config import Settings
+from api.devices.models import Operator
 from api.main import API_PREFIX, create_app
 from tests.access import CALLERS, Case, Request
 from tests.factories import make_service_point
@@ -94,6 +95,11 @@ async def caller_headers(session: AsyncSession, request: Request) -> dict[str, d
         )
         for caller, (role, area, point) in scopes.items()
     }
+    if request.operator_id is not None:
+        stranger = Operator(name="Matrix other petugas", staff_number="MATRIX-OUT", status="active")
+        session.add(stranger)
+        await session.flush()
+        users["operator_in"].operator_id, users["operator_out"].operator_id = request.operator_id, stranger.id
     session.add_all(users.values())
     await session.flush()
     headers: dict[str, dict[str, str]] = {"anonymous": {}}

@@ -21,13 +21,19 @@ SCOPE_CHECK = (
     "(role <> 'supervisor' OR scope_area_code IS NOT NULL) "
     "AND (role <> 'operator' OR scope_service_point_id IS NOT NULL)"
 )
+# An operator account may instead be one petugas (`operator_id`) who works a mobile kit and has
+# no counter: it acts on the home visits it is scheduled on. API keys are never a person.
+USER_SCOPE_CHECK = (
+    "(role <> 'supervisor' OR scope_area_code IS NOT NULL) "
+    "AND (role <> 'operator' OR scope_service_point_id IS NOT NULL OR operator_id IS NOT NULL)"
+)
 
 
 class User(Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(ROLE_CHECK, name="role"),
-        CheckConstraint(SCOPE_CHECK, name="scope"),
+        CheckConstraint(USER_SCOPE_CHECK, name="scope"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -39,7 +45,8 @@ class User(Base):
     scope_service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
-    # "This account is that operator (petugas)": how complaints about someone are kept from them.
+    # "This account is that operator (petugas)": how complaints about someone are kept from them,
+    # and how an operator account finds the home visits it is scheduled on.
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"), unique=True)
 
 

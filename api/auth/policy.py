@@ -5,7 +5,9 @@ on the data (is this area inside the caller's subtree? is this the operator's se
 are the `ensure_*` functions below, called by services with the caller's `Principal`.
 
 - admin: everything. viewer: reads staff views. handler: fee complaints.
-- supervisor: writes inside one area subtree. operator: the queue and counter of one service point.
+- supervisor: writes inside one area subtree. operator: the queue and counter of one service point;
+  an operator account linked to a petugas (`operator_id`) also reads the day plan of a mobile kit
+  it is scheduled on and marks its own home visits visited or unreachable (api/visits/service.py).
 - anonymous (the public): progress, schedules, queue boards, submitting and tracking requests;
   public writes (`PublicWriteLimit`) are limited per client address (REKAM_PUBLIC_WRITE_LIMIT),
   signed-in staff and API keys are not (a kiosk issues tickets for a whole office).
@@ -34,6 +36,8 @@ class Principal:
     role: Role | None = None
     area: str | None = None
     service_point_id: int | None = None
+    # The petugas (api/devices Operator) this account is, when linked.
+    operator_id: int | None = None
     token_id: int | None = None
 
     @property

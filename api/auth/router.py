@@ -37,6 +37,7 @@ async def me(principal: CurrentPrincipal) -> Me:
         role=principal.role,
         area=principal.area,
         service_point_id=principal.service_point_id,
+        operator_id=principal.operator_id,
     )
 
 

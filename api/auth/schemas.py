@@ -18,6 +18,7 @@ class Me(BaseModel):
     role: Role | None
     area: str | None
     service_point_id: int | None
+    operator_id: int | None = Field(default=None, description="The operator (petugas) this account is, if any.")
 
 
 class UserCreate(BaseModel):
@@ -29,6 +30,12 @@ class UserCreate(BaseModel):
     role: Role
     area: str | None = Field(default=None, description="Scope of a supervisor (an area code).")
     service_point_id: int | None = Field(default=None, description="Scope of an operator.")
+    operator_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The operator (petugas) this account is: an operator account linked to one acts on the home visits it is scheduled on.",
+    )
 
 
 class UserUpdate(BaseModel):
@@ -42,6 +49,12 @@ class UserUpdate(BaseModel):
     role: Role | None = None
     area: str | None = Field(default=None, description="New scope of a supervisor.")
     service_point_id: int | None = Field(default=None, description="New scope of an operator.")
+    operator_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="The operator (petugas) this account is (null to unlink): an operator account linked to one acts on the home visits it is scheduled on.",
+    )
 
 
 class UserRead(BaseModel):
@@ -53,6 +66,7 @@ class UserRead(BaseModel):
     role: Role
     area: str | None = Field(validation_alias="scope_area_code")
     service_point_id: int | None = Field(validation_alias="scope_service_point_id")
+    operator_id: int | None
     active: bool
     created_at: datetime
 

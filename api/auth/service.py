@@ -12,6 +12,8 @@
 - Every sign-in, failed or refused sign-in, sign-out and account or key change is audited; the
   entries of failed and refused sign-ins are kept although the response is an error.
 - A supervisor is scoped to an area, an operator to a service point; other roles have no scope.
+  An account may be linked to one operator (petugas, `operator_id`), one account per operator:
+  an operator account linked so needs no service point (a mobile kit's crew has no counter).
 - An admin cannot deactivate their own account (someone must be left to sign in).
 - API keys: revoked keys get 401; `last_used_at` is written at most once a minute.
 """
@@ -34,11 +36,12 @@ from api.config import get_settings
 from api.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized
 from api.middleware import client_var
 from api.pagination import PageParams, paginate
+from api.devices.models import Operator
 from api.services.models import ServicePoint
 
 TOKEN_PREFIX = "rkt_"
 API_KEY_PREFIX = "rkk_"
-USER_FIELDS = ["id", "username", "display_name", "role", "scope_area_code", "scope_service_point_id", "active"]
+USER_FIELDS = ["id", "username", "display_name", "role", "scope_area_code", "scope_service_point_id", "operator_id", "active"]
 API_KEY_FIELDS = ["id", "name", "prefix", "role", "scope_area_code", "scope_service_point_id", "revoked_at"]
 LOGIN_BY_USERNAME = "login-username"
 LOGIN_BY_CLIENT = "login-client"
@@ -63,13 +66,13 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def _check_scope(session: AsyncSession, *, role: Role, area: str | None, service_point_id: int | None) -> None:
+async def _check_scope(session: AsyncSession, *, role: Role, area: str | None, service_point_id: int | None, operator_linked: bool = False) -> None:
     if role == Role.supervisor and not area:
         raise RuleViolation.on_field("area", "A supervisor needs an area (e.g. 36.74.01).")
     if role != Role.supervisor and area is not None:
         raise RuleViolation.on_field("area", "Only a supervisor is scoped to an area.")
-    if role == Role.operator and service_point_id is None:
-        raise RuleViolation.on_field("service_point_id", "An operator needs a service point.")
+    if role == Role.operator and service_point_id is None and not operator_linked:
+        raise RuleViolation.on_field("service_point_id", "An operator needs a service point, or a link to the operator (petugas) they are (operator_id).")
     if role != Role.operator and service_point_id is not None:
         raise RuleViolation.on_field("service_point_id", "Only an operator is scoped to a service point.")
     if area is not None:
@@ -81,10 +84,25 @@ async def _check_scope(session: AsyncSession, *, role: Role, area: str | None, s
         )
 
 
+async def _check_operator_link(session: AsyncSession, *, operator_id: int, user_id: int | None = None) -> None:
+    """The operator exists and no other account is them."""
+    if await session.get(Operator, operator_id) is None:
+        raise NotFound(
+            f"There is no operator {operator_id}.", errors=[{"location": "body", "field": "operator_id", "message": "unknown operator"}]
+        )
+    other = await session.scalar(select(User.id).where(User.operator_id == operator_id, User.id != (user_id or 0)))
+    if other is not None:
+        raise Conflict(
+            "Another account is already linked to this operator.", errors=[{"location": "body", "field": "operator_id", "message": "already linked"}]
+        )
+
+
 async def create_user(session: AsyncSession, *, data: UserCreate, actor: Principal) -> User:
     if await session.scalar(select(User.id).where(User.username == data.username)) is not None:
         raise Conflict("The username is taken.", errors=[{"location": "body", "field": "username", "message": "taken"}])
-    await _check_scope(session, role=data.role, area=data.area, service_point_id=data.service_point_id)
+    await _check_scope(session, role=data.role, area=data.area, service_point_id=data.service_point_id, operator_linked=data.operator_id is not None)
+    if data.operator_id is not None:
+        await _check_operator_link(session, operator_id=data.operator_id)
     user = User(
         username=data.username,
         display_name=data.display_name,
@@ -92,6 +110,7 @@ async def create_user(session: AsyncSession, *, data: UserCreate, actor: Princip
         role=data.role.value,
         scope_area_code=data.area,
         scope_service_point_id=data.service_point_id,
+        operator_id=data.operator_id,
         active=True,
     )
     session.add(user)
@@ -124,14 +143,19 @@ async def update_user(session: AsyncSession, *, user_id: int, data: UserUpdate, 
             raise RuleViolation.on_field(name, f"{name} cannot be null.")
     if changes.get("active") is False and actor.kind == "user" and actor.id == user.id:
         raise RuleViolation.on_field("active", "You cannot deactivate your own account.")
-    if {"role", "area", "service_point_id"} & changes.keys():
+    # Who the account is stays with a new role: it is not a scope.
+    operator_id = changes["operator_id"] if "operator_id" in changes else user.operator_id
+    if operator_id is not None and operator_id != user.operator_id:
+        await _check_operator_link(session, operator_id=operator_id, user_id=user.id)
+    if {"role", "area", "service_point_id", "operator_id"} & changes.keys():
         role = Role(changes.get("role", user.role))
         # A new role drops the old scope unless a new one is given with it.
         same_role = role == user.role
         area = changes["area"] if "area" in changes else (user.scope_area_code if same_role else None)
         point = changes["service_point_id"] if "service_point_id" in changes else (user.scope_service_point_id if same_role else None)
-        await _check_scope(session, role=role, area=area, service_point_id=point)
+        await _check_scope(session, role=role, area=area, service_point_id=point, operator_linked=operator_id is not None)
         user.role, user.scope_area_code, user.scope_service_point_id = role.value, area, point
+        user.operator_id = operator_id
     if "display_name" in changes:
         user.display_name = changes["display_name"]
     if "password" in changes:
@@ -209,6 +233,7 @@ def _principal_of_user(user: User, token_id: int | None = None) -> Principal:
         role=Role(user.role),
         area=user.scope_area_code,
         service_point_id=user.scope_service_point_id,
+        operator_id=user.operator_id,
         token_id=token_id,
     )
 

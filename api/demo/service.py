@@ -46,6 +46,7 @@ async def load_demo() -> list[str]:
             lines.append(await devices_demo.load(session, campaign=demo.campaign))
             # After the devices demo: it schedules requests on the mobile kits it finds.
             lines.append(await visits_demo.load(session, today=today))
+            lines.append(await visits_demo.load_crew_account(session))
             # After the staff (the handler) and the devices demo (its operators).
             lines.extend(await complaints_demo.load(session, today=today))
     finally:

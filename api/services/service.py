@@ -11,7 +11,9 @@ Rules
 - A closure replaces a day's hours: none (holiday) or reduced ones. Bookings that no longer fit
   (closed day, shortened hours, fewer counters) are cancelled, and the change says which.
 - A device or an operator is at one weekend service per day at most (also a unique constraint);
-  the devices' own allocations are consulted at the single marked call site below.
+  the devices' own allocations are consulted at the single marked call site below, and so are
+  home visits: a kit or operator with a visit planned that day is not free for a weekend service
+  (and the visits domain asks `weekend_event_on` the other way round).
 - The public sees points and the schedule (where recording is open on each date, with hours), for
   at most `MAX_SCHEDULE_DAYS` days at once. Staff see which dense RW/RT have had no weekend
   service yet.
@@ -377,8 +379,9 @@ async def _busy_elsewhere(
 ) -> list[tuple[str, str]]:
     """(field, message) for every device or operator already placed elsewhere on `day`.
 
-    Other weekend services are checked here; postings at service points, loans due back and
-    broken devices are the devices domain's to judge (`is_device_free`, `is_operator_free`).
+    Other weekend services are checked here; home visits planned that day are the visits domain's
+    (`planned_on`); postings at service points, loans due back and broken devices are the devices
+    domain's to judge (`is_device_free`, `is_operator_free`).
     """
     others = await session.execute(
         select(EventAssignment.device_id, EventAssignment.operator_id, EventAssignment.service_point_id).where(
@@ -396,6 +399,14 @@ async def _busy_elsewhere(
             taken_operators[operator_id] = other_point
     busy = [(f"device_ids.{i}", f"at service point {taken_devices[d]} that day") for i, d in enumerate(device_ids) if d in taken_devices]
     busy += [(f"operator_ids.{i}", f"at service point {taken_operators[o]} that day") for i, o in enumerate(operator_ids) if o in taken_operators]
+    # Home visits planned that day hold their kit and operator for the day, as an event would.
+    from api.visits import service as visits
+
+    visiting_devices, visiting_operators = await visits.planned_on(session, day=day, device_ids=device_ids, operator_ids=operator_ids)
+    busy += [(f"device_ids.{i}", "on home visits that day") for i, d in enumerate(device_ids) if d in visiting_devices and d not in taken_devices]
+    busy += [(f"operator_ids.{i}", "on home visits that day") for i, o in enumerate(operator_ids) if o in visiting_operators and o not in taken_operators]
+    taken_devices.update(dict.fromkeys(visiting_devices, 0))
+    taken_operators.update(dict.fromkeys(visiting_operators, 0))
     for i, device_id in enumerate(device_ids):
         if device_id not in taken_devices and not await devices.is_device_free(session, device_id=device_id, day=day):
             busy.append((f"device_ids.{i}", "posted elsewhere, not active, or due back to its lender that day"))
@@ -403,6 +414,12 @@ async def _busy_elsewhere(
         if operator_id not in taken_operators and not await devices.is_operator_free(session, operator_id=operator_id, day=day):
             busy.append((f"operator_ids.{i}", "posted elsewhere or not active that day"))
     return busy
+
+
+async def weekend_event_on(session: AsyncSession, *, day: date, device_id: int | None = None, operator_id: int | None = None) -> int | None:
+    """The weekend service a device (or an operator) is assigned to on `day`, if any."""
+    who = EventAssignment.device_id == device_id if device_id is not None else EventAssignment.operator_id == operator_id
+    return await session.scalar(select(EventAssignment.service_point_id).where(EventAssignment.day == day, who).limit(1))
 
 
 async def uncovered_areas(

@@ -5,15 +5,23 @@ Each request follows a short story (triaged, scheduled on a mobile kit, visited 
 running the demo again creates nothing twice and only moves a request further along its story,
 for instance once the devices demo has added mobile kits and operators. Without an active mobile
 kit and an active operator, requests wait at `triaged`.
+
+The petugas the requests are scheduled on gets a demo account, `kit.operator`, linked to them
+(`users.operator_id`): signed in, it reads its stops of the kit's day plan (one of them today)
+and marks them visited or unreachable. Its random password is printed once, when it is created.
 """
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth import service as auth
+from api.auth.models import Role, User
 from api.auth.policy import SYSTEM
+from api.auth.schemas import UserCreate
 from api.devices.models import Device, DeviceKind, DeviceStatus, Operator, OperatorStatus
 from api.visits import service
 from api.visits.models import HomeVisit, VisitReason, VisitStatus
@@ -53,7 +61,7 @@ STORIES = [
           steps=SCHEDULED, visit_in_days=1, window=(time(9, 0), time(10, 0))),
     Story("Agus Setiawan (demo)", nik("367406", date(1975, 1, 30), woman=False, serial=9004), "081200000104",
           "Jl. Benda Baru No. 4, RT 003/RW 002", "36.74.06.1002", VisitReason.sick, days_ago=10,
-          steps=SCHEDULED, visit_in_days=1, window=(time(10, 30), time(11, 30))),
+          steps=SCHEDULED, visit_in_days=0, window=(time(10, 30), time(11, 30))),
     Story("Sri Wahyuni (demo)", nik("367401", date(1945, 9, 2), woman=True, serial=9005), "081200000105",
           "Jl. Lengkong Gudang No. 5, RT 001/RW 001", "36.74.01.1004", VisitReason.elderly, days_ago=9,
           steps=(*SCHEDULED, VisitStatus.visited), visit_in_days=-5, window=(time(13, 0), time(14, 0))),
@@ -95,3 +103,39 @@ async def load(session: AsyncSession, *, today: date) -> str:
             moved += 1
     crew = f"on kit {kit.serial}" if kit and operator else "none scheduled: no active mobile kit and operator yet"
     return f"home visits: {created} requests created, {moved} moves made ({crew})"
+
+
+CREW_USERNAME = "kit.operator"
+
+
+async def load_crew_account(session: AsyncSession) -> str:
+    """The demo account of the petugas the stories are scheduled on; the line to print."""
+    scheduled = await session.execute(
+        select(HomeVisit.operator_id, HomeVisit.device_id)
+        .where(HomeVisit.nik.in_([story.nik for story in STORIES]), HomeVisit.operator_id.is_not(None))
+        .order_by(HomeVisit.id)
+        .limit(1)
+    )
+    crew = scheduled.first()
+    existing = await session.scalar(select(User).where(User.username == CREW_USERNAME))
+    if existing is not None:
+        return f"user {CREW_USERNAME} (operator, petugas {existing.operator_id}): already there, password unchanged"
+    if crew is None:
+        return f"user {CREW_USERNAME}: not created, no home visit is scheduled on a petugas yet"
+    operator, kit = await session.get(Operator, crew.operator_id), await session.get(Device, crew.device_id)
+    assert operator is not None and kit is not None
+    if await session.scalar(select(User.id).where(User.operator_id == operator.id)) is not None:
+        return f"user {CREW_USERNAME}: not created, {operator.name} already has an account"
+    password = secrets.token_urlsafe(12)
+    await auth.create_user(
+        session,
+        data=UserCreate(
+            username=CREW_USERNAME, display_name=f"{operator.name}, kit {kit.serial} (demo)", password=password,
+            role=Role.operator, operator_id=operator.id,
+        ),
+        actor=SYSTEM,
+    )  # fmt: skip
+    return (
+        f"user {CREW_USERNAME} (operator, is {operator.name} on kit {kit.serial}, device {kit.id}): "
+        f"password {password}  (demo only; shown once)"
+    )

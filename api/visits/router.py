@@ -12,6 +12,7 @@ from api.pagination import Page, PageDep
 from api.visits import service
 from api.visits.models import HomeVisit, VisitPriority, VisitReason, VisitStatus
 from api.visits.schemas import (
+    CrewKit,
     DayPlan,
     HomeVisitCreate,
     HomeVisitRead,
@@ -27,6 +28,8 @@ router = APIRouter(tags=["home visits"])
 
 # Masked boards and figures: viewers too. Personal records and changes: admins and supervisors.
 BoardReader = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]
+# A kit's crew too, on what it is scheduled on (the service decides: its own stops and visits).
+CrewDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator))]
 VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
@@ -99,15 +102,25 @@ async def schedule_home_visit(visit_id: VisitId, data: ScheduleRequest, principa
 
 
 @router.post("/home-visits/{visit_id}/status", response_model=HomeVisitTrack, responses=problem_responses(401, 403, 404, 409, 422))
-async def change_home_visit_status(visit_id: VisitId, data: StatusChange, principal: WriterDep, session: SessionDep) -> HomeVisitTrack:
-    """Triage, mark visited or unreachable, or cancel, with an optional note."""
+async def change_home_visit_status(visit_id: VisitId, data: StatusChange, principal: CrewDep, session: SessionDep) -> HomeVisitTrack:
+    """Triage, mark visited or unreachable, or cancel, with an optional note (the kit's operator: visited or unreachable)."""
     return _track(await service.change_status(session, visit_id=visit_id, data=data, actor=principal))
+
+
+@router.get("/mobile-kits/mine", response_model=list[CrewKit], responses=problem_responses(401, 403, 422))
+async def my_mobile_kits(
+    principal: Annotated[Principal, Depends(require(Role.operator))],
+    session: SessionDep,
+    day: Annotated[date | None, Query(alias="date", description="The day (default: today, Asia/Jakarta).")] = None,
+) -> list[CrewKit]:
+    """The kits the signed-in operator (a petugas) is scheduled on that day, to open their day plans."""
+    return await service.crew_kits(session, day=day, actor=principal)
 
 
 @router.get("/mobile-kits/{device_id}/day-plan", response_model=DayPlan, responses=problem_responses(401, 403, 404, 422))
 async def mobile_kit_day_plan(
     device_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    principal: WriterDep,
+    principal: CrewDep,
     session: SessionDep,
     day: Annotated[date | None, Query(alias="date", description="The day (default: today, Asia/Jakarta).")] = None,
 ) -> DayPlan:

@@ -160,6 +160,15 @@ class DayPlan(BaseModel):
     stops: list[DayPlanStop]
 
 
+class CrewKit(BaseModel):
+    """A kit the calling operator account is scheduled on that day: where to find its day plan."""
+
+    device_id: int
+    serial: str
+    date: date
+    stops: int = Field(description="The caller's own visits on the kit that day.")
+
+
 class StatusCount(BaseModel):
     status: VisitStatus
     count: int

@@ -31,6 +31,12 @@ Rules
   (`home_visit.read_personal`). A personal record outside the caller's scope is 404.
 - Who: lists and stats for admins, viewers (masked, read-only) and supervisors (their subtree);
   the full record, the day plan and every change for admins and supervisors in scope.
+- The crew: an operator account linked to a petugas (`users.operator_id`, who must be active)
+  reads the day plan of a kit it is scheduled on that day, showing only its own stops (403 when
+  it has none there), and marks its own visits `visited` or `unreachable` with a note; any other
+  move is 403, a visit scheduled on someone else is 404; `crew_kits` tells it which kits it is on
+  that day. Nothing else: no board, no full record, no scheduling. An operator account that is
+  not linked gets 403.
 - Triage (`submitted` -> `triaged`) sets the priority: reason points (sick 3, disabled 2,
   elderly 2, other 1) plus one point per full week waited (at most 3); 4+ urgent, 3 high,
   2 normal, 1 low.
@@ -42,7 +48,9 @@ Rules
   the device an active mobile kit (a loaned kit not due back before the date); the operator
   active; neither the kit nor the operator on another visit whose window overlaps that day; the
   kit's day not over its daily capacity (one recording per visit); and both free of allocations
-  and weekend events elsewhere (`_kit_and_operator_available`, the devices/services domains).
+  and weekend events elsewhere (`_kit_and_operator_available`, the devices/services domains). A
+  weekend service holds its kits and operators for its day, and a day with planned visits keeps
+  them from weekend services (`planned_on`, asked by the services domain).
 - Visited: not before the planned day; adds one recording to that day's tally of the resident's
   area, source `home_visit`, with the kit.
 - Day plan: a kit's visits of one day in route order: by kelurahan, RW and RT code, then window.
@@ -79,9 +87,11 @@ from api.config import get_settings
 from api.devices.models import Device, DeviceKind, DeviceOwner, DeviceStatus, Operator, OperatorStatus
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams, paginate
+from api.services import service as services
 from api.tallies import service as tallies
 from api.visits.models import OPEN_STATUSES, HomeVisit, HomeVisitEvent, VisitPriority, VisitReason, VisitStatus
 from api.visits.schemas import (
+    CrewKit,
     DayPlan,
     DayPlanStop,
     HomeVisitCreate,
@@ -396,6 +406,19 @@ async def list_visits(
     return [summary_of(v, today=today, overdue_days=overdue_days) for v in rows], next_cursor
 
 
+CREW_MOVES = frozenset({VisitStatus.visited, VisitStatus.unreachable})
+
+
+async def _crew_operator(session: AsyncSession, actor: Principal) -> int:
+    """The active petugas an operator account is; 403 for an account that is no (active) petugas."""
+    if actor.operator_id is None:
+        raise Forbidden("Your account is not linked to an operator (petugas); ask an admin to link it.")
+    status = await session.scalar(select(Operator.status).where(Operator.id == actor.operator_id))
+    if status != OperatorStatus.active:
+        raise Forbidden(f"Your operator record is {status or 'gone'}, not active.")
+    return actor.operator_id
+
+
 async def _visit_for_staff(session: AsyncSession, *, visit_id: int, actor: Principal, write: bool) -> HomeVisit:
     stmt = select(HomeVisit).where(HomeVisit.id == visit_id)
     if write:
@@ -406,6 +429,15 @@ async def _visit_for_staff(session: AsyncSession, *, visit_id: int, actor: Princ
     ensure_sees_personal(actor, visit.area_code, what="home-visit request")
     if write:
         ensure_area(actor, visit.area_code)
+    return visit
+
+
+async def _crew_visit(session: AsyncSession, *, visit_id: int, actor: Principal) -> HomeVisit:
+    """A visit the calling operator account is scheduled on, locked for the change; 404 otherwise."""
+    operator_id = await _crew_operator(session, actor)
+    visit = await session.scalar(select(HomeVisit).where(HomeVisit.id == visit_id).with_for_update())
+    if visit is None or visit.operator_id != operator_id:
+        raise NotFound("There is no such home-visit request.")
     return visit
 
 
@@ -461,7 +493,12 @@ async def change_status(session: AsyncSession, *, visit_id: int, data: StatusCha
     """Triage, visited, unreachable or cancelled, with an optional note; 409 for illegal moves."""
     if data.status == VisitStatus.scheduled:
         raise RuleViolation.on_field("status", "Scheduling needs a kit, an operator, a date and a window: use the schedule endpoint.")
-    visit = await _visit_for_staff(session, visit_id=visit_id, actor=actor, write=True)
+    if actor.role == Role.operator:
+        visit = await _crew_visit(session, visit_id=visit_id, actor=actor)
+        if data.status not in CREW_MOVES:
+            raise Forbidden("An operator marks their visits visited or unreachable; other moves are the dispatcher's.")
+    else:
+        visit = await _visit_for_staff(session, visit_id=visit_id, actor=actor, write=True)
     _ensure_move(visit, data.status)
     campaign = await session.get(Campaign, visit.campaign_id)
     assert campaign is not None
@@ -490,11 +527,32 @@ class _Slot:
 
 
 async def _kit_and_operator_available(session: AsyncSession, *, slot: _Slot) -> None:
-    """The kit and the operator are not posted elsewhere that day (the devices domain decides)."""
+    """The kit and the operator are not posted elsewhere that day (the devices domain decides) nor
+    at a weekend service (the services domain's; an event holds them for its day)."""
     if not await devices.is_device_free(session, device_id=slot.device.id, day=slot.day):
         raise Conflict("The kit is posted elsewhere that day.", errors=[_problem("device", "not free that day")])
     if not await devices.is_operator_free(session, operator_id=slot.operator.id, day=slot.day):
         raise Conflict("The operator is posted elsewhere that day.", errors=[_problem("operator", "not free that day")])
+    if (event := await services.weekend_event_on(session, day=slot.day, device_id=slot.device.id)) is not None:
+        raise Conflict(f"The kit is at a weekend service (service point {event}) that day.", errors=[_problem("device", "at a weekend service that day")])
+    if (event := await services.weekend_event_on(session, day=slot.day, operator_id=slot.operator.id)) is not None:
+        raise Conflict(f"The operator is at a weekend service (service point {event}) that day.", errors=[_problem("operator", "at a weekend service that day")])
+
+
+async def planned_on(session: AsyncSession, *, day: date, device_ids: list[int], operator_ids: list[int]) -> tuple[set[int], set[int]]:
+    """Which of these kits and operators have a home visit planned on `day` (for weekend services)."""
+    if not device_ids and not operator_ids:
+        return set(), set()
+    rows = (
+        await session.execute(
+            select(HomeVisit.device_id, HomeVisit.operator_id).where(
+                HomeVisit.visit_date == day,
+                HomeVisit.status.in_(PLANNED_STATUSES),
+                or_(HomeVisit.device_id.in_(device_ids or [-1]), HomeVisit.operator_id.in_(operator_ids or [-1])),
+            )
+        )
+    ).all()
+    return {d for d, _ in rows if d in device_ids}, {o for _, o in rows if o in operator_ids}
 
 
 async def _check_slot(session: AsyncSession, *, visit: HomeVisit, slot: _Slot) -> None:
@@ -571,7 +629,8 @@ def _kelurahan_of(code: str) -> str:
 async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, actor: Principal) -> DayPlan:
     """The kit's visits that day in route order, with what the operator needs at the door.
 
-    A supervisor sees the stops inside their area; each stop shown is a personal read, audited."""
+    A supervisor sees the stops inside their area, an operator account its own stops (403 when it
+    has none on this kit that day); each stop shown is a personal read, audited."""
     device = await session.get(Device, device_id)
     if device is None or device.kind != DeviceKind.mobile:
         raise NotFound("There is no such mobile kit.")
@@ -579,10 +638,14 @@ async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, a
     on_plan = [HomeVisit.device_id == device.id, HomeVisit.visit_date == day]
     booked = await session.scalar(select(func.count()).select_from(HomeVisit).where(*on_plan, HomeVisit.status.in_(PLANNED_STATUSES)))
     stmt = select(HomeVisit).where(*on_plan, HomeVisit.status.in_(DAY_PLAN_STATUSES))
-    if actor.role != Role.admin:
+    if actor.role == Role.operator:
+        stmt = stmt.where(HomeVisit.operator_id == await _crew_operator(session, actor))
+    elif actor.role != Role.admin:
         stmt = stmt.where(in_subtree(HomeVisit.area_code, actor.area or "-"))
     # Area codes sort kelurahan, then RW, then RT: neighbours follow each other.
     visits = (await session.scalars(stmt.order_by(HomeVisit.area_code, HomeVisit.window_start, HomeVisit.id))).all()
+    if actor.role == Role.operator and not visits:
+        raise Forbidden("You are not on this kit's plan for that day.")
     kelurahan_codes = {_kelurahan_of(v.area_code) for v in visits}
     names = dict((await session.execute(select(Area.code, Area.name).where(Area.code.in_(kelurahan_codes)))).all()) if visits else {}
     stops = []
@@ -612,6 +675,22 @@ async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, a
         )
         await audit.record(session, actor=actor, action="home_visit.read_personal", entity="home_visit", entity_id=visit.id, after={"via": "day_plan"})
     return DayPlan(device_id=device.id, serial=device.serial, date=day, daily_capacity=device.daily_capacity, booked=booked or 0, stops=stops)
+
+
+async def crew_kits(session: AsyncSession, *, day: date | None, actor: Principal) -> list[CrewKit]:
+    """The kits an operator account's petugas is scheduled on that day, with its stops on each."""
+    operator_id = await _crew_operator(session, actor)
+    day = day or local_today()
+    rows = (
+        await session.execute(
+            select(Device.id, Device.serial, func.count(HomeVisit.id))
+            .join(HomeVisit, HomeVisit.device_id == Device.id)
+            .where(HomeVisit.operator_id == operator_id, HomeVisit.visit_date == day, HomeVisit.status.in_(DAY_PLAN_STATUSES))
+            .group_by(Device.id, Device.serial)
+            .order_by(Device.serial)
+        )
+    ).all()
+    return [CrewKit(device_id=device_id, serial=serial, date=day, stops=stops) for device_id, serial, stops in rows]
 
 
 def nearest_rank(sorted_values: list[int], fraction: float) -> int | None:

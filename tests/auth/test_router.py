@@ -4,6 +4,7 @@ from sqlalchemy import func, select, update
 
 from api.audit.models import AuditEntry
 from api.auth.models import AccessToken, ApiKey, Role
+from api.devices.models import Operator
 from tests.factories import PASSWORD, assert_problem, headers_for, make_service_point, make_user
 
 TOKEN = "/api/v1/auth/token"
@@ -25,7 +26,7 @@ async def test_sign_in_me_and_logout(client, session) -> None:
     assert body["token_type"] == "bearer" and body["expires_in"] == 12 * 60 * 60 and body["access_token"].startswith("rkt_")
     bearer = {"Authorization": f"Bearer {body['access_token']}"}
     me = (await client.get("/api/v1/auth/me", headers=bearer)).json()
-    assert me == {"kind": "user", "id": me["id"], "name": username, "role": "supervisor", "area": "36.74.01", "service_point_id": None}
+    assert me == {"kind": "user", "id": me["id"], "name": username, "role": "supervisor", "area": "36.74.01", "service_point_id": None, "operator_id": None}
     assert (await client.get("/api/v1/auth/me")).json()["kind"] == "anonymous"
     assert (await client.post("/api/v1/auth/logout", headers=bearer)).status_code == 204
     assert_problem(await client.get("/api/v1/auth/me", headers=bearer), 401)
@@ -101,6 +102,33 @@ async def test_user_scopes_are_validated(client, session) -> None:
     assert len(listed.json()["items"]) == 1 and listed.json()["next_cursor"]
 
 
+async def test_an_account_may_be_its_operator_and_then_needs_no_service_point(client, session) -> None:
+    admin = await headers_for(session, role=Role.admin)
+    petugas = Operator(name="Petugas Kit", staff_number="KIT-CREW-1", status="active")
+    other = Operator(name="Petugas Lain", staff_number="KIT-CREW-2", status="active")
+    session.add_all([petugas, other])
+    await session.flush()
+    petugas_id, other_id = petugas.id, other.id
+    await session.commit()  # failed requests roll back to here
+    base = {"display_name": "Kru kit keliling", "password": "long-enough-password", "role": "operator"}
+    assert_problem(await client.post("/api/v1/users", json={**base, "username": "kru.a", "operator_id": 999999}, headers=admin), 404, field="operator_id")
+    # Linked to a petugas, an operator account needs no counter: the database agrees.
+    created = await client.post("/api/v1/users", json={**base, "username": "kru.a", "operator_id": petugas_id}, headers=admin)
+    assert created.status_code == 201, created.text
+    assert (created.json()["operator_id"], created.json()["service_point_id"]) == (petugas_id, None)
+    user_id = created.json()["id"]
+    assert_problem(await client.post("/api/v1/users", json={**base, "username": "kru.b", "operator_id": petugas_id}, headers=admin), 409, field="operator_id")
+    token = (await sign_in(client, "kru.a", "long-enough-password")).json()["access_token"]
+    me = (await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})).json()
+    assert (me["role"], me["operator_id"], me["service_point_id"]) == ("operator", petugas_id, None)
+    # Unlinked, it would be an operator of nothing.
+    assert_problem(await client.patch(f"/api/v1/users/{user_id}", json={"operator_id": None}, headers=admin), 422, field="service_point_id")
+    moved = await client.patch(f"/api/v1/users/{user_id}", json={"operator_id": other_id}, headers=admin)
+    assert moved.status_code == 200 and moved.json()["operator_id"] == other_id
+    audited = await session.scalar(select(AuditEntry).where(AuditEntry.action == "user.update", AuditEntry.entity_id == str(user_id)))
+    assert audited is not None and (audited.before["operator_id"], audited.after["operator_id"]) == (petugas_id, other_id)
+
+
 async def test_api_keys_shown_once_scoped_and_revocable(client, session) -> None:
     admin = await headers_for(session, role=Role.admin)
     await session.commit()
@@ -118,7 +146,7 @@ async def test_api_keys_shown_once_scoped_and_revocable(client, session) -> None
     snapshot = {"area": "36.74.01", "as_of": "2026-06-01", "cumulative": 5}
     assert (await client.post(f"/api/v1/campaigns/{campaign['id']}/snapshots", json=snapshot, headers=script)).status_code == 201
     assert_problem(await client.post(f"/api/v1/campaigns/{campaign['id']}/snapshots", json={**snapshot, "area": "36.74.07"}, headers=script), 403)
-    assert (await client.get("/api/v1/auth/me", headers=script)).json() == {"kind": "api_key", "id": key_id, "name": "key:serpong tallies", "role": "supervisor", "area": "36.74.01", "service_point_id": None}
+    assert (await client.get("/api/v1/auth/me", headers=script)).json() == {"kind": "api_key", "id": key_id, "name": "key:serpong tallies", "role": "supervisor", "area": "36.74.01", "service_point_id": None, "operator_id": None}
     used = (await client.get("/api/v1/api-keys", headers=admin)).json()["items"][0]
     assert used["last_used_at"] is not None
     entry = await session.scalar(select(AuditEntry).where(AuditEntry.entity == "snapshot").order_by(AuditEntry.id.desc()))

@@ -49,3 +49,21 @@ async def test_booking_over_http(client, session) -> None:
     assert_problem(await client.get("/api/v1/appointments/nope"), 404)
     past = (service.local_today() - timedelta(days=1)).isoformat()
     assert_problem(await client.get(f"/api/v1/service-points/{point_id}/slots", params={"date": past}), 422, field="date")
+
+
+async def test_walk_ins_and_bookings_are_rate_limited_per_address(client, session, monkeypatch) -> None:
+    from api.config import get_settings
+
+    point_id = (await make_office(session, counters=1, service_minutes=20)).id
+    await session.commit()
+    monkeypatch.setenv("REKAM_PUBLIC_WRITE_LIMIT", "2/hour")
+    get_settings.cache_clear()
+    try:
+        for _ in range(2):
+            assert (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).status_code == 201
+        assert_problem(await client.post(f"/api/v1/service-points/{point_id}/tickets", json={}), 429)
+        tomorrow = service.local_today() + timedelta(days=1)
+        assert_problem(await client.post(f"/api/v1/service-points/{point_id}/appointments", json={"date": tomorrow.isoformat(), "start": "08:00"}), 429)
+    finally:
+        monkeypatch.delenv("REKAM_PUBLIC_WRITE_LIMIT")
+        get_settings.cache_clear()

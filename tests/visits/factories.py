@@ -6,12 +6,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth import service as auth
+from api.auth.models import Role
 from api.auth.policy import SYSTEM
+from api.auth.schemas import UserCreate
 from api.devices.models import Device, Operator
 from api.visits import service
 from api.visits.demo import nik as make_nik
 from api.visits.models import HomeVisit
 from api.visits.schemas import HomeVisitCreate, ScheduleRequest, StatusChange, VisitWindow
+from tests.factories import PASSWORD
 
 _serial = count(1)
 SERPONG = "367401"
@@ -65,3 +69,14 @@ async def triage(session: AsyncSession, visit_id: int, *, today: date | None = N
 async def schedule(session: AsyncSession, visit_id: int, *, device_id: int, operator_id: int, day: date, start: str = "09:00", end: str = "10:00", today: date | None = None) -> HomeVisit:
     data = ScheduleRequest(device=device_id, operator=operator_id, date=day, window=VisitWindow(start=start, end=end))
     return await service.schedule(session, visit_id=visit_id, data=data, actor=SYSTEM, today=today)
+
+
+async def crew_headers(session: AsyncSession, *, operator_id: int) -> dict[str, str]:
+    """Bearer headers of an operator account that is this petugas (no service point)."""
+    user = await auth.create_user(
+        session,
+        data=UserCreate(username=f"crew{next(_serial)}", display_name="Kru kit keliling", password=PASSWORD, role=Role.operator, operator_id=operator_id),
+        actor=SYSTEM,
+    )
+    token, _ = await auth.sign_in(session, username=user.username, password=PASSWORD)
+    return {"Authorization": f"Bearer {token}"}

@@ -175,3 +175,20 @@ async def test_schedule_errors_over_http(client, session) -> None:
     assert_problem(await client.get("/api/v1/mobile-kits/999999/day-plan", headers=admin), 404)
     empty = (await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", headers=admin)).json()
     assert empty["stops"] == [] and empty["booked"] == 0 and empty["device_id"] == kit_id
+
+
+async def test_public_requests_are_rate_limited(client, session, monkeypatch) -> None:
+    from api.config import get_settings
+
+    await make_campaign(session)
+    await session.commit()
+    monkeypatch.setenv("REKAM_PUBLIC_WRITE_LIMIT", "2/hour")
+    get_settings.cache_clear()
+    try:
+        for _ in range(2):
+            assert (await client.post("/api/v1/home-visits", json=payload())).status_code == 201
+        refused = assert_problem(await client.post("/api/v1/home-visits", json=payload()), 429)
+        assert "nik" not in json.dumps(refused).lower()
+    finally:
+        monkeypatch.delenv("REKAM_PUBLIC_WRITE_LIMIT")
+        get_settings.cache_clear()

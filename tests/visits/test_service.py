@@ -1,3 +1,4 @@
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -6,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.areas.models import Area
 from api.audit.models import AuditEntry
-from api.auth.models import Role
+from api.auth.models import Role, User
 from api.auth.policy import SYSTEM
 from api.config import get_settings
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation
@@ -391,3 +392,50 @@ async def test_demo_is_idempotent_and_schedules_on_a_mobile_kit(session) -> None
     assert "0 requests created, 0 moves made" in await demo.load(session, today=TODAY)
     statuses = sorted((await session.scalars(select(HomeVisit.status).where(HomeVisit.nik.in_([s.nik for s in demo.STORIES])))).all())
     assert statuses == ["cancelled", "scheduled", "scheduled", "submitted", "triaged", "visited"]
+
+
+async def test_demo_crew_account_is_the_scheduled_petugas_and_sees_a_stop_today(client, session) -> None:
+    from api.campaigns import demo as campaigns_demo
+
+    await campaigns_demo.load(session, today=TODAY)
+    await demo.load(session, today=TODAY)
+    assert "not created" in await demo.load_crew_account(session)  # nothing scheduled yet
+    kit_id, petugas_id = (await make_kit(session)).id, (await make_operator(session)).id
+    await demo.load(session, today=TODAY)
+    line = await demo.load_crew_account(session)
+    password = re.search(r"password (\S+)", line)
+    assert password is not None and f"device {kit_id}" in line
+    user = await session.scalar(select(User).where(User.username == demo.CREW_USERNAME))
+    assert user is not None and (user.role, user.operator_id, user.scope_service_point_id) == ("operator", petugas_id, None)
+    assert "unchanged" in await demo.load_crew_account(session)
+    await session.commit()
+    token = (await client.post("/api/v1/auth/token", data={"username": demo.CREW_USERNAME, "password": password.group(1)})).json()["access_token"]
+    plan = await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", params={"date": TODAY.isoformat()}, headers={"Authorization": f"Bearer {token}"})
+    assert plan.status_code == 200 and len(plan.json()["stops"]) == 1
+
+
+async def test_weekend_services_and_home_visits_never_share_a_kit_or_operator_on_a_day(session) -> None:
+    from api.services import service as services
+    from api.services.schemas import AssignmentsPut
+    from tests.services.factories import make_event, next_saturday
+
+    await make_campaign(session)
+    saturday = next_saturday()
+    event_id = (await make_event(session, day=saturday)).id
+    kit, busy_kit = await make_kit(session), await make_kit(session)
+    petugas, busy_petugas = await make_operator(session), await make_operator(session)
+    await services.set_assignments(session, point_id=event_id, data=AssignmentsPut(device_ids=[busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM)
+    visit_id = (await make_request(session)).id
+    await triage(session, visit_id)
+    for device_id, operator_id, field in ((busy_kit.id, petugas.id, "device"), (kit.id, busy_petugas.id, "operator")):
+        with pytest.raises(Conflict) as conflict:
+            await schedule(session, visit_id, device_id=device_id, operator_id=operator_id, day=saturday)
+        assert conflict.value.errors[0]["field"] == field and "weekend service" in conflict.value.detail
+    # Sunday the event is over: the kit and its operator may visit.
+    await schedule(session, visit_id, device_id=busy_kit.id, operator_id=busy_petugas.id, day=saturday + timedelta(days=1))
+    # The other way round: a kit and an operator with a visit that day are not free for an event.
+    sunday_event_id = (await make_event(session, day=saturday + timedelta(days=1))).id
+    with pytest.raises(Conflict) as conflict:
+        await services.set_assignments(session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id, busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM)
+    assert [(e["field"], e["message"]) for e in conflict.value.errors] == [("device_ids.1", "on home visits that day"), ("operator_ids.0", "on home visits that day")]
+    assert (await services.set_assignments(session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id]), actor=SYSTEM))["device_ids"] == [kit.id]
