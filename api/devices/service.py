@@ -39,7 +39,9 @@ Rules
   goes to the kecamatan office, a mobile kit and an operator to the kecamatan. Applying a plan
   recomputes it for the same request and creates its allocations and postings from the day
   after `as_of`, all in one transaction.
-- `is_device_free` / `is_operator_free`: used by other domains to refuse double booking.
+- `is_device_free` / `is_operator_free`: used by other domains to refuse double booking; the
+  other way round, a device or operator booked for a weekend service or home visits on a day is
+  not placed at a service point over that day (409).
 - Every change is audited, one entry per change.
 """
 
@@ -357,12 +359,32 @@ async def _place(
             f"The {what} is already placed from {clash.starts_on} to {until}; one place at a time.",
             errors=[{"location": "body", "field": "from", "message": "overlaps another period"}],
         )
+    if service_point_id is not None:
+        await _ensure_not_booked(session, who={owner.key: owner_id}, service_point_id=service_point_id, starts_on=data.starts_on, until=last, what=what)
     period = model(service_point_id=service_point_id, area_code=area_code, starts_on=data.starts_on, ends_on=data.ends_on, reason=data.reason)
     setattr(period, owner.key, owner_id)
     session.add(period)
     await _flush_or_conflict(session, f"The {what} was placed elsewhere for this period at the same time; one place at a time.")
     await audit.record(session, actor=actor, action=f"{entity}.create", entity=entity, entity_id=period.id, after={owner.key: owner_id, **audit.snapshot_of(period, PLACE_FIELDS)})
     return period
+
+
+async def _ensure_not_booked(session: AsyncSession, *, who: dict[str, int], service_point_id: int, starts_on: date, until: date, what: str) -> None:
+    """A device or operator booked for a weekend service or for home visits on a day cannot also stand
+    at a service point that day: the same rule the bookings check through `is_device_free` and
+    `is_operator_free`, asked the other way round."""
+    # Both domains ask this module whether a device is free, so they are imported where needed.
+    from api.services import service as services
+    from api.visits import service as visits
+
+    booked = [day for day, point in await services.event_days(session, from_day=starts_on, until=until, **who) if point != service_point_id]
+    booked += await visits.visit_days(session, from_day=starts_on, until=until, **who)
+    if booked:
+        first = min(booked)
+        raise Conflict(
+            f"The {what} is booked for a weekend service or home visits on {first}; one place at a time.",
+            errors=[{"location": "body", "field": "from", "message": f"booked elsewhere on {first}"}],
+        )
 
 
 async def _end_places(

@@ -422,6 +422,15 @@ async def weekend_event_on(session: AsyncSession, *, day: date, device_id: int |
     return await session.scalar(select(EventAssignment.service_point_id).where(EventAssignment.day == day, who).limit(1))
 
 
+async def event_days(
+    session: AsyncSession, *, from_day: date, until: date, device_id: int | None = None, operator_id: int | None = None
+) -> list[tuple[date, int]]:
+    """(day, weekend service) for each day from `from_day` to `until` a device (or an operator) is assigned to one."""
+    who = EventAssignment.device_id == device_id if device_id is not None else EventAssignment.operator_id == operator_id
+    rows = await session.execute(select(EventAssignment.day, EventAssignment.service_point_id).where(who, EventAssignment.day >= from_day, EventAssignment.day <= until))
+    return [(day, point) for day, point in rows]
+
+
 async def uncovered_areas(
     session: AsyncSession, *, page: PageParams, area: str | None, level: AreaLevel, min_population: int
 ) -> tuple[list[Area], str | None]:

@@ -555,6 +555,15 @@ async def planned_on(session: AsyncSession, *, day: date, device_ids: list[int],
     return {d for d, _ in rows if d in device_ids}, {o for _, o in rows if o in operator_ids}
 
 
+async def visit_days(session: AsyncSession, *, from_day: date, until: date, device_id: int | None = None, operator_id: int | None = None) -> list[date]:
+    """The days from `from_day` to `until` a kit (or an operator) has a home visit planned."""
+    who = HomeVisit.device_id == device_id if device_id is not None else HomeVisit.operator_id == operator_id
+    days = await session.scalars(
+        select(HomeVisit.visit_date).where(who, HomeVisit.status.in_(PLANNED_STATUSES), HomeVisit.visit_date >= from_day, HomeVisit.visit_date <= until).distinct()
+    )
+    return [day for day in days if day is not None]
+
+
 async def _check_slot(session: AsyncSession, *, visit: HomeVisit, slot: _Slot) -> None:
     """The kit's and operator's other visits that day: no overlapping window, kit not over capacity."""
     others = (

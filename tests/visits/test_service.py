@@ -439,3 +439,33 @@ async def test_weekend_services_and_home_visits_never_share_a_kit_or_operator_on
         await services.set_assignments(session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id, busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM)
     assert [(e["field"], e["message"]) for e in conflict.value.errors] == [("device_ids.1", "on home visits that day"), ("operator_ids.0", "on home visits that day")]
     assert (await services.set_assignments(session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id]), actor=SYSTEM))["device_ids"] == [kit.id]
+
+
+async def test_a_kit_or_operator_booked_on_a_day_is_not_placed_at_a_service_point_over_it(session) -> None:
+    from api.devices import service as devices
+    from api.devices.schemas import PlacementCreate
+    from api.services import service as services
+    from api.services.schemas import AssignmentsPut
+    from tests.services.factories import make_event, make_office, next_saturday
+
+    await make_campaign(session)
+    saturday = next_saturday()
+    office = await make_office(session)
+    event_id = (await make_event(session, day=saturday)).id
+    kit, petugas = await make_kit(session), await make_operator(session)
+    await services.set_assignments(session, point_id=event_id, data=AssignmentsPut(device_ids=[kit.id]), actor=SYSTEM)
+    visit_id = (await make_request(session)).id
+    await triage(session, visit_id)
+    await schedule(session, visit_id, device_id=(await make_kit(session)).id, operator_id=petugas.id, day=saturday + timedelta(days=1))
+
+    over_the_weekend = PlacementCreate(service_point=office.id, starts_on=saturday - timedelta(days=1), ends_on=saturday + timedelta(days=1))
+    with pytest.raises(Conflict) as conflict:
+        await devices.allocate_device(session, device_id=kit.id, data=over_the_weekend, actor=SYSTEM)
+    assert conflict.value.errors == [{"location": "body", "field": "from", "message": f"booked elsewhere on {saturday}"}]
+    with pytest.raises(Conflict) as conflict:
+        await devices.assign_operator(session, operator_id=petugas.id, data=over_the_weekend, actor=SYSTEM)
+    assert conflict.value.errors[0]["message"] == f"booked elsewhere on {saturday + timedelta(days=1)}"
+    # From the Monday on both are free to stand at the office.
+    monday = PlacementCreate(service_point=office.id, starts_on=saturday + timedelta(days=2))
+    assert (await devices.allocate_device(session, device_id=kit.id, data=monday, actor=SYSTEM)).service_point_id == office.id
+    assert (await devices.assign_operator(session, operator_id=petugas.id, data=monday, actor=SYSTEM)).service_point_id == office.id
