@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UtcDateTime
-from api.errors import Conflict, RuleViolation
+from api.errors import Conflict, DomainError, RuleViolation
 
 MAX_KEY_LENGTH = 200
 
@@ -76,7 +77,24 @@ async def run_once(
         raise RuleViolation.on_field("Idempotency-Key", f"The key must be 1 to {MAX_KEY_LENGTH} printable characters.", location="header")
     caller = caller_of(actor)
     stream = HashingStream(body, method=method, target=target, caller=caller)
-    stored = await session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key))
+    find = select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
+    stored = await session.scalar(find)
+    record = None
+    if stored is None:
+        # The record is written before the work, in the request's own transaction, and completed
+        # after it. A retry sent while this request still runs waits on the unique key (PostgreSQL;
+        # on SQLite its write lock already waits): once this one commits, the retry replays its
+        # answer instead of doing the work again; if this one rolls back or its process dies, the
+        # record goes with the transaction and the retry does the work. Nothing stays "in progress".
+        record = IdempotencyRecord(caller=caller, key=key, fingerprint="", status_code=0, body="", created_at=datetime.now(UTC))
+        try:
+            async with session.begin_nested():
+                session.add(record)
+                await session.flush()
+        except IntegrityError:
+            stored = await session.scalar(find.execution_options(populate_existing=True))
+            if stored is None:  # committed and gone again meanwhile: let the caller retry
+                raise Conflict("A request with this Idempotency-Key was just completed; send it again.") from None
     if stored is not None:
         async for _ in stream:
             pass
@@ -86,12 +104,15 @@ async def run_once(
                 errors=[{"location": "header", "field": "Idempotency-Key", "message": "used for another request"}],
             )
         return stored.status_code, json.loads(stored.body)
-    status_code, payload = await work(stream)  # type: ignore[arg-type]
-    session.add(
-        IdempotencyRecord(
-            caller=caller, key=key, fingerprint=stream.fingerprint(), status_code=status_code,
-            body=json.dumps(payload, default=str), created_at=datetime.now(UTC),
-        )
-    )
+    assert record is not None
+    try:
+        status_code, payload = await work(stream)  # type: ignore[arg-type]
+    except DomainError as exc:
+        if exc.keep_changes:  # the request's writes are committed in spite of the error: not this record
+            await session.delete(record)
+            await session.flush()
+        raise
+    record.fingerprint, record.status_code = stream.fingerprint(), status_code
+    record.body, record.created_at = json.dumps(payload, default=str), datetime.now(UTC)
     await session.flush()
     return status_code, payload

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from api.config import Settings
 from api.db import create_engine_for, get_session, sync_url
 from tests.pgcluster import ThrowawayCluster, find_pg_bin
+from tests.privacy import pytest_configure, pytest_runtest_protocol, pytest_sessionfinish  # noqa: F401 - the personal-data sweep's hooks
 
 BACKENDS = ["sqlite", "postgresql"]
 

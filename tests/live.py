@@ -1,6 +1,7 @@
 """A real `uvicorn` server in a subprocess, for tests that need HTTP over a socket."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -17,9 +18,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def live_server(database_url: str, *, env: dict[str, str] | None = None, workers: int = 1, wait: bool = True) -> Iterator[str]:
-    """Serve the app on 127.0.0.1:<free port> against `database_url`; yields the base URL."""
+def start_server(database_url: str, *, env: dict[str, str] | None = None, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """Start `rekam serve` on 127.0.0.1:<free port> in its own process group; (process, base URL).
+
+    Its own group, so a test can SIGKILL the server and any workers at once (`kill_server`)."""
     port = free_port()
     environment = {
         **os.environ,
@@ -29,8 +31,22 @@ def live_server(database_url: str, *, env: dict[str, str] | None = None, workers
         **(env or {}),
     }
     command = [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, env=environment)
-    base = f"http://127.0.0.1:{port}"
+    return subprocess.Popen(command, env=environment, start_new_session=True), f"http://127.0.0.1:{port}"
+
+
+def kill_server(server: subprocess.Popen) -> None:
+    """SIGKILL the server's whole process group, as a crash or the OOM killer would."""
+    try:
+        os.killpg(server.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    server.wait()
+
+
+@contextmanager
+def live_server(database_url: str, *, env: dict[str, str] | None = None, workers: int = 1, wait: bool = True) -> Iterator[str]:
+    """Serve the app on 127.0.0.1:<free port> against `database_url`; yields the base URL."""
+    server, base = start_server(database_url, env=env, workers=workers)
     try:
         if wait:
             wait_until_healthy(base, server)
@@ -40,8 +56,7 @@ def live_server(database_url: str, *, env: dict[str, str] | None = None, workers
         try:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            kill_server(server)
 
 
 def wait_until_healthy(base: str, server: subprocess.Popen | None = None, timeout: float = 30) -> None:

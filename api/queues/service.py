@@ -137,11 +137,21 @@ async def take_ticket(session: AsyncSession, *, point_id: int, data: WalkIn, act
     return issued
 
 
+def waiting_line(tickets: list[Ticket], now: datetime) -> list[Ticket]:
+    """The waiting tickets in the order they will be called: position n is the n-th of them."""
+    return sorted((t for t in tickets if t.status == TicketStatus.waiting.value), key=lambda t: _call_order(t, now))
+
+
+async def positions(session: AsyncSession, *, point_id: int) -> dict[int, int]:
+    """Ticket id -> place in line (1 = called next) of today's waiting tickets at the point."""
+    tickets = await _tickets_today(session, point_ids=[point_id], day=local_today())
+    return {t.id: i for i, t in enumerate(waiting_line(tickets[point_id], now_utc()), start=1)}
+
+
 async def _issued(session: AsyncSession, *, point: ServicePoint, ticket: Ticket) -> dict[str, Any]:
     tickets = await _tickets_today(session, point_ids=[point.id], day=ticket.day)
     now = now_utc()
-    waiting = sorted((t for t in tickets.get(point.id, []) if t.status == TicketStatus.waiting.value), key=lambda t: _call_order(t, now))
-    position = next(i for i, t in enumerate(waiting, start=1) if t.id == ticket.id)
+    position = next(i for i, t in enumerate(waiting_line(tickets.get(point.id, []), now), start=1) if t.id == ticket.id)
     stats = _board(point, tickets.get(point.id, []), day=ticket.day, now=now, hours=[])
     return {
         "id": ticket.id, "number": ticket.number, "day": ticket.day, "position": position,
