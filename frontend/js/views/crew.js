@@ -120,7 +120,7 @@ export async function render(root, { query, signal }) {
           <input id="crew-date" name="date" type="date" value="${day}" required>
         </div>
         <button type="button" class="button" data-step="1"><span aria-hidden="true">›</span><span class="visually-hidden">${t("crew.nextDay")}</span></button>
-        <button type="button" class="button small" data-action="today">${t("crew.today")}</button>
+        <button type="button" class="button small" data-action="today" ${day === today ? html`hidden` : ""}>${t("crew.today")}</button>
       </form>
       <div data-slot="day" aria-live="polite"></div>`,
   );
@@ -143,6 +143,10 @@ export async function render(root, { query, signal }) {
     if (!ISO_DATE.test(next)) return;
     day = next;
     input.value = day;
+    const todayButton = root.querySelector("[data-action=today]");
+    // The button goes away on today; the keyboard focus must not go with it.
+    if (day === today && document.activeElement === todayButton) input.focus();
+    todayButton.hidden = day === today;
     history.replaceState(null, "", day === today ? "#/staff/visits" : `#/staff/visits?date=${day}`);
     const mine = ++turn;
     slot.setAttribute("aria-busy", "true");
