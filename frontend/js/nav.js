@@ -1,5 +1,8 @@
 // What the navigation offers. Staff tools are listed with the roles that may use them, and only
-// those are shown; the API still decides every request.
+// those are shown; the API still decides every request. A tool may also name what the account
+// itself needs (`when(me)`), e.g. an operator account linked to a petugas.
+
+import { session } from "./store.js";
 
 export const PUBLIC_LINKS = [
   { path: "/progress", label: "nav.progress" },
@@ -27,8 +30,11 @@ export const STAFF_TOOLS = [
   { path: "/staff/complaints", roles: ["admin", "handler"], label: "tools.complaints", short: "nav.complaints", description: "tools.complaints.description" },
   { path: "/staff/users", roles: ["admin"], label: "tools.users", short: "nav.users", description: "tools.users.description" },
   // --- end complaints inbox and users ---
+  // --- home visits at the door (feat/fe-crew) ---
+  { path: "/staff/visits", roles: ["operator"], when: (me) => Boolean(me?.operator_id), label: "tools.crew", short: "nav.crew", description: "tools.crew.description" },
+  // --- end home visits at the door ---
 ];
 
-export function toolsFor(role) {
-  return STAFF_TOOLS.filter((tool) => tool.roles.length === 0 || tool.roles.includes(role));
+export function toolsFor(role, me = session.state.me) {
+  return STAFF_TOOLS.filter((tool) => (tool.roles.length === 0 || tool.roles.includes(role)) && (!tool.when || tool.when(me)));
 }

@@ -34,6 +34,9 @@ export const ROUTES = [
   { pattern: /^\/staff\/complaints(?:\/(\d{1,9}))?$/, keys: ["id"], roles: ["admin", "handler"], view: () => import("./views/complaints.js") },
   { pattern: /^\/staff\/users$/, keys: [], roles: ["admin"], view: () => import("./views/users.js") },
   // --- end complaints inbox and users ---
+  // --- home visits at the door (feat/fe-crew) ---
+  { pattern: /^\/staff\/visits$/, keys: [], roles: ["operator"], view: () => import("./views/crew.js") },
+  // --- end home visits at the door ---
 ];
 
 const DEFAULT_PATH = "/progress";

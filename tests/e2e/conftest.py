@@ -8,12 +8,13 @@ These tests talk HTTP only; they never use the database fixtures, so they run on
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -46,13 +47,22 @@ STAFF = [
 ]
 
 
+# `rekam demo` prints each account it creates with its random password, once.
+DEMO_PASSWORD = re.compile(r"^user (?P<username>\S+) \(.*: password (?P<password>\S+)", re.MULTILINE)
+
+
 @dataclass
 class Server:
     base: str
     campaign_id: int
+    # The demo's own accounts (e.g. kit.operator, serpong.operator) and their passwords.
+    demo_passwords: dict[str, str] = field(default_factory=dict)
+
+    def password(self, username: str) -> str:
+        return self.demo_passwords.get(username, PASSWORD)
 
     def token(self, username: str) -> str:
-        response = httpx.post(f"{self.base}/api/v1/auth/token", data={"username": username, "password": PASSWORD})
+        response = httpx.post(f"{self.base}/api/v1/auth/token", data={"username": username, "password": self.password(username)})
         response.raise_for_status()
         return response.json()["access_token"]
 
@@ -91,13 +101,13 @@ def demo_server(directory: Path) -> Iterator[Server]:
     database_url = f"sqlite+aiosqlite:///{directory / 'rekam.db'}"
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "REKAM_LOG_LEVEL": "WARNING"}
     _cli(env, "migrate")
-    _cli(env, "demo")
+    demo_passwords = {m["username"]: m["password"] for m in DEMO_PASSWORD.finditer(_cli(env, "demo"))}
     for username, role, scope in STAFF:
         _cli(env, "users", "create", username, "--role", role, "--name", f"{role.title()} E2E", *scope, "--password-stdin", stdin=PASSWORD + "\n")
     serve_env = {"PYTHONPATH": str(ROOT), "REKAM_SERVE_FRONTEND": "true", "REKAM_FRONTEND_DIR": str(ROOT / "frontend")}
     with live_server(database_url, env=serve_env) as base:
         campaigns = httpx.get(f"{base}/api/v1/campaigns").json()["items"]
-        yield Server(base=base, campaign_id=campaigns[0]["id"])
+        yield Server(base=base, campaign_id=campaigns[0]["id"], demo_passwords=demo_passwords)
 
 
 @pytest.fixture(scope="session")
