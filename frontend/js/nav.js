@@ -19,7 +19,8 @@ export const STAFF_TOOLS = [
   { path: "/progress", roles: [], label: "tools.progress", description: "tools.progress.description" },
   // --- staff work views (feat/fe-staff) ---
   { path: "/staff/tallies", roles: ["admin", "supervisor"], label: "tools.tallies", short: "nav.tallies", description: "tools.tallies.description" },
-  { path: "/staff/counter", roles: ["admin", "supervisor", "operator"], label: "tools.counter", short: "nav.counter", description: "tools.counter.description" },
+  // An operator account without a service point (a kit's crew) has no counter to run.
+  { path: "/staff/counter", roles: ["admin", "supervisor", "operator"], when: (me) => me?.role !== "operator" || Boolean(me?.service_point_id), label: "tools.counter", short: "nav.counter", description: "tools.counter.description" },
   { path: "/staff/dispatch", roles: ["admin", "supervisor"], label: "tools.dispatch", description: "tools.dispatch.description" },
   // --- end staff work views ---
   // --- devices and operators (feat/fe-devices) ---

@@ -185,6 +185,8 @@ def test_only_operators_linked_to_a_petugas_are_offered_the_view(page, server) -
     sign_in(page, server, CREW, start="/#/staff")
     page.wait_for_selector(".site-nav a[href='#/staff/visits']")
     assert page.locator(".cards a[href='#/staff/visits']").count() == 1
+    # A kit's crew has no counter to run, so the counter console is not offered.
+    assert page.locator("a[href='#/staff/counter']").count() == 0
     # In English too, with the date through Intl (en-GB).
     page.click("[data-action=language]")
     page.click(".site-nav a[href='#/staff/visits']")
