@@ -161,6 +161,7 @@ class Results:
     samples: list[str] = field(default_factory=list)
     requests: int = 0
     seconds: float = 0.0
+    client_cpu: float = 0.0  # CPU seconds this script spent generating the load (it shares the machine)
 
     def note(self, kind: str, status: int | None, started: float, *, expected: set[int] = EXPECTED, response: httpx.Response | None = None, detail: str = "") -> None:
         self.latencies[kind].append((time.perf_counter() - started) * 1000)
@@ -291,9 +292,10 @@ async def phase(base: str, fixture: Fixture, tokens: dict[int, str], *, concurre
                 await mix.one(client, etags, rng)
 
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(client_loop(i, client) for i in range(concurrency)))
         mix.results.seconds = time.perf_counter() - started
+        mix.results.client_cpu = time.process_time() - cpu
     return mix.results
 
 
@@ -313,7 +315,7 @@ def quantile(values: list[float], q: int) -> float:
 
 def report(results: Results, title: str) -> float:
     rate = results.requests / results.seconds
-    print(f"  {title}: {results.requests:,} requests in {results.seconds:.1f} s = {rate:,.0f} req/s")
+    print(f"  {title}: {results.requests:,} requests in {results.seconds:.1f} s = {rate:,.0f} req/s (load generator: {results.client_cpu:.1f} CPU s)")
     every = [ms for values in results.latencies.values() for ms in values]
     width = max(len(k) for k in results.latencies) if results.latencies else 10
     print(f"    {'kind':<{width}}  {'count':>7}  {'req/s':>7}  {'p50 ms':>7}  {'p99 ms':>7}  statuses")
@@ -345,7 +347,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGHUP, interrupted)
 
-    print(f"load mix ({machine()}), PostgreSQL, rekam serve --workers {args.workers}, {args.concurrency} concurrent clients")
+    print(f"load mix ({machine()}), PostgreSQL, rekam serve --workers {args.workers}, {args.concurrency} concurrent clients, load average {os.getloadavg()[0]:.1f}")
     started = time.perf_counter()
     try:
         with ThrowawayCluster(dbname="rekam_load") as cluster:
@@ -369,7 +371,7 @@ def main() -> int:
             print(f"  unexpected answers: {errors} (goal: none)")
             for sample in health.samples + mix.samples:
                 print(f"    {sample}")
-            print(f"  ratio mix / health throughput: {mix_rate / health_rate:.2f}")
+            print(f"  ratio mix / health throughput: {mix_rate / health_rate:.2f} (load average now {os.getloadavg()[0]:.1f})")
             return 1 if errors else 0
     except KeyboardInterrupt as exc:
         print(f"\ninterrupted ({str(exc) or 'SIGINT'}); cleaning up", file=sys.stderr)
