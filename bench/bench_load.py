@@ -28,6 +28,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from typing import Any
 import httpx
 from common import PYTHON, ROOT, cli, free_port, machine
 
-from tests.pgcluster import ThrowawayCluster
+from tests.pgcluster import ThrowawayCluster, find_pg_bin
 
 CITY = "36.74"
 EXPECTED = {200, 201, 204, 304}
@@ -118,10 +119,12 @@ class Server:
     def __init__(self, url: str, workers: int) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # A file, not a pipe: a pipe nobody reads would stall the server once it fills.
+        self.log = tempfile.TemporaryFile()
         env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING", "REKAM_SERVE_FRONTEND": "false"}
         self.process = subprocess.Popen(
             [PYTHON, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers), "--forwarded-allow-ips", "127.0.0.1"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True,
         )
         guard = f"import os, signal, sys\nsys.stdin.buffer.read()\ntry: os.killpg({self.process.pid}, signal.SIGKILL)\nexcept ProcessLookupError: pass\n"
         self.guard = subprocess.Popen([PYTHON, "-c", guard], stdin=subprocess.PIPE, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -130,7 +133,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"rekam serve exited ({self.process.returncode}): {self.process.stderr.read().decode()[-2000:]}")
+                raise SystemExit(f"rekam serve exited ({self.process.returncode}):\n{self.log_tail()}")
             try:
                 if httpx.get(self.base + "/api/v1/health", timeout=1).status_code == 200:
                     return
@@ -138,6 +141,10 @@ class Server:
                 pass
             time.sleep(0.2)
         raise SystemExit("rekam serve did not answer within 60 s")
+
+    def log_tail(self, size: int = 3000) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-size:]
 
     def stop(self) -> None:
         try:
@@ -151,6 +158,7 @@ class Server:
         if self.guard.stdin is not None:
             self.guard.stdin.close()  # the group is gone; the guard exits without killing anything
         self.guard.wait(timeout=10)
+        self.log.close()
 
 
 @dataclass
@@ -158,7 +166,7 @@ class Results:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[str, dict[int, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    samples: list[str] = field(default_factory=list)
+    samples: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # distinct unexpected answers -> how many
     requests: int = 0
     seconds: float = 0.0
     client_cpu: float = 0.0  # CPU seconds this script spent generating the load (it shares the machine)
@@ -170,9 +178,10 @@ class Results:
             self.statuses[kind][status] += 1
         if status not in expected:
             self.errors[kind] += 1
-            if len(self.samples) < 10:
-                text = response.text if response is not None else detail
-                self.samples.append(f"{kind}: {status or 'no answer'} {text[:300]}")
+            text = response.text if response is not None else detail
+            sample = f"{kind}: {status or 'no answer'} {text[:300]}"
+            if sample in self.samples or len(self.samples) < 10:
+                self.samples[sample] += 1
 
 
 class Mix:
@@ -347,6 +356,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, interrupted)
     signal.signal(signal.SIGHUP, interrupted)
 
+    if find_pg_bin() is None:
+        # The same rule as the tests: skipped where PostgreSQL is not installed, unless required.
+        print("load mix: skipped, the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+        return 1 if os.environ.get("REKAM_REQUIRE_POSTGRES") == "1" else 0
     print(f"load mix ({machine()}), PostgreSQL, rekam serve --workers {args.workers}, {args.concurrency} concurrent clients, load average {os.getloadavg()[0]:.1f}")
     started = time.perf_counter()
     try:
@@ -363,14 +376,16 @@ def main() -> int:
                 bounds = {"concurrency": args.concurrency, "max_requests": args.max_requests}
                 health = asyncio.run(phase(server.base, fixture, tokens, seconds=args.health_seconds, health=True, **bounds))
                 mix = asyncio.run(phase(server.base, fixture, tokens, seconds=args.seconds, health=False, **bounds))
+                if sum(health.errors.values()) + sum(mix.errors.values()) and server.log_tail().strip():
+                    print(f"  server log (tail):\n{server.log_tail()}")
             finally:
                 server.stop()
             health_rate = report(health, "GET /api/v1/health")
             mix_rate = report(mix, "mix")
             errors = sum(health.errors.values()) + sum(mix.errors.values())
             print(f"  unexpected answers: {errors} (goal: none)")
-            for sample in health.samples + mix.samples:
-                print(f"    {sample}")
+            for sample, times in [*health.samples.items(), *mix.samples.items()]:
+                print(f"    {times} x {sample}")
             print(f"  ratio mix / health throughput: {mix_rate / health_rate:.2f} (load average now {os.getloadavg()[0]:.1f})")
             return 1 if errors else 0
     except KeyboardInterrupt as exc:
