@@ -451,7 +451,7 @@ ORDER BY tree.code
     column("source", String), column("total", Integer), column("last_day", Date),
 )
 
-# Areas whose 7-day sums one cache entry keeps at most (a national tree to the kecamatan is 7,838).
+# Areas whose 7-day sums are kept per campaign at most (a national tree to the kecamatan is 7,838).
 MAX_WINDOW_AREAS = 100_000
 
 
@@ -465,18 +465,18 @@ async def _last_7_days(session: AsyncSession, campaign: Campaign, codes: list[st
     """Tallies of each area's subtree on the 7 days that ended yesterday.
 
     They change only when a past day's tally does (`history_version`), not with today's figures,
-    so the sums are kept per history version and date and only areas not seen yet are read."""
-    key = ("last_7_days", campaign.id, campaign.history_version, today)
-    known: dict[str, int] | None = cache.value(key) if cache is not None else None
-    if known is None or len(known) > MAX_WINDOW_AREAS:
-        known = {}
+    so the sums are kept per campaign for its current history version and date (one set per
+    campaign: an older one is dropped), and only areas not seen yet are read."""
+    stamp = (campaign.history_version, today)
+    kept = cache.value(("last_7_days", campaign.id)) if cache is not None else None
+    known: dict[str, int] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_WINDOW_AREAS else {}
     missing = [code for code in codes if code not in known]
     if missing:
         found = await tallies.totals_between(session, campaign_id=campaign.id, codes=missing, since=today - timedelta(days=7), until=today - timedelta(days=1))
         for code in missing:
             known[code] = found.get(code, 0)
         if cache is not None:
-            cache.keep_value(key, known)
+            cache.keep_value(("last_7_days", campaign.id), (stamp, known))
     return known
 
 
