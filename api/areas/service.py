@@ -27,9 +27,9 @@ from api.areas.codes import (
 )
 from api.areas.models import Area, AreaLevel
 from api.areas.schemas import AreaCreate, AreaUpdate
-from api.campaigns import versions
 from api.audit import service as audit
 from api.auth.policy import Principal, ensure_area
+from api.campaigns import versions
 from api.db import upsert_statement
 from api.errors import Conflict, NotFound, RuleViolation
 from api.pagination import PageParams, paginate

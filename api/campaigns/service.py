@@ -46,6 +46,7 @@ from api.areas import service as areas
 from api.areas.models import LEVELS, Area, AreaLevel
 from api.audit import service as audit
 from api.auth.policy import Principal, ensure_area
+from api.caching import BodyCache
 from api.campaigns import versions
 from api.campaigns.models import Campaign, Snapshot, Target, TargetSource
 from api.campaigns.schemas import (
@@ -61,7 +62,6 @@ from api.campaigns.schemas import (
     TargetIn,
     TargetInconsistency,
 )
-from api.caching import BodyCache
 from api.db import upsert_statement
 from api.errors import Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams, paginate

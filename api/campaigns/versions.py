@@ -57,8 +57,8 @@ async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: 
 async def touch_all(session: AsyncSession | AsyncConnection) -> None:
     """Something every campaign may show changed (areas' names or children)."""
     version = new_version()
-    stmt = update(Campaign.__table__).values(data_version=version, history_version=version)
     if isinstance(session, AsyncSession):
-        await session.execute(update(Campaign).values(data_version=version, history_version=version), execution_options={"synchronize_session": "evaluate"})
-    else:
-        await session.execute(stmt)
+        stmt = update(Campaign).values(data_version=version, history_version=version)
+        await session.execute(stmt, execution_options={"synchronize_session": "evaluate"})
+    else:  # `rekam areas load` works on a connection
+        await session.execute(update(Campaign.__table__).values(data_version=version, history_version=version))
