@@ -3,9 +3,9 @@ cache of serialized bodies.
 
 Public dashboards (progress, where and when to go) are refreshed by thousands of people, and the
 figures change at most a few times a minute. So:
-- a public read carries an ETag and `Cache-Control: public, max-age=15, stale-while-revalidate=30`:
-  browsers and the nginx in front (deploy/nginx.conf) reuse it for 15 s, then revalidate; a
-  matching `If-None-Match` gets 304 with no body;
+- a public read carries an ETag and `Cache-Control: public, max-age=15, stale-while-revalidate=15`:
+  browsers and the nginx in front (deploy/nginx.conf) reuse it for 15 s, then revalidate (serving
+  the stale copy meanwhile for at most 15 s more); a matching `If-None-Match` gets 304, no body;
 - progress answers are keyed by what they depend on (campaign, its data version, the query, the
   campaign's date; see api/campaigns/versions.py): the ETag is derived from that key, so a 304 costs
   one read of the campaign row and no computation, and the serialized body is kept per key in a
@@ -23,7 +23,7 @@ from fastapi import Depends, Request, Response
 
 import api
 
-PUBLIC_READ = "public, max-age=15, stale-while-revalidate=30"
+PUBLIC_READ = "public, max-age=15, stale-while-revalidate=15"
 PRIVATE = "private, no-store"
 
 NOT_MODIFIED = {304: {"description": "Not modified: `If-None-Match` named the current ETag (no body)."}}

@@ -12,7 +12,7 @@ from tests.factories import headers_for, make_campaign
 from tests.services.factories import make_rw
 from tests.tallies.factories import post, rows
 
-PUBLIC = "public, max-age=15, stale-while-revalidate=30"
+PUBLIC = "public, max-age=15, stale-while-revalidate=15"
 
 
 def progress_url(campaign_id: int, suffix: str = "") -> str:
@@ -169,3 +169,23 @@ async def test_staff_answers_are_private(client, session) -> None:
     assert posted.headers["cache-control"] == "private, no-store"
     # Signed in or not, a public progress answer is the same for everyone.
     assert (await client.get(progress_url(campaign.id), headers=admin)).headers["cache-control"] == PUBLIC
+
+
+async def test_two_processes_each_with_its_own_cache_stay_current(app, client, session, settings) -> None:
+    """Worker processes keep separate caches; the version each reads keeps every one of them current."""
+    from api.main import create_app
+
+    other_app = create_app(settings)
+    other_app.dependency_overrides = dict(app.dependency_overrides)  # the same database session
+    campaign = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    url = progress_url(campaign.id)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=other_app), base_url="http://test") as other:
+        first, first_other = await client.get(url), await other.get(url)
+        assert first.headers["etag"] == first_other.headers["etag"]  # the same tag from any process
+        # One process takes the write; the other, which holds the old answer, must not serve it.
+        assert (await post(client, campaign.id, rows({"36.74.05": 12}, service.today_for(campaign)), admin)).status_code == 200
+        after = await other.get(url)
+        assert after.headers["etag"] != first.headers["etag"] and after.json()["recorded"] == 12
+        assert (await client.get(url)).headers["etag"] == after.headers["etag"]
+        assert (await client.get(url, headers={"If-None-Match": after.headers["etag"]})).status_code == 304

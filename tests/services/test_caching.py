@@ -6,7 +6,7 @@ from api.auth.models import Role
 from tests.factories import headers_for
 from tests.services.factories import make_event, make_office, next_saturday
 
-PUBLIC = "public, max-age=15, stale-while-revalidate=30"
+PUBLIC = "public, max-age=15, stale-while-revalidate=15"
 
 
 async def test_schedule_and_points_have_etag_304_and_change_with_the_data(client, session) -> None:
