@@ -2,7 +2,8 @@
 median latency of progress for the country (depth 2) and for one province, divided by the median
 latency of GET /api/v1/health on the same server. Goal <= 3. Run: python bench/bench_progress.py
 
-Progress answers are cached per campaign data version (api/caching.py), so three cases are timed:
+Progress answers are cached per campaign data version (api/caching.py), so three kinds of read are
+timed:
 - warm: the same request again (a dashboard refreshed by many: served from the in-process cache);
 - revalidated: the same with the ETag in If-None-Match (a browser after max-age): 304, no body;
 - cold: the first request after a data change, i.e. a cache miss, after a tally for today (the
@@ -25,7 +26,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from common import ROOT, campaign_and_key, kecamatan_codes, machine, prepare, server
+from common import ROOT, campaign_and_key, cli, kecamatan_codes, machine, prepare, server
 
 DAYS = 90
 PROVINCE = "32"  # Jawa Barat: the largest
@@ -82,8 +83,9 @@ def timed(client: httpx.Client, url: str, status: int, **kwargs: object) -> floa
 def interleaved(client: httpx.Client, runs: int, request: Callable[[int], float]) -> tuple[float, float]:
     """Medians of `request` and of GET /health, timed alternately so that both see the same load
     (the machine is shared: a ratio of two runs minutes apart says more about the neighbours).
-    Health goes first: right after a write it would pay for the write too (SQLite drops a
-    connection's page cache when another connection has written), which flatters the cold ratios."""
+    Health goes first, before the case's own write; it is still slower in the cold loops (the
+    write before it, e.g. SQLite drops a connection's page cache when another has written), so
+    `run` divides every case by the health of the warm loop."""
     case, health = [], []
     for run in range(runs):
         health.append(timed(client, HEALTH, 200))
@@ -93,6 +95,7 @@ def interleaved(client: httpx.Client, runs: int, request: Callable[[int], float]
 
 def run(url: str, *, loaded: bool = False) -> None:
     if loaded:
+        cli(url, "migrate")
         # A key for this run (the helper makes it with a small campaign of its own); the data is the
         # first run's "national" campaign, looked up below.
         campaign_id, key = campaign_and_key(url, days_back=DAYS + 5, name="key for a rerun")
