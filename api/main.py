@@ -14,6 +14,7 @@ import api
 from api.areas.router import router as areas_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
+from api.caching import BodyCache
 from api.campaigns.router import router as campaigns_router
 from api.complaints.router import router as complaints_router
 from api.config import API_PREFIX, Settings, get_settings
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
+    # Serialized public answers per data version (api/caching.py): one cache per process.
+    app.state.read_cache = BodyCache()
     install_error_handlers(app)
     document_problems(app)
     routers = (
@@ -97,8 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "Retry-After"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "X-Request-ID", "If-None-Match"],
+            expose_headers=["X-Request-ID", "Retry-After", "ETag"],
         )
     app.add_middleware(RequestContextMiddleware)
     frontend = Path(settings.frontend_dir)

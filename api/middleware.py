@@ -1,7 +1,9 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it is paid on every request).
 
 Gives each request an id (echoed in `X-Request-ID`, bound into logs and audit entries) and adds
-the security headers every response carries.
+the security headers every response carries, and `Cache-Control: private, no-store` to every API
+response that does not set its own: only answers known to be public and the same for everyone
+(progress, schedule, service points: api/caching.py) may be kept by browsers and proxies.
 """
 
 import re
@@ -12,6 +14,7 @@ from contextvars import ContextVar
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.caching import PRIVATE
 from api.config import API_PREFIX
 from api.metrics import observe_request
 
@@ -33,6 +36,7 @@ SECURITY_HEADERS = [
     ),
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
+PRIVATE_HEADER = PRIVATE.encode()
 # The interactive API docs load their scripts and styles from a CDN and inline a bootstrap script.
 DOCS_CSP = (
     b"default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline' https:; "
@@ -72,6 +76,7 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status_holder = {"status": 500}
         is_docs = scope["path"] in ("/docs", "/redoc", "/docs/oauth2-redirect")
+        is_api = scope["path"].startswith(API_PREFIX + "/")
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -84,6 +89,8 @@ class RequestContextMiddleware:
                         if name == b"content-security-policy" and is_docs:
                             value = DOCS_CSP
                         headers.append((name, value))
+                if is_api and b"cache-control" not in present:
+                    headers.append((b"cache-control", PRIVATE_HEADER))
                 message["headers"] = headers
             await send(message)
 

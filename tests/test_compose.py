@@ -187,3 +187,20 @@ def test_cli_accepts_every_compose_command(services: dict) -> None:
             parser.parse_args(args)
         except SystemExit as exc:  # argparse reports bad input by exiting
             pytest.fail(f"`rekam {shlex.join(args)}` (service {service}) is rejected by the CLI (exit {exc.code})")
+
+
+def test_nginx_caches_public_reads_briefly_and_never_signed_in_requests() -> None:
+    conf = NGINX_CONF.read_text()
+    zone = re.search(r"proxy_cache_path\s+\S+.*keys_zone=(\w+):", conf)
+    assert zone, "no cache zone for the public reads"
+    api = _location_block(conf, "/api/")
+    assert re.search(r"proxy_cache\s+" + zone.group(1) + ";", api)
+    # Validity comes from the API's Cache-Control only (private, no-store is never kept).
+    assert not re.search(r"^\s*(proxy_cache_valid|proxy_ignore_headers)\s", api, re.MULTILINE)
+    signed_in = re.search(r"map\s+\"?([^\"{]+)\"?\s+\$(\w+)\s*\{", conf)
+    assert signed_in and "$http_authorization" in signed_in.group(1) and "$http_x_api_key" in signed_in.group(1)
+    assert re.search(r"proxy_cache_bypass\s+\$" + signed_in.group(2) + ";", api)
+    assert re.search(r"proxy_no_cache\s+\$" + signed_in.group(2) + ";", api)
+    assert re.search(r"proxy_cache_key\s+\"?[^;]*\$request_uri", api), "the query must be part of the key"
+    events = re.search(r"location\s+~\s+(\S*events\S*)\s*\{", conf)
+    assert events and re.search(r"proxy_cache\s+off;", _location_block(conf, "~ " + events.group(1)))

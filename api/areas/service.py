@@ -29,6 +29,7 @@ from api.areas.models import Area, AreaLevel
 from api.areas.schemas import AreaCreate, AreaUpdate
 from api.audit import service as audit
 from api.auth.policy import Principal, ensure_area
+from api.campaigns import versions
 from api.db import upsert_statement
 from api.errors import Conflict, NotFound, RuleViolation
 from api.pagination import PageParams, paginate
@@ -114,6 +115,7 @@ async def create_unit(session: AsyncSession, *, data: AreaCreate, actor: Princip
     )
     session.add(area)
     await session.flush()
+    await versions.touch_all(session)  # progress trees show the new unit
     await audit.record(session, actor=actor, action="area.create", entity="area", entity_id=area.code, after=audit.snapshot_of(area))
     return area
 
@@ -127,6 +129,7 @@ async def update_unit(session: AsyncSession, *, code: str, data: AreaUpdate, act
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(area, name, value)
     await session.flush()
+    await versions.touch_all(session)  # progress trees show areas' names
     await audit.record(session, actor=actor, action="area.update", entity="area", entity_id=code, before=before, after=audit.snapshot_of(area))
     return area
 
@@ -175,4 +178,5 @@ async def load_official(connection: AsyncConnection, *, prefix: str | None = Non
         total += len(batch)
     if total == 0 and prefix:
         raise RuleViolation.on_field("prefix", f"No official area has the code {prefix}.", location="argument")
+    await versions.touch_all(connection)  # names may have changed under running campaigns
     return total

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import AreaCode, Base, UtcDateTime
@@ -31,6 +31,10 @@ class Campaign(Base):
     opens_weekends: Mapped[bool] = mapped_column(Boolean, default=True)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
+    # Change with every write that can alter progress, and with every change of a past day's
+    # tallies (api/campaigns/versions.py): public progress answers are cached and validated per version.
+    data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    history_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Target(Base):

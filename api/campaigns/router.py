@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
 from api.auth.policy import AdminDep, WriterDep
+from api.caching import NOT_MODIFIED, BodyCache, ReadCacheDep, versioned
 from api.campaigns import service
 from api.campaigns.schemas import (
     ApportionRequest,
@@ -122,42 +123,68 @@ async def list_snapshots(campaign_id: IdPath, session: SessionDep, page: PageDep
     return Page(items=[SnapshotRead.model_validate(s) for s in items], next_cursor=next_cursor)
 
 
-@router.get("/{campaign_id}/progress", response_model=ProgressNode, responses=problem_responses(404, 422))
+# Progress answers are public and read by every dashboard: each carries an ETag derived from the
+# campaign's data version, the query and the campaign's date (api/campaigns/versions.py), a matching
+# If-None-Match gets 304 after reading only the campaign row, and bodies are kept per key
+# (api/caching.py) so that a version is computed once per process.
+
+
+@router.get("/{campaign_id}/progress", response_model=ProgressNode, responses={**NOT_MODIFIED, **problem_responses(404, 422)})
 async def get_progress(
     campaign_id: IdPath,
+    request: Request,
     session: SessionDep,
     area: AreaQuery = None,
     depth: Annotated[int, Query(ge=0, le=3, description="Levels of children to include.")] = 1,
+    cache: BodyCache = ReadCacheDep,
 ) -> Response:
     """Recorded against target for an area and its children."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
-    return Response(await service.progress_json(session, campaign=campaign, area=area, depth=depth), media_type="application/json")
+    return await versioned(
+        request, cache, key=service.read_key(campaign, "progress", area=area or campaign.root_area_code, depth=depth),
+        build=lambda: service.progress_json(session, campaign=campaign, area=area, depth=depth, cache=cache), media_type="application/json",
+    )
 
 
-@router.get("/{campaign_id}/progress/daily", response_model=DailySeries, responses=problem_responses(404, 422))
+@router.get("/{campaign_id}/progress/daily", response_model=DailySeries, responses={**NOT_MODIFIED, **problem_responses(404, 422)})
 async def get_daily_progress(
     campaign_id: IdPath,
+    request: Request,
     session: SessionDep,
     area: AreaQuery = None,
     from_: Annotated[date | None, Query(alias="from", description="First day (default: the campaign's start).")] = None,
     to: Annotated[date | None, Query(description="Last day (default: today).")] = None,
-) -> DailySeries:
+    cache: BodyCache = ReadCacheDep,
+) -> Response:
     """Recordings per day and the cumulative figure, for an area."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
-    return await service.daily(session, campaign=campaign, area=area, since=from_, until=to)
+
+    async def build() -> bytes:
+        return (await service.daily(session, campaign=campaign, area=area, since=from_, until=to)).model_dump_json().encode()
+
+    key = service.read_key(campaign, "daily", area=area or campaign.root_area_code, since=from_, until=to)
+    return await versioned(request, cache, key=key, build=build, media_type="application/json")
 
 
-@router.get("/{campaign_id}/progress.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **problem_responses(404, 422)})
+@router.get("/{campaign_id}/progress.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **NOT_MODIFIED, **problem_responses(404, 422)})
 async def get_progress_csv(
     campaign_id: IdPath,
+    request: Request,
     session: SessionDep,
     area: AreaQuery = None,
     depth: Annotated[int, Query(ge=0, le=3, description="Levels of children to include.")] = 1,
+    cache: BodyCache = ReadCacheDep,
 ) -> Response:
     """The progress table with forecasts, as CSV for spreadsheets."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
-    body = await service.progress_csv(session, campaign=campaign, area=area, depth=depth)
-    return Response(body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="progress-{campaign_id}.csv"'})
+
+    async def build() -> bytes:
+        return (await service.progress_csv(session, campaign=campaign, area=area, depth=depth, cache=cache)).encode()
+
+    return await versioned(
+        request, cache, key=service.read_key(campaign, "progress.csv", area=area or campaign.root_area_code, depth=depth), build=build,
+        media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="progress-{campaign_id}.csv"'},
+    )
 
 
 @router.get("/{campaign_id}/discrepancies", response_model=list[Discrepancy], responses=problem_responses(404, 422))

@@ -39,13 +39,15 @@ from typing import Any
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, String, bindparam, column, func, select, text
+from sqlalchemy import Date, Integer, String, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.areas import service as areas
 from api.areas.models import LEVELS, Area, AreaLevel
 from api.audit import service as audit
 from api.auth.policy import Principal, ensure_area
+from api.caching import BodyCache
+from api.campaigns import versions
 from api.campaigns.models import Campaign, Snapshot, Target, TargetSource
 from api.campaigns.schemas import (
     MAX_COUNT,
@@ -85,6 +87,8 @@ async def create_campaign(session: AsyncSession, *, data: CampaignCreate, actor:
         target=data.target,
         opens_weekends=data.opens_weekends,
         is_demo=is_demo,
+        data_version=versions.new_version(),
+        history_version=versions.new_version(),
     )
     session.add(campaign)
     await session.flush()
@@ -214,6 +218,7 @@ async def put_targets(session: AsyncSession, *, campaign: Campaign, items: list[
         await session.flush()
         await audit.record(session, actor=actor, action="target.set", entity="target", entity_id=f"{campaign.id}:{item.area}", before=before, after=audit.snapshot_of(target, ["area_code", "target", "source"]))
         saved.append(target)
+    await versions.touch(session, campaign.id)
     return saved
 
 
@@ -285,6 +290,7 @@ async def apportion(session: AsyncSession, *, campaign: Campaign, request: Appor
         await session.flush()
         await audit.record(session, actor=actor, action="target.apportion", entity="target", entity_id=f"{campaign.id}:{code}", before=before, after=audit.snapshot_of(target, ["area_code", "target", "source", "basis"]))
         result.append(target)
+    await versions.touch(session, campaign.id)
     return result
 
 
@@ -307,6 +313,7 @@ async def record_snapshot(session: AsyncSession, *, campaign: Campaign, data: Sn
         snapshot.cumulative, snapshot.source = data.cumulative, data.source
     await session.flush()
     await audit.record(session, actor=actor, action="snapshot.create" if created else "snapshot.replace", entity="snapshot", entity_id=snapshot.id, before=before, after=audit.snapshot_of(snapshot, ["area_code", "as_of", "cumulative", "source"]))
+    await versions.touch(session, campaign.id)
     return snapshot, created
 
 
@@ -426,44 +433,71 @@ def _forecast(fields: dict, *, campaign: Campaign, today: date, last_7: int, win
 _LEVELS = {level.value: level for level in AreaLevel}
 _SOURCES = {source.value: source for source in TargetSource}
 
-# The nodes in view (the root and `depth` levels below it) with their target, campaign-wide total
-# (tally_totals) and last 7 days (daily rollups): one query, one row per node.
+# The nodes in view (the root and `depth` levels below it) with their target and campaign-wide
+# total (tally_totals): one query, one row per node. The last 7 days come from `_last_7_days`.
 _PROGRESS_SQL = text("""
 WITH RECURSIVE tree(code, name, level, parent_code, depth) AS (
     SELECT code, name, level, parent_code, 0 FROM areas WHERE code = :root
     UNION ALL
     SELECT a.code, a.name, a.level, a.parent_code, tree.depth + 1 FROM areas a JOIN tree ON a.parent_code = tree.code WHERE tree.depth < :depth
 )
-SELECT tree.code, tree.name, tree.level, tree.parent_code, t.target, t.source, tt.total, tt.last_day,
-    (SELECT SUM(r.total) FROM tally_rollups r WHERE r.campaign_id = :campaign_id AND r.area_code = tree.code AND r.day >= :since AND r.day <= :until)
+SELECT tree.code, tree.name, tree.level, tree.parent_code, t.target, t.source, tt.total, tt.last_day
 FROM tree
 LEFT JOIN targets t ON t.campaign_id = :campaign_id AND t.area_code = tree.code
 LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = tree.code
 ORDER BY tree.code
-""").bindparams(bindparam("since", type_=Date), bindparam("until", type_=Date)).columns(
+""").columns(
     column("code", String), column("name", String), column("level", String), column("parent_code", String), column("target", Integer),
-    column("source", String), column("total", Integer), column("last_day", Date), column("last_7", Integer),
+    column("source", String), column("total", Integer), column("last_day", Date),
 )
 
+# Areas whose 7-day sums are kept per campaign at most (a national tree to the kecamatan is 7,838).
+MAX_WINDOW_AREAS = 100_000
 
-async def progress_tree(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, as_json: bool = False) -> dict[str, Any]:
+
+def read_key(campaign: Campaign, kind: str, **query: Any) -> tuple[Any, ...]:
+    """What a public progress answer depends on: the campaign's data version, the query, and the
+    campaign's date (forecasts count days from today). Its ETag and cache entry derive from it."""
+    return (kind, campaign.id, campaign.data_version, today_for(campaign).isoformat(), *sorted(query.items()))
+
+
+async def _last_7_days(session: AsyncSession, campaign: Campaign, codes: list[str], today: date, cache: BodyCache | None) -> dict[str, int]:
+    """Tallies of each area's subtree on the 7 days that ended yesterday.
+
+    They change only when a past day's tally does (`history_version`), not with today's figures,
+    so the sums are kept per campaign for its current history version and date (one set per
+    campaign: an older one is dropped), and only areas not seen yet are read."""
+    stamp = (campaign.history_version, today)
+    kept = cache.value(("last_7_days", campaign.id)) if cache is not None else None
+    known: dict[str, int] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_WINDOW_AREAS else {}
+    missing = [code for code in codes if code not in known]
+    if missing:
+        found = await tallies.totals_between(session, campaign_id=campaign.id, codes=missing, since=today - timedelta(days=7), until=today - timedelta(days=1))
+        for code in missing:
+            known[code] = found.get(code, 0)
+        if cache is not None:
+            cache.keep_value(("last_7_days", campaign.id), (stamp, known))
+    return known
+
+
+async def progress_tree(
+    session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, as_json: bool = False, cache: BodyCache | None = None
+) -> dict[str, Any]:
     """The progress tree as plain dicts (the fields of `ProgressNode`, in its order; dates as ISO
-    text with `as_json`): three small queries whatever its size, no model per node."""
+    text with `as_json`): a few small queries whatever its size, no model per node."""
     root_code = area or campaign.root_area_code
-    await require_area_in_campaign(session, campaign, root_code, location="query")
     today = today_for(campaign)
-    rows = (
-        await session.execute(
-            _PROGRESS_SQL, {"root": root_code, "depth": depth, "campaign_id": campaign.id, "since": today - timedelta(days=7), "until": today - timedelta(days=1)}
-        )
-    ).all()
+    rows = (await session.execute(_PROGRESS_SQL, {"root": root_code, "depth": depth, "campaign_id": campaign.id})).all()
+    if not rows or not areas.is_within(root_code, campaign.root_area_code):
+        await require_area_in_campaign(session, campaign, root_code, location="query")  # names the problem
     codes = [row[0] for row in rows]
     recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals={row[0]: (row[6] or 0, row[7]) for row in rows})
+    last_7_days = await _last_7_days(session, campaign, codes, today, cache)
     weekends = campaign.opens_weekends
     window_days = service_days(today - timedelta(days=7), today - timedelta(days=1), weekends=weekends)
     days_left = service_days(today + timedelta(days=1), campaign.deadline, weekends=weekends)
     built: dict[str, dict[str, Any]] = {}
-    for code, name, level, _parent, target, source, _total, _last, last_7 in rows:
+    for code, name, level, _parent, target, source, _total, _last in rows:
         value, as_of = recorded[code]
         fields = {
             "code": code, "name": name, "level": _LEVELS[level],
@@ -472,7 +506,7 @@ async def progress_tree(session: AsyncSession, *, campaign: Campaign, area: str 
             "percent": round(value * 100 / target, 2) if target else None,
             "remaining": None if target is None else max(target - value, 0),
         }
-        _forecast(fields, campaign=campaign, today=today, last_7=last_7 or 0, window_days=window_days, days_left=days_left)
+        _forecast(fields, campaign=campaign, today=today, last_7=last_7_days[code], window_days=window_days, days_left=days_left)
         if as_json:
             fields["as_of"] = None if as_of is None else as_of.isoformat()
             projected = fields["projected_completion_date"]
@@ -485,14 +519,14 @@ async def progress_tree(session: AsyncSession, *, campaign: Campaign, area: str 
     return built[root_code]
 
 
-async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1) -> bytes:
+async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> bytes:
     """The progress tree serialized once, as the `ProgressNode` response model describes it."""
-    tree = await progress_tree(session, campaign=campaign, area=area, depth=depth, as_json=True)
+    tree = await progress_tree(session, campaign=campaign, area=area, depth=depth, as_json=True, cache=cache)
     return json.dumps(tree, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
-async def progress(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1) -> ProgressNode:
-    return ProgressNode.model_validate(await progress_tree(session, campaign=campaign, area=area, depth=depth))
+async def progress(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> ProgressNode:
+    return ProgressNode.model_validate(await progress_tree(session, campaign=campaign, area=area, depth=depth, cache=cache))
 
 
 PROGRESS_CSV_COLUMNS = (
@@ -501,9 +535,9 @@ PROGRESS_CSV_COLUMNS = (
 )
 
 
-async def progress_csv(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1) -> str:
+async def progress_csv(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> str:
     """The progress table, one row per area (parents before their children), for spreadsheets."""
-    root = await progress(session, campaign=campaign, area=area, depth=depth)
+    root = await progress(session, campaign=campaign, area=area, depth=depth, cache=cache)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(PROGRESS_CSV_COLUMNS)

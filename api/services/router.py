@@ -1,12 +1,14 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import TypeAdapter
 
 from api.areas.codes import AreaQuery
 from api.areas.models import AreaLevel
 from api.auth.models import Role
 from api.auth.policy import Principal, WriterDep, require
+from api.caching import NOT_MODIFIED, hashed
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
@@ -29,21 +31,31 @@ from api.services.schemas import (
 
 router = APIRouter(tags=["service points"])
 
+# The public reads (where and when to go) carry an ETag that is a hash of the body, and a short
+# public Cache-Control. Why not a data version as for progress: these answers are small and cheap
+# (a few indexed queries over a city's points), and what they show depends on points, their hours,
+# closures, areas and the dates asked for, written from several places; a hash of the body can never
+# miss one of them, and a 304 still saves the transfer and the client's work, while the 15 s
+# public cache in browsers and nginx (deploy/nginx.conf) takes the crowd off the database.
+SCHEDULE = TypeAdapter(list[ScheduleDay])
+
 # Staff who may read staff views: everyone signed in except fee-complaint handlers and operators.
 PlannerReadDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]
 
 
-@router.get("/service-points", response_model=Page[ServicePointRead], responses=problem_responses(422))
+@router.get("/service-points", response_model=Page[ServicePointRead], responses={**NOT_MODIFIED, **problem_responses(422)})
 async def list_service_points(
+    request: Request,
     session: SessionDep,
     page: PageDep,
     area: AreaQuery = None,
     kind: Annotated[ServicePointKind | None, Query()] = None,
     open_on: Annotated[date | None, Query(description="Only points open on this date, with that day's hours.")] = None,
-) -> Page[ServicePointRead]:
+) -> Response:
     """Where residents can be recorded: offices and weekend services, by area, kind and open date."""
     items, next_cursor = await service.list_points(session, page=page, area=area, kind=kind, open_on=open_on)
-    return Page(items=[ServicePointRead.model_validate(p).model_copy(update={"hours": hours}) for p, hours in items], next_cursor=next_cursor)
+    body = Page(items=[ServicePointRead.model_validate(p).model_copy(update={"hours": hours}) for p, hours in items], next_cursor=next_cursor)
+    return hashed(request, body.model_dump_json().encode(), media_type="application/json")
 
 
 @router.post("/service-points", response_model=ServicePointRead, status_code=201, responses=problem_responses(401, 403, 404, 422))
@@ -102,15 +114,17 @@ async def set_assignments(point_id: IdPath, data: AssignmentsPut, principal: Wri
     return AssignmentsRead(**await service.set_assignments(session, point_id=point_id, data=data, actor=principal))
 
 
-@router.get("/schedule", response_model=list[ScheduleDay], responses=problem_responses(422))
+@router.get("/schedule", response_model=list[ScheduleDay], responses={**NOT_MODIFIED, **problem_responses(422)})
 async def get_schedule(
+    request: Request,
     session: SessionDep,
     start: Annotated[date, Query(alias="from", description="First date (YYYY-MM-DD).")],
     end: Annotated[date, Query(alias="to", description=f"Last date; at most {service.MAX_SCHEDULE_DAYS} days after `from`.")],
     area: AreaQuery = None,
-) -> list[ScheduleDay]:
+) -> Response:
     """Where recording is open on each date, with the hours."""
-    return [ScheduleDay.model_validate(day) for day in await service.schedule(session, area=area, start=start, end=end)]
+    days = [ScheduleDay.model_validate(day) for day in await service.schedule(session, area=area, start=start, end=end)]
+    return hashed(request, SCHEDULE.dump_json(days), media_type="application/json")
 
 
 @router.get("/weekend-events/uncovered", response_model=Page[UncoveredArea], responses=problem_responses(401, 403, 422))

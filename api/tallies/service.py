@@ -49,6 +49,7 @@ from api import idempotency
 from api.areas.codes import ancestors_of, depth_of, in_subtree, is_within, level_of, parent_of, require_code
 from api.areas.models import Area
 from api.audit import service as audit
+from api.campaigns import versions
 from api.campaigns.models import Campaign
 from api.db import is_postgresql, upsert_statement
 from api.devices.models import Device
@@ -301,6 +302,7 @@ async def roll_up(
     Returns (area, day, old total, new total) for each rollup written."""
     if not deltas:
         return []
+    await versions.tallies_changed(session, campaign_id, earliest=min(day for _, day in deltas))  # public progress caches
     keys: set[tuple[str, date]] = set()
     lineage: dict[str, list[str]] = {}
     for area, day in deltas:

@@ -102,7 +102,11 @@ export async function request(method, path, { params, json, form, text, contentT
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
   let response;
   try {
-    response = await fetch(urlFor(path, params), { method, headers, body, signal: combined, credentials: "same-origin" });
+    // Public reads (progress, schedule) may be kept for 15 s (Cache-Control from the API). Signed-in
+    // staff, who may just have changed the figures, always revalidate: a 304 (which the browser turns
+    // into its cached 200) when nothing changed, the new answer otherwise.
+    const cache = session.state.token ? "no-cache" : "default";
+    response = await fetch(urlFor(path, params), { method, headers, body, signal: combined, credentials: "same-origin", cache });
   } catch (error) {
     if (signal?.aborted) throw error; // the view went away: nobody to tell
     throw new ApiError({ status: 0, message: t("error.network") });

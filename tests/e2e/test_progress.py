@@ -238,3 +238,37 @@ def test_the_accessibility_check_can_fail(page, server) -> None:
         document.querySelector('main').append(input);
     }""")
     assert any(v["id"] == "label" for v in serious_axe_violations(page))
+
+
+def test_revalidated_answers_reach_the_views(page, server) -> None:
+    """Progress is cached for 15 s and revalidated with its ETag: the server's 304 must reach the
+    app as the browser's cached 200, for the public and for signed-in staff (who always revalidate)."""
+    city = server.progress(CITY)
+    wire: list[tuple[int, str | None]] = []  # (status the page saw, If-None-Match sent)
+
+    def record(response) -> None:  # noqa: ANN001
+        if "/progress?" in response.url:
+            wire.append((response.status, response.request.all_headers().get("if-none-match")))
+
+    page.on("response", record)
+    page.goto("/")
+    page.wait_for_selector(f"[data-figure=recorded]:text-is('{id_number(city['recorded'])}')")
+    token = server.token("e2e.viewer")
+    answers = page.evaluate(
+        """async ([campaignId, token]) => {
+            const { api } = await import("/js/api.js");
+            const { session } = await import("/js/store.js");
+            const params = { area: "36.74", depth: 1 };
+            const anonymous = await api.get(`/campaigns/${campaignId}/progress`, { params });
+            session.set({ token });
+            const staff = [];
+            for (let i = 0; i < 2; i++) staff.push(await api.get(`/campaigns/${campaignId}/progress`, { params }));
+            return [anonymous, ...staff].map((body) => body.recorded);
+        }""",
+        [server.campaign_id, token],
+    )
+    assert answers == [city["recorded"]] * 3
+    # The staff reads went to the server with the ETag it gives, which it answers with 304 (tests/
+    # campaigns/test_caching.py); the page sees the browser's cached 200.
+    etag = server.get(f"/campaigns/{server.campaign_id}/progress", params={"area": CITY, "depth": 1}).headers["etag"]
+    assert (200, etag) in wire, wire
