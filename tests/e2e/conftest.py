@@ -46,6 +46,22 @@ STAFF = [
     ("e2e.viewer", "viewer", []),
 ]
 
+# The demo's offices keep office hours; a point for a test's counter is open round the clock.
+ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def open_point_with_operator(server: "Server", *, point: dict, username: str, display_name: str) -> dict:
+    """Create a service point open round the clock and an operator account at it; the point as the API returns it."""
+    headers = {"Authorization": f"Bearer {server.token('e2e.admin')}"}
+    created = httpx.post(f"{server.base}/api/v1/service-points", headers=headers, json={**point, "opening_hours": ALWAYS_OPEN})
+    created.raise_for_status()
+    user = httpx.post(
+        f"{server.base}/api/v1/users", headers=headers,
+        json={"username": username, "display_name": display_name, "password": PASSWORD, "role": "operator", "service_point_id": created.json()["id"]},
+    )
+    user.raise_for_status()
+    return created.json()
+
 
 # `rekam demo` prints each account it creates with its random password, once.
 DEMO_PASSWORD = re.compile(r"^user (?P<username>\S+) \(.*: password (?P<password>\S+)", re.MULTILINE)

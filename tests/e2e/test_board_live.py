@@ -6,25 +6,13 @@ events stream, in the same document (a marker set on the board's window survives
 import httpx
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PASSWORD
-
-ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+from tests.e2e.conftest import DESKTOP, PASSWORD, open_point_with_operator
 
 
 @pytest.fixture(scope="module")
 def point_and_operator(server) -> dict:  # noqa: ANN001
-    headers = {"Authorization": f"Bearer {server.token('e2e.admin')}"}
-    point = httpx.post(
-        f"{server.base}/api/v1/service-points", headers=headers,
-        json={"kind": "kelurahan_office", "name": "Kelurahan Papan Langsung e2e", "area": "36.74.01.1002", "counters": 3, "opening_hours": ALWAYS_OPEN},
-    )
-    point.raise_for_status()
-    user = httpx.post(
-        f"{server.base}/api/v1/users", headers=headers,
-        json={"username": "e2e.operator.board", "display_name": "Operator Papan", "password": PASSWORD, "role": "operator", "service_point_id": point.json()["id"]},
-    )
-    user.raise_for_status()
-    return point.json()
+    point = {"kind": "kelurahan_office", "name": "Kelurahan Papan Langsung e2e", "area": "36.74.01.1002", "counters": 3}
+    return open_point_with_operator(server, point=point, username="e2e.operator.board", display_name="Operator Papan")
 
 
 def test_an_operator_calls_the_next_ticket_and_the_open_board_updates_without_reload(browser, page, server, point_and_operator) -> None:  # noqa: ANN001

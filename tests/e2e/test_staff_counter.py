@@ -3,27 +3,14 @@
 import httpx
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PASSWORD, serious_axe_violations, shoot
+from tests.e2e.conftest import DESKTOP, open_point_with_operator, serious_axe_violations, shoot
 from tests.e2e.test_staff import sign_in
-
-ALWAYS_OPEN = {day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
 
 @pytest.fixture(scope="module")
 def counter_point(server) -> dict:
-    """A point open all day (the demo's offices keep office hours) and its operator."""
-    headers = {"Authorization": f"Bearer {server.token('e2e.admin')}"}
-    point = httpx.post(
-        f"{server.base}/api/v1/service-points", headers=headers,
-        json={"kind": "kecamatan_office", "name": "Loket <b>Uji</b> E2E", "area": "36.74.01", "counters": 2, "opening_hours": ALWAYS_OPEN},
-    )
-    point.raise_for_status()
-    user = httpx.post(
-        f"{server.base}/api/v1/users", headers=headers,
-        json={"username": "e2e.operator", "display_name": "Operator E2E", "password": PASSWORD, "role": "operator", "service_point_id": point.json()["id"]},
-    )
-    user.raise_for_status()
-    return point.json()
+    point = {"kind": "kecamatan_office", "name": "Loket <b>Uji</b> E2E", "area": "36.74.01", "counters": 2}
+    return open_point_with_operator(server, point=point, username="e2e.operator", display_name="Operator E2E")
 
 
 def test_operator_calls_the_next_ticket_and_the_console_shows_it(page, server, counter_point) -> None:
