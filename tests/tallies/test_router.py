@@ -26,7 +26,16 @@ async def test_seed_figures_posted_twice_are_unchanged_the_second_time(client, s
     assert (second["imported"], second["updated"], second["unchanged"]) == (0, 0, 7)
     changed = (await post(client, campaign_id, rows({"36.74.01": 60_000}, day), admin)).json()
     assert (changed["updated"], changed["unchanged"]) == (1, 0)
-    assert await _count(session, TallyChange, campaign_id) == 8  # 7 new values, one correction, nothing for the unchanged
+    everything = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", headers=admin)).json()["items"]
+    imports_actor = (await client.get(f"/api/v1/campaigns/{campaign_id}/imports", headers=admin)).json()["items"][0]["actor_name"]
+    assert len(everything) == 8  # 7 new values, one correction, nothing for the unchanged
+    # Stored: the corrected tally's creation (written when it changed) and the correction; the
+    # other creations are read from the tallies and their import.
+    assert await _count(session, TallyChange, campaign_id) == 2
+    creations = sorted((h["area"], h["old_count"], h["new_count"], h["import_id"], h["actor_name"]) for h in everything[:7])
+    assert creations == [(code, None, count, first.json()["import_id"], imports_actor) for code, count in sorted(demo.RECORDED_AS_OF_AUGUST.items())]
+    assert len({h["id"] for h in everything}) == 8 and len({h["at"] for h in everything[:7]}) == 1
+    assert everything[-1]["old_count"] == 56_458 and everything[-1]["import_id"] == changed["import_id"]
     history = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", params={"area": "36.74.01", "date": day.isoformat()}, headers=admin)).json()
     assert [(h["old_count"], h["new_count"]) for h in history["items"]] == [(None, 56_458), (56_458, 60_000)]
     assert history["items"][1]["import_id"] == changed["import_id"]
