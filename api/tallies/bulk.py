@@ -211,55 +211,68 @@ class Bulk:
             )
         return {row[0] for row in rows}
 
-    async def add_to_rollups(self, campaign_id: int, rows: list[tuple[str, Any, int, int, int]]) -> list[tuple[str, Any, int, int, int, int]]:
-        """Add (area, day, own, own_rows, below) deltas to the rollups of one campaign, creating
-        missing ones; returns each rollup as written: (area, day as stored, own, own_rows, below,
-        total). A rollup's old values are its new ones minus the deltas.
-
-        Growing rollups (no negative delta) are one `INSERT ... ON CONFLICT DO UPDATE`; the others
-        exist already (their tallies do) and are one `UPDATE ... FROM`: a row proposed for insert
-        must pass the CHECK constraints even when it ends up as an update."""
-        growing = [row for row in rows if row[2] >= 0 and row[3] >= 0 and row[4] >= 0]
-        shrinking = [row for row in rows if not (row[2] >= 0 and row[3] >= 0 and row[4] >= 0)] if len(growing) < len(rows) else []
-        # `r.` values are the stored row's before the change.
-        new_values = (
-            "own = r.own + {o}, own_rows = r.own_rows + {rw}, below = r.below + {b}, "
-            "total = CASE WHEN r.own_rows + {rw} > 0 THEN r.own + {o} ELSE r.below + {b} END"
-        )
-        returning = "RETURNING area_code, day, own, own_rows, below, total"  # SQLite does not take `r.` here
-        written: list[tuple[str, Any, int, int, int, int]] = []
+    def rollup_batch(self, rows: Sequence[tuple[str, Any, int, int, int]]) -> Any:
+        """(area, day as `day()`, own, own_rows, below) deltas in the form the rollup statements take."""
         if self.pg:
-            returning = "RETURNING r.area_code, r.day, r.own, r.own_rows, r.below, r.total"
-            arrays = "unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) AS s(area, day, o, rw, b)"
-            if growing:
-                written += await self.fetch(
-                    f"INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, s.*, CASE WHEN s.rw > 0 THEN s.o ELSE s.b END "
-                    f"FROM {arrays} ON CONFLICT (campaign_id, area_code, day) DO UPDATE SET "
-                    + new_values.format(o="excluded.own", rw="excluded.own_rows", b="excluded.below") + f" {returning}",
-                    [campaign_id, *map(list, zip(*growing, strict=True))],
-                )
-            if shrinking:
-                written += await self.fetch(
-                    "UPDATE tally_rollups AS r SET " + new_values.format(o="s.o", rw="s.rw", b="s.b")
-                    + f' FROM {arrays} WHERE r.campaign_id = ? AND r.area_code = s.area COLLATE "C" AND r.day = s.day {returning}',
-                    [*map(list, zip(*shrinking, strict=True)), campaign_id],
-                )
-            return written
-        if growing:
-            # "WHERE true": without it SQLite would read ON CONFLICT as a join's ON.
-            written += await self.fetch(
-                "INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, value->>0, value->>1, value->>2, value->>3, "
-                "value->>4, CASE WHEN value->>3 > 0 THEN value->>2 ELSE value->>4 END FROM json_each(?) WHERE true ON CONFLICT (campaign_id, area_code, day) DO UPDATE SET "
-                + new_values.format(o="excluded.own", rw="excluded.own_rows", b="excluded.below") + f" {returning}",
-                [campaign_id, "[" + ",".join(f'["{c}","{d}",{o},{r},{b}]' for c, d, o, r, b in growing) + "]"],
+            return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [], [])
+        return "[" + ",".join(f'["{c}","{d}",{o},{r},{b}]' for c, d, o, r, b in rows) + "]"
+
+    async def find_rollups(self, campaign_id: int, batch: Any) -> list[tuple[int, int, int, int, int]]:
+        """(position, own, own_rows, below, total) of the stored rollups among the keys of a
+        `rollup_batch` (one primary key lookup per key, inside the database)."""
+        if self.pg:
+            return await self.fetch(
+                "SELECT k.i - 1, r.own, r.own_rows, r.below, r.total FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[])) WITH ORDINALITY AS k(area, day, i) "
+                'JOIN tally_rollups AS r ON r.campaign_id = ? AND r.area_code = k.area COLLATE "C" AND r.day = k.day',
+                [batch[0], batch[1], campaign_id],
             )
-        if shrinking:
-            written += await self.fetch(
-                "UPDATE tally_rollups AS r SET " + new_values.format(o="(j.value->>2)", rw="(j.value->>3)", b="(j.value->>4)")
-                + f" FROM json_each(?) AS j WHERE r.campaign_id = ? AND r.area_code = j.value->>0 AND r.day = j.value->>1 {returning}",
-                ["[" + ",".join(f'["{c}","{d}",{o},{r},{b}]' for c, d, o, r, b in shrinking) + "]", campaign_id],
+        return await self.fetch(
+            "SELECT j.key, r.own, r.own_rows, r.below, r.total FROM json_each(?) AS j CROSS JOIN tally_rollups AS r "
+            "WHERE r.campaign_id = ? AND r.area_code = j.value->>0 AND r.day = j.value->>1",
+            [batch, campaign_id],
+        )
+
+    async def add_to_rollups(self, campaign_id: int, batch: Any) -> None:
+        """Add the deltas of a `rollup_batch` (none negative) to the rollups, creating missing
+        ones, in one statement. (A row proposed for insert must pass the CHECK constraints even
+        when it ends up as an update, hence no negative deltas here: see `set_rollups`.)"""
+        # `r.` values are the stored row's before the change.
+        update = (
+            "ON CONFLICT (campaign_id, area_code, day) DO UPDATE SET own = r.own + excluded.own, own_rows = r.own_rows + excluded.own_rows, "
+            "below = r.below + excluded.below, "
+            "total = CASE WHEN r.own_rows + excluded.own_rows > 0 THEN r.own + excluded.own ELSE r.below + excluded.below END"
+        )
+        if self.pg:
+            await self.execute(
+                "INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, s.*, CASE WHEN s.rw > 0 THEN s.o ELSE s.b END "
+                "FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) AS s(area, day, o, rw, b) "
+                + update,
+                [campaign_id, *batch],
             )
-        return written
+            return
+        # "WHERE true": without it SQLite would read ON CONFLICT as a join's ON.
+        await self.execute(
+            "INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, value->>0, value->>1, value->>2, value->>3, "
+            "value->>4, CASE WHEN value->>3 > 0 THEN value->>2 ELSE value->>4 END FROM json_each(?) WHERE true " + update,
+            [campaign_id, batch],
+        )
+
+    async def set_rollups(self, campaign_id: int, rows: list[tuple[str, Any, int, int, int, int]]) -> None:
+        """(area, day as `day()`, own, own_rows, below, total) of stored rollups that shrink."""
+        if not rows:
+            return
+        if self.pg:
+            await self.execute(
+                "UPDATE tally_rollups AS r SET own = s.o, own_rows = s.rw, below = s.b, total = s.t FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), "
+                'CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) AS s(area, day, o, rw, b, t) '
+                'WHERE r.campaign_id = ? AND r.area_code = s.area COLLATE "C" AND r.day = s.day',
+                [*map(list, zip(*rows, strict=True)), campaign_id],
+            )
+            return
+        await self.execute(
+            "UPDATE tally_rollups SET own = ?, own_rows = ?, below = ?, total = ? WHERE campaign_id = ? AND area_code = ? AND day = ?",
+            [(o, rw, b, t, campaign_id, c, d) for c, d, o, rw, b, t in rows], many=True,
+        )
 
     async def find_totals(self, campaign_id: int, codes: Sequence[str]) -> dict[str, tuple[int, Any]]:
         """area -> (total, last day) of the stored per-area totals among `codes`."""

@@ -364,10 +364,10 @@ async def roll_up(
     session: AsyncSession, *, campaign_id: int, root: str, deltas: dict[tuple[str, date], list[int]], bulk: Bulk | None = None
 ) -> list[tuple[str, date, int, int]]:
     """Apply changes of own tallies ((area, day) -> [count delta, row delta]) to the rollups of
-    each area and its ancestors up to `root`, children before parents: one statement per level
-    of the area tree adds the deltas in the database and answers the new values, from which the
-    old total follows (new minus delta) and with it the parent's delta. Returns (area, day, old
-    total, new total) for each rollup whose total changed."""
+    each area and its ancestors up to `root`, children before parents. Per level of the area
+    tree: one lookup of the stored rollups among the level's keys (inside the database; only
+    stored ones come back), then one statement that adds the deltas (`ON CONFLICT DO UPDATE`).
+    Returns (area, day, old total, new total) for each rollup whose total changed."""
     if not deltas:
         return []
     bulk = bulk or Bulk(session)
@@ -385,24 +385,42 @@ async def roll_up(
         depth = max(levels)
         level = levels.pop(depth)
         stored = {day: bulk.day(day) for day in {day for _, day in level}}
-        back = {value: day for day, value in stored.items()}
-        written = [(code, stored[day], own, rows, below) for (code, day), (own, rows, below) in level.items() if own or rows or below]
+        keys = [key for key, delta in level.items() if delta[0] or delta[1] or delta[2]]
+        growing = all(min(delta) >= 0 for delta in level.values())
+        batch = bulk.rollup_batch([(code, stored[day], *level[(code, day)]) for code, day in keys])
+        state = {position: rest for position, *rest in await bulk.find_rollups(campaign_id, batch)}
         above = levels.setdefault(depth - 1, {}) if depth > root_depth else None
-        for code, value, own, own_rows, below, total in await bulk.add_to_rollups(campaign_id, written):
-            day = back[value]
-            own_delta, rows_delta, below_delta = level[(code, day)]
-            old_total = own - own_delta if own_rows - rows_delta > 0 else below - below_delta
-            if total != old_total:
-                changed.append((code, day, old_total, total))
+        shrinking = []
+        for position, key in enumerate(keys):
+            own, own_rows, below = level[key]
+            old = state.get(position) if state else None
+            if old is None:
+                total = 0
+            else:
+                total = old[3]
+                own, own_rows, below = old[0] + own, old[1] + own_rows, old[2] + below
+                if not growing:
+                    shrinking.append((key[0], stored[key[1]], own, own_rows, below, own if own_rows > 0 else below))
+            new_total = own if own_rows > 0 else below
+            if new_total != total:
+                code, day = key
+                changed.append((code, day, total, new_total))
                 if above is not None:
                     parent = parents.get(code)
                     if parent is None:
                         parent = parents[code] = parent_of(code)  # type: ignore[assignment]
                     entry = above.get((parent, day))
                     if entry is None:
-                        above[(parent, day)] = [0, 0, total - old_total]
+                        above[(parent, day)] = [0, 0, new_total - total]
                     else:
-                        entry[2] += total - old_total
+                        entry[2] += new_total - total
+        if growing:
+            await bulk.add_to_rollups(campaign_id, batch)
+        else:  # some shrink: stored rollups get their new values, the others are added
+            await bulk.set_rollups(campaign_id, shrinking)
+            fresh = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
+            if fresh:
+                await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(fresh))
         if above is not None and not above:
             del levels[depth - 1]
     return changed
@@ -532,7 +550,7 @@ class Checker:
 
     def __init__(self, campaign: Campaign, actor: Any, today: date) -> None:
         self.campaign, self.actor, self.today = campaign, actor, today
-        self.root = campaign.root_area_code
+        self.root, self.deadline = campaign.root_area_code, campaign.deadline
         self.max_count = min(MAX_DAILY_COUNT, campaign.target) if campaign.target else MAX_DAILY_COUNT
         self.problems, self.warnings = Problems(), Problems()
         self.rejected = 0
@@ -650,7 +668,7 @@ class Checker:
             self.reject(number, "area", "duplicate_key", "the same area, date, service point and device appear earlier in this request")
             return None
         seen.add(key)
-        if day > self.campaign.deadline:  # type: ignore[operator]
+        if day > self.deadline:  # type: ignore[operator]
             self.warnings.add(number, "date", "after_deadline", "after the campaign's deadline")
         return Row(number, area, day, point or None, device or None, count, source)  # type: ignore[arg-type]
 
