@@ -99,13 +99,14 @@ class Bulk:
 
     async def find_tallies(self, campaign_id: int, batch: Any, *, up_to: int | None = None) -> list[Found]:
         """The stored tallies with the keys of a `batch` (one index lookup per row, inside the
-        database); with `up_to`, only those with an id up to it (SQLite)."""
+        database); with `up_to`, only those with an id up to it."""
         if self.pg:
             return await self.fetch(
                 "SELECT k.i - 1, t.id, t.count, t.source, t.import_id, t.updated_at FROM unnest("
                 "CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) WITH ORDINALITY AS k(area, day, pk, dk, i) "
-                'JOIN tallies AS t ON t.campaign_id = ? AND t.area_code = k.area COLLATE "C" AND t.day = k.day AND t.point_key = k.pk AND t.device_key = k.dk',
-                [*batch[:4], campaign_id],
+                'JOIN tallies AS t ON t.campaign_id = ? AND t.area_code = k.area COLLATE "C" AND t.day = k.day AND t.point_key = k.pk AND t.device_key = k.dk'
+                + ("" if up_to is None else " AND t.id <= ?"),
+                [*batch[:4], campaign_id] + ([] if up_to is None else [up_to]),
             )
         # CROSS JOIN keeps json_each outside: SQLite would otherwise loop over the campaign's tallies.
         return await self.fetch(
@@ -116,16 +117,27 @@ class Bulk:
         )
 
     async def insert_new_tallies(self, campaign_id: int, batch: Any, *, import_id: int | None, at: datetime) -> tuple[int, int]:
-        """SQLite: insert the rows of a `batch` whose keys are not stored yet, in one statement
-        (the unique index answers "is it new?" while inserting). Returns (rows inserted, the
-        largest tally id before): the tallies with ids up to it are the ones that were stored."""
+        """Insert the rows of a `batch` whose keys are not stored yet, in one statement (the
+        unique index answers "is it new?" while inserting). Returns (rows inserted, the largest
+        tally id before): the campaign's tallies with ids up to it are the ones that were
+        stored. (Ids only grow, and the campaign's writers are serialized: see `lock_campaign`.)"""
         from api.tallies.models import Tally
 
         largest = (await self.fetch("SELECT coalesce(max(id), 0) FROM tallies", []))[0][0]
         connection = await self.session.connection()
+        conflict = "ON CONFLICT (campaign_id, area_code, day, point_key, device_key) DO NOTHING"
+        if self.pg:
+            areas, days, point_keys, device_keys, counts, sources, points, devices = batch
+            result = await connection.exec_driver_sql(
+                f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT %s, s.*, %s, %s FROM unnest(CAST(%s AS VARCHAR[]), CAST(%s AS DATE[]), "
+                "CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS VARCHAR[])) "
+                f"AS s {conflict}",
+                (campaign_id, import_id, at, areas, days, points, devices, point_keys, device_keys, counts, sources),
+            )
+            return result.rowcount, largest
         result = await connection.exec_driver_sql(
             f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT ?, value->>0, value->>1, value->>6, value->>7, value->>2, value->>3, "
-            "value->>4, value->>5, ?, ? FROM json_each(?) WHERE true ON CONFLICT (campaign_id, area_code, day, point_key, device_key) DO NOTHING",
+            f"value->>4, value->>5, ?, ? FROM json_each(?) WHERE true {conflict}",
             (campaign_id, import_id, self.moment(Tally.__table__.c.updated_at, at), batch),
         )
         return result.rowcount, largest
@@ -232,10 +244,12 @@ class Bulk:
             [batch, campaign_id],
         )
 
-    async def add_to_rollups(self, campaign_id: int, batch: Any) -> None:
+    async def add_to_rollups(self, campaign_id: int, batch: Any, *, returning: bool = False) -> list[tuple[str, Any, int, int, int, int]]:
         """Add the deltas of a `rollup_batch` (none negative) to the rollups, creating missing
         ones, in one statement. (A row proposed for insert must pass the CHECK constraints even
-        when it ends up as an update, hence no negative deltas here: see `set_rollups`.)"""
+        when it ends up as an update, hence no negative deltas here: see `set_rollups`.) With
+        `returning` (PostgreSQL), answers each rollup as written: (area, day, own, own_rows,
+        below, total); its old values are these minus the deltas."""
         # `r.` values are the stored row's before the change.
         update = (
             "ON CONFLICT (campaign_id, area_code, day) DO UPDATE SET own = r.own + excluded.own, own_rows = r.own_rows + excluded.own_rows, "
@@ -243,19 +257,22 @@ class Bulk:
             "total = CASE WHEN r.own_rows + excluded.own_rows > 0 THEN r.own + excluded.own ELSE r.below + excluded.below END"
         )
         if self.pg:
-            await self.execute(
+            sql = (
                 "INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, s.*, CASE WHEN s.rw > 0 THEN s.o ELSE s.b END "
                 "FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) AS s(area, day, o, rw, b) "
-                + update,
-                [campaign_id, *batch],
+                + update
             )
-            return
+            if returning:
+                return await self.fetch(sql + " RETURNING r.area_code, r.day, r.own, r.own_rows, r.below, r.total", [campaign_id, *batch])
+            await self.execute(sql, [campaign_id, *batch])
+            return []
         # "WHERE true": without it SQLite would read ON CONFLICT as a join's ON.
         await self.execute(
             "INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, value->>0, value->>1, value->>2, value->>3, "
             "value->>4, CASE WHEN value->>3 > 0 THEN value->>2 ELSE value->>4 END FROM json_each(?) WHERE true " + update,
             [campaign_id, batch],
         )
+        return []
 
     async def set_rollups(self, campaign_id: int, rows: list[tuple[str, Any, int, int, int, int]]) -> None:
         """(area, day as `day()`, own, own_rows, below, total) of stored rollups that shrink."""

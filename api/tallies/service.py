@@ -185,14 +185,10 @@ class Writer:
         bulk = self.bulk(session)
         iso = {day: day.isoformat() for day in {r.day for r in rows}}
         batch = bulk.batch(rows, iso)
-        inserted = False
-        if bulk.pg:
-            found = await bulk.find_tallies(self.campaign_id, batch)
-        else:
-            # New rows go in at once; only when some keys were stored already are those read.
-            count, largest = await bulk.insert_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
-            inserted = True
-            found = [] if count == len(rows) else await bulk.find_tallies(self.campaign_id, batch, up_to=largest)
+        # New rows go in at once; only when some keys were stored already are those read.
+        count, largest = await bulk.insert_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
+        inserted = True
+        found = [] if count == len(rows) else await bulk.find_tallies(self.campaign_id, batch, up_to=largest)
         deltas: dict[tuple[str, date], list[int]] = {}
         if not found:  # the common case of new figures: no per-row comparison
             for r in rows:
@@ -388,22 +384,38 @@ async def roll_up(
         keys = [key for key, delta in level.items() if delta[0] or delta[1] or delta[2]]
         growing = all(min(delta) >= 0 for delta in level.values())
         batch = bulk.rollup_batch([(code, stored[day], *level[(code, day)]) for code, day in keys])
-        state = {position: rest for position, *rest in await bulk.find_rollups(campaign_id, batch)}
         above = levels.setdefault(depth - 1, {}) if depth > root_depth else None
-        shrinking = []
-        for position, key in enumerate(keys):
-            own, own_rows, below = level[key]
-            old = state.get(position) if state else None
-            if old is None:
-                total = 0
-            else:
-                total = old[3]
-                own, own_rows, below = old[0] + own, old[1] + own_rows, old[2] + below
-                if not growing:
-                    shrinking.append((key[0], stored[key[1]], own, own_rows, below, own if own_rows > 0 else below))
-            new_total = own if own_rows > 0 else below
+        totals: list[tuple[str, date, int, int]] = []  # (area, day, old total, new total)
+        if growing and bulk.pg:
+            # One round trip: add, and read the new values back (old = new - delta).
+            back = {value: day for day, value in stored.items()}
+            for code, value, own, own_rows, below, total in await bulk.add_to_rollups(campaign_id, batch, returning=True):
+                day = back[value]
+                own_delta, rows_delta, below_delta = level[(code, day)]
+                totals.append((code, day, own - own_delta if own_rows - rows_delta > 0 else below - below_delta, total))
+        else:
+            state = {position: rest for position, *rest in await bulk.find_rollups(campaign_id, batch)}
+            shrinking = []
+            for position, key in enumerate(keys):
+                own, own_rows, below = level[key]
+                old = state.get(position) if state else None
+                if old is None:
+                    total = 0
+                else:
+                    total = old[3]
+                    own, own_rows, below = old[0] + own, old[1] + own_rows, old[2] + below
+                    if not growing:
+                        shrinking.append((key[0], stored[key[1]], own, own_rows, below, own if own_rows > 0 else below))
+                totals.append((key[0], key[1], total, own if own_rows > 0 else below))
+            if growing:
+                await bulk.add_to_rollups(campaign_id, batch)
+            else:  # some shrink: stored rollups get their new values, the others are added
+                await bulk.set_rollups(campaign_id, shrinking)
+                fresh = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
+                if fresh:
+                    await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(fresh))
+        for code, day, total, new_total in totals:
             if new_total != total:
-                code, day = key
                 changed.append((code, day, total, new_total))
                 if above is not None:
                     parent = parents.get(code)
@@ -414,13 +426,6 @@ async def roll_up(
                         above[(parent, day)] = [0, 0, new_total - total]
                     else:
                         entry[2] += new_total - total
-        if growing:
-            await bulk.add_to_rollups(campaign_id, batch)
-        else:  # some shrink: stored rollups get their new values, the others are added
-            await bulk.set_rollups(campaign_id, shrinking)
-            fresh = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
-            if fresh:
-                await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(fresh))
         if above is not None and not above:
             del levels[depth - 1]
     return changed
