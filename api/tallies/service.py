@@ -20,16 +20,20 @@ Rules
   does all the work and then rolls it back, so the counts say exactly what would happen.
   `mode=replace`: for the posted areas, date range and source, tallies not in the request are
   deleted (scripts that resend a full picture).
-- Every accepted change adds a history entry (old value, new value, who, when, which import) and
-  every request that wrote is an import (who, when, its summary). The audit trail gets one entry
-  per import: the history is the per-row record.
+- Every accepted change keeps history (old value, new value, who, when, which import) and every
+  request that wrote is an import (who, when, its summary). A tally created by an import is
+  recorded by its own row (import id, time) and that import (who) until it changes; then its
+  creation is stored as a history entry before the change. Every other change is stored when it
+  happens. `list_history` shows both kinds alike. The audit trail gets one entry per import: the
+  history is the per-row record.
 - Rollups: for each (campaign, area, day), the figure of the area's subtree that day, updated in
   the same transaction as every tally change by the difference between old and new values, for
   the area and each ancestor up to the campaign's root. A tally posted for an area stands for its
   whole subtree (as a snapshot does), so posting at two levels never double-counts; a parent whose
   own tally differs from its children's sum is a discrepancy. Dashboards read rollups only.
 - Writes to one campaign's tallies are serialized (an advisory lock on PostgreSQL; SQLite has one
-  writer anyway), so rollups computed from what was read stay exact.
+  writer anyway), so rollups computed from what was read stay exact. All of them go through
+  `Writer.apply`.
 """
 
 import codecs
@@ -42,15 +46,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, case, cast, func, insert, null, or_, select, text, union_all, update
+from sqlalchemy import Integer, and_, cast, func, null, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import idempotency
-from api.areas.codes import ancestors_of, depth_of, in_subtree, is_within, level_of, parent_of, require_code
+from api.areas.codes import depth_of, in_subtree, is_within, level_of, parent_of, require_code
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns.models import Campaign
-from api.db import is_postgresql, upsert_statement
+from api.db import is_postgresql
 from api.devices.models import Device
 from api.errors import Forbidden, PayloadTooLarge, RuleViolation, UnsupportedMediaType
 from api.pagination import PageParams, decode_cursor, encode_cursor, paginate
@@ -62,7 +66,7 @@ from api.tallies.schemas import TallyMode
 # A day's count above this, or above the campaign's whole target, is a typo (the article's
 # cumulative kecamatan figures, posted as one day's tally, stay below both).
 MAX_DAILY_COUNT = 1_000_000
-BATCH = 5000
+BATCH = 10_000
 IN_CHUNK = 500
 MAX_JSON_BODY = 64 * 1024 * 1024
 MAX_REPORTED_ERRORS = 200
@@ -556,6 +560,7 @@ class Checker:
     def __init__(self, campaign: Campaign, actor: Any, today: date) -> None:
         self.campaign, self.actor, self.today = campaign, actor, today
         self.root, self.deadline = campaign.root_area_code, campaign.deadline
+        self.columns_checked = False  # True when rows come from a CSV whose header was checked
         self.max_count = min(MAX_DAILY_COUNT, campaign.target) if campaign.target else MAX_DAILY_COUNT
         self.problems, self.warnings = Problems(), Problems()
         self.rejected = 0
@@ -612,7 +617,7 @@ class Checker:
         if type(raw) is not dict and not isinstance(raw, dict):
             self.reject(number, None, "invalid_row", "a row must be an object with area, date and count")
             return None
-        if not raw.keys() <= COLUMN_SET:
+        if not self.columns_checked and not raw.keys() <= COLUMN_SET:
             extra = raw.keys() - COLUMN_SET
             self.reject(number, sorted(extra)[0], "unknown_field", f"unknown field; a tally has {', '.join(COLUMNS)}")
             return None
@@ -791,11 +796,17 @@ async def _csv_rows(body: AsyncIterator[bytes]) -> AsyncIterator[list[tuple[int,
         if header is None:
             first = text_.split("\n", 1)[0]
             delimiter = ";" if first.count(";") > first.count(",") else ","
+        width = len(header) if header is not None else -1
         for record in csv.reader(io.StringIO(text_), delimiter=delimiter):
+            if len(record) == width and record[0].strip():  # the common row: all columns, an area
+                number += 1
+                out.append((number, dict(zip(header, record))))  # type: ignore[arg-type]
+                continue
             if not record or not "".join(record).strip():
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in record]
+                width = len(header)
                 missing = [c for c in REQUIRED_COLUMNS if c not in header]
                 unknown = [c for c in header if c not in COLUMNS]
                 if missing or unknown or len(set(header)) != len(header):
@@ -866,6 +877,7 @@ async def _import(
     from api.campaigns.service import today_for
 
     checker = Checker(campaign, actor, today_for(campaign))
+    checker.columns_checked = kind == "csv"
     savepoint = await session.begin_nested()
     await lock_campaign(session, campaign.id)
     record = TallyImport(
