@@ -198,7 +198,7 @@ class Writer:
             for r in rows:
                 delta = deltas.get((r.area, r.day))
                 if delta is None:
-                    deltas[(r.area, r.day)] = [r.count, 1]
+                    deltas[(r.area, r.day)] = [r.count, 1, 0]
                 else:
                     delta[0] += r.count
                     delta[1] += 1
@@ -213,7 +213,7 @@ class Writer:
             old = existing.get(position)
             if old is None:
                 created.append(r)
-                delta = deltas.setdefault((r.area, r.day), [0, 0])
+                delta = deltas.setdefault((r.area, r.day), [0, 0, 0])
                 delta[0] += r.count
                 delta[1] += 1
                 continue
@@ -223,7 +223,7 @@ class Writer:
                 unchanged += 1
                 continue
             changed.append(Change(id_, r.area, r.day, r.point, r.device, count, new, r.source, source, import_id, at))
-            deltas.setdefault((r.area, r.day), [0, 0])[0] += new - count
+            deltas.setdefault((r.area, r.day), [0, 0, 0])[0] += new - count
         self.counts.imported += len(created)
         self.counts.updated += len(changed)
         self.counts.unchanged += unchanged
@@ -276,17 +276,7 @@ class Writer:
         await bulk.insert("tally_changes", CHANGE_COLUMNS, entries)
 
     async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]]) -> None:
-        changed = await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session))
-        totals = self._totals
-        for code, day, old, new in changed:
-            entry = totals.get(code)
-            if entry is None:
-                entry = totals[code] = [0, None, None]
-            entry[0] += new - old
-            if new > 0 and (entry[1] is None or day > entry[1]):
-                entry[1] = day
-            if new == 0 and old > 0 and (entry[2] is None or day > entry[2]):
-                entry[2] = day
+        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals)
         if not self.defer_totals:
             await self.finish(session)
 
@@ -323,7 +313,7 @@ class Writer:
     async def delete_missing(self, session: AsyncSession, *, source: str, areas: set[str], lo: date, hi: date, kept: set[int]) -> None:
         """mode=replace: delete this source's tallies of `areas` in [lo, hi] whose key hash is not in `kept`."""
         doomed: list[Change] = []
-        deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+        deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0])
         for chunk in _chunks(areas):
             result = await session.execute(
                 select(
@@ -361,23 +351,39 @@ async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
 
 
 async def roll_up(
-    session: AsyncSession, *, campaign_id: int, root: str, deltas: dict[tuple[str, date], list[int]], bulk: Bulk | None = None
+    session: AsyncSession,
+    *,
+    campaign_id: int,
+    root: str,
+    deltas: dict[tuple[str, date], list[int]],
+    bulk: Bulk | None = None,
+    totals: dict[str, list[Any]] | None = None,
 ) -> list[tuple[str, date, int, int]]:
-    """Apply changes of own tallies ((area, day) -> [count delta, row delta]) to the rollups of
-    each area and its ancestors up to `root`, children before parents. Per level of the area
+    """Apply changes of own tallies ((area, day) -> [count delta, row delta, 0]) to the rollups
+    of each area and its ancestors up to `root`, children before parents. Per level of the area
     tree: one lookup of the stored rollups among the level's keys (inside the database; only
-    stored ones come back), then one statement that adds the deltas (`ON CONFLICT DO UPDATE`).
-    Returns (area, day, old total, new total) for each rollup whose total changed."""
+    stored ones come back), then one statement that adds the deltas (`ON CONFLICT DO UPDATE`);
+    on PostgreSQL, growing rollups are added and read back in one statement instead.
+
+    Returns (area, day, old total, new total) for each rollup whose total changed; with
+    `totals`, adds those changes to it instead (area -> [total delta, newest day made positive,
+    newest day dropped to zero]) and returns nothing."""
     if not deltas:
         return []
     bulk = bulk or Bulk(session)
-    levels: dict[int, dict[tuple[str, date], list[int]]] = defaultdict(dict)  # depth -> key -> [own, rows, below] deltas
-    for key, (own_delta, rows_delta) in deltas.items():
-        code = key[0]
-        depth = _DEPTHS.get(code)
+    depths, found = _DEPTHS, set()
+    for code, _ in deltas:
+        depth = depths.get(code)
         if depth is None:
-            depth = _DEPTHS[code] = depth_of(code)
-        levels[depth][key] = [own_delta, rows_delta, 0]
+            depth = depths[code] = depth_of(code)
+        found.add(depth)
+    levels: dict[int, dict[tuple[str, date], list[int]]]  # depth -> key -> [own, rows, below] deltas
+    if len(found) == 1:  # the common case: the deltas are that level (only read below)
+        levels = {found.pop(): deltas}
+    else:
+        levels = {depth: {} for depth in found}
+        for key, delta in deltas.items():
+            levels[depths[key[0]]][key] = list(delta)
     root_depth = depth_of(root)
     changed: list[tuple[str, date, int, int]] = []
     parents = _PARENTS
@@ -389,14 +395,14 @@ async def roll_up(
         growing = all(min(delta) >= 0 for delta in level.values())
         batch = bulk.rollup_batch([(code, stored[day], *level[(code, day)]) for code, day in keys])
         above = levels.setdefault(depth - 1, {}) if depth > root_depth else None
-        totals: list[tuple[str, date, int, int]] = []  # (area, day, old total, new total)
+        written: list[tuple[str, date, int, int]] = []  # (area, day, old total, new total)
         if growing and bulk.pg:
             # One round trip: add, and read the new values back (old = new - delta).
             back = {value: day for day, value in stored.items()}
             for code, value, own, own_rows, below, total in await bulk.add_to_rollups(campaign_id, batch, returning=True):
                 day = back[value]
                 own_delta, rows_delta, below_delta = level[(code, day)]
-                totals.append((code, day, own - own_delta if own_rows - rows_delta > 0 else below - below_delta, total))
+                written.append((code, day, own - own_delta if own_rows - rows_delta > 0 else below - below_delta, total))
         else:
             state = {position: rest for position, *rest in await bulk.find_rollups(campaign_id, batch)}
             shrinking = []
@@ -410,7 +416,7 @@ async def roll_up(
                     own, own_rows, below = old[0] + own, old[1] + own_rows, old[2] + below
                     if not growing:
                         shrinking.append((key[0], stored[key[1]], own, own_rows, below, own if own_rows > 0 else below))
-                totals.append((key[0], key[1], total, own if own_rows > 0 else below))
+                written.append((key[0], key[1], total, own if own_rows > 0 else below))
             if growing:
                 await bulk.add_to_rollups(campaign_id, batch)
             else:  # some shrink: stored rollups get their new values, the others are added
@@ -418,9 +424,19 @@ async def roll_up(
                 fresh = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
                 if fresh:
                     await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(fresh))
-        for code, day, total, new_total in totals:
+        for code, day, total, new_total in written:
             if new_total != total:
-                changed.append((code, day, total, new_total))
+                if totals is None:
+                    changed.append((code, day, total, new_total))
+                else:
+                    entry = totals.get(code)
+                    if entry is None:
+                        entry = totals[code] = [0, None, None]
+                    entry[0] += new_total - total
+                    if new_total > 0 and (entry[1] is None or day > entry[1]):
+                        entry[1] = day
+                    if new_total == 0 and total > 0 and (entry[2] is None or day > entry[2]):
+                        entry[2] = day
                 if above is not None:
                     parent = parents.get(code)
                     if parent is None:
