@@ -38,10 +38,12 @@ Rules
 
 import codecs
 import csv
+import gc
 import io
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -884,7 +886,30 @@ async def post_tallies(
     async def work(stream: AsyncIterator[bytes]) -> tuple[int, dict[str, Any]]:
         return await _import(session, campaign=campaign, actor=actor, kind=kind, body=stream, dry_run=dry_run, mode=mode, atomic=atomic)
 
-    return await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body, work=work)
+    with _cyclic_gc_paused():
+        return await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body, work=work)
+
+
+_gc_pauses = [0, False]  # imports running, whether the collector was on before the first
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while an import runs. An import allocates a few
+    objects per row (parsed rows, keys, deltas), freed by reference counting as each batch is
+    done; but while a batch lives, the allocations keep triggering collections that walk every
+    object of the process, which cost about a third of the import's time. Cycles made by other
+    requests meanwhile are collected once the last running import ends."""
+    if _gc_pauses[0] == 0:
+        _gc_pauses[1] = gc.isenabled()
+        gc.disable()
+    _gc_pauses[0] += 1
+    try:
+        yield
+    finally:
+        _gc_pauses[0] -= 1
+        if _gc_pauses[0] == 0 and _gc_pauses[1]:
+            gc.enable()
 
 
 async def _import(
