@@ -244,8 +244,8 @@ class Writer:
         """Write new tallies (`batch`: `created` in `Bulk.batch` form, if already made;
         `inserted`: they are in the table already, see `Bulk.insert_new_tallies`) and
         changes of stored ones (`new_count` None: delete), their history, and the rollups by
-        `deltas` ((area, day) -> [count delta, row delta]): the one place where a campaign's
-        tallies change."""
+        `deltas` ((area, day) -> [count delta, row delta, 0]): the one place where a
+        campaign's tallies change."""
         bulk = self.bulk(session)
         if created and not inserted:
             if batch is None:
@@ -315,12 +315,13 @@ class Writer:
     async def delete_missing(self, session: AsyncSession, *, source: str, areas: set[str], lo: date, hi: date, kept: set[int]) -> None:
         """mode=replace: delete this source's tallies of `areas` in [lo, hi] whose key hash is not in `kept`."""
         doomed: list[Change] = []
+        bulk = self.bulk(session)
         deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0])
         for chunk in _chunks(areas):
             result = await session.execute(
                 select(
                     TALLY.c.id, TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, TALLY.c.count, TALLY.c.import_id,
-                    TALLY.c.updated_at.label("raw_at"),
+                    TALLY.c.updated_at,
                 ).where(
                     TALLY.c.campaign_id == self.campaign_id, TALLY.c.area_code.in_(chunk), TALLY.c.day >= lo, TALLY.c.day <= hi, TALLY.c.source == source
                 )
@@ -328,7 +329,7 @@ class Writer:
             for id_, area, day, point, device, count, import_id, at in result:
                 if hash((area, day, point or 0, device or 0)) in kept:
                     continue
-                doomed.append(Change(id_, area, day, point, device, count, None, source, source, import_id, self.bulk(session).moment(TALLY.c.updated_at, at)))
+                doomed.append(Change(id_, area, day, point, device, count, None, source, source, import_id, bulk.moment(TALLY.c.updated_at, at)))
                 delta = deltas[(area, day)]
                 delta[0] -= count
                 delta[1] -= 1
