@@ -244,6 +244,17 @@ class Bulk:
             [batch, campaign_id],
         )
 
+    async def insert_new_rollups(self, campaign_id: int, batch: Any) -> int:
+        """SQLite: insert the rollups of a `rollup_batch` (deltas as the values) whose keys are
+        not stored; returns how many were inserted."""
+        connection = await self.session.connection()
+        result = await connection.exec_driver_sql(
+            "INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, value->>0, value->>1, value->>2, value->>3, "
+            "value->>4, CASE WHEN value->>3 > 0 THEN value->>2 ELSE value->>4 END FROM json_each(?) WHERE true ON CONFLICT (campaign_id, area_code, day) DO NOTHING",
+            (campaign_id, batch),
+        )
+        return result.rowcount
+
     async def add_to_rollups(self, campaign_id: int, batch: Any, *, returning: bool = False) -> list[tuple[str, Any, int, int, int, int]]:
         """Add the deltas of a `rollup_batch` (none negative) to the rollups, creating missing
         ones, in one statement. (A row proposed for insert must pass the CHECK constraints even

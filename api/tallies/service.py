@@ -254,7 +254,7 @@ class Writer:
         await bulk.update_tallies([(c.id, c.source, c.new_count) for c in changed if c.new_count is not None], import_id=self.import_id, at=self.now)
         await bulk.delete_tallies([c.id for c in changed if c.new_count is None])
         await self._write_history(bulk, created, changed)
-        await self._roll_up(session, deltas)
+        await self._roll_up(session, deltas, fresh=not changed)
 
     async def _write_history(self, bulk: Bulk, created: list[Row], changed: list[Change]) -> None:
         day_of, campaign_id = bulk.day, self.campaign_id
@@ -277,8 +277,8 @@ class Writer:
             entries.extend((campaign_id, r.area, day_of(r.day), r.point, r.device, None, r.count, r.source, at, *who) for r in created)
         await bulk.insert("tally_changes", CHANGE_COLUMNS, entries)
 
-    async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]]) -> None:
-        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals)
+    async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False) -> None:
+        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh)
         if not self.defer_totals:
             await self.finish(session)
 
@@ -361,12 +361,17 @@ async def roll_up(
     deltas: dict[tuple[str, date], list[int]],
     bulk: Bulk | None = None,
     totals: dict[str, list[Any]] | None = None,
+    fresh: bool = False,
 ) -> list[tuple[str, date, int, int]]:
     """Apply changes of own tallies ((area, day) -> [count delta, row delta, 0]) to the rollups
     of each area and its ancestors up to `root`, children before parents. Per level of the area
     tree: one lookup of the stored rollups among the level's keys (inside the database; only
     stored ones come back), then one statement that adds the deltas (`ON CONFLICT DO UPDATE`);
     on PostgreSQL, growing rollups are added and read back in one statement instead.
+
+    `fresh`: the deltas come from new tallies only, so their own rollups are likely new too: on
+    SQLite they are then inserted at once (`ON CONFLICT DO NOTHING`) inside a savepoint, kept when
+    every one was new (no lookup needed), rolled back and done the usual way otherwise.
 
     Returns (area, day, old total, new total) for each rollup whose total changed; with
     `totals`, adds those changes to it instead (area -> [total delta, newest day made positive,
@@ -390,6 +395,7 @@ async def roll_up(
     root_depth = depth_of(root)
     changed: list[tuple[str, date, int, int]] = []
     parents = _PARENTS
+    written_levels = 0
     while levels:
         depth = max(levels)
         level = levels.pop(depth)
@@ -407,7 +413,17 @@ async def roll_up(
                 own_delta, rows_delta, below_delta = level[(code, day)]
                 written.append((code, day, own - own_delta if own_rows - rows_delta > 0 else below - below_delta, total))
         else:
-            state = {position: rest for position, *rest in await bulk.find_rollups(campaign_id, batch)}
+            state = None
+            if fresh and growing and not written_levels:
+                savepoint = await session.begin_nested()
+                if await bulk.insert_new_rollups(campaign_id, batch) == len(keys):
+                    await savepoint.commit()
+                    state = {}
+                else:
+                    await savepoint.rollback()
+            inserted = state is not None
+            if state is None:
+                state = {position: rest for position, *rest in await bulk.find_rollups(campaign_id, batch)}
             shrinking = []
             for position, key in enumerate(keys):
                 own, own_rows, below = level[key]
@@ -420,7 +436,9 @@ async def roll_up(
                     if not growing:
                         shrinking.append((key[0], stored[key[1]], own, own_rows, below, own if own_rows > 0 else below))
                 written.append((key[0], key[1], total, own if own_rows > 0 else below))
-            if growing:
+            if inserted:
+                pass
+            elif growing:
                 await bulk.add_to_rollups(campaign_id, batch)
             else:  # some shrink: stored rollups get their new values, the others are added
                 await bulk.set_rollups(campaign_id, shrinking)
@@ -449,6 +467,7 @@ async def roll_up(
                         above[(parent, day)] = [0, 0, new_total - total]
                     else:
                         entry[2] += new_total - total
+        written_levels += 1
         if above is not None and not above:
             del levels[depth - 1]
     return changed
