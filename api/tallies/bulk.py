@@ -1,10 +1,15 @@
 """Bulk statements for tally imports: one statement per table and batch, no per-row ORM or
-SQLAlchemy parameter processing.
+SQLAlchemy parameter processing, and no per-row round trip between Python and the database.
 
-- SQLite: the driver's `executemany` (values already in SQLite's storage form: dates as ISO text,
-  moments as SQLAlchemy's UTC text).
-- PostgreSQL: `COPY` for plain inserts, arrays `unnest`ed into one `UPDATE ... FROM` or
-  `INSERT ... ON CONFLICT` for the rest (one round trip per batch, not per row).
+- SQLite: a batch travels as ONE JSON text parameter that `json_each` turns into rows inside
+  SQLite (`INSERT ... SELECT ... FROM json_each(?)`, lookups as a join of `json_each` with the
+  table's unique index). The driver binds one value instead of one per cell, and the statement
+  runs in one step with the GIL released. Values are in SQLite's storage form: dates as ISO
+  text, moments as SQLAlchemy's UTC text. The JSON is written by hand: every value in it is a
+  checked area code, an ISO date, an integer or one of the fixed sources, none of which needs
+  escaping.
+- PostgreSQL: `COPY` for plain inserts; arrays `unnest`ed into one join (lookups), `UPDATE ...
+  FROM` or `INSERT ... ON CONFLICT` for the rest (one round trip per batch, not per row).
 """
 
 from collections.abc import Sequence
@@ -13,6 +18,23 @@ from typing import Any
 
 from sqlalchemy import Column, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+TALLY_COLUMNS = ("campaign_id", "area_code", "day", "service_point_id", "device_id", "point_key", "device_key", "count", "source", "import_id", "updated_at")
+# What a lookup of existing tallies answers, per found key: (position in the keys, id, count,
+# source, import id, updated_at).
+Found = tuple[int, int, int, str, int | None, Any]
+
+
+def _json_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return str(value)
+    return f'"{value}"'
+
+
+def _json_rows(rows: Sequence[Sequence[Any]]) -> str:
+    return "[" + ",".join("[" + ",".join(map(_json_value, row)) + "]" for row in rows) + "]"
 
 
 class Bulk:
@@ -41,7 +63,7 @@ class Bulk:
         if self.pg:
             sql = sql.replace("?", "%s")
         connection = await self.session.connection()
-        return list(await connection.exec_driver_sql(sql, tuple(params)))
+        return (await connection.exec_driver_sql(sql, tuple(params))).all()
 
     def among(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A `column <fragment>` membership test and its parameters: `IN (?, ...)` on SQLite, one
@@ -54,6 +76,91 @@ class Bulk:
         """`SELECT columns FROM table WHERE area_code IN codes AND where` (codes: a chunk of a batch)."""
         among, values = self.among(codes)
         return await self.fetch(f"SELECT {columns} FROM {table} WHERE area_code {among} AND {where}", [*values, *params])
+
+    async def execute(self, sql: str, params: Sequence[Any], *, many: bool = False) -> None:
+        """One statement with `?` placeholders; `many`: `params` is a list of parameter tuples."""
+        if self.pg:
+            sql = sql.replace("?", "%s")
+        connection = await self.session.connection()
+        await connection.exec_driver_sql(sql, list(params) if many else tuple(params))
+
+    def batch(self, rows: Sequence[Any], iso: dict[date, str]) -> Any:
+        """The rows (objects with area, day, point, device, count, source) in the form the
+        statements below take: on SQLite one JSON text, on PostgreSQL one list per column.
+        `iso` maps each day of the rows to its ISO text."""
+        if self.pg:
+            return (
+                [r.area for r in rows], [r.day for r in rows], [r.point or 0 for r in rows], [r.device or 0 for r in rows],
+                [r.count for r in rows], [r.source for r in rows], [r.point for r in rows], [r.device for r in rows],
+            )
+        return "[" + ",".join(
+            f'["{r.area}","{iso[r.day]}",{r.point or 0},{r.device or 0},{r.count},"{r.source}",{r.point or "null"},{r.device or "null"}]' for r in rows
+        ) + "]"
+
+    async def find_tallies(self, campaign_id: int, batch: Any, *, up_to: int | None = None) -> list[Found]:
+        """The stored tallies with the keys of a `batch` (one index lookup per row, inside the
+        database); with `up_to`, only those with an id up to it."""
+        if self.pg:
+            return await self.fetch(
+                "SELECT k.i - 1, t.id, t.count, t.source, t.import_id, t.updated_at FROM unnest("
+                "CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) WITH ORDINALITY AS k(area, day, pk, dk, i) "
+                'JOIN tallies AS t ON t.campaign_id = ? AND t.area_code = k.area COLLATE "C" AND t.day = k.day AND t.point_key = k.pk AND t.device_key = k.dk'
+                + ("" if up_to is None else " AND t.id <= ?"),
+                [*batch[:4], campaign_id] + ([] if up_to is None else [up_to]),
+            )
+        # CROSS JOIN keeps json_each outside: SQLite would otherwise loop over the campaign's tallies.
+        return await self.fetch(
+            "SELECT j.key, t.id, t.count, t.source, t.import_id, t.updated_at FROM json_each(?) AS j CROSS JOIN tallies AS t "
+            "WHERE t.campaign_id = ? AND t.area_code = j.value->>0 AND t.day = j.value->>1 AND t.point_key = j.value->>2 AND t.device_key = j.value->>3"
+            + ("" if up_to is None else " AND t.id <= ?"),
+            [batch, campaign_id] + ([] if up_to is None else [up_to]),
+        )
+
+    async def insert_new_tallies(self, campaign_id: int, batch: Any, *, import_id: int | None, at: datetime) -> tuple[int, int]:
+        """Insert the rows of a `batch` whose keys are not stored yet, in one statement (the
+        unique index answers "is it new?" while inserting). Returns (rows inserted, the largest
+        tally id before): the campaign's tallies with ids up to it are the ones that were
+        stored. (Ids only grow, and the campaign's writers are serialized: see `lock_campaign`.)"""
+        from api.tallies.models import Tally
+
+        largest = (await self.fetch("SELECT coalesce(max(id), 0) FROM tallies", []))[0][0]
+        connection = await self.session.connection()
+        conflict = "ON CONFLICT (campaign_id, area_code, day, point_key, device_key) DO NOTHING"
+        if self.pg:
+            areas, days, point_keys, device_keys, counts, sources, points, devices = batch
+            result = await connection.exec_driver_sql(
+                f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT %s, s.*, %s, %s FROM unnest(CAST(%s AS VARCHAR[]), CAST(%s AS DATE[]), "
+                "CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS VARCHAR[])) "
+                f"AS s {conflict}",
+                (campaign_id, import_id, at, areas, days, points, devices, point_keys, device_keys, counts, sources),
+            )
+            return result.rowcount, largest
+        result = await connection.exec_driver_sql(
+            f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT ?, value->>0, value->>1, value->>6, value->>7, value->>2, value->>3, "
+            f"value->>4, value->>5, ?, ? FROM json_each(?) WHERE true {conflict}",
+            (campaign_id, import_id, self.moment(Tally.__table__.c.updated_at, at), batch),
+        )
+        return result.rowcount, largest
+
+    async def insert_tallies(self, campaign_id: int, batch: Any, *, import_id: int | None, at: datetime) -> None:
+        """The rows of a `batch` as new tallies of one campaign."""
+        if self.pg:
+            areas, days, point_keys, device_keys, counts, sources, points, devices = batch
+            if areas:
+                await self.insert(
+                    "tallies", TALLY_COLUMNS,
+                    [(campaign_id, *row, import_id, at) for row in zip(areas, days, points, devices, point_keys, device_keys, counts, sources, strict=True)],
+                )
+            return
+        if batch == "[]":
+            return
+        from api.tallies.models import Tally
+
+        await self.execute(
+            f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT ?, value->>0, value->>1, value->>6, value->>7, value->>2, value->>3, "
+            "value->>4, value->>5, ?, ? FROM json_each(?)",
+            [campaign_id, import_id, self.moment(Tally.__table__.c.updated_at, at), batch],
+        )
 
     async def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -85,10 +192,7 @@ class Bulk:
         from api.tallies.models import Tally
 
         stamp = self.moment(Tally.__table__.c.updated_at, at)
-        connection = await self.session.connection()
-        await connection.exec_driver_sql(
-            "UPDATE tallies SET source = ?, count = ?, import_id = ?, updated_at = ? WHERE id = ?", [(s, c, import_id, stamp, i) for i, s, c in rows]
-        )
+        await self.execute("UPDATE tallies SET source = ?, count = ?, import_id = ?, updated_at = ? WHERE id = ?", [(s, c, import_id, stamp, i) for i, s, c in rows], many=True)
 
     async def delete_tallies(self, ids: list[int]) -> None:
         if not ids:
@@ -96,30 +200,120 @@ class Bulk:
         if self.pg:
             await self.session.execute(text("DELETE FROM tallies WHERE id = ANY(CAST(:ids AS INTEGER[]))"), {"ids": ids})
             return
-        connection = await self.session.connection()
-        await connection.exec_driver_sql("DELETE FROM tallies WHERE id = ?", [(i,) for i in ids])
+        await self.execute("DELETE FROM tallies WHERE id = ?", [(i,) for i in ids], many=True)
 
-    async def upsert_rollups(self, campaign_id: int, rows: list[tuple[str, date, int, int, int, int]]) -> None:
-        """(area, day, own, own_rows, below, total) rows of one campaign."""
+    async def recorded_changes(self, campaign_id: int, keys: Sequence[tuple[str, Any, int | None, int | None, int]]) -> set[int]:
+        """Positions of the (area, day, point, device, import id) keys that have a history entry
+        written by that import."""
+        if not keys:
+            return set()
+        if self.pg:
+            columns = list(zip(*keys, strict=True))
+            rows = await self.fetch(
+                "SELECT DISTINCT k.i - 1 FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) "
+                'WITH ORDINALITY AS k(area, day, point, device, import_id, i) JOIN tally_changes AS c ON c.campaign_id = ? AND c.area_code = k.area COLLATE "C" '
+                "AND c.day = k.day AND c.service_point_id IS NOT DISTINCT FROM k.point AND c.device_id IS NOT DISTINCT FROM k.device AND c.import_id = k.import_id",
+                [*map(list, columns), campaign_id],
+            )
+        else:
+            rows = await self.fetch(
+                "SELECT DISTINCT j.key FROM json_each(?) AS j CROSS JOIN tally_changes AS c WHERE c.campaign_id = ? AND c.area_code = j.value->>0 "
+                "AND c.day = j.value->>1 AND c.service_point_id IS j.value->>2 AND c.device_id IS j.value->>3 AND c.import_id = j.value->>4",
+                [_json_rows(keys), campaign_id],
+            )
+        return {row[0] for row in rows}
+
+    def rollup_batch(self, rows: Sequence[tuple[str, Any, int, int, int]]) -> Any:
+        """(area, day as `day()`, own, own_rows, below) deltas in the form the rollup statements take."""
+        if self.pg:
+            return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [], [])
+        return "[" + ",".join(f'["{c}","{d}",{o},{r},{b}]' for c, d, o, r, b in rows) + "]"
+
+    async def find_rollups(self, campaign_id: int, batch: Any) -> list[tuple[int, int, int, int, int]]:
+        """(position, own, own_rows, below, total) of the stored rollups among the keys of a
+        `rollup_batch` (one primary key lookup per key, inside the database)."""
+        if self.pg:
+            return await self.fetch(
+                "SELECT k.i - 1, r.own, r.own_rows, r.below, r.total FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[])) WITH ORDINALITY AS k(area, day, i) "
+                'JOIN tally_rollups AS r ON r.campaign_id = ? AND r.area_code = k.area COLLATE "C" AND r.day = k.day',
+                [batch[0], batch[1], campaign_id],
+            )
+        return await self.fetch(
+            "SELECT j.key, r.own, r.own_rows, r.below, r.total FROM json_each(?) AS j CROSS JOIN tally_rollups AS r "
+            "WHERE r.campaign_id = ? AND r.area_code = j.value->>0 AND r.day = j.value->>1",
+            [batch, campaign_id],
+        )
+
+    async def insert_new_rollups(self, campaign_id: int, batch: Any) -> int:
+        """SQLite: insert the rollups of a `rollup_batch` (deltas as the values) whose keys are
+        not stored; returns how many were inserted."""
+        connection = await self.session.connection()
+        result = await connection.exec_driver_sql(
+            "INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, value->>0, value->>1, value->>2, value->>3, "
+            "value->>4, CASE WHEN value->>3 > 0 THEN value->>2 ELSE value->>4 END FROM json_each(?) WHERE true ON CONFLICT (campaign_id, area_code, day) DO NOTHING",
+            (campaign_id, batch),
+        )
+        return result.rowcount
+
+    async def add_to_rollups(self, campaign_id: int, batch: Any, *, returning: bool = False) -> list[tuple[str, Any, int, int, int, int]]:
+        """Add the deltas of a `rollup_batch` (none negative) to the rollups, creating missing
+        ones, in one statement. (A row proposed for insert must pass the CHECK constraints even
+        when it ends up as an update, hence no negative deltas here: see `set_rollups`.) With
+        `returning` (PostgreSQL), answers each rollup as written: (area, day, own, own_rows,
+        below, total); its old values are these minus the deltas."""
+        # `r.` values are the stored row's before the change.
+        update = (
+            "ON CONFLICT (campaign_id, area_code, day) DO UPDATE SET own = r.own + excluded.own, own_rows = r.own_rows + excluded.own_rows, "
+            "below = r.below + excluded.below, "
+            "total = CASE WHEN r.own_rows + excluded.own_rows > 0 THEN r.own + excluded.own ELSE r.below + excluded.below END"
+        )
+        if self.pg:
+            sql = (
+                "INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, s.*, CASE WHEN s.rw > 0 THEN s.o ELSE s.b END "
+                "FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) AS s(area, day, o, rw, b) "
+                + update
+            )
+            if returning:
+                return await self.fetch(sql + " RETURNING r.area_code, r.day, r.own, r.own_rows, r.below, r.total", [campaign_id, *batch])
+            await self.execute(sql, [campaign_id, *batch])
+            return []
+        # "WHERE true": without it SQLite would read ON CONFLICT as a join's ON.
+        await self.execute(
+            "INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, value->>0, value->>1, value->>2, value->>3, "
+            "value->>4, CASE WHEN value->>3 > 0 THEN value->>2 ELSE value->>4 END FROM json_each(?) WHERE true " + update,
+            [campaign_id, batch],
+        )
+        return []
+
+    async def set_rollups(self, campaign_id: int, rows: list[tuple[str, Any, int, int, int, int]]) -> None:
+        """(area, day as `day()`, own, own_rows, below, total) of stored rollups that shrink."""
         if not rows:
             return
-        conflict = "ON CONFLICT (campaign_id, area_code, day) DO UPDATE SET own = excluded.own, own_rows = excluded.own_rows, below = excluded.below, total = excluded.total"
         if self.pg:
-            columns = list(zip(*rows, strict=True))
-            await self.session.execute(
-                text(
-                    "INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) SELECT :campaign_id, s.* FROM unnest("
-                    "CAST(:codes AS VARCHAR[]), CAST(:days AS DATE[]), CAST(:own AS INTEGER[]), CAST(:own_rows AS INTEGER[]), CAST(:below AS INTEGER[]), CAST(:total AS INTEGER[])"
-                    f") AS s {conflict}"
-                ),
-                {"campaign_id": campaign_id, "codes": list(columns[0]), "days": list(columns[1]), "own": list(columns[2]), "own_rows": list(columns[3]), "below": list(columns[4]), "total": list(columns[5])},
+            await self.execute(
+                "UPDATE tally_rollups AS r SET own = s.o, own_rows = s.rw, below = s.b, total = s.t FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), "
+                'CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) AS s(area, day, o, rw, b, t) '
+                'WHERE r.campaign_id = ? AND r.area_code = s.area COLLATE "C" AND r.day = s.day',
+                [*map(list, zip(*rows, strict=True)), campaign_id],
             )
             return
-        connection = await self.session.connection()
-        await connection.exec_driver_sql(
-            f"INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) VALUES (?, ?, ?, ?, ?, ?, ?) {conflict}",
-            [(campaign_id, code, self.day(day), own, own_rows, below, total) for code, day, own, own_rows, below, total in rows],
+        await self.execute(
+            "UPDATE tally_rollups SET own = ?, own_rows = ?, below = ?, total = ? WHERE campaign_id = ? AND area_code = ? AND day = ?",
+            [(o, rw, b, t, campaign_id, c, d) for c, d, o, rw, b, t in rows], many=True,
         )
+
+    async def find_totals(self, campaign_id: int, codes: Sequence[str]) -> dict[str, tuple[int, Any]]:
+        """area -> (total, last day) of the stored per-area totals among `codes`."""
+        if not codes:
+            return {}
+        if self.pg:
+            rows = await self.fetch("SELECT area_code, total, last_day FROM tally_totals WHERE campaign_id = ? AND area_code = ANY(CAST(? AS VARCHAR[]))", [campaign_id, list(codes)])
+        else:
+            rows = await self.fetch(
+                "SELECT r.area_code, r.total, r.last_day FROM json_each(?) AS j CROSS JOIN tally_totals AS r WHERE r.campaign_id = ? AND r.area_code = j.value",
+                ["[" + ",".join(f'"{c}"' for c in codes) + "]", campaign_id],
+            )
+        return {code: (total, last) for code, total, last in rows}
 
     async def upsert_totals(self, campaign_id: int, rows: list[tuple[str, int, date | None]]) -> None:
         """(area, total, last day) rows of one campaign."""
@@ -135,8 +329,7 @@ class Bulk:
                 {"campaign_id": campaign_id, "codes": [r[0] for r in rows], "totals": [r[1] for r in rows], "days": [r[2] for r in rows]},
             )
             return
-        connection = await self.session.connection()
-        await connection.exec_driver_sql(
-            f"INSERT INTO tally_totals (campaign_id, area_code, total, last_day) VALUES (?, ?, ?, ?) {conflict}",
-            [(campaign_id, code, total, None if day is None else self.day(day)) for code, total, day in rows],
+        await self.execute(
+            f"INSERT INTO tally_totals (campaign_id, area_code, total, last_day) SELECT ?, value->>0, value->>1, value->>2 FROM json_each(?) WHERE true {conflict}",
+            [campaign_id, _json_rows([(code, total, None if day is None else self.day(day)) for code, total, day in rows])],
         )

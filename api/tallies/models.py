@@ -59,7 +59,10 @@ class Tally(Base):
 
 
 class TallyChange(Base):
-    """History: every accepted change of a tally (old value, new value, who, when, which import)."""
+    """History: an accepted change of a tally (old value, new value, who, when, which import).
+
+    A tally created by an import has no entry until it changes: its row (import id, time) and
+    the import (who) record the creation meanwhile, and `list_history` shows it from there."""
 
     __tablename__ = "tally_changes"
     __table_args__ = (Index("ix_tally_changes_campaign_area_day", "campaign_id", "area_code", "day"),)

@@ -20,41 +20,47 @@ Rules
   does all the work and then rolls it back, so the counts say exactly what would happen.
   `mode=replace`: for the posted areas, date range and source, tallies not in the request are
   deleted (scripts that resend a full picture).
-- Every accepted change adds a history entry (old value, new value, who, when, which import) and
-  every request that wrote is an import (who, when, its summary). The audit trail gets one entry
-  per import: the history is the per-row record.
+- Every accepted change keeps history (old value, new value, who, when, which import) and every
+  request that wrote is an import (who, when, its summary). A tally created by an import is
+  recorded by its own row (import id, time) and that import (who) until it changes; then its
+  creation is stored as a history entry before the change. Every other change is stored when it
+  happens. `list_history` shows both kinds alike. The audit trail gets one entry per import: the
+  history is the per-row record.
 - Rollups: for each (campaign, area, day), the figure of the area's subtree that day, updated in
   the same transaction as every tally change by the difference between old and new values, for
   the area and each ancestor up to the campaign's root. A tally posted for an area stands for its
   whole subtree (as a snapshot does), so posting at two levels never double-counts; a parent whose
   own tally differs from its children's sum is a discrepancy. Dashboards read rollups only.
 - Writes to one campaign's tallies are serialized (an advisory lock on PostgreSQL; SQLite has one
-  writer anyway), so rollups computed from what was read stay exact.
+  writer anyway), so rollups computed from what was read stay exact. All of them go through
+  `Writer.apply`.
 """
 
 import codecs
 import csv
+import gc
 import io
 import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, insert, select, text, update
+from sqlalchemy import Integer, and_, cast, func, null, or_, select, text, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import idempotency
-from api.areas.codes import ancestors_of, depth_of, in_subtree, is_within, level_of, parent_of, require_code
+from api.areas.codes import depth_of, in_subtree, is_within, level_of, parent_of, require_code
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns import versions
 from api.campaigns.models import Campaign
-from api.db import is_postgresql, upsert_statement
+from api.db import is_postgresql
 from api.devices.models import Device
 from api.errors import Forbidden, PayloadTooLarge, RuleViolation, UnsupportedMediaType
-from api.pagination import PageParams, paginate
+from api.pagination import PageParams, decode_cursor, encode_cursor, paginate
 from api.services.models import ServicePoint
 from api.tallies.bulk import Bulk
 from api.tallies.models import SOURCES, Tally, TallyChange, TallyImport, TallyRollup, TallyTotal
@@ -63,7 +69,7 @@ from api.tallies.schemas import TallyMode
 # A day's count above this, or above the campaign's whole target, is a typo (the article's
 # cumulative kecamatan figures, posted as one day's tally, stay below both).
 MAX_DAILY_COUNT = 1_000_000
-BATCH = 5000
+BATCH = 10_000
 IN_CHUNK = 500
 MAX_JSON_BODY = 64 * 1024 * 1024
 MAX_REPORTED_ERRORS = 200
@@ -129,16 +135,39 @@ CHANGE_COLUMNS = (
     "campaign_id", "area_code", "day", "service_point_id", "device_id", "old_count", "new_count", "source", "at",
     "actor_kind", "actor_id", "actor_name", "import_id",
 )
-TALLY_COLUMNS = ("campaign_id", "area_code", "day", "service_point_id", "device_id", "point_key", "device_key", "count", "source", "import_id", "updated_at")
+
+
+@dataclass(slots=True)
+class Change:
+    """A stored tally that a write changes (`new_count` None: deleted), with what it was."""
+
+    id: int
+    area: str
+    day: date
+    point: int | None
+    device: int | None
+    old_count: int
+    new_count: int | None
+    source: str
+    old_source: str
+    old_import_id: int | None
+    old_at: Any  # as the driver returned it
 
 
 @dataclass
 class Writer:
     """Applies accepted tallies of one campaign with their history, rollups and totals.
 
-    Each batch is one bulk statement per table (see `api.tallies.bulk`). The per-area totals are
-    written at the end of each `write` unless `defer_totals` is set; then `finish()` writes them
-    once for the whole import (still inside its transaction)."""
+    `write` and `delete_missing` sort rows into new tallies and changes of stored ones; `apply`
+    writes them (one bulk statement per table and batch, see `api.tallies.bulk`). The per-area
+    totals are written at the end of each `write` unless `defer_totals` is set; then `finish()`
+    writes them once for the whole import (still inside its transaction).
+
+    History: a tally created by an import is recorded by its own row (`import_id`,
+    `updated_at`) and the import (actor) until it changes; the change first writes that creation
+    as an entry of its own, then the change. Every other change (updates, deletions, tallies
+    written outside an import) is an entry when it happens. `list_history` shows both.
+    """
 
     campaign_id: int
     root: str
@@ -161,65 +190,96 @@ class Writer:
         if not rows:
             return
         bulk = self.bulk(session)
-        lo, hi = min(r.day for r in rows), max(r.day for r in rows)
-        day_of = bulk.day
-        existing: dict[tuple[str, Any, int, int], tuple[int, int, str]] = {}
-        for chunk in _chunks({r.area for r in rows}):
-            result = await bulk.fetch_areas(
-                "area_code, day, point_key, device_key, id, count, source", "tallies", chunk, "campaign_id = ? AND day >= ? AND day <= ?",
-                [self.campaign_id, day_of(lo), day_of(hi)],
-            )
-            for area, day, point_key, device_key, id_, count, source in result:
-                existing[(area, day, point_key, device_key)] = (id_, count, source)
-        campaign_id, import_id = self.campaign_id, self.import_id
-        stamp = bulk.moment(TALLY.c.updated_at, self.now)
-        at = bulk.moment(CHANGE.c.at, self.now)
-        who = (self.actor.kind, self.actor.id, self.actor.name, import_id)
-        inserts, updates, changes = [], [], []
+        iso = {day: day.isoformat() for day in {r.day for r in rows}}
+        batch = bulk.batch(rows, iso)
+        # New rows go in at once; only when some keys were stored already are those read.
+        count, largest = await bulk.insert_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
+        inserted = True
+        found = [] if count == len(rows) else await bulk.find_tallies(self.campaign_id, batch, up_to=largest)
         deltas: dict[tuple[str, date], list[int]] = {}
-        imported = updated = unchanged = 0
-        for r in rows:
-            day = day_of(r.day)
-            old = existing.get((r.area, day, r.point or 0, r.device or 0)) if existing else None
-            if old is None:
-                inserts.append((campaign_id, r.area, day, r.point, r.device, r.point or 0, r.device or 0, r.count, r.source, import_id, stamp))
-                changes.append((campaign_id, r.area, day, r.point, r.device, None, r.count, r.source, at, *who))
+        if not found:  # the common case of new figures: no per-row comparison
+            for r in rows:
                 delta = deltas.get((r.area, r.day))
                 if delta is None:
-                    deltas[(r.area, r.day)] = [r.count, 1]
+                    deltas[(r.area, r.day)] = [r.count, 1, 0]
                 else:
                     delta[0] += r.count
                     delta[1] += 1
-                imported += 1
+            self.counts.imported += len(rows)
+            await self.apply(session, created=rows, changed=[], deltas=deltas, batch=None if inserted else batch, inserted=inserted)
+            return
+        existing = {position: rest for position, *rest in found}
+        created: list[Row] = []
+        changed: list[Change] = []
+        unchanged = 0
+        for position, r in enumerate(rows):
+            old = existing.get(position)
+            if old is None:
+                created.append(r)
+                delta = deltas.setdefault((r.area, r.day), [0, 0, 0])
+                delta[0] += r.count
+                delta[1] += 1
                 continue
-            new = old[1] + r.count if add else r.count
-            if new == old[1] and r.source == old[2]:
+            id_, count, source, import_id, at = old
+            new = count + r.count if add else r.count
+            if new == count and r.source == source:
                 unchanged += 1
                 continue
-            updates.append((old[0], r.source, new))
-            changes.append((campaign_id, r.area, day, r.point, r.device, old[1], new, r.source, at, *who))
-            delta = deltas.setdefault((r.area, r.day), [0, 0])
-            delta[0] += new - old[1]
-            updated += 1
-        self.counts.imported += imported
-        self.counts.updated += updated
+            changed.append(Change(id_, r.area, r.day, r.point, r.device, count, new, r.source, source, import_id, at))
+            deltas.setdefault((r.area, r.day), [0, 0, 0])[0] += new - count
+        self.counts.imported += len(created)
+        self.counts.updated += len(changed)
         self.counts.unchanged += unchanged
-        await bulk.insert("tallies", TALLY_COLUMNS, inserts)
-        await bulk.update_tallies(updates, import_id=import_id, at=self.now)
-        await bulk.insert("tally_changes", CHANGE_COLUMNS, changes)
-        await self._roll_up(session, deltas)
+        await self.apply(session, created=created, changed=changed, deltas=deltas, batch=None if inserted else bulk.batch(created, iso), inserted=inserted)
 
-    async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]]) -> None:
-        changed = await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session))
-        for code, day, old, new in changed:
-            entry = self._totals.get(code)
-            if entry is None:
-                entry = self._totals[code] = [0, None, None]
-            entry[0] += new - old
-            if new > 0 and (entry[1] is None or day > entry[1]):
-                entry[1] = day
-            if new == 0 and old > 0 and (entry[2] is None or day > entry[2]):
-                entry[2] = day
+    async def apply(
+        self,
+        session: AsyncSession,
+        *,
+        created: list[Row],
+        changed: list[Change],
+        deltas: dict[tuple[str, date], list[int]],
+        batch: Any = None,
+        inserted: bool = False,
+    ) -> None:
+        """Write new tallies (`batch`: `created` in `Bulk.batch` form, if already made;
+        `inserted`: they are in the table already, see `Bulk.insert_new_tallies`) and
+        changes of stored ones (`new_count` None: delete), their history, and the rollups by
+        `deltas` ((area, day) -> [count delta, row delta, 0]): the one place where a
+        campaign's tallies change."""
+        bulk = self.bulk(session)
+        if created and not inserted:
+            if batch is None:
+                batch = bulk.batch(created, {day: day.isoformat() for day in {r.day for r in created}})
+            await bulk.insert_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
+        await bulk.update_tallies([(c.id, c.source, c.new_count) for c in changed if c.new_count is not None], import_id=self.import_id, at=self.now)
+        await bulk.delete_tallies([c.id for c in changed if c.new_count is None])
+        await self._write_history(bulk, created, changed)
+        await self._roll_up(session, deltas, fresh=not changed)
+
+    async def _write_history(self, bulk: Bulk, created: list[Row], changed: list[Change]) -> None:
+        day_of, campaign_id = bulk.day, self.campaign_id
+        at = bulk.moment(CHANGE.c.at, self.now)
+        who = (self.actor.kind, self.actor.id, self.actor.name, self.import_id)
+        entries: list[tuple[Any, ...]] = []
+        implicit = [c for c in changed if c.old_import_id is not None]
+        if implicit:
+            recorded = await bulk.recorded_changes(campaign_id, [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit])
+            creations = [c for position, c in enumerate(implicit) if position not in recorded]
+            if creations:
+                among, ids = bulk.among(sorted({c.old_import_id for c in creations}))  # type: ignore[type-var]
+                actors = {row[0]: row[1:] for row in await bulk.fetch(f"SELECT id, actor_kind, actor_id, actor_name FROM tally_imports WHERE id {among}", ids)}
+                entries.extend(
+                    (campaign_id, c.area, day_of(c.day), c.point, c.device, None, c.old_count, c.old_source, c.old_at, *actors[c.old_import_id], c.old_import_id)
+                    for c in creations
+                )
+        entries.extend((campaign_id, c.area, day_of(c.day), c.point, c.device, c.old_count, c.new_count, c.source, at, *who) for c in changed)
+        if self.import_id is None:  # no import to stand for these creations
+            entries.extend((campaign_id, r.area, day_of(r.day), r.point, r.device, None, r.count, r.source, at, *who) for r in created)
+        await bulk.insert("tally_changes", CHANGE_COLUMNS, entries)
+
+    async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False) -> None:
+        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh)
         if not self.defer_totals:
             await self.finish(session)
 
@@ -228,15 +288,12 @@ class Writer:
         if not self._totals:
             return
         pending, self._totals = self._totals, {}
-        current: dict[str, tuple[int, date | None]] = {}
-        for chunk in _chunks(pending, 900):
-            result = await session.execute(
-                select(TOTAL.c.area_code, TOTAL.c.total, TOTAL.c.last_day).where(TOTAL.c.campaign_id == self.campaign_id, TOTAL.c.area_code.in_(chunk))
-            )
-            current.update((code, (total, last)) for code, total, last in result)
+        bulk = self.bulk(session)
+        current = await bulk.find_totals(self.campaign_id, list(pending))
         rows, recount = [], []
         for code, (delta, raised, dropped) in pending.items():
             total, last = current.get(code, (0, None))
+            last = _as_date(last)
             if dropped is not None and (raised is None or dropped >= raised):
                 recount.append(code)  # the newest day may have dropped to zero: ask the rollups
                 newest = last
@@ -254,35 +311,38 @@ class Writer:
                 found.update((code, _as_date(day)) for code, day in result)
             again = set(recount)
             rows = [(code, total, found.get(code)) if code in again else (code, total, newest) for code, total, newest in rows]
-        await self.bulk(session).upsert_totals(self.campaign_id, rows)
+        await bulk.upsert_totals(self.campaign_id, rows)
 
     async def delete_missing(self, session: AsyncSession, *, source: str, areas: set[str], lo: date, hi: date, kept: set[int]) -> None:
         """mode=replace: delete this source's tallies of `areas` in [lo, hi] whose key hash is not in `kept`."""
+        doomed: list[Change] = []
         bulk = self.bulk(session)
-        at = bulk.moment(CHANGE.c.at, self.now)
-        who = (self.actor.kind, self.actor.id, self.actor.name, self.import_id)
-        doomed, changes = [], []
-        deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+        deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0])
         for chunk in _chunks(areas):
             result = await session.execute(
-                select(TALLY.c.id, TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, TALLY.c.count).where(
+                select(
+                    TALLY.c.id, TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, TALLY.c.count, TALLY.c.import_id,
+                    TALLY.c.updated_at,
+                ).where(
                     TALLY.c.campaign_id == self.campaign_id, TALLY.c.area_code.in_(chunk), TALLY.c.day >= lo, TALLY.c.day <= hi, TALLY.c.source == source
                 )
             )
-            for id_, area, day, point, device, count in result:
+            for id_, area, day, point, device, count, import_id, at in result:
                 if hash((area, day, point or 0, device or 0)) in kept:
                     continue
-                doomed.append(id_)
-                changes.append((self.campaign_id, area, bulk.day(day), point, device, count, None, source, at, *who))
+                doomed.append(Change(id_, area, day, point, device, count, None, source, source, import_id, bulk.moment(TALLY.c.updated_at, at)))
                 delta = deltas[(area, day)]
                 delta[0] -= count
                 delta[1] -= 1
         if not doomed:
             return
-        await bulk.delete_tallies(doomed)
-        await bulk.insert("tally_changes", CHANGE_COLUMNS, changes)
-        await self._roll_up(session, deltas)
+        await self.apply(session, created=[], changed=doomed, deltas=deltas)
         self.counts.deleted += len(doomed)
+
+
+# Area code -> depth / parent, for rollups (codes never change their place in the tree).
+_DEPTHS: dict[str, int] = {}
+_PARENTS: dict[str, str] = {}
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
@@ -295,54 +355,125 @@ async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
 
 
 async def roll_up(
-    session: AsyncSession, *, campaign_id: int, root: str, deltas: dict[tuple[str, date], list[int]], bulk: Bulk | None = None
+    session: AsyncSession,
+    *,
+    campaign_id: int,
+    root: str,
+    deltas: dict[tuple[str, date], list[int]],
+    bulk: Bulk | None = None,
+    totals: dict[str, list[Any]] | None = None,
+    fresh: bool = False,
 ) -> list[tuple[str, date, int, int]]:
-    """Apply changes of own tallies ((area, day) -> [count delta, row delta]) to the rollups of
-    each area and its ancestors up to `root`, children before parents, in one statement.
-    Returns (area, day, old total, new total) for each rollup written."""
+    """Apply changes of own tallies ((area, day) -> [count delta, row delta, 0]) to the rollups
+    of each area and its ancestors up to `root`, children before parents. Per level of the area
+    tree: one lookup of the stored rollups among the level's keys (inside the database; only
+    stored ones come back), then one statement that adds the deltas (`ON CONFLICT DO UPDATE`);
+    on PostgreSQL, growing rollups are added and read back in one statement instead.
+
+    `fresh`: the deltas come from new tallies only, so their own rollups are likely new too: on
+    SQLite they are then inserted at once (`ON CONFLICT DO NOTHING`) inside a savepoint, kept when
+    every one was new (no lookup needed), rolled back and done the usual way otherwise.
+
+    Returns (area, day, old total, new total) for each rollup whose total changed; with
+    `totals`, adds those changes to it instead (area -> [total delta, newest day made positive,
+    newest day dropped to zero]) and returns nothing."""
     if not deltas:
         return []
     await versions.tallies_changed(session, campaign_id, earliest=min(day for _, day in deltas))  # public progress caches
-    keys: set[tuple[str, date]] = set()
-    lineage: dict[str, list[str]] = {}
-    for area, day in deltas:
-        keys.add((area, day))
-        chain = lineage.get(area)
-        if chain is None:
-            chain = lineage[area] = [a for a in ancestors_of(area) if is_within(a, root)]
-        keys.update((a, day) for a in chain)
     bulk = bulk or Bulk(session)
-    stored = {bulk.day(day): day for _, day in keys}
-    state: dict[tuple[str, date], tuple[int, int, int, int]] = {}
-    for chunk in _chunks({code for code, _ in keys}):
-        result = await bulk.fetch_areas(
-            "area_code, day, own, own_rows, below, total", "tally_rollups", chunk, "campaign_id = ? AND day >= ? AND day <= ?",
-            [campaign_id, bulk.day(min(stored.values())), bulk.day(max(stored.values()))],
-        )
-        for code, day, own, own_rows, below, total in result:
-            if day in stored:
-                state[(code, stored[day])] = (own, own_rows, below, total)
-    from_children: dict[tuple[str, date], int] = defaultdict(int)
-    written, changed = [], []
-    depth: dict[str, int] = {}
-    for code, _ in keys:
-        if code not in depth:
-            depth[code] = depth_of(code)
-    for code, day in sorted(keys, key=lambda k: -depth[k[0]]):
-        own_delta, rows_delta = deltas.get((code, day), (0, 0))
-        below_delta = from_children.pop((code, day), 0)
-        if not (own_delta or rows_delta or below_delta):
-            continue
-        own, own_rows, below, total = state.get((code, day), (0, 0, 0, 0))
-        own, own_rows, below = own + own_delta, own_rows + rows_delta, below + below_delta
-        new_total = own if own_rows > 0 else below
-        if new_total != total and code != root:
-            from_children[(parent_of(code), day)] += new_total - total  # type: ignore[index]
-        written.append((code, day, own, own_rows, below, new_total))
-        if new_total != total:
-            changed.append((code, day, total, new_total))
-    await bulk.upsert_rollups(campaign_id, written)
+    depths, found = _DEPTHS, set()
+    for code, _ in deltas:
+        depth = depths.get(code)
+        if depth is None:
+            depth = depths[code] = depth_of(code)
+        found.add(depth)
+    levels: dict[int, dict[tuple[str, date], list[int]]]  # depth -> key -> [own, rows, below] deltas
+    if len(found) == 1:  # the common case: the deltas are that level (only read below)
+        levels = {found.pop(): deltas}
+    else:
+        levels = {depth: {} for depth in found}
+        for key, delta in deltas.items():
+            levels[depths[key[0]]][key] = list(delta)
+    root_depth = depth_of(root)
+    changed: list[tuple[str, date, int, int]] = []
+    parents = _PARENTS
+    written_levels = 0
+    while levels:
+        depth = max(levels)
+        level = levels.pop(depth)
+        stored = {day: bulk.day(day) for day in {day for _, day in level}}
+        keys = [key for key, delta in level.items() if delta[0] or delta[1] or delta[2]]
+        growing = all(min(delta) >= 0 for delta in level.values())
+        batch = bulk.rollup_batch([(code, stored[day], *level[(code, day)]) for code, day in keys])
+        above = levels.setdefault(depth - 1, {}) if depth > root_depth else None
+        written: list[tuple[str, date, int, int]] = []  # (area, day, old total, new total)
+        if growing and bulk.pg:
+            # One round trip: add, and read the new values back (old = new - delta).
+            back = {value: day for day, value in stored.items()}
+            for code, value, own, own_rows, below, total in await bulk.add_to_rollups(campaign_id, batch, returning=True):
+                day = back[value]
+                own_delta, rows_delta, below_delta = level[(code, day)]
+                written.append((code, day, own - own_delta if own_rows - rows_delta > 0 else below - below_delta, total))
+        else:
+            state = None
+            if fresh and growing and not written_levels:
+                savepoint = await session.begin_nested()
+                if await bulk.insert_new_rollups(campaign_id, batch) == len(keys):
+                    await savepoint.commit()
+                    state = {}
+                else:
+                    await savepoint.rollback()
+            inserted = state is not None
+            if state is None:
+                state = {position: rest for position, *rest in await bulk.find_rollups(campaign_id, batch)}
+            shrinking = []
+            for position, key in enumerate(keys):
+                own, own_rows, below = level[key]
+                old = state.get(position) if state else None
+                if old is None:
+                    total = 0
+                else:
+                    total = old[3]
+                    own, own_rows, below = old[0] + own, old[1] + own_rows, old[2] + below
+                    if not growing:
+                        shrinking.append((key[0], stored[key[1]], own, own_rows, below, own if own_rows > 0 else below))
+                written.append((key[0], key[1], total, own if own_rows > 0 else below))
+            if inserted:
+                pass
+            elif growing:
+                await bulk.add_to_rollups(campaign_id, batch)
+            else:  # some shrink: stored rollups get their new values, the others are added
+                await bulk.set_rollups(campaign_id, shrinking)
+                fresh = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
+                if fresh:
+                    await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(fresh))
+        for code, day, total, new_total in written:
+            if new_total != total:
+                if totals is None:
+                    changed.append((code, day, total, new_total))
+                else:
+                    entry = totals.get(code)
+                    if entry is None:
+                        entry = totals[code] = [0, None, None]
+                    entry[0] += new_total - total
+                    if new_total > 0 and (entry[1] is None or day > entry[1]):
+                        entry[1] = day
+                    if new_total == 0 and total > 0 and (entry[2] is None or day > entry[2]):
+                        entry[2] = day
+                if above is not None:
+                    parent = parents.get(code)
+                    if parent is None:
+                        parent = parents[code] = parent_of(code)  # type: ignore[assignment]
+                    entry = above.get((parent, day))
+                    if entry is None:
+                        above[(parent, day)] = [0, 0, new_total - total]
+                    else:
+                        entry[2] += new_total - total
+        written_levels += 1
+        if above is not None and not above:
+            del levels[depth - 1]
     return changed
+
 
 
 # --- reading rollups (what progress uses) ----------------------------------------------------------
@@ -468,7 +599,8 @@ class Checker:
 
     def __init__(self, campaign: Campaign, actor: Any, today: date) -> None:
         self.campaign, self.actor, self.today = campaign, actor, today
-        self.root = campaign.root_area_code
+        self.root, self.deadline = campaign.root_area_code, campaign.deadline
+        self.columns_checked = False  # True when rows come from a CSV whose header was checked
         self.max_count = min(MAX_DAILY_COUNT, campaign.target) if campaign.target else MAX_DAILY_COUNT
         self.problems, self.warnings = Problems(), Problems()
         self.rejected = 0
@@ -525,7 +657,7 @@ class Checker:
         if type(raw) is not dict and not isinstance(raw, dict):
             self.reject(number, None, "invalid_row", "a row must be an object with area, date and count")
             return None
-        if not raw.keys() <= COLUMN_SET:
+        if not self.columns_checked and not raw.keys() <= COLUMN_SET:
             extra = raw.keys() - COLUMN_SET
             self.reject(number, sorted(extra)[0], "unknown_field", f"unknown field; a tally has {', '.join(COLUMNS)}")
             return None
@@ -586,7 +718,7 @@ class Checker:
             self.reject(number, "area", "duplicate_key", "the same area, date, service point and device appear earlier in this request")
             return None
         seen.add(key)
-        if day > self.campaign.deadline:  # type: ignore[operator]
+        if day > self.deadline:  # type: ignore[operator]
             self.warnings.add(number, "date", "after_deadline", "after the campaign's deadline")
         return Row(number, area, day, point or None, device or None, count, source)  # type: ignore[arg-type]
 
@@ -704,11 +836,17 @@ async def _csv_rows(body: AsyncIterator[bytes]) -> AsyncIterator[list[tuple[int,
         if header is None:
             first = text_.split("\n", 1)[0]
             delimiter = ";" if first.count(";") > first.count(",") else ","
+        width = len(header) if header is not None else -1
         for record in csv.reader(io.StringIO(text_), delimiter=delimiter):
+            if len(record) == width and record[0].strip():  # the common row: all columns, an area
+                number += 1
+                out.append((number, dict(zip(header, record))))  # type: ignore[arg-type]
+                continue
             if not record or not "".join(record).strip():
                 continue
             if header is None:
                 header = [cell.strip().lower() for cell in record]
+                width = len(header)
                 missing = [c for c in REQUIRED_COLUMNS if c not in header]
                 unknown = [c for c in header if c not in COLUMNS]
                 if missing or unknown or len(set(header)) != len(header):
@@ -770,7 +908,30 @@ async def post_tallies(
     async def work(stream: AsyncIterator[bytes]) -> tuple[int, dict[str, Any]]:
         return await _import(session, campaign=campaign, actor=actor, kind=kind, body=stream, dry_run=dry_run, mode=mode, atomic=atomic)
 
-    return await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body, work=work)
+    with _cyclic_gc_paused():
+        return await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body, work=work)
+
+
+_gc_pauses = [0, False]  # imports running, whether the collector was on before the first
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while an import runs. An import allocates a few
+    objects per row (parsed rows, keys, deltas), freed by reference counting as each batch is
+    done; but while a batch lives, the allocations keep triggering collections that walk every
+    object of the process, which cost about a third of the import's time. Cycles made by other
+    requests meanwhile are collected once the last running import ends."""
+    if _gc_pauses[0] == 0:
+        _gc_pauses[1] = gc.isenabled()
+        gc.disable()
+    _gc_pauses[0] += 1
+    try:
+        yield
+    finally:
+        _gc_pauses[0] -= 1
+        if _gc_pauses[0] == 0 and _gc_pauses[1]:
+            gc.enable()
 
 
 async def _import(
@@ -779,6 +940,7 @@ async def _import(
     from api.campaigns.service import today_for
 
     checker = Checker(campaign, actor, today_for(campaign))
+    checker.columns_checked = kind == "csv"
     savepoint = await session.begin_nested()
     await lock_campaign(session, campaign.id)
     record = TallyImport(
@@ -788,8 +950,12 @@ async def _import(
     session.add(record)
     await session.flush()
     writer = Writer(campaign_id=campaign.id, root=campaign.root_area_code, actor=actor, import_id=record.id, defer_totals=True)
-    spans: dict[str, list[date]] = {}  # area -> [first, last] posted day, for gaps
+    # area -> posted days as bits (bit i: campaign start + i days), for gaps without a query
+    posted: dict[str, int] = {}
+    offsets: dict[date, int] = {}
     scope: dict[str, tuple[set[str], list[date]]] = {}  # source -> (areas, [first, last]) for mode=replace
+    replace = mode == TallyMode.replace
+    start = campaign.start_date
     total_rows = 0
     pending: list[Row] = []
 
@@ -797,16 +963,14 @@ async def _import(
         accepted = await checker.batch(session, pending)
         pending.clear()
         for r in accepted:
-            span = spans.get(r.area)
-            if span is None:
-                spans[r.area] = [r.day, r.day]
-            elif r.day < span[0]:
-                span[0] = r.day
-            elif r.day > span[1]:
-                span[1] = r.day
-            areas_, days = scope.setdefault(r.source, (set(), [r.day, r.day]))
-            areas_.add(r.area)
-            days[0], days[1] = min(days[0], r.day), max(days[1], r.day)
+            bit = offsets.get(r.day)
+            if bit is None:
+                bit = offsets[r.day] = 1 << (r.day - start).days
+            posted[r.area] = posted.get(r.area, 0) | bit
+            if replace:
+                areas_, days = scope.setdefault(r.source, (set(), [r.day, r.day]))
+                areas_.add(r.area)
+                days[0], days[1] = min(days[0], r.day), max(days[1], r.day)
         if not (atomic and checker.rejected):
             await writer.write(session, accepted)
 
@@ -832,7 +996,7 @@ async def _import(
             for source, (areas_, (lo, hi)) in scope.items():
                 await writer.delete_missing(session, source=source, areas=areas_, lo=lo, hi=hi, kept=checker.seen)
         await writer.finish(session)
-        await _warn_gaps(session, campaign, spans, checker.warnings)
+        await _warn_gaps(session, campaign, posted, checker.warnings)
     counts = Counts() if failed else writer.counts
     summary = {
         "import_id": None if (failed or dry_run) else record.id,
@@ -865,38 +1029,42 @@ async def _import(
     return 200, summary
 
 
-async def _warn_gaps(session: AsyncSession, campaign: Campaign, spans: dict[str, list[date]], warnings: Problems) -> None:
-    """Warn about days without a tally of an area between two of its posted days (read from the
-    rollups, a chunk of areas at a time)."""
-    spans = {area: span for area, span in spans.items() if span[0] < span[1]}
-    if not spans:
+async def _warn_gaps(session: AsyncSession, campaign: Campaign, posted: dict[str, int], warnings: Problems) -> None:
+    """Warn about open days without a tally of an area between two of its posted days. `posted`
+    holds each area's posted days as bits from the campaign's start; only areas whose request
+    leaves a hole read the rollups (other requests may have filled it), a chunk at a time."""
+    start = campaign.start_date
+    holes: dict[str, int] = {}
+    open_days = 0
+    span = max((bits.bit_length() for bits in posted.values()), default=0)
+    for i in range(span):
+        if campaign.opens_weekends or (start + timedelta(days=i)).weekday() < 5:
+            open_days |= 1 << i
+    for area, bits in posted.items():
+        first, last = (bits & -bits).bit_length() - 1, bits.bit_length() - 1
+        if last - first < 2:
+            continue
+        between = ((1 << last) - 1) ^ ((1 << (first + 1)) - 1)  # the days strictly between
+        missing = between & open_days & ~bits
+        if missing:
+            holes[area] = missing
+    if not holes:
         return
     bulk = Bulk(session)
-    lo, hi = min(s[0] for s in spans.values()), max(s[1] for s in spans.values())
-    calendar: list[tuple[date, Any]] = []
-    day = lo
-    while day <= hi:
-        calendar.append((day, bulk.day(day)))
-        day += timedelta(days=1)
-    open_days = [campaign.opens_weekends or d.weekday() < 5 for d, _ in calendar]
-    for chunk in _chunks(sorted(spans), 900):
-        present: dict[str, set[Any]] = defaultdict(set)
-        first_day, last_day = min(spans[a][0] for a in chunk), max(spans[a][1] for a in chunk)
+    for chunk in _chunks(sorted(holes), 900):
+        lowest = min((holes[a] & -holes[a]).bit_length() - 1 for a in chunk)
+        highest = max(holes[a].bit_length() - 1 for a in chunk)
         result = await bulk.fetch_areas(
             "area_code, day", "tally_rollups", chunk, "campaign_id = ? AND day >= ? AND day <= ? AND (own_rows > 0 OR below > 0)",
-            [campaign.id, bulk.day(first_day), bulk.day(last_day)],
+            [campaign.id, bulk.day(start + timedelta(days=lowest)), bulk.day(start + timedelta(days=highest))],
         )
         for area, stored in result:
-            present[area].add(stored)
+            holes[area] &= ~(1 << (_as_date(stored) - start).days)  # type: ignore[operator]
         for area in chunk:
-            first, last = spans[area]
-            start, seen = (first - lo).days, present[area]
-            missing = [
-                calendar[i][0] for i in range(start + 1, start + (last - first).days)
-                if open_days[i] and calendar[i][1] not in seen
-            ]
+            missing = holes[area]
             if missing:
-                shown = ", ".join(d.isoformat() for d in missing[:10]) + (" ..." if len(missing) > 10 else "")
+                days = [start + timedelta(days=i) for i in range(missing.bit_length()) if missing >> i & 1]
+                shown = ", ".join(d.isoformat() for d in days[:10]) + (" ..." if len(days) > 10 else "")
                 warnings.add(None, "date", "gap", f"{area} has no tally on {shown}, between posted days")
 
 
@@ -933,12 +1101,52 @@ async def list_tallies(
 
 async def list_history(
     session: AsyncSession, *, campaign: Campaign, actor: Any, page: PageParams, area: str | None = None, day: date | None = None
-) -> tuple[list[TallyChange], str | None]:
+) -> tuple[list[Any], str | None]:
+    """History entries oldest first (by time, then id): the stored entries, and the creations of
+    tallies made by an import that have not changed since (see `Writer`), drawn from the tally
+    and its import. Such a creation carries the tally's id negated; once the tally changes, its
+    creation is stored with an id of its own, at the same time and place in the order."""
     root = _reader_area(actor, campaign, area)
-    stmt = select(TallyChange).where(TallyChange.campaign_id == campaign.id, in_subtree(TallyChange.area_code, root))
+    imports = TallyImport.__table__
+    stored = select(
+        CHANGE.c.id, CHANGE.c.area_code, CHANGE.c.day, CHANGE.c.service_point_id, CHANGE.c.device_id, CHANGE.c.old_count, CHANGE.c.new_count,
+        CHANGE.c.source, CHANGE.c.at, CHANGE.c.actor_kind, CHANGE.c.actor_name, CHANGE.c.import_id,
+    ).where(CHANGE.c.campaign_id == campaign.id, in_subtree(CHANGE.c.area_code, root))
+    recorded = (
+        select(CHANGE.c.id)
+        .where(
+            CHANGE.c.campaign_id == TALLY.c.campaign_id, CHANGE.c.area_code == TALLY.c.area_code, CHANGE.c.day == TALLY.c.day,
+            CHANGE.c.service_point_id.is_not_distinct_from(TALLY.c.service_point_id), CHANGE.c.device_id.is_not_distinct_from(TALLY.c.device_id),
+            CHANGE.c.import_id == TALLY.c.import_id,
+        )
+        .exists()
+    )
+    created = (
+        select(
+            (-TALLY.c.id).label("id"), TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, cast(null(), Integer).label("old_count"),
+            TALLY.c.count.label("new_count"), TALLY.c.source, TALLY.c.updated_at.label("at"), imports.c.actor_kind, imports.c.actor_name, TALLY.c.import_id,
+        )
+        .join(imports, imports.c.id == TALLY.c.import_id)
+        .where(TALLY.c.campaign_id == campaign.id, in_subtree(TALLY.c.area_code, root), ~recorded)
+    )
     if day:
-        stmt = stmt.where(TallyChange.day == day)
-    return await paginate(session, stmt, keys=[TallyChange.id], page=page)
+        stored = stored.where(CHANGE.c.day == day)
+        created = created.where(TALLY.c.day == day)
+    history = union_all(stored, created).subquery()
+    stmt = select(history)
+    if page.cursor:
+        after_at, after_id = decode_cursor(page.cursor, 2)
+        try:
+            after_at, after_id = datetime.fromisoformat(after_at), int(after_id)
+        except (TypeError, ValueError):
+            raise RuleViolation.on_field("cursor", "The cursor is not one this server gave out.", location="query") from None
+        stmt = stmt.where(or_(history.c.at > after_at, and_(history.c.at == after_at, history.c.id > after_id)))
+    rows = (await session.execute(stmt.order_by(history.c.at, history.c.id).limit(page.limit + 1))).all()
+    next_cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        next_cursor = encode_cursor([rows[-1].at, rows[-1].id])
+    return rows, next_cursor
 
 
 async def list_imports(session: AsyncSession, *, campaign: Campaign, actor: Any, page: PageParams) -> tuple[list[TallyImport], str | None]:

@@ -26,7 +26,16 @@ async def test_seed_figures_posted_twice_are_unchanged_the_second_time(client, s
     assert (second["imported"], second["updated"], second["unchanged"]) == (0, 0, 7)
     changed = (await post(client, campaign_id, rows({"36.74.01": 60_000}, day), admin)).json()
     assert (changed["updated"], changed["unchanged"]) == (1, 0)
-    assert await _count(session, TallyChange, campaign_id) == 8  # 7 new values, one correction, nothing for the unchanged
+    everything = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", headers=admin)).json()["items"]
+    imports_actor = (await client.get(f"/api/v1/campaigns/{campaign_id}/imports", headers=admin)).json()["items"][0]["actor_name"]
+    assert len(everything) == 8  # 7 new values, one correction, nothing for the unchanged
+    # Stored: the corrected tally's creation (written when it changed) and the correction; the
+    # other creations are read from the tallies and their import.
+    assert await _count(session, TallyChange, campaign_id) == 2
+    creations = sorted((h["area"], h["old_count"], h["new_count"], h["import_id"], h["actor_name"]) for h in everything[:7])
+    assert creations == [(code, None, count, first.json()["import_id"], imports_actor) for code, count in sorted(demo.RECORDED_AS_OF_AUGUST.items())]
+    assert len({h["id"] for h in everything}) == 8 and len({h["at"] for h in everything[:7]}) == 1
+    assert everything[-1]["old_count"] == 56_458 and everything[-1]["import_id"] == changed["import_id"]
     history = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", params={"area": "36.74.01", "date": day.isoformat()}, headers=admin)).json()
     assert [(h["old_count"], h["new_count"]) for h in history["items"]] == [(None, 56_458), (56_458, 60_000)]
     assert history["items"][1]["import_id"] == changed["import_id"]
@@ -181,3 +190,34 @@ async def test_daily_series_csv_and_template(client, session) -> None:
     assert lines[0].startswith("code,name,level,target,recorded") and lines[1].startswith("36.74,") and len(lines) == 9
     template = await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/template.csv", headers=admin)
     assert template.text.splitlines()[0] == "area,date,count,service_point,device,source" and len(template.text.splitlines()) == 8
+
+
+async def test_history_of_a_posted_tally_keeps_its_creation_through_corrections_and_deletion(client, session) -> None:
+    from api.auth.policy import SYSTEM
+    from api.tallies import service
+
+    campaign = await make_campaign(session)
+    campaign_id, today = campaign.id, today_for(campaign)
+    admin = await headers_for(session, role=Role.admin)
+    days = [today - timedelta(days=2), today - timedelta(days=1)]
+    created = (await post(client, campaign_id, [r for d in days for r in rows({"36.74.01": 10}, d, source="script")], admin)).json()
+    # A recording made through Rekam adds to the posted figure; the creation is stored first.
+    await service.add_recordings(session, area_code="36.74.01", day=days[0], source="queue", actor=SYSTEM)
+    resent = rows({"36.74.01": 10}, days[0], source="script") + rows({"36.74.02": 7}, days[1], source="script")
+    replaced = (await post(client, campaign_id, resent, admin, mode="replace")).json()
+    assert (replaced["imported"], replaced["updated"], replaced["deleted"]) == (1, 1, 1)
+
+    async def history(day):  # noqa: ANN001, ANN202
+        found = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", params={"area": "36.74.01", "date": day.isoformat()}, headers=admin)).json()
+        return [(h["old_count"], h["new_count"], h["source"], h["import_id"]) for h in found["items"]]
+
+    assert await history(days[0]) == [(None, 10, "script", created["import_id"]), (10, 11, "queue", None), (11, 10, "script", replaced["import_id"])]
+    assert await history(days[1]) == [(None, 10, "script", created["import_id"]), (10, None, "script", replaced["import_id"])]
+    # Every creation and change once, in order of time; pages follow each other without gaps.
+    first = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", params={"limit": 2}, headers=admin)).json()
+    rest = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", params={"cursor": first["next_cursor"]}, headers=admin)).json()
+    entries = first["items"] + rest["items"]
+    assert len(entries) == 6 and len({e["id"] for e in entries}) == 6
+    assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
+    progress = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress")).json()
+    assert progress["recorded"] == 10 + 7
