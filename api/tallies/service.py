@@ -49,10 +49,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, and_, cast, func, null, or_, select, text, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import idempotency
-from api.areas.codes import depth_of, in_subtree, is_within, level_of, parent_of, require_code
+from api.areas.codes import COUNTRY, SEGMENT_DIGITS, depth_of, in_subtree, is_within, level_of, parent_of, require_code
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns import versions
@@ -197,6 +198,11 @@ class Writer:
         inserted = True
         found = [] if count == len(rows) else await bulk.find_tallies(self.campaign_id, batch, up_to=largest)
         deltas: dict[tuple[str, date], list[int]] = {}
+        if not found and not bulk.pg:  # new figures on SQLite: rollups summed inside SQLite
+            self.counts.imported += len(rows)
+            new = NewTallies(largest, rows, min(iso), {text_: day for day, text_ in iso.items()})
+            await self.apply(session, created=rows, changed=[], deltas=deltas, inserted=True, new=new)
+            return
         if not found:  # the common case of new figures: no per-row comparison
             for r in rows:
                 delta = deltas.get((r.area, r.day))
@@ -241,12 +247,13 @@ class Writer:
         deltas: dict[tuple[str, date], list[int]],
         batch: Any = None,
         inserted: bool = False,
+        new: "NewTallies | None" = None,
     ) -> None:
         """Write new tallies (`batch`: `created` in `Bulk.batch` form, if already made;
         `inserted`: they are in the table already, see `Bulk.insert_new_tallies`) and
         changes of stored ones (`new_count` None: delete), their history, and the rollups by
-        `deltas` ((area, day) -> [count delta, row delta, 0]): the one place where a
-        campaign's tallies change."""
+        `deltas` ((area, day) -> [count delta, row delta, 0]) or, instead, from `new` (see
+        `roll_up`): the one place where a campaign's tallies change."""
         bulk = self.bulk(session)
         if created and not inserted:
             if batch is None:
@@ -255,7 +262,7 @@ class Writer:
         await bulk.update_tallies([(c.id, c.source, c.new_count) for c in changed if c.new_count is not None], import_id=self.import_id, at=self.now)
         await bulk.delete_tallies([c.id for c in changed if c.new_count is None])
         await self._write_history(bulk, created, changed)
-        await self._roll_up(session, deltas, fresh=not changed)
+        await self._roll_up(session, deltas, fresh=not changed, new=new)
 
     async def _write_history(self, bulk: Bulk, created: list[Row], changed: list[Change]) -> None:
         day_of, campaign_id = bulk.day, self.campaign_id
@@ -278,8 +285,8 @@ class Writer:
             entries.extend((campaign_id, r.area, day_of(r.day), r.point, r.device, None, r.count, r.source, at, *who) for r in created)
         await bulk.insert("tally_changes", CHANGE_COLUMNS, entries)
 
-    async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False) -> None:
-        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh)
+    async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False, new: "NewTallies | None" = None) -> None:
+        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh, new=new)
         if not self.defer_totals:
             await self.finish(session)
 
@@ -343,6 +350,70 @@ class Writer:
 # Area code -> depth / parent, for rollups (codes never change their place in the tree).
 _DEPTHS: dict[str, int] = {}
 _PARENTS: dict[str, str] = {}
+# A code's segments have fixed widths by level, so its length gives its depth and the length of
+# its parent's code: the parent of `a` in SQL is a prefix chosen by length.
+_CODE_LENGTHS = [len(COUNTRY)] + [sum(SEGMENT_DIGITS[:n]) + n - 1 for n in range(1, len(SEGMENT_DIGITS) + 1)]
+_DEPTH_OF_LENGTH = {length: depth for depth, length in enumerate(_CODE_LENGTHS)}
+_PARENT_SQL = (
+    f"CASE length(a) WHEN {_CODE_LENGTHS[1]} THEN '{COUNTRY}' "
+    + " ".join(f"WHEN {_CODE_LENGTHS[n]} THEN substr(a, 1, {_CODE_LENGTHS[n - 1]})" for n in range(2, len(_CODE_LENGTHS)))
+    + " END"
+)
+
+
+@dataclass(slots=True)
+class NewTallies:
+    """SQLite: tallies just inserted, none of whose keys was stored: those of the campaign with
+    ids above `after`; `days` maps their ISO dates back to dates."""
+
+    after: int
+    rows: list[Row]
+    earliest: date
+    days: dict[str, date]
+
+    def deltas(self) -> dict[tuple[str, date], list[int]]:
+        deltas: dict[tuple[str, date], list[int]] = {}
+        for r in self.rows:
+            delta = deltas.get((r.area, r.day))
+            if delta is None:
+                deltas[(r.area, r.day)] = [r.count, 1, 0]
+            else:
+                delta[0] += r.count
+                delta[1] += 1
+        return deltas
+
+
+async def _roll_up_new(
+    session: AsyncSession, bulk: Bulk, campaign_id: int, root_depth: int, new: NewTallies, totals: dict[str, list[Any]]
+) -> dict[int, dict[tuple[str, date], list[int]]] | None:
+    """The own rollups of `new` tallies, inserted by one statement that sums them per (area,
+    day) inside SQLite, when none of them is stored yet (None otherwise, nothing written). Each
+    such rollup's total is its own sum (it has own rows), so the parents' `below` deltas and the
+    per-area totals are sums of the batch too, grouped inside SQLite: no per-row work in Python.
+    Returns the parents' deltas by level, as `roll_up` takes them."""
+    savepoint = await session.begin_nested()
+    try:
+        await bulk.insert_own_rollups(campaign_id, new.after)
+    except IntegrityError:  # some rollups are stored: the usual way, by lookups
+        await savepoint.rollback()
+        return None
+    await savepoint.commit()
+    days = new.days
+    levels: dict[int, dict[tuple[str, date], list[int]]] = {}
+    for length, parent, day, below in await bulk.sums_by_parent(campaign_id, new.after, _PARENT_SQL):
+        depth = _DEPTH_OF_LENGTH[length]
+        if depth > root_depth:
+            levels.setdefault(depth - 1, {})[(parent, days[day])] = [0, 0, below]
+    for code, total, newest in await bulk.sums_by_area(campaign_id, new.after):
+        entry = totals.get(code)
+        if entry is None:
+            totals[code] = [total, days[newest], None]
+            continue
+        entry[0] += total
+        newest_day = days[newest]
+        if entry[1] is None or newest_day > entry[1]:
+            entry[1] = newest_day
+    return levels
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
@@ -363,6 +434,7 @@ async def roll_up(
     bulk: Bulk | None = None,
     totals: dict[str, list[Any]] | None = None,
     fresh: bool = False,
+    new: NewTallies | None = None,
 ) -> list[tuple[str, date, int, int]]:
     """Apply changes of own tallies ((area, day) -> [count delta, row delta, 0]) to the rollups
     of each area and its ancestors up to `root`, children before parents. Per level of the area
@@ -374,27 +446,39 @@ async def roll_up(
     SQLite they are then inserted at once (`ON CONFLICT DO NOTHING`) inside a savepoint, kept when
     every one was new (no lookup needed), rolled back and done the usual way otherwise.
 
+    `new` (SQLite, with `totals`): the changes are these new tallies, and `deltas` is empty; their
+    own rollups are summed inside SQLite when none is stored yet (see `_roll_up_new`), else
+    `deltas` is made from their rows.
+
     Returns (area, day, old total, new total) for each rollup whose total changed; with
     `totals`, adds those changes to it instead (area -> [total delta, newest day made positive,
     newest day dropped to zero]) and returns nothing."""
-    if not deltas:
+    if not deltas and new is None:
         return []
-    await versions.tallies_changed(session, campaign_id, earliest=min(day for _, day in deltas))  # public progress caches
+    earliest = new.earliest if new is not None else min(day for _, day in deltas)
+    await versions.tallies_changed(session, campaign_id, earliest=earliest)  # public progress caches
     bulk = bulk or Bulk(session)
-    depths, found = _DEPTHS, set()
-    for code, _ in deltas:
-        depth = depths.get(code)
-        if depth is None:
-            depth = depths[code] = depth_of(code)
-        found.add(depth)
-    levels: dict[int, dict[tuple[str, date], list[int]]]  # depth -> key -> [own, rows, below] deltas
-    if len(found) == 1:  # the common case: the deltas are that level (only read below)
-        levels = {found.pop(): deltas}
-    else:
-        levels = {depth: {} for depth in found}
-        for key, delta in deltas.items():
-            levels[depths[key[0]]][key] = list(delta)
     root_depth = depth_of(root)
+    levels: dict[int, dict[tuple[str, date], list[int]]] | None = None  # depth -> key -> [own, rows, below] deltas
+    if new is not None:
+        assert totals is not None, "new tallies are rolled up with totals"
+        levels = await _roll_up_new(session, bulk, campaign_id, root_depth, new, totals)
+        if levels is None:
+            deltas = new.deltas()
+        fresh = False  # the own rollups are written, or some were stored: the parents' are likely stored
+    if levels is None:
+        depths, found = _DEPTHS, set()
+        for code, _ in deltas:
+            depth = depths.get(code)
+            if depth is None:
+                depth = depths[code] = depth_of(code)
+            found.add(depth)
+        if len(found) == 1:  # the common case: the deltas are that level (only read below)
+            levels = {found.pop(): deltas}
+        else:
+            levels = {depth: {} for depth in found}
+            for key, delta in deltas.items():
+                levels[depths[key[0]]][key] = list(delta)
     changed: list[tuple[str, date, int, int]] = []
     parents = _PARENTS
     written_levels = 0
