@@ -179,6 +179,9 @@ class Writer:
     defer_totals: bool = False
     # area -> [total delta, newest day made positive, newest day dropped to zero]
     _totals: dict[str, list[Any]] = field(default_factory=dict)
+    # SQLite: [first id, last id] ranges of new tallies whose own rollups are written but whose
+    # parents' rollups and totals wait for `finish` (summed once per import inside SQLite)
+    _new: list[list[int]] = field(default_factory=list)
     _bulk: Bulk | None = None
 
     def bulk(self, session: AsyncSession) -> Bulk:
@@ -200,7 +203,7 @@ class Writer:
         deltas: dict[tuple[str, date], list[int]] = {}
         if not found and not bulk.pg:  # new figures on SQLite: rollups summed inside SQLite
             self.counts.imported += len(rows)
-            new = NewTallies(largest, rows, min(iso), {text_: day for day, text_ in iso.items()})
+            new = NewTallies(largest, largest + len(rows), rows, min(iso))
             await self.apply(session, created=rows, changed=[], deltas=deltas, inserted=True, new=new)
             return
         if not found:  # the common case of new figures: no per-row comparison
@@ -286,12 +289,22 @@ class Writer:
         await bulk.insert("tally_changes", CHANGE_COLUMNS, entries)
 
     async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False, new: "NewTallies | None" = None) -> None:
-        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh, new=new)
+        await roll_up(
+            session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh, new=new,
+            new_ranges=self._new,
+        )
         if not self.defer_totals:
             await self.finish(session)
 
     async def finish(self, session: AsyncSession) -> None:
-        """Write the per-area totals of everything written so far (one statement)."""
+        """Roll up the parents of new tallies whose own rollups were written (SQLite), then write
+        the per-area totals of everything written so far (one statement)."""
+        if self._new:
+            ranges, self._new = self._new, []
+            bulk = self.bulk(session)
+            deltas = await _sum_new(bulk, self.campaign_id, depth_of(self.root), ranges, self._totals)
+            if deltas:
+                await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=bulk, totals=self._totals)
         if not self._totals:
             return
         pending, self._totals = self._totals, {}
@@ -363,13 +376,13 @@ _PARENT_SQL = (
 
 @dataclass(slots=True)
 class NewTallies:
-    """SQLite: tallies just inserted, none of whose keys was stored: those of the campaign with
-    ids above `after`; `days` maps their ISO dates back to dates."""
+    """SQLite: tallies just inserted, none of whose keys was stored: those with ids from `after`
+    + 1 to `last` (an INSERT gives its rows the ids after the largest one)."""
 
     after: int
+    last: int
     rows: list[Row]
     earliest: date
-    days: dict[str, date]
 
     def deltas(self) -> dict[tuple[str, date], list[int]]:
         deltas: dict[tuple[str, date], list[int]] = {}
@@ -383,37 +396,50 @@ class NewTallies:
         return deltas
 
 
-async def _roll_up_new(
-    session: AsyncSession, bulk: Bulk, campaign_id: int, root_depth: int, new: NewTallies, totals: dict[str, list[Any]]
-) -> dict[int, dict[tuple[str, date], list[int]]] | None:
+async def _insert_own_rollups(session: AsyncSession, bulk: Bulk, campaign_id: int, new: NewTallies) -> bool:
     """The own rollups of `new` tallies, inserted by one statement that sums them per (area,
-    day) inside SQLite, when none of them is stored yet (None otherwise, nothing written). Each
-    such rollup's total is its own sum (it has own rows), so the parents' `below` deltas and the
-    per-area totals are sums of the batch too, grouped inside SQLite: no per-row work in Python.
-    Returns the parents' deltas by level, as `roll_up` takes them."""
+    day) inside SQLite, when none of them is stored yet (False otherwise, nothing written)."""
     savepoint = await session.begin_nested()
     try:
-        await bulk.insert_own_rollups(campaign_id, new.after)
+        await bulk.insert_own_rollups(campaign_id, new.after, new.last)
     except IntegrityError:  # some rollups are stored: the usual way, by lookups
         await savepoint.rollback()
-        return None
+        return False
     await savepoint.commit()
-    days = new.days
-    levels: dict[int, dict[tuple[str, date], list[int]]] = {}
-    for length, parent, day, below in await bulk.sums_by_parent(campaign_id, new.after, _PARENT_SQL):
-        depth = _DEPTH_OF_LENGTH[length]
-        if depth > root_depth:
-            levels.setdefault(depth - 1, {})[(parent, days[day])] = [0, 0, below]
-    for code, total, newest in await bulk.sums_by_area(campaign_id, new.after):
+    return True
+
+
+_ISO_DAYS: dict[str, date] = {}
+
+
+def _iso_day(text_: str) -> date:
+    day = _ISO_DAYS.get(text_)
+    if day is None:
+        day = _ISO_DAYS[text_] = date.fromisoformat(text_)
+    return day
+
+
+async def _sum_new(
+    bulk: Bulk, campaign_id: int, root_depth: int, ranges: list[list[int]], totals: dict[str, list[Any]]
+) -> dict[tuple[str, date], list[int]]:
+    """For new tallies (id ranges) whose own rollups were inserted by `_insert_own_rollups`:
+    each such rollup's total is its own sum (it has own rows), so the parents' `below` deltas
+    and the per-area totals are sums of those tallies, grouped inside SQLite (no per-row work
+    in Python). Adds the totals to `totals`; returns the parents' deltas as `roll_up` takes them."""
+    deltas: dict[tuple[str, date], list[int]] = {}
+    for length, parent, day, below in await bulk.sums_by_parent(campaign_id, ranges, _PARENT_SQL):
+        if _DEPTH_OF_LENGTH[length] > root_depth:
+            deltas[(parent, _iso_day(day))] = [0, 0, below]
+    for code, total, newest in await bulk.sums_by_area(campaign_id, ranges):
+        newest_day = _iso_day(newest)
         entry = totals.get(code)
         if entry is None:
-            totals[code] = [total, days[newest], None]
+            totals[code] = [total, newest_day, None]
             continue
         entry[0] += total
-        newest_day = days[newest]
         if entry[1] is None or newest_day > entry[1]:
             entry[1] = newest_day
-    return levels
+    return deltas
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
@@ -435,6 +461,7 @@ async def roll_up(
     totals: dict[str, list[Any]] | None = None,
     fresh: bool = False,
     new: NewTallies | None = None,
+    new_ranges: list[list[int]] | None = None,
 ) -> list[tuple[str, date, int, int]]:
     """Apply changes of own tallies ((area, day) -> [count delta, row delta, 0]) to the rollups
     of each area and its ancestors up to `root`, children before parents. Per level of the area
@@ -446,9 +473,10 @@ async def roll_up(
     SQLite they are then inserted at once (`ON CONFLICT DO NOTHING`) inside a savepoint, kept when
     every one was new (no lookup needed), rolled back and done the usual way otherwise.
 
-    `new` (SQLite, with `totals`): the changes are these new tallies, and `deltas` is empty; their
-    own rollups are summed inside SQLite when none is stored yet (see `_roll_up_new`), else
-    `deltas` is made from their rows.
+    `new` (SQLite, with `new_ranges`): the changes are these new tallies, and `deltas` is empty;
+    their own rollups are summed inside SQLite when none is stored yet, and their id range is
+    added to `new_ranges`: their parents and totals are the caller's to roll up later, once for
+    many batches (see `_sum_new`, `Writer.finish`). Otherwise `deltas` is made from their rows.
 
     Returns (area, day, old total, new total) for each rollup whose total changed; with
     `totals`, adds those changes to it instead (area -> [total delta, newest day made positive,
@@ -459,26 +487,28 @@ async def roll_up(
     await versions.tallies_changed(session, campaign_id, earliest=earliest)  # public progress caches
     bulk = bulk or Bulk(session)
     root_depth = depth_of(root)
-    levels: dict[int, dict[tuple[str, date], list[int]]] | None = None  # depth -> key -> [own, rows, below] deltas
     if new is not None:
-        assert totals is not None, "new tallies are rolled up with totals"
-        levels = await _roll_up_new(session, bulk, campaign_id, root_depth, new, totals)
-        if levels is None:
-            deltas = new.deltas()
-        fresh = False  # the own rollups are written, or some were stored: the parents' are likely stored
-    if levels is None:
-        depths, found = _DEPTHS, set()
-        for code, _ in deltas:
-            depth = depths.get(code)
-            if depth is None:
-                depth = depths[code] = depth_of(code)
-            found.add(depth)
-        if len(found) == 1:  # the common case: the deltas are that level (only read below)
-            levels = {found.pop(): deltas}
-        else:
-            levels = {depth: {} for depth in found}
-            for key, delta in deltas.items():
-                levels[depths[key[0]]][key] = list(delta)
+        assert new_ranges is not None, "the parents of new tallies are rolled up by the caller"
+        if await _insert_own_rollups(session, bulk, campaign_id, new):
+            if new_ranges and new_ranges[-1][1] == new.after:
+                new_ranges[-1][1] = new.last
+            else:
+                new_ranges.append([new.after + 1, new.last])
+            return []
+        deltas, fresh = new.deltas(), False  # some own rollups are stored
+    levels: dict[int, dict[tuple[str, date], list[int]]]  # depth -> key -> [own, rows, below] deltas
+    depths, found = _DEPTHS, set()
+    for code, _ in deltas:
+        depth = depths.get(code)
+        if depth is None:
+            depth = depths[code] = depth_of(code)
+        found.add(depth)
+    if len(found) == 1:  # the common case: the deltas are that level (only read below)
+        levels = {found.pop(): deltas}
+    else:
+        levels = {depth: {} for depth in found}
+        for key, delta in deltas.items():
+            levels[depths[key[0]]][key] = list(delta)
     changed: list[tuple[str, date, int, int]] = []
     parents = _PARENTS
     written_levels = 0
