@@ -262,14 +262,16 @@ class Bulk:
         among = " OR ".join("id BETWEEN ? AND ?" for _ in ranges)
         return f"FROM tallies WHERE ({among}) AND +campaign_id = ?", [*(bound for r in ranges for bound in r), campaign_id]
 
-    async def insert_own_rollups(self, campaign_id: int, after: int, last: int) -> None:
+    async def insert_own_rollups(self, campaign_id: int, after: int, last: int, *, one_per_day: bool) -> None:
         """SQLite: the own rollups of the new tallies with ids from `after` + 1 to `last`, summed
         per (area, day) inside SQLite, inserted as new rows (an IntegrityError when one is
-        stored already)."""
+        stored already). `one_per_day`: no two of them have the same area and day (none has a
+        service point or device), so each is its rollup and nothing needs summing."""
         source, params = self._new_tallies([(after + 1, last)], campaign_id)
+        values = "count, 1, 0, count" if one_per_day else "sum(count), count(*), 0, sum(count)"
         await self.execute(
-            "INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) SELECT campaign_id, area_code, day, sum(count), "
-            f"count(*), 0, sum(count) {source} GROUP BY area_code, day",
+            f"INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) SELECT campaign_id, area_code, day, {values} {source}"
+            + ("" if one_per_day else " GROUP BY area_code, day"),
             params,
         )
 

@@ -303,8 +303,8 @@ class Writer:
             ranges, self._new = self._new, []
             bulk = self.bulk(session)
             deltas = await _sum_new(bulk, self.campaign_id, depth_of(self.root), ranges, self._totals)
-            if deltas:
-                await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=bulk, totals=self._totals)
+            if deltas:  # fresh: the first import of a day makes its parents' rollups too
+                await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=bulk, totals=self._totals, fresh=True)
         if not self._totals:
             return
         pending, self._totals = self._totals, {}
@@ -401,7 +401,8 @@ async def _insert_own_rollups(session: AsyncSession, bulk: Bulk, campaign_id: in
     day) inside SQLite, when none of them is stored yet (False otherwise, nothing written)."""
     savepoint = await session.begin_nested()
     try:
-        await bulk.insert_own_rollups(campaign_id, new.after, new.last)
+        one_per_day = not any(r.point is not None or r.device is not None for r in new.rows)
+        await bulk.insert_own_rollups(campaign_id, new.after, new.last, one_per_day=one_per_day)
     except IntegrityError:  # some rollups are stored: the usual way, by lookups
         await savepoint.rollback()
         return False
@@ -864,8 +865,10 @@ class Checker:
 
     async def _load(self, session: AsyncSession, rows: list[Row]) -> None:
         areas = {r.area for r in rows} - self._known_areas.keys()
-        for chunk in _chunks(areas):
-            found = set((await session.scalars(select(Area.code).where(Area.code.in_(chunk)))).all())
+        bulk = Bulk(session)
+        for chunk in _chunks(areas, 900):  # straight to the driver: a first batch names thousands
+            among, values = bulk.among(chunk)
+            found = {code for (code,) in await bulk.fetch(f"SELECT code FROM areas WHERE code {among}", values)}
             self._known_areas.update((code, code in found) for code in chunk)
         points = {r.point for r in rows if r.point is not None} - self._points.keys()
         for chunk in _chunks(points):
