@@ -94,7 +94,10 @@ class Bulk:
                 [r.count for r in rows], [r.source for r in rows], [r.point for r in rows], [r.device for r in rows],
             )
         return "[" + ",".join(
-            f'["{r.area}","{iso[r.day]}",{r.point or 0},{r.device or 0},{r.count},"{r.source}",{r.point or "null"},{r.device or "null"}]' for r in rows
+            f'["{r.area}","{iso[r.day]}",0,0,{r.count},"{r.source}",null,null]'  # most rows: no point, no device
+            if r.point is None and r.device is None
+            else f'["{r.area}","{iso[r.day]}",{r.point or 0},{r.device or 0},{r.count},"{r.source}",{r.point or "null"},{r.device or "null"}]'
+            for r in rows
         ) + "]"
 
     async def find_tallies(self, campaign_id: int, batch: Any, *, up_to: int | None = None) -> list[Found]:
