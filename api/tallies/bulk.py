@@ -258,38 +258,18 @@ class Bulk:
         )
         return result.rowcount
 
-    # SQLite, new tallies: rows of one campaign in id ranges; "+campaign_id" keeps the search on
-    # the ids.
-    @staticmethod
-    def _new_tallies(ranges: Sequence[Sequence[int]], campaign_id: int) -> tuple[str, list[int]]:
-        among = " OR ".join("id BETWEEN ? AND ?" for _ in ranges)
-        return f"FROM tallies WHERE ({among}) AND +campaign_id = ?", [*(bound for r in ranges for bound in r), campaign_id]
-
     async def insert_own_rollups(self, campaign_id: int, after: int, last: int, *, one_per_day: bool) -> None:
         """SQLite: the own rollups of the new tallies with ids from `after` + 1 to `last`, summed
         per (area, day) inside SQLite, inserted as new rows (an IntegrityError when one is
         stored already). `one_per_day`: no two of them have the same area and day (none has a
         service point or device), so each is its rollup and nothing needs summing."""
-        source, params = self._new_tallies([(after + 1, last)], campaign_id)
         values = "count, 1, 0, count" if one_per_day else "sum(count), count(*), 0, sum(count)"
+        # "+campaign_id" keeps the search on the id range
         await self.execute(
-            f"INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) SELECT campaign_id, area_code, day, {values} {source}"
-            + ("" if one_per_day else " GROUP BY area_code, day"),
-            params,
+            f"INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) SELECT campaign_id, area_code, day, {values} "
+            "FROM tallies WHERE id BETWEEN ? AND ? AND +campaign_id = ?" + ("" if one_per_day else " GROUP BY area_code, day"),
+            [after + 1, last, campaign_id],
         )
-
-    async def sums_by_parent(self, campaign_id: int, ranges: Sequence[Sequence[int]], parents: str) -> list[tuple[int, str, str, int]]:
-        """SQLite: (length of the area code, parent code, day, sum of counts) of the new
-        tallies in id `ranges` grouped by parent and day, sums above zero only. `parents`: an
-        SQL expression of the parent of `a` (see `api.tallies.service._PARENT_SQL`)."""
-        source, params = self._new_tallies(ranges, campaign_id)
-        return await self.fetch(f"SELECT length(a), {parents}, day, sum(count) FROM (SELECT area_code AS a, day, count {source}) GROUP BY 1, 2, 3 HAVING sum(count) > 0", params)
-
-    async def sums_by_area(self, campaign_id: int, ranges: Sequence[Sequence[int]]) -> list[tuple[str, int, str]]:
-        """SQLite: (area, sum of counts, newest day with a count above zero) of the new tallies
-        in id `ranges`, sums above zero only."""
-        source, params = self._new_tallies(ranges, campaign_id)
-        return await self.fetch(f"SELECT area_code, sum(count), max(CASE WHEN count > 0 THEN day END) {source} GROUP BY 1 HAVING sum(count) > 0", params)
 
     async def add_to_rollups(self, campaign_id: int, batch: Any, *, returning: bool = False) -> list[tuple[str, Any, int, int, int, int]]:
         """Add the deltas of a `rollup_batch` (none negative) to the rollups, creating missing

@@ -53,7 +53,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import idempotency
-from api.areas.codes import COUNTRY, SEGMENT_DIGITS, depth_of, in_subtree, is_within, level_of, parent_of, require_code
+from api.areas.codes import depth_of, in_subtree, is_within, level_of, parent_of, require_code
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns import versions
@@ -71,6 +71,9 @@ from api.tallies.schemas import TallyMode
 # cumulative kecamatan figures, posted as one day's tally, stay below both).
 MAX_DAILY_COUNT = 1_000_000
 BATCH = 10_000
+# SQLite: new tallies whose parents' rollups wait for one summing pass (see `Writer`), at most;
+# bounds what one pass sorts and hands to Python in a big upload.
+NEW_ROLLED_UP_AT = 100_000
 IN_CHUNK = 500
 MAX_JSON_BODY = 64 * 1024 * 1024
 MAX_REPORTED_ERRORS = 200
@@ -179,9 +182,8 @@ class Writer:
     defer_totals: bool = False
     # area -> [total delta, newest day made positive, newest day dropped to zero]
     _totals: dict[str, list[Any]] = field(default_factory=dict)
-    # SQLite: [first id, last id] ranges of new tallies whose own rollups are written but whose
-    # parents' rollups and totals wait for `finish` (summed once per import inside SQLite)
-    _new: list[list[int]] = field(default_factory=list)
+    # SQLite: new tallies whose own rollups are written but whose parents' rollups wait (see `roll_up`)
+    _new: "PendingParents | None" = None
     _bulk: Bulk | None = None
 
     def bulk(self, session: AsyncSession) -> Bulk:
@@ -289,22 +291,31 @@ class Writer:
         await bulk.insert("tally_changes", CHANGE_COLUMNS, entries)
 
     async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False, new: "NewTallies | None" = None) -> None:
+        if new is not None and self._new is None:
+            self._new = PendingParents(depth_of(self.root))
         await roll_up(
             session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh, new=new,
-            new_ranges=self._new,
+            pending=self._new,
         )
         if not self.defer_totals:
             await self.finish(session)
+        elif self._new is not None and self._new.rows >= NEW_ROLLED_UP_AT:
+            await self._roll_up_new_parents(session)
+
+    async def _roll_up_new_parents(self, session: AsyncSession) -> None:
+        """The parents' rollups of new tallies whose own rollups were written (SQLite; see
+        `roll_up`), for all of them at once."""
+        if self._new is None:
+            return
+        bulk = self.bulk(session)
+        deltas = self._new.take()
+        if deltas:  # fresh: the first import of a day makes its parents' rollups too
+            await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=bulk, totals=self._totals, fresh=True)
 
     async def finish(self, session: AsyncSession) -> None:
         """Roll up the parents of new tallies whose own rollups were written (SQLite), then write
         the per-area totals of everything written so far (one statement)."""
-        if self._new:
-            ranges, self._new = self._new, []
-            bulk = self.bulk(session)
-            deltas = await _sum_new(bulk, self.campaign_id, depth_of(self.root), ranges, self._totals)
-            if deltas:  # fresh: the first import of a day makes its parents' rollups too
-                await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=bulk, totals=self._totals, fresh=True)
+        await self._roll_up_new_parents(session)
         if not self._totals:
             return
         pending, self._totals = self._totals, {}
@@ -363,15 +374,6 @@ class Writer:
 # Area code -> depth / parent, for rollups (codes never change their place in the tree).
 _DEPTHS: dict[str, int] = {}
 _PARENTS: dict[str, str] = {}
-# A code's segments have fixed widths by level, so its length gives its depth and the length of
-# its parent's code: the parent of `a` in SQL is a prefix chosen by length.
-_CODE_LENGTHS = [len(COUNTRY)] + [sum(SEGMENT_DIGITS[:n]) + n - 1 for n in range(1, len(SEGMENT_DIGITS) + 1)]
-_DEPTH_OF_LENGTH = {length: depth for depth, length in enumerate(_CODE_LENGTHS)}
-_PARENT_SQL = (
-    f"CASE length(a) WHEN {_CODE_LENGTHS[1]} THEN '{COUNTRY}' "
-    + " ".join(f"WHEN {_CODE_LENGTHS[n]} THEN substr(a, 1, {_CODE_LENGTHS[n - 1]})" for n in range(2, len(_CODE_LENGTHS)))
-    + " END"
-)
 
 
 @dataclass(slots=True)
@@ -410,37 +412,46 @@ async def _insert_own_rollups(session: AsyncSession, bulk: Bulk, campaign_id: in
     return True
 
 
-_ISO_DAYS: dict[str, date] = {}
+@dataclass
+class PendingParents:
+    """What new tallies whose own rollups were inserted by `_insert_own_rollups` add to their
+    parents' rollups, summed until the `Writer` rolls them up, once for many batches. Each such
+    rollup's total is its own sum (it has own rows), so the parents' `below` deltas and the
+    per-area totals are plain sums of the tallies: one pass over the rows."""
 
+    root_depth: int
+    below: dict[tuple[str, date], int] = field(default_factory=dict)
+    rows: int = 0
+    _parents: dict[str, str | None] = field(default_factory=dict)  # area -> parent, None above the root
 
-def _iso_day(text_: str) -> date:
-    day = _ISO_DAYS.get(text_)
-    if day is None:
-        day = _ISO_DAYS[text_] = date.fromisoformat(text_)
-    return day
+    def add(self, rows: list[Row], totals: dict[str, list[Any]]) -> None:
+        """Add `rows` to the parents' deltas, and to the per-area `totals` (see `roll_up`)."""
+        below, parents = self.below, self._parents
+        for r in rows:
+            area, day, count = r.area, r.day, r.count
+            if not count:
+                continue
+            if area in parents:
+                parent = parents[area]
+            else:
+                parent = parents[area] = parent_of(area) if depth_of(area) > self.root_depth else None
+            if parent is not None:
+                key = (parent, day)
+                below[key] = below.get(key, 0) + count
+            entry = totals.get(area)
+            if entry is None:
+                totals[area] = [count, day, None]
+            else:
+                entry[0] += count
+                if entry[1] is None or day > entry[1]:
+                    entry[1] = day
+        self.rows += len(rows)
 
-
-async def _sum_new(
-    bulk: Bulk, campaign_id: int, root_depth: int, ranges: list[list[int]], totals: dict[str, list[Any]]
-) -> dict[tuple[str, date], list[int]]:
-    """For new tallies (id ranges) whose own rollups were inserted by `_insert_own_rollups`:
-    each such rollup's total is its own sum (it has own rows), so the parents' `below` deltas
-    and the per-area totals are sums of those tallies, grouped inside SQLite (no per-row work
-    in Python). Adds the totals to `totals`; returns the parents' deltas as `roll_up` takes them."""
-    deltas: dict[tuple[str, date], list[int]] = {}
-    for length, parent, day, below in await bulk.sums_by_parent(campaign_id, ranges, _PARENT_SQL):
-        if _DEPTH_OF_LENGTH[length] > root_depth:
-            deltas[(parent, _iso_day(day))] = [0, 0, below]
-    for code, total, newest in await bulk.sums_by_area(campaign_id, ranges):
-        newest_day = _iso_day(newest)
-        entry = totals.get(code)
-        if entry is None:
-            totals[code] = [total, newest_day, None]
-            continue
-        entry[0] += total
-        if entry[1] is None or newest_day > entry[1]:
-            entry[1] = newest_day
-    return deltas
+    def take(self) -> dict[tuple[str, date], list[int]]:
+        """The parents' deltas as `roll_up` takes them; starts over."""
+        deltas = {key: [0, 0, below] for key, below in self.below.items()}
+        self.below, self.rows = {}, 0
+        return deltas
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
@@ -462,7 +473,7 @@ async def roll_up(
     totals: dict[str, list[Any]] | None = None,
     fresh: bool = False,
     new: NewTallies | None = None,
-    new_ranges: list[list[int]] | None = None,
+    pending: PendingParents | None = None,
 ) -> list[tuple[str, date, int, int]]:
     """Apply changes of own tallies ((area, day) -> [count delta, row delta, 0]) to the rollups
     of each area and its ancestors up to `root`, children before parents. Per level of the area
@@ -474,10 +485,11 @@ async def roll_up(
     SQLite they are then inserted at once (`ON CONFLICT DO NOTHING`) inside a savepoint, kept when
     every one was new (no lookup needed), rolled back and done the usual way otherwise.
 
-    `new` (SQLite, with `new_ranges`): the changes are these new tallies, and `deltas` is empty;
-    their own rollups are summed inside SQLite when none is stored yet, and their id range is
-    added to `new_ranges`: their parents and totals are the caller's to roll up later, once for
-    many batches (see `_sum_new`, `Writer.finish`). Otherwise `deltas` is made from their rows.
+    `new` (SQLite, with `pending` and `totals`): the changes are these new tallies, and `deltas`
+    is empty; their own rollups are summed inside SQLite when none is stored yet, their totals
+    added to `totals` and their parents' deltas to `pending`, for the caller to roll up later,
+    once for many batches (see `PendingParents`, `Writer.finish`). Otherwise `deltas` is made
+    from their rows.
 
     Returns (area, day, old total, new total) for each rollup whose total changed; with
     `totals`, adds those changes to it instead (area -> [total delta, newest day made positive,
@@ -489,12 +501,9 @@ async def roll_up(
     bulk = bulk or Bulk(session)
     root_depth = depth_of(root)
     if new is not None:
-        assert new_ranges is not None, "the parents of new tallies are rolled up by the caller"
+        assert pending is not None and totals is not None, "the parents of new tallies are rolled up by the caller"
         if await _insert_own_rollups(session, bulk, campaign_id, new):
-            if new_ranges and new_ranges[-1][1] == new.after:
-                new_ranges[-1][1] = new.last
-            else:
-                new_ranges.append([new.after + 1, new.last])
+            pending.add(new.rows, totals)
             return []
         deltas, fresh = new.deltas(), False  # some own rollups are stored
     levels: dict[int, dict[tuple[str, date], list[int]]]  # depth -> key -> [own, rows, below] deltas
