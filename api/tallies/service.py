@@ -203,9 +203,9 @@ class Writer:
         inserted = True
         found = [] if count == len(rows) else await bulk.find_tallies(self.campaign_id, batch, up_to=largest)
         deltas: dict[tuple[str, date], list[int]] = {}
-        if not found and not bulk.pg:  # new figures on SQLite: rollups summed inside SQLite
+        if count == len(rows) and not bulk.pg:  # new figures on SQLite: own rollups summed inside SQLite
             self.counts.imported += len(rows)
-            new = NewTallies(largest, largest + len(rows), rows, min(iso))
+            new = NewTallies(largest, largest + count, rows, min(iso))
             await self.apply(session, created=rows, changed=[], deltas=deltas, inserted=True, new=new)
             return
         if not found:  # the common case of new figures: no per-row comparison
