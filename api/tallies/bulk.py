@@ -94,7 +94,10 @@ class Bulk:
                 [r.count for r in rows], [r.source for r in rows], [r.point for r in rows], [r.device for r in rows],
             )
         return "[" + ",".join(
-            f'["{r.area}","{iso[r.day]}",{r.point or 0},{r.device or 0},{r.count},"{r.source}",{r.point or "null"},{r.device or "null"}]' for r in rows
+            f'["{r.area}","{iso[r.day]}",0,0,{r.count},"{r.source}",null,null]'  # most rows: no point, no device
+            if r.point is None and r.device is None
+            else f'["{r.area}","{iso[r.day]}",{r.point or 0},{r.device or 0},{r.count},"{r.source}",{r.point or "null"},{r.device or "null"}]'
+            for r in rows
         ) + "]"
 
     async def find_tallies(self, campaign_id: int, batch: Any, *, up_to: int | None = None) -> list[Found]:
@@ -254,6 +257,19 @@ class Bulk:
             (campaign_id, batch),
         )
         return result.rowcount
+
+    async def insert_own_rollups(self, campaign_id: int, after: int, last: int, *, one_per_day: bool) -> None:
+        """SQLite: the own rollups of the new tallies with ids from `after` + 1 to `last`, summed
+        per (area, day) inside SQLite, inserted as new rows (an IntegrityError when one is
+        stored already). `one_per_day`: no two of them have the same area and day (none has a
+        service point or device), so each is its rollup and nothing needs summing."""
+        values = "count, 1, 0, count" if one_per_day else "sum(count), count(*), 0, sum(count)"
+        # "+campaign_id" keeps the search on the id range
+        await self.execute(
+            f"INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) SELECT campaign_id, area_code, day, {values} "
+            "FROM tallies WHERE id BETWEEN ? AND ? AND +campaign_id = ?" + ("" if one_per_day else " GROUP BY area_code, day"),
+            [after + 1, last, campaign_id],
+        )
 
     async def add_to_rollups(self, campaign_id: int, batch: Any, *, returning: bool = False) -> list[tuple[str, Any, int, int, int, int]]:
         """Add the deltas of a `rollup_batch` (none negative) to the rollups, creating missing

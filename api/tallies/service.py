@@ -49,6 +49,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, and_, cast, func, null, or_, select, text, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import idempotency
@@ -70,6 +71,9 @@ from api.tallies.schemas import TallyMode
 # cumulative kecamatan figures, posted as one day's tally, stay below both).
 MAX_DAILY_COUNT = 1_000_000
 BATCH = 10_000
+# SQLite: new tallies whose parents' rollups wait for one summing pass (see `Writer`), at most;
+# bounds what one pass sorts and hands to Python in a big upload.
+NEW_ROLLED_UP_AT = 100_000
 IN_CHUNK = 500
 MAX_JSON_BODY = 64 * 1024 * 1024
 MAX_REPORTED_ERRORS = 200
@@ -178,6 +182,8 @@ class Writer:
     defer_totals: bool = False
     # area -> [total delta, newest day made positive, newest day dropped to zero]
     _totals: dict[str, list[Any]] = field(default_factory=dict)
+    # SQLite: new tallies whose own rollups are written but whose parents' rollups wait (see `roll_up`)
+    _new: "PendingParents | None" = None
     _bulk: Bulk | None = None
 
     def bulk(self, session: AsyncSession) -> Bulk:
@@ -197,6 +203,11 @@ class Writer:
         inserted = True
         found = [] if count == len(rows) else await bulk.find_tallies(self.campaign_id, batch, up_to=largest)
         deltas: dict[tuple[str, date], list[int]] = {}
+        if count == len(rows) and not bulk.pg:  # new figures on SQLite: own rollups summed inside SQLite
+            self.counts.imported += len(rows)
+            new = NewTallies(largest, largest + count, rows, min(iso))
+            await self.apply(session, created=rows, changed=[], deltas=deltas, inserted=True, new=new)
+            return
         if not found:  # the common case of new figures: no per-row comparison
             for r in rows:
                 delta = deltas.get((r.area, r.day))
@@ -241,12 +252,13 @@ class Writer:
         deltas: dict[tuple[str, date], list[int]],
         batch: Any = None,
         inserted: bool = False,
+        new: "NewTallies | None" = None,
     ) -> None:
         """Write new tallies (`batch`: `created` in `Bulk.batch` form, if already made;
         `inserted`: they are in the table already, see `Bulk.insert_new_tallies`) and
         changes of stored ones (`new_count` None: delete), their history, and the rollups by
-        `deltas` ((area, day) -> [count delta, row delta, 0]): the one place where a
-        campaign's tallies change."""
+        `deltas` ((area, day) -> [count delta, row delta, 0]) or, instead, from `new` (see
+        `roll_up`): the one place where a campaign's tallies change."""
         bulk = self.bulk(session)
         if created and not inserted:
             if batch is None:
@@ -255,7 +267,7 @@ class Writer:
         await bulk.update_tallies([(c.id, c.source, c.new_count) for c in changed if c.new_count is not None], import_id=self.import_id, at=self.now)
         await bulk.delete_tallies([c.id for c in changed if c.new_count is None])
         await self._write_history(bulk, created, changed)
-        await self._roll_up(session, deltas, fresh=not changed)
+        await self._roll_up(session, deltas, fresh=not changed, new=new)
 
     async def _write_history(self, bulk: Bulk, created: list[Row], changed: list[Change]) -> None:
         day_of, campaign_id = bulk.day, self.campaign_id
@@ -278,13 +290,32 @@ class Writer:
             entries.extend((campaign_id, r.area, day_of(r.day), r.point, r.device, None, r.count, r.source, at, *who) for r in created)
         await bulk.insert("tally_changes", CHANGE_COLUMNS, entries)
 
-    async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False) -> None:
-        await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh)
+    async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False, new: "NewTallies | None" = None) -> None:
+        if new is not None and self._new is None:
+            self._new = PendingParents(depth_of(self.root))
+        await roll_up(
+            session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh, new=new,
+            pending=self._new,
+        )
         if not self.defer_totals:
             await self.finish(session)
+        elif self._new is not None and self._new.rows >= NEW_ROLLED_UP_AT:
+            await self._roll_up_new_parents(session)
+
+    async def _roll_up_new_parents(self, session: AsyncSession) -> None:
+        """The parents' rollups of new tallies whose own rollups were written (SQLite; see
+        `roll_up`), for all of them at once."""
+        if self._new is None:
+            return
+        bulk = self.bulk(session)
+        deltas = self._new.take()
+        if deltas:  # fresh: the first import of a day makes its parents' rollups too
+            await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=bulk, totals=self._totals, fresh=True)
 
     async def finish(self, session: AsyncSession) -> None:
-        """Write the per-area totals of everything written so far (one statement)."""
+        """Roll up the parents of new tallies whose own rollups were written (SQLite), then write
+        the per-area totals of everything written so far (one statement)."""
+        await self._roll_up_new_parents(session)
         if not self._totals:
             return
         pending, self._totals = self._totals, {}
@@ -345,6 +376,84 @@ _DEPTHS: dict[str, int] = {}
 _PARENTS: dict[str, str] = {}
 
 
+@dataclass(slots=True)
+class NewTallies:
+    """SQLite: tallies just inserted, none of whose keys was stored: those with ids from `after`
+    + 1 to `last` (an INSERT gives its rows the ids after the largest one)."""
+
+    after: int
+    last: int
+    rows: list[Row]
+    earliest: date
+
+    def deltas(self) -> dict[tuple[str, date], list[int]]:
+        deltas: dict[tuple[str, date], list[int]] = {}
+        for r in self.rows:
+            delta = deltas.get((r.area, r.day))
+            if delta is None:
+                deltas[(r.area, r.day)] = [r.count, 1, 0]
+            else:
+                delta[0] += r.count
+                delta[1] += 1
+        return deltas
+
+
+async def _insert_own_rollups(session: AsyncSession, bulk: Bulk, campaign_id: int, new: NewTallies) -> bool:
+    """The own rollups of `new` tallies, inserted by one statement that sums them per (area,
+    day) inside SQLite, when none of them is stored yet (False otherwise, nothing written)."""
+    savepoint = await session.begin_nested()
+    try:
+        one_per_day = not any(r.point is not None or r.device is not None for r in new.rows)
+        await bulk.insert_own_rollups(campaign_id, new.after, new.last, one_per_day=one_per_day)
+    except IntegrityError:  # some rollups are stored: the usual way, by lookups
+        await savepoint.rollback()
+        return False
+    await savepoint.commit()
+    return True
+
+
+@dataclass
+class PendingParents:
+    """What new tallies whose own rollups were inserted by `_insert_own_rollups` add to their
+    parents' rollups, summed until the `Writer` rolls them up, once for many batches. Each such
+    rollup's total is its own sum (it has own rows), so the parents' `below` deltas and the
+    per-area totals are plain sums of the tallies: one pass over the rows."""
+
+    root_depth: int
+    below: dict[tuple[str, date], int] = field(default_factory=dict)
+    rows: int = 0
+    _parents: dict[str, str | None] = field(default_factory=dict)  # area -> parent, None above the root
+
+    def add(self, rows: list[Row], totals: dict[str, list[Any]]) -> None:
+        """Add `rows` to the parents' deltas, and to the per-area `totals` (see `roll_up`)."""
+        below, parents = self.below, self._parents
+        for r in rows:
+            area, day, count = r.area, r.day, r.count
+            if not count:
+                continue
+            if area in parents:
+                parent = parents[area]
+            else:
+                parent = parents[area] = parent_of(area) if depth_of(area) > self.root_depth else None
+            if parent is not None:
+                key = (parent, day)
+                below[key] = below.get(key, 0) + count
+            entry = totals.get(area)
+            if entry is None:
+                totals[area] = [count, day, None]
+            else:
+                entry[0] += count
+                if entry[1] is None or day > entry[1]:
+                    entry[1] = day
+        self.rows += len(rows)
+
+    def take(self) -> dict[tuple[str, date], list[int]]:
+        """The parents' deltas as `roll_up` takes them; starts over."""
+        deltas = {key: [0, 0, below] for key, below in self.below.items()}
+        self.below, self.rows = {}, 0
+        return deltas
+
+
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
     if is_postgresql(session):
         await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :id)"), {"namespace": _LOCK_NAMESPACE, "id": campaign_id})
@@ -363,6 +472,8 @@ async def roll_up(
     bulk: Bulk | None = None,
     totals: dict[str, list[Any]] | None = None,
     fresh: bool = False,
+    new: NewTallies | None = None,
+    pending: PendingParents | None = None,
 ) -> list[tuple[str, date, int, int]]:
     """Apply changes of own tallies ((area, day) -> [count delta, row delta, 0]) to the rollups
     of each area and its ancestors up to `root`, children before parents. Per level of the area
@@ -374,27 +485,40 @@ async def roll_up(
     SQLite they are then inserted at once (`ON CONFLICT DO NOTHING`) inside a savepoint, kept when
     every one was new (no lookup needed), rolled back and done the usual way otherwise.
 
+    `new` (SQLite, with `pending` and `totals`): the changes are these new tallies, and `deltas`
+    is empty; their own rollups are summed inside SQLite when none is stored yet, their totals
+    added to `totals` and their parents' deltas to `pending`, for the caller to roll up later,
+    once for many batches (see `PendingParents`, `Writer.finish`). Otherwise `deltas` is made
+    from their rows.
+
     Returns (area, day, old total, new total) for each rollup whose total changed; with
     `totals`, adds those changes to it instead (area -> [total delta, newest day made positive,
     newest day dropped to zero]) and returns nothing."""
-    if not deltas:
+    if not deltas and new is None:
         return []
-    await versions.tallies_changed(session, campaign_id, earliest=min(day for _, day in deltas))  # public progress caches
+    earliest = new.earliest if new is not None else min(day for _, day in deltas)
+    await versions.tallies_changed(session, campaign_id, earliest=earliest)  # public progress caches
     bulk = bulk or Bulk(session)
+    root_depth = depth_of(root)
+    if new is not None:
+        assert pending is not None and totals is not None, "the parents of new tallies are rolled up by the caller"
+        if await _insert_own_rollups(session, bulk, campaign_id, new):
+            pending.add(new.rows, totals)
+            return []
+        deltas, fresh = new.deltas(), False  # some own rollups are stored
+    levels: dict[int, dict[tuple[str, date], list[int]]]  # depth -> key -> [own, rows, below] deltas
     depths, found = _DEPTHS, set()
     for code, _ in deltas:
         depth = depths.get(code)
         if depth is None:
             depth = depths[code] = depth_of(code)
         found.add(depth)
-    levels: dict[int, dict[tuple[str, date], list[int]]]  # depth -> key -> [own, rows, below] deltas
     if len(found) == 1:  # the common case: the deltas are that level (only read below)
         levels = {found.pop(): deltas}
     else:
         levels = {depth: {} for depth in found}
         for key, delta in deltas.items():
             levels[depths[key[0]]][key] = list(delta)
-    root_depth = depth_of(root)
     changed: list[tuple[str, date, int, int]] = []
     parents = _PARENTS
     written_levels = 0
@@ -750,8 +874,10 @@ class Checker:
 
     async def _load(self, session: AsyncSession, rows: list[Row]) -> None:
         areas = {r.area for r in rows} - self._known_areas.keys()
-        for chunk in _chunks(areas):
-            found = set((await session.scalars(select(Area.code).where(Area.code.in_(chunk)))).all())
+        bulk = Bulk(session)
+        for chunk in _chunks(areas, 900):  # straight to the driver: a first batch names thousands
+            among, values = bulk.among(chunk)
+            found = {code for (code,) in await bulk.fetch(f"SELECT code FROM areas WHERE code {among}", values)}
             self._known_areas.update((code, code in found) for code in chunk)
         points = {r.point for r in rows if r.point is not None} - self._points.keys()
         for chunk in _chunks(points):
