@@ -109,7 +109,8 @@ async function show({ focus = true } = {}) {
     return focusHeading();
   }
   if (route.roles !== undefined && !session.state.me) {
-    const next = encodeURIComponent(path);
+    const search = query.toString();
+    const next = encodeURIComponent(search ? `${path}?${search}` : path);
     return navigate(`/staff/signin?next=${next}`, { replace: true });
   }
   if (!allowed(route.roles)) {

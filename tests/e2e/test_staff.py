@@ -122,3 +122,18 @@ def test_an_expired_session_leads_back_to_sign_in(page, server) -> None:
     page.goto("/#/staff")
     page.reload()
     page.wait_for_selector("h1:text-is('Masuk staf')")
+
+
+def test_signing_in_returns_to_the_page_asked_for_with_its_filters(page, server) -> None:
+    page.goto("/#/staff/tallies?level=kelurahan")
+    page.wait_for_selector("h1:text-is('Masuk staf')")
+    sign_in(page, "e2e.admin", start=page.url)
+    page.wait_for_selector("#grid-level")
+    assert page.url.endswith("#/staff/tallies?level=kelurahan")
+    assert page.input_value("#grid-level") == "kelurahan"
+    # Anything but a staff path (with a plain query) is ignored: no way out of the app from `next`.
+    page.click("[data-action=signout]")
+    page.wait_for_selector(".site-footer a[href='#/staff/signin']")
+    sign_in(page, "e2e.admin", start="/#/staff/signin?next=" + "https%3A%2F%2Fexample.org%2F")
+    page.wait_for_selector("h1:text-is('Halo, e2e.admin')")
+    assert page.url.endswith("#/staff")

@@ -8,7 +8,8 @@ import { session } from "../store.js";
 
 function safeNext(query) {
   const next = query.get("next") || "/staff";
-  return /^\/staff(\/[a-z0-9/_-]*)?$/.test(next) ? next : "/staff";
+  // A staff path, with the query the page was opened with (its filters); nothing else.
+  return /^\/staff(\/[a-z0-9/_-]*)?(\?[A-Za-z0-9_.~%&=+-]*)?$/.test(next) ? next : "/staff";
 }
 
 export async function render(root, { query, signal, navigate }) {
