@@ -62,6 +62,10 @@ class Broker:
         self._subscribers.add(subscriber)
         return subscriber
 
+    def watches(self, point_id: int) -> bool:
+        """Whether a subscriber of this process may want a change of the point (its board, or a city board)."""
+        return any(s.point_id is None or s.point_id == point_id for s in self._subscribers)
+
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
 
@@ -166,7 +170,11 @@ class Listener:
     async def _dispatch(self, payload: str) -> None:
         try:
             ids = json.loads(payload)
-            broker.publish(await self.render(ids))
+            # Every process hears every change; rendering a board nobody here watches would cost a
+            # few queries per change per process for nothing. A stream opened after this skip
+            # reads the board itself, after subscribing, so it misses nothing.
+            if broker.watches(int(ids["p"])):
+                broker.publish(await self.render(ids))
         except Exception as exc:  # noqa: BLE001 - one bad notice must not stop the boards
             log.warning("queue_notice_failed", error_class=type(exc).__name__)
 

@@ -96,3 +96,28 @@ async def test_a_call_reaches_live_boards(migrated_database_url: str) -> None:
 @contextmanager
 def _same(base: str) -> Iterator[str]:
     yield base
+
+
+async def test_a_process_renders_only_changes_its_streams_may_show() -> None:
+    from api.queues import live
+
+    rendered: list[int] = []
+
+    async def render(ids: dict) -> list[dict]:
+        rendered.append(ids["p"])
+        return [{"event": "board", "service_point_id": ids["p"], "area": "36.74.01", "data": {}}]
+
+    listener = live.Listener("postgresql://unused", render)
+    board = live.broker.subscribe(point_id=7)
+    try:
+        await listener._dispatch(json.dumps({"p": 8, "t": None, "c": "issued"}))
+        await listener._dispatch(json.dumps({"p": 7, "t": None, "c": "issued"}))
+        assert rendered == [7] and board.queue.qsize() == 1
+        city = live.broker.subscribe(area="36.74")
+        try:
+            await listener._dispatch(json.dumps({"p": 8, "t": None, "c": "issued"}))
+            assert rendered == [7, 8] and city.queue.qsize() == 1 and board.queue.qsize() == 1
+        finally:
+            live.broker.unsubscribe(city)
+    finally:
+        live.broker.unsubscribe(board)
