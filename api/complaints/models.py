@@ -27,6 +27,7 @@ class EntryKind(StrEnum):
     message = "message"  # information the reporter added with the receipt
     assignment = "assignment"  # handler or accused operator changed (staff only)
     sanction = "sanction"  # a sanction recorded (staff only)
+    note = "note"  # an internal note between handlers, no step taken (staff only)
 
 
 class SanctionKind(StrEnum):
@@ -94,7 +95,7 @@ class ComplaintEntry(Base):
 
     __tablename__ = "complaint_entries"
     __table_args__ = (
-        CheckConstraint("kind IN ('transition','reply','message','assignment','sanction')", name="kind"),
+        CheckConstraint("kind IN ('transition','reply','message','assignment','sanction','note')", name="kind"),
         CheckConstraint("kind <> 'transition' OR (from_status IS NOT NULL AND to_status IS NOT NULL)", name="transition_states"),
         # The reporter is nobody's account: their messages have no author.
         CheckConstraint("kind <> 'message' OR author_id IS NULL", name="reporter_is_anonymous"),

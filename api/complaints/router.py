@@ -16,6 +16,7 @@ from api.complaints.schemas import (
     ComplaintTracking,
     ComplaintUpdate,
     MessageCreate,
+    NoteCreate,
     ReplyCreate,
     ReporterDisclosure,
     ReporterRead,
@@ -113,6 +114,12 @@ async def transition_complaint(complaint_id: IdPath, data: TransitionCreate, pri
 async def reply_to_complaint(complaint_id: IdPath, data: ReplyCreate, principal: ComplaintHandlerDep, session: SessionDep) -> ComplaintDetail:
     """A public reply, shown to the reporter on the tracking page."""
     return await service.reply(session, complaint_id=complaint_id, data=data, actor=principal)
+
+
+@router.post("/{complaint_id}/notes", response_model=ComplaintDetail, status_code=201, responses=problem_responses(401, 404, 422))
+async def note_on_complaint(complaint_id: IdPath, data: NoteCreate, principal: ComplaintHandlerDep, session: SessionDep) -> ComplaintDetail:
+    """An internal note for the handlers, without a workflow step; never shown to the reporter."""
+    return await service.add_note(session, complaint_id=complaint_id, data=data, actor=principal)
 
 
 @router.post("/{complaint_id}/sanction", response_model=SanctionRead, status_code=201, responses=problem_responses(401, 404, 409, 422))

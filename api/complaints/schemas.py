@@ -135,6 +135,12 @@ class TransitionCreate(BaseModel):
     note: Note
 
 
+class NoteCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: Text = Field(description="For the handlers only; never shown to the reporter.")
+
+
 class ReplyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

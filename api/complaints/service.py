@@ -23,7 +23,8 @@ Rules
 - Workflow, each step with a note (anything else is 409):
   received -> investigating -> substantiated | unsubstantiated;
   substantiated -> action_taken -> closed; unsubstantiated -> closed.
-  The finding (substantiated or not) stays on the complaint after it is closed.
+  The finding (substantiated or not) stays on the complaint after it is closed. Handlers may add
+  internal notes at any time, closed or not, without taking a step; the reporter never sees them.
 - The first public reply is due REKAM_COMPLAINT_RESPONSE_DAYS working days (Monday to Friday,
   default 5; public holidays are not known to the system) after the day of receipt, in
   Asia/Jakarta. A complaint is overdue when it has no public reply, is not closed, and its day is past.
@@ -76,6 +77,7 @@ from api.complaints.schemas import (
     CountByStatus,
     EntryRead,
     MessageCreate,
+    NoteCreate,
     ReplyCreate,
     ReporterRead,
     SanctionCreate,
@@ -445,6 +447,15 @@ async def reply(session: AsyncSession, *, complaint_id: int, data: ReplyCreate, 
     _log(session, complaint, actor, EntryKind.reply, data.text)
     await session.flush()
     await audit.record(session, actor=actor, action="complaint.reply", entity="complaint", entity_id=complaint.id, after={"text": data.text})
+    return await _detail(session, complaint)
+
+
+async def add_note(session: AsyncSession, *, complaint_id: int, data: NoteCreate, actor: Principal) -> ComplaintDetail:
+    """An internal note (what was checked, who was called) without a workflow step; staff only."""
+    complaint = await _get_for(session, complaint_id=complaint_id, principal=actor)
+    _log(session, complaint, actor, EntryKind.note, data.text)
+    await session.flush()
+    await audit.record(session, actor=actor, action="complaint.note", entity="complaint", entity_id=complaint.id, after={"text": data.text})
     return await _detail(session, complaint)
 
 

@@ -64,6 +64,7 @@ CASES = [
     Case("PATCH", ONE, expect=handlers(200), setup=assignment),
     Case("POST", ONE + "/transitions", expect=handlers(200), setup=with_body({"status": "investigating", "note": "Dimulai."})),
     Case("POST", ONE + "/replies", expect=handlers(201), setup=with_body({"text": "Sedang kami periksa."})),
+    Case("POST", ONE + "/notes", expect=handlers(201), setup=with_body({"text": "Saksi sudah ditelepon."})),
     Case(
         "POST", ONE + "/sanction", expect=handlers(201), note="substantiated, operator named",
         setup=with_body({"kind": "suspension", "effective_from": "2099-01-01", "note": "Diskors."}, ComplaintStatus.substantiated, operator=True),

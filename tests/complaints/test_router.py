@@ -115,6 +115,26 @@ async def test_report_track_handle_and_sanction_without_ever_showing_the_reporte
     assert {e.client for e in entries if e.actor_kind == "anonymous"} == {None}
 
 
+async def test_internal_notes_are_for_handlers_only_at_any_step(client, session) -> None:  # noqa: ANN001
+    handler = await bearer(client, await make_user(session, role=Role.handler))
+    receipt = (await client.post(COMPLAINTS, json=complaint_body())).json()["receipt"]
+    complaint_id = (await client.get(COMPLAINTS, headers=handler)).json()["items"][0]["id"]
+
+    noted = await client.post(f"{COMPLAINTS}/{complaint_id}/notes", json={"text": "Saksi sudah ditelepon."}, headers=handler)
+    assert noted.status_code == 201 and noted.json()["status"] == "received"  # no step taken
+    assert [(e["kind"], e["text"]) for e in noted.json()["entries"]][-1] == ("note", "Saksi sudah ditelepon.")
+    assert_problem(await client.post(f"{COMPLAINTS}/{complaint_id}/notes", json={"text": ""}, headers=handler), 422, field="text")
+    for status in ("investigating", "unsubstantiated", "closed"):
+        await client.post(f"{COMPLAINTS}/{complaint_id}/transitions", json={"status": status, "note": "Langkah."}, headers=handler)
+    after_closing = await client.post(f"{COMPLAINTS}/{complaint_id}/notes", json={"text": "Arsip dipindah."}, headers=handler)
+    assert after_closing.status_code == 201 and after_closing.json()["status"] == "closed"
+
+    tracked = await client.get(f"{COMPLAINTS}/track/{receipt}")
+    assert tracked.json()["status"] == "closed" and "Saksi" not in tracked.text and "Arsip" not in tracked.text
+    trail = (await client.get("/api/v1/audit", params={"entity": "complaint"}, headers=await headers_for(session, role=Role.admin))).json()["items"]
+    assert sum(e["action"] == "complaint.note" for e in trail) == 2
+
+
 async def test_supervisors_operators_and_the_accused_get_404(client, session) -> None:  # noqa: ANN001
     operator_id = (await make_operator(session)).id
     complaint = await make_complaint(session, operator=operator_id)

@@ -115,6 +115,13 @@ def test_a_reported_fee_reaches_the_handler_who_replies_and_the_reporter_reads_i
     assert staff.locator("dl [data-complaint-status=investigating]").count() == 1
     step = staff.locator("[data-log] [data-kind=transition]")
     assert "Cek rekaman CCTV loket 2." in step.inner_text() and "internal" in step.inner_text()
+    # A note without a step: the status stays, the note is in the log, marked internal.
+    staff.fill("#note-text", "Saksi kedua sudah ditelepon.")
+    staff.click("[data-form=note] [type=submit]")
+    staff.wait_for_selector("[data-done]:has-text('Catatan ditambahkan')")
+    note = staff.locator("[data-log] [data-kind=note]")
+    assert "Saksi kedua sudah ditelepon." in note.inner_text() and "internal" in note.inner_text()
+    assert staff.locator("dl [data-complaint-status=investigating]").count() == 1
     staff.set_viewport_size(DESKTOP)
     assert serious_axe_violations(staff) == []
     shoot(staff, "staff-complaint-detail-desktop")
@@ -127,7 +134,7 @@ def test_a_reported_fee_reaches_the_handler_who_replies_and_the_reporter_reads_i
     page.click("[data-link=track]")
     page.wait_for_selector("[data-status=investigating]")
     assert page.locator("[data-conversation] [data-author=city] .message-text").inner_text() == "Terima kasih, kami periksa <b>segera</b>."
-    assert "CCTV" not in page.content()
+    assert "CCTV" not in page.content() and "Saksi kedua" not in page.content()
     assert receipt not in page.url
 
     # Someone else moved it meanwhile: the API's refusal is shown, not swallowed.

@@ -219,6 +219,14 @@ function actionsBlock(c, { isAdmin, handlers, operators }) {
         <p><button type="submit" class="button primary">${t("complaints.sendReply")}</button></p>
       </form>
     </section>
+    <section aria-labelledby="note-title">
+      <h2 id="note-title">${t("complaints.noteTitle")}</h2>
+      <form class="form" data-form="note" novalidate>
+        ${field("note-text", "text", t("complaints.noteText"), html`<textarea id="note-text" name="text" class="prose" rows="3" maxlength="5000" required aria-describedby="note-text-hint note-text-error"></textarea>`, t("complaints.noteTextHint"))}
+        <div data-form-status tabindex="-1"></div>
+        <p><button type="submit" class="button">${t("complaints.addNote")}</button></p>
+      </form>
+    </section>
     <section aria-labelledby="step-title">
       <h2 id="step-title">${t("complaints.stepTitle")}</h2>
       ${
@@ -370,6 +378,9 @@ async function renderDetail(root, { params, signal }) {
         case "reply":
           if (!required(form, ["text"])) return;
           return act(form, () => api.post(`/complaints/${id}/replies`, { json: { text: f.text.value.trim() }, signal }), t("complaints.replied"));
+        case "note":
+          if (!required(form, ["text"])) return;
+          return act(form, () => api.post(`/complaints/${id}/notes`, { json: { text: f.text.value.trim() }, signal }), t("complaints.noted"));
         case "transition":
           if (!required(form, ["status", "note"])) return;
           return act(
