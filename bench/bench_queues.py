@@ -15,9 +15,7 @@ import asyncio
 import json
 from collections import defaultdict
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,17 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from common import server
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTERS = 8
 SUBSCRIBERS = 500
 CALLS = 5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def seed(url: str, tickets: int) -> tuple[int, str]:
@@ -149,20 +142,7 @@ def main() -> int:
         migrate(url)
         point_id, secret = asyncio.run(seed(url, tickets=600))
         headers = {"X-API-Key": secret}
-        port = free_port()
-        env = {**os.environ, "DATABASE_URL": url, "REKAM_SERVE_FRONTEND": "false", "REKAM_LOG_LEVEL": "WARNING"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.1)
+        with server(url) as (base, _pid):
 
             async def run() -> None:
                 async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=COUNTERS)) as client:
@@ -180,9 +160,6 @@ def main() -> int:
                 print(f"all {SUBSCRIBERS} received every call: {all(c == SUBSCRIBERS for c in counts)}")
 
             asyncio.run(run())
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     return 0
 
 

@@ -3,10 +3,8 @@
 import asyncio
 import io
 import os
-import socket
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import httpx
 import pytest
 
 from api.tallies.client import post_file
+from tests.live import live_server
 
 PYTHON = sys.executable
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,27 +49,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     for command in (["migrate"], ["areas", "load", "--prefix", "36.74"]):
         subprocess.run([PYTHON, "-m", "api.cli", *command], env=env, cwd=ROOT, check=True, capture_output=True)
     campaign_id, key = asyncio.run(_campaign_and_key(url))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the test server did not start")
+    with live_server(url) as base:
         yield {"url": base, "campaign": campaign_id, "key": key, "env": env}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def _write_csv(path: Path, *, days: int, bad_row: int | None = None, start: int = 1) -> Path:
