@@ -18,6 +18,22 @@ export function codeBox(code, { label, id }) {
   </div>`;
 }
 
+/** The page after a public form is sent: a confirmation, the code shown large with its copy
+ * button, then `more`; focus moves to the heading so screen readers announce the new page. */
+export function showCode(root, { title, body, code, label, id, more = "" }, signal) {
+  render(
+    root,
+    html`<h1>${title}</h1>
+      <div class="notice notice-ok" role="status"><p>${body}</p></div>
+      ${codeBox(code, { label, id })}
+      ${more}`,
+  );
+  wireCopy(root, signal);
+  const heading = root.querySelector("h1");
+  heading.setAttribute("tabindex", "-1");
+  heading.focus();
+}
+
 /** Wire every copy button in `root`; when the clipboard is refused the code is selected instead. */
 export function wireCopy(root, signal) {
   on(

@@ -207,26 +207,24 @@ function reporterBlock(c, isAdmin) {
     <div data-slot="reporter" aria-live="polite"></div>`;
 }
 
+/** A section with one text to send: the public reply, or an internal note. */
+function textSection(form, { title, label, hint, submit, primary = false }) {
+  return html`<section aria-labelledby="${form}-title">
+    <h2 id="${form}-title">${title}</h2>
+    <form class="form" data-form="${form}" novalidate>
+      ${field(`${form}-text`, "text", label, html`<textarea id="${form}-text" name="text" class="prose" rows="4" maxlength="5000" required aria-describedby="${form}-text-hint ${form}-text-error"></textarea>`, hint)}
+      <div data-form-status tabindex="-1"></div>
+      <p><button type="submit" class="button${primary ? " primary" : ""}">${submit}</button></p>
+    </form>
+  </section>`;
+}
+
 function actionsBlock(c, { isAdmin, handlers, operators }) {
   const me = session.state.me;
   const next = NEXT[c.status] ?? [];
   return html`
-    <section aria-labelledby="reply-title">
-      <h2 id="reply-title">${t("complaints.replyTitle")}</h2>
-      <form class="form" data-form="reply" novalidate>
-        ${field("reply-text", "text", t("complaints.replyText"), html`<textarea id="reply-text" name="text" class="prose" rows="4" maxlength="5000" required aria-describedby="reply-text-hint reply-text-error"></textarea>`, t("complaints.replyHint"))}
-        <div data-form-status tabindex="-1"></div>
-        <p><button type="submit" class="button primary">${t("complaints.sendReply")}</button></p>
-      </form>
-    </section>
-    <section aria-labelledby="note-title">
-      <h2 id="note-title">${t("complaints.noteTitle")}</h2>
-      <form class="form" data-form="note" novalidate>
-        ${field("note-text", "text", t("complaints.noteText"), html`<textarea id="note-text" name="text" class="prose" rows="3" maxlength="5000" required aria-describedby="note-text-hint note-text-error"></textarea>`, t("complaints.noteTextHint"))}
-        <div data-form-status tabindex="-1"></div>
-        <p><button type="submit" class="button">${t("complaints.addNote")}</button></p>
-      </form>
-    </section>
+    ${textSection("reply", { title: t("complaints.replyTitle"), label: t("complaints.replyText"), hint: t("complaints.replyHint"), submit: t("complaints.sendReply"), primary: true })}
+    ${textSection("note", { title: t("complaints.noteTitle"), label: t("complaints.noteText"), hint: t("complaints.noteTextHint"), submit: t("complaints.addNote") })}
     <section aria-labelledby="step-title">
       <h2 id="step-title">${t("complaints.stepTitle")}</h2>
       ${

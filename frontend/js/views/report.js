@@ -7,7 +7,7 @@ import { api } from "../api.js";
 import { currentCampaign } from "../campaigns.js";
 import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { areaPicker, clearOnEdit, codeBox, localize, wireCopy } from "../lib/public.js";
+import { areaPicker, clearOnEdit, localize, showCode } from "../lib/public.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
 
 const RULES = [
@@ -165,18 +165,15 @@ async function renderForm(root, { signal }) {
 }
 
 function renderReceipt(root, receipt, signal) {
-  paint(
+  showCode(
     root,
-    html`<h1>${t("report.sent.title")}</h1>
-      <div class="notice notice-ok" role="status"><p>${t("report.sent.body")}</p></div>
-      ${codeBox(receipt.receipt, { label: t("report.sent.receipt"), id: "report-receipt" })}
-      <div class="notice notice-warning"><p><strong>${t("report.sent.once")}</strong></p></div>
-      <p class="actions"><a class="button primary" href="#/report/track" data-link="track">${t("report.sent.track")}</a></p>`,
+    {
+      title: t("report.sent.title"), body: t("report.sent.body"), code: receipt.receipt, label: t("report.sent.receipt"), id: "report-receipt",
+      more: html`<div class="notice notice-warning"><p><strong>${t("report.sent.once")}</strong></p></div>
+        <p class="actions"><a class="button primary" href="#/report/track" data-link="track">${t("report.sent.track")}</a></p>`,
+    },
+    signal,
   );
-  wireCopy(root, signal);
-  const heading = root.querySelector("h1");
-  heading.setAttribute("tabindex", "-1");
-  heading.focus();
 }
 
 function receiptForm(value = "") {

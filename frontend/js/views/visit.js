@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { currentCampaign } from "../campaigns.js";
 import { busy, clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { areaPicker, clearOnEdit, codeBox, localize, wireCopy } from "../lib/public.js";
+import { areaPicker, clearOnEdit, localize, showCode } from "../lib/public.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
 
 const REASONS = ["sick", "disabled", "elderly", "other"];
@@ -191,21 +191,18 @@ async function renderRequest(root, { signal, navigate }) {
 }
 
 function renderReceipt(root, receipt, signal) {
-  paint(
+  showCode(
     root,
-    html`<h1>${t("visit.sent.title")}</h1>
-      <div class="notice notice-ok" role="status"><p>${t("visit.sent.body")}</p></div>
-      ${codeBox(receipt.tracking_code, { label: t("visit.sent.code"), id: "visit-code" })}
-      <p>${t("visit.sent.keep")}</p>
-      <p class="actions">
-        <a class="button primary" href="#/visit/track/${encodeURIComponent(receipt.tracking_code)}" data-link="track">${t("visit.sent.track")}</a>
-        <a class="button" href="#/visit">${t("visit.sent.another")}</a>
-      </p>`,
+    {
+      title: t("visit.sent.title"), body: t("visit.sent.body"), code: receipt.tracking_code, label: t("visit.sent.code"), id: "visit-code",
+      more: html`<p>${t("visit.sent.keep")}</p>
+        <p class="actions">
+          <a class="button primary" href="#/visit/track/${encodeURIComponent(receipt.tracking_code)}" data-link="track">${t("visit.sent.track")}</a>
+          <a class="button" href="#/visit">${t("visit.sent.another")}</a>
+        </p>`,
+    },
+    signal,
   );
-  wireCopy(root, signal);
-  const heading = root.querySelector("h1");
-  heading.setAttribute("tabindex", "-1");
-  heading.focus();
 }
 
 const STEPS = ["submitted", "triaged", "scheduled", "visited"];
