@@ -79,3 +79,14 @@ export async function busy(form, work) {
     }
   }
 }
+
+/** A labelled field with its hint and error slot (`showErrors` fills `data-error-for=name`); an
+ * optional field says so next to its label. */
+export function fieldBlock({ id, name, label, hint = "", input, optional = false }) {
+  return html`<div class="field">
+    <label for="${id}">${label}${optional ? html` <span class="optional">${t("public.optional")}</span>` : ""}</label>
+    ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ""}
+    ${input}
+    <p class="field-error" id="${id}-error" data-error-for="${name}" hidden></p>
+  </div>`;
+}

@@ -2,17 +2,13 @@
 // fields with an error slot, every page of a list, the areas of a scope, dates around today.
 
 import { ApiError, api } from "../api.js";
+import { fieldBlock } from "./forms.js";
 import { html } from "./html.js";
 import { parseDate } from "../i18n.js";
 
-/** A labelled field with its hint and error slot (showErrors fills `data-error-for=name`). */
+/** `fieldBlock` with positional arguments, as the staff views write it. */
 export function field(id, name, label, control, hint) {
-  return html`<div class="field">
-    <label for="${id}">${label}</label>
-    ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ""}
-    ${control}
-    <p class="field-error" id="${id}-error" data-error-for="${name}" hidden></p>
-  </div>`;
+  return fieldBlock({ id, name, label, input: control, hint });
 }
 
 /** Every item of a paginated list (up to `maxPages` pages). */

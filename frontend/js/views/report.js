@@ -5,7 +5,7 @@
 
 import { api } from "../api.js";
 import { currentCampaign } from "../campaigns.js";
-import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
+import { busy, clearErrors, fieldBlock, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
 import { areaPicker, clearOnEdit, localize, showCode } from "../lib/public.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
@@ -19,15 +19,6 @@ const RULES = [
 
 // The receipt just made, or typed on the status page; forgotten when the tab closes.
 let heldReceipt = null;
-
-function fieldBlock({ id, name, label, optional = false, hint = "", input }) {
-  return html`<div class="field">
-    <label for="${id}">${label}${optional ? html` <span class="optional">${t("public.optional")}</span>` : ""}</label>
-    ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ""}
-    ${input}
-    <p class="field-error" id="${id}-error" data-error-for="${name}" hidden></p>
-  </div>`;
-}
 
 async function allPoints(signal) {
   const page = await api.get("/service-points", { params: { limit: 500 }, signal });

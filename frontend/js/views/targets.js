@@ -7,6 +7,7 @@ import { currentCampaign, isWithin } from "../campaigns.js";
 import { on } from "../lib/dom.js";
 import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
+import { field } from "../lib/staffkit.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
 import { session } from "../store.js";
 
@@ -79,15 +80,6 @@ function snapshotsTable(page, names) {
     </table>
   </div>
   ${page.next_cursor ? html`<p><button type="button" class="button" data-action="more-snapshots" data-cursor="${page.next_cursor}">${t("common.more")}</button></p>` : ""}`;
-}
-
-function field(id, name, label, control, hint) {
-  return html`<div class="field">
-    <label for="${id}">${label}</label>
-    ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ""}
-    ${control}
-    <p class="field-error" id="${id}-error" data-error-for="${name}" hidden></p>
-  </div>`;
 }
 
 function page({ campaign, scope, scopeName, areas, names }) {

@@ -3,7 +3,7 @@
 
 import { api } from "../api.js";
 import { currentCampaign } from "../campaigns.js";
-import { busy, clearErrors, showErrors } from "../lib/forms.js";
+import { busy, clearErrors, fieldBlock, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
 import { areaPicker, clearOnEdit, localize, showCode } from "../lib/public.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
@@ -27,15 +27,6 @@ const RULES = [
   ["preferred_dates", /in the past/, "visit.err.datePast"],
   ["preferred_dates", /after the campaign's deadline, (?<deadline>[0-9-]+)/, "visit.err.dateDeadline"],
 ];
-
-function field({ id, name, label, hint = "", input }) {
-  return html`<div class="field">
-    <label for="${id}">${label}</label>
-    ${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ""}
-    ${input}
-    <p class="field-error" id="${id}-error" data-error-for="${name}" hidden></p>
-  </div>`;
-}
 
 function described(id, hint) {
   return hint ? `${id}-hint ${id}-error` : `${id}-error`;
@@ -81,15 +72,15 @@ async function renderRequest(root, { signal, navigate }) {
       <form class="form" data-form="visit" novalidate>
         <fieldset class="group">
           <legend>${t("visit.who")}</legend>
-          ${field({ id: "visit-name", name: "name", label: t("visit.name"), input: html`<input id="visit-name" name="name" autocomplete="name" required maxlength="200" aria-describedby="visit-name-error">` })}
-          ${field({
+          ${fieldBlock({ id: "visit-name", name: "name", label: t("visit.name"), input: html`<input id="visit-name" name="name" autocomplete="name" required maxlength="200" aria-describedby="visit-name-error">` })}
+          ${fieldBlock({
             id: "visit-nik",
             name: "nik",
             label: t("visit.nik"),
             hint: nikHint,
             input: html`<input id="visit-nik" name="nik" inputmode="numeric" autocomplete="off" spellcheck="false" required maxlength="32" aria-describedby="${described("visit-nik", nikHint)}">`,
           })}
-          ${field({
+          ${fieldBlock({
             id: "visit-phone",
             name: "phone",
             label: t("visit.phone"),
@@ -100,7 +91,7 @@ async function renderRequest(root, { signal, navigate }) {
         <fieldset class="group">
           <legend>${t("visit.where")}</legend>
           <div data-area-picker>${picker.markup}</div>
-          ${field({
+          ${fieldBlock({
             id: "visit-address",
             name: "address",
             label: t("visit.address"),
@@ -117,7 +108,7 @@ async function renderRequest(root, { signal, navigate }) {
             )}
             <p class="field-error" id="visit-reason-error" data-error-for="reason" hidden></p>
           </div>
-          ${field({
+          ${fieldBlock({
             id: "visit-note",
             name: "note",
             label: html`${t("visit.note")} <span class="optional">${t("public.optional")}</span>`,
@@ -129,7 +120,7 @@ async function renderRequest(root, { signal, navigate }) {
             <p class="hint">${t("visit.datesHint", { deadline: campaign ? fmt.date(campaign.deadline) : "—" })}</p>
             <div class="date-row">
               ${Array.from({ length: DATES }, (_, i) =>
-                field({
+                fieldBlock({
                   id: `visit-date-${i}`,
                   name: `preferred_dates.${i}`,
                   label: t("visit.dateN", { n: i + 1 }),
