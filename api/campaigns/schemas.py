@@ -124,10 +124,10 @@ class ProgressNode(BaseModel):
     target_source: TargetSource | None
     recorded: int
     as_of: date | None = Field(description="Date of the newest figure counted.")
-    percent: float | None
+    percent: float | None = Field(description="recorded / target × 100, rounded half up to one decimal (api/rounding.py); shown as given. Null without a target.")
     remaining: int | None
     recorded_last_7_days: int = Field(0, description="Tallies of the 7 days that ended yesterday.")
-    rate_7d: float = Field(0, description="Recordings per service day over those 7 days.")
+    rate_7d: float = Field(0, description="Recordings per service day over those 7 days, rounded half up to one decimal (api/rounding.py).")
     service_days_left: int = Field(0, description="Days from tomorrow to the deadline on which recording is open.")
     required_per_day: int | None = Field(None, description="remaining / service_days_left, rounded up.")
     projected_completion_date: date | None = Field(None, description="When the target is reached at rate_7d; null when the rate is zero.")

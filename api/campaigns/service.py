@@ -46,6 +46,7 @@ from api.areas import service as areas
 from api.areas.models import LEVELS, Area, AreaLevel
 from api.audit import service as audit
 from api.auth.policy import Principal, ensure_area
+from api import rounding
 from api.caching import BodyCache
 from api.campaigns import versions
 from api.campaigns.models import Campaign, Snapshot, Target, TargetSource
@@ -412,7 +413,7 @@ def nth_service_day(first: date, n: int, *, weekends: bool) -> date | None:
 def _forecast(fields: dict, *, campaign: Campaign, today: date, last_7: int, window_days: int, days_left: int) -> None:
     """Fill the forecast fields of one progress node (`fields` has `remaining`)."""
     fields["recorded_last_7_days"] = last_7
-    fields["rate_7d"] = round(last_7 / window_days, 1) if window_days else 0.0
+    fields["rate_7d"] = rounding.half_up(last_7, window_days) if window_days else 0.0
     fields["service_days_left"] = days_left
     remaining = fields["remaining"]
     projected = None
@@ -503,7 +504,7 @@ async def progress_tree(
             "code": code, "name": name, "level": _LEVELS[level],
             "target": target, "target_source": None if source is None else _SOURCES[source],
             "recorded": value, "as_of": as_of,
-            "percent": round(value * 100 / target, 2) if target else None,
+            "percent": rounding.percent(value, target),
             "remaining": None if target is None else max(target - value, 0),
         }
         _forecast(fields, campaign=campaign, today=today, last_7=last_7_days[code], window_days=window_days, days_left=days_left)

@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import ratelimit
+from api import ratelimit, rounding
 from api.devices import service as devices
 from api.areas import service as areas
 from api.areas.codes import depth_of, in_subtree, require_code
@@ -565,6 +565,6 @@ async def stats(session: AsyncSession, *, area: str | None, period_from: date | 
         by_kecamatan=[CountByArea(area=code, name=names.get(code, code), count=small(n)) for code, n in sorted(by_kecamatan.items())],
         by_status=[CountByStatus(status=s, count=small(by_status.get(s.value, 0))) for s in ComplaintStatus],
         by_month=[CountByMonth(month=month, count=small(n)) for month, n in sorted(by_month.items())],
-        median_days_to_first_response=round(statistics.median(waits), 1) if len(waits) >= SMALL_COUNT else None,
+        median_days_to_first_response=rounding.half_up(statistics.median(waits)) if len(waits) >= SMALL_COUNT else None,
         share_substantiated=round(by_finding[Finding.substantiated.value] / decided, 3) if decided >= SMALL_COUNT else None,
     )

@@ -38,6 +38,7 @@ from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import rounding
 from api.areas.codes import in_subtree, require_code
 from api.audit import service as audit
 from api.auth.policy import Principal, ensure_service_point
@@ -278,7 +279,7 @@ def _percentile(values: list[float], share: float) -> float | None:
     if not values:
         return None
     ordered = sorted(values)
-    return round(ordered[max(0, math.ceil(share * len(ordered)) - 1)], 1)
+    return rounding.half_up(ordered[max(0, math.ceil(share * len(ordered)) - 1)])
 
 
 def _board(point: ServicePoint, tickets: list[Ticket], *, day: date, now: datetime, hours: list[list[str]]) -> dict[str, Any]:
@@ -310,9 +311,9 @@ def _board(point: ServicePoint, tickets: list[Ticket], *, day: date, now: dateti
         "estimated_wait_minutes": _estimate(len(waiting) + 1, median_service, active),
         "served": sum(t.status == TicketStatus.done.value for t in tickets),
         "no_shows": sum(t.status == TicketStatus.no_show.value for t in tickets),
-        "median_wait_minutes": round(statistics.median(waits), 1) if waits else None,
+        "median_wait_minutes": rounding.half_up(statistics.median(waits)) if waits else None,
         "p90_wait_minutes": _percentile(waits, 0.9),
-        "median_service_minutes": round(median_service, 1),
+        "median_service_minutes": rounding.half_up(median_service),
         "active_counters": active,
     }
 

@@ -66,7 +66,10 @@ function parseDate(iso) {
 export const fmt = {
   number: (value) => formatter("number", {}).format(value),
   compact: (value) => formatter("number", { notation: "compact", maximumFractionDigits: 1 }).format(value),
-  /** `value` in percent units as the API gives it (72.98 → "73,0%"). */
+  // The API gives every figure at the precision it is shown, already rounded (api/rounding.py):
+  // these format it as it is, with at most one decimal, and never round it a second time.
+  decimal: (value) => formatter("number", { maximumFractionDigits: 1 }).format(value),
+  /** `value` in percent units as the API gives it (87.1 → "87,1%"). */
   percent: (value) => formatter("number", { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(value / 100),
   date: (iso) => formatter("date", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(parseDate(iso)),
   mediumDate: (iso) => formatter("date", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(parseDate(iso)),

@@ -6,6 +6,7 @@ from api.audit.models import AuditEntry
 from api.auth.models import Role
 from api.campaigns import demo
 from tests.factories import assert_problem, headers_for, make_campaign
+from tests.tallies.factories import post
 
 
 async def test_progress_of_the_demo_over_http(client, session) -> None:
@@ -76,3 +77,20 @@ async def test_supervisor_snapshot_scope_and_audit(client, session) -> None:
 async def test_health(client) -> None:
     body = (await client.get("/api/v1/health")).json()
     assert body["status"] == "ok" and body["revision"]
+
+
+async def test_progress_percent_is_rounded_once_half_up(client, session) -> None:
+    """The API gives the percentage as shown: 8,705 of 10,000 is 87.05 %, shown 87.1 (not 87.05,
+    which a second rounding in binary turns into 87.0); 870,499 of 1,000,000 stays 87.0."""
+    campaign_id = (await make_campaign(session, target=2_000_000)).id
+    admin = await headers_for(session, role=Role.admin)
+    targets = {"targets": [{"area": "36.74.01", "target": 10_000}, {"area": "36.74.02", "target": 1_000_000}, {"area": "36.74.03", "target": 40}]}
+    assert (await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json=targets, headers=admin)).status_code == 200
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    tallies = [{"area": "36.74.01", "date": yesterday, "count": 8_705}, {"area": "36.74.02", "date": yesterday, "count": 870_499}, {"area": "36.74.03", "date": yesterday, "count": 50}]
+    assert (await post(client, campaign_id, tallies, admin)).status_code == 200
+    body = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress", params={"area": "36.74", "depth": 1})).json()
+    shown = {c["code"]: c["percent"] for c in body["children"]}
+    assert shown["36.74.01"] == 87.1 and shown["36.74.02"] == 87.0 and shown["36.74.03"] == 125.0
+    csv_text = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress.csv", params={"area": "36.74", "depth": 1})).text
+    assert "36.74.01,Serpong,kecamatan,10000,8705," in csv_text and ",87.1," in csv_text

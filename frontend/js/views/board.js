@@ -11,7 +11,7 @@ const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 30_000;
 
 function minutes(value) {
-  return t("board.minutes", { n: fmt.number(Math.round(value)) });
+  return t("board.minutes", { n: fmt.decimal(value) });
 }
 
 function boardMarkup(board, point) {

@@ -82,7 +82,7 @@ function forecast(node) {
     rows.push(html`<div><dt>${t("progress.requiredPerDay")}</dt><dd data-figure="required">${fmt.number(node.required_per_day)}</dd></div>`);
   }
   if (node.rate_7d !== undefined && node.rate_7d !== null) {
-    rows.push(html`<div><dt>${t("progress.rate7d")}</dt><dd data-figure="rate">${fmt.number(Math.round(node.rate_7d))}</dd></div>`);
+    rows.push(html`<div><dt>${t("progress.rate7d")}</dt><dd data-figure="rate">${fmt.decimal(node.rate_7d)}</dd></div>`);
   }
   if (node.projected_completion_date !== undefined) {
     rows.push(
