@@ -5,7 +5,7 @@ FastAPI's validation errors, unknown routes and unexpected exceptions, into prob
 """
 
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = structlog.get_logger("api.errors")
 
 PROBLEM_JSON = "application/problem+json"
+_M = TypeVar("_M")
 
 
 class ProblemItem(BaseModel):
@@ -35,6 +36,14 @@ class Problem(BaseModel):
     status: int
     detail: str | None = None
     errors: list[ProblemItem] | None = None
+
+
+def field_problem(field: str | None, message: str, *, location: str = "body", row: int | None = None) -> dict[str, Any]:
+    """One item of a problem's `errors` list: which field (and CSV row) and what is wrong with it."""
+    item: dict[str, Any] = {"location": location, "field": field, "message": message}
+    if row is not None:
+        item["row"] = row
+    return item
 
 
 class DomainError(Exception):
@@ -65,6 +74,15 @@ class NotFound(DomainError):
     status, title, slug = 404, "Not found", "not-found"
 
 
+async def get_or_404(session: Any, model: type[_M], key: Any, *, what: str, field: str | None = None) -> _M:
+    """The row of `model` with primary key `key`, or NotFound naming `what` (and the field it came from)."""
+    row = await session.get(model, key)
+    if row is None:
+        errors = [field_problem(field, f"No {what} {key}.")] if field else None
+        raise NotFound(f"No {what} {key}.", errors=errors)
+    return row
+
+
 class Conflict(DomainError):
     status, title, slug = 409, "Conflict", "conflict"
 
@@ -76,7 +94,7 @@ class RuleViolation(DomainError):
 
     @classmethod
     def on_field(cls, field: str, message: str, *, location: str = "body") -> "RuleViolation":
-        return cls(message, errors=[{"location": location, "field": field, "message": message}])
+        return cls(message, errors=[field_problem(field, message, location=location)])
 
 
 class PayloadTooLarge(DomainError):
