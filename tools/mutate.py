@@ -200,7 +200,6 @@ def main() -> int:
     keys = args.modules or list(MODULES)
     started = time.monotonic()
     totals: dict[str, list[int]] = {}
-    survivors: list[Mutant] = []
     with tempfile.TemporaryDirectory(prefix="rekam-mutate-") as scratch:
         trees = [_copy_tree(Path(scratch) / f"w{j}") for j in range(args.jobs)]
         for key in keys:
@@ -233,14 +232,14 @@ def main() -> int:
                     results += list(pool.map(run_one, batch))
             killed = sum(not survived for _, survived in results)
             totals[key] = [killed, len(results)]
-            survivors += [m for m, survived in results if survived]
             print(f"{path}: {killed}/{len(results)} killed", flush=True)
+            for m, survived in results:
+                if survived:
+                    print(f"  survived  {path}:{m.line}: {m.what}", flush=True)
     if args.list:
         return 0
     killed = sum(k for k, _ in totals.values())
     total = sum(n for _, n in totals.values())
-    for m in survivors:
-        print(f"  survived  {MODULES[m.key][0]}:{m.line}: {m.what}")
     print(f"mutation score: {killed}/{total} killed = {100 * killed / max(total, 1):.1f}% ({time.monotonic() - started:.0f} s)")
     return 0
 
