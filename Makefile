@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test migrate demo serve bench fuzz clean
+.PHONY: run test migrate demo serve bench fuzz mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Rekam needs Python 3.11 or newer"'
@@ -37,6 +37,10 @@ bench: $(VENV)/.installed-test
 
 fuzz: $(VENV)/.installed-test
 	REKAM_FUZZ_EXAMPLES=$${REKAM_FUZZ_EXAMPLES:-200} $(BIN)/python -m pytest tests/test_fuzz.py -q
+
+# Mutation testing of the rule modules (slow, not part of `test`): prints the score and survivors.
+mutate: $(VENV)/.installed-test
+	$(BIN)/python tools/mutate.py $(MUTATE_ARGS)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

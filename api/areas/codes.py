@@ -37,7 +37,7 @@ def level_of(code: str) -> AreaLevel | None:
     parts = code.split(".")
     if not 1 <= len(parts) <= len(SEGMENT_DIGITS):
         return None
-    if not all(_SEGMENT[i].match(part) for i, part in enumerate(parts)):
+    if not all(_SEGMENT[i].fullmatch(part) for i, part in enumerate(parts)):
         return None
     return LEVELS[len(parts)]
 

@@ -1,0 +1,168 @@
+"""The board's figures, opening hours, the call order and the booking window at their boundaries.
+
+Hand-made tickets (not stored) and a fixed clock: 2026-12-07 10:00 WIB (03:00 UTC).
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+
+from api.auth.policy import ANONYMOUS, SYSTEM
+from api.errors import RuleViolation
+from api.queues import service
+from api.queues.models import Ticket
+from api.queues.schemas import WalkIn
+from tests.services.factories import make_office
+
+DAY = date(2026, 12, 7)
+NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta
+POINT = SimpleNamespace(id=1, name="Kantor", area_code="36.74.01", service_minutes=10, counters=3)
+
+
+def wib(hhmm: str) -> datetime:
+    return service._local_moment(DAY, hhmm)
+
+
+def ticket(number: int, status: str = "waiting", **fields) -> Ticket:  # noqa: ANN003
+    fields.setdefault("priority", "regular")
+    fields.setdefault("arrived_at", NOW - timedelta(hours=1))
+    return Ticket(service_point_id=1, day=DAY, number=number, status=status, recalls=0, **fields)
+
+
+def served(number: int, minutes: float, ended: datetime) -> Ticket:
+    return ticket(number, "done", counter=1, called_at=ended - timedelta(minutes=minutes + 1),
+                  started_at=ended - timedelta(minutes=minutes), ended_at=ended)
+
+
+@pytest.mark.parametrize(
+    ("local", "open_now"),
+    [("07:59", False), ("08:00", True), ("13:59", True), ("14:00", False), ("14:59", False), ("15:00", False)],
+)
+def test_opening_hours_start_included_end_excluded_in_jakarta_time(local: str, open_now: bool) -> None:
+    # 08:00-14:00 WIB is 01:00-07:00 UTC: checking the UTC clock would refuse walk-ins all morning.
+    # Kills `start <= hhmm < end` -> `<` / `<=`, and dropping `.astimezone(JAKARTA)`.
+    assert service._is_open_at([["08:00", "14:00"]], wib(local)) is open_now
+
+
+def test_opening_hours_with_a_break() -> None:
+    hours = [["08:00", "12:00"], ["13:00", "15:00"]]
+    assert [service._is_open_at(hours, wib(t)) for t in ("11:59", "12:00", "12:59", "13:00", "14:59", "15:00")] == [
+        True, False, False, True, True, False,
+    ]
+    assert service._is_open_at([], wib("10:00")) is False
+
+
+@pytest.mark.parametrize(
+    ("position", "median", "counters", "minutes"),
+    [
+        (1, 2.5, 2, 2),  # 1.25 rounds up to 2 (round() and int() give 1)
+        (3, 10, 2, 15),
+        (1, 10, 3, 4),  # 3.33 -> 4
+        (2, 10, 3, 7),  # 6.67 -> 7 (int() gives 6)
+        (4, 10, 0, 40),  # no counters counts as one
+    ],
+)
+def test_estimate_rounds_up(position: int, median: float, counters: int, minutes: int) -> None:
+    assert service._estimate(position, median, counters) == minutes
+
+
+def test_percentile_is_the_nearest_rank() -> None:
+    assert service._percentile([], 0.9) is None
+    assert service._percentile([7.0], 0.9) == 7.0
+    assert service._percentile([5.0, 1.0, 4.0, 2.0, 3.0], 0.9) == 5.0  # rank ceil(4.5) = 5
+    assert service._percentile([5.0, 1.0, 4.0, 2.0, 3.0], 0.5) == 3.0  # rank ceil(2.5) = 3
+    assert service._percentile([float(v) for v in range(1, 11)], 0.9) == 9.0  # rank 9 of 10
+    assert service._percentile([float(v) for v in range(1, 21)], 0.9) == 18.0
+    assert service._percentile([1.04, 2.06], 0.9) == 2.1
+
+
+def test_board_figures_on_hand_made_tickets() -> None:
+    tickets = [
+        # Served: 4, 6 and 20 minutes; median 6 (the mean would be 10).
+        served(1, 4, NOW - timedelta(minutes=50)),
+        served(2, 6, NOW - timedelta(minutes=40)),
+        served(3, 20, NOW - timedelta(minutes=20)),
+        # At counters: 2 called 30 minutes ago (counter 2), 1 called exactly an hour ago (counter 3).
+        ticket(4, "serving", counter=2, arrived_at=NOW - timedelta(minutes=45), called_at=NOW - timedelta(minutes=30),
+               started_at=NOW - timedelta(minutes=29)),
+        ticket(5, "called", counter=3, arrived_at=NOW - timedelta(minutes=70), called_at=NOW - timedelta(hours=1)),
+        ticket(6, "no_show", counter=1, arrived_at=NOW - timedelta(minutes=90), called_at=NOW - timedelta(minutes=61), ended_at=NOW),
+        ticket(7), ticket(8), ticket(9, "cancelled", ended_at=NOW),
+    ]
+    board = service._board(POINT, tickets, day=DAY, now=NOW, hours=[["08:00", "14:00"]])
+    assert board["open_now"] is True
+    assert board["waiting"] == 2 and board["served"] == 3 and board["no_shows"] == 1
+    assert board["median_service_minutes"] == 6.0  # median, not mean
+    # Counters that called someone in the last hour, the hour itself included: 1, 2 and 3
+    # (counter 1 called ticket 3 41 minutes ago).
+    assert board["active_counters"] == 3
+    # The newcomer is 3rd in line: 3 x 6 / 3 = 6 minutes.
+    assert board["estimated_wait_minutes"] == 6
+    # Waits (arrived -> called): 5, 13, 19 (tickets 1-3 arrived an hour ago), 15, 10, 29.
+    waits = sorted([60 - 55, 60 - 47, 60 - 41, 15, 10, 29])
+    assert waits == [5, 10, 13, 15, 19, 29]
+    assert board["median_wait_minutes"] == 14.0  # (13 + 15) / 2
+    assert board["p90_wait_minutes"] == 29.0  # rank ceil(5.4) = 6
+    assert board["now_serving"] == [{"counter": 2, "number": 4, "status": "serving"}, {"counter": 3, "number": 5, "status": "called"}]
+
+
+def test_the_counter_shows_the_ticket_it_called_last() -> None:
+    earlier = ticket(1, "called", counter=1, called_at=NOW - timedelta(minutes=5))
+    later = ticket(2, "called", counter=1, called_at=NOW - timedelta(minutes=1))
+    for order in ([earlier, later], [later, earlier]):
+        assert service._board(POINT, order, day=DAY, now=NOW, hours=[])["now_serving"] == [{"counter": 1, "number": 2, "status": "called"}]
+    # Called in the same instant: the later number (issued last) is shown. `>=` -> `>` keeps the first.
+    same = [ticket(1, "called", counter=1, called_at=NOW), ticket(2, "called", counter=1, called_at=NOW)]
+    assert service._board(POINT, same, day=DAY, now=NOW, hours=[])["now_serving"][0]["number"] == 2
+
+
+def test_service_median_over_the_last_twenty_completed() -> None:
+    start = NOW - timedelta(hours=5)
+    old = [served(i, 50, start + timedelta(minutes=i)) for i in range(1, 16)]  # 15 long ones, earliest
+    recent = [served(15 + i, 4 if i <= 10 else 8, start + timedelta(minutes=100 + i)) for i in range(1, 21)]
+    board = service._board(POINT, [*recent, *old], day=DAY, now=NOW, hours=[])
+    # The last 20 (10 x 4, 10 x 8) give 6; 19 or 21 of them would give 8, the first 20 give 50.
+    assert board["median_service_minutes"] == 6.0
+
+
+def test_the_points_setting_stands_in_until_three_are_served() -> None:
+    two = [served(1, 30, NOW - timedelta(minutes=40)), served(2, 30, NOW - timedelta(minutes=5))]
+    assert service._board(POINT, two, day=DAY, now=NOW, hours=[])["median_service_minutes"] == 10.0
+    three = [*two, served(3, 20, NOW - timedelta(minutes=1))]
+    assert service._board(POINT, three, day=DAY, now=NOW, hours=[])["median_service_minutes"] == 30.0
+
+
+def test_before_the_first_call_all_counters_count_and_the_board_is_empty() -> None:
+    board = service._board(POINT, [ticket(1)], day=DAY, now=NOW, hours=[])
+    assert board["active_counters"] == 3 and board["estimated_wait_minutes"] == 7  # ceil(2 x 10 / 3)
+    assert board["median_wait_minutes"] is None and board["p90_wait_minutes"] is None and board["open_now"] is False
+    stale = ticket(2, "done", counter=1, called_at=NOW - timedelta(hours=1, seconds=1))
+    assert service._board(POINT, [stale], day=DAY, now=NOW, hours=[])["active_counters"] == 3
+
+
+def test_booking_window_is_today_to_thirty_one_days_ahead(monkeypatch) -> None:
+    monkeypatch.setattr(service, "local_today", lambda: DAY)
+    for ok in (DAY, DAY + timedelta(days=1), DAY + timedelta(days=service.BOOKING_DAYS)):
+        service._check_booking_day(ok)
+    assert service.BOOKING_DAYS == 31
+    for refused in (DAY - timedelta(days=1), DAY + timedelta(days=32)):
+        with pytest.raises(RuleViolation):
+            service._check_booking_day(refused)
+
+
+async def test_positions_are_the_call_next_order(session) -> None:
+    office = await make_office(session, counters=1)
+    now = datetime.now(UTC)
+    issued = [await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS) for _ in range(5)]
+    flagged = await service.take_ticket(session, point_id=office.id, data=WalkIn(priority="elderly"), actor=ANONYMOUS)
+    # Ticket 2 is an appointment not yet due; 4 and 5 are due (5's slot began first).
+    for index, due in ((1, now + timedelta(hours=1)), (3, now - timedelta(minutes=10)), (4, now - timedelta(minutes=20))):
+        row = await session.get(Ticket, issued[index]["id"])
+        row.priority, row.due_at = "appointment", due
+    await session.flush()
+    places = await service.positions(session, point_id=office.id)
+    by_place = [ticket_id for ticket_id, _ in sorted(places.items(), key=lambda item: item[1])]
+    called = [(await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)).id for _ in range(6)]
+    assert by_place == called
+    assert called == [issued[4]["id"], issued[3]["id"], flagged["id"], issued[0]["id"], issued[1]["id"], issued[2]["id"]]
