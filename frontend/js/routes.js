@@ -48,12 +48,12 @@ export const ROUTES = [
     tool: { label: "tools.dispatch", description: "tools.dispatch.description" },
   },
   {
-    path: "/staff/devices", pattern: /^\/staff\/devices$/, keys: [], roles: ["admin", "supervisor", "viewer"], view: () => import("./views/devices.js"),
+    path: "/staff/devices", pattern: /^\/staff\/devices$/, keys: [], roles: ["admin", "supervisor", "viewer"], view: () => import("./views/devices/index.js"),
     // No short label: the header stays as it is; the tool is on the staff home.
     tool: { label: "tools.devices", description: "tools.devices.description" },
   },
   {
-    path: "/staff/complaints", pattern: /^\/staff\/complaints(?:\/(\d{1,9}))?$/, keys: ["id"], roles: ["admin", "handler"], view: () => import("./views/complaints.js"),
+    path: "/staff/complaints", pattern: /^\/staff\/complaints(?:\/(\d{1,9}))?$/, keys: ["id"], roles: ["admin", "handler"], view: () => import("./views/complaints/index.js"),
     tool: { label: "tools.complaints", short: "nav.complaints", description: "tools.complaints.description" },
   },
   {
