@@ -15,20 +15,20 @@ const MOVE_FIELDS = { service_point: "place", area: "place", device_id: "device"
 
 export function moveSection(today) {
   return html`<section aria-labelledby="move-title">
-            <h2 id="move-title">${t("devices.moveTitle")}</h2>
-            <p>${t("devices.moveHelp")}</p>
-            <form class="form" data-form="move" novalidate>
-              ${field("move-device", "device", t("devices.device"), html`<select id="move-device" name="device" aria-describedby="move-device-error"></select>`)}
-              ${field("move-place", "place", t("devices.newPlace"), html`<select id="move-place" name="place" aria-describedby="move-place-error"></select>`)}
-              <div class="pair">
-                ${field("move-from", "from", t("devices.fromDay"), html`<input id="move-from" name="from" type="date" value="${today}" required aria-describedby="move-from-error">`)}
-                ${field("move-to", "to", t("devices.untilDay"), html`<input id="move-to" name="to" type="date" aria-describedby="move-to-hint move-to-error">`, t("devices.untilHint"))}
-              </div>
-              ${field("move-reason", "reason", t("devices.reason"), html`<input id="move-reason" name="reason" maxlength="500" aria-describedby="move-reason-error">`)}
-              <div data-form-status tabindex="-1"></div>
-              <p><button type="submit" class="button primary">${t("devices.moveSubmit")}</button></p>
-            </form>
-          </section>`;
+      <h2 id="move-title">${t("devices.moveTitle")}</h2>
+      <p>${t("devices.moveHelp")}</p>
+      <form class="form" data-form="move" novalidate>
+        ${field("move-device", "device", t("devices.device"), html`<select id="move-device" name="device" aria-describedby="move-device-error"></select>`)}
+        ${field("move-place", "place", t("devices.newPlace"), html`<select id="move-place" name="place" aria-describedby="move-place-error"></select>`)}
+        <div class="pair">
+          ${field("move-from", "from", t("devices.fromDay"), html`<input id="move-from" name="from" type="date" value="${today}" required aria-describedby="move-from-error">`)}
+          ${field("move-to", "to", t("devices.untilDay"), html`<input id="move-to" name="to" type="date" aria-describedby="move-to-hint move-to-error">`, t("devices.untilHint"))}
+        </div>
+        ${field("move-reason", "reason", t("devices.reason"), html`<input id="move-reason" name="reason" maxlength="500" aria-describedby="move-reason-error">`)}
+        <div data-form-status tabindex="-1"></div>
+        <p><button type="submit" class="button primary">${t("devices.moveSubmit")}</button></p>
+      </form>
+    </section>`;
 }
 
 export function placeOptions(book, points, scope) {

@@ -19,26 +19,26 @@ const PLAN_FIELDS = {
 
 export function planSection(today) {
   return html`<section aria-labelledby="plan-title">
-            <h2 id="plan-title">${t("devices.planTitle")}</h2>
-            <p>${t("devices.planHelp")}</p>
-            <form class="form" data-form="plan" novalidate>
-              ${field("plan-as-of", "as_of", t("devices.asOf"), html`<input id="plan-as-of" name="as_of" type="date" value="${today}" required aria-describedby="plan-as-of-error">`)}
-              ${field("plan-operators", "extra_operators", t("devices.extraOperators"), html`<input id="plan-operators" name="extra_operators" inputmode="numeric" value="0" size="4" aria-describedby="plan-operators-error">`)}
-              <fieldset class="group">
-                <legend>${t("devices.extraDevices")}</legend>
-                <div class="pair">
-                  ${field("plan-extra-count", "extra_count", t("devices.extraCount"), html`<input id="plan-extra-count" name="extra_count" inputmode="numeric" value="0" size="4" aria-describedby="plan-extra-count-error">`)}
-                  ${field("plan-extra-capacity", "extra_capacity", t("devices.extraCapacity"), html`<input id="plan-extra-capacity" name="extra_capacity" inputmode="numeric" value="80" size="4" aria-describedby="plan-extra-capacity-error">`)}
-                </div>
-                ${field("plan-extra-kind", "extra_kind", t("devices.kind"), html`<select id="plan-extra-kind" name="extra_kind">
-                  ${KINDS.map((k) => html`<option value="${k}">${t(`device.kind.${k}`)}</option>`)}
-                </select>`)}
-              </fieldset>
-              <div data-form-status tabindex="-1"></div>
-              <p><button type="submit" class="button primary">${t("devices.propose")}</button></p>
-            </form>
-            <div data-slot="plan" aria-live="polite"></div>
-          </section>`;
+      <h2 id="plan-title">${t("devices.planTitle")}</h2>
+      <p>${t("devices.planHelp")}</p>
+      <form class="form" data-form="plan" novalidate>
+        ${field("plan-as-of", "as_of", t("devices.asOf"), html`<input id="plan-as-of" name="as_of" type="date" value="${today}" required aria-describedby="plan-as-of-error">`)}
+        ${field("plan-operators", "extra_operators", t("devices.extraOperators"), html`<input id="plan-operators" name="extra_operators" inputmode="numeric" value="0" size="4" aria-describedby="plan-operators-error">`)}
+        <fieldset class="group">
+          <legend>${t("devices.extraDevices")}</legend>
+          <div class="pair">
+            ${field("plan-extra-count", "extra_count", t("devices.extraCount"), html`<input id="plan-extra-count" name="extra_count" inputmode="numeric" value="0" size="4" aria-describedby="plan-extra-count-error">`)}
+            ${field("plan-extra-capacity", "extra_capacity", t("devices.extraCapacity"), html`<input id="plan-extra-capacity" name="extra_capacity" inputmode="numeric" value="80" size="4" aria-describedby="plan-extra-capacity-error">`)}
+          </div>
+          ${field("plan-extra-kind", "extra_kind", t("devices.kind"), html`<select id="plan-extra-kind" name="extra_kind">
+            ${KINDS.map((k) => html`<option value="${k}">${t(`device.kind.${k}`)}</option>`)}
+          </select>`)}
+        </fieldset>
+        <div data-form-status tabindex="-1"></div>
+        <p><button type="submit" class="button primary">${t("devices.propose")}</button></p>
+      </form>
+      <div data-slot="plan" aria-live="polite"></div>
+    </section>`;
 }
 
 const finish = (iso) => (iso ? fmt.date(iso) : t("devices.never"));
