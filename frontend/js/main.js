@@ -4,8 +4,9 @@ import { checkSession, signOut } from "./auth.js";
 import { LANGUAGES, language, t } from "./i18n.js";
 import { on } from "./lib/dom.js";
 import { html, render } from "./lib/html.js";
+import { navigate, parseHash } from "./lib/view.js";
 import { PUBLIC_LINKS, toolsFor } from "./nav.js";
-import { navigate, parseHash, refresh, start } from "./router.js";
+import { refresh, start } from "./router.js";
 import { session } from "./store.js";
 
 const LANGUAGE_NAMES = { id: "Bahasa Indonesia", en: "English" };

@@ -150,7 +150,7 @@ export default {
   "snapshots.recent": "Figures reported so far",
   "snapshots.none": "No figures have been reported in this area yet.",
   "snapshots.tableCaption": "Reported cumulative figures",
-  // --- staff work views (feat/fe-staff) ---
+  // Staff work views
   "nav.tallies": "Daily tallies",
   "tools.tallies": "Daily recording tallies",
   "tools.tallies.description": "Enter recordings per day and area, upload a CSV, and see the history of every figure.",
@@ -298,9 +298,8 @@ export default {
   "visitPriority.high": "High",
   "visitPriority.normal": "Normal",
   "visitPriority.low": "Low",
-  // --- end staff work views ---
 
-  // --- public views (where and when, queue board, ticket, home visit, report a fee) ---
+  // Public views: where and when, queue board, ticket, home visit, report a fee
   "nav.where": "Where & when",
   "nav.board": "Queues",
   "nav.visit": "Home visit",
@@ -506,8 +505,7 @@ export default {
   "report.status.action_taken.help": "Action has been taken against the person.",
   "report.status.closed": "Closed",
   "report.status.closed.help": "The handling of this report is finished.",
-  // --- end of public views ---
-  // --- devices and operators (feat/fe-devices) ---
+  // Devices and operators
   "tools.devices": "Devices and operators",
   "tools.devices.description": "Where every recording device and operator is today, moving a device, loans due back, capacity per kecamatan and the allocation plan.",
   "devices.title": "Devices and operators",
@@ -622,8 +620,7 @@ export default {
   "devices.needed": "needed",
   "devices.why": "Why",
   "devices.fromTo": "From → to",
-  // --- end devices and operators ---
-  // --- complaints inbox and users (feat/fe-admin) ---
+  // Complaints inbox and users
   "nav.complaints": "Complaints",
   "nav.users": "Users",
   "tools.complaints": "Fee complaints",
@@ -771,8 +768,7 @@ export default {
   "keys.onceHelp": "Copy it and store it somewhere safe now. The city cannot show it again; if it is lost, revoke it and create a new one.",
   "keys.secret": "API key",
   "keys.stored": "I have stored it, hide it",
-  // --- end complaints inbox and users ---
-  // --- home visits at the door (feat/fe-crew) ---
+  // Home visits at the door
   "nav.crew": "My visits",
   "tools.crew": "My home visits",
   "tools.crew.description": "The residents you visit with a mobile kit today, in route order; mark each visited or not reachable.",
@@ -803,5 +799,4 @@ export default {
   "crew.err.closed": "Not changed: this visit is already \"{status}\".",
   "crew.err.gone": "This visit is no longer on your list (it may have moved to another operator). Reload the list.",
   "crew.err.forbidden": "You cannot mark this visit.",
-  // --- end home visits at the door ---
 };

@@ -150,7 +150,7 @@ export default {
   "snapshots.recent": "Angka yang sudah dilaporkan",
   "snapshots.none": "Belum ada angka yang dilaporkan di wilayah ini.",
   "snapshots.tableCaption": "Angka kumulatif yang dilaporkan",
-  // --- staff work views (feat/fe-staff) ---
+  // Staff work views
   "nav.tallies": "Rekap harian",
   "tools.tallies": "Rekap harian perekaman",
   "tools.tallies.description": "Isi jumlah perekaman per hari dan wilayah, unggah CSV, dan lihat riwayat setiap angka.",
@@ -298,9 +298,8 @@ export default {
   "visitPriority.high": "Tinggi",
   "visitPriority.normal": "Biasa",
   "visitPriority.low": "Rendah",
-  // --- end staff work views ---
 
-  // --- public views (where and when, queue board, ticket, home visit, report a fee) ---
+  // Public views: where and when, queue board, ticket, home visit, report a fee
   "nav.where": "Tempat & jadwal",
   "nav.board": "Antrean",
   "nav.visit": "Kunjungan rumah",
@@ -506,8 +505,7 @@ export default {
   "report.status.action_taken.help": "Tindakan sudah diambil terhadap pelaku.",
   "report.status.closed": "Selesai",
   "report.status.closed.help": "Penanganan laporan ini sudah selesai.",
-  // --- end of public views ---
-  // --- devices and operators (feat/fe-devices) ---
+  // Devices and operators
   "tools.devices": "Perangkat dan operator",
   "tools.devices.description": "Di mana setiap alat perekam dan operator hari ini, pindahkan alat, pinjaman yang jatuh tempo, kapasitas per kecamatan, dan rencana alokasi.",
   "devices.title": "Perangkat dan operator",
@@ -622,8 +620,7 @@ export default {
   "devices.needed": "perlu",
   "devices.why": "Alasan",
   "devices.fromTo": "Dari → ke",
-  // --- end devices and operators ---
-  // --- complaints inbox and users (feat/fe-admin) ---
+  // Complaints inbox and users
   "nav.complaints": "Pengaduan",
   "nav.users": "Pengguna",
   "tools.complaints": "Pengaduan pungutan liar",
@@ -771,8 +768,7 @@ export default {
   "keys.onceHelp": "Salin dan simpan sekarang di tempat yang aman. Kota tidak dapat menampilkannya lagi; bila hilang, cabut dan buat kunci baru.",
   "keys.secret": "Kunci API",
   "keys.stored": "Sudah saya simpan, sembunyikan",
-  // --- end complaints inbox and users ---
-  // --- home visits at the door (feat/fe-crew) ---
+  // Home visits at the door
   "nav.crew": "Kunjungan saya",
   "tools.crew": "Kunjungan rumah saya",
   "tools.crew.description": "Alamat yang Anda kunjungi hari ini dengan alat keliling, sesuai urutan rute; tandai sudah dikunjungi atau tidak dapat ditemui.",
@@ -803,5 +799,4 @@ export default {
   "crew.err.closed": "Tidak diubah: kunjungan ini sudah berstatus \"{status}\".",
   "crew.err.gone": "Kunjungan ini tidak lagi ada di daftar Anda (mungkin dipindahkan ke petugas lain). Muat ulang daftar.",
   "crew.err.forbidden": "Anda tidak dapat menandai kunjungan ini.",
-  // --- end home visits at the door ---
 };

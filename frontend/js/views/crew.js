@@ -7,9 +7,9 @@ import { ApiError, api } from "../api.js";
 import { on } from "../lib/dom.js";
 import { clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
+import { failure, loading } from "../lib/view.js";
 import { addDays, field } from "../lib/staffkit.js";
 import { fmt, has, t, todayInJakarta } from "../i18n.js";
-import { failure, loading } from "../router.js";
 import { session } from "../store.js";
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;

@@ -7,8 +7,8 @@ import { currentCampaign, isWithin, loadCampaigns, selectCampaign } from "../cam
 import { bars, progressLine } from "../lib/charts.js";
 import { on } from "../lib/dom.js";
 import { html, render as paint } from "../lib/html.js";
+import { navigate } from "../lib/view.js";
 import { daysBetween, fmt, t, todayInJakarta } from "../i18n.js";
-import { navigate } from "../router.js";
 
 // Kecamatan always get a page of their own; smaller areas once they have a target or a figure.
 const DRILLABLE = new Set(["provinsi", "kabkota"]);

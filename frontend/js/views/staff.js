@@ -3,7 +3,6 @@
 import { api } from "../api.js";
 import { html, render as paint } from "../lib/html.js";
 import { t } from "../i18n.js";
-import { toolsFor } from "../nav.js";
 import { session } from "../store.js";
 
 async function scopeText(me, signal) {
@@ -15,7 +14,7 @@ async function scopeText(me, signal) {
   return t("staff.scopeAll");
 }
 
-export async function render(root, { signal }) {
+export async function render(root, { signal, tools }) {
   const me = session.state.me;
   const scope = await scopeText(me, signal);
   paint(
@@ -24,7 +23,7 @@ export async function render(root, { signal }) {
       <p class="lede"><span data-role="${me.role}">${t(`role.${me.role}`)}</span> · ${scope}</p>
       <h2>${t("staff.tools")}</h2>
       <ul class="cards">
-        ${toolsFor(me.role).map(
+        ${tools.map(
           (tool) => html`<li class="card">
             <h3><a href="#${tool.path}">${t(tool.label)}</a></h3>
             <p>${t(tool.description)}</p>

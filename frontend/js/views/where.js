@@ -6,7 +6,7 @@ import { api } from "../api.js";
 import { currentCampaign, isWithin } from "../campaigns.js";
 import { html, render as paint } from "../lib/html.js";
 import { areaPicker } from "../lib/public.js";
-import { failure, loading } from "../router.js";
+import { failure, loading } from "../lib/view.js";
 import { fmt, parseDate, t, todayInJakarta } from "../i18n.js";
 
 const DAYS = 7;

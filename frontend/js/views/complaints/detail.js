@@ -1,169 +1,15 @@
-// The complaints inbox (admins and complaint handlers): fee complaints filtered by status,
-// kecamatan and age; one complaint with its log, the public reply to the reporter, workflow steps
-// with their internal note, assignment, the accused operator and the sanction. The reporter's
-// identity is never in these answers; an admin may open it with a reason, which the API audits,
-// and it is shown only until the page is left (never kept, never put in the address).
+// One complaint: its log, the public reply to the reporter, workflow steps with their internal
+// note, assignment, the accused operator and the sanction; an admin may open the reporter's
+// identity with a reason, shown only until the page is left.
 
-import { ApiError, api } from "../api.js";
-import { currentCampaign } from "../campaigns.js";
-import { on } from "../lib/dom.js";
-import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
-import { html, render as paint } from "../lib/html.js";
-import { childrenOf } from "../lib/public.js";
-import { allPages, field, slotError } from "../lib/staffkit.js";
-import { daysBetween, fmt, t, todayInJakarta } from "../i18n.js";
-import { session } from "../store.js";
-
-const STATUSES = ["received", "investigating", "substantiated", "unsubstantiated", "action_taken", "closed"];
-// The workflow as the API states it; only used to offer the next steps, the API still decides.
-const NEXT = {
-  received: ["investigating"],
-  investigating: ["substantiated", "unsubstantiated"],
-  substantiated: ["action_taken"],
-  unsubstantiated: ["closed"],
-  action_taken: ["closed"],
-  closed: [],
-};
-const AGES = ["overdue", "7", "30"];
-const SANCTIONS = ["warning", "suspension", "removal"];
-
-const kecamatanOf = (code) => code.split(".").slice(0, 3).join(".");
-const rupiah = (amount) => `Rp ${fmt.number(amount)}`;
-const receivedOn = (iso) => new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Jakarta" }).format(new Date(iso));
-
-function confidentiality() {
-  return html`<div class="notice notice-confidential" data-confidential>
-    <p><strong>${t("complaints.confidentialTitle")}</strong></p>
-    <p>${t("complaints.confidential")}</p>
-  </div>`;
-}
-
-function statusBadge(status) {
-  return html`<span class="badge complaint-status status-${status}" data-complaint-status="${status}">${t(`report.status.${status}`)}</span>`;
-}
-
-function handlerText(id, people) {
-  if (id === null || id === undefined) return t("complaints.unassigned");
-  if (id === session.state.me?.id) return t("complaints.you");
-  return people.get(id) ?? t("complaints.staffN", { id });
-}
-
-/** Admins can read the accounts (names for the log, handlers to assign); handlers cannot. */
-async function staffAccounts(signal) {
-  if (session.state.me.role !== "admin") return [];
-  return allPages("/users", { signal, maxPages: 10 }).catch((error) => {
-    if (error instanceof ApiError) return [];
-    throw error;
-  });
-}
-
-// --- the inbox -----------------------------------------------------------------------------
-
-function filterFrom(query) {
-  const status = query.get("status") ?? "open";
-  return {
-    status: status === "open" || STATUSES.includes(status) || status === "" ? status : "open",
-    area: /^[0-9.]{2,40}$/.test(query.get("area") ?? "") ? query.get("area") : "",
-    age: AGES.includes(query.get("age")) ? query.get("age") : "",
-    mine: query.get("mine") === "1",
-  };
-}
-
-function inboxTable(items, names, people) {
-  if (!items.length) return html`<p data-complaints="none">${t("complaints.none")}</p>`;
-  return html`<div class="table-wrap" role="region" aria-labelledby="complaints-caption" tabindex="0">
-    <table class="table" data-table="complaints">
-      <caption id="complaints-caption">${t("complaints.caption", { count: fmt.number(items.length) })}</caption>
-      <thead><tr>
-        <th scope="col">${t("complaints.complaint")}</th>
-        <th scope="col">${t("complaints.status")}</th>
-        <th scope="col" class="num">${t("complaints.amount")}</th>
-        <th scope="col" class="wide-only">${t("complaints.received")}</th>
-        <th scope="col" class="wide-only">${t("complaints.handler")}</th>
-      </tr></thead>
-      <tbody>${items.map(
-        (c) => html`<tr data-complaint="${c.id}" data-status="${c.status}">
-          <th scope="row"><a href="#/staff/complaints/${c.id}">#${c.id} · ${names.get(kecamatanOf(c.area)) ?? c.area}</a>
-            <br><span class="complaint-snippet" data-snippet>${c.description.length > 90 ? `${c.description.slice(0, 90)}…` : c.description}</span></th>
-          <td>${statusBadge(c.status)}${c.overdue ? html` <span class="badge badge-behind" data-overdue>${t("complaints.overdue")}</span>` : ""}</td>
-          <td class="num">${rupiah(c.amount)}</td>
-          <td class="wide-only">${fmt.mediumDate(receivedOn(c.received_at))}<br><span class="hint">${t("complaints.dueOn", { date: fmt.shortDate(c.due_on) })}</span></td>
-          <td class="wide-only">${handlerText(c.handler_id, people)}</td>
-        </tr>`,
-      )}</tbody>
-    </table>
-  </div>`;
-}
-
-async function renderInbox(root, { query, signal, navigate }) {
-  const me = session.state.me;
-  const campaign = await currentCampaign({ signal });
-  const [kecamatan, accounts] = await Promise.all([campaign ? childrenOf(campaign.root_area, signal) : [], staffAccounts(signal)]);
-  const names = new Map(kecamatan.map((a) => [a.code, a.name]));
-  const people = new Map(accounts.map((u) => [u.id, u.display_name]));
-  const filter = filterFrom(query);
-  paint(
-    root,
-    html`<h1>${t("complaints.title")}</h1>
-      <p class="lede">${t("complaints.lede")}</p>
-      ${confidentiality()}
-      <form class="form inline-form" data-form="complaint-filter" novalidate>
-        ${field("complaints-status", "status", t("complaints.status"), html`<select id="complaints-status" name="status">
-          <option value="open" ${filter.status === "open" ? html`selected` : ""}>${t("complaints.open")}</option>
-          ${STATUSES.map((s) => html`<option value="${s}" ${filter.status === s ? html`selected` : ""}>${t(`report.status.${s}`)}</option>`)}
-          <option value="" ${filter.status === "" ? html`selected` : ""}>${t("complaints.all")}</option>
-        </select>`)}
-        ${field("complaints-area", "area", t("level.kecamatan.one"), html`<select id="complaints-area" name="area">
-          <option value="">${t("complaints.allAreas")}</option>
-          ${kecamatan.map((a) => html`<option value="${a.code}" ${filter.area === a.code ? html`selected` : ""}>${a.name}</option>`)}
-        </select>`)}
-        ${field("complaints-age", "age", t("complaints.age"), html`<select id="complaints-age" name="age">
-          <option value="">${t("complaints.anyAge")}</option>
-          ${AGES.map((a) => html`<option value="${a}" ${filter.age === a ? html`selected` : ""}>${t(`complaints.age.${a}`)}</option>`)}
-        </select>`)}
-        <label class="check"><input type="checkbox" name="mine" value="1" ${filter.mine ? html`checked` : ""}>${t("complaints.mine")}</label>
-        <p><button type="submit" class="button">${t("complaints.show")}</button></p>
-      </form>
-      <div data-slot="complaints" aria-live="polite"></div>`,
-  );
-  const slot = root.querySelector("[data-slot=complaints]");
-  paint(slot, html`<p class="loading" role="status"><span class="spinner" aria-hidden="true"></span>${t("common.loading")}</p>`);
-  try {
-    const params = {
-      status: STATUSES.includes(filter.status) ? filter.status : undefined,
-      area: filter.area || undefined,
-      overdue: filter.age === "overdue" ? "true" : undefined,
-      handler_id: filter.mine ? me.id : undefined,
-    };
-    let items = await allPages("/complaints", { params, signal, maxPages: 10 });
-    if (filter.status === "open") items = items.filter((c) => c.status !== "closed");
-    if (filter.age === "7" || filter.age === "30") {
-      const today = todayInJakarta();
-      items = items.filter((c) => daysBetween(receivedOn(c.received_at), today) >= Number(filter.age));
-    }
-    // Overdue first, then the oldest: what needs an answer soonest.
-    items.sort((a, b) => Number(b.overdue) - Number(a.overdue) || a.due_on.localeCompare(b.due_on) || a.id - b.id);
-    paint(slot, inboxTable(items, names, people));
-  } catch (error) {
-    paint(slot, slotError(error));
-  }
-  root.querySelector("[data-form=complaint-filter]").addEventListener(
-    "submit",
-    (event) => {
-      event.preventDefault();
-      const f = event.currentTarget.elements;
-      const search = new URLSearchParams();
-      search.set("status", f.status.value);
-      if (f.area.value) search.set("area", f.area.value);
-      if (f.age.value) search.set("age", f.age.value);
-      if (f.mine.checked) search.set("mine", "1");
-      navigate(`/staff/complaints?${search}`);
-    },
-    { signal },
-  );
-}
-
-// --- one complaint -------------------------------------------------------------------------
+import { ApiError, api } from "../../api.js";
+import { on } from "../../lib/dom.js";
+import { busy, clearErrors, showErrors, showSuccess } from "../../lib/forms.js";
+import { html, render as paint } from "../../lib/html.js";
+import { allPages, field } from "../../lib/staffkit.js";
+import { fmt, t, todayInJakarta } from "../../i18n.js";
+import { session } from "../../store.js";
+import { NEXT, SANCTIONS, confidentiality, handlerText, rupiah, staffAccounts, statusBadge } from "./common.js";
 
 function entryMarkup(entry, people) {
   const author = entry.kind === "message" ? t("complaints.reporter") : handlerText(entry.author_id, people);
@@ -292,7 +138,7 @@ async function placeText(c, names, signal) {
   return `${areaName}${c.place ? ` · ${c.place}` : ""}`;
 }
 
-async function renderDetail(root, { params, signal }) {
+export async function renderDetail(root, { params, signal }) {
   const me = session.state.me;
   const isAdmin = me.role === "admin";
   const id = Number(params.id);
@@ -428,9 +274,4 @@ async function renderDetail(root, { params, signal }) {
     },
     { signal },
   );
-}
-
-export async function render(root, context) {
-  if (context.params.id) return renderDetail(root, context);
-  return renderInbox(root, context);
 }
