@@ -5,7 +5,8 @@ from fastapi import APIRouter, Depends, Query
 
 from api.areas.codes import AreaQuery
 from api.auth.models import Role
-from api.auth.policy import AdminDep, Principal, StaffDep, WriterDep, require
+from api.auth.dependencies import AdminDep, StaffDep, WriterDep, require
+from api.auth.policy import Principal
 from api.campaigns import service as campaigns
 from api.db import IdPath, SessionDep
 from api.devices import service

@@ -6,7 +6,8 @@ from fastapi.responses import StreamingResponse
 
 from api.auth.models import Role
 from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
-from api.auth.policy import CurrentPrincipal, Principal, PublicWriteLimit, require
+from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
+from api.auth.policy import Principal
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses
 from api.queues import live, service

@@ -5,7 +5,8 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.areas.codes import AreaQuery
 from api.auth.models import Role
-from api.auth.policy import Principal, PublicWriteLimit, WriterDep, require
+from api.auth.dependencies import PublicWriteLimit, WriterDep, require
+from api.auth.policy import Principal
 from api.db import SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
