@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UtcDateTime
-from api.errors import Conflict, DomainError, RuleViolation
+from api.errors import Conflict, DomainError, RuleViolation, field_problem
 
 MAX_KEY_LENGTH = 200
 
@@ -101,7 +101,7 @@ async def run_once(
         if stored.fingerprint != stream.fingerprint():
             raise Conflict(
                 "This Idempotency-Key was used for a different request; use a new key.",
-                errors=[{"location": "header", "field": "Idempotency-Key", "message": "used for another request"}],
+                errors=[field_problem("Idempotency-Key", "used for another request", location="header")],
             )
         return stored.status_code, json.loads(stored.body)
     assert record is not None
