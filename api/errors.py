@@ -231,7 +231,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
-            return await _database_unavailable(_, exc)  # type: ignore[arg-type]
+            return await _database_unavailable(_, exc)  # type: ignore[arg-type]  # a lost connection is answered as OperationalError is
         log.error("database_error", error_class=type(exc.orig).__name__)
         return problem_response(500, detail="An unexpected error occurred.", slug="internal")
 
@@ -278,4 +278,4 @@ def document_problems(app: FastAPI) -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the OpenAPI document
