@@ -6,8 +6,9 @@ from fastapi.responses import StreamingResponse
 
 from api.auth.models import Role
 from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
-from api.auth.policy import CurrentPrincipal, Principal, PublicWriteLimit, require
-from api.db import IdPath, SessionDep
+from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
+from api.auth.policy import Principal
+from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
 from api.queues import live, service
 from api.queues.schemas import (
@@ -70,7 +71,7 @@ for _path, _move_name, _doc in (
     )
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=problem_responses(401, 403, 404))
+@router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=problem_responses(401, 403, 404), dependencies=[WRITES])
 async def get_ticket(ticket_id: IdPath, principal: StaffReadDep, session: SessionDep) -> TicketDetail:
     """One ticket with the name on it, for staff of its point (the read is audited)."""
     return TicketDetail.model_validate(await service.get_ticket(session, ticket_id=ticket_id, actor=principal))

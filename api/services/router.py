@@ -7,7 +7,8 @@ from pydantic import TypeAdapter
 from api.areas.codes import AreaQuery
 from api.areas.models import AreaLevel
 from api.auth.models import Role
-from api.auth.policy import Principal, WriterDep, require
+from api.auth.dependencies import WriterDep, require
+from api.auth.policy import Principal
 from api.caching import NOT_MODIFIED, hashed
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses

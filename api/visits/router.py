@@ -5,8 +5,9 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.areas.codes import AreaQuery
 from api.auth.models import Role
-from api.auth.policy import Principal, PublicWriteLimit, WriterDep, require
-from api.db import SessionDep
+from api.auth.dependencies import PublicWriteLimit, WriterDep, require
+from api.auth.policy import Principal
+from api.db import WRITES, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
 from api.visits import service
@@ -89,7 +90,7 @@ async def track_home_visit(code: Annotated[str, Path(max_length=32)], session: S
     return _track(await service.track(session, code=code))
 
 
-@router.get("/home-visits/{visit_id}", response_model=HomeVisitRead, responses=problem_responses(401, 403, 404, 422))
+@router.get("/home-visits/{visit_id}", response_model=HomeVisitRead, responses=problem_responses(401, 403, 404, 422), dependencies=[WRITES])
 async def read_home_visit(visit_id: VisitId, principal: WriterDep, session: SessionDep) -> HomeVisitRead:
     """The full record with personal fields and history; every read is audited."""
     return await service.get_personal(session, visit_id=visit_id, actor=principal)
@@ -117,7 +118,7 @@ async def my_mobile_kits(
     return await service.crew_kits(session, day=day, actor=principal)
 
 
-@router.get("/mobile-kits/{device_id}/day-plan", response_model=DayPlan, responses=problem_responses(401, 403, 404, 422))
+@router.get("/mobile-kits/{device_id}/day-plan", response_model=DayPlan, responses=problem_responses(401, 403, 404, 422), dependencies=[WRITES])
 async def mobile_kit_day_plan(
     device_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     principal: CrewDep,
