@@ -10,7 +10,7 @@ from api.idempotency import IdempotencyRecord
 from api.queues.models import Appointment, QueueDay, Ticket
 from api.ratelimit import RateCounter
 from api.services.models import Closure, EventAssignment, ServicePoint
-from api.tallies.models import Tally, TallyChange, TallyImport, TallyRollup, TallyTotal
+from api.tallies.models import Tally, TallyChange, TallyImport, TallyPolicy, TallyRollup, TallyTotal
 from api.visits.models import HomeVisit, HomeVisitEvent
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "Tally",
     "TallyChange",
     "TallyImport",
+    "TallyPolicy",
     "TallyRollup",
     "TallyTotal",
     "Target",

@@ -238,126 +238,143 @@ class Bulk:
             )
         return {row[0] for row in rows}
 
-    def rollup_batch(self, rows: Sequence[tuple[str, Any, int, int, int]]) -> Any:
-        """(area, day as `day()`, own, own_rows, below) deltas in the form the rollup statements take."""
+    def rollup_batch(self, rows: Sequence[tuple[str, Any, int, int, int, int, int]]) -> Any:
+        """(area, day as `day()`, own, own_rows, below, op_own, op_below) deltas in the form the
+        rollup statements take."""
         if self.pg:
-            return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [], [])
-        return "[" + ",".join(f'["{c}","{d}",{o},{r},{b}]' for c, d, o, r, b in rows) + "]"
+            return tuple(map(list, zip(*rows, strict=True))) if rows else ([], [], [], [], [], [], [])
+        return "[" + ",".join(f'["{c}","{d}",{o},{r},{b},{po},{pb}]' for c, d, o, r, b, po, pb in rows) + "]"
 
-    async def find_rollups(self, campaign_id: int, batch: Any) -> list[tuple[int, int, int, int, int]]:
-        """(position, own, own_rows, below, total) of the stored rollups among the keys of a
-        `rollup_batch` (one primary key lookup per key, inside the database)."""
+    async def find_rollups(self, campaign_id: int, batch: Any) -> list[tuple[int, int, int, int, int, int, int, int]]:
+        """(position, own, own_rows, below, op_own, op_below, total, provisional) of the stored
+        rollups among the keys of a `rollup_batch` (one primary key lookup per key, inside the database)."""
         if self.pg:
             return await self.fetch(
-                "SELECT k.i - 1, r.own, r.own_rows, r.below, r.total FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[])) WITH ORDINALITY AS k(area, day, i) "
-                'JOIN tally_rollups AS r ON r.campaign_id = ? AND r.area_code = k.area COLLATE "C" AND r.day = k.day',
+                "SELECT k.i - 1, r.own, r.own_rows, r.below, r.op_own, r.op_below, r.total, r.provisional FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[])) "
+                'WITH ORDINALITY AS k(area, day, i) JOIN tally_rollups AS r ON r.campaign_id = ? AND r.area_code = k.area COLLATE "C" AND r.day = k.day',
                 [batch[0], batch[1], campaign_id],
             )
         return await self.fetch(
-            "SELECT j.key, r.own, r.own_rows, r.below, r.total FROM json_each(?) AS j CROSS JOIN tally_rollups AS r "
+            "SELECT j.key, r.own, r.own_rows, r.below, r.op_own, r.op_below, r.total, r.provisional FROM json_each(?) AS j CROSS JOIN tally_rollups AS r "
             "WHERE r.campaign_id = ? AND r.area_code = j.value->>0 AND r.day = j.value->>1",
             [batch, campaign_id],
         )
+
+    _ROLLUP_INSERT = "INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, op_own, op_below, total, provisional) "
+    _SQLITE_VALUES = (
+        "SELECT ?, value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, value->>6, "
+        "CASE WHEN value->>3 > 0 THEN value->>2 ELSE value->>4 END, CASE WHEN value->>3 > 0 THEN 0 ELSE value->>5 + value->>6 END FROM json_each(?) WHERE true "
+    )
 
     async def insert_new_rollups(self, campaign_id: int, batch: Any) -> int:
         """SQLite: insert the rollups of a `rollup_batch` (deltas as the values) whose keys are
         not stored; returns how many were inserted."""
         connection = await self.session.connection()
         result = await connection.exec_driver_sql(
-            "INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, value->>0, value->>1, value->>2, value->>3, "
-            "value->>4, CASE WHEN value->>3 > 0 THEN value->>2 ELSE value->>4 END FROM json_each(?) WHERE true ON CONFLICT (campaign_id, area_code, day) DO NOTHING",
-            (campaign_id, batch),
+            self._ROLLUP_INSERT + self._SQLITE_VALUES + "ON CONFLICT (campaign_id, area_code, day) DO NOTHING", (campaign_id, batch),
         )
         return result.rowcount
 
     async def insert_own_rollups(self, campaign_id: int, after: int, last: int, *, one_per_day: bool) -> None:
-        """SQLite: the own rollups of the new tallies with ids from `after` + 1 to `last`, summed
-        per (area, day) inside SQLite, inserted as new rows (an IntegrityError when one is
-        stored already). `one_per_day`: no two of them have the same area and day (none has a
-        service point or device), so each is its rollup and nothing needs summing."""
-        values = "count, 1, 0, count" if one_per_day else "sum(count), count(*), 0, sum(count)"
+        """SQLite: the own rollups of the new tallies with ids from `after` + 1 to `last`, all of
+        them official, summed per (area, day) inside SQLite, inserted as new rows (an
+        IntegrityError when one is stored already). `one_per_day`: no two of them have the same
+        area and day (none has a service point or device), so each is its rollup and nothing
+        needs summing."""
+        values = "count, 1, 0, 0, 0, count, 0" if one_per_day else "sum(count), count(*), 0, 0, 0, sum(count), 0"
         # "+campaign_id" keeps the search on the id range
         await self.execute(
-            f"INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) SELECT campaign_id, area_code, day, {values} "
+            "INSERT INTO tally_rollups (campaign_id, area_code, day, own, own_rows, below, op_own, op_below, total, provisional) "
+            f"SELECT campaign_id, area_code, day, {values} "
             "FROM tallies WHERE id BETWEEN ? AND ? AND +campaign_id = ?" + ("" if one_per_day else " GROUP BY area_code, day"),
             [after + 1, last, campaign_id],
         )
 
-    async def add_to_rollups(self, campaign_id: int, batch: Any, *, returning: bool = False) -> list[tuple[str, Any, int, int, int, int]]:
+    async def add_to_rollups(self, campaign_id: int, batch: Any, *, returning: bool = False) -> list[tuple[str, Any, int, int, int, int, int, int, int]]:
         """Add the deltas of a `rollup_batch` (none negative) to the rollups, creating missing
         ones, in one statement. (A row proposed for insert must pass the CHECK constraints even
         when it ends up as an update, hence no negative deltas here: see `set_rollups`.) With
         `returning` (PostgreSQL), answers each rollup as written: (area, day, own, own_rows,
-        below, total); its old values are these minus the deltas."""
+        below, op_own, op_below, total, provisional); its old values are these minus the deltas."""
         # `r.` values are the stored row's before the change.
         update = (
             "ON CONFLICT (campaign_id, area_code, day) DO UPDATE SET own = r.own + excluded.own, own_rows = r.own_rows + excluded.own_rows, "
-            "below = r.below + excluded.below, "
-            "total = CASE WHEN r.own_rows + excluded.own_rows > 0 THEN r.own + excluded.own ELSE r.below + excluded.below END"
+            "below = r.below + excluded.below, op_own = r.op_own + excluded.op_own, op_below = r.op_below + excluded.op_below, "
+            "total = CASE WHEN r.own_rows + excluded.own_rows > 0 THEN r.own + excluded.own ELSE r.below + excluded.below END, "
+            "provisional = CASE WHEN r.own_rows + excluded.own_rows > 0 THEN 0 ELSE r.op_own + excluded.op_own + r.op_below + excluded.op_below END"
         )
         if self.pg:
             sql = (
-                "INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, s.*, CASE WHEN s.rw > 0 THEN s.o ELSE s.b END "
-                "FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) AS s(area, day, o, rw, b) "
-                + update
+                self._ROLLUP_INSERT + "SELECT ?, s.*, CASE WHEN s.rw > 0 THEN s.o ELSE s.b END, CASE WHEN s.rw > 0 THEN 0 ELSE s.po + s.pb END "
+                "FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), "
+                "CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) AS s(area, day, o, rw, b, po, pb) " + update
             )
             if returning:
-                return await self.fetch(sql + " RETURNING r.area_code, r.day, r.own, r.own_rows, r.below, r.total", [campaign_id, *batch])
+                return await self.fetch(
+                    sql + " RETURNING r.area_code, r.day, r.own, r.own_rows, r.below, r.op_own, r.op_below, r.total, r.provisional", [campaign_id, *batch]
+                )
             await self.execute(sql, [campaign_id, *batch])
             return []
         # "WHERE true": without it SQLite would read ON CONFLICT as a join's ON.
-        await self.execute(
-            "INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, total) SELECT ?, value->>0, value->>1, value->>2, value->>3, "
-            "value->>4, CASE WHEN value->>3 > 0 THEN value->>2 ELSE value->>4 END FROM json_each(?) WHERE true " + update,
-            [campaign_id, batch],
-        )
+        await self.execute(self._ROLLUP_INSERT + self._SQLITE_VALUES + update, [campaign_id, batch])
         return []
 
-    async def set_rollups(self, campaign_id: int, rows: list[tuple[str, Any, int, int, int, int]]) -> None:
-        """(area, day as `day()`, own, own_rows, below, total) of stored rollups that shrink."""
+    async def set_rollups(self, campaign_id: int, rows: list[tuple[str, Any, int, int, int, int, int, int, int]]) -> None:
+        """(area, day as `day()`, own, own_rows, below, op_own, op_below, total, provisional) of
+        stored rollups that shrink."""
         if not rows:
             return
         if self.pg:
             await self.execute(
-                "UPDATE tally_rollups AS r SET own = s.o, own_rows = s.rw, below = s.b, total = s.t FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), "
-                'CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) AS s(area, day, o, rw, b, t) '
+                "UPDATE tally_rollups AS r SET own = s.o, own_rows = s.rw, below = s.b, op_own = s.po, op_below = s.pb, total = s.t, provisional = s.p "
+                "FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), "
+                "CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) AS s(area, day, o, rw, b, po, pb, t, p) "
                 'WHERE r.campaign_id = ? AND r.area_code = s.area COLLATE "C" AND r.day = s.day',
                 [*map(list, zip(*rows, strict=True)), campaign_id],
             )
             return
         await self.execute(
-            "UPDATE tally_rollups SET own = ?, own_rows = ?, below = ?, total = ? WHERE campaign_id = ? AND area_code = ? AND day = ?",
-            [(o, rw, b, t, campaign_id, c, d) for c, d, o, rw, b, t in rows], many=True,
+            "UPDATE tally_rollups SET own = ?, own_rows = ?, below = ?, op_own = ?, op_below = ?, total = ?, provisional = ? "
+            "WHERE campaign_id = ? AND area_code = ? AND day = ?",
+            [(o, rw, b, po, pb, t, p, campaign_id, c, d) for c, d, o, rw, b, po, pb, t, p in rows], many=True,
         )
 
-    async def find_totals(self, campaign_id: int, codes: Sequence[str]) -> dict[str, tuple[int, Any]]:
-        """area -> (total, last day) of the stored per-area totals among `codes`."""
+    async def find_totals(self, campaign_id: int, codes: Sequence[str]) -> dict[str, tuple[int, int, Any]]:
+        """area -> (total, provisional, last day) of the stored per-area totals among `codes`."""
         if not codes:
             return {}
         if self.pg:
-            rows = await self.fetch("SELECT area_code, total, last_day FROM tally_totals WHERE campaign_id = ? AND area_code = ANY(CAST(? AS VARCHAR[]))", [campaign_id, list(codes)])
+            rows = await self.fetch(
+                "SELECT area_code, total, provisional, last_day FROM tally_totals WHERE campaign_id = ? AND area_code = ANY(CAST(? AS VARCHAR[]))",
+                [campaign_id, list(codes)],
+            )
         else:
             rows = await self.fetch(
-                "SELECT r.area_code, r.total, r.last_day FROM json_each(?) AS j CROSS JOIN tally_totals AS r WHERE r.campaign_id = ? AND r.area_code = j.value",
+                "SELECT r.area_code, r.total, r.provisional, r.last_day FROM json_each(?) AS j CROSS JOIN tally_totals AS r "
+                "WHERE r.campaign_id = ? AND r.area_code = j.value",
                 ["[" + ",".join(f'"{c}"' for c in codes) + "]", campaign_id],
             )
-        return {code: (total, last) for code, total, last in rows}
+        return {code: (total, provisional, last) for code, total, provisional, last in rows}
 
-    async def upsert_totals(self, campaign_id: int, rows: list[tuple[str, int, date | None]]) -> None:
-        """(area, total, last day) rows of one campaign."""
+    async def upsert_totals(self, campaign_id: int, rows: list[tuple[str, int, int, date | None]]) -> None:
+        """(area, total, provisional, last day) rows of one campaign."""
         if not rows:
             return
-        conflict = "ON CONFLICT (campaign_id, area_code) DO UPDATE SET total = excluded.total, last_day = excluded.last_day"
+        conflict = "ON CONFLICT (campaign_id, area_code) DO UPDATE SET total = excluded.total, provisional = excluded.provisional, last_day = excluded.last_day"
         if self.pg:
             await self.session.execute(
                 text(
-                    "INSERT INTO tally_totals (campaign_id, area_code, total, last_day) SELECT :campaign_id, s.* FROM unnest("
-                    f"CAST(:codes AS VARCHAR[]), CAST(:totals AS INTEGER[]), CAST(:days AS DATE[])) AS s {conflict}"
+                    "INSERT INTO tally_totals (campaign_id, area_code, total, provisional, last_day) SELECT :campaign_id, s.* FROM unnest("
+                    f"CAST(:codes AS VARCHAR[]), CAST(:totals AS INTEGER[]), CAST(:provisional AS INTEGER[]), CAST(:days AS DATE[])) AS s {conflict}"
                 ),
-                {"campaign_id": campaign_id, "codes": [r[0] for r in rows], "totals": [r[1] for r in rows], "days": [r[2] for r in rows]},
+                {
+                    "campaign_id": campaign_id, "codes": [r[0] for r in rows], "totals": [r[1] for r in rows], "provisional": [r[2] for r in rows],
+                    "days": [r[3] for r in rows],
+                },
             )
             return
         await self.execute(
-            f"INSERT INTO tally_totals (campaign_id, area_code, total, last_day) SELECT ?, value->>0, value->>1, value->>2 FROM json_each(?) WHERE true {conflict}",
-            [campaign_id, _json_rows([(code, total, None if day is None else self.day(day)) for code, total, day in rows])],
+            "INSERT INTO tally_totals (campaign_id, area_code, total, provisional, last_day) SELECT ?, value->>0, value->>1, value->>2, value->>3 "
+            f"FROM json_each(?) WHERE true {conflict}",
+            [campaign_id, _json_rows([(code, total, provisional, None if day is None else self.day(day)) for code, total, provisional, day in rows])],
         )

@@ -38,6 +38,7 @@ from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import KECAMATAN_DEPTH, Checker, Problems, Row
 from api.tallies.models import TallyImport
 from api.tallies.parsing import BATCH, COLUMNS, csv_rows, json_rows
+from api.tallies.precedence import sources_for
 from api.tallies.schemas import TallyMode
 from api.tallies.writer import Counts, Writer, lock_campaign
 
@@ -108,7 +109,10 @@ async def _import(
     )
     session.add(record)
     await session.flush()
-    writer = Writer(campaign_id=campaign.id, root=campaign.root_area_code, actor=actor, import_id=record.id, defer_totals=True)
+    writer = Writer(
+        campaign_id=campaign.id, root=campaign.root_area_code, actor=actor, import_id=record.id, defer_totals=True,
+        official=await sources_for(session, campaign_id=campaign.id),
+    )
     # area -> posted days as bits (bit i: campaign start + i days), for gaps without a query
     posted: dict[str, int] = {}
     offsets: dict[date, int] = {}

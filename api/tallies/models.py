@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import AreaCode, Base, UtcDateTime
@@ -84,19 +84,41 @@ class TallyChange(Base):
     import_id: Mapped[int | None] = mapped_column(ForeignKey("tally_imports.id", ondelete="SET NULL"))
 
 
-class TallyRollup(Base):
-    """The day's figure of an area's subtree, kept current with every tally change.
+class TallyPolicy(Base):
+    """How one campaign ranks the sources of its tallies (`api.tallies.precedence`): absent means
+    the default, where queue and home-visit counts are operational (provisional until an official
+    figure arrives). `operational_official`: a city without a recording-system export counts
+    them as official instead."""
 
-    `own` sums the tallies posted for exactly this area (`own_rows` of them); `below` sums the
-    children's `total`. A figure posted for an area stands for its whole subtree, like a snapshot,
-    so `total` is `own` when the area has tallies of its own and `below` otherwise: posting at two
-    levels never double-counts, and a difference between `own` and `below` is a discrepancy.
+    __tablename__ = "tally_policies"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    operational_official: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class TallyRollup(Base):
+    """The day's figure of an area's subtree, kept current with every tally change, in two parts
+    (the rule: `api.tallies.precedence`).
+
+    Official part: `own` sums the official tallies posted for exactly this area (`own_rows` of
+    them); `below` sums the children's `total`. An official figure posted for an area stands for
+    its whole subtree, like a snapshot, so `total` is `own` when the area has official tallies of
+    its own and `below` otherwise: posting at two levels never double-counts, and a difference
+    between `own` and `below` is a discrepancy.
+
+    Provisional part: `op_own` sums the operational tallies (queue, home visit) of exactly this
+    area; `op_below` sums the children's `provisional`. Operational counts are people, so they
+    add up; an official figure of this area supersedes them all, so `provisional` is 0 when the
+    area has official tallies of its own and `op_own + op_below` otherwise.
+    The day's figure is `total + provisional`.
     """
 
     __tablename__ = "tally_rollups"
     __table_args__ = (
         CheckConstraint("own >= 0 AND own_rows >= 0 AND below >= 0", name="not_negative"),
         CheckConstraint("total = CASE WHEN own_rows > 0 THEN own ELSE below END", name="total"),
+        CheckConstraint("op_own >= 0 AND op_below >= 0", name="operational_not_negative"),
+        CheckConstraint("provisional = CASE WHEN own_rows > 0 THEN 0 ELSE op_own + op_below END", name="provisional"),
         {"sqlite_with_rowid": False},  # the primary key is the table: one search per day read
     )
 
@@ -107,17 +129,22 @@ class TallyRollup(Base):
     own_rows: Mapped[int] = mapped_column(Integer, default=0)
     below: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
+    op_own: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    op_below: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    provisional: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class TallyTotal(Base):
-    """An area's figure over the whole campaign: the sum of its daily rollups' `total` and the
-    newest day whose total is above zero. Kept in the same transaction as the rollups, so progress
-    reads one row per area instead of one per day."""
+    """An area's figure over the whole campaign: `total`, the sum of its daily rollups' figures
+    (`total + provisional` of each), of which `provisional` is the provisional part, and the
+    newest day whose figure is above zero. Kept in the same transaction
+    as the rollups, so progress reads one row per area instead of one per day."""
 
     __tablename__ = "tally_totals"
-    __table_args__ = (CheckConstraint("total >= 0", name="not_negative"), {"sqlite_with_rowid": False})
+    __table_args__ = (CheckConstraint("total >= provisional AND provisional >= 0", name="not_negative"), {"sqlite_with_rowid": False})
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     area_code: Mapped[str] = mapped_column(AreaCode, primary_key=True)
     total: Mapped[int] = mapped_column(Integer, default=0)
+    provisional: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_day: Mapped[date | None] = mapped_column(Date)

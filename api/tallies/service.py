@@ -8,7 +8,10 @@ what they do, each with its rules in its docstring:
 - `checks`: which rows are rejected or warned about (`Checker`), and the accepted `Row`.
 - `writer`: the one place tallies change (`Writer`), with history, rollups and totals;
   `add_recordings` for recordings made through Rekam (queue tickets, home visits).
-- `rollups`: the per-area daily rollups and totals, kept current by the writer, read by dashboards.
+- `precedence`: the kinds of source (official, operational), how they combine into one figure
+  per area and day, and the campaign's policy (`set_policy`).
+- `rollups`: the per-area daily rollups and totals (official and provisional parts), kept
+  current by the writer, read by dashboards.
 - `imports`: posting tallies (atomic, dry run, replace, idempotency), the import log, the CSV template.
 - `history`: listing tallies and their history.
 - `bulk`: the bulk SQL statements of the writer and the checks.
@@ -18,25 +21,50 @@ Rules
   at one service point and on one device, with its source (`manual` by default, `script`, `demo`;
   `queue` and `home_visit` come from Rekam itself through `add_recordings`). The natural key is
   (campaign, area, date, service point, device): posting a key again replaces its value, never adds.
+- Official sources (`manual`, `script`, `demo`) and operational ones (`queue`, `home_visit`):
+  for one area and day, an official figure supersedes the operational counts of that area and
+  its subtree; until one arrives, the operational counts stand, marked provisional. A campaign
+  can count its operational sources as official (`set_policy`). The full rule: `precedence`.
 - Dates are local dates in the campaign's time zone (`api.calendar`).
 """
 
 from api.tallies.history import list_history, list_tallies
 from api.tallies.imports import list_imports, post_tallies, template_csv
 from api.tallies.models import SOURCES
-from api.tallies.rollups import daily_totals, level_disagreements, roll_up, subtree_totals, subtree_totals_until, totals_between
+from api.tallies.precedence import OFFICIAL_SOURCES, OPERATIONAL_SOURCES, operational_official, set_policy, sources_for
+from api.tallies.rollups import (
+    Parts,
+    daily_parts,
+    daily_totals,
+    level_disagreements,
+    parts_between,
+    roll_up,
+    subtree_parts,
+    subtree_totals,
+    subtree_totals_until,
+    totals_between,
+)
 from api.tallies.writer import add_recordings
 
 __all__ = [
+    "OFFICIAL_SOURCES",
+    "OPERATIONAL_SOURCES",
     "SOURCES",
+    "Parts",
     "add_recordings",
+    "daily_parts",
     "daily_totals",
     "level_disagreements",
     "list_history",
     "list_imports",
     "list_tallies",
+    "operational_official",
+    "parts_between",
     "post_tallies",
     "roll_up",
+    "set_policy",
+    "sources_for",
+    "subtree_parts",
     "subtree_totals",
     "subtree_totals_until",
     "template_csv",

@@ -34,7 +34,8 @@ from api.db import is_postgresql
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import Tally, TallyChange
-from api.tallies.rollups import ROLLUP, NewTallies, PendingParents, roll_up
+from api.tallies.precedence import OFFICIAL_SOURCES, sources_for
+from api.tallies.rollups import ROLLUP, NewTallies, PendingParents, add_delta, roll_up
 
 # SQLite: new tallies whose parents' rollups wait for one summing pass (see `Writer`), at most;
 # bounds what one pass sorts and hands to Python in a big upload.
@@ -98,7 +99,9 @@ class Writer:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     counts: Counts = field(default_factory=Counts)
     defer_totals: bool = False
-    # area -> [total delta, newest day made positive, newest day dropped to zero]
+    # The campaign's official sources (`api.tallies.precedence.sources_for`).
+    official: frozenset[str] = OFFICIAL_SOURCES
+    # area -> [total delta, newest day made positive, newest day dropped to zero, provisional delta]
     _totals: dict[str, list[Any]] = field(default_factory=dict)
     # SQLite: new tallies whose own rollups are written but whose parents' rollups wait (see `roll_up`)
     _new: "PendingParents | None" = None
@@ -126,14 +129,10 @@ class Writer:
             new = NewTallies(largest, largest + count, rows, min(iso))
             await self.apply(session, created=rows, changed=[], deltas=deltas, inserted=True, new=new)
             return
+        official = self.official
         if not found:  # the common case of new figures: no per-row comparison
             for r in rows:
-                delta = deltas.get((r.area, r.day))
-                if delta is None:
-                    deltas[(r.area, r.day)] = [r.count, 1, 0]
-                else:
-                    delta[0] += r.count
-                    delta[1] += 1
+                add_delta(deltas, r.area, r.day, r.count, 1, r.source in official)
             self.counts.imported += len(rows)
             await self.apply(session, created=rows, changed=[], deltas=deltas, batch=None if inserted else batch, inserted=inserted)
             return
@@ -145,9 +144,7 @@ class Writer:
             old = existing.get(position)
             if old is None:
                 created.append(r)
-                delta = deltas.setdefault((r.area, r.day), [0, 0, 0])
-                delta[0] += r.count
-                delta[1] += 1
+                add_delta(deltas, r.area, r.day, r.count, 1, r.source in official)
                 continue
             id_, count, source, import_id, at = old
             new = count + r.count if add else r.count
@@ -155,7 +152,8 @@ class Writer:
                 unchanged += 1
                 continue
             changed.append(Change(id_, r.area, r.day, r.point, r.device, count, new, r.source, source, import_id, at))
-            deltas.setdefault((r.area, r.day), [0, 0, 0])[0] += new - count
+            add_delta(deltas, r.area, r.day, -count, -1, source in official)  # the source may change kind: out of the old one,
+            add_delta(deltas, r.area, r.day, new, 1, r.source in official)  # into the new
         self.counts.imported += len(created)
         self.counts.updated += len(changed)
         self.counts.unchanged += unchanged
@@ -175,7 +173,7 @@ class Writer:
         """Write new tallies (`batch`: `created` in `Bulk.batch` form, if already made;
         `inserted`: they are in the table already, see `Bulk.insert_new_tallies`) and
         changes of stored ones (`new_count` None: delete), their history, and the rollups by
-        `deltas` ((area, day) -> [count delta, row delta, 0]) or, instead, from `new` (see
+        `deltas` ((area, day) -> deltas as `api.tallies.rollups.add_delta` makes them) or, instead, from `new` (see
         `roll_up`): the one place where a campaign's tallies change."""
         bulk = self.bulk(session)
         if created and not inserted:
@@ -212,8 +210,8 @@ class Writer:
         if new is not None and self._new is None:
             self._new = PendingParents(depth_of(self.root))
         await roll_up(
-            session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh, new=new,
-            pending=self._new,
+            session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, official=self.official, bulk=self.bulk(session), totals=self._totals,
+            fresh=fresh, new=new, pending=self._new,
         )
         if not self.defer_totals:
             await self.finish(session)
@@ -228,7 +226,7 @@ class Writer:
         bulk = self.bulk(session)
         deltas = self._new.take()
         if deltas:  # fresh: the first import of a day makes its parents' rollups too
-            await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=bulk, totals=self._totals, fresh=True)
+            await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, official=self.official, bulk=bulk, totals=self._totals, fresh=True)
 
     async def finish(self, session: AsyncSession) -> None:
         """Roll up the parents of new tallies whose own rollups were written (SQLite), then write
@@ -240,33 +238,34 @@ class Writer:
         bulk = self.bulk(session)
         current = await bulk.find_totals(self.campaign_id, list(pending))
         rows, recount = [], []
-        for code, (delta, raised, dropped) in pending.items():
-            total, last = current.get(code, (0, None))
+        for code, (delta, raised, dropped, provisional_delta) in pending.items():
+            total, provisional, last = current.get(code, (0, 0, None))
             last = as_date(last)
             if dropped is not None and (raised is None or dropped >= raised):
                 recount.append(code)  # the newest day may have dropped to zero: ask the rollups
                 newest = last
             else:
                 newest = raised if last is None or (raised is not None and raised > last) else last
-            rows.append((code, total + delta, newest))
+            rows.append((code, total + delta + provisional_delta, provisional + provisional_delta, newest))  # total: the figure
         if recount:
             found: dict[str, date | None] = {}
             for chunk in chunks(recount, 900):
                 result = await session.execute(
                     select(ROLLUP.c.area_code, func.max(ROLLUP.c.day)).where(
-                        ROLLUP.c.campaign_id == self.campaign_id, ROLLUP.c.area_code.in_(chunk), ROLLUP.c.total > 0
+                        ROLLUP.c.campaign_id == self.campaign_id, ROLLUP.c.area_code.in_(chunk), ROLLUP.c.total + ROLLUP.c.provisional > 0
                     ).group_by(ROLLUP.c.area_code)
                 )
                 found.update((code, as_date(day)) for code, day in result)
             again = set(recount)
-            rows = [(code, total, found.get(code)) if code in again else (code, total, newest) for code, total, newest in rows]
+            rows = [(code, total, provisional, found.get(code) if code in again else newest) for code, total, provisional, newest in rows]
         await bulk.upsert_totals(self.campaign_id, rows)
 
     async def delete_missing(self, session: AsyncSession, *, source: str, areas: set[str], lo: date, hi: date, kept: set[int]) -> None:
         """mode=replace: delete this source's tallies of `areas` in [lo, hi] whose key hash is not in `kept`."""
         doomed: list[Change] = []
         bulk = self.bulk(session)
-        deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+        deltas: dict[tuple[str, date], list[int]] = {}
+        official = source in self.official
         for chunk in chunks(areas):
             result = await session.execute(
                 select(
@@ -280,9 +279,7 @@ class Writer:
                 if hash((area, day, point or 0, device or 0)) in kept:
                     continue
                 doomed.append(Change(id_, area, day, point, device, count, None, source, source, import_id, bulk.moment(TALLY.c.updated_at, at)))
-                delta = deltas[(area, day)]
-                delta[0] -= count
-                delta[1] -= 1
+                add_delta(deltas, area, day, -count, -1, official)
         if not doomed:
             return
         await self.apply(session, created=[], changed=doomed, deltas=deltas)
@@ -321,5 +318,5 @@ async def add_recordings(
         if not is_within(area_code, root):
             continue
         await lock_campaign(session, campaign_id)
-        writer = Writer(campaign_id=campaign_id, root=root, actor=actor)
+        writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=await sources_for(session, campaign_id=campaign_id))
         await writer.write(session, [Row(0, area_code, day, service_point_id, device_id, count, source)], add=True)

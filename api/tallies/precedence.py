@@ -1,0 +1,73 @@
+"""Precedence: which sources of a recording count are official, and how the two kinds combine
+into one figure per area and day that counts nobody twice.
+
+Rules
+- Kinds of source. Official: figures from the recording system or typed by staff (`script`,
+  `manual`, and `demo`, which stands in for the recording system in the demo data). Operational:
+  counts Rekam derives itself (`queue`: a completed ticket; `home_visit`: a completed visit).
+  A campaign whose city has no recording-system export makes its operational counts official
+  (`TallyPolicy.operational_official`, `set_policy`).
+- Precedence. For one area A and day d, an official figure (any official tally posted for A on d)
+  supersedes the operational counts of A and of its whole subtree on d: the office's daily total
+  already contains the people recorded at its counters and on its home visits. Until an official
+  figure arrives, the operational counts stand, marked provisional.
+- The figure of a node N on day d is `official + provisional`, where
+  official(N, d)    = own official sum of N           if N has official tallies on d,
+                      else the sum of official(child, d) over N's children;
+  provisional(N, d) = 0                               if N has official tallies on d,
+                      else own operational sum of N + the sum of provisional(child, d).
+  Equivalently: official(N, d) sums the official tallies of the highest official areas of N's
+  subtree (an official figure stands for its subtree, so two levels never add up), and
+  provisional(N, d) sums the operational tallies at areas B of N's subtree such that no area
+  on the path from N down to B (both included) has an official figure on d. An official figure
+  of an ancestor above N does not erase what N's own subtree knows; it only replaces it in the
+  ancestor's figure. Whatever order the tallies arrive in, the figure is the same.
+- Operational counts are never a discrepancy: a parent's official figure that differs from its
+  children's official figures is one (`api.tallies.rollups.level_disagreements`); the difference
+  between an official figure and what the queues and home visits counted under it is for staff
+  to reconcile (`api.tallies.reconciliation`).
+"""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.tallies.models import TallyPolicy
+
+OFFICIAL_SOURCES = frozenset({"manual", "script", "demo"})
+OPERATIONAL_SOURCES = frozenset({"queue", "home_visit"})
+ALL_OFFICIAL = OFFICIAL_SOURCES | OPERATIONAL_SOURCES
+
+
+def official_sources(*, operational_official: bool = False) -> frozenset[str]:
+    """The sources whose tallies are official under a campaign's policy."""
+    return ALL_OFFICIAL if operational_official else OFFICIAL_SOURCES
+
+
+async def operational_official(session: AsyncSession, *, campaign_id: int) -> bool:
+    """The campaign's policy: are queue and home-visit counts official?"""
+    found = await session.scalar(select(TallyPolicy.operational_official).where(TallyPolicy.campaign_id == campaign_id))
+    return bool(found)
+
+
+async def sources_for(session: AsyncSession, *, campaign_id: int) -> frozenset[str]:
+    """The official sources of one campaign."""
+    return official_sources(operational_official=await operational_official(session, campaign_id=campaign_id))
+
+
+async def set_policy(session: AsyncSession, *, campaign_id: int, root: str, operational_official: bool) -> bool:
+    """Set whether the campaign's queue and home-visit counts are official; when that changes, the
+    campaign's rollups are rebuilt under the new kinds. Returns whether anything changed."""
+    from api.tallies.rollups import rebuild  # noqa: PLC0415  # rollups are the rule's consequence, not its definition
+    from api.tallies.writer import lock_campaign  # noqa: PLC0415
+
+    policy = await session.get(TallyPolicy, campaign_id)
+    if bool(policy and policy.operational_official) == operational_official:
+        return False
+    await lock_campaign(session, campaign_id)
+    if policy is None:
+        session.add(TallyPolicy(campaign_id=campaign_id, operational_official=operational_official))
+    else:
+        policy.operational_official = operational_official
+    await session.flush()
+    await rebuild(session, campaign_id=campaign_id, root=root, official=official_sources(operational_official=operational_official))
+    return True
