@@ -19,9 +19,11 @@ from typing import Any
 from sqlalchemy import Column, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.tallies.models import Tally
+from api.tallies.models import ORIGINS, Tally, origin_sql
 
-TALLY_COLUMNS = ("campaign_id", "area_code", "day", "service_point_id", "device_id", "point_key", "device_key", "count", "source", "import_id", "updated_at")
+TALLY_COLUMNS = (
+    "campaign_id", "area_code", "day", "service_point_id", "device_id", "point_key", "device_key", "count", "source", "import_id", "updated_at", "origin_key",
+)
 # What a lookup of existing tallies answers, per found key: (position in the keys, id, count,
 # source, import id, updated_at).
 Found = tuple[int, int, int, str, int | None, Any]
@@ -124,15 +126,17 @@ class Bulk:
         if self.pg:
             return await self.fetch(
                 "SELECT k.i - 1, t.id, t.count, t.source, t.import_id, t.updated_at FROM unnest("
-                "CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) WITH ORDINALITY AS k(area, day, pk, dk, i) "
-                'JOIN tallies AS t ON t.campaign_id = ? AND t.area_code = k.area COLLATE "C" AND t.day = k.day AND t.point_key = k.pk AND t.device_key = k.dk'
+                "CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS VARCHAR[])) WITH ORDINALITY AS k(area, day, pk, dk, src, i) "
+                'JOIN tallies AS t ON t.campaign_id = ? AND t.area_code = k.area COLLATE "C" AND t.day = k.day AND t.point_key = k.pk AND t.device_key = k.dk '
+                f"AND t.origin_key = {origin_sql('k.src')}"
                 + ("" if up_to is None else " AND t.id <= ?"),
-                [*batch[:4], campaign_id] + ([] if up_to is None else [up_to]),
+                [*batch[:4], batch[5], campaign_id] + ([] if up_to is None else [up_to]),
             )
         # CROSS JOIN keeps json_each outside: SQLite would otherwise loop over the campaign's tallies.
         return await self.fetch(
             "SELECT j.key, t.id, t.count, t.source, t.import_id, t.updated_at FROM json_each(?) AS j CROSS JOIN tallies AS t "
-            "WHERE t.campaign_id = ? AND t.area_code = j.value->>0 AND t.day = j.value->>1 AND t.point_key = j.value->>2 AND t.device_key = j.value->>3"
+            "WHERE t.campaign_id = ? AND t.area_code = j.value->>0 AND t.day = j.value->>1 AND t.point_key = j.value->>2 AND t.device_key = j.value->>3 "
+            f"AND t.origin_key = {origin_sql('j.value->>5')}"
             + ("" if up_to is None else " AND t.id <= ?"),
             [batch, campaign_id] + ([] if up_to is None else [up_to]),
         )
@@ -144,19 +148,19 @@ class Bulk:
         stored. (Ids only grow, and the campaign's writers are serialized: see `lock_campaign`.)"""
         largest = (await self.fetch("SELECT coalesce(max(id), 0) FROM tallies", []))[0][0]
         connection = await self.session.connection()
-        conflict = "ON CONFLICT (campaign_id, area_code, day, point_key, device_key) DO NOTHING"
+        conflict = "ON CONFLICT (campaign_id, area_code, day, point_key, device_key, origin_key) DO NOTHING"
         if self.pg:
             areas, days, point_keys, device_keys, counts, sources, points, devices = batch
             result = await connection.exec_driver_sql(
-                f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT %s, s.*, %s, %s FROM unnest(CAST(%s AS VARCHAR[]), CAST(%s AS DATE[]), "
-                "CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS VARCHAR[])) "
-                f"AS s {conflict}",
+                f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT %s, s.*, %s, %s, {origin_sql('s.src')} FROM unnest(CAST(%s AS VARCHAR[]), "
+                "CAST(%s AS DATE[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), "
+                f"CAST(%s AS VARCHAR[])) AS s(area, day, sp, dv, pk, dk, n, src) {conflict}",
                 (campaign_id, import_id, at, areas, days, points, devices, point_keys, device_keys, counts, sources),
             )
             return result.rowcount, largest
         result = await connection.exec_driver_sql(
             f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT ?, value->>0, value->>1, value->>6, value->>7, value->>2, value->>3, "
-            f"value->>4, value->>5, ?, ? FROM json_each(?) WHERE true {conflict}",
+            f"value->>4, value->>5, ?, ?, {origin_sql('value->>5')} FROM json_each(?) WHERE true {conflict}",
             (campaign_id, import_id, self.moment(Tally.__table__.c.updated_at, at), batch),
         )
         return result.rowcount, largest
@@ -168,14 +172,17 @@ class Bulk:
             if areas:
                 await self.insert(
                     "tallies", TALLY_COLUMNS,
-                    [(campaign_id, *row, import_id, at) for row in zip(areas, days, points, devices, point_keys, device_keys, counts, sources, strict=True)],
+                    [
+                        (campaign_id, *row, import_id, at, ORIGINS.get(row[7], 0))
+                        for row in zip(areas, days, points, devices, point_keys, device_keys, counts, sources, strict=True)
+                    ],
                 )
             return
         if batch == "[]":
             return
         await self.execute(
             f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT ?, value->>0, value->>1, value->>6, value->>7, value->>2, value->>3, "
-            "value->>4, value->>5, ?, ? FROM json_each(?)",
+            f"value->>4, value->>5, ?, ?, {origin_sql('value->>5')} FROM json_each(?)",
             [campaign_id, import_id, self.moment(Tally.__table__.c.updated_at, at), batch],
         )
 

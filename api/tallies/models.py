@@ -8,6 +8,15 @@ from api.db import AreaCode, Base, UtcDateTime
 
 SOURCES = ("manual", "script", "queue", "home_visit", "demo")
 SOURCE_CHECK = "source IN ('manual','script','queue','home_visit','demo')"
+# Recordings counted by Rekam itself never share a tally with posted figures (nor with each other):
+# part of the natural key, derived from the source.
+ORIGINS = {"queue": 1, "home_visit": 2}
+
+
+def origin_sql(source: str) -> str:
+    """The SQL expression of `origin_key` for a source expression."""
+    return f"CASE {source} WHEN 'queue' THEN 1 WHEN 'home_visit' THEN 2 ELSE 0 END"
+
 
 
 class TallyImport(Base):
@@ -32,16 +41,19 @@ class Tally(Base):
     """Recordings on one day in one area, optionally at one service point and on one device.
 
     `point_key` and `device_key` are the nullable references with 0 for "none", because a unique
-    constraint treats NULLs as distinct and the natural key must not.
+    constraint treats NULLs as distinct and the natural key must not. `origin_key` keeps the
+    recordings Rekam counts itself apart from posted figures of the same area and day (0 posted,
+    1 queue, 2 home visit): a home visit adds to its own tally, never to the office's total.
     """
 
     __tablename__ = "tallies"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "area_code", "day", "point_key", "device_key"),
+        UniqueConstraint("campaign_id", "area_code", "day", "point_key", "device_key", "origin_key"),
         CheckConstraint("count >= 0", name="count_not_negative"),
         CheckConstraint(SOURCE_CHECK, name="source"),
         CheckConstraint("point_key = COALESCE(service_point_id, 0)", name="point_key"),
         CheckConstraint("device_key = COALESCE(device_id, 0)", name="device_key"),
+        CheckConstraint(f"origin_key = {origin_sql('source')}", name="origin_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -52,6 +64,7 @@ class Tally(Base):
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     point_key: Mapped[int] = mapped_column(Integer, default=0)
     device_key: Mapped[int] = mapped_column(Integer, default=0)
+    origin_key: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     count: Mapped[int] = mapped_column(Integer)
     source: Mapped[str] = mapped_column(String(12), default="manual")
     import_id: Mapped[int | None] = mapped_column(ForeignKey("tally_imports.id", ondelete="SET NULL"))

@@ -130,7 +130,19 @@ def _recompute(*, parts: bool) -> None:
         bind.execute(sa.text(insert_total), rows[start : start + 5000])
 
 
+ORIGIN = "CASE source WHEN 'queue' THEN 1 WHEN 'home_visit' THEN 2 ELSE 0 END"
+OLD_KEY = ["campaign_id", "area_code", "day", "point_key", "device_key"]
+
+
 def upgrade() -> None:
+    # Recordings counted by Rekam (queue, home visit) get tallies of their own, apart from posted figures.
+    with op.batch_alter_table("tallies") as batch_op:
+        batch_op.add_column(sa.Column("origin_key", sa.Integer(), server_default="0", nullable=False))
+    op.execute(f"UPDATE tallies SET origin_key = {ORIGIN}")
+    with op.batch_alter_table("tallies") as batch_op:
+        batch_op.drop_constraint(op.f("uq_tallies_campaign_id_area_code_day_point_key_device_key"), type_="unique")
+        batch_op.create_unique_constraint(op.f("uq_tallies_campaign_id_area_code_day_point_key_device_key_origin_key"), [*OLD_KEY, "origin_key"])
+        batch_op.create_check_constraint("origin_key", f"origin_key = {ORIGIN}")
     op.create_table(
         "tally_policies",
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -145,8 +157,24 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("tally_policies")
+    # Tallies that now share a key are merged into one (their counts add up, as they did before).
+    op.execute(
+        "UPDATE tallies SET count = (SELECT SUM(o.count) FROM tallies o WHERE o.campaign_id = tallies.campaign_id AND o.area_code = tallies.area_code "
+        "AND o.day = tallies.day AND o.point_key = tallies.point_key AND o.device_key = tallies.device_key) WHERE origin_key = (SELECT MIN(o.origin_key) "
+        "FROM tallies o WHERE o.campaign_id = tallies.campaign_id AND o.area_code = tallies.area_code AND o.day = tallies.day AND o.point_key = tallies.point_key "
+        "AND o.device_key = tallies.device_key)"
+    )
+    op.execute(
+        "DELETE FROM tallies WHERE origin_key > (SELECT MIN(o.origin_key) FROM tallies o WHERE o.campaign_id = tallies.campaign_id "
+        "AND o.area_code = tallies.area_code AND o.day = tallies.day AND o.point_key = tallies.point_key AND o.device_key = tallies.device_key)"
+    )
+    with op.batch_alter_table("tallies") as batch_op:
+        batch_op.drop_constraint(op.f("ck_tallies_origin_key"), type_="check")
+        batch_op.drop_constraint(op.f("uq_tallies_campaign_id_area_code_day_point_key_device_key_origin_key"), type_="unique")
+        batch_op.create_unique_constraint(op.f("uq_tallies_campaign_id_area_code_day_point_key_device_key"), OLD_KEY)
+        batch_op.drop_column("origin_key")
     op.drop_table("tally_totals")
     op.drop_table("tally_rollups")
     _rollups(parts=False)
     _recompute(parts=False)
-    op.drop_table("tally_policies")

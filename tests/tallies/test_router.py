@@ -201,9 +201,9 @@ async def test_history_of_a_posted_tally_keeps_its_creation_through_corrections_
     admin = await headers_for(session, role=Role.admin)
     days = [today - timedelta(days=2), today - timedelta(days=1)]
     created = (await post(client, campaign_id, [r for d in days for r in rows({"36.74.01": 10}, d, source="script")], admin)).json()
-    # A recording made through Rekam adds to the posted figure; the creation is stored first.
+    # A recording made through Rekam is a tally of its own, never added to the posted figure.
     await service.add_recordings(session, area_code="36.74.01", day=days[0], source="queue", actor=SYSTEM)
-    resent = rows({"36.74.01": 10}, days[0], source="script") + rows({"36.74.02": 7}, days[1], source="script")
+    resent = rows({"36.74.01": 12}, days[0], source="script") + rows({"36.74.02": 7}, days[1], source="script")
     replaced = (await post(client, campaign_id, resent, admin, mode="replace")).json()
     assert (replaced["imported"], replaced["updated"], replaced["deleted"]) == (1, 1, 1)
 
@@ -211,7 +211,7 @@ async def test_history_of_a_posted_tally_keeps_its_creation_through_corrections_
         found = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", params={"area": "36.74.01", "date": day.isoformat()}, headers=admin)).json()
         return [(h["old_count"], h["new_count"], h["source"], h["import_id"]) for h in found["items"]]
 
-    assert await history(days[0]) == [(None, 10, "script", created["import_id"]), (10, 11, "queue", None), (11, 10, "script", replaced["import_id"])]
+    assert await history(days[0]) == [(None, 10, "script", created["import_id"]), (None, 1, "queue", None), (10, 12, "script", replaced["import_id"])]
     assert await history(days[1]) == [(None, 10, "script", created["import_id"]), (10, None, "script", replaced["import_id"])]
     # Every creation and change once, in order of time; pages follow each other without gaps.
     first = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", params={"limit": 2}, headers=admin)).json()
@@ -220,4 +220,4 @@ async def test_history_of_a_posted_tally_keeps_its_creation_through_corrections_
     assert len(entries) == 6 and len({e["id"] for e in entries}) == 6
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
     progress = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress")).json()
-    assert progress["recorded"] == 10 + 7
+    assert progress["recorded"] == 12 + 7  # the official 12 supersedes the ticket counted the same day
