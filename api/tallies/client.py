@@ -1,16 +1,22 @@
 """`rekam tallies post FILE`: the script users' tool for sending a tally file to Rekam.
 
 A big file goes in chunks of `chunk_rows` rows, each with its own idempotency key (the file's
-hash and the chunk's number), so re-running after a failure never counts a chunk twice. Network
-errors and 503s are retried with exponential backoff. Row numbers in the printed summary are the
-file's own (header = row 1). With `--mode replace` the file goes as one request: a replace that
-spans chunks would delete what an earlier chunk just sent.
+hash, how it is sent (mode, atomic, dry run or not) and the chunk's number), so re-running after a
+failure never counts a chunk twice, and a dry run followed by the real post of the same file are
+two requests. A chunk the server had already applied is answered from its record and counted
+as "unchanged" (nothing happened this time). Network errors and 503s are retried with
+exponential backoff; a server that cannot be reached at all ends the command with one line and
+exit status 2. Row numbers in the printed summary are the file's own (header = row 1). With
+`--mode replace` the file goes as one request: a replace that spans chunks would delete what an
+earlier chunk just sent. The summary is in Indonesian when LANG (or LC_ALL, LC_MESSAGES) starts
+with "id", in English otherwise.
 """
 
 import csv
 import hashlib
 import io
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -21,6 +27,52 @@ import httpx
 
 COUNTS = ("imported", "updated", "unchanged", "deleted", "rejected")
 RETRIES = 5
+CONNECT_RETRIES = 2  # a server that refuses connections is down: say so soon
+
+MESSAGES = {
+    "en": {
+        "status": "status", "imported": "imported", "updated": "updated", "unchanged": "unchanged", "deleted": "deleted", "rejected": "rejected",
+        "ok": "ok", "warning": "warning", "error": "error", "conflict": "error", "rows": "rows",
+        "dry_run": "dry run: nothing was saved; send the same command without --dry-run to save",
+        "replayed": "{n} chunk(s) had been sent before: nothing changed for them",
+        "unreachable": "rekam: cannot reach {url} ({reason}); nothing was sent",
+        "lost": "rekam: lost the connection to {url} ({reason}) at chunk {chunk}; run the same command again: chunks already saved are not counted twice",
+        "failed": "rekam: chunk {chunk} failed with HTTP {status}: {detail}",
+        "retrying": "rekam: {reason}; retrying in {delay:.1f}s",
+        "busy": "server busy (503)",
+        "chunks": "{sent:,}/{total:,} rows, {chunk} chunk(s)", "chunks_plain": "{sent:,} rows, {chunk} chunk(s)",
+    },
+    "id": {
+        "status": "status", "imported": "baru", "updated": "diubah", "unchanged": "tidak berubah", "deleted": "dihapus", "rejected": "ditolak",
+        "ok": "baik", "warning": "peringatan", "error": "galat", "conflict": "galat", "rows": "baris",
+        "dry_run": "uji coba: tidak ada yang disimpan; jalankan perintah yang sama tanpa --dry-run untuk menyimpan",
+        "replayed": "{n} bagian sudah pernah dikirim: tidak ada yang berubah",
+        "unreachable": "rekam: server {url} tidak dapat dihubungi ({reason}); tidak ada yang dikirim",
+        "lost": "rekam: sambungan ke {url} terputus ({reason}) pada bagian {chunk}; jalankan perintah yang sama lagi: bagian yang sudah tersimpan tidak dihitung dua kali",
+        "failed": "rekam: bagian {chunk} gagal dengan HTTP {status}: {detail}",
+        "retrying": "rekam: {reason}; mencoba lagi dalam {delay:.1f} dtk",
+        "busy": "server sibuk (503)",
+        "chunks": "{sent:,}/{total:,} baris, {chunk} bagian", "chunks_plain": "{sent:,} baris, {chunk} bagian",
+    },
+}
+
+
+def language(env: dict[str, str] | None = None) -> str:
+    """"id" when the locale asks for Indonesian, "en" otherwise."""
+    env = dict(os.environ) if env is None else env
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
+        value = env.get(name)
+        if value:
+            return "id" if value.lower().startswith(("id", "in_")) else "en"
+    return "en"
+
+
+class Unreachable(Exception):
+    """The server could not be reached (after retries)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def file_hash(path: Path) -> str:
@@ -69,19 +121,26 @@ def json_chunks(path: Path, chunk_rows: int) -> Iterator[tuple[int, int, bytes]]
         yield start + 1, len(part), json.dumps({"tallies": part}).encode()
 
 
-def _send(client: httpx.Client, url: str, body: bytes, headers: dict[str, str], params: dict[str, str], err: TextIO) -> httpx.Response:
+def _reason(exc: httpx.TransportError) -> str:
+    text = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _send(client: httpx.Client, url: str, body: bytes, headers: dict[str, str], params: dict[str, str], err: TextIO, say: dict[str, str]) -> httpx.Response:
     delay = 0.5
+    connect_failures = 0
     for attempt in range(RETRIES + 1):
         try:
             response = client.post(url, content=body, headers=headers, params=params)
             if response.status_code != 503 or attempt == RETRIES:
                 return response
-            reason = "server busy (503)"
+            reason = say["busy"]
         except httpx.TransportError as exc:
-            if attempt == RETRIES:
-                raise
+            connect_failures += isinstance(exc, httpx.ConnectError)
+            if attempt == RETRIES or connect_failures > CONNECT_RETRIES:
+                raise Unreachable(_reason(exc)) from None
             reason = type(exc).__name__
-        err.write(f"\nrekam: {reason}; retrying in {delay:.1f}s\n")
+        err.write("\n" + say["retrying"].format(reason=reason, delay=delay) + "\n")
         time.sleep(delay)
         delay = min(delay * 2, 30)
     raise AssertionError("unreachable")
@@ -100,8 +159,12 @@ def post_file(
     client: httpx.Client | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
+    lang: str | None = None,
 ) -> int:
-    """Send the file; print the summary; 0 when no row was rejected, 1 when some were, 2 on failure."""
+    """Send the file; print the summary; 0 when no row was rejected, 1 when some were, 2 on failure
+    (the server unreachable, a chunk refused)."""
+    lang = lang or language()
+    say = MESSAGES[lang]
     is_json = path.suffix.lower() == ".json"
     if mode == "replace":
         chunk_rows = sys.maxsize
@@ -113,47 +176,67 @@ def post_file(
     chunks = (json_chunks if is_json else csv_chunks)(path, chunk_rows)
     endpoint = url.rstrip("/") + f"/api/v1/campaigns/{campaign_id}/tallies"
     params = {"mode": mode, "atomic": str(atomic).lower(), "dry_run": str(dry_run).lower()}
-    base_headers = {"X-API-Key": api_key, "content-type": "application/json" if is_json else "text/csv"}
+    base_headers = {"X-API-Key": api_key, "content-type": "application/json" if is_json else "text/csv", "Accept-Language": lang}
+    how = f"{mode[0]}{'a' if atomic else 'p'}{'d' if dry_run else 'w'}"  # a dry run and the real post are different requests
     totals = dict.fromkeys(COUNTS, 0)
     problems: dict[str, dict[tuple[Any, ...], list[int]]] = {"conflicts": {}, "warnings": {}}
-    sent = 0
+    sent = replayed = 0
     own_client = client is None
     client = client or httpx.Client(timeout=httpx.Timeout(600, connect=10))
     try:
         for number, (first_row, rows, body) in enumerate(chunks, start=1):
-            headers = {**base_headers, "Idempotency-Key": f"{digest[:40]}-{chunk_rows}-{number}"}
-            response = _send(client, endpoint, body, headers, params, err)
-            payload = response.json() if response.content else {}
+            headers = {**base_headers, "Idempotency-Key": f"{digest[:40]}-{how}-{chunk_rows}-{number}"}
+            try:
+                response = _send(client, endpoint, body, headers, params, err, say)
+            except Unreachable as exc:
+                err.write("\n" + say["unreachable" if number == 1 else "lost"].format(url=url, reason=exc.reason, chunk=number) + "\n")
+                return 2
+            try:
+                payload = response.json() if response.content else {}
+            except ValueError:
+                payload = {}
+            if not isinstance(payload, dict):
+                payload = {}
             summary = payload.get("summary", payload) if response.status_code in (200, 422) else None
             if summary is None or "imported" not in summary:
-                err.write(f"\nrekam: chunk {number} failed with HTTP {response.status_code}: {payload.get('detail', response.text[:200])}\n")
+                detail = payload.get("detail") or response.text[:200].strip() or response.reason_phrase
+                err.write("\n" + say["failed"].format(chunk=number, status=response.status_code, detail=detail) + "\n")
                 return 2
-            for name in COUNTS:
-                totals[name] += summary[name]
+            if payload.get("replayed"):  # applied by an earlier run: nothing happened now
+                replayed += 1
+                totals["unchanged"] += summary["rows"] - summary["rejected"]
+                totals["rejected"] += summary["rejected"]
+            else:
+                for name in COUNTS:
+                    totals[name] += summary[name]
             # The server numbers rows within the chunk (its header is row 1).
             for kind in problems:
                 for item in summary[kind]:
                     key = (item["field"], item["code"], item["message"])
                     problems[kind].setdefault(key, []).extend(first_row + row - 2 for row in item["rows"])
             sent += rows
-            _progress(err, sent, total_rows, number)
+            _progress(err, sent, total_rows, number, say)
     finally:
         if own_client:
             client.close()
     err.write("\n")
     status = "error" if totals["rejected"] else "warning" if problems["warnings"] else "ok"
-    out.write(f"status: {status}\n" + "".join(f"{name}: {totals[name]}\n" for name in COUNTS))
+    out.write(f"{say['status']}: {say[status]}\n" + "".join(f"{say[name]}: {totals[name]}\n" for name in COUNTS))
+    if dry_run:
+        out.write(say["dry_run"] + "\n")
+    if replayed:
+        out.write(say["replayed"].format(n=replayed) + "\n")
     for kind, groups in problems.items():
         for (field, code, message), rows_ in groups.items():
             shown = ", ".join(map(str, rows_[:20])) + (" ..." if len(rows_) > 20 else "")
-            out.write(f"{kind[:-1]}: {code} ({field}): {message}" + (f"; rows {shown}" if rows_ else "") + "\n")
+            out.write(f"{say[kind[:-1]]}: {code} ({field}): {message}" + (f"; {say['rows']} {shown}" if rows_ else "") + "\n")
     return 1 if totals["rejected"] else 0
 
 
-def _progress(err: TextIO, sent: int, total: int | None, chunk: int) -> None:
+def _progress(err: TextIO, sent: int, total: int | None, chunk: int, say: dict[str, str]) -> None:
     if total:
         filled = int(30 * min(sent / total, 1))
-        err.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {sent:,}/{total:,} rows, {chunk} chunk(s)")
+        err.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] " + say["chunks"].format(sent=sent, total=total, chunk=chunk))
     else:
-        err.write(f"\r{sent:,} rows, {chunk} chunk(s)")
+        err.write("\r" + say["chunks_plain"].format(sent=sent, chunk=chunk))
     err.flush()

@@ -67,11 +67,17 @@ async def post_tallies(
     else:
         raise UnsupportedMediaType(f"Send application/json or text/csv, not {kind[:60]}.")
 
+    done: list[bool] = []
+
     async def work(stream: AsyncIterable[bytes]) -> tuple[int, dict[str, Any]]:
+        done.append(True)
         return await _import(session, campaign=campaign, actor=actor, kind=kind, body=stream, dry_run=dry_run, mode=mode, atomic=atomic)
 
     with _cyclic_gc_paused():
-        return await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body, work=work)
+        status, payload = await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body, work=work)
+    if idempotency_key is not None and not done:  # the answer of an earlier request with this key: nothing was done now
+        payload = {**payload, "replayed": True}
+    return status, payload
 
 
 _gc_pauses = [0, False]  # imports running, whether the collector was on before the first

@@ -51,6 +51,7 @@ class ImportSummary(BaseModel):
     rejected: int
     conflicts: list[ImportProblem]
     warnings: list[ImportProblem]
+    replayed: bool = Field(False, description="true: the answer of an earlier request with this Idempotency-Key; nothing was done now.")
 
 
 class TallyRead(BaseModel):

@@ -65,10 +65,10 @@ def _write_csv(path: Path, *, days: int, bad_row: int | None = None, start: int 
     return path
 
 
-def _cli(server: dict, path: Path, *extra: str) -> subprocess.CompletedProcess:
-    env = {**server["env"], "REKAM_API_KEY": server["key"]}
+def _cli(server: dict, path: Path, *extra: str, lang: str = "C.UTF-8", url: str | None = None) -> subprocess.CompletedProcess:
+    env = {**server["env"], "REKAM_API_KEY": server["key"], "LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""}
     return subprocess.run(
-        [PYTHON, "-m", "api.cli", "tallies", "post", str(path), "--campaign", str(server["campaign"]), "--url", server["url"], *extra],
+        [PYTHON, "-m", "api.cli", "tallies", "post", str(path), "--campaign", str(server["campaign"]), "--url", url or server["url"], *extra],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
 
@@ -80,8 +80,9 @@ def test_cli_sends_chunks_once_and_reports(server: dict, tmp_path: Path) -> None
     assert "imported: 25" in first.stdout and "rejected: 0" in first.stdout
     assert "25/25 rows, 3 chunk(s)" in first.stderr
     again = _cli(server, path, "--chunk-rows", "10")
-    # The same chunks carry the same idempotency keys: the first answers come back, nothing is redone.
-    assert again.returncode == 0 and "imported: 25" in again.stdout
+    # The same chunks carry the same idempotency keys: nothing is redone, and the summary says so.
+    assert again.returncode == 0 and "imported: 0" in again.stdout and "unchanged: 25" in again.stdout, again.stdout
+    assert "3 chunk(s) had been sent before: nothing changed" in again.stdout
     imports = httpx.get(f"{server['url']}/api/v1/campaigns/{server['campaign']}/imports", headers={"X-API-Key": server["key"]}).json()["items"]
     assert len(imports) == 3
 
@@ -115,3 +116,36 @@ def test_cli_retries_network_errors(server: dict, tmp_path: Path) -> None:
         code = post_file(path, campaign_id=server["campaign"], url=server["url"], api_key=server["key"], client=client, out=out, err=err)
     assert code == 0 and "imported: 10" in out.getvalue()
     assert err.getvalue().count("retrying") == 2
+
+
+def test_cli_dry_run_then_the_real_post_of_the_same_file_both_work(server: dict, tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "check.csv", days=2, start=30)
+    checked = _cli(server, path, "--dry-run")
+    assert checked.returncode == 0, checked.stderr
+    assert "imported: 10" in checked.stdout and "dry run: nothing was saved" in checked.stdout
+    sent = _cli(server, path)
+    assert sent.returncode == 0, sent.stderr
+    assert "imported: 10" in sent.stdout and "dry run" not in sent.stdout
+
+
+def test_cli_summary_in_indonesian(server: dict, tmp_path: Path) -> None:
+    path = _write_csv(tmp_path / "id.csv", days=1, start=40)
+    result = _cli(server, path, lang="id_ID.UTF-8")
+    assert result.returncode == 0, result.stderr
+    assert "status: baik" in result.stdout and "baru: 5" in result.stdout and "ditolak: 0" in result.stdout
+    again = _cli(server, path, lang="id_ID.UTF-8")
+    assert "tidak berubah: 5" in again.stdout and "sudah pernah dikirim" in again.stdout
+
+
+def test_cli_unreachable_server_is_one_line_and_exit_2(server: dict, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    path = _write_csv(tmp_path / "down.csv", days=1, start=50)
+    result = _cli(server, path, url=f"http://127.0.0.1:{port}")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    last = [line for line in result.stderr.splitlines() if line.strip()][-1]
+    assert last.startswith(f"rekam: cannot reach http://127.0.0.1:{port}") and "nothing was sent" in last
