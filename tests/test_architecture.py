@@ -106,9 +106,13 @@ def modules() -> dict[str, Path]:
 
 def imported(name: str, path: Path) -> Iterator[str]:
     """The api modules `name` imports, anywhere in its body."""
+    yield from imported_by(name, path.read_text(), is_package=path.name == "__init__.py")
+
+
+def imported_by(name: str, source: str, *, is_package: bool = False) -> Iterator[str]:
     known = modules()
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    package = name if is_package else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == "api" or alias.name.startswith("api."):
@@ -215,10 +219,22 @@ def unexplained(found: list[set[str]]) -> list[list[str]]:
 
 
 def test_the_graph_sees_imports_inside_functions_and_both_import_forms() -> None:
-    edges = graph()
-    assert "api.areas.service" in edges["api.auth.service"]  # from api.areas import service as areas
-    assert "api.calendar" in edges["api.queues.service"]  # from api import calendar
-    assert "api.db" in edges["api.queues.service"]  # a function-level `from api.db import get_sessionmaker`
+    source = """
+import api.errors
+from api import calendar
+from api.areas import service as areas
+from api.devices.models import Device
+
+
+def later():
+    from api.visits import service
+    import api.flows
+"""
+    assert set(imported_by("api.x.service", source)) == {
+        "api.errors", "api.calendar", "api.areas.service", "api.devices.models", "api.visits.service", "api.flows",
+    }  # fmt: skip
+    assert set(imported_by("api.devices.fleet", "from .placements import place\nfrom . import models")) == {"api.devices.placements", "api.devices.models"}
+    assert "api.areas.service" in graph()["api.auth.service"]
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
 
 

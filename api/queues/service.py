@@ -44,7 +44,7 @@ from api import calendar, rounding
 from api.areas.codes import in_subtree, require_code
 from api.audit import service as audit
 from api.auth.policy import Principal, ensure_service_point
-from api.db import is_postgresql
+from api.db import get_sessionmaker, is_postgresql
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.queues import live
 from api.queues.models import Appointment, AppointmentStatus, Priority, QueueDay, Ticket, TicketStatus
@@ -343,8 +343,6 @@ async def _announce(session: AsyncSession, *, point: ServicePoint, ticket: Ticke
 
 async def messages_from_notice(ids: dict[str, Any]) -> list[live.Message]:
     """Render a NOTIFY's ids (point, ticket, change) into messages, once per process."""
-    from api.db import get_sessionmaker
-
     async with get_sessionmaker()() as session:
         point = await session.get(ServicePoint, int(ids["p"]))
         if point is None:
