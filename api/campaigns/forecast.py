@@ -10,7 +10,8 @@ Forecast (per progress node; "today" is the campaign's, Asia/Jakarta)
 - `required_per_day`: remaining / service_days_left rounded up; 0 when nothing remains, null when
   something remains and no service day is left.
 - `projected_completion_date`: with nothing remaining, today; else the date of the
-  ceil(remaining / rate)-th service day from tomorrow at the exact rate; null when the rate is 0.
+  ceil(remaining / rate)-th service day from tomorrow at the exact rate; null when the rate is 0
+  or when that day lies more than api.calendar.MAX_DAYS_AHEAD days ahead (a century: "never").
 - `on_track`: nothing remains, or the projected date is on or before the deadline (null without
   a target).
 - Service days and the n-th service day are api.calendar's (both ends included).
