@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
+from api import flows
 from api.auth.models import Role
 from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
 from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
@@ -51,7 +52,7 @@ async def call_next(point_id: IdPath, data: CallNext, principal: CounterDep, ses
 
 def _move(move: str, doc: str):  # noqa: ANN202 - builds one endpoint per ticket move
     async def endpoint(ticket_id: IdPath, principal: CounterDep, session: SessionDep) -> TicketRead:
-        return TicketRead.model_validate(await service.move_ticket(session, ticket_id=ticket_id, move=move, actor=principal))
+        return TicketRead.model_validate(await flows.move_ticket(session, ticket_id=ticket_id, move=move, actor=principal))
 
     endpoint.__doc__ = doc
     endpoint.__name__ = f"ticket_{move}"

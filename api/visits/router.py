@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from api.areas.codes import AreaQuery
+from api import flows
 from api.auth.models import Role
 from api.auth.dependencies import PublicWriteLimit, WriterDep, require
 from api.auth.policy import Principal
@@ -105,7 +106,7 @@ async def schedule_home_visit(visit_id: VisitId, data: ScheduleRequest, principa
 @router.post("/home-visits/{visit_id}/status", response_model=HomeVisitTrack, responses=problem_responses(401, 403, 404, 409, 422))
 async def change_home_visit_status(visit_id: VisitId, data: StatusChange, principal: CrewDep, session: SessionDep) -> HomeVisitTrack:
     """Triage, mark visited or unreachable, or cancel, with an optional note (the kit's operator: visited or unreachable)."""
-    return _track(await service.change_status(session, visit_id=visit_id, data=data, actor=principal))
+    return _track(await flows.change_visit_status(session, visit_id=visit_id, data=data, actor=principal))
 
 
 @router.get("/mobile-kits/mine", response_model=list[CrewKit], responses=problem_responses(401, 403, 422))
