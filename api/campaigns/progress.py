@@ -9,6 +9,14 @@ Rules
   its children's tallies of the same day (daily totals posted at two levels; the parent's counts).
 - Progress is read from the tallies' daily rollups, never from raw tallies (asked of the tallies
   service). "Today" is the campaign's (api.calendar, in the campaign's time zone).
+- Each figure comes in parts (`api.tallies.precedence`): `recorded` = `official` (snapshots and
+  official tallies) + `provisional` (queue and home-visit counts no official figure covers yet);
+  nothing is counted twice. A snapshot is official and replaces what its subtree counted up to
+  its date, provisional counts included. `by_source` adds what the queues and home visits counted
+  (superseded counts included), for comparison. An area with no figure at all (`reported` false)
+  has not reported yet: it is not "behind", it is unknown.
+- Discrepancies: staff see all of them (snapshot and tally); the public sees the plain one that
+  matters to residents, the campaign area's own reported total against its children's.
 - Each node's forecast follows `campaigns.forecast`.
 """
 
@@ -48,9 +56,11 @@ async def _latest_snapshots(session: AsyncSession, campaign: Campaign, root: str
 
 
 async def _recorded(
-    session: AsyncSession, campaign: Campaign, root: str, codes: list[str], totals: dict[str, tuple[int, date | None]] | None = None
-) -> dict[str, tuple[int, date | None]]:
-    """Recorded so far and the date of the newest figure, for each code (all inside `root`).
+    session: AsyncSession, campaign: Campaign, root: str, codes: list[str], totals: dict[str, tuple[int, date | None, int]] | None = None
+) -> dict[str, tuple[int, date | None, int]]:
+    """Recorded so far, the date of the newest figure, and the provisional part of what is
+    recorded, for each code (all inside `root`); `totals`: each code's tally figure, newest day and
+    provisional part, when already read.
 
     recorded(X) = tallies in X's subtree
                   + for each snapshot S counted for X: S.cumulative - tallies in S's subtree up to S.as_of
@@ -58,15 +68,18 @@ async def _recorded(
     A snapshot S counts for X when S is X or below it and no nearer ancestor of S inside X has a
     snapshot of its own: a figure reported for a whole kecamatan stands for its kelurahan's too.
     So a snapshot replaces the tallies it already covers, and tallies after it add on top.
+    provisional(X) = provisional tallies in X's subtree - those covered by the snapshots counted for X.
     """
     today = calendar.today(campaign.timezone)
     snapshots = await _latest_snapshots(session, campaign, root, today)
     # Snapshots above `root` (the city's, when asking about a kecamatan) don't count inside it.
-    covered = await tallies.subtree_totals_until(session, campaign_id=campaign.id, points=[(s.area_code, s.as_of) for s in snapshots.values()])
+    covered = await tallies.subtree_parts_until(session, campaign_id=campaign.id, points=[(s.area_code, s.as_of) for s in snapshots.values()])
     contribution: dict[str, int] = defaultdict(int)
+    provisional_covered: dict[str, int] = defaultdict(int)
     newest: dict[str, date] = {}
     for code, snapshot in snapshots.items():
-        value = snapshot.cumulative - covered.get((code, snapshot.as_of), 0)
+        parts = covered.get((code, snapshot.as_of), tallies.Parts())
+        value = snapshot.cumulative - parts.figure
         nearest = next((a for a in reversed(areas.ancestors_of(code)) if a in snapshots), None)
         # The snapshot counts for itself and each ancestor strictly below its nearest snapshotted one.
         chain = [code] + list(reversed(areas.ancestors_of(code)))
@@ -74,15 +87,17 @@ async def _recorded(
             if holder == nearest:
                 break
             contribution[holder] += value
+            provisional_covered[holder] += parts.provisional
             if newest.get(holder) is None or snapshot.as_of > newest[holder]:
                 newest[holder] = snapshot.as_of
     if totals is None:
-        totals = await tallies.subtree_totals(session, campaign_id=campaign.id, codes=codes)
+        found = await tallies.subtree_parts(session, campaign_id=campaign.id, codes=codes)
+        totals = {code: (parts.figure, last, parts.provisional) for code, (parts, last) in found.items()}
     result = {}
     for code in codes:
-        tally_total, last_tally = totals.get(code, (0, None))
+        tally_total, last_tally, provisional = totals.get(code, (0, None, 0))
         dates = [d for d in (newest.get(code), last_tally) if d is not None]
-        result[code] = (tally_total + contribution.get(code, 0), max(dates) if dates else None)
+        result[code] = (tally_total + contribution.get(code, 0), max(dates) if dates else None, provisional - provisional_covered.get(code, 0))
     return result
 
 
@@ -101,14 +116,14 @@ WITH RECURSIVE tree(code, name, level, parent_code, depth) AS (
     UNION ALL
     SELECT a.code, a.name, a.level, a.parent_code, tree.depth + 1 FROM areas a JOIN tree ON a.parent_code = tree.code WHERE tree.depth < :depth
 )
-SELECT tree.code, tree.name, tree.level, tree.parent_code, t.target, t.source, tt.total, tt.last_day
+SELECT tree.code, tree.name, tree.level, tree.parent_code, t.target, t.source, tt.total, tt.last_day, tt.provisional
 FROM tree
 LEFT JOIN targets t ON t.campaign_id = :campaign_id AND t.area_code = tree.code
 LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = tree.code
 ORDER BY tree.code
 """).columns(
     column("code", String), column("name", String), column("level", String), column("parent_code", String), column("target", Integer),
-    column("source", String), column("total", Integer), column("last_day", Date),
+    column("source", String), column("total", Integer), column("last_day", Date), column("provisional", Integer),
 )
 
 # Areas whose 7-day sums are kept per campaign at most (a national tree to the kecamatan is 7,838).
@@ -151,18 +166,21 @@ async def progress_tree(
     if not rows or not areas.is_within(root_code, campaign.root_area_code):
         await require_area_in_campaign(session, campaign, root_code, location="query")  # names the problem
     codes = [row[0] for row in rows]
-    recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals={row[0]: (row[6] or 0, row[7]) for row in rows})
+    recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals={row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows})
+    counted = await tallies.operational_counts(session, campaign_id=campaign.id, root=root_code, codes=codes)
     last_7_days = await _last_7_days(session, campaign, codes, today, cache)
     weekends = campaign.opens_weekends
     window_days = calendar.service_days(today - timedelta(days=7), today - timedelta(days=1), weekends=weekends)
     days_left = calendar.service_days(today + timedelta(days=1), campaign.deadline, weekends=weekends)
     built: dict[str, dict[str, Any]] = {}
-    for code, name, level, _parent, target, source, _total, _last in rows:
-        value, as_of = recorded[code]
+    for code, name, level, _parent, target, source, _total, _last, _provisional in rows:
+        value, as_of, provisional = recorded[code]
         fields = {
             "code": code, "name": name, "level": _LEVELS[level],
             "target": target, "target_source": None if source is None else _SOURCES[source],
             "recorded": value, "as_of": as_of,
+            "official": value - provisional, "provisional": provisional, "reported": as_of is not None or value > 0,
+            "by_source": {"official": value - provisional, **counted[code]},
             "percent": rounding.percent(value, target),
             "remaining": None if target is None else max(target - value, 0),
         }
@@ -191,7 +209,8 @@ async def progress(session: AsyncSession, *, campaign: Campaign, area: str | Non
 
 PROGRESS_CSV_COLUMNS = (
     "code", "name", "level", "target", "recorded", "as_of", "percent", "remaining", "recorded_last_7_days", "rate_7d",
-    "service_days_left", "required_per_day", "projected_completion_date", "on_track",
+    "service_days_left", "required_per_day", "projected_completion_date", "on_track", "official", "provisional", "reported",
+    "counted_queue", "counted_home_visit",
 )
 
 
@@ -205,6 +224,7 @@ async def progress_csv(session: AsyncSession, *, campaign: Campaign, area: str |
     while stack:
         node = stack.pop()
         values = node.model_dump(include=set(PROGRESS_CSV_COLUMNS))
+        values["counted_queue"], values["counted_home_visit"] = node.by_source.get("queue", 0), node.by_source.get("home_visit", 0)
         writer.writerow(["" if values[c] is None else values[c] for c in PROGRESS_CSV_COLUMNS])
         stack.extend(reversed(node.children))
     return out.getvalue()
@@ -227,21 +247,27 @@ async def daily(session: AsyncSession, *, campaign: Campaign, area: str | None =
         raise RuleViolation.on_field("to", "must not be before from", location="query")
     if (end - start).days >= MAX_SERIES_DAYS:
         raise RuleViolation.on_field("from", f"a series covers at most {MAX_SERIES_DAYS} days", location="query")
-    now_recorded, _ = (await _recorded(session, campaign, campaign.root_area_code, [code]))[code]
-    per_day = await tallies.daily_totals(session, campaign_id=campaign.id, code=code, since=start, until=max(end, today))
-    after = sum(total for day, total in per_day.items() if day > end)
+    now_recorded, _, _ = (await _recorded(session, campaign, campaign.root_area_code, [code]))[code]
+    per_day = await tallies.daily_parts(session, campaign_id=campaign.id, code=code, since=start, until=max(end, today))
+    after = sum(parts.figure for day, parts in per_day.items() if day > end)
     points = []
+    empty = tallies.Parts()
     for offset in range((end - start).days, -1, -1):
         day = start + timedelta(days=offset)
-        points.append(DailyPoint(date=day, recorded=per_day.get(day, 0), cumulative=now_recorded - after))
-        after += per_day.get(day, 0)
+        parts = per_day.get(day, empty)
+        points.append(DailyPoint(date=day, recorded=parts.figure, official=parts.official, provisional=parts.provisional, cumulative=now_recorded - after))
+        after += parts.figure
     points.reverse()
     return DailySeries(area=code, start=start, end=end, days=points)
 
 
-async def discrepancies(session: AsyncSession, *, campaign: Campaign, area: str | None = None) -> list[Discrepancy]:
-    """Parents whose snapshot (or own daily tally) differs from the sum of their children's of the same date."""
+async def discrepancies(session: AsyncSession, *, campaign: Campaign, area: str | None = None, public: bool = False) -> list[Discrepancy]:
+    """Parents whose snapshot (or own daily tally) differs from the sum of their children's of the
+    same date; `public`: only the campaign area's own reported totals against its children's."""
     root = area or campaign.root_area_code
+    if public:
+        found = await discrepancies(session, campaign=campaign, area=area)
+        return [d for d in found if d.kind == "snapshot" and d.area == campaign.root_area_code]
     await require_area_in_campaign(session, campaign, root, location="query")
     snapshots = list((await session.scalars(select(Snapshot).where(Snapshot.campaign_id == campaign.id, areas.in_subtree(Snapshot.area_code, root)))).all())
     by_key = {(s.area_code, s.as_of): s for s in snapshots}

@@ -6,7 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
-from api.auth.dependencies import AdminDep, WriterDep
+from api.auth.dependencies import AdminDep, StaffDep, WriterDep
 from api.caching import NOT_MODIFIED, BodyCache, ReadCacheDep, versioned
 from api.campaigns import service
 from api.campaigns.schemas import (
@@ -189,6 +189,13 @@ async def get_progress_csv(
 
 @router.get("/{campaign_id}/discrepancies", response_model=list[Discrepancy], responses=problem_responses(404, 422))
 async def get_discrepancies(campaign_id: IdPath, session: SessionDep, area: AreaQuery = None) -> list[Discrepancy]:
-    """Reported figures that disagree with the sum of their parts."""
+    """Where the campaign area's own reported total disagrees with the sum of its parts (the public note)."""
+    campaign = await service.get_campaign(session, campaign_id=campaign_id)
+    return await service.discrepancies(session, campaign=campaign, area=area, public=True)
+
+
+@router.get("/{campaign_id}/discrepancies/all", response_model=list[Discrepancy], responses=problem_responses(401, 403, 404, 422))
+async def get_all_discrepancies(campaign_id: IdPath, principal: StaffDep, session: SessionDep, area: AreaQuery = None) -> list[Discrepancy]:
+    """Every reported figure (snapshot or daily tally) that disagrees with the sum of its parts: the staff's data-quality notes."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
     return await service.discrepancies(session, campaign=campaign, area=area)

@@ -124,6 +124,13 @@ class ProgressNode(BaseModel):
     target_source: TargetSource | None
     recorded: int
     as_of: date | None = Field(description="Date of the newest figure counted.")
+    official: int = Field(0, description="The official part of recorded: snapshots and official tallies (recording system, staff).")
+    provisional: int = Field(0, description="The provisional part of recorded: queue and home-visit counts no official figure covers yet.")
+    reported: bool = Field(False, description="Whether any figure has been reported for the area; false: not reported yet (belum melapor), not behind.")
+    by_source: dict[str, int] = Field(
+        default_factory=dict,
+        description="official (as in recorded), and what the queues (queue) and home visits (home_visit) counted in the area, superseded counts included.",
+    )
     percent: float | None = Field(description="recorded / target × 100, rounded half up to one decimal (api/rounding.py); shown as given. Null without a target.")
     remaining: int | None
     recorded_last_7_days: int = Field(0, description="Tallies of the 7 days that ended yesterday.")
@@ -137,7 +144,9 @@ class ProgressNode(BaseModel):
 
 class DailyPoint(BaseModel):
     date: dt.date
-    recorded: int = Field(description="Recordings that day (tallies of the area's subtree).")
+    recorded: int = Field(description="Recordings that day (tallies of the area's subtree): official + provisional.")
+    official: int = Field(0, description="Official figures of that day.")
+    provisional: int = Field(0, description="Queue and home-visit counts of that day no official figure covers yet.")
     cumulative: int = Field(description="Recorded by the end of that day, snapshots included.")
 
 

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import AreaCode, Base, UtcDateTime
@@ -54,6 +54,11 @@ class Tally(Base):
         CheckConstraint("point_key = COALESCE(service_point_id, 0)", name="point_key"),
         CheckConstraint("device_key = COALESCE(device_id, 0)", name="device_key"),
         CheckConstraint(f"origin_key = {origin_sql('source')}", name="origin_key"),
+        # The few tallies Rekam counts itself, for reconciliation and per-source figures (posted ones are not indexed here).
+        Index(
+            "ix_tallies_operational", "campaign_id", "day", "area_code",
+            sqlite_where=text("origin_key > 0"), postgresql_where=text("origin_key > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

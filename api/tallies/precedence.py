@@ -6,7 +6,7 @@ Rules
   `manual`, and `demo`, which stands in for the recording system in the demo data). Operational:
   counts Rekam derives itself (`queue`: a completed ticket; `home_visit`: a completed visit).
   A campaign whose city has no recording-system export makes its operational counts official
-  (`TallyPolicy.operational_official`, `set_policy`).
+  (`TallyPolicy.operational_official`, `api.tallies.writer.set_policy`, which rebuilds its rollups).
 - Precedence. For one area A and day d, an official figure (any official tally posted for A on d)
   supersedes the operational counts of A and of its whole subtree on d: the office's daily total
   already contains the people recorded at its counters and on its home visits. Until an official
@@ -53,21 +53,3 @@ async def sources_for(session: AsyncSession, *, campaign_id: int) -> frozenset[s
     """The official sources of one campaign."""
     return official_sources(operational_official=await operational_official(session, campaign_id=campaign_id))
 
-
-async def set_policy(session: AsyncSession, *, campaign_id: int, root: str, operational_official: bool) -> bool:
-    """Set whether the campaign's queue and home-visit counts are official; when that changes, the
-    campaign's rollups are rebuilt under the new kinds. Returns whether anything changed."""
-    from api.tallies.rollups import rebuild  # noqa: PLC0415  # rollups are the rule's consequence, not its definition
-    from api.tallies.writer import lock_campaign  # noqa: PLC0415
-
-    policy = await session.get(TallyPolicy, campaign_id)
-    if bool(policy and policy.operational_official) == operational_official:
-        return False
-    await lock_campaign(session, campaign_id)
-    if policy is None:
-        session.add(TallyPolicy(campaign_id=campaign_id, operational_official=operational_official))
-    else:
-        policy.operational_official = operational_official
-    await session.flush()
-    await rebuild(session, campaign_id=campaign_id, root=root, official=official_sources(operational_official=operational_official))
-    return True

@@ -34,7 +34,7 @@ from api.areas.codes import depth_of, in_subtree, parent_of
 from api.campaigns import versions
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
-from api.tallies.models import TallyRollup, TallyTotal
+from api.tallies.models import Tally, TallyRollup, TallyTotal
 
 ROLLUP = TallyRollup.__table__
 TOTAL = TallyTotal.__table__
@@ -315,6 +315,18 @@ async def subtree_totals(session: AsyncSession, *, campaign_id: int, codes: list
     return {code: (parts.figure, last) for code, (parts, last) in found.items()}
 
 
+async def subtree_parts_until(session: AsyncSession, *, campaign_id: int, points: list[tuple[str, date]]) -> dict[tuple[str, date], Parts]:
+    """For each (area, date): official and provisional recordings in the area's subtree up to and including the date."""
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for code, day in points:
+        by_day[day].append(code)
+    result: dict[tuple[str, date], Parts] = {}
+    for day, codes in by_day.items():
+        for code, parts in (await parts_between(session, campaign_id=campaign_id, codes=codes, until=day)).items():
+            result[(code, day)] = parts
+    return result
+
+
 async def subtree_totals_until(session: AsyncSession, *, campaign_id: int, points: list[tuple[str, date]]) -> dict[tuple[str, date], int]:
     """For each (area, date): recordings in the area's subtree up to and including the date."""
     by_day: dict[date, list[str]] = defaultdict(list)
@@ -400,8 +412,6 @@ async def rebuild(session: AsyncSession, *, campaign_id: int, root: str, officia
     """Recompute a campaign's rollups and totals from its raw tallies under `official` (its
     sources' kinds changed): one grouped read of the tallies, the recursion of the rule in Python,
     bulk inserts. The caller holds the campaign's write lock."""
-    from api.tallies.models import Tally  # noqa: PLC0415  # the one reader of raw tallies here
-
     tally = Tally.__table__
     await session.execute(ROLLUP.delete().where(ROLLUP.c.campaign_id == campaign_id))
     await session.execute(TOTAL.delete().where(TOTAL.c.campaign_id == campaign_id))

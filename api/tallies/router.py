@@ -12,7 +12,19 @@ from api.db import IdPath, SessionDep
 from api.errors import PROBLEM_JSON, problem_responses
 from api.pagination import Page, PageDep
 from api.tallies import service
-from api.tallies.schemas import ImportRead, ImportSummary, TalliesPost, TallyChangeRead, TallyMode, TallyRead
+from api import calendar
+from api.auth.dependencies import AdminDep
+from api.tallies.schemas import (
+    ImportRead,
+    ImportSummary,
+    PolicyRead,
+    PolicyUpdate,
+    ReconciliationRead,
+    TalliesPost,
+    TallyChangeRead,
+    TallyMode,
+    TallyRead,
+)
 
 router = APIRouter(prefix="/campaigns/{campaign_id}", tags=["tallies"])
 
@@ -96,3 +108,35 @@ async def list_imports(campaign_id: IdPath, principal: ReaderDep, session: Sessi
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
     items, next_cursor = await service.list_imports(session, campaign=campaign, actor=principal, page=page)
     return Page(items=[ImportRead.model_validate(i) for i in items], next_cursor=next_cursor)
+
+
+@router.get("/reconciliation", response_model=ReconciliationRead, responses=problem_responses(401, 403, 404, 422))
+async def get_reconciliation(
+    campaign_id: IdPath,
+    principal: ReaderDep,
+    session: SessionDep,
+    area: AreaQuery = None,
+    from_: Annotated[date | None, Query(alias="from")] = None,
+    to: date | None = None,
+) -> ReconciliationRead:
+    """Per area and day: the official figure next to what the queues and home visits counted, largest differences first."""
+    campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
+    found = await service.reconciliation(
+        session, campaign=campaign, actor=principal, area=area, since=from_, until=to, today=calendar.today(campaign.timezone)
+    )
+    return ReconciliationRead.model_validate(found)
+
+
+@router.get("/tallies/policy", response_model=PolicyRead, responses=problem_responses(401, 403, 404))
+async def get_policy(campaign_id: IdPath, principal: ReaderDep, session: SessionDep) -> PolicyRead:
+    """Whether the campaign counts queue and home-visit recordings as official."""
+    campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
+    return PolicyRead(operational_counts_official=await service.operational_official(session, campaign_id=campaign.id))
+
+
+@router.put("/tallies/policy", response_model=PolicyRead, responses=problem_responses(401, 403, 404, 422))
+async def put_policy(campaign_id: IdPath, data: PolicyUpdate, principal: AdminDep, session: SessionDep) -> PolicyRead:
+    """Set whether queue and home-visit recordings are official (a city without a recording-system export); figures are recomputed."""
+    campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
+    await service.set_policy(session, campaign_id=campaign.id, root=campaign.root_area_code, operational_official=data.operational_counts_official)
+    return PolicyRead(operational_counts_official=data.operational_counts_official)

@@ -97,3 +97,32 @@ class ImportRead(BaseModel):
     atomic: bool
     rows: int
     summary: dict
+
+
+class ReconciliationRow(BaseModel):
+    area: str
+    date: dt.date
+    official: int | None = Field(description="The area's own official figure that day; null: none covers these counts yet.")
+    queue: int = Field(description="Recordings counted by completed queue tickets in the area's subtree that day.")
+    home_visit: int = Field(description="Recordings counted by completed home visits in the area's subtree that day.")
+    counted: int = Field(description="queue + home_visit")
+    difference: int | None = Field(description="official - counted; null without an official figure.")
+
+
+class ReconciliationRead(BaseModel):
+    area: str
+    start: dt.date
+    end: dt.date
+    rows: list[ReconciliationRow] = Field(description="Largest differences first; counts without an official figure last.")
+
+
+class PolicyRead(BaseModel):
+    operational_counts_official: bool = Field(
+        description="true: queue and home-visit counts are official (a city without a recording-system export); false (default): provisional until an official figure arrives."
+    )
+
+
+class PolicyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    operational_counts_official: bool

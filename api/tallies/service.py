@@ -12,6 +12,7 @@ what they do, each with its rules in its docstring:
   per area and day, and the campaign's policy (`set_policy`).
 - `rollups`: the per-area daily rollups and totals (official and provisional parts), kept
   current by the writer, read by dashboards.
+- `reconciliation`: official figures next to what the queues and home visits counted, for staff.
 - `imports`: posting tallies (atomic, dry run, replace, idempotency), the import log, the CSV template.
 - `history`: listing tallies and their history.
 - `bulk`: the bulk SQL statements of the writer and the checks.
@@ -31,7 +32,8 @@ Rules
 from api.tallies.history import list_history, list_tallies
 from api.tallies.imports import list_imports, post_tallies, template_csv
 from api.tallies.models import SOURCES
-from api.tallies.precedence import OFFICIAL_SOURCES, OPERATIONAL_SOURCES, operational_official, set_policy, sources_for
+from api.tallies.precedence import OFFICIAL_SOURCES, OPERATIONAL_SOURCES, operational_official, sources_for
+from api.tallies.reconciliation import Reconciliation, operational_counts, reconcile, reconciliation
 from api.tallies.rollups import (
     Parts,
     daily_parts,
@@ -41,16 +43,18 @@ from api.tallies.rollups import (
     roll_up,
     subtree_parts,
     subtree_totals,
+    subtree_parts_until,
     subtree_totals_until,
     totals_between,
 )
-from api.tallies.writer import add_recordings
+from api.tallies.writer import add_recordings, set_policy
 
 __all__ = [
     "OFFICIAL_SOURCES",
     "OPERATIONAL_SOURCES",
     "SOURCES",
     "Parts",
+    "Reconciliation",
     "add_recordings",
     "daily_parts",
     "daily_totals",
@@ -58,13 +62,17 @@ __all__ = [
     "list_history",
     "list_imports",
     "list_tallies",
+    "operational_counts",
     "operational_official",
     "parts_between",
     "post_tallies",
+    "reconcile",
+    "reconciliation",
     "roll_up",
     "set_policy",
     "sources_for",
     "subtree_parts",
+    "subtree_parts_until",
     "subtree_totals",
     "subtree_totals_until",
     "template_csv",

@@ -15,6 +15,8 @@ Rules
 - Recordings made through Rekam itself (a completed queue ticket, a home visit; sources `queue`
   and `home_visit`) are added to the day's tally of every campaign whose root contains the area
   and whose dates include the day (`add_recordings`).
+- Which sources are official is the campaign's policy (`api.tallies.precedence`); changing it
+  (`set_policy`) rebuilds the campaign's rollups from its tallies.
 - Rows are written in bulk (one statement per table and batch, `api.tallies.bulk`), never one
   ORM object per row.
 """
@@ -34,8 +36,9 @@ from api.db import is_postgresql
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import Tally, TallyChange
-from api.tallies.precedence import OFFICIAL_SOURCES, sources_for
-from api.tallies.rollups import ROLLUP, NewTallies, PendingParents, add_delta, roll_up
+from api.tallies.models import TallyPolicy
+from api.tallies.precedence import OFFICIAL_SOURCES, official_sources, sources_for
+from api.tallies.rollups import ROLLUP, NewTallies, PendingParents, add_delta, rebuild, roll_up
 
 # SQLite: new tallies whose parents' rollups wait for one summing pass (see `Writer`), at most;
 # bounds what one pass sorts and hands to Python in a big upload.
@@ -320,3 +323,19 @@ async def add_recordings(
         await lock_campaign(session, campaign_id)
         writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=await sources_for(session, campaign_id=campaign_id))
         await writer.write(session, [Row(0, area_code, day, service_point_id, device_id, count, source)], add=True)
+
+
+async def set_policy(session: AsyncSession, *, campaign_id: int, root: str, operational_official: bool) -> bool:
+    """Set whether the campaign's queue and home-visit counts are official; when that changes, the
+    campaign's rollups are rebuilt under the new kinds. Returns whether anything changed."""
+    policy = await session.get(TallyPolicy, campaign_id)
+    if bool(policy and policy.operational_official) == operational_official:
+        return False
+    await lock_campaign(session, campaign_id)
+    if policy is None:
+        session.add(TallyPolicy(campaign_id=campaign_id, operational_official=operational_official))
+    else:
+        policy.operational_official = operational_official
+    await session.flush()
+    await rebuild(session, campaign_id=campaign_id, root=root, official=official_sources(operational_official=operational_official))
+    return True

@@ -143,6 +143,10 @@ def upgrade() -> None:
         batch_op.drop_constraint(op.f("uq_tallies_campaign_id_area_code_day_point_key_device_key"), type_="unique")
         batch_op.create_unique_constraint(op.f("uq_tallies_campaign_id_area_code_day_point_key_device_key_origin_key"), [*OLD_KEY, "origin_key"])
         batch_op.create_check_constraint("origin_key", f"origin_key = {ORIGIN}")
+    op.create_index(
+        "ix_tallies_operational", "tallies", ["campaign_id", "day", "area_code"],
+        sqlite_where=sa.text("origin_key > 0"), postgresql_where=sa.text("origin_key > 0"),
+    )
     op.create_table(
         "tally_policies",
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -158,6 +162,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("tally_policies")
+    op.drop_index("ix_tallies_operational", table_name="tallies")
     # Tallies that now share a key are merged into one (their counts add up, as they did before).
     op.execute(
         "UPDATE tallies SET count = (SELECT SUM(o.count) FROM tallies o WHERE o.campaign_id = tallies.campaign_id AND o.area_code = tallies.area_code "

@@ -3,7 +3,7 @@ from datetime import date, timedelta
 from api.auth.policy import SYSTEM
 from api.campaigns import service
 from api.campaigns.schemas import TargetIn
-from tests.access import Request, admin_only, area_writer, public_read
+from tests.access import Request, admin_only, any_staff, area_writer, public_read
 from tests.factories import make_campaign
 
 CAMPAIGNS = "/api/v1/campaigns"
@@ -56,4 +56,5 @@ CASES = [
     public_read("GET", ONE + "/snapshots", campaign),
     public_read("GET", ONE + "/progress", campaign),
     public_read("GET", ONE + "/discrepancies", campaign),
+    any_staff("GET", ONE + "/discrepancies/all", 200, campaign),
 ]

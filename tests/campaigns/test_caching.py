@@ -75,7 +75,7 @@ async def test_tallies_give_a_new_etag_and_the_new_figures(client, session) -> N
     assert after_today.json()["recorded"] == 40
     assert after_today.json()["recorded_last_7_days"] == 0  # today is not in the 7 days that ended yesterday
     daily = (await fresh(client, url + "/daily", daily_before.headers["etag"], area="36.74.01")).json()
-    assert daily["days"][-1] == {"date": today.isoformat(), "recorded": 40, "cumulative": 40}
+    assert daily["days"][-1] == {"date": today.isoformat(), "recorded": 40, "official": 40, "provisional": 0, "cumulative": 40}
     assert "\r\n36.74,Kota Tangerang Selatan,kabkota,760097,40," in (await fresh(client, url + ".csv", csv_before.headers["etag"])).text
 
     # A past day's figure changes the 7-day sums too, which are kept between versions.

@@ -30,12 +30,19 @@ async def campaign_only(session) -> Request:  # noqa: ANN001
     return Request(path_params={"campaign_id": (await make_campaign(session)).id})
 
 
+async def policy(session) -> Request:  # noqa: ANN001
+    return Request(path_params={"campaign_id": (await make_campaign(session)).id}, json={"operational_counts_official": True})
+
+
 CASES = [
     Case("POST", ONE + "/tallies", expect=WRITERS, setup=tallies),
     Case("GET", ONE + "/tallies", expect=READERS, setup=campaign),
     Case("GET", ONE + "/tallies/history", expect=READERS, setup=campaign),
     Case("GET", ONE + "/tallies/template.csv", expect=OWN_PART, setup=campaign_only),
     Case("GET", ONE + "/imports", expect=OWN_PART, setup=campaign_only),
+    Case("GET", ONE + "/reconciliation", expect=READERS, setup=campaign),
+    Case("GET", ONE + "/tallies/policy", expect=OWN_PART, setup=campaign_only),
+    Case("PUT", ONE + "/tallies/policy", expect={"anonymous": 401, "admin": 200}, setup=policy),
     public_read("GET", ONE + "/progress/daily", setup=campaign),
     public_read("GET", ONE + "/progress.csv", setup=campaign),
 ]
