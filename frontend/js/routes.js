@@ -39,6 +39,10 @@ export const ROUTES = [
     tool: { label: "tools.tallies", short: "nav.tallies", description: "tools.tallies.description" },
   },
   {
+    path: "/staff/reconciliation", pattern: /^\/staff\/reconciliation$/, keys: [], roles: ["admin", "supervisor", "viewer"], view: () => import("./views/reconciliation.js"),
+    tool: { label: "tools.reconciliation", description: "tools.reconciliation.description" },
+  },
+  {
     path: "/staff/counter", pattern: /^\/staff\/counter(?:\/(\d+))?$/, keys: ["point"], roles: ["admin", "supervisor", "operator"], view: () => import("./views/counter.js"),
     // An operator account without a service point (a kit's crew) has no counter to run.
     tool: { label: "tools.counter", short: "nav.counter", description: "tools.counter.description", when: (me) => me?.role !== "operator" || Boolean(me?.service_point_id) },

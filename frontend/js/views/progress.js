@@ -1,6 +1,9 @@
 // Public progress: recorded against target for the campaign's area or any area below it, its
-// children furthest behind first, reported figures that disagree, and (when the API offers them)
-// the forecast and the daily series.
+// children furthest behind first (those that have not reported yet last, said so), the figure's
+// provisional part (queue and home-visit counts awaiting the official figure), the campaign
+// area's own reported total where it disagrees with its parts (in plain words; the detailed
+// data-quality notes are in the staff's reconciliation view), and (when the API offers them) the
+// forecast and the daily series.
 
 import { ApiError, api } from "../api.js";
 import { currentCampaign, isWithin, loadCampaigns, selectCampaign } from "../campaigns.js";
@@ -101,6 +104,20 @@ function onTrackBadge(node) {
     : html`<p class="badge badge-behind" data-figure="on-track">${t("progress.behind")}</p>`;
 }
 
+// The figure's provisional part: counted by Rekam's queues and home visits, not yet covered by an
+// official figure (feature detection: older APIs have no `provisional`).
+function provisionalNote(node) {
+  if (!node.provisional) return "";
+  return html`<p class="notice notice-info" role="note" data-figure="provisional-note">${t("progress.provisionalNote", {
+    official: fmt.number(node.official ?? node.recorded - node.provisional),
+    provisional: fmt.number(node.provisional),
+  })}</p>`;
+}
+
+function notReported(node) {
+  return node.reported === false;
+}
+
 function summary(campaign, node) {
   const hasTarget = node.target !== null && node.target !== undefined;
   return html`<section class="summary" aria-labelledby="summary-title">
@@ -122,7 +139,9 @@ function summary(campaign, node) {
       ${hasTarget ? html`<div><dt>${t("progress.target")}</dt><dd data-figure="target">${fmt.number(node.target)}</dd></div>` : ""}
       ${hasTarget ? html`<div><dt>${t("progress.remaining")}</dt><dd data-figure="remaining">${number(node.remaining)}</dd></div>` : ""}
       ${forecast(node)}
-      <div><dt>${t("progress.asOf")}</dt><dd>${node.as_of ? fmt.date(node.as_of) : t("progress.noFigures")}</dd></div>
+      <div><dt>${t("progress.asOf")}</dt><dd data-figure="as-of">${node.as_of ? fmt.date(node.as_of) : notReported(node) ? t("progress.notReported") : t("progress.noFigures")}</dd></div>
+      ${node.official !== undefined ? html`<div><dt>${t("progress.official")}</dt><dd data-figure="official">${fmt.number(node.official)}</dd></div>` : ""}
+      ${node.provisional ? html`<div><dt>${t("progress.provisional")}</dt><dd data-figure="provisional">${fmt.number(node.provisional)}</dd></div>` : ""}
       <div><dt>${t("progress.deadline")}</dt><dd>${deadlineText(campaign)}</dd></div>
     </dl>
   </section>`;
@@ -131,19 +150,15 @@ function summary(campaign, node) {
 function discrepancyNotes(node, discrepancies) {
   const names = new Map([[node.code, node.name], ...node.children.map((c) => [c.code, c.name])]);
   const relevant = discrepancies.items.filter((d) => names.has(d.area));
+  // The public endpoint gives only the campaign area's own reported total against its parts: one short note.
   const notes = relevant.map(
-    (d) => html`<div class="notice notice-warning" role="note" data-discrepancy="${d.area}">
-      <p><strong>${t("progress.discrepancyTitle")}</strong></p>
-      <p>${t(d.difference > 0 ? "progress.discrepancyMore" : "progress.discrepancyLess", {
-        area: names.get(d.area),
-        date: fmt.date(d.as_of),
-        reported: fmt.number(d.reported),
-        sum: fmt.number(d.children_sum),
-        difference: fmt.number(Math.abs(d.difference)),
-      })}</p>
-      ${d.children_reporting < d.children_total ? html`<p>${t("progress.discrepancyPartial", { reporting: d.children_reporting, total: d.children_total })}</p>` : ""}
-      <p>${t("progress.discrepancyPolicy")}</p>
-    </div>`,
+    (d) => html`<p class="notice notice-info" role="note" data-discrepancy="${d.area}">${t("progress.cityNote", {
+      area: names.get(d.area),
+      date: fmt.date(d.as_of),
+      reported: fmt.number(d.reported),
+      sum: fmt.number(d.children_sum),
+      difference: fmt.number(Math.abs(d.difference)),
+    })}</p>`,
   );
   if (discrepancies.error) notes.push(html`<p class="notice notice-info" role="note">${t("progress.discrepanciesUnavailable")}</p>`);
   return notes;
@@ -162,7 +177,9 @@ function unattributedNote(node, discrepancies) {
 }
 
 function byFurthestBehind(a, b) {
-  // No target means no percentage: those go last, by name.
+  // Not reported yet: unknown, not behind: last, by name. No target means no percentage: before them, by name.
+  if (notReported(a) !== notReported(b)) return notReported(a) ? 1 : -1;
+  if (notReported(a)) return a.name.localeCompare(b.name);
   if (a.percent === null && b.percent === null) return a.name.localeCompare(b.name);
   if (a.percent === null) return 1;
   if (b.percent === null) return -1;
@@ -185,7 +202,11 @@ function childrenSection(node) {
     ${
       withTargets
         ? bars(
-            children.map((c) => ({ label: c.name, percent: c.percent, text: c.percent === null ? "—" : fmt.percent(c.percent) })),
+            children.map((c) => ({
+              label: c.name,
+              percent: notReported(c) ? null : c.percent,
+              text: notReported(c) ? t("progress.notReported") : c.percent === null ? "—" : fmt.percent(c.percent),
+            })),
             { caption: t("progress.chartCaption", { level: levelText(level, "many") }) },
           )
         : ""
@@ -205,8 +226,10 @@ function childrenSection(node) {
           ${children.map(
             (c) => html`<tr data-area="${c.code}">
               <th scope="row">${nameCell(c)}</th>
-              <td class="num" data-col="recorded">${fmt.number(c.recorded)}</td>
-              ${withTargets ? html`<td class="num" data-col="target">${number(c.target)}</td><td class="num" data-col="percent">${percent(c.percent)}</td><td class="num wide-only" data-col="remaining">${number(c.remaining)}</td>` : ""}
+              <td class="num" data-col="recorded">${notReported(c) ? html`<span class="muted" data-not-reported>${t("progress.notReported")}</span>` : fmt.number(c.recorded)}${
+                c.provisional ? html`<br><small class="muted" data-col="provisional">${t("progress.provisionalShort", { count: fmt.number(c.provisional) })}</small>` : ""
+              }</td>
+              ${withTargets ? html`<td class="num" data-col="target">${number(c.target)}</td><td class="num" data-col="percent">${notReported(c) ? dash : percent(c.percent)}</td><td class="num wide-only" data-col="remaining">${number(c.remaining)}</td>` : ""}
               ${withRequired ? html`<td class="num wide-only" data-col="required">${number(c.required_per_day)}</td>` : ""}
             </tr>`,
           )}
@@ -265,6 +288,7 @@ export async function render(root, { params, signal }) {
       <p class="lede">${campaign.name}</p>
       ${campaignPicker(state)}
       ${summary(campaign, node)}
+      ${provisionalNote(node)}
       ${discrepancyNotes(node, discrepancies)}
       ${unattributedNote(node, discrepancies)}
       <p class="notice notice-free" role="note">${t("progress.free")}</p>
