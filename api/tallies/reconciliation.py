@@ -29,7 +29,9 @@ from api.areas.codes import ancestors_of, depth_of, in_subtree, is_within
 from api.errors import RuleViolation
 from api.tallies.bulk import as_date
 from api.tallies.checks import KECAMATAN_DEPTH
-from api.tallies.history import _reader_area  # the same scope rule as the other staff lists
+from api.tallies.history import (
+    _reader_area,  # the same scope rule as the other staff lists
+)
 from api.tallies.models import Tally, TallyRollup
 
 TALLY, ROLLUP = Tally.__table__, TallyRollup.__table__
@@ -93,12 +95,13 @@ async def reconcile(
         )
     )
     rows: list[Reconciliation] = []
-    official_keys = set()
+    official_keys: set[tuple[str, date]] = set()
     for area, raw_day, own, _ in officials:
         day = as_date(raw_day)
+        assert day is not None  # a rollup's day is never NULL
         official_keys.add((area, day))
-        seen = counted.get((area, day), {"queue": 0, "home_visit": 0})  # type: ignore[arg-type]
-        rows.append(Reconciliation(area, day, own, seen["queue"], seen["home_visit"]))  # type: ignore[arg-type]
+        seen = counted.get((area, day), {"queue": 0, "home_visit": 0})
+        rows.append(Reconciliation(area, day, own, seen["queue"], seen["home_visit"]))
     # Counts no official figure covers: the kecamatan (or the area itself, when below none) with provisional counts.
     for (area, day), seen in counted.items():
         if depth_of(area) != max(KECAMATAN_DEPTH, depth_of(root)) or (area, day) in official_keys:

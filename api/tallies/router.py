@@ -4,16 +4,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api import calendar
+from api.auth.dependencies import AdminDep, WriterDep, require
 from api.auth.models import Role
-from api.auth.dependencies import WriterDep, require
 from api.auth.policy import Principal
 from api.campaigns import service as campaigns
 from api.db import IdPath, SessionDep
 from api.errors import PROBLEM_JSON, problem_responses
 from api.pagination import Page, PageDep
 from api.tallies import service
-from api import calendar
-from api.auth.dependencies import AdminDep
 from api.tallies.schemas import (
     ImportRead,
     ImportSummary,

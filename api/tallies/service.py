@@ -32,8 +32,18 @@ Rules
 from api.tallies.history import list_history, list_tallies
 from api.tallies.imports import list_imports, post_tallies, template_csv
 from api.tallies.models import SOURCES
-from api.tallies.precedence import OFFICIAL_SOURCES, OPERATIONAL_SOURCES, operational_official, sources_for
-from api.tallies.reconciliation import Reconciliation, operational_counts, reconcile, reconciliation
+from api.tallies.precedence import (
+    OFFICIAL_SOURCES,
+    OPERATIONAL_SOURCES,
+    operational_official,
+    sources_for,
+)
+from api.tallies.reconciliation import (
+    Reconciliation,
+    operational_counts,
+    reconcile,
+    reconciliation,
+)
 from api.tallies.rollups import (
     Parts,
     daily_parts,
@@ -42,8 +52,8 @@ from api.tallies.rollups import (
     parts_between,
     roll_up,
     subtree_parts,
-    subtree_totals,
     subtree_parts_until,
+    subtree_totals,
     subtree_totals_until,
     totals_between,
 )

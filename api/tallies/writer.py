@@ -21,7 +21,6 @@ Rules
   ORM object per row.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -35,10 +34,16 @@ from api.campaigns.models import Campaign
 from api.db import is_postgresql
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
-from api.tallies.models import Tally, TallyChange
-from api.tallies.models import TallyPolicy
+from api.tallies.models import Tally, TallyChange, TallyPolicy
 from api.tallies.precedence import OFFICIAL_SOURCES, official_sources, sources_for
-from api.tallies.rollups import ROLLUP, NewTallies, PendingParents, add_delta, rebuild, roll_up
+from api.tallies.rollups import (
+    ROLLUP,
+    NewTallies,
+    PendingParents,
+    add_delta,
+    rebuild,
+    roll_up,
+)
 
 # SQLite: new tallies whose parents' rollups wait for one summing pass (see `Writer`), at most;
 # bounds what one pass sorts and hands to Python in a big upload.
@@ -150,13 +155,13 @@ class Writer:
                 add_delta(deltas, r.area, r.day, r.count, 1, r.source in official)
                 continue
             id_, count, source, import_id, at = old
-            new = count + r.count if add else r.count
-            if new == count and r.source == source:
+            value = count + r.count if add else r.count
+            if value == count and r.source == source:
                 unchanged += 1
                 continue
-            changed.append(Change(id_, r.area, r.day, r.point, r.device, count, new, r.source, source, import_id, at))
+            changed.append(Change(id_, r.area, r.day, r.point, r.device, count, value, r.source, source, import_id, at))
             add_delta(deltas, r.area, r.day, -count, -1, source in official)  # the source may change kind: out of the old one,
-            add_delta(deltas, r.area, r.day, new, 1, r.source in official)  # into the new
+            add_delta(deltas, r.area, r.day, value, 1, r.source in official)  # into the new
         self.counts.imported += len(created)
         self.counts.updated += len(changed)
         self.counts.unchanged += unchanged

@@ -7,7 +7,12 @@ from datetime import date
 import httpx
 import pytest
 
-from tests.e2e.conftest import DESKTOP, open_point_with_operator, serious_axe_violations, shoot
+from tests.e2e.conftest import (
+    DESKTOP,
+    open_point_with_operator,
+    serious_axe_violations,
+    shoot,
+)
 from tests.e2e.test_staff import sign_in
 
 SETU = "36.74.07"

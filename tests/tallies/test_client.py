@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _campaign_and_key(url: str) -> tuple[int, str]:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from api.auth import service as auth
     from api.auth.models import Role
     from api.auth.policy import SYSTEM
@@ -26,7 +28,6 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
     from api.campaigns import service as campaigns
     from api.campaigns.schemas import CampaignCreate
     from api.db import create_engine_for
-    from sqlalchemy.ext.asyncio import AsyncSession
 
     engine = create_engine_for(url)
     try:

@@ -6,7 +6,12 @@ from api.auth.models import Role
 from api.campaigns import demo
 from api.campaigns.service import today_for
 from api.tallies.models import Tally, TallyChange, TallyImport
-from tests.factories import assert_problem, headers_for, make_campaign, make_service_point
+from tests.factories import (
+    assert_problem,
+    headers_for,
+    make_campaign,
+    make_service_point,
+)
 from tests.tallies.factories import make_device, post, post_csv, rows
 
 
@@ -66,7 +71,7 @@ async def test_a_file_with_bad_rows_names_each_row_and_writes_nothing(client, se
         f"36.74.01,{today},10,",                             # 10 same key as row 2
         f"36.74.01,{today},3,{point_id}",                    # 11 service point of another kecamatan
         f"36.74.06,{today},3,424242",                        # 12 unknown service point
-        f"36.74.07,yesterday,3,",                            # 13 not a date
+        "36.74.07,yesterday,3,",                            # 13 not a date
         "",
     ])
     response = await post_csv(client, campaign_id, body, admin)
