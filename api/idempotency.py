@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.db import Base, UtcDateTime
 from api.errors import Conflict, DomainError, RuleViolation, field_problem
 

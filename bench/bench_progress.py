@@ -36,8 +36,8 @@ async def load(url: str, campaign_id: int, codes: list[str]) -> int:
     from sqlalchemy import insert
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from api.areas.codes import ancestors_of
-    from api.auth.policy import SYSTEM
+    from api.area_codes import ancestors_of
+    from api.principal import SYSTEM
     from api.campaigns.models import Campaign, Target
     from api.db import create_engine_for
     from api.tallies.checks import Row

@@ -38,7 +38,7 @@ async def seed(url: str, tickets: int) -> tuple[int, str]:
     from api.areas import service as areas
     from api.auth import service as auth
     from api.auth.models import Role
-    from api.auth.policy import SYSTEM
+    from api.principal import SYSTEM
     from api.auth.schemas import ApiKeyCreate
     from api.db import create_engine_for
     from api.queues.models import QueueDay, Ticket

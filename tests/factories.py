@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import service as auth
 from api.auth.models import Role
-from api.auth.policy import SYSTEM, Principal
+from api.principal import SYSTEM, Principal
 from api.auth.schemas import UserCreate
 from api.campaigns import service as campaigns
 from api.campaigns.models import Campaign

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from api.audit.models import AuditEntry
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.campaigns import service as campaigns
 from api.campaigns.models import Campaign
 from api.campaigns.schemas import SnapshotCreate

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from api.areas.codes import (
+from api.area_codes import (
     COUNTRY,
     COUNTRY_NAME,
     STAFF_LEVELS,
@@ -28,8 +28,8 @@ from api.areas.codes import (
 from api.areas.models import Area, AreaLevel
 from api.areas.schemas import AreaCreate, AreaUpdate
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_area
-from api.campaigns import versions
+from api.principal import Principal, ensure_area
+from api import data_versions as versions
 from api.db import upsert_statement
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit.models import AuditEntry
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.config import get_settings
 from api.errors import RuleViolation
 from api.middleware import client_var, request_id_var

@@ -4,7 +4,7 @@
   keeps the caller on `request.state.principal` for logging.
 - Each endpoint declares the roles it admits with a dependency (`require(...)`, or the shorthands
   `AdminDep`, `WriterDep`, `StaffDep`): anonymous callers get 401, other roles 403. Checks that
-  depend on the data are the `ensure_*` functions of `api.auth.policy`, called by services.
+  depend on the data are the `ensure_*` functions of `api.principal`, called by services.
 - Public writes (`PublicWriteLimit`) are limited per client address (REKAM_PUBLIC_WRITE_LIMIT);
   signed-in staff and API keys are not (a kiosk issues tickets for a whole office).
 """
@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from api import ratelimit
 from api.auth import service
 from api.auth.models import Role
-from api.auth.policy import ANONYMOUS, Principal
+from api.principal import ANONYMOUS, Principal
 from api.config import get_settings
 from api.db import SessionDep
 from api.errors import Forbidden, Unauthorized

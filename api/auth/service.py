@@ -30,7 +30,7 @@ from api import ratelimit
 from api.areas import service as areas
 from api.audit import service as audit
 from api.auth.models import AccessToken, ApiKey, Role, User
-from api.auth.policy import ANONYMOUS, Principal
+from api.principal import ANONYMOUS, Principal
 from api.auth.schemas import ApiKeyCreate, UserCreate, UserUpdate
 from api.config import get_settings
 from api.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized, field_problem

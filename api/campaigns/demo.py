@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.areas.models import AreaLevel
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.campaigns import service
 from api.campaigns.models import Campaign
 from api.campaigns.schemas import ApportionMethod, ApportionRequest, CampaignCreate, SnapshotCreate

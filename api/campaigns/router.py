@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
+from api.area_codes import AREA_CODE_PATTERN, AreaQuery
 from api.auth.dependencies import AdminDep, WriterDep
 from api.caching import NOT_MODIFIED, BodyCache, ReadCacheDep, versioned
 from api.campaigns import service
@@ -124,7 +124,7 @@ async def list_snapshots(campaign_id: IdPath, session: SessionDep, page: PageDep
 
 
 # Progress answers are public and read by every dashboard: each carries an ETag derived from the
-# campaign's data version, the query and the campaign's date (api/campaigns/versions.py), a matching
+# campaign's data version, the query and the campaign's date (api/data_versions.py), a matching
 # If-None-Match gets 304 after reading only the campaign row, and bodies are kept per key
 # (api/caching.py) so that a version is computed once per process.
 

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.areas import service as areas
 from api.areas.models import LEVELS, Area, AreaLevel
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_area
-from api.campaigns import versions
+from api.principal import Principal, ensure_area
+from api import data_versions as versions
 from api.campaigns.models import Campaign, Target, TargetSource
 from api.campaigns.schemas import MAX_COUNT, ApportionMethod, ApportionRequest, TargetIn, TargetInconsistency
 from api.campaigns.scope import require_area_in_campaign

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import demo as auth_demo
 from api.auth.models import Role, User
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.complaints import service
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, ComplaintUpdate, MessageCreate, ReplyCreate, SanctionCreate, TransitionCreate

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.auth.models import Role
 from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.complaints import service
 from api.complaints.models import ComplaintStatus
 from api.complaints.schemas import (

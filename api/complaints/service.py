@@ -49,11 +49,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import ratelimit, rounding
 from api.devices import service as devices
 from api.areas import service as areas
-from api.areas.codes import depth_of, in_subtree, require_code
+from api.area_codes import depth_of, in_subtree, require_code
 from api.areas.models import Area
 from api.audit import service as audit
 from api.auth.models import Role, User
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.complaints.models import (
     Complaint,
     ComplaintEntry,

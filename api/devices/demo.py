@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.areas.models import Area
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.campaigns.models import Campaign
 from api.devices import service
 from api.devices.models import Allocation, Device, DeviceKind, DeviceOwner, Operator, OperatorAssignment

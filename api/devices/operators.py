@@ -24,7 +24,7 @@ from api import calendar
 from api.areas import service as areas
 from api.audit import service as audit
 from api.auth.models import Role
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.commitments.service import covering
 from api.devices.models import Operator, OperatorAssignment, OperatorStatus
 from api.devices.placements import end_places, flush_or_conflict, place

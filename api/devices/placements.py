@@ -35,7 +35,7 @@ from api.areas import service as areas
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
 from api.auth.models import Role
-from api.auth.policy import Principal, ensure_area
+from api.principal import Principal, ensure_area
 from api.commitments import service as commitments
 from api.commitments.service import covering
 from api.devices.models import Allocation, Device, DeviceStatus, Operator, OperatorAssignment, OperatorStatus

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.campaigns.models import Campaign
 from api.devices.capacity import capacity_state, projected_finish
 from api.devices.fleet import allocate_device

@@ -3,10 +3,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.areas.codes import AreaQuery
+from api.area_codes import AreaQuery
 from api.auth.models import Role
 from api.auth.dependencies import AdminDep, StaffDep, WriterDep, require
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.campaigns import service as campaigns
 from api.db import WRITES, IdPath, SessionDep
 from api.devices import service

@@ -25,7 +25,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from api.areas.codes import is_within
+from api.area_codes import is_within
 from api.config import get_settings
 from api.db import async_url
 

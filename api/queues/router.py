@@ -6,9 +6,9 @@ from fastapi.responses import StreamingResponse
 
 from api import flows
 from api.auth.models import Role
-from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
+from api.area_codes import AREA_CODE_PATTERN, AreaQuery
 from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
 from api.queues import live, service

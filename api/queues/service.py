@@ -41,9 +41,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar, rounding
-from api.areas.codes import in_subtree, require_code
+from api.area_codes import in_subtree, require_code
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_service_point
+from api.principal import Principal, ensure_service_point
 from api.db import get_sessionmaker, is_postgresql
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.queues import live

@@ -4,12 +4,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import TypeAdapter
 
-from api.areas.codes import AreaQuery
+from api.area_codes import AreaQuery
 from api.areas.models import AreaLevel
 from api import flows
 from api.auth.models import Role
 from api.auth.dependencies import WriterDep, require
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.caching import NOT_MODIFIED, hashed
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses

@@ -28,10 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
 from api.areas import service as areas
-from api.areas.codes import COUNTRY, in_subtree, require_code
+from api.area_codes import COUNTRY, in_subtree, require_code
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_area
+from api.principal import Principal, ensure_area
 from api.commitments import service as commitments
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.areas.codes import depth_of, is_within, level_of
-from api.auth.policy import Principal
+from api.area_codes import depth_of, is_within, level_of
+from api.principal import Principal
 from api.campaigns.models import Campaign
 from api.devices.models import Device
 from api.services.models import ServicePoint

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Integer, and_, cast, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.areas.codes import in_subtree, is_within, require_code
-from api.auth.policy import Principal
+from api.area_codes import in_subtree, is_within, require_code
+from api.principal import Principal
 from api.campaigns.models import Campaign
 from api.errors import Forbidden, RuleViolation, field_problem
 from api.pagination import PageParams, decode_cursor, encode_cursor, paginate

@@ -27,10 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar, idempotency
-from api.areas.codes import depth_of, in_subtree
+from api.area_codes import depth_of, in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.campaigns.models import Campaign
 from api.errors import RuleViolation, UnsupportedMediaType, field_problem
 from api.pagination import PageParams, paginate

@@ -11,7 +11,7 @@ Rules
 - Next to the rollups, one total per (campaign, area): the whole campaign's figure of its subtree
   and the newest day with any (`subtree_totals`), kept by the writer.
 - Dashboards (progress, forecasts, discrepancies) read rollups and totals only, never raw tallies.
-- Every change of rollups tells `api.campaigns.versions` (public progress caches).
+- Every change of rollups tells `api.data_versions` (public progress caches).
 """
 
 from collections import defaultdict
@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.areas.codes import depth_of, in_subtree, parent_of
-from api.campaigns import versions
+from api.area_codes import depth_of, in_subtree, parent_of
+from api import data_versions as versions
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import TallyRollup, TallyTotal

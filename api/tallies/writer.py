@@ -27,8 +27,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.areas.codes import depth_of, is_within
-from api.auth.policy import Principal
+from api.area_codes import depth_of, is_within
+from api.principal import Principal
 from api.campaigns.models import Campaign
 from api.db import is_postgresql
 from api.tallies.bulk import Bulk, as_date, chunks

@@ -28,11 +28,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api.areas.codes import in_subtree
+from api.area_codes import in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
 from api.auth.models import Role
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.campaigns import service as campaigns
 from api.commitments import service as commitments
 from api.devices.models import Device, DeviceKind, DeviceStatus, Operator, OperatorStatus

@@ -32,10 +32,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api.areas.codes import in_subtree, level_of
+from api.area_codes import in_subtree, level_of
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.campaigns import service as campaigns
 from api.config import get_settings
 from api.errors import Conflict, NotFound, RuleViolation, field_problem

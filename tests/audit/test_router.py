@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from api.audit import service as audit
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.campaigns.models import Target
 from api.db import SessionDep
 from api.errors import RuleViolation

@@ -1,6 +1,6 @@
 from api.auth import service
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.auth.schemas import ApiKeyCreate
 from tests.access import CALLERS, Case, Request, admin_only, any_staff, public_read
 from tests.factories import PASSWORD, make_user

@@ -1,6 +1,6 @@
 from datetime import date, timedelta
 
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.campaigns import service
 from api.campaigns.schemas import TargetIn
 from tests.access import Request, admin_only, area_writer, public_read

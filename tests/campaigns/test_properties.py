@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from sqlalchemy import update
 
 from api.areas.models import Area
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.campaigns.schemas import ApportionRequest, TargetIn
 from api.campaigns.service import apportion, get_targets, largest_remainder, put_targets
 from tests.factories import make_campaign

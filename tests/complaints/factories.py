@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.complaints import service
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, TransitionCreate

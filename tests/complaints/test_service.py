@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.complaints import demo, service
 from api.complaints.models import Complaint, ComplaintStatus, Sanction
 from api.complaints.schemas import ComplaintCreate, ReplyCreate, SanctionCreate, TransitionCreate

@@ -71,7 +71,7 @@ async def places_today(session: AsyncSession) -> Request:
 
 
 async def campaign_with_fleet(session: AsyncSession) -> Request:
-    from api.auth.policy import SYSTEM
+    from api.principal import SYSTEM
     from api.campaigns import service as campaigns
 
     campaign = await make_campaign(session, target=2000, deadline=TODAY + timedelta(days=10))

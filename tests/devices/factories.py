@@ -5,7 +5,7 @@ from itertools import count
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.devices import service
 from api.devices.models import DeviceKind, DeviceOwner
 from api.devices.schemas import DeviceCreate, OperatorCreate, PlacementCreate

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api import calendar
 from api.areas import service as areas
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.config import Settings
 from api.db import create_engine_for, get_session
 from api.devices import service

@@ -12,7 +12,7 @@ from api.commitments import service as commitments
 from api.pagination import PageParams
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.campaigns import demo as campaigns_demo
 from api.campaigns import service as campaigns
 from api.campaigns.schemas import TargetIn

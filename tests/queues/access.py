@@ -8,7 +8,7 @@ that opens never ends and the matrix needs an answer (the streams are tested in 
 from datetime import UTC, datetime, timedelta
 
 from api import calendar
-from api.auth.policy import ANONYMOUS, SYSTEM
+from api.principal import ANONYMOUS, SYSTEM
 from api.queues import service
 from api.queues.models import Appointment
 from api.queues.schemas import BookingCreate, WalkIn

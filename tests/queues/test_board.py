@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from api.auth.policy import ANONYMOUS, SYSTEM
+from api.principal import ANONYMOUS, SYSTEM
 from api.errors import RuleViolation
 from api.queues import service
 from api.queues.models import Ticket

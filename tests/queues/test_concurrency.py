@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.areas import service as areas
-from api.auth.policy import ANONYMOUS, SYSTEM
+from api.principal import ANONYMOUS, SYSTEM
 from api.db import create_engine_for
 from api.queues import service
 from api.queues.models import Ticket

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from api.auth.models import Role
-from api.auth.policy import ANONYMOUS
+from api.principal import ANONYMOUS
 from api.errors import Conflict
 from api.queues import service
 from api.queues.models import Ticket

@@ -7,7 +7,7 @@ from api import flows
 from api import calendar
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import ANONYMOUS, SYSTEM
+from api.principal import ANONYMOUS, SYSTEM
 from api.errors import Conflict, Forbidden, RuleViolation
 from api.queues import live, service
 from api.queues.models import Appointment, Ticket

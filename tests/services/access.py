@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from api import flows
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.services.schemas import ClosureCreate
 from tests.access import Case, Request, public_read
 from tests.services.factories import make_event, make_office, next_saturday

@@ -8,7 +8,7 @@ from api import flows
 from api.areas.models import AreaLevel
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.errors import Conflict, Forbidden, RuleViolation
 from api.services import service
 from api.services.models import EventAssignment, ServicePoint

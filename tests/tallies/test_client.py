@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 async def _campaign_and_key(url: str) -> tuple[int, str]:
     from api.auth import service as auth
     from api.auth.models import Role
-    from api.auth.policy import SYSTEM
+    from api.principal import SYSTEM
     from api.auth.schemas import ApiKeyCreate
     from api.campaigns import service as campaigns
     from api.campaigns.schemas import CampaignCreate

@@ -193,7 +193,7 @@ async def test_daily_series_csv_and_template(client, session) -> None:
 
 
 async def test_history_of_a_posted_tally_keeps_its_creation_through_corrections_and_deletion(client, session) -> None:
-    from api.auth.policy import SYSTEM
+    from api.principal import SYSTEM
     from api.tallies import service
 
     campaign = await make_campaign(session)

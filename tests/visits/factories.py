@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import service as auth
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.auth.schemas import UserCreate
 from api.devices.models import Device, Operator
 from api.visits import service

@@ -9,7 +9,7 @@ from api import flows
 from api.areas.models import Area
 from api.audit.models import AuditEntry
 from api.auth.models import Role, User
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.config import get_settings
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams
