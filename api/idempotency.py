@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.principal import Principal
 from api.db import Base, UtcDateTime
 from api.errors import Conflict, DomainError, RuleViolation, field_problem
+from api.principal import Principal
 
 MAX_KEY_LENGTH = 200
 

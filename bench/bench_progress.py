@@ -37,9 +37,9 @@ async def load(url: str, campaign_id: int, codes: list[str]) -> int:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.area_codes import ancestors_of
-    from api.principal import SYSTEM
     from api.campaigns.models import Campaign, Target
     from api.db import create_engine_for
+    from api.principal import SYSTEM
     from api.tallies.checks import Row
     from api.tallies.writer import Writer
 

@@ -16,7 +16,6 @@ Slow (minutes) and not part of CI: `make mutate`.
 
 import argparse
 import ast
-import copy
 import os
 import shutil
 import subprocess

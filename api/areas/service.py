@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from api import data_versions as versions
 from api.area_codes import (
     COUNTRY,
     COUNTRY_NAME,
@@ -28,11 +29,10 @@ from api.area_codes import (
 from api.areas.models import Area, AreaLevel
 from api.areas.schemas import AreaCreate, AreaUpdate
 from api.audit import service as audit
-from api.principal import Principal, ensure_area
-from api import data_versions as versions
 from api.db import upsert_statement
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate
+from api.principal import Principal, ensure_area
 
 __all__ = ["ancestors_of", "depth_of", "in_subtree", "is_within", "level_of", "parent_of", "require_code"]
 

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit.models import AuditEntry
-from api.principal import Principal
 from api.config import get_settings
 from api.errors import RuleViolation
 from api.middleware import client_var, request_id_var
 from api.pagination import PageParams, paginate
+from api.principal import Principal
 
 # Never stored in before/after, whatever the entity.
 PERSONAL_FIELDS = frozenset(

@@ -16,11 +16,11 @@ from fastapi import Depends, Request
 from api import ratelimit
 from api.auth import service
 from api.auth.models import Role
-from api.principal import ANONYMOUS, Principal
 from api.config import get_settings
 from api.db import SessionDep
 from api.errors import Forbidden, Unauthorized
 from api.middleware import client_var
+from api.principal import ANONYMOUS, Principal
 
 
 async def get_principal(request: Request, session: SessionDep) -> Principal:
@@ -42,7 +42,7 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: Role):  # noqa: ANN201 - a FastAPI dependency factory
+def require(*roles: Role):
     """A dependency admitting signed-in callers with one of `roles` (401 anonymous, 403 others)."""
     allowed = frozenset(roles)
 

@@ -30,13 +30,13 @@ from api import ratelimit
 from api.areas import service as areas
 from api.audit import service as audit
 from api.auth.models import AccessToken, ApiKey, Role, User
-from api.principal import ANONYMOUS, Principal
 from api.auth.schemas import ApiKeyCreate, UserCreate, UserUpdate
 from api.config import get_settings
+from api.devices.models import Operator
 from api.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized, field_problem
 from api.middleware import client_var
 from api.pagination import PageParams, paginate
-from api.devices.models import Operator
+from api.principal import ANONYMOUS, Principal
 from api.services.models import ServicePoint
 
 TOKEN_PREFIX = "rkt_"
@@ -144,15 +144,15 @@ async def update_user(session: AsyncSession, *, user_id: int, data: UserUpdate, 
     if changes.get("active") is False and actor.kind == "user" and actor.id == user.id:
         raise RuleViolation.on_field("active", "You cannot deactivate your own account.")
     # Who the account is stays with a new role: it is not a scope.
-    operator_id = changes["operator_id"] if "operator_id" in changes else user.operator_id
+    operator_id = changes.get("operator_id", user.operator_id)
     if operator_id is not None and operator_id != user.operator_id:
         await _check_operator_link(session, operator_id=operator_id, user_id=user.id)
     if {"role", "area", "service_point_id", "operator_id"} & changes.keys():
         role = Role(changes.get("role", user.role))
         # A new role drops the old scope unless a new one is given with it.
         same_role = role == user.role
-        area = changes["area"] if "area" in changes else (user.scope_area_code if same_role else None)
-        point = changes["service_point_id"] if "service_point_id" in changes else (user.scope_service_point_id if same_role else None)
+        area = changes.get("area", user.scope_area_code if same_role else None)
+        point = changes.get("service_point_id", user.scope_service_point_id if same_role else None)
         await _check_scope(session, role=role, area=area, service_point_id=point, operator_linked=operator_id is not None)
         user.role, user.scope_area_code, user.scope_service_point_id = role.value, area, point
         user.operator_id = operator_id

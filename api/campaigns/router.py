@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.area_codes import AREA_CODE_PATTERN, AreaQuery
+from api.area_codes import AreaQuery
 from api.auth.dependencies import AdminDep, WriterDep
 from api.caching import NOT_MODIFIED, BodyCache, ReadCacheDep, versioned
 from api.campaigns import service
@@ -70,7 +70,7 @@ async def put_targets(campaign_id: IdPath, request: Request, principal: WriterDe
     return TargetsRead(items=[TargetRead.model_validate(t) for t in targets], inconsistencies=inconsistencies)
 
 
-async def _read_targets(request: Request):  # noqa: ANN202
+async def _read_targets(request: Request):
     body = await request.body()
     if len(body) > MAX_TARGETS_BODY:
         raise PayloadTooLarge("The body is larger than 8 MB; split it.")

@@ -20,11 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api.areas import service as areas
-from api.area_codes import ancestors_of, depth_of
-from api.audit import service as audit
-from api.principal import Principal, ensure_area
 from api import data_versions as versions
+from api.area_codes import ancestors_of, depth_of
+from api.areas import service as areas
+from api.audit import service as audit
 from api.campaigns.models import Campaign, Snapshot, Target, TargetSource
 from api.campaigns.progress import daily, discrepancies, progress, progress_csv, progress_json, progress_tree, read_key
 from api.campaigns.schemas import CampaignCreate, SnapshotCreate
@@ -32,6 +31,7 @@ from api.campaigns.scope import require_area_in_campaign
 from api.campaigns.targets import apportion, get_targets, largest_remainder, parse_targets_csv, put_targets
 from api.errors import NotFound, RuleViolation
 from api.pagination import PageParams, paginate
+from api.principal import Principal, ensure_area
 
 __all__ = [
     "apportion", "campaign_for_area", "create_campaign", "daily", "discrepancies", "get_campaign", "get_targets", "largest_remainder",

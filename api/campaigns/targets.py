@@ -17,15 +17,15 @@ from fractions import Fraction
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import data_versions as versions
 from api.areas import service as areas
 from api.areas.models import LEVELS, Area, AreaLevel
 from api.audit import service as audit
-from api.principal import Principal, ensure_area
-from api import data_versions as versions
 from api.campaigns.models import Campaign, Target, TargetSource
 from api.campaigns.schemas import MAX_COUNT, ApportionMethod, ApportionRequest, TargetIn, TargetInconsistency
 from api.campaigns.scope import require_area_in_campaign
 from api.errors import Forbidden, RuleViolation
+from api.principal import Principal, ensure_area
 
 
 def largest_remainder(total: int, weights: list[Fraction | int | float]) -> list[int]:

@@ -3,9 +3,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.auth.models import Role
 from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
-from api.principal import Principal
+from api.auth.models import Role
 from api.complaints import service
 from api.complaints.models import ComplaintStatus
 from api.complaints.schemas import (
@@ -28,6 +27,7 @@ from api.complaints.schemas import (
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 

@@ -25,13 +25,13 @@ from api import calendar
 from api.areas import service as areas
 from api.audit import service as audit
 from api.auth.models import Role
-from api.principal import Principal
 from api.commitments.service import covering
 from api.devices.models import Allocation, Device, DeviceOwner, DeviceStatus
 from api.devices.placements import end_places, flush_or_conflict, place
 from api.devices.schemas import AllocationRead, DeviceCreate, DeviceRead, DeviceUpdate, PlacementCreate
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate
+from api.principal import Principal
 
 DEVICE_FIELDS = ["serial", "kind", "owner", "lender", "return_due", "status", "daily_capacity", "notes"]
 

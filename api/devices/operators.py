@@ -24,13 +24,13 @@ from api import calendar
 from api.areas import service as areas
 from api.audit import service as audit
 from api.auth.models import Role
-from api.principal import Principal
 from api.commitments.service import covering
 from api.devices.models import Operator, OperatorAssignment, OperatorStatus
 from api.devices.placements import end_places, flush_or_conflict, place
 from api.devices.schemas import AssignmentRead, OperatorCreate, OperatorRead, OperatorUpdate, PlacementCreate
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate
+from api.principal import Principal
 
 OPERATOR_FIELDS = ["name", "staff_number", "phone", "status", "added_for_campaign"]
 OPERATOR_TRANSITIONS: dict[OperatorStatus, frozenset[OperatorStatus]] = {

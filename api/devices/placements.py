@@ -35,12 +35,12 @@ from api.areas import service as areas
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
 from api.auth.models import Role
-from api.principal import Principal, ensure_area
 from api.commitments import service as commitments
 from api.commitments.service import covering
 from api.devices.models import Allocation, Device, DeviceStatus, Operator, OperatorAssignment, OperatorStatus
 from api.devices.schemas import AllocationSummary, KecamatanSummary, PlacementCreate
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation, field_problem
+from api.principal import Principal, ensure_area
 from api.services.models import ServicePoint
 
 KECAMATAN_DEPTH = 3  # 36.74.01

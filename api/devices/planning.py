@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api.principal import Principal
 from api.campaigns.models import Campaign
 from api.devices.capacity import capacity_state, projected_finish
 from api.devices.fleet import allocate_device
@@ -30,6 +29,7 @@ from api.devices.operators import assign_operator
 from api.devices.placements import PlacedDevice
 from api.devices.schemas import AllocationRead, AssignmentRead, PlacementCreate, PlanApplied, PlanKecamatan, PlanMove, PlanPlace, PlanRead, PlanRequest
 from api.errors import RuleViolation, field_problem
+from api.principal import Principal
 from api.services.models import ServicePoint, ServicePointKind
 
 PLAN_METHOD = (

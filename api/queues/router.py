@@ -5,12 +5,12 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from api import flows
-from api.auth.models import Role
-from api.area_codes import AREA_CODE_PATTERN, AreaQuery
+from api.area_codes import AreaQuery
 from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
-from api.principal import Principal
+from api.auth.models import Role
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
+from api.principal import Principal
 from api.queues import live, service
 from api.queues.schemas import (
     AppointmentRead,
@@ -50,7 +50,7 @@ async def call_next(point_id: IdPath, data: CallNext, principal: CounterDep, ses
     return TicketRead.model_validate(ticket)
 
 
-def _move(move: str, doc: str):  # noqa: ANN202 - builds one endpoint per ticket move
+def _move(move: str, doc: str):
     async def endpoint(ticket_id: IdPath, principal: CounterDep, session: SessionDep) -> TicketRead:
         return TicketRead.model_validate(await flows.move_ticket(session, ticket_id=ticket_id, move=move, actor=principal))
 

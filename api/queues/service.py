@@ -43,9 +43,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import calendar, rounding
 from api.area_codes import in_subtree, require_code
 from api.audit import service as audit
-from api.principal import Principal, ensure_service_point
 from api.db import get_sessionmaker, is_postgresql
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
+from api.principal import Principal, ensure_service_point
 from api.queues import live
 from api.queues.models import Appointment, AppointmentStatus, Priority, QueueDay, Ticket, TicketStatus
 from api.queues.schemas import BookingCreate, WalkIn

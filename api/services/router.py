@@ -4,16 +4,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import TypeAdapter
 
+from api import flows
 from api.area_codes import AreaQuery
 from api.areas.models import AreaLevel
-from api import flows
-from api.auth.models import Role
 from api.auth.dependencies import WriterDep, require
-from api.principal import Principal
+from api.auth.models import Role
 from api.caching import NOT_MODIFIED, hashed
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 from api.services import service
 from api.services.models import ServicePointKind
 from api.services.schemas import (

@@ -27,14 +27,14 @@ from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api.areas import service as areas
 from api.area_codes import COUNTRY, in_subtree, require_code
+from api.areas import service as areas
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
-from api.principal import Principal, ensure_area
 from api.commitments import service as commitments
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate
+from api.principal import Principal, ensure_area
 from api.services.models import WEEKDAYS, Closure, EventAssignment, ServicePoint, ServicePointKind
 from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCreate, ServicePointUpdate
 

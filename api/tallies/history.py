@@ -15,10 +15,10 @@ from sqlalchemy import Integer, and_, cast, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.area_codes import in_subtree, is_within, require_code
-from api.principal import Principal
 from api.campaigns.models import Campaign
 from api.errors import Forbidden, RuleViolation, field_problem
 from api.pagination import PageParams, decode_cursor, encode_cursor, paginate
+from api.principal import Principal
 from api.tallies.models import Tally, TallyImport
 from api.tallies.writer import CHANGE, TALLY
 

@@ -30,10 +30,10 @@ from api import calendar, idempotency
 from api.area_codes import depth_of, in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
-from api.principal import Principal
 from api.campaigns.models import Campaign
 from api.errors import RuleViolation, UnsupportedMediaType, field_problem
 from api.pagination import PageParams, paginate
+from api.principal import Principal
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import KECAMATAN_DEPTH, Checker, Problems, Row
 from api.tallies.models import TallyImport

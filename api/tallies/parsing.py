@@ -92,7 +92,7 @@ async def csv_rows(body: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, 
         for record in csv.reader(io.StringIO(text_), delimiter=delimiter):
             if len(record) == width and record[0].strip():  # the common row: all columns, an area
                 number += 1
-                out.append((number, dict(zip(header, record))))  # type: ignore[arg-type,call-overload]  # header is read: width was -1 before
+                out.append((number, dict(zip(header, record, strict=False))))  # type: ignore[arg-type,call-overload]  # header is read: width was -1 before
                 continue
             if not record or not "".join(record).strip():
                 continue

@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.area_codes import depth_of, in_subtree, parent_of
 from api import data_versions as versions
+from api.area_codes import depth_of, in_subtree, parent_of
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import TallyRollup, TallyTotal

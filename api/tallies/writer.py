@@ -28,9 +28,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.area_codes import depth_of, is_within
-from api.principal import Principal
 from api.campaigns.models import Campaign
 from api.db import is_postgresql
+from api.principal import Principal
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import Tally, TallyChange

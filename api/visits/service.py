@@ -35,11 +35,11 @@ from api import calendar
 from api.area_codes import in_subtree, level_of
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
-from api.principal import Principal
 from api.campaigns import service as campaigns
 from api.config import get_settings
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate
+from api.principal import Principal
 from api.visits.dispatch import change_status, crew_kits, day_plan, priority_for, schedule
 from api.visits.models import OPEN_STATUSES, HomeVisit, HomeVisitEvent, VisitPriority, VisitReason, VisitStatus
 from api.visits.nik import (
