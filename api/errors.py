@@ -91,8 +91,8 @@ async def get_or_404(session: Any, model: type[_M], key: Any, *, what: str, fiel
     """The row of `model` with primary key `key`, or NotFound naming `what` (and the field it came from)."""
     row = await session.get(model, key)
     if row is None:
-        errors = [field_problem(field, f"No {what} {key}.")] if field else None
-        raise NotFound(f"No {what} {key}.", errors=errors)
+        errors = [field_problem(field, f"unknown {what}")] if field else None
+        raise NotFound(f"There is no {what} {key}.", errors=errors)
     return row
 
 

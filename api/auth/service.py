@@ -33,7 +33,7 @@ from api.auth.models import AccessToken, ApiKey, Role, User
 from api.auth.schemas import ApiKeyCreate, UserCreate, UserUpdate
 from api.config import get_settings
 from api.devices.models import Operator
-from api.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized, field_problem
+from api.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized, field_problem, get_or_404
 from api.middleware import client_var
 from api.pagination import PageParams, paginate
 from api.principal import ANONYMOUS, Principal
@@ -120,10 +120,7 @@ async def create_user(session: AsyncSession, *, data: UserCreate, actor: Princip
 
 
 async def get_user(session: AsyncSession, *, user_id: int) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"There is no user {user_id}.")
-    return user
+    return await get_or_404(session, User, user_id, what="user")
 
 
 async def get_user_by_username(session: AsyncSession, *, username: str) -> User:

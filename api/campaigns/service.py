@@ -29,7 +29,7 @@ from api.campaigns.progress import daily, discrepancies, progress, progress_csv,
 from api.campaigns.schemas import CampaignCreate, SnapshotCreate
 from api.campaigns.scope import require_area_in_campaign
 from api.campaigns.targets import apportion, get_targets, largest_remainder, parse_targets_csv, put_targets
-from api.errors import NotFound, RuleViolation
+from api.errors import RuleViolation, get_or_404
 from api.pagination import PageParams, paginate
 from api.principal import Principal, ensure_area
 
@@ -71,10 +71,7 @@ async def create_campaign(session: AsyncSession, *, data: CampaignCreate, actor:
 
 
 async def get_campaign(session: AsyncSession, *, campaign_id: int) -> Campaign:
-    campaign = await session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(f"There is no campaign {campaign_id}.")
-    return campaign
+    return await get_or_404(session, Campaign, campaign_id, what="campaign")
 
 
 async def list_campaigns(session: AsyncSession, *, page: PageParams) -> tuple[list[Campaign], str | None]:

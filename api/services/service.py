@@ -32,7 +32,7 @@ from api.areas import service as areas
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
 from api.commitments import service as commitments
-from api.errors import Conflict, NotFound, RuleViolation, field_problem
+from api.errors import Conflict, NotFound, RuleViolation, field_problem, get_or_404
 from api.pagination import PageParams, paginate
 from api.principal import Principal, ensure_area
 from api.services.models import WEEKDAYS, Closure, EventAssignment, ServicePoint, ServicePointKind
@@ -101,10 +101,7 @@ async def hours_of_point_on(session: AsyncSession, *, point: ServicePoint, day: 
 
 
 async def get_point(session: AsyncSession, *, point_id: int) -> ServicePoint:
-    point = await session.get(ServicePoint, point_id)
-    if point is None:
-        raise NotFound(f"There is no service point {point_id}.")
-    return point
+    return await get_or_404(session, ServicePoint, point_id, what="service point")
 
 
 def _check_kind_fields(kind: str, values: dict[str, Any], level: AreaLevel) -> None:
