@@ -82,6 +82,17 @@ class Settings(BaseSettings):
         RateLimit.parse(value)  # a wrong value stops the start, not the first request
         return value
 
+    @field_validator("secret_key", "metrics_token", mode="before")
+    @classmethod
+    def _secret(cls, value: object) -> object:
+        # An empty variable (`REKAM_METRICS_TOKEN=` in a compose file) means unset, never "".
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if len(text) < 16:
+            raise ValueError("a secret must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
     @property
     def public_write_rate(self) -> RateLimit:
         return RateLimit.parse(self.public_write_limit)
