@@ -4,7 +4,7 @@ Every request with a body is held to the limit of its route (`LIMITS`, first mat
 - public forms (home-visit requests, complaints, tracking messages, tickets, appointments,
   sign-in): `PUBLIC_FORM` (16 KiB: the longest form, a complaint, is 5,000 characters of
   text, up to 4 bytes each in UTF-8, with its other fields);
-- official targets (`PUT /campaigns/{id}/targets`, read whole by its router): 8 MB;
+- official targets (`PUT /campaigns/{id}/targets`, read whole by its router): 8 MiB;
 - everything else: `DEFAULT` (64 KiB of JSON);
 - tally uploads (`POST /campaigns/{id}/tallies`) are exempt: they stream, with their own limits
   (api/tallies/parsing.py).
@@ -25,7 +25,7 @@ from api.errors import problem_response
 KIB = 1024
 DEFAULT = 64 * KIB
 PUBLIC_FORM = 16 * KIB
-TARGETS = 8 * 1000 * 1000  # the targets router's own limit (MAX_TARGETS_BODY)
+TARGETS = 8 * 1024 * 1024  # the targets router's own limit (MAX_TARGETS_BODY)
 UNLIMITED = None
 
 _P = re.escape(API_PREFIX)

@@ -7,7 +7,7 @@ from tests.factories import assert_problem
 
 API = "/api/v1"
 KIB = 1024
-PUBLIC_FORM, DEFAULT, TARGETS = 16 * KIB, 64 * KIB, 8 * 1000 * 1000
+PUBLIC_FORM, DEFAULT, TARGETS = 16 * KIB, 64 * KIB, 8 * 1024 * 1024
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,8 @@
 - API keys have an owner (an active account; the creator by default) and an expiry
   (REKAM_API_KEY_TTL_DAYS, default a year, or `expires_in_days`). Deactivating the owner revokes
   their keys, unless they are handed to another account first (`transfer_keys_to`); revoked,
-  expired keys and keys of an inactive owner get 401. `GET /api-keys?expiring_within=30d` lists
+  expired keys, keys of an inactive owner and keys of an owner who is no longer an admin nor
+  of the key's role get 401. `GET /api-keys?expiring_within=30d` lists
   the keys about to expire. `last_used_at` is written at most once a minute.
 - Two concurrent creations of one username: the second gets 409, on PostgreSQL too.
 """
@@ -409,17 +410,22 @@ async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal
 
 async def principal_from_api_key(session: AsyncSession, *, key: str) -> Principal:
     row = (
-        await session.execute(select(ApiKey, User.active).outerjoin(User, User.id == ApiKey.owner_id).where(ApiKey.key_hash == digest(key)))
+        await session.execute(
+            select(ApiKey, User.active, User.role).outerjoin(User, User.id == ApiKey.owner_id).where(ApiKey.key_hash == digest(key))
+        )
     ).first()
     if row is None or row[0].revoked_at is not None:
         raise Unauthorized("The API key is not valid or was revoked.")
-    api_key, owner_active = row
+    api_key, owner_active, owner_role = row
     now = _now()
     if _aware(api_key.expires_at) <= now:
         raise Unauthorized("The API key has expired; ask an admin for a new one.")
     if not owner_active:
         # Deactivation revokes the owner's keys; this also covers an owner deactivated by hand.
         raise Unauthorized("The API key's owner is deactivated.")
+    if owner_role != Role.admin.value and owner_role != api_key.role:
+        # A key is never more than its owner: an admin moved to another role takes their keys' power with them.
+        raise Unauthorized("The API key's owner no longer has its role.")
     # Written at most once a minute so that a busy script does not turn every read into a write.
     if api_key.last_used_at is None or now - _aware(api_key.last_used_at) > timedelta(minutes=1):
         api_key.last_used_at = now
