@@ -261,20 +261,21 @@ async def test_a_deactivated_owners_api_keys_stop_working(client, session) -> No
     [listed] = [k for k in (await client.get("/api/v1/api-keys", headers=staying)).json()["items"] if k["id"] == created.json()["id"]]
     assert listed["revoked_at"] is not None
     assert await audit_actions(session, "api_key.revoke") == 1
+    # A key is never more than its owner: an admin moved to viewer takes the admin key's power along.
+    demoted = await make_user(session, role=Role.admin)
+    demoted_id = demoted.id
+    await session.commit()
+    admin_key = (await client.post("/api/v1/api-keys", json={"name": "admin key", "role": "admin", "owner": demoted.username}, headers=staying)).json()
+    assert "key" in admin_key, admin_key
+    assert (await client.get("/api/v1/users", headers={"X-API-Key": admin_key["key"]})).status_code == 200
+    assert (await client.patch(f"/api/v1/users/{demoted_id}", json={"role": "viewer"}, headers=staying)).status_code == 200
+    assert_problem(await client.get("/api/v1/users", headers={"X-API-Key": admin_key["key"]}), 401)
     # A key whose owner was deactivated behind the service's back is refused as well.
     other = await client.post("/api/v1/api-keys", json={"name": "viewer script", "role": "viewer"}, headers=staying)
     owner_id = other.json()["owner_id"]
     await session.execute(update(User).where(User.id == owner_id).values(active=False))
     await session.commit()
     assert_problem(await client.get("/api/v1/auth/me", headers={"X-API-Key": other.json()["key"]}), 401)
-    # A key is never more than its owner: an admin moved to viewer takes the admin key's power along.
-    demoted = await make_user(session, role=Role.admin)
-    demoted_id = demoted.id
-    await session.commit()
-    admin_key = (await client.post("/api/v1/api-keys", json={"name": "admin key", "role": "admin", "owner": demoted.username}, headers=staying)).json()
-    assert (await client.get("/api/v1/users", headers={"X-API-Key": admin_key["key"]})).status_code == 200
-    assert (await client.patch(f"/api/v1/users/{demoted_id}", json={"role": "viewer"}, headers=staying)).status_code == 200
-    assert_problem(await client.get("/api/v1/users", headers={"X-API-Key": admin_key["key"]}), 401)
 
 
 async def test_api_keys_expire_and_the_expiring_ones_are_listed(client, session) -> None:
