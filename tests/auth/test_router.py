@@ -305,10 +305,10 @@ async def test_concurrent_creation_of_one_username_is_a_409(migrated_database_ur
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.auth import service
-    from api.principal import SYSTEM
     from api.auth.schemas import UserCreate
     from api.db import create_engine_for
     from api.errors import Conflict
+    from api.principal import SYSTEM
 
     if not migrated_database_url.startswith("postgresql"):
         pytest.skip("SQLite has one writer at a time: the second request waits, then sees the username taken")
