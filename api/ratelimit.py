@@ -19,8 +19,9 @@ Counts are written in the request's transaction, so they commit with it. Two way
 
 import hashlib
 import time
+from typing import cast
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, String, delete, select
+from sqlalchemy import BigInteger, CheckConstraint, Integer, String, Table, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,12 +59,11 @@ def _window(limit: RateLimit, now: float | None) -> tuple[int, int]:
 async def count(session: AsyncSession, *, bucket: str, key: str, limit: RateLimit, now: float | None = None) -> tuple[int, int]:
     """Count one event of `key`; returns the events in the current window and its seconds left."""
     start, left = _window(limit, now)
-    table = RateCounter.__table__
+    table = cast(Table, RateCounter.__table__)  # mapped with __tablename__: its __table__ is a Table
     await session.execute(delete(table).where(table.c.bucket == bucket, table.c.window_start < start))
-    if is_postgresql(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
     stmt = insert(table).values(bucket=bucket, window_start=start, key_hash=_key_hash(bucket, key), hits=1)
     # One statement, so that concurrent requests from several processes never lose a count.
     stmt = stmt.on_conflict_do_update(index_elements=["bucket", "window_start", "key_hash"], set_={"hits": table.c.hits + 1})
@@ -103,5 +103,5 @@ async def hit(session: AsyncSession, *, bucket: str, key: str, limit: RateLimit,
 
 async def reset(session: AsyncSession, *, bucket: str, key: str) -> None:
     """Forget `key`'s events (a successful sign-in clears that username's failures)."""
-    table = RateCounter.__table__
+    table = cast(Table, RateCounter.__table__)  # mapped with __tablename__: its __table__ is a Table
     await session.execute(delete(table).where(table.c.bucket == bucket, table.c.key_hash == _key_hash(bucket, key)))
