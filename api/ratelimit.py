@@ -26,8 +26,10 @@ import hmac
 import secrets
 import time
 from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, String, delete, select
+from sqlalchemy import BigInteger, CheckConstraint, Integer, String, Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -67,16 +69,13 @@ async def hash_key(session: AsyncSession) -> bytes:
     if value is None:
         # The migration made one; this is for a database whose row was deleted. Concurrent first
         # uses agree: the insert that loses does nothing, and both read the winner.
-        if is_postgresql(session):
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = postgresql.insert if is_postgresql(session) else sqlite.insert
         await session.execute(
             insert(ServerSecret)
             .values(name=HASH_KEY_NAME, value=secrets.token_hex(32), created_at=datetime.now(UTC))
             .on_conflict_do_nothing(index_elements=["name"])
         )
-        value = await session.scalar(select(ServerSecret.value).where(ServerSecret.name == HASH_KEY_NAME))
+        value = (await session.execute(select(ServerSecret.value).where(ServerSecret.name == HASH_KEY_NAME))).scalar_one()
     _hash_keys[url] = value.encode()
     return _hash_keys[url]
 
@@ -112,12 +111,9 @@ def _window(limit: RateLimit, now: float | None) -> tuple[int, int]:
 async def count(session: AsyncSession, *, bucket: str, key: str, limit: RateLimit, now: float | None = None) -> tuple[int, int]:
     """Count one event of `key`; returns the events in the current window and its seconds left."""
     start, left = _window(limit, now)
-    table = RateCounter.__table__
+    table = cast(Table, RateCounter.__table__)  # mapped with __tablename__: its __table__ is a Table
     await session.execute(delete(table).where(table.c.bucket == bucket, table.c.window_start < start))
-    if is_postgresql(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
     stmt = insert(table).values(bucket=bucket, window_start=start, key_hash=await _key_hash(session, bucket, key), hits=1)
     # One statement, so that concurrent requests from several processes never lose a count.
     stmt = stmt.on_conflict_do_update(index_elements=["bucket", "window_start", "key_hash"], set_={"hits": table.c.hits + 1})
@@ -157,5 +153,5 @@ async def hit(session: AsyncSession, *, bucket: str, key: str, limit: RateLimit,
 
 async def reset(session: AsyncSession, *, bucket: str, key: str) -> None:
     """Forget `key`'s events (a successful sign-in clears that username's failures)."""
-    table = RateCounter.__table__
+    table = cast(Table, RateCounter.__table__)  # mapped with __tablename__: its __table__ is a Table
     await session.execute(delete(table).where(table.c.bucket == bucket, table.c.key_hash == await _key_hash(session, bucket, key)))

@@ -13,10 +13,10 @@
 """
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit.models import AuditEntry
@@ -122,4 +122,4 @@ async def purge_clients(session: AsyncSession, *, now: datetime | None = None) -
     result = await session.execute(
         update(AuditEntry).where(AuditEntry.at < cutoff, AuditEntry.client.is_not(None)).values(client=None)
     )
-    return result.rowcount or 0
+    return cast(CursorResult[Any], result).rowcount or 0  # an UPDATE's result is a CursorResult

@@ -44,7 +44,7 @@ import secrets
 import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, not_, or_, select
@@ -166,7 +166,7 @@ def normalise_receipt(text: str) -> str | None:
     compact = "".join(ch for ch in text.upper() if ch.isalnum())
     if len(compact) == len(RECEIPT_PREFIX) + RECEIPT_LENGTH and compact.startswith(RECEIPT_PREFIX):
         compact = compact[len(RECEIPT_PREFIX) :]
-    compact = compact.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    compact = compact.translate(str.maketrans("OIL", "011"))
     if len(compact) != RECEIPT_LENGTH or any(ch not in RECEIPT_ALPHABET for ch in compact):
         return None
     return "-".join([RECEIPT_PREFIX, *(compact[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))])
@@ -581,7 +581,7 @@ async def stats(
             by_finding[finding] += count
     names = dict((await session.execute(select(Area.code, Area.name).where(Area.code.in_(list(by_kecamatan))))).all()) if by_kecamatan else {}
     waits = [
-        (responded - received).total_seconds() / 86400
+        (cast(datetime, responded) - received).total_seconds() / 86400  # only rows with a response are selected
         for received, responded in (
             await session.execute(select(Complaint.received_at, Complaint.first_response_at).where(*filters, Complaint.first_response_at.is_not(None)))
         ).all()
