@@ -136,6 +136,15 @@ def migrated_database_url(fresh_database_url: str) -> str:
 
 
 @pytest.fixture
+def pg_migrated_url(pg_cluster: ThrowawayCluster, tmp_path) -> str:
+    """A fresh PostgreSQL database with the schema, for races that only a server with concurrent
+    writers can show (SQLite admits one writer at a time: there the second simply waits)."""
+    url = pg_cluster.create_database(f"race_{tmp_path.name[-10:].lower().replace('-', '_')}")
+    migrate(url)
+    return url
+
+
+@pytest.fixture
 def configured_database(fresh_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Point the app's settings (DATABASE_URL) at a fresh, migrated database, as the CLI sees it."""
     from api.config import get_settings

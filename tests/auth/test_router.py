@@ -297,7 +297,7 @@ async def test_api_keys_expire_and_the_expiring_ones_are_listed(client, session)
     assert_problem(await client.post("/api/v1/api-keys", json={"name": "x", "role": "viewer", "expires_in_days": 5000}, headers=admin), 422)
 
 
-async def test_concurrent_creation_of_one_username_is_a_409(migrated_database_url) -> None:
+async def test_concurrent_creation_of_one_username_is_a_409(pg_migrated_url) -> None:
     """Issue 17, item 7 (POST /users): the second of two concurrent creations was a 500 on PostgreSQL."""
     import asyncio
 
@@ -310,9 +310,7 @@ async def test_concurrent_creation_of_one_username_is_a_409(migrated_database_ur
     from api.errors import Conflict
     from api.principal import SYSTEM
 
-    if not migrated_database_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer at a time: the second request waits, then sees the username taken")
-    engine = create_engine_for(migrated_database_url)
+    engine = create_engine_for(pg_migrated_url)
     data = UserCreate(username="same.name", display_name="Same", password="long-enough-password", role=Role.viewer)
     try:
         async with AsyncSession(engine, expire_on_commit=False) as first, AsyncSession(engine, expire_on_commit=False) as second:
