@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from api.auth.dependencies import WriterDep, require
 from api.auth.models import Role
 from api.campaigns import service as campaigns
+from api.contract import CSV_FILE, schema_ref
 from api.db import IdPath, SessionDep
 from api.errors import PROBLEM_JSON, problem_responses
 from api.pagination import Page, PageDep
@@ -23,8 +24,8 @@ TALLIES_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": TalliesPost.model_json_schema()},
-            "text/csv": {"schema": {"type": "string"}, "example": "area,date,count\r\n36.74.01,2026-08-31,412\r\n"},
+            "application/json": {"schema": schema_ref(TalliesPost)},
+            "text/csv": {"schema": CSV_FILE, "example": "area,date,count\r\n36.74.01,2026-08-31,412\r\n"},
         },
     }
 }
