@@ -302,7 +302,7 @@ def document_problems(app: FastAPI) -> None:
         for path in schema.get("paths", {}).values():
             for operation in path.values():
                 for status, response in operation.get("responses", {}).items():
-                    if status[0] in "45":
+                    if status[0] in "45" and PROBLEM_JSON not in response.get("content", {}):
                         response["content"] = {PROBLEM_JSON: problem}
         app.openapi_schema = schema
         return schema
