@@ -47,7 +47,10 @@ async def get(session: AsyncSession, *, code: str, field: str = "area", location
     require_code(code, field=field, location=location)
     area = await session.get(Area, code)
     if area is None:
-        raise NotFound(f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location)])
+        if location == "body":
+            # A reference inside a request body: the request is invalid (422), nothing at its address is missing.
+            raise RuleViolation(f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location, code="unknown_reference")])
+        raise NotFound(f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location, code="not_found")])
     return area
 
 

@@ -22,6 +22,7 @@ from api.campaigns.schemas import (
     TargetsPut,
     TargetsRead,
 )
+from api.contract import CSV_FILE, schema_ref
 from api.db import IdPath, SessionDep
 from api.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType, problem_responses
 from api.pagination import Page, PageDep
@@ -34,8 +35,8 @@ TARGETS_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": TargetsPut.model_json_schema()},
-            "text/csv": {"schema": {"type": "string"}, "example": "area,target\n36.74.01,80828\n"},
+            "application/json": {"schema": schema_ref(TargetsPut)},
+            "text/csv": {"schema": CSV_FILE, "example": "area,target\n36.74.01,80828\n"},
         },
     }
 }

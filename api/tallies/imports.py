@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +32,7 @@ from api.area_codes import depth_of, in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns.models import Campaign
-from api.errors import RuleViolation, UnsupportedMediaType, field_problem
+from api.errors import PROBLEM_BASE, NotFound, RuleViolation, UnsupportedMediaType, field_problem
 from api.pagination import PageParams, paginate
 from api.principal import Principal
 from api.tallies.bulk import Bulk, as_date, chunks
@@ -159,7 +160,8 @@ async def _import(
     counts = Counts() if failed else writer.counts
     summary: dict[str, Any] = {
         "import_id": None if (failed or dry_run) else record.id,
-        "status": "error" if checker.rejected else "warning" if checker.warnings else "ok",
+        # partial: atomic=false wrote the good rows and refused the others.
+        "status": ("partial" if not dry_run and counts.imported + counts.updated + counts.unchanged + counts.deleted else "error") if checker.rejected else "warning" if checker.warnings else "ok",
         "dry_run": dry_run, "mode": mode.value, "atomic": atomic, "rows": total_rows,
         "imported": counts.imported, "updated": counts.updated, "unchanged": counts.unchanged, "deleted": counts.deleted,
         "rejected": checker.rejected, "conflicts": checker.problems.as_list(), "warnings": checker.warnings.as_list(),
@@ -176,13 +178,14 @@ async def _import(
         )
     if failed:
         errors = [
-            field_problem(problem["field"], problem["message"], location=None, row=row)
+            field_problem(problem["field"], problem["message"], location=None, row=row, code=problem["code"])
             for problem in summary["conflicts"] for row in problem["rows"][:MAX_REPORTED_ERRORS]
         ]
         errors.sort(key=lambda e: e["row"])
         return 422, {
-            "type": "urn:rekam:problem:tallies-rejected", "title": "Tallies rejected", "status": 422,
+            "type": f"{PROBLEM_BASE}validation", "title": "Invalid request", "status": 422,
             "detail": f"{checker.rejected} row(s) rejected; nothing was saved (atomic=true).",
+            "instance": structlog.contextvars.get_contextvars().get("request_id"), "code": "tallies.rejected",
             "errors": errors[:MAX_REPORTED_ERRORS], "summary": summary,
         }
     return 200, summary
@@ -232,7 +235,16 @@ async def list_imports(session: AsyncSession, *, campaign: Campaign, actor: Prin
     stmt = select(TallyImport).where(TallyImport.campaign_id == campaign.id)
     if not actor.sees_area(campaign.root_area_code):
         stmt = stmt.where(TallyImport.actor_kind == actor.kind, TallyImport.actor_id == actor.id)
-    return await paginate(session, stmt, keys=[TallyImport.id], page=page)
+    return await paginate(session, stmt, keys=[TallyImport.id], page=page, descending=True)
+
+
+async def get_import(session: AsyncSession, *, campaign: Campaign, actor: Principal, import_id: int) -> TallyImport:
+    """One import; a supervisor or script sees only its own (others are not found)."""
+    record = await session.get(TallyImport, import_id)
+    mine = record is not None and (actor.sees_area(campaign.root_area_code) or (record.actor_kind == actor.kind and record.actor_id == actor.id))
+    if record is None or record.campaign_id != campaign.id or not mine:
+        raise NotFound(f"There is no import {import_id} of this campaign.")
+    return record
 
 
 async def template_csv(session: AsyncSession, *, campaign: Campaign) -> str:

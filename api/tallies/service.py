@@ -22,7 +22,7 @@ Rules
 """
 
 from api.tallies.history import list_history, list_tallies
-from api.tallies.imports import list_imports, post_tallies, template_csv
+from api.tallies.imports import get_import, list_imports, post_tallies, template_csv
 from api.tallies.models import SOURCES
 from api.tallies.rollups import daily_totals, level_disagreements, roll_up, subtree_totals, subtree_totals_until, totals_between
 from api.tallies.writer import add_recordings
@@ -31,6 +31,7 @@ __all__ = [
     "SOURCES",
     "add_recordings",
     "daily_totals",
+    "get_import",
     "level_disagreements",
     "list_history",
     "list_imports",

@@ -30,12 +30,34 @@ async def campaign_only(session) -> Request:
     return Request(path_params={"campaign_id": (await make_campaign(session)).id})
 
 
+async def an_import(session) -> Request:
+    from datetime import UTC, datetime
+
+    from api.tallies.models import TallyImport
+
+    made = await make_campaign(session)
+    summary = {
+        "import_id": None, "status": "ok", "dry_run": False, "mode": "upsert", "atomic": True, "rows": 1, "imported": 1,
+        "updated": 0, "unchanged": 0, "deleted": 0, "rejected": 0, "conflicts": [], "warnings": [],
+    }
+    record = TallyImport(
+        campaign_id=made.id, at=datetime.now(UTC), actor_kind="system", actor_id=None, actor_name="system", format="json", mode="upsert", atomic=True, rows=1, summary=summary
+    )
+    session.add(record)
+    await session.flush()
+    return Request(path_params={"campaign_id": made.id, "import_id": record.id})
+
+
+# One import: whoever sees the whole campaign, or its own poster (a supervisor's own imports: 404 for others').
+ONE_IMPORT = {"anonymous": 401, "admin": 200, "viewer": 200, "supervisor_in": 404, "supervisor_out": 404}
+
 CASES = [
     Case("POST", ONE + "/tallies", expect=WRITERS, setup=tallies),
     Case("GET", ONE + "/tallies", expect=READERS, setup=campaign),
     Case("GET", ONE + "/tallies/history", expect=READERS, setup=campaign),
     Case("GET", ONE + "/tallies/template.csv", expect=OWN_PART, setup=campaign_only),
     Case("GET", ONE + "/imports", expect=OWN_PART, setup=campaign_only),
+    Case("GET", ONE + "/imports/{import_id}", expect=ONE_IMPORT, setup=an_import),
     public_read("GET", ONE + "/progress/daily", setup=campaign),
     public_read("GET", ONE + "/progress.csv", setup=campaign),
 ]
