@@ -11,7 +11,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,28 +21,40 @@ PROBLEM_JSON = "application/problem+json"
 _M = TypeVar("_M")
 
 
+PROBLEM_BASE = "urn:rekam:problem:"
+
+
 class ProblemItem(BaseModel):
-    location: str | None = None
-    row: int | None = None
-    field: str | None = None
-    message: str
+    """One thing wrong with the request: where (location, field, CSV row), a stable code and a message."""
+
+    location: str | None = Field(default=None, description="Where the field is: `body`, `query`, `path` or `header`; absent for a row of an uploaded file.", examples=["body"])
+    row: int | None = Field(default=None, description="The row of an uploaded CSV file (1 = the first data row).", examples=[3])
+    field: str | None = Field(default=None, description="The field, dotted for nested ones (`tallies.0.count`).", examples=["tallies.0.count"])
+    code: str = Field(default="invalid", description="A stable, machine-readable code for what is wrong (`missing`, `unknown_parameter`, `greater_than_equal`...).", examples=["missing"])
+    message: str = Field(description="What is wrong, in English.", examples=["Field required"])
 
 
 class Problem(BaseModel):
-    """The body of every error response."""
+    """The body of every error response (RFC 9457 application/problem+json)."""
 
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str | None = None
-    errors: list[ProblemItem] | None = None
+    type: str = Field(default="about:blank", description="The kind of problem: `urn:rekam:problem:<slug>`, listed in docs/api.md.", examples=["urn:rekam:problem:validation"])
+    title: str = Field(description="A short summary of the kind of problem.", examples=["Invalid request"])
+    status: int = Field(description="The HTTP status code.", examples=[422])
+    detail: str | None = Field(default=None, description="What went wrong in this request.", examples=["count: Input should be greater than or equal to 0"])
+    instance: str | None = Field(default=None, description="The request id (the X-Request-ID response header): quote it when reporting a problem.", examples=["3f2a9c1b7d4e8a60"])
+    code: str = Field(default="error", description="A stable, machine-readable code for the problem (`not_found`, `conflict`, `validation.invalid`...).", examples=["validation.invalid"])
+    errors: list[ProblemItem] | None = Field(default=None, description="The fields or rows at fault, when there are any.")
 
 
-def field_problem(field: str | None, message: str, *, location: str | None = "body", row: int | None = None) -> dict[str, Any]:
-    """One item of a problem's `errors` list: which field (and CSV row) and what is wrong with it.
+def field_problem(
+    field: str | None, message: str, *, location: str | None = "body", row: int | None = None, code: str = "invalid"
+) -> dict[str, Any]:
+    """One item of a problem's `errors` list: which field (and CSV row), a code and what is wrong with it.
 
     `location` None: the item names a row of an uploaded file instead (`row`)."""
-    item: dict[str, Any] = {"field": field, "message": message} if location is None else {"location": location, "field": field, "message": message}
+    item: dict[str, Any] = {"field": field, "code": code, "message": message}
+    if location is not None:
+        item = {"location": location, **item}
     if row is not None:
         item["row"] = row
     return item
@@ -63,6 +75,7 @@ class DomainError(Exception):
     status: int = 400
     title: str = "Bad request"
     slug: str = "bad-request"
+    code: str = ""  # "" means the slug with underscores (`not_found`)
 
     def __init__(
         self,
@@ -72,8 +85,13 @@ class DomainError(Exception):
         title: str | None = None,
         headers: dict[str, str] | None = None,
         keep_changes: bool = False,
+        code: str | None = None,
     ) -> None:
         super().__init__(detail)
+        if code:
+            self.code = code
+        elif not self.code:
+            self.code = self.slug.replace("-", "_")
         # True when what the request wrote must stay despite the error (a failed sign-in's audit entry).
         self.keep_changes = keep_changes
         self.detail = detail
@@ -91,8 +109,8 @@ async def get_or_404(session: Any, model: type[_M], key: Any, *, what: str, fiel
     """The row of `model` with primary key `key`, or NotFound naming `what` (and the field it came from)."""
     row = await session.get(model, key)
     if row is None:
-        errors = [field_problem(field, f"No {what} {key}.")] if field else None
-        raise NotFound(f"No {what} {key}.", errors=errors)
+        errors = [field_problem(field, f"unknown {what}")] if field else None
+        raise NotFound(f"There is no {what} {key}.", errors=errors)
     return row
 
 
@@ -101,13 +119,16 @@ class Conflict(DomainError):
 
 
 class RuleViolation(DomainError):
-    """Well-formed input that breaks a rule of the campaign (a wrong code, a date out of range)."""
+    """Well-formed input that breaks a rule of the campaign (a wrong code, a date out of range).
 
-    status, title, slug = 422, "Rule violated", "rule-violation"
+    The same problem type as a malformed request (`validation`): one type per kind of problem; the
+    `code` tells them apart (`validation.rule`, `validation.invalid`)."""
+
+    status, title, slug, code = 422, "Invalid request", "validation", "validation.rule"
 
     @classmethod
-    def on_field(cls, field: str, message: str, *, location: str = "body") -> "RuleViolation":
-        return cls(message, errors=[field_problem(field, message, location=location)])
+    def on_field(cls, field: str, message: str, *, location: str = "body", code: str = "invalid") -> "RuleViolation":
+        return cls(message, errors=[field_problem(field, message, location=location, code=code)])
 
 
 class PayloadTooLarge(DomainError):
@@ -152,17 +173,25 @@ def problem_response(
     slug: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
-        "type": f"urn:rekam:problem:{slug}" if slug else "about:blank",
+        "type": f"{PROBLEM_BASE}{slug}" if slug else "about:blank",
         "title": title or HTTPStatus(status).phrase,
         "status": status,
     }
     if detail:
         body["detail"] = detail
+    request_id = structlog.contextvars.get_contextvars().get("request_id")  # bound by RequestContextMiddleware
+    if request_id:
+        body["instance"] = request_id
+    body["code"] = code or (slug.replace("-", "_") if slug else _STATUS_CODES.get(status, "error"))
     if errors is not None:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation.invalid", 429: "too_many_requests", 500: "internal", 503: "service_unavailable"}
 
 
 def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -174,8 +203,8 @@ def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
         # The input itself is not echoed: it may be a NIK or a phone number.
         message = error.get("msg", "invalid")
         if error.get("type") == "string_pattern_mismatch":
-            message = _PATTERN_HELP.get((error.get("ctx") or {}).get("pattern"), message)
-        items.append(field_problem(field, message, location=location))
+            message = _PATTERN_HELP.get((error.get("ctx") or {}).get("pattern", ""), message)
+        items.append(field_problem(field, message, location=location, code=str(error.get("type") or "invalid")))
     return items
 
 
@@ -190,7 +219,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         return problem_response(
-            exc.status, title=exc.title, detail=exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers
+            exc.status, title=exc.title, detail=exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers, code=exc.code
         )
 
     @app.exception_handler(RequestValidationError)
@@ -198,7 +227,7 @@ def install_error_handlers(app: FastAPI) -> None:
         items = _validation_items(exc)
         first = items[0] if items else {"field": None, "message": "invalid"}
         detail = f"{first['field'] or first['location']}: {first['message']}"
-        return problem_response(422, title="Invalid request", detail=detail, slug="validation", errors=items)
+        return problem_response(422, title="Invalid request", detail=detail, slug="validation", errors=items, code="validation.invalid")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -222,11 +251,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DataError)
     async def _out_of_range(_: Request, exc: DataError) -> JSONResponse:
         # A value the database cannot hold (a number too large): the caller's input, not our fault.
-        return problem_response(422, title="Invalid request", detail="A value is out of range for its field.", slug="validation")
+        return problem_response(422, title="Invalid request", detail="A value is out of range for its field.", slug="validation", code="validation.out_of_range")
 
     @app.exception_handler(OverflowError)
     async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
-        return problem_response(422, title="Invalid request", detail="A number is too large.", slug="validation")
+        return problem_response(422, title="Invalid request", detail="A number is too large.", slug="validation", code="validation.out_of_range")
 
     @app.exception_handler(DBAPIError)
     async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
@@ -273,7 +302,7 @@ def document_problems(app: FastAPI) -> None:
         for path in schema.get("paths", {}).values():
             for operation in path.values():
                 for status, response in operation.get("responses", {}).items():
-                    if status[0] in "45":
+                    if status[0] in "45" and PROBLEM_JSON not in response.get("content", {}):
                         response["content"] = {PROBLEM_JSON: problem}
         app.openapi_schema = schema
         return schema

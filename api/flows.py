@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api.auth.policy import Principal
+from api.principal import Principal
 from api.queues import service as queues
 from api.queues.models import Ticket
 from api.services import service as services

@@ -10,7 +10,8 @@ large upload is never held in memory for this.
 import hashlib
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, String, Text, UniqueConstraint, select
@@ -18,11 +19,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.auth.policy import Principal
 from api.db import Base, UtcDateTime
 from api.errors import Conflict, DomainError, RuleViolation, field_problem
+from api.principal import Principal
 
 MAX_KEY_LENGTH = 200
+# A stored answer is replayed for this long; after it the key may be used again.
+EXPIRY = timedelta(hours=24)
+# True after `run_once` replayed a stored answer in this request: the router says so in
+# `Idempotent-Replayed: true`.
+replayed_var: ContextVar[bool] = ContextVar("idempotent_replayed", default=False)
 
 
 class IdempotencyRecord(Base):
@@ -80,6 +86,11 @@ async def run_once(
     stream = HashingStream(body, method=method, target=target, caller=caller)
     find = select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
     stored = await session.scalar(find)
+    replayed_var.set(False)
+    if stored is not None and _aware(stored.created_at) <= datetime.now(UTC) - EXPIRY:
+        await session.delete(stored)  # expired: the key starts afresh
+        await session.flush()
+        stored = None
     record = None
     if stored is None:
         # The record is written before the work, in the request's own transaction, and completed
@@ -104,6 +115,7 @@ async def run_once(
                 "This Idempotency-Key was used for a different request; use a new key.",
                 errors=[field_problem("Idempotency-Key", "used for another request", location="header")],
             )
+        replayed_var.set(True)
         return stored.status_code, json.loads(stored.body)
     assert record is not None
     try:
@@ -113,7 +125,16 @@ async def run_once(
             await session.delete(record)
             await session.flush()
         raise
+    if status_code >= 400:
+        # A rejected request is not stored: the corrected request may be sent under the same key.
+        await session.delete(record)
+        await session.flush()
+        return status_code, payload
     record.fingerprint, record.status_code = stream.fingerprint(), status_code
     record.body, record.created_at = json.dumps(payload, default=str), datetime.now(UTC)
     await session.flush()
     return status_code, payload
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -13,11 +13,14 @@ from sqlalchemy import text
 import api
 from api.areas.router import router as areas_router
 from api.audit.router import router as audit_router
+from api.auth.dependencies import get_principal
 from api.auth.router import router as auth_router
+from api.bodylimit import BodySizeLimitMiddleware
 from api.caching import BodyCache
 from api.campaigns.router import router as campaigns_router
 from api.complaints.router import router as complaints_router
 from api.config import API_PREFIX, Settings, get_settings
+from api.contract import install_contract, operation_id, reject_unknown_query
 from api.db import SessionDep
 from api.devices.router import router as devices_router
 from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
@@ -47,7 +50,7 @@ async def health(session: SessionDep) -> Health:
     """Whether the database answers, its schema revision, and the version of Rekam."""
     try:
         revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
-    except Exception:  # noqa: BLE001 - any failure here means "not healthy"
+    except Exception:
         raise ServiceUnavailable("The database is unreachable or not migrated; run `rekam migrate`.") from None
     return Health(status="ok", database=session.get_bind().dialect.name, revision=revision, version=api.__version__)
 
@@ -74,11 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     # Serialized public answers per data version (api/caching.py): one cache per process.
     app.state.read_cache = BodyCache()
     install_error_handlers(app)
     document_problems(app)
+    install_contract(app)
     routers = (
         health_router,
         areas_router,
@@ -92,8 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         complaints_router,
         tallies_router,
     )
+    # Every API route: credentials that are sent are checked (401 when invalid, public endpoints
+    # included) and a query parameter the route does not declare is a 422.
+    contract = [Depends(reject_unknown_query), Depends(get_principal)]
     for router in routers:
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, dependencies=contract)
     app.include_router(metrics_router)
     if settings.cors_origins:
         app.add_middleware(
@@ -103,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "X-Request-ID", "If-None-Match"],
             expose_headers=["X-Request-ID", "Retry-After", "ETag"],
         )
+    app.add_middleware(BodySizeLimitMiddleware)  # inside RequestContextMiddleware: a 413 gets its headers
     app.add_middleware(RequestContextMiddleware)
     frontend = Path(settings.frontend_dir)
     if settings.serve_frontend and frontend.is_dir():

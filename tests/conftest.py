@@ -88,7 +88,7 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def app(session: AsyncSession, settings: Settings):  # noqa: ANN201
+def app(session: AsyncSession, settings: Settings):
     from api.main import create_app
 
     app = create_app(settings)
@@ -113,7 +113,7 @@ def app(session: AsyncSession, settings: Settings):  # noqa: ANN201
 
 
 @pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
@@ -133,6 +133,15 @@ def migrated_database_url(fresh_database_url: str) -> str:
     """A fresh database with the schema, for tests whose sessions commit (concurrency, servers)."""
     migrate(fresh_database_url)
     return fresh_database_url
+
+
+@pytest.fixture
+def pg_migrated_url(pg_cluster: ThrowawayCluster, tmp_path) -> str:
+    """A fresh PostgreSQL database with the schema, for races that only a server with concurrent
+    writers can show (SQLite admits one writer at a time: there the second simply waits)."""
+    url = pg_cluster.create_database(f"race_{tmp_path.name[-10:].lower().replace('-', '_')}")
+    migrate(url)
+    return url
 
 
 @pytest.fixture
@@ -163,5 +172,5 @@ def log_output(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     configure_logging(Settings(log_json=True))
 
 
-def sync_engine_for(url: str):  # noqa: ANN201
+def sync_engine_for(url: str):
     return create_engine(sync_url(url))

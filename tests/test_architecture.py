@@ -18,8 +18,6 @@ Rules checked
 - A domain imports another domain's `models` only where `MODELS_ALLOWED` says so, with the reason.
   Owners of a cross-domain fact read the tables they own the fact of (api.commitments); the layers
   above the domains (api.flows, the demo loaders, api.models for Alembic) read what they join.
-- Known cycles in the other half of #15 (auth, areas, errors, tallies), being removed in parallel,
-  are listed in `KNOWN_ELSEWHERE`; any other cycle fails. Delete an entry once its cycle is gone.
 """
 
 import ast
@@ -29,24 +27,6 @@ from pathlib import Path
 
 API = Path(__file__).resolve().parent.parent / "api"
 
-# Cycles being removed by the other half of #15 (files not in this half: auth, areas, errors,
-# audit, tallies). Each entry: the modules of one cycle as it stands, and the package edges that
-# close it at the package level. Delete an entry once its cycle is gone.
-KNOWN_ELSEWHERE: list[tuple[frozenset[str], frozenset[tuple[str, str]]]] = [
-    # auth/policy -> auth/service -> areas/service -> auth/policy (audit/service -> auth/policy sits on it)
-    (
-        frozenset({"api.auth.policy", "api.auth.service", "api.areas.service", "api.audit.service"}),
-        frozenset({("api.areas", "api.auth"), ("api.audit", "api.auth")}),
-    ),
-    # errors <-> areas/codes
-    (frozenset({"api.errors", "api.areas.codes"}), frozenset({("api.errors", "api.areas")})),
-    # campaigns <-> tallies: tallies asks campaigns for today_for (inside functions), and
-    # areas/service bumps campaigns/versions (areas <-> campaigns at the package level)
-    (
-        frozenset({"api.campaigns.service", "api.campaigns.progress", "api.tallies.service"}),
-        frozenset({("api.tallies", "api.campaigns"), ("api.areas", "api.campaigns")}),
-    ),
-]
 
 # importing domain -> {other domain's models module: why it may read it}
 SHARED_REFERENCE = {
@@ -82,6 +62,9 @@ MODELS_ALLOWED: dict[str, dict[str, str]] = {
     },
     "api.campaigns": {
         "api.tallies.models": "progress reads the tallies' rollup tables in its one progress query",
+    },
+    "api.data_versions": {
+        "api.campaigns.models": "the data versions live on the campaign row; areas, tallies and campaigns bump them",
     },
     "api.auth": {
         "api.services.models": "an operator account is scoped to a service point",
@@ -198,7 +181,7 @@ def package_node(module: str) -> str:
     return module if is_entry_point(module) else package_of(module)
 
 
-def package_graph(*, without: frozenset[tuple[str, str]] = frozenset()) -> dict[str, set[str]]:
+def package_graph() -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
     for source, targets in graph().items():
         node = package_node(source)
@@ -207,15 +190,9 @@ def package_graph(*, without: frozenset[tuple[str, str]] = frozenset()) -> dict[
             if is_models(target):
                 continue
             other = package_node(target)
-            if other != node and (node, other) not in without:
+            if other != node:
                 edges[node].add(other)
     return edges
-
-
-def unexplained(found: list[set[str]]) -> list[list[str]]:
-    """Module cycles that are not one of the known ones."""
-    known = [modules for modules, _ in KNOWN_ELSEWHERE]
-    return [sorted(component) for component in found if not any(component <= k for k in known)]
 
 
 def test_the_graph_sees_imports_inside_functions_and_both_import_forms() -> None:
@@ -239,12 +216,11 @@ def later():
 
 
 def test_no_cycle_between_modules() -> None:
-    assert unexplained(cycles(graph())) == []
+    assert [sorted(c) for c in cycles(graph())] == []
 
 
 def test_no_cycle_between_packages() -> None:
-    known = frozenset().union(*(edges for _, edges in KNOWN_ELSEWHERE))
-    assert [sorted(c) for c in cycles(package_graph(without=known))] == []
+    assert [sorted(c) for c in cycles(package_graph())] == []
 
 
 def test_routers_and_demos_are_entry_points() -> None:

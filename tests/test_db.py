@@ -34,7 +34,7 @@ async def test_the_gets_that_write_declare_it(sqlite_file: str, monkeypatch: pyt
     decided: dict[str, bool] = {}
     decide = db.request_writes
 
-    def recording(request):  # noqa: ANN001, ANN202
+    def recording(request):
         decided[request.scope["route"].path] = decide(request)
         return decided[request.scope["route"].path]
 

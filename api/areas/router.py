@@ -2,8 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from api.area_codes import AREA_CODE_PATTERN
 from api.areas import service
-from api.areas.codes import AREA_CODE_PATTERN
 from api.areas.models import AreaLevel
 from api.areas.schemas import AreaCreate, AreaDetail, AreaRead, AreaUpdate
 from api.auth.dependencies import WriterDep

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from api.areas.codes import (
+from api import data_versions as versions
+from api.area_codes import (
     COUNTRY,
     COUNTRY_NAME,
     STAFF_LEVELS,
@@ -28,11 +29,10 @@ from api.areas.codes import (
 from api.areas.models import Area, AreaLevel
 from api.areas.schemas import AreaCreate, AreaUpdate
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_area
-from api.campaigns import versions
 from api.db import upsert_statement
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate
+from api.principal import Principal, ensure_area
 
 __all__ = ["ancestors_of", "depth_of", "in_subtree", "is_within", "level_of", "parent_of", "require_code"]
 
@@ -47,7 +47,10 @@ async def get(session: AsyncSession, *, code: str, field: str = "area", location
     require_code(code, field=field, location=location)
     area = await session.get(Area, code)
     if area is None:
-        raise NotFound(f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location)])
+        if location == "body":
+            # A reference inside a request body: the request is invalid (422), nothing at its address is missing.
+            raise RuleViolation(f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location, code="unknown_reference")])
+        raise NotFound(f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location, code="not_found")])
     return area
 
 
@@ -137,7 +140,7 @@ async def update_unit(session: AsyncSession, *, code: str, data: AreaUpdate, act
 def read_official_rows(prefix: str | None = None, path: Path = AREAS_CSV) -> Iterator[dict[str, Any]]:
     """Rows of the official list (optionally one subtree and its ancestors), parents first."""
     wanted_ancestors = set(ancestors_of(prefix)) if prefix else set()
-    rows = [{"code": COUNTRY, "name": COUNTRY_NAME, "level": AreaLevel.negara.value, "parent_code": None}]
+    rows: list[dict[str, Any]] = [{"code": COUNTRY, "name": COUNTRY_NAME, "level": AreaLevel.negara.value, "parent_code": None}]
     with path.open(newline="", encoding="utf-8") as handle:
         for record in csv.DictReader(handle):
             code = record["code"].strip()

@@ -4,7 +4,7 @@
   keeps the caller on `request.state.principal` for logging.
 - Each endpoint declares the roles it admits with a dependency (`require(...)`, or the shorthands
   `AdminDep`, `WriterDep`, `StaffDep`): anonymous callers get 401, other roles 403. Checks that
-  depend on the data are the `ensure_*` functions of `api.auth.policy`, called by services.
+  depend on the data are the `ensure_*` functions of `api.principal`, called by services.
 - Public writes (`PublicWriteLimit`) are limited per client address (REKAM_PUBLIC_WRITE_LIMIT);
   signed-in staff and API keys are not (a kiosk issues tickets for a whole office).
 """
@@ -12,19 +12,37 @@
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api import ratelimit
 from api.auth import service
 from api.auth.models import Role
-from api.auth.policy import ANONYMOUS, Principal
 from api.config import get_settings
 from api.db import SessionDep
 from api.errors import Forbidden, Unauthorized
 from api.middleware import client_var
+from api.principal import ANONYMOUS, Principal
+
+# Declared so that the OpenAPI document has `securitySchemes` and each operation names them;
+# `auto_error=False`: get_principal reads the headers itself and answers 401 on bad credentials.
+bearer_scheme = HTTPBearer(
+    auto_error=False, scheme_name="bearer", description="A token from `POST /api/v1/auth/login`, as `Authorization: Bearer <token>`."
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, scheme_name="apiKey", description="An API key created by an admin (`POST /api/v1/auth/api-keys`), for scripts."
+)
 
 
-async def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The caller from `Authorization: Bearer` or `X-API-Key`; anonymous without credentials."""
+async def get_principal(
+    request: Request,
+    session: SessionDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    _api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal:
+    """The caller from `Authorization: Bearer` or `X-API-Key`; anonymous without credentials.
+
+    Credentials that are sent are checked on every endpoint, public ones included: an invalid,
+    expired or revoked token or key is a 401, never silently anonymous."""
     authorization = request.headers.get("authorization")
     api_key = request.headers.get("x-api-key")
     principal = ANONYMOUS
@@ -42,7 +60,7 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-def require(*roles: Role):  # noqa: ANN201 - a FastAPI dependency factory
+def require(*roles: Role):
     """A dependency admitting signed-in callers with one of `roles` (401 anonymous, 403 others)."""
     allowed = frozenset(roles)
 
@@ -85,6 +103,8 @@ __all__ = [
     "PublicWriteLimit",
     "StaffDep",
     "WriterDep",
+    "api_key_scheme",
+    "bearer_scheme",
     "get_principal",
     "limit_public_writes",
     "require",

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
+from api.area_codes import AreaQuery
 from api.auth.dependencies import AdminDep, StaffDep, WriterDep
 from api.caching import NOT_MODIFIED, BodyCache, ReadCacheDep, versioned
 from api.campaigns import service
@@ -22,6 +22,7 @@ from api.campaigns.schemas import (
     TargetsPut,
     TargetsRead,
 )
+from api.contract import CSV_FILE, schema_ref
 from api.db import IdPath, SessionDep
 from api.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType, problem_responses
 from api.pagination import Page, PageDep
@@ -34,8 +35,8 @@ TARGETS_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": TargetsPut.model_json_schema()},
-            "text/csv": {"schema": {"type": "string"}, "example": "area,target\n36.74.01,80828\n"},
+            "application/json": {"schema": schema_ref(TargetsPut)},
+            "text/csv": {"schema": CSV_FILE, "example": "area,target\n36.74.01,80828\n"},
         },
     }
 }
@@ -70,7 +71,7 @@ async def put_targets(campaign_id: IdPath, request: Request, principal: WriterDe
     return TargetsRead(items=[TargetRead.model_validate(t) for t in targets], inconsistencies=inconsistencies)
 
 
-async def _read_targets(request: Request):  # noqa: ANN202
+async def _read_targets(request: Request):
     body = await request.body()
     if len(body) > MAX_TARGETS_BODY:
         raise PayloadTooLarge("The body is larger than 8 MB; split it.")
@@ -124,7 +125,7 @@ async def list_snapshots(campaign_id: IdPath, session: SessionDep, page: PageDep
 
 
 # Progress answers are public and read by every dashboard: each carries an ETag derived from the
-# campaign's data version, the query and the campaign's date (api/campaigns/versions.py), a matching
+# campaign's data version, the query and the campaign's date (api/data_versions.py), a matching
 # If-None-Match gets 304 after reading only the campaign row, and bodies are kept per key
 # (api/caching.py) so that a version is computed once per process.
 

@@ -20,24 +20,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
+from api import data_versions as versions
+from api.area_codes import ancestors_of, depth_of
 from api.areas import service as areas
-from api.calendar import nth_service_day, service_days  # still imported from here by tests/tallies; use api.calendar
-from api.areas.codes import ancestors_of, depth_of
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_area
-from api.campaigns import versions
 from api.campaigns.models import Campaign, Snapshot, Target, TargetSource
 from api.campaigns.progress import daily, discrepancies, progress, progress_csv, progress_json, progress_tree, read_key
 from api.campaigns.schemas import CampaignCreate, SnapshotCreate
 from api.campaigns.scope import require_area_in_campaign
 from api.campaigns.targets import apportion, get_targets, largest_remainder, parse_targets_csv, put_targets
-from api.errors import NotFound, RuleViolation
+from api.errors import RuleViolation, get_or_404
 from api.pagination import PageParams, paginate
+from api.principal import Principal, ensure_area
 
 __all__ = [
     "apportion", "campaign_for_area", "create_campaign", "daily", "discrepancies", "get_campaign", "get_targets", "largest_remainder",
-    "list_campaigns", "list_snapshots", "nth_service_day", "parse_targets_csv", "progress", "progress_csv", "progress_json", "progress_tree", "put_targets",
-    "read_key", "record_snapshot", "require_area_in_campaign", "service_days", "today_for",
+    "list_campaigns", "list_snapshots", "parse_targets_csv", "progress", "progress_csv", "progress_json", "progress_tree", "put_targets",
+    "read_key", "record_snapshot", "require_area_in_campaign", "today_for",
 ]  # fmt: skip
 
 CAMPAIGN_FIELDS = ["id", "name", "root_area_code", "start_date", "deadline", "target", "opens_weekends"]
@@ -72,10 +71,7 @@ async def create_campaign(session: AsyncSession, *, data: CampaignCreate, actor:
 
 
 async def get_campaign(session: AsyncSession, *, campaign_id: int) -> Campaign:
-    campaign = await session.get(Campaign, campaign_id)
-    if campaign is None:
-        raise NotFound(f"There is no campaign {campaign_id}.")
-    return campaign
+    return await get_or_404(session, Campaign, campaign_id, what="campaign")
 
 
 async def list_campaigns(session: AsyncSession, *, page: PageParams) -> tuple[list[Campaign], str | None]:

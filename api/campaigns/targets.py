@@ -13,19 +13,20 @@ import csv
 import io
 from collections import defaultdict
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import data_versions as versions
 from api.areas import service as areas
 from api.areas.models import LEVELS, Area, AreaLevel
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_area
-from api.campaigns import versions
 from api.campaigns.models import Campaign, Target, TargetSource
 from api.campaigns.schemas import MAX_COUNT, ApportionMethod, ApportionRequest, TargetIn, TargetInconsistency
 from api.campaigns.scope import require_area_in_campaign
 from api.errors import Forbidden, RuleViolation
+from api.principal import Principal, ensure_area
 
 
 def largest_remainder(total: int, weights: list[Fraction | int | float]) -> list[int]:
@@ -79,7 +80,8 @@ def parse_targets_csv(text: str) -> list[TargetIn]:
 
 async def put_targets(session: AsyncSession, *, campaign: Campaign, items: list[TargetIn], actor: Principal) -> list[Target]:
     """Enter official targets; nothing is written unless every row is valid and in the caller's scope."""
-    errors, outside = [], []
+    errors: list[dict[str, Any]] = []
+    outside = []
     seen: set[str] = set()
     for row, item in enumerate(items, start=1):
         if item.area in seen:

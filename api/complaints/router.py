@@ -3,9 +3,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.auth.models import Role
 from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
-from api.auth.policy import Principal
+from api.auth.models import Role
 from api.complaints import service
 from api.complaints.models import ComplaintStatus
 from api.complaints.schemas import (
@@ -28,6 +27,7 @@ from api.complaints.schemas import (
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -53,15 +53,22 @@ async def submit_complaint(data: ComplaintCreate, caller: PublicWriteLimit, sess
     return ComplaintReceipt(receipt=complaint.receipt, status=ComplaintStatus(complaint.status))
 
 
-@router.get("/stats", response_model=ComplaintStats, responses=problem_responses(404, 422))
+@router.get("/stats", response_model=ComplaintStats, responses=problem_responses(401, 404, 422))
 async def complaint_stats(
+    principal: CurrentPrincipal,
     session: SessionDep,
     area: AreaQuery = None,
     period_from: Annotated[date | None, Query(alias="from", description="First day of receipt (YYYY-MM-DD, Asia/Jakarta).")] = None,
     period_to: Annotated[date | None, Query(alias="to", description="Last day of receipt, included.")] = None,
 ) -> ComplaintStats:
-    """Public figures: complaints by kecamatan, status and month; small counts shown as "<3"."""
-    return await service.stats(session, area=area, period_from=period_from, period_to=period_to)
+    """Public figures: complaints by kecamatan, status and month; small counts shown as "<3".
+
+    The public asks for a kecamatan or a larger area, and gets whole calendar months (the answer's
+    `from` and `to` say which); complaint handlers and admins get any area and any days.
+    """
+    return await service.stats(
+        session, area=area, period_from=period_from, period_to=period_to, detailed=service.sees_detailed_stats(principal)
+    )
 
 
 @router.get("/track/{receipt}", response_model=ComplaintTracking, responses=problem_responses(404, 422, 429), dependencies=[WRITES])

@@ -25,13 +25,13 @@ from api import calendar
 from api.areas import service as areas
 from api.audit import service as audit
 from api.auth.models import Role
-from api.auth.policy import Principal
 from api.commitments.service import covering
 from api.devices.models import Allocation, Device, DeviceOwner, DeviceStatus
 from api.devices.placements import end_places, flush_or_conflict, place
 from api.devices.schemas import AllocationRead, DeviceCreate, DeviceRead, DeviceUpdate, PlacementCreate
-from api.errors import Conflict, Forbidden, NotFound, RuleViolation, field_problem
+from api.errors import Conflict, Forbidden, RuleViolation, field_problem, get_or_404
 from api.pagination import PageParams, paginate
+from api.principal import Principal
 
 DEVICE_FIELDS = ["serial", "kind", "owner", "lender", "return_due", "status", "daily_capacity", "notes"]
 
@@ -83,10 +83,7 @@ async def create_device(session: AsyncSession, *, data: DeviceCreate, actor: Pri
 
 
 async def get_device_row(session: AsyncSession, *, device_id: int) -> Device:
-    device = await session.get(Device, device_id)
-    if device is None:
-        raise NotFound(f"There is no device {device_id}.")
-    return device
+    return await get_or_404(session, Device, device_id, what="device")
 
 
 async def get_device(session: AsyncSession, *, device_id: int) -> DeviceRead:

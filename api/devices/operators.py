@@ -24,13 +24,13 @@ from api import calendar
 from api.areas import service as areas
 from api.audit import service as audit
 from api.auth.models import Role
-from api.auth.policy import Principal
 from api.commitments.service import covering
 from api.devices.models import Operator, OperatorAssignment, OperatorStatus
 from api.devices.placements import end_places, flush_or_conflict, place
 from api.devices.schemas import AssignmentRead, OperatorCreate, OperatorRead, OperatorUpdate, PlacementCreate
-from api.errors import Conflict, Forbidden, NotFound, RuleViolation, field_problem
+from api.errors import Conflict, Forbidden, RuleViolation, field_problem, get_or_404
 from api.pagination import PageParams, paginate
+from api.principal import Principal
 
 OPERATOR_FIELDS = ["name", "staff_number", "phone", "status", "added_for_campaign"]
 OPERATOR_TRANSITIONS: dict[OperatorStatus, frozenset[OperatorStatus]] = {
@@ -54,10 +54,7 @@ async def _ensure_staff_number_free(session: AsyncSession, staff_number: str, *,
 
 
 async def get_operator_row(session: AsyncSession, *, operator_id: int) -> Operator:
-    operator = await session.get(Operator, operator_id)
-    if operator is None:
-        raise NotFound(f"There is no operator {operator_id}.")
-    return operator
+    return await get_or_404(session, Operator, operator_id, what="operator")
 
 
 async def operator_reads(session: AsyncSession, operators: Sequence[Operator], *, day: date, full_phone_for: int | None = None) -> list[OperatorRead]:

@@ -3,10 +3,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.areas.codes import AreaQuery
-from api.auth.models import Role
+from api.area_codes import AreaQuery
 from api.auth.dependencies import AdminDep, StaffDep, WriterDep, require
-from api.auth.policy import Principal
+from api.auth.models import Role
 from api.campaigns import service as campaigns
 from api.db import WRITES, IdPath, SessionDep
 from api.devices import service
@@ -29,6 +28,7 @@ from api.devices.schemas import (
 )
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 
 router = APIRouter(tags=["devices"])
 

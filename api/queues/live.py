@@ -15,6 +15,7 @@ its own, and every stream starts with the current state.
 """
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from api.areas.codes import is_within
+from api.area_codes import is_within
 from api.config import get_settings
 from api.db import async_url
 
@@ -142,10 +143,8 @@ class Listener:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def _run(self) -> None:
         import psycopg
@@ -164,7 +163,7 @@ class Listener:
                         await self._dispatch(notice.payload)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a lost connection is retried, never fatal
+            except Exception as exc:
                 self.ready.clear()
                 log.warning("queue_listener_reconnect", error_class=type(exc).__name__)
                 await asyncio.sleep(1.0)
@@ -177,7 +176,7 @@ class Listener:
             # reads the board itself, after subscribing, so it misses nothing.
             if broker.watches(int(ids["p"])):
                 broker.publish(await self.render(ids))
-        except Exception as exc:  # noqa: BLE001 - one bad notice must not stop the boards
+        except Exception as exc:
             log.warning("queue_notice_failed", error_class=type(exc).__name__)
 
 
@@ -194,8 +193,8 @@ async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterato
     heartbeat = get_settings().sse_heartbeat_seconds
     try:
         yield "retry: 3000\n\n"
-        for message in initial:
-            yield format_event(message)
+        for current in initial:
+            yield format_event(current)
         while True:
             try:
                 message = await asyncio.wait_for(subscriber.queue.get(), heartbeat)

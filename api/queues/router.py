@@ -1,16 +1,16 @@
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
 from api import flows
-from api.auth.models import Role
-from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
+from api.area_codes import AreaQuery
 from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
-from api.auth.policy import Principal
+from api.auth.models import Role
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
+from api.principal import Principal
 from api.queues import live, service
 from api.queues.schemas import (
     AppointmentRead,
@@ -29,7 +29,7 @@ router = APIRouter(tags=["queues"])
 # Counter work: the operator of the point, or staff whose area holds it (checked in the service).
 CounterDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator))]
 StaffReadDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator, Role.viewer))]
-SSE_RESPONSE = {200: {"content": {"text/event-stream": {}}, "description": "A stream of Server-Sent Events."}}
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}, "description": "A stream of Server-Sent Events."}}
 
 
 @router.post("/service-points/{point_id}/tickets", response_model=TicketIssued, status_code=201, responses=problem_responses(404, 409, 422, 429))
@@ -50,7 +50,7 @@ async def call_next(point_id: IdPath, data: CallNext, principal: CounterDep, ses
     return TicketRead.model_validate(ticket)
 
 
-def _move(move: str, doc: str):  # noqa: ANN202 - builds one endpoint per ticket move
+def _move(move: str, doc: str):
     async def endpoint(ticket_id: IdPath, principal: CounterDep, session: SessionDep) -> TicketRead:
         return TicketRead.model_validate(await flows.move_ticket(session, ticket_id=ticket_id, move=move, actor=principal))
 

@@ -21,9 +21,9 @@ from api.areas.models import Area
 from api.areas.schemas import AreaCreate
 from api.auth import service as auth
 from api.auth.models import Role, User
-from api.auth.policy import SYSTEM
 from api.auth.schemas import UserCreate
 from api.devices.demo import FLEET
+from api.principal import SYSTEM
 from api.queues.models import QueueDay, Ticket
 from api.services import service
 from api.services.models import ServicePoint, ServicePointKind

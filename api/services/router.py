@@ -4,16 +4,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import TypeAdapter
 
-from api.areas.codes import AreaQuery
-from api.areas.models import AreaLevel
 from api import flows
-from api.auth.models import Role
+from api.area_codes import AreaQuery
+from api.areas.models import AreaLevel
 from api.auth.dependencies import WriterDep, require
-from api.auth.policy import Principal
+from api.auth.models import Role
 from api.caching import NOT_MODIFIED, hashed
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 from api.services import service
 from api.services.models import ServicePointKind
 from api.services.schemas import (
@@ -56,7 +56,7 @@ async def list_service_points(
 ) -> Response:
     """Where residents can be recorded: offices and weekend services, by area, kind and open date."""
     items, next_cursor = await service.list_points(session, page=page, area=area, kind=kind, open_on=open_on)
-    body = Page(items=[ServicePointRead.model_validate(p).model_copy(update={"hours": hours}) for p, hours in items], next_cursor=next_cursor)
+    body: Page[ServicePointRead] = Page(items=[ServicePointRead.model_validate(p).model_copy(update={"hours": hours}) for p, hours in items], next_cursor=next_cursor)
     return hashed(request, body.model_dump_json().encode(), media_type="application/json")
 
 

@@ -21,20 +21,20 @@ Rules
 """
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
+from api.area_codes import COUNTRY, in_subtree, require_code
 from api.areas import service as areas
-from api.areas.codes import COUNTRY, in_subtree, require_code
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_area
 from api.commitments import service as commitments
-from api.errors import Conflict, NotFound, RuleViolation, field_problem
+from api.errors import Conflict, NotFound, RuleViolation, field_problem, get_or_404
 from api.pagination import PageParams, paginate
+from api.principal import Principal, ensure_area
 from api.services.models import WEEKDAYS, Closure, EventAssignment, ServicePoint, ServicePointKind
 from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCreate, ServicePointUpdate
 
@@ -79,7 +79,8 @@ def hours_on(point: ServicePoint, day: date, closure: Closure | None = None) -> 
     if closure is not None:
         return [list(w) for w in closure.hours]
     if point.kind == ServicePointKind.weekend_event.value:
-        return [[point.event_start, point.event_end]] if point.event_date == day else []
+        # A weekend event has its start and end: the table's check constraint `event_fields` says so.
+        return [[cast(str, point.event_start), cast(str, point.event_end)]] if point.event_date == day else []
     return [list(w) for w in (point.opening_hours or {}).get(WEEKDAYS[day.weekday()], [])]
 
 
@@ -101,10 +102,7 @@ async def hours_of_point_on(session: AsyncSession, *, point: ServicePoint, day: 
 
 
 async def get_point(session: AsyncSession, *, point_id: int) -> ServicePoint:
-    point = await session.get(ServicePoint, point_id)
-    if point is None:
-        raise NotFound(f"There is no service point {point_id}.")
-    return point
+    return await get_or_404(session, ServicePoint, point_id, what="service point")
 
 
 def _check_kind_fields(kind: str, values: dict[str, Any], level: AreaLevel) -> None:

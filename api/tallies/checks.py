@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.areas.codes import depth_of, is_within, level_of
-from api.auth.policy import Principal
+from api.area_codes import depth_of, is_within, level_of
 from api.campaigns.models import Campaign
 from api.devices.models import Device
+from api.principal import Principal
 from api.services.models import ServicePoint
 from api.tallies.bulk import Bulk, chunks
 from api.tallies.parsing import COLUMN_SET, COLUMNS, reference, whole

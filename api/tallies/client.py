@@ -202,7 +202,7 @@ def post_file(
                 detail = payload.get("detail") or response.text[:200].strip() or response.reason_phrase
                 err.write("\n" + say["failed"].format(chunk=number, status=response.status_code, detail=detail) + "\n")
                 return 2
-            if payload.get("replayed"):  # applied by an earlier run: nothing happened now
+            if response.headers.get("Idempotent-Replayed") == "true":  # applied by an earlier run: nothing happened now
                 replayed += 1
                 totals["unchanged"] += summary["rows"] - summary["rejected"]
                 totals["rejected"] += summary["rejected"]

@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.policy import SYSTEM
 from api.campaigns.models import Campaign, Target
+from api.principal import SYSTEM
 from api.tallies.checks import Row
 from api.tallies.precedence import sources_for
 from api.tallies.writer import Writer, lock_campaign

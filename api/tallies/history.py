@@ -8,17 +8,18 @@ Rules
   the tally and its import; both kinds look alike.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Integer, and_, cast, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.areas.codes import in_subtree, is_within, require_code
-from api.auth.policy import Principal
+from api.area_codes import in_subtree, is_within, require_code
 from api.campaigns.models import Campaign
 from api.errors import Forbidden, RuleViolation, field_problem
 from api.pagination import PageParams, decode_cursor, encode_cursor, paginate
+from api.principal import Principal
 from api.tallies.models import Tally, TallyImport
 from api.tallies.writer import CHANGE, TALLY
 
@@ -53,7 +54,7 @@ async def list_tallies(
 
 async def list_history(
     session: AsyncSession, *, campaign: Campaign, actor: Principal, page: PageParams, area: str | None = None, day: date | None = None
-) -> tuple[list[Any], str | None]:
+) -> tuple[Sequence[Any], str | None]:
     """History entries oldest first (by time, then id): the stored entries, and the creations of
     tallies made by an import that have not changed since (see `Writer`), drawn from the tally
     and its import. Such a creation carries the tally's id negated; once the tally changes, its

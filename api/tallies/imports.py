@@ -23,17 +23,18 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar, idempotency
-from api.areas.codes import depth_of, in_subtree
+from api.area_codes import depth_of, in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
-from api.auth.policy import Principal
 from api.campaigns.models import Campaign
-from api.errors import RuleViolation, UnsupportedMediaType, field_problem
+from api.errors import PROBLEM_BASE, NotFound, RuleViolation, UnsupportedMediaType, field_problem
 from api.pagination import PageParams, paginate
+from api.principal import Principal
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import KECAMATAN_DEPTH, Checker, Problems, Row
 from api.tallies.models import TallyImport
@@ -67,17 +68,11 @@ async def post_tallies(
     else:
         raise UnsupportedMediaType(f"Send application/json or text/csv, not {kind[:60]}.")
 
-    done: list[bool] = []
-
     async def work(stream: AsyncIterable[bytes]) -> tuple[int, dict[str, Any]]:
-        done.append(True)
         return await _import(session, campaign=campaign, actor=actor, kind=kind, body=stream, dry_run=dry_run, mode=mode, atomic=atomic)
 
     with _cyclic_gc_paused():
-        status, payload = await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body, work=work)
-    if idempotency_key is not None and not done:  # the answer of an earlier request with this key: nothing was done now
-        payload = {**payload, "replayed": True}
-    return status, payload
+        return await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body, work=work)
 
 
 _gc_pauses = [0, False]  # imports running, whether the collector was on before the first
@@ -167,9 +162,10 @@ async def _import(
         await writer.finish(session)
         await _warn_gaps(session, campaign, posted, checker.warnings)
     counts = Counts() if failed else writer.counts
-    summary = {
+    summary: dict[str, Any] = {
         "import_id": None if (failed or dry_run) else record.id,
-        "status": "error" if checker.rejected else "warning" if checker.warnings else "ok",
+        # partial: atomic=false wrote the good rows and refused the others.
+        "status": ("partial" if not dry_run and counts.imported + counts.updated + counts.unchanged + counts.deleted else "error") if checker.rejected else "warning" if checker.warnings else "ok",
         "dry_run": dry_run, "mode": mode.value, "atomic": atomic, "rows": total_rows,
         "imported": counts.imported, "updated": counts.updated, "unchanged": counts.unchanged, "deleted": counts.deleted,
         "rejected": checker.rejected, "conflicts": checker.problems.as_list(), "warnings": checker.warnings.as_list(),
@@ -186,13 +182,14 @@ async def _import(
         )
     if failed:
         errors = [
-            field_problem(problem["field"], problem["message"], location=None, row=row)
+            field_problem(problem["field"], problem["message"], location=None, row=row, code=problem["code"])
             for problem in summary["conflicts"] for row in problem["rows"][:MAX_REPORTED_ERRORS]
         ]
         errors.sort(key=lambda e: e["row"])
         return 422, {
-            "type": "urn:rekam:problem:tallies-rejected", "title": "Tallies rejected", "status": 422,
+            "type": f"{PROBLEM_BASE}validation", "title": "Invalid request", "status": 422,
             "detail": f"{checker.rejected} row(s) rejected; nothing was saved (atomic=true).",
+            "instance": structlog.contextvars.get_contextvars().get("request_id"), "code": "tallies.rejected",
             "errors": errors[:MAX_REPORTED_ERRORS], "summary": summary,
         }
     return 200, summary
@@ -242,7 +239,16 @@ async def list_imports(session: AsyncSession, *, campaign: Campaign, actor: Prin
     stmt = select(TallyImport).where(TallyImport.campaign_id == campaign.id)
     if not actor.sees_area(campaign.root_area_code):
         stmt = stmt.where(TallyImport.actor_kind == actor.kind, TallyImport.actor_id == actor.id)
-    return await paginate(session, stmt, keys=[TallyImport.id], page=page)
+    return await paginate(session, stmt, keys=[TallyImport.id], page=page, descending=True)
+
+
+async def get_import(session: AsyncSession, *, campaign: Campaign, actor: Principal, import_id: int) -> TallyImport:
+    """One import; a supervisor or script sees only its own (others are not found)."""
+    record = await session.get(TallyImport, import_id)
+    mine = record is not None and (actor.sees_area(campaign.root_area_code) or (record.actor_kind == actor.kind and record.actor_id == actor.id))
+    if record is None or record.campaign_id != campaign.id or not mine:
+        raise NotFound(f"There is no import {import_id} of this campaign.")
+    return record
 
 
 async def template_csv(session: AsyncSession, *, campaign: Campaign) -> str:

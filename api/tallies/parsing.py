@@ -84,7 +84,7 @@ async def csv_rows(body: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, 
 
     def parse(text_: str) -> list[tuple[int, Any]]:
         nonlocal header, delimiter, number
-        out = []
+        out: list[tuple[int, Any]] = []
         if header is None:
             first = text_.split("\n", 1)[0]
             delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -92,7 +92,7 @@ async def csv_rows(body: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, 
         for record in csv.reader(io.StringIO(text_), delimiter=delimiter):
             if len(record) == width and record[0].strip():  # the common row: all columns, an area
                 number += 1
-                out.append((number, dict(zip(header, record))))  # type: ignore[arg-type,call-overload]  # header is read: width was -1 before
+                out.append((number, dict(zip(header, record, strict=False))))  # type: ignore[arg-type,call-overload]  # header is read: width was -1 before
                 continue
             if not record or not "".join(record).strip():
                 continue
@@ -104,7 +104,7 @@ async def csv_rows(body: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, 
                 if missing or unknown or len(set(header)) != len(header):
                     raise RuleViolation(
                         f"The CSV header must name the columns {', '.join(REQUIRED_COLUMNS)} (and optionally service_point, device, source), each once.",
-                        errors=[field_problem((missing or unknown or [None])[0], "missing, unknown or repeated column", location=None, row=1)],
+                        errors=[field_problem([*missing, *unknown, None][0], "missing, unknown or repeated column", location=None, row=1)],
                     )
                 continue
             number += 1

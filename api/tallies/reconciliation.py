@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.areas.codes import ancestors_of, depth_of, in_subtree, is_within
+from api.area_codes import ancestors_of, depth_of, in_subtree, is_within
 from api.errors import RuleViolation
 from api.tallies.bulk import as_date
 from api.tallies.checks import KECAMATAN_DEPTH

@@ -18,20 +18,20 @@ Rules
 - Readers that answer one number (`subtree_totals`, `totals_between`, `daily_totals`) answer the
   figure (official + provisional); the `*_parts` readers answer both parts.
 - Dashboards (progress, forecasts, discrepancies) read rollups and totals only, never raw tallies.
-- Every change of rollups tells `api.campaigns.versions` (public progress caches).
+- Every change of rollups tells `api.data_versions` (public progress caches).
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.areas.codes import depth_of, in_subtree, parent_of
-from api.campaigns import versions
+from api import data_versions as versions
+from api.area_codes import depth_of, in_subtree, parent_of
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import Tally, TallyRollup, TallyTotal
@@ -212,7 +212,7 @@ async def roll_up(
                 old_provisional = 0 if had_own else op_own - d_op_own + op_below - d_op_below
                 written.append((code, day, old_total, total, old_provisional, provisional))
         else:
-            state = None
+            state: dict[int, list[Any]] | None = None
             if fresh and growing and not written_levels:
                 savepoint = await session.begin_nested()
                 if await bulk.insert_new_rollups(campaign_id, batch) == len(keys):
@@ -243,9 +243,9 @@ async def roll_up(
                 await bulk.add_to_rollups(campaign_id, batch)
             else:  # some shrink: stored rollups get their new values, the others are added
                 await bulk.set_rollups(campaign_id, shrinking)
-                fresh = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
-                if fresh:
-                    await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(fresh))
+                added = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
+                if added:
+                    await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(added))
         for code, day, total, new_total, provisional, new_provisional in written:
             if new_total == total and new_provisional == provisional:
                 continue
@@ -265,7 +265,7 @@ async def roll_up(
             if above is not None:
                 parent = parents.get(code)
                 if parent is None:
-                    parent = parents[code] = parent_of(code)  # type: ignore[assignment]  # below the root, so not the country: it has a parent
+                    parent = parents[code] = cast(str, parent_of(code))  # below the root, so not the country: it has a parent
                 entry = above.get((parent, day))
                 if entry is None:
                     above[(parent, day)] = [0, 0, new_total - total, 0, new_provisional - provisional]

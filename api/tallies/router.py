@@ -4,14 +4,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api import calendar
+from api import calendar, idempotency
 from api.auth.dependencies import AdminDep, WriterDep, require
 from api.auth.models import Role
-from api.auth.policy import Principal
 from api.campaigns import service as campaigns
+from api.config import API_PREFIX
+from api.contract import CSV_FILE, schema_ref
 from api.db import IdPath, SessionDep
 from api.errors import PROBLEM_JSON, problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 from api.tallies import service
 from api.tallies.schemas import (
     ImportRead,
@@ -20,6 +22,7 @@ from api.tallies.schemas import (
     PolicyUpdate,
     ReconciliationRead,
     TalliesPost,
+    TalliesRejected,
     TallyChangeRead,
     TallyMode,
     TallyRead,
@@ -34,8 +37,8 @@ TALLIES_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": TalliesPost.model_json_schema()},
-            "text/csv": {"schema": {"type": "string"}, "example": "area,date,count\r\n36.74.01,2026-08-31,412\r\n"},
+            "application/json": {"schema": schema_ref(TalliesPost)},
+            "text/csv": {"schema": CSV_FILE, "example": "area,date,count\r\n36.74.01,2026-08-31,412\r\n"},
         },
     }
 }
@@ -45,7 +48,16 @@ TALLIES_BODY = {
     "/tallies",
     response_model=ImportSummary,
     openapi_extra=TALLIES_BODY,
-    responses=problem_responses(401, 403, 404, 409, 413, 415, 422),
+    responses={
+        **problem_responses(401, 403, 404, 409, 413, 415),
+        200: {
+            "headers": {
+                "Location": {"description": "The import (`GET .../imports/{import_id}`), when one was written.", "schema": {"type": "string"}},
+                "Idempotent-Replayed": {"description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key (kept 24 h).", "schema": {"type": "string"}},
+            }
+        },
+        422: {"description": "Rows rejected (atomic=true) or the request is invalid", "content": {PROBLEM_JSON: {"schema": schema_ref(TalliesRejected)}}},
+    },
 )
 async def post_tallies(
     campaign_id: IdPath,
@@ -64,7 +76,10 @@ async def post_tallies(
         session, campaign=campaign, actor=principal, content_type=request.headers.get("content-type", ""), body=request.stream(),
         dry_run=dry_run, mode=mode, atomic=atomic, idempotency_key=idempotency_key, target=target,
     )
-    return JSONResponse(payload, status_code=status, media_type=PROBLEM_JSON if status >= 400 else None)
+    headers = {"Location": f"{API_PREFIX}/campaigns/{campaign_id}/imports/{payload['import_id']}"} if status < 400 and payload.get("import_id") else {}
+    if idempotency.replayed_var.get():
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(payload, status_code=status, media_type=PROBLEM_JSON if status >= 400 else None, headers=headers)
 
 
 @router.get("/tallies", response_model=Page[TallyRead], responses=problem_responses(401, 403, 404, 422))
@@ -103,12 +118,17 @@ async def tally_template(campaign_id: IdPath, principal: ReaderDep, session: Ses
 
 @router.get("/imports", response_model=Page[ImportRead], responses=problem_responses(401, 403, 404, 422))
 async def list_imports(campaign_id: IdPath, principal: ReaderDep, session: SessionDep, page: PageDep) -> Page[ImportRead]:
-    """Each import of tallies: who, when, and its summary."""
+    """Each import of tallies, newest first: who, when, and its summary."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
     items, next_cursor = await service.list_imports(session, campaign=campaign, actor=principal, page=page)
     return Page(items=[ImportRead.model_validate(i) for i in items], next_cursor=next_cursor)
 
 
+@router.get("/imports/{import_id}", response_model=ImportRead, responses=problem_responses(401, 403, 404, 422))
+async def get_import(campaign_id: IdPath, import_id: IdPath, principal: ReaderDep, session: SessionDep) -> ImportRead:
+    """One import of tallies: who, when, and its summary (the `Location` of a post of tallies)."""
+    campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
+    return ImportRead.model_validate(await service.get_import(session, campaign=campaign, actor=principal, import_id=import_id))
 @router.get("/reconciliation", response_model=ReconciliationRead, responses=problem_responses(401, 403, 404, 422))
 async def get_reconciliation(
     campaign_id: IdPath,

@@ -3,10 +3,48 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.errors import ProblemItem
+
 
 class TallyMode(StrEnum):
     upsert = "upsert"
-    replace = "replace"
+    replace = "replace"  # type: ignore[assignment]  # mypy takes the member for an override of str.replace; renaming it would change the API
+
+
+class TallySource(StrEnum):
+    """Who produced a posted tally: typed in by hand, posted by a script, or demo data."""
+
+    manual = "manual"
+    script = "script"
+    demo = "demo"
+
+
+class StoredTallySource(StrEnum):
+    """The source of a stored tally: the posted ones and those Rekam derives (queues, home visits)."""
+
+    manual = "manual"
+    script = "script"
+    queue = "queue"
+    home_visit = "home_visit"
+    demo = "demo"
+
+
+class ActorKind(StrEnum):
+    """Who did it: a signed-in user, an API key, or Rekam itself."""
+
+    user = "user"
+    api_key = "api_key"
+    system = "system"
+    anonymous = "anonymous"
+
+
+class ImportStatus(StrEnum):
+    """ok; warning: written, with warnings; partial: some rows written, others rejected (atomic=false); error: nothing written."""
+
+    ok = "ok"
+    warning = "warning"
+    partial = "partial"
+    error = "error"
 
 
 class TallyIn(BaseModel):
@@ -14,44 +52,50 @@ class TallyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    area: str = Field(examples=["36.74.01"])
-    date: dt.date
-    count: int = Field(ge=0)
-    service_point: int | None = None
-    device: int | None = None
-    source: str | None = Field(default=None, examples=["manual", "script"])
+    area: str = Field(description="The area's code (a kecamatan or below, inside the campaign).", examples=["36.74.01"])
+    date: dt.date = Field(description="The day counted, in the campaign's time zone.", examples=["2026-08-31"])
+    count: int = Field(ge=0, description="Residents recorded that day.", examples=[412])
+    service_point: int | None = Field(default=None, description="The service point's id, when the count is one point's.", examples=[None])
+    device: int | None = Field(default=None, description="The recording device's id, when the count is one device's.", examples=[None])
+    source: TallySource | None = Field(default=None, description="Who produced the figure; `manual` when left out.", examples=["script"])
 
 
 class TalliesPost(BaseModel):
+    """Daily tallies as JSON (the same rows as the CSV columns `area,date,count,service_point,device,source`)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    tallies: list[TallyIn]
+    tallies: list[TallyIn] = Field(description="The rows; at most the body size limit.")
 
 
 class ImportProblem(BaseModel):
     """One kind of problem and every row that has it (row 1 is the CSV header; JSON rows count from 1)."""
 
-    rows: list[int]
-    field: str | None
-    code: str
-    message: str
+    rows: list[int] = Field(description="The rows that have this problem.", examples=[[2, 5]])
+    field: str | None = Field(description="The column at fault, if one is.", examples=["area"])
+    code: str = Field(
+        description="A stable code: `invalid_row`, `unknown_field`, `unknown_source`, `outside_scope`, `gap`, ... (see docs/api.md).",
+        examples=["outside_scope"],
+    )
+    message: str = Field(description="What is wrong, in English.", examples=["outside your scope"])
 
 
 class ImportSummary(BaseModel):
-    import_id: int | None = Field(description="None for a dry run or a request rejected as a whole.")
-    status: str = Field(description="ok, warning or error")
-    dry_run: bool
-    mode: TallyMode
-    atomic: bool
-    rows: int
-    imported: int
-    updated: int
-    unchanged: int
-    deleted: int
-    rejected: int
-    conflicts: list[ImportProblem]
-    warnings: list[ImportProblem]
-    replayed: bool = Field(False, description="true: the answer of an earlier request with this Idempotency-Key; nothing was done now.")
+    """What a post of tallies did (or, for a dry run, would do)."""
+
+    import_id: int | None = Field(description="The import's id (`GET .../imports/{import_id}`); null for a dry run or a request rejected as a whole.", examples=[17])
+    status: ImportStatus = Field(description=ImportStatus.__doc__, examples=["ok"])
+    dry_run: bool = Field(description="Validated only; nothing was written.", examples=[False])
+    mode: TallyMode = Field(description="upsert, or replace (deletes this source's tallies of the posted areas and dates not in the request).", examples=["upsert"])
+    atomic: bool = Field(description="Whether any rejected row rejects the whole request.", examples=[True])
+    rows: int = Field(description="Rows in the request.", examples=[12])
+    imported: int = Field(description="Rows that created a tally.", examples=[10])
+    updated: int = Field(description="Rows that changed a tally's count.", examples=[1])
+    unchanged: int = Field(description="Rows equal to the stored tally.", examples=[1])
+    deleted: int = Field(description="Tallies deleted by mode=replace.", examples=[0])
+    rejected: int = Field(description="Rows refused (see conflicts).", examples=[0])
+    conflicts: list[ImportProblem] = Field(description="Why rows were refused, grouped by problem.")
+    warnings: list[ImportProblem] = Field(description="Accepted rows that look wrong (a gap, a count above capacity).")
 
 
 class TallyRead(BaseModel):
@@ -63,7 +107,7 @@ class TallyRead(BaseModel):
     count: int
     service_point: int | None = Field(validation_alias="service_point_id")
     device: int | None = Field(validation_alias="device_id")
-    source: str
+    source: StoredTallySource
     import_id: int | None
     updated_at: dt.datetime
 
@@ -78,25 +122,40 @@ class TallyChangeRead(BaseModel):
     device: int | None = Field(validation_alias="device_id")
     old_count: int | None
     new_count: int | None
-    source: str
+    source: StoredTallySource
     at: dt.datetime
-    actor_kind: str
+    actor_kind: ActorKind
     actor_name: str
     import_id: int | None
 
 
 class ImportRead(BaseModel):
+    """One import of tallies: who, when, how, and what it did."""
+
     model_config = ConfigDict(from_attributes=True)
 
-    id: int
-    at: dt.datetime
-    actor_kind: str
-    actor_name: str
-    format: str
-    mode: str
-    atomic: bool
-    rows: int
-    summary: dict
+    id: int = Field(description="The import's id.", examples=[17])
+    at: dt.datetime = Field(description="When it was posted.")
+    actor_kind: ActorKind = Field(description="Who posted it: a user or an API key.", examples=["api_key"])
+    actor_name: str = Field(description="The user's name or `key:<name>`.", examples=["key:siak-sync"])
+    format: str = Field(description="`json` or `csv`.", examples=["csv"])
+    mode: TallyMode = Field(description="upsert or replace.", examples=["upsert"])
+    atomic: bool = Field(description="Whether any rejected row rejected the whole request.", examples=[True])
+    rows: int = Field(description="Rows in the request.", examples=[12])
+    summary: ImportSummary = Field(description="What the import did.")
+
+
+class TalliesRejected(BaseModel):
+    """The problem+json of a post whose rows were rejected (atomic=true): a `validation` problem with the import summary as an extension."""
+
+    type: str = Field(description="`urn:rekam:problem:validation`.", examples=["urn:rekam:problem:validation"])
+    title: str = Field(examples=["Invalid request"])
+    status: int = Field(examples=[422])
+    detail: str | None = Field(default=None, examples=["2 row(s) rejected; nothing was saved (atomic=true)."])
+    instance: str | None = Field(default=None, description="The request id (X-Request-ID).")
+    code: str = Field(description="`tallies.rejected`.", examples=["tallies.rejected"])
+    errors: list[ProblemItem] | None = Field(default=None, description="One item per rejected row: row, field, code, message.")
+    summary: ImportSummary = Field(description="The extension: what the import would have done.")
 
 
 class ReconciliationRow(BaseModel):

@@ -30,7 +30,7 @@ Rules
 """
 
 from api.tallies.history import list_history, list_tallies
-from api.tallies.imports import list_imports, post_tallies, template_csv
+from api.tallies.imports import get_import, list_imports, post_tallies, template_csv
 from api.tallies.models import SOURCES
 from api.tallies.precedence import (
     OFFICIAL_SOURCES,
@@ -68,6 +68,7 @@ __all__ = [
     "add_recordings",
     "daily_parts",
     "daily_totals",
+    "get_import",
     "level_disagreements",
     "list_history",
     "list_imports",

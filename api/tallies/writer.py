@@ -28,10 +28,10 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.areas.codes import depth_of, is_within
-from api.auth.policy import Principal
+from api.area_codes import depth_of, is_within
 from api.campaigns.models import Campaign
 from api.db import is_postgresql
+from api.principal import Principal
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import Tally, TallyChange, TallyPolicy
@@ -200,7 +200,7 @@ class Writer:
         entries: list[tuple[Any, ...]] = []
         implicit = [c for c in changed if c.old_import_id is not None]
         if implicit:
-            recorded = await bulk.recorded_changes(campaign_id, [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit])
+            recorded = await bulk.recorded_changes(campaign_id, [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit if c.old_import_id is not None])  # all are: the test narrows the type
             creations = [c for position, c in enumerate(implicit) if position not in recorded]
             if creations:
                 among, ids = bulk.among(sorted({c.old_import_id for c in creations}))

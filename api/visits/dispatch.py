@@ -28,15 +28,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api.areas.codes import in_subtree
+from api.area_codes import in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
 from api.auth.models import Role
-from api.auth.policy import Principal
 from api.campaigns import service as campaigns
 from api.commitments import service as commitments
 from api.devices.models import Device, DeviceKind, DeviceStatus, Operator, OperatorStatus
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation, field_problem
+from api.principal import Principal
 from api.visits.models import PLANNED_STATUSES, HomeVisit, VisitPriority, VisitReason, VisitStatus
 from api.visits.nik import mask_digits
 from api.visits.records import AUDIT_FIELDS, CREW_MOVES, crew_operator, crew_visit, ensure_move, record_move, visit_for_staff

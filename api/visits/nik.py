@@ -28,8 +28,8 @@ from functools import lru_cache
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.area_codes import depth_of, is_within
 from api.areas import service as areas
-from api.areas.codes import depth_of, is_within
 from api.areas.models import Area
 from api.campaigns.models import Campaign
 

@@ -23,13 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
+from api.area_codes import is_within
 from api.areas import service as areas
-from api.areas.codes import is_within
 from api.audit import service as audit
 from api.auth.models import Role
-from api.auth.policy import Principal, ensure_area, ensure_sees_personal
 from api.devices.models import Operator, OperatorStatus
 from api.errors import Conflict, Forbidden, NotFound, field_problem
+from api.principal import Principal, ensure_area, ensure_sees_personal
 from api.visits.models import HomeVisit, HomeVisitEvent, VisitStatus
 
 # Columns for the audit trail: nik, phone and address are masked there; name and note left out.

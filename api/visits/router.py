@@ -3,14 +3,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.areas.codes import AreaQuery
 from api import flows
-from api.auth.models import Role
+from api.area_codes import AreaQuery
 from api.auth.dependencies import PublicWriteLimit, WriterDep, require
-from api.auth.policy import Principal
+from api.auth.models import Role
 from api.db import WRITES, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 from api.visits import service
 from api.visits.models import HomeVisit, VisitPriority, VisitReason, VisitStatus
 from api.visits.schemas import (

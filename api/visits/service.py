@@ -24,7 +24,7 @@ import math
 import re
 import statistics
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from sqlalchemy import and_, func, not_, select
@@ -32,14 +32,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api.areas.codes import in_subtree, level_of
+from api.area_codes import in_subtree, level_of
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
-from api.auth.policy import Principal
 from api.campaigns import service as campaigns
 from api.config import get_settings
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate
+from api.principal import Principal
 from api.visits.dispatch import change_status, crew_kits, day_plan, priority_for, schedule
 from api.visits.models import OPEN_STATUSES, HomeVisit, HomeVisitEvent, VisitPriority, VisitReason, VisitStatus
 from api.visits.nik import (
@@ -253,7 +253,8 @@ async def stats(session: AsyncSession, *, principal: Principal, area: str | None
     scope = [in_subtree(HomeVisit.area_code, root)] if root is not None else []
     by_status = dict((await session.execute(select(HomeVisit.status, func.count()).where(*scope).group_by(HomeVisit.status))).all())
     visited = (await session.execute(select(HomeVisit.requested_on, HomeVisit.visit_date).where(*scope, HomeVisit.status == VisitStatus.visited))).all()
-    days = sorted((visit_date - requested_on).days for requested_on, visit_date in visited)
+    # A visited visit has its date: the table's check constraint `scheduled_has_plan` says so.
+    days = sorted((cast(date, visit_date) - requested_on).days for requested_on, visit_date in visited)
     late = _open_and_waiting_since(today - timedelta(days=overdue_days))
     overdue_count = await session.scalar(select(func.count()).select_from(HomeVisit).where(*scope, late))
     oldest = (await session.scalars(select(HomeVisit).where(*scope, late).order_by(HomeVisit.requested_on, HomeVisit.id).limit(OVERDUE_LIST_LIMIT))).all()

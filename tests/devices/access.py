@@ -16,7 +16,7 @@ TODAY = calendar.today()
 STAFF = ("admin", "viewer", "handler", "supervisor_in", "supervisor_out", "operator_in", "operator_out")
 
 
-def staff_read(method: str, path: str, setup, status: int = 200) -> Case:  # noqa: ANN001
+def staff_read(method: str, path: str, setup, status: int = 200) -> Case:
     """Any signed-in staff member reads; the public does not."""
     return Case(method, path, expect={**dict.fromkeys(STAFF, status), "anonymous": 401}, setup=setup)
 
@@ -71,8 +71,8 @@ async def places_today(session: AsyncSession) -> Request:
 
 
 async def campaign_with_fleet(session: AsyncSession) -> Request:
-    from api.auth.policy import SYSTEM
     from api.campaigns import service as campaigns
+    from api.principal import SYSTEM
 
     campaign = await make_campaign(session, target=2000, deadline=TODAY + timedelta(days=10))
     await campaigns.put_targets(session, campaign=campaign, items=[TargetIn(area="36.74.01", target=500), TargetIn(area="36.74.02", target=1500)], actor=SYSTEM)
@@ -83,9 +83,21 @@ async def campaign_with_fleet(session: AsyncSession) -> Request:
     return Request(path_params={"campaign_id": campaign.id}, params={"as_of": TODAY.isoformat()}, json={"as_of": TODAY.isoformat(), "movable": "all"}, area="36.74")
 
 
+async def devices_in_area(session: AsyncSession) -> Request:
+    request = await places_today(session)
+    request.params.pop("date")  # the device list has no date filter; an undeclared parameter is a 422 (#24)
+    return request
+
+
+async def plan_with_fleet(session: AsyncSession) -> Request:
+    request = await campaign_with_fleet(session)
+    request.params = {}  # the plan's `as_of` is in the body (#24: undeclared query parameters are refused)
+    return request
+
+
 CASES = [
     Case("POST", "/api/v1/devices", expect={"admin": 201, "anonymous": 401}, setup=new_device),
-    staff_read("GET", "/api/v1/devices", places_today),
+    staff_read("GET", "/api/v1/devices", devices_in_area),
     staff_read("GET", "/api/v1/devices/{device_id}", device_in_serpong),
     Case("PATCH", "/api/v1/devices/{device_id}", expect={"admin": 200, "supervisor_in": 200, "anonymous": 401}, setup=note_on_device),
     Case("POST", "/api/v1/devices/{device_id}/allocations", expect={"admin": 201, "supervisor_in": 201, "anonymous": 401}, setup=move_device),
@@ -101,9 +113,9 @@ CASES = [
     staff_read("GET", "/api/v1/campaigns/{campaign_id}/capacity", campaign_with_fleet),
     Case(
         "POST", "/api/v1/campaigns/{campaign_id}/allocation-plan",
-        expect={"admin": 200, "viewer": 200, "supervisor_in": 200, "supervisor_out": 200, "anonymous": 401}, setup=campaign_with_fleet,
+        expect={"admin": 200, "viewer": 200, "supervisor_in": 200, "supervisor_out": 200, "anonymous": 401}, setup=plan_with_fleet,
     ),
-    Case("POST", "/api/v1/campaigns/{campaign_id}/allocation-plan/apply", expect={"admin": 200, "anonymous": 401}, setup=campaign_with_fleet),
+    Case("POST", "/api/v1/campaigns/{campaign_id}/allocation-plan/apply", expect={"admin": 200, "anonymous": 401}, setup=plan_with_fleet),
 ]
 
 assert all(set(case.expect) <= set(CALLERS) for case in CASES)

@@ -8,19 +8,19 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from api import calendar
-from api.commitments import service as commitments
-from api.pagination import PageParams
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
 from api.campaigns import demo as campaigns_demo
 from api.campaigns import service as campaigns
 from api.campaigns.schemas import TargetIn
+from api.commitments import service as commitments
 from api.devices import demo, service
 from api.devices.models import Allocation, Device, DeviceKind, DeviceOwner, DeviceStatus, Operator, OperatorAssignment
-from api.devices.schemas import DeviceCreate, DeviceUpdate, PlacementCreate, PlanRequest
 from api.devices.planning import PlanProblem, PlanUnit
+from api.devices.schemas import DeviceCreate, DeviceUpdate, PlacementCreate, PlanRequest
 from api.errors import Conflict, Forbidden, RuleViolation
+from api.pagination import PageParams
+from api.principal import SYSTEM
 from tests.devices.factories import make_device, make_operator, place_device, post_operator
 from tests.factories import make_campaign, make_service_point, principal
 
@@ -262,7 +262,7 @@ def test_greedy_plan_on_a_hand_computed_mixed_case() -> None:
 # --- capacity and the plan on data ---------------------------------------------------------
 
 
-async def _two_kecamatan(session):  # noqa: ANN202
+async def _two_kecamatan(session):
     """Serpong: 1,000 left, two 80 sets, two operators. Serpong Utara: 3,000 left, one set, one operator."""
     campaign = await make_campaign(session, target=4000, start=TODAY - timedelta(days=30), deadline=TODAY + timedelta(days=10))
     await campaigns.put_targets(session, campaign=campaign, items=[TargetIn(area="36.74.01", target=1000), TargetIn(area="36.74.02", target=3000)], actor=SYSTEM)

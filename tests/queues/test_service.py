@@ -3,12 +3,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from api import flows
-from api import calendar
+from api import calendar, flows
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import ANONYMOUS, SYSTEM
 from api.errors import Conflict, Forbidden, RuleViolation
+from api.principal import ANONYMOUS, SYSTEM
 from api.queues import live, service
 from api.queues.models import Appointment, Ticket
 from api.queues.schemas import BookingCreate, WalkIn
@@ -87,7 +86,7 @@ def test_estimate_and_percentile() -> None:
 async def test_completed_ticket_reaches_the_tally(session, monkeypatch) -> None:
     calls = []
 
-    async def add_recordings(session, **kwargs) -> None:  # noqa: ANN001
+    async def add_recordings(session, **kwargs) -> None:
         calls.append(kwargs)
 
     monkeypatch.setattr(flows.tallies, "add_recordings", add_recordings)

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -8,12 +8,12 @@ from api import flows
 from api.areas.models import AreaLevel
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
 from api.errors import Conflict, Forbidden, RuleViolation
-from api.services import service
-from api.services.models import EventAssignment, ServicePoint
-from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCreate, ServicePointUpdate
 from api.pagination import PageParams
+from api.principal import SYSTEM
+from api.services import service
+from api.services.models import EventAssignment
+from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCreate, ServicePointUpdate
 from tests.factories import principal
 from tests.services.factories import OFFICE_HOURS, make_device, make_event, make_office, make_operator, make_rw, next_saturday
 

@@ -15,24 +15,45 @@ READERS = {"anonymous": 401, "admin": 200, "viewer": 200, "supervisor_in": 200, 
 OWN_PART = {"anonymous": 401, "admin": 200, "viewer": 200, "supervisor_in": 200, "supervisor_out": 200}
 
 
-async def campaign(session) -> Request:  # noqa: ANN001
+async def campaign(session) -> Request:
     made = await make_campaign(session)
     return Request(path_params={"campaign_id": made.id}, params={"area": "36.74.01"})
 
 
-async def tallies(session) -> Request:  # noqa: ANN001
+async def tallies(session) -> Request:
     made = await make_campaign(session)
     day = (today_for(made) - timedelta(days=1)).isoformat()
     return Request(path_params={"campaign_id": made.id}, json={"tallies": [{"area": "36.74.01", "date": day, "count": 120}]})
 
 
-async def campaign_only(session) -> Request:  # noqa: ANN001
+async def campaign_only(session) -> Request:
     return Request(path_params={"campaign_id": (await make_campaign(session)).id})
 
 
 async def policy(session) -> Request:  # noqa: ANN001
     return Request(path_params={"campaign_id": (await make_campaign(session)).id}, json={"operational_counts_official": True})
 
+
+async def an_import(session) -> Request:
+    from datetime import UTC, datetime
+
+    from api.tallies.models import TallyImport
+
+    made = await make_campaign(session)
+    summary = {
+        "import_id": None, "status": "ok", "dry_run": False, "mode": "upsert", "atomic": True, "rows": 1, "imported": 1,
+        "updated": 0, "unchanged": 0, "deleted": 0, "rejected": 0, "conflicts": [], "warnings": [],
+    }
+    record = TallyImport(
+        campaign_id=made.id, at=datetime.now(UTC), actor_kind="system", actor_id=None, actor_name="system", format="json", mode="upsert", atomic=True, rows=1, summary=summary
+    )
+    session.add(record)
+    await session.flush()
+    return Request(path_params={"campaign_id": made.id, "import_id": record.id})
+
+
+# One import: whoever sees the whole campaign, or its own poster (a supervisor's own imports: 404 for others').
+ONE_IMPORT = {"anonymous": 401, "admin": 200, "viewer": 200, "supervisor_in": 404, "supervisor_out": 404}
 
 CASES = [
     Case("POST", ONE + "/tallies", expect=WRITERS, setup=tallies),
@@ -43,6 +64,7 @@ CASES = [
     Case("GET", ONE + "/reconciliation", expect=READERS, setup=campaign),
     Case("GET", ONE + "/tallies/policy", expect=OWN_PART, setup=campaign_only),
     Case("PUT", ONE + "/tallies/policy", expect={"anonymous": 401, "admin": 200}, setup=policy),
+    Case("GET", ONE + "/imports/{import_id}", expect=ONE_IMPORT, setup=an_import),
     public_read("GET", ONE + "/progress/daily", setup=campaign),
     public_read("GET", ONE + "/progress.csv", setup=campaign),
 ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from api.areas.codes import ancestors_of, is_within, parent_of
+from api.area_codes import ancestors_of, is_within, parent_of
 from api.tallies.models import Tally, TallyRollup, TallyTotal
 from api.tallies.precedence import OFFICIAL_SOURCES
 

@@ -23,11 +23,11 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
 
     from api.auth import service as auth
     from api.auth.models import Role
-    from api.auth.policy import SYSTEM
     from api.auth.schemas import ApiKeyCreate
     from api.campaigns import service as campaigns
     from api.campaigns.schemas import CampaignCreate
     from api.db import create_engine_for
+    from api.principal import SYSTEM
 
     engine = create_engine_for(url)
     try:
@@ -36,14 +36,18 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
             campaign = await campaigns.create_campaign(
                 session, data=CampaignCreate(name="CLI", root_area="36.74", start_date=today - timedelta(days=60), deadline=today + timedelta(days=60), target=760_097), actor=SYSTEM
             )
-            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name="script", role=Role.supervisor, area="36.74"), actor=SYSTEM)
+            # Every key has an owner whose deactivation revokes it (#17).
+            from api.auth.schemas import UserCreate
+
+            owner = await auth.create_user(session, data=UserCreate(username="key.owner", display_name="Owner", password="long-enough-password", role=Role.admin), actor=SYSTEM)
+            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name="script", role=Role.supervisor, area="36.74", owner=owner.username), actor=SYSTEM)
             return campaign.id, key
     finally:
         await engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def server(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("cli")
     url = f"sqlite+aiosqlite:///{folder / 'rekam.db'}"
     env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING", "REKAM_SERVE_FRONTEND": "false"}

@@ -36,7 +36,7 @@ async def _body(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def _check(session, campaign) -> list[tuple]:  # noqa: ANN001
+async def _check(session, campaign) -> list[tuple]:
     raw, rollups, totals = [(await session.execute(q)).all() for q in queries(campaign.id)]
     official = await service.sources_for(session, campaign_id=campaign.id)
     assert mismatches(raw, rollups, totals, root=campaign.root_area_code, official=official) == []
@@ -45,7 +45,7 @@ async def _check(session, campaign) -> list[tuple]:  # noqa: ANN001
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=operations)
-async def test_rollups_follow_the_precedence_rule_after_any_interleaving(session, steps) -> None:  # noqa: ANN001
+async def test_rollups_follow_the_precedence_rule_after_any_interleaving(session, steps) -> None:
     example = await session.begin_nested()  # each example starts from nothing and leaves nothing
     try:
         campaign = await make_campaign(session)

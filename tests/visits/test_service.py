@@ -9,10 +9,10 @@ from api import flows
 from api.areas.models import Area
 from api.audit.models import AuditEntry
 from api.auth.models import Role, User
-from api.auth.policy import SYSTEM
 from api.config import get_settings
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams
+from api.principal import SYSTEM
 from api.visits import demo, service
 from api.visits.models import HomeVisit, VisitPriority, VisitStatus
 from api.visits.schemas import StatusChange
@@ -109,7 +109,7 @@ def test_masking_keeps_the_last_four_digits() -> None:
 # --- intake --------------------------------------------------------------------------------
 
 
-async def _nik_message(session, nik: str, **changes) -> str:  # noqa: ANN001
+async def _nik_message(session, nik: str, **changes) -> str:
     with pytest.raises(RuleViolation) as raised:
         await make_request(session, nik=nik, **changes)
     errors = raised.value.errors or []
@@ -242,7 +242,7 @@ async def test_schedule_checks_kit_operator_date_and_collisions(session) -> None
         await triage(session, ids[-1])
     first, second, third, fourth = ids
 
-    async def refused(error: type, field: str, **kwargs) -> None:  # noqa: ANN003
+    async def refused(error: type, field: str, **kwargs) -> None:
         arguments = {"device_id": kit.id, "operator_id": operator.id, "day": tomorrow, **kwargs}
         with pytest.raises(error) as raised:
             await schedule(session, first, **arguments)
@@ -279,7 +279,7 @@ async def test_schedule_checks_kit_operator_date_and_collisions(session) -> None
 async def test_visited_not_before_the_day_and_adds_a_recording(session, monkeypatch) -> None:
     calls = []
 
-    async def add_recordings(_session, **kwargs) -> None:  # noqa: ANN001, ANN003
+    async def add_recordings(_session, **kwargs) -> None:
         calls.append(kwargs)
 
     monkeypatch.setattr(flows.tallies, "add_recordings", add_recordings)
@@ -462,7 +462,7 @@ async def test_a_kit_or_operator_booked_on_a_day_is_not_placed_at_a_service_poin
     over_the_weekend = PlacementCreate(service_point=office.id, starts_on=saturday - timedelta(days=1), ends_on=saturday + timedelta(days=1))
     with pytest.raises(Conflict) as conflict:
         await devices.allocate_device(session, device_id=kit.id, data=over_the_weekend, actor=SYSTEM)
-    assert conflict.value.errors == [{"location": "body", "field": "from", "message": f"booked elsewhere on {saturday}"}]
+    assert conflict.value.errors == [{"location": "body", "field": "from", "code": "invalid", "message": f"booked elsewhere on {saturday}"}]
     with pytest.raises(Conflict) as conflict:
         await devices.assign_operator(session, operator_id=petugas.id, data=over_the_weekend, actor=SYSTEM)
     assert conflict.value.errors[0]["message"] == f"booked elsewhere on {saturday + timedelta(days=1)}"

@@ -19,7 +19,7 @@ knows about requests or sessions.
 from dataclasses import dataclass
 from typing import Literal
 
-from api.areas.codes import is_within
+from api.area_codes import is_within
 from api.auth.models import Role
 from api.errors import Forbidden, NotFound, field_problem
 

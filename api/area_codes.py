@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import StringConstraints
-
 from sqlalchemy import ColumnElement, and_, or_, true
 
 from api.areas.models import LEVELS, AreaLevel

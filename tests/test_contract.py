@@ -1,0 +1,215 @@
+"""The API contract (#24): a client generated from the live OpenAPI document works, with no warnings.
+
+`openapi-python-client` generates a package from /api/v1/openapi.json; any warning (a dangling
+reference, an unsupported body, a dropped endpoint) fails the test. The generated client then posts
+tallies as JSON and as a CSV file to a real server and reads progress, imports and history as typed
+models. The other tests here check what the document and the error bodies promise.
+"""
+
+import asyncio
+import importlib
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.config import Settings
+from tests.live import live_server
+
+GENERATOR = Path(sys.executable).with_name("openapi-python-client")
+# text/csv is sent as file content (format: binary); the generator's documented way to treat a
+# content type it does not know as a file. No post hooks: formatting the output is not the point.
+GENERATOR_CONFIG = "post_hooks: []\ncontent_type_overrides:\n  text/csv: application/octet-stream\n"
+PACKAGE = "rekam_contract_client"
+
+
+def openapi_document() -> dict[str, Any]:
+    from api.main import create_app
+
+    async def fetch() -> httpx.Response:
+        transport = httpx.ASGITransport(app=create_app(Settings(serve_frontend=False)))
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            return await client.get("/api/v1/openapi.json")
+
+    response = asyncio.run(fetch())
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory):
+    if not GENERATOR.exists() and shutil.which("openapi-python-client") is None:
+        pytest.fail("openapi-python-client is not installed (pip install -e '.[test]')")
+    folder = tmp_path_factory.mktemp("client")
+    import json
+
+    (folder / "openapi.json").write_text(json.dumps(openapi_document()))
+    (folder / "config.yml").write_text(GENERATOR_CONFIG)
+    command = [str(GENERATOR) if GENERATOR.exists() else "openapi-python-client", "generate", "--path", "openapi.json", "--config", "config.yml",
+               "--meta", "none", "--output-path", PACKAGE]
+    result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "warning" not in output.lower(), output
+    sys.path.insert(0, str(folder))
+    try:
+        yield importlib.import_module(PACKAGE)
+    finally:
+        sys.path.remove(str(folder))
+        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(PACKAGE + ".")]:
+            del sys.modules[name]
+
+
+async def _campaign_and_key(url: str) -> tuple[int, str]:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from api.areas import service as areas
+    from api.auth import service as auth
+    from api.auth.models import Role
+    from api.auth.schemas import ApiKeyCreate, UserCreate
+    from api.campaigns import service as campaigns
+    from api.campaigns.schemas import CampaignCreate
+    from api.db import create_engine_for
+    from api.principal import SYSTEM
+
+    engine = create_engine_for(url)
+    try:
+        async with engine.begin() as connection:
+            await areas.load_official(connection, prefix="36.74")
+        async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+            today = date.today()
+            campaign = await campaigns.create_campaign(
+                session, data=CampaignCreate(name="Contract", root_area="36.74", start_date=today - timedelta(days=30), deadline=today + timedelta(days=60), target=760_097), actor=SYSTEM
+            )
+            owner = await auth.create_user(session, data=UserCreate(username="contract.owner", display_name="Owner", password="long-enough-password", role=Role.admin), actor=SYSTEM)
+            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name="data-team", role=Role.supervisor, area="36.74", owner=owner.username), actor=SYSTEM)
+            return campaign.id, key
+    finally:
+        await engine.dispose()
+
+
+def test_generated_client_posts_tallies_and_reads_progress_imports_and_history(generated, migrated_database_url: str) -> None:
+    from io import BytesIO
+
+    client_module = importlib.import_module(f"{PACKAGE}.client")
+    tallies = importlib.import_module(f"{PACKAGE}.api.tallies")
+    models = importlib.import_module(f"{PACKAGE}.models")
+    types = importlib.import_module(f"{PACKAGE}.types")
+    post_tallies = importlib.import_module(f"{tallies.__name__}.post_tallies")
+    list_imports = importlib.import_module(f"{tallies.__name__}.list_imports")
+    get_import = importlib.import_module(f"{tallies.__name__}.get_import")
+    tally_history = importlib.import_module(f"{tallies.__name__}.tally_history")
+    get_progress = importlib.import_module(f"{PACKAGE}.api.campaigns.get_progress")
+
+    campaign_id, key = asyncio.run(_campaign_and_key(migrated_database_url))
+    yesterday = date.today() - timedelta(days=1)
+    with live_server(migrated_database_url) as base:
+        client = client_module.AuthenticatedClient(base_url=base, token=key, prefix="", auth_header_name="X-API-Key")
+        body = models.TalliesPost(tallies=[models.TallyIn(area="36.74.01", date=yesterday, count=40, source=models.TallySource.SCRIPT)])
+        posted = post_tallies.sync_detailed(campaign_id, client=client, body=body, idempotency_key="contract-json-1")
+        assert posted.status_code == 200, posted.content
+        summary = posted.parsed
+        assert isinstance(summary, models.ImportSummary)
+        assert summary.status == models.ImportStatus.OK and summary.imported == 1
+        assert posted.headers["location"] == f"/api/v1/campaigns/{campaign_id}/imports/{summary.import_id}"
+
+        csv = f"area,date,count\r\n36.74.02,{yesterday},25\r\n36.74.01,{yesterday},41\r\n".encode()
+        file = types.File(payload=BytesIO(csv), file_name="tallies.csv", mime_type="text/csv")
+        posted_csv = post_tallies.sync_detailed(campaign_id, client=client, body=file)
+        assert posted_csv.status_code == 200, posted_csv.content
+        assert isinstance(posted_csv.parsed, models.ImportSummary)
+        assert (posted_csv.parsed.imported, posted_csv.parsed.updated) == (1, 1)
+
+        rejected = post_tallies.sync_detailed(
+            campaign_id, client=client, body=types.File(payload=BytesIO(b"area,date,count\r\n36.74.99,2020-01-01,x\r\n"), mime_type="text/csv")
+        )
+        assert rejected.status_code == 422
+        assert isinstance(rejected.parsed, models.TalliesRejected)
+        assert rejected.parsed.code == "tallies.rejected" and rejected.parsed.summary.status == models.ImportStatus.ERROR
+        assert rejected.parsed.instance == rejected.headers["x-request-id"]
+
+        imports = list_imports.sync_detailed(campaign_id, client=client)
+        assert isinstance(imports.parsed, models.PageImportRead)
+        assert [item.id for item in imports.parsed.items] == [posted_csv.parsed.import_id, summary.import_id]  # newest first
+        one = get_import.sync_detailed(campaign_id, summary.import_id, client=client)
+        assert isinstance(one.parsed, models.ImportRead) and isinstance(one.parsed.summary, models.ImportSummary)
+        assert one.parsed.actor_kind == models.ActorKind.API_KEY and one.parsed.summary.imported == 1
+
+        history = tally_history.sync_detailed(campaign_id, client=client, area="36.74.01")
+        assert isinstance(history.parsed, models.PageTallyChangeRead)
+        assert sorted(change.new_count for change in history.parsed.items) == [40, 41]
+
+        progress = get_progress.sync_detailed(campaign_id, client=client)
+        assert isinstance(progress.parsed, models.ProgressNode), progress.content
+
+
+def test_document_declares_security_operation_ids_and_no_dangling_references() -> None:
+    import json
+
+    document = openapi_document()
+    text = json.dumps(document)
+    assert "#/$defs/" not in text
+    assert set(document["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+    assert document["servers"]
+    post = document["paths"]["/api/v1/campaigns/{campaign_id}/tallies"]["post"]
+    assert post["operationId"] == "post_tallies" and post["tags"] == ["tallies"]
+    assert {"bearer": []} in post["security"] and {"apiKey": []} in post["security"]
+    assert post["requestBody"]["content"]["text/csv"]["schema"]["format"] == "binary"
+    assert document["paths"]["/api/v1/campaigns/{campaign_id}/targets"]["put"]["requestBody"]["content"]["text/csv"]["schema"]["format"] == "binary"
+    operation_ids = [op["operationId"] for path in document["paths"].values() for op in path.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+    assert "partial" in document["components"]["schemas"]["ImportStatus"]["enum"]
+    assert document["components"]["schemas"]["TallySource"]["enum"] == ["manual", "script", "demo"]
+
+
+async def test_unknown_query_parameters_are_refused(client) -> None:
+    response = await client.post("/api/v1/campaigns/1/tallies", params={"dryRun": "true"}, json={"tallies": []}, headers={"X-Request-ID": "contract-1"})
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["type"] == "urn:rekam:problem:validation" and problem["code"] == "validation.unknown_parameter"
+    assert problem["instance"] == "contract-1"
+    assert problem["errors"] == [{"location": "query", "field": "dryRun", "code": "unknown_parameter", "message": "unknown query parameter"}]
+    assert (await client.get("/api/v1/areas/36.74.01", params={"areaa": "36.74.02"})).status_code == 422
+
+
+async def test_invalid_credentials_are_refused_on_public_endpoints(client) -> None:
+    for headers in ({"X-API-Key": "rk_not-a-key"}, {"Authorization": "Bearer not-a-token"}):
+        response = await client.get("/api/v1/areas/36.74.01", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthorized"
+    assert (await client.get("/api/v1/areas/36.74.01")).status_code == 200
+
+
+async def test_problems_carry_instance_and_codes(client) -> None:
+    missing = await client.get("/api/v1/areas/36.74.99", headers={"X-Request-ID": "contract-2"})
+    assert missing.status_code == 404
+    assert {"type": "urn:rekam:problem:not-found", "code": "not_found", "instance": "contract-2"}.items() <= missing.json().items()
+    invalid = await client.get("/api/v1/campaigns", params={"limit": "0"})
+    assert invalid.status_code == 422
+    body = invalid.json()
+    assert body["type"] == "urn:rekam:problem:validation" and body["code"] == "validation.invalid"
+    assert body["errors"][0]["code"] == "greater_than_equal" and body["instance"] == invalid.headers["x-request-id"]
+
+
+async def test_idempotent_replays_are_flagged_and_rejected_requests_are_not_stored(client, session) -> None:
+    from api.auth.models import Role
+    from api.campaigns.service import today_for
+    from tests.factories import headers_for, make_campaign
+
+    campaign = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    day = (today_for(campaign) - timedelta(days=1)).isoformat()
+    url = f"/api/v1/campaigns/{campaign.id}/tallies"
+    headers = {**admin, "Idempotency-Key": "contract-retry"}
+    bad = await client.post(url, json={"tallies": [{"area": "36.74.99", "date": day, "count": 1}]}, headers=headers)
+    assert bad.status_code == 422 and "idempotent-replayed" not in bad.headers
+    good_body = {"tallies": [{"area": "36.74.01", "date": day, "count": 1}]}
+    first = await client.post(url, json=good_body, headers=headers)  # the corrected request, same key
+    assert first.status_code == 200 and "idempotent-replayed" not in first.headers
+    again = await client.post(url, json=good_body, headers=headers)
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true" and again.json() == first.json()
