@@ -799,4 +799,22 @@ export default {
   "crew.err.closed": "Not changed: this visit is already \"{status}\".",
   "crew.err.gone": "This visit is no longer on your list (it may have moved to another operator). Reload the list.",
   "crew.err.forbidden": "You cannot mark this visit.",
+  "crew.queued": "Waiting to be sent: {status}. Kept on this phone and sent when the signal returns.",
+  "crew.label": "{status} · {name}",
+
+  "offline.title": "You are offline.",
+  "offline.asOf": "Data as of {time}. Changes are kept on this phone and sent when the signal returns.",
+  "offline.noData": "Changes are kept on this phone and sent when the signal returns.",
+  "offline.update": "A new version is available.",
+  "offline.reload": "Reload",
+
+  "outbox.badge": "{count} waiting to be sent",
+  "outbox.badgeRefused": "{count} refused",
+  "outbox.title": "Not sent yet",
+  "outbox.lede": "Kept on this phone; sent automatically, in order, when the signal returns.",
+  "outbox.keptAt": "kept {time}",
+  "outbox.sendNow": "Send now",
+  "outbox.refusedTitle": "Refused by the server: check and follow up",
+  "outbox.dismiss": "Read, remove",
+  "outbox.signoutConfirm": "{count} changes have not been sent and will be deleted from this phone if you sign out. Sign out anyway?",
 };

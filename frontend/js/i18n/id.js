@@ -799,4 +799,22 @@ export default {
   "crew.err.closed": "Tidak diubah: kunjungan ini sudah berstatus \"{status}\".",
   "crew.err.gone": "Kunjungan ini tidak lagi ada di daftar Anda (mungkin dipindahkan ke petugas lain). Muat ulang daftar.",
   "crew.err.forbidden": "Anda tidak dapat menandai kunjungan ini.",
+  "crew.queued": "Menunggu dikirim: {status}. Tersimpan di ponsel ini dan dikirim saat sinyal kembali.",
+  "crew.label": "{status} · {name}",
+
+  "offline.title": "Anda sedang offline.",
+  "offline.asOf": "Data per {time}. Perubahan disimpan di ponsel ini dan dikirim saat sinyal kembali.",
+  "offline.noData": "Perubahan disimpan di ponsel ini dan dikirim saat sinyal kembali.",
+  "offline.update": "Versi baru tersedia.",
+  "offline.reload": "Muat ulang",
+
+  "outbox.badge": "{count} menunggu dikirim",
+  "outbox.badgeRefused": "{count} ditolak",
+  "outbox.title": "Belum terkirim",
+  "outbox.lede": "Tersimpan di ponsel ini; dikirim otomatis dan berurutan saat sinyal kembali.",
+  "outbox.keptAt": "disimpan {time}",
+  "outbox.sendNow": "Kirim sekarang",
+  "outbox.refusedTitle": "Ditolak server: periksa dan tindak lanjuti",
+  "outbox.dismiss": "Sudah dibaca, hapus",
+  "outbox.signoutConfirm": "{count} perubahan belum terkirim dan akan dihapus dari ponsel ini jika Anda keluar. Tetap keluar?",
 };
