@@ -85,8 +85,8 @@ async function boot() {
   } catch {
     /* the views will show what is wrong */
   }
-  await start(document.getElementById("main"));
   startOutbox();
+  await start(document.getElementById("main"));
   registerWorker();
 }
 

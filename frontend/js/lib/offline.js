@@ -9,6 +9,7 @@ import { connectivity } from "../store.js";
 import { forgetOutbox } from "./outbox.js";
 
 let waiting = null;
+let asked = false;
 
 function offer(worker) {
   waiting = worker;
@@ -26,10 +27,9 @@ export async function registerWorker() {
   } catch {
     return; // blocked (private mode, a test) or not allowed: the app works online as before
   }
-  // Reload once the new release controls the page (and only when it replaced another one).
-  const hadController = Boolean(navigator.serviceWorker.controller);
+  // Reload as soon as the new release the person asked for controls the page.
   navigator.serviceWorker.addEventListener("controllerchange", () => {
-    if (hadController) location.reload();
+    if (asked) location.reload();
   });
   if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);
   registration.addEventListener("updatefound", () => {
@@ -42,7 +42,9 @@ export async function registerWorker() {
 
 /** The person chose to load the new release. */
 export function applyUpdate() {
-  waiting?.postMessage({ type: "skip-waiting" });
+  if (!waiting) return;
+  asked = true;
+  waiting.postMessage({ type: "skip-waiting" });
 }
 
 /** Sign-out: the person's saved answers (day plan, queue, who they are) and their outbox go. */

@@ -104,6 +104,13 @@ async function drain() {
   }
 }
 
+let loaded = Promise.resolve();
+
+/** Resolves once the stored lists have been read (views that show waiting writes wait for it). */
+export function outboxLoaded() {
+  return loaded;
+}
+
 /** Read the stored lists and send what waits; again whenever the network or the person changes. */
 export function startOutbox() {
   if (!("indexedDB" in window)) return;
@@ -114,7 +121,8 @@ export function startOutbox() {
     who = me?.id ?? null;
     publish().then(() => flush());
   });
-  publish().then(() => flush()).catch(() => {});
+  loaded = publish().catch(() => {});
+  loaded.then(() => flush());
 }
 
 /** Sign-out: every write of this phone, sent or not, is deleted. */

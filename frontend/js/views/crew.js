@@ -11,7 +11,7 @@ import { ApiError, api } from "../api.js";
 import { on } from "../lib/dom.js";
 import { clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { enqueue, outbox } from "../lib/outbox.js";
+import { enqueue, outbox, outboxLoaded } from "../lib/outbox.js";
 import { mountOutbox } from "../lib/outboxpanel.js";
 import { failure, loading } from "../lib/view.js";
 import { addDays, field } from "../lib/staffkit.js";
@@ -123,7 +123,7 @@ export async function render(root, { query, signal }) {
   }
   const today = todayInJakarta();
   let day = ISO_DATE.test(query.get("date") ?? "") ? query.get("date") : today;
-  const plans = await dayOf(day, signal);
+  const [plans] = await Promise.all([dayOf(day, signal), outboxLoaded()]);
 
   paint(
     root,
