@@ -27,6 +27,7 @@ export async function registerWorker() {
   } catch {
     return; // blocked (private mode, a test) or not allowed: the app works online as before
   }
+  if (!registration) return; // blocked without an error (as Playwright does)
   // Reload as soon as the new release the person asked for controls the page.
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (asked) location.reload();
