@@ -10,7 +10,7 @@ frontend, which the release test changes.
 
 import shutil
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from tests.e2e.test_staff import sign_in as sign_in_as
 
 CREW = "kit.operator"
 CITY = "36.74"
+KELURAHAN = "36.74.01.1003"
 # What a page may log while offline: the browser's own network errors, not the app's.
 EXPECTED_NOISE = ("Failed to load resource", "ERR_INTERNET_DISCONNECTED", "FetchEvent")
 
@@ -191,6 +192,35 @@ def test_a_mark_for_a_visit_cancelled_meanwhile_is_a_conflict(page, context, ser
     refused.locator("[data-action=outbox-dismiss]").click()
     page.wait_for_selector("[data-outbox=refused]", state="detached")
     page.wait_for_selector("[data-shell=outbox]:empty", state="attached")
+
+
+def test_a_day_count_entered_offline_is_sent_once_when_the_signal_returns(page, context, server) -> None:
+    """A weekend service's operator (here the kecamatan's supervisor) enters the day's count in a hall without signal."""
+    sign_in_as(page, "e2e.supervisor", start="/#/staff/tallies")
+    day = (today() - timedelta(days=1)).isoformat()
+    cell = page.locator(f"input.cell[data-area='{KELURAHAN}'][data-date='{day}']")
+    cell.wait_for()
+    context.set_offline(True)
+    cell.fill("77")
+    page.locator("[data-form=grid] [type=submit]").click()
+    page.wait_for_selector("[data-form=grid] [data-summary=queued]")
+    assert page.inner_text("[data-shell=outbox]") == "1 menunggu dikirim"
+    assert "77" not in [str(t["count"]) for t in tallies_of(server, day)]
+
+    context.set_offline(False)
+    page.wait_for_selector("[data-shell=outbox]:empty", state="attached")
+    assert [t["count"] for t in tallies_of(server, day)] == [77]
+    history = server.get(
+        f"/campaigns/{server.campaign_id}/tallies/history", params={"area": KELURAHAN, "date": day}, headers=auth(server, "e2e.admin")
+    ).json()["items"]
+    assert len([c for c in history if c["area"] == KELURAHAN]) == 1  # sent once
+
+
+def tallies_of(server: Server, day: str) -> list[dict]:
+    items = server.get(
+        f"/campaigns/{server.campaign_id}/tallies", params={"area": KELURAHAN, "from": day, "to": day, "limit": 500}, headers=auth(server, "e2e.admin")
+    ).json()["items"]
+    return [t for t in items if t["area"] == KELURAHAN and t["service_point"] is None and t["device"] is None]
 
 
 def test_sign_out_clears_personal_caches(page, context, server) -> None:

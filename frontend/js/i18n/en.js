@@ -817,4 +817,6 @@ export default {
   "outbox.refusedTitle": "Refused by the server: check and follow up",
   "outbox.dismiss": "Read, remove",
   "outbox.signoutConfirm": "{count} changes have not been sent and will be deleted from this phone if you sign out. Sign out anyway?",
+  "tallies.outboxLabel": "Tally: {count} figures ({area}, {date}…)",
+  "tallies.queued": "You are offline: {count} figures are kept on this phone and sent when the signal returns.",
 };

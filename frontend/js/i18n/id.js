@@ -817,4 +817,6 @@ export default {
   "outbox.refusedTitle": "Ditolak server: periksa dan tindak lanjuti",
   "outbox.dismiss": "Sudah dibaca, hapus",
   "outbox.signoutConfirm": "{count} perubahan belum terkirim dan akan dihapus dari ponsel ini jika Anda keluar. Tetap keluar?",
+  "tallies.outboxLabel": "Hitungan: {count} angka ({area}, {date}…)",
+  "tallies.queued": "Anda sedang offline: {count} angka disimpan di ponsel ini dan dikirim saat sinyal kembali.",
 };
