@@ -194,6 +194,28 @@ def test_a_mark_for_a_visit_cancelled_meanwhile_is_a_conflict(page, context, ser
     page.wait_for_selector("[data-shell=outbox]:empty", state="attached")
 
 
+def test_a_sign_in_that_expired_offline_keeps_the_outbox_until_the_person_signs_in_again(page, context, server) -> None:
+    visit = schedule_today(server, 9204, "Wati Sesi Habis")
+    crew_offline(page, context, server)
+    card = page.locator(f"[data-stop='{visit}']")
+    card.locator("button[value=unreachable]").click()
+    card.locator("[data-outcome=queued]").wait_for()
+    # Meanwhile the sign-in ends (here: the token is revoked on the server).
+    token = page.evaluate("sessionStorage.getItem('rekam.token')")
+    assert httpx.post(f"{server.base}/api/v1/auth/logout", headers={"Authorization": f"Bearer {token}"}).status_code in (200, 204)
+
+    context.set_offline(False)
+    page.wait_for_selector("[data-outbox-signin]")
+    assert "1 menunggu dikirim" in page.inner_text("[data-shell=outbox]")
+    assert history(server, visit)[-1][0] == "scheduled"
+    page.click("[data-outbox-signin]")
+    page.fill("#signin-username", CREW)
+    page.fill("#signin-password", server.password(CREW))
+    page.click("[data-form=signin] [type=submit]")
+    page.wait_for_selector("[data-shell=outbox]:empty", state="attached")
+    assert [h[0] for h in history(server, visit)].count("unreachable") == 1
+
+
 def test_a_day_count_entered_offline_is_sent_once_when_the_signal_returns(page, context, server) -> None:
     """A weekend service's operator (here the kecamatan's supervisor) enters the day's count in a hall without signal."""
     sign_in_as(page, "e2e.supervisor", start="/#/staff/tallies")

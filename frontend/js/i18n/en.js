@@ -819,4 +819,5 @@ export default {
   "outbox.signoutConfirm": "{count} changes have not been sent and will be deleted from this phone if you sign out. Sign out anyway?",
   "tallies.outboxLabel": "Tally: {count} figures ({area}, {date}…)",
   "tallies.queued": "You are offline: {count} figures are kept on this phone and sent when the signal returns.",
+  "outbox.signinAgain": "Session ended: sign in again to send",
 };

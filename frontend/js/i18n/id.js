@@ -819,4 +819,5 @@ export default {
   "outbox.signoutConfirm": "{count} perubahan belum terkirim dan akan dihapus dari ponsel ini jika Anda keluar. Tetap keluar?",
   "tallies.outboxLabel": "Hitungan: {count} angka ({area}, {date}…)",
   "tallies.queued": "Anda sedang offline: {count} angka disimpan di ponsel ini dan dikirim saat sinyal kembali.",
+  "outbox.signinAgain": "Sesi berakhir: masuk lagi untuk mengirim",
 };

@@ -32,9 +32,11 @@ function db() {
 
 const all = async (name) => transaction(await db(), name, "readonly", (stores) => done(stores[name].getAll()));
 
+// Whose writes are shown: the signed-in person, or the last one while their sign-in has expired.
+let owner = session.state.me?.id ?? null;
+
 async function publish() {
-  const me = session.state.me?.id ?? null;
-  const mine = (items) => items.filter((item) => item.userId === me);
+  const mine = (items) => items.filter((item) => item.userId === owner);
   const [pending, refused] = await Promise.all([all("pending"), all("refused")]);
   outbox.set({ pending: mine(pending), refused: mine(refused) });
 }
@@ -119,6 +121,7 @@ export function startOutbox() {
   session.subscribe(({ me }) => {
     if ((me?.id ?? null) === who) return;
     who = me?.id ?? null;
+    if (who !== null) owner = who;
     publish().then(() => flush());
   });
   loaded = publish().catch(() => {});
@@ -131,5 +134,6 @@ export async function forgetOutbox() {
   if (dbPromise) (await dbPromise).close();
   dbPromise = null;
   await dropDb(DB_NAME).catch(() => {});
+  owner = null;
   outbox.set({ pending: [], refused: [] });
 }

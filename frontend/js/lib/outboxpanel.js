@@ -6,6 +6,7 @@ import { html, render } from "./html.js";
 import { on } from "./dom.js";
 import { fmt, t } from "../i18n.js";
 import { dismiss, flush, outbox } from "./outbox.js";
+import { session } from "../store.js";
 
 /** The header's badge: how many writes wait (nothing when none). */
 export function renderBadge(element) {
@@ -15,7 +16,11 @@ export function renderBadge(element) {
     pending.length || refused.length
       ? html`<span class="badge outbox-count" data-outbox-count="${pending.length}" role="status">${t("outbox.badge", { count: fmt.number(pending.length) })}${
           refused.length ? html` · ${t("outbox.badgeRefused", { count: fmt.number(refused.length) })}` : ""
-        }</span>`
+        }</span>${
+          pending.length && !session.state.token
+            ? html` <a class="outbox-signin" href="#/staff/signin" data-outbox-signin>${t("outbox.signinAgain")}</a>`
+            : ""
+        }`
       : "",
   );
 }
