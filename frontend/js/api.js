@@ -82,14 +82,17 @@ function urlFor(path, params) {
 }
 
 /** An answer the service worker gave from its cache says when it was fetched: the view is "as of" then. */
-function noteFreshness(response) {
+function noteFreshness(method, response) {
   const cachedAt = response.headers.get("X-Rekam-Cached-At");
   if (cachedAt) {
     const older = connectivity.state.cachedAt && connectivity.state.cachedAt < cachedAt ? connectivity.state.cachedAt : cachedAt;
     if (older !== connectivity.state.cachedAt || connectivity.state.online) connectivity.set({ online: false, cachedAt: older });
-  } else if (!connectivity.state.online) {
-    connectivity.set({ online: true });
+    return;
   }
+  // Surely from the server: a write, or a read no cache may keep (a public read with a max-age may
+  // come from the browser's HTTP cache without any network; navigator.onLine is no proof either).
+  const fromServer = method !== "GET" || !/max-age=[1-9]/.test(response.headers.get("Cache-Control") || "");
+  if (!connectivity.state.online && fromServer) connectivity.set({ online: true });
 }
 
 /**
@@ -125,7 +128,7 @@ export async function request(method, path, { params, json, form, text, contentT
     if (connectivity.state.online) connectivity.set({ online: false });
     throw new ApiError({ status: 0, message: t("error.network") });
   }
-  noteFreshness(response);
+  noteFreshness(method, response);
   if (!response.ok) throw await toError(response);
   if (response.status === 204) return null;
   try {

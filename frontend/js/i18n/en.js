@@ -820,4 +820,5 @@ export default {
   "tallies.outboxLabel": "Tally: {count} figures ({area}, {date}…)",
   "tallies.queued": "You are offline: {count} figures are kept on this phone and sent when the signal returns.",
   "outbox.signinAgain": "Session ended: sign in again to send",
+  "offline.stale": "The signal is back. The data on this screen is as of {time}; reload for the latest.",
 };

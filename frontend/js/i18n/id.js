@@ -820,4 +820,5 @@ export default {
   "tallies.outboxLabel": "Hitungan: {count} angka ({area}, {date}…)",
   "tallies.queued": "Anda sedang offline: {count} angka disimpan di ponsel ini dan dikirim saat sinyal kembali.",
   "outbox.signinAgain": "Sesi berakhir: masuk lagi untuk mengirim",
+  "offline.stale": "Sinyal kembali. Data di layar ini per {time}; muat ulang untuk data terbaru.",
 };

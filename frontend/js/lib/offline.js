@@ -60,16 +60,18 @@ export async function forgetPersonal() {
 /** The banner under the header: offline (with the "as of" time) and a waiting new release. */
 export function renderBanner(element) {
   const { online, cachedAt, update } = connectivity.state;
-  const offline = !online || cachedAt;
+  // Offline: say so, and "as of" when the view shows saved answers. Back online with saved answers
+  // still on screen: say how old they are and that a reload brings the latest.
+  let banner = "";
+  if (!online) {
+    banner = html`<p class="offline-banner" role="status" data-offline="${cachedAt ? "cached" : "offline"}">
+      <strong>${t("offline.title")}</strong> ${cachedAt ? t("offline.asOf", { time: fmt.dateTime(cachedAt) }) : t("offline.noData")}</p>`;
+  } else if (cachedAt) {
+    banner = html`<p class="offline-banner" role="status" data-offline="stale">${t("offline.stale", { time: fmt.dateTime(cachedAt) })}</p>`;
+  }
   render(
     element,
-    html`${
-      offline
-        ? html`<p class="offline-banner" role="status" data-offline="${cachedAt ? "cached" : "offline"}">
-            <strong>${t("offline.title")}</strong> ${cachedAt ? t("offline.asOf", { time: fmt.dateTime(cachedAt) }) : t("offline.noData")}
-          </p>`
-        : ""
-    }${
+    html`${banner}${
       update
         ? html`<p class="update-banner" role="status" data-update>${t("offline.update")}
             <button type="button" class="button small" data-action="update">${t("offline.reload")}</button></p>`
