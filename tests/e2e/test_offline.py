@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from api.visits.demo import nik
-from tests.e2e.conftest import PHONE, ROOT, Server, demo_server, id_number
+from tests.e2e.conftest import PHONE, ROOT, Server, demo_server, id_number, serious_axe_violations, shoot
 from tests.e2e.test_devices import auth
 from tests.e2e.test_staff import sign_in as sign_in_as
 
@@ -133,9 +133,12 @@ def test_the_app_reloads_offline_and_shows_the_last_figures(page, context, serve
     assert page.text_content("[data-figure=target]") == "760.097"
     banner = page.inner_text("[data-offline=cached]")
     assert "Anda sedang offline" in banner and "Data per" in banner
-    # Another public view opened before goes on working too; one never opened says it cannot load.
+    # A view never opened has no saved answer: its own message and a retry, not the browser's error page.
     page.goto("/#/where")
-    page.wait_for_selector("h1")
+    alert = page.locator("main [role=alert]")
+    alert.wait_for()
+    assert "Server tidak dapat dihubungi" in alert.inner_text()
+    assert page.locator("[data-offline]").count() == 1
     context.set_offline(False)
 
 
@@ -154,6 +157,8 @@ def test_a_crew_marks_two_visits_offline_and_both_arrive_once(page, context, ser
     assert page.inner_text("[data-shell=outbox]") == "2 menunggu dikirim"
     assert page.locator("[data-outbox=pending] li").count() == 2
     assert "Budi Offline Satu" in page.inner_text("[data-outbox=pending]")
+    assert serious_axe_violations(page) == []
+    shoot(page, "offline-crew-phone")
     # Nothing reached the server yet.
     assert history(server, first)[-1][0] == "scheduled" and history(server, second)[-1][0] == "scheduled"
     # A reload without signal keeps them waiting.
