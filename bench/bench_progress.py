@@ -40,7 +40,8 @@ async def load(url: str, campaign_id: int, codes: list[str]) -> int:
     from api.auth.policy import SYSTEM
     from api.campaigns.models import Campaign, Target
     from api.db import create_engine_for
-    from api.tallies.service import Row, Writer
+    from api.tallies.checks import Row
+    from api.tallies.writer import Writer
 
     engine = create_engine_for(url)
     rng = random.Random(7)

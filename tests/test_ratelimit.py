@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
 from api.auth.models import Role
-from api.auth.policy import PublicWriteLimit
+from api.auth.dependencies import PublicWriteLimit
 from api.config import RateLimit, Settings, get_settings
 from api.errors import TooManyRequests, problem_responses
 from api.ratelimit import RateCounter

@@ -1,8 +1,10 @@
-"""Who may do what: the one policy layer every endpoint goes through.
+"""Who may do what: the caller (`Principal`, a plain value) and the checks of its scope.
 
-Each endpoint declares the roles it admits with a dependency (`require(...)`); checks that depend
-on the data (is this area inside the caller's subtree? is this the operator's service point?)
-are the `ensure_*` functions below, called by services with the caller's `Principal`.
+Each endpoint declares the roles it admits with a dependency (`require(...)` in
+`api/auth/dependencies.py`, which also reads the caller from the request); checks that depend on
+the data (is this area inside the caller's subtree? is this the operator's service point?) are
+the `ensure_*` functions below, called by services with the caller's `Principal`. Nothing here
+knows about requests or sessions.
 
 - admin: everything. viewer: reads staff views. handler: fee complaints.
 - supervisor: writes inside one area subtree. operator: the queue and counter of one service point;
@@ -15,17 +17,11 @@ are the `ensure_*` functions below, called by services with the caller's `Princi
 """
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Depends, Request
-
-from api import ratelimit
 from api.areas.codes import is_within
 from api.auth.models import Role
-from api.config import get_settings
-from api.db import SessionDep
-from api.errors import Forbidden, NotFound, Unauthorized
-from api.middleware import client_var
+from api.errors import Forbidden, NotFound, field_problem
 
 
 @dataclass(frozen=True)
@@ -63,69 +59,12 @@ ANONYMOUS = Principal(kind="anonymous")
 SYSTEM = Principal(kind="system", name="system", role=Role.admin)
 
 
-async def get_principal(request: Request, session: SessionDep) -> Principal:
-    """The caller from `Authorization: Bearer` or `X-API-Key`; anonymous without credentials."""
-    from api.auth import service
-
-    authorization = request.headers.get("authorization")
-    api_key = request.headers.get("x-api-key")
-    principal = ANONYMOUS
-    if api_key:
-        principal = await service.principal_from_api_key(session, key=api_key)
-    elif authorization:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
-        principal = await service.principal_from_token(session, token=token.strip())
-    request.state.principal = principal
-    return principal
-
-
-CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
-
-
-def require(*roles: Role):  # noqa: ANN201 - a FastAPI dependency factory
-    """A dependency admitting signed-in callers with one of `roles` (401 anonymous, 403 others)."""
-    allowed = frozenset(roles)
-
-    async def dependency(principal: CurrentPrincipal) -> Principal:
-        if not principal.is_staff:
-            raise Unauthorized()
-        if principal.role not in allowed:
-            raise Forbidden(f"The {principal.role} role may not do this.")
-        return principal
-
-    dependency.__name__ = "require_" + "_or_".join(sorted(allowed))
-    return dependency
-
-
-AdminDep = Annotated[Principal, Depends(require(Role.admin))]
-# Staff who write campaign figures (tallies, snapshots, schedules) inside their scope.
-WriterDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor))]
-StaffDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer, Role.operator, Role.handler))]
-
-
-PUBLIC_WRITE_BUCKET = "public-write"
-
-
-async def limit_public_writes(principal: CurrentPrincipal, session: SessionDep) -> Principal:
-    """The caller of a public write endpoint; 429 past the public write limit, staff exempt."""
-    if not principal.is_staff:
-        await ratelimit.hit(session, bucket=PUBLIC_WRITE_BUCKET, key=client_var.get() or "unknown", limit=get_settings().public_write_rate)
-    return principal
-
-
-# Add to public POST endpoints (home visits, complaints, walk-in tickets, tracking messages) and
-# declare 429 in their `responses=`; the endpoint gets the caller (anonymous or staff).
-PublicWriteLimit = Annotated[Principal, Depends(limit_public_writes)]
-
-
 def ensure_area(principal: Principal, code: str, *, field: str = "area") -> None:
     """403 unless the caller may act on area `code`."""
     if not principal.covers_area(code):
         raise Forbidden(
             f"Area {code} is outside your scope.",
-            errors=[{"location": "body", "field": field, "message": "outside your scope"}],
+            errors=[field_problem(field, "outside your scope")],
         )
 
 
@@ -144,18 +83,4 @@ def ensure_service_point(principal: Principal, *, service_point_id: int, area_co
     raise Forbidden("This service point is outside your scope.")
 
 
-__all__ = [
-    "ANONYMOUS",
-    "SYSTEM",
-    "AdminDep",
-    "CurrentPrincipal",
-    "Principal",
-    "PublicWriteLimit",
-    "StaffDep",
-    "WriterDep",
-    "ensure_area",
-    "ensure_sees_personal",
-    "ensure_service_point",
-    "get_principal",
-    "require",
-]
+__all__ = ["ANONYMOUS", "SYSTEM", "Principal", "ensure_area", "ensure_sees_personal", "ensure_service_point"]

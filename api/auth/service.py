@@ -33,7 +33,7 @@ from api.auth.models import AccessToken, ApiKey, Role, User
 from api.auth.policy import ANONYMOUS, Principal
 from api.auth.schemas import ApiKeyCreate, UserCreate, UserUpdate
 from api.config import get_settings
-from api.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized
+from api.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized, field_problem
 from api.middleware import client_var
 from api.pagination import PageParams, paginate
 from api.devices.models import Operator
@@ -80,7 +80,7 @@ async def _check_scope(session: AsyncSession, *, role: Role, area: str | None, s
     if service_point_id is not None and await session.get(ServicePoint, service_point_id) is None:
         raise NotFound(
             f"There is no service point {service_point_id}.",
-            errors=[{"location": "body", "field": "service_point_id", "message": "unknown service point"}],
+            errors=[field_problem("service_point_id", "unknown service point")],
         )
 
 
@@ -88,18 +88,18 @@ async def _check_operator_link(session: AsyncSession, *, operator_id: int, user_
     """The operator exists and no other account is them."""
     if await session.get(Operator, operator_id) is None:
         raise NotFound(
-            f"There is no operator {operator_id}.", errors=[{"location": "body", "field": "operator_id", "message": "unknown operator"}]
+            f"There is no operator {operator_id}.", errors=[field_problem("operator_id", "unknown operator")]
         )
     other = await session.scalar(select(User.id).where(User.operator_id == operator_id, User.id != (user_id or 0)))
     if other is not None:
         raise Conflict(
-            "Another account is already linked to this operator.", errors=[{"location": "body", "field": "operator_id", "message": "already linked"}]
+            "Another account is already linked to this operator.", errors=[field_problem("operator_id", "already linked")]
         )
 
 
 async def create_user(session: AsyncSession, *, data: UserCreate, actor: Principal) -> User:
     if await session.scalar(select(User.id).where(User.username == data.username)) is not None:
-        raise Conflict("The username is taken.", errors=[{"location": "body", "field": "username", "message": "taken"}])
+        raise Conflict("The username is taken.", errors=[field_problem("username", "taken")])
     await _check_scope(session, role=data.role, area=data.area, service_point_id=data.service_point_id, operator_linked=data.operator_id is not None)
     if data.operator_id is not None:
         await _check_operator_link(session, operator_id=data.operator_id)

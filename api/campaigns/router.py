@@ -6,7 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
-from api.auth.policy import AdminDep, WriterDep
+from api.auth.dependencies import AdminDep, WriterDep
 from api.caching import NOT_MODIFIED, BodyCache, ReadCacheDep, versioned
 from api.campaigns import service
 from api.campaigns.schemas import (

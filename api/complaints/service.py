@@ -86,7 +86,7 @@ from api.complaints.schemas import (
 )
 from api.config import get_settings
 from api.devices.models import Operator, OperatorStatus
-from api.errors import Conflict, Forbidden, NotFound, RuleViolation, Unauthorized
+from api.errors import Conflict, Forbidden, NotFound, RuleViolation, Unauthorized, field_problem
 from api.middleware import client_var
 from api.pagination import PageParams, paginate
 from api.services.models import ServicePoint
@@ -421,7 +421,7 @@ async def transition(session: AsyncSession, *, complaint_id: int, data: Transiti
         allowed = ", ".join(sorted(NEXT_STATUSES[current])) or "none (closed)"
         raise Conflict(
             f"A {current.value} complaint cannot become {data.status.value}; next steps: {allowed}.",
-            errors=[{"location": "body", "field": "status", "message": f"not a next step from {current.value}"}],
+            errors=[field_problem("status", f"not a next step from {current.value}")],
         )
     before = audit.snapshot_of(complaint, AUDIT_FIELDS)
     complaint.status = data.status.value

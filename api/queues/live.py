@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from api.areas.codes import is_within
+from api.config import get_settings
+from api.db import async_url
 
 log = structlog.get_logger("api.queues.live")
 
@@ -189,8 +191,6 @@ def format_event(message: Message) -> str:
 
 async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterator[str]:
     """The current state first, then every change, with a comment line as heartbeat."""
-    from api.config import get_settings
-
     heartbeat = get_settings().sse_heartbeat_seconds
     try:
         yield "retry: 3000\n\n"
@@ -211,8 +211,6 @@ async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterato
 
 def start_listener(database_url: str, render: Renderer) -> Listener | None:
     """A running listener when the database is PostgreSQL; None otherwise (one process, no need)."""
-    from api.db import async_url
-
     url = async_url(database_url)
     if url.get_backend_name() != "postgresql":
         return None

@@ -5,7 +5,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.auth.models import Role
-from api.auth.policy import Principal, WriterDep, require
+from api.auth.dependencies import WriterDep, require
+from api.auth.policy import Principal
 from api.campaigns import service as campaigns
 from api.db import IdPath, SessionDep
 from api.errors import PROBLEM_JSON, problem_responses

@@ -5,14 +5,14 @@ from itertools import count
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import calendar
 from api.campaigns.schemas import TargetIn
-from api.devices import service
 from tests.access import CALLERS, Case, Request
 from tests.devices.factories import make_device, make_operator, place_device, post_operator
 from tests.factories import make_campaign
 
 _serials = count(1)
-TODAY = service.today()
+TODAY = calendar.today()
 STAFF = ("admin", "viewer", "handler", "supervisor_in", "supervisor_out", "operator_in", "operator_out")
 
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api import calendar
 from api.areas import service as areas
 from api.auth.models import Role
 from api.auth.policy import SYSTEM
@@ -26,7 +27,7 @@ from tests.conftest import migrate
 from tests.devices.factories import make_device, place_device
 from tests.factories import headers_for
 
-TODAY = service.today()
+TODAY = calendar.today()
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 
 from api.areas.service import read_official_rows
 from api.tallies.models import Tally, TallyImport
-from api.tallies.service import _LOCK_NAMESPACE
+from api.tallies.writer import LOCK_NAMESPACE as _LOCK_NAMESPACE
 from tests.conftest import sync_engine_for
 from tests.demo_db import prepare_demo_and_admin
 from tests.live import kill_server, start_server, wait_until_healthy

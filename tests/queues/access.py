@@ -7,6 +7,7 @@ that opens never ends and the matrix needs an answer (the streams are tested in 
 
 from datetime import UTC, datetime, timedelta
 
+from api import calendar
 from api.auth.policy import ANONYMOUS, SYSTEM
 from api.queues import service
 from api.queues.models import Appointment
@@ -51,26 +52,26 @@ def ticket_in(state: str):  # noqa: ANN201
 
 async def slots(session) -> Request:  # noqa: ANN001
     request = await office(session)
-    request.params = {"date": (service.local_today() + timedelta(days=1)).isoformat()}
+    request.params = {"date": (calendar.today() + timedelta(days=1)).isoformat()}
     return request
 
 
 async def booking_request(session) -> Request:  # noqa: ANN001
     request = await office(session)
-    request.json = {"date": (service.local_today() + timedelta(days=1)).isoformat(), "start": "09:00"}
+    request.json = {"date": (calendar.today() + timedelta(days=1)).isoformat(), "start": "09:00"}
     return request
 
 
 async def booking(session) -> Request:  # noqa: ANN001
     point = await make_office(session)
-    made = await service.book(session, point_id=point.id, data=BookingCreate(date=service.local_today() + timedelta(days=1), start="09:00"), actor=ANONYMOUS)
+    made = await service.book(session, point_id=point.id, data=BookingCreate(date=calendar.today() + timedelta(days=1), start="09:00"), actor=ANONYMOUS)
     return Request(path_params={"code": made.code}, service_point_id=point.id)
 
 
 async def booking_today(session) -> Request:  # noqa: ANN001
     point = await make_office(session)
     made = Appointment(
-        code=f"ci{point.id:010d}", service_point_id=point.id, day=service.local_today(), slot_start="00:00", slot_end="00:10",
+        code=f"ci{point.id:010d}", service_point_id=point.id, day=calendar.today(), slot_start="00:00", slot_end="00:10",
         seat=1, status="booked", created_at=datetime.now(UTC),
     )
     session.add(made)

@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
+from api import flows
 from api.auth.policy import SYSTEM
-from api.services import service
 from api.services.schemas import ClosureCreate
 from tests.access import Case, Request, public_read
 from tests.services.factories import make_event, make_office, next_saturday
@@ -35,7 +35,7 @@ async def new_closure(session) -> Request:  # noqa: ANN001
 
 async def closure(session) -> Request:  # noqa: ANN001
     point = await make_office(session)
-    made, _ = await service.add_closure(session, point_id=point.id, data=ClosureCreate(day=next_saturday(), reason="Libur"), actor=SYSTEM)
+    made, _ = await flows.add_closure(session, point_id=point.id, data=ClosureCreate(day=next_saturday(), reason="Libur"), actor=SYSTEM)
     return Request(path_params={"point_id": point.id, "closure_id": made.id}, service_point_id=point.id)
 
 

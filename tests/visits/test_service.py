@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from api import flows
 from api.areas.models import Area
 from api.audit.models import AuditEntry
 from api.auth.models import Role, User
@@ -281,7 +282,7 @@ async def test_visited_not_before_the_day_and_adds_a_recording(session, monkeypa
     async def add_recordings(_session, **kwargs) -> None:  # noqa: ANN001, ANN003
         calls.append(kwargs)
 
-    monkeypatch.setattr(service.tallies, "add_recordings", add_recordings)
+    monkeypatch.setattr(flows.tallies, "add_recordings", add_recordings)
     await make_campaign(session)
     kit, operator = await make_kit(session), await make_operator(session)
     visit = await make_request(session, area=CIATER)
@@ -290,9 +291,9 @@ async def test_visited_not_before_the_day_and_adds_a_recording(session, monkeypa
     tomorrow = TODAY + timedelta(days=1)
     await schedule(session, visit_id, device_id=kit.id, operator_id=operator.id, day=tomorrow)
     with pytest.raises(Conflict, match="planned for"):
-        await service.change_status(session, visit_id=visit_id, data=StatusChange(status="visited"), actor=SYSTEM, today=TODAY)
+        await flows.change_visit_status(session, visit_id=visit_id, data=StatusChange(status="visited"), actor=SYSTEM, today=TODAY)
     assert calls == []
-    done = await service.change_status(session, visit_id=visit_id, data=StatusChange(status="visited", note="recorded"), actor=SYSTEM, today=tomorrow)
+    done = await flows.change_visit_status(session, visit_id=visit_id, data=StatusChange(status="visited", note="recorded"), actor=SYSTEM, today=tomorrow)
     assert done.status == VisitStatus.visited
     assert calls == [{"area_code": CIATER, "day": tomorrow, "source": "home_visit", "device_id": kit.id, "actor": SYSTEM}]
     record = await service.get_personal(session, visit_id=visit_id, actor=SYSTEM)
