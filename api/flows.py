@@ -16,7 +16,7 @@ Rules
   the mark and its recording are done once, and a retry gets the first answer again.
 """
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import date
 from typing import Any
 
@@ -84,7 +84,7 @@ async def change_visit_status_once(
     async def body() -> AsyncIterator[bytes]:
         yield data.model_dump_json().encode()
 
-    async def work(stream: AsyncIterator[bytes]) -> tuple[int, dict[str, Any]]:
+    async def work(stream: AsyncIterable[bytes]) -> tuple[int, dict[str, Any]]:
         async for _ in stream:
             pass
         return 200, answer(await change_visit_status(session, visit_id=visit_id, data=data, actor=actor))
