@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from api.visits.demo import nik
-from tests.e2e.conftest import PHONE, ROOT, Server, demo_server, id_number, serious_axe_violations, shoot
+from tests.e2e.conftest import PHONE, ROOT, Server, demo_server, id_number, open_point_with_operator, serious_axe_violations, shoot
 from tests.e2e.test_devices import auth
 from tests.e2e.test_staff import sign_in as sign_in_as
 
@@ -248,6 +248,24 @@ def tallies_of(server: Server, day: str) -> list[dict]:
         f"/campaigns/{server.campaign_id}/tallies", params={"area": KELURAHAN, "from": day, "to": day, "limit": 500}, headers=auth(server, "e2e.admin")
     ).json()["items"]
     return [t for t in items if t["area"] == KELURAHAN and t["service_point"] is None and t["device"] is None]
+
+
+def test_the_counter_shows_its_last_queue_offline(page, context, server) -> None:
+    point = open_point_with_operator(
+        server, point={"kind": "kecamatan_office", "name": "Loket Offline", "area": "36.74.01", "counters": 1}, username="e2e.offline.counter", display_name="Operator Offline"
+    )["id"]
+    assert httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={"name": "Warga Antre"}).status_code == 201
+    sign_in_as(page, "e2e.offline.counter", start=f"/#/staff/counter/{point}")
+    page.wait_for_selector("[data-figure=waiting]:text-is('1')")
+    controlled(page)
+    page.reload()
+    page.wait_for_selector("[data-figure=waiting]:text-is('1')")
+    context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("[data-figure=waiting]:text-is('1')")
+    assert "Loket Offline" in page.inner_text(".lede")
+    assert "Data per" in page.inner_text("[data-offline=cached]")
+    context.set_offline(False)
 
 
 def test_sign_out_clears_personal_caches(page, context, server) -> None:
