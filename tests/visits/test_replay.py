@@ -29,6 +29,9 @@ async def test_a_mark_sent_again_with_its_idempotency_key_is_done_once(client, s
     assert first.json() == again.json() and first.json()["status"] == "visited" and first.json()["updated_at"]
     visited = select(func.count()).select_from(HomeVisitEvent).where(HomeVisitEvent.home_visit_id == visit_id, HomeVisitEvent.to_status == "visited")
     assert await session.scalar(visited) == 1
+    # The day plan carries the same version as the answer.
+    plan = (await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", params={"date": day.isoformat()}, headers=crew)).json()
+    assert [s["updated_at"] for s in plan["stops"] if s["id"] == visit_id] == [first.json()["updated_at"]]
 
     # The same key for another mark is refused, naming the header.
     reused = await client.post(url, json={"status": "unreachable"}, headers=keyed)
