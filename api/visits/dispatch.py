@@ -205,6 +205,7 @@ async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, a
                 reason=VisitReason(visit.reason),
                 note=visit.note,
                 operator_id=visit.operator_id,
+                updated_at=visit.updated_at,
             )
         )
         await audit.record(session, actor=actor, action="home_visit.read_personal", entity="home_visit", entity_id=visit.id, after={"via": "day_plan"})
