@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from api.area_codes import is_within
+from api import fastpath
 from api.config import get_settings
 from api.db import async_url
 
@@ -171,6 +172,8 @@ class Listener:
     async def _dispatch(self, payload: str) -> None:
         try:
             ids = json.loads(payload)
+            # Another process changed a queue: the answers this process keeps (api/fastpath.py) are old.
+            fastpath.bump()
             # Every process hears every change; rendering a board nobody here watches would cost a
             # few queries per change per process for nothing. A stream opened after this skip
             # reads the board itself, after subscribing, so it misses nothing.
