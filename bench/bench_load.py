@@ -386,6 +386,11 @@ def main() -> int:
             for sample, times in [*health.samples.items(), *mix.samples.items()]:
                 print(f"    {times} x {sample}")
             print(f"  ratio mix / health throughput: {mix_rate / health_rate:.2f} (load average now {os.getloadavg()[0]:.1f})")
+            for kind in ("complete", "tally post"):  # issue #22: the campaign lock's queue
+                values = mix.latencies.get(kind)
+                if values:
+                    p99 = quantile(values, 99)
+                    print(f"  {kind} p99 {p99:,.0f} ms (goal <= 300 ms with 32 clients: {'met' if p99 <= 300 else 'NOT met'})")
             return 1 if errors else 0
     except KeyboardInterrupt as exc:
         print(f"\ninterrupted ({str(exc) or 'SIGINT'}); cleaning up", file=sys.stderr)
