@@ -186,9 +186,21 @@ class Listener:
 # --- Server-Sent Events ---------------------------------------------------------------------
 
 
+# The last few messages' text: one published message goes to every stream of the process (5,000
+# residents watching one board), so it is serialized once, not once per stream.
+_FORMATTED: dict[int, tuple[Message, str]] = {}
+
+
 def format_event(message: Message) -> str:
+    kept = _FORMATTED.get(id(message))
+    if kept is not None and kept[0] is message:
+        return kept[1]
     data = json.dumps(message["data"], default=str, separators=(",", ":"))
-    return f"event: {message['event']}\ndata: {data}\n\n"
+    text = f"event: {message['event']}\ndata: {data}\n\n"
+    if len(_FORMATTED) >= 256:
+        _FORMATTED.clear()
+    _FORMATTED[id(message)] = (message, text)
+    return text
 
 
 async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterator[str]:
@@ -200,7 +212,12 @@ async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterato
             yield format_event(message)
         while True:
             try:
-                message = await asyncio.wait_for(subscriber.queue.get(), heartbeat)
+                if subscriber.queue.empty():
+                    # asyncio.timeout, not wait_for: no task per wait (thousands of streams wait at once).
+                    async with asyncio.timeout(heartbeat):
+                        message = await subscriber.queue.get()
+                else:
+                    message = subscriber.queue.get_nowait()
             except TimeoutError:
                 yield ": heartbeat\n\n"
                 continue
