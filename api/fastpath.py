@@ -140,11 +140,10 @@ class PublicReadCache:
             if message["type"] == "http.response.start":
                 start.update(message)
                 keep = message["status"] == 200
-            elif message["type"] == "http.response.body":
-                if keep:
-                    chunks.append(message.get("body", b""))
-                    if message.get("more_body", False):
-                        keep = False  # a stream (SSE) is never kept
+            elif message["type"] == "http.response.body" and keep:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    keep = False  # a stream (SSE) is never kept
             await send(message)
 
         await self.app(scope, receive, capture)

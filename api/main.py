@@ -20,9 +20,9 @@ from api.config import API_PREFIX, Settings, get_settings
 from api.db import SessionDep
 from api.devices.router import router as devices_router
 from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
+from api.fastpath import PublicReadCache
 from api.logging import configure_logging
 from api.metrics import router as metrics_router
-from api.fastpath import PublicReadCache
 from api.middleware import RequestContextMiddleware
 from api.queues import live
 from api.queues import service as queues_service

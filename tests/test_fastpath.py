@@ -40,7 +40,7 @@ class Statements:
     ],
 )
 def test_what_counts_as_a_write(statement: str, writes: bool) -> None:
-    assert fastpath._is_write(statement) is writes  # noqa: SLF001
+    assert fastpath._is_write(statement) is writes
 
 
 async def test_a_repeated_public_read_asks_the_database_nothing(client, session) -> None:

@@ -26,8 +26,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from api.area_codes import is_within
 from api import fastpath
+from api.area_codes import is_within
 from api.config import get_settings
 from api.db import async_url
 
@@ -208,8 +208,8 @@ async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterato
     heartbeat = get_settings().sse_heartbeat_seconds
     try:
         yield "retry: 3000\n\n"
-        for message in initial:
-            yield format_event(message)
+        for first in initial:
+            yield format_event(first)
         while True:
             try:
                 if subscriber.queue.empty():
