@@ -192,3 +192,23 @@ async def test_public_requests_are_rate_limited(client, session, monkeypatch) ->
     finally:
         monkeypatch.delenv("REKAM_PUBLIC_WRITE_LIMIT")
         get_settings.cache_clear()
+
+
+async def test_a_supervisor_schedules_only_kits_and_petugas_posted_in_their_area(client, session) -> None:
+    """Issue 17, item 1: the Serpong supervisor put a Serpong visit on a kit posted in Pamulang."""
+    from tests.devices.factories import place_device, post_operator
+
+    await make_campaign(session)
+    visit_id = (await make_request(session)).id
+    await triage(session, visit_id)
+    kit, other_kit, operator = (await make_kit(session)).id, (await make_kit(session)).id, (await make_operator(session)).id
+    await place_device(session, kit, area="36.74.02", starts_on=TODAY)
+    await place_device(session, other_kit, area="36.74.01", starts_on=TODAY)
+    serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
+    plan = {"device": kit, "operator": operator, "date": (TODAY + timedelta(days=1)).isoformat(), "window": {"start": "09:00", "end": "10:00"}}
+    url = f"/api/v1/home-visits/{visit_id}/schedule"
+    assert_problem(await client.post(url, json=plan, headers=serpong), 403, field="device")
+    await post_operator(session, operator, area="36.74.02", starts_on=TODAY)
+    assert_problem(await client.post(url, json={**plan, "device": other_kit}, headers=serpong), 403, field="operator")
+    admin = await headers_for(session, role=Role.admin)
+    assert (await client.post(url, json=plan, headers=admin)).status_code == 200
