@@ -10,5 +10,5 @@ from pydantic import PlainSerializer, WithJsonSchema
 LocalTime = Annotated[
     time,
     PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "examples": ["09:30"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "examples": ["09:30"]}),
 ]
