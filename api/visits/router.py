@@ -85,7 +85,7 @@ async def home_visit_stats(principal: BoardReader, session: SessionDep, area: Ar
     return await service.stats(session, principal=principal, area=area)
 
 
-@router.get("/home-visits/track/{code}", response_model=HomeVisitTrack, responses=problem_responses(404, 422))
+@router.get("/home-visits/track/{code}", response_model=HomeVisitTrack, responses=problem_responses(404, 422, 429), dependencies=[WRITES])
 async def track_home_visit(code: Annotated[str, Path(max_length=32)], session: SessionDep) -> HomeVisitTrack:
     """Status, date and time window of a request, by its tracking code; nothing personal."""
     return _track(await service.track(session, code=code))
