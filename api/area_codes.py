@@ -17,11 +17,12 @@ from api.errors import RuleViolation, explain_pattern
 
 # Digits of each segment, by level: province 2, regency 2, district 2, village 4, RW 3, RT 3.
 SEGMENT_DIGITS = (2, 2, 2, 4, 3, 3)
-_SEGMENT = [re.compile(rf"^\d{{{n}}}$") for n in SEGMENT_DIGITS]
+_SEGMENT = [re.compile(rf"^[0-9]{{{n}}}$") for n in SEGMENT_DIGITS]
 STAFF_LEVELS = (AreaLevel.rw, AreaLevel.rt)
 COUNTRY = "0"
 # For OpenAPI and request validation; `level_of` says the same in code.
-AREA_CODE_PATTERN = r"^(0|\d{2}(\.\d{2}(\.\d{2}(\.\d{4}(\.\d{3}(\.\d{3})?)?)?)?)?)$"
+# ASCII digits only: `\d` also matches fullwidth and Arabic-Indic digits, look-alike twins (issue #17, item 5).
+AREA_CODE_PATTERN = r"^(0|[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4}(\.[0-9]{3}(\.[0-9]{3})?)?)?)?)?)$"
 AREA_CODE_HELP = "codes look like 36, 36.74, 36.74.01, 36.74.01.1001, 36.74.01.1001.003 (RW) or 36.74.01.1001.003.005 (RT)"
 NOT_AN_AREA_CODE = f"Not an area code; {AREA_CODE_HELP}."
 explain_pattern(AREA_CODE_PATTERN, NOT_AN_AREA_CODE)  # what a request validation error says

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Jakarta"
     frontend_dir: Path = PROJECT_ROOT / "frontend"
     serve_frontend: bool = True
+    # Seconds a process may answer a public read (health, progress, schedule, service points, queue
+    # boards) from memory without asking the database; its own writes end that at once
+    # (api/fastpath.py). 0 turns it off.
+    public_read_cache_seconds: float = Field(default=1.0, ge=0, le=15)
     cors_origins: list[str] = []
     token_ttl_minutes: int = 12 * 60
     # Requests per client address to public write endpoints; signed-in staff are exempt.

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger("api.errors")
@@ -215,6 +215,17 @@ def _where(exc: BaseException) -> str:
     return f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
 
 
+# SQLSTATEs of a write that lost a race to a concurrent one: unique_violation, exclusion_violation.
+_LOST_RACE_SQLSTATES = frozenset({"23505", "23P01"})
+
+
+def is_duplicate(exc: IntegrityError) -> bool:
+    """The database refused a row because an equal one exists (a unique or exclusion constraint)."""
+    if getattr(exc.orig, "sqlstate", None) in _LOST_RACE_SQLSTATES:
+        return True
+    return "UNIQUE constraint failed" in str(exc.orig)  # SQLite's wording
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
@@ -256,6 +267,20 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OverflowError)
     async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
         return problem_response(422, title="Invalid request", detail="A number is too large.", slug="validation", code="validation.out_of_range")
+
+    @app.exception_handler(IntegrityError)
+    async def _duplicate(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Issue #17, item 7: two equal creates at once both pass the service's "does it exist?"
+        # check; the database's unique index refuses the second at flush or commit. That is the
+        # same conflict the check would have reported, so the loser gets 409, never 500 (its
+        # transaction is rolled back by the session dependency). Other integrity errors are bugs.
+        if not is_duplicate(exc):
+            log.error("database_error", error_class=type(exc.orig).__name__)
+            return problem_response(500, detail="An unexpected error occurred.", slug="internal")
+        log.info("duplicate_refused", error_class=type(exc.orig).__name__)
+        return problem_response(
+            409, title="Conflict", detail="An equal record was just created by another request; reload and try again.", slug="conflict"
+        )
 
     @app.exception_handler(DBAPIError)
     async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:

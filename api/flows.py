@@ -11,15 +11,18 @@ Rules
 - A ticket is completed (`move_ticket`): it is one recording, added to today's tally of the
   point's area, source `queue`, with the point.
 - A home visit is marked visited (`change_visit_status`): one recording is added to the visit
-  day's tally of the resident's area, source `home_visit`, with the kit.
+  day's tally of the resident's area, source `home_visit`, with the kit. With an Idempotency-Key
+  (`change_visit_status_once`: a crew's mark sent again by the app's outbox after a lost answer)
+  the mark and its recording are done once, and a retry gets the first answer again.
 """
 
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import calendar
+from api import calendar, idempotency
 from api.principal import Principal
 from api.queues import service as queues
 from api.queues.models import Ticket
@@ -64,3 +67,27 @@ async def change_visit_status(session: AsyncSession, *, visit_id: int, data: Sta
         assert visit.visit_date is not None
         await tallies.add_recordings(session, area_code=visit.area_code, day=visit.visit_date, source="home_visit", device_id=visit.device_id, actor=actor)
     return visit
+
+
+async def change_visit_status_once(
+    session: AsyncSession,
+    *,
+    visit_id: int,
+    data: StatusChange,
+    actor: Principal,
+    idempotency_key: str | None,
+    target: str,
+    answer: Callable[[HomeVisit], dict[str, Any]],
+) -> dict[str, Any]:
+    """`change_visit_status` once per (caller, Idempotency-Key); `answer(visit)` is the JSON given (and replayed)."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield data.model_dump_json().encode()
+
+    async def work(stream: AsyncIterable[bytes]) -> tuple[int, dict[str, Any]]:
+        async for _ in stream:
+            pass
+        return 200, answer(await change_visit_status(session, visit_id=visit_id, data=data, actor=actor))
+
+    _, payload = await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body(), work=work)
+    return payload

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -24,6 +23,7 @@ from api.contract import install_contract, operation_id, reject_unknown_query
 from api.db import SessionDep
 from api.devices.router import router as devices_router
 from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
+from api.fastpath import PublicReadCache
 from api.logging import configure_logging
 from api.metrics import router as metrics_router
 from api.middleware import RequestContextMiddleware
@@ -31,6 +31,7 @@ from api.queues import live
 from api.queues import service as queues_service
 from api.queues.router import router as queues_router
 from api.services.router import router as services_router
+from api.static import FrontendFiles, FrontendFirst
 from api.tallies.router import router as tallies_router
 from api.visits.router import router as visits_router
 
@@ -103,6 +104,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, dependencies=contract)
     app.include_router(metrics_router)
+    frontend = Path(settings.frontend_dir)
+    if settings.serve_frontend and frontend.is_dir():
+        files = FrontendFiles(frontend)
+        app.mount("/", files, name="frontend")
+        # The frontend's paths skip the API's routes (and the read cache) altogether.
+        others = ("/metrics", app.docs_url or "", (app.docs_url or "") + "/oauth2-redirect", app.redoc_url or "")
+        app.add_middleware(FrontendFirst, files=files, api_prefix=API_PREFIX, others=others)
+    # Public answers kept for a moment per process (api/fastpath.py), inside CORS and the request context.
+    app.add_middleware(PublicReadCache, seconds=settings.public_read_cache_seconds)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -113,7 +123,4 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodySizeLimitMiddleware)  # inside RequestContextMiddleware: a 413 gets its headers
     app.add_middleware(RequestContextMiddleware)
-    frontend = Path(settings.frontend_dir)
-    if settings.serve_frontend and frontend.is_dir():
-        app.mount("/", StaticFiles(directory=frontend, html=True), name="frontend")
     return app

@@ -68,6 +68,20 @@ def ensure_area(principal: Principal, code: str, *, field: str = "area") -> None
         )
 
 
+def ensure_resource(principal: Principal, code: str | None, *, field: str, what: str) -> None:
+    """403 unless the caller may book a device or operator posted in area `code` that day.
+
+    Resource scope, next to place scope (issue #17, item 1): a supervisor books only the kits and
+    petugas posted in their own subtree (at a point there or to an area there). `code` None: posted
+    nowhere that day, in the central pool, which any planner may draw on."""
+    if code is None or principal.role == Role.admin or principal.covers_area(code):
+        return
+    raise Forbidden(
+        f"The {what} is posted in area {code} that day, outside your scope.",
+        errors=[field_problem(field, "posted outside your scope")],
+    )
+
+
 def ensure_sees_personal(principal: Principal, code: str, *, what: str = "record") -> None:
     """404, not 403, for a personal record outside the caller's scope: don't confirm it exists."""
     if not principal.sees_area(code):
@@ -83,4 +97,4 @@ def ensure_service_point(principal: Principal, *, service_point_id: int, area_co
     raise Forbidden("This service point is outside your scope.")
 
 
-__all__ = ["ANONYMOUS", "SYSTEM", "Principal", "ensure_area", "ensure_sees_personal", "ensure_service_point"]
+__all__ = ["ANONYMOUS", "SYSTEM", "Principal", "ensure_area", "ensure_resource", "ensure_sees_personal", "ensure_service_point"]

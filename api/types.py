@@ -1,14 +1,22 @@
 """Pydantic types shared by several domains' schemas."""
 
-from datetime import time
+from datetime import date, time
 from typing import Annotated
 
-from pydantic import PlainSerializer, WithJsonSchema
+from pydantic import Field, PlainSerializer, WithJsonSchema
 
 # A wall-clock time in the campaign's time zone ("09:30"). JSON Schema's "time" format demands a
 # UTC offset, which a local opening hour or visit window does not have, so it is a pattern.
 LocalTime = Annotated[
     time,
     PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "examples": ["09:30"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "examples": ["09:30"]}),
 ]
+
+# A date a person enters (a campaign's start and deadline, a placement, a closure, a snapshot...):
+# bounded so that 0001-01-01 or 9999-12-31 is a 422 instead of years of days for the server to
+# enumerate (issue #17, item 13). Rules relative to today (not in the future, not before the
+# campaign) are the services'.
+FIRST_DATE = date(2000, 1, 1)
+LAST_DATE = date(2100, 12, 31)
+BoundedDate = Annotated[date, Field(ge=FIRST_DATE, le=LAST_DATE)]

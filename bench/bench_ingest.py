@@ -85,7 +85,7 @@ def baseline_copy(libpq_url: str, campaign_id: int, rows: list[tuple[str, str, i
         return ROWS / (time.perf_counter() - start)
 
 
-def run(url: str, baseline, reference=None) -> None:
+def run(url: str, baseline, reference=None, *, goal: float = 0.5) -> None:
     prepare(url)
     rows = make_rows()
     json_body, csv_body = bodies(rows)
@@ -108,7 +108,8 @@ def run(url: str, baseline, reference=None) -> None:
     print(f"  JSON {json_rate:,.0f} rows/s, CSV {csv_rate:,.0f} rows/s, plain {plain_rate:,.0f} rows/s")
     if reference is not None:
         print(f"  (plain without foreign key checks: {reference(reference_campaign, rows):,.0f} rows/s)")
-    print(f"  ratio JSON {json_rate / plain_rate:.2f}, CSV {csv_rate / plain_rate:.2f}")
+    ratios = (json_rate / plain_rate, csv_rate / plain_rate)
+    print(f"  ratio JSON {ratios[0]:.2f}, CSV {ratios[1]:.2f} (goal >= {goal:g}: {'met' if min(ratios) >= goal else 'NOT met'})")
 
 
 def main() -> None:
@@ -120,6 +121,7 @@ def main() -> None:
             f"sqlite+aiosqlite:///{path}",
             lambda campaign_id, rows: baseline_sqlite(path, campaign_id, rows),
             lambda campaign_id, rows: baseline_sqlite(path, campaign_id, rows, foreign_keys=False),
+            goal=0.5,
         )
     if "--sqlite-only" in sys.argv:
         return
@@ -129,8 +131,8 @@ def main() -> None:
         print("PostgreSQL: skipped (no initdb/pg_ctl)")
         return
     with ThrowawayCluster() as cluster:
-        print("PostgreSQL (goal >= 0.3 against psycopg COPY)")
-        run(cluster.url, lambda campaign_id, rows: baseline_copy(cluster.libpq_url, campaign_id, rows))
+        print("PostgreSQL (goal >= 0.5 against psycopg COPY; issue #22, was 0.3)")
+        run(cluster.url, lambda campaign_id, rows: baseline_copy(cluster.libpq_url, campaign_id, rows), goal=0.5)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Areas: the official Kemendagri codes and the RW/RT units staff add below a kelurahan.
 
 Rules: official areas (country down to kelurahan) come only from the official list; staff add
-RW units below a kelurahan and RT units below an RW, inside their own scope. See `codes.py` for
+RW units below a kelurahan and RT units below an RW, inside their own scope, and may rename those
+units; an official area's name changes only with the official list (its population may be set). See `codes.py` for
 how a code gives its level and parent.
 """
 
@@ -128,6 +129,9 @@ async def update_unit(session: AsyncSession, *, code: str, data: AreaUpdate, act
     ensure_area(actor, code, field="code")
     if "name" in data.model_fields_set and data.name is None:
         raise RuleViolation.on_field("name", "An area needs a name.")
+    if "name" in data.model_fields_set and data.name != area.name and area.level not in STAFF_LEVELS:
+        # Issue #17, item 6: official names are the official list's, not any area scope's.
+        raise RuleViolation.on_field("name", "Official area names change only through the official list (`rekam areas load`).")
     before = audit.snapshot_of(area)
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(area, name, value)

@@ -20,7 +20,6 @@ Rules
 - Each node's forecast follows `campaigns.forecast`.
 """
 
-import csv
 import io
 import json
 from collections import defaultdict
@@ -30,7 +29,7 @@ from typing import Any
 from sqlalchemy import Date, Integer, String, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import calendar, rounding
+from api import calendar, csv_cells, rounding
 from api.areas import service as areas
 from api.areas.models import Area, AreaLevel
 from api.caching import BodyCache
@@ -218,7 +217,7 @@ async def progress_csv(session: AsyncSession, *, campaign: Campaign, area: str |
     """The progress table, one row per area (parents before their children), for spreadsheets."""
     root = await progress(session, campaign=campaign, area=area, depth=depth, cache=cache)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_cells.writer(out, lineterminator="\r\n")  # area names are text staff typed (RW, RT)
     writer.writerow(PROGRESS_CSV_COLUMNS)
     stack = [root]
     while stack:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from api.area_codes import AreaCodeStr
 from api.areas.models import AreaLevel
 from api.campaigns.models import TargetSource
+from api.types import BoundedDate
 
 MAX_COUNT = 400_000_000  # more than Indonesia's population: anything above is a typo
 
@@ -18,8 +19,8 @@ class CampaignCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=10_000)
     root_area: AreaCodeStr = Field(examples=["36.74"])
-    start_date: date
-    deadline: date
+    start_date: BoundedDate
+    deadline: BoundedDate
     target: int = Field(ge=0, le=MAX_COUNT)
     opens_weekends: bool = True
 
@@ -101,7 +102,7 @@ class SnapshotCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     area: AreaCodeStr
-    as_of: date
+    as_of: BoundedDate
     cumulative: int = Field(ge=0, le=MAX_COUNT)
     source: str | None = Field(default=None, max_length=200)
 

@@ -67,7 +67,7 @@ def parse_targets_csv(text: str) -> list[TargetIn]:
     items, errors = [], []
     for number, record in enumerate(reader, start=2):
         area, raw = (record.get("area") or "").strip(), (record.get("target") or "").strip().replace(".", "")
-        if not raw.isdigit() or int(raw) > MAX_COUNT:
+        if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_COUNT:
             errors.append({"row": number, "field": "target", "message": "must be a whole number from 0"})
             continue
         items.append(TargetIn(area=area, target=int(raw)))

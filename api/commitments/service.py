@@ -15,6 +15,10 @@ Rules
   - a home visit planned that day (`PLANNED_STATUSES`: scheduled or visited).
 - A device is usable on a day when it is active and is not a loan due back before that day (a
   loan due back that very day is still usable). An operator is usable when active.
+- Resource scope: a device or operator posted on a day (at a point or to an area) belongs that
+  day to the posting's area; only a caller whose scope covers that area (or an admin) books it
+  for a weekend service or a home visit (`ensure_crew_in_scope`, 403). One posted nowhere that
+  day is in the central pool and may be booked by any planner.
 - Free (`is_device_free`, `is_operator_free`): usable and not at a service point that day; the
   weekend-event and home-visit bookings are checked by the callers through the functions below,
   each with its own message:
@@ -36,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.devices.models import Allocation, Device, DeviceStatus, Operator, OperatorAssignment, OperatorStatus
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
+from api.principal import Principal, ensure_resource
 from api.services.models import EventAssignment
 from api.visits.models import PLANNED_STATUSES, HomeVisit
 
@@ -124,6 +129,35 @@ async def visit_days(session: AsyncSession, *, from_day: date, until: date, devi
 
 
 # --- the questions the domains ask ----------------------------------------------------------
+
+
+async def posted_areas(session: AsyncSession, *, day: date, device_ids: list[int], operator_ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """The area each device and operator is posted in on `day` (at a point there or to the area);
+    those posted nowhere that day (the central pool) are absent."""
+    devices: dict[int, str] = {}
+    operators: dict[int, str] = {}
+    if device_ids:
+        rows = await session.execute(select(Allocation.device_id, Allocation.area_code).where(Allocation.device_id.in_(device_ids), covering(Allocation, day)))
+        devices = {device_id: code for device_id, code in rows}
+    if operator_ids:
+        rows = await session.execute(
+            select(OperatorAssignment.operator_id, OperatorAssignment.area_code).where(OperatorAssignment.operator_id.in_(operator_ids), covering(OperatorAssignment, day))
+        )
+        operators = {operator_id: code for operator_id, code in rows}
+    return devices, operators
+
+
+async def ensure_crew_in_scope(
+    session: AsyncSession, *, actor: Principal, day: date, devices: dict[str, int], operators: dict[str, int]
+) -> None:
+    """Resource scope: every device and operator to be booked on `day` (field name -> id) is posted
+    that day inside the caller's scope, or in the central pool (403 naming the first that is not)."""
+    device_areas, operator_areas = await posted_areas(session, day=day, device_ids=list(devices.values()), operator_ids=list(operators.values()))
+    for field, device_id in devices.items():
+        ensure_resource(actor, device_areas.get(device_id), field=field, what="device")
+    for field, operator_id in operators.items():
+        ensure_resource(actor, operator_areas.get(operator_id), field=field, what="operator")
+
 
 
 async def ensure_not_booked(session: AsyncSession, *, who: dict[str, int], service_point_id: int, starts_on: date, until: date, what: str) -> None:

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.complaints.models import ComplaintStatus, EntryKind, Finding, SanctionKind
+from api.types import BoundedDate
 
 MAX_AMOUNT = 100_000_000  # rupiah; anything above is a typo
 
@@ -21,7 +22,7 @@ class ComplaintCreate(BaseModel):
     service_point: int | None = Field(default=None, description="Where it happened: a service point's id ...")
     area: str | None = Field(default=None, max_length=40, description="... or an area code (kecamatan or below) with a `place`.")
     place: ShortText | None = Field(default=None, description="The place, in words (required with `area`).")
-    occurred_on: date
+    occurred_on: BoundedDate
     operator: int | None = Field(default=None, description="The operator's id, if known ...")
     operator_description: ShortText | None = Field(default=None, description="... or what they looked like, their counter, ...")
     amount: int = Field(ge=1, le=MAX_AMOUNT, description="Rupiah asked or paid.")

@@ -101,6 +101,8 @@ RECEIPT_PREFIX = "PGL"
 RECEIPT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RECEIPT_LENGTH = 16  # 16 x 5 bits = 80 bits
 RECEIPT_GUESS_BUCKET = "receipt-guess"
+# How far back a complaint's `occurred_on` may lie (issue #17, item 13): e-KTP campaigns run months.
+MAX_COMPLAINT_AGE_DAYS = 366
 KECAMATAN_DEPTH = 3
 KECAMATAN_CODE_LENGTH = len("36.74.01")
 SMALL_COUNT = 3  # below this, a count could single out a report
@@ -265,6 +267,8 @@ async def submit(session: AsyncSession, *, data: ComplaintCreate, actor: Princip
     area_code = await _where(session, data)
     if data.occurred_on > today():
         raise RuleViolation.on_field("occurred_on", "The date is in the future.")
+    if data.occurred_on < today() - timedelta(days=MAX_COMPLAINT_AGE_DAYS):
+        raise RuleViolation.on_field("occurred_on", f"Report fees taken in the last {MAX_COMPLAINT_AGE_DAYS} days.")
     if data.operator is not None and await session.get(Operator, data.operator) is None:
         raise RuleViolation.on_field("operator", "There is no such operator; describe them instead.")
     received_at = _now()

@@ -43,7 +43,7 @@ OPERATOR_TRANSITIONS: dict[OperatorStatus, frozenset[OperatorStatus]] = {
 def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return phone
-    digits = "".join(ch for ch in phone if ch.isdigit())
+    digits = "".join(ch for ch in phone if ch in "0123456789")
     return "…" + digits[-4:]
 
 

@@ -4,6 +4,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.devices.models import DeviceKind, DeviceOwner, DeviceStatus, OperatorStatus
+from api.types import BoundedDate
 
 PHONE_PATTERN = r"^\+?[0-9][0-9 \-]{5,18}$"
 
@@ -15,7 +16,7 @@ class DeviceCreate(BaseModel):
     kind: DeviceKind
     owner: DeviceOwner
     lender: str | None = Field(default=None, min_length=1, max_length=200, description="Required for a loan, refused otherwise.")
-    return_due: date | None = Field(default=None, description="Required for a loan, refused otherwise.")
+    return_due: BoundedDate | None = Field(default=None, description="Required for a loan, refused otherwise.")
     daily_capacity: int = Field(ge=1, le=2000, description="Recordings per day with an operator on duty.")
     notes: str | None = Field(default=None, max_length=2000)
 
@@ -27,7 +28,7 @@ class DeviceUpdate(BaseModel):
     kind: DeviceKind | None = None
     owner: DeviceOwner | None = None
     lender: str | None = Field(default=None, min_length=1, max_length=200)
-    return_due: date | None = None
+    return_due: BoundedDate | None = None
     status: DeviceStatus | None = Field(default=None, description="active ⇄ faulty → in_repair → active; returned (loans) and retired are final.")
     daily_capacity: int | None = Field(default=None, ge=1, le=2000)
     notes: str | None = Field(default=None, max_length=2000)
@@ -40,8 +41,8 @@ class PlacementCreate(BaseModel):
 
     service_point: int | None = Field(default=None, ge=1, description="A service point id; or give `area`.")
     area: str | None = Field(default=None, min_length=1, max_length=40, description="A kecamatan or an area below it (a mobile team's area).")
-    starts_on: date = Field(alias="from")
-    ends_on: date | None = Field(default=None, alias="to", description="Last day (inclusive); none: until further notice.")
+    starts_on: BoundedDate = Field(alias="from")
+    ends_on: BoundedDate | None = Field(default=None, alias="to", description="Last day (inclusive); none: until further notice.")
     reason: str | None = Field(default=None, max_length=500)
 
 

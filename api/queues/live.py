@@ -26,6 +26,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from api import fastpath
 from api.area_codes import is_within
 from api.config import get_settings
 from api.db import async_url
@@ -171,6 +172,8 @@ class Listener:
     async def _dispatch(self, payload: str) -> None:
         try:
             ids = json.loads(payload)
+            # Another process changed a queue: the answers this process keeps (api/fastpath.py) are old.
+            fastpath.bump()
             # Every process hears every change; rendering a board nobody here watches would cost a
             # few queries per change per process for nothing. A stream opened after this skip
             # reads the board itself, after subscribing, so it misses nothing.
@@ -183,9 +186,21 @@ class Listener:
 # --- Server-Sent Events ---------------------------------------------------------------------
 
 
+# The last few messages' text: one published message goes to every stream of the process (5,000
+# residents watching one board), so it is serialized once, not once per stream.
+_FORMATTED: dict[int, tuple[Message, str]] = {}
+
+
 def format_event(message: Message) -> str:
+    kept = _FORMATTED.get(id(message))
+    if kept is not None and kept[0] is message:
+        return kept[1]
     data = json.dumps(message["data"], default=str, separators=(",", ":"))
-    return f"event: {message['event']}\ndata: {data}\n\n"
+    text = f"event: {message['event']}\ndata: {data}\n\n"
+    if len(_FORMATTED) >= 256:
+        _FORMATTED.clear()
+    _FORMATTED[id(message)] = (message, text)
+    return text
 
 
 async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterator[str]:
@@ -193,11 +208,16 @@ async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterato
     heartbeat = get_settings().sse_heartbeat_seconds
     try:
         yield "retry: 3000\n\n"
-        for current in initial:
-            yield format_event(current)
+        for first in initial:
+            yield format_event(first)
         while True:
             try:
-                message = await asyncio.wait_for(subscriber.queue.get(), heartbeat)
+                if subscriber.queue.empty():
+                    # asyncio.timeout, not wait_for: no task per wait (thousands of streams wait at once).
+                    async with asyncio.timeout(heartbeat):
+                        message = await subscriber.queue.get()
+                else:
+                    message = subscriber.queue.get_nowait()
             except TimeoutError:
                 yield ": heartbeat\n\n"
                 continue

@@ -5,8 +5,9 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.services.models import ServicePointKind
+from api.types import BoundedDate
 
-HHMM = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$", examples=["08:00"])]
+HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", examples=["08:00"])]
 # One opening window: ["08:00", "12:00"].
 Window = tuple[HHMM, HHMM]
 
@@ -38,7 +39,7 @@ class ServicePointCreate(BaseModel):
     counters: int = Field(default=1, ge=0, le=50)
     opening_hours: OpeningHours = Field(default_factory=dict, examples=[{"mon": [["08:00", "15:00"]], "sat": [["08:00", "12:00"]]}])
     service_minutes: int = Field(default=10, ge=1, le=240, description="Minutes one recording takes: the appointment slot length.")
-    event_date: date | None = Field(default=None, description="Weekend services only: the Saturday or Sunday.")
+    event_date: BoundedDate | None = Field(default=None, description="Weekend services only: the Saturday or Sunday.")
     event_start: HHMM | None = None
     event_end: HHMM | None = None
     active: bool = True
@@ -55,7 +56,7 @@ class ServicePointUpdate(BaseModel):
     counters: int | None = Field(default=None, ge=0, le=50)
     opening_hours: OpeningHours | None = None
     service_minutes: int | None = Field(default=None, ge=1, le=240)
-    event_date: date | None = None
+    event_date: BoundedDate | None = None
     event_start: HHMM | None = None
     event_end: HHMM | None = None
     active: bool | None = None
@@ -102,7 +103,7 @@ class ClosureCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    day: date
+    day: BoundedDate
     hours: Annotated[list[Window], Field(max_length=6)] = Field(default_factory=list, description="Empty: closed all day.")
     reason: str = Field(min_length=1, max_length=200, examples=["Libur nasional"])
 

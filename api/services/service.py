@@ -322,7 +322,16 @@ async def set_assignments(session: AsyncSession, *, point_id: int, data: Assignm
     if point.kind != ServicePointKind.weekend_event.value:
         raise RuleViolation("Devices and operators of offices are allocated in the devices module; only weekend services are assigned here.")
     before = await get_assignments(session, point_id=point.id)
-    rows = await _replace_assignments(session, point=point, device_ids=list(dict.fromkeys(data.device_ids)), operator_ids=list(dict.fromkeys(data.operator_ids)))
+    device_ids, operator_ids = list(dict.fromkeys(data.device_ids)), list(dict.fromkeys(data.operator_ids))
+    # Only what this request adds must be in the caller's scope: keeping a crew member an admin
+    # booked, or removing one, is the point's business.
+    assert point.event_date is not None
+    await commitments.ensure_crew_in_scope(
+        session, actor=actor, day=point.event_date,
+        devices={f"device_ids.{i}": d for i, d in enumerate(device_ids) if d not in before["device_ids"]},
+        operators={f"operator_ids.{i}": o for i, o in enumerate(operator_ids) if o not in before["operator_ids"]},
+    )  # fmt: skip
+    rows = await _replace_assignments(session, point=point, device_ids=device_ids, operator_ids=operator_ids)
     after = _assignments_read(point, rows)
     await audit.record(session, actor=actor, action="event_assignment.replace", entity="service_point", entity_id=point.id, before=before, after=after)
     return after

@@ -15,7 +15,6 @@ Rules
 - Python's cyclic garbage collector pauses while an import runs (see `_cyclic_gc_paused`).
 """
 
-import csv
 import gc
 import io
 from collections.abc import AsyncIterable, AsyncIterator, Iterator
@@ -27,7 +26,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import calendar, idempotency
+from api import calendar, csv_cells, idempotency
 from api.area_codes import depth_of, in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
@@ -259,7 +258,7 @@ async def template_csv(session: AsyncSession, *, campaign: Campaign) -> str:
         codes = [root]
     day = calendar.today(campaign.timezone).isoformat()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_cells.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for code in codes:
         writer.writerow([code, day, "", "", "", "manual"])

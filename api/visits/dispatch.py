@@ -143,6 +143,7 @@ async def schedule(session: AsyncSession, *, visit_id: int, data: ScheduleReques
         raise NotFound("There is no such operator.", errors=[field_problem("operator", "not found")])
     if operator.status != OperatorStatus.active:
         raise RuleViolation.on_field("operator", f"The operator is {operator.status}, not active.")
+    await commitments.ensure_crew_in_scope(session, actor=actor, day=data.date, devices={"device": device.id}, operators={"operator": operator.id})
     slot = _Slot(device=device, operator=operator, day=data.date, start=data.window.start, end=data.window.end)
     await _check_slot(session, visit=visit, slot=slot)
     await commitments.ensure_free_for_visit(session, device_id=device.id, operator_id=operator.id, day=slot.day)
@@ -205,6 +206,7 @@ async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, a
                 reason=VisitReason(visit.reason),
                 note=visit.note,
                 operator_id=visit.operator_id,
+                updated_at=visit.updated_at,
             )
         )
         await audit.record(session, actor=actor, action="home_visit.read_personal", entity="home_visit", entity_id=visit.id, after={"via": "day_plan"})

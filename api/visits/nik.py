@@ -38,9 +38,9 @@ TRACKING_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 TRACKING_LENGTH = 8
 TRACKING_PREFIX = "HV"
 
-_NIK = re.compile(r"^\d{16}$")
+_NIK = re.compile(r"^[0-9]{16}$")  # ASCII only: \d also matches ０-９, ٠-٩ (issue #17, item 5)
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
-_MOBILE_SUBSCRIBER = re.compile(r"^8\d{8,11}$")
+_MOBILE_SUBSCRIBER = re.compile(r"^8[0-9]{8,11}$")
 
 
 def new_tracking_code() -> str:

@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 
 from api import flows
 from api.area_codes import AreaQuery
@@ -85,7 +85,7 @@ async def home_visit_stats(principal: BoardReader, session: SessionDep, area: Ar
     return await service.stats(session, principal=principal, area=area)
 
 
-@router.get("/home-visits/track/{code}", response_model=HomeVisitTrack, responses=problem_responses(404, 422))
+@router.get("/home-visits/track/{code}", response_model=HomeVisitTrack, responses=problem_responses(404, 422, 429), dependencies=[WRITES])
 async def track_home_visit(code: Annotated[str, Path(max_length=32)], session: SessionDep) -> HomeVisitTrack:
     """Status, date and time window of a request, by its tracking code; nothing personal."""
     return _track(await service.track(session, code=code))
@@ -104,9 +104,19 @@ async def schedule_home_visit(visit_id: VisitId, data: ScheduleRequest, principa
 
 
 @router.post("/home-visits/{visit_id}/status", response_model=HomeVisitTrack, responses=problem_responses(401, 403, 404, 409, 422))
-async def change_home_visit_status(visit_id: VisitId, data: StatusChange, principal: CrewDep, session: SessionDep) -> HomeVisitTrack:
+async def change_home_visit_status(
+    visit_id: VisitId,
+    data: StatusChange,
+    principal: CrewDep,
+    session: SessionDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="Makes a retry safe: the same key and move give the first answer again.")] = None,
+) -> HomeVisitTrack:
     """Triage, mark visited or unreachable, or cancel, with an optional note (the kit's operator: visited or unreachable)."""
-    return _track(await flows.change_visit_status(session, visit_id=visit_id, data=data, actor=principal))
+    answer = await flows.change_visit_status_once(
+        session, visit_id=visit_id, data=data, actor=principal, idempotency_key=idempotency_key,
+        target=f"/home-visits/{visit_id}/status", answer=lambda visit: _track(visit).model_dump(mode="json"),
+    )
+    return HomeVisitTrack.model_validate(answer)
 
 
 @router.get("/mobile-kits/mine", response_model=list[CrewKit], responses=problem_responses(401, 403, 422))

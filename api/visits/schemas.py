@@ -149,6 +149,7 @@ class DayPlanStop(BaseModel):
     reason: VisitReason
     note: str | None
     operator_id: int
+    updated_at: datetime = Field(description="The record's version: it changes with every move, so an app that kept the plan offline can tell it changed.")
 
 
 class DayPlan(BaseModel):

@@ -15,7 +15,8 @@ Rules
   index. The second one gets 409 that reveals nothing about the first. The NIK is stored as such,
   not as a keyed hash: the staff record needs it in clear anyway (the operator checks it at the
   door), so a hash would protect nothing the row does not already hold.
-- The public sees, by tracking code, status, dates and window, nothing personal.
+- The public sees, by tracking code, status, dates and window, nothing personal. Wrong codes are
+  counted per client address; after REKAM_RECEIPT_GUESS_LIMIT of them the address gets 429.
 - Service level: days from request to visit (median; 90th percentile by nearest rank); a request
   still open more than REKAM_HOME_VISIT_OVERDUE_DAYS days after it was made is overdue.
 """
@@ -31,13 +32,14 @@ from sqlalchemy import and_, func, not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import calendar
+from api import calendar, ratelimit
 from api.area_codes import in_subtree, level_of
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
 from api.campaigns import service as campaigns
 from api.config import get_settings
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
+from api.middleware import client_var
 from api.pagination import PageParams, paginate
 from api.principal import Principal
 from api.visits.dispatch import change_status, crew_kits, day_plan, priority_for, schedule
@@ -137,13 +139,23 @@ async def submit(session: AsyncSession, *, data: HomeVisitCreate, actor: Princip
     return visit
 
 
+TRACKING_GUESS_BUCKET = "tracking-guess"
+
+
 async def track(session: AsyncSession, *, code: str) -> HomeVisit:
+    """The request of a tracking code; wrong codes are counted per client address and throttled
+    (REKAM_RECEIPT_GUESS_LIMIT, as complaint receipts: issue #17, item 9)."""
+    client = client_var.get() or "unknown"
+    limit = get_settings().receipt_guess_rate
+    await ratelimit.check(session, bucket=TRACKING_GUESS_BUCKET, key=client, limit=limit)
     normalized = normalize_tracking_code(code)
     visit = None
     if normalized is not None:
         visit = await session.scalar(select(HomeVisit).where(HomeVisit.tracking_code == normalized))
     if visit is None:
-        raise NotFound("There is no home-visit request with this tracking code.")
+        await ratelimit.count(session, bucket=TRACKING_GUESS_BUCKET, key=client, limit=limit)
+        # keep_changes: the count must outlive this failed request, or guessing would be free.
+        raise NotFound("There is no home-visit request with this tracking code.", keep_changes=True)
     return visit
 
 

@@ -2,7 +2,7 @@
 // failure turned into an ApiError with a human message (never raw JSON, never a blank page).
 
 import { t } from "./i18n.js";
-import { session } from "./store.js";
+import { connectivity, session } from "./store.js";
 
 const BASE = "/api/v1";
 const TIMEOUT_MS = 20_000;
@@ -81,13 +81,29 @@ function urlFor(path, params) {
   return url;
 }
 
+/** An answer the service worker gave from its cache says when it was fetched: the view is "as of" then. */
+function noteFreshness(method, response) {
+  const cachedAt = response.headers.get("X-Rekam-Cached-At");
+  if (cachedAt) {
+    const older = connectivity.state.cachedAt && connectivity.state.cachedAt < cachedAt ? connectivity.state.cachedAt : cachedAt;
+    if (older !== connectivity.state.cachedAt || connectivity.state.online) connectivity.set({ online: false, cachedAt: older });
+    return;
+  }
+  // Surely from the server: a write, or a read no cache may keep (a public read with a max-age may
+  // come from the browser's HTTP cache without any network; navigator.onLine is no proof either).
+  const fromServer = method !== "GET" || !/max-age=[1-9]/.test(response.headers.get("Cache-Control") || "");
+  if (!connectivity.state.online && fromServer) connectivity.set({ online: true });
+}
+
 /**
- * request("GET", "/campaigns", { params, json, form, text, contentType, signal })
+ * request("GET", "/campaigns", { params, json, form, text, contentType, signal, headers })
  * Resolves to the parsed JSON (null for 204); rejects with ApiError.
  */
-export async function request(method, path, { params, json, form, text, contentType, signal } = {}) {
-  const headers = { Accept: "application/json, application/problem+json" };
+export async function request(method, path, { params, json, form, text, contentType, signal, headers: extra } = {}) {
+  const headers = { Accept: "application/json, application/problem+json", ...extra };
   if (session.state.token) headers.Authorization = `Bearer ${session.state.token}`;
+  // The service worker keeps a few of a signed-in person's answers in a cache of their own.
+  if (session.state.token && session.state.me?.id && method === "GET") headers["X-Rekam-Cache-User"] = String(session.state.me.id);
   let body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -109,8 +125,10 @@ export async function request(method, path, { params, json, form, text, contentT
     response = await fetch(urlFor(path, params), { method, headers, body, signal: combined, credentials: "same-origin", cache });
   } catch (error) {
     if (signal?.aborted) throw error; // the view went away: nobody to tell
+    if (connectivity.state.online) connectivity.set({ online: false });
     throw new ApiError({ status: 0, message: t("error.network") });
   }
+  noteFreshness(method, response);
   if (!response.ok) throw await toError(response);
   if (response.status === 204) return null;
   try {

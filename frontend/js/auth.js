@@ -1,6 +1,7 @@
 // Staff sign-in state: the token (sessionStorage, this tab only) and who it belongs to.
 
 import { ApiError, api } from "./api.js";
+import { forgetPersonal } from "./lib/offline.js";
 import { session } from "./store.js";
 
 /** Ask the API who the stored token belongs to; drops a token it no longer accepts. */
@@ -15,7 +16,7 @@ export async function checkSession() {
     session.set({ me: staff, token: staff ? session.state.token : null, checked: true });
     return staff;
   } catch (error) {
-    // Offline or a server error: keep the token, the next request will tell.
+    // Offline or a server error: keep the token (and who it was), the next request will tell.
     session.set({ checked: true });
     if (!(error instanceof ApiError)) throw error;
     return null;
@@ -35,4 +36,6 @@ export async function signOut() {
     /* the token is forgotten here whatever the server says */
   }
   session.set({ token: null, me: null });
+  // Nothing personal stays on a shared phone: the saved day plan and queue, and the outbox.
+  await forgetPersonal().catch(() => {});
 }

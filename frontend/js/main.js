@@ -4,10 +4,13 @@ import { checkSession, signOut } from "./auth.js";
 import { LANGUAGES, language, t } from "./i18n.js";
 import { on } from "./lib/dom.js";
 import { html, render } from "./lib/html.js";
+import { applyUpdate, registerWorker, renderBanner } from "./lib/offline.js";
+import { outbox, startOutbox } from "./lib/outbox.js";
+import { renderBadge } from "./lib/outboxpanel.js";
 import { navigate, parseHash } from "./lib/view.js";
 import { PUBLIC_LINKS, toolsFor } from "./nav.js";
 import { refresh, start } from "./router.js";
-import { session } from "./store.js";
+import { connectivity, session } from "./store.js";
 
 const LANGUAGE_NAMES = { id: "Bahasa Indonesia", en: "English" };
 
@@ -39,6 +42,8 @@ function renderShell() {
     document.querySelector("[data-shell=language]"),
     html`<button type="button" class="button small" data-action="language" data-lang="${other}" lang="${other}">${LANGUAGE_NAMES[other]}</button>`,
   );
+  renderBanner(document.querySelector("[data-shell=offline]"));
+  renderBadge(document.querySelector("[data-shell=outbox]"));
   render(
     document.querySelector("[data-shell=footer]"),
     html`<p>${t("shell.footer")}</p>
@@ -59,6 +64,9 @@ async function boot() {
   });
   on(document.body, "click", "[data-action=language]", (_, button) => language.set({ lang: button.dataset.lang }));
   on(document.body, "click", "[data-action=signout]", async () => {
+    // Writes not sent yet are deleted with the rest: the person decides.
+    const waiting = outbox.state.pending.length;
+    if (waiting && !window.confirm(t("outbox.signoutConfirm", { count: waiting }))) return;
     await signOut();
     navigate("/progress");
   });
@@ -66,7 +74,10 @@ async function boot() {
     renderShell();
     refresh({ focus: false }).then(() => document.querySelector("[data-action=language]")?.focus());
   });
+  on(document.body, "click", "[data-action=update]", () => applyUpdate());
   session.subscribe(renderShell);
+  connectivity.subscribe(() => renderBanner(document.querySelector("[data-shell=offline]")));
+  outbox.subscribe(() => renderBadge(document.querySelector("[data-shell=outbox]")));
   addEventListener("hashchange", renderShell);
   renderShell();
   try {
@@ -74,7 +85,9 @@ async function boot() {
   } catch {
     /* the views will show what is wrong */
   }
+  startOutbox();
   await start(document.getElementById("main"));
+  registerWorker();
 }
 
 boot();

@@ -12,7 +12,7 @@ import { failure, loading, navigate, onSameRoute, parseHash } from "./lib/view.j
 import { t } from "./i18n.js";
 import { toolsFor } from "./nav.js";
 import { ROUTES } from "./routes.js";
-import { session } from "./store.js";
+import { connectivity, session } from "./store.js";
 
 const DEFAULT_PATH = "/progress";
 
@@ -46,6 +46,8 @@ async function show({ focus = true } = {}) {
   current?.controller.abort();
   const controller = new AbortController();
   current = { controller };
+  // A new view says for itself whether what it shows is a saved answer.
+  if (connectivity.state.cachedAt) connectivity.set({ cachedAt: null });
   const { path, query } = parseHash();
   const route = ROUTES.find((r) => r.pattern.test(path));
   if (!route) {

@@ -51,3 +51,23 @@ async def test_staff_add_rw_and_rt(client, session) -> None:
     renamed = await client.patch("/api/v1/areas/36.74.01.1001.007", json={"name": "RW 07 Ciater"}, headers=headers)
     assert renamed.json()["name"] == "RW 07 Ciater"
     assert_problem(await client.patch("/api/v1/areas/36.74.01.1001.007", json={"name": None}, headers=headers), 422, field="name")
+
+
+async def test_codes_are_ascii_digits_only(client, session) -> None:
+    """Issue 17, item 5: `36.74.01.1001.００３` (fullwidth digits) was created next to `.003`, a look-alike twin."""
+    headers = await headers_for(session, role=Role.supervisor, area="36.74.01")
+    for twin in ("36.74.01.1001.００３", "36.74.01.1001.٠٠٣", "٣٦.74.01.1001.003"):
+        assert_problem(await client.post("/api/v1/areas", json={"code": twin}, headers=headers), 422, field="code")
+    assert_problem(await client.get("/api/v1/areas", params={"area": "٣٦.74"}), 422)
+
+
+async def test_official_names_change_only_with_the_official_list(client, session) -> None:
+    """Issue 17, item 6: a supervisor renamed the kecamatan Serpong to a spreadsheet formula."""
+    formula = "@SUM(1+1)*cmd|' /C calc'!A0"
+    for role, area in ((Role.supervisor, "36.74.01"), (Role.admin, None)):
+        headers = await headers_for(session, role=role, area=area)
+        for code in ("36.74.01", "36.74.01.1001"):
+            assert_problem(await client.patch(f"/api/v1/areas/{code}", json={"name": formula}, headers=headers), 422, field="name")
+    assert (await client.get("/api/v1/areas/36.74.01")).json()["name"] != formula
+    population = await client.patch("/api/v1/areas/36.74.01.1001", json={"population": 30_000}, headers=headers)
+    assert population.status_code == 200, population.text

@@ -94,3 +94,29 @@ async def test_progress_percent_is_rounded_once_half_up(client, session) -> None
     assert shown["36.74.01"] == 87.1 and shown["36.74.02"] == 87.0 and shown["36.74.03"] == 125.0
     csv_text = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress.csv", params={"area": "36.74", "depth": 1})).text
     assert "36.74.01,Serpong,kecamatan,10000,8705," in csv_text and ",87.1," in csv_text
+
+
+async def test_csv_targets_are_ascii_digits_only(client, session) -> None:
+    """Issue 17, item 5: a target written in Arabic-Indic digits was read as a number."""
+    campaign_id = (await make_campaign(session, target=300)).id
+    admin = await headers_for(session, role=Role.admin)
+    body = "area,target\n36.74.01,١٠٠\n".encode()
+    problem = assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", content=body, headers={**admin, "content-type": "text/csv"}), 422)
+    assert problem["errors"][0]["row"] == 2
+
+
+async def test_progress_csv_cells_cannot_be_formulas(client, session) -> None:
+    """Issue 17, item 6: an area named `@SUM(1+1)*cmd|' /C calc'!A0` came back unescaped in progress.csv."""
+    import csv
+    import io
+
+    campaign_id = (await make_campaign(session)).id
+    supervisor = await headers_for(session, role=Role.supervisor, area="36.74.01")
+    names = ["@SUM(1+1)*cmd|' /C calc'!A0", "=HYPERLINK(\"http://x\")", "+1", "-2+3", "\tTab", "\rCR"]
+    for i, name in enumerate(names, start=1):
+        created = await client.post("/api/v1/areas", json={"code": f"36.74.01.1001.{900 + i}", "name": name}, headers=supervisor)
+        assert created.status_code == 201, created.text
+    body = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress.csv", params={"area": "36.74.01.1001", "depth": 1})).text
+    cells = {row[0]: row[1] for row in csv.reader(io.StringIO(body))}
+    for i, name in enumerate(names, start=1):
+        assert cells[f"36.74.01.1001.{900 + i}"] == "'" + name

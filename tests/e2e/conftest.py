@@ -112,15 +112,16 @@ def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 
 
 @contextmanager
-def demo_server(directory: Path) -> Iterator[Server]:
-    """A live server on a fresh SQLite database in `directory`: migrated, demo loaded, the STAFF accounts."""
+def demo_server(directory: Path, *, frontend: Path = ROOT / "frontend") -> Iterator[Server]:
+    """A live server on a fresh SQLite database in `directory`: migrated, demo loaded, the STAFF
+    accounts; it serves the web app from `frontend` (a copy, for a test that changes the app)."""
     database_url = f"sqlite+aiosqlite:///{directory / 'rekam.db'}"
     env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), "REKAM_LOG_LEVEL": "WARNING"}
     _cli(env, "migrate")
     demo_passwords = {m["username"]: m["password"] for m in DEMO_PASSWORD.finditer(_cli(env, "demo"))}
     for username, role, scope in STAFF:
         _cli(env, "users", "create", username, "--role", role, "--name", f"{role.title()} E2E", *scope, "--password-stdin", stdin=PASSWORD + "\n")
-    serve_env = {"PYTHONPATH": str(ROOT), "REKAM_SERVE_FRONTEND": "true", "REKAM_FRONTEND_DIR": str(ROOT / "frontend")}
+    serve_env = {"PYTHONPATH": str(ROOT), "REKAM_SERVE_FRONTEND": "true", "REKAM_FRONTEND_DIR": str(frontend)}
     with live_server(database_url, env=serve_env) as base:
         campaigns = httpx.get(f"{base}/api/v1/campaigns").json()["items"]
         yield Server(base=base, campaign_id=campaigns[0]["id"], demo_passwords=demo_passwords)
@@ -151,8 +152,11 @@ def console_errors() -> list[str]:
 
 @pytest.fixture
 def page(browser, server: Server, console_errors: list[str]) -> Iterator:
-    """A fresh browser context (empty storage) at phone size; fails on script errors and CSP violations."""
-    context = browser.new_context(base_url=server.base, viewport=PHONE)
+    """A fresh browser context (empty storage) at phone size; fails on script errors and CSP violations.
+
+    Service workers are blocked here: Playwright's `page.route` does not see requests a service
+    worker makes. The offline tests (test_offline.py) use contexts that allow them."""
+    context = browser.new_context(base_url=server.base, viewport=PHONE, service_workers="block")
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.on("pageerror", lambda error: console_errors.append(f"pageerror: {error}"))

@@ -1,12 +1,12 @@
 """Who may use the service-point endpoints (see tests/access.py)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from api import flows
 from api.principal import SYSTEM
 from api.services.schemas import ClosureCreate
 from tests.access import Case, Request, public_read
-from tests.services.factories import make_event, make_office, next_saturday
+from tests.services.factories import make_device, make_event, make_office, make_operator, next_saturday
 
 WRITERS = {"anonymous": 401, "admin": 200, "supervisor_in": 200}
 PLANNER_READERS = {"anonymous": 401, "admin": 200, "viewer": 200, "supervisor_in": 200, "supervisor_out": 200}
@@ -44,6 +44,23 @@ async def event(session) -> Request:
     return Request(path_params={"point_id": point.id}, json={"device_ids": [], "operator_ids": []}, service_point_id=point.id)
 
 
+def event_with_crew_posted_in(area: str):
+    """A weekend event in the case's area (36.74.01) and a device and an operator posted in `area`
+    that day: resource scope next to place scope (issue #17, item 1)."""
+
+    async def setup(session) -> Request:
+        from tests.devices.factories import place_device, post_operator
+
+        point = await make_event(session)
+        device_id, operator_id = (await make_device(session)).id, (await make_operator(session)).id
+        today = date.today()
+        await place_device(session, device_id, area=area, starts_on=today)
+        await post_operator(session, operator_id, area=area, starts_on=today)
+        return Request(path_params={"point_id": point.id}, json={"device_ids": [device_id], "operator_ids": [operator_id]}, service_point_id=point.id)
+
+    return setup
+
+
 async def schedule(_) -> Request:
     saturday = next_saturday()
     return Request(params={"from": saturday.isoformat(), "to": (saturday + timedelta(days=6)).isoformat()})
@@ -63,6 +80,11 @@ CASES = [
     Case("DELETE", "/api/v1/service-points/{point_id}/closures/{closure_id}", expect={**WRITERS, "admin": 204, "supervisor_in": 204}, setup=closure),
     Case("GET", "/api/v1/service-points/{point_id}/assignments", expect=PLANNER_READERS, setup=event),
     Case("PUT", "/api/v1/service-points/{point_id}/assignments", expect=WRITERS, setup=event),
+    Case("PUT", "/api/v1/service-points/{point_id}/assignments", expect=WRITERS, setup=event_with_crew_posted_in("36.74.01"), note="crew posted in the area"),
+    Case(
+        "PUT", "/api/v1/service-points/{point_id}/assignments", expect={"anonymous": 401, "admin": 200},
+        setup=event_with_crew_posted_in("36.74.02"), note="crew posted in another kecamatan: resource out of scope",
+    ),  # fmt: skip
     public_read("GET", "/api/v1/schedule", setup=schedule),
     Case("GET", "/api/v1/weekend-events/uncovered", expect=PLANNER_READERS, setup=uncovered),
 ]

@@ -45,3 +45,29 @@ async def test_weekend_event_assignment_conflict_over_http(client, session) -> N
     assert_problem(await client.put(f"/api/v1/service-points/{second}/assignments", json={"device_ids": [device_id]}, headers=supervisor), 409, field="device_ids.0")
     assert_problem(await client.put(f"/api/v1/service-points/{second}/assignments", json={"device_ids": [99999999]}, headers=supervisor), 404)
     assert (await client.get(f"/api/v1/service-points/{second}/assignments", headers=supervisor)).json()["device_ids"] == []
+
+
+async def test_a_supervisor_books_only_the_devices_and_operators_posted_in_their_area(client, session) -> None:
+    """Issue 17, item 1: the Serpong supervisor booked kits and petugas posted in Pamulang for a Serpong event."""
+    from datetime import date
+
+    from tests.devices.factories import place_device, post_operator
+    from tests.services.factories import make_operator
+
+    event = (await make_event(session, area=await make_rw(session, kelurahan="36.74.01.1003"))).id
+    theirs, ours = (await make_device(session)).id, (await make_device(session)).id
+    await place_device(session, theirs, area="36.74.02", starts_on=date.today())  # an area, not a point: it was "free everywhere"
+    await place_device(session, ours, area="36.74.01", starts_on=date.today())
+    posted_there = (await make_operator(session)).id
+    await post_operator(session, posted_there, area="36.74.02", starts_on=date.today())
+    serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
+    url = f"/api/v1/service-points/{event}/assignments"
+    assert_problem(await client.put(url, json={"device_ids": [ours, theirs]}, headers=serpong), 403, field="device_ids.1")
+    assert_problem(await client.put(url, json={"operator_ids": [posted_there]}, headers=serpong), 403, field="operator_ids.0")
+    assert (await client.get(url, headers=serpong)).json()["device_ids"] == []
+    assert (await client.put(url, json={"device_ids": [ours]}, headers=serpong)).status_code == 200
+    admin = await headers_for(session, role=Role.admin)
+    assert (await client.put(url, json={"device_ids": [ours, theirs]}, headers=admin)).status_code == 200
+    # Keeping what an admin booked is not a new booking: the supervisor may still edit the rest.
+    kept = await client.put(url, json={"device_ids": [theirs]}, headers=serpong)
+    assert kept.status_code == 200 and kept.json()["device_ids"] == [theirs]

@@ -43,6 +43,20 @@ async def _triaged(session: AsyncSession) -> Request:
     return Request(path_params={"visit_id": visit_id}, json={"device": kit_id, "operator": operator_id, "date": tomorrow, "window": {"start": "09:00", "end": "10:00"}})
 
 
+def _triaged_with_crew_posted_in(area: str):
+    """The triaged request (in 36.74.01) and a kit and a petugas posted in `area` (issue #17, item 1)."""
+
+    async def setup(session: AsyncSession) -> Request:
+        from tests.devices.factories import place_device, post_operator
+
+        request = await _triaged(session)
+        await place_device(session, request.json["device"], area=area, starts_on=date.today())
+        await post_operator(session, request.json["operator"], area=area, starts_on=date.today())
+        return request
+
+    return setup
+
+
 async def _kit(session: AsyncSession) -> Request:
     return Request(path_params={"device_id": (await make_kit(session)).id})
 
@@ -77,6 +91,11 @@ CASES = [
     public_read("GET", "/api/v1/home-visits/track/{code}", setup=_tracked),
     Case("GET", "/api/v1/home-visits/{visit_id}", expect=PERSONAL, setup=_one),
     Case("POST", "/api/v1/home-visits/{visit_id}/schedule", expect=PERSONAL, setup=_triaged, note="not the kit's operator"),
+    Case("POST", "/api/v1/home-visits/{visit_id}/schedule", expect=PERSONAL, setup=_triaged_with_crew_posted_in("36.74.01"), note="crew posted in the area"),
+    Case(
+        "POST", "/api/v1/home-visits/{visit_id}/schedule", expect={**PERSONAL, "supervisor_in": 403},
+        setup=_triaged_with_crew_posted_in("36.74.02"), note="kit and petugas posted in another kecamatan: resource out of scope",
+    ),  # fmt: skip
     Case("POST", "/api/v1/home-visits/{visit_id}/status", expect=PERSONAL, setup=_one, note="operator accounts not linked to a petugas: 403"),
     Case(
         "POST", "/api/v1/home-visits/{visit_id}/status", expect={**PERSONAL, "operator_in": 200, "operator_out": 404},

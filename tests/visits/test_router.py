@@ -192,3 +192,64 @@ async def test_public_requests_are_rate_limited(client, session, monkeypatch) ->
     finally:
         monkeypatch.delenv("REKAM_PUBLIC_WRITE_LIMIT")
         get_settings.cache_clear()
+
+
+async def test_a_supervisor_schedules_only_kits_and_petugas_posted_in_their_area(client, session) -> None:
+    """Issue 17, item 1: the Serpong supervisor put a Serpong visit on a kit posted in Pamulang."""
+    from tests.devices.factories import place_device, post_operator
+
+    await make_campaign(session)
+    visit_id = (await make_request(session)).id
+    await triage(session, visit_id)
+    kit, other_kit, operator = (await make_kit(session)).id, (await make_kit(session)).id, (await make_operator(session)).id
+    await place_device(session, kit, area="36.74.02", starts_on=TODAY)
+    await place_device(session, other_kit, area="36.74.01", starts_on=TODAY)
+    serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
+    plan = {"device": kit, "operator": operator, "date": (TODAY + timedelta(days=1)).isoformat(), "window": {"start": "09:00", "end": "10:00"}}
+    url = f"/api/v1/home-visits/{visit_id}/schedule"
+    assert_problem(await client.post(url, json=plan, headers=serpong), 403, field="device")
+    await post_operator(session, operator, area="36.74.02", starts_on=TODAY)
+    assert_problem(await client.post(url, json={**plan, "device": other_kit}, headers=serpong), 403, field="operator")
+    admin = await headers_for(session, role=Role.admin)
+    assert (await client.post(url, json=plan, headers=admin)).status_code == 200
+
+
+async def test_nik_and_phone_are_ascii_digits_only(client, session) -> None:
+    """Issue 17, item 5: the same NIK in fullwidth or Arabic-Indic digits made a second open request;
+    a phone was stored as `+628١٢٣...`."""
+    await make_campaign(session)
+    nik = adult_nik()
+    fullwidth = nik.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    arabic = nik.translate({ord(d): 0x0660 + int(d) for d in "0123456789"})
+    assert (await client.post("/api/v1/home-visits", json=payload(nik=nik))).status_code == 201
+    for twin in (fullwidth, arabic):
+        assert_problem(await client.post("/api/v1/home-visits", json=payload(nik=twin)), 422, field="nik")
+    assert_problem(await client.post("/api/v1/home-visits", json=payload(phone="08١٢٣٤٥٦٧٨٩٠")), 422, field="phone")
+    assert_problem(await client.post("/api/v1/home-visits", json=payload(phone="０８12 3456 7890")), 422, field="phone")
+
+
+async def test_wrong_tracking_codes_are_throttled_per_client(app, session, monkeypatch) -> None:
+    """Issue 17, item 9: 300 wrong tracking codes in 0.7 s, never a 429."""
+    import httpx
+
+    from api.config import get_settings
+
+    await make_campaign(session)
+    code = (await make_request(session)).tracking_code
+    await session.commit()
+    monkeypatch.setenv("REKAM_RECEIPT_GUESS_LIMIT", "3/hour")
+    get_settings.cache_clear()
+
+    def client_at(address: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 5000)), base_url="http://test")
+
+    try:
+        async with client_at("203.0.113.7") as guesser, client_at("203.0.113.8") as resident:
+            for wrong in ("HV-2222-2222", "nonsense", "HV-2222-2223"):
+                assert_problem(await guesser.get(f"/api/v1/home-visits/track/{wrong}"), 404)
+            refused = assert_problem(await guesser.get(f"/api/v1/home-visits/track/{code}"), 429)
+            assert code not in json.dumps(refused)
+            assert (await resident.get(f"/api/v1/home-visits/track/{code}")).status_code == 200
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -2,11 +2,17 @@
 // per kit in the API's route order, with what they need there, and per stop two big buttons —
 // visited, not reachable — with an optional note. Only an operator account linked to a petugas
 // has stops; the API gives it nothing else, and audits every stop it shows.
+//
+// Without signal the marks go to the outbox (lib/outbox.js) with their Idempotency-Key and the
+// card says "waiting to be sent"; when they arrive the card shows the answer, and a mark the API
+// refuses (the visit was cancelled meanwhile) shows on the card and in the outbox list.
 
 import { ApiError, api } from "../api.js";
 import { on } from "../lib/dom.js";
 import { clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
+import { enqueue, outbox, outboxLoaded } from "../lib/outbox.js";
+import { mountOutbox } from "../lib/outboxpanel.js";
 import { failure, loading } from "../lib/view.js";
 import { addDays, field } from "../lib/staffkit.js";
 import { fmt, has, t, todayInJakarta } from "../i18n.js";
@@ -47,7 +53,15 @@ function outcome(stop, { note = null, at = null, refusal = null } = {}) {
   </div>`;
 }
 
-function stopCard(stop, day, today) {
+/** A mark kept in the outbox, not sent yet. */
+function queued(stop, { status, note }) {
+  return html`<div class="mark-done mark-queued" data-outcome="queued" data-queued="${status}" role="status" tabindex="-1">
+    <p><strong>${t("crew.queued", { status: statusText(status) })}</strong></p>
+    ${note ? html`<p class="mark-note">${note}</p>` : ""}
+  </div>`;
+}
+
+function stopCard(stop, day, today, waiting) {
   return html`<li class="crew-stop status-${stop.status}" data-stop="${stop.id}" data-status="${stop.status}" aria-labelledby="stop-${stop.id}-name">
     <p class="crew-stop-head">
       <span class="crew-order" aria-label="${t("crew.order", { n: stop.order })}">${stop.order}</span>
@@ -61,7 +75,9 @@ function stopCard(stop, day, today) {
       <div><dt>${t("dispatch.reason")}</dt><dd data-field="reason">${t(`visitReason.${stop.reason}`)}</dd></div>
       ${stop.note ? html`<div><dt>${t("crew.residentNote")}</dt><dd data-field="note">${stop.note}</dd></div>` : ""}
     </dl>
-    <div data-slot="mark">${stop.status === "scheduled" ? markForm(stop, day, today) : outcome(stop)}</div>
+    <div data-slot="mark">${
+      stop.status !== "scheduled" ? outcome(stop) : waiting.has(stop.id) ? queued(stop, waiting.get(stop.id)) : markForm(stop, day, today)
+    }</div>
   </li>`;
 }
 
@@ -70,12 +86,12 @@ function kitSummary(stops) {
   return t("crew.kitSummary", { count: fmt.number(stops.length), open: fmt.number(open) });
 }
 
-function kitSection(plan, day, today) {
+function kitSection(plan, day, today, waiting) {
   const stops = [...plan.stops].sort((a, b) => a.order - b.order);
   return html`<section class="crew-kit" data-kit="${plan.device_id}" aria-labelledby="kit-${plan.device_id}">
     <h3 id="kit-${plan.device_id}">${t("crew.kit", { serial: plan.serial })}</h3>
     <p class="hint" data-kit-summary>${kitSummary(stops)}</p>
-    <ol class="crew-stops">${stops.map((s) => stopCard(s, day, today))}</ol>
+    <ol class="crew-stops">${stops.map((s) => stopCard(s, day, today, waiting))}</ol>
   </section>`;
 }
 
@@ -107,7 +123,7 @@ export async function render(root, { query, signal }) {
   }
   const today = todayInJakarta();
   let day = ISO_DATE.test(query.get("date") ?? "") ? query.get("date") : today;
-  const plans = await dayOf(day, signal);
+  const [plans] = await Promise.all([dayOf(day, signal), outboxLoaded()]);
 
   paint(
     root,
@@ -122,21 +138,28 @@ export async function render(root, { query, signal }) {
         <button type="button" class="button" data-step="1"><span aria-hidden="true">›</span><span class="visually-hidden">${t("crew.nextDay")}</span></button>
         <button type="button" class="button small" data-action="today" ${day === today ? html`hidden` : ""}>${t("crew.today")}</button>
       </form>
+      <div data-slot="outbox"></div>
       <div data-slot="day" aria-live="polite"></div>`,
   );
   const slot = root.querySelector("[data-slot=day]");
   const input = root.querySelector("#crew-date");
   let stops = new Map();
 
+  mountOutbox(root.querySelector("[data-slot=outbox]"), { signal });
+  // Marks waiting in the outbox, by visit: their cards say so instead of offering the buttons.
+  const waitingMarks = () => new Map(outbox.state.pending.filter((item) => item.ref?.visit).map((item) => [item.ref.visit, item.body]));
   const show = (shown) => {
     stops = new Map(shown.flatMap((plan) => plan.stops.map((s) => [s.id, s])));
+    const waiting = waitingMarks();
     paint(
       slot,
       html`<h2 data-day="${day}">${fmt.date(day)}${day === today ? html` · ${t("crew.todayMark")}` : ""}</h2>
-        ${shown.length ? shown.map((plan) => kitSection(plan, day, today)) : html`<p class="notice" data-stops="none">${t("crew.none")}</p>`}`,
+        ${shown.length ? shown.map((plan) => kitSection(plan, day, today, waiting)) : html`<p class="notice" data-stops="none">${t("crew.none")}</p>`}`,
     );
   };
   show(plans);
+  // With the service worker keeping answers, tomorrow's plan is fetched now so it is there offline.
+  if (day === today && navigator.serviceWorker?.controller) dayOf(addDays(today, 1), signal).catch(() => {});
 
   let turn = 0;
   const load = async (next) => {
@@ -168,7 +191,7 @@ export async function render(root, { query, signal }) {
   // "Try again" after a failed day reloads that day in place (the router's retry reloads the view).
   on(slot, "click", "[data-action=retry]", (event) => (event.stopPropagation(), load(day)), { signal });
 
-  const settle = (card, stop, extra) => {
+  const settle = (card, stop, extra, { focus = true } = {}) => {
     card.dataset.status = stop.status;
     card.className = `crew-stop status-${stop.status}`;
     card.querySelector("[data-field=status]").textContent = statusText(stop.status);
@@ -177,6 +200,49 @@ export async function render(root, { query, signal }) {
     kit.querySelector("[data-kit-summary]").textContent = kitSummary(onKit);
     const slotOf = card.querySelector("[data-slot=mark]");
     paint(slotOf, outcome(stop, extra));
+    if (focus) slotOf.firstElementChild.focus();
+  };
+  const cardOf = (id) => slot.querySelector(`[data-stop="${id}"]`);
+
+  // The outbox sent a mark (now or later): the card shows the answer; or the API refused it.
+  outbox.addEventListener(
+    "sent",
+    ({ detail: { item, answer } }) => {
+      const stop = stops.get(item.ref?.visit);
+      const card = cardOf(item.ref?.visit);
+      if (!stop || !card) return;
+      stop.status = answer.status;
+      settle(card, stop, { note: item.body.note, at: answer.updated_at }, { focus: false });
+    },
+    { signal },
+  );
+  outbox.addEventListener(
+    "refused",
+    ({ detail: { item, error } }) => {
+      const stop = stops.get(item.ref?.visit);
+      const card = cardOf(item.ref?.visit);
+      if (!stop || !card) return;
+      const told = explain(error);
+      if (told.current) stop.status = told.current;
+      if (stop.status !== "scheduled") return settle(card, stop, { refusal: told.message }, { focus: false });
+      const slotOf = card.querySelector("[data-slot=mark]");
+      paint(slotOf, markForm(stop, day, today));
+      showErrors(slotOf.querySelector("form"), told);
+    },
+    { signal },
+  );
+
+  /** Keep the mark in the outbox; the card says it waits. */
+  const keep = async (card, stop, mark, idempotencyKey) => {
+    await enqueue({
+      path: `/home-visits/${stop.id}/status`,
+      body: mark,
+      label: t("crew.label", { status: statusText(mark.status), name: stop.name }),
+      ref: { visit: stop.id },
+      idempotencyKey,
+    });
+    const slotOf = card.querySelector("[data-slot=mark]");
+    paint(slotOf, queued(stop, mark));
     slotOf.firstElementChild.focus();
   };
 
@@ -197,12 +263,16 @@ export async function render(root, { query, signal }) {
       buttons.forEach((b) => (b.disabled = true));
       event.submitter.textContent = t("common.saving");
       form.setAttribute("aria-busy", "true");
+      // One key per mark: the outbox sends it again with the same key, so it is done once.
+      const key = crypto.randomUUID();
+      if (!navigator.onLine) return keep(card, stop, { status, note }, key);
       try {
-        const moved = await api.post(`/home-visits/${stop.id}/status`, { json: { status, note }, signal });
+        const moved = await api.post(`/home-visits/${stop.id}/status`, { json: { status, note }, signal, headers: { "Idempotency-Key": key } });
         stop.status = moved.status;
         settle(card, stop, { note, at: moved.updated_at });
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
+        if (error.status === 0) return keep(card, stop, { status, note }, key);
         event.submitter.textContent = label;
         buttons.forEach((b) => (b.disabled = false));
         form.removeAttribute("aria-busy");

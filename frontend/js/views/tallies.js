@@ -1,12 +1,16 @@
 // Daily tallies for a supervisor's area (an admin: the whole campaign): a day × area entry grid,
 // a CSV upload that shows the import summary and every rejected row, a dry-run switch for both,
-// and the history of one figure (old value, new value, who, when, which import).
+// and the history of one figure (old value, new value, who, when, which import). A grid saved
+// without signal (a weekend service's count, entered in a hall) waits in the outbox and is sent
+// with its Idempotency-Key when the signal returns.
 
 import { ApiError, api } from "../api.js";
 import { currentCampaign, isWithin } from "../campaigns.js";
 import { on } from "../lib/dom.js";
 import { busy, clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
+import { enqueue } from "../lib/outbox.js";
+import { mountOutbox } from "../lib/outboxpanel.js";
 import { addDays, allPages, areasIn, field, parseCount, slotError } from "../lib/staffkit.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
 import { session } from "../store.js";
@@ -102,6 +106,7 @@ function historyTable(items, names) {
 function page({ campaign, scopeName, levels, level, end, today, recordable }) {
   return html`<h1>${t("tallies.title")}</h1>
     <p class="lede">${campaign.name} · ${scopeName}</p>
+    <div data-slot="outbox"></div>
 
     <section aria-labelledby="grid-title">
       <h2 id="grid-title">${t("tallies.gridTitle")}</h2>
@@ -184,6 +189,7 @@ export async function render(root, { signal, query }) {
   const end = /^\d{4}-\d{2}-\d{2}$/.test(query.get("end") ?? "") && query.get("end") <= today ? query.get("end") : today;
   const recordable = areas.filter((a) => ["kecamatan", "kelurahan", "rw", "rt"].includes(a.level));
   paint(root, page({ campaign, scopeName: names.get(scope) ?? scope, levels, level, end, today, recordable }));
+  mountOutbox(root.querySelector("[data-slot=outbox]"), { signal });
 
   const gridForm = root.querySelector("[data-form=grid]");
   const gridSlot = root.querySelector("[data-slot=grid]");
@@ -243,8 +249,21 @@ export async function render(root, { signal, query }) {
         return;
       }
       const dryRun = gridForm.elements.dry_run.checked;
+      const tallies = posted.map((p) => p.tally);
+      // Without signal the figures wait in the outbox; the same key makes a resend harmless.
+      const key = crypto.randomUUID();
+      const keep = async () => {
+        const first = tallies[0];
+        const label = t("tallies.outboxLabel", { count: fmt.number(tallies.length), area: names.get(first.area) ?? first.area, date: fmt.shortDate(first.date) });
+        await enqueue({ path: `/campaigns/${campaign.id}/tallies`, body: { tallies }, label, ref: { campaign: campaign.id }, idempotencyKey: key });
+        for (const p of posted) p.cell.dataset.original = String(p.tally.count);
+        paint(status, html`<p class="notice notice-warning" role="status" data-summary="queued">${t("tallies.queued", { count: fmt.number(tallies.length) })}</p>`);
+        status.focus();
+      };
+      if (!dryRun && !navigator.onLine) return keep();
       try {
-        const summary = await busy(gridForm, () => post(campaign.id, { json: { tallies: posted.map((p) => p.tally) } }, { dryRun, signal }));
+        const headers = dryRun ? undefined : { "Idempotency-Key": key };
+        const summary = await busy(gridForm, () => post(campaign.id, { json: { tallies }, headers }, { dryRun, signal }));
         const describe = (row) => {
           const p = posted[row - 1];
           return p ? `${names.get(p.tally.area) ?? p.tally.area} · ${fmt.shortDate(p.tally.date)} · ${fmt.number(p.tally.count)}` : null;
@@ -257,6 +276,7 @@ export async function render(root, { signal, query }) {
         status.focus();
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
+        if (error.status === 0 && !dryRun) return keep();
         showErrors(gridForm, error);
       }
     },
