@@ -30,6 +30,8 @@ class NotificationSettings(BaseSettings):
     whatsapp_api_version: str = "v21.0"
     whatsapp_phone_number_id: str = ""
     whatsapp_token: SecretStr = SecretStr("")
+    # Web Push: who runs this server (VAPID `sub`), as a mailto: link.
+    vapid_subject: str = "mailto:admin@rekam.local"
     # "kirim ulang kode": requests per phone number.
     code_resend_limit: str = "3/hour"
 

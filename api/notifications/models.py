@@ -194,3 +194,14 @@ class ResidentMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class NotificationKey(Base):
+    """Keys Rekam makes for itself on first use, shared by every API process (the VAPID key pair)."""
+
+    __tablename__ = "notification_keys"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_key: Mapped[str] = mapped_column(String(200))  # the browser's applicationServerKey (base64url)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -7,10 +7,18 @@ from api.db import IdPath, SessionDep
 from api.errors import problem_responses
 from api.notifications import service
 from api.notifications.models import DeliveryStatus
-from api.notifications.schemas import DeliveryRead, WebhookCreate, WebhookCreated, WebhookRead
+from api.notifications.schemas import DeliveryRead, PushKey, WebhookCreate, WebhookCreated, WebhookRead
+from api.notifications.webpush import vapid_key
 from api.pagination import Page, PageDep
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+push_router = APIRouter(prefix="/notifications", tags=["notifications"])
+
+
+@push_router.get("/push-key", response_model=PushKey)
+async def push_key(session: SessionDep) -> PushKey:
+    """The server's Web Push key (applicationServerKey), made on first use; public."""
+    return PushKey(public_key=(await vapid_key(session)).public_key)
 
 
 @router.post("", response_model=WebhookCreated, status_code=201, responses=problem_responses(401, 403, 422))

@@ -71,3 +71,20 @@ class ContactRead(BaseModel):
     subject_id: int
     channel: Channel
     phone_masked: str | None
+
+
+class PushKeys(BaseModel):
+    p256dh: str = Field(min_length=20, max_length=200, pattern=r"^[A-Za-z0-9_\-=]+$")
+    auth: str = Field(min_length=8, max_length=100, pattern=r"^[A-Za-z0-9_\-=]+$")
+
+
+class PushSubscriptionIn(BaseModel):
+    """The browser's `PushSubscription.toJSON()`."""
+
+    endpoint: str = Field(min_length=10, max_length=2000)
+    keys: PushKeys
+    expirationTime: float | None = None  # noqa: N815 - the browser's name
+
+
+class PushKey(BaseModel):
+    public_key: str = Field(description="The applicationServerKey for `pushManager.subscribe()` (base64url).")

@@ -38,8 +38,8 @@ from api.notifications.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from api.notifications.schemas import ContactCreate, DeliveryRead, WebhookCreate
-from api.notifications.webhooks import TargetRefused, new_secret, validate_target
+from api.notifications.schemas import ContactCreate, DeliveryRead, PushSubscriptionIn, WebhookCreate
+from api.notifications.webhooks import TargetRefused, check_url, new_secret, validate_target
 from api.pagination import PageParams, paginate
 
 if TYPE_CHECKING:
@@ -110,8 +110,6 @@ async def emit(
     text = render(event_type.value, payload)
     if subject is not None and text is not None:
         for contact in await _live_contacts(session, subject_kind=event.subject_kind, subject_id=subject[1]):
-            if contact.channel == Channel.webpush.value:
-                continue  # Web Push is not sent yet (see the issue's follow-up list)
             session.add(_message(contact, text, now, event_id=event.id))
     await session.flush()
     return event
@@ -272,6 +270,29 @@ async def add_contact(session: AsyncSession, *, subject_kind: SubjectKind | str,
     return contact
 
 
+async def add_push_contact(session: AsyncSession, *, subject_kind: SubjectKind | str, subject_id: int, data: PushSubscriptionIn) -> ResidentContact:
+    """Keep a browser's push subscription for one request (asking for it is the browser's consent)."""
+    try:
+        check_url(data.endpoint, allow_private=get_notification_settings().webhook_allow_private_targets)
+    except TargetRefused as exc:
+        raise RuleViolation.on_field("endpoint", str(exc)) from None
+    kind = SubjectKind(subject_kind).value
+    existing = await session.scalar(
+        select(ResidentContact).where(
+            ResidentContact.subject_kind == kind, ResidentContact.subject_id == subject_id, ResidentContact.channel == Channel.webpush.value
+        )
+    )
+    if existing is not None and existing.erased_at is not None:
+        raise Conflict("This request is closed; its contact was erased.")
+    contact = existing or ResidentContact(subject_kind=kind, subject_id=subject_id, channel=Channel.webpush.value)
+    contact.push_subscription = data.model_dump(mode="json", exclude_none=True)
+    contact.consent_at = _now()
+    if existing is None:
+        session.add(contact)
+    await session.flush()
+    return contact
+
+
 async def erase_contacts(session: AsyncSession, *, subject_kind: SubjectKind | str, subject_id: int) -> int:
     """The request closed: forget its residents' numbers and give up messages not yet sent."""
     kind = SubjectKind(subject_kind).value
@@ -297,7 +318,7 @@ async def send_code(session: AsyncSession, *, subject_kind: SubjectKind | str, s
     now = _now()
     count = 0
     for contact in await _live_contacts(session, subject_kind=kind, subject_id=subject_id):
-        if contact.channel != Channel.webpush.value:
+        if contact.channel != Channel.webpush.value:  # a code is never sent through a push service
             session.add(_message(contact, render_code(kind, code), now, event_id=None))
             count += 1
     await session.flush()

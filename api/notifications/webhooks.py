@@ -57,13 +57,13 @@ def check_url(url: str, *, allow_private: bool) -> httpx.URL:
         raise TargetRefused("Not a URL.") from None
     allowed = ("https", "http") if allow_private else ("https",)
     if parsed.scheme not in allowed:
-        raise TargetRefused("A webhook URL must start with https://.")
+        raise TargetRefused("The URL must start with https://.")
     if not parsed.host:
-        raise TargetRefused("A webhook URL must name a host.")
+        raise TargetRefused("The URL must name a host.")
     if parsed.userinfo:
-        raise TargetRefused("A webhook URL may not carry a user name or password.")
+        raise TargetRefused("The URL may not carry a user name or password.")
     if parsed.fragment:
-        raise TargetRefused("A webhook URL may not have a #fragment.")
+        raise TargetRefused("The URL may not have a #fragment.")
     return parsed
 
 
@@ -123,21 +123,23 @@ class Outcome:
     error: str | None = None
 
 
-async def deliver(client: httpx.AsyncClient, *, url: str, secret: str, msg_id: str, body: bytes, allow_private: bool) -> Outcome:
-    """One signed POST to the address checked just now. 2xx is success; anything else a failure."""
+async def post_pinned(
+    client: httpx.AsyncClient, *, url: str, content: bytes, headers: dict[str, str], allow_private: bool
+) -> Outcome:
+    """POST to the address checked just now (the name stays in Host and in TLS: SNI and certificate check).
+
+    The answer's body is never read (it is not ours to hold in memory). 2xx is success.
+    """
     try:
         parsed = check_url(url, allow_private=allow_private)
         address = (await resolve_target(parsed, allow_private=allow_private))[0]
     except TargetRefused as exc:
         return Outcome(False, None, str(exc))
-    headers = signed_headers(secret=secret, msg_id=msg_id, body=body)
-    # Connect to the checked address; the name stays in Host and in TLS (SNI and certificate check).
-    headers["host"] = parsed.netloc.decode("ascii")
+    headers = {**headers, "host": parsed.netloc.decode("ascii")}
     pinned = parsed.copy_with(host=address)
     extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
     try:
-        # Streamed and never read: the receiver's answer body is not ours to hold in memory.
-        async with client.stream("POST", pinned, content=body, headers=headers, extensions=extensions, follow_redirects=False) as response:
+        async with client.stream("POST", pinned, content=content, headers=headers, extensions=extensions, follow_redirects=False) as response:
             status = response.status_code
     except httpx.TimeoutException:
         return Outcome(False, None, "The receiver did not answer in time.")
@@ -146,3 +148,9 @@ async def deliver(client: httpx.AsyncClient, *, url: str, secret: str, msg_id: s
     if 200 <= status < 300:
         return Outcome(True, status)
     return Outcome(False, status, f"The receiver answered HTTP {status}.")
+
+
+async def deliver(client: httpx.AsyncClient, *, url: str, secret: str, msg_id: str, body: bytes, allow_private: bool) -> Outcome:
+    """One signed POST of a webhook delivery."""
+    headers = signed_headers(secret=secret, msg_id=msg_id, body=body)
+    return await post_pinned(client, url=url, content=body, headers=headers, allow_private=allow_private)

@@ -32,6 +32,7 @@ from api.notifications import service
 from api.notifications.config import NotificationSettings, get_notification_settings
 from api.notifications.gateway import Gateway, gateway_from_settings
 from api.notifications.models import (
+    Channel,
     DeliveryStatus,
     NotificationEvent,
     ResidentContact,
@@ -40,6 +41,7 @@ from api.notifications.models import (
     WebhookSubscription,
 )
 from api.notifications.webhooks import Outcome, body_of, deliver
+from api.notifications.webpush import WebPushSender, vapid_key
 
 log = structlog.get_logger("api.notifications.worker")
 
@@ -76,6 +78,7 @@ class Worker:
         self.backoff = tuple(backoff)
         self.message_backoff = tuple(message_backoff)
         self.name = uuid.uuid4().hex[:8]
+        self._push: WebPushSender | None = None
 
     # --- claiming ----------------------------------------------------------------------------
 
@@ -170,18 +173,36 @@ class Worker:
         async with self.sessionmaker() as session:
             rows = (
                 await session.execute(
-                    select(ResidentMessage.id, ResidentMessage.channel, ResidentMessage.body, ResidentContact.phone)
+                    select(ResidentMessage.id, ResidentMessage.channel, ResidentMessage.body, ResidentMessage.event_id, ResidentContact.phone, ResidentContact.push_subscription)
                     .join(ResidentContact, ResidentContact.id == ResidentMessage.contact_id)
                     .where(ResidentMessage.id.in_(ids), ResidentMessage.claim_token == token)
                 )
             ).all()
         for row in rows:  # one at a time: providers rate-limit per sender
-            if not row.phone or not row.body:
+            if row.channel == Channel.webpush.value:
+                if not row.push_subscription or not row.body:
+                    await self._record_message(row.id, token, ok=False, status_code=None, error="No subscription or text (erased).", final=True)
+                    continue
+                sender = await self._push_sender()
+                result = await sender.send(subscription=row.push_subscription, body=row.body, tag=f"event-{row.event_id}")
+            elif not row.phone or not row.body:
                 await self._record_message(row.id, token, ok=False, status_code=None, error="No number or text (erased).", final=True)
                 continue
-            result = await self.gateway.send(channel=row.channel, phone=row.phone, body=row.body)
+            else:
+                result = await self.gateway.send(channel=row.channel, phone=row.phone, body=row.body)
             await self._record_message(row.id, token, ok=result.ok, status_code=result.status_code, error=result.error, final=result.permanent)
         return len(rows)
+
+    async def _push_sender(self) -> WebPushSender:
+        if self._push is None:
+            sqlite_write_intent.set(True)
+            async with self.sessionmaker() as session, session.begin():
+                key = await vapid_key(session)
+            self._push = WebPushSender(
+                private_pem=key.private_pem, subject=self.settings.vapid_subject, client=self.client,
+                allow_private=self.settings.webhook_allow_private_targets,
+            )
+        return self._push
 
     async def _record_message(self, message_id: int, token: str, *, ok: bool, status_code: int | None, error: str | None, final: bool) -> None:
         now = _now()
@@ -217,6 +238,7 @@ class Worker:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+            self._push = None
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Deliver until `stop` is set (or the task is cancelled); a database hiccup is waited out."""

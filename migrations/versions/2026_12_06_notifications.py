@@ -1,4 +1,4 @@
-"""notifications: the outbox (events), webhook subscriptions and deliveries, resident contacts and messages
+"""notifications: the outbox (events), webhook subscriptions and deliveries, resident contacts and messages, VAPID keys
 
 Revision ID: b1_notifications
 Revises: a9_complaint_notes
@@ -19,6 +19,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('notification_keys',
+    sa.Column('name', sa.String(length=40), nullable=False),
+    sa.Column('private_pem', sa.Text(), nullable=False),
+    sa.Column('public_key', sa.String(length=200), nullable=False),
+    sa.Column('created_at', api.db.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('name', name=op.f('pk_notification_keys'))
+    )
     op.create_table('notification_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('uid', sa.String(length=40), nullable=False),
@@ -156,3 +163,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notification_events_created_at'))
 
     op.drop_table('notification_events')
+    op.drop_table('notification_keys')
