@@ -259,6 +259,37 @@ class Worker:
             log.info("notifications_worker_stopped", worker=self.name)
 
 
+class InProcessWorker:
+    """The worker as a task of an API process (`rekam serve`): started and stopped by the app's lifespan."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: NotificationSettings | None = None) -> None:
+        self.worker = Worker(sessionmaker, settings=settings)
+        self.stop_event = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> "InProcessWorker":
+        self.task = asyncio.create_task(self.worker.run(self.stop_event), name="notifications-worker")
+        return self
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        if self.task is not None:
+            try:
+                await asyncio.wait_for(self.task, timeout)
+            except TimeoutError:  # a send in flight: its lease lapses and another worker retries it
+                self.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.task
+
+
+def start_in_process(sessionmaker: async_sessionmaker[AsyncSession]) -> InProcessWorker | None:
+    """Start the worker in this process unless REKAM_NOTIFICATIONS_WORKER=false (a separate `rekam worker`)."""
+    settings = get_notification_settings()
+    if not settings.notifications_worker:
+        return None
+    return InProcessWorker(sessionmaker, settings).start()
+
+
 async def run_standalone(database_url: str | None = None) -> None:
     """`rekam worker`: deliver until SIGTERM or SIGINT, on its own engine."""
     import signal

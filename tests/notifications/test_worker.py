@@ -226,3 +226,16 @@ async def test_a_killed_worker_resumes_deliveries_after_restart(sessions, migrat
         assert process.wait(10) == 0  # SIGTERM: a clean stop
     assert sorted(receiver.ids()) == sorted([first, first, second])
     assert [(d.status, d.attempts) for d in await deliveries(sessions)] == [("succeeded", 2), ("succeeded", 1)]
+
+
+async def test_the_in_process_worker_delivers_and_stops_cleanly(sessions, receiver) -> None:  # noqa: ANN001
+    from api.notifications.worker import InProcessWorker
+
+    await subscribe(sessions, receiver.url, ["tallies.imported"])
+    running = InProcessWorker(sessions, worker_settings(notifications_poll_seconds=0.05)).start()
+    try:
+        uid = await emit_committed(sessions, "tallies.imported", import_id=3, rows=10)
+        await asyncio.to_thread(receiver.wait_for, 1)
+    finally:
+        await running.stop()
+    assert running.task.done() and receiver.ids() == [uid]
