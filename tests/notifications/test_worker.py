@@ -239,3 +239,25 @@ async def test_the_in_process_worker_delivers_and_stops_cleanly(sessions, receiv
     finally:
         await running.stop()
     assert running.task.done() and receiver.ids() == [uid]
+
+
+async def test_two_worker_processes_never_send_one_event_twice(sessions, migrated_database_url, receiver) -> None:  # noqa: ANN001
+    """Two OS processes (`python -m api.notifications.worker`, what `rekam worker` runs) on one outbox."""
+    await subscribe(sessions, receiver.url, ["ticket.called"])
+    uids = [await emit_committed(sessions, ticket_id=i) for i in range(60)]
+    processes = [_start_worker(migrated_database_url, REKAM_NOTIFICATIONS_BATCH="3") for _ in range(2)]
+    try:
+        await asyncio.to_thread(receiver.wait_for, 60, 60.0)
+        for _ in range(100):
+            if {d.status for d in await deliveries(sessions)} == {"succeeded"}:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # a double send would arrive now
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(10)
+    ids = receiver.ids()
+    assert sorted(ids) == sorted(uids) and len(ids) == len(set(ids)) == 60
+    assert {(d.status, d.attempts) for d in await deliveries(sessions)} == {("succeeded", 1)}
