@@ -68,6 +68,7 @@ class NotificationEvent(Base):
         CheckConstraint(EVENT_TYPE_CHECK, name="type"),
         CheckConstraint(f"subject_kind IS NULL OR {SUBJECT_KIND_CHECK}", name="subject_kind"),
         CheckConstraint("(subject_kind IS NULL) = (subject_id IS NULL)", name="subject_complete"),
+        Index("ix_notification_events_subject", "subject_kind", "subject_id", "type"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -115,6 +115,20 @@ async def emit(
     return event
 
 
+async def emit_once(
+    session: AsyncSession, *, type: EventType | str, payload: dict[str, Any], subject: tuple[SubjectKind | str, int]
+) -> NotificationEvent | None:
+    """`emit`, unless an event of this type was already emitted for this subject (`ticket.near` once a ticket)."""
+    exists = await session.scalar(
+        select(NotificationEvent.id)
+        .where(NotificationEvent.type == EventType(type).value, NotificationEvent.subject_kind == SubjectKind(subject[0]).value, NotificationEvent.subject_id == subject[1])
+        .limit(1)
+    )
+    if exists is not None:
+        return None
+    return await emit(session, type=type, payload=payload, subject=subject)
+
+
 def _message(contact: ResidentContact, body: str, now: datetime, *, event_id: int | None) -> ResidentMessage:
     return ResidentMessage(
         event_id=event_id, contact_id=contact.id, channel=contact.channel, body=body,

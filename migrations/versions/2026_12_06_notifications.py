@@ -43,6 +43,7 @@ def upgrade() -> None:
     with op.batch_alter_table('notification_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notification_events_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notification_events_type'), ['type'], unique=False)
+        batch_op.create_index('ix_notification_events_subject', ['subject_kind', 'subject_id', 'type'], unique=False)
 
     op.create_table('resident_contacts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -159,6 +160,7 @@ def downgrade() -> None:
 
     op.drop_table('resident_contacts')
     with op.batch_alter_table('notification_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_notification_events_subject')
         batch_op.drop_index(batch_op.f('ix_notification_events_type'))
         batch_op.drop_index(batch_op.f('ix_notification_events_created_at'))
 

@@ -94,3 +94,10 @@ async def test_kirim_ulang_kode_finds_open_requests_by_number_and_is_rate_limite
     await service.contacts_for_phone(session, phone=PHONE)
     with pytest.raises(TooManyRequests):  # 3/hour per number by default
         await service.contacts_for_phone(session, phone=PHONE)
+
+
+async def test_emit_once_per_subject(session) -> None:  # noqa: ANN001
+    first = await service.emit_once(session, type="ticket.near", payload={"ticket_id": 9, "ahead": 3}, subject=("ticket", 9))
+    again = await service.emit_once(session, type="ticket.near", payload={"ticket_id": 9, "ahead": 3}, subject=("ticket", 9))
+    other = await service.emit_once(session, type="ticket.near", payload={"ticket_id": 10, "ahead": 3}, subject=("ticket", 10))
+    assert first is not None and again is None and other is not None
