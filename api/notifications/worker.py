@@ -141,12 +141,17 @@ class Worker:
         now = _now()
         sqlite_write_intent.set(True)
         async with self.sessionmaker() as session, session.begin():
+            # Locks in one order everywhere, subscription then delivery, so that disabling a
+            # subscription (which gives up its other deliveries) cannot deadlock with another record.
+            subscription_id = await session.scalar(select(WebhookDelivery.subscription_id).where(WebhookDelivery.id == delivery_id))
+            subscription = None
+            if subscription_id is not None:
+                subscription = await session.get(WebhookSubscription, subscription_id, with_for_update=True)
             delivery = await session.scalar(
                 select(WebhookDelivery).where(WebhookDelivery.id == delivery_id, WebhookDelivery.claim_token == token).with_for_update()
             )
-            if delivery is None:  # the lease lapsed and another worker took it, or it was deleted
+            if delivery is None or subscription is None:  # the lease lapsed and another worker took it, or it was deleted
                 return
-            subscription = await session.get_one(WebhookSubscription, delivery.subscription_id, with_for_update=True)
             delivery.claimed_until = delivery.claim_token = None
             delivery.last_status_code = outcome.status_code
             if outcome.ok:
