@@ -22,6 +22,8 @@ class NotificationSettings(BaseSettings):
     # How long a claimed delivery stays a worker's; a worker that died lets it lapse.
     notifications_lease_seconds: float = Field(default=60.0, gt=0)
     notifications_batch: int = Field(default=20, ge=1, le=500)
+    # Events whose deliveries and messages are all finished are deleted after this many days.
+    notifications_retention_days: int = Field(default=30, ge=1)
     # `ticket.near` is sent when this many residents are before the ticket.
     ticket_near_ahead: int = Field(default=3, ge=1, le=50)
     # Resident messages: `log` writes them to the log (number masked); `whatsapp` sends them.

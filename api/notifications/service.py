@@ -143,6 +143,22 @@ async def _live_contacts(session: AsyncSession, *, subject_kind: str | None, sub
     return (await session.scalars(stmt)).all()
 
 
+async def prune(session: AsyncSession, *, before: datetime) -> int:
+    """Delete events older than `before` with nothing left to send (their logs go with them)."""
+    from sqlalchemy import delete, exists
+
+    open_delivery = exists().where(WebhookDelivery.event_id == NotificationEvent.id, WebhookDelivery.status.in_(OPEN_DELIVERY))
+    open_message = exists().where(ResidentMessage.event_id == NotificationEvent.id, ResidentMessage.status.in_(OPEN_DELIVERY))
+    ids = (await session.scalars(select(NotificationEvent.id).where(NotificationEvent.created_at < before, ~open_delivery, ~open_message).limit(5000))).all()
+    if ids:
+        await session.execute(delete(NotificationEvent).where(NotificationEvent.id.in_(ids)))
+        await session.execute(
+            delete(ResidentMessage).where(ResidentMessage.event_id.is_(None), ResidentMessage.created_at < before, ResidentMessage.status.not_in(OPEN_DELIVERY))
+        )
+    await session.flush()
+    return len(ids)
+
+
 # --- webhook subscriptions -------------------------------------------------------------------
 
 

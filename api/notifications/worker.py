@@ -17,6 +17,7 @@ Rules:
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -245,13 +246,23 @@ class Worker:
             self._client = None
             self._push = None
 
+    async def prune(self) -> int:
+        """Delete finished events past the retention period (REKAM_NOTIFICATIONS_RETENTION_DAYS)."""
+        sqlite_write_intent.set(True)
+        async with self.sessionmaker() as session, session.begin():
+            return await service.prune(session, before=_now() - timedelta(days=self.settings.notifications_retention_days))
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Deliver until `stop` is set (or the task is cancelled); a database hiccup is waited out."""
         stop = stop or asyncio.Event()
         log.info("notifications_worker_started", worker=self.name)
+        next_prune = 0.0
         try:
             while not stop.is_set():
                 try:
+                    if time.monotonic() >= next_prune:
+                        next_prune = time.monotonic() + 3600
+                        await self.prune()
                     handled = await self.run_once()
                 except Exception as exc:  # noqa: BLE001 - the loop must outlive a database restart
                     log.warning("notifications_worker_error", worker=self.name, error_class=type(exc).__name__)

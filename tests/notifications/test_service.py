@@ -101,3 +101,18 @@ async def test_emit_once_per_subject(session) -> None:  # noqa: ANN001
     again = await service.emit_once(session, type="ticket.near", payload={"ticket_id": 9, "ahead": 3}, subject=("ticket", 9))
     other = await service.emit_once(session, type="ticket.near", payload={"ticket_id": 10, "ahead": 3}, subject=("ticket", 10))
     assert first is not None and again is None and other is not None
+
+
+async def test_finished_events_are_pruned_after_the_retention_period(session, allow_private) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    await subscribe(session, ["ticket.called"])
+    done = await service.emit(session, type="ticket.called", payload={"ticket_id": 1})
+    waiting = await service.emit(session, type="ticket.called", payload={"ticket_id": 2})
+    await session.execute(update(WebhookDelivery).where(WebhookDelivery.event_id == done.id).values(status="succeeded", delivered_at=datetime.now(UTC)))
+    assert await service.prune(session, before=datetime.now(UTC) - timedelta(days=1)) == 0  # too young
+    assert await service.prune(session, before=datetime.now(UTC) + timedelta(seconds=1)) == 1  # the open one stays
+    remaining = (await session.scalars(select(NotificationEvent.id))).all()
+    assert remaining == [waiting.id]
