@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test migrate demo serve bench fuzz mutate clean
+.PHONY: run test lint migrate demo serve bench fuzz mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Rekam needs Python 3.11 or newer"'
@@ -29,7 +29,10 @@ demo: migrate
 run: demo
 	$(BIN)/rekam serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check api tests bench tools
+
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-test

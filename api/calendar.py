@@ -56,6 +56,16 @@ def local_moment(day: date, hhmm: str, zone_name: str | None = None) -> datetime
     return datetime.combine(day, time(*map(int, hhmm.split(":"))), tzinfo=zone(zone_name)).astimezone(UTC)
 
 
+def minutes_of(hhmm: str) -> int:
+    """Minutes since midnight of a local "HH:MM"."""
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def hhmm_of(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def local_hhmm(moment: datetime, zone_name: str | None = None) -> str:
     return aware(moment).astimezone(zone(zone_name)).strftime("%H:%M")
 

@@ -92,8 +92,8 @@ def _scope_text(area: str | None, service_point_id: int | None) -> str:
 
 def cmd_users_create(args: argparse.Namespace) -> int:
     from api.auth import service
-    from api.auth.policy import SYSTEM
     from api.auth.schemas import UserCreate
+    from api.principal import SYSTEM
 
     data = UserCreate(
         username=args.username,
@@ -130,7 +130,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
 
 def cmd_users_deactivate(args: argparse.Namespace) -> int:
     from api.auth import service
-    from api.auth.policy import SYSTEM
+    from api.principal import SYSTEM
 
     _in_session(lambda session: service.deactivate_user(session, username=args.username, actor=SYSTEM))
     print(f"rekam: user {args.username} deactivated; their sessions are ended")
@@ -139,8 +139,8 @@ def cmd_users_deactivate(args: argparse.Namespace) -> int:
 
 def cmd_api_keys_create(args: argparse.Namespace) -> int:
     from api.auth import service
-    from api.auth.policy import SYSTEM
     from api.auth.schemas import ApiKeyCreate
+    from api.principal import SYSTEM
 
     data = ApiKeyCreate(name=args.name, role=args.role, area=args.area, service_point_id=args.service_point)
     key, secret = _in_session(lambda session: service.create_api_key(session, data=data, actor=SYSTEM))

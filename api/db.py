@@ -6,14 +6,12 @@ back on any error. Services only `flush()`.
 
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from functools import lru_cache
-from contextvars import ContextVar
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
-
-from datetime import UTC, datetime
-
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -83,7 +81,27 @@ def sync_url(url: str) -> URL:
 # A request that may write takes SQLite's write lock when its transaction begins. Taken later, on
 # the first write after a read, SQLite refuses at once ("database is locked") instead of waiting
 # for the other writer, because waiting could deadlock; taken first, it simply waits its turn.
+# Whether a request may write is declared, not guessed: every method but GET, HEAD and OPTIONS
+# writes; a read that writes (an audited read of personal data) says so with `WRITES`.
 sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=False)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def declare_writes() -> None:
+    """Marks an endpoint whose safe method (GET) writes nonetheless; see `WRITES`."""
+
+
+# Put on a GET endpoint that writes (an audited read): `@router.get(..., dependencies=[WRITES])`.
+# Its request then takes SQLite's write lock up front like any POST (see `request_writes`).
+WRITES = Depends(declare_writes)
+
+
+def request_writes(request: Request) -> bool:
+    """May this request write: a method other than GET, HEAD, OPTIONS, or an endpoint declaring `WRITES`."""
+    if request.method not in READ_METHODS:
+        return True
+    route = request.scope.get("route")
+    return any(getattr(depends, "dependency", None) is declare_writes for depends in getattr(route, "dependencies", ()))
 
 
 def configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
@@ -113,9 +131,7 @@ def configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
 def ensure_sqlite_directory(url: URL) -> None:
     """SQLite creates the file but not its folder (`var/` on a fresh clone)."""
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        from pathlib import Path
-
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        FilePath(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
 def create_engine_for(url: str) -> AsyncEngine:
@@ -140,7 +156,7 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    sqlite_write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+    sqlite_write_intent.set(request_writes(request))
     async with get_sessionmaker()() as session:
         try:
             yield session

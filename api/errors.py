@@ -38,12 +38,25 @@ class Problem(BaseModel):
     errors: list[ProblemItem] | None = None
 
 
-def field_problem(field: str | None, message: str, *, location: str = "body", row: int | None = None) -> dict[str, Any]:
-    """One item of a problem's `errors` list: which field (and CSV row) and what is wrong with it."""
-    item: dict[str, Any] = {"location": location, "field": field, "message": message}
+def field_problem(field: str | None, message: str, *, location: str | None = "body", row: int | None = None) -> dict[str, Any]:
+    """One item of a problem's `errors` list: which field (and CSV row) and what is wrong with it.
+
+    `location` None: the item names a row of an uploaded file instead (`row`)."""
+    item: dict[str, Any] = {"field": field, "message": message} if location is None else {"location": location, "field": field, "message": message}
     if row is not None:
         item["row"] = row
     return item
+
+
+# What a request field that does not match its pattern should look like, by pattern: a domain
+# registers the words for its own patterns (`explain_pattern`), so that validation errors say what
+# is expected instead of quoting a regular expression. Nothing here knows any domain.
+_PATTERN_HELP: dict[str, str] = {}
+
+
+def explain_pattern(pattern: str, message: str) -> None:
+    """Say `message` instead of the generic text when a field does not match `pattern`."""
+    _PATTERN_HELP[pattern] = message
 
 
 class DomainError(Exception):
@@ -78,8 +91,8 @@ async def get_or_404(session: Any, model: type[_M], key: Any, *, what: str, fiel
     """The row of `model` with primary key `key`, or NotFound naming `what` (and the field it came from)."""
     row = await session.get(model, key)
     if row is None:
-        errors = [field_problem(field, f"No {what} {key}.")] if field else None
-        raise NotFound(f"No {what} {key}.", errors=errors)
+        errors = [field_problem(field, f"unknown {what}")] if field else None
+        raise NotFound(f"There is no {what} {key}.", errors=errors)
     return row
 
 
@@ -153,8 +166,6 @@ def problem_response(
 
 
 def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
-    from api.areas.codes import AREA_CODE_HELP, AREA_CODE_PATTERN  # areas.codes raises DomainErrors
-
     items = []
     for error in exc.errors():
         loc = [str(part) for part in error.get("loc", ())]
@@ -162,9 +173,9 @@ def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
         field = ".".join(loc[1:]) or None
         # The input itself is not echoed: it may be a NIK or a phone number.
         message = error.get("msg", "invalid")
-        if error.get("type") == "string_pattern_mismatch" and (error.get("ctx") or {}).get("pattern") == AREA_CODE_PATTERN:
-            message = f"Not an area code; {AREA_CODE_HELP}."
-        items.append({"location": location, "field": field, "message": message})
+        if error.get("type") == "string_pattern_mismatch":
+            message = _PATTERN_HELP.get((error.get("ctx") or {}).get("pattern"), message)
+        items.append(field_problem(field, message, location=location))
     return items
 
 
@@ -220,7 +231,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
-            return await _database_unavailable(_, exc)  # type: ignore[arg-type]
+            return await _database_unavailable(_, exc)  # type: ignore[arg-type]  # a lost connection is answered as OperationalError is
         log.error("database_error", error_class=type(exc.orig).__name__)
         return problem_response(500, detail="An unexpected error occurred.", slug="internal")
 
@@ -267,4 +278,4 @@ def document_problems(app: FastAPI) -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the OpenAPI document

@@ -9,7 +9,7 @@ large upload is never held in memory for this.
 
 import hashlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UtcDateTime
-from api.errors import Conflict, DomainError, RuleViolation
+from api.errors import Conflict, DomainError, RuleViolation, field_problem
+from api.principal import Principal
 
 MAX_KEY_LENGTH = 200
 
@@ -37,7 +38,7 @@ class IdempotencyRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-def caller_of(actor: Any) -> str:
+def caller_of(actor: Principal) -> str:
     return f"{actor.kind}:{actor.id}"
 
 
@@ -57,14 +58,14 @@ class HashingStream:
         return self._hash.hexdigest()
 
 
-Work = Callable[[AsyncIterator[bytes]], Awaitable[tuple[int, dict[str, Any]]]]
+Work = Callable[[AsyncIterable[bytes]], Awaitable[tuple[int, dict[str, Any]]]]
 
 
 async def run_once(
     session: AsyncSession,
     *,
     key: str | None,
-    actor: Any,
+    actor: Principal,
     method: str,
     target: str,
     body: AsyncIterator[bytes],
@@ -101,12 +102,12 @@ async def run_once(
         if stored.fingerprint != stream.fingerprint():
             raise Conflict(
                 "This Idempotency-Key was used for a different request; use a new key.",
-                errors=[{"location": "header", "field": "Idempotency-Key", "message": "used for another request"}],
+                errors=[field_problem("Idempotency-Key", "used for another request", location="header")],
             )
         return stored.status_code, json.loads(stored.body)
     assert record is not None
     try:
-        status_code, payload = await work(stream)  # type: ignore[arg-type]
+        status_code, payload = await work(stream)
     except DomainError as exc:
         if exc.keep_changes:  # the request's writes are committed in spite of the error: not this record
             await session.delete(record)

@@ -47,7 +47,7 @@ async def health(session: SessionDep) -> Health:
     """Whether the database answers, its schema revision, and the version of Rekam."""
     try:
         revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
-    except Exception:  # noqa: BLE001 - any failure here means "not healthy"
+    except Exception:
         raise ServiceUnavailable("The database is unreachable or not migrated; run `rekam migrate`.") from None
     return Health(status="ok", database=session.get_bind().dialect.name, revision=revision, version=api.__version__)
 

@@ -7,8 +7,7 @@ workers and each scrape adds up every process's figures.
 import os
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 REQUESTS = Counter("rekam_http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
 LATENCY = Histogram(

@@ -7,7 +7,7 @@ addresses, usernames) are stored hashed: the table must tell keys apart, not kno
 
 Counts are written in the request's transaction, so they commit with it. Two ways to use them:
 - `hit`: count every event and refuse (429) past the limit. Public writes do this through
-  `PublicWriteLimit` in `api/auth/policy.py` (signed-in staff are exempt).
+  `PublicWriteLimit` in `api/auth/dependencies.py` (signed-in staff are exempt).
 - `check` first, then `count` only when the attempt failed (sign-ins, wrong receipt codes). The
   failure's error must carry `keep_changes=True`, or the count is rolled back with the request:
 

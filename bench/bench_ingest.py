@@ -85,7 +85,7 @@ def baseline_copy(libpq_url: str, campaign_id: int, rows: list[tuple[str, str, i
         return ROWS / (time.perf_counter() - start)
 
 
-def run(url: str, baseline, reference=None) -> None:  # noqa: ANN001
+def run(url: str, baseline, reference=None) -> None:
     prepare(url)
     rows = make_rows()
     json_body, csv_body = bodies(rows)

@@ -72,14 +72,14 @@ async def _prepare(url: str) -> Fixture:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     import api.models  # noqa: F401 - every table, so that foreign keys between domains resolve
-    from api.areas.codes import in_subtree
+    from api.area_codes import in_subtree
     from api.areas.models import Area
     from api.auth import service as auth
     from api.auth.models import Role
-    from api.auth.policy import SYSTEM
     from api.auth.schemas import ApiKeyCreate, UserCreate
     from api.campaigns.models import Campaign
     from api.db import create_engine_for
+    from api.principal import SYSTEM
     from api.services import service as services
     from api.services.models import WEEKDAYS, ServicePoint, ServicePointKind
     from api.services.schemas import ServicePointUpdate

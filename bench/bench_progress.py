@@ -36,11 +36,12 @@ async def load(url: str, campaign_id: int, codes: list[str]) -> int:
     from sqlalchemy import insert
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from api.areas.codes import ancestors_of
-    from api.auth.policy import SYSTEM
+    from api.area_codes import ancestors_of
     from api.campaigns.models import Campaign, Target
     from api.db import create_engine_for
-    from api.tallies.service import Row, Writer
+    from api.principal import SYSTEM
+    from api.tallies.checks import Row
+    from api.tallies.writer import Writer
 
     engine = create_engine_for(url)
     rng = random.Random(7)

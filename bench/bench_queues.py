@@ -13,12 +13,12 @@ that names an empty PostgreSQL database. Usage: python bench/bench_queues.py [--
 import argparse
 import asyncio
 import json
-from collections import defaultdict
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,9 +38,9 @@ async def seed(url: str, tickets: int) -> tuple[int, str]:
     from api.areas import service as areas
     from api.auth import service as auth
     from api.auth.models import Role
-    from api.auth.policy import SYSTEM
     from api.auth.schemas import ApiKeyCreate
     from api.db import create_engine_for
+    from api.principal import SYSTEM
     from api.queues.models import QueueDay, Ticket
     from api.queues.service import local_today
     from api.services import service
@@ -69,7 +69,7 @@ async def seed(url: str, tickets: int) -> tuple[int, str]:
         await engine.dispose()
 
 
-async def rate(client: httpx.AsyncClient, seconds: float, request) -> tuple[float, int]:  # noqa: ANN001
+async def rate(client: httpx.AsyncClient, seconds: float, request) -> tuple[float, int]:
     """Requests per second of `request(client, worker)` run by COUNTERS workers for `seconds`."""
     done, retried = 0, 0
     stop = time.perf_counter() + seconds

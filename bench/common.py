@@ -34,11 +34,11 @@ async def _campaign_and_key(url: str, *, days_back: int, name: str) -> tuple[int
 
     from api.auth import service as auth
     from api.auth.models import Role
-    from api.auth.policy import SYSTEM
     from api.auth.schemas import ApiKeyCreate
     from api.campaigns import service as campaigns
     from api.campaigns.schemas import CampaignCreate
     from api.db import create_engine_for
+    from api.principal import SYSTEM
 
     engine = create_engine_for(url)
     try:

@@ -88,7 +88,7 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def app(session: AsyncSession, settings: Settings):  # noqa: ANN201
+def app(session: AsyncSession, settings: Settings):
     from api.main import create_app
 
     app = create_app(settings)
@@ -113,7 +113,7 @@ def app(session: AsyncSession, settings: Settings):  # noqa: ANN201
 
 
 @pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield client
@@ -163,5 +163,5 @@ def log_output(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
     configure_logging(Settings(log_json=True))
 
 
-def sync_engine_for(url: str):  # noqa: ANN201
+def sync_engine_for(url: str):
     return create_engine(sync_url(url))

@@ -15,7 +15,7 @@ def prepare_demo_and_admin(url: str) -> str:
         "from api.db import get_sessionmaker, get_engine\n"
         "from api.auth import service\n"
         "from api.auth.models import Role\n"
-        "from api.auth.policy import SYSTEM\n"
+        "from api.principal import SYSTEM\n"
         "from api.auth.schemas import UserCreate\n"
         "async def main():\n"
         "    await load_demo()\n"

@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import service as auth
 from api.auth.models import Role
-from api.auth.policy import SYSTEM, Principal
 from api.auth.schemas import UserCreate
 from api.campaigns import service as campaigns
 from api.campaigns.models import Campaign
 from api.campaigns.schemas import CampaignCreate
+from api.principal import SYSTEM, Principal
 from api.services.models import ServicePoint
 
 _sequence = count(1)
@@ -41,7 +41,7 @@ async def make_service_point(session: AsyncSession, *, area: str = "36.74.01", k
     return point
 
 
-async def make_user(session: AsyncSession, *, role: Role, area: str | None = None, service_point_id: int | None = None, password: str = PASSWORD):  # noqa: ANN201
+async def make_user(session: AsyncSession, *, role: Role, area: str | None = None, service_point_id: int | None = None, password: str = PASSWORD):
     return await auth.create_user(
         session,
         data=UserCreate(username=f"{role.value}{next(_sequence)}", display_name=f"Test {role.value}", password=password, role=role, area=area, service_point_id=service_point_id),

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import httpx
 
@@ -36,10 +36,8 @@ def start_server(database_url: str, *, env: dict[str, str] | None = None, worker
 
 def kill_server(server: subprocess.Popen) -> None:
     """SIGKILL the server's whole process group, as a crash or the OOM killer would."""
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(server.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     server.wait()
 
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import tests
-from api.areas.codes import is_within, level_of, parent_of
+from api.area_codes import is_within, level_of, parent_of
 from api.areas.models import Area
 from api.auth import service as auth
 from api.auth.models import Role, User

@@ -5,13 +5,13 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from api.audit.models import AuditEntry
-from api.auth.policy import SYSTEM
 from api.campaigns import service as campaigns
 from api.campaigns.models import Campaign
 from api.campaigns.schemas import SnapshotCreate
 from api.cli import main
 from api.db import get_engine, get_sessionmaker
 from api.demo.service import load_demo
+from api.principal import SYSTEM
 
 
 async def _state() -> tuple[int, int, int]:

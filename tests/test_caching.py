@@ -16,7 +16,7 @@ def test_body_cache_drops_the_least_recently_used_within_count_and_bytes() -> No
     assert len(cache) == 3 and cache.get("a") is None
     cache.put("e", b"w" * 25)  # replacing an entry counts its new size only
     cache.put("h", b"v" * 25)
-    assert cache._bytes <= 100 and cache.get("e") == b"w" * 25  # noqa: SLF001
+    assert cache._bytes <= 100 and cache.get("e") == b"w" * 25
     cache.put("huge", b"h" * 60)  # more than a quarter of the budget: not kept
     assert cache.get("huge") is None and cache.get("h") is not None
 

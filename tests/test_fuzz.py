@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from schemathesis.config import SchemathesisConfig
 from hypothesis import HealthCheck, given, settings
+from schemathesis.config import SchemathesisConfig
 
 from tests.demo_db import prepare_demo_and_admin
 from tests.live import live_server
@@ -47,7 +47,7 @@ def test_api_answers_within_its_contract(fuzz_server: tuple[str, dict[str, str]]
 
         @given(case=operation.as_strategy())
         @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
-        def check(case) -> None:  # noqa: ANN001
+        def check(case) -> None:
             response = case.call_and_validate(headers=headers)
             if response.status_code >= 400:
                 content_type = response.headers.get("content-type") or [""]
@@ -55,6 +55,6 @@ def test_api_answers_within_its_contract(fuzz_server: tuple[str, dict[str, str]]
 
         try:
             check()
-        except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect every finding, then fail once
+        except (Exception, BaseExceptionGroup) as exc:
             failures.append(f"{operation.method.upper()} {operation.path}: {str(exc)[:1500]}")
     assert not failures, "\n\n".join(failures)

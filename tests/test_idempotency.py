@@ -37,7 +37,7 @@ async def _two_requests(url: str, *, first_commits: bool) -> tuple[list[str], tu
         calls.append("second")
         return 200, {"done_by": "second"}
 
-    async def request(work, *, commit: bool) -> tuple[int, dict]:  # noqa: ANN001
+    async def request(work, *, commit: bool) -> tuple[int, dict]:
         sqlite_write_intent.set(True)  # a POST, as the app marks it
         async with AsyncSession(engine, expire_on_commit=False) as session:
             async with session.begin() as transaction:

@@ -1,6 +1,6 @@
 def _areas_by_code_200(body: str) -> float:
     """The counter of answered GET /api/v1/areas/{code} with 200 (0 before the first one)."""
-    lines = [l for l in body.splitlines() if l.startswith("rekam_http_requests_total") and 'route="/api/v1/areas/{code}"' in l and 'status="200"' in l and 'method="GET"' in l]
+    lines = [line for line in body.splitlines() if line.startswith("rekam_http_requests_total") and 'route="/api/v1/areas/{code}"' in line and 'status="200"' in line and 'method="GET"' in line]
     return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
 
 

@@ -8,8 +8,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
+from api.auth.dependencies import PublicWriteLimit
 from api.auth.models import Role
-from api.auth.policy import PublicWriteLimit
 from api.config import RateLimit, Settings, get_settings
 from api.errors import TooManyRequests, problem_responses
 from api.ratelimit import RateCounter
@@ -59,7 +59,7 @@ async def test_check_does_not_count_and_reset_forgets(session: AsyncSession) -> 
     await ratelimit.check(session, bucket="test", key="u", limit=LIMIT, now=T0 + 59)
 
 
-async def test_counts_are_shared_between_processes(engine) -> None:  # noqa: ANN001
+async def test_counts_are_shared_between_processes(engine) -> None:
     """Two sessions on their own connections stand for two API processes."""
     bucket = f"shared-{secrets.token_hex(4)}"
     try:
@@ -75,7 +75,7 @@ async def test_counts_are_shared_between_processes(engine) -> None:  # noqa: ANN
 
 
 @pytest.fixture
-def public_write_app(app, monkeypatch):  # noqa: ANN001, ANN201
+def public_write_app(app, monkeypatch):
     """The app with one public write endpoint, as the visits and complaints routers declare theirs."""
     monkeypatch.setenv("REKAM_PUBLIC_WRITE_LIMIT", "3/hour")
     get_settings.cache_clear()
@@ -89,11 +89,11 @@ def public_write_app(app, monkeypatch):  # noqa: ANN001, ANN201
     get_settings.cache_clear()
 
 
-def client_at(app, address: str) -> httpx.AsyncClient:  # noqa: ANN001
+def client_at(app, address: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 5000)), base_url="http://test")
 
 
-async def test_public_writes_are_limited_per_address_and_staff_exempt(public_write_app, session: AsyncSession) -> None:  # noqa: ANN001
+async def test_public_writes_are_limited_per_address_and_staff_exempt(public_write_app, session: AsyncSession) -> None:
     staff = await headers_for(session, role=Role.operator)
     await session.commit()
     async with client_at(public_write_app, "203.0.113.7") as resident, client_at(public_write_app, "203.0.113.8") as neighbour:

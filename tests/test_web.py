@@ -1,15 +1,11 @@
 """Web hygiene: CORS, security headers, request ids, and logs free of secrets and personal data."""
 
-import io
 import json
-import sys
 
 import httpx
-import pytest
 
 from api.auth.models import Role
 from api.config import Settings
-from api.logging import configure_logging
 from api.main import create_app
 from api.middleware import SECURITY_HEADERS
 from tests.factories import PASSWORD, headers_for, make_user

@@ -16,7 +16,6 @@ Slow (minutes) and not part of CI: `make mutate`.
 
 import argparse
 import ast
-import copy
 import os
 import shutil
 import subprocess
@@ -38,9 +37,9 @@ MODULES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("tests/visits/test_nik.py", "tests/visits/test_service.py"),
     ),
     "areas": (
-        "api/areas/codes.py",
+        "api/area_codes.py",
         ("level_of", "depth_of", "parent_of", "ancestors_of", "is_within", "in_subtree", "require_code", "<module>"),
-        ("tests/areas/test_codes.py",),
+        ("tests/test_area_codes.py",),
     ),
     "campaigns": (
         "api/campaigns/service.py",

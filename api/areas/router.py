@@ -2,11 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from api.area_codes import AREA_CODE_PATTERN
 from api.areas import service
-from api.areas.codes import AREA_CODE_PATTERN
 from api.areas.models import AreaLevel
 from api.areas.schemas import AreaCreate, AreaDetail, AreaRead, AreaUpdate
-from api.auth.policy import WriterDep
+from api.auth.dependencies import WriterDep
 from api.db import SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep

@@ -1,6 +1,6 @@
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.areas.codes import AreaCodeStr
+from api.area_codes import AreaCodeStr
 from api.areas.models import AreaLevel
 
 

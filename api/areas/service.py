@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from api.areas.codes import (
+from api import data_versions as versions
+from api.area_codes import (
     COUNTRY,
     COUNTRY_NAME,
     STAFF_LEVELS,
@@ -28,11 +29,10 @@ from api.areas.codes import (
 from api.areas.models import Area, AreaLevel
 from api.areas.schemas import AreaCreate, AreaUpdate
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_area
-from api.campaigns import versions
 from api.db import upsert_statement
-from api.errors import Conflict, NotFound, RuleViolation
+from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate
+from api.principal import Principal, ensure_area
 
 __all__ = ["ancestors_of", "depth_of", "in_subtree", "is_within", "level_of", "parent_of", "require_code"]
 
@@ -47,7 +47,7 @@ async def get(session: AsyncSession, *, code: str, field: str = "area", location
     require_code(code, field=field, location=location)
     area = await session.get(Area, code)
     if area is None:
-        raise NotFound(f"There is no area with code {code}.", errors=[{"location": location, "field": field, "message": "unknown area"}])
+        raise NotFound(f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location)])
     return area
 
 
@@ -101,10 +101,10 @@ async def create_unit(session: AsyncSession, *, data: AreaCreate, actor: Princip
         expected = "kelurahan" if level == AreaLevel.rw else "RW"
         raise NotFound(
             f"The {expected} {parent_code} does not exist; add it first.",
-            errors=[{"location": "body", "field": "code", "message": f"parent {parent_code} not found"}],
+            errors=[field_problem("code", f"parent {parent_code} not found")],
         )
     if await session.get(Area, data.code) is not None:
-        raise Conflict(f"Area {data.code} already exists.", errors=[{"location": "body", "field": "code", "message": "already exists"}])
+        raise Conflict(f"Area {data.code} already exists.", errors=[field_problem("code", "already exists")])
     number = data.code.rsplit(".", 1)[1]
     area = Area(
         code=data.code,

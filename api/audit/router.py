@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 
 from api.audit import service
 from api.audit.schemas import AuditEntryRead
-from api.auth.policy import AdminDep
+from api.auth.dependencies import AdminDep
 from api.db import SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep

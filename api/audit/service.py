@@ -11,8 +11,8 @@
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +22,7 @@ from api.config import get_settings
 from api.errors import RuleViolation
 from api.middleware import client_var, request_id_var
 from api.pagination import PageParams, paginate
-
-if TYPE_CHECKING:
-    from api.auth.policy import Principal
+from api.principal import Principal
 
 # Never stored in before/after, whatever the entity.
 PERSONAL_FIELDS = frozenset(
@@ -59,7 +57,7 @@ def snapshot_of(obj: Any, fields: list[str] | None = None) -> dict[str, Any]:
 async def record(
     session: AsyncSession,
     *,
-    actor: "Principal",
+    actor: Principal,
     action: str,
     entity: str,
     entity_id: Any = None,

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import service
 from api.auth.models import Role, User
-from api.auth.policy import SYSTEM
 from api.auth.schemas import UserCreate
+from api.principal import SYSTEM
 from api.services.models import ServicePoint, ServicePointKind
 
 SERPONG = "36.74.01"

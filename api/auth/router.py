@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import service
-from api.auth.policy import AdminDep, CurrentPrincipal, StaffDep
+from api.auth.dependencies import AdminDep, CurrentPrincipal, StaffDep
 from api.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, Me, TokenRead, UserCreate, UserRead, UserUpdate
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses

@@ -30,13 +30,13 @@ from api import ratelimit
 from api.areas import service as areas
 from api.audit import service as audit
 from api.auth.models import AccessToken, ApiKey, Role, User
-from api.auth.policy import ANONYMOUS, Principal
 from api.auth.schemas import ApiKeyCreate, UserCreate, UserUpdate
 from api.config import get_settings
-from api.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized
+from api.devices.models import Operator
+from api.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized, field_problem, get_or_404
 from api.middleware import client_var
 from api.pagination import PageParams, paginate
-from api.devices.models import Operator
+from api.principal import ANONYMOUS, Principal
 from api.services.models import ServicePoint
 
 TOKEN_PREFIX = "rkt_"
@@ -80,7 +80,7 @@ async def _check_scope(session: AsyncSession, *, role: Role, area: str | None, s
     if service_point_id is not None and await session.get(ServicePoint, service_point_id) is None:
         raise NotFound(
             f"There is no service point {service_point_id}.",
-            errors=[{"location": "body", "field": "service_point_id", "message": "unknown service point"}],
+            errors=[field_problem("service_point_id", "unknown service point")],
         )
 
 
@@ -88,18 +88,18 @@ async def _check_operator_link(session: AsyncSession, *, operator_id: int, user_
     """The operator exists and no other account is them."""
     if await session.get(Operator, operator_id) is None:
         raise NotFound(
-            f"There is no operator {operator_id}.", errors=[{"location": "body", "field": "operator_id", "message": "unknown operator"}]
+            f"There is no operator {operator_id}.", errors=[field_problem("operator_id", "unknown operator")]
         )
     other = await session.scalar(select(User.id).where(User.operator_id == operator_id, User.id != (user_id or 0)))
     if other is not None:
         raise Conflict(
-            "Another account is already linked to this operator.", errors=[{"location": "body", "field": "operator_id", "message": "already linked"}]
+            "Another account is already linked to this operator.", errors=[field_problem("operator_id", "already linked")]
         )
 
 
 async def create_user(session: AsyncSession, *, data: UserCreate, actor: Principal) -> User:
     if await session.scalar(select(User.id).where(User.username == data.username)) is not None:
-        raise Conflict("The username is taken.", errors=[{"location": "body", "field": "username", "message": "taken"}])
+        raise Conflict("The username is taken.", errors=[field_problem("username", "taken")])
     await _check_scope(session, role=data.role, area=data.area, service_point_id=data.service_point_id, operator_linked=data.operator_id is not None)
     if data.operator_id is not None:
         await _check_operator_link(session, operator_id=data.operator_id)
@@ -120,10 +120,7 @@ async def create_user(session: AsyncSession, *, data: UserCreate, actor: Princip
 
 
 async def get_user(session: AsyncSession, *, user_id: int) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"There is no user {user_id}.")
-    return user
+    return await get_or_404(session, User, user_id, what="user")
 
 
 async def get_user_by_username(session: AsyncSession, *, username: str) -> User:
@@ -144,15 +141,15 @@ async def update_user(session: AsyncSession, *, user_id: int, data: UserUpdate, 
     if changes.get("active") is False and actor.kind == "user" and actor.id == user.id:
         raise RuleViolation.on_field("active", "You cannot deactivate your own account.")
     # Who the account is stays with a new role: it is not a scope.
-    operator_id = changes["operator_id"] if "operator_id" in changes else user.operator_id
+    operator_id = changes.get("operator_id", user.operator_id)
     if operator_id is not None and operator_id != user.operator_id:
         await _check_operator_link(session, operator_id=operator_id, user_id=user.id)
     if {"role", "area", "service_point_id", "operator_id"} & changes.keys():
         role = Role(changes.get("role", user.role))
         # A new role drops the old scope unless a new one is given with it.
         same_role = role == user.role
-        area = changes["area"] if "area" in changes else (user.scope_area_code if same_role else None)
-        point = changes["service_point_id"] if "service_point_id" in changes else (user.scope_service_point_id if same_role else None)
+        area = changes.get("area", user.scope_area_code if same_role else None)
+        point = changes.get("service_point_id", user.scope_service_point_id if same_role else None)
         await _check_scope(session, role=role, area=area, service_point_id=point, operator_linked=operator_id is not None)
         user.role, user.scope_area_code, user.scope_service_point_id = role.value, area, point
         user.operator_id = operator_id

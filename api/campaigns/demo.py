@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.areas.models import AreaLevel
-from api.auth.policy import SYSTEM
 from api.campaigns import service
 from api.campaigns.models import Campaign
 from api.campaigns.schemas import ApportionMethod, ApportionRequest, CampaignCreate, SnapshotCreate
+from api.principal import SYSTEM
 
 CITY = "36.74"
 CITY_TARGET = 760_097

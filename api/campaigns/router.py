@@ -5,8 +5,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
-from api.auth.policy import AdminDep, WriterDep
+from api.area_codes import AreaQuery
+from api.auth.dependencies import AdminDep, WriterDep
 from api.caching import NOT_MODIFIED, BodyCache, ReadCacheDep, versioned
 from api.campaigns import service
 from api.campaigns.schemas import (
@@ -70,7 +70,7 @@ async def put_targets(campaign_id: IdPath, request: Request, principal: WriterDe
     return TargetsRead(items=[TargetRead.model_validate(t) for t in targets], inconsistencies=inconsistencies)
 
 
-async def _read_targets(request: Request):  # noqa: ANN202
+async def _read_targets(request: Request):
     body = await request.body()
     if len(body) > MAX_TARGETS_BODY:
         raise PayloadTooLarge("The body is larger than 8 MB; split it.")
@@ -124,7 +124,7 @@ async def list_snapshots(campaign_id: IdPath, session: SessionDep, page: PageDep
 
 
 # Progress answers are public and read by every dashboard: each carries an ETag derived from the
-# campaign's data version, the query and the campaign's date (api/campaigns/versions.py), a matching
+# campaign's data version, the query and the campaign's date (api/data_versions.py), a matching
 # If-None-Match gets 304 after reading only the campaign row, and bodies are kept per key
 # (api/caching.py) so that a version is computed once per process.
 

@@ -5,7 +5,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.areas.codes import AreaCodeStr
+from api.area_codes import AreaCodeStr
 from api.areas.models import AreaLevel
 from api.campaigns.models import TargetSource
 

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import demo as auth_demo
 from api.auth.models import Role, User
-from api.auth.policy import SYSTEM
 from api.complaints import service
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, ComplaintUpdate, MessageCreate, ReplyCreate, SanctionCreate, TransitionCreate
 from api.config import get_settings
 from api.devices.models import Operator
+from api.principal import SYSTEM
 
 
 async def _received_days_ago(session: AsyncSession, complaint: Complaint, days: int) -> None:

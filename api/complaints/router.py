@@ -3,8 +3,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
 from api.auth.models import Role
-from api.auth.policy import CurrentPrincipal, Principal, PublicWriteLimit, require
 from api.complaints import service
 from api.complaints.models import ComplaintStatus
 from api.complaints.schemas import (
@@ -24,9 +24,10 @@ from api.complaints.schemas import (
     SanctionRead,
     TransitionCreate,
 )
-from api.db import IdPath, SessionDep
+from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
@@ -63,7 +64,7 @@ async def complaint_stats(
     return await service.stats(session, area=area, period_from=period_from, period_to=period_to)
 
 
-@router.get("/track/{receipt}", response_model=ComplaintTracking, responses=problem_responses(404, 422, 429))
+@router.get("/track/{receipt}", response_model=ComplaintTracking, responses=problem_responses(404, 422, 429), dependencies=[WRITES])
 async def track_complaint(receipt: Receipt, session: SessionDep) -> ComplaintTracking:
     """The status of a complaint and the city's replies, for whoever holds the receipt."""
     return await service.track(session, receipt=receipt)

@@ -47,13 +47,11 @@ from sqlalchemy import Select, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit, rounding
-from api.devices import service as devices
+from api.area_codes import depth_of, in_subtree, require_code
 from api.areas import service as areas
-from api.areas.codes import depth_of, in_subtree, require_code
 from api.areas.models import Area
 from api.audit import service as audit
 from api.auth.models import Role, User
-from api.auth.policy import Principal
 from api.complaints.models import (
     Complaint,
     ComplaintEntry,
@@ -85,10 +83,12 @@ from api.complaints.schemas import (
     TransitionCreate,
 )
 from api.config import get_settings
+from api.devices import service as devices
 from api.devices.models import Operator, OperatorStatus
-from api.errors import Conflict, Forbidden, NotFound, RuleViolation, Unauthorized
+from api.errors import Conflict, Forbidden, NotFound, RuleViolation, Unauthorized, field_problem
 from api.middleware import client_var
 from api.pagination import PageParams, paginate
+from api.principal import Principal
 from api.services.models import ServicePoint
 
 HANDLING_ROLES = frozenset({Role.admin, Role.handler})
@@ -421,7 +421,7 @@ async def transition(session: AsyncSession, *, complaint_id: int, data: Transiti
         allowed = ", ".join(sorted(NEXT_STATUSES[current])) or "none (closed)"
         raise Conflict(
             f"A {current.value} complaint cannot become {data.status.value}; next steps: {allowed}.",
-            errors=[{"location": "body", "field": "status", "message": f"not a next step from {current.value}"}],
+            errors=[field_problem("status", f"not a next step from {current.value}")],
         )
     before = audit.snapshot_of(complaint, AUDIT_FIELDS)
     complaint.status = data.status.value

@@ -4,9 +4,7 @@ Idempotent: each domain's demo step creates its data only when it is not there y
 again changes nothing. Everything is written in one transaction.
 """
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
+from api import calendar
 from api.areas import service as areas
 from api.auth import demo as auth_demo
 from api.campaigns import demo as campaigns_demo
@@ -21,7 +19,7 @@ CITY = campaigns_demo.CITY
 
 
 async def load_demo() -> list[str]:
-    today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    today = calendar.today()
     engine = get_engine()
     lines = []
     try:

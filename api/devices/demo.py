@@ -28,11 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.areas.models import Area
-from api.auth.policy import SYSTEM
 from api.campaigns.models import Campaign
 from api.devices import service
 from api.devices.models import Allocation, Device, DeviceKind, DeviceOwner, Operator, OperatorAssignment
 from api.devices.schemas import DeviceCreate, OperatorCreate, PlacementCreate
+from api.principal import SYSTEM
 from api.services.models import ServicePoint, ServicePointKind
 
 STATIC_CAPACITY = 80

@@ -3,11 +3,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.areas.codes import AreaQuery
+from api.area_codes import AreaQuery
+from api.auth.dependencies import AdminDep, StaffDep, WriterDep, require
 from api.auth.models import Role
-from api.auth.policy import AdminDep, Principal, StaffDep, WriterDep, require
 from api.campaigns import service as campaigns
-from api.db import IdPath, SessionDep
+from api.db import WRITES, IdPath, SessionDep
 from api.devices import service
 from api.devices.models import DeviceKind, DeviceOwner, DeviceStatus, OperatorStatus
 from api.devices.schemas import (
@@ -28,6 +28,7 @@ from api.devices.schemas import (
 )
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 
 router = APIRouter(tags=["devices"])
 
@@ -119,7 +120,7 @@ async def list_operators(
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/operators/{operator_id}", response_model=OperatorRead, responses=problem_responses(401, 403, 404, 422))
+@router.get("/operators/{operator_id}", response_model=OperatorRead, responses=problem_responses(401, 403, 404, 422), dependencies=[WRITES])
 async def get_operator(operator_id: IdPath, principal: StaffDep, session: SessionDep) -> OperatorRead:
     """One operator; the phone in full for the city office or the supervisor of their area (audited)."""
     return await service.get_operator(session, operator_id=operator_id, actor=principal)

@@ -15,6 +15,7 @@ its own, and every stream starts with the current state.
 """
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from api.areas.codes import is_within
+from api.area_codes import is_within
+from api.config import get_settings
+from api.db import async_url
 
 log = structlog.get_logger("api.queues.live")
 
@@ -140,10 +143,8 @@ class Listener:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
 
     async def _run(self) -> None:
         import psycopg
@@ -162,7 +163,7 @@ class Listener:
                         await self._dispatch(notice.payload)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - a lost connection is retried, never fatal
+            except Exception as exc:
                 self.ready.clear()
                 log.warning("queue_listener_reconnect", error_class=type(exc).__name__)
                 await asyncio.sleep(1.0)
@@ -175,7 +176,7 @@ class Listener:
             # reads the board itself, after subscribing, so it misses nothing.
             if broker.watches(int(ids["p"])):
                 broker.publish(await self.render(ids))
-        except Exception as exc:  # noqa: BLE001 - one bad notice must not stop the boards
+        except Exception as exc:
             log.warning("queue_notice_failed", error_class=type(exc).__name__)
 
 
@@ -189,8 +190,6 @@ def format_event(message: Message) -> str:
 
 async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterator[str]:
     """The current state first, then every change, with a comment line as heartbeat."""
-    from api.config import get_settings
-
     heartbeat = get_settings().sse_heartbeat_seconds
     try:
         yield "retry: 3000\n\n"
@@ -211,8 +210,6 @@ async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterato
 
 def start_listener(database_url: str, render: Renderer) -> Listener | None:
     """A running listener when the database is PostgreSQL; None otherwise (one process, no need)."""
-    from api.db import async_url
-
     url = async_url(database_url)
     if url.get_backend_name() != "postgresql":
         return None

@@ -4,11 +4,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
+from api import flows
+from api.area_codes import AreaQuery
+from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
 from api.auth.models import Role
-from api.areas.codes import AREA_CODE_PATTERN, AreaQuery
-from api.auth.policy import CurrentPrincipal, Principal, PublicWriteLimit, require
-from api.db import IdPath, SessionDep
+from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
+from api.principal import Principal
 from api.queues import live, service
 from api.queues.schemas import (
     AppointmentRead,
@@ -48,9 +50,9 @@ async def call_next(point_id: IdPath, data: CallNext, principal: CounterDep, ses
     return TicketRead.model_validate(ticket)
 
 
-def _move(move: str, doc: str):  # noqa: ANN202 - builds one endpoint per ticket move
+def _move(move: str, doc: str):
     async def endpoint(ticket_id: IdPath, principal: CounterDep, session: SessionDep) -> TicketRead:
-        return TicketRead.model_validate(await service.move_ticket(session, ticket_id=ticket_id, move=move, actor=principal))
+        return TicketRead.model_validate(await flows.move_ticket(session, ticket_id=ticket_id, move=move, actor=principal))
 
     endpoint.__doc__ = doc
     endpoint.__name__ = f"ticket_{move}"
@@ -70,7 +72,7 @@ for _path, _move_name, _doc in (
     )
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=problem_responses(401, 403, 404))
+@router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=problem_responses(401, 403, 404), dependencies=[WRITES])
 async def get_ticket(ticket_id: IdPath, principal: StaffReadDep, session: SessionDep) -> TicketDetail:
     """One ticket with the name on it, for staff of its point (the read is audited)."""
     return TicketDetail.model_validate(await service.get_ticket(session, ticket_id=ticket_id, actor=principal))

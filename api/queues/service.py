@@ -15,7 +15,10 @@ Rules
   on SQLite writers are serialised by the database lock. A claim that finds its row gone retries;
   nobody waiting gives None (204).
 - A completed ticket is one recording: it is added to that day's tally of the point's area
-  (source `queue`), so an office that uses the queue need not post a tally by hand.
+  (source `queue`), so an office that uses the queue need not post a tally by hand. That joins
+  the tallies domain and lives in `api.flows.move_ticket`.
+- Days and hours are local (api.calendar: the deployment's time zone); a point is open from a
+  window's start (included) to its end (excluded).
 - Wait estimate: see `_estimate`.
 - Appointments: a point's slots on a date are its opening windows cut into `service_minutes`
   pieces; each slot has one seat per counter (unique (point, day, slot, seat) in the database).
@@ -30,28 +33,25 @@ Rules
 import math
 import secrets
 import statistics
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import rounding
-from api.areas.codes import in_subtree, require_code
+from api import calendar, rounding
+from api.area_codes import in_subtree, require_code
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_service_point
-from api.db import is_postgresql
-from api.errors import Conflict, NotFound, RuleViolation
+from api.db import get_sessionmaker, is_postgresql
+from api.errors import Conflict, NotFound, RuleViolation, field_problem
+from api.principal import Principal, ensure_service_point
 from api.queues import live
 from api.queues.models import Appointment, AppointmentStatus, Priority, QueueDay, Ticket, TicketStatus
 from api.queues.schemas import BookingCreate, WalkIn
 from api.services import service as services
 from api.services.models import ServicePoint
-from api.tallies import service as tallies
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 BOOKING_DAYS = 31
 CLAIM_ATTEMPTS = 5
 RECENT_SERVICES = 20  # service times that make the "recent median"
@@ -68,28 +68,6 @@ MOVES: dict[str, tuple[tuple[str, ...], str, str | None]] = {
     "cancel": ((TicketStatus.waiting.value, TicketStatus.called.value), TicketStatus.cancelled.value, "ended_at"),
 }
 MOVE_WORDS = {"start": "started", "complete": "completed", "no_show": "marked no-show", "recall": "recalled", "cancel": "cancelled"}
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def local_today() -> date:
-    return datetime.now(JAKARTA).date()
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands datetimes back without their zone; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _local_moment(day: date, hhmm: str) -> datetime:
-    return datetime.combine(day, time(*map(int, hhmm.split(":"))), tzinfo=JAKARTA).astimezone(UTC)
-
-
-def _is_open_at(hours: list[list[str]], moment: datetime) -> bool:
-    hhmm = moment.astimezone(JAKARTA).strftime("%H:%M")
-    return any(start <= hhmm < end for start, end in hours)
 
 
 # --- tickets -------------------------------------------------------------------------------
@@ -112,10 +90,10 @@ async def _issue(
     session: AsyncSession, *, point: ServicePoint, priority: str, name: str | None, actor: Principal,
     due_at: datetime | None = None, booked_at: datetime | None = None,
 ) -> Ticket:
-    day = local_today()
+    day = calendar.today()
     ticket = Ticket(
         service_point_id=point.id, day=day, number=await _next_number(session, point_id=point.id, day=day),
-        status=TicketStatus.waiting.value, priority=priority, name_on_ticket=name, arrived_at=now_utc(),
+        status=TicketStatus.waiting.value, priority=priority, name_on_ticket=name, arrived_at=calendar.now_utc(),
         due_at=due_at, booked_at=booked_at, recalls=0,
     )
     session.add(ticket)
@@ -129,8 +107,8 @@ async def take_ticket(session: AsyncSession, *, point_id: int, data: WalkIn, act
     point = await services.get_point(session, point_id=point_id)
     if data.priority == Priority.appointment:
         raise RuleViolation.on_field("priority", "Appointment priority comes from checking in a booking.")
-    hours = await services.hours_of_point_on(session, point=point, day=local_today())
-    if not _is_open_at(hours, now_utc()):
+    hours = await services.hours_of_point_on(session, point=point, day=calendar.today())
+    if not calendar.is_open_at(hours, calendar.now_utc()):
         raise Conflict(f"{point.name} is not taking numbers now; see its hours.")
     ticket = await _issue(session, point=point, priority=data.priority.value, name=data.name, actor=actor)
     issued = await _issued(session, point=point, ticket=ticket)
@@ -145,13 +123,13 @@ def waiting_line(tickets: list[Ticket], now: datetime) -> list[Ticket]:
 
 async def positions(session: AsyncSession, *, point_id: int) -> dict[int, int]:
     """Ticket id -> place in line (1 = called next) of today's waiting tickets at the point."""
-    tickets = await _tickets_today(session, point_ids=[point_id], day=local_today())
-    return {t.id: i for i, t in enumerate(waiting_line(tickets[point_id], now_utc()), start=1)}
+    tickets = await _tickets_today(session, point_ids=[point_id], day=calendar.today())
+    return {t.id: i for i, t in enumerate(waiting_line(tickets[point_id], calendar.now_utc()), start=1)}
 
 
 async def _issued(session: AsyncSession, *, point: ServicePoint, ticket: Ticket) -> dict[str, Any]:
     tickets = await _tickets_today(session, point_ids=[point.id], day=ticket.day)
-    now = now_utc()
+    now = calendar.now_utc()
     position = next(i for i, t in enumerate(waiting_line(tickets.get(point.id, []), now), start=1) if t.id == ticket.id)
     stats = _board(point, tickets.get(point.id, []), day=ticket.day, now=now, hours=[])
     return {
@@ -162,9 +140,9 @@ async def _issued(session: AsyncSession, *, point: ServicePoint, ticket: Ticket)
 
 def _call_order(ticket: Ticket, now: datetime) -> tuple[int, datetime, int]:
     """The order in which tickets are called (the SQL twin is `_sql_call_order`)."""
-    due = ticket.due_at is not None and _aware(ticket.due_at) <= now
+    due = ticket.due_at is not None and calendar.aware(ticket.due_at) <= now
     rank = 0 if due else 1 if ticket.priority in FLAGGED else 2
-    return rank, _aware(ticket.due_at) if due and ticket.due_at else datetime.min.replace(tzinfo=UTC), ticket.number
+    return rank, calendar.aware(ticket.due_at) if due and ticket.due_at else datetime.min.replace(tzinfo=UTC), ticket.number
 
 
 def _sql_call_order(now: datetime) -> list[Any]:
@@ -177,7 +155,7 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     if counter > point.counters:
         raise RuleViolation.on_field("counter", f"{point.name} has counters 1 to {point.counters}.")
-    day, now = local_today(), now_utc()
+    day, now = calendar.today(), calendar.now_utc()
     waiting = and_(Ticket.service_point_id == point.id, Ticket.day == day, Ticket.status == TicketStatus.waiting.value)
     table = Ticket.__table__
     claimed = None
@@ -205,7 +183,8 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
 
 
 async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor: Principal) -> Ticket:
-    """start, complete, no_show, recall or cancel; 409 when the ticket's state does not allow it."""
+    """start, complete, no_show, recall or cancel; 409 when the ticket's state does not allow it.
+    (A completed ticket's recording is added by `api.flows.move_ticket`.)"""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFound(f"There is no ticket {ticket_id}.")
@@ -215,7 +194,7 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     before = audit.snapshot_of(ticket)
     values: dict[str, Any] = {"status": reaches}
     if stamp:
-        values[stamp] = now_utc()
+        values[stamp] = calendar.now_utc()
     if move == "recall":
         values["recalls"] = Ticket.__table__.c.recalls + 1
     table = Ticket.__table__
@@ -225,10 +204,6 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     if moved is None:
         raise Conflict(f"Ticket {ticket.number} is {ticket.status}; it cannot be {MOVE_WORDS[move]}.")
     await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=audit.snapshot_of(ticket))
-    if move == "complete":
-        await tallies.add_recordings(
-            session, area_code=point.area_code, day=local_today(), source="queue", service_point_id=point.id, actor=actor
-        )
     await _announce(session, point=point, ticket=ticket, change="recalled" if move == "recall" else reaches)
     return ticket
 
@@ -271,7 +246,7 @@ def _estimate(position: int, median_service_minutes: float, active_counters: int
 def _minutes(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
-    return (_aware(end) - _aware(start)).total_seconds() / 60
+    return (calendar.aware(end) - calendar.aware(start)).total_seconds() / 60
 
 
 def _percentile(values: list[float], share: float) -> float | None:
@@ -288,24 +263,24 @@ def _board(point: ServicePoint, tickets: list[Ticket], *, day: date, now: dateti
     for t in tickets:
         if t.status in (TicketStatus.called.value, TicketStatus.serving.value) and t.counter is not None:
             current = at_counter.get(t.counter)
-            if current is None or _aware(t.called_at or now) >= _aware(current.called_at or now):
+            if current is None or calendar.aware(t.called_at or now) >= calendar.aware(current.called_at or now):
                 at_counter[t.counter] = t
     waits = [m for t in tickets if (m := _minutes(t.arrived_at, t.called_at)) is not None]
     # "Recent" service time: the last RECENT_SERVICES completed today; the point's own setting
     # stands in until a few are done.
-    done = sorted((t for t in tickets if t.status == TicketStatus.done.value and t.started_at and t.ended_at), key=lambda t: _aware(t.ended_at))  # type: ignore[arg-type]
+    done = sorted((t for t in tickets if t.status == TicketStatus.done.value and t.started_at and t.ended_at), key=lambda t: calendar.aware(t.ended_at))  # type: ignore[arg-type]
     services_minutes = [m for t in done[-RECENT_SERVICES:] if (m := _minutes(t.started_at, t.ended_at)) is not None]
     median_service = statistics.median(services_minutes) if len(services_minutes) >= MIN_SERVICES_FOR_MEDIAN else float(point.service_minutes)
     # Counters staffed now: those that called someone within the last hour; before the first
     # call of the day, all of the point's counters.
-    recent_counters = {t.counter for t in tickets if t.called_at and now - _aware(t.called_at) <= ACTIVE_COUNTER_WINDOW}
+    recent_counters = {t.counter for t in tickets if t.called_at and now - calendar.aware(t.called_at) <= ACTIVE_COUNTER_WINDOW}
     active = len(recent_counters) or max(1, point.counters)
     return {
         "service_point_id": point.id,
         "name": point.name,
         "area": point.area_code,
         "day": day,
-        "open_now": _is_open_at(hours, now),
+        "open_now": calendar.is_open_at(hours, now),
         "waiting": len(waiting),
         "now_serving": [{"counter": c, "number": t.number, "status": t.status} for c, t in sorted(at_counter.items())],
         "estimated_wait_minutes": _estimate(len(waiting) + 1, median_service, active),
@@ -319,10 +294,10 @@ def _board(point: ServicePoint, tickets: list[Ticket], *, day: date, now: dateti
 
 
 async def board_of(session: AsyncSession, *, point: ServicePoint) -> dict[str, Any]:
-    day = local_today()
+    day = calendar.today()
     hours = await services.hours_of_point_on(session, point=point, day=day)
     tickets = await _tickets_today(session, point_ids=[point.id], day=day)
-    return _board(point, tickets[point.id], day=day, now=now_utc(), hours=hours)
+    return _board(point, tickets[point.id], day=day, now=calendar.now_utc(), hours=hours)
 
 
 async def board(session: AsyncSession, *, point_id: int) -> dict[str, Any]:
@@ -331,12 +306,12 @@ async def board(session: AsyncSession, *, point_id: int) -> dict[str, Any]:
 
 async def city_board(session: AsyncSession, *, area: str | None) -> list[dict[str, Any]]:
     """The board of every point open today (or with a queue today) in the area."""
-    day, now = local_today(), now_utc()
+    day, now = calendar.today(), calendar.now_utc()
     stmt = select(ServicePoint).where(ServicePoint.active.is_(True)).order_by(ServicePoint.id)
     if area is not None:
         require_code(area, field="area", location="query")
         stmt = stmt.where(in_subtree(ServicePoint.area_code, area))
-    stmt = stmt.where(services._open_on_clause(day) | exists().where(Ticket.service_point_id == ServicePoint.id, Ticket.day == day))
+    stmt = stmt.where(services.open_on_clause(day) | exists().where(Ticket.service_point_id == ServicePoint.id, Ticket.day == day))
     points = list(await session.scalars(stmt))
     ids = [p.id for p in points]
     closures = await services.closures_of(session, point_ids=ids, start=day, end=day)
@@ -368,8 +343,6 @@ async def _announce(session: AsyncSession, *, point: ServicePoint, ticket: Ticke
 
 async def messages_from_notice(ids: dict[str, Any]) -> list[live.Message]:
     """Render a NOTIFY's ids (point, ticket, change) into messages, once per process."""
-    from api.db import get_sessionmaker
-
     async with get_sessionmaker()() as session:
         point = await session.get(ServicePoint, int(ids["p"]))
         if point is None:
@@ -409,15 +382,15 @@ def slot_grid(hours: list[list[str]], minutes: int) -> list[tuple[str, str]]:
     """Opening windows cut into slots of `minutes`; a remainder too short for a slot is dropped."""
     grid = []
     for start, end in hours:
-        at, stop = services.minutes_of(start), services.minutes_of(end)
+        at, stop = calendar.minutes_of(start), calendar.minutes_of(end)
         while at + minutes <= stop:
-            grid.append((services.hhmm_of(at), services.hhmm_of(at + minutes)))
+            grid.append((calendar.hhmm_of(at), calendar.hhmm_of(at + minutes)))
             at += minutes
     return grid
 
 
 def _check_booking_day(day: date, *, field: str = "date", location: str = "body") -> None:
-    today = local_today()
+    today = calendar.today()
     if day < today:
         raise RuleViolation.on_field(field, "That date has passed.", location=location)
     if day > today + timedelta(days=BOOKING_DAYS):
@@ -435,11 +408,11 @@ async def slots(session: AsyncSession, *, point_id: int, day: date) -> list[dict
             ).group_by(Appointment.slot_start)
         )).all()
     )
-    now = now_utc()
+    now = calendar.now_utc()
     result = []
     for start, end in slot_grid(hours, point.service_minutes):
         taken = booked.get(start, 0)
-        past = _local_moment(day, start) < now
+        past = calendar.local_moment(day, start) < now
         result.append({"start": start, "end": end, "capacity": point.counters, "booked": taken, "available": 0 if past else max(0, point.counters - taken)})
     return result
 
@@ -450,24 +423,24 @@ async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, act
     grid = dict(slot_grid(await services.hours_of_point_on(session, point=point, day=data.date), point.service_minutes))
     if data.start not in grid:
         raise RuleViolation.on_field("start", "There is no slot starting then; see the point's slots for that date.")
-    if _local_moment(data.date, data.start) < now_utc():
+    if calendar.local_moment(data.date, data.start) < calendar.now_utc():
         raise RuleViolation.on_field("start", "That slot has begun already.")
     seats = set(await session.scalars(select(Appointment.seat).where(
         Appointment.service_point_id == point.id, Appointment.day == data.date, Appointment.slot_start == data.start, Appointment.seat.is_not(None)
     )))
     free = [seat for seat in range(1, point.counters + 1) if seat not in seats]
     if not free:
-        raise Conflict("That slot is full; pick another.", errors=[{"location": "body", "field": "start", "message": "slot full"}])
+        raise Conflict("That slot is full; pick another.", errors=[field_problem("start", "slot full")])
     appointment = Appointment(
         code=secrets.token_urlsafe(9), service_point_id=point.id, day=data.date, slot_start=data.start, slot_end=grid[data.start],
-        seat=free[0], status=AppointmentStatus.booked.value, name_on_ticket=data.name, created_at=now_utc(),
+        seat=free[0], status=AppointmentStatus.booked.value, name_on_ticket=data.name, created_at=calendar.now_utc(),
     )
     try:
         async with session.begin_nested():
             session.add(appointment)
     except IntegrityError:
         # Someone booked the same seat between our read and our write.
-        raise Conflict("That slot was just taken; pick another.", errors=[{"location": "body", "field": "start", "message": "slot full"}]) from None
+        raise Conflict("That slot was just taken; pick another.", errors=[field_problem("start", "slot full")]) from None
     await audit.record(session, actor=actor, action="appointment.create", entity="appointment", entity_id=appointment.id, after=_appointment_snapshot(appointment))
     return appointment
 
@@ -506,12 +479,12 @@ async def check_in(session: AsyncSession, *, code: str, actor: Principal) -> dic
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     if appointment.status != AppointmentStatus.booked.value:
         raise Conflict(f"The booking is {appointment.status}; only a booked one can be checked in.")
-    if appointment.day != local_today():
+    if appointment.day != calendar.today():
         raise Conflict(f"The booking is for {appointment.day.isoformat()}, not today.")
     before = _appointment_snapshot(appointment)
     ticket = await _issue(
         session, point=point, priority=Priority.appointment.value, name=appointment.name_on_ticket, actor=actor,
-        due_at=_local_moment(appointment.day, appointment.slot_start), booked_at=appointment.created_at,
+        due_at=calendar.local_moment(appointment.day, appointment.slot_start), booked_at=appointment.created_at,
     )
     appointment.status, appointment.ticket_id = AppointmentStatus.checked_in.value, ticket.id
     await session.flush()
@@ -523,7 +496,7 @@ async def check_in(session: AsyncSession, *, code: str, actor: Principal) -> dic
 
 async def has_future_bookings(session: AsyncSession, *, point_id: int) -> bool:
     return bool(await session.scalar(select(exists().where(
-        Appointment.service_point_id == point_id, Appointment.day >= local_today(), Appointment.status == AppointmentStatus.booked.value
+        Appointment.service_point_id == point_id, Appointment.day >= calendar.today(), Appointment.status == AppointmentStatus.booked.value
     ))))
 
 
@@ -532,7 +505,7 @@ async def cancel_bookings_outside_hours(
 ) -> list[Appointment]:
     """Cancel the open bookings (of `day`, or from today on) that no longer fit the point's hours or counters."""
     stmt = select(Appointment).where(Appointment.service_point_id == point.id, Appointment.status == AppointmentStatus.booked.value)
-    stmt = stmt.where(Appointment.day == day) if day is not None else stmt.where(Appointment.day >= local_today())
+    stmt = stmt.where(Appointment.day == day) if day is not None else stmt.where(Appointment.day >= calendar.today())
     bookings = list(await session.scalars(stmt.order_by(Appointment.day, Appointment.slot_start, Appointment.seat)))
     if not bookings:
         return []

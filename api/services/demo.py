@@ -10,21 +10,21 @@ their statistics have something to show. Idempotent: everything is looked up bef
 
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import calendar
 from api.areas import service as areas
 from api.areas.models import Area
 from api.areas.schemas import AreaCreate
 from api.auth import service as auth
 from api.auth.models import Role, User
-from api.auth.policy import SYSTEM
 from api.auth.schemas import UserCreate
 from api.devices.demo import FLEET
+from api.principal import SYSTEM
 from api.queues.models import QueueDay, Ticket
-from api.queues.service import JAKARTA
 from api.services import service
 from api.services.models import ServicePoint, ServicePointKind
 from api.services.schemas import ServicePointCreate, ServicePointUpdate
@@ -88,11 +88,12 @@ async def load(session: AsyncSession, *, today: date) -> DemoServices:
             result.created.append(title)
         elif office.address is None:
             # Made bare by the staff demo (api/auth/demo.py) for its operator: completed here, so
-            # that its counters match its devices like every other office's.
-            office, _ = await service.update_point(
+            # that its counters match its devices like every other office's. It was made in this
+            # same demo transaction, so nobody has booked it yet: no bookings to keep or cancel.
+            office = await service.update_point(
                 session, point_id=office.id,
                 data=ServicePointUpdate(counters=counters, opening_hours=OPENING_HOURS, service_minutes=10, address=_address(name)),
-                actor=SYSTEM,
+                actor=SYSTEM, bookings_open=False,
             )  # fmt: skip
             result.created.append(f"{title} (completed)")
         result.offices[code] = office
@@ -133,7 +134,7 @@ async def _operator_for(session: AsyncSession, *, office: ServicePoint, name: st
 
 
 def _at(day: date, hour: int, minute: float) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=JAKARTA).astimezone(UTC) + timedelta(minutes=minute)
+    return calendar.local_moment(day, f"{hour:02d}:00") + timedelta(minutes=minute)
 
 
 async def _queue_history(session: AsyncSession, *, office: ServicePoint, day: date, rng: random.Random) -> None:
@@ -163,7 +164,7 @@ async def _queue_today(session: AsyncSession, *, office: ServicePoint, day: date
     """The last hour and a half: some served, one at each counter, a few waiting."""
     if await session.scalar(select(QueueDay.day).where(QueueDay.service_point_id == office.id, QueueDay.day == day)) is not None:
         return
-    now = datetime.now(UTC)
+    now = calendar.now_utc()
     rows = []
     count = 4 * office.counters
     for number in range(1, count + 1):

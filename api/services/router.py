@@ -4,14 +4,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import TypeAdapter
 
-from api.areas.codes import AreaQuery
+from api import flows
+from api.area_codes import AreaQuery
 from api.areas.models import AreaLevel
+from api.auth.dependencies import WriterDep, require
 from api.auth.models import Role
-from api.auth.policy import Principal, WriterDep, require
 from api.caching import NOT_MODIFIED, hashed
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 from api.services import service
 from api.services.models import ServicePointKind
 from api.services.schemas import (
@@ -73,7 +75,7 @@ async def get_service_point(point_id: IdPath, session: SessionDep) -> ServicePoi
 @router.patch("/service-points/{point_id}", response_model=ServicePointUpdated, responses=problem_responses(401, 403, 404, 409, 422))
 async def update_service_point(point_id: IdPath, data: ServicePointUpdate, principal: WriterDep, session: SessionDep) -> ServicePointUpdated:
     """Change a point; bookings that no longer fit its hours or counters are cancelled and listed."""
-    point, cancelled = await service.update_point(session, point_id=point_id, data=data, actor=principal)
+    point, cancelled = await flows.update_service_point(session, point_id=point_id, data=data, actor=principal)
     return ServicePointUpdated(
         **ServicePointRead.model_validate(point).model_dump(), cancelled_appointments=[CancelledBooking.model_validate(a) for a in cancelled]
     )
@@ -91,7 +93,7 @@ async def list_closures(
 @router.post("/service-points/{point_id}/closures", response_model=ClosureCreated, status_code=201, responses=problem_responses(401, 403, 404, 409, 422))
 async def add_closure(point_id: IdPath, data: ClosureCreate, principal: WriterDep, session: SessionDep) -> ClosureCreated:
     """Close a point for a day or reduce its hours; the bookings this cancels are listed."""
-    closure, cancelled = await service.add_closure(session, point_id=point_id, data=data, actor=principal)
+    closure, cancelled = await flows.add_closure(session, point_id=point_id, data=data, actor=principal)
     return ClosureCreated(**ClosureRead.model_validate(closure).model_dump(), cancelled_appointments=[CancelledBooking.model_validate(a) for a in cancelled])
 
 

@@ -5,15 +5,16 @@ Rules
   day, in an area of the campaign down to RW/RT. Staff create and change points inside their
   scope (supervisors: their kecamatan).
 - Offices have opening hours per weekday, Saturday and Sunday included: "HH:MM" windows, each
-  ending after it starts, never overlapping on a day.
+  ending after it starts, never overlapping on a day (the windows' meaning is api.calendar's).
 - A weekend service (`weekend_event`) is one Saturday or Sunday, one time window, at an RW or RT
   (the article's "down to the dense RT/RW"); it has no weekly hours.
 - A closure replaces a day's hours: none (holiday) or reduced ones. Bookings that no longer fit
-  (closed day, shortened hours, fewer counters) are cancelled, and the change says which.
-- A device or an operator is at one weekend service per day at most (also a unique constraint);
-  the devices' own allocations are consulted at the single marked call site below, and so are
-  home visits: a kit or operator with a visit planned that day is not free for a weekend service
-  (and the visits domain asks `weekend_event_on` the other way round).
+  (closed day, shortened hours, fewer counters) are cancelled, and the change says which: that
+  joins the queues domain and lives in `api.flows` (`update_service_point`, `add_closure`). The
+  slot length cannot change while bookings are open (the caller says whether they are).
+- A device or an operator is at one weekend service per day at most (also a unique constraint),
+  and a weekend service takes only devices and operators free that day: not posted at a service
+  point, not on home visits, usable. Those commitments are `api.commitments`' to judge.
 - The public sees points and the schedule (where recording is open on each date, with hours), for
   at most `MAX_SCHEDULE_DAYS` days at once. Staff see which dense RW/RT have had no weekend
   service yet.
@@ -25,15 +26,15 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.devices import service as devices
+from api import calendar
+from api.area_codes import COUNTRY, in_subtree, require_code
 from api.areas import service as areas
-from api.areas.codes import COUNTRY, in_subtree, require_code
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
-from api.auth.policy import Principal, ensure_area
-from api.devices.models import Device, DeviceStatus, Operator, OperatorStatus
-from api.errors import Conflict, NotFound, RuleViolation
+from api.commitments import service as commitments
+from api.errors import Conflict, NotFound, RuleViolation, field_problem, get_or_404
 from api.pagination import PageParams, paginate
+from api.principal import Principal, ensure_area
 from api.services.models import WEEKDAYS, Closure, EventAssignment, ServicePoint, ServicePointKind
 from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCreate, ServicePointUpdate
 
@@ -48,13 +49,8 @@ POINT_FIELDS = [
 # --- hours ---------------------------------------------------------------------------------
 
 
-def minutes_of(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def hhmm_of(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+minutes_of = calendar.minutes_of
+hhmm_of = calendar.hhmm_of
 
 
 def check_windows(windows: list[Any], *, field: str) -> list[list[str]]:
@@ -105,10 +101,7 @@ async def hours_of_point_on(session: AsyncSession, *, point: ServicePoint, day: 
 
 
 async def get_point(session: AsyncSession, *, point_id: int) -> ServicePoint:
-    point = await session.get(ServicePoint, point_id)
-    if point is None:
-        raise NotFound(f"There is no service point {point_id}.")
-    return point
+    return await get_or_404(session, ServicePoint, point_id, what="service point")
 
 
 def _check_kind_fields(kind: str, values: dict[str, Any], level: AreaLevel) -> None:
@@ -163,8 +156,9 @@ def area_level(area: Area) -> AreaLevel:
     return AreaLevel(area.level)
 
 
-async def update_point(session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal) -> tuple[ServicePoint, list[Any]]:
-    """Apply the change; bookings that no longer fit the new hours or counters are cancelled."""
+async def update_point(session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal, bookings_open: bool) -> ServicePoint:
+    """Apply the change (`bookings_open`: the point has open bookings from today on; then its slot
+    length cannot change). Cancelling the bookings that no longer fit is `api.flows`' part."""
     point = await get_point(session, point_id=point_id)
     ensure_area(actor, point.area_code)
     changes = data.model_dump(exclude_unset=True)
@@ -178,11 +172,8 @@ async def update_point(session: AsyncSession, *, point_id: int, data: ServicePoi
         changes["opening_hours"] = check_opening_hours(data.opening_hours or {})
     merged = {name: changes.get(name, getattr(point, name)) for name in ("event_date", "event_start", "event_end", "opening_hours")}
     _check_kind_fields(point.kind, merged, area_level(area))
-    if "service_minutes" in changes and changes["service_minutes"] != point.service_minutes:
-        from api.queues import service as queues
-
-        if await queues.has_future_bookings(session, point_id=point.id):
-            raise Conflict("Slot length cannot change while bookings are open; cancel them first.", errors=[{"location": "body", "field": "service_minutes", "message": "bookings exist"}])
+    if "service_minutes" in changes and changes["service_minutes"] != point.service_minutes and bookings_open:
+        raise Conflict("Slot length cannot change while bookings are open; cancel them first.", errors=[field_problem("service_minutes", "bookings exist")])
     before = audit.snapshot_of(point, POINT_FIELDS)
     point.area_code = area_code
     for name, value in changes.items():
@@ -190,7 +181,6 @@ async def update_point(session: AsyncSession, *, point_id: int, data: ServicePoi
     point.open_days = open_days_of(point.opening_hours or {})
     await session.flush()
     await audit.record(session, actor=actor, action="service_point.update", entity="service_point", entity_id=point.id, before=before, after=audit.snapshot_of(point, POINT_FIELDS))
-    cancelled = await _cancel_bookings_that_no_longer_fit(session, point=point, actor=actor, reason="hours or counters changed")
     if point.kind == ServicePointKind.weekend_event.value and "event_date" in changes:
         # The assignments follow the event to its new date, where they must be free again.
         assignments = list(await session.scalars(select(EventAssignment).where(EventAssignment.service_point_id == point.id)))
@@ -198,13 +188,7 @@ async def update_point(session: AsyncSession, *, point_id: int, data: ServicePoi
             session, point=point,
             device_ids=[a.device_id for a in assignments if a.device_id], operator_ids=[a.operator_id for a in assignments if a.operator_id],
         )
-    return point, cancelled
-
-
-async def _cancel_bookings_that_no_longer_fit(session: AsyncSession, *, point: ServicePoint, actor: Principal, reason: str, day: date | None = None) -> list[Any]:
-    from api.queues import service as queues
-
-    return await queues.cancel_bookings_outside_hours(session, point=point, actor=actor, reason=reason, day=day)
+    return point
 
 
 async def list_points(
@@ -217,7 +201,7 @@ async def list_points(
     if kind is not None:
         stmt = stmt.where(ServicePoint.kind == kind.value)
     if open_on is not None:
-        stmt = stmt.where(ServicePoint.active.is_(True), _open_on_clause(open_on))
+        stmt = stmt.where(ServicePoint.active.is_(True), open_on_clause(open_on))
     points, next_cursor = await paginate(session, stmt, keys=[ServicePoint.id], page=page)
     if open_on is None:
         return [(p, None) for p in points], next_cursor
@@ -225,7 +209,7 @@ async def list_points(
     return [(p, hours_on(p, open_on, closures.get((p.id, open_on)))) for p in points], next_cursor
 
 
-def _open_on_clause(day: date) -> Any:
+def open_on_clause(day: date) -> Any:
     """Points with hours on `day`: a weekend service on that date, or an open weekday without a full closure.
 
     A closure with reduced hours keeps a point open; one that reopens a normally closed weekday
@@ -278,18 +262,18 @@ async def schedule(session: AsyncSession, *, area: str | None, start: date, end:
 # --- closures ------------------------------------------------------------------------------
 
 
-async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCreate, actor: Principal) -> tuple[Closure, list[Any]]:
+async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCreate, actor: Principal) -> Closure:
+    """A closure of one day (no hours, or reduced ones); `api.flows.add_closure` cancels the bookings it leaves out."""
     point = await get_point(session, point_id=point_id)
     ensure_area(actor, point.area_code)
     hours = check_windows(data.hours, field="hours")
     if await session.scalar(select(Closure.id).where(Closure.service_point_id == point.id, Closure.day == data.day)) is not None:
-        raise Conflict(f"Point {point.id} already has a closure on {data.day}; remove it first.", errors=[{"location": "body", "field": "day", "message": "already has a closure"}])
+        raise Conflict(f"Point {point.id} already has a closure on {data.day}; remove it first.", errors=[field_problem("day", "already has a closure")])
     closure = Closure(service_point_id=point.id, day=data.day, hours=hours, closed=not hours, reason=data.reason)
     session.add(closure)
     await session.flush()
     await audit.record(session, actor=actor, action="closure.create", entity="closure", entity_id=closure.id, after=audit.snapshot_of(closure, ["service_point_id", "day", "hours", "closed", "reason"]))
-    cancelled = await _cancel_bookings_that_no_longer_fit(session, point=point, actor=actor, reason=f"closure: {data.reason}", day=data.day)
-    return closure, cancelled
+    return closure
 
 
 async def list_closures(session: AsyncSession, *, point_id: int, page: PageParams, since: date | None) -> tuple[list[Closure], str | None]:
@@ -346,25 +330,12 @@ async def set_assignments(session: AsyncSession, *, point_id: int, data: Assignm
 async def _replace_assignments(session: AsyncSession, *, point: ServicePoint, device_ids: list[int], operator_ids: list[int]) -> list[EventAssignment]:
     day = point.event_date
     assert day is not None
-    devices = {d.id: d for d in await session.scalars(select(Device).where(Device.id.in_(device_ids)))} if device_ids else {}
-    operators = {o.id: o for o in await session.scalars(select(Operator).where(Operator.id.in_(operator_ids)))} if operator_ids else {}
-    for i, device_id in enumerate(device_ids):
-        device = devices.get(device_id)
-        if device is None:
-            raise NotFound(f"There is no device {device_id}.", errors=[{"location": "body", "field": f"device_ids.{i}", "message": "unknown device"}])
-        if device.status != DeviceStatus.active.value:
-            raise RuleViolation.on_field(f"device_ids.{i}", f"Device {device.serial} is {device.status}, not active.")
-    for i, operator_id in enumerate(operator_ids):
-        operator = operators.get(operator_id)
-        if operator is None:
-            raise NotFound(f"There is no operator {operator_id}.", errors=[{"location": "body", "field": f"operator_ids.{i}", "message": "unknown operator"}])
-        if operator.status != OperatorStatus.active.value:
-            raise RuleViolation.on_field(f"operator_ids.{i}", f"Operator {operator.staff_number} is {operator.status}, not active.")
-    busy = await _busy_elsewhere(session, point=point, day=day, device_ids=device_ids, operator_ids=operator_ids)
+    await commitments.check_event_crew(session, device_ids=device_ids, operator_ids=operator_ids)
+    busy = await commitments.event_crew_problems(session, point_id=point.id, day=day, device_ids=device_ids, operator_ids=operator_ids)
     if busy:
         raise Conflict(
             "Some devices or operators are already at another place on " + day.isoformat() + ".",
-            errors=[{"location": "body", "field": field, "message": message} for field, message in busy],
+            errors=[field_problem(field, message) for field, message in busy],
         )
     await session.execute(delete(EventAssignment).where(EventAssignment.service_point_id == point.id))
     rows = [EventAssignment(service_point_id=point.id, day=day, device_id=d) for d in device_ids]
@@ -372,63 +343,6 @@ async def _replace_assignments(session: AsyncSession, *, point: ServicePoint, de
     session.add_all(rows)
     await session.flush()
     return rows
-
-
-async def _busy_elsewhere(
-    session: AsyncSession, *, point: ServicePoint, day: date, device_ids: list[int], operator_ids: list[int]
-) -> list[tuple[str, str]]:
-    """(field, message) for every device or operator already placed elsewhere on `day`.
-
-    Other weekend services are checked here; home visits planned that day are the visits domain's
-    (`planned_on`); postings at service points, loans due back and broken devices are the devices
-    domain's to judge (`is_device_free`, `is_operator_free`).
-    """
-    others = await session.execute(
-        select(EventAssignment.device_id, EventAssignment.operator_id, EventAssignment.service_point_id).where(
-            EventAssignment.day == day,
-            EventAssignment.service_point_id != point.id,
-            or_(EventAssignment.device_id.in_(device_ids or [-1]), EventAssignment.operator_id.in_(operator_ids or [-1])),
-        )
-    )
-    taken_devices: dict[int, int] = {}
-    taken_operators: dict[int, int] = {}
-    for device_id, operator_id, other_point in others:
-        if device_id is not None:
-            taken_devices[device_id] = other_point
-        if operator_id is not None:
-            taken_operators[operator_id] = other_point
-    busy = [(f"device_ids.{i}", f"at service point {taken_devices[d]} that day") for i, d in enumerate(device_ids) if d in taken_devices]
-    busy += [(f"operator_ids.{i}", f"at service point {taken_operators[o]} that day") for i, o in enumerate(operator_ids) if o in taken_operators]
-    # Home visits planned that day hold their kit and operator for the day, as an event would.
-    from api.visits import service as visits
-
-    visiting_devices, visiting_operators = await visits.planned_on(session, day=day, device_ids=device_ids, operator_ids=operator_ids)
-    busy += [(f"device_ids.{i}", "on home visits that day") for i, d in enumerate(device_ids) if d in visiting_devices and d not in taken_devices]
-    busy += [(f"operator_ids.{i}", "on home visits that day") for i, o in enumerate(operator_ids) if o in visiting_operators and o not in taken_operators]
-    taken_devices.update(dict.fromkeys(visiting_devices, 0))
-    taken_operators.update(dict.fromkeys(visiting_operators, 0))
-    for i, device_id in enumerate(device_ids):
-        if device_id not in taken_devices and not await devices.is_device_free(session, device_id=device_id, day=day):
-            busy.append((f"device_ids.{i}", "posted elsewhere, not active, or due back to its lender that day"))
-    for i, operator_id in enumerate(operator_ids):
-        if operator_id not in taken_operators and not await devices.is_operator_free(session, operator_id=operator_id, day=day):
-            busy.append((f"operator_ids.{i}", "posted elsewhere or not active that day"))
-    return busy
-
-
-async def weekend_event_on(session: AsyncSession, *, day: date, device_id: int | None = None, operator_id: int | None = None) -> int | None:
-    """The weekend service a device (or an operator) is assigned to on `day`, if any."""
-    who = EventAssignment.device_id == device_id if device_id is not None else EventAssignment.operator_id == operator_id
-    return await session.scalar(select(EventAssignment.service_point_id).where(EventAssignment.day == day, who).limit(1))
-
-
-async def event_days(
-    session: AsyncSession, *, from_day: date, until: date, device_id: int | None = None, operator_id: int | None = None
-) -> list[tuple[date, int]]:
-    """(day, weekend service) for each day from `from_day` to `until` a device (or an operator) is assigned to one."""
-    who = EventAssignment.device_id == device_id if device_id is not None else EventAssignment.operator_id == operator_id
-    rows = await session.execute(select(EventAssignment.day, EventAssignment.service_point_id).where(who, EventAssignment.day >= from_day, EventAssignment.day <= until))
-    return [(day, point) for day, point in rows]
 
 
 async def uncovered_areas(

@@ -12,17 +12,35 @@ SQLAlchemy parameter processing, and no per-row round trip between Python and th
   FROM` or `INSERT ... ON CONFLICT` for the rest (one round trip per batch, not per row).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.tallies.models import Tally
+
 TALLY_COLUMNS = ("campaign_id", "area_code", "day", "service_point_id", "device_id", "point_key", "device_key", "count", "source", "import_id", "updated_at")
 # What a lookup of existing tallies answers, per found key: (position in the keys, id, count,
 # source, import id, updated_at).
 Found = tuple[int, int, int, str, int | None, Any]
+# Keys per `IN (...)` list or lookup statement, by default.
+IN_CHUNK = 500
+
+
+def chunks(items: Iterable[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
+    """`items` in lists of at most `size`."""
+    items = list(items)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def as_date(value: Any) -> date | None:
+    """A date as the driver returned it (SQLite: ISO text) as a date."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def _json_value(value: Any) -> str:
@@ -124,8 +142,6 @@ class Bulk:
         unique index answers "is it new?" while inserting). Returns (rows inserted, the largest
         tally id before): the campaign's tallies with ids up to it are the ones that were
         stored. (Ids only grow, and the campaign's writers are serialized: see `lock_campaign`.)"""
-        from api.tallies.models import Tally
-
         largest = (await self.fetch("SELECT coalesce(max(id), 0) FROM tallies", []))[0][0]
         connection = await self.session.connection()
         conflict = "ON CONFLICT (campaign_id, area_code, day, point_key, device_key) DO NOTHING"
@@ -157,8 +173,6 @@ class Bulk:
             return
         if batch == "[]":
             return
-        from api.tallies.models import Tally
-
         await self.execute(
             f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT ?, value->>0, value->>1, value->>6, value->>7, value->>2, value->>3, "
             "value->>4, value->>5, ?, ? FROM json_each(?)",
@@ -172,7 +186,7 @@ class Bulk:
         connection = await self.session.connection()
         if self.pg:
             raw = (await connection.get_raw_connection()).driver_connection
-            async with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            async with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]  # self.pg: the driver connection is psycopg's
                 for row in rows:
                     await copy.write_row(row)
             return
@@ -192,8 +206,6 @@ class Bulk:
                 {"ids": [r[0] for r in rows], "sources": [r[1] for r in rows], "counts": [r[2] for r in rows], "import_id": import_id, "at": at},
             )
             return
-        from api.tallies.models import Tally
-
         stamp = self.moment(Tally.__table__.c.updated_at, at)
         await self.execute("UPDATE tallies SET source = ?, count = ?, import_id = ?, updated_at = ? WHERE id = ?", [(s, c, import_id, stamp, i) for i, s, c in rows], many=True)
 

@@ -16,9 +16,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.policy import SYSTEM
 from api.campaigns.models import Campaign, Target
-from api.tallies.service import Row, Writer, lock_campaign
+from api.principal import SYSTEM
+from api.tallies.checks import Row
+from api.tallies.writer import Writer, lock_campaign
 
 # Pace as a share of what each kecamatan needs per day from the snapshot to the deadline.
 PACE = {

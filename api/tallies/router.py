@@ -4,12 +4,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from api.auth.dependencies import WriterDep, require
 from api.auth.models import Role
-from api.auth.policy import Principal, WriterDep, require
 from api.campaigns import service as campaigns
 from api.db import IdPath, SessionDep
 from api.errors import PROBLEM_JSON, problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 from api.tallies import service
 from api.tallies.schemas import ImportRead, ImportSummary, TalliesPost, TallyChangeRead, TallyMode, TallyRead
 

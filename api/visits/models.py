@@ -32,6 +32,8 @@ class VisitPriority(StrEnum):
 
 
 OPEN_STATUSES = (VisitStatus.submitted, VisitStatus.triaged, VisitStatus.scheduled)
+# On a kit's plan: these occupy the kit and the operator, and count against the kit's capacity.
+PLANNED_STATUSES = (VisitStatus.scheduled, VisitStatus.visited)
 _OPEN_SQL = "status IN ('submitted','triaged','scheduled')"
 
 

@@ -3,12 +3,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from api.areas.codes import AreaQuery
+from api import flows
+from api.area_codes import AreaQuery
+from api.auth.dependencies import PublicWriteLimit, WriterDep, require
 from api.auth.models import Role
-from api.auth.policy import Principal, PublicWriteLimit, WriterDep, require
-from api.db import SessionDep
+from api.db import WRITES, SessionDep
 from api.errors import problem_responses
 from api.pagination import Page, PageDep
+from api.principal import Principal
 from api.visits import service
 from api.visits.models import HomeVisit, VisitPriority, VisitReason, VisitStatus
 from api.visits.schemas import (
@@ -89,7 +91,7 @@ async def track_home_visit(code: Annotated[str, Path(max_length=32)], session: S
     return _track(await service.track(session, code=code))
 
 
-@router.get("/home-visits/{visit_id}", response_model=HomeVisitRead, responses=problem_responses(401, 403, 404, 422))
+@router.get("/home-visits/{visit_id}", response_model=HomeVisitRead, responses=problem_responses(401, 403, 404, 422), dependencies=[WRITES])
 async def read_home_visit(visit_id: VisitId, principal: WriterDep, session: SessionDep) -> HomeVisitRead:
     """The full record with personal fields and history; every read is audited."""
     return await service.get_personal(session, visit_id=visit_id, actor=principal)
@@ -104,7 +106,7 @@ async def schedule_home_visit(visit_id: VisitId, data: ScheduleRequest, principa
 @router.post("/home-visits/{visit_id}/status", response_model=HomeVisitTrack, responses=problem_responses(401, 403, 404, 409, 422))
 async def change_home_visit_status(visit_id: VisitId, data: StatusChange, principal: CrewDep, session: SessionDep) -> HomeVisitTrack:
     """Triage, mark visited or unreachable, or cancel, with an optional note (the kit's operator: visited or unreachable)."""
-    return _track(await service.change_status(session, visit_id=visit_id, data=data, actor=principal))
+    return _track(await flows.change_visit_status(session, visit_id=visit_id, data=data, actor=principal))
 
 
 @router.get("/mobile-kits/mine", response_model=list[CrewKit], responses=problem_responses(401, 403, 422))
@@ -117,7 +119,7 @@ async def my_mobile_kits(
     return await service.crew_kits(session, day=day, actor=principal)
 
 
-@router.get("/mobile-kits/{device_id}/day-plan", response_model=DayPlan, responses=problem_responses(401, 403, 404, 422))
+@router.get("/mobile-kits/{device_id}/day-plan", response_model=DayPlan, responses=problem_responses(401, 403, 404, 422), dependencies=[WRITES])
 async def mobile_kit_day_plan(
     device_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     principal: CrewDep,

@@ -1,6 +1,6 @@
 """campaigns.data_version (changes with every write that can alter a campaign's progress) and
 campaigns.history_version (changes when a past day's tallies change): public progress answers carry
-an ETag and are cached per version (api/campaigns/versions.py)
+an ETag and are cached per version (api/data_versions.py)
 
 Revision ID: a8_campaign_data_version
 Revises: a8_operator_accounts

@@ -3,19 +3,19 @@ from tests.access import Request, area_writer, public_read
 KELURAHAN = "36.74.01.1001"  # Ciater, Serpong
 
 
-async def new_rw(_session) -> Request:  # noqa: ANN001
+async def new_rw(_session) -> Request:
     return Request(json={"code": f"{KELURAHAN}.003", "name": "RW 003"}, area="36.74.01")
 
 
-async def kelurahan(_session) -> Request:  # noqa: ANN001
+async def kelurahan(_session) -> Request:
     return Request(path_params={"code": KELURAHAN}, json={"population": 25_000}, area="36.74.01")
 
 
-async def setu_kelurahan(_session) -> Request:  # noqa: ANN001
+async def setu_kelurahan(_session) -> Request:
     return Request(path_params={"code": "36.74.07.1001"}, json={"population": 12_000}, area="36.74.07")
 
 
-async def serpong(_session) -> Request:  # noqa: ANN001
+async def serpong(_session) -> Request:
     return Request(path_params={"code": "36.74.01"})
 
 

@@ -2,7 +2,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from api.areas import codes
+from api import area_codes as codes
 from api.areas import service as areas
 from api.areas.models import Area, AreaLevel
 from api.areas.schemas import AreaCreate

@@ -8,18 +8,18 @@ from sqlalchemy import func, select
 from api.audit import service as audit
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
 from api.campaigns.models import Target
 from api.db import SessionDep
 from api.errors import RuleViolation
+from api.principal import SYSTEM
 from tests.factories import PASSWORD, assert_problem, headers_for, make_campaign, make_user
 
 
-async def last_id(session) -> int:  # noqa: ANN001
+async def last_id(session) -> int:
     return await session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
 
 
-async def entries_since(session, after: int) -> list[AuditEntry]:  # noqa: ANN001
+async def entries_since(session, after: int) -> list[AuditEntry]:
     return list((await session.scalars(select(AuditEntry).where(AuditEntry.id > after).order_by(AuditEntry.id))).all())
 
 
@@ -35,7 +35,7 @@ async def test_every_foundation_write_leaves_one_entry_per_change(client, sessio
     as_of = str(date.today() - timedelta(days=3))
     key_id: list[int] = []
 
-    async def create_key():  # noqa: ANN202
+    async def create_key():
         response = await client.post("/api/v1/api-keys", json={"name": "script", "role": "viewer"}, headers=admin)
         key_id.append(response.json()["id"])
         return response

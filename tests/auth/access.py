@@ -1,17 +1,17 @@
 from api.auth import service
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
 from api.auth.schemas import ApiKeyCreate
+from api.principal import SYSTEM
 from tests.access import CALLERS, Case, Request, admin_only, any_staff, public_read
 from tests.factories import PASSWORD, make_user
 
 
-async def sign_in_form(session) -> Request:  # noqa: ANN001
+async def sign_in_form(session) -> Request:
     user = await make_user(session, role=Role.viewer)
     return Request(content=f"username={user.username}&password={PASSWORD}".encode(), headers={"content-type": "application/x-www-form-urlencoded"})
 
 
-async def a_user(session) -> Request:  # noqa: ANN001
+async def a_user(session) -> Request:
     # A viewer, so that no caller's scope decides anything; written directly (no argon2 needed).
     from api.auth.models import User
 
@@ -21,15 +21,15 @@ async def a_user(session) -> Request:  # noqa: ANN001
     return Request(path_params={"user_id": user.id}, json={"display_name": "Renamed"})
 
 
-async def new_user(_session) -> Request:  # noqa: ANN001
+async def new_user(_session) -> Request:
     return Request(json={"username": "matrix.new", "display_name": "New", "password": "a-long-password", "role": "supervisor", "area": "36.74.01"})
 
 
-async def new_key(_session) -> Request:  # noqa: ANN001
+async def new_key(_session) -> Request:
     return Request(json={"name": "tally script", "role": "supervisor", "area": "36.74.01"})
 
 
-async def a_key(session) -> Request:  # noqa: ANN001
+async def a_key(session) -> Request:
     key, _ = await service.create_api_key(session, data=ApiKeyCreate(name="old script", role=Role.viewer), actor=SYSTEM)
     return Request(path_params={"key_id": key.id})
 

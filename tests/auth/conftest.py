@@ -21,7 +21,7 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
 
 
 @pytest.fixture
-def client_from(app) -> Callable[[str], httpx.AsyncClient]:  # noqa: ANN001
+def client_from(app) -> Callable[[str], httpx.AsyncClient]:
     """A client whose requests come from another address."""
 
     def make(address: str) -> httpx.AsyncClient:

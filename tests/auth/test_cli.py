@@ -33,7 +33,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def rekam(database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):  # noqa: ANN201
+def rekam(database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
     """Run `rekam ARGS` with optional stdin; returns (exit code, stdout, stderr)."""
     monkeypatch.setenv("DATABASE_URL", database)
     clear_caches()
@@ -48,8 +48,8 @@ def rekam(database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
     clear_caches()
 
 
-def query(url: str, stmt):  # noqa: ANN001, ANN201
-    async def run():  # noqa: ANN202
+def query(url: str, stmt):
+    async def run():
         engine = create_engine_for(url)
         try:
             async with engine.connect() as connection:
@@ -60,7 +60,7 @@ def query(url: str, stmt):  # noqa: ANN001, ANN201
     return asyncio.run(run())
 
 
-def test_users_create_list_deactivate(rekam, database) -> None:  # noqa: ANN001
+def test_users_create_list_deactivate(rekam, database) -> None:
     code, out, _ = rekam("users", "create", "budi.serpong", "--role", "supervisor", "--area", "36.74.01", "--name", "Budi", "--password-stdin", stdin="a-long-password\n")
     assert code == 0 and "budi.serpong created (supervisor of 36.74.01)" in out
     code, out, _ = rekam("users", "create", "ani.viewer", "--role", "viewer", "--password", "another-long-one")
@@ -76,7 +76,7 @@ def test_users_create_list_deactivate(rekam, database) -> None:  # noqa: ANN001
     assert rekam("users", "list")[1].count("deactivated") == 1
 
 
-def test_users_create_refuses_bad_input_without_echoing_it(rekam) -> None:  # noqa: ANN001
+def test_users_create_refuses_bad_input_without_echoing_it(rekam) -> None:
     code, _, err = rekam("users", "create", "short.pw", "--role", "viewer", "--password-stdin", stdin="tiny1\n")
     assert code == 2 and "password" in err and "tiny1" not in err
     code, _, err = rekam("users", "create", "no.area", "--role", "supervisor", "--password", "long-enough-pw")
@@ -89,7 +89,7 @@ def test_users_create_refuses_bad_input_without_echoing_it(rekam) -> None:  # no
         rekam("users", "create", "x", "--role", "chief", "--password", "long-enough-pw")
 
 
-def test_api_keys_create_prints_the_key_once(rekam, database) -> None:  # noqa: ANN001
+def test_api_keys_create_prints_the_key_once(rekam, database) -> None:
     code, out, err = rekam("api-keys", "create", "tally script serpong", "--role", "supervisor", "--area", "36.74.01")
     assert code == 0
     key = out.strip()

@@ -10,11 +10,11 @@ from tests.factories import PASSWORD, assert_problem, headers_for, make_service_
 TOKEN = "/api/v1/auth/token"
 
 
-async def sign_in(client, username: str, password: str = PASSWORD):  # noqa: ANN001, ANN201
+async def sign_in(client, username: str, password: str = PASSWORD):
     return await client.post(TOKEN, data={"username": username, "password": password})
 
 
-async def audit_actions(session, action: str) -> int:  # noqa: ANN001
+async def audit_actions(session, action: str) -> int:
     return await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == action))
 
 

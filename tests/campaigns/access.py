@@ -1,8 +1,8 @@
 from datetime import date, timedelta
 
-from api.auth.policy import SYSTEM
 from api.campaigns import service
 from api.campaigns.schemas import TargetIn
+from api.principal import SYSTEM
 from tests.access import Request, admin_only, area_writer, public_read
 from tests.factories import make_campaign
 
@@ -10,18 +10,18 @@ CAMPAIGNS = "/api/v1/campaigns"
 ONE = CAMPAIGNS + "/{campaign_id}"
 
 
-async def campaign(session) -> Request:  # noqa: ANN001
+async def campaign(session) -> Request:
     return Request(path_params={"campaign_id": (await make_campaign(session)).id})
 
 
-async def new_campaign(_session) -> Request:  # noqa: ANN001
+async def new_campaign(_session) -> Request:
     today = date.today()
     body = {"name": "Tangsel", "root_area": "36.74", "start_date": str(today - timedelta(days=30)), "deadline": str(today + timedelta(days=60)), "target": 760_097}
     return Request(json=body, area="36.74")
 
 
-def snapshot_of(area: str):  # noqa: ANN201
-    async def setup(session) -> Request:  # noqa: ANN001
+def snapshot_of(area: str):
+    async def setup(session) -> Request:
         request = await campaign(session)
         request.json = {"area": area, "as_of": str(date.today() - timedelta(days=2)), "cumulative": 1_000}
         request.area = area
@@ -30,13 +30,13 @@ def snapshot_of(area: str):  # noqa: ANN201
     return setup
 
 
-async def serpong_targets(session) -> Request:  # noqa: ANN001
+async def serpong_targets(session) -> Request:
     request = await campaign(session)
     request.json = {"targets": [{"area": "36.74.01", "target": 80_828}]}
     return request
 
 
-async def serpong_apportion(session) -> Request:  # noqa: ANN001
+async def serpong_apportion(session) -> Request:
     c = await make_campaign(session)
     await service.put_targets(session, campaign=c, items=[TargetIn(area="36.74.01", target=80_828)], actor=SYSTEM)
     return Request(path_params={"campaign_id": c.id}, json={"parent": "36.74.01", "level": "kelurahan", "method": "equal"})

@@ -5,8 +5,8 @@ from datetime import timedelta
 import httpx
 
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
 from api.campaigns import service
+from api.principal import SYSTEM
 from api.tallies import service as tallies
 from tests.factories import headers_for, make_campaign
 from tests.services.factories import make_rw

@@ -2,13 +2,12 @@
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from sqlalchemy import update
 
 from api.areas.models import Area
-from api.auth.policy import SYSTEM
 from api.campaigns.schemas import ApportionRequest, TargetIn
 from api.campaigns.service import apportion, get_targets, largest_remainder, put_targets
+from api.principal import SYSTEM
 from tests.factories import make_campaign
 
 weights = st.lists(st.integers(min_value=0, max_value=10_000_000), min_size=1, max_size=60).filter(lambda ws: sum(ws) > 0)
@@ -43,7 +42,7 @@ weight = st.one_of(st.integers(min_value=0, max_value=5_000_000), st.floats(min_
     weights=st.lists(weight, min_size=len(KECAMATAN), max_size=len(KECAMATAN)).filter(lambda ws: sum(ws) > 0),
     below=st.sampled_from(KECAMATAN),
 )
-async def test_apportioned_targets_sum_to_the_parent_at_every_level(session, total: int, method: str, weights: list[float], below: str) -> None:  # noqa: ANN001
+async def test_apportioned_targets_sum_to_the_parent_at_every_level(session, total: int, method: str, weights: list[float], below: str) -> None:
     example = await session.begin_nested()
     try:
         campaign = await make_campaign(session, target=total)

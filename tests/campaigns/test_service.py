@@ -5,11 +5,11 @@ import pytest
 
 from api.areas.models import AreaLevel
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
 from api.campaigns import demo
 from api.campaigns import service as campaigns
 from api.campaigns.schemas import ApportionMethod, ApportionRequest, SnapshotCreate, TargetIn
 from api.errors import Forbidden, NotFound, RuleViolation
+from api.principal import SYSTEM
 from tests.factories import make_campaign, principal
 
 

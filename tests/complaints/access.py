@@ -14,18 +14,18 @@ def handlers(status: int) -> dict[str, int]:
     return {**dict.fromkeys(CALLERS, 404), "anonymous": 401, "admin": status, "handler": status}
 
 
-async def new_report(session) -> Request:  # noqa: ANN001
+async def new_report(session) -> Request:
     point = await make_service_point(session, area="36.74.01")
     return Request(json=complaint_body(service_point=point.id, area=None, place=None), area="36.74.01", service_point_id=point.id)
 
 
-async def a_complaint(session) -> Request:  # noqa: ANN001
+async def a_complaint(session) -> Request:
     complaint = await make_complaint(session, reporter_name=REPORTER_NAME, reporter_contact=REPORTER_CONTACT)
     return Request(path_params={"complaint_id": complaint.id, "receipt": complaint.receipt}, area=complaint.area_code, service_point_id=complaint.service_point_id)
 
 
-def with_body(body: dict, status: ComplaintStatus = ComplaintStatus.received, operator: bool = False):  # noqa: ANN201
-    async def setup(session) -> Request:  # noqa: ANN001
+def with_body(body: dict, status: ComplaintStatus = ComplaintStatus.received, operator: bool = False):
+    async def setup(session) -> Request:
         overrides = {"operator": (await make_operator(session)).id} if operator else {}
         complaint = await make_complaint(session, status=status, **overrides)
         return Request(path_params={"complaint_id": complaint.id}, json=body, area=complaint.area_code, service_point_id=complaint.service_point_id)
@@ -33,7 +33,7 @@ def with_body(body: dict, status: ComplaintStatus = ComplaintStatus.received, op
     return setup
 
 
-async def assignment(session) -> Request:  # noqa: ANN001
+async def assignment(session) -> Request:
     request = await with_body({})(session)
     handler = User(username="matrix.assignee", display_name="Assignee", password_hash="!", role="handler", active=True)
     session.add(handler)
@@ -42,13 +42,13 @@ async def assignment(session) -> Request:  # noqa: ANN001
     return request
 
 
-async def disclosure(session) -> Request:  # noqa: ANN001
+async def disclosure(session) -> Request:
     request = await a_complaint(session)
     request.json = {"reason": "Pelapor perlu dihubungi untuk kesaksian."}
     return request
 
 
-async def message(session) -> Request:  # noqa: ANN001
+async def message(session) -> Request:
     request = await a_complaint(session)
     request.json = {"text": "Saya ingat petugasnya memakai rompi biru."}
     return request

@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.policy import SYSTEM
 from api.complaints import service
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, TransitionCreate
 from api.devices.models import Operator
+from api.principal import SYSTEM
 from tests.factories import make_service_point
 
 _sequence = count(1)

@@ -1,6 +1,4 @@
-import io
 import json
-import sys
 from datetime import date, timedelta
 
 import httpx
@@ -10,9 +8,8 @@ from sqlalchemy import select
 from api.audit.models import AuditEntry
 from api.auth.models import Role, User
 from api.complaints.models import ComplaintStatus
-from api.config import Settings, get_settings
+from api.config import get_settings
 from api.devices.models import Operator
-from api.logging import configure_logging
 from tests.complaints.factories import REPORTER_CONTACT, REPORTER_NAME, complaint_body, make_complaint, make_operator
 from tests.factories import PASSWORD, assert_problem, headers_for, make_service_point, make_user
 
@@ -26,7 +23,7 @@ async def bearer(client: httpx.AsyncClient, user: User) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def test_report_track_handle_and_sanction_without_ever_showing_the_reporter(client, session, log_output) -> None:  # noqa: ANN001
+async def test_report_track_handle_and_sanction_without_ever_showing_the_reporter(client, session, log_output) -> None:
     """The issue's "done when", with every response, log line and audit payload searched for the reporter."""
     bodies: list[tuple[str, str]] = []
 
@@ -115,7 +112,7 @@ async def test_report_track_handle_and_sanction_without_ever_showing_the_reporte
     assert {e.client for e in entries if e.actor_kind == "anonymous"} == {None}
 
 
-async def test_internal_notes_are_for_handlers_only_at_any_step(client, session) -> None:  # noqa: ANN001
+async def test_internal_notes_are_for_handlers_only_at_any_step(client, session) -> None:
     handler = await bearer(client, await make_user(session, role=Role.handler))
     receipt = (await client.post(COMPLAINTS, json=complaint_body())).json()["receipt"]
     complaint_id = (await client.get(COMPLAINTS, headers=handler)).json()["items"][0]["id"]
@@ -135,7 +132,7 @@ async def test_internal_notes_are_for_handlers_only_at_any_step(client, session)
     assert sum(e["action"] == "complaint.note" for e in trail) == 2
 
 
-async def test_supervisors_operators_and_the_accused_get_404(client, session) -> None:  # noqa: ANN001
+async def test_supervisors_operators_and_the_accused_get_404(client, session) -> None:
     operator_id = (await make_operator(session)).id
     complaint = await make_complaint(session, operator=operator_id)
     complaint_id, point_id = complaint.id, complaint.service_point_id
@@ -169,7 +166,7 @@ async def test_supervisors_operators_and_the_accused_get_404(client, session) ->
 
 
 @pytest.fixture
-def few_guesses(monkeypatch):  # noqa: ANN001, ANN201
+def few_guesses(monkeypatch):
     monkeypatch.setenv("REKAM_RECEIPT_GUESS_LIMIT", "3/hour")
     get_settings.cache_clear()
     yield
@@ -177,11 +174,11 @@ def few_guesses(monkeypatch):  # noqa: ANN001, ANN201
     get_settings.cache_clear()
 
 
-def client_at(app, address: str) -> httpx.AsyncClient:  # noqa: ANN001
+def client_at(app, address: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 5000)), base_url="http://test")
 
 
-async def test_wrong_receipts_are_a_plain_404_and_then_throttled(few_guesses, app, session) -> None:  # noqa: ANN001
+async def test_wrong_receipts_are_a_plain_404_and_then_throttled(few_guesses, app, session) -> None:
     receipt = (await make_complaint(session)).receipt
     await session.commit()
     async with client_at(app, "203.0.113.7") as guesser, client_at(app, "203.0.113.8") as reporter:
@@ -195,7 +192,7 @@ async def test_wrong_receipts_are_a_plain_404_and_then_throttled(few_guesses, ap
         assert (await reporter.get(f"{COMPLAINTS}/track/{receipt}")).status_code == 200
 
 
-async def test_bad_reports_get_clear_errors_without_echoing_them(client, session) -> None:  # noqa: ANN001
+async def test_bad_reports_get_clear_errors_without_echoing_them(client, session) -> None:
     secret_contact = "0813-9999-1234"
     cases = [
         (complaint_body(amount=0), "amount"),
@@ -217,7 +214,7 @@ async def test_bad_reports_get_clear_errors_without_echoing_them(client, session
     assert empty["from"] == "2025-08-01" and empty["total"] == 0 and empty["median_days_to_first_response"] is None
 
 
-async def test_sanctions_need_a_substantiated_complaint(client, session) -> None:  # noqa: ANN001
+async def test_sanctions_need_a_substantiated_complaint(client, session) -> None:
     operator_id = (await make_operator(session)).id
     open_id = (await make_complaint(session, status=ComplaintStatus.investigating, operator=operator_id)).id
     handler = await headers_for(session, role=Role.handler)

@@ -5,13 +5,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from api.auth.policy import SYSTEM
 from api.complaints import demo, service
 from api.complaints.models import Complaint, ComplaintStatus, Sanction
 from api.complaints.schemas import ComplaintCreate, ReplyCreate, SanctionCreate, TransitionCreate
 from api.devices.models import Operator
 from api.errors import Conflict, RuleViolation
 from api.pagination import PageParams
+from api.principal import SYSTEM
 from tests.complaints.factories import complaint_body, make_complaint, make_operator
 from tests.factories import make_service_point
 
@@ -43,7 +43,7 @@ def test_receipts_are_long_random_readable_and_forgiving() -> None:
         assert service.normalise_receipt(wrong) is None
 
 
-async def test_workflow_has_exactly_its_steps(session) -> None:  # noqa: ANN001
+async def test_workflow_has_exactly_its_steps(session) -> None:
     allowed = {(a, b) for a, nexts in service.NEXT_STATUSES.items() for b in nexts}
     assert allowed == {
         ("received", "investigating"), ("investigating", "substantiated"), ("investigating", "unsubstantiated"),
@@ -59,7 +59,7 @@ async def test_workflow_has_exactly_its_steps(session) -> None:  # noqa: ANN001
         assert (await session.get(Complaint, complaint_id)).status == current
 
 
-async def test_findings_stay_and_closing_is_dated(session) -> None:  # noqa: ANN001
+async def test_findings_stay_and_closing_is_dated(session) -> None:
     cleared = await make_complaint(session, status=ComplaintStatus.closed)
     assert (cleared.finding, cleared.status) == ("unsubstantiated", "closed") and cleared.closed_at is not None
     upheld = await make_complaint(session, status=ComplaintStatus.action_taken)
@@ -72,7 +72,7 @@ async def test_findings_stay_and_closing_is_dated(session) -> None:  # noqa: ANN
     ]
 
 
-async def test_where_when_and_who_are_checked(session) -> None:  # noqa: ANN001
+async def test_where_when_and_who_are_checked(session) -> None:
     point_id = (await make_service_point(session)).id
     cases = [
         ({"area": None, "place": None}, "service_point"),
@@ -91,7 +91,7 @@ async def test_where_when_and_who_are_checked(session) -> None:  # noqa: ANN001
     assert await session.scalar(select(func.count()).select_from(Complaint)) == 0
 
 
-async def test_deadline_and_overdue_list(session) -> None:  # noqa: ANN001
+async def test_deadline_and_overdue_list(session) -> None:
     complaint = await make_complaint(session)
     assert complaint.due_on == service.working_days_after(service.today(), 5)
     late = await make_complaint(session)
@@ -108,7 +108,7 @@ async def test_deadline_and_overdue_list(session) -> None:  # noqa: ANN001
     assert (await service.list_complaints(session, principal=SYSTEM, page=page, overdue=True))[0] == []
 
 
-async def test_sanctions_need_a_substantiated_complaint_about_a_named_operator(session) -> None:  # noqa: ANN001
+async def test_sanctions_need_a_substantiated_complaint_about_a_named_operator(session) -> None:
     operator = await make_operator(session)
     today = service.today()
     suspension = SanctionCreate(kind="suspension", effective_from=today, note="Diskors sebulan.")
@@ -134,7 +134,7 @@ async def test_sanctions_need_a_substantiated_complaint_about_a_named_operator(s
     assert (await session.get(Operator, operator.id)).status == "left"
 
 
-async def test_a_warning_leaves_the_operator_active(session) -> None:  # noqa: ANN001
+async def test_a_warning_leaves_the_operator_active(session) -> None:
     operator = await make_operator(session)
     complaint = await make_complaint(session, status=ComplaintStatus.substantiated, operator=operator.id)
     await service.record_sanction(session, complaint_id=complaint.id, data=SanctionCreate(kind="warning", effective_from=service.today(), note="Teguran."), actor=SYSTEM)
@@ -142,7 +142,7 @@ async def test_a_warning_leaves_the_operator_active(session) -> None:  # noqa: A
     assert await session.scalar(select(func.count()).select_from(Sanction)) == 1
 
 
-async def test_stats_hide_small_counts(session) -> None:  # noqa: ANN001
+async def test_stats_hide_small_counts(session) -> None:
     serpong = [await make_complaint(session, area="36.74.01") for _ in range(3)]
     await make_complaint(session, area="36.74.07.1001", status=ComplaintStatus.substantiated)  # Setu
     for status in (ComplaintStatus.unsubstantiated, ComplaintStatus.substantiated):
@@ -165,7 +165,7 @@ async def test_stats_hide_small_counts(session) -> None:  # noqa: ANN001
     assert (await service.stats(session, area=None, period_from=service.today() + timedelta(days=1), period_to=None)).total == 0
 
 
-async def test_demo_is_idempotent_and_warns_an_operator(session) -> None:  # noqa: ANN001
+async def test_demo_is_idempotent_and_warns_an_operator(session) -> None:
     operator = await make_operator(session)
     today = service.today()
     lines = await demo.load(session, today=today)

@@ -5,18 +5,18 @@ from itertools import count
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import calendar
 from api.campaigns.schemas import TargetIn
-from api.devices import service
 from tests.access import CALLERS, Case, Request
 from tests.devices.factories import make_device, make_operator, place_device, post_operator
 from tests.factories import make_campaign
 
 _serials = count(1)
-TODAY = service.today()
+TODAY = calendar.today()
 STAFF = ("admin", "viewer", "handler", "supervisor_in", "supervisor_out", "operator_in", "operator_out")
 
 
-def staff_read(method: str, path: str, setup, status: int = 200) -> Case:  # noqa: ANN001
+def staff_read(method: str, path: str, setup, status: int = 200) -> Case:
     """Any signed-in staff member reads; the public does not."""
     return Case(method, path, expect={**dict.fromkeys(STAFF, status), "anonymous": 401}, setup=setup)
 
@@ -71,8 +71,8 @@ async def places_today(session: AsyncSession) -> Request:
 
 
 async def campaign_with_fleet(session: AsyncSession) -> Request:
-    from api.auth.policy import SYSTEM
     from api.campaigns import service as campaigns
+    from api.principal import SYSTEM
 
     campaign = await make_campaign(session, target=2000, deadline=TODAY + timedelta(days=10))
     await campaigns.put_targets(session, campaign=campaign, items=[TargetIn(area="36.74.01", target=500), TargetIn(area="36.74.02", target=1500)], actor=SYSTEM)

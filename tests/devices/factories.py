@@ -5,10 +5,10 @@ from itertools import count
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth.policy import SYSTEM
 from api.devices import service
 from api.devices.models import DeviceKind, DeviceOwner
 from api.devices.schemas import DeviceCreate, OperatorCreate, PlacementCreate
+from api.principal import SYSTEM
 
 _sequence = count(1)
 

@@ -13,24 +13,25 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api import calendar
 from api.areas import service as areas
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
 from api.config import Settings
 from api.db import create_engine_for, get_session
 from api.devices import service
 from api.devices.models import Allocation
 from api.devices.schemas import PlacementCreate
 from api.errors import Conflict
+from api.principal import SYSTEM
 from tests.conftest import migrate
 from tests.devices.factories import make_device, place_device
 from tests.factories import headers_for
 
-TODAY = service.today()
+TODAY = calendar.today()
 
 
 @pytest.fixture(scope="module")
-async def race_engine(pg_cluster):  # noqa: ANN001, ANN201
+async def race_engine(pg_cluster):
     url = pg_cluster.create_database("devices_race")
     migrate(url)
     engine = create_engine_for(url)
@@ -54,7 +55,7 @@ async def _allocations(maker: async_sessionmaker[AsyncSession], device_id: int) 
         return [(a.area_code, a.starts_on, a.ends_on) for a in rows.all()]
 
 
-async def test_the_database_settles_two_moves_the_service_cannot_see(race_engine) -> None:  # noqa: ANN001
+async def test_the_database_settles_two_moves_the_service_cannot_see(race_engine) -> None:
     maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
     device_id = await _device(maker, placed=False)
     first, second = maker(), maker()
@@ -76,7 +77,7 @@ async def test_the_database_settles_two_moves_the_service_cannot_see(race_engine
     assert await _allocations(maker, device_id) == [("36.74.02", TODAY, None)]
 
 
-async def test_two_concurrent_moves_over_http_one_wins_the_other_gets_409(race_engine) -> None:  # noqa: ANN001
+async def test_two_concurrent_moves_over_http_one_wins_the_other_gets_409(race_engine) -> None:
     maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
     device_id = await _device(maker, placed=True)
     async with maker() as session, session.begin():

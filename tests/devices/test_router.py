@@ -2,14 +2,14 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from api import calendar
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.devices import service
 from api.devices.models import DeviceOwner
 from tests.devices.factories import make_device, make_operator, place_device, post_operator
 from tests.factories import assert_problem, headers_for, make_campaign, make_service_point
 
-TODAY = service.today()
+TODAY = calendar.today()
 
 
 async def _audit_count(session, action: str) -> int:

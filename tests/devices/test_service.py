@@ -7,21 +7,24 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from api import calendar
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
 from api.campaigns import demo as campaigns_demo
 from api.campaigns import service as campaigns
 from api.campaigns.schemas import TargetIn
+from api.commitments import service as commitments
 from api.devices import demo, service
 from api.devices.models import Allocation, Device, DeviceKind, DeviceOwner, DeviceStatus, Operator, OperatorAssignment
+from api.devices.planning import PlanProblem, PlanUnit
 from api.devices.schemas import DeviceCreate, DeviceUpdate, PlacementCreate, PlanRequest
-from api.devices.service import PlanProblem, PlanUnit
 from api.errors import Conflict, Forbidden, RuleViolation
+from api.pagination import PageParams
+from api.principal import SYSTEM
 from tests.devices.factories import make_device, make_operator, place_device, post_operator
 from tests.factories import make_campaign, make_service_point, principal
 
-TODAY = service.today()
+TODAY = calendar.today()
 
 # The state machine as the issue states it, written out independently of the code.
 ALLOWED = {
@@ -76,7 +79,7 @@ async def test_new_allocation_closes_the_open_one_and_overlaps_are_refused(sessi
     with pytest.raises(Conflict):  # inside the closed period
         await place_device(session, device_id, area="36.74.03", starts_on=d0 - timedelta(days=2), ends_on=d0 + timedelta(days=1))
     earlier = await place_device(session, device_id, area="36.74.03", starts_on=d0 - timedelta(days=5), ends_on=d0 - timedelta(days=1))
-    history, _ = await service.device_history(session, device_id=device_id, page=service.PageParams(limit=10))
+    history, _ = await service.device_history(session, device_id=device_id, page=PageParams(limit=10))
     assert [a.id for a in history] == [earlier, first, second]
     actions = (await session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "allocation").order_by(AuditEntry.id))).all()
     assert actions[-4:] == ["allocation.create", "allocation.close", "allocation.create", "allocation.create"]
@@ -139,11 +142,11 @@ async def test_change_operator_status_ends_postings_from_the_day(session) -> Non
     operator_id = await make_operator(session)
     running = await post_operator(session, operator_id, area="36.74.01", starts_on=TODAY - timedelta(days=10), ends_on=TODAY + timedelta(days=5))
     later = await post_operator(session, operator_id, area="36.74.02", starts_on=TODAY + timedelta(days=6))
-    assert await service.is_operator_free(session, operator_id=operator_id, day=TODAY)
+    assert await commitments.is_operator_free(session, operator_id=operator_id, day=TODAY)
     await service.change_operator_status(session, operator_id=operator_id, status="suspended", effective_from=TODAY + timedelta(days=2), actor=SYSTEM, reason="pungli: complaint substantiated")
     assert (await session.get(OperatorAssignment, running)).ends_on == TODAY + timedelta(days=1)
     assert await session.scalar(select(OperatorAssignment.id).where(OperatorAssignment.id == later)) is None
-    assert not await service.is_operator_free(session, operator_id=operator_id, day=TODAY)
+    assert not await commitments.is_operator_free(session, operator_id=operator_id, day=TODAY)
     with pytest.raises(Conflict):
         await post_operator(session, operator_id, area="36.74.03", starts_on=TODAY + timedelta(days=20))
     entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "operator.status", AuditEntry.entity_id == str(operator_id)))
@@ -158,33 +161,33 @@ async def test_is_device_free(session) -> None:
     at_point, with_team, loan = await make_device(session), await make_device(session, kind=DeviceKind.mobile), await make_device(session, owner=DeviceOwner.loan, return_due=TODAY + timedelta(days=3))
     await place_device(session, at_point, service_point=point, starts_on=TODAY, ends_on=TODAY + timedelta(days=1))
     await place_device(session, with_team, area="36.74.01", starts_on=TODAY)
-    assert not await service.is_device_free(session, device_id=at_point, day=TODAY)
-    assert await service.is_device_free(session, device_id=at_point, day=TODAY + timedelta(days=2))
-    assert await service.is_device_free(session, device_id=with_team, day=TODAY)
-    assert await service.is_device_free(session, device_id=loan, day=TODAY + timedelta(days=3))
-    assert not await service.is_device_free(session, device_id=loan, day=TODAY + timedelta(days=4))
-    assert not await service.is_device_free(session, device_id=999_999, day=TODAY)
+    assert not await commitments.is_device_free(session, device_id=at_point, day=TODAY)
+    assert await commitments.is_device_free(session, device_id=at_point, day=TODAY + timedelta(days=2))
+    assert await commitments.is_device_free(session, device_id=with_team, day=TODAY)
+    assert await commitments.is_device_free(session, device_id=loan, day=TODAY + timedelta(days=3))
+    assert not await commitments.is_device_free(session, device_id=loan, day=TODAY + timedelta(days=4))
+    assert not await commitments.is_device_free(session, device_id=999_999, day=TODAY)
     await service.update_device(session, device_id=with_team, data=DeviceUpdate(status="faulty"), actor=SYSTEM)
-    assert not await service.is_device_free(session, device_id=with_team, day=TODAY)
+    assert not await commitments.is_device_free(session, device_id=with_team, day=TODAY)
 
 
 def test_service_days_and_projected_finish() -> None:
     friday = date(2026, 11, 27)
     assert friday.weekday() == 4
-    assert service.service_days(friday, friday + timedelta(days=7), weekends=True) == 7
-    assert service.service_days(friday, friday + timedelta(days=7), weekends=False) == 5
-    assert service.service_days(friday, friday + timedelta(days=15), weekends=False) == 10  # to Saturday 12 December
-    assert service.service_days(friday, friday + timedelta(days=17), weekends=False) == 11
-    assert service.service_days(friday, friday, weekends=True) == 0
-    assert service.nth_service_day(friday, 5, weekends=False) == date(2026, 12, 4)
-    assert service.nth_service_day(friday, 6, weekends=False) == date(2026, 12, 7)
-    assert service.nth_service_day(date(2026, 11, 28), 5, weekends=False) == date(2026, 12, 4)  # from a Saturday
+    assert calendar.service_days(friday + timedelta(days=1), friday + timedelta(days=7), weekends=True) == 7
+    assert calendar.service_days(friday + timedelta(days=1), friday + timedelta(days=7), weekends=False) == 5
+    assert calendar.service_days(friday + timedelta(days=1), friday + timedelta(days=15), weekends=False) == 10  # to Saturday 12 December
+    assert calendar.service_days(friday + timedelta(days=1), friday + timedelta(days=17), weekends=False) == 11
+    assert calendar.service_days(friday + timedelta(days=1), friday, weekends=True) == 0
+    assert calendar.nth_service_day(friday + timedelta(days=1), 5, weekends=False) == date(2026, 12, 4)
+    assert calendar.nth_service_day(friday + timedelta(days=1), 6, weekends=False) == date(2026, 12, 7)
+    assert calendar.nth_service_day(date(2026, 11, 29), 5, weekends=False) == date(2026, 12, 4)  # from the day after a Saturday
     for n in range(1, 30):  # the jump over whole weeks agrees with walking day by day
         day, left = friday, n
         while left:
             day += timedelta(days=1)
             left -= day.weekday() < 5
-        assert service.nth_service_day(friday, n, weekends=False) == day
+        assert calendar.nth_service_day(friday + timedelta(days=1), n, weekends=False) == day
     assert service.projected_finish(friday, 1000, 300, weekends=True) == friday + timedelta(days=4)
     assert service.projected_finish(friday, 0, 0, weekends=True) == friday
     assert service.projected_finish(friday, 10, 0, weekends=True) is None
@@ -259,7 +262,7 @@ def test_greedy_plan_on_a_hand_computed_mixed_case() -> None:
 # --- capacity and the plan on data ---------------------------------------------------------
 
 
-async def _two_kecamatan(session):  # noqa: ANN202
+async def _two_kecamatan(session):
     """Serpong: 1,000 left, two 80 sets, two operators. Serpong Utara: 3,000 left, one set, one operator."""
     campaign = await make_campaign(session, target=4000, start=TODAY - timedelta(days=30), deadline=TODAY + timedelta(days=10))
     await campaigns.put_targets(session, campaign=campaign, items=[TargetIn(area="36.74.01", target=1000), TargetIn(area="36.74.02", target=3000)], actor=SYSTEM)

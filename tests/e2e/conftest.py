@@ -82,7 +82,7 @@ class Server:
         response.raise_for_status()
         return response.json()["access_token"]
 
-    def get(self, path: str, **kwargs) -> httpx.Response:  # noqa: ANN003
+    def get(self, path: str, **kwargs) -> httpx.Response:
         response = httpx.get(f"{self.base}/api/v1{path}", **kwargs)
         response.raise_for_status()
         return response
@@ -150,14 +150,14 @@ def console_errors() -> list[str]:
 
 
 @pytest.fixture
-def page(browser, server: Server, console_errors: list[str]) -> Iterator:  # noqa: ANN001
+def page(browser, server: Server, console_errors: list[str]) -> Iterator:
     """A fresh browser context (empty storage) at phone size; fails on script errors and CSP violations."""
     context = browser.new_context(base_url=server.base, viewport=PHONE)
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.on("pageerror", lambda error: console_errors.append(f"pageerror: {error}"))
 
-    def on_console(message) -> None:  # noqa: ANN001
+    def on_console(message) -> None:
         # Failed requests the app expects and handles (404 while feature-detecting) log as "Failed to load resource".
         if message.type == "error" and "Failed to load resource" not in message.text:
             console_errors.append(message.text)
@@ -177,14 +177,14 @@ def en_number(value: int) -> str:
     return f"{value:,}"
 
 
-def shoot(page, name: str) -> Path:  # noqa: ANN001
+def shoot(page, name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
 
 
-def serious_axe_violations(page) -> list[dict]:  # noqa: ANN001
+def serious_axe_violations(page) -> list[dict]:
     """axe-core's serious and critical violations on the page (evaluated through the debugger, so the CSP does not apply)."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text(encoding="utf-8"))

@@ -10,7 +10,7 @@ from tests.e2e.test_staff import sign_in
 SCRIPT_NAME = "<script>window.__owned = 1</script> Operator Baru"
 
 
-def open_users(page) -> None:  # noqa: ANN001
+def open_users(page) -> None:
     sign_in(page, "e2e.admin")
     page.wait_for_selector("h1:text-is('Halo, e2e.admin')")
     assert page.locator(".cards a[href='#/staff/users']").count() == 1
@@ -89,7 +89,7 @@ def test_admin_creates_an_operator_changes_and_deactivates_the_account(page, ser
     page.set_viewport_size(PHONE)
 
 
-def admin(server) -> dict[str, str]:  # noqa: ANN001
+def admin(server) -> dict[str, str]:
     return {"Authorization": f"Bearer {server.token('e2e.admin')}"}
 
 

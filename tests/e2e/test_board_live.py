@@ -10,12 +10,12 @@ from tests.e2e.conftest import DESKTOP, PASSWORD, open_point_with_operator
 
 
 @pytest.fixture(scope="module")
-def point_and_operator(server) -> dict:  # noqa: ANN001
+def point_and_operator(server) -> dict:
     point = {"kind": "kelurahan_office", "name": "Kelurahan Papan Langsung e2e", "area": "36.74.01.1002", "counters": 3}
     return open_point_with_operator(server, point=point, username="e2e.operator.board", display_name="Operator Papan")
 
 
-def test_an_operator_calls_the_next_ticket_and_the_open_board_updates_without_reload(browser, page, server, point_and_operator) -> None:  # noqa: ANN001
+def test_an_operator_calls_the_next_ticket_and_the_open_board_updates_without_reload(browser, page, server, point_and_operator) -> None:
     point = point_and_operator["id"]
     waiting = httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={})
     waiting.raise_for_status()

@@ -15,12 +15,12 @@ REPORTER_NAME = "Rina Rahasia E2E"
 REPORTER_CONTACT = "0812-5555-0101"
 
 
-def admin_headers(server) -> dict[str, str]:  # noqa: ANN001
+def admin_headers(server) -> dict[str, str]:
     return {"Authorization": f"Bearer {server.token('e2e.admin')}"}
 
 
 @pytest.fixture(scope="module")
-def handler(server) -> dict:  # noqa: ANN001
+def handler(server) -> dict:
     """A complaint handler account (the demo's own has a password printed once)."""
     response = httpx.post(
         f"{server.base}/api/v1/users", headers=admin_headers(server),
@@ -31,7 +31,7 @@ def handler(server) -> dict:  # noqa: ANN001
 
 
 @pytest.fixture
-def second_page(browser, server, console_errors):  # noqa: ANN001, ANN201
+def second_page(browser, server, console_errors):
     """Another person's browser (its own storage), failing on script errors like `page`."""
     context = browser.new_context(base_url=server.base, viewport=PHONE)
     other = context.new_page()
@@ -42,7 +42,7 @@ def second_page(browser, server, console_errors):  # noqa: ANN001, ANN201
     context.close()
 
 
-def report_a_fee(page) -> str:  # noqa: ANN001
+def report_a_fee(page) -> str:
     """The resident's side: the public form, with name and contact; returns the receipt."""
     page.goto("/#/report")
     page.wait_for_selector("[data-form=report]")
@@ -58,7 +58,7 @@ def report_a_fee(page) -> str:  # noqa: ANN001
     return page.inner_text("[data-code]")
 
 
-def open_in_inbox(page) -> int:  # noqa: ANN001
+def open_in_inbox(page) -> int:
     """From the inbox to the complaint with DESCRIPTION; returns its id."""
     row = page.locator("[data-table=complaints] tr", has_text="(e2e inbox)").first
     row.wait_for()

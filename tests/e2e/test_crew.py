@@ -36,7 +36,7 @@ def today() -> date:
     return datetime.now(ZoneInfo("Asia/Jakarta")).date()
 
 
-def sign_in(page, server: Server, username: str, *, start: str = "/#/staff/visits") -> None:  # noqa: ANN001
+def sign_in(page, server: Server, username: str, *, start: str = "/#/staff/visits") -> None:
     """The demo's own accounts have the passwords the demo printed."""
     sign_in_as(page, username, start=start, password=server.password(username))
 
@@ -77,7 +77,7 @@ def schedule_a_resident_named_with_markup(server: Server) -> tuple[int, str]:
     return visit_id, created.json()["tracking_code"]
 
 
-def assert_stops_as_the_api_gives_them(page, plans: list[dict]) -> None:  # noqa: ANN001
+def assert_stops_as_the_api_gives_them(page, plans: list[dict]) -> None:
     assert page.locator("[data-kit]").evaluate_all("ks => ks.map(k => Number(k.dataset.kit))") == [p["device_id"] for p in plans]
     for plan in plans:
         kit = page.locator(f"[data-kit='{plan['device_id']}']")

@@ -55,7 +55,7 @@ def office_of(server: Server, name: str) -> dict:
     return next(p for p in points if p["name"] == f"Kantor Kecamatan {name}")
 
 
-def open_view(page, username: str) -> None:  # noqa: ANN001
+def open_view(page, username: str) -> None:
     sign_in(page, username, start="/#/staff/devices")
     page.wait_for_selector("h1:text-is('Perangkat dan operator')")
     page.locator("[data-table=devices]").wait_for()

@@ -109,7 +109,7 @@ BOUNDARIES = [(8_705, 10_000, "87,1%"), (870_499, 1_000_000, "87,0%"), (0, 500, 
 
 def test_percentages_on_rounding_boundaries_show_the_apis_digits(page, server) -> None:
     """Whatever today's demo figures are: the server's rule gives the value, the page shows its digits."""
-    def with_boundaries(route) -> None:  # noqa: ANN001
+    def with_boundaries(route) -> None:
         body = route.fetch().json()
         for child, (recorded, target, _shown) in zip(body["children"], BOUNDARIES, strict=False):
             child.update(recorded=recorded, target=target, remaining=max(target - recorded, 0), percent=percent(recorded, target))
@@ -179,7 +179,7 @@ def test_forecast_and_daily_chart_appear_when_the_api_offers_them(page, server) 
     deadline = server.get(f"/campaigns/{server.campaign_id}").json()["deadline"]
     forecast = {"required_per_day": 6626, "rate_7d": 4210.4, "projected_completion_date": "2026-12-20", "on_track": False, "recorded_last_7_days": 29473}
 
-    def with_forecast(route) -> None:  # noqa: ANN001
+    def with_forecast(route) -> None:
         body = route.fetch().json()
         body.update(forecast)
         for child in body["children"]:
@@ -275,7 +275,7 @@ def test_revalidated_answers_reach_the_views(page, server) -> None:
     city = server.progress(CITY)
     wire: list[tuple[int, str | None]] = []  # (status the page saw, If-None-Match sent)
 
-    def record(response) -> None:  # noqa: ANN001
+    def record(response) -> None:
         if "/progress?" in response.url:
             wire.append((response.status, response.request.all_headers().get("if-none-match")))
 

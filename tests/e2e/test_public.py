@@ -15,11 +15,11 @@ def adult_nik(kecamatan: str = "367401", *, born: date = date(1990, 7, 15), woma
     return f"{kecamatan}{day:02d}{born.month:02d}{born.year % 100:02d}{serial:04d}"
 
 
-def admin_headers(server) -> dict[str, str]:  # noqa: ANN001
+def admin_headers(server) -> dict[str, str]:
     return {"Authorization": f"Bearer {server.token('e2e.admin')}"}
 
 
-def check_view(page, name: str) -> None:  # noqa: ANN001
+def check_view(page, name: str) -> None:
     """Screenshots at phone and desktop size, no sideways scrolling on the phone, no serious axe findings."""
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} scrolls sideways at 360 px"
@@ -30,7 +30,7 @@ def check_view(page, name: str) -> None:  # noqa: ANN001
     page.set_viewport_size(PHONE)
 
 
-def choose_area(page, prefix: str, *codes: str) -> None:  # noqa: ANN001
+def choose_area(page, prefix: str, *codes: str) -> None:
     levels = ["kecamatan", "kelurahan", "rw", "rt"]
     for level, code in zip(levels, codes, strict=False):
         select = page.locator(f"#{prefix}-{level}")
@@ -144,7 +144,7 @@ def test_home_visit_speaks_english_too(page, server) -> None:
 
 
 @pytest.fixture(scope="module")
-def open_point(server) -> dict:  # noqa: ANN001
+def open_point(server) -> dict:
     """A point open around the clock, so that the test does not depend on the hour it runs."""
     always = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     body = {"kind": "kelurahan_office", "name": "Kantor Kelurahan Ciater <i>e2e</i>", "area": "36.74.01.1001", "counters": 2, "opening_hours": always}

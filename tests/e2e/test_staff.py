@@ -7,7 +7,7 @@ import httpx
 from tests.e2e.conftest import PASSWORD, serious_axe_violations, shoot
 
 
-def sign_in(page, username: str, *, start: str = "/#/staff/signin", password: str = PASSWORD) -> None:  # noqa: ANN001
+def sign_in(page, username: str, *, start: str = "/#/staff/signin", password: str = PASSWORD) -> None:
     page.goto(start)
     page.fill("#signin-username", username)
     page.fill("#signin-password", password)

@@ -9,7 +9,7 @@ from tests.pgcluster import ThrowawayCluster, find_pg_bin
 
 
 @pytest.fixture
-def own_cluster():  # noqa: ANN201 - its own cluster, so stopping it cannot disturb other tests
+def own_cluster():
     if find_pg_bin() is None:
         require_or_skip("REKAM_REQUIRE_POSTGRES", "PostgreSQL server binaries (initdb, pg_ctl) not found")
     with ThrowawayCluster() as cluster:

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, text
 
 from api.areas.service import read_official_rows
 from api.tallies.models import Tally, TallyImport
-from api.tallies.service import _LOCK_NAMESPACE
+from api.tallies.writer import LOCK_NAMESPACE as _LOCK_NAMESPACE
 from tests.conftest import sync_engine_for
 from tests.demo_db import prepare_demo_and_admin
 from tests.live import kill_server, start_server, wait_until_healthy
@@ -34,7 +34,7 @@ ROOT = "36.74"
 KEY = "kill-test-import-1"
 
 
-def csv_body(areas: list[str], last_day) -> tuple[bytes, int]:  # noqa: ANN001
+def csv_body(areas: list[str], last_day) -> tuple[bytes, int]:
     """ROWS tallies, every area every day back from `last_day`; (body, byte offset after SENT_BEFORE_KILL rows)."""
     lines, cut, day = ["area,date,count\n"], 0, last_day
     while len(lines) <= ROWS:
@@ -58,7 +58,7 @@ def held_stream(body: bytes, cut: int, release: threading.Event) -> Iterator[byt
         yield body[start : start + 65536]
 
 
-def writer_holds_lock(engine, campaign_id: int, url: str) -> bool:  # noqa: ANN001
+def writer_holds_lock(engine, campaign_id: int, url: str) -> bool:
     """Whether another connection is inside a write transaction on the campaign's tallies."""
     if url.startswith("postgresql"):
         with engine.connect() as connection:
@@ -80,7 +80,7 @@ def writer_holds_lock(engine, campaign_id: int, url: str) -> bool:  # noqa: ANN0
         connection.close()
 
 
-def written_bytes(engine, url: str) -> int:  # noqa: ANN001
+def written_bytes(engine, url: str) -> int:
     """Bytes the uncommitted import has put on disk so far (visible before it commits)."""
     if url.startswith("postgresql"):
         with engine.connect() as connection:
@@ -91,11 +91,11 @@ def written_bytes(engine, url: str) -> int:  # noqa: ANN001
 
 def cpu_seconds(pid: int) -> float:
     """CPU time the server has used so far (user + system, in clock ticks)."""
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115, PTH123
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
     return float(fields[11]) + float(fields[12])
 
 
-def state(engine, campaign_id: int) -> tuple[int, int, list[str]]:  # noqa: ANN001
+def state(engine, campaign_id: int) -> tuple[int, int, list[str]]:
     """(tallies of the campaign, its imports, rollup mismatches)."""
     with engine.connect() as connection:
         tallies = connection.scalar(select(func.count()).select_from(Tally).where(Tally.campaign_id == campaign_id))

@@ -7,7 +7,8 @@ that opens never ends and the matrix needs an answer (the streams are tested in 
 
 from datetime import UTC, datetime, timedelta
 
-from api.auth.policy import ANONYMOUS, SYSTEM
+from api import calendar
+from api.principal import ANONYMOUS, SYSTEM
 from api.queues import service
 from api.queues.models import Appointment
 from api.queues.schemas import BookingCreate, WalkIn
@@ -18,26 +19,26 @@ COUNTER = {"anonymous": 401, "admin": 200, "supervisor_in": 200, "operator_in": 
 STAFF_OF_POINT = {"anonymous": 401, "admin": 200, "viewer": 200, "supervisor_in": 200, "operator_in": 200, "supervisor_out": 404, "operator_out": 404}
 
 
-async def office(session) -> Request:  # noqa: ANN001
+async def office(session) -> Request:
     point = await make_office(session)
     return Request(path_params={"point_id": point.id}, service_point_id=point.id)
 
 
-async def walk_in(session) -> Request:  # noqa: ANN001
+async def walk_in(session) -> Request:
     request = await office(session)
     request.json = {}
     return request
 
 
-async def waiting(session) -> Request:  # noqa: ANN001
+async def waiting(session) -> Request:
     request = await office(session)
     await service.take_ticket(session, point_id=request.service_point_id, data=WalkIn(), actor=ANONYMOUS)
     request.json = {"counter": 1}
     return request
 
 
-def ticket_in(state: str):  # noqa: ANN201
-    async def setup(session) -> Request:  # noqa: ANN001
+def ticket_in(state: str):
+    async def setup(session) -> Request:
         point = await make_office(session)
         issued = await service.take_ticket(session, point_id=point.id, data=WalkIn(name="Ani"), actor=ANONYMOUS)
         if state in ("called", "serving"):
@@ -49,28 +50,28 @@ def ticket_in(state: str):  # noqa: ANN201
     return setup
 
 
-async def slots(session) -> Request:  # noqa: ANN001
+async def slots(session) -> Request:
     request = await office(session)
-    request.params = {"date": (service.local_today() + timedelta(days=1)).isoformat()}
+    request.params = {"date": (calendar.today() + timedelta(days=1)).isoformat()}
     return request
 
 
-async def booking_request(session) -> Request:  # noqa: ANN001
+async def booking_request(session) -> Request:
     request = await office(session)
-    request.json = {"date": (service.local_today() + timedelta(days=1)).isoformat(), "start": "09:00"}
+    request.json = {"date": (calendar.today() + timedelta(days=1)).isoformat(), "start": "09:00"}
     return request
 
 
-async def booking(session) -> Request:  # noqa: ANN001
+async def booking(session) -> Request:
     point = await make_office(session)
-    made = await service.book(session, point_id=point.id, data=BookingCreate(date=service.local_today() + timedelta(days=1), start="09:00"), actor=ANONYMOUS)
+    made = await service.book(session, point_id=point.id, data=BookingCreate(date=calendar.today() + timedelta(days=1), start="09:00"), actor=ANONYMOUS)
     return Request(path_params={"code": made.code}, service_point_id=point.id)
 
 
-async def booking_today(session) -> Request:  # noqa: ANN001
+async def booking_today(session) -> Request:
     point = await make_office(session)
     made = Appointment(
-        code=f"ci{point.id:010d}", service_point_id=point.id, day=service.local_today(), slot_start="00:00", slot_end="00:10",
+        code=f"ci{point.id:010d}", service_point_id=point.id, day=calendar.today(), slot_start="00:00", slot_end="00:10",
         seat=1, status="booked", created_at=datetime.now(UTC),
     )
     session.add(made)
@@ -78,11 +79,11 @@ async def booking_today(session) -> Request:  # noqa: ANN001
     return Request(path_params={"code": made.code}, service_point_id=point.id)
 
 
-async def unknown_point(_) -> Request:  # noqa: ANN001
+async def unknown_point(_) -> Request:
     return Request(path_params={"point_id": 987654321})
 
 
-async def bad_area(_) -> Request:  # noqa: ANN001
+async def bad_area(_) -> Request:
     return Request(params={"area": "not-an-area"})
 
 

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from api.auth.policy import ANONYMOUS, SYSTEM
 from api.errors import RuleViolation
+from api.principal import ANONYMOUS, SYSTEM
 from api.queues import service
 from api.queues.models import Ticket
 from api.queues.schemas import WalkIn
@@ -24,7 +24,7 @@ def wib(hhmm: str) -> datetime:
     return service._local_moment(DAY, hhmm)
 
 
-def ticket(number: int, status: str = "waiting", **fields) -> Ticket:  # noqa: ANN003
+def ticket(number: int, status: str = "waiting", **fields) -> Ticket:
     fields.setdefault("priority", "regular")
     fields.setdefault("arrived_at", NOW - timedelta(hours=1))
     return Ticket(service_point_id=1, day=DAY, number=number, status=status, recalls=0, **fields)

@@ -3,25 +3,23 @@
 import asyncio
 import random
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.areas import service as areas
-from api.auth.policy import ANONYMOUS, SYSTEM
 from api.db import create_engine_for
+from api.principal import ANONYMOUS, SYSTEM
 from api.queues import service
 from api.queues.models import Ticket
 from api.queues.schemas import WalkIn
-from tests.conftest import migrate
 from tests.services.factories import make_office
 
 WORKERS = 6
 TICKETS = 36
 
 
-async def _in_own_transaction(sessions: async_sessionmaker, work):  # noqa: ANN001, ANN202
+async def _in_own_transaction(sessions: async_sessionmaker, work):
     """Run `work(session)` in a transaction of its own, again when the database says "busy"."""
     for attempt in range(200):
         try:
@@ -68,5 +66,5 @@ async def test_concurrent_walk_ins_and_counters_never_share_or_skip(migrated_dat
         await engine.dispose()
 
 
-async def _office_id(session) -> int:  # noqa: ANN001
+async def _office_id(session) -> int:
     return (await make_office(session, counters=WORKERS)).id

@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.areas import service as areas
 from api.auth.models import Role
 from api.db import create_engine_for
-from tests.live import live_server
 from tests.factories import headers_for
+from tests.live import live_server
 from tests.services.factories import make_office
 
 DEADLINE = 20.0
@@ -64,9 +63,11 @@ async def test_a_call_reaches_live_boards(migrated_database_url: str) -> None:
     point_id, operator = await _seed(migrated_database_url)
     two_processes = not migrated_database_url.startswith("sqlite")
     with live_server(migrated_database_url, env=FAST_HEARTBEAT) as watched, (live_server(migrated_database_url, env=FAST_HEARTBEAT) if two_processes else _same(watched)) as acting:
-        async with httpx.AsyncClient(timeout=DEADLINE) as client:
-            async with client.stream("GET", f"{watched}/api/v1/service-points/{point_id}/queue/events") as response, \
-                    client.stream("GET", f"{watched}/api/v1/queues/events", params={"area": "36.74.01"}) as city:
+        async with (
+            httpx.AsyncClient(timeout=DEADLINE) as client,
+            client.stream("GET", f"{watched}/api/v1/service-points/{point_id}/queue/events") as response,
+            client.stream("GET", f"{watched}/api/v1/queues/events", params={"area": "36.74.01"}) as city,
+        ):
                 assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
                 assert response.headers["cache-control"] == "no-cache" and response.headers["x-accel-buffering"] == "no"
                 stream, city_stream = events(response), events(city)

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from api.auth.models import Role
-from api.auth.policy import ANONYMOUS
 from api.errors import Conflict
+from api.principal import ANONYMOUS
 from api.queues import service
 from api.queues.models import Ticket
 from api.queues.schemas import WalkIn
@@ -31,7 +31,7 @@ def _order(places: dict[int, int], among: set[int]) -> list[int]:
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=1, max_size=25))
-async def test_waiting_places_are_always_one_to_n(session, steps) -> None:  # noqa: ANN001
+async def test_waiting_places_are_always_one_to_n(session, steps) -> None:
     example = await session.begin_nested()  # each example starts from an empty point and leaves nothing
     try:
         office = await service.services.get_point(session, point_id=(await make_office(session, counters=2)).id)

@@ -5,7 +5,7 @@ from tests.factories import headers_for, make_campaign
 from tests.services.factories import make_office
 
 
-async def _recorded(client, campaign_id: int, area: str) -> int:  # noqa: ANN001
+async def _recorded(client, campaign_id: int, area: str) -> int:
     return (await client.get(f"/api/v1/campaigns/{campaign_id}/progress", params={"area": area, "depth": 0})).json()["recorded"]
 
 

@@ -2,9 +2,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from api import calendar
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.queues import service
 from tests.factories import assert_problem, headers_for
 from tests.services.factories import make_office
 
@@ -37,7 +37,7 @@ async def test_walk_in_call_serve_and_board_over_http(client, session) -> None:
 
 async def test_booking_over_http(client, session) -> None:
     point_id = (await make_office(session, counters=1, service_minutes=20)).id
-    tomorrow = (service.local_today() + timedelta(days=1)).isoformat()
+    tomorrow = (calendar.today() + timedelta(days=1)).isoformat()
     slots = (await client.get(f"/api/v1/service-points/{point_id}/slots", params={"date": tomorrow})).json()
     assert slots[0]["start"] == "00:00" and slots[0]["end"] == "00:20" and slots[0]["available"] == 1
     booked = await client.post(f"/api/v1/service-points/{point_id}/appointments", json={"date": tomorrow, "start": "10:00", "name": "Ani"})
@@ -47,7 +47,7 @@ async def test_booking_over_http(client, session) -> None:
     assert (await client.get(f"/api/v1/appointments/{code}")).json()["status"] == "booked"
     assert (await client.post(f"/api/v1/appointments/{code}/cancel")).json()["status"] == "cancelled"
     assert_problem(await client.get("/api/v1/appointments/nope"), 404)
-    past = (service.local_today() - timedelta(days=1)).isoformat()
+    past = (calendar.today() - timedelta(days=1)).isoformat()
     assert_problem(await client.get(f"/api/v1/service-points/{point_id}/slots", params={"date": past}), 422, field="date")
 
 
@@ -62,7 +62,7 @@ async def test_walk_ins_and_bookings_are_rate_limited_per_address(client, sessio
         for _ in range(2):
             assert (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).status_code == 201
         assert_problem(await client.post(f"/api/v1/service-points/{point_id}/tickets", json={}), 429)
-        tomorrow = service.local_today() + timedelta(days=1)
+        tomorrow = calendar.today() + timedelta(days=1)
         assert_problem(await client.post(f"/api/v1/service-points/{point_id}/appointments", json={"date": tomorrow.isoformat(), "start": "08:00"}), 429)
     finally:
         monkeypatch.delenv("REKAM_PUBLIC_WRITE_LIMIT")

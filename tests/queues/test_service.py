@@ -3,14 +3,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from api import calendar, flows
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import ANONYMOUS, SYSTEM
 from api.errors import Conflict, Forbidden, RuleViolation
+from api.principal import ANONYMOUS, SYSTEM
 from api.queues import live, service
 from api.queues.models import Appointment, Ticket
 from api.queues.schemas import BookingCreate, WalkIn
-from api.services import service as services
 from api.services.schemas import ClosureCreate, ServicePointUpdate
 from tests.factories import principal
 from tests.services.factories import make_office
@@ -25,7 +25,7 @@ async def test_numbers_restart_each_day_and_estimate_grows(session) -> None:
     # 2 counters, 10 minutes each: the second in line waits 2 x 10 / 2 = 10 minutes.
     assert (first["estimated_wait_minutes"], second["estimated_wait_minutes"]) == (5, 10)
     # Yesterday's queue does not move today's numbers.
-    yesterday = service.local_today() - timedelta(days=1)
+    yesterday = calendar.today() - timedelta(days=1)
     await service._next_number(session, point_id=office.id, day=yesterday)
     assert await service._next_number(session, point_id=office.id, day=yesterday) == 2
     assert (await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS))["number"] == 3
@@ -86,17 +86,17 @@ def test_estimate_and_percentile() -> None:
 async def test_completed_ticket_reaches_the_tally(session, monkeypatch) -> None:
     calls = []
 
-    async def add_recordings(session, **kwargs) -> None:  # noqa: ANN001
+    async def add_recordings(session, **kwargs) -> None:
         calls.append(kwargs)
 
-    monkeypatch.setattr(service.tallies, "add_recordings", add_recordings)
+    monkeypatch.setattr(flows.tallies, "add_recordings", add_recordings)
     office = await make_office(session, area="36.74.05")
     ticket = await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
     await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)
-    await service.move_ticket(session, ticket_id=ticket["id"], move="start", actor=SYSTEM)
+    await flows.move_ticket(session, ticket_id=ticket["id"], move="start", actor=SYSTEM)
     assert calls == []
-    await service.move_ticket(session, ticket_id=ticket["id"], move="complete", actor=SYSTEM)
-    assert calls == [{"area_code": "36.74.05", "day": service.local_today(), "source": "queue", "service_point_id": office.id, "actor": SYSTEM}]
+    await flows.move_ticket(session, ticket_id=ticket["id"], move="complete", actor=SYSTEM)
+    assert calls == [{"area_code": "36.74.05", "day": calendar.today(), "source": "queue", "service_point_id": office.id, "actor": SYSTEM}]
 
 
 def test_slot_grid() -> None:
@@ -105,7 +105,7 @@ def test_slot_grid() -> None:
 
 async def test_booking_capacity_check_in_and_closure(session) -> None:
     office = await make_office(session, counters=2, service_minutes=30)
-    tomorrow = service.local_today() + timedelta(days=1)
+    tomorrow = calendar.today() + timedelta(days=1)
     slots = await service.slots(session, point_id=office.id, day=tomorrow)
     assert slots[0] == {"start": "00:00", "end": "00:30", "capacity": 2, "booked": 0, "available": 2} and len(slots) == 48
     first = await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00", name="Siti"), actor=ANONYMOUS)
@@ -123,20 +123,20 @@ async def test_booking_capacity_check_in_and_closure(session) -> None:
     with pytest.raises(Conflict):  # not today
         await service.check_in(session, code=again.code, actor=SYSTEM)
     # Reduced hours that leave 09:00 out cancel both bookings of that slot, and say so.
-    _, cancelled = await services.add_closure(session, point_id=office.id, data=ClosureCreate(day=tomorrow, hours=[("13:00", "15:00")], reason="Rapat"), actor=SYSTEM)
+    _, cancelled = await flows.add_closure(session, point_id=office.id, data=ClosureCreate(day=tomorrow, hours=[("13:00", "15:00")], reason="Rapat"), actor=SYSTEM)
     assert {a.slot_start for a in cancelled} == {"09:00"} and len(cancelled) == 2
     assert all(a.status == "cancelled" and a.cancel_reason == "closure: Rapat" for a in cancelled)
 
 
 async def test_fewer_counters_cancel_the_extra_seats(session) -> None:
     office = await make_office(session, counters=2, service_minutes=30)
-    tomorrow = service.local_today() + timedelta(days=1)
+    tomorrow = calendar.today() + timedelta(days=1)
     await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
     second = await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
-    _, cancelled = await services.update_point(session, point_id=office.id, data=ServicePointUpdate(counters=1), actor=SYSTEM)
+    _, cancelled = await flows.update_service_point(session, point_id=office.id, data=ServicePointUpdate(counters=1), actor=SYSTEM)
     assert [a.id for a in cancelled] == [second.id]
     with pytest.raises(Conflict):
-        await services.update_point(session, point_id=office.id, data=ServicePointUpdate(service_minutes=15), actor=SYSTEM)
+        await flows.update_service_point(session, point_id=office.id, data=ServicePointUpdate(service_minutes=15), actor=SYSTEM)
 
 
 async def test_checked_in_appointment_goes_first_once_due(session) -> None:
@@ -144,7 +144,7 @@ async def test_checked_in_appointment_goes_first_once_due(session) -> None:
     walk_in = await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
     # Booked earlier for today's first slot (booking it now would be refused: it has begun).
     booking = Appointment(
-        code="today-00", service_point_id=office.id, day=service.local_today(), slot_start="00:00", slot_end="00:30",
+        code="today-00", service_point_id=office.id, day=calendar.today(), slot_start="00:00", slot_end="00:30",
         seat=1, status="booked", created_at=datetime.now(UTC) - timedelta(days=2),
     )
     session.add(booking)

@@ -7,8 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.areas import service as areas
 from api.areas.schemas import AreaCreate
-from api.auth.policy import SYSTEM
 from api.devices.models import Device, Operator
+from api.principal import SYSTEM
 from api.services import service
 from api.services.models import WEEKDAYS, ServicePoint
 from api.services.schemas import ServicePointCreate

@@ -1,7 +1,7 @@
-from datetime import date
 
 from sqlalchemy import func, select
 
+from api import calendar
 from api.queues import service as queues
 from api.queues.models import Ticket
 from api.services import demo
@@ -9,7 +9,7 @@ from api.services.models import ServicePoint
 
 
 async def test_demo_is_idempotent_and_fills_the_boards(session) -> None:
-    today = queues.local_today()
+    today = calendar.today()
     first = await demo.load(session, today=today)
     assert len(first.offices) == 7 and len(first.events) == 3
     assert sum(o.counters for o in first.offices.values()) == 29
@@ -29,7 +29,7 @@ async def test_every_office_has_a_counter_per_device_standing_there(session) -> 
     from api.devices import demo as devices_demo
     from api.devices.models import Allocation, Device
 
-    today = queues.local_today()
+    today = calendar.today()
     await staff_demo.load(session)
     campaign = (await campaigns_demo.load(session, today=today)).campaign
     offices = (await demo.load(session, today=today)).offices

@@ -1,18 +1,19 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from api import flows
 from api.areas.models import AreaLevel
 from api.audit.models import AuditEntry
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
 from api.errors import Conflict, Forbidden, RuleViolation
-from api.services import service
-from api.services.models import EventAssignment, ServicePoint
-from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCreate, ServicePointUpdate
 from api.pagination import PageParams
+from api.principal import SYSTEM
+from api.services import service
+from api.services.models import EventAssignment
+from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCreate, ServicePointUpdate
 from tests.factories import principal
 from tests.services.factories import OFFICE_HOURS, make_device, make_event, make_office, make_operator, make_rw, next_saturday
 
@@ -34,8 +35,8 @@ async def test_hours_with_closures_and_open_on_filter(session) -> None:
     monday = saturday + timedelta(days=2)
     assert await service.hours_of_point_on(session, point=office, day=saturday) == [["08:00", "12:00"]]
     assert await service.hours_of_point_on(session, point=office, day=sunday) == []
-    await service.add_closure(session, point_id=office.id, data=ClosureCreate(day=monday, reason="Libur nasional"), actor=SYSTEM)
-    await service.add_closure(session, point_id=office.id, data=ClosureCreate(day=sunday, hours=[("09:00", "11:00")], reason="Buka khusus"), actor=SYSTEM)
+    await flows.add_closure(session, point_id=office.id, data=ClosureCreate(day=monday, reason="Libur nasional"), actor=SYSTEM)
+    await flows.add_closure(session, point_id=office.id, data=ClosureCreate(day=sunday, hours=[("09:00", "11:00")], reason="Buka khusus"), actor=SYSTEM)
     page = PageParams(limit=500)
     open_ids = lambda rows: {p.id for p, _ in rows}  # noqa: E731
     assert office.id not in open_ids((await service.list_points(session, page=page, area="36.74.01", kind=None, open_on=monday))[0])
@@ -73,7 +74,7 @@ async def test_supervisor_plans_only_in_own_kecamatan(session) -> None:
     with pytest.raises(Forbidden):
         await service.create_point(session, data=data, actor=principal(Role.supervisor, area="36.74.02"))
     with pytest.raises(Forbidden):
-        await service.update_point(session, point_id=point.id, data=ServicePointUpdate(name="x"), actor=principal(Role.supervisor, area="36.74.02"))
+        await flows.update_service_point(session, point_id=point.id, data=ServicePointUpdate(name="x"), actor=principal(Role.supervisor, area="36.74.02"))
     actions = set(await session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == str(point.id))))
     assert "service_point.create" in actions
 
@@ -94,7 +95,7 @@ async def test_a_device_cannot_be_at_two_weekend_events_on_one_day(session) -> N
     await service.set_assignments(session, point_id=other_day.id, data=AssignmentsPut(device_ids=[device.id]), actor=SYSTEM)
     # Moving an event onto a day its device is taken is refused too.
     with pytest.raises(Conflict):
-        await service.update_point(session, point_id=other_day.id, data=ServicePointUpdate(event_date=saturday), actor=SYSTEM)
+        await flows.update_service_point(session, point_id=other_day.id, data=ServicePointUpdate(event_date=saturday), actor=SYSTEM)
     faulty = await make_device(session, status="faulty")
     with pytest.raises(RuleViolation):
         await service.set_assignments(session, point_id=second.id, data=AssignmentsPut(device_ids=[faulty.id]), actor=SYSTEM)

@@ -15,18 +15,18 @@ READERS = {"anonymous": 401, "admin": 200, "viewer": 200, "supervisor_in": 200, 
 OWN_PART = {"anonymous": 401, "admin": 200, "viewer": 200, "supervisor_in": 200, "supervisor_out": 200}
 
 
-async def campaign(session) -> Request:  # noqa: ANN001
+async def campaign(session) -> Request:
     made = await make_campaign(session)
     return Request(path_params={"campaign_id": made.id}, params={"area": "36.74.01"})
 
 
-async def tallies(session) -> Request:  # noqa: ANN001
+async def tallies(session) -> Request:
     made = await make_campaign(session)
     day = (today_for(made) - timedelta(days=1)).isoformat()
     return Request(path_params={"campaign_id": made.id}, json={"tallies": [{"area": "36.74.01", "date": day, "count": 120}]})
 
 
-async def campaign_only(session) -> Request:  # noqa: ANN001
+async def campaign_only(session) -> Request:
     return Request(path_params={"campaign_id": (await make_campaign(session)).id})
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from api.areas.codes import ancestors_of, is_within
+from api.area_codes import ancestors_of, is_within
 from api.tallies.models import Tally, TallyRollup, TallyTotal
 
 TALLY, ROLLUP, TOTAL = Tally.__table__, TallyRollup.__table__, TallyTotal.__table__

@@ -19,14 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _campaign_and_key(url: str) -> tuple[int, str]:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from api.auth import service as auth
     from api.auth.models import Role
-    from api.auth.policy import SYSTEM
     from api.auth.schemas import ApiKeyCreate
     from api.campaigns import service as campaigns
     from api.campaigns.schemas import CampaignCreate
     from api.db import create_engine_for
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from api.principal import SYSTEM
 
     engine = create_engine_for(url)
     try:
@@ -42,7 +43,7 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+def server(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("cli")
     url = f"sqlite+aiosqlite:///{folder / 'rekam.db'}"
     env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING", "REKAM_SERVE_FRONTEND": "false"}

@@ -31,7 +31,7 @@ async def _body(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def _check(session, campaign) -> list[tuple]:  # noqa: ANN001
+async def _check(session, campaign) -> list[tuple]:
     raw, rollups, totals = [(await session.execute(q)).all() for q in queries(campaign.id)]
     assert mismatches(raw, rollups, totals, root=campaign.root_area_code) == []
     return sorted(tuple(r) for r in (await session.execute(select(Tally.area_code, Tally.day, Tally.point_key, Tally.count, Tally.source).where(Tally.campaign_id == campaign.id))).all())
@@ -39,7 +39,7 @@ async def _check(session, campaign) -> list[tuple]:  # noqa: ANN001
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=operations)
-async def test_rollups_equal_raw_sums_after_any_upserts_replaces_and_deletes(session, steps) -> None:  # noqa: ANN001
+async def test_rollups_equal_raw_sums_after_any_upserts_replaces_and_deletes(session, steps) -> None:
     example = await session.begin_nested()  # each example starts from nothing and leaves nothing
     try:
         campaign = await make_campaign(session)

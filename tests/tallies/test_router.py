@@ -10,7 +10,7 @@ from tests.factories import assert_problem, headers_for, make_campaign, make_ser
 from tests.tallies.factories import make_device, post, post_csv, rows
 
 
-async def _count(session, model, campaign_id) -> int:  # noqa: ANN001
+async def _count(session, model, campaign_id) -> int:
     return await session.scalar(select(func.count()).select_from(model).where(model.campaign_id == campaign_id))
 
 
@@ -66,7 +66,7 @@ async def test_a_file_with_bad_rows_names_each_row_and_writes_nothing(client, se
         f"36.74.01,{today},10,",                             # 10 same key as row 2
         f"36.74.01,{today},3,{point_id}",                    # 11 service point of another kecamatan
         f"36.74.06,{today},3,424242",                        # 12 unknown service point
-        f"36.74.07,yesterday,3,",                            # 13 not a date
+        "36.74.07,yesterday,3,",                            # 13 not a date
         "",
     ])
     response = await post_csv(client, campaign_id, body, admin)
@@ -193,7 +193,7 @@ async def test_daily_series_csv_and_template(client, session) -> None:
 
 
 async def test_history_of_a_posted_tally_keeps_its_creation_through_corrections_and_deletion(client, session) -> None:
-    from api.auth.policy import SYSTEM
+    from api.principal import SYSTEM
     from api.tallies import service
 
     campaign = await make_campaign(session)
@@ -207,7 +207,7 @@ async def test_history_of_a_posted_tally_keeps_its_creation_through_corrections_
     replaced = (await post(client, campaign_id, resent, admin, mode="replace")).json()
     assert (replaced["imported"], replaced["updated"], replaced["deleted"]) == (1, 1, 1)
 
-    async def history(day):  # noqa: ANN001, ANN202
+    async def history(day):
         found = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", params={"area": "36.74.01", "date": day.isoformat()}, headers=admin)).json()
         return [(h["old_count"], h["new_count"], h["source"], h["import_id"]) for h in found["items"]]
 

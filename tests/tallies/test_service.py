@@ -5,10 +5,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from api.auth.models import Role
-from api.auth.policy import SYSTEM
+from api.calendar import nth_service_day, service_days
 from api.campaigns import demo
 from api.campaigns import service as campaigns
-from api.campaigns.service import nth_service_day, service_days, today_for
+from api.campaigns.service import today_for
+from api.principal import SYSTEM
 from api.tallies import service
 from api.tallies.models import Tally, TallyChange, TallyRollup
 from tests.factories import headers_for, make_campaign, make_service_point

@@ -57,7 +57,7 @@ async def _crew_day(session: AsyncSession) -> tuple[int, int, int]:
     return visit_id, kit_id, operator_id
 
 
-def _crew_marks(status: str):  # noqa: ANN202 - a case setup
+def _crew_marks(status: str):
     async def setup(session: AsyncSession) -> Request:
         visit_id, _, operator_id = await _crew_day(session)
         return Request(path_params={"visit_id": visit_id}, json={"status": status, "note": "at the door"}, operator_id=operator_id)

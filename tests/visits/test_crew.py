@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from api import calendar
 from api.audit.models import AuditEntry
 from api.auth.models import Role
 from api.devices.models import Operator
 from api.visits.models import HomeVisitEvent
-from api.visits.service import local_today
 from tests.factories import assert_problem, headers_for, make_campaign, make_service_point
 from tests.visits.factories import CIATER, crew_headers, make_kit, make_operator, make_request, payload, schedule, triage
 
@@ -28,7 +28,7 @@ async def test_resident_dispatcher_and_kit_operator_carry_a_request_to_progress(
     dispatcher = await headers_for(session, role=Role.supervisor, area="36.74.01")
     crew = await crew_headers(session, operator_id=petugas_id)
     await session.commit()
-    day = local_today()
+    day = calendar.today()
 
     created = await client.post(HOME_VISITS, json=payload(reason="sick"))
     assert created.status_code == 201, created.text
@@ -71,7 +71,7 @@ async def test_resident_dispatcher_and_kit_operator_carry_a_request_to_progress(
 
 async def test_kit_operator_sees_and_marks_only_their_own_visits(client, session) -> None:
     await make_campaign(session)
-    day = local_today()
+    day = calendar.today()
     kit_id, other_kit_id = (await make_kit(session)).id, (await make_kit(session)).id
     mine_id, colleague_id = (await make_operator(session)).id, (await make_operator(session)).id
     own, theirs = (await make_request(session)).id, (await make_request(session, area="36.74.01.1002")).id
@@ -111,7 +111,7 @@ async def test_kit_operator_sees_and_marks_only_their_own_visits(client, session
 
 async def test_operator_accounts_that_are_not_the_active_petugas_cannot_act(client, session) -> None:
     await make_campaign(session)
-    day = local_today()
+    day = calendar.today()
     kit_id, petugas_id, relief_id = (await make_kit(session)).id, (await make_operator(session)).id, (await make_operator(session)).id
     visit_id = (await make_request(session)).id
     await triage(session, visit_id)

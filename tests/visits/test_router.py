@@ -50,7 +50,7 @@ async def test_resident_follows_the_request_from_submission_to_visit(client, ses
     day_plan = (await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", params={"date": TODAY.isoformat()}, headers=supervisor)).json()
     assert [s["id"] for s in day_plan["stops"]] == [visit_id] and day_plan["stops"][0]["address"].startswith("Jl. Ciater")
 
-    def recorded():  # noqa: ANN202 - the request, to await
+    def recorded():
         return client.get(f"/api/v1/campaigns/{campaign_id}/progress", params={"area": "36.74.01", "depth": 0})
 
     before = (await recorded()).json()["recorded"]
@@ -77,7 +77,7 @@ async def test_nik_and_phone_never_in_public_answers_or_logs(client, session, mo
     secrets = [nik, phone, phone.replace(" ", ""), "+6281298765432", "6281298765432"]
     bodies = []
 
-    async def public(method: str, url: str, **kwargs) -> None:  # noqa: ANN003
+    async def public(method: str, url: str, **kwargs) -> None:
         response = await client.request(method, url, **kwargs)
         bodies.append((url, response.status_code, response.text))
 
@@ -128,7 +128,7 @@ async def test_board_filters_and_roles(client, session) -> None:
     serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
     await session.commit()
 
-    async def ids(headers: dict, **params) -> list[int]:  # noqa: ANN003
+    async def ids(headers: dict, **params) -> list[int]:
         response = await client.get("/api/v1/home-visits", headers=headers, params=params)
         assert response.status_code == 200, response.text
         return [item["id"] for item in response.json()["items"]]

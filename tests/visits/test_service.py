@@ -5,13 +5,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from api import flows
 from api.areas.models import Area
 from api.audit.models import AuditEntry
 from api.auth.models import Role, User
-from api.auth.policy import SYSTEM
 from api.config import get_settings
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams
+from api.principal import SYSTEM
 from api.visits import demo, service
 from api.visits.models import HomeVisit, VisitPriority, VisitStatus
 from api.visits.schemas import StatusChange
@@ -108,7 +109,7 @@ def test_masking_keeps_the_last_four_digits() -> None:
 # --- intake --------------------------------------------------------------------------------
 
 
-async def _nik_message(session, nik: str, **changes) -> str:  # noqa: ANN001
+async def _nik_message(session, nik: str, **changes) -> str:
     with pytest.raises(RuleViolation) as raised:
         await make_request(session, nik=nik, **changes)
     errors = raised.value.errors or []
@@ -241,7 +242,7 @@ async def test_schedule_checks_kit_operator_date_and_collisions(session) -> None
         await triage(session, ids[-1])
     first, second, third, fourth = ids
 
-    async def refused(error: type, field: str, **kwargs) -> None:  # noqa: ANN003
+    async def refused(error: type, field: str, **kwargs) -> None:
         arguments = {"device_id": kit.id, "operator_id": operator.id, "day": tomorrow, **kwargs}
         with pytest.raises(error) as raised:
             await schedule(session, first, **arguments)
@@ -278,10 +279,10 @@ async def test_schedule_checks_kit_operator_date_and_collisions(session) -> None
 async def test_visited_not_before_the_day_and_adds_a_recording(session, monkeypatch) -> None:
     calls = []
 
-    async def add_recordings(_session, **kwargs) -> None:  # noqa: ANN001, ANN003
+    async def add_recordings(_session, **kwargs) -> None:
         calls.append(kwargs)
 
-    monkeypatch.setattr(service.tallies, "add_recordings", add_recordings)
+    monkeypatch.setattr(flows.tallies, "add_recordings", add_recordings)
     await make_campaign(session)
     kit, operator = await make_kit(session), await make_operator(session)
     visit = await make_request(session, area=CIATER)
@@ -290,9 +291,9 @@ async def test_visited_not_before_the_day_and_adds_a_recording(session, monkeypa
     tomorrow = TODAY + timedelta(days=1)
     await schedule(session, visit_id, device_id=kit.id, operator_id=operator.id, day=tomorrow)
     with pytest.raises(Conflict, match="planned for"):
-        await service.change_status(session, visit_id=visit_id, data=StatusChange(status="visited"), actor=SYSTEM, today=TODAY)
+        await flows.change_visit_status(session, visit_id=visit_id, data=StatusChange(status="visited"), actor=SYSTEM, today=TODAY)
     assert calls == []
-    done = await service.change_status(session, visit_id=visit_id, data=StatusChange(status="visited", note="recorded"), actor=SYSTEM, today=tomorrow)
+    done = await flows.change_visit_status(session, visit_id=visit_id, data=StatusChange(status="visited", note="recorded"), actor=SYSTEM, today=tomorrow)
     assert done.status == VisitStatus.visited
     assert calls == [{"area_code": CIATER, "day": tomorrow, "source": "home_visit", "device_id": kit.id, "actor": SYSTEM}]
     record = await service.get_personal(session, visit_id=visit_id, actor=SYSTEM)

@@ -10,11 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import StringConstraints
-
 from sqlalchemy import ColumnElement, and_, or_, true
 
 from api.areas.models import LEVELS, AreaLevel
-from api.errors import RuleViolation
+from api.errors import RuleViolation, explain_pattern
 
 # Digits of each segment, by level: province 2, regency 2, district 2, village 4, RW 3, RT 3.
 SEGMENT_DIGITS = (2, 2, 2, 4, 3, 3)
@@ -24,6 +23,8 @@ COUNTRY = "0"
 # For OpenAPI and request validation; `level_of` says the same in code.
 AREA_CODE_PATTERN = r"^(0|\d{2}(\.\d{2}(\.\d{2}(\.\d{4}(\.\d{3}(\.\d{3})?)?)?)?)?)$"
 AREA_CODE_HELP = "codes look like 36, 36.74, 36.74.01, 36.74.01.1001, 36.74.01.1001.003 (RW) or 36.74.01.1001.003.005 (RT)"
+NOT_AN_AREA_CODE = f"Not an area code; {AREA_CODE_HELP}."
+explain_pattern(AREA_CODE_PATTERN, NOT_AN_AREA_CODE)  # what a request validation error says
 AreaCodeStr = Annotated[str, StringConstraints(pattern=AREA_CODE_PATTERN, max_length=40)]
 # The `area` filter of list endpoints: this area and its subtree.
 AreaQuery = Annotated[str | None, Query(pattern=AREA_CODE_PATTERN, max_length=40, description="An area code: this area and its subtree.")]
@@ -75,9 +76,5 @@ def in_subtree(column: Any, root: str) -> ColumnElement[bool]:
 def require_code(code: str, *, field: str = "area", location: str = "body") -> AreaLevel:
     level = level_of(code)
     if level is None:
-        raise RuleViolation.on_field(
-            field,
-            f"Not an area code; {AREA_CODE_HELP}.",
-            location=location,
-        )
+        raise RuleViolation.on_field(field, NOT_AN_AREA_CODE, location=location)
     return level

@@ -22,12 +22,12 @@ sets a new version that no stored body carries.
 """
 
 import secrets
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from api import calendar
 from api.campaigns.models import Campaign
 
 # A writer a little before midnight treats today as past already: a reader on a clock slightly
@@ -50,7 +50,7 @@ async def touch(session: AsyncSession, campaign_id: int, *, history: bool = Fals
 async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date) -> None:
     """Tallies of the campaign changed on `earliest` and maybe later days."""
     campaign = await session.get(Campaign, campaign_id)
-    past = campaign is None or earliest < (datetime.now(ZoneInfo(campaign.timezone)) + _MIDNIGHT_MARGIN).date()
+    past = campaign is None or earliest < (calendar.now_utc().astimezone(calendar.zone(campaign.timezone)) + _MIDNIGHT_MARGIN).date()
     await touch(session, campaign_id, history=past)
 
 

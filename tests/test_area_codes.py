@@ -6,7 +6,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, select
 
-from api.areas import codes
+from api import area_codes as codes
 from api.areas.models import AreaLevel
 
 _AS_VALIDATED = TypeAdapter(codes.AreaCodeStr)

@@ -1,0 +1,277 @@
+"""Progress: recorded so far, remaining, the forecast, the daily series and the discrepancies.
+
+Rules
+- A snapshot is a cumulative figure reported for an area as of a date. Progress of an area is
+  its highest reported snapshot plus the daily tallies in its subtree dated after it; where an area
+  has no snapshot of its own, the figures of its descendants add up (see `_recorded`).
+- A parent snapshot that differs from the sum of its children's at the same date is a
+  discrepancy: shown, never fixed. So is an area's own daily tally that differs from the sum of
+  its children's tallies of the same day (daily totals posted at two levels; the parent's counts).
+- Progress is read from the tallies' daily rollups, never from raw tallies (asked of the tallies
+  service). "Today" is the campaign's (api.calendar, in the campaign's time zone).
+- Each node's forecast follows `campaigns.forecast`.
+"""
+
+import csv
+import io
+import json
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Date, Integer, String, column, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import calendar, rounding
+from api.areas import service as areas
+from api.areas.models import Area, AreaLevel
+from api.caching import BodyCache
+from api.campaigns.forecast import forecast
+from api.campaigns.models import Campaign, Snapshot, TargetSource
+from api.campaigns.schemas import DailyPoint, DailySeries, Discrepancy, ProgressNode
+from api.campaigns.scope import require_area_in_campaign
+from api.errors import RuleViolation
+from api.tallies import service as tallies
+
+
+async def _latest_snapshots(session: AsyncSession, campaign: Campaign, root: str, until: date) -> dict[str, Snapshot]:
+    latest = (
+        select(Snapshot.area_code, func.max(Snapshot.as_of).label("as_of"))
+        .where(Snapshot.campaign_id == campaign.id, Snapshot.as_of <= until, areas.in_subtree(Snapshot.area_code, root))
+        .group_by(Snapshot.area_code)
+        .subquery()
+    )
+    rows = await session.scalars(
+        select(Snapshot).join(latest, (Snapshot.area_code == latest.c.area_code) & (Snapshot.as_of == latest.c.as_of)).where(Snapshot.campaign_id == campaign.id)
+    )
+    return {s.area_code: s for s in rows.all()}
+
+
+async def _recorded(
+    session: AsyncSession, campaign: Campaign, root: str, codes: list[str], totals: dict[str, tuple[int, date | None]] | None = None
+) -> dict[str, tuple[int, date | None]]:
+    """Recorded so far and the date of the newest figure, for each code (all inside `root`).
+
+    recorded(X) = tallies in X's subtree
+                  + for each snapshot S counted for X: S.cumulative - tallies in S's subtree up to S.as_of
+
+    A snapshot S counts for X when S is X or below it and no nearer ancestor of S inside X has a
+    snapshot of its own: a figure reported for a whole kecamatan stands for its kelurahan's too.
+    So a snapshot replaces the tallies it already covers, and tallies after it add on top.
+    """
+    today = calendar.today(campaign.timezone)
+    snapshots = await _latest_snapshots(session, campaign, root, today)
+    # Snapshots above `root` (the city's, when asking about a kecamatan) don't count inside it.
+    covered = await tallies.subtree_totals_until(session, campaign_id=campaign.id, points=[(s.area_code, s.as_of) for s in snapshots.values()])
+    contribution: dict[str, int] = defaultdict(int)
+    newest: dict[str, date] = {}
+    for code, snapshot in snapshots.items():
+        value = snapshot.cumulative - covered.get((code, snapshot.as_of), 0)
+        nearest = next((a for a in reversed(areas.ancestors_of(code)) if a in snapshots), None)
+        # The snapshot counts for itself and each ancestor strictly below its nearest snapshotted one.
+        chain = [code] + list(reversed(areas.ancestors_of(code)))
+        for holder in chain:
+            if holder == nearest:
+                break
+            contribution[holder] += value
+            if newest.get(holder) is None or snapshot.as_of > newest[holder]:
+                newest[holder] = snapshot.as_of
+    if totals is None:
+        totals = await tallies.subtree_totals(session, campaign_id=campaign.id, codes=codes)
+    result = {}
+    for code in codes:
+        tally_total, last_tally = totals.get(code, (0, None))
+        dates = [d for d in (newest.get(code), last_tally) if d is not None]
+        result[code] = (tally_total + contribution.get(code, 0), max(dates) if dates else None)
+    return result
+
+
+
+
+
+
+_LEVELS = {level.value: level for level in AreaLevel}
+_SOURCES = {source.value: source for source in TargetSource}
+
+# The nodes in view (the root and `depth` levels below it) with their target and campaign-wide
+# total (tally_totals): one query, one row per node. The last 7 days come from `_last_7_days`.
+_PROGRESS_SQL = text("""
+WITH RECURSIVE tree(code, name, level, parent_code, depth) AS (
+    SELECT code, name, level, parent_code, 0 FROM areas WHERE code = :root
+    UNION ALL
+    SELECT a.code, a.name, a.level, a.parent_code, tree.depth + 1 FROM areas a JOIN tree ON a.parent_code = tree.code WHERE tree.depth < :depth
+)
+SELECT tree.code, tree.name, tree.level, tree.parent_code, t.target, t.source, tt.total, tt.last_day
+FROM tree
+LEFT JOIN targets t ON t.campaign_id = :campaign_id AND t.area_code = tree.code
+LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = tree.code
+ORDER BY tree.code
+""").columns(
+    column("code", String), column("name", String), column("level", String), column("parent_code", String), column("target", Integer),
+    column("source", String), column("total", Integer), column("last_day", Date),
+)
+
+# Areas whose 7-day sums are kept per campaign at most (a national tree to the kecamatan is 7,838).
+MAX_WINDOW_AREAS = 100_000
+
+
+def read_key(campaign: Campaign, kind: str, **query: Any) -> tuple[Any, ...]:
+    """What a public progress answer depends on: the campaign's data version, the query, and the
+    campaign's date (forecasts count days from today). Its ETag and cache entry derive from it."""
+    return (kind, campaign.id, campaign.data_version, calendar.today(campaign.timezone).isoformat(), *sorted(query.items()))
+
+
+async def _last_7_days(session: AsyncSession, campaign: Campaign, codes: list[str], today: date, cache: BodyCache | None) -> dict[str, int]:
+    """Tallies of each area's subtree on the 7 days that ended yesterday.
+
+    They change only when a past day's tally does (`history_version`), not with today's figures,
+    so the sums are kept per campaign for its current history version and date (one set per
+    campaign: an older one is dropped), and only areas not seen yet are read."""
+    stamp = (campaign.history_version, today)
+    kept = cache.value(("last_7_days", campaign.id)) if cache is not None else None
+    known: dict[str, int] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_WINDOW_AREAS else {}
+    missing = [code for code in codes if code not in known]
+    if missing:
+        found = await tallies.totals_between(session, campaign_id=campaign.id, codes=missing, since=today - timedelta(days=7), until=today - timedelta(days=1))
+        for code in missing:
+            known[code] = found.get(code, 0)
+        if cache is not None:
+            cache.keep_value(("last_7_days", campaign.id), (stamp, known))
+    return known
+
+
+async def progress_tree(
+    session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, as_json: bool = False, cache: BodyCache | None = None
+) -> dict[str, Any]:
+    """The progress tree as plain dicts (the fields of `ProgressNode`, in its order; dates as ISO
+    text with `as_json`): a few small queries whatever its size, no model per node."""
+    root_code = area or campaign.root_area_code
+    today = calendar.today(campaign.timezone)
+    rows = (await session.execute(_PROGRESS_SQL, {"root": root_code, "depth": depth, "campaign_id": campaign.id})).all()
+    if not rows or not areas.is_within(root_code, campaign.root_area_code):
+        await require_area_in_campaign(session, campaign, root_code, location="query")  # names the problem
+    codes = [row[0] for row in rows]
+    recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals={row[0]: (row[6] or 0, row[7]) for row in rows})
+    last_7_days = await _last_7_days(session, campaign, codes, today, cache)
+    weekends = campaign.opens_weekends
+    window_days = calendar.service_days(today - timedelta(days=7), today - timedelta(days=1), weekends=weekends)
+    days_left = calendar.service_days(today + timedelta(days=1), campaign.deadline, weekends=weekends)
+    built: dict[str, dict[str, Any]] = {}
+    for code, name, level, _parent, target, source, _total, _last in rows:
+        value, as_of = recorded[code]
+        fields = {
+            "code": code, "name": name, "level": _LEVELS[level],
+            "target": target, "target_source": None if source is None else _SOURCES[source],
+            "recorded": value, "as_of": as_of,
+            "percent": rounding.percent(value, target),
+            "remaining": None if target is None else max(target - value, 0),
+        }
+        forecast(fields, campaign=campaign, today=today, last_7=last_7_days[code], window_days=window_days, days_left=days_left)
+        if as_json:
+            fields["as_of"] = None if as_of is None else as_of.isoformat()
+            projected = fields["projected_completion_date"]
+            fields["projected_completion_date"] = None if projected is None else projected.isoformat()
+        fields["children"] = []
+        built[code] = fields
+    for code, _name, _level, parent, *_ in rows:
+        if code != root_code and parent in built:
+            built[parent]["children"].append(built[code])
+    return built[root_code]
+
+
+async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> bytes:
+    """The progress tree serialized once, as the `ProgressNode` response model describes it."""
+    tree = await progress_tree(session, campaign=campaign, area=area, depth=depth, as_json=True, cache=cache)
+    return json.dumps(tree, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+async def progress(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> ProgressNode:
+    return ProgressNode.model_validate(await progress_tree(session, campaign=campaign, area=area, depth=depth, cache=cache))
+
+
+PROGRESS_CSV_COLUMNS = (
+    "code", "name", "level", "target", "recorded", "as_of", "percent", "remaining", "recorded_last_7_days", "rate_7d",
+    "service_days_left", "required_per_day", "projected_completion_date", "on_track",
+)
+
+
+async def progress_csv(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> str:
+    """The progress table, one row per area (parents before their children), for spreadsheets."""
+    root = await progress(session, campaign=campaign, area=area, depth=depth, cache=cache)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(PROGRESS_CSV_COLUMNS)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        values = node.model_dump(include=set(PROGRESS_CSV_COLUMNS))
+        writer.writerow(["" if values[c] is None else values[c] for c in PROGRESS_CSV_COLUMNS])
+        stack.extend(reversed(node.children))
+    return out.getvalue()
+
+
+MAX_SERIES_DAYS = 3660
+
+
+async def daily(session: AsyncSession, *, campaign: Campaign, area: str | None = None, since: date | None = None, until: date | None = None) -> DailySeries:
+    """Recordings per day and the cumulative figure at the end of each day.
+
+    cumulative(d) = recorded now - tallies after d: before a snapshot's date this gives the
+    snapshot less the tallies between d and it, so the series meets the reported figure.
+    """
+    code = area or campaign.root_area_code
+    await require_area_in_campaign(session, campaign, code, location="query")
+    today = calendar.today(campaign.timezone)
+    start, end = since or campaign.start_date, until or today
+    if end < start:
+        raise RuleViolation.on_field("to", "must not be before from", location="query")
+    if (end - start).days >= MAX_SERIES_DAYS:
+        raise RuleViolation.on_field("from", f"a series covers at most {MAX_SERIES_DAYS} days", location="query")
+    now_recorded, _ = (await _recorded(session, campaign, campaign.root_area_code, [code]))[code]
+    per_day = await tallies.daily_totals(session, campaign_id=campaign.id, code=code, since=start, until=max(end, today))
+    after = sum(total for day, total in per_day.items() if day > end)
+    points = []
+    for offset in range((end - start).days, -1, -1):
+        day = start + timedelta(days=offset)
+        points.append(DailyPoint(date=day, recorded=per_day.get(day, 0), cumulative=now_recorded - after))
+        after += per_day.get(day, 0)
+    points.reverse()
+    return DailySeries(area=code, start=start, end=end, days=points)
+
+
+async def discrepancies(session: AsyncSession, *, campaign: Campaign, area: str | None = None) -> list[Discrepancy]:
+    """Parents whose snapshot (or own daily tally) differs from the sum of their children's of the same date."""
+    root = area or campaign.root_area_code
+    await require_area_in_campaign(session, campaign, root, location="query")
+    snapshots = list((await session.scalars(select(Snapshot).where(Snapshot.campaign_id == campaign.id, areas.in_subtree(Snapshot.area_code, root)))).all())
+    by_key = {(s.area_code, s.as_of): s for s in snapshots}
+    children_sum: dict[tuple[str, date], int] = defaultdict(int)
+    children_reporting: dict[tuple[str, date], int] = defaultdict(int)
+    for s in snapshots:
+        parent = areas.parent_of(s.area_code)
+        if parent is not None and (parent, s.as_of) in by_key:
+            children_sum[(parent, s.as_of)] += s.cumulative
+            children_reporting[(parent, s.as_of)] += 1
+    tally_rows = await tallies.level_disagreements(session, campaign_id=campaign.id, root=root)
+    parents = sorted({code for code, _ in children_sum} | {row[0] for row in tally_rows})
+    child_counts = dict(
+        (await session.execute(select(Area.parent_code, func.count()).where(Area.parent_code.in_(parents)).group_by(Area.parent_code))).all()
+    ) if parents else {}
+    result = []
+    for (code, as_of), total in sorted(children_sum.items()):
+        reported = by_key[(code, as_of)].cumulative
+        if reported != total:
+            result.append(
+                Discrepancy(
+                    area=code, as_of=as_of, reported=reported, children_sum=total, difference=reported - total,
+                    children_reporting=children_reporting[(code, as_of)], children_total=child_counts.get(code, 0),
+                )
+            )
+    for code, day, own, below, reporting in sorted(tally_rows):
+        result.append(
+            Discrepancy(
+                area=code, as_of=day, reported=own, children_sum=below, difference=own - below,
+                children_reporting=reporting, children_total=child_counts.get(code, 0), kind="tally",
+            )
+        )
+    return result

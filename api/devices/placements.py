@@ -1,0 +1,255 @@
+"""Places: where devices and operators stand, one place at a time, and what stands where on a day.
+
+Rules
+- A device is in one place at a time: an allocation to a service point or to an area (a
+  kecamatan, or a mobile team's area below it) from a day to a day (inclusive) or until further
+  notice. A new allocation closes the device's open one the day before it starts; any other
+  overlap is refused (409), by the service and by the database (an exclusion constraint on
+  PostgreSQL, triggers on SQLite), so two concurrent moves of one device cannot both win.
+  Operators are posted (assigned) to a service point or a kecamatan by the same rules.
+- A device or operator booked for a weekend service or home visits on a day is not placed at a
+  service point over that day (409; the commitments are api.commitments').
+- Scope: the city office (admin) places anything anywhere; a supervisor moves devices and
+  operators only between places inside their area. Something placed nowhere is placed first by
+  the city office.
+- Ending places (`end_places`, when a device is returned or retired, an operator suspended or
+  leaves): periods running on the day end the day before; later ones are cancelled.
+- A device records only with an operator: the capacity of a kecamatan on a day is the daily
+  capacity of its active devices that have an operator on duty there (one operator per device,
+  the largest devices staffed first; an operator can run any device of their kecamatan).
+- Every change is audited, one entry per change.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import calendar
+from api.areas import service as areas
+from api.areas.models import Area, AreaLevel
+from api.audit import service as audit
+from api.auth.models import Role
+from api.commitments import service as commitments
+from api.commitments.service import covering
+from api.devices.models import Allocation, Device, DeviceStatus, Operator, OperatorAssignment, OperatorStatus
+from api.devices.schemas import AllocationSummary, KecamatanSummary, PlacementCreate
+from api.errors import Conflict, Forbidden, NotFound, RuleViolation, field_problem
+from api.principal import Principal, ensure_area
+from api.services.models import ServicePoint
+
+KECAMATAN_DEPTH = 3  # 36.74.01
+PLACE_FIELDS = ["service_point_id", "area_code", "starts_on", "ends_on", "reason"]
+
+
+def kecamatan_of(code: str) -> str | None:
+    """The kecamatan an area code lies in (itself when it is one), None above kecamatan level."""
+    parts = code.split(".")
+    return ".".join(parts[:KECAMATAN_DEPTH]) if len(parts) >= KECAMATAN_DEPTH and code != "0" else None
+
+
+async def flush_or_conflict(session: AsyncSession, message: str) -> None:
+    """Flush; a unique or one-place-at-a-time violation found by the database is a 409."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(message) from None
+
+
+async def _resolve_place(session: AsyncSession, data: PlacementCreate) -> tuple[int | None, str]:
+    """(service point id, area code) of the place asked for, validated."""
+    if (data.service_point is None) == (data.area is None):
+        raise RuleViolation(
+            "Give either a service point or an area.",
+            errors=[field_problem("service_point", "give service_point or area, not both")],
+        )
+    if data.ends_on is not None and data.ends_on < data.starts_on:
+        raise RuleViolation.on_field("to", "The last day cannot be before the first.")
+    if data.service_point is not None:
+        point = await session.get(ServicePoint, data.service_point)
+        if point is None:
+            raise NotFound(f"There is no service point {data.service_point}.", errors=[field_problem("service_point", "unknown service point")])
+        if not point.active:
+            raise RuleViolation.on_field("service_point", f"Service point {point.id} is closed.")
+        return point.id, point.area_code
+    assert data.area is not None
+    area = await areas.get(session, code=data.area, field="area", location="body")
+    if kecamatan_of(area.code) is None:
+        raise RuleViolation.on_field("area", "Place it in a kecamatan or an area below one.")
+    return None, area.code
+
+
+async def place(
+    session: AsyncSession,
+    *,
+    model: type[Allocation] | type[OperatorAssignment],
+    owner: Any,
+    owner_id: int,
+    data: PlacementCreate,
+    actor: Principal,
+    entity: str,
+    what: str,
+) -> Allocation | OperatorAssignment:
+    """One place at a time: close the open period the day before, refuse any other overlap."""
+    service_point_id, area_code = await _resolve_place(session, data)
+    ensure_area(actor, area_code, field="service_point" if service_point_id else "area")
+    open_period = await session.scalar(select(model).where(owner == owner_id, model.ends_on.is_(None)))
+    leaving = open_period or await session.scalar(select(model).where(owner == owner_id, covering(model, data.starts_on)))
+    if leaving is not None:
+        ensure_area(actor, leaving.area_code, field=what)
+    elif actor.role != Role.admin:
+        raise Forbidden(f"This {what} is placed nowhere; the city office places it first.")
+    # A place from a day closes the open period that began earlier; an open period that begins
+    # later is an ordinary overlap unless the new place ends before it.
+    if open_period is not None and open_period.starts_on < data.starts_on:
+        before = audit.snapshot_of(open_period, PLACE_FIELDS)
+        open_period.ends_on = data.starts_on - timedelta(days=1)
+        await flush_or_conflict(session, f"The {what} was moved at the same time; try again.")
+        await audit.record(session, actor=actor, action=f"{entity}.close", entity=entity, entity_id=open_period.id, before=before, after=audit.snapshot_of(open_period, PLACE_FIELDS))
+    last = data.ends_on or date.max
+    clash = await session.scalar(
+        select(model).where(owner == owner_id, model.starts_on <= last, or_(model.ends_on.is_(None), model.ends_on >= data.starts_on)).order_by(model.starts_on).limit(1)
+    )
+    if clash is not None:
+        until = clash.ends_on.isoformat() if clash.ends_on else "further notice"
+        raise Conflict(
+            f"The {what} is already placed from {clash.starts_on} to {until}; one place at a time.",
+            errors=[field_problem("from", "overlaps another period")],
+        )
+    if service_point_id is not None:
+        await commitments.ensure_not_booked(session, who={owner.key: owner_id}, service_point_id=service_point_id, starts_on=data.starts_on, until=last, what=what)
+    period = model(service_point_id=service_point_id, area_code=area_code, starts_on=data.starts_on, ends_on=data.ends_on, reason=data.reason)
+    setattr(period, owner.key, owner_id)
+    session.add(period)
+    await flush_or_conflict(session, f"The {what} was placed elsewhere for this period at the same time; one place at a time.")
+    await audit.record(session, actor=actor, action=f"{entity}.create", entity=entity, entity_id=period.id, after={owner.key: owner_id, **audit.snapshot_of(period, PLACE_FIELDS)})
+    return period
+
+
+async def end_places(
+    session: AsyncSession, model: type[Allocation] | type[OperatorAssignment], owner: Any, owner_id: int, *, from_day: date, actor: Principal, entity: str, reason: str | None = None
+) -> None:
+    """No place from `from_day` on: periods running then end the day before; later ones are cancelled."""
+    rows = (await session.scalars(select(model).where(owner == owner_id, or_(model.ends_on.is_(None), model.ends_on >= from_day)))).all()
+    for period in rows:
+        before = audit.snapshot_of(period, PLACE_FIELDS)
+        if period.starts_on >= from_day:
+            await session.delete(period)
+            await session.flush()
+            await audit.record(session, actor=actor, action=f"{entity}.cancel", entity=entity, entity_id=period.id, before=before, after={"reason": reason})
+        else:
+            period.ends_on = from_day - timedelta(days=1)
+            if reason:
+                period.reason = reason[:500]
+            await session.flush()
+            await audit.record(session, actor=actor, action=f"{entity}.close", entity=entity, entity_id=period.id, before=before, after=audit.snapshot_of(period, PLACE_FIELDS))
+
+
+# --- where everything is on a day ----------------------------------------------------------
+
+
+@dataclass
+class PlacedDevice:
+    id: int
+    serial: str
+    kind: str
+    owner: str
+    status: str
+    capacity: int
+    area_code: str | None
+    service_point_id: int | None
+
+
+@dataclass
+class Placements:
+    """Devices and operators by kecamatan on one day, and those placed nowhere."""
+
+    devices: dict[str, list[PlacedDevice]] = field(default_factory=lambda: defaultdict(list))
+    operators: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    unplaced_devices: list[PlacedDevice] = field(default_factory=list)
+    unassigned_operators: list[int] = field(default_factory=list)
+    elsewhere_devices: dict[int, PlacedDevice] = field(default_factory=dict)
+
+
+def running_capacity(capacities: Iterable[int], operators: int) -> int:
+    """One operator per device, the largest devices staffed first."""
+    return sum(sorted(capacities, reverse=True)[: max(operators, 0)])
+
+
+async def placements_on(session: AsyncSession, *, day: date) -> Placements:
+    result = Placements()
+    rows = await session.execute(
+        select(Device, Allocation.area_code, Allocation.service_point_id).outerjoin(Allocation, (Allocation.device_id == Device.id) & covering(Allocation, day)).order_by(Device.id)
+    )
+    for device, area_code, point in rows.all():
+        placed = PlacedDevice(device.id, device.serial, device.kind, device.owner, device.status, device.daily_capacity, area_code, point)
+        kecamatan = kecamatan_of(area_code) if area_code else None
+        if kecamatan:
+            result.devices[kecamatan].append(placed)
+        elif area_code is None and device.status == DeviceStatus.active.value:
+            result.unplaced_devices.append(placed)
+        elif area_code is not None:
+            result.elsewhere_devices[device.id] = placed
+    rows = await session.execute(
+        select(Operator.id, OperatorAssignment.area_code)
+        .outerjoin(OperatorAssignment, (OperatorAssignment.operator_id == Operator.id) & covering(OperatorAssignment, day))
+        .where(Operator.status == OperatorStatus.active.value)
+        .order_by(Operator.id)
+    )
+    for operator_id, area_code in rows.all():
+        kecamatan = kecamatan_of(area_code) if area_code else None
+        if kecamatan:
+            result.operators[kecamatan].append(operator_id)
+        elif area_code is None:
+            result.unassigned_operators.append(operator_id)
+    return result
+
+
+def active_capacities(devices: list[PlacedDevice]) -> list[int]:
+    return [d.capacity for d in devices if d.status == DeviceStatus.active.value]
+
+
+async def _kecamatan_names(session: AsyncSession, codes: Iterable[str]) -> dict[str, str]:
+    codes = list(codes)
+    if not codes:
+        return {}
+    return dict((await session.execute(select(Area.code, Area.name).where(Area.code.in_(codes)))).all())
+
+
+async def summary(session: AsyncSession, *, day: date | None = None, area: str | None = None) -> AllocationSummary:
+    """Per kecamatan: devices by kind and owner, active devices, operators, capacity per day."""
+    day = day or calendar.today()
+    placements = await placements_on(session, day=day)
+    # A kecamatan's row covers the whole kecamatan, also when `area` is a kelurahan inside it.
+    codes = set(placements.devices) | set(placements.operators)
+    if area:
+        await areas.get(session, code=area, field="area", location="query")
+        own = kecamatan_of(area)
+        if own:
+            codes = {own}
+        else:
+            inside = select(Area.code).where(areas.in_subtree(Area.code, area), Area.level == AreaLevel.kecamatan.value)
+            codes = set((await session.scalars(inside)).all()) | {c for c in codes if areas.is_within(c, area)}
+    names = await _kecamatan_names(session, codes)
+    rows = []
+    for code in sorted(codes):
+        devices = placements.devices.get(code, [])
+        by_kind: dict[str, int] = defaultdict(int)
+        by_owner: dict[str, int] = defaultdict(int)
+        for d in devices:
+            by_kind[d.kind] += 1
+            by_owner[d.owner] += 1
+        active = active_capacities(devices)
+        operators = len(placements.operators.get(code, []))
+        rows.append(
+            KecamatanSummary(
+                code=code, name=names.get(code, code), devices=len(devices), by_kind=dict(by_kind), by_owner=dict(by_owner),
+                active_devices=len(active), operators=operators, capacity_per_day=running_capacity(active, operators),
+            )
+        )
+    return AllocationSummary(date=day, kecamatan=rows, unplaced_devices=len(placements.unplaced_devices), unassigned_operators=len(placements.unassigned_operators))

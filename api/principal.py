@@ -1,0 +1,86 @@
+"""Who may do what: the caller (`Principal`, a plain value) and the checks of its scope.
+
+Each endpoint declares the roles it admits with a dependency (`require(...)` in
+`api/auth/dependencies.py`, which also reads the caller from the request); checks that depend on
+the data (is this area inside the caller's subtree? is this the operator's service point?) are
+the `ensure_*` functions below, called by services with the caller's `Principal`. Nothing here
+knows about requests or sessions.
+
+- admin: everything. viewer: reads staff views. handler: fee complaints.
+- supervisor: writes inside one area subtree. operator: the queue and counter of one service point;
+  an operator account linked to a petugas (`operator_id`) also reads the day plan of a mobile kit
+  it is scheduled on and marks its own home visits visited or unreachable (api/visits/service.py).
+- anonymous (the public): progress, schedules, queue boards, submitting and tracking requests;
+  public writes (`PublicWriteLimit`) are limited per client address (REKAM_PUBLIC_WRITE_LIMIT),
+  signed-in staff and API keys are not (a kiosk issues tickets for a whole office).
+- An action outside the caller's scope is 403; a personal record outside it is 404.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from api.area_codes import is_within
+from api.auth.models import Role
+from api.errors import Forbidden, NotFound, field_problem
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: Literal["anonymous", "user", "api_key", "system"]
+    id: int | None = None
+    name: str = "anonymous"
+    role: Role | None = None
+    area: str | None = None
+    service_point_id: int | None = None
+    # The petugas (api/devices Operator) this account is, when linked.
+    operator_id: int | None = None
+    token_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role is not None
+
+    def covers_area(self, code: str) -> bool:
+        """May this caller act on records of area `code`?"""
+        if self.role == Role.admin:
+            return True
+        if self.role == Role.supervisor and self.area:
+            return is_within(code, self.area)
+        return False
+
+    def sees_area(self, code: str) -> bool:
+        """May this caller read staff records of area `code`?"""
+        if self.role in (Role.admin, Role.viewer):
+            return True
+        return self.covers_area(code)
+
+
+ANONYMOUS = Principal(kind="anonymous")
+SYSTEM = Principal(kind="system", name="system", role=Role.admin)
+
+
+def ensure_area(principal: Principal, code: str, *, field: str = "area") -> None:
+    """403 unless the caller may act on area `code`."""
+    if not principal.covers_area(code):
+        raise Forbidden(
+            f"Area {code} is outside your scope.",
+            errors=[field_problem(field, "outside your scope")],
+        )
+
+
+def ensure_sees_personal(principal: Principal, code: str, *, what: str = "record") -> None:
+    """404, not 403, for a personal record outside the caller's scope: don't confirm it exists."""
+    if not principal.sees_area(code):
+        raise NotFound(f"There is no such {what}.")
+
+
+def ensure_service_point(principal: Principal, *, service_point_id: int, area_code: str) -> None:
+    """Operators act only at their own service point; supervisors at points in their area."""
+    if principal.role == Role.operator and principal.service_point_id == service_point_id:
+        return
+    if principal.covers_area(area_code):
+        return
+    raise Forbidden("This service point is outside your scope.")
+
+
+__all__ = ["ANONYMOUS", "SYSTEM", "Principal", "ensure_area", "ensure_sees_personal", "ensure_service_point"]

@@ -1,0 +1,252 @@
+"""Checking posted tally rows: cheap per-row checks in plain code (no model per row), then
+per-batch lookups of areas, service points and devices, with caches for the whole request.
+
+Rules
+- A posted row is rejected when: its area is not an area code, unknown, above kecamatan level,
+  outside the campaign's root or outside the caller's scope; its date is not ISO, before the
+  campaign's start or after today (in the campaign's time zone); its count is not a whole number,
+  negative or above the campaign's target or MAX_DAILY_COUNT; its service point or device is
+  unknown; its service point is not in the row's area (same branch of the area tree); its key
+  (area, date, service point, device) appears earlier in the same request; its source is not one
+  of POSTED_SOURCES (`manual` when left out); it has a column no tally has.
+- Accepted with a warning: a count above the device's daily capacity, a date after the deadline
+  (campaigns overrun). (Gaps between posted days are found by `api.tallies.imports`.)
+- Identical problems are grouped with every row number that has them (`Problems`).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.area_codes import depth_of, is_within, level_of
+from api.campaigns.models import Campaign
+from api.devices.models import Device
+from api.principal import Principal
+from api.services.models import ServicePoint
+from api.tallies.bulk import Bulk, chunks
+from api.tallies.parsing import COLUMN_SET, COLUMNS, reference, whole
+
+# A day's count above this, or above the campaign's whole target, is a typo (the article's
+# cumulative kecamatan figures, posted as one day's tally, stay below both).
+MAX_DAILY_COUNT = 1_000_000
+POSTED_SOURCES = ("manual", "script", "demo")
+KECAMATAN_DEPTH = 3
+
+
+@dataclass(slots=True)
+class Row:
+    """An accepted tally row: what the writer stores (`number`: its row in the request, 0 when
+    made by Rekam itself)."""
+
+    number: int
+    area: str
+    day: date
+    point: int | None
+    device: int | None
+    count: int
+    source: str
+
+
+class Problems:
+    """Identical problems grouped, with every row number that has them."""
+
+    def __init__(self) -> None:
+        self._groups: dict[tuple[str | None, str, str], list[int]] = {}
+
+    def add(self, row: int | None, field_: str | None, code: str, message: str) -> None:
+        rows = self._groups.setdefault((field_, code, message), [])
+        if row is not None:
+            rows.append(row)
+
+    def as_list(self) -> list[dict[str, Any]]:
+        return [{"rows": rows, "field": f, "code": c, "message": m} for (f, c, m), rows in self._groups.items()]
+
+    def __bool__(self) -> bool:
+        return bool(self._groups)
+
+
+class Checker:
+    """Cheap per-row checks (plain code, no model per row) and per-batch lookups with caches."""
+
+    def __init__(self, campaign: Campaign, actor: Principal, today: date) -> None:
+        self.campaign, self.actor, self.today = campaign, actor, today
+        self.root, self.deadline = campaign.root_area_code, campaign.deadline
+        self.columns_checked = False  # True when rows come from a CSV whose header was checked
+        self.max_count = min(MAX_DAILY_COUNT, campaign.target) if campaign.target else MAX_DAILY_COUNT
+        self.problems, self.warnings = Problems(), Problems()
+        self.rejected = 0
+        self.seen: set[int] = set()
+        self._dates: dict[str, date | str] = {}
+        self._raw_areas: dict[str, tuple[str, str | None]] = {}
+        self._area_ok: dict[str, str | None] = {}
+        self._known_areas: dict[str, bool] = {}
+        self._points: dict[int, str | None] = {}
+        self._devices: dict[int, int | None] = {}
+
+    def reject(self, row: int, field_: str | None, code: str, message: str) -> None:
+        self.problems.add(row, field_, code, message)
+        self.rejected += 1
+
+    def _area_problem(self, area: str) -> str | None:
+        if area in self._area_ok:
+            return self._area_ok[area]
+        level = level_of(area)
+        if level is None:
+            problem: str | None = "invalid_area"
+        elif depth_of(area) < KECAMATAN_DEPTH:
+            problem = "above_kecamatan"
+        elif not is_within(area, self.root):
+            problem = "outside_campaign"
+        elif not self.actor.covers_area(area):
+            problem = "outside_scope"
+        else:
+            problem = None
+        self._area_ok[area] = problem
+        return problem
+
+    def _day(self, raw: Any) -> date | str:
+        if not isinstance(raw, str):
+            return "invalid_date"
+        found = self._dates.get(raw)
+        if found is None:
+            try:
+                day = date.fromisoformat(raw.strip()) if len(raw.strip()) == 10 else None
+            except ValueError:
+                day = None
+            if day is None:
+                found = "invalid_date"
+            elif day < self.campaign.start_date:
+                found = "before_start"
+            elif day > self.today:
+                found = "in_future"
+            else:
+                found = day
+            self._dates[raw] = found
+        return found
+
+    def row(self, number: int, raw: Any) -> Row | None:
+        if type(raw) is not dict and not isinstance(raw, dict):
+            self.reject(number, None, "invalid_row", "a row must be an object with area, date and count")
+            return None
+        if not self.columns_checked and not raw.keys() <= COLUMN_SET:
+            extra = raw.keys() - COLUMN_SET
+            self.reject(number, sorted(extra)[0], "unknown_field", f"unknown field; a tally has {', '.join(COLUMNS)}")
+            return None
+        raw_area = raw.get("area")
+        found = self._raw_areas.get(raw_area) if type(raw_area) is str else None
+        if found is None:
+            area = raw_area.strip() if isinstance(raw_area, str) else ""
+            found = (area, self._area_problem(area) if area else "invalid_area")
+            if type(raw_area) is str:
+                self._raw_areas[raw_area] = found
+        area, problem = found
+        if problem is not None:
+            self.reject(number, "area", problem, AREA_MESSAGES[problem])
+            return None
+        raw_day = raw.get("date")
+        day = self._dates.get(raw_day) if type(raw_day) is str else None
+        if day is None:
+            day = self._day(raw_day)
+        if type(day) is str:
+            self.reject(number, "date", day, DATE_MESSAGES[day])
+            return None
+        count = raw.get("count")
+        if type(count) is not int or count < 0:  # the common case first: a plain int, or digits
+            count = int(count) if type(count) is str and count.isdigit() and count.isascii() else whole(count)
+        if count is None:
+            self.reject(number, "count", "not_integer", "not a whole number")
+            return None
+        if count < 0:
+            self.reject(number, "count", "negative", "must not be negative")
+            return None
+        if count > self.max_count:
+            self.reject(number, "count", "too_large", "more than the campaign's target or 1,000,000 in a day: surely a typo")
+            return None
+        point = raw.get("service_point")
+        if point is not None:
+            point = reference(point)
+            if point is False:
+                self.reject(number, "service_point", "invalid_reference", "must be a service point id")
+                return None
+        device = raw.get("device")
+        if device is not None:
+            device = reference(device)
+            if device is False:
+                self.reject(number, "device", "invalid_reference", "must be a device id")
+                return None
+        source = raw.get("source")
+        if source is None or source == "":
+            source = "manual"
+        elif source not in POSTED_SOURCES:
+            if isinstance(source, str):
+                source = source.strip() or "manual"
+            if source not in POSTED_SOURCES:
+                self.reject(number, "source", "unknown_source", f"must be one of {', '.join(POSTED_SOURCES)}")
+                return None
+        key = hash((area, day, point or 0, device or 0))
+        seen = self.seen
+        if key in seen:
+            self.reject(number, "area", "duplicate_key", "the same area, date, service point and device appear earlier in this request")
+            return None
+        seen.add(key)
+        if day > self.deadline:  # type: ignore[operator]  # a date: `_day`'s problem codes (str) returned above
+            self.warnings.add(number, "date", "after_deadline", "after the campaign's deadline")
+        return Row(number, area, day, point or None, device or None, count, source)  # type: ignore[arg-type]  # day a date, point and device ids (False returned above)
+
+    async def batch(self, session: AsyncSession, rows: list[Row]) -> list[Row]:
+        """The rows whose area, service point and device exist (and fit together)."""
+        await self._load(session, rows)
+        accepted = []
+        for r in rows:
+            if not self._known_areas[r.area]:
+                self.reject(r.number, "area", "unknown_area", "unknown area")
+                continue
+            if r.point is not None:
+                point_area = self._points[r.point]
+                if point_area is None:
+                    self.reject(r.number, "service_point", "unknown_service_point", "unknown service point")
+                    continue
+                if not (is_within(point_area, r.area) or is_within(r.area, point_area)):
+                    self.reject(r.number, "service_point", "not_in_area", "the service point is not in this area")
+                    continue
+            if r.device is not None:
+                capacity = self._devices[r.device]
+                if capacity is None:
+                    self.reject(r.number, "device", "unknown_device", "unknown device")
+                    continue
+                if r.count > capacity:
+                    self.warnings.add(r.number, "count", "above_capacity", "above the device's daily capacity")
+            accepted.append(r)
+        return accepted
+
+    async def _load(self, session: AsyncSession, rows: list[Row]) -> None:
+        areas = {r.area for r in rows} - self._known_areas.keys()
+        bulk = Bulk(session)
+        for chunk in chunks(areas, 900):  # straight to the driver: a first batch names thousands
+            among, values = bulk.among(chunk)
+            found = {code for (code,) in await bulk.fetch(f"SELECT code FROM areas WHERE code {among}", values)}
+            self._known_areas.update((code, code in found) for code in chunk)
+        points = {r.point for r in rows if r.point is not None} - self._points.keys()
+        for chunk in chunks(points):
+            found_points = dict((await session.execute(select(ServicePoint.id, ServicePoint.area_code).where(ServicePoint.id.in_(chunk)))).all())
+            self._points.update((id_, found_points.get(id_)) for id_ in chunk)
+        devices = {r.device for r in rows if r.device is not None} - self._devices.keys()
+        for chunk in chunks(devices):
+            found_devices = dict((await session.execute(select(Device.id, Device.daily_capacity).where(Device.id.in_(chunk)))).all())
+            self._devices.update((id_, found_devices.get(id_)) for id_ in chunk)
+
+
+AREA_MESSAGES = {
+    "invalid_area": "not an area code (like 36.74.01)",
+    "above_kecamatan": "tallies are posted for a kecamatan or an area below it",
+    "outside_campaign": "outside the campaign's area",
+    "outside_scope": "outside your scope",
+}
+DATE_MESSAGES = {
+    "invalid_date": "not a date (YYYY-MM-DD)",
+    "before_start": "before the campaign's start",
+    "in_future": "in the future (Asia/Jakarta)",
+}

@@ -1,0 +1,101 @@
+"""Reading what was posted: tallies and their history, for staff.
+
+Rules
+- A list shows the asked area's subtree (inside the campaign's root and the caller's view: 403
+  outside it), or without an area the campaign's (admins, viewers) or the caller's own subtree.
+- History entries come oldest first (by time, then id): the stored entries, and the creations of
+  tallies made by an import that have not changed since (see `api.tallies.writer`), drawn from
+  the tally and its import; both kinds look alike.
+"""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Integer, and_, cast, null, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.area_codes import in_subtree, is_within, require_code
+from api.campaigns.models import Campaign
+from api.errors import Forbidden, RuleViolation, field_problem
+from api.pagination import PageParams, decode_cursor, encode_cursor, paginate
+from api.principal import Principal
+from api.tallies.models import Tally, TallyImport
+from api.tallies.writer import CHANGE, TALLY
+
+
+def _reader_area(actor: Principal, campaign: Campaign, area: str | None) -> str:
+    """The subtree a list shows: the asked one (inside the caller's view) or the caller's own."""
+    if area is not None:
+        require_code(area, location="query")
+        if not is_within(area, campaign.root_area_code):
+            raise RuleViolation.on_field("area", f"outside the campaign's area {campaign.root_area_code}", location="query")
+        if not actor.sees_area(area):
+            raise Forbidden(f"Area {area} is outside your scope.", errors=[field_problem("area", "outside your scope", location="query")])
+        return area
+    if actor.sees_area(campaign.root_area_code):
+        return campaign.root_area_code
+    if actor.area and is_within(actor.area, campaign.root_area_code):
+        return actor.area
+    raise Forbidden("This campaign is outside your scope.")
+
+
+async def list_tallies(
+    session: AsyncSession, *, campaign: Campaign, actor: Principal, page: PageParams, area: str | None = None, since: date | None = None, until: date | None = None
+) -> tuple[list[Tally], str | None]:
+    root = _reader_area(actor, campaign, area)
+    stmt = select(Tally).where(Tally.campaign_id == campaign.id, in_subtree(Tally.area_code, root))
+    if since:
+        stmt = stmt.where(Tally.day >= since)
+    if until:
+        stmt = stmt.where(Tally.day <= until)
+    return await paginate(session, stmt, keys=[Tally.area_code, Tally.day, Tally.id], page=page)
+
+
+async def list_history(
+    session: AsyncSession, *, campaign: Campaign, actor: Principal, page: PageParams, area: str | None = None, day: date | None = None
+) -> tuple[list[Any], str | None]:
+    """History entries oldest first (by time, then id): the stored entries, and the creations of
+    tallies made by an import that have not changed since (see `Writer`), drawn from the tally
+    and its import. Such a creation carries the tally's id negated; once the tally changes, its
+    creation is stored with an id of its own, at the same time and place in the order."""
+    root = _reader_area(actor, campaign, area)
+    imports = TallyImport.__table__
+    stored = select(
+        CHANGE.c.id, CHANGE.c.area_code, CHANGE.c.day, CHANGE.c.service_point_id, CHANGE.c.device_id, CHANGE.c.old_count, CHANGE.c.new_count,
+        CHANGE.c.source, CHANGE.c.at, CHANGE.c.actor_kind, CHANGE.c.actor_name, CHANGE.c.import_id,
+    ).where(CHANGE.c.campaign_id == campaign.id, in_subtree(CHANGE.c.area_code, root))
+    recorded = (
+        select(CHANGE.c.id)
+        .where(
+            CHANGE.c.campaign_id == TALLY.c.campaign_id, CHANGE.c.area_code == TALLY.c.area_code, CHANGE.c.day == TALLY.c.day,
+            CHANGE.c.service_point_id.is_not_distinct_from(TALLY.c.service_point_id), CHANGE.c.device_id.is_not_distinct_from(TALLY.c.device_id),
+            CHANGE.c.import_id == TALLY.c.import_id,
+        )
+        .exists()
+    )
+    created = (
+        select(
+            (-TALLY.c.id).label("id"), TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, cast(null(), Integer).label("old_count"),
+            TALLY.c.count.label("new_count"), TALLY.c.source, TALLY.c.updated_at.label("at"), imports.c.actor_kind, imports.c.actor_name, TALLY.c.import_id,
+        )
+        .join(imports, imports.c.id == TALLY.c.import_id)
+        .where(TALLY.c.campaign_id == campaign.id, in_subtree(TALLY.c.area_code, root), ~recorded)
+    )
+    if day:
+        stored = stored.where(CHANGE.c.day == day)
+        created = created.where(TALLY.c.day == day)
+    history = union_all(stored, created).subquery()
+    stmt = select(history)
+    if page.cursor:
+        after_at, after_id = decode_cursor(page.cursor, 2)
+        try:
+            after_at, after_id = datetime.fromisoformat(after_at), int(after_id)
+        except (TypeError, ValueError):
+            raise RuleViolation.on_field("cursor", "The cursor is not one this server gave out.", location="query") from None
+        stmt = stmt.where(or_(history.c.at > after_at, and_(history.c.at == after_at, history.c.id > after_id)))
+    rows = (await session.execute(stmt.order_by(history.c.at, history.c.id).limit(page.limit + 1))).all()
+    next_cursor = None
+    if len(rows) > page.limit:
+        rows = rows[: page.limit]
+        next_cursor = encode_cursor([rows[-1].at, rows[-1].id])
+    return rows, next_cursor

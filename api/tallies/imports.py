@@ -1,0 +1,250 @@
+"""Posting tallies (an import): parse, check and write a request's rows, and report on it.
+
+Rules
+- `atomic=true` (default): one rejected row rejects the request, nothing is written (422 with
+  the summary and the rejected rows, at most MAX_REPORTED_ERRORS). `atomic=false`: valid rows
+  are applied, rejected ones reported. `dry_run=true` does all the work and then rolls it back,
+  so the counts say exactly what would happen. `mode=replace`: for the posted areas, date range
+  and source, tallies not in the request are deleted (scripts that resend a full picture).
+- Accepted with a warning: a day with no tally of an area between two of its posted days
+  (weekends are not gaps when the campaign is closed on weekends).
+- Every request that wrote is an import (who, when, its summary); the audit trail gets one entry
+  per import: the history is the per-row record.
+- An `Idempotency-Key` makes a repeated request answer the same without writing twice.
+- Admins and viewers see every import; a supervisor or script sees its own.
+- Python's cyclic garbage collector pauses while an import runs (see `_cyclic_gc_paused`).
+"""
+
+import csv
+import gc
+import io
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import calendar, idempotency
+from api.area_codes import depth_of, in_subtree
+from api.areas.models import Area
+from api.audit import service as audit
+from api.campaigns.models import Campaign
+from api.errors import RuleViolation, UnsupportedMediaType, field_problem
+from api.pagination import PageParams, paginate
+from api.principal import Principal
+from api.tallies.bulk import Bulk, as_date, chunks
+from api.tallies.checks import KECAMATAN_DEPTH, Checker, Problems, Row
+from api.tallies.models import TallyImport
+from api.tallies.parsing import BATCH, COLUMNS, csv_rows, json_rows
+from api.tallies.schemas import TallyMode
+from api.tallies.writer import Counts, Writer, lock_campaign
+
+MAX_REPORTED_ERRORS = 200
+
+
+async def post_tallies(
+    session: AsyncSession,
+    *,
+    campaign: Campaign,
+    actor: Principal,
+    content_type: str,
+    body: AsyncIterator[bytes],
+    dry_run: bool = False,
+    mode: TallyMode = TallyMode.upsert,
+    atomic: bool = True,
+    idempotency_key: str | None = None,
+    target: str = "",
+) -> tuple[int, dict[str, Any]]:
+    """Validate and apply posted tallies; (HTTP status, import summary or problem with summary)."""
+    kind = content_type.split(";")[0].strip().lower() or "application/json"
+    if kind in ("text/csv", "application/csv"):
+        kind = "csv"
+    elif kind == "application/json":
+        kind = "json"
+    else:
+        raise UnsupportedMediaType(f"Send application/json or text/csv, not {kind[:60]}.")
+
+    async def work(stream: AsyncIterable[bytes]) -> tuple[int, dict[str, Any]]:
+        return await _import(session, campaign=campaign, actor=actor, kind=kind, body=stream, dry_run=dry_run, mode=mode, atomic=atomic)
+
+    with _cyclic_gc_paused():
+        return await idempotency.run_once(session, key=idempotency_key, actor=actor, method="POST", target=target, body=body, work=work)
+
+
+_gc_pauses = [0, False]  # imports running, whether the collector was on before the first
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while an import runs. An import allocates a few
+    objects per row (parsed rows, keys, deltas), freed by reference counting as each batch is
+    done; but while a batch lives, the allocations keep triggering collections that walk every
+    object of the process, which cost about a third of the import's time. Cycles made by other
+    requests meanwhile are collected once the last running import ends."""
+    if _gc_pauses[0] == 0:
+        _gc_pauses[1] = gc.isenabled()
+        gc.disable()
+    _gc_pauses[0] += 1
+    try:
+        yield
+    finally:
+        _gc_pauses[0] -= 1
+        if _gc_pauses[0] == 0 and _gc_pauses[1]:
+            gc.enable()
+
+
+async def _import(
+    session: AsyncSession, *, campaign: Campaign, actor: Principal, kind: str, body: AsyncIterable[bytes], dry_run: bool, mode: TallyMode, atomic: bool
+) -> tuple[int, dict[str, Any]]:
+    checker = Checker(campaign, actor, calendar.today(campaign.timezone))
+    checker.columns_checked = kind == "csv"
+    savepoint = await session.begin_nested()
+    await lock_campaign(session, campaign.id)
+    record = TallyImport(
+        campaign_id=campaign.id, at=datetime.now(UTC), actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name,
+        format=kind, mode=mode.value, atomic=atomic, rows=0, summary={},
+    )
+    session.add(record)
+    await session.flush()
+    writer = Writer(campaign_id=campaign.id, root=campaign.root_area_code, actor=actor, import_id=record.id, defer_totals=True)
+    # area -> posted days as bits (bit i: campaign start + i days), for gaps without a query
+    posted: dict[str, int] = {}
+    offsets: dict[date, int] = {}
+    scope: dict[str, tuple[set[str], list[date]]] = {}  # source -> (areas, [first, last]) for mode=replace
+    replace = mode == TallyMode.replace
+    start = campaign.start_date
+    total_rows = 0
+    pending: list[Row] = []
+
+    async def flush_pending() -> None:
+        accepted = await checker.batch(session, pending)
+        pending.clear()
+        for r in accepted:
+            bit = offsets.get(r.day)
+            if bit is None:
+                bit = offsets[r.day] = 1 << (r.day - start).days
+            posted[r.area] = posted.get(r.area, 0) | bit
+            if replace:
+                areas_, days = scope.setdefault(r.source, (set(), [r.day, r.day]))
+                areas_.add(r.area)
+                days[0], days[1] = min(days[0], r.day), max(days[1], r.day)
+        if not (atomic and checker.rejected):
+            await writer.write(session, accepted)
+
+    rows_source = csv_rows(body) if kind == "csv" else json_rows(body)
+    async for raw_rows in rows_source:
+        total_rows += len(raw_rows)
+        for number, raw in raw_rows:
+            if raw is None:
+                checker.reject(number, None, "wrong_columns", "more cells than the header has columns")
+                continue
+            row = checker.row(number, raw)
+            if row is not None:
+                pending.append(row)
+        if len(pending) >= BATCH:
+            await flush_pending()
+    await flush_pending()
+    if total_rows == 0:
+        await savepoint.rollback()
+        raise RuleViolation.on_field("tallies", "There are no tallies in the request.")
+    failed = atomic and checker.rejected > 0
+    if not failed:
+        if mode == TallyMode.replace:
+            for source, (areas_, (lo, hi)) in scope.items():
+                await writer.delete_missing(session, source=source, areas=areas_, lo=lo, hi=hi, kept=checker.seen)
+        await writer.finish(session)
+        await _warn_gaps(session, campaign, posted, checker.warnings)
+    counts = Counts() if failed else writer.counts
+    summary = {
+        "import_id": None if (failed or dry_run) else record.id,
+        "status": "error" if checker.rejected else "warning" if checker.warnings else "ok",
+        "dry_run": dry_run, "mode": mode.value, "atomic": atomic, "rows": total_rows,
+        "imported": counts.imported, "updated": counts.updated, "unchanged": counts.unchanged, "deleted": counts.deleted,
+        "rejected": checker.rejected, "conflicts": checker.problems.as_list(), "warnings": checker.warnings.as_list(),
+    }
+    if failed or dry_run:
+        await savepoint.rollback()
+    else:
+        record.rows, record.summary = total_rows, summary
+        await session.flush()
+        await savepoint.commit()
+        await audit.record(
+            session, actor=actor, action="tally.import", entity="tally_import", entity_id=record.id,
+            after={k: summary[k] for k in ("rows", "imported", "updated", "unchanged", "deleted", "rejected", "mode")},
+        )
+    if failed:
+        errors = [
+            field_problem(problem["field"], problem["message"], location=None, row=row)
+            for problem in summary["conflicts"] for row in problem["rows"][:MAX_REPORTED_ERRORS]
+        ]
+        errors.sort(key=lambda e: e["row"])
+        return 422, {
+            "type": "urn:rekam:problem:tallies-rejected", "title": "Tallies rejected", "status": 422,
+            "detail": f"{checker.rejected} row(s) rejected; nothing was saved (atomic=true).",
+            "errors": errors[:MAX_REPORTED_ERRORS], "summary": summary,
+        }
+    return 200, summary
+
+
+async def _warn_gaps(session: AsyncSession, campaign: Campaign, posted: dict[str, int], warnings: Problems) -> None:
+    """Warn about open days without a tally of an area between two of its posted days. `posted`
+    holds each area's posted days as bits from the campaign's start; only areas whose request
+    leaves a hole read the rollups (other requests may have filled it), a chunk at a time."""
+    start = campaign.start_date
+    holes: dict[str, int] = {}
+    open_days = 0
+    span = max((bits.bit_length() for bits in posted.values()), default=0)
+    for i in range(span):
+        if campaign.opens_weekends or (start + timedelta(days=i)).weekday() < 5:
+            open_days |= 1 << i
+    for area, bits in posted.items():
+        first, last = (bits & -bits).bit_length() - 1, bits.bit_length() - 1
+        if last - first < 2:
+            continue
+        between = ((1 << last) - 1) ^ ((1 << (first + 1)) - 1)  # the days strictly between
+        missing = between & open_days & ~bits
+        if missing:
+            holes[area] = missing
+    if not holes:
+        return
+    bulk = Bulk(session)
+    for chunk in chunks(sorted(holes), 900):
+        lowest = min((holes[a] & -holes[a]).bit_length() - 1 for a in chunk)
+        highest = max(holes[a].bit_length() - 1 for a in chunk)
+        result = await bulk.fetch_areas(
+            "area_code, day", "tally_rollups", chunk, "campaign_id = ? AND day >= ? AND day <= ? AND (own_rows > 0 OR below > 0)",
+            [campaign.id, bulk.day(start + timedelta(days=lowest)), bulk.day(start + timedelta(days=highest))],
+        )
+        for area, stored in result:
+            holes[area] &= ~(1 << (as_date(stored) - start).days)  # type: ignore[operator]  # a rollup's day is never NULL
+        for area in chunk:
+            missing = holes[area]
+            if missing:
+                days = [start + timedelta(days=i) for i in range(missing.bit_length()) if missing >> i & 1]
+                shown = ", ".join(d.isoformat() for d in days[:10]) + (" ..." if len(days) > 10 else "")
+                warnings.add(None, "date", "gap", f"{area} has no tally on {shown}, between posted days")
+
+
+async def list_imports(session: AsyncSession, *, campaign: Campaign, actor: Principal, page: PageParams) -> tuple[list[TallyImport], str | None]:
+    """Admins and viewers see every import; a supervisor or script sees its own."""
+    stmt = select(TallyImport).where(TallyImport.campaign_id == campaign.id)
+    if not actor.sees_area(campaign.root_area_code):
+        stmt = stmt.where(TallyImport.actor_kind == actor.kind, TallyImport.actor_id == actor.id)
+    return await paginate(session, stmt, keys=[TallyImport.id], page=page)
+
+
+async def template_csv(session: AsyncSession, *, campaign: Campaign) -> str:
+    """A CSV to fill in: the header and one row per kecamatan of the campaign for today."""
+    root = campaign.root_area_code
+    codes = (await session.scalars(select(Area.code).where(in_subtree(Area.code, root), Area.level == "kecamatan").order_by(Area.code).limit(10_000))).all()
+    if depth_of(root) >= KECAMATAN_DEPTH:
+        codes = [root]
+    day = calendar.today(campaign.timezone).isoformat()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for code in codes:
+        writer.writerow([code, day, "", "", "", "manual"])
+    return out.getvalue()

@@ -1,0 +1,332 @@
+"""Rollups: each area's daily figure of its whole subtree, kept current and read by dashboards.
+
+Rules
+- For each (campaign, area, day), the figure of the area's subtree that day, updated in the same
+  transaction as every tally change by the difference between old and new values, for the area
+  and each ancestor up to the campaign's root (`roll_up`, called by `api.tallies.writer` only).
+- A tally posted for an area stands for its whole subtree (as a snapshot does), so posting at two
+  levels never double-counts: a rollup's figure is its own tallies when it has any (`own_rows`),
+  its children's sum (`below`) otherwise. A parent whose own tally differs from its children's
+  sum is a discrepancy (`level_disagreements`), shown, never silently fixed.
+- Next to the rollups, one total per (campaign, area): the whole campaign's figure of its subtree
+  and the newest day with any (`subtree_totals`), kept by the writer.
+- Dashboards (progress, forecasts, discrepancies) read rollups and totals only, never raw tallies.
+- Every change of rollups tells `api.data_versions` (public progress caches).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import data_versions as versions
+from api.area_codes import depth_of, in_subtree, parent_of
+from api.tallies.bulk import Bulk, as_date, chunks
+from api.tallies.checks import Row
+from api.tallies.models import TallyRollup, TallyTotal
+
+ROLLUP = TallyRollup.__table__
+TOTAL = TallyTotal.__table__
+
+
+# Area code -> depth / parent, for rollups (codes never change their place in the tree).
+_DEPTHS: dict[str, int] = {}
+_PARENTS: dict[str, str] = {}
+
+
+@dataclass(slots=True)
+class NewTallies:
+    """SQLite: tallies just inserted, none of whose keys was stored: those with ids from `after`
+    + 1 to `last` (an INSERT gives its rows the ids after the largest one)."""
+
+    after: int
+    last: int
+    rows: list[Row]
+    earliest: date
+
+    def deltas(self) -> dict[tuple[str, date], list[int]]:
+        deltas: dict[tuple[str, date], list[int]] = {}
+        for r in self.rows:
+            delta = deltas.get((r.area, r.day))
+            if delta is None:
+                deltas[(r.area, r.day)] = [r.count, 1, 0]
+            else:
+                delta[0] += r.count
+                delta[1] += 1
+        return deltas
+
+
+async def insert_own_rollups(session: AsyncSession, bulk: Bulk, campaign_id: int, new: NewTallies) -> bool:
+    """The own rollups of `new` tallies, inserted by one statement that sums them per (area,
+    day) inside SQLite, when none of them is stored yet (False otherwise, nothing written)."""
+    savepoint = await session.begin_nested()
+    try:
+        one_per_day = not any(r.point is not None or r.device is not None for r in new.rows)
+        await bulk.insert_own_rollups(campaign_id, new.after, new.last, one_per_day=one_per_day)
+    except IntegrityError:  # some rollups are stored: the usual way, by lookups
+        await savepoint.rollback()
+        return False
+    await savepoint.commit()
+    return True
+
+
+@dataclass
+class PendingParents:
+    """What new tallies whose own rollups were inserted by `insert_own_rollups` add to their
+    parents' rollups, summed until the `Writer` rolls them up, once for many batches. Each such
+    rollup's total is its own sum (it has own rows), so the parents' `below` deltas and the
+    per-area totals are plain sums of the tallies: one pass over the rows."""
+
+    root_depth: int
+    below: dict[tuple[str, date], int] = field(default_factory=dict)
+    rows: int = 0
+    _parents: dict[str, str | None] = field(default_factory=dict)  # area -> parent, None above the root
+
+    def add(self, rows: list[Row], totals: dict[str, list[Any]]) -> None:
+        """Add `rows` to the parents' deltas, and to the per-area `totals` (see `roll_up`)."""
+        below, parents = self.below, self._parents
+        for r in rows:
+            area, day, count = r.area, r.day, r.count
+            if not count:
+                continue
+            if area in parents:
+                parent = parents[area]
+            else:
+                parent = parents[area] = parent_of(area) if depth_of(area) > self.root_depth else None
+            if parent is not None:
+                key = (parent, day)
+                below[key] = below.get(key, 0) + count
+            entry = totals.get(area)
+            if entry is None:
+                totals[area] = [count, day, None]
+            else:
+                entry[0] += count
+                if entry[1] is None or day > entry[1]:
+                    entry[1] = day
+        self.rows += len(rows)
+
+    def take(self) -> dict[tuple[str, date], list[int]]:
+        """The parents' deltas as `roll_up` takes them; starts over."""
+        deltas = {key: [0, 0, below] for key, below in self.below.items()}
+        self.below, self.rows = {}, 0
+        return deltas
+
+
+async def roll_up(
+    session: AsyncSession,
+    *,
+    campaign_id: int,
+    root: str,
+    deltas: dict[tuple[str, date], list[int]],
+    bulk: Bulk | None = None,
+    totals: dict[str, list[Any]] | None = None,
+    fresh: bool = False,
+    new: NewTallies | None = None,
+    pending: PendingParents | None = None,
+) -> list[tuple[str, date, int, int]]:
+    """Apply changes of own tallies ((area, day) -> [count delta, row delta, 0]) to the rollups
+    of each area and its ancestors up to `root`, children before parents. Per level of the area
+    tree: one lookup of the stored rollups among the level's keys (inside the database; only
+    stored ones come back), then one statement that adds the deltas (`ON CONFLICT DO UPDATE`);
+    on PostgreSQL, growing rollups are added and read back in one statement instead.
+
+    `fresh`: the deltas come from new tallies only, so their own rollups are likely new too: on
+    SQLite they are then inserted at once (`ON CONFLICT DO NOTHING`) inside a savepoint, kept when
+    every one was new (no lookup needed), rolled back and done the usual way otherwise.
+
+    `new` (SQLite, with `pending` and `totals`): the changes are these new tallies, and `deltas`
+    is empty; their own rollups are summed inside SQLite when none is stored yet, their totals
+    added to `totals` and their parents' deltas to `pending`, for the caller to roll up later,
+    once for many batches (see `PendingParents`, `Writer.finish`). Otherwise `deltas` is made
+    from their rows.
+
+    Returns (area, day, old total, new total) for each rollup whose total changed; with
+    `totals`, adds those changes to it instead (area -> [total delta, newest day made positive,
+    newest day dropped to zero]) and returns nothing."""
+    if not deltas and new is None:
+        return []
+    earliest = new.earliest if new is not None else min(day for _, day in deltas)
+    await versions.tallies_changed(session, campaign_id, earliest=earliest)  # public progress caches
+    bulk = bulk or Bulk(session)
+    root_depth = depth_of(root)
+    if new is not None:
+        assert pending is not None and totals is not None, "the parents of new tallies are rolled up by the caller"
+        if await insert_own_rollups(session, bulk, campaign_id, new):
+            pending.add(new.rows, totals)
+            return []
+        deltas, fresh = new.deltas(), False  # some own rollups are stored
+    levels: dict[int, dict[tuple[str, date], list[int]]]  # depth -> key -> [own, rows, below] deltas
+    depths, found = _DEPTHS, set()
+    for code, _ in deltas:
+        depth = depths.get(code)
+        if depth is None:
+            depth = depths[code] = depth_of(code)
+        found.add(depth)
+    if len(found) == 1:  # the common case: the deltas are that level (only read below)
+        levels = {found.pop(): deltas}
+    else:
+        levels = {depth: {} for depth in found}
+        for key, delta in deltas.items():
+            levels[depths[key[0]]][key] = list(delta)
+    changed: list[tuple[str, date, int, int]] = []
+    parents = _PARENTS
+    written_levels = 0
+    while levels:
+        depth = max(levels)
+        level = levels.pop(depth)
+        stored = {day: bulk.day(day) for day in {day for _, day in level}}
+        keys = [key for key, delta in level.items() if delta[0] or delta[1] or delta[2]]
+        growing = all(min(delta) >= 0 for delta in level.values())
+        batch = bulk.rollup_batch([(code, stored[day], *level[(code, day)]) for code, day in keys])
+        above = levels.setdefault(depth - 1, {}) if depth > root_depth else None
+        written: list[tuple[str, date, int, int]] = []  # (area, day, old total, new total)
+        if growing and bulk.pg:
+            # One round trip: add, and read the new values back (old = new - delta).
+            back = {value: day for day, value in stored.items()}
+            for code, value, own, own_rows, below, total in await bulk.add_to_rollups(campaign_id, batch, returning=True):
+                day = back[value]
+                own_delta, rows_delta, below_delta = level[(code, day)]
+                written.append((code, day, own - own_delta if own_rows - rows_delta > 0 else below - below_delta, total))
+        else:
+            state = None
+            if fresh and growing and not written_levels:
+                savepoint = await session.begin_nested()
+                if await bulk.insert_new_rollups(campaign_id, batch) == len(keys):
+                    await savepoint.commit()
+                    state = {}
+                else:
+                    await savepoint.rollback()
+            inserted = state is not None
+            if state is None:
+                state = {position: rest for position, *rest in await bulk.find_rollups(campaign_id, batch)}
+            shrinking = []
+            for position, key in enumerate(keys):
+                own, own_rows, below = level[key]
+                old = state.get(position) if state else None
+                if old is None:
+                    total = 0
+                else:
+                    total = old[3]
+                    own, own_rows, below = old[0] + own, old[1] + own_rows, old[2] + below
+                    if not growing:
+                        shrinking.append((key[0], stored[key[1]], own, own_rows, below, own if own_rows > 0 else below))
+                written.append((key[0], key[1], total, own if own_rows > 0 else below))
+            if inserted:
+                pass
+            elif growing:
+                await bulk.add_to_rollups(campaign_id, batch)
+            else:  # some shrink: stored rollups get their new values, the others are added
+                await bulk.set_rollups(campaign_id, shrinking)
+                fresh = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
+                if fresh:
+                    await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(fresh))
+        for code, day, total, new_total in written:
+            if new_total != total:
+                if totals is None:
+                    changed.append((code, day, total, new_total))
+                else:
+                    entry = totals.get(code)
+                    if entry is None:
+                        entry = totals[code] = [0, None, None]
+                    entry[0] += new_total - total
+                    if new_total > 0 and (entry[1] is None or day > entry[1]):
+                        entry[1] = day
+                    if new_total == 0 and total > 0 and (entry[2] is None or day > entry[2]):
+                        entry[2] = day
+                if above is not None:
+                    parent = parents.get(code)
+                    if parent is None:
+                        parent = parents[code] = parent_of(code)  # type: ignore[assignment]  # below the root, so not the country: it has a parent
+                    entry = above.get((parent, day))
+                    if entry is None:
+                        above[(parent, day)] = [0, 0, new_total - total]
+                    else:
+                        entry[2] += new_total - total
+        written_levels += 1
+        if above is not None and not above:
+            del levels[depth - 1]
+    return changed
+
+
+
+# --- reading rollups (what progress uses) ----------------------------------------------------------
+
+
+async def subtree_totals(session: AsyncSession, *, campaign_id: int, codes: list[str]) -> dict[str, tuple[int, date | None]]:
+    """For each area: recordings in its subtree over the whole campaign, and the newest day with any
+    (one row per area, from the totals kept next to the rollups)."""
+    result: dict[str, tuple[int, date | None]] = {}
+    for chunk in chunks(codes, 900):
+        rows = await session.execute(
+            select(TOTAL.c.area_code, TOTAL.c.total, TOTAL.c.last_day).where(TOTAL.c.campaign_id == campaign_id, TOTAL.c.area_code.in_(chunk))
+        )
+        for code, total, last in rows:
+            result[code] = (total, last)
+    return result
+
+
+async def subtree_totals_until(session: AsyncSession, *, campaign_id: int, points: list[tuple[str, date]]) -> dict[tuple[str, date], int]:
+    """For each (area, date): recordings in the area's subtree up to and including the date."""
+    by_day: dict[date, list[str]] = defaultdict(list)
+    for code, day in points:
+        by_day[day].append(code)
+    result: dict[tuple[str, date], int] = {}
+    for day, codes in by_day.items():
+        for code, total in (await totals_between(session, campaign_id=campaign_id, codes=codes, until=day)).items():
+            result[(code, day)] = total
+    return result
+
+
+async def totals_between(session: AsyncSession, *, campaign_id: int, codes: list[str], since: date | None = None, until: date | None = None) -> dict[str, int]:
+    """Recordings in each area's subtree on the days from `since` to `until` (both included)."""
+    result: dict[str, int] = {}
+    for chunk in chunks(codes):
+        stmt = select(ROLLUP.c.area_code, func.sum(ROLLUP.c.total)).where(ROLLUP.c.campaign_id == campaign_id, ROLLUP.c.area_code.in_(chunk))
+        if since is not None:
+            stmt = stmt.where(ROLLUP.c.day >= since)
+        if until is not None:
+            stmt = stmt.where(ROLLUP.c.day <= until)
+        for code, total in await session.execute(stmt.group_by(ROLLUP.c.area_code)):
+            result[code] = int(total or 0)
+    return result
+
+
+async def daily_totals(session: AsyncSession, *, campaign_id: int, code: str, since: date, until: date) -> dict[date, int]:
+    """Recordings in the area's subtree per day."""
+    rows = await session.execute(
+        select(ROLLUP.c.day, ROLLUP.c.total).where(
+            ROLLUP.c.campaign_id == campaign_id, ROLLUP.c.area_code == code, ROLLUP.c.day >= since, ROLLUP.c.day <= until
+        )
+    )
+    return {as_date(day): total for day, total in rows}  # type: ignore[misc]  # a rollup's day is never NULL
+
+
+async def level_disagreements(session: AsyncSession, *, campaign_id: int, root: str) -> list[tuple[str, date, int, int, int]]:
+    """(area, day, own tally, children's sum, children reporting) where an area's own daily tally
+    differs from what its children posted the same day."""
+    parents = (
+        await session.execute(
+            select(ROLLUP.c.area_code, ROLLUP.c.day, ROLLUP.c.own, ROLLUP.c.below).where(
+                ROLLUP.c.campaign_id == campaign_id, in_subtree(ROLLUP.c.area_code, root),
+                ROLLUP.c.own_rows > 0, ROLLUP.c.below > 0, ROLLUP.c.own != ROLLUP.c.below,
+            )
+        )
+    ).all()
+    if not parents:
+        return []
+    reporting: dict[tuple[str, date], int] = defaultdict(int)
+    children = await session.execute(
+        select(ROLLUP.c.area_code, ROLLUP.c.day).where(
+            ROLLUP.c.campaign_id == campaign_id, in_subtree(ROLLUP.c.area_code, root), ROLLUP.c.total > 0,
+            ROLLUP.c.day.in_({as_date(p.day) for p in parents}),
+        )
+    )
+    for code, day in children:
+        parent = parent_of(code)
+        if parent is not None:
+            reporting[(parent, as_date(day))] += 1  # type: ignore[index]  # a rollup's day is never NULL
+    return [(p.area_code, as_date(p.day), p.own, p.below, reporting[(p.area_code, as_date(p.day))]) for p in parents]  # type: ignore[misc,index]  # a rollup's day is never NULL

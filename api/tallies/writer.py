@@ -1,0 +1,325 @@
+"""The write engine: the one place where a campaign's tallies change (`Writer.apply`).
+
+Rules
+- A tally's natural key is (campaign, area, date, service point, device): writing a key again
+  replaces its value, never adds (`add_recordings` is the exception: it adds to the day's tally).
+- Every accepted change keeps history (old value, new value, who, when, which import). A tally
+  created by an import is recorded by its own row (import id, time) and that import (who) until
+  it changes; then its creation is stored as a history entry before the change. Every other
+  change (updates, deletions, tallies written outside an import) is an entry when it happens.
+  `api.tallies.history.list_history` shows both kinds alike.
+- Every change updates the rollups and per-area totals in the same transaction
+  (`api.tallies.rollups`).
+- Writes to one campaign's tallies are serialized (`lock_campaign`: an advisory lock on
+  PostgreSQL; SQLite has one writer anyway), so rollups computed from what was read stay exact.
+- Recordings made through Rekam itself (a completed queue ticket, a home visit; sources `queue`
+  and `home_visit`) are added to the day's tally of every campaign whose root contains the area
+  and whose dates include the day (`add_recordings`).
+- Rows are written in bulk (one statement per table and batch, `api.tallies.bulk`), never one
+  ORM object per row.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.area_codes import depth_of, is_within
+from api.campaigns.models import Campaign
+from api.db import is_postgresql
+from api.principal import Principal
+from api.tallies.bulk import Bulk, as_date, chunks
+from api.tallies.checks import Row
+from api.tallies.models import Tally, TallyChange
+from api.tallies.rollups import ROLLUP, NewTallies, PendingParents, roll_up
+
+# SQLite: new tallies whose parents' rollups wait for one summing pass (see `Writer`), at most;
+# bounds what one pass sorts and hands to Python in a big upload.
+NEW_ROLLED_UP_AT = 100_000
+LOCK_NAMESPACE = 7401
+
+TALLY = Tally.__table__
+CHANGE = TallyChange.__table__
+
+
+@dataclass
+class Counts:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+
+CHANGE_COLUMNS = (
+    "campaign_id", "area_code", "day", "service_point_id", "device_id", "old_count", "new_count", "source", "at",
+    "actor_kind", "actor_id", "actor_name", "import_id",
+)
+
+
+@dataclass(slots=True)
+class Change:
+    """A stored tally that a write changes (`new_count` None: deleted), with what it was."""
+
+    id: int
+    area: str
+    day: date
+    point: int | None
+    device: int | None
+    old_count: int
+    new_count: int | None
+    source: str
+    old_source: str
+    old_import_id: int | None
+    old_at: Any  # as the driver returned it
+
+
+@dataclass
+class Writer:
+    """Applies accepted tallies of one campaign with their history, rollups and totals.
+
+    `write` and `delete_missing` sort rows into new tallies and changes of stored ones; `apply`
+    writes them (one bulk statement per table and batch, see `api.tallies.bulk`). The per-area
+    totals are written at the end of each `write` unless `defer_totals` is set; then `finish()`
+    writes them once for the whole import (still inside its transaction).
+
+    History: a tally created by an import is recorded by its own row (`import_id`,
+    `updated_at`) and the import (actor) until it changes; the change first writes that creation
+    as an entry of its own, then the change. Every other change (updates, deletions, tallies
+    written outside an import) is an entry when it happens. `list_history` shows both.
+    """
+
+    campaign_id: int
+    root: str
+    actor: Principal
+    import_id: int | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    counts: Counts = field(default_factory=Counts)
+    defer_totals: bool = False
+    # area -> [total delta, newest day made positive, newest day dropped to zero]
+    _totals: dict[str, list[Any]] = field(default_factory=dict)
+    # SQLite: new tallies whose own rollups are written but whose parents' rollups wait (see `roll_up`)
+    _new: "PendingParents | None" = None
+    _bulk: Bulk | None = None
+
+    def bulk(self, session: AsyncSession) -> Bulk:
+        if self._bulk is None or self._bulk.session is not session:
+            self._bulk = Bulk(session)
+        return self._bulk
+
+    async def write(self, session: AsyncSession, rows: list[Row], *, add: bool = False) -> None:
+        """Insert or replace (or, with `add`, increase) the tallies of `rows`, whose keys are distinct."""
+        if not rows:
+            return
+        bulk = self.bulk(session)
+        iso = {day: day.isoformat() for day in {r.day for r in rows}}
+        batch = bulk.batch(rows, iso)
+        # New rows go in at once; only when some keys were stored already are those read.
+        count, largest = await bulk.insert_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
+        inserted = True
+        found = [] if count == len(rows) else await bulk.find_tallies(self.campaign_id, batch, up_to=largest)
+        deltas: dict[tuple[str, date], list[int]] = {}
+        if count == len(rows) and not bulk.pg:  # new figures on SQLite: own rollups summed inside SQLite
+            self.counts.imported += len(rows)
+            new = NewTallies(largest, largest + count, rows, min(iso))
+            await self.apply(session, created=rows, changed=[], deltas=deltas, inserted=True, new=new)
+            return
+        if not found:  # the common case of new figures: no per-row comparison
+            for r in rows:
+                delta = deltas.get((r.area, r.day))
+                if delta is None:
+                    deltas[(r.area, r.day)] = [r.count, 1, 0]
+                else:
+                    delta[0] += r.count
+                    delta[1] += 1
+            self.counts.imported += len(rows)
+            await self.apply(session, created=rows, changed=[], deltas=deltas, batch=None if inserted else batch, inserted=inserted)
+            return
+        existing = {position: rest for position, *rest in found}
+        created: list[Row] = []
+        changed: list[Change] = []
+        unchanged = 0
+        for position, r in enumerate(rows):
+            old = existing.get(position)
+            if old is None:
+                created.append(r)
+                delta = deltas.setdefault((r.area, r.day), [0, 0, 0])
+                delta[0] += r.count
+                delta[1] += 1
+                continue
+            id_, count, source, import_id, at = old
+            new = count + r.count if add else r.count
+            if new == count and r.source == source:
+                unchanged += 1
+                continue
+            changed.append(Change(id_, r.area, r.day, r.point, r.device, count, new, r.source, source, import_id, at))
+            deltas.setdefault((r.area, r.day), [0, 0, 0])[0] += new - count
+        self.counts.imported += len(created)
+        self.counts.updated += len(changed)
+        self.counts.unchanged += unchanged
+        await self.apply(session, created=created, changed=changed, deltas=deltas, batch=None if inserted else bulk.batch(created, iso), inserted=inserted)
+
+    async def apply(
+        self,
+        session: AsyncSession,
+        *,
+        created: list[Row],
+        changed: list[Change],
+        deltas: dict[tuple[str, date], list[int]],
+        batch: Any = None,
+        inserted: bool = False,
+        new: "NewTallies | None" = None,
+    ) -> None:
+        """Write new tallies (`batch`: `created` in `Bulk.batch` form, if already made;
+        `inserted`: they are in the table already, see `Bulk.insert_new_tallies`) and
+        changes of stored ones (`new_count` None: delete), their history, and the rollups by
+        `deltas` ((area, day) -> [count delta, row delta, 0]) or, instead, from `new` (see
+        `roll_up`): the one place where a campaign's tallies change."""
+        bulk = self.bulk(session)
+        if created and not inserted:
+            if batch is None:
+                batch = bulk.batch(created, {day: day.isoformat() for day in {r.day for r in created}})
+            await bulk.insert_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
+        await bulk.update_tallies([(c.id, c.source, c.new_count) for c in changed if c.new_count is not None], import_id=self.import_id, at=self.now)
+        await bulk.delete_tallies([c.id for c in changed if c.new_count is None])
+        await self._write_history(bulk, created, changed)
+        await self._roll_up(session, deltas, fresh=not changed, new=new)
+
+    async def _write_history(self, bulk: Bulk, created: list[Row], changed: list[Change]) -> None:
+        day_of, campaign_id = bulk.day, self.campaign_id
+        at = bulk.moment(CHANGE.c.at, self.now)
+        who = (self.actor.kind, self.actor.id, self.actor.name, self.import_id)
+        entries: list[tuple[Any, ...]] = []
+        implicit = [c for c in changed if c.old_import_id is not None]
+        if implicit:
+            recorded = await bulk.recorded_changes(campaign_id, [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit])
+            creations = [c for position, c in enumerate(implicit) if position not in recorded]
+            if creations:
+                among, ids = bulk.among(sorted({c.old_import_id for c in creations}))
+                actors = {row[0]: row[1:] for row in await bulk.fetch(f"SELECT id, actor_kind, actor_id, actor_name FROM tally_imports WHERE id {among}", ids)}
+                entries.extend(
+                    (campaign_id, c.area, day_of(c.day), c.point, c.device, None, c.old_count, c.old_source, c.old_at, *actors[c.old_import_id], c.old_import_id)
+                    for c in creations
+                )
+        entries.extend((campaign_id, c.area, day_of(c.day), c.point, c.device, c.old_count, c.new_count, c.source, at, *who) for c in changed)
+        if self.import_id is None:  # no import to stand for these creations
+            entries.extend((campaign_id, r.area, day_of(r.day), r.point, r.device, None, r.count, r.source, at, *who) for r in created)
+        await bulk.insert("tally_changes", CHANGE_COLUMNS, entries)
+
+    async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False, new: "NewTallies | None" = None) -> None:
+        if new is not None and self._new is None:
+            self._new = PendingParents(depth_of(self.root))
+        await roll_up(
+            session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=self.bulk(session), totals=self._totals, fresh=fresh, new=new,
+            pending=self._new,
+        )
+        if not self.defer_totals:
+            await self.finish(session)
+        elif self._new is not None and self._new.rows >= NEW_ROLLED_UP_AT:
+            await self._roll_up_new_parents(session)
+
+    async def _roll_up_new_parents(self, session: AsyncSession) -> None:
+        """The parents' rollups of new tallies whose own rollups were written (SQLite; see
+        `roll_up`), for all of them at once."""
+        if self._new is None:
+            return
+        bulk = self.bulk(session)
+        deltas = self._new.take()
+        if deltas:  # fresh: the first import of a day makes its parents' rollups too
+            await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, bulk=bulk, totals=self._totals, fresh=True)
+
+    async def finish(self, session: AsyncSession) -> None:
+        """Roll up the parents of new tallies whose own rollups were written (SQLite), then write
+        the per-area totals of everything written so far (one statement)."""
+        await self._roll_up_new_parents(session)
+        if not self._totals:
+            return
+        pending, self._totals = self._totals, {}
+        bulk = self.bulk(session)
+        current = await bulk.find_totals(self.campaign_id, list(pending))
+        rows, recount = [], []
+        for code, (delta, raised, dropped) in pending.items():
+            total, last = current.get(code, (0, None))
+            last = as_date(last)
+            if dropped is not None and (raised is None or dropped >= raised):
+                recount.append(code)  # the newest day may have dropped to zero: ask the rollups
+                newest = last
+            else:
+                newest = raised if last is None or (raised is not None and raised > last) else last
+            rows.append((code, total + delta, newest))
+        if recount:
+            found: dict[str, date | None] = {}
+            for chunk in chunks(recount, 900):
+                result = await session.execute(
+                    select(ROLLUP.c.area_code, func.max(ROLLUP.c.day)).where(
+                        ROLLUP.c.campaign_id == self.campaign_id, ROLLUP.c.area_code.in_(chunk), ROLLUP.c.total > 0
+                    ).group_by(ROLLUP.c.area_code)
+                )
+                found.update((code, as_date(day)) for code, day in result)
+            again = set(recount)
+            rows = [(code, total, found.get(code)) if code in again else (code, total, newest) for code, total, newest in rows]
+        await bulk.upsert_totals(self.campaign_id, rows)
+
+    async def delete_missing(self, session: AsyncSession, *, source: str, areas: set[str], lo: date, hi: date, kept: set[int]) -> None:
+        """mode=replace: delete this source's tallies of `areas` in [lo, hi] whose key hash is not in `kept`."""
+        doomed: list[Change] = []
+        bulk = self.bulk(session)
+        deltas: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for chunk in chunks(areas):
+            result = await session.execute(
+                select(
+                    TALLY.c.id, TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, TALLY.c.count, TALLY.c.import_id,
+                    TALLY.c.updated_at,
+                ).where(
+                    TALLY.c.campaign_id == self.campaign_id, TALLY.c.area_code.in_(chunk), TALLY.c.day >= lo, TALLY.c.day <= hi, TALLY.c.source == source
+                )
+            )
+            for id_, area, day, point, device, count, import_id, at in result:
+                if hash((area, day, point or 0, device or 0)) in kept:
+                    continue
+                doomed.append(Change(id_, area, day, point, device, count, None, source, source, import_id, bulk.moment(TALLY.c.updated_at, at)))
+                delta = deltas[(area, day)]
+                delta[0] -= count
+                delta[1] -= 1
+        if not doomed:
+            return
+        await self.apply(session, created=[], changed=doomed, deltas=deltas)
+        self.counts.deleted += len(doomed)
+
+
+async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
+    if is_postgresql(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :id)"), {"namespace": LOCK_NAMESPACE, "id": campaign_id})
+        # A batch reads a few thousand rows by primary key. The default cost model (spinning disks)
+        # and statistics that lag behind a running import make the planner scan whole tables
+        # instead; for this transaction only, cost random reads as on SSDs and cached data.
+        await session.execute(text("SET LOCAL random_page_cost = 1.1"))
+
+
+async def add_recordings(
+    session: AsyncSession,
+    *,
+    area_code: str,
+    day: date,
+    count: int = 1,
+    source: str,
+    service_point_id: int | None = None,
+    device_id: int | None = None,
+    actor: Principal,
+) -> None:
+    """Add recordings made through Rekam itself (a completed queue ticket, a home visit) to the
+    day's tally of every campaign whose root contains the area and whose dates include the day,
+    keeping history and rollups. Sources: `queue`, `home_visit`."""
+    if source not in ("queue", "home_visit"):
+        raise ValueError(f"add_recordings is for queue and home_visit recordings, not {source!r}")
+    if count < 0:
+        raise ValueError("count must not be negative")
+    campaigns = (await session.execute(select(Campaign.id, Campaign.root_area_code).where(Campaign.start_date <= day, Campaign.deadline >= day))).all()
+    for campaign_id, root in campaigns:
+        if not is_within(area_code, root):
+            continue
+        await lock_campaign(session, campaign_id)
+        writer = Writer(campaign_id=campaign_id, root=root, actor=actor)
+        await writer.write(session, [Row(0, area_code, day, service_point_id, device_id, count, source)], add=True)

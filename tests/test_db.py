@@ -1,0 +1,125 @@
+"""The session dependency: one transaction per request, and SQLite's write lock taken up front by
+every request that may write, whether its method says so (POST, ...) or its endpoint declares it
+(a GET that audits a read of personal data: `WRITES`)."""
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from api.db import WRITES, SessionDep, get_engine, get_sessionmaker, sqlite_write_intent
+from api.errors import install_error_handlers
+
+# The GET endpoints that write an audit entry (staff reads of personal data) or count a wrong
+# receipt: each must declare it.
+WRITING_GETS = {
+    "/api/v1/tickets/{ticket_id}",
+    "/api/v1/operators/{operator_id}",
+    "/api/v1/home-visits/{visit_id}",
+    "/api/v1/mobile-kits/{device_id}/day-plan",
+    "/api/v1/complaints/track/{receipt}",
+}
+
+
+async def test_the_gets_that_write_declare_it(sqlite_file: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asked of the real app, as each request is routed: only the GETs that write say they may."""
+    from api import db
+    from api.main import create_app
+
+    decided: dict[str, bool] = {}
+    decide = db.request_writes
+
+    def recording(request):
+        decided[request.scope["route"].path] = decide(request)
+        return decided[request.scope["route"].path]
+
+    monkeypatch.setattr(db, "request_writes", recording)
+    app = create_app()
+    gets = [route for route in app.openapi()["paths"].items() if "get" in route[1]]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        for path, _ in gets:
+            await client.get(_concrete(path))
+    await get_engine().dispose()
+    writing = {path if path.startswith("/api/v1") else "/api/v1" + path for path, writes in decided.items() if writes}
+    assert writing == WRITING_GETS
+    assert len(decided) > 30  # every GET that uses the database was asked
+
+
+def _concrete(path: str) -> str:
+    """A path with each {parameter} filled in with something its type accepts."""
+    return re.sub(r"\{([a-z_]+)\}", lambda m: "1" if m.group(1).endswith("_id") else "36.74" if m.group(1) == "code" else "X1", path)
+
+
+@pytest.fixture
+def sqlite_file(tmp_path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The app's own engine and sessions (not the tests' shared one) on a fresh SQLite file."""
+    from api.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'intent.db'}")
+    for cached in (get_settings, get_engine, get_sessionmaker):
+        cached.cache_clear()
+    yield str(tmp_path / "intent.db")
+    for cached in (get_settings, get_engine, get_sessionmaker):
+        cached.cache_clear()
+
+
+def reading_then_writing_app() -> tuple[FastAPI, dict[str, list[bool]]]:
+    """Endpoints that read, wait until the other request has read too (at most a second), then write:
+    the pattern of an audited read."""
+    app = FastAPI()
+    install_error_handlers(app)
+    seen: dict[str, list[bool]] = {"intent": []}
+    both_read = asyncio.Event()
+    readers = [0]
+
+    async def read_then_write(session: SessionDep) -> dict[str, int]:
+        seen["intent"].append(sqlite_write_intent.get())
+        await session.execute(text("SELECT count(*) FROM reads"))
+        readers[0] += 1
+        if readers[0] == 2:
+            both_read.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both_read.wait(), timeout=1)
+        await session.execute(text("INSERT INTO reads (at) VALUES (CURRENT_TIMESTAMP)"))
+        return {"ok": 1}
+
+    app.get("/declared", dependencies=[WRITES])(read_then_write)
+    app.get("/undeclared")(read_then_write)
+    app.post("/posted")(read_then_write)
+    return app, seen
+
+
+async def twice_at_once(app: FastAPI, method: str, path: str) -> list[int]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        responses = await asyncio.gather(client.request(method, path), client.request(method, path))
+    return sorted(r.status_code for r in responses)
+
+
+async def prepare(path: str) -> None:
+    async with get_engine().begin() as connection:
+        await connection.execute(text("CREATE TABLE IF NOT EXISTS reads (id INTEGER PRIMARY KEY, at TEXT)"))
+
+
+async def test_a_get_that_declares_writes_takes_the_write_lock_first(sqlite_file: str) -> None:
+    await prepare(sqlite_file)
+    app, seen = reading_then_writing_app()
+    assert await twice_at_once(app, "GET", "/declared") == [200, 200]
+    assert await twice_at_once(app, "POST", "/posted") == [200, 200]
+    assert seen["intent"] == [True] * 4
+    await get_engine().dispose()
+
+
+async def test_an_undeclared_get_that_writes_is_refused_by_sqlite(sqlite_file: str) -> None:
+    """Why the declaration matters: two reads that then write collide ("database is locked", 503)."""
+    await prepare(sqlite_file)
+    app, seen = reading_then_writing_app()
+    assert await twice_at_once(app, "GET", "/undeclared") == [200, 503]
+    assert seen["intent"] == [False, False]
+    await get_engine().dispose()
