@@ -211,6 +211,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Deliver webhooks and resident messages until SIGTERM (for deployments that run it apart)."""
+    from api.logging import configure_logging
+    from api.notifications.worker import run_standalone
+
+    configure_logging(get_settings())
+    asyncio.run(run_standalone())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rekam", description="Run Rekam, the e-KTP recording campaign system.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -287,6 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="proxies whose X-Forwarded-For gives the client address (default: REKAM_FORWARDED_ALLOW_IPS)",
     )
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="deliver webhooks and resident messages on their own (set REKAM_NOTIFICATIONS_WORKER=false for `serve` then)",
+    )
+    worker.set_defaults(func=cmd_worker)
     return parser
 
 

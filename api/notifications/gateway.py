@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import httpx
 import structlog
 
-from api.notifications.config import NotificationSettings
+from api.config import Settings
 
 log = structlog.get_logger("api.notifications")
 
@@ -153,7 +153,7 @@ class WhatsAppCloudGateway:
         return SendResult(False, response.status_code, f"The provider answered HTTP {response.status_code}.", permanent)
 
 
-def gateway_from_settings(settings: NotificationSettings) -> Gateway:
+def gateway_from_settings(settings: Settings) -> Gateway:
     if settings.resident_gateway == "whatsapp":
         return WhatsAppCloudGateway(
             base_url=settings.whatsapp_api_base,

@@ -2,8 +2,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.auth.policy import AdminDep
-from api.db import IdPath, SessionDep
+from api.auth.dependencies import AdminDep
+from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
 from api.notifications import service
 from api.notifications.models import DeliveryStatus
@@ -15,7 +15,8 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 push_router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
-@push_router.get("/push-key", response_model=PushKey)
+# A GET that may write: the key is made by the first request that asks for it.
+@push_router.get("/push-key", response_model=PushKey, dependencies=[WRITES])
 async def push_key(session: SessionDep) -> PushKey:
     """The server's Web Push key (applicationServerKey), made on first use; public."""
     return PushKey(public_key=(await vapid_key(session)).public_key)

@@ -83,7 +83,7 @@ class PushSubscriptionIn(BaseModel):
 
     endpoint: str = Field(min_length=10, max_length=2000)
     keys: PushKeys
-    expirationTime: float | None = None  # noqa: N815 - the browser's name
+    expirationTime: float | None = None
 
 
 class PushKey(BaseModel):

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.audit import service as audit
 from api.config import RateLimit
 from api.errors import Conflict, RuleViolation, get_or_404
-from api.notifications.config import get_notification_settings
+from api.config import get_settings
 from api.notifications.gateway import InvalidPhone, mask_phone, normalize_phone, render, render_code
 from api.notifications.models import (
     Channel,
@@ -43,7 +43,7 @@ from api.notifications.webhooks import TargetRefused, check_url, new_secret, val
 from api.pagination import PageParams, paginate
 
 if TYPE_CHECKING:
-    from api.auth.policy import Principal
+    from api.principal import Principal
 
 # Keys that never go into an event's payload, at any depth.
 FORBIDDEN_PAYLOAD_KEYS = frozenset(
@@ -164,7 +164,7 @@ async def prune(session: AsyncSession, *, before: datetime) -> int:
 
 async def create_subscription(session: AsyncSession, *, data: WebhookCreate, actor: "Principal") -> tuple[WebhookSubscription, str]:
     """A new subscription and its signing secret (returned only here)."""
-    settings = get_notification_settings()
+    settings = get_settings()
     try:
         url = await validate_target(data.url, allow_private=settings.webhook_allow_private_targets)
     except TargetRefused as exc:
@@ -303,7 +303,7 @@ async def add_contact(session: AsyncSession, *, subject_kind: SubjectKind | str,
 async def add_push_contact(session: AsyncSession, *, subject_kind: SubjectKind | str, subject_id: int, data: PushSubscriptionIn) -> ResidentContact:
     """Keep a browser's push subscription for one request (asking for it is the browser's consent)."""
     try:
-        check_url(data.endpoint, allow_private=get_notification_settings().webhook_allow_private_targets)
+        check_url(data.endpoint, allow_private=get_settings().webhook_allow_private_targets)
     except TargetRefused as exc:
         raise RuleViolation.on_field("endpoint", str(exc)) from None
     kind = SubjectKind(subject_kind).value
@@ -367,7 +367,7 @@ async def contacts_for_phone(session: AsyncSession, *, phone: str) -> list[Resid
         normalized = normalize_phone(phone)
     except InvalidPhone as exc:
         raise RuleViolation.on_field("phone", str(exc)) from None
-    limit = RateLimit.parse(get_notification_settings().code_resend_limit)
+    limit = RateLimit.parse(get_settings().code_resend_limit)
     await ratelimit.hit(session, bucket="code-resend", key=normalized, limit=limit)
     stmt = select(ResidentContact).where(ResidentContact.phone == normalized, ResidentContact.erased_at.is_(None)).order_by(ResidentContact.id)
     return list((await session.scalars(stmt)).all())

@@ -72,7 +72,7 @@ class WebPushSender:
     async def send(self, *, subscription: dict[str, Any], body: str, tag: str | None = None) -> SendResult:
         try:
             endpoint, content, headers = self.request(subscription, {"title": "Rekam", "body": body, "tag": tag or "rekam"})
-        except Exception as exc:  # noqa: BLE001 - a malformed subscription (bad keys) is final
+        except Exception as exc:
             return SendResult(False, None, f"{type(exc).__name__}: the browser subscription is unusable.", permanent=True)
         outcome = await post_pinned(self.client, url=endpoint, content=content, headers=headers, allow_private=self.allow_private)
         if outcome.ok:

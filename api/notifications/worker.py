@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.db import sqlite_write_intent
 from api.notifications import service
-from api.notifications.config import NotificationSettings, get_notification_settings
+from api.config import Settings, get_settings
 from api.notifications.gateway import Gateway, gateway_from_settings
 from api.notifications.models import (
     Channel,
@@ -66,14 +66,14 @@ class Worker:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
-        settings: NotificationSettings | None = None,
+        settings: Settings | None = None,
         gateway: Gateway | None = None,
         client: httpx.AsyncClient | None = None,
         backoff: Sequence[float] = WEBHOOK_BACKOFF,
         message_backoff: Sequence[float] = MESSAGE_BACKOFF,
     ) -> None:
         self.sessionmaker = sessionmaker
-        self.settings = settings or get_notification_settings()
+        self.settings = settings or get_settings()
         self.gateway = gateway or gateway_from_settings(self.settings)
         self._client = client
         self.backoff = tuple(backoff)
@@ -264,7 +264,7 @@ class Worker:
                         next_prune = time.monotonic() + 3600
                         await self.prune()
                     handled = await self.run_once()
-                except Exception as exc:  # noqa: BLE001 - the loop must outlive a database restart
+                except Exception as exc:
                     log.warning("notifications_worker_error", worker=self.name, error_class=type(exc).__name__)
                     handled = 0
                 if handled == 0:
@@ -278,7 +278,7 @@ class Worker:
 class InProcessWorker:
     """The worker as a task of an API process (`rekam serve`): started and stopped by the app's lifespan."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: NotificationSettings | None = None) -> None:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings | None = None) -> None:
         self.worker = Worker(sessionmaker, settings=settings)
         self.stop_event = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
@@ -287,20 +287,20 @@ class InProcessWorker:
         self.task = asyncio.create_task(self.worker.run(self.stop_event), name="notifications-worker")
         return self
 
-    async def stop(self, timeout: float = 10.0) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
         self.stop_event.set()
         if self.task is not None:
             try:
-                await asyncio.wait_for(self.task, timeout)
+                await asyncio.wait_for(self.task, grace)
             except TimeoutError:  # a send in flight: its lease lapses and another worker retries it
                 self.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self.task
 
 
-def start_in_process(sessionmaker: async_sessionmaker[AsyncSession]) -> InProcessWorker | None:
+def start_in_process(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings | None = None) -> InProcessWorker | None:
     """Start the worker in this process unless REKAM_NOTIFICATIONS_WORKER=false (a separate `rekam worker`)."""
-    settings = get_notification_settings()
+    settings = settings or get_settings()
     if not settings.notifications_worker:
         return None
     return InProcessWorker(sessionmaker, settings).start()

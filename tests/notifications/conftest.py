@@ -4,9 +4,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import api.notifications.models  # noqa: F401 - the tables on Base.metadata
-from api.config import API_PREFIX
 from api.db import create_engine_for
-from api.notifications.config import NotificationSettings, get_notification_settings
+from api.config import Settings, get_settings
 from api.notifications.gateway import LogGateway
 from api.notifications.worker import Worker
 from tests.notifications.receiver import Receiver
@@ -23,15 +22,16 @@ def receiver() -> Iterator[Receiver]:
 def allow_private(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """REKAM_WEBHOOK_ALLOW_PRIVATE_TARGETS=true: the receivers here are on 127.0.0.1."""
     monkeypatch.setenv("REKAM_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")
-    get_notification_settings.cache_clear()
+    get_settings.cache_clear()
     yield
-    get_notification_settings.cache_clear()
+    monkeypatch.delenv("REKAM_WEBHOOK_ALLOW_PRIVATE_TARGETS")
+    get_settings.cache_clear()
 
 
-def worker_settings(**changes) -> NotificationSettings:  # noqa: ANN003
+def worker_settings(**changes) -> Settings:
     values = {"webhook_allow_private_targets": True, "webhook_timeout_seconds": 5.0, "notifications_lease_seconds": 30.0, "notifications_batch": 20}
     values.update(changes)
-    return NotificationSettings(**values)
+    return Settings(**values)
 
 
 @pytest.fixture
@@ -55,10 +55,6 @@ async def worker(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Wo
 
 
 @pytest.fixture
-def webhooks_app(app):  # noqa: ANN001, ANN201
-    """The app with the webhooks router (included here until api/main.py includes it)."""
-    from api.notifications.router import router
-
-    if not any(getattr(route, "path", "").startswith(f"{API_PREFIX}/webhooks") for route in app.routes):
-        app.include_router(router, prefix=API_PREFIX)
+def webhooks_app(app):
+    """The app (api/main.py includes the webhooks and notifications routers)."""
     return app

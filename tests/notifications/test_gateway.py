@@ -13,12 +13,12 @@ from tests.notifications.conftest import worker_settings
 
 
 @pytest.fixture
-def whatsapp(receiver):  # noqa: ANN001, ANN201
+def whatsapp(receiver):
     receiver.answer_body = json.dumps({"messaging_product": "whatsapp", "contacts": [{"wa_id": "6281234567890"}], "messages": [{"id": "wamid.X"}]}).encode()
     return WhatsAppCloudGateway(base_url=receiver.url, version="v21.0", phone_number_id="1098765", token="test-token")
 
 
-async def test_whatsapp_request_shape(whatsapp, receiver) -> None:  # noqa: ANN001
+async def test_whatsapp_request_shape(whatsapp, receiver) -> None:
     result = await whatsapp.send(channel="whatsapp", phone="+6281234567890", body="Rekam: Nomor antrean A-007 dipanggil.")
     assert result.ok and result.status_code == 200
     (request,) = receiver.requests
@@ -34,7 +34,7 @@ async def test_whatsapp_request_shape(whatsapp, receiver) -> None:  # noqa: ANN0
     }
 
 
-async def test_provider_refusals_are_final_and_outages_retried(whatsapp, receiver) -> None:  # noqa: ANN001
+async def test_provider_refusals_are_final_and_outages_retried(whatsapp, receiver) -> None:
     receiver.statuses.extend([400, 429, 503])
     results = [await whatsapp.send(channel="whatsapp", phone="+6281234567890", body="x") for _ in range(3)]
     assert [(r.ok, r.status_code, r.permanent) for r in results] == [(False, 400, True), (False, 429, False), (False, 503, False)]
@@ -53,13 +53,13 @@ def test_numbers_are_normalized_and_masked() -> None:
     assert mask_phone("+6281234567890") == "+62812*****890"
 
 
-async def test_the_log_adapter_masks_the_number(log_output) -> None:  # noqa: ANN001
+async def test_the_log_adapter_masks_the_number(log_output) -> None:
     assert (await LogGateway().send(channel="sms", phone="+6281234567890", body="Rekam: tes")).ok
     text = log_output.getvalue()
     assert "+62812*****890" in text and "81234567890" not in text and "Rekam: tes" in text
 
 
-async def test_the_worker_sends_resident_messages_through_the_gateway(sessions, whatsapp, receiver) -> None:  # noqa: ANN001
+async def test_the_worker_sends_resident_messages_through_the_gateway(sessions, whatsapp, receiver) -> None:
     async with sessions() as session, session.begin():
         assert isinstance(session, AsyncSession)
         await service.add_contact(session, subject_kind="home_visit", subject_id=12, data=ContactCreate(phone="081234567890", consent=True))

@@ -13,11 +13,11 @@ WEBHOOKS = "/api/v1/webhooks"
 
 
 @pytest.fixture
-async def admin(session) -> dict[str, str]:  # noqa: ANN001
+async def admin(session) -> dict[str, str]:
     return await headers_for(session, role=Role.admin)
 
 
-async def test_create_list_and_delete_a_subscription_secret_shown_once(webhooks_app, client, session, admin, allow_private) -> None:  # noqa: ANN001
+async def test_create_list_and_delete_a_subscription_secret_shown_once(webhooks_app, client, session, admin, allow_private) -> None:
     created = await client.post(WEBHOOKS, json={"url": "http://127.0.0.1:9/hook", "events": ["ticket.called", "ticket.called", "tallies.imported"], "description": "dasbor kota"}, headers=admin)
     assert created.status_code == 201, created.text
     body = created.json()
@@ -34,7 +34,7 @@ async def test_create_list_and_delete_a_subscription_secret_shown_once(webhooks_
     assert_problem(await client.delete(f"{WEBHOOKS}/{body['id']}", headers=admin), 404)
 
 
-async def test_only_admins_manage_webhooks(webhooks_app, client, session) -> None:  # noqa: ANN001
+async def test_only_admins_manage_webhooks(webhooks_app, client, session) -> None:
     assert_problem(await client.get(WEBHOOKS), 401)
     assert_problem(await client.post(WEBHOOKS, json={"url": "https://93.184.216.34/", "events": ["ticket.called"]}), 401)
     for role in (Role.supervisor, Role.viewer, Role.handler):
@@ -44,16 +44,16 @@ async def test_only_admins_manage_webhooks(webhooks_app, client, session) -> Non
 
 
 @pytest.mark.parametrize("url", ["http://93.184.216.34/hook", "https://127.0.0.1/hook", "https://10.0.0.8/hook", "https://169.254.169.254/", "https://localhost/x"])
-async def test_private_or_plain_http_targets_are_refused(webhooks_app, client, admin, url: str) -> None:  # noqa: ANN001
+async def test_private_or_plain_http_targets_are_refused(webhooks_app, client, admin, url: str) -> None:
     assert_problem(await client.post(WEBHOOKS, json={"url": url, "events": ["ticket.called"]}, headers=admin), 422, field="url")
 
 
-async def test_malformed_subscriptions_are_422(webhooks_app, client, admin) -> None:  # noqa: ANN001
+async def test_malformed_subscriptions_are_422(webhooks_app, client, admin) -> None:
     for body in ({"url": "https://93.184.216.34/", "events": []}, {"url": "https://93.184.216.34/", "events": ["no.such"]}, {"events": ["ticket.called"]}):
         assert_problem(await client.post(WEBHOOKS, json=body, headers=admin), 422)
 
 
-async def test_delivery_log_and_redelivery(webhooks_app, client, session, admin, allow_private) -> None:  # noqa: ANN001
+async def test_delivery_log_and_redelivery(webhooks_app, client, session, admin, allow_private) -> None:
     created = (await client.post(WEBHOOKS, json={"url": "http://127.0.0.1:9/hook", "events": ["complaint.replied"]}, headers=admin)).json()
     event = await service.emit(session, type="complaint.replied", payload={"complaint_id": 5})
     await service.emit(session, type="ticket.called", payload={"ticket_id": 5})  # not subscribed
@@ -71,7 +71,7 @@ async def test_delivery_log_and_redelivery(webhooks_app, client, session, admin,
     assert_problem(await client.get(f"{WEBHOOKS}/999999/deliveries", headers=admin), 404)
 
 
-async def test_a_disabled_subscription_is_shown_with_its_reason_and_can_be_enabled(webhooks_app, client, session, admin, allow_private) -> None:  # noqa: ANN001
+async def test_a_disabled_subscription_is_shown_with_its_reason_and_can_be_enabled(webhooks_app, client, session, admin, allow_private) -> None:
     from datetime import UTC, datetime
 
     from api.notifications.models import WebhookSubscription

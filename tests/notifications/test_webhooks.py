@@ -5,6 +5,7 @@ import ipaddress
 import httpx
 import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from api.notifications.webhooks import TargetRefused, check_url, is_public_address, new_secret, signed_headers, validate_target
 
@@ -57,6 +58,6 @@ def test_signatures_follow_standard_webhooks() -> None:
     headers = signed_headers(secret=secret, msg_id="msg_abc", body=body)
     assert headers["webhook-id"] == "msg_abc" and headers["webhook-signature"].startswith("v1,")
     assert Webhook(secret).verify(body, headers) == {"type": "ticket.called", "data": {"ticket_id": 1}}
-    with pytest.raises(Exception):
+    with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify(body.replace(b"1", b"2"), headers)
     assert httpx.Headers(headers)["webhook-timestamp"].isdigit()

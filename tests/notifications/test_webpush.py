@@ -8,12 +8,12 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
+from api.errors import RuleViolation
 from api.notifications import service
 from api.notifications.gateway import LogGateway
 from api.notifications.schemas import PushSubscriptionIn
 from api.notifications.webpush import vapid_key
 from api.notifications.worker import Worker
-from api.errors import RuleViolation
 from tests.notifications.conftest import worker_settings
 
 
@@ -38,21 +38,18 @@ class Browser:
         return json.loads(http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm"))
 
 
-async def test_the_vapid_key_is_made_once(session) -> None:  # noqa: ANN001
+async def test_the_vapid_key_is_made_once(session) -> None:
     first = await vapid_key(session)
     again = await vapid_key(session)
     assert first.public_key == again.public_key and len(unb64url(first.public_key)) == 65
 
 
-async def test_the_push_key_endpoint_is_public(webhooks_app, client) -> None:  # noqa: ANN001
-    from api.notifications.router import push_router
-
-    webhooks_app.include_router(push_router, prefix="/api/v1")
+async def test_the_push_key_endpoint_is_public(webhooks_app, client) -> None:
     answer = await client.get("/api/v1/notifications/push-key")
     assert answer.status_code == 200 and len(unb64url(answer.json()["public_key"])) == 65
 
 
-async def test_your_turn_is_near_reaches_the_browser(sessions, receiver, allow_private) -> None:  # noqa: ANN001
+async def test_your_turn_is_near_reaches_the_browser(sessions, receiver, allow_private) -> None:
     browser = Browser(receiver.url + "/push/sub-1")
     async with sessions() as session, session.begin():
         await service.add_push_contact(session, subject_kind="ticket", subject_id=5, data=browser.subscription)
@@ -78,7 +75,7 @@ async def test_your_turn_is_near_reaches_the_browser(sessions, receiver, allow_p
     server_key.verify(der, f"{header}.{claims}".encode(), ec.ECDSA(hashes.SHA256()))
 
 
-async def test_a_dropped_browser_subscription_is_final(sessions, receiver, allow_private) -> None:  # noqa: ANN001
+async def test_a_dropped_browser_subscription_is_final(sessions, receiver, allow_private) -> None:
     receiver.default_status = 410
     browser = Browser(receiver.url + "/push/gone")
     async with sessions() as session, session.begin():
@@ -93,6 +90,6 @@ async def test_a_dropped_browser_subscription_is_final(sessions, receiver, allow
         assert (message.status, message.last_status_code, message.body) == ("dead", 410, None)
 
 
-async def test_push_endpoints_must_be_https(session) -> None:  # noqa: ANN001
+async def test_push_endpoints_must_be_https(session) -> None:
     with pytest.raises(RuleViolation):
         await service.add_push_contact(session, subject_kind="ticket", subject_id=1, data=Browser("http://push.example.com/x").subscription)

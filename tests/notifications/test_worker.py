@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
-from api.auth.policy import SYSTEM
+from api.principal import SYSTEM
 from api.config import PROJECT_ROOT
 from api.db import create_engine_for
 from api.notifications import service
@@ -19,30 +21,29 @@ from api.notifications.gateway import LogGateway
 from api.notifications.models import NotificationEvent, WebhookDelivery, WebhookSubscription
 from api.notifications.schemas import WebhookCreate
 from api.notifications.worker import Worker
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from tests.notifications.conftest import worker_settings
 
 pytestmark = pytest.mark.usefixtures("allow_private")
 
 
-async def subscribe(sessions, url: str, events: list[str]) -> tuple[int, str]:  # noqa: ANN001
+async def subscribe(sessions, url: str, events: list[str]) -> tuple[int, str]:
     async with sessions() as session, session.begin():
         subscription, secret = await service.create_subscription(session, data=WebhookCreate(url=url, events=events), actor=SYSTEM)
         return subscription.id, secret
 
 
-async def emit_committed(sessions, type_: str = "ticket.called", **payload) -> str:  # noqa: ANN001, ANN003
+async def emit_committed(sessions, type_: str = "ticket.called", **payload) -> str:
     async with sessions() as session, session.begin():
         event = await service.emit(session, type=type_, payload=payload or {"ticket_id": 1, "number": "A-007"})
         return event.uid
 
 
-async def deliveries(sessions) -> list[WebhookDelivery]:  # noqa: ANN001
+async def deliveries(sessions) -> list[WebhookDelivery]:
     async with sessions() as session:
         return list((await session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id))).all())
 
 
-async def test_each_event_is_delivered_once_with_a_valid_signature(sessions, worker, receiver) -> None:  # noqa: ANN001
+async def test_each_event_is_delivered_once_with_a_valid_signature(sessions, worker, receiver) -> None:
     calls_id, calls_secret = await subscribe(sessions, receiver.url + "/calls", ["ticket.called"])
     all_id, all_secret = await subscribe(sessions, receiver.url + "/all", ["ticket.called", "complaint.replied"])
     called = await emit_committed(sessions, "ticket.called", ticket_id=7, number="A-007", service_point_id=3, counter="2")
@@ -59,7 +60,7 @@ async def test_each_event_is_delivered_once_with_a_valid_signature(sessions, wor
     body = received[("/calls", called)].json()
     assert body["type"] == "ticket.called" and body["data"] == {"ticket_id": 7, "number": "A-007", "service_point_id": 3, "counter": "2"}
     # Signed with one subscription's secret, a delivery does not verify with another's.
-    with pytest.raises(Exception):
+    with pytest.raises(WebhookVerificationError):
         Webhook(all_secret).verify(received[("/calls", called)].body, received[("/calls", called)].headers)
     assert {(d.subscription_id, d.status, d.attempts, d.last_status_code) for d in await deliveries(sessions)} == {
         (calls_id, "succeeded", 1, 200),
@@ -67,7 +68,7 @@ async def test_each_event_is_delivered_once_with_a_valid_signature(sessions, wor
     }
 
 
-async def test_a_receiver_answering_500_then_200_gets_it_exactly_once_more(sessions, worker, receiver) -> None:  # noqa: ANN001
+async def test_a_receiver_answering_500_then_200_gets_it_exactly_once_more(sessions, worker, receiver) -> None:
     receiver.statuses.extend([500, 200])
     await subscribe(sessions, receiver.url, ["ticket.called"])
     uid = await emit_committed(sessions)
@@ -84,7 +85,7 @@ async def test_a_receiver_answering_500_then_200_gets_it_exactly_once_more(sessi
     assert (delivery.status, delivery.attempts, delivery.last_status_code, delivery.last_error) == ("succeeded", 2, 200, None)
 
 
-async def test_a_failed_try_waits_for_its_backoff(sessions, receiver) -> None:  # noqa: ANN001
+async def test_a_failed_try_waits_for_its_backoff(sessions, receiver) -> None:
     receiver.statuses.append(503)
     worker = Worker(sessions, settings=worker_settings(), gateway=LogGateway())  # the real schedule: 5 s, 5 min, ...
     await subscribe(sessions, receiver.url, ["ticket.called"])
@@ -96,20 +97,19 @@ async def test_a_failed_try_waits_for_its_backoff(sessions, receiver) -> None:  
     await worker.aclose()
 
 
-async def test_a_rolled_back_change_sends_nothing(sessions, worker, receiver) -> None:  # noqa: ANN001
+async def test_a_rolled_back_change_sends_nothing(sessions, worker, receiver) -> None:
     await subscribe(sessions, receiver.url, ["ticket.called"])
-    async with sessions() as session:
-        async with session.begin():
-            await service.emit(session, type="ticket.called", payload={"ticket_id": 1})
-            assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
-            await session.rollback()
+    async with sessions() as session, session.begin():
+        await service.emit(session, type="ticket.called", payload={"ticket_id": 1})
+        assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
+        await session.rollback()
     assert await worker.run_once() == 0
     assert receiver.count() == 0
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(NotificationEvent)) == 0
 
 
-async def test_persistent_failure_disables_the_subscription_with_the_reason(sessions, worker, receiver) -> None:  # noqa: ANN001
+async def test_persistent_failure_disables_the_subscription_with_the_reason(sessions, worker, receiver) -> None:
     receiver.default_status = 500
     subscription_id, _ = await subscribe(sessions, receiver.url, ["ticket.called"])
     await emit_committed(sessions)
@@ -127,7 +127,7 @@ async def test_persistent_failure_disables_the_subscription_with_the_reason(sess
     assert len(await deliveries(sessions)) == 1
 
 
-async def test_a_live_lease_is_not_taken_and_a_lapsed_one_is(sessions, worker, receiver) -> None:  # noqa: ANN001
+async def test_a_live_lease_is_not_taken_and_a_lapsed_one_is(sessions, worker, receiver) -> None:
     await subscribe(sessions, receiver.url, ["ticket.called"])
     uid = await emit_committed(sessions)
     token, ids = await worker._claim(WebhookDelivery, 10)  # a worker claimed it, then died before sending
@@ -149,7 +149,7 @@ async def test_a_live_lease_is_not_taken_and_a_lapsed_one_is(sessions, worker, r
     await other.aclose()
 
 
-async def test_a_private_target_is_refused_at_delivery_time_too(sessions, receiver) -> None:  # noqa: ANN001
+async def test_a_private_target_is_refused_at_delivery_time_too(sessions, receiver) -> None:
     await subscribe(sessions, receiver.url, ["ticket.called"])  # allowed when it was created
     await emit_committed(sessions)
     strict = Worker(sessions, settings=worker_settings(webhook_allow_private_targets=False), gateway=LogGateway(), backoff=(0, 0))
@@ -161,7 +161,7 @@ async def test_a_private_target_is_refused_at_delivery_time_too(sessions, receiv
     await strict.aclose()
 
 
-async def test_two_workers_never_send_one_event_twice(sessions, migrated_database_url, receiver) -> None:  # noqa: ANN001
+async def test_two_workers_never_send_one_event_twice(sessions, migrated_database_url, receiver) -> None:
     """Two workers with their own engines (own connections) share one outbox; on PostgreSQL they race."""
     await subscribe(sessions, receiver.url + "/a", ["ticket.called"])
     await subscribe(sessions, receiver.url + "/b", ["ticket.called"])
@@ -197,10 +197,10 @@ async def test_two_workers_never_send_one_event_twice(sessions, migrated_databas
 
 def _start_worker(database_url: str, **env: str) -> subprocess.Popen:
     environment = {**os.environ, "DATABASE_URL": database_url, "REKAM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "REKAM_NOTIFICATIONS_POLL_SECONDS": "0.2", **env}
-    return subprocess.Popen([sys.executable, "-m", "api.notifications.worker"], cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-async def test_a_killed_worker_resumes_deliveries_after_restart(sessions, migrated_database_url, receiver) -> None:  # noqa: ANN001
+async def test_a_killed_worker_resumes_deliveries_after_restart(sessions, migrated_database_url, receiver) -> None:
     receiver.hang_first = 30  # the receiver holds the first request: the worker is killed mid-send
     await subscribe(sessions, receiver.url, ["ticket.called"])
     first = await emit_committed(sessions, ticket_id=1)
@@ -228,7 +228,7 @@ async def test_a_killed_worker_resumes_deliveries_after_restart(sessions, migrat
     assert [(d.status, d.attempts) for d in await deliveries(sessions)] == [("succeeded", 2), ("succeeded", 1)]
 
 
-async def test_the_in_process_worker_delivers_and_stops_cleanly(sessions, receiver) -> None:  # noqa: ANN001
+async def test_the_in_process_worker_delivers_and_stops_cleanly(sessions, receiver) -> None:
     from api.notifications.worker import InProcessWorker
 
     await subscribe(sessions, receiver.url, ["tallies.imported"])
@@ -241,8 +241,8 @@ async def test_the_in_process_worker_delivers_and_stops_cleanly(sessions, receiv
     assert running.task.done() and receiver.ids() == [uid]
 
 
-async def test_two_worker_processes_never_send_one_event_twice(sessions, migrated_database_url, receiver) -> None:  # noqa: ANN001
-    """Two OS processes (`python -m api.notifications.worker`, what `rekam worker` runs) on one outbox."""
+async def test_two_worker_processes_never_send_one_event_twice(sessions, migrated_database_url, receiver) -> None:
+    """Two OS processes (`rekam worker`) on one outbox."""
     await subscribe(sessions, receiver.url, ["ticket.called"])
     uids = [await emit_committed(sessions, ticket_id=i) for i in range(60)]
     processes = [_start_worker(migrated_database_url, REKAM_NOTIFICATIONS_BATCH="3") for _ in range(2)]
