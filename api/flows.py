@@ -12,6 +12,14 @@ Rules
   point's area, source `queue`, with the point.
 - A home visit is marked visited (`change_visit_status`): one recording is added to the visit
   day's tally of the resident's area, source `home_visit`, with the kit.
+- Notifications (api/notifications), written to the outbox in the change's own transaction:
+  a ticket called (`call_next`, a recall) is `ticket.called`, and the ticket that now has
+  REKAM_TICKET_NEAR_AHEAD residents before it gets `ticket.near` (once); a visit put on a day is
+  `home_visit.scheduled` (`home_visit.rescheduled` when it had been), a visited one
+  `home_visit.visited`; a complaint's public reply is `complaint.replied`, a step of its workflow
+  `complaint.status_changed`. Payloads carry ids and public fields only.
+- A request that closes (a visit visited, unreachable or cancelled; a complaint closed) erases the
+  phone numbers its resident gave for messages.
 """
 
 from datetime import date
@@ -20,6 +28,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
+from api.complaints import service as complaints
+from api.complaints.models import ComplaintStatus
+from api.complaints.schemas import ComplaintDetail, ReplyCreate, TransitionCreate
+from api.config import get_settings
+from api.notifications import service as notifications
 from api.principal import Principal
 from api.queues import service as queues
 from api.queues.models import Ticket
@@ -29,7 +42,9 @@ from api.services.schemas import ClosureCreate, ServicePointUpdate
 from api.tallies import service as tallies
 from api.visits import service as visits
 from api.visits.models import HomeVisit, VisitStatus
-from api.visits.schemas import StatusChange
+from api.visits.schemas import ScheduleRequest, StatusChange
+
+CLOSED_VISIT = (VisitStatus.visited, VisitStatus.unreachable, VisitStatus.cancelled)
 
 
 async def update_service_point(session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal) -> tuple[ServicePoint, list[Any]]:
@@ -54,7 +69,49 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     if move == "complete":
         point = await services.get_point(session, point_id=ticket.service_point_id)
         await tallies.add_recordings(session, area_code=point.area_code, day=calendar.today(), source="queue", service_point_id=point.id, actor=actor)
+    elif move == "recall":
+        point = await services.get_point(session, point_id=ticket.service_point_id)
+        await _ticket_called(session, ticket=ticket, point=point, recall=True)
     return ticket
+
+
+async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor: Principal) -> Ticket | None:
+    """Call the next resident to a counter; they are told, and so is the one now near the front."""
+    ticket = await queues.call_next(session, point_id=point_id, counter=counter, actor=actor)
+    if ticket is not None:
+        point = await services.get_point(session, point_id=point_id)
+        await _ticket_called(session, ticket=ticket, point=point)
+        ahead = get_settings().ticket_near_ahead
+        near = [ticket_id for ticket_id, place in (await queues.positions(session, point_id=point_id)).items() if place == ahead + 1]
+        for ticket_id in near:
+            waiting = await session.get(Ticket, ticket_id)
+            if waiting is not None:
+                await notifications.emit_once(
+                    session, type="ticket.near", subject=("ticket", waiting.id),
+                    payload={**_ticket_payload(waiting, point), "ahead": ahead},
+                )
+    return ticket
+
+
+def _ticket_payload(ticket: Ticket, point: ServicePoint) -> dict[str, Any]:
+    return {"ticket_id": ticket.id, "number": ticket.number, "day": ticket.day.isoformat(), "service_point_id": point.id, "service_point": point.name}
+
+
+async def _ticket_called(session: AsyncSession, *, ticket: Ticket, point: ServicePoint, recall: bool = False) -> None:
+    payload = {**_ticket_payload(ticket, point), "counter": ticket.counter, "recall": recall}
+    await notifications.emit(session, type="ticket.called", payload=payload, subject=("ticket", ticket.id))
+
+
+async def schedule_visit(session: AsyncSession, *, visit_id: int, data: ScheduleRequest, actor: Principal) -> HomeVisit:
+    """Put a request on a kit's day; the resident (and integrations) are told the date."""
+    visit = await visits.schedule(session, visit_id=visit_id, data=data, actor=actor)
+    subject = ("home_visit", visit.id)
+    again = await notifications.has_event(session, type="home_visit.scheduled", subject=subject)
+    await notifications.emit(
+        session, type="home_visit.rescheduled" if again else "home_visit.scheduled", subject=subject,
+        payload={"home_visit_id": visit.id, "date": visit.visit_date.isoformat() if visit.visit_date else None, "status": visit.status},
+    )
+    return visit
 
 
 async def change_visit_status(session: AsyncSession, *, visit_id: int, data: StatusChange, actor: Principal, today: date | None = None) -> HomeVisit:
@@ -63,4 +120,26 @@ async def change_visit_status(session: AsyncSession, *, visit_id: int, data: Sta
     if data.status == VisitStatus.visited:
         assert visit.visit_date is not None
         await tallies.add_recordings(session, area_code=visit.area_code, day=visit.visit_date, source="home_visit", device_id=visit.device_id, actor=actor)
+        await notifications.emit(
+            session, type="home_visit.visited", subject=("home_visit", visit.id),
+            payload={"home_visit_id": visit.id, "date": visit.visit_date.isoformat(), "status": visit.status},
+        )
+    if data.status in CLOSED_VISIT:
+        await notifications.erase_contacts(session, subject_kind="home_visit", subject_id=visit.id)
     return visit
+
+
+async def reply_to_complaint(session: AsyncSession, *, complaint_id: int, data: ReplyCreate, actor: Principal) -> ComplaintDetail:
+    """A public reply; the reporter who asked for messages is told there is one (not its text)."""
+    detail = await complaints.reply(session, complaint_id=complaint_id, data=data, actor=actor)
+    await notifications.emit(session, type="complaint.replied", subject=("complaint", detail.id), payload={"complaint_id": detail.id, "status": ComplaintStatus(detail.status).value})
+    return detail
+
+
+async def transition_complaint(session: AsyncSession, *, complaint_id: int, data: TransitionCreate, actor: Principal) -> ComplaintDetail:
+    """One step of a complaint's workflow; told as `complaint.status_changed`, a closed one erases the reporter's number."""
+    detail = await complaints.transition(session, complaint_id=complaint_id, data=data, actor=actor)
+    await notifications.emit(session, type="complaint.status_changed", subject=("complaint", detail.id), payload={"complaint_id": detail.id, "status": ComplaintStatus(detail.status).value})
+    if detail.status == ComplaintStatus.closed:
+        await notifications.erase_contacts(session, subject_kind="complaint", subject_id=detail.id)
+    return detail

@@ -23,9 +23,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import service as audit
-from api.config import RateLimit
+from api.config import RateLimit, get_settings
 from api.errors import Conflict, RuleViolation, get_or_404
-from api.config import get_settings
 from api.notifications.gateway import InvalidPhone, mask_phone, normalize_phone, render, render_code
 from api.notifications.models import (
     Channel,
@@ -115,16 +114,21 @@ async def emit(
     return event
 
 
-async def emit_once(
-    session: AsyncSession, *, type: EventType | str, payload: dict[str, Any], subject: tuple[SubjectKind | str, int]
-) -> NotificationEvent | None:
-    """`emit`, unless an event of this type was already emitted for this subject (`ticket.near` once a ticket)."""
-    exists = await session.scalar(
+async def has_event(session: AsyncSession, *, type: EventType | str, subject: tuple[SubjectKind | str, int]) -> bool:
+    """Whether an event of this type was emitted for this subject."""
+    found = await session.scalar(
         select(NotificationEvent.id)
         .where(NotificationEvent.type == EventType(type).value, NotificationEvent.subject_kind == SubjectKind(subject[0]).value, NotificationEvent.subject_id == subject[1])
         .limit(1)
     )
-    if exists is not None:
+    return found is not None
+
+
+async def emit_once(
+    session: AsyncSession, *, type: EventType | str, payload: dict[str, Any], subject: tuple[SubjectKind | str, int]
+) -> NotificationEvent | None:
+    """`emit`, unless an event of this type was already emitted for this subject (`ticket.near` once a ticket)."""
+    if await has_event(session, type=type, subject=subject):
         return None
     return await emit(session, type=type, payload=payload, subject=subject)
 

@@ -28,9 +28,9 @@ import structlog
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.config import Settings, get_settings
 from api.db import sqlite_write_intent
 from api.notifications import service
-from api.config import Settings, get_settings
 from api.notifications.gateway import Gateway, gateway_from_settings
 from api.notifications.models import (
     Channel,

@@ -44,7 +44,7 @@ async def take_ticket(point_id: IdPath, data: WalkIn, principal: PublicWriteLimi
 )
 async def call_next(point_id: IdPath, data: CallNext, principal: CounterDep, session: SessionDep) -> TicketRead | Response:
     """Call the next resident to a counter (priority first, then arrival); 204 when nobody waits."""
-    ticket = await service.call_next(session, point_id=point_id, counter=data.counter, actor=principal)
+    ticket = await flows.call_next(session, point_id=point_id, counter=data.counter, actor=principal)
     if ticket is None:
         return Response(status_code=204)
     return TicketRead.model_validate(ticket)

@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import api.notifications.models  # noqa: F401 - the tables on Base.metadata
-from api.db import create_engine_for
 from api.config import Settings, get_settings
+from api.db import create_engine_for
 from api.notifications.gateway import LogGateway
 from api.notifications.worker import Worker
 from tests.notifications.receiver import Receiver

@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import func, select
 
-from api.principal import SYSTEM
 from api.errors import Conflict, RuleViolation, TooManyRequests
 from api.notifications import service
 from api.notifications.models import EventType, NotificationEvent, ResidentContact, ResidentMessage, WebhookDelivery
 from api.notifications.schemas import ContactCreate, WebhookCreate
+from api.principal import SYSTEM
 
 PHONE = "0812-3456-7890"
 

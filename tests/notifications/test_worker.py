@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from api.principal import SYSTEM
 from api.config import PROJECT_ROOT
 from api.db import create_engine_for
 from api.notifications import service
@@ -21,6 +20,7 @@ from api.notifications.gateway import LogGateway
 from api.notifications.models import NotificationEvent, WebhookDelivery, WebhookSubscription
 from api.notifications.schemas import WebhookCreate
 from api.notifications.worker import Worker
+from api.principal import SYSTEM
 from tests.notifications.conftest import worker_settings
 
 pytestmark = pytest.mark.usefixtures("allow_private")
