@@ -102,9 +102,9 @@ async def _ticket_called(session: AsyncSession, *, ticket: Ticket, point: Servic
     await notifications.emit(session, type="ticket.called", payload=payload, subject=("ticket", ticket.id))
 
 
-async def schedule_visit(session: AsyncSession, *, visit_id: int, data: ScheduleRequest, actor: Principal) -> HomeVisit:
+async def schedule_visit(session: AsyncSession, *, visit_id: int, data: ScheduleRequest, actor: Principal, today: date | None = None) -> HomeVisit:
     """Put a request on a kit's day; the resident (and integrations) are told the date."""
-    visit = await visits.schedule(session, visit_id=visit_id, data=data, actor=actor)
+    visit = await visits.schedule(session, visit_id=visit_id, data=data, actor=actor, today=today)
     subject = ("home_visit", visit.id)
     again = await notifications.has_event(session, type="home_visit.scheduled", subject=subject)
     await notifications.emit(
