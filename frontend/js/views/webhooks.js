@@ -24,7 +24,7 @@ const EVENTS = [
   "tallies.imported",
   "progress.milestone",
 ];
-const STATUS_BADGE = { succeeded: "badge-ok", pending: "badge-muted", failed: "badge-warning", dead: "badge-danger" };
+const STATUS_BADGE = { succeeded: "badge-ok", pending: "badge-muted", failed: "badge-behind", dead: "badge-behind" };
 
 function subscriptionsTable(items) {
   if (!items.length) return html`<p data-webhooks="none">${t("webhooks.none")}</p>`;
@@ -44,7 +44,7 @@ function subscriptionsTable(items) {
           <td>${
             s.active
               ? html`<span class="badge badge-ok">${t("webhooks.active")}</span>`
-              : html`<span class="badge badge-danger">${t("webhooks.disabled")}</span><br><span class="hint" data-disabled-reason>${s.disabled_reason ?? ""}</span>`
+              : html`<span class="badge badge-behind">${t("webhooks.disabled")}</span><br><span class="hint" data-disabled-reason>${s.disabled_reason ?? ""}</span>`
           }</td>
           <td class="actions">
             <button type="button" class="button small" data-action="deliveries" data-id="${s.id}">${t("webhooks.showDeliveries")}</button>
