@@ -18,8 +18,12 @@ Rules
   `home_visit.scheduled` (`home_visit.rescheduled` when it had been), a visited one
   `home_visit.visited`; a complaint's public reply is `complaint.replied`, a step of its workflow
   `complaint.status_changed`. Payloads carry ids and public fields only.
-- A request that closes (a visit visited, unreachable or cancelled; a complaint closed) erases the
-  phone numbers its resident gave for messages.
+- A request that closes (a visit visited, unreachable or cancelled; a complaint closed; a ticket
+  done, no-show or cancelled) erases the phone numbers its resident gave for messages.
+- A resident who asks for messages on the form (`submit_visit`, `submit_complaint`) or on the
+  ticket page (`notify_ticket`) gets the tracking code (receipt) on that number at once; "kirim
+  ulang kode" (`resend_codes`) sends the codes of the open requests of a number to that number
+  again (rate limited per number), and answers the same whether or not the number is known.
 """
 
 from datetime import date
@@ -29,10 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
 from api.complaints import service as complaints
-from api.complaints.models import ComplaintStatus
-from api.complaints.schemas import ComplaintDetail, ReplyCreate, TransitionCreate
+from api.complaints.models import Complaint, ComplaintStatus
+from api.complaints.schemas import ComplaintCreate, ComplaintDetail, ReplyCreate, TransitionCreate
 from api.config import get_settings
+from api.errors import RuleViolation
 from api.notifications import service as notifications
+from api.notifications.schemas import ContactCreate, PushSubscriptionIn
 from api.principal import Principal
 from api.queues import service as queues
 from api.queues.models import Ticket
@@ -42,7 +48,7 @@ from api.services.schemas import ClosureCreate, ServicePointUpdate
 from api.tallies import service as tallies
 from api.visits import service as visits
 from api.visits.models import HomeVisit, VisitStatus
-from api.visits.schemas import ScheduleRequest, StatusChange
+from api.visits.schemas import HomeVisitCreate, ScheduleRequest, StatusChange
 
 CLOSED_VISIT = (VisitStatus.visited, VisitStatus.unreachable, VisitStatus.cancelled)
 
@@ -69,7 +75,9 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     if move == "complete":
         point = await services.get_point(session, point_id=ticket.service_point_id)
         await tallies.add_recordings(session, area_code=point.area_code, day=calendar.today(), source="queue", service_point_id=point.id, actor=actor)
-    elif move == "recall":
+    if move in ("complete", "no_show", "cancel"):
+        await notifications.erase_contacts(session, subject_kind="ticket", subject_id=ticket.id)
+    if move == "recall":
         point = await services.get_point(session, point_id=ticket.service_point_id)
         await _ticket_called(session, ticket=ticket, point=point, recall=True)
     return ticket
@@ -143,3 +151,52 @@ async def transition_complaint(session: AsyncSession, *, complaint_id: int, data
     if detail.status == ComplaintStatus.closed:
         await notifications.erase_contacts(session, subject_kind="complaint", subject_id=detail.id)
     return detail
+
+
+async def submit_visit(session: AsyncSession, *, data: HomeVisitCreate, actor: Principal, today: date | None = None) -> HomeVisit:
+    """A resident's home-visit request; with `messages`, its tracking code goes to the phone given."""
+    visit = await visits.submit(session, data=data, actor=actor, today=today)
+    if data.messages:
+        contact = ContactCreate(phone=data.phone, channel=data.messages, consent=True)
+        await notifications.add_contact(session, subject_kind="home_visit", subject_id=visit.id, data=contact)
+        await notifications.send_code(session, subject_kind="home_visit", subject_id=visit.id, code=visit.tracking_code)
+    return visit
+
+
+async def submit_complaint(session: AsyncSession, *, data: ComplaintCreate, actor: Principal) -> Complaint:
+    """A fee complaint; with `notify_phone`, its receipt and later replies go to that number."""
+    complaint = await complaints.submit(session, data=data, actor=actor)
+    if data.notify_phone:
+        try:
+            contact = ContactCreate(phone=data.notify_phone, channel=data.notify_by, consent=True)
+            await notifications.add_contact(session, subject_kind="complaint", subject_id=complaint.id, data=contact)
+        except RuleViolation as exc:
+            raise RuleViolation.on_field("notify_phone", exc.detail) from None
+        await notifications.send_code(session, subject_kind="complaint", subject_id=complaint.id, code=complaint.receipt)
+    return complaint
+
+
+async def notify_ticket(session: AsyncSession, *, ticket_id: int, contact: ContactCreate | None = None, push: PushSubscriptionIn | None = None) -> None:
+    """The ticket page: tell this phone (or this browser) when the turn is near and when it is called."""
+    ticket = await queues.open_ticket(session, ticket_id=ticket_id)
+    if contact is not None:
+        await notifications.add_contact(session, subject_kind="ticket", subject_id=ticket.id, data=contact)
+    if push is not None:
+        await notifications.add_push_contact(session, subject_kind="ticket", subject_id=ticket.id, data=push)
+
+
+async def resend_codes(session: AsyncSession, *, phone: str) -> None:
+    """ "kirim ulang kode": the codes of this number's open requests, to this number (nothing to anyone else)."""
+    sent: set[tuple[str, int]] = set()
+    for contact in await notifications.contacts_for_phone(session, phone=phone):
+        subject = (contact.subject_kind, contact.subject_id)
+        if subject in sent:
+            continue
+        sent.add(subject)
+        code = None
+        if contact.subject_kind == "home_visit":
+            code = await visits.tracking_code_of(session, visit_id=contact.subject_id)
+        elif contact.subject_kind == "complaint":
+            code = await complaints.receipt_of(session, complaint_id=contact.subject_id)
+        if code:
+            await notifications.send_code(session, subject_kind=contact.subject_kind, subject_id=contact.subject_id, code=code, phone=contact.phone)

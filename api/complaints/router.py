@@ -50,7 +50,7 @@ ComplaintHandlerDep = Annotated[Principal, Depends(complaint_handler)]
 @router.post("", response_model=ComplaintReceipt, status_code=201, responses=problem_responses(422, 429))
 async def submit_complaint(data: ComplaintCreate, caller: PublicWriteLimit, session: SessionDep) -> ComplaintReceipt:
     """Report an illegal fee; no sign-in. Keep the receipt: it is shown only now."""
-    complaint = await service.submit(session, data=data, actor=caller)
+    complaint = await flows.submit_complaint(session, data=data, actor=caller)
     return ComplaintReceipt(receipt=complaint.receipt, status=ComplaintStatus(complaint.status))
 
 

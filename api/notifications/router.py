@@ -2,12 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.auth.dependencies import AdminDep
+from api import flows
+from api.auth.dependencies import AdminDep, PublicWriteLimit
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
 from api.notifications import service
 from api.notifications.models import DeliveryStatus
-from api.notifications.schemas import DeliveryRead, PushKey, WebhookCreate, WebhookCreated, WebhookRead
+from api.notifications.schemas import DeliveryRead, PushKey, ResendAnswer, ResendRequest, WebhookCreate, WebhookCreated, WebhookRead
 from api.notifications.webpush import vapid_key
 from api.pagination import Page, PageDep
 
@@ -16,6 +17,13 @@ push_router = APIRouter(prefix="/notifications", tags=["notifications"])
 
 
 # A GET that may write: the key is made by the first request that asks for it.
+@push_router.post("/resend-code", response_model=ResendAnswer, status_code=202, responses=problem_responses(422, 429))
+async def resend_code(data: ResendRequest, caller: PublicWriteLimit, session: SessionDep) -> ResendAnswer:
+    """"Kirim ulang kode": the codes of the open requests this number was given for are sent to it again."""
+    await flows.resend_codes(session, phone=data.phone)
+    return ResendAnswer()
+
+
 @push_router.get("/push-key", response_model=PushKey, dependencies=[WRITES])
 async def push_key(session: SessionDep) -> PushKey:
     """The server's Web Push key (applicationServerKey), made on first use; public."""

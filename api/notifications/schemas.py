@@ -88,3 +88,13 @@ class PushSubscriptionIn(BaseModel):
 
 class PushKey(BaseModel):
     public_key: str = Field(description="The applicationServerKey for `pushManager.subscribe()` (base64url).")
+
+
+class ResendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(min_length=8, max_length=24, description="The number given with the request.")
+
+
+class ResendAnswer(BaseModel):
+    detail: str = "Bila nomor ini terdaftar pada permintaan yang masih terbuka, kodenya sudah dikirim ulang ke nomor itu."

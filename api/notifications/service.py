@@ -346,12 +346,14 @@ async def erase_contacts(session: AsyncSession, *, subject_kind: SubjectKind | s
     return len(contacts)
 
 
-async def send_code(session: AsyncSession, *, subject_kind: SubjectKind | str, subject_id: int, code: str) -> int:
-    """Queue the request's tracking code to its contacts' numbers (the confirmation); returns how many."""
+async def send_code(session: AsyncSession, *, subject_kind: SubjectKind | str, subject_id: int, code: str, phone: str | None = None) -> int:
+    """Queue the request's tracking code to its contacts' numbers (only `phone`'s when given); returns how many."""
     kind = SubjectKind(subject_kind).value
     now = _now()
     count = 0
     for contact in await _live_contacts(session, subject_kind=kind, subject_id=subject_id):
+        if phone is not None and contact.phone != phone:
+            continue
         if contact.channel != Channel.webpush.value:  # a code is never sent through a push service
             session.add(_message(contact, render_code(kind, code), now, event_id=None))
             count += 1

@@ -58,7 +58,7 @@ async def submit_home_visit(
     session: SessionDep,
 ) -> HomeVisitReceipt:
     """Ask for a mobile kit to come to a resident who cannot come; returns the tracking code."""
-    return _receipt(await service.submit(session, data=data, actor=principal))
+    return _receipt(await flows.submit_visit(session, data=data, actor=principal))
 
 
 @router.get("/home-visits", response_model=Page[HomeVisitSummary], responses=problem_responses(401, 403, 422))

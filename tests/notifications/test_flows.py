@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api import flows
 from api.auth.models import Role
@@ -97,3 +97,61 @@ async def test_a_tally_import_is_told_to_integrations(client, session) -> None:
     (event,) = await events(session)
     assert event.type == "tallies.imported" and event.subject_kind is None
     assert event.payload["campaign_id"] == campaign_id and event.payload["import_id"] == answer.json()["import_id"] and event.payload["imported"] == 1
+
+
+async def test_a_resident_who_asks_gets_the_tracking_code_and_can_have_it_sent_again(client, session) -> None:
+    from tests.complaints.factories import complaint_body
+    from tests.visits.factories import payload
+
+    await make_campaign(session)
+    asked = await client.post("/api/v1/home-visits", json=payload(phone="0812 1111 2222", messages="whatsapp"))
+    assert asked.status_code == 201, asked.text
+    code = asked.json()["tracking_code"]
+    point_id = (await make_office(session, area="36.74.01")).id
+    reported = await client.post("/api/v1/complaints", json=complaint_body(service_point=point_id, area=None, place=None, notify_phone="+62 812-1111-2222", notify_by="sms"))
+    assert reported.status_code == 201, reported.text
+    receipt = reported.json()["receipt"]
+    silent = await client.post("/api/v1/home-visits", json=payload(nik="3674014507850011", phone="081233334444"))
+    assert silent.status_code == 201
+
+    visit_id = (await session.scalar(select(ResidentContact.subject_id).where(ResidentContact.subject_kind == "home_visit")))
+    complaint_id = (await session.scalar(select(ResidentContact.subject_id).where(ResidentContact.subject_kind == "complaint")))
+    visit_texts = [m.body for m in await notifications.messages_for(session, subject_kind="home_visit", subject_id=visit_id)]
+    complaint_texts = [m.body for m in await notifications.messages_for(session, subject_kind="complaint", subject_id=complaint_id)]
+    assert len(visit_texts) == 1 and code in visit_texts[0] and "kunjungan rumah" in visit_texts[0]
+    assert len(complaint_texts) == 1 and receipt in complaint_texts[0]
+    assert await session.scalar(select(func.count()).select_from(ResidentContact)) == 2  # the silent request left no contact
+
+    # "kirim ulang kode": same answer for a known and an unknown number; codes go only to the known one.
+    for phone in ("081211112222", "081299990000"):
+        again = await client.post("/api/v1/notifications/resend-code", json={"phone": phone})
+        assert again.status_code == 202 and "dikirim ulang" in again.json()["detail"]
+    assert len(await notifications.messages_for(session, subject_kind="home_visit", subject_id=visit_id)) == 2
+    assert len(await notifications.messages_for(session, subject_kind="complaint", subject_id=complaint_id)) == 2
+    assert (await client.post("/api/v1/notifications/resend-code", json={"phone": "12"})).status_code == 422
+
+
+async def test_a_bad_notify_phone_on_a_complaint_is_a_field_error(client, session) -> None:
+    from tests.complaints.factories import complaint_body
+
+    point_id = (await make_office(session, area="36.74.01")).id
+    answer = await client.post("/api/v1/complaints", json=complaint_body(service_point=point_id, area=None, place=None, notify_phone="+1 415 555 0100"))
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "notify_phone"
+
+
+async def test_the_ticket_page_subscribes_a_phone_and_the_number_goes_when_the_ticket_closes(client, session) -> None:
+    point_id = (await make_office(session, area="36.74.01")).id
+    operator = await headers_for(session, role=Role.operator, service_point_id=point_id)
+    ticket_id = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json()["id"]
+    subscribed = await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={"phone": "081255556666", "channel": "sms", "consent": True})
+    assert subscribed.status_code == 204, subscribed.text
+    assert (await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={"phone": "081255556666", "consent": False})).status_code == 422
+    assert (await client.post("/api/v1/tickets/999999/notify", json={"phone": "081255556666", "consent": True})).status_code == 404
+    await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 2}, headers=operator)
+    (message,) = await notifications.messages_for(session, subject_kind="ticket", subject_id=ticket_id)
+    assert message.channel == "sms" and "dipanggil" in message.body and "loket 2" in message.body
+    await client.post(f"/api/v1/tickets/{ticket_id}/start", headers=operator)
+    await client.post(f"/api/v1/tickets/{ticket_id}/complete", headers=operator)
+    contact = await session.scalar(select(ResidentContact).where(ResidentContact.subject_kind == "ticket", ResidentContact.subject_id == ticket_id))
+    assert contact.phone is None and contact.erased_at is not None
+    assert (await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={"phone": "081255556666", "consent": True})).status_code == 404
