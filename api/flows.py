@@ -200,3 +200,18 @@ async def resend_codes(session: AsyncSession, *, phone: str) -> None:
             code = await complaints.receipt_of(session, complaint_id=contact.subject_id)
         if code:
             await notifications.send_code(session, subject_kind=contact.subject_kind, subject_id=contact.subject_id, code=code, phone=contact.phone)
+
+
+async def send_appointment_reminders(session: AsyncSession, *, day: date) -> int:
+    """`appointment.reminder` for each appointment still booked on `day` (once each); returns how many are new."""
+    sent = 0
+    for appointment, point in await queues.booked_on(session, day=day):
+        event = await notifications.emit_once(
+            session, type="appointment.reminder", subject=("appointment", appointment.id),
+            payload={
+                "appointment_id": appointment.id, "date": appointment.day.isoformat(), "time": appointment.slot_start,
+                "until": appointment.slot_end, "service_point_id": point.id, "service_point": point.name,
+            },
+        )
+        sent += event is not None
+    return sent

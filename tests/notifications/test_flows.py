@@ -155,3 +155,21 @@ async def test_the_ticket_page_subscribes_a_phone_and_the_number_goes_when_the_t
     contact = await session.scalar(select(ResidentContact).where(ResidentContact.subject_kind == "ticket", ResidentContact.subject_id == ticket_id))
     assert contact.phone is None and contact.erased_at is not None
     assert (await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={"phone": "081255556666", "consent": True})).status_code == 404
+
+
+async def test_appointment_reminders_are_queued_once_for_the_days_bookings(session) -> None:
+    from api import calendar
+    from api.principal import ANONYMOUS
+    from api.queues import service as queues
+    from api.queues.schemas import BookingCreate
+
+    point = await make_office(session)
+    tomorrow = calendar.today() + timedelta(days=1)
+    booked = await queues.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    cancelled = await queues.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
+    await queues.cancel_appointment(session, code=cancelled.code, actor=ANONYMOUS)
+    assert await flows.send_appointment_reminders(session, day=tomorrow) == 1
+    assert await flows.send_appointment_reminders(session, day=tomorrow) == 0
+    (event,) = await events(session, "appointment", booked.id)
+    assert event.type == "appointment.reminder" and event.payload["time"] == "09:00" and event.payload["service_point_id"] == point.id
+    assert "code" not in event.payload  # the booking code is the resident's key, never in an event
