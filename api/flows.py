@@ -24,6 +24,8 @@ Rules
   ticket page (`notify_ticket`) gets the tracking code (receipt) on that number at once; "kirim
   ulang kode" (`resend_codes`) sends the codes of the open requests of a number to that number
   again (rate limited per number), and answers the same whether or not the number is known.
+- Tallies posted (`post_tallies`) that carry the campaign's progress across a multiple of 10 %
+  emit `progress.milestone` (one per milestone crossed), after `tallies.imported`.
 """
 
 from datetime import date
@@ -32,6 +34,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
+from api.campaigns import service as campaigns
+from api.campaigns.models import Campaign
 from api.complaints import service as complaints
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, ComplaintDetail, ReplyCreate, TransitionCreate
@@ -51,6 +55,7 @@ from api.visits.models import HomeVisit, VisitStatus
 from api.visits.schemas import HomeVisitCreate, ScheduleRequest, StatusChange
 
 CLOSED_VISIT = (VisitStatus.visited, VisitStatus.unreachable, VisitStatus.cancelled)
+MILESTONES = tuple(range(10, 101, 10))
 
 
 async def update_service_point(session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal) -> tuple[ServicePoint, list[Any]]:
@@ -215,3 +220,22 @@ async def send_appointment_reminders(session: AsyncSession, *, day: date) -> int
         )
         sent += event is not None
     return sent
+
+
+async def _percent(session: AsyncSession, campaign: Campaign) -> float | None:
+    node = await campaigns.progress(session, campaign=campaign, area=None, depth=0)
+    return node.percent
+
+
+async def post_tallies(session: AsyncSession, *, campaign: Campaign, **arguments: Any) -> tuple[int, dict[str, Any]]:
+    """Post tallies (api.tallies); a progress milestone they reach is told as `progress.milestone`."""
+    before = await _percent(session, campaign)
+    status, answer = await tallies.post_tallies(session, campaign=campaign, **arguments)
+    if status < 400 and not arguments.get("dry_run") and before is not None:
+        after = await _percent(session, campaign)
+        for milestone in (m for m in MILESTONES if after is not None and before < m <= after):
+            await notifications.emit(
+                session, type="progress.milestone",
+                payload={"campaign_id": campaign.id, "area": campaign.root_area_code, "milestone": milestone, "percent": after},
+            )
+    return status, answer

@@ -173,3 +173,12 @@ async def test_appointment_reminders_are_queued_once_for_the_days_bookings(sessi
     (event,) = await events(session, "appointment", booked.id)
     assert event.type == "appointment.reminder" and event.payload["time"] == "09:00" and event.payload["service_point_id"] == point.id
     assert "code" not in event.payload  # the booking code is the resident's key, never in an event
+
+
+async def test_tallies_that_cross_a_tenth_of_the_target_are_a_progress_milestone(client, session) -> None:
+    campaign_id = (await make_campaign(session, target=100)).id
+    admin = await headers_for(session, role=Role.admin)
+    assert (await post(client, campaign_id, rows({"36.74.01": 5}, TODAY - timedelta(days=2)), admin)).status_code == 200
+    assert (await post(client, campaign_id, rows({"36.74.01": 17}, TODAY - timedelta(days=1)), admin)).status_code == 200
+    milestones = [e.payload for e in await events(session) if e.type == "progress.milestone"]
+    assert [(m["campaign_id"], m["milestone"], m["area"]) for m in milestones] == [(campaign_id, 10, "36.74"), (campaign_id, 20, "36.74")]
