@@ -86,6 +86,12 @@ class Worker:
     async def _claim(self, model: Any, limit: int, *, only_active_subscriptions: bool = False) -> tuple[str, list[int]]:
         now = _now()
         token = uuid.uuid4().hex
+        # A read first: an idle outbox costs no write lock (SQLite has one for the whole database).
+        sqlite_write_intent.set(False)
+        async with self.sessionmaker() as session:
+            due_now = select(model.id).where(model.status.in_(OPEN), model.next_attempt_at <= now, or_(model.claimed_until.is_(None), model.claimed_until < now)).limit(1)
+            if await session.scalar(due_now) is None:
+                return token, []
         sqlite_write_intent.set(True)  # SQLite: BEGIN IMMEDIATE, the claim is one writer's
         async with self.sessionmaker() as session, session.begin():
             due = [model.status.in_(OPEN), model.next_attempt_at <= now, or_(model.claimed_until.is_(None), model.claimed_until < now)]
