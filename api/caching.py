@@ -26,7 +26,7 @@ import api
 PUBLIC_READ = "public, max-age=15, stale-while-revalidate=15"
 PRIVATE = "private, no-store"
 
-NOT_MODIFIED = {304: {"description": "Not modified: `If-None-Match` named the current ETag (no body)."}}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified: `If-None-Match` named the current ETag (no body)."}}
 
 
 def etag_for(key: Hashable) -> str:

@@ -53,7 +53,7 @@ def today(zone_name: str | None = None) -> date:
 
 def local_moment(day: date, hhmm: str, zone_name: str | None = None) -> datetime:
     """The UTC moment of a local "HH:MM" on `day`."""
-    return datetime.combine(day, time(*map(int, hhmm.split(":"))), tzinfo=zone(zone_name)).astimezone(UTC)
+    return datetime.combine(day, time(*map(int, hhmm.split(":"))), tzinfo=zone(zone_name))  # type: ignore[arg-type]  # mypy matches *args against every parameter, tzinfo too: the parts are hour, minute.astimezone(UTC)
 
 
 def minutes_of(hhmm: str) -> int:

@@ -132,8 +132,9 @@ def cmd_users_deactivate(args: argparse.Namespace) -> int:
     from api.auth import service
     from api.principal import SYSTEM
 
-    _in_session(lambda session: service.deactivate_user(session, username=args.username, actor=SYSTEM))
-    print(f"rekam: user {args.username} deactivated; their sessions are ended")
+    _in_session(lambda session: service.deactivate_user(session, username=args.username, actor=SYSTEM, transfer_keys_to=args.transfer_keys_to))
+    keys = f"their API keys now belong to {args.transfer_keys_to}" if args.transfer_keys_to else "their API keys are revoked"
+    print(f"rekam: user {args.username} deactivated; their sessions are ended and {keys}")
     return 0
 
 
@@ -142,11 +143,44 @@ def cmd_api_keys_create(args: argparse.Namespace) -> int:
     from api.auth.schemas import ApiKeyCreate
     from api.principal import SYSTEM
 
-    data = ApiKeyCreate(name=args.name, role=args.role, area=args.area, service_point_id=args.service_point)
+    data = ApiKeyCreate(
+        name=args.name, role=args.role, area=args.area, service_point_id=args.service_point, owner=args.owner, expires_in_days=args.expires_in_days
+    )
     key, secret = _in_session(lambda session: service.create_api_key(session, data=data, actor=SYSTEM))
     # The key alone on stdout, so that `KEY=$(rekam api-keys create ...)` works; the rest on stderr.
-    print(f"rekam: API key {key.id} ({key.prefix}..., {key.role}{_scope_text(key.scope_area_code, key.scope_service_point_id)}) created; it is shown only now:", file=sys.stderr)
+    print(
+        f"rekam: API key {key.id} ({key.prefix}..., {key.role}{_scope_text(key.scope_area_code, key.scope_service_point_id)}, "
+        f"owned by {args.owner}, expires {key.expires_at:%Y-%m-%d}) created; it is shown only now:",
+        file=sys.stderr,
+    )
     print(secret)
+    return 0
+
+
+def cmd_api_keys_list(args: argparse.Namespace) -> int:
+    from api.auth import service
+    from api.pagination import MAX_LIMIT, PageParams
+
+    async def work(session: Any) -> list[Any]:
+        keys, cursor = [], None
+        while True:
+            page, cursor = await service.list_api_keys(session, page=PageParams(limit=MAX_LIMIT, cursor=cursor), expiring_within_days=args.expiring_within)
+            keys.extend(page)
+            if cursor is None:
+                return keys
+
+    for key in _in_session(work):
+        state = "revoked" if key.revoked_at else f"expires {key.expires_at:%Y-%m-%d}"
+        used = f"{key.last_used_at:%Y-%m-%d}" if key.last_used_at else "never"
+        print(f"{key.id:>5}  {key.prefix:<14} {key.role:<10} owner {key.owner_id or '-':<6} used {used:<10} {state}  {key.name}")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from api.audit import service
+
+    count = _in_session(lambda session: service.purge_clients(session))
+    print(f"rekam: client addresses blanked in {count} audit entries older than {get_settings().ip_retention_days} days")
     return 0
 
 
@@ -265,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     users.add_parser("list", help="list staff accounts").set_defaults(func=cmd_users_list)
     deactivate = users.add_parser("deactivate", help="deactivate an account and end its sessions")
     deactivate.add_argument("username")
+    deactivate.add_argument("--transfer-keys-to", metavar="ADMIN", help="hand the account's API keys to this active admin instead of revoking them")
     deactivate.set_defaults(func=cmd_users_deactivate)
 
     keys = commands.add_parser("api-keys", help="API keys for scripts").add_subparsers(dest="api_keys_command", required=True)
@@ -274,7 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
     key_scope = key.add_mutually_exclusive_group()
     key_scope.add_argument("--area", help="a supervisor key's area, e.g. 36.74.01")
     key_scope.add_argument("--service-point", type=int, help="an operator key's service point id")
+    key.add_argument("--owner", required=True, help="username of the account answerable for the key; deactivating it revokes the key")
+    key.add_argument("--expires-in-days", type=int, help="default: REKAM_API_KEY_TTL_DAYS (365)")
     key.set_defaults(func=cmd_api_keys_create)
+    key_list = keys.add_parser("list", help="list API keys (never the keys themselves)")
+    key_list.add_argument("--expiring-within", type=int, metavar="DAYS", help="only live keys that expire within DAYS days")
+    key_list.set_defaults(func=cmd_api_keys_list)
+
+    purge = commands.add_parser("purge", help="blank client addresses in audit entries older than REKAM_IP_RETENTION_DAYS (run daily)")
+    purge.set_defaults(func=cmd_purge)
 
     demo = commands.add_parser("demo", help="load the Kota Tangerang Selatan demo (idempotent)")
     demo.set_defaults(func=cmd_demo)

@@ -48,10 +48,22 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 12 * 60
     # Requests per client address to public write endpoints; signed-in staff are exempt.
     public_write_limit: str = "10/minute"
-    # Failed sign-ins before further attempts are refused: per username, and per client address
+    # Failed sign-ins before further attempts are refused: per username from one client address
+    # (another address, e.g. the account's owner, is not held to it), and per client address
     # (higher, because a whole office may sign in from behind one address).
-    login_failure_limit: str = "5/minute"
-    login_failure_limit_per_client: str = "20/minute"
+    login_failure_limit: str = "5/15minutes"
+    login_failure_limit_per_client: str = "20/15minutes"
+    # Keys the hashes of client addresses and usernames (rate-limit rows). Unset: the secret the
+    # migration generated into the database (table server_secrets) is used, so restarts and every
+    # process keep the same one. Set it (32+ random bytes) to keep it out of the database.
+    secret_key: SecretStr | None = None
+    # API keys expire this many days after they are made unless their creator chooses otherwise.
+    api_key_ttl_days: int = Field(default=365, ge=1, le=3 * 365)
+    # Client addresses in audit entries are blanked this many days after the entry (`rekam purge`).
+    ip_retention_days: int = Field(default=30, ge=1)
+    # `Authorization: Bearer <token>` opens /metrics from anywhere; without it /metrics answers
+    # only the loopback address (nginx denies it to the public in any case).
+    metrics_token: SecretStr | None = None
     # Addresses of proxies whose X-Forwarded-For is believed (the client address is what rate
     # limits and audit entries count); "*" only when the API is reachable through the proxy alone.
     forwarded_allow_ips: str = "127.0.0.1"
@@ -95,6 +107,17 @@ class Settings(BaseSettings):
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         RateLimit.parse(value)  # a wrong value stops the start, not the first request
+        return value
+
+    @field_validator("secret_key", "metrics_token", mode="before")
+    @classmethod
+    def _secret(cls, value: object) -> object:
+        # An empty variable (`REKAM_METRICS_TOKEN=` in a compose file) means unset, never "".
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if len(text) < 16:
+            raise ValueError("a secret must be at least 16 characters (e.g. `openssl rand -hex 32`)")
         return value
 
     @property

@@ -23,8 +23,9 @@ sets a new version that no stored body carries.
 
 import secrets
 from datetime import date, timedelta
+from typing import cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api import calendar
@@ -61,4 +62,4 @@ async def touch_all(session: AsyncSession | AsyncConnection) -> None:
         stmt = update(Campaign).values(data_version=version, history_version=version)
         await session.execute(stmt, execution_options={"synchronize_session": "evaluate"})
     else:  # `rekam areas load` works on a connection
-        await session.execute(update(Campaign.__table__).values(data_version=version, history_version=version))
+        await session.execute(update(cast(Table, Campaign.__table__)).values(data_version=version, history_version=version))  # mapped with __tablename__: its __table__ is a Table

@@ -181,10 +181,9 @@ def is_postgresql(session: AsyncSession) -> bool:
 def upsert_statement(session_or_dialect: Any, table: Any, *, keys: list[str], update: list[str]) -> Any:
     """INSERT ... ON CONFLICT (keys) DO UPDATE SET update=excluded.update, for SQLite and PostgreSQL."""
     name = session_or_dialect if isinstance(session_or_dialect, str) else session_or_dialect.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if name == "postgresql" else sqlite.insert
     stmt = insert(table)
     if not update:
         return stmt.on_conflict_do_nothing(index_elements=keys)

@@ -174,7 +174,7 @@ def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
         # The input itself is not echoed: it may be a NIK or a phone number.
         message = error.get("msg", "invalid")
         if error.get("type") == "string_pattern_mismatch":
-            message = _PATTERN_HELP.get((error.get("ctx") or {}).get("pattern"), message)
+            message = _PATTERN_HELP.get((error.get("ctx") or {}).get("pattern", ""), message)
         items.append(field_problem(field, message, location=location))
     return items
 

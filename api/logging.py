@@ -8,6 +8,7 @@ import logging
 import sys
 
 import structlog
+from structlog.typing import EventDict
 
 from api.audit.service import PERSONAL_FIELDS
 from api.config import Settings
@@ -15,7 +16,7 @@ from api.config import Settings
 _REDACT = PERSONAL_FIELDS | {"authorization", "token", "access_token", "api_key", "key", "secret"}
 
 
-def _redact(_: object, __: str, event: dict) -> dict:
+def _redact(_: object, __: str, event: EventDict) -> EventDict:
     for key in list(event):
         if key.lower() in _REDACT:
             event[key] = "***"

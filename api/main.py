@@ -14,6 +14,7 @@ import api
 from api.areas.router import router as areas_router
 from api.audit.router import router as audit_router
 from api.auth.router import router as auth_router
+from api.bodylimit import BodySizeLimitMiddleware
 from api.caching import BodyCache
 from api.campaigns.router import router as campaigns_router
 from api.complaints.router import router as complaints_router
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "X-Request-ID", "If-None-Match"],
             expose_headers=["X-Request-ID", "Retry-After", "ETag"],
         )
+    app.add_middleware(BodySizeLimitMiddleware)  # inside RequestContextMiddleware: a 413 gets its headers
     app.add_middleware(RequestContextMiddleware)
     frontend = Path(settings.frontend_dir)
     if settings.serve_frontend and frontend.is_dir():

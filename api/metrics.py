@@ -1,13 +1,22 @@
 """Prometheus metrics at `/metrics` (kept off the public proxy: deploy/nginx.conf denies it).
 
+Served directly the API protects them itself: with REKAM_METRICS_TOKEN set, a scrape must send
+`Authorization: Bearer <token>`; without it, only the loopback address is answered. Anyone else
+gets 404, as if there were nothing there.
+
 With several worker processes, set PROMETHEUS_MULTIPROC_DIR to an empty directory shared by the
 workers and each scrape adds up every process's figures.
 """
 
+import hmac
+import ipaddress
 import os
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+
+from api.config import get_settings
+from api.errors import NotFound
 
 REQUESTS = Counter("rekam_http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -27,9 +36,23 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
     LATENCY.labels(method, route).observe(seconds)
 
 
+def _allowed(request: Request) -> bool:
+    token = get_settings().metrics_token
+    if token is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.get_secret_value().encode())
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @router.get("/metrics")
-async def metrics() -> Response:
-    """Prometheus text exposition."""
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition, for the loopback address or the holder of REKAM_METRICS_TOKEN."""
+    if not _allowed(request):
+        raise NotFound("There is nothing here.")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

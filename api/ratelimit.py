@@ -3,7 +3,11 @@
 Fixed windows: an event at time t counts in the window that started at t - t % window. One row
 per (bucket, window, key); when an event arrives, the bucket's rows of windows that have ended are
 deleted, so the table holds little more than the current window's callers. Keys (client
-addresses, usernames) are stored hashed: the table must tell keys apart, not know them.
+addresses, usernames) are stored as an HMAC-SHA-256 keyed with the server's secret
+(`hash_key`): the table must tell keys apart, not know them, and without the secret all of IPv4
+cannot be tried against it. The secret is REKAM_SECRET_KEY when set, else the one the migration
+generated into `server_secrets` (generated again there if that row is missing), read once per
+process and database.
 
 Counts are written in the request's transaction, so they commit with it. Two ways to use them:
 - `hit`: count every event and refuse (429) past the limit. Public writes do this through
@@ -18,17 +22,66 @@ Counts are written in the request's transaction, so they commit with it. Two way
 """
 
 import hashlib
+import hmac
+import secrets
 import time
+from datetime import UTC, datetime
+from typing import cast
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, String, delete, select
+from sqlalchemy import BigInteger, CheckConstraint, Integer, String, Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.config import RateLimit
-from api.db import Base, is_postgresql
+from api.config import RateLimit, get_settings
+from api.db import Base, UtcDateTime, is_postgresql
 from api.errors import TooManyRequests
 
-__all__ = ["RateCounter", "RateLimit", "check", "count", "hit", "reset", "retry_after"]
+__all__ = ["RateCounter", "RateLimit", "ServerSecret", "check", "count", "hash_key", "hit", "keyed_hash", "reset", "retry_after"]
+
+HASH_KEY_NAME = "hash-key"
+
+
+class ServerSecret(Base):
+    """Secrets the server generates for itself and every process must share (the hash key)."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+# Per database (URL), so that one process serving one database reads the secret once.
+_hash_keys: dict[str, bytes] = {}
+
+
+async def hash_key(session: AsyncSession) -> bytes:
+    """The secret that keys hashes of client addresses and usernames."""
+    configured = get_settings().secret_key
+    if configured:
+        return configured.get_secret_value().encode()
+    url = str(session.get_bind().engine.url)
+    cached = _hash_keys.get(url)
+    if cached is not None:
+        return cached
+    value = await session.scalar(select(ServerSecret.value).where(ServerSecret.name == HASH_KEY_NAME))
+    if value is None:
+        # The migration made one; this is for a database whose row was deleted. Concurrent first
+        # uses agree: the insert that loses does nothing, and both read the winner.
+        insert = postgresql.insert if is_postgresql(session) else sqlite.insert
+        await session.execute(
+            insert(ServerSecret)
+            .values(name=HASH_KEY_NAME, value=secrets.token_hex(32), created_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        value = (await session.execute(select(ServerSecret.value).where(ServerSecret.name == HASH_KEY_NAME))).scalar_one()
+    _hash_keys[url] = value.encode()
+    return _hash_keys[url]
+
+
+def keyed_hash(secret: bytes, text: str) -> str:
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
 
 
 class RateCounter(Base):
@@ -44,8 +97,8 @@ class RateCounter(Base):
     hits: Mapped[int] = mapped_column(Integer)
 
 
-def _key_hash(bucket: str, key: str) -> str:
-    return hashlib.sha256(f"{bucket}\x00{key}".encode()).hexdigest()
+async def _key_hash(session: AsyncSession, bucket: str, key: str) -> str:
+    return keyed_hash(await hash_key(session), f"{bucket}\x00{key}")
 
 
 def _window(limit: RateLimit, now: float | None) -> tuple[int, int]:
@@ -58,13 +111,10 @@ def _window(limit: RateLimit, now: float | None) -> tuple[int, int]:
 async def count(session: AsyncSession, *, bucket: str, key: str, limit: RateLimit, now: float | None = None) -> tuple[int, int]:
     """Count one event of `key`; returns the events in the current window and its seconds left."""
     start, left = _window(limit, now)
-    table = RateCounter.__table__
+    table = cast(Table, RateCounter.__table__)  # mapped with __tablename__: its __table__ is a Table
     await session.execute(delete(table).where(table.c.bucket == bucket, table.c.window_start < start))
-    if is_postgresql(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(bucket=bucket, window_start=start, key_hash=_key_hash(bucket, key), hits=1)
+    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
+    stmt = insert(table).values(bucket=bucket, window_start=start, key_hash=await _key_hash(session, bucket, key), hits=1)
     # One statement, so that concurrent requests from several processes never lose a count.
     stmt = stmt.on_conflict_do_update(index_elements=["bucket", "window_start", "key_hash"], set_={"hits": table.c.hits + 1})
     hits = (await session.execute(stmt.returning(table.c.hits))).scalar_one()
@@ -76,7 +126,7 @@ async def retry_after(session: AsyncSession, *, bucket: str, key: str, limit: Ra
     start, left = _window(limit, now)
     hits = await session.scalar(
         select(RateCounter.hits).where(
-            RateCounter.bucket == bucket, RateCounter.window_start == start, RateCounter.key_hash == _key_hash(bucket, key)
+            RateCounter.bucket == bucket, RateCounter.window_start == start, RateCounter.key_hash == await _key_hash(session, bucket, key)
         )
     )
     return left if hits is not None and hits >= limit.count else None
@@ -103,5 +153,5 @@ async def hit(session: AsyncSession, *, bucket: str, key: str, limit: RateLimit,
 
 async def reset(session: AsyncSession, *, bucket: str, key: str) -> None:
     """Forget `key`'s events (a successful sign-in clears that username's failures)."""
-    table = RateCounter.__table__
-    await session.execute(delete(table).where(table.c.bucket == bucket, table.c.key_hash == _key_hash(bucket, key)))
+    table = cast(Table, RateCounter.__table__)  # mapped with __tablename__: its __table__ is a Table
+    await session.execute(delete(table).where(table.c.bucket == bucket, table.c.key_hash == await _key_hash(session, bucket, key)))

@@ -31,9 +31,9 @@ TIMEOUT = 120
 
 # key -> (module, rule functions mutated, tests run for each mutant)
 MODULES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "visits": (
-        "api/visits/service.py",
-        ("normalize_phone", "kecamatan_of_nik", "birth_date_of_nik", "age_on", "_nik_problem"),
+    "nik": (
+        "api/visits/nik.py",
+        ("normalize_phone", "kecamatan_of_nik", "birth_date_of_nik", "age_on", "nik_problem"),
         ("tests/visits/test_nik.py", "tests/visits/test_service.py"),
     ),
     "areas": (
@@ -41,14 +41,24 @@ MODULES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         ("level_of", "depth_of", "parent_of", "ancestors_of", "is_within", "in_subtree", "require_code", "<module>"),
         ("tests/test_area_codes.py",),
     ),
-    "campaigns": (
-        "api/campaigns/service.py",
-        ("largest_remainder", "service_days", "nth_service_day", "_forecast"),
+    "calendar": (
+        "api/calendar.py",
+        ("local_moment", "local_hhmm", "is_open_at", "service_days", "nth_service_day"),
+        ("tests/campaigns/test_forecast.py", "tests/queues/test_board.py"),
+    ),
+    "forecast": (
+        "api/campaigns/forecast.py",
+        ("forecast",),
+        ("tests/campaigns/test_forecast.py",),
+    ),
+    "targets": (
+        "api/campaigns/targets.py",
+        ("largest_remainder",),
         ("tests/campaigns/test_forecast.py",),
     ),
     "queues": (
         "api/queues/service.py",
-        ("_is_open_at", "_local_moment", "waiting_line", "_call_order", "_estimate", "_percentile", "_board", "_check_booking_day"),
+        ("waiting_line", "_call_order", "_estimate", "_percentile", "_board", "_check_booking_day"),
         ("tests/queues/test_board.py",),
     ),
 }

@@ -137,7 +137,7 @@ async def update_unit(session: AsyncSession, *, code: str, data: AreaUpdate, act
 def read_official_rows(prefix: str | None = None, path: Path = AREAS_CSV) -> Iterator[dict[str, Any]]:
     """Rows of the official list (optionally one subtree and its ancestors), parents first."""
     wanted_ancestors = set(ancestors_of(prefix)) if prefix else set()
-    rows = [{"code": COUNTRY, "name": COUNTRY_NAME, "level": AreaLevel.negara.value, "parent_code": None}]
+    rows: list[dict[str, Any]] = [{"code": COUNTRY, "name": COUNTRY_NAME, "level": AreaLevel.negara.value, "parent_code": None}]
     with path.open(newline="", encoding="utf-8") as handle:
         for record in csv.DictReader(handle):
             code = record["code"].strip()

@@ -6,15 +6,17 @@
   no change without its entry, no entry for a change that was rolled back. (Failed sign-ins are
   the exception that proves it: their error keeps the request's writes, see `DomainError.keep_changes`.)
 - Personal and secret fields are masked before they are stored.
+- The client address of an entry is kept REKAM_IP_RETENTION_DAYS (default 30) days, then blanked
+  by `purge_clients` (`rekam purge`, run daily): long enough to investigate abuse, no longer.
 - Only admins read the trail, newest first, filtered by entity, id, actor, action and dates
   (inclusive, in the campaign's time zone).
 """
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit.models import AuditEntry
@@ -112,3 +114,12 @@ async def list_entries(
         stmt = stmt.where(AuditEntry.at < datetime.combine(until + timedelta(days=1), time(), zone).astimezone(UTC))
     # Ids grow with time, so newest first is descending ids: a stable keyset.
     return await paginate(session, stmt, keys=[AuditEntry.id], page=page, descending=True)
+
+
+async def purge_clients(session: AsyncSession, *, now: datetime | None = None) -> int:
+    """Blank the client address of entries older than REKAM_IP_RETENTION_DAYS; how many were blanked."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=get_settings().ip_retention_days)
+    result = await session.execute(
+        update(AuditEntry).where(AuditEntry.at < cutoff, AuditEntry.client.is_not(None)).values(client=None)
+    )
+    return cast(CursorResult[Any], result).rowcount or 0  # an UPDATE's result is a CursorResult

@@ -79,6 +79,11 @@ class ApiKey(Base):
     scope_area_code: Mapped[str | None] = mapped_column(AreaCode, ForeignKey("areas.code"))
     scope_service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_points.id"))
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The account answerable for the key: deactivating it revokes the key, and a key whose owner
+    # is inactive is refused. Null only for keys the migration found no admin for (revoked then).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Every key expires (REKAM_API_KEY_TTL_DAYS by default, or what its creator chose).
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import service
@@ -28,9 +28,12 @@ async def logout(principal: StaffDep, session: SessionDep) -> Response:
 
 
 @router.get("/auth/me", response_model=Me, responses=problem_responses(401))
-async def me(principal: CurrentPrincipal) -> Me:
-    """The caller as the server sees it (anonymous without credentials)."""
+async def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
+    """The caller as the server sees it (anonymous without credentials), with a signed-in
+    account's recent failed sign-ins."""
+    failures = await service.recent_failed_sign_ins(session, user_id=principal.id) if principal.kind == "user" and principal.id else []
     return Me(
+        recent_failed_sign_ins=failures,
         kind=principal.kind,
         id=principal.id,
         name=principal.name,
@@ -66,10 +69,17 @@ async def update_user(user_id: IdPath, data: UserUpdate, principal: AdminDep, se
     return UserRead.model_validate(await service.update_user(session, user_id=user_id, data=data, actor=principal))
 
 
-@router.get("/api-keys", response_model=Page[ApiKeyRead], responses=problem_responses(401, 403))
-async def list_api_keys(principal: AdminDep, session: SessionDep, page: PageDep) -> Page[ApiKeyRead]:
+@router.get("/api-keys", response_model=Page[ApiKeyRead], responses=problem_responses(401, 403, 422))
+async def list_api_keys(
+    principal: AdminDep,
+    session: SessionDep,
+    page: PageDep,
+    expiring_within: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,4}d?$", description="e.g. `30d`: only live keys that expire within 30 days.")
+    ] = None,
+) -> Page[ApiKeyRead]:
     """API keys for integrations (the keys themselves are never shown again)."""
-    items, next_cursor = await service.list_api_keys(session, page=page)
+    items, next_cursor = await service.list_api_keys(session, page=page, expiring_within_days=service.parse_days(expiring_within))
     return Page(items=[ApiKeyRead.model_validate(k) for k in items], next_cursor=next_cursor)
 
 

@@ -11,6 +11,12 @@ class TokenRead(BaseModel):
     expires_in: int = Field(description="Seconds until the token expires.")
 
 
+class FailedSignIn(BaseModel):
+    at: datetime
+    refused: bool = Field(description="true: refused unchecked (too many failures from that address).")
+    client: str | None = Field(description="The address it came from (null once past REKAM_IP_RETENTION_DAYS).")
+
+
 class Me(BaseModel):
     kind: str
     id: int | None
@@ -19,6 +25,10 @@ class Me(BaseModel):
     area: str | None
     service_point_id: int | None
     operator_id: int | None = Field(default=None, description="The operator (petugas) this account is, if any.")
+    recent_failed_sign_ins: list[FailedSignIn] = Field(
+        default_factory=list,
+        description="A signed-in account's failed sign-ins of the last 30 days, newest first (at most 20).",
+    )
 
 
 class UserCreate(BaseModel):
@@ -78,6 +88,11 @@ class ApiKeyCreate(BaseModel):
     role: Role
     area: str | None = None
     service_point_id: int | None = None
+    owner: str | None = Field(
+        default=None, max_length=64,
+        description="Username of the account answerable for the key (default: you). Deactivating it revokes the key.",
+    )
+    expires_in_days: int | None = Field(default=None, ge=1, le=3 * 365, description="Default: REKAM_API_KEY_TTL_DAYS (365).")
 
 
 class ApiKeyRead(BaseModel):
@@ -89,7 +104,9 @@ class ApiKeyRead(BaseModel):
     role: Role
     area: str | None = Field(validation_alias="scope_area_code")
     service_point_id: int | None = Field(validation_alias="scope_service_point_id")
+    owner_id: int | None
     created_at: datetime
+    expires_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
 

@@ -6,16 +6,25 @@
   their SHA-256 is stored, the secret is shown once.
 - Tokens expire after REKAM_TOKEN_TTL_MINUTES, are revoked by signing out, and stop working when
   the account is deactivated or its password changed (all its tokens are revoked then).
-- Failed sign-ins are counted per username (REKAM_LOGIN_FAILURE_LIMIT) and per client address
-  (REKAM_LOGIN_FAILURE_LIMIT_PER_CLIENT); past either limit, sign-ins are refused (429 with
-  Retry-After) until the window ends. A successful sign-in clears its username's count.
+- Failed sign-ins are counted per (username, client address) (REKAM_LOGIN_FAILURE_LIMIT) and per
+  client address (REKAM_LOGIN_FAILURE_LIMIT_PER_CLIENT); past either limit, sign-ins from that
+  address (for that username) are refused (429 with Retry-After) until the window ends. Failures
+  from one address never lock the account for another: its owner signs in from elsewhere. A
+  successful sign-in clears its (username, address) count. Staff see their account's recent
+  failed sign-ins in `GET /auth/me`.
 - Every sign-in, failed or refused sign-in, sign-out and account or key change is audited; the
   entries of failed and refused sign-ins are kept although the response is an error.
 - A supervisor is scoped to an area, an operator to a service point; other roles have no scope.
   An account may be linked to one operator (petugas, `operator_id`), one account per operator:
   an operator account linked so needs no service point (a mobile kit's crew has no counter).
 - An admin cannot deactivate their own account (someone must be left to sign in).
-- API keys: revoked keys get 401; `last_used_at` is written at most once a minute.
+- API keys have an owner (an active account; the creator by default) and an expiry
+  (REKAM_API_KEY_TTL_DAYS, default a year, or `expires_in_days`). Deactivating the owner revokes
+  their keys, unless they are handed to another account first (`transfer_keys_to`); revoked,
+  expired keys, keys of an inactive owner and keys of an owner who is no longer an admin nor
+  of the key's role get 401. `GET /api-keys?expiring_within=30d` lists
+  the keys about to expire. `last_used_at` is written at most once a minute.
+- Two concurrent creations of one username: the second gets 409, on PostgreSQL too.
 """
 
 import hashlib
@@ -24,13 +33,15 @@ from datetime import UTC, datetime, timedelta
 
 from pwdlib import PasswordHash
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
 from api.areas import service as areas
 from api.audit import service as audit
+from api.audit.models import AuditEntry
 from api.auth.models import AccessToken, ApiKey, Role, User
-from api.auth.schemas import ApiKeyCreate, UserCreate, UserUpdate
+from api.auth.schemas import ApiKeyCreate, FailedSignIn, UserCreate, UserUpdate
 from api.config import get_settings
 from api.devices.models import Operator
 from api.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized, field_problem, get_or_404
@@ -42,8 +53,9 @@ from api.services.models import ServicePoint
 TOKEN_PREFIX = "rkt_"
 API_KEY_PREFIX = "rkk_"
 USER_FIELDS = ["id", "username", "display_name", "role", "scope_area_code", "scope_service_point_id", "operator_id", "active"]
-API_KEY_FIELDS = ["id", "name", "prefix", "role", "scope_area_code", "scope_service_point_id", "revoked_at"]
-LOGIN_BY_USERNAME = "login-username"
+API_KEY_FIELDS = ["id", "name", "prefix", "role", "scope_area_code", "scope_service_point_id", "owner_id", "expires_at", "revoked_at"]
+# Failures of one username from one address (not the username alone: anyone could lock it out).
+LOGIN_BY_USERNAME = "login-user-client"
 LOGIN_BY_CLIENT = "login-client"
 # Longer inputs are refused without hashing: argon2 over megabytes would be a cheap way to load the server.
 MAX_PASSWORD_LENGTH = 256
@@ -113,8 +125,16 @@ async def create_user(session: AsyncSession, *, data: UserCreate, actor: Princip
         operator_id=data.operator_id,
         active=True,
     )
-    session.add(user)
-    await session.flush()
+    try:
+        # A savepoint: a concurrent request that took the username (or the operator) first makes
+        # this insert fail on the unique index, which is a 409, not a broken transaction.
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
+    except IntegrityError:
+        if await session.scalar(select(User.id).where(User.username == data.username)) is not None:
+            raise Conflict("The username is taken.", errors=[field_problem("username", "taken")]) from None
+        raise Conflict("Another account is already linked to this operator.", errors=[field_problem("operator_id", "already linked")]) from None
     await audit.record(session, actor=actor, action="user.create", entity="user", entity_id=user.id, after=audit.snapshot_of(user, USER_FIELDS))
     return user
 
@@ -130,8 +150,12 @@ async def get_user_by_username(session: AsyncSession, *, username: str) -> User:
     return user
 
 
-async def update_user(session: AsyncSession, *, user_id: int, data: UserUpdate, actor: Principal) -> User:
-    """Change an account; a new password or deactivation revokes all its tokens."""
+async def update_user(session: AsyncSession, *, user_id: int, data: UserUpdate, actor: Principal, transfer_keys_to: str | None = None) -> User:
+    """Change an account; a new password or deactivation revokes all its tokens.
+
+    Deactivation also revokes the API keys the account owns, or hands them to the active admin
+    `transfer_keys_to` (a username) when given.
+    """
     user = await get_user(session, user_id=user_id)
     before = audit.snapshot_of(user, USER_FIELDS)
     changes = data.model_dump(exclude_unset=True)
@@ -163,6 +187,8 @@ async def update_user(session: AsyncSession, *, user_id: int, data: UserUpdate, 
         await session.execute(
             update(AccessToken).where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None)).values(revoked_at=_now())
         )
+    if changes.get("active") is False:
+        await _release_keys(session, owner=user, transfer_to=transfer_keys_to, actor=actor)
     await session.flush()
     after = audit.snapshot_of(user, USER_FIELDS)
     if "password" in changes:
@@ -171,9 +197,27 @@ async def update_user(session: AsyncSession, *, user_id: int, data: UserUpdate, 
     return user
 
 
-async def deactivate_user(session: AsyncSession, *, username: str, actor: Principal) -> User:
+async def deactivate_user(session: AsyncSession, *, username: str, actor: Principal, transfer_keys_to: str | None = None) -> User:
     user = await get_user_by_username(session, username=username)
-    return await update_user(session, user_id=user.id, data=UserUpdate(active=False), actor=actor)
+    return await update_user(session, user_id=user.id, data=UserUpdate(active=False), actor=actor, transfer_keys_to=transfer_keys_to)
+
+
+async def _release_keys(session: AsyncSession, *, owner: User, transfer_to: str | None, actor: Principal) -> None:
+    """The deactivated `owner`'s live API keys: revoked, or owned by `transfer_to` from now on."""
+    heir = None
+    if transfer_to is not None:
+        heir = await get_user_by_username(session, username=transfer_to)
+        if not heir.active or heir.role != Role.admin.value or heir.id == owner.id:
+            raise RuleViolation.on_field("transfer_keys_to", "API keys can be handed only to another active admin.")
+    keys = (await session.scalars(select(ApiKey).where(ApiKey.owner_id == owner.id, ApiKey.revoked_at.is_(None)))).all()
+    for key in keys:
+        before = audit.snapshot_of(key, API_KEY_FIELDS)
+        if heir is not None:
+            key.owner_id, action = heir.id, "api_key.transfer"
+        else:
+            key.revoked_at, action = _now(), "api_key.revoke"
+        await session.flush()
+        await audit.record(session, actor=actor, action=action, entity="api_key", entity_id=key.id, before=before, after=audit.snapshot_of(key, API_KEY_FIELDS))
 
 
 async def list_users(session: AsyncSession, *, page: PageParams) -> tuple[list[User], str | None]:
@@ -191,12 +235,17 @@ async def issue_token(session: AsyncSession, *, user: User) -> tuple[str, int]:
 
 
 async def sign_in(session: AsyncSession, *, username: str, password: str) -> tuple[str, int]:
-    """A new bearer token and its lifetime in seconds; 401 for a wrong or inactive account, 429 when throttled."""
+    """A new bearer token and its lifetime in seconds; 401 for a wrong or inactive account, 429 when throttled.
+
+    Only the address that failed is held back: failures are counted per (username, address) and
+    per address, never per username alone, so nobody can lock an account out for its owner.
+    """
     settings = get_settings()
     username = username.strip().lower()
+    client = client_var.get() or "unknown"
     limits = [
-        (LOGIN_BY_USERNAME, username, settings.login_failure_rate),
-        (LOGIN_BY_CLIENT, client_var.get() or "unknown", settings.login_failure_rate_per_client),
+        (LOGIN_BY_USERNAME, f"{username}\x00{client}", settings.login_failure_rate),
+        (LOGIN_BY_CLIENT, client, settings.login_failure_rate_per_client),
     ]
     user = await session.scalar(select(User).where(User.username == username))
     waits = [await ratelimit.retry_after(session, bucket=bucket, key=key, limit=limit) for bucket, key, limit in limits]
@@ -216,10 +265,33 @@ async def sign_in(session: AsyncSession, *, username: str, password: str) -> tup
             await ratelimit.count(session, bucket=bucket, key=key, limit=limit)
         await audit.record(session, actor=ANONYMOUS, action="auth.login_failed", entity="user", entity_id=user.id if user else None)
         raise Unauthorized("Wrong username or password, or the account is deactivated.", keep_changes=True)
-    await ratelimit.reset(session, bucket=LOGIN_BY_USERNAME, key=username)
+    await ratelimit.reset(session, bucket=LOGIN_BY_USERNAME, key=limits[0][1])
     token, ttl = await issue_token(session, user=user)
     await audit.record(session, actor=_principal_of_user(user), action="auth.login", entity="user", entity_id=user.id)
     return token, ttl
+
+
+RECENT_FAILURES_DAYS = 30
+RECENT_FAILURES_SHOWN = 20
+
+
+async def recent_failed_sign_ins(session: AsyncSession, *, user_id: int) -> list[FailedSignIn]:
+    """Failed and refused sign-ins to this account in the last 30 days, newest first (at most 20)."""
+    since = _now() - timedelta(days=RECENT_FAILURES_DAYS)
+    rows = (
+        await session.execute(
+            select(AuditEntry.at, AuditEntry.action, AuditEntry.client)
+            .where(
+                AuditEntry.entity == "user",
+                AuditEntry.entity_id == str(user_id),
+                AuditEntry.action.in_(["auth.login_failed", "auth.login_refused"]),
+                AuditEntry.at >= since,
+            )
+            .order_by(AuditEntry.id.desc())
+            .limit(RECENT_FAILURES_SHOWN)
+        )
+    ).all()
+    return [FailedSignIn(at=at, refused=action == "auth.login_refused", client=client) for at, action, client in rows]
 
 
 def _principal_of_user(user: User, token_id: int | None = None) -> Principal:
@@ -262,8 +334,11 @@ async def sign_out(session: AsyncSession, *, principal: Principal) -> None:
 
 
 async def create_api_key(session: AsyncSession, *, data: ApiKeyCreate, actor: Principal) -> tuple[ApiKey, str]:
+    """A new key owned by `data.owner` (a username) or else the acting account; shown once."""
     await _check_scope(session, role=data.role, area=data.area, service_point_id=data.service_point_id)
+    owner_id = await _key_owner(session, data=data, actor=actor)
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    now = _now()
     key = ApiKey(
         name=data.name,
         prefix=secret[:12],
@@ -272,7 +347,9 @@ async def create_api_key(session: AsyncSession, *, data: ApiKeyCreate, actor: Pr
         scope_area_code=data.area,
         scope_service_point_id=data.service_point_id,
         created_by_user_id=actor.id if actor.kind == "user" else None,
-        created_at=_now(),
+        owner_id=owner_id,
+        created_at=now,
+        expires_at=now + timedelta(days=data.expires_in_days or get_settings().api_key_ttl_days),
     )
     session.add(key)
     await session.flush()
@@ -283,8 +360,37 @@ async def create_api_key(session: AsyncSession, *, data: ApiKeyCreate, actor: Pr
     return key, secret
 
 
-async def list_api_keys(session: AsyncSession, *, page: PageParams) -> tuple[list[ApiKey], str | None]:
-    return await paginate(session, select(ApiKey), keys=[ApiKey.id], page=page)
+async def _key_owner(session: AsyncSession, *, data: ApiKeyCreate, actor: Principal) -> int:
+    if data.owner is not None:
+        owner = await session.scalar(select(User).where(User.username == data.owner))
+        if owner is None or not owner.active:
+            raise RuleViolation.on_field("owner", "The owner must be an active account.")
+        if owner.role != Role.admin.value and owner.role != data.role.value:
+            raise RuleViolation.on_field("owner", "A key's owner is an admin, or has the key's role.")
+        return owner.id
+    if actor.kind == "user" and actor.id is not None:
+        return actor.id
+    if actor.kind == "api_key" and actor.id is not None:
+        parent = await session.get(ApiKey, actor.id)
+        if parent is not None and parent.owner_id is not None:
+            return parent.owner_id
+    raise RuleViolation.on_field("owner", "Name the key's owner (an active account's username).")
+
+
+def parse_days(text: str | None) -> int | None:
+    """`30d` (or `30`) -> 30."""
+    if text is None:
+        return None
+    return int(text.strip().removesuffix("d"))
+
+
+async def list_api_keys(session: AsyncSession, *, page: PageParams, expiring_within_days: int | None = None) -> tuple[list[ApiKey], str | None]:
+    """All keys; with `expiring_within_days`, the live keys that expire within that many days."""
+    stmt = select(ApiKey)
+    if expiring_within_days is not None:
+        now = _now()
+        stmt = stmt.where(ApiKey.revoked_at.is_(None), ApiKey.expires_at > now, ApiKey.expires_at <= now + timedelta(days=expiring_within_days))
+    return await paginate(session, stmt, keys=[ApiKey.id], page=page)
 
 
 async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal) -> ApiKey:
@@ -300,10 +406,23 @@ async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal
 
 
 async def principal_from_api_key(session: AsyncSession, *, key: str) -> Principal:
-    api_key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(key)))
-    if api_key is None or api_key.revoked_at is not None:
+    row = (
+        await session.execute(
+            select(ApiKey, User.active, User.role).outerjoin(User, User.id == ApiKey.owner_id).where(ApiKey.key_hash == digest(key))
+        )
+    ).first()
+    if row is None or row[0].revoked_at is not None:
         raise Unauthorized("The API key is not valid or was revoked.")
+    api_key, owner_active, owner_role = row
     now = _now()
+    if _aware(api_key.expires_at) <= now:
+        raise Unauthorized("The API key has expired; ask an admin for a new one.")
+    if not owner_active:
+        # Deactivation revokes the owner's keys; this also covers an owner deactivated by hand.
+        raise Unauthorized("The API key's owner is deactivated.")
+    if owner_role != Role.admin.value and owner_role != api_key.role:
+        # A key is never more than its owner: an admin moved to another role takes their keys' power with them.
+        raise Unauthorized("The API key's owner no longer has its role.")
     # Written at most once a minute so that a busy script does not turn every read into a write.
     if api_key.last_used_at is None or now - _aware(api_key.last_used_at) > timedelta(minutes=1):
         api_key.last_used_at = now

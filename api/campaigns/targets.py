@@ -13,6 +13,7 @@ import csv
 import io
 from collections import defaultdict
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,7 +80,8 @@ def parse_targets_csv(text: str) -> list[TargetIn]:
 
 async def put_targets(session: AsyncSession, *, campaign: Campaign, items: list[TargetIn], actor: Principal) -> list[Target]:
     """Enter official targets; nothing is written unless every row is valid and in the caller's scope."""
-    errors, outside = [], []
+    errors: list[dict[str, Any]] = []
+    outside = []
     seen: set[str] = set()
     for row, item in enumerate(items, start=1):
         if item.area in seen:

@@ -54,15 +54,22 @@ async def submit_complaint(data: ComplaintCreate, caller: PublicWriteLimit, sess
     return ComplaintReceipt(receipt=complaint.receipt, status=ComplaintStatus(complaint.status))
 
 
-@router.get("/stats", response_model=ComplaintStats, responses=problem_responses(404, 422))
+@router.get("/stats", response_model=ComplaintStats, responses=problem_responses(401, 404, 422))
 async def complaint_stats(
+    principal: CurrentPrincipal,
     session: SessionDep,
     area: AreaQuery = None,
     period_from: Annotated[date | None, Query(alias="from", description="First day of receipt (YYYY-MM-DD, Asia/Jakarta).")] = None,
     period_to: Annotated[date | None, Query(alias="to", description="Last day of receipt, included.")] = None,
 ) -> ComplaintStats:
-    """Public figures: complaints by kecamatan, status and month; small counts shown as "<3"."""
-    return await service.stats(session, area=area, period_from=period_from, period_to=period_to)
+    """Public figures: complaints by kecamatan, status and month; small counts shown as "<3".
+
+    The public asks for a kecamatan or a larger area, and gets whole calendar months (the answer's
+    `from` and `to` say which); complaint handlers and admins get any area and any days.
+    """
+    return await service.stats(
+        session, area=area, period_from=period_from, period_to=period_to, detailed=service.sees_detailed_stats(principal)
+    )
 
 
 @router.get("/track/{receipt}", response_model=ComplaintTracking, responses=problem_responses(404, 422, 429), dependencies=[WRITES])

@@ -33,14 +33,18 @@ Rules
   removal (operator `left`), from a date not before the day of receipt.
 - Public statistics count complaints by kecamatan, current status and month of receipt; counts of
   1 or 2 are shown as "<3", and the median days to first reply and the share substantiated are
-  left out (null) when fewer than 3 complaints stand behind them.
+  left out (null) when fewer than 3 complaints stand behind them. So that "<3" and 0 cannot be
+  told apart by asking for one small place on one day (or by differencing two overlapping
+  periods), the public asks for a kecamatan or a larger area only, and its period is widened to
+  whole calendar months (the answer says which). Complaint handlers and admins get any area and
+  any days.
 """
 
 import secrets
 import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, func, not_, or_, select
@@ -162,7 +166,7 @@ def normalise_receipt(text: str) -> str | None:
     compact = "".join(ch for ch in text.upper() if ch.isalnum())
     if len(compact) == len(RECEIPT_PREFIX) + RECEIPT_LENGTH and compact.startswith(RECEIPT_PREFIX):
         compact = compact[len(RECEIPT_PREFIX) :]
-    compact = compact.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    compact = compact.translate(str.maketrans("OIL", "011"))
     if len(compact) != RECEIPT_LENGTH or any(ch not in RECEIPT_ALPHABET for ch in compact):
         return None
     return "-".join([RECEIPT_PREFIX, *(compact[i : i + 4] for i in range(0, RECEIPT_LENGTH, 4))])
@@ -519,11 +523,37 @@ def small(count: int) -> int | str:
     return "<3" if 0 < count < SMALL_COUNT else count
 
 
-async def stats(session: AsyncSession, *, area: str | None, period_from: date | None, period_to: date | None) -> ComplaintStats:
+PUBLIC_STATS_MAX_DEPTH = depth_of("36.74.01")  # a kecamatan
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_end(day: date) -> date:
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def sees_detailed_stats(principal: Principal) -> bool:
+    return principal.role in (Role.admin, Role.handler)
+
+
+async def stats(
+    session: AsyncSession, *, area: str | None, period_from: date | None, period_to: date | None, detailed: bool = False
+) -> ComplaintStats:
+    """Counts of complaints; public (not `detailed`): kecamatan or larger, whole months."""
     if period_from and period_to and period_from > period_to:
         raise RuleViolation.on_field("from", "`from` is after `to`.", location="query")
     if area is not None:
         await areas.get(session, code=area, field="area", location="query")
+        if not detailed and depth_of(area) > PUBLIC_STATS_MAX_DEPTH:
+            raise RuleViolation.on_field(
+                "area", "Public statistics go down to a kecamatan (e.g. 36.74.01); smaller areas could point at one person.", location="query"
+            )
+    if not detailed:
+        period_from = _month_start(period_from) if period_from else None
+        period_to = _month_end(period_to) if period_to else None
     filters = []
     if area is not None:
         filters.append(in_subtree(Complaint.area_code, area))
@@ -551,7 +581,7 @@ async def stats(session: AsyncSession, *, area: str | None, period_from: date | 
             by_finding[finding] += count
     names = dict((await session.execute(select(Area.code, Area.name).where(Area.code.in_(list(by_kecamatan))))).all()) if by_kecamatan else {}
     waits = [
-        (responded - received).total_seconds() / 86400
+        (cast(datetime, responded) - received).total_seconds() / 86400  # only rows with a response are selected
         for received, responded in (
             await session.execute(select(Complaint.received_at, Complaint.first_response_at).where(*filters, Complaint.first_response_at.is_not(None)))
         ).all()

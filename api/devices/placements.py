@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +45,7 @@ from api.services.models import ServicePoint
 
 KECAMATAN_DEPTH = 3  # 36.74.01
 PLACE_FIELDS = ["service_point_id", "area_code", "starts_on", "ends_on", "reason"]
+Placement = TypeVar("Placement", Allocation, OperatorAssignment)  # a device's or an operator's periods
 
 
 def kecamatan_of(code: str) -> str | None:
@@ -87,14 +88,14 @@ async def _resolve_place(session: AsyncSession, data: PlacementCreate) -> tuple[
 async def place(
     session: AsyncSession,
     *,
-    model: type[Allocation] | type[OperatorAssignment],
+    model: type[Placement],
     owner: Any,
     owner_id: int,
     data: PlacementCreate,
     actor: Principal,
     entity: str,
     what: str,
-) -> Allocation | OperatorAssignment:
+) -> Placement:
     """One place at a time: close the open period the day before, refuse any other overlap."""
     service_point_id, area_code = await _resolve_place(session, data)
     ensure_area(actor, area_code, field="service_point" if service_point_id else "area")
@@ -132,7 +133,7 @@ async def place(
 
 
 async def end_places(
-    session: AsyncSession, model: type[Allocation] | type[OperatorAssignment], owner: Any, owner_id: int, *, from_day: date, actor: Principal, entity: str, reason: str | None = None
+    session: AsyncSession, model: type[Placement], owner: Any, owner_id: int, *, from_day: date, actor: Principal, entity: str, reason: str | None = None
 ) -> None:
     """No place from `from_day` on: periods running then end the day before; later ones are cancelled."""
     rows = (await session.scalars(select(model).where(owner == owner_id, or_(model.ends_on.is_(None), model.ends_on >= from_day)))).all()
@@ -195,13 +196,13 @@ async def placements_on(session: AsyncSession, *, day: date) -> Placements:
             result.unplaced_devices.append(placed)
         elif area_code is not None:
             result.elsewhere_devices[device.id] = placed
-    rows = await session.execute(
+    assigned = await session.execute(
         select(Operator.id, OperatorAssignment.area_code)
         .outerjoin(OperatorAssignment, (OperatorAssignment.operator_id == Operator.id) & covering(OperatorAssignment, day))
         .where(Operator.status == OperatorStatus.active.value)
         .order_by(Operator.id)
     )
-    for operator_id, area_code in rows.all():
+    for operator_id, area_code in assigned.all():
         kecamatan = kecamatan_of(area_code) if area_code else None
         if kecamatan:
             result.operators[kecamatan].append(operator_id)

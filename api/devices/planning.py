@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,8 +68,8 @@ class PlanSolution:
 
     def devices(self, problem: PlanProblem, k: str) -> list[tuple[int, int | None]]:
         """(capacity, unit index or None for an own device), the order in which they are staffed."""
-        own = [(c, None) for c in problem.fixed.get(k, [])]
-        here = [(u.capacity, u.index) for u in problem.units if self.placed.get(u.index) == k]
+        own: list[tuple[int, int | None]] = [(c, None) for c in problem.fixed.get(k, [])]
+        here: list[tuple[int, int | None]] = [(u.capacity, u.index) for u in problem.units if self.placed.get(u.index) == k]
         return sorted(own + here, key=lambda d: (-d[0], d[1] is not None, d[1] or 0))
 
     def running(self, problem: PlanProblem, k: str) -> list[tuple[int, int | None]]:
@@ -157,7 +158,7 @@ def _improve(problem: PlanProblem, solution: PlanSolution, *, spare: int, max_st
         bottleneck = max(codes, key=lambda c: (finish_key(problem.remaining[c], capacity[c]), _lower_code_first(c)))
         best: tuple[list[tuple[int, Fraction]], PlanSolution, int] | None = None
 
-        def consider(placed: dict[int, str], operator_from: str | None | bool) -> None:
+        def consider(placed: dict[int, str], operator_from: str | None | Literal[False]) -> None:
             """`operator_from`: a kecamatan, None for a spare operator, False for no operator moving."""
             nonlocal best
             operators = dict(solution.operators)
@@ -177,7 +178,7 @@ def _improve(problem: PlanProblem, solution: PlanSolution, *, spare: int, max_st
             if finishes < current and (best is None or finishes < best[0]):
                 best = (finishes, trial, left)
 
-        sources: list[str | None | bool] = [False, None, *(c for c in codes if c != bottleneck)]
+        sources: list[str | None | Literal[False]] = [False, None, *(c for c in codes if c != bottleneck)]
         for source in sources[1:]:
             consider(solution.placed, source)
         for u in problem.units:

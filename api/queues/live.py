@@ -193,8 +193,8 @@ async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterato
     heartbeat = get_settings().sse_heartbeat_seconds
     try:
         yield "retry: 3000\n\n"
-        for message in initial:
-            yield format_event(message)
+        for current in initial:
+            yield format_event(current)
         while True:
             try:
                 message = await asyncio.wait_for(subscriber.queue.get(), heartbeat)

@@ -1,5 +1,5 @@
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
@@ -30,7 +30,7 @@ router = APIRouter(tags=["queues"])
 # Counter work: the operator of the point, or staff whose area holds it (checked in the service).
 CounterDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator))]
 StaffReadDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator, Role.viewer))]
-SSE_RESPONSE = {200: {"content": {"text/event-stream": {}}, "description": "A stream of Server-Sent Events."}}
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}, "description": "A stream of Server-Sent Events."}}
 
 
 @router.post("/service-points/{point_id}/tickets", response_model=TicketIssued, status_code=201, responses=problem_responses(404, 409, 422, 429))

@@ -34,9 +34,9 @@ import math
 import secrets
 import statistics
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy import Table, and_, case, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,15 +75,14 @@ MOVE_WORDS = {"start": "started", "complete": "completed", "no_show": "marked no
 
 async def _next_number(session: AsyncSession, *, point_id: int, day: date) -> int:
     """Today's next number at the point, atomically: INSERT ... ON CONFLICT DO UPDATE ... RETURNING."""
-    if is_postgresql(session):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
     stmt = insert(QueueDay).values(service_point_id=point_id, day=day, last_number=1)
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=["service_point_id", "day"], set_={"last_number": QueueDay.last_number + 1}
     ).returning(QueueDay.last_number)
-    return (await session.execute(stmt)).scalar_one()
+    return (await session.execute(upsert)).scalar_one()
 
 
 async def _issue(
@@ -157,7 +156,7 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
         raise RuleViolation.on_field("counter", f"{point.name} has counters 1 to {point.counters}.")
     day, now = calendar.today(), calendar.now_utc()
     waiting = and_(Ticket.service_point_id == point.id, Ticket.day == day, Ticket.status == TicketStatus.waiting.value)
-    table = Ticket.__table__
+    table = cast(Table, Ticket.__table__)  # mapped with __tablename__: its __table__ is a Table
     claimed = None
     for _ in range(CLAIM_ATTEMPTS):
         candidate = select(Ticket.id).where(waiting).order_by(*_sql_call_order(now)).limit(1).with_for_update(skip_locked=True).scalar_subquery()
@@ -197,7 +196,7 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
         values[stamp] = calendar.now_utc()
     if move == "recall":
         values["recalls"] = Ticket.__table__.c.recalls + 1
-    table = Ticket.__table__
+    table = cast(Table, Ticket.__table__)  # mapped with __tablename__: its __table__ is a Table
     # Conditional on the state we may leave, so two clicks (or two counters) cannot both win.
     moved = await session.scalar(update(table).where(table.c.id == ticket.id, table.c.status.in_(leaves)).values(**values).returning(table.c.id))
     await session.refresh(ticket)

@@ -21,7 +21,7 @@ Rules
 """
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -79,7 +79,8 @@ def hours_on(point: ServicePoint, day: date, closure: Closure | None = None) -> 
     if closure is not None:
         return [list(w) for w in closure.hours]
     if point.kind == ServicePointKind.weekend_event.value:
-        return [[point.event_start, point.event_end]] if point.event_date == day else []
+        # A weekend event has its start and end: the table's check constraint `event_fields` says so.
+        return [[cast(str, point.event_start), cast(str, point.event_end)]] if point.event_date == day else []
     return [list(w) for w in (point.opening_hours or {}).get(WEEKDAYS[day.weekday()], [])]
 
 

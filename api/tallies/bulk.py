@@ -14,9 +14,9 @@ SQLAlchemy parameter processing, and no per-row round trip between Python and th
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, text
+from sqlalchemy import ColumnElement, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.tallies.models import Tally
@@ -71,7 +71,7 @@ class Bulk:
             found = self._days[value] = value.isoformat()
         return found
 
-    def moment(self, column: Column[Any], value: datetime) -> Any:
+    def moment(self, column: ColumnElement[Any], value: datetime) -> Any:
         processor = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
         return processor(value) if processor else value
 
@@ -81,7 +81,7 @@ class Bulk:
         if self.pg:
             sql = sql.replace("?", "%s")
         connection = await self.session.connection()
-        return (await connection.exec_driver_sql(sql, tuple(params))).all()
+        return cast(list[Any], (await connection.exec_driver_sql(sql, tuple(params))).all())  # Result.all() makes a list (typed Sequence)
 
     def among(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A `column <fragment>` membership test and its parameters: `IN (?, ...)` on SQLite, one

@@ -8,6 +8,7 @@ Rules
   the tally and its import; both kinds look alike.
 """
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -53,7 +54,7 @@ async def list_tallies(
 
 async def list_history(
     session: AsyncSession, *, campaign: Campaign, actor: Principal, page: PageParams, area: str | None = None, day: date | None = None
-) -> tuple[list[Any], str | None]:
+) -> tuple[Sequence[Any], str | None]:
     """History entries oldest first (by time, then id): the stored entries, and the creations of
     tallies made by an import that have not changed since (see `Writer`), drawn from the tally
     and its import. Such a creation carries the tally's id negated; once the tally changes, its

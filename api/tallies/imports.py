@@ -158,7 +158,7 @@ async def _import(
         await writer.finish(session)
         await _warn_gaps(session, campaign, posted, checker.warnings)
     counts = Counts() if failed else writer.counts
-    summary = {
+    summary: dict[str, Any] = {
         "import_id": None if (failed or dry_run) else record.id,
         "status": "error" if checker.rejected else "warning" if checker.warnings else "ok",
         "dry_run": dry_run, "mode": mode.value, "atomic": atomic, "rows": total_rows,

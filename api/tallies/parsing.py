@@ -84,7 +84,7 @@ async def csv_rows(body: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, 
 
     def parse(text_: str) -> list[tuple[int, Any]]:
         nonlocal header, delimiter, number
-        out = []
+        out: list[tuple[int, Any]] = []
         if header is None:
             first = text_.split("\n", 1)[0]
             delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -104,7 +104,7 @@ async def csv_rows(body: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, 
                 if missing or unknown or len(set(header)) != len(header):
                     raise RuleViolation(
                         f"The CSV header must name the columns {', '.join(REQUIRED_COLUMNS)} (and optionally service_point, device, source), each once.",
-                        errors=[field_problem((missing or unknown or [None])[0], "missing, unknown or repeated column", location=None, row=1)],
+                        errors=[field_problem([*missing, *unknown, None][0], "missing, unknown or repeated column", location=None, row=1)],
                     )
                 continue
             number += 1

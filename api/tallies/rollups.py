@@ -17,7 +17,7 @@ Rules
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -192,7 +192,7 @@ async def roll_up(
                 own_delta, rows_delta, below_delta = level[(code, day)]
                 written.append((code, day, own - own_delta if own_rows - rows_delta > 0 else below - below_delta, total))
         else:
-            state = None
+            state: dict[int, list[Any]] | None = None
             if fresh and growing and not written_levels:
                 savepoint = await session.begin_nested()
                 if await bulk.insert_new_rollups(campaign_id, batch) == len(keys):
@@ -221,9 +221,9 @@ async def roll_up(
                 await bulk.add_to_rollups(campaign_id, batch)
             else:  # some shrink: stored rollups get their new values, the others are added
                 await bulk.set_rollups(campaign_id, shrinking)
-                fresh = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
-                if fresh:
-                    await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(fresh))
+                added = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
+                if added:
+                    await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(added))
         for code, day, total, new_total in written:
             if new_total != total:
                 if totals is None:
@@ -240,7 +240,7 @@ async def roll_up(
                 if above is not None:
                     parent = parents.get(code)
                     if parent is None:
-                        parent = parents[code] = parent_of(code)  # type: ignore[assignment]  # below the root, so not the country: it has a parent
+                        parent = parents[code] = cast(str, parent_of(code))  # below the root, so not the country: it has a parent
                     entry = above.get((parent, day))
                     if entry is None:
                         above[(parent, day)] = [0, 0, new_total - total]

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class TallyMode(StrEnum):
     upsert = "upsert"
-    replace = "replace"
+    replace = "replace"  # type: ignore[assignment]  # mypy takes the member for an override of str.replace; renaming it would change the API
 
 
 class TallyIn(BaseModel):

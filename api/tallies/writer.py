@@ -150,12 +150,12 @@ class Writer:
                 delta[1] += 1
                 continue
             id_, count, source, import_id, at = old
-            new = count + r.count if add else r.count
-            if new == count and r.source == source:
+            new_count = count + r.count if add else r.count
+            if new_count == count and r.source == source:
                 unchanged += 1
                 continue
-            changed.append(Change(id_, r.area, r.day, r.point, r.device, count, new, r.source, source, import_id, at))
-            deltas.setdefault((r.area, r.day), [0, 0, 0])[0] += new - count
+            changed.append(Change(id_, r.area, r.day, r.point, r.device, count, new_count, r.source, source, import_id, at))
+            deltas.setdefault((r.area, r.day), [0, 0, 0])[0] += new_count - count
         self.counts.imported += len(created)
         self.counts.updated += len(changed)
         self.counts.unchanged += unchanged
@@ -194,7 +194,7 @@ class Writer:
         entries: list[tuple[Any, ...]] = []
         implicit = [c for c in changed if c.old_import_id is not None]
         if implicit:
-            recorded = await bulk.recorded_changes(campaign_id, [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit])
+            recorded = await bulk.recorded_changes(campaign_id, [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit if c.old_import_id is not None])  # all are: the test narrows the type
             creations = [c for position, c in enumerate(implicit) if position not in recorded]
             if creations:
                 among, ids = bulk.among(sorted({c.old_import_id for c in creations}))

@@ -24,7 +24,7 @@ import math
 import re
 import statistics
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from sqlalchemy import and_, func, not_, select
@@ -253,7 +253,8 @@ async def stats(session: AsyncSession, *, principal: Principal, area: str | None
     scope = [in_subtree(HomeVisit.area_code, root)] if root is not None else []
     by_status = dict((await session.execute(select(HomeVisit.status, func.count()).where(*scope).group_by(HomeVisit.status))).all())
     visited = (await session.execute(select(HomeVisit.requested_on, HomeVisit.visit_date).where(*scope, HomeVisit.status == VisitStatus.visited))).all()
-    days = sorted((visit_date - requested_on).days for requested_on, visit_date in visited)
+    # A visited visit has its date: the table's check constraint `scheduled_has_plan` says so.
+    days = sorted((cast(date, visit_date) - requested_on).days for requested_on, visit_date in visited)
     late = _open_and_waiting_since(today - timedelta(days=overdue_days))
     overdue_count = await session.scalar(select(func.count()).select_from(HomeVisit).where(*scope, late))
     oldest = (await session.scalars(select(HomeVisit).where(*scope, late).order_by(HomeVisit.requested_on, HomeVisit.id).limit(OVERDUE_LIST_LIMIT))).all()

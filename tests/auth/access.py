@@ -29,8 +29,13 @@ async def new_key(_session) -> Request:
     return Request(json={"name": "tally script", "role": "supervisor", "area": "36.74.01"})
 
 
+async def expiring(_session) -> Request:
+    return Request(params={"expiring_within": "30d"})
+
+
 async def a_key(session) -> Request:
-    key, _ = await service.create_api_key(session, data=ApiKeyCreate(name="old script", role=Role.viewer), actor=SYSTEM)
+    owner = await make_user(session, role=Role.admin)
+    key, _ = await service.create_api_key(session, data=ApiKeyCreate(name="old script", role=Role.viewer, owner=owner.username), actor=SYSTEM)
     return Request(path_params={"key_id": key.id})
 
 
@@ -44,6 +49,7 @@ CASES = [
     admin_only("GET", "/api/v1/users/{user_id}", 200, a_user),
     admin_only("PATCH", "/api/v1/users/{user_id}", 200, a_user),
     admin_only("GET", "/api/v1/api-keys", 200),
+    admin_only("GET", "/api/v1/api-keys", 200, expiring, note="expiring_within"),
     admin_only("POST", "/api/v1/api-keys", 201, new_key),
     admin_only("DELETE", "/api/v1/api-keys/{key_id}", 204, a_key),
 ]

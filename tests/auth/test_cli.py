@@ -4,11 +4,13 @@ import asyncio
 import io
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from api import cli
+from api.audit.models import AuditEntry
 from api.auth import service as auth
 from api.auth.models import ApiKey, User
 from api.config import get_settings
@@ -90,10 +92,63 @@ def test_users_create_refuses_bad_input_without_echoing_it(rekam) -> None:
 
 
 def test_api_keys_create_prints_the_key_once(rekam, database) -> None:
-    code, out, err = rekam("api-keys", "create", "tally script serpong", "--role", "supervisor", "--area", "36.74.01")
+    assert rekam("users", "create", "key.keeper", "--role", "admin", "--password", "long-enough-pw")[0] == 0
+    code, out, err = rekam("api-keys", "create", "tally script serpong", "--role", "supervisor", "--area", "36.74.01", "--owner", "key.keeper")
     assert code == 0
     key = out.strip()
     assert key.startswith("rkk_") and len(key) > 40 and "shown only now" in err and key not in err
     [(name, role, area, stored)] = query(database, select(ApiKey.name, ApiKey.role, ApiKey.scope_area_code, ApiKey.key_hash).where(ApiKey.name == "tally script serpong"))
     assert (name, role, area) == ("tally script serpong", "supervisor", "36.74.01") and stored == auth.digest(key)
-    assert rekam("api-keys", "create", "broken", "--role", "supervisor")[0] == 1
+    assert rekam("api-keys", "create", "broken", "--role", "supervisor", "--owner", "key.keeper")[0] == 1
+    assert rekam("api-keys", "create", "ownerless", "--role", "viewer", "--owner", "nobody.here")[0] == 1
+
+
+def execute(url: str, *statements) -> None:
+    async def run() -> None:
+        engine = create_engine_for(url)
+        try:
+            async with engine.begin() as connection:
+                for stmt in statements:
+                    await connection.execute(stmt)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def test_deactivating_an_admin_revokes_or_hands_over_their_api_keys(rekam, database) -> None:
+    """Issue 17, item 2: a deactivated admin's admin-role key kept creating admins and reading NIKs."""
+    for name in ("leaving.admin", "staying.admin", "second.leaver"):
+        assert rekam("users", "create", name, "--role", "admin", "--password", "long-enough-pw")[0] == 0
+    code, out, err = rekam("api-keys", "create", "admin script", "--role", "admin", "--owner", "leaving.admin")
+    assert code == 0 and "owned by leaving.admin" in err
+    [(owner_id, expires_at, revoked_at)] = query(database, select(ApiKey.owner_id, ApiKey.expires_at, ApiKey.revoked_at).where(ApiKey.name == "admin script"))
+    assert owner_id is not None and revoked_at is None
+    assert abs((expires_at.replace(tzinfo=UTC) - datetime.now(UTC)) - timedelta(days=365)) < timedelta(minutes=5)
+    code, out, _ = rekam("users", "deactivate", "leaving.admin")
+    assert code == 0 and "API keys are revoked" in out
+    [(revoked_at,)] = query(database, select(ApiKey.revoked_at).where(ApiKey.name == "admin script"))
+    assert revoked_at is not None
+    # Or handed to another active admin, explicitly.
+    assert rekam("api-keys", "create", "handed over", "--role", "viewer", "--owner", "second.leaver", "--expires-in-days", "10")[0] == 0
+    assert rekam("users", "deactivate", "second.leaver", "--transfer-keys-to", "leaving.admin")[0] == 1  # deactivated: refused
+    code, out, _ = rekam("users", "deactivate", "second.leaver", "--transfer-keys-to", "staying.admin")
+    assert code == 0 and "now belong to staying.admin" in out
+    [(owner, revoked_at)] = query(database, select(User.username, ApiKey.revoked_at).join(User, User.id == ApiKey.owner_id).where(ApiKey.name == "handed over"))
+    assert (owner, revoked_at) == ("staying.admin", None)
+    code, out, _ = rekam("api-keys", "list", "--expiring-within", "30")
+    assert code == 0 and "handed over" in out and "admin script" not in out
+
+
+def test_purge_blanks_client_addresses_past_the_retention(rekam, database) -> None:
+    """Issue 17, item 12: home-visit audit entries kept the requester's address for ever."""
+    old, recent = datetime.now(UTC) - timedelta(days=31), datetime.now(UTC) - timedelta(days=29)
+    execute(
+        database,
+        insert(AuditEntry).values(at=old, actor_kind="anonymous", actor_name="anonymous", action="home_visit.create", entity="home_visit", entity_id="purge-1", client="203.0.113.9"),
+        insert(AuditEntry).values(at=recent, actor_kind="anonymous", actor_name="anonymous", action="home_visit.create", entity="home_visit", entity_id="purge-2", client="203.0.113.10"),
+    )
+    code, out, _ = rekam("purge")
+    assert code == 0 and "older than 30 days" in out
+    rows = dict(query(database, select(AuditEntry.entity_id, AuditEntry.client).where(AuditEntry.entity_id.in_(["purge-1", "purge-2"]))))
+    assert rows == {"purge-1": None, "purge-2": "203.0.113.10"}

@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from api.audit.models import AuditEntry
-from api.auth.models import AccessToken, ApiKey, Role
+from api.auth.models import AccessToken, ApiKey, Role, User
 from api.devices.models import Operator
 from tests.factories import PASSWORD, assert_problem, headers_for, make_service_point, make_user
 
@@ -26,7 +26,7 @@ async def test_sign_in_me_and_logout(client, session) -> None:
     assert body["token_type"] == "bearer" and body["expires_in"] == 12 * 60 * 60 and body["access_token"].startswith("rkt_")
     bearer = {"Authorization": f"Bearer {body['access_token']}"}
     me = (await client.get("/api/v1/auth/me", headers=bearer)).json()
-    assert me == {"kind": "user", "id": me["id"], "name": username, "role": "supervisor", "area": "36.74.01", "service_point_id": None, "operator_id": None}
+    assert me == {"kind": "user", "id": me["id"], "name": username, "role": "supervisor", "area": "36.74.01", "service_point_id": None, "operator_id": None, "recent_failed_sign_ins": []}
     assert (await client.get("/api/v1/auth/me")).json()["kind"] == "anonymous"
     assert (await client.post("/api/v1/auth/logout", headers=bearer)).status_code == 204
     assert_problem(await client.get("/api/v1/auth/me", headers=bearer), 401)
@@ -146,7 +146,7 @@ async def test_api_keys_shown_once_scoped_and_revocable(client, session) -> None
     snapshot = {"area": "36.74.01", "as_of": "2026-06-01", "cumulative": 5}
     assert (await client.post(f"/api/v1/campaigns/{campaign['id']}/snapshots", json=snapshot, headers=script)).status_code == 201
     assert_problem(await client.post(f"/api/v1/campaigns/{campaign['id']}/snapshots", json={**snapshot, "area": "36.74.07"}, headers=script), 403)
-    assert (await client.get("/api/v1/auth/me", headers=script)).json() == {"kind": "api_key", "id": key_id, "name": "key:serpong tallies", "role": "supervisor", "area": "36.74.01", "service_point_id": None, "operator_id": None}
+    assert (await client.get("/api/v1/auth/me", headers=script)).json() == {"kind": "api_key", "id": key_id, "name": "key:serpong tallies", "role": "supervisor", "area": "36.74.01", "service_point_id": None, "operator_id": None, "recent_failed_sign_ins": []}
     used = (await client.get("/api/v1/api-keys", headers=admin)).json()["items"][0]
     assert used["last_used_at"] is not None
     entry = await session.scalar(select(AuditEntry).where(AuditEntry.entity == "snapshot").order_by(AuditEntry.id.desc()))
@@ -181,21 +181,45 @@ async def test_failed_sign_ins_are_audited_and_kept(client, session) -> None:
     assert await audit_actions(session, "auth.login") == 1
 
 
-async def test_failed_sign_ins_per_username_are_throttled(client, session, configure, client_from) -> None:
+async def test_failed_sign_ins_per_username_are_throttled_per_address(client, session, configure, client_from) -> None:
     configure(login_failure_limit="3/hour", login_failure_limit_per_client="100/hour")
     username = (await make_user(session, role=Role.viewer)).username
     await session.commit()
     for _ in range(3):
         assert_problem(await sign_in(client, username, "wrong-password"), 401)
-    # Refused now, even with the right password and from another address.
-    async with client_from("10.1.2.3") as elsewhere:
-        refused = await sign_in(elsewhere, username)
+    # Refused now from this address, even with the right password.
+    refused = await sign_in(client, username)
     problem = assert_problem(refused, 429)
     assert 1 <= int(refused.headers["retry-after"]) <= 3600 and username not in problem["detail"]
     assert await audit_actions(session, "auth.login_refused") == 1
     # Other usernames from the same address are not held to this username's count.
     other = (await make_user(session, role=Role.viewer)).username
     assert (await sign_in(client, other)).status_code == 200
+
+
+async def test_nobody_can_lock_an_account_out_for_its_owner(client, session, configure, client_from) -> None:
+    """Issue 17, item 8: five wrong passwords for `admin` from anywhere locked its owner out for ever."""
+    configure(login_failure_limit="5/15minutes", login_failure_limit_per_client="20/15minutes")
+    user = await make_user(session, role=Role.admin)
+    username, user_id = user.username, user.id
+    await session.commit()
+    async with client_from("198.51.100.66") as attacker:
+        for _ in range(5):
+            assert_problem(await sign_in(attacker, username, "wrong-password"), 401)
+        assert_problem(await sign_in(attacker, username, "wrong-password"), 429)
+    # The owner, from an address without failures, signs in with the right password.
+    async with client_from("10.20.30.40") as owner:
+        signed_in = await sign_in(owner, username)
+        assert signed_in.status_code == 200, signed_in.text
+        bearer = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+        # ... and sees what happened to their account: newest first, refused ones marked.
+        me = (await owner.get("/api/v1/auth/me", headers=bearer)).json()
+    failures = me["recent_failed_sign_ins"]
+    assert len(failures) == 6 and failures[0]["refused"] is True and not any(f["refused"] for f in failures[1:])
+    assert {f["client"] for f in failures} == {"198.51.100.66"}
+    # Nobody else's failures are shown, and the anonymous caller sees none.
+    assert (await client.get("/api/v1/auth/me")).json()["recent_failed_sign_ins"] == []
+    assert user_id == me["id"]
 
 
 async def test_failed_sign_ins_per_client_are_throttled(client, session, configure, client_from) -> None:
@@ -217,3 +241,91 @@ async def test_successful_sign_in_clears_the_username_count(client, session, con
     assert (await sign_in(client, username)).status_code == 200
     assert_problem(await sign_in(client, username, "wrong-password"), 401)
     assert (await sign_in(client, username)).status_code == 200
+
+
+async def test_a_deactivated_owners_api_keys_stop_working(client, session) -> None:
+    """Issue 17, item 2: an admin's key kept creating admins after the admin was deactivated."""
+    leaving = await make_user(session, role=Role.admin)
+    leaving_id, leaving_name = leaving.id, leaving.username
+    staying = await headers_for(session, role=Role.admin)
+    await session.commit()
+    token = (await sign_in(client, leaving_name)).json()["access_token"]
+    created = await client.post("/api/v1/api-keys", json={"name": "admin script", "role": "admin"}, headers={"Authorization": f"Bearer {token}"})
+    assert created.status_code == 201 and created.json()["owner_id"] == leaving_id
+    script = {"X-API-Key": created.json()["key"]}
+    new_admin = {"username": "made.by.key", "display_name": "K", "password": "long-enough-password", "role": "admin"}
+    assert (await client.post("/api/v1/users", json=new_admin, headers=script)).status_code == 201
+    assert (await client.patch(f"/api/v1/users/{leaving_id}", json={"active": False}, headers=staying)).status_code == 200
+    refused = await client.post("/api/v1/users", json={**new_admin, "username": "made.after"}, headers=script)
+    assert_problem(refused, 401)
+    [listed] = [k for k in (await client.get("/api/v1/api-keys", headers=staying)).json()["items"] if k["id"] == created.json()["id"]]
+    assert listed["revoked_at"] is not None
+    assert await audit_actions(session, "api_key.revoke") == 1
+    # A key is never more than its owner: an admin moved to viewer takes the admin key's power along.
+    demoted = await make_user(session, role=Role.admin)
+    demoted_id = demoted.id
+    await session.commit()
+    admin_key = (await client.post("/api/v1/api-keys", json={"name": "admin key", "role": "admin", "owner": demoted.username}, headers=staying)).json()
+    assert "key" in admin_key, admin_key
+    assert (await client.get("/api/v1/users", headers={"X-API-Key": admin_key["key"]})).status_code == 200
+    assert (await client.patch(f"/api/v1/users/{demoted_id}", json={"role": "viewer"}, headers=staying)).status_code == 200
+    assert_problem(await client.get("/api/v1/users", headers={"X-API-Key": admin_key["key"]}), 401)
+    # A key whose owner was deactivated behind the service's back is refused as well.
+    other = await client.post("/api/v1/api-keys", json={"name": "viewer script", "role": "viewer"}, headers=staying)
+    owner_id = other.json()["owner_id"]
+    await session.execute(update(User).where(User.id == owner_id).values(active=False))
+    await session.commit()
+    assert_problem(await client.get("/api/v1/auth/me", headers={"X-API-Key": other.json()["key"]}), 401)
+
+
+async def test_api_keys_expire_and_the_expiring_ones_are_listed(client, session) -> None:
+    admin = await headers_for(session, role=Role.admin)
+    await session.commit()
+    soon = (await client.post("/api/v1/api-keys", json={"name": "soon", "role": "viewer", "expires_in_days": 10}, headers=admin)).json()
+    later = (await client.post("/api/v1/api-keys", json={"name": "later", "role": "viewer"}, headers=admin)).json()
+    expires = datetime.fromisoformat(later["expires_at"]) - datetime.fromisoformat(later["created_at"])
+    assert expires == timedelta(days=365)
+    expiring = (await client.get("/api/v1/api-keys", params={"expiring_within": "30d"}, headers=admin)).json()["items"]
+    assert [k["name"] for k in expiring] == ["soon"]
+    assert_problem(await client.get("/api/v1/api-keys", params={"expiring_within": "soon"}, headers=admin), 422)
+    assert (await client.get("/api/v1/auth/me", headers={"X-API-Key": soon["key"]})).json()["kind"] == "api_key"
+    await session.execute(update(ApiKey).where(ApiKey.id == soon["id"]).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    await session.commit()
+    problem = assert_problem(await client.get("/api/v1/auth/me", headers={"X-API-Key": soon["key"]}), 401)
+    assert "expired" in problem["detail"]
+    assert (await client.get("/api/v1/api-keys", params={"expiring_within": "30d"}, headers=admin)).json()["items"] == []
+    assert_problem(await client.post("/api/v1/api-keys", json={"name": "x", "role": "viewer", "expires_in_days": 5000}, headers=admin), 422)
+
+
+async def test_concurrent_creation_of_one_username_is_a_409(migrated_database_url) -> None:
+    """Issue 17, item 7 (POST /users): the second of two concurrent creations was a 500 on PostgreSQL."""
+    import asyncio
+
+    import pytest
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from api.auth import service
+    from api.auth.schemas import UserCreate
+    from api.db import create_engine_for
+    from api.errors import Conflict
+    from api.principal import SYSTEM
+
+    if not migrated_database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: the second request waits, then sees the username taken")
+    engine = create_engine_for(migrated_database_url)
+    data = UserCreate(username="same.name", display_name="Same", password="long-enough-password", role=Role.viewer)
+    try:
+        async with AsyncSession(engine, expire_on_commit=False) as first, AsyncSession(engine, expire_on_commit=False) as second:
+            await first.begin()
+            await service.create_user(first, data=data, actor=SYSTEM)
+            await second.begin()
+            # The second checks the username before the first commits, then waits on the index.
+            racing = asyncio.create_task(service.create_user(second, data=data, actor=SYSTEM))
+            await asyncio.sleep(1.5)
+            await first.commit()
+            with pytest.raises(Conflict) as conflict:
+                await racing
+            assert conflict.value.errors[0]["field"] == "username"
+            await second.rollback()
+    finally:
+        await engine.dispose()

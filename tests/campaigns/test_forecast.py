@@ -9,7 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from api.campaigns import service
+from api import calendar
+from api.campaigns import forecast, targets
 
 MON, TUE, WED, THU, FRI, SAT, SUN = (date(2026, 12, 7) + timedelta(days=i) for i in range(7))
 NEXT_MON = MON + timedelta(days=7)
@@ -32,8 +33,8 @@ NEXT_MON = MON + timedelta(days=7)
     ],
 )
 def test_service_days_over_partial_weeks(first: date, last: date, weekdays_only: int, all_days: int) -> None:
-    assert service.service_days(first, last, weekends=False) == weekdays_only
-    assert service.service_days(first, last, weekends=True) == all_days
+    assert calendar.service_days(first, last, weekends=False) == weekdays_only
+    assert calendar.service_days(first, last, weekends=True) == all_days
 
 
 def test_service_days_agree_with_counting_day_by_day() -> None:
@@ -42,7 +43,7 @@ def test_service_days_agree_with_counting_day_by_day() -> None:
             first = MON + timedelta(days=start)
             last = first + timedelta(days=length - 1)
             days = [first + timedelta(days=i) for i in range(length)]
-            assert service.service_days(first, last, weekends=False) == sum(d.weekday() < 5 for d in days), (first, last)
+            assert calendar.service_days(first, last, weekends=False) == sum(d.weekday() < 5 for d in days), (first, last)
 
 
 def test_nth_service_day_skips_weekends_when_closed() -> None:
@@ -50,17 +51,17 @@ def test_nth_service_day_skips_weekends_when_closed() -> None:
         first = MON + timedelta(days=start)
         open_days = [d for d in (first + timedelta(days=i) for i in range(30)) if d.weekday() < 5]
         for n in range(1, 16):
-            assert service.nth_service_day(first, n, weekends=False) == open_days[n - 1], (first, n)
-            assert service.nth_service_day(first, n, weekends=True) == first + timedelta(days=n - 1)
-    assert service.nth_service_day(date.max - timedelta(days=1), 10, weekends=True) is None
+            assert calendar.nth_service_day(first, n, weekends=False) == open_days[n - 1], (first, n)
+            assert calendar.nth_service_day(first, n, weekends=True) == first + timedelta(days=n - 1)
+    assert calendar.nth_service_day(date.max - timedelta(days=1), 10, weekends=True) is None
 
 
 def _node(remaining: int | None, *, today: date, deadline: date, last_7: int, weekends: bool) -> dict:
     campaign = SimpleNamespace(deadline=deadline, opens_weekends=weekends)
-    window = service.service_days(today - timedelta(days=7), today - timedelta(days=1), weekends=weekends)
-    days_left = service.service_days(today + timedelta(days=1), deadline, weekends=weekends)
+    window = calendar.service_days(today - timedelta(days=7), today - timedelta(days=1), weekends=weekends)
+    days_left = calendar.service_days(today + timedelta(days=1), deadline, weekends=weekends)
     fields = {"remaining": remaining}
-    service._forecast(fields, campaign=campaign, today=today, last_7=last_7, window_days=window, days_left=days_left)
+    forecast.forecast(fields, campaign=campaign, today=today, last_7=last_7, window_days=window, days_left=days_left)
     return fields
 
 
@@ -115,12 +116,12 @@ def test_without_a_target_there_is_no_forecast() -> None:
 
 
 def test_largest_remainder_boundaries() -> None:
-    assert service.largest_remainder(10, [0, 1]) == [0, 10]  # a zero weight is allowed and gets nothing
-    assert service.largest_remainder(10, [1, 1, 1]) == [4, 3, 3]  # ties go to the earlier position
-    assert service.largest_remainder(7, [Fraction(1, 3), Fraction(2, 3)]) == [2, 5]  # 2.33, 4.67
-    assert service.largest_remainder(0, [1, 2]) == [0, 0]
-    assert service.largest_remainder(5, []) == []
+    assert targets.largest_remainder(10, [0, 1]) == [0, 10]  # a zero weight is allowed and gets nothing
+    assert targets.largest_remainder(10, [1, 1, 1]) == [4, 3, 3]  # ties go to the earlier position
+    assert targets.largest_remainder(7, [Fraction(1, 3), Fraction(2, 3)]) == [2, 5]  # 2.33, 4.67
+    assert targets.largest_remainder(0, [1, 2]) == [0, 0]
+    assert targets.largest_remainder(5, []) == []
     with pytest.raises(ValueError, match="negative"):
-        service.largest_remainder(10, [-1, 2])  # a negative weight is refused, even if the sum is positive
+        targets.largest_remainder(10, [-1, 2])  # a negative weight is refused, even if the sum is positive
     with pytest.raises(ValueError, match="zero"):
-        service.largest_remainder(10, [0, 0])
+        targets.largest_remainder(10, [0, 0])

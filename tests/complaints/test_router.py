@@ -222,3 +222,30 @@ async def test_sanctions_need_a_substantiated_complaint(client, session) -> None
     assert_problem(await client.post(f"{COMPLAINTS}/{open_id}/sanction", json=sanction, headers=handler), 409)
     assert_problem(await client.post(f"{COMPLAINTS}/{open_id}/sanction", json={**sanction, "kind": "fine"}, headers=handler), 422, field="kind")
     assert (await session.get(Operator, operator_id)).status == "active"
+
+
+async def test_public_stats_cannot_single_out_a_small_place_on_one_day(client, session) -> None:
+    """Issue 17, item 3: `?area=<RW>&from=D&to=D` told "<3" from 0, i.e. that someone there complained that day."""
+    from api.complaints import service
+
+    await make_complaint(session, area="36.74.07.1001")  # a kelurahan of Setu
+    handler = await headers_for(session, role=Role.handler)
+    viewer = await headers_for(session, role=Role.viewer)
+    await session.commit()
+    today = service.today()
+    day = {"from": str(today), "to": str(today)}
+    # Below a kecamatan, the public (and staff who do not handle complaints) get a 422.
+    for headers in ({}, viewer):
+        assert_problem(await client.get(f"{COMPLAINTS}/stats", params={"area": "36.74.07.1001", **day}, headers=headers), 422, field="area")
+    # A kecamatan, but the days are widened to whole months: one day and its month answer alike.
+    one_day = (await client.get(f"{COMPLAINTS}/stats", params={"area": "36.74.07", **day})).json()
+    whole_month = (await client.get(f"{COMPLAINTS}/stats", params={"area": "36.74.07", "from": str(today.replace(day=1))})).json()
+    assert one_day["from"] == str(today.replace(day=1)) and one_day["to"] >= str(today)
+    assert one_day["total"] == whole_month["total"] == "<3"
+    yesterday = today - timedelta(days=1)
+    if yesterday.month == today.month:  # the day before, differenced against today, tells nothing
+        before = (await client.get(f"{COMPLAINTS}/stats", params={"area": "36.74.07", "from": str(yesterday), "to": str(yesterday)})).json()
+        assert before == one_day
+    # Complaint handlers keep the detail.
+    detailed = (await client.get(f"{COMPLAINTS}/stats", params={"area": "36.74.07.1001", **day}, headers=handler)).json()
+    assert (detailed["from"], detailed["to"], detailed["total"]) == (str(today), str(today), "<3")

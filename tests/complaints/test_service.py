@@ -162,7 +162,12 @@ async def test_stats_hide_small_counts(session) -> None:
     await session.flush()
     serpong_only = await service.stats(session, area="36.74.01", period_from=None, period_to=None)
     assert (serpong_only.total, serpong_only.median_days_to_first_response, serpong_only.share_substantiated) == (3, 2.0, None)
-    assert (await service.stats(session, area=None, period_from=service.today() + timedelta(days=1), period_to=None)).total == 0
+    tomorrow = service.today() + timedelta(days=1)
+    assert (await service.stats(session, area=None, period_from=tomorrow, period_to=None, detailed=True)).total == 0
+    # The public's days are widened to whole months: "from tomorrow" means from the 1st of its month.
+    public = await service.stats(session, area=None, period_from=tomorrow, period_to=None)
+    assert public.period_from == tomorrow.replace(day=1)
+    assert public.total == (6 if tomorrow.month == service.today().month else 0)
 
 
 async def test_demo_is_idempotent_and_warns_an_operator(session) -> None:

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from api import calendar
 from api.errors import RuleViolation
 from api.principal import ANONYMOUS, SYSTEM
 from api.queues import service
@@ -21,7 +22,7 @@ POINT = SimpleNamespace(id=1, name="Kantor", area_code="36.74.01", service_minut
 
 
 def wib(hhmm: str) -> datetime:
-    return service._local_moment(DAY, hhmm)
+    return calendar.local_moment(DAY, hhmm)
 
 
 def ticket(number: int, status: str = "waiting", **fields) -> Ticket:
@@ -42,15 +43,15 @@ def served(number: int, minutes: float, ended: datetime) -> Ticket:
 def test_opening_hours_start_included_end_excluded_in_jakarta_time(local: str, open_now: bool) -> None:
     # 08:00-14:00 WIB is 01:00-07:00 UTC: checking the UTC clock would refuse walk-ins all morning.
     # Kills `start <= hhmm < end` -> `<` / `<=`, and dropping `.astimezone(JAKARTA)`.
-    assert service._is_open_at([["08:00", "14:00"]], wib(local)) is open_now
+    assert calendar.is_open_at([["08:00", "14:00"]], wib(local)) is open_now
 
 
 def test_opening_hours_with_a_break() -> None:
     hours = [["08:00", "12:00"], ["13:00", "15:00"]]
-    assert [service._is_open_at(hours, wib(t)) for t in ("11:59", "12:00", "12:59", "13:00", "14:59", "15:00")] == [
+    assert [calendar.is_open_at(hours, wib(t)) for t in ("11:59", "12:00", "12:59", "13:00", "14:59", "15:00")] == [
         True, False, False, True, True, False,
     ]
-    assert service._is_open_at([], wib("10:00")) is False
+    assert calendar.is_open_at([], wib("10:00")) is False
 
 
 @pytest.mark.parametrize(
@@ -142,7 +143,7 @@ def test_before_the_first_call_all_counters_count_and_the_board_is_empty() -> No
 
 
 def test_booking_window_is_today_to_thirty_one_days_ahead(monkeypatch) -> None:
-    monkeypatch.setattr(service, "local_today", lambda: DAY)
+    monkeypatch.setattr(calendar, "today", lambda zone_name=None: DAY)
     for ok in (DAY, DAY + timedelta(days=1), DAY + timedelta(days=service.BOOKING_DAYS)):
         service._check_booking_day(ok)
     assert service.BOOKING_DAYS == 31

@@ -36,7 +36,11 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
             campaign = await campaigns.create_campaign(
                 session, data=CampaignCreate(name="CLI", root_area="36.74", start_date=today - timedelta(days=60), deadline=today + timedelta(days=60), target=760_097), actor=SYSTEM
             )
-            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name="script", role=Role.supervisor, area="36.74"), actor=SYSTEM)
+            # Every key has an owner whose deactivation revokes it (#17).
+            from api.auth.schemas import UserCreate
+
+            owner = await auth.create_user(session, data=UserCreate(username="key.owner", display_name="Owner", password="long-enough-password", role=Role.admin), actor=SYSTEM)
+            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name="script", role=Role.supervisor, area="36.74", owner=owner.username), actor=SYSTEM)
             return campaign.id, key
     finally:
         await engine.dispose()
