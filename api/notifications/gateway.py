@@ -75,7 +75,7 @@ STATUS_LABELS = {
 }
 
 
-class _Defaults(dict):  # type: ignore[type-arg]
+class _Defaults(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "-"
 

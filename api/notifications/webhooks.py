@@ -82,7 +82,7 @@ async def resolve_target(url: httpx.URL, *, allow_private: bool) -> list[str]:
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError):
             raise TargetRefused(f"The host {host} does not resolve.") from None
-        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+        addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
         if not addresses:
             raise TargetRefused(f"The host {host} does not resolve.")
     if not allow_private:

@@ -1,7 +1,7 @@
 """notifications: the outbox (events), webhook subscriptions and deliveries, resident contacts and messages, VAPID keys
 
-Revision ID: b1_notifications
-Revises: a9_complaint_notes
+Revision ID: b2_notifications
+Revises: b1_security_round_2
 Created: 2026-12-06 15:18:40.114956
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import api.db
 
-revision: str = "b1_notifications"
-down_revision: str | Sequence[str] | None = "a9_complaint_notes"
+revision: str = "b2_notifications"
+down_revision: str | Sequence[str] | None = "b1_security_round_2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
