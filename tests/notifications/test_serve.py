@@ -22,7 +22,7 @@ async def wait_all_succeeded(sessions) -> None:
     raise AssertionError([(d.status, d.attempts, d.last_error) for d in await deliveries(sessions)])
 
 
-async def test_a_killed_server_resumes_deliveries_after_restart(sessions, migrated_database_url, receiver) -> None:
+async def test_rekam_serve_killed_mid_delivery_resumes_after_restart(sessions, migrated_database_url, receiver) -> None:
     receiver.hang_first = 30  # the server is killed while the receiver holds its first request
     await subscribe(sessions, receiver.url, ["tallies.imported"])
     first = await emit_committed(sessions, "tallies.imported", import_id=1)
