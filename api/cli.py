@@ -245,6 +245,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify_reminders(args: argparse.Namespace) -> int:
+    """appointment.reminder for tomorrow's (or --day's) booked appointments; run daily (cron)."""
+    from datetime import date, timedelta
+
+    from api import calendar, flows
+
+    day = date.fromisoformat(args.day) if args.day else calendar.today() + timedelta(days=1)
+    count = _in_session(lambda session: flows.send_appointment_reminders(session, day=day))
+    print(f"rekam: {count} appointment reminder(s) for {day.isoformat()} queued")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Deliver webhooks and resident messages until SIGTERM (for deployments that run it apart)."""
+    from api.logging import configure_logging
+    from api.notifications.worker import run_standalone
+
+    configure_logging(get_settings())
+    asyncio.run(run_standalone())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rekam", description="Run Rekam, the e-KTP recording campaign system.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -330,6 +352,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="proxies whose X-Forwarded-For gives the client address (default: REKAM_FORWARDED_ALLOW_IPS)",
     )
     serve.set_defaults(func=cmd_serve)
+
+    worker = commands.add_parser(
+        "worker",
+        help="deliver webhooks and resident messages on their own (set REKAM_NOTIFICATIONS_WORKER=false for `serve` then)",
+    )
+    worker.set_defaults(func=cmd_worker)
+
+    notify = commands.add_parser("notify", help="notifications").add_subparsers(dest="notify_command", required=True)
+    reminders = notify.add_parser("reminders", help="queue appointment reminders for tomorrow (run once a day, e.g. from cron)")
+    reminders.add_argument("--day", help="the appointments' day, YYYY-MM-DD (default: tomorrow in the campaign's time zone)")
+    reminders.set_defaults(func=cmd_notify_reminders)
     return parser
 
 

@@ -20,13 +20,16 @@ from api.campaigns.router import router as campaigns_router
 from api.complaints.router import router as complaints_router
 from api.config import API_PREFIX, Settings, get_settings
 from api.contract import install_contract, operation_id, reject_unknown_query
-from api.db import SessionDep
+from api.db import SessionDep, get_sessionmaker
 from api.devices.router import router as devices_router
 from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
 from api.fastpath import PublicReadCache
 from api.logging import configure_logging
 from api.metrics import router as metrics_router
 from api.middleware import RequestContextMiddleware
+from api.notifications import worker as notifications_worker
+from api.notifications.router import push_router as notifications_router
+from api.notifications.router import router as webhooks_router
 from api.queues import live
 from api.queues import service as queues_service
 from api.queues.router import router as queues_router
@@ -64,9 +67,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Several API processes on PostgreSQL: each listens for the others' queue changes.
         listener = live.start_listener(settings.database_url, queues_service.messages_from_notice)
+        # The notifications worker runs in every API process unless REKAM_NOTIFICATIONS_WORKER=false
+        # (then `rekam worker` runs apart); several processes share the outbox without double sends.
+        worker = notifications_worker.start_in_process(get_sessionmaker(), settings)
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             if listener is not None:
                 await listener.stop()
 
@@ -97,6 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         queues_router,
         complaints_router,
         tallies_router,
+        webhooks_router,
+        notifications_router,
     )
     # Every API route: credentials that are sent are checked (401 when invalid, public endpoints
     # included) and a query parameter the route does not declare is a 422.

@@ -7,6 +7,7 @@ from api.campaigns.models import Campaign, Snapshot, Target
 from api.complaints.models import Complaint, ComplaintEntry, ComplaintReporter, Sanction
 from api.devices.models import Allocation, Device, Operator, OperatorAssignment
 from api.idempotency import IdempotencyRecord
+from api.notifications.models import NotificationEvent, NotificationKey, ResidentContact, ResidentMessage, WebhookDelivery, WebhookSubscription
 from api.queues.models import Appointment, QueueDay, Ticket
 from api.ratelimit import RateCounter
 from api.services.models import Closure, EventAssignment, ServicePoint
@@ -30,10 +31,14 @@ __all__ = [
     "HomeVisit",
     "HomeVisitEvent",
     "IdempotencyRecord",
+    "NotificationEvent",
+    "NotificationKey",
     "Operator",
     "OperatorAssignment",
     "QueueDay",
     "RateCounter",
+    "ResidentContact",
+    "ResidentMessage",
     "Sanction",
     "ServicePoint",
     "Snapshot",
@@ -46,4 +51,6 @@ __all__ = [
     "Target",
     "Ticket",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]

@@ -12,7 +12,7 @@
 //
 // A release changes RELEASE; tests/test_service_worker.py checks that FILES lists every file.
 
-const RELEASE = "2026-12-06.1";
+const RELEASE = "2026-12-06.2";
 const SHELL = `rekam-shell-${RELEASE}`;
 const PUBLIC = "rekam-api-public";
 const USER_PREFIX = "rekam-user-";
@@ -38,6 +38,7 @@ const FILES = [
   "js/lib/forms.js",
   "js/lib/html.js",
   "js/lib/idb.js",
+  "js/lib/notify.js",
   "js/lib/offline.js",
   "js/lib/outbox.js",
   "js/lib/outboxpanel.js",
@@ -73,6 +74,7 @@ const FILES = [
   "js/views/ticket.js",
   "js/views/users.js",
   "js/views/visit.js",
+  "js/views/webhooks.js",
   "js/views/where.js",
 ];
 
@@ -163,4 +165,21 @@ self.addEventListener("fetch", (event) => {
   }
   if (url.pathname.startsWith("/docs") || url.pathname.startsWith("/redoc") || url.pathname === "/metrics") return;
   event.respondWith(fromShell(request));
+});
+
+// Web Push for a ticket ("your turn is near", "your number is called"): the payload is
+// {title, body, tag}, already in Bahasa Indonesia.
+self.addEventListener("push", (event) => {
+  let message = { title: "Rekam", body: "", tag: "rekam" };
+  try {
+    message = { ...message, ...event.data.json() };
+  } catch {
+    message.body = event.data ? event.data.text() : "";
+  }
+  event.waitUntil(self.registration.showNotification(message.title, { body: message.body, tag: message.tag, renotify: true }));
+});
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(self.clients.matchAll({ type: "window" }).then((windows) => (windows[0] ? windows[0].focus() : self.clients.openWindow("./"))));
 });

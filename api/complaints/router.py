@@ -3,6 +3,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from api import flows
 from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
 from api.auth.models import Role
 from api.complaints import service
@@ -49,7 +50,7 @@ ComplaintHandlerDep = Annotated[Principal, Depends(complaint_handler)]
 @router.post("", response_model=ComplaintReceipt, status_code=201, responses=problem_responses(422, 429))
 async def submit_complaint(data: ComplaintCreate, caller: PublicWriteLimit, session: SessionDep) -> ComplaintReceipt:
     """Report an illegal fee; no sign-in. Keep the receipt: it is shown only now."""
-    complaint = await service.submit(session, data=data, actor=caller)
+    complaint = await flows.submit_complaint(session, data=data, actor=caller)
     return ComplaintReceipt(receipt=complaint.receipt, status=ComplaintStatus(complaint.status))
 
 
@@ -115,13 +116,13 @@ async def update_complaint(complaint_id: IdPath, data: ComplaintUpdate, principa
 @router.post("/{complaint_id}/transitions", response_model=ComplaintDetail, responses=problem_responses(401, 404, 409, 422))
 async def transition_complaint(complaint_id: IdPath, data: TransitionCreate, principal: ComplaintHandlerDep, session: SessionDep) -> ComplaintDetail:
     """Move the complaint one step along its workflow, with a note."""
-    return await service.transition(session, complaint_id=complaint_id, data=data, actor=principal)
+    return await flows.transition_complaint(session, complaint_id=complaint_id, data=data, actor=principal)
 
 
 @router.post("/{complaint_id}/replies", response_model=ComplaintDetail, status_code=201, responses=problem_responses(401, 404, 422))
 async def reply_to_complaint(complaint_id: IdPath, data: ReplyCreate, principal: ComplaintHandlerDep, session: SessionDep) -> ComplaintDetail:
     """A public reply, shown to the reporter on the tracking page."""
-    return await service.reply(session, complaint_id=complaint_id, data=data, actor=principal)
+    return await flows.reply_to_complaint(session, complaint_id=complaint_id, data=data, actor=principal)
 
 
 @router.post("/{complaint_id}/notes", response_model=ComplaintDetail, status_code=201, responses=problem_responses(401, 404, 422))

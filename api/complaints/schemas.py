@@ -29,6 +29,11 @@ class ComplaintCreate(BaseModel):
     description: Text = Field(description="What happened.")
     reporter_name: Identity | None = Field(default=None, description="Optional; kept confidential, see the admins' disclosure.")
     reporter_contact: Identity | None = Field(default=None, description="Optional phone or e-mail, for the city to call back.")
+    notify_phone: str | None = Field(
+        default=None, min_length=8, max_length=24,
+        description="Optional: a mobile number that gets the receipt and each reply or step by WhatsApp or SMS; kept apart from the complaint, erased when it closes.",
+    )
+    notify_by: Literal["whatsapp", "sms"] = "whatsapp"
 
 
 class ComplaintReceipt(BaseModel):

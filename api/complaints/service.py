@@ -602,3 +602,8 @@ async def stats(
         median_days_to_first_response=rounding.half_up(statistics.median(waits)) if len(waits) >= SMALL_COUNT else None,
         share_substantiated=round(by_finding[Finding.substantiated.value] / decided, 3) if decided >= SMALL_COUNT else None,
     )
+
+
+async def receipt_of(session: AsyncSession, *, complaint_id: int) -> str | None:
+    """The receipt of a complaint not yet closed (for "kirim ulang kode"); None otherwise."""
+    return await session.scalar(select(Complaint.receipt).where(Complaint.id == complaint_id, Complaint.status != ComplaintStatus.closed.value))

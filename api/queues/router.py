@@ -10,6 +10,7 @@ from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
 from api.auth.models import Role
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
+from api.notifications.schemas import ContactCreate, PushSubscriptionIn
 from api.principal import Principal
 from api.queues import live, service
 from api.queues.schemas import (
@@ -44,7 +45,7 @@ async def take_ticket(point_id: IdPath, data: WalkIn, principal: PublicWriteLimi
 )
 async def call_next(point_id: IdPath, data: CallNext, principal: CounterDep, session: SessionDep) -> TicketRead | Response:
     """Call the next resident to a counter (priority first, then arrival); 204 when nobody waits."""
-    ticket = await service.call_next(session, point_id=point_id, counter=data.counter, actor=principal)
+    ticket = await flows.call_next(session, point_id=point_id, counter=data.counter, actor=principal)
     if ticket is None:
         return Response(status_code=204)
     return TicketRead.model_validate(ticket)
@@ -132,3 +133,17 @@ async def cancel_appointment(code: str, principal: CurrentPrincipal, session: Se
 async def check_in(code: str, principal: CounterDep, session: SessionDep) -> TicketIssued:
     """Check a resident in on the day: the booking becomes a ticket that goes first from its slot."""
     return TicketIssued(**await service.check_in(session, code=code[:24], actor=principal))
+
+
+@router.post("/tickets/{ticket_id}/notify", status_code=204, responses=problem_responses(404, 422, 429))
+async def notify_ticket(ticket_id: IdPath, data: ContactCreate, caller: PublicWriteLimit, session: SessionDep) -> Response:
+    """Be told by WhatsApp or SMS when the turn is near and when it is called (the number is erased when the ticket closes)."""
+    await flows.notify_ticket(session, ticket_id=ticket_id, contact=data)
+    return Response(status_code=204)
+
+
+@router.post("/tickets/{ticket_id}/push", status_code=204, responses=problem_responses(404, 422, 429))
+async def push_ticket(ticket_id: IdPath, data: PushSubscriptionIn, caller: PublicWriteLimit, session: SessionDep) -> Response:
+    """This browser is told (Web Push) when the turn is near and when it is called."""
+    await flows.notify_ticket(session, ticket_id=ticket_id, push=data)
+    return Response(status_code=204)

@@ -519,3 +519,22 @@ async def cancel_bookings_outside_hours(
             await _cancel(session, appointment=booking, actor=actor, reason=reason)
             cancelled.append(booking)
     return cancelled
+
+
+async def open_ticket(session: AsyncSession, *, ticket_id: int) -> Ticket:
+    """A ticket still in line or at a counter (a resident may ask to be told about it); 404 otherwise."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None or ticket.status not in (TicketStatus.waiting.value, TicketStatus.called.value, TicketStatus.serving.value):
+        raise NotFound(f"There is no open ticket {ticket_id}.")
+    return ticket
+
+
+async def booked_on(session: AsyncSession, *, day: date) -> list[tuple[Appointment, ServicePoint]]:
+    """The appointments still booked for `day`, with their service points (for reminders)."""
+    rows = await session.execute(
+        select(Appointment, ServicePoint)
+        .join(ServicePoint, ServicePoint.id == Appointment.service_point_id)
+        .where(Appointment.day == day, Appointment.status == AppointmentStatus.booked.value)
+        .order_by(Appointment.id)
+    )
+    return [(appointment, point) for appointment, point in rows.all()]

@@ -32,6 +32,7 @@ from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns.models import Campaign
 from api.errors import PROBLEM_BASE, NotFound, RuleViolation, UnsupportedMediaType, field_problem
+from api.notifications import service as notifications
 from api.pagination import PageParams, paginate
 from api.principal import Principal
 from api.tallies.bulk import Bulk, as_date, chunks
@@ -178,6 +179,11 @@ async def _import(
         await audit.record(
             session, actor=actor, action="tally.import", entity="tally_import", entity_id=record.id,
             after={k: summary[k] for k in ("rows", "imported", "updated", "unchanged", "deleted", "rejected", "mode")},
+        )
+        # Integrations hear of it in the same transaction (the outbox; api/notifications).
+        await notifications.emit(
+            session, type="tallies.imported",
+            payload={"campaign_id": campaign.id, "import_id": record.id, "format": kind, **{k: summary[k] for k in ("rows", "imported", "updated", "unchanged", "deleted", "rejected", "mode")}},
         )
     if failed:
         errors = [

@@ -58,7 +58,7 @@ async def submit_home_visit(
     session: SessionDep,
 ) -> HomeVisitReceipt:
     """Ask for a mobile kit to come to a resident who cannot come; returns the tracking code."""
-    return _receipt(await service.submit(session, data=data, actor=principal))
+    return _receipt(await flows.submit_visit(session, data=data, actor=principal))
 
 
 @router.get("/home-visits", response_model=Page[HomeVisitSummary], responses=problem_responses(401, 403, 422))
@@ -100,7 +100,7 @@ async def read_home_visit(visit_id: VisitId, principal: WriterDep, session: Sess
 @router.post("/home-visits/{visit_id}/schedule", response_model=HomeVisitTrack, responses=problem_responses(401, 403, 404, 409, 422))
 async def schedule_home_visit(visit_id: VisitId, data: ScheduleRequest, principal: WriterDep, session: SessionDep) -> HomeVisitTrack:
     """Put a triaged request on a mobile kit's day (or move a scheduled one)."""
-    return _track(await service.schedule(session, visit_id=visit_id, data=data, actor=principal))
+    return _track(await flows.schedule_visit(session, visit_id=visit_id, data=data, actor=principal))
 
 
 @router.post("/home-visits/{visit_id}/status", response_model=HomeVisitTrack, responses=problem_responses(401, 403, 404, 409, 422))

@@ -1,5 +1,5 @@
 from datetime import date, datetime
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,6 +22,10 @@ class HomeVisitCreate(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
     preferred_dates: list[date] = Field(default_factory=list, max_length=5)
     consent: bool = Field(description="The resident agrees to be contacted to arrange the visit.")
+    messages: Literal["whatsapp", "sms"] | None = Field(
+        default=None,
+        description="Send the tracking code and each change to this phone (WhatsApp or SMS, in Bahasa Indonesia); choosing it is the consent. The number is erased when the request closes.",
+    )
 
 
 class HomeVisitReceipt(BaseModel):

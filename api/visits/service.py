@@ -280,3 +280,8 @@ async def stats(session: AsyncSession, *, principal: Principal, area: str | None
         overdue_count=overdue_count or 0,
         overdue=[summary_of(v, today=today, overdue_days=overdue_days) for v in oldest],
     )
+
+
+async def tracking_code_of(session: AsyncSession, *, visit_id: int) -> str | None:
+    """The tracking code of an open request (for "kirim ulang kode"); None when closed or unknown."""
+    return await session.scalar(select(HomeVisit.tracking_code).where(HomeVisit.id == visit_id, HomeVisit.status.in_(OPEN_STATUSES)))

@@ -65,6 +65,10 @@ export const ROUTES = [
     tool: { label: "tools.users", short: "nav.users", description: "tools.users.description" },
   },
   {
+    path: "/staff/webhooks", pattern: /^\/staff\/webhooks$/, keys: [], roles: ["admin"], view: () => import("./views/webhooks.js"),
+    tool: { label: "tools.webhooks", description: "tools.webhooks.description" },
+  },
+  {
     path: "/staff/visits", pattern: /^\/staff\/visits$/, keys: [], roles: ["operator"], view: () => import("./views/crew.js"),
     tool: { label: "tools.crew", short: "nav.crew", description: "tools.crew.description", when: (me) => Boolean(me?.operator_id) },
   },

@@ -4,8 +4,8 @@ counts are official. The rollups are recomputed from the raw tallies under the n
 changes only where an official figure and operational counts of the same area and day were added
 up (the double count the rule removes), or where operational counts at two levels hid each other.
 
-Revision ID: b1_tally_precedence
-Revises: a9_complaint_notes
+Revision ID: b3_tally_precedence
+Revises: b2_notifications
 Create Date: 2026-12-06
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "b1_tally_precedence"
-down_revision: str | Sequence[str] | None = "a9_complaint_notes"
+revision: str = "b3_tally_precedence"
+down_revision: str | Sequence[str] | None = "b2_notifications"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,4 @@
-"""Migrating an existing database (b1_tally_precedence) keeps every figure except double counts.
+"""Migrating an existing database (b3_tally_precedence) keeps every figure except double counts.
 
 Before it, a posted official figure and the queue tickets of the same office and day were added up;
 after it, the official figure supersedes them. Figures without a double count stay as they were.
@@ -40,7 +40,7 @@ def _engine(url: str):  # noqa: ANN202
 
 def test_upgrade_removes_double_counts_and_keeps_every_other_figure(fresh_database_url: str) -> None:
     config = alembic_config(fresh_database_url)
-    command.upgrade(config, "a9_complaint_notes")
+    command.upgrade(config, "b2_notifications")
     engine = _engine(fresh_database_url)
     now = datetime(2026, 8, 3, 1, 0)
     try:
@@ -83,7 +83,7 @@ def test_upgrade_removes_double_counts_and_keeps_every_other_figure(fresh_databa
         assert changed == {("36.74.01", D1), ("36.74", D1)}
         assert totals["36.74"] == (153, 3) and totals["36.74.01"] == (150, 0)  # `total` is the figure, `provisional` its part
         assert origins == [("home_visit", 2), ("manual", 0), ("queue", 1), ("queue", 1), ("script", 0)]
-        command.downgrade(config, "a9_complaint_notes")  # and back: the old rule's rollups again
+        command.downgrade(config, "b2_notifications")  # and back: the old rule's rollups again
         with engine.connect() as db:
             back = {(a, date.fromisoformat(str(d)[:10])): (o, r, b, t) for a, d, o, r, b, t in db.execute(text("SELECT area_code, day, own, own_rows, below, total FROM tally_rollups"))}
         assert back == OLD

@@ -9,6 +9,7 @@ import { busy, clearErrors, fieldBlock, showErrors, showSuccess } from "../lib/f
 import { html, render as paint } from "../lib/html.js";
 import { areaPicker, clearOnEdit, localize, showCode } from "../lib/public.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
+import { resendCode } from "../lib/notify.js";
 
 const RULES = [
   ["service_point", /no such service point/, "report.err.point"],
@@ -102,6 +103,14 @@ async function renderForm(root, { signal }) {
             optional: true,
             input: html`<input id="report-contact" name="reporter_contact" autocomplete="tel" maxlength="200" aria-describedby="report-contact-error">`,
           })}
+          ${fieldBlock({
+            id: "report-notify",
+            name: "notify_phone",
+            label: t("notify.reportPhone"),
+            hint: t("notify.reportPhoneHint"),
+            optional: true,
+            input: html`<input id="report-notify" name="notify_phone" type="tel" inputmode="tel" autocomplete="tel" maxlength="24" aria-describedby="report-notify-hint report-notify-error">`,
+          })}
         </fieldset>
         <div data-form-status tabindex="-1"></div>
         <p><button type="submit" class="button primary wide">${t("report.submit")}</button></p>
@@ -133,6 +142,7 @@ async function renderForm(root, { signal }) {
         description: get("description"),
         reporter_name: get("reporter_name") || null,
         reporter_contact: get("reporter_contact") || null,
+        notify_phone: get("notify_phone") || null,
       };
       const missing = {};
       if (!point && !data.area) missing.area = t("report.err.area");
@@ -223,8 +233,10 @@ async function renderTrack(root, { signal }) {
     html`<h1>${t("report.track.title")}</h1>
       <p class="lede">${t("report.track.lede")}</p>
       ${receiptForm(heldReceipt ?? "")}
+      <div data-resend-slot></div>
       <div data-tracking aria-live="polite"></div>`,
   );
+  resendCode(root.querySelector("[data-resend-slot]"), signal);
   const form = root.querySelector("[data-form=report-track]");
   const out = root.querySelector("[data-tracking]");
 

@@ -5,6 +5,7 @@ import { api } from "../api.js";
 import { busy, clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
 import { fmt, t } from "../i18n.js";
+import { ticketAlerts } from "../lib/notify.js";
 
 export async function render(root, { params, signal }) {
   const id = Number(params.id);
@@ -32,6 +33,7 @@ export async function render(root, { params, signal }) {
         <p><button type="submit" class="button primary wide">${t("ticket.submit")}</button></p>
       </form>
       <div data-ticket-result></div>
+      <div data-ticket-alerts-slot></div>
       <p><a href="#/board/${id}">${t("ticket.board")}</a></p>`,
   );
   const form = root.querySelector("[data-form=ticket]");
@@ -52,6 +54,7 @@ export async function render(root, { params, signal }) {
             <p>${t("ticket.position", { n: fmt.number(ticket.position) })} · ${t("ticket.wait", { n: fmt.number(ticket.estimated_wait_minutes) })}</p>
           </div>`,
         );
+        ticketAlerts(root.querySelector("[data-ticket-alerts-slot]"), ticket.id, signal);
         result.firstElementChild.focus();
       } catch (error) {
         if (signal.aborted) return;

@@ -7,6 +7,7 @@ import { busy, clearErrors, fieldBlock, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
 import { areaPicker, clearOnEdit, localize, showCode } from "../lib/public.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
+import { resendCode } from "../lib/notify.js";
 
 const REASONS = ["sick", "disabled", "elderly", "other"];
 const DATES = 3;
@@ -41,11 +42,14 @@ function trackForm(code = "") {
     </div>
     <div data-form-status tabindex="-1"></div>
     <p><button type="submit" class="button">${t("visit.track.submit")}</button></p>
-  </form>`;
+  </form>
+  <div data-resend-slot></div>`;
 }
 
 function wireTrackForm(root, signal, navigate) {
   const form = root.querySelector("[data-form=visit-track]");
+  const resend = root.querySelector("[data-resend-slot]");
+  if (resend) resendCode(resend, signal);
   form.addEventListener(
     "submit",
     (event) => {
@@ -134,6 +138,9 @@ async function renderRequest(root, { signal, navigate }) {
           <label class="choice"><input type="checkbox" name="consent" value="yes" aria-describedby="visit-consent-error"> ${t("visit.consent")}</label>
           <p class="field-error" id="visit-consent-error" data-error-for="consent" hidden></p>
         </div>
+        <div class="field">
+          <label class="choice"><input type="checkbox" name="messages" value="whatsapp"> ${t("notify.visitMessages")}</label>
+        </div>
         <p class="hint">${t("visit.privacy")}</p>
         <div data-form-status tabindex="-1"></div>
         <p><button type="submit" class="button primary wide">${t("visit.submit")}</button></p>
@@ -159,6 +166,7 @@ async function renderRequest(root, { signal, navigate }) {
         note: get("note") || null,
         preferred_dates: Array.from({ length: DATES }, (_, i) => get(`preferred_dates.${i}`)).filter(Boolean),
         consent: form.elements.consent.checked,
+        messages: form.elements.messages.checked ? "whatsapp" : null,
       };
       const missing = {};
       for (const name of ["name", "nik", "phone", "address"]) if (!data[name]) missing[name] = t("form.required");

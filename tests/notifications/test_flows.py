@@ -1,0 +1,184 @@
+"""Events are written where the changes happen, in their transaction (api/flows.py, tallies imports)."""
+
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from api import flows
+from api.auth.models import Role
+from api.complaints.models import ComplaintStatus
+from api.complaints.schemas import ReplyCreate, TransitionCreate
+from api.notifications import service as notifications
+from api.notifications.models import NotificationEvent, ResidentContact
+from api.notifications.schemas import ContactCreate
+from api.principal import SYSTEM
+from api.visits.schemas import ScheduleRequest, StatusChange, VisitWindow
+from tests.complaints.factories import make_complaint
+from tests.factories import headers_for, make_campaign
+from tests.services.factories import make_office
+from tests.tallies.factories import post, rows
+from tests.visits.factories import make_kit, make_operator, make_request, triage
+
+TODAY = date.today()
+
+
+async def events(session, kind: str | None = None, subject_id: int | None = None) -> list[NotificationEvent]:
+    stmt = select(NotificationEvent).order_by(NotificationEvent.id)
+    if kind:
+        stmt = stmt.where(NotificationEvent.subject_kind == kind, NotificationEvent.subject_id == subject_id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def test_calling_a_ticket_tells_it_and_the_one_now_three_from_the_front(client, session) -> None:
+    point_id = (await make_office(session, area="36.74.01")).id
+    operator = await headers_for(session, role=Role.operator, service_point_id=point_id)
+    tickets = [(await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json()["id"] for _ in range(6)]
+    called = await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=operator)
+    assert called.json()["id"] == tickets[0]
+    found = [(e.type, e.subject_id, e.payload.get("ahead")) for e in await events(session)]
+    # After the first is called, tickets 2..6 wait: the 5th ticket has three residents before it.
+    assert found == [("ticket.called", tickets[0], None), ("ticket.near", tickets[4], 3)]
+    called_event = (await events(session))[0]
+    assert called_event.payload["counter"] == 1 and called_event.payload["service_point_id"] == point_id and "name_on_ticket" not in called_event.payload
+    await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=operator)
+    await client.post(f"/api/v1/tickets/{tickets[1]}/recall", headers=operator)
+    found = [(e.type, e.subject_id) for e in await events(session)][2:]
+    assert found == [("ticket.called", tickets[1]), ("ticket.near", tickets[5]), ("ticket.called", tickets[1])]
+
+
+async def test_a_home_visit_scheduled_rescheduled_and_visited_and_its_number_erased(session) -> None:
+    await make_campaign(session)
+    kit, operator = await make_kit(session), await make_operator(session)
+    visit = await make_request(session)
+    await triage(session, visit.id)
+    await notifications.add_contact(session, subject_kind="home_visit", subject_id=visit.id, data=ContactCreate(phone="081298765432", consent=True))
+
+    def plan(day: date) -> ScheduleRequest:
+        return ScheduleRequest(device=kit.id, operator=operator.id, date=day, window=VisitWindow(start="09:00", end="10:00"))
+
+    await flows.schedule_visit(session, visit_id=visit.id, data=plan(TODAY + timedelta(days=1)), actor=SYSTEM)
+    await flows.schedule_visit(session, visit_id=visit.id, data=plan(TODAY + timedelta(days=2)), actor=SYSTEM)
+    await flows.change_visit_status(session, visit_id=visit.id, data=StatusChange(status="visited"), actor=SYSTEM, today=TODAY + timedelta(days=2))
+    found = [(e.type, e.payload.get("date")) for e in await events(session, "home_visit", visit.id)]
+    day1, day2 = (TODAY + timedelta(days=1)).isoformat(), (TODAY + timedelta(days=2)).isoformat()
+    assert found == [("home_visit.scheduled", day1), ("home_visit.rescheduled", day2), ("home_visit.visited", day2)]
+    texts = [m.body for m in await notifications.messages_for(session, subject_kind="home_visit", subject_id=visit.id)]
+    assert texts == [None, None, None]  # erased with the number when the request closed (visited)
+    contact = await session.scalar(select(ResidentContact).where(ResidentContact.subject_id == visit.id))
+    assert contact.phone is None and contact.erased_at is not None
+
+
+async def test_a_complaint_reply_and_steps_are_told_and_closing_erases_the_number(session) -> None:
+    complaint = await make_complaint(session)
+    await notifications.add_contact(session, subject_kind="complaint", subject_id=complaint.id, data=ContactCreate(phone="081298765432", consent=True))
+    await flows.reply_to_complaint(session, complaint_id=complaint.id, data=ReplyCreate(text="Kami periksa."), actor=SYSTEM)
+    await flows.transition_complaint(session, complaint_id=complaint.id, data=TransitionCreate(status="investigating", note="mulai"), actor=SYSTEM)
+    found = [(e.type, e.payload) for e in await events(session, "complaint", complaint.id)]
+    assert found == [
+        ("complaint.replied", {"complaint_id": complaint.id, "status": "received"}),
+        ("complaint.status_changed", {"complaint_id": complaint.id, "status": "investigating"}),
+    ]
+    texts = [m.body for m in await notifications.messages_for(session, subject_kind="complaint", subject_id=complaint.id)]
+    assert texts[1] == "Rekam: Status laporan Anda kini: sedang diperiksa." and "Kami periksa" not in texts[0]
+    for step in ("substantiated", "action_taken", "closed"):
+        await flows.transition_complaint(session, complaint_id=complaint.id, data=TransitionCreate(status=step, note=step), actor=SYSTEM)
+    assert (await events(session, "complaint", complaint.id))[-1].payload["status"] == ComplaintStatus.closed.value
+    contact = await session.scalar(select(ResidentContact).where(ResidentContact.subject_id == complaint.id, ResidentContact.subject_kind == "complaint"))
+    assert contact.phone is None
+
+
+async def test_a_tally_import_is_told_to_integrations(client, session) -> None:
+    campaign_id = (await make_campaign(session)).id
+    admin = await headers_for(session, role=Role.admin)
+    answer = await post(client, campaign_id, rows({"36.74.01": 12}, TODAY - timedelta(days=1)), admin)
+    assert answer.status_code == 200, answer.text
+    dry = await post(client, campaign_id, rows({"36.74.01": 13}, TODAY - timedelta(days=1)), admin, dry_run="true")
+    assert dry.status_code == 200
+    (event,) = await events(session)
+    assert event.type == "tallies.imported" and event.subject_kind is None
+    assert event.payload["campaign_id"] == campaign_id and event.payload["import_id"] == answer.json()["import_id"] and event.payload["imported"] == 1
+
+
+async def test_a_resident_who_asks_gets_the_tracking_code_and_can_have_it_sent_again(client, session) -> None:
+    from tests.complaints.factories import complaint_body
+    from tests.visits.factories import payload
+
+    await make_campaign(session)
+    asked = await client.post("/api/v1/home-visits", json=payload(phone="0812 1111 2222", messages="whatsapp"))
+    assert asked.status_code == 201, asked.text
+    code = asked.json()["tracking_code"]
+    point_id = (await make_office(session, area="36.74.01")).id
+    reported = await client.post("/api/v1/complaints", json=complaint_body(service_point=point_id, area=None, place=None, notify_phone="+62 812-1111-2222", notify_by="sms"))
+    assert reported.status_code == 201, reported.text
+    receipt = reported.json()["receipt"]
+    silent = await client.post("/api/v1/home-visits", json=payload(nik="3674014507850011", phone="081233334444"))
+    assert silent.status_code == 201
+
+    visit_id = (await session.scalar(select(ResidentContact.subject_id).where(ResidentContact.subject_kind == "home_visit")))
+    complaint_id = (await session.scalar(select(ResidentContact.subject_id).where(ResidentContact.subject_kind == "complaint")))
+    visit_texts = [m.body for m in await notifications.messages_for(session, subject_kind="home_visit", subject_id=visit_id)]
+    complaint_texts = [m.body for m in await notifications.messages_for(session, subject_kind="complaint", subject_id=complaint_id)]
+    assert len(visit_texts) == 1 and code in visit_texts[0] and "kunjungan rumah" in visit_texts[0]
+    assert len(complaint_texts) == 1 and receipt in complaint_texts[0]
+    assert await session.scalar(select(func.count()).select_from(ResidentContact)) == 2  # the silent request left no contact
+
+    # "kirim ulang kode": same answer for a known and an unknown number; codes go only to the known one.
+    for phone in ("081211112222", "081299990000"):
+        again = await client.post("/api/v1/notifications/resend-code", json={"phone": phone})
+        assert again.status_code == 202 and "dikirim ulang" in again.json()["detail"]
+    assert len(await notifications.messages_for(session, subject_kind="home_visit", subject_id=visit_id)) == 2
+    assert len(await notifications.messages_for(session, subject_kind="complaint", subject_id=complaint_id)) == 2
+    assert (await client.post("/api/v1/notifications/resend-code", json={"phone": "12"})).status_code == 422
+
+
+async def test_a_bad_notify_phone_on_a_complaint_is_a_field_error(client, session) -> None:
+    from tests.complaints.factories import complaint_body
+
+    point_id = (await make_office(session, area="36.74.01")).id
+    answer = await client.post("/api/v1/complaints", json=complaint_body(service_point=point_id, area=None, place=None, notify_phone="+1 415 555 0100"))
+    assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "notify_phone"
+
+
+async def test_the_ticket_page_subscribes_a_phone_and_the_number_goes_when_the_ticket_closes(client, session) -> None:
+    point_id = (await make_office(session, area="36.74.01")).id
+    operator = await headers_for(session, role=Role.operator, service_point_id=point_id)
+    ticket_id = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json()["id"]
+    subscribed = await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={"phone": "081255556666", "channel": "sms", "consent": True})
+    assert subscribed.status_code == 204, subscribed.text
+    assert (await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={"phone": "081255556666", "consent": False})).status_code == 422
+    assert (await client.post("/api/v1/tickets/999999/notify", json={"phone": "081255556666", "consent": True})).status_code == 404
+    await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 2}, headers=operator)
+    (message,) = await notifications.messages_for(session, subject_kind="ticket", subject_id=ticket_id)
+    assert message.channel == "sms" and "dipanggil" in message.body and "loket 2" in message.body
+    await client.post(f"/api/v1/tickets/{ticket_id}/start", headers=operator)
+    await client.post(f"/api/v1/tickets/{ticket_id}/complete", headers=operator)
+    contact = await session.scalar(select(ResidentContact).where(ResidentContact.subject_kind == "ticket", ResidentContact.subject_id == ticket_id))
+    assert contact.phone is None and contact.erased_at is not None
+    assert (await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={"phone": "081255556666", "consent": True})).status_code == 404
+
+
+async def test_appointment_reminders_are_queued_once_for_the_days_bookings(session) -> None:
+    from api import calendar
+    from api.principal import ANONYMOUS
+    from api.queues import service as queues
+    from api.queues.schemas import BookingCreate
+
+    point = await make_office(session)
+    tomorrow = calendar.today() + timedelta(days=1)
+    booked = await queues.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    cancelled = await queues.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
+    await queues.cancel_appointment(session, code=cancelled.code, actor=ANONYMOUS)
+    assert await flows.send_appointment_reminders(session, day=tomorrow) == 1
+    assert await flows.send_appointment_reminders(session, day=tomorrow) == 0
+    (event,) = await events(session, "appointment", booked.id)
+    assert event.type == "appointment.reminder" and event.payload["time"] == "09:00" and event.payload["service_point_id"] == point.id
+    assert "code" not in event.payload  # the booking code is the resident's key, never in an event
+
+
+async def test_tallies_that_cross_a_tenth_of_the_target_are_a_progress_milestone(client, session) -> None:
+    campaign_id = (await make_campaign(session, target=100)).id
+    admin = await headers_for(session, role=Role.admin)
+    assert (await post(client, campaign_id, rows({"36.74.01": 5}, TODAY - timedelta(days=2)), admin)).status_code == 200
+    assert (await post(client, campaign_id, rows({"36.74.01": 17}, TODAY - timedelta(days=1)), admin)).status_code == 200
+    milestones = [e.payload for e in await events(session) if e.type == "progress.milestone"]
+    assert [(m["campaign_id"], m["milestone"], m["area"]) for m in milestones] == [(campaign_id, 10, "36.74"), (campaign_id, 20, "36.74")]
