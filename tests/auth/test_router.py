@@ -87,7 +87,7 @@ async def test_user_scopes_are_validated(client, session) -> None:
     assert_problem(await client.post("/api/v1/users", json={**base, "role": "viewer", "area": "36.74.01"}, headers=admin), 422, field="area")
     assert_problem(await client.post("/api/v1/users", json={**base, "role": "operator"}, headers=admin), 422, field="service_point_id")
     assert_problem(await client.post("/api/v1/users", json={**base, "role": "operator", "service_point_id": 999999}, headers=admin), 404, field="service_point_id")
-    assert_problem(await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "99.99"}, headers=admin), 404)
+    assert_problem(await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "99.99"}, headers=admin), 422, field="area")
     assert_problem(await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "36.74.01", "password": "short"}, headers=admin), 422, field="password")
     created = await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "36.74.01"}, headers=admin)
     assert created.status_code == 201 and "password" not in created.text

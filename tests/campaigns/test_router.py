@@ -29,7 +29,7 @@ async def test_create_campaign_admin_only_and_validated(client, session) -> None
     assert (await client.get(f"/api/v1/campaigns/{created.json()['id']}")).json()["root_area"] == "36.74"
     assert_problem(await client.post("/api/v1/campaigns", json={**payload, "deadline": "2025-01-01"}, headers=admin), 422)
     assert_problem(await client.post("/api/v1/campaigns", json={**payload, "target": -1}, headers=admin), 422, field="target")
-    assert_problem(await client.post("/api/v1/campaigns", json={**payload, "root_area": "99.99"}, headers=admin), 404, field="root_area")
+    assert_problem(await client.post("/api/v1/campaigns", json={**payload, "root_area": "99.99"}, headers=admin), 422, field="root_area")
     assert_problem(await client.post("/api/v1/campaigns", json={**payload, "root_area": "nope"}, headers=admin), 422, field="root_area")
     assert_problem(await client.post("/api/v1/campaigns", content=b"{not json", headers={**admin, "content-type": "application/json"}), 422)
     assert_problem(await client.post("/api/v1/campaigns", json=payload), 401)

@@ -24,7 +24,7 @@ def setu_point(server) -> dict:
     return open_point_with_operator(server, point=point, username="e2e.setu", display_name="Operator Setu")
 
 
-def _complete_tickets(server, point_id: int, n: int) -> None:  # noqa: ANN001
+def _complete_tickets(server, point_id: int, n: int) -> None:
     headers = {"Authorization": f"Bearer {server.token('e2e.setu')}"}
     for _ in range(n):
         assert httpx.post(f"{server.base}/api/v1/service-points/{point_id}/tickets", json={"name": "Warga"}).status_code == 201
@@ -34,7 +34,7 @@ def _complete_tickets(server, point_id: int, n: int) -> None:  # noqa: ANN001
             assert httpx.post(f"{server.base}/api/v1/tickets/{called.json()['id']}/{move}", headers=headers).status_code == 200
 
 
-def _setu(server) -> dict:  # noqa: ANN001
+def _setu(server) -> dict:
     return next(c for c in server.progress("36.74")["children"] if c["code"] == SETU)
 
 

@@ -126,19 +126,19 @@ def test_percentages_on_rounding_boundaries_show_the_apis_digits(page, server) -
 
 
 def test_user_text_is_escaped(page, server) -> None:
+    """Names staff type (an RW's; official names come only from the official list) reach the page as text."""
     admin = {"Authorization": f"Bearer {server.token('e2e.admin')}"}
-    code = "36.74.01.1001"
-    original = server.get(f"/areas/{code}").json()["name"]
-    hostile = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">Ciater"
-    assert httpx.patch(f"{server.base}/api/v1/areas/{code}", json={"name": hostile}, headers=admin).status_code == 200
-    try:
-        page.goto(f"/#/progress/{SERPONG}")
-        cell = page.locator(f"tr[data-area='{code}'] th")
-        assert cell.inner_text() == hostile
-        assert page.evaluate("window.__pwned") is None
-        assert page.locator("[data-table=children] img, [data-table=children] script").count() == 0
-    finally:
-        httpx.patch(f"{server.base}/api/v1/areas/{code}", json={"name": original}, headers=admin).raise_for_status()
+    kelurahan, code = "36.74.01.1001", "36.74.01.1001.099"
+    hostile = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">RW 099"
+    created = httpx.post(f"{server.base}/api/v1/areas", json={"code": code, "name": hostile}, headers=admin)
+    assert created.status_code in (201, 409), created.text  # 409: a rerun against the same server
+    page.goto(f"/#/progress/{kelurahan}")
+    cell = page.locator(f"tr[data-area='{code}'] th")
+    assert cell.inner_text() == hostile
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator("[data-table=children] img, [data-table=children] script").count() == 0
+    # An official name cannot be changed through the API at all (docs/security.md, CSV injection).
+    assert httpx.patch(f"{server.base}/api/v1/areas/{kelurahan}", json={"name": hostile}, headers=admin).status_code == 422
 
 
 def test_api_failures_are_shown_as_human_messages(page, server) -> None:

@@ -30,7 +30,7 @@ async def campaign_only(session) -> Request:
     return Request(path_params={"campaign_id": (await make_campaign(session)).id})
 
 
-async def policy(session) -> Request:  # noqa: ANN001
+async def policy(session) -> Request:
     return Request(path_params={"campaign_id": (await make_campaign(session)).id}, json={"operational_counts_official": True})
 
 

@@ -31,7 +31,7 @@ OLD = {
 }
 
 
-def _engine(url: str):  # noqa: ANN202
+def _engine(url: str):
     engine = create_engine(sync_url(url))
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine, 1000)

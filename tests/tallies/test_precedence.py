@@ -22,7 +22,7 @@ async def _body(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def _post(session, campaign, rows, *, mode=TallyMode.upsert):  # noqa: ANN001, ANN202
+async def _post(session, campaign, rows, *, mode=TallyMode.upsert):
     day = today_for(campaign)
     tallies = [{"area": area, "date": day.isoformat(), "count": count, "source": source} for area, count, source in rows]
     status, payload = await service.post_tallies(
@@ -32,16 +32,16 @@ async def _post(session, campaign, rows, *, mode=TallyMode.upsert):  # noqa: ANN
     return payload
 
 
-async def _tickets(session, campaign, point_id: int, n: int, *, area: str = SERPONG) -> None:  # noqa: ANN001
+async def _tickets(session, campaign, point_id: int, n: int, *, area: str = SERPONG) -> None:
     for _ in range(n):
         await service.add_recordings(session, area_code=area, day=today_for(campaign), source="queue", service_point_id=point_id, actor=ADMIN)
 
 
-async def _visit(session, campaign, area: str) -> None:  # noqa: ANN001
+async def _visit(session, campaign, area: str) -> None:
     await service.add_recordings(session, area_code=area, day=today_for(campaign), source="home_visit", actor=ADMIN)
 
 
-async def _parts(session, campaign, *codes: str) -> dict[str, tuple[int, int]]:  # noqa: ANN001
+async def _parts(session, campaign, *codes: str) -> dict[str, tuple[int, int]]:
     """area -> (official, provisional) today, from the daily rollups and from the campaign totals (which must agree)."""
     day = today_for(campaign)
     result = {}

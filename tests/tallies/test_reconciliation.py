@@ -13,7 +13,7 @@ from tests.tallies.factories import post, rows
 SERPONG, LENGKONG, SETU = "36.74.01", "36.74.01.1001", "36.74.07"
 
 
-async def _serpong_day(client, session):  # noqa: ANN001, ANN202
+async def _serpong_day(client, session):
     campaign = await make_campaign(session)
     point = await make_service_point(session, area=SERPONG)
     admin = await headers_for(session, role=Role.admin)
