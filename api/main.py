@@ -24,6 +24,7 @@ from api.db import SessionDep
 from api.devices.router import router as devices_router
 from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
 from api.fastpath import PublicReadCache
+from api.idempotency import CreatingRoute
 from api.logging import configure_logging
 from api.metrics import router as metrics_router
 from api.middleware import RequestContextMiddleware
@@ -43,7 +44,7 @@ class Health(BaseModel):
     version: str
 
 
-health_router = APIRouter(tags=["health"])
+health_router = APIRouter(tags=["health"], route_class=CreatingRoute)
 
 
 @health_router.get("/health", response_model=Health, responses=problem_responses(503))

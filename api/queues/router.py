@@ -10,6 +10,7 @@ from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
 from api.auth.models import Role
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
+from api.idempotency import CreatingRoute
 from api.principal import Principal
 from api.queues import live, service
 from api.queues.schemas import (
@@ -24,7 +25,7 @@ from api.queues.schemas import (
     WalkIn,
 )
 
-router = APIRouter(tags=["queues"])
+router = APIRouter(tags=["queues"], route_class=CreatingRoute)
 
 # Counter work: the operator of the point, or staff whose area holds it (checked in the service).
 CounterDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator))]
