@@ -113,9 +113,15 @@ class TallyRead(BaseModel):
 
 
 class TallyChangeRead(BaseModel):
+    """One entry of a tally's history: a creation, a change or a deletion."""
+
     model_config = ConfigDict(from_attributes=True, populate_by_name=True)
 
-    id: int
+    id: str = Field(
+        description="The entry's id: opaque, never changes and is never given to another entry (`c<n>` for an entry stored when it happened, "
+        "`i<import>-<area>-<date>-p<point>-d<device>` for the creation of a tally by an import).",
+        examples=["c214", "i17-36.74.01-2026-08-31-p0-d0"],
+    )
     area: str = Field(validation_alias="area_code")
     date: dt.date = Field(validation_alias="day")
     service_point: int | None = Field(validation_alias="service_point_id")
