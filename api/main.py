@@ -120,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "X-Request-ID", "If-None-Match"],
-            expose_headers=["X-Request-ID", "Retry-After", "ETag"],
+            expose_headers=["X-Request-ID", "Retry-After", "ETag", "Location", "Idempotent-Replayed"],
         )
     app.add_middleware(BodySizeLimitMiddleware)  # inside RequestContextMiddleware: a 413 gets its headers
     app.add_middleware(RequestContextMiddleware)
