@@ -9,17 +9,20 @@ large upload is never held in memory for this.
 
 import hashlib
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Header, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy import Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.db import Base, UtcDateTime
+from api.auth.dependencies import CurrentPrincipal
+from api.db import Base, SessionDep, UtcDateTime
 from api.errors import Conflict, DomainError, RuleViolation, field_problem
 from api.principal import Principal
 
@@ -138,3 +141,136 @@ async def run_once(
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# --- Every creating POST (201): the same contract, generically -----------------------------------
+#
+# `CreatingRoute` is the route class of every API router. A POST route that answers 201 gets the
+# `idempotent_create` dependency (which declares the `Idempotency-Key` header in the OpenAPI
+# document) and the `Idempotent-Replayed` response header; its handler stores a 2xx answer under
+# (caller, key) in the request's own transaction and replays it on a retry. Staff are keyed by who
+# they are; residents and anonymous callers by their client address.
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_HEADER_DESCRIPTION = (
+    "Makes a retry safe: a retry with the same key and the same request gets the first answer again "
+    "(`Idempotent-Replayed: true`) and creates nothing; the same key with another request is a 409. "
+    "Answers are kept 24 hours; a rejected request (4xx) is not stored."
+)
+REPLAYED_RESPONSE_HEADER: dict[str, Any] = {
+    "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key (kept 24 h).",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+_REPLAYED_HEADERS = ("location", "etag")
+
+
+class _Replay(Exception):
+    """Raised by `idempotent_create` to answer with a stored response instead of running the route."""
+
+    def __init__(self, status_code: int, body: str, headers: dict[str, str]) -> None:
+        self.status_code, self.body, self.headers = status_code, body, headers
+
+
+def request_caller(request: Request, actor: Principal) -> str:
+    if actor.is_staff:
+        return caller_of(actor)
+    client = request.client.host if request.client else "unknown"
+    return f"{actor.kind}:{actor.id}@{client}"[:64]
+
+
+async def idempotent_create(
+    request: Request,
+    session: SessionDep,
+    actor: CurrentPrincipal,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=MAX_KEY_LENGTH, description=KEY_HEADER_DESCRIPTION)] = None,
+) -> None:
+    """Replays a stored answer for (caller, key), or reserves the key for this request."""
+    if idempotency_key is None:
+        return
+    key = idempotency_key
+    if not key.isprintable() or not key:
+        raise RuleViolation.on_field("Idempotency-Key", f"The key must be 1 to {MAX_KEY_LENGTH} printable characters.", location="header")
+    caller = request_caller(request, actor)
+    target = request.url.path + ("?" + request.url.query if request.url.query else "")
+    digest = hashlib.sha256(f"{request.method}\n{target}\n{caller}\n".encode())
+    digest.update(await request.body())
+    fingerprint = digest.hexdigest()
+    find = select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
+    stored = await session.scalar(find)
+    if stored is not None and _aware(stored.created_at) <= datetime.now(UTC) - EXPIRY:
+        await session.delete(stored)
+        await session.flush()
+        stored = None
+    if stored is None:
+        record = IdempotencyRecord(caller=caller, key=key, fingerprint=fingerprint, status_code=0, body="", created_at=datetime.now(UTC))
+        try:
+            async with session.begin_nested():
+                session.add(record)
+                await session.flush()
+        except IntegrityError:  # a concurrent request with this key committed first
+            stored = await session.scalar(find.execution_options(populate_existing=True))
+            if stored is None:
+                raise Conflict("A request with this Idempotency-Key was just completed; send it again.") from None
+        else:
+            request.state.idempotency = (session, record)
+            return
+    if stored.fingerprint != fingerprint or stored.status_code == 0:
+        raise Conflict(
+            "This Idempotency-Key was used for a different request; use a new key.",
+            errors=[field_problem("Idempotency-Key", "used for another request", location="header")],
+        )
+    saved = json.loads(stored.body)
+    raise _Replay(stored.status_code, saved["body"], saved["headers"])
+
+
+async def _store(request: Request, response: Response) -> None:
+    pending = getattr(request.state, "idempotency", None)
+    if pending is None:
+        return
+    session, record = pending
+    request.state.idempotency = None
+    if not 200 <= response.status_code < 300 or not isinstance(response.body, bytes):
+        await session.delete(record)  # a rejected answer is not stored
+        await session.flush()
+        return
+    headers = {name: response.headers[name] for name in _REPLAYED_HEADERS if name in response.headers}
+    record.status_code, record.created_at = response.status_code, datetime.now(UTC)
+    record.body = json.dumps({"body": response.body.decode(), "headers": headers})
+    await session.flush()
+
+
+class CreatingRoute(APIRoute):
+    """An API route; a POST answering 201 takes an `Idempotency-Key` (see above)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        methods = kwargs.get("methods") or ()
+        self.creates = "POST" in methods and kwargs.get("status_code") == 201
+        if self.creates:
+            kwargs["dependencies"] = [*(kwargs.get("dependencies") or []), Depends(idempotent_create)]
+            responses = dict(kwargs.get("responses") or {})
+            created = dict(responses.get(201, {}))
+            created["headers"] = {**created.get("headers", {}), REPLAYED_HEADER: REPLAYED_RESPONSE_HEADER}
+            responses[201] = created
+            kwargs["responses"] = responses
+        super().__init__(path, endpoint, **kwargs)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        if not self.creates:
+            return handler
+
+        async def idempotent_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except _Replay as replay:
+                return Response(replay.body, status_code=replay.status_code, media_type="application/json", headers={**replay.headers, REPLAYED_HEADER: "true"})
+            except DomainError as exc:
+                pending = getattr(request.state, "idempotency", None)
+                if pending is not None and exc.keep_changes:  # the writes are committed: not the reservation
+                    await pending[0].delete(pending[1])
+                    await pending[0].flush()
+                raise
+            await _store(request, response)
+            return response
+
+        return idempotent_handler

@@ -24,6 +24,7 @@ from api.db import SessionDep, get_sessionmaker
 from api.devices.router import router as devices_router
 from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
 from api.fastpath import PublicReadCache
+from api.idempotency import CreatingRoute
 from api.logging import configure_logging
 from api.metrics import router as metrics_router
 from api.middleware import RequestContextMiddleware
@@ -46,7 +47,7 @@ class Health(BaseModel):
     version: str
 
 
-health_router = APIRouter(tags=["health"])
+health_router = APIRouter(tags=["health"], route_class=CreatingRoute)
 
 
 @health_router.get("/health", response_model=Health, responses=problem_responses(503))
@@ -129,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "X-Request-ID", "If-None-Match"],
-            expose_headers=["X-Request-ID", "Retry-After", "ETag"],
+            expose_headers=["X-Request-ID", "Retry-After", "ETag", "Location", "Idempotent-Replayed"],
         )
     app.add_middleware(BodySizeLimitMiddleware)  # inside RequestContextMiddleware: a 413 gets its headers
     app.add_middleware(RequestContextMiddleware)

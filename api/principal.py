@@ -17,11 +17,21 @@ knows about requests or sessions.
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Literal
 
 from api.area_codes import is_within
 from api.auth.models import Role
 from api.errors import Forbidden, NotFound, field_problem
+
+
+class PrincipalKind(StrEnum):
+    """Who a caller is: nobody signed in, a user, an API key, or Rekam itself."""
+
+    anonymous = "anonymous"
+    user = "user"
+    api_key = "api_key"
+    system = "system"
 
 
 @dataclass(frozen=True)

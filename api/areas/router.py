@@ -9,9 +9,10 @@ from api.areas.schemas import AreaCreate, AreaDetail, AreaRead, AreaUpdate
 from api.auth.dependencies import WriterDep
 from api.db import SessionDep
 from api.errors import problem_responses
+from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 
-router = APIRouter(prefix="/areas", tags=["areas"])
+router = APIRouter(prefix="/areas", tags=["areas"], route_class=CreatingRoute)
 
 CodePath = Annotated[str, Path(pattern=AREA_CODE_PATTERN, max_length=40, description="An area code.")]
 

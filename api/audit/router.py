@@ -8,9 +8,10 @@ from api.audit.schemas import AuditEntryRead
 from api.auth.dependencies import AdminDep
 from api.db import SessionDep
 from api.errors import problem_responses
+from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=CreatingRoute)
 
 
 @router.get("", response_model=Page[AuditEntryRead], responses=problem_responses(401, 403, 422))

@@ -3,13 +3,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from api.principal import PrincipalKind
+
 
 class AuditEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     at: datetime
-    actor_kind: str
+    actor_kind: PrincipalKind
     actor_id: int | None
     actor_name: str
     action: str

@@ -8,9 +8,10 @@ from api.auth.dependencies import AdminDep, CurrentPrincipal, StaffDep
 from api.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead, Me, TokenRead, UserCreate, UserRead, UserUpdate
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses
+from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=CreatingRoute)
 
 
 @router.post("/auth/token", response_model=TokenRead, responses=problem_responses(401, 422, 429))

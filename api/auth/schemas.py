@@ -3,6 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.models import Role
+from api.principal import PrincipalKind
 
 
 class TokenRead(BaseModel):
@@ -18,7 +19,7 @@ class FailedSignIn(BaseModel):
 
 
 class Me(BaseModel):
-    kind: str
+    kind: PrincipalKind
     id: int | None
     name: str
     role: Role | None

@@ -25,9 +25,10 @@ from api.campaigns.schemas import (
 from api.contract import CSV_FILE, schema_ref
 from api.db import IdPath, SessionDep
 from api.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType, problem_responses
+from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 
-router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+router = APIRouter(prefix="/campaigns", tags=["campaigns"], route_class=CreatingRoute)
 
 MAX_TARGETS_BODY = 8 * 1024 * 1024
 

@@ -158,6 +158,13 @@ class DailySeries(BaseModel):
     days: list[DailyPoint]
 
 
+class DiscrepancyKind(StrEnum):
+    """snapshot: a reported snapshot differs from its children's; tally: daily totals posted at two levels differ."""
+
+    snapshot = "snapshot"
+    tally = "tally"
+
+
 class Discrepancy(BaseModel):
     area: str
     as_of: date
@@ -166,4 +173,4 @@ class Discrepancy(BaseModel):
     difference: int = Field(description="reported - children_sum")
     children_reporting: int
     children_total: int
-    kind: str = Field("snapshot", description="snapshot, or tally for daily totals posted at two levels")
+    kind: DiscrepancyKind = Field(DiscrepancyKind.snapshot, description="snapshot, or tally for daily totals posted at two levels.")

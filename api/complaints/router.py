@@ -27,10 +27,11 @@ from api.complaints.schemas import (
 )
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
+from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
 
-router = APIRouter(prefix="/complaints", tags=["complaints"])
+router = APIRouter(prefix="/complaints", tags=["complaints"], route_class=CreatingRoute)
 
 AreaQuery = Annotated[str | None, Query(max_length=40, description="An area code: this area and its subtree.")]
 Receipt = Annotated[str, Path(max_length=40, description="The receipt the reporter was given.")]

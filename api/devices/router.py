@@ -27,10 +27,11 @@ from api.devices.schemas import (
     PlanRequest,
 )
 from api.errors import problem_responses
+from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
 
-router = APIRouter(tags=["devices"])
+router = APIRouter(tags=["devices"], route_class=CreatingRoute)
 
 DateQuery = Annotated[date | None, Query(alias="date", description="The day (Asia/Jakarta); today by default.")]
 # Planning reads the whole city's placements: the city office, supervisors and viewers.

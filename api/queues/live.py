@@ -12,11 +12,22 @@ How a committed change reaches the boards:
 A subscriber too slow to keep up (its queue full), or any subscriber after the listener lost its
 connection (notifications may have been missed), is closed: browsers' EventSource reconnects on
 its own, and every stream starts with the current state.
+
+Events and their ids (documented for integrators in docs/api.md and on the stream operations):
+- `board` (one point's board, schema `Board`), `boards` (the city board: a list of `Board`) and
+  `call` (a ticket called or recalled: `service_point_id`, `ticket_id`, `number`, `counter`,
+  `recall`). Comment lines (`: heartbeat`) keep the connection open.
+- Every event has an `id:` (`<process>-<n>`, increasing within a process). Snapshot on connect:
+  every connection, a reconnect with `Last-Event-ID` included, starts with the current snapshot
+  (`board` or `boards`) before any change; missed changes are not replayed one by one, the
+  snapshot replaces them.
 """
 
 import asyncio
 import contextlib
+import itertools
 import json
+import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,7 +49,22 @@ SUBSCRIBER_QUEUE = 256
 PENDING = "rekam_live_pending"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
-Message = dict[str, Any]  # {"event": "board" | "call", "service_point_id": int, "area": str, "data": {...}}
+Message = dict[str, Any]  # {"event": "board" | "boards" | "call", "service_point_id": int, "area": str, "data": {...}, "id": str}
+EVENT_TYPES = {
+    "board": "One service point's board (schema `Board`): the snapshot on connect, then after every change.",
+    "boards": "The city board (a list of `Board`): the snapshot on connect of `/queues/events`.",
+    "call": "A ticket called or recalled: `service_point_id`, `ticket_id`, `number`, `counter`, `recall`.",
+}
+# Event ids: unique per process run, increasing; a reconnect gets a snapshot, so they are never looked up.
+_BOOT = secrets.token_hex(4)
+_SEQUENCE = itertools.count(1)
+
+
+def stamp(message: Message) -> Message:
+    """Gives a message its event id (once: a message published to many streams keeps one id)."""
+    if "id" not in message:
+        message["id"] = f"{_BOOT}-{next(_SEQUENCE)}"
+    return message
 
 
 @dataclass(eq=False)
@@ -74,6 +100,8 @@ class Broker:
         self._subscribers.discard(subscriber)
 
     def publish(self, messages: list[Message]) -> None:
+        for message in messages:
+            stamp(message)
         for subscriber in list(self._subscribers):
             for message in messages:
                 if not subscriber.wants(message):
@@ -196,7 +224,7 @@ def format_event(message: Message) -> str:
     if kept is not None and kept[0] is message:
         return kept[1]
     data = json.dumps(message["data"], default=str, separators=(",", ":"))
-    text = f"event: {message['event']}\ndata: {data}\n\n"
+    text = f"id: {stamp(message)['id']}\nevent: {message['event']}\ndata: {data}\n\n"
     if len(_FORMATTED) >= 256:
         _FORMATTED.clear()
     _FORMATTED[id(message)] = (message, text)
@@ -204,7 +232,8 @@ def format_event(message: Message) -> str:
 
 
 async def stream(subscriber: Subscriber, initial: list[Message]) -> AsyncIterator[str]:
-    """The current state first, then every change, with a comment line as heartbeat."""
+    """The current state first (on every connection, a reconnect with Last-Event-ID included), then
+    every change, with a comment line as heartbeat."""
     heartbeat = get_settings().sse_heartbeat_seconds
     try:
         yield "retry: 3000\n\n"

@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from api import flows
@@ -10,6 +10,7 @@ from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
 from api.auth.models import Role
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
+from api.idempotency import CreatingRoute
 from api.notifications.schemas import ContactCreate, PushSubscriptionIn
 from api.principal import Principal
 from api.queues import live, service
@@ -25,12 +26,24 @@ from api.queues.schemas import (
     WalkIn,
 )
 
-router = APIRouter(tags=["queues"])
+router = APIRouter(tags=["queues"], route_class=CreatingRoute)
 
 # Counter work: the operator of the point, or staff whose area holds it (checked in the service).
 CounterDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator))]
 StaffReadDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator, Role.viewer))]
-SSE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/event-stream": {}}, "description": "A stream of Server-Sent Events."}}
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/event-stream": {}},
+        "description": "A stream of Server-Sent Events. Event types: "
+        + "; ".join(f"`{name}`: {text}" for name, text in live.EVENT_TYPES.items())
+        + ". Every event has an `id:`. Snapshot on connect: every connection (a reconnect with `Last-Event-ID` included) starts with the current "
+        "snapshot, then each change; missed changes are not replayed. `: heartbeat` comment lines keep the connection open.",
+    }
+}
+LastEventId = Annotated[
+    str | None,
+    Header(alias="Last-Event-ID", max_length=100, description="Sent by EventSource on reconnect. The stream starts with the current snapshot either way."),
+]
 
 
 @router.post("/service-points/{point_id}/tickets", response_model=TicketIssued, status_code=201, responses=problem_responses(404, 409, 422, 429))
@@ -92,14 +105,14 @@ async def city_board(session: SessionDep, area: AreaQuery = None) -> list[Board]
 
 
 @router.get("/service-points/{point_id}/queue/events", response_class=StreamingResponse, responses={**SSE_RESPONSE, **problem_responses(404)})
-async def queue_events(point_id: IdPath, session: SessionDep) -> StreamingResponse:
+async def queue_events(point_id: IdPath, session: SessionDep, last_event_id: LastEventId = None) -> StreamingResponse:
     """Live board of one point (Server-Sent Events): the current board first, then calls and changes."""
     subscriber, initial = await service.open_point_stream(session, point_id=point_id)
     return StreamingResponse(live.stream(subscriber, initial), media_type="text/event-stream", headers=live.SSE_HEADERS)
 
 
 @router.get("/queues/events", response_class=StreamingResponse, responses={**SSE_RESPONSE, **problem_responses(422)})
-async def city_events(session: SessionDep, area: AreaQuery = None) -> StreamingResponse:
+async def city_events(session: SessionDep, area: AreaQuery = None, last_event_id: LastEventId = None) -> StreamingResponse:
     """Live city board (Server-Sent Events): every open point's board first, then calls and changes."""
     subscriber, initial = await service.open_city_stream(session, area=area)
     return StreamingResponse(live.stream(subscriber, initial), media_type="text/event-stream", headers=live.SSE_HEADERS)

@@ -12,6 +12,7 @@ from api.auth.models import Role
 from api.caching import NOT_MODIFIED, hashed
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses
+from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
 from api.services import service
@@ -31,7 +32,7 @@ from api.services.schemas import (
     UncoveredArea,
 )
 
-router = APIRouter(tags=["service points"])
+router = APIRouter(tags=["service points"], route_class=CreatingRoute)
 
 # The public reads (where and when to go) carry an ETag that is a hash of the body, and a short
 # public Cache-Control. Why not a data version as for progress: these answers are small and cheap

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.areas.models import AreaLevel
 from api.services.models import ServicePointKind
 from api.types import BoundedDate
 
@@ -156,5 +157,5 @@ class UncoveredArea(BaseModel):
 
     code: str
     name: str
-    level: str
+    level: AreaLevel
     population: int | None

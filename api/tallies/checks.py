@@ -28,6 +28,7 @@ from api.principal import Principal
 from api.services.models import ServicePoint
 from api.tallies.bulk import Bulk, chunks
 from api.tallies.parsing import COLUMN_SET, COLUMNS, reference, whole
+from api.tallies.schemas import ImportProblemCode
 
 # A day's count above this, or above the campaign's whole target, is a typo (the article's
 # cumulative kecamatan figures, posted as one day's tally, stay below both).
@@ -50,6 +51,9 @@ class Row:
     source: str
 
 
+PROBLEM_CODES = frozenset(ImportProblemCode)
+
+
 class Problems:
     """Identical problems grouped, with every row number that has them."""
 
@@ -57,6 +61,8 @@ class Problems:
         self._groups: dict[tuple[str | None, str, str], list[int]] = {}
 
     def add(self, row: int | None, field_: str | None, code: str, message: str) -> None:
+        if code not in PROBLEM_CODES:  # every code is one the OpenAPI document declares
+            raise ValueError(f"undeclared import problem code {code!r}: add it to ImportProblemCode")
         rows = self._groups.setdefault((field_, code, message), [])
         if row is not None:
             rows.append(row)

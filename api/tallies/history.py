@@ -6,13 +6,17 @@ Rules
 - History entries come oldest first (by time, then id): the stored entries, and the creations of
   tallies made by an import that have not changed since (see `api.tallies.writer`), drawn from
   the tally and its import; both kinds look alike.
+- An entry's id is a string that never changes and is never reused: `c<n>` for an entry stored
+  when it happened, `i<import>-<area>-<date>-p<point>-d<device>` for the creation of a tally by an
+  import, whether it is still drawn from the tally or was stored when the tally later changed
+  (`0` for no service point or device). Entries are ordered by time, then id.
 """
 
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, null, or_, select, union_all
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.area_codes import in_subtree, is_within, require_code
@@ -57,12 +61,17 @@ async def list_history(
 ) -> tuple[Sequence[Any], str | None]:
     """History entries oldest first (by time, then id): the stored entries, and the creations of
     tallies made by an import that have not changed since (see `Writer`), drawn from the tally
-    and its import. Such a creation carries the tally's id negated; once the tally changes, its
-    creation is stored with an id of its own, at the same time and place in the order."""
+    and its import. Such a creation has the same id (see the module's rules) whether it is drawn
+    from the tally or stored once the tally changed, at the same time and place in the order."""
     root = _reader_area(actor, campaign, area)
     imports = TallyImport.__table__
+    stored_id = case(
+        (and_(CHANGE.c.old_count.is_(None), CHANGE.c.import_id.is_not(None)),
+         _creation_id(CHANGE.c.import_id, CHANGE.c.area_code, CHANGE.c.day, CHANGE.c.service_point_id, CHANGE.c.device_id)),
+        else_=literal("c") + cast(CHANGE.c.id, String),
+    )
     stored = select(
-        CHANGE.c.id, CHANGE.c.area_code, CHANGE.c.day, CHANGE.c.service_point_id, CHANGE.c.device_id, CHANGE.c.old_count, CHANGE.c.new_count,
+        stored_id.label("id"), CHANGE.c.area_code, CHANGE.c.day, CHANGE.c.service_point_id, CHANGE.c.device_id, CHANGE.c.old_count, CHANGE.c.new_count,
         CHANGE.c.source, CHANGE.c.at, CHANGE.c.actor_kind, CHANGE.c.actor_name, CHANGE.c.import_id,
     ).where(CHANGE.c.campaign_id == campaign.id, in_subtree(CHANGE.c.area_code, root))
     recorded = (
@@ -76,7 +85,7 @@ async def list_history(
     )
     created = (
         select(
-            (-TALLY.c.id).label("id"), TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, cast(null(), Integer).label("old_count"),
+            _creation_id(TALLY.c.import_id, TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id).label("id"), TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, cast(null(), Integer).label("old_count"),
             TALLY.c.count.label("new_count"), TALLY.c.source, TALLY.c.updated_at.label("at"), imports.c.actor_kind, imports.c.actor_name, TALLY.c.import_id,
         )
         .join(imports, imports.c.id == TALLY.c.import_id)
@@ -90,7 +99,7 @@ async def list_history(
     if page.cursor:
         after_at, after_id = decode_cursor(page.cursor, 2)
         try:
-            after_at, after_id = datetime.fromisoformat(after_at), int(after_id)
+            after_at, after_id = datetime.fromisoformat(after_at), str(after_id)
         except (TypeError, ValueError):
             raise RuleViolation.on_field("cursor", "The cursor is not one this server gave out.", location="query") from None
         stmt = stmt.where(or_(history.c.at > after_at, and_(history.c.at == after_at, history.c.id > after_id)))
@@ -100,3 +109,14 @@ async def list_history(
         rows = rows[: page.limit]
         next_cursor = encode_cursor([rows[-1].at, rows[-1].id])
     return rows, next_cursor
+
+
+def _creation_id(import_id: Any, area_code: Any, day: Any, point_id: Any, device_id: Any) -> Any:
+    """`i<import>-<area>-<date>-p<point>-d<device>`: the creation of a tally by an import, in SQL."""
+    def text(value: Any) -> Any:
+        return cast(value, String)
+
+    return (
+        literal("i") + text(import_id) + "-" + text(area_code) + "-" + text(day)
+        + "-p" + text(func.coalesce(point_id, 0)) + "-d" + text(func.coalesce(device_id, 0))
+    )

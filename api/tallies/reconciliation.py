@@ -97,11 +97,11 @@ async def reconcile(
     rows: list[Reconciliation] = []
     official_keys: set[tuple[str, date]] = set()
     for area, raw_day, own, _ in officials:
-        day = as_date(raw_day)
-        assert day is not None  # a rollup's day is never NULL
-        official_keys.add((area, day))
-        seen = counted.get((area, day), {"queue": 0, "home_visit": 0})
-        rows.append(Reconciliation(area, day, own, seen["queue"], seen["home_visit"]))
+        official_day = as_date(raw_day)
+        assert official_day is not None  # a rollup's day is never NULL
+        official_keys.add((area, official_day))
+        seen = counted.get((area, official_day), {"queue": 0, "home_visit": 0})
+        rows.append(Reconciliation(area, official_day, own, seen["queue"], seen["home_visit"]))
     # Counts no official figure covers: the kecamatan (or the area itself, when below none) with provisional counts.
     for (area, day), seen in counted.items():
         if depth_of(area) != max(KECAMATAN_DEPTH, depth_of(root)) or (area, day) in official_keys:

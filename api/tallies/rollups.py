@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,8 +36,8 @@ from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import Tally, TallyRollup, TallyTotal
 
-ROLLUP = TallyRollup.__table__
-TOTAL = TallyTotal.__table__
+ROLLUP = cast(Table, TallyRollup.__table__)  # mapped with __tablename__: its __table__ is a Table
+TOTAL = cast(Table, TallyTotal.__table__)
 
 
 # Area code -> depth / parent, for rollups (codes never change their place in the tree).
@@ -454,11 +454,11 @@ async def rebuild(session: AsyncSession, *, campaign_id: int, root: str, officia
                 "campaign_id": campaign_id, "area_code": code, "day": day, "own": o, "own_rows": rows, "below": below, "op_own": op_own,
                 "op_below": op_below, "total": total, "provisional": provisional,
             })
-            entry = totals.setdefault(code, [0, 0, None])
-            entry[0] += total
-            entry[1] += provisional
-            if total + provisional > 0 and (entry[2] is None or day > entry[2]):
-                entry[2] = day
+            kept = totals.setdefault(code, [0, 0, None])
+            kept[0] += total
+            kept[1] += provisional
+            if total + provisional > 0 and (kept[2] is None or day > kept[2]):
+                kept[2] = day
     for chunk in chunks(rollups, 2000):
         await session.execute(ROLLUP.insert(), chunk)
     rows_ = [{"campaign_id": campaign_id, "area_code": code, "total": t + p, "provisional": p, "last_day": d} for code, (t, p, d) in totals.items()]

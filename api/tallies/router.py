@@ -12,6 +12,7 @@ from api.config import API_PREFIX
 from api.contract import CSV_FILE, schema_ref
 from api.db import IdPath, SessionDep
 from api.errors import PROBLEM_JSON, problem_responses
+from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
 from api.tallies import service
@@ -28,7 +29,7 @@ from api.tallies.schemas import (
     TallyRead,
 )
 
-router = APIRouter(prefix="/campaigns/{campaign_id}", tags=["tallies"])
+router = APIRouter(prefix="/campaigns/{campaign_id}", tags=["tallies"], route_class=CreatingRoute)
 
 ReaderDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]
 AreaQuery = Annotated[str | None, Query(max_length=40, description="An area code: this area and its subtree.")]

@@ -68,13 +68,41 @@ class TalliesPost(BaseModel):
     tallies: list[TallyIn] = Field(description="The rows; at most the body size limit.")
 
 
+class ImportProblemCode(StrEnum):
+    """Why a row of a post of tallies was refused, or what looks wrong in an accepted one (a warning)."""
+
+    invalid_row = "invalid_row"
+    wrong_columns = "wrong_columns"
+    unknown_field = "unknown_field"
+    invalid_area = "invalid_area"
+    above_kecamatan = "above_kecamatan"
+    outside_campaign = "outside_campaign"
+    outside_scope = "outside_scope"
+    unknown_area = "unknown_area"
+    invalid_date = "invalid_date"
+    before_start = "before_start"
+    in_future = "in_future"
+    not_integer = "not_integer"
+    negative = "negative"
+    too_large = "too_large"
+    invalid_reference = "invalid_reference"
+    unknown_service_point = "unknown_service_point"
+    not_in_area = "not_in_area"
+    unknown_device = "unknown_device"
+    unknown_source = "unknown_source"
+    duplicate_key = "duplicate_key"
+    after_deadline = "after_deadline"
+    above_capacity = "above_capacity"
+    gap = "gap"
+
+
 class ImportProblem(BaseModel):
     """One kind of problem and every row that has it (row 1 is the CSV header; JSON rows count from 1)."""
 
     rows: list[int] = Field(description="The rows that have this problem.", examples=[[2, 5]])
     field: str | None = Field(description="The column at fault, if one is.", examples=["area"])
-    code: str = Field(
-        description="A stable code: `invalid_row`, `unknown_field`, `unknown_source`, `outside_scope`, `gap`, ... (see docs/api.md).",
+    code: ImportProblemCode = Field(
+        description="A stable code (enum `ImportProblemCode`); `after_deadline`, `above_capacity` and `gap` are warnings.",
         examples=["outside_scope"],
     )
     message: str = Field(description="What is wrong, in English.", examples=["outside your scope"])
@@ -113,9 +141,15 @@ class TallyRead(BaseModel):
 
 
 class TallyChangeRead(BaseModel):
+    """One entry of a tally's history: a creation, a change or a deletion."""
+
     model_config = ConfigDict(from_attributes=True, populate_by_name=True)
 
-    id: int
+    id: str = Field(
+        description="The entry's id: opaque, never changes and is never given to another entry (`c<n>` for an entry stored when it happened, "
+        "`i<import>-<area>-<date>-p<point>-d<device>` for the creation of a tally by an import).",
+        examples=["c214", "i17-36.74.01-2026-08-31-p0-d0"],
+    )
     area: str = Field(validation_alias="area_code")
     date: dt.date = Field(validation_alias="day")
     service_point: int | None = Field(validation_alias="service_point_id")

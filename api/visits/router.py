@@ -9,6 +9,7 @@ from api.auth.dependencies import PublicWriteLimit, WriterDep, require
 from api.auth.models import Role
 from api.db import WRITES, SessionDep
 from api.errors import problem_responses
+from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
 from api.visits import service
@@ -26,7 +27,7 @@ from api.visits.schemas import (
     StatusChange,
 )
 
-router = APIRouter(tags=["home visits"])
+router = APIRouter(tags=["home visits"], route_class=CreatingRoute)
 
 # Masked boards and figures: viewers too. Personal records and changes: admins and supervisors.
 BoardReader = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]

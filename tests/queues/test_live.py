@@ -37,19 +37,25 @@ async def _seed(url: str) -> tuple[int, dict[str, str]]:
         await engine.dispose()
 
 
-async def events(response: httpx.Response) -> AsyncIterator[tuple[str, object]]:
-    """(event, data) pairs of an SSE stream; comment lines come out as ("comment", text)."""
-    name, data = "message", []
+async def events(response: httpx.Response, ids: list[str] | None = None) -> AsyncIterator[tuple[str, object]]:
+    """(event, data) pairs of an SSE stream; comment lines come out as ("comment", text).
+
+    Each event's `id:` is appended to `ids` (None for an event without one)."""
+    name, data, event_id = "message", [], None
     async for line in response.aiter_lines():
         if line.startswith(":"):
             yield "comment", line[1:].strip()
+        elif line.startswith("id:"):
+            event_id = line[3:].strip()
         elif line.startswith("event:"):
             name = line[6:].strip()
         elif line.startswith("data:"):
             data.append(line[5:].strip())
         elif line == "" and data:
+            if ids is not None:
+                ids.append(event_id)
             yield name, json.loads("\n".join(data))
-            name, data = "message", []
+            name, data, event_id = "message", [], None
 
 
 async def _until(stream: AsyncIterator[tuple[str, object]], wanted: str) -> object:
@@ -70,7 +76,8 @@ async def test_a_call_reaches_live_boards(migrated_database_url: str) -> None:
         ):
                 assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
                 assert response.headers["cache-control"] == "no-cache" and response.headers["x-accel-buffering"] == "no"
-                stream, city_stream = events(response), events(city)
+                seen: list[str] = []
+                stream, city_stream = events(response, seen), events(city)
                 first = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
                 assert first["waiting"] == 0  # the current state comes first
                 assert (await asyncio.wait_for(_until(city_stream, "boards"), DEADLINE))[0]["service_point_id"] == point_id
@@ -92,6 +99,15 @@ async def test_a_call_reaches_live_boards(migrated_database_url: str) -> None:
                 await client.post(f"{acting}/api/v1/tickets/{taken.json()['id']}/start", headers=operator)
                 board = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
                 assert board["now_serving"] == [{"counter": 2, "number": 1, "status": "serving"}]
+                # Every event has an id, never the same twice on a stream.
+                assert all(seen) and len(set(seen)) == len(seen) >= 4
+                # A reconnect (EventSource sends Last-Event-ID) starts with the current snapshot.
+                async with client.stream("GET", f"{watched}/api/v1/service-points/{point_id}/queue/events", headers={"Last-Event-ID": seen[-1]}) as again:
+                    assert again.status_code == 200
+                    again_ids: list[str] = []
+                    snapshot = await asyncio.wait_for(_until(events(again, again_ids), "board"), DEADLINE)
+                    assert snapshot["now_serving"] == [{"counter": 2, "number": 1, "status": "serving"}]
+                    assert again_ids[0] and again_ids[0] not in seen
 
 
 @contextmanager

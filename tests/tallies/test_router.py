@@ -226,3 +226,27 @@ async def test_history_of_a_posted_tally_keeps_its_creation_through_corrections_
     assert [e["at"] for e in entries] == sorted(e["at"] for e in entries)
     progress = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress")).json()
     assert progress["recorded"] == 12 + 7  # the official 12 supersedes the ticket counted the same day
+
+
+async def test_history_entry_ids_are_stable_and_never_reused(client, session) -> None:
+    """#24: an entry shown as a creation keeps its id once the tally changes; no id is given twice."""
+    campaign = await make_campaign(session)
+    campaign_id, day = campaign.id, today_for(campaign) - timedelta(days=1)
+    admin = await headers_for(session, role=Role.admin)
+    url = f"/api/v1/campaigns/{campaign_id}/tallies/history"
+
+    async def entries() -> dict[str, tuple]:
+        items = (await client.get(url, headers=admin)).json()["items"]
+        assert len({h["id"] for h in items}) == len(items)
+        return {h["id"]: (h["area"], h["old_count"], h["new_count"], h["import_id"]) for h in items}
+
+    await post(client, campaign_id, rows({"36.74.01": 10, "36.74.02": 20}, day), admin)
+    seen = await entries()
+    assert all(isinstance(key, str) for key in seen)
+    for counts in ({"36.74.01": 11}, {"36.74.02": 21}, {"36.74.01": 12, "36.74.03": 5}):
+        await post(client, campaign_id, rows(counts, day), admin)
+        now = await entries()
+        # Every entry seen before is still there under the same id, with the same content.
+        assert {key: now.get(key) for key in seen} == seen
+        seen = now
+    assert len(seen) == 6
