@@ -12,7 +12,7 @@
 //
 // A release changes RELEASE; tests/test_service_worker.py checks that FILES lists every file.
 
-const RELEASE = "2026-12-06.2";
+const RELEASE = "2026-12-06.3";
 const SHELL = `rekam-shell-${RELEASE}`;
 const PUBLIC = "rekam-api-public";
 const USER_PREFIX = "rekam-user-";
@@ -66,6 +66,7 @@ const FILES = [
   "js/views/devices/where.js",
   "js/views/dispatch.js",
   "js/views/progress.js",
+  "js/views/reconciliation.js",
   "js/views/report.js",
   "js/views/signin.js",
   "js/views/staff.js",
