@@ -39,7 +39,8 @@ def test_days_that_are_no_ones_birthday(day: str) -> None:
     # 32..40 fit neither men (1-31) nor women (41-71); 72 and above fit nobody. 81 - 40 = 41 is
     # not a day: kills `day -= 40` -> `day %= 40` (81 % 40 = 1 would be a date).
     # `day > 40` -> `day >= 40` is equivalent: day 40 gives day 40 (no month has it) or day 0
-    # (not a day either), so no NIK can tell the two apart.
+    # (not a day either), so no NIK can tell the two apart; `day > 40` -> `day > 39` likewise: only
+    # day 40 is read differently (0 instead of 40), and neither is a day.
     assert service.birth_date_of_nik(nik(day + "0190"), on=ON) is None
 
 

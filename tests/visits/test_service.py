@@ -125,12 +125,14 @@ async def test_each_invalid_nik_gets_its_own_message(session) -> None:
         "length": await _nik_message(session, "36740117058000"),
         "letters": await _nik_message(session, "36740117058000AB"),
         "unknown kecamatan": await _nik_message(session, "3674991705800001"),
+        # Neither in this city nor on the official list at all: the same answer, not "another city".
+        "unknown anywhere": await _nik_message(session, "9999991705800001"),
         "another city": await _nik_message(session, "3671011705800001"),
         "impossible date": await _nik_message(session, "3674013102800001"),
         "under 17": await _nik_message(session, demo.nik("367401", sixteen_ago, woman=True, serial=1)),
     }
     assert messages["length"] == messages["letters"] and "16 digits" in messages["length"]
-    assert "kecamatan" in messages["unknown kecamatan"]
+    assert messages["unknown kecamatan"] == messages["unknown anywhere"] == "The first six digits of the NIK are not the code of a known kecamatan."
     assert "Kota Tangerang," in messages["another city"] and "another city" in messages["another city"]
     assert "birth date" in messages["impossible date"]
     assert "17 or older" in messages["under 17"]
