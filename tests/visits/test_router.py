@@ -285,6 +285,8 @@ async def test_a_known_nik_is_answered_like_an_unknown_one(client, session) -> N
     assert record["nik"] == known and record["phone"] != "+6281311112222"
     assert [(m["name"], m["phone"], m["note"]) for m in record["merged"]] == [("Anak Warga", "+6281311112222", "I am the son.")]
     assert await session.scalar(select(func.count()).select_from(HomeVisit).where(HomeVisit.nik == known)) == 1
+    merged = await session.scalar(select(AuditEntry).where(AuditEntry.action == "home_visit.merge", AuditEntry.entity_id == str(visit_id)))
+    assert merged is not None and merged.after["phone"] == "***" and "name" not in merged.after
 
     # The second code tracks the open request.
     tracked = await client.get(f"/api/v1/home-visits/track/{code}")
