@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     complaint_response_days: int = Field(default=5, ge=1, le=60)
     # Wrong complaint receipts one client address may try before tracking is refused for a while.
     receipt_guess_limit: str = "10/15minutes"
+    # Public appointment bookings (issue #17, item 10): per client address, and per service point
+    # from all addresses together (bounds how fast a day's seats can be taken). Staff and kiosks
+    # (signed in, API keys) are exempt.
+    booking_limit: str = "3/hour"
+    point_booking_limit: str = "20/minute"
     log_level: str = "INFO"
     log_json: bool = True
     sqlite_busy_timeout_ms: int = 5000
@@ -107,7 +112,10 @@ class Settings(BaseSettings):
     code_resend_limit: str = "3/hour"
 
 
-    @field_validator("public_write_limit", "login_failure_limit", "login_failure_limit_per_client", "receipt_guess_limit", "code_resend_limit")
+    @field_validator(
+        "public_write_limit", "login_failure_limit", "login_failure_limit_per_client", "receipt_guess_limit", "booking_limit", "point_booking_limit",
+        "code_resend_limit",
+    )
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         RateLimit.parse(value)  # a wrong value stops the start, not the first request
@@ -141,6 +149,14 @@ class Settings(BaseSettings):
     @property
     def receipt_guess_rate(self) -> RateLimit:
         return RateLimit.parse(self.receipt_guess_limit)
+
+    @property
+    def booking_rate(self) -> RateLimit:
+        return RateLimit.parse(self.booking_limit)
+
+    @property
+    def point_booking_rate(self) -> RateLimit:
+        return RateLimit.parse(self.point_booking_limit)
 
 
 @lru_cache

@@ -54,7 +54,7 @@ from api.services.models import Closure, ServicePoint
 from api.services.schemas import ClosureCreate, ServicePointUpdate
 from api.tallies import service as tallies
 from api.visits import service as visits
-from api.visits.models import HomeVisit, VisitStatus
+from api.visits.models import HomeVisit, HomeVisitMerge, VisitStatus
 from api.visits.schemas import HomeVisitCreate, ScheduleRequest, StatusChange
 
 CLOSED_VISIT = (VisitStatus.visited, VisitStatus.unreachable, VisitStatus.cancelled)
@@ -185,10 +185,12 @@ async def transition_complaint(session: AsyncSession, *, complaint_id: int, data
     return detail
 
 
-async def submit_visit(session: AsyncSession, *, data: HomeVisitCreate, actor: Principal, today: date | None = None) -> HomeVisit:
-    """A resident's home-visit request; with `messages`, its tracking code goes to the phone given."""
+async def submit_visit(session: AsyncSession, *, data: HomeVisitCreate, actor: Principal, today: date | None = None) -> HomeVisit | HomeVisitMerge:
+    """A resident's home-visit request; with `messages`, its tracking code goes to the phone given.
+    A submission merged into an open request (api/visits/service.py) keeps no contact for
+    messages: "kirim ulang kode" to it would send the open request's code to another phone."""
     visit = await visits.submit(session, data=data, actor=actor, today=today)
-    if data.messages:
+    if data.messages and isinstance(visit, HomeVisit):
         contact = ContactCreate(phone=data.phone, channel=data.messages, consent=True)
         await notifications.add_contact(session, subject_kind="home_visit", subject_id=visit.id, data=contact)
         await notifications.send_code(session, subject_kind="home_visit", subject_id=visit.id, code=visit.tracking_code)

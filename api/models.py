@@ -12,7 +12,7 @@ from api.queues.models import Appointment, QueueDay, Ticket
 from api.ratelimit import RateCounter
 from api.services.models import Closure, EventAssignment, ServicePoint
 from api.tallies.models import Tally, TallyChange, TallyImport, TallyPolicy, TallyRollup, TallyTotal
-from api.visits.models import HomeVisit, HomeVisitEvent
+from api.visits.models import HomeVisit, HomeVisitEvent, HomeVisitMerge
 
 __all__ = [
     "AccessToken",
@@ -30,6 +30,7 @@ __all__ = [
     "EventAssignment",
     "HomeVisit",
     "HomeVisitEvent",
+    "HomeVisitMerge",
     "IdempotencyRecord",
     "NotificationEvent",
     "NotificationKey",

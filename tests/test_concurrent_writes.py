@@ -99,3 +99,29 @@ async def test_six_identical_writes_at_once_are_never_a_500(race_engine, make) -
     assert set(statuses) <= {200, 201, 409} and statuses[0] in (200, 201), [r.text for r in responses]
     for conflict in (r for r in responses if r.status_code == 409):
         assert conflict.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_six_requests_for_one_resident_at_once_make_one_open_request(race_engine) -> None:
+    """Issue 17, item 11: requests for one NIK racing past the "is one open?" check all get 201;
+    the losers of the open-request index become merges of the winner."""
+    from sqlalchemy import func, select
+
+    from api.visits.models import HomeVisit, HomeVisitMerge
+    from tests.visits.factories import adult_nik, payload
+
+    nik = adult_nik()
+
+    async def _visit(session: AsyncSession) -> tuple[str, str, dict]:
+        await make_campaign(session)
+        return "POST", "/api/v1/home-visits", payload(nik=nik)
+
+    method, url, body, admin = await _setup(race_engine, _visit)
+    responses = await _all_at_once(race_engine, method, url, body, admin)  # staff: not rate-limited
+    assert [r.status_code for r in responses] == [201] * COPIES, [r.text for r in responses]
+    assert len({r.json()["tracking_code"] for r in responses}) == COPIES
+    maker = async_sessionmaker(race_engine, expire_on_commit=False)
+    async with maker() as session:
+        visit_ids = (await session.scalars(select(HomeVisit.id).where(HomeVisit.nik == nik))).all()
+        assert len(visit_ids) == 1
+        merges = await session.scalar(select(func.count()).select_from(HomeVisitMerge).where(HomeVisitMerge.home_visit_id == visit_ids[0]))
+        assert merges == COPIES - 1

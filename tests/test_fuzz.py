@@ -26,7 +26,8 @@ def fuzz_server(database_url: str, request: pytest.FixtureRequest, tmp_path_fact
     else:
         url = request.getfixturevalue("pg_cluster").create_database("fuzz")
     token = prepare_demo_and_admin(url)
-    with live_server(url, env={"REKAM_PUBLIC_WRITE_LIMIT": "100000/minute"}) as base:
+    limits = {"REKAM_PUBLIC_WRITE_LIMIT": "100000/minute", "REKAM_BOOKING_LIMIT": "100000/minute", "REKAM_POINT_BOOKING_LIMIT": "100000/minute"}
+    with live_server(url, env=limits) as base:
         yield base, {"Authorization": f"Bearer {token}"}
 
 

@@ -7,6 +7,10 @@
   depend on the data are the `ensure_*` functions of `api.principal`, called by services.
 - Public writes (`PublicWriteLimit`) are limited per client address (REKAM_PUBLIC_WRITE_LIMIT);
   signed-in staff and API keys are not (a kiosk issues tickets for a whole office).
+- Public appointment bookings (`BookingLimit`) are also limited per client address
+  (REKAM_BOOKING_LIMIT) and per service point from all addresses together
+  (REKAM_POINT_BOOKING_LIMIT), so that a few addresses cannot take a day's seats in seconds
+  (issue #17, item 10); staff and API keys again exempt.
 """
 
 from typing import Annotated
@@ -18,7 +22,7 @@ from api import ratelimit
 from api.auth import service
 from api.auth.models import Role
 from api.config import get_settings
-from api.db import SessionDep
+from api.db import IdPath, SessionDep
 from api.errors import Forbidden, Unauthorized
 from api.middleware import client_var
 from api.principal import ANONYMOUS, Principal
@@ -95,10 +99,33 @@ async def limit_public_writes(principal: CurrentPrincipal, session: SessionDep) 
 # declare 429 in their `responses=`; the endpoint gets the caller (anonymous or staff).
 PublicWriteLimit = Annotated[Principal, Depends(limit_public_writes)]
 
+BOOKING_BUCKET = "booking"
+POINT_BOOKING_BUCKET = "point-booking"
+
+
+async def limit_bookings(point_id: IdPath, principal: PublicWriteLimit, session: SessionDep) -> Principal:
+    """The caller of a public booking at `point_id`: the public write limit, then the booking
+    limits per client address and per service point; 429 past any of them, staff exempt.
+
+    A refused booking is not counted (its 429 rolls the request's counts back), so the point's
+    budget is spent only by bookings that went through the address limit."""
+    if not principal.is_staff:
+        settings = get_settings()
+        await ratelimit.hit(session, bucket=BOOKING_BUCKET, key=client_var.get() or "unknown", limit=settings.booking_rate)
+        await ratelimit.hit(session, bucket=POINT_BOOKING_BUCKET, key=str(point_id), limit=settings.point_booking_rate)
+    return principal
+
+
+# The path parameter must be called `point_id`.
+BookingLimit = Annotated[Principal, Depends(limit_bookings)]
+
 
 __all__ = [
     "AdminDep",
+    "BOOKING_BUCKET",
+    "BookingLimit",
     "CurrentPrincipal",
+    "POINT_BOOKING_BUCKET",
     "PUBLIC_WRITE_BUCKET",
     "PublicWriteLimit",
     "StaffDep",
@@ -106,6 +133,7 @@ __all__ = [
     "api_key_scheme",
     "bearer_scheme",
     "get_principal",
+    "limit_bookings",
     "limit_public_writes",
     "require",
 ]

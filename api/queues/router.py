@@ -6,7 +6,7 @@ from fastapi.responses import StreamingResponse
 
 from api import flows
 from api.area_codes import AreaQuery
-from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
+from api.auth.dependencies import BookingLimit, CurrentPrincipal, PublicWriteLimit, require
 from api.auth.models import Role
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
@@ -125,7 +125,7 @@ async def list_slots(point_id: IdPath, session: SessionDep, day: Annotated[date,
 
 
 @router.post("/service-points/{point_id}/appointments", response_model=AppointmentRead, status_code=201, responses=problem_responses(404, 409, 422, 429))
-async def book(point_id: IdPath, data: BookingCreate, principal: PublicWriteLimit, session: SessionDep) -> AppointmentRead:
+async def book(point_id: IdPath, data: BookingCreate, principal: BookingLimit, session: SessionDep) -> AppointmentRead:
     """Book a slot; keep the code to cancel or check in."""
     return AppointmentRead.model_validate(await service.book(session, point_id=point_id, data=data, actor=principal))
 

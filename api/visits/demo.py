@@ -88,7 +88,9 @@ async def load(session: AsyncSession, *, today: date) -> str:
                 name=story.name, nik=story.nik, phone=story.phone, address=story.address, area=story.area,
                 reason=story.reason, note=story.note, consent=True,
             )  # fmt: skip
-            visit = await service.submit(session, data=data, actor=SYSTEM, today=requested_on)
+            submitted = await service.submit(session, data=data, actor=SYSTEM, today=requested_on)
+            assert isinstance(submitted, HomeVisit)  # the story's resident has no open request
+            visit = submitted
             created += 1
         done = story.steps.index(VisitStatus(visit.status)) + 1 if visit.status in story.steps else 0
         for step in story.steps[done:]:

@@ -104,3 +104,29 @@ class HomeVisitEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(12))
     to_status: Mapped[str] = mapped_column(String(12))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class HomeVisitMerge(Base):
+    """A second public request for a resident who already has an open one (issue #17, item 11).
+
+    It is answered like a new request (its own tracking code), but does not open a second request:
+    staff see its contact on the open one, and its tracking code shows that request's progress.
+    `name`, `phone`, `address` and `note` are personal data, as on `HomeVisit`.
+    """
+
+    __tablename__ = "home_visit_merges"
+    __table_args__ = (CheckConstraint("reason IN ('sick','disabled','elderly','other')", name="reason"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    home_visit_id: Mapped[int] = mapped_column(ForeignKey("home_visits.id", ondelete="CASCADE"), index=True)
+    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    area_code: Mapped[str] = mapped_column(AreaCode, ForeignKey("areas.code"))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(500))
+    reason: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    preferred_dates: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    consented_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    requested_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())

@@ -13,7 +13,7 @@ from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
 from api.visits import service
-from api.visits.models import HomeVisit, VisitPriority, VisitReason, VisitStatus
+from api.visits.models import HomeVisit, HomeVisitMerge, VisitPriority, VisitReason, VisitStatus
 from api.visits.schemas import (
     CrewKit,
     DayPlan,
@@ -36,8 +36,9 @@ CrewDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role
 VisitId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _receipt(visit: HomeVisit) -> HomeVisitReceipt:
-    return HomeVisitReceipt(tracking_code=visit.tracking_code, status=visit.status)
+def _receipt(request: HomeVisit | HomeVisitMerge) -> HomeVisitReceipt:
+    # A new request and a merge into an open one are answered alike (issue #17, item 11).
+    return HomeVisitReceipt(tracking_code=request.tracking_code, status=VisitStatus.submitted)
 
 
 def _track(visit: HomeVisit) -> HomeVisitTrack:
@@ -52,7 +53,7 @@ def _track(visit: HomeVisit) -> HomeVisitTrack:
     )
 
 
-@router.post("/home-visits", response_model=HomeVisitReceipt, status_code=201, responses=problem_responses(409, 422, 429))
+@router.post("/home-visits", response_model=HomeVisitReceipt, status_code=201, responses=problem_responses(422, 429))
 async def submit_home_visit(
     data: HomeVisitCreate,
     principal: PublicWriteLimit,
@@ -89,7 +90,7 @@ async def home_visit_stats(principal: BoardReader, session: SessionDep, area: Ar
 @router.get("/home-visits/track/{code}", response_model=HomeVisitTrack, responses=problem_responses(404, 422, 429), dependencies=[WRITES])
 async def track_home_visit(code: Annotated[str, Path(max_length=32)], session: SessionDep) -> HomeVisitTrack:
     """Status, date and time window of a request, by its tracking code; nothing personal."""
-    return _track(await service.track(session, code=code))
+    return await service.track(session, code=code)
 
 
 @router.get("/home-visits/{visit_id}", response_model=HomeVisitRead, responses=problem_responses(401, 403, 404, 422), dependencies=[WRITES])

@@ -75,6 +75,20 @@ class HomeVisitEventRead(BaseModel):
     note: str | None
 
 
+class MergedRequestRead(BaseModel):
+    """A later request for the same resident, merged into this open one: another contact."""
+
+    area: str
+    name: str
+    phone: str
+    address: str
+    reason: VisitReason
+    note: str | None
+    preferred_dates: list[date]
+    consented_at: datetime
+    requested_on: date
+
+
 class HomeVisitRead(BaseModel):
     """The full record, personal fields included; every read is audited."""
 
@@ -99,6 +113,8 @@ class HomeVisitRead(BaseModel):
     window_start: LocalTime | None
     window_end: LocalTime | None
     history: list[HomeVisitEventRead]
+    # Later requests for the same resident (issue #17, item 11), oldest first.
+    merged: list[MergedRequestRead] = []
 
 
 class VisitWindow(BaseModel):

@@ -12,10 +12,18 @@ Rules
   otherwise). Preferred dates lie between the day of the request and the campaign's deadline.
   The NIK and phone follow `nik`'s rules.
 - One open (submitted, triaged or scheduled) request per NIK, also enforced by a partial unique
-  index. The second one gets 409 that reveals nothing about the first. The NIK is stored as such,
-  not as a keyed hash: the staff record needs it in clear anyway (the operator checks it at the
-  door), so a hash would protect nothing the row does not already hold.
-- The public sees, by tracking code, status, dates and window, nothing personal. Wrong codes are
+  index. The intake never tells whether a NIK has one (issue #17, item 11: a 409 "already open"
+  told anyone that a resident had asked for a health-related visit): a request for a NIK with an
+  open request is answered exactly like a new one (201, a fresh tracking code, status
+  `submitted`, the same statements on the way), but it is kept as a merge (`HomeVisitMerge`) of
+  the open request: staff see its contact on that request's record and history, and its tracking
+  code shows that request's status, date and window (with its own day of request). A merge whose
+  open request is closed later follows it. Two new requests racing for one NIK: the loser of the
+  unique index becomes a merge of the winner. The NIK is stored as such, not as a keyed hash:
+  the staff record needs it in clear anyway (the operator checks it at the door), so a hash would
+  protect nothing the row does not already hold.
+- The public sees, by tracking code (of a request or of a merge), status, dates and window,
+  nothing personal. Wrong codes are
   counted per client address; after REKAM_RECEIPT_GUESS_LIMIT of them the address gets 429.
 - Service level: days from request to visit (median; 90th percentile by nearest rank); a request
   still open more than REKAM_HOME_VISIT_OVERDUE_DAYS days after it was made is overdue.
@@ -43,7 +51,7 @@ from api.middleware import client_var
 from api.pagination import PageParams, paginate
 from api.principal import Principal
 from api.visits.dispatch import change_status, crew_kits, day_plan, priority_for, schedule
-from api.visits.models import OPEN_STATUSES, HomeVisit, HomeVisitEvent, VisitPriority, VisitReason, VisitStatus
+from api.visits.models import OPEN_STATUSES, HomeVisit, HomeVisitEvent, HomeVisitMerge, VisitPriority, VisitReason, VisitStatus
 from api.visits.nik import (
     age_on,
     birth_date_of_nik,
@@ -55,7 +63,16 @@ from api.visits.nik import (
     normalize_tracking_code,
 )
 from api.visits.records import AUDIT_FIELDS, read_root, visit_for_staff
-from api.visits.schemas import HomeVisitCreate, HomeVisitEventRead, HomeVisitRead, HomeVisitStats, HomeVisitSummary, StatusCount
+from api.visits.schemas import (
+    HomeVisitCreate,
+    HomeVisitEventRead,
+    HomeVisitRead,
+    HomeVisitStats,
+    HomeVisitSummary,
+    HomeVisitTrack,
+    MergedRequestRead,
+    StatusCount,
+)
 
 __all__ = [
     "age_on", "birth_date_of_nik", "change_status", "crew_kits", "day_plan", "get_personal", "kecamatan_of_nik", "list_visits",
@@ -66,7 +83,7 @@ __all__ = [
 log = structlog.get_logger("api.visits")
 
 HOME_LEVELS = (AreaLevel.kelurahan, AreaLevel.rw, AreaLevel.rt)
-ALREADY_OPEN = "A home-visit request for this resident is already open; we will contact them about it."
+TRY_AGAIN = "The request could not be stored just now; please send it again."
 OVERDUE_LIST_LIMIT = 100
 
 
@@ -80,15 +97,20 @@ async def _home_area(session: AsyncSession, code: str) -> Area:
 
 
 async def _unused_tracking_code(session: AsyncSession) -> str:
+    """A code used by no request and no merge (one statement, whichever the new row becomes)."""
     for _ in range(5):
         code = new_tracking_code()
-        if await session.scalar(select(HomeVisit.id).where(HomeVisit.tracking_code == code)) is None:
+        used = select(HomeVisit.id).where(HomeVisit.tracking_code == code).union_all(
+            select(HomeVisitMerge.id).where(HomeVisitMerge.tracking_code == code)
+        )
+        if (await session.execute(used)).first() is None:
             return code
     raise RuntimeError("no free tracking code after 5 draws")  # 31^8 codes: practically impossible
 
 
-async def submit(session: AsyncSession, *, data: HomeVisitCreate, actor: Principal, today: date | None = None) -> HomeVisit:
-    """A resident's request; 422 for each field that breaks a rule, 409 if one is already open."""
+async def submit(session: AsyncSession, *, data: HomeVisitCreate, actor: Principal, today: date | None = None) -> HomeVisit | HomeVisitMerge:
+    """A resident's request; 422 for each field that breaks a rule. For a resident with an open
+    request, a merge into it (the caller answers both alike: tracking code, `submitted`)."""
     area = await _home_area(session, data.area)
     campaign = await campaigns.campaign_for_area(session, area_code=area.code, on=today or calendar.today())
     today = today or calendar.today(campaign.timezone)
@@ -109,54 +131,96 @@ async def submit(session: AsyncSession, *, data: HomeVisitCreate, actor: Princip
     if errors:
         detail = errors[0]["message"] if len(errors) == 1 else f"{len(errors)} fields need attention: " + ", ".join(e["field"] for e in errors) + "."
         raise RuleViolation(detail, errors=errors)
-    if await session.scalar(select(HomeVisit.id).where(HomeVisit.nik == nik, HomeVisit.status.in_(OPEN_STATUSES))) is not None:
-        raise Conflict(ALREADY_OPEN)
-    visit = HomeVisit(
-        tracking_code=await _unused_tracking_code(session),
-        campaign_id=campaign.id,
-        area_code=area.code,
-        name=data.name.strip(),
-        nik=nik,
-        phone=phone,
-        address=data.address.strip(),
-        reason=data.reason.value,
-        note=data.note,
-        preferred_dates=sorted({d.isoformat() for d in data.preferred_dates}),
-        consented_at=calendar.now_utc(),
-        requested_on=today,
-        status=VisitStatus.submitted.value,
-    )
+    open_visit = await _open_request(session, nik)
+    tracking_code = await _unused_tracking_code(session)
+    fields: dict[str, Any] = {
+        "area_code": area.code,
+        "name": data.name.strip(),
+        "phone": phone,
+        "address": data.address.strip(),
+        "reason": data.reason.value,
+        "note": data.note,
+        "preferred_dates": sorted({d.isoformat() for d in data.preferred_dates}),
+        "consented_at": calendar.now_utc(),
+        "requested_on": today,
+    }
+    if open_visit is not None:
+        return await _merge(session, open_visit, tracking_code=tracking_code, fields=fields, actor=actor)
+    visit = HomeVisit(tracking_code=tracking_code, campaign_id=campaign.id, nik=nik, status=VisitStatus.submitted.value, **fields)
     try:
-        # A savepoint, so that losing a race to the open-request index is a clean 409.
+        # A savepoint, so that losing a race to the open-request index leaves the session usable.
         async with session.begin_nested():
             session.add(visit)
             await session.flush()
     except IntegrityError:
-        raise Conflict(ALREADY_OPEN) from None
+        winner = await _open_request(session, nik)
+        if winner is None:  # not the open-request index (a tracking code drawn twice at once)
+            raise Conflict(TRY_AGAIN) from None
+        return await _merge(session, winner, tracking_code=tracking_code, fields=fields, actor=actor)
     session.add(HomeVisitEvent(home_visit_id=visit.id, at=calendar.now_utc(), actor_name=actor.name, from_status=None, to_status=visit.status))
     await audit.record(session, actor=actor, action="home_visit.create", entity="home_visit", entity_id=visit.id, after=audit.snapshot_of(visit, AUDIT_FIELDS))
     log.info("home_visit.submitted", home_visit_id=visit.id, area_code=visit.area_code, reason=visit.reason)
     return visit
 
 
+async def _open_request(session: AsyncSession, nik: str) -> HomeVisit | None:
+    return await session.scalar(select(HomeVisit).where(HomeVisit.nik == nik, HomeVisit.status.in_(OPEN_STATUSES)))
+
+
+MERGE_AUDIT_FIELDS = ["id", "home_visit_id", "area_code", "phone", "address", "reason", "requested_on"]
+
+
+async def _merge(session: AsyncSession, visit: HomeVisit, *, tracking_code: str, fields: dict[str, Any], actor: Principal) -> HomeVisitMerge:
+    """Keep a second request for `visit`'s resident on `visit` (the same statements as a new one:
+    an insert, a history event, an audit entry)."""
+    merge = HomeVisitMerge(home_visit_id=visit.id, tracking_code=tracking_code, **fields)
+    async with session.begin_nested():  # as a new request's insert
+        session.add(merge)
+        await session.flush()
+    session.add(
+        HomeVisitEvent(
+            home_visit_id=visit.id, at=calendar.now_utc(), actor_name=actor.name, from_status=visit.status, to_status=visit.status,
+            note="Another request for this resident was merged into this one (see its contacts).",
+        )
+    )
+    await audit.record(
+        session, actor=actor, action="home_visit.merge", entity="home_visit", entity_id=visit.id, after=audit.snapshot_of(merge, MERGE_AUDIT_FIELDS)
+    )
+    log.info("home_visit.submitted", home_visit_id=visit.id, area_code=merge.area_code, reason=merge.reason)
+    return merge
+
+
 TRACKING_GUESS_BUCKET = "tracking-guess"
 
 
-async def track(session: AsyncSession, *, code: str) -> HomeVisit:
-    """The request of a tracking code; wrong codes are counted per client address and throttled
-    (REKAM_RECEIPT_GUESS_LIMIT, as complaint receipts: issue #17, item 9)."""
+async def track(session: AsyncSession, *, code: str) -> HomeVisitTrack:
+    """What a tracking code shows: its request's status, date and window; a merge's code shows its
+    open request's (with the merge's own day of request). Wrong codes are counted per client
+    address and throttled (REKAM_RECEIPT_GUESS_LIMIT, as complaint receipts: issue #17, item 9)."""
     client = client_var.get() or "unknown"
     limit = get_settings().receipt_guess_rate
     await ratelimit.check(session, bucket=TRACKING_GUESS_BUCKET, key=client, limit=limit)
     normalized = normalize_tracking_code(code)
-    visit = None
+    visit = merge = None
     if normalized is not None:
         visit = await session.scalar(select(HomeVisit).where(HomeVisit.tracking_code == normalized))
+        if visit is None:
+            merge = await session.scalar(select(HomeVisitMerge).where(HomeVisitMerge.tracking_code == normalized))
+            if merge is not None:
+                visit = await session.get(HomeVisit, merge.home_visit_id)
     if visit is None:
         await ratelimit.count(session, bucket=TRACKING_GUESS_BUCKET, key=client, limit=limit)
         # keep_changes: the count must outlive this failed request, or guessing would be free.
         raise NotFound("There is no home-visit request with this tracking code.", keep_changes=True)
-    return visit
+    return HomeVisitTrack(
+        tracking_code=merge.tracking_code if merge else visit.tracking_code,
+        status=VisitStatus(visit.status),
+        requested_on=merge.requested_on if merge else visit.requested_on,
+        visit_date=visit.visit_date,
+        window_start=visit.window_start,
+        window_end=visit.window_end,
+        updated_at=max(visit.updated_at, merge.created_at) if merge else visit.updated_at,
+    )
 
 
 # --- staff reads ---------------------------------------------------------------------------
@@ -223,6 +287,7 @@ async def get_personal(session: AsyncSession, *, visit_id: int, actor: Principal
     """The full record with its history; the read itself is audited."""
     visit = await visit_for_staff(session, visit_id=visit_id, actor=actor, write=False)
     events = (await session.scalars(select(HomeVisitEvent).where(HomeVisitEvent.home_visit_id == visit.id).order_by(HomeVisitEvent.at, HomeVisitEvent.id))).all()
+    merges = (await session.scalars(select(HomeVisitMerge).where(HomeVisitMerge.home_visit_id == visit.id).order_by(HomeVisitMerge.id))).all()
     await audit.record(session, actor=actor, action="home_visit.read_personal", entity="home_visit", entity_id=visit.id)
     return HomeVisitRead(
         id=visit.id,
@@ -246,6 +311,13 @@ async def get_personal(session: AsyncSession, *, visit_id: int, actor: Principal
         window_start=visit.window_start,
         window_end=visit.window_end,
         history=[HomeVisitEventRead.model_validate(e) for e in events],
+        merged=[
+            MergedRequestRead(
+                area=m.area_code, name=m.name, phone=m.phone, address=m.address, reason=VisitReason(m.reason), note=m.note,
+                preferred_dates=[date.fromisoformat(d) for d in m.preferred_dates or []], consented_at=m.consented_at, requested_on=m.requested_on,
+            )
+            for m in merges
+        ],
     )
 
 

@@ -67,3 +67,64 @@ async def test_walk_ins_and_bookings_are_rate_limited_per_address(client, sessio
     finally:
         monkeypatch.delenv("REKAM_PUBLIC_WRITE_LIMIT")
         get_settings.cache_clear()
+
+
+def _client_at(app, address: str):
+    import httpx
+
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False, client=(address, 5000)), base_url="http://test")
+
+
+async def test_one_address_cannot_hoard_appointments(app, session, monkeypatch) -> None:
+    """Issue 17, item 10: one address booked 10 appointments a minute."""
+    from api.config import get_settings
+
+    point_id = (await make_office(session, counters=4, service_minutes=20)).id
+    staff = await headers_for(session, role=Role.operator, service_point_id=point_id)
+    await session.commit()
+    monkeypatch.setenv("REKAM_BOOKING_LIMIT", "3/hour")
+    get_settings.cache_clear()
+    tomorrow = (calendar.today() + timedelta(days=1)).isoformat()
+    url = f"/api/v1/service-points/{point_id}/appointments"
+    try:
+        async with _client_at(app, "203.0.113.7") as hoarder, _client_at(app, "203.0.113.8") as neighbour:
+            for start in ("08:00", "08:20", "08:40"):
+                assert (await hoarder.post(url, json={"date": tomorrow, "start": start})).status_code == 201
+            refused = await hoarder.post(url, json={"date": tomorrow, "start": "09:00"})
+            assert_problem(refused, 429)
+            assert int(refused.headers["retry-after"]) > 0
+            assert (await neighbour.post(url, json={"date": tomorrow, "start": "09:00"})).status_code == 201
+            # Staff (and kiosks, with API keys) book for residents at the counter: not limited.
+            for start in ("09:20", "09:40", "10:00", "10:20"):
+                assert (await hoarder.post(url, json={"date": tomorrow, "start": start}, headers=staff)).status_code == 201
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+async def test_many_addresses_cannot_empty_a_point_in_seconds(app, session, monkeypatch) -> None:
+    """Issue 17, item 10: 17 addresses took all 168 seats of a day in 2.4 s."""
+    from api.config import get_settings
+
+    point_id = (await make_office(session, counters=4, service_minutes=20)).id
+    other_id = (await make_office(session, counters=4, service_minutes=20)).id
+    admin = await headers_for(session, role=Role.admin)
+    await session.commit()
+    monkeypatch.setenv("REKAM_POINT_BOOKING_LIMIT", "5/hour")
+    get_settings.cache_clear()
+    tomorrow = (calendar.today() + timedelta(days=1)).isoformat()
+    url = f"/api/v1/service-points/{point_id}/appointments"
+    try:
+        for n, start in enumerate(("08:00", "08:20", "08:40", "09:00", "09:20")):
+            async with _client_at(app, f"198.51.100.{n + 1}") as resident:
+                assert (await resident.post(url, json={"date": tomorrow, "start": start})).status_code == 201
+        async with _client_at(app, "198.51.100.99") as late:
+            refused = await late.post(url, json={"date": tomorrow, "start": "09:40"})
+            assert_problem(refused, 429)
+            assert int(refused.headers["retry-after"]) > 0
+            # Another point has its own budget; staff are not limited at this one.
+            assert (await late.post(f"/api/v1/service-points/{other_id}/appointments", json={"date": tomorrow, "start": "08:20"})).status_code == 201
+            assert (await late.post(url, json={"date": tomorrow, "start": "09:40"}, headers=admin)).status_code == 201
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

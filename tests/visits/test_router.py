@@ -1,5 +1,6 @@
 import io
 import json
+import re
 import sys
 from datetime import date, timedelta
 
@@ -10,6 +11,7 @@ from api.auth.models import Role
 from api.config import Settings
 from api.logging import configure_logging
 from api.visits import demo
+from api.visits.models import HomeVisit
 from tests.factories import assert_problem, headers_for, make_campaign
 from tests.visits.factories import adult_nik, make_kit, make_operator, make_request, payload, triage
 
@@ -83,7 +85,7 @@ async def test_nik_and_phone_never_in_public_answers_or_logs(client, session, mo
 
     await public("POST", "/api/v1/home-visits", json=payload(nik=nik, phone=phone))
     code = json.loads(bodies[-1][2])["tracking_code"]
-    await public("POST", "/api/v1/home-visits", json=payload(nik=nik, phone=phone))  # already open
+    await public("POST", "/api/v1/home-visits", json=payload(nik=nik, phone=phone))  # already open: merged (item 11)
     await public("GET", f"/api/v1/home-visits/track/{code}")
     for wrong in (nik[:-1], "3674991705800001", "3671011705800001", nik[:6] + "3102" + nik[10:], nik + "0" * 17, nik + "x"):
         await public("POST", "/api/v1/home-visits", json=payload(nik=wrong, phone=phone))
@@ -94,7 +96,7 @@ async def test_nik_and_phone_never_in_public_answers_or_logs(client, session, mo
     # request is the middleware's: it must log the route template, not the concrete path.)
     await public("GET", f"/api/v1/home-visits/track/{nik}")
 
-    assert [status for _, status, _ in bodies] == [201, 409, 200, *([422] * 8), 404]
+    assert [status for _, status, _ in bodies] == [201, 201, 200, *([422] * 8), 404]
     assert "home_visit.submitted" in logs
     for url, status, text in bodies:
         for secret in secrets:
@@ -253,3 +255,43 @@ async def test_wrong_tracking_codes_are_throttled_per_client(app, session, monke
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+async def test_a_known_nik_is_answered_like_an_unknown_one(client, session) -> None:
+    """Issue 17, item 11: POST /home-visits with the NIK of an open request answered 409 "already
+    open", telling anyone that this resident had asked for a (health-related) home visit."""
+    await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    await session.commit()
+    known, unknown = adult_nik(), adult_nik()
+    first = await client.post("/api/v1/home-visits", json=payload(nik=known))
+    assert first.status_code == 201
+
+    again = await client.post("/api/v1/home-visits", json=payload(nik=known, name="Anak Warga", phone="0813 1111 2222", note="I am the son."))
+    fresh = await client.post("/api/v1/home-visits", json=payload(nik=unknown))
+    assert again.status_code == fresh.status_code == 201, again.text
+    assert again.headers["content-type"] == fresh.headers["content-type"]
+    assert set(again.json()) == set(fresh.json()) == {"tracking_code", "status"}
+    assert again.json()["status"] == fresh.json()["status"] == "submitted"
+    assert len(again.content) == len(fresh.content)
+    code = again.json()["tracking_code"]
+    assert code != first.json()["tracking_code"] and re.fullmatch(r"HV-[A-Z0-9]{4}-[A-Z0-9]{4}", code)
+
+    # Staff see one open request for the resident, with the second contact on it.
+    visit_id = await session.scalar(select(HomeVisit.id).where(HomeVisit.nik == known))
+    board = (await client.get("/api/v1/home-visits", headers=admin, params={"status": "submitted"})).json()["items"]
+    assert len(board) == 2 and visit_id in {v["id"] for v in board}
+    record = (await client.get(f"/api/v1/home-visits/{visit_id}", headers=admin)).json()
+    assert record["nik"] == known and record["phone"] != "+6281311112222"
+    assert [(m["name"], m["phone"], m["note"]) for m in record["merged"]] == [("Anak Warga", "+6281311112222", "I am the son.")]
+    assert await session.scalar(select(func.count()).select_from(HomeVisit).where(HomeVisit.nik == known)) == 1
+    merged = await session.scalar(select(AuditEntry).where(AuditEntry.action == "home_visit.merge", AuditEntry.entity_id == str(visit_id)))
+    assert merged is not None and merged.after["phone"] == "***" and "name" not in merged.after
+
+    # The second code tracks the open request.
+    tracked = await client.get(f"/api/v1/home-visits/track/{code}")
+    assert tracked.status_code == 200 and tracked.json()["tracking_code"] == code and tracked.json()["status"] == "submitted"
+    assert not PERSONAL_KEYS & set(tracked.json())
+    moved = await client.post(f"/api/v1/home-visits/{visit_id}/status", json={"status": "triaged"}, headers=admin)
+    assert moved.status_code == 200
+    assert (await client.get(f"/api/v1/home-visits/track/{code}")).json()["status"] == "triaged"

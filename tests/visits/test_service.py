@@ -14,10 +14,10 @@ from api.errors import Conflict, Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams
 from api.principal import SYSTEM
 from api.visits import demo, service
-from api.visits.models import HomeVisit, VisitPriority, VisitStatus
-from api.visits.schemas import StatusChange
+from api.visits.models import HomeVisit, HomeVisitMerge, VisitPriority, VisitStatus
+from api.visits.schemas import HomeVisitCreate, StatusChange
 from tests.factories import make_campaign, principal
-from tests.visits.factories import CIATER, adult_nik, make_kit, make_operator, make_request, schedule, triage
+from tests.visits.factories import CIATER, adult_nik, make_kit, make_operator, make_request, payload, schedule, triage
 
 TODAY = date.today()
 
@@ -190,9 +190,10 @@ async def test_one_open_request_per_nik_also_in_the_database(session) -> None:
     await make_campaign(session)
     nik = adult_nik()
     first = await make_request(session, nik=nik)
-    with pytest.raises(Conflict) as raised:
-        await make_request(session, nik=nik)
-    assert first.tracking_code not in raised.value.detail
+    # Issue 17, item 11: a second request is merged into the open one, not a second open request.
+    merged = await service.submit(session, data=HomeVisitCreate(**payload(nik=nik, phone="0813 1111 2222")), actor=SYSTEM)
+    assert isinstance(merged, HomeVisitMerge) and merged.home_visit_id == first.id and merged.tracking_code != first.tracking_code
+    assert await session.scalar(select(func.count()).select_from(HomeVisit).where(HomeVisit.nik == nik)) == 1
     first_id = first.id
     await service.change_status(session, visit_id=first_id, data=StatusChange(status="cancelled"), actor=SYSTEM)
     second = await make_request(session, nik=nik)

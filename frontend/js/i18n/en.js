@@ -424,7 +424,6 @@ export default {
   "visit.submit": "Send the request",
   "visit.err.chooseKelurahan": "Choose the resident's kecamatan and kelurahan.",
   "visit.err.addressShort": "Write a fuller address.",
-  "visit.err.alreadyOpen": "A request for this NIK is still open. Use the tracking code you were given.",
   "visit.err.nikDigits": "The NIK must be exactly 16 digits.",
   "visit.err.nikKecamatan": "The first six digits of the NIK are not the code of a known kecamatan. Check the NIK on the family card.",
   "visit.err.nikOutsideKecamatan": "This NIK was issued in kecamatan {place}, outside the campaign's area ({root}). Please ask there.",

@@ -424,7 +424,6 @@ export default {
   "visit.submit": "Kirim permintaan",
   "visit.err.chooseKelurahan": "Pilih kecamatan dan kelurahan tempat warga tinggal.",
   "visit.err.addressShort": "Tulis alamat lebih lengkap.",
-  "visit.err.alreadyOpen": "Sudah ada permintaan yang masih berjalan untuk NIK ini. Gunakan kode pelacakan yang sudah diberikan.",
   "visit.err.nikDigits": "NIK harus tepat 16 angka.",
   "visit.err.nikKecamatan": "Enam angka pertama NIK bukan kode kecamatan yang dikenal. Periksa lagi NIK di Kartu Keluarga.",
   "visit.err.nikOutsideKecamatan": "NIK ini diterbitkan di kecamatan {place}, di luar wilayah kampanye ({root}). Silakan ajukan di sana.",

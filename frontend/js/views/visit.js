@@ -178,7 +178,6 @@ async function renderRequest(root, { signal, navigate }) {
         renderReceipt(root, receipt, signal);
       } catch (error) {
         if (signal.aborted) return;
-        if (error.status === 409) error.message = t("visit.err.alreadyOpen");
         // The dates' errors name their position in the list we sent: map them back to the inputs.
         const filled = Array.from({ length: DATES }, (_, i) => i).filter((i) => get(`preferred_dates.${i}`));
         const alias = Object.fromEntries(filled.map((input, sent) => [`preferred_dates.${sent}`, `preferred_dates.${input}`]));
