@@ -217,11 +217,13 @@ def test_where_and_when_lists_open_points_and_filters_by_area(page, server, open
     page.goto("/#/where")
     page.wait_for_selector("h1:text-is('Tempat dan jadwal perekaman')")
     days = page.locator("[data-day]")
-    assert days.count() == 7
+    assert days.count() == 15
     first = days.first.get_attribute("data-day")
     today = server.get("/schedule", params={"from": first, "to": first}).json()[0]
     shown = days.first.locator("[data-point]").evaluate_all("els => els.map(e => Number(e.dataset.point))")
-    assert shown == [p["id"] for p in today["points"]]
+    assert sorted(shown) == sorted(p["id"] for p in today["points"])
+    open_now = days.first.locator("[data-point]").evaluate_all("els => els.map(e => !!e.querySelector('.badge-ok'))")
+    assert open_now == sorted(open_now, reverse=True) and open_now[shown.index(open_point["id"])]  # open now first
     # Today's cards have the queue and the board link; the test's point is open now: a ticket link too.
     card = page.locator(f"[data-day] >> nth=0 >> [data-point='{open_point['id']}']")
     assert "00:00–24:00" in card.inner_text()
@@ -326,3 +328,42 @@ def test_every_public_view_is_in_the_menu(page, server) -> None:
     check_view(page, "board-index")
     page.click("[data-boards] a >> nth=0")
     page.wait_for_selector("[data-connection=live]")
+
+
+def _last_weekend_day_within(days: int) -> date:
+    """The last Saturday or Sunday from today (Jakarta) to `days` days ahead: past the old 7-day window."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    return next(d for d in (today + timedelta(days=n) for n in range(days, -1, -1)) if d.weekday() >= 5)
+
+
+def test_where_lists_two_weeks_with_places_what_to_bring_and_map_links(page, server, open_point) -> None:
+    event_day = _last_weekend_day_within(14)
+    body = {
+        "kind": "weekend_event", "name": "Layanan RW 005 Pondok Betung e2e", "area": "36.74.03.1001.005", "counters": 1,
+        "event_date": event_day.isoformat(), "event_start": "08:00", "event_end": "12:00",
+        "address": "Balai warga RW 005, Jl. Mawar 3", "latitude": -6.3012, "longitude": 106.6543,
+    }
+    created = httpx.post(f"{server.base}/api/v1/service-points", json=body, headers=admin_headers(server))
+    assert created.status_code == 201, created.text
+    event = created.json()["id"]
+    page.goto("/#/where")
+    page.wait_for_selector("h1:text-is('Tempat dan jadwal perekaman')")
+    assert page.locator("[data-day]").count() == 15  # today and the next 14 days
+    entry = page.locator(f"[data-day='{event_day.isoformat()}'] [data-point='{event}']")
+    entry.wait_for()
+    assert "08:00–12:00" in entry.inner_text()
+    assert "Jl. Mawar 3" in entry.locator("[data-address]").inner_text()
+    place = entry.locator("[data-place]").inner_text()
+    assert "Kec. Pondok Aren" in place and "Kel. Pondok Betung" in place and "RW 005" in place, place
+    assert entry.locator("[data-bring]").inner_text() == "Yang dibawa: Bawa Kartu Keluarga (KK) asli atau fotokopi"
+    osm = entry.locator("a[data-map=osm]").get_attribute("href")
+    assert osm == "https://www.openstreetmap.org/?mlat=-6.3012&mlon=106.6543#map=18/-6.3012/106.6543"
+    assert entry.locator("a[data-map=geo]").get_attribute("href") == "geo:-6.3012,106.6543"
+    # Today: the points open now come first.
+    today = page.locator("[data-day] >> nth=0")
+    flags = today.locator("[data-queue] .badge").evaluate_all("els => els.map(e => e.classList.contains('badge-ok'))")
+    assert flags == sorted(flags, reverse=True), flags
+    check_view(page, "where-two-weeks")
