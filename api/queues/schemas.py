@@ -54,6 +54,11 @@ class TicketDetail(TicketRead):
     name_on_ticket: str | None
 
 
+class NextOpening(BaseModel):
+    date: date
+    time: str = Field(examples=["08:00"])
+
+
 class CounterNow(BaseModel):
     counter: int
     number: int
@@ -68,9 +73,10 @@ class Board(BaseModel):
     area: str
     day: date
     open_now: bool
+    next_opening: NextOpening | None = Field(default=None, description="When closed now: the next window start (local), within 31 days.")
     waiting: int
-    now_serving: list[CounterNow]
-    estimated_wait_minutes: int = Field(description="For someone taking a number now.")
+    now_serving: list[CounterNow] = Field(description="Empty while the point is closed.")
+    estimated_wait_minutes: int = Field(description="The last in line's wait: what a ticket taken now shows; 0 when nobody waits.")
     served: int
     no_shows: int
     median_wait_minutes: float | None

@@ -17,7 +17,8 @@ Rules
   point, not on home visits, usable. Those commitments are `api.commitments`' to judge.
 - The public sees points and the schedule (where recording is open on each date, with hours, the
   address, the coordinates and the names of the point's kecamatan, kelurahan, RW and RT), for at
-  most `MAX_SCHEDULE_DAYS` days at once. Staff see which dense RW/RT have had no weekend
+  most `MAX_SCHEDULE_DAYS` days at once. A point's next opening is the next window start within
+  `NEXT_OPENING_DAYS` days (closures applied). Staff see which dense RW/RT have had no weekend
   service yet.
 """
 
@@ -92,6 +93,25 @@ async def closures_of(session: AsyncSession, *, point_ids: list[int], start: dat
         select(Closure).where(Closure.service_point_id.in_(point_ids), Closure.day >= start, Closure.day <= end)
     )
     return {(c.service_point_id, c.day): c for c in rows}
+
+
+NEXT_OPENING_DAYS = 31
+
+
+def next_opening(point: ServicePoint, *, day: date, hhmm: str, closures: dict[tuple[int, date], Closure]) -> dict[str, Any] | None:
+    """The next window start after local `day` `hhmm` within NEXT_OPENING_DAYS (closures applied)."""
+    for offset in range(NEXT_OPENING_DAYS + 1):
+        on = day + timedelta(days=offset)
+        starts = sorted(start for start, _ in hours_on(point, on, closures.get((point.id, on))) if offset or start > hhmm)
+        if starts:
+            return {"date": on, "time": starts[0]}
+    return None
+
+
+async def next_openings(session: AsyncSession, *, points: list[ServicePoint], day: date, hhmm: str) -> dict[int, dict[str, Any] | None]:
+    """`next_opening` of each point, with one query for the closures."""
+    closures = await closures_of(session, point_ids=[p.id for p in points], start=day, end=day + timedelta(days=NEXT_OPENING_DAYS))
+    return {p.id: next_opening(p, day=day, hhmm=hhmm, closures=closures) for p in points}
 
 
 async def hours_of_point_on(session: AsyncSession, *, point: ServicePoint, day: date) -> list[list[str]]:
