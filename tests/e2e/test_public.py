@@ -367,3 +367,31 @@ def test_where_lists_two_weeks_with_places_what_to_bring_and_map_links(page, ser
     flags = today.locator("[data-queue] .badge").evaluate_all("els => els.map(e => e.classList.contains('badge-ok'))")
     assert flags == sorted(flags, reverse=True), flags
     check_view(page, "where-two-weeks")
+
+
+HARI = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"]
+
+
+def test_a_closed_office_offers_no_number_and_says_when_it_opens_again(page, server) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tomorrow = datetime.now(ZoneInfo("Asia/Jakarta")).date() + timedelta(days=1)
+    weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
+    body = {"kind": "kelurahan_office", "name": "Kantor Kelurahan Tutup e2e", "area": "36.74.01.1001", "counters": 2, "opening_hours": {weekday: [["08:00", "12:00"]]}}
+    created = httpx.post(f"{server.base}/api/v1/service-points", json=body, headers=admin_headers(server))
+    assert created.status_code == 201, created.text
+    point = created.json()["id"]
+    opens = f"Buka lagi {HARI[tomorrow.weekday()]}, {tomorrow.day} {BULAN[tomorrow.month - 1]} {tomorrow.year} pukul 08.00"
+    page.goto(f"/#/ticket/{point}")
+    page.wait_for_selector("[data-next-opening]")
+    assert page.inner_text("[data-next-opening]") == opens
+    assert page.locator("[data-form=ticket]").count() == 0 and page.locator("button:has-text('Ambil nomor')").count() == 0
+    check_view(page, "ticket-closed")
+    page.goto(f"/#/board/{point}")
+    page.wait_for_selector("[data-connection=live]")
+    assert page.inner_text("[data-board=open] [data-next-opening]") == opens
+    assert page.locator("[data-take-ticket], a[href^='#/ticket/']").count() == 0
+    assert page.locator("[data-counter]").count() == 0 and page.locator("[data-counters-empty]").is_visible()
+    assert page.inner_text("[data-board=wait]") == "0 menit"  # nobody waits

@@ -361,6 +361,8 @@ export default {
   "board.back": "Where & when",
   "board.fullscreen": "Full screen",
 
+  "queue.opensAgain": "Opens again {date} at {hh}:{mm}",
+  "queue.noOpening": "No opening scheduled in the coming month.",
   "ticket.title": "Take a queue number",
   "ticket.priority": "Priority",
   "ticket.priority.none": "Regular",

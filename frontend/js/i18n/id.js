@@ -361,6 +361,8 @@ export default {
   "board.back": "Tempat & jadwal",
   "board.fullscreen": "Layar penuh",
 
+  "queue.opensAgain": "Buka lagi {date} pukul {hh}.{mm}",
+  "queue.noOpening": "Belum ada jadwal buka dalam sebulan ke depan.",
   "ticket.title": "Ambil nomor antrean",
   "ticket.priority": "Prioritas",
   "ticket.priority.none": "Biasa",

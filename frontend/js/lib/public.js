@@ -4,7 +4,14 @@
 import { api } from "../api.js";
 import { html, render } from "./html.js";
 import { on } from "./dom.js";
-import { t } from "../i18n.js";
+import { fmt, t } from "../i18n.js";
+
+/** "Buka lagi Senin, 7 Desember 2026 pukul 08.00": a closed point's next opening (API `next_opening`). */
+export function opensAgain(next) {
+  if (!next) return t("queue.noOpening");
+  const [hh, mm] = next.time.split(":");
+  return t("queue.opensAgain", { date: fmt.date(next.date), hh, mm });
+}
 
 /** A code (tracking code, receipt) shown large, with a copy button and a live "copied" note. */
 export function codeBox(code, { label, id }) {

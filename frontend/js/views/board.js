@@ -1,10 +1,12 @@
 // Queue board (public, for a TV at the office): now serving per counter, how many wait, the
 // estimated wait; live through the point's Server-Sent Events stream, which sends the current
-// board first. A dropped stream shows "reconnecting" and comes back by itself.
+// board first. A dropped stream shows "reconnecting" and comes back by itself. Closed: no counter
+// serving (the API's rule), no take-a-number link, the next opening instead.
 
 import { api } from "../api.js";
 import { on } from "../lib/dom.js";
 import { html, render as paint } from "../lib/html.js";
+import { opensAgain } from "../lib/public.js";
 import { fmt, t } from "../i18n.js";
 
 const RETRY_MIN_MS = 1_000;
@@ -40,9 +42,10 @@ function boardMarkup(board, point) {
       </section>
     </div>
     <p class="board-open ${board.open_now ? "open" : "closed"}" data-board="open">
-      ${board.open_now ? t("board.openNow") : t("board.closedNow")}
+      ${board.open_now ? t("board.openNow") : html`${t("board.closedNow")} · <span data-next-opening>${opensAgain(board.next_opening)}</span>`}
       ${point?.service_minutes ? html` · ${t("board.serviceTime", { n: fmt.number(point.service_minutes) })}` : ""}
-    </p>`;
+    </p>
+    ${board.open_now ? html`<p class="board-take"><a href="#/ticket/${board.service_point_id}" data-take-ticket>${t("board.takeTicket")}</a></p>` : ""}`;
 }
 
 // #/board without an id: today's points with their queue, each linking to its board.
@@ -97,7 +100,6 @@ export async function render(root, { params, signal }) {
       <footer class="board-foot">
         <p>${t("board.free")}</p>
         <p class="board-links">
-          <a href="#/ticket/${id}">${t("board.takeTicket")}</a> ·
           <a href="#/where">${t("board.back")}</a> ·
           <button type="button" class="linklike" data-action="fullscreen">${t("board.fullscreen")}</button>
         </p>

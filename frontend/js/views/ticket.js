@@ -1,10 +1,27 @@
 // Take a number at a service point (public): the queue now, then the number, the place in line
-// and the estimated wait.
+// and the estimated wait. Closed: no form, the next opening instead.
 
 import { api } from "../api.js";
 import { busy, clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
+import { opensAgain } from "../lib/public.js";
 import { fmt, t } from "../i18n.js";
+
+function ticketForm() {
+  return html`<form class="form narrow" data-form="ticket" novalidate>
+        <div class="field">
+          <label for="ticket-priority">${t("ticket.priority")}</label>
+          <select id="ticket-priority" name="priority" aria-describedby="ticket-priority-error">
+            <option value="none">${t("ticket.priority.none")}</option>
+            <option value="elderly">${t("ticket.priority.elderly")}</option>
+            <option value="disabled">${t("ticket.priority.disabled")}</option>
+          </select>
+          <p class="field-error" id="ticket-priority-error" data-error-for="priority" hidden></p>
+        </div>
+        <div data-form-status tabindex="-1"></div>
+        <p><button type="submit" class="button primary wide">${t("ticket.submit")}</button></p>
+      </form>`;
+}
 
 export async function render(root, { params, signal }) {
   const id = Number(params.id);
@@ -17,24 +34,17 @@ export async function render(root, { params, signal }) {
         <div><dt>${t("board.waiting")}</dt><dd data-ticket="waiting">${fmt.number(board.waiting)}</dd></div>
         <div><dt>${t("board.estimatedWait")}</dt><dd>${t("board.minutes", { n: fmt.number(board.estimated_wait_minutes) })}</dd></div>
       </dl>
-      ${board.open_now ? "" : html`<div class="notice notice-warning"><p>${t("ticket.closed")}</p></div>`}
-      <form class="form narrow" data-form="ticket" novalidate>
-        <div class="field">
-          <label for="ticket-priority">${t("ticket.priority")}</label>
-          <select id="ticket-priority" name="priority" aria-describedby="ticket-priority-error">
-            <option value="none">${t("ticket.priority.none")}</option>
-            <option value="elderly">${t("ticket.priority.elderly")}</option>
-            <option value="disabled">${t("ticket.priority.disabled")}</option>
-          </select>
-          <p class="field-error" id="ticket-priority-error" data-error-for="priority" hidden></p>
-        </div>
-        <div data-form-status tabindex="-1"></div>
-        <p><button type="submit" class="button primary wide">${t("ticket.submit")}</button></p>
-      </form>
+      ${
+        board.open_now
+          ? ""
+          : html`<div class="notice notice-warning" data-closed><p>${t("ticket.closed")}</p><p class="opens-again" data-next-opening>${opensAgain(board.next_opening)}</p></div>`
+      }
+      ${board.open_now ? ticketForm() : ""}
       <div data-ticket-result></div>
       <p><a href="#/board/${id}">${t("ticket.board")}</a></p>`,
   );
   const form = root.querySelector("[data-form=ticket]");
+  if (!form) return;
   form.addEventListener(
     "submit",
     async (event) => {
