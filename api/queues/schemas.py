@@ -21,6 +21,21 @@ class TicketIssued(BaseModel):
     day: date
     position: int = Field(description="1 = next to be called.")
     estimated_wait_minutes: int
+    code: str = Field(description="The resident's key to reading this ticket later (GET /tickets/{id}/status/{code}); keep it private.")
+
+
+class TicketStatusRead(BaseModel):
+    """A resident's own ticket: no name, the live place in line."""
+
+    id: int
+    service_point_id: int
+    point_name: str
+    number: int
+    day: date
+    status: TicketStatus
+    counter: int | None
+    position: int | None = Field(description="1 = next to be called; null once called (or on another day).")
+    estimated_wait_minutes: int
 
 
 class CallNext(BaseModel):

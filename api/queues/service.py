@@ -28,6 +28,8 @@ Rules
   Residents book up to BOOKING_DAYS ahead and cancel with their booking code; staff check them in
   on the day, which gives a ticket due at the slot's start. Closures, shorter hours or fewer
   counters cancel the bookings that no longer fit, and the change lists them.
+- A ticket's `code` (random, issued with it) is the resident's key to reading their own ticket
+  (`ticket_status`: status, counter, place in line, wait; never the name); it is not audited.
 - `name_on_ticket` is personal: never in public answers; the staff single-ticket view that shows
   it is audited as `ticket.read_personal`.
 - Every change is audited and announced to the live boards only once committed (see live.py).
@@ -96,11 +98,11 @@ async def _issue(
     ticket = Ticket(
         service_point_id=point.id, day=day, number=await _next_number(session, point_id=point.id, day=day),
         status=TicketStatus.waiting.value, priority=priority, name_on_ticket=name, arrived_at=calendar.now_utc(),
-        due_at=due_at, booked_at=booked_at, recalls=0,
+        due_at=due_at, booked_at=booked_at, recalls=0, code=secrets.token_urlsafe(12),
     )
     session.add(ticket)
     await session.flush()
-    await audit.record(session, actor=actor, action="ticket.create", entity="ticket", entity_id=ticket.id, after=audit.snapshot_of(ticket))
+    await audit.record(session, actor=actor, action="ticket.create", entity="ticket", entity_id=ticket.id, after=_ticket_snapshot(ticket))
     return ticket
 
 
@@ -135,7 +137,7 @@ async def _issued(session: AsyncSession, *, point: ServicePoint, ticket: Ticket)
     position = next(i for i, t in enumerate(waiting_line(tickets.get(point.id, []), now), start=1) if t.id == ticket.id)
     stats = _board(point, tickets.get(point.id, []), day=ticket.day, now=now, hours=[])
     return {
-        "id": ticket.id, "number": ticket.number, "day": ticket.day, "position": position,
+        "id": ticket.id, "number": ticket.number, "day": ticket.day, "position": position, "code": ticket.code,
         "estimated_wait_minutes": _estimate(position, stats["median_service_minutes"], stats["active_counters"]),
     }
 
@@ -193,7 +195,7 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     point = await services.get_point(session, point_id=ticket.service_point_id)
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     leaves, reaches, stamp = MOVES[move]
-    before = audit.snapshot_of(ticket)
+    before = _ticket_snapshot(ticket)
     values: dict[str, Any] = {"status": reaches}
     if stamp:
         values[stamp] = calendar.now_utc()
@@ -205,9 +207,32 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     await session.refresh(ticket)
     if moved is None:
         raise Conflict(f"Ticket {ticket.number} is {ticket.status}; it cannot be {MOVE_WORDS[move]}.")
-    await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=audit.snapshot_of(ticket))
+    await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=_ticket_snapshot(ticket))
     await _announce(session, point=point, ticket=ticket, change="recalled" if move == "recall" else reaches)
     return ticket
+
+
+def _ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
+    # The code is the resident's key to the ticket: kept out of the audit trail like a password.
+    return audit.snapshot_of(ticket, [c.key for c in Ticket.__table__.columns if c.key != "code"])
+
+
+async def ticket_status(session: AsyncSession, *, ticket_id: int, code: str) -> dict[str, Any]:
+    """A resident's own ticket, read with its code: status, counter, place in line and wait (no name)."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None or ticket.code is None or not secrets.compare_digest(ticket.code.encode(), code.encode()):
+        raise NotFound("There is no ticket with that number and code.")
+    point = await services.get_point(session, point_id=ticket.service_point_id)
+    tickets = (await _tickets_today(session, point_ids=[point.id], day=ticket.day))[point.id] if ticket.day == calendar.today() else []
+    now = calendar.now_utc()
+    line = waiting_line(tickets, now)
+    position = next((i for i, t in enumerate(line, start=1) if t.id == ticket.id), None)
+    stats = _board(point, tickets, day=ticket.day, now=now, hours=[])
+    return {
+        "id": ticket.id, "service_point_id": point.id, "point_name": point.name, "number": ticket.number, "day": ticket.day,
+        "status": ticket.status, "counter": ticket.counter, "position": position,
+        "estimated_wait_minutes": _estimate(position or 0, stats["median_service_minutes"], stats["active_counters"]),
+    }
 
 
 async def get_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal) -> Ticket:

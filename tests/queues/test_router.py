@@ -17,7 +17,7 @@ async def test_walk_in_call_serve_and_board_over_http(client, session) -> None:
     taken = await client.post(f"/api/v1/service-points/{point_id}/tickets", json={"name": "Nama Rahasia"})
     assert taken.status_code == 201
     body = taken.json()
-    assert set(body) == {"id", "number", "day", "position", "estimated_wait_minutes"} and body["number"] == 1 and body["position"] == 1
+    assert set(body) == {"id", "number", "day", "position", "estimated_wait_minutes", "code"} and body["number"] == 1 and body["position"] == 1
     assert_problem(await client.post(f"/api/v1/service-points/{point_id}/tickets", json={"nik": "3674010101010001"}), 422)
     called = await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=operator)
     assert called.status_code == 200 and called.json()["number"] == 1 and "name_on_ticket" not in called.json()
@@ -95,3 +95,20 @@ async def test_a_closed_board_shows_no_counter_serving_and_the_next_opening(clie
     assert board["open_now"] is False and board["now_serving"] == []
     assert board["next_opening"] == {"date": tomorrow.isoformat(), "time": "08:00"}
     assert_problem(await client.post(f"/api/v1/service-points/{point.id}/tickets", json={}), 409)
+
+
+async def test_a_resident_reads_their_ticket_with_its_code_only(client, session) -> None:
+    point_id = (await make_office(session, counters=1)).id
+    first = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={"name": "Nama Rahasia"})).json()
+    second = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json()
+    assert len(second["code"]) >= 16 and second["code"] != first["code"]
+    mine = await client.get(f"/api/v1/tickets/{second['id']}/status/{second['code']}")
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert (body["number"], body["position"], body["status"]) == (second["number"], 2, "waiting") and "Nama" not in mine.text
+    assert body["estimated_wait_minutes"] == second["estimated_wait_minutes"]
+    assert_problem(await client.get(f"/api/v1/tickets/{second['id']}/status/{first['code']}"), 404)
+    assert_problem(await client.get(f"/api/v1/tickets/{second['id']}/status/wrongcode123"), 404)
+    # The code stays out of the audit trail.
+    entries = (await session.scalars(select(AuditEntry).where(AuditEntry.entity == "ticket"))).all()
+    assert entries and not any(second["code"] in str(e.after) for e in entries)
