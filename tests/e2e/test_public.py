@@ -395,3 +395,33 @@ def test_a_closed_office_offers_no_number_and_says_when_it_opens_again(page, ser
     assert page.locator("[data-take-ticket], a[href^='#/ticket/']").count() == 0
     assert page.locator("[data-counter]").count() == 0 and page.locator("[data-counters-empty]").is_visible()
     assert page.inner_text("[data-board=wait]") == "0 menit"  # nobody waits
+
+
+def test_a_number_survives_a_reload_and_a_return_to_the_app(page, server, open_point) -> None:
+    import re
+
+    point = open_point["id"]
+    page.goto(f"/#/ticket/{point}")
+    page.click("[data-form=ticket] [type=submit]")
+    page.wait_for_url(re.compile(rf"#/ticket/{point}/\d+/[A-Za-z0-9_-]{{16,}}$"))
+    page.wait_for_selector("[data-ticket-number]")
+    number = page.inner_text("[data-ticket-number]")
+    position = page.inner_text("[data-ticket-position]")
+    assert position.startswith("Urutan ke-") and "menit" in position
+    address = page.url
+    page.reload()
+    page.wait_for_selector("[data-ticket-number]")
+    assert page.url == address
+    assert page.inner_text("[data-ticket-number]") == number and page.inner_text("[data-ticket-position]").startswith("Urutan ke-")
+    check_view(page, "ticket-mine")
+    # Returning to the app: the where page links to the number, and the point's page shows it, not a new one.
+    page.goto("/#/where")
+    link = page.locator(f"[data-my-tickets] a:has-text('Nomor {number}')")
+    link.wait_for()
+    page.goto(f"/#/ticket/{point}")
+    page.wait_for_url(address)
+    page.wait_for_selector(f"[data-ticket-number]:text-is('{number}')")
+    assert page.locator("[data-form=ticket]").count() == 0
+    # A wrong code reads nothing.
+    page.goto(address.rsplit("/", 1)[0] + "/wrongcode1234")
+    page.wait_for_selector("[role=alert]")

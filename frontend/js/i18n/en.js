@@ -363,6 +363,11 @@ export default {
 
   "queue.opensAgain": "Opens again {date} at {hh}:{mm}",
   "queue.noOpening": "No opening scheduled in the coming month.",
+  "ticket.mineTitle": "Your queue number",
+  "ticket.goTo": "Please go to counter {counter}",
+  "ticket.kept": "This number is kept on this phone: open this page again any time to see your place in line.",
+  "where.myTickets": "Your queue numbers today",
+  "where.myTicket": "Number {number}",
   "ticket.title": "Take a queue number",
   "ticket.priority": "Priority",
   "ticket.priority.none": "Regular",

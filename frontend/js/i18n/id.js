@@ -363,6 +363,11 @@ export default {
 
   "queue.opensAgain": "Buka lagi {date} pukul {hh}.{mm}",
   "queue.noOpening": "Belum ada jadwal buka dalam sebulan ke depan.",
+  "ticket.mineTitle": "Nomor antrean Anda",
+  "ticket.goTo": "Silakan ke loket {counter}",
+  "ticket.kept": "Nomor ini tersimpan di ponsel ini: buka lagi halaman ini kapan saja untuk melihat urutan Anda.",
+  "where.myTickets": "Nomor antrean Anda hari ini",
+  "where.myTicket": "Nomor {number}",
   "ticket.title": "Ambil nomor antrean",
   "ticket.priority": "Prioritas",
   "ticket.priority.none": "Biasa",

@@ -8,7 +8,7 @@
 import { api } from "../api.js";
 import { currentCampaign, isWithin } from "../campaigns.js";
 import { html, render as paint } from "../lib/html.js";
-import { areaPicker, opensAgain } from "../lib/public.js";
+import { areaPicker, myTickets, opensAgain, ticketPath } from "../lib/public.js";
 import { failure, loading } from "../lib/view.js";
 import { fmt, parseDate, t, todayInJakarta } from "../i18n.js";
 
@@ -119,6 +119,17 @@ async function daysFor(rootArea, area, bring, signal) {
   })}`;
 }
 
+// The numbers this phone took today: back to them in one tap.
+function keptTickets() {
+  const kept = myTickets(todayInJakarta());
+  if (!kept.length) return "";
+  return html`<section class="notice" data-my-tickets aria-label="${t("where.myTickets")}">
+    <p>${t("where.myTickets")}:
+      ${kept.map((k, i) => html`${i ? " · " : ""}<a href="#${ticketPath(k)}">${t("where.myTicket", { number: fmt.number(k.number) })}</a>`)}
+    </p>
+  </section>`;
+}
+
 export async function render(root, { query, signal }) {
   const campaign = await currentCampaign({ signal });
   const rootArea = campaign?.root_area ?? "36.74";
@@ -131,6 +142,7 @@ export async function render(root, { query, signal }) {
     root,
     html`<h1>${t("where.title")}</h1>
       <p class="lede">${t("where.lede")}</p>
+      ${keptTickets()}
       <p class="notice notice-free">${t("progress.free")}</p>
       <form class="filters" data-form="where" aria-label="${t("where.filter")}">
         <div class="filter-fields" data-area-picker>${picker.markup}</div>
