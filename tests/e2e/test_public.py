@@ -425,3 +425,52 @@ def test_a_number_survives_a_reload_and_a_return_to_the_app(page, server, open_p
     # A wrong code reads nothing.
     page.goto(address.rsplit("/", 1)[0] + "/wrongcode1234")
     page.wait_for_selector("[role=alert]")
+
+
+def test_indonesian_number_words(page, server) -> None:
+    page.goto("/#/where")
+    page.wait_for_selector("h1")
+    words = page.evaluate(
+        """async () => {
+          const { terbilang, callWords } = await import('/js/lib/speak.js');
+          const numbers = [0, 1, 10, 11, 12, 17, 20, 21, 99, 100, 101, 111, 115, 200, 999, 1000, 1001, 1500, 2024, 11000, 100000, 1000000, 2500000];
+          return { words: numbers.map(terbilang), call: callWords(17, 2, { prefix: 'A' }) };
+        }"""
+    )
+    assert words["words"] == [
+        "nol", "satu", "sepuluh", "sebelas", "dua belas", "tujuh belas", "dua puluh", "dua puluh satu", "sembilan puluh sembilan",
+        "seratus", "seratus satu", "seratus sebelas", "seratus lima belas", "dua ratus", "sembilan ratus sembilan puluh sembilan",
+        "seribu", "seribu satu", "seribu lima ratus", "dua ribu dua puluh empat", "sebelas ribu", "seratus ribu", "satu juta",
+        "dua juta lima ratus ribu",
+    ]
+    assert words["call"] == "Nomor A tujuh belas, silakan ke loket dua"
+
+
+def test_the_board_speaks_a_call_in_indonesian_once_the_sound_is_on(page, server, open_point) -> None:
+    page.add_init_script(
+        """window.__spoken = [];
+        window.speechSynthesis.speak = (u) => window.__spoken.push({ text: u.text, lang: u.lang });"""
+    )
+    point = open_point["id"]
+    page.goto(f"/#/board/{point}")
+    page.wait_for_selector("[data-connection=live]")
+    httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}).raise_for_status()
+    # Sound off: a call is shown, not spoken.
+    first = httpx.post(f"{server.base}/api/v1/service-points/{point}/call-next", json={"counter": 1}, headers=admin_headers(server))
+    assert first.status_code == 200, first.text
+    page.wait_for_selector(f"[data-call-number='{first.json()['number']}']")
+    page.wait_for_timeout(1200)
+    assert page.evaluate("window.__spoken") == []
+    page.click("[data-action=sound]")
+    assert page.get_attribute("[data-action=sound]", "aria-pressed") == "true"
+    number = httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}).json()["number"]
+    called = httpx.post(f"{server.base}/api/v1/service-points/{point}/call-next", json={"counter": 2}, headers=admin_headers(server))
+    assert called.status_code == 200 and called.json()["number"] == number, called.text
+    page.wait_for_selector(f"[data-call-number='{number}']")
+    for _ in range(50):  # the words follow the chime (the CSP forbids wait_for_function's eval)
+        if spoken := page.evaluate("window.__spoken"):
+            break
+        page.wait_for_timeout(100)
+    words = page.evaluate(f"import('/js/lib/speak.js').then(m => m.terbilang({number}))")
+    assert spoken == [{"text": f"Nomor {words}, silakan ke loket dua", "lang": "id-ID"}]
+    check_view(page, "board-sound")
