@@ -463,9 +463,10 @@ def test_the_board_speaks_a_call_in_indonesian_once_the_sound_is_on(page, server
     assert page.evaluate("window.__spoken") == []
     page.click("[data-action=sound]")
     assert page.get_attribute("[data-action=sound]", "aria-pressed") == "true"
-    number = httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}).json()["number"]
+    httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}).raise_for_status()
     called = httpx.post(f"{server.base}/api/v1/service-points/{point}/call-next", json={"counter": 2}, headers=admin_headers(server))
-    assert called.status_code == 200 and called.json()["number"] == number, called.text
+    assert called.status_code == 200, called.text
+    number = called.json()["number"]  # the next in line (earlier tests' numbers may still wait)
     page.wait_for_selector(f"[data-call-number='{number}']")
     for _ in range(50):  # the words follow the chime (the CSP forbids wait_for_function's eval)
         if spoken := page.evaluate("window.__spoken"):
