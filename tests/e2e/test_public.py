@@ -475,3 +475,14 @@ def test_the_board_speaks_a_call_in_indonesian_once_the_sound_is_on(page, server
     words = page.evaluate(f"import('/js/lib/speak.js').then(m => m.terbilang({number}))")
     assert spoken == [{"text": f"Nomor {words}, silakan ke loket dua", "lang": "id-ID"}]
     check_view(page, "board-sound")
+
+
+def test_only_the_active_language_catalogue_is_loaded(page, server) -> None:
+    catalogues: list[str] = []
+    page.on("request", lambda request: catalogues.append(request.url.rsplit("/", 1)[1]) if "/js/i18n/" in request.url else None)
+    page.goto("/#/where")
+    page.wait_for_selector("h1:text-is('Tempat dan jadwal perekaman')")
+    assert catalogues == ["id.js"]
+    page.click("[data-action=language]")
+    page.wait_for_selector("h1:text-is('Where and when to get recorded')")
+    assert catalogues == ["id.js", "en.js"]
