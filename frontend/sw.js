@@ -12,7 +12,7 @@
 //
 // A release changes RELEASE; tests/test_service_worker.py checks that FILES lists every file.
 
-const RELEASE = "2026-12-06.3";
+const RELEASE = "2026-12-06.4";
 const SHELL = `rekam-shell-${RELEASE}`;
 const PUBLIC = "rekam-api-public";
 const USER_PREFIX = "rekam-user-";
@@ -43,6 +43,7 @@ const FILES = [
   "js/lib/outbox.js",
   "js/lib/outboxpanel.js",
   "js/lib/public.js",
+  "js/lib/speak.js",
   "js/lib/staffkit.js",
   "js/lib/view.js",
   "js/main.js",

@@ -12,6 +12,9 @@ class TargetSource(StrEnum):
     apportioned = "apportioned"
 
 
+WHAT_TO_BRING = "Bawa Kartu Keluarga (KK) asli atau fotokopi"
+
+
 class Campaign(Base):
     __tablename__ = "campaigns"
     __table_args__ = (
@@ -29,6 +32,8 @@ class Campaign(Base):
     target: Mapped[int] = mapped_column(Integer)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Jakarta")
     opens_weekends: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What a resident brings to be recorded: shown with every service point.
+    what_to_bring: Mapped[str] = mapped_column(String(500), default=WHAT_TO_BRING, server_default=WHAT_TO_BRING)
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
     # Change with every write that can alter progress, and with every change of a past day's

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.area_codes import AreaCodeStr
 from api.areas.models import AreaLevel
-from api.campaigns.models import TargetSource
+from api.campaigns.models import WHAT_TO_BRING, TargetSource
 from api.types import BoundedDate
 
 MAX_COUNT = 400_000_000  # more than Indonesia's population: anything above is a typo
@@ -23,6 +23,7 @@ class CampaignCreate(BaseModel):
     deadline: BoundedDate
     target: int = Field(ge=0, le=MAX_COUNT)
     opens_weekends: bool = True
+    what_to_bring: str = Field(default=WHAT_TO_BRING, min_length=1, max_length=500, description="What a resident brings to be recorded, shown with every service point.")
 
     @model_validator(mode="after")
     def _deadline_after_start(self) -> Self:
@@ -43,6 +44,7 @@ class CampaignRead(BaseModel):
     target: int
     timezone: str
     opens_weekends: bool
+    what_to_bring: str
     is_demo: bool
 
 

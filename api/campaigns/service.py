@@ -39,7 +39,7 @@ __all__ = [
     "read_key", "record_snapshot", "require_area_in_campaign", "today_for",
 ]  # fmt: skip
 
-CAMPAIGN_FIELDS = ["id", "name", "root_area_code", "start_date", "deadline", "target", "opens_weekends"]
+CAMPAIGN_FIELDS = ["id", "name", "root_area_code", "start_date", "deadline", "target", "opens_weekends", "what_to_bring"]
 
 
 def today_for(campaign: Campaign) -> date:
@@ -58,6 +58,7 @@ async def create_campaign(session: AsyncSession, *, data: CampaignCreate, actor:
         deadline=data.deadline,
         target=data.target,
         opens_weekends=data.opens_weekends,
+        what_to_bring=data.what_to_bring,
         is_demo=is_demo,
         data_version=versions.new_version(),
         history_version=versions.new_version(),

@@ -54,6 +54,8 @@ class Ticket(Base):
     status: Mapped[str] = mapped_column(String(12), default=TicketStatus.waiting.value)
     priority: Mapped[str] = mapped_column(String(12), default=Priority.none.value)
     name_on_ticket: Mapped[str | None] = mapped_column(String(200))
+    # The resident's key to reading this ticket (its own address on their phone); never audited.
+    code: Mapped[str | None] = mapped_column(String(24), unique=True)
     counter: Mapped[int | None] = mapped_column(Integer)
     # An appointment's slot start: from then on the ticket goes before the walk-ins.
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

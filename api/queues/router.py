@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from api import flows
@@ -23,6 +23,7 @@ from api.queues.schemas import (
     TicketDetail,
     TicketIssued,
     TicketRead,
+    TicketStatusRead,
     WalkIn,
 )
 
@@ -84,6 +85,12 @@ for _path, _move_name, _doc in (
         f"/tickets/{{ticket_id}}/{_path}", _move(_move_name, _doc), methods=["POST"], response_model=TicketRead,
         responses=problem_responses(401, 403, 404, 409, 422), name=f"ticket_{_move_name}",
     )
+
+
+@router.get("/tickets/{ticket_id}/status/{code}", response_model=TicketStatusRead, responses=problem_responses(404))
+async def ticket_status(ticket_id: IdPath, code: Annotated[str, Path(min_length=8, max_length=24)], session: SessionDep) -> TicketStatusRead:
+    """A resident's own ticket, read with the code it was issued with: status, counter, place in line, wait."""
+    return TicketStatusRead(**await service.ticket_status(session, ticket_id=ticket_id, code=code))
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketDetail, responses=problem_responses(401, 403, 404), dependencies=[WRITES])

@@ -21,6 +21,21 @@ class TicketIssued(BaseModel):
     day: date
     position: int = Field(description="1 = next to be called.")
     estimated_wait_minutes: int
+    code: str = Field(description="The resident's key to reading this ticket later (GET /tickets/{id}/status/{code}); keep it private.")
+
+
+class TicketStatusRead(BaseModel):
+    """A resident's own ticket: no name, the live place in line."""
+
+    id: int
+    service_point_id: int
+    point_name: str
+    number: int
+    day: date
+    status: TicketStatus
+    counter: int | None
+    position: int | None = Field(description="1 = next to be called; null once called (or on another day).")
+    estimated_wait_minutes: int
 
 
 class CallNext(BaseModel):
@@ -54,6 +69,11 @@ class TicketDetail(TicketRead):
     name_on_ticket: str | None
 
 
+class NextOpening(BaseModel):
+    date: date
+    time: str = Field(examples=["08:00"])
+
+
 class CounterNow(BaseModel):
     counter: int
     number: int
@@ -68,9 +88,10 @@ class Board(BaseModel):
     area: str
     day: date
     open_now: bool
+    next_opening: NextOpening | None = Field(default=None, description="When closed now: the next window start (local), within 31 days.")
     waiting: int
-    now_serving: list[CounterNow]
-    estimated_wait_minutes: int = Field(description="For someone taking a number now.")
+    now_serving: list[CounterNow] = Field(description="Empty while the point is closed.")
+    estimated_wait_minutes: int = Field(description="The last in line's wait: what a ticket taken now shows; 0 when nobody waits.")
     served: int
     no_shows: int
     median_wait_minutes: float | None

@@ -19,12 +19,17 @@ Rules
   the tallies domain and lives in `api.flows.move_ticket`.
 - Days and hours are local (api.calendar: the deployment's time zone); a point is open from a
   window's start (included) to its end (excluded).
-- Wait estimate: see `_estimate`.
+- Wait estimate: see `_estimate`; one figure, the same on a ticket and on the board (the board's
+  is the last in line's), 0 when nobody waits.
+- A closed point (outside its hours today) takes no numbers and its board shows no counter
+  serving; the board says when it opens next (`next_opening`, local date and HH:MM).
 - Appointments: a point's slots on a date are its opening windows cut into `service_minutes`
   pieces; each slot has one seat per counter (unique (point, day, slot, seat) in the database).
   Residents book up to BOOKING_DAYS ahead and cancel with their booking code; staff check them in
   on the day, which gives a ticket due at the slot's start. Closures, shorter hours or fewer
   counters cancel the bookings that no longer fit, and the change lists them.
+- A ticket's `code` (random, issued with it) is the resident's key to reading their own ticket
+  (`ticket_status`: status, counter, place in line, wait; never the name); it is not audited.
 - `name_on_ticket` is personal: never in public answers; the staff single-ticket view that shows
   it is audited as `ticket.read_personal`.
 - Every change is audited and announced to the live boards only once committed (see live.py).
@@ -93,11 +98,11 @@ async def _issue(
     ticket = Ticket(
         service_point_id=point.id, day=day, number=await _next_number(session, point_id=point.id, day=day),
         status=TicketStatus.waiting.value, priority=priority, name_on_ticket=name, arrived_at=calendar.now_utc(),
-        due_at=due_at, booked_at=booked_at, recalls=0,
+        due_at=due_at, booked_at=booked_at, recalls=0, code=secrets.token_urlsafe(12),
     )
     session.add(ticket)
     await session.flush()
-    await audit.record(session, actor=actor, action="ticket.create", entity="ticket", entity_id=ticket.id, after=audit.snapshot_of(ticket))
+    await audit.record(session, actor=actor, action="ticket.create", entity="ticket", entity_id=ticket.id, after=_ticket_snapshot(ticket))
     return ticket
 
 
@@ -132,7 +137,7 @@ async def _issued(session: AsyncSession, *, point: ServicePoint, ticket: Ticket)
     position = next(i for i, t in enumerate(waiting_line(tickets.get(point.id, []), now), start=1) if t.id == ticket.id)
     stats = _board(point, tickets.get(point.id, []), day=ticket.day, now=now, hours=[])
     return {
-        "id": ticket.id, "number": ticket.number, "day": ticket.day, "position": position,
+        "id": ticket.id, "number": ticket.number, "day": ticket.day, "position": position, "code": ticket.code,
         "estimated_wait_minutes": _estimate(position, stats["median_service_minutes"], stats["active_counters"]),
     }
 
@@ -190,7 +195,7 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     point = await services.get_point(session, point_id=ticket.service_point_id)
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     leaves, reaches, stamp = MOVES[move]
-    before = audit.snapshot_of(ticket)
+    before = _ticket_snapshot(ticket)
     values: dict[str, Any] = {"status": reaches}
     if stamp:
         values[stamp] = calendar.now_utc()
@@ -202,9 +207,32 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     await session.refresh(ticket)
     if moved is None:
         raise Conflict(f"Ticket {ticket.number} is {ticket.status}; it cannot be {MOVE_WORDS[move]}.")
-    await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=audit.snapshot_of(ticket))
+    await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=_ticket_snapshot(ticket))
     await _announce(session, point=point, ticket=ticket, change="recalled" if move == "recall" else reaches)
     return ticket
+
+
+def _ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
+    # The code is the resident's key to the ticket: kept out of the audit trail like a password.
+    return audit.snapshot_of(ticket, [c.key for c in Ticket.__table__.columns if c.key != "code"])
+
+
+async def ticket_status(session: AsyncSession, *, ticket_id: int, code: str) -> dict[str, Any]:
+    """A resident's own ticket, read with its code: status, counter, place in line and wait (no name)."""
+    ticket = await session.get(Ticket, ticket_id)
+    if ticket is None or ticket.code is None or not secrets.compare_digest(ticket.code.encode(), code.encode()):
+        raise NotFound("There is no ticket with that number and code.")
+    point = await services.get_point(session, point_id=ticket.service_point_id)
+    tickets = (await _tickets_today(session, point_ids=[point.id], day=ticket.day))[point.id] if ticket.day == calendar.today() else []
+    now = calendar.now_utc()
+    line = waiting_line(tickets, now)
+    position = next((i for i, t in enumerate(line, start=1) if t.id == ticket.id), None)
+    stats = _board(point, tickets, day=ticket.day, now=now, hours=[])
+    return {
+        "id": ticket.id, "service_point_id": point.id, "point_name": point.name, "number": ticket.number, "day": ticket.day,
+        "status": ticket.status, "counter": ticket.counter, "position": position,
+        "estimated_wait_minutes": _estimate(position or 0, stats["median_service_minutes"], stats["active_counters"]),
+    }
 
 
 async def get_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal) -> Ticket:
@@ -232,14 +260,16 @@ async def _tickets_today(session: AsyncSession, *, point_ids: list[int], day: da
 
 
 def _estimate(position: int, median_service_minutes: float, active_counters: int) -> int:
-    """Minutes until the `position`-th in line is called.
+    """Minutes until the `position`-th in line is called; 0 for position 0 (nobody).
 
     The active counters work through the line in parallel, each finishing one resident about
     every median service time, so the line moves `active_counters` places per median service
     time: position x median service minutes / active counters. The median (not the mean) keeps
     one long case from inflating everybody's estimate. Rounded up: better early than late.
+    The board shows the estimate of the last in line (position = waiting): the same figure as
+    the ticket just taken, and 0 when nobody waits.
     """
-    return math.ceil(position * median_service_minutes / max(1, active_counters))
+    return math.ceil(max(0, position) * median_service_minutes / max(1, active_counters))
 
 
 def _minutes(start: datetime | None, end: datetime | None) -> float | None:
@@ -256,10 +286,14 @@ def _percentile(values: list[float], share: float) -> float | None:
     return rounding.half_up(ordered[max(0, math.ceil(share * len(ordered)) - 1)])
 
 
-def _board(point: ServicePoint, tickets: list[Ticket], *, day: date, now: datetime, hours: list[list[str]]) -> dict[str, Any]:
+def _board(
+    point: ServicePoint, tickets: list[Ticket], *, day: date, now: datetime, hours: list[list[str]], next_opening: dict[str, Any] | None = None
+) -> dict[str, Any]:
     waiting = [t for t in tickets if t.status == TicketStatus.waiting.value]
+    open_now = calendar.is_open_at(hours, now)
     at_counter: dict[int, Ticket] = {}
-    for t in tickets:
+    # A closed point serves nobody: its board shows no counter at work.
+    for t in tickets if open_now else []:
         if t.status in (TicketStatus.called.value, TicketStatus.serving.value) and t.counter is not None:
             current = at_counter.get(t.counter)
             if current is None or calendar.aware(t.called_at or now) >= calendar.aware(current.called_at or now):
@@ -279,10 +313,11 @@ def _board(point: ServicePoint, tickets: list[Ticket], *, day: date, now: dateti
         "name": point.name,
         "area": point.area_code,
         "day": day,
-        "open_now": calendar.is_open_at(hours, now),
+        "open_now": open_now,
+        "next_opening": None if open_now else next_opening,
         "waiting": len(waiting),
         "now_serving": [{"counter": c, "number": t.number, "status": t.status} for c, t in sorted(at_counter.items())],
-        "estimated_wait_minutes": _estimate(len(waiting) + 1, median_service, active),
+        "estimated_wait_minutes": _estimate(len(waiting), median_service, active),
         "served": sum(t.status == TicketStatus.done.value for t in tickets),
         "no_shows": sum(t.status == TicketStatus.no_show.value for t in tickets),
         "median_wait_minutes": rounding.half_up(statistics.median(waits)) if waits else None,
@@ -293,10 +328,11 @@ def _board(point: ServicePoint, tickets: list[Ticket], *, day: date, now: dateti
 
 
 async def board_of(session: AsyncSession, *, point: ServicePoint) -> dict[str, Any]:
-    day = calendar.today()
+    day, now = calendar.today(), calendar.now_utc()
     hours = await services.hours_of_point_on(session, point=point, day=day)
     tickets = await _tickets_today(session, point_ids=[point.id], day=day)
-    return _board(point, tickets[point.id], day=day, now=calendar.now_utc(), hours=hours)
+    opening = (await services.next_openings(session, points=[point], day=day, hhmm=calendar.local_hhmm(now)))[point.id]
+    return _board(point, tickets[point.id], day=day, now=now, hours=hours, next_opening=opening)
 
 
 async def board(session: AsyncSession, *, point_id: int) -> dict[str, Any]:
@@ -315,7 +351,11 @@ async def city_board(session: AsyncSession, *, area: str | None) -> list[dict[st
     ids = [p.id for p in points]
     closures = await services.closures_of(session, point_ids=ids, start=day, end=day)
     tickets = await _tickets_today(session, point_ids=ids, day=day)
-    return [_board(p, tickets[p.id], day=day, now=now, hours=services.hours_on(p, day, closures.get((p.id, day)))) for p in points]
+    openings = await services.next_openings(session, points=points, day=day, hhmm=calendar.local_hhmm(now))
+    return [
+        _board(p, tickets[p.id], day=day, now=now, hours=services.hours_on(p, day, closures.get((p.id, day))), next_opening=openings[p.id])
+        for p in points
+    ]
 
 
 # --- live ----------------------------------------------------------------------------------

@@ -145,6 +145,10 @@ class SchedulePoint(BaseModel):
     area: str
     hours: list[list[str]]
     note: str | None = Field(default=None, description="A closure's reason on a day of reduced hours.")
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    places: dict[str, str] = Field(default_factory=dict, description="Names by level: kecamatan, kelurahan, rw, rt (those above the point, and its own).")
 
 
 class ScheduleDay(BaseModel):

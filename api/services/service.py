@@ -15,8 +15,10 @@ Rules
 - A device or an operator is at one weekend service per day at most (also a unique constraint),
   and a weekend service takes only devices and operators free that day: not posted at a service
   point, not on home visits, usable. Those commitments are `api.commitments`' to judge.
-- The public sees points and the schedule (where recording is open on each date, with hours), for
-  at most `MAX_SCHEDULE_DAYS` days at once. Staff see which dense RW/RT have had no weekend
+- The public sees points and the schedule (where recording is open on each date, with hours, the
+  address, the coordinates and the names of the point's kecamatan, kelurahan, RW and RT), for at
+  most `MAX_SCHEDULE_DAYS` days at once. A point's next opening is the next window start within
+  `NEXT_OPENING_DAYS` days (closures applied). Staff see which dense RW/RT have had no weekend
   service yet.
 """
 
@@ -27,7 +29,7 @@ from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api.area_codes import COUNTRY, in_subtree, require_code
+from api.area_codes import COUNTRY, ancestors_of, in_subtree, require_code
 from api.areas import service as areas
 from api.areas.models import Area, AreaLevel
 from api.audit import service as audit
@@ -91,6 +93,25 @@ async def closures_of(session: AsyncSession, *, point_ids: list[int], start: dat
         select(Closure).where(Closure.service_point_id.in_(point_ids), Closure.day >= start, Closure.day <= end)
     )
     return {(c.service_point_id, c.day): c for c in rows}
+
+
+NEXT_OPENING_DAYS = 31
+
+
+def next_opening(point: ServicePoint, *, day: date, hhmm: str, closures: dict[tuple[int, date], Closure]) -> dict[str, Any] | None:
+    """The next window start after local `day` `hhmm` within NEXT_OPENING_DAYS (closures applied)."""
+    for offset in range(NEXT_OPENING_DAYS + 1):
+        on = day + timedelta(days=offset)
+        starts = sorted(start for start, _ in hours_on(point, on, closures.get((point.id, on))) if offset or start > hhmm)
+        if starts:
+            return {"date": on, "time": starts[0]}
+    return None
+
+
+async def next_openings(session: AsyncSession, *, points: list[ServicePoint], day: date, hhmm: str) -> dict[int, dict[str, Any] | None]:
+    """`next_opening` of each point, with one query for the closures."""
+    closures = await closures_of(session, point_ids=[p.id for p in points], start=day, end=day + timedelta(days=NEXT_OPENING_DAYS))
+    return {p.id: next_opening(p, day=day, hhmm=hhmm, closures=closures) for p in points}
 
 
 async def hours_of_point_on(session: AsyncSession, *, point: ServicePoint, day: date) -> list[list[str]]:
@@ -244,6 +265,7 @@ async def schedule(session: AsyncSession, *, area: str | None, start: date, end:
     stmt = stmt.where(or_(ServicePoint.event_date.is_(None), and_(ServicePoint.event_date >= start, ServicePoint.event_date <= end)))
     points = list(await session.scalars(stmt))
     closures = await closures_of(session, point_ids=[p.id for p in points], start=start, end=end)
+    places = await _places(session, [p.area_code for p in points])
     days = []
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)
@@ -255,9 +277,26 @@ async def schedule(session: AsyncSession, *, area: str | None, start: date, end:
                 open_points.append({
                     "id": point.id, "name": point.name, "kind": point.kind, "area": point.area_code, "hours": hours,
                     "note": closure.reason if closure is not None else None,
+                    "address": point.address, "latitude": point.latitude, "longitude": point.longitude,
+                    "places": places.get(point.area_code, {}),
                 })
         days.append({"date": day, "points": open_points})
     return days
+
+
+async def _places(session: AsyncSession, codes: list[str]) -> dict[str, dict[str, str]]:
+    """For each area code, the names of its kecamatan, kelurahan, RW and RT (those it has)."""
+    wanted = {c for code in set(codes) for c in [*ancestors_of(code), code]}
+    if not wanted:
+        return {}
+    rows = (await session.execute(select(Area.code, Area.name, Area.level).where(Area.code.in_(wanted)))).all()
+    named = {code: (name, level) for code, name, level in rows}
+    levels = (AreaLevel.kecamatan, AreaLevel.kelurahan, AreaLevel.rw, AreaLevel.rt)
+    out: dict[str, dict[str, str]] = {}
+    for code in set(codes):
+        found = (named.get(c) for c in [*ancestors_of(code), code])
+        out[code] = {level: name for name, level in (f for f in found if f is not None) if level in levels}
+    return out
 
 
 # --- closures ------------------------------------------------------------------------------

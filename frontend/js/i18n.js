@@ -1,18 +1,18 @@
 // Interface text and number/date formats. Bahasa Indonesia first, English second; every string
-// the interface shows lives in js/i18n/<lang>.js, nowhere else.
+// the interface shows lives in js/i18n/<lang>.js, nowhere else. Only the active language's
+// catalogue is loaded (a weak network pays for one): `loadCatalogue` before boot and before a switch.
 
 import { Store } from "./store.js";
-import en from "./i18n/en.js";
-import id from "./i18n/id.js";
 
-const CATALOGUES = { id, en };
+const LOADERS = { id: () => import("./i18n/id.js"), en: () => import("./i18n/en.js") };
+const CATALOGUES = {};
 const INTL_LOCALES = { id: "id-ID", en: "en-GB" };
 const LANG_KEY = "rekam.lang";
 
 function storedLang() {
   try {
     const lang = localStorage.getItem(LANG_KEY);
-    return lang in CATALOGUES ? lang : "id";
+    return lang in LOADERS ? lang : "id";
   } catch {
     return "id";
   }
@@ -29,11 +29,24 @@ language.subscribe(({ lang }) => {
   }
 });
 
-export const LANGUAGES = Object.keys(CATALOGUES);
+export const LANGUAGES = Object.keys(LOADERS);
+
+/** Load `lang`'s catalogue once (the language's texts); call it before `language.set`. */
+export async function loadCatalogue(lang) {
+  CATALOGUES[lang] ??= (await LOADERS[lang]()).default;
+  return CATALOGUES[lang];
+}
+
+/** Switch the interface language, its catalogue loaded first. */
+export async function switchLanguage(lang) {
+  if (!(lang in LOADERS)) return;
+  await loadCatalogue(lang);
+  language.set({ lang });
+}
 
 /** The text for `key`, with `{name}` placeholders filled from `params`. */
 export function t(key, params = {}) {
-  const text = CATALOGUES[language.state.lang][key] ?? CATALOGUES.id[key];
+  const text = CATALOGUES[language.state.lang]?.[key] ?? CATALOGUES.id?.[key];
   if (text === undefined) {
     console.warn(`i18n: no text for ${key}`);
     return key;
@@ -43,7 +56,7 @@ export function t(key, params = {}) {
 
 /** Whether the catalogue has `key` (for texts keyed by values from the API, like a level). */
 export function has(key) {
-  return key in CATALOGUES[language.state.lang];
+  return key in (CATALOGUES[language.state.lang] ?? {});
 }
 
 const cache = new Map();

@@ -1,7 +1,7 @@
 // Boot: the shell (navigation, language switch, staff link), the session check, then the router.
 
 import { checkSession, signOut } from "./auth.js";
-import { LANGUAGES, language, t } from "./i18n.js";
+import { LANGUAGES, language, loadCatalogue, switchLanguage, t } from "./i18n.js";
 import { on } from "./lib/dom.js";
 import { html, render } from "./lib/html.js";
 import { applyUpdate, registerWorker, renderBanner } from "./lib/offline.js";
@@ -57,12 +57,13 @@ function renderShell() {
 
 async function boot() {
   document.documentElement.lang = language.state.lang;
+  await loadCatalogue(language.state.lang); // only the active language's texts
   // "#main" would be taken for a route: the skip link moves focus itself.
   on(document.body, "click", "[data-shell=skip]", (event) => {
     event.preventDefault();
     document.getElementById("main").focus();
   });
-  on(document.body, "click", "[data-action=language]", (_, button) => language.set({ lang: button.dataset.lang }));
+  on(document.body, "click", "[data-action=language]", (_, button) => switchLanguage(button.dataset.lang));
   on(document.body, "click", "[data-action=signout]", async () => {
     // Writes not sent yet are deleted with the rest: the person decides.
     const waiting = outbox.state.pending.length;

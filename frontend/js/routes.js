@@ -31,7 +31,8 @@ export const ROUTES = [
   },
   { path: "/where", pattern: /^\/where$/, keys: [], view: () => import("./views/where.js"), link: "nav.where" },
   { path: "/board", pattern: /^\/board(?:\/(\d{1,9}))?$/, keys: ["id"], view: () => import("./views/board.js"), link: "nav.board" },
-  { path: "/ticket", pattern: /^\/ticket\/(\d{1,9})$/, keys: ["id"], view: () => import("./views/ticket.js") },
+  // #/ticket/<point>: take a number; #/ticket/<point>/<ticket>/<code>: the resident's own ticket.
+  { path: "/ticket", pattern: /^\/ticket\/(\d{1,9})(?:\/(\d{1,12})\/([A-Za-z0-9_-]{8,24}))?$/, keys: ["id", "ticket", "code"], view: () => import("./views/ticket.js") },
   { path: "/visit", pattern: /^\/visit(?:\/(track)(?:\/([^/]{1,40}))?)?$/, keys: ["page", "code"], view: () => import("./views/visit.js"), link: "nav.visit" },
   { path: "/report", pattern: /^\/report(?:\/(track))?$/, keys: ["page"], view: () => import("./views/report.js"), link: "nav.report" },
   {

@@ -120,3 +120,12 @@ async def test_progress_csv_cells_cannot_be_formulas(client, session) -> None:
     cells = {row[0]: row[1] for row in csv.reader(io.StringIO(body))}
     for i, name in enumerate(names, start=1):
         assert cells[f"36.74.01.1001.{900 + i}"] == "'" + name
+
+
+async def test_a_campaign_says_what_to_bring_with_a_default(client, session) -> None:
+    admin = await headers_for(session, role=Role.admin)
+    payload = {"name": "Tangsel", "root_area": "36.74", "start_date": "2026-01-01", "deadline": "2026-12-31", "target": 1000}
+    created = await client.post("/api/v1/campaigns", json=payload, headers=admin)
+    assert created.json()["what_to_bring"] == "Bawa Kartu Keluarga (KK) asli atau fotokopi"  # the default
+    own = await client.post("/api/v1/campaigns", json={**payload, "what_to_bring": "Bawa KK dan KTP"}, headers=admin)
+    assert own.status_code == 201 and own.json()["what_to_bring"] == "Bawa KK dan KTP"

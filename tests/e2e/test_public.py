@@ -217,11 +217,13 @@ def test_where_and_when_lists_open_points_and_filters_by_area(page, server, open
     page.goto("/#/where")
     page.wait_for_selector("h1:text-is('Tempat dan jadwal perekaman')")
     days = page.locator("[data-day]")
-    assert days.count() == 7
+    assert days.count() == 15
     first = days.first.get_attribute("data-day")
     today = server.get("/schedule", params={"from": first, "to": first}).json()[0]
     shown = days.first.locator("[data-point]").evaluate_all("els => els.map(e => Number(e.dataset.point))")
-    assert shown == [p["id"] for p in today["points"]]
+    assert sorted(shown) == sorted(p["id"] for p in today["points"])
+    open_now = days.first.locator("[data-point]").evaluate_all("els => els.map(e => !!e.querySelector('.badge-ok'))")
+    assert open_now == sorted(open_now, reverse=True) and open_now[shown.index(open_point["id"])]  # open now first
     # Today's cards have the queue and the board link; the test's point is open now: a ticket link too.
     card = page.locator(f"[data-day] >> nth=0 >> [data-point='{open_point['id']}']")
     assert "00:00–24:00" in card.inner_text()
@@ -326,3 +328,161 @@ def test_every_public_view_is_in_the_menu(page, server) -> None:
     check_view(page, "board-index")
     page.click("[data-boards] a >> nth=0")
     page.wait_for_selector("[data-connection=live]")
+
+
+def _last_weekend_day_within(days: int) -> date:
+    """The last Saturday or Sunday from today (Jakarta) to `days` days ahead: past the old 7-day window."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo("Asia/Jakarta")).date()
+    return next(d for d in (today + timedelta(days=n) for n in range(days, -1, -1)) if d.weekday() >= 5)
+
+
+def test_where_lists_two_weeks_with_places_what_to_bring_and_map_links(page, server, open_point) -> None:
+    event_day = _last_weekend_day_within(14)
+    body = {
+        "kind": "weekend_event", "name": "Layanan RW 005 Pondok Betung e2e", "area": "36.74.03.1001.005", "counters": 1,
+        "event_date": event_day.isoformat(), "event_start": "08:00", "event_end": "12:00",
+        "address": "Balai warga RW 005, Jl. Mawar 3", "latitude": -6.3012, "longitude": 106.6543,
+    }
+    created = httpx.post(f"{server.base}/api/v1/service-points", json=body, headers=admin_headers(server))
+    assert created.status_code == 201, created.text
+    event = created.json()["id"]
+    page.goto("/#/where")
+    page.wait_for_selector("h1:text-is('Tempat dan jadwal perekaman')")
+    assert page.locator("[data-day]").count() == 15  # today and the next 14 days
+    entry = page.locator(f"[data-day='{event_day.isoformat()}'] [data-point='{event}']")
+    entry.wait_for()
+    assert "08:00–12:00" in entry.inner_text()
+    assert "Jl. Mawar 3" in entry.locator("[data-address]").inner_text()
+    place = entry.locator("[data-place]").inner_text()
+    assert "Kec. Pondok Aren" in place and "Kel. Pondok Betung" in place and "RW 005" in place, place
+    assert entry.locator("[data-bring]").inner_text() == "Yang dibawa: Bawa Kartu Keluarga (KK) asli atau fotokopi"
+    osm = entry.locator("a[data-map=osm]").get_attribute("href")
+    assert osm == "https://www.openstreetmap.org/?mlat=-6.3012&mlon=106.6543#map=18/-6.3012/106.6543"
+    assert entry.locator("a[data-map=geo]").get_attribute("href") == "geo:-6.3012,106.6543"
+    # Today: the points open now come first.
+    today = page.locator("[data-day] >> nth=0")
+    flags = today.locator("[data-queue] .badge").evaluate_all("els => els.map(e => e.classList.contains('badge-ok'))")
+    assert flags == sorted(flags, reverse=True), flags
+    check_view(page, "where-two-weeks")
+
+
+HARI = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"]
+
+
+def test_a_closed_office_offers_no_number_and_says_when_it_opens_again(page, server) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tomorrow = datetime.now(ZoneInfo("Asia/Jakarta")).date() + timedelta(days=1)
+    weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
+    body = {"kind": "kelurahan_office", "name": "Kantor Kelurahan Tutup e2e", "area": "36.74.01.1001", "counters": 2, "opening_hours": {weekday: [["08:00", "12:00"]]}}
+    created = httpx.post(f"{server.base}/api/v1/service-points", json=body, headers=admin_headers(server))
+    assert created.status_code == 201, created.text
+    point = created.json()["id"]
+    opens = f"Buka lagi {HARI[tomorrow.weekday()]}, {tomorrow.day} {BULAN[tomorrow.month - 1]} {tomorrow.year} pukul 08.00"
+    page.goto(f"/#/ticket/{point}")
+    page.wait_for_selector("[data-next-opening]")
+    assert page.inner_text("[data-next-opening]") == opens
+    assert page.locator("[data-form=ticket]").count() == 0 and page.locator("button:has-text('Ambil nomor')").count() == 0
+    check_view(page, "ticket-closed")
+    page.goto(f"/#/board/{point}")
+    page.wait_for_selector("[data-connection=live]")
+    assert page.inner_text("[data-board=open] [data-next-opening]") == opens
+    assert page.locator("[data-take-ticket], a[href^='#/ticket/']").count() == 0
+    assert page.locator("[data-counter]").count() == 0 and page.locator("[data-counters-empty]").is_visible()
+    assert page.inner_text("[data-board=wait]") == "0 menit"  # nobody waits
+
+
+def test_a_number_survives_a_reload_and_a_return_to_the_app(page, server, open_point) -> None:
+    import re
+
+    point = open_point["id"]
+    page.goto(f"/#/ticket/{point}")
+    page.click("[data-form=ticket] [type=submit]")
+    page.wait_for_url(re.compile(rf"#/ticket/{point}/\d+/[A-Za-z0-9_-]{{16,}}$"))
+    page.wait_for_selector("[data-ticket-number]")
+    number = page.inner_text("[data-ticket-number]")
+    position = page.inner_text("[data-ticket-position]")
+    assert position.startswith("Urutan ke-") and "menit" in position
+    address = page.url
+    page.reload()
+    page.wait_for_selector("[data-ticket-number]")
+    assert page.url == address
+    assert page.inner_text("[data-ticket-number]") == number and page.inner_text("[data-ticket-position]").startswith("Urutan ke-")
+    check_view(page, "ticket-mine")
+    # Returning to the app: the where page links to the number, and the point's page shows it, not a new one.
+    page.goto("/#/where")
+    link = page.locator(f"[data-my-tickets] a:has-text('Nomor {number}')")
+    link.wait_for()
+    page.goto(f"/#/ticket/{point}")
+    page.wait_for_url(address)
+    page.wait_for_selector(f"[data-ticket-number]:text-is('{number}')")
+    assert page.locator("[data-form=ticket]").count() == 0
+    # A wrong code reads nothing.
+    page.goto(address.rsplit("/", 1)[0] + "/wrongcode1234")
+    page.wait_for_selector("[role=alert]")
+
+
+def test_indonesian_number_words(page, server) -> None:
+    page.goto("/#/where")
+    page.wait_for_selector("h1")
+    words = page.evaluate(
+        """async () => {
+          const { terbilang, callWords } = await import('/js/lib/speak.js');
+          const numbers = [0, 1, 10, 11, 12, 17, 20, 21, 99, 100, 101, 111, 115, 200, 999, 1000, 1001, 1500, 2024, 11000, 100000, 1000000, 2500000];
+          return { words: numbers.map(terbilang), call: callWords(17, 2, { prefix: 'A' }) };
+        }"""
+    )
+    assert words["words"] == [
+        "nol", "satu", "sepuluh", "sebelas", "dua belas", "tujuh belas", "dua puluh", "dua puluh satu", "sembilan puluh sembilan",
+        "seratus", "seratus satu", "seratus sebelas", "seratus lima belas", "dua ratus", "sembilan ratus sembilan puluh sembilan",
+        "seribu", "seribu satu", "seribu lima ratus", "dua ribu dua puluh empat", "sebelas ribu", "seratus ribu", "satu juta",
+        "dua juta lima ratus ribu",
+    ]
+    assert words["call"] == "Nomor A tujuh belas, silakan ke loket dua"
+
+
+def test_the_board_speaks_a_call_in_indonesian_once_the_sound_is_on(page, server, open_point) -> None:
+    page.add_init_script(
+        """window.__spoken = [];
+        window.speechSynthesis.speak = (u) => window.__spoken.push({ text: u.text, lang: u.lang });"""
+    )
+    point = open_point["id"]
+    page.goto(f"/#/board/{point}")
+    page.wait_for_selector("[data-connection=live]")
+    httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}).raise_for_status()
+    # Sound off: a call is shown, not spoken.
+    first = httpx.post(f"{server.base}/api/v1/service-points/{point}/call-next", json={"counter": 1}, headers=admin_headers(server))
+    assert first.status_code == 200, first.text
+    page.wait_for_selector(f"[data-call-number='{first.json()['number']}']")
+    page.wait_for_timeout(1200)
+    assert page.evaluate("window.__spoken") == []
+    page.click("[data-action=sound]")
+    assert page.get_attribute("[data-action=sound]", "aria-pressed") == "true"
+    httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}).raise_for_status()
+    called = httpx.post(f"{server.base}/api/v1/service-points/{point}/call-next", json={"counter": 2}, headers=admin_headers(server))
+    assert called.status_code == 200, called.text
+    number = called.json()["number"]  # the next in line (earlier tests' numbers may still wait)
+    page.wait_for_selector(f"[data-call-number='{number}']")
+    for _ in range(50):  # the words follow the chime (the CSP forbids wait_for_function's eval)
+        if spoken := page.evaluate("window.__spoken"):
+            break
+        page.wait_for_timeout(100)
+    words = page.evaluate(f"import('/js/lib/speak.js').then(m => m.terbilang({number}))")
+    assert spoken == [{"text": f"Nomor {words}, silakan ke loket dua", "lang": "id-ID"}]
+    check_view(page, "board-sound")
+
+
+def test_only_the_active_language_catalogue_is_loaded(page, server) -> None:
+    catalogues: list[str] = []
+    page.on("request", lambda request: catalogues.append(request.url.rsplit("/", 1)[1]) if "/js/i18n/" in request.url else None)
+    page.goto("/#/where")
+    page.wait_for_selector("h1:text-is('Tempat dan jadwal perekaman')")
+    assert catalogues == ["id.js"]
+    page.click("[data-action=language]")
+    page.wait_for_selector("h1:text-is('Where and when to get recorded')")
+    assert catalogues == ["id.js", "en.js"]

@@ -62,6 +62,12 @@ async def booking_request(session) -> Request:
     return request
 
 
+async def own_ticket(session) -> Request:
+    point = await make_office(session)
+    issued = await service.take_ticket(session, point_id=point.id, data=WalkIn(), actor=ANONYMOUS)
+    return Request(path_params={"ticket_id": issued["id"], "code": issued["code"]}, service_point_id=point.id)
+
+
 async def booking(session) -> Request:
     point = await make_office(session)
     made = await service.book(session, point_id=point.id, data=BookingCreate(date=calendar.today() + timedelta(days=1), start="09:00"), actor=ANONYMOUS)
@@ -101,6 +107,7 @@ CASES = [
     public_read("GET", "/api/v1/service-points/{point_id}/slots", setup=slots),
     public_read("POST", "/api/v1/service-points/{point_id}/appointments", setup=booking_request, status=201),
     public_read("GET", "/api/v1/appointments/{code}", setup=booking),
+    public_read("GET", "/api/v1/tickets/{ticket_id}/status/{code}", setup=own_ticket),
     public_read("POST", "/api/v1/appointments/{code}/cancel", setup=booking),
     Case("POST", "/api/v1/appointments/{code}/check-in", expect=COUNTER, setup=booking_today),
 ]

@@ -5,6 +5,7 @@ Hand-made tickets (not stored) and a fixed clock: 2026-12-07 10:00 WIB (03:00 UT
 
 from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
@@ -18,6 +19,7 @@ from tests.services.factories import make_office
 
 DAY = date(2026, 12, 7)
 NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta
+OPEN = [["08:00", "14:00"]]
 POINT = SimpleNamespace(id=1, name="Kantor", area_code="36.74.01", service_minutes=10, counters=3)
 
 
@@ -98,8 +100,8 @@ def test_board_figures_on_hand_made_tickets() -> None:
     # Counters that called someone in the last hour, the hour itself included: 1, 2 and 3
     # (counter 1 called ticket 3 41 minutes ago).
     assert board["active_counters"] == 3
-    # The newcomer is 3rd in line: 3 x 6 / 3 = 6 minutes.
-    assert board["estimated_wait_minutes"] == 6
+    # The last in line is 2nd: 2 x 6 / 3 = 4 minutes.
+    assert board["estimated_wait_minutes"] == 4
     # Waits (arrived -> called): 5, 13, 19 (tickets 1-3 arrived an hour ago), 15, 10, 29.
     waits = sorted([60 - 55, 60 - 47, 60 - 41, 15, 10, 29])
     assert waits == [5, 10, 13, 15, 19, 29]
@@ -112,10 +114,10 @@ def test_the_counter_shows_the_ticket_it_called_last() -> None:
     earlier = ticket(1, "called", counter=1, called_at=NOW - timedelta(minutes=5))
     later = ticket(2, "called", counter=1, called_at=NOW - timedelta(minutes=1))
     for order in ([earlier, later], [later, earlier]):
-        assert service._board(POINT, order, day=DAY, now=NOW, hours=[])["now_serving"] == [{"counter": 1, "number": 2, "status": "called"}]
+        assert service._board(POINT, order, day=DAY, now=NOW, hours=OPEN)["now_serving"] == [{"counter": 1, "number": 2, "status": "called"}]
     # Called in the same instant: the later number (issued last) is shown. `>=` -> `>` keeps the first.
     same = [ticket(1, "called", counter=1, called_at=NOW), ticket(2, "called", counter=1, called_at=NOW)]
-    assert service._board(POINT, same, day=DAY, now=NOW, hours=[])["now_serving"][0]["number"] == 2
+    assert service._board(POINT, same, day=DAY, now=NOW, hours=OPEN)["now_serving"][0]["number"] == 2
 
 
 def test_service_median_over_the_last_twenty_completed() -> None:
@@ -136,7 +138,7 @@ def test_the_points_setting_stands_in_until_three_are_served() -> None:
 
 def test_before_the_first_call_all_counters_count_and_the_board_is_empty() -> None:
     board = service._board(POINT, [ticket(1)], day=DAY, now=NOW, hours=[])
-    assert board["active_counters"] == 3 and board["estimated_wait_minutes"] == 7  # ceil(2 x 10 / 3)
+    assert board["active_counters"] == 3 and board["estimated_wait_minutes"] == 4  # ceil(1 x 10 / 3)
     assert board["median_wait_minutes"] is None and board["p90_wait_minutes"] is None and board["open_now"] is False
     stale = ticket(2, "done", counter=1, called_at=NOW - timedelta(hours=1, seconds=1))
     assert service._board(POINT, [stale], day=DAY, now=NOW, hours=[])["active_counters"] == 3
@@ -167,3 +169,26 @@ async def test_positions_are_the_call_next_order(session) -> None:
     called = [(await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)).id for _ in range(6)]
     assert by_place == called
     assert called == [issued[4]["id"], issued[3]["id"], flagged["id"], issued[0]["id"], issued[1]["id"], issued[2]["id"]]
+
+
+def test_nobody_waiting_is_no_wait_and_a_closed_board_shows_no_counter_serving() -> None:
+    at_counter = ticket(1, "serving", counter=1, called_at=NOW - timedelta(minutes=5), started_at=NOW - timedelta(minutes=4))
+    board = service._board(POINT, [at_counter], day=DAY, now=NOW, hours=OPEN)
+    assert board["waiting"] == 0 and board["estimated_wait_minutes"] == 0
+    assert board["now_serving"] == [{"counter": 1, "number": 1, "status": "serving"}] and board["next_opening"] is None
+    opening = {"date": DAY + timedelta(days=1), "time": "08:00"}
+    closed = service._board(POINT, [at_counter, ticket(2)], day=DAY, now=NOW, hours=[], next_opening=opening)
+    assert closed["open_now"] is False and closed["now_serving"] == [] and closed["next_opening"] == opening
+
+
+def test_the_next_opening_skips_closed_days_and_past_windows() -> None:
+    from api.services import service as services
+    from api.services.models import Closure
+
+    office = SimpleNamespace(id=1, kind="kecamatan_office", active=True, opening_hours={"mon": [["08:00", "12:00"], ["13:00", "15:00"]], "wed": [["08:00", "12:00"]]})
+    point = cast(Any, office)
+    assert services.next_opening(point, day=DAY, hhmm="07:00", closures={}) == {"date": DAY, "time": "08:00"}  # DAY is a Monday
+    assert services.next_opening(point, day=DAY, hhmm="12:30", closures={}) == {"date": DAY, "time": "13:00"}
+    assert services.next_opening(point, day=DAY, hhmm="15:00", closures={}) == {"date": DAY + timedelta(days=2), "time": "08:00"}
+    holiday = {(1, DAY + timedelta(days=2)): Closure(service_point_id=1, day=DAY + timedelta(days=2), hours=[], closed=True, reason="Libur")}
+    assert services.next_opening(point, day=DAY, hhmm="15:00", closures=holiday) == {"date": DAY + timedelta(days=7), "time": "08:00"}

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from api import calendar
 from api.audit.models import AuditEntry
 from api.auth.models import Role
+from api.queues.models import Ticket
 from tests.factories import assert_problem, headers_for
 from tests.services.factories import make_office
 
@@ -16,7 +17,7 @@ async def test_walk_in_call_serve_and_board_over_http(client, session) -> None:
     taken = await client.post(f"/api/v1/service-points/{point_id}/tickets", json={"name": "Nama Rahasia"})
     assert taken.status_code == 201
     body = taken.json()
-    assert set(body) == {"id", "number", "day", "position", "estimated_wait_minutes"} and body["number"] == 1 and body["position"] == 1
+    assert set(body) == {"id", "number", "day", "position", "estimated_wait_minutes", "code"} and body["number"] == 1 and body["position"] == 1
     assert_problem(await client.post(f"/api/v1/service-points/{point_id}/tickets", json={"nik": "3674010101010001"}), 422)
     called = await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=operator)
     assert called.status_code == 200 and called.json()["number"] == 1 and "name_on_ticket" not in called.json()
@@ -128,3 +129,47 @@ async def test_many_addresses_cannot_empty_a_point_in_seconds(app, session, monk
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+async def test_one_wait_estimate_on_ticket_and_board_and_none_when_nobody_waits(client, session) -> None:
+    point_id = (await make_office(session, counters=2, service_minutes=10)).id
+    board = (await client.get(f"/api/v1/service-points/{point_id}/queue")).json()
+    assert board["waiting"] == 0 and board["estimated_wait_minutes"] == 0
+    for _ in range(3):
+        taken = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json()
+        board = (await client.get(f"/api/v1/service-points/{point_id}/queue")).json()
+        # The board's figure is the last in line's: the ticket just taken.
+        assert board["estimated_wait_minutes"] == taken["estimated_wait_minutes"] > 0
+    city = (await client.get("/api/v1/queues", params={"area": "36.74.01"})).json()
+    assert next(b for b in city if b["service_point_id"] == point_id)["estimated_wait_minutes"] == taken["estimated_wait_minutes"]
+
+
+async def test_a_closed_board_shows_no_counter_serving_and_the_next_opening(client, session) -> None:
+    tomorrow = calendar.today() + timedelta(days=1)
+    weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
+    point = await make_office(session, counters=1, hours={weekday: [["08:00", "12:00"]]})
+    # A ticket left at a counter from earlier: the closed board does not show it.
+    session.add(Ticket(service_point_id=point.id, day=calendar.today(), number=1, status="called", priority="none", counter=1,
+                       arrived_at=calendar.now_utc(), called_at=calendar.now_utc(), recalls=0))
+    await session.flush()
+    board = (await client.get(f"/api/v1/service-points/{point.id}/queue")).json()
+    assert board["open_now"] is False and board["now_serving"] == []
+    assert board["next_opening"] == {"date": tomorrow.isoformat(), "time": "08:00"}
+    assert_problem(await client.post(f"/api/v1/service-points/{point.id}/tickets", json={}), 409)
+
+
+async def test_a_resident_reads_their_ticket_with_its_code_only(client, session) -> None:
+    point_id = (await make_office(session, counters=1)).id
+    first = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={"name": "Nama Rahasia"})).json()
+    second = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json()
+    assert len(second["code"]) >= 16 and second["code"] != first["code"]
+    mine = await client.get(f"/api/v1/tickets/{second['id']}/status/{second['code']}")
+    assert mine.status_code == 200, mine.text
+    body = mine.json()
+    assert (body["number"], body["position"], body["status"]) == (second["number"], 2, "waiting") and "Nama" not in mine.text
+    assert body["estimated_wait_minutes"] == second["estimated_wait_minutes"]
+    assert_problem(await client.get(f"/api/v1/tickets/{second['id']}/status/{first['code']}"), 404)
+    assert_problem(await client.get(f"/api/v1/tickets/{second['id']}/status/wrongcode123"), 404)
+    # The code stays out of the audit trail.
+    entries = (await session.scalars(select(AuditEntry).where(AuditEntry.entity == "ticket"))).all()
+    assert entries and not any(second["code"] in str(e.after) for e in entries)

@@ -71,3 +71,18 @@ async def test_a_supervisor_books_only_the_devices_and_operators_posted_in_their
     # Keeping what an admin booked is not a new booking: the supervisor may still edit the rest.
     kept = await client.put(url, json={"device_ids": [theirs]}, headers=serpong)
     assert kept.status_code == 200 and kept.json()["device_ids"] == [theirs]
+
+
+async def test_the_schedule_gives_each_point_its_places_address_and_coordinates(client, session) -> None:
+    supervisor = await headers_for(session, role=Role.supervisor, area="36.74.02")
+    payload = {
+        "kind": "kelurahan_office", "name": "Kantor Kelurahan Uji", "area": "36.74.02.1001", "counters": 1,
+        "opening_hours": {"sat": [["08:00", "12:00"]]}, "address": "Jl. Uji 1", "latitude": -6.3, "longitude": 106.7,
+    }
+    created = await client.post("/api/v1/service-points", json=payload, headers=supervisor)
+    assert created.status_code == 201, created.text
+    saturday = next_saturday()
+    schedule = (await client.get("/api/v1/schedule", params={"area": "36.74.02", "from": saturday.isoformat(), "to": saturday.isoformat()})).json()
+    (point,) = schedule[0]["points"]
+    assert (point["address"], point["latitude"], point["longitude"]) == ("Jl. Uji 1", -6.3, 106.7)
+    assert set(point["places"]) == {"kecamatan", "kelurahan"} and all(point["places"].values())

@@ -4,7 +4,41 @@
 import { api } from "../api.js";
 import { html, render } from "./html.js";
 import { on } from "./dom.js";
-import { t } from "../i18n.js";
+import { fmt, t } from "../i18n.js";
+
+const TICKETS_KEY = "rekam.tickets";
+
+/** The tickets this phone took today ({ point, id, code, day, number }), older days dropped. */
+export function myTickets(today) {
+  try {
+    const all = JSON.parse(localStorage.getItem(TICKETS_KEY) || "[]");
+    return Array.isArray(all) ? all.filter((x) => x && x.day === today) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Keep a ticket on the phone, so that a reload or a return to the app finds it. */
+export function keepTicket(ticket, today) {
+  try {
+    const others = myTickets(today).filter((x) => x.id !== ticket.id);
+    localStorage.setItem(TICKETS_KEY, JSON.stringify([...others, ticket]));
+  } catch {
+    /* storage disabled: the ticket's address still works */
+  }
+}
+
+/** The address of a kept ticket. */
+export function ticketPath(ticket) {
+  return `/ticket/${ticket.point}/${ticket.id}/${ticket.code}`;
+}
+
+/** "Buka lagi Senin, 7 Desember 2026 pukul 08.00": a closed point's next opening (API `next_opening`). */
+export function opensAgain(next) {
+  if (!next) return t("queue.noOpening");
+  const [hh, mm] = next.time.split(":");
+  return t("queue.opensAgain", { date: fmt.date(next.date), hh, mm });
+}
 
 /** A code (tracking code, receipt) shown large, with a copy button and a live "copied" note. */
 export function codeBox(code, { label, id }) {

@@ -1,10 +1,14 @@
 // Queue board (public, for a TV at the office): now serving per counter, how many wait, the
 // estimated wait; live through the point's Server-Sent Events stream, which sends the current
-// board first. A dropped stream shows "reconnecting" and comes back by itself.
+// board first. A dropped stream shows "reconnecting" and comes back by itself. Closed: no counter
+// serving (the API's rule), no take-a-number link, the next opening instead. A "sound on" button
+// (lib/speak.js) makes each call a chime and the words in Bahasa Indonesia.
 
 import { api } from "../api.js";
 import { on } from "../lib/dom.js";
 import { html, render as paint } from "../lib/html.js";
+import { opensAgain } from "../lib/public.js";
+import { announce, unlock } from "../lib/speak.js";
 import { fmt, t } from "../i18n.js";
 
 const RETRY_MIN_MS = 1_000;
@@ -40,9 +44,10 @@ function boardMarkup(board, point) {
       </section>
     </div>
     <p class="board-open ${board.open_now ? "open" : "closed"}" data-board="open">
-      ${board.open_now ? t("board.openNow") : t("board.closedNow")}
+      ${board.open_now ? t("board.openNow") : html`${t("board.closedNow")} · <span data-next-opening>${opensAgain(board.next_opening)}</span>`}
       ${point?.service_minutes ? html` · ${t("board.serviceTime", { n: fmt.number(point.service_minutes) })}` : ""}
-    </p>`;
+    </p>
+    ${board.open_now ? html`<p class="board-take"><a href="#/ticket/${board.service_point_id}" data-take-ticket>${t("board.takeTicket")}</a></p>` : ""}`;
 }
 
 // #/board without an id: today's points with their queue, each linking to its board.
@@ -92,12 +97,12 @@ export async function render(root, { params, signal }) {
         <p class="board-day">${fmt.date(board.day)} · <span class="board-clock" data-clock></span></p>
         <p class="board-connection" data-connection="connecting" role="status">${t("board.connecting")}</p>
       </header>
+      <p class="board-sound"><button type="button" class="button" data-action="sound" aria-pressed="false">${t("board.soundOn")}</button></p>
       <div class="board-call" data-call aria-live="assertive"></div>
       <div data-board-body>${boardMarkup(board, point)}</div>
       <footer class="board-foot">
         <p>${t("board.free")}</p>
         <p class="board-links">
-          <a href="#/ticket/${id}">${t("board.takeTicket")}</a> ·
           <a href="#/where">${t("board.back")}</a> ·
           <button type="button" class="linklike" data-action="fullscreen">${t("board.fullscreen")}</button>
         </p>
@@ -118,6 +123,20 @@ export async function render(root, { params, signal }) {
   tick();
   const clockTimer = setInterval(tick, 15_000);
   signal.addEventListener("abort", () => clearInterval(clockTimer));
+
+  // Sound: off until a tap (browsers allow audio only then); a lobby screen switches it on once.
+  let sound = false;
+  on(
+    root,
+    "click",
+    "[data-action=sound]",
+    (_event, button) => {
+      sound = !sound && unlock();
+      button.setAttribute("aria-pressed", String(sound));
+      button.textContent = sound ? t("board.soundOff") : t("board.soundOn");
+    },
+    { signal },
+  );
 
   on(root, "click", "[data-action=fullscreen]", () => root.querySelector("[data-view=board]").requestFullscreen?.().catch(() => {}), { signal });
 
@@ -156,6 +175,7 @@ export async function render(root, { params, signal }) {
           counter: fmt.number(call.counter),
         })}</p>`,
       );
+      if (sound) announce(call.number, call.counter, { recall: call.recall });
       clearTimeout(callTimer);
       callTimer = setTimeout(() => paint(callBox, ""), 20_000);
     });

@@ -1,15 +1,19 @@
-// Where and when (public): today's and the coming days' open service points and weekend RT/RW
-// services, filtered by kecamatan and kelurahan, with the hours, today's queue, and links to each
-// point's board and to taking a number. The filter lives in the address (#/where?area=36.74.01).
+// Where and when (public): today's and the next 14 days' open service points and weekend RT/RW
+// services (so the coming weekend is always there), filtered by kecamatan and kelurahan. Every
+// point shows its kecamatan, kelurahan, RW/RT, address, hours, what to bring (the campaign's text)
+// and, with coordinates, map links (OpenStreetMap and geo:); today's points open now come first,
+// with the queue and links to the board and to taking a number. The filter lives in the address
+// (#/where?area=36.74.01).
 
 import { api } from "../api.js";
 import { currentCampaign, isWithin } from "../campaigns.js";
 import { html, render as paint } from "../lib/html.js";
-import { areaPicker } from "../lib/public.js";
+import { areaPicker, myTickets, opensAgain, ticketPath } from "../lib/public.js";
 import { failure, loading } from "../lib/view.js";
 import { fmt, parseDate, t, todayInJakarta } from "../i18n.js";
 
-const DAYS = 7;
+const DAYS = 15; // today and the next 14 days
+const WHAT_TO_BRING = "Bawa Kartu Keluarga (KK) asli atau fotokopi";
 
 function addDays(iso, days) {
   const d = parseDate(iso);
@@ -22,19 +26,51 @@ function hoursText(hours) {
   return hours.map(([from, to]) => `${from}–${to}`).join(", ");
 }
 
+function placeText(point) {
+  const places = point.places ?? {};
+  const parts = [];
+  if (places.kecamatan) parts.push(`${t("where.place.kecamatan")} ${places.kecamatan}`);
+  if (places.kelurahan) parts.push(`${t("where.place.kelurahan")} ${places.kelurahan}`);
+  if (places.rw) parts.push(places.rw);
+  if (places.rt) parts.push(places.rt);
+  return parts.join(" · ");
+}
+
+/** OpenStreetMap and geo: links for a point with coordinates (nothing without them). */
+export function mapLinks(point) {
+  const { latitude: lat, longitude: lon } = point;
+  if (lat == null || lon == null) return "";
+  const osm = `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=18/${lat}/${lon}`;
+  return html`<span class="point-map">
+    <a href="${osm}" rel="noopener" target="_blank" data-map="osm">${t("where.map")}</a> ·
+    <a href="geo:${lat},${lon}" data-map="geo">${t("where.mapApp")}</a>
+  </span>`;
+}
+
+// Where, what to bring, how to get there: the same on every day's entry.
+function pointDetails(point, bring) {
+  const place = placeText(point);
+  return html`${place ? html`<span class="point-place" data-place>${place}</span>` : ""}
+    ${point.address ? html`<span class="point-address" data-address>${point.address}</span>` : ""}
+    <span class="point-bring" data-bring>${t("where.bring")}: ${bring}</span>
+    ${mapLinks(point)}`;
+}
+
 function queueText(queue) {
   if (!queue) return "";
   return html`<p class="queue-now" data-queue="${queue.service_point_id}">
     <span class="badge ${queue.open_now ? "badge-ok" : "badge-muted"}">${queue.open_now ? t("board.openNow") : t("board.closedNow")}</span>
     ${t("where.queue", { waiting: fmt.number(queue.waiting), minutes: fmt.number(queue.estimated_wait_minutes) })}
+    ${queue.open_now ? "" : html`<span class="opens-again" data-next-opening>${opensAgain(queue.next_opening)}</span>`}
   </p>`;
 }
 
-function pointCard(point, { isToday, queue, detail }) {
+function pointCard(point, { isToday, queue, bring }) {
   const weekend = point.kind === "weekend_event";
   return html`<li class="point ${weekend ? "point-weekend" : ""}" data-point="${point.id}">
     <h4 class="point-name">${point.name}</h4>
-    <p class="point-kind">${t(`where.kind.${point.kind}`)}${detail?.address ? html` · ${detail.address}` : ""}</p>
+    <p class="point-kind">${t(`where.kind.${point.kind}`)}</p>
+    <p class="point-details">${pointDetails(point, bring)}</p>
     <p class="point-hours"><span class="visually-hidden">${t("where.hours")}: </span>${hoursText(point.hours)}</p>
     ${point.note ? html`<p class="hint">${point.note}</p>` : ""}
     ${isToday ? queueText(queue) : ""}
@@ -46,40 +82,52 @@ function pointCard(point, { isToday, queue, detail }) {
 }
 
 // The coming days: one line per point (the board and the details are a tap away on the day itself).
-function pointLine(point) {
+function pointLine(point, bring) {
   return html`<li class="point-line ${point.kind === "weekend_event" ? "point-weekend" : ""}" data-point="${point.id}">
     <span class="point-line-name">${point.name}${point.kind === "weekend_event" ? html` <span class="tag">${t("where.weekendTag")}</span>` : ""}</span>
     <span class="point-hours">${hoursText(point.hours)}</span>
     ${point.note ? html`<span class="hint">${point.note}</span>` : ""}
+    <span class="point-details">${pointDetails(point, bring)}</span>
   </li>`;
 }
 
-async function daysFor(rootArea, area, signal) {
+async function daysFor(rootArea, area, bring, signal) {
   // A kelurahan is served by its kecamatan's office too: ask for the kecamatan and keep both.
   const kecamatan = area ? area.split(".").slice(0, 3).join(".") : "";
   const today = todayInJakarta();
   const scope = kecamatan || rootArea;
-  const [schedule, queues, points] = await Promise.all([
+  const [schedule, queues] = await Promise.all([
     api.get("/schedule", { params: { area: scope, from: today, to: addDays(today, DAYS - 1) }, signal }),
     api.get("/queues", { params: { area: scope }, signal }),
-    api.get("/service-points", { params: { area: scope, limit: 500 }, signal }).catch(() => ({ items: [] })),
   ]);
   const keep = (p) => !area || area === kecamatan || isWithin(p.area, area) || p.area === kecamatan;
   const queueById = new Map(queues.map((q) => [q.service_point_id, q]));
-  const detailById = new Map(points.items.map((p) => [p.id, p]));
+  const openFirst = (a, b) => Number(Boolean(queueById.get(b.id)?.open_now)) - Number(Boolean(queueById.get(a.id)?.open_now));
   return html`${schedule.map((day) => {
     const shown = day.points.filter(keep);
+    if (day.date === today) shown.sort(openFirst); // stable: open now first, then as listed
     return html`<section class="day" data-day="${day.date}" aria-labelledby="day-${day.date}">
       <h2 id="day-${day.date}">${day.date === today ? html`${t("where.today")} · ` : ""}${fmt.date(day.date)}</h2>
       ${
         !shown.length
           ? html`<p class="hint">${t("where.none")}</p>`
           : day.date === today
-            ? html`<ul class="points">${shown.map((p) => pointCard(p, { isToday: true, queue: queueById.get(p.id), detail: detailById.get(p.id) }))}</ul>`
-            : html`<ul class="point-lines">${shown.map((p) => pointLine(p))}</ul>`
+            ? html`<ul class="points">${shown.map((p) => pointCard(p, { isToday: true, queue: queueById.get(p.id), bring }))}</ul>`
+            : html`<ul class="point-lines">${shown.map((p) => pointLine(p, bring))}</ul>`
       }
     </section>`;
   })}`;
+}
+
+// The numbers this phone took today: back to them in one tap.
+function keptTickets() {
+  const kept = myTickets(todayInJakarta());
+  if (!kept.length) return "";
+  return html`<section class="notice" data-my-tickets aria-label="${t("where.myTickets")}">
+    <p>${t("where.myTickets")}:
+      ${kept.map((k, i) => html`${i ? " · " : ""}<a href="#${ticketPath(k)}">${t("where.myTicket", { number: fmt.number(k.number) })}</a>`)}
+    </p>
+  </section>`;
 }
 
 export async function render(root, { query, signal }) {
@@ -88,11 +136,13 @@ export async function render(root, { query, signal }) {
   const chosen = query.get("area") || "";
   const initial = chosen && isWithin(chosen, rootArea) ? chosen : "";
   const picker = areaPicker({ idPrefix: "where-area", name: "area", levels: ["kecamatan", "kelurahan"], anyLabel: t("where.allKecamatan") });
-  const first = await daysFor(rootArea, initial, signal);
+  const bring = campaign?.what_to_bring || WHAT_TO_BRING;
+  const first = await daysFor(rootArea, initial, bring, signal);
   paint(
     root,
     html`<h1>${t("where.title")}</h1>
       <p class="lede">${t("where.lede")}</p>
+      ${keptTickets()}
       <p class="notice notice-free">${t("progress.free")}</p>
       <form class="filters" data-form="where" aria-label="${t("where.filter")}">
         <div class="filter-fields" data-area-picker>${picker.markup}</div>
@@ -114,7 +164,7 @@ export async function render(root, { query, signal }) {
       list.setAttribute("aria-busy", "true");
       paint(list, loading());
       try {
-        const days = await daysFor(rootArea, area, signal);
+        const days = await daysFor(rootArea, area, bring, signal);
         if (turn === mine) paint(list, days);
       } catch (error) {
         if (turn === mine && !signal.aborted) paint(list, failure(error));
