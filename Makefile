@@ -31,6 +31,7 @@ run: demo
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check api tests bench tools
+	$(BIN)/ruff format --check api tests bench tools
 	$(BIN)/mypy
 
 test: lint

@@ -222,8 +222,14 @@ def cmd_tallies_post(args: argparse.Namespace) -> int:
         print(f"rekam: no such file: {path}", file=sys.stderr)
         return 2
     return post_file(
-        path, campaign_id=args.campaign, url=args.url, api_key=api_key, chunk_rows=args.chunk_rows,
-        mode=args.mode, atomic=not args.partial, dry_run=args.dry_run,
+        path,
+        campaign_id=args.campaign,
+        url=args.url,
+        api_key=api_key,
+        chunk_rows=args.chunk_rows,
+        mode=args.mode,
+        atomic=not args.partial,
+        dry_run=args.dry_run,
     )
 
 

@@ -111,9 +111,13 @@ class Settings(BaseSettings):
     # "kirim ulang kode": requests per phone number.
     code_resend_limit: str = "3/hour"
 
-
     @field_validator(
-        "public_write_limit", "login_failure_limit", "login_failure_limit_per_client", "receipt_guess_limit", "booking_limit", "point_booking_limit",
+        "public_write_limit",
+        "login_failure_limit",
+        "login_failure_limit_per_client",
+        "receipt_guess_limit",
+        "booking_limit",
+        "point_booking_limit",
         "code_resend_limit",
     )
     @classmethod
@@ -143,6 +147,7 @@ class Settings(BaseSettings):
     @property
     def login_failure_rate_per_client(self) -> RateLimit:
         return RateLimit.parse(self.login_failure_limit_per_client)
+
     # Seconds between the comment lines that keep an idle Server-Sent Events stream open.
     sse_heartbeat_seconds: float = 15.0
 

@@ -62,7 +62,10 @@ async def reject_unknown_query(request: Request) -> None:
 
 
 HEADERS: dict[str, dict[str, Any]] = {
-    "X-Request-ID": {"description": "The request's id (yours, when you sent a valid `X-Request-ID`); the `instance` of a problem. Quote it when reporting one.", "schema": {"type": "string"}},
+    "X-Request-ID": {
+        "description": "The request's id (yours, when you sent a valid `X-Request-ID`); the `instance` of a problem. Quote it when reporting one.",
+        "schema": {"type": "string"},
+    },
     "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}},
     "ETag": {"description": "The answer's version; send it as `If-None-Match` to get a 304 while it has not changed.", "schema": {"type": "string"}},
     "Location": {"description": "The address of what the request created.", "schema": {"type": "string"}},

@@ -62,4 +62,6 @@ async def touch_all(session: AsyncSession | AsyncConnection) -> None:
         stmt = update(Campaign).values(data_version=version, history_version=version)
         await session.execute(stmt, execution_options={"synchronize_session": "evaluate"})
     else:  # `rekam areas load` works on a connection
-        await session.execute(update(cast(Table, Campaign.__table__)).values(data_version=version, history_version=version))  # mapped with __tablename__: its __table__ is a Table
+        await session.execute(
+            update(cast(Table, Campaign.__table__)).values(data_version=version, history_version=version)
+        )  # mapped with __tablename__: its __table__ is a Table

@@ -27,28 +27,40 @@ PROBLEM_BASE = "urn:rekam:problem:"
 class ProblemItem(BaseModel):
     """One thing wrong with the request: where (location, field, CSV row), a stable code and a message."""
 
-    location: str | None = Field(default=None, description="Where the field is: `body`, `query`, `path` or `header`; absent for a row of an uploaded file.", examples=["body"])
+    location: str | None = Field(
+        default=None, description="Where the field is: `body`, `query`, `path` or `header`; absent for a row of an uploaded file.", examples=["body"]
+    )
     row: int | None = Field(default=None, description="The row of an uploaded CSV file (1 = the first data row).", examples=[3])
     field: str | None = Field(default=None, description="The field, dotted for nested ones (`tallies.0.count`).", examples=["tallies.0.count"])
-    code: str = Field(default="invalid", description="A stable, machine-readable code for what is wrong (`missing`, `unknown_parameter`, `greater_than_equal`...).", examples=["missing"])
+    code: str = Field(
+        default="invalid",
+        description="A stable, machine-readable code for what is wrong (`missing`, `unknown_parameter`, `greater_than_equal`...).",
+        examples=["missing"],
+    )
     message: str = Field(description="What is wrong, in English.", examples=["Field required"])
 
 
 class Problem(BaseModel):
     """The body of every error response (RFC 9457 application/problem+json)."""
 
-    type: str = Field(default="about:blank", description="The kind of problem: `urn:rekam:problem:<slug>`, listed in docs/api.md.", examples=["urn:rekam:problem:validation"])
+    type: str = Field(
+        default="about:blank", description="The kind of problem: `urn:rekam:problem:<slug>`, listed in docs/api.md.", examples=["urn:rekam:problem:validation"]
+    )
     title: str = Field(description="A short summary of the kind of problem.", examples=["Invalid request"])
     status: int = Field(description="The HTTP status code.", examples=[422])
     detail: str | None = Field(default=None, description="What went wrong in this request.", examples=["count: Input should be greater than or equal to 0"])
-    instance: str | None = Field(default=None, description="The request id (the X-Request-ID response header): quote it when reporting a problem.", examples=["3f2a9c1b7d4e8a60"])
-    code: str = Field(default="error", description="A stable, machine-readable code for the problem (`not_found`, `conflict`, `validation.invalid`...).", examples=["validation.invalid"])
+    instance: str | None = Field(
+        default=None, description="The request id (the X-Request-ID response header): quote it when reporting a problem.", examples=["3f2a9c1b7d4e8a60"]
+    )
+    code: str = Field(
+        default="error",
+        description="A stable, machine-readable code for the problem (`not_found`, `conflict`, `validation.invalid`...).",
+        examples=["validation.invalid"],
+    )
     errors: list[ProblemItem] | None = Field(default=None, description="The fields or rows at fault, when there are any.")
 
 
-def field_problem(
-    field: str | None, message: str, *, location: str | None = "body", row: int | None = None, code: str = "invalid"
-) -> dict[str, Any]:
+def field_problem(field: str | None, message: str, *, location: str | None = "body", row: int | None = None, code: str = "invalid") -> dict[str, Any]:
     """One item of a problem's `errors` list: which field (and CSV row), a code and what is wrong with it.
 
     `location` None: the item names a row of an uploaded file instead (`row`)."""
@@ -191,7 +203,20 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type", 422: "validation.invalid", 429: "too_many_requests", 500: "internal", 503: "service_unavailable"}
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation.invalid",
+    429: "too_many_requests",
+    500: "internal",
+    503: "service_unavailable",
+}
 
 
 def _validation_items(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -229,9 +254,7 @@ def is_duplicate(exc: IntegrityError) -> bool:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(
-            exc.status, title=exc.title, detail=exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers, code=exc.code
-        )
+        return problem_response(exc.status, title=exc.title, detail=exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers, code=exc.code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -262,7 +285,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DataError)
     async def _out_of_range(_: Request, exc: DataError) -> JSONResponse:
         # A value the database cannot hold (a number too large): the caller's input, not our fault.
-        return problem_response(422, title="Invalid request", detail="A value is out of range for its field.", slug="validation", code="validation.out_of_range")
+        return problem_response(
+            422, title="Invalid request", detail="A value is out of range for its field.", slug="validation", code="validation.out_of_range"
+        )
 
     @app.exception_handler(OverflowError)
     async def _overflow(_: Request, exc: OverflowError) -> JSONResponse:
@@ -278,9 +303,7 @@ def install_error_handlers(app: FastAPI) -> None:
             log.error("database_error", error_class=type(exc.orig).__name__)
             return problem_response(500, detail="An unexpected error occurred.", slug="internal")
         log.info("duplicate_refused", error_class=type(exc.orig).__name__)
-        return problem_response(
-            409, title="Conflict", detail="An equal record was just created by another request; reload and try again.", slug="conflict"
-        )
+        return problem_response(409, title="Conflict", detail="An equal record was just created by another request; reload and try again.", slug="conflict")
 
     @app.exception_handler(DBAPIError)
     async def _database_error(_: Request, exc: DBAPIError) -> JSONResponse:

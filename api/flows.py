@@ -103,7 +103,9 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
             waiting = await session.get(Ticket, ticket_id)
             if waiting is not None:
                 await notifications.emit_once(
-                    session, type="ticket.near", subject=("ticket", waiting.id),
+                    session,
+                    type="ticket.near",
+                    subject=("ticket", waiting.id),
                     payload={**_ticket_payload(waiting, point), "ahead": ahead},
                 )
     return ticket
@@ -124,7 +126,9 @@ async def schedule_visit(session: AsyncSession, *, visit_id: int, data: Schedule
     subject = ("home_visit", visit.id)
     again = await notifications.has_event(session, type="home_visit.scheduled", subject=subject)
     await notifications.emit(
-        session, type="home_visit.rescheduled" if again else "home_visit.scheduled", subject=subject,
+        session,
+        type="home_visit.rescheduled" if again else "home_visit.scheduled",
+        subject=subject,
         payload={"home_visit_id": visit.id, "date": visit.visit_date.isoformat() if visit.visit_date else None, "status": visit.status},
     )
     return visit
@@ -137,7 +141,9 @@ async def change_visit_status(session: AsyncSession, *, visit_id: int, data: Sta
         assert visit.visit_date is not None
         await tallies.add_recordings(session, area_code=visit.area_code, day=visit.visit_date, source="home_visit", device_id=visit.device_id, actor=actor)
         await notifications.emit(
-            session, type="home_visit.visited", subject=("home_visit", visit.id),
+            session,
+            type="home_visit.visited",
+            subject=("home_visit", visit.id),
             payload={"home_visit_id": visit.id, "date": visit.visit_date.isoformat(), "status": visit.status},
         )
     if data.status in CLOSED_VISIT:
@@ -172,14 +178,21 @@ async def change_visit_status_once(
 async def reply_to_complaint(session: AsyncSession, *, complaint_id: int, data: ReplyCreate, actor: Principal) -> ComplaintDetail:
     """A public reply; the reporter who asked for messages is told there is one (not its text)."""
     detail = await complaints.reply(session, complaint_id=complaint_id, data=data, actor=actor)
-    await notifications.emit(session, type="complaint.replied", subject=("complaint", detail.id), payload={"complaint_id": detail.id, "status": ComplaintStatus(detail.status).value})
+    await notifications.emit(
+        session, type="complaint.replied", subject=("complaint", detail.id), payload={"complaint_id": detail.id, "status": ComplaintStatus(detail.status).value}
+    )
     return detail
 
 
 async def transition_complaint(session: AsyncSession, *, complaint_id: int, data: TransitionCreate, actor: Principal) -> ComplaintDetail:
     """One step of a complaint's workflow; told as `complaint.status_changed`, a closed one erases the reporter's number."""
     detail = await complaints.transition(session, complaint_id=complaint_id, data=data, actor=actor)
-    await notifications.emit(session, type="complaint.status_changed", subject=("complaint", detail.id), payload={"complaint_id": detail.id, "status": ComplaintStatus(detail.status).value})
+    await notifications.emit(
+        session,
+        type="complaint.status_changed",
+        subject=("complaint", detail.id),
+        payload={"complaint_id": detail.id, "status": ComplaintStatus(detail.status).value},
+    )
     if detail.status == ComplaintStatus.closed:
         await notifications.erase_contacts(session, subject_kind="complaint", subject_id=detail.id)
     return detail
@@ -241,10 +254,16 @@ async def send_appointment_reminders(session: AsyncSession, *, day: date) -> int
     sent = 0
     for appointment, point in await queues.booked_on(session, day=day):
         event = await notifications.emit_once(
-            session, type="appointment.reminder", subject=("appointment", appointment.id),
+            session,
+            type="appointment.reminder",
+            subject=("appointment", appointment.id),
             payload={
-                "appointment_id": appointment.id, "date": appointment.day.isoformat(), "time": appointment.slot_start,
-                "until": appointment.slot_end, "service_point_id": point.id, "service_point": point.name,
+                "appointment_id": appointment.id,
+                "date": appointment.day.isoformat(),
+                "time": appointment.slot_start,
+                "until": appointment.slot_end,
+                "service_point_id": point.id,
+                "service_point": point.name,
             },
         )
         sent += event is not None
@@ -264,7 +283,8 @@ async def post_tallies(session: AsyncSession, *, campaign: Campaign, **arguments
         after = await _percent(session, campaign)
         for milestone in (m for m in MILESTONES if after is not None and before < m <= after):
             await notifications.emit(
-                session, type="progress.milestone",
+                session,
+                type="progress.milestone",
                 payload={"campaign_id": campaign.id, "area": campaign.root_area_code, "milestone": milestone, "percent": after},
             )
     return status, answer

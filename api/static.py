@@ -110,7 +110,12 @@ class FrontendFirst:
         self.api_prefix, self.others = api_prefix + "/", frozenset(others)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and not scope["path"].startswith(self.api_prefix) and scope["path"] not in self.others:
+        if (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and not scope["path"].startswith(self.api_prefix)
+            and scope["path"] not in self.others
+        ):
             file = self.files.lookup(scope["path"])
             if file is not None:
                 await self.files.serve(scope, send, file)

@@ -39,7 +39,9 @@ HERE = Path(__file__).resolve().parent
 @contextmanager
 def process(args: list[str], env: dict[str, str], health: str) -> Iterator[tuple[str, int]]:
     port = free_port()
-    proc = subprocess.Popen([*args, "--host", "127.0.0.1", "--port", str(port)], env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*args, "--host", "127.0.0.1", "--port", str(port)], env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -77,8 +79,11 @@ def profiled(pid: int, folder: Path | None, label: str, seconds: float) -> Itera
         return
     spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
     out = folder / (re.sub(r"\W+", "_", label).strip("_") + ".txt")
-    proc = subprocess.Popen([spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--duration", str(int(seconds)), "--nonblocking", "-o", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--duration", str(int(seconds)), "--nonblocking", "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         yield
     finally:
@@ -122,7 +127,9 @@ def run(rekam: str, rekam_pid: int | None, bare: str, args: argparse.Namespace) 
     print(f"  wrk -t1 -c{args.connections} -d{args.seconds:g}s per run; each target right after a run of the bare app")
     print(f"  {'target':<32} {'req/s':>8} {'bare':>8} {'ratio':>6} {'goal':>6}  {'met':<4} {'p99 ms':>7}  non-2xx")
     for label, _path, rate, bare_rate, ratio, goal, bad, p99, _bp99 in rows:
-        print(f"  {label:<32} {rate:8,.0f} {bare_rate:8,.0f} {ratio:6.2f} {'>= ' + format(goal, 'g'):>6}  {'yes' if ratio >= goal else 'NO':<4} {p99:7.1f}  {bad}")
+        print(
+            f"  {label:<32} {rate:8,.0f} {bare_rate:8,.0f} {ratio:6.2f} {'>= ' + format(goal, 'g'):>6}  {'yes' if ratio >= goal else 'NO':<4} {p99:7.1f}  {bad}"
+        )
     if rows:
         print(f"  bare app: median {statistics.median(r[3] for r in rows):,.0f} req/s over {len(rows)} runs")
     return 1 if failed else 0

@@ -76,9 +76,10 @@ def baseline_copy(libpq_url: str, campaign_id: int, rows: list[tuple[str, str, i
     now = datetime.now(UTC)
     with psycopg.connect(libpq_url) as connection:
         start = time.perf_counter()
-        with connection.cursor() as cursor, cursor.copy(
-            "COPY tallies (campaign_id, area_code, day, point_key, device_key, count, source, updated_at) FROM STDIN"
-        ) as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy("COPY tallies (campaign_id, area_code, day, point_key, device_key, count, source, updated_at) FROM STDIN") as copy,
+        ):
             for code, day, count in rows:
                 copy.write_row((campaign_id, code, day, 0, 0, count, "script", now))
         connection.commit()

@@ -93,7 +93,9 @@ async def _prepare(url: str) -> Fixture:
             kelurahan: dict[str, list[str]] = defaultdict(list)
             for code in (await session.scalars(select(Area.code).where(in_subtree(Area.code, CITY), Area.level == "kelurahan").order_by(Area.code))).all():
                 kelurahan[code.rsplit(".", 1)[0]].append(code)
-            points = (await session.scalars(select(ServicePoint).where(ServicePoint.kind == ServicePointKind.kecamatan_office.value).order_by(ServicePoint.id))).all()
+            points = (
+                await session.scalars(select(ServicePoint).where(ServicePoint.kind == ServicePointKind.kecamatan_office.value).order_by(ServicePoint.id))
+            ).all()
             offices, operators = {}, {}
             for point in points:
                 await flows.update_service_point(
@@ -102,7 +104,9 @@ async def _prepare(url: str) -> Fixture:
                 username, password = f"load.operator.{point.id}", secrets.token_urlsafe(16)
                 await auth.create_user(
                     session,
-                    data=UserCreate(username=username, display_name=f"Load operator {point.id}", password=password, role=Role.operator, service_point_id=point.id),
+                    data=UserCreate(
+                        username=username, display_name=f"Load operator {point.id}", password=password, role=Role.operator, service_point_id=point.id
+                    ),
                     actor=SYSTEM,
                 )
                 offices[point.id], operators[point.id] = point.counters, (username, password)
@@ -122,11 +126,30 @@ class Server:
         self.log = tempfile.TemporaryFile()
         env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING", "REKAM_SERVE_FRONTEND": "false"}
         self.process = subprocess.Popen(
-            [PYTHON, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers), "--forwarded-allow-ips", "127.0.0.1"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True,
+            [
+                PYTHON,
+                "-m",
+                "api.cli",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--forwarded-allow-ips",
+                "127.0.0.1",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+            start_new_session=True,
         )
         guard = f"import os, signal, sys\nsys.stdin.buffer.read()\ntry: os.killpg({self.process.pid}, signal.SIGKILL)\nexcept ProcessLookupError: pass\n"
-        self.guard = subprocess.Popen([PYTHON, "-c", guard], stdin=subprocess.PIPE, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.guard = subprocess.Popen(
+            [PYTHON, "-c", guard], stdin=subprocess.PIPE, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 60
@@ -170,7 +193,9 @@ class Results:
     seconds: float = 0.0
     client_cpu: float = 0.0  # CPU seconds this script spent generating the load (it shares the machine)
 
-    def note(self, kind: str, status: int | None, started: float, *, expected: set[int] = EXPECTED, response: httpx.Response | None = None, detail: str = "") -> None:
+    def note(
+        self, kind: str, status: int | None, started: float, *, expected: set[int] = EXPECTED, response: httpx.Response | None = None, detail: str = ""
+    ) -> None:
         self.latencies[kind].append((time.perf_counter() - started) * 1000)
         self.requests += 1
         if status is not None:
@@ -282,7 +307,10 @@ class Mix:
             rows.append({"area": code, "date": self.today, "count": self.day_counts[code], "source": "script"})
         self.tally_posts += 1
         await self.post(
-            client, "tally post", f"/api/v1/campaigns/{self.fixture.campaign_id}/tallies", json={"tallies": rows},
+            client,
+            "tally post",
+            f"/api/v1/campaigns/{self.fixture.campaign_id}/tallies",
+            json={"tallies": rows},
             headers={"X-API-Key": self.fixture.tally_key, "Idempotency-Key": f"load-{os.getpid()}-{self.tally_posts}"},
         )
 
@@ -330,7 +358,9 @@ def report(results: Results, title: str) -> float:
     for kind in sorted(results.latencies, key=lambda k: -len(results.latencies[k])):
         values = results.latencies[kind]
         statuses = " ".join(f"{s}:{n}" for s, n in sorted(results.statuses[kind].items()))
-        print(f"    {kind:<{width}}  {len(values):>7,}  {len(values) / results.seconds:>7.1f}  {statistics.median(values):>7.1f}  {quantile(values, 99):>7.1f}  {statuses}")
+        print(
+            f"    {kind:<{width}}  {len(values):>7,}  {len(values) / results.seconds:>7.1f}  {statistics.median(values):>7.1f}  {quantile(values, 99):>7.1f}  {statuses}"
+        )
     if every:
         print(f"    {'all':<{width}}  {len(every):>7,}  {rate:>7.1f}  {statistics.median(every):>7.1f}  {quantile(every, 99):>7.1f}")
     return rate
@@ -359,15 +389,19 @@ def main() -> int:
         # The same rule as the tests: skipped where PostgreSQL is not installed, unless required.
         print("load mix: skipped, the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
         return 1 if os.environ.get("REKAM_REQUIRE_POSTGRES") == "1" else 0
-    print(f"load mix ({machine()}), PostgreSQL, rekam serve --workers {args.workers}, {args.concurrency} concurrent clients, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"load mix ({machine()}), PostgreSQL, rekam serve --workers {args.workers}, {args.concurrency} concurrent clients, load average {os.getloadavg()[0]:.1f}"
+    )
     started = time.perf_counter()
     try:
         with ThrowawayCluster(dbname="rekam_load") as cluster:
             cli(cluster.url, "migrate")
             cli(cluster.url, "demo")
             fixture = asyncio.run(_prepare(cluster.url))
-            print(f"  set-up: migrate, demo, {len(fixture.offices)} offices ({sum(fixture.offices.values())} counters) open 24 h, "
-                  f"{sum(map(len, fixture.kelurahan.values()))} kelurahan, {time.perf_counter() - started:.0f} s")
+            print(
+                f"  set-up: migrate, demo, {len(fixture.offices)} offices ({sum(fixture.offices.values())} counters) open 24 h, "
+                f"{sum(map(len, fixture.kelurahan.values()))} kelurahan, {time.perf_counter() - started:.0f} s"
+            )
             server = Server(cluster.url, args.workers)
             try:  # the server goes before the cluster it uses
                 server.wait_ready()

@@ -40,13 +40,17 @@ def main() -> None:
             start = time.perf_counter()
             with path.open("rb") as handle:
                 response = httpx.post(
-                    f"{base}/api/v1/campaigns/{campaign_id}/tallies", content=iter(lambda: handle.read(1 << 16), b""),
-                    headers={"X-API-Key": key, "content-type": "text/csv"}, timeout=3600,
+                    f"{base}/api/v1/campaigns/{campaign_id}/tallies",
+                    content=iter(lambda: handle.read(1 << 16), b""),
+                    headers={"X-API-Key": key, "content-type": "text/csv"},
+                    timeout=3600,
                 )
             elapsed = time.perf_counter() - start
             assert response.status_code == 200 and response.json()["imported"] == ROWS, response.text[:500]
             peak = peak_rss_mb(pid)
-        print(f"  file {path.stat().st_size / 1e6:.0f} MB, {ROWS / elapsed:,.0f} rows/s; server peak RSS {before:.0f} MB idle, {peak:.0f} MB after the upload (goal < 300)")
+        print(
+            f"  file {path.stat().st_size / 1e6:.0f} MB, {ROWS / elapsed:,.0f} rows/s; server peak RSS {before:.0f} MB idle, {peak:.0f} MB after the upload (goal < 300)"
+        )
 
 
 if __name__ == "__main__":

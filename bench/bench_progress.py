@@ -141,7 +141,9 @@ def run(url: str, *, loaded: bool = False) -> None:
 
             figures[label] = {
                 "warm (cached)": interleaved(client, 60, lambda _run, params=params: timed(client, progress, 200, params=params)),
-                "revalidated (304)": interleaved(client, 60, lambda _run, params=params, etag=etag: timed(client, progress, 304, params=params, headers={"If-None-Match": etag})),
+                "revalidated (304)": interleaved(
+                    client, 60, lambda _run, params=params, etag=etag: timed(client, progress, 304, params=params, headers={"If-None-Match": etag})
+                ),
                 "cold after a tally for today": interleaved(client, 25, after(today_tally)),
                 "cold after a tally for a past day": interleaved(client, 25, after(past_tally)),
             }

@@ -54,14 +54,19 @@ async def seed(url: str, tickets: int) -> tuple[int, str]:
         async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
             point = await service.create_point(
                 session,
-                data=ServicePointCreate(kind="kecamatan_office", name="Bench office", area="36.74.01", counters=COUNTERS, opening_hours={d: [["00:00", "24:00"]] for d in WEEKDAYS}),
+                data=ServicePointCreate(
+                    kind="kecamatan_office", name="Bench office", area="36.74.01", counters=COUNTERS, opening_hours={d: [["00:00", "24:00"]] for d in WEEKDAYS}
+                ),
                 actor=SYSTEM,
             )
             now, day = datetime.now(UTC), local_today()
-            await session.execute(insert(Ticket), [
-                {"service_point_id": point.id, "day": day, "number": n, "status": "waiting", "priority": "none", "arrived_at": now, "recalls": 0}
-                for n in range(1, tickets + 1)
-            ])
+            await session.execute(
+                insert(Ticket),
+                [
+                    {"service_point_id": point.id, "day": day, "number": n, "status": "waiting", "priority": "none", "arrived_at": now, "recalls": 0}
+                    for n in range(1, tickets + 1)
+                ],
+            )
             await session.execute(insert(QueueDay), [{"service_point_id": point.id, "day": day, "last_number": tickets}])
             _, secret = await auth.create_api_key(session, data=ApiKeyCreate(name="bench", role=Role.operator, service_point_id=point.id), actor=SYSTEM)
         return point.id, secret
@@ -186,9 +191,13 @@ def main() -> int:
                 status = Path(f"/proc/{pid}/status").read_text()  # noqa: ASYNC240 - a tiny /proc file, after the timed part
                 rss = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith(("VmRSS", "VmHWM"))}
                 everyone = all(c == subscribers for c in counts) and not failed
-                print(f"delay call -> delivery: median {statistics.median(delays) if delays else float('nan'):.1f} ms, p99 {q[98]:.1f} ms (goal < 1,000 ms: {'met' if q[98] < 1000 else 'NOT met'})")
+                print(
+                    f"delay call -> delivery: median {statistics.median(delays) if delays else float('nan'):.1f} ms, p99 {q[98]:.1f} ms (goal < 1,000 ms: {'met' if q[98] < 1000 else 'NOT met'})"
+                )
                 print(f"all {subscribers:,} received every call: {everyone} (goal: yes)")
-                print(f"server memory: peak {rss.get('VmHWM', float('nan')):.0f} MB, now {rss.get('VmRSS', float('nan')):.0f} MB (goal < 500 MB: {'met' if rss.get('VmHWM', 1e9) < 500 else 'NOT met'})")
+                print(
+                    f"server memory: peak {rss.get('VmHWM', float('nan')):.0f} MB, now {rss.get('VmRSS', float('nan')):.0f} MB (goal < 500 MB: {'met' if rss.get('VmHWM', 1e9) < 500 else 'NOT met'})"
+                )
 
             asyncio.run(run())
     return 0

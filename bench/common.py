@@ -46,7 +46,9 @@ async def _campaign_and_key(url: str, *, days_back: int, name: str) -> tuple[int
             today = date.today()
             campaign = await campaigns.create_campaign(
                 session,
-                data=CampaignCreate(name=name, root_area="0", start_date=today - timedelta(days=days_back), deadline=today + timedelta(days=90), target=200_000_000),
+                data=CampaignCreate(
+                    name=name, root_area="0", start_date=today - timedelta(days=days_back), deadline=today + timedelta(days=90), target=200_000_000
+                ),
                 actor=SYSTEM,
             )
             _, key = await auth.create_api_key(session, data=ApiKeyCreate(name=f"bench {name}", role=Role.admin), actor=SYSTEM)
@@ -78,7 +80,10 @@ def server(url: str) -> Iterator[tuple[str, int]]:
     env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING", "REKAM_SERVE_FRONTEND": "false"}
     process = subprocess.Popen(
         [PYTHON, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

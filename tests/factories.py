@@ -19,7 +19,9 @@ _sequence = count(1)
 PASSWORD = "correct-horse-battery"
 
 
-async def make_campaign(session: AsyncSession, *, root: str = "36.74", target: int = 760_097, start: date | None = None, deadline: date | None = None) -> Campaign:
+async def make_campaign(
+    session: AsyncSession, *, root: str = "36.74", target: int = 760_097, start: date | None = None, deadline: date | None = None
+) -> Campaign:
     today = date.today()
     return await campaigns.create_campaign(
         session,
@@ -44,7 +46,14 @@ async def make_service_point(session: AsyncSession, *, area: str = "36.74.01", k
 async def make_user(session: AsyncSession, *, role: Role, area: str | None = None, service_point_id: int | None = None, password: str = PASSWORD):
     return await auth.create_user(
         session,
-        data=UserCreate(username=f"{role.value}{next(_sequence)}", display_name=f"Test {role.value}", password=password, role=role, area=area, service_point_id=service_point_id),
+        data=UserCreate(
+            username=f"{role.value}{next(_sequence)}",
+            display_name=f"Test {role.value}",
+            password=password,
+            role=role,
+            area=area,
+            service_point_id=service_point_id,
+        ),
         actor=SYSTEM,
     )
 

@@ -225,10 +225,7 @@ class ThrowawayCluster:
             # plainly instead of letting initdb fail with a permission error.
             probe = subprocess.run(_as_pg_user(["test", "-w", str(self.tmpdir)]), capture_output=True)
             if probe.returncode != 0:
-                raise RuntimeError(
-                    f"{self.tmpdir} is not writable by the {PG_OS_USER} user; "
-                    "set TMPDIR to a directory it can reach (e.g. /tmp)"
-                )
+                raise RuntimeError(f"{self.tmpdir} is not writable by the {PG_OS_USER} user; set TMPDIR to a directory it can reach (e.g. /tmp)")
 
     def _start_watchdog(self) -> None:
         # atexit does not run on SIGKILL or an unhandled SIGTERM. The
@@ -268,8 +265,7 @@ class ThrowawayCluster:
         )
         if check and proc.returncode != 0:
             raise RuntimeError(
-                f"{Path(argv[0]).name} failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"
-                f"\n--- server log tail ---\n{_tail(self.logfile)}"
+                f"{Path(argv[0]).name} failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}\n--- server log tail ---\n{_tail(self.logfile)}"
             )
         return proc
 

@@ -153,8 +153,7 @@ class Collector:
             for secret in self.secrets.values():
                 if secret.pattern.search(text):
                     found.append(
-                        f"{secret.kind} {secret.value!r} (submitted by {secret.submitted_in}) appears in {output.label} during {output.test}: "
-                        f"{text[:300]!r}"
+                        f"{secret.kind} {secret.value!r} (submitted by {secret.submitted_in}) appears in {output.label} during {output.test}: {text[:300]!r}"
                     )
         return found
 

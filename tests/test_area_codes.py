@@ -24,7 +24,24 @@ def _pattern_accepts(code: str) -> bool:
 def _candidates() -> list[str]:
     """Every level's code, each segment one digit short, right and one too long, plus strays."""
     segment = {1: "1", 2: "36", 3: "003", 4: "1001", 5: "10015"}
-    found = {"0", "00", "1", "", ".", "36.", ".36", "36..74", "36.74.01.1001.003.005.007", "3a", "36.7x", "36.74", "36.74.01", "36.74.01.1001", "36.74.01.1001.003", "36.74.01.1001.003.003"}
+    found = {
+        "0",
+        "00",
+        "1",
+        "",
+        ".",
+        "36.",
+        ".36",
+        "36..74",
+        "36.74.01.1001.003.005.007",
+        "3a",
+        "36.7x",
+        "36.74",
+        "36.74.01",
+        "36.74.01.1001",
+        "36.74.01.1001.003",
+        "36.74.01.1001.003.003",
+    }
     for depth, digits in enumerate(codes.SEGMENT_DIGITS, start=1):
         choices = [(digits - 1, digits, digits + 1)] * depth
         for lengths in itertools.product(*[c for c in choices]):

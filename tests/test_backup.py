@@ -26,7 +26,9 @@ async def _a_day_of_activity(cumulative: int) -> None:
     async with get_sessionmaker()() as session, session.begin():
         campaign = await session.scalar(select(Campaign).where(Campaign.is_demo.is_(True)))
         today = campaigns.today_for(campaign)
-        await campaigns.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area="36.74", as_of=today - timedelta(days=1), cumulative=cumulative), actor=SYSTEM)
+        await campaigns.record_snapshot(
+            session, campaign=campaign, data=SnapshotCreate(area="36.74", as_of=today - timedelta(days=1), cumulative=cumulative), actor=SYSTEM
+        )
 
 
 async def test_backup_and_restore_round_trip(configured_database: str, tmp_path) -> None:

@@ -114,9 +114,7 @@ def test_api_serves_against_the_db_service(services: dict) -> None:
     url = urlsplit(_environment(api)["DATABASE_URL"])
     assert url.scheme == "postgresql+psycopg"
     assert url.hostname == "db"
-    assert _environment(services["migrate"])["DATABASE_URL"] == _environment(api)["DATABASE_URL"], (
-        "migrate and api must point at the same database"
-    )
+    assert _environment(services["migrate"])["DATABASE_URL"] == _environment(api)["DATABASE_URL"], "migrate and api must point at the same database"
 
     deps = _depends_on(api)
     assert deps.get("db") == "service_healthy"

@@ -50,8 +50,18 @@ def generated(tmp_path_factory: pytest.TempPathFactory):
 
     (folder / "openapi.json").write_text(json.dumps(openapi_document()))
     (folder / "config.yml").write_text(GENERATOR_CONFIG)
-    command = [str(GENERATOR) if GENERATOR.exists() else "openapi-python-client", "generate", "--path", "openapi.json", "--config", "config.yml",
-               "--meta", "none", "--output-path", PACKAGE]
+    command = [
+        str(GENERATOR) if GENERATOR.exists() else "openapi-python-client",
+        "generate",
+        "--path",
+        "openapi.json",
+        "--config",
+        "config.yml",
+        "--meta",
+        "none",
+        "--output-path",
+        PACKAGE,
+    ]
     result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -84,10 +94,18 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
         async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
             today = date.today()
             campaign = await campaigns.create_campaign(
-                session, data=CampaignCreate(name="Contract", root_area="36.74", start_date=today - timedelta(days=30), deadline=today + timedelta(days=60), target=760_097), actor=SYSTEM
+                session,
+                data=CampaignCreate(
+                    name="Contract", root_area="36.74", start_date=today - timedelta(days=30), deadline=today + timedelta(days=60), target=760_097
+                ),
+                actor=SYSTEM,
             )
-            owner = await auth.create_user(session, data=UserCreate(username="contract.owner", display_name="Owner", password="long-enough-password", role=Role.admin), actor=SYSTEM)
-            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name="data-team", role=Role.supervisor, area="36.74", owner=owner.username), actor=SYSTEM)
+            owner = await auth.create_user(
+                session, data=UserCreate(username="contract.owner", display_name="Owner", password="long-enough-password", role=Role.admin), actor=SYSTEM
+            )
+            _, key = await auth.create_api_key(
+                session, data=ApiKeyCreate(name="data-team", role=Role.supervisor, area="36.74", owner=owner.username), actor=SYSTEM
+            )
             return campaign.id, key
     finally:
         await engine.dispose()
@@ -242,7 +260,7 @@ def test_every_import_problem_code_in_the_code_is_declared() -> None:
     for source in root.glob("*.py"):
         text = source.read_text()
         used |= set(re.findall(r"(?:reject|\.add)\([^()\n]*?, \"([a-z_]+)\", f?\"[^\"]* ", text))
-        used |= set(re.findall(r"^\s+\"([a-z_]+)\": \"", text[text.find("AREA_MESSAGES"):] if "AREA_MESSAGES" in text else "", flags=re.M))
+        used |= set(re.findall(r"^\s+\"([a-z_]+)\": \"", text[text.find("AREA_MESSAGES") :] if "AREA_MESSAGES" in text else "", flags=re.M))
     assert len(used) >= 15
     assert used <= {code.value for code in ImportProblemCode}, used - {code.value for code in ImportProblemCode}
 

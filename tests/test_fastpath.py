@@ -34,9 +34,16 @@ class Statements:
 @pytest.mark.parametrize(
     ("statement", "writes"),
     [
-        ("SELECT 1", False), ("BEGIN IMMEDIATE", False), ("SAVEPOINT sa_1", False), ("RELEASE SAVEPOINT sa_1", False),
-        ("WITH RECURSIVE t AS (SELECT 1) SELECT * FROM t", False), ("INSERT INTO x VALUES (1)", True), (" update x set a = 1", True),
-        ("WITH a AS (SELECT 1) INSERT INTO x SELECT * FROM a", True), ("SELECT pg_notify('c', 'x')", True), ("ROLLBACK TO SAVEPOINT sa_1", True),
+        ("SELECT 1", False),
+        ("BEGIN IMMEDIATE", False),
+        ("SAVEPOINT sa_1", False),
+        ("RELEASE SAVEPOINT sa_1", False),
+        ("WITH RECURSIVE t AS (SELECT 1) SELECT * FROM t", False),
+        ("INSERT INTO x VALUES (1)", True),
+        (" update x set a = 1", True),
+        ("WITH a AS (SELECT 1) INSERT INTO x SELECT * FROM a", True),
+        ("SELECT pg_notify('c', 'x')", True),
+        ("ROLLBACK TO SAVEPOINT sa_1", True),
     ],
 )
 def test_what_counts_as_a_write(statement: str, writes: bool) -> None:

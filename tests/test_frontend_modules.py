@@ -10,7 +10,9 @@ from pathlib import Path
 
 JS = Path(__file__).resolve().parents[1] / "frontend" / "js"
 MAX_LINES = 400
-IMPORT = re.compile(r"""(?:^|[\s;])(?:import|export)\s[^'"`;]*?\sfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']""", re.MULTILINE)
+IMPORT = re.compile(
+    r"""(?:^|[\s;])(?:import|export)\s[^'"`;]*?\sfrom\s*["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)|^\s*import\s*["']([^"']+)["']""", re.MULTILINE
+)
 COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
 
 
@@ -37,7 +39,7 @@ def cycles(graph: dict[Path, list[Path]]) -> list[list[Path]]:
         state[node] = 1
         for target in graph.get(node, []):
             if state.get(target) == 1:
-                found.append(path[path.index(target):] + [target])
+                found.append(path[path.index(target) :] + [target])
             elif target not in state:
                 visit(target, [*path, target])
         state[node] = 2

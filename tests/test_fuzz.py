@@ -35,9 +35,7 @@ def test_api_answers_within_its_contract(fuzz_server: tuple[str, dict[str, str]]
     base, headers = fuzz_server
     # A well-formed request can still break a rule of the campaign (a date in the future, an area
     # outside the campaign): those are 422 by design, so they count as an accepted outcome.
-    config = SchemathesisConfig.from_dict(
-        {"checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", 401, 403, 404, 409, 422, 429]}}}
-    )
+    config = SchemathesisConfig.from_dict({"checks": {"positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", 401, 403, 404, 409, 422, 429]}}})
     api = schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json", config=config)
     failures: list[str] = []
     operations = [result.ok() for result in api.get_all_operations()]

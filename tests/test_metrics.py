@@ -9,9 +9,15 @@ import pytest
 from api.config import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
 def _areas_by_code_200(body: str) -> float:
     """The counter of answered GET /api/v1/areas/{code} with 200 (0 before the first one)."""
-    lines = [line for line in body.splitlines() if line.startswith("rekam_http_requests_total") and 'route="/api/v1/areas/{code}"' in line and 'status="200"' in line and 'method="GET"' in line]
+    lines = [
+        line
+        for line in body.splitlines()
+        if line.startswith("rekam_http_requests_total") and 'route="/api/v1/areas/{code}"' in line and 'status="200"' in line and 'method="GET"' in line
+    ]
     return float(lines[0].rsplit(" ", 1)[1]) if lines else 0.0
 
 

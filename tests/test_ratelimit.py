@@ -21,7 +21,13 @@ T0 = 1_800_000_000.0  # a window boundary (divisible by 60)
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("10/minute", RateLimit(10, 60)), ("5/15minutes", RateLimit(5, 900)), ("100/hour", RateLimit(100, 3600)), ("3 / day", RateLimit(3, 86400)), ("1/Second", RateLimit(1, 1))],
+    [
+        ("10/minute", RateLimit(10, 60)),
+        ("5/15minutes", RateLimit(5, 900)),
+        ("100/hour", RateLimit(100, 3600)),
+        ("3 / day", RateLimit(3, 86400)),
+        ("1/Second", RateLimit(1, 1)),
+    ],
 )
 def test_rate_limit_settings_parse(text: str, expected: RateLimit) -> None:
     assert RateLimit.parse(text) == expected

@@ -21,7 +21,9 @@ def listed() -> list[str]:
 def test_the_precache_list_is_every_file_of_the_app() -> None:
     files = listed()
     assert len(files) == len(set(files)), "a file is listed twice"
-    on_disk = {path.relative_to(FRONTEND).as_posix() for folder in SHIPPED if (FRONTEND / folder).is_dir() for path in (FRONTEND / folder).rglob("*") if path.is_file()}
+    on_disk = {
+        path.relative_to(FRONTEND).as_posix() for folder in SHIPPED if (FRONTEND / folder).is_dir() for path in (FRONTEND / folder).rglob("*") if path.is_file()
+    }
     assert set(files) - SHELL == on_disk
     assert set(files) >= SHELL
 

@@ -57,8 +57,6 @@ async def test_cors_allows_configured_origins_only() -> None:
         assert "access-control-allow-origin" not in response.headers
 
 
-
-
 async def test_logs_carry_request_ids_but_never_passwords_tokens_or_codes(client, session, log_output) -> None:
     username = (await make_user(session, role=Role.viewer)).username
     admin = await headers_for(session, role=Role.admin)
@@ -79,7 +77,9 @@ async def test_logs_carry_request_ids_but_never_passwords_tokens_or_codes(client
         assert secret not in text
     login = next(line for line in lines if line.get("request_id") == "login-attempt-1")
     assert login == {**login, "event": "request", "method": "POST", "path": "/api/v1/auth/token", "status": 401}
-    assert {"method": "GET", "path": "/api/v1/areas/{code}", "status": 422}.items() <= next(line for line in lines if line.get("path") == "/api/v1/areas/{code}").items()
+    assert {"method": "GET", "path": "/api/v1/areas/{code}", "status": 422}.items() <= next(
+        line for line in lines if line.get("path") == "/api/v1/areas/{code}"
+    ).items()
     assert all(line.get("request_id") for line in lines if line.get("event") == "request")
 
 

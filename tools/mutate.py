@@ -64,11 +64,23 @@ MODULES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 COMPARE_SWAPS: dict[type, tuple[type, ...]] = {
-    ast.Lt: (ast.LtE, ast.Gt), ast.LtE: (ast.Lt, ast.GtE), ast.Gt: (ast.GtE, ast.Lt), ast.GtE: (ast.Gt, ast.LtE),
-    ast.Eq: (ast.NotEq,), ast.NotEq: (ast.Eq,), ast.In: (ast.NotIn,), ast.NotIn: (ast.In,), ast.Is: (ast.IsNot,), ast.IsNot: (ast.Is,),
+    ast.Lt: (ast.LtE, ast.Gt),
+    ast.LtE: (ast.Lt, ast.GtE),
+    ast.Gt: (ast.GtE, ast.Lt),
+    ast.GtE: (ast.Gt, ast.LtE),
+    ast.Eq: (ast.NotEq,),
+    ast.NotEq: (ast.Eq,),
+    ast.In: (ast.NotIn,),
+    ast.NotIn: (ast.In,),
+    ast.Is: (ast.IsNot,),
+    ast.IsNot: (ast.Is,),
 }
 BINOP_SWAPS: dict[type, tuple[type, ...]] = {
-    ast.Add: (ast.Sub,), ast.Sub: (ast.Add,), ast.Mult: (ast.Div,), ast.Div: (ast.Mult, ast.FloorDiv), ast.FloorDiv: (ast.Div,),
+    ast.Add: (ast.Sub,),
+    ast.Sub: (ast.Add,),
+    ast.Mult: (ast.Div,),
+    ast.Div: (ast.Mult, ast.FloorDiv),
+    ast.FloorDiv: (ast.Div,),
 }
 AUGASSIGN_SWAPS: dict[type, tuple[type, ...]] = {ast.Sub: (ast.Mod, ast.Add), ast.Add: (ast.Sub,)}
 NAME_SWAPS = {"ceil": ("floor", "round", "int"), "median": ("mean",), "max": ("min",), "min": ("max",), "startswith": ("endswith",)}
@@ -113,7 +125,10 @@ def _node_sites(node: ast.AST) -> list[tuple[ast.AST, str, object]]:
         for new in AUGASSIGN_SWAPS.get(type(node.op), ()):
             found.append((node, f"{type(node.op).__name__}= -> {new.__name__}=", ("binop", new)))
     elif isinstance(node, ast.Constant) and type(node.value) is int:
-        found += [(node, f"{node.value} -> {node.value + 1}", ("const", node.value + 1)), (node, f"{node.value} -> {node.value - 1}", ("const", node.value - 1))]
+        found += [
+            (node, f"{node.value} -> {node.value + 1}", ("const", node.value + 1)),
+            (node, f"{node.value} -> {node.value - 1}", ("const", node.value - 1)),
+        ]
     elif isinstance(node, ast.Constant) and isinstance(node.value, str) and "\\d{" in node.value:
         text = node.value
         if text.endswith("$"):

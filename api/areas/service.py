@@ -50,7 +50,9 @@ async def get(session: AsyncSession, *, code: str, field: str = "area", location
     if area is None:
         if location == "body":
             # A reference inside a request body: the request is invalid (422), nothing at its address is missing.
-            raise RuleViolation(f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location, code="unknown_reference")])
+            raise RuleViolation(
+                f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location, code="unknown_reference")]
+            )
         raise NotFound(f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location, code="not_found")])
     return area
 
@@ -95,9 +97,7 @@ async def create_unit(session: AsyncSession, *, data: AreaCreate, actor: Princip
     level = require_code(data.code, field="code")
     ensure_area(actor, data.code, field="code")
     if level not in STAFF_LEVELS:
-        raise RuleViolation.on_field(
-            "code", f"Only RW and RT units can be added; {data.code} would be a {level.value}, which comes from the official list."
-        )
+        raise RuleViolation.on_field("code", f"Only RW and RT units can be added; {data.code} would be a {level.value}, which comes from the official list.")
     parent_code = parent_of(data.code)
     assert parent_code is not None
     parent = await session.get(Area, parent_code)

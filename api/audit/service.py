@@ -119,7 +119,5 @@ async def list_entries(
 async def purge_clients(session: AsyncSession, *, now: datetime | None = None) -> int:
     """Blank the client address of entries older than REKAM_IP_RETENTION_DAYS; how many were blanked."""
     cutoff = (now or datetime.now(UTC)) - timedelta(days=get_settings().ip_retention_days)
-    result = await session.execute(
-        update(AuditEntry).where(AuditEntry.at < cutoff, AuditEntry.client.is_not(None)).values(client=None)
-    )
+    result = await session.execute(update(AuditEntry).where(AuditEntry.at < cutoff, AuditEntry.client.is_not(None)).values(client=None))
     return cast(CursorResult[Any], result).rowcount or 0  # an UPDATE's result is a CursorResult

@@ -29,9 +29,7 @@ from api.principal import ANONYMOUS, Principal
 
 # Declared so that the OpenAPI document has `securitySchemes` and each operation names them;
 # `auto_error=False`: get_principal reads the headers itself and answers 401 on bad credentials.
-bearer_scheme = HTTPBearer(
-    auto_error=False, scheme_name="bearer", description="A token from `POST /api/v1/auth/login`, as `Authorization: Bearer <token>`."
-)
+bearer_scheme = HTTPBearer(auto_error=False, scheme_name="bearer", description="A token from `POST /api/v1/auth/login`, as `Authorization: Bearer <token>`.")
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", auto_error=False, scheme_name="apiKey", description="An API key created by an admin (`POST /api/v1/auth/api-keys`), for scripts."
 )

@@ -17,15 +17,11 @@ class Role(StrEnum):
 
 ROLE_CHECK = "role IN ('admin','supervisor','operator','viewer','handler')"
 # A supervisor acts inside an area subtree, an operator at one service point.
-SCOPE_CHECK = (
-    "(role <> 'supervisor' OR scope_area_code IS NOT NULL) "
-    "AND (role <> 'operator' OR scope_service_point_id IS NOT NULL)"
-)
+SCOPE_CHECK = "(role <> 'supervisor' OR scope_area_code IS NOT NULL) AND (role <> 'operator' OR scope_service_point_id IS NOT NULL)"
 # An operator account may instead be one petugas (`operator_id`) who works a mobile kit and has
 # no counter: it acts on the home visits it is scheduled on. API keys are never a person.
 USER_SCOPE_CHECK = (
-    "(role <> 'supervisor' OR scope_area_code IS NOT NULL) "
-    "AND (role <> 'operator' OR scope_service_point_id IS NOT NULL OR operator_id IS NOT NULL)"
+    "(role <> 'supervisor' OR scope_area_code IS NOT NULL) AND (role <> 'operator' OR scope_service_point_id IS NOT NULL OR operator_id IS NOT NULL)"
 )
 
 

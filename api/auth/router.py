@@ -75,9 +75,7 @@ async def list_api_keys(
     principal: AdminDep,
     session: SessionDep,
     page: PageDep,
-    expiring_within: Annotated[
-        str | None, Query(pattern=r"^[0-9]{1,4}d?$", description="e.g. `30d`: only live keys that expire within 30 days.")
-    ] = None,
+    expiring_within: Annotated[str | None, Query(pattern=r"^[0-9]{1,4}d?$", description="e.g. `30d`: only live keys that expire within 30 days.")] = None,
 ) -> Page[ApiKeyRead]:
     """API keys for integrations (the keys themselves are never shown again)."""
     items, next_cursor = await service.list_api_keys(session, page=page, expiring_within_days=service.parse_days(expiring_within))

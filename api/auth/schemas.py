@@ -90,7 +90,8 @@ class ApiKeyCreate(BaseModel):
     area: str | None = None
     service_point_id: int | None = None
     owner: str | None = Field(
-        default=None, max_length=64,
+        default=None,
+        max_length=64,
         description="Username of the account answerable for the key (default: you). Deactivating it revokes the key.",
     )
     expires_in_days: int | None = Field(default=None, ge=1, le=3 * 365, description="Default: REKAM_API_KEY_TTL_DAYS (365).")

@@ -99,14 +99,10 @@ async def _check_scope(session: AsyncSession, *, role: Role, area: str | None, s
 async def _check_operator_link(session: AsyncSession, *, operator_id: int, user_id: int | None = None) -> None:
     """The operator exists and no other account is them."""
     if await session.get(Operator, operator_id) is None:
-        raise NotFound(
-            f"There is no operator {operator_id}.", errors=[field_problem("operator_id", "unknown operator")]
-        )
+        raise NotFound(f"There is no operator {operator_id}.", errors=[field_problem("operator_id", "unknown operator")])
     other = await session.scalar(select(User.id).where(User.operator_id == operator_id, User.id != (user_id or 0)))
     if other is not None:
-        raise Conflict(
-            "Another account is already linked to this operator.", errors=[field_problem("operator_id", "already linked")]
-        )
+        raise Conflict("Another account is already linked to this operator.", errors=[field_problem("operator_id", "already linked")])
 
 
 async def create_user(session: AsyncSession, *, data: UserCreate, actor: Principal) -> User:
@@ -184,9 +180,7 @@ async def update_user(session: AsyncSession, *, user_id: int, data: UserUpdate, 
     if "active" in changes:
         user.active = changes["active"]
     if "password" in changes or changes.get("active") is False:
-        await session.execute(
-            update(AccessToken).where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None)).values(revoked_at=_now())
-        )
+        await session.execute(update(AccessToken).where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None)).values(revoked_at=_now()))
     if changes.get("active") is False:
         await _release_keys(session, owner=user, transfer_to=transfer_keys_to, actor=actor)
     await session.flush()
@@ -308,11 +302,7 @@ def _principal_of_user(user: User, token_id: int | None = None) -> Principal:
 
 
 async def principal_from_token(session: AsyncSession, *, token: str) -> Principal:
-    row = (
-        await session.execute(
-            select(AccessToken, User).join(User, User.id == AccessToken.user_id).where(AccessToken.token_hash == digest(token))
-        )
-    ).first()
+    row = (await session.execute(select(AccessToken, User).join(User, User.id == AccessToken.user_id).where(AccessToken.token_hash == digest(token)))).first()
     if row is None:
         raise Unauthorized("The token is not valid.")
     access, user = row
@@ -354,7 +344,11 @@ async def create_api_key(session: AsyncSession, *, data: ApiKeyCreate, actor: Pr
     session.add(key)
     await session.flush()
     await audit.record(
-        session, actor=actor, action="api_key.create", entity="api_key", entity_id=key.id,
+        session,
+        actor=actor,
+        action="api_key.create",
+        entity="api_key",
+        entity_id=key.id,
         after=audit.snapshot_of(key, API_KEY_FIELDS),
     )
     return key, secret
@@ -401,15 +395,15 @@ async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal
         before = audit.snapshot_of(key, API_KEY_FIELDS)
         key.revoked_at = _now()
         await session.flush()
-        await audit.record(session, actor=actor, action="api_key.revoke", entity="api_key", entity_id=key.id, before=before, after=audit.snapshot_of(key, API_KEY_FIELDS))
+        await audit.record(
+            session, actor=actor, action="api_key.revoke", entity="api_key", entity_id=key.id, before=before, after=audit.snapshot_of(key, API_KEY_FIELDS)
+        )
     return key
 
 
 async def principal_from_api_key(session: AsyncSession, *, key: str) -> Principal:
     row = (
-        await session.execute(
-            select(ApiKey, User.active, User.role).outerjoin(User, User.id == ApiKey.owner_id).where(ApiKey.key_hash == digest(key))
-        )
+        await session.execute(select(ApiKey, User.active, User.role).outerjoin(User, User.id == ApiKey.owner_id).where(ApiKey.key_hash == digest(key)))
     ).first()
     if row is None or row[0].revoked_at is not None:
         raise Unauthorized("The API key is not valid or was revoked.")

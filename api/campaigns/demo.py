@@ -102,6 +102,10 @@ async def load(session: AsyncSession, *, today: date) -> DemoCampaign:
     )
     source = "Info Tangsel: perekaman per Agustus"
     for code, recorded in RECORDED_AS_OF_AUGUST.items():
-        await service.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area=code, as_of=snapshot_date, cumulative=recorded, source=source), actor=SYSTEM)
-    await service.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area=CITY, as_of=snapshot_date, cumulative=CITY_REPORTED, source=source), actor=SYSTEM)
+        await service.record_snapshot(
+            session, campaign=campaign, data=SnapshotCreate(area=code, as_of=snapshot_date, cumulative=recorded, source=source), actor=SYSTEM
+        )
+    await service.record_snapshot(
+        session, campaign=campaign, data=SnapshotCreate(area=CITY, as_of=snapshot_date, cumulative=CITY_REPORTED, source=source), actor=SYSTEM
+    )
     return DemoCampaign(campaign, snapshot_date, created=True)

@@ -49,7 +49,9 @@ async def _latest_snapshots(session: AsyncSession, campaign: Campaign, root: str
         .subquery()
     )
     rows = await session.scalars(
-        select(Snapshot).join(latest, (Snapshot.area_code == latest.c.area_code) & (Snapshot.as_of == latest.c.as_of)).where(Snapshot.campaign_id == campaign.id)
+        select(Snapshot)
+        .join(latest, (Snapshot.area_code == latest.c.area_code) & (Snapshot.as_of == latest.c.as_of))
+        .where(Snapshot.campaign_id == campaign.id)
     )
     return {s.area_code: s for s in rows.all()}
 
@@ -100,10 +102,6 @@ async def _recorded(
     return result
 
 
-
-
-
-
 _LEVELS = {level.value: level for level in AreaLevel}
 _SOURCES = {source.value: source for source in TargetSource}
 
@@ -121,8 +119,15 @@ LEFT JOIN targets t ON t.campaign_id = :campaign_id AND t.area_code = tree.code
 LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = tree.code
 ORDER BY tree.code
 """).columns(
-    column("code", String), column("name", String), column("level", String), column("parent_code", String), column("target", Integer),
-    column("source", String), column("total", Integer), column("last_day", Date), column("provisional", Integer),
+    column("code", String),
+    column("name", String),
+    column("level", String),
+    column("parent_code", String),
+    column("target", Integer),
+    column("source", String),
+    column("total", Integer),
+    column("last_day", Date),
+    column("provisional", Integer),
 )
 
 # Areas whose 7-day sums are kept per campaign at most (a national tree to the kecamatan is 7,838).
@@ -175,10 +180,16 @@ async def progress_tree(
     for code, name, level, _parent, target, source, _total, _last, _provisional in rows:
         value, as_of, provisional = recorded[code]
         fields = {
-            "code": code, "name": name, "level": _LEVELS[level],
-            "target": target, "target_source": None if source is None else _SOURCES[source],
-            "recorded": value, "as_of": as_of,
-            "official": value - provisional, "provisional": provisional, "reported": as_of is not None or value > 0,
+            "code": code,
+            "name": name,
+            "level": _LEVELS[level],
+            "target": target,
+            "target_source": None if source is None else _SOURCES[source],
+            "recorded": value,
+            "as_of": as_of,
+            "official": value - provisional,
+            "provisional": provisional,
+            "reported": as_of is not None or value > 0,
             "by_source": {"official": value - provisional, **counted[code]},
             "percent": rounding.percent(value, target),
             "remaining": None if target is None else max(target - value, 0),
@@ -207,9 +218,25 @@ async def progress(session: AsyncSession, *, campaign: Campaign, area: str | Non
 
 
 PROGRESS_CSV_COLUMNS = (
-    "code", "name", "level", "target", "recorded", "as_of", "percent", "remaining", "recorded_last_7_days", "rate_7d",
-    "service_days_left", "required_per_day", "projected_completion_date", "on_track", "official", "provisional", "reported",
-    "counted_queue", "counted_home_visit",
+    "code",
+    "name",
+    "level",
+    "target",
+    "recorded",
+    "as_of",
+    "percent",
+    "remaining",
+    "recorded_last_7_days",
+    "rate_7d",
+    "service_days_left",
+    "required_per_day",
+    "projected_completion_date",
+    "on_track",
+    "official",
+    "provisional",
+    "reported",
+    "counted_queue",
+    "counted_home_visit",
 )
 
 
@@ -279,24 +306,37 @@ async def discrepancies(session: AsyncSession, *, campaign: Campaign, area: str 
             children_reporting[(parent, s.as_of)] += 1
     tally_rows = await tallies.level_disagreements(session, campaign_id=campaign.id, root=root)
     parents = sorted({code for code, _ in children_sum} | {row[0] for row in tally_rows})
-    child_counts = dict(
-        (await session.execute(select(Area.parent_code, func.count()).where(Area.parent_code.in_(parents)).group_by(Area.parent_code))).all()
-    ) if parents else {}
+    child_counts = (
+        dict((await session.execute(select(Area.parent_code, func.count()).where(Area.parent_code.in_(parents)).group_by(Area.parent_code))).all())
+        if parents
+        else {}
+    )
     result = []
     for (code, as_of), total in sorted(children_sum.items()):
         reported = by_key[(code, as_of)].cumulative
         if reported != total:
             result.append(
                 Discrepancy(
-                    area=code, as_of=as_of, reported=reported, children_sum=total, difference=reported - total,
-                    children_reporting=children_reporting[(code, as_of)], children_total=child_counts.get(code, 0),
+                    area=code,
+                    as_of=as_of,
+                    reported=reported,
+                    children_sum=total,
+                    difference=reported - total,
+                    children_reporting=children_reporting[(code, as_of)],
+                    children_total=child_counts.get(code, 0),
                 )
             )
     for code, day, own, below, reporting in sorted(tally_rows):
         result.append(
             Discrepancy(
-                area=code, as_of=day, reported=own, children_sum=below, difference=own - below,
-                children_reporting=reporting, children_total=child_counts.get(code, 0), kind="tally",
+                area=code,
+                as_of=day,
+                reported=own,
+                children_sum=below,
+                difference=own - below,
+                children_reporting=reporting,
+                children_total=child_counts.get(code, 0),
+                kind="tally",
             )
         )
     return result

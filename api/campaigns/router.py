@@ -87,9 +87,7 @@ async def _read_targets(request: Request):
     try:
         return TargetsPut.model_validate_json(body).targets
     except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False, include_url=False)]
-        ) from None
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_input=False, include_url=False)]) from None
 
 
 @router.get("/{campaign_id}/targets", response_model=TargetsRead, responses=problem_responses(404, 422))
@@ -143,8 +141,11 @@ async def get_progress(
     """Recorded against target for an area and its children."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
     return await versioned(
-        request, cache, key=service.read_key(campaign, "progress", area=area or campaign.root_area_code, depth=depth),
-        build=lambda: service.progress_json(session, campaign=campaign, area=area, depth=depth, cache=cache), media_type="application/json",
+        request,
+        cache,
+        key=service.read_key(campaign, "progress", area=area or campaign.root_area_code, depth=depth),
+        build=lambda: service.progress_json(session, campaign=campaign, area=area, depth=depth, cache=cache),
+        media_type="application/json",
     )
 
 
@@ -168,7 +169,9 @@ async def get_daily_progress(
     return await versioned(request, cache, key=key, build=build, media_type="application/json")
 
 
-@router.get("/{campaign_id}/progress.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **NOT_MODIFIED, **problem_responses(404, 422)})
+@router.get(
+    "/{campaign_id}/progress.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}, **NOT_MODIFIED, **problem_responses(404, 422)}
+)
 async def get_progress_csv(
     campaign_id: IdPath,
     request: Request,
@@ -184,8 +187,12 @@ async def get_progress_csv(
         return (await service.progress_csv(session, campaign=campaign, area=area, depth=depth, cache=cache)).encode()
 
     return await versioned(
-        request, cache, key=service.read_key(campaign, "progress.csv", area=area or campaign.root_area_code, depth=depth), build=build,
-        media_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="progress-{campaign_id}.csv"'},
+        request,
+        cache,
+        key=service.read_key(campaign, "progress.csv", area=area or campaign.root_area_code, depth=depth),
+        build=build,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="progress-{campaign_id}.csv"'},
     )
 
 

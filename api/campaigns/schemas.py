@@ -23,7 +23,9 @@ class CampaignCreate(BaseModel):
     deadline: BoundedDate
     target: int = Field(ge=0, le=MAX_COUNT)
     opens_weekends: bool = True
-    what_to_bring: str = Field(default=WHAT_TO_BRING, min_length=1, max_length=500, description="What a resident brings to be recorded, shown with every service point.")
+    what_to_bring: str = Field(
+        default=WHAT_TO_BRING, min_length=1, max_length=500, description="What a resident brings to be recorded, shown with every service point."
+    )
 
     @model_validator(mode="after")
     def _deadline_after_start(self) -> Self:
@@ -134,7 +136,9 @@ class ProgressNode(BaseModel):
         default_factory=dict,
         description="official (as in recorded), and what the queues (queue) and home visits (home_visit) counted in the area, superseded counts included.",
     )
-    percent: float | None = Field(description="recorded / target × 100, rounded half up to one decimal (api/rounding.py); shown as given. Null without a target.")
+    percent: float | None = Field(
+        description="recorded / target × 100, rounded half up to one decimal (api/rounding.py); shown as given. Null without a target."
+    )
     remaining: int | None
     recorded_last_7_days: int = Field(0, description="Tallies of the 7 days that ended yesterday.")
     rate_7d: float = Field(0, description="Recordings per service day over those 7 days, rounded half up to one decimal (api/rounding.py).")

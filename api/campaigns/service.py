@@ -67,7 +67,9 @@ async def create_campaign(session: AsyncSession, *, data: CampaignCreate, actor:
     await session.flush()
     session.add(Target(campaign_id=campaign.id, area_code=data.root_area, target=data.target, source=TargetSource.official.value))
     await session.flush()
-    await audit.record(session, actor=actor, action="campaign.create", entity="campaign", entity_id=campaign.id, after=audit.snapshot_of(campaign, CAMPAIGN_FIELDS))
+    await audit.record(
+        session, actor=actor, action="campaign.create", entity="campaign", entity_id=campaign.id, after=audit.snapshot_of(campaign, CAMPAIGN_FIELDS)
+    )
     return campaign
 
 
@@ -82,9 +84,7 @@ async def list_campaigns(session: AsyncSession, *, page: PageParams) -> tuple[li
 async def campaign_for_area(session: AsyncSession, *, area_code: str, on: date) -> Campaign:
     """The active campaign whose root contains the area (the deepest root, if several)."""
     roots = [*ancestors_of(area_code), area_code]
-    candidates = (
-        await session.scalars(select(Campaign).where(Campaign.root_area_code.in_(roots), Campaign.start_date <= on, Campaign.deadline >= on))
-    ).all()
+    candidates = (await session.scalars(select(Campaign).where(Campaign.root_area_code.in_(roots), Campaign.start_date <= on, Campaign.deadline >= on))).all()
     if not candidates:
         raise RuleViolation.on_field("area", "No recording campaign is running for this area today.")
     return max(candidates, key=lambda c: (depth_of(c.root_area_code), c.start_date, c.id))
@@ -108,7 +108,15 @@ async def record_snapshot(session: AsyncSession, *, campaign: Campaign, data: Sn
     else:
         snapshot.cumulative, snapshot.source = data.cumulative, data.source
     await session.flush()
-    await audit.record(session, actor=actor, action="snapshot.create" if created else "snapshot.replace", entity="snapshot", entity_id=snapshot.id, before=before, after=audit.snapshot_of(snapshot, ["area_code", "as_of", "cumulative", "source"]))
+    await audit.record(
+        session,
+        actor=actor,
+        action="snapshot.create" if created else "snapshot.replace",
+        entity="snapshot",
+        entity_id=snapshot.id,
+        before=before,
+        after=audit.snapshot_of(snapshot, ["area_code", "as_of", "cumulative", "source"]),
+    )
     await versions.touch(session, campaign.id)
     return snapshot, created
 

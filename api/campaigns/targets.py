@@ -62,7 +62,9 @@ def parse_targets_csv(text: str) -> list[TargetIn]:
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "area" not in header or "target" not in header:
-        raise RuleViolation("The CSV needs a header row with the columns area and target.", errors=[{"row": 1, "field": None, "message": "missing area,target header"}])
+        raise RuleViolation(
+            "The CSV needs a header row with the columns area and target.", errors=[{"row": 1, "field": None, "message": "missing area,target header"}]
+        )
     reader.fieldnames = header
     items, errors = [], []
     for number, record in enumerate(reader, start=2):
@@ -121,7 +123,15 @@ async def put_targets(session: AsyncSession, *, campaign: Campaign, items: list[
         if item.area == campaign.root_area_code:
             campaign.target = item.target
         await session.flush()
-        await audit.record(session, actor=actor, action="target.set", entity="target", entity_id=f"{campaign.id}:{item.area}", before=before, after=audit.snapshot_of(target, ["area_code", "target", "source"]))
+        await audit.record(
+            session,
+            actor=actor,
+            action="target.set",
+            entity="target",
+            entity_id=f"{campaign.id}:{item.area}",
+            before=before,
+            after=audit.snapshot_of(target, ["area_code", "target", "source"]),
+        )
         saved.append(target)
     await versions.touch(session, campaign.id)
     return saved
@@ -174,8 +184,16 @@ async def apportion(session: AsyncSession, *, campaign: Campaign, request: Appor
     else:
         given = request.weights or {}
         errors = [{"location": "body", "field": f"weights.{code}", "message": "missing weight"} for code in codes if code not in given]
-        errors += [{"location": "body", "field": f"weights.{code}", "message": f"not a {request.level.value} below {parent.code}"} for code in given if code not in codes]
-        errors += [{"location": "body", "field": f"weights.{code}", "message": "must be a finite number from 0"} for code, w in given.items() if not (w >= 0 and w != float("inf"))]
+        errors += [
+            {"location": "body", "field": f"weights.{code}", "message": f"not a {request.level.value} below {parent.code}"}
+            for code in given
+            if code not in codes
+        ]
+        errors += [
+            {"location": "body", "field": f"weights.{code}", "message": "must be a finite number from 0"}
+            for code, w in given.items()
+            if not (w >= 0 and w != float("inf"))
+        ]
         if errors:
             raise RuleViolation("The weights must name every child once with a weight from 0.", errors=errors)
         weights = [Fraction(str(given[code])) for code in codes]
@@ -193,7 +211,15 @@ async def apportion(session: AsyncSession, *, campaign: Campaign, request: Appor
             session.add(target)
         target.target, target.source, target.basis = share, TargetSource.apportioned.value, basis
         await session.flush()
-        await audit.record(session, actor=actor, action="target.apportion", entity="target", entity_id=f"{campaign.id}:{code}", before=before, after=audit.snapshot_of(target, ["area_code", "target", "source", "basis"]))
+        await audit.record(
+            session,
+            actor=actor,
+            action="target.apportion",
+            entity="target",
+            entity_id=f"{campaign.id}:{code}",
+            before=before,
+            after=audit.snapshot_of(target, ["area_code", "target", "source", "basis"]),
+        )
         result.append(target)
     await versions.touch(session, campaign.id)
     return result

@@ -72,7 +72,9 @@ async def is_device_free(session: AsyncSession, *, device_id: int, day: date) ->
     device = await session.get(Device, device_id)
     if device is None or not device_usable(device, day=day):
         return False
-    at_point = await session.scalar(select(Allocation.id).where(Allocation.device_id == device_id, covering(Allocation, day), Allocation.service_point_id.is_not(None)))
+    at_point = await session.scalar(
+        select(Allocation.id).where(Allocation.device_id == device_id, covering(Allocation, day), Allocation.service_point_id.is_not(None))
+    )
     return at_point is None
 
 
@@ -83,7 +85,9 @@ async def is_operator_free(session: AsyncSession, *, operator_id: int, day: date
     if operator is None or not operator_usable(operator):
         return False
     at_point = await session.scalar(
-        select(OperatorAssignment.id).where(OperatorAssignment.operator_id == operator_id, covering(OperatorAssignment, day), OperatorAssignment.service_point_id.is_not(None))
+        select(OperatorAssignment.id).where(
+            OperatorAssignment.operator_id == operator_id, covering(OperatorAssignment, day), OperatorAssignment.service_point_id.is_not(None)
+        )
     )
     return at_point is None
 
@@ -99,7 +103,9 @@ async def event_days(
 ) -> list[tuple[date, int]]:
     """(day, weekend service) for each day from `from_day` to `until` a device (or an operator) is assigned to one."""
     who = EventAssignment.device_id == device_id if device_id is not None else EventAssignment.operator_id == operator_id
-    rows = await session.execute(select(EventAssignment.day, EventAssignment.service_point_id).where(who, EventAssignment.day >= from_day, EventAssignment.day <= until))
+    rows = await session.execute(
+        select(EventAssignment.day, EventAssignment.service_point_id).where(who, EventAssignment.day >= from_day, EventAssignment.day <= until)
+    )
     return [(day, point) for day, point in rows]
 
 
@@ -123,7 +129,9 @@ async def visit_days(session: AsyncSession, *, from_day: date, until: date, devi
     """The days from `from_day` to `until` a kit (or an operator) has a home visit planned."""
     who = HomeVisit.device_id == device_id if device_id is not None else HomeVisit.operator_id == operator_id
     days = await session.scalars(
-        select(HomeVisit.visit_date).where(who, HomeVisit.status.in_(PLANNED_STATUSES), HomeVisit.visit_date >= from_day, HomeVisit.visit_date <= until).distinct()
+        select(HomeVisit.visit_date)
+        .where(who, HomeVisit.status.in_(PLANNED_STATUSES), HomeVisit.visit_date >= from_day, HomeVisit.visit_date <= until)
+        .distinct()
     )
     return [day for day in days if day is not None]
 
@@ -141,15 +149,15 @@ async def posted_areas(session: AsyncSession, *, day: date, device_ids: list[int
         devices = {device_id: code for device_id, code in rows}
     if operator_ids:
         rows = await session.execute(
-            select(OperatorAssignment.operator_id, OperatorAssignment.area_code).where(OperatorAssignment.operator_id.in_(operator_ids), covering(OperatorAssignment, day))
+            select(OperatorAssignment.operator_id, OperatorAssignment.area_code).where(
+                OperatorAssignment.operator_id.in_(operator_ids), covering(OperatorAssignment, day)
+            )
         )
         operators = {operator_id: code for operator_id, code in rows}
     return devices, operators
 
 
-async def ensure_crew_in_scope(
-    session: AsyncSession, *, actor: Principal, day: date, devices: dict[str, int], operators: dict[str, int]
-) -> None:
+async def ensure_crew_in_scope(session: AsyncSession, *, actor: Principal, day: date, devices: dict[str, int], operators: dict[str, int]) -> None:
     """Resource scope: every device and operator to be booked on `day` (field name -> id) is posted
     that day inside the caller's scope, or in the central pool (403 naming the first that is not)."""
     device_areas, operator_areas = await posted_areas(session, day=day, device_ids=list(devices.values()), operator_ids=list(operators.values()))
@@ -157,7 +165,6 @@ async def ensure_crew_in_scope(
         ensure_resource(actor, device_areas.get(device_id), field=field, what="device")
     for field, operator_id in operators.items():
         ensure_resource(actor, operator_areas.get(operator_id), field=field, what="operator")
-
 
 
 async def ensure_not_booked(session: AsyncSession, *, who: dict[str, int], service_point_id: int, starts_on: date, until: date, what: str) -> None:
@@ -191,9 +198,7 @@ async def check_event_crew(session: AsyncSession, *, device_ids: list[int], oper
             raise RuleViolation.on_field(f"operator_ids.{i}", f"Operator {operator.staff_number} is {operator.status}, not active.")
 
 
-async def event_crew_problems(
-    session: AsyncSession, *, point_id: int, day: date, device_ids: list[int], operator_ids: list[int]
-) -> list[tuple[str, str]]:
+async def event_crew_problems(session: AsyncSession, *, point_id: int, day: date, device_ids: list[int], operator_ids: list[int]) -> list[tuple[str, str]]:
     """(field, message) for every device or operator of a weekend service committed elsewhere on `day`:
     at another weekend service, on home visits, posted at a service point, not usable."""
     others = await session.execute(
@@ -237,4 +242,6 @@ async def ensure_free_for_visit(session: AsyncSession, *, device_id: int, operat
     if (event := await weekend_event_on(session, day=day, device_id=device_id)) is not None:
         raise Conflict(f"The kit is at a weekend service (service point {event}) that day.", errors=[field_problem("device", "at a weekend service that day")])
     if (event := await weekend_event_on(session, day=day, operator_id=operator_id)) is not None:
-        raise Conflict(f"The operator is at a weekend service (service point {event}) that day.", errors=[field_problem("operator", "at a weekend service that day")])
+        raise Conflict(
+            f"The operator is at a weekend service (service point {event}) that day.", errors=[field_problem("operator", "at a weekend service that day")]
+        )

@@ -51,19 +51,33 @@ async def load(session: AsyncSession, *, today: date) -> list[str]:
 
     # Substantiated, with a warning to the operator when the demo has operators.
     charged = await report(
-        12, service_point=office.id, operator=accused, operator_description=None if accused else "Petugas loket 2, berkacamata",
-        amount=50_000, description="Diminta Rp50.000 agar perekaman didahulukan dari antrean.",
+        12,
+        service_point=office.id,
+        operator=accused,
+        operator_description=None if accused else "Petugas loket 2, berkacamata",
+        amount=50_000,
+        description="Diminta Rp50.000 agar perekaman didahulukan dari antrean.",
     )
-    await _step(session, charged.id, (ComplaintStatus.investigating, "Rekaman CCTV loket diminta."), (ComplaintStatus.substantiated, "Dua warga lain membenarkan."))
-    await service.reply(session, complaint_id=charged.id, data=ReplyCreate(text="Terima kasih. Laporan Anda terbukti dan petugas telah ditindak."), actor=SYSTEM)
+    await _step(
+        session, charged.id, (ComplaintStatus.investigating, "Rekaman CCTV loket diminta."), (ComplaintStatus.substantiated, "Dua warga lain membenarkan.")
+    )
+    await service.reply(
+        session, complaint_id=charged.id, data=ReplyCreate(text="Terima kasih. Laporan Anda terbukti dan petugas telah ditindak."), actor=SYSTEM
+    )
     if accused is not None:
         sanction = SanctionCreate(kind="warning", effective_from=today - timedelta(days=2), note="Teguran tertulis pertama.")
         await service.record_sanction(session, complaint_id=charged.id, data=sanction, actor=SYSTEM)
 
     # Received and not answered: on the overdue list.
     await report(
-        9, area="36.74.03", place="Layanan akhir pekan di balai RW 05", operator_description="Operator alat mobile",
-        amount=20_000, description="Warga diminta uang 'ganti tinta' Rp20.000.", reporter_name="Warga Demo", reporter_contact="0812-0000-0000",
+        9,
+        area="36.74.03",
+        place="Layanan akhir pekan di balai RW 05",
+        operator_description="Operator alat mobile",
+        amount=20_000,
+        description="Warga diminta uang 'ganti tinta' Rp20.000.",
+        reporter_name="Warga Demo",
+        reporter_contact="0812-0000-0000",
     )
 
     # Not substantiated, closed with a reply.

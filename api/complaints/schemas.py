@@ -30,7 +30,9 @@ class ComplaintCreate(BaseModel):
     reporter_name: Identity | None = Field(default=None, description="Optional; kept confidential, see the admins' disclosure.")
     reporter_contact: Identity | None = Field(default=None, description="Optional phone or e-mail, for the city to call back.")
     notify_phone: str | None = Field(
-        default=None, min_length=8, max_length=24,
+        default=None,
+        min_length=8,
+        max_length=24,
         description="Optional: a mobile number that gets the receipt and each reply or step by WhatsApp or SMS; kept apart from the complaint, erased when it closes.",
     )
     notify_by: Literal["whatsapp", "sms"] = "whatsapp"
@@ -199,9 +201,5 @@ class ComplaintStats(BaseModel):
     by_kecamatan: list[CountByArea] = Field(description="Kecamatan with at least one complaint.")
     by_status: list[CountByStatus] = Field(description="Every status, by the complaints' current status.")
     by_month: list[CountByMonth] = Field(description="Months (of receipt) with at least one complaint.")
-    median_days_to_first_response: float | None = Field(
-        description="Days from receipt to the city's first public reply; null below 3 replied complaints."
-    )
-    share_substantiated: float | None = Field(
-        description="Substantiated among complaints with a finding (0..1); null below 3 such complaints."
-    )
+    median_days_to_first_response: float | None = Field(description="Days from receipt to the city's first public reply; null below 3 replied complaints.")
+    share_substantiated: float | None = Field(description="Substantiated among complaints with a finding (0..1); null below 3 such complaints.")

@@ -118,7 +118,20 @@ NEXT_STATUSES: dict[ComplaintStatus, frozenset[ComplaintStatus]] = {
 FINDINGS = {ComplaintStatus.substantiated: Finding.substantiated, ComplaintStatus.unsubstantiated: Finding.unsubstantiated}
 SANCTION_STATUSES = {SanctionKind.suspension: OperatorStatus.suspended, SanctionKind.removal: OperatorStatus.left}
 # What audit entries keep of a complaint: no receipt (it would let a reader act as the reporter).
-AUDIT_FIELDS = ["id", "status", "finding", "service_point_id", "area_code", "place", "occurred_on", "operator_id", "operator_description", "amount", "handler_id", "due_on"]
+AUDIT_FIELDS = [
+    "id",
+    "status",
+    "finding",
+    "service_point_id",
+    "area_code",
+    "place",
+    "occurred_on",
+    "operator_id",
+    "operator_description",
+    "amount",
+    "handler_id",
+    "due_on",
+]
 NO_SUCH_COMPLAINT = "There is no such complaint."
 
 
@@ -376,7 +389,9 @@ async def list_complaints(
 
 
 async def _detail(session: AsyncSession, complaint: Complaint) -> ComplaintDetail:
-    entries = (await session.scalars(select(ComplaintEntry).where(ComplaintEntry.complaint_id == complaint.id).order_by(ComplaintEntry.at, ComplaintEntry.id))).all()
+    entries = (
+        await session.scalars(select(ComplaintEntry).where(ComplaintEntry.complaint_id == complaint.id).order_by(ComplaintEntry.at, ComplaintEntry.id))
+    ).all()
     sanction = await session.scalar(select(Sanction).where(Sanction.complaint_id == complaint.id))
     summary = _read(complaint, contactable=await _contactable(session, [complaint.id]), on=today())
     return ComplaintDetail(
@@ -417,7 +432,15 @@ async def update_complaint(session: AsyncSession, *, complaint_id: int, data: Co
         setattr(complaint, name, value)
     _log(session, complaint, actor, EntryKind.assignment, "; ".join(f"{name}: {value}" for name, value in changed.items()))
     await session.flush()
-    await audit.record(session, actor=actor, action="complaint.update", entity="complaint", entity_id=complaint.id, before=before, after=audit.snapshot_of(complaint, AUDIT_FIELDS))
+    await audit.record(
+        session,
+        actor=actor,
+        action="complaint.update",
+        entity="complaint",
+        entity_id=complaint.id,
+        before=before,
+        after=audit.snapshot_of(complaint, AUDIT_FIELDS),
+    )
     return await _detail(session, complaint)
 
 
@@ -440,8 +463,13 @@ async def transition(session: AsyncSession, *, complaint_id: int, data: Transiti
     _log(session, complaint, actor, EntryKind.transition, data.note, from_status=current.value, to_status=data.status.value)
     await session.flush()
     await audit.record(
-        session, actor=actor, action="complaint.transition", entity="complaint", entity_id=complaint.id,
-        before=before, after=audit.snapshot_of(complaint, AUDIT_FIELDS) | {"note": data.note},
+        session,
+        actor=actor,
+        action="complaint.transition",
+        entity="complaint",
+        entity_id=complaint.id,
+        before=before,
+        after=audit.snapshot_of(complaint, AUDIT_FIELDS) | {"note": data.note},
     )
     return await _detail(session, complaint)
 
@@ -467,7 +495,9 @@ async def add_note(session: AsyncSession, *, complaint_id: int, data: NoteCreate
     return await _detail(session, complaint)
 
 
-async def _apply_sanction_to_operator(session: AsyncSession, *, operator_id: int, kind: SanctionKind, effective_from: date, actor: Principal, reason: str) -> None:
+async def _apply_sanction_to_operator(
+    session: AsyncSession, *, operator_id: int, kind: SanctionKind, effective_from: date, actor: Principal, reason: str
+) -> None:
     """Suspension and removal change the operator's status and end their postings from the date
     (the devices domain owns that rule); a warning changes nothing."""
     status = SANCTION_STATUSES.get(kind)
@@ -499,11 +529,20 @@ async def record_sanction(session: AsyncSession, *, complaint_id: int, data: San
     _log(session, complaint, actor, EntryKind.sanction, f"{data.kind.value} from {data.effective_from.isoformat()}: {data.note}")
     await session.flush()
     await audit.record(
-        session, actor=actor, action="complaint.sanction", entity="complaint", entity_id=complaint.id,
+        session,
+        actor=actor,
+        action="complaint.sanction",
+        entity="complaint",
+        entity_id=complaint.id,
         after=audit.snapshot_of(sanction, ["id", "operator_id", "kind", "effective_from", "note"]),
     )
     await _apply_sanction_to_operator(
-        session, operator_id=complaint.operator_id, kind=data.kind, effective_from=data.effective_from, actor=actor, reason=f"complaint {complaint.id}: {data.kind.value}"
+        session,
+        operator_id=complaint.operator_id,
+        kind=data.kind,
+        effective_from=data.effective_from,
+        actor=actor,
+        reason=f"complaint {complaint.id}: {data.kind.value}",
     )
     return SanctionRead.model_validate(sanction)
 
@@ -543,9 +582,7 @@ def sees_detailed_stats(principal: Principal) -> bool:
     return principal.role in (Role.admin, Role.handler)
 
 
-async def stats(
-    session: AsyncSession, *, area: str | None, period_from: date | None, period_to: date | None, detailed: bool = False
-) -> ComplaintStats:
+async def stats(session: AsyncSession, *, area: str | None, period_from: date | None, period_to: date | None, detailed: bool = False) -> ComplaintStats:
     """Counts of complaints; public (not `detailed`): kecamatan or larger, whole months."""
     if period_from and period_to and period_from > period_to:
         raise RuleViolation.on_field("from", "`from` is after `to`.", location="query")

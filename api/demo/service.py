@@ -31,7 +31,10 @@ async def load_demo() -> list[str]:
             state = "created" if demo.created else "already there"
             lines.append(f"campaign {demo.campaign.id}: {demo.campaign.name} ({state}); figures as of {demo.snapshot_date}, deadline {demo.campaign.deadline}")
             added = await tallies_demo.load(
-                session, campaign=demo.campaign, snapshot_date=demo.snapshot_date, today=today,
+                session,
+                campaign=demo.campaign,
+                snapshot_date=demo.snapshot_date,
+                today=today,
                 recorded_at_snapshot=campaigns_demo.RECORDED_AS_OF_AUGUST,
             )
             lines.append(f"tallies: {added} new daily tallies since {demo.snapshot_date}")

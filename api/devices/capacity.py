@@ -75,9 +75,17 @@ async def capacity(session: AsyncSession, *, campaign: Campaign, as_of: date | N
             shortfall, slack = max(required - cap, 0), max(cap - required, 0)
         rows.append(
             KecamatanCapacity(
-                code=unit.code, name=unit.name, remaining=unit.remaining, service_days_left=days,
-                active_devices=len(unit.active_capacities), operators=len(unit.operator_ids), capacity_per_day=cap,
-                required_per_day=required, feasible=feasible, shortfall_per_day=shortfall, slack_per_day=slack,
+                code=unit.code,
+                name=unit.name,
+                remaining=unit.remaining,
+                service_days_left=days,
+                active_devices=len(unit.active_capacities),
+                operators=len(unit.operator_ids),
+                capacity_per_day=cap,
+                required_per_day=required,
+                feasible=feasible,
+                shortfall_per_day=shortfall,
+                slack_per_day=slack,
                 projected_finish=projected_finish(as_of, unit.remaining, cap, weekends=campaign.opens_weekends),
             )
         )

@@ -58,11 +58,16 @@ CITY_POOL = ADDITIONAL_TOTAL - sum(ADDITIONAL_OPERATORS.values())
 
 async def _office(session: AsyncSession, code: str, name: str) -> ServicePoint:
     office_name = f"Kantor Kecamatan {name}"
-    point = await session.scalar(select(ServicePoint).where(ServicePoint.name == office_name, ServicePoint.area_code == code).order_by(ServicePoint.id).limit(1))
+    point = await session.scalar(
+        select(ServicePoint).where(ServicePoint.name == office_name, ServicePoint.area_code == code).order_by(ServicePoint.id).limit(1)
+    )
     if point is None:
         hours = [["08:00", "15:00"]]
         point = ServicePoint(
-            kind=ServicePointKind.kecamatan_office.value, name=office_name, area_code=code, counters=2,
+            kind=ServicePointKind.kecamatan_office.value,
+            name=office_name,
+            area_code=code,
+            counters=2,
             opening_hours={day: hours for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
         )
         session.add(point)
@@ -108,7 +113,9 @@ async def load(session: AsyncSession, *, campaign: Campaign) -> str:
             device_id, new = await _device(
                 session,
                 DeviceCreate(
-                    serial=f"{prefix}-3674-{numbers[prefix]:02d}", kind=kind, owner=owner,
+                    serial=f"{prefix}-3674-{numbers[prefix]:02d}",
+                    kind=kind,
+                    owner=owner,
                     lender=LENDER if loan else None,
                     return_due=campaign.deadline + timedelta(days=LOAN_DAYS_AFTER_DEADLINE) if loan else None,
                     daily_capacity=STATIC_CAPACITY if kind == DeviceKind.static else MOBILE_CAPACITY,
@@ -118,7 +125,9 @@ async def load(session: AsyncSession, *, campaign: Campaign) -> str:
             created += new
             if device_id not in placed_devices:
                 place = {"service_point": office.id} if kind == DeviceKind.static else {"area": code}
-                await service.allocate_device(session, device_id=device_id, data=PlacementCreate(**place, starts_on=start, reason="demo: initial placement"), actor=SYSTEM)
+                await service.allocate_device(
+                    session, device_id=device_id, data=PlacementCreate(**place, starts_on=start, reason="demo: initial placement"), actor=SYSTEM
+                )
             operators_here += 1
         extra = ADDITIONAL_OPERATORS.get(code, 0)
         for n in range(1, operators_here + extra + 1):
@@ -126,15 +135,23 @@ async def load(session: AsyncSession, *, campaign: Campaign) -> str:
             operator_id, new = await _operator(
                 session,
                 OperatorCreate(
-                    name=f"Petugas {names[code]} {n:02d}", staff_number=f"TS-{district}-{n:03d}",
+                    name=f"Petugas {names[code]} {n:02d}",
+                    staff_number=f"TS-{district}-{n:03d}",
                     # Fictional numbers: 0800 is not a mobile prefix.
-                    phone=f"0800{district}{n:05d}", added_for_campaign=added,
+                    phone=f"0800{district}{n:05d}",
+                    added_for_campaign=added,
                 ),
             )
             created += new
             if operator_id not in posted_operators:
-                await service.assign_operator(session, operator_id=operator_id, data=PlacementCreate(area=code, starts_on=start, reason="demo: initial posting"), actor=SYSTEM)
+                await service.assign_operator(
+                    session, operator_id=operator_id, data=PlacementCreate(area=code, starts_on=start, reason="demo: initial posting"), actor=SYSTEM
+                )
     for n in range(1, CITY_POOL + 1):
-        created += (await _operator(session, OperatorCreate(name=f"Petugas Kota {n:02d}", staff_number=f"TS-00-{n:03d}", phone=f"080000{n:05d}", added_for_campaign=True)))[1]
+        created += (
+            await _operator(
+                session, OperatorCreate(name=f"Petugas Kota {n:02d}", staff_number=f"TS-00-{n:03d}", phone=f"080000{n:05d}", added_for_campaign=True)
+            )
+        )[1]
     devices = sum(sum(v) for v in FLEET.values())
     return f"devices: {devices} devices and their operators plus {ADDITIONAL_TOTAL} additional operators ({created} records created)"

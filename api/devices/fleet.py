@@ -194,8 +194,13 @@ async def update_device(session: AsyncSession, *, device_id: int, data: DeviceUp
 async def allocate_device(session: AsyncSession, *, device_id: int, data: PlacementCreate, actor: Principal) -> Allocation:
     device = await get_device_row(session, device_id=device_id)
     if device.status != DeviceStatus.active.value:
-        raise Conflict(f"A {device.status} device cannot be allocated; only an active one.", errors=[field_problem("device_id", f"device is {device.status}", location="path")])
-    allocation = await place(session, model=Allocation, owner=Allocation.device_id, owner_id=device.id, data=data, actor=actor, entity="allocation", what="device")
+        raise Conflict(
+            f"A {device.status} device cannot be allocated; only an active one.",
+            errors=[field_problem("device_id", f"device is {device.status}", location="path")],
+        )
+    allocation = await place(
+        session, model=Allocation, owner=Allocation.device_id, owner_id=device.id, data=data, actor=actor, entity="allocation", what="device"
+    )
     assert isinstance(allocation, Allocation)
     return allocation
 

@@ -36,9 +36,7 @@ class Device(Base):
         CheckConstraint("status IN ('active','faulty','in_repair','returned','retired')", name="status"),
         CheckConstraint("daily_capacity > 0", name="daily_capacity_positive"),
         # A loan names its lender and return date; nothing else may.
-        CheckConstraint(
-            "(owner = 'loan') = (lender IS NOT NULL AND return_due IS NOT NULL)", name="loan_terms"
-        ),
+        CheckConstraint("(owner = 'loan') = (lender IS NOT NULL AND return_due IS NOT NULL)", name="loan_terms"),
         CheckConstraint("status <> 'returned' OR owner = 'loan'", name="only_loans_returned"),
     )
 

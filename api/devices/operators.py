@@ -79,10 +79,14 @@ async def operator_reads(session: AsyncSession, operators: Sequence[Operator], *
 
 async def create_operator(session: AsyncSession, *, data: OperatorCreate, actor: Principal) -> OperatorRead:
     await _ensure_staff_number_free(session, data.staff_number)
-    operator = Operator(name=data.name, staff_number=data.staff_number, phone=data.phone, status=OperatorStatus.active.value, added_for_campaign=data.added_for_campaign)
+    operator = Operator(
+        name=data.name, staff_number=data.staff_number, phone=data.phone, status=OperatorStatus.active.value, added_for_campaign=data.added_for_campaign
+    )
     session.add(operator)
     await flush_or_conflict(session, "Another operator has this staff number.")
-    await audit.record(session, actor=actor, action="operator.create", entity="operator", entity_id=operator.id, after=audit.snapshot_of(operator, OPERATOR_FIELDS))
+    await audit.record(
+        session, actor=actor, action="operator.create", entity="operator", entity_id=operator.id, after=audit.snapshot_of(operator, OPERATOR_FIELDS)
+    )
     return (await operator_reads(session, [operator], day=calendar.today(), full_phone_for=operator.id))[0]
 
 
@@ -109,7 +113,9 @@ async def _operator_in_scope(session: AsyncSession, operator: Operator, actor: P
         return True
     if actor.role != Role.supervisor:
         return False
-    posted = await session.scalar(select(OperatorAssignment.area_code).where(OperatorAssignment.operator_id == operator.id, covering(OperatorAssignment, calendar.today())))
+    posted = await session.scalar(
+        select(OperatorAssignment.area_code).where(OperatorAssignment.operator_id == operator.id, covering(OperatorAssignment, calendar.today()))
+    )
     return posted is not None and actor.covers_area(posted)
 
 
@@ -138,11 +144,18 @@ async def change_operator_status(
         operator.status = new.value
         await session.flush()
         await audit.record(
-            session, actor=actor, action="operator.status", entity="operator", entity_id=operator.id,
-            before=before, after={"status": new.value, "effective_from": effective_from, "reason": reason},
+            session,
+            actor=actor,
+            action="operator.status",
+            entity="operator",
+            entity_id=operator.id,
+            before=before,
+            after={"status": new.value, "effective_from": effective_from, "reason": reason},
         )
     if new != OperatorStatus.active:
-        await end_places(session, OperatorAssignment, OperatorAssignment.operator_id, operator.id, from_day=effective_from, actor=actor, entity="assignment", reason=reason)
+        await end_places(
+            session, OperatorAssignment, OperatorAssignment.operator_id, operator.id, from_day=effective_from, actor=actor, entity="assignment", reason=reason
+        )
     return operator
 
 
@@ -172,8 +185,20 @@ async def update_operator(session: AsyncSession, *, operator_id: int, data: Oper
 async def assign_operator(session: AsyncSession, *, operator_id: int, data: PlacementCreate, actor: Principal) -> OperatorAssignment:
     operator = await get_operator_row(session, operator_id=operator_id)
     if operator.status != OperatorStatus.active.value:
-        raise Conflict(f"A {operator.status} operator cannot be posted; only an active one.", errors=[field_problem("operator_id", f"operator is {operator.status}", location="path")])
-    assignment = await place(session, model=OperatorAssignment, owner=OperatorAssignment.operator_id, owner_id=operator.id, data=data, actor=actor, entity="assignment", what="operator")
+        raise Conflict(
+            f"A {operator.status} operator cannot be posted; only an active one.",
+            errors=[field_problem("operator_id", f"operator is {operator.status}", location="path")],
+        )
+    assignment = await place(
+        session,
+        model=OperatorAssignment,
+        owner=OperatorAssignment.operator_id,
+        owner_id=operator.id,
+        data=data,
+        actor=actor,
+        entity="assignment",
+        what="operator",
+    )
     assert isinstance(assignment, OperatorAssignment)
     return assignment
 

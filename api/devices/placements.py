@@ -111,10 +111,21 @@ async def place(
         before = audit.snapshot_of(open_period, PLACE_FIELDS)
         open_period.ends_on = data.starts_on - timedelta(days=1)
         await flush_or_conflict(session, f"The {what} was moved at the same time; try again.")
-        await audit.record(session, actor=actor, action=f"{entity}.close", entity=entity, entity_id=open_period.id, before=before, after=audit.snapshot_of(open_period, PLACE_FIELDS))
+        await audit.record(
+            session,
+            actor=actor,
+            action=f"{entity}.close",
+            entity=entity,
+            entity_id=open_period.id,
+            before=before,
+            after=audit.snapshot_of(open_period, PLACE_FIELDS),
+        )
     last = data.ends_on or date.max
     clash = await session.scalar(
-        select(model).where(owner == owner_id, model.starts_on <= last, or_(model.ends_on.is_(None), model.ends_on >= data.starts_on)).order_by(model.starts_on).limit(1)
+        select(model)
+        .where(owner == owner_id, model.starts_on <= last, or_(model.ends_on.is_(None), model.ends_on >= data.starts_on))
+        .order_by(model.starts_on)
+        .limit(1)
     )
     if clash is not None:
         until = clash.ends_on.isoformat() if clash.ends_on else "further notice"
@@ -123,12 +134,21 @@ async def place(
             errors=[field_problem("from", "overlaps another period")],
         )
     if service_point_id is not None:
-        await commitments.ensure_not_booked(session, who={owner.key: owner_id}, service_point_id=service_point_id, starts_on=data.starts_on, until=last, what=what)
+        await commitments.ensure_not_booked(
+            session, who={owner.key: owner_id}, service_point_id=service_point_id, starts_on=data.starts_on, until=last, what=what
+        )
     period = model(service_point_id=service_point_id, area_code=area_code, starts_on=data.starts_on, ends_on=data.ends_on, reason=data.reason)
     setattr(period, owner.key, owner_id)
     session.add(period)
     await flush_or_conflict(session, f"The {what} was placed elsewhere for this period at the same time; one place at a time.")
-    await audit.record(session, actor=actor, action=f"{entity}.create", entity=entity, entity_id=period.id, after={owner.key: owner_id, **audit.snapshot_of(period, PLACE_FIELDS)})
+    await audit.record(
+        session,
+        actor=actor,
+        action=f"{entity}.create",
+        entity=entity,
+        entity_id=period.id,
+        after={owner.key: owner_id, **audit.snapshot_of(period, PLACE_FIELDS)},
+    )
     return period
 
 
@@ -148,7 +168,9 @@ async def end_places(
             if reason:
                 period.reason = reason[:500]
             await session.flush()
-            await audit.record(session, actor=actor, action=f"{entity}.close", entity=entity, entity_id=period.id, before=before, after=audit.snapshot_of(period, PLACE_FIELDS))
+            await audit.record(
+                session, actor=actor, action=f"{entity}.close", entity=entity, entity_id=period.id, before=before, after=audit.snapshot_of(period, PLACE_FIELDS)
+            )
 
 
 # --- where everything is on a day ----------------------------------------------------------
@@ -185,7 +207,9 @@ def running_capacity(capacities: Iterable[int], operators: int) -> int:
 async def placements_on(session: AsyncSession, *, day: date) -> Placements:
     result = Placements()
     rows = await session.execute(
-        select(Device, Allocation.area_code, Allocation.service_point_id).outerjoin(Allocation, (Allocation.device_id == Device.id) & covering(Allocation, day)).order_by(Device.id)
+        select(Device, Allocation.area_code, Allocation.service_point_id)
+        .outerjoin(Allocation, (Allocation.device_id == Device.id) & covering(Allocation, day))
+        .order_by(Device.id)
     )
     for device, area_code, point in rows.all():
         placed = PlacedDevice(device.id, device.serial, device.kind, device.owner, device.status, device.daily_capacity, area_code, point)
@@ -249,8 +273,16 @@ async def summary(session: AsyncSession, *, day: date | None = None, area: str |
         operators = len(placements.operators.get(code, []))
         rows.append(
             KecamatanSummary(
-                code=code, name=names.get(code, code), devices=len(devices), by_kind=dict(by_kind), by_owner=dict(by_owner),
-                active_devices=len(active), operators=operators, capacity_per_day=running_capacity(active, operators),
+                code=code,
+                name=names.get(code, code),
+                devices=len(devices),
+                by_kind=dict(by_kind),
+                by_owner=dict(by_owner),
+                active_devices=len(active),
+                operators=operators,
+                capacity_per_day=running_capacity(active, operators),
             )
         )
-    return AllocationSummary(date=day, kecamatan=rows, unplaced_devices=len(placements.unplaced_devices), unassigned_operators=len(placements.unassigned_operators))
+    return AllocationSummary(
+        date=day, kecamatan=rows, unplaced_devices=len(placements.unplaced_devices), unassigned_operators=len(placements.unassigned_operators)
+    )

@@ -203,7 +203,9 @@ def _improve(problem: PlanProblem, solution: PlanSolution, *, spare: int, max_st
 
 def current_solution(problem: PlanProblem, operators_at: dict[str, int]) -> PlanSolution:
     """Today's placement in the plan's terms: devices at home, operators where they are posted."""
-    return PlanSolution(operators={k: operators_at.get(k, 0) for k in problem.remaining}, placed={u.index: u.home for u in problem.units if u.home in problem.remaining})
+    return PlanSolution(
+        operators={k: operators_at.get(k, 0) for k in problem.remaining}, placed={u.index: u.home for u in problem.units if u.home in problem.remaining}
+    )
 
 
 async def _offices(session: AsyncSession, codes: Iterable[str]) -> dict[str, int]:
@@ -311,11 +313,20 @@ async def plan(session: AsyncSession, *, campaign: Campaign, request: PlanReques
                 else:
                     kind, _ = new_devices[u.index - len(movable)]
                     label, source, from_place = f"new {kind} device ({cap}/day)", None, None
-                moves.append(PlanMove(kind="device", id=u.device_id, label=label, from_=from_place, to=place_in(k, kind), reason=reason(k, f"this device adds {cap}/day", source)))
+                moves.append(
+                    PlanMove(
+                        kind="device",
+                        id=u.device_id,
+                        label=label,
+                        from_=from_place,
+                        to=place_in(k, kind),
+                        reason=reason(k, f"this device adds {cap}/day", source),
+                    )
+                )
     # Operators: one per running device; stay where they are when possible.
     need = {k: len(after.running(problem, k)) for k in codes}
     posted = {u.code: list(u.operator_ids) for u in state.units}
-    surplus = [(k, i) for k in sorted(codes, key=lambda k: (-(len(posted[k]) - need[k]), k)) for i in posted[k][need[k]:]]
+    surplus = [(k, i) for k in sorted(codes, key=lambda k: (-(len(posted[k]) - need[k]), k)) for i in posted[k][need[k] :]]
     supply: list[tuple[str | None, int | None]] = [(None, i) for i in state.placements.unassigned_operators] + [(k, i) for k, i in surplus]
     supply += [(None, None)] * request.extra_operators
     for k in order:
@@ -327,15 +338,25 @@ async def plan(session: AsyncSession, *, campaign: Campaign, request: PlanReques
             added = "this operator staffs a device that has none"
             moves.append(
                 PlanMove(
-                    kind="operator", id=operator_id, label=label, from_=PlanPlace(area=source) if source else None, to=place_in(k, "operator"),
+                    kind="operator",
+                    id=operator_id,
+                    label=label,
+                    from_=PlanPlace(area=source) if source else None,
+                    to=place_in(k, "operator"),
                     reason=reason(k, added, source),
                 )
             )
     rows = [
         PlanKecamatan(
-            code=k, name=names[k], remaining=problem.remaining[k], capacity_before=cap_before[k], capacity_after=cap_after[k],
-            finish_before=finish_before[k], finish_after=finish_after[k],
-            feasible_before=cap_before[k] * state.days_left >= problem.remaining[k], feasible_after=cap_after[k] * state.days_left >= problem.remaining[k],
+            code=k,
+            name=names[k],
+            remaining=problem.remaining[k],
+            capacity_before=cap_before[k],
+            capacity_after=cap_after[k],
+            finish_before=finish_before[k],
+            finish_after=finish_after[k],
+            feasible_before=cap_before[k] * state.days_left >= problem.remaining[k],
+            feasible_after=cap_after[k] * state.days_left >= problem.remaining[k],
         )
         for k in codes
     ]
@@ -345,8 +366,14 @@ async def plan(session: AsyncSession, *, campaign: Campaign, request: PlanReques
         return None if any(v is None for v in values) else max(values, default=as_of)  # type: ignore[type-var]
 
     return PlanRead(
-        campaign_id=campaign.id, as_of=as_of, deadline=campaign.deadline, moves=moves, kecamatan=rows,
-        latest_finish_before=latest(finish_before), latest_finish_after=latest(finish_after), method=PLAN_METHOD,
+        campaign_id=campaign.id,
+        as_of=as_of,
+        deadline=campaign.deadline,
+        moves=moves,
+        kecamatan=rows,
+        latest_finish_before=latest(finish_before),
+        latest_finish_after=latest(finish_after),
+        method=PLAN_METHOD,
     )
 
 
@@ -362,8 +389,10 @@ async def apply_plan(session: AsyncSession, *, campaign: Campaign, request: Plan
             not_applied.append(move)
             continue
         place = PlacementCreate(
-            service_point=move.to.service_point_id, area=None if move.to.service_point_id else move.to.area,
-            starts_on=starts_on, reason=f"allocation plan: {move.reason}"[:500],
+            service_point=move.to.service_point_id,
+            area=None if move.to.service_point_id else move.to.area,
+            starts_on=starts_on,
+            reason=f"allocation plan: {move.reason}"[:500],
         )
         if move.kind == "device":
             allocations.append(AllocationRead.model_validate(await allocate_device(session, device_id=move.id, data=place, actor=actor)))

@@ -119,7 +119,9 @@ class LogGateway:
 class WhatsAppCloudGateway:
     """The WhatsApp Business Cloud API (Meta Graph API) text message endpoint."""
 
-    def __init__(self, *, base_url: str, version: str, phone_number_id: str, token: str, client: httpx.AsyncClient | None = None, timeout: float = 10.0) -> None:
+    def __init__(
+        self, *, base_url: str, version: str, phone_number_id: str, token: str, client: httpx.AsyncClient | None = None, timeout: float = 10.0
+    ) -> None:
         if not phone_number_id or not token:
             raise ValueError("REKAM_WHATSAPP_PHONE_NUMBER_ID and REKAM_WHATSAPP_TOKEN are required for the whatsapp gateway")
         self.url = f"{base_url.rstrip('/')}/{version.strip('/')}/{phone_number_id}/messages"

@@ -19,7 +19,7 @@ push_router = APIRouter(prefix="/notifications", tags=["notifications"])
 # A GET that may write: the key is made by the first request that asks for it.
 @push_router.post("/resend-code", response_model=ResendAnswer, status_code=202, responses=problem_responses(422, 429))
 async def resend_code(data: ResendRequest, caller: PublicWriteLimit, session: SessionDep) -> ResendAnswer:
-    """"Kirim ulang kode": the codes of the open requests this number was given for are sent to it again."""
+    """ "Kirim ulang kode": the codes of the open requests this number was given for are sent to it again."""
     await flows.resend_codes(session, phone=data.phone)
     return ResendAnswer()
 

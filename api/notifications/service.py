@@ -47,8 +47,22 @@ if TYPE_CHECKING:
 # Keys that never go into an event's payload, at any depth.
 FORBIDDEN_PAYLOAD_KEYS = frozenset(
     {
-        "nik", "phone", "phone_number", "address", "name", "resident_name", "name_on_ticket", "email",
-        "reporter", "reporter_name", "reporter_contact", "contact", "receipt", "tracking_code", "code", "secret",
+        "nik",
+        "phone",
+        "phone_number",
+        "address",
+        "name",
+        "resident_name",
+        "name_on_ticket",
+        "email",
+        "reporter",
+        "reporter_name",
+        "reporter_contact",
+        "contact",
+        "receipt",
+        "tracking_code",
+        "code",
+        "secret",
     }
 )
 OPEN_DELIVERY = (DeliveryStatus.pending.value, DeliveryStatus.failed.value)
@@ -102,8 +116,12 @@ async def emit(
         if event_type.value in subscription.events:
             session.add(
                 WebhookDelivery(
-                    event_id=event.id, subscription_id=subscription.id, status=DeliveryStatus.pending.value,
-                    attempts=0, next_attempt_at=now, created_at=now,
+                    event_id=event.id,
+                    subscription_id=subscription.id,
+                    status=DeliveryStatus.pending.value,
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
                 )
             )
     text = render(event_type.value, payload)
@@ -118,7 +136,11 @@ async def has_event(session: AsyncSession, *, type: EventType | str, subject: tu
     """Whether an event of this type was emitted for this subject."""
     found = await session.scalar(
         select(NotificationEvent.id)
-        .where(NotificationEvent.type == EventType(type).value, NotificationEvent.subject_kind == SubjectKind(subject[0]).value, NotificationEvent.subject_id == subject[1])
+        .where(
+            NotificationEvent.type == EventType(type).value,
+            NotificationEvent.subject_kind == SubjectKind(subject[0]).value,
+            NotificationEvent.subject_id == subject[1],
+        )
         .limit(1)
     )
     return found is not None
@@ -135,8 +157,14 @@ async def emit_once(
 
 def _message(contact: ResidentContact, body: str, now: datetime, *, event_id: int | None) -> ResidentMessage:
     return ResidentMessage(
-        event_id=event_id, contact_id=contact.id, channel=contact.channel, body=body,
-        status=DeliveryStatus.pending.value, attempts=0, next_attempt_at=now, created_at=now,
+        event_id=event_id,
+        contact_id=contact.id,
+        channel=contact.channel,
+        body=body,
+        status=DeliveryStatus.pending.value,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
     )
 
 
@@ -175,13 +203,23 @@ async def create_subscription(session: AsyncSession, *, data: WebhookCreate, act
         raise RuleViolation.on_field("url", str(exc)) from None
     secret = new_secret()
     subscription = WebhookSubscription(
-        url=url, events=[e.value for e in data.events], description=data.description, secret=secret,
-        active=True, consecutive_failures=0, created_at=_now(), created_by=actor.name,
+        url=url,
+        events=[e.value for e in data.events],
+        description=data.description,
+        secret=secret,
+        active=True,
+        consecutive_failures=0,
+        created_at=_now(),
+        created_by=actor.name,
     )
     session.add(subscription)
     await session.flush()
     await audit.record(
-        session, actor=actor, action="create", entity="webhook_subscription", entity_id=subscription.id,
+        session,
+        actor=actor,
+        action="create",
+        entity="webhook_subscription",
+        entity_id=subscription.id,
         after={"url": url, "events": subscription.events, "description": data.description},
     )
     return subscription, secret
@@ -212,7 +250,9 @@ async def enable_subscription(session: AsyncSession, *, subscription_id: int, ac
         subscription.active, subscription.disabled_reason, subscription.disabled_at = True, None, None
         subscription.consecutive_failures = 0
         await session.flush()
-        await audit.record(session, actor=actor, action="enable", entity="webhook_subscription", entity_id=subscription_id, before=before, after={"active": True})
+        await audit.record(
+            session, actor=actor, action="enable", entity="webhook_subscription", entity_id=subscription_id, before=before, after={"active": True}
+        )
     return subscription
 
 
@@ -232,10 +272,19 @@ async def disable_subscription(session: AsyncSession, *, subscription: WebhookSu
 def _delivery_read(delivery: WebhookDelivery, event: NotificationEvent) -> DeliveryRead:
     open_ = delivery.status in OPEN_DELIVERY
     return DeliveryRead(
-        id=delivery.id, event_id=event.id, event_uid=event.uid, event_type=EventType(event.type), subscription_id=delivery.subscription_id,
-        status=DeliveryStatus(delivery.status), attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at if open_ else None,
-        last_attempt_at=delivery.last_attempt_at, last_status_code=delivery.last_status_code, last_error=delivery.last_error,
-        created_at=delivery.created_at, delivered_at=delivery.delivered_at,
+        id=delivery.id,
+        event_id=event.id,
+        event_uid=event.uid,
+        event_type=EventType(event.type),
+        subscription_id=delivery.subscription_id,
+        status=DeliveryStatus(delivery.status),
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at if open_ else None,
+        last_attempt_at=delivery.last_attempt_at,
+        last_status_code=delivery.last_status_code,
+        last_error=delivery.last_error,
+        created_at=delivery.created_at,
+        delivered_at=delivery.delivered_at,
     )
 
 
@@ -362,7 +411,7 @@ async def send_code(session: AsyncSession, *, subject_kind: SubjectKind | str, s
 
 
 async def contacts_for_phone(session: AsyncSession, *, phone: str) -> list[ResidentContact]:
-    """"kirim ulang kode": the open requests this number was given for, rate limited per number.
+    """ "kirim ulang kode": the open requests this number was given for, rate limited per number.
 
     The caller (a flow that knows where each request's code lives) then calls `send_code` for each;
     the answer to the resident is the same whether or not the number was found.
@@ -387,4 +436,3 @@ async def messages_for(session: AsyncSession, *, subject_kind: SubjectKind | str
         .order_by(ResidentMessage.id)
     )
     return list((await session.scalars(stmt)).all())
-

@@ -40,12 +40,7 @@ def is_public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) ->
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address.is_global and not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
+        address.is_private or address.is_loopback or address.is_link_local or address.is_multicast or address.is_reserved or address.is_unspecified
     )
 
 
@@ -123,9 +118,7 @@ class Outcome:
     error: str | None = None
 
 
-async def post_pinned(
-    client: httpx.AsyncClient, *, url: str, content: bytes, headers: dict[str, str], allow_private: bool
-) -> Outcome:
+async def post_pinned(client: httpx.AsyncClient, *, url: str, content: bytes, headers: dict[str, str], allow_private: bool) -> Outcome:
     """POST to the address checked just now (the name stays in Host and in TLS: SNI and certificate check).
 
     The answer's body is never read (it is not ours to hold in memory). 2xx is success.

@@ -89,7 +89,11 @@ class Worker:
         # A read first: an idle outbox costs no write lock (SQLite has one for the whole database).
         sqlite_write_intent.set(False)
         async with self.sessionmaker() as session:
-            due_now = select(model.id).where(model.status.in_(OPEN), model.next_attempt_at <= now, or_(model.claimed_until.is_(None), model.claimed_until < now)).limit(1)
+            due_now = (
+                select(model.id)
+                .where(model.status.in_(OPEN), model.next_attempt_at <= now, or_(model.claimed_until.is_(None), model.claimed_until < now))
+                .limit(1)
+            )
             if await session.scalar(due_now) is None:
                 return token, []
         sqlite_write_intent.set(True)  # SQLite: BEGIN IMMEDIATE, the claim is one writer's
@@ -128,7 +132,15 @@ class Worker:
         async with self.sessionmaker() as session:
             rows = (
                 await session.execute(
-                    select(WebhookDelivery.id, WebhookSubscription.url, WebhookSubscription.secret, NotificationEvent.uid, NotificationEvent.type, NotificationEvent.created_at, NotificationEvent.payload)
+                    select(
+                        WebhookDelivery.id,
+                        WebhookSubscription.url,
+                        WebhookSubscription.secret,
+                        NotificationEvent.uid,
+                        NotificationEvent.type,
+                        NotificationEvent.created_at,
+                        NotificationEvent.payload,
+                    )
                     .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
                     .join(NotificationEvent, NotificationEvent.id == WebhookDelivery.event_id)
                     .where(WebhookDelivery.id.in_(ids), WebhookDelivery.claim_token == token)
@@ -185,7 +197,14 @@ class Worker:
         async with self.sessionmaker() as session:
             rows = (
                 await session.execute(
-                    select(ResidentMessage.id, ResidentMessage.channel, ResidentMessage.body, ResidentMessage.event_id, ResidentContact.phone, ResidentContact.push_subscription)
+                    select(
+                        ResidentMessage.id,
+                        ResidentMessage.channel,
+                        ResidentMessage.body,
+                        ResidentMessage.event_id,
+                        ResidentContact.phone,
+                        ResidentContact.push_subscription,
+                    )
                     .join(ResidentContact, ResidentContact.id == ResidentMessage.contact_id)
                     .where(ResidentMessage.id.in_(ids), ResidentMessage.claim_token == token)
                 )
@@ -211,7 +230,9 @@ class Worker:
             async with self.sessionmaker() as session, session.begin():
                 key = await vapid_key(session)
             self._push = WebPushSender(
-                private_pem=key.private_pem, subject=self.settings.vapid_subject, client=self.client,
+                private_pem=key.private_pem,
+                subject=self.settings.vapid_subject,
+                client=self.client,
                 allow_private=self.settings.webhook_allow_private_targets,
             )
         return self._push

@@ -54,7 +54,8 @@ async def take_ticket(point_id: IdPath, data: WalkIn, principal: PublicWriteLimi
 
 
 @router.post(
-    "/service-points/{point_id}/call-next", response_model=TicketRead,
+    "/service-points/{point_id}/call-next",
+    response_model=TicketRead,
     responses={204: {"description": "Nobody is waiting."}, **problem_responses(401, 403, 404, 422, 503)},
 )
 async def call_next(point_id: IdPath, data: CallNext, principal: CounterDep, session: SessionDep) -> TicketRead | Response:
@@ -82,8 +83,12 @@ for _path, _move_name, _doc in (
     ("cancel", "cancel", "Cancel a waiting or called ticket."),
 ):
     router.add_api_route(
-        f"/tickets/{{ticket_id}}/{_path}", _move(_move_name, _doc), methods=["POST"], response_model=TicketRead,
-        responses=problem_responses(401, 403, 404, 409, 422), name=f"ticket_{_move_name}",
+        f"/tickets/{{ticket_id}}/{_path}",
+        _move(_move_name, _doc),
+        methods=["POST"],
+        response_model=TicketRead,
+        responses=problem_responses(401, 403, 404, 409, 422),
+        name=f"ticket_{_move_name}",
     )
 
 

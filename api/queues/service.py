@@ -84,21 +84,35 @@ async def _next_number(session: AsyncSession, *, point_id: int, day: date) -> in
 
     insert = postgresql.insert if is_postgresql(session) else sqlite.insert
     stmt = insert(QueueDay).values(service_point_id=point_id, day=day, last_number=1)
-    upsert = stmt.on_conflict_do_update(
-        index_elements=["service_point_id", "day"], set_={"last_number": QueueDay.last_number + 1}
-    ).returning(QueueDay.last_number)
+    upsert = stmt.on_conflict_do_update(index_elements=["service_point_id", "day"], set_={"last_number": QueueDay.last_number + 1}).returning(
+        QueueDay.last_number
+    )
     return (await session.execute(upsert)).scalar_one()
 
 
 async def _issue(
-    session: AsyncSession, *, point: ServicePoint, priority: str, name: str | None, actor: Principal,
-    due_at: datetime | None = None, booked_at: datetime | None = None,
+    session: AsyncSession,
+    *,
+    point: ServicePoint,
+    priority: str,
+    name: str | None,
+    actor: Principal,
+    due_at: datetime | None = None,
+    booked_at: datetime | None = None,
 ) -> Ticket:
     day = calendar.today()
     ticket = Ticket(
-        service_point_id=point.id, day=day, number=await _next_number(session, point_id=point.id, day=day),
-        status=TicketStatus.waiting.value, priority=priority, name_on_ticket=name, arrived_at=calendar.now_utc(),
-        due_at=due_at, booked_at=booked_at, recalls=0, code=secrets.token_urlsafe(12),
+        service_point_id=point.id,
+        day=day,
+        number=await _next_number(session, point_id=point.id, day=day),
+        status=TicketStatus.waiting.value,
+        priority=priority,
+        name_on_ticket=name,
+        arrived_at=calendar.now_utc(),
+        due_at=due_at,
+        booked_at=booked_at,
+        recalls=0,
+        code=secrets.token_urlsafe(12),
     )
     session.add(ticket)
     await session.flush()
@@ -137,7 +151,11 @@ async def _issued(session: AsyncSession, *, point: ServicePoint, ticket: Ticket)
     position = next(i for i, t in enumerate(waiting_line(tickets.get(point.id, []), now), start=1) if t.id == ticket.id)
     stats = _board(point, tickets.get(point.id, []), day=ticket.day, now=now, hours=[])
     return {
-        "id": ticket.id, "number": ticket.number, "day": ticket.day, "position": position, "code": ticket.code,
+        "id": ticket.id,
+        "number": ticket.number,
+        "day": ticket.day,
+        "position": position,
+        "code": ticket.code,
         "estimated_wait_minutes": _estimate(position, stats["median_service_minutes"], stats["active_counters"]),
     }
 
@@ -179,8 +197,13 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
     ticket = await session.get(Ticket, claimed, populate_existing=True)
     assert ticket is not None
     await audit.record(
-        session, actor=actor, action="ticket.call", entity="ticket", entity_id=ticket.id,
-        before={"status": TicketStatus.waiting.value}, after={"status": ticket.status, "counter": counter, "called_at": now},
+        session,
+        actor=actor,
+        action="ticket.call",
+        entity="ticket",
+        entity_id=ticket.id,
+        before={"status": TicketStatus.waiting.value},
+        after={"status": ticket.status, "counter": counter, "called_at": now},
     )
     await _announce(session, point=point, ticket=ticket, change="called")
     return ticket
@@ -229,8 +252,14 @@ async def ticket_status(session: AsyncSession, *, ticket_id: int, code: str) -> 
     position = next((i for i, t in enumerate(line, start=1) if t.id == ticket.id), None)
     stats = _board(point, tickets, day=ticket.day, now=now, hours=[])
     return {
-        "id": ticket.id, "service_point_id": point.id, "point_name": point.name, "number": ticket.number, "day": ticket.day,
-        "status": ticket.status, "counter": ticket.counter, "position": position,
+        "id": ticket.id,
+        "service_point_id": point.id,
+        "point_name": point.name,
+        "number": ticket.number,
+        "day": ticket.day,
+        "status": ticket.status,
+        "counter": ticket.counter,
+        "position": position,
         "estimated_wait_minutes": _estimate(position or 0, stats["median_service_minutes"], stats["active_counters"]),
     }
 
@@ -352,10 +381,7 @@ async def city_board(session: AsyncSession, *, area: str | None) -> list[dict[st
     closures = await services.closures_of(session, point_ids=ids, start=day, end=day)
     tickets = await _tickets_today(session, point_ids=ids, day=day)
     openings = await services.next_openings(session, points=points, day=day, hhmm=calendar.local_hhmm(now))
-    return [
-        _board(p, tickets[p.id], day=day, now=now, hours=services.hours_on(p, day, closures.get((p.id, day))), next_opening=openings[p.id])
-        for p in points
-    ]
+    return [_board(p, tickets[p.id], day=day, now=now, hours=services.hours_on(p, day, closures.get((p.id, day))), next_opening=openings[p.id]) for p in points]
 
 
 # --- live ----------------------------------------------------------------------------------
@@ -365,10 +391,20 @@ async def change_messages(session: AsyncSession, *, point: ServicePoint, ticket:
     """What the boards receive for one change: the call itself (to announce) and the new board."""
     messages: list[live.Message] = []
     if ticket is not None and change in ("called", "recalled"):
-        messages.append({
-            "event": "call", "service_point_id": point.id, "area": point.area_code,
-            "data": {"service_point_id": point.id, "ticket_id": ticket.id, "number": ticket.number, "counter": ticket.counter, "recall": change == "recalled"},
-        })
+        messages.append(
+            {
+                "event": "call",
+                "service_point_id": point.id,
+                "area": point.area_code,
+                "data": {
+                    "service_point_id": point.id,
+                    "ticket_id": ticket.id,
+                    "number": ticket.number,
+                    "counter": ticket.counter,
+                    "recall": change == "recalled",
+                },
+            }
+        )
     messages.append({"event": "board", "service_point_id": point.id, "area": point.area_code, "data": await board_of(session, point=point)})
     return messages
 
@@ -441,11 +477,13 @@ async def slots(session: AsyncSession, *, point_id: int, day: date) -> list[dict
     _check_booking_day(day, location="query")
     hours = await services.hours_of_point_on(session, point=point, day=day)
     booked = dict(
-        (await session.execute(
-            select(Appointment.slot_start, func.count()).where(
-                Appointment.service_point_id == point.id, Appointment.day == day, Appointment.status != AppointmentStatus.cancelled.value
-            ).group_by(Appointment.slot_start)
-        )).all()
+        (
+            await session.execute(
+                select(Appointment.slot_start, func.count())
+                .where(Appointment.service_point_id == point.id, Appointment.day == day, Appointment.status != AppointmentStatus.cancelled.value)
+                .group_by(Appointment.slot_start)
+            )
+        ).all()
     )
     now = calendar.now_utc()
     result = []
@@ -464,15 +502,26 @@ async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, act
         raise RuleViolation.on_field("start", "There is no slot starting then; see the point's slots for that date.")
     if calendar.local_moment(data.date, data.start) < calendar.now_utc():
         raise RuleViolation.on_field("start", "That slot has begun already.")
-    seats = set(await session.scalars(select(Appointment.seat).where(
-        Appointment.service_point_id == point.id, Appointment.day == data.date, Appointment.slot_start == data.start, Appointment.seat.is_not(None)
-    )))
+    seats = set(
+        await session.scalars(
+            select(Appointment.seat).where(
+                Appointment.service_point_id == point.id, Appointment.day == data.date, Appointment.slot_start == data.start, Appointment.seat.is_not(None)
+            )
+        )
+    )
     free = [seat for seat in range(1, point.counters + 1) if seat not in seats]
     if not free:
         raise Conflict("That slot is full; pick another.", errors=[field_problem("start", "slot full")])
     appointment = Appointment(
-        code=secrets.token_urlsafe(9), service_point_id=point.id, day=data.date, slot_start=data.start, slot_end=grid[data.start],
-        seat=free[0], status=AppointmentStatus.booked.value, name_on_ticket=data.name, created_at=calendar.now_utc(),
+        code=secrets.token_urlsafe(9),
+        service_point_id=point.id,
+        day=data.date,
+        slot_start=data.start,
+        slot_end=grid[data.start],
+        seat=free[0],
+        status=AppointmentStatus.booked.value,
+        name_on_ticket=data.name,
+        created_at=calendar.now_utc(),
     )
     try:
         async with session.begin_nested():
@@ -480,13 +529,17 @@ async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, act
     except IntegrityError:
         # Someone booked the same seat between our read and our write.
         raise Conflict("That slot was just taken; pick another.", errors=[field_problem("start", "slot full")]) from None
-    await audit.record(session, actor=actor, action="appointment.create", entity="appointment", entity_id=appointment.id, after=_appointment_snapshot(appointment))
+    await audit.record(
+        session, actor=actor, action="appointment.create", entity="appointment", entity_id=appointment.id, after=_appointment_snapshot(appointment)
+    )
     return appointment
 
 
 def _appointment_snapshot(appointment: Appointment) -> dict[str, Any]:
     # The code is the resident's key to the booking: kept out of the audit trail like a password.
-    return audit.snapshot_of(appointment, ["service_point_id", "day", "slot_start", "slot_end", "seat", "status", "name_on_ticket", "cancel_reason", "ticket_id"])
+    return audit.snapshot_of(
+        appointment, ["service_point_id", "day", "slot_start", "slot_end", "seat", "status", "name_on_ticket", "cancel_reason", "ticket_id"]
+    )
 
 
 async def get_appointment(session: AsyncSession, *, code: str) -> Appointment:
@@ -508,7 +561,15 @@ async def _cancel(session: AsyncSession, *, appointment: Appointment, actor: Pri
     before = _appointment_snapshot(appointment)
     appointment.status, appointment.seat, appointment.cancel_reason = AppointmentStatus.cancelled.value, None, reason[:200]
     await session.flush()
-    await audit.record(session, actor=actor, action="appointment.cancel", entity="appointment", entity_id=appointment.id, before=before, after=_appointment_snapshot(appointment))
+    await audit.record(
+        session,
+        actor=actor,
+        action="appointment.cancel",
+        entity="appointment",
+        entity_id=appointment.id,
+        before=before,
+        after=_appointment_snapshot(appointment),
+    )
 
 
 async def check_in(session: AsyncSession, *, code: str, actor: Principal) -> dict[str, Any]:
@@ -522,21 +583,40 @@ async def check_in(session: AsyncSession, *, code: str, actor: Principal) -> dic
         raise Conflict(f"The booking is for {appointment.day.isoformat()}, not today.")
     before = _appointment_snapshot(appointment)
     ticket = await _issue(
-        session, point=point, priority=Priority.appointment.value, name=appointment.name_on_ticket, actor=actor,
-        due_at=calendar.local_moment(appointment.day, appointment.slot_start), booked_at=appointment.created_at,
+        session,
+        point=point,
+        priority=Priority.appointment.value,
+        name=appointment.name_on_ticket,
+        actor=actor,
+        due_at=calendar.local_moment(appointment.day, appointment.slot_start),
+        booked_at=appointment.created_at,
     )
     appointment.status, appointment.ticket_id = AppointmentStatus.checked_in.value, ticket.id
     await session.flush()
-    await audit.record(session, actor=actor, action="appointment.check_in", entity="appointment", entity_id=appointment.id, before=before, after=_appointment_snapshot(appointment))
+    await audit.record(
+        session,
+        actor=actor,
+        action="appointment.check_in",
+        entity="appointment",
+        entity_id=appointment.id,
+        before=before,
+        after=_appointment_snapshot(appointment),
+    )
     issued = await _issued(session, point=point, ticket=ticket)
     await _announce(session, point=point, ticket=ticket, change="joined")
     return issued
 
 
 async def has_future_bookings(session: AsyncSession, *, point_id: int) -> bool:
-    return bool(await session.scalar(select(exists().where(
-        Appointment.service_point_id == point_id, Appointment.day >= calendar.today(), Appointment.status == AppointmentStatus.booked.value
-    ))))
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    Appointment.service_point_id == point_id, Appointment.day >= calendar.today(), Appointment.status == AppointmentStatus.booked.value
+                )
+            )
+        )
+    )
 
 
 async def cancel_bookings_outside_hours(

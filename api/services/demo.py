@@ -44,7 +44,15 @@ OFFICES = {code: (name, FLEET[code][0] + FLEET[code][1] + FLEET[code][3]) for co
 WEEKDAY_HOURS = [["08:00", "12:00"], ["13:00", "16:00"]]
 FRIDAY_HOURS = [["08:00", "11:30"], ["13:30", "16:00"]]
 WEEKEND_HOURS = [["08:00", "14:00"]]
-OPENING_HOURS = {"mon": WEEKDAY_HOURS, "tue": WEEKDAY_HOURS, "wed": WEEKDAY_HOURS, "thu": WEEKDAY_HOURS, "fri": FRIDAY_HOURS, "sat": WEEKEND_HOURS, "sun": WEEKEND_HOURS}
+OPENING_HOURS = {
+    "mon": WEEKDAY_HOURS,
+    "tue": WEEKDAY_HOURS,
+    "wed": WEEKDAY_HOURS,
+    "thu": WEEKDAY_HOURS,
+    "fri": FRIDAY_HOURS,
+    "sat": WEEKEND_HOURS,
+    "sun": WEEKEND_HOURS,
+}
 # Dense RW (population assumed); the last one is left without a weekend service on purpose.
 DENSE_RW = {
     "36.74.03.1001.005": 4200,
@@ -80,8 +88,13 @@ async def load(session: AsyncSession, *, today: date) -> DemoServices:
             office = await service.create_point(
                 session,
                 data=ServicePointCreate(
-                    kind=ServicePointKind.kecamatan_office, name=title, area=code, counters=counters,
-                    opening_hours=OPENING_HOURS, service_minutes=10, address=_address(name),
+                    kind=ServicePointKind.kecamatan_office,
+                    name=title,
+                    area=code,
+                    counters=counters,
+                    opening_hours=OPENING_HOURS,
+                    service_minutes=10,
+                    address=_address(name),
                 ),
                 actor=SYSTEM,
             )
@@ -109,8 +122,14 @@ async def load(session: AsyncSession, *, today: date) -> DemoServices:
             event = await service.create_point(
                 session,
                 data=ServicePointCreate(
-                    kind=ServicePointKind.weekend_event, name=f"Layanan Akhir Pekan RW {code.rsplit('.', 1)[1]}", area=code, counters=2,
-                    event_date=event_day, event_start="08:00", event_end="13:00", address="Balai warga RW",
+                    kind=ServicePointKind.weekend_event,
+                    name=f"Layanan Akhir Pekan RW {code.rsplit('.', 1)[1]}",
+                    area=code,
+                    counters=2,
+                    event_date=event_day,
+                    event_start="08:00",
+                    event_end="13:00",
+                    address="Balai warga RW",
                 ),
                 actor=SYSTEM,
             )
@@ -151,11 +170,21 @@ async def _queue_history(session: AsyncSession, *, office: ServicePoint, day: da
         started = called + timedelta(minutes=rng.uniform(0.5, 2))
         ended = called + timedelta(minutes=1) if no_show else started + timedelta(minutes=rng.uniform(7, 13))
         free_at[counter] = ended
-        rows.append({
-            "service_point_id": office.id, "day": day, "number": number, "status": "no_show" if no_show else "done",
-            "priority": "elderly" if rng.random() < 0.08 else "none", "counter": counter + 1, "arrived_at": arrived,
-            "called_at": called, "started_at": None if no_show else started, "ended_at": ended, "recalls": 1 if no_show else 0,
-        })
+        rows.append(
+            {
+                "service_point_id": office.id,
+                "day": day,
+                "number": number,
+                "status": "no_show" if no_show else "done",
+                "priority": "elderly" if rng.random() < 0.08 else "none",
+                "counter": counter + 1,
+                "arrived_at": arrived,
+                "called_at": called,
+                "started_at": None if no_show else started,
+                "ended_at": ended,
+                "recalls": 1 if no_show else 0,
+            }
+        )
     await session.execute(insert(Ticket), rows)
     await session.execute(insert(QueueDay), [{"service_point_id": office.id, "day": day, "last_number": len(rows)}])
 
@@ -172,7 +201,13 @@ async def _queue_today(session: AsyncSession, *, office: ServicePoint, day: date
         row = {"service_point_id": office.id, "day": day, "number": number, "status": "waiting", "priority": "none", "arrived_at": arrived, "recalls": 0}
         if number <= count - office.counters - 3:
             called = arrived + timedelta(minutes=rng.uniform(5, 20))
-            row.update(status="done", counter=1 + number % office.counters, called_at=called, started_at=called + timedelta(minutes=1), ended_at=called + timedelta(minutes=rng.uniform(8, 12)))
+            row.update(
+                status="done",
+                counter=1 + number % office.counters,
+                called_at=called,
+                started_at=called + timedelta(minutes=1),
+                ended_at=called + timedelta(minutes=rng.uniform(8, 12)),
+            )
         elif number <= count - 3:
             row.update(status="serving", counter=1 + number % office.counters, called_at=now - timedelta(minutes=3), started_at=now - timedelta(minutes=2))
         rows.append(row)

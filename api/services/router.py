@@ -57,7 +57,9 @@ async def list_service_points(
 ) -> Response:
     """Where residents can be recorded: offices and weekend services, by area, kind and open date."""
     items, next_cursor = await service.list_points(session, page=page, area=area, kind=kind, open_on=open_on)
-    body: Page[ServicePointRead] = Page(items=[ServicePointRead.model_validate(p).model_copy(update={"hours": hours}) for p, hours in items], next_cursor=next_cursor)
+    body: Page[ServicePointRead] = Page(
+        items=[ServicePointRead.model_validate(p).model_copy(update={"hours": hours}) for p, hours in items], next_cursor=next_cursor
+    )
     return hashed(request, body.model_dump_json().encode(), media_type="application/json")
 
 

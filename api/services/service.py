@@ -43,8 +43,20 @@ from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCrea
 MAX_SCHEDULE_DAYS = 31
 EVENT_LEVELS = (AreaLevel.rw, AreaLevel.rt)
 POINT_FIELDS = [
-    "id", "kind", "name", "area_code", "address", "latitude", "longitude", "counters", "opening_hours",
-    "service_minutes", "event_date", "event_start", "event_end", "active",
+    "id",
+    "kind",
+    "name",
+    "area_code",
+    "address",
+    "latitude",
+    "longitude",
+    "counters",
+    "opening_hours",
+    "service_minutes",
+    "event_date",
+    "event_start",
+    "event_end",
+    "active",
 ]
 
 
@@ -89,9 +101,7 @@ def hours_on(point: ServicePoint, day: date, closure: Closure | None = None) -> 
 async def closures_of(session: AsyncSession, *, point_ids: list[int], start: date, end: date) -> dict[tuple[int, date], Closure]:
     if not point_ids:
         return {}
-    rows = await session.scalars(
-        select(Closure).where(Closure.service_point_id.in_(point_ids), Closure.day >= start, Closure.day <= end)
-    )
+    rows = await session.scalars(select(Closure).where(Closure.service_point_id.in_(point_ids), Closure.day >= start, Closure.day <= end))
     return {(c.service_point_id, c.day): c for c in rows}
 
 
@@ -170,7 +180,9 @@ async def create_point(session: AsyncSession, *, data: ServicePointCreate, actor
     )
     session.add(point)
     await session.flush()
-    await audit.record(session, actor=actor, action="service_point.create", entity="service_point", entity_id=point.id, after=audit.snapshot_of(point, POINT_FIELDS))
+    await audit.record(
+        session, actor=actor, action="service_point.create", entity="service_point", entity_id=point.id, after=audit.snapshot_of(point, POINT_FIELDS)
+    )
     return point
 
 
@@ -202,13 +214,23 @@ async def update_point(session: AsyncSession, *, point_id: int, data: ServicePoi
         setattr(point, name, value)
     point.open_days = open_days_of(point.opening_hours or {})
     await session.flush()
-    await audit.record(session, actor=actor, action="service_point.update", entity="service_point", entity_id=point.id, before=before, after=audit.snapshot_of(point, POINT_FIELDS))
+    await audit.record(
+        session,
+        actor=actor,
+        action="service_point.update",
+        entity="service_point",
+        entity_id=point.id,
+        before=before,
+        after=audit.snapshot_of(point, POINT_FIELDS),
+    )
     if point.kind == ServicePointKind.weekend_event.value and "event_date" in changes:
         # The assignments follow the event to its new date, where they must be free again.
         assignments = list(await session.scalars(select(EventAssignment).where(EventAssignment.service_point_id == point.id)))
         await _replace_assignments(
-            session, point=point,
-            device_ids=[a.device_id for a in assignments if a.device_id], operator_ids=[a.operator_id for a in assignments if a.operator_id],
+            session,
+            point=point,
+            device_ids=[a.device_id for a in assignments if a.device_id],
+            operator_ids=[a.operator_id for a in assignments if a.operator_id],
         )
     return point
 
@@ -274,12 +296,20 @@ async def schedule(session: AsyncSession, *, area: str | None, start: date, end:
             closure = closures.get((point.id, day))
             hours = hours_on(point, day, closure)
             if hours:
-                open_points.append({
-                    "id": point.id, "name": point.name, "kind": point.kind, "area": point.area_code, "hours": hours,
-                    "note": closure.reason if closure is not None else None,
-                    "address": point.address, "latitude": point.latitude, "longitude": point.longitude,
-                    "places": places.get(point.area_code, {}),
-                })
+                open_points.append(
+                    {
+                        "id": point.id,
+                        "name": point.name,
+                        "kind": point.kind,
+                        "area": point.area_code,
+                        "hours": hours,
+                        "note": closure.reason if closure is not None else None,
+                        "address": point.address,
+                        "latitude": point.latitude,
+                        "longitude": point.longitude,
+                        "places": places.get(point.area_code, {}),
+                    }
+                )
         days.append({"date": day, "points": open_points})
     return days
 
@@ -312,7 +342,14 @@ async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCrea
     closure = Closure(service_point_id=point.id, day=data.day, hours=hours, closed=not hours, reason=data.reason)
     session.add(closure)
     await session.flush()
-    await audit.record(session, actor=actor, action="closure.create", entity="closure", entity_id=closure.id, after=audit.snapshot_of(closure, ["service_point_id", "day", "hours", "closed", "reason"]))
+    await audit.record(
+        session,
+        actor=actor,
+        action="closure.create",
+        entity="closure",
+        entity_id=closure.id,
+        after=audit.snapshot_of(closure, ["service_point_id", "day", "hours", "closed", "reason"]),
+    )
     return closure
 
 
@@ -394,22 +431,15 @@ async def _replace_assignments(session: AsyncSession, *, point: ServicePoint, de
     return rows
 
 
-async def uncovered_areas(
-    session: AsyncSession, *, page: PageParams, area: str | None, level: AreaLevel, min_population: int
-) -> tuple[list[Area], str | None]:
+async def uncovered_areas(session: AsyncSession, *, page: PageParams, area: str | None, level: AreaLevel, min_population: int) -> tuple[list[Area], str | None]:
     """RW (or RT) units of at least `min_population` residents with no weekend service at or below them, ever."""
     if area is not None:
         require_code(area, field="area", location="query")
     if level not in EVENT_LEVELS:
         raise RuleViolation.on_field("level", "Weekend services are planned per RW or RT.", location="query")
-    event_here = (
-        select(ServicePoint.id)
-        .where(
-            ServicePoint.kind == ServicePointKind.weekend_event.value,
-            or_(ServicePoint.area_code == Area.code, and_(ServicePoint.area_code > Area.code + ".", ServicePoint.area_code < Area.code + "/")),
-        )
+    event_here = select(ServicePoint.id).where(
+        ServicePoint.kind == ServicePointKind.weekend_event.value,
+        or_(ServicePoint.area_code == Area.code, and_(ServicePoint.area_code > Area.code + ".", ServicePoint.area_code < Area.code + "/")),
     )
-    stmt = select(Area).where(
-        in_subtree(Area.code, area or COUNTRY), Area.level == level.value, Area.population >= min_population, ~exists(event_here)
-    )
+    stmt = select(Area).where(in_subtree(Area.code, area or COUNTRY), Area.level == level.value, Area.population >= min_population, ~exists(event_here))
     return await paginate(session, stmt, keys=[Area.code], page=page)

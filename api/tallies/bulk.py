@@ -22,7 +22,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.tallies.models import ORIGINS, Tally, origin_sql
 
 TALLY_COLUMNS = (
-    "campaign_id", "area_code", "day", "service_point_id", "device_id", "point_key", "device_key", "count", "source", "import_id", "updated_at", "origin_key",
+    "campaign_id",
+    "area_code",
+    "day",
+    "service_point_id",
+    "device_id",
+    "point_key",
+    "device_key",
+    "count",
+    "source",
+    "import_id",
+    "updated_at",
+    "origin_key",
 )
 # What a lookup of existing tallies answers, per found key: (position in the keys, id, count,
 # source, import id, updated_at).
@@ -110,15 +121,25 @@ class Bulk:
         `iso` maps each day of the rows to its ISO text."""
         if self.pg:
             return (
-                [r.area for r in rows], [r.day for r in rows], [r.point or 0 for r in rows], [r.device or 0 for r in rows],
-                [r.count for r in rows], [r.source for r in rows], [r.point for r in rows], [r.device for r in rows],
+                [r.area for r in rows],
+                [r.day for r in rows],
+                [r.point or 0 for r in rows],
+                [r.device or 0 for r in rows],
+                [r.count for r in rows],
+                [r.source for r in rows],
+                [r.point for r in rows],
+                [r.device for r in rows],
             )
-        return "[" + ",".join(
-            f'["{r.area}","{iso[r.day]}",0,0,{r.count},"{r.source}",null,null]'  # most rows: no point, no device
-            if r.point is None and r.device is None
-            else f'["{r.area}","{iso[r.day]}",{r.point or 0},{r.device or 0},{r.count},"{r.source}",{r.point or "null"},{r.device or "null"}]'
-            for r in rows
-        ) + "]"
+        return (
+            "["
+            + ",".join(
+                f'["{r.area}","{iso[r.day]}",0,0,{r.count},"{r.source}",null,null]'  # most rows: no point, no device
+                if r.point is None and r.device is None
+                else f'["{r.area}","{iso[r.day]}",{r.point or 0},{r.device or 0},{r.count},"{r.source}",{r.point or "null"},{r.device or "null"}]'
+                for r in rows
+            )
+            + "]"
+        )
 
     async def find_tallies(self, campaign_id: int, batch: Any, *, up_to: int | None = None) -> list[Found]:
         """The stored tallies with the keys of a `batch` (one index lookup per row, inside the
@@ -128,16 +149,14 @@ class Bulk:
                 "SELECT k.i - 1, t.id, t.count, t.source, t.import_id, t.updated_at FROM unnest("
                 "CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS VARCHAR[])) WITH ORDINALITY AS k(area, day, pk, dk, src, i) "
                 'JOIN tallies AS t ON t.campaign_id = ? AND t.area_code = k.area COLLATE "C" AND t.day = k.day AND t.point_key = k.pk AND t.device_key = k.dk '
-                f"AND t.origin_key = {origin_sql('k.src')}"
-                + ("" if up_to is None else " AND t.id <= ?"),
+                f"AND t.origin_key = {origin_sql('k.src')}" + ("" if up_to is None else " AND t.id <= ?"),
                 [*batch[:4], batch[5], campaign_id] + ([] if up_to is None else [up_to]),
             )
         # CROSS JOIN keeps json_each outside: SQLite would otherwise loop over the campaign's tallies.
         return await self.fetch(
             "SELECT j.key, t.id, t.count, t.source, t.import_id, t.updated_at FROM json_each(?) AS j CROSS JOIN tallies AS t "
             "WHERE t.campaign_id = ? AND t.area_code = j.value->>0 AND t.day = j.value->>1 AND t.point_key = j.value->>2 AND t.device_key = j.value->>3 "
-            f"AND t.origin_key = {origin_sql('j.value->>5')}"
-            + ("" if up_to is None else " AND t.id <= ?"),
+            f"AND t.origin_key = {origin_sql('j.value->>5')}" + ("" if up_to is None else " AND t.id <= ?"),
             [batch, campaign_id] + ([] if up_to is None else [up_to]),
         )
 
@@ -171,7 +190,8 @@ class Bulk:
             areas, days, point_keys, device_keys, counts, sources, points, devices = batch
             if areas:
                 await self.insert(
-                    "tallies", TALLY_COLUMNS,
+                    "tallies",
+                    TALLY_COLUMNS,
                     [
                         (campaign_id, *row, import_id, at, ORIGINS.get(row[7], 0))
                         for row in zip(areas, days, points, devices, point_keys, device_keys, counts, sources, strict=True)
@@ -214,7 +234,9 @@ class Bulk:
             )
             return
         stamp = self.moment(Tally.__table__.c.updated_at, at)
-        await self.execute("UPDATE tallies SET source = ?, count = ?, import_id = ?, updated_at = ? WHERE id = ?", [(s, c, import_id, stamp, i) for i, s, c in rows], many=True)
+        await self.execute(
+            "UPDATE tallies SET source = ?, count = ?, import_id = ?, updated_at = ? WHERE id = ?", [(s, c, import_id, stamp, i) for i, s, c in rows], many=True
+        )
 
     async def delete_tallies(self, ids: list[int]) -> None:
         if not ids:
@@ -278,7 +300,8 @@ class Bulk:
         not stored; returns how many were inserted."""
         connection = await self.session.connection()
         result = await connection.exec_driver_sql(
-            self._ROLLUP_INSERT + self._SQLITE_VALUES + "ON CONFLICT (campaign_id, area_code, day) DO NOTHING", (campaign_id, batch),
+            self._ROLLUP_INSERT + self._SQLITE_VALUES + "ON CONFLICT (campaign_id, area_code, day) DO NOTHING",
+            (campaign_id, batch),
         )
         return result.rowcount
 
@@ -343,7 +366,8 @@ class Bulk:
         await self.execute(
             "UPDATE tally_rollups SET own = ?, own_rows = ?, below = ?, op_own = ?, op_below = ?, total = ?, provisional = ? "
             "WHERE campaign_id = ? AND area_code = ? AND day = ?",
-            [(o, rw, b, po, pb, t, p, campaign_id, c, d) for c, d, o, rw, b, po, pb, t, p in rows], many=True,
+            [(o, rw, b, po, pb, t, p, campaign_id, c, d) for c, d, o, rw, b, po, pb, t, p in rows],
+            many=True,
         )
 
     async def find_totals(self, campaign_id: int, codes: Sequence[str]) -> dict[str, tuple[int, int, Any]]:
@@ -375,7 +399,10 @@ class Bulk:
                     f"CAST(:codes AS VARCHAR[]), CAST(:totals AS INTEGER[]), CAST(:provisional AS INTEGER[]), CAST(:days AS DATE[])) AS s {conflict}"
                 ),
                 {
-                    "campaign_id": campaign_id, "codes": [r[0] for r in rows], "totals": [r[1] for r in rows], "provisional": [r[2] for r in rows],
+                    "campaign_id": campaign_id,
+                    "codes": [r[0] for r in rows],
+                    "totals": [r[1] for r in rows],
+                    "provisional": [r[2] for r in rows],
                     "days": [r[3] for r in rows],
                 },
             )

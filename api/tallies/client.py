@@ -31,8 +31,17 @@ CONNECT_RETRIES = 2  # a server that refuses connections is down: say so soon
 
 MESSAGES = {
     "en": {
-        "status": "status", "imported": "imported", "updated": "updated", "unchanged": "unchanged", "deleted": "deleted", "rejected": "rejected",
-        "ok": "ok", "warning": "warning", "error": "error", "conflict": "error", "rows": "rows",
+        "status": "status",
+        "imported": "imported",
+        "updated": "updated",
+        "unchanged": "unchanged",
+        "deleted": "deleted",
+        "rejected": "rejected",
+        "ok": "ok",
+        "warning": "warning",
+        "error": "error",
+        "conflict": "error",
+        "rows": "rows",
         "dry_run": "dry run: nothing was saved; send the same command without --dry-run to save",
         "replayed": "{n} chunk(s) had been sent before: nothing changed for them",
         "unreachable": "rekam: cannot reach {url} ({reason}); nothing was sent",
@@ -40,11 +49,21 @@ MESSAGES = {
         "failed": "rekam: chunk {chunk} failed with HTTP {status}: {detail}",
         "retrying": "rekam: {reason}; retrying in {delay:.1f}s",
         "busy": "server busy (503)",
-        "chunks": "{sent:,}/{total:,} rows, {chunk} chunk(s)", "chunks_plain": "{sent:,} rows, {chunk} chunk(s)",
+        "chunks": "{sent:,}/{total:,} rows, {chunk} chunk(s)",
+        "chunks_plain": "{sent:,} rows, {chunk} chunk(s)",
     },
     "id": {
-        "status": "status", "imported": "baru", "updated": "diubah", "unchanged": "tidak berubah", "deleted": "dihapus", "rejected": "ditolak",
-        "ok": "baik", "warning": "peringatan", "error": "galat", "conflict": "galat", "rows": "baris",
+        "status": "status",
+        "imported": "baru",
+        "updated": "diubah",
+        "unchanged": "tidak berubah",
+        "deleted": "dihapus",
+        "rejected": "ditolak",
+        "ok": "baik",
+        "warning": "peringatan",
+        "error": "galat",
+        "conflict": "galat",
+        "rows": "baris",
         "dry_run": "uji coba: tidak ada yang disimpan; jalankan perintah yang sama tanpa --dry-run untuk menyimpan",
         "replayed": "{n} bagian sudah pernah dikirim: tidak ada yang berubah",
         "unreachable": "rekam: server {url} tidak dapat dihubungi ({reason}); tidak ada yang dikirim",
@@ -52,13 +71,14 @@ MESSAGES = {
         "failed": "rekam: bagian {chunk} gagal dengan HTTP {status}: {detail}",
         "retrying": "rekam: {reason}; mencoba lagi dalam {delay:.1f} dtk",
         "busy": "server sibuk (503)",
-        "chunks": "{sent:,}/{total:,} baris, {chunk} bagian", "chunks_plain": "{sent:,} baris, {chunk} bagian",
+        "chunks": "{sent:,}/{total:,} baris, {chunk} bagian",
+        "chunks_plain": "{sent:,} baris, {chunk} bagian",
     },
 }
 
 
 def language(env: dict[str, str] | None = None) -> str:
-    """"id" when the locale asks for Indonesian, "en" otherwise."""
+    """ "id" when the locale asks for Indonesian, "en" otherwise."""
     env = dict(os.environ) if env is None else env
     for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
         value = env.get(name)

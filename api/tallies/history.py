@@ -45,7 +45,14 @@ def _reader_area(actor: Principal, campaign: Campaign, area: str | None) -> str:
 
 
 async def list_tallies(
-    session: AsyncSession, *, campaign: Campaign, actor: Principal, page: PageParams, area: str | None = None, since: date | None = None, until: date | None = None
+    session: AsyncSession,
+    *,
+    campaign: Campaign,
+    actor: Principal,
+    page: PageParams,
+    area: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
 ) -> tuple[list[Tally], str | None]:
     root = _reader_area(actor, campaign, area)
     stmt = select(Tally).where(Tally.campaign_id == campaign.id, in_subtree(Tally.area_code, root))
@@ -66,27 +73,52 @@ async def list_history(
     root = _reader_area(actor, campaign, area)
     imports = TallyImport.__table__
     stored_id = case(
-        (and_(CHANGE.c.old_count.is_(None), CHANGE.c.import_id.is_not(None)),
-         _creation_id(CHANGE.c.import_id, CHANGE.c.area_code, CHANGE.c.day, CHANGE.c.service_point_id, CHANGE.c.device_id)),
+        (
+            and_(CHANGE.c.old_count.is_(None), CHANGE.c.import_id.is_not(None)),
+            _creation_id(CHANGE.c.import_id, CHANGE.c.area_code, CHANGE.c.day, CHANGE.c.service_point_id, CHANGE.c.device_id),
+        ),
         else_=literal("c") + cast(CHANGE.c.id, String),
     )
     stored = select(
-        stored_id.label("id"), CHANGE.c.area_code, CHANGE.c.day, CHANGE.c.service_point_id, CHANGE.c.device_id, CHANGE.c.old_count, CHANGE.c.new_count,
-        CHANGE.c.source, CHANGE.c.at, CHANGE.c.actor_kind, CHANGE.c.actor_name, CHANGE.c.import_id,
+        stored_id.label("id"),
+        CHANGE.c.area_code,
+        CHANGE.c.day,
+        CHANGE.c.service_point_id,
+        CHANGE.c.device_id,
+        CHANGE.c.old_count,
+        CHANGE.c.new_count,
+        CHANGE.c.source,
+        CHANGE.c.at,
+        CHANGE.c.actor_kind,
+        CHANGE.c.actor_name,
+        CHANGE.c.import_id,
     ).where(CHANGE.c.campaign_id == campaign.id, in_subtree(CHANGE.c.area_code, root))
     recorded = (
         select(CHANGE.c.id)
         .where(
-            CHANGE.c.campaign_id == TALLY.c.campaign_id, CHANGE.c.area_code == TALLY.c.area_code, CHANGE.c.day == TALLY.c.day,
-            CHANGE.c.service_point_id.is_not_distinct_from(TALLY.c.service_point_id), CHANGE.c.device_id.is_not_distinct_from(TALLY.c.device_id),
+            CHANGE.c.campaign_id == TALLY.c.campaign_id,
+            CHANGE.c.area_code == TALLY.c.area_code,
+            CHANGE.c.day == TALLY.c.day,
+            CHANGE.c.service_point_id.is_not_distinct_from(TALLY.c.service_point_id),
+            CHANGE.c.device_id.is_not_distinct_from(TALLY.c.device_id),
             CHANGE.c.import_id == TALLY.c.import_id,
         )
         .exists()
     )
     created = (
         select(
-            _creation_id(TALLY.c.import_id, TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id).label("id"), TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, cast(null(), Integer).label("old_count"),
-            TALLY.c.count.label("new_count"), TALLY.c.source, TALLY.c.updated_at.label("at"), imports.c.actor_kind, imports.c.actor_name, TALLY.c.import_id,
+            _creation_id(TALLY.c.import_id, TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id).label("id"),
+            TALLY.c.area_code,
+            TALLY.c.day,
+            TALLY.c.service_point_id,
+            TALLY.c.device_id,
+            cast(null(), Integer).label("old_count"),
+            TALLY.c.count.label("new_count"),
+            TALLY.c.source,
+            TALLY.c.updated_at.label("at"),
+            imports.c.actor_kind,
+            imports.c.actor_name,
+            TALLY.c.import_id,
         )
         .join(imports, imports.c.id == TALLY.c.import_id)
         .where(TALLY.c.campaign_id == campaign.id, in_subtree(TALLY.c.area_code, root), ~recorded)
@@ -113,10 +145,19 @@ async def list_history(
 
 def _creation_id(import_id: Any, area_code: Any, day: Any, point_id: Any, device_id: Any) -> Any:
     """`i<import>-<area>-<date>-p<point>-d<device>`: the creation of a tally by an import, in SQL."""
+
     def text(value: Any) -> Any:
         return cast(value, String)
 
     return (
-        literal("i") + text(import_id) + "-" + text(area_code) + "-" + text(day)
-        + "-p" + text(func.coalesce(point_id, 0)) + "-d" + text(func.coalesce(device_id, 0))
+        literal("i")
+        + text(import_id)
+        + "-"
+        + text(area_code)
+        + "-"
+        + text(day)
+        + "-p"
+        + text(func.coalesce(point_id, 0))
+        + "-d"
+        + text(func.coalesce(device_id, 0))
     )

@@ -105,13 +105,25 @@ async def _import(
     savepoint = await session.begin_nested()
     await lock_campaign(session, campaign.id)
     record = TallyImport(
-        campaign_id=campaign.id, at=datetime.now(UTC), actor_kind=actor.kind, actor_id=actor.id, actor_name=actor.name,
-        format=kind, mode=mode.value, atomic=atomic, rows=0, summary={},
+        campaign_id=campaign.id,
+        at=datetime.now(UTC),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_name=actor.name,
+        format=kind,
+        mode=mode.value,
+        atomic=atomic,
+        rows=0,
+        summary={},
     )
     session.add(record)
     await session.flush()
     writer = Writer(
-        campaign_id=campaign.id, root=campaign.root_area_code, actor=actor, import_id=record.id, defer_totals=True,
+        campaign_id=campaign.id,
+        root=campaign.root_area_code,
+        actor=actor,
+        import_id=record.id,
+        defer_totals=True,
         official=await sources_for(session, campaign_id=campaign.id),
     )
     # area -> posted days as bits (bit i: campaign start + i days), for gaps without a query
@@ -165,10 +177,22 @@ async def _import(
     summary: dict[str, Any] = {
         "import_id": None if (failed or dry_run) else record.id,
         # partial: atomic=false wrote the good rows and refused the others.
-        "status": ("partial" if not dry_run and counts.imported + counts.updated + counts.unchanged + counts.deleted else "error") if checker.rejected else "warning" if checker.warnings else "ok",
-        "dry_run": dry_run, "mode": mode.value, "atomic": atomic, "rows": total_rows,
-        "imported": counts.imported, "updated": counts.updated, "unchanged": counts.unchanged, "deleted": counts.deleted,
-        "rejected": checker.rejected, "conflicts": checker.problems.as_list(), "warnings": checker.warnings.as_list(),
+        "status": ("partial" if not dry_run and counts.imported + counts.updated + counts.unchanged + counts.deleted else "error")
+        if checker.rejected
+        else "warning"
+        if checker.warnings
+        else "ok",
+        "dry_run": dry_run,
+        "mode": mode.value,
+        "atomic": atomic,
+        "rows": total_rows,
+        "imported": counts.imported,
+        "updated": counts.updated,
+        "unchanged": counts.unchanged,
+        "deleted": counts.deleted,
+        "rejected": checker.rejected,
+        "conflicts": checker.problems.as_list(),
+        "warnings": checker.warnings.as_list(),
     }
     if failed or dry_run:
         await savepoint.rollback()
@@ -177,25 +201,40 @@ async def _import(
         await session.flush()
         await savepoint.commit()
         await audit.record(
-            session, actor=actor, action="tally.import", entity="tally_import", entity_id=record.id,
+            session,
+            actor=actor,
+            action="tally.import",
+            entity="tally_import",
+            entity_id=record.id,
             after={k: summary[k] for k in ("rows", "imported", "updated", "unchanged", "deleted", "rejected", "mode")},
         )
         # Integrations hear of it in the same transaction (the outbox; api/notifications).
         await notifications.emit(
-            session, type="tallies.imported",
-            payload={"campaign_id": campaign.id, "import_id": record.id, "format": kind, **{k: summary[k] for k in ("rows", "imported", "updated", "unchanged", "deleted", "rejected", "mode")}},
+            session,
+            type="tallies.imported",
+            payload={
+                "campaign_id": campaign.id,
+                "import_id": record.id,
+                "format": kind,
+                **{k: summary[k] for k in ("rows", "imported", "updated", "unchanged", "deleted", "rejected", "mode")},
+            },
         )
     if failed:
         errors = [
             field_problem(problem["field"], problem["message"], location=None, row=row, code=problem["code"])
-            for problem in summary["conflicts"] for row in problem["rows"][:MAX_REPORTED_ERRORS]
+            for problem in summary["conflicts"]
+            for row in problem["rows"][:MAX_REPORTED_ERRORS]
         ]
         errors.sort(key=lambda e: e["row"])
         return 422, {
-            "type": f"{PROBLEM_BASE}validation", "title": "Invalid request", "status": 422,
+            "type": f"{PROBLEM_BASE}validation",
+            "title": "Invalid request",
+            "status": 422,
             "detail": f"{checker.rejected} row(s) rejected; nothing was saved (atomic=true).",
-            "instance": structlog.contextvars.get_contextvars().get("request_id"), "code": "tallies.rejected",
-            "errors": errors[:MAX_REPORTED_ERRORS], "summary": summary,
+            "instance": structlog.contextvars.get_contextvars().get("request_id"),
+            "code": "tallies.rejected",
+            "errors": errors[:MAX_REPORTED_ERRORS],
+            "summary": summary,
         }
     return 200, summary
 
@@ -226,7 +265,10 @@ async def _warn_gaps(session: AsyncSession, campaign: Campaign, posted: dict[str
         lowest = min((holes[a] & -holes[a]).bit_length() - 1 for a in chunk)
         highest = max(holes[a].bit_length() - 1 for a in chunk)
         result = await bulk.fetch_areas(
-            "area_code, day", "tally_rollups", chunk, "campaign_id = ? AND day >= ? AND day <= ? AND (own_rows > 0 OR below > 0)",
+            "area_code, day",
+            "tally_rollups",
+            chunk,
+            "campaign_id = ? AND day >= ? AND day <= ? AND (own_rows > 0 OR below > 0)",
             [campaign.id, bulk.day(start + timedelta(days=lowest)), bulk.day(start + timedelta(days=highest))],
         )
         for area, stored in result:

@@ -30,7 +30,6 @@ def origin_sql(source: str) -> str:
     return f"CASE {source} WHEN 'queue' THEN 1 WHEN 'home_visit' THEN 2 ELSE 0 END"
 
 
-
 class TallyImport(Base):
     """One accepted POST of tallies: who sent it, when, and the summary they got back."""
 
@@ -68,8 +67,12 @@ class Tally(Base):
         CheckConstraint(f"origin_key = {origin_sql('source')}", name="origin_key"),
         # The few tallies Rekam counts itself, for reconciliation and per-source figures (posted ones are not indexed here).
         Index(
-            "ix_tallies_operational", "campaign_id", "day", "area_code",
-            sqlite_where=text("origin_key > 0"), postgresql_where=text("origin_key > 0"),
+            "ix_tallies_operational",
+            "campaign_id",
+            "day",
+            "area_code",
+            sqlite_where=text("origin_key > 0"),
+            postgresql_where=text("origin_key > 0"),
         ),
     )
 

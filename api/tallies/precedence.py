@@ -52,4 +52,3 @@ async def operational_official(session: AsyncSession, *, campaign_id: int) -> bo
 async def sources_for(session: AsyncSession, *, campaign_id: int) -> frozenset[str]:
     """The official sources of one campaign."""
     return official_sources(operational_official=await operational_official(session, campaign_id=campaign_id))
-

@@ -78,9 +78,7 @@ async def operational_counts(session: AsyncSession, *, campaign_id: int, root: s
     return result
 
 
-async def reconcile(
-    session: AsyncSession, *, campaign_id: int, root: str, since: date, until: date, limit: int = 200
-) -> list[Reconciliation]:
+async def reconcile(session: AsyncSession, *, campaign_id: int, root: str, since: date, until: date, limit: int = 200) -> list[Reconciliation]:
     """Per area and day in `root`'s subtree from `since` to `until`: the official figure next to
     what the queues and home visits counted under it (see the module's rules)."""
     counted: dict[tuple[str, date], dict[str, int]] = defaultdict(lambda: {"queue": 0, "home_visit": 0})
@@ -90,7 +88,10 @@ async def reconcile(
                 counted[(holder, day)][source] += count
     officials = await session.execute(
         select(ROLLUP.c.area_code, ROLLUP.c.day, ROLLUP.c.own, ROLLUP.c.provisional).where(
-            ROLLUP.c.campaign_id == campaign_id, in_subtree(ROLLUP.c.area_code, root), ROLLUP.c.day >= since, ROLLUP.c.day <= until,
+            ROLLUP.c.campaign_id == campaign_id,
+            in_subtree(ROLLUP.c.area_code, root),
+            ROLLUP.c.day >= since,
+            ROLLUP.c.day <= until,
             ROLLUP.c.own_rows > 0,
         )
     )
@@ -117,7 +118,9 @@ async def reconcile(
     return rows[:limit]
 
 
-async def reconciliation(session: AsyncSession, *, campaign: Any, actor: Any, area: str | None, since: date | None, until: date | None, today: date) -> dict[str, Any]:
+async def reconciliation(
+    session: AsyncSession, *, campaign: Any, actor: Any, area: str | None, since: date | None, until: date | None, today: date
+) -> dict[str, Any]:
     """The staff view: `reconcile` for the asked area (or the caller's) and dates (the last 30 days by default)."""
     root = _reader_area(actor, campaign, area)
     end = until or today
@@ -128,9 +131,19 @@ async def reconciliation(session: AsyncSession, *, campaign: Any, actor: Any, ar
         raise RuleViolation.on_field("from", "a reconciliation covers at most 367 days", location="query")
     rows = await reconcile(session, campaign_id=campaign.id, root=root, since=start, until=end)
     return {
-        "area": root, "start": start, "end": end,
+        "area": root,
+        "start": start,
+        "end": end,
         "rows": [
-            {"area": r.area, "date": r.day, "official": r.official, "queue": r.queue, "home_visit": r.home_visit, "counted": r.counted, "difference": r.difference}
+            {
+                "area": r.area,
+                "date": r.day,
+                "official": r.official,
+                "queue": r.queue,
+                "home_visit": r.home_visit,
+                "counted": r.counted,
+                "difference": r.difference,
+            }
             for r in rows
         ],
     }

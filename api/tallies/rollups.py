@@ -278,7 +278,6 @@ async def roll_up(
     return changed
 
 
-
 # --- reading rollups (what progress uses) ----------------------------------------------------------
 
 
@@ -301,7 +300,9 @@ async def subtree_parts(session: AsyncSession, *, campaign_id: int, codes: list[
     result: dict[str, tuple[Parts, date | None]] = {}
     for chunk in chunks(codes, 900):
         rows = await session.execute(
-            select(TOTAL.c.area_code, TOTAL.c.total, TOTAL.c.provisional, TOTAL.c.last_day).where(TOTAL.c.campaign_id == campaign_id, TOTAL.c.area_code.in_(chunk))
+            select(TOTAL.c.area_code, TOTAL.c.total, TOTAL.c.provisional, TOTAL.c.last_day).where(
+                TOTAL.c.campaign_id == campaign_id, TOTAL.c.area_code.in_(chunk)
+            )
         )
         for code, total, provisional, last in rows:
             result[code] = (Parts(total - provisional, provisional), last)  # a total's `total` is the figure
@@ -384,8 +385,11 @@ async def level_disagreements(session: AsyncSession, *, campaign_id: int, root: 
     parents = (
         await session.execute(
             select(ROLLUP.c.area_code, ROLLUP.c.day, ROLLUP.c.own, ROLLUP.c.below).where(
-                ROLLUP.c.campaign_id == campaign_id, in_subtree(ROLLUP.c.area_code, root),
-                ROLLUP.c.own_rows > 0, ROLLUP.c.below > 0, ROLLUP.c.own != ROLLUP.c.below,
+                ROLLUP.c.campaign_id == campaign_id,
+                in_subtree(ROLLUP.c.area_code, root),
+                ROLLUP.c.own_rows > 0,
+                ROLLUP.c.below > 0,
+                ROLLUP.c.own != ROLLUP.c.below,
             )
         )
     ).all()
@@ -394,7 +398,9 @@ async def level_disagreements(session: AsyncSession, *, campaign_id: int, root: 
     reporting: dict[tuple[str, date], int] = defaultdict(int)
     children = await session.execute(
         select(ROLLUP.c.area_code, ROLLUP.c.day).where(
-            ROLLUP.c.campaign_id == campaign_id, in_subtree(ROLLUP.c.area_code, root), ROLLUP.c.total > 0,
+            ROLLUP.c.campaign_id == campaign_id,
+            in_subtree(ROLLUP.c.area_code, root),
+            ROLLUP.c.total > 0,
             ROLLUP.c.day.in_({as_date(p.day) for p in parents}),
         )
     )
@@ -450,10 +456,20 @@ async def rebuild(session: AsyncSession, *, campaign_id: int, root: str, officia
             op_below = sum(values[c][1] for c in children.get(code, ()))
             total, provisional = (o, 0) if rows > 0 else (below, op_own + op_below)
             values[code] = (total, provisional)
-            rollups.append({
-                "campaign_id": campaign_id, "area_code": code, "day": day, "own": o, "own_rows": rows, "below": below, "op_own": op_own,
-                "op_below": op_below, "total": total, "provisional": provisional,
-            })
+            rollups.append(
+                {
+                    "campaign_id": campaign_id,
+                    "area_code": code,
+                    "day": day,
+                    "own": o,
+                    "own_rows": rows,
+                    "below": below,
+                    "op_own": op_own,
+                    "op_below": op_below,
+                    "total": total,
+                    "provisional": provisional,
+                }
+            )
             kept = totals.setdefault(code, [0, 0, None])
             kept[0] += total
             kept[1] += provisional

@@ -54,7 +54,10 @@ TALLIES_BODY = {
         200: {
             "headers": {
                 "Location": {"description": "The import (`GET .../imports/{import_id}`), when one was written.", "schema": {"type": "string"}},
-                "Idempotent-Replayed": {"description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key (kept 24 h).", "schema": {"type": "string"}},
+                "Idempotent-Replayed": {
+                    "description": "`true` when this is the stored answer to an earlier request with the same Idempotency-Key (kept 24 h).",
+                    "schema": {"type": "string"},
+                },
             }
         },
         422: {"description": "Rows rejected (atomic=true) or the request is invalid", "content": {PROBLEM_JSON: {"schema": schema_ref(TalliesRejected)}}},
@@ -66,7 +69,9 @@ async def post_tallies(
     principal: WriterDep,
     session: SessionDep,
     dry_run: Annotated[bool, Query(description="Validate and report; write nothing.")] = False,
-    mode: Annotated[TallyMode, Query(description="replace: delete this source's tallies of the posted areas and dates that are not in the request.")] = TallyMode.upsert,
+    mode: Annotated[
+        TallyMode, Query(description="replace: delete this source's tallies of the posted areas and dates that are not in the request.")
+    ] = TallyMode.upsert,
     atomic: Annotated[bool, Query(description="true: any rejected row rejects the whole request.")] = True,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
 ) -> JSONResponse:
@@ -74,8 +79,16 @@ async def post_tallies(
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
     target = request.url.path + ("?" + request.url.query if request.url.query else "")
     status, payload = await flows.post_tallies(
-        session, campaign=campaign, actor=principal, content_type=request.headers.get("content-type", ""), body=request.stream(),
-        dry_run=dry_run, mode=mode, atomic=atomic, idempotency_key=idempotency_key, target=target,
+        session,
+        campaign=campaign,
+        actor=principal,
+        content_type=request.headers.get("content-type", ""),
+        body=request.stream(),
+        dry_run=dry_run,
+        mode=mode,
+        atomic=atomic,
+        idempotency_key=idempotency_key,
+        target=target,
     )
     headers = {"Location": f"{API_PREFIX}/campaigns/{campaign_id}/imports/{payload['import_id']}"} if status < 400 and payload.get("import_id") else {}
     if idempotency.replayed_var.get():
@@ -101,7 +114,12 @@ async def list_tallies(
 
 @router.get("/tallies/history", response_model=Page[TallyChangeRead], responses=problem_responses(401, 403, 404, 422))
 async def tally_history(
-    campaign_id: IdPath, principal: ReaderDep, session: SessionDep, page: PageDep, area: AreaQuery = None, date_: Annotated[date | None, Query(alias="date")] = None
+    campaign_id: IdPath,
+    principal: ReaderDep,
+    session: SessionDep,
+    page: PageDep,
+    area: AreaQuery = None,
+    date_: Annotated[date | None, Query(alias="date")] = None,
 ) -> Page[TallyChangeRead]:
     """Every change of the tallies: old value, new value, who, when, which import."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
@@ -130,6 +148,8 @@ async def get_import(campaign_id: IdPath, import_id: IdPath, principal: ReaderDe
     """One import of tallies: who, when, and its summary (the `Location` of a post of tallies)."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
     return ImportRead.model_validate(await service.get_import(session, campaign=campaign, actor=principal, import_id=import_id))
+
+
 @router.get("/reconciliation", response_model=ReconciliationRead, responses=problem_responses(401, 403, 404, 422))
 async def get_reconciliation(
     campaign_id: IdPath,
@@ -141,9 +161,7 @@ async def get_reconciliation(
 ) -> ReconciliationRead:
     """Per area and day: the official figure next to what the queues and home visits counted, largest differences first."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
-    found = await service.reconciliation(
-        session, campaign=campaign, actor=principal, area=area, since=from_, until=to, today=calendar.today(campaign.timezone)
-    )
+    found = await service.reconciliation(session, campaign=campaign, actor=principal, area=area, since=from_, until=to, today=calendar.today(campaign.timezone))
     return ReconciliationRead.model_validate(found)
 
 

@@ -111,10 +111,14 @@ class ImportProblem(BaseModel):
 class ImportSummary(BaseModel):
     """What a post of tallies did (or, for a dry run, would do)."""
 
-    import_id: int | None = Field(description="The import's id (`GET .../imports/{import_id}`); null for a dry run or a request rejected as a whole.", examples=[17])
+    import_id: int | None = Field(
+        description="The import's id (`GET .../imports/{import_id}`); null for a dry run or a request rejected as a whole.", examples=[17]
+    )
     status: ImportStatus = Field(description=ImportStatus.__doc__, examples=["ok"])
     dry_run: bool = Field(description="Validated only; nothing was written.", examples=[False])
-    mode: TallyMode = Field(description="upsert, or replace (deletes this source's tallies of the posted areas and dates not in the request).", examples=["upsert"])
+    mode: TallyMode = Field(
+        description="upsert, or replace (deletes this source's tallies of the posted areas and dates not in the request).", examples=["upsert"]
+    )
     atomic: bool = Field(description="Whether any rejected row rejects the whole request.", examples=[True])
     rows: int = Field(description="Rows in the request.", examples=[12])
     imported: int = Field(description="Rows that created a tally.", examples=[10])

@@ -63,8 +63,19 @@ class Counts:
 
 
 CHANGE_COLUMNS = (
-    "campaign_id", "area_code", "day", "service_point_id", "device_id", "old_count", "new_count", "source", "at",
-    "actor_kind", "actor_id", "actor_name", "import_id",
+    "campaign_id",
+    "area_code",
+    "day",
+    "service_point_id",
+    "device_id",
+    "old_count",
+    "new_count",
+    "source",
+    "at",
+    "actor_kind",
+    "actor_id",
+    "actor_name",
+    "import_id",
 )
 
 
@@ -200,13 +211,27 @@ class Writer:
         entries: list[tuple[Any, ...]] = []
         implicit = [c for c in changed if c.old_import_id is not None]
         if implicit:
-            recorded = await bulk.recorded_changes(campaign_id, [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit if c.old_import_id is not None])  # all are: the test narrows the type
+            recorded = await bulk.recorded_changes(
+                campaign_id, [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit if c.old_import_id is not None]
+            )  # all are: the test narrows the type
             creations = [c for position, c in enumerate(implicit) if position not in recorded]
             if creations:
                 among, ids = bulk.among(sorted({c.old_import_id for c in creations}))
                 actors = {row[0]: row[1:] for row in await bulk.fetch(f"SELECT id, actor_kind, actor_id, actor_name FROM tally_imports WHERE id {among}", ids)}
                 entries.extend(
-                    (campaign_id, c.area, day_of(c.day), c.point, c.device, None, c.old_count, c.old_source, c.old_at, *actors[c.old_import_id], c.old_import_id)
+                    (
+                        campaign_id,
+                        c.area,
+                        day_of(c.day),
+                        c.point,
+                        c.device,
+                        None,
+                        c.old_count,
+                        c.old_source,
+                        c.old_at,
+                        *actors[c.old_import_id],
+                        c.old_import_id,
+                    )
                     for c in creations
                 )
         entries.extend((campaign_id, c.area, day_of(c.day), c.point, c.device, c.old_count, c.new_count, c.source, at, *who) for c in changed)
@@ -218,8 +243,16 @@ class Writer:
         if new is not None and self._new is None:
             self._new = PendingParents(depth_of(self.root))
         await roll_up(
-            session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, official=self.official, bulk=self.bulk(session), totals=self._totals,
-            fresh=fresh, new=new, pending=self._new,
+            session,
+            campaign_id=self.campaign_id,
+            root=self.root,
+            deltas=deltas,
+            official=self.official,
+            bulk=self.bulk(session),
+            totals=self._totals,
+            fresh=fresh,
+            new=new,
+            pending=self._new,
         )
         if not self.defer_totals:
             await self.finish(session)
@@ -234,7 +267,9 @@ class Writer:
         bulk = self.bulk(session)
         deltas = self._new.take()
         if deltas:  # fresh: the first import of a day makes its parents' rollups too
-            await roll_up(session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, official=self.official, bulk=bulk, totals=self._totals, fresh=True)
+            await roll_up(
+                session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, official=self.official, bulk=bulk, totals=self._totals, fresh=True
+            )
 
     async def finish(self, session: AsyncSession) -> None:
         """Roll up the parents of new tallies whose own rollups were written (SQLite), then write
@@ -259,9 +294,9 @@ class Writer:
             found: dict[str, date | None] = {}
             for chunk in chunks(recount, 900):
                 result = await session.execute(
-                    select(ROLLUP.c.area_code, func.max(ROLLUP.c.day)).where(
-                        ROLLUP.c.campaign_id == self.campaign_id, ROLLUP.c.area_code.in_(chunk), ROLLUP.c.total + ROLLUP.c.provisional > 0
-                    ).group_by(ROLLUP.c.area_code)
+                    select(ROLLUP.c.area_code, func.max(ROLLUP.c.day))
+                    .where(ROLLUP.c.campaign_id == self.campaign_id, ROLLUP.c.area_code.in_(chunk), ROLLUP.c.total + ROLLUP.c.provisional > 0)
+                    .group_by(ROLLUP.c.area_code)
                 )
                 found.update((code, as_date(day)) for code, day in result)
             again = set(recount)
@@ -277,11 +312,15 @@ class Writer:
         for chunk in chunks(areas):
             result = await session.execute(
                 select(
-                    TALLY.c.id, TALLY.c.area_code, TALLY.c.day, TALLY.c.service_point_id, TALLY.c.device_id, TALLY.c.count, TALLY.c.import_id,
+                    TALLY.c.id,
+                    TALLY.c.area_code,
+                    TALLY.c.day,
+                    TALLY.c.service_point_id,
+                    TALLY.c.device_id,
+                    TALLY.c.count,
+                    TALLY.c.import_id,
                     TALLY.c.updated_at,
-                ).where(
-                    TALLY.c.campaign_id == self.campaign_id, TALLY.c.area_code.in_(chunk), TALLY.c.day >= lo, TALLY.c.day <= hi, TALLY.c.source == source
-                )
+                ).where(TALLY.c.campaign_id == self.campaign_id, TALLY.c.area_code.in_(chunk), TALLY.c.day >= lo, TALLY.c.day <= hi, TALLY.c.source == source)
             )
             for id_, area, day, point, device, count, import_id, at in result:
                 if hash((area, day, point or 0, device or 0)) in kept:

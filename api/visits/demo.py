@@ -137,7 +137,4 @@ async def load_crew_account(session: AsyncSession) -> str:
         ),
         actor=SYSTEM,
     )  # fmt: skip
-    return (
-        f"user {CREW_USERNAME} (operator, is {operator.name} on kit {kit.serial}, device {kit.id}): "
-        f"password {password}  (demo only; shown once)"
-    )
+    return f"user {CREW_USERNAME} (operator, is {operator.name} on kit {kit.serial}, device {kit.id}): password {password}  (demo only; shown once)"

@@ -93,9 +93,7 @@ class HomeVisitEvent(Base):
     """One status change of a request, with the staff's note: the request's history."""
 
     __tablename__ = "home_visit_events"
-    __table_args__ = (
-        CheckConstraint("to_status IN ('submitted','triaged','scheduled','visited','unreachable','cancelled')", name="to_status"),
-    )
+    __table_args__ = (CheckConstraint("to_status IN ('submitted','triaged','scheduled','visited','unreachable','cancelled')", name="to_status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     home_visit_id: Mapped[int] = mapped_column(ForeignKey("home_visits.id", ondelete="CASCADE"), index=True)

@@ -16,7 +16,6 @@ Rules
   request's history, and is audited.
 """
 
-
 from typing import Any
 
 from sqlalchemy import select
@@ -100,6 +99,10 @@ def ensure_move(visit: HomeVisit, target: VisitStatus) -> None:
 
 async def record_move(session: AsyncSession, *, visit: HomeVisit, before: dict[str, Any], actor: Principal, action: str, note: str | None) -> None:
     visit.updated_at = calendar.now_utc()
-    session.add(HomeVisitEvent(home_visit_id=visit.id, at=visit.updated_at, actor_name=actor.name, from_status=before["status"], to_status=visit.status, note=note))
+    session.add(
+        HomeVisitEvent(home_visit_id=visit.id, at=visit.updated_at, actor_name=actor.name, from_status=before["status"], to_status=visit.status, note=note)
+    )
     await session.flush()
-    await audit.record(session, actor=actor, action=action, entity="home_visit", entity_id=visit.id, before=before, after=audit.snapshot_of(visit, AUDIT_FIELDS))
+    await audit.record(
+        session, actor=actor, action=action, entity="home_visit", entity_id=visit.id, before=before, after=audit.snapshot_of(visit, AUDIT_FIELDS)
+    )

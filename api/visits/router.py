@@ -111,12 +111,19 @@ async def change_home_visit_status(
     data: StatusChange,
     principal: CrewDep,
     session: SessionDep,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200, description="Makes a retry safe: the same key and move give the first answer again.")] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", max_length=200, description="Makes a retry safe: the same key and move give the first answer again.")
+    ] = None,
 ) -> HomeVisitTrack:
     """Triage, mark visited or unreachable, or cancel, with an optional note (the kit's operator: visited or unreachable)."""
     answer = await flows.change_visit_status_once(
-        session, visit_id=visit_id, data=data, actor=principal, idempotency_key=idempotency_key,
-        target=f"/home-visits/{visit_id}/status", answer=lambda visit: _track(visit).model_dump(mode="json"),
+        session,
+        visit_id=visit_id,
+        data=data,
+        actor=principal,
+        idempotency_key=idempotency_key,
+        target=f"/home-visits/{visit_id}/status",
+        answer=lambda visit: _track(visit).model_dump(mode="json"),
     )
     return HomeVisitTrack.model_validate(answer)
 

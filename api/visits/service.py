@@ -100,9 +100,7 @@ async def _unused_tracking_code(session: AsyncSession) -> str:
     """A code used by no request and no merge (one statement, whichever the new row becomes)."""
     for _ in range(5):
         code = new_tracking_code()
-        used = select(HomeVisit.id).where(HomeVisit.tracking_code == code).union_all(
-            select(HomeVisitMerge.id).where(HomeVisitMerge.tracking_code == code)
-        )
+        used = select(HomeVisit.id).where(HomeVisit.tracking_code == code).union_all(select(HomeVisitMerge.id).where(HomeVisitMerge.tracking_code == code))
         if (await session.execute(used)).first() is None:
             return code
     raise RuntimeError("no free tracking code after 5 draws")  # 31^8 codes: practically impossible
@@ -127,7 +125,9 @@ async def submit(session: AsyncSession, *, data: HomeVisitCreate, actor: Princip
         if day < today:
             errors.append(field_problem(f"preferred_dates.{index}", "A preferred date cannot be in the past."))
         elif day > campaign.deadline:
-            errors.append(field_problem(f"preferred_dates.{index}", f"A preferred date cannot be after the campaign's deadline, {campaign.deadline.isoformat()}."))
+            errors.append(
+                field_problem(f"preferred_dates.{index}", f"A preferred date cannot be after the campaign's deadline, {campaign.deadline.isoformat()}.")
+            )
     if errors:
         detail = errors[0]["message"] if len(errors) == 1 else f"{len(errors)} fields need attention: " + ", ".join(e["field"] for e in errors) + "."
         raise RuleViolation(detail, errors=errors)
@@ -179,7 +179,11 @@ async def _merge(session: AsyncSession, visit: HomeVisit, *, tracking_code: str,
         await session.flush()
     session.add(
         HomeVisitEvent(
-            home_visit_id=visit.id, at=calendar.now_utc(), actor_name=actor.name, from_status=visit.status, to_status=visit.status,
+            home_visit_id=visit.id,
+            at=calendar.now_utc(),
+            actor_name=actor.name,
+            from_status=visit.status,
+            to_status=visit.status,
             note="Another request for this resident was merged into this one (see its contacts).",
         )
     )
@@ -286,7 +290,9 @@ async def list_visits(
 async def get_personal(session: AsyncSession, *, visit_id: int, actor: Principal) -> HomeVisitRead:
     """The full record with its history; the read itself is audited."""
     visit = await visit_for_staff(session, visit_id=visit_id, actor=actor, write=False)
-    events = (await session.scalars(select(HomeVisitEvent).where(HomeVisitEvent.home_visit_id == visit.id).order_by(HomeVisitEvent.at, HomeVisitEvent.id))).all()
+    events = (
+        await session.scalars(select(HomeVisitEvent).where(HomeVisitEvent.home_visit_id == visit.id).order_by(HomeVisitEvent.at, HomeVisitEvent.id))
+    ).all()
     merges = (await session.scalars(select(HomeVisitMerge).where(HomeVisitMerge.home_visit_id == visit.id).order_by(HomeVisitMerge.id))).all()
     await audit.record(session, actor=actor, action="home_visit.read_personal", entity="home_visit", entity_id=visit.id)
     return HomeVisitRead(
@@ -313,8 +319,15 @@ async def get_personal(session: AsyncSession, *, visit_id: int, actor: Principal
         history=[HomeVisitEventRead.model_validate(e) for e in events],
         merged=[
             MergedRequestRead(
-                area=m.area_code, name=m.name, phone=m.phone, address=m.address, reason=VisitReason(m.reason), note=m.note,
-                preferred_dates=[date.fromisoformat(d) for d in m.preferred_dates or []], consented_at=m.consented_at, requested_on=m.requested_on,
+                area=m.area_code,
+                name=m.name,
+                phone=m.phone,
+                address=m.address,
+                reason=VisitReason(m.reason),
+                note=m.note,
+                preferred_dates=[date.fromisoformat(d) for d in m.preferred_dates or []],
+                consented_at=m.consented_at,
+                requested_on=m.requested_on,
             )
             for m in merges
         ],

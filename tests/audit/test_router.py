@@ -44,18 +44,63 @@ async def test_every_foundation_write_leaves_one_entry_per_change(client, sessio
     writes = [
         ("add an RW", lambda: client.post("/api/v1/areas", json={"code": "36.74.01.1001.004"}, headers=admin), 201, ["area.create"]),
         ("set a population", lambda: client.patch("/api/v1/areas/36.74.01.1001.004", json={"population": 900}, headers=admin), 200, ["area.update"]),
-        ("start a campaign", lambda: client.post("/api/v1/campaigns", json={"name": "C", "root_area": "36.74", "start_date": "2026-01-01", "deadline": "2027-01-01", "target": 100}, headers=admin), 201, ["campaign.create"]),
-        ("enter two targets", lambda: client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "36.74.01", "target": 60}, {"area": "36.74.02", "target": 40}]}, headers=admin), 200, ["target.set", "target.set"]),
-        ("enter the same again", lambda: client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "36.74.01", "target": 60}]}, headers=admin), 200, []),
-        ("record a snapshot", lambda: client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": as_of, "cumulative": 5}, headers=admin), 201, ["snapshot.create"]),
-        ("replace it", lambda: client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": as_of, "cumulative": 6}, headers=admin), 200, ["snapshot.replace"]),
-        ("create a user", lambda: client.post("/api/v1/users", json={"username": "new.viewer", "display_name": "N", "password": "long-enough-pw", "role": "viewer"}, headers=admin), 201, ["user.create"]),
+        (
+            "start a campaign",
+            lambda: client.post(
+                "/api/v1/campaigns",
+                json={"name": "C", "root_area": "36.74", "start_date": "2026-01-01", "deadline": "2027-01-01", "target": 100},
+                headers=admin,
+            ),
+            201,
+            ["campaign.create"],
+        ),
+        (
+            "enter two targets",
+            lambda: client.put(
+                f"/api/v1/campaigns/{campaign_id}/targets",
+                json={"targets": [{"area": "36.74.01", "target": 60}, {"area": "36.74.02", "target": 40}]},
+                headers=admin,
+            ),
+            200,
+            ["target.set", "target.set"],
+        ),
+        (
+            "enter the same again",
+            lambda: client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "36.74.01", "target": 60}]}, headers=admin),
+            200,
+            [],
+        ),
+        (
+            "record a snapshot",
+            lambda: client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": as_of, "cumulative": 5}, headers=admin),
+            201,
+            ["snapshot.create"],
+        ),
+        (
+            "replace it",
+            lambda: client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": as_of, "cumulative": 6}, headers=admin),
+            200,
+            ["snapshot.replace"],
+        ),
+        (
+            "create a user",
+            lambda: client.post(
+                "/api/v1/users", json={"username": "new.viewer", "display_name": "N", "password": "long-enough-pw", "role": "viewer"}, headers=admin
+            ),
+            201,
+            ["user.create"],
+        ),
         ("rename a user", lambda: client.patch(f"/api/v1/users/{viewer_id}", json={"display_name": "Renamed"}, headers=admin), 200, ["user.update"]),
         ("create a key", create_key, 201, ["api_key.create"]),
         ("revoke it", lambda: client.delete(f"/api/v1/api-keys/{key_id[0]}", headers=admin), 204, ["api_key.revoke"]),
         ("revoke it again", lambda: client.delete(f"/api/v1/api-keys/{key_id[0]}", headers=admin), 204, []),
         ("sign in", lambda: client.post("/api/v1/auth/token", data={"username": viewer_name, "password": PASSWORD}), 200, ["auth.login"]),
-        ("fail to sign in", lambda: client.post("/api/v1/auth/token", data={"username": viewer_name, "password": "wrong-password"}), 401, ["auth.login_failed"]),
+        (
+            "fail to sign in",
+            lambda: client.post("/api/v1/auth/token", data={"username": viewer_name, "password": "wrong-password"}),
+            401,
+            ["auth.login_failed"],
+        ),
         ("sign out", lambda: client.post("/api/v1/auth/logout", headers=admin), 204, ["auth.logout"]),
     ]
     for what, send, status, actions in writes:
@@ -73,7 +118,9 @@ async def test_apportioning_leaves_one_entry_per_area(client, session) -> None:
     admin = await headers_for(session, role=Role.admin)
     campaign_id = (await make_campaign(session, target=1000)).id
     before = await last_id(session)
-    response = await client.post(f"/api/v1/campaigns/{campaign_id}/targets/apportion", json={"parent": "36.74", "level": "kecamatan", "method": "equal"}, headers=admin)
+    response = await client.post(
+        f"/api/v1/campaigns/{campaign_id}/targets/apportion", json={"parent": "36.74", "level": "kecamatan", "method": "equal"}, headers=admin
+    )
     assert response.status_code == 200
     entries = await entries_since(session, before)
     assert len(entries) == len(response.json()) == 7 and {e.action for e in entries} == {"target.apportion"}
@@ -88,8 +135,20 @@ async def test_a_rejected_request_leaves_no_entry(client, session) -> None:
     # One good row and one bad: nothing is saved, nothing is audited.
     bad = {"targets": [{"area": "36.74.01", "target": 10}, {"area": "36.74.01.9999", "target": 1}]}
     assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json=bad, headers=serpong), 422)
-    assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "36.74.01", "target": 10}, {"area": "36.74.07", "target": 1}]}, headers=serpong), 403)
-    assert_problem(await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.07", "as_of": str(date.today()), "cumulative": 1}, headers=serpong), 403)
+    assert_problem(
+        await client.put(
+            f"/api/v1/campaigns/{campaign_id}/targets",
+            json={"targets": [{"area": "36.74.01", "target": 10}, {"area": "36.74.07", "target": 1}]},
+            headers=serpong,
+        ),
+        403,
+    )
+    assert_problem(
+        await client.post(
+            f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.07", "as_of": str(date.today()), "cumulative": 1}, headers=serpong
+        ),
+        403,
+    )
     assert await entries_since(session, before) == []
     assert await session.scalar(select(func.count()).select_from(Target).where(Target.campaign_id == campaign_id, Target.area_code == "36.74.01")) == 0
 
@@ -116,7 +175,11 @@ async def test_admins_read_the_trail_newest_first_with_filters(client, session) 
     serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
     await session.commit()
     for n in range(3):
-        await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": str(date.today() - timedelta(days=n + 1)), "cumulative": n}, headers=serpong)
+        await client.post(
+            f"/api/v1/campaigns/{campaign_id}/snapshots",
+            json={"area": "36.74.01", "as_of": str(date.today() - timedelta(days=n + 1)), "cumulative": n},
+            headers=serpong,
+        )
     page = await client.get("/api/v1/audit", params={"entity": "snapshot", "limit": 2}, headers=admin)
     assert page.status_code == 200
     first = page.json()
@@ -130,7 +193,9 @@ async def test_admins_read_the_trail_newest_first_with_filters(client, session) 
     by_actor = (await client.get("/api/v1/audit", params={"actor": one[0]["actor_name"], "action": "snapshot.create"}, headers=admin)).json()["items"]
     assert len(by_actor) == 3
     today, tomorrow, yesterday = date.today(), date.today() + timedelta(days=1), date.today() - timedelta(days=2)
-    assert len((await client.get("/api/v1/audit", params={"entity": "snapshot", "from": str(yesterday), "to": str(tomorrow)}, headers=admin)).json()["items"]) == 3
+    assert (
+        len((await client.get("/api/v1/audit", params={"entity": "snapshot", "from": str(yesterday), "to": str(tomorrow)}, headers=admin)).json()["items"]) == 3
+    )
     assert (await client.get("/api/v1/audit", params={"entity": "snapshot", "from": str(tomorrow + timedelta(days=1))}, headers=admin)).json()["items"] == []
     assert (await client.get("/api/v1/audit", params={"entity": "snapshot", "to": str(today - timedelta(days=3))}, headers=admin)).json()["items"] == []
     assert_problem(await client.get("/api/v1/audit", params={"from": "2026-13-01"}, headers=admin), 422, field="from")
@@ -142,5 +207,11 @@ async def test_admins_read_the_trail_newest_first_with_filters(client, session) 
 
 
 async def test_personal_and_secret_fields_are_masked(session) -> None:
-    entry = await audit.record(session, actor=SYSTEM, action="test.mask", entity="test", after={"nik": "3674010101900001", "phone": "0812", "name": "Siti", "key_hash": "abc", "nested": {"address": "Jl. Raya"}})
+    entry = await audit.record(
+        session,
+        actor=SYSTEM,
+        action="test.mask",
+        entity="test",
+        after={"nik": "3674010101900001", "phone": "0812", "name": "Siti", "key_hash": "abc", "nested": {"address": "Jl. Raya"}},
+    )
     assert entry.after == {"nik": "***", "phone": "***", "name": "Siti", "key_hash": "***", "nested": {"address": "***"}}

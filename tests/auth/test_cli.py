@@ -63,7 +63,9 @@ def query(url: str, stmt):
 
 
 def test_users_create_list_deactivate(rekam, database) -> None:
-    code, out, _ = rekam("users", "create", "budi.serpong", "--role", "supervisor", "--area", "36.74.01", "--name", "Budi", "--password-stdin", stdin="a-long-password\n")
+    code, out, _ = rekam(
+        "users", "create", "budi.serpong", "--role", "supervisor", "--area", "36.74.01", "--name", "Budi", "--password-stdin", stdin="a-long-password\n"
+    )
     assert code == 0 and "budi.serpong created (supervisor of 36.74.01)" in out
     code, out, _ = rekam("users", "create", "ani.viewer", "--role", "viewer", "--password", "another-long-one")
     assert code == 0
@@ -97,7 +99,9 @@ def test_api_keys_create_prints_the_key_once(rekam, database) -> None:
     assert code == 0
     key = out.strip()
     assert key.startswith("rkk_") and len(key) > 40 and "shown only now" in err and key not in err
-    [(name, role, area, stored)] = query(database, select(ApiKey.name, ApiKey.role, ApiKey.scope_area_code, ApiKey.key_hash).where(ApiKey.name == "tally script serpong"))
+    [(name, role, area, stored)] = query(
+        database, select(ApiKey.name, ApiKey.role, ApiKey.scope_area_code, ApiKey.key_hash).where(ApiKey.name == "tally script serpong")
+    )
     assert (name, role, area) == ("tally script serpong", "supervisor", "36.74.01") and stored == auth.digest(key)
     assert rekam("api-keys", "create", "broken", "--role", "supervisor", "--owner", "key.keeper")[0] == 1
     assert rekam("api-keys", "create", "ownerless", "--role", "viewer", "--owner", "nobody.here")[0] == 1
@@ -145,8 +149,18 @@ def test_purge_blanks_client_addresses_past_the_retention(rekam, database) -> No
     old, recent = datetime.now(UTC) - timedelta(days=31), datetime.now(UTC) - timedelta(days=29)
     execute(
         database,
-        insert(AuditEntry).values(at=old, actor_kind="anonymous", actor_name="anonymous", action="home_visit.create", entity="home_visit", entity_id="purge-1", client="203.0.113.9"),
-        insert(AuditEntry).values(at=recent, actor_kind="anonymous", actor_name="anonymous", action="home_visit.create", entity="home_visit", entity_id="purge-2", client="203.0.113.10"),
+        insert(AuditEntry).values(
+            at=old, actor_kind="anonymous", actor_name="anonymous", action="home_visit.create", entity="home_visit", entity_id="purge-1", client="203.0.113.9"
+        ),
+        insert(AuditEntry).values(
+            at=recent,
+            actor_kind="anonymous",
+            actor_name="anonymous",
+            action="home_visit.create",
+            entity="home_visit",
+            entity_id="purge-2",
+            client="203.0.113.10",
+        ),
     )
     code, out, _ = rekam("purge")
     assert code == 0 and "older than 30 days" in out

@@ -18,12 +18,16 @@ def test_existing_keys_get_their_creator_or_the_first_admin_as_owner_and_a_year(
         with engine.begin() as connection:
             for user_id, name, role, area in ((7, "first.admin", "admin", None), (9, "later.admin", "admin", None), (5, "a.viewer", "viewer", None)):
                 connection.execute(
-                    text("INSERT INTO users (id, username, display_name, password_hash, role, scope_area_code, active) VALUES (:id, :u, :u, '!', :r, :a, true)"),
+                    text(
+                        "INSERT INTO users (id, username, display_name, password_hash, role, scope_area_code, active) VALUES (:id, :u, :u, '!', :r, :a, true)"
+                    ),
                     {"id": user_id, "u": name, "r": role, "a": area},
                 )
             for key_id, creator in ((1, 9), (2, None)):
                 connection.execute(
-                    text("INSERT INTO api_keys (id, name, prefix, key_hash, role, created_by_user_id, created_at) VALUES (:id, :n, 'rkk_x', :h, 'admin', :c, :t)"),
+                    text(
+                        "INSERT INTO api_keys (id, name, prefix, key_hash, role, created_by_user_id, created_at) VALUES (:id, :n, 'rkk_x', :h, 'admin', :c, :t)"
+                    ),
                     {"id": key_id, "n": f"key {key_id}", "h": f"{key_id:064d}", "c": creator, "t": now},
                 )
         command.upgrade(config, "head")

@@ -26,7 +26,16 @@ async def test_sign_in_me_and_logout(client, session) -> None:
     assert body["token_type"] == "bearer" and body["expires_in"] == 12 * 60 * 60 and body["access_token"].startswith("rkt_")
     bearer = {"Authorization": f"Bearer {body['access_token']}"}
     me = (await client.get("/api/v1/auth/me", headers=bearer)).json()
-    assert me == {"kind": "user", "id": me["id"], "name": username, "role": "supervisor", "area": "36.74.01", "service_point_id": None, "operator_id": None, "recent_failed_sign_ins": []}
+    assert me == {
+        "kind": "user",
+        "id": me["id"],
+        "name": username,
+        "role": "supervisor",
+        "area": "36.74.01",
+        "service_point_id": None,
+        "operator_id": None,
+        "recent_failed_sign_ins": [],
+    }
     assert (await client.get("/api/v1/auth/me")).json()["kind"] == "anonymous"
     assert (await client.post("/api/v1/auth/logout", headers=bearer)).status_code == 204
     assert_problem(await client.get("/api/v1/auth/me", headers=bearer), 401)
@@ -86,9 +95,13 @@ async def test_user_scopes_are_validated(client, session) -> None:
     assert_problem(await client.post("/api/v1/users", json={**base, "role": "supervisor"}, headers=admin), 422, field="area")
     assert_problem(await client.post("/api/v1/users", json={**base, "role": "viewer", "area": "36.74.01"}, headers=admin), 422, field="area")
     assert_problem(await client.post("/api/v1/users", json={**base, "role": "operator"}, headers=admin), 422, field="service_point_id")
-    assert_problem(await client.post("/api/v1/users", json={**base, "role": "operator", "service_point_id": 999999}, headers=admin), 404, field="service_point_id")
+    assert_problem(
+        await client.post("/api/v1/users", json={**base, "role": "operator", "service_point_id": 999999}, headers=admin), 404, field="service_point_id"
+    )
     assert_problem(await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "99.99"}, headers=admin), 422, field="area")
-    assert_problem(await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "36.74.01", "password": "short"}, headers=admin), 422, field="password")
+    assert_problem(
+        await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "36.74.01", "password": "short"}, headers=admin), 422, field="password"
+    )
     created = await client.post("/api/v1/users", json={**base, "role": "supervisor", "area": "36.74.01"}, headers=admin)
     assert created.status_code == 201 and "password" not in created.text
     user_id = created.json()["id"]
@@ -132,7 +145,11 @@ async def test_an_account_may_be_its_operator_and_then_needs_no_service_point(cl
 async def test_api_keys_shown_once_scoped_and_revocable(client, session) -> None:
     admin = await headers_for(session, role=Role.admin)
     await session.commit()
-    campaign = (await client.post("/api/v1/campaigns", headers=admin, json={"name": "T", "root_area": "36.74", "start_date": "2026-01-01", "deadline": "2027-01-01", "target": 10})).json()
+    campaign = (
+        await client.post(
+            "/api/v1/campaigns", headers=admin, json={"name": "T", "root_area": "36.74", "start_date": "2026-01-01", "deadline": "2027-01-01", "target": 10}
+        )
+    ).json()
     created = await client.post("/api/v1/api-keys", json={"name": "serpong tallies", "role": "supervisor", "area": "36.74.01"}, headers=admin)
     assert created.status_code == 201
     body = created.json()
@@ -146,7 +163,16 @@ async def test_api_keys_shown_once_scoped_and_revocable(client, session) -> None
     snapshot = {"area": "36.74.01", "as_of": "2026-06-01", "cumulative": 5}
     assert (await client.post(f"/api/v1/campaigns/{campaign['id']}/snapshots", json=snapshot, headers=script)).status_code == 201
     assert_problem(await client.post(f"/api/v1/campaigns/{campaign['id']}/snapshots", json={**snapshot, "area": "36.74.07"}, headers=script), 403)
-    assert (await client.get("/api/v1/auth/me", headers=script)).json() == {"kind": "api_key", "id": key_id, "name": "key:serpong tallies", "role": "supervisor", "area": "36.74.01", "service_point_id": None, "operator_id": None, "recent_failed_sign_ins": []}
+    assert (await client.get("/api/v1/auth/me", headers=script)).json() == {
+        "kind": "api_key",
+        "id": key_id,
+        "name": "key:serpong tallies",
+        "role": "supervisor",
+        "area": "36.74.01",
+        "service_point_id": None,
+        "operator_id": None,
+        "recent_failed_sign_ins": [],
+    }
     used = (await client.get("/api/v1/api-keys", headers=admin)).json()["items"][0]
     assert used["last_used_at"] is not None
     entry = await session.scalar(select(AuditEntry).where(AuditEntry.entity == "snapshot").order_by(AuditEntry.id.desc()))

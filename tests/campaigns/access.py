@@ -16,7 +16,13 @@ async def campaign(session) -> Request:
 
 async def new_campaign(_session) -> Request:
     today = date.today()
-    body = {"name": "Tangsel", "root_area": "36.74", "start_date": str(today - timedelta(days=30)), "deadline": str(today + timedelta(days=60)), "target": 760_097}
+    body = {
+        "name": "Tangsel",
+        "root_area": "36.74",
+        "start_date": str(today - timedelta(days=30)),
+        "deadline": str(today + timedelta(days=60)),
+        "target": 760_097,
+    }
     return Request(json=body, area="36.74")
 
 

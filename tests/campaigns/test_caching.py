@@ -115,7 +115,9 @@ async def test_snapshots_targets_and_areas_give_a_new_etag(client, session) -> N
     after_targets = await fresh(client, url, after_snapshot.headers["etag"])
     assert {c["code"]: c["target"] for c in after_targets.json()["children"]}["36.74.01"] == 400
 
-    apportioned = await client.post(f"/api/v1/campaigns/{campaign.id}/targets/apportion", json={"parent": "36.74", "level": "kecamatan", "method": "equal"}, headers=admin)
+    apportioned = await client.post(
+        f"/api/v1/campaigns/{campaign.id}/targets/apportion", json={"parent": "36.74", "level": "kecamatan", "method": "equal"}, headers=admin
+    )
     assert apportioned.status_code == 200
     after_apportion = await fresh(client, url, after_targets.headers["etag"])
     assert sum(c["target"] for c in after_apportion.json()["children"]) == 1000

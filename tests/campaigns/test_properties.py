@@ -50,7 +50,9 @@ async def test_apportioned_targets_sum_to_the_parent_at_every_level(session, tot
             for code, w in zip(KECAMATAN, weights, strict=True):
                 await session.execute(update(Area).where(Area.code == code).values(population=int(w) + 1))
         await put_targets(session, campaign=campaign, items=[TargetIn(area="36.74", target=total)], actor=SYSTEM)
-        request = ApportionRequest(parent="36.74", level="kecamatan", method=method, weights=dict(zip(KECAMATAN, weights, strict=True)) if method == "weights" else None)
+        request = ApportionRequest(
+            parent="36.74", level="kecamatan", method=method, weights=dict(zip(KECAMATAN, weights, strict=True)) if method == "weights" else None
+        )
         shares = await apportion(session, campaign=campaign, request=request, actor=SYSTEM)
         assert [t.area_code for t in shares] == KECAMATAN
         assert sum(t.target for t in shares) == total

@@ -47,14 +47,30 @@ async def test_targets_csv_and_json(client, session) -> None:
     body = response.json()
     assert {t["area"]: t["target"] for t in body["items"]} == {"36.74": 300, "36.74.01": 100, "36.74.02": 90}
     bad_csv = "area,target\n36.74.01,abc\n36.74.02,5\n"
-    problem = assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", content=bad_csv.encode(), headers={**admin, "content-type": "text/csv"}), 422)
+    problem = assert_problem(
+        await client.put(f"/api/v1/campaigns/{campaign_id}/targets", content=bad_csv.encode(), headers={**admin, "content-type": "text/csv"}), 422
+    )
     assert problem["errors"][0]["row"] == 2
-    assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "36.74.01", "target": "x"}]}, headers=admin), 422, field="targets.0.target")
-    assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "31.71", "target": 1}]}, headers=admin), 422, field="area")
+    assert_problem(
+        await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "36.74.01", "target": "x"}]}, headers=admin),
+        422,
+        field="targets.0.target",
+    )
+    assert_problem(
+        await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "31.71", "target": 1}]}, headers=admin), 422, field="area"
+    )
     assert_problem(await client.put(f"/api/v1/campaigns/{campaign_id}/targets", content=b"x", headers={**admin, "content-type": "application/xml"}), 415)
-    apportioned = await client.post(f"/api/v1/campaigns/{campaign_id}/targets/apportion", json={"parent": "36.74", "level": "kecamatan", "method": "equal"}, headers=admin)
+    apportioned = await client.post(
+        f"/api/v1/campaigns/{campaign_id}/targets/apportion", json={"parent": "36.74", "level": "kecamatan", "method": "equal"}, headers=admin
+    )
     assert apportioned.status_code == 200 and sum(t["target"] for t in apportioned.json()) == 300
-    assert_problem(await client.post(f"/api/v1/campaigns/{campaign_id}/targets/apportion", json={"parent": "36.74", "level": "provinsi", "method": "equal"}, headers=admin), 422, field="level")
+    assert_problem(
+        await client.post(
+            f"/api/v1/campaigns/{campaign_id}/targets/apportion", json={"parent": "36.74", "level": "provinsi", "method": "equal"}, headers=admin
+        ),
+        422,
+        field="level",
+    )
 
 
 async def test_supervisor_snapshot_scope_and_audit(client, session) -> None:
@@ -64,12 +80,20 @@ async def test_supervisor_snapshot_scope_and_audit(client, session) -> None:
     before = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == "snapshot"))
     ok = await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": yesterday, "cumulative": 56458}, headers=serpong)
     assert ok.status_code == 201, ok.text
-    replaced = await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": yesterday, "cumulative": 56459}, headers=serpong)
+    replaced = await client.post(
+        f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": yesterday, "cumulative": 56459}, headers=serpong
+    )
     assert replaced.status_code == 200 and replaced.json()["id"] == ok.json()["id"]
     after = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == "snapshot"))
     assert after - before == 2
-    assert_problem(await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.07", "as_of": yesterday, "cumulative": 1}, headers=serpong), 403)
-    assert_problem(await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": "2026-02-30", "cumulative": 1}, headers=serpong), 422, field="as_of")
+    assert_problem(
+        await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.07", "as_of": yesterday, "cumulative": 1}, headers=serpong), 403
+    )
+    assert_problem(
+        await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": "2026-02-30", "cumulative": 1}, headers=serpong),
+        422,
+        field="as_of",
+    )
     listed = await client.get(f"/api/v1/campaigns/{campaign_id}/snapshots", params={"area": "36.74.01"})
     assert [s["cumulative"] for s in listed.json()["items"]] == [56459]
 
@@ -87,7 +111,11 @@ async def test_progress_percent_is_rounded_once_half_up(client, session) -> None
     targets = {"targets": [{"area": "36.74.01", "target": 10_000}, {"area": "36.74.02", "target": 1_000_000}, {"area": "36.74.03", "target": 40}]}
     assert (await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json=targets, headers=admin)).status_code == 200
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    tallies = [{"area": "36.74.01", "date": yesterday, "count": 8_705}, {"area": "36.74.02", "date": yesterday, "count": 870_499}, {"area": "36.74.03", "date": yesterday, "count": 50}]
+    tallies = [
+        {"area": "36.74.01", "date": yesterday, "count": 8_705},
+        {"area": "36.74.02", "date": yesterday, "count": 870_499},
+        {"area": "36.74.03", "date": yesterday, "count": 50},
+    ]
     assert (await post(client, campaign_id, tallies, admin)).status_code == 200
     body = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress", params={"area": "36.74", "depth": 1})).json()
     shown = {c["code"]: c["percent"] for c in body["children"]}
@@ -112,7 +140,7 @@ async def test_progress_csv_cells_cannot_be_formulas(client, session) -> None:
 
     campaign_id = (await make_campaign(session)).id
     supervisor = await headers_for(session, role=Role.supervisor, area="36.74.01")
-    names = ["@SUM(1+1)*cmd|' /C calc'!A0", "=HYPERLINK(\"http://x\")", "+1", "-2+3", "\tTab", "\rCR"]
+    names = ["@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://x")', "+1", "-2+3", "\tTab", "\rCR"]
     for i, name in enumerate(names, start=1):
         created = await client.post("/api/v1/areas", json={"code": f"36.74.01.1001.{900 + i}", "name": name}, headers=supervisor)
         assert created.status_code == 201, created.text

@@ -57,7 +57,9 @@ async def test_demo_reproduces_the_article(session) -> None:
 
 async def test_apportion_equal_sums_to_parent(session) -> None:
     campaign = await make_campaign(session, target=1001)
-    targets = await campaigns.apportion(session, campaign=campaign, request=ApportionRequest(parent="36.74", level=AreaLevel.kelurahan, method=ApportionMethod.equal), actor=SYSTEM)
+    targets = await campaigns.apportion(
+        session, campaign=campaign, request=ApportionRequest(parent="36.74", level=AreaLevel.kelurahan, method=ApportionMethod.equal), actor=SYSTEM
+    )
     assert len(targets) == 54 and sum(t.target for t in targets) == 1001
     assert {t.target for t in targets} == {18, 19}
 
@@ -65,14 +67,21 @@ async def test_apportion_equal_sums_to_parent(session) -> None:
 async def test_apportion_weights_must_cover_every_child(session) -> None:
     campaign = await make_campaign(session)
     with pytest.raises(RuleViolation) as caught:
-        await campaigns.apportion(session, campaign=campaign, request=ApportionRequest(parent="36.74", level=AreaLevel.kecamatan, method=ApportionMethod.weights, weights={"36.74.01": 1, "36.74.99": 2}), actor=SYSTEM)
+        await campaigns.apportion(
+            session,
+            campaign=campaign,
+            request=ApportionRequest(parent="36.74", level=AreaLevel.kecamatan, method=ApportionMethod.weights, weights={"36.74.01": 1, "36.74.99": 2}),
+            actor=SYSTEM,
+        )
     fields = {e["field"] for e in caught.value.errors}
     assert "weights.36.74.02" in fields and "weights.36.74.99" in fields
 
 
 async def test_hand_set_child_target_is_reported(session) -> None:
     campaign = await make_campaign(session, target=100)
-    await campaigns.apportion(session, campaign=campaign, request=ApportionRequest(parent="36.74", level=AreaLevel.kecamatan, method=ApportionMethod.equal), actor=SYSTEM)
+    await campaigns.apportion(
+        session, campaign=campaign, request=ApportionRequest(parent="36.74", level=AreaLevel.kecamatan, method=ApportionMethod.equal), actor=SYSTEM
+    )
     await campaigns.put_targets(session, campaign=campaign, items=[TargetIn(area="36.74.01", target=50)], actor=SYSTEM)
     _, inconsistencies = await campaigns.get_targets(session, campaign=campaign)
     assert [(i.area, i.target, i.children_sum) for i in inconsistencies] == [("36.74", 100, 50 + 15 + 14 * 5)]
@@ -81,7 +90,12 @@ async def test_hand_set_child_target_is_reported(session) -> None:
 async def test_put_targets_rejects_all_on_any_bad_row(session) -> None:
     campaign = await make_campaign(session)
     with pytest.raises(RuleViolation) as caught:
-        await campaigns.put_targets(session, campaign=campaign, items=[TargetIn(area="36.74.01", target=5), TargetIn(area="31.71", target=5), TargetIn(area="36.74.01", target=6)], actor=SYSTEM)
+        await campaigns.put_targets(
+            session,
+            campaign=campaign,
+            items=[TargetIn(area="36.74.01", target=5), TargetIn(area="31.71", target=5), TargetIn(area="36.74.01", target=6)],
+            actor=SYSTEM,
+        )
     assert [e["row"] for e in caught.value.errors] == [2, 3]
     targets, _ = await campaigns.get_targets(session, campaign=campaign)
     assert [t.area_code for t in targets] == ["36.74"]
@@ -102,11 +116,22 @@ async def test_progress_sums_children_without_own_snapshot(session) -> None:
 async def test_snapshot_rules(session) -> None:
     campaign = await make_campaign(session)
     with pytest.raises(RuleViolation):
-        await campaigns.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=date.today() + timedelta(days=2), cumulative=1), actor=SYSTEM)
+        await campaigns.record_snapshot(
+            session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=date.today() + timedelta(days=2), cumulative=1), actor=SYSTEM
+        )
     with pytest.raises(RuleViolation):  # an unknown area named in a body is a 422 (docs/api.md)
         await campaigns.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area="36.71.01", as_of=date.today(), cumulative=1), actor=SYSTEM)
     with pytest.raises(Forbidden):
-        await campaigns.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area="36.74.07", as_of=date.today(), cumulative=1), actor=principal(Role.supervisor, area="36.74.01"))
-    snapshot, created = await campaigns.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=date.today(), cumulative=1), actor=SYSTEM)
-    again, created_again = await campaigns.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=date.today(), cumulative=2), actor=SYSTEM)
+        await campaigns.record_snapshot(
+            session,
+            campaign=campaign,
+            data=SnapshotCreate(area="36.74.07", as_of=date.today(), cumulative=1),
+            actor=principal(Role.supervisor, area="36.74.01"),
+        )
+    snapshot, created = await campaigns.record_snapshot(
+        session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=date.today(), cumulative=1), actor=SYSTEM
+    )
+    again, created_again = await campaigns.record_snapshot(
+        session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=date.today(), cumulative=2), actor=SYSTEM
+    )
     assert created and not created_again and again.id == snapshot.id and again.cumulative == 2

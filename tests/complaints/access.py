@@ -21,7 +21,9 @@ async def new_report(session) -> Request:
 
 async def a_complaint(session) -> Request:
     complaint = await make_complaint(session, reporter_name=REPORTER_NAME, reporter_contact=REPORTER_CONTACT)
-    return Request(path_params={"complaint_id": complaint.id, "receipt": complaint.receipt}, area=complaint.area_code, service_point_id=complaint.service_point_id)
+    return Request(
+        path_params={"complaint_id": complaint.id, "receipt": complaint.receipt}, area=complaint.area_code, service_point_id=complaint.service_point_id
+    )
 
 
 def with_body(body: dict, status: ComplaintStatus = ComplaintStatus.received, operator: bool = False):
@@ -66,7 +68,10 @@ CASES = [
     Case("POST", ONE + "/replies", expect=handlers(201), setup=with_body({"text": "Sedang kami periksa."})),
     Case("POST", ONE + "/notes", expect=handlers(201), setup=with_body({"text": "Saksi sudah ditelepon."})),
     Case(
-        "POST", ONE + "/sanction", expect=handlers(201), note="substantiated, operator named",
+        "POST",
+        ONE + "/sanction",
+        expect=handlers(201),
+        note="substantiated, operator named",
         setup=with_body({"kind": "suspension", "effective_from": "2099-01-01", "note": "Diskors."}, ComplaintStatus.substantiated, operator=True),
     ),
     Case("POST", ONE + "/reporter", expect={**handlers(200), "handler": 403}, note="admins only", setup=disclosure),

@@ -16,8 +16,6 @@ from tests.factories import PASSWORD, assert_problem, headers_for, make_service_
 COMPLAINTS = "/api/v1/complaints"
 
 
-
-
 async def bearer(client: httpx.AsyncClient, user: User) -> dict[str, str]:
     token = (await client.post("/api/v1/auth/token", data={"username": user.username, "password": PASSWORD})).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}
@@ -92,7 +90,15 @@ async def test_report_track_handle_and_sanction_without_ever_showing_the_reporte
     disclosed = await client.post(f"{COMPLAINTS}/{complaint_id}/reporter", json={"reason": "Perlu kesaksian pelapor."}, headers=admin)
     assert disclosed.json() == {"reporter_name": REPORTER_NAME, "reporter_contact": REPORTER_CONTACT}
     trail = (await client.get("/api/v1/audit", params={"entity": "complaint"}, headers=admin)).json()["items"]
-    assert {"complaint.create", "complaint.update", "complaint.reply", "complaint.message", "complaint.transition", "complaint.sanction", "complaint.read_reporter"} <= {e["action"] for e in trail}
+    assert {
+        "complaint.create",
+        "complaint.update",
+        "complaint.reply",
+        "complaint.message",
+        "complaint.transition",
+        "complaint.sanction",
+        "complaint.read_reporter",
+    } <= {e["action"] for e in trail}
 
     # Nowhere else: not in any other response, log line or audit payload.
     disclosure = f"POST {COMPLAINTS}/{complaint_id}/reporter"

@@ -46,8 +46,12 @@ def test_receipts_are_long_random_readable_and_forgiving() -> None:
 async def test_workflow_has_exactly_its_steps(session) -> None:
     allowed = {(a, b) for a, nexts in service.NEXT_STATUSES.items() for b in nexts}
     assert allowed == {
-        ("received", "investigating"), ("investigating", "substantiated"), ("investigating", "unsubstantiated"),
-        ("substantiated", "action_taken"), ("unsubstantiated", "closed"), ("action_taken", "closed"),
+        ("received", "investigating"),
+        ("investigating", "substantiated"),
+        ("investigating", "unsubstantiated"),
+        ("substantiated", "action_taken"),
+        ("unsubstantiated", "closed"),
+        ("action_taken", "closed"),
     }
     for current in ComplaintStatus:
         complaint_id = (await make_complaint(session, status=current)).id
@@ -130,14 +134,18 @@ async def test_sanctions_need_a_substantiated_complaint_about_a_named_operator(s
     with pytest.raises(Conflict):
         await service.record_sanction(session, complaint_id=named.id, data=suspension, actor=SYSTEM)
     removal_case = await make_complaint(session, status=ComplaintStatus.action_taken, operator=operator.id)
-    await service.record_sanction(session, complaint_id=removal_case.id, data=SanctionCreate(kind="removal", effective_from=today, note="Diberhentikan."), actor=SYSTEM)
+    await service.record_sanction(
+        session, complaint_id=removal_case.id, data=SanctionCreate(kind="removal", effective_from=today, note="Diberhentikan."), actor=SYSTEM
+    )
     assert (await session.get(Operator, operator.id)).status == "left"
 
 
 async def test_a_warning_leaves_the_operator_active(session) -> None:
     operator = await make_operator(session)
     complaint = await make_complaint(session, status=ComplaintStatus.substantiated, operator=operator.id)
-    await service.record_sanction(session, complaint_id=complaint.id, data=SanctionCreate(kind="warning", effective_from=service.today(), note="Teguran."), actor=SYSTEM)
+    await service.record_sanction(
+        session, complaint_id=complaint.id, data=SanctionCreate(kind="warning", effective_from=service.today(), note="Teguran."), actor=SYSTEM
+    )
     assert (await session.get(Operator, operator.id)).status == "active"
     assert await session.scalar(select(func.count()).select_from(Sanction)) == 1
 
@@ -152,7 +160,12 @@ async def test_stats_hide_small_counts(session) -> None:
     assert [(k.area, k.count) for k in stats.by_kecamatan] == [("36.74.01", 3), ("36.74.03", "<3"), ("36.74.07", "<3")]
     assert stats.by_kecamatan[0].name == "Serpong"
     assert {s.status: s.count for s in stats.by_status} == {
-        "received": 3, "investigating": 0, "substantiated": "<3", "unsubstantiated": "<3", "action_taken": 0, "closed": 0
+        "received": 3,
+        "investigating": 0,
+        "substantiated": "<3",
+        "unsubstantiated": "<3",
+        "action_taken": 0,
+        "closed": 0,
     }
     assert [(m.month, m.count) for m in stats.by_month] == [(service.today().strftime("%Y-%m"), 6)]
     assert stats.share_substantiated == round(2 / 3, 3)

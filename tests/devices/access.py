@@ -80,7 +80,9 @@ async def campaign_with_fleet(session: AsyncSession) -> Request:
         device_id = await make_device(session)
         await place_device(session, device_id, area=area, starts_on=TODAY - timedelta(days=3))
         await post_operator(session, await make_operator(session), area=area, starts_on=TODAY - timedelta(days=3))
-    return Request(path_params={"campaign_id": campaign.id}, params={"as_of": TODAY.isoformat()}, json={"as_of": TODAY.isoformat(), "movable": "all"}, area="36.74")
+    return Request(
+        path_params={"campaign_id": campaign.id}, params={"as_of": TODAY.isoformat()}, json={"as_of": TODAY.isoformat(), "movable": "all"}, area="36.74"
+    )
 
 
 async def devices_in_area(session: AsyncSession) -> Request:
@@ -112,8 +114,10 @@ CASES = [
     staff_read("GET", "/api/v1/operators/{operator_id}/assignments", operator_in_serpong),
     staff_read("GET", "/api/v1/campaigns/{campaign_id}/capacity", campaign_with_fleet),
     Case(
-        "POST", "/api/v1/campaigns/{campaign_id}/allocation-plan",
-        expect={"admin": 200, "viewer": 200, "supervisor_in": 200, "supervisor_out": 200, "anonymous": 401}, setup=plan_with_fleet,
+        "POST",
+        "/api/v1/campaigns/{campaign_id}/allocation-plan",
+        expect={"admin": 200, "viewer": 200, "supervisor_in": 200, "supervisor_out": 200, "anonymous": 401},
+        setup=plan_with_fleet,
     ),
     Case("POST", "/api/v1/campaigns/{campaign_id}/allocation-plan/apply", expect={"admin": 200, "anonymous": 401}, setup=plan_with_fleet),
 ]

@@ -18,8 +18,12 @@ async def make_device(
 ) -> int:
     loan = owner == DeviceOwner.loan
     data = DeviceCreate(
-        serial=f"T-{next(_sequence):05d}", kind=kind, owner=owner, daily_capacity=capacity,
-        lender="Pemerintah Kota Cilegon" if loan else None, return_due=(return_due or date(2030, 1, 1)) if loan else None,
+        serial=f"T-{next(_sequence):05d}",
+        kind=kind,
+        owner=owner,
+        daily_capacity=capacity,
+        lender="Pemerintah Kota Cilegon" if loan else None,
+        return_due=(return_due or date(2030, 1, 1)) if loan else None,
     )
     return (await service.create_device(session, data=data, actor=SYSTEM)).id
 
@@ -29,7 +33,9 @@ async def make_operator(session: AsyncSession, *, phone: str | None = "081234567
     return (await service.create_operator(session, data=OperatorCreate(name=f"Petugas {n}", staff_number=f"T-{n:05d}", phone=phone), actor=SYSTEM)).id
 
 
-async def place_device(session: AsyncSession, device_id: int, *, area: str | None = None, service_point: int | None = None, starts_on: date, ends_on: date | None = None) -> int:
+async def place_device(
+    session: AsyncSession, device_id: int, *, area: str | None = None, service_point: int | None = None, starts_on: date, ends_on: date | None = None
+) -> int:
     data = PlacementCreate(area=area, service_point=service_point, starts_on=starts_on, ends_on=ends_on)
     return (await service.allocate_device(session, device_id=device_id, data=data, actor=SYSTEM)).id
 

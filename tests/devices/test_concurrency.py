@@ -64,7 +64,9 @@ async def test_the_database_settles_two_moves_the_service_cannot_see(race_engine
         await second.begin()
         await service.allocate_device(first, device_id=device_id, data=PlacementCreate(area="36.74.02", starts_on=TODAY), actor=SYSTEM)
         # The second move checks for overlaps before the first commits, so only the database can stop it.
-        racing = asyncio.create_task(service.allocate_device(second, device_id=device_id, data=PlacementCreate(area="36.74.03", starts_on=TODAY + timedelta(days=1)), actor=SYSTEM))
+        racing = asyncio.create_task(
+            service.allocate_device(second, device_id=device_id, data=PlacementCreate(area="36.74.03", starts_on=TODAY + timedelta(days=1)), actor=SYSTEM)
+        )
         await asyncio.sleep(0.3)
         assert not racing.done(), "the second insert should wait for the first transaction"
         await first.commit()

@@ -21,16 +21,46 @@ async def test_register_devices_and_loans(client, session) -> None:
     ok = await client.post("/api/v1/devices", json={"serial": "APBD-S-99", "kind": "static", "owner": "apbd", "daily_capacity": 80}, headers=admin)
     assert ok.status_code == 201, ok.text
     assert ok.json()["status"] == "active" and ok.json()["placed"] is None and ok.json()["loan_overdue"] is False
-    assert_problem(await client.post("/api/v1/devices", json={"serial": "APBD-S-99", "kind": "static", "owner": "apbd", "daily_capacity": 80}, headers=admin), 409, field="serial")
-    assert_problem(await client.post("/api/v1/devices", json={"serial": "CLG-9", "kind": "static", "owner": "loan", "daily_capacity": 80}, headers=admin), 422, field="lender")
-    assert_problem(await client.post("/api/v1/devices", json={"serial": "X-1", "kind": "static", "owner": "apbd", "daily_capacity": 80, "lender": "Kota Cilegon"}, headers=admin), 422, field="lender")
-    assert_problem(await client.post("/api/v1/devices", json={"serial": "X-2", "kind": "laptop", "owner": "apbd", "daily_capacity": 80}, headers=admin), 422, field="kind")
-    assert_problem(await client.post("/api/v1/devices", json={"serial": "X-3", "kind": "static", "owner": "apbd", "daily_capacity": 0}, headers=admin), 422, field="daily_capacity")
-    assert_problem(await client.post("/api/v1/devices", json={"serial": "X-4", "kind": "static", "owner": "apbd", "daily_capacity": 8, "colour": "red"}, headers=admin), 422)
+    assert_problem(
+        await client.post("/api/v1/devices", json={"serial": "APBD-S-99", "kind": "static", "owner": "apbd", "daily_capacity": 80}, headers=admin),
+        409,
+        field="serial",
+    )
+    assert_problem(
+        await client.post("/api/v1/devices", json={"serial": "CLG-9", "kind": "static", "owner": "loan", "daily_capacity": 80}, headers=admin),
+        422,
+        field="lender",
+    )
+    assert_problem(
+        await client.post(
+            "/api/v1/devices", json={"serial": "X-1", "kind": "static", "owner": "apbd", "daily_capacity": 80, "lender": "Kota Cilegon"}, headers=admin
+        ),
+        422,
+        field="lender",
+    )
+    assert_problem(
+        await client.post("/api/v1/devices", json={"serial": "X-2", "kind": "laptop", "owner": "apbd", "daily_capacity": 80}, headers=admin), 422, field="kind"
+    )
+    assert_problem(
+        await client.post("/api/v1/devices", json={"serial": "X-3", "kind": "static", "owner": "apbd", "daily_capacity": 0}, headers=admin),
+        422,
+        field="daily_capacity",
+    )
+    assert_problem(
+        await client.post("/api/v1/devices", json={"serial": "X-4", "kind": "static", "owner": "apbd", "daily_capacity": 8, "colour": "red"}, headers=admin),
+        422,
+    )
     # Past its return date and not returned: flagged, and found by the filters.
     late = await client.post(
         "/api/v1/devices",
-        json={"serial": "CLG-1", "kind": "static", "owner": "loan", "lender": "Pemerintah Kota Cilegon", "return_due": (TODAY - timedelta(days=1)).isoformat(), "daily_capacity": 80},
+        json={
+            "serial": "CLG-1",
+            "kind": "static",
+            "owner": "loan",
+            "lender": "Pemerintah Kota Cilegon",
+            "return_due": (TODAY - timedelta(days=1)).isoformat(),
+            "daily_capacity": 80,
+        },
         headers=admin,
     )
     late_id = late.json()["id"]
@@ -71,14 +101,35 @@ async def test_move_shows_in_where_is_it_history_and_summary(client, session) ->
     rows = {k["code"]: k for k in (await client.get("/api/v1/allocations/summary", params={"date": tomorrow}, headers=admin)).json()["kecamatan"]}
     assert rows["36.74.02"]["capacity_per_day"] == 80 and rows["36.74.02"]["operators"] == 1
     # Overlapping moves are refused, with problem+json naming the field.
-    assert_problem(await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74.03", "from": TODAY.isoformat(), "to": tomorrow}, headers=admin), 409, field="from")
-    assert_problem(await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74.03", "service_point": point, "from": tomorrow}, headers=admin), 422, field="service_point")
+    assert_problem(
+        await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74.03", "from": TODAY.isoformat(), "to": tomorrow}, headers=admin),
+        409,
+        field="from",
+    )
+    assert_problem(
+        await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74.03", "service_point": point, "from": tomorrow}, headers=admin),
+        422,
+        field="service_point",
+    )
     assert_problem(await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74", "from": tomorrow}, headers=admin), 422, field="area")
-    assert_problem(await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74.03", "from": tomorrow, "to": TODAY.isoformat()}, headers=admin), 422, field="to")
-    assert_problem(await client.post(f"/api/v1/devices/{device_id}/allocations", json={"service_point": 999999, "from": tomorrow}, headers=admin), 404, field="service_point")
+    assert_problem(
+        await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74.03", "from": tomorrow, "to": TODAY.isoformat()}, headers=admin),
+        422,
+        field="to",
+    )
+    assert_problem(
+        await client.post(f"/api/v1/devices/{device_id}/allocations", json={"service_point": 999999, "from": tomorrow}, headers=admin),
+        404,
+        field="service_point",
+    )
     assert_problem(await client.post("/api/v1/devices/999999/allocations", json={"area": "36.74.03", "from": tomorrow}, headers=admin), 404)
     serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
-    assert_problem(await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74.01", "from": (TODAY + timedelta(days=5)).isoformat()}, headers=serpong), 403)
+    assert_problem(
+        await client.post(
+            f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74.01", "from": (TODAY + timedelta(days=5)).isoformat()}, headers=serpong
+        ),
+        403,
+    )
     assert await _audit_count(session, "allocation.close") >= 1
 
 
@@ -110,11 +161,15 @@ async def test_operator_phone_is_masked_except_in_scope_and_audited(client, sess
 
 async def test_register_and_post_operators(client, session) -> None:
     admin = await headers_for(session, role=Role.admin)
-    created = await client.post("/api/v1/operators", json={"name": "Siti", "staff_number": "TS-01-900", "phone": "0812-1111-2222", "added_for_campaign": True}, headers=admin)
+    created = await client.post(
+        "/api/v1/operators", json={"name": "Siti", "staff_number": "TS-01-900", "phone": "0812-1111-2222", "added_for_campaign": True}, headers=admin
+    )
     assert created.status_code == 201 and created.json()["added_for_campaign"] is True
     operator_id = created.json()["id"]
     assert_problem(await client.post("/api/v1/operators", json={"name": "Budi", "staff_number": "TS-01-900"}, headers=admin), 409, field="staff_number")
-    problem = assert_problem(await client.post("/api/v1/operators", json={"name": "Budi", "staff_number": "TS-01-901", "phone": "call me"}, headers=admin), 422, field="phone")
+    problem = assert_problem(
+        await client.post("/api/v1/operators", json={"name": "Budi", "staff_number": "TS-01-901", "phone": "call me"}, headers=admin), 422, field="phone"
+    )
     assert "call me" not in str(problem)
     posted = await client.post(f"/api/v1/operators/{operator_id}/assignments", json={"area": "36.74.03", "from": TODAY.isoformat()}, headers=admin)
     assert posted.status_code == 201 and posted.json()["operator_id"] == operator_id
@@ -125,7 +180,11 @@ async def test_register_and_post_operators(client, session) -> None:
 async def test_capacity_plan_and_apply_over_http(client, session) -> None:
     campaign_id = (await make_campaign(session, target=4000, deadline=TODAY + timedelta(days=10))).id
     admin = await headers_for(session, role=Role.admin)
-    await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json={"targets": [{"area": "36.74.01", "target": 1000}, {"area": "36.74.02", "target": 3000}]}, headers=admin)
+    await client.put(
+        f"/api/v1/campaigns/{campaign_id}/targets",
+        json={"targets": [{"area": "36.74.01", "target": 1000}, {"area": "36.74.02", "target": 3000}]},
+        headers=admin,
+    )
     devices = [await make_device(session) for _ in range(3)]
     for device_id, area in zip(devices, ["36.74.01", "36.74.01", "36.74.02"], strict=True):
         await place_device(session, device_id, area=area, starts_on=TODAY - timedelta(days=3))
@@ -136,14 +195,26 @@ async def test_capacity_plan_and_apply_over_http(client, session) -> None:
     assert rows["36.74.02"]["feasible"] is False and rows["36.74.02"]["shortfall_per_day"] == 220 and rows["36.74.01"]["slack_per_day"] == 60
     body = {"as_of": TODAY.isoformat(), "movable": "all"}
     planned = (await client.post(f"/api/v1/campaigns/{campaign_id}/allocation-plan", json=body, headers=viewer)).json()
-    assert [(m["kind"], m["from"]["area"], m["to"]["area"]) for m in planned["moves"]] == [("device", "36.74.01", "36.74.02"), ("operator", "36.74.01", "36.74.02")]
+    assert [(m["kind"], m["from"]["area"], m["to"]["area"]) for m in planned["moves"]] == [
+        ("device", "36.74.01", "36.74.02"),
+        ("operator", "36.74.01", "36.74.02"),
+    ]
     assert_problem(await client.post(f"/api/v1/campaigns/{campaign_id}/allocation-plan/apply", json=body, headers=viewer), 403)
-    assert_problem(await client.post(f"/api/v1/campaigns/{campaign_id}/allocation-plan", json={**body, "movable": [devices[0], 424242]}, headers=viewer), 422, field="movable")
+    assert_problem(
+        await client.post(f"/api/v1/campaigns/{campaign_id}/allocation-plan", json={**body, "movable": [devices[0], 424242]}, headers=viewer),
+        422,
+        field="movable",
+    )
     assert_problem(await client.post("/api/v1/campaigns/999999/allocation-plan", json=body, headers=viewer), 404)
     applied = await client.post(f"/api/v1/campaigns/{campaign_id}/allocation-plan/apply", json=body, headers=admin)
     assert applied.status_code == 200, applied.text
     assert [a["from"] for a in applied.json()["allocations"]] == [(TODAY + timedelta(days=1)).isoformat()]
-    after = {k["code"]: k for k in (await client.get(f"/api/v1/campaigns/{campaign_id}/capacity", params={"as_of": (TODAY + timedelta(days=1)).isoformat()}, headers=viewer)).json()["kecamatan"]}
+    after = {
+        k["code"]: k
+        for k in (
+            await client.get(f"/api/v1/campaigns/{campaign_id}/capacity", params={"as_of": (TODAY + timedelta(days=1)).isoformat()}, headers=viewer)
+        ).json()["kecamatan"]
+    }
     assert (after["36.74.01"]["capacity_per_day"], after["36.74.02"]["capacity_per_day"]) == (80, 160)
 
 

@@ -58,10 +58,14 @@ async def test_only_a_loan_is_returned_and_loan_terms(session) -> None:
     with pytest.raises(Conflict):
         await service.update_device(session, device_id=owned, data=DeviceUpdate(status="returned"), actor=SYSTEM)
     with pytest.raises(RuleViolation) as missing:
-        await service.create_device(session, data=DeviceCreate(serial="L-1", kind="static", owner="loan", daily_capacity=80, return_due=date(2030, 1, 1)), actor=SYSTEM)
+        await service.create_device(
+            session, data=DeviceCreate(serial="L-1", kind="static", owner="loan", daily_capacity=80, return_due=date(2030, 1, 1)), actor=SYSTEM
+        )
     assert [e["field"] for e in missing.value.errors] == ["lender"]
     with pytest.raises(RuleViolation) as refused:
-        await service.create_device(session, data=DeviceCreate(serial="L-2", kind="static", owner="kemendagri", daily_capacity=80, return_due=date(2030, 1, 1)), actor=SYSTEM)
+        await service.create_device(
+            session, data=DeviceCreate(serial="L-2", kind="static", owner="kemendagri", daily_capacity=80, return_due=date(2030, 1, 1)), actor=SYSTEM
+        )
     assert [e["field"] for e in refused.value.errors] == ["return_due"]
     with pytest.raises(RuleViolation):
         await service.update_device(session, device_id=owned, data=DeviceUpdate(owner="loan"), actor=SYSTEM)
@@ -126,7 +130,9 @@ async def test_supervisor_scope_for_moves_and_changes(session) -> None:
     with pytest.raises(Forbidden):  # placed nowhere: the city office places it first
         await service.allocate_device(session, device_id=device_id, data=PlacementCreate(area="36.74.01", starts_on=TODAY), actor=serpong)
     await place_device(session, device_id, area="36.74.01", starts_on=TODAY - timedelta(days=1))
-    moved = await service.allocate_device(session, device_id=device_id, data=PlacementCreate(area="36.74.01.1001", starts_on=TODAY + timedelta(days=1)), actor=serpong)
+    moved = await service.allocate_device(
+        session, device_id=device_id, data=PlacementCreate(area="36.74.01.1001", starts_on=TODAY + timedelta(days=1)), actor=serpong
+    )
     assert moved.area_code == "36.74.01.1001"
     with pytest.raises(Forbidden):
         await service.allocate_device(session, device_id=device_id, data=PlacementCreate(area="36.74.02", starts_on=TODAY + timedelta(days=5)), actor=serpong)
@@ -143,7 +149,9 @@ async def test_change_operator_status_ends_postings_from_the_day(session) -> Non
     running = await post_operator(session, operator_id, area="36.74.01", starts_on=TODAY - timedelta(days=10), ends_on=TODAY + timedelta(days=5))
     later = await post_operator(session, operator_id, area="36.74.02", starts_on=TODAY + timedelta(days=6))
     assert await commitments.is_operator_free(session, operator_id=operator_id, day=TODAY)
-    await service.change_operator_status(session, operator_id=operator_id, status="suspended", effective_from=TODAY + timedelta(days=2), actor=SYSTEM, reason="pungli: complaint substantiated")
+    await service.change_operator_status(
+        session, operator_id=operator_id, status="suspended", effective_from=TODAY + timedelta(days=2), actor=SYSTEM, reason="pungli: complaint substantiated"
+    )
     assert (await session.get(OperatorAssignment, running)).ends_on == TODAY + timedelta(days=1)
     assert await session.scalar(select(OperatorAssignment.id).where(OperatorAssignment.id == later)) is None
     assert not await commitments.is_operator_free(session, operator_id=operator_id, day=TODAY)
@@ -158,7 +166,11 @@ async def test_change_operator_status_ends_postings_from_the_day(session) -> Non
 
 async def test_is_device_free(session) -> None:
     point = (await make_service_point(session, area="36.74.01")).id
-    at_point, with_team, loan = await make_device(session), await make_device(session, kind=DeviceKind.mobile), await make_device(session, owner=DeviceOwner.loan, return_due=TODAY + timedelta(days=3))
+    at_point, with_team, loan = (
+        await make_device(session),
+        await make_device(session, kind=DeviceKind.mobile),
+        await make_device(session, owner=DeviceOwner.loan, return_due=TODAY + timedelta(days=3)),
+    )
     await place_device(session, at_point, service_point=point, starts_on=TODAY, ends_on=TODAY + timedelta(days=1))
     await place_device(session, with_team, area="36.74.01", starts_on=TODAY)
     assert not await commitments.is_device_free(session, device_id=at_point, day=TODAY)
@@ -265,7 +277,9 @@ def test_greedy_plan_on_a_hand_computed_mixed_case() -> None:
 async def _two_kecamatan(session):
     """Serpong: 1,000 left, two 80 sets, two operators. Serpong Utara: 3,000 left, one set, one operator."""
     campaign = await make_campaign(session, target=4000, start=TODAY - timedelta(days=30), deadline=TODAY + timedelta(days=10))
-    await campaigns.put_targets(session, campaign=campaign, items=[TargetIn(area="36.74.01", target=1000), TargetIn(area="36.74.02", target=3000)], actor=SYSTEM)
+    await campaigns.put_targets(
+        session, campaign=campaign, items=[TargetIn(area="36.74.01", target=1000), TargetIn(area="36.74.02", target=3000)], actor=SYSTEM
+    )
     since = TODAY - timedelta(days=5)
     devices = [await make_device(session) for _ in range(3)]
     operators = [await make_operator(session) for _ in range(3)]

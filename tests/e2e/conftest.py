@@ -56,7 +56,8 @@ def open_point_with_operator(server: "Server", *, point: dict, username: str, di
     created = httpx.post(f"{server.base}/api/v1/service-points", headers=headers, json={**point, "opening_hours": ALWAYS_OPEN})
     created.raise_for_status()
     user = httpx.post(
-        f"{server.base}/api/v1/users", headers=headers,
+        f"{server.base}/api/v1/users",
+        headers=headers,
         json={"username": username, "display_name": display_name, "password": PASSWORD, "role": "operator", "service_point_id": created.json()["id"]},
     )
     user.raise_for_status()
@@ -103,9 +104,7 @@ def chromium_path() -> str:
 
 
 def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], env=env, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=120
-    )
+    done = subprocess.run([sys.executable, "-m", "api.cli", *args], env=env, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
         raise RuntimeError(f"rekam {' '.join(args)} failed: {done.stderr[-2000:]}")
     return done.stdout

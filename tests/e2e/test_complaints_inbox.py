@@ -23,7 +23,8 @@ def admin_headers(server) -> dict[str, str]:
 def handler(server) -> dict:
     """A complaint handler account (the demo's own has a password printed once)."""
     response = httpx.post(
-        f"{server.base}/api/v1/users", headers=admin_headers(server),
+        f"{server.base}/api/v1/users",
+        headers=admin_headers(server),
         json={"username": "e2e.handler", "display_name": "Handler E2E", "password": PASSWORD, "role": "handler"},
     )
     response.raise_for_status()
@@ -139,7 +140,8 @@ def test_a_reported_fee_reaches_the_handler_who_replies_and_the_reporter_reads_i
 
     # Someone else moved it meanwhile: the API's refusal is shown, not swallowed.
     moved = httpx.post(
-        f"{server.base}/api/v1/complaints/{complaint_id}/transitions", headers=admin_headers(server),
+        f"{server.base}/api/v1/complaints/{complaint_id}/transitions",
+        headers=admin_headers(server),
         json={"status": "unsubstantiated", "note": "Tidak ada bukti."},
     )
     assert moved.status_code == 200, moved.text
@@ -154,8 +156,15 @@ def test_a_reported_fee_reaches_the_handler_who_replies_and_the_reporter_reads_i
 def test_filters_assignment_and_the_admins_audited_look_at_the_reporter(page, server, handler) -> None:
     complaint = httpx.post(
         f"{server.base}/api/v1/complaints",
-        json={"area": "36.74.06", "place": "Balai warga RW 05", "occurred_on": date.today().isoformat(), "amount": 30000,
-              "description": "Pungutan di Pamulang (e2e filter).", "reporter_name": "Budi Pelapor", "reporter_contact": "budi@example.org"},
+        json={
+            "area": "36.74.06",
+            "place": "Balai warga RW 05",
+            "occurred_on": date.today().isoformat(),
+            "amount": 30000,
+            "description": "Pungutan di Pamulang (e2e filter).",
+            "reporter_name": "Budi Pelapor",
+            "reporter_contact": "budi@example.org",
+        },
     )
     assert complaint.status_code == 201, complaint.text
     sign_in(page, "e2e.handler")
@@ -203,7 +212,8 @@ def test_filters_assignment_and_the_admins_audited_look_at_the_reporter(page, se
     page.wait_for_selector("[data-reporter-name]:text-is('Budi Pelapor')")
     assert page.inner_text("[data-reporter-contact]") == "budi@example.org"
     entries = httpx.get(
-        f"{server.base}/api/v1/audit", params={"entity": "complaint", "entity_id": complaint_id, "action": "complaint.read_reporter"},
+        f"{server.base}/api/v1/audit",
+        params={"entity": "complaint", "entity_id": complaint_id, "action": "complaint.read_reporter"},
         headers=admin_headers(server),
     ).json()["items"]
     assert [e["after"] for e in entries] == [{"reason": "Perlu menanyakan jam kejadian."}]
@@ -213,7 +223,8 @@ def test_filters_assignment_and_the_admins_audited_look_at_the_reporter(page, se
     options = page.locator("#assign-handler option").all_inner_texts()
     assert any("Handler E2E" in o for o in options)
     operator = httpx.post(
-        f"{server.base}/api/v1/operators", headers=admin_headers(server),
+        f"{server.base}/api/v1/operators",
+        headers=admin_headers(server),
         json={"name": "<script>window.__op = 1</script> Joko", "staff_number": "E2E-PUNGLI-1"},
     )
     assert operator.status_code == 201, operator.text

@@ -60,14 +60,15 @@ def test_provisional_then_official_on_the_public_and_staff_pages(page, server, s
     silent = [c for c in serpong["children"] if not c["reported"]]
     if silent:
         rows = page.locator("[data-table=children] tbody tr").evaluate_all("rows => rows.map(r => r.dataset.area)")
-        assert rows[-len(silent):] == sorted((c["code"] for c in silent), key=lambda code: next(c["name"] for c in silent if c["code"] == code))
+        assert rows[-len(silent) :] == sorted((c["code"] for c in silent), key=lambda code: next(c["name"] for c in silent if c["code"] == code))
         assert page.locator(f"tr[data-area='{silent[0]['code']}'] [data-not-reported]").inner_text() == "belum melapor"
 
     # The kecamatan's official daily total arrives: the tickets are in it, not added to it.
     admin = {"Authorization": f"Bearer {server.token('e2e.admin')}"}
     today = date.fromisoformat(server.get(f"/campaigns/{server.campaign_id}/progress/daily", params={"area": SETU}).json()["end"])
     posted = httpx.post(
-        f"{server.base}/api/v1/campaigns/{server.campaign_id}/tallies", headers=admin,
+        f"{server.base}/api/v1/campaigns/{server.campaign_id}/tallies",
+        headers=admin,
         json={"tallies": [{"area": SETU, "date": today.isoformat(), "count": 50, "source": "script"}]},
     )
     assert posted.status_code == 200, posted.text

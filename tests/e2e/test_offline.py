@@ -81,8 +81,14 @@ def schedule_today(server: Server, serial: int, name: str) -> int:
     petugas = server.get("/auth/me", headers=crew).json()["operator_id"]
     kit = server.get("/mobile-kits/mine", headers=crew).json()[0]["device_id"]
     request = {
-        "name": name, "nik": nik("367401", date(1950, 1, 2), woman=False, serial=serial), "phone": "0812 0000 0100",
-        "address": "Jl. Ciater Raya No. 3", "area": "36.74.01.1001", "reason": "elderly", "note": None, "consent": True,
+        "name": name,
+        "nik": nik("367401", date(1950, 1, 2), woman=False, serial=serial),
+        "phone": "0812 0000 0100",
+        "address": "Jl. Ciater Raya No. 3",
+        "area": "36.74.01.1001",
+        "reason": "elderly",
+        "note": None,
+        "consent": True,
     }
     created = httpx.post(f"{server.base}/api/v1/home-visits", json=request)
     assert created.status_code == 201, created.text
@@ -237,9 +243,9 @@ def test_a_day_count_entered_offline_is_sent_once_when_the_signal_returns(page, 
     context.set_offline(False)
     page.wait_for_selector("[data-shell=outbox]:empty", state="attached")
     assert [t["count"] for t in tallies_of(server, day)] == [77]
-    history = server.get(
-        f"/campaigns/{server.campaign_id}/tallies/history", params={"area": KELURAHAN, "date": day}, headers=auth(server, "e2e.admin")
-    ).json()["items"]
+    history = server.get(f"/campaigns/{server.campaign_id}/tallies/history", params={"area": KELURAHAN, "date": day}, headers=auth(server, "e2e.admin")).json()[
+        "items"
+    ]
     assert len([c for c in history if c["area"] == KELURAHAN]) == 1  # sent once
 
 
@@ -252,7 +258,10 @@ def tallies_of(server: Server, day: str) -> list[dict]:
 
 def test_the_counter_shows_its_last_queue_offline(page, context, server) -> None:
     point = open_point_with_operator(
-        server, point={"kind": "kecamatan_office", "name": "Loket Offline", "area": "36.74.01", "counters": 1}, username="e2e.offline.counter", display_name="Operator Offline"
+        server,
+        point={"kind": "kecamatan_office", "name": "Loket Offline", "area": "36.74.01", "counters": 1},
+        username="e2e.offline.counter",
+        display_name="Operator Offline",
     )["id"]
     assert httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={"name": "Warga Antre"}).status_code == 201
     sign_in_as(page, "e2e.offline.counter", start=f"/#/staff/counter/{point}")

@@ -109,6 +109,7 @@ BOUNDARIES = [(8_705, 10_000, "87,1%"), (870_499, 1_000_000, "87,0%"), (0, 500, 
 
 def test_percentages_on_rounding_boundaries_show_the_apis_digits(page, server) -> None:
     """Whatever today's demo figures are: the server's rule gives the value, the page shows its digits."""
+
     def with_boundaries(route) -> None:
         body = route.fetch().json()
         for child, (recorded, target, _shown) in zip(body["children"], BOUNDARIES, strict=False):
@@ -122,14 +123,20 @@ def test_percentages_on_rounding_boundaries_show_the_apis_digits(page, server) -
     for code, (_recorded, _target, shown) in zip(codes, BOUNDARIES, strict=True):
         assert page.locator(f"tr[data-area='{code}'] [data-col=percent]").inner_text() == shown
     # The formatter itself, in both languages, shows the value as given.
-    assert page.evaluate("import('/js/i18n.js').then(({ fmt }) => [87.1, 87, 0, 100, 140.5].map(fmt.percent))") == ["87,1%", "87,0%", "0,0%", "100,0%", "140,5%"]
+    assert page.evaluate("import('/js/i18n.js').then(({ fmt }) => [87.1, 87, 0, 100, 140.5].map(fmt.percent))") == [
+        "87,1%",
+        "87,0%",
+        "0,0%",
+        "100,0%",
+        "140,5%",
+    ]
 
 
 def test_user_text_is_escaped(page, server) -> None:
     """Names staff type (an RW's; official names come only from the official list) reach the page as text."""
     admin = {"Authorization": f"Bearer {server.token('e2e.admin')}"}
     kelurahan, code = "36.74.01.1001", "36.74.01.1001.099"
-    hostile = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">RW 099"
+    hostile = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">RW 099'
     created = httpx.post(f"{server.base}/api/v1/areas", json={"code": code, "name": hostile}, headers=admin)
     assert created.status_code in (201, 409), created.text  # 409: a rerun against the same server
     page.goto(f"/#/progress/{kelurahan}")
@@ -209,7 +216,11 @@ def test_without_forecast_fields_nothing_of_them_shows(page, server) -> None:
         assert page.locator("[data-figure=required], [data-figure=projected], [data-figure=on-track], [data-col=required]").count() == 0
 
 
-PUBLIC_VIEWS = [("progress-city", "/#/progress", "[data-figure=recorded]"), ("progress-serpong", "/#/progress/36.74.01", "[data-table=children]"), ("signin", "/#/staff/signin", "form")]
+PUBLIC_VIEWS = [
+    ("progress-city", "/#/progress", "[data-figure=recorded]"),
+    ("progress-serpong", "/#/progress/36.74.01", "[data-table=children]"),
+    ("signin", "/#/staff/signin", "form"),
+]
 
 
 def test_public_views_screenshots_fit_and_pass_axe(page, server) -> None:

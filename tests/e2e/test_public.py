@@ -342,9 +342,16 @@ def _last_weekend_day_within(days: int) -> date:
 def test_where_lists_two_weeks_with_places_what_to_bring_and_map_links(page, server, open_point) -> None:
     event_day = _last_weekend_day_within(14)
     body = {
-        "kind": "weekend_event", "name": "Layanan RW 005 Pondok Betung e2e", "area": "36.74.03.1001.005", "counters": 1,
-        "event_date": event_day.isoformat(), "event_start": "08:00", "event_end": "12:00",
-        "address": "Balai warga RW 005, Jl. Mawar 3", "latitude": -6.3012, "longitude": 106.6543,
+        "kind": "weekend_event",
+        "name": "Layanan RW 005 Pondok Betung e2e",
+        "area": "36.74.03.1001.005",
+        "counters": 1,
+        "event_date": event_day.isoformat(),
+        "event_start": "08:00",
+        "event_end": "12:00",
+        "address": "Balai warga RW 005, Jl. Mawar 3",
+        "latitude": -6.3012,
+        "longitude": 106.6543,
     }
     created = httpx.post(f"{server.base}/api/v1/service-points", json=body, headers=admin_headers(server))
     assert created.status_code == 201, created.text
@@ -379,7 +386,13 @@ def test_a_closed_office_offers_no_number_and_says_when_it_opens_again(page, ser
 
     tomorrow = datetime.now(ZoneInfo("Asia/Jakarta")).date() + timedelta(days=1)
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
-    body = {"kind": "kelurahan_office", "name": "Kantor Kelurahan Tutup e2e", "area": "36.74.01.1001", "counters": 2, "opening_hours": {weekday: [["08:00", "12:00"]]}}
+    body = {
+        "kind": "kelurahan_office",
+        "name": "Kantor Kelurahan Tutup e2e",
+        "area": "36.74.01.1001",
+        "counters": 2,
+        "opening_hours": {weekday: [["08:00", "12:00"]]},
+    }
     created = httpx.post(f"{server.base}/api/v1/service-points", json=body, headers=admin_headers(server))
     assert created.status_code == 201, created.text
     point = created.json()["id"]
@@ -438,9 +451,28 @@ def test_indonesian_number_words(page, server) -> None:
         }"""
     )
     assert words["words"] == [
-        "nol", "satu", "sepuluh", "sebelas", "dua belas", "tujuh belas", "dua puluh", "dua puluh satu", "sembilan puluh sembilan",
-        "seratus", "seratus satu", "seratus sebelas", "seratus lima belas", "dua ratus", "sembilan ratus sembilan puluh sembilan",
-        "seribu", "seribu satu", "seribu lima ratus", "dua ribu dua puluh empat", "sebelas ribu", "seratus ribu", "satu juta",
+        "nol",
+        "satu",
+        "sepuluh",
+        "sebelas",
+        "dua belas",
+        "tujuh belas",
+        "dua puluh",
+        "dua puluh satu",
+        "sembilan puluh sembilan",
+        "seratus",
+        "seratus satu",
+        "seratus sebelas",
+        "seratus lima belas",
+        "dua ratus",
+        "sembilan ratus sembilan puluh sembilan",
+        "seribu",
+        "seribu satu",
+        "seribu lima ratus",
+        "dua ribu dua puluh empat",
+        "sebelas ribu",
+        "seratus ribu",
+        "satu juta",
         "dua juta lima ratus ribu",
     ]
     assert words["call"] == "Nomor A tujuh belas, silakan ke loket dua"

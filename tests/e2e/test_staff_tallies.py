@@ -38,7 +38,9 @@ def test_supervisor_uploads_a_csv_and_sees_the_summary_with_the_rejected_row(pag
     assert cells[0] == "3" and cells[1] == f"36.74.02.1001,{day},12" and cells[2] == "area"
     token = server.token("e2e.supervisor")
     answer = httpx.post(
-        f"{server.base}/api/v1/campaigns/{server.campaign_id}/tallies", params={"dry_run": "true"}, content=csv,
+        f"{server.base}/api/v1/campaigns/{server.campaign_id}/tallies",
+        params={"dry_run": "true"},
+        content=csv,
         headers={"Content-Type": "text/csv", "Authorization": f"Bearer {token}"},
     )
     conflict = answer.json()["summary"]["conflicts"][0]

@@ -116,9 +116,15 @@ def test_killed_import_is_all_or_nothing_and_a_retry_with_the_key_completes_it(f
     try:
         wait_until_healthy(base, server)
         created = httpx.post(
-            f"{base}/api/v1/campaigns", headers=headers,
-            json={"name": "Kill test", "root_area": ROOT, "start_date": (yesterday - timedelta(days=ROWS // len(areas) + 2)).isoformat(),
-                  "deadline": (yesterday + timedelta(days=60)).isoformat(), "target": 100_000_000},
+            f"{base}/api/v1/campaigns",
+            headers=headers,
+            json={
+                "name": "Kill test",
+                "root_area": ROOT,
+                "start_date": (yesterday - timedelta(days=ROWS // len(areas) + 2)).isoformat(),
+                "deadline": (yesterday + timedelta(days=60)).isoformat(),
+                "target": 100_000_000,
+            },
         )
         assert created.status_code == 201, created.text
         campaign_id = created.json()["id"]

@@ -108,14 +108,16 @@ async def test_a_resident_who_asks_gets_the_tracking_code_and_can_have_it_sent_a
     assert asked.status_code == 201, asked.text
     code = asked.json()["tracking_code"]
     point_id = (await make_office(session, area="36.74.01")).id
-    reported = await client.post("/api/v1/complaints", json=complaint_body(service_point=point_id, area=None, place=None, notify_phone="+62 812-1111-2222", notify_by="sms"))
+    reported = await client.post(
+        "/api/v1/complaints", json=complaint_body(service_point=point_id, area=None, place=None, notify_phone="+62 812-1111-2222", notify_by="sms")
+    )
     assert reported.status_code == 201, reported.text
     receipt = reported.json()["receipt"]
     silent = await client.post("/api/v1/home-visits", json=payload(nik="3674014507850011", phone="081233334444"))
     assert silent.status_code == 201
 
-    visit_id = (await session.scalar(select(ResidentContact.subject_id).where(ResidentContact.subject_kind == "home_visit")))
-    complaint_id = (await session.scalar(select(ResidentContact.subject_id).where(ResidentContact.subject_kind == "complaint")))
+    visit_id = await session.scalar(select(ResidentContact.subject_id).where(ResidentContact.subject_kind == "home_visit"))
+    complaint_id = await session.scalar(select(ResidentContact.subject_id).where(ResidentContact.subject_kind == "complaint"))
     visit_texts = [m.body for m in await notifications.messages_for(session, subject_kind="home_visit", subject_id=visit_id)]
     complaint_texts = [m.body for m in await notifications.messages_for(session, subject_kind="complaint", subject_id=complaint_id)]
     assert len(visit_texts) == 1 and code in visit_texts[0] and "kunjungan rumah" in visit_texts[0]

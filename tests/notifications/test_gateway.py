@@ -42,7 +42,9 @@ async def test_provider_refusals_are_final_and_outages_retried(whatsapp, receive
 
 def test_gateway_is_chosen_by_settings() -> None:
     assert isinstance(gateway_from_settings(worker_settings()), LogGateway)
-    chosen = gateway_from_settings(worker_settings(resident_gateway="whatsapp", whatsapp_phone_number_id="1", whatsapp_token="t", whatsapp_api_base="http://127.0.0.1:1"))
+    chosen = gateway_from_settings(
+        worker_settings(resident_gateway="whatsapp", whatsapp_phone_number_id="1", whatsapp_token="t", whatsapp_api_base="http://127.0.0.1:1")
+    )
     assert isinstance(chosen, WhatsAppCloudGateway) and chosen.url == "http://127.0.0.1:1/v21.0/1/messages"
     with pytest.raises(ValueError):
         gateway_from_settings(worker_settings(resident_gateway="whatsapp"))

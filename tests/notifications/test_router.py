@@ -18,7 +18,11 @@ async def admin(session) -> dict[str, str]:
 
 
 async def test_create_list_and_delete_a_subscription_secret_shown_once(webhooks_app, client, session, admin, allow_private) -> None:
-    created = await client.post(WEBHOOKS, json={"url": "http://127.0.0.1:9/hook", "events": ["ticket.called", "ticket.called", "tallies.imported"], "description": "dasbor kota"}, headers=admin)
+    created = await client.post(
+        WEBHOOKS,
+        json={"url": "http://127.0.0.1:9/hook", "events": ["ticket.called", "ticket.called", "tallies.imported"], "description": "dasbor kota"},
+        headers=admin,
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["secret"].startswith("whsec_") and body["events"] == ["ticket.called", "tallies.imported"] and body["active"] is True
@@ -43,7 +47,9 @@ async def test_only_admins_manage_webhooks(webhooks_app, client, session) -> Non
         assert_problem(await client.post(WEBHOOKS, json={"url": "https://93.184.216.34/", "events": ["ticket.called"]}, headers=headers), 403)
 
 
-@pytest.mark.parametrize("url", ["http://93.184.216.34/hook", "https://127.0.0.1/hook", "https://10.0.0.8/hook", "https://169.254.169.254/", "https://localhost/x"])
+@pytest.mark.parametrize(
+    "url", ["http://93.184.216.34/hook", "https://127.0.0.1/hook", "https://10.0.0.8/hook", "https://169.254.169.254/", "https://localhost/x"]
+)
 async def test_private_or_plain_http_targets_are_refused(webhooks_app, client, admin, url: str) -> None:
     assert_problem(await client.post(WEBHOOKS, json={"url": url, "events": ["ticket.called"]}, headers=admin), 422, field="url")
 

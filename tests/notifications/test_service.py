@@ -38,7 +38,14 @@ async def test_every_event_type_can_be_emitted(session) -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [{"nik": "3674010101010001"}, {"phone": "+6281234567890"}, {"ticket": {"name_on_ticket": "Siti"}}, {"reporter_contact": "x"}, {"items": [{"address": "Jl. Mawar"}]}, {"receipt": "ABCD"}],
+    [
+        {"nik": "3674010101010001"},
+        {"phone": "+6281234567890"},
+        {"ticket": {"name_on_ticket": "Siti"}},
+        {"reporter_contact": "x"},
+        {"items": [{"address": "Jl. Mawar"}]},
+        {"receipt": "ABCD"},
+    ],
 )
 async def test_personal_fields_never_enter_a_payload(session, payload) -> None:
     with pytest.raises(service.PersonalDataInPayload):
@@ -48,7 +55,9 @@ async def test_personal_fields_never_enter_a_payload(session, payload) -> None:
 async def test_an_opted_in_resident_gets_the_event_in_bahasa_indonesia(session) -> None:
     contact = await service.add_contact(session, subject_kind="ticket", subject_id=41, data=ContactCreate(phone=PHONE, channel="whatsapp", consent=True))
     assert contact.phone == "+6281234567890" and contact.phone_masked == "+62812*****890"
-    await service.emit(session, type="ticket.near", payload={"ticket_id": 41, "number": "A-041", "service_point": "Kecamatan Serpong", "ahead": 3}, subject=("ticket", 41))
+    await service.emit(
+        session, type="ticket.near", payload={"ticket_id": 41, "number": "A-041", "service_point": "Kecamatan Serpong", "ahead": 3}, subject=("ticket", 41)
+    )
     await service.emit(session, type="ticket.near", payload={"ticket_id": 42, "ahead": 3}, subject=("ticket", 42))  # someone else's
     (message,) = await service.messages_for(session, subject_kind="ticket", subject_id=41)
     assert message.body == "Rekam: Giliran antrean A-041 di Kecamatan Serpong hampir tiba, tinggal 3 orang lagi. Mohon bersiap."

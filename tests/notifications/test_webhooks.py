@@ -12,8 +12,26 @@ from api.notifications.webhooks import TargetRefused, check_url, is_public_addre
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.10", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "239.1.2.3",
-     "240.0.0.1", "255.255.255.255", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1", "ff02::1", "::"],
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.10",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "239.1.2.3",
+        "240.0.0.1",
+        "255.255.255.255",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "ff02::1",
+        "::",
+    ],
 )
 def test_non_public_addresses_are_refused(address: str) -> None:
     assert not is_public_address(ipaddress.ip_address(address))
@@ -26,7 +44,14 @@ def test_public_addresses_pass(address: str) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["https://127.0.0.1/hook", "https://10.0.0.5/hook", "https://[::1]/hook", "https://169.254.169.254/latest/meta-data", "https://localhost/hook", "https://0x7f000001/hook"],
+    [
+        "https://127.0.0.1/hook",
+        "https://10.0.0.5/hook",
+        "https://[::1]/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://localhost/hook",
+        "https://0x7f000001/hook",
+    ],
 )
 async def test_private_targets_are_refused_by_default(url: str) -> None:
     with pytest.raises(TargetRefused):

@@ -53,7 +53,9 @@ async def test_your_turn_is_near_reaches_the_browser(sessions, receiver, allow_p
     browser = Browser(receiver.url + "/push/sub-1")
     async with sessions() as session, session.begin():
         await service.add_push_contact(session, subject_kind="ticket", subject_id=5, data=browser.subscription)
-        await service.emit(session, type="ticket.near", payload={"ticket_id": 5, "number": "A-005", "service_point": "Kecamatan Ciputat", "ahead": 2}, subject=("ticket", 5))
+        await service.emit(
+            session, type="ticket.near", payload={"ticket_id": 5, "number": "A-005", "service_point": "Kecamatan Ciputat", "ahead": 2}, subject=("ticket", 5)
+        )
         public_key = (await vapid_key(session)).public_key
     worker = Worker(sessions, settings=worker_settings(), gateway=LogGateway())
     assert await worker.run_once() == 1

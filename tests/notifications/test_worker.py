@@ -197,7 +197,9 @@ async def test_two_workers_never_send_one_event_twice(sessions, migrated_databas
 
 def _start_worker(database_url: str, **env: str) -> subprocess.Popen:
     environment = {**os.environ, "DATABASE_URL": database_url, "REKAM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true", "REKAM_NOTIFICATIONS_POLL_SECONDS": "0.2", **env}
-    return subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "worker"], cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 async def test_a_killed_worker_resumes_deliveries_after_restart(sessions, migrated_database_url, receiver) -> None:

@@ -77,8 +77,14 @@ async def booking(session) -> Request:
 async def booking_today(session) -> Request:
     point = await make_office(session)
     made = Appointment(
-        code=f"ci{point.id:010d}", service_point_id=point.id, day=calendar.today(), slot_start="00:00", slot_end="00:10",
-        seat=1, status="booked", created_at=datetime.now(UTC),
+        code=f"ci{point.id:010d}",
+        service_point_id=point.id,
+        day=calendar.today(),
+        slot_start="00:00",
+        slot_end="00:10",
+        seat=1,
+        status="booked",
+        created_at=datetime.now(UTC),
     )
     session.add(made)
     await session.flush()
@@ -96,9 +102,16 @@ async def bad_area(_) -> Request:
 CASES = [
     public_read("POST", "/api/v1/service-points/{point_id}/tickets", setup=walk_in, status=201),
     Case("POST", "/api/v1/service-points/{point_id}/call-next", expect=COUNTER, setup=waiting),
-    *(Case("POST", f"/api/v1/tickets/{{ticket_id}}/{path}", expect=COUNTER, setup=ticket_in(state)) for path, state in (
-        ("start", "called"), ("complete", "serving"), ("no-show", "called"), ("recall", "called"), ("cancel", "waiting"),
-    )),
+    *(
+        Case("POST", f"/api/v1/tickets/{{ticket_id}}/{path}", expect=COUNTER, setup=ticket_in(state))
+        for path, state in (
+            ("start", "called"),
+            ("complete", "serving"),
+            ("no-show", "called"),
+            ("recall", "called"),
+            ("cancel", "waiting"),
+        )
+    ),
     Case("GET", "/api/v1/tickets/{ticket_id}", expect=STAFF_OF_POINT, setup=ticket_in("waiting")),
     public_read("GET", "/api/v1/service-points/{point_id}/queue", setup=office),
     public_read("GET", "/api/v1/queues"),

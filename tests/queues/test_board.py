@@ -34,8 +34,7 @@ def ticket(number: int, status: str = "waiting", **fields) -> Ticket:
 
 
 def served(number: int, minutes: float, ended: datetime) -> Ticket:
-    return ticket(number, "done", counter=1, called_at=ended - timedelta(minutes=minutes + 1),
-                  started_at=ended - timedelta(minutes=minutes), ended_at=ended)
+    return ticket(number, "done", counter=1, called_at=ended - timedelta(minutes=minutes + 1), started_at=ended - timedelta(minutes=minutes), ended_at=ended)
 
 
 @pytest.mark.parametrize(
@@ -51,7 +50,12 @@ def test_opening_hours_start_included_end_excluded_in_jakarta_time(local: str, o
 def test_opening_hours_with_a_break() -> None:
     hours = [["08:00", "12:00"], ["13:00", "15:00"]]
     assert [calendar.is_open_at(hours, wib(t)) for t in ("11:59", "12:00", "12:59", "13:00", "14:59", "15:00")] == [
-        True, False, False, True, True, False,
+        True,
+        False,
+        False,
+        True,
+        True,
+        False,
     ]
     assert calendar.is_open_at([], wib("10:00")) is False
 
@@ -87,11 +91,12 @@ def test_board_figures_on_hand_made_tickets() -> None:
         served(2, 6, NOW - timedelta(minutes=40)),
         served(3, 20, NOW - timedelta(minutes=20)),
         # At counters: 2 called 30 minutes ago (counter 2), 1 called exactly an hour ago (counter 3).
-        ticket(4, "serving", counter=2, arrived_at=NOW - timedelta(minutes=45), called_at=NOW - timedelta(minutes=30),
-               started_at=NOW - timedelta(minutes=29)),
+        ticket(4, "serving", counter=2, arrived_at=NOW - timedelta(minutes=45), called_at=NOW - timedelta(minutes=30), started_at=NOW - timedelta(minutes=29)),
         ticket(5, "called", counter=3, arrived_at=NOW - timedelta(minutes=70), called_at=NOW - timedelta(hours=1)),
         ticket(6, "no_show", counter=1, arrived_at=NOW - timedelta(minutes=90), called_at=NOW - timedelta(minutes=61), ended_at=NOW),
-        ticket(7), ticket(8), ticket(9, "cancelled", ended_at=NOW),
+        ticket(7),
+        ticket(8),
+        ticket(9, "cancelled", ended_at=NOW),
     ]
     board = service._board(POINT, tickets, day=DAY, now=NOW, hours=[["08:00", "14:00"]])
     assert board["open_now"] is True
@@ -185,7 +190,9 @@ def test_the_next_opening_skips_closed_days_and_past_windows() -> None:
     from api.services import service as services
     from api.services.models import Closure
 
-    office = SimpleNamespace(id=1, kind="kecamatan_office", active=True, opening_hours={"mon": [["08:00", "12:00"], ["13:00", "15:00"]], "wed": [["08:00", "12:00"]]})
+    office = SimpleNamespace(
+        id=1, kind="kecamatan_office", active=True, opening_hours={"mon": [["08:00", "12:00"], ["13:00", "15:00"]], "wed": [["08:00", "12:00"]]}
+    )
     point = cast(Any, office)
     assert services.next_opening(point, day=DAY, hhmm="07:00", closures={}) == {"date": DAY, "time": "08:00"}  # DAY is a Monday
     assert services.next_opening(point, day=DAY, hhmm="12:30", closures={}) == {"date": DAY, "time": "13:00"}

@@ -68,46 +68,49 @@ async def _until(stream: AsyncIterator[tuple[str, object]], wanted: str) -> obje
 async def test_a_call_reaches_live_boards(migrated_database_url: str) -> None:
     point_id, operator = await _seed(migrated_database_url)
     two_processes = not migrated_database_url.startswith("sqlite")
-    with live_server(migrated_database_url, env=FAST_HEARTBEAT) as watched, (live_server(migrated_database_url, env=FAST_HEARTBEAT) if two_processes else _same(watched)) as acting:
+    with (
+        live_server(migrated_database_url, env=FAST_HEARTBEAT) as watched,
+        live_server(migrated_database_url, env=FAST_HEARTBEAT) if two_processes else _same(watched) as acting,
+    ):
         async with (
             httpx.AsyncClient(timeout=DEADLINE) as client,
             client.stream("GET", f"{watched}/api/v1/service-points/{point_id}/queue/events") as response,
             client.stream("GET", f"{watched}/api/v1/queues/events", params={"area": "36.74.01"}) as city,
         ):
-                assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
-                assert response.headers["cache-control"] == "no-cache" and response.headers["x-accel-buffering"] == "no"
-                seen: list[str] = []
-                stream, city_stream = events(response, seen), events(city)
-                first = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
-                assert first["waiting"] == 0  # the current state comes first
-                assert (await asyncio.wait_for(_until(city_stream, "boards"), DEADLINE))[0]["service_point_id"] == point_id
-                assert (await asyncio.wait_for(_until(stream, "comment"), DEADLINE)) == "heartbeat"
-                taken = await client.post(f"{acting}/api/v1/service-points/{point_id}/tickets", json={"name": "Rahasia"})
-                assert taken.status_code == 201, taken.text
-                board = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
-                assert board["waiting"] == 1 and "Rahasia" not in json.dumps(board)
-                called = await client.post(f"{acting}/api/v1/service-points/{point_id}/call-next", json={"counter": 2}, headers=operator)
-                assert called.status_code == 200, called.text
-                call = await asyncio.wait_for(_until(stream, "call"), DEADLINE)
-                assert call == {"service_point_id": point_id, "ticket_id": taken.json()["id"], "number": 1, "counter": 2, "recall": False}
-                board = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
-                assert board["waiting"] == 0 and board["now_serving"] == [{"counter": 2, "number": 1, "status": "called"}]
-                assert (await asyncio.wait_for(_until(city_stream, "call"), DEADLINE))["number"] == 1
-                # A failed change announces nothing: the next board seen is the next real change.
-                refused = await client.post(f"{acting}/api/v1/tickets/{taken.json()['id']}/complete", headers=operator)
-                assert refused.status_code == 409
-                await client.post(f"{acting}/api/v1/tickets/{taken.json()['id']}/start", headers=operator)
-                board = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
-                assert board["now_serving"] == [{"counter": 2, "number": 1, "status": "serving"}]
-                # Every event has an id, never the same twice on a stream.
-                assert all(seen) and len(set(seen)) == len(seen) >= 4
-                # A reconnect (EventSource sends Last-Event-ID) starts with the current snapshot.
-                async with client.stream("GET", f"{watched}/api/v1/service-points/{point_id}/queue/events", headers={"Last-Event-ID": seen[-1]}) as again:
-                    assert again.status_code == 200
-                    again_ids: list[str] = []
-                    snapshot = await asyncio.wait_for(_until(events(again, again_ids), "board"), DEADLINE)
-                    assert snapshot["now_serving"] == [{"counter": 2, "number": 1, "status": "serving"}]
-                    assert again_ids[0] and again_ids[0] not in seen
+            assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+            assert response.headers["cache-control"] == "no-cache" and response.headers["x-accel-buffering"] == "no"
+            seen: list[str] = []
+            stream, city_stream = events(response, seen), events(city)
+            first = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
+            assert first["waiting"] == 0  # the current state comes first
+            assert (await asyncio.wait_for(_until(city_stream, "boards"), DEADLINE))[0]["service_point_id"] == point_id
+            assert (await asyncio.wait_for(_until(stream, "comment"), DEADLINE)) == "heartbeat"
+            taken = await client.post(f"{acting}/api/v1/service-points/{point_id}/tickets", json={"name": "Rahasia"})
+            assert taken.status_code == 201, taken.text
+            board = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
+            assert board["waiting"] == 1 and "Rahasia" not in json.dumps(board)
+            called = await client.post(f"{acting}/api/v1/service-points/{point_id}/call-next", json={"counter": 2}, headers=operator)
+            assert called.status_code == 200, called.text
+            call = await asyncio.wait_for(_until(stream, "call"), DEADLINE)
+            assert call == {"service_point_id": point_id, "ticket_id": taken.json()["id"], "number": 1, "counter": 2, "recall": False}
+            board = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
+            assert board["waiting"] == 0 and board["now_serving"] == [{"counter": 2, "number": 1, "status": "called"}]
+            assert (await asyncio.wait_for(_until(city_stream, "call"), DEADLINE))["number"] == 1
+            # A failed change announces nothing: the next board seen is the next real change.
+            refused = await client.post(f"{acting}/api/v1/tickets/{taken.json()['id']}/complete", headers=operator)
+            assert refused.status_code == 409
+            await client.post(f"{acting}/api/v1/tickets/{taken.json()['id']}/start", headers=operator)
+            board = await asyncio.wait_for(_until(stream, "board"), DEADLINE)
+            assert board["now_serving"] == [{"counter": 2, "number": 1, "status": "serving"}]
+            # Every event has an id, never the same twice on a stream.
+            assert all(seen) and len(set(seen)) == len(seen) >= 4
+            # A reconnect (EventSource sends Last-Event-ID) starts with the current snapshot.
+            async with client.stream("GET", f"{watched}/api/v1/service-points/{point_id}/queue/events", headers={"Last-Event-ID": seen[-1]}) as again:
+                assert again.status_code == 200
+                again_ids: list[str] = []
+                snapshot = await asyncio.wait_for(_until(events(again, again_ids), "board"), DEADLINE)
+                assert snapshot["now_serving"] == [{"counter": 2, "number": 1, "status": "serving"}]
+                assert again_ids[0] and again_ids[0] not in seen
 
 
 @contextmanager

@@ -54,9 +54,7 @@ async def test_waiting_places_are_always_one_to_n(session, steps) -> None:
                 except Conflict:
                     await attempt.rollback()
             places = await service.positions(session, point_id=office.id)
-            waiting = await session.scalar(
-                select(func.count()).select_from(Ticket).where(Ticket.service_point_id == office.id, Ticket.status == "waiting")
-            )
+            waiting = await session.scalar(select(func.count()).select_from(Ticket).where(Ticket.service_point_id == office.id, Ticket.status == "waiting"))
             assert sorted(places.values()) == list(range(1, waiting + 1))
             assert (await service.board(session, point_id=office.id))["waiting"] == waiting
             # Tickets that stayed in line keep their order; a new ticket's answer is its place.

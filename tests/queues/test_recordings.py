@@ -27,5 +27,7 @@ async def test_a_completed_ticket_adds_one_recording_to_progress(client, session
 
     assert await _recorded(client, campaign_id, "36.74.01") == before + 1
     assert await _recorded(client, campaign_id, "36.74") == city_before + 1
-    tallies = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies", params={"area": "36.74.01"}, headers=await headers_for(session, role=Role.admin))).json()["items"]
+    tallies = (
+        await client.get(f"/api/v1/campaigns/{campaign_id}/tallies", params={"area": "36.74.01"}, headers=await headers_for(session, role=Role.admin))
+    ).json()["items"]
     assert [(t["count"], t["source"], t["service_point"]) for t in tallies] == [(1, "queue", point_id)]

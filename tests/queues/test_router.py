@@ -149,8 +149,19 @@ async def test_a_closed_board_shows_no_counter_serving_and_the_next_opening(clie
     weekday = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[tomorrow.weekday()]
     point = await make_office(session, counters=1, hours={weekday: [["08:00", "12:00"]]})
     # A ticket left at a counter from earlier: the closed board does not show it.
-    session.add(Ticket(service_point_id=point.id, day=calendar.today(), number=1, status="called", priority="none", counter=1,
-                       arrived_at=calendar.now_utc(), called_at=calendar.now_utc(), recalls=0))
+    session.add(
+        Ticket(
+            service_point_id=point.id,
+            day=calendar.today(),
+            number=1,
+            status="called",
+            priority="none",
+            counter=1,
+            arrived_at=calendar.now_utc(),
+            called_at=calendar.now_utc(),
+            recalls=0,
+        )
+    )
     await session.flush()
     board = (await client.get(f"/api/v1/service-points/{point.id}/queue")).json()
     assert board["open_now"] is False and board["now_serving"] == []

@@ -123,7 +123,9 @@ async def test_booking_capacity_check_in_and_closure(session) -> None:
     with pytest.raises(Conflict):  # not today
         await service.check_in(session, code=again.code, actor=SYSTEM)
     # Reduced hours that leave 09:00 out cancel both bookings of that slot, and say so.
-    _, cancelled = await flows.add_closure(session, point_id=office.id, data=ClosureCreate(day=tomorrow, hours=[("13:00", "15:00")], reason="Rapat"), actor=SYSTEM)
+    _, cancelled = await flows.add_closure(
+        session, point_id=office.id, data=ClosureCreate(day=tomorrow, hours=[("13:00", "15:00")], reason="Rapat"), actor=SYSTEM
+    )
     assert {a.slot_start for a in cancelled} == {"09:00"} and len(cancelled) == 2
     assert all(a.status == "cancelled" and a.cancel_reason == "closure: Rapat" for a in cancelled)
 
@@ -144,8 +146,14 @@ async def test_checked_in_appointment_goes_first_once_due(session) -> None:
     walk_in = await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
     # Booked earlier for today's first slot (booking it now would be refused: it has begun).
     booking = Appointment(
-        code="today-00", service_point_id=office.id, day=calendar.today(), slot_start="00:00", slot_end="00:30",
-        seat=1, status="booked", created_at=datetime.now(UTC) - timedelta(days=2),
+        code="today-00",
+        service_point_id=office.id,
+        day=calendar.today(),
+        slot_start="00:00",
+        slot_end="00:30",
+        seat=1,
+        status="booked",
+        created_at=datetime.now(UTC) - timedelta(days=2),
     )
     session.add(booking)
     await session.flush()

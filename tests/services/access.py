@@ -82,8 +82,11 @@ CASES = [
     Case("PUT", "/api/v1/service-points/{point_id}/assignments", expect=WRITERS, setup=event),
     Case("PUT", "/api/v1/service-points/{point_id}/assignments", expect=WRITERS, setup=event_with_crew_posted_in("36.74.01"), note="crew posted in the area"),
     Case(
-        "PUT", "/api/v1/service-points/{point_id}/assignments", expect={"anonymous": 401, "admin": 200},
-        setup=event_with_crew_posted_in("36.74.02"), note="crew posted in another kecamatan: resource out of scope",
+        "PUT",
+        "/api/v1/service-points/{point_id}/assignments",
+        expect={"anonymous": 401, "admin": 200},
+        setup=event_with_crew_posted_in("36.74.02"),
+        note="crew posted in another kecamatan: resource out of scope",
     ),  # fmt: skip
     public_read("GET", "/api/v1/schedule", setup=schedule),
     Case("GET", "/api/v1/weekend-events/uncovered", expect=PLANNER_READERS, setup=uncovered),

@@ -29,8 +29,13 @@ async def make_office(
     return await service.create_point(
         session,
         data=ServicePointCreate(
-            kind="kecamatan_office", name=name or f"Office {next(_sequence)}", area=area, counters=counters,
-            opening_hours=ALL_DAY if hours is None else hours, service_minutes=service_minutes, address="Jl. Raya 1",
+            kind="kecamatan_office",
+            name=name or f"Office {next(_sequence)}",
+            area=area,
+            counters=counters,
+            opening_hours=ALL_DAY if hours is None else hours,
+            service_minutes=service_minutes,
+            address="Jl. Raya 1",
         ),
         actor=SYSTEM,
     )
@@ -46,8 +51,13 @@ async def make_event(session: AsyncSession, *, area: str | None = None, day: dat
     return await service.create_point(
         session,
         data=ServicePointCreate(
-            kind="weekend_event", name=f"Layanan akhir pekan {next(_sequence)}", area=area or await make_rw(session),
-            counters=2, event_date=day or next_saturday(), event_start=start, event_end=end,
+            kind="weekend_event",
+            name=f"Layanan akhir pekan {next(_sequence)}",
+            area=area or await make_rw(session),
+            counters=2,
+            event_date=day or next_saturday(),
+            event_start=start,
+            event_end=end,
         ),
         actor=SYSTEM,
     )

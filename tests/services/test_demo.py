@@ -1,4 +1,3 @@
-
 from sqlalchemy import func, select
 
 from api import calendar

@@ -8,7 +8,10 @@ from tests.services.factories import make_device, make_event, make_rw, next_satu
 async def test_create_list_and_schedule_over_http(client, session) -> None:
     supervisor = await headers_for(session, role=Role.supervisor, area="36.74.02")
     payload = {
-        "kind": "kecamatan_office", "name": "Kantor Kecamatan Uji", "area": "36.74.02", "counters": 3,
+        "kind": "kecamatan_office",
+        "name": "Kantor Kecamatan Uji",
+        "area": "36.74.02",
+        "counters": 3,
         "opening_hours": {"mon": [["08:00", "15:00"]], "sat": [["08:00", "12:00"]], "sun": [["08:00", "12:00"]]},
     }
     created = await client.post("/api/v1/service-points", json=payload, headers=supervisor)
@@ -21,14 +24,20 @@ async def test_create_list_and_schedule_over_http(client, session) -> None:
     assert (await client.get("/api/v1/service-points", params={"area": "36.74.02", "open_on": friday.isoformat()})).json()["items"] == []
     schedule = (await client.get("/api/v1/schedule", params={"area": "36.74.02", "from": friday.isoformat(), "to": saturday.isoformat()})).json()
     assert [len(day["points"]) for day in schedule] == [0, 1]
-    assert_problem(await client.get("/api/v1/schedule", params={"from": saturday.isoformat(), "to": (saturday + timedelta(days=40)).isoformat()}), 422, field="to")
+    assert_problem(
+        await client.get("/api/v1/schedule", params={"from": saturday.isoformat(), "to": (saturday + timedelta(days=40)).isoformat()}), 422, field="to"
+    )
     overlapping = {**payload, "opening_hours": {"sat": [["08:00", "12:00"], ["11:00", "13:00"]]}}
     assert_problem(await client.post("/api/v1/service-points", json=overlapping, headers=supervisor), 422, field="opening_hours.sat")
     assert_problem(await client.post("/api/v1/service-points", json={**payload, "opening_hours": {"sat": [["8am", "12:00"]]}}, headers=supervisor), 422)
     assert_problem(await client.post("/api/v1/service-points", json={**payload, "area": "36.74.03"}, headers=supervisor), 403)
     closed = await client.post(f"/api/v1/service-points/{point_id}/closures", json={"day": saturday.isoformat(), "reason": "Libur"}, headers=supervisor)
     assert closed.status_code == 201 and closed.json()["closed"] and closed.json()["cancelled_appointments"] == []
-    assert_problem(await client.post(f"/api/v1/service-points/{point_id}/closures", json={"day": saturday.isoformat(), "reason": "x"}, headers=supervisor), 409, field="day")
+    assert_problem(
+        await client.post(f"/api/v1/service-points/{point_id}/closures", json={"day": saturday.isoformat(), "reason": "x"}, headers=supervisor),
+        409,
+        field="day",
+    )
     assert (await client.get("/api/v1/service-points", params={"area": "36.74.02", "open_on": saturday.isoformat()})).json()["items"] == []
     patched = await client.patch(f"/api/v1/service-points/{point_id}", json={"counters": 4}, headers=supervisor)
     assert patched.status_code == 200 and patched.json()["counters"] == 4
@@ -42,7 +51,9 @@ async def test_weekend_event_assignment_conflict_over_http(client, session) -> N
     supervisor = await headers_for(session, role=Role.supervisor, area="36.74.01")
     ok = await client.put(f"/api/v1/service-points/{first}/assignments", json={"device_ids": [device_id]}, headers=supervisor)
     assert ok.status_code == 200 and ok.json()["device_ids"] == [device_id]
-    assert_problem(await client.put(f"/api/v1/service-points/{second}/assignments", json={"device_ids": [device_id]}, headers=supervisor), 409, field="device_ids.0")
+    assert_problem(
+        await client.put(f"/api/v1/service-points/{second}/assignments", json={"device_ids": [device_id]}, headers=supervisor), 409, field="device_ids.0"
+    )
     assert_problem(await client.put(f"/api/v1/service-points/{second}/assignments", json={"device_ids": [99999999]}, headers=supervisor), 404)
     assert (await client.get(f"/api/v1/service-points/{second}/assignments", headers=supervisor)).json()["device_ids"] == []
 
@@ -76,8 +87,14 @@ async def test_a_supervisor_books_only_the_devices_and_operators_posted_in_their
 async def test_the_schedule_gives_each_point_its_places_address_and_coordinates(client, session) -> None:
     supervisor = await headers_for(session, role=Role.supervisor, area="36.74.02")
     payload = {
-        "kind": "kelurahan_office", "name": "Kantor Kelurahan Uji", "area": "36.74.02.1001", "counters": 1,
-        "opening_hours": {"sat": [["08:00", "12:00"]]}, "address": "Jl. Uji 1", "latitude": -6.3, "longitude": 106.7,
+        "kind": "kelurahan_office",
+        "name": "Kantor Kelurahan Uji",
+        "area": "36.74.02.1001",
+        "counters": 1,
+        "opening_hours": {"sat": [["08:00", "12:00"]]},
+        "address": "Jl. Uji 1",
+        "latitude": -6.3,
+        "longitude": 106.7,
     }
     created = await client.post("/api/v1/service-points", json=payload, headers=supervisor)
     assert created.status_code == 201, created.text

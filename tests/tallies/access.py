@@ -41,11 +41,31 @@ async def an_import(session) -> Request:
 
     made = await make_campaign(session)
     summary = {
-        "import_id": None, "status": "ok", "dry_run": False, "mode": "upsert", "atomic": True, "rows": 1, "imported": 1,
-        "updated": 0, "unchanged": 0, "deleted": 0, "rejected": 0, "conflicts": [], "warnings": [],
+        "import_id": None,
+        "status": "ok",
+        "dry_run": False,
+        "mode": "upsert",
+        "atomic": True,
+        "rows": 1,
+        "imported": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "deleted": 0,
+        "rejected": 0,
+        "conflicts": [],
+        "warnings": [],
     }
     record = TallyImport(
-        campaign_id=made.id, at=datetime.now(UTC), actor_kind="system", actor_id=None, actor_name="system", format="json", mode="upsert", atomic=True, rows=1, summary=summary
+        campaign_id=made.id,
+        at=datetime.now(UTC),
+        actor_kind="system",
+        actor_id=None,
+        actor_name="system",
+        format="json",
+        mode="upsert",
+        atomic=True,
+        rows=1,
+        summary=summary,
     )
     session.add(record)
     await session.flush()

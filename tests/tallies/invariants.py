@@ -29,7 +29,14 @@ def queries(campaign_id: int) -> tuple[Any, Any, Any]:
     return (
         select(TALLY.c.area_code, TALLY.c.day, TALLY.c.count, TALLY.c.source).where(TALLY.c.campaign_id == campaign_id),
         select(
-            ROLLUP.c.area_code, ROLLUP.c.day, ROLLUP.c.own, ROLLUP.c.own_rows, ROLLUP.c.below, ROLLUP.c.op_own, ROLLUP.c.op_below, ROLLUP.c.total,
+            ROLLUP.c.area_code,
+            ROLLUP.c.day,
+            ROLLUP.c.own,
+            ROLLUP.c.own_rows,
+            ROLLUP.c.below,
+            ROLLUP.c.op_own,
+            ROLLUP.c.op_below,
+            ROLLUP.c.total,
             ROLLUP.c.provisional,
         ).where(ROLLUP.c.campaign_id == campaign_id),
         select(TOTAL.c.area_code, TOTAL.c.total, TOTAL.c.provisional, TOTAL.c.last_day).where(TOTAL.c.campaign_id == campaign_id),

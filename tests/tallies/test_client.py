@@ -34,13 +34,19 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
         async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
             today = date.today()
             campaign = await campaigns.create_campaign(
-                session, data=CampaignCreate(name="CLI", root_area="36.74", start_date=today - timedelta(days=60), deadline=today + timedelta(days=60), target=760_097), actor=SYSTEM
+                session,
+                data=CampaignCreate(name="CLI", root_area="36.74", start_date=today - timedelta(days=60), deadline=today + timedelta(days=60), target=760_097),
+                actor=SYSTEM,
             )
             # Every key has an owner whose deactivation revokes it (#17).
             from api.auth.schemas import UserCreate
 
-            owner = await auth.create_user(session, data=UserCreate(username="key.owner", display_name="Owner", password="long-enough-password", role=Role.admin), actor=SYSTEM)
-            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name="script", role=Role.supervisor, area="36.74", owner=owner.username), actor=SYSTEM)
+            owner = await auth.create_user(
+                session, data=UserCreate(username="key.owner", display_name="Owner", password="long-enough-password", role=Role.admin), actor=SYSTEM
+            )
+            _, key = await auth.create_api_key(
+                session, data=ApiKeyCreate(name="script", role=Role.supervisor, area="36.74", owner=owner.username), actor=SYSTEM
+            )
             return campaign.id, key
     finally:
         await engine.dispose()
@@ -74,7 +80,11 @@ def _cli(server: dict, path: Path, *extra: str, lang: str = "C.UTF-8", url: str 
     env = {**server["env"], "REKAM_API_KEY": server["key"], "LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""}
     return subprocess.run(
         [PYTHON, "-m", "api.cli", "tallies", "post", str(path), "--campaign", str(server["campaign"]), "--url", url or server["url"], *extra],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -97,7 +107,9 @@ def test_cli_names_rejected_rows_of_the_file_and_exits_non_zero(server: dict, tm
     result = _cli(server, path, "--chunk-rows", "8")
     assert result.returncode == 1
     assert "rejected: 1" in result.stdout and "rows 15" in result.stdout
-    missing_key = subprocess.run([PYTHON, "-m", "api.cli", "tallies", "post", str(path), "--campaign", "1"], env=server["env"], cwd=ROOT, capture_output=True, text=True)
+    missing_key = subprocess.run(
+        [PYTHON, "-m", "api.cli", "tallies", "post", str(path), "--campaign", "1"], env=server["env"], cwd=ROOT, capture_output=True, text=True
+    )
     assert missing_key.returncode == 2 and "REKAM_API_KEY" in missing_key.stderr
 
 

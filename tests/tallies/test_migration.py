@@ -14,20 +14,31 @@ from api.db import configure_sqlite, sync_url
 
 D1, D2 = date(2026, 8, 1), date(2026, 8, 2)
 AREAS = [
-    ("0", "Indonesia", "negara", None), ("36", "Banten", "provinsi", "0"), ("36.74", "Kota Tangerang Selatan", "kabkota", "36"),
-    ("36.74.01", "Serpong", "kecamatan", "36.74"), ("36.74.01.1001", "Lengkong Gudang", "kelurahan", "36.74.01"),
-    ("36.74.02", "Serpong Utara", "kecamatan", "36.74"), ("36.74.02.1001", "Pakualam", "kelurahan", "36.74.02"),
+    ("0", "Indonesia", "negara", None),
+    ("36", "Banten", "provinsi", "0"),
+    ("36.74", "Kota Tangerang Selatan", "kabkota", "36"),
+    ("36.74.01", "Serpong", "kecamatan", "36.74"),
+    ("36.74.01.1001", "Lengkong Gudang", "kelurahan", "36.74.01"),
+    ("36.74.02", "Serpong Utara", "kecamatan", "36.74"),
+    ("36.74.02.1001", "Pakualam", "kelurahan", "36.74.02"),
 ]
 # (area, day, point, count, source): the old natural key had no origin, so the queue tally has a point.
 TALLIES = [
-    ("36.74.01", D1, None, 100, "script"), ("36.74.01", D1, 1, 4, "queue"),  # the double count: 104 before
+    ("36.74.01", D1, None, 100, "script"),
+    ("36.74.01", D1, 1, 4, "queue"),  # the double count: 104 before
     ("36.74.02.1001", D1, None, 3, "queue"),  # no official figure: provisional
-    ("36.74.01", D2, None, 50, "manual"), ("36.74.01.1001", D2, None, 2, "home_visit"),  # superseded, never added
+    ("36.74.01", D2, None, 50, "manual"),
+    ("36.74.01.1001", D2, None, 2, "home_visit"),  # superseded, never added
 ]
 # The old rule's rollups (own tallies stand for the subtree; every source alike): (area, day) -> (own, own_rows, below, total).
 OLD = {
-    ("36.74.01", D1): (104, 2, 0, 104), ("36.74.02.1001", D1): (3, 1, 0, 3), ("36.74.02", D1): (0, 0, 3, 3), ("36.74", D1): (0, 0, 107, 107),
-    ("36.74.01.1001", D2): (2, 1, 0, 2), ("36.74.01", D2): (50, 1, 2, 50), ("36.74", D2): (0, 0, 50, 50),
+    ("36.74.01", D1): (104, 2, 0, 104),
+    ("36.74.02.1001", D1): (3, 1, 0, 3),
+    ("36.74.02", D1): (0, 0, 3, 3),
+    ("36.74", D1): (0, 0, 107, 107),
+    ("36.74.01.1001", D2): (2, 1, 0, 2),
+    ("36.74.01", D2): (50, 1, 2, 50),
+    ("36.74", D2): (0, 0, 50, 50),
 }
 
 
@@ -52,7 +63,11 @@ def test_upgrade_removes_double_counts_and_keeps_every_other_figure(fresh_databa
                      "VALUES (1, 'Tangsel', '36.74', :s, :e, 760097, 'Asia/Jakarta', true, false, 0, 0)"),
                 {"s": date(2026, 7, 1), "e": date(2026, 10, 31)},
             )  # fmt: skip
-            db.execute(text("INSERT INTO service_points (id, kind, name, area_code, counters, opening_hours, active) VALUES (1, 'kecamatan_office', 'Kantor', '36.74.01', 2, '{}', true)"))
+            db.execute(
+                text(
+                    "INSERT INTO service_points (id, kind, name, area_code, counters, opening_hours, active) VALUES (1, 'kecamatan_office', 'Kantor', '36.74.01', 2, '{}', true)"
+                )
+            )
             for area, day, point, count, source in TALLIES:
                 db.execute(
                     text("INSERT INTO tallies (campaign_id, area_code, day, service_point_id, point_key, device_key, count, source, updated_at) "
@@ -85,7 +100,10 @@ def test_upgrade_removes_double_counts_and_keeps_every_other_figure(fresh_databa
         assert origins == [("home_visit", 2), ("manual", 0), ("queue", 1), ("queue", 1), ("script", 0)]
         command.downgrade(config, "b2_notifications")  # and back: the old rule's rollups again
         with engine.connect() as db:
-            back = {(a, date.fromisoformat(str(d)[:10])): (o, r, b, t) for a, d, o, r, b, t in db.execute(text("SELECT area_code, day, own, own_rows, below, total FROM tally_rollups"))}
+            back = {
+                (a, date.fromisoformat(str(d)[:10])): (o, r, b, t)
+                for a, d, o, r, b, t in db.execute(text("SELECT area_code, day, own, own_rows, below, total FROM tally_rollups"))
+            }
         assert back == OLD
     finally:
         engine.dispose()

@@ -25,9 +25,7 @@ DAYS = 3
 
 row = st.tuples(st.integers(0, len(AREAS) - 1), st.integers(0, DAYS - 1), st.integers(0, 60), st.sampled_from(["manual", "script"]))
 posting = st.tuples(st.sampled_from(["upsert", "replace"]), st.lists(row, min_size=1, max_size=8))
-recording = st.tuples(
-    st.sampled_from(["queue", "home_visit"]), st.tuples(st.integers(0, len(AREAS) - 1), st.integers(0, DAYS - 1), st.integers(1, 5))
-)
+recording = st.tuples(st.sampled_from(["queue", "home_visit"]), st.tuples(st.integers(0, len(AREAS) - 1), st.integers(0, DAYS - 1), st.integers(1, 5)))
 policy = st.tuples(st.just("policy"), st.booleans())
 operations = st.lists(st.one_of(posting, posting, recording, recording, policy), min_size=1, max_size=10)
 
@@ -40,7 +38,12 @@ async def _check(session, campaign) -> list[tuple]:
     raw, rollups, totals = [(await session.execute(q)).all() for q in queries(campaign.id)]
     official = await service.sources_for(session, campaign_id=campaign.id)
     assert mismatches(raw, rollups, totals, root=campaign.root_area_code, official=official) == []
-    return sorted(tuple(r) for r in (await session.execute(select(Tally.area_code, Tally.day, Tally.point_key, Tally.count, Tally.source).where(Tally.campaign_id == campaign.id))).all())
+    return sorted(
+        tuple(r)
+        for r in (
+            await session.execute(select(Tally.area_code, Tally.day, Tally.point_key, Tally.count, Tally.source).where(Tally.campaign_id == campaign.id))
+        ).all()
+    )
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -62,7 +65,11 @@ async def test_rollups_follow_the_precedence_rule_after_any_interleaving(session
                 continue
             tallies = [{"area": AREAS[a], "date": days[d].isoformat(), "count": c, "source": s} for a, d, c, s in detail]
             status, summary = await service.post_tallies(
-                session, campaign=campaign, actor=admin, content_type="application/json", body=_body(json.dumps({"tallies": tallies}).encode()),
+                session,
+                campaign=campaign,
+                actor=admin,
+                content_type="application/json",
+                body=_body(json.dumps({"tallies": tallies}).encode()),
                 mode=TallyMode(kind),
             )
             keys = [(a, d) for a, d, _, _ in detail]

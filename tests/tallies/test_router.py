@@ -58,29 +58,40 @@ async def test_a_file_with_bad_rows_names_each_row_and_writes_nothing(client, se
     point_id = (await make_service_point(session, area="36.74.02")).id
     admin = await headers_for(session, role=Role.admin)
     ok = f"36.74.01,{today},10"
-    body = "\r\n".join([
-        "area,date,count,service_point",
-        ok,                                                  # 2 fine
-        f"36.74.99,{today},10,",                             # 3 unknown area
-        f"31.71.01,{today},10,",                             # 4 outside the campaign
-        f"36.74.02,{today + timedelta(days=1)},10,",         # 5 in the future
-        f"36.74.02,{campaign.start_date - timedelta(days=1)},1,",  # 6 before the start
-        f"36.74.03,{today},-4,",                             # 7 negative
-        f"36.74.04,{today},12.5,",                           # 8 not an integer
-        f"36.74.05,{today},999999999,",                      # 9 absurd
-        f"36.74.01,{today},10,",                             # 10 same key as row 2
-        f"36.74.01,{today},3,{point_id}",                    # 11 service point of another kecamatan
-        f"36.74.06,{today},3,424242",                        # 12 unknown service point
-        "36.74.07,yesterday,3,",                            # 13 not a date
-        "",
-    ])
+    body = "\r\n".join(
+        [
+            "area,date,count,service_point",
+            ok,  # 2 fine
+            f"36.74.99,{today},10,",  # 3 unknown area
+            f"31.71.01,{today},10,",  # 4 outside the campaign
+            f"36.74.02,{today + timedelta(days=1)},10,",  # 5 in the future
+            f"36.74.02,{campaign.start_date - timedelta(days=1)},1,",  # 6 before the start
+            f"36.74.03,{today},-4,",  # 7 negative
+            f"36.74.04,{today},12.5,",  # 8 not an integer
+            f"36.74.05,{today},999999999,",  # 9 absurd
+            f"36.74.01,{today},10,",  # 10 same key as row 2
+            f"36.74.01,{today},3,{point_id}",  # 11 service point of another kecamatan
+            f"36.74.06,{today},3,424242",  # 12 unknown service point
+            "36.74.07,yesterday,3,",  # 13 not a date
+            "",
+        ]
+    )
     response = await post_csv(client, campaign_id, body, admin)
     problem = assert_problem(response, 422)
     summary = problem["summary"]
     by_code = {c["code"]: c["rows"] for c in summary["conflicts"]}
     assert by_code == {
-        "unknown_area": [3], "outside_campaign": [4], "in_future": [5], "before_start": [6], "negative": [7], "not_integer": [8],
-        "too_large": [9], "duplicate_key": [10], "not_in_area": [11], "unknown_service_point": [12], "invalid_date": [13],
+        "unknown_area": [3],
+        "outside_campaign": [4],
+        "in_future": [5],
+        "before_start": [6],
+        "negative": [7],
+        "not_integer": [8],
+        "too_large": [9],
+        "duplicate_key": [10],
+        "not_in_area": [11],
+        "unknown_service_point": [12],
+        "invalid_date": [13],
     }
     assert summary["rejected"] == 11 and summary["imported"] == 0 and summary["status"] == "error"
     assert sorted(e["row"] for e in problem["errors"]) == list(range(3, 14))
@@ -186,9 +197,15 @@ async def test_daily_series_csv_and_template(client, session) -> None:
     campaign_id, today = campaign.id, today_for(campaign)
     admin = await headers_for(session, role=Role.admin)
     await post(client, campaign_id, rows({"36.74.01": 10}, today - timedelta(days=2)) + rows({"36.74.01": 5}, today - timedelta(days=1)), admin)
-    series = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress/daily", params={"area": "36.74", "from": (today - timedelta(days=3)).isoformat()})).json()
+    series = (
+        await client.get(f"/api/v1/campaigns/{campaign_id}/progress/daily", params={"area": "36.74", "from": (today - timedelta(days=3)).isoformat()})
+    ).json()
     assert [(d["recorded"], d["cumulative"]) for d in series["days"]] == [(0, 0), (10, 10), (5, 15), (0, 15)]
-    assert_problem(await client.get(f"/api/v1/campaigns/{campaign_id}/progress/daily", params={"from": today.isoformat(), "to": (today - timedelta(days=1)).isoformat()}), 422, field="to")
+    assert_problem(
+        await client.get(f"/api/v1/campaigns/{campaign_id}/progress/daily", params={"from": today.isoformat(), "to": (today - timedelta(days=1)).isoformat()}),
+        422,
+        field="to",
+    )
     table = await client.get(f"/api/v1/campaigns/{campaign_id}/progress.csv")
     assert table.headers["content-type"].startswith("text/csv")
     lines = table.text.splitlines()
@@ -213,7 +230,9 @@ async def test_history_of_a_posted_tally_keeps_its_creation_through_corrections_
     assert (replaced["imported"], replaced["updated"], replaced["deleted"]) == (1, 1, 1)
 
     async def history(day):
-        found = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", params={"area": "36.74.01", "date": day.isoformat()}, headers=admin)).json()
+        found = (
+            await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/history", params={"area": "36.74.01", "date": day.isoformat()}, headers=admin)
+        ).json()
         return [(h["old_count"], h["new_count"], h["source"], h["import_id"]) for h in found["items"]]
 
     assert await history(days[0]) == [(None, 10, "script", created["import_id"]), (None, 1, "queue", None), (10, 12, "script", replaced["import_id"])]

@@ -51,7 +51,9 @@ async def test_rollups_match_the_rule_after_random_postings(client, session) -> 
         mode = rng.choice(["upsert", "replace"])
         assert (await post(client, campaign_id, batch, admin, mode=mode)).status_code == 200
     tallies = (await session.execute(select(Tally.area_code, Tally.day, Tally.count).where(Tally.campaign_id == campaign_id))).all()
-    stored = {(r.area_code, r.day): r.total for r in (await session.scalars(select(TallyRollup).where(TallyRollup.campaign_id == campaign_id))).all() if r.total}
+    stored = {
+        (r.area_code, r.day): r.total for r in (await session.scalars(select(TallyRollup).where(TallyRollup.campaign_id == campaign_id))).all() if r.total
+    }
     assert stored == expected_rollups([tuple(t) for t in tallies], root)
     progress = await campaigns.progress(session, campaign=campaign, depth=1)
     assert progress.recorded == sum(v for (code, _), v in stored.items() if code == root)
@@ -127,8 +129,12 @@ async def test_demo_tallies_are_idempotent_and_some_kecamatan_fall_behind(sessio
     today = date.today()
     loaded = await demo.load(session, today=today)
     campaign = loaded.campaign
-    first = await tallies_demo.load(session, campaign=campaign, snapshot_date=loaded.snapshot_date, today=today, recorded_at_snapshot=demo.RECORDED_AS_OF_AUGUST)
-    again = await tallies_demo.load(session, campaign=campaign, snapshot_date=loaded.snapshot_date, today=today, recorded_at_snapshot=demo.RECORDED_AS_OF_AUGUST)
+    first = await tallies_demo.load(
+        session, campaign=campaign, snapshot_date=loaded.snapshot_date, today=today, recorded_at_snapshot=demo.RECORDED_AS_OF_AUGUST
+    )
+    again = await tallies_demo.load(
+        session, campaign=campaign, snapshot_date=loaded.snapshot_date, today=today, recorded_at_snapshot=demo.RECORDED_AS_OF_AUGUST
+    )
     assert first == 7 * (demo.SNAPSHOT_DAYS_AGO - 1) and again == 0
     node = await campaigns.progress(session, campaign=campaign, depth=1)
     on_track = {c.code: c.on_track for c in node.children}

@@ -40,7 +40,9 @@ async def _triaged(session: AsyncSession) -> Request:
     await triage(session, visit_id)
     kit_id, operator_id = (await make_kit(session)).id, (await make_operator(session)).id
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    return Request(path_params={"visit_id": visit_id}, json={"device": kit_id, "operator": operator_id, "date": tomorrow, "window": {"start": "09:00", "end": "10:00"}})
+    return Request(
+        path_params={"visit_id": visit_id}, json={"device": kit_id, "operator": operator_id, "date": tomorrow, "window": {"start": "09:00", "end": "10:00"}}
+    )
 
 
 def _triaged_with_crew_posted_in(area: str):
@@ -93,26 +95,41 @@ CASES = [
     Case("POST", "/api/v1/home-visits/{visit_id}/schedule", expect=PERSONAL, setup=_triaged, note="not the kit's operator"),
     Case("POST", "/api/v1/home-visits/{visit_id}/schedule", expect=PERSONAL, setup=_triaged_with_crew_posted_in("36.74.01"), note="crew posted in the area"),
     Case(
-        "POST", "/api/v1/home-visits/{visit_id}/schedule", expect={**PERSONAL, "supervisor_in": 403},
-        setup=_triaged_with_crew_posted_in("36.74.02"), note="kit and petugas posted in another kecamatan: resource out of scope",
+        "POST",
+        "/api/v1/home-visits/{visit_id}/schedule",
+        expect={**PERSONAL, "supervisor_in": 403},
+        setup=_triaged_with_crew_posted_in("36.74.02"),
+        note="kit and petugas posted in another kecamatan: resource out of scope",
     ),  # fmt: skip
     Case("POST", "/api/v1/home-visits/{visit_id}/status", expect=PERSONAL, setup=_one, note="operator accounts not linked to a petugas: 403"),
     Case(
-        "POST", "/api/v1/home-visits/{visit_id}/status", expect={**PERSONAL, "operator_in": 200, "operator_out": 404},
-        setup=_crew_marks("visited"), note="the scheduled petugas marks it visited; another petugas is told nothing",
+        "POST",
+        "/api/v1/home-visits/{visit_id}/status",
+        expect={**PERSONAL, "operator_in": 200, "operator_out": 404},
+        setup=_crew_marks("visited"),
+        note="the scheduled petugas marks it visited; another petugas is told nothing",
     ),  # fmt: skip
     Case(
-        "POST", "/api/v1/home-visits/{visit_id}/status", expect={**PERSONAL, "operator_in": 403, "operator_out": 404},
-        setup=_crew_marks("cancelled"), note="cancelling is the dispatcher's, not the petugas'",
+        "POST",
+        "/api/v1/home-visits/{visit_id}/status",
+        expect={**PERSONAL, "operator_in": 403, "operator_out": 404},
+        setup=_crew_marks("cancelled"),
+        note="cancelling is the dispatcher's, not the petugas'",
     ),  # fmt: skip
     Case("GET", "/api/v1/mobile-kits/{device_id}/day-plan", expect={**PERSONAL, "supervisor_out": 200}, setup=_kit, note="stops in the caller's area only"),
     Case(
-        "GET", "/api/v1/mobile-kits/{device_id}/day-plan", expect={**PERSONAL, "supervisor_out": 200, "operator_in": 200},
-        setup=_crew_kit, note="the petugas scheduled on the kit that day: their own stops",
+        "GET",
+        "/api/v1/mobile-kits/{device_id}/day-plan",
+        expect={**PERSONAL, "supervisor_out": 200, "operator_in": 200},
+        setup=_crew_kit,
+        note="the petugas scheduled on the kit that day: their own stops",
     ),  # fmt: skip
     Case(
-        "GET", "/api/v1/mobile-kits/mine", expect={"anonymous": 401, "operator_in": 200, "operator_out": 200},
-        setup=_crew_kit, note="operator accounts that are a petugas (operator_out: another one, with no kit)",
+        "GET",
+        "/api/v1/mobile-kits/mine",
+        expect={"anonymous": 401, "operator_in": 200, "operator_out": 200},
+        setup=_crew_kit,
+        note="operator accounts that are a petugas (operator_out: another one, with no kit)",
     ),  # fmt: skip
     Case("GET", "/api/v1/mobile-kits/mine", expect={"anonymous": 401}, note="operator accounts that are no petugas"),
 ]

@@ -53,7 +53,9 @@ async def test_resident_dispatcher_and_kit_operator_carry_a_request_to_progress(
 
     async def city() -> tuple[int, int]:
         total = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress", params={"area": "36.74", "depth": 0})).json()["recorded"]
-        daily = (await client.get(f"/api/v1/campaigns/{campaign_id}/progress/daily", params={"area": "36.74", "from": day.isoformat(), "to": day.isoformat()})).json()
+        daily = (
+            await client.get(f"/api/v1/campaigns/{campaign_id}/progress/daily", params={"area": "36.74", "from": day.isoformat(), "to": day.isoformat()})
+        ).json()
         return total, daily["days"][0]["recorded"]
 
     total_before, day_before = await city()
@@ -63,7 +65,11 @@ async def test_resident_dispatcher_and_kit_operator_carry_a_request_to_progress(
     assert seen == ["submitted", "triaged", "scheduled", "visited"]
 
     assert await city() == (total_before + 1, day_before + 1)
-    tallies = (await client.get(f"/api/v1/campaigns/{campaign_id}/tallies", params={"area": CIATER, "from": day.isoformat(), "to": day.isoformat()}, headers=dispatcher)).json()["items"]
+    tallies = (
+        await client.get(
+            f"/api/v1/campaigns/{campaign_id}/tallies", params={"area": CIATER, "from": day.isoformat(), "to": day.isoformat()}, headers=dispatcher
+        )
+    ).json()["items"]
     assert [(t["area"], t["count"], t["source"], t["device"]) for t in tallies] == [(CIATER, 1, "home_visit", kit_id)]
     history = (await client.get(f"{HOME_VISITS}/{visit_id}", headers=dispatcher)).json()["history"]
     assert [(h["to_status"], h["note"]) for h in history][-1] == ("visited", "recorded at the bedside")
@@ -98,13 +104,24 @@ async def test_kit_operator_sees_and_marks_only_their_own_visits(client, session
     assert_problem(await client.post(status.format(own), json={"status": "scheduled"}, headers=crew), 422, field="status")
     assert_problem(await client.get(f"{HOME_VISITS}/{own}", headers=crew), 403)
     assert_problem(await client.get(HOME_VISITS, headers=crew), 403)
-    assert_problem(await client.post(f"{HOME_VISITS}/{own}/schedule", json={"device": kit_id, "operator": mine_id, "date": day.isoformat(), "window": {"start": "12:00", "end": "13:00"}}, headers=crew), 403)
+    assert_problem(
+        await client.post(
+            f"{HOME_VISITS}/{own}/schedule",
+            json={"device": kit_id, "operator": mine_id, "date": day.isoformat(), "window": {"start": "12:00", "end": "13:00"}},
+            headers=crew,
+        ),
+        403,
+    )
 
     marked = await client.post(status.format(own), json={"status": "unreachable", "note": "nobody home, neighbours say in hospital"}, headers=crew)
     assert marked.status_code == 200 and marked.json()["status"] == "unreachable"
     assert_problem(await client.post(status.format(own), json={"status": "visited"}, headers=crew), 409)
     event = await session.scalar(select(HomeVisitEvent).where(HomeVisitEvent.home_visit_id == own).order_by(HomeVisitEvent.id.desc()).limit(1))
-    assert event is not None and (event.to_status, event.note) == ("unreachable", "nobody home, neighbours say in hospital") and event.actor_name.startswith("crew")
+    assert (
+        event is not None
+        and (event.to_status, event.note) == ("unreachable", "nobody home, neighbours say in hospital")
+        and event.actor_name.startswith("crew")
+    )
     change = await session.scalar(select(AuditEntry).where(AuditEntry.action == "home_visit.unreachable", AuditEntry.entity_id == str(own)))
     assert change is not None and change.actor_kind == "user" and change.before["status"] == "scheduled" and change.after["status"] == "unreachable"
 

@@ -65,7 +65,9 @@ async def test_resident_follows_the_request_from_submission_to_visit(client, ses
     assert_problem(await client.get(track_url("HV-2222-2222")), 404)
     assert_problem(await client.get(track_url("not a code")), 404)
 
-    actions = (await session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "home_visit", AuditEntry.entity_id == str(visit_id)).order_by(AuditEntry.id))).all()
+    actions = (
+        await session.scalars(select(AuditEntry.action).where(AuditEntry.entity == "home_visit", AuditEntry.entity_id == str(visit_id)).order_by(AuditEntry.id))
+    ).all()
     assert actions == ["home_visit.create", "home_visit.triaged", "home_visit.schedule", "home_visit.read_personal", "home_visit.visited"]
 
 

@@ -440,8 +440,13 @@ async def test_weekend_services_and_home_visits_never_share_a_kit_or_operator_on
     # The other way round: a kit and an operator with a visit that day are not free for an event.
     sunday_event_id = (await make_event(session, day=saturday + timedelta(days=1))).id
     with pytest.raises(Conflict) as conflict:
-        await services.set_assignments(session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id, busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM)
-    assert [(e["field"], e["message"]) for e in conflict.value.errors] == [("device_ids.1", "on home visits that day"), ("operator_ids.0", "on home visits that day")]
+        await services.set_assignments(
+            session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id, busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM
+        )
+    assert [(e["field"], e["message"]) for e in conflict.value.errors] == [
+        ("device_ids.1", "on home visits that day"),
+        ("operator_ids.0", "on home visits that day"),
+    ]
     assert (await services.set_assignments(session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id]), actor=SYSTEM))["device_ids"] == [kit.id]
 
 
