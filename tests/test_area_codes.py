@@ -53,6 +53,10 @@ def _candidates() -> list[str]:
 def test_the_pattern_and_level_of_accept_exactly_the_same_codes() -> None:
     # Kills `\d{4}` -> `\d{3,4}` (or any other width) in either, and a missing `$` in either:
     # "36\n" was accepted by `level_of` (Python's `$` matches before a final newline).
+    # Equivalent mutants (make mutate lists them as survivors): `max_length=40` -> 39 or 41 on
+    # AreaCodeStr and AreaQuery, since the pattern admits at most 21 characters (an RT code), so
+    # the cap never binds; and `1 <= len(parts)` -> `0 <=` in `level_of`, since str.split always
+    # gives at least one part.
     disagree = [code for code in _candidates() if _pattern_accepts(code) != (codes.level_of(code) is not None)]
     assert disagree == []
     accepted = [code for code in _candidates() if codes.level_of(code) is not None]
@@ -106,8 +110,9 @@ def test_in_subtree_selects_the_root_and_below_only() -> None:
         assert subtree("36.74.01.1001.003.005") == ["36.74.01.1001.003.005"]
         assert subtree("36") == ["36", "36.71", "36.74", "36.74.01", "36.74.01.1001", "36.74.01.1001.003.005", "36.75"]
     # `column > root + "."` -> `>=` is equivalent: the only value that tells them apart is
-    # root + "." itself, which is no well-formed code (`level_of` refuses it, test above).
-    assert codes.level_of("36.74.") is None
+    # root + "." itself, which is no well-formed code (`level_of` refuses it, test above). So is
+    # `column < root + "/"` -> `<=`: only root + "/" tells them apart, and it is no code either.
+    assert codes.level_of("36.74.") is None and codes.level_of("36.74/") is None
 
 
 def test_require_code_refuses_what_level_of_refuses() -> None:
