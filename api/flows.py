@@ -47,6 +47,7 @@ from api.errors import RuleViolation
 from api.notifications import service as notifications
 from api.notifications.schemas import ContactCreate, PushSubscriptionIn
 from api.principal import Principal
+from api.queues import appointments
 from api.queues import service as queues
 from api.queues.models import Ticket
 from api.services import service as services
@@ -63,9 +64,9 @@ MILESTONES = tuple(range(10, 101, 10))
 
 async def update_service_point(session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal) -> tuple[ServicePoint, list[Any]]:
     """Change a point; the bookings that no longer fit its hours or counters are cancelled."""
-    bookings_open = await queues.has_future_bookings(session, point_id=point_id)
+    bookings_open = await appointments.has_future_bookings(session, point_id=point_id)
     point = await services.update_point(session, point_id=point_id, data=data, actor=actor, bookings_open=bookings_open)
-    cancelled = await queues.cancel_bookings_outside_hours(session, point=point, actor=actor, reason="hours or counters changed")
+    cancelled = await appointments.cancel_bookings_outside_hours(session, point=point, actor=actor, reason="hours or counters changed")
     return point, cancelled
 
 
@@ -73,7 +74,7 @@ async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCrea
     """Close a point for a day (or shorten it); that day's bookings that no longer fit are cancelled."""
     closure = await services.add_closure(session, point_id=point_id, data=data, actor=actor)
     point = await services.get_point(session, point_id=point_id)
-    cancelled = await queues.cancel_bookings_outside_hours(session, point=point, actor=actor, reason=f"closure: {data.reason}", day=data.day)
+    cancelled = await appointments.cancel_bookings_outside_hours(session, point=point, actor=actor, reason=f"closure: {data.reason}", day=data.day)
     return closure, cancelled
 
 
@@ -252,7 +253,7 @@ async def resend_codes(session: AsyncSession, *, phone: str) -> None:
 async def send_appointment_reminders(session: AsyncSession, *, day: date) -> int:
     """`appointment.reminder` for each appointment still booked on `day` (once each); returns how many are new."""
     sent = 0
-    for appointment, point in await queues.booked_on(session, day=day):
+    for appointment, point in await appointments.booked_on(session, day=day):
         event = await notifications.emit_once(
             session,
             type="appointment.reminder",

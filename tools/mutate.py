@@ -58,8 +58,13 @@ MODULES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "queues": (
         "api/queues/service.py",
-        ("waiting_line", "_call_order", "_estimate", "_percentile", "_board", "_check_booking_day"),
+        ("waiting_line", "_call_order", "_estimate", "_percentile", "_board"),
         ("tests/queues/test_board.py",),
+    ),
+    "appointments": (
+        "api/queues/appointments.py",
+        ("slot_grid", "_check_booking_day"),
+        ("tests/queues/test_board.py", "tests/queues/test_service.py"),
     ),
 }
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from api import flows
 from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
 from api.auth.models import Role
-from api.complaints import service
+from api.complaints import service, stats
 from api.complaints.models import ComplaintStatus
 from api.complaints.schemas import (
     ComplaintCreate,
@@ -68,7 +68,7 @@ async def complaint_stats(
     The public asks for a kecamatan or a larger area, and gets whole calendar months (the answer's
     `from` and `to` say which); complaint handlers and admins get any area and any days.
     """
-    return await service.stats(session, area=area, period_from=period_from, period_to=period_to, detailed=service.sees_detailed_stats(principal))
+    return await stats.stats(session, area=area, period_from=period_from, period_to=period_to, detailed=stats.sees_detailed_stats(principal))
 
 
 @router.get("/track/{receipt}", response_model=ComplaintTracking, responses=problem_responses(404, 422, 429), dependencies=[WRITES])

@@ -13,7 +13,7 @@ from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.notifications.schemas import ContactCreate, PushSubscriptionIn
 from api.principal import Principal
-from api.queues import live, service
+from api.queues import appointments, live, service
 from api.queues.schemas import (
     AppointmentRead,
     Board,
@@ -133,31 +133,31 @@ async def city_events(session: SessionDep, area: AreaQuery = None, last_event_id
 @router.get("/service-points/{point_id}/slots", response_model=list[Slot], responses=problem_responses(404, 422))
 async def list_slots(point_id: IdPath, session: SessionDep, day: Annotated[date, Query(alias="date", description="YYYY-MM-DD")]) -> list[Slot]:
     """Appointment slots of a point on a date, with the seats left."""
-    return [Slot(**s) for s in await service.slots(session, point_id=point_id, day=day)]
+    return [Slot(**s) for s in await appointments.slots(session, point_id=point_id, day=day)]
 
 
 @router.post("/service-points/{point_id}/appointments", response_model=AppointmentRead, status_code=201, responses=problem_responses(404, 409, 422, 429))
 async def book(point_id: IdPath, data: BookingCreate, principal: BookingLimit, session: SessionDep) -> AppointmentRead:
     """Book a slot; keep the code to cancel or check in."""
-    return AppointmentRead.model_validate(await service.book(session, point_id=point_id, data=data, actor=principal))
+    return AppointmentRead.model_validate(await appointments.book(session, point_id=point_id, data=data, actor=principal))
 
 
 @router.get("/appointments/{code}", response_model=AppointmentRead, responses=problem_responses(404))
 async def get_appointment(code: str, session: SessionDep) -> AppointmentRead:
     """A booking by its code."""
-    return AppointmentRead.model_validate(await service.get_appointment(session, code=code[:24]))
+    return AppointmentRead.model_validate(await appointments.get_appointment(session, code=code[:24]))
 
 
 @router.post("/appointments/{code}/cancel", response_model=AppointmentRead, responses=problem_responses(404, 409))
 async def cancel_appointment(code: str, principal: CurrentPrincipal, session: SessionDep) -> AppointmentRead:
     """Cancel a booking with its code."""
-    return AppointmentRead.model_validate(await service.cancel_appointment(session, code=code[:24], actor=principal))
+    return AppointmentRead.model_validate(await appointments.cancel_appointment(session, code=code[:24], actor=principal))
 
 
 @router.post("/appointments/{code}/check-in", response_model=TicketIssued, responses=problem_responses(401, 403, 404, 409))
 async def check_in(code: str, principal: CounterDep, session: SessionDep) -> TicketIssued:
     """Check a resident in on the day: the booking becomes a ticket that goes first from its slot."""
-    return TicketIssued(**await service.check_in(session, code=code[:24], actor=principal))
+    return TicketIssued(**await appointments.check_in(session, code=code[:24], actor=principal))
 
 
 @router.post("/tickets/{ticket_id}/notify", status_code=204, responses=problem_responses(404, 422, 429))

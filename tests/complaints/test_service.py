@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from api.complaints import demo, service
+from api.complaints import stats as complaint_stats
 from api.complaints.models import Complaint, ComplaintStatus, Sanction
 from api.complaints.schemas import ComplaintCreate, ReplyCreate, SanctionCreate, TransitionCreate
 from api.devices.models import Operator
@@ -155,7 +156,7 @@ async def test_stats_hide_small_counts(session) -> None:
     await make_complaint(session, area="36.74.07.1001", status=ComplaintStatus.substantiated)  # Setu
     for status in (ComplaintStatus.unsubstantiated, ComplaintStatus.substantiated):
         await make_complaint(session, area="36.74.03", status=status)
-    stats = await service.stats(session, area=None, period_from=None, period_to=None)
+    stats = await complaint_stats.stats(session, area=None, period_from=None, period_to=None)
     assert stats.total == 6
     assert [(k.area, k.count) for k in stats.by_kecamatan] == [("36.74.01", 3), ("36.74.03", "<3"), ("36.74.07", "<3")]
     assert stats.by_kecamatan[0].name == "Serpong"
@@ -173,12 +174,12 @@ async def test_stats_hide_small_counts(session) -> None:
     for complaint, days in zip(serpong, (1, 2, 6), strict=True):
         complaint.first_response_at = complaint.received_at + timedelta(days=days)
     await session.flush()
-    serpong_only = await service.stats(session, area="36.74.01", period_from=None, period_to=None)
+    serpong_only = await complaint_stats.stats(session, area="36.74.01", period_from=None, period_to=None)
     assert (serpong_only.total, serpong_only.median_days_to_first_response, serpong_only.share_substantiated) == (3, 2.0, None)
     tomorrow = service.today() + timedelta(days=1)
-    assert (await service.stats(session, area=None, period_from=tomorrow, period_to=None, detailed=True)).total == 0
+    assert (await complaint_stats.stats(session, area=None, period_from=tomorrow, period_to=None, detailed=True)).total == 0
     # The public's days are widened to whole months: "from tomorrow" means from the 1st of its month.
-    public = await service.stats(session, area=None, period_from=tomorrow, period_to=None)
+    public = await complaint_stats.stats(session, area=None, period_from=tomorrow, period_to=None)
     assert public.period_from == tomorrow.replace(day=1)
     assert public.total == (6 if tomorrow.month == service.today().month else 0)
 

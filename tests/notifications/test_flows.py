@@ -12,6 +12,7 @@ from api.notifications import service as notifications
 from api.notifications.models import NotificationEvent, ResidentContact
 from api.notifications.schemas import ContactCreate
 from api.principal import SYSTEM
+from api.queues import appointments
 from api.visits.schemas import ScheduleRequest, StatusChange, VisitWindow
 from tests.complaints.factories import make_complaint
 from tests.factories import headers_for, make_campaign
@@ -162,14 +163,13 @@ async def test_the_ticket_page_subscribes_a_phone_and_the_number_goes_when_the_t
 async def test_appointment_reminders_are_queued_once_for_the_days_bookings(session) -> None:
     from api import calendar
     from api.principal import ANONYMOUS
-    from api.queues import service as queues
     from api.queues.schemas import BookingCreate
 
     point = await make_office(session)
     tomorrow = calendar.today() + timedelta(days=1)
-    booked = await queues.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
-    cancelled = await queues.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
-    await queues.cancel_appointment(session, code=cancelled.code, actor=ANONYMOUS)
+    booked = await appointments.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    cancelled = await appointments.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
+    await appointments.cancel_appointment(session, code=cancelled.code, actor=ANONYMOUS)
     assert await flows.send_appointment_reminders(session, day=tomorrow) == 1
     assert await flows.send_appointment_reminders(session, day=tomorrow) == 0
     (event,) = await events(session, "appointment", booked.id)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from api import calendar
 from api.principal import ANONYMOUS, SYSTEM
-from api.queues import service
+from api.queues import appointments, service
 from api.queues.models import Appointment
 from api.queues.schemas import BookingCreate, WalkIn
 from tests.access import CALLERS, Case, Request, public_read
@@ -70,7 +70,7 @@ async def own_ticket(session) -> Request:
 
 async def booking(session) -> Request:
     point = await make_office(session)
-    made = await service.book(session, point_id=point.id, data=BookingCreate(date=calendar.today() + timedelta(days=1), start="09:00"), actor=ANONYMOUS)
+    made = await appointments.book(session, point_id=point.id, data=BookingCreate(date=calendar.today() + timedelta(days=1), start="09:00"), actor=ANONYMOUS)
     return Request(path_params={"code": made.code}, service_point_id=point.id)
 
 

@@ -12,7 +12,7 @@ import pytest
 from api import calendar
 from api.errors import RuleViolation
 from api.principal import ANONYMOUS, SYSTEM
-from api.queues import service
+from api.queues import appointments, service
 from api.queues.models import Ticket
 from api.queues.schemas import WalkIn
 from tests.services.factories import make_office
@@ -152,11 +152,11 @@ def test_before_the_first_call_all_counters_count_and_the_board_is_empty() -> No
 def test_booking_window_is_today_to_thirty_one_days_ahead(monkeypatch) -> None:
     monkeypatch.setattr(calendar, "today", lambda zone_name=None: DAY)
     for ok in (DAY, DAY + timedelta(days=1), DAY + timedelta(days=service.BOOKING_DAYS)):
-        service._check_booking_day(ok)
+        appointments._check_booking_day(ok)
     assert service.BOOKING_DAYS == 31
     for refused in (DAY - timedelta(days=1), DAY + timedelta(days=32)):
         with pytest.raises(RuleViolation):
-            service._check_booking_day(refused)
+            appointments._check_booking_day(refused)
 
 
 async def test_positions_are_the_call_next_order(session) -> None:

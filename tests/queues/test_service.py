@@ -8,7 +8,7 @@ from api.audit.models import AuditEntry
 from api.auth.models import Role
 from api.errors import Conflict, Forbidden, RuleViolation
 from api.principal import ANONYMOUS, SYSTEM
-from api.queues import live, service
+from api.queues import appointments, live, service
 from api.queues.models import Appointment, Ticket
 from api.queues.schemas import BookingCreate, WalkIn
 from api.services.schemas import ClosureCreate, ServicePointUpdate
@@ -100,28 +100,33 @@ async def test_completed_ticket_reaches_the_tally(session, monkeypatch) -> None:
 
 
 def test_slot_grid() -> None:
-    assert service.slot_grid([["08:00", "08:25"], ["13:00", "13:20"]], 10) == [("08:00", "08:10"), ("08:10", "08:20"), ("13:00", "13:10"), ("13:10", "13:20")]
+    assert appointments.slot_grid([["08:00", "08:25"], ["13:00", "13:20"]], 10) == [
+        ("08:00", "08:10"),
+        ("08:10", "08:20"),
+        ("13:00", "13:10"),
+        ("13:10", "13:20"),
+    ]
 
 
 async def test_booking_capacity_check_in_and_closure(session) -> None:
     office = await make_office(session, counters=2, service_minutes=30)
     tomorrow = calendar.today() + timedelta(days=1)
-    slots = await service.slots(session, point_id=office.id, day=tomorrow)
+    slots = await appointments.slots(session, point_id=office.id, day=tomorrow)
     assert slots[0] == {"start": "00:00", "end": "00:30", "capacity": 2, "booked": 0, "available": 2} and len(slots) == 48
-    first = await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00", name="Siti"), actor=ANONYMOUS)
-    await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    first = await appointments.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00", name="Siti"), actor=ANONYMOUS)
+    await appointments.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
     with pytest.raises(Conflict):
-        await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+        await appointments.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
     with pytest.raises(RuleViolation):
-        await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:10"), actor=ANONYMOUS)
-    slot = next(s for s in await service.slots(session, point_id=office.id, day=tomorrow) if s["start"] == "09:00")
+        await appointments.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:10"), actor=ANONYMOUS)
+    slot = next(s for s in await appointments.slots(session, point_id=office.id, day=tomorrow) if s["start"] == "09:00")
     assert slot["available"] == 0 and slot["booked"] == 2
-    await service.cancel_appointment(session, code=first.code, actor=ANONYMOUS)
+    await appointments.cancel_appointment(session, code=first.code, actor=ANONYMOUS)
     with pytest.raises(Conflict):
-        await service.cancel_appointment(session, code=first.code, actor=ANONYMOUS)
-    again = await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+        await appointments.cancel_appointment(session, code=first.code, actor=ANONYMOUS)
+    again = await appointments.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
     with pytest.raises(Conflict):  # not today
-        await service.check_in(session, code=again.code, actor=SYSTEM)
+        await appointments.check_in(session, code=again.code, actor=SYSTEM)
     # Reduced hours that leave 09:00 out cancel both bookings of that slot, and say so.
     _, cancelled = await flows.add_closure(
         session, point_id=office.id, data=ClosureCreate(day=tomorrow, hours=[("13:00", "15:00")], reason="Rapat"), actor=SYSTEM
@@ -133,8 +138,8 @@ async def test_booking_capacity_check_in_and_closure(session) -> None:
 async def test_fewer_counters_cancel_the_extra_seats(session) -> None:
     office = await make_office(session, counters=2, service_minutes=30)
     tomorrow = calendar.today() + timedelta(days=1)
-    await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
-    second = await service.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
+    await appointments.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
+    second = await appointments.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
     _, cancelled = await flows.update_service_point(session, point_id=office.id, data=ServicePointUpdate(counters=1), actor=SYSTEM)
     assert [a.id for a in cancelled] == [second.id]
     with pytest.raises(Conflict):
@@ -157,10 +162,10 @@ async def test_checked_in_appointment_goes_first_once_due(session) -> None:
     )
     session.add(booking)
     await session.flush()
-    issued = await service.check_in(session, code="today-00", actor=SYSTEM)
+    issued = await appointments.check_in(session, code="today-00", actor=SYSTEM)
     assert issued["number"] == walk_in["number"] + 1 and issued["position"] == 1
     with pytest.raises(Conflict):
-        await service.check_in(session, code="today-00", actor=SYSTEM)
+        await appointments.check_in(session, code="today-00", actor=SYSTEM)
     ticket = await session.get(Ticket, issued["id"])
     assert ticket.priority == "appointment" and ticket.booked_at is not None
     disabled = await service.take_ticket(session, point_id=office.id, data=WalkIn(priority="disabled"), actor=ANONYMOUS)

@@ -1,0 +1,228 @@
+"""Appointments: seats in a point's slots, booked by residents, checked in by staff.
+
+Rules
+- A point's slots on a date are its opening windows cut into `service_minutes`
+  pieces; each slot has one seat per counter (unique (point, day, slot, seat) in the database).
+  Residents book up to BOOKING_DAYS ahead and cancel with their booking code; staff check them in
+  on the day, which gives a ticket due at the slot's start. Closures, shorter hours or fewer
+  counters cancel the bookings that no longer fit, and the change lists them.
+- Booking, cancelling and checking in are audited; a check-in gives a ticket (service.py) and is
+  announced to the live boards like any new ticket.
+"""
+
+import secrets
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api import calendar
+from api.audit import service as audit
+from api.errors import Conflict, NotFound, RuleViolation, field_problem
+from api.principal import Principal, ensure_service_point
+from api.queues.models import Appointment, AppointmentStatus, Priority
+from api.queues.schemas import BookingCreate
+from api.queues.service import BOOKING_DAYS, announce, issue_ticket, issued_answer
+from api.services import service as services
+from api.services.models import ServicePoint
+
+
+def slot_grid(hours: list[list[str]], minutes: int) -> list[tuple[str, str]]:
+    """Opening windows cut into slots of `minutes`; a remainder too short for a slot is dropped."""
+    grid = []
+    for start, end in hours:
+        at, stop = calendar.minutes_of(start), calendar.minutes_of(end)
+        while at + minutes <= stop:
+            grid.append((calendar.hhmm_of(at), calendar.hhmm_of(at + minutes)))
+            at += minutes
+    return grid
+
+
+def _check_booking_day(day: date, *, field: str = "date", location: str = "body") -> None:
+    today = calendar.today()
+    if day < today:
+        raise RuleViolation.on_field(field, "That date has passed.", location=location)
+    if day > today + timedelta(days=BOOKING_DAYS):
+        raise RuleViolation.on_field(field, f"Bookings open at most {BOOKING_DAYS} days ahead.", location=location)
+
+
+async def slots(session: AsyncSession, *, point_id: int, day: date) -> list[dict[str, Any]]:
+    point = await services.get_point(session, point_id=point_id)
+    _check_booking_day(day, location="query")
+    hours = await services.hours_of_point_on(session, point=point, day=day)
+    booked = dict(
+        (
+            await session.execute(
+                select(Appointment.slot_start, func.count())
+                .where(Appointment.service_point_id == point.id, Appointment.day == day, Appointment.status != AppointmentStatus.cancelled.value)
+                .group_by(Appointment.slot_start)
+            )
+        ).all()
+    )
+    now = calendar.now_utc()
+    result = []
+    for start, end in slot_grid(hours, point.service_minutes):
+        taken = booked.get(start, 0)
+        past = calendar.local_moment(day, start) < now
+        result.append({"start": start, "end": end, "capacity": point.counters, "booked": taken, "available": 0 if past else max(0, point.counters - taken)})
+    return result
+
+
+async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, actor: Principal) -> Appointment:
+    point = await services.get_point(session, point_id=point_id)
+    _check_booking_day(data.date)
+    grid = dict(slot_grid(await services.hours_of_point_on(session, point=point, day=data.date), point.service_minutes))
+    if data.start not in grid:
+        raise RuleViolation.on_field("start", "There is no slot starting then; see the point's slots for that date.")
+    if calendar.local_moment(data.date, data.start) < calendar.now_utc():
+        raise RuleViolation.on_field("start", "That slot has begun already.")
+    seats = set(
+        await session.scalars(
+            select(Appointment.seat).where(
+                Appointment.service_point_id == point.id, Appointment.day == data.date, Appointment.slot_start == data.start, Appointment.seat.is_not(None)
+            )
+        )
+    )
+    free = [seat for seat in range(1, point.counters + 1) if seat not in seats]
+    if not free:
+        raise Conflict("That slot is full; pick another.", errors=[field_problem("start", "slot full")])
+    appointment = Appointment(
+        code=secrets.token_urlsafe(9),
+        service_point_id=point.id,
+        day=data.date,
+        slot_start=data.start,
+        slot_end=grid[data.start],
+        seat=free[0],
+        status=AppointmentStatus.booked.value,
+        name_on_ticket=data.name,
+        created_at=calendar.now_utc(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(appointment)
+    except IntegrityError:
+        # Someone booked the same seat between our read and our write.
+        raise Conflict("That slot was just taken; pick another.", errors=[field_problem("start", "slot full")]) from None
+    await audit.record(
+        session, actor=actor, action="appointment.create", entity="appointment", entity_id=appointment.id, after=_appointment_snapshot(appointment)
+    )
+    return appointment
+
+
+def _appointment_snapshot(appointment: Appointment) -> dict[str, Any]:
+    # The code is the resident's key to the booking: kept out of the audit trail like a password.
+    return audit.snapshot_of(
+        appointment, ["service_point_id", "day", "slot_start", "slot_end", "seat", "status", "name_on_ticket", "cancel_reason", "ticket_id"]
+    )
+
+
+async def get_appointment(session: AsyncSession, *, code: str) -> Appointment:
+    appointment = await session.scalar(select(Appointment).where(Appointment.code == code))
+    if appointment is None:
+        raise NotFound("There is no booking with that code.")
+    return appointment
+
+
+async def cancel_appointment(session: AsyncSession, *, code: str, actor: Principal) -> Appointment:
+    appointment = await get_appointment(session, code=code)
+    if appointment.status != AppointmentStatus.booked.value:
+        raise Conflict(f"The booking is {appointment.status}; only a booked one can be cancelled.")
+    await _cancel(session, appointment=appointment, actor=actor, reason="cancelled by the resident" if not actor.is_staff else "cancelled by staff")
+    return appointment
+
+
+async def _cancel(session: AsyncSession, *, appointment: Appointment, actor: Principal, reason: str) -> None:
+    before = _appointment_snapshot(appointment)
+    appointment.status, appointment.seat, appointment.cancel_reason = AppointmentStatus.cancelled.value, None, reason[:200]
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="appointment.cancel",
+        entity="appointment",
+        entity_id=appointment.id,
+        before=before,
+        after=_appointment_snapshot(appointment),
+    )
+
+
+async def check_in(session: AsyncSession, *, code: str, actor: Principal) -> dict[str, Any]:
+    """Staff at the point turn a booking into a ticket that goes first from its slot's start."""
+    appointment = await get_appointment(session, code=code)
+    point = await services.get_point(session, point_id=appointment.service_point_id)
+    ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
+    if appointment.status != AppointmentStatus.booked.value:
+        raise Conflict(f"The booking is {appointment.status}; only a booked one can be checked in.")
+    if appointment.day != calendar.today():
+        raise Conflict(f"The booking is for {appointment.day.isoformat()}, not today.")
+    before = _appointment_snapshot(appointment)
+    ticket = await issue_ticket(
+        session,
+        point=point,
+        priority=Priority.appointment.value,
+        name=appointment.name_on_ticket,
+        actor=actor,
+        due_at=calendar.local_moment(appointment.day, appointment.slot_start),
+        booked_at=appointment.created_at,
+    )
+    appointment.status, appointment.ticket_id = AppointmentStatus.checked_in.value, ticket.id
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="appointment.check_in",
+        entity="appointment",
+        entity_id=appointment.id,
+        before=before,
+        after=_appointment_snapshot(appointment),
+    )
+    issued = await issued_answer(session, point=point, ticket=ticket)
+    await announce(session, point=point, ticket=ticket, change="joined")
+    return issued
+
+
+async def has_future_bookings(session: AsyncSession, *, point_id: int) -> bool:
+    return bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    Appointment.service_point_id == point_id, Appointment.day >= calendar.today(), Appointment.status == AppointmentStatus.booked.value
+                )
+            )
+        )
+    )
+
+
+async def cancel_bookings_outside_hours(
+    session: AsyncSession, *, point: ServicePoint, actor: Principal, reason: str, day: date | None = None
+) -> list[Appointment]:
+    """Cancel the open bookings (of `day`, or from today on) that no longer fit the point's hours or counters."""
+    stmt = select(Appointment).where(Appointment.service_point_id == point.id, Appointment.status == AppointmentStatus.booked.value)
+    stmt = stmt.where(Appointment.day == day) if day is not None else stmt.where(Appointment.day >= calendar.today())
+    bookings = list(await session.scalars(stmt.order_by(Appointment.day, Appointment.slot_start, Appointment.seat)))
+    if not bookings:
+        return []
+    closures = await services.closures_of(session, point_ids=[point.id], start=bookings[0].day, end=bookings[-1].day)
+    cancelled = []
+    grids: dict[date, dict[str, str]] = {}
+    for booking in bookings:
+        if booking.day not in grids:
+            grids[booking.day] = dict(slot_grid(services.hours_on(point, booking.day, closures.get((point.id, booking.day))), point.service_minutes))
+        fits = grids[booking.day].get(booking.slot_start) == booking.slot_end and (booking.seat or 0) <= point.counters
+        if not fits:
+            await _cancel(session, appointment=booking, actor=actor, reason=reason)
+            cancelled.append(booking)
+    return cancelled
+
+
+async def booked_on(session: AsyncSession, *, day: date) -> list[tuple[Appointment, ServicePoint]]:
+    """The appointments still booked for `day`, with their service points (for reminders)."""
+    rows = await session.execute(
+        select(Appointment, ServicePoint)
+        .join(ServicePoint, ServicePoint.id == Appointment.service_point_id)
+        .where(Appointment.day == day, Appointment.status == AppointmentStatus.booked.value)
+        .order_by(Appointment.id)
+    )
+    return [(appointment, point) for appointment, point in rows.all()]
