@@ -55,7 +55,7 @@ class Ticket(Base):
     priority: Mapped[str] = mapped_column(String(12), default=Priority.none.value)
     name_on_ticket: Mapped[str | None] = mapped_column(String(200))
     # The resident's key to reading this ticket (its own address on their phone); never audited.
-    code: Mapped[str | None] = mapped_column(String(24), unique=True)
+    code: Mapped[str | None] = mapped_column(String(24), unique=True, index=True)
     counter: Mapped[int | None] = mapped_column(Integer)
     # An appointment's slot start: from then on the ticket goes before the walk-ins.
     due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

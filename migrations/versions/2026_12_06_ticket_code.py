@@ -18,13 +18,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# A unique index rather than a table constraint, and plain ALTER TABLE: on SQLite a constraint
+# would make batch mode copy `tickets` into a new table and drop the old one, and with foreign keys
+# on, that DROP deletes (or refuses for) the appointments that point at its tickets.
 def upgrade() -> None:
-    with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("code", sa.String(length=24), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f("uq_tickets_code"), ["code"])
+    op.add_column("tickets", sa.Column("code", sa.String(length=24), nullable=True))
+    op.create_index("ix_tickets_code", "tickets", ["code"], unique=True)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tickets", schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_tickets_code"), type_="unique")
-        batch_op.drop_column("code")
+    op.drop_index("ix_tickets_code", table_name="tickets")
+    op.execute("ALTER TABLE tickets DROP COLUMN code")

@@ -18,11 +18,11 @@ depends_on: str | Sequence[str] | None = None
 DEFAULT = "Bawa Kartu Keluarga (KK) asli atau fotokopi"
 
 
+# Plain ALTER TABLE, never batch mode's copy-and-move: on SQLite, with foreign keys on, dropping
+# the old `campaigns` table would delete every tally, target and snapshot that points at it.
 def upgrade() -> None:
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("what_to_bring", sa.String(length=500), nullable=False, server_default=DEFAULT))
+    op.add_column("campaigns", sa.Column("what_to_bring", sa.String(length=500), nullable=False, server_default=DEFAULT))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.drop_column("what_to_bring")
+    op.execute("ALTER TABLE campaigns DROP COLUMN what_to_bring")
