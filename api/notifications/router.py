@@ -6,14 +6,15 @@ from api import flows
 from api.auth.dependencies import AdminDep, PublicWriteLimit
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
+from api.idempotency import CreatingRoute
 from api.notifications import service
 from api.notifications.models import DeliveryStatus
 from api.notifications.schemas import DeliveryRead, PushKey, ResendAnswer, ResendRequest, WebhookCreate, WebhookCreated, WebhookRead
 from api.notifications.webpush import vapid_key
 from api.pagination import Page, PageDep
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-push_router = APIRouter(prefix="/notifications", tags=["notifications"])
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=CreatingRoute)
+push_router = APIRouter(prefix="/notifications", tags=["notifications"], route_class=CreatingRoute)
 
 
 # A GET that may write: the key is made by the first request that asks for it.
