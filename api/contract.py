@@ -18,7 +18,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 
 from api.errors import RuleViolation, field_problem
@@ -453,11 +453,30 @@ def install_contract(app: FastAPI) -> None:
             schemas.setdefault(name, definition)
         schema.setdefault("servers", [{"url": "/", "description": "This server (paths carry the /api/v1 prefix)."}])
         _document_headers(schema)
+        _mark_optional_credentials(app, schema)
         _describe(schemas)
         app.openapi_schema = schema
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the OpenAPI document
+
+
+def _requires_a_role(dependant: Dependant) -> bool:
+    return any(getattr(d.call, "__name__", "").startswith("require_") or _requires_a_role(d) for d in dependant.dependencies)
+
+
+def _mark_optional_credentials(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Operations anyone may call list `{}` first among their security requirements: credentials
+    are optional there (checked when sent), so a generated client may call them anonymously."""
+    paths = schema.get("paths", {})
+    for context in iter_route_contexts(app.routes):  # the routes of included routers, with their full paths
+        route = context.original_route
+        if not isinstance(route, APIRoute) or _requires_a_role(route.dependant):
+            continue
+        for method in route.methods or ():
+            operation = paths.get(context.path_format, {}).get(method.lower())
+            if operation is not None and operation.get("security") and {} not in operation["security"]:
+                operation["security"] = [{}, *operation["security"]]
 
 
 def _document_headers(schema: dict[str, Any]) -> None:

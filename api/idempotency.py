@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from api.auth.dependencies import CurrentPrincipal
 from api.db import Base, SessionDep, UtcDateTime
-from api.errors import Conflict, DomainError, RuleViolation, field_problem
+from api.errors import Conflict, DomainError, RuleViolation, field_problem, problem_responses
 from api.principal import Principal
 
 MAX_KEY_LENGTH = 200
@@ -251,6 +251,8 @@ class CreatingRoute(APIRoute):
             created = dict(responses.get(201, {}))
             created["headers"] = {**created.get("headers", {}), REPLAYED_HEADER: REPLAYED_RESPONSE_HEADER}
             responses[201] = created
+            # The key used before for a different request is refused with a 409 problem.
+            responses.setdefault(409, problem_responses(409)[409])
             kwargs["responses"] = responses
         super().__init__(path, endpoint, **kwargs)
 

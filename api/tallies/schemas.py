@@ -184,7 +184,8 @@ class ImportRead(BaseModel):
 
 
 class TalliesRejected(BaseModel):
-    """The problem+json of a post whose rows were rejected (atomic=true): a `validation` problem with the import summary as an extension."""
+    """A 422 problem+json of a tally post. When rows were rejected (atomic=true) it carries the
+    import summary as an extension; a malformed request (no rows, a wrong field) has none."""
 
     type: str = Field(description="`urn:rekam:problem:validation`.", examples=["urn:rekam:problem:validation"])
     title: str = Field(examples=["Invalid request"])
@@ -193,7 +194,7 @@ class TalliesRejected(BaseModel):
     instance: str | None = Field(default=None, description="The request id (X-Request-ID).")
     code: str = Field(description="`tallies.rejected`.", examples=["tallies.rejected"])
     errors: list[ProblemItem] | None = Field(default=None, description="One item per rejected row: row, field, code, message.")
-    summary: ImportSummary = Field(description="The extension: what the import would have done.")
+    summary: ImportSummary | None = Field(default=None, description="The extension, when rows were rejected: what the import would have done.")
 
 
 class ReconciliationRow(BaseModel):
