@@ -15,9 +15,11 @@ from sqlalchemy import text
 from api.db import WRITES, SessionDep, get_engine, get_sessionmaker, sqlite_write_intent
 from api.errors import install_error_handlers
 
-# The GET endpoints that write an audit entry (staff reads of personal data) or count a wrong
-# receipt: each must declare it.
+# The GET endpoints that write an audit entry (staff reads of personal data), count a wrong
+# receipt or tracking code, or make the server's push key on first use: each must declare it.
 WRITING_GETS = {
+    "/api/v1/home-visits/track/{code}",
+    "/api/v1/notifications/push-key",
     "/api/v1/tickets/{ticket_id}",
     "/api/v1/operators/{operator_id}",
     "/api/v1/home-visits/{visit_id}",

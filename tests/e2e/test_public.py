@@ -84,7 +84,8 @@ def test_home_visit_request_is_submitted_and_tracked(page, server) -> None:
     page.wait_for_selector(f"[data-tracking-code]:text-is('{code}')")
     page.goto("/#/visit/track/HV-AAAA-BBBB")
     page.wait_for_selector("[role=alert]:has-text('tidak ditemukan')")
-    # The same NIK again while the first is open: a plain message.
+    # The same NIK again while the first is open: answered like any new request (a 409 would tell
+    # anyone that this resident has an open, health-related request; docs/security.md item 11).
     page.goto("/#/visit")
     page.fill("#visit-name", "Sri Wahyuni")
     page.fill("#visit-nik", nik)
@@ -93,7 +94,9 @@ def test_home_visit_request_is_submitted_and_tracked(page, server) -> None:
     page.fill("#visit-address", "Jl. Kenari No. 5")
     page.check("input[name=consent]")
     page.click("[data-form=visit] [type=submit]")
-    page.wait_for_selector("[data-form-status] [role=alert]:has-text('masih berjalan')")
+    page.wait_for_selector("h1:text-is('Permintaan terkirim')")
+    second = page.inner_text("[data-code]")
+    assert second.startswith("HV-") and second != code
 
 
 @pytest.mark.parametrize(
