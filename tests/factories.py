@@ -6,6 +6,7 @@ from itertools import count
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import calendar
 from api.auth import service as auth
 from api.auth.models import Role
 from api.auth.schemas import UserCreate
@@ -22,7 +23,7 @@ PASSWORD = "correct-horse-battery"
 async def make_campaign(
     session: AsyncSession, *, root: str = "36.74", target: int = 760_097, start: date | None = None, deadline: date | None = None
 ) -> Campaign:
-    today = date.today()
+    today = calendar.today()
     return await campaigns.create_campaign(
         session,
         data=CampaignCreate(

@@ -9,12 +9,12 @@ real, so the module builds its own database in the throwaway cluster.
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api import calendar
 from api.areas import service as areas
 from api.auth.models import Role
 from api.config import Settings
@@ -88,7 +88,7 @@ async def _assignments(session: AsyncSession) -> tuple[str, str, dict]:
 
 async def _snapshot(session: AsyncSession) -> tuple[str, str, dict]:
     campaign = await make_campaign(session)
-    return "POST", f"/api/v1/campaigns/{campaign.id}/snapshots", {"area": "36.74.01", "as_of": date.today().isoformat(), "cumulative": 1234}
+    return "POST", f"/api/v1/campaigns/{campaign.id}/snapshots", {"area": "36.74.01", "as_of": calendar.today().isoformat(), "cumulative": 1234}
 
 
 @pytest.mark.parametrize("make", [_area, _closure, _targets, _assignments, _snapshot], ids=["areas", "closures", "targets", "assignments", "snapshots"])

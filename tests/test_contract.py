@@ -11,13 +11,14 @@ import importlib
 import shutil
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from api import calendar
 from api.config import Settings
 from tests.live import live_server
 
@@ -92,7 +93,7 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
         async with engine.begin() as connection:
             await areas.load_official(connection, prefix="36.74")
         async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-            today = date.today()
+            today = calendar.today()
             campaign = await campaigns.create_campaign(
                 session,
                 data=CampaignCreate(
@@ -125,7 +126,7 @@ def test_generated_client_posts_tallies_and_reads_progress_imports_and_history(g
     get_progress = importlib.import_module(f"{PACKAGE}.api.campaigns.get_progress")
 
     campaign_id, key = asyncio.run(_campaign_and_key(migrated_database_url))
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = calendar.today() - timedelta(days=1)
     with live_server(migrated_database_url) as base:
         client = client_module.AuthenticatedClient(base_url=base, token=key, prefix="", auth_header_name="X-API-Key")
         body = models.TalliesPost(tallies=[models.TallyIn(area="36.74.01", date=yesterday, count=40, source=models.TallySource.SCRIPT)])

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from pydantic import ValidationError
 
+from api import calendar
 from api.campaigns.schemas import CampaignCreate, SnapshotCreate
 from api.complaints.schemas import ComplaintCreate
 from api.devices.schemas import PlacementCreate
@@ -33,4 +34,4 @@ def test_absurd_dates_are_refused(day: date) -> None:
 
 def test_sane_dates_pass() -> None:
     CampaignCreate(name="x", root_area="36.74", start_date=date(2000, 1, 1), deadline=date(2100, 12, 31), target=1)
-    PlacementCreate.model_validate({"area": "36.74.01", "from": (date.today() + timedelta(days=30)).isoformat()})
+    PlacementCreate.model_validate({"area": "36.74.01", "from": (calendar.today() + timedelta(days=30)).isoformat()})

@@ -1,10 +1,11 @@
 """The audit trail: one entry per change, none for what was rolled back, readable by admins."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from api import calendar
 from api.audit import service as audit
 from api.audit.models import AuditEntry
 from api.auth.models import Role
@@ -32,7 +33,7 @@ async def test_every_foundation_write_leaves_one_entry_per_change(client, sessio
     viewer = await make_user(session, role=Role.viewer)
     viewer_id, viewer_name = viewer.id, viewer.username
     await session.commit()
-    as_of = str(date.today() - timedelta(days=3))
+    as_of = str(calendar.today() - timedelta(days=3))
     key_id: list[int] = []
 
     async def create_key():
@@ -145,7 +146,7 @@ async def test_a_rejected_request_leaves_no_entry(client, session) -> None:
     )
     assert_problem(
         await client.post(
-            f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.07", "as_of": str(date.today()), "cumulative": 1}, headers=serpong
+            f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.07", "as_of": str(calendar.today()), "cumulative": 1}, headers=serpong
         ),
         403,
     )
@@ -177,7 +178,7 @@ async def test_admins_read_the_trail_newest_first_with_filters(client, session) 
     for n in range(3):
         await client.post(
             f"/api/v1/campaigns/{campaign_id}/snapshots",
-            json={"area": "36.74.01", "as_of": str(date.today() - timedelta(days=n + 1)), "cumulative": n},
+            json={"area": "36.74.01", "as_of": str(calendar.today() - timedelta(days=n + 1)), "cumulative": n},
             headers=serpong,
         )
     page = await client.get("/api/v1/audit", params={"entity": "snapshot", "limit": 2}, headers=admin)
@@ -192,7 +193,7 @@ async def test_admins_read_the_trail_newest_first_with_filters(client, session) 
     assert len(one) == 1 and one[0]["after"]["cumulative"] == 2 and one[0]["actor_kind"] == "user"
     by_actor = (await client.get("/api/v1/audit", params={"actor": one[0]["actor_name"], "action": "snapshot.create"}, headers=admin)).json()["items"]
     assert len(by_actor) == 3
-    today, tomorrow, yesterday = date.today(), date.today() + timedelta(days=1), date.today() - timedelta(days=2)
+    today, tomorrow, yesterday = calendar.today(), calendar.today() + timedelta(days=1), calendar.today() - timedelta(days=2)
     assert (
         len((await client.get("/api/v1/audit", params={"entity": "snapshot", "from": str(yesterday), "to": str(tomorrow)}, headers=admin)).json()["items"]) == 3
     )

@@ -1,5 +1,6 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
+from api import calendar
 from api.campaigns import service
 from api.campaigns.schemas import TargetIn
 from api.principal import SYSTEM
@@ -15,7 +16,7 @@ async def campaign(session) -> Request:
 
 
 async def new_campaign(_session) -> Request:
-    today = date.today()
+    today = calendar.today()
     body = {
         "name": "Tangsel",
         "root_area": "36.74",
@@ -29,7 +30,7 @@ async def new_campaign(_session) -> Request:
 def snapshot_of(area: str):
     async def setup(session) -> Request:
         request = await campaign(session)
-        request.json = {"area": area, "as_of": str(date.today() - timedelta(days=2)), "cumulative": 1_000}
+        request.json = {"area": area, "as_of": str(calendar.today() - timedelta(days=2)), "cumulative": 1_000}
         request.area = area
         return request
 

@@ -1,7 +1,8 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from api import calendar
 from api.audit.models import AuditEntry
 from api.auth.models import Role
 from api.campaigns import demo
@@ -10,7 +11,7 @@ from tests.tallies.factories import post
 
 
 async def test_progress_of_the_demo_over_http(client, session) -> None:
-    loaded = await demo.load(session, today=date.today())
+    loaded = await demo.load(session, today=calendar.today())
     response = await client.get(f"/api/v1/campaigns/{loaded.campaign.id}/progress", params={"area": "36.74", "depth": 1})
     assert response.status_code == 200
     body = response.json()
@@ -76,7 +77,7 @@ async def test_targets_csv_and_json(client, session) -> None:
 async def test_supervisor_snapshot_scope_and_audit(client, session) -> None:
     campaign_id = (await make_campaign(session)).id
     serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (calendar.today() - timedelta(days=1)).isoformat()
     before = await session.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity == "snapshot"))
     ok = await client.post(f"/api/v1/campaigns/{campaign_id}/snapshots", json={"area": "36.74.01", "as_of": yesterday, "cumulative": 56458}, headers=serpong)
     assert ok.status_code == 201, ok.text
@@ -110,7 +111,7 @@ async def test_progress_percent_is_rounded_once_half_up(client, session) -> None
     admin = await headers_for(session, role=Role.admin)
     targets = {"targets": [{"area": "36.74.01", "target": 10_000}, {"area": "36.74.02", "target": 1_000_000}, {"area": "36.74.03", "target": 40}]}
     assert (await client.put(f"/api/v1/campaigns/{campaign_id}/targets", json=targets, headers=admin)).status_code == 200
-    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    yesterday = (calendar.today() - timedelta(days=1)).isoformat()
     tallies = [
         {"area": "36.74.01", "date": yesterday, "count": 8_705},
         {"area": "36.74.02", "date": yesterday, "count": 870_499},

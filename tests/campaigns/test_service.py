@@ -1,8 +1,9 @@
-from datetime import date, timedelta
+from datetime import timedelta
 from fractions import Fraction
 
 import pytest
 
+from api import calendar
 from api.areas.models import AreaLevel
 from api.auth.models import Role
 from api.campaigns import demo
@@ -41,8 +42,8 @@ def test_demo_weights_sum_to_the_census_total() -> None:
 
 
 async def test_demo_reproduces_the_article(session) -> None:
-    loaded = await demo.load(session, today=date.today())
-    again = await demo.load(session, today=date.today())
+    loaded = await demo.load(session, today=calendar.today())
+    again = await demo.load(session, today=calendar.today())
     assert loaded.created and not again.created and again.campaign.id == loaded.campaign.id
     node = await campaigns.progress(session, campaign=loaded.campaign, depth=1)
     assert node.target == 760_097 and node.recorded == 554_702
@@ -50,7 +51,7 @@ async def test_demo_reproduces_the_article(session) -> None:
     assert sum(c.target or 0 for c in node.children) == 760_097
     assert all(c.target_source == "apportioned" for c in node.children)
     assert loaded.campaign.deadline - loaded.snapshot_date == timedelta(days=61)
-    assert date.today() - loaded.snapshot_date == timedelta(days=30)
+    assert calendar.today() - loaded.snapshot_date == timedelta(days=30)
     [discrepancy] = await campaigns.discrepancies(session, campaign=loaded.campaign)
     assert (discrepancy.area, discrepancy.reported, discrepancy.children_sum, discrepancy.difference) == ("36.74", 554_702, 553_486, 1_216)
 
@@ -103,7 +104,7 @@ async def test_put_targets_rejects_all_on_any_bad_row(session) -> None:
 
 async def test_progress_sums_children_without_own_snapshot(session) -> None:
     campaign = await make_campaign(session)
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = calendar.today() - timedelta(days=1)
     for code, value in (("36.74.01.1001", 10), ("36.74.01.1002", 15)):
         await campaigns.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area=code, as_of=yesterday, cumulative=value), actor=SYSTEM)
     node = await campaigns.progress(session, campaign=campaign, area="36.74.01", depth=1)
@@ -117,21 +118,21 @@ async def test_snapshot_rules(session) -> None:
     campaign = await make_campaign(session)
     with pytest.raises(RuleViolation):
         await campaigns.record_snapshot(
-            session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=date.today() + timedelta(days=2), cumulative=1), actor=SYSTEM
+            session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=calendar.today() + timedelta(days=2), cumulative=1), actor=SYSTEM
         )
     with pytest.raises(RuleViolation):  # an unknown area named in a body is a 422 (docs/api.md)
-        await campaigns.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area="36.71.01", as_of=date.today(), cumulative=1), actor=SYSTEM)
+        await campaigns.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area="36.71.01", as_of=calendar.today(), cumulative=1), actor=SYSTEM)
     with pytest.raises(Forbidden):
         await campaigns.record_snapshot(
             session,
             campaign=campaign,
-            data=SnapshotCreate(area="36.74.07", as_of=date.today(), cumulative=1),
+            data=SnapshotCreate(area="36.74.07", as_of=calendar.today(), cumulative=1),
             actor=principal(Role.supervisor, area="36.74.01"),
         )
     snapshot, created = await campaigns.record_snapshot(
-        session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=date.today(), cumulative=1), actor=SYSTEM
+        session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=calendar.today(), cumulative=1), actor=SYSTEM
     )
     again, created_again = await campaigns.record_snapshot(
-        session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=date.today(), cumulative=2), actor=SYSTEM
+        session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=calendar.today(), cumulative=2), actor=SYSTEM
     )
     assert created and not created_again and again.id == snapshot.id and again.cumulative == 2

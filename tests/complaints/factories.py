@@ -1,11 +1,12 @@
 """Complaints for tests, made through the service (rules and audit apply as in production)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from itertools import count
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import calendar
 from api.complaints import service
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, TransitionCreate
@@ -42,7 +43,7 @@ def complaint_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "area": "36.74.01",
         "place": "Balai RW 03, layanan akhir pekan",
-        "occurred_on": str(date.today() - timedelta(days=1)),
+        "occurred_on": str(calendar.today() - timedelta(days=1)),
         "operator_description": "petugas berompi biru",
         "amount": 50_000,
         "description": "Diminta Rp50.000 agar cepat dilayani.",

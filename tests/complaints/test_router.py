@@ -1,10 +1,11 @@
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from api import calendar
 from api.audit.models import AuditEntry
 from api.auth.models import Role, User
 from api.complaints.models import ComplaintStatus
@@ -72,7 +73,7 @@ async def test_report_track_handle_and_sanction_without_ever_showing_the_reporte
     illegal = await client.post(f"{COMPLAINTS}/{complaint_id}/transitions", json={"status": "received", "note": "Mundur."}, headers=handler)
     assert_problem(illegal, 409, field="status")
     sanctioned = await client.post(
-        f"{COMPLAINTS}/{complaint_id}/sanction", json={"kind": "suspension", "effective_from": str(date.today()), "note": "Diskors."}, headers=handler
+        f"{COMPLAINTS}/{complaint_id}/sanction", json={"kind": "suspension", "effective_from": str(calendar.today()), "note": "Diskors."}, headers=handler
     )
     assert sanctioned.status_code == 201 and sanctioned.json()["operator_id"] == operator_id
     await session.refresh(operator)
@@ -207,7 +208,7 @@ async def test_bad_reports_get_clear_errors_without_echoing_them(client, session
         (complaint_body(reporter_contact=secret_contact * 20), "reporter_contact"),
         (complaint_body(area="36.74.01.9999", reporter_contact=secret_contact), "area"),
         (complaint_body(place=None, reporter_contact=secret_contact), "place"),
-        (complaint_body(occurred_on=str(date.today() + timedelta(days=3))), "occurred_on"),
+        (complaint_body(occurred_on=str(calendar.today() + timedelta(days=3))), "occurred_on"),
         (complaint_body(nik="3674010101010001"), "nik"),
     ]
     for body, field in cases:
@@ -224,7 +225,7 @@ async def test_sanctions_need_a_substantiated_complaint(client, session) -> None
     operator_id = (await make_operator(session)).id
     open_id = (await make_complaint(session, status=ComplaintStatus.investigating, operator=operator_id)).id
     handler = await headers_for(session, role=Role.handler)
-    sanction = {"kind": "removal", "effective_from": str(date.today()), "note": "Diberhentikan."}
+    sanction = {"kind": "removal", "effective_from": str(calendar.today()), "note": "Diberhentikan."}
     assert_problem(await client.post(f"{COMPLAINTS}/{open_id}/sanction", json=sanction, headers=handler), 409)
     assert_problem(await client.post(f"{COMPLAINTS}/{open_id}/sanction", json={**sanction, "kind": "fine"}, headers=handler), 422, field="kind")
     assert (await session.get(Operator, operator_id)).status == "active"

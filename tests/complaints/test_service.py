@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from api import calendar
 from api.complaints import demo, service
 from api.complaints import stats as complaint_stats
 from api.complaints.models import Complaint, ComplaintStatus, Sanction
@@ -86,7 +87,7 @@ async def test_where_when_and_who_are_checked(session) -> None:
         ({"area": "36.74"}, "area"),  # the city: too vague to act on
         ({"area": "36.74.01.9999"}, "area"),
         ({"area": "36.74.01", "place": None}, "place"),
-        ({"occurred_on": str(date.today() + timedelta(days=2))}, "occurred_on"),
+        ({"occurred_on": str(calendar.today() + timedelta(days=2))}, "occurred_on"),
         ({"operator": 999_999}, "operator"),
     ]
     for overrides, field in cases:

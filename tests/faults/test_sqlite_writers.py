@@ -1,10 +1,11 @@
 """Several API processes writing one SQLite file at once: waits or 503, never a 500."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
+from datetime import timedelta
 
 import httpx
 
+from api import calendar
 from tests.conftest import migrate
 from tests.live import live_server
 
@@ -22,7 +23,7 @@ def test_concurrent_writers_never_see_a_500(tmp_path) -> None:
 
         def write(n: int) -> httpx.Response:
             with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
-                day = date.today() - timedelta(days=1 + n % 20)
+                day = calendar.today() - timedelta(days=1 + n % 20)
                 return client.post(
                     f"/api/v1/campaigns/{campaign_id}/snapshots",
                     json={"area": kecamatan[n % 7], "as_of": day.isoformat(), "cumulative": 1000 + n},

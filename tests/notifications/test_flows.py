@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from api import flows
+from api import calendar, flows
 from api.auth.models import Role
 from api.complaints.models import ComplaintStatus
 from api.complaints.schemas import ReplyCreate, TransitionCreate
@@ -20,7 +20,7 @@ from tests.services.factories import make_office
 from tests.tallies.factories import post, rows
 from tests.visits.factories import make_kit, make_operator, make_request, triage
 
-TODAY = date.today()
+TODAY = calendar.today()
 
 
 async def events(session, kind: str | None = None, subject_id: int | None = None) -> list[NotificationEvent]:

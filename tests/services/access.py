@@ -1,8 +1,8 @@
 """Who may use the service-point endpoints (see tests/access.py)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from api import flows
+from api import calendar, flows
 from api.principal import SYSTEM
 from api.services.schemas import ClosureCreate
 from tests.access import Case, Request, public_read
@@ -53,7 +53,7 @@ def event_with_crew_posted_in(area: str):
 
         point = await make_event(session)
         device_id, operator_id = (await make_device(session)).id, (await make_operator(session)).id
-        today = date.today()
+        today = calendar.today()
         await place_device(session, device_id, area=area, starts_on=today)
         await post_operator(session, operator_id, area=area, starts_on=today)
         return Request(path_params={"point_id": point.id}, json={"device_ids": [device_id], "operator_ids": [operator_id]}, service_point_id=point.id)

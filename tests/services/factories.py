@@ -5,6 +5,7 @@ from itertools import count
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import calendar
 from api.areas import service as areas
 from api.areas.schemas import AreaCreate
 from api.devices.models import Device, Operator
@@ -19,7 +20,7 @@ OFFICE_HOURS = {**{day: [["08:00", "12:00"], ["13:00", "15:00"]] for day in WEEK
 
 
 def next_saturday(after: date | None = None) -> date:
-    start = (after or date.today()) + timedelta(days=1)
+    start = (after or calendar.today()) + timedelta(days=1)
     return start + timedelta(days=(5 - start.weekday()) % 7)
 
 

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from api import calendar
 from api.auth.models import Role
 from tests.factories import assert_problem, headers_for
 from tests.services.factories import make_device, make_event, make_rw, next_saturday
@@ -60,17 +61,16 @@ async def test_weekend_event_assignment_conflict_over_http(client, session) -> N
 
 async def test_a_supervisor_books_only_the_devices_and_operators_posted_in_their_area(client, session) -> None:
     """Issue 17, item 1: the Serpong supervisor booked kits and petugas posted in Pamulang for a Serpong event."""
-    from datetime import date
 
     from tests.devices.factories import place_device, post_operator
     from tests.services.factories import make_operator
 
     event = (await make_event(session, area=await make_rw(session, kelurahan="36.74.01.1003"))).id
     theirs, ours = (await make_device(session)).id, (await make_device(session)).id
-    await place_device(session, theirs, area="36.74.02", starts_on=date.today())  # an area, not a point: it was "free everywhere"
-    await place_device(session, ours, area="36.74.01", starts_on=date.today())
+    await place_device(session, theirs, area="36.74.02", starts_on=calendar.today())  # an area, not a point: it was "free everywhere"
+    await place_device(session, ours, area="36.74.01", starts_on=calendar.today())
     posted_there = (await make_operator(session)).id
-    await post_operator(session, posted_there, area="36.74.02", starts_on=date.today())
+    await post_operator(session, posted_there, area="36.74.02", starts_on=calendar.today())
     serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
     url = f"/api/v1/service-points/{event}/assignments"
     assert_problem(await client.put(url, json={"device_ids": [ours, theirs]}, headers=serpong), 403, field="device_ids.1")

@@ -5,12 +5,13 @@ import io
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from api import calendar
 from api.tallies.client import post_file
 from tests.live import live_server
 
@@ -32,7 +33,7 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
     engine = create_engine_for(url)
     try:
         async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-            today = date.today()
+            today = calendar.today()
             campaign = await campaigns.create_campaign(
                 session,
                 data=CampaignCreate(name="CLI", root_area="36.74", start_date=today - timedelta(days=60), deadline=today + timedelta(days=60), target=760_097),
@@ -65,7 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _write_csv(path: Path, *, days: int, bad_row: int | None = None, start: int = 1) -> Path:
-    today = date.today()
+    today = calendar.today()
     lines = ["area;date;count"]
     for i in range(days):
         for k in range(1, 6):

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from api import calendar
 from api.auth.models import Role
 from api.calendar import nth_service_day, service_days
 from api.campaigns import demo
@@ -76,7 +77,7 @@ async def test_add_recordings_counts_for_every_campaign_covering_the_area_and_da
     city = await make_campaign(session)
     kecamatan = await make_campaign(session, root="36.74.01")
     elsewhere = await make_campaign(session, root="36.74.02")
-    ended = await make_campaign(session, start=date.today() - timedelta(days=90), deadline=date.today() - timedelta(days=30))
+    ended = await make_campaign(session, start=calendar.today() - timedelta(days=90), deadline=calendar.today() - timedelta(days=30))
     ids = (city.id, kecamatan.id, elsewhere.id, ended.id)
     point_id = (await make_service_point(session, area="36.74.01")).id
     day = today_for(city)
@@ -90,7 +91,7 @@ async def test_add_recordings_counts_for_every_campaign_covering_the_area_and_da
 
 
 async def test_progress_of_the_city_forecasts_by_hand(client, session) -> None:
-    today = date.today()
+    today = calendar.today()
     loaded = await demo.load(session, today=today)
     campaign = loaded.campaign
     campaign_id, today = campaign.id, today_for(campaign)
@@ -126,7 +127,7 @@ def test_service_days_and_projection_on_weekdays_only() -> None:
 async def test_demo_tallies_are_idempotent_and_some_kecamatan_fall_behind(session) -> None:
     from api.tallies import demo as tallies_demo
 
-    today = date.today()
+    today = calendar.today()
     loaded = await demo.load(session, today=today)
     campaign = loaded.campaign
     first = await tallies_demo.load(

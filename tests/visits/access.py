@@ -1,9 +1,10 @@
 """Who may do what with home visits. Requests are made in Serpong (the cases' area 36.74.01)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import calendar
 from tests.access import CALLERS, Case, Request, public_read
 from tests.factories import make_campaign
 from tests.visits.factories import make_kit, make_operator, make_request, payload, schedule, triage
@@ -39,7 +40,7 @@ async def _triaged(session: AsyncSession) -> Request:
     visit_id = (await make_request(session)).id
     await triage(session, visit_id)
     kit_id, operator_id = (await make_kit(session)).id, (await make_operator(session)).id
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    tomorrow = (calendar.today() + timedelta(days=1)).isoformat()
     return Request(
         path_params={"visit_id": visit_id}, json={"device": kit_id, "operator": operator_id, "date": tomorrow, "window": {"start": "09:00", "end": "10:00"}}
     )
@@ -52,8 +53,8 @@ def _triaged_with_crew_posted_in(area: str):
         from tests.devices.factories import place_device, post_operator
 
         request = await _triaged(session)
-        await place_device(session, request.json["device"], area=area, starts_on=date.today())
-        await post_operator(session, request.json["operator"], area=area, starts_on=date.today())
+        await place_device(session, request.json["device"], area=area, starts_on=calendar.today())
+        await post_operator(session, request.json["operator"], area=area, starts_on=calendar.today())
         return request
 
     return setup
@@ -69,7 +70,7 @@ async def _crew_day(session: AsyncSession) -> tuple[int, int, int]:
     visit_id = (await make_request(session)).id
     await triage(session, visit_id)
     kit_id, operator_id = (await make_kit(session)).id, (await make_operator(session)).id
-    await schedule(session, visit_id, device_id=kit_id, operator_id=operator_id, day=date.today(), today=date.today())
+    await schedule(session, visit_id, device_id=kit_id, operator_id=operator_id, day=calendar.today(), today=calendar.today())
     return visit_id, kit_id, operator_id
 
 
@@ -83,7 +84,7 @@ def _crew_marks(status: str):
 
 async def _crew_kit(session: AsyncSession) -> Request:
     _, kit_id, operator_id = await _crew_day(session)
-    return Request(path_params={"device_id": kit_id}, params={"date": date.today().isoformat()}, operator_id=operator_id)
+    return Request(path_params={"device_id": kit_id}, params={"date": calendar.today().isoformat()}, operator_id=operator_id)
 
 
 CASES = [

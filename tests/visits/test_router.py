@@ -2,10 +2,11 @@ import io
 import json
 import re
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from api import calendar
 from api.audit.models import AuditEntry
 from api.auth.models import Role
 from api.config import Settings
@@ -15,7 +16,7 @@ from api.visits.models import HomeVisit
 from tests.factories import assert_problem, headers_for, make_campaign
 from tests.visits.factories import adult_nik, make_kit, make_operator, make_request, payload, triage
 
-TODAY = date.today()
+TODAY = calendar.today()
 PERSONAL_KEYS = {"name", "nik", "phone", "address", "note", "nik_masked", "phone_masked"}
 
 

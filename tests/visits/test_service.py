@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from api import flows
+from api import calendar, flows
 from api.areas.models import Area
 from api.audit.models import AuditEntry
 from api.auth.models import Role, User
@@ -19,7 +19,7 @@ from api.visits.schemas import HomeVisitCreate, StatusChange
 from tests.factories import make_campaign, principal
 from tests.visits.factories import CIATER, adult_nik, make_kit, make_operator, make_request, payload, schedule, triage
 
-TODAY = date.today()
+TODAY = calendar.today()
 
 
 # --- pure rules ----------------------------------------------------------------------------
