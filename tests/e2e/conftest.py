@@ -120,7 +120,11 @@ def demo_server(directory: Path, *, frontend: Path = ROOT / "frontend") -> Itera
     demo_passwords = {m["username"]: m["password"] for m in DEMO_PASSWORD.finditer(_cli(env, "demo"))}
     for username, role, scope in STAFF:
         _cli(env, "users", "create", username, "--role", role, "--name", f"{role.title()} E2E", *scope, "--password-stdin", stdin=PASSWORD + "\n")
-    serve_env = {"PYTHONPATH": str(ROOT), "REKAM_SERVE_FRONTEND": "true", "REKAM_FRONTEND_DIR": str(frontend)}
+    # The whole browser suite takes numbers and books from one address (127.0.0.1) within a minute
+    # or two: the per-address limits (tested in tests/test_ratelimit.py and tests/queues) would
+    # refuse it depending on how fast the machine runs. Raised here, as for the fuzz server.
+    limits = {"REKAM_PUBLIC_WRITE_LIMIT": "100000/minute", "REKAM_BOOKING_LIMIT": "100000/minute", "REKAM_POINT_BOOKING_LIMIT": "100000/minute"}
+    serve_env = {"PYTHONPATH": str(ROOT), "REKAM_SERVE_FRONTEND": "true", "REKAM_FRONTEND_DIR": str(frontend), **limits}
     with live_server(database_url, env=serve_env) as base:
         campaigns = httpx.get(f"{base}/api/v1/campaigns").json()["items"]
         yield Server(base=base, campaign_id=campaigns[0]["id"], demo_passwords=demo_passwords)
