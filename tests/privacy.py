@@ -28,7 +28,9 @@ import structlog
 
 MAX_RECORDED_BODY = 1_000_000  # enough for any personal data; tally uploads are not kept whole
 MIN_NAME_LENGTH = 4  # shorter names ("Ani") would match ordinary words
-PERSONAL_KEYS = {"nik": "NIK", "phone": "phone", "reporter_contact": "reporter contact", "reporter_name": "reporter name", "address": "address"}
+PERSONAL_KEYS = {"nik": "NIK", "phone": "phone", "reporter_contact": "reporter contact", "reporter_name": "reporter name"}
+# Documents built from code alone: a value found there was published as an example, not leaked.
+NOT_SEARCHED = ("/api/v1/openapi.json",)
 SEPARATOR = r"[\s.\-]?"
 
 
@@ -97,11 +99,13 @@ def personal_values(body: Any, *, path: str, where: str) -> list[Secret]:
                 found.append(secret)
         elif isinstance(value, dict | list):
             found.extend(personal_values(value, path=path, where=where))
-    # `name` is personal on a home visit (it comes with a NIK) and on a walk-in's ticket.
-    if "name" in body and ("nik" in body or path.rstrip("/").endswith("/tickets")):
-        secret = _secret("name", body["name"], where)
-        if secret:
-            found.append(secret)
+    # `name` and `address` are a person's on a home visit (they come with a NIK) and on a walk-in's
+    # ticket; a service point's name and address are a public place's.
+    if "nik" in body or path.rstrip("/").endswith("/tickets"):
+        for key in ("name", "address"):
+            secret = _secret(key, body.get(key), where)
+            if secret:
+                found.append(secret)
     return found
 
 
@@ -136,8 +140,8 @@ class Collector:
         for secret in personal_values(data, path=path, where=f"{method} {path} in {self.test}"):
             self.secrets.setdefault((secret.kind, secret.value), secret)
 
-    def output(self, label: str, text: str) -> None:
-        if text:
+    def output(self, label: str, text: str, *, path: str = "") -> None:
+        if text and path not in NOT_SEARCHED:
             self.outputs.append(Output(label, self.test, text))
 
     def findings(self) -> list[str]:
@@ -213,7 +217,7 @@ class RecordingApp:
                 collector.request(method=method, path=path, content_type=headers.get(b"content-type", b"").decode("latin-1"), body=bytes(request_body))
                 if not has_credentials or status >= 400:
                     who = "staff" if has_credentials else "public"
-                    collector.output(f"the {who} response to {method} {path} ({status})", response_body.decode("utf-8", "replace"))
+                    collector.output(f"the {who} response to {method} {path} ({status})", response_body.decode("utf-8", "replace"), path=path)
 
 
 def _record_log_line(_: Any, __: str, rendered: Any) -> Any:

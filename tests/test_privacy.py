@@ -61,3 +61,22 @@ async def test_the_sweep_finds_a_nik_in_a_public_response_and_a_phone_in_a_log_l
     # The run's own sweep did not see the planted traffic, so it does not fail the run.
     assert all("/planted/" not in output.label for output in privacy.RUN.outputs)
     assert NIK not in {s.value for s in privacy.RUN.secrets.values()}
+
+
+def test_a_places_address_is_public_and_a_persons_is_not() -> None:
+    place = {"name": "Kantor Kelurahan Uji", "area": "36.74.02.1001", "address": "Jl. Uji 1"}
+    assert privacy.personal_values(place, path="/api/v1/service-points", where="test") == []
+    person = {"name": "Rahmawati Planted", "nik": NIK, "address": "Jl. Contoh No. 1"}
+    kinds = {s.kind for s in privacy.personal_values(person, path="/api/v1/home-visits", where="test")}
+    assert kinds == {"NIK", "name", "address"}
+    walk_in = {"name": "Budi Santoso", "address": "Jl. Contoh No. 2"}
+    assert {s.kind for s in privacy.personal_values(walk_in, path="/api/v1/service-points/1/tickets", where="test")} == {"name", "address"}
+
+
+def test_the_openapi_document_is_not_searched_and_every_other_response_is() -> None:
+    collector = privacy.Collector()
+    collector.output("the public response to GET /api/v1/openapi.json (200)", '{"example": "0812 9988 7766"}', path="/api/v1/openapi.json")
+    collector.output("the public response to GET /api/v1/schedule (200)", '{"phone": "0812 9988 7766"}', path="/api/v1/schedule")
+    collector.request(method="POST", path="/api/v1/home-visits", content_type="application/json", body=b'{"phone": "0812 9988 7766"}')
+    findings = collector.findings()
+    assert len(findings) == 1 and "/api/v1/schedule" in findings[0], findings
