@@ -12,14 +12,15 @@ from fastapi import Query
 from pydantic import StringConstraints
 from sqlalchemy import ColumnElement, and_, or_, true
 
-from api.areas.models import LEVELS, AreaLevel
 from api.errors import RuleViolation, explain_pattern
+from api.types import LEVELS, AreaLevel
 
 # Digits of each segment, by level: province 2, regency 2, district 2, village 4, RW 3, RT 3.
 SEGMENT_DIGITS = (2, 2, 2, 4, 3, 3)
 _SEGMENT = [re.compile(rf"^[0-9]{{{n}}}$") for n in SEGMENT_DIGITS]
 STAFF_LEVELS = (AreaLevel.rw, AreaLevel.rt)
 COUNTRY = "0"
+KECAMATAN_DEPTH = LEVELS.index(AreaLevel.kecamatan)  # 36.74.01: where devices, offices and tallies are counted
 # For OpenAPI and request validation; `level_of` says the same in code.
 # ASCII digits only: `\d` also matches fullwidth and Arabic-Indic digits, look-alike twins (issue #17, item 5).
 AREA_CODE_PATTERN = r"^(0|[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4}(\.[0-9]{3}(\.[0-9]{3})?)?)?)?)?)$"

@@ -7,7 +7,7 @@ figures change at most a few times a minute. So:
   browsers and the nginx in front (deploy/nginx.conf) reuse it for 15 s, then revalidate (serving
   the stale copy meanwhile for at most 15 s more); a matching `If-None-Match` gets 304, no body;
 - progress answers are keyed by what they depend on (campaign, its data version, the query, the
-  campaign's date; see api/data_versions.py): the ETag is derived from that key, so a 304 costs
+  campaign's date; see api/campaigns/versions.py): the ETag is derived from that key, so a 304 costs
   one read of the campaign row and no computation, and the serialized body is kept per key in a
   bounded LRU cache, so a miss is computed once per process and version;
 - everything else (staff views, personal records, live queue state) is `private, no-store` unless

@@ -43,10 +43,10 @@ async def _with_connection(work: Any) -> Any:
 
 
 def cmd_areas_load(args: argparse.Namespace) -> int:
-    from api.areas import service
+    from api import flows
 
     async def work(connection: Any) -> int:
-        return await service.load_official(connection, prefix=args.prefix)
+        return await flows.load_official_areas(connection, prefix=args.prefix)
 
     count = asyncio.run(_with_connection(work))
     print(f"rekam: {count} areas loaded{' under ' + args.prefix if args.prefix else ''}")
@@ -286,7 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--prefix", help="only this code's subtree and its ancestors, e.g. 36.74")
     load.set_defaults(func=cmd_areas_load)
 
-    from api.auth.models import Role
+    from api.types import Role
 
     roles = [role.value for role in Role]
     users = commands.add_parser("users", help="staff accounts").add_subparsers(dest="users_command", required=True)

@@ -14,6 +14,11 @@ Rules
   day's tally of the resident's area, source `home_visit`, with the kit. With an Idempotency-Key
   (`change_visit_status_once`: a crew's mark sent again by the app's outbox after a lost answer)
   the mark and its recording are done once, and a retry gets the first answer again.
+- Areas added, renamed or loaded from the official list (`add_area_unit`, `update_area_unit`,
+  `load_official_areas`) appear in every campaign's progress tree: the campaigns' data versions
+  change with them (api.campaigns.versions), so no cached progress answer shows the old tree.
+- The devices' capacity view and allocation plan (`capacity`, `plan`, `apply_plan`) weigh what
+  stands in each kecamatan against what it still has to record, read from campaign progress.
 - Notifications (api/notifications), written to the outbox in the change's own transaction:
   a ticket called (`call_next`, a recall) is `ticket.called`, and the ticket that now has
   REKAM_TICKET_NEAR_AHEAD residents before it gets `ticket.near` (once); a visit put on a day is
@@ -34,26 +39,36 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from api import calendar, idempotency
-from api.campaigns import service as campaigns
+from api.area_codes import KECAMATAN_DEPTH, depth_of
+from api.areas import service as areas
+from api.areas.models import Area
+from api.areas.schemas import AreaCreate, AreaUpdate
+from api.campaigns import versions
 from api.campaigns.models import Campaign
+from api.commitments import service as commitments
 from api.complaints import service as complaints
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, ComplaintDetail, ReplyCreate, TransitionCreate
 from api.config import get_settings
+from api.devices import service as devices
+from api.devices.models import Allocation, OperatorAssignment
+from api.devices.schemas import AllocationRead, AssignmentRead, CapacityRead, PlacementCreate, PlanApplied, PlanRead, PlanRequest
 from api.errors import RuleViolation
 from api.notifications import service as notifications
 from api.notifications.schemas import ContactCreate, PushSubscriptionIn
-from api.principal import Principal
+from api.principal import Principal, ensure_area
+from api.progress import service as progress
 from api.queues import appointments
 from api.queues import service as queues
 from api.queues.models import Ticket
 from api.services import service as services
-from api.services.models import Closure, ServicePoint
-from api.services.schemas import ClosureCreate, ServicePointUpdate
+from api.services.models import Closure, ServicePoint, ServicePointKind
+from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointUpdate
 from api.tallies import service as tallies
+from api.types import AreaLevel
 from api.visits import service as visits
 from api.visits.models import HomeVisit, HomeVisitMerge, VisitStatus
 from api.visits.schemas import HomeVisitCreate, ScheduleRequest, StatusChange
@@ -62,12 +77,111 @@ CLOSED_VISIT = (VisitStatus.visited, VisitStatus.unreachable, VisitStatus.cancel
 MILESTONES = tuple(range(10, 101, 10))
 
 
+async def add_area_unit(session: AsyncSession, *, data: AreaCreate, actor: Principal) -> Area:
+    area = await areas.create_unit(session, data=data, actor=actor)
+    await versions.touch_all(session)
+    return area
+
+
+async def update_area_unit(session: AsyncSession, *, code: str, data: AreaUpdate, actor: Principal) -> Area:
+    area = await areas.update_unit(session, code=code, data=data, actor=actor)
+    await versions.touch_all(session)
+    return area
+
+
+async def load_official_areas(connection: AsyncConnection, *, prefix: str | None) -> int:
+    count = await areas.load_official(connection, prefix=prefix)
+    await versions.touch_all(connection)  # names may have changed under running campaigns
+    return count
+
+
+async def remaining_by_kecamatan(session: AsyncSession, *, campaign: Campaign) -> list[devices.Remaining]:
+    """The campaign's kecamatan (the root itself if it is one or lies below one), with what remains."""
+    root = campaign.root_area_code
+    depth = max(KECAMATAN_DEPTH - depth_of(root), 0)
+    tree = await progress.progress(session, campaign=campaign, area=root, depth=depth)
+    found, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        if node.level == AreaLevel.kecamatan or (depth == 0 and node.code == root):
+            found.append(node)
+        stack.extend(node.children)
+    # A kecamatan without a target has nothing to record as far as this campaign knows.
+    return [devices.Remaining(n.code, n.name, n.remaining or 0) for n in sorted(found, key=lambda n: n.code)]
+
+
+async def capacity(session: AsyncSession, *, campaign: Campaign, as_of: date | None = None) -> CapacityRead:
+    return await devices.capacity(session, campaign=campaign, remaining=await remaining_by_kecamatan(session, campaign=campaign), as_of=as_of)
+
+
+async def plan(session: AsyncSession, *, campaign: Campaign, request: PlanRequest) -> PlanRead:
+    return await devices.plan(session, campaign=campaign, remaining=await remaining_by_kecamatan(session, campaign=campaign), request=request)
+
+
+async def apply_plan(session: AsyncSession, *, campaign: Campaign, request: PlanRequest, actor: Principal) -> PlanApplied:
+    remaining = await remaining_by_kecamatan(session, campaign=campaign)
+    applied = await devices.apply_plan(session, campaign=campaign, remaining=remaining, request=request, actor=actor)
+    for allocation in applied.allocations:
+        await _ensure_not_booked(allocation, who={"device_id": allocation.device_id}, what="device", session=session)
+    for assignment in applied.assignments:
+        await _ensure_not_booked(assignment, who={"operator_id": assignment.operator_id}, what="operator", session=session)
+    return applied
+
+
 async def update_service_point(session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal) -> tuple[ServicePoint, list[Any]]:
-    """Change a point; the bookings that no longer fit its hours or counters are cancelled."""
+    """Change a point; the bookings that no longer fit its hours or counters are cancelled. A
+    weekend service moved to another day takes its crew along, who must be free that day."""
+    point = await services.get_point(session, point_id=point_id)
+    if point.kind == ServicePointKind.weekend_event and data.event_date is not None and data.event_date != point.event_date:
+        ensure_area(actor, point.area_code)
+        crew = await services.get_assignments(session, point_id=point.id)
+        await commitments.ensure_event_crew_free(
+            session, point_id=point.id, day=data.event_date, device_ids=crew["device_ids"], operator_ids=crew["operator_ids"]
+        )
     bookings_open = await appointments.has_future_bookings(session, point_id=point_id)
     point = await services.update_point(session, point_id=point_id, data=data, actor=actor, bookings_open=bookings_open)
     cancelled = await appointments.cancel_bookings_outside_hours(session, point=point, actor=actor, reason="hours or counters changed")
     return point, cancelled
+
+
+async def set_event_crew(session: AsyncSession, *, point_id: int, data: AssignmentsPut, actor: Principal) -> dict[str, Any]:
+    """Replace the devices and operators of a weekend service; each must be free that day, and what
+    the request adds must be posted inside the caller's scope (keeping or removing a crew member
+    someone else booked is the point's business)."""
+    point = await services.get_point(session, point_id=point_id)
+    if point.kind == ServicePointKind.weekend_event and point.event_date is not None:  # services refuses the others
+        ensure_area(actor, point.area_code)
+        before = await services.get_assignments(session, point_id=point.id)
+        device_ids, operator_ids = list(dict.fromkeys(data.device_ids)), list(dict.fromkeys(data.operator_ids))
+        await devices.ensure_crew_in_scope(
+            session, actor=actor, day=point.event_date,
+            devices={f"device_ids.{i}": d for i, d in enumerate(device_ids) if d not in before["device_ids"]},
+            operators={f"operator_ids.{i}": o for i, o in enumerate(operator_ids) if o not in before["operator_ids"]},
+        )  # fmt: skip
+        await commitments.ensure_event_crew_free(session, point_id=point.id, day=point.event_date, device_ids=device_ids, operator_ids=operator_ids)
+    return await services.set_assignments(session, point_id=point_id, data=data, actor=actor)
+
+
+async def allocate_device(session: AsyncSession, *, device_id: int, data: PlacementCreate, actor: Principal) -> Allocation:
+    allocation = await devices.allocate_device(session, device_id=device_id, data=data, actor=actor)
+    await _ensure_not_booked(allocation, who={"device_id": device_id}, what="device", session=session)
+    return allocation
+
+
+async def assign_operator(session: AsyncSession, *, operator_id: int, data: PlacementCreate, actor: Principal) -> OperatorAssignment:
+    assignment = await devices.assign_operator(session, operator_id=operator_id, data=data, actor=actor)
+    await _ensure_not_booked(assignment, who={"operator_id": operator_id}, what="operator", session=session)
+    return assignment
+
+
+async def _ensure_not_booked(
+    period: Allocation | OperatorAssignment | AllocationRead | AssignmentRead, *, who: dict[str, int], what: str, session: AsyncSession
+) -> None:
+    """A placement at a service point must not take a device or operator from a weekend service or
+    home visits on its days (checked once the placement is written: a refusal rolls it back)."""
+    if period.service_point_id is not None:
+        until = period.ends_on or date.max
+        await commitments.ensure_not_booked(session, who=who, service_point_id=period.service_point_id, starts_on=period.starts_on, until=until, what=what)
 
 
 async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCreate, actor: Principal) -> tuple[Closure, list[Any]]:
@@ -272,7 +386,7 @@ async def send_appointment_reminders(session: AsyncSession, *, day: date) -> int
 
 
 async def _percent(session: AsyncSession, campaign: Campaign) -> float | None:
-    node = await campaigns.progress(session, campaign=campaign, area=None, depth=0)
+    node = await progress.progress(session, campaign=campaign, area=None, depth=0)
     return node.percent
 
 

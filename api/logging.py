@@ -10,8 +10,8 @@ import sys
 import structlog
 from structlog.typing import EventDict
 
-from api.audit.service import PERSONAL_FIELDS
 from api.config import Settings
+from api.personal_data import PERSONAL_FIELDS
 
 _REDACT = PERSONAL_FIELDS | {"authorization", "token", "access_token", "api_key", "key", "secret"}
 

@@ -21,8 +21,8 @@ from enum import StrEnum
 from typing import Literal
 
 from api.area_codes import is_within
-from api.auth.models import Role
 from api.errors import Forbidden, NotFound, field_problem
+from api.types import Role
 
 
 class PrincipalKind(StrEnum):

@@ -1,9 +1,36 @@
-"""Pydantic types shared by several domains' schemas."""
+"""Types shared by several domains: the campaign's vocabulary (area levels, staff roles) and pydantic types.
+
+The enums live here, below every domain, because rules everywhere speak of them: a principal's
+role, an area code's level. Their tables (api.areas.models, api.auth.models) store their values.
+"""
 
 from datetime import date, time
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, PlainSerializer, WithJsonSchema
+
+
+class AreaLevel(StrEnum):
+    negara = "negara"
+    provinsi = "provinsi"
+    kabkota = "kabkota"
+    kecamatan = "kecamatan"
+    kelurahan = "kelurahan"
+    rw = "rw"
+    rt = "rt"
+
+
+LEVELS = list(AreaLevel)
+
+
+class Role(StrEnum):
+    admin = "admin"
+    supervisor = "supervisor"
+    operator = "operator"
+    viewer = "viewer"
+    handler = "handler"  # handles fee complaints
+
 
 # A wall-clock time in the campaign's time zone ("09:30"). JSON Schema's "time" format demands a
 # UTC offset, which a local opening hour or visit window does not have, so it is a pattern.

@@ -76,13 +76,13 @@ async def _prepare(url: str) -> Fixture:
     from api.area_codes import in_subtree
     from api.areas.models import Area
     from api.auth import service as auth
-    from api.auth.models import Role
     from api.auth.schemas import ApiKeyCreate, UserCreate
     from api.campaigns.models import Campaign
     from api.db import create_engine_for
     from api.principal import SYSTEM
     from api.services.models import WEEKDAYS, ServicePoint, ServicePointKind
     from api.services.schemas import ServicePointUpdate
+    from api.types import Role
 
     engine = create_engine_for(url)
     try:

@@ -37,7 +37,6 @@ async def seed(url: str, tickets: int) -> tuple[int, str]:
 
     from api.areas import service as areas
     from api.auth import service as auth
-    from api.auth.models import Role
     from api.auth.schemas import ApiKeyCreate
     from api.calendar import today as local_today
     from api.db import create_engine_for
@@ -46,6 +45,7 @@ async def seed(url: str, tickets: int) -> tuple[int, str]:
     from api.services import service
     from api.services.models import WEEKDAYS
     from api.services.schemas import ServicePointCreate
+    from api.types import Role
 
     engine = create_engine_for(url)
     try:

@@ -14,7 +14,7 @@ def prepare_demo_and_admin(url: str) -> str:
         "from api.demo.service import load_demo\n"
         "from api.db import get_sessionmaker, get_engine\n"
         "from api.auth import service\n"
-        "from api.auth.models import Role\n"
+        "from api.types import Role\n"
         "from api.principal import SYSTEM\n"
         "from api.auth.schemas import UserCreate\n"
         "async def main():\n"

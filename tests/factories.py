@@ -8,13 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
 from api.auth import service as auth
-from api.auth.models import Role
 from api.auth.schemas import UserCreate
 from api.campaigns import service as campaigns
 from api.campaigns.models import Campaign
 from api.campaigns.schemas import CampaignCreate
 from api.principal import SYSTEM, Principal
 from api.services.models import ServicePoint
+from api.types import Role
 
 _sequence = count(1)
 PASSWORD = "correct-horse-battery"

@@ -20,10 +20,11 @@ import tests
 from api.area_codes import is_within, level_of, parent_of
 from api.areas.models import Area
 from api.auth import service as auth
-from api.auth.models import Role, User
+from api.auth.models import User
 from api.config import Settings
 from api.devices.models import Operator
 from api.main import API_PREFIX, create_app
+from api.types import Role
 from tests.access import CALLERS, Case, Request
 from tests.factories import make_service_point
 

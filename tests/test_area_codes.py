@@ -7,7 +7,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Column, MetaData, String, Table, create_engine, insert, select
 
 from api import area_codes as codes
-from api.areas.models import AreaLevel
+from api.types import AreaLevel
 
 _AS_VALIDATED = TypeAdapter(codes.AreaCodeStr)
 

@@ -12,12 +12,13 @@ from api.cli import main
 from api.db import get_engine, get_sessionmaker
 from api.demo.service import load_demo
 from api.principal import SYSTEM
+from api.progress import service as progress_service
 
 
 async def _state() -> tuple[int, int, int]:
     async with get_sessionmaker()() as session:
         campaign = await session.scalar(select(Campaign).where(Campaign.is_demo.is_(True)))
-        node = await campaigns.progress(session, campaign=campaign, depth=1)
+        node = await progress_service.progress(session, campaign=campaign, depth=1)
         audits = await session.scalar(select(func.count()).select_from(AuditEntry))
         return campaign.id, node.recorded, audits
 

@@ -8,18 +8,15 @@ real, so the module builds its own database in the throwaway cluster.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import calendar
-from api.areas import service as areas
-from api.auth.models import Role
-from api.config import Settings
-from api.db import create_engine_for, get_session
-from tests.conftest import migrate
+from api.types import Role
+from tests.committing import city_database, committing_client
 from tests.factories import headers_for, make_campaign
 from tests.services.factories import make_device, make_event, make_office, next_saturday
 
@@ -28,13 +25,8 @@ COPIES = 6
 
 @pytest.fixture(scope="module")
 async def race_engine(pg_cluster):
-    url = pg_cluster.create_database("concurrent_writes")
-    migrate(url)
-    engine = create_engine_for(url)
-    async with engine.begin() as connection:
-        await areas.load_official(connection, prefix="36.74")
-    yield engine
-    await engine.dispose()
+    async with city_database(pg_cluster, "concurrent_writes") as engine:
+        yield engine
 
 
 async def _setup(engine, make: Callable[[AsyncSession], Awaitable[tuple[str, str, dict]]]) -> tuple[str, str, dict, dict[str, str]]:
@@ -46,23 +38,7 @@ async def _setup(engine, make: Callable[[AsyncSession], Awaitable[tuple[str, str
 
 
 async def _all_at_once(engine, method: str, url: str, body: dict, headers: dict[str, str]) -> list[httpx.Response]:
-    from api.main import create_app
-
-    maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-    app = create_app(Settings(serve_frontend=False, log_json=True))
-
-    async def own_session() -> AsyncIterator[AsyncSession]:
-        async with maker() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-
-    app.dependency_overrides[get_session] = own_session
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with committing_client(engine) as client:
         return list(await asyncio.gather(*(client.request(method, url, json=body, headers=headers) for _ in range(COPIES))))
 
 

@@ -81,12 +81,12 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
 
     from api.areas import service as areas
     from api.auth import service as auth
-    from api.auth.models import Role
     from api.auth.schemas import ApiKeyCreate, UserCreate
     from api.campaigns import service as campaigns
     from api.campaigns.schemas import CampaignCreate
     from api.db import create_engine_for
     from api.principal import SYSTEM
+    from api.types import Role
 
     engine = create_engine_for(url)
     try:
@@ -216,8 +216,8 @@ async def test_problems_carry_instance_and_codes(client) -> None:
 
 
 async def test_idempotent_replays_are_flagged_and_rejected_requests_are_not_stored(client, session) -> None:
-    from api.auth.models import Role
     from api.campaigns.service import today_for
+    from api.types import Role
     from tests.factories import headers_for, make_campaign
 
     campaign = await make_campaign(session)

@@ -6,10 +6,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from api import fastpath
-from api.auth.models import Role
 from api.campaigns import service
 from api.config import Settings
 from api.main import create_app
+from api.types import Role
 from tests.factories import headers_for, make_campaign
 from tests.tallies.factories import post, rows
 

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import idempotency
-from api.auth.models import Role
 from api.db import create_engine_for, sqlite_write_intent
+from api.types import Role
 from tests.factories import principal
 
 ACTOR = principal(Role.admin)

@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
 from api.auth.dependencies import PublicWriteLimit
-from api.auth.models import Role
 from api.config import RateLimit, Settings, get_settings
 from api.errors import TooManyRequests, problem_responses
 from api.ratelimit import RateCounter
+from api.types import Role
 from tests.factories import assert_problem, headers_for
 
 LIMIT = RateLimit(count=2, window=60)

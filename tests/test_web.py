@@ -4,10 +4,10 @@ import json
 
 import httpx
 
-from api.auth.models import Role
 from api.config import Settings
 from api.main import create_app
 from api.middleware import SECURITY_HEADERS
+from api.types import Role
 from tests.factories import PASSWORD, headers_for, make_user
 
 

@@ -1,22 +1,7 @@
-from enum import StrEnum
-
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import AreaCode, Base
-
-
-class AreaLevel(StrEnum):
-    negara = "negara"
-    provinsi = "provinsi"
-    kabkota = "kabkota"
-    kecamatan = "kecamatan"
-    kelurahan = "kelurahan"
-    rw = "rw"
-    rt = "rt"
-
-
-LEVELS = list(AreaLevel)
 
 
 class Area(Base):

@@ -2,15 +2,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from api import flows
 from api.area_codes import AREA_CODE_PATTERN
 from api.areas import service
-from api.areas.models import AreaLevel
 from api.areas.schemas import AreaCreate, AreaDetail, AreaRead, AreaUpdate
 from api.auth.dependencies import WriterDep
 from api.db import SessionDep
 from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
+from api.types import AreaLevel
 
 router = APIRouter(prefix="/areas", tags=["areas"], route_class=CreatingRoute)
 
@@ -34,7 +35,7 @@ async def list_areas(
 @router.post("", response_model=AreaRead, status_code=201, responses=problem_responses(401, 403, 404, 409, 422))
 async def create_area(data: AreaCreate, principal: WriterDep, session: SessionDep) -> AreaRead:
     """Add an RW below a kelurahan or an RT below an RW."""
-    return AreaRead.model_validate(await service.create_unit(session, data=data, actor=principal))
+    return AreaRead.model_validate(await flows.add_area_unit(session, data=data, actor=principal))
 
 
 @router.get("/{code}", response_model=AreaDetail, responses=problem_responses(404, 422))
@@ -47,7 +48,7 @@ async def get_area(code: CodePath, session: SessionDep) -> AreaDetail:
 @router.patch("/{code}", response_model=AreaRead, responses=problem_responses(401, 403, 404, 422))
 async def update_area(code: CodePath, data: AreaUpdate, principal: WriterDep, session: SessionDep) -> AreaRead:
     """Rename an area or set its population."""
-    return AreaRead.model_validate(await service.update_unit(session, code=code, data=data, actor=principal))
+    return AreaRead.model_validate(await flows.update_area_unit(session, code=code, data=data, actor=principal))
 
 
 @router.get("/{code}/children", response_model=Page[AreaRead], responses=problem_responses(404, 422))

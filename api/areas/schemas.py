@@ -1,7 +1,7 @@
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.area_codes import AreaCodeStr
-from api.areas.models import AreaLevel
+from api.types import AreaLevel
 
 
 class AreaRead(BaseModel):

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from api import data_versions as versions
 from api.area_codes import (
     COUNTRY,
     COUNTRY_NAME,
@@ -27,13 +26,14 @@ from api.area_codes import (
     parent_of,
     require_code,
 )
-from api.areas.models import Area, AreaLevel
+from api.areas.models import Area
 from api.areas.schemas import AreaCreate, AreaUpdate
 from api.audit import service as audit
 from api.db import upsert_statement
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.pagination import PageParams, paginate
 from api.principal import Principal, ensure_area
+from api.types import AreaLevel
 
 __all__ = ["ancestors_of", "depth_of", "in_subtree", "is_within", "level_of", "parent_of", "require_code"]
 
@@ -119,7 +119,6 @@ async def create_unit(session: AsyncSession, *, data: AreaCreate, actor: Princip
     )
     session.add(area)
     await session.flush()
-    await versions.touch_all(session)  # progress trees show the new unit
     await audit.record(session, actor=actor, action="area.create", entity="area", entity_id=area.code, after=audit.snapshot_of(area))
     return area
 
@@ -136,7 +135,6 @@ async def update_unit(session: AsyncSession, *, code: str, data: AreaUpdate, act
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(area, name, value)
     await session.flush()
-    await versions.touch_all(session)  # progress trees show areas' names
     await audit.record(session, actor=actor, action="area.update", entity="area", entity_id=code, before=before, after=audit.snapshot_of(area))
     return area
 
@@ -185,5 +183,4 @@ async def load_official(connection: AsyncConnection, *, prefix: str | None = Non
         total += len(batch)
     if total == 0 and prefix:
         raise RuleViolation.on_field("prefix", f"No official area has the code {prefix}.", location="argument")
-    await versions.touch_all(connection)  # names may have changed under running campaigns
     return total

@@ -24,12 +24,8 @@ from api.config import get_settings
 from api.errors import RuleViolation
 from api.middleware import client_var, request_id_var
 from api.pagination import PageParams, paginate
+from api.personal_data import PERSONAL_FIELDS
 from api.principal import Principal
-
-# Never stored in before/after, whatever the entity.
-PERSONAL_FIELDS = frozenset(
-    {"nik", "phone", "address", "reporter_name", "reporter_contact", "password", "password_hash", "key_hash", "token_hash", "name_on_ticket"}
-)
 
 
 def mask(values: dict[str, Any] | None) -> dict[str, Any] | None:

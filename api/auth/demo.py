@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import service
-from api.auth.models import Role, User
+from api.auth.models import User
 from api.auth.schemas import UserCreate
 from api.principal import SYSTEM
 from api.services.models import ServicePoint, ServicePointKind
+from api.types import Role
 
 SERPONG = "36.74.01"
 SERPONG_OFFICE = "Kantor Kecamatan Serpong"

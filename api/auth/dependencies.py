@@ -20,12 +20,12 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api import ratelimit
 from api.auth import service
-from api.auth.models import Role
 from api.config import get_settings
 from api.db import IdPath, SessionDep
 from api.errors import Forbidden, Unauthorized
 from api.middleware import client_var
 from api.principal import ANONYMOUS, Principal
+from api.types import Role
 
 # Declared so that the OpenAPI document has `securitySchemes` and each operation names them;
 # `auto_error=False`: get_principal reads the headers itself and answers 401 on bad credentials.

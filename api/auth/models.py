@@ -1,19 +1,9 @@
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import AreaCode, Base, UtcDateTime
-
-
-class Role(StrEnum):
-    admin = "admin"
-    supervisor = "supervisor"
-    operator = "operator"
-    viewer = "viewer"
-    handler = "handler"  # handles fee complaints
-
 
 ROLE_CHECK = "role IN ('admin','supervisor','operator','viewer','handler')"
 # A supervisor acts inside an area subtree, an operator at one service point.

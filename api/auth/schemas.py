@@ -2,8 +2,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth.models import Role
 from api.principal import PrincipalKind
+from api.types import Role
 
 
 class TokenRead(BaseModel):

@@ -40,7 +40,7 @@ from api import ratelimit
 from api.areas import service as areas
 from api.audit import service as audit
 from api.audit.models import AuditEntry
-from api.auth.models import AccessToken, ApiKey, Role, User
+from api.auth.models import AccessToken, ApiKey, User
 from api.auth.schemas import ApiKeyCreate, FailedSignIn, UserCreate, UserUpdate
 from api.config import get_settings
 from api.devices.models import Operator
@@ -49,6 +49,7 @@ from api.middleware import client_var
 from api.pagination import PageParams, paginate
 from api.principal import ANONYMOUS, Principal
 from api.services.models import ServicePoint
+from api.types import Role
 
 TOKEN_PREFIX = "rkt_"
 API_KEY_PREFIX = "rkk_"

@@ -18,11 +18,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.areas.models import AreaLevel
 from api.campaigns import service
 from api.campaigns.models import Campaign
 from api.campaigns.schemas import ApportionMethod, ApportionRequest, CampaignCreate, SnapshotCreate
 from api.principal import SYSTEM
+from api.types import AreaLevel
 
 CITY = "36.74"
 CITY_TARGET = 760_097

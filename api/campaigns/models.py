@@ -37,7 +37,7 @@ class Campaign(Base):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
     # Change with every write that can alter progress, and with every change of a past day's
-    # tallies (api/data_versions.py): public progress answers are cached and validated per version.
+    # tallies (api/campaigns/versions.py): public progress answers are cached and validated per version.
     data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     history_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 

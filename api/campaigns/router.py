@@ -13,9 +13,6 @@ from api.campaigns.schemas import (
     ApportionRequest,
     CampaignCreate,
     CampaignRead,
-    DailySeries,
-    Discrepancy,
-    ProgressNode,
     SnapshotCreate,
     SnapshotRead,
     TargetRead,
@@ -27,6 +24,8 @@ from api.db import IdPath, SessionDep
 from api.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType, problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
+from api.progress import service as progress
+from api.progress.schemas import DailySeries, Discrepancy, ProgressNode
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], route_class=CreatingRoute)
 
@@ -124,7 +123,7 @@ async def list_snapshots(campaign_id: IdPath, session: SessionDep, page: PageDep
 
 
 # Progress answers are public and read by every dashboard: each carries an ETag derived from the
-# campaign's data version, the query and the campaign's date (api/data_versions.py), a matching
+# campaign's data version, the query and the campaign's date (api/campaigns/versions.py), a matching
 # If-None-Match gets 304 after reading only the campaign row, and bodies are kept per key
 # (api/caching.py) so that a version is computed once per process.
 
@@ -143,8 +142,8 @@ async def get_progress(
     return await versioned(
         request,
         cache,
-        key=service.read_key(campaign, "progress", area=area or campaign.root_area_code, depth=depth),
-        build=lambda: service.progress_json(session, campaign=campaign, area=area, depth=depth, cache=cache),
+        key=progress.read_key(campaign, "progress", area=area or campaign.root_area_code, depth=depth),
+        build=lambda: progress.progress_json(session, campaign=campaign, area=area, depth=depth, cache=cache),
         media_type="application/json",
     )
 
@@ -163,9 +162,9 @@ async def get_daily_progress(
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
 
     async def build() -> bytes:
-        return (await service.daily(session, campaign=campaign, area=area, since=from_, until=to)).model_dump_json().encode()
+        return (await progress.daily(session, campaign=campaign, area=area, since=from_, until=to)).model_dump_json().encode()
 
-    key = service.read_key(campaign, "daily", area=area or campaign.root_area_code, since=from_, until=to)
+    key = progress.read_key(campaign, "daily", area=area or campaign.root_area_code, since=from_, until=to)
     return await versioned(request, cache, key=key, build=build, media_type="application/json")
 
 
@@ -184,12 +183,12 @@ async def get_progress_csv(
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
 
     async def build() -> bytes:
-        return (await service.progress_csv(session, campaign=campaign, area=area, depth=depth, cache=cache)).encode()
+        return (await progress.progress_csv(session, campaign=campaign, area=area, depth=depth, cache=cache)).encode()
 
     return await versioned(
         request,
         cache,
-        key=service.read_key(campaign, "progress.csv", area=area or campaign.root_area_code, depth=depth),
+        key=progress.read_key(campaign, "progress.csv", area=area or campaign.root_area_code, depth=depth),
         build=build,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="progress-{campaign_id}.csv"'},
@@ -200,11 +199,11 @@ async def get_progress_csv(
 async def get_discrepancies(campaign_id: IdPath, session: SessionDep, area: AreaQuery = None) -> list[Discrepancy]:
     """Where the campaign area's own reported total disagrees with the sum of its parts (the public note)."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
-    return await service.discrepancies(session, campaign=campaign, area=area, public=True)
+    return await progress.discrepancies(session, campaign=campaign, area=area, public=True)
 
 
 @router.get("/{campaign_id}/discrepancies/all", response_model=list[Discrepancy], responses=problem_responses(401, 403, 404, 422))
 async def get_all_discrepancies(campaign_id: IdPath, principal: StaffDep, session: SessionDep, area: AreaQuery = None) -> list[Discrepancy]:
     """Every reported figure (snapshot or daily tally) that disagrees with the sum of its parts: the staff's data-quality notes."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
-    return await service.discrepancies(session, campaign=campaign, area=area)
+    return await progress.discrepancies(session, campaign=campaign, area=area)

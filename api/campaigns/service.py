@@ -1,8 +1,9 @@
-"""Campaigns: the target, how it is shared out over areas, reported snapshots, and progress.
+"""Campaigns: the target, how it is shared out over areas, and reported snapshots.
 
 This is the domain's face: the routers, the demo and other domains call it. Its modules hold the
 rules: `scope` (areas inside a campaign), `targets` (entered and apportioned targets),
-`progress` (recorded, remaining, series, discrepancies) and `forecast` (one node's forecast).
+`forecast` (one node's forecast) and `versions` (what cached progress answers are valid for).
+Progress itself (recorded against target) joins campaigns and tallies: it is `api.progress`'s.
 
 Rules
 - A campaign has a root area, a start date, a deadline, a target (residents who must be
@@ -20,12 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
-from api import data_versions as versions
 from api.area_codes import ancestors_of, depth_of
 from api.areas import service as areas
 from api.audit import service as audit
+from api.campaigns import versions
 from api.campaigns.models import Campaign, Snapshot, Target, TargetSource
-from api.campaigns.progress import daily, discrepancies, progress, progress_csv, progress_json, progress_tree, read_key
 from api.campaigns.schemas import CampaignCreate, SnapshotCreate
 from api.campaigns.scope import require_area_in_campaign
 from api.campaigns.targets import apportion, get_targets, largest_remainder, parse_targets_csv, put_targets
@@ -34,9 +34,9 @@ from api.pagination import PageParams, paginate
 from api.principal import Principal, ensure_area
 
 __all__ = [
-    "apportion", "campaign_for_area", "create_campaign", "daily", "discrepancies", "get_campaign", "get_targets", "largest_remainder",
-    "list_campaigns", "list_snapshots", "parse_targets_csv", "progress", "progress_csv", "progress_json", "progress_tree", "put_targets",
-    "read_key", "record_snapshot", "require_area_in_campaign", "today_for",
+    "apportion", "campaign_for_area", "create_campaign", "get_campaign", "get_targets", "largest_remainder",
+    "list_campaigns", "list_snapshots", "parse_targets_csv", "put_targets",
+    "record_snapshot", "require_area_in_campaign", "today_for",
 ]  # fmt: skip
 
 CAMPAIGN_FIELDS = ["id", "name", "root_area_code", "start_date", "deadline", "target", "opens_weekends", "what_to_bring"]

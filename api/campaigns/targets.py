@@ -18,15 +18,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import data_versions as versions
 from api.areas import service as areas
-from api.areas.models import LEVELS, Area, AreaLevel
+from api.areas.models import Area
 from api.audit import service as audit
+from api.campaigns import versions
 from api.campaigns.models import Campaign, Target, TargetSource
 from api.campaigns.schemas import MAX_COUNT, ApportionMethod, ApportionRequest, TargetIn, TargetInconsistency
 from api.campaigns.scope import require_area_in_campaign
 from api.errors import Forbidden, RuleViolation
 from api.principal import Principal, ensure_area
+from api.types import LEVELS, AreaLevel
 
 
 def largest_remainder(total: int, weights: list[Fraction | int | float]) -> list[int]:

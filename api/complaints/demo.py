@@ -11,13 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import demo as auth_demo
-from api.auth.models import Role, User
+from api.auth.models import User
 from api.complaints import service
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, ComplaintUpdate, MessageCreate, ReplyCreate, SanctionCreate, TransitionCreate
 from api.config import get_settings
 from api.devices.models import Operator
 from api.principal import SYSTEM
+from api.types import Role
 
 
 async def _received_days_ago(session: AsyncSession, complaint: Complaint, days: int) -> None:

@@ -5,7 +5,6 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api import flows
 from api.auth.dependencies import CurrentPrincipal, PublicWriteLimit, require
-from api.auth.models import Role
 from api.complaints import service, stats
 from api.complaints.models import ComplaintStatus
 from api.complaints.schemas import (
@@ -30,6 +29,7 @@ from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
+from api.types import Role
 
 router = APIRouter(prefix="/complaints", tags=["complaints"], route_class=CreatingRoute)
 

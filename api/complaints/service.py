@@ -43,10 +43,10 @@ from sqlalchemy import Select, and_, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
-from api.area_codes import depth_of, in_subtree, require_code
+from api.area_codes import KECAMATAN_DEPTH, depth_of, in_subtree, require_code
 from api.areas import service as areas
 from api.audit import service as audit
-from api.auth.models import Role, User
+from api.auth.models import User
 from api.complaints.models import (
     Complaint,
     ComplaintEntry,
@@ -81,6 +81,7 @@ from api.middleware import client_var
 from api.pagination import PageParams, paginate
 from api.principal import Principal
 from api.services.models import ServicePoint
+from api.types import Role
 
 HANDLING_ROLES = frozenset({Role.admin, Role.handler})
 RECEIPT_PREFIX = "PGL"
@@ -90,7 +91,6 @@ RECEIPT_LENGTH = 16  # 16 x 5 bits = 80 bits
 RECEIPT_GUESS_BUCKET = "receipt-guess"
 # How far back a complaint's `occurred_on` may lie (issue #17, item 13): e-KTP campaigns run months.
 MAX_COMPLAINT_AGE_DAYS = 366
-KECAMATAN_DEPTH = 3
 
 NEXT_STATUSES: dict[ComplaintStatus, frozenset[ComplaintStatus]] = {
     ComplaintStatus.received: frozenset({ComplaintStatus.investigating}),

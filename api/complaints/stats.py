@@ -22,7 +22,6 @@ from api import rounding
 from api.area_codes import depth_of, in_subtree
 from api.areas import service as areas
 from api.areas.models import Area
-from api.auth.models import Role
 from api.complaints.models import Complaint, ComplaintStatus, Finding
 from api.complaints.schemas import (
     ComplaintStats,
@@ -32,6 +31,7 @@ from api.complaints.schemas import (
 )
 from api.errors import RuleViolation
 from api.principal import Principal
+from api.types import Role
 
 KECAMATAN_CODE_LENGTH = len("36.74.01")
 SMALL_COUNT = 3  # below this, a count could single out a report

@@ -4,8 +4,7 @@ Idempotent: each domain's demo step creates its data only when it is not there y
 again changes nothing. Everything is written in one transaction.
 """
 
-from api import calendar
-from api.areas import service as areas
+from api import calendar, flows
 from api.auth import demo as auth_demo
 from api.campaigns import demo as campaigns_demo
 from api.complaints import demo as complaints_demo
@@ -24,7 +23,7 @@ async def load_demo() -> list[str]:
     lines = []
     try:
         async with engine.begin() as connection:
-            count = await areas.load_official(connection, prefix=CITY)
+            count = await flows.load_official_areas(connection, prefix=CITY)
             lines.append(f"areas: {count} official areas of Kota Tangerang Selatan and above")
         async with get_sessionmaker()() as session, session.begin():
             demo = await campaigns_demo.load(session, today=today)

@@ -1,7 +1,8 @@
 """Capacity: can each kecamatan finish by the deadline with what stands there?
 
 Rules
-- Capacity view per kecamatan: remaining = target - recorded (campaign progress); service days
+- Capacity view per kecamatan: remaining = target - recorded (campaign progress, which the caller
+  reads: api.flows, since progress is above the devices); service days
   left = days after `as_of` up to the deadline, Saturdays and Sundays included when the campaign
   opens on weekends (public holidays are not modelled; api.calendar counts them); required per
   day = remaining / days left, rounded up; feasible when capacity × days left covers the
@@ -22,10 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
 from api.areas import service as areas
-from api.areas.models import AreaLevel
-from api.campaigns import service as campaigns
 from api.campaigns.models import Campaign
-from api.campaigns.schemas import ProgressNode
 from api.devices.placements import KECAMATAN_DEPTH, PlacedDevice, Placements, active_capacities, kecamatan_of, placements_on, running_capacity
 from api.devices.schemas import CapacityRead, KecamatanCapacity
 
@@ -39,18 +37,13 @@ def projected_finish(after: date, remaining: int, capacity: int, *, weekends: bo
     return calendar.nth_service_day(after + timedelta(days=1), math.ceil(remaining / capacity), weekends=weekends)
 
 
-async def _kecamatan_progress(session: AsyncSession, campaign: Campaign) -> list[ProgressNode]:
-    """The campaign's kecamatan (the root itself if it is one or lies below one), with remaining."""
-    root = campaign.root_area_code
-    depth = max(KECAMATAN_DEPTH - areas.depth_of(root), 0)
-    tree = await campaigns.progress(session, campaign=campaign, area=root, depth=depth)
-    found, stack = [], [tree]
-    while stack:
-        node = stack.pop()
-        if node.level == AreaLevel.kecamatan or (depth == 0 and node.code == root):
-            found.append(node)
-        stack.extend(node.children)
-    return sorted(found, key=lambda n: n.code)
+@dataclass(frozen=True)
+class Remaining:
+    """What a campaign unit (a kecamatan, or the root below one) still has to record."""
+
+    code: str
+    name: str
+    remaining: int
 
 
 def _unit_of(code: str, root: str) -> str | None:
@@ -60,9 +53,9 @@ def _unit_of(code: str, root: str) -> str | None:
     return root if areas.depth_of(root) > KECAMATAN_DEPTH else kecamatan_of(code)
 
 
-async def capacity(session: AsyncSession, *, campaign: Campaign, as_of: date | None = None) -> CapacityRead:
+async def capacity(session: AsyncSession, *, campaign: Campaign, remaining: list[Remaining], as_of: date | None = None) -> CapacityRead:
     as_of = as_of or calendar.today(campaign.timezone)
-    state = await capacity_state(session, campaign=campaign, as_of=as_of)
+    state = await capacity_state(session, campaign=campaign, remaining=remaining, as_of=as_of)
     rows = []
     for unit in state.units:
         cap = running_capacity(unit.active_capacities, len(unit.operator_ids))
@@ -113,8 +106,7 @@ class CapacityState:
     placements: Placements
 
 
-async def capacity_state(session: AsyncSession, *, campaign: Campaign, as_of: date) -> CapacityState:
-    nodes = await _kecamatan_progress(session, campaign)
+async def capacity_state(session: AsyncSession, *, campaign: Campaign, remaining: list[Remaining], as_of: date) -> CapacityState:
     placements = await placements_on(session, day=as_of)
     root = campaign.root_area_code
     devices: dict[str, list[PlacedDevice]] = defaultdict(list)
@@ -128,6 +120,5 @@ async def capacity_state(session: AsyncSession, *, campaign: Campaign, as_of: da
         unit = _unit_of(kecamatan, root)
         if unit:
             operators[unit].extend(ids)
-    # A kecamatan without a target has nothing to record as far as this campaign knows.
-    units = [UnitState(n.code, n.name, n.remaining or 0, devices.get(n.code, []), operators.get(n.code, [])) for n in nodes]
+    units = [UnitState(u.code, u.name, u.remaining, devices.get(u.code, []), operators.get(u.code, [])) for u in remaining]
     return CapacityState(as_of, calendar.service_days(as_of + timedelta(days=1), campaign.deadline, weekends=campaign.opens_weekends), units, placements)

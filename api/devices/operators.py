@@ -23,14 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import calendar
 from api.areas import service as areas
 from api.audit import service as audit
-from api.auth.models import Role
-from api.commitments.service import covering
+from api.devices.availability import covering
 from api.devices.models import Operator, OperatorAssignment, OperatorStatus
 from api.devices.placements import end_places, flush_or_conflict, place
 from api.devices.schemas import AssignmentRead, OperatorCreate, OperatorRead, OperatorUpdate, PlacementCreate
 from api.errors import Conflict, Forbidden, RuleViolation, field_problem, get_or_404
 from api.pagination import PageParams, paginate
 from api.principal import Principal
+from api.types import Role
 
 OPERATOR_FIELDS = ["name", "staff_number", "phone", "status", "added_for_campaign"]
 OPERATOR_TRANSITIONS: dict[OperatorStatus, frozenset[OperatorStatus]] = {

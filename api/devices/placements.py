@@ -8,7 +8,7 @@ Rules
   PostgreSQL, triggers on SQLite), so two concurrent moves of one device cannot both win.
   Operators are posted (assigned) to a service point or a kecamatan by the same rules.
 - A device or operator booked for a weekend service or home visits on a day is not placed at a
-  service point over that day (409; the commitments are api.commitments').
+  service point over that day (409; api.commitments judges it, asked by api.flows).
 - Scope: the city office (admin) places anything anywhere; a supervisor moves devices and
   operators only between places inside their area. Something placed nowhere is placed first by
   the city office.
@@ -31,19 +31,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
+from api.area_codes import KECAMATAN_DEPTH
 from api.areas import service as areas
-from api.areas.models import Area, AreaLevel
+from api.areas.models import Area
 from api.audit import service as audit
-from api.auth.models import Role
-from api.commitments import service as commitments
-from api.commitments.service import covering
+from api.devices.availability import covering
 from api.devices.models import Allocation, Device, DeviceStatus, Operator, OperatorAssignment, OperatorStatus
 from api.devices.schemas import AllocationSummary, KecamatanSummary, PlacementCreate
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation, field_problem
 from api.principal import Principal, ensure_area
 from api.services.models import ServicePoint
+from api.types import AreaLevel, Role
 
-KECAMATAN_DEPTH = 3  # 36.74.01
 PLACE_FIELDS = ["service_point_id", "area_code", "starts_on", "ends_on", "reason"]
 Placement = TypeVar("Placement", Allocation, OperatorAssignment)  # a device's or an operator's periods
 
@@ -132,10 +131,6 @@ async def place(
         raise Conflict(
             f"The {what} is already placed from {clash.starts_on} to {until}; one place at a time.",
             errors=[field_problem("from", "overlaps another period")],
-        )
-    if service_point_id is not None:
-        await commitments.ensure_not_booked(
-            session, who={owner.key: owner_id}, service_point_id=service_point_id, starts_on=data.starts_on, until=last, what=what
         )
     period = model(service_point_id=service_point_id, area_code=area_code, starts_on=data.starts_on, ends_on=data.ends_on, reason=data.reason)
     setattr(period, owner.key, owner_id)

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
 from api.campaigns.models import Campaign
-from api.devices.capacity import capacity_state, projected_finish
+from api.devices.capacity import Remaining, capacity_state, projected_finish
 from api.devices.fleet import allocate_device
 from api.devices.models import Device, DeviceKind, DeviceStatus
 from api.devices.operators import assign_operator
@@ -221,10 +221,10 @@ async def _offices(session: AsyncSession, codes: Iterable[str]) -> dict[str, int
     return offices
 
 
-async def plan(session: AsyncSession, *, campaign: Campaign, request: PlanRequest) -> PlanRead:
+async def plan(session: AsyncSession, *, campaign: Campaign, remaining: list[Remaining], request: PlanRequest) -> PlanRead:
     """Recommended moves of devices and operators; deterministic for the same data and request."""
     as_of = request.as_of or calendar.today(campaign.timezone)
-    state = await capacity_state(session, campaign=campaign, as_of=as_of)
+    state = await capacity_state(session, campaign=campaign, remaining=remaining, as_of=as_of)
     codes = [u.code for u in state.units]
     names = {u.code: u.name for u in state.units}
     by_id: dict[int, tuple[PlacedDevice, str | None]] = {}
@@ -377,11 +377,11 @@ async def plan(session: AsyncSession, *, campaign: Campaign, request: PlanReques
     )
 
 
-async def apply_plan(session: AsyncSession, *, campaign: Campaign, request: PlanRequest, actor: Principal) -> PlanApplied:
+async def apply_plan(session: AsyncSession, *, campaign: Campaign, remaining: list[Remaining], request: PlanRequest, actor: Principal) -> PlanApplied:
     """Compute the plan for the same request and create its allocations and postings from the day
     after `as_of`, in this one transaction; moves of devices or operators the city would add are
     returned as not applied."""
-    proposed = await plan(session, campaign=campaign, request=request)
+    proposed = await plan(session, campaign=campaign, remaining=remaining, request=request)
     starts_on = proposed.as_of + timedelta(days=1)
     allocations, assignments, not_applied = [], [], []
     for move in proposed.moves:

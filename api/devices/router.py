@@ -3,9 +3,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from api import flows
 from api.area_codes import AreaQuery
 from api.auth.dependencies import AdminDep, StaffDep, WriterDep, require
-from api.auth.models import Role
 from api.campaigns import service as campaigns
 from api.db import WRITES, IdPath, SessionDep
 from api.devices import service
@@ -30,6 +30,7 @@ from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
+from api.types import Role
 
 router = APIRouter(tags=["devices"], route_class=CreatingRoute)
 
@@ -78,7 +79,7 @@ async def update_device(device_id: IdPath, data: DeviceUpdate, principal: Writer
 @router.post("/devices/{device_id}/allocations", response_model=AllocationRead, status_code=201, responses=problem_responses(401, 403, 404, 409, 422))
 async def allocate_device(device_id: IdPath, data: PlacementCreate, principal: WriterDep, session: SessionDep) -> AllocationRead:
     """Move a device to a service point or an area from a day; its open allocation closes the day before."""
-    return AllocationRead.model_validate(await service.allocate_device(session, device_id=device_id, data=data, actor=principal))
+    return AllocationRead.model_validate(await flows.allocate_device(session, device_id=device_id, data=data, actor=principal))
 
 
 @router.get("/devices/{device_id}/allocations", response_model=Page[AllocationRead], responses=problem_responses(401, 403, 404, 422))
@@ -136,7 +137,7 @@ async def update_operator(operator_id: IdPath, data: OperatorUpdate, principal: 
 @router.post("/operators/{operator_id}/assignments", response_model=AssignmentRead, status_code=201, responses=problem_responses(401, 403, 404, 409, 422))
 async def assign_operator(operator_id: IdPath, data: PlacementCreate, principal: WriterDep, session: SessionDep) -> AssignmentRead:
     """Post an operator to a service point or a kecamatan from a day; the open posting closes the day before."""
-    return AssignmentRead.model_validate(await service.assign_operator(session, operator_id=operator_id, data=data, actor=principal))
+    return AssignmentRead.model_validate(await flows.assign_operator(session, operator_id=operator_id, data=data, actor=principal))
 
 
 @router.get("/operators/{operator_id}/assignments", response_model=Page[AssignmentRead], responses=problem_responses(401, 403, 404, 422))
@@ -150,18 +151,18 @@ async def operator_history(operator_id: IdPath, principal: StaffDep, session: Se
 async def campaign_capacity(campaign_id: IdPath, principal: StaffDep, session: SessionDep, as_of: date | None = None) -> CapacityRead:
     """Per kecamatan: remaining, service days left, devices and operators, capacity against what is required."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
-    return await service.capacity(session, campaign=campaign, as_of=as_of)
+    return await flows.capacity(session, campaign=campaign, as_of=as_of)
 
 
 @router.post("/campaigns/{campaign_id}/allocation-plan", response_model=PlanRead, responses=problem_responses(401, 403, 404, 422))
 async def allocation_plan(campaign_id: IdPath, data: PlanRequest, principal: PlannerDep, session: SessionDep) -> PlanRead:
     """Recommended moves of devices and operators that make the latest projected finish earliest."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
-    return await service.plan(session, campaign=campaign, request=data)
+    return await flows.plan(session, campaign=campaign, request=data)
 
 
 @router.post("/campaigns/{campaign_id}/allocation-plan/apply", response_model=PlanApplied, responses=problem_responses(401, 403, 404, 409, 422))
 async def apply_allocation_plan(campaign_id: IdPath, data: PlanRequest, principal: AdminDep, session: SessionDep) -> PlanApplied:
     """Create the allocations and postings of the plan for this request, in one transaction."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
-    return await service.apply_plan(session, campaign=campaign, request=data, actor=principal)
+    return await flows.apply_plan(session, campaign=campaign, request=data, actor=principal)

@@ -7,11 +7,22 @@ in the modules it gathers, each stating its own:
 - `placements`: one place at a time, ending places, what stands where on a day, the summary;
 - `capacity`: each kecamatan's capacity, days left and projected finish;
 - `planning`: the allocation plan and applying it.
-Whether a device or an operator is free on a day (allocations, weekend services, home visits)
-and whether a device is usable are api.commitments', which every domain asks.
+- `availability`: where a device or an operator stands on a day by these records, whether it is
+  usable and free, and the resource scope of booking it.
+Whether it may be booked for a weekend service or at a service point, weighing the other domains'
+bookings too, is api.commitments'.
 """
 
-from api.devices.capacity import capacity, projected_finish
+from api.devices.availability import (
+    covering,
+    device_usable,
+    ensure_crew_in_scope,
+    is_device_free,
+    is_operator_free,
+    operator_usable,
+    posted_areas,
+)
+from api.devices.capacity import Remaining, capacity, projected_finish
 from api.devices.fleet import (
     allocate_device,
     create_device,
@@ -39,8 +50,9 @@ from api.devices.placements import kecamatan_of, placements_on, running_capacity
 from api.devices.planning import apply_plan, plan, plan_greedy
 
 __all__ = [
-    "allocate_device", "apply_plan", "assign_operator", "capacity", "change_operator_status", "create_device", "create_operator",
+    "allocate_device", "apply_plan", "covering", "device_usable", "ensure_crew_in_scope", "is_device_free", "is_operator_free",
+    "operator_usable", "posted_areas", "assign_operator", "capacity", "change_operator_status", "create_device", "create_operator",
     "device_history", "device_reads", "get_device", "get_device_row", "get_operator", "get_operator_row", "kecamatan_of",
     "list_devices", "list_operators", "loan_overdue", "mask_phone", "operator_history", "operator_reads", "placements_on", "plan",
-    "plan_greedy", "projected_finish", "running_capacity", "summary", "update_device", "update_operator",
+    "plan_greedy", "projected_finish", "Remaining", "running_capacity", "summary", "update_device", "update_operator",
 ]  # fmt: skip

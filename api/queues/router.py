@@ -7,7 +7,6 @@ from fastapi.responses import StreamingResponse
 from api import flows
 from api.area_codes import AreaQuery
 from api.auth.dependencies import BookingLimit, CurrentPrincipal, PublicWriteLimit, require
-from api.auth.models import Role
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
 from api.idempotency import CreatingRoute
@@ -26,6 +25,7 @@ from api.queues.schemas import (
     TicketStatusRead,
     WalkIn,
 )
+from api.types import Role
 
 router = APIRouter(tags=["queues"], route_class=CreatingRoute)
 

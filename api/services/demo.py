@@ -20,7 +20,7 @@ from api.areas import service as areas
 from api.areas.models import Area
 from api.areas.schemas import AreaCreate
 from api.auth import service as auth
-from api.auth.models import Role, User
+from api.auth.models import User
 from api.auth.schemas import UserCreate
 from api.devices.demo import FLEET
 from api.principal import SYSTEM
@@ -28,6 +28,7 @@ from api.queues.models import QueueDay, Ticket
 from api.services import service
 from api.services.models import ServicePoint, ServicePointKind
 from api.services.schemas import ServicePointCreate, ServicePointUpdate
+from api.types import Role
 
 OFFICE_NAMES = {
     "36.74.01": "Serpong",

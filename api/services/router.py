@@ -6,9 +6,7 @@ from pydantic import TypeAdapter
 
 from api import flows
 from api.area_codes import AreaQuery
-from api.areas.models import AreaLevel
 from api.auth.dependencies import WriterDep, require
-from api.auth.models import Role
 from api.caching import NOT_MODIFIED, hashed
 from api.db import IdPath, SessionDep
 from api.errors import problem_responses
@@ -31,6 +29,7 @@ from api.services.schemas import (
     ServicePointUpdated,
     UncoveredArea,
 )
+from api.types import AreaLevel, Role
 
 router = APIRouter(tags=["service points"], route_class=CreatingRoute)
 
@@ -116,7 +115,7 @@ async def get_assignments(point_id: IdPath, _: PlannerReadDep, session: SessionD
 @router.put("/service-points/{point_id}/assignments", response_model=AssignmentsRead, responses=problem_responses(401, 403, 404, 409, 422))
 async def set_assignments(point_id: IdPath, data: AssignmentsPut, principal: WriterDep, session: SessionDep) -> AssignmentsRead:
     """Assign devices and operators to a weekend service; one place per device and operator per day."""
-    return AssignmentsRead(**await service.set_assignments(session, point_id=point_id, data=data, actor=principal))
+    return AssignmentsRead(**await flows.set_event_crew(session, point_id=point_id, data=data, actor=principal))
 
 
 @router.get("/schedule", response_model=list[ScheduleDay], responses={**NOT_MODIFIED, **problem_responses(422)})

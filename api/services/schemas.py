@@ -4,9 +4,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.areas.models import AreaLevel
 from api.services.models import ServicePointKind
-from api.types import BoundedDate
+from api.types import AreaLevel, BoundedDate
 
 HHMM = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$", examples=["08:00"])]
 # One opening window: ["08:00", "12:00"].

@@ -31,14 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import calendar
 from api.area_codes import COUNTRY, ancestors_of, in_subtree, require_code
 from api.areas import service as areas
-from api.areas.models import Area, AreaLevel
+from api.areas.models import Area
 from api.audit import service as audit
-from api.commitments import service as commitments
 from api.errors import Conflict, NotFound, RuleViolation, field_problem, get_or_404
 from api.pagination import PageParams, paginate
 from api.principal import Principal, ensure_area
 from api.services.models import WEEKDAYS, Closure, EventAssignment, ServicePoint, ServicePointKind
 from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCreate, ServicePointUpdate
+from api.types import AreaLevel
 
 MAX_SCHEDULE_DAYS = 31
 EVENT_LEVELS = (AreaLevel.rw, AreaLevel.rt)
@@ -399,14 +399,7 @@ async def set_assignments(session: AsyncSession, *, point_id: int, data: Assignm
         raise RuleViolation("Devices and operators of offices are allocated in the devices module; only weekend services are assigned here.")
     before = await get_assignments(session, point_id=point.id)
     device_ids, operator_ids = list(dict.fromkeys(data.device_ids)), list(dict.fromkeys(data.operator_ids))
-    # Only what this request adds must be in the caller's scope: keeping a crew member an admin
-    # booked, or removing one, is the point's business.
     assert point.event_date is not None
-    await commitments.ensure_crew_in_scope(
-        session, actor=actor, day=point.event_date,
-        devices={f"device_ids.{i}": d for i, d in enumerate(device_ids) if d not in before["device_ids"]},
-        operators={f"operator_ids.{i}": o for i, o in enumerate(operator_ids) if o not in before["operator_ids"]},
-    )  # fmt: skip
     rows = await _replace_assignments(session, point=point, device_ids=device_ids, operator_ids=operator_ids)
     after = _assignments_read(point, rows)
     await audit.record(session, actor=actor, action="event_assignment.replace", entity="service_point", entity_id=point.id, before=before, after=after)
@@ -416,13 +409,6 @@ async def set_assignments(session: AsyncSession, *, point_id: int, data: Assignm
 async def _replace_assignments(session: AsyncSession, *, point: ServicePoint, device_ids: list[int], operator_ids: list[int]) -> list[EventAssignment]:
     day = point.event_date
     assert day is not None
-    await commitments.check_event_crew(session, device_ids=device_ids, operator_ids=operator_ids)
-    busy = await commitments.event_crew_problems(session, point_id=point.id, day=day, device_ids=device_ids, operator_ids=operator_ids)
-    if busy:
-        raise Conflict(
-            "Some devices or operators are already at another place on " + day.isoformat() + ".",
-            errors=[field_problem(field, message) for field, message in busy],
-        )
     await session.execute(delete(EventAssignment).where(EventAssignment.service_point_id == point.id))
     rows = [EventAssignment(service_point_id=point.id, day=day, device_id=d) for d in device_ids]
     rows += [EventAssignment(service_point_id=point.id, day=day, operator_id=o) for o in operator_ids]
@@ -443,3 +429,20 @@ async def uncovered_areas(session: AsyncSession, *, page: PageParams, area: str 
     )
     stmt = select(Area).where(in_subtree(Area.code, area or COUNTRY), Area.level == level.value, Area.population >= min_population, ~exists(event_here))
     return await paginate(session, stmt, keys=[Area.code], page=page)
+
+
+async def weekend_event_on(session: AsyncSession, *, day: date, device_id: int | None = None, operator_id: int | None = None) -> int | None:
+    """The weekend service a device (or an operator) is assigned to on `day`, if any."""
+    who = EventAssignment.device_id == device_id if device_id is not None else EventAssignment.operator_id == operator_id
+    return await session.scalar(select(EventAssignment.service_point_id).where(EventAssignment.day == day, who).limit(1))
+
+
+async def event_days(
+    session: AsyncSession, *, from_day: date, until: date, device_id: int | None = None, operator_id: int | None = None
+) -> list[tuple[date, int]]:
+    """(day, weekend service) for each day from `from_day` to `until` a device (or an operator) is assigned to one."""
+    who = EventAssignment.device_id == device_id if device_id is not None else EventAssignment.operator_id == operator_id
+    rows = await session.execute(
+        select(EventAssignment.day, EventAssignment.service_point_id).where(who, EventAssignment.day >= from_day, EventAssignment.day <= until)
+    )
+    return [(day, point) for day, point in rows]

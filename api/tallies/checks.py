@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.area_codes import depth_of, is_within, level_of
+from api.area_codes import KECAMATAN_DEPTH, depth_of, is_within, level_of
 from api.campaigns.models import Campaign
 from api.devices.models import Device
 from api.principal import Principal
@@ -34,7 +34,6 @@ from api.tallies.schemas import ImportProblemCode
 # cumulative kecamatan figures, posted as one day's tally, stay below both).
 MAX_DAILY_COUNT = 1_000_000
 POSTED_SOURCES = ("manual", "script", "demo")
-KECAMATAN_DEPTH = 3
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ Rules
 - Readers that answer one number (`subtree_totals`, `totals_between`, `daily_totals`) answer the
   figure (official + provisional); the `*_parts` readers answer both parts.
 - Dashboards (progress, forecasts, discrepancies) read rollups and totals only, never raw tallies.
-- Every change of rollups tells `api.data_versions` (public progress caches).
+- Every change of rollups tells `api.campaigns.versions` (public progress caches).
 """
 
 from collections import defaultdict
@@ -30,8 +30,8 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import data_versions as versions
 from api.area_codes import depth_of, in_subtree, parent_of
+from api.campaigns import versions
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import Tally, TallyRollup, TallyTotal

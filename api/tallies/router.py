@@ -6,7 +6,6 @@ from fastapi.responses import JSONResponse, Response
 
 from api import calendar, flows, idempotency
 from api.auth.dependencies import AdminDep, WriterDep, require
-from api.auth.models import Role
 from api.campaigns import service as campaigns
 from api.config import API_PREFIX
 from api.contract import CSV_FILE, schema_ref
@@ -28,6 +27,7 @@ from api.tallies.schemas import (
     TallyMode,
     TallyRead,
 )
+from api.types import Role
 
 router = APIRouter(prefix="/campaigns/{campaign_id}", tags=["tallies"], route_class=CreatingRoute)
 

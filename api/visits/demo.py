@@ -19,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import service as auth
-from api.auth.models import Role, User
+from api.auth.models import User
 from api.auth.schemas import UserCreate
 from api.devices.models import Device, DeviceKind, DeviceStatus, Operator, OperatorStatus
 from api.principal import SYSTEM
+from api.types import Role
 from api.visits import service
 from api.visits.models import HomeVisit, VisitReason, VisitStatus
 from api.visits.schemas import HomeVisitCreate, ScheduleRequest, StatusChange, VisitWindow

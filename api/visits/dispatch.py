@@ -31,12 +31,13 @@ from api import calendar
 from api.area_codes import in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
-from api.auth.models import Role
 from api.campaigns import service as campaigns
-from api.commitments import service as commitments
+from api.devices import service as devices
 from api.devices.models import Device, DeviceKind, DeviceStatus, Operator, OperatorStatus
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation, field_problem
 from api.principal import Principal
+from api.services import service as services
+from api.types import Role
 from api.visits.models import PLANNED_STATUSES, HomeVisit, VisitPriority, VisitReason, VisitStatus
 from api.visits.nik import mask_digits
 from api.visits.records import AUDIT_FIELDS, CREW_MOVES, crew_operator, crew_visit, ensure_move, record_move, visit_for_staff
@@ -117,6 +118,48 @@ async def _check_slot(session: AsyncSession, *, visit: HomeVisit, slot: _Slot) -
         )
 
 
+async def visits_planned_on(session: AsyncSession, *, day: date, device_ids: list[int], operator_ids: list[int]) -> tuple[set[int], set[int]]:
+    """Which of these kits and operators have a home visit planned on `day`."""
+    if not device_ids and not operator_ids:
+        return set(), set()
+    rows = (
+        await session.execute(
+            select(HomeVisit.device_id, HomeVisit.operator_id).where(
+                HomeVisit.visit_date == day,
+                HomeVisit.status.in_(PLANNED_STATUSES),
+                or_(HomeVisit.device_id.in_(device_ids or [-1]), HomeVisit.operator_id.in_(operator_ids or [-1])),
+            )
+        )
+    ).all()
+    return {d for d, _ in rows if d in device_ids}, {o for _, o in rows if o in operator_ids}
+
+
+async def visit_days(session: AsyncSession, *, from_day: date, until: date, device_id: int | None = None, operator_id: int | None = None) -> list[date]:
+    """The days from `from_day` to `until` a kit (or an operator) has a home visit planned."""
+    who = HomeVisit.device_id == device_id if device_id is not None else HomeVisit.operator_id == operator_id
+    days = await session.scalars(
+        select(HomeVisit.visit_date)
+        .where(who, HomeVisit.status.in_(PLANNED_STATUSES), HomeVisit.visit_date >= from_day, HomeVisit.visit_date <= until)
+        .distinct()
+    )
+    return [day for day in days if day is not None]
+
+
+async def ensure_free_for_visit(session: AsyncSession, *, device_id: int, operator_id: int, day: date) -> None:
+    """The kit and the operator of a home visit are not posted elsewhere that day nor at a weekend
+    service (an event holds them for its day); 409 naming which."""
+    if not await devices.is_device_free(session, device_id=device_id, day=day):
+        raise Conflict("The kit is posted elsewhere that day.", errors=[field_problem("device", "not free that day")])
+    if not await devices.is_operator_free(session, operator_id=operator_id, day=day):
+        raise Conflict("The operator is posted elsewhere that day.", errors=[field_problem("operator", "not free that day")])
+    if (event := await services.weekend_event_on(session, day=day, device_id=device_id)) is not None:
+        raise Conflict(f"The kit is at a weekend service (service point {event}) that day.", errors=[field_problem("device", "at a weekend service that day")])
+    if (event := await services.weekend_event_on(session, day=day, operator_id=operator_id)) is not None:
+        raise Conflict(
+            f"The operator is at a weekend service (service point {event}) that day.", errors=[field_problem("operator", "at a weekend service that day")]
+        )
+
+
 async def schedule(session: AsyncSession, *, visit_id: int, data: ScheduleRequest, actor: Principal, today: date | None = None) -> HomeVisit:
     """Put a triaged (or reschedule a scheduled) request on a kit's day."""
     visit = await visit_for_staff(session, visit_id=visit_id, actor=actor, write=True)
@@ -133,7 +176,7 @@ async def schedule(session: AsyncSession, *, visit_id: int, data: ScheduleReques
         raise NotFound("There is no such device.", errors=[field_problem("device", "not found")])
     if device.kind != DeviceKind.mobile:
         raise RuleViolation.on_field("device", "Home visits are made with a mobile enrollment kit; this device is static.")
-    if not commitments.device_usable(device, day=data.date):
+    if not devices.device_usable(device, day=data.date):
         if device.status != DeviceStatus.active:
             raise RuleViolation.on_field("device", f"The kit is {device.status.replace('_', ' ')}, not active.")
         assert device.return_due is not None
@@ -143,10 +186,10 @@ async def schedule(session: AsyncSession, *, visit_id: int, data: ScheduleReques
         raise NotFound("There is no such operator.", errors=[field_problem("operator", "not found")])
     if operator.status != OperatorStatus.active:
         raise RuleViolation.on_field("operator", f"The operator is {operator.status}, not active.")
-    await commitments.ensure_crew_in_scope(session, actor=actor, day=data.date, devices={"device": device.id}, operators={"operator": operator.id})
+    await devices.ensure_crew_in_scope(session, actor=actor, day=data.date, devices={"device": device.id}, operators={"operator": operator.id})
     slot = _Slot(device=device, operator=operator, day=data.date, start=data.window.start, end=data.window.end)
     await _check_slot(session, visit=visit, slot=slot)
-    await commitments.ensure_free_for_visit(session, device_id=device.id, operator_id=operator.id, day=slot.day)
+    await ensure_free_for_visit(session, device_id=device.id, operator_id=operator.id, day=slot.day)
     before = audit.snapshot_of(visit, AUDIT_FIELDS)
     visit.device_id, visit.operator_id = device.id, operator.id
     visit.visit_date, visit.window_start, visit.window_end = data.date, data.window.start, data.window.end

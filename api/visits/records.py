@@ -25,10 +25,10 @@ from api import calendar
 from api.area_codes import is_within
 from api.areas import service as areas
 from api.audit import service as audit
-from api.auth.models import Role
 from api.devices.models import Operator, OperatorStatus
 from api.errors import Conflict, Forbidden, NotFound, field_problem
 from api.principal import Principal, ensure_area, ensure_sees_personal
+from api.types import Role
 from api.visits.models import HomeVisit, HomeVisitEvent, VisitStatus
 
 # Columns for the audit trail: nik, phone and address are masked there; name and note left out.

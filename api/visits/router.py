@@ -6,12 +6,12 @@ from fastapi import APIRouter, Depends, Header, Path, Query
 from api import flows
 from api.area_codes import AreaQuery
 from api.auth.dependencies import PublicWriteLimit, WriterDep, require
-from api.auth.models import Role
 from api.db import WRITES, SessionDep
 from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
+from api.types import Role
 from api.visits import service
 from api.visits.models import HomeVisit, HomeVisitMerge, VisitPriority, VisitReason, VisitStatus
 from api.visits.schemas import (

@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar, ratelimit
 from api.area_codes import in_subtree, level_of
-from api.areas.models import Area, AreaLevel
+from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns import service as campaigns
 from api.config import get_settings
@@ -50,7 +50,8 @@ from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.middleware import client_var
 from api.pagination import PageParams, paginate
 from api.principal import Principal
-from api.visits.dispatch import change_status, crew_kits, day_plan, priority_for, schedule
+from api.types import AreaLevel
+from api.visits.dispatch import change_status, crew_kits, day_plan, priority_for, schedule, visit_days, visits_planned_on
 from api.visits.models import OPEN_STATUSES, HomeVisit, HomeVisitEvent, HomeVisitMerge, VisitPriority, VisitReason, VisitStatus
 from api.visits.nik import (
     age_on,
@@ -77,7 +78,7 @@ from api.visits.schemas import (
 __all__ = [
     "age_on", "birth_date_of_nik", "change_status", "crew_kits", "day_plan", "get_personal", "kecamatan_of_nik", "list_visits",
     "mask_digits", "nearest_rank", "new_tracking_code", "normalize_phone", "normalize_tracking_code", "priority_for", "schedule",
-    "stats", "submit", "summary_of", "track",
+    "stats", "submit", "summary_of", "track", "visit_days", "visits_planned_on",
 ]  # fmt: skip
 
 log = structlog.get_logger("api.visits")

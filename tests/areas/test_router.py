@@ -1,4 +1,4 @@
-from api.auth.models import Role
+from api.types import Role
 from tests.factories import assert_problem, headers_for
 
 

@@ -4,10 +4,10 @@ from sqlalchemy import func, select
 
 from api import area_codes as codes
 from api.areas import service as areas
-from api.areas.models import Area, AreaLevel
+from api.areas.models import Area
 from api.areas.schemas import AreaCreate
-from api.auth.models import Role
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation
+from api.types import AreaLevel, Role
 from tests.factories import principal
 
 ADMIN = principal(Role.admin)

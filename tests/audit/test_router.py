@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 from api import calendar
 from api.audit import service as audit
 from api.audit.models import AuditEntry
-from api.auth.models import Role
 from api.campaigns.models import Target
 from api.db import SessionDep
 from api.errors import RuleViolation
 from api.principal import SYSTEM
+from api.types import Role
 from tests.factories import PASSWORD, assert_problem, headers_for, make_campaign, make_user
 
 

@@ -1,7 +1,7 @@
 from api.auth import service
-from api.auth.models import Role
 from api.auth.schemas import ApiKeyCreate
 from api.principal import SYSTEM
+from api.types import Role
 from tests.access import CALLERS, Case, Request, admin_only, any_staff, public_read
 from tests.factories import PASSWORD, make_user
 

@@ -3,8 +3,9 @@ import re
 from sqlalchemy import func, select
 
 from api.auth import demo
-from api.auth.models import Role, User
+from api.auth.models import User
 from api.services.models import ServicePoint
+from api.types import Role
 
 
 async def test_demo_staff_one_per_role_passwords_once(client, session) -> None:

@@ -3,8 +3,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from api.audit.models import AuditEntry
-from api.auth.models import AccessToken, ApiKey, Role, User
+from api.auth.models import AccessToken, ApiKey, User
 from api.devices.models import Operator
+from api.types import Role
 from tests.factories import PASSWORD, assert_problem, headers_for, make_service_point, make_user
 
 TOKEN = "/api/v1/auth/token"

@@ -4,10 +4,11 @@ from datetime import timedelta
 
 import httpx
 
-from api.auth.models import Role
 from api.campaigns import service
 from api.principal import SYSTEM
+from api.progress import service as progress
 from api.tallies import service as tallies
+from api.types import Role
 from tests.factories import headers_for, make_campaign
 from tests.services.factories import make_rw
 from tests.tallies.factories import post, rows
@@ -153,10 +154,10 @@ async def test_queue_and_home_visit_recordings_give_a_new_etag(client, session) 
 
 async def test_the_key_holds_the_version_and_the_campaigns_date(session) -> None:
     campaign = await make_campaign(session)
-    key = service.read_key(campaign, "progress", area="36.74", depth=1)
+    key = progress.read_key(campaign, "progress", area="36.74", depth=1)
     assert campaign.data_version in key and service.today_for(campaign).isoformat() in key
     await tallies.add_recordings(session, area_code="36.74.03", day=service.today_for(campaign), source="queue", actor=SYSTEM)
-    assert service.read_key(campaign, "progress", area="36.74", depth=1) != key
+    assert progress.read_key(campaign, "progress", area="36.74", depth=1) != key
 
 
 async def test_staff_answers_are_private(client, session) -> None:

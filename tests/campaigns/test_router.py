@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 
 from api import calendar
 from api.audit.models import AuditEntry
-from api.auth.models import Role
 from api.campaigns import demo
+from api.types import Role
 from tests.factories import assert_problem, headers_for, make_campaign
 from tests.tallies.factories import post
 

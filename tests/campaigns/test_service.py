@@ -4,13 +4,13 @@ from fractions import Fraction
 import pytest
 
 from api import calendar
-from api.areas.models import AreaLevel
-from api.auth.models import Role
 from api.campaigns import demo
 from api.campaigns import service as campaigns
 from api.campaigns.schemas import ApportionMethod, ApportionRequest, SnapshotCreate, TargetIn
 from api.errors import Forbidden, RuleViolation
 from api.principal import SYSTEM
+from api.progress import service as progress_service
+from api.types import AreaLevel, Role
 from tests.factories import make_campaign, principal
 
 
@@ -45,14 +45,14 @@ async def test_demo_reproduces_the_article(session) -> None:
     loaded = await demo.load(session, today=calendar.today())
     again = await demo.load(session, today=calendar.today())
     assert loaded.created and not again.created and again.campaign.id == loaded.campaign.id
-    node = await campaigns.progress(session, campaign=loaded.campaign, depth=1)
+    node = await progress_service.progress(session, campaign=loaded.campaign, depth=1)
     assert node.target == 760_097 and node.recorded == 554_702
     assert {c.code: c.recorded for c in node.children} == demo.RECORDED_AS_OF_AUGUST
     assert sum(c.target or 0 for c in node.children) == 760_097
     assert all(c.target_source == "apportioned" for c in node.children)
     assert loaded.campaign.deadline - loaded.snapshot_date == timedelta(days=61)
     assert calendar.today() - loaded.snapshot_date == timedelta(days=30)
-    [discrepancy] = await campaigns.discrepancies(session, campaign=loaded.campaign)
+    [discrepancy] = await progress_service.discrepancies(session, campaign=loaded.campaign)
     assert (discrepancy.area, discrepancy.reported, discrepancy.children_sum, discrepancy.difference) == ("36.74", 554_702, 553_486, 1_216)
 
 
@@ -107,10 +107,10 @@ async def test_progress_sums_children_without_own_snapshot(session) -> None:
     yesterday = calendar.today() - timedelta(days=1)
     for code, value in (("36.74.01.1001", 10), ("36.74.01.1002", 15)):
         await campaigns.record_snapshot(session, campaign=campaign, data=SnapshotCreate(area=code, as_of=yesterday, cumulative=value), actor=SYSTEM)
-    node = await campaigns.progress(session, campaign=campaign, area="36.74.01", depth=1)
+    node = await progress_service.progress(session, campaign=campaign, area="36.74.01", depth=1)
     assert node.recorded == 25 and node.as_of == yesterday
     assert {c.code: c.recorded for c in node.children if c.recorded} == {"36.74.01.1001": 10, "36.74.01.1002": 15}
-    city = await campaigns.progress(session, campaign=campaign, depth=0)
+    city = await progress_service.progress(session, campaign=campaign, depth=0)
     assert city.recorded == 25 and city.children == []
 
 

@@ -7,10 +7,11 @@ from sqlalchemy import select
 
 from api import calendar
 from api.audit.models import AuditEntry
-from api.auth.models import Role, User
+from api.auth.models import User
 from api.complaints.models import ComplaintStatus
 from api.config import get_settings
 from api.devices.models import Operator
+from api.types import Role
 from tests.complaints.factories import REPORTER_CONTACT, REPORTER_NAME, complaint_body, make_complaint, make_operator
 from tests.factories import PASSWORD, assert_problem, headers_for, make_service_point, make_user
 

@@ -5,25 +5,20 @@ database in the throwaway cluster and commits for real.
 """
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import calendar
-from api.areas import service as areas
-from api.auth.models import Role
-from api.config import Settings
-from api.db import create_engine_for, get_session
 from api.devices import service
 from api.devices.models import Allocation
 from api.devices.schemas import PlacementCreate
 from api.errors import Conflict
 from api.principal import SYSTEM
-from tests.conftest import migrate
+from api.types import Role
+from tests.committing import city_database, committing_client
 from tests.devices.factories import make_device, place_device
 from tests.factories import headers_for
 
@@ -32,13 +27,8 @@ TODAY = calendar.today()
 
 @pytest.fixture(scope="module")
 async def race_engine(pg_cluster):
-    url = pg_cluster.create_database("devices_race")
-    migrate(url)
-    engine = create_engine_for(url)
-    async with engine.begin() as connection:
-        await areas.load_official(connection, prefix="36.74")
-    yield engine
-    await engine.dispose()
+    async with city_database(pg_cluster, "devices_race") as engine:
+        yield engine
 
 
 async def _device(maker: async_sessionmaker[AsyncSession], *, placed: bool) -> int:
@@ -84,22 +74,7 @@ async def test_two_concurrent_moves_over_http_one_wins_the_other_gets_409(race_e
     device_id = await _device(maker, placed=True)
     async with maker() as session, session.begin():
         admin = await headers_for(session, role=Role.admin)
-    from api.main import create_app
-
-    app = create_app(Settings(serve_frontend=False, log_json=True))
-
-    async def own_session() -> AsyncIterator[AsyncSession]:
-        async with maker() as session:
-            try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
-
-    app.dependency_overrides[get_session] = own_session
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with committing_client(race_engine) as client:
         moves = [
             client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": area, "from": (TODAY + timedelta(days=days)).isoformat()}, headers=admin)
             for area, days in (("36.74.02", 1), ("36.74.03", 2))

@@ -4,8 +4,8 @@ from sqlalchemy import func, select
 
 from api import calendar
 from api.audit.models import AuditEntry
-from api.auth.models import Role
 from api.devices.models import DeviceOwner
+from api.types import Role
 from tests.devices.factories import make_device, make_operator, place_device, post_operator
 from tests.factories import assert_problem, headers_for, make_campaign, make_service_point
 

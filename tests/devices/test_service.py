@@ -7,13 +7,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from api import calendar
+from api import calendar, flows
 from api.audit.models import AuditEntry
-from api.auth.models import Role
 from api.campaigns import demo as campaigns_demo
 from api.campaigns import service as campaigns
 from api.campaigns.schemas import TargetIn
-from api.commitments import service as commitments
 from api.devices import demo, service
 from api.devices.models import Allocation, Device, DeviceKind, DeviceOwner, DeviceStatus, Operator, OperatorAssignment
 from api.devices.planning import PlanProblem, PlanUnit
@@ -21,6 +19,7 @@ from api.devices.schemas import DeviceCreate, DeviceUpdate, PlacementCreate, Pla
 from api.errors import Conflict, Forbidden, RuleViolation
 from api.pagination import PageParams
 from api.principal import SYSTEM
+from api.types import Role
 from tests.devices.factories import make_device, make_operator, place_device, post_operator
 from tests.factories import make_campaign, make_service_point, principal
 
@@ -148,13 +147,13 @@ async def test_change_operator_status_ends_postings_from_the_day(session) -> Non
     operator_id = await make_operator(session)
     running = await post_operator(session, operator_id, area="36.74.01", starts_on=TODAY - timedelta(days=10), ends_on=TODAY + timedelta(days=5))
     later = await post_operator(session, operator_id, area="36.74.02", starts_on=TODAY + timedelta(days=6))
-    assert await commitments.is_operator_free(session, operator_id=operator_id, day=TODAY)
+    assert await service.is_operator_free(session, operator_id=operator_id, day=TODAY)
     await service.change_operator_status(
         session, operator_id=operator_id, status="suspended", effective_from=TODAY + timedelta(days=2), actor=SYSTEM, reason="pungli: complaint substantiated"
     )
     assert (await session.get(OperatorAssignment, running)).ends_on == TODAY + timedelta(days=1)
     assert await session.scalar(select(OperatorAssignment.id).where(OperatorAssignment.id == later)) is None
-    assert not await commitments.is_operator_free(session, operator_id=operator_id, day=TODAY)
+    assert not await service.is_operator_free(session, operator_id=operator_id, day=TODAY)
     with pytest.raises(Conflict):
         await post_operator(session, operator_id, area="36.74.03", starts_on=TODAY + timedelta(days=20))
     entry = await session.scalar(select(AuditEntry).where(AuditEntry.action == "operator.status", AuditEntry.entity_id == str(operator_id)))
@@ -173,14 +172,14 @@ async def test_is_device_free(session) -> None:
     )
     await place_device(session, at_point, service_point=point, starts_on=TODAY, ends_on=TODAY + timedelta(days=1))
     await place_device(session, with_team, area="36.74.01", starts_on=TODAY)
-    assert not await commitments.is_device_free(session, device_id=at_point, day=TODAY)
-    assert await commitments.is_device_free(session, device_id=at_point, day=TODAY + timedelta(days=2))
-    assert await commitments.is_device_free(session, device_id=with_team, day=TODAY)
-    assert await commitments.is_device_free(session, device_id=loan, day=TODAY + timedelta(days=3))
-    assert not await commitments.is_device_free(session, device_id=loan, day=TODAY + timedelta(days=4))
-    assert not await commitments.is_device_free(session, device_id=999_999, day=TODAY)
+    assert not await service.is_device_free(session, device_id=at_point, day=TODAY)
+    assert await service.is_device_free(session, device_id=at_point, day=TODAY + timedelta(days=2))
+    assert await service.is_device_free(session, device_id=with_team, day=TODAY)
+    assert await service.is_device_free(session, device_id=loan, day=TODAY + timedelta(days=3))
+    assert not await service.is_device_free(session, device_id=loan, day=TODAY + timedelta(days=4))
+    assert not await service.is_device_free(session, device_id=999_999, day=TODAY)
     await service.update_device(session, device_id=with_team, data=DeviceUpdate(status="faulty"), actor=SYSTEM)
-    assert not await commitments.is_device_free(session, device_id=with_team, day=TODAY)
+    assert not await service.is_device_free(session, device_id=with_team, day=TODAY)
 
 
 def test_service_days_and_projected_finish() -> None:
@@ -291,7 +290,7 @@ async def _two_kecamatan(session):
 
 async def test_capacity_hand_computed(session) -> None:
     campaign, _, _ = await _two_kecamatan(session)
-    view = await service.capacity(session, campaign=campaign, as_of=TODAY)
+    view = await flows.capacity(session, campaign=campaign, as_of=TODAY)
     rows = {k.code: k for k in view.kecamatan}
     assert view.service_days_left == 10 and len(rows) == 7
     serpong, utara = rows["36.74.01"], rows["36.74.02"]
@@ -304,7 +303,7 @@ async def test_capacity_hand_computed(session) -> None:
 
 async def test_plan_hand_computed(session) -> None:
     campaign, devices, operators = await _two_kecamatan(session)
-    proposed = await service.plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY))
+    proposed = await flows.plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY))
     # Three 80 sets, 1,000 and 3,000 left: 1 + 2 gives max(12.5, 18.75) days; 2 + 1 gives 37.5.
     assert [(m.kind, m.id, m.from_.area if m.from_ else None, m.to.area) for m in proposed.moves] == [
         ("device", devices[1], "36.74.01", "36.74.02"),
@@ -314,21 +313,21 @@ async def test_plan_hand_computed(session) -> None:
     assert (rows["36.74.01"].capacity_after, rows["36.74.02"].capacity_after) == (80, 160)
     assert rows["36.74.02"].finish_before == TODAY + timedelta(days=38) and rows["36.74.02"].finish_after == TODAY + timedelta(days=19)
     assert proposed.latest_finish_before == TODAY + timedelta(days=38) and proposed.latest_finish_after == TODAY + timedelta(days=19)
-    again = await service.plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY))
+    again = await flows.plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY))
     assert again == proposed
     # Only Serpong Utara's own device may move: nothing better to do.
-    assert (await service.plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY, movable=[devices[2]]))).moves == []
+    assert (await flows.plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY, movable=[devices[2]]))).moves == []
     # One more 80 set and an operator the city could add go to Serpong Utara as well.
-    more = await service.plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY, extra_devices=[{"daily_capacity": 80}], extra_operators=1))
+    more = await flows.plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY, extra_devices=[{"daily_capacity": 80}], extra_operators=1))
     assert {(m.kind, m.id is None, m.to.area) for m in more.moves} >= {("device", True, "36.74.02")}
     assert {k.code: k.capacity_after for k in more.kecamatan if k.remaining} == {"36.74.01": 80, "36.74.02": 240}
     with pytest.raises(RuleViolation):
-        await service.plan(session, campaign=campaign, request=PlanRequest(movable=[999_999]))
+        await flows.plan(session, campaign=campaign, request=PlanRequest(movable=[999_999]))
 
 
 async def test_apply_creates_the_moves_in_one_go(session) -> None:
     campaign, devices, operators = await _two_kecamatan(session)
-    applied = await service.apply_plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY), actor=SYSTEM)
+    applied = await flows.apply_plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY), actor=SYSTEM)
     assert [a.device_id for a in applied.allocations] == [devices[1]] and [a.operator_id for a in applied.assignments] == [operators[1]]
     tomorrow = await service.summary(session, day=TODAY + timedelta(days=1), area="36.74")
     by_code = {k.code: k for k in tomorrow.kecamatan}
@@ -336,7 +335,7 @@ async def test_apply_creates_the_moves_in_one_go(session) -> None:
     today_view = await service.summary(session, day=TODAY, area="36.74.01")
     assert [(k.code, k.devices) for k in today_view.kecamatan] == [("36.74.01", 2)]
     # The plan for the next day is now the status quo.
-    assert (await service.plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY + timedelta(days=1)))).moves == []
+    assert (await flows.plan(session, campaign=campaign, request=PlanRequest(as_of=TODAY + timedelta(days=1)))).moves == []
 
 
 async def test_demo_fleet_capacity_and_plan(session) -> None:
@@ -352,10 +351,10 @@ async def test_demo_fleet_capacity_and_plan(session) -> None:
     assert len(loans) == 4 and {(d.lender, d.return_due) for d in loans} == {("Pemerintah Kota Cilegon", loaded.campaign.deadline + timedelta(days=14))}
     added = await session.scalar(select(func.count()).select_from(Operator).where(Operator.added_for_campaign.is_(True)))
     assert added == 27
-    view = await service.capacity(session, campaign=loaded.campaign)
+    view = await flows.capacity(session, campaign=loaded.campaign)
     short = {k.code for k in view.kecamatan if not k.feasible}
     assert "36.74.03" in short and "36.74.07" not in short
-    proposed = await service.plan(session, campaign=loaded.campaign, request=PlanRequest())
+    proposed = await flows.plan(session, campaign=loaded.campaign, request=PlanRequest())
     assert proposed.latest_finish_after < proposed.latest_finish_before
     assert {m.to.area for m in proposed.moves if m.kind == "device"} <= short
     assert "36.74.03" in {m.to.area for m in proposed.moves}

@@ -161,7 +161,7 @@ def page(browser, server: Server, console_errors: list[str]) -> Iterator:
     worker makes. The offline tests (test_offline.py) use contexts that allow them."""
     context = browser.new_context(base_url=server.base, viewport=PHONE, service_workers="block")
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(20_000)  # a loaded CI machine; these tests check behaviour, not speed
     page.on("pageerror", lambda error: console_errors.append(f"pageerror: {error}"))
 
     def on_console(message) -> None:

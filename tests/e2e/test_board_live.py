@@ -23,7 +23,7 @@ def test_an_operator_calls_the_next_ticket_and_the_open_board_updates_without_re
 
     # The TV: the board, live, with a marker on its window and no number at any counter yet.
     tv = browser.new_context(base_url=server.base, viewport=DESKTOP).new_page()
-    tv.set_default_timeout(10_000)
+    tv.set_default_timeout(20_000)
     navigations: list[str] = []
     tv.on("framenavigated", lambda frame: frame == tv.main_frame and navigations.append(frame.url))
     tv.goto(f"/#/board/{point}")

@@ -36,7 +36,7 @@ def second_page(browser, server, console_errors):
     """Another person's browser (its own storage), failing on script errors like `page`."""
     context = browser.new_context(base_url=server.base, viewport=PHONE)
     other = context.new_page()
-    other.set_default_timeout(10_000)
+    other.set_default_timeout(20_000)
     other.on("pageerror", lambda error: console_errors.append(f"pageerror: {error}"))
     other.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text and console_errors.append(m.text))
     yield other

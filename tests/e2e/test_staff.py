@@ -33,6 +33,7 @@ def test_supervisor_uploads_targets_csv_and_sees_each_rejected_row(page, server)
     # Asked for a staff page while signed out: signed in, then taken there.
     page.wait_for_selector("h1:text-is('Target dan angka laporan')")
     assert "Serpong" in page.inner_text(".lede")
+    page.wait_for_selector("[data-table=targets] tr[data-area='36.74.01']")  # the table loads after the heading
     assert page.locator("[data-table=targets] tr[data-area='36.74.01']").count() == 1
     form = page.locator("[data-form=targets]")
     form.locator("textarea").fill("area,target\n36.74.01.1001,9000\n36.74.01.9999,5\n36.74.01.1002,lots\n")

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from api import calendar, flows
-from api.auth.models import Role
 from api.complaints.models import ComplaintStatus
 from api.complaints.schemas import ReplyCreate, TransitionCreate
 from api.notifications import service as notifications
@@ -13,6 +12,7 @@ from api.notifications.models import NotificationEvent, ResidentContact
 from api.notifications.schemas import ContactCreate
 from api.principal import SYSTEM
 from api.queues import appointments
+from api.types import Role
 from api.visits.schemas import ScheduleRequest, StatusChange, VisitWindow
 from tests.complaints.factories import make_complaint
 from tests.factories import headers_for, make_campaign

@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import select, update
 
 from api.audit.models import AuditEntry
-from api.auth.models import Role
 from api.notifications import service
 from api.notifications.models import WebhookDelivery
+from api.types import Role
 from tests.factories import assert_problem, headers_for
 
 WEBHOOKS = "/api/v1/webhooks"

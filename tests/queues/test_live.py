@@ -14,8 +14,8 @@ import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.areas import service as areas
-from api.auth.models import Role
 from api.db import create_engine_for
+from api.types import Role
 from tests.factories import headers_for
 from tests.live import live_server
 from tests.services.factories import make_office

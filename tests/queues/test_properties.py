@@ -7,12 +7,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from api.auth.models import Role
 from api.errors import Conflict
 from api.principal import ANONYMOUS
 from api.queues import service
 from api.queues.models import Ticket
 from api.queues.schemas import WalkIn
+from api.types import Role
 from tests.factories import principal
 from tests.services.factories import make_office
 

@@ -1,6 +1,6 @@
 """A completed queue ticket is a recording: it shows up in the campaign's progress."""
 
-from api.auth.models import Role
+from api.types import Role
 from tests.factories import headers_for, make_campaign
 from tests.services.factories import make_office
 

@@ -4,8 +4,8 @@ from sqlalchemy import select
 
 from api import calendar
 from api.audit.models import AuditEntry
-from api.auth.models import Role
 from api.queues.models import Ticket
+from api.types import Role
 from tests.factories import assert_problem, headers_for
 from tests.services.factories import make_office
 

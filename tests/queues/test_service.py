@@ -5,13 +5,13 @@ from sqlalchemy import select
 
 from api import calendar, flows
 from api.audit.models import AuditEntry
-from api.auth.models import Role
 from api.errors import Conflict, Forbidden, RuleViolation
 from api.principal import ANONYMOUS, SYSTEM
 from api.queues import appointments, live, service
 from api.queues.models import Appointment, Ticket
 from api.queues.schemas import BookingCreate, WalkIn
 from api.services.schemas import ClosureCreate, ServicePointUpdate
+from api.types import Role
 from tests.factories import principal
 from tests.services.factories import make_office
 

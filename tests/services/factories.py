@@ -5,8 +5,7 @@ from itertools import count
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import calendar
-from api.areas import service as areas
+from api import calendar, flows
 from api.areas.schemas import AreaCreate
 from api.devices.models import Device, Operator
 from api.principal import SYSTEM
@@ -44,7 +43,7 @@ async def make_office(
 
 async def make_rw(session: AsyncSession, *, kelurahan: str = "36.74.01.1001", population: int = 2500) -> str:
     code = f"{kelurahan}.{next(_sequence) % 1000:03d}"
-    await areas.create_unit(session, data=AreaCreate(code=code, population=population), actor=SYSTEM)
+    await flows.add_area_unit(session, data=AreaCreate(code=code, population=population), actor=SYSTEM)
     return code
 
 

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from api.auth.models import Role
+from api.types import Role
 from tests.factories import headers_for
 from tests.services.factories import make_event, make_office, next_saturday
 

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from api import calendar
-from api.auth.models import Role
+from api.types import Role
 from tests.factories import assert_problem, headers_for
 from tests.services.factories import make_device, make_event, make_rw, next_saturday
 

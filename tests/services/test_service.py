@@ -5,15 +5,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from api import flows
-from api.areas.models import AreaLevel
 from api.audit.models import AuditEntry
-from api.auth.models import Role
 from api.errors import Conflict, Forbidden, RuleViolation
 from api.pagination import PageParams
 from api.principal import SYSTEM
 from api.services import service
 from api.services.models import EventAssignment
 from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCreate, ServicePointUpdate
+from api.types import AreaLevel, Role
 from tests.factories import principal
 from tests.services.factories import OFFICE_HOURS, make_device, make_event, make_office, make_operator, make_rw, next_saturday
 
@@ -84,21 +83,21 @@ async def test_a_device_cannot_be_at_two_weekend_events_on_one_day(session) -> N
     first, second = await make_event(session, day=saturday), await make_event(session, day=saturday)
     other_day = await make_event(session, day=saturday + timedelta(days=1))
     device, operator = await make_device(session), await make_operator(session)
-    assigned = await service.set_assignments(session, point_id=first.id, data=AssignmentsPut(device_ids=[device.id], operator_ids=[operator.id]), actor=SYSTEM)
+    assigned = await flows.set_event_crew(session, point_id=first.id, data=AssignmentsPut(device_ids=[device.id], operator_ids=[operator.id]), actor=SYSTEM)
     assert assigned["device_ids"] == [device.id] and assigned["operator_ids"] == [operator.id]
     with pytest.raises(Conflict) as conflict:
-        await service.set_assignments(session, point_id=second.id, data=AssignmentsPut(device_ids=[device.id]), actor=SYSTEM)
+        await flows.set_event_crew(session, point_id=second.id, data=AssignmentsPut(device_ids=[device.id]), actor=SYSTEM)
     assert conflict.value.errors[0]["field"] == "device_ids.0"
     with pytest.raises(Conflict):
-        await service.set_assignments(session, point_id=second.id, data=AssignmentsPut(operator_ids=[operator.id]), actor=SYSTEM)
+        await flows.set_event_crew(session, point_id=second.id, data=AssignmentsPut(operator_ids=[operator.id]), actor=SYSTEM)
     # Sunday is another day: the same device may go there.
-    await service.set_assignments(session, point_id=other_day.id, data=AssignmentsPut(device_ids=[device.id]), actor=SYSTEM)
+    await flows.set_event_crew(session, point_id=other_day.id, data=AssignmentsPut(device_ids=[device.id]), actor=SYSTEM)
     # Moving an event onto a day its device is taken is refused too.
     with pytest.raises(Conflict):
         await flows.update_service_point(session, point_id=other_day.id, data=ServicePointUpdate(event_date=saturday), actor=SYSTEM)
     faulty = await make_device(session, status="faulty")
     with pytest.raises(RuleViolation):
-        await service.set_assignments(session, point_id=second.id, data=AssignmentsPut(device_ids=[faulty.id]), actor=SYSTEM)
+        await flows.set_event_crew(session, point_id=second.id, data=AssignmentsPut(device_ids=[faulty.id]), actor=SYSTEM)
 
 
 async def test_the_database_refuses_a_double_booked_device(session) -> None:

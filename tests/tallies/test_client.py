@@ -23,12 +23,12 @@ async def _campaign_and_key(url: str) -> tuple[int, str]:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.auth import service as auth
-    from api.auth.models import Role
     from api.auth.schemas import ApiKeyCreate
     from api.campaigns import service as campaigns
     from api.campaigns.schemas import CampaignCreate
     from api.db import create_engine_for
     from api.principal import SYSTEM
+    from api.types import Role
 
     engine = create_engine_for(url)
     try:

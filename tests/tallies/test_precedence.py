@@ -7,10 +7,10 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from api.auth.models import Role
 from api.campaigns.service import today_for
 from api.tallies import service
 from api.tallies.schemas import TallyMode
+from api.types import Role
 from tests.factories import make_campaign, make_service_point, principal
 from tests.tallies.invariants import mismatches, queries
 

@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from api.auth.models import Role
 from api.campaigns.service import today_for
 from api.tallies import service
 from api.tallies.models import Tally
 from api.tallies.schemas import TallyMode
+from api.types import Role
 from tests.factories import make_campaign, principal
 from tests.tallies.invariants import mismatches, queries
 

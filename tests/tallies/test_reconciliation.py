@@ -3,10 +3,10 @@ note, through the API: the issue's Serpong day, and a kelurahan that has not rep
 
 from datetime import timedelta
 
-from api.auth.models import Role
 from api.campaigns.service import today_for
 from api.principal import SYSTEM
 from api.tallies import service
+from api.types import Role
 from tests.factories import headers_for, make_campaign, make_service_point
 from tests.tallies.factories import post, rows
 

@@ -2,10 +2,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from api.auth.models import Role
 from api.campaigns import demo
 from api.campaigns.service import today_for
 from api.tallies.models import Tally, TallyChange, TallyImport
+from api.types import Role
 from tests.factories import (
     assert_problem,
     headers_for,

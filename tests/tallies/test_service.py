@@ -5,14 +5,15 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from api import calendar
-from api.auth.models import Role
 from api.calendar import nth_service_day, service_days
 from api.campaigns import demo
 from api.campaigns import service as campaigns
 from api.campaigns.service import today_for
 from api.principal import SYSTEM
+from api.progress import service as progress_service
 from api.tallies import service
 from api.tallies.models import Tally, TallyChange, TallyRollup
+from api.types import Role
 from tests.factories import headers_for, make_campaign, make_service_point
 from tests.tallies.factories import post, rows
 
@@ -56,7 +57,7 @@ async def test_rollups_match_the_rule_after_random_postings(client, session) -> 
         (r.area_code, r.day): r.total for r in (await session.scalars(select(TallyRollup).where(TallyRollup.campaign_id == campaign_id))).all() if r.total
     }
     assert stored == expected_rollups([tuple(t) for t in tallies], root)
-    progress = await campaigns.progress(session, campaign=campaign, depth=1)
+    progress = await progress_service.progress(session, campaign=campaign, depth=1)
     assert progress.recorded == sum(v for (code, _), v in stored.items() if code == root)
 
 
@@ -65,11 +66,11 @@ async def test_posting_at_two_levels_never_double_counts_and_shows_the_disagreem
     campaign_id, day = campaign.id, today_for(campaign)
     admin = await headers_for(session, role=Role.admin)
     await post(client, campaign_id, rows({KELURAHAN[0]: 100, KELURAHAN[1]: 50}, day), admin)
-    assert (await campaigns.progress(session, campaign=campaign, area="36.74.01", depth=0)).recorded == 150
+    assert (await progress_service.progress(session, campaign=campaign, area="36.74.01", depth=0)).recorded == 150
     await post(client, campaign_id, rows({"36.74.01": 160}, day), admin)
-    node = await campaigns.progress(session, campaign=campaign, depth=1)
+    node = await progress_service.progress(session, campaign=campaign, depth=1)
     assert node.recorded == 160 and node.children[0].recorded == 160
-    found = [d for d in await campaigns.discrepancies(session, campaign=campaign) if d.kind == "tally"]
+    found = [d for d in await progress_service.discrepancies(session, campaign=campaign) if d.kind == "tally"]
     assert [(d.area, d.as_of, d.reported, d.children_sum, d.difference, d.children_reporting) for d in found] == [("36.74.01", day, 160, 150, 10, 2)]
 
 
@@ -87,7 +88,7 @@ async def test_add_recordings_counts_for_every_campaign_covering_the_area_and_da
     assert counts == {ids[0]: 3, ids[1]: 3}
     history = (await session.scalars(select(TallyChange).where(TallyChange.campaign_id == ids[0]).order_by(TallyChange.id))).all()
     assert [(h.old_count, h.new_count, h.source) for h in history] == [(None, 1, "queue"), (1, 2, "queue"), (2, 3, "queue")]
-    assert (await campaigns.progress(session, campaign=city, depth=0)).recorded == 3
+    assert (await progress_service.progress(session, campaign=city, depth=0)).recorded == 3
 
 
 async def test_progress_of_the_city_forecasts_by_hand(client, session) -> None:
@@ -137,7 +138,7 @@ async def test_demo_tallies_are_idempotent_and_some_kecamatan_fall_behind(sessio
         session, campaign=campaign, snapshot_date=loaded.snapshot_date, today=today, recorded_at_snapshot=demo.RECORDED_AS_OF_AUGUST
     )
     assert first == 7 * (demo.SNAPSHOT_DAYS_AGO - 1) and again == 0
-    node = await campaigns.progress(session, campaign=campaign, depth=1)
+    node = await progress_service.progress(session, campaign=campaign, depth=1)
     on_track = {c.code: c.on_track for c in node.children}
     assert on_track["36.74.01"] is True and on_track["36.74.07"] is False and on_track["36.74.03"] is False
     assert 2_500 <= node.rate_7d <= 4_500

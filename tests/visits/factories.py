@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import service as auth
-from api.auth.models import Role
 from api.auth.schemas import UserCreate
 from api.devices.models import Device, Operator
 from api.principal import SYSTEM
+from api.types import Role
 from api.visits import service
 from api.visits.demo import nik as make_nik
 from api.visits.models import HomeVisit

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from api import calendar
 from api.audit.models import AuditEntry
-from api.auth.models import Role
 from api.devices.models import Operator
+from api.types import Role
 from api.visits.models import HomeVisitEvent
 from tests.factories import assert_problem, headers_for, make_campaign, make_service_point
 from tests.visits.factories import CIATER, crew_headers, make_kit, make_operator, make_request, payload, schedule, triage

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 
 from api import calendar
 from api.audit.models import AuditEntry
-from api.auth.models import Role
 from api.config import Settings
 from api.logging import configure_logging
+from api.types import Role
 from api.visits import demo
 from api.visits.models import HomeVisit
 from tests.factories import assert_problem, headers_for, make_campaign

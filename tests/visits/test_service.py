@@ -8,11 +8,12 @@ from sqlalchemy.exc import IntegrityError
 from api import calendar, flows
 from api.areas.models import Area
 from api.audit.models import AuditEntry
-from api.auth.models import Role, User
+from api.auth.models import User
 from api.config import get_settings
 from api.errors import Conflict, Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams
 from api.principal import SYSTEM
+from api.types import Role
 from api.visits import demo, service
 from api.visits.models import HomeVisit, HomeVisitMerge, VisitPriority, VisitStatus
 from api.visits.schemas import HomeVisitCreate, StatusChange
@@ -419,7 +420,6 @@ async def test_demo_crew_account_is_the_scheduled_petugas_and_sees_a_stop_today(
 
 
 async def test_weekend_services_and_home_visits_never_share_a_kit_or_operator_on_a_day(session) -> None:
-    from api.services import service as services
     from api.services.schemas import AssignmentsPut
     from tests.services.factories import make_event, next_saturday
 
@@ -428,7 +428,7 @@ async def test_weekend_services_and_home_visits_never_share_a_kit_or_operator_on
     event_id = (await make_event(session, day=saturday)).id
     kit, busy_kit = await make_kit(session), await make_kit(session)
     petugas, busy_petugas = await make_operator(session), await make_operator(session)
-    await services.set_assignments(session, point_id=event_id, data=AssignmentsPut(device_ids=[busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM)
+    await flows.set_event_crew(session, point_id=event_id, data=AssignmentsPut(device_ids=[busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM)
     visit_id = (await make_request(session)).id
     await triage(session, visit_id)
     for device_id, operator_id, field in ((busy_kit.id, petugas.id, "device"), (kit.id, busy_petugas.id, "operator")):
@@ -440,20 +440,18 @@ async def test_weekend_services_and_home_visits_never_share_a_kit_or_operator_on
     # The other way round: a kit and an operator with a visit that day are not free for an event.
     sunday_event_id = (await make_event(session, day=saturday + timedelta(days=1))).id
     with pytest.raises(Conflict) as conflict:
-        await services.set_assignments(
+        await flows.set_event_crew(
             session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id, busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM
         )
     assert [(e["field"], e["message"]) for e in conflict.value.errors] == [
         ("device_ids.1", "on home visits that day"),
         ("operator_ids.0", "on home visits that day"),
     ]
-    assert (await services.set_assignments(session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id]), actor=SYSTEM))["device_ids"] == [kit.id]
+    assert (await flows.set_event_crew(session, point_id=sunday_event_id, data=AssignmentsPut(device_ids=[kit.id]), actor=SYSTEM))["device_ids"] == [kit.id]
 
 
 async def test_a_kit_or_operator_booked_on_a_day_is_not_placed_at_a_service_point_over_it(session) -> None:
-    from api.devices import service as devices
     from api.devices.schemas import PlacementCreate
-    from api.services import service as services
     from api.services.schemas import AssignmentsPut
     from tests.services.factories import make_event, make_office, next_saturday
 
@@ -462,19 +460,19 @@ async def test_a_kit_or_operator_booked_on_a_day_is_not_placed_at_a_service_poin
     office = await make_office(session)
     event_id = (await make_event(session, day=saturday)).id
     kit, petugas = await make_kit(session), await make_operator(session)
-    await services.set_assignments(session, point_id=event_id, data=AssignmentsPut(device_ids=[kit.id]), actor=SYSTEM)
+    await flows.set_event_crew(session, point_id=event_id, data=AssignmentsPut(device_ids=[kit.id]), actor=SYSTEM)
     visit_id = (await make_request(session)).id
     await triage(session, visit_id)
     await schedule(session, visit_id, device_id=(await make_kit(session)).id, operator_id=petugas.id, day=saturday + timedelta(days=1))
 
     over_the_weekend = PlacementCreate(service_point=office.id, starts_on=saturday - timedelta(days=1), ends_on=saturday + timedelta(days=1))
     with pytest.raises(Conflict) as conflict:
-        await devices.allocate_device(session, device_id=kit.id, data=over_the_weekend, actor=SYSTEM)
+        await flows.allocate_device(session, device_id=kit.id, data=over_the_weekend, actor=SYSTEM)
     assert conflict.value.errors == [{"location": "body", "field": "from", "code": "invalid", "message": f"booked elsewhere on {saturday}"}]
     with pytest.raises(Conflict) as conflict:
-        await devices.assign_operator(session, operator_id=petugas.id, data=over_the_weekend, actor=SYSTEM)
+        await flows.assign_operator(session, operator_id=petugas.id, data=over_the_weekend, actor=SYSTEM)
     assert conflict.value.errors[0]["message"] == f"booked elsewhere on {saturday + timedelta(days=1)}"
     # From the Monday on both are free to stand at the office.
     monday = PlacementCreate(service_point=office.id, starts_on=saturday + timedelta(days=2))
-    assert (await devices.allocate_device(session, device_id=kit.id, data=monday, actor=SYSTEM)).service_point_id == office.id
-    assert (await devices.assign_operator(session, operator_id=petugas.id, data=monday, actor=SYSTEM)).service_point_id == office.id
+    assert (await flows.allocate_device(session, device_id=kit.id, data=monday, actor=SYSTEM)).service_point_id == office.id
+    assert (await flows.assign_operator(session, operator_id=petugas.id, data=monday, actor=SYSTEM)).service_point_id == office.id

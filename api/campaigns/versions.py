@@ -6,7 +6,8 @@ progress, progress/daily or progress.csv show:
   write goes through (imports in both modes and the deletions of mode=replace, queue tickets and
   home visits through `add_recordings`, the demo);
 - snapshots, targets (entered or apportioned), campaign creation: `touch`;
-- areas (an RW/RT added or renamed appears in progress trees): `touch_all`.
+- areas (an RW/RT added or renamed appears in progress trees): `touch_all`, called by the layers
+  above both domains (api.flows for staff's changes, the loaders of the official list).
 
 `Campaign.history_version` changes only when a tally of a day before today (campaign-local)
 changes. The forecast's 7-day sums read only past days, so they are kept per history version and

@@ -31,14 +31,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar, csv_cells, rounding
 from api.areas import service as areas
-from api.areas.models import Area, AreaLevel
+from api.areas.models import Area
 from api.caching import BodyCache
 from api.campaigns.forecast import forecast
 from api.campaigns.models import Campaign, Snapshot, TargetSource
-from api.campaigns.schemas import DailyPoint, DailySeries, Discrepancy, ProgressNode
 from api.campaigns.scope import require_area_in_campaign
 from api.errors import RuleViolation
+from api.progress.schemas import DailyPoint, DailySeries, Discrepancy, ProgressNode
 from api.tallies import service as tallies
+from api.types import AreaLevel
 
 
 async def _latest_snapshots(session: AsyncSession, campaign: Campaign, root: str, until: date) -> dict[str, Snapshot]:
