@@ -19,6 +19,9 @@ Rules
   change with them (api.campaigns.versions), so no cached progress answer shows the old tree.
 - The devices' capacity view and allocation plan (`capacity`, `plan`, `apply_plan`) weigh what
   stands in each kecamatan against what it still has to record, read from campaign progress.
+- A service point's staff enter the day's count (`put_point_count`): the point's own tally in the
+  campaign running there that day (api.tallies), on a day already begun, and for a weekend
+  service only on its date.
 - Notifications (api/notifications), written to the outbox in the change's own transaction:
   a ticket called (`call_next`, a recall) is `ticket.called`, and the ticket that now has
   REKAM_TICKET_NEAR_AHEAD residents before it gets `ticket.near` (once); a visit put on a day is
@@ -46,6 +49,7 @@ from api.area_codes import KECAMATAN_DEPTH, depth_of
 from api.areas import service as areas
 from api.areas.models import Area
 from api.areas.schemas import AreaCreate, AreaUpdate
+from api.campaigns import service as campaigns
 from api.campaigns import versions
 from api.campaigns.models import Campaign
 from api.commitments import service as commitments
@@ -59,7 +63,7 @@ from api.devices.schemas import AllocationRead, AssignmentRead, CapacityRead, Pl
 from api.errors import RuleViolation
 from api.notifications import service as notifications
 from api.notifications.schemas import ContactCreate, PushSubscriptionIn
-from api.principal import Principal, ensure_area
+from api.principal import Principal, ensure_area, ensure_service_point
 from api.progress import service as progress
 from api.queues import appointments
 from api.queues import service as queues
@@ -68,6 +72,7 @@ from api.services import service as services
 from api.services.models import Closure, ServicePoint, ServicePointKind
 from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointUpdate
 from api.tallies import service as tallies
+from api.tallies.schemas import PointCountPut, PointCountRead
 from api.types import AreaLevel
 from api.visits import service as visits
 from api.visits.models import HomeVisit, HomeVisitMerge, VisitStatus
@@ -182,6 +187,27 @@ async def _ensure_not_booked(
     if period.service_point_id is not None:
         until = period.ends_on or date.max
         await commitments.ensure_not_booked(session, who=who, service_point_id=period.service_point_id, starts_on=period.starts_on, until=until, what=what)
+
+
+async def put_point_count(session: AsyncSession, *, point_id: int, day: date, data: PointCountPut, actor: Principal) -> PointCountRead:
+    point = await services.get_point(session, point_id=point_id)
+    ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
+    campaign = await campaigns.campaign_for_area(session, area_code=point.area_code, on=day)
+    if day > campaigns.today_for(campaign):
+        raise RuleViolation.on_field("date", "A day's count is entered on that day or later, not before.", location="path")
+    if point.kind == ServicePointKind.weekend_event and day != point.event_date:
+        raise RuleViolation.on_field("date", f"This weekend service is held on {point.event_date}.", location="path")
+    await tallies.put_point_count(
+        session,
+        campaign_id=campaign.id,
+        root=campaign.root_area_code,
+        area_code=point.area_code,
+        day=day,
+        service_point_id=point.id,
+        count=data.count,
+        actor=actor,
+    )
+    return PointCountRead(campaign_id=campaign.id, service_point_id=point.id, area=point.area_code, date=day, count=data.count)
 
 
 async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCreate, actor: Principal) -> tuple[Closure, list[Any]]:

@@ -12,7 +12,7 @@
 //
 // A release changes RELEASE; tests/test_service_worker.py checks that FILES lists every file.
 
-const RELEASE = "2026-12-06.4";
+const RELEASE = "2026-12-06.5";
 const SHELL = `rekam-shell-${RELEASE}`;
 const PUBLIC = "rekam-api-public";
 const USER_PREFIX = "rekam-user-";
@@ -58,6 +58,7 @@ const FILES = [
   "js/views/complaints/index.js",
   "js/views/counter.js",
   "js/views/crew.js",
+  "js/views/daycount.js",
   "js/views/devices/capacity.js",
   "js/views/devices/index.js",
   "js/views/devices/loans.js",

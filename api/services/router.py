@@ -1,7 +1,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import TypeAdapter
 
 from api import flows
@@ -29,7 +29,8 @@ from api.services.schemas import (
     ServicePointUpdated,
     UncoveredArea,
 )
-from api.types import AreaLevel, Role
+from api.tallies.schemas import PointCountPut, PointCountRead
+from api.types import AreaLevel, BoundedDate, Role
 
 router = APIRouter(tags=["service points"], route_class=CreatingRoute)
 
@@ -43,6 +44,8 @@ SCHEDULE = TypeAdapter(list[ScheduleDay])
 
 # Staff who may read staff views: everyone signed in except fee-complaint handlers and operators.
 PlannerReadDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]
+# Whoever runs a point that day enters its count: its operator, or a supervisor or admin over it.
+CounterDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator))]
 
 
 @router.get("/service-points", response_model=Page[ServicePointRead], responses={**NOT_MODIFIED, **problem_responses(422)})
@@ -116,6 +119,15 @@ async def get_assignments(point_id: IdPath, _: PlannerReadDep, session: SessionD
 async def set_assignments(point_id: IdPath, data: AssignmentsPut, principal: WriterDep, session: SessionDep) -> AssignmentsRead:
     """Assign devices and operators to a weekend service; one place per device and operator per day."""
     return AssignmentsRead(**await flows.set_event_crew(session, point_id=point_id, data=data, actor=principal))
+
+
+@router.put("/service-points/{point_id}/counts/{day}", response_model=PointCountRead, responses=problem_responses(401, 403, 404, 422))
+async def put_point_count(
+    point_id: IdPath, day: Annotated[BoundedDate, Path(description="The day counted.")], data: PointCountPut, principal: CounterDep, session: SessionDep
+) -> PointCountRead:
+    """Enter a point's count of the day (a weekend service's operator at the end of the day); the
+    count replaces the point's tally of that day, so an outbox may send it again safely."""
+    return await flows.put_point_count(session, point_id=point_id, day=day, data=data, actor=principal)
 
 
 @router.get("/schedule", response_model=list[ScheduleDay], responses={**NOT_MODIFIED, **problem_responses(422)})

@@ -224,3 +224,21 @@ class PolicyUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     operational_counts_official: bool
+
+
+class PointCountPut(BaseModel):
+    """A service point's count of one day, as its staff enter it; sending it again changes nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    count: int = Field(ge=0, le=1_000_000, description="Residents recorded at the point that day.", examples=[45])
+
+
+class PointCountRead(BaseModel):
+    """The count stored for a service point and day: the point's tally in its campaign."""
+
+    campaign_id: int = Field(description="The campaign the count belongs to.")
+    service_point_id: int = Field(description="The service point counted.")
+    area: str = Field(description="The point's area, where the count is tallied.", examples=["36.74.01.1001.005"])
+    date: dt.date = Field(description="The day counted, in the campaign's time zone.")
+    count: int = Field(description="Residents recorded at the point that day.")

@@ -57,7 +57,7 @@ from api.tallies.rollups import (
     subtree_totals_until,
     totals_between,
 )
-from api.tallies.writer import add_recordings, set_policy
+from api.tallies.writer import add_recordings, put_point_count, set_policy
 
 __all__ = [
     "OFFICIAL_SOURCES",
@@ -66,6 +66,7 @@ __all__ = [
     "Parts",
     "Reconciliation",
     "add_recordings",
+    "put_point_count",
     "daily_parts",
     "daily_totals",
     "get_import",

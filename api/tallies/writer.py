@@ -369,6 +369,16 @@ async def add_recordings(
         await writer.write(session, [Row(0, area_code, day, service_point_id, device_id, count, source)], add=True)
 
 
+async def put_point_count(
+    session: AsyncSession, *, campaign_id: int, root: str, area_code: str, day: date, service_point_id: int, count: int, actor: Principal
+) -> None:
+    """A service point's own count of a day, entered by its staff (source `manual`, official): it
+    replaces what the point's key held, so sending it again (an outbox replaying) changes nothing."""
+    await lock_campaign(session, campaign_id)
+    writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=await sources_for(session, campaign_id=campaign_id))
+    await writer.write(session, [Row(0, area_code, day, service_point_id, None, count, "manual")])
+
+
 async def set_policy(session: AsyncSession, *, campaign_id: int, root: str, operational_official: bool) -> bool:
     """Set whether the campaign's queue and home-visit counts are official; when that changes, the
     campaign's rollups are rebuilt under the new kinds. Returns whether anything changed."""

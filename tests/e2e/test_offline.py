@@ -332,3 +332,34 @@ def test_a_new_release_takes_over_without_a_mixed_state(page, context, server, f
     finally:
         sw.write_text(sw_text, encoding="utf-8")
         main.write_text(main_text, encoding="utf-8")
+
+
+def test_a_points_operator_enters_the_days_count_offline_and_it_arrives_once(page, context, server) -> None:
+    point = open_point_with_operator(
+        server, point={"kind": "kelurahan_office", "name": "Kantor Kelurahan Hitung Luring", "area": KELURAHAN, "counters": 1},
+        username="e2e.count.operator", display_name="Petugas Hitung",
+    )  # fmt: skip
+    sign_in_as(page, "e2e.count.operator", start="/#/staff/counter")
+    form = page.locator("[data-form=daycount]")
+    form.wait_for()
+    context.set_offline(True)
+    form.locator("[name=count]").fill("37")
+    form.locator("[type=submit]").click()
+    page.wait_for_selector("[data-daycount-state]:has-text('Menunggu sinyal')")
+    assert page.locator("[data-outbox=pending] li").count() == 1
+    shoot(page, "offline-daycount-phone")
+    admin = auth(server, "e2e.admin")
+
+    def stored() -> list[tuple[int, str]]:
+        answer = server.get(f"/campaigns/{server.campaign_id}/tallies", params={"area": KELURAHAN, "limit": 200}, headers=admin).json()["items"]
+        return [(t["count"], t["source"]) for t in answer if t["service_point"] == point["id"]]
+
+    assert stored() == []
+    context.set_offline(False)
+    page.wait_for_selector("[data-outbox=pending]", state="detached")
+    assert stored() == [(37, "manual")]
+    # Corrected with signal: the same key, replaced, not added.
+    form.locator("[name=count]").fill("41")
+    form.locator("[type=submit]").click()
+    page.wait_for_selector("[data-daycount-state]:has-text('Tersimpan: 41')")
+    assert stored() == [(41, "manual")]

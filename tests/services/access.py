@@ -6,6 +6,7 @@ from api import calendar, flows
 from api.principal import SYSTEM
 from api.services.schemas import ClosureCreate
 from tests.access import Case, Request, public_read
+from tests.factories import make_campaign
 from tests.services.factories import make_device, make_event, make_office, make_operator, next_saturday
 
 WRITERS = {"anonymous": 401, "admin": 200, "supervisor_in": 200}
@@ -61,6 +62,13 @@ def event_with_crew_posted_in(area: str):
     return setup
 
 
+async def day_count(session) -> Request:
+
+    await make_campaign(session)
+    point = await make_office(session)
+    return Request(path_params={"point_id": point.id, "day": calendar.today().isoformat()}, json={"count": 5}, service_point_id=point.id)
+
+
 async def schedule(_) -> Request:
     saturday = next_saturday()
     return Request(params={"from": saturday.isoformat(), "to": (saturday + timedelta(days=6)).isoformat()})
@@ -88,6 +96,7 @@ CASES = [
         setup=event_with_crew_posted_in("36.74.02"),
         note="crew posted in another kecamatan: resource out of scope",
     ),  # fmt: skip
+    Case("PUT", "/api/v1/service-points/{point_id}/counts/{day}", expect={**WRITERS, "operator_in": 200}, setup=day_count),
     public_read("GET", "/api/v1/schedule", setup=schedule),
     Case("GET", "/api/v1/weekend-events/uncovered", expect=PLANNER_READERS, setup=uncovered),
 ]

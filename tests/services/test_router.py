@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from api import calendar
 from api.types import Role
-from tests.factories import assert_problem, headers_for
+from tests.factories import assert_problem, headers_for, make_campaign
 from tests.services.factories import make_device, make_event, make_rw, next_saturday
 
 
@@ -103,3 +103,38 @@ async def test_the_schedule_gives_each_point_its_places_address_and_coordinates(
     (point,) = schedule[0]["points"]
     assert (point["address"], point["latitude"], point["longitude"]) == ("Jl. Uji 1", -6.3, 106.7)
     assert set(point["places"]) == {"kecamatan", "kelurahan"} and all(point["places"].values())
+
+
+async def test_an_events_operator_enters_the_days_count_and_sending_it_again_changes_nothing(client, session) -> None:
+    """Issue #20: the count a weekend service's operator enters (from an outbox, maybe twice)."""
+    campaign = await make_campaign(session)
+    today = calendar.today()
+    last_weekend_day = today if today.weekday() >= 5 else today - timedelta(days=today.weekday() + 1)  # Sunday before a weekday
+    event = await make_event(session)
+    event.event_date = last_weekend_day  # held already (the API plans events ahead only)
+    await session.flush()
+    operator = await headers_for(session, role=Role.operator, service_point_id=event.id)
+    url = f"/api/v1/service-points/{event.id}/counts/{last_weekend_day.isoformat()}"
+
+    for count in (45, 45, 52):
+        answer = await client.put(url, json={"count": count}, headers=operator)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {
+            "campaign_id": campaign.id,
+            "service_point_id": event.id,
+            "area": event.area_code,
+            "date": last_weekend_day.isoformat(),
+            "count": count,
+        }
+    admin = await headers_for(session, role=Role.admin)
+    stored = (await client.get(f"/api/v1/campaigns/{campaign.id}/tallies", params={"area": event.area_code}, headers=admin)).json()["items"]
+    assert [(t["date"], t["count"], t["service_point"], t["source"]) for t in stored] == [(last_weekend_day.isoformat(), 52, event.id, "manual")]
+
+    elsewhere = await headers_for(session, role=Role.operator)
+    assert_problem(await client.put(url, json={"count": 1}, headers=elsewhere), 403)
+    other_day = last_weekend_day - timedelta(days=7)
+    wrong_day = await client.put(f"/api/v1/service-points/{event.id}/counts/{other_day.isoformat()}", json={"count": 1}, headers=operator)
+    assert_problem(wrong_day, 422)
+    tomorrow = today + timedelta(days=1)
+    assert_problem(await client.put(f"/api/v1/service-points/{event.id}/counts/{tomorrow.isoformat()}", json={"count": 1}, headers=operator), 422)
+    assert_problem(await client.put(url, json={"count": -1}, headers=operator), 422)

@@ -8,6 +8,7 @@ import { html, render as paint } from "../lib/html.js";
 import { allPages, field, slotError } from "../lib/staffkit.js";
 import { fmt, t } from "../i18n.js";
 import { session } from "../store.js";
+import { mountDayCount } from "./daycount.js";
 
 const REFRESH_MS = 10_000;
 // Moves, the key that does each, and the states each applies to.
@@ -151,8 +152,10 @@ export async function render(root, { params, signal, navigate }) {
       <section aria-labelledby="queue-title">
         <h2 id="queue-title">${t("counter.queue")}</h2>
         <div data-slot="board"></div>
-      </section>`,
+      </section>
+      <div data-slot="daycount"></div>`,
   );
+  mountDayCount(root.querySelector("[data-slot=daycount]"), { point, signal });
   const ticketSlot = root.querySelector("[data-slot=ticket]");
   const boardSlot = root.querySelector("[data-slot=board]");
   const message = root.querySelector("[data-slot=message]");
