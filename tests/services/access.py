@@ -63,7 +63,6 @@ def event_with_crew_posted_in(area: str):
 
 
 async def day_count(session) -> Request:
-
     await make_campaign(session)
     point = await make_office(session)
     return Request(path_params={"point_id": point.id, "day": calendar.today().isoformat()}, json={"count": 5}, service_point_id=point.id)
