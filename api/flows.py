@@ -17,6 +17,11 @@ Rules
 - Areas added, renamed or loaded from the official list (`add_area_unit`, `update_area_unit`,
   `load_official_areas`) appear in every campaign's progress tree: the campaigns' data versions
   change with them (api.campaigns.versions), so no cached progress answer shows the old tree.
+- Booking a device or an operator (`set_event_crew` for a weekend service, `allocate_device` and
+  `assign_operator` at a service point, `apply_plan`, a weekend service moved to another day by
+  `update_service_point`) is weighed by api.commitments against every domain's bookings of those
+  days: a weekend service's crew before it is written, a placement once written (a refusal rolls
+  the request back). What a weekend service adds must be posted inside the caller's scope.
 - The devices' capacity view and allocation plan (`capacity`, `plan`, `apply_plan`) weigh what
   stands in each kecamatan against what it still has to record, read from campaign progress.
 - A service point's staff enter the day's count (`put_point_count`): the point's own tally in the
