@@ -8,6 +8,8 @@ Rules
 - A service point's hours or counters change (`update_service_point`), or a closure is added
   (`add_closure`): the open bookings that no longer fit are cancelled (queues), and the answer
   lists them. The slot length of a point with open bookings from today on cannot change (409).
+  With `dry_run` the same work is done inside a savepoint and undone: the answer lists the
+  bookings the change would cancel, so that staff see them before they confirm.
 - A ticket is completed (`move_ticket`): it is one recording, added to today's tally of the
   point's area, source `queue`, with the point.
 - A home visit is marked visited (`change_visit_status`): one recording is added to the visit
@@ -32,9 +34,10 @@ Rules
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from api import calendar, idempotency
 from api.campaigns import service as campaigns
@@ -51,7 +54,7 @@ from api.queues import appointments
 from api.queues import service as queues
 from api.queues.models import Ticket
 from api.services import service as services
-from api.services.models import Closure, ServicePoint
+from api.services.models import ServicePoint
 from api.services.schemas import ClosureCreate, ServicePointUpdate
 from api.tallies import service as tallies
 from api.visits import service as visits
@@ -62,20 +65,40 @@ CLOSED_VISIT = (VisitStatus.visited, VisitStatus.unreachable, VisitStatus.cancel
 MILESTONES = tuple(range(10, 101, 10))
 
 
-async def update_service_point(session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal) -> tuple[ServicePoint, list[Any]]:
+async def update_service_point(
+    session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal, dry_run: bool = False
+) -> tuple[Any, list[Any]]:
     """Change a point; the bookings that no longer fit its hours or counters are cancelled."""
+    savepoint = await session.begin_nested() if dry_run else None
     bookings_open = await appointments.has_future_bookings(session, point_id=point_id)
     point = await services.update_point(session, point_id=point_id, data=data, actor=actor, bookings_open=bookings_open)
     cancelled = await appointments.cancel_bookings_outside_hours(session, point=point, actor=actor, reason="hours or counters changed")
-    return point, cancelled
+    if savepoint is None:
+        return point, cancelled
+    return await _undone(savepoint, point, cancelled)
 
 
-async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCreate, actor: Principal) -> tuple[Closure, list[Any]]:
+async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCreate, actor: Principal, dry_run: bool = False) -> tuple[Any, list[Any]]:
     """Close a point for a day (or shorten it); that day's bookings that no longer fit are cancelled."""
+    savepoint = await session.begin_nested() if dry_run else None
     closure = await services.add_closure(session, point_id=point_id, data=data, actor=actor)
     point = await services.get_point(session, point_id=point_id)
     cancelled = await appointments.cancel_bookings_outside_hours(session, point=point, actor=actor, reason=f"closure: {data.reason}", day=data.day)
-    return closure, cancelled
+    if savepoint is None:
+        return closure, cancelled
+    return await _undone(savepoint, closure, cancelled)
+
+
+def _copy(row: Any) -> SimpleNamespace:
+    """A row's column values, kept apart from the session (a rolled-back row's attributes expire)."""
+    return SimpleNamespace(**{column.key: getattr(row, column.key) for column in row.__table__.columns})
+
+
+async def _undone(savepoint: AsyncSessionTransaction, row: Any, cancelled: list[Any]) -> tuple[SimpleNamespace, list[SimpleNamespace]]:
+    """A dry run's answer: copies of what the change made, then the change rolled back."""
+    answer = _copy(row), [_copy(booking) for booking in cancelled]
+    await savepoint.rollback()
+    return answer
 
 
 async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor: Principal) -> Ticket:

@@ -139,6 +139,16 @@ async def visit_days(session: AsyncSession, *, from_day: date, until: date, devi
 # --- the questions the domains ask ----------------------------------------------------------
 
 
+async def operators_at(session: AsyncSession, *, point_id: int, day: date) -> list[int]:
+    """The operators at a service point on `day`: posted there (covering the day) or assigned to it
+    as a weekend service that day (who was there, for a complaint about that place and day)."""
+    posted = select(OperatorAssignment.operator_id).where(OperatorAssignment.service_point_id == point_id, covering(OperatorAssignment, day))
+    at_event = select(EventAssignment.operator_id).where(
+        EventAssignment.service_point_id == point_id, EventAssignment.day == day, EventAssignment.operator_id.is_not(None)
+    )
+    return sorted({operator_id for operator_id in await session.scalars(posted.union(at_event)) if operator_id is not None})
+
+
 async def posted_areas(session: AsyncSession, *, day: date, device_ids: list[int], operator_ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
     """The area each device and operator is posted in on `day` (at a point there or to the area);
     those posted nowhere that day (the central pool) are absent."""

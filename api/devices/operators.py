@@ -24,6 +24,7 @@ from api import calendar
 from api.areas import service as areas
 from api.audit import service as audit
 from api.auth.models import Role
+from api.commitments import service as commitments
 from api.commitments.service import covering
 from api.devices.models import Operator, OperatorAssignment, OperatorStatus
 from api.devices.placements import end_places, flush_or_conflict, place
@@ -91,11 +92,21 @@ async def create_operator(session: AsyncSession, *, data: OperatorCreate, actor:
 
 
 async def list_operators(
-    session: AsyncSession, *, page: PageParams, status: str | None = None, area: str | None = None, added_for_campaign: bool | None = None
+    session: AsyncSession,
+    *,
+    page: PageParams,
+    status: str | None = None,
+    area: str | None = None,
+    added_for_campaign: bool | None = None,
+    service_point: int | None = None,
+    on: date | None = None,
 ) -> tuple[list[OperatorRead], str | None]:
-    """Operators with masked phones; `area` keeps those posted in that subtree today."""
+    """Operators with masked phones; `area` keeps those posted in that subtree today;
+    `service_point` those at that point on `on` (default today), posted there or at its weekend service."""
     day = calendar.today()
     stmt = select(Operator)
+    if service_point is not None:
+        stmt = stmt.where(Operator.id.in_(await commitments.operators_at(session, point_id=service_point, day=on or day)))
     if status:
         stmt = stmt.where(Operator.status == status)
     if added_for_campaign is not None:

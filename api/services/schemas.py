@@ -97,6 +97,7 @@ class CancelledBooking(BaseModel):
 
 class ServicePointUpdated(ServicePointRead):
     cancelled_appointments: list[CancelledBooking] = []
+    dry_run: bool = Field(default=False, description="A preview: nothing was changed and no booking was cancelled.")
 
 
 class ClosureCreate(BaseModel):
@@ -122,6 +123,7 @@ class ClosureRead(BaseModel):
 
 class ClosureCreated(ClosureRead):
     cancelled_appointments: list[CancelledBooking]
+    dry_run: bool = Field(default=False, description="A preview: the closure was not saved and no booking was cancelled.")
 
 
 class AssignmentsPut(BaseModel):
