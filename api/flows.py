@@ -28,6 +28,10 @@ Rules
   ticket page (`notify_ticket`) gets the tracking code (receipt) on that number at once; "kirim
   ulang kode" (`resend_codes`) sends the codes of the open requests of a number to that number
   again (rate limited per number), and answers the same whether or not the number is known.
+- The weekend-service planner (`weekend_plan`) joins the RW/RT and events of services, the
+  kelurahan progress of campaigns and the free crew of commitments; its ranking rule is
+  api/services/planner.py's. A supervisor plans inside their area; the date is a Saturday or a
+  Sunday from today on.
 - Tallies posted (`post_tallies`) that carry the campaign's progress across a multiple of 10 %
   emit `progress.milestone` (one per milestone crossed), after `tallies.imported`.
 """
@@ -40,8 +44,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from api import calendar, idempotency
+from api.areas.models import AreaLevel
+from api.auth.models import Role
 from api.campaigns import service as campaigns
 from api.campaigns.models import Campaign
+from api.commitments import service as commitments
 from api.complaints import service as complaints
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, ComplaintDetail, ReplyCreate, TransitionCreate
@@ -49,13 +56,14 @@ from api.config import get_settings
 from api.errors import RuleViolation
 from api.notifications import service as notifications
 from api.notifications.schemas import ContactCreate, PushSubscriptionIn
-from api.principal import Principal
+from api.principal import Principal, ensure_area
 from api.queues import appointments
 from api.queues import service as queues
 from api.queues.models import Ticket
+from api.services import planner
 from api.services import service as services
 from api.services.models import ServicePoint
-from api.services.schemas import ClosureCreate, ServicePointUpdate
+from api.services.schemas import ClosureCreate, FreeDevice, FreeOperator, PlannedUnit, ServicePointUpdate, WeekendPlan
 from api.tallies import service as tallies
 from api.visits import service as visits
 from api.visits.models import HomeVisit, HomeVisitMerge, VisitStatus
@@ -312,3 +320,61 @@ async def post_tallies(session: AsyncSession, *, campaign: Campaign, **arguments
                 payload={"campaign_id": campaign.id, "area": campaign.root_area_code, "milestone": milestone, "percent": after},
             )
     return status, answer
+
+
+async def weekend_plan(session: AsyncSession, *, area: str | None, day: date, level: AreaLevel, limit: int, actor: Principal) -> WeekendPlan:
+    """RW/RT ranked by expected yield for a weekend service on `day`, with the devices and operators free that day."""
+    if day.weekday() < 5:
+        raise RuleViolation.on_field("date", "A weekend service is held on a Saturday or a Sunday.", location="query")
+    if day < calendar.today():
+        raise RuleViolation.on_field("date", "Plan a coming weekend, not a past one.", location="query")
+    root = area or actor.area
+    if root is None:
+        raise RuleViolation.on_field("area", "Give the area to plan (a kecamatan, a kelurahan or the campaign's city).", location="query")
+    if actor.role == Role.supervisor:
+        ensure_area(actor, root)
+    campaign = await campaigns.campaign_for_area(session, area_code=root, on=calendar.today())
+    units, kelurahan, last_nearby = await services.planner_units(session, root=root, level=level, day=day)
+    wanted = {services.kelurahan_of(u.code) for u in units}
+    progress = {}
+    for code in sorted(wanted):  # one read per kelurahan that has candidates (a kecamatan has about ten)
+        progress[code] = await campaigns.progress(session, campaign=campaign, area=code, depth=0)
+    ranked = planner.rank(
+        [
+            planner.Unit(
+                code=u.code,
+                name=u.name,
+                population=u.population or 0,
+                kelurahan=(k := services.kelurahan_of(u.code)),
+                kelurahan_population=(kelurahan[k].population if k in kelurahan and kelurahan[k].population else 0)
+                or sum(v.population or 0 for v in units if services.kelurahan_of(v.code) == k),
+                kelurahan_remaining=progress[k].remaining,
+                last_service_nearby=last_nearby.get(k),
+            )
+            for u in units
+        ],
+        day=day,
+    )[:limit]
+    devices, operators = await commitments.free_crew(session, day=day, actor=actor)
+    return WeekendPlan(
+        date=day,
+        area=root,
+        rule=planner.RULE,
+        items=[
+            PlannedUnit(
+                code=r.unit.code,
+                name=r.unit.name,
+                level=level,
+                kelurahan=r.unit.kelurahan,
+                kelurahan_name=kelurahan[r.unit.kelurahan].name if r.unit.kelurahan in kelurahan else r.unit.kelurahan,
+                population=r.unit.population,
+                still_to_record=r.still_to_record,
+                last_service_nearby=r.unit.last_service_nearby,
+                weight=r.weight,
+                expected_yield=r.expected_yield,
+            )
+            for r in ranked
+        ],
+        free_devices=[FreeDevice(id=d.id, serial=d.serial, kind=d.kind) for d in devices],
+        free_operators=[FreeOperator(id=o.id, name=o.name, staff_number=o.staff_number) for o in operators],
+    )

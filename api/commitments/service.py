@@ -38,6 +38,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.auth.models import Role
 from api.devices.models import Allocation, Device, DeviceStatus, Operator, OperatorAssignment, OperatorStatus
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.principal import Principal, ensure_resource
@@ -255,3 +256,31 @@ async def ensure_free_for_visit(session: AsyncSession, *, device_id: int, operat
         raise Conflict(
             f"The operator is at a weekend service (service point {event}) that day.", errors=[field_problem("operator", "at a weekend service that day")]
         )
+
+
+async def free_crew(session: AsyncSession, *, day: date, actor: Principal) -> tuple[list[Device], list[Operator]]:
+    """The devices and operators a weekend service on `day` could take (the weekend-service planner):
+    usable, not at a service point, a weekend service or home visits that day, and, for a supervisor,
+    posted inside their scope or in the central pool (the resource scope above)."""
+    devices = list(await session.scalars(select(Device).where(Device.status == DeviceStatus.active.value).order_by(Device.serial)))
+    operators = list(await session.scalars(select(Operator).where(Operator.status == OperatorStatus.active.value).order_by(Operator.name, Operator.id)))
+    devices = [d for d in devices if device_usable(d, day=day)]
+    at_point_devices = set(await session.scalars(select(Allocation.device_id).where(covering(Allocation, day), Allocation.service_point_id.is_not(None))))
+    at_point_operators = set(
+        await session.scalars(select(OperatorAssignment.operator_id).where(covering(OperatorAssignment, day), OperatorAssignment.service_point_id.is_not(None)))
+    )
+    events = (await session.execute(select(EventAssignment.device_id, EventAssignment.operator_id).where(EventAssignment.day == day))).all()
+    visiting = (
+        await session.execute(select(HomeVisit.device_id, HomeVisit.operator_id).where(HomeVisit.visit_date == day, HomeVisit.status.in_(PLANNED_STATUSES)))
+    ).all()
+    busy_devices = at_point_devices | {d for d, _ in [*events, *visiting] if d is not None}
+    busy_operators = at_point_operators | {o for _, o in [*events, *visiting] if o is not None}
+    device_areas, operator_areas = await posted_areas(session, day=day, device_ids=[d.id for d in devices], operator_ids=[o.id for o in operators])
+
+    def mine(code: str | None) -> bool:
+        return code is None or actor.role != Role.supervisor or actor.covers_area(code)
+
+    return (
+        [d for d in devices if d.id not in busy_devices and mine(device_areas.get(d.id))],
+        [o for o in operators if o.id not in busy_operators and mine(operator_areas.get(o.id))],
+    )

@@ -30,6 +30,7 @@ from api.services.schemas import (
     ServicePointUpdate,
     ServicePointUpdated,
     UncoveredArea,
+    WeekendPlan,
 )
 
 router = APIRouter(tags=["service points"], route_class=CreatingRoute)
@@ -155,3 +156,16 @@ async def uncovered_areas(
     """Dense RW/RT that have had no weekend service yet."""
     items, next_cursor = await service.uncovered_areas(session, page=page, area=area, level=level, min_population=min_population)
     return Page(items=[UncoveredArea(code=a.code, name=a.name, level=a.level, population=a.population) for a in items], next_cursor=next_cursor)
+
+
+@router.get("/weekend-events/plan", response_model=WeekendPlan, responses=problem_responses(401, 403, 422))
+async def weekend_plan(
+    principal: PlannerReadDep,
+    session: SessionDep,
+    day: Annotated[date, Query(alias="date", description="The Saturday or Sunday to plan.")],
+    area: AreaQuery = None,
+    level: Annotated[AreaLevel, Query()] = AreaLevel.rw,
+    limit: Annotated[int, Query(ge=1, le=200, description="How many RW/RT to rank.")] = 20,
+) -> WeekendPlan:
+    """Where a weekend service would record the most residents (ranked RW/RT), and the devices and operators free that day."""
+    return await flows.weekend_plan(session, area=area, day=day, level=level, limit=limit, actor=principal)

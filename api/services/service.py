@@ -443,3 +443,40 @@ async def uncovered_areas(session: AsyncSession, *, page: PageParams, area: str 
     )
     stmt = select(Area).where(in_subtree(Area.code, area or COUNTRY), Area.level == level.value, Area.population >= min_population, ~exists(event_here))
     return await paginate(session, stmt, keys=[Area.code], page=page)
+
+
+# --- the weekend-service planner -------------------------------------------------------------
+
+
+def kelurahan_of(code: str) -> str:
+    return ".".join(code.split(".")[:4])
+
+
+async def planner_units(session: AsyncSession, *, root: str, level: AreaLevel, day: date) -> tuple[list[Area], dict[str, Area], dict[str, date]]:
+    """What the planner ranks (api/services/planner.py) inside `root`: the RW (or RT) units with a
+    population and without a weekend service of their own on or after `day`; their kelurahan; and
+    each kelurahan's last weekend service on or before `day`."""
+    require_code(root, field="area", location="query")
+    if level not in EVENT_LEVELS:
+        raise RuleViolation.on_field("level", "Weekend services are planned per RW or RT.", location="query")
+    units = list(
+        await session.scalars(select(Area).where(in_subtree(Area.code, root), Area.level == level.value, Area.population.is_not(None)).order_by(Area.code))
+    )
+    events = (
+        await session.execute(
+            select(ServicePoint.area_code, ServicePoint.event_date).where(
+                ServicePoint.kind == ServicePointKind.weekend_event.value,
+                ServicePoint.active.is_(True),
+                in_subtree(ServicePoint.area_code, kelurahan_of(root) if len(root.split(".")) > 4 else root),
+            )
+        )
+    ).all()
+    planned = {code for code, on in events if on is not None and on >= day}
+    last_nearby: dict[str, date] = {}
+    for code, on in events:
+        if on is not None and on <= day:
+            last_nearby[kelurahan_of(code)] = max(on, last_nearby.get(kelurahan_of(code), on))
+    units = [u for u in units if not any(code == u.code or code.startswith(u.code + ".") for code in planned)]
+    kelurahan_codes = {kelurahan_of(u.code) for u in units}
+    kelurahan = {a.code: a for a in await session.scalars(select(Area).where(Area.code.in_(kelurahan_codes)))} if kelurahan_codes else {}
+    return units, kelurahan, last_nearby
