@@ -1037,4 +1037,5 @@ export default {
   "dispatch.kitCrew": "This kit's crew",
   "dispatch.otherOperators": "Other operators",
   "dispatch.operatorHint": "The chosen kit's crew comes first.",
+  "devices.noOperator": "No operator is at {place} on {date}. A device records nothing without one: post an operator there too.",
 };

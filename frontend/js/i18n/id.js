@@ -1037,4 +1037,5 @@ export default {
   "dispatch.kitCrew": "Tim alat ini",
   "dispatch.otherOperators": "Petugas lain",
   "dispatch.operatorHint": "Tim alat yang dipilih ada di atas.",
+  "devices.noOperator": "Belum ada petugas di {place} pada {date}. Alat tidak merekam tanpa operator: tugaskan juga seorang petugas ke sana.",
 };
