@@ -15,6 +15,8 @@ Rules
   - a home visit planned that day (`PLANNED_STATUSES`: scheduled or visited).
 - A device is usable on a day when it is active and is not a loan due back before that day (a
   loan due back that very day is still usable). An operator is usable when active.
+- Who was at a service point on a day (`operators_at`): those posted at it, assigned to it as a
+  weekend service, or posted to the point's own area (a kecamatan team works at its office).
 - Resource scope: a device or operator posted on a day (at a point or to an area) belongs that
   day to the posting's area; only a caller whose scope covers that area (or an admin) books it
   for a weekend service or a home visit (`ensure_crew_in_scope`, 403). One posted nowhere that
@@ -42,7 +44,7 @@ from api.auth.models import Role
 from api.devices.models import Allocation, Device, DeviceStatus, Operator, OperatorAssignment, OperatorStatus
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.principal import Principal, ensure_resource
-from api.services.models import EventAssignment
+from api.services.models import EventAssignment, ServicePoint
 from api.visits.models import PLANNED_STATUSES, HomeVisit
 
 
@@ -141,9 +143,14 @@ async def visit_days(session: AsyncSession, *, from_day: date, until: date, devi
 
 
 async def operators_at(session: AsyncSession, *, point_id: int, day: date) -> list[int]:
-    """The operators at a service point on `day`: posted there (covering the day) or assigned to it
-    as a weekend service that day (who was there, for a complaint about that place and day)."""
-    posted = select(OperatorAssignment.operator_id).where(OperatorAssignment.service_point_id == point_id, covering(OperatorAssignment, day))
+    """The operators at a service point on `day` (who was there, for a complaint about that place
+    and day): posted at the point, assigned to it as a weekend service that day, or posted to the
+    point's own area (a kecamatan's team is posted to the kecamatan and works at its office)."""
+    point_area = select(ServicePoint.area_code).where(ServicePoint.id == point_id).scalar_subquery()
+    posted = select(OperatorAssignment.operator_id).where(
+        or_(OperatorAssignment.service_point_id == point_id, (OperatorAssignment.service_point_id.is_(None)) & (OperatorAssignment.area_code == point_area)),
+        covering(OperatorAssignment, day),
+    )
     at_event = select(EventAssignment.operator_id).where(
         EventAssignment.service_point_id == point_id, EventAssignment.day == day, EventAssignment.operator_id.is_not(None)
     )

@@ -1038,4 +1038,6 @@ export default {
   "dispatch.otherOperators": "Other operators",
   "dispatch.operatorHint": "The chosen kit's crew comes first.",
   "devices.noOperator": "No operator is at {place} on {date}. A device records nothing without one: post an operator there too.",
+  "complaints.presentThatDay": "At that place on {date}",
+  "complaints.otherOperators": "Other operators",
 };

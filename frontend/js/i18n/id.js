@@ -1038,4 +1038,6 @@ export default {
   "dispatch.otherOperators": "Petugas lain",
   "dispatch.operatorHint": "Tim alat yang dipilih ada di atas.",
   "devices.noOperator": "Belum ada petugas di {place} pada {date}. Alat tidak merekam tanpa operator: tugaskan juga seorang petugas ke sana.",
+  "complaints.presentThatDay": "Bertugas di tempat itu pada {date}",
+  "complaints.otherOperators": "Petugas lain",
 };
