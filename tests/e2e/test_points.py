@@ -68,6 +68,7 @@ def test_supervisor_opens_an_office_and_closes_it_for_a_holiday_on_a_phone(page,
     code = booking.json()["code"]
     assert server.get(f"/appointments/{code}").json()["status"] == "cancelled"
     assert serious_axe_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shoot(page, "staff-points-phone")
 
 
