@@ -23,6 +23,9 @@ def next_saturday(today: date) -> date:
 def test_supervisor_opens_an_office_and_closes_it_for_a_holiday_on_a_phone(page, server) -> None:
     sign_in(page, "e2e.supervisor")
     page.wait_for_selector("h1:text-is('Halo, e2e.supervisor')")
+    # On a phone the header is one row: the menu, sign-out and the language switch.
+    assert page.locator(".site-header .header-bar").bounding_box()["height"] < 70
+    assert page.locator(".site-header [data-action=signout]").is_visible()
     nav_to(page, "#/staff/points")
     page.wait_for_selector("[data-table=points]")
     form = page.locator("[data-form=point]")
