@@ -184,6 +184,9 @@ def test_kit_operator_marks_todays_stops_and_the_resident_sees_the_visit(page, s
 def test_only_operators_linked_to_a_petugas_are_offered_the_view(page, server) -> None:
     sign_in(page, server, CREW, start="/#/staff")
     page.wait_for_selector(".site-nav a[href='#/staff/visits']", state="attached")
+    # A crew's phone: the header is one row (menu, sign-out, language), its tools under "daily work".
+    assert page.locator(".site-header .header-bar").bounding_box()["height"] < 70
+    assert page.locator("[data-group=daily] a[href='#/staff/visits']").count() == 1
     assert page.locator(".cards a[href='#/staff/visits']").count() == 1
     # A kit's crew has no counter to run, so the counter console is not offered.
     assert page.locator("a[href='#/staff/counter']").count() == 0

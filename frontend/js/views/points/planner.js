@@ -53,7 +53,11 @@ function planTable(plan) {
         )}</tbody>
       </table>
     </div>
-    <p data-free>${t("points.free", { devices: fmt.number(plan.free_devices.length), operators: fmt.number(plan.free_operators.length) })}</p>`;
+    <details data-free>
+      <summary>${t("points.free", { devices: fmt.number(plan.free_devices.length), operators: fmt.number(plan.free_operators.length) })}</summary>
+      <p>${plan.free_devices.map((d) => d.serial).join(", ") || "—"}</p>
+      <p>${plan.free_operators.map((o) => o.name).join(", ") || "—"}</p>
+    </details>`;
 }
 
 /** Wire the planner; `planHere(unit, plan)` opens the point form filled in for that RW/RT. */
