@@ -8,6 +8,8 @@ Rules
 - A service point's hours or counters change (`update_service_point`), or a closure is added
   (`add_closure`): the open bookings that no longer fit are cancelled (queues), and the answer
   lists them. The slot length of a point with open bookings from today on cannot change (409).
+  With `dry_run` the same work is done inside a savepoint and undone: the answer lists the
+  bookings the change would cancel, so that staff see them before they confirm.
 - A ticket is completed (`move_ticket`): it is one recording, added to today's tally of the
   point's area, source `queue`, with the point.
 - A home visit is marked visited (`change_visit_status`): one recording is added to the visit
@@ -39,15 +41,20 @@ Rules
   ticket page (`notify_ticket`) gets the tracking code (receipt) on that number at once; "kirim
   ulang kode" (`resend_codes`) sends the codes of the open requests of a number to that number
   again (rate limited per number), and answers the same whether or not the number is known.
+- The weekend-service planner (`weekend_plan`) joins the RW/RT and events of services, the
+  kelurahan progress of campaigns and the free crew of commitments; its ranking rule is
+  api/services/planner.py's. A supervisor plans inside their area; the date is a Saturday or a
+  Sunday from today on.
 - Tallies posted (`post_tallies`) that carry the campaign's progress across a multiple of 10 %
   emit `progress.milestone` (one per milestone crossed), after `tallies.imported`.
 """
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, AsyncSessionTransaction
 
 from api import calendar, idempotency
 from api.area_codes import KECAMATAN_DEPTH, depth_of
@@ -73,12 +80,13 @@ from api.progress import service as progress
 from api.queues import appointments
 from api.queues import service as queues
 from api.queues.models import Ticket
+from api.services import planner
 from api.services import service as services
-from api.services.models import Closure, ServicePoint, ServicePointKind
-from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointUpdate
+from api.services.models import ServicePoint, ServicePointKind
+from api.services.schemas import AssignmentsPut, ClosureCreate, FreeDevice, FreeOperator, PlannedUnit, ServicePointUpdate, WeekendPlan
 from api.tallies import service as tallies
 from api.tallies.schemas import PointCountPut, PointCountRead
-from api.types import AreaLevel
+from api.types import AreaLevel, Role
 from api.visits import service as visits
 from api.visits.models import HomeVisit, HomeVisitMerge, VisitStatus
 from api.visits.schemas import HomeVisitCreate, ScheduleRequest, StatusChange
@@ -138,9 +146,12 @@ async def apply_plan(session: AsyncSession, *, campaign: Campaign, request: Plan
     return applied
 
 
-async def update_service_point(session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal) -> tuple[ServicePoint, list[Any]]:
+async def update_service_point(
+    session: AsyncSession, *, point_id: int, data: ServicePointUpdate, actor: Principal, dry_run: bool = False
+) -> tuple[Any, list[Any]]:
     """Change a point; the bookings that no longer fit its hours or counters are cancelled. A
     weekend service moved to another day takes its crew along, who must be free that day."""
+    savepoint = await session.begin_nested() if dry_run else None
     point = await services.get_point(session, point_id=point_id)
     if point.kind == ServicePointKind.weekend_event and data.event_date is not None and data.event_date != point.event_date:
         ensure_area(actor, point.area_code)
@@ -151,7 +162,9 @@ async def update_service_point(session: AsyncSession, *, point_id: int, data: Se
     bookings_open = await appointments.has_future_bookings(session, point_id=point_id)
     point = await services.update_point(session, point_id=point_id, data=data, actor=actor, bookings_open=bookings_open)
     cancelled = await appointments.cancel_bookings_outside_hours(session, point=point, actor=actor, reason="hours or counters changed")
-    return point, cancelled
+    if savepoint is None:
+        return point, cancelled
+    return await _undone(savepoint, point, cancelled)
 
 
 async def set_event_crew(session: AsyncSession, *, point_id: int, data: AssignmentsPut, actor: Principal) -> dict[str, Any]:
@@ -215,12 +228,27 @@ async def put_point_count(session: AsyncSession, *, point_id: int, day: date, da
     return PointCountRead(campaign_id=campaign.id, service_point_id=point.id, area=point.area_code, date=day, count=data.count)
 
 
-async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCreate, actor: Principal) -> tuple[Closure, list[Any]]:
+async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCreate, actor: Principal, dry_run: bool = False) -> tuple[Any, list[Any]]:
     """Close a point for a day (or shorten it); that day's bookings that no longer fit are cancelled."""
+    savepoint = await session.begin_nested() if dry_run else None
     closure = await services.add_closure(session, point_id=point_id, data=data, actor=actor)
     point = await services.get_point(session, point_id=point_id)
     cancelled = await appointments.cancel_bookings_outside_hours(session, point=point, actor=actor, reason=f"closure: {data.reason}", day=data.day)
-    return closure, cancelled
+    if savepoint is None:
+        return closure, cancelled
+    return await _undone(savepoint, closure, cancelled)
+
+
+def _copy(row: Any) -> SimpleNamespace:
+    """A row's column values, kept apart from the session (a rolled-back row's attributes expire)."""
+    return SimpleNamespace(**{column.key: getattr(row, column.key) for column in row.__table__.columns})
+
+
+async def _undone(savepoint: AsyncSessionTransaction, row: Any, cancelled: list[Any]) -> tuple[SimpleNamespace, list[SimpleNamespace]]:
+    """A dry run's answer: copies of what the change made, then the change rolled back."""
+    answer = _copy(row), [_copy(booking) for booking in cancelled]
+    await savepoint.rollback()
+    return answer
 
 
 async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor: Principal) -> Ticket:
@@ -434,3 +462,61 @@ async def post_tallies(session: AsyncSession, *, campaign: Campaign, **arguments
                 payload={"campaign_id": campaign.id, "area": campaign.root_area_code, "milestone": milestone, "percent": after},
             )
     return status, answer
+
+
+async def weekend_plan(session: AsyncSession, *, area: str | None, day: date, level: AreaLevel, limit: int, actor: Principal) -> WeekendPlan:
+    """RW/RT ranked by expected yield for a weekend service on `day`, with the devices and operators free that day."""
+    if day.weekday() < 5:
+        raise RuleViolation.on_field("date", "A weekend service is held on a Saturday or a Sunday.", location="query")
+    if day < calendar.today():
+        raise RuleViolation.on_field("date", "Plan a coming weekend, not a past one.", location="query")
+    root = area or actor.area
+    if root is None:
+        raise RuleViolation.on_field("area", "Give the area to plan (a kecamatan, a kelurahan or the campaign's city).", location="query")
+    if actor.role == Role.supervisor:
+        ensure_area(actor, root)
+    campaign = await campaigns.campaign_for_area(session, area_code=root, on=calendar.today())
+    units, kelurahan, last_nearby = await services.planner_units(session, root=root, level=level, day=day)
+    wanted = {services.kelurahan_of(u.code) for u in units}
+    figures = {}
+    for code in sorted(wanted):  # one read per kelurahan that has candidates (a kecamatan has about ten)
+        figures[code] = await progress.progress(session, campaign=campaign, area=code, depth=0)
+    ranked = planner.rank(
+        [
+            planner.Unit(
+                code=u.code,
+                name=u.name,
+                population=u.population or 0,
+                kelurahan=(k := services.kelurahan_of(u.code)),
+                kelurahan_population=(kelurahan[k].population if k in kelurahan and kelurahan[k].population else 0)
+                or sum(v.population or 0 for v in units if services.kelurahan_of(v.code) == k),
+                kelurahan_remaining=figures[k].remaining,
+                last_service_nearby=last_nearby.get(k),
+            )
+            for u in units
+        ],
+        day=day,
+    )[:limit]
+    devices, operators = await commitments.free_crew(session, day=day, actor=actor)
+    return WeekendPlan(
+        date=day,
+        area=root,
+        rule=planner.RULE,
+        items=[
+            PlannedUnit(
+                code=r.unit.code,
+                name=r.unit.name,
+                level=level,
+                kelurahan=r.unit.kelurahan,
+                kelurahan_name=kelurahan[r.unit.kelurahan].name if r.unit.kelurahan in kelurahan else r.unit.kelurahan,
+                population=r.unit.population,
+                still_to_record=r.still_to_record,
+                last_service_nearby=r.unit.last_service_nearby,
+                weight=r.weight,
+                expected_yield=r.expected_yield,
+            )
+            for r in ranked
+        ],
+        free_devices=[FreeDevice(id=d.id, serial=d.serial, kind=d.kind) for d in devices],
+        free_operators=[FreeOperator(id=o.id, name=o.name, staff_number=o.staff_number) for o in operators],
+    )

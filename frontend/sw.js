@@ -12,7 +12,7 @@
 //
 // A release changes RELEASE; tests/test_service_worker.py checks that FILES lists every file.
 
-const RELEASE = "2026-12-06.5";
+const RELEASE = "2026-12-06.20";
 const SHELL = `rekam-shell-${RELEASE}`;
 const PUBLIC = "rekam-api-public";
 const USER_PREFIX = "rekam-user-";
@@ -52,6 +52,11 @@ const FILES = [
   "js/routes.js",
   "js/store.js",
   "js/views/board.js",
+  "js/views/points/closures.js",
+  "js/views/points/crew.js",
+  "js/views/points/form.js",
+  "js/views/points/index.js",
+  "js/views/points/planner.js",
   "js/views/complaints/common.js",
   "js/views/complaints/detail.js",
   "js/views/complaints/inbox.js",

@@ -15,6 +15,8 @@ Rules
 - A weekend service takes only devices and operators that exist, are active, and are not at
   another weekend service, on home visits, posted at a service point or (devices) due back that
   day (`check_event_crew`, `event_crew_problems`).
+- The weekend-service planner offers the devices and operators free that day by all of the above,
+  within a supervisor's resource scope (`free_crew`).
 - A home visit takes a kit and an operator that are free that day and at no weekend service; that
   check is the visits domain's own (api.visits.dispatch), which sits above devices and services.
 """
@@ -25,11 +27,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.devices import service as devices
-from api.devices.models import Device, DeviceStatus, Operator
+from api.devices.models import Allocation, Device, DeviceStatus, Operator, OperatorAssignment, OperatorStatus
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
+from api.principal import Principal
 from api.services import service as services
 from api.services.models import EventAssignment
+from api.types import Role
 from api.visits import service as visits
+from api.visits.models import PLANNED_STATUSES, HomeVisit
 
 
 async def ensure_not_booked(session: AsyncSession, *, who: dict[str, int], service_point_id: int, starts_on: date, until: date, what: str) -> None:
@@ -107,3 +112,38 @@ async def ensure_event_crew_free(session: AsyncSession, *, point_id: int, day: d
             "Some devices or operators are already at another place on " + day.isoformat() + ".",
             errors=[field_problem(field, message) for field, message in busy],
         )
+
+
+async def free_crew(session: AsyncSession, *, day: date, actor: Principal) -> tuple[list[Device], list[Operator]]:
+    """The devices and operators a weekend service on `day` could take (the weekend-service planner):
+    usable, not at a service point, a weekend service or home visits that day, and, for a supervisor,
+    posted inside their scope or in the central pool (the resource scope, api.devices' availability)."""
+    usable = [
+        d
+        for d in await session.scalars(select(Device).where(Device.status == DeviceStatus.active.value).order_by(Device.serial))
+        if devices.device_usable(d, day=day)
+    ]
+    people = list(await session.scalars(select(Operator).where(Operator.status == OperatorStatus.active.value).order_by(Operator.name, Operator.id)))
+    at_point_devices = set(
+        await session.scalars(select(Allocation.device_id).where(devices.covering(Allocation, day), Allocation.service_point_id.is_not(None)))
+    )
+    at_point_operators = set(
+        await session.scalars(
+            select(OperatorAssignment.operator_id).where(devices.covering(OperatorAssignment, day), OperatorAssignment.service_point_id.is_not(None))
+        )
+    )
+    events = (await session.execute(select(EventAssignment.device_id, EventAssignment.operator_id).where(EventAssignment.day == day))).all()
+    visiting = (
+        await session.execute(select(HomeVisit.device_id, HomeVisit.operator_id).where(HomeVisit.visit_date == day, HomeVisit.status.in_(PLANNED_STATUSES)))
+    ).all()
+    busy_devices = at_point_devices | {d for d, _ in [*events, *visiting] if d is not None}
+    busy_operators = at_point_operators | {o for _, o in [*events, *visiting] if o is not None}
+    device_areas, operator_areas = await devices.posted_areas(session, day=day, device_ids=[d.id for d in usable], operator_ids=[o.id for o in people])
+
+    def mine(code: str | None) -> bool:
+        return code is None or actor.role != Role.supervisor or actor.covers_area(code)
+
+    return (
+        [d for d in usable if d.id not in busy_devices and mine(device_areas.get(d.id))],
+        [o for o in people if o.id not in busy_operators and mine(operator_areas.get(o.id))],
+    )

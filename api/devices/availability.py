@@ -11,6 +11,8 @@ Rules
 - Free as far as devices know (`is_device_free`, `is_operator_free`): usable and not at a service
   point that day. Weekend services and home visits are other domains' bookings; the calendar
   that weighs them all is api.commitments.
+- Who was at a service point on a day (`operators_at`): those posted at it, assigned to it as a
+  weekend service, or posted to the point's own area (a kecamatan team works at its office).
 - Resource scope: a device or operator posted on a day (at a point or to an area) belongs that
   day to the posting's area; only a caller whose scope covers that area (or an admin) books it
   for a weekend service or a home visit (`ensure_crew_in_scope`, 403). One posted nowhere that
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.devices.models import Allocation, Device, DeviceStatus, Operator, OperatorAssignment, OperatorStatus
 from api.principal import Principal, ensure_resource
+from api.services.models import EventAssignment, ServicePoint
 
 
 def covering(model: type[Allocation] | type[OperatorAssignment], day: date) -> Any:
@@ -97,3 +100,18 @@ async def ensure_crew_in_scope(session: AsyncSession, *, actor: Principal, day: 
         ensure_resource(actor, device_areas.get(device_id), field=field, what="device")
     for field, operator_id in operators.items():
         ensure_resource(actor, operator_areas.get(operator_id), field=field, what="operator")
+
+
+async def operators_at(session: AsyncSession, *, point_id: int, day: date) -> list[int]:
+    """The operators at a service point on `day` (who was there, for a complaint about that place
+    and day): posted at the point, assigned to it as a weekend service that day, or posted to the
+    point's own area (a kecamatan's team is posted to the kecamatan and works at its office)."""
+    point_area = select(ServicePoint.area_code).where(ServicePoint.id == point_id).scalar_subquery()
+    posted = select(OperatorAssignment.operator_id).where(
+        or_(OperatorAssignment.service_point_id == point_id, (OperatorAssignment.service_point_id.is_(None)) & (OperatorAssignment.area_code == point_area)),
+        covering(OperatorAssignment, day),
+    )
+    at_event = select(EventAssignment.operator_id).where(
+        EventAssignment.service_point_id == point_id, EventAssignment.day == day, EventAssignment.operator_id.is_not(None)
+    )
+    return sorted({operator_id for operator_id in await session.scalars(posted.union(at_event)) if operator_id is not None})

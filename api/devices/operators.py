@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import calendar
 from api.areas import service as areas
 from api.audit import service as audit
-from api.devices.availability import covering
+from api.devices.availability import covering, operators_at
 from api.devices.models import Operator, OperatorAssignment, OperatorStatus
 from api.devices.placements import end_places, flush_or_conflict, place
 from api.devices.schemas import AssignmentRead, OperatorCreate, OperatorRead, OperatorUpdate, PlacementCreate
@@ -91,11 +91,21 @@ async def create_operator(session: AsyncSession, *, data: OperatorCreate, actor:
 
 
 async def list_operators(
-    session: AsyncSession, *, page: PageParams, status: str | None = None, area: str | None = None, added_for_campaign: bool | None = None
+    session: AsyncSession,
+    *,
+    page: PageParams,
+    status: str | None = None,
+    area: str | None = None,
+    added_for_campaign: bool | None = None,
+    service_point: int | None = None,
+    on: date | None = None,
 ) -> tuple[list[OperatorRead], str | None]:
-    """Operators with masked phones; `area` keeps those posted in that subtree today."""
+    """Operators with masked phones; `area` keeps those posted in that subtree today;
+    `service_point` those at that point on `on` (default today), posted there or at its weekend service."""
     day = calendar.today()
     stmt = select(Operator)
+    if service_point is not None:
+        stmt = stmt.where(Operator.id.in_(await operators_at(session, point_id=service_point, day=on or day)))
     if status:
         stmt = stmt.where(Operator.status == status)
     if added_for_campaign is not None:

@@ -116,9 +116,13 @@ async def list_operators(
     status: OperatorStatus | None = None,
     area: AreaQuery = None,
     added_for_campaign: bool | None = None,
+    service_point: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only the operators at this service point on `date`.")] = None,
+    day: Annotated[date | None, Query(alias="date", description="With `service_point`: the day (Asia/Jakarta); today by default.")] = None,
 ) -> Page[OperatorRead]:
     """Operators with where each is posted today; phone numbers masked."""
-    items, next_cursor = await service.list_operators(session, page=page, status=status, area=area, added_for_campaign=added_for_campaign)
+    items, next_cursor = await service.list_operators(
+        session, page=page, status=status, area=area, added_for_campaign=added_for_campaign, service_point=service_point, on=day
+    )
     return Page(items=items, next_cursor=next_cursor)
 
 

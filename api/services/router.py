@@ -28,6 +28,7 @@ from api.services.schemas import (
     ServicePointUpdate,
     ServicePointUpdated,
     UncoveredArea,
+    WeekendPlan,
 )
 from api.tallies.schemas import PointCountPut, PointCountRead
 from api.types import AreaLevel, BoundedDate, Role
@@ -43,6 +44,7 @@ router = APIRouter(tags=["service points"], route_class=CreatingRoute)
 SCHEDULE = TypeAdapter(list[ScheduleDay])
 
 # Staff who may read staff views: everyone signed in except fee-complaint handlers and operators.
+DryRunQuery = Annotated[bool, Query(description="Do nothing: answer with the bookings the change would cancel, for staff to confirm.")]
 PlannerReadDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]
 # Whoever runs a point that day enters its count: its operator, or a supervisor or admin over it.
 CounterDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.operator))]
@@ -78,11 +80,15 @@ async def get_service_point(point_id: IdPath, session: SessionDep) -> ServicePoi
 
 
 @router.patch("/service-points/{point_id}", response_model=ServicePointUpdated, responses=problem_responses(401, 403, 404, 409, 422))
-async def update_service_point(point_id: IdPath, data: ServicePointUpdate, principal: WriterDep, session: SessionDep) -> ServicePointUpdated:
+async def update_service_point(
+    point_id: IdPath, data: ServicePointUpdate, principal: WriterDep, session: SessionDep, dry_run: DryRunQuery = False
+) -> ServicePointUpdated:
     """Change a point; bookings that no longer fit its hours or counters are cancelled and listed."""
-    point, cancelled = await flows.update_service_point(session, point_id=point_id, data=data, actor=principal)
+    point, cancelled = await flows.update_service_point(session, point_id=point_id, data=data, actor=principal, dry_run=dry_run)
     return ServicePointUpdated(
-        **ServicePointRead.model_validate(point).model_dump(), cancelled_appointments=[CancelledBooking.model_validate(a) for a in cancelled]
+        **ServicePointRead.model_validate(point).model_dump(),
+        cancelled_appointments=[CancelledBooking.model_validate(a) for a in cancelled],
+        dry_run=dry_run,
     )
 
 
@@ -96,10 +102,16 @@ async def list_closures(
 
 
 @router.post("/service-points/{point_id}/closures", response_model=ClosureCreated, status_code=201, responses=problem_responses(401, 403, 404, 409, 422))
-async def add_closure(point_id: IdPath, data: ClosureCreate, principal: WriterDep, session: SessionDep) -> ClosureCreated:
+async def add_closure(
+    point_id: IdPath, data: ClosureCreate, principal: WriterDep, session: SessionDep, response: Response, dry_run: DryRunQuery = False
+) -> ClosureCreated:
     """Close a point for a day or reduce its hours; the bookings this cancels are listed."""
-    closure, cancelled = await flows.add_closure(session, point_id=point_id, data=data, actor=principal)
-    return ClosureCreated(**ClosureRead.model_validate(closure).model_dump(), cancelled_appointments=[CancelledBooking.model_validate(a) for a in cancelled])
+    closure, cancelled = await flows.add_closure(session, point_id=point_id, data=data, actor=principal, dry_run=dry_run)
+    if dry_run:
+        response.status_code = 200  # nothing was created
+    return ClosureCreated(
+        **ClosureRead.model_validate(closure).model_dump(), cancelled_appointments=[CancelledBooking.model_validate(a) for a in cancelled], dry_run=dry_run
+    )
 
 
 @router.delete("/service-points/{point_id}/closures/{closure_id}", status_code=204, responses=problem_responses(401, 403, 404))
@@ -155,3 +167,16 @@ async def uncovered_areas(
     """Dense RW/RT that have had no weekend service yet."""
     items, next_cursor = await service.uncovered_areas(session, page=page, area=area, level=level, min_population=min_population)
     return Page(items=[UncoveredArea(code=a.code, name=a.name, level=a.level, population=a.population) for a in items], next_cursor=next_cursor)
+
+
+@router.get("/weekend-events/plan", response_model=WeekendPlan, responses=problem_responses(401, 403, 422))
+async def weekend_plan(
+    principal: PlannerReadDep,
+    session: SessionDep,
+    day: Annotated[date, Query(alias="date", description="The Saturday or Sunday to plan.")],
+    area: AreaQuery = None,
+    level: Annotated[AreaLevel, Query()] = AreaLevel.rw,
+    limit: Annotated[int, Query(ge=1, le=200, description="How many RW/RT to rank.")] = 20,
+) -> WeekendPlan:
+    """Where a weekend service would record the most residents (ranked RW/RT), and the devices and operators free that day."""
+    return await flows.weekend_plan(session, area=area, day=day, level=level, limit=limit, actor=principal)

@@ -1,4 +1,5 @@
 from datetime import date
+from datetime import date as Day
 from enum import StrEnum
 from typing import Annotated
 
@@ -96,6 +97,7 @@ class CancelledBooking(BaseModel):
 
 class ServicePointUpdated(ServicePointRead):
     cancelled_appointments: list[CancelledBooking] = []
+    dry_run: bool = Field(default=False, description="A preview: nothing was changed and no booking was cancelled.")
 
 
 class ClosureCreate(BaseModel):
@@ -121,6 +123,7 @@ class ClosureRead(BaseModel):
 
 class ClosureCreated(ClosureRead):
     cancelled_appointments: list[CancelledBooking]
+    dry_run: bool = Field(default=False, description="A preview: the closure was not saved and no booking was cancelled.")
 
 
 class AssignmentsPut(BaseModel):
@@ -162,3 +165,45 @@ class UncoveredArea(BaseModel):
     name: str
     level: AreaLevel
     population: int | None
+
+
+class PlannedUnit(BaseModel):
+    """An RW/RT ranked by the weekend-service planner (the rule: api/services/planner.py)."""
+
+    code: str = Field(description="The RW or RT.")
+    name: str = Field(description="Its name.")
+    level: AreaLevel = Field(description="rw or rt.")
+    kelurahan: str = Field(description="Its kelurahan's code.")
+    kelurahan_name: str = Field(description="Its kelurahan's name.")
+    population: int = Field(description="Residents of the RW/RT (area list).")
+    still_to_record: int = Field(description="Estimated: the kelurahan's remaining (target minus recorded) shared out by population.")
+    last_service_nearby: Day | None = Field(description="The last weekend service in the same kelurahan on or before the date; null: none.")
+    weight: float = Field(description="Whole weeks since that service / 4, at most 1 (1 without one).")
+    expected_yield: int = Field(description="still_to_record x weight, rounded down: the ranking figure.")
+
+
+class FreeDevice(BaseModel):
+    """A device free on the planned day (not at a point, an event or home visits)."""
+
+    id: int = Field(description="The device's id.")
+    serial: str = Field(description="Its serial number.")
+    kind: str = Field(description="static or mobile.")
+
+
+class FreeOperator(BaseModel):
+    """An operator free on the planned day."""
+
+    id: int = Field(description="The operator's id.")
+    name: str = Field(description="The operator's name.")
+    staff_number: str = Field(description="The operator's staff number.")
+
+
+class WeekendPlan(BaseModel):
+    """Where a weekend service on `date` would record the most residents, and who is free to staff it."""
+
+    date: Day = Field(description="The Saturday or Sunday planned.")
+    area: str = Field(description="The area ranked (the caller's scope by default).")
+    rule: str = Field(description="The ranking rule, in words.")
+    items: list[PlannedUnit] = Field(description="RW/RT by expected yield, highest first; those with their own service on or after the date are left out.")
+    free_devices: list[FreeDevice] = Field(description="Devices free that day that the caller may book.")
+    free_operators: list[FreeOperator] = Field(description="Operators free that day that the caller may book.")

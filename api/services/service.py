@@ -14,7 +14,7 @@ Rules
   slot length cannot change while bookings are open (the caller says whether they are).
 - A device or an operator is at one weekend service per day at most (also a unique constraint),
   and a weekend service takes only devices and operators free that day: not posted at a service
-  point, not on home visits, usable. Those commitments are `api.commitments`' to judge.
+  point, not on home visits, usable: api.commitments judges it, asked by api.flows.
 - The public sees points and the schedule (where recording is open on each date, with hours, the
   address, the coordinates and the names of the point's kecamatan, kelurahan, RW and RT), for at
   most `MAX_SCHEDULE_DAYS` days at once. A point's next opening is the next window start within
@@ -446,3 +446,40 @@ async def event_days(
         select(EventAssignment.day, EventAssignment.service_point_id).where(who, EventAssignment.day >= from_day, EventAssignment.day <= until)
     )
     return [(day, point) for day, point in rows]
+
+
+# --- the weekend-service planner -------------------------------------------------------------
+
+
+def kelurahan_of(code: str) -> str:
+    return ".".join(code.split(".")[:4])
+
+
+async def planner_units(session: AsyncSession, *, root: str, level: AreaLevel, day: date) -> tuple[list[Area], dict[str, Area], dict[str, date]]:
+    """What the planner ranks (api/services/planner.py) inside `root`: the RW (or RT) units with a
+    population and without a weekend service of their own on or after `day`; their kelurahan; and
+    each kelurahan's last weekend service on or before `day`."""
+    require_code(root, field="area", location="query")
+    if level not in EVENT_LEVELS:
+        raise RuleViolation.on_field("level", "Weekend services are planned per RW or RT.", location="query")
+    units = list(
+        await session.scalars(select(Area).where(in_subtree(Area.code, root), Area.level == level.value, Area.population.is_not(None)).order_by(Area.code))
+    )
+    events = (
+        await session.execute(
+            select(ServicePoint.area_code, ServicePoint.event_date).where(
+                ServicePoint.kind == ServicePointKind.weekend_event.value,
+                ServicePoint.active.is_(True),
+                in_subtree(ServicePoint.area_code, kelurahan_of(root) if len(root.split(".")) > 4 else root),
+            )
+        )
+    ).all()
+    planned = {code for code, on in events if on is not None and on >= day}
+    last_nearby: dict[str, date] = {}
+    for code, on in events:
+        if on is not None and on <= day:
+            last_nearby[kelurahan_of(code)] = max(on, last_nearby.get(kelurahan_of(code), on))
+    units = [u for u in units if not any(code == u.code or code.startswith(u.code + ".") for code in planned)]
+    kelurahan_codes = {kelurahan_of(u.code) for u in units}
+    kelurahan = {a.code: a for a in await session.scalars(select(Area).where(Area.code.in_(kelurahan_codes)))} if kelurahan_codes else {}
+    return units, kelurahan, last_nearby

@@ -1,15 +1,18 @@
 """Dispatch: triage, scheduling a kit's day, the visit itself, and the day plan.
 
 Rules
-- Triage (`submitted` -> `triaged`) sets the priority: reason points (sick 3, disabled 2,
-  elderly 2, other 1) plus one point per full week waited (at most 3); 4+ urgent, 3 high,
-  2 normal, 1 low.
-- Scheduling `{device, operator, date, window}`: the date from today to the campaign's deadline;
+- Priority: reason points (sick 3, disabled 2, elderly 2, other 1) plus one point per full week
+  waited (at most 3); 4+ urgent, 3 high, 2 normal, 1 low. It is set at intake from the reason
+  alone (a bedridden resident is high from the start, not last until someone triages), and set
+  again with the weeks waited by triage (`submitted` -> `triaged`) or by scheduling a request
+  straight from `submitted` (no separate triage click is needed).
+- Scheduling `{device, operator, date, window}` (a submitted, triaged or scheduled request): the date from today to the campaign's deadline;
   the device an active mobile kit (a loaned kit not due back before the date: the "device usable"
-  rule of api.commitments); the operator active; neither the kit nor the operator on another visit
+  rule of api.devices); the operator active; neither the kit nor the operator on another visit
   whose window overlaps that day; the kit's day not over its daily capacity (one recording per
-  visit); and both free of postings at service points and of weekend services that day (asked of
-  api.commitments, which also keeps a day with planned visits from weekend services).
+  visit); and both free of postings at service points (api.devices) and of weekend services
+  (api.services) that day (`ensure_free_for_visit`; api.commitments keeps a day with planned
+  visits from weekend services and service points).
 - Visited: not before the planned day. The recording it adds (that day's tally of the resident's
   area, source `home_visit`, with the kit) is `api.flows.change_visit_status`' part.
 - Day plan: a kit's visits of one day in route order: by kelurahan, RW and RT code, then window.
@@ -161,7 +164,7 @@ async def ensure_free_for_visit(session: AsyncSession, *, device_id: int, operat
 
 
 async def schedule(session: AsyncSession, *, visit_id: int, data: ScheduleRequest, actor: Principal, today: date | None = None) -> HomeVisit:
-    """Put a triaged (or reschedule a scheduled) request on a kit's day."""
+    """Put a submitted or triaged request on a kit's day (or reschedule a scheduled one)."""
     visit = await visit_for_staff(session, visit_id=visit_id, actor=actor, write=True)
     ensure_move(visit, VisitStatus.scheduled)
     campaign = await campaigns.get_campaign(session, campaign_id=visit.campaign_id)
@@ -191,6 +194,8 @@ async def schedule(session: AsyncSession, *, visit_id: int, data: ScheduleReques
     await _check_slot(session, visit=visit, slot=slot)
     await ensure_free_for_visit(session, device_id=device.id, operator_id=operator.id, day=slot.day)
     before = audit.snapshot_of(visit, AUDIT_FIELDS)
+    if visit.status == VisitStatus.submitted:  # scheduled without a triage click: the triage's priority
+        visit.priority = priority_for(visit.reason, (today - visit.requested_on).days).value
     visit.device_id, visit.operator_id = device.id, operator.id
     visit.visit_date, visit.window_start, visit.window_end = data.date, data.window.start, data.window.end
     visit.status = VisitStatus.scheduled.value

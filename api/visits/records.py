@@ -38,7 +38,7 @@ AUDIT_FIELDS = [
 ]  # fmt: skip
 
 TRANSITIONS: dict[VisitStatus, frozenset[VisitStatus]] = {
-    VisitStatus.submitted: frozenset({VisitStatus.triaged, VisitStatus.cancelled}),
+    VisitStatus.submitted: frozenset({VisitStatus.triaged, VisitStatus.scheduled, VisitStatus.cancelled}),
     VisitStatus.triaged: frozenset({VisitStatus.scheduled, VisitStatus.unreachable, VisitStatus.cancelled}),
     VisitStatus.scheduled: frozenset({VisitStatus.scheduled, VisitStatus.visited, VisitStatus.unreachable, VisitStatus.cancelled}),
 }

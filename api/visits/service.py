@@ -147,7 +147,9 @@ async def submit(session: AsyncSession, *, data: HomeVisitCreate, actor: Princip
     }
     if open_visit is not None:
         return await _merge(session, open_visit, tracking_code=tracking_code, fields=fields, actor=actor)
-    visit = HomeVisit(tracking_code=tracking_code, campaign_id=campaign.id, nik=nik, status=VisitStatus.submitted.value, **fields)
+    # The reason alone sets the priority at intake (dispatch.py's rule); triage adds the weeks waited.
+    priority = priority_for(data.reason, 0).value
+    visit = HomeVisit(tracking_code=tracking_code, campaign_id=campaign.id, nik=nik, status=VisitStatus.submitted.value, priority=priority, **fields)
     try:
         # A savepoint, so that losing a race to the open-request index leaves the session usable.
         async with session.begin_nested():

@@ -8,7 +8,7 @@ import { applyUpdate, registerWorker, renderBanner } from "./lib/offline.js";
 import { outbox, startOutbox } from "./lib/outbox.js";
 import { renderBadge } from "./lib/outboxpanel.js";
 import { navigate, parseHash } from "./lib/view.js";
-import { PUBLIC_LINKS, toolsFor } from "./nav.js";
+import { PUBLIC_LINKS, menuFor } from "./nav.js";
 import { refresh, start } from "./router.js";
 import { connectivity, session } from "./store.js";
 
@@ -23,36 +23,57 @@ function link(path, label) {
   return html`<a href="#${path}" ${isCurrent(path) ? html`aria-current="page"` : ""}>${label}</a>`;
 }
 
+function navList(me) {
+  if (!me) return PUBLIC_LINKS.map((l) => html`<li>${link(l.path, t(l.label))}</li>`);
+  // Staff: the staff home, then the groups as disclosure menus (one row at desktop width).
+  return html`<li>${link("/staff", t("nav.staff"))}</li>
+    ${menuFor(me).map((group) => {
+      const current = group.links.some((l) => isCurrent(l.path));
+      return html`<li class="nav-group${current ? " current" : ""}" data-group="${group.id}">
+        <button type="button" class="nav-group-toggle" data-action="nav-group" aria-expanded="false" aria-controls="nav-group-${group.id}">${t(group.label)}</button>
+        <ul class="nav-sub" id="nav-group-${group.id}">${group.links.map((l) => html`<li>${link(l.path, t(l.label))}</li>`)}</ul>
+      </li>`;
+    })}`;
+}
+
 function renderShell() {
   const me = session.state.me;
   const other = LANGUAGES.find((lang) => lang !== language.state.lang);
-  // The header lists the tools that have a short label; the rest are on the staff home.
-  const staffLinks = me ? toolsFor(me.role).filter((tool) => tool.short && !PUBLIC_LINKS.some((l) => l.path === tool.path)) : [];
   render(document.querySelector("[data-shell=skip]"), t("shell.skip"));
   render(
     document.querySelector("[data-shell=nav]"),
-    html`<ul>
-      ${PUBLIC_LINKS.map((l) => html`<li>${link(l.path, t(l.label))}</li>`)}
-      ${me ? html`<li>${link("/staff", t("nav.staff"))}</li>` : ""}
-      ${staffLinks.map((tool) => html`<li>${link(tool.path, t(tool.short ?? tool.label))}</li>`)}
-    </ul>`,
+    html`<button type="button" class="nav-toggle" data-action="nav-menu" aria-expanded="false" aria-controls="site-menu">${t("shell.menuButton")}</button>
+      <ul class="nav-list" id="site-menu">${navList(me)}</ul>`,
   );
   document.querySelector("[data-shell=nav]").setAttribute("aria-label", t("shell.menu"));
   render(
+    document.querySelector("[data-shell=account]"),
+    me ? html`<button type="button" class="button small" data-action="signout" title="${t("shell.signedInAs", { name: me.name })}">${t("nav.signout")}</button>` : "",
+  );
+  render(
     document.querySelector("[data-shell=language]"),
-    html`<button type="button" class="button small" data-action="language" data-lang="${other}" lang="${other}">${LANGUAGE_NAMES[other]}</button>`,
+    // On a phone the switch shows the language's code, so that the header stays one row.
+    html`<button type="button" class="button small" data-action="language" data-lang="${other}" lang="${other}" title="${LANGUAGE_NAMES[other]}"><span class="lang-long">${LANGUAGE_NAMES[other]}</span><span class="lang-short">${other.toUpperCase()}</span></button>`,
   );
   renderBanner(document.querySelector("[data-shell=offline]"));
   renderBadge(document.querySelector("[data-shell=outbox]"));
   render(
     document.querySelector("[data-shell=footer]"),
     html`<p>${t("shell.footer")}</p>
-      <p>${
-        me
-          ? html`${t("shell.signedInAs", { name: me.name })} · <button type="button" class="linklike" data-action="signout">${t("nav.signout")}</button>`
-          : html`<a href="#/staff/signin">${t("nav.signin")}</a>`
-      }</p>`,
+      <p>${me ? t("shell.signedInAs", { name: me.name }) : html`<a href="#/staff/signin">${t("nav.signin")}</a>`}</p>`,
   );
+}
+
+/** Open or close a disclosure button's panel; opening a menu group closes the others. */
+function toggle(button, open = button.getAttribute("aria-expanded") !== "true") {
+  if (open && button.dataset.action === "nav-group") {
+    for (const other of document.querySelectorAll("[data-action=nav-group][aria-expanded=true]")) other.setAttribute("aria-expanded", "false");
+  }
+  button.setAttribute("aria-expanded", String(open));
+}
+
+function closeMenus() {
+  for (const open of document.querySelectorAll(".site-nav [aria-expanded=true]")) open.setAttribute("aria-expanded", "false");
 }
 
 async function boot() {
@@ -64,6 +85,17 @@ async function boot() {
     document.getElementById("main").focus();
   });
   on(document.body, "click", "[data-action=language]", (_, button) => switchLanguage(button.dataset.lang));
+  on(document.body, "click", "[data-action=nav-menu], [data-action=nav-group]", (_, button) => toggle(button));
+  // A click elsewhere, or Escape, closes the open menus (a link's click navigates, which redraws them closed).
+  document.addEventListener("click", (event) => {
+    if (!event.target.closest(".site-nav")) closeMenus();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || !document.querySelector(".site-nav [aria-expanded=true]")) return;
+    const group = document.activeElement?.closest(".nav-group")?.querySelector("[data-action=nav-group]");
+    closeMenus();
+    group?.focus();
+  });
   on(document.body, "click", "[data-action=signout]", async () => {
     // Writes not sent yet are deleted with the rest: the person decides.
     const waiting = outbox.state.pending.length;

@@ -10,7 +10,9 @@
 //   tool     (staff tools) how the staff home and the header list it: `label`, `description`,
 //            `short` (the header's label; without one it is only on the staff home), `when(me)`
 //            (what the account itself needs, e.g. an operator account linked to a petugas), and
-//            `roles` when the tool is offered to other roles than the route admits
+//            `roles` when the tool is offered to other roles than the route admits, and `group`:
+//            where the header's menu lists it (GROUPS in nav.js: daily work, planning,
+//            administration; a tool without a group is on the staff home only)
 //
 // The order is the order of the links, both in the header and on the staff home. The patterns
 // never overlap, so the order does not decide which route a path opens. The navigation only
@@ -21,7 +23,7 @@ export const ROUTES = [
   { path: "/staff", pattern: /^\/staff$/, keys: [], roles: [], view: () => import("./views/staff.js") },
   {
     path: "/staff/targets", pattern: /^\/staff\/targets$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/targets.js"),
-    tool: { label: "tools.targets", short: "nav.targets", description: "tools.targets.description" },
+    tool: { group: "planning", label: "tools.targets", short: "nav.targets", description: "tools.targets.description" },
   },
   // Public, and on every staff member's home as a tool.
   {
@@ -37,40 +39,43 @@ export const ROUTES = [
   { path: "/report", pattern: /^\/report(?:\/(track))?$/, keys: ["page"], view: () => import("./views/report.js"), link: "nav.report" },
   {
     path: "/staff/tallies", pattern: /^\/staff\/tallies$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/tallies.js"),
-    tool: { label: "tools.tallies", short: "nav.tallies", description: "tools.tallies.description" },
+    tool: { group: "daily", label: "tools.tallies", short: "nav.tallies", description: "tools.tallies.description" },
   },
   {
     path: "/staff/reconciliation", pattern: /^\/staff\/reconciliation$/, keys: [], roles: ["admin", "supervisor", "viewer"], view: () => import("./views/reconciliation.js"),
-    tool: { label: "tools.reconciliation", description: "tools.reconciliation.description" },
+    tool: { group: "planning", label: "tools.reconciliation", description: "tools.reconciliation.description" },
   },
   {
     path: "/staff/counter", pattern: /^\/staff\/counter(?:\/(\d+))?$/, keys: ["point"], roles: ["admin", "supervisor", "operator"], view: () => import("./views/counter.js"),
     // An operator account without a service point (a kit's crew) has no counter to run.
-    tool: { label: "tools.counter", short: "nav.counter", description: "tools.counter.description", when: (me) => me?.role !== "operator" || Boolean(me?.service_point_id) },
+    tool: { group: "daily", label: "tools.counter", short: "nav.counter", description: "tools.counter.description", when: (me) => me?.role !== "operator" || Boolean(me?.service_point_id) },
   },
   {
     path: "/staff/dispatch", pattern: /^\/staff\/dispatch$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/dispatch.js"),
-    tool: { label: "tools.dispatch", description: "tools.dispatch.description" },
+    tool: { group: "daily", label: "tools.dispatch", description: "tools.dispatch.description" },
   },
   {
     path: "/staff/devices", pattern: /^\/staff\/devices$/, keys: [], roles: ["admin", "supervisor", "viewer"], view: () => import("./views/devices/index.js"),
-    // No short label: the header stays as it is; the tool is on the staff home.
-    tool: { label: "tools.devices", description: "tools.devices.description" },
+    tool: { group: "planning", label: "tools.devices", description: "tools.devices.description" },
+  },
+  {
+    path: "/staff/points", pattern: /^\/staff\/points$/, keys: [], roles: ["admin", "supervisor"], view: () => import("./views/points/index.js"),
+    tool: { group: "planning", label: "tools.points", short: "nav.points", description: "tools.points.description" },
   },
   {
     path: "/staff/complaints", pattern: /^\/staff\/complaints(?:\/(\d{1,9}))?$/, keys: ["id"], roles: ["admin", "handler"], view: () => import("./views/complaints/index.js"),
-    tool: { label: "tools.complaints", short: "nav.complaints", description: "tools.complaints.description" },
+    tool: { group: "daily", label: "tools.complaints", short: "nav.complaints", description: "tools.complaints.description" },
   },
   {
     path: "/staff/users", pattern: /^\/staff\/users$/, keys: [], roles: ["admin"], view: () => import("./views/users.js"),
-    tool: { label: "tools.users", short: "nav.users", description: "tools.users.description" },
+    tool: { group: "admin", label: "tools.users", short: "nav.users", description: "tools.users.description" },
   },
   {
     path: "/staff/webhooks", pattern: /^\/staff\/webhooks$/, keys: [], roles: ["admin"], view: () => import("./views/webhooks.js"),
-    tool: { label: "tools.webhooks", description: "tools.webhooks.description" },
+    tool: { group: "admin", label: "tools.webhooks", description: "tools.webhooks.description" },
   },
   {
     path: "/staff/visits", pattern: /^\/staff\/visits$/, keys: [], roles: ["operator"], view: () => import("./views/crew.js"),
-    tool: { label: "tools.crew", short: "nav.crew", description: "tools.crew.description", when: (me) => Boolean(me?.operator_id) },
+    tool: { group: "daily", label: "tools.crew", short: "nav.crew", description: "tools.crew.description", when: (me) => Boolean(me?.operator_id) },
   },
 ];

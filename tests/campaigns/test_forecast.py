@@ -56,6 +56,20 @@ def test_nth_service_day_skips_weekends_when_closed() -> None:
     assert calendar.nth_service_day(date.max - timedelta(days=1), 10, weekends=True) is None
 
 
+def test_nth_service_day_counts_from_one_up_to_a_century() -> None:
+    with pytest.raises(ValueError):
+        calendar.nth_service_day(MON, 0, weekends=True)  # there is no 0th day
+    last = calendar.MAX_DAYS_AHEAD
+    assert calendar.nth_service_day(MON, last, weekends=True) == MON + timedelta(days=last - 1)
+    assert calendar.nth_service_day(MON, last + 1, weekends=True) is None
+
+
+def test_no_service_days_in_an_empty_or_reversed_range() -> None:
+    # `days <= 0` -> `< 0` (and 0 -> -1) survive mutation: an empty range already counts 0 below.
+    assert calendar.service_days(MON, MON - timedelta(days=1), weekends=False) == 0
+    assert calendar.service_days(MON, MON - timedelta(days=9), weekends=True) == 0
+
+
 def _node(remaining: int | None, *, today: date, deadline: date, last_7: int, weekends: bool) -> dict:
     campaign = SimpleNamespace(deadline=deadline, opens_weekends=weekends)
     window = calendar.service_days(today - timedelta(days=7), today - timedelta(days=1), weekends=weekends)

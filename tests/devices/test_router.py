@@ -228,3 +228,33 @@ async def test_loan_overdue_filter_false_and_device_read(client, session) -> Non
     assert_problem(await client.get("/api/v1/devices", params={"area": "nope"}, headers=viewer), 422, field="area")
     assert_problem(await client.get("/api/v1/devices/999999", headers=viewer), 404)
     assert_problem(await client.get("/api/v1/devices"), 401)
+
+
+async def test_operators_at_a_point_on_a_day_for_who_was_there(client, session) -> None:
+    """Issue 19: a complaint handler picks among the operators at that point that day, not all of them."""
+    from api.devices import service
+    from api.devices.schemas import PlacementCreate
+    from api.principal import SYSTEM
+    from api.services import service as services
+    from api.services.schemas import AssignmentsPut
+    from tests.services.factories import make_event, make_office, make_rw, next_saturday
+
+    office = (await make_office(session, area="36.74.01")).id
+    day = calendar.today()
+    posted, team, elsewhere, at_event = [await make_operator(session) for _ in range(4)]
+    await service.assign_operator(session, operator_id=posted, data=PlacementCreate(service_point=office, starts_on=day), actor=SYSTEM)
+    await post_operator(session, team, area="36.74.01", starts_on=day)  # the kecamatan's team: works at its office
+    await post_operator(session, elsewhere, area="36.74.01.1001", starts_on=day)  # a kelurahan below: not at the office
+    saturday = next_saturday()
+    event = (await make_event(session, area=await make_rw(session, kelurahan="36.74.01.1003"), day=saturday)).id
+    await services.set_assignments(session, point_id=event, data=AssignmentsPut(operator_ids=[at_event]), actor=SYSTEM)
+    handler = await headers_for(session, role=Role.handler)
+
+    async def ids(**params) -> list[int]:
+        response = await client.get("/api/v1/operators", params=params, headers=handler)
+        assert response.status_code == 200, response.text
+        return [o["id"] for o in response.json()["items"]]
+
+    assert await ids(service_point=office) == sorted([posted, team]) == await ids(service_point=office, date=day.isoformat())
+    assert await ids(service_point=office, date=(day - timedelta(days=1)).isoformat()) == []
+    assert await ids(service_point=event, date=saturday.isoformat()) == [at_event]

@@ -200,3 +200,14 @@ def serious_axe_violations(page) -> list[dict]:
         " return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)})); }"
     )
     return [v for v in results if v["impact"] in ("serious", "critical")]
+
+
+def nav_to(page, href: str) -> None:
+    """Follow a header link as a person would: on a phone open the menu, then the link's group."""
+    toggle = page.locator("[data-action=nav-menu]")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+    link = page.locator(f".site-nav a[href='{href}']")
+    if not link.is_visible():
+        link.locator("xpath=ancestor::li[contains(@class,'nav-group')]/button").click()
+    link.click()

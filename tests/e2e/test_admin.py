@@ -4,7 +4,7 @@ the view nor open it; a display name with markup stays text."""
 
 import httpx
 
-from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, serious_axe_violations, shoot
+from tests.e2e.conftest import DESKTOP, PASSWORD, PHONE, nav_to, serious_axe_violations, shoot
 from tests.e2e.test_staff import sign_in
 
 SCRIPT_NAME = "<script>window.__owned = 1</script> Operator Baru"
@@ -14,7 +14,7 @@ def open_users(page) -> None:
     sign_in(page, "e2e.admin")
     page.wait_for_selector("h1:text-is('Halo, e2e.admin')")
     assert page.locator(".cards a[href='#/staff/users']").count() == 1
-    page.click(".site-nav a[href='#/staff/users']")
+    nav_to(page, "#/staff/users")
     page.wait_for_selector("h1:text-is('Pengguna dan kunci API')")
     page.wait_for_selector("[data-table=users] tr[data-username='e2e.admin']")
 

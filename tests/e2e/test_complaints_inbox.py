@@ -264,3 +264,40 @@ def test_staff_who_do_not_handle_complaints_neither_see_nor_open_the_inbox(page,
     # The API says the same, whatever the page shows.
     answer = httpx.get(f"{server.base}/api/v1/complaints", headers={"Authorization": f"Bearer {server.token('e2e.supervisor')}"})
     assert answer.status_code == 403
+
+
+def test_who_was_there_offers_the_operators_at_that_point_that_day_first(page, server, handler) -> None:
+    """Issue 19: to name the operator at "loket 2" that day, the handler scanned all 65 petugas."""
+    from api import calendar
+
+    day = calendar.today().isoformat()
+    point = 1
+    reported = httpx.post(
+        f"{server.base}/api/v1/complaints",
+        json={
+            "service_point": point,
+            "occurred_on": day,
+            "amount": 50000,
+            "operator_description": "loket 2",
+            "description": "Diminta uang di loket 2 (e2e who).",
+        },
+    )
+    assert reported.status_code == 201, reported.text
+    headers = {"Authorization": f"Bearer {server.token('e2e.handler')}"}
+    complaint = next(c for c in server.get("/complaints", params={"limit": 200}, headers=headers).json()["items"] if c["description"].endswith("(e2e who)."))
+    there = server.get("/operators", params={"service_point": point, "date": day, "limit": 200}, headers=headers).json()["items"]
+    assert there, "the demo posts operators at its offices"
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, "e2e.handler", start=f"/#/staff/complaints/{complaint['id']}")
+    page.wait_for_selector(f"h1:text-is('Pengaduan #{complaint['id']}')")
+    select = page.locator("[data-form=assign] [name=operator_id]")
+    offered = select.locator("[data-present] option").evaluate_all("os => os.map(o => Number(o.value))")
+    assert offered == [o["id"] for o in there]
+    # The first group, right under "unknown".
+    assert select.locator("option").nth(1).get_attribute("value") == str(there[0]["id"])
+    select.select_option(str(there[0]["id"]))
+    page.click("[data-form=assign] [type=submit]")
+    page.wait_for_selector(f"[data-operator]:has-text('{there[0]['name']}')")
+    assert server.get(f"/complaints/{complaint['id']}", headers=headers).json()["operator_id"] == there[0]["id"]
+    assert serious_axe_violations(page) == []
+    shoot(page, "staff-complaint-who-desktop")

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from api.visits.demo import nik
-from tests.e2e.conftest import DESKTOP, Server, demo_server, serious_axe_violations, shoot
+from tests.e2e.conftest import DESKTOP, Server, demo_server, nav_to, serious_axe_violations, shoot
 from tests.e2e.test_devices import auth, id_date
 from tests.e2e.test_staff import sign_in as sign_in_as
 
@@ -183,13 +183,16 @@ def test_kit_operator_marks_todays_stops_and_the_resident_sees_the_visit(page, s
 
 def test_only_operators_linked_to_a_petugas_are_offered_the_view(page, server) -> None:
     sign_in(page, server, CREW, start="/#/staff")
-    page.wait_for_selector(".site-nav a[href='#/staff/visits']")
+    page.wait_for_selector(".site-nav a[href='#/staff/visits']", state="attached")
+    # A crew's phone: the header is one row (menu, sign-out, language), its tools under "daily work".
+    assert page.locator(".site-header .header-bar").bounding_box()["height"] < 70
+    assert page.locator("[data-group=daily] a[href='#/staff/visits']").count() == 1
     assert page.locator(".cards a[href='#/staff/visits']").count() == 1
     # A kit's crew has no counter to run, so the counter console is not offered.
     assert page.locator("a[href='#/staff/counter']").count() == 0
     # In English too, with the date through Intl (en-GB).
     page.click("[data-action=language]")
-    page.click(".site-nav a[href='#/staff/visits']")
+    nav_to(page, "#/staff/visits")
     page.wait_for_selector("h1:text-is('My home visits')")
     day = today()
     assert page.inner_text("[data-slot=day] h2") == f"{day.strftime('%A')}, {day.day} {day.strftime('%B %Y')} · today"

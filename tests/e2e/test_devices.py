@@ -250,3 +250,42 @@ def test_names_with_markup_show_as_text(page, server) -> None:
     assert name in page.locator("[data-form=move] [name=place]").inner_text()
     assert page.locator("main script, main img, main b").count() == 0
     assert page.evaluate("window.__pwned") is None
+
+
+def test_a_move_to_a_place_without_operator_warns_and_the_capacity_follows(page, server) -> None:
+    """Issue 19: the capacity table stayed stale after a move, and nothing said the device would have no operator."""
+    headers = auth(server, "e2e.admin")
+    created = httpx.post(
+        f"{server.base}/api/v1/service-points",
+        headers=headers,
+        json={"kind": "kelurahan_office", "name": "Kantor Kelurahan Tanpa Petugas", "area": "36.74.07.1001", "opening_hours": {"mon": [["08:00", "15:00"]]}},
+    )
+    assert created.status_code == 201, created.text
+    point = created.json()
+    device = next(d for d in every(server, "/devices", headers, area="36.74.01") if d["status"] == "active" and d["serial"] != "KMD-3674-01")
+    page.set_viewport_size(DESKTOP)
+    open_view(page, "e2e.admin")
+    setu = page.locator("[data-table=capacity] tr[data-kecamatan='36.74.07']")
+    before = server.get(f"/campaigns/{server.campaign_id}/capacity", headers=headers).json()
+    form = page.locator("[data-form=move]")
+    form.locator("[name=device]").select_option(str(device["id"]))
+    form.locator("[name=place]").select_option(f"sp:{point['id']}")
+    warning = form.locator("[data-warning=no-operator]")
+    warning.wait_for()
+    assert "Kantor Kelurahan Tanpa Petugas" in warning.inner_text()
+    form.locator("[type=submit]").click()
+    form.locator("[data-form-status] [role=status]").wait_for()
+    assert server.get(f"/devices/{device['id']}", headers=headers).json()["placed"]["service_point_id"] == point["id"]
+    after = server.get(f"/campaigns/{server.campaign_id}/capacity", headers=headers).json()
+    row_before = next(k for k in before["kecamatan"] if k["code"] == "36.74.07")
+    row_after = next(k for k in after["kecamatan"] if k["code"] == "36.74.07")
+    assert row_after["active_devices"] == row_before["active_devices"] + 1
+    # Without a reload, the capacity table shows the new figures.
+    page.wait_for_function(
+        "([selector, text]) => document.querySelector(selector)?.innerText.includes(text)",
+        arg=["[data-table=capacity] tr[data-kecamatan='36.74.07']", f"{id_number(row_after['active_devices'])} / {id_number(row_after['operators'])}"],
+    )
+    assert form.locator("[data-warning=no-operator]").is_visible()
+    assert serious_axe_violations(page) == []
+    shoot(page, "staff-devices-move-warning-desktop")
+    assert setu.count() == 1

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from tests.e2e.conftest import DESKTOP, PHONE, serious_axe_violations, shoot
+from tests.e2e.conftest import DESKTOP, PHONE, nav_to, serious_axe_violations, shoot
 
 
 def adult_nik(kecamatan: str = "367401", *, born: date = date(1990, 7, 15), woman: bool = True, serial: int = 917) -> str:
@@ -326,7 +326,7 @@ def test_every_public_view_is_in_the_menu(page, server) -> None:
     page.wait_for_selector("[data-figure=recorded]")
     links = page.locator(".site-nav a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
     assert links[:5] == ["#/progress", "#/where", "#/board", "#/visit", "#/report"]
-    page.click(".site-nav a[href='#/board']")
+    nav_to(page, "#/board")
     page.wait_for_selector("[data-boards]")
     check_view(page, "board-index")
     page.click("[data-boards] a >> nth=0")

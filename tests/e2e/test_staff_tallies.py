@@ -87,3 +87,27 @@ def test_supervisor_enters_figures_in_the_grid_and_reads_their_history(page, ser
     shoot(page, "staff-tallies-phone")
     page.set_viewport_size(DESKTOP)
     shoot(page, "staff-tallies-desktop")
+
+
+def test_on_a_phone_today_comes_first_in_the_grid(page, server) -> None:
+    """Issue 19: on a phone, today's tally column was off-screen to the right."""
+    from api import calendar
+
+    today = calendar.today().isoformat()
+    sign_in(page, "e2e.supervisor", start="/#/staff/tallies")
+    page.wait_for_selector("[data-table=grid]")
+    dates = page.locator("[data-table=grid] tbody tr").first.locator("input.cell").evaluate_all("cells => cells.map(c => c.dataset.date)")
+    assert dates[0] == today and dates == sorted(dates, reverse=True)
+    box = page.locator(f"input.cell[data-area='{CIATER}'][data-date='{today}']").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+    # The grid scrolls in its own frame; the page itself stays phone-wide.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.locator(f"input.cell[data-area='{CIATER}'][data-date='{today}']").fill("7")
+    page.locator("[data-form=grid] [type=submit]").click()
+    page.wait_for_selector("[data-form=grid] [data-summary=saved]")
+    token = server.token("e2e.supervisor")
+    saved = server.get(
+        f"/campaigns/{server.campaign_id}/tallies", params={"area": CIATER, "from": today, "to": today}, headers={"Authorization": f"Bearer {token}"}
+    ).json()["items"]
+    assert any(t["area"] == CIATER and t["count"] == 7 and t["service_point"] is None for t in saved)
+    shoot(page, "staff-tallies-today-phone")

@@ -77,6 +77,13 @@ async def uncovered(_) -> Request:
     return Request(params={"area": "36.74.01"})
 
 
+async def weekend_plan(session) -> Request:
+    from tests.factories import make_campaign
+
+    await make_campaign(session, root="36.74.01")
+    return Request(params={"area": "36.74.01", "date": next_saturday().isoformat()})
+
+
 CASES = [
     public_read("GET", "/api/v1/service-points"),
     Case("POST", "/api/v1/service-points", expect={**WRITERS, "admin": 201, "supervisor_in": 201}, setup=new_office),
@@ -98,4 +105,5 @@ CASES = [
     Case("PUT", "/api/v1/service-points/{point_id}/counts/{day}", expect={**WRITERS, "operator_in": 200}, setup=day_count),
     public_read("GET", "/api/v1/schedule", setup=schedule),
     Case("GET", "/api/v1/weekend-events/uncovered", expect=PLANNER_READERS, setup=uncovered),
+    Case("GET", "/api/v1/weekend-events/plan", expect={**PLANNER_READERS, "supervisor_out": 403}, setup=weekend_plan, note="a supervisor plans in their area"),
 ]

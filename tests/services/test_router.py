@@ -138,3 +138,32 @@ async def test_an_events_operator_enters_the_days_count_and_sending_it_again_cha
     tomorrow = today + timedelta(days=1)
     assert_problem(await client.put(f"/api/v1/service-points/{event.id}/counts/{tomorrow.isoformat()}", json={"count": 1}, headers=operator), 422)
     assert_problem(await client.put(url, json={"count": -1}, headers=operator), 422)
+
+
+async def test_a_dry_run_lists_the_bookings_a_change_would_cancel_and_changes_nothing(client, session) -> None:
+    """Issue 19: staff see the bookings a change cancels before they confirm it."""
+    from api.principal import ANONYMOUS
+    from api.queues import appointments
+    from api.queues.schemas import BookingCreate
+    from tests.services.factories import make_office
+
+    office = await make_office(session, counters=2, service_minutes=30)
+    tomorrow = calendar.today() + timedelta(days=1)
+    booked = [(await appointments.book(session, point_id=office.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)).id for _ in range(2)]
+    office_id = office.id
+    admin = await headers_for(session, role=Role.admin)
+    preview = await client.patch(f"/api/v1/service-points/{office.id}", params={"dry_run": "true"}, json={"counters": 1}, headers=admin)
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["dry_run"] and preview.json()["counters"] == 1
+    assert [a["id"] for a in preview.json()["cancelled_appointments"]] == [booked[1]]
+    assert (await client.get(f"/api/v1/service-points/{office_id}")).json()["counters"] == 2
+    closure = {"day": tomorrow.isoformat(), "reason": "Libur"}
+    url = f"/api/v1/service-points/{office_id}/closures"
+    looked = await client.post(url, params={"dry_run": "true"}, json=closure, headers=admin)
+    assert looked.status_code == 200 and looked.json()["dry_run"]
+    assert sorted(a["id"] for a in looked.json()["cancelled_appointments"]) == sorted(booked)
+    assert (await client.get(url)).json()["items"] == []
+    slot = next(s for s in await appointments.slots(session, point_id=office_id, day=tomorrow) if s["start"] == "09:00")
+    assert slot["booked"] == 2
+    done = await client.post(url, json=closure, headers=admin)
+    assert done.status_code == 201 and not done.json()["dry_run"] and len(done.json()["cancelled_appointments"]) == 2

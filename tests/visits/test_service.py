@@ -216,12 +216,20 @@ async def test_triage_sets_priority_from_reason_and_waiting(session) -> None:
     assert triaged.status == VisitStatus.triaged and triaged.priority == VisitPriority.high
 
 
-async def test_state_machine_refuses_illegal_moves(session) -> None:
+async def test_priority_is_set_at_intake_and_scheduling_needs_no_triage(session) -> None:
+    """Issue 19: a bedridden resident's request sorted last until someone triaged it."""
     await make_campaign(session)
     kit, operator = await make_kit(session), await make_operator(session)
+    sick = await make_request(session, reason="sick", today=TODAY - timedelta(days=8))
+    assert sick.priority == VisitPriority.high and (await make_request(session, reason="other")).priority == VisitPriority.low
+    scheduled = await schedule(session, sick.id, device_id=kit.id, operator_id=operator.id, day=TODAY)
+    # Straight from submitted: the priority triage would have given (8 days waited: one more point).
+    assert scheduled.status == VisitStatus.scheduled and scheduled.priority == VisitPriority.urgent
+
+
+async def test_state_machine_refuses_illegal_moves(session) -> None:
+    await make_campaign(session)
     visit = await make_request(session)
-    with pytest.raises(Conflict, match="submitted request cannot become scheduled"):
-        await schedule(session, visit.id, device_id=kit.id, operator_id=operator.id, day=TODAY)
     for illegal in ("visited", "unreachable", "submitted"):
         with pytest.raises(Conflict):
             await service.change_status(session, visit_id=visit.id, data=StatusChange(status=illegal), actor=SYSTEM)

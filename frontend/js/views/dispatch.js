@@ -1,6 +1,8 @@
-// Home-visit dispatch (supervisor/admin): open requests by priority and kelurahan (personal fields
-// masked), triage, scheduling onto a mobile kit, an operator, a date and a time window, and a
-// kit's day plan to print for the team at the door.
+// Home-visit dispatch (supervisor/admin): open requests by urgency (set at intake from the reason)
+// and waiting time, personal fields masked; scheduling onto a mobile kit, an operator (the kit's
+// crew offered first), a date and a time window, straight from a new request (the API sets the
+// priority triage would); and a kit's day plan to print for the crew: their names, the stops in
+// route order with map links, and a box to tick at each door.
 
 import { ApiError, api } from "../api.js";
 import { currentCampaign } from "../campaigns.js";
@@ -44,8 +46,7 @@ function requestsTable(items, names, kits) {
           <td class="num wide-only">${v.waiting_days === null ? "—" : fmt.number(v.waiting_days)}</td>
           <td class="wide-only">${v.visit_date ? html`${fmt.shortDate(v.visit_date)} ${v.window_start}–${v.window_end}<br><span class="code">${kits.get(v.device_id)?.serial ?? ""}</span>` : "—"}</td>
           <td class="actions">
-            ${v.status === "submitted" ? html`<button type="button" class="button small" data-action="triage" data-id="${v.id}">${t("dispatch.triage")}</button>` : ""}
-            ${v.status === "triaged" || v.status === "scheduled" ? html`<button type="button" class="button small" data-action="schedule" data-id="${v.id}">${t(v.status === "scheduled" ? "dispatch.reschedule" : "dispatch.schedule")}</button>` : ""}
+            ${OPEN.has(v.status) ? html`<button type="button" class="button small" data-action="schedule" data-id="${v.id}">${t(v.status === "scheduled" ? "dispatch.reschedule" : "dispatch.schedule")}</button>` : ""}
           </td>
         </tr>`,
       )}</tbody>
@@ -53,24 +54,44 @@ function requestsTable(items, names, kits) {
   </div>`;
 }
 
-function dayPlan(plan) {
+/** A map search for a stop's address (the day plan has addresses, not coordinates). */
+function mapLink(stop) {
+  const query = encodeURIComponent(`${stop.address}, ${stop.kelurahan_name}, Tangerang Selatan`);
+  return `https://www.openstreetmap.org/search?query=${query}`;
+}
+
+function dayPlan(plan, operators) {
+  const crew = [...new Set(plan.stops.map((s) => s.operator_id))].map((id) => operators.get(id)?.name ?? `#${id}`);
   return html`<article class="day-plan" data-plan="${plan.device_id}">
     <h3>${t("dispatch.planOf", { serial: plan.serial, date: fmt.date(plan.date) })}</h3>
+    <p data-crew>${t("dispatch.crew")}: ${crew.length ? crew.join(", ") : "—"}</p>
     <p>${t("dispatch.booked", { booked: fmt.number(plan.booked), capacity: fmt.number(plan.daily_capacity) })}</p>
     ${
       plan.stops.length
         ? html`<ol class="stops">${plan.stops.map(
             (s) => html`<li data-stop="${s.id}">
-              <p class="stop-time">${s.window_start}–${s.window_end} · ${s.kelurahan_name}${s.rw ? ` · RW ${s.rw}` : ""}${s.rt ? ` · RT ${s.rt}` : ""}</p>
-              <p class="stop-name">${s.name}</p>
-              <p>${s.address}</p>
+              <p class="stop-time"><span class="tick" aria-hidden="true"></span>${s.window_start}–${s.window_end} · ${s.kelurahan_name}${s.rw ? ` · RW ${s.rw}` : ""}${s.rt ? ` · RT ${s.rt}` : ""}</p>
+              <p class="stop-name">${s.name}${plan.stops.some((o) => o.operator_id !== s.operator_id) ? html` <span class="hint">(${operators.get(s.operator_id)?.name ?? `#${s.operator_id}`})</span>` : ""}</p>
+              <p>${s.address} · <a href="${mapLink(s)}" rel="noopener" target="_blank" data-map>${t("dispatch.map")}</a></p>
               <p>${t("dispatch.phone")}: <a href="tel:${s.phone}">${s.phone}</a> · NIK ${s.nik_masked} · ${t(`visitReason.${s.reason}`)}</p>
               ${s.note ? html`<p class="hint">${s.note}</p>` : ""}
+              <p class="print-only">${t("dispatch.tickVisited")} ☐ · ${t("dispatch.tickAway")} ☐</p>
             </li>`,
           )}</ol>`
         : html`<p>${t("dispatch.planEmpty")}</p>`
     }
   </article>`;
+}
+
+/** The operator choices for a kit: its crew (posted where the kit is today) first, then the others. */
+function operatorOptions(operators, kit, names) {
+  const crewArea = kit?.placed?.area;
+  const isCrew = (o) => Boolean(crewArea && o.assigned?.area && (o.assigned.area === crewArea || o.assigned.area.startsWith(`${crewArea}.`)));
+  const option = (o) => html`<option value="${o.id}">${o.name}${o.assigned?.area ? ` (${names.get(o.assigned.area) ?? o.assigned.area})` : ""}</option>`;
+  const crew = operators.filter(isCrew);
+  const others = operators.filter((o) => !isCrew(o));
+  return html`${crew.length ? html`<optgroup label="${t("dispatch.kitCrew")}" data-crew-options>${crew.map(option)}</optgroup>` : ""}
+    <optgroup label="${t("dispatch.otherOperators")}">${others.map(option)}</optgroup>`;
 }
 
 export async function render(root, { signal }) {
@@ -85,6 +106,7 @@ export async function render(root, { signal }) {
   const names = new Map(areas.map((a) => [a.code, a.name]));
   const kelurahan = areas.filter((a) => a.level === "kelurahan");
   const kits = new Map(kitList.map((k) => [k.id, k]));
+  const operatorNames = new Map(operators.map((o) => [o.id, o]));
   const today = todayInJakarta();
   const tomorrow = addDays(today, 1);
 
@@ -117,9 +139,9 @@ export async function render(root, { signal }) {
           ${field("schedule-device", "device", t("dispatch.kit"), html`<select id="schedule-device" name="device" aria-describedby="schedule-device-error">
             ${kitList.map((k) => html`<option value="${k.id}">${k.serial}${k.placed?.area ? ` (${names.get(k.placed.area) ?? k.placed.area})` : ""}</option>`)}
           </select>`)}
-          ${field("schedule-operator", "operator", t("dispatch.operator"), html`<select id="schedule-operator" name="operator" aria-describedby="schedule-operator-error">
-            ${operators.map((o) => html`<option value="${o.id}">${o.name}${o.assigned?.area ? ` (${names.get(o.assigned.area) ?? o.assigned.area})` : ""}</option>`)}
-          </select>`)}
+          ${field("schedule-operator", "operator", t("dispatch.operator"), html`<select id="schedule-operator" name="operator" aria-describedby="schedule-operator-hint schedule-operator-error">
+            ${operatorOptions(operators, kitList[0], names)}
+          </select>`, t("dispatch.operatorHint"))}
           ${field("schedule-date", "date", t("tallies.date"), html`<input id="schedule-date" name="date" type="date" min="${today}" value="${tomorrow}" required aria-describedby="schedule-date-error">`)}
           <div class="field-pair">
             ${field("schedule-start", "start", t("dispatch.from"), html`<input id="schedule-start" name="start" type="time" value="09:00" required aria-describedby="schedule-start-error">`)}
@@ -162,25 +184,6 @@ export async function render(root, { signal }) {
   await loadRequests();
   filter.addEventListener("submit", (event) => (event.preventDefault(), loadRequests()), { signal });
 
-  on(
-    root,
-    "click",
-    "[data-action=triage]",
-    async (_, button) => {
-      button.disabled = true;
-      try {
-        await api.post(`/home-visits/${button.dataset.id}/status`, { json: { status: "triaged" }, signal });
-        await loadRequests();
-        root.querySelector(`[data-visit="${button.dataset.id}"] [data-action=schedule]`)?.focus();
-      } catch (error) {
-        if (!(error instanceof ApiError)) throw error;
-        button.disabled = false;
-        button.insertAdjacentHTML("afterend", html`<span class="field-error" role="alert">${error.detail ?? error.message}</span>`.value);
-      }
-    },
-    { signal },
-  );
-
   const form = root.querySelector("[data-form=schedule]");
   const chosen = root.querySelector("[data-slot=chosen]");
   on(
@@ -197,6 +200,7 @@ export async function render(root, { signal }) {
     },
     { signal },
   );
+  form.elements.device.addEventListener("change", () => paint(form.elements.operator, operatorOptions(operators, kits.get(Number(form.elements.device.value)), names)), { signal });
   form.addEventListener(
     "submit",
     async (event) => {
@@ -237,7 +241,7 @@ export async function render(root, { signal }) {
       clearErrors(planForm);
       try {
         const plan = await busy(planForm, () => api.get(`/mobile-kits/${planForm.elements.device.value}/day-plan`, { params: { date: planForm.elements.date.value }, signal }));
-        paint(planSlot, html`${dayPlan(plan)}<p class="no-print"><button type="button" class="button" data-action="print">${t("dispatch.print")}</button></p>`);
+        paint(planSlot, html`${dayPlan(plan, operatorNames)}<p class="no-print"><button type="button" class="button" data-action="print">${t("dispatch.print")}</button></p>`);
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         paint(planSlot, slotError(error));

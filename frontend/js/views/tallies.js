@@ -196,12 +196,12 @@ export async function render(root, { signal, query }) {
   let posted = []; // the cells of the last grid post, by JSON row number - 1
 
   const showGrid = async (rowLevel, until) => {
-    const start = addDays(until, -(GRID_DAYS - 1));
-    const days = Array.from({ length: GRID_DAYS }, (_, i) => addDays(start, i)).filter((d) => d >= campaign.start_date);
+    // Newest first: the day being entered sits next to the area names, on a phone too (issue #19).
+    const days = Array.from({ length: GRID_DAYS }, (_, i) => addDays(until, -i)).filter((d) => d >= campaign.start_date);
     const rows = areas.filter((a) => a.level === rowLevel);
     paint(gridSlot, html`<p class="loading" role="status"><span class="spinner" aria-hidden="true"></span>${t("common.loading")}</p>`);
     try {
-      const tallies = await allPages(`/campaigns/${campaign.id}/tallies`, { params: { area: scope, from: days[0], to: until }, signal, limit: 500 });
+      const tallies = await allPages(`/campaigns/${campaign.id}/tallies`, { params: { area: scope, from: days.at(-1), to: until }, signal, limit: 500 });
       const values = new Map(tallies.filter((x) => x.service_point === null && x.device === null).map((x) => [`${x.area}|${x.date}`, x.count]));
       paint(gridSlot, gridTable({ rows, days, values }));
     } catch (error) {

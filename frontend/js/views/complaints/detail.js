@@ -65,7 +65,17 @@ function textSection(form, { title, label, hint, submit, primary = false }) {
   </section>`;
 }
 
-function actionsBlock(c, { isAdmin, handlers, operators }) {
+// "Who was there": the operators at the complaint's service point on its day first (issue #19),
+// then everyone else, so that the handler does not scan the whole city's list.
+function operatorOptions(c, operators, present) {
+  const option = (o) => html`<option value="${o.id}" ${o.id === c.operator_id ? html`selected` : ""}>${o.name} (${o.staff_number})</option>`;
+  const there = operators.filter((o) => present.has(o.id));
+  if (!there.length) return operators.map(option);
+  return html`<optgroup label="${t("complaints.presentThatDay", { date: fmt.shortDate(c.occurred_on) })}" data-present>${there.map(option)}</optgroup>
+    <optgroup label="${t("complaints.otherOperators")}">${operators.filter((o) => !present.has(o.id)).map(option)}</optgroup>`;
+}
+
+function actionsBlock(c, { isAdmin, handlers, operators, present }) {
   const me = session.state.me;
   const next = NEXT[c.status] ?? [];
   return html`
@@ -103,7 +113,7 @@ function actionsBlock(c, { isAdmin, handlers, operators }) {
         }
         ${field("assign-operator", "operator_id", t("complaints.operator"), html`<select id="assign-operator" name="operator_id" aria-describedby="assign-operator-hint assign-operator-error">
           <option value="">${t("complaints.operatorUnknown")}</option>
-          ${operators.map((o) => html`<option value="${o.id}" ${o.id === c.operator_id ? html`selected` : ""}>${o.name} (${o.staff_number})</option>`)}
+          ${operatorOptions(c, operators, present)}
         </select>`, t("complaints.operatorHint"))}
         <div data-form-status tabindex="-1"></div>
         <p><button type="submit" class="button">${t("complaints.saveAssign")}</button></p>
@@ -126,6 +136,16 @@ function actionsBlock(c, { isAdmin, handlers, operators }) {
           </section>`
         : ""
     }`;
+}
+
+/** The ids of the operators at the complaint's service point on its day (none without a point). */
+async function presentAt(c, signal) {
+  if (!c.service_point_id) return new Set();
+  const at = await allPages("/operators", { params: { service_point: c.service_point_id, date: c.occurred_on }, signal, maxPages: 2 }).catch((error) => {
+    if (error instanceof ApiError) return [];
+    throw error;
+  });
+  return new Set(at.map((o) => o.id));
 }
 
 async function placeText(c, names, signal) {
@@ -153,7 +173,7 @@ export async function renderDetail(root, { params, signal }) {
   const people = new Map(accounts.map((u) => [u.id, u.display_name]));
   const handlers = accounts.filter((u) => u.active && (u.role === "admin" || u.role === "handler"));
   const operatorNames = new Map(operators.map((o) => [o.id, `${o.name} (${o.staff_number})`]));
-  const where = await placeText(first, new Map(), signal);
+  const [where, present] = await Promise.all([placeText(first, new Map(), signal), presentAt(first, signal)]);
   let complaint = first;
 
   const paintAll = (message = null) => {
@@ -182,7 +202,7 @@ export async function renderDetail(root, { params, signal }) {
               : html`<p class="hint">${t("complaints.logEmpty")}</p>`
           }
         </section>
-        ${actionsBlock(c, { isAdmin, handlers, operators })}`,
+        ${actionsBlock(c, { isAdmin, handlers, operators, present })}`,
     );
   };
   paintAll();

@@ -89,6 +89,8 @@ export async function render(root, { signal }) {
     if (moveForm) paintMoveChoices(moveForm, view);
   };
   view.loadCapacity = () => loadCapacity(view);
+  // After any change: every figure on the page again (the capacity follows the devices' places).
+  view.refresh = () => Promise.all([view.loadWhere(), view.loadCapacity()]);
 
   await view.loadWhere();
   if (moveForm) {

@@ -1,5 +1,7 @@
 // Moving a device (admin, supervisor): a device the mover may move, a place inside their scope,
 // from which day (and until which). A "Move" button in the devices list picks that device here.
+// A place with no operator on that day is said before the move (a device records nothing without
+// one), and after it every figure of the page is read again (the lists and the capacity).
 
 import { ApiError, api } from "../../api.js";
 import { isWithin } from "../../campaigns.js";
@@ -25,6 +27,7 @@ export function moveSection(today) {
           ${field("move-to", "to", t("devices.untilDay"), html`<input id="move-to" name="to" type="date" aria-describedby="move-to-hint move-to-error">`, t("devices.untilHint"))}
         </div>
         ${field("move-reason", "reason", t("devices.reason"), html`<input id="move-reason" name="reason" maxlength="500" aria-describedby="move-reason-error">`)}
+        <div data-slot="move-warning" aria-live="polite"></div>
         <div data-form-status tabindex="-1"></div>
         <p><button type="submit" class="button primary">${t("devices.moveSubmit")}</button></p>
       </form>
@@ -63,7 +66,29 @@ export function paintMoveChoices(moveForm, { state, book, mayMove }) {
   if (movable.some((d) => String(d.id) === chosen)) moveForm.elements.device.value = chosen;
 }
 
-export function wireMove(moveForm, { root, signal, book, state, slot, loadWhere }) {
+/** Whether an operator is at the chosen place on the chosen day: posted at that point (or at its
+ * weekend service), or posted in that area. */
+async function operatorThere(place, day, { state, signal }) {
+  const [type, value] = place.split(":");
+  if (type === "sp") return (await api.get("/operators", { params: { service_point: value, date: day, limit: 1 }, signal })).items.length > 0;
+  return state.operators.some((o) => o.status === "active" && o.assigned?.area && isWithin(o.assigned.area, value));
+}
+
+export function wireMove(moveForm, { root, signal, book, state, slot, refresh }) {
+  const warning = moveForm.querySelector("[data-slot=move-warning]");
+  const checkCrew = async () => {
+    const f = moveForm.elements;
+    if (!f.place.value || !f.from.value) return paint(warning, "");
+    try {
+      const ok = await operatorThere(f.place.value, f.from.value, { state, signal });
+      const name = f.place.selectedOptions[0]?.textContent.trim() ?? "";
+      paint(warning, ok ? "" : html`<p class="notice notice-warning" data-warning="no-operator">${t("devices.noOperator", { place: name, date: fmt.date(f.from.value) })}</p>`);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      paint(warning, ""); // the move itself still works; the API decides it
+    }
+  };
+  moveForm.addEventListener("change", (event) => ["place", "from"].includes(event.target.name) && checkCrew(), { signal });
   on(
     root,
     "click",
@@ -102,9 +127,10 @@ export function wireMove(moveForm, { root, signal, book, state, slot, loadWhere 
       }
       showSuccess(moveForm, t("devices.moved", { serial: device?.serial ?? f.device.value, place: placeText(placed, book), date: fmt.date(placed.from) }));
       try {
-        await loadWhere();
+        await refresh();
+        await checkCrew();
       } catch (error) {
-        // The move is saved; only the refreshed list failed.
+        // The move is saved; only the refreshed figures failed.
         paint(slot("devices"), slotError(error));
       }
     },
