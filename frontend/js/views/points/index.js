@@ -110,8 +110,13 @@ export async function render(root, { signal }) {
     paint(root.querySelector("[data-slot=form-title]"), t("points.editTitle", { name: point.name }));
     await showClosures(root, { point, today, signal });
     const crew = root.querySelector("[data-section=crew]");
-    if (point.kind === "weekend_event") await showCrew(root, { point, scope, devices, operators, signal, pick });
-    else crew.hidden = true;
+    if (point.kind === "weekend_event") {
+      try {
+        await showCrew(root, { point, scope, devices, operators, signal, pick });
+      } catch (error) {
+        paint(root.querySelector("[data-slot=crew-choices]"), slotError(error)); // the point itself is saved
+      }
+    } else crew.hidden = true;
     pick = null;
   };
 
