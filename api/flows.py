@@ -23,7 +23,7 @@ Rules
 - A request that closes (a visit visited, unreachable or cancelled; a complaint closed; a ticket
   done, no-show or cancelled) erases the phone numbers its resident gave for messages.
 - A resident who asks for messages on the form (`submit_visit`, `submit_complaint`) or on the
-  ticket page (`notify_ticket`) gets the tracking code (receipt) on that number at once; "kirim
+  ticket page (`notify_ticket`, with the ticket's code: nobody subscribes to another's ticket) gets the tracking code (receipt) on that number at once; "kirim
   ulang kode" (`resend_codes`) sends the codes of the open requests of a number to that number
   again (rate limited per number), and answers the same whether or not the number is known.
 - Tallies posted (`post_tallies`) that carry the campaign's progress across a multiple of 10 %
@@ -224,9 +224,12 @@ async def submit_complaint(session: AsyncSession, *, data: ComplaintCreate, acto
     return complaint
 
 
-async def notify_ticket(session: AsyncSession, *, ticket_id: int, contact: ContactCreate | None = None, push: PushSubscriptionIn | None = None) -> None:
-    """The ticket page: tell this phone (or this browser) when the turn is near and when it is called."""
-    ticket = await queues.open_ticket(session, ticket_id=ticket_id)
+async def notify_ticket(
+    session: AsyncSession, *, ticket_id: int, code: str, contact: ContactCreate | None = None, push: PushSubscriptionIn | None = None
+) -> None:
+    """The ticket page: tell this phone (or this browser) when the turn is near and when it is called.
+    Only the ticket's holder may: the ticket's code comes with the request (404 otherwise)."""
+    ticket = await queues.open_ticket(session, ticket_id=ticket_id, code=code)
     if contact is not None:
         await notifications.add_contact(session, subject_kind="ticket", subject_id=ticket.id, data=contact)
     if push is not None:

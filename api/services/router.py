@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -31,6 +30,7 @@ from api.services.schemas import (
     ServicePointUpdated,
     UncoveredArea,
 )
+from api.types import BoundedDate
 
 router = APIRouter(tags=["service points"], route_class=CreatingRoute)
 
@@ -53,7 +53,7 @@ async def list_service_points(
     page: PageDep,
     area: AreaQuery = None,
     kind: Annotated[ServicePointKind | None, Query()] = None,
-    open_on: Annotated[date | None, Query(description="Only points open on this date, with that day's hours.")] = None,
+    open_on: Annotated[BoundedDate | None, Query(description="Only points open on this date, with that day's hours.")] = None,
 ) -> Response:
     """Where residents can be recorded: offices and weekend services, by area, kind and open date."""
     items, next_cursor = await service.list_points(session, page=page, area=area, kind=kind, open_on=open_on)
@@ -86,7 +86,7 @@ async def update_service_point(point_id: IdPath, data: ServicePointUpdate, princ
 
 @router.get("/service-points/{point_id}/closures", response_model=Page[ClosureRead], responses=problem_responses(404, 422))
 async def list_closures(
-    point_id: IdPath, session: SessionDep, page: PageDep, since: Annotated[date | None, Query(description="Only closures from this date.")] = None
+    point_id: IdPath, session: SessionDep, page: PageDep, since: Annotated[BoundedDate | None, Query(description="Only closures from this date.")] = None
 ) -> Page[ClosureRead]:
     """Holidays and days of reduced hours of one point."""
     items, next_cursor = await service.list_closures(session, point_id=point_id, page=page, since=since)
@@ -123,8 +123,8 @@ async def set_assignments(point_id: IdPath, data: AssignmentsPut, principal: Wri
 async def get_schedule(
     request: Request,
     session: SessionDep,
-    start: Annotated[date, Query(alias="from", description="First date (YYYY-MM-DD).")],
-    end: Annotated[date, Query(alias="to", description=f"Last date; at most {service.MAX_SCHEDULE_DAYS} days after `from`.")],
+    start: Annotated[BoundedDate, Query(alias="from", description="First date (YYYY-MM-DD).")],
+    end: Annotated[BoundedDate, Query(alias="to", description=f"Last date; at most {service.MAX_SCHEDULE_DAYS} days after `from`.")],
     area: AreaQuery = None,
 ) -> Response:
     """Where recording is open on each date, with the hours."""

@@ -3,7 +3,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.types import LocalTime
+from api.types import BoundedDate, LocalTime
 from api.visits.models import VisitPriority, VisitReason, VisitStatus
 
 
@@ -20,7 +20,7 @@ class HomeVisitCreate(BaseModel):
     area: str = Field(min_length=1, max_length=40, description="A kelurahan, or an RW/RT below it.", examples=["36.74.01.1001.003"])
     reason: VisitReason
     note: str | None = Field(default=None, max_length=1000)
-    preferred_dates: list[date] = Field(default_factory=list, max_length=5)
+    preferred_dates: list[BoundedDate] = Field(default_factory=list, max_length=5)
     consent: bool = Field(description="The resident agrees to be contacted to arrange the visit.")
     messages: Literal["whatsapp", "sms"] | None = Field(
         default=None,
@@ -135,7 +135,7 @@ class ScheduleRequest(BaseModel):
 
     device: int = Field(ge=1, le=2**31 - 1, description="The mobile kit's device id.")
     operator: int = Field(ge=1, le=2**31 - 1)
-    date: date
+    date: BoundedDate
     window: VisitWindow
     note: str | None = Field(default=None, max_length=2000)
 
