@@ -26,12 +26,17 @@ Rules
   ticket page (`notify_ticket`, with the ticket's code: nobody subscribes to another's ticket) gets the tracking code (receipt) on that number at once; "kirim
   ulang kode" (`resend_codes`) sends the codes of the open requests of a number to that number
   again (rate limited per number), and answers the same whether or not the number is known.
+- Appointment reminders (`send_due_reminders`) are a periodic job of the notifications worker
+  (`worker_jobs`; every REKAM_APPOINTMENT_REMINDER_SECONDS, inside `rekam serve` or `rekam worker`):
+  tomorrow's bookings get `appointment.reminder` the day before, today's made before today and
+  not yet started get it too; once per appointment, even with several processes (the rows are
+  locked while reminded). `rekam notify reminders` does the same for one day, by hand or cron.
 - Tallies posted (`post_tallies`) that carry the campaign's progress across a multiple of 10 %
   emit `progress.milestone` (one per milestone crossed), after `tallies.imported`.
 """
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,10 +47,11 @@ from api.campaigns.models import Campaign
 from api.complaints import service as complaints
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, ComplaintDetail, ReplyCreate, TransitionCreate
-from api.config import get_settings
+from api.config import Settings, get_settings
 from api.errors import RuleViolation
 from api.notifications import service as notifications
 from api.notifications.schemas import ContactCreate, PushSubscriptionIn
+from api.notifications.worker import Job
 from api.principal import Principal
 from api.queues import appointments
 from api.queues import service as queues
@@ -253,10 +259,16 @@ async def resend_codes(session: AsyncSession, *, phone: str) -> None:
             await notifications.send_code(session, subject_kind=contact.subject_kind, subject_id=contact.subject_id, code=code, phone=contact.phone)
 
 
-async def send_appointment_reminders(session: AsyncSession, *, day: date) -> int:
-    """`appointment.reminder` for each appointment still booked on `day` (once each); returns how many are new."""
+async def send_appointment_reminders(session: AsyncSession, *, day: date, booked_before: date | None = None, after: str | None = None) -> int:
+    """`appointment.reminder` for each appointment still booked on `day` (once each); returns how many are new.
+
+    `booked_before`: only bookings made before that day (local); `after`: only slots starting after that time ("HH:MM")."""
     sent = 0
-    for appointment, point in await appointments.booked_on(session, day=day):
+    for appointment, point in await appointments.booked_on(session, day=day, lock=True):
+        if after is not None and appointment.slot_start <= after:
+            continue
+        if booked_before is not None and calendar.local_date(appointment.created_at) >= booked_before:
+            continue
         event = await notifications.emit_once(
             session,
             type="appointment.reminder",
@@ -272,6 +284,21 @@ async def send_appointment_reminders(session: AsyncSession, *, day: date) -> int
         )
         sent += event is not None
     return sent
+
+
+async def send_due_reminders(session: AsyncSession) -> int:
+    """The worker's reminder job: tomorrow's bookings are reminded the day before; today's bookings
+    made before today whose slot is still ahead are reminded too (the server was down yesterday)."""
+    today = calendar.today()
+    tomorrow = await send_appointment_reminders(session, day=today + timedelta(days=1))
+    late = await send_appointment_reminders(session, day=today, booked_before=today, after=calendar.local_hhmm(calendar.now_utc()))
+    return tomorrow + late
+
+
+def worker_jobs(settings: Settings | None = None) -> list[Job]:
+    """The periodic jobs of the notifications worker (`rekam serve`, `rekam worker`): no cron needed."""
+    settings = settings or get_settings()
+    return [Job("appointment.reminder", settings.appointment_reminder_seconds, send_due_reminders)]
 
 
 async def _percent(session: AsyncSession, campaign: Campaign) -> float | None:

@@ -209,3 +209,28 @@ async def test_tallies_that_cross_a_tenth_of_the_target_are_a_progress_milestone
     assert (await post(client, campaign_id, rows({"36.74.01": 17}, TODAY - timedelta(days=1)), admin)).status_code == 200
     milestones = [e.payload for e in await events(session) if e.type == "progress.milestone"]
     assert [(m["campaign_id"], m["milestone"], m["area"]) for m in milestones] == [(campaign_id, 10, "36.74"), (campaign_id, 20, "36.74")]
+
+
+async def test_due_reminders_cover_tomorrow_and_todays_earlier_bookings_once(session) -> None:
+    """The worker's job (no cron): tomorrow's bookings; today's made before today whose slot is ahead."""
+    from datetime import UTC, datetime
+
+    from api import calendar
+    from api.principal import ANONYMOUS
+    from api.queues.schemas import BookingCreate
+
+    point = await make_office(session)
+    tomorrow = calendar.today() + timedelta(days=1)
+    ahead = await appointments.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    earlier = await appointments.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    today_new = await appointments.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
+    # Move two of them to later today: one booked yesterday (reminded), one booked today (not).
+    yesterday = datetime.now(UTC) - timedelta(days=1, hours=1)
+    earlier.day, earlier.slot_start, earlier.slot_end, earlier.created_at = calendar.today(), "23:59", "23:59", yesterday
+    today_new.day, today_new.slot_start, today_new.slot_end = calendar.today(), "23:58", "23:59"
+    await session.flush()
+    assert await flows.send_due_reminders(session) == 2
+    assert await flows.send_due_reminders(session) == 0  # idempotent: one reminder per appointment
+    assert len(await events(session, "appointment", ahead.id)) == 1
+    assert len(await events(session, "appointment", earlier.id)) == 1
+    assert await events(session, "appointment", today_new.id) == []
