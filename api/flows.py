@@ -21,7 +21,9 @@ Rules
   `home_visit.visited`; a complaint's public reply is `complaint.replied`, a step of its workflow
   `complaint.status_changed`. Payloads carry ids and public fields only.
 - A request that closes (a visit visited, unreachable or cancelled; a complaint closed; a ticket
-  done, no-show or cancelled) erases the phone numbers its resident gave for messages.
+  done, no-show or cancelled) erases the phone numbers its resident gave for messages. A ticket's
+  queue ends with its day: the worker's job `erase_past_ticket_contacts` erases the numbers of
+  past days' tickets that nobody closed.
 - A resident who asks for messages on the form (`submit_visit`, `submit_complaint`) or on the
   ticket page (`notify_ticket`, with the ticket's code: nobody subscribes to another's ticket) gets the tracking code (receipt) on that number at once; "kirim
   ulang kode" (`resend_codes`) sends the codes of the open requests of a number to that number
@@ -295,10 +297,23 @@ async def send_due_reminders(session: AsyncSession) -> int:
     return tomorrow + late
 
 
+async def erase_past_ticket_contacts(session: AsyncSession) -> int:
+    """Numbers given for tickets of past days go, whatever the ticket's status: a queue ends with its day
+    (a ticket nobody closed is no longer open). Returns how many tickets' contacts were erased."""
+    kept = await notifications.subjects_with_live_contacts(session, subject_kind="ticket")
+    past = await queues.tickets_before(session, ticket_ids=kept, day=calendar.today())
+    for ticket_id in past:
+        await notifications.erase_contacts(session, subject_kind="ticket", subject_id=ticket_id)
+    return len(past)
+
+
 def worker_jobs(settings: Settings | None = None) -> list[Job]:
     """The periodic jobs of the notifications worker (`rekam serve`, `rekam worker`): no cron needed."""
     settings = settings or get_settings()
-    return [Job("appointment.reminder", settings.appointment_reminder_seconds, send_due_reminders)]
+    return [
+        Job("appointment.reminder", settings.appointment_reminder_seconds, send_due_reminders),
+        Job("ticket.contacts_erased", settings.appointment_reminder_seconds, erase_past_ticket_contacts),
+    ]
 
 
 async def _percent(session: AsyncSession, campaign: Campaign) -> float | None:

@@ -57,7 +57,7 @@ class HomeVisitSummary(BaseModel):
     waiting_days: int | None = Field(description="Days since the request while it is open; null once closed.")
     overdue: bool
     nik_masked: str = Field(examples=["************0003"])
-    phone_masked: str = Field(examples=["*******7890"])
+    phone_masked: str | None = Field(examples=["*******7890"], description="The phone's last 4 digits; null once the request closed (the phone is erased).")
     device_id: int | None
     operator_id: int | None
     visit_date: date | None
@@ -80,7 +80,7 @@ class MergedRequestRead(BaseModel):
 
     area: str
     name: str
-    phone: str
+    phone: str | None = Field(description="The phone; null once the request closed (the phone is erased then).")
     address: str
     reason: VisitReason
     note: str | None
@@ -98,7 +98,7 @@ class HomeVisitRead(BaseModel):
     area: str
     name: str
     nik: str
-    phone: str
+    phone: str | None = Field(description="The phone; null once the request closed (the phone is erased then).")
     address: str
     reason: VisitReason
     note: str | None
@@ -164,7 +164,7 @@ class DayPlanStop(BaseModel):
     status: VisitStatus
     name: str
     address: str
-    phone: str
+    phone: str | None = Field(description="The phone; null once the request closed (the phone is erased then).")
     nik_masked: str
     reason: VisitReason
     note: str | None

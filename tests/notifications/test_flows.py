@@ -234,3 +234,25 @@ async def test_due_reminders_cover_tomorrow_and_todays_earlier_bookings_once(ses
     assert len(await events(session, "appointment", ahead.id)) == 1
     assert len(await events(session, "appointment", earlier.id)) == 1
     assert await events(session, "appointment", today_new.id) == []
+
+
+async def test_numbers_given_for_past_days_tickets_are_erased_by_the_worker_job(client, session) -> None:
+    """A queue ends with its day: a ticket nobody closed keeps no number after it (issue #21)."""
+    from api.queues.models import Ticket
+
+    point_id = (await make_office(session, area="36.74.01")).id
+    old, today = [(await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json() for _ in range(2)]
+    for ticket in (old, today):
+        answer = await client.post(f"/api/v1/tickets/{ticket['id']}/notify", json={"phone": "081255556666", "consent": True, "code": ticket["code"]})
+        assert answer.status_code == 204, answer.text
+    stale = await session.get(Ticket, old["id"])
+    stale.day = calendar.today() - timedelta(days=1)  # still "waiting": nobody closed it yesterday
+    await session.flush()
+    assert await flows.erase_past_ticket_contacts(session) == 1
+    assert await flows.erase_past_ticket_contacts(session) == 0
+    contacts = {c.subject_id: c for c in (await session.scalars(select(ResidentContact).where(ResidentContact.subject_kind == "ticket"))).all()}
+    assert contacts[old["id"]].phone is None and contacts[old["id"]].erased_at is not None
+    assert contacts[today["id"]].phone == "+6281255556666"
+    # A past day's ticket is no longer open for subscriptions either.
+    body = {"phone": "081255556666", "consent": True, "code": old["code"]}
+    assert_problem(await client.post(f"/api/v1/tickets/{old['id']}/notify", json=body), 404)
