@@ -46,22 +46,13 @@ function expiringKeys(keys) {
 }
 
 export async function render(root, { signal, tools }) {
-  // Fresh: failures and keys change while a session lasts.
-  const me = (await api.get("/auth/me", { signal }).catch(() => null)) ?? session.state.me;
-  const [scope, expiring] = await Promise.all([
-    scopeText(me, signal),
-    me.role === "admin"
-      ? api
-          .get("/api-keys", { params: { expiring_within: `${EXPIRY_WARNING_DAYS}d`, limit: 100 }, signal })
-          .then((page) => page.items)
-          .catch(() => [])
-      : [],
-  ]);
+  const me = session.state.me;
+  const scope = await scopeText(me, signal);
   paint(
     root,
     html`<h1>${t("staff.title", { name: me.name })}</h1>
       <p class="lede"><span data-role="${me.role}">${t(`role.${me.role}`)}</span> · ${scope}</p>
-      ${expiringKeys(expiring)}
+      <div data-slot="expiring-keys"></div>
       <h2>${t("staff.tools")}</h2>
       <ul class="cards">
         ${tools.map(
@@ -73,8 +64,20 @@ export async function render(root, { signal, tools }) {
       </ul>
       <section aria-labelledby="account-title" data-account>
         <h2 id="account-title">${t("account.title")}</h2>
-        ${failedSignIns(me.recent_failed_sign_ins ?? [])}
-        ${ownKeys(me.api_keys ?? [])}
+        <div data-slot="account" aria-live="polite"></div>
       </section>`,
   );
+  // Fresh, after the tools are on the page: failures and keys change while a session lasts.
+  const [fresh, expiring] = await Promise.all([
+    api.get("/auth/me", { signal }).catch(() => me),
+    me.role === "admin"
+      ? api
+          .get("/api-keys", { params: { expiring_within: `${EXPIRY_WARNING_DAYS}d`, limit: 100 }, signal })
+          .then((page) => page.items)
+          .catch(() => [])
+      : [],
+  ]);
+  if (signal.aborted) return;
+  paint(root.querySelector("[data-slot=account]"), html`${failedSignIns(fresh.recent_failed_sign_ins ?? [])}${ownKeys(fresh.api_keys ?? [])}`);
+  paint(root.querySelector("[data-slot=expiring-keys]"), expiringKeys(expiring));
 }
