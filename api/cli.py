@@ -264,12 +264,13 @@ def cmd_notify_reminders(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Deliver webhooks and resident messages until SIGTERM (for deployments that run it apart)."""
+    """Deliver webhooks and resident messages, and send appointment reminders, until SIGTERM (for deployments that run it apart)."""
+    from api import flows
     from api.logging import configure_logging
     from api.notifications.worker import run_standalone
 
     configure_logging(get_settings())
-    asyncio.run(run_standalone())
+    asyncio.run(run_standalone(jobs=flows.worker_jobs()))
     return 0
 
 
@@ -366,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     notify = commands.add_parser("notify", help="notifications").add_subparsers(dest="notify_command", required=True)
-    reminders = notify.add_parser("reminders", help="queue appointment reminders for tomorrow (run once a day, e.g. from cron)")
+    reminders = notify.add_parser("reminders", help="queue appointment reminders for tomorrow now (the notifications worker does it by itself)")
     reminders.add_argument("--day", help="the appointments' day, YYYY-MM-DD (default: tomorrow in the campaign's time zone)")
     reminders.set_defaults(func=cmd_notify_reminders)
     return parser

@@ -36,21 +36,28 @@ Rules
   `home_visit.visited`; a complaint's public reply is `complaint.replied`, a step of its workflow
   `complaint.status_changed`. Payloads carry ids and public fields only.
 - A request that closes (a visit visited, unreachable or cancelled; a complaint closed; a ticket
-  done, no-show or cancelled) erases the phone numbers its resident gave for messages.
+  done, no-show or cancelled) erases the phone numbers its resident gave for messages. A ticket's
+  queue ends with its day: the worker's job `erase_past_ticket_contacts` erases the numbers of
+  past days' tickets that nobody closed.
 - A resident who asks for messages on the form (`submit_visit`, `submit_complaint`) or on the
-  ticket page (`notify_ticket`) gets the tracking code (receipt) on that number at once; "kirim
+  ticket page (`notify_ticket`, with the ticket's code: nobody subscribes to another's ticket) gets the tracking code (receipt) on that number at once; "kirim
   ulang kode" (`resend_codes`) sends the codes of the open requests of a number to that number
   again (rate limited per number), and answers the same whether or not the number is known.
 - The weekend-service planner (`weekend_plan`) joins the RW/RT and events of services, the
   kelurahan progress of campaigns and the free crew of commitments; its ranking rule is
   api/services/planner.py's. A supervisor plans inside their area; the date is a Saturday or a
   Sunday from today on.
+- Appointment reminders (`send_due_reminders`) are a periodic job of the notifications worker
+  (`worker_jobs`; every REKAM_APPOINTMENT_REMINDER_SECONDS, inside `rekam serve` or `rekam worker`):
+  tomorrow's bookings get `appointment.reminder` the day before, today's made before today and
+  not yet started get it too; once per appointment, even with several processes (the rows are
+  locked while reminded). `rekam notify reminders` does the same for one day, by hand or cron.
 - Tallies posted (`post_tallies`) that carry the campaign's progress across a multiple of 10 %
   emit `progress.milestone` (one per milestone crossed), after `tallies.imported`.
 """
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from datetime import date
+from datetime import date, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -68,13 +75,14 @@ from api.commitments import service as commitments
 from api.complaints import service as complaints
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, ComplaintDetail, ReplyCreate, TransitionCreate
-from api.config import get_settings
+from api.config import Settings, get_settings
 from api.devices import service as devices
 from api.devices.models import Allocation, OperatorAssignment
 from api.devices.schemas import AllocationRead, AssignmentRead, CapacityRead, PlacementCreate, PlanApplied, PlanRead, PlanRequest
 from api.errors import RuleViolation
 from api.notifications import service as notifications
 from api.notifications.schemas import ContactCreate, PushSubscriptionIn
+from api.notifications.worker import Job
 from api.principal import Principal, ensure_area, ensure_service_point
 from api.progress import service as progress
 from api.queues import appointments
@@ -397,9 +405,12 @@ async def submit_complaint(session: AsyncSession, *, data: ComplaintCreate, acto
     return complaint
 
 
-async def notify_ticket(session: AsyncSession, *, ticket_id: int, contact: ContactCreate | None = None, push: PushSubscriptionIn | None = None) -> None:
-    """The ticket page: tell this phone (or this browser) when the turn is near and when it is called."""
-    ticket = await queues.open_ticket(session, ticket_id=ticket_id)
+async def notify_ticket(
+    session: AsyncSession, *, ticket_id: int, code: str, contact: ContactCreate | None = None, push: PushSubscriptionIn | None = None
+) -> None:
+    """The ticket page: tell this phone (or this browser) when the turn is near and when it is called.
+    Only the ticket's holder may: the ticket's code comes with the request (404 otherwise)."""
+    ticket = await queues.open_ticket(session, ticket_id=ticket_id, code=code)
     if contact is not None:
         await notifications.add_contact(session, subject_kind="ticket", subject_id=ticket.id, data=contact)
     if push is not None:
@@ -423,10 +434,16 @@ async def resend_codes(session: AsyncSession, *, phone: str) -> None:
             await notifications.send_code(session, subject_kind=contact.subject_kind, subject_id=contact.subject_id, code=code, phone=contact.phone)
 
 
-async def send_appointment_reminders(session: AsyncSession, *, day: date) -> int:
-    """`appointment.reminder` for each appointment still booked on `day` (once each); returns how many are new."""
+async def send_appointment_reminders(session: AsyncSession, *, day: date, booked_before: date | None = None, after: str | None = None) -> int:
+    """`appointment.reminder` for each appointment still booked on `day` (once each); returns how many are new.
+
+    `booked_before`: only bookings made before that day (local); `after`: only slots starting after that time ("HH:MM")."""
     sent = 0
-    for appointment, point in await appointments.booked_on(session, day=day):
+    for appointment, point in await appointments.booked_on(session, day=day, lock=True):
+        if after is not None and appointment.slot_start <= after:
+            continue
+        if booked_before is not None and calendar.local_date(appointment.created_at) >= booked_before:
+            continue
         event = await notifications.emit_once(
             session,
             type="appointment.reminder",
@@ -442,6 +459,34 @@ async def send_appointment_reminders(session: AsyncSession, *, day: date) -> int
         )
         sent += event is not None
     return sent
+
+
+async def send_due_reminders(session: AsyncSession) -> int:
+    """The worker's reminder job: tomorrow's bookings are reminded the day before; today's bookings
+    made before today whose slot is still ahead are reminded too (the server was down yesterday)."""
+    today = calendar.today()
+    tomorrow = await send_appointment_reminders(session, day=today + timedelta(days=1))
+    late = await send_appointment_reminders(session, day=today, booked_before=today, after=calendar.local_hhmm(calendar.now_utc()))
+    return tomorrow + late
+
+
+async def erase_past_ticket_contacts(session: AsyncSession) -> int:
+    """Numbers given for tickets of past days go, whatever the ticket's status: a queue ends with its day
+    (a ticket nobody closed is no longer open). Returns how many tickets' contacts were erased."""
+    kept = await notifications.subjects_with_live_contacts(session, subject_kind="ticket")
+    past = await queues.tickets_before(session, ticket_ids=kept, day=calendar.today())
+    for ticket_id in past:
+        await notifications.erase_contacts(session, subject_kind="ticket", subject_id=ticket_id)
+    return len(past)
+
+
+def worker_jobs(settings: Settings | None = None) -> list[Job]:
+    """The periodic jobs of the notifications worker (`rekam serve`, `rekam worker`): no cron needed."""
+    settings = settings or get_settings()
+    return [
+        Job("appointment.reminder", settings.appointment_reminder_seconds, send_due_reminders),
+        Job("ticket.contacts_erased", settings.appointment_reminder_seconds, erase_past_ticket_contacts),
+    ]
 
 
 async def _percent(session: AsyncSession, campaign: Campaign) -> float | None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 import api
+from api import flows
 from api.areas.router import router as areas_router
 from api.audit.router import router as audit_router
 from api.auth.dependencies import get_principal
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         listener = live.start_listener(settings.database_url, queues_service.messages_from_notice)
         # The notifications worker runs in every API process unless REKAM_NOTIFICATIONS_WORKER=false
         # (then `rekam worker` runs apart); several processes share the outbox without double sends.
-        worker = notifications_worker.start_in_process(get_sessionmaker(), settings)
+        # It also runs the periodic jobs (appointment reminders): no cron is needed.
+        worker = notifications_worker.start_in_process(get_sessionmaker(), settings, jobs=flows.worker_jobs(settings))
         try:
             yield
         finally:

@@ -46,4 +46,13 @@ LocalTime = Annotated[
 # campaign) are the services'.
 FIRST_DATE = date(2000, 1, 1)
 LAST_DATE = date(2100, 12, 31)
-BoundedDate = Annotated[date, Field(ge=FIRST_DATE, le=LAST_DATE)]
+# The window is published in the OpenAPI document as `formatMinimum`/`formatMaximum` (JSON Schema's
+# vocabulary for bounds of formatted strings); query parameters use it too (`from`, `to`, `date`...).
+BoundedDate = Annotated[
+    date,
+    Field(
+        ge=FIRST_DATE,
+        le=LAST_DATE,
+        json_schema_extra={"formatMinimum": FIRST_DATE.isoformat(), "formatMaximum": LAST_DATE.isoformat()},
+    ),
+]

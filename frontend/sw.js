@@ -12,7 +12,7 @@
 //
 // A release changes RELEASE; tests/test_service_worker.py checks that FILES lists every file.
 
-const RELEASE = "2026-12-06.20";
+const RELEASE = "2026-12-06.21";
 const SHELL = `rekam-shell-${RELEASE}`;
 const PUBLIC = "rekam-api-public";
 const USER_PREFIX = "rekam-user-";
@@ -38,11 +38,13 @@ const FILES = [
   "js/lib/forms.js",
   "js/lib/html.js",
   "js/lib/idb.js",
+  "js/lib/keys.js",
   "js/lib/notify.js",
   "js/lib/offline.js",
   "js/lib/outbox.js",
   "js/lib/outboxpanel.js",
   "js/lib/public.js",
+  "js/lib/secret.js",
   "js/lib/speak.js",
   "js/lib/staffkit.js",
   "js/lib/view.js",

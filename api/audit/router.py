@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +9,7 @@ from api.db import SessionDep
 from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
+from api.types import BoundedDate
 
 router = APIRouter(prefix="/audit", tags=["audit"], route_class=CreatingRoute)
 
@@ -23,8 +23,8 @@ async def list_audit_entries(
     entity_id: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=200, description="A username, or `key:<name>` for an API key.")] = None,
     action: Annotated[str | None, Query(max_length=64, description="e.g. `auth.login_failed`.")] = None,
-    since: Annotated[date | None, Query(alias="from", description="First day (YYYY-MM-DD, Asia/Jakarta), included.")] = None,
-    until: Annotated[date | None, Query(alias="to", description="Last day (YYYY-MM-DD, Asia/Jakarta), included.")] = None,
+    since: Annotated[BoundedDate | None, Query(alias="from", description="First day (YYYY-MM-DD, Asia/Jakarta), included.")] = None,
+    until: Annotated[BoundedDate | None, Query(alias="to", description="Last day (YYYY-MM-DD, Asia/Jakarta), included.")] = None,
 ) -> Page[AuditEntryRead]:
     """Who changed what and when, newest first."""
     items, next_cursor = await service.list_entries(

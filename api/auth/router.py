@@ -31,10 +31,13 @@ async def logout(principal: StaffDep, session: SessionDep) -> Response:
 @router.get("/auth/me", response_model=Me, responses=problem_responses(401))
 async def me(principal: CurrentPrincipal, session: SessionDep) -> Me:
     """The caller as the server sees it (anonymous without credentials), with a signed-in
-    account's recent failed sign-ins."""
-    failures = await service.recent_failed_sign_ins(session, user_id=principal.id) if principal.kind == "user" and principal.id else []
+    account's recent failed sign-ins and the expiry of the API keys it is answerable for."""
+    signed_in = principal.kind == "user" and principal.id is not None
+    failures = await service.recent_failed_sign_ins(session, user_id=principal.id) if signed_in and principal.id else []
+    keys = await service.own_api_keys(session, user_id=principal.id) if signed_in and principal.id else []
     return Me(
         recent_failed_sign_ins=failures,
+        api_keys=[ApiKeyRead.model_validate(k) for k in keys],
         kind=principal.kind,
         id=principal.id,
         name=principal.name,

@@ -30,6 +30,10 @@ class Me(BaseModel):
         default_factory=list,
         description="A signed-in account's failed sign-ins of the last 30 days, newest first (at most 20).",
     )
+    api_keys: list["ApiKeyRead"] = Field(
+        default_factory=list,
+        description="The live API keys a signed-in account is answerable for (their owner), soonest to expire first: each one's expiry.",
+    )
 
 
 class UserCreate(BaseModel):
@@ -115,3 +119,6 @@ class ApiKeyRead(BaseModel):
 
 class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="Shown once; store it now.")
+
+
+Me.model_rebuild()  # `api_keys` names ApiKeyRead, defined below Me

@@ -388,6 +388,17 @@ async def list_api_keys(session: AsyncSession, *, page: PageParams, expiring_wit
     return await paginate(session, stmt, keys=[ApiKey.id], page=page)
 
 
+async def own_api_keys(session: AsyncSession, *, user_id: int) -> list[ApiKey]:
+    """The live keys this account is answerable for (owner), soonest to expire first."""
+    stmt = (
+        select(ApiKey)
+        .where(ApiKey.owner_id == user_id, ApiKey.revoked_at.is_(None), ApiKey.expires_at > _now())
+        .order_by(ApiKey.expires_at, ApiKey.id)
+        .limit(100)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
 async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal) -> ApiKey:
     key = await session.get(ApiKey, key_id)
     if key is None:

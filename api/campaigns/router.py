@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -26,6 +25,7 @@ from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.progress import service as progress
 from api.progress.schemas import DailySeries, Discrepancy, ProgressNode
+from api.types import BoundedDate
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"], route_class=CreatingRoute)
 
@@ -154,8 +154,8 @@ async def get_daily_progress(
     request: Request,
     session: SessionDep,
     area: AreaQuery = None,
-    from_: Annotated[date | None, Query(alias="from", description="First day (default: the campaign's start).")] = None,
-    to: Annotated[date | None, Query(description="Last day (default: today).")] = None,
+    from_: Annotated[BoundedDate | None, Query(alias="from", description="First day (default: the campaign's start).")] = None,
+    to: Annotated[BoundedDate | None, Query(description="Last day (default: today).")] = None,
     cache: BodyCache = ReadCacheDep,
 ) -> Response:
     """Recordings per day and the cumulative figure, for an area."""

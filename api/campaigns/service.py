@@ -11,13 +11,15 @@ Rules
   (`today_for`, over api.calendar).
 - The active campaign for an area on a day is the one whose root contains the area and whose
   start and deadline enclose the day; the deepest such root wins (`campaign_for_area`).
+- The campaigns of a place (`windows_for_area`) are those whose root contains the area, or lies
+  inside it; their start..deadline are the windows a device or operator may be placed there in.
 - A snapshot is a cumulative figure reported for an area as of a date, not in the future; the same
   area and date again replaces it.
 """
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
@@ -36,7 +38,7 @@ from api.principal import Principal, ensure_area
 __all__ = [
     "apportion", "campaign_for_area", "create_campaign", "get_campaign", "get_targets", "largest_remainder",
     "list_campaigns", "list_snapshots", "parse_targets_csv", "put_targets",
-    "record_snapshot", "require_area_in_campaign", "today_for",
+    "record_snapshot", "require_area_in_campaign", "today_for", "windows_for_area",
 ]  # fmt: skip
 
 CAMPAIGN_FIELDS = ["id", "name", "root_area_code", "start_date", "deadline", "target", "opens_weekends", "what_to_bring"]
@@ -88,6 +90,17 @@ async def campaign_for_area(session: AsyncSession, *, area_code: str, on: date) 
     if not candidates:
         raise RuleViolation.on_field("area", "No recording campaign is running for this area today.")
     return max(candidates, key=lambda c: (depth_of(c.root_area_code), c.start_date, c.id))
+
+
+async def windows_for_area(session: AsyncSession, *, area_code: str) -> list[tuple[date, date]]:
+    """The (start, deadline) of every campaign whose root contains the area or lies inside it, by start."""
+    roots = [*ancestors_of(area_code), area_code]
+    rows = await session.execute(
+        select(Campaign.start_date, Campaign.deadline)
+        .where(or_(Campaign.root_area_code.in_(roots), Campaign.root_area_code.startswith(area_code + ".", autoescape=True)))
+        .order_by(Campaign.start_date, Campaign.id)
+    )
+    return [(start, deadline) for start, deadline in rows.all()]
 
 
 # --- snapshots -----------------------------------------------------------------------------

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -29,7 +28,7 @@ from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
-from api.types import Role
+from api.types import BoundedDate, Role
 
 router = APIRouter(prefix="/complaints", tags=["complaints"], route_class=CreatingRoute)
 
@@ -60,8 +59,8 @@ async def complaint_stats(
     principal: CurrentPrincipal,
     session: SessionDep,
     area: AreaQuery = None,
-    period_from: Annotated[date | None, Query(alias="from", description="First day of receipt (YYYY-MM-DD, Asia/Jakarta).")] = None,
-    period_to: Annotated[date | None, Query(alias="to", description="Last day of receipt, included.")] = None,
+    period_from: Annotated[BoundedDate | None, Query(alias="from", description="First day of receipt (YYYY-MM-DD, Asia/Jakarta).")] = None,
+    period_to: Annotated[BoundedDate | None, Query(alias="to", description="Last day of receipt, included.")] = None,
 ) -> ComplaintStats:
     """Public figures: complaints by kecamatan, status and month; small counts shown as "<3".
 

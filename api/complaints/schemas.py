@@ -114,7 +114,7 @@ class SanctionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: SanctionKind = Field(description="warning (no status change), suspension or removal.")
-    effective_from: date
+    effective_from: BoundedDate
     note: Note
 
 

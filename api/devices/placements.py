@@ -9,6 +9,10 @@ Rules
   Operators are posted (assigned) to a service point or a kecamatan by the same rules.
 - A device or operator booked for a weekend service or home visits on a day is not placed at a
   service point over that day (409; api.commitments judges it, asked by api.flows).
+- When (issue #17, item 13): a place lies within a campaign of its area, from on or after the
+  campaign's start, to (when given) on or before its deadline; "until further notice" ends with
+  the campaign. Where no campaign covers the area, within PLACE_WINDOW_DAYS of today either way.
+  Dates are api.types.BoundedDate besides (2000..2100), so a placement from 9999-12-31 is a 422.
 - Scope: the city office (admin) places anything anywhere; a supervisor moves devices and
   operators only between places inside their area. Something placed nowhere is placed first by
   the city office.
@@ -35,6 +39,7 @@ from api.area_codes import KECAMATAN_DEPTH
 from api.areas import service as areas
 from api.areas.models import Area
 from api.audit import service as audit
+from api.campaigns import service as campaigns
 from api.devices.availability import covering
 from api.devices.models import Allocation, Device, DeviceStatus, Operator, OperatorAssignment, OperatorStatus
 from api.devices.schemas import AllocationSummary, KecamatanSummary, PlacementCreate
@@ -43,6 +48,7 @@ from api.principal import Principal, ensure_area
 from api.services.models import ServicePoint
 from api.types import AreaLevel, Role
 
+PLACE_WINDOW_DAYS = 366  # where no campaign runs: a year back or ahead of today
 PLACE_FIELDS = ["service_point_id", "area_code", "starts_on", "ends_on", "reason"]
 Placement = TypeVar("Placement", Allocation, OperatorAssignment)  # a device's or an operator's periods
 
@@ -84,6 +90,21 @@ async def _resolve_place(session: AsyncSession, data: PlacementCreate) -> tuple[
     return None, area.code
 
 
+async def ensure_in_window(session: AsyncSession, *, area_code: str, data: PlacementCreate) -> None:
+    """The place's dates lie within one campaign of its area, or within PLACE_WINDOW_DAYS of today (422)."""
+    windows = await campaigns.windows_for_area(session, area_code=area_code)
+    if not windows:
+        today = calendar.today()
+        span = timedelta(days=PLACE_WINDOW_DAYS)
+        windows, what = [(today - span, today + span)], f"within {PLACE_WINDOW_DAYS} days of today (no campaign runs here)"
+    else:
+        what = "within a campaign of this area (" + ", ".join(f"{start} to {deadline}" for start, deadline in windows) + ")"
+    if any(start <= data.starts_on <= deadline and (data.ends_on is None or data.ends_on <= deadline) for start, deadline in windows):
+        return
+    field = "from" if not any(start <= data.starts_on <= deadline for start, deadline in windows) else "to"
+    raise RuleViolation.on_field(field, f"A place's dates must lie {what}.")
+
+
 async def place(
     session: AsyncSession,
     *,
@@ -98,6 +119,7 @@ async def place(
     """One place at a time: close the open period the day before, refuse any other overlap."""
     service_point_id, area_code = await _resolve_place(session, data)
     ensure_area(actor, area_code, field="service_point" if service_point_id else "area")
+    await ensure_in_window(session, area_code=area_code, data=data)
     open_period = await session.scalar(select(model).where(owner == owner_id, model.ends_on.is_(None)))
     leaving = open_period or await session.scalar(select(model).where(owner == owner_id, covering(model, data.starts_on)))
     if leaving is not None:

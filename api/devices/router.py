@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -30,11 +29,11 @@ from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
-from api.types import Role
+from api.types import BoundedDate, Role
 
 router = APIRouter(tags=["devices"], route_class=CreatingRoute)
 
-DateQuery = Annotated[date | None, Query(alias="date", description="The day (Asia/Jakarta); today by default.")]
+DateQuery = Annotated[BoundedDate | None, Query(alias="date", description="The day (Asia/Jakarta); today by default.")]
 # Planning reads the whole city's placements: the city office, supervisors and viewers.
 PlannerDep = Annotated[Principal, Depends(require(Role.admin, Role.supervisor, Role.viewer))]
 
@@ -54,7 +53,7 @@ async def list_devices(
     owner: DeviceOwner | None = None,
     status: DeviceStatus | None = None,
     area: AreaQuery = None,
-    loan_due_before: date | None = None,
+    loan_due_before: BoundedDate | None = None,
     overdue: Annotated[bool | None, Query(description="Only loans past their return date (true) or none of them (false).")] = None,
 ) -> Page[DeviceRead]:
     """Devices with where each is today, filtered by kind, owner, status, area or loan due date."""
@@ -117,7 +116,7 @@ async def list_operators(
     area: AreaQuery = None,
     added_for_campaign: bool | None = None,
     service_point: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only the operators at this service point on `date`.")] = None,
-    day: Annotated[date | None, Query(alias="date", description="With `service_point`: the day (Asia/Jakarta); today by default.")] = None,
+    day: Annotated[BoundedDate | None, Query(alias="date", description="With `service_point`: the day (Asia/Jakarta); today by default.")] = None,
 ) -> Page[OperatorRead]:
     """Operators with where each is posted today; phone numbers masked."""
     items, next_cursor = await service.list_operators(
@@ -152,7 +151,7 @@ async def operator_history(operator_id: IdPath, principal: StaffDep, session: Se
 
 
 @router.get("/campaigns/{campaign_id}/capacity", response_model=CapacityRead, responses=problem_responses(401, 403, 404, 422))
-async def campaign_capacity(campaign_id: IdPath, principal: StaffDep, session: SessionDep, as_of: date | None = None) -> CapacityRead:
+async def campaign_capacity(campaign_id: IdPath, principal: StaffDep, session: SessionDep, as_of: BoundedDate | None = None) -> CapacityRead:
     """Per kecamatan: remaining, service days left, devices and operators, capacity against what is required."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
     return await flows.capacity(session, campaign=campaign, as_of=as_of)

@@ -170,7 +170,7 @@ class ExtraDevice(BaseModel):
 class PlanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    as_of: date | None = Field(default=None, description="The day whose placements the plan starts from; today by default.")
+    as_of: BoundedDate | None = Field(default=None, description="The day whose placements the plan starts from; today by default.")
     movable: list[int] | Literal["all"] = Field(default="all", description="Ids of devices that may move, or all active devices.")
     extra_devices: list[ExtraDevice] = Field(default_factory=list, max_length=20, description="Devices the city could add.")
     extra_operators: int = Field(default=0, ge=0, le=500, description="Operators the city could add.")

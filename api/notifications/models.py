@@ -5,6 +5,8 @@
 - `ResidentContact` / `ResidentMessage`: a resident's opted-in phone number (or Web Push endpoint)
   for one request, and one message per (event, contact). The number is erased when the request
   closes; messages keep only its masked form.
+- `Outgoing`: the tries and the worker's lease, shared by deliveries and messages (a mixin; the
+  migration that made both tables stays as it was applied).
 """
 
 from datetime import datetime
@@ -105,22 +107,10 @@ class WebhookSubscription(Base):
     created_by: Mapped[str | None] = mapped_column(String(200))
 
 
-class WebhookDelivery(Base):
-    """One event for one subscription: its tries, and the lease of the worker sending it."""
+class Outgoing:
+    """What a webhook delivery and a resident message share: their tries, and the lease of the
+    worker sending them (the worker claims and records both the same way, api/notifications/worker.py)."""
 
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        UniqueConstraint("event_id", "subscription_id"),
-        CheckConstraint(DELIVERY_STATUS_CHECK, name="status"),
-        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
-        CheckConstraint("(status = 'succeeded') = (delivered_at IS NOT NULL)", name="delivered_when_succeeded"),
-        # The worker's claim: due rows, oldest first.
-        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("notification_events.id", ondelete="CASCADE"), index=True)
-    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True)
     status: Mapped[str] = mapped_column(String(12), default=DeliveryStatus.pending.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -132,6 +122,27 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+def outgoing_checks(table: str) -> tuple[CheckConstraint | Index, ...]:
+    """The `Outgoing` columns' constraints, and the worker's index for its claim (due rows, oldest first)."""
+    return (
+        CheckConstraint(DELIVERY_STATUS_CHECK, name="status"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("(status = 'succeeded') = (delivered_at IS NOT NULL)", name="delivered_when_succeeded"),
+        Index(f"ix_{table}_due", "status", "next_attempt_at"),
+    )
+
+
+class WebhookDelivery(Outgoing, Base):
+    """One event for one subscription: its tries, and the lease of the worker sending it."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("event_id", "subscription_id"), *outgoing_checks("webhook_deliveries"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("notification_events.id", ondelete="CASCADE"), index=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), index=True)
 
 
 class ResidentContact(Base):
@@ -166,17 +177,14 @@ class ResidentContact(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class ResidentMessage(Base):
+class ResidentMessage(Outgoing, Base):
     """One text to one contact: an event's message, or a (re)sent tracking code (no event)."""
 
     __tablename__ = "resident_messages"
     __table_args__ = (
         UniqueConstraint("event_id", "contact_id"),
-        CheckConstraint(DELIVERY_STATUS_CHECK, name="status"),
         CheckConstraint(CHANNEL_CHECK, name="channel"),
-        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
-        CheckConstraint("(status = 'succeeded') = (delivered_at IS NOT NULL)", name="delivered_when_succeeded"),
-        Index("ix_resident_messages_due", "status", "next_attempt_at"),
+        *outgoing_checks("resident_messages"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -185,16 +193,6 @@ class ResidentMessage(Base):
     channel: Mapped[str] = mapped_column(String(12))
     # The text in Bahasa Indonesia; emptied once sent or given up (it may hold a tracking code).
     body: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(12), default=DeliveryStatus.pending.value)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    claim_token: Mapped[str | None] = mapped_column(String(40))
-    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    last_status_code: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class NotificationKey(Base):

@@ -64,6 +64,15 @@ class ContactCreate(BaseModel):
     consent: bool = Field(description="Must be true: the resident agrees to receive messages about this request.")
 
 
+TICKET_CODE = Field(min_length=8, max_length=24, description="The ticket's code, issued with it: only its holder may subscribe to it.")
+
+
+class TicketContactCreate(ContactCreate):
+    """A resident's number for their own ticket: the ticket's code proves it is theirs."""
+
+    code: str = TICKET_CODE
+
+
 class ContactRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -84,6 +93,12 @@ class PushSubscriptionIn(BaseModel):
     endpoint: str = Field(min_length=10, max_length=2000)
     keys: PushKeys
     expirationTime: float | None = None
+
+
+class TicketPushIn(PushSubscriptionIn):
+    """The browser's `PushSubscription.toJSON()` for a ticket, with the ticket's code (proof it is the holder's)."""
+
+    code: str = TICKET_CODE
 
 
 class PushKey(BaseModel):

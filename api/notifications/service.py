@@ -395,6 +395,19 @@ async def erase_contacts(session: AsyncSession, *, subject_kind: SubjectKind | s
     return len(contacts)
 
 
+async def subjects_with_live_contacts(session: AsyncSession, *, subject_kind: SubjectKind | str, limit: int = 1000) -> list[int]:
+    """The ids of the requests of this kind that still hold a number (or a push subscription)."""
+    kind = SubjectKind(subject_kind).value
+    stmt = (
+        select(ResidentContact.subject_id)
+        .where(ResidentContact.subject_kind == kind, ResidentContact.erased_at.is_(None))
+        .distinct()
+        .order_by(ResidentContact.subject_id)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
 async def send_code(session: AsyncSession, *, subject_kind: SubjectKind | str, subject_id: int, code: str, phone: str | None = None) -> int:
     """Queue the request's tracking code to its contacts' numbers (only `phone`'s when given); returns how many."""
     kind = SubjectKind(subject_kind).value

@@ -13,13 +13,19 @@ Rules:
   a day in all). After the last, the delivery is dead and the subscription disabled with the reason.
 - Resident messages follow `MESSAGE_BACKOFF`; a provider's refusal (4xx) is final at once. Their
   text is emptied once sent or given up.
+- Periodic jobs (`Job`): work that writes events on a clock rather than on a change (appointment
+  reminders) is given to the worker by whoever starts it (`api.main` for `rekam serve`,
+  `rekam worker`), so no external cron is needed. Each runs at start and then every
+  `every_seconds`, in one transaction of its own; it must be idempotent (several processes run
+  it), and a failure is logged and retried on its next turn.
 """
 
 import asyncio
 import contextlib
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -55,6 +61,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True)
+class Job:
+    """Work the worker runs on a clock: `run(session)` in one transaction, returning how many it wrote."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[AsyncSession], Awaitable[int]]
+
+
 class Worker:
     """Claims and sends due webhook deliveries and resident messages.
 
@@ -71,6 +86,7 @@ class Worker:
         client: httpx.AsyncClient | None = None,
         backoff: Sequence[float] = WEBHOOK_BACKOFF,
         message_backoff: Sequence[float] = MESSAGE_BACKOFF,
+        jobs: Sequence[Job] = (),
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings or get_settings()
@@ -80,6 +96,8 @@ class Worker:
         self.message_backoff = tuple(message_backoff)
         self.name = uuid.uuid4().hex[:8]
         self._push: WebPushSender | None = None
+        self.jobs = tuple(jobs)
+        self._jobs_due: dict[str, float] = {}
 
     # --- claiming ----------------------------------------------------------------------------
 
@@ -279,6 +297,25 @@ class Worker:
         async with self.sessionmaker() as session, session.begin():
             return await service.prune(session, before=_now() - timedelta(days=self.settings.notifications_retention_days))
 
+    async def run_jobs(self) -> int:
+        """Run the periodic jobs that are due (all of them the first time); returns what they wrote."""
+        written = 0
+        for job in self.jobs:
+            if time.monotonic() < self._jobs_due.get(job.name, 0.0):
+                continue
+            self._jobs_due[job.name] = time.monotonic() + job.every_seconds
+            try:
+                sqlite_write_intent.set(True)
+                async with self.sessionmaker() as session, session.begin():
+                    count = await job.run(session)
+            except Exception as exc:
+                log.warning("notifications_job_error", worker=self.name, job=job.name, error_class=type(exc).__name__)
+                continue
+            if count:
+                log.info("notifications_job", worker=self.name, job=job.name, written=count)
+            written += count
+        return written
+
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Deliver until `stop` is set (or the task is cancelled); a database hiccup is waited out."""
         stop = stop or asyncio.Event()
@@ -290,6 +327,7 @@ class Worker:
                     if time.monotonic() >= next_prune:
                         next_prune = time.monotonic() + 3600
                         await self.prune()
+                    await self.run_jobs()
                     handled = await self.run_once()
                 except Exception as exc:
                     log.warning("notifications_worker_error", worker=self.name, error_class=type(exc).__name__)
@@ -305,8 +343,8 @@ class Worker:
 class InProcessWorker:
     """The worker as a task of an API process (`rekam serve`): started and stopped by the app's lifespan."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings | None = None) -> None:
-        self.worker = Worker(sessionmaker, settings=settings)
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings | None = None, jobs: Sequence[Job] = ()) -> None:
+        self.worker = Worker(sessionmaker, settings=settings, jobs=jobs)
         self.stop_event = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -325,23 +363,23 @@ class InProcessWorker:
                     await self.task
 
 
-def start_in_process(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings | None = None) -> InProcessWorker | None:
+def start_in_process(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings | None = None, jobs: Sequence[Job] = ()) -> InProcessWorker | None:
     """Start the worker in this process unless REKAM_NOTIFICATIONS_WORKER=false (a separate `rekam worker`)."""
     settings = settings or get_settings()
     if not settings.notifications_worker:
         return None
-    return InProcessWorker(sessionmaker, settings).start()
+    return InProcessWorker(sessionmaker, settings, jobs).start()
 
 
-async def run_standalone(database_url: str | None = None) -> None:
-    """`rekam worker`: deliver until SIGTERM or SIGINT, on its own engine."""
+async def run_standalone(database_url: str | None = None, jobs: Sequence[Job] = ()) -> None:
+    """`rekam worker`: deliver (and run `jobs`) until SIGTERM or SIGINT, on its own engine."""
     import signal
 
     from api.config import get_settings
     from api.db import create_engine_for
 
     engine = create_engine_for(database_url or get_settings().database_url)
-    worker = Worker(async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
+    worker = Worker(async_sessionmaker(engine, expire_on_commit=False, autoflush=False), jobs=jobs)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -351,11 +389,3 @@ async def run_standalone(database_url: str | None = None) -> None:
         await worker.run(stop)
     finally:
         await engine.dispose()
-
-
-if __name__ == "__main__":  # python -m api.notifications.worker (what `rekam worker` runs)
-    from api.config import get_settings as _settings
-    from api.logging import configure_logging
-
-    configure_logging(_settings())
-    asyncio.run(run_standalone())

@@ -217,12 +217,18 @@ async def cancel_bookings_outside_hours(
     return cancelled
 
 
-async def booked_on(session: AsyncSession, *, day: date) -> list[tuple[Appointment, ServicePoint]]:
-    """The appointments still booked for `day`, with their service points (for reminders)."""
-    rows = await session.execute(
+async def booked_on(session: AsyncSession, *, day: date, lock: bool = False) -> list[tuple[Appointment, ServicePoint]]:
+    """The appointments still booked for `day`, with their service points (for reminders).
+
+    `lock`: the appointment rows are taken FOR UPDATE (PostgreSQL), in id order, so that two
+    processes reminding at once take turns and the second sees the first's reminders."""
+    stmt = (
         select(Appointment, ServicePoint)
         .join(ServicePoint, ServicePoint.id == Appointment.service_point_id)
         .where(Appointment.day == day, Appointment.status == AppointmentStatus.booked.value)
         .order_by(Appointment.id)
     )
+    if lock:
+        stmt = stmt.with_for_update(of=Appointment)
+    rows = await session.execute(stmt)
     return [(appointment, point) for appointment, point in rows.all()]

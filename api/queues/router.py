@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
@@ -10,7 +9,7 @@ from api.auth.dependencies import BookingLimit, CurrentPrincipal, PublicWriteLim
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
 from api.idempotency import CreatingRoute
-from api.notifications.schemas import ContactCreate, PushSubscriptionIn
+from api.notifications.schemas import ContactCreate, PushSubscriptionIn, TicketContactCreate, TicketPushIn
 from api.principal import Principal
 from api.queues import appointments, live, service
 from api.queues.schemas import (
@@ -25,7 +24,7 @@ from api.queues.schemas import (
     TicketStatusRead,
     WalkIn,
 )
-from api.types import Role
+from api.types import BoundedDate, Role
 
 router = APIRouter(tags=["queues"], route_class=CreatingRoute)
 
@@ -131,7 +130,7 @@ async def city_events(session: SessionDep, area: AreaQuery = None, last_event_id
 
 
 @router.get("/service-points/{point_id}/slots", response_model=list[Slot], responses=problem_responses(404, 422))
-async def list_slots(point_id: IdPath, session: SessionDep, day: Annotated[date, Query(alias="date", description="YYYY-MM-DD")]) -> list[Slot]:
+async def list_slots(point_id: IdPath, session: SessionDep, day: Annotated[BoundedDate, Query(alias="date", description="YYYY-MM-DD")]) -> list[Slot]:
     """Appointment slots of a point on a date, with the seats left."""
     return [Slot(**s) for s in await appointments.slots(session, point_id=point_id, day=day)]
 
@@ -161,14 +160,16 @@ async def check_in(code: str, principal: CounterDep, session: SessionDep) -> Tic
 
 
 @router.post("/tickets/{ticket_id}/notify", status_code=204, responses=problem_responses(404, 422, 429))
-async def notify_ticket(ticket_id: IdPath, data: ContactCreate, caller: PublicWriteLimit, session: SessionDep) -> Response:
-    """Be told by WhatsApp or SMS when the turn is near and when it is called (the number is erased when the ticket closes)."""
-    await flows.notify_ticket(session, ticket_id=ticket_id, contact=data)
+async def notify_ticket(ticket_id: IdPath, data: TicketContactCreate, caller: PublicWriteLimit, session: SessionDep) -> Response:
+    """Be told by WhatsApp or SMS when the turn is near and when it is called (with the ticket's code; the number is erased when the ticket closes)."""
+    contact = ContactCreate(phone=data.phone, channel=data.channel, consent=data.consent)
+    await flows.notify_ticket(session, ticket_id=ticket_id, code=data.code, contact=contact)
     return Response(status_code=204)
 
 
 @router.post("/tickets/{ticket_id}/push", status_code=204, responses=problem_responses(404, 422, 429))
-async def push_ticket(ticket_id: IdPath, data: PushSubscriptionIn, caller: PublicWriteLimit, session: SessionDep) -> Response:
-    """This browser is told (Web Push) when the turn is near and when it is called."""
-    await flows.notify_ticket(session, ticket_id=ticket_id, push=data)
+async def push_ticket(ticket_id: IdPath, data: TicketPushIn, caller: PublicWriteLimit, session: SessionDep) -> Response:
+    """This browser is told (Web Push) when the turn is near and when it is called (with the ticket's code)."""
+    push = PushSubscriptionIn.model_validate(data.model_dump(exclude={"code"}))
+    await flows.notify_ticket(session, ticket_id=ticket_id, code=data.code, push=push)
     return Response(status_code=204)

@@ -4,6 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.queues.models import AppointmentStatus, Priority, TicketStatus
 from api.services.schemas import HHMM
+from api.types import BoundedDate
 
 
 class WalkIn(BaseModel):
@@ -111,7 +112,7 @@ class Slot(BaseModel):
 class BookingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    date: date
+    date: BoundedDate
     start: HHMM
     name: str | None = Field(default=None, min_length=1, max_length=200, description="Personal; shown to counter staff only.")
 

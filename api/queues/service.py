@@ -445,9 +445,19 @@ async def open_city_stream(session: AsyncSession, *, area: str | None) -> tuple[
     return subscriber, [{"event": "boards", "service_point_id": 0, "area": area or "", "data": boards}]
 
 
-async def open_ticket(session: AsyncSession, *, ticket_id: int) -> Ticket:
-    """A ticket still in line or at a counter (a resident may ask to be told about it); 404 otherwise."""
+async def tickets_before(session: AsyncSession, *, ticket_ids: list[int], day: date) -> list[int]:
+    """Which of these tickets are of a day before `day` (their queue is over, whatever their status)."""
+    if not ticket_ids:
+        return []
+    return list((await session.scalars(select(Ticket.id).where(Ticket.id.in_(ticket_ids), Ticket.day < day))).all())
+
+
+async def open_ticket(session: AsyncSession, *, ticket_id: int, code: str) -> Ticket:
+    """A resident's own ticket, with its code, still in line or at a counter (they may ask to be told
+    about it); 404 otherwise, the same for a wrong code as for no ticket."""
     ticket = await session.get(Ticket, ticket_id)
-    if ticket is None or ticket.status not in (TicketStatus.waiting.value, TicketStatus.called.value, TicketStatus.serving.value):
-        raise NotFound(f"There is no open ticket {ticket_id}.")
+    if ticket is None or ticket.code is None or not secrets.compare_digest(ticket.code.encode(), code.encode()):
+        raise NotFound("There is no open ticket with that number and code.")
+    if ticket.status not in (TicketStatus.waiting.value, TicketStatus.called.value, TicketStatus.serving.value) or ticket.day < calendar.today():
+        raise NotFound("There is no open ticket with that number and code.")
     return ticket

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -57,7 +56,7 @@ async def list_service_points(
     page: PageDep,
     area: AreaQuery = None,
     kind: Annotated[ServicePointKind | None, Query()] = None,
-    open_on: Annotated[date | None, Query(description="Only points open on this date, with that day's hours.")] = None,
+    open_on: Annotated[BoundedDate | None, Query(description="Only points open on this date, with that day's hours.")] = None,
 ) -> Response:
     """Where residents can be recorded: offices and weekend services, by area, kind and open date."""
     items, next_cursor = await service.list_points(session, page=page, area=area, kind=kind, open_on=open_on)
@@ -94,7 +93,7 @@ async def update_service_point(
 
 @router.get("/service-points/{point_id}/closures", response_model=Page[ClosureRead], responses=problem_responses(404, 422))
 async def list_closures(
-    point_id: IdPath, session: SessionDep, page: PageDep, since: Annotated[date | None, Query(description="Only closures from this date.")] = None
+    point_id: IdPath, session: SessionDep, page: PageDep, since: Annotated[BoundedDate | None, Query(description="Only closures from this date.")] = None
 ) -> Page[ClosureRead]:
     """Holidays and days of reduced hours of one point."""
     items, next_cursor = await service.list_closures(session, point_id=point_id, page=page, since=since)
@@ -146,8 +145,8 @@ async def put_point_count(
 async def get_schedule(
     request: Request,
     session: SessionDep,
-    start: Annotated[date, Query(alias="from", description="First date (YYYY-MM-DD).")],
-    end: Annotated[date, Query(alias="to", description=f"Last date; at most {service.MAX_SCHEDULE_DAYS} days after `from`.")],
+    start: Annotated[BoundedDate, Query(alias="from", description="First date (YYYY-MM-DD).")],
+    end: Annotated[BoundedDate, Query(alias="to", description=f"Last date; at most {service.MAX_SCHEDULE_DAYS} days after `from`.")],
     area: AreaQuery = None,
 ) -> Response:
     """Where recording is open on each date, with the hours."""
@@ -173,7 +172,7 @@ async def uncovered_areas(
 async def weekend_plan(
     principal: PlannerReadDep,
     session: SessionDep,
-    day: Annotated[date, Query(alias="date", description="The Saturday or Sunday to plan.")],
+    day: Annotated[BoundedDate, Query(alias="date", description="The Saturday or Sunday to plan.")],
     area: AreaQuery = None,
     level: Annotated[AreaLevel, Query()] = AreaLevel.rw,
     limit: Annotated[int, Query(ge=1, le=200, description="How many RW/RT to rank.")] = 20,

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -27,7 +26,7 @@ from api.tallies.schemas import (
     TallyMode,
     TallyRead,
 )
-from api.types import Role
+from api.types import BoundedDate, Role
 
 router = APIRouter(prefix="/campaigns/{campaign_id}", tags=["tallies"], route_class=CreatingRoute)
 
@@ -103,8 +102,8 @@ async def list_tallies(
     session: SessionDep,
     page: PageDep,
     area: AreaQuery = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[BoundedDate | None, Query(alias="from")] = None,
+    to: BoundedDate | None = None,
 ) -> Page[TallyRead]:
     """Posted tallies, by area and date."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
@@ -119,7 +118,7 @@ async def tally_history(
     session: SessionDep,
     page: PageDep,
     area: AreaQuery = None,
-    date_: Annotated[date | None, Query(alias="date")] = None,
+    date_: Annotated[BoundedDate | None, Query(alias="date")] = None,
 ) -> Page[TallyChangeRead]:
     """Every change of the tallies: old value, new value, who, when, which import."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
@@ -156,8 +155,8 @@ async def get_reconciliation(
     principal: ReaderDep,
     session: SessionDep,
     area: AreaQuery = None,
-    from_: Annotated[date | None, Query(alias="from")] = None,
-    to: date | None = None,
+    from_: Annotated[BoundedDate | None, Query(alias="from")] = None,
+    to: BoundedDate | None = None,
 ) -> ReconciliationRead:
     """Per area and day: the official figure next to what the queues and home visits counted, largest differences first."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)

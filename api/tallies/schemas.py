@@ -4,6 +4,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import ProblemItem
+from api.types import BoundedDate
 
 
 class TallyMode(StrEnum):
@@ -53,7 +54,7 @@ class TallyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     area: str = Field(description="The area's code (a kecamatan or below, inside the campaign).", examples=["36.74.01"])
-    date: dt.date = Field(description="The day counted, in the campaign's time zone.", examples=["2026-08-31"])
+    date: BoundedDate = Field(description="The day counted, in the campaign's time zone.", examples=["2026-08-31"])
     count: int = Field(ge=0, description="Residents recorded that day.", examples=[412])
     service_point: int | None = Field(default=None, description="The service point's id, when the count is one point's.", examples=[None])
     device: int | None = Field(default=None, description="The recording device's id, when the count is one device's.", examples=[None])

@@ -43,7 +43,7 @@ from api.services import service as services
 from api.types import Role
 from api.visits.models import PLANNED_STATUSES, HomeVisit, VisitPriority, VisitReason, VisitStatus
 from api.visits.nik import mask_digits
-from api.visits.records import AUDIT_FIELDS, CREW_MOVES, crew_operator, crew_visit, ensure_move, record_move, visit_for_staff
+from api.visits.records import AUDIT_FIELDS, CREW_MOVES, crew_operator, crew_visit, ensure_move, erase_phones, phone_of, record_move, visit_for_staff
 from api.visits.schemas import CrewKit, DayPlan, DayPlanStop, ScheduleRequest, StatusChange
 
 log = structlog.get_logger("api.visits")
@@ -82,6 +82,7 @@ async def change_status(session: AsyncSession, *, visit_id: int, data: StatusCha
         if visit.visit_date > today:
             raise Conflict(f"The visit is planned for {visit.visit_date.isoformat()}; it can be marked visited from that day on.")
     visit.status = data.status.value
+    await erase_phones(session, visit=visit)  # closed: the phones go (issue #21)
     await record_move(session, visit=visit, before=before, actor=actor, action=f"home_visit.{data.status.value}", note=data.note)
     log.info("home_visit.status", home_visit_id=visit.id, status=visit.status)
     return visit
@@ -249,7 +250,7 @@ async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, a
                 status=VisitStatus(visit.status),
                 name=visit.name,
                 address=visit.address,
-                phone=visit.phone,
+                phone=phone_of(visit.phone),
                 nik_masked=mask_digits(visit.nik),
                 reason=VisitReason(visit.reason),
                 note=visit.note,

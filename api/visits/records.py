@@ -14,11 +14,15 @@ Rules
   scheduled -> scheduled (rescheduling) | visited | unreachable | cancelled. Visited, unreachable
   and cancelled are final. Any other move is 409. Each move may carry a note, kept in the
   request's history, and is audited.
+- Phone numbers are kept only while the request is open (issue #21): the move that closes it
+  (visited, unreachable, cancelled) erases the requester's phone and the phones of the requests
+  merged into it (`erase_phones`); reads give null for them from then on. The column stays NOT
+  NULL (a table copy on SQLite to change that): an erased phone is stored as '' (`ERASED_PHONE`).
 """
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
@@ -29,7 +33,7 @@ from api.devices.models import Operator, OperatorStatus
 from api.errors import Conflict, Forbidden, NotFound, field_problem
 from api.principal import Principal, ensure_area, ensure_sees_personal
 from api.types import Role
-from api.visits.models import HomeVisit, HomeVisitEvent, VisitStatus
+from api.visits.models import OPEN_STATUSES, HomeVisit, HomeVisitEvent, HomeVisitMerge, VisitStatus
 
 # Columns for the audit trail: nik, phone and address are masked there; name and note left out.
 AUDIT_FIELDS = [
@@ -95,6 +99,24 @@ def ensure_move(visit: HomeVisit, target: VisitStatus) -> None:
     if target not in allowed:
         possible = ", ".join(sorted(allowed)) or "none: it is closed"
         raise Conflict(f"A {current.value} request cannot become {target.value}; possible moves: {possible}.")
+
+
+ERASED_PHONE = ""
+
+
+def phone_of(stored: str) -> str | None:
+    """A stored phone as read: null once erased."""
+    return stored or None
+
+
+async def erase_phones(session: AsyncSession, *, visit: HomeVisit) -> None:
+    """A closed request keeps no phone: the requester's, and those of the requests merged into it."""
+    if VisitStatus(visit.status) in OPEN_STATUSES:
+        return
+    visit.phone = ERASED_PHONE
+    await session.execute(
+        update(HomeVisitMerge).where(HomeVisitMerge.home_visit_id == visit.id).values(phone=ERASED_PHONE).execution_options(synchronize_session=False)
+    )
 
 
 async def record_move(session: AsyncSession, *, visit: HomeVisit, before: dict[str, Any], actor: Principal, action: str, note: str | None) -> None:

@@ -1,4 +1,3 @@
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query
@@ -11,7 +10,7 @@ from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
-from api.types import Role
+from api.types import BoundedDate, Role
 from api.visits import service
 from api.visits.models import HomeVisit, HomeVisitMerge, VisitPriority, VisitReason, VisitStatus
 from api.visits.schemas import (
@@ -132,7 +131,7 @@ async def change_home_visit_status(
 async def my_mobile_kits(
     principal: Annotated[Principal, Depends(require(Role.operator))],
     session: SessionDep,
-    day: Annotated[date | None, Query(alias="date", description="The day (default: today, Asia/Jakarta).")] = None,
+    day: Annotated[BoundedDate | None, Query(alias="date", description="The day (default: today, Asia/Jakarta).")] = None,
 ) -> list[CrewKit]:
     """The kits the signed-in operator (a petugas) is scheduled on that day, to open their day plans."""
     return await service.crew_kits(session, day=day, actor=principal)
@@ -143,7 +142,7 @@ async def mobile_kit_day_plan(
     device_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     principal: CrewDep,
     session: SessionDep,
-    day: Annotated[date | None, Query(alias="date", description="The day (default: today, Asia/Jakarta).")] = None,
+    day: Annotated[BoundedDate | None, Query(alias="date", description="The day (default: today, Asia/Jakarta).")] = None,
 ) -> DayPlan:
     """A mobile kit's visits of one day in route order, with what the operator needs at the door."""
     return await service.day_plan(session, device_id=device_id, day=day, actor=principal)

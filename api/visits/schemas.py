@@ -3,7 +3,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from api.types import LocalTime
+from api.types import BoundedDate, LocalTime
 from api.visits.models import VisitPriority, VisitReason, VisitStatus
 
 
@@ -20,7 +20,7 @@ class HomeVisitCreate(BaseModel):
     area: str = Field(min_length=1, max_length=40, description="A kelurahan, or an RW/RT below it.", examples=["36.74.01.1001.003"])
     reason: VisitReason
     note: str | None = Field(default=None, max_length=1000)
-    preferred_dates: list[date] = Field(default_factory=list, max_length=5)
+    preferred_dates: list[BoundedDate] = Field(default_factory=list, max_length=5)
     consent: bool = Field(description="The resident agrees to be contacted to arrange the visit.")
     messages: Literal["whatsapp", "sms"] | None = Field(
         default=None,
@@ -57,7 +57,7 @@ class HomeVisitSummary(BaseModel):
     waiting_days: int | None = Field(description="Days since the request while it is open; null once closed.")
     overdue: bool
     nik_masked: str = Field(examples=["************0003"])
-    phone_masked: str = Field(examples=["*******7890"])
+    phone_masked: str | None = Field(examples=["*******7890"], description="The phone's last 4 digits; null once the request closed (the phone is erased).")
     device_id: int | None
     operator_id: int | None
     visit_date: date | None
@@ -80,7 +80,7 @@ class MergedRequestRead(BaseModel):
 
     area: str
     name: str
-    phone: str
+    phone: str | None = Field(description="The phone; null once the request closed (the phone is erased then).")
     address: str
     reason: VisitReason
     note: str | None
@@ -98,7 +98,7 @@ class HomeVisitRead(BaseModel):
     area: str
     name: str
     nik: str
-    phone: str
+    phone: str | None = Field(description="The phone; null once the request closed (the phone is erased then).")
     address: str
     reason: VisitReason
     note: str | None
@@ -135,7 +135,7 @@ class ScheduleRequest(BaseModel):
 
     device: int = Field(ge=1, le=2**31 - 1, description="The mobile kit's device id.")
     operator: int = Field(ge=1, le=2**31 - 1)
-    date: date
+    date: BoundedDate
     window: VisitWindow
     note: str | None = Field(default=None, max_length=2000)
 
@@ -164,7 +164,7 @@ class DayPlanStop(BaseModel):
     status: VisitStatus
     name: str
     address: str
-    phone: str
+    phone: str | None = Field(description="The phone; null once the request closed (the phone is erased then).")
     nik_masked: str
     reason: VisitReason
     note: str | None

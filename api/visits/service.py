@@ -63,7 +63,7 @@ from api.visits.nik import (
     normalize_phone,
     normalize_tracking_code,
 )
-from api.visits.records import AUDIT_FIELDS, read_root, visit_for_staff
+from api.visits.records import AUDIT_FIELDS, phone_of, read_root, visit_for_staff
 from api.visits.schemas import (
     HomeVisitCreate,
     HomeVisitEventRead,
@@ -250,7 +250,7 @@ def summary_of(visit: HomeVisit, *, today: date, overdue_days: int) -> HomeVisit
         waiting_days=waiting if is_open else None,
         overdue=is_open and waiting > overdue_days,
         nik_masked=mask_digits(visit.nik),
-        phone_masked=mask_digits(visit.phone),
+        phone_masked=mask_digits(visit.phone) if visit.phone else None,
         device_id=visit.device_id,
         operator_id=visit.operator_id,
         visit_date=visit.visit_date,
@@ -305,7 +305,7 @@ async def get_personal(session: AsyncSession, *, visit_id: int, actor: Principal
         area=visit.area_code,
         name=visit.name,
         nik=visit.nik,
-        phone=visit.phone,
+        phone=phone_of(visit.phone),
         address=visit.address,
         reason=VisitReason(visit.reason),
         note=visit.note,
@@ -324,7 +324,7 @@ async def get_personal(session: AsyncSession, *, visit_id: int, actor: Principal
             MergedRequestRead(
                 area=m.area_code,
                 name=m.name,
-                phone=m.phone,
+                phone=phone_of(m.phone),
                 address=m.address,
                 reason=VisitReason(m.reason),
                 note=m.note,

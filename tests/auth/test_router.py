@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, update
 
 from api.audit.models import AuditEntry
+from api.auth import service
 from api.auth.models import AccessToken, ApiKey, User
 from api.devices.models import Operator
 from api.types import Role
@@ -36,6 +37,7 @@ async def test_sign_in_me_and_logout(client, session) -> None:
         "service_point_id": None,
         "operator_id": None,
         "recent_failed_sign_ins": [],
+        "api_keys": [],
     }
     assert (await client.get("/api/v1/auth/me")).json()["kind"] == "anonymous"
     assert (await client.post("/api/v1/auth/logout", headers=bearer)).status_code == 204
@@ -173,6 +175,7 @@ async def test_api_keys_shown_once_scoped_and_revocable(client, session) -> None
         "service_point_id": None,
         "operator_id": None,
         "recent_failed_sign_ins": [],
+        "api_keys": [],
     }
     used = (await client.get("/api/v1/api-keys", headers=admin)).json()["items"][0]
     assert used["last_used_at"] is not None
@@ -354,3 +357,21 @@ async def test_concurrent_creation_of_one_username_is_a_409(pg_migrated_url) -> 
             await second.rollback()
     finally:
         await engine.dispose()
+
+
+async def test_staff_see_the_expiry_of_the_keys_they_answer_for(client, session) -> None:
+    """Issue 17, item 2: each account's own live keys with their expiry, soonest first, in /auth/me."""
+    admin = await headers_for(session, role=Role.admin)
+    owner = await make_user(session, role=Role.supervisor, area="36.74.01")
+    token, _ = await service.sign_in(session, username=owner.username, password=PASSWORD)
+    mine = {"Authorization": f"Bearer {token}"}
+    body = {"role": "supervisor", "area": "36.74.01", "owner": owner.username}
+    later = (await client.post("/api/v1/api-keys", json={**body, "name": "later", "expires_in_days": 200}, headers=admin)).json()
+    soon = (await client.post("/api/v1/api-keys", json={**body, "name": "soon", "expires_in_days": 10}, headers=admin)).json()
+    gone = (await client.post("/api/v1/api-keys", json={**body, "name": "gone"}, headers=admin)).json()
+    assert (await client.delete(f"/api/v1/api-keys/{gone['id']}", headers=admin)).status_code == 204
+    await client.post("/api/v1/api-keys", json={"name": "the admin's", "role": "viewer"}, headers=admin)
+    keys = (await client.get("/api/v1/auth/me", headers=mine)).json()["api_keys"]
+    assert [(k["name"], k["expires_at"]) for k in keys] == [("soon", soon["expires_at"]), ("later", later["expires_at"])]
+    assert all("key" not in k for k in keys)  # never the secret again
+    assert (await client.get("/api/v1/auth/me")).json()["api_keys"] == []

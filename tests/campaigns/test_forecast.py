@@ -139,3 +139,8 @@ def test_largest_remainder_boundaries() -> None:
         targets.largest_remainder(10, [-1, 2])  # a negative weight is refused, even if the sum is positive
     with pytest.raises(ValueError, match="zero"):
         targets.largest_remainder(10, [0, 0])
+
+
+def test_the_units_left_over_go_to_the_largest_fractions_not_the_largest_shares() -> None:
+    # quotas 2.4, 0.8, 0.8: floors 2, 0, 0 and two units left, for the two fractions of 0.8.
+    assert targets.largest_remainder(4, [3, 1, 1]) == [2, 1, 1]

@@ -124,7 +124,9 @@ def demo_server(directory: Path, *, frontend: Path = ROOT / "frontend") -> Itera
     # or two: the per-address limits (tested in tests/test_ratelimit.py and tests/queues) would
     # refuse it depending on how fast the machine runs. Raised here, as for the fuzz server.
     limits = {"REKAM_PUBLIC_WRITE_LIMIT": "100000/minute", "REKAM_BOOKING_LIMIT": "100000/minute", "REKAM_POINT_BOOKING_LIMIT": "100000/minute"}
-    serve_env = {"PYTHONPATH": str(ROOT), "REKAM_SERVE_FRONTEND": "true", "REKAM_FRONTEND_DIR": str(frontend), **limits}
+    # Webhook receivers of the tests listen on 127.0.0.1 (tests/e2e/test_notifications.py).
+    private = {"REKAM_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true"}
+    serve_env = {"PYTHONPATH": str(ROOT), "REKAM_SERVE_FRONTEND": "true", "REKAM_FRONTEND_DIR": str(frontend), **limits, **private}
     with live_server(database_url, env=serve_env) as base:
         campaigns = httpx.get(f"{base}/api/v1/campaigns").json()["items"]
         yield Server(base=base, campaign_id=campaigns[0]["id"], demo_passwords=demo_passwords)

@@ -34,12 +34,13 @@ async def a_delivery(session) -> Request:
 async def a_ticket(session) -> Request:
     point = await make_office(session, area="36.74.01")
     issued = await queues.take_ticket(session, point_id=point.id, data=WalkIn(), actor=ANONYMOUS)
-    return Request(path_params={"ticket_id": issued["id"]}, json={"phone": "081277778888", "consent": True}, service_point_id=point.id)
+    return Request(path_params={"ticket_id": issued["id"]}, json={"phone": "081277778888", "consent": True, "code": issued["code"]}, service_point_id=point.id)
 
 
 async def a_ticket_push(session) -> Request:
     request = await a_ticket(session)
-    request.json = {"endpoint": "https://push.example.com/send/abc", "keys": {"p256dh": "B" + "A" * 86, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}}
+    code = request.json["code"]
+    request.json = {"endpoint": "https://push.example.com/send/abc", "keys": {"p256dh": "B" + "A" * 86, "auth": "AAAAAAAAAAAAAAAAAAAAAA"}, "code": code}
     return request
 
 

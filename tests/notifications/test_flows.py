@@ -15,7 +15,7 @@ from api.queues import appointments
 from api.types import Role
 from api.visits.schemas import ScheduleRequest, StatusChange, VisitWindow
 from tests.complaints.factories import make_complaint
-from tests.factories import headers_for, make_campaign
+from tests.factories import assert_problem, headers_for, make_campaign
 from tests.services.factories import make_office
 from tests.tallies.factories import post, rows
 from tests.visits.factories import make_kit, make_operator, make_request, triage
@@ -145,11 +145,13 @@ async def test_a_bad_notify_phone_on_a_complaint_is_a_field_error(client, sessio
 async def test_the_ticket_page_subscribes_a_phone_and_the_number_goes_when_the_ticket_closes(client, session) -> None:
     point_id = (await make_office(session, area="36.74.01")).id
     operator = await headers_for(session, role=Role.operator, service_point_id=point_id)
-    ticket_id = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json()["id"]
-    subscribed = await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={"phone": "081255556666", "channel": "sms", "consent": True})
+    issued = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json()
+    ticket_id, code = issued["id"], issued["code"]
+    phone = {"phone": "081255556666", "code": code}
+    subscribed = await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={**phone, "channel": "sms", "consent": True})
     assert subscribed.status_code == 204, subscribed.text
-    assert (await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={"phone": "081255556666", "consent": False})).status_code == 422
-    assert (await client.post("/api/v1/tickets/999999/notify", json={"phone": "081255556666", "consent": True})).status_code == 404
+    assert (await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={**phone, "consent": False})).status_code == 422
+    assert (await client.post("/api/v1/tickets/999999/notify", json={**phone, "consent": True})).status_code == 404
     await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 2}, headers=operator)
     (message,) = await notifications.messages_for(session, subject_kind="ticket", subject_id=ticket_id)
     assert message.channel == "sms" and "dipanggil" in message.body and "loket 2" in message.body
@@ -157,7 +159,30 @@ async def test_the_ticket_page_subscribes_a_phone_and_the_number_goes_when_the_t
     await client.post(f"/api/v1/tickets/{ticket_id}/complete", headers=operator)
     contact = await session.scalar(select(ResidentContact).where(ResidentContact.subject_kind == "ticket", ResidentContact.subject_id == ticket_id))
     assert contact.phone is None and contact.erased_at is not None
-    assert (await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={"phone": "081255556666", "consent": True})).status_code == 404
+    assert (await client.post(f"/api/v1/tickets/{ticket_id}/notify", json={**phone, "consent": True})).status_code == 404
+
+
+async def test_only_the_tickets_holder_subscribes_to_it(client, session) -> None:
+    """Nobody subscribes to someone else's ticket: the ticket's code comes with the request (issue #21)."""
+    point_id = (await make_office(session, area="36.74.01")).id
+    mine = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json()
+    theirs = (await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json()
+    url = f"/api/v1/tickets/{theirs['id']}/notify"
+    body = {"phone": "081255556666", "consent": True}
+    assert_problem(await client.post(url, json=body), 422, field="code")  # no code
+    assert_problem(await client.post(url, json={**body, "code": mine["code"]}), 404)  # another ticket's code
+    assert_problem(await client.post(url, json={**body, "code": "x" * 16}), 404)  # a guess
+    push = {"endpoint": "https://push.example.com/send/abc", "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22}}
+    push_url = f"/api/v1/tickets/{theirs['id']}/push"
+    assert_problem(await client.post(push_url, json=push), 422, field="code")
+    assert_problem(await client.post(push_url, json={**push, "code": mine["code"]}), 404)
+    contacts = (
+        await session.scalars(select(ResidentContact).where(ResidentContact.subject_kind == "ticket", ResidentContact.subject_id == theirs["id"]))
+    ).all()
+    assert contacts == []
+    # With its own code, the holder subscribes (by phone and by browser).
+    assert (await client.post(url, json={**body, "code": theirs["code"]})).status_code == 204
+    assert (await client.post(push_url, json={**push, "code": theirs["code"]})).status_code == 204
 
 
 async def test_appointment_reminders_are_queued_once_for_the_days_bookings(session) -> None:
@@ -184,3 +209,50 @@ async def test_tallies_that_cross_a_tenth_of_the_target_are_a_progress_milestone
     assert (await post(client, campaign_id, rows({"36.74.01": 17}, TODAY - timedelta(days=1)), admin)).status_code == 200
     milestones = [e.payload for e in await events(session) if e.type == "progress.milestone"]
     assert [(m["campaign_id"], m["milestone"], m["area"]) for m in milestones] == [(campaign_id, 10, "36.74"), (campaign_id, 20, "36.74")]
+
+
+async def test_due_reminders_cover_tomorrow_and_todays_earlier_bookings_once(session) -> None:
+    """The worker's job (no cron): tomorrow's bookings; today's made before today whose slot is ahead."""
+    from datetime import UTC, datetime
+
+    from api import calendar
+    from api.principal import ANONYMOUS
+    from api.queues.schemas import BookingCreate
+
+    point = await make_office(session)
+    tomorrow = calendar.today() + timedelta(days=1)
+    ahead = await appointments.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    earlier = await appointments.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="09:00"), actor=ANONYMOUS)
+    today_new = await appointments.book(session, point_id=point.id, data=BookingCreate(date=tomorrow, start="10:00"), actor=ANONYMOUS)
+    # Move two of them to later today: one booked yesterday (reminded), one booked today (not).
+    yesterday = datetime.now(UTC) - timedelta(days=1, hours=1)
+    earlier.day, earlier.slot_start, earlier.slot_end, earlier.created_at = calendar.today(), "23:59", "23:59", yesterday
+    today_new.day, today_new.slot_start, today_new.slot_end = calendar.today(), "23:58", "23:59"
+    await session.flush()
+    assert await flows.send_due_reminders(session) == 2
+    assert await flows.send_due_reminders(session) == 0  # idempotent: one reminder per appointment
+    assert len(await events(session, "appointment", ahead.id)) == 1
+    assert len(await events(session, "appointment", earlier.id)) == 1
+    assert await events(session, "appointment", today_new.id) == []
+
+
+async def test_numbers_given_for_past_days_tickets_are_erased_by_the_worker_job(client, session) -> None:
+    """A queue ends with its day: a ticket nobody closed keeps no number after it (issue #21)."""
+    from api.queues.models import Ticket
+
+    point_id = (await make_office(session, area="36.74.01")).id
+    old, today = [(await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})).json() for _ in range(2)]
+    for ticket in (old, today):
+        answer = await client.post(f"/api/v1/tickets/{ticket['id']}/notify", json={"phone": "081255556666", "consent": True, "code": ticket["code"]})
+        assert answer.status_code == 204, answer.text
+    stale = await session.get(Ticket, old["id"])
+    stale.day = calendar.today() - timedelta(days=1)  # still "waiting": nobody closed it yesterday
+    await session.flush()
+    assert await flows.erase_past_ticket_contacts(session) == 1
+    assert await flows.erase_past_ticket_contacts(session) == 0
+    contacts = {c.subject_id: c for c in (await session.scalars(select(ResidentContact).where(ResidentContact.subject_kind == "ticket"))).all()}
+    assert contacts[old["id"]].phone is None and contacts[old["id"]].erased_at is not None
+    assert contacts[today["id"]].phone == "+6281255556666"
+    # A past day's ticket is no longer open for subscriptions either.
+    body = {"phone": "081255556666", "consent": True, "code": old["code"]}
+    assert_problem(await client.post(f"/api/v1/tickets/{old['id']}/notify", json=body), 404)

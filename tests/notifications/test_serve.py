@@ -53,3 +53,17 @@ async def test_two_api_processes_never_send_one_event_twice(sessions, migrated_d
         await asyncio.sleep(0.5)
     ids = receiver.ids()
     assert sorted(ids) == sorted(uids) and len(ids) == len(set(ids))
+
+
+async def test_rekam_serve_sends_appointment_reminders_without_cron(sessions, migrated_database_url, receiver) -> None:
+    """The worker inside `rekam serve` runs the reminder job itself: tomorrow's booking is reminded, once."""
+    from tests.notifications.test_worker import _book_committed, reminder_events
+
+    await subscribe(sessions, receiver.url, ["appointment.reminder"])
+    appointment_id = await _book_committed(sessions)
+    with live_server(migrated_database_url, env={**ENV, "REKAM_APPOINTMENT_REMINDER_SECONDS": "0.2"}):
+        await asyncio.to_thread(receiver.wait_for, 1, 30.0)
+        await wait_all_succeeded(sessions)
+        await asyncio.sleep(1.0)  # more turns of the job: nothing sent again
+    assert [e.subject_id for e in await reminder_events(sessions)] == [appointment_id]
+    assert len(receiver.ids()) == 1

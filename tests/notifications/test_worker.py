@@ -263,3 +263,67 @@ async def test_two_worker_processes_never_send_one_event_twice(sessions, migrate
     ids = receiver.ids()
     assert sorted(ids) == sorted(uids) and len(ids) == len(set(ids)) == 60
     assert {(d.status, d.attempts) for d in await deliveries(sessions)} == {("succeeded", 1)}
+
+
+async def _book_committed(sessions, days_ahead: int = 1, start: str = "09:00") -> int:
+    from api import calendar
+    from api.areas import service as areas
+    from api.areas.models import Area
+    from api.principal import ANONYMOUS
+    from api.queues import appointments
+    from api.queues.schemas import BookingCreate
+    from tests.services.factories import make_office
+
+    async with sessions() as session, session.begin():
+        if await session.get(Area, "36.74.01") is None:
+            await areas.load_official(await session.connection(), prefix="36.74.01")
+        point = await make_office(session)
+        day = calendar.today() + timedelta(days=days_ahead)
+        return (await appointments.book(session, point_id=point.id, data=BookingCreate(date=day, start=start), actor=ANONYMOUS)).id
+
+
+async def reminder_events(sessions) -> list[NotificationEvent]:
+    async with sessions() as session:
+        stmt = select(NotificationEvent).where(NotificationEvent.type == "appointment.reminder").order_by(NotificationEvent.id)
+        return list((await session.scalars(stmt)).all())
+
+
+async def test_the_in_process_worker_sends_appointment_reminders_by_itself_once(sessions, receiver) -> None:
+    """No cron: the worker inside `rekam serve` runs the reminder job on its clock, and reminds each appointment once."""
+    from api import flows
+    from api.notifications.worker import InProcessWorker
+
+    await subscribe(sessions, receiver.url, ["appointment.reminder"])
+    first = await _book_committed(sessions)
+    settings = worker_settings(notifications_poll_seconds=0.05, appointment_reminder_seconds=0.1)
+    running = InProcessWorker(sessions, settings, jobs=flows.worker_jobs(settings)).start()
+    try:
+        await asyncio.to_thread(receiver.wait_for, 1)
+        second = await _book_committed(sessions)  # booked while it runs: reminded on a later turn
+        await asyncio.to_thread(receiver.wait_for, 2)
+        await asyncio.sleep(0.5)  # several more turns of the job: nothing sent again
+    finally:
+        await running.stop()
+    assert sorted(e.subject_id for e in await reminder_events(sessions)) == sorted([first, second])
+    assert len(receiver.requests) == 2 and len(set(receiver.ids())) == 2
+
+
+async def test_two_workers_running_the_reminder_job_at_once_remind_each_appointment_once(sessions, migrated_database_url) -> None:
+    """On PostgreSQL the appointment rows are locked while reminded; on SQLite the job is one writer's."""
+    from api import flows
+
+    booked = [await _book_committed(sessions, start=start) for start in ("09:00", "10:00", "11:00")]
+    engines = [create_engine_for(migrated_database_url) for _ in range(3)]
+    settings = worker_settings()
+    workers = [
+        Worker(async_sessionmaker(engine, expire_on_commit=False), settings=settings, gateway=LogGateway(), jobs=flows.worker_jobs(settings))
+        for engine in engines
+    ]
+    try:
+        written = await asyncio.gather(*(w.run_jobs() for w in workers))
+    finally:
+        for worker, engine in zip(workers, engines, strict=True):
+            await worker.aclose()
+            await engine.dispose()
+    assert sum(written) == 3
+    assert sorted(e.subject_id for e in await reminder_events(sessions)) == sorted(booked)

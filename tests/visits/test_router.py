@@ -298,3 +298,45 @@ async def test_a_known_nik_is_answered_like_an_unknown_one(client, session) -> N
     moved = await client.post(f"/api/v1/home-visits/{visit_id}/status", json={"status": "triaged"}, headers=admin)
     assert moved.status_code == 200
     assert (await client.get(f"/api/v1/home-visits/track/{code}")).json()["status"] == "triaged"
+
+
+async def test_phones_are_erased_when_the_request_closes(client, session) -> None:
+    """Issue 21: "Phone numbers are kept only as long as the request is open": the requester's phone
+    (and a merged requester's) goes when the request is visited, unreachable or cancelled."""
+    from api.visits.models import HomeVisitMerge
+
+    await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    kit, operator = await make_kit(session), await make_operator(session)
+    nik = adult_nik()
+    assert (await client.post("/api/v1/home-visits", json=payload(nik=nik))).status_code == 201
+    assert (await client.post("/api/v1/home-visits", json=payload(nik=nik, phone="0813 1111 2222"))).status_code == 201  # merged into it
+    cancelled, unreachable, still_open = (await make_request(session)).id, (await make_request(session)).id, (await make_request(session)).id
+    visit_id = await session.scalar(select(HomeVisit.id).where(HomeVisit.nik == nik))
+
+    async def move(visit: int, status: str) -> None:
+        answer = await client.post(f"/api/v1/home-visits/{visit}/status", json={"status": status}, headers=admin)
+        assert answer.status_code == 200, answer.text
+
+    for visit in (visit_id, unreachable):
+        await move(visit, "triaged")
+    plan = {"device": kit.id, "operator": operator.id, "date": TODAY.isoformat(), "window": {"start": "09:00", "end": "10:00"}}
+    assert (await client.post(f"/api/v1/home-visits/{visit_id}/schedule", json=plan, headers=admin)).status_code == 200
+    open_record = (await client.get(f"/api/v1/home-visits/{visit_id}", headers=admin)).json()
+    assert open_record["phone"] == "+6281234567890" and open_record["merged"][0]["phone"] == "+6281311112222"  # kept while open
+    await move(visit_id, "visited")
+    await move(cancelled, "cancelled")
+    await move(unreachable, "unreachable")
+
+    for closed in (visit_id, cancelled, unreachable):
+        record = (await client.get(f"/api/v1/home-visits/{closed}", headers=admin)).json()
+        assert record["phone"] is None, record["status"]
+        assert await session.scalar(select(HomeVisit.phone).where(HomeVisit.id == closed)) == ""
+    assert [m["phone"] for m in (await client.get(f"/api/v1/home-visits/{visit_id}", headers=admin)).json()["merged"]] == [None]
+    assert await session.scalar(select(HomeVisitMerge.phone).where(HomeVisitMerge.home_visit_id == visit_id)) == ""
+    listed = {v["id"]: v["phone_masked"] for v in (await client.get("/api/v1/home-visits", headers=admin)).json()["items"]}
+    assert listed[visit_id] is listed[cancelled] is listed[unreachable] is None and listed[still_open] == "**********7890"
+    plan_stops = (await client.get(f"/api/v1/mobile-kits/{kit.id}/day-plan", params={"date": TODAY.isoformat()}, headers=admin)).json()["stops"]
+    assert [(s["id"], s["phone"]) for s in plan_stops] == [(visit_id, None)]
+    # The open request keeps its phone.
+    assert (await client.get(f"/api/v1/home-visits/{still_open}", headers=admin)).json()["phone"] == "+6281234567890"

@@ -11,3 +11,21 @@ export function on(container, type, selector, handler, { signal } = {}) {
     { signal },
   );
 }
+
+/** Section links in `root` (`[data-jump]` naming a heading's id): scroll to the heading and give it
+ * the focus, so that keyboard and screen-reader users land where sighted ones do. */
+export function wireJumps(root, signal) {
+  on(
+    root,
+    "click",
+    "[data-jump]",
+    (event, link) => {
+      event.preventDefault();
+      const heading = root.querySelector(`#${link.dataset.jump}`);
+      heading.setAttribute("tabindex", "-1");
+      heading.scrollIntoView({ block: "start" });
+      heading.focus({ preventScroll: true });
+    },
+    { signal },
+  );
+}

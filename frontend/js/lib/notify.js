@@ -15,8 +15,9 @@ function base64UrlToBytes(text) {
   return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
 }
 
-/** The ticket page's "tell me when my turn is near" block, for ticket `ticketId`. */
-export function ticketAlerts(container, ticketId, signal) {
+/** The ticket page's "tell me when my turn is near" block, for ticket `ticketId`; its `code` proves
+ * the resident holds it (nobody subscribes to someone else's ticket). */
+export function ticketAlerts(container, ticketId, code, signal) {
   paint(
     container,
     html`<section class="group" aria-labelledby="alerts-title" data-ticket-alerts>
@@ -45,7 +46,7 @@ export function ticketAlerts(container, ticketId, signal) {
     async (event) => {
       event.preventDefault();
       clearErrors(form);
-      const data = { phone: form.elements.phone.value.trim(), channel: "whatsapp", consent: form.elements.consent.checked };
+      const data = { phone: form.elements.phone.value.trim(), channel: "whatsapp", consent: form.elements.consent.checked, code };
       const missing = {};
       if (!data.phone) missing.phone = t("form.required");
       if (!data.consent) missing.consent = t("notify.consentNeeded");
@@ -72,7 +73,7 @@ export function ticketAlerts(container, ticketId, signal) {
         const registration = await navigator.serviceWorker.register("./sw.js");
         const { public_key: key } = await api.get("/notifications/push-key", { signal });
         const subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64UrlToBytes(key) });
-        await api.post(`/tickets/${ticketId}/push`, { json: subscription.toJSON(), signal });
+        await api.post(`/tickets/${ticketId}/push`, { json: { ...subscription.toJSON(), code }, signal });
         paint(status, t("notify.pushOn"));
       } catch (error) {
         button.disabled = false;

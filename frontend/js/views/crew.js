@@ -71,7 +71,7 @@ function stopCard(stop, day, today, waiting) {
     <h4 class="crew-name" id="stop-${stop.id}-name" data-field="name">${stop.name}</h4>
     <dl class="crew-facts">
       <div><dt>${t("crew.address")}</dt><dd><span data-field="address">${stop.address}</span><br><span class="hint" data-field="place">${place(stop)}</span></dd></div>
-      <div><dt>${t("dispatch.phone")}</dt><dd><a href="tel:${stop.phone}" data-field="phone">${stop.phone}</a></dd></div>
+      <div><dt>${t("dispatch.phone")}</dt><dd>${stop.phone ? html`<a href="tel:${stop.phone}" data-field="phone">${stop.phone}</a>` : html`<span class="hint" data-field="phone">${t("crew.phoneErased")}</span>`}</dd></div>
       <div><dt>${t("dispatch.reason")}</dt><dd data-field="reason">${t(`visitReason.${stop.reason}`)}</dd></div>
       ${stop.note ? html`<div><dt>${t("crew.residentNote")}</dt><dd data-field="note">${stop.note}</dd></div>` : ""}
     </dl>

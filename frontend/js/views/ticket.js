@@ -41,7 +41,7 @@ async function renderMine(root, { point, ticket, code, signal }) {
       <div data-ticket-alerts-slot></div>
       <p><a href="#/board/${point}">${t("ticket.board")}</a></p>`,
   );
-  ticketAlerts(root.querySelector("[data-ticket-alerts-slot]"), ticket, signal);
+  ticketAlerts(root.querySelector("[data-ticket-alerts-slot]"), ticket, code, signal);
   const box = root.querySelector("[data-ticket-result]");
   const timer = setInterval(async () => {
     try {

@@ -1,6 +1,7 @@
 // Users and API keys (admins only): staff accounts with their role and scope (a supervisor's
 // area, an operator's service point), created, changed and deactivated; API keys for scripts,
-// whose secret the API gives once, so it is shown once here with a copy button and never again.
+// whose secret the API gives once, so it is shown once here with a copy button and never again
+// (lib/secret.js), with each live key's expiry, flagged when it is near (lib/keys.js).
 // Deactivating and revoking ask for a second click instead of a dialog that a kiosk could hide.
 
 import { ApiError, api } from "../api.js";
@@ -8,7 +9,8 @@ import { currentCampaign } from "../campaigns.js";
 import { on } from "../lib/dom.js";
 import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { codeBox, wireCopy } from "../lib/public.js";
+import { expiryText } from "../lib/keys.js";
+import { showSecret, wireSecret } from "../lib/secret.js";
 import { allPages, areasIn, field, slotError } from "../lib/staffkit.js";
 import { fmt, t } from "../i18n.js";
 import { session } from "../store.js";
@@ -94,6 +96,7 @@ function keysTable(keys, areaNames, pointNames) {
         <th scope="col">${t("keys.name")}</th>
         <th scope="col" class="wide-only">${t("users.role")}</th>
         <th scope="col" class="wide-only">${t("keys.used")}</th>
+        <th scope="col">${t("keys.expiry")}</th>
         <th scope="col">${t("users.actions")}</th>
       </tr></thead>
       <tbody>${keys.map(
@@ -102,6 +105,7 @@ function keysTable(keys, areaNames, pointNames) {
             <span class="narrow-only"><br>${t(`role.${k.role}`)}</span></th>
           <td class="wide-only">${t(`role.${k.role}`)}<br><span class="hint">${scopeText(k, areaNames, pointNames)}</span></td>
           <td class="wide-only">${t("keys.createdOn", { date: fmt.dateTime(k.created_at) })}<br>${k.last_used_at ? t("keys.lastUsed", { date: fmt.dateTime(k.last_used_at) }) : t("keys.neverUsed")}</td>
+          <td data-expiry-cell>${k.revoked_at ? "–" : expiryText(k)}</td>
           <td class="actions">${
             k.revoked_at
               ? html`<span class="badge badge-muted" data-revoked-at>${t("keys.revokedOn", { date: fmt.dateTime(k.revoked_at) })}</span>`
@@ -202,9 +206,10 @@ export async function render(root, { signal }) {
       paint(keysSlot, slotError(error));
     }
   };
-  await Promise.all([loadUsers(), loadKeys()]);
+  // Loaded while the handlers are wired: the forms are never live without their handlers.
+  const loaded = Promise.all([loadUsers(), loadKeys()]);
   wireScope(root, signal);
-  wireCopy(root, signal);
+  wireSecret(root, secretSlot, signal, () => root.querySelector("#keys-title").focus?.());
 
   const rowError = (button, error) => {
     if (!(error instanceof ApiError)) throw error;
@@ -334,32 +339,19 @@ export async function render(root, { signal }) {
         const created = await busy(keyForm, () => api.post("/api-keys", { json: data, signal }));
         keyForm.reset();
         for (const block of keyForm.querySelectorAll("[data-scope-for]")) block.hidden = true;
-        // The secret lives in the page only: gone on the next render, never stored anywhere.
-        paint(
-          secretSlot,
-          html`<div class="secret" data-secret role="region" aria-labelledby="secret-title">
-            <h3 id="secret-title" tabindex="-1">${t("keys.createdTitle", { name: created.name })}</h3>
-            <div class="notice notice-warning"><p><strong>${t("keys.once")}</strong></p><p>${t("keys.onceHelp")}</p></div>
-            ${codeBox(created.key, { label: t("keys.secret"), id: "key-secret" })}
-            <p><button type="button" class="button" data-action="forget-secret">${t("keys.stored")}</button></p>
-          </div>`,
-        );
-        secretSlot.querySelector("#secret-title").focus();
+        showSecret(secretSlot, created.key, {
+          id: "key-secret",
+          title: t("keys.createdTitle", { name: created.name }),
+          once: t("keys.once"),
+          help: t("keys.onceHelp"),
+          label: t("keys.secret"),
+          stored: t("keys.stored"),
+        });
         await loadKeys();
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         showErrors(keyForm, error);
       }
-    },
-    { signal },
-  );
-  on(
-    root,
-    "click",
-    "[data-action=forget-secret]",
-    () => {
-      paint(secretSlot, "");
-      root.querySelector("#keys-title").focus?.();
     },
     { signal },
   );
@@ -380,4 +372,5 @@ export async function render(root, { signal }) {
     },
     { signal },
   );
+  await loaded;
 }

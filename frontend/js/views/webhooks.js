@@ -8,7 +8,7 @@ import { ApiError, api } from "../api.js";
 import { on } from "../lib/dom.js";
 import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { codeBox, wireCopy } from "../lib/public.js";
+import { showSecret, wireSecret } from "../lib/secret.js";
 import { allPages, field, slotError } from "../lib/staffkit.js";
 import { fmt, t } from "../i18n.js";
 
@@ -138,8 +138,10 @@ export async function render(root, { signal }) {
       paint(deliveriesSlot, slotError(error));
     }
   };
-  await load();
-  wireCopy(root, signal);
+  // Loaded while the handlers are wired: the form is never live without its handler (a submit
+  // before it would be the browser's own, a page load with the URL in the address).
+  const loaded = load();
+  wireSecret(root, secretSlot, signal, () => root.querySelector("#webhooks-list-title").focus());
 
   const rowError = (button, error) => {
     if (!(error instanceof ApiError)) throw error;
@@ -221,17 +223,14 @@ export async function render(root, { signal }) {
       try {
         const created = await busy(form, () => api.post("/webhooks", { json: data, signal }));
         form.reset();
-        // The secret lives in the page only: gone on the next render, never stored anywhere.
-        paint(
-          secretSlot,
-          html`<div class="secret" data-secret role="region" aria-labelledby="webhook-secret-title">
-            <h3 id="webhook-secret-title" tabindex="-1">${t("webhooks.createdTitle", { url: created.url })}</h3>
-            <div class="notice notice-warning"><p><strong>${t("webhooks.once")}</strong></p><p>${t("webhooks.onceHelp")}</p></div>
-            ${codeBox(created.secret, { label: t("webhooks.secret"), id: "webhook-secret" })}
-            <p><button type="button" class="button" data-action="forget-secret">${t("webhooks.stored")}</button></p>
-          </div>`,
-        );
-        secretSlot.querySelector("#webhook-secret-title").focus();
+        showSecret(secretSlot, created.secret, {
+          id: "webhook-secret",
+          title: t("webhooks.createdTitle", { url: created.url }),
+          once: t("webhooks.once"),
+          help: t("webhooks.onceHelp"),
+          label: t("webhooks.secret"),
+          stored: t("webhooks.stored"),
+        });
         await load();
         showSuccess(form, t("webhooks.created"));
       } catch (error) {
@@ -241,5 +240,5 @@ export async function render(root, { signal }) {
     },
     { signal },
   );
-  on(root, "click", "[data-action=forget-secret]", () => paint(secretSlot, ""), { signal });
+  await loaded;
 }

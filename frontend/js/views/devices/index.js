@@ -10,7 +10,7 @@
 import { api } from "../../api.js";
 import { currentCampaign, isWithin } from "../../campaigns.js";
 import { fmt, t, todayInJakarta } from "../../i18n.js";
-import { on } from "../../lib/dom.js";
+import { wireJumps } from "../../lib/dom.js";
 import { html, render as paint } from "../../lib/html.js";
 import { allPages, areasIn } from "../../lib/staffkit.js";
 import { session } from "../../store.js";
@@ -99,19 +99,7 @@ export async function render(root, { signal }) {
   view.loadCapacity(); // the rest of the page is usable while the capacity loads
 
   wireFilter(view, paintWhere);
-  on(
-    root,
-    "click",
-    "[data-jump]",
-    (event, link) => {
-      event.preventDefault();
-      const heading = root.querySelector(`#${link.dataset.jump}`);
-      heading.setAttribute("tabindex", "-1");
-      heading.scrollIntoView({ block: "start" });
-      heading.focus({ preventScroll: true });
-    },
-    { signal },
-  );
+  wireJumps(root, signal);
   if (moveForm) wireMove(moveForm, view);
   const planForm = root.querySelector("[data-form=plan]");
   if (planForm) wirePlan(planForm, view);

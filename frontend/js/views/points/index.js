@@ -8,7 +8,7 @@
 
 import { currentCampaign, isWithin } from "../../campaigns.js";
 import { fmt, t, todayInJakarta } from "../../i18n.js";
-import { on } from "../../lib/dom.js";
+import { on, wireJumps } from "../../lib/dom.js";
 import { html, render as paint } from "../../lib/html.js";
 import { allPages, areasIn, slotError } from "../../lib/staffkit.js";
 import { session } from "../../store.js";
@@ -171,17 +171,5 @@ export async function render(root, { signal }) {
     { signal },
   );
   on(root, "click", "[data-action=new-point]", () => startNew(), { signal });
-  on(
-    root,
-    "click",
-    "[data-jump]",
-    (event, link) => {
-      event.preventDefault();
-      const heading = root.querySelector(`#${link.dataset.jump}`);
-      heading.setAttribute("tabindex", "-1");
-      heading.scrollIntoView({ block: "start" });
-      heading.focus({ preventScroll: true });
-    },
-    { signal },
-  );
+  wireJumps(root, signal);
 }
