@@ -74,6 +74,11 @@ def test_estimate_rounds_up(position: int, median: float, counters: int, minutes
     assert service._estimate(position, median, counters) == minutes
 
 
+def test_nobody_ahead_waits_no_time() -> None:
+    assert service._estimate(0, 10, 2) == 0
+    assert service._estimate(-1, 10, 1) == 0  # never a negative wait
+
+
 def test_percentile_is_the_nearest_rank() -> None:
     assert service._percentile([], 0.9) is None
     assert service._percentile([7.0], 0.9) == 7.0
@@ -82,6 +87,7 @@ def test_percentile_is_the_nearest_rank() -> None:
     assert service._percentile([float(v) for v in range(1, 11)], 0.9) == 9.0  # rank 9 of 10
     assert service._percentile([float(v) for v in range(1, 21)], 0.9) == 18.0
     assert service._percentile([1.04, 2.06], 0.9) == 2.1
+    assert service._percentile([5.0, 1.0, 4.0], 0.0) == 1.0  # the 0th percentile is the smallest, not the largest
 
 
 def test_board_figures_on_hand_made_tickets() -> None:
@@ -199,3 +205,24 @@ def test_the_next_opening_skips_closed_days_and_past_windows() -> None:
     assert services.next_opening(point, day=DAY, hhmm="15:00", closures={}) == {"date": DAY + timedelta(days=2), "time": "08:00"}
     holiday = {(1, DAY + timedelta(days=2)): Closure(service_point_id=1, day=DAY + timedelta(days=2), hours=[], closed=True, reason="Libur")}
     assert services.next_opening(point, day=DAY, hhmm="15:00", closures=holiday) == {"date": DAY + timedelta(days=7), "time": "08:00"}
+
+
+def test_a_one_counter_office_before_its_first_call_works_through_the_line_alone() -> None:
+    """`max(1, counters)` -> `max(0, counters)` survives, equivalently: a point has at least one
+    counter (a database constraint)."""
+    one_counter = SimpleNamespace(**{**vars(POINT), "counters": 1})
+    board = service._board(one_counter, [ticket(1), ticket(2)], day=DAY, now=NOW, hours=[])
+    assert board["active_counters"] == 1 and board["estimated_wait_minutes"] == 20  # 2 x 10 / 1
+
+
+def test_an_appointment_due_this_very_minute_is_called_first() -> None:
+    """Due at `now` exactly counts as due: before elderly and disabled residents, then the rest.
+
+    The ranks' values (0, 1, 2) and the placeholder time of tickets not due (`datetime.min`) only
+    order tickets among themselves: other values in the same order are equivalent mutants."""
+    due_now = ticket(3, due_at=NOW)
+    elderly = ticket(1, priority="elderly")
+    regular = ticket(2)
+    assert sorted([regular, elderly, due_now], key=lambda t: service._call_order(t, NOW)) == [due_now, elderly, regular]
+    later = ticket(4, due_at=NOW + timedelta(seconds=1))
+    assert sorted([later, elderly], key=lambda t: service._call_order(t, NOW)) == [elderly, later]
