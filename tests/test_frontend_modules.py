@@ -80,3 +80,29 @@ def test_the_cycle_check_finds_a_cycle() -> None:
     a, b, c = Path("a.js"), Path("b.js"), Path("c.js")
     assert cycles({a: [b], b: [c], c: [a]}) == [[a, b, c, a]]
     assert cycles({a: [b, c], b: [c], c: []}) == []
+
+
+def static_imports(file: Path) -> list[Path]:
+    """The modules `file` imports statically: what the browser must fetch before it runs."""
+    text = COMMENT.sub("", file.read_text(encoding="utf-8"))
+    found = []
+    for match in IMPORT.finditer(text):
+        spec = match.group(1) or match.group(3)  # group 2 is a dynamic import(), fetched when called
+        if spec and spec.startswith("."):
+            found.append((file.parent / spec).resolve())
+    return found
+
+
+def test_index_html_preloads_exactly_what_main_js_imports() -> None:
+    """On Slow 3G each level of imports costs a round trip; index.html asks for them all at once,
+    and a list gone stale would either miss a module (a round trip back) or fetch one for nothing."""
+    boot, stack = set(), [(JS / "main.js").resolve()]
+    while stack:
+        module = stack.pop()
+        if module not in boot:
+            boot.add(module)
+            stack.extend(static_imports(module))
+    index = (JS.parent / "index.html").read_text(encoding="utf-8")
+    preloaded = set(re.findall(r'<link rel="modulepreload" href="js/([^"]+)">', index))
+    expected = {str(m.relative_to(JS.resolve())) for m in boot} - {"main.js"}
+    assert preloaded - {"i18n/id.js"} == expected  # and the default language's texts

@@ -14,21 +14,29 @@ function remembered() {
   }
 }
 
-export async function loadCampaigns({ signal } = {}) {
+// The request in flight: callers at the same moment (the boot's early start, the first view) share it.
+let inFlight = null;
+
+export async function loadCampaigns() {
   if (campaigns.state.items === null) {
-    const page = await api.get("/campaigns", { params: { limit: 100 }, signal });
-    const items = page.items;
-    const stored = remembered();
-    const latest = [...items].sort((a, b) => b.deadline.localeCompare(a.deadline) || b.id - a.id)[0];
-    const selectedId = items.some((c) => c.id === stored) ? stored : (latest?.id ?? null);
-    campaigns.set({ items, selectedId });
+    inFlight ??= fetchCampaigns().finally(() => (inFlight = null));
+    await inFlight;
   }
   return campaigns.state;
 }
 
+async function fetchCampaigns() {
+  const page = await api.get("/campaigns", { params: { limit: 100 } });
+  const items = page.items;
+  const stored = remembered();
+  const latest = [...items].sort((a, b) => b.deadline.localeCompare(a.deadline) || b.id - a.id)[0];
+  const selectedId = items.some((c) => c.id === stored) ? stored : (latest?.id ?? null);
+  campaigns.set({ items, selectedId });
+}
+
 /** The campaign being looked at, or null when there is none yet. */
-export async function currentCampaign(options) {
-  const { items, selectedId } = await loadCampaigns(options);
+export async function currentCampaign() {
+  const { items, selectedId } = await loadCampaigns();
   return items.find((c) => c.id === selectedId) ?? null;
 }
 

@@ -1,6 +1,7 @@
 // Boot: the shell (navigation, language switch, staff link), the session check, then the router.
 
 import { checkSession, signOut } from "./auth.js";
+import { loadCampaigns } from "./campaigns.js";
 import { LANGUAGES, language, loadCatalogue, switchLanguage, t } from "./i18n.js";
 import { on } from "./lib/dom.js";
 import { html, render } from "./lib/html.js";
@@ -78,6 +79,9 @@ function closeMenus() {
 
 async function boot() {
   document.documentElement.lang = language.state.lang;
+  // Nearly every view starts from the campaign: asked now, its answer travels while the texts load
+  // (a round trip saved on a slow network). A failure here is the view's to show.
+  loadCampaigns().catch(() => {});
   await loadCatalogue(language.state.lang); // only the active language's texts
   // "#main" would be taken for a route: the skip link moves focus itself.
   on(document.body, "click", "[data-shell=skip]", (event) => {

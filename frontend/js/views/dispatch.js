@@ -96,7 +96,7 @@ function operatorOptions(operators, kit, names) {
 
 export async function render(root, { signal }) {
   const me = session.state.me;
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   const scope = me.area ?? campaign?.root_area ?? undefined;
   const [areas, kitList, operators] = await Promise.all([
     scope ? areasIn(scope, signal) : [],

@@ -268,7 +268,7 @@ function about(campaign, node) {
 }
 
 export async function render(root, { params, signal }) {
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   if (!campaign) {
     paint(root, html`<h1>${t("progress.title")}</h1><p>${t("progress.noCampaign")}</p>`);
     return;
@@ -280,7 +280,7 @@ export async function render(root, { params, signal }) {
     area === campaign.root_area ? null : api.get(`/areas/${area}`, { signal }),
     dailySeries(campaign.id, area, signal),
   ]);
-  const state = await loadCampaigns({ signal });
+  const state = await loadCampaigns();
   paint(
     root,
     html`${breadcrumb(campaign, node, detail)}

@@ -76,7 +76,7 @@ function notes(items) {
 }
 
 export async function render(root, { query, signal }) {
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   if (!campaign) {
     paint(root, html`<h1>${t("reconciliation.title")}</h1><p>${t("progress.noCampaign")}</p>`);
     return;

@@ -27,7 +27,7 @@ async function allPoints(signal) {
 }
 
 async function renderForm(root, { signal }) {
-  const [campaign, points] = await Promise.all([currentCampaign({ signal }), allPoints(signal)]);
+  const [campaign, points] = await Promise.all([currentCampaign(), allPoints(signal)]);
   const picker = areaPicker({ idPrefix: "report-area", name: "area", levels: ["kecamatan", "kelurahan", "rw"], required: "kecamatan" });
   const today = todayInJakarta();
   paint(

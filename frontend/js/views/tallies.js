@@ -171,7 +171,7 @@ async function post(campaignId, body, { dryRun, signal }) {
 
 export async function render(root, { signal, query }) {
   const me = session.state.me;
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   if (!campaign) {
     paint(root, html`<h1>${t("tallies.title")}</h1><p>${t("progress.noCampaign")}</p>`);
     return;

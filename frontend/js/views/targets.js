@@ -148,7 +148,7 @@ function parseCount(text) {
 
 export async function render(root, { signal }) {
   const me = session.state.me;
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   if (!campaign) {
     paint(root, html`<h1>${t("targets.title")}</h1><p>${t("progress.noCampaign")}</p>`);
     return;

@@ -131,7 +131,7 @@ function wireScope(container, signal) {
 }
 
 export async function render(root, { signal }) {
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   const [areaList, points] = await Promise.all([
     campaign ? areasIn(campaign.root_area, signal) : [],
     allPages("/service-points", { signal, maxPages: 10 }),

@@ -63,7 +63,7 @@ function wireTrackForm(root, signal, navigate) {
 }
 
 async function renderRequest(root, { signal, navigate }) {
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   const today = todayInJakarta();
   const picker = areaPicker({ idPrefix: "visit-area", name: "area", required: "kelurahan" });
   const nikHint = t("visit.nikHint");

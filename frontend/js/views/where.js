@@ -131,7 +131,7 @@ function keptTickets() {
 }
 
 export async function render(root, { query, signal }) {
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   const rootArea = campaign?.root_area ?? "36.74";
   const chosen = query.get("area") || "";
   const initial = chosen && isWithin(chosen, rootArea) ? chosen : "";

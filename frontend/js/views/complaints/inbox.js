@@ -46,7 +46,7 @@ function inboxTable(items, names, people) {
 
 export async function renderInbox(root, { query, signal, navigate }) {
   const me = session.state.me;
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   const [kecamatan, accounts] = await Promise.all([campaign ? childrenOf(campaign.root_area, signal) : [], staffAccounts(signal)]);
   const names = new Map(kecamatan.map((a) => [a.code, a.name]));
   const people = new Map(accounts.map((u) => [u.id, u.display_name]));

@@ -49,7 +49,7 @@ function page({ campaign, today, book, canMove, canPlan }) {
 
 export async function render(root, { signal }) {
   const me = session.state.me;
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   if (!campaign) {
     paint(root, html`<h1>${t("devices.title")}</h1><p class="notice">${t("devices.noCampaign")}</p>`);
     return;

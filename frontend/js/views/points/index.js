@@ -54,7 +54,7 @@ function byKindThenName(a, b) {
 
 export async function render(root, { signal }) {
   const me = session.state.me;
-  const campaign = await currentCampaign({ signal });
+  const campaign = await currentCampaign();
   const scope = me.area ?? campaign?.root_area;
   if (!scope) {
     paint(root, html`<h1>${t("tools.points")}</h1><p class="notice">${t("devices.noCampaign")}</p>`);
