@@ -219,7 +219,7 @@ async def submit_complaint(session: AsyncSession, *, data: ComplaintCreate, acto
             contact = ContactCreate(phone=data.notify_phone, channel=data.notify_by, consent=True)
             await notifications.add_contact(session, subject_kind="complaint", subject_id=complaint.id, data=contact)
         except RuleViolation as exc:
-            raise RuleViolation.on_field("notify_phone", exc.detail) from None
+            raise RuleViolation.on_field("notify_phone", code=exc.code, params=exc.params) from None
         await notifications.send_code(session, subject_kind="complaint", subject_id=complaint.id, code=complaint.receipt)
     return complaint
 

@@ -175,8 +175,7 @@ async def ensure_not_booked(session: AsyncSession, *, who: dict[str, int], servi
     if booked:
         first = min(booked)
         raise Conflict(
-            f"The {what} is booked for a weekend service or home visits on {first}; one place at a time.",
-            errors=[field_problem("from", f"booked elsewhere on {first}")],
+            code="commitment.booked", params={"what": what, "day": first}, errors=[field_problem("from", code="commitment.booked_on", params={"day": first})]
         )
 
 
@@ -187,19 +186,25 @@ async def check_event_crew(session: AsyncSession, *, device_ids: list[int], oper
     for i, device_id in enumerate(device_ids):
         device = devices.get(device_id)
         if device is None:
-            raise NotFound(f"There is no device {device_id}.", errors=[field_problem(f"device_ids.{i}", "unknown device")])
+            raise NotFound(
+                code="not_found.thing", params={"what": "device", "id": device_id}, errors=[field_problem(f"device_ids.{i}", code="unknown_reference")]
+            )
         if device.status != DeviceStatus.active.value:
-            raise RuleViolation.on_field(f"device_ids.{i}", f"Device {device.serial} is {device.status}, not active.")
+            raise RuleViolation.on_field(f"device_ids.{i}", code="device.not_active", params={"serial": device.serial, "status": device.status})
     for i, operator_id in enumerate(operator_ids):
         operator = operators.get(operator_id)
         if operator is None:
-            raise NotFound(f"There is no operator {operator_id}.", errors=[field_problem(f"operator_ids.{i}", "unknown operator")])
+            raise NotFound(
+                code="not_found.thing", params={"what": "operator", "id": operator_id}, errors=[field_problem(f"operator_ids.{i}", code="unknown_reference")]
+            )
         if not operator_usable(operator):
-            raise RuleViolation.on_field(f"operator_ids.{i}", f"Operator {operator.staff_number} is {operator.status}, not active.")
+            raise RuleViolation.on_field(
+                f"operator_ids.{i}", code="operator.not_active", params={"staff_number": operator.staff_number, "status": operator.status}
+            )
 
 
-async def event_crew_problems(session: AsyncSession, *, point_id: int, day: date, device_ids: list[int], operator_ids: list[int]) -> list[tuple[str, str]]:
-    """(field, message) for every device or operator of a weekend service committed elsewhere on `day`:
+async def event_crew_problems(session: AsyncSession, *, point_id: int, day: date, device_ids: list[int], operator_ids: list[int]) -> list[dict[str, Any]]:
+    """A field error for every device or operator of a weekend service committed elsewhere on `day`:
     at another weekend service, on home visits, posted at a service point, not usable."""
     others = await session.execute(
         select(EventAssignment.device_id, EventAssignment.operator_id, EventAssignment.service_point_id).where(
@@ -215,20 +220,26 @@ async def event_crew_problems(session: AsyncSession, *, point_id: int, day: date
             taken_devices[device_id] = other_point
         if operator_id is not None:
             taken_operators[operator_id] = other_point
-    busy = [(f"device_ids.{i}", f"at service point {taken_devices[d]} that day") for i, d in enumerate(device_ids) if d in taken_devices]
-    busy += [(f"operator_ids.{i}", f"at service point {taken_operators[o]} that day") for i, o in enumerate(operator_ids) if o in taken_operators]
+    busy = [field_problem(f"device_ids.{i}", code="crew.at_event", params={"point": taken_devices[d]}) for i, d in enumerate(device_ids) if d in taken_devices]
+    busy += [
+        field_problem(f"operator_ids.{i}", code="crew.at_event", params={"point": taken_operators[o]})
+        for i, o in enumerate(operator_ids)
+        if o in taken_operators
+    ]
     # Home visits planned that day hold their kit and operator for the day, as an event would.
     visiting_devices, visiting_operators = await visits_planned_on(session, day=day, device_ids=device_ids, operator_ids=operator_ids)
-    busy += [(f"device_ids.{i}", "on home visits that day") for i, d in enumerate(device_ids) if d in visiting_devices and d not in taken_devices]
-    busy += [(f"operator_ids.{i}", "on home visits that day") for i, o in enumerate(operator_ids) if o in visiting_operators and o not in taken_operators]
+    busy += [field_problem(f"device_ids.{i}", code="crew.on_visits") for i, d in enumerate(device_ids) if d in visiting_devices and d not in taken_devices]
+    busy += [
+        field_problem(f"operator_ids.{i}", code="crew.on_visits") for i, o in enumerate(operator_ids) if o in visiting_operators and o not in taken_operators
+    ]
     taken_devices.update(dict.fromkeys(visiting_devices, 0))
     taken_operators.update(dict.fromkeys(visiting_operators, 0))
     for i, device_id in enumerate(device_ids):
         if device_id not in taken_devices and not await is_device_free(session, device_id=device_id, day=day):
-            busy.append((f"device_ids.{i}", "posted elsewhere, not active, or due back to its lender that day"))
+            busy.append(field_problem(f"device_ids.{i}", code="crew.device_not_free"))
     for i, operator_id in enumerate(operator_ids):
         if operator_id not in taken_operators and not await is_operator_free(session, operator_id=operator_id, day=day):
-            busy.append((f"operator_ids.{i}", "posted elsewhere or not active that day"))
+            busy.append(field_problem(f"operator_ids.{i}", code="crew.operator_not_free"))
     return busy
 
 
@@ -236,12 +247,12 @@ async def ensure_free_for_visit(session: AsyncSession, *, device_id: int, operat
     """The kit and the operator of a home visit are not posted elsewhere that day nor at a weekend
     service (an event holds them for its day); 409 naming which."""
     if not await is_device_free(session, device_id=device_id, day=day):
-        raise Conflict("The kit is posted elsewhere that day.", errors=[field_problem("device", "not free that day")])
+        raise Conflict(code="visit.kit_posted", errors=[field_problem("device", code="crew.device_not_free")])
     if not await is_operator_free(session, operator_id=operator_id, day=day):
-        raise Conflict("The operator is posted elsewhere that day.", errors=[field_problem("operator", "not free that day")])
+        raise Conflict(code="visit.operator_posted", errors=[field_problem("operator", code="crew.operator_not_free")])
     if (event := await weekend_event_on(session, day=day, device_id=device_id)) is not None:
-        raise Conflict(f"The kit is at a weekend service (service point {event}) that day.", errors=[field_problem("device", "at a weekend service that day")])
+        raise Conflict(code="visit.kit_at_event", params={"point": event}, errors=[field_problem("device", code="crew.at_event", params={"point": event})])
     if (event := await weekend_event_on(session, day=day, operator_id=operator_id)) is not None:
         raise Conflict(
-            f"The operator is at a weekend service (service point {event}) that day.", errors=[field_problem("operator", "at a weekend service that day")]
+            code="visit.operator_at_event", params={"point": event}, errors=[field_problem("operator", code="crew.at_event", params={"point": event})]
         )

@@ -94,7 +94,7 @@ def test_a_reported_fee_reaches_the_handler_who_replies_and_the_reporter_reads_i
 
     complaint_id = open_in_inbox(staff)
     assert staff.inner_text("[data-description]") == DESCRIPTION
-    assert staff.inner_text("[data-amount]") == "Rp 75.000"
+    assert staff.inner_text("[data-amount]") == "Rp75.000"  # one style for money: fmt.money
     assert "Petugas berompi biru" in staff.inner_text("[data-operator]")
     # A handler is told that a contact exists, and that only an admin can open it.
     assert staff.locator("[data-reporter=closed]").count() == 1

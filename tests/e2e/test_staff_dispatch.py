@@ -42,7 +42,7 @@ def test_supervisor_triages_schedules_and_prints_a_kit_day_plan(page, server) ->
     page.click("[data-form=plan] [type=submit]")
     stop = page.locator(f"[data-stop='{submitted['id']}']")
     stop.wait_for()
-    assert "13:00–14:00" in stop.inner_text()
+    assert "13.00–14.00" in stop.inner_text()
     assert page.locator("[data-action=print]").is_visible()
     assert serious_axe_violations(page) == []
     shoot(page, "staff-dispatch-phone")

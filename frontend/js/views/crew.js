@@ -65,7 +65,7 @@ function stopCard(stop, day, today, waiting) {
   return html`<li class="crew-stop status-${stop.status}" data-stop="${stop.id}" data-status="${stop.status}" aria-labelledby="stop-${stop.id}-name">
     <p class="crew-stop-head">
       <span class="crew-order" aria-label="${t("crew.order", { n: stop.order })}">${stop.order}</span>
-      <span class="crew-window" data-field="window">${stop.window_start}–${stop.window_end}</span>
+      <span class="crew-window" data-field="window">${fmt.timeRange(stop.window_start, stop.window_end)}</span>
       <span class="badge crew-status" data-field="status">${statusText(stop.status)}</span>
     </p>
     <h4 class="crew-name" id="stop-${stop.id}-name" data-field="name">${stop.name}</h4>

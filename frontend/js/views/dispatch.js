@@ -42,7 +42,7 @@ function requestsTable(items, names, kits) {
             ${v.priority ? html`<span class="badge prio-${v.priority}">${t(`visitPriority.${v.priority}`)}</span>` : ""}${v.overdue ? html` <span class="badge badge-behind">${t("dispatch.overdue")}</span>` : ""}<br><span class="code">#${v.id} · ${t(`visitReason.${v.reason}`)}<span class="wide-only"> · ${v.phone_masked}</span></span></th>
           <td>${t(`visitStatus.${v.status}`)}</td>
           <td class="num wide-only">${v.waiting_days === null ? "—" : fmt.number(v.waiting_days)}</td>
-          <td class="wide-only">${v.visit_date ? html`${fmt.shortDate(v.visit_date)} ${v.window_start}–${v.window_end}<br><span class="code">${kits.get(v.device_id)?.serial ?? ""}</span>` : "—"}</td>
+          <td class="wide-only">${v.visit_date ? html`${fmt.shortDate(v.visit_date)} ${fmt.timeRange(v.window_start, v.window_end)}<br><span class="code">${kits.get(v.device_id)?.serial ?? ""}</span>` : "—"}</td>
           <td class="actions">
             ${v.status === "submitted" ? html`<button type="button" class="button small" data-action="triage" data-id="${v.id}">${t("dispatch.triage")}</button>` : ""}
             ${v.status === "triaged" || v.status === "scheduled" ? html`<button type="button" class="button small" data-action="schedule" data-id="${v.id}">${t(v.status === "scheduled" ? "dispatch.reschedule" : "dispatch.schedule")}</button>` : ""}
@@ -61,7 +61,7 @@ function dayPlan(plan) {
       plan.stops.length
         ? html`<ol class="stops">${plan.stops.map(
             (s) => html`<li data-stop="${s.id}">
-              <p class="stop-time">${s.window_start}–${s.window_end} · ${s.kelurahan_name}${s.rw ? ` · RW ${s.rw}` : ""}${s.rt ? ` · RT ${s.rt}` : ""}</p>
+              <p class="stop-time">${fmt.timeRange(s.window_start, s.window_end)} · ${s.kelurahan_name}${s.rw ? ` · RW ${s.rw}` : ""}${s.rt ? ` · RT ${s.rt}` : ""}</p>
               <p class="stop-name">${s.name}</p>
               <p>${s.address}</p>
               <p>${t("dispatch.phone")}: <a href="tel:${s.phone}">${s.phone}</a> · NIK ${s.nik_masked} · ${t(`visitReason.${s.reason}`)}</p>
@@ -215,7 +215,7 @@ export async function render(root, { signal }) {
       };
       try {
         const done = await busy(form, () => api.post(`/home-visits/${f.id.value}/schedule`, { json: data, signal }));
-        showSuccess(form, t("dispatch.scheduled", { id: f.id.value, date: fmt.date(done.visit_date), from: done.window_start, to: done.window_end }));
+        showSuccess(form, t("dispatch.scheduled", { id: f.id.value, date: fmt.date(done.visit_date), from: fmt.time(done.window_start), to: fmt.time(done.window_end) }));
         await loadRequests();
         const plan = root.querySelector("[data-form=plan]").elements;
         plan.device.value = String(data.device);
