@@ -657,7 +657,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Only a bearer token can be signed out; revoke API keys instead.",
     ),
     "user.unknown": ("Tidak ada pengguna dengan nama pengguna itu.", "There is no user with that username."),
-    "user.username_taken": ("Nama pengguna sudah dipakai.", "The username is taken."),
+    "user.username_taken": ("Nama pengguna ini sudah dipakai.", "The username is taken."),
     "user.operator_linked": ("Akun lain sudah terhubung dengan petugas ini.", "Another account is already linked to this operator."),
     "user.area_needed": ("Supervisor memerlukan wilayah (misalnya 36.74.01).", "A supervisor needs an area (e.g. 36.74.01)."),
     "user.area_only_supervisor": ("Hanya supervisor yang dibatasi pada wilayah.", "Only a supervisor is scoped to an area."),

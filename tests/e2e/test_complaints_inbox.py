@@ -150,7 +150,8 @@ def test_a_reported_fee_reaches_the_handler_who_replies_and_the_reporter_reads_i
     staff.click("[data-form=transition] [type=submit]")
     alert = staff.locator("[data-form=transition] [data-form-status] [role=alert]")
     alert.wait_for()
-    assert "bertentangan" in alert.inner_text() and "cannot become substantiated" in alert.inner_text()
+    # The refusal in Indonesian, from its code (complaint.step) and params, statuses included.
+    assert "bertentangan" in alert.inner_text() and "tidak dapat menjadi terbukti" in alert.inner_text()
 
 
 def test_filters_assignment_and_the_admins_audited_look_at_the_reporter(page, server, handler) -> None:

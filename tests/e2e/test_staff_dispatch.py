@@ -33,6 +33,8 @@ def test_supervisor_triages_schedules_and_prints_a_kit_day_plan(page, server) ->
     form.locator("[type=submit]").click()
     form.locator("[data-form-status] [role=alert]").wait_for()
     assert form.locator("[aria-invalid=true]").count() >= 1
+    # The schema's rule in Indonesian (window.order), never pydantic's "Value error, end must be after start".
+    assert "Jam selesai harus setelah jam mulai." in form.inner_text() and "Value error" not in form.inner_text()
     form.locator("[name=start]").fill("13:00")
     form.locator("[name=end]").fill("14:00")
     form.locator("[type=submit]").click()

@@ -250,7 +250,7 @@ export default {
   "problem.auth.required": "Anda perlu masuk sebagai staf untuk ini.",
   "problem.auth.sign_out_token_only": "Hanya token bearer yang dapat dikeluarkan; cabut kunci API sebagai gantinya.",
   "problem.user.unknown": "Tidak ada pengguna dengan nama pengguna itu.",
-  "problem.user.username_taken": "Nama pengguna sudah dipakai.",
+  "problem.user.username_taken": "Nama pengguna ini sudah dipakai.",
   "problem.user.operator_linked": "Akun lain sudah terhubung dengan petugas ini.",
   "problem.user.area_needed": "Supervisor memerlukan wilayah (misalnya 36.74.01).",
   "problem.user.area_only_supervisor": "Hanya supervisor yang dibatasi pada wilayah.",
