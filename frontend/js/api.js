@@ -68,8 +68,10 @@ async function toError(response) {
     }
   }
   // Server-side failures: the person cannot act on the details, so they get the plain message only.
+  // A malformed request's detail only repeats the status's message: its items say what is wrong.
   const serverDetail = typeof problem?.detail === "string" ? problem.detail : null;
-  const detail = response.status >= 500 ? null : knows(problem?.code) ? describe(problem.code, problem.params) : serverDetail;
+  const repeats = problem?.code === "validation.invalid" && Array.isArray(problem.errors) && problem.errors.length > 0;
+  const detail = response.status >= 500 || repeats ? null : knows(problem?.code) ? describe(problem.code, problem.params) : serverDetail;
   const message = statusMessage(response.status, retryAfter);
   // A token the server no longer accepts (expired, revoked) is dropped so that the app shows sign-in.
   if (response.status === 401 && session.state.token) session.set({ token: null, me: null });
