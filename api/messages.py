@@ -11,7 +11,7 @@ Rules
   with a dot per thousand (1.234), decimals with a comma; in English, dates stay ISO (2027-01-02,
   unambiguous for integrators reading logs) and numbers plain.
 - Params never carry personal data (NIK, phone, address, a reporter): only codes, counts, dates,
-  limits and the names of places, offices and devices.
+  limits, statuses and the names of places, offices, devices and (in staff-only answers) staff.
 - A class's generic code (`not_found`, `conflict`...) raised with a hand-written English detail is
   shown in English as written and in Indonesian as the generic sentence: no English sentence
   reaches an Indonesian reader even from a raise that has no code of its own yet.
@@ -94,8 +94,8 @@ def json_params(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return {name: plain(value) for name, value in (params or {}).items()}
 
 
-# Values the params carry that are words (a status, a role, what kind of thing), worded per language;
-# a param is looked up here by its name's group (`TERM_PARAMS`). English keeps the API's own value.
+# Values the params carry that are words (a status, what kind of thing), worded per language: a
+# param is looked up here by its name's group (`TERM_PARAMS`); a value not listed is shown as sent.
 TERM_PARAMS = {
     "status": "status", "target": "status", "allowed": "status", "move": "move", "what": "what", "level": "level", "parent_level": "level",
     "kind": "kind", "finish_before": "finish", "finish_after": "finish", "source_finish": "finish",
