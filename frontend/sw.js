@@ -12,7 +12,7 @@
 //
 // A release changes RELEASE; tests/test_service_worker.py checks that FILES lists every file.
 
-const RELEASE = "2026-12-06.21";
+const RELEASE = "2026-12-06.22";
 const SHELL = `rekam-shell-${RELEASE}`;
 const PUBLIC = "rekam-api-public";
 const USER_PREFIX = "rekam-user-";
@@ -33,6 +33,8 @@ const FILES = [
   "js/i18n.js",
   "js/i18n/en.js",
   "js/i18n/id.js",
+  "js/i18n/problems.en.js",
+  "js/i18n/problems.id.js",
   "js/lib/charts.js",
   "js/lib/dom.js",
   "js/lib/forms.js",
@@ -50,6 +52,7 @@ const FILES = [
   "js/lib/view.js",
   "js/main.js",
   "js/nav.js",
+  "js/problems.js",
   "js/router.js",
   "js/routes.js",
   "js/store.js",

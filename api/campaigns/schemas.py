@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.area_codes import AreaCodeStr
 from api.campaigns.models import WHAT_TO_BRING, TargetSource
+from api.errors import field_rule
 from api.types import AreaLevel, BoundedDate
 
 MAX_COUNT = 400_000_000  # more than Indonesia's population: anything above is a typo
@@ -28,7 +29,7 @@ class CampaignCreate(BaseModel):
     @model_validator(mode="after")
     def _deadline_after_start(self) -> Self:
         if self.deadline < self.start_date:
-            raise ValueError("deadline must not be before start_date")
+            raise field_rule("campaign.deadline_order")
         return self
 
 

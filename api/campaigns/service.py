@@ -88,7 +88,7 @@ async def campaign_for_area(session: AsyncSession, *, area_code: str, on: date) 
     roots = [*ancestors_of(area_code), area_code]
     candidates = (await session.scalars(select(Campaign).where(Campaign.root_area_code.in_(roots), Campaign.start_date <= on, Campaign.deadline >= on))).all()
     if not candidates:
-        raise RuleViolation.on_field("area", "No recording campaign is running for this area today.")
+        raise RuleViolation.on_field("area", code="campaign.none_for_area")
     return max(candidates, key=lambda c: (depth_of(c.root_area_code), c.start_date, c.id))
 
 
@@ -111,7 +111,7 @@ async def record_snapshot(session: AsyncSession, *, campaign: Campaign, data: Sn
     await require_area_in_campaign(session, campaign, data.area)
     ensure_area(actor, data.area)
     if data.as_of > today_for(campaign):
-        raise RuleViolation.on_field("as_of", f"{data.as_of} is in the future; a snapshot reports what was already recorded.")
+        raise RuleViolation.on_field("as_of", code="snapshot.future", params={"day": data.as_of})
     snapshot = await session.scalar(select(Snapshot).where(Snapshot.campaign_id == campaign.id, Snapshot.area_code == data.area, Snapshot.as_of == data.as_of))
     before = audit.snapshot_of(snapshot, ["area_code", "as_of", "cumulative", "source"]) if snapshot else None
     created = snapshot is None

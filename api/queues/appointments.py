@@ -43,9 +43,9 @@ def slot_grid(hours: list[list[str]], minutes: int) -> list[tuple[str, str]]:
 def _check_booking_day(day: date, *, field: str = "date", location: str = "body") -> None:
     today = calendar.today()
     if day < today:
-        raise RuleViolation.on_field(field, "That date has passed.", location=location)
+        raise RuleViolation.on_field(field, location=location, code="date.past")
     if day > today + timedelta(days=BOOKING_DAYS):
-        raise RuleViolation.on_field(field, f"Bookings open at most {BOOKING_DAYS} days ahead.", location=location)
+        raise RuleViolation.on_field(field, location=location, code="booking.too_far", params={"days": BOOKING_DAYS})
 
 
 async def slots(session: AsyncSession, *, point_id: int, day: date) -> list[dict[str, Any]]:
@@ -75,9 +75,9 @@ async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, act
     _check_booking_day(data.date)
     grid = dict(slot_grid(await services.hours_of_point_on(session, point=point, day=data.date), point.service_minutes))
     if data.start not in grid:
-        raise RuleViolation.on_field("start", "There is no slot starting then; see the point's slots for that date.")
+        raise RuleViolation.on_field("start", code="booking.no_slot")
     if calendar.local_moment(data.date, data.start) < calendar.now_utc():
-        raise RuleViolation.on_field("start", "That slot has begun already.")
+        raise RuleViolation.on_field("start", code="booking.slot_begun")
     seats = set(
         await session.scalars(
             select(Appointment.seat).where(
@@ -87,7 +87,7 @@ async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, act
     )
     free = [seat for seat in range(1, point.counters + 1) if seat not in seats]
     if not free:
-        raise Conflict("That slot is full; pick another.", errors=[field_problem("start", "slot full")])
+        raise Conflict(code="booking.slot_full", errors=[field_problem("start", code="booking.slot_full")])
     appointment = Appointment(
         code=secrets.token_urlsafe(9),
         service_point_id=point.id,
@@ -104,7 +104,7 @@ async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, act
             session.add(appointment)
     except IntegrityError:
         # Someone booked the same seat between our read and our write.
-        raise Conflict("That slot was just taken; pick another.", errors=[field_problem("start", "slot full")]) from None
+        raise Conflict(code="booking.slot_full", errors=[field_problem("start", code="booking.slot_full")]) from None
     await audit.record(
         session, actor=actor, action="appointment.create", entity="appointment", entity_id=appointment.id, after=_appointment_snapshot(appointment)
     )
@@ -121,14 +121,14 @@ def _appointment_snapshot(appointment: Appointment) -> dict[str, Any]:
 async def get_appointment(session: AsyncSession, *, code: str) -> Appointment:
     appointment = await session.scalar(select(Appointment).where(Appointment.code == code))
     if appointment is None:
-        raise NotFound("There is no booking with that code.")
+        raise NotFound(code="booking.unknown")
     return appointment
 
 
 async def cancel_appointment(session: AsyncSession, *, code: str, actor: Principal) -> Appointment:
     appointment = await get_appointment(session, code=code)
     if appointment.status != AppointmentStatus.booked.value:
-        raise Conflict(f"The booking is {appointment.status}; only a booked one can be cancelled.")
+        raise Conflict(code="booking.not_booked", params={"status": appointment.status})
     await _cancel(session, appointment=appointment, actor=actor, reason="cancelled by the resident" if not actor.is_staff else "cancelled by staff")
     return appointment
 
@@ -154,9 +154,9 @@ async def check_in(session: AsyncSession, *, code: str, actor: Principal) -> dic
     point = await services.get_point(session, point_id=appointment.service_point_id)
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     if appointment.status != AppointmentStatus.booked.value:
-        raise Conflict(f"The booking is {appointment.status}; only a booked one can be checked in.")
+        raise Conflict(code="booking.not_booked", params={"status": appointment.status})
     if appointment.day != calendar.today():
-        raise Conflict(f"The booking is for {appointment.day.isoformat()}, not today.")
+        raise Conflict(code="booking.not_today", params={"day": appointment.day})
     before = _appointment_snapshot(appointment)
     ticket = await issue_ticket(
         session,

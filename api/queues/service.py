@@ -67,8 +67,6 @@ MOVES: dict[str, tuple[tuple[str, ...], str, str | None]] = {
     "recall": ((TicketStatus.called.value,), TicketStatus.called.value, None),
     "cancel": ((TicketStatus.waiting.value, TicketStatus.called.value), TicketStatus.cancelled.value, "ended_at"),
 }
-MOVE_WORDS = {"start": "started", "complete": "completed", "no_show": "marked no-show", "recall": "recalled", "cancel": "cancelled"}
-
 
 # --- tickets -------------------------------------------------------------------------------
 
@@ -119,10 +117,10 @@ async def take_ticket(session: AsyncSession, *, point_id: int, data: WalkIn, act
     """A walk-in's number, place in line and estimated wait."""
     point = await services.get_point(session, point_id=point_id)
     if data.priority == Priority.appointment:
-        raise RuleViolation.on_field("priority", "Appointment priority comes from checking in a booking.")
+        raise RuleViolation.on_field("priority", code="queue.priority_from_booking")
     hours = await services.hours_of_point_on(session, point=point, day=calendar.today())
     if not calendar.is_open_at(hours, calendar.now_utc()):
-        raise Conflict(f"{point.name} is not taking numbers now; see its hours.")
+        raise Conflict(code="queue.closed", params={"point": point.name})
     ticket = await issue_ticket(session, point=point, priority=data.priority.value, name=data.name, actor=actor)
     issued = await issued_answer(session, point=point, ticket=ticket)
     await announce(session, point=point, ticket=ticket, change="joined")
@@ -171,7 +169,7 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
     point = await services.get_point(session, point_id=point_id)
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     if counter > point.counters:
-        raise RuleViolation.on_field("counter", f"{point.name} has counters 1 to {point.counters}.")
+        raise RuleViolation.on_field("counter", code="queue.counter", params={"point": point.name, "counters": point.counters})
     day, now = calendar.today(), calendar.now_utc()
     waiting = and_(Ticket.service_point_id == point.id, Ticket.day == day, Ticket.status == TicketStatus.waiting.value)
     table = cast(Table, Ticket.__table__)  # mapped with __tablename__: its __table__ is a Table
@@ -209,7 +207,7 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     (A completed ticket's recording is added by `api.flows.move_ticket`.)"""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound(f"There is no ticket {ticket_id}.")
+        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
     point = await services.get_point(session, point_id=ticket.service_point_id)
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     leaves, reaches, stamp = MOVES[move]
@@ -224,7 +222,7 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     moved = await session.scalar(update(table).where(table.c.id == ticket.id, table.c.status.in_(leaves)).values(**values).returning(table.c.id))
     await session.refresh(ticket)
     if moved is None:
-        raise Conflict(f"Ticket {ticket.number} is {ticket.status}; it cannot be {MOVE_WORDS[move]}.")
+        raise Conflict(code="ticket.move", params={"number": ticket.number, "status": ticket.status, "move": move})
     await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=_ticket_snapshot(ticket))
     await announce(session, point=point, ticket=ticket, change="recalled" if move == "recall" else reaches)
     return ticket
@@ -239,7 +237,7 @@ async def ticket_status(session: AsyncSession, *, ticket_id: int, code: str) -> 
     """A resident's own ticket, read with its code: status, counter, place in line and wait (no name)."""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None or ticket.code is None or not secrets.compare_digest(ticket.code.encode(), code.encode()):
-        raise NotFound("There is no ticket with that number and code.")
+        raise NotFound(code="ticket.unknown")
     point = await services.get_point(session, point_id=ticket.service_point_id)
     tickets = (await _tickets_today(session, point_ids=[point.id], day=ticket.day))[point.id] if ticket.day == calendar.today() else []
     now = calendar.now_utc()
@@ -263,10 +261,10 @@ async def get_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal)
     """One ticket for staff of its point, with the name on it (an audited personal read)."""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound(f"There is no ticket {ticket_id}.")
+        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
     point = await services.get_point(session, point_id=ticket.service_point_id)
     if not (actor.service_point_id == point.id or actor.sees_area(point.area_code)):
-        raise NotFound(f"There is no ticket {ticket_id}.")
+        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
     if ticket.name_on_ticket is not None:
         await audit.record(session, actor=actor, action="ticket.read_personal", entity="ticket", entity_id=ticket.id)
     return ticket
@@ -457,7 +455,7 @@ async def open_ticket(session: AsyncSession, *, ticket_id: int, code: str) -> Ti
     about it); 404 otherwise, the same for a wrong code as for no ticket."""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None or ticket.code is None or not secrets.compare_digest(ticket.code.encode(), code.encode()):
-        raise NotFound("There is no open ticket with that number and code.")
+        raise NotFound(code="ticket.not_open", params={"id": ticket_id})
     if ticket.status not in (TicketStatus.waiting.value, TicketStatus.called.value, TicketStatus.serving.value) or ticket.day < calendar.today():
-        raise NotFound("There is no open ticket with that number and code.")
+        raise NotFound(code="ticket.not_open", params={"id": ticket_id})
     return ticket

@@ -229,7 +229,7 @@ def test_where_and_when_lists_open_points_and_filters_by_area(page, server, open
     assert open_now == sorted(open_now, reverse=True) and open_now[shown.index(open_point["id"])]  # open now first
     # Today's cards have the queue and the board link; the test's point is open now: a ticket link too.
     card = page.locator(f"[data-day] >> nth=0 >> [data-point='{open_point['id']}']")
-    assert "00:00–24:00" in card.inner_text()
+    assert "00.00–24.00" in card.inner_text()  # Indonesian clock times (fmt.timeRange)
     assert card.locator(f"a[href='#/board/{open_point['id']}']").count() == 1
     assert card.locator(f"a[href='#/ticket/{open_point['id']}']").count() == 1
     assert "menunggu" in card.locator("[data-queue]").inner_text()
@@ -364,7 +364,7 @@ def test_where_lists_two_weeks_with_places_what_to_bring_and_map_links(page, ser
     assert page.locator("[data-day]").count() == 15  # today and the next 14 days
     entry = page.locator(f"[data-day='{event_day.isoformat()}'] [data-point='{event}']")
     entry.wait_for()
-    assert "08:00–12:00" in entry.inner_text()
+    assert "08.00–12.00" in entry.inner_text()
     assert "Jl. Mawar 3" in entry.locator("[data-address]").inner_text()
     place = entry.locator("[data-place]").inner_text()
     assert "Kec. Pondok Aren" in place and "Kel. Pondok Betung" in place and "RW 005" in place, place
@@ -517,7 +517,8 @@ def test_only_the_active_language_catalogue_is_loaded(page, server) -> None:
     page.on("request", lambda request: catalogues.append(request.url.rsplit("/", 1)[1]) if "/js/i18n/" in request.url else None)
     page.goto("/#/where")
     page.wait_for_selector("h1:text-is('Tempat dan jadwal perekaman')")
-    assert catalogues == ["id.js"]
+    # A language is its interface texts and the words for the API's codes.
+    assert sorted(catalogues) == ["id.js", "problems.id.js"]
     page.click("[data-action=language]")
     page.wait_for_selector("h1:text-is('Where and when to get recorded')")
-    assert catalogues == ["id.js", "en.js"]
+    assert sorted(catalogues) == ["en.js", "id.js", "problems.en.js", "problems.id.js"]

@@ -193,24 +193,6 @@ export function areaPicker({ idPrefix, name, levels = LEVELS, required = null, a
   };
 }
 
-/**
- * Put the API's rule messages (English, written for people) into the interface language:
- * `rules` = [[field prefix, regex, catalogue key]]; the regex's named groups fill the text.
- * Messages no rule knows stay as the API wrote them.
- */
-export function localize(error, rules) {
-  for (const [field, message] of Object.entries(error.fields || {})) {
-    for (const [prefix, pattern, key] of rules) {
-      const match = field.startsWith(prefix) && message.match(pattern);
-      if (match) {
-        error.fields[field] = t(key, match.groups || {});
-        break;
-      }
-    }
-  }
-  return error;
-}
-
 /** A message and a line of help inside a notice. */
 export function notice(kind, title, body = "") {
   return html`<div class="notice notice-${kind}"><p><strong>${title}</strong></p>${body ? html`<p>${body}</p>` : ""}</div>`;

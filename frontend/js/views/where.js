@@ -23,7 +23,7 @@ function addDays(iso, days) {
 
 function hoursText(hours) {
   if (!hours?.length) return t("where.closed");
-  return hours.map(([from, to]) => `${from}–${to}`).join(", ");
+  return hours.map(([from, to]) => fmt.timeRange(from, to)).join(", ");
 }
 
 function placeText(point) {
