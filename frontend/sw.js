@@ -12,7 +12,7 @@
 //
 // A release changes RELEASE; tests/test_service_worker.py checks that FILES lists every file.
 
-const RELEASE = "2026-12-06.4";
+const RELEASE = "2026-12-06.5";
 const SHELL = `rekam-shell-${RELEASE}`;
 const PUBLIC = "rekam-api-public";
 const USER_PREFIX = "rekam-user-";
@@ -43,6 +43,7 @@ const FILES = [
   "js/lib/outbox.js",
   "js/lib/outboxpanel.js",
   "js/lib/public.js",
+  "js/lib/qr.js",
   "js/lib/speak.js",
   "js/lib/staffkit.js",
   "js/lib/view.js",
@@ -51,6 +52,7 @@ const FILES = [
   "js/router.js",
   "js/routes.js",
   "js/store.js",
+  "js/views/appointment.js",
   "js/views/board.js",
   "js/views/complaints/common.js",
   "js/views/complaints/detail.js",
@@ -78,6 +80,8 @@ const FILES = [
   "js/views/visit.js",
   "js/views/webhooks.js",
   "js/views/where.js",
+  "vendor/qrcode-generator/LICENSE",
+  "vendor/qrcode-generator/qrcode.js",
 ];
 
 const API = "/api/v1";
