@@ -71,6 +71,9 @@ def test_a_ticket_shows_the_qr_of_its_address_and_a_second_number_is_refused(pag
 
 def test_an_appointment_is_booked_shown_with_code_and_qr_and_cancelled(page, server, booking_point) -> None:
     point = booking_point["id"]
+    # "Where and when" offers a booking at every point; the take-a-number page too.
+    page.goto("/#/where")
+    page.locator(f"[data-point='{point}'] a[data-book]").first.wait_for()
     page.goto(f"/#/ticket/{point}")
     page.click("[data-book-link]")
     page.wait_for_url(re.compile(rf"#/appointment/{point}$"))

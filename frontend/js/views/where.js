@@ -77,6 +77,7 @@ function pointCard(point, { isToday, queue, bring }) {
     <p class="point-links">
       <a href="#/board/${point.id}">${t("where.board")}</a>
       ${isToday && queue?.open_now ? html` · <a href="#/ticket/${point.id}">${t("where.ticket")}</a>` : ""}
+      · <a href="#/appointment/${point.id}" data-book>${t("where.book")}</a>
     </p>
   </li>`;
 }
@@ -88,6 +89,7 @@ function pointLine(point, bring) {
     <span class="point-hours">${hoursText(point.hours)}</span>
     ${point.note ? html`<span class="hint">${point.note}</span>` : ""}
     <span class="point-details">${pointDetails(point, bring)}</span>
+    <a href="#/appointment/${point.id}" data-book>${t("where.book")}</a>
   </li>`;
 }
 
