@@ -104,6 +104,9 @@ def test_an_appointment_is_booked_shown_with_code_and_qr_and_cancelled(page, ser
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shoot(page, "appointment-mine-phone")
     assert serious_axe_violations(page) == []
+    # The phone keeps it: "where" links to it.
+    page.goto("/#/where")
+    page.locator(f"[data-my-bookings] a[href='#/appointment/c/{code}']").wait_for()
     # The same NIK cannot book a second appointment that day.
     page.goto(f"/#/appointment/{point}")
     page.select_option("#booking-date", tomorrow)
@@ -120,6 +123,10 @@ def test_an_appointment_is_booked_shown_with_code_and_qr_and_cancelled(page, ser
     assert page.inner_text("[data-booking-state]") == "Dibatalkan"
     assert page.locator("[data-action=cancel], [data-qr-slot]").count() == 0
     assert httpx.get(f"{server.base}/api/v1/appointments/{code}").json()["status"] == "cancelled"
+    page.goto("/#/where")
+    page.wait_for_selector("h1")
+    page.locator("[data-point] a[data-book]").first.wait_for()
+    assert page.locator(f"a[href='#/appointment/c/{code}']").count() == 0  # a cancelled booking is forgotten
 
 
 def test_staff_check_in_a_booking_of_today_from_its_page(page, server, booking_point) -> None:

@@ -409,6 +409,7 @@ export default {
   "ticket.wait": "estimated wait {n} min",
   "ticket.board": "See the queue board",
   // Issue #23: the cap on remote numbers, QR codes, appointments.
+  "where.myBookings": "Your appointments",
   "where.book": "Book an appointment",
   "ticket.numberHeld": "This phone already holds a queue number here today. One number per phone: take the next once yours has been served, or take one on site.",
   "ticket.book": "Or book an appointment (pick a day and time)",

@@ -409,6 +409,7 @@ export default {
   "ticket.wait": "perkiraan tunggu {n} menit",
   "ticket.board": "Lihat papan antrean",
   // Issue #23: the cap on remote numbers, QR codes, appointments.
+  "where.myBookings": "Janji temu Anda",
   "where.book": "Buat janji temu",
   "ticket.numberHeld": "Ponsel ini sudah memegang nomor antrean di tempat ini hari ini. Satu ponsel satu nomor: ambil nomor berikutnya setelah nomor Anda dilayani, atau ambil langsung di lokasi.",
   "ticket.book": "Atau buat janji temu (pilih hari dan jam)",

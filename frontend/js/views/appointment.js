@@ -2,45 +2,25 @@
 // (one booking per NIK per day, where the campaign caps it); #/appointment/c/<code> is the booking
 // itself: its code and a QR code of this page (show it at the counter), cancel, and for staff of
 // the point on the day, check in (the booking becomes a number that goes first from its slot).
-// Bookings made on this phone are kept (localStorage), like tickets.
+// Bookings made on this phone are kept (localStorage, lib/public.js), like tickets, and listed on "where".
 
 import { api } from "../api.js";
 import { busy, clearErrors, fieldBlock, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
 import { on } from "../lib/dom.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
-import { clearOnEdit, codeBox, wireCopy } from "../lib/public.js";
+import { clearOnEdit, codeBox, keepBooking, wireCopy } from "../lib/public.js";
 import { pageUrl, showQr } from "../lib/qr.js";
 import { session } from "../store.js";
 import { failure, navigate } from "../lib/view.js";
 
 const DAYS = 14;
-const KEY = "rekam.appointments";
 const COUNTER_ROLES = ["admin", "supervisor", "operator"];
 
 function addDays(iso, n) {
   const day = new Date(`${iso}T00:00:00Z`);
   day.setUTCDate(day.getUTCDate() + n);
   return day.toISOString().slice(0, 10);
-}
-
-function keepBooking(booking) {
-  try {
-    const all = JSON.parse(localStorage.getItem(KEY) || "[]").filter((x) => x && x.code !== booking.code && x.day >= todayInJakarta());
-    localStorage.setItem(KEY, JSON.stringify([...all, { code: booking.code, point: booking.service_point_id, day: booking.day }]));
-  } catch {
-    /* storage disabled: the booking's address still works */
-  }
-}
-
-/** The bookings this phone made, from today on. */
-export function myBookings() {
-  try {
-    const all = JSON.parse(localStorage.getItem(KEY) || "[]");
-    return Array.isArray(all) ? all.filter((x) => x && x.day >= todayInJakarta()) : [];
-  } catch {
-    return [];
-  }
 }
 
 // A select, not a list of buttons: an office's day has dozens of slots, a phone is 360 px wide.
@@ -131,7 +111,7 @@ async function renderBooking(root, { id, signal }) {
       const nik = form.elements.nik.value.replace(/\D/g, "");
       try {
         const booked = await busy(form, () => api.post(`/service-points/${id}/appointments`, { json: { date: form.elements.date.value, start, nik: nik || null }, signal }));
-        keepBooking(booked);
+        keepBooking(booked, todayInJakarta());
         navigate(`/appointment/c/${booked.code}`);
       } catch (error) {
         if (!signal.aborted) showErrors(form, explain(error));
@@ -166,7 +146,8 @@ async function renderMine(root, { code, signal }) {
   const draw = async () => {
     const booking = await api.get(`/appointments/${code}`, { signal });
     const point = await api.get(`/service-points/${booking.service_point_id}/queue`, { signal });
-    if (booking.status === "booked") keepBooking(booking);
+    // The resident's phone keeps it (and forgets it once cancelled); a counter's screen does not.
+    if (!COUNTER_ROLES.includes(session.state.me?.role)) keepBooking(booking, todayInJakarta());
     paint(root, bookingMarkup(booking, point));
     const slot = root.querySelector("[data-qr-slot]");
     if (slot) showQr(slot, pageUrl(`/appointment/c/${code}`));
