@@ -12,6 +12,7 @@ import { fmt, t, todayInJakarta } from "../i18n.js";
 import { clearOnEdit, codeBox, keepBooking, wireCopy } from "../lib/public.js";
 import { pageUrl, showQr } from "../lib/qr.js";
 import { session } from "../store.js";
+import { currentCampaign } from "../campaigns.js";
 import { failure, navigate } from "../lib/view.js";
 
 const DAYS = 14;
@@ -58,7 +59,9 @@ function explain(error) {
 }
 
 async function renderBooking(root, { id, signal }) {
-  const board = await api.get(`/service-points/${id}/queue`, { signal });
+  const [board, campaign] = await Promise.all([api.get(`/service-points/${id}/queue`, { signal }), currentCampaign({ signal }).catch(() => null)]);
+  // The NIK is asked only where the campaign caps bookings per NIK, and never of staff booking at a counter.
+  const askNik = campaign?.cap_bookings_per_nik !== false && !COUNTER_ROLES.includes(session.state.me?.role);
   const today = todayInJakarta();
   const days = Array.from({ length: DAYS }, (_, n) => addDays(today, n));
   paint(
@@ -75,13 +78,13 @@ async function renderBooking(root, { id, signal }) {
           <p class="field-error" id="booking-date-error" data-error-for="date" hidden></p>
         </div>
         <div data-slot-list aria-live="polite"></div>
-        ${fieldBlock({
+        ${askNik ? fieldBlock({
           id: "booking-nik",
           name: "nik",
           label: t("appointment.nik"),
           hint: t("appointment.nikHint"),
           input: html`<input id="booking-nik" name="nik" inputmode="numeric" autocomplete="off" maxlength="16" aria-describedby="booking-nik-hint booking-nik-error" />`,
-        })}
+        }) : ""}
         <div data-form-status tabindex="-1"></div>
         <p><button type="submit" class="button primary wide">${t("appointment.submit")}</button></p>
       </form>
@@ -108,7 +111,7 @@ async function renderBooking(root, { id, signal }) {
       clearErrors(form);
       const start = form.elements.start?.value;
       if (!start) return showErrors(form, { message: t("appointment.pickSlot"), fields: form.elements.start ? { start: t("appointment.pickSlot") } : {} });
-      const nik = form.elements.nik.value.replace(/\D/g, "");
+      const nik = form.elements.nik?.value.replace(/\D/g, "");
       try {
         const booked = await busy(form, () => api.post(`/service-points/${id}/appointments`, { json: { date: form.elements.date.value, start, nik: nik || null }, signal }));
         keepBooking(booked, todayInJakarta());
