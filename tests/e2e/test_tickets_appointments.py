@@ -78,9 +78,9 @@ def test_an_appointment_is_booked_shown_with_code_and_qr_and_cancelled(page, ser
     page.click("[data-book-link]")
     page.wait_for_url(re.compile(rf"#/appointment/{point}$"))
     page.wait_for_selector("select[data-slots]")
-    tomorrow = (
-        date.fromisoformat(page.evaluate("new Intl.DateTimeFormat('en-CA', {timeZone: 'Asia/Jakarta'}).format(new Date())")) + timedelta(days=1)
-    ).isoformat()
+    # The server's today (api.calendar), as its board gives it.
+    today = httpx.get(f"{server.base}/api/v1/service-points/{point}/queue").json()["day"]
+    tomorrow = (date.fromisoformat(today) + timedelta(days=1)).isoformat()
     page.select_option("#booking-date", tomorrow)
     page.wait_for_selector(f"[data-slots='{tomorrow}'] option[value='09:00']", state="attached")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
