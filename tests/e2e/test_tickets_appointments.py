@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 
-from tests.e2e.conftest import PHONE, open_point_with_operator, serious_axe_violations, shoot
+from tests.e2e.conftest import DESKTOP, PHONE, open_point_with_operator, serious_axe_violations, shoot
 from tests.e2e.test_staff import sign_in
 
 NIK = "3674014507900917"
@@ -153,3 +153,15 @@ def test_staff_check_in_a_booking_of_today_from_its_page(page, server, booking_p
     assert httpx.get(f"{server.base}/api/v1/appointments/{code}").json()["status"] == "checked_in"
     page.set_viewport_size(PHONE)
     shoot(page, "appointment-checked-in-phone")
+
+
+def test_the_booking_page_speaks_english_too_and_fits_a_desktop(page, server, booking_point) -> None:
+    page.goto(f"/#/appointment/{booking_point['id']}")
+    page.wait_for_selector("select[data-slots]")
+    page.click("[data-action=language]")
+    page.wait_for_selector("h1:text-is('Book an appointment')")
+    assert page.inner_text("label[for=booking-nik]") == "NIK (16 digits)"
+    page.set_viewport_size(DESKTOP)
+    shoot(page, "appointment-book-desktop-en")
+    assert serious_axe_violations(page) == []
+    page.click("[data-action=language]")  # back to Indonesian for the next tests
