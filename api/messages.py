@@ -188,6 +188,19 @@ GENERIC: frozenset[str] = frozenset(
 )  # fmt: skip
 
 MESSAGES: dict[str, tuple[str, str]] = {
+    "queue.number_held": (
+        "Ponsel ini sudah memegang nomor di {point} hari ini; satu nomor sekali waktu. Ambil lagi setelah nomor itu dilayani, atau ambil di tempat.",
+        "This phone already holds a number at {point} today; one at a time. Take the next once it is served, or take one on site.",
+    ),
+    "appointment.nik_booked": (
+        "NIK ini sudah punya janji temu pada {day}; satu per hari. Batalkan dulu untuk memesan yang lain.",
+        "This NIK already has a booking on {day}; one a day. Cancel it to book another.",
+    ),
+    "nik.booked_that_day": ("sudah memesan pada hari itu", "already booked that day"),
+    "booking.nik_needed": (
+        "Pemesanan memerlukan NIK warga (16 angka): satu NIK untuk satu janji temu per hari.",
+        "A booking needs the resident's NIK (16 digits): one NIK books one appointment a day.",
+    ),
     "count.before_day": (
         "Jumlah suatu hari diisi pada hari itu atau sesudahnya, tidak sebelumnya.",
         "A day's count is entered on that day or later, not before.",

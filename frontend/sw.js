@@ -12,7 +12,7 @@
 //
 // A release changes RELEASE; tests/test_service_worker.py checks that FILES lists every file.
 
-const RELEASE = "2026-12-06.22";
+const RELEASE = "2026-12-06.23";
 const SHELL = `rekam-shell-${RELEASE}`;
 const PUBLIC = "rekam-api-public";
 const USER_PREFIX = "rekam-user-";
@@ -46,6 +46,7 @@ const FILES = [
   "js/lib/outbox.js",
   "js/lib/outboxpanel.js",
   "js/lib/public.js",
+  "js/lib/qr.js",
   "js/lib/secret.js",
   "js/lib/speak.js",
   "js/lib/staffkit.js",
@@ -56,6 +57,7 @@ const FILES = [
   "js/router.js",
   "js/routes.js",
   "js/store.js",
+  "js/views/appointment.js",
   "js/views/board.js",
   "js/views/points/closures.js",
   "js/views/points/crew.js",
@@ -89,6 +91,8 @@ const FILES = [
   "js/views/visit.js",
   "js/views/webhooks.js",
   "js/views/where.js",
+  "vendor/qrcode-generator/LICENSE",
+  "vendor/qrcode-generator/qrcode.js",
 ];
 
 const API = "/api/v1";

@@ -1,6 +1,10 @@
 // English: the words for the API's codes, keyed `problem.<code>` (see problems.id.js).
 
 export default {
+  "problem.queue.number_held": "This phone already holds a number at {point} today; one at a time. Take the next once it is served, or take one on site.",
+  "problem.appointment.nik_booked": "This NIK already has a booking on {day}; one a day. Cancel it to book another.",
+  "problem.nik.booked_that_day": "already booked that day",
+  "problem.booking.nik_needed": "A booking needs the resident's NIK (16 digits): one NIK books one appointment a day.",
   "problem.count.before_day": "A day's count is entered on that day or later, not before.",
   "problem.count.event_day": "This weekend service is held on {day}.",
   "problem.plan.past": "Plan a coming weekend, not a past one.",

@@ -3,6 +3,10 @@
 // code's params by js/problems.js. tests/test_messages.py checks every server code is here.
 
 export default {
+  "problem.queue.number_held": "Ponsel ini sudah memegang nomor di {point} hari ini; satu nomor sekali waktu. Ambil lagi setelah nomor itu dilayani, atau ambil di tempat.",
+  "problem.appointment.nik_booked": "NIK ini sudah punya janji temu pada {day}; satu per hari. Batalkan dulu untuk memesan yang lain.",
+  "problem.nik.booked_that_day": "sudah memesan pada hari itu",
+  "problem.booking.nik_needed": "Pemesanan memerlukan NIK warga (16 angka): satu NIK untuk satu janji temu per hari.",
   "problem.count.before_day": "Jumlah suatu hari diisi pada hari itu atau sesudahnya, tidak sebelumnya.",
   "problem.count.event_day": "Layanan akhir pekan ini diadakan pada {day}.",
   "problem.plan.past": "Rencanakan akhir pekan mendatang, bukan yang sudah lewat.",

@@ -28,6 +28,29 @@ export function keepTicket(ticket, today) {
   }
 }
 
+const BOOKINGS_KEY = "rekam.appointments";
+
+/** The bookings made on this phone, from `today` on ({ code, point, day, start }). */
+export function myBookings(today) {
+  try {
+    const all = JSON.parse(localStorage.getItem(BOOKINGS_KEY) || "[]");
+    return Array.isArray(all) ? all.filter((x) => x && x.day >= today) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Keep a booking (API `AppointmentRead`) on the phone; a cancelled one is forgotten. */
+export function keepBooking(booking, today) {
+  try {
+    const others = myBookings(today).filter((x) => x.code !== booking.code);
+    const kept = booking.status === "booked" ? [{ code: booking.code, point: booking.service_point_id, day: booking.day, start: booking.slot_start }] : [];
+    localStorage.setItem(BOOKINGS_KEY, JSON.stringify([...others, ...kept]));
+  } catch {
+    /* storage disabled: the booking's address still works */
+  }
+}
+
 /** The address of a kept ticket. */
 export function ticketPath(ticket) {
   return `/ticket/${ticket.point}/${ticket.id}/${ticket.code}`;
