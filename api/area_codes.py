@@ -24,9 +24,7 @@ KECAMATAN_DEPTH = LEVELS.index(AreaLevel.kecamatan)  # 36.74.01: where devices, 
 # For OpenAPI and request validation; `level_of` says the same in code.
 # ASCII digits only: `\d` also matches fullwidth and Arabic-Indic digits, look-alike twins (issue #17, item 5).
 AREA_CODE_PATTERN = r"^(0|[0-9]{2}(\.[0-9]{2}(\.[0-9]{2}(\.[0-9]{4}(\.[0-9]{3}(\.[0-9]{3})?)?)?)?)?)$"
-AREA_CODE_HELP = "codes look like 36, 36.74, 36.74.01, 36.74.01.1001, 36.74.01.1001.003 (RW) or 36.74.01.1001.003.005 (RT)"
-NOT_AN_AREA_CODE = f"Not an area code; {AREA_CODE_HELP}."
-explain_pattern(AREA_CODE_PATTERN, NOT_AN_AREA_CODE)  # what a request validation error says
+explain_pattern(AREA_CODE_PATTERN, "area.not_code")  # what a request validation error says
 AreaCodeStr = Annotated[str, StringConstraints(pattern=AREA_CODE_PATTERN, max_length=40)]
 # The `area` filter of list endpoints: this area and its subtree.
 AreaQuery = Annotated[str | None, Query(pattern=AREA_CODE_PATTERN, max_length=40, description="An area code: this area and its subtree.")]
@@ -78,5 +76,5 @@ def in_subtree(column: Any, root: str) -> ColumnElement[bool]:
 def require_code(code: str, *, field: str = "area", location: str = "body") -> AreaLevel:
     level = level_of(code)
     if level is None:
-        raise RuleViolation.on_field(field, NOT_AN_AREA_CODE, location=location)
+        raise RuleViolation.on_field(field, location=location, code="area.not_code")
     return level

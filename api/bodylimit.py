@@ -19,8 +19,9 @@ import re
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import messages
 from api.config import API_PREFIX
-from api.errors import problem_response
+from api.errors import language_of, problem_response
 
 KIB = 1024
 DEFAULT = 64 * KIB
@@ -49,15 +50,17 @@ def limit_for(method: str, path: str) -> int | None:
     return DEFAULT
 
 
-def _detail(limit: int) -> str:
-    return f"The request body is larger than this endpoint accepts ({limit} bytes)."
-
-
 class BodyTooLarge(HTTPException):
-    """Raised from `receive` when a streamed body crosses its limit (rendered as problem+json)."""
+    """Raised from `receive` when a streamed body crosses its limit (rendered as problem+json).
+
+    An HTTPException, not a DomainError: FastAPI's body parsing turns any other exception from
+    `receive` into a 400. The handler reads its code and params."""
+
+    code = "body.too_large"
 
     def __init__(self, limit: int) -> None:
-        super().__init__(status_code=413, detail=_detail(limit))
+        super().__init__(status_code=413, detail=messages.render(self.code, {"limit": limit}, "en"))
+        self.params = {"limit": limit}
 
 
 class BodySizeLimitMiddleware:
@@ -80,9 +83,16 @@ class BodySizeLimitMiddleware:
                     declared = -1
                 if declared < 0 or declared > limit:
                     status = 413 if declared > limit else 400
-                    detail = _detail(limit) if status == 413 else "The Content-Length header is not a number."
+                    code, params = ("body.too_large", {"limit": limit}) if status == 413 else ("body.length_invalid", None)
                     # Connection: close, so that the unread body is not taken for the next request.
-                    response = problem_response(status, detail=detail, headers={"Connection": "close"})
+                    response = problem_response(
+                        status,
+                        slug="payload-too-large" if status == 413 else None,
+                        code=code,
+                        params=params,
+                        headers={"Connection": "close"},
+                        lang=language_of(scope["headers"]),
+                    )
                     await response(scope, receive, send)
                     return
                 break

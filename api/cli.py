@@ -82,11 +82,13 @@ def _read_password(args: argparse.Namespace) -> str:
     return password
 
 
-def _scope_text(area: str | None, service_point_id: int | None) -> str:
+def _scope_text(area: str | None, service_point_id: int | None, lang: str = "en") -> str:
+    from api import messages
+
     if area:
-        return f" of {area}"
+        return messages.say("user.scope_area", lang, area=area)
     if service_point_id is not None:
-        return f" at service point {service_point_id}"
+        return messages.say("user.scope_point", lang, point=service_point_id)
     return ""
 
 
@@ -104,9 +106,13 @@ def cmd_users_create(args: argparse.Namespace) -> int:
         service_point_id=args.service_point,
         operator_id=args.operator,
     )
+    from api import messages
+
+    lang = messages.language_of_environment()
     user = _in_session(lambda session: service.create_user(session, data=data, actor=SYSTEM))
-    linked = f", is operator {user.operator_id}" if user.operator_id is not None else ""
-    print(f"rekam: user {user.username} created ({user.role}{_scope_text(user.scope_area_code, user.scope_service_point_id)}{linked})")
+    linked = messages.say("user.linked", lang, operator=user.operator_id) if user.operator_id is not None else ""
+    scope = _scope_text(user.scope_area_code, user.scope_service_point_id, lang)
+    print(messages.say("user.created", lang, username=user.username, role=user.role, scope=scope, linked=linked))
     return 0
 
 
@@ -122,19 +128,24 @@ def cmd_users_list(args: argparse.Namespace) -> int:
             if cursor is None:
                 return users
 
+    from api import messages
+
+    lang = messages.language_of_environment()
     for user in _in_session(work):
-        scope = user.scope_area_code or (f"point {user.scope_service_point_id}" if user.scope_service_point_id else "-")
-        print(f"{user.id:>5}  {user.username:<24} {user.role:<10} {scope:<24} {'active' if user.active else 'deactivated'}")
+        scope = user.scope_area_code or (messages.say("user.point", lang, point=user.scope_service_point_id) if user.scope_service_point_id else "-")
+        print(f"{user.id:>5}  {user.username:<24} {user.role:<10} {scope:<24} {messages.say('user.active' if user.active else 'user.inactive', lang)}")
     return 0
 
 
 def cmd_users_deactivate(args: argparse.Namespace) -> int:
+    from api import messages
     from api.auth import service
     from api.principal import SYSTEM
 
+    lang = messages.language_of_environment()
     _in_session(lambda session: service.deactivate_user(session, username=args.username, actor=SYSTEM, transfer_keys_to=args.transfer_keys_to))
-    keys = f"their API keys now belong to {args.transfer_keys_to}" if args.transfer_keys_to else "their API keys are revoked"
-    print(f"rekam: user {args.username} deactivated; their sessions are ended and {keys}")
+    keys = messages.say("user.keys_transferred", lang, heir=args.transfer_keys_to) if args.transfer_keys_to else messages.say("user.keys_revoked", lang)
+    print(messages.say("user.deactivated", lang, username=args.username, keys=keys))
     return 0
 
 
@@ -384,8 +395,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except DomainError as exc:
-        print(f"rekam: {exc.detail}", file=sys.stderr)
-        for item in exc.errors or []:
+        from api import messages
+        from api.errors import localize_items, localized
+
+        # Refusals in the language of the environment, from their codes, as the API words them.
+        lang = messages.language_of_environment()
+        print(f"rekam: {localized(exc.code, exc.params, exc.detail, lang)}", file=sys.stderr)
+        for item in localize_items(exc.errors, lang) or []:
             print(f"  {item.get('field') or ''}: {item['message']}", file=sys.stderr)
         return 1
     except ValidationError as exc:

@@ -57,8 +57,8 @@ async def reject_unknown_query(request: Request) -> None:
         return
     unknown = sorted(set(request.query_params.keys()) - _declared_query(route))
     if unknown:
-        errors = [field_problem(name, "unknown query parameter", location="query", code="unknown_parameter") for name in unknown]
-        raise RuleViolation(f"Unknown query parameter: {', '.join(unknown)}.", errors=errors, code="validation.unknown_parameter")
+        errors = [field_problem(name, location="query", code="unknown_parameter") for name in unknown]
+        raise RuleViolation(errors=errors, code="validation.unknown_parameter", params={"names": ", ".join(unknown)})
 
 
 HEADERS: dict[str, dict[str, Any]] = {

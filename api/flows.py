@@ -220,9 +220,9 @@ async def put_point_count(session: AsyncSession, *, point_id: int, day: date, da
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     campaign = await campaigns.campaign_for_area(session, area_code=point.area_code, on=day)
     if day > campaigns.today_for(campaign):
-        raise RuleViolation.on_field("date", "A day's count is entered on that day or later, not before.", location="path")
+        raise RuleViolation.on_field("date", location="path", code="count.before_day")
     if point.kind == ServicePointKind.weekend_event and day != point.event_date:
-        raise RuleViolation.on_field("date", f"This weekend service is held on {point.event_date}.", location="path")
+        raise RuleViolation.on_field("date", location="path", code="count.event_day", params={"day": point.event_date})
     await tallies.put_point_count(
         session,
         campaign_id=campaign.id,
@@ -400,7 +400,7 @@ async def submit_complaint(session: AsyncSession, *, data: ComplaintCreate, acto
             contact = ContactCreate(phone=data.notify_phone, channel=data.notify_by, consent=True)
             await notifications.add_contact(session, subject_kind="complaint", subject_id=complaint.id, data=contact)
         except RuleViolation as exc:
-            raise RuleViolation.on_field("notify_phone", exc.detail) from None
+            raise RuleViolation.on_field("notify_phone", code=exc.code, params=exc.params) from None
         await notifications.send_code(session, subject_kind="complaint", subject_id=complaint.id, code=complaint.receipt)
     return complaint
 
@@ -512,12 +512,12 @@ async def post_tallies(session: AsyncSession, *, campaign: Campaign, **arguments
 async def weekend_plan(session: AsyncSession, *, area: str | None, day: date, level: AreaLevel, limit: int, actor: Principal) -> WeekendPlan:
     """RW/RT ranked by expected yield for a weekend service on `day`, with the devices and operators free that day."""
     if day.weekday() < 5:
-        raise RuleViolation.on_field("date", "A weekend service is held on a Saturday or a Sunday.", location="query")
+        raise RuleViolation.on_field("date", location="query", code="event.weekday")
     if day < calendar.today():
-        raise RuleViolation.on_field("date", "Plan a coming weekend, not a past one.", location="query")
+        raise RuleViolation.on_field("date", location="query", code="plan.past")
     root = area or actor.area
     if root is None:
-        raise RuleViolation.on_field("area", "Give the area to plan (a kecamatan, a kelurahan or the campaign's city).", location="query")
+        raise RuleViolation.on_field("area", location="query", code="plan.area_needed")
     if actor.role == Role.supervisor:
         ensure_area(actor, root)
     campaign = await campaigns.campaign_for_area(session, area_code=root, on=calendar.today())

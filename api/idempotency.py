@@ -84,7 +84,7 @@ async def run_once(
     if key is None:
         return await work(body)
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise RuleViolation.on_field("Idempotency-Key", f"The key must be 1 to {MAX_KEY_LENGTH} printable characters.", location="header")
+        raise RuleViolation.on_field("Idempotency-Key", location="header", code="idempotency.key", params={"max_length": MAX_KEY_LENGTH})
     caller = caller_of(actor)
     stream = HashingStream(body, method=method, target=target, caller=caller)
     find = select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
@@ -109,15 +109,12 @@ async def run_once(
         except IntegrityError:
             stored = await session.scalar(find.execution_options(populate_existing=True))
             if stored is None:  # committed and gone again meanwhile: let the caller retry
-                raise Conflict("A request with this Idempotency-Key was just completed; send it again.") from None
+                raise Conflict(code="idempotency.just_done") from None
     if stored is not None:
         async for _ in stream:
             pass
         if stored.fingerprint != stream.fingerprint():
-            raise Conflict(
-                "This Idempotency-Key was used for a different request; use a new key.",
-                errors=[field_problem("Idempotency-Key", "used for another request", location="header")],
-            )
+            raise Conflict(code="idempotency.reused", errors=[field_problem("Idempotency-Key", location="header", code="idempotency.reused")])
         replayed_var.set(True)
         return stored.status_code, json.loads(stored.body)
     assert record is not None
@@ -189,7 +186,7 @@ async def idempotent_create(
         return
     key = idempotency_key
     if not key.isprintable() or not key:
-        raise RuleViolation.on_field("Idempotency-Key", f"The key must be 1 to {MAX_KEY_LENGTH} printable characters.", location="header")
+        raise RuleViolation.on_field("Idempotency-Key", location="header", code="idempotency.key", params={"max_length": MAX_KEY_LENGTH})
     caller = request_caller(request, actor)
     target = request.url.path + ("?" + request.url.query if request.url.query else "")
     digest = hashlib.sha256(f"{request.method}\n{target}\n{caller}\n".encode())
@@ -210,15 +207,12 @@ async def idempotent_create(
         except IntegrityError:  # a concurrent request with this key committed first
             stored = await session.scalar(find.execution_options(populate_existing=True))
             if stored is None:
-                raise Conflict("A request with this Idempotency-Key was just completed; send it again.") from None
+                raise Conflict(code="idempotency.just_done") from None
         else:
             request.state.idempotency = (session, record)
             return
     if stored.fingerprint != fingerprint or stored.status_code == 0:
-        raise Conflict(
-            "This Idempotency-Key was used for a different request; use a new key.",
-            errors=[field_problem("Idempotency-Key", "used for another request", location="header")],
-        )
+        raise Conflict(code="idempotency.reused", errors=[field_problem("Idempotency-Key", location="header", code="idempotency.reused")])
     saved = json.loads(stored.body)
     raise _Replay(stored.status_code, saved["body"], saved["headers"])
 

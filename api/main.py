@@ -57,7 +57,7 @@ async def health(session: SessionDep) -> Health:
     try:
         revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
     except Exception:
-        raise ServiceUnavailable("The database is unreachable or not migrated; run `rekam migrate`.") from None
+        raise ServiceUnavailable(code="database.unready") from None
     return Health(status="ok", database=session.get_bind().dialect.name, revision=revision, version=api.__version__)
 
 

@@ -52,7 +52,7 @@ def _allowed(request: Request) -> bool:
 async def metrics(request: Request) -> Response:
     """Prometheus text exposition, for the loopback address or the holder of REKAM_METRICS_TOKEN."""
     if not _allowed(request):
-        raise NotFound("There is nothing here.")
+        raise NotFound(code="nothing_here")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

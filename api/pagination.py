@@ -51,7 +51,7 @@ def decode_cursor(cursor: str, width: int) -> list[Any]:
     except (ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != width:
-        raise RuleViolation.on_field("cursor", "The cursor is not one this server gave out.", location="query")
+        raise RuleViolation.on_field("cursor", location="query", code="cursor.invalid")
     return values
 
 
@@ -103,5 +103,5 @@ def _coerce(key: InstrumentedAttribute[Any], value: Any) -> Any:
         if python_type is date:
             return date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise RuleViolation.on_field("cursor", "The cursor is not one this server gave out.", location="query") from None
+        raise RuleViolation.on_field("cursor", location="query", code="cursor.invalid") from None
     return value

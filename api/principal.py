@@ -72,10 +72,7 @@ SYSTEM = Principal(kind="system", name="system", role=Role.admin)
 def ensure_area(principal: Principal, code: str, *, field: str = "area") -> None:
     """403 unless the caller may act on area `code`."""
     if not principal.covers_area(code):
-        raise Forbidden(
-            f"Area {code} is outside your scope.",
-            errors=[field_problem(field, "outside your scope")],
-        )
+        raise Forbidden(code="scope.area", params={"code": code}, errors=[field_problem(field, code="scope.area", params={"code": code})])
 
 
 def ensure_resource(principal: Principal, code: str | None, *, field: str, what: str) -> None:
@@ -86,16 +83,14 @@ def ensure_resource(principal: Principal, code: str | None, *, field: str, what:
     nowhere that day, in the central pool, which any planner may draw on."""
     if code is None or principal.role == Role.admin or principal.covers_area(code):
         return
-    raise Forbidden(
-        f"The {what} is posted in area {code} that day, outside your scope.",
-        errors=[field_problem(field, "posted outside your scope")],
-    )
+    params = {"what": what, "code": code}
+    raise Forbidden(code="scope.resource", params=params, errors=[field_problem(field, code="scope.resource", params=params)])
 
 
 def ensure_sees_personal(principal: Principal, code: str, *, what: str = "record") -> None:
     """404, not 403, for a personal record outside the caller's scope: don't confirm it exists."""
     if not principal.sees_area(code):
-        raise NotFound(f"There is no such {what}.")
+        raise NotFound(code="not_found.such", params={"what": what})
 
 
 def ensure_service_point(principal: Principal, *, service_point_id: int, area_code: str) -> None:
@@ -104,7 +99,7 @@ def ensure_service_point(principal: Principal, *, service_point_id: int, area_co
         return
     if principal.covers_area(area_code):
         return
-    raise Forbidden("This service point is outside your scope.")
+    raise Forbidden(code="scope.point")
 
 
 __all__ = ["ANONYMOUS", "SYSTEM", "Principal", "ensure_area", "ensure_resource", "ensure_sees_personal", "ensure_service_point"]

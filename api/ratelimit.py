@@ -134,7 +134,7 @@ async def retry_after(session: AsyncSession, *, bucket: str, key: str, limit: Ra
 
 def _refuse(left: int) -> TooManyRequests:
     # The key is not named: it may be a username or an address.
-    return TooManyRequests(f"Too many requests; try again in {max(1, left)} seconds.", retry_after=left)
+    return TooManyRequests(retry_after=left)
 
 
 async def check(session: AsyncSession, *, bucket: str, key: str, limit: RateLimit, now: float | None = None) -> None:

@@ -12,7 +12,7 @@
 //
 // A release changes RELEASE; tests/test_service_worker.py checks that FILES lists every file.
 
-const RELEASE = "2026-12-06.25";
+const RELEASE = "2026-12-06.26";
 const SHELL = `rekam-shell-${RELEASE}`;
 const PUBLIC = "rekam-api-public";
 const USER_PREFIX = "rekam-user-";
@@ -33,6 +33,8 @@ const FILES = [
   "js/i18n.js",
   "js/i18n/en.js",
   "js/i18n/id.js",
+  "js/i18n/problems.en.js",
+  "js/i18n/problems.id.js",
   "js/lib/charts.js",
   "js/lib/dom.js",
   "js/lib/forms.js",
@@ -44,15 +46,18 @@ const FILES = [
   "js/lib/outbox.js",
   "js/lib/outboxpanel.js",
   "js/lib/public.js",
+  "js/lib/qr.js",
   "js/lib/secret.js",
   "js/lib/speak.js",
   "js/lib/staffkit.js",
   "js/lib/view.js",
   "js/main.js",
   "js/nav.js",
+  "js/problems.js",
   "js/router.js",
   "js/routes.js",
   "js/store.js",
+  "js/views/appointment.js",
   "js/views/board.js",
   "js/views/points/closures.js",
   "js/views/points/crew.js",
@@ -86,6 +91,8 @@ const FILES = [
   "js/views/visit.js",
   "js/views/webhooks.js",
   "js/views/where.js",
+  "vendor/qrcode-generator/LICENSE",
+  "vendor/qrcode-generator/qrcode.js",
 ];
 
 const API = "/api/v1";

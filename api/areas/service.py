@@ -51,9 +51,9 @@ async def get(session: AsyncSession, *, code: str, field: str = "area", location
         if location == "body":
             # A reference inside a request body: the request is invalid (422), nothing at its address is missing.
             raise RuleViolation(
-                f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location, code="unknown_reference")]
+                code="area.unknown", params={"code": code}, errors=[field_problem(field, location=location, code="area.unknown", params={"code": code})]
             )
-        raise NotFound(f"There is no area with code {code}.", errors=[field_problem(field, "unknown area", location=location, code="not_found")])
+        raise NotFound(code="area.unknown", params={"code": code}, errors=[field_problem(field, location=location, code="area.unknown", params={"code": code})])
     return area
 
 
@@ -97,18 +97,15 @@ async def create_unit(session: AsyncSession, *, data: AreaCreate, actor: Princip
     level = require_code(data.code, field="code")
     ensure_area(actor, data.code, field="code")
     if level not in STAFF_LEVELS:
-        raise RuleViolation.on_field("code", f"Only RW and RT units can be added; {data.code} would be a {level.value}, which comes from the official list.")
+        raise RuleViolation.on_field("code", code="area.official_level", params={"code": data.code, "level": level.value})
     parent_code = parent_of(data.code)
     assert parent_code is not None
     parent = await session.get(Area, parent_code)
     if parent is None:
-        expected = "kelurahan" if level == AreaLevel.rw else "RW"
-        raise NotFound(
-            f"The {expected} {parent_code} does not exist; add it first.",
-            errors=[field_problem("code", f"parent {parent_code} not found")],
-        )
+        params = {"level": "kelurahan" if level == AreaLevel.rw else "rw", "code": parent_code}
+        raise NotFound(code="area.parent_missing", params=params, errors=[field_problem("code", code="area.parent_missing", params=params)])
     if await session.get(Area, data.code) is not None:
-        raise Conflict(f"Area {data.code} already exists.", errors=[field_problem("code", "already exists")])
+        raise Conflict(code="area.exists", params={"code": data.code}, errors=[field_problem("code", code="area.exists", params={"code": data.code})])
     number = data.code.rsplit(".", 1)[1]
     area = Area(
         code=data.code,
@@ -127,10 +124,10 @@ async def update_unit(session: AsyncSession, *, code: str, data: AreaUpdate, act
     area = await get(session, code=code, field="code")
     ensure_area(actor, code, field="code")
     if "name" in data.model_fields_set and data.name is None:
-        raise RuleViolation.on_field("name", "An area needs a name.")
+        raise RuleViolation.on_field("name", code="missing")
     if "name" in data.model_fields_set and data.name != area.name and area.level not in STAFF_LEVELS:
         # Issue #17, item 6: official names are the official list's, not any area scope's.
-        raise RuleViolation.on_field("name", "Official area names change only through the official list (`rekam areas load`).")
+        raise RuleViolation.on_field("name", code="area.official_name")
     before = audit.snapshot_of(area)
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(area, name, value)
@@ -182,5 +179,5 @@ async def load_official(connection: AsyncConnection, *, prefix: str | None = Non
         await connection.execute(stmt, batch)
         total += len(batch)
     if total == 0 and prefix:
-        raise RuleViolation.on_field("prefix", f"No official area has the code {prefix}.", location="argument")
+        raise RuleViolation.on_field("prefix", location="argument", code="area.not_official", params={"code": prefix})
     return total

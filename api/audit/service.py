@@ -93,7 +93,7 @@ async def list_entries(
 ) -> tuple[list[AuditEntry], str | None]:
     """Entries newest first; `since` and `until` are days, both included."""
     if since and until and since > until:
-        raise RuleViolation.on_field("from", "`from` is after `to`.", location="query")
+        raise RuleViolation.on_field("from", location="query", code="range.reversed")
     zone = ZoneInfo(get_settings().timezone)
     stmt = select(AuditEntry)
     if entity:

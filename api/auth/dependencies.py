@@ -53,7 +53,7 @@ async def get_principal(
     elif authorization:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("Use 'Authorization: Bearer <token>'.")
+            raise Unauthorized(code="auth.bearer_expected")
         principal = await service.principal_from_token(session, token=token.strip())
     request.state.principal = principal
     return principal
@@ -68,9 +68,9 @@ def require(*roles: Role):
 
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if not principal.is_staff:
-            raise Unauthorized()
+            raise Unauthorized(code="auth.required")
         if principal.role not in allowed:
-            raise Forbidden(f"The {principal.role} role may not do this.")
+            raise Forbidden(code="auth.role", params={"role": str(principal.role)})
         return principal
 
     dependency.__name__ = "require_" + "_or_".join(sorted(allowed))

@@ -81,34 +81,35 @@ def _aware(moment: datetime) -> datetime:
 
 async def _check_scope(session: AsyncSession, *, role: Role, area: str | None, service_point_id: int | None, operator_linked: bool = False) -> None:
     if role == Role.supervisor and not area:
-        raise RuleViolation.on_field("area", "A supervisor needs an area (e.g. 36.74.01).")
+        raise RuleViolation.on_field("area", code="user.area_needed")
     if role != Role.supervisor and area is not None:
-        raise RuleViolation.on_field("area", "Only a supervisor is scoped to an area.")
+        raise RuleViolation.on_field("area", code="user.area_only_supervisor")
     if role == Role.operator and service_point_id is None and not operator_linked:
-        raise RuleViolation.on_field("service_point_id", "An operator needs a service point, or a link to the operator (petugas) they are (operator_id).")
+        raise RuleViolation.on_field("service_point_id", code="user.point_needed")
     if role != Role.operator and service_point_id is not None:
-        raise RuleViolation.on_field("service_point_id", "Only an operator is scoped to a service point.")
+        raise RuleViolation.on_field("service_point_id", code="user.point_only_operator")
     if area is not None:
         await areas.get(session, code=area, location="body")
     if service_point_id is not None and await session.get(ServicePoint, service_point_id) is None:
         raise NotFound(
-            f"There is no service point {service_point_id}.",
-            errors=[field_problem("service_point_id", "unknown service point")],
+            code="not_found.thing",
+            params={"what": "service point", "id": service_point_id},
+            errors=[field_problem("service_point_id", code="unknown_reference")],
         )
 
 
 async def _check_operator_link(session: AsyncSession, *, operator_id: int, user_id: int | None = None) -> None:
     """The operator exists and no other account is them."""
     if await session.get(Operator, operator_id) is None:
-        raise NotFound(f"There is no operator {operator_id}.", errors=[field_problem("operator_id", "unknown operator")])
+        raise NotFound(code="not_found.thing", params={"what": "operator", "id": operator_id}, errors=[field_problem("operator_id", code="unknown_reference")])
     other = await session.scalar(select(User.id).where(User.operator_id == operator_id, User.id != (user_id or 0)))
     if other is not None:
-        raise Conflict("Another account is already linked to this operator.", errors=[field_problem("operator_id", "already linked")])
+        raise Conflict(code="user.operator_linked", errors=[field_problem("operator_id", code="user.operator_linked")])
 
 
 async def create_user(session: AsyncSession, *, data: UserCreate, actor: Principal) -> User:
     if await session.scalar(select(User.id).where(User.username == data.username)) is not None:
-        raise Conflict("The username is taken.", errors=[field_problem("username", "taken")])
+        raise Conflict(code="user.username_taken", errors=[field_problem("username", code="user.username_taken")])
     await _check_scope(session, role=data.role, area=data.area, service_point_id=data.service_point_id, operator_linked=data.operator_id is not None)
     if data.operator_id is not None:
         await _check_operator_link(session, operator_id=data.operator_id)
@@ -130,8 +131,8 @@ async def create_user(session: AsyncSession, *, data: UserCreate, actor: Princip
             await session.flush()
     except IntegrityError:
         if await session.scalar(select(User.id).where(User.username == data.username)) is not None:
-            raise Conflict("The username is taken.", errors=[field_problem("username", "taken")]) from None
-        raise Conflict("Another account is already linked to this operator.", errors=[field_problem("operator_id", "already linked")]) from None
+            raise Conflict(code="user.username_taken", errors=[field_problem("username", code="user.username_taken")]) from None
+        raise Conflict(code="user.operator_linked", errors=[field_problem("operator_id", code="user.operator_linked")]) from None
     await audit.record(session, actor=actor, action="user.create", entity="user", entity_id=user.id, after=audit.snapshot_of(user, USER_FIELDS))
     return user
 
@@ -143,7 +144,7 @@ async def get_user(session: AsyncSession, *, user_id: int) -> User:
 async def get_user_by_username(session: AsyncSession, *, username: str) -> User:
     user = await session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound("There is no user with that username.")
+        raise NotFound(code="user.unknown")
     return user
 
 
@@ -158,9 +159,9 @@ async def update_user(session: AsyncSession, *, user_id: int, data: UserUpdate, 
     changes = data.model_dump(exclude_unset=True)
     for name in ("display_name", "password", "active", "role"):
         if name in changes and changes[name] is None:
-            raise RuleViolation.on_field(name, f"{name} cannot be null.")
+            raise RuleViolation.on_field(name, code="not_null")
     if changes.get("active") is False and actor.kind == "user" and actor.id == user.id:
-        raise RuleViolation.on_field("active", "You cannot deactivate your own account.")
+        raise RuleViolation.on_field("active", code="user.deactivate_self")
     # Who the account is stays with a new role: it is not a scope.
     operator_id = changes.get("operator_id", user.operator_id)
     if operator_id is not None and operator_id != user.operator_id:
@@ -203,7 +204,7 @@ async def _release_keys(session: AsyncSession, *, owner: User, transfer_to: str 
     if transfer_to is not None:
         heir = await get_user_by_username(session, username=transfer_to)
         if not heir.active or heir.role != Role.admin.value or heir.id == owner.id:
-            raise RuleViolation.on_field("transfer_keys_to", "API keys can be handed only to another active admin.")
+            raise RuleViolation.on_field("transfer_keys_to", code="user.keys_heir")
     keys = (await session.scalars(select(ApiKey).where(ApiKey.owner_id == owner.id, ApiKey.revoked_at.is_(None)))).all()
     for key in keys:
         before = audit.snapshot_of(key, API_KEY_FIELDS)
@@ -247,7 +248,7 @@ async def sign_in(session: AsyncSession, *, username: str, password: str) -> tup
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
         await audit.record(session, actor=ANONYMOUS, action="auth.login_refused", entity="user", entity_id=user.id if user else None)
-        raise TooManyRequests(f"Too many failed sign-ins; try again in {wait} seconds.", retry_after=wait, keep_changes=True)
+        raise TooManyRequests(retry_after=wait, keep_changes=True, code="auth.too_many_failures")
     if len(password) > MAX_PASSWORD_LENGTH:
         ok = False
     elif user is None:
@@ -259,7 +260,7 @@ async def sign_in(session: AsyncSession, *, username: str, password: str) -> tup
         for bucket, key, limit in limits:
             await ratelimit.count(session, bucket=bucket, key=key, limit=limit)
         await audit.record(session, actor=ANONYMOUS, action="auth.login_failed", entity="user", entity_id=user.id if user else None)
-        raise Unauthorized("Wrong username or password, or the account is deactivated.", keep_changes=True)
+        raise Unauthorized(code="auth.wrong_credentials", keep_changes=True)
     await ratelimit.reset(session, bucket=LOGIN_BY_USERNAME, key=limits[0][1])
     token, ttl = await issue_token(session, user=user)
     await audit.record(session, actor=_principal_of_user(user), action="auth.login", entity="user", entity_id=user.id)
@@ -305,18 +306,18 @@ def _principal_of_user(user: User, token_id: int | None = None) -> Principal:
 async def principal_from_token(session: AsyncSession, *, token: str) -> Principal:
     row = (await session.execute(select(AccessToken, User).join(User, User.id == AccessToken.user_id).where(AccessToken.token_hash == digest(token)))).first()
     if row is None:
-        raise Unauthorized("The token is not valid.")
+        raise Unauthorized(code="auth.token_invalid")
     access, user = row
     if access.revoked_at is not None or _aware(access.expires_at) <= _now():
-        raise Unauthorized("The token has expired or was revoked; sign in again.")
+        raise Unauthorized(code="auth.token_expired")
     if not user.active:
-        raise Unauthorized("The account is deactivated.")
+        raise Unauthorized(code="auth.account_inactive")
     return _principal_of_user(user, access.id)
 
 
 async def sign_out(session: AsyncSession, *, principal: Principal) -> None:
     if principal.token_id is None:
-        raise RuleViolation("Only a bearer token can be signed out; revoke API keys instead.")
+        raise RuleViolation(code="auth.sign_out_token_only")
     access = await session.get(AccessToken, principal.token_id)
     if access is not None and access.revoked_at is None:
         access.revoked_at = _now()
@@ -359,9 +360,9 @@ async def _key_owner(session: AsyncSession, *, data: ApiKeyCreate, actor: Princi
     if data.owner is not None:
         owner = await session.scalar(select(User).where(User.username == data.owner))
         if owner is None or not owner.active:
-            raise RuleViolation.on_field("owner", "The owner must be an active account.")
+            raise RuleViolation.on_field("owner", code="key.owner_inactive")
         if owner.role != Role.admin.value and owner.role != data.role.value:
-            raise RuleViolation.on_field("owner", "A key's owner is an admin, or has the key's role.")
+            raise RuleViolation.on_field("owner", code="key.owner_role")
         return owner.id
     if actor.kind == "user" and actor.id is not None:
         return actor.id
@@ -369,7 +370,7 @@ async def _key_owner(session: AsyncSession, *, data: ApiKeyCreate, actor: Princi
         parent = await session.get(ApiKey, actor.id)
         if parent is not None and parent.owner_id is not None:
             return parent.owner_id
-    raise RuleViolation.on_field("owner", "Name the key's owner (an active account's username).")
+    raise RuleViolation.on_field("owner", code="key.owner_missing")
 
 
 def parse_days(text: str | None) -> int | None:
@@ -402,7 +403,7 @@ async def own_api_keys(session: AsyncSession, *, user_id: int) -> list[ApiKey]:
 async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal) -> ApiKey:
     key = await session.get(ApiKey, key_id)
     if key is None:
-        raise NotFound(f"There is no API key {key_id}.")
+        raise NotFound(code="not_found.thing", params={"what": "API key", "id": key_id})
     if key.revoked_at is None:
         before = audit.snapshot_of(key, API_KEY_FIELDS)
         key.revoked_at = _now()
@@ -418,17 +419,17 @@ async def principal_from_api_key(session: AsyncSession, *, key: str) -> Principa
         await session.execute(select(ApiKey, User.active, User.role).outerjoin(User, User.id == ApiKey.owner_id).where(ApiKey.key_hash == digest(key)))
     ).first()
     if row is None or row[0].revoked_at is not None:
-        raise Unauthorized("The API key is not valid or was revoked.")
+        raise Unauthorized(code="auth.key_invalid")
     api_key, owner_active, owner_role = row
     now = _now()
     if _aware(api_key.expires_at) <= now:
-        raise Unauthorized("The API key has expired; ask an admin for a new one.")
+        raise Unauthorized(code="auth.key_expired")
     if not owner_active:
         # Deactivation revokes the owner's keys; this also covers an owner deactivated by hand.
-        raise Unauthorized("The API key's owner is deactivated.")
+        raise Unauthorized(code="auth.key_owner_inactive")
     if owner_role != Role.admin.value and owner_role != api_key.role:
         # A key is never more than its owner: an admin moved to another role takes their keys' power with them.
-        raise Unauthorized("The API key's owner no longer has its role.")
+        raise Unauthorized(code="auth.key_owner_role")
     # Written at most once a minute so that a busy script does not turn every read into a write.
     if api_key.last_used_at is None or now - _aware(api_key.last_used_at) > timedelta(minutes=1):
         api_key.last_used_at = now

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, func, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import AreaCode, Base, UtcDateTime
@@ -34,6 +34,10 @@ class Campaign(Base):
     opens_weekends: Mapped[bool] = mapped_column(Boolean, default=True)
     # What a resident brings to be recorded: shown with every service point.
     what_to_bring: Mapped[str] = mapped_column(String(500), default=WHAT_TO_BRING, server_default=WHAT_TO_BRING)
+    # Caps on what one resident may take remotely (api/queues/service.py and appointments.py say
+    # why): one active number per point and day per phone; one booking per NIK per day.
+    cap_remote_numbers: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    cap_bookings_per_nik: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=func.now())
     # Change with every write that can alter progress, and with every change of a past day's

@@ -74,15 +74,15 @@ async def put_targets(campaign_id: IdPath, request: Request, principal: WriterDe
 async def _read_targets(request: Request):
     body = await request.body()
     if len(body) > MAX_TARGETS_BODY:
-        raise PayloadTooLarge("The body is larger than 8 MB; split it.")
+        raise PayloadTooLarge(code="body.too_large", params={"limit": MAX_TARGETS_BODY})
     content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if content_type in ("text/csv", "application/csv"):
         try:
             return service.parse_targets_csv(body.decode("utf-8"))
         except UnicodeDecodeError:
-            raise RuleViolation("The CSV must be UTF-8 text.") from None
+            raise RuleViolation(code="csv.not_utf8") from None
     if content_type != "application/json":
-        raise UnsupportedMediaType(f"Send application/json or text/csv, not {content_type[:60]}.")
+        raise UnsupportedMediaType(code="body.json_or_csv")
     try:
         return TargetsPut.model_validate_json(body).targets
     except ValidationError as exc:

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from api.area_codes import AreaCodeStr
 from api.campaigns.models import WHAT_TO_BRING, TargetSource
+from api.errors import field_rule
 from api.types import AreaLevel, BoundedDate
 
 MAX_COUNT = 400_000_000  # more than Indonesia's population: anything above is a typo
@@ -24,11 +25,15 @@ class CampaignCreate(BaseModel):
     what_to_bring: str = Field(
         default=WHAT_TO_BRING, min_length=1, max_length=500, description="What a resident brings to be recorded, shown with every service point."
     )
+    cap_remote_numbers: bool = Field(
+        default=True, description="One active number per service point and day per phone for numbers taken remotely (a kiosk or staff are not capped)."
+    )
+    cap_bookings_per_nik: bool = Field(default=True, description="Public appointment bookings need a NIK, and one NIK books at most one appointment per day.")
 
     @model_validator(mode="after")
     def _deadline_after_start(self) -> Self:
         if self.deadline < self.start_date:
-            raise ValueError("deadline must not be before start_date")
+            raise field_rule("campaign.deadline_order")
         return self
 
 
@@ -45,6 +50,8 @@ class CampaignRead(BaseModel):
     timezone: str
     opens_weekends: bool
     what_to_bring: str
+    cap_remote_numbers: bool = Field(description="One active number per service point and day per phone for numbers taken remotely.")
+    cap_bookings_per_nik: bool = Field(description="Public appointment bookings need a NIK; one NIK books at most one appointment per day.")
     is_demo: bool
 
 

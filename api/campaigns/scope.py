@@ -19,6 +19,7 @@ async def require_area_in_campaign(
     """The area, which must exist and lie inside the campaign's root area."""
     area = await areas.get(session, code=code, field=field, location=location)
     if not areas.is_within(code, campaign.root_area_code):
-        item = field_problem(field, f"outside the campaign's area {campaign.root_area_code}", location=location, row=row)
-        raise RuleViolation(f"Area {code} is outside the campaign's area {campaign.root_area_code}.", errors=[item])
+        params = {"code": code, "root": campaign.root_area_code}
+        item = field_problem(field, location=location, row=row, code="area.outside_campaign", params=params)
+        raise RuleViolation(code="area.outside_campaign", params=params, errors=[item])
     return area

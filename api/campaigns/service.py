@@ -36,12 +36,14 @@ from api.pagination import PageParams, paginate
 from api.principal import Principal, ensure_area
 
 __all__ = [
-    "apportion", "campaign_for_area", "create_campaign", "get_campaign", "get_targets", "largest_remainder",
+    "apportion", "campaign_covering", "campaign_for_area", "create_campaign", "get_campaign", "get_targets", "largest_remainder",
     "list_campaigns", "list_snapshots", "parse_targets_csv", "put_targets",
     "record_snapshot", "require_area_in_campaign", "today_for", "windows_for_area",
 ]  # fmt: skip
 
-CAMPAIGN_FIELDS = ["id", "name", "root_area_code", "start_date", "deadline", "target", "opens_weekends", "what_to_bring"]
+CAMPAIGN_FIELDS = [
+    "id", "name", "root_area_code", "start_date", "deadline", "target", "opens_weekends", "what_to_bring", "cap_remote_numbers", "cap_bookings_per_nik",
+]  # fmt: skip
 
 
 def today_for(campaign: Campaign) -> date:
@@ -61,6 +63,8 @@ async def create_campaign(session: AsyncSession, *, data: CampaignCreate, actor:
         target=data.target,
         opens_weekends=data.opens_weekends,
         what_to_bring=data.what_to_bring,
+        cap_remote_numbers=data.cap_remote_numbers,
+        cap_bookings_per_nik=data.cap_bookings_per_nik,
         is_demo=is_demo,
         data_version=versions.new_version(),
         history_version=versions.new_version(),
@@ -85,11 +89,17 @@ async def list_campaigns(session: AsyncSession, *, page: PageParams) -> tuple[li
 
 async def campaign_for_area(session: AsyncSession, *, area_code: str, on: date) -> Campaign:
     """The active campaign whose root contains the area (the deepest root, if several)."""
+    campaign = await campaign_covering(session, area_code=area_code, on=on)
+    if campaign is None:
+        raise RuleViolation.on_field("area", code="campaign.none_for_area")
+    return campaign
+
+
+async def campaign_covering(session: AsyncSession, *, area_code: str, on: date) -> Campaign | None:
+    """`campaign_for_area`, or None when no campaign runs there that day."""
     roots = [*ancestors_of(area_code), area_code]
     candidates = (await session.scalars(select(Campaign).where(Campaign.root_area_code.in_(roots), Campaign.start_date <= on, Campaign.deadline >= on))).all()
-    if not candidates:
-        raise RuleViolation.on_field("area", "No recording campaign is running for this area today.")
-    return max(candidates, key=lambda c: (depth_of(c.root_area_code), c.start_date, c.id))
+    return max(candidates, key=lambda c: (depth_of(c.root_area_code), c.start_date, c.id)) if candidates else None
 
 
 async def windows_for_area(session: AsyncSession, *, area_code: str) -> list[tuple[date, date]]:
@@ -111,7 +121,7 @@ async def record_snapshot(session: AsyncSession, *, campaign: Campaign, data: Sn
     await require_area_in_campaign(session, campaign, data.area)
     ensure_area(actor, data.area)
     if data.as_of > today_for(campaign):
-        raise RuleViolation.on_field("as_of", f"{data.as_of} is in the future; a snapshot reports what was already recorded.")
+        raise RuleViolation.on_field("as_of", code="snapshot.future", params={"day": data.as_of})
     snapshot = await session.scalar(select(Snapshot).where(Snapshot.campaign_id == campaign.id, Snapshot.area_code == data.area, Snapshot.as_of == data.as_of))
     before = audit.snapshot_of(snapshot, ["area_code", "as_of", "cumulative", "source"]) if snapshot else None
     created = snapshot is None

@@ -25,7 +25,7 @@ from api.campaigns import versions
 from api.campaigns.models import Campaign, Target, TargetSource
 from api.campaigns.schemas import MAX_COUNT, ApportionMethod, ApportionRequest, TargetIn, TargetInconsistency
 from api.campaigns.scope import require_area_in_campaign
-from api.errors import Forbidden, RuleViolation
+from api.errors import Forbidden, RuleViolation, field_problem
 from api.principal import Principal, ensure_area
 from api.types import LEVELS, AreaLevel
 
@@ -63,21 +63,19 @@ def parse_targets_csv(text: str) -> list[TargetIn]:
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "area" not in header or "target" not in header:
-        raise RuleViolation(
-            "The CSV needs a header row with the columns area and target.", errors=[{"row": 1, "field": None, "message": "missing area,target header"}]
-        )
+        raise RuleViolation(code="targets.header", errors=[field_problem(None, location=None, row=1, code="targets.header")])
     reader.fieldnames = header
     items, errors = [], []
     for number, record in enumerate(reader, start=2):
         area, raw = (record.get("area") or "").strip(), (record.get("target") or "").strip().replace(".", "")
         if not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_COUNT:
-            errors.append({"row": number, "field": "target", "message": "must be a whole number from 0"})
+            errors.append(field_problem("target", location=None, row=number, code="targets.not_count"))
             continue
         items.append(TargetIn(area=area, target=int(raw)))
     if errors:
-        raise RuleViolation(f"{len(errors)} row(s) of the CSV are not valid.", errors=errors)
+        raise RuleViolation(code="rows.invalid", params={"count": len(errors)}, errors=errors)
     if not items:
-        raise RuleViolation("The CSV has no rows.", errors=[{"row": 2, "field": None, "message": "no rows"}])
+        raise RuleViolation(code="csv.no_rows", errors=[field_problem(None, location=None, row=2, code="csv.no_rows")])
     return items
 
 
@@ -88,26 +86,27 @@ async def put_targets(session: AsyncSession, *, campaign: Campaign, items: list[
     seen: set[str] = set()
     for row, item in enumerate(items, start=1):
         if item.area in seen:
-            errors.append({"row": row, "field": "area", "message": f"{item.area} appears twice"})
+            errors.append(field_problem("area", location=None, row=row, code="targets.repeated", params={"code": item.area}))
         seen.add(item.area)
         level = areas.level_of(item.area)
         if level is None:
-            errors.append({"row": row, "field": "area", "message": "not an area code"})
+            errors.append(field_problem("area", location=None, row=row, code="area.not_code"))
         elif not areas.is_within(item.area, campaign.root_area_code):
-            errors.append({"row": row, "field": "area", "message": f"outside the campaign's area {campaign.root_area_code}"})
+            params = {"code": item.area, "root": campaign.root_area_code}
+            errors.append(field_problem("area", location=None, row=row, code="area.outside_campaign", params=params))
         elif not actor.covers_area(item.area):
-            outside.append({"row": row, "field": "area", "message": "outside your scope"})
+            outside.append(field_problem("area", location=None, row=row, code="scope.area", params={"code": item.area}))
     if outside:
         # Out of scope is 403 like everywhere else, however many other rows are fine.
-        raise Forbidden(f"{len(outside)} target row(s) are outside your scope; nothing was saved.", errors=outside)
+        raise Forbidden(code="rows.outside_scope", params={"count": len(outside)}, errors=outside)
     known = set((await session.scalars(select(Area.code).where(Area.code.in_(seen)))).all())
     rejected = {e["row"] for e in errors}
     for row, item in enumerate(items, start=1):
         if row not in rejected and item.area not in known:
-            errors.append({"row": row, "field": "area", "message": f"unknown area {item.area}"})
+            errors.append(field_problem("area", location=None, row=row, code="area.unknown", params={"code": item.area}))
     if errors:
         errors.sort(key=lambda e: e["row"])
-        raise RuleViolation(f"{len(errors)} target row(s) are not valid; nothing was saved.", errors=errors)
+        raise RuleViolation(code="rows.invalid", params={"count": len(errors)}, errors=errors)
     existing = {t.area_code: t for t in (await session.scalars(select(Target).where(Target.campaign_id == campaign.id, Target.area_code.in_(seen)))).all()}
     saved = []
     for item in items:
@@ -163,15 +162,15 @@ async def apportion(session: AsyncSession, *, campaign: Campaign, request: Appor
     parent = await require_area_in_campaign(session, campaign, request.parent, field="parent")
     ensure_area(actor, parent.code, field="parent")
     if LEVELS.index(request.level) <= LEVELS.index(AreaLevel(parent.level)):
-        raise RuleViolation.on_field("level", f"{request.level.value} is not below the parent's level ({parent.level}).")
+        raise RuleViolation.on_field("level", code="targets.level_not_below", params={"level": request.level.value, "parent_level": parent.level})
     parent_target = await session.scalar(select(Target).where(Target.campaign_id == campaign.id, Target.area_code == parent.code))
     if parent_target is None:
-        raise RuleViolation.on_field("parent", f"Area {parent.code} has no target to apportion; set it first.")
+        raise RuleViolation.on_field("parent", code="targets.parent_without_target", params={"code": parent.code})
     children = list(
         (await session.scalars(select(Area).where(areas.in_subtree(Area.code, parent.code), Area.level == request.level.value).order_by(Area.code))).all()
     )
     if not children:
-        raise RuleViolation.on_field("level", f"Area {parent.code} has no {request.level.value} below it.")
+        raise RuleViolation.on_field("level", code="targets.no_children", params={"code": parent.code, "level": request.level.value})
     codes = [c.code for c in children]
     if request.method == ApportionMethod.equal:
         weights: list[Fraction | int | float] = [1] * len(children)
@@ -179,27 +178,23 @@ async def apportion(session: AsyncSession, *, campaign: Campaign, request: Appor
     elif request.method == ApportionMethod.population:
         missing = [c.code for c in children if c.population is None]
         if missing:
-            raise RuleViolation.on_field("method", f"No population is known for {', '.join(missing[:5])}; give weights instead.")
+            raise RuleViolation.on_field("method", code="targets.population_unknown", params={"codes": missing[:5]})
         weights = [c.population or 0 for c in children]
         basis = request.basis or "area population"
     else:
         given = request.weights or {}
-        errors = [{"location": "body", "field": f"weights.{code}", "message": "missing weight"} for code in codes if code not in given]
+        errors = [field_problem(f"weights.{code}", code="missing") for code in codes if code not in given]
         errors += [
-            {"location": "body", "field": f"weights.{code}", "message": f"not a {request.level.value} below {parent.code}"}
+            field_problem(f"weights.{code}", code="targets.weight_not_child", params={"level": request.level.value, "code": parent.code})
             for code in given
             if code not in codes
         ]
-        errors += [
-            {"location": "body", "field": f"weights.{code}", "message": "must be a finite number from 0"}
-            for code, w in given.items()
-            if not (w >= 0 and w != float("inf"))
-        ]
+        errors += [field_problem(f"weights.{code}", code="targets.weight_invalid") for code, w in given.items() if not (w >= 0 and w != float("inf"))]
         if errors:
-            raise RuleViolation("The weights must name every child once with a weight from 0.", errors=errors)
+            raise RuleViolation(code="targets.weights", errors=errors)
         weights = [Fraction(str(given[code])) for code in codes]
         if sum(weights) == 0:
-            raise RuleViolation.on_field("weights", "At least one weight must be above zero.")
+            raise RuleViolation.on_field("weights", code="targets.weights_zero")
         basis = request.basis or "weights given by staff"
     shares = largest_remainder(parent_target.target, weights)
     existing = {t.area_code: t for t in (await session.scalars(select(Target).where(Target.campaign_id == campaign.id, Target.area_code.in_(codes)))).all()}

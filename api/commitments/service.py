@@ -22,6 +22,7 @@ Rules
 """
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,8 +46,7 @@ async def ensure_not_booked(session: AsyncSession, *, who: dict[str, int], servi
     if booked:
         first = min(booked)
         raise Conflict(
-            f"The {what} is booked for a weekend service or home visits on {first}; one place at a time.",
-            errors=[field_problem("from", f"booked elsewhere on {first}")],
+            code="commitment.booked", params={"what": what, "day": first}, errors=[field_problem("from", code="commitment.booked_on", params={"day": first})]
         )
 
 
@@ -57,19 +57,25 @@ async def check_event_crew(session: AsyncSession, *, device_ids: list[int], oper
     for i, device_id in enumerate(device_ids):
         device = found_devices.get(device_id)
         if device is None:
-            raise NotFound(f"There is no device {device_id}.", errors=[field_problem(f"device_ids.{i}", "unknown device")])
+            raise NotFound(
+                code="not_found.thing", params={"what": "device", "id": device_id}, errors=[field_problem(f"device_ids.{i}", code="unknown_reference")]
+            )
         if device.status != DeviceStatus.active.value:
-            raise RuleViolation.on_field(f"device_ids.{i}", f"Device {device.serial} is {device.status}, not active.")
+            raise RuleViolation.on_field(f"device_ids.{i}", code="device.not_active", params={"serial": device.serial, "status": device.status})
     for i, operator_id in enumerate(operator_ids):
         operator = found_operators.get(operator_id)
         if operator is None:
-            raise NotFound(f"There is no operator {operator_id}.", errors=[field_problem(f"operator_ids.{i}", "unknown operator")])
+            raise NotFound(
+                code="not_found.thing", params={"what": "operator", "id": operator_id}, errors=[field_problem(f"operator_ids.{i}", code="unknown_reference")]
+            )
         if not devices.operator_usable(operator):
-            raise RuleViolation.on_field(f"operator_ids.{i}", f"Operator {operator.staff_number} is {operator.status}, not active.")
+            raise RuleViolation.on_field(
+                f"operator_ids.{i}", code="operator.not_active", params={"staff_number": operator.staff_number, "status": operator.status}
+            )
 
 
-async def event_crew_problems(session: AsyncSession, *, point_id: int, day: date, device_ids: list[int], operator_ids: list[int]) -> list[tuple[str, str]]:
-    """(field, message) for every device or operator of a weekend service committed elsewhere on `day`:
+async def event_crew_problems(session: AsyncSession, *, point_id: int, day: date, device_ids: list[int], operator_ids: list[int]) -> list[dict[str, Any]]:
+    """A field error for every device or operator of a weekend service committed elsewhere on `day`:
     at another weekend service, on home visits, posted at a service point, not usable."""
     others = await session.execute(
         select(EventAssignment.device_id, EventAssignment.operator_id, EventAssignment.service_point_id).where(
@@ -85,20 +91,26 @@ async def event_crew_problems(session: AsyncSession, *, point_id: int, day: date
             taken_devices[device_id] = other_point
         if operator_id is not None:
             taken_operators[operator_id] = other_point
-    busy = [(f"device_ids.{i}", f"at service point {taken_devices[d]} that day") for i, d in enumerate(device_ids) if d in taken_devices]
-    busy += [(f"operator_ids.{i}", f"at service point {taken_operators[o]} that day") for i, o in enumerate(operator_ids) if o in taken_operators]
+    busy = [field_problem(f"device_ids.{i}", code="crew.at_event", params={"point": taken_devices[d]}) for i, d in enumerate(device_ids) if d in taken_devices]
+    busy += [
+        field_problem(f"operator_ids.{i}", code="crew.at_event", params={"point": taken_operators[o]})
+        for i, o in enumerate(operator_ids)
+        if o in taken_operators
+    ]
     # Home visits planned that day hold their kit and operator for the day, as an event would.
     visiting_devices, visiting_operators = await visits.visits_planned_on(session, day=day, device_ids=device_ids, operator_ids=operator_ids)
-    busy += [(f"device_ids.{i}", "on home visits that day") for i, d in enumerate(device_ids) if d in visiting_devices and d not in taken_devices]
-    busy += [(f"operator_ids.{i}", "on home visits that day") for i, o in enumerate(operator_ids) if o in visiting_operators and o not in taken_operators]
+    busy += [field_problem(f"device_ids.{i}", code="crew.on_visits") for i, d in enumerate(device_ids) if d in visiting_devices and d not in taken_devices]
+    busy += [
+        field_problem(f"operator_ids.{i}", code="crew.on_visits") for i, o in enumerate(operator_ids) if o in visiting_operators and o not in taken_operators
+    ]
     taken_devices.update(dict.fromkeys(visiting_devices, 0))
     taken_operators.update(dict.fromkeys(visiting_operators, 0))
     for i, device_id in enumerate(device_ids):
         if device_id not in taken_devices and not await devices.is_device_free(session, device_id=device_id, day=day):
-            busy.append((f"device_ids.{i}", "posted elsewhere, not active, or due back to its lender that day"))
+            busy.append(field_problem(f"device_ids.{i}", code="crew.device_not_free"))
     for i, operator_id in enumerate(operator_ids):
         if operator_id not in taken_operators and not await devices.is_operator_free(session, operator_id=operator_id, day=day):
-            busy.append((f"operator_ids.{i}", "posted elsewhere or not active that day"))
+            busy.append(field_problem(f"operator_ids.{i}", code="crew.operator_not_free"))
     return busy
 
 
@@ -108,10 +120,7 @@ async def ensure_event_crew_free(session: AsyncSession, *, point_id: int, day: d
     await check_event_crew(session, device_ids=device_ids, operator_ids=operator_ids)
     busy = await event_crew_problems(session, point_id=point_id, day=day, device_ids=device_ids, operator_ids=operator_ids)
     if busy:
-        raise Conflict(
-            "Some devices or operators are already at another place on " + day.isoformat() + ".",
-            errors=[field_problem(field, message) for field, message in busy],
-        )
+        raise Conflict(code="crew.busy", params={"day": day}, errors=busy)
 
 
 async def free_crew(session: AsyncSession, *, day: date, actor: Principal) -> tuple[list[Device], list[Operator]]:

@@ -1,5 +1,5 @@
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -106,8 +106,18 @@ class EntryRead(BaseModel):
     kind: EntryKind
     from_status: ComplaintStatus | None
     to_status: ComplaintStatus | None
-    text: str
+    text: str = Field(
+        description="What was written: the note of a step or a sanction, a reply, a message; for an assignment, what changed (deprecated: read `code` and `params`)."
+    )
     author_id: int | None = Field(description="The staff member; null for the reporter's messages.")
+    code: str | None = Field(
+        default=None,
+        description="For an entry Rekam words (an assignment, a sanction, a workflow step): a code of the Problem code list (`history.assigned_handler`...); null for a reply, a message or a note.",
+        examples=["history.assigned_handler"],
+    )
+    params: dict[str, Any] | None = Field(
+        default=None, description="The values `code` names: people by name (never ids), statuses, dates (YYYY-MM-DD).", examples=[{"handler": "Siti Handayani"}]
+    )
 
 
 class SanctionCreate(BaseModel):

@@ -34,7 +34,9 @@ Rules
 - Public statistics: see stats.py.
 """
 
+import re
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -117,7 +119,6 @@ AUDIT_FIELDS = [
     "handler_id",
     "due_on",
 ]
-NO_SUCH_COMPLAINT = "There is no such complaint."
 
 
 # --- time -------------------------------------------------------------------------------------
@@ -190,7 +191,7 @@ async def _by_receipt(session: AsyncSession, *, receipt: str) -> Complaint:
     if complaint is None:
         await ratelimit.count(session, bucket=RECEIPT_GUESS_BUCKET, key=client, limit=limit)
         # keep_changes: the count must outlive this failed request, or guessing would be free.
-        raise NotFound("There is no complaint with this receipt.", keep_changes=True)
+        raise NotFound(code="complaint.receipt_unknown", keep_changes=True)
     return complaint
 
 
@@ -200,9 +201,9 @@ async def _by_receipt(session: AsyncSession, *, receipt: str) -> Complaint:
 def ensure_handles_complaints(principal: Principal) -> None:
     """401 anonymous; 404 (not 403) for staff who do not handle complaints: nothing to confirm."""
     if not principal.is_staff:
-        raise Unauthorized()
+        raise Unauthorized(code="auth.required")
     if principal.role not in HANDLING_ROLES:
-        raise NotFound(NO_SUCH_COMPLAINT)
+        raise NotFound(code="complaint.unknown")
 
 
 async def _own_operator_id(session: AsyncSession, principal: Principal) -> int | None:
@@ -216,10 +217,10 @@ async def _get_for(session: AsyncSession, *, complaint_id: int, principal: Princ
     ensure_handles_complaints(principal)
     complaint = await session.get(Complaint, complaint_id)
     if complaint is None:
-        raise NotFound(NO_SUCH_COMPLAINT)
+        raise NotFound(code="complaint.unknown")
     own = await _own_operator_id(session, principal)
     if own is not None and complaint.operator_id == own:
-        raise NotFound(NO_SUCH_COMPLAINT)
+        raise NotFound(code="complaint.unknown")
     return complaint
 
 
@@ -241,22 +242,21 @@ async def _record_for_reporter(session: AsyncSession, *, actor: Principal, **ent
 async def _where(session: AsyncSession, data: ComplaintCreate) -> str:
     """The complaint's area code, from its service point or its area; checks the place."""
     if (data.service_point is None) == (data.area is None):
-        message = "Say where: a service point, or an area and a place." if data.service_point is None else "Give a service point or an area, not both."
-        raise RuleViolation.on_field("service_point", message)
+        raise RuleViolation.on_field("service_point", code="complaint.where_missing" if data.service_point is None else "complaint.where_both")
     if data.service_point is not None:
         point = await session.get(ServicePoint, data.service_point)
         if point is None:
-            raise RuleViolation.on_field("service_point", "There is no such service point.")
+            raise RuleViolation.on_field("service_point", code="complaint.point_unknown")
         return point.area_code
     assert data.area is not None
     try:
         await areas.get(session, code=data.area, field="area", location="body")
     except NotFound as exc:
-        raise RuleViolation(exc.detail, errors=exc.errors) from None
+        raise RuleViolation(exc.detail, errors=exc.errors, code=exc.code, params=exc.params) from None
     if depth_of(data.area) < KECAMATAN_DEPTH:
-        raise RuleViolation.on_field("area", "Name a kecamatan or a place below it (e.g. 36.74.01).")
+        raise RuleViolation.on_field("area", code="complaint.area_level")
     if not data.place:
-        raise RuleViolation.on_field("place", "Describe the place when no service point is named.")
+        raise RuleViolation.on_field("place", code="complaint.place_missing")
     return data.area
 
 
@@ -264,11 +264,11 @@ async def submit(session: AsyncSession, *, data: ComplaintCreate, actor: Princip
     """A new complaint; the caller shows its receipt once."""
     area_code = await _where(session, data)
     if data.occurred_on > today():
-        raise RuleViolation.on_field("occurred_on", "The date is in the future.")
+        raise RuleViolation.on_field("occurred_on", code="complaint.occurred_future")
     if data.occurred_on < today() - timedelta(days=MAX_COMPLAINT_AGE_DAYS):
-        raise RuleViolation.on_field("occurred_on", f"Report fees taken in the last {MAX_COMPLAINT_AGE_DAYS} days.")
+        raise RuleViolation.on_field("occurred_on", code="complaint.too_old", params={"days": MAX_COMPLAINT_AGE_DAYS})
     if data.operator is not None and await session.get(Operator, data.operator) is None:
-        raise RuleViolation.on_field("operator", "There is no such operator; describe them instead.")
+        raise RuleViolation.on_field("operator", code="complaint.operator_unknown")
     received_at = _now()
     received_on = local_date(received_at)
     complaint = Complaint(
@@ -320,7 +320,7 @@ async def track(session: AsyncSession, *, receipt: str) -> ComplaintTracking:
 async def add_message(session: AsyncSession, *, receipt: str, data: MessageCreate, actor: Principal) -> ComplaintTracking:
     complaint = await _by_receipt(session, receipt=receipt)
     if complaint.status == ComplaintStatus.closed:
-        raise Conflict("This complaint is closed; to report something new, file a new complaint.")
+        raise Conflict(code="complaint.closed")
     entry = ComplaintEntry(complaint_id=complaint.id, at=_now(), kind=EntryKind.message.value, text=data.text, author_id=None)
     session.add(entry)
     await session.flush()
@@ -373,6 +373,42 @@ async def list_complaints(
     return [_read(c, contactable=contactable, on=on) for c in items], next_cursor
 
 
+# An assignment entry records what changed as `handler_id: 3; operator_id: 18` (None: unassigned);
+# a sanction entry written before its note stood alone starts `suspension from 2026-12-06: `.
+_ASSIGNED = re.compile(r"\b(handler_id|operator_id): (\d+|None)\b")
+_SANCTION_PREFIX = re.compile(r"^(warning|suspension|removal) from [0-9]{4}-[0-9]{2}-[0-9]{2}: ")
+_ASSIGNMENT_CODES = {
+    frozenset({"handler_id"}): "history.assigned_handler",
+    frozenset({"operator_id"}): "history.assigned_operator",
+    frozenset({"handler_id", "operator_id"}): "history.assigned_both",
+}
+
+
+async def _history(session: AsyncSession, entries: Sequence[ComplaintEntry], sanction: Sanction | None) -> list[EntryRead]:
+    """The log as people read it: the steps Rekam writes (an assignment, a sanction, a workflow
+    step) carry a code and params, with the names of the people assigned, never their ids."""
+    assigned = {e.id: dict(_ASSIGNED.findall(e.text)) for e in entries if e.kind == EntryKind.assignment}
+    user_ids = {int(v) for pairs in assigned.values() for k, v in pairs.items() if k == "handler_id" and v != "None"}
+    operator_ids = {int(v) for pairs in assigned.values() for k, v in pairs.items() if k == "operator_id" and v != "None"}
+    users = dict((await session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))).all()) if user_ids else {}
+    operators = dict((await session.execute(select(Operator.id, Operator.name).where(Operator.id.in_(operator_ids)))).all()) if operator_ids else {}
+    out = []
+    for entry in entries:
+        read = EntryRead.model_validate(entry)
+        if entry.kind == EntryKind.assignment and assigned[entry.id]:
+            pairs = assigned[entry.id]
+            names = {"handler_id": ("handler", users), "operator_id": ("operator", operators)}
+            read.code = _ASSIGNMENT_CODES.get(frozenset(pairs))
+            read.params = {names[k][0]: "—" if v == "None" else names[k][1].get(int(v), f"#{v}") for k, v in pairs.items()}
+        elif entry.kind == EntryKind.sanction and sanction is not None:
+            read.code, read.params = "history.sanction", {"kind": sanction.kind, "from": sanction.effective_from.isoformat()}
+            read.text = _SANCTION_PREFIX.sub("", entry.text)
+        elif entry.kind == EntryKind.transition:
+            read.code, read.params = "history.transition", {"status": entry.from_status, "target": entry.to_status}
+        out.append(read)
+    return out
+
+
 async def _detail(session: AsyncSession, complaint: Complaint) -> ComplaintDetail:
     entries = (
         await session.scalars(select(ComplaintEntry).where(ComplaintEntry.complaint_id == complaint.id).order_by(ComplaintEntry.at, ComplaintEntry.id))
@@ -381,7 +417,7 @@ async def _detail(session: AsyncSession, complaint: Complaint) -> ComplaintDetai
     summary = _read(complaint, contactable=await _contactable(session, [complaint.id]), on=today())
     return ComplaintDetail(
         **summary.model_dump(),
-        entries=[EntryRead.model_validate(e) for e in entries],
+        entries=await _history(session, entries, sanction),
         sanction=SanctionRead.model_validate(sanction) if sanction else None,
     )
 
@@ -402,13 +438,13 @@ async def update_complaint(session: AsyncSession, *, complaint_id: int, data: Co
     operator_id = changes.get("operator_id", complaint.operator_id)
     handler_id = changes.get("handler_id", complaint.handler_id)
     if "operator_id" in changes and operator_id is not None and await session.get(Operator, operator_id) is None:
-        raise RuleViolation.on_field("operator_id", "There is no such operator.")
+        raise RuleViolation.on_field("operator_id", code="unknown_reference")
     if handler_id is not None:
         handler = await session.get(User, handler_id)
         if handler is None or not handler.active or handler.role not in HANDLING_ROLES:
-            raise RuleViolation.on_field("handler_id", "Assign an active admin or complaint handler.")
+            raise RuleViolation.on_field("handler_id", code="complaint.handler_role")
         if operator_id is not None and handler.operator_id == operator_id:
-            raise RuleViolation.on_field("handler_id", "Nobody handles a complaint about themselves.")
+            raise RuleViolation.on_field("handler_id", code="complaint.handler_self")
     before = audit.snapshot_of(complaint, AUDIT_FIELDS)
     changed = {name: value for name, value in changes.items() if getattr(complaint, name) != value}
     if not changed:
@@ -434,11 +470,8 @@ async def transition(session: AsyncSession, *, complaint_id: int, data: Transiti
     complaint = await _get_for(session, complaint_id=complaint_id, principal=actor)
     current = ComplaintStatus(complaint.status)
     if data.status not in NEXT_STATUSES[current]:
-        allowed = ", ".join(sorted(NEXT_STATUSES[current])) or "none (closed)"
-        raise Conflict(
-            f"A {current.value} complaint cannot become {data.status.value}; next steps: {allowed}.",
-            errors=[field_problem("status", f"not a next step from {current.value}")],
-        )
+        params = {"status": current.value, "target": data.status.value, "allowed": sorted(NEXT_STATUSES[current])}
+        raise Conflict(code="complaint.step", params=params, errors=[field_problem("status", code="complaint.not_next", params={"status": current.value})])
     before = audit.snapshot_of(complaint, AUDIT_FIELDS)
     complaint.status = data.status.value
     if data.status in FINDINGS:
@@ -494,13 +527,13 @@ async def _apply_sanction_to_operator(
 async def record_sanction(session: AsyncSession, *, complaint_id: int, data: SanctionCreate, actor: Principal) -> SanctionRead:
     complaint = await _get_for(session, complaint_id=complaint_id, principal=actor)
     if complaint.finding != Finding.substantiated or complaint.status == ComplaintStatus.closed:
-        raise Conflict("Only an open, substantiated complaint can carry a sanction.")
+        raise Conflict(code="sanction.not_substantiated")
     if complaint.operator_id is None:
-        raise RuleViolation.on_field("operator_id", "Name the operator the complaint is about first.")
+        raise RuleViolation.on_field("operator_id", code="sanction.operator_missing")
     if await session.scalar(select(Sanction.id).where(Sanction.complaint_id == complaint.id)) is not None:
-        raise Conflict("This complaint already has its sanction.")
+        raise Conflict(code="sanction.exists")
     if data.effective_from < complaint.received_on:
-        raise RuleViolation.on_field("effective_from", "A sanction cannot start before the complaint was received.")
+        raise RuleViolation.on_field("effective_from", code="sanction.before_received")
     sanction = Sanction(
         complaint_id=complaint.id,
         operator_id=complaint.operator_id,
@@ -511,7 +544,8 @@ async def record_sanction(session: AsyncSession, *, complaint_id: int, data: San
         recorded_at=_now(),
     )
     session.add(sanction)
-    _log(session, complaint, actor, EntryKind.sanction, f"{data.kind.value} from {data.effective_from.isoformat()}: {data.note}")
+    # The kind and the day are the sanction's own (the entry reads them from it): the entry keeps the note.
+    _log(session, complaint, actor, EntryKind.sanction, data.note)
     await session.flush()
     await audit.record(
         session,
@@ -536,10 +570,10 @@ async def open_reporter(session: AsyncSession, *, complaint_id: int, reason: str
     """The reporter's identity, for an admin who gives a reason; audited without the identity."""
     complaint = await _get_for(session, complaint_id=complaint_id, principal=actor)
     if actor.role != Role.admin:
-        raise Forbidden("Only an admin may open a reporter's identity.")
+        raise Forbidden(code="complaint.reporter_admin_only")
     reporter = await session.get(ComplaintReporter, complaint.id)
     if reporter is None:
-        raise NotFound("The reporter left no name or contact.")
+        raise NotFound(code="complaint.reporter_anonymous")
     await audit.record(session, actor=actor, action="complaint.read_reporter", entity="complaint", entity_id=complaint.id, after={"reason": reason})
     return ReporterRead(reporter_name=reporter.reporter_name, reporter_contact=reporter.reporter_contact)
 

@@ -60,13 +60,11 @@ def sees_detailed_stats(principal: Principal) -> bool:
 async def stats(session: AsyncSession, *, area: str | None, period_from: date | None, period_to: date | None, detailed: bool = False) -> ComplaintStats:
     """Counts of complaints; public (not `detailed`): kecamatan or larger, whole months."""
     if period_from and period_to and period_from > period_to:
-        raise RuleViolation.on_field("from", "`from` is after `to`.", location="query")
+        raise RuleViolation.on_field("from", location="query", code="range.reversed")
     if area is not None:
         await areas.get(session, code=area, field="area", location="query")
         if not detailed and depth_of(area) > PUBLIC_STATS_MAX_DEPTH:
-            raise RuleViolation.on_field(
-                "area", "Public statistics go down to a kecamatan (e.g. 36.74.01); smaller areas could point at one person.", location="query"
-            )
+            raise RuleViolation.on_field("area", location="query", code="complaint.stats_level")
     if not detailed:
         period_from = _month_start(period_from) if period_from else None
         period_to = _month_end(period_to) if period_to else None

@@ -57,17 +57,19 @@ def _check_loan_terms(values: dict[str, Any]) -> None:
     errors = []
     for name in ("lender", "return_due"):
         if is_loan and values.get(name) is None:
-            errors.append(field_problem(name, "required for a loan"))
+            errors.append(field_problem(name, code="device.loan_needs"))
         if not is_loan and values.get(name) is not None:
-            errors.append(field_problem(name, "only a loan has one; send null"))
+            errors.append(field_problem(name, code="device.only_loans"))
     if errors:
-        raise RuleViolation("A loan names its lender and return date; other devices have neither.", errors=errors)
+        raise RuleViolation(code="device.loan_terms", errors=errors)
 
 
 async def _ensure_serial_free(session: AsyncSession, serial: str, *, device_id: int | None = None) -> None:
     other = await session.scalar(select(Device.id).where(Device.serial == serial))
     if other is not None and other != device_id:
-        raise Conflict(f"Another device has serial {serial}.", errors=[field_problem("serial", "already registered")])
+        raise Conflict(
+            code="device.serial_taken", params={"serial": serial}, errors=[field_problem("serial", code="device.serial_taken", params={"serial": serial})]
+        )
 
 
 async def create_device(session: AsyncSession, *, data: DeviceCreate, actor: Principal) -> DeviceRead:
@@ -77,7 +79,7 @@ async def create_device(session: AsyncSession, *, data: DeviceCreate, actor: Pri
     await _ensure_serial_free(session, data.serial)
     device = Device(**{**values, "kind": data.kind.value, "status": DeviceStatus.active.value})
     session.add(device)
-    await flush_or_conflict(session, f"Another device has serial {data.serial}.")
+    await flush_or_conflict(session, code="device.serial_taken", params={"serial": data.serial})
     await audit.record(session, actor=actor, action="device.create", entity="device", entity_id=device.id, after=audit.snapshot_of(device, DEVICE_FIELDS))
     return (await device_reads(session, [device], day=calendar.today()))[0]
 
@@ -155,34 +157,29 @@ async def update_device(session: AsyncSession, *, device_id: int, data: DeviceUp
     if actor.role != Role.admin:
         others = sorted(set(changes) - SUPERVISOR_DEVICE_FIELDS)
         if others:
-            raise Forbidden(
-                "Only the city office changes a device's details; a supervisor changes its status and notes.",
-                errors=[field_problem(name, "city office only") for name in others],
-            )
+            raise Forbidden(code="device.city_office_only", errors=[field_problem(name, code="device.city_office_field") for name in others])
         here = await _current_allocation(session, device.id, now)
         if here is None or not actor.covers_area(here.area_code):
-            raise Forbidden("This device is not placed in your area today.")
+            raise Forbidden(code="scope.not_posted_here", params={"what": "device"})
     before = audit.snapshot_of(device, DEVICE_FIELDS)
     values = {**before, **{k: (v.value if hasattr(v, "value") else v) for k, v in changes.items()}}
     for required in ("serial", "kind", "owner", "daily_capacity", "status"):
         if values[required] is None:
-            raise RuleViolation.on_field(required, f"{required} cannot be empty.")
+            raise RuleViolation.on_field(required, code="not_null")
     _check_loan_terms(values)
     new_status = DeviceStatus(values["status"])
     old_status = DeviceStatus(device.status)
     if new_status != old_status:
         if new_status not in DEVICE_TRANSITIONS[old_status]:
-            raise Conflict(
-                f"A device cannot go from {old_status.value} to {new_status.value}.",
-                errors=[field_problem("status", f"not allowed from {old_status.value}")],
-            )
+            params = {"status": old_status.value, "target": new_status.value}
+            raise Conflict(code="status.move", params=params, errors=[field_problem("status", code="status.move", params=params)])
         if new_status == DeviceStatus.returned and values["owner"] != DeviceOwner.loan.value:
-            raise Conflict("Only a loan can be returned; retire the device instead.", errors=[field_problem("status", "only loans are returned")])
+            raise Conflict(code="device.return_not_loan", errors=[field_problem("status", code="device.return_not_loan")])
     if values["serial"] != device.serial:
         await _ensure_serial_free(session, values["serial"], device_id=device.id)
     for name in DEVICE_FIELDS:
         setattr(device, name, values[name])
-    await flush_or_conflict(session, f"Another device has serial {values['serial']}.")
+    await flush_or_conflict(session, code="device.serial_taken", params={"serial": values["serial"]})
     after = audit.snapshot_of(device, DEVICE_FIELDS)
     if after != before:
         await audit.record(session, actor=actor, action="device.update", entity="device", entity_id=device.id, before=before, after=after)
@@ -194,9 +191,9 @@ async def update_device(session: AsyncSession, *, device_id: int, data: DeviceUp
 async def allocate_device(session: AsyncSession, *, device_id: int, data: PlacementCreate, actor: Principal) -> Allocation:
     device = await get_device_row(session, device_id=device_id)
     if device.status != DeviceStatus.active.value:
+        params = {"what": "device", "status": device.status}
         raise Conflict(
-            f"A {device.status} device cannot be allocated; only an active one.",
-            errors=[field_problem("device_id", f"device is {device.status}", location="path")],
+            code="placement.not_active", params=params, errors=[field_problem("device_id", location="path", code="placement.not_active", params=params)]
         )
     allocation = await place(
         session, model=Allocation, owner=Allocation.device_id, owner_id=device.id, data=data, actor=actor, entity="allocation", what="device"

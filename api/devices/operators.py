@@ -50,7 +50,7 @@ def mask_phone(phone: str | None) -> str | None:
 async def _ensure_staff_number_free(session: AsyncSession, staff_number: str, *, operator_id: int | None = None) -> None:
     other = await session.scalar(select(Operator.id).where(Operator.staff_number == staff_number))
     if other is not None and other != operator_id:
-        raise Conflict("Another operator has this staff number.", errors=[field_problem("staff_number", "already registered")])
+        raise Conflict(code="operator.staff_number_taken", errors=[field_problem("staff_number", code="operator.staff_number_taken")])
 
 
 async def get_operator_row(session: AsyncSession, *, operator_id: int) -> Operator:
@@ -83,7 +83,7 @@ async def create_operator(session: AsyncSession, *, data: OperatorCreate, actor:
         name=data.name, staff_number=data.staff_number, phone=data.phone, status=OperatorStatus.active.value, added_for_campaign=data.added_for_campaign
     )
     session.add(operator)
-    await flush_or_conflict(session, "Another operator has this staff number.")
+    await flush_or_conflict(session, code="operator.staff_number_taken")
     await audit.record(
         session, actor=actor, action="operator.create", entity="operator", entity_id=operator.id, after=audit.snapshot_of(operator, OPERATOR_FIELDS)
     )
@@ -148,7 +148,8 @@ async def change_operator_status(
     operator = await get_operator_row(session, operator_id=operator_id)
     new, old = OperatorStatus(status), OperatorStatus(operator.status)
     if new != old and new not in OPERATOR_TRANSITIONS[old]:
-        raise Conflict(f"An operator cannot go from {old.value} to {new.value}.", errors=[field_problem("status", f"not allowed from {old.value}")])
+        params = {"status": old.value, "target": new.value}
+        raise Conflict(code="status.move", params=params, errors=[field_problem("status", code="status.move", params=params)])
     if new != old:
         before = audit.snapshot_of(operator, ["status"])
         operator.status = new.value
@@ -172,18 +173,18 @@ async def change_operator_status(
 async def update_operator(session: AsyncSession, *, operator_id: int, data: OperatorUpdate, actor: Principal) -> OperatorRead:
     operator = await get_operator_row(session, operator_id=operator_id)
     if not await _operator_in_scope(session, operator, actor):
-        raise Forbidden("This operator is not posted in your area today.")
+        raise Forbidden(code="scope.not_posted_here", params={"what": "operator"})
     changes = data.model_dump(exclude_unset=True)
     status, reason = changes.pop("status", None), changes.pop("reason", None)
     for required in ("name", "staff_number", "added_for_campaign"):
         if required in changes and changes[required] is None:
-            raise RuleViolation.on_field(required, f"{required} cannot be empty.")
+            raise RuleViolation.on_field(required, code="not_null")
     if "staff_number" in changes:
         await _ensure_staff_number_free(session, changes["staff_number"], operator_id=operator.id)
     before = audit.snapshot_of(operator, OPERATOR_FIELDS)
     for name, value in changes.items():
         setattr(operator, name, value)
-    await flush_or_conflict(session, "Another operator has this staff number.")
+    await flush_or_conflict(session, code="operator.staff_number_taken")
     after = audit.snapshot_of(operator, OPERATOR_FIELDS)
     if after != before:
         await audit.record(session, actor=actor, action="operator.update", entity="operator", entity_id=operator.id, before=before, after=after)
@@ -195,9 +196,9 @@ async def update_operator(session: AsyncSession, *, operator_id: int, data: Oper
 async def assign_operator(session: AsyncSession, *, operator_id: int, data: PlacementCreate, actor: Principal) -> OperatorAssignment:
     operator = await get_operator_row(session, operator_id=operator_id)
     if operator.status != OperatorStatus.active.value:
+        params = {"what": "operator", "status": operator.status}
         raise Conflict(
-            f"A {operator.status} operator cannot be posted; only an active one.",
-            errors=[field_problem("operator_id", f"operator is {operator.status}", location="path")],
+            code="placement.not_active", params=params, errors=[field_problem("operator_id", location="path", code="placement.not_active", params=params)]
         )
     assignment = await place(
         session,

@@ -59,34 +59,35 @@ def kecamatan_of(code: str) -> str | None:
     return ".".join(parts[:KECAMATAN_DEPTH]) if len(parts) >= KECAMATAN_DEPTH and code != "0" else None
 
 
-async def flush_or_conflict(session: AsyncSession, message: str) -> None:
-    """Flush; a unique or one-place-at-a-time violation found by the database is a 409."""
+async def flush_or_conflict(session: AsyncSession, *, code: str, params: dict[str, Any] | None = None) -> None:
+    """Flush; a unique or one-place-at-a-time violation found by the database is a 409 (`code`)."""
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict(message) from None
+        raise Conflict(code=code, params=params) from None
 
 
 async def _resolve_place(session: AsyncSession, data: PlacementCreate) -> tuple[int | None, str]:
     """(service point id, area code) of the place asked for, validated."""
     if (data.service_point is None) == (data.area is None):
-        raise RuleViolation(
-            "Give either a service point or an area.",
-            errors=[field_problem("service_point", "give service_point or area, not both")],
-        )
+        raise RuleViolation(code="placement.where", errors=[field_problem("service_point", code="placement.where")])
     if data.ends_on is not None and data.ends_on < data.starts_on:
-        raise RuleViolation.on_field("to", "The last day cannot be before the first.")
+        raise RuleViolation.on_field("to", code="range.reversed")
     if data.service_point is not None:
         point = await session.get(ServicePoint, data.service_point)
         if point is None:
-            raise NotFound(f"There is no service point {data.service_point}.", errors=[field_problem("service_point", "unknown service point")])
+            raise NotFound(
+                code="not_found.thing",
+                params={"what": "service point", "id": data.service_point},
+                errors=[field_problem("service_point", code="unknown_reference")],
+            )
         if not point.active:
-            raise RuleViolation.on_field("service_point", f"Service point {point.id} is closed.")
+            raise RuleViolation.on_field("service_point", code="point.closed", params={"point": point.name})
         return point.id, point.area_code
     assert data.area is not None
     area = await areas.get(session, code=data.area, field="area", location="body")
     if kecamatan_of(area.code) is None:
-        raise RuleViolation.on_field("area", "Place it in a kecamatan or an area below one.")
+        raise RuleViolation.on_field("area", code="placement.area_level")
     return None, area.code
 
 
@@ -96,13 +97,14 @@ async def ensure_in_window(session: AsyncSession, *, area_code: str, data: Place
     if not windows:
         today = calendar.today()
         span = timedelta(days=PLACE_WINDOW_DAYS)
-        windows, what = [(today - span, today + span)], f"within {PLACE_WINDOW_DAYS} days of today (no campaign runs here)"
+        windows = [(today - span, today + span)]
+        refusal: dict[str, Any] = {"code": "placement.outside_window", "params": {"days": PLACE_WINDOW_DAYS}}
     else:
-        what = "within a campaign of this area (" + ", ".join(f"{start} to {deadline}" for start, deadline in windows) + ")"
+        refusal = {"code": "placement.outside_campaign", "params": {"start": min(s for s, _ in windows), "end": max(d for _, d in windows)}}
     if any(start <= data.starts_on <= deadline and (data.ends_on is None or data.ends_on <= deadline) for start, deadline in windows):
         return
     field = "from" if not any(start <= data.starts_on <= deadline for start, deadline in windows) else "to"
-    raise RuleViolation.on_field(field, f"A place's dates must lie {what}.")
+    raise RuleViolation.on_field(field, **refusal)
 
 
 async def place(
@@ -125,13 +127,13 @@ async def place(
     if leaving is not None:
         ensure_area(actor, leaving.area_code, field=what)
     elif actor.role != Role.admin:
-        raise Forbidden(f"This {what} is placed nowhere; the city office places it first.")
+        raise Forbidden(code="placement.nowhere", params={"what": what})
     # A place from a day closes the open period that began earlier; an open period that begins
     # later is an ordinary overlap unless the new place ends before it.
     if open_period is not None and open_period.starts_on < data.starts_on:
         before = audit.snapshot_of(open_period, PLACE_FIELDS)
         open_period.ends_on = data.starts_on - timedelta(days=1)
-        await flush_or_conflict(session, f"The {what} was moved at the same time; try again.")
+        await flush_or_conflict(session, code="placement.raced", params={"what": what})
         await audit.record(
             session,
             actor=actor,
@@ -149,15 +151,15 @@ async def place(
         .limit(1)
     )
     if clash is not None:
-        until = clash.ends_on.isoformat() if clash.ends_on else "further notice"
-        raise Conflict(
-            f"The {what} is already placed from {clash.starts_on} to {until}; one place at a time.",
-            errors=[field_problem("from", "overlaps another period")],
-        )
+        params = {"what": what, "start": clash.starts_on}
+        if clash.ends_on:
+            params["end"] = clash.ends_on
+        code = "placement.overlap" if clash.ends_on else "placement.overlap_open"
+        raise Conflict(code=code, params=params, errors=[field_problem("from", code="placement.overlap_period")])
     period = model(service_point_id=service_point_id, area_code=area_code, starts_on=data.starts_on, ends_on=data.ends_on, reason=data.reason)
     setattr(period, owner.key, owner_id)
     session.add(period)
-    await flush_or_conflict(session, f"The {what} was placed elsewhere for this period at the same time; one place at a time.")
+    await flush_or_conflict(session, code="placement.overlap_raced", params={"what": what})
     await audit.record(
         session,
         actor=actor,

@@ -16,12 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import calendar
+from api import calendar, messages
 from api.campaigns.models import Campaign
 from api.devices.capacity import Remaining, capacity_state, projected_finish
 from api.devices.fleet import allocate_device
@@ -32,6 +32,14 @@ from api.devices.schemas import AllocationRead, AssignmentRead, PlacementCreate,
 from api.errors import RuleViolation, field_problem
 from api.principal import Principal
 from api.services.models import ServicePoint, ServicePointKind
+
+# Why a move helps, by what moves and whether it leaves a kecamatan: codes of api.messages.
+REASON_CODES = {
+    ("device", False): "plan.device",
+    ("device", True): "plan.device_from",
+    ("operator", False): "plan.operator",
+    ("operator", True): "plan.operator_from",
+}
 
 PLAN_METHOD = (
     "Greedy bottleneck filling: every movable device and every operator is lifted; then, while an "
@@ -238,16 +246,16 @@ async def plan(session: AsyncSession, *, campaign: Campaign, remaining: list[Rem
     else:
         movable = sorted(set(request.movable))
         known = set((await session.scalars(select(Device.id).where(Device.id.in_(movable)))).all())
-        errors = [field_problem("movable", f"no device {i}") for i in movable if i not in known]
+        errors = [field_problem("movable", code="plan.no_device", params={"id": i}) for i in movable if i not in known]
         for i in movable:
             if i in known:
                 device = by_id.get(i, (state.placements.elsewhere_devices.get(i), None))[0]
                 if device is None or device.status != DeviceStatus.active.value:
-                    errors.append(field_problem("movable", f"device {i} is not active"))
+                    errors.append(field_problem("movable", code="plan.device_not_active", params={"id": i}))
                 elif i not in by_id:
                     by_id[i] = (device, None)
         if errors:
-            raise RuleViolation("Some movable devices cannot be planned.", errors=errors)
+            raise RuleViolation(code="plan.movable", errors=errors)
     movable_set = set(movable)
     fixed = {u.code: [d.capacity for d in u.devices if d.status == DeviceStatus.active.value and d.id not in movable_set] for u in state.units}
     units: list[PlanUnit] = [PlanUnit(index=n, capacity=by_id[i][0].capacity, home=by_id[i][1], device_id=i) for n, i in enumerate(movable)]
@@ -277,14 +285,36 @@ async def plan(session: AsyncSession, *, campaign: Campaign, remaining: list[Rem
         # A static set stands at the kecamatan office; a mobile kit and an operator join the kecamatan's team.
         return PlanPlace(area=k, service_point_id=offices.get(k) if kind == DeviceKind.static.value else None)
 
-    def reason(k: str, added: str, source: str | None) -> str:
-        text = (
-            f"{names[k]} is projected to finish {finish_before[k] or 'never'} at {cap_before[k]}/day; "
-            f"{added} (after the plan: {cap_after[k]}/day, finish {finish_after[k] or 'never'})"
-        )
+    def reason(k: str, kind: str, source: str | None, adds: int = 0) -> tuple[str, dict[str, Any]]:
+        """Why a move helps: a code of api.messages (`plan.<kind>`, `..._from` when it leaves a
+        kecamatan) and its params; a finish that never comes is `never`."""
+        params: dict[str, Any] = {
+            "kecamatan": names[k],
+            "finish_before": finish_before[k] or "never",
+            "capacity_before": cap_before[k],
+            "capacity_after": cap_after[k],
+            "finish_after": finish_after[k] or "never",
+        }
+        if kind == "device":
+            params["adds"] = adds
         if source:
-            text += f"; {names[source]} then finishes {finish_after[source] or 'never'}"
-        return text + "."
+            params |= {"source": names[source], "source_finish": finish_after[source] or "never"}
+        return REASON_CODES[kind, source is not None], params
+
+    def move(
+        kind: Literal["device", "operator"], id_: int | None, label: tuple[str, dict[str, Any]], why: tuple[str, dict[str, Any]], **places: Any
+    ) -> PlanMove:
+        return PlanMove(
+            kind=kind,
+            id=id_,
+            label=messages.render(*label, "en"),
+            label_code=label[0],
+            label_params=messages.json_params(label[1]),
+            reason=messages.render(*why, "en"),
+            reason_code=why[0],
+            reason_params=messages.json_params(why[1]),
+            **places,
+        )
 
     # Worst first, so that the moves read in order of need.
     order = sorted(codes, key=lambda k: (finish_key(problem.remaining[k], cap_before[k]), problem.remaining[k]), reverse=True)
@@ -308,21 +338,13 @@ async def plan(session: AsyncSession, *, campaign: Campaign, remaining: list[Rem
                 moved_into[k] += 1
                 if u.device_id is not None:
                     device = by_id[u.device_id][0]
-                    kind, label, source = device.kind, f"{device.serial} ({device.kind}, {device.capacity}/day)", u.home
+                    kind, source = device.kind, u.home
+                    label = ("plan.label.device", {"serial": device.serial, "kind": device.kind, "capacity": device.capacity})
                     from_place = PlanPlace(area=device.area_code, service_point_id=device.service_point_id) if device.area_code else None
                 else:
                     kind, _ = new_devices[u.index - len(movable)]
-                    label, source, from_place = f"new {kind} device ({cap}/day)", None, None
-                moves.append(
-                    PlanMove(
-                        kind="device",
-                        id=u.device_id,
-                        label=label,
-                        from_=from_place,
-                        to=place_in(k, kind),
-                        reason=reason(k, f"this device adds {cap}/day", source),
-                    )
-                )
+                    label, source, from_place = ("plan.label.new_device", {"kind": kind, "capacity": cap}), None, None
+                moves.append(move("device", u.device_id, label, reason(k, "device", source, cap), from_=from_place, to=place_in(k, kind)))
     # Operators: one per running device; stay where they are when possible.
     need = {k: len(after.running(problem, k)) for k in codes}
     posted = {u.code: list(u.operator_ids) for u in state.units}
@@ -334,18 +356,9 @@ async def plan(session: AsyncSession, *, campaign: Campaign, remaining: list[Rem
             if not supply:
                 break
             source, operator_id = supply.pop(0)
-            label = f"operator {operator_id}" if operator_id else "new operator"
-            added = "this operator staffs a device that has none"
-            moves.append(
-                PlanMove(
-                    kind="operator",
-                    id=operator_id,
-                    label=label,
-                    from_=PlanPlace(area=source) if source else None,
-                    to=place_in(k, "operator"),
-                    reason=reason(k, added, source),
-                )
-            )
+            label = ("plan.label.operator", {"id": operator_id}) if operator_id else ("plan.label.new_operator", {})
+            from_ = PlanPlace(area=source) if source else None
+            moves.append(move("operator", operator_id, label, reason(k, "operator", source), from_=from_, to=place_in(k, "operator")))
     rows = [
         PlanKecamatan(
             code=k,

@@ -1,5 +1,5 @@
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -184,10 +184,19 @@ class PlanPlace(BaseModel):
 class PlanMove(BaseModel):
     kind: Literal["device", "operator"]
     id: int | None = Field(description="None for a device or operator the city would add.")
-    label: str
+    label: str = Field(description="What moves, in English (deprecated: word `label_code` with `label_params`).")
+    label_code: str = Field(description="What moves, as a code of the Problem code list (`plan.label.device`...).", examples=["plan.label.device"])
+    label_params: dict[str, Any] = Field(description="The values `label_code` names.", examples=[{"serial": "KIT-01", "kind": "static", "capacity": 80}])
     from_: PlanPlace | None = Field(serialization_alias="from")
     to: PlanPlace
-    reason: str
+    reason: str = Field(description="Why, in English (deprecated: word `reason_code` with `reason_params`).")
+    reason_code: str = Field(description="Why, as a code of the Problem code list (`plan.device`, `plan.operator_from`...).", examples=["plan.device"])
+    reason_params: dict[str, Any] = Field(
+        description="The values `reason_code` names: kecamatan names, capacities per day, finish dates (YYYY-MM-DD, or `never`).",
+        examples=[
+            {"kecamatan": "Pondok Aren", "finish_before": "2027-02-11", "capacity_before": 560, "capacity_after": 640, "finish_after": "2027-02-01", "adds": 80}
+        ],
+    )
 
     model_config = ConfigDict(serialize_by_alias=True)
 

@@ -16,29 +16,34 @@ from typing import Any, Protocol
 import httpx
 import structlog
 
+from api import messages
 from api.config import Settings
 
 log = structlog.get_logger("api.notifications")
 
 
 class InvalidPhone(ValueError):
-    pass
+    """Why a phone number cannot take messages: a code of api.messages (the number is never quoted)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(messages.render(code, None, "en"))
+        self.code = code
 
 
 def normalize_phone(raw: str) -> str:
     """An Indonesian mobile number as +628..., from 08..., 628..., +62 8... (spaces, dots, dashes allowed)."""
     text = raw.strip()
     if not re.fullmatch(r"\+?[\d\s.\-()]{8,24}", text):
-        raise InvalidPhone("Not a phone number.")
+        raise InvalidPhone("phone.not_a_number")
     digits = re.sub(r"\D", "", text)
     if digits.startswith("62"):
         national = digits[2:]
     elif digits.startswith("0"):
         national = digits[1:]
     else:
-        raise InvalidPhone("Write the number as 08... or +628....")
+        raise InvalidPhone("phone.form")
     if not (national.startswith("8") and 8 <= len(national) <= 12):
-        raise InvalidPhone("Not an Indonesian mobile number (08...).")
+        raise InvalidPhone("phone.not_mobile")
     return "+62" + national
 
 

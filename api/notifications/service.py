@@ -200,7 +200,7 @@ async def create_subscription(session: AsyncSession, *, data: WebhookCreate, act
     try:
         url = await validate_target(data.url, allow_private=settings.webhook_allow_private_targets)
     except TargetRefused as exc:
-        raise RuleViolation.on_field("url", str(exc)) from None
+        raise RuleViolation.on_field("url", code=exc.code, params=exc.params) from None
     secret = new_secret()
     subscription = WebhookSubscription(
         url=url,
@@ -309,9 +309,9 @@ async def redeliver(session: AsyncSession, *, delivery_id: int, actor: "Principa
     delivery = await get_or_404(session, WebhookDelivery, delivery_id, what="webhook delivery")
     subscription = await get_subscription(session, subscription_id=delivery.subscription_id)
     if not subscription.active:
-        raise Conflict("The subscription is disabled; enable it first.")
+        raise Conflict(code="webhook.disabled")
     if delivery.claimed_until is not None and delivery.claimed_until > _now():
-        raise Conflict("The delivery is being sent right now.")
+        raise Conflict(code="webhook.sending")
     before = {"status": delivery.status, "attempts": delivery.attempts}
     delivery.status = DeliveryStatus.pending.value
     delivery.attempts = 0
@@ -330,13 +330,13 @@ async def redeliver(session: AsyncSession, *, delivery_id: int, actor: "Principa
 async def add_contact(session: AsyncSession, *, subject_kind: SubjectKind | str, subject_id: int, data: ContactCreate) -> ResidentContact:
     """Keep a resident's number for one request, with their consent (one number per channel)."""
     if not data.consent:
-        raise RuleViolation.on_field("consent", "Messages are sent only with the resident's consent.")
+        raise RuleViolation.on_field("consent", code="contact.consent")
     if data.channel == Channel.webpush:
-        raise RuleViolation.on_field("channel", "Web Push subscriptions are not registered with a phone number.")
+        raise RuleViolation.on_field("channel", code="contact.webpush_phone")
     try:
         phone = normalize_phone(data.phone)
     except InvalidPhone as exc:
-        raise RuleViolation.on_field("phone", str(exc)) from None
+        raise RuleViolation.on_field("phone", code=exc.code) from None
     kind = SubjectKind(subject_kind).value
     existing = await session.scalar(
         select(ResidentContact).where(
@@ -344,7 +344,7 @@ async def add_contact(session: AsyncSession, *, subject_kind: SubjectKind | str,
         )
     )
     if existing is not None and existing.erased_at is not None:
-        raise Conflict("This request is closed; its contact was erased.")
+        raise Conflict(code="contact.erased")
     contact = existing or ResidentContact(subject_kind=kind, subject_id=subject_id, channel=data.channel.value)
     contact.phone, contact.phone_masked, contact.consent_at = phone, mask_phone(phone), _now()
     if existing is None:
@@ -358,7 +358,7 @@ async def add_push_contact(session: AsyncSession, *, subject_kind: SubjectKind |
     try:
         check_url(data.endpoint, allow_private=get_settings().webhook_allow_private_targets)
     except TargetRefused as exc:
-        raise RuleViolation.on_field("endpoint", str(exc)) from None
+        raise RuleViolation.on_field("endpoint", code=exc.code, params=exc.params) from None
     kind = SubjectKind(subject_kind).value
     existing = await session.scalar(
         select(ResidentContact).where(
@@ -366,7 +366,7 @@ async def add_push_contact(session: AsyncSession, *, subject_kind: SubjectKind |
         )
     )
     if existing is not None and existing.erased_at is not None:
-        raise Conflict("This request is closed; its contact was erased.")
+        raise Conflict(code="contact.erased")
     contact = existing or ResidentContact(subject_kind=kind, subject_id=subject_id, channel=Channel.webpush.value)
     contact.push_subscription = data.model_dump(mode="json", exclude_none=True)
     contact.consent_at = _now()
@@ -434,7 +434,7 @@ async def contacts_for_phone(session: AsyncSession, *, phone: str) -> list[Resid
     try:
         normalized = normalize_phone(phone)
     except InvalidPhone as exc:
-        raise RuleViolation.on_field("phone", str(exc)) from None
+        raise RuleViolation.on_field("phone", code=exc.code) from None
     limit = RateLimit.parse(get_settings().code_resend_limit)
     await ratelimit.hit(session, bucket="code-resend", key=normalized, limit=limit)
     stmt = select(ResidentContact).where(ResidentContact.phone == normalized, ResidentContact.erased_at.is_(None)).order_by(ResidentContact.id)

@@ -25,11 +25,17 @@ from typing import Any
 import httpx
 from standardwebhooks import Webhook
 
+from api import messages
+
 USER_AGENT = "Rekam-Webhooks/1"
 
 
 class TargetRefused(Exception):
-    """The URL may not be a webhook target; the message says why (in English, for the problem detail)."""
+    """The URL may not be a webhook target: a code of api.messages and its params say why."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(messages.render(code, params, "en"))
+        self.code, self.params = code, params
 
 
 def new_secret() -> str:
@@ -49,16 +55,16 @@ def check_url(url: str, *, allow_private: bool) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError):
-        raise TargetRefused("Not a URL.") from None
+        raise TargetRefused("webhook.not_url") from None
     allowed = ("https", "http") if allow_private else ("https",)
     if parsed.scheme not in allowed:
-        raise TargetRefused("The URL must start with https://.")
+        raise TargetRefused("webhook.https")
     if not parsed.host:
-        raise TargetRefused("The URL must name a host.")
+        raise TargetRefused("webhook.no_host")
     if parsed.userinfo:
-        raise TargetRefused("The URL may not carry a user name or password.")
+        raise TargetRefused("webhook.credentials")
     if parsed.fragment:
-        raise TargetRefused("The URL may not have a #fragment.")
+        raise TargetRefused("webhook.fragment")
     return parsed
 
 
@@ -76,14 +82,14 @@ async def resolve_target(url: httpx.URL, *, allow_private: bool) -> list[str]:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError):
-            raise TargetRefused(f"The host {host} does not resolve.") from None
+            raise TargetRefused("webhook.unresolved", host=host) from None
         addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
         if not addresses:
-            raise TargetRefused(f"The host {host} does not resolve.")
+            raise TargetRefused("webhook.unresolved", host=host)
     if not allow_private:
         refused = [str(a) for a in addresses if not is_public_address(a)]
         if refused:
-            raise TargetRefused(f"The host {host} resolves to an address that is not public ({refused[0]}).")
+            raise TargetRefused("webhook.not_public", host=host, address=str(refused[0]))
     return [str(a) for a in addresses]
 
 

@@ -271,9 +271,9 @@ async def daily(session: AsyncSession, *, campaign: Campaign, area: str | None =
     today = calendar.today(campaign.timezone)
     start, end = since or campaign.start_date, until or today
     if end < start:
-        raise RuleViolation.on_field("to", "must not be before from", location="query")
+        raise RuleViolation.on_field("to", location="query", code="range.reversed")
     if (end - start).days >= MAX_SERIES_DAYS:
-        raise RuleViolation.on_field("from", f"a series covers at most {MAX_SERIES_DAYS} days", location="query")
+        raise RuleViolation.on_field("from", location="query", code="range.too_long", params={"days": MAX_SERIES_DAYS})
     now_recorded, _, _ = (await _recorded(session, campaign, campaign.root_area_code, [code]))[code]
     per_day = await tallies.daily_parts(session, campaign_id=campaign.id, code=code, since=start, until=max(end, today))
     after = sum(parts.figure for day, parts in per_day.items() if day > end)

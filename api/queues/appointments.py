@@ -8,6 +8,19 @@ Rules
   counters cancel the bookings that no longer fit, and the change lists them.
 - Booking, cancelling and checking in are audited; a check-in gives a ticket (service.py) and is
   announced to the live boards like any new ticket.
+
+Caps (issue #23)
+- 17 addresses took all 168 seats of a day in 2.4 s: the per-address and per-point rate limits
+  (api.auth.dependencies) slow that down, but addresses are cheap and shared. A person is not:
+  where the campaign says so (`cap_bookings_per_nik`, on by default), a public booking needs the
+  resident's NIK and one NIK holds at most one booking per day (any point), so seats cannot be
+  booked in bulk to be sold. The NIK is kept only as a keyed hash (HMAC with the server's hash
+  key, api.ratelimit): enough to tell two bookings of one NIK apart from others, useless without
+  the secret (the 16 digits of a NIK are few enough to try them all against a plain hash). A
+  unique index (day, nik_hash) holds the cap, so two bookings at once give one booking and one
+  409 `appointment.nik_booked`, never a 500. Cancelling clears the hash (the NIK may book again).
+- Staff booking for a resident (signed in) are not capped and need no NIK; a point outside every
+  running campaign is not capped.
 """
 
 import secrets
@@ -18,8 +31,9 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import calendar
+from api import calendar, ratelimit
 from api.audit import service as audit
+from api.campaigns import service as campaigns
 from api.errors import Conflict, NotFound, RuleViolation, field_problem
 from api.principal import Principal, ensure_service_point
 from api.queues.models import Appointment, AppointmentStatus, Priority
@@ -43,9 +57,9 @@ def slot_grid(hours: list[list[str]], minutes: int) -> list[tuple[str, str]]:
 def _check_booking_day(day: date, *, field: str = "date", location: str = "body") -> None:
     today = calendar.today()
     if day < today:
-        raise RuleViolation.on_field(field, "That date has passed.", location=location)
+        raise RuleViolation.on_field(field, location=location, code="date.past")
     if day > today + timedelta(days=BOOKING_DAYS):
-        raise RuleViolation.on_field(field, f"Bookings open at most {BOOKING_DAYS} days ahead.", location=location)
+        raise RuleViolation.on_field(field, location=location, code="booking.too_far", params={"days": BOOKING_DAYS})
 
 
 async def slots(session: AsyncSession, *, point_id: int, day: date) -> list[dict[str, Any]]:
@@ -75,9 +89,9 @@ async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, act
     _check_booking_day(data.date)
     grid = dict(slot_grid(await services.hours_of_point_on(session, point=point, day=data.date), point.service_minutes))
     if data.start not in grid:
-        raise RuleViolation.on_field("start", "There is no slot starting then; see the point's slots for that date.")
+        raise RuleViolation.on_field("start", code="booking.no_slot")
     if calendar.local_moment(data.date, data.start) < calendar.now_utc():
-        raise RuleViolation.on_field("start", "That slot has begun already.")
+        raise RuleViolation.on_field("start", code="booking.slot_begun")
     seats = set(
         await session.scalars(
             select(Appointment.seat).where(
@@ -87,7 +101,10 @@ async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, act
     )
     free = [seat for seat in range(1, point.counters + 1) if seat not in seats]
     if not free:
-        raise Conflict("That slot is full; pick another.", errors=[field_problem("start", "slot full")])
+        raise Conflict(code="booking.slot_full", errors=[field_problem("start", code="booking.slot_full")])
+    nik_hash = await _capped_nik(session, point=point, data=data, actor=actor)
+    if nik_hash is not None and await session.scalar(select(exists().where(Appointment.day == data.date, Appointment.nik_hash == nik_hash))):
+        raise _nik_booked(data.date)
     appointment = Appointment(
         code=secrets.token_urlsafe(9),
         service_point_id=point.id,
@@ -98,17 +115,39 @@ async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, act
         status=AppointmentStatus.booked.value,
         name_on_ticket=data.name,
         created_at=calendar.now_utc(),
+        nik_hash=nik_hash,
     )
     try:
         async with session.begin_nested():
             session.add(appointment)
     except IntegrityError:
+        if nik_hash is not None and await session.scalar(select(exists().where(Appointment.day == data.date, Appointment.nik_hash == nik_hash))):
+            raise _nik_booked(data.date) from None
         # Someone booked the same seat between our read and our write.
-        raise Conflict("That slot was just taken; pick another.", errors=[field_problem("start", "slot full")]) from None
+        raise Conflict(code="booking.slot_full", errors=[field_problem("start", code="booking.slot_full")]) from None
     await audit.record(
         session, actor=actor, action="appointment.create", entity="appointment", entity_id=appointment.id, after=_appointment_snapshot(appointment)
     )
     return appointment
+
+
+NIK_BOOKED = "appointment.nik_booked"
+
+
+async def _capped_nik(session: AsyncSession, *, point: ServicePoint, data: BookingCreate, actor: Principal) -> str | None:
+    """The keyed hash of the booker's NIK when the cap applies (see "Caps"); None otherwise."""
+    if actor.is_staff:
+        return None
+    campaign = await campaigns.campaign_covering(session, area_code=point.area_code, on=calendar.today())
+    if campaign is None or not campaign.cap_bookings_per_nik:
+        return None
+    if data.nik is None:
+        raise RuleViolation.on_field("nik", code="booking.nik_needed")
+    return ratelimit.keyed_hash(await ratelimit.hash_key(session), f"booking-nik:{data.nik}")
+
+
+def _nik_booked(day: date) -> Conflict:
+    return Conflict(code=NIK_BOOKED, params={"day": day}, errors=[field_problem("nik", code="nik.booked_that_day")])
 
 
 def _appointment_snapshot(appointment: Appointment) -> dict[str, Any]:
@@ -121,14 +160,14 @@ def _appointment_snapshot(appointment: Appointment) -> dict[str, Any]:
 async def get_appointment(session: AsyncSession, *, code: str) -> Appointment:
     appointment = await session.scalar(select(Appointment).where(Appointment.code == code))
     if appointment is None:
-        raise NotFound("There is no booking with that code.")
+        raise NotFound(code="booking.unknown")
     return appointment
 
 
 async def cancel_appointment(session: AsyncSession, *, code: str, actor: Principal) -> Appointment:
     appointment = await get_appointment(session, code=code)
     if appointment.status != AppointmentStatus.booked.value:
-        raise Conflict(f"The booking is {appointment.status}; only a booked one can be cancelled.")
+        raise Conflict(code="booking.not_booked", params={"status": appointment.status})
     await _cancel(session, appointment=appointment, actor=actor, reason="cancelled by the resident" if not actor.is_staff else "cancelled by staff")
     return appointment
 
@@ -136,6 +175,7 @@ async def cancel_appointment(session: AsyncSession, *, code: str, actor: Princip
 async def _cancel(session: AsyncSession, *, appointment: Appointment, actor: Principal, reason: str) -> None:
     before = _appointment_snapshot(appointment)
     appointment.status, appointment.seat, appointment.cancel_reason = AppointmentStatus.cancelled.value, None, reason[:200]
+    appointment.nik_hash = None  # the NIK may book again (see "Caps")
     await session.flush()
     await audit.record(
         session,
@@ -154,9 +194,9 @@ async def check_in(session: AsyncSession, *, code: str, actor: Principal) -> dic
     point = await services.get_point(session, point_id=appointment.service_point_id)
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     if appointment.status != AppointmentStatus.booked.value:
-        raise Conflict(f"The booking is {appointment.status}; only a booked one can be checked in.")
+        raise Conflict(code="booking.not_booked", params={"status": appointment.status})
     if appointment.day != calendar.today():
-        raise Conflict(f"The booking is for {appointment.day.isoformat()}, not today.")
+        raise Conflict(code="booking.not_today", params={"day": appointment.day})
     before = _appointment_snapshot(appointment)
     ticket = await issue_ticket(
         session,

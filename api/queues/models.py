@@ -45,6 +45,9 @@ class Ticket(Base):
         CheckConstraint("counter IS NULL OR counter > 0", name="counter_positive"),
         CheckConstraint("status IN ('waiting','cancelled') OR (counter IS NOT NULL AND called_at IS NOT NULL)", name="called_has_counter"),
         Index("ix_tickets_queue", "service_point_id", "day", "status"),
+        # One active remote number per point and day per phone (service.py, "Caps"): the holder is
+        # cleared when the ticket ends, and NULLs (kiosk, staff, no cap) never collide.
+        Index("ux_tickets_holder", "service_point_id", "day", "holder_hash", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -65,6 +68,9 @@ class Ticket(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     recalls: Mapped[int] = mapped_column(Integer, default=0)
+    # A keyed hash (HMAC, the server's hash key) of the phone's address while a remotely taken
+    # number is active; NULL once it ends and for numbers issued on site.
+    holder_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AppointmentStatus(StrEnum):
@@ -83,6 +89,8 @@ class Appointment(Base):
         UniqueConstraint("service_point_id", "day", "slot_start", "seat"),
         CheckConstraint("(status = 'cancelled') = (seat IS NULL)", name="seat_unless_cancelled"),
         Index("ix_appointments_point_day", "service_point_id", "day"),
+        # One booking per NIK per day (appointments.py, "Caps"); cleared on cancel, NULL when not capped.
+        Index("ux_appointments_nik_day", "day", "nik_hash", unique=True),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -97,3 +105,5 @@ class Appointment(Base):
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # A keyed hash (HMAC, the server's hash key) of the booker's NIK, never the NIK itself.
+    nik_hash: Mapped[str | None] = mapped_column(String(64))

@@ -9,6 +9,7 @@ from api.auth.dependencies import BookingLimit, CurrentPrincipal, PublicWriteLim
 from api.db import WRITES, IdPath, SessionDep
 from api.errors import problem_responses
 from api.idempotency import CreatingRoute
+from api.middleware import client_var
 from api.notifications.schemas import ContactCreate, PushSubscriptionIn, TicketContactCreate, TicketPushIn
 from api.principal import Principal
 from api.queues import appointments, live, service
@@ -48,8 +49,12 @@ LastEventId = Annotated[
 
 @router.post("/service-points/{point_id}/tickets", response_model=TicketIssued, status_code=201, responses=problem_responses(404, 409, 422, 429))
 async def take_ticket(point_id: IdPath, data: WalkIn, principal: PublicWriteLimit, session: SessionDep) -> TicketIssued:
-    """Take a number at a point: your place in line and the estimated wait."""
-    return TicketIssued(**await service.take_ticket(session, point_id=point_id, data=data, actor=principal))
+    """Take a number at a point: your place in line and the estimated wait.
+
+    Taken remotely (without signing in), one active number per point and day per phone: a second
+    is 409 with code `queue.number_held` until the first is served, a no-show or cancelled. A kiosk
+    or staff (signed in) issue numbers without that cap."""
+    return TicketIssued(**await service.take_ticket(session, point_id=point_id, data=data, actor=principal, phone=client_var.get()))
 
 
 @router.post(
@@ -137,7 +142,11 @@ async def list_slots(point_id: IdPath, session: SessionDep, day: Annotated[Bound
 
 @router.post("/service-points/{point_id}/appointments", response_model=AppointmentRead, status_code=201, responses=problem_responses(404, 409, 422, 429))
 async def book(point_id: IdPath, data: BookingCreate, principal: BookingLimit, session: SessionDep) -> AppointmentRead:
-    """Book a slot; keep the code to cancel or check in."""
+    """Book a slot; keep the code to cancel or check in.
+
+    Where the campaign caps bookings by NIK, a public booking needs `nik`, and one NIK holds at most
+    one booking per day: a second is 409 with code `appointment.nik_booked` (cancel the first to
+    book another). Staff booking for a resident are not capped."""
     return AppointmentRead.model_validate(await appointments.book(session, point_id=point_id, data=data, actor=principal))
 
 

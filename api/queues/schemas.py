@@ -115,6 +115,12 @@ class BookingCreate(BaseModel):
     date: BoundedDate
     start: HHMM
     name: str | None = Field(default=None, min_length=1, max_length=200, description="Personal; shown to counter staff only.")
+    nik: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{16}$",
+        examples=["3674014507850003"],
+        description="The resident's NIK (16 digits). Needed for a public booking where the campaign caps bookings per NIK (one a day); kept only as a keyed hash.",
+    )
 
 
 class AppointmentRead(BaseModel):

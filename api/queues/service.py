@@ -24,6 +24,19 @@ Rules
 - A closed point (outside its hours today) takes no numbers and its board shows no counter
   serving; the board says when it opens next (`next_opening`, local date and HH:MM).
 - Appointments: see appointments.py.
+- Caps on what one resident takes remotely (issue #23): a calo (fixer) took 9 numbers in a minute
+  from one phone to sell them. So a number taken remotely (anonymous caller, the public web app)
+  is capped at one active number (waiting, called or serving) per point and day per phone; the
+  next one can be taken once it is done, a no-show or cancelled. The phone is known to the API
+  only by its address (what the per-address rate limits use): an id the phone keeps itself would
+  be deleted by the very person the cap is for. The address is kept only as a keyed hash (HMAC
+  with the server's hash key, api.ratelimit), on the ticket while it is active and cleared when
+  it ends, and a unique index (point, day, holder) holds the cap, so two requests at once get one
+  number and one 409 `queue.number_held`, never two numbers and never a 500. The price: phones
+  behind one address (a household's wifi, a carrier's NAT) share one remote number per point;
+  the others take theirs on site, where a kiosk or staff (signed in) issue numbers without any
+  cap: the counter sees who stands in front of it. A campaign switches the cap
+  (`cap_remote_numbers`); a point outside every running campaign is not capped.
 - A ticket's `code` (random, issued with it) is the resident's key to reading their own ticket
   (`ticket_status`: status, counter, place in line, wait; never the name); it is not audited.
 - `name_on_ticket` is personal: never in public answers; the staff single-ticket view that shows
@@ -38,11 +51,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, case, exists, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import calendar, rounding
+from api import calendar, ratelimit, rounding
 from api.area_codes import in_subtree, require_code
 from api.audit import service as audit
+from api.campaigns import service as campaigns
 from api.db import get_sessionmaker, is_postgresql
 from api.errors import Conflict, NotFound, RuleViolation
 from api.principal import Principal, ensure_service_point
@@ -67,6 +82,8 @@ MOVES: dict[str, tuple[tuple[str, ...], str, str | None]] = {
     "recall": ((TicketStatus.called.value,), TicketStatus.called.value, None),
     "cancel": ((TicketStatus.waiting.value, TicketStatus.called.value), TicketStatus.cancelled.value, "ended_at"),
 }
+ENDED = (TicketStatus.done.value, TicketStatus.no_show.value, TicketStatus.cancelled.value)
+NUMBER_HELD = "queue.number_held"
 MOVE_WORDS = {"start": "started", "complete": "completed", "no_show": "marked no-show", "recall": "recalled", "cancel": "cancelled"}
 
 
@@ -94,12 +111,14 @@ async def issue_ticket(
     actor: Principal,
     due_at: datetime | None = None,
     booked_at: datetime | None = None,
+    holder_hash: str | None = None,
 ) -> Ticket:
     day = calendar.today()
     ticket = Ticket(
         service_point_id=point.id,
         day=day,
         number=await _next_number(session, point_id=point.id, day=day),
+        holder_hash=holder_hash,
         status=TicketStatus.waiting.value,
         priority=priority,
         name_on_ticket=name,
@@ -115,18 +134,45 @@ async def issue_ticket(
     return ticket
 
 
-async def take_ticket(session: AsyncSession, *, point_id: int, data: WalkIn, actor: Principal) -> dict[str, Any]:
+async def take_ticket(session: AsyncSession, *, point_id: int, data: WalkIn, actor: Principal, phone: str | None = None) -> dict[str, Any]:
     """A walk-in's number, place in line and estimated wait."""
     point = await services.get_point(session, point_id=point_id)
     if data.priority == Priority.appointment:
-        raise RuleViolation.on_field("priority", "Appointment priority comes from checking in a booking.")
+        raise RuleViolation.on_field("priority", code="queue.priority_from_booking")
     hours = await services.hours_of_point_on(session, point=point, day=calendar.today())
     if not calendar.is_open_at(hours, calendar.now_utc()):
-        raise Conflict(f"{point.name} is not taking numbers now; see its hours.")
-    ticket = await issue_ticket(session, point=point, priority=data.priority.value, name=data.name, actor=actor)
+        raise Conflict(code="queue.closed", params={"point": point.name})
+    holder = await _remote_holder(session, point=point, actor=actor, phone=phone)
+    if holder is not None and await session.scalar(
+        select(exists().where(Ticket.service_point_id == point.id, Ticket.day == calendar.today(), Ticket.holder_hash == holder))
+    ):
+        raise _number_held(point)
+    try:
+        # A savepoint around the number too: a lost race gives the number back.
+        async with session.begin_nested():
+            ticket = await issue_ticket(session, point=point, priority=data.priority.value, name=data.name, actor=actor, holder_hash=holder)
+    except IntegrityError:
+        if holder is None:
+            raise
+        # The same phone took a number here between our check and our insert (ux_tickets_holder).
+        raise _number_held(point) from None
     issued = await issued_answer(session, point=point, ticket=ticket)
     await announce(session, point=point, ticket=ticket, change="joined")
     return issued
+
+
+async def _remote_holder(session: AsyncSession, *, point: ServicePoint, actor: Principal, phone: str | None) -> str | None:
+    """The keyed hash that caps this remote number, or None when no cap applies (see "Caps")."""
+    if actor.is_staff:
+        return None
+    campaign = await campaigns.campaign_covering(session, area_code=point.area_code, on=calendar.today())
+    if campaign is None or not campaign.cap_remote_numbers:
+        return None
+    return ratelimit.keyed_hash(await ratelimit.hash_key(session), f"ticket-holder:{phone or 'unknown'}")
+
+
+def _number_held(point: ServicePoint) -> Conflict:
+    return Conflict(code=NUMBER_HELD, params={"point": point.name})
 
 
 def waiting_line(tickets: list[Ticket], now: datetime) -> list[Ticket]:
@@ -171,7 +217,7 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
     point = await services.get_point(session, point_id=point_id)
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     if counter > point.counters:
-        raise RuleViolation.on_field("counter", f"{point.name} has counters 1 to {point.counters}.")
+        raise RuleViolation.on_field("counter", code="queue.counter", params={"point": point.name, "counters": point.counters})
     day, now = calendar.today(), calendar.now_utc()
     waiting = and_(Ticket.service_point_id == point.id, Ticket.day == day, Ticket.status == TicketStatus.waiting.value)
     table = cast(Table, Ticket.__table__)  # mapped with __tablename__: its __table__ is a Table
@@ -209,7 +255,7 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
     (A completed ticket's recording is added by `api.flows.move_ticket`.)"""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound(f"There is no ticket {ticket_id}.")
+        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
     point = await services.get_point(session, point_id=ticket.service_point_id)
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     leaves, reaches, stamp = MOVES[move]
@@ -219,27 +265,30 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
         values[stamp] = calendar.now_utc()
     if move == "recall":
         values["recalls"] = Ticket.__table__.c.recalls + 1
+    if reaches in ENDED:
+        values["holder_hash"] = None  # the phone may take its next number (see "Caps")
     table = cast(Table, Ticket.__table__)  # mapped with __tablename__: its __table__ is a Table
     # Conditional on the state we may leave, so two clicks (or two counters) cannot both win.
     moved = await session.scalar(update(table).where(table.c.id == ticket.id, table.c.status.in_(leaves)).values(**values).returning(table.c.id))
     await session.refresh(ticket)
     if moved is None:
-        raise Conflict(f"Ticket {ticket.number} is {ticket.status}; it cannot be {MOVE_WORDS[move]}.")
+        raise Conflict(code="ticket.move", params={"number": ticket.number, "status": ticket.status, "move": move})
     await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=_ticket_snapshot(ticket))
     await announce(session, point=point, ticket=ticket, change="recalled" if move == "recall" else reaches)
     return ticket
 
 
 def _ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
-    # The code is the resident's key to the ticket: kept out of the audit trail like a password.
-    return audit.snapshot_of(ticket, [c.key for c in Ticket.__table__.columns if c.key != "code"])
+    # The code is the resident's key to the ticket: kept out of the audit trail like a password;
+    # the holder's hash stands for an address, which the audit entry keeps in its own column.
+    return audit.snapshot_of(ticket, [c.key for c in Ticket.__table__.columns if c.key not in ("code", "holder_hash")])
 
 
 async def ticket_status(session: AsyncSession, *, ticket_id: int, code: str) -> dict[str, Any]:
     """A resident's own ticket, read with its code: status, counter, place in line and wait (no name)."""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None or ticket.code is None or not secrets.compare_digest(ticket.code.encode(), code.encode()):
-        raise NotFound("There is no ticket with that number and code.")
+        raise NotFound(code="ticket.unknown")
     point = await services.get_point(session, point_id=ticket.service_point_id)
     tickets = (await _tickets_today(session, point_ids=[point.id], day=ticket.day))[point.id] if ticket.day == calendar.today() else []
     now = calendar.now_utc()
@@ -263,10 +312,10 @@ async def get_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal)
     """One ticket for staff of its point, with the name on it (an audited personal read)."""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:
-        raise NotFound(f"There is no ticket {ticket_id}.")
+        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
     point = await services.get_point(session, point_id=ticket.service_point_id)
     if not (actor.service_point_id == point.id or actor.sees_area(point.area_code)):
-        raise NotFound(f"There is no ticket {ticket_id}.")
+        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
     if ticket.name_on_ticket is not None:
         await audit.record(session, actor=actor, action="ticket.read_personal", entity="ticket", entity_id=ticket.id)
     return ticket
@@ -457,7 +506,7 @@ async def open_ticket(session: AsyncSession, *, ticket_id: int, code: str) -> Ti
     about it); 404 otherwise, the same for a wrong code as for no ticket."""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None or ticket.code is None or not secrets.compare_digest(ticket.code.encode(), code.encode()):
-        raise NotFound("There is no open ticket with that number and code.")
+        raise NotFound(code="ticket.not_open", params={"id": ticket_id})
     if ticket.status not in (TicketStatus.waiting.value, TicketStatus.called.value, TicketStatus.serving.value) or ticket.day < calendar.today():
-        raise NotFound("There is no open ticket with that number and code.")
+        raise NotFound(code="ticket.not_open", params={"id": ticket_id})
     return ticket

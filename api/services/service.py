@@ -72,9 +72,10 @@ def check_windows(windows: list[Any], *, field: str) -> list[list[str]]:
     ordered = sorted(([str(start), str(end)] for start, end in windows), key=lambda w: w[0])
     for i, (start, end) in enumerate(ordered):
         if minutes_of(end) <= minutes_of(start):
-            raise RuleViolation.on_field(field, f"A window must end after it starts ({start}-{end}).")
+            raise RuleViolation.on_field(field, code="hours.window_order", params={"start": start, "end": end})
         if i and minutes_of(start) < minutes_of(ordered[i - 1][1]):
-            raise RuleViolation.on_field(field, f"Windows {ordered[i - 1][0]}-{ordered[i - 1][1]} and {start}-{end} overlap.")
+            params = {"start": start, "end": end, "other_start": ordered[i - 1][0], "other_end": ordered[i - 1][1]}
+            raise RuleViolation.on_field(field, code="hours.overlap", params=params)
     return ordered
 
 
@@ -142,18 +143,18 @@ def _check_kind_fields(kind: str, values: dict[str, Any], level: AreaLevel) -> N
     if is_event:
         for name in event_fields:
             if values.get(name) is None:
-                raise RuleViolation.on_field(name, "A weekend service needs its date, start and end.")
+                raise RuleViolation.on_field(name, code="event.incomplete")
         if values["event_date"].weekday() < 5:
-            raise RuleViolation.on_field("event_date", "A weekend service is held on a Saturday or a Sunday.")
+            raise RuleViolation.on_field("event_date", code="event.weekday")
         check_windows([(values["event_start"], values["event_end"])], field="event_end")
         if values.get("opening_hours"):
-            raise RuleViolation.on_field("opening_hours", "A weekend service has one date and window, not weekly hours.")
+            raise RuleViolation.on_field("opening_hours", code="event.weekly_hours")
         if level not in EVENT_LEVELS:
-            raise RuleViolation.on_field("area", "A weekend service is held at an RW or an RT.")
+            raise RuleViolation.on_field("area", code="event.level")
     else:
         for name in event_fields:
             if values.get(name) is not None:
-                raise RuleViolation.on_field(name, "Only weekend services have an event date and window.")
+                raise RuleViolation.on_field(name, code="event.only_events")
 
 
 async def create_point(session: AsyncSession, *, data: ServicePointCreate, actor: Principal) -> ServicePoint:
@@ -198,7 +199,7 @@ async def update_point(session: AsyncSession, *, point_id: int, data: ServicePoi
     changes = data.model_dump(exclude_unset=True)
     for name in ("name", "counters", "opening_hours", "service_minutes", "active", "area"):
         if name in changes and changes[name] is None:
-            raise RuleViolation.on_field(name, f"{name} cannot be emptied.")
+            raise RuleViolation.on_field(name, code="not_null")
     area_code = changes.pop("area", point.area_code)
     area = await areas.get(session, code=area_code, field="area", location="body")
     ensure_area(actor, area_code)
@@ -207,7 +208,7 @@ async def update_point(session: AsyncSession, *, point_id: int, data: ServicePoi
     merged = {name: changes.get(name, getattr(point, name)) for name in ("event_date", "event_start", "event_end", "opening_hours")}
     _check_kind_fields(point.kind, merged, area_level(area))
     if "service_minutes" in changes and changes["service_minutes"] != point.service_minutes and bookings_open:
-        raise Conflict("Slot length cannot change while bookings are open; cancel them first.", errors=[field_problem("service_minutes", "bookings exist")])
+        raise Conflict(code="point.slot_length_booked", errors=[field_problem("service_minutes", code="point.slot_length_booked")])
     before = audit.snapshot_of(point, POINT_FIELDS)
     point.area_code = area_code
     for name, value in changes.items():
@@ -276,9 +277,9 @@ def open_on_clause(day: date) -> Any:
 async def schedule(session: AsyncSession, *, area: str | None, start: date, end: date) -> list[dict[str, Any]]:
     """For each date from `start` to `end`, the points open that day with their hours."""
     if end < start:
-        raise RuleViolation.on_field("to", "`to` must not be before `from`.", location="query")
+        raise RuleViolation.on_field("to", location="query", code="range.reversed")
     if (end - start).days + 1 > MAX_SCHEDULE_DAYS:
-        raise RuleViolation.on_field("to", f"Ask for at most {MAX_SCHEDULE_DAYS} days at once.", location="query")
+        raise RuleViolation.on_field("to", location="query", code="range.too_long", params={"days": MAX_SCHEDULE_DAYS})
     stmt = select(ServicePoint).where(ServicePoint.active.is_(True)).order_by(ServicePoint.id)
     if area is not None:
         require_code(area, field="area", location="query")
@@ -338,7 +339,8 @@ async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCrea
     ensure_area(actor, point.area_code)
     hours = check_windows(data.hours, field="hours")
     if await session.scalar(select(Closure.id).where(Closure.service_point_id == point.id, Closure.day == data.day)) is not None:
-        raise Conflict(f"Point {point.id} already has a closure on {data.day}; remove it first.", errors=[field_problem("day", "already has a closure")])
+        params = {"point": point.name, "day": data.day}
+        raise Conflict(code="point.closure_exists", params=params, errors=[field_problem("day", code="point.closure_exists", params=params)])
     closure = Closure(service_point_id=point.id, day=data.day, hours=hours, closed=not hours, reason=data.reason)
     session.add(closure)
     await session.flush()
@@ -366,7 +368,7 @@ async def remove_closure(session: AsyncSession, *, point_id: int, closure_id: in
     ensure_area(actor, point.area_code)
     closure = await session.get(Closure, closure_id)
     if closure is None or closure.service_point_id != point_id:
-        raise NotFound(f"Point {point_id} has no closure {closure_id}.")
+        raise NotFound(code="not_found.thing", params={"what": "closure", "id": closure_id})
     before = audit.snapshot_of(closure, ["service_point_id", "day", "hours", "closed", "reason"])
     await session.delete(closure)
     await session.flush()
@@ -396,7 +398,7 @@ async def set_assignments(session: AsyncSession, *, point_id: int, data: Assignm
     point = await get_point(session, point_id=point_id)
     ensure_area(actor, point.area_code)
     if point.kind != ServicePointKind.weekend_event.value:
-        raise RuleViolation("Devices and operators of offices are allocated in the devices module; only weekend services are assigned here.")
+        raise RuleViolation(code="crew.office_assignment")
     before = await get_assignments(session, point_id=point.id)
     device_ids, operator_ids = list(dict.fromkeys(data.device_ids)), list(dict.fromkeys(data.operator_ids))
     assert point.event_date is not None
@@ -422,7 +424,7 @@ async def uncovered_areas(session: AsyncSession, *, page: PageParams, area: str 
     if area is not None:
         require_code(area, field="area", location="query")
     if level not in EVENT_LEVELS:
-        raise RuleViolation.on_field("level", "Weekend services are planned per RW or RT.", location="query")
+        raise RuleViolation.on_field("level", location="query", code="event.level")
     event_here = select(ServicePoint.id).where(
         ServicePoint.kind == ServicePointKind.weekend_event.value,
         or_(ServicePoint.area_code == Area.code, and_(ServicePoint.area_code > Area.code + ".", ServicePoint.area_code < Area.code + "/")),
@@ -461,7 +463,7 @@ async def planner_units(session: AsyncSession, *, root: str, level: AreaLevel, d
     each kelurahan's last weekend service on or before `day`."""
     require_code(root, field="area", location="query")
     if level not in EVENT_LEVELS:
-        raise RuleViolation.on_field("level", "Weekend services are planned per RW or RT.", location="query")
+        raise RuleViolation.on_field("level", location="query", code="event.level")
     units = list(
         await session.scalars(select(Area).where(in_subtree(Area.code, root), Area.level == level.value, Area.population.is_not(None)).order_by(Area.code))
     )

@@ -3,17 +3,21 @@ per-batch lookups of areas, service points and devices, with caches for the whol
 
 Rules
 - A posted row is rejected when: its area is not an area code, unknown, above kecamatan level,
-  outside the campaign's root or outside the caller's scope; its date is not ISO, before the
-  campaign's start or after today (in the campaign's time zone); its count is not a whole number,
+  outside the campaign's root or outside the caller's scope; its date is not a date in one of the
+  forms `api.tallies.parsing.read_date` reads, not in the request's first date's form, impossible,
+  before the campaign's start or after today (in the campaign's time zone); its count is not a whole number,
   negative or above the campaign's target or MAX_DAILY_COUNT; its service point or device is
   unknown; its service point is not in the row's area (same branch of the area tree); its key
   (area, date, service point, device) appears earlier in the same request; its source is not one
   of POSTED_SOURCES (`manual` when left out); it has a column no tally has.
 - Accepted with a warning: a count above the device's daily capacity, a date after the deadline
   (campaigns overrun). (Gaps between posted days are found by `api.tallies.imports`.)
-- Identical problems are grouped with every row number that has them (`Problems`).
+- Identical problems are grouped with every row number that has them (`Problems`); each is a code
+  and its params (worded by api.messages as `import.<code>`), with an English message kept for
+  older clients.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,13 +25,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api import messages
 from api.area_codes import KECAMATAN_DEPTH, depth_of, is_within, level_of
 from api.campaigns.models import Campaign
 from api.devices.models import Device
 from api.principal import Principal
 from api.services.models import ServicePoint
 from api.tallies.bulk import Bulk, chunks
-from api.tallies.parsing import COLUMN_SET, COLUMNS, reference, whole
+from api.tallies.parsing import COLUMN_SET, COLUMNS, read_date, reference, whole
 from api.tallies.schemas import ImportProblemCode
 
 # A day's count above this, or above the campaign's whole target, is a typo (the article's
@@ -59,15 +64,20 @@ class Problems:
     def __init__(self) -> None:
         self._groups: dict[tuple[str | None, str, str], list[int]] = {}
 
-    def add(self, row: int | None, field_: str | None, code: str, message: str) -> None:
+    def add(self, row: int | None, field_: str | None, code: str, params: dict[str, Any] | None = None) -> None:
         if code not in PROBLEM_CODES:  # every code is one the OpenAPI document declares
             raise ValueError(f"undeclared import problem code {code!r}: add it to ImportProblemCode")
-        rows = self._groups.setdefault((field_, code, message), [])
+        rows = self._groups.setdefault((field_, code, json.dumps(messages.json_params(params), sort_keys=True)), [])
         if row is not None:
             rows.append(row)
 
     def as_list(self) -> list[dict[str, Any]]:
-        return [{"rows": rows, "field": f, "code": c, "message": m} for (f, c, m), rows in self._groups.items()]
+        out = []
+        for (f, c, p), rows in self._groups.items():
+            params = json.loads(p)
+            problem = {"rows": rows, "field": f, "code": c, "message": messages.render(f"import.{c}", params, "en")}
+            out.append(problem | {"params": params} if params else problem)
+        return out
 
     def __bool__(self) -> bool:
         return bool(self._groups)
@@ -84,15 +94,16 @@ class Checker:
         self.problems, self.warnings = Problems(), Problems()
         self.rejected = 0
         self.seen: set[int] = set()
-        self._dates: dict[str, date | str] = {}
+        self._dates: dict[str, tuple[str | None, date | str]] = {}
+        self.date_form: str | None = None  # the form of the request's first date (parsing.read_date)
         self._raw_areas: dict[str, tuple[str, str | None]] = {}
         self._area_ok: dict[str, str | None] = {}
         self._known_areas: dict[str, bool] = {}
         self._points: dict[int, str | None] = {}
         self._devices: dict[int, int | None] = {}
 
-    def reject(self, row: int, field_: str | None, code: str, message: str) -> None:
-        self.problems.add(row, field_, code, message)
+    def reject(self, row: int, field_: str | None, code: str, params: dict[str, Any] | None = None) -> None:
+        self.problems.add(row, field_, code, params)
         self.rejected += 1
 
     def _area_problem(self, area: str) -> str | None:
@@ -112,33 +123,37 @@ class Checker:
         self._area_ok[area] = problem
         return problem
 
-    def _day(self, raw: Any) -> date | str:
+    def _day(self, raw: Any) -> tuple[str | None, date | str]:
+        """The date's form and the date, or the code of its problem (cached per raw text)."""
         if not isinstance(raw, str):
-            return "invalid_date"
+            return None, "invalid_date"
         found = self._dates.get(raw)
         if found is None:
-            try:
-                day = date.fromisoformat(raw.strip()) if len(raw.strip()) == 10 else None
-            except ValueError:
-                day = None
-            if day is None:
-                found = "invalid_date"
-            elif day < self.campaign.start_date:
-                found = "before_start"
-            elif day > self.today:
-                found = "in_future"
-            else:
-                found = day
-            self._dates[raw] = found
+            form, day = read_date(raw)
+            if isinstance(day, date):
+                if day < self.campaign.start_date:
+                    day = "before_start"
+                elif day > self.today:
+                    day = "in_future"
+            found = self._dates[raw] = (form, day)
         return found
+
+    def _date_params(self, problem: str, form: str | None) -> dict[str, Any] | None:
+        if problem == "before_start":
+            return {"start": self.campaign.start_date}
+        if problem == "in_future":
+            return {"today": self.today, "zone": self.campaign.timezone}
+        if problem == "mixed_date_format":
+            return {"form": form, "first": self.date_form}
+        return None
 
     def row(self, number: int, raw: Any) -> Row | None:
         if type(raw) is not dict and not isinstance(raw, dict):
-            self.reject(number, None, "invalid_row", "a row must be an object with area, date and count")
+            self.reject(number, None, "invalid_row")
             return None
         if not self.columns_checked and not raw.keys() <= COLUMN_SET:
             extra = raw.keys() - COLUMN_SET
-            self.reject(number, sorted(extra)[0], "unknown_field", f"unknown field; a tally has {', '.join(COLUMNS)}")
+            self.reject(number, sorted(extra)[0], "unknown_field", {"columns": ", ".join(COLUMNS)})
             return None
         raw_area = raw.get("area")
         found = self._raw_areas.get(raw_area) if type(raw_area) is str else None
@@ -149,38 +164,42 @@ class Checker:
                 self._raw_areas[raw_area] = found
         area, problem = found
         if problem is not None:
-            self.reject(number, "area", problem, AREA_MESSAGES[problem])
+            self.reject(number, "area", problem)
             return None
         raw_day = raw.get("date")
-        day = self._dates.get(raw_day) if type(raw_day) is str else None
-        if day is None:
-            day = self._day(raw_day)
+        read = self._dates.get(raw_day) if type(raw_day) is str else None
+        form, day = read if read is not None else self._day(raw_day)
+        if form is not None and form != self.date_form:
+            if self.date_form is None:
+                self.date_form = form
+            else:
+                day = "mixed_date_format"
         if type(day) is str:
-            self.reject(number, "date", day, DATE_MESSAGES[day])
+            self.reject(number, "date", day, self._date_params(day, form))
             return None
         count = raw.get("count")
         if type(count) is not int or count < 0:  # the common case first: a plain int, or digits
             count = int(count) if type(count) is str and count.isdigit() and count.isascii() else whole(count)
         if count is None:
-            self.reject(number, "count", "not_integer", "not a whole number")
+            self.reject(number, "count", "not_integer")
             return None
         if count < 0:
-            self.reject(number, "count", "negative", "must not be negative")
+            self.reject(number, "count", "negative")
             return None
         if count > self.max_count:
-            self.reject(number, "count", "too_large", "more than the campaign's target or 1,000,000 in a day: surely a typo")
+            self.reject(number, "count", "too_large", {"max": self.max_count})
             return None
         point = raw.get("service_point")
         if point is not None:
             point = reference(point)
             if point is False:
-                self.reject(number, "service_point", "invalid_reference", "must be a service point id")
+                self.reject(number, "service_point", "invalid_reference")
                 return None
         device = raw.get("device")
         if device is not None:
             device = reference(device)
             if device is False:
-                self.reject(number, "device", "invalid_reference", "must be a device id")
+                self.reject(number, "device", "invalid_reference")
                 return None
         source = raw.get("source")
         if source is None or source == "":
@@ -189,16 +208,16 @@ class Checker:
             if isinstance(source, str):
                 source = source.strip() or "manual"
             if source not in POSTED_SOURCES:
-                self.reject(number, "source", "unknown_source", f"must be one of {', '.join(POSTED_SOURCES)}")
+                self.reject(number, "source", "unknown_source", {"allowed": ", ".join(POSTED_SOURCES)})
                 return None
         key = hash((area, day, point or 0, device or 0))
         seen = self.seen
         if key in seen:
-            self.reject(number, "area", "duplicate_key", "the same area, date, service point and device appear earlier in this request")
+            self.reject(number, "area", "duplicate_key")
             return None
         seen.add(key)
         if day > self.deadline:  # type: ignore[operator]  # a date: `_day`'s problem codes (str) returned above
-            self.warnings.add(number, "date", "after_deadline", "after the campaign's deadline")
+            self.warnings.add(number, "date", "after_deadline", {"deadline": self.deadline})
         return Row(number, area, day, point or None, device or None, count, source)  # type: ignore[arg-type]  # day a date, point and device ids (False returned above)
 
     async def batch(self, session: AsyncSession, rows: list[Row]) -> list[Row]:
@@ -207,23 +226,23 @@ class Checker:
         accepted = []
         for r in rows:
             if not self._known_areas[r.area]:
-                self.reject(r.number, "area", "unknown_area", "unknown area")
+                self.reject(r.number, "area", "unknown_area")
                 continue
             if r.point is not None:
                 point_area = self._points[r.point]
                 if point_area is None:
-                    self.reject(r.number, "service_point", "unknown_service_point", "unknown service point")
+                    self.reject(r.number, "service_point", "unknown_service_point")
                     continue
                 if not (is_within(point_area, r.area) or is_within(r.area, point_area)):
-                    self.reject(r.number, "service_point", "not_in_area", "the service point is not in this area")
+                    self.reject(r.number, "service_point", "not_in_area")
                     continue
             if r.device is not None:
                 capacity = self._devices[r.device]
                 if capacity is None:
-                    self.reject(r.number, "device", "unknown_device", "unknown device")
+                    self.reject(r.number, "device", "unknown_device")
                     continue
                 if r.count > capacity:
-                    self.warnings.add(r.number, "count", "above_capacity", "above the device's daily capacity")
+                    self.warnings.add(r.number, "count", "above_capacity", {"capacity": capacity})
             accepted.append(r)
         return accepted
 
@@ -242,16 +261,3 @@ class Checker:
         for chunk in chunks(devices):
             found_devices = dict((await session.execute(select(Device.id, Device.daily_capacity).where(Device.id.in_(chunk)))).all())
             self._devices.update((id_, found_devices.get(id_)) for id_ in chunk)
-
-
-AREA_MESSAGES = {
-    "invalid_area": "not an area code (like 36.74.01)",
-    "above_kecamatan": "tallies are posted for a kecamatan or an area below it",
-    "outside_campaign": "outside the campaign's area",
-    "outside_scope": "outside your scope",
-}
-DATE_MESSAGES = {
-    "invalid_date": "not a date (YYYY-MM-DD)",
-    "before_start": "before the campaign's start",
-    "in_future": "in the future (Asia/Jakarta)",
-}

@@ -16,7 +16,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
+
+from api import messages
 
 COUNTS = ("imported", "updated", "unchanged", "deleted", "rejected")
 RETRIES = 5
@@ -49,8 +50,8 @@ MESSAGES = {
         "failed": "rekam: chunk {chunk} failed with HTTP {status}: {detail}",
         "retrying": "rekam: {reason}; retrying in {delay:.1f}s",
         "busy": "server busy (503)",
-        "chunks": "{sent:,}/{total:,} rows, {chunk} chunk(s)",
-        "chunks_plain": "{sent:,} rows, {chunk} chunk(s)",
+        "chunks": "{sent}/{total} rows, {chunk} chunk(s)",
+        "chunks_plain": "{sent} rows, {chunk} chunk(s)",
     },
     "id": {
         "status": "status",
@@ -71,20 +72,13 @@ MESSAGES = {
         "failed": "rekam: bagian {chunk} gagal dengan HTTP {status}: {detail}",
         "retrying": "rekam: {reason}; mencoba lagi dalam {delay:.1f} dtk",
         "busy": "server sibuk (503)",
-        "chunks": "{sent:,}/{total:,} baris, {chunk} bagian",
-        "chunks_plain": "{sent:,} baris, {chunk} bagian",
+        "chunks": "{sent}/{total} baris, {chunk} bagian",
+        "chunks_plain": "{sent} baris, {chunk} bagian",
     },
 }
 
 
-def language(env: dict[str, str] | None = None) -> str:
-    """ "id" when the locale asks for Indonesian, "en" otherwise."""
-    env = dict(os.environ) if env is None else env
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE"):
-        value = env.get(name)
-        if value:
-            return "id" if value.lower().startswith(("id", "in_")) else "en"
-    return "en"
+language = messages.language_of_environment  # "id" when the locale asks for Indonesian, "en" otherwise
 
 
 class Unreachable(Exception):
@@ -232,10 +226,12 @@ def post_file(
             # The server numbers rows within the chunk (its header is row 1).
             for kind in problems:
                 for item in summary[kind]:
-                    key = (item["field"], item["code"], item["message"])
+                    # Worded here, in the environment's language, from the code and its params.
+                    words = messages.render(f"import.{item['code']}", item.get("params"), lang) if messages.known(f"import.{item['code']}") else item["message"]
+                    key = (item["field"], item["code"], words)
                     problems[kind].setdefault(key, []).extend(first_row + row - 2 for row in item["rows"])
             sent += rows
-            _progress(err, sent, total_rows, number, say)
+            _progress(err, sent, total_rows, number, say, lang)
     finally:
         if own_client:
             client.close()
@@ -253,10 +249,14 @@ def post_file(
     return 1 if totals["rejected"] else 0
 
 
-def _progress(err: TextIO, sent: int, total: int | None, chunk: int, say: dict[str, str]) -> None:
+def _progress(err: TextIO, sent: int, total: int | None, chunk: int, say: dict[str, str], lang: str = "en") -> None:
+    # Thousands as the reader writes them: 1.234.567 in Indonesian, 1,234,567 in English.
+    def number(n: int) -> str:
+        return messages.format_value(n, lang) if lang == "id" else f"{n:,}"
+
     if total:
         filled = int(30 * min(sent / total, 1))
-        err.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] " + say["chunks"].format(sent=sent, total=total, chunk=chunk))
+        err.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] " + say["chunks"].format(sent=number(sent), total=number(total), chunk=chunk))
     else:
-        err.write("\r" + say["chunks_plain"].format(sent=sent, chunk=chunk))
+        err.write("\r" + say["chunks_plain"].format(sent=number(sent), chunk=chunk))
     err.flush()

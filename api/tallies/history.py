@@ -33,15 +33,18 @@ def _reader_area(actor: Principal, campaign: Campaign, area: str | None) -> str:
     if area is not None:
         require_code(area, location="query")
         if not is_within(area, campaign.root_area_code):
-            raise RuleViolation.on_field("area", f"outside the campaign's area {campaign.root_area_code}", location="query")
+            params = {"code": area, "root": campaign.root_area_code}
+            raise RuleViolation.on_field("area", location="query", code="area.outside_campaign", params=params)
         if not actor.sees_area(area):
-            raise Forbidden(f"Area {area} is outside your scope.", errors=[field_problem("area", "outside your scope", location="query")])
+            raise Forbidden(
+                code="scope.area", params={"code": area}, errors=[field_problem("area", location="query", code="scope.area", params={"code": area})]
+            )
         return area
     if actor.sees_area(campaign.root_area_code):
         return campaign.root_area_code
     if actor.area and is_within(actor.area, campaign.root_area_code):
         return actor.area
-    raise Forbidden("This campaign is outside your scope.")
+    raise Forbidden(code="scope.campaign")
 
 
 async def list_tallies(
@@ -133,7 +136,7 @@ async def list_history(
         try:
             after_at, after_id = datetime.fromisoformat(after_at), str(after_id)
         except (TypeError, ValueError):
-            raise RuleViolation.on_field("cursor", "The cursor is not one this server gave out.", location="query") from None
+            raise RuleViolation.on_field("cursor", location="query", code="cursor.invalid") from None
         stmt = stmt.where(or_(history.c.at > after_at, and_(history.c.at == after_at, history.c.id > after_id)))
     rows = (await session.execute(stmt.order_by(history.c.at, history.c.id).limit(page.limit + 1))).all()
     next_cursor = None

@@ -26,7 +26,7 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import calendar, csv_cells, idempotency
+from api import calendar, csv_cells, idempotency, messages
 from api.area_codes import depth_of, in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
@@ -66,7 +66,7 @@ async def post_tallies(
     elif kind == "application/json":
         kind = "json"
     else:
-        raise UnsupportedMediaType(f"Send application/json or text/csv, not {kind[:60]}.")
+        raise UnsupportedMediaType(code="body.json_or_csv")
 
     async def work(stream: AsyncIterable[bytes]) -> tuple[int, dict[str, Any]]:
         return await _import(session, campaign=campaign, actor=actor, kind=kind, body=stream, dry_run=dry_run, mode=mode, atomic=atomic)
@@ -155,7 +155,7 @@ async def _import(
         total_rows += len(raw_rows)
         for number, raw in raw_rows:
             if raw is None:
-                checker.reject(number, None, "wrong_columns", "more cells than the header has columns")
+                checker.reject(number, None, "wrong_columns")
                 continue
             row = checker.row(number, raw)
             if row is not None:
@@ -165,7 +165,7 @@ async def _import(
     await flush_pending()
     if total_rows == 0:
         await savepoint.rollback()
-        raise RuleViolation.on_field("tallies", "There are no tallies in the request.")
+        raise RuleViolation.on_field("tallies", code="tallies.none")
     failed = atomic and checker.rejected > 0
     if not failed:
         if mode == TallyMode.replace:
@@ -221,7 +221,7 @@ async def _import(
         )
     if failed:
         errors = [
-            field_problem(problem["field"], problem["message"], location=None, row=row, code=problem["code"])
+            field_problem(problem["field"], location=None, row=row, code=f"import.{problem['code']}", params=problem.get("params"))
             for problem in summary["conflicts"]
             for row in problem["rows"][:MAX_REPORTED_ERRORS]
         ]
@@ -230,9 +230,10 @@ async def _import(
             "type": f"{PROBLEM_BASE}validation",
             "title": "Invalid request",
             "status": 422,
-            "detail": f"{checker.rejected} row(s) rejected; nothing was saved (atomic=true).",
+            "detail": messages.render("tallies.rejected", {"count": checker.rejected}, "en"),
             "instance": structlog.contextvars.get_contextvars().get("request_id"),
             "code": "tallies.rejected",
+            "params": {"count": checker.rejected},
             "errors": errors[:MAX_REPORTED_ERRORS],
             "summary": summary,
         }
@@ -277,8 +278,8 @@ async def _warn_gaps(session: AsyncSession, campaign: Campaign, posted: dict[str
             missing = holes[area]
             if missing:
                 days = [start + timedelta(days=i) for i in range(missing.bit_length()) if missing >> i & 1]
-                shown = ", ".join(d.isoformat() for d in days[:10]) + (" ..." if len(days) > 10 else "")
-                warnings.add(None, "date", "gap", f"{area} has no tally on {shown}, between posted days")
+                # The first ten days, and how many there are: the reader's language writes the dates.
+                warnings.add(None, "date", "gap", {"area": area, "days": days[:10], "count": len(days)})
 
 
 async def list_imports(session: AsyncSession, *, campaign: Campaign, actor: Principal, page: PageParams) -> tuple[list[TallyImport], str | None]:
@@ -294,7 +295,7 @@ async def get_import(session: AsyncSession, *, campaign: Campaign, actor: Princi
     record = await session.get(TallyImport, import_id)
     mine = record is not None and (actor.sees_area(campaign.root_area_code) or (record.actor_kind == actor.kind and record.actor_id == actor.id))
     if record is None or record.campaign_id != campaign.id or not mine:
-        raise NotFound(f"There is no import {import_id} of this campaign.")
+        raise NotFound(code="not_found.thing", params={"what": "import", "id": import_id})
     return record
 
 

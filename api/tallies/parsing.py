@@ -9,6 +9,13 @@ Rules
   as row 1; blank lines are skipped; trailing empty cells may be left out (they are the optional
   columns); a row with more non-empty cells than the header has columns is handed on as None (the
   checks reject it).
+- Dates (`read_date`), in CSV and JSON alike: ISO `yyyy-mm-dd`, or `dd/mm/yyyy` and `d/m/yyyy` as
+  Indonesian spreadsheets write them. A slashed date is always day first: Indonesia never writes
+  month first, so 03/04/2027 is 3 April and a "month" above 12 (04/13/2027) is an error, never
+  read as 13 April. One request keeps to one form: a row whose date is written in the other form
+  than the request's first date is refused (`mixed_date_format`), since a file that mixes them has
+  most likely been through a program that turned some dates around. A date that does not exist
+  (31/02/2027, month 13) is refused as `impossible_date`; anything else as `invalid_date`.
 - Rows travel in batches of BATCH; the values are checked by `api.tallies.checks`, not here.
 """
 
@@ -16,7 +23,9 @@ import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import AsyncIterable, AsyncIterator
+from datetime import date
 from typing import Any
 
 from api.errors import PayloadTooLarge, RuleViolation, field_problem
@@ -26,6 +35,28 @@ MAX_JSON_BODY = 64 * 1024 * 1024
 COLUMNS = ("area", "date", "count", "service_point", "device", "source")
 COLUMN_SET = frozenset(COLUMNS)
 REQUIRED_COLUMNS = ("area", "date", "count")
+
+
+ISO_DATE = "yyyy-mm-dd"
+DAY_FIRST_DATE = "dd/mm/yyyy"
+_ISO = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_DAY_FIRST = re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$")
+
+
+def read_date(text: str) -> tuple[str | None, date | str]:
+    """A posted date's form (`ISO_DATE`, `DAY_FIRST_DATE`; None when neither) and the date, or the
+    code of what is wrong with it (`invalid_date`, `impossible_date`). See the module's rules."""
+    text = text.strip()
+    if match := _ISO.match(text):
+        form, (year, month, day) = ISO_DATE, match.groups()
+    elif match := _DAY_FIRST.match(text):
+        form, (day, month, year) = DAY_FIRST_DATE, match.groups()
+    else:
+        return None, "invalid_date"
+    try:
+        return form, date(int(year), int(month), int(day))
+    except ValueError:
+        return form, "impossible_date"
 
 
 def whole(value: Any) -> int | None:
@@ -52,15 +83,15 @@ async def json_rows(body: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int,
     async for chunk in body:
         size += len(chunk)
         if size > MAX_JSON_BODY:
-            raise PayloadTooLarge("A JSON body may be 64 MB at most; send CSV (streamed) or split the file.")
+            raise PayloadTooLarge(code="tallies.json_too_large", params={"megabytes": MAX_JSON_BODY // (1024 * 1024)})
         chunks.append(chunk)
     try:
         data = json.loads(b"".join(chunks))
     except (ValueError, UnicodeDecodeError):
-        raise RuleViolation.on_field("tallies", "The body is not valid JSON.") from None
+        raise RuleViolation.on_field("tallies", code="invalid_json") from None
     del chunks
     if not isinstance(data, dict) or not isinstance(data.get("tallies"), list) or set(data) != {"tallies"}:
-        raise RuleViolation.on_field("tallies", 'Send {"tallies": [{"area", "date", "count", ...}, ...]}.')
+        raise RuleViolation.on_field("tallies", code="tallies.shape")
     items = data["tallies"]
     for start in range(0, len(items), BATCH):
         yield list(enumerate(items[start : start + BATCH], start=start + 1))
@@ -103,8 +134,9 @@ async def csv_rows(body: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, 
                 unknown = [c for c in header if c not in COLUMNS]
                 if missing or unknown or len(set(header)) != len(header):
                     raise RuleViolation(
-                        f"The CSV header must name the columns {', '.join(REQUIRED_COLUMNS)} (and optionally service_point, device, source), each once.",
-                        errors=[field_problem([*missing, *unknown, None][0], "missing, unknown or repeated column", location=None, row=1)],
+                        code="csv.header",
+                        params={"required": ", ".join(REQUIRED_COLUMNS), "optional": ", ".join(c for c in COLUMNS if c not in REQUIRED_COLUMNS)},
+                        errors=[field_problem([*missing, *unknown, None][0], location=None, row=1, code="csv.header_column")],
                     )
                 continue
             number += 1
@@ -126,10 +158,10 @@ async def csv_rows(body: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, 
                     yield rows
         buffer += decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise RuleViolation("The CSV must be UTF-8 text.", errors=[field_problem(None, "not UTF-8", location=None, row=number + 1)]) from None
+        raise RuleViolation(code="csv.not_utf8", errors=[field_problem(None, location=None, row=number + 1, code="csv.not_utf8")]) from None
     if buffer.strip():
         rows = parse(buffer)
         if rows:
             yield rows
     if header is None:
-        raise RuleViolation("The CSV is empty; it needs a header row area,date,count.", errors=[field_problem(None, "no header", location=None, row=1)])
+        raise RuleViolation(code="csv.empty", errors=[field_problem(None, location=None, row=1, code="csv.empty")])

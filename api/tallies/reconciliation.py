@@ -126,9 +126,9 @@ async def reconciliation(
     end = until or today
     start = since or end - timedelta(days=29)
     if end < start:
-        raise RuleViolation.on_field("to", "must not be before from", location="query")
+        raise RuleViolation.on_field("to", location="query", code="range.reversed")
     if (end - start).days > 366:
-        raise RuleViolation.on_field("from", "a reconciliation covers at most 367 days", location="query")
+        raise RuleViolation.on_field("from", location="query", code="range.too_long", params={"days": 367})
     rows = await reconcile(session, campaign_id=campaign.id, root=root, since=start, until=end)
     return {
         "area": root,

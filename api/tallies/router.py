@@ -9,7 +9,7 @@ from api.campaigns import service as campaigns
 from api.config import API_PREFIX
 from api.contract import CSV_FILE, schema_ref
 from api.db import IdPath, SessionDep
-from api.errors import PROBLEM_JSON, problem_responses
+from api.errors import PROBLEM_JSON, language_of, localize_problem, problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
 from api.principal import Principal
@@ -92,6 +92,9 @@ async def post_tallies(
     headers = {"Location": f"{API_PREFIX}/campaigns/{campaign_id}/imports/{payload['import_id']}"} if status < 400 and payload.get("import_id") else {}
     if idempotency.replayed_var.get():
         headers["Idempotent-Replayed"] = "true"
+    if status >= 400:
+        payload = localize_problem(payload, language_of(request.headers))
+        headers["Vary"] = "Accept-Language"
     return JSONResponse(payload, status_code=status, media_type=PROBLEM_JSON if status >= 400 else None, headers=headers)
 
 

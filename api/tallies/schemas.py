@@ -1,5 +1,6 @@
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,6 +82,8 @@ class ImportProblemCode(StrEnum):
     outside_scope = "outside_scope"
     unknown_area = "unknown_area"
     invalid_date = "invalid_date"
+    impossible_date = "impossible_date"
+    mixed_date_format = "mixed_date_format"
     before_start = "before_start"
     in_future = "in_future"
     not_integer = "not_integer"
@@ -106,7 +109,12 @@ class ImportProblem(BaseModel):
         description="A stable code (enum `ImportProblemCode`); `after_deadline`, `above_capacity` and `gap` are warnings.",
         examples=["outside_scope"],
     )
-    message: str = Field(description="What is wrong, in English.", examples=["outside your scope"])
+    params: dict[str, Any] | None = Field(
+        default=None,
+        description="The values the code's words name (dates as YYYY-MM-DD); the words are `api/messages.py`'s `import.<code>`.",
+        examples=[{"max": 1000000}],
+    )
+    message: str = Field(description="What is wrong, in English (deprecated: translate `code` with `params`).", examples=["outside your scope"])
 
 
 class ImportSummary(BaseModel):

@@ -64,11 +64,11 @@ async def change_status(session: AsyncSession, *, visit_id: int, data: StatusCha
     """Triage, visited, unreachable or cancelled, with an optional note; 409 for illegal moves.
     (The recording a visit adds is `api.flows.change_visit_status`' part.)"""
     if data.status == VisitStatus.scheduled:
-        raise RuleViolation.on_field("status", "Scheduling needs a kit, an operator, a date and a window: use the schedule endpoint.")
+        raise RuleViolation.on_field("status", code="visit.schedule_endpoint")
     if actor.role == Role.operator:
         visit = await crew_visit(session, visit_id=visit_id, actor=actor)
         if data.status not in CREW_MOVES:
-            raise Forbidden("An operator marks their visits visited or unreachable; other moves are the dispatcher's.")
+            raise Forbidden(code="visit.crew_moves")
     else:
         visit = await visit_for_staff(session, visit_id=visit_id, actor=actor, write=True)
     ensure_move(visit, data.status)
@@ -80,7 +80,7 @@ async def change_status(session: AsyncSession, *, visit_id: int, data: StatusCha
     if data.status == VisitStatus.visited:
         assert visit.visit_date is not None
         if visit.visit_date > today:
-            raise Conflict(f"The visit is planned for {visit.visit_date.isoformat()}; it can be marked visited from that day on.")
+            raise Conflict(code="visit.too_early", params={"day": visit.visit_date})
     visit.status = data.status.value
     await erase_phones(session, visit=visit)  # closed: the phones go (issue #21)
     await record_move(session, visit=visit, before=before, actor=actor, action=f"home_visit.{data.status.value}", note=data.note)
@@ -111,15 +111,13 @@ async def _check_slot(session: AsyncSession, *, visit: HomeVisit, slot: _Slot) -
     ).all()
     overlapping = [o for o in others if o.window_start < slot.end and slot.start < o.window_end]
     if any(o.device_id == slot.device.id for o in overlapping):
-        raise Conflict("The kit is on another visit in this window that day.", errors=[field_problem("device", "busy in this window")])
+        raise Conflict(code="visit.kit_busy", errors=[field_problem("device", code="visit.busy_window")])
     if any(o.operator_id == slot.operator.id for o in overlapping):
-        raise Conflict("The operator is on another visit in this window that day.", errors=[field_problem("operator", "busy in this window")])
+        raise Conflict(code="visit.operator_busy", errors=[field_problem("operator", code="visit.busy_window")])
     booked = sum(1 for o in others if o.device_id == slot.device.id)
     if booked >= slot.device.daily_capacity:
-        raise Conflict(
-            f"The kit's day is full: {booked} of {slot.device.daily_capacity} visits planned.",
-            errors=[field_problem("device", "daily capacity reached")],
-        )
+        params = {"booked": booked, "capacity": slot.device.daily_capacity}
+        raise Conflict(code="visit.kit_day_full", params=params, errors=[field_problem("device", code="visit.kit_day_full", params=params)])
 
 
 async def visits_planned_on(session: AsyncSession, *, day: date, device_ids: list[int], operator_ids: list[int]) -> tuple[set[int], set[int]]:
@@ -153,14 +151,14 @@ async def ensure_free_for_visit(session: AsyncSession, *, device_id: int, operat
     """The kit and the operator of a home visit are not posted elsewhere that day nor at a weekend
     service (an event holds them for its day); 409 naming which."""
     if not await devices.is_device_free(session, device_id=device_id, day=day):
-        raise Conflict("The kit is posted elsewhere that day.", errors=[field_problem("device", "not free that day")])
+        raise Conflict(code="visit.kit_posted", errors=[field_problem("device", code="crew.device_not_free")])
     if not await devices.is_operator_free(session, operator_id=operator_id, day=day):
-        raise Conflict("The operator is posted elsewhere that day.", errors=[field_problem("operator", "not free that day")])
+        raise Conflict(code="visit.operator_posted", errors=[field_problem("operator", code="crew.operator_not_free")])
     if (event := await services.weekend_event_on(session, day=day, device_id=device_id)) is not None:
-        raise Conflict(f"The kit is at a weekend service (service point {event}) that day.", errors=[field_problem("device", "at a weekend service that day")])
+        raise Conflict(code="visit.kit_at_event", params={"point": event}, errors=[field_problem("device", code="crew.at_event", params={"point": event})])
     if (event := await services.weekend_event_on(session, day=day, operator_id=operator_id)) is not None:
         raise Conflict(
-            f"The operator is at a weekend service (service point {event}) that day.", errors=[field_problem("operator", "at a weekend service that day")]
+            code="visit.operator_at_event", params={"point": event}, errors=[field_problem("operator", code="crew.at_event", params={"point": event})]
         )
 
 
@@ -171,25 +169,25 @@ async def schedule(session: AsyncSession, *, visit_id: int, data: ScheduleReques
     campaign = await campaigns.get_campaign(session, campaign_id=visit.campaign_id)
     today = today or calendar.today(campaign.timezone)
     if data.date < today:
-        raise RuleViolation.on_field("date", "A visit cannot be scheduled in the past.")
+        raise RuleViolation.on_field("date", code="date.past")
     if data.date > campaign.deadline:
-        raise RuleViolation.on_field("date", f"A visit cannot be scheduled after the campaign's deadline, {campaign.deadline.isoformat()}.")
+        raise RuleViolation.on_field("date", code="date.after_deadline", params={"deadline": campaign.deadline})
     # Locked in a fixed order (kit, then operator) so that two dispatchers serialize per kit.
     device = await session.scalar(select(Device).where(Device.id == data.device).with_for_update())
     if device is None:
-        raise NotFound("There is no such device.", errors=[field_problem("device", "not found")])
+        raise NotFound(code="not_found.such", params={"what": "device"}, errors=[field_problem("device", code="unknown_reference")])
     if device.kind != DeviceKind.mobile:
-        raise RuleViolation.on_field("device", "Home visits are made with a mobile enrollment kit; this device is static.")
+        raise RuleViolation.on_field("device", code="visit.kit_static")
     if not devices.device_usable(device, day=data.date):
         if device.status != DeviceStatus.active:
-            raise RuleViolation.on_field("device", f"The kit is {device.status.replace('_', ' ')}, not active.")
+            raise RuleViolation.on_field("device", code="visit.kit_not_active", params={"status": device.status})
         assert device.return_due is not None
-        raise RuleViolation.on_field("device", f"The loaned kit is due back on {device.return_due.isoformat()}, before the visit.")
+        raise RuleViolation.on_field("device", code="visit.kit_due_back", params={"day": device.return_due})
     operator = await session.scalar(select(Operator).where(Operator.id == data.operator).with_for_update())
     if operator is None:
-        raise NotFound("There is no such operator.", errors=[field_problem("operator", "not found")])
+        raise NotFound(code="not_found.such", params={"what": "operator"}, errors=[field_problem("operator", code="unknown_reference")])
     if operator.status != OperatorStatus.active:
-        raise RuleViolation.on_field("operator", f"The operator is {operator.status}, not active.")
+        raise RuleViolation.on_field("operator", code="visit.operator_not_active", params={"status": operator.status})
     await devices.ensure_crew_in_scope(session, actor=actor, day=data.date, devices={"device": device.id}, operators={"operator": operator.id})
     slot = _Slot(device=device, operator=operator, day=data.date, start=data.window.start, end=data.window.end)
     await _check_slot(session, visit=visit, slot=slot)
@@ -217,7 +215,7 @@ async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, a
     has none on this kit that day); each stop shown is a personal read, audited."""
     device = await session.get(Device, device_id)
     if device is None or device.kind != DeviceKind.mobile:
-        raise NotFound("There is no such mobile kit.")
+        raise NotFound(code="not_found.such", params={"what": "mobile kit"})
     day = day or calendar.today()
     on_plan = [HomeVisit.device_id == device.id, HomeVisit.visit_date == day]
     booked = await session.scalar(select(func.count()).select_from(HomeVisit).where(*on_plan, HomeVisit.status.in_(PLANNED_STATUSES)))
@@ -229,7 +227,7 @@ async def day_plan(session: AsyncSession, *, device_id: int, day: date | None, a
     # Area codes sort kelurahan, then RW, then RT: neighbours follow each other.
     visits = (await session.scalars(stmt.order_by(HomeVisit.area_code, HomeVisit.window_start, HomeVisit.id))).all()
     if actor.role == Role.operator and not visits:
-        raise Forbidden("You are not on this kit's plan for that day.")
+        raise Forbidden(code="visit.not_on_plan")
     kelurahan_codes = {_kelurahan_of(v.area_code) for v in visits}
     names = dict((await session.execute(select(Area.code, Area.name).where(Area.code.in_(kelurahan_codes)))).all()) if visits else {}
     stops = []

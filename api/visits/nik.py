@@ -24,6 +24,7 @@ import re
 import secrets
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,28 +104,29 @@ def _official_names(kecamatan_code: str) -> dict[str, str]:
     return {row["code"]: row["name"] for row in areas.read_official_rows(kecamatan_code) if depth_of(row["code"]) <= 3}
 
 
-async def nik_problem(session: AsyncSession, *, nik: str, campaign: Campaign, on: date) -> str | None:
-    """Why this NIK cannot ask for a visit in this campaign, or None. Never quotes the NIK."""
+async def nik_problem(session: AsyncSession, *, nik: str, campaign: Campaign, on: date) -> tuple[str, dict[str, Any]] | None:
+    """Why this NIK cannot ask for a visit in this campaign (a code and its params), or None.
+    Never quotes the NIK: the params are places and an age."""
     if not _NIK.match(nik):
-        return "The NIK must be exactly 16 digits."
+        return "nik.digits", {}
     kecamatan_code = kecamatan_of_nik(nik)
     root = campaign.root_area_code
     kecamatan = await session.get(Area, kecamatan_code)
     if kecamatan is None or not is_within(kecamatan_code, root):
         official = await asyncio.to_thread(_official_names, kecamatan_code)
         if kecamatan is None and (kecamatan_code not in official or is_within(kecamatan_code, root)):
-            return "The first six digits of the NIK are not the code of a known kecamatan."
+            return "nik.unknown_kecamatan", {}
         city_code = kecamatan_code.rsplit(".", 1)[0]
         named = {a.code: a.name for a in (await session.scalars(select(Area).where(Area.code.in_([city_code, root, kecamatan_code])))).all()}
         city = named.get(city_code) or official.get(city_code) or city_code
         root_name = named.get(root, root)
         if is_within(root, city_code):
             place = named.get(kecamatan_code) or official.get(kecamatan_code) or kecamatan_code
-            return f"The NIK was issued in kecamatan {place}, outside this campaign's area ({root_name}); please ask there."
-        return f"The NIK was issued in {city}, another city: this campaign records residents of {root_name}. Please ask {city} for recording."
+            return "nik.other_kecamatan", {"place": place, "root": root_name}
+        return "nik.other_region", {"city": city, "root": root_name}
     born = birth_date_of_nik(nik, on=on)
     if born is None:
-        return "Digits 7 to 12 of the NIK are not a real birth date (DDMMYY, with 40 added to the day for women)."
+        return "nik.birth_date", {}
     if age_on(born, on) < ADULT_AGE:
-        return f"The resident must be {ADULT_AGE} or older on the day of the request to be recorded for an e-KTP."
+        return "nik.too_young", {"age": ADULT_AGE}
     return None

@@ -57,17 +57,19 @@ def read_root(principal: Principal, area: str | None) -> str | None:
         if area is None:
             return principal.area
         if principal.area is None or not is_within(area, principal.area):
-            raise Forbidden(f"Area {area} is outside your scope.", errors=[field_problem("area", "outside your scope", location="query")])
+            raise Forbidden(
+                code="scope.area", params={"code": area}, errors=[field_problem("area", location="query", code="scope.area", params={"code": area})]
+            )
     return area
 
 
 async def crew_operator(session: AsyncSession, actor: Principal) -> int:
     """The active petugas an operator account is; 403 for an account that is no (active) petugas."""
     if actor.operator_id is None:
-        raise Forbidden("Your account is not linked to an operator (petugas); ask an admin to link it.")
+        raise Forbidden(code="crew.not_linked")
     status = await session.scalar(select(Operator.status).where(Operator.id == actor.operator_id))
     if status != OperatorStatus.active:
-        raise Forbidden(f"Your operator record is {status or 'gone'}, not active.")
+        raise Forbidden(code="crew.not_active", params={"status": status or "gone"})
     return actor.operator_id
 
 
@@ -77,7 +79,7 @@ async def visit_for_staff(session: AsyncSession, *, visit_id: int, actor: Princi
         stmt = stmt.with_for_update()
     visit = await session.scalar(stmt)
     if visit is None:
-        raise NotFound("There is no such home-visit request.")
+        raise NotFound(code="not_found.such", params={"what": "home-visit request"})
     ensure_sees_personal(actor, visit.area_code, what="home-visit request")
     if write:
         ensure_area(actor, visit.area_code)
@@ -89,7 +91,7 @@ async def crew_visit(session: AsyncSession, *, visit_id: int, actor: Principal) 
     operator_id = await crew_operator(session, actor)
     visit = await session.scalar(select(HomeVisit).where(HomeVisit.id == visit_id).with_for_update())
     if visit is None or visit.operator_id != operator_id:
-        raise NotFound("There is no such home-visit request.")
+        raise NotFound(code="not_found.such", params={"what": "home-visit request"})
     return visit
 
 
@@ -97,8 +99,9 @@ def ensure_move(visit: HomeVisit, target: VisitStatus) -> None:
     current = VisitStatus(visit.status)
     allowed = TRANSITIONS.get(current, frozenset())
     if target not in allowed:
-        possible = ", ".join(sorted(allowed)) or "none: it is closed"
-        raise Conflict(f"A {current.value} request cannot become {target.value}; possible moves: {possible}.")
+        if not allowed:
+            raise Conflict(code="visit.closed", params={"status": current.value, "target": target.value})
+        raise Conflict(code="visit.move", params={"status": current.value, "target": target.value, "allowed": sorted(allowed)})
 
 
 ERASED_PHONE = ""

@@ -3,6 +3,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.errors import field_rule
 from api.types import BoundedDate, LocalTime
 from api.visits.models import VisitPriority, VisitReason, VisitStatus
 
@@ -126,7 +127,7 @@ class VisitWindow(BaseModel):
     @model_validator(mode="after")
     def _end_after_start(self) -> Self:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise field_rule("window.order")
         return self
 
 

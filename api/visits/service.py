@@ -84,16 +84,16 @@ __all__ = [
 log = structlog.get_logger("api.visits")
 
 HOME_LEVELS = (AreaLevel.kelurahan, AreaLevel.rw, AreaLevel.rt)
-TRY_AGAIN = "The request could not be stored just now; please send it again."
+
 OVERDUE_LIST_LIMIT = 100
 
 
 async def _home_area(session: AsyncSession, code: str) -> Area:
     if level_of(code) not in HOME_LEVELS:
-        raise RuleViolation.on_field("area", "Give the code of the resident's kelurahan, or of their RW or RT (e.g. 36.74.01.1001 or 36.74.01.1001.003).")
+        raise RuleViolation.on_field("area", code="visit.area_level")
     area = await session.get(Area, code)
     if area is None:
-        raise RuleViolation.on_field("area", "There is no kelurahan, RW or RT with this code; if the RW/RT is not listed, give the kelurahan.")
+        raise RuleViolation.on_field("area", code="visit.area_unknown")
     return area
 
 
@@ -116,22 +116,20 @@ async def submit(session: AsyncSession, *, data: HomeVisitCreate, actor: Princip
     errors = []
     nik = re.sub(r"\s", "", data.nik)
     if problem := await nik_problem(session, nik=nik, campaign=campaign, on=today):
-        errors.append(field_problem("nik", problem))
+        code, params = problem
+        errors.append(field_problem("nik", code=code, params=params))
     phone = normalize_phone(data.phone)
     if phone is None:
-        errors.append(field_problem("phone", "Give an Indonesian mobile number written 08..., +628... or 628... (10 to 13 digits in the 08 form)."))
+        errors.append(field_problem("phone", code="phone.invalid"))
     if not data.consent:
-        errors.append(field_problem("consent", "We need the resident's consent to contact them, or the visit cannot be arranged."))
+        errors.append(field_problem("consent", code="visit.consent"))
     for index, day in enumerate(data.preferred_dates):
         if day < today:
-            errors.append(field_problem(f"preferred_dates.{index}", "A preferred date cannot be in the past."))
+            errors.append(field_problem(f"preferred_dates.{index}", code="date.past"))
         elif day > campaign.deadline:
-            errors.append(
-                field_problem(f"preferred_dates.{index}", f"A preferred date cannot be after the campaign's deadline, {campaign.deadline.isoformat()}.")
-            )
+            errors.append(field_problem(f"preferred_dates.{index}", code="date.after_deadline", params={"deadline": campaign.deadline}))
     if errors:
-        detail = errors[0]["message"] if len(errors) == 1 else f"{len(errors)} fields need attention: " + ", ".join(e["field"] for e in errors) + "."
-        raise RuleViolation(detail, errors=errors)
+        raise RuleViolation.of_fields(errors)
     open_visit = await _open_request(session, nik)
     tracking_code = await _unused_tracking_code(session)
     fields: dict[str, Any] = {
@@ -158,7 +156,7 @@ async def submit(session: AsyncSession, *, data: HomeVisitCreate, actor: Princip
     except IntegrityError:
         winner = await _open_request(session, nik)
         if winner is None:  # not the open-request index (a tracking code drawn twice at once)
-            raise Conflict(TRY_AGAIN) from None
+            raise Conflict(code="visit.try_again") from None
         return await _merge(session, winner, tracking_code=tracking_code, fields=fields, actor=actor)
     session.add(HomeVisitEvent(home_visit_id=visit.id, at=calendar.now_utc(), actor_name=actor.name, from_status=None, to_status=visit.status))
     await audit.record(session, actor=actor, action="home_visit.create", entity="home_visit", entity_id=visit.id, after=audit.snapshot_of(visit, AUDIT_FIELDS))
@@ -218,7 +216,7 @@ async def track(session: AsyncSession, *, code: str) -> HomeVisitTrack:
     if visit is None:
         await ratelimit.count(session, bucket=TRACKING_GUESS_BUCKET, key=client, limit=limit)
         # keep_changes: the count must outlive this failed request, or guessing would be free.
-        raise NotFound("There is no home-visit request with this tracking code.", keep_changes=True)
+        raise NotFound(code="visit.tracking_unknown", keep_changes=True)
     return HomeVisitTrack(
         tracking_code=merge.tracking_code if merge else visit.tracking_code,
         status=VisitStatus(visit.status),

@@ -1,7 +1,8 @@
 // The one way the app talks to the API: JSON in and out, the staff bearer token, and every
 // failure turned into an ApiError with a human message (never raw JSON, never a blank page).
 
-import { t } from "./i18n.js";
+import { language, t } from "./i18n.js";
+import { describe, knows } from "./problems.js";
 import { connectivity, session } from "./store.js";
 
 const BASE = "/api/v1";
@@ -40,12 +41,13 @@ function statusMessage(status, retryAfter) {
 }
 
 // Validation items name the field as e.g. "as_of" or "targets.0.area"; the first part is the input's name.
+// Each item's words come from its code (js/problems.js); the server's message only for a code unknown here.
 function splitItems(items) {
   const fields = {};
   const rows = [];
   const other = [];
   for (const item of Array.isArray(items) ? items : []) {
-    const message = typeof item?.message === "string" ? item.message : t("error.invalidValue");
+    const message = describe(item?.code, item?.params, typeof item?.message === "string" ? item.message : null);
     if (Number.isInteger(item?.row)) rows.push({ row: item.row, field: item.field ?? null, message });
     else if (item?.field) fields[item.field] ??= message;
     else other.push(message);
@@ -66,7 +68,10 @@ async function toError(response) {
     }
   }
   // Server-side failures: the person cannot act on the details, so they get the plain message only.
-  const detail = response.status < 500 && typeof problem?.detail === "string" ? problem.detail : null;
+  // A malformed request's detail only repeats the status's message: its items say what is wrong.
+  const serverDetail = typeof problem?.detail === "string" ? problem.detail : null;
+  const repeats = problem?.code === "validation.invalid" && Array.isArray(problem.errors) && problem.errors.length > 0;
+  const detail = response.status >= 500 || repeats ? null : knows(problem?.code) ? describe(problem.code, problem.params) : serverDetail;
   const message = statusMessage(response.status, retryAfter);
   // A token the server no longer accepts (expired, revoked) is dropped so that the app shows sign-in.
   if (response.status === 401 && session.state.token) session.set({ token: null, me: null });
@@ -100,7 +105,8 @@ function noteFreshness(method, response) {
  * Resolves to the parsed JSON (null for 204); rejects with ApiError.
  */
 export async function request(method, path, { params, json, form, text, contentType, signal, headers: extra } = {}) {
-  const headers = { Accept: "application/json, application/problem+json", ...extra };
+  // The server words what it writes (a problem's title and detail) in the interface's language.
+  const headers = { Accept: "application/json, application/problem+json", "Accept-Language": language.state.lang, ...extra };
   if (session.state.token) headers.Authorization = `Bearer ${session.state.token}`;
   // The service worker keeps a few of a signed-in person's answers in a cache of their own.
   if (session.state.token && session.state.me?.id && method === "GET") headers["X-Rekam-Cache-User"] = String(session.state.me.id);

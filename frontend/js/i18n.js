@@ -4,7 +4,11 @@
 
 import { Store } from "./store.js";
 
-const LOADERS = { id: () => import("./i18n/id.js"), en: () => import("./i18n/en.js") };
+// Each language is two files: the interface's texts and the words for the API's codes (problems.<lang>.js).
+const LOADERS = {
+  id: () => Promise.all([import("./i18n/id.js"), import("./i18n/problems.id.js")]),
+  en: () => Promise.all([import("./i18n/en.js"), import("./i18n/problems.en.js")]),
+};
 const CATALOGUES = {};
 const INTL_LOCALES = { id: "id-ID", en: "en-GB" };
 const LANG_KEY = "rekam.lang";
@@ -33,7 +37,7 @@ export const LANGUAGES = Object.keys(LOADERS);
 
 /** Load `lang`'s catalogue once (the language's texts); call it before `language.set`. */
 export async function loadCatalogue(lang) {
-  CATALOGUES[lang] ??= (await LOADERS[lang]()).default;
+  CATALOGUES[lang] ??= Object.assign({}, ...(await LOADERS[lang]()).map((module) => module.default));
   return CATALOGUES[lang];
 }
 
@@ -84,9 +88,17 @@ export const fmt = {
   decimal: (value) => formatter("number", { maximumFractionDigits: 1 }).format(value),
   /** `value` in percent units as the API gives it (87.1 → "87,1%"). */
   percent: (value) => formatter("number", { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(value / 100),
+  /** "2 Januari 2027": a date inside a sentence (messages from the API's codes). */
+  longDate: (iso) => formatter("date", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(parseDate(iso)),
   date: (iso) => formatter("date", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(parseDate(iso)),
   mediumDate: (iso) => formatter("date", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(parseDate(iso)),
   shortDate: (iso) => formatter("date", { day: "numeric", month: "short", timeZone: "UTC" }).format(parseDate(iso)),
+  // One style for clock times and money, set here and used everywhere: Indonesian writes 09.00 and
+  // 09.00–10.00 (English 09:00–10:00), and rupiah as Rp50.000 (no space, as on price tags).
+  /** "HH:MM" from the API (a local time of the campaign's zone) → "09.00" / "09:00". */
+  time: (hhmm) => (hhmm ? String(hhmm).slice(0, 5).replace(":", language.state.lang === "id" ? "." : ":") : ""),
+  timeRange: (from, to) => `${fmt.time(from)}–${fmt.time(to)}`,
+  money: (amount) => `Rp${formatter("number", {}).format(amount)}`,
   dateTime: (iso) => formatter("date", { dateStyle: "medium", timeStyle: "short", timeZone: "Asia/Jakarta" }).format(new Date(iso)),
 };
 

@@ -35,6 +35,11 @@ export const ROUTES = [
   { path: "/board", pattern: /^\/board(?:\/(\d{1,9}))?$/, keys: ["id"], view: () => import("./views/board.js"), link: "nav.board" },
   // #/ticket/<point>: take a number; #/ticket/<point>/<ticket>/<code>: the resident's own ticket.
   { path: "/ticket", pattern: /^\/ticket\/(\d{1,9})(?:\/(\d{1,12})\/([A-Za-z0-9_-]{8,24}))?$/, keys: ["id", "ticket", "code"], view: () => import("./views/ticket.js") },
+  // #/appointment/<point>: book a slot; #/appointment/c/<code>: the booking (code, QR, cancel, check-in).
+  {
+    path: "/appointment", pattern: /^\/appointment\/(?:(\d{1,9})|c\/([A-Za-z0-9_-]{8,24}))$/, keys: ["id", "code"],
+    view: () => import("./views/appointment.js"),
+  },
   { path: "/visit", pattern: /^\/visit(?:\/(track)(?:\/([^/]{1,40}))?)?$/, keys: ["page", "code"], view: () => import("./views/visit.js"), link: "nav.visit" },
   { path: "/report", pattern: /^\/report(?:\/(track))?$/, keys: ["page"], view: () => import("./views/report.js"), link: "nav.report" },
   {

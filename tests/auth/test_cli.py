@@ -38,6 +38,10 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def rekam(database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture):
     """Run `rekam ARGS` with optional stdin; returns (exit code, stdout, stderr)."""
     monkeypatch.setenv("DATABASE_URL", database)
+    # The CLI speaks the environment's language (api.messages.language_of_environment): English here.
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     clear_caches()
 
     def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
@@ -78,6 +82,20 @@ def test_users_create_list_deactivate(rekam, database) -> None:
     code, out, _ = rekam("users", "deactivate", "ani.viewer")
     assert code == 0 and "deactivated" in out
     assert rekam("users", "list")[1].count("deactivated") == 1
+
+
+def test_users_commands_speak_indonesian_when_lang_asks(rekam, monkeypatch) -> None:
+    monkeypatch.setenv("LANG", "id_ID.UTF-8")
+    code, out, _ = rekam("users", "create", "sari.serpong", "--role", "supervisor", "--area", "36.74.01", "--password", "long-enough-pw")
+    assert code == 0 and "rekam: pengguna sari.serpong dibuat (supervisor wilayah 36.74.01)" in out
+    code, out, _ = rekam("users", "list")
+    assert "aktif" in out and "active" not in out
+    code, out, _ = rekam("users", "deactivate", "sari.serpong")
+    assert code == 0 and "dinonaktifkan" in out and "kunci API-nya dicabut" in out
+    code, _, err = rekam("users", "deactivate", "nobody")
+    assert code == 1 and "Tidak ada pengguna dengan nama pengguna itu." in err
+    code, _, err = rekam("users", "create", "no.area", "--role", "supervisor", "--password", "long-enough-pw")
+    assert code == 1 and "Supervisor memerlukan wilayah" in err
 
 
 def test_users_create_refuses_bad_input_without_echoing_it(rekam) -> None:

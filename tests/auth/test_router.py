@@ -54,7 +54,7 @@ async def test_expired_token_gets_401(client, session) -> None:
     await session.execute(update(AccessToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     await session.commit()
     problem = assert_problem(await client.get("/api/v1/users", headers=headers), 401)
-    assert "expired" in problem["detail"]
+    assert problem["code"] == "auth.token_expired" and "kedaluwarsa" in problem["detail"]
 
 
 async def test_deactivated_user_cannot_sign_in_and_their_tokens_stop(client, session) -> None:
@@ -321,8 +321,8 @@ async def test_api_keys_expire_and_the_expiring_ones_are_listed(client, session)
     assert (await client.get("/api/v1/auth/me", headers={"X-API-Key": soon["key"]})).json()["kind"] == "api_key"
     await session.execute(update(ApiKey).where(ApiKey.id == soon["id"]).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     await session.commit()
-    problem = assert_problem(await client.get("/api/v1/auth/me", headers={"X-API-Key": soon["key"]}), 401)
-    assert "expired" in problem["detail"]
+    problem = assert_problem(await client.get("/api/v1/auth/me", headers={"X-API-Key": soon["key"], "Accept-Language": "en"}), 401)
+    assert problem["code"] == "auth.key_expired" and "expired" in problem["detail"]
     assert (await client.get("/api/v1/api-keys", params={"expiring_within": "30d"}, headers=admin)).json()["items"] == []
     assert_problem(await client.post("/api/v1/api-keys", json={"name": "x", "role": "viewer", "expires_in_days": 5000}, headers=admin), 422)
 

@@ -192,7 +192,8 @@ async def test_wrong_receipts_are_a_plain_404_and_then_throttled(few_guesses, ap
     async with client_at(app, "203.0.113.7") as guesser, client_at(app, "203.0.113.8") as reporter:
         for wrong in ("PGL-0000-0000-0000-0000", "not-a-receipt", "PGL-0000-0000-0000-0001"):
             problem = assert_problem(await guesser.get(f"{COMPLAINTS}/track/{wrong}"), 404)
-            assert problem["detail"] == "There is no complaint with this receipt." and "errors" not in problem
+            assert problem["code"] == "complaint.receipt_unknown" and "errors" not in problem
+            assert problem["detail"] == "Tidak ada pengaduan dengan tanda terima ini."
         refused = assert_problem(await guesser.get(f"{COMPLAINTS}/track/{receipt}"), 429)
         assert receipt not in json.dumps(refused)
         assert_problem(await guesser.post(f"{COMPLAINTS}/track/{receipt}/messages", json={"text": "x"}), 429)

@@ -7,6 +7,7 @@ REKAM_REQUIRE_BROWSER=1 (as in CI), which makes that a failure.
 These tests talk HTTP only; they never use the database fixtures, so they run once, not per backend.
 """
 
+import itertools
 import os
 import re
 import shutil
@@ -37,6 +38,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 360, "height": 780}
+# Addresses for the browser contexts, one per test (TEST-NET-2, never routed).
+PHONES = (f"198.51.100.{n % 250 + 1}" if n < 250 else f"198.18.{n // 250}.{n % 250 + 1}" for n in itertools.count())
 DESKTOP = {"width": 1280, "height": 800}
 PASSWORD = "e2e-password-long-enough"
 # username, role, scope arguments for `rekam users create`
@@ -161,7 +164,9 @@ def page(browser, server: Server, console_errors: list[str]) -> Iterator:
 
     Service workers are blocked here: Playwright's `page.route` does not see requests a service
     worker makes. The offline tests (test_offline.py) use contexts that allow them."""
-    context = browser.new_context(base_url=server.base, viewport=PHONE, service_workers="block")
+    # Each test is its own phone: its own address (the server believes 127.0.0.1's X-Forwarded-For),
+    # so the cap of one remote number per point and day per phone (issue #23) is per test.
+    context = browser.new_context(base_url=server.base, viewport=PHONE, service_workers="block", extra_http_headers={"X-Forwarded-For": next(PHONES)})
     page = context.new_page()
     page.set_default_timeout(20_000)  # a loaded CI machine; these tests check behaviour, not speed
     page.on("pageerror", lambda error: console_errors.append(f"pageerror: {error}"))

@@ -66,7 +66,7 @@ def test_admin_creates_an_operator_changes_and_deactivates_the_account(page, ser
     edit.locator("select[name=role]").select_option("supervisor")
     edit.locator("[type=submit]").click()
     edit.locator("[data-error-for=area]").wait_for()
-    assert "area" in edit.locator("[data-error-for=area]").inner_text()
+    assert "Supervisor memerlukan wilayah" in edit.locator("[data-error-for=area]").inner_text()  # user.area_needed, in Indonesian
     edit.locator("select[name=area]").select_option("36.74.01")
     edit.locator("[type=submit]").click()
     edit.locator("[role=status]:has-text('Tersimpan')").wait_for()

@@ -94,7 +94,7 @@ def test_a_reported_fee_reaches_the_handler_who_replies_and_the_reporter_reads_i
 
     complaint_id = open_in_inbox(staff)
     assert staff.inner_text("[data-description]") == DESCRIPTION
-    assert staff.inner_text("[data-amount]") == "Rp 75.000"
+    assert staff.inner_text("[data-amount]") == "Rp75.000"  # one style for money: fmt.money
     assert "Petugas berompi biru" in staff.inner_text("[data-operator]")
     # A handler is told that a contact exists, and that only an admin can open it.
     assert staff.locator("[data-reporter=closed]").count() == 1
@@ -150,7 +150,8 @@ def test_a_reported_fee_reaches_the_handler_who_replies_and_the_reporter_reads_i
     staff.click("[data-form=transition] [type=submit]")
     alert = staff.locator("[data-form=transition] [data-form-status] [role=alert]")
     alert.wait_for()
-    assert "bertentangan" in alert.inner_text() and "cannot become substantiated" in alert.inner_text()
+    # The refusal in Indonesian, from its code (complaint.step) and params, statuses included.
+    assert "bertentangan" in alert.inner_text() and "tidak dapat menjadi terbukti" in alert.inner_text()
 
 
 def test_filters_assignment_and_the_admins_audited_look_at_the_reporter(page, server, handler) -> None:

@@ -88,7 +88,8 @@ def assert_stops_as_the_api_gives_them(page, plans: list[dict]) -> None:
             card = kit.locator(f"[data-stop='{stop['id']}']")
             text = {f: card.locator(f"[data-field={f}]") for f in ("name", "window", "address", "phone", "reason", "status")}
             assert text["name"].inner_text() == stop["name"]
-            assert text["window"].inner_text() == f"{stop['window_start']}–{stop['window_end']}"
+            # Indonesian clock times: 09.00–10.00 (fmt.timeRange).
+            assert text["window"].inner_text() == f"{stop['window_start']}–{stop['window_end']}".replace(":", ".")
             assert text["address"].inner_text() == stop["address"]
             assert text["phone"].inner_text() == stop["phone"] and text["phone"].get_attribute("href") == f"tel:{stop['phone']}"
             assert text["reason"].inner_text() == REASONS[stop["reason"]]

@@ -127,10 +127,10 @@ def test_admin_sees_every_device_moves_one_and_sees_the_loans_due(page, server) 
     form.locator("[type=submit]").click()
     error = form.locator("[data-error-for=from]")
     error.wait_for()
-    assert error.inner_text() == "overlaps another period"
+    assert error.inner_text() == "bertumpang tindih dengan periode lain"  # placement.overlap_period, in Indonesian
     assert form.locator("[name=from]").get_attribute("aria-invalid") == "true"
     alert = form.locator("[data-form-status] [role=alert]").inner_text()
-    assert "bertentangan" in alert and "one place at a time" in alert
+    assert "bertentangan" in alert and "satu tempat dalam satu waktu" in alert and "one place" not in alert
     assert server.get(f"/devices/{device['id']}", headers=headers).json()["placed"]["service_point_id"] == setu["id"]
     assert serious_axe_violations(page) == []
     shoot(page, "staff-devices-phone")

@@ -196,7 +196,7 @@ def test_a_mark_for_a_visit_cancelled_meanwhile_is_a_conflict(page, context, ser
     assert 'sudah berstatus "Dibatalkan"' in card.locator("[data-outcome=cancelled]").inner_text()
     refused = page.locator("[data-outbox=refused] [data-refused]")
     assert refused.count() == 1
-    assert "Tono Dibatalkan" in refused.inner_text() and "cancelled" in refused.locator("[data-field=detail]").inner_text()
+    assert "Tono Dibatalkan" in refused.inner_text() and "berstatus dibatalkan" in refused.locator("[data-field=detail]").inner_text()
     assert "1 ditolak" in page.inner_text("[data-shell=outbox]")
     assert history(server, visit)[-1][0] == "cancelled"
     # Read and dismissed: gone from the list and the header.

@@ -144,6 +144,8 @@ def test_home_visit_speaks_english_too(page, server) -> None:
 
 
 # --- queue board -------------------------------------------------------------------------------
+# Numbers taken here with httpx are issued as a kiosk would (signed in, so not capped per phone);
+# the browser's are a resident's phone (tests/e2e/conftest.py gives each test its own address).
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +166,7 @@ def test_the_board_updates_live_when_a_number_is_taken_and_called(page, server, 
     assert page.locator(".site-header").is_hidden()  # the TV shows the board only
     waiting_before = int(page.inner_text("[data-board=waiting]"))
     page.evaluate("window.__sameDocument = true")
-    ticket = httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={})
+    ticket = httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}, headers=admin_headers(server))
     ticket.raise_for_status()
     number = ticket.json()["number"]
     page.wait_for_selector(f"[data-board=waiting]:text-is('{waiting_before + 1}')")
@@ -195,7 +197,7 @@ def test_the_board_shows_reconnecting_and_recovers_by_itself(page, server, open_
     page.wait_for_selector("[data-connection=live]", timeout=15_000)
     # And the live stream works after the recovery.
     waiting = int(page.inner_text("[data-board=waiting]"))
-    httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={"priority": "elderly"}).raise_for_status()
+    httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={"priority": "elderly"}, headers=admin_headers(server)).raise_for_status()
     page.wait_for_selector(f"[data-board=waiting]:text-is('{waiting + 1}')")
 
 
@@ -229,7 +231,7 @@ def test_where_and_when_lists_open_points_and_filters_by_area(page, server, open
     assert open_now == sorted(open_now, reverse=True) and open_now[shown.index(open_point["id"])]  # open now first
     # Today's cards have the queue and the board link; the test's point is open now: a ticket link too.
     card = page.locator(f"[data-day] >> nth=0 >> [data-point='{open_point['id']}']")
-    assert "00:00–24:00" in card.inner_text()
+    assert "00.00–24.00" in card.inner_text()  # Indonesian clock times (fmt.timeRange)
     assert card.locator(f"a[href='#/board/{open_point['id']}']").count() == 1
     assert card.locator(f"a[href='#/ticket/{open_point['id']}']").count() == 1
     assert "menunggu" in card.locator("[data-queue]").inner_text()
@@ -364,7 +366,7 @@ def test_where_lists_two_weeks_with_places_what_to_bring_and_map_links(page, ser
     assert page.locator("[data-day]").count() == 15  # today and the next 14 days
     entry = page.locator(f"[data-day='{event_day.isoformat()}'] [data-point='{event}']")
     entry.wait_for()
-    assert "08:00–12:00" in entry.inner_text()
+    assert "08.00–12.00" in entry.inner_text()
     assert "Jl. Mawar 3" in entry.locator("[data-address]").inner_text()
     place = entry.locator("[data-place]").inner_text()
     assert "Kec. Pondok Aren" in place and "Kel. Pondok Betung" in place and "RW 005" in place, place
@@ -489,7 +491,7 @@ def test_the_board_speaks_a_call_in_indonesian_once_the_sound_is_on(page, server
     point = open_point["id"]
     page.goto(f"/#/board/{point}")
     page.wait_for_selector("[data-connection=live]")
-    httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}).raise_for_status()
+    httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}, headers=admin_headers(server)).raise_for_status()
     # Sound off: a call is shown, not spoken.
     first = httpx.post(f"{server.base}/api/v1/service-points/{point}/call-next", json={"counter": 1}, headers=admin_headers(server))
     assert first.status_code == 200, first.text
@@ -498,7 +500,7 @@ def test_the_board_speaks_a_call_in_indonesian_once_the_sound_is_on(page, server
     assert page.evaluate("window.__spoken") == []
     page.click("[data-action=sound]")
     assert page.get_attribute("[data-action=sound]", "aria-pressed") == "true"
-    httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}).raise_for_status()
+    httpx.post(f"{server.base}/api/v1/service-points/{point}/tickets", json={}, headers=admin_headers(server)).raise_for_status()
     called = httpx.post(f"{server.base}/api/v1/service-points/{point}/call-next", json={"counter": 2}, headers=admin_headers(server))
     assert called.status_code == 200, called.text
     number = called.json()["number"]  # the next in line (earlier tests' numbers may still wait)
@@ -517,7 +519,8 @@ def test_only_the_active_language_catalogue_is_loaded(page, server) -> None:
     page.on("request", lambda request: catalogues.append(request.url.rsplit("/", 1)[1]) if "/js/i18n/" in request.url else None)
     page.goto("/#/where")
     page.wait_for_selector("h1:text-is('Tempat dan jadwal perekaman')")
-    assert catalogues == ["id.js"]
+    # A language is its interface texts and the words for the API's codes.
+    assert sorted(catalogues) == ["id.js", "problems.id.js"]
     page.click("[data-action=language]")
     page.wait_for_selector("h1:text-is('Where and when to get recorded')")
-    assert catalogues == ["id.js", "en.js"]
+    assert sorted(catalogues) == ["en.js", "id.js", "problems.en.js", "problems.id.js"]

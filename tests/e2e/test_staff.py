@@ -44,7 +44,7 @@ def test_supervisor_uploads_targets_csv_and_sees_each_rejected_row(page, server)
     csv = "area,target\n36.74.01.1001,9000\n36.74.01.9999,5\n"
     form.locator("textarea").fill(csv)
     form.locator("[type=submit]").click()
-    page.wait_for_selector("[data-form=targets] [data-form-status] tbody tr >> text=unknown area 36.74.01.9999")
+    page.wait_for_selector("[data-form=targets] [data-form-status] tbody tr >> text=Tidak ada wilayah dengan kode 36.74.01.9999.")
     cells = form.locator("[data-form-status] tbody tr").first.locator("td").all_inner_texts()
     answer = httpx.put(
         f"{server.base}/api/v1/campaigns/{server.campaign_id}/targets",
@@ -53,7 +53,8 @@ def test_supervisor_uploads_targets_csv_and_sees_each_rejected_row(page, server)
     )
     assert answer.status_code == 422
     rejected = answer.json()["errors"]
-    assert len(rejected) == 1 and cells == [str(rejected[0]["row"]), "area", rejected[0]["message"]]
+    # The SPA words the code itself; the API words it the same way (Indonesian when not asked otherwise).
+    assert len(rejected) == 1 and rejected[0]["code"] == "area.unknown" and cells == [str(rejected[0]["row"]), "area", rejected[0]["message"]]
     shoot(page, "staff-targets-rejected-phone")
     # Nothing was saved; a target outside the supervisor's area is refused the same way.
     assert page.locator("[data-table=targets] tr[data-area='36.74.01.1001']").count() == 0
@@ -82,7 +83,7 @@ def test_supervisor_records_a_snapshot_with_errors_next_to_the_fields(page, serv
     form.locator("[type=submit]").click()
     error = form.locator("[data-error-for=as_of]")
     error.wait_for()
-    assert "future" in error.inner_text()
+    assert "masa depan" in error.inner_text()  # the words for snapshot.future, in Indonesian
     assert form.locator("input[name=as_of]").get_attribute("aria-invalid") == "true"
     assert form.locator("input[name=cumulative]").get_attribute("aria-invalid") is None
     form.locator("input[name=as_of]").fill((date.today() - timedelta(days=1)).isoformat())

@@ -62,6 +62,8 @@ def test_supervisor_schedules_a_new_request_and_prints_a_kit_day_plan(page, serv
     form.locator("[type=submit]").click()
     form.locator("[data-form-status] [role=alert]").wait_for()
     assert form.locator("[aria-invalid=true]").count() >= 1
+    # The schema's rule in Indonesian (window.order), never pydantic's "Value error, end must be after start".
+    assert "Jam selesai harus setelah jam mulai." in form.inner_text() and "Value error" not in form.inner_text()
     form.locator("[name=start]").fill("13:00")
     form.locator("[name=end]").fill("14:00")
     form.locator("[type=submit]").click()
@@ -73,7 +75,7 @@ def test_supervisor_schedules_a_new_request_and_prints_a_kit_day_plan(page, serv
     page.click("[data-form=plan] [type=submit]")
     stop = page.locator(f"[data-stop='{new['id']}']")
     stop.wait_for()
-    assert "13:00–14:00" in stop.inner_text() and stop.locator(".tick").count() == 1
+    assert "13.00–14.00" in stop.inner_text() and stop.locator(".tick").count() == 1
     assert "Jl.%20Uji%20Baring" in stop.locator("[data-map]").get_attribute("href")
     assert operators[crew[0]]["name"] in page.inner_text("[data-crew]")
     assert page.locator("[data-action=print]").is_visible()

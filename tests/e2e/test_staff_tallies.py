@@ -34,7 +34,7 @@ def test_supervisor_uploads_a_csv_and_sees_the_summary_with_the_rejected_row(pag
     rejected = summary.locator("[data-table=rejected] tbody tr")
     assert rejected.count() == 1
     cells = rejected.first.locator("td").all_inner_texts()
-    # Row 3 of the file (the header is row 1), its content, the field and the API's message.
+    # Row 3 of the file (the header is row 1), its content, the field and the words for its code.
     assert cells[0] == "3" and cells[1] == f"36.74.02.1001,{day},12" and cells[2] == "area"
     token = server.token("e2e.supervisor")
     answer = httpx.post(
@@ -44,7 +44,8 @@ def test_supervisor_uploads_a_csv_and_sees_the_summary_with_the_rejected_row(pag
         headers={"Content-Type": "text/csv", "Authorization": f"Bearer {token}"},
     )
     conflict = answer.json()["summary"]["conflicts"][0]
-    assert answer.status_code == 422 and conflict["rows"] == [3] and cells[3] == conflict["message"]
+    assert answer.status_code == 422 and conflict["rows"] == [3] and conflict["code"] == "outside_scope"
+    assert cells[3] == "di luar wilayah tugas Anda"
     shoot(page, "staff-tallies-rejected-phone")
     # Without the bad row: saved, and the grid shows the new figures.
     form.locator("input[type=file]").set_input_files(files=[])

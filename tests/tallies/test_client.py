@@ -153,6 +153,9 @@ def test_cli_summary_in_indonesian(server: dict, tmp_path: Path) -> None:
     assert "status: baik" in result.stdout and "baru: 5" in result.stdout and "ditolak: 0" in result.stdout
     again = _cli(server, path, lang="id_ID.UTF-8")
     assert "tidak berubah: 5" in again.stdout and "sudah pernah dikirim" in again.stdout
+    # A rejected row is explained in Indonesian too, from its code (not the server's English words).
+    bad = _cli(server, _write_csv(tmp_path / "id-bad.csv", days=1, start=41, bad_row=3), "--dry-run", lang="id_ID.UTF-8")
+    assert bad.returncode == 1 and "ditolak: 1" in bad.stdout and "galat: before_start (date): sebelum kampanye dimulai (" in bad.stdout
 
 
 def test_cli_unreachable_server_is_one_line_and_exit_2(server: dict, tmp_path: Path) -> None:

@@ -156,4 +156,4 @@ async def test_operator_accounts_that_are_not_the_active_petugas_cannot_act(clie
     petugas.status = "suspended"
     await session.commit()
     body = assert_problem(await client.post(status_url, json={"status": "visited"}, headers=crew), 403)
-    assert "suspended" in body["detail"]
+    assert body["code"] == "crew.not_active" and body["params"] == {"status": "suspended"} and "diskors" in body["detail"]

@@ -476,7 +476,14 @@ async def test_a_kit_or_operator_booked_on_a_day_is_not_placed_at_a_service_poin
     over_the_weekend = PlacementCreate(service_point=office.id, starts_on=saturday - timedelta(days=1), ends_on=saturday + timedelta(days=1))
     with pytest.raises(Conflict) as conflict:
         await flows.allocate_device(session, device_id=kit.id, data=over_the_weekend, actor=SYSTEM)
-    assert conflict.value.errors == [{"location": "body", "field": "from", "code": "invalid", "message": f"booked elsewhere on {saturday}"}]
+    booked = {
+        "location": "body",
+        "field": "from",
+        "code": "commitment.booked_on",
+        "message": f"booked elsewhere on {saturday}",
+        "params": {"day": saturday.isoformat()},
+    }
+    assert conflict.value.errors == [booked]
     with pytest.raises(Conflict) as conflict:
         await flows.assign_operator(session, operator_id=petugas.id, data=over_the_weekend, actor=SYSTEM)
     assert conflict.value.errors[0]["message"] == f"booked elsewhere on {saturday + timedelta(days=1)}"

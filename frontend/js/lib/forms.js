@@ -24,7 +24,9 @@ export function showErrors(form, error, { fieldAlias = {} } = {}) {
     const input = form.elements.namedItem(name);
     const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
     if (!input || !slot) {
-      unplaced.push(`${apiField}: ${message}`);
+      // Named as the form names it (its label), never by the API's field name.
+      const label = input?.id ? form.querySelector(`label[for="${CSS.escape(input.id)}"]`)?.textContent?.trim() : null;
+      unplaced.push(label ? `${label}: ${message}` : message);
       continue;
     }
     input.setAttribute("aria-invalid", "true");

@@ -28,6 +28,29 @@ export function keepTicket(ticket, today) {
   }
 }
 
+const BOOKINGS_KEY = "rekam.appointments";
+
+/** The bookings made on this phone, from `today` on ({ code, point, day, start }). */
+export function myBookings(today) {
+  try {
+    const all = JSON.parse(localStorage.getItem(BOOKINGS_KEY) || "[]");
+    return Array.isArray(all) ? all.filter((x) => x && x.day >= today) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Keep a booking (API `AppointmentRead`) on the phone; a cancelled one is forgotten. */
+export function keepBooking(booking, today) {
+  try {
+    const others = myBookings(today).filter((x) => x.code !== booking.code);
+    const kept = booking.status === "booked" ? [{ code: booking.code, point: booking.service_point_id, day: booking.day, start: booking.slot_start }] : [];
+    localStorage.setItem(BOOKINGS_KEY, JSON.stringify([...others, ...kept]));
+  } catch {
+    /* storage disabled: the booking's address still works */
+  }
+}
+
 /** The address of a kept ticket. */
 export function ticketPath(ticket) {
   return `/ticket/${ticket.point}/${ticket.id}/${ticket.code}`;
@@ -191,24 +214,6 @@ export function areaPicker({ idPrefix, name, levels = LEVELS, required = null, a
       return code;
     },
   };
-}
-
-/**
- * Put the API's rule messages (English, written for people) into the interface language:
- * `rules` = [[field prefix, regex, catalogue key]]; the regex's named groups fill the text.
- * Messages no rule knows stay as the API wrote them.
- */
-export function localize(error, rules) {
-  for (const [field, message] of Object.entries(error.fields || {})) {
-    for (const [prefix, pattern, key] of rules) {
-      const match = field.startsWith(prefix) && message.match(pattern);
-      if (match) {
-        error.fields[field] = t(key, match.groups || {});
-        break;
-      }
-    }
-  }
-  return error;
 }
 
 /** A message and a line of help inside a notice. */

@@ -20,8 +20,6 @@ import { session } from "../store.js";
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 // The API's 409 texts (English, for people) that the operator gets in the interface language.
-const NOT_YET = /planned for (?<date>\d{4}-\d{2}-\d{2}); it can be marked visited from that day on/;
-const ILLEGAL = /^A (?<from>\w+) request cannot become/;
 
 const statusText = (status) => (has(`visitStatus.${status}`) ? t(`visitStatus.${status}`) : status);
 
@@ -65,7 +63,7 @@ function stopCard(stop, day, today, waiting) {
   return html`<li class="crew-stop status-${stop.status}" data-stop="${stop.id}" data-status="${stop.status}" aria-labelledby="stop-${stop.id}-name">
     <p class="crew-stop-head">
       <span class="crew-order" aria-label="${t("crew.order", { n: stop.order })}">${stop.order}</span>
-      <span class="crew-window" data-field="window">${stop.window_start}–${stop.window_end}</span>
+      <span class="crew-window" data-field="window">${fmt.timeRange(stop.window_start, stop.window_end)}</span>
       <span class="badge crew-status" data-field="status">${statusText(stop.status)}</span>
     </p>
     <h4 class="crew-name" id="stop-${stop.id}-name" data-field="name">${stop.name}</h4>
@@ -103,13 +101,10 @@ async function dayOf(day, signal) {
 
 /** The API's refusal as the operator should read it; `current` when it tells the visit's status. */
 function explain(error) {
-  const detail = error.detail ?? "";
-  if (error.status === 409) {
-    const early = detail.match(NOT_YET);
-    if (early) return { message: t("crew.err.notYet", { date: fmt.date(early.groups.date) }) };
-    const closed = detail.match(ILLEGAL);
-    if (closed) return { message: t("crew.err.closed", { status: statusText(closed.groups.from) }), current: closed.groups.from };
-  }
+  // Read from the refusal's code and params (api/messages.py), never from its words.
+  const { code, params } = error.problem ?? {};
+  if (code === "visit.too_early") return { message: t("crew.err.notYet", { date: fmt.date(params.day) }) };
+  if (code === "visit.move" || code === "visit.closed") return { message: t("crew.err.closed", { status: statusText(params.status) }), current: params.status };
   if (error.status === 404) return { message: t("crew.err.gone") };
   if (error.status === 403) return { message: t("crew.err.forbidden"), detail: error.detail };
   return error;

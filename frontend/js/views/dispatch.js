@@ -44,7 +44,7 @@ function requestsTable(items, names, kits) {
             ${v.priority ? html`<span class="badge prio-${v.priority}">${t(`visitPriority.${v.priority}`)}</span>` : ""}${v.overdue ? html` <span class="badge badge-behind">${t("dispatch.overdue")}</span>` : ""}<br><span class="code">#${v.id} · ${t(`visitReason.${v.reason}`)}<span class="wide-only"> · ${v.phone_masked}</span></span></th>
           <td>${t(`visitStatus.${v.status}`)}</td>
           <td class="num wide-only">${v.waiting_days === null ? "—" : fmt.number(v.waiting_days)}</td>
-          <td class="wide-only">${v.visit_date ? html`${fmt.shortDate(v.visit_date)} ${v.window_start}–${v.window_end}<br><span class="code">${kits.get(v.device_id)?.serial ?? ""}</span>` : "—"}</td>
+          <td class="wide-only">${v.visit_date ? html`${fmt.shortDate(v.visit_date)} ${fmt.timeRange(v.window_start, v.window_end)}<br><span class="code">${kits.get(v.device_id)?.serial ?? ""}</span>` : "—"}</td>
           <td class="actions">
             ${OPEN.has(v.status) ? html`<button type="button" class="button small" data-action="schedule" data-id="${v.id}">${t(v.status === "scheduled" ? "dispatch.reschedule" : "dispatch.schedule")}</button>` : ""}
           </td>
@@ -70,7 +70,7 @@ function dayPlan(plan, operators) {
       plan.stops.length
         ? html`<ol class="stops">${plan.stops.map(
             (s) => html`<li data-stop="${s.id}">
-              <p class="stop-time"><span class="tick" aria-hidden="true"></span>${s.window_start}–${s.window_end} · ${s.kelurahan_name}${s.rw ? ` · RW ${s.rw}` : ""}${s.rt ? ` · RT ${s.rt}` : ""}</p>
+              <p class="stop-time"><span class="tick" aria-hidden="true"></span>${fmt.timeRange(s.window_start, s.window_end)} · ${s.kelurahan_name}${s.rw ? ` · RW ${s.rw}` : ""}${s.rt ? ` · RT ${s.rt}` : ""}</p>
               <p class="stop-name">${s.name}${plan.stops.some((o) => o.operator_id !== s.operator_id) ? html` <span class="hint">(${operators.get(s.operator_id)?.name ?? `#${s.operator_id}`})</span>` : ""}</p>
               <p>${s.address} · <a href="${mapLink(s)}" rel="noopener" target="_blank" data-map>${t("dispatch.map")}</a></p>
               <p>${t("dispatch.phone")}: <a href="tel:${s.phone}">${s.phone}</a> · NIK ${s.nik_masked} · ${t(`visitReason.${s.reason}`)}</p>
@@ -219,7 +219,7 @@ export async function render(root, { signal }) {
       };
       try {
         const done = await busy(form, () => api.post(`/home-visits/${f.id.value}/schedule`, { json: data, signal }));
-        showSuccess(form, t("dispatch.scheduled", { id: f.id.value, date: fmt.date(done.visit_date), from: done.window_start, to: done.window_end }));
+        showSuccess(form, t("dispatch.scheduled", { id: f.id.value, date: fmt.date(done.visit_date), from: fmt.time(done.window_start), to: fmt.time(done.window_end) }));
         await loadRequests();
         const plan = root.querySelector("[data-form=plan]").elements;
         plan.device.value = String(data.device);

@@ -7,16 +7,9 @@ import { api } from "../api.js";
 import { currentCampaign } from "../campaigns.js";
 import { busy, clearErrors, fieldBlock, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { areaPicker, clearOnEdit, localize, showCode } from "../lib/public.js";
+import { areaPicker, clearOnEdit, showCode } from "../lib/public.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
 import { resendCode } from "../lib/notify.js";
-
-const RULES = [
-  ["service_point", /no such service point/, "report.err.point"],
-  ["area", /Name a kecamatan/, "report.err.area"],
-  ["place", /Describe the place/, "report.err.place"],
-  ["occurred_on", /in the future/, "report.err.future"],
-];
 
 // The receipt just made, or typed on the status page; forgotten when the tab closes.
 let heldReceipt = null;
@@ -158,7 +151,7 @@ async function renderForm(root, { signal }) {
         renderReceipt(root, receipt, signal);
       } catch (error) {
         if (signal.aborted) return;
-        showErrors(form, localize(error, RULES));
+        showErrors(form, error);
       }
     },
     { signal },

@@ -10,6 +10,7 @@ import { on } from "../lib/dom.js";
 import { busy, clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
 import { enqueue } from "../lib/outbox.js";
+import { describe } from "../problems.js";
 import { mountOutbox } from "../lib/outboxpanel.js";
 import { addDays, allPages, areasIn, field, parseCount, slotError } from "../lib/staffkit.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
@@ -27,7 +28,7 @@ function summaryBlock(summary, { lineOf, gridCells } = {}) {
       ? t("tallies.nothingSaved")
       : t("tallies.saved");
   const kind = summary.rejected ? "notice-error" : summary.warnings.length ? "notice-warning" : "notice-ok";
-  const rejectedRows = summary.conflicts.flatMap((c) => c.rows.map((row) => ({ row, field: c.field, message: c.message })));
+  const rejectedRows = summary.conflicts.flatMap((c) => c.rows.map((row) => ({ row, field: c.field, message: describe(`import.${c.code}`, c.params, c.message) })));
   rejectedRows.sort((a, b) => a.row - b.row);
   const counts = ["rows", "imported", "updated", "unchanged", "deleted", "rejected"];
   return html`<div class="notice ${kind}" role="${summary.rejected ? "alert" : "status"}" data-summary="${saved ? "saved" : summary.dry_run ? "dry-run" : "rejected"}">
@@ -49,7 +50,7 @@ function summaryBlock(summary, { lineOf, gridCells } = {}) {
     ${
       summary.warnings.length
         ? html`<p>${t("tallies.warnings")}</p><ul>${summary.warnings.map(
-            (w) => html`<li>${w.rows.length ? html`${t("form.row")} ${w.rows.join(", ")}: ` : ""}${w.message}</li>`,
+            (w) => html`<li>${w.rows.length ? html`${t("form.row")} ${w.rows.join(", ")}: ` : ""}${describe(`import.${w.code}`, w.params, w.message)}</li>`,
           )}</ul>`
         : ""
     }

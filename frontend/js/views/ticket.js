@@ -9,6 +9,7 @@ import { html, render as paint } from "../lib/html.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
 import { ticketAlerts } from "../lib/notify.js";
 import { keepTicket, myTickets, opensAgain, ticketPath } from "../lib/public.js";
+import { pageUrl, showQr } from "../lib/qr.js";
 import { failure, navigate } from "../lib/view.js";
 
 const REFRESH_MS = 20_000;
@@ -38,9 +39,11 @@ async function renderMine(root, { point, ticket, code, signal }) {
     html`<h1>${t("ticket.mineTitle")}</h1>
       <p class="lede">${mine.point_name}</p>
       <div data-ticket-result aria-live="polite">${mineMarkup(mine)}</div>
+      <figure class="qr" data-qr-slot></figure>
       <div data-ticket-alerts-slot></div>
       <p><a href="#/board/${point}">${t("ticket.board")}</a></p>`,
   );
+  showQr(root.querySelector("[data-qr-slot]"), pageUrl(ticketPath({ point, id: ticket, code })));
   ticketAlerts(root.querySelector("[data-ticket-alerts-slot]"), ticket, code, signal);
   const box = root.querySelector("[data-ticket-result]");
   const timer = setInterval(async () => {
@@ -91,6 +94,7 @@ export async function render(root, { params, signal }) {
       }
       ${board.open_now ? ticketForm() : ""}
       <div data-ticket-result></div>
+      <p><a href="#/appointment/${id}" data-book-link>${t("ticket.book")}</a></p>
       <p><a href="#/board/${id}">${t("ticket.board")}</a></p>`,
   );
   const form = root.querySelector("[data-form=ticket]");
@@ -107,7 +111,11 @@ export async function render(root, { params, signal }) {
         navigate(ticketPath(kept));
       } catch (error) {
         if (signal.aborted) return;
-        if (error.status === 409) error.message = t("ticket.closed");
+        if (error.problem?.code === "queue.number_held") {
+          // One active remote number per point and day per phone (the API's cap, issue #23).
+          error.message = t("ticket.numberHeld");
+          error.detail = null;
+        } else if (error.status === 409) error.message = t("ticket.closed");
         showErrors(form, error);
       }
     },

@@ -316,7 +316,6 @@ export async function render(root, { signal }) {
         showSuccess(createForm, t("users.created", { name: user.display_name, username: user.username, role: t(`role.${user.role}`) }));
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        if (error.fields.username === "taken") error.fields.username = t("users.taken");
         showErrors(createForm, error);
       }
     },

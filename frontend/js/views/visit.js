@@ -5,29 +5,12 @@ import { api } from "../api.js";
 import { currentCampaign } from "../campaigns.js";
 import { busy, clearErrors, fieldBlock, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { areaPicker, clearOnEdit, localize, showCode } from "../lib/public.js";
+import { areaPicker, clearOnEdit, showCode } from "../lib/public.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
 import { resendCode } from "../lib/notify.js";
 
 const REASONS = ["sick", "disabled", "elderly", "other"];
 const DATES = 3;
-
-// The API's messages per field, in the order its service checks them.
-const RULES = [
-  ["nik", /exactly 16 digits/, "visit.err.nikDigits"],
-  ["nik", /not the code of a known kecamatan/, "visit.err.nikKecamatan"],
-  ["nik", /issued in kecamatan (?<place>.+), outside this campaign's area \((?<root>.+)\)/, "visit.err.nikOutsideKecamatan"],
-  ["nik", /issued in (?<city>.+), another city: this campaign records residents of (?<root>.+?)\./, "visit.err.nikOtherCity"],
-  ["nik", /not a real birth date/, "visit.err.nikBirthDate"],
-  ["nik", /must be (?<age>\d+) or older/, "visit.err.nikAge"],
-  ["phone", /Indonesian mobile number/, "visit.err.phone"],
-  ["consent", /consent/, "visit.err.consent"],
-  ["area", /Give the code of the resident's kelurahan/, "visit.err.areaLevel"],
-  ["area", /no kelurahan, RW or RT with this code/, "visit.err.areaUnknown"],
-  ["area", /No recording campaign is running/, "visit.err.areaNoCampaign"],
-  ["preferred_dates", /in the past/, "visit.err.datePast"],
-  ["preferred_dates", /after the campaign's deadline, (?<deadline>[0-9-]+)/, "visit.err.dateDeadline"],
-];
 
 function described(id, hint) {
   return hint ? `${id}-hint ${id}-error` : `${id}-error`;
@@ -181,7 +164,7 @@ async function renderRequest(root, { signal, navigate }) {
         // The dates' errors name their position in the list we sent: map them back to the inputs.
         const filled = Array.from({ length: DATES }, (_, i) => i).filter((i) => get(`preferred_dates.${i}`));
         const alias = Object.fromEntries(filled.map((input, sent) => [`preferred_dates.${sent}`, `preferred_dates.${input}`]));
-        showErrors(form, localize(error, RULES), { fieldAlias: alias });
+        showErrors(form, error, { fieldAlias: alias });
       }
     },
     { signal },
@@ -242,8 +225,8 @@ async function renderTrack(root, { params, signal, navigate }) {
           visit.visit_date
             ? html`<p class="status-when" data-visit-date>${t("visit.track.when", {
                 date: fmt.date(visit.visit_date),
-                from: visit.window_start ?? "",
-                to: visit.window_end ?? "",
+                from: fmt.time(visit.window_start),
+                to: fmt.time(visit.window_end),
               })}</p>`
             : ""
         }

@@ -8,7 +8,7 @@
 import { api } from "../api.js";
 import { currentCampaign, isWithin } from "../campaigns.js";
 import { html, render as paint } from "../lib/html.js";
-import { areaPicker, myTickets, opensAgain, ticketPath } from "../lib/public.js";
+import { areaPicker, myBookings, myTickets, opensAgain, ticketPath } from "../lib/public.js";
 import { failure, loading } from "../lib/view.js";
 import { fmt, parseDate, t, todayInJakarta } from "../i18n.js";
 
@@ -23,7 +23,7 @@ function addDays(iso, days) {
 
 function hoursText(hours) {
   if (!hours?.length) return t("where.closed");
-  return hours.map(([from, to]) => `${from}–${to}`).join(", ");
+  return hours.map(([from, to]) => fmt.timeRange(from, to)).join(", ");
 }
 
 function placeText(point) {
@@ -77,6 +77,7 @@ function pointCard(point, { isToday, queue, bring }) {
     <p class="point-links">
       <a href="#/board/${point.id}">${t("where.board")}</a>
       ${isToday && queue?.open_now ? html` · <a href="#/ticket/${point.id}">${t("where.ticket")}</a>` : ""}
+      · <a href="#/appointment/${point.id}" data-book>${t("where.book")}</a>
     </p>
   </li>`;
 }
@@ -88,6 +89,7 @@ function pointLine(point, bring) {
     <span class="point-hours">${hoursText(point.hours)}</span>
     ${point.note ? html`<span class="hint">${point.note}</span>` : ""}
     <span class="point-details">${pointDetails(point, bring)}</span>
+    <a href="#/appointment/${point.id}" data-book>${t("where.book")}</a>
   </li>`;
 }
 
@@ -119,14 +121,18 @@ async function daysFor(rootArea, area, bring, signal) {
   })}`;
 }
 
-// The numbers this phone took today: back to them in one tap.
+// The numbers this phone took today and its bookings from today on: back to them in one tap.
 function keptTickets() {
   const kept = myTickets(todayInJakarta());
-  if (!kept.length) return "";
+  const booked = myBookings(todayInJakarta());
+  if (!kept.length && !booked.length) return "";
   return html`<section class="notice" data-my-tickets aria-label="${t("where.myTickets")}">
-    <p>${t("where.myTickets")}:
+    ${kept.length ? html`<p>${t("where.myTickets")}:
       ${kept.map((k, i) => html`${i ? " · " : ""}<a href="#${ticketPath(k)}">${t("where.myTicket", { number: fmt.number(k.number) })}</a>`)}
-    </p>
+    </p>` : ""}
+    ${booked.length ? html`<p data-my-bookings>${t("where.myBookings")}:
+      ${booked.map((b, i) => html`${i ? " · " : ""}<a href="#/appointment/c/${b.code}">${fmt.shortDate(b.day)} ${b.start}</a>`)}
+    </p>` : ""}
   </section>`;
 }
 

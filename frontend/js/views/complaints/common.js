@@ -21,7 +21,7 @@ export const AGES = ["overdue", "7", "30"];
 export const SANCTIONS = ["warning", "suspension", "removal"];
 
 export const kecamatanOf = (code) => code.split(".").slice(0, 3).join(".");
-export const rupiah = (amount) => `Rp ${fmt.number(amount)}`;
+export const rupiah = (amount) => fmt.money(amount);
 export const receivedOn = (iso) => new Intl.DateTimeFormat("en-CA", { timeZone: "Asia/Jakarta" }).format(new Date(iso));
 
 export function confidentiality() {

@@ -9,6 +9,7 @@ import { html, render as paint } from "../../lib/html.js";
 import { allPages, field } from "../../lib/staffkit.js";
 import { fmt, t, todayInJakarta } from "../../i18n.js";
 import { session } from "../../store.js";
+import { describe } from "../../problems.js";
 import { NEXT, SANCTIONS, confidentiality, handlerText, rupiah, staffAccounts, statusBadge } from "./common.js";
 
 function entryMarkup(entry, people) {
@@ -22,7 +23,8 @@ function entryMarkup(entry, people) {
         ? html`<p class="log-step">${t(`report.status.${entry.from_status}`)} → ${t(`report.status.${entry.to_status}`)}</p>`
         : ""
     }
-    <p class="message-text">${entry.text}</p>
+    ${entry.code && entry.kind !== "transition" ? html`<p class="log-step">${describe(entry.code, entry.params)}</p>` : ""}
+    ${entry.kind === "assignment" && entry.code ? "" : html`<p class="message-text">${entry.text}</p>`}
   </li>`;
 }
 

@@ -8,6 +8,7 @@ import { busy, clearErrors, showErrors } from "../../lib/forms.js";
 import { html, render as paint } from "../../lib/html.js";
 import { addDays, field, parseCount, slotError } from "../../lib/staffkit.js";
 import { loading } from "../../lib/view.js";
+import { describe } from "../../problems.js";
 import { KINDS, placeCell } from "./places.js";
 
 // API field names of a plan request → the inputs that show their messages.
@@ -45,8 +46,9 @@ const finish = (iso) => (iso ? fmt.date(iso) : t("devices.never"));
 
 function moveLabel(move, devices) {
   if (move.kind === "device" && move.id !== null) return devices.get(move.id)?.serial ?? move.label;
-  if (move.id === null) return t(move.kind === "device" ? "devices.newDevice" : "devices.newOperator", { label: move.label });
-  return move.label;
+  const label = describe(move.label_code, move.label_params, move.label);
+  if (move.id === null) return t(move.kind === "device" ? "devices.newDevice" : "devices.newOperator", { label });
+  return label;
 }
 
 function planBlock(plan, { book, devices, mayApply }) {
@@ -68,7 +70,7 @@ function planBlock(plan, { book, devices, mayApply }) {
                   <td><span class="visually-hidden">${t("devices.from")}: </span><span data-from>${placeCell(m.from, book)}</span>
                     <span class="to-arrow" aria-hidden="true">↓</span><span class="visually-hidden">${t("devices.to")}: </span><strong data-to>${placeCell(m.to, book)}</strong></td>
                 </tr>
-                <tr class="reason-row"><td colspan="2" headers="move-${i}"><span class="visually-hidden">${t("devices.why")}: </span>${m.reason}</td></tr>`,
+                <tr class="reason-row"><td colspan="2" headers="move-${i}"><span class="visually-hidden">${t("devices.why")}: </span>${describe(m.reason_code, m.reason_params, m.reason)}</td></tr>`,
               )}</tbody>
             </table>
           </div>`
