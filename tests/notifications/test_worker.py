@@ -269,11 +269,13 @@ async def _book_committed(sessions, days_ahead: int = 1, start: str = "09:00") -
     from api import calendar
     from api.areas import service as areas
     from api.areas.models import Area
+    from api.db import sqlite_write_intent
     from api.principal import ANONYMOUS
     from api.queues import appointments
     from api.queues.schemas import BookingCreate
     from tests.services.factories import make_office
 
+    sqlite_write_intent.set(True)  # SQLite: BEGIN IMMEDIATE, as the app's writes (the worker may be writing too)
     async with sessions() as session, session.begin():
         if await session.get(Area, "36.74.01") is None:
             await areas.load_official(await session.connection(), prefix="36.74.01")
