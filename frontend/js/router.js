@@ -41,15 +41,19 @@ function focusHeading() {
   navigated = true;
 }
 
+let firstView = true;
+
 async function show({ focus = true } = {}) {
   const mine = ++generation;
   current?.controller.abort();
   const controller = new AbortController();
   current = { controller };
-  // A new view says for itself whether what it shows is a saved answer.
-  if (connectivity.state.cachedAt) connectivity.set({ cachedAt: null });
   const { path, query } = parseHash();
   const route = ROUTES.find((r) => r.pattern.test(path));
+  // A new view says for itself whether what it shows is a saved answer; the first one also shows
+  // what the boot read for it (main.js asks for the campaign early).
+  if ((!firstView || !route) && connectivity.state.cachedAt) connectivity.set({ cachedAt: null });
+  if (route) firstView = false;
   if (!route) {
     if (path === "/" || path === "") return navigate(DEFAULT_PATH, { replace: true });
     render(root, html`<h1>${t("notFound.title")}</h1><p>${t("notFound.body")}</p><p><a href="#${DEFAULT_PATH}">${t("notFound.back")}</a></p>`);
