@@ -53,7 +53,9 @@ def test_supervisor_opens_an_office_and_closes_it_for_a_holiday_on_a_phone(page,
     page.wait_for_selector(f"tr[data-point='{created['id']}']")
     # A resident books tomorrow; closing that day lists the booking before anything is saved.
     tomorrow = (calendar.today() + timedelta(days=1)).isoformat()
-    booking = httpx.post(f"{server.base}/api/v1/service-points/{created['id']}/appointments", json={"date": tomorrow, "start": "09:00", "nik": "3674010101909401"})
+    booking = httpx.post(
+        f"{server.base}/api/v1/service-points/{created['id']}/appointments", json={"date": tomorrow, "start": "09:00", "nik": "3674010101909401"}
+    )
     assert booking.status_code == 201, booking.text
     closures = page.locator("[data-form=closure]")
     assert page.locator("[data-section=closures]").is_visible()
