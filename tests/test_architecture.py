@@ -8,11 +8,10 @@ Rules checked
 - No cycle between api packages: a top-level subpackage (api/devices, ...) is one node; a plain
   module (api/errors.py, api/flows.py, ...) is its own node. Every import counts, a domain's
   `models` included: reading another domain's tables is depending on it. Only the entry points
-  stand outside their package, as their own nodes: the `router` and `demo` modules, the top of
-  the stack (a router calls its domain's service, or `api.flows` when the work joins domains; a
-  demo loads data through the services and flows). Nothing but api.main imports a router, and
-  only demo loaders import a demo (both checked), so a dependency from them cannot close a cycle
-  below them.
+  stand outside their package, as their own nodes: the `router` modules, the top of the stack (a
+  router calls its domain's service, or `api.flows` when the work joins domains). Nothing but
+  api.main imports a router (checked). A domain's `demo` belongs to its package like any module:
+  demo data that joins domains is put together by api/demo/service.py.
 - `models` modules are leaves: they import only api.db, api.types and other models (checked).
 - A domain imports another domain's `models` only where `MODELS_ALLOWED` says so, with the reason.
   The calendar of commitments (api.commitments) weighs several domains' bookings; the layers above
@@ -166,7 +165,7 @@ def package_of(module: str) -> str:
 
 
 def is_entry_point(module: str) -> bool:
-    return module.rpartition(".")[2] in ("router", "demo") and module.count(".") >= 2
+    return module.rpartition(".")[2] == "router" and module.count(".") >= 2
 
 
 def is_models(module: str) -> bool:

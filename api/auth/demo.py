@@ -60,3 +60,26 @@ async def load(session: AsyncSession) -> list[str]:
         scope = f" of {area}" if area else (f" at {SERPONG_OFFICE}" if point else "")
         lines.append(f"user {username} ({role.value}{scope}): password {password}  (demo only; shown once)")
     return lines
+
+
+OPERATOR_PASSWORD = "rekam-demo-operator"
+
+
+def slug(name: str) -> str:
+    return name.lower().replace(" ", "-")
+
+
+async def load_office_operators(session: AsyncSession, *, offices: dict[str, ServicePoint]) -> list[str]:
+    """An operator account at each kecamatan office (`operator-<kecamatan>`); the usernames made."""
+    created = []
+    for office in offices.values():
+        name = office.name.removeprefix("Kantor Kecamatan ")
+        username = f"operator-{slug(name)}"
+        if await session.scalar(select(User.id).where(User.username == username)) is None:
+            await service.create_user(
+                session,
+                data=UserCreate(username=username, display_name=f"Operator {name}", password=OPERATOR_PASSWORD, role=Role.operator, service_point_id=office.id),
+                actor=SYSTEM,
+            )
+            created.append(username)
+    return created

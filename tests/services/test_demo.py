@@ -1,6 +1,7 @@
 from sqlalchemy import func, select
 
 from api import calendar
+from api.demo.service import load_points
 from api.queues import service as queues
 from api.queues.models import Ticket
 from api.services import demo
@@ -9,11 +10,11 @@ from api.services.models import ServicePoint
 
 async def test_demo_is_idempotent_and_fills_the_boards(session) -> None:
     today = calendar.today()
-    first = await demo.load(session, today=today)
+    first = await load_points(session, today=today)
     assert len(first.offices) == 7 and len(first.events) == 3
     assert sum(o.counters for o in first.offices.values()) == 29
     tickets = await session.scalar(select(func.count()).select_from(Ticket))
-    second = await demo.load(session, today=today)
+    second = await load_points(session, today=today)
     assert second.created == [] and await session.scalar(select(func.count()).select_from(Ticket)) == tickets
     assert await session.scalar(select(func.count()).where(ServicePoint.name.like("Kantor Kecamatan %"))) == 7
     board = await queues.board(session, point_id=first.offices["36.74.03"].id)
@@ -32,7 +33,7 @@ async def test_every_office_has_a_counter_per_device_standing_there(session) -> 
     today = calendar.today()
     await staff_demo.load(session)
     campaign = (await campaigns_demo.load(session, today=today)).campaign
-    offices = (await demo.load(session, today=today)).offices
+    offices = (await load_points(session, today=today)).offices
     await devices_demo.load(session, campaign=campaign)
     standing = dict(
         (await session.execute(
