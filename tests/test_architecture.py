@@ -36,7 +36,6 @@ MODELS_ALLOWED: dict[str, dict[str, str]] = {
     "api.commitments": {
         "api.devices.models": "the devices and operators a weekend service would take (exist, active)",
         "api.services.models": "weekend-event assignments of the same day",
-        "api.visits.models": "home visits planned on the day (the planner's free crew)",
     },
     "api.devices": {
         "api.services.models": "a placement names its service point, and the plan puts static sets at the kecamatan office",

@@ -35,7 +35,6 @@ from api.services import service as services
 from api.services.models import EventAssignment
 from api.types import Role
 from api.visits import service as visits
-from api.visits.models import PLANNED_STATUSES, HomeVisit
 
 
 async def ensure_not_booked(session: AsyncSession, *, who: dict[str, int], service_point_id: int, starts_on: date, until: date, what: str) -> None:
@@ -142,11 +141,11 @@ async def free_crew(session: AsyncSession, *, day: date, actor: Principal) -> tu
         )
     )
     events = (await session.execute(select(EventAssignment.device_id, EventAssignment.operator_id).where(EventAssignment.day == day))).all()
-    visiting = (
-        await session.execute(select(HomeVisit.device_id, HomeVisit.operator_id).where(HomeVisit.visit_date == day, HomeVisit.status.in_(PLANNED_STATUSES)))
-    ).all()
-    busy_devices = at_point_devices | {d for d, _ in [*events, *visiting] if d is not None}
-    busy_operators = at_point_operators | {o for _, o in [*events, *visiting] if o is not None}
+    visiting_devices, visiting_operators = await visits.visits_planned_on(
+        session, day=day, device_ids=[d.id for d in usable], operator_ids=[o.id for o in people]
+    )
+    busy_devices = at_point_devices | visiting_devices | {d for d, _ in events if d is not None}
+    busy_operators = at_point_operators | visiting_operators | {o for _, o in events if o is not None}
     device_areas, operator_areas = await devices.posted_areas(session, day=day, device_ids=[d.id for d in usable], operator_ids=[o.id for o in people])
 
     def mine(code: str | None) -> bool:
