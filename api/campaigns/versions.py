@@ -2,9 +2,11 @@
 
 `Campaign.data_version` changes, in the same transaction, with every write that can alter what
 progress, progress/daily or progress.csv show:
-- tallies: `tallies_changed`, called once from `api.tallies.service.roll_up`, the step every tally
-  write goes through (imports in both modes and the deletions of mode=replace, queue tickets and
-  home visits through `add_recordings`, the demo);
+- tallies: `tallies_changed`, called by `api.tallies.writer.Writer.finish` after every other
+  statement of the write (imports in both modes and the deletions of mode=replace, queue tickets
+  and home visits through `add_recordings`, the demo), and by a rebuild of the rollups. Its
+  UPDATE locks the campaign's row until COMMIT, so it comes last: concurrent writers of one
+  campaign wait for each other only for that statement and the COMMIT, not for their whole work;
 - snapshots, targets (entered or apportioned), campaign creation: `touch`;
 - areas (an RW/RT added or renamed appears in progress trees): `touch_all`, called by the layers
   above both domains (api.flows for staff's changes, the loaders of the official list).

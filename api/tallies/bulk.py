@@ -143,13 +143,15 @@ class Bulk:
 
     async def find_tallies(self, campaign_id: int, batch: Any, *, up_to: int | None = None) -> list[Found]:
         """The stored tallies with the keys of a `batch` (one index lookup per row, inside the
-        database); with `up_to`, only those with an id up to it."""
+        database); with `up_to`, only those with an id up to it. On PostgreSQL each found tally
+        is locked (`FOR UPDATE`, in the batch's order) until COMMIT: what was read is what the
+        write changes, whatever other transactions do meanwhile."""
         if self.pg:
             return await self.fetch(
                 "SELECT k.i - 1, t.id, t.count, t.source, t.import_id, t.updated_at FROM unnest("
                 "CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS VARCHAR[])) WITH ORDINALITY AS k(area, day, pk, dk, src, i) "
                 'JOIN tallies AS t ON t.campaign_id = ? AND t.area_code = k.area COLLATE "C" AND t.day = k.day AND t.point_key = k.pk AND t.device_key = k.dk '
-                f"AND t.origin_key = {origin_sql('k.src')}" + ("" if up_to is None else " AND t.id <= ?"),
+                f"AND t.origin_key = {origin_sql('k.src')}" + ("" if up_to is None else " AND t.id <= ?") + " ORDER BY k.i FOR UPDATE OF t",
                 [*batch[:4], batch[5], campaign_id] + ([] if up_to is None else [up_to]),
             )
         # CROSS JOIN keeps json_each outside: SQLite would otherwise loop over the campaign's tallies.
@@ -164,7 +166,7 @@ class Bulk:
         """Insert the rows of a `batch` whose keys are not stored yet, in one statement (the
         unique index answers "is it new?" while inserting). Returns (rows inserted, the largest
         tally id before): the campaign's tallies with ids up to it are the ones that were
-        stored. (Ids only grow, and the campaign's writers are serialized: see `lock_campaign`.)"""
+        stored. (Ids only grow; SQLite has one writer at a time. PostgreSQL uses `claim_new_tallies`.)"""
         largest = (await self.fetch("SELECT coalesce(max(id), 0) FROM tallies", []))[0][0]
         connection = await self.session.connection()
         conflict = "ON CONFLICT (campaign_id, area_code, day, point_key, device_key, origin_key) DO NOTHING"
@@ -183,6 +185,28 @@ class Bulk:
             (campaign_id, import_id, self.moment(Tally.__table__.c.updated_at, at), batch),
         )
         return result.rowcount, largest
+
+    async def claim_new_tallies(self, campaign_id: int, batch: Any, *, import_id: int | None, at: datetime) -> set[int]:
+        """PostgreSQL: insert the rows of a `batch` whose keys are not stored (or being inserted by
+        another transaction that then commits: `ON CONFLICT DO NOTHING` waits for it); returns
+        the positions in the batch of the rows inserted. Exact under concurrency, unlike the id
+        bound of `insert_new_tallies`."""
+        areas, days, point_keys, device_keys, counts, sources, points, devices = batch
+        connection = await self.session.connection()
+        result = await connection.exec_driver_sql(
+            f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT %s, s.*, %s, %s, {origin_sql('s.src')} FROM unnest(CAST(%s AS VARCHAR[]), "
+            "CAST(%s AS DATE[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), "
+            "CAST(%s AS VARCHAR[])) AS s(area, day, sp, dv, pk, dk, n, src) "
+            "ON CONFLICT (campaign_id, area_code, day, point_key, device_key, origin_key) DO NOTHING "
+            "RETURNING area_code, day, point_key, device_key, origin_key",
+            (campaign_id, import_id, at, areas, days, points, devices, point_keys, device_keys, counts, sources),
+        )
+        made = result.all()
+        if len(made) == len(areas):
+            return set(range(len(areas)))
+        origins = ORIGINS.get
+        position = {key: i for i, key in enumerate(zip(areas, days, point_keys, device_keys, (origins(s, 0) for s in sources), strict=True))}
+        return {position[tuple(row)] for row in made}
 
     async def insert_tallies(self, campaign_id: int, batch: Any, *, import_id: int | None, at: datetime) -> None:
         """The rows of a `batch` as new tallies of one campaign."""
@@ -276,11 +300,13 @@ class Bulk:
 
     async def find_rollups(self, campaign_id: int, batch: Any) -> list[tuple[int, int, int, int, int, int, int, int]]:
         """(position, own, own_rows, below, op_own, op_below, total, provisional) of the stored
-        rollups among the keys of a `rollup_batch` (one primary key lookup per key, inside the database)."""
+        rollups among the keys of a `rollup_batch` (one primary key lookup per key, inside the
+        database); on PostgreSQL locked (`FOR UPDATE`) in the batch's order until COMMIT."""
         if self.pg:
             return await self.fetch(
                 "SELECT k.i - 1, r.own, r.own_rows, r.below, r.op_own, r.op_below, r.total, r.provisional FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[])) "
-                'WITH ORDINALITY AS k(area, day, i) JOIN tally_rollups AS r ON r.campaign_id = ? AND r.area_code = k.area COLLATE "C" AND r.day = k.day',
+                'WITH ORDINALITY AS k(area, day, i) JOIN tally_rollups AS r ON r.campaign_id = ? AND r.area_code = k.area COLLATE "C" AND r.day = k.day '
+                "ORDER BY k.i FOR UPDATE OF r",  # locked in the batch's order (sorted by the caller) until COMMIT
                 [batch[0], batch[1], campaign_id],
             )
         return await self.fetch(
@@ -371,12 +397,14 @@ class Bulk:
         )
 
     async def find_totals(self, campaign_id: int, codes: Sequence[str]) -> dict[str, tuple[int, int, Any]]:
-        """area -> (total, provisional, last day) of the stored per-area totals among `codes`."""
+        """area -> (total, provisional, last day) of the stored per-area totals among `codes`; on
+        PostgreSQL locked (`FOR UPDATE`, by area code) until COMMIT."""
         if not codes:
             return {}
         if self.pg:
             rows = await self.fetch(
-                "SELECT area_code, total, provisional, last_day FROM tally_totals WHERE campaign_id = ? AND area_code = ANY(CAST(? AS VARCHAR[]))",
+                "SELECT area_code, total, provisional, last_day FROM tally_totals WHERE campaign_id = ? AND area_code = ANY(CAST(? AS VARCHAR[])) "
+                'ORDER BY area_code COLLATE "C" FOR UPDATE',
                 [campaign_id, list(codes)],
             )
         else:
@@ -387,11 +415,18 @@ class Bulk:
             )
         return {code: (total, provisional, last) for code, total, provisional, last in rows}
 
-    async def upsert_totals(self, campaign_id: int, rows: list[tuple[str, int, int, date | None]]) -> None:
-        """(area, total, provisional, last day) rows of one campaign."""
+    async def upsert_totals(self, campaign_id: int, rows: list[tuple[str, int, int, date | None]], *, add: bool = False) -> None:
+        """(area, total, provisional, last day) rows of one campaign; with `add` (PostgreSQL: totals
+        that were not stored when locked, so another transaction may be creating them too),
+        total and provisional are added to what is stored and the last day is the later one."""
         if not rows:
             return
         conflict = "ON CONFLICT (campaign_id, area_code) DO UPDATE SET total = excluded.total, provisional = excluded.provisional, last_day = excluded.last_day"
+        if add:
+            conflict = (
+                "ON CONFLICT (campaign_id, area_code) DO UPDATE SET total = tally_totals.total + excluded.total, "
+                "provisional = tally_totals.provisional + excluded.provisional, last_day = GREATEST(tally_totals.last_day, excluded.last_day)"
+            )
         if self.pg:
             await self.session.execute(
                 text(

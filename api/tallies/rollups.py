@@ -143,6 +143,7 @@ async def roll_up(
     fresh: bool = False,
     new: NewTallies | None = None,
     pending: PendingParents | None = None,
+    touch: bool = True,
 ) -> list[tuple[str, date, int, int]]:
     """Apply changes of own tallies ((area, day) -> [official count delta, official row delta, 0,
     operational count delta, 0], see `add_delta`) to the rollups of each area and its ancestors
@@ -161,13 +162,22 @@ async def roll_up(
     caller to roll up later, once for many batches (see `PendingParents`, `Writer.finish`).
     Otherwise `deltas` is made from their rows.
 
+    Concurrent writers (PostgreSQL, no campaign lock): every rollup a writer reads it locks
+    (`FOR UPDATE`) or changes in the statement that reads it (`... RETURNING`), so each old value
+    is the one its own change replaced and what goes up to the parents is exact; and every writer
+    takes those row locks in one order (children before parents, by key within a level), so two
+    of them never wait for each other in a circle.
+
+    `touch`: tell `api.campaigns.versions` here (False: the caller does, last before COMMIT).
+
     Returns (area, day, old figure, new figure) for each rollup whose figure or parts changed;
     with `totals`, adds those changes to it instead (area -> [total delta, newest day made
     positive, newest day dropped to zero, provisional delta]) and returns nothing."""
     if not deltas and new is None:
         return []
     earliest = new.earliest if new is not None else min(day for _, day in deltas)
-    await versions.tallies_changed(session, campaign_id, earliest=earliest)  # public progress caches
+    if touch:
+        await versions.tallies_changed(session, campaign_id, earliest=earliest)  # public progress caches
     bulk = bulk or Bulk(session)
     root_depth = depth_of(root)
     if new is not None:
@@ -197,6 +207,8 @@ async def roll_up(
         level = levels.pop(depth)
         stored = {day: bulk.day(day) for day in {day for _, day in level}}
         keys = [key for key, delta in level.items() if any(delta)]
+        if bulk.pg:
+            keys.sort()  # one lock order for every writer
         growing = all(min(delta) >= 0 for delta in level.values())
         batch = bulk.rollup_batch([(code, stored[day], *level[(code, day)]) for code, day in keys])
         above = levels.setdefault(depth - 1, {}) if depth > root_depth else None
@@ -244,7 +256,23 @@ async def roll_up(
             else:  # some shrink: stored rollups get their new values, the others are added
                 await bulk.set_rollups(campaign_id, shrinking)
                 added = [(code, stored[day], *level[(code, day)]) for position, (code, day) in enumerate(keys) if position not in state]
-                if added:
+                if added and bulk.pg:
+                    # Not stored when locked: another writer may be creating them too, so the
+                    # old values are read back from the addition (as for growing rollups).
+                    news = {(code, value): rest for code, value, *rest in await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(added), returning=True)}
+                    absent = {(key[0], key[1]) for position, key in enumerate(keys) if position not in state}
+                    rewritten = []
+                    for code, day, total, new_total, provisional, new_provisional in written:
+                        if (code, day) in absent:
+                            own, own_rows, below, op_own, op_below, total_, provisional_ = news[(code, stored[day])]
+                            d_own, d_rows, d_below, d_op_own, d_op_below = level[(code, day)]
+                            had_own = own_rows - d_rows > 0
+                            total = own - d_own if had_own else below - d_below
+                            provisional = 0 if had_own else op_own - d_op_own + op_below - d_op_below
+                            new_total, new_provisional = total_, provisional_
+                        rewritten.append((code, day, total, new_total, provisional, new_provisional))
+                    written = rewritten
+                elif added:
                     await bulk.add_to_rollups(campaign_id, bulk.rollup_batch(added))
         for code, day, total, new_total, provisional, new_provisional in written:
             if new_total == total and new_provisional == provisional:

@@ -10,8 +10,16 @@ Rules
   `api.tallies.history.list_history` shows both kinds alike.
 - Every change updates the rollups and per-area totals in the same transaction
   (`api.tallies.rollups`).
-- Writes to one campaign's tallies are serialized (`lock_campaign`: an advisory lock on
-  PostgreSQL; SQLite has one writer anyway), so rollups computed from what was read stay exact.
+- Concurrent writes stay exact without a campaign-wide lock (PostgreSQL; SQLite has one writer
+  anyway): a write locks the stored tallies it reads (`FOR UPDATE`) and inserts new ones with
+  `ON CONFLICT DO NOTHING`, so each change is made from the value it replaces; rollups and
+  totals are changed the same way (`api.tallies.rollups.roll_up`), every writer taking row locks
+  in one order (tallies, rollups children first and by key, totals by code, the campaign's
+  version last: `api.campaigns.versions`), so none waits in a circle. Writers that replace
+  figures (imports, a point's own count) also lock each (campaign, kecamatan) they write in
+  (`lock_areas`); queue and home-visit recordings only add and take no lock of their own. What
+  rewrites a whole campaign (`set_policy`, the demo) takes the campaign's lock (`lock_campaign`),
+  which every other writer shares (`share_campaign`).
 - Recordings made through Rekam itself (a completed queue ticket, a home visit; sources `queue`
   and `home_visit`) are added to the day's tally of every campaign whose root contains the area
   and whose dates include the day (`add_recordings`).
@@ -21,6 +29,8 @@ Rules
   ORM object per row.
 """
 
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,7 +38,8 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.area_codes import depth_of, is_within
+from api.area_codes import KECAMATAN_DEPTH, depth_of, is_within
+from api.campaigns import versions
 from api.campaigns.models import Campaign
 from api.db import is_postgresql
 from api.principal import Principal
@@ -49,6 +60,7 @@ from api.tallies.rollups import (
 # bounds what one pass sorts and hands to Python in a big upload.
 NEW_ROLLED_UP_AT = 100_000
 LOCK_NAMESPACE = 7401
+AREA_LOCK_NAMESPACE = 7402
 
 TALLY = Tally.__table__
 CHANGE = TallyChange.__table__
@@ -124,6 +136,10 @@ class Writer:
     _totals: dict[str, list[Any]] = field(default_factory=dict)
     # SQLite: new tallies whose own rollups are written but whose parents' rollups wait (see `roll_up`)
     _new: "PendingParents | None" = None
+    # PostgreSQL, an import: rollup deltas that wait for `finish`
+    _waiting: dict[tuple[str, date], list[int]] = field(default_factory=dict)
+    # The earliest day changed since `finish` last told the versions
+    _earliest: date | None = None
     _bulk: Bulk | None = None
 
     def bulk(self, session: AsyncSession) -> Bulk:
@@ -139,9 +155,12 @@ class Writer:
         iso = {day: day.isoformat() for day in {r.day for r in rows}}
         batch = bulk.batch(rows, iso)
         # New rows go in at once; only when some keys were stored already are those read.
-        count, largest = await bulk.insert_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
+        if bulk.pg:
+            count, found = await self._claim(bulk, batch, len(rows))
+        else:
+            count, largest = await bulk.insert_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
+            found = [] if count == len(rows) else await bulk.find_tallies(self.campaign_id, batch, up_to=largest)
         inserted = True
-        found = [] if count == len(rows) else await bulk.find_tallies(self.campaign_id, batch, up_to=largest)
         deltas: dict[tuple[str, date], list[int]] = {}
         if count == len(rows) and not bulk.pg:  # new figures on SQLite: own rollups summed inside SQLite
             self.counts.imported += len(rows)
@@ -177,6 +196,21 @@ class Writer:
         self.counts.updated += len(changed)
         self.counts.unchanged += unchanged
         await self.apply(session, created=created, changed=changed, deltas=deltas, batch=None if inserted else bulk.batch(created, iso), inserted=inserted)
+
+    async def _claim(self, bulk: Bulk, batch: Any, size: int) -> tuple[int, list[Any]]:
+        """PostgreSQL: insert the batch's new keys and lock the stored ones (`FOR UPDATE`), so
+        that what the write compares with is what it replaces, with no lock on the campaign.
+        Returns (rows inserted, the stored ones as `Bulk.find_tallies` answers them). A key
+        neither inserted nor found was deleted by another transaction in between: tried again."""
+        ours: set[int] = set()
+        for _ in range(100):
+            ours |= await bulk.claim_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
+            if len(ours) == size:
+                return size, []
+            found = [row for row in await bulk.find_tallies(self.campaign_id, batch) if row[0] not in ours]
+            if len(ours) + len(found) == size:
+                return len(ours), found
+        raise RuntimeError("tallies kept changing under a write")  # pragma: no cover - a delete racing every insert 100 times
 
     async def apply(
         self,
@@ -240,6 +274,24 @@ class Writer:
         await bulk.insert("tally_changes", CHANGE_COLUMNS, entries)
 
     async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False, new: "NewTallies | None" = None) -> None:
+        bulk = self.bulk(session)
+        earliest = new.earliest if new is not None else min((day for _, day in deltas), default=None)
+        if earliest is not None and (self._earliest is None or earliest < self._earliest):
+            self._earliest = earliest
+        if bulk.pg and self.defer_totals:
+            # An import's rollups wait for `finish`, summed: its row locks on rollups are then taken
+            # once, children before parents and in key order, after all its tallies' (see `lock_areas`).
+            waiting = self._waiting
+            for key, delta in deltas.items():
+                entry = waiting.get(key)
+                if entry is None:
+                    waiting[key] = list(delta)
+                else:
+                    for i, value in enumerate(delta):
+                        entry[i] += value
+            if len(waiting) >= NEW_ROLLED_UP_AT:
+                await self._roll_up_waiting(session)
+            return
         if new is not None and self._new is None:
             self._new = PendingParents(depth_of(self.root))
         await roll_up(
@@ -248,16 +300,32 @@ class Writer:
             root=self.root,
             deltas=deltas,
             official=self.official,
-            bulk=self.bulk(session),
+            bulk=bulk,
             totals=self._totals,
             fresh=fresh,
             new=new,
             pending=self._new,
+            touch=False,
         )
         if not self.defer_totals:
             await self.finish(session)
         elif self._new is not None and self._new.rows >= NEW_ROLLED_UP_AT:
             await self._roll_up_new_parents(session)
+
+    async def _roll_up_waiting(self, session: AsyncSession) -> None:
+        """PostgreSQL: the rollups of an import's changes summed so far."""
+        waiting, self._waiting = self._waiting, {}
+        if waiting:
+            await roll_up(
+                session,
+                campaign_id=self.campaign_id,
+                root=self.root,
+                deltas=waiting,
+                official=self.official,
+                bulk=self.bulk(session),
+                totals=self._totals,
+                touch=False,
+            )
 
     async def _roll_up_new_parents(self, session: AsyncSession) -> None:
         """The parents' rollups of new tallies whose own rollups were written (SQLite; see
@@ -268,17 +336,36 @@ class Writer:
         deltas = self._new.take()
         if deltas:  # fresh: the first import of a day makes its parents' rollups too
             await roll_up(
-                session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, official=self.official, bulk=bulk, totals=self._totals, fresh=True
+                session,
+                campaign_id=self.campaign_id,
+                root=self.root,
+                deltas=deltas,
+                official=self.official,
+                bulk=bulk,
+                totals=self._totals,
+                fresh=True,
+                touch=False,
             )
 
     async def finish(self, session: AsyncSession) -> None:
-        """Roll up the parents of new tallies whose own rollups were written (SQLite), then write
-        the per-area totals of everything written so far (one statement)."""
+        """Roll up what waits (the parents of new tallies whose own rollups were written on
+        SQLite; an import's changes on PostgreSQL), write the per-area totals of everything
+        written so far (one statement), and last, tell `api.campaigns.versions`: its update
+        locks the campaign's row until COMMIT, so it comes after every other row lock."""
         await self._roll_up_new_parents(session)
+        await self._roll_up_waiting(session)
+        await self._write_totals(session)
+        if self._earliest is not None:
+            earliest, self._earliest = self._earliest, None
+            await versions.tallies_changed(session, self.campaign_id, earliest=earliest)  # public progress caches
+
+    async def _write_totals(self, session: AsyncSession) -> None:
         if not self._totals:
             return
         pending, self._totals = self._totals, {}
         bulk = self.bulk(session)
+        if bulk.pg:  # locked in one order by every writer (`find_totals`)
+            pending = dict(sorted(pending.items()))
         current = await bulk.find_totals(self.campaign_id, list(pending))
         rows, recount = [], []
         for code, (delta, raised, dropped, provisional_delta) in pending.items():
@@ -301,6 +388,11 @@ class Writer:
                 found.update((code, as_date(day)) for code, day in result)
             again = set(recount)
             rows = [(code, total, provisional, found.get(code) if code in again else newest) for code, total, provisional, newest in rows]
+        if bulk.pg:
+            # Stored totals are locked: set. Others may be created meanwhile by another writer: add.
+            await bulk.upsert_totals(self.campaign_id, [row for row in rows if row[0] in current])
+            await bulk.upsert_totals(self.campaign_id, [row for row in rows if row[0] not in current], add=True)
+            return
         await bulk.upsert_totals(self.campaign_id, rows)
 
     async def delete_missing(self, session: AsyncSession, *, source: str, areas: set[str], lo: date, hi: date, kept: set[int]) -> None:
@@ -334,12 +426,52 @@ class Writer:
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
+    """The whole campaign's tallies, alone until COMMIT (PostgreSQL): for what rewrites all of
+    them (`set_policy`'s rebuild, the demo). Every other writer shares the lock (`share_campaign`)."""
     if is_postgresql(session):
         await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :id)"), {"namespace": LOCK_NAMESPACE, "id": campaign_id})
-        # A batch reads a few thousand rows by primary key. The default cost model (spinning disks)
-        # and statistics that lag behind a running import make the planner scan whole tables
-        # instead; for this transaction only, cost random reads as on SSDs and cached data.
-        await session.execute(text("SET LOCAL random_page_cost = 1.1"))
+        await _cheap_random_reads(session)
+
+
+async def share_campaign(session: AsyncSession, campaign_id: int, *, bulk: bool = False) -> None:
+    """A writer of some of the campaign's tallies (PostgreSQL): it shares the campaign's lock with
+    every other such writer (they run at once) and waits only for `lock_campaign`. `bulk`: an
+    import, which reads a few thousand rows per batch."""
+    if is_postgresql(session):
+        await session.execute(text("SELECT pg_advisory_xact_lock_shared(:namespace, :id)"), {"namespace": LOCK_NAMESPACE, "id": campaign_id})
+        if bulk:
+            await _cheap_random_reads(session)
+
+
+async def _cheap_random_reads(session: AsyncSession) -> None:
+    # A batch reads a few thousand rows by primary key. The default cost model (spinning disks)
+    # and statistics that lag behind a running import make the planner scan whole tables
+    # instead; for this transaction only, cost random reads as on SSDs and cached data.
+    await session.execute(text("SET LOCAL random_page_cost = 1.1"))
+
+
+def kecamatan_of(code: str) -> str:
+    """The kecamatan an area code (a kecamatan or below) is in."""
+    return ".".join(code.split(".")[:KECAMATAN_DEPTH])
+
+
+async def lock_areas(session: AsyncSession, campaign_id: int, codes: Iterable[str]) -> None:
+    """Writers that replace figures (imports, a point's own count) take the lock of each
+    (campaign, kecamatan) they write in, until COMMIT, in code order (PostgreSQL): two of them
+    in one kecamatan run one after the other, so that mode=replace, the gap warnings and the
+    history see one whole import at a time; in other kecamatans they run at once. Queue and
+    home-visit recordings only add (`add_recordings`): they need no such lock. Taking a lock
+    held already costs one statement and nothing else. (Locks taken across batches are not in
+    one order; should two multi-kecamatan imports wait for each other in a circle, PostgreSQL
+    ends one of them, which answers 503 and may be sent again.)"""
+    if not is_postgresql(session):
+        return
+    keys = sorted({zlib.crc32(f"{campaign_id}:{kecamatan_of(code)}".encode()) - 2**31 for code in codes})
+    if keys:
+        await session.execute(
+            text("SELECT count(pg_advisory_xact_lock(:namespace, k)) FROM (SELECT k FROM unnest(CAST(:keys AS INTEGER[])) AS k ORDER BY k) AS s"),
+            {"namespace": AREA_LOCK_NAMESPACE, "keys": keys},
+        )
 
 
 async def add_recordings(
@@ -360,11 +492,13 @@ async def add_recordings(
         raise ValueError(f"add_recordings is for queue and home_visit recordings, not {source!r}")
     if count < 0:
         raise ValueError("count must not be negative")
-    campaigns = (await session.execute(select(Campaign.id, Campaign.root_area_code).where(Campaign.start_date <= day, Campaign.deadline >= day))).all()
-    for campaign_id, root in campaigns:
+    campaigns = (
+        await session.execute(select(Campaign.id, Campaign.root_area_code).where(Campaign.start_date <= day, Campaign.deadline >= day).order_by(Campaign.id))
+    ).all()
+    for campaign_id, root in campaigns:  # in one order: each campaign's row locks before the next one's
         if not is_within(area_code, root):
             continue
-        await lock_campaign(session, campaign_id)
+        await share_campaign(session, campaign_id)  # adding commutes: no lock of its own (see `roll_up`)
         writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=await sources_for(session, campaign_id=campaign_id))
         await writer.write(session, [Row(0, area_code, day, service_point_id, device_id, count, source)], add=True)
 
@@ -374,7 +508,8 @@ async def put_point_count(
 ) -> None:
     """A service point's own count of a day, entered by its staff (source `manual`, official): it
     replaces what the point's key held, so sending it again (an outbox replaying) changes nothing."""
-    await lock_campaign(session, campaign_id)
+    await share_campaign(session, campaign_id)
+    await lock_areas(session, campaign_id, [area_code])
     writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=await sources_for(session, campaign_id=campaign_id))
     await writer.write(session, [Row(0, area_code, day, service_point_id, None, count, "manual")])
 
