@@ -4,6 +4,9 @@ One transaction per request: `get_session` commits when the endpoint returned no
 back on any error. Services only `flush()`.
 """
 
+import asyncio
+import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -155,9 +158,28 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
 
 
+# SQLite: the requests of this process that may write take their turn here, in arrival order, before
+# BEGIN IMMEDIATE. Without it they wait in SQLite's busy handler, which sleeps (1, 2, 5 ... 100 ms)
+# between tries, so the write lock stood idle most of the time while 8 counters called at once
+# (issue #22: 5 call-next/s). Other processes and sessions outside requests still meet SQLite's
+# lock and its busy timeout as before.
+_sqlite_writers: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]" = weakref.WeakKeyDictionary()
+
+
+def _sqlite_writer_turn() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _sqlite_writers.get(loop)
+    if lock is None:
+        lock = _sqlite_writers[loop] = asyncio.Lock()
+    return lock
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    sqlite_write_intent.set(request_writes(request))
-    async with get_sessionmaker()() as session:
+    writes = request_writes(request)
+    sqlite_write_intent.set(writes)
+    sessions = get_sessionmaker()
+    one_writer = writes and get_engine().dialect.name == "sqlite"
+    async with _sqlite_writer_turn() if one_writer else contextlib.nullcontext(), sessions() as session:
         try:
             yield session
             await session.commit()

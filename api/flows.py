@@ -280,16 +280,14 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
         point = await services.get_point(session, point_id=point_id)
         await _ticket_called(session, ticket=ticket, point=point)
         ahead = get_settings().ticket_near_ahead
-        near = [ticket_id for ticket_id, place in (await queues.positions(session, point_id=point_id)).items() if place == ahead + 1]
-        for ticket_id in near:
-            waiting = await session.get(Ticket, ticket_id)
-            if waiting is not None:
-                await notifications.emit_once(
-                    session,
-                    type="ticket.near",
-                    subject=("ticket", waiting.id),
-                    payload={**_ticket_payload(waiting, point), "ahead": ahead},
-                )
+        waiting = await queues.ticket_at_place(session, point_id=point_id, place=ahead + 1)
+        if waiting is not None:
+            await notifications.emit_once(
+                session,
+                type="ticket.near",
+                subject=("ticket", waiting.id),
+                payload={**_ticket_payload(waiting, point), "ahead": ahead},
+            )
     return ticket
 
 

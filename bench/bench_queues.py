@@ -1,24 +1,35 @@
 """Queue benchmarks, printed as ratios measured in one run on this machine.
 
-1. call-next operations per second with 8 concurrent counters, divided by GET /api/v1/health
-   requests per second (same server, same client, same concurrency).
-2. 5,000 concurrent SSE subscribers (--subscribers) of one point's board: the delay from a call (the moment the
-   call-next request is sent) to its delivery at each subscriber; median and 99th percentile,
-   and how many of the 500 received each call.
+1. call-next with 8 counters at once, against GET /api/v1/health on the same server, both measured
+   by the same load generator: wrk -t1 -c8 (a Lua script posts call-next, the counter going round
+   1..8; only 200 answers count, a 204 means the line ran out). While call-next is measured, one
+   board subscriber is connected, as the office's screen would be, so every call renders the board.
+2. 5,000 concurrent SSE subscribers (--subscribers) of one point's board, opened by several client
+   processes (--clients, uvloop, raw sockets, 100 connections being opened at once per process):
+   every call reaches every subscriber? The delay of each delivery is its receive time minus the
+   moment the call-next request was sent (wall clock, the same machine): median and p99; and the
+   server's peak memory.
 
-Runs one uvicorn server on 127.0.0.1 against a fresh SQLite file, or against DATABASE_URL when
-that names an empty PostgreSQL database. Usage: python bench/bench_queues.py [--seconds 3]
+Runs one uvicorn server (one process) on 127.0.0.1 against a fresh SQLite file, or against
+DATABASE_URL when that names an empty PostgreSQL database.
+Usage: python bench/bench_queues.py [--seconds 3] [--subscribers 5000] [--clients 4] [--url URL]
+(--url: measure a server already running, seeded by `--seed-only`, e.g. an older checkout).
 """
 
 import argparse
 import asyncio
+import contextlib
 import json
+import multiprocessing
 import os
+import re
+import shutil
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +40,27 @@ ROOT = Path(__file__).resolve().parents[1]
 COUNTERS = 8
 SUBSCRIBERS = 5000
 CALLS = 5
+TICKETS = 3000  # a big day at one office: call-next must not run out while it is measured
+OPENING = 100  # connections being opened at once, per client process
+
+CALL_NEXT_LUA = """
+local n = 0
+ok, empty, other = 0, 0, 0
+request = function()
+  n = n % 8 + 1
+  return wrk.format("POST", nil, nil, '{"counter":' .. n .. '}')
+end
+response = function(status, headers, body)
+  if status == 200 then ok = ok + 1 elseif status == 204 then empty = empty + 1 else other = other + 1 end
+end
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+done = function(summary, latency, requests)
+  local o, e, x = 0, 0, 0
+  for _, t in ipairs(threads) do o = o + t:get("ok"); e = e + t:get("empty"); x = x + t:get("other") end
+  io.write(string.format("STATUS ok=%d empty=%d other=%d seconds=%f p99=%f\\n", o, e, x, summary.duration / 1e6, latency:percentile(99) / 1000))
+end
+"""
 
 
 async def seed(url: str, tickets: int) -> tuple[int, str]:
@@ -37,7 +69,7 @@ async def seed(url: str, tickets: int) -> tuple[int, str]:
 
     from api.areas import service as areas
     from api.auth import service as auth
-    from api.auth.schemas import ApiKeyCreate
+    from api.auth.schemas import ApiKeyCreate, UserCreate
     from api.calendar import today as local_today
     from api.db import create_engine_for
     from api.principal import SYSTEM
@@ -68,138 +100,290 @@ async def seed(url: str, tickets: int) -> tuple[int, str]:
                 ],
             )
             await session.execute(insert(QueueDay), [{"service_point_id": point.id, "day": day, "last_number": tickets}])
-            _, secret = await auth.create_api_key(session, data=ApiKeyCreate(name="bench", role=Role.operator, service_point_id=point.id), actor=SYSTEM)
+            owner = UserCreate(username="bench.operator", display_name="Bench", password="bench-" + "x" * 10, role=Role.operator, service_point_id=point.id)
+            await auth.create_user(session, data=owner, actor=SYSTEM)
+            key = ApiKeyCreate(name="bench", role=Role.operator, service_point_id=point.id, owner=owner.username)
+            _, secret = await auth.create_api_key(session, data=key, actor=SYSTEM)
         return point.id, secret
     finally:
         await engine.dispose()
 
 
-async def rate(client: httpx.AsyncClient, seconds: float, request) -> tuple[float, int]:
-    """Requests per second of `request(client, worker)` run by COUNTERS workers for `seconds`."""
-    done, retried = 0, 0
-    stop = time.perf_counter() + seconds
-
-    async def worker(number: int) -> None:
-        nonlocal done, retried
-        while time.perf_counter() < stop:
-            response = await request(client, number)
-            if response.status_code == 503:  # SQLite busy: the counter's screen tries again
-                retried += 1
-                continue
-            response.raise_for_status()
-            done += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(i + 1) for i in range(COUNTERS)))
-    return done / (time.perf_counter() - started), retried
+# --- 1. call-next against /health, both with wrk ----------------------------------------------
 
 
-async def sse_delays(base: str, point_id: int, headers: dict[str, str], subscribers: int) -> tuple[list[float], list[int], int]:
-    """Delays from each call to its delivery at every subscriber; receivers per call; failed subscribers.
+def wrk(url: str, *, seconds: float, script: str | None = None, headers: dict[str, str] | None = None) -> dict[str, float]:
+    """One wrk -t1 -c8 run: requests/s of all answers, and (with the call-next script) 200s/s."""
+    command = ["wrk", "-t1", f"-c{COUNTERS}", f"-d{seconds:g}s", "--latency"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        if script:
+            lua.write(script)
+            lua.flush()
+            command += ["-s", lua.name]
+        out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    result = {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))}  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["bad"] = float(non2xx.group(1)) if non2xx else 0.0
+    status = re.search(r"STATUS ok=(\d+) empty=(\d+) other=(\d+) seconds=([\d.]+) p99=([\d.]+)", out)
+    if status:
+        ok, empty, other, duration, p99 = (float(g) for g in status.groups())
+        result.update(ok=ok, empty=empty, other=other, ok_rate=ok / duration, p99=p99)
+    else:
+        p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out)
+        if p99:
+            result["p99"] = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    return result
 
-    Subscribers are plain asyncio connections reading the event stream line by line (an httpx
-    client per stream would make the load generator, not the server, the bottleneck at 5,000)."""
+
+def watch_one(base: str, point_id: int) -> socket.socket:
+    """One board subscriber (the office's screen), drained by a thread."""
+    import threading
+
     host, port = base.removeprefix("http://").split(":")
-    received: dict[int, list[float]] = defaultdict(list)  # ticket number called -> delivery times
-    ready = asyncio.Semaphore(0)
-    sent_at: dict[int, float] = {}  # ticket number -> when its call-next was sent
-    failed = 0
-    opening = asyncio.Semaphore(200)  # connections being opened at once
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(f"GET /api/v1/service-points/{point_id}/queue/events HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n".encode())
 
-    async def subscriber() -> None:
-        nonlocal failed
-        writer = None
+    def drain() -> None:
         try:
-            async with opening:
-                reader, writer = await asyncio.open_connection(host, int(port), limit=1 << 20)
-                writer.write(f"GET /api/v1/service-points/{point_id}/queue/events HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n".encode())
-                await writer.drain()
-                status = await reader.readline()
-                if b" 200 " not in status:
-                    raise RuntimeError(status)
-            seen_state, event, calls = False, None, 0
-            while True:
-                line = (await reader.readline()).decode().rstrip("\r\n")
-                if not line and reader.at_eof():
-                    return
-                if line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:") and event == "call":
-                    received[json.loads(line[5:])["number"]].append(time.perf_counter())
-                    calls += 1
-                    if calls == CALLS:
-                        return
-                elif line == "" and event:
-                    if not seen_state:
-                        seen_state = True
-                        ready.release()
-                    event = None
-        except (OSError, RuntimeError, asyncio.IncompleteReadError):
-            failed += 1
-            ready.release()
-        finally:
-            if writer is not None:
-                writer.close()
+            while sock.recv(65536):
+                pass
+        except OSError:
+            pass
 
-    async with httpx.AsyncClient(timeout=60) as actor:
-        tasks = [asyncio.create_task(subscriber()) for _ in range(subscribers)]
-        for _ in range(subscribers):
-            await asyncio.wait_for(ready.acquire(), 120)
+    threading.Thread(target=drain, daemon=True).start()
+    return sock
+
+
+# --- 2. many SSE subscribers, in several client processes --------------------------------------
+
+
+def _client(host: str, port: int, path: str, count: int, calls: int, ready, results) -> None:
+    """A client process: `count` subscribers; reports how many got the snapshot, then every call's receive times."""
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(_subscribers(host, port, path, count, calls, ready, results))
+
+
+class _Stream(asyncio.Protocol):
+    def __init__(self, request: bytes, on_ready, on_call, on_lost) -> None:
+        self.request, self.on_ready, self.on_call, self.on_lost = request, on_ready, on_call, on_lost
+        self.buffer = b""
+        self.headers_done = False
+        self.ready = False
+        self.calls = 0
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        self.buffer += data
+        if not self.headers_done:
+            end = self.buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            if b" 200 " not in self.buffer[: self.buffer.find(b"\r\n")]:
+                self.transport.close()  # type: ignore[union-attr]
+                return
+            self.headers_done = True
+            self.buffer = self.buffer[end + 4 :]
+        # Chunked transfer encoding: the chunk-size lines are lines of their own; events end with a blank line.
+        while True:
+            end = self.buffer.find(b"\n\n")
+            if end < 0:
+                return
+            block, self.buffer = self.buffer[:end], self.buffer[end + 2 :]
+            if b"event: board" in block and not self.ready:
+                self.ready = True
+                self.on_ready()
+            elif b"event: call" in block:
+                data = block[block.find(b"data: ") + 6 :].split(b"\n", 1)[0].strip()
+                self.calls += 1
+                self.on_call(json.loads(data)["number"], now, self)
+
+    def connection_lost(self, exc) -> None:
+        self.on_lost(self)
+
+
+async def _subscribers(host: str, port: int, path: str, count: int, calls: int, ready, results) -> None:
+    loop = asyncio.get_running_loop()
+    received: list[tuple[int, float]] = []
+    streams: list[_Stream] = []
+    failed = 0
+    finished = asyncio.Event()
+    complete = 0
+    request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n".encode()
+
+    def on_ready() -> None:
+        with ready.get_lock():
+            ready.value += 1
+
+    def on_call(number: int, at: float, stream: _Stream) -> None:
+        nonlocal complete
+        received.append((number, at))
+        if stream.calls == calls:
+            complete += 1
+            if complete + failed >= count:
+                finished.set()
+
+    def on_lost(stream: _Stream) -> None:
+        nonlocal failed
+        if stream.calls < calls:
+            failed += 1
+            if not stream.ready:
+                on_ready()  # counted as done opening, so the parent does not wait for it
+            if complete + failed >= count:
+                finished.set()
+
+    opening = asyncio.Semaphore(OPENING)
+
+    async def open_one() -> None:
+        nonlocal failed
+        async with opening:
+            try:
+                stream = _Stream(request, on_ready, on_call, on_lost)
+                await loop.create_connection(lambda: stream, host, port)
+                streams.append(stream)
+                for _ in range(600):  # hold the slot until the snapshot arrives: paced opening
+                    if stream.ready or stream.transport is None or stream.transport.is_closing():
+                        break
+                    await asyncio.sleep(0.05)
+            except OSError:
+                failed += 1
+                on_ready()
+
+    await asyncio.gather(*(open_one() for _ in range(count)))
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(finished.wait(), 120)
+    for stream in streams:
+        if stream.transport is not None:
+            stream.transport.close()
+    results.put({"received": received, "failed": failed, "complete": complete})
+
+
+def sse_delays(base: str, point_id: int, headers: dict[str, str], subscribers: int, clients: int) -> tuple[list[float], dict[int, int], int]:
+    """Delays (ms) from each call's send to its delivery at every subscriber; receivers per call; failed subscribers."""
+    host, port = base.removeprefix("http://").split(":")
+    path = f"/api/v1/service-points/{point_id}/queue/events"
+    context = multiprocessing.get_context("spawn")
+    ready, results = context.Value("i", 0), context.Queue()
+    shares = [subscribers // clients + (1 if i < subscribers % clients else 0) for i in range(clients)]
+    processes = [context.Process(target=_client, args=(host, int(port), path, n, CALLS, ready, results)) for n in shares]
+    for process in processes:
+        process.start()
+    deadline = time.monotonic() + 180
+    while ready.value < subscribers and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.0)  # the last snapshots are written out
+    sent_at: dict[int, float] = {}
+    with httpx.Client(timeout=60) as actor:
         for _ in range(CALLS):
-            started = time.perf_counter()
-            response = await actor.post(f"{base}/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=headers)
+            started = time.time()
+            response = actor.post(f"{base}/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=headers)
             response.raise_for_status()
             sent_at[response.json()["number"]] = started
-            await asyncio.sleep(0.5)
-        await asyncio.wait(tasks, timeout=30)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    delays = [(t - sent_at[number]) * 1000 for number in sent_at for t in received[number]]
-    return delays, [len(received[number]) for number in sent_at], failed
+            time.sleep(0.5)
+    gathered = [results.get(timeout=200) for _ in processes]
+    for process in processes:
+        process.join(timeout=30)
+    delays = [(at - sent_at[number]) * 1000 for part in gathered for number, at in part["received"] if number in sent_at]
+    counts = {number: 0 for number in sent_at}
+    for part in gathered:
+        for number, _ in part["received"]:
+            if number in counts:
+                counts[number] += 1
+    return delays, counts, sum(part["failed"] for part in gathered)
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def measure(base: str, point_id: int, secret: str, args: argparse.Namespace, pid: int | None) -> None:
+    headers = {"X-API-Key": secret}
+    print(f"load average before: {os.getloadavg()}")
+    health = wrk(f"{base}/api/v1/health", seconds=args.seconds)
+    screen = watch_one(base, point_id)
+    try:
+        calls = wrk(
+            f"{base}/api/v1/service-points/{point_id}/call-next",
+            seconds=args.seconds,
+            script=CALL_NEXT_LUA,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+    finally:
+        screen.close()
+    print(f"GET /health (wrk -t1 -c{COUNTERS} -d{args.seconds:g}s): {health['rate']:.0f} req/s, p99 {health.get('p99', float('nan')):.1f} ms")
+    print(
+        f"call-next, {COUNTERS} counters (wrk -t1 -c{COUNTERS} -d{args.seconds:g}s, one board subscriber): {calls['ok_rate']:.0f} calls/s, "
+        f"p99 {calls['p99']:.1f} ms ({calls['ok']:.0f} called, {calls['empty']:.0f} nobody waiting, {calls['other']:.0f} other answers)"
+    )
+    ratio = calls["ok_rate"] / health["rate"]
+    print(f"ratio call-next / health: {ratio:.3f} (goal >= 0.3: {'met' if ratio >= 0.3 else 'NOT met'})")
+    print(f"load average: {os.getloadavg()}")
+    if args.subscribers <= 0:
+        return
+    delays, counts, failed = sse_delays(base, point_id, headers, args.subscribers, args.clients)
+    print(
+        f"SSE: {args.subscribers:,} subscribers in {args.clients} client processes ({failed} failed), {CALLS} calls; receivers per call: {list(counts.values())}"
+    )
+    q = statistics.quantiles(delays, n=100) if len(delays) > 1 else [float("nan")] * 99
+    median = statistics.median(delays) if delays else float("nan")
+    print(
+        f"delay call sent -> delivered: median {median:.1f} ms, p99 {q[98]:.1f} ms, max {max(delays, default=float('nan')):.1f} ms (goal p99 < 1,000 ms: {'met' if q[98] < 1000 else 'NOT met'})"
+    )
+    everyone = all(c == args.subscribers for c in counts.values()) and not failed
+    print(f"all {args.subscribers:,} received every call: {everyone} (goal: yes)")
+    if pid is not None:
+        status = Path(f"/proc/{pid}/status").read_text()
+        rss = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith(("VmRSS", "VmHWM"))}
+        peak = rss.get("VmHWM", float("nan"))
+        print(f"server memory: peak {peak:.0f} MB, now {rss.get('VmRSS', float('nan')):.0f} MB (goal < 500 MB: {'met' if peak < 500 else 'NOT met'})")
+    print(f"load average after: {os.getloadavg()}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0)
-    parser.add_argument("--subscribers", type=int, default=SUBSCRIBERS, help=f"SSE subscribers of one board (default {SUBSCRIBERS:,}, the goal of issue #22)")
+    parser.add_argument(
+        "--subscribers", type=int, default=SUBSCRIBERS, help=f"SSE subscribers of one board (default {SUBSCRIBERS:,}, the goal of issue #22); 0 skips"
+    )
+    parser.add_argument("--clients", type=int, default=4, help="client processes that hold the subscribers")
+    parser.add_argument("--tickets", type=int, default=TICKETS, help="tickets waiting at the start")
+    parser.add_argument("--url", help="a server already running on a database seeded with --seed-only (give --point and --key)")
+    parser.add_argument("--point", type=int)
+    parser.add_argument("--key")
+    parser.add_argument("--pid", type=int, help="the server's process id, for its memory")
+    parser.add_argument("--seed-only", metavar="DATABASE_URL", help="migrate and seed this database, print the point id and key, and exit")
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (apt-get install wrk)")
+        return 1
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import migrate
+
+    if args.seed_only:
+        migrate(args.seed_only)
+        point_id, secret = asyncio.run(seed(args.seed_only, tickets=args.tickets))
+        print(json.dumps({"point": point_id, "key": secret}))
+        return 0
+    if args.url:
+        measure(args.url.rstrip("/"), args.point, args.key, args, args.pid)
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        sys.path.insert(0, str(ROOT))
-        from tests.conftest import migrate
-
         migrate(url)
-        point_id, secret = asyncio.run(seed(url, tickets=600))
-        headers = {"X-API-Key": secret}
+        point_id, secret = asyncio.run(seed(url, tickets=args.tickets))
+        print(f"database: {url.split(':')[0]}; {args.tickets:,} tickets waiting at one office with {COUNTERS} counters")
         with server(url) as (base, pid):
-
-            async def run() -> None:
-                async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=COUNTERS)) as client:
-                    health, _ = await rate(client, args.seconds, lambda c, _: c.get(f"{base}/api/v1/health"))
-                    calls, retried = await rate(
-                        client, args.seconds, lambda c, n: c.post(f"{base}/api/v1/service-points/{point_id}/call-next", json={"counter": n}, headers=headers)
-                    )
-                print(f"database: {url.split(':')[0]}")
-                print(f"GET /health: {health:.0f} req/s; call-next with {COUNTERS} counters: {calls:.0f} ops/s ({retried} busy retries)")
-                ratio = calls / health
-                print(f"ratio call-next / health: {ratio:.3f} (goal >= 0.3: {'met' if ratio >= 0.3 else 'NOT met'})")
-                subscribers = args.subscribers
-                delays, counts, failed = await sse_delays(base, point_id, headers, subscribers)
-                print(f"SSE: {subscribers:,} subscribers ({failed} could not subscribe), {CALLS} calls; receivers per call: {counts}")
-                q = statistics.quantiles(delays, n=100) if len(delays) > 1 else [float("nan")] * 99
-                status = Path(f"/proc/{pid}/status").read_text()  # noqa: ASYNC240 - a tiny /proc file, after the timed part
-                rss = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith(("VmRSS", "VmHWM"))}
-                everyone = all(c == subscribers for c in counts) and not failed
-                print(
-                    f"delay call -> delivery: median {statistics.median(delays) if delays else float('nan'):.1f} ms, p99 {q[98]:.1f} ms (goal < 1,000 ms: {'met' if q[98] < 1000 else 'NOT met'})"
-                )
-                print(f"all {subscribers:,} received every call: {everyone} (goal: yes)")
-                print(
-                    f"server memory: peak {rss.get('VmHWM', float('nan')):.0f} MB, now {rss.get('VmRSS', float('nan')):.0f} MB (goal < 500 MB: {'met' if rss.get('VmHWM', 1e9) < 500 else 'NOT met'})"
-                )
-
-            asyncio.run(run())
+            measure(base, point_id, secret, args, pid)
     return 0
 
 

@@ -1,13 +1,26 @@
 """Live queue boards: an in-process broker of Server-Sent Events, fed only after COMMIT.
 
 How a committed change reaches the boards:
-- SQLite (one process): the service renders the messages inside its transaction and parks them
-  on `session.info`; the session's `after_commit` hook hands them to the broker, and a rollback
-  drops them, so a change that never happened is never announced.
+- SQLite (one process): only when a stream of this process watches the point (its board or a city
+  board): the service makes the `call` message inside its transaction (no query) and parks it on
+  `session.info` with the point to re-render; the session's `after_commit` hook hands the call to
+  the broker and asks `renders` for the point's board, and a rollback drops both, so a change
+  that never happened is never announced. The board is read after COMMIT, in a session of its
+  own, outside the write lock (8 counters calling at once do not wait for board reads), and once
+  for the changes that come while it is being read: a change committed during a read is followed
+  by one more read, so the last board sent always shows every committed change.
 - PostgreSQL (any number of processes): the service issues `pg_notify(CHANNEL, ids)` inside its
   transaction. PostgreSQL delivers a notification only when that transaction commits, once per
   change. Each process LISTENs on one dedicated psycopg connection (`Listener`), renders the
   point's board once from the ids and feeds its own broker, whatever the number of subscribers.
+
+Snapshot on connect (`snapshot`): the board (or city board) a new stream starts with is read once
+and kept for the streams that open after it, for at most REKAM_PUBLIC_READ_CACHE_SECONDS (another
+process's change of a point's hours is not announced) and while the process's write generation
+(api/fastpath.py) is the one it was read under; streams that open while it is being read wait for
+that read (when the generation has not moved since it began). 5,000 residents opening one board
+cost one read, not 5,000. A stream subscribes before it asks for the snapshot, so a change
+committed after the snapshot was read reaches it as an event.
 
 A subscriber too slow to keep up (its queue full), or any subscriber after the listener lost its
 connection (notifications may have been missed), is closed: browsers' EventSource reconnects on
@@ -28,6 +41,7 @@ import contextlib
 import itertools
 import json
 import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +61,8 @@ log = structlog.get_logger("api.queues.live")
 CHANNEL = "rekam_queue"
 SUBSCRIBER_QUEUE = 256
 PENDING = "rekam_live_pending"
+PENDING_RENDERS = "rekam_live_renders"
+SNAPSHOTS_KEPT = 1024
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
 Message = dict[str, Any]  # {"event": "board" | "boards" | "call", "service_point_id": int, "area": str, "data": {...}, "id": str}
@@ -140,16 +156,98 @@ async def notify(session: AsyncSession, *, point_id: int, ticket_id: int | None,
     await session.execute(select(func.pg_notify(CHANNEL, payload)))
 
 
+PointRenderer = Callable[[int], Awaitable[list[Message]]]
+
+
+def render_after_commit(session: AsyncSession, point_id: int, render: PointRenderer) -> None:
+    """Ask `renders` for the point's messages (its board) once the session's transaction commits."""
+    session.sync_session.info.setdefault(PENDING_RENDERS, {})[point_id] = render
+
+
+class Renders:
+    """Reads and publishes a point's board after committed changes: one read at a time per point,
+    and one more after it when changes came during it (they share it)."""
+
+    def __init__(self) -> None:
+        self._running: dict[int, asyncio.Task[None]] = {}
+        self._again: set[int] = set()
+
+    def request(self, point_id: int, render: PointRenderer) -> None:
+        if point_id in self._running:
+            self._again.add(point_id)
+            return
+        self._running[point_id] = asyncio.get_running_loop().create_task(self._run(point_id, render), name=f"rekam-board-{point_id}")
+
+    async def _run(self, point_id: int, render: PointRenderer) -> None:
+        try:
+            while True:
+                self._again.discard(point_id)
+                try:
+                    broker.publish(await render(point_id))
+                except Exception as exc:
+                    log.warning("queue_board_render_failed", error_class=type(exc).__name__)
+                if point_id not in self._again:
+                    return
+        finally:
+            self._running.pop(point_id, None)
+
+    async def idle(self) -> None:
+        """Wait until every requested read is published (tests)."""
+        while self._running:
+            await asyncio.gather(*self._running.values(), return_exceptions=True)
+
+
+renders = Renders()
+
+
 @event.listens_for(Session, "after_commit")
 def _publish_pending(session: Session) -> None:
     messages = session.info.pop(PENDING, None)
     if messages:
         broker.publish(messages)
+    for point_id, render in (session.info.pop(PENDING_RENDERS, None) or {}).items():
+        renders.request(point_id, render)
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(PENDING, None)
+    session.info.pop(PENDING_RENDERS, None)
+
+
+# --- snapshot on connect ---------------------------------------------------------------------
+
+_snapshots: dict[Any, tuple[int, float, Message]] = {}
+_reading: dict[Any, tuple[int, asyncio.Future[Message | None]]] = {}
+
+
+async def snapshot(key: Any, read: Callable[[], Awaitable[Message]]) -> Message:
+    """The snapshot message for `key` (a board), read once per write generation (see the module's docstring).
+
+    Call it after subscribing: what changes after the read reaches the subscriber as an event."""
+    current, now = fastpath.generation.value, time.monotonic()
+    kept = _snapshots.get(key)
+    if kept is not None and kept[0] == current and kept[1] > now:
+        return kept[2]
+    pending = _reading.get(key)
+    if pending is not None and pending[0] == current:
+        shared = await asyncio.shield(pending[1])
+        if shared is not None:
+            return shared  # read under this generation: nothing written since this stream subscribed
+    future: asyncio.Future[Message | None] = asyncio.get_running_loop().create_future()
+    _reading[key] = (current, future)
+    message: Message | None = None
+    try:
+        message = stamp(await read())
+    finally:
+        if _reading.get(key, (0, None))[1] is future:
+            del _reading[key]
+        future.set_result(message)  # None on failure: whoever waits reads for itself
+    if fastpath.generation.value == current:
+        if len(_snapshots) >= SNAPSHOTS_KEPT:
+            _snapshots.clear()
+        _snapshots[key] = (current, now + get_settings().public_read_cache_seconds, message)
+    return message
 
 
 # --- PostgreSQL: one listener per process ---------------------------------------------------

@@ -58,7 +58,7 @@ from api import calendar, ratelimit, rounding
 from api.area_codes import in_subtree, require_code
 from api.audit import service as audit
 from api.campaigns import service as campaigns
-from api.db import get_sessionmaker, is_postgresql
+from api.db import get_sessionmaker, is_postgresql, sqlite_write_intent
 from api.errors import Conflict, NotFound, RuleViolation
 from api.principal import Principal, ensure_service_point
 from api.queues import live
@@ -175,9 +175,16 @@ def _number_held(point: ServicePoint) -> Conflict:
     return Conflict(code=NUMBER_HELD, params={"point": point.name})
 
 
-def waiting_line(tickets: list[Ticket], now: datetime) -> list[Ticket]:
+def waiting_line(tickets: list[Any], now: datetime) -> list[Any]:
     """The waiting tickets in the order they will be called: position n is the n-th of them."""
     return sorted((t for t in tickets if t.status == TicketStatus.waiting.value), key=lambda t: _call_order(t, now))
+
+
+async def ticket_at_place(session: AsyncSession, *, point_id: int, place: int) -> Ticket | None:
+    """The ticket that is `place`-th in today's line at the point (1 = called next), or None: one query."""
+    now = calendar.now_utc()
+    waiting = and_(Ticket.service_point_id == point_id, Ticket.day == calendar.today(), Ticket.status == TicketStatus.waiting.value)
+    return await session.scalar(select(Ticket).where(waiting).order_by(*_sql_call_order(now)).offset(place - 1).limit(1))
 
 
 async def positions(session: AsyncSession, *, point_id: int) -> dict[int, int]:
@@ -201,7 +208,7 @@ async def issued_answer(session: AsyncSession, *, point: ServicePoint, ticket: T
     }
 
 
-def _call_order(ticket: Ticket, now: datetime) -> tuple[int, datetime, int]:
+def _call_order(ticket: Any, now: datetime) -> tuple[int, datetime, int]:
     """The order in which tickets are called (the SQL twin is `_sql_call_order`)."""
     due = ticket.due_at is not None and calendar.aware(ticket.due_at) <= now
     rank = 0 if due else 1 if ticket.priority in FLAGGED else 2
@@ -220,23 +227,24 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
         raise RuleViolation.on_field("counter", code="queue.counter", params={"point": point.name, "counters": point.counters})
     day, now = calendar.today(), calendar.now_utc()
     waiting = and_(Ticket.service_point_id == point.id, Ticket.day == day, Ticket.status == TicketStatus.waiting.value)
-    table = cast(Table, Ticket.__table__)  # mapped with __tablename__: its __table__ is a Table
-    claimed = None
+    ticket = None
     for _ in range(CLAIM_ATTEMPTS):
         candidate = select(Ticket.id).where(waiting).order_by(*_sql_call_order(now)).limit(1).with_for_update(skip_locked=True).scalar_subquery()
-        claimed = await session.scalar(
-            update(table)
-            .where(table.c.id == candidate, table.c.status == TicketStatus.waiting.value)
-            .values(status=TicketStatus.called.value, counter=counter, called_at=now)
-            .returning(table.c.id)
-        )
+        # One statement chooses, claims and reads the ticket back (UPDATE ... RETURNING, no read first).
+        ticket = (
+            await session.scalars(
+                update(Ticket)
+                .where(Ticket.id == candidate, Ticket.status == TicketStatus.waiting.value)
+                .values(status=TicketStatus.called.value, counter=counter, called_at=now)
+                .returning(Ticket),
+                execution_options={"synchronize_session": False, "populate_existing": True},
+            )
+        ).one_or_none()
         # Nobody left, or (PostgreSQL) the rest are being claimed by other counters right now.
-        if claimed is not None or not await session.scalar(select(exists().where(waiting))):
+        if ticket is not None or not await session.scalar(select(exists().where(waiting))):
             break
-    if claimed is None:
+    if ticket is None:
         return None
-    ticket = await session.get(Ticket, claimed, populate_existing=True)
-    assert ticket is not None
     await audit.record(
         session,
         actor=actor,
@@ -324,11 +332,30 @@ async def get_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal)
 # --- boards --------------------------------------------------------------------------------
 
 
-async def _tickets_today(session: AsyncSession, *, point_ids: list[int], day: date) -> dict[int, list[Ticket]]:
-    grouped: dict[int, list[Ticket]] = {pid: [] for pid in point_ids}
+# What the boards, places in line and estimates read of a ticket: plain rows, not ORM objects (a
+# busy office has thousands of tickets a day; a row costs a fraction of an object to load).
+BOARD_COLUMNS = (
+    Ticket.id,
+    Ticket.service_point_id,
+    Ticket.number,
+    Ticket.status,
+    Ticket.priority,
+    Ticket.counter,
+    Ticket.due_at,
+    Ticket.arrived_at,
+    Ticket.called_at,
+    Ticket.started_at,
+    Ticket.ended_at,
+)
+
+
+async def _tickets_today(session: AsyncSession, *, point_ids: list[int], day: date) -> dict[int, list[Any]]:
+    """Today's tickets of each point as rows of BOARD_COLUMNS (attributes named as on Ticket), by number."""
+    grouped: dict[int, list[Any]] = {pid: [] for pid in point_ids}
     if point_ids:
-        for ticket in await session.scalars(select(Ticket).where(Ticket.service_point_id.in_(point_ids), Ticket.day == day).order_by(Ticket.number)):
-            grouped[ticket.service_point_id].append(ticket)
+        rows = await session.execute(select(*BOARD_COLUMNS).where(Ticket.service_point_id.in_(point_ids), Ticket.day == day).order_by(Ticket.number))
+        for row in rows:
+            grouped[row.service_point_id].append(row)
     return grouped
 
 
@@ -360,11 +387,11 @@ def _percentile(values: list[float], share: float) -> float | None:
 
 
 def _board(
-    point: ServicePoint, tickets: list[Ticket], *, day: date, now: datetime, hours: list[list[str]], next_opening: dict[str, Any] | None = None
+    point: ServicePoint, tickets: list[Any], *, day: date, now: datetime, hours: list[list[str]], next_opening: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     waiting = [t for t in tickets if t.status == TicketStatus.waiting.value]
     open_now = calendar.is_open_at(hours, now)
-    at_counter: dict[int, Ticket] = {}
+    at_counter: dict[int, Any] = {}
     # A closed point serves nobody: its board shows no counter at work.
     for t in tickets if open_now else []:
         if t.status in (TicketStatus.called.value, TicketStatus.serving.value) and t.counter is not None:
@@ -374,7 +401,7 @@ def _board(
     waits = [m for t in tickets if (m := _minutes(t.arrived_at, t.called_at)) is not None]
     # "Recent" service time: the last RECENT_SERVICES completed today; the point's own setting
     # stands in until a few are done.
-    done = sorted((t for t in tickets if t.status == TicketStatus.done.value and t.started_at and t.ended_at), key=lambda t: calendar.aware(t.ended_at))  # type: ignore[arg-type]
+    done = sorted((t for t in tickets if t.status == TicketStatus.done.value and t.started_at and t.ended_at), key=lambda t: calendar.aware(t.ended_at))
     services_minutes = [m for t in done[-RECENT_SERVICES:] if (m := _minutes(t.started_at, t.ended_at)) is not None]
     median_service = statistics.median(services_minutes) if len(services_minutes) >= MIN_SERVICES_FOR_MEDIAN else float(point.service_minutes)
     # Counters staffed now: those that called someone within the last hour; before the first
@@ -404,7 +431,9 @@ async def board_of(session: AsyncSession, *, point: ServicePoint) -> dict[str, A
     day, now = calendar.today(), calendar.now_utc()
     hours = await services.hours_of_point_on(session, point=point, day=day)
     tickets = await _tickets_today(session, point_ids=[point.id], day=day)
-    opening = (await services.next_openings(session, points=[point], day=day, hhmm=calendar.local_hhmm(now)))[point.id]
+    opening = None
+    if not calendar.is_open_at(hours, now):  # the next opening is shown only while closed
+        opening = (await services.next_openings(session, points=[point], day=day, hhmm=calendar.local_hhmm(now)))[point.id]
     return _board(point, tickets[point.id], day=day, now=now, hours=hours, next_opening=opening)
 
 
@@ -431,33 +460,39 @@ async def city_board(session: AsyncSession, *, area: str | None) -> list[dict[st
 # --- live ----------------------------------------------------------------------------------
 
 
+def _call_messages(point: ServicePoint, ticket: Ticket | None, change: str) -> list[live.Message]:
+    """The call itself (to announce), for a ticket called or recalled; no query."""
+    if ticket is None or change not in ("called", "recalled"):
+        return []
+    data = {"service_point_id": point.id, "ticket_id": ticket.id, "number": ticket.number, "counter": ticket.counter, "recall": change == "recalled"}
+    return [{"event": "call", "service_point_id": point.id, "area": point.area_code, "data": data}]
+
+
+async def _board_message(session: AsyncSession, *, point: ServicePoint) -> live.Message:
+    return {"event": "board", "service_point_id": point.id, "area": point.area_code, "data": await board_of(session, point=point)}
+
+
 async def change_messages(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str) -> list[live.Message]:
     """What the boards receive for one change: the call itself (to announce) and the new board."""
-    messages: list[live.Message] = []
-    if ticket is not None and change in ("called", "recalled"):
-        messages.append(
-            {
-                "event": "call",
-                "service_point_id": point.id,
-                "area": point.area_code,
-                "data": {
-                    "service_point_id": point.id,
-                    "ticket_id": ticket.id,
-                    "number": ticket.number,
-                    "counter": ticket.counter,
-                    "recall": change == "recalled",
-                },
-            }
-        )
-    messages.append({"event": "board", "service_point_id": point.id, "area": point.area_code, "data": await board_of(session, point=point)})
-    return messages
+    return [*_call_messages(point, ticket, change), await _board_message(session, point=point)]
+
+
+async def render_board(point_id: int) -> list[live.Message]:
+    """A point's board as committed now, read in a session of its own (after a change, see live.py)."""
+    sqlite_write_intent.set(False)  # a read: its task inherited the writing request's context
+    async with get_sessionmaker()() as session:
+        point = await session.get(ServicePoint, point_id)
+        return [] if point is None else [await _board_message(session, point=point)]
 
 
 async def announce(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str) -> None:
     if is_postgresql(session):
         await live.notify(session, point_id=point.id, ticket_id=ticket.id if ticket else None, change=change)
-    else:
-        live.publish_after_commit(session, await change_messages(session, point=point, ticket=ticket, change=change))
+    elif live.broker.watches(point.id):
+        # SQLite, one process: nobody here watches the point, nobody is told. Otherwise the call now,
+        # the board read after COMMIT, outside the write lock (see live.py).
+        live.publish_after_commit(session, _call_messages(point, ticket, change))
+        live.render_after_commit(session, point.id, render_board)
 
 
 async def messages_from_notice(ids: dict[str, Any]) -> list[live.Message]:
@@ -471,27 +506,35 @@ async def messages_from_notice(ids: dict[str, Any]) -> list[live.Message]:
 
 
 async def open_point_stream(session: AsyncSession, *, point_id: int) -> tuple[live.Subscriber, list[live.Message]]:
-    point = await services.get_point(session, point_id=point_id)
+    """Subscribe, then the board: read once for the streams opening together (live.snapshot); 404 for no point."""
+
+    async def read() -> live.Message:
+        return await _board_message(session, point=await services.get_point(session, point_id=point_id))
+
     # Subscribe before reading the state, so that no change can fall between the two.
-    subscriber = live.broker.subscribe(point_id=point.id)
+    subscriber = live.broker.subscribe(point_id=point_id)
     try:
-        state = await board_of(session, point=point)
+        state = await live.snapshot(("point", point_id), read)
     except BaseException:
         live.broker.unsubscribe(subscriber)
         raise
-    return subscriber, [{"event": "board", "service_point_id": point.id, "area": point.area_code, "data": state}]
+    return subscriber, [state]
 
 
 async def open_city_stream(session: AsyncSession, *, area: str | None) -> tuple[live.Subscriber, list[live.Message]]:
     if area is not None:
         require_code(area, field="area", location="query")
+
+    async def read() -> live.Message:
+        return {"event": "boards", "service_point_id": 0, "area": area or "", "data": await city_board(session, area=area)}
+
     subscriber = live.broker.subscribe(area=area)
     try:
-        boards = await city_board(session, area=area)
+        state = await live.snapshot(("city", area), read)
     except BaseException:
         live.broker.unsubscribe(subscriber)
         raise
-    return subscriber, [{"event": "boards", "service_point_id": 0, "area": area or "", "data": boards}]
+    return subscriber, [state]
 
 
 async def tickets_before(session: AsyncSession, *, ticket_ids: list[int], day: date) -> list[int]:
