@@ -24,7 +24,7 @@ import io
 import json
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Date, Integer, String, bindparam, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,27 +42,62 @@ from api.tallies import service as tallies
 from api.types import AreaLevel
 
 
-async def _latest_snapshots(session: AsyncSession, campaign: Campaign, root: str, until: date) -> dict[str, Snapshot]:
+class Latest(NamedTuple):
+    """An area's newest snapshot up to today."""
+
+    area_code: str
+    as_of: date
+    cumulative: int
+
+
+async def _latest_snapshots(session: AsyncSession, campaign: Campaign, root: str, until: date) -> dict[str, Latest]:
     latest = (
         select(Snapshot.area_code, func.max(Snapshot.as_of).label("as_of"))
         .where(Snapshot.campaign_id == campaign.id, Snapshot.as_of <= until, areas.in_subtree(Snapshot.area_code, root))
         .group_by(Snapshot.area_code)
         .subquery()
     )
-    rows = await session.scalars(
-        select(Snapshot)
+    rows = await session.execute(
+        select(Snapshot.area_code, Snapshot.as_of, Snapshot.cumulative)
         .join(latest, (Snapshot.area_code == latest.c.area_code) & (Snapshot.as_of == latest.c.as_of))
         .where(Snapshot.campaign_id == campaign.id)
     )
-    return {s.area_code: s for s in rows.all()}
+    return {code: Latest(code, as_of, cumulative) for code, as_of, cumulative in rows}
+
+
+async def _covered(
+    session: AsyncSession, campaign: Campaign, snapshots: dict[str, Latest], today: date, cache: BodyCache | None
+) -> dict[tuple[str, date], tallies.Parts]:
+    """The tallies each snapshot covers (its subtree's up to its date). Those of snapshots dated
+    before today change only with a past day's tally (`history_version`), so they are kept per
+    campaign with the history version and date, like the 7-day sums."""
+    points = [(s.area_code, s.as_of) for s in snapshots.values()]
+    stamp = (campaign.history_version, today)
+    kept = cache.value(("snapshot_covered", campaign.id)) if cache is not None else None
+    known: dict[tuple[str, date], tallies.Parts] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_WINDOW_AREAS else {}
+    missing = [point for point in points if point not in known]
+    if not missing:
+        return known
+    found = await tallies.subtree_parts_until(session, campaign_id=campaign.id, points=missing)
+    result = {**known, **found}
+    if cache is not None:
+        known.update({point: found.get(point, tallies.Parts()) for point in missing if point[1] < today})
+        cache.keep_value(("snapshot_covered", campaign.id), (stamp, known))
+    return result
 
 
 async def _recorded(
-    session: AsyncSession, campaign: Campaign, root: str, codes: list[str], totals: dict[str, tuple[int, date | None, int]] | None = None
+    session: AsyncSession,
+    campaign: Campaign,
+    root: str,
+    codes: list[str],
+    totals: dict[str, tuple[int, date | None, int]] | None = None,
+    snapshots: dict[str, Latest] | None = None,
+    cache: BodyCache | None = None,
 ) -> dict[str, tuple[int, date | None, int]]:
     """Recorded so far, the date of the newest figure, and the provisional part of what is
     recorded, for each code (all inside `root`); `totals`: each code's tally figure, newest day and
-    provisional part, when already read.
+    provisional part, and `snapshots`, the campaign's newest ones, when already read.
 
     recorded(X) = tallies in X's subtree
                   + for each snapshot S counted for X: S.cumulative - tallies in S's subtree up to S.as_of
@@ -73,9 +108,10 @@ async def _recorded(
     provisional(X) = provisional tallies in X's subtree - those covered by the snapshots counted for X.
     """
     today = calendar.today(campaign.timezone)
-    snapshots = await _latest_snapshots(session, campaign, root, today)
+    if snapshots is None:
+        snapshots = await _latest_snapshots(session, campaign, root, today)
     # Snapshots above `root` (the city's, when asking about a kecamatan) don't count inside it.
-    covered = await tallies.subtree_parts_until(session, campaign_id=campaign.id, points=[(s.area_code, s.as_of) for s in snapshots.values()])
+    covered = await _covered(session, campaign, snapshots, today, cache) if snapshots else {}
     contribution: dict[str, int] = defaultdict(int)
     provisional_covered: dict[str, int] = defaultdict(int)
     newest: dict[str, date] = {}
@@ -107,10 +143,11 @@ _LEVELS = {level.value: level for level in AreaLevel}
 _SOURCES = {source.value: source for source in TargetSource}
 
 # The nodes in view (the root and `depth` levels below it) with their target and campaign-wide
-# total (tally_totals): one query, one row per node. With the window, each node's figure on the 7
-# days that ended yesterday too, from its daily rollups (at most 7 rows per node, by their primary
-# key): asked only when the kept 7-day sums are out of date (`_last_7_days`), so that a change of
-# a past day costs no second query.
+# total (tally_totals), one row per node, and after them the campaign's newest snapshot of each
+# area up to today (rows without a level: code, cumulative as `target`, date as `last_day`): one
+# round trip. With the window, each node's figure on the 7 days that ended yesterday too, from its
+# daily rollups (at most 7 rows per node, by their primary key): asked only when the kept 7-day
+# sums are out of date (`_last_7_days`), so that a change of a past day costs no second query.
 _TREE_SQL = """
 WITH RECURSIVE tree(code, name, level, parent_code, depth) AS (
     SELECT code, name, level, parent_code, 0 FROM areas WHERE code = :root
@@ -121,7 +158,12 @@ SELECT tree.code, tree.name, tree.level, tree.parent_code, t.target, t.source, t
 FROM tree
 LEFT JOIN targets t ON t.campaign_id = :campaign_id AND t.area_code = tree.code
 LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = tree.code
-ORDER BY tree.code
+UNION ALL
+SELECT s.area_code, NULL, NULL, NULL, s.cumulative, NULL, NULL, s.as_of, NULL{no_window}
+FROM snapshots s
+WHERE s.campaign_id = :campaign_id
+  AND s.as_of = (SELECT MAX(l.as_of) FROM snapshots l WHERE l.campaign_id = :campaign_id AND l.area_code = s.area_code AND l.as_of <= :today)
+ORDER BY 1
 """
 _WINDOW_SQL = """,
     (SELECT SUM(r.total + r.provisional) FROM tally_rollups r
@@ -137,10 +179,10 @@ _COLUMNS = (
     column("last_day", Date),
     column("provisional", Integer),
 )
-_PROGRESS_SQL = text(_TREE_SQL.format(window="")).columns(*_COLUMNS)
+_PROGRESS_SQL = text(_TREE_SQL.format(window="", no_window="")).bindparams(bindparam("today", type_=Date)).columns(*_COLUMNS)
 _PROGRESS_WINDOW_SQL = (
-    text(_TREE_SQL.format(window=_WINDOW_SQL))
-    .bindparams(bindparam("since", type_=Date), bindparam("until", type_=Date))
+    text(_TREE_SQL.format(window=_WINDOW_SQL, no_window=", NULL"))
+    .bindparams(bindparam("today", type_=Date), bindparam("since", type_=Date), bindparam("until", type_=Date))
     .columns(*_COLUMNS, column("last_7", Integer))
 )
 
@@ -199,27 +241,33 @@ async def _nodes(
     code order: the tree query, the snapshots, the operational counts (and the 7-day sums when
     the kept ones are out of date, in the tree query itself)."""
     kept = _kept_window(campaign, today, cache)
-    params: dict[str, Any] = {"root": root_code, "depth": depth, "campaign_id": campaign.id}
+    params: dict[str, Any] = {"root": root_code, "depth": depth, "campaign_id": campaign.id, "today": today}
     if kept is None:
         params.update(since=today - timedelta(days=7), until=today - timedelta(days=1))
-        rows = (await session.execute(_PROGRESS_WINDOW_SQL, params)).all()
+        found = (await session.execute(_PROGRESS_WINDOW_SQL, params)).all()
     else:
-        rows = (await session.execute(_PROGRESS_SQL, params)).all()
+        found = (await session.execute(_PROGRESS_SQL, params)).all()
+    rows, snapshots = [], {}
+    for row in found:
+        if row[2] is None:  # a snapshot
+            snapshots[row[0]] = Latest(row[0], row[7], row[4])
+        else:
+            rows.append(row)
     if not rows or not areas.is_within(root_code, campaign.root_area_code):
         await require_area_in_campaign(session, campaign, root_code, location="query")  # names the problem
     codes = [row[0] for row in rows]
-    recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals={row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows})
+    totals = {row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows}
+    recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals=totals, snapshots=snapshots, cache=cache)
     counted = await tallies.operational_counts(session, campaign_id=campaign.id, root=root_code, codes=codes)
     if kept is None:
         last_7_days = {row[0]: row[9] or 0 for row in rows}
         _keep_window(campaign, today, cache, dict(last_7_days))
     else:
         last_7_days = await _last_7_days(session, campaign, codes, today, cache)  # reads only areas not seen yet
-    result = []
-    for code, name, level, parent, target, source, *_ in rows:
-        value, as_of, provisional = recorded[code]
-        result.append((code, parent, (name, level, target, source, value, as_of, provisional, tuple(counted[code].items()), last_7_days[code])))
-    return result
+    return [
+        (code, parent, (name, level, target, source, *recorded[code], tuple(counted[code].items()), last_7_days[code]))
+        for code, name, level, parent, target, source, *_ in rows
+    ]
 
 
 def _fields(code: str, inputs: NodeInputs, *, campaign: Campaign, today: date, window_days: int, days_left: int, as_json: bool) -> dict[str, Any]:
