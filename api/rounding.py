@@ -15,6 +15,11 @@ _SCALE = 10**SHOWN_PLACES
 def half_up(numerator: int | float | Fraction, denominator: int = 1) -> float:
     """`numerator / denominator` rounded half up to the shown precision, on the exact value
     (integer inputs never pass through binary floating point before the rounding)."""
+    if type(numerator) is int and denominator > 0:
+        # The same rule in integers (no Fraction: progress rounds twice per area of a tree):
+        # floor(|n| * 10 / d + 1/2), with the sign of n.
+        units = (2 * _SCALE * abs(numerator) + denominator) // (2 * denominator)
+        return (units if numerator >= 0 else -units) / _SCALE
     exact = Fraction(numerator) / denominator * _SCALE
     units = (2 * abs(exact.numerator) + exact.denominator) // (2 * exact.denominator)
     return (units if exact >= 0 else -units) / _SCALE

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -29,11 +30,13 @@ def prepare(url: str) -> None:
     cli(url, "areas", "load")
 
 
-async def _campaign_and_key(url: str, *, days_back: int, name: str) -> tuple[int, str]:
+async def _campaign_and_key(url: str, *, days_back: int, name: str, root: str = "0") -> tuple[int, str]:
+    from sqlalchemy import select
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.auth import service as auth
-    from api.auth.schemas import ApiKeyCreate
+    from api.auth.models import User
+    from api.auth.schemas import ApiKeyCreate, UserCreate
     from api.campaigns import service as campaigns
     from api.campaigns.schemas import CampaignCreate
     from api.db import create_engine_for
@@ -47,18 +50,23 @@ async def _campaign_and_key(url: str, *, days_back: int, name: str) -> tuple[int
             campaign = await campaigns.create_campaign(
                 session,
                 data=CampaignCreate(
-                    name=name, root_area="0", start_date=today - timedelta(days=days_back), deadline=today + timedelta(days=90), target=200_000_000
+                    name=name, root_area=root, start_date=today - timedelta(days=days_back), deadline=today + timedelta(days=90), target=200_000_000
                 ),
                 actor=SYSTEM,
             )
-            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name=f"bench {name}", role=Role.admin), actor=SYSTEM)
+            # A key needs an owner (an active account): one bench admin, made once per database.
+            if await session.scalar(select(User.id).where(User.username == "bench.admin")) is None:
+                user = UserCreate(username="bench.admin", display_name="bench", password=secrets.token_urlsafe(16), role=Role.admin)
+                await auth.create_user(session, data=user, actor=SYSTEM)
+            data = ApiKeyCreate(name=f"bench {name}", role=Role.admin, owner="bench.admin")
+            _, key = await auth.create_api_key(session, data=data, actor=SYSTEM)
             return campaign.id, key
     finally:
         await engine.dispose()
 
 
-def campaign_and_key(url: str, *, days_back: int = 30, name: str = "bench") -> tuple[int, str]:
-    return asyncio.run(_campaign_and_key(url, days_back=days_back, name=name))
+def campaign_and_key(url: str, *, days_back: int = 30, name: str = "bench", root: str = "0") -> tuple[int, str]:
+    return asyncio.run(_campaign_and_key(url, days_back=days_back, name=name, root=root))
 
 
 def kecamatan_codes() -> list[str]:

@@ -42,3 +42,16 @@ def test_no_percentage_without_a_whole() -> None:
 )
 def test_half_up_to_one_decimal(numerator: int | float | Fraction, denominator: int, shown: float) -> None:
     assert half_up(numerator, denominator) == shown
+
+
+def test_integers_round_as_the_exact_fraction_does() -> None:
+    """Integer inputs take a shortcut in integers; it must agree with the rule on exact fractions."""
+
+    def by_fraction(numerator: int, denominator: int) -> float:
+        exact = Fraction(numerator) / denominator * 10
+        units = (2 * abs(exact.numerator) + exact.denominator) // (2 * exact.denominator)
+        return (units if exact >= 0 else -units) / 10
+
+    for numerator in [*range(-300, 301), 8_705, 870_499, 870_500, 760_097 * 100, 10**15 + 5]:
+        for denominator in (1, 2, 3, 7, 20, 200, 2_000, 2_001, 10_000, 760_097):
+            assert half_up(numerator, denominator) == by_fraction(numerator, denominator), (numerator, denominator)

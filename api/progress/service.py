@@ -24,9 +24,9 @@ import io
 import json
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import Date, Integer, String, column, func, select, text
+from sqlalchemy import Date, Integer, String, bindparam, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar, csv_cells, rounding
@@ -42,27 +42,62 @@ from api.tallies import service as tallies
 from api.types import AreaLevel
 
 
-async def _latest_snapshots(session: AsyncSession, campaign: Campaign, root: str, until: date) -> dict[str, Snapshot]:
+class Latest(NamedTuple):
+    """An area's newest snapshot up to today."""
+
+    area_code: str
+    as_of: date
+    cumulative: int
+
+
+async def _latest_snapshots(session: AsyncSession, campaign: Campaign, root: str, until: date) -> dict[str, Latest]:
     latest = (
         select(Snapshot.area_code, func.max(Snapshot.as_of).label("as_of"))
         .where(Snapshot.campaign_id == campaign.id, Snapshot.as_of <= until, areas.in_subtree(Snapshot.area_code, root))
         .group_by(Snapshot.area_code)
         .subquery()
     )
-    rows = await session.scalars(
-        select(Snapshot)
+    rows = await session.execute(
+        select(Snapshot.area_code, Snapshot.as_of, Snapshot.cumulative)
         .join(latest, (Snapshot.area_code == latest.c.area_code) & (Snapshot.as_of == latest.c.as_of))
         .where(Snapshot.campaign_id == campaign.id)
     )
-    return {s.area_code: s for s in rows.all()}
+    return {code: Latest(code, as_of, cumulative) for code, as_of, cumulative in rows}
+
+
+async def _covered(
+    session: AsyncSession, campaign: Campaign, snapshots: dict[str, Latest], today: date, cache: BodyCache | None
+) -> dict[tuple[str, date], tallies.Parts]:
+    """The tallies each snapshot covers (its subtree's up to its date). Those of snapshots dated
+    before today change only with a past day's tally (`history_version`), so they are kept per
+    campaign with the history version and date, like the 7-day sums."""
+    points = [(s.area_code, s.as_of) for s in snapshots.values()]
+    stamp = (campaign.history_version, today)
+    kept = cache.value(("snapshot_covered", campaign.id)) if cache is not None else None
+    known: dict[tuple[str, date], tallies.Parts] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_WINDOW_AREAS else {}
+    missing = [point for point in points if point not in known]
+    if not missing:
+        return known
+    found = await tallies.subtree_parts_until(session, campaign_id=campaign.id, points=missing)
+    result = {**known, **found}
+    if cache is not None:
+        known.update({point: found.get(point, tallies.Parts()) for point in missing if point[1] < today})
+        cache.keep_value(("snapshot_covered", campaign.id), (stamp, known))
+    return result
 
 
 async def _recorded(
-    session: AsyncSession, campaign: Campaign, root: str, codes: list[str], totals: dict[str, tuple[int, date | None, int]] | None = None
+    session: AsyncSession,
+    campaign: Campaign,
+    root: str,
+    codes: list[str],
+    totals: dict[str, tuple[int, date | None, int]] | None = None,
+    snapshots: dict[str, Latest] | None = None,
+    cache: BodyCache | None = None,
 ) -> dict[str, tuple[int, date | None, int]]:
     """Recorded so far, the date of the newest figure, and the provisional part of what is
     recorded, for each code (all inside `root`); `totals`: each code's tally figure, newest day and
-    provisional part, when already read.
+    provisional part, and `snapshots`, the campaign's newest ones, when already read.
 
     recorded(X) = tallies in X's subtree
                   + for each snapshot S counted for X: S.cumulative - tallies in S's subtree up to S.as_of
@@ -73,9 +108,10 @@ async def _recorded(
     provisional(X) = provisional tallies in X's subtree - those covered by the snapshots counted for X.
     """
     today = calendar.today(campaign.timezone)
-    snapshots = await _latest_snapshots(session, campaign, root, today)
+    if snapshots is None:
+        snapshots = await _latest_snapshots(session, campaign, root, today)
     # Snapshots above `root` (the city's, when asking about a kecamatan) don't count inside it.
-    covered = await tallies.subtree_parts_until(session, campaign_id=campaign.id, points=[(s.area_code, s.as_of) for s in snapshots.values()])
+    covered = await _covered(session, campaign, snapshots, today, cache) if snapshots else {}
     contribution: dict[str, int] = defaultdict(int)
     provisional_covered: dict[str, int] = defaultdict(int)
     newest: dict[str, date] = {}
@@ -107,19 +143,32 @@ _LEVELS = {level.value: level for level in AreaLevel}
 _SOURCES = {source.value: source for source in TargetSource}
 
 # The nodes in view (the root and `depth` levels below it) with their target and campaign-wide
-# total (tally_totals): one query, one row per node. The last 7 days come from `_last_7_days`.
-_PROGRESS_SQL = text("""
+# total (tally_totals), one row per node, and after them the campaign's newest snapshot of each
+# area up to today (rows without a level: code, cumulative as `target`, date as `last_day`): one
+# round trip. With the window, each node's figure on the 7 days that ended yesterday too, from its
+# daily rollups (at most 7 rows per node, by their primary key): asked only when the kept 7-day
+# sums are out of date (`_last_7_days`), so that a change of a past day costs no second query.
+_TREE_SQL = """
 WITH RECURSIVE tree(code, name, level, parent_code, depth) AS (
     SELECT code, name, level, parent_code, 0 FROM areas WHERE code = :root
     UNION ALL
     SELECT a.code, a.name, a.level, a.parent_code, tree.depth + 1 FROM areas a JOIN tree ON a.parent_code = tree.code WHERE tree.depth < :depth
 )
-SELECT tree.code, tree.name, tree.level, tree.parent_code, t.target, t.source, tt.total, tt.last_day, tt.provisional
+SELECT tree.code, tree.name, tree.level, tree.parent_code, t.target, t.source, tt.total, tt.last_day, tt.provisional{window}
 FROM tree
 LEFT JOIN targets t ON t.campaign_id = :campaign_id AND t.area_code = tree.code
 LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = tree.code
-ORDER BY tree.code
-""").columns(
+UNION ALL
+SELECT s.area_code, NULL, NULL, NULL, s.cumulative, NULL, NULL, s.as_of, NULL{no_window}
+FROM snapshots s
+WHERE s.campaign_id = :campaign_id
+  AND s.as_of = (SELECT MAX(l.as_of) FROM snapshots l WHERE l.campaign_id = :campaign_id AND l.area_code = s.area_code AND l.as_of <= :today)
+ORDER BY 1
+"""
+_WINDOW_SQL = """,
+    (SELECT SUM(r.total + r.provisional) FROM tally_rollups r
+     WHERE r.campaign_id = :campaign_id AND r.area_code = tree.code AND r.day >= :since AND r.day <= :until) AS last_7"""
+_COLUMNS = (
     column("code", String),
     column("name", String),
     column("level", String),
@@ -130,8 +179,15 @@ ORDER BY tree.code
     column("last_day", Date),
     column("provisional", Integer),
 )
+_PROGRESS_SQL = text(_TREE_SQL.format(window="", no_window="")).bindparams(bindparam("today", type_=Date)).columns(*_COLUMNS)
+_PROGRESS_WINDOW_SQL = (
+    text(_TREE_SQL.format(window=_WINDOW_SQL, no_window=", NULL"))
+    .bindparams(bindparam("today", type_=Date), bindparam("since", type_=Date), bindparam("until", type_=Date))
+    .columns(*_COLUMNS, column("last_7", Integer))
+)
 
-# Areas whose 7-day sums are kept per campaign at most (a national tree to the kecamatan is 7,838).
+# Areas whose 7-day sums (and serialized nodes) are kept per campaign at most (a national tree to
+# the kecamatan is 7,838).
 MAX_WINDOW_AREAS = 100_000
 
 
@@ -141,23 +197,110 @@ def read_key(campaign: Campaign, kind: str, **query: Any) -> tuple[Any, ...]:
     return (kind, campaign.id, campaign.data_version, calendar.today(campaign.timezone).isoformat(), *sorted(query.items()))
 
 
-async def _last_7_days(session: AsyncSession, campaign: Campaign, codes: list[str], today: date, cache: BodyCache | None) -> dict[str, int]:
-    """Tallies of each area's subtree on the 7 days that ended yesterday.
+def _kept_window(campaign: Campaign, today: date, cache: BodyCache | None) -> dict[str, int] | None:
+    """The kept 7-day sums of the campaign, when still current (None: read them again).
 
     They change only when a past day's tally does (`history_version`), not with today's figures,
-    so the sums are kept per campaign for its current history version and date (one set per
-    campaign: an older one is dropped), and only areas not seen yet are read."""
-    stamp = (campaign.history_version, today)
+    so they are kept per campaign for its current history version and date (one set per campaign:
+    an older one is dropped)."""
     kept = cache.value(("last_7_days", campaign.id)) if cache is not None else None
-    known: dict[str, int] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_WINDOW_AREAS else {}
+    if kept is None or kept[0] != (campaign.history_version, today) or len(kept[1]) >= MAX_WINDOW_AREAS:
+        return None
+    return kept[1]
+
+
+def _keep_window(campaign: Campaign, today: date, cache: BodyCache | None, known: dict[str, int]) -> None:
+    if cache is not None:
+        cache.keep_value(("last_7_days", campaign.id), ((campaign.history_version, today), known))
+
+
+async def _last_7_days(session: AsyncSession, campaign: Campaign, codes: list[str], today: date, cache: BodyCache | None) -> dict[str, int]:
+    """Tallies of each area's subtree on the 7 days that ended yesterday: the kept sums
+    (`_kept_window`), and only areas not seen yet are read."""
+    known = _kept_window(campaign, today, cache)
+    known = {} if known is None else known
     missing = [code for code in codes if code not in known]
     if missing:
         found = await tallies.totals_between(session, campaign_id=campaign.id, codes=missing, since=today - timedelta(days=7), until=today - timedelta(days=1))
         for code in missing:
             known[code] = found.get(code, 0)
-        if cache is not None:
-            cache.keep_value(("last_7_days", campaign.id), (stamp, known))
+        _keep_window(campaign, today, cache, known)
     return known
+
+
+# One node's inputs: everything its own fields (all but `children`) are computed from, given the
+# campaign's deadline, weekends and date: (name, level, target, target source, recorded, as of,
+# provisional, what queues and home visits counted, recorded in the last 7 days).
+NodeInputs = tuple[str, str, int | None, str | None, int, date | None, int, tuple[tuple[str, int], ...], int]
+
+
+async def _nodes(
+    session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, cache: BodyCache | None
+) -> list[tuple[str, str | None, NodeInputs]]:
+    """(code, parent, inputs) of each node in view, parents before their children, children in
+    code order: the tree query, the snapshots, the operational counts (and the 7-day sums when
+    the kept ones are out of date, in the tree query itself)."""
+    kept = _kept_window(campaign, today, cache)
+    params: dict[str, Any] = {"root": root_code, "depth": depth, "campaign_id": campaign.id, "today": today}
+    if kept is None:
+        params.update(since=today - timedelta(days=7), until=today - timedelta(days=1))
+        found = (await session.execute(_PROGRESS_WINDOW_SQL, params)).all()
+    else:
+        found = (await session.execute(_PROGRESS_SQL, params)).all()
+    rows, snapshots = [], {}
+    for row in found:
+        if row[2] is None:  # a snapshot
+            snapshots[row[0]] = Latest(row[0], row[7], row[4])
+        else:
+            rows.append(row)
+    if not rows or not areas.is_within(root_code, campaign.root_area_code):
+        await require_area_in_campaign(session, campaign, root_code, location="query")  # names the problem
+    codes = [row[0] for row in rows]
+    totals = {row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows}
+    recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals=totals, snapshots=snapshots, cache=cache)
+    counted = await tallies.operational_counts(session, campaign_id=campaign.id, root=root_code, codes=codes)
+    if kept is None:
+        last_7_days = {row[0]: row[9] or 0 for row in rows}
+        _keep_window(campaign, today, cache, dict(last_7_days))
+    else:
+        last_7_days = await _last_7_days(session, campaign, codes, today, cache)  # reads only areas not seen yet
+    return [
+        (code, parent, (name, level, target, source, *recorded[code], tuple(counted[code].items()), last_7_days[code]))
+        for code, name, level, parent, target, source, *_ in rows
+    ]
+
+
+def _fields(code: str, inputs: NodeInputs, *, campaign: Campaign, today: date, window_days: int, days_left: int, as_json: bool) -> dict[str, Any]:
+    """A node's own fields (those of `ProgressNode` but `children`, in its order)."""
+    name, level, target, source, value, as_of, provisional, counted, last_7 = inputs
+    fields: dict[str, Any] = {
+        "code": code,
+        "name": name,
+        "level": _LEVELS[level],
+        "target": target,
+        "target_source": None if source is None else _SOURCES[source],
+        "recorded": value,
+        "as_of": as_of,
+        "official": value - provisional,
+        "provisional": provisional,
+        "reported": as_of is not None or value > 0,
+        "by_source": {"official": value - provisional, **dict(counted)},
+        "percent": rounding.percent(value, target),
+        "remaining": None if target is None else max(target - value, 0),
+    }
+    forecast(fields, campaign=campaign, today=today, last_7=last_7, window_days=window_days, days_left=days_left)
+    if as_json:
+        fields["as_of"] = None if as_of is None else as_of.isoformat()
+        projected = fields["projected_completion_date"]
+        fields["projected_completion_date"] = None if projected is None else projected.isoformat()
+    return fields
+
+
+def _days(campaign: Campaign, today: date) -> tuple[int, int]:
+    """Service days in the 7-day window and from tomorrow to the deadline."""
+    weekends = campaign.opens_weekends
+    window_days = calendar.service_days(today - timedelta(days=7), today - timedelta(days=1), weekends=weekends)
+    return window_days, calendar.service_days(today + timedelta(days=1), campaign.deadline, weekends=weekends)
 
 
 async def progress_tree(
@@ -167,51 +310,54 @@ async def progress_tree(
     text with `as_json`): a few small queries whatever its size, no model per node."""
     root_code = area or campaign.root_area_code
     today = calendar.today(campaign.timezone)
-    rows = (await session.execute(_PROGRESS_SQL, {"root": root_code, "depth": depth, "campaign_id": campaign.id})).all()
-    if not rows or not areas.is_within(root_code, campaign.root_area_code):
-        await require_area_in_campaign(session, campaign, root_code, location="query")  # names the problem
-    codes = [row[0] for row in rows]
-    recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals={row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows})
-    counted = await tallies.operational_counts(session, campaign_id=campaign.id, root=root_code, codes=codes)
-    last_7_days = await _last_7_days(session, campaign, codes, today, cache)
-    weekends = campaign.opens_weekends
-    window_days = calendar.service_days(today - timedelta(days=7), today - timedelta(days=1), weekends=weekends)
-    days_left = calendar.service_days(today + timedelta(days=1), campaign.deadline, weekends=weekends)
+    nodes = await _nodes(session, campaign=campaign, root_code=root_code, depth=depth, today=today, cache=cache)
+    window_days, days_left = _days(campaign, today)
     built: dict[str, dict[str, Any]] = {}
-    for code, name, level, _parent, target, source, _total, _last, _provisional in rows:
-        value, as_of, provisional = recorded[code]
-        fields = {
-            "code": code,
-            "name": name,
-            "level": _LEVELS[level],
-            "target": target,
-            "target_source": None if source is None else _SOURCES[source],
-            "recorded": value,
-            "as_of": as_of,
-            "official": value - provisional,
-            "provisional": provisional,
-            "reported": as_of is not None or value > 0,
-            "by_source": {"official": value - provisional, **counted[code]},
-            "percent": rounding.percent(value, target),
-            "remaining": None if target is None else max(target - value, 0),
-        }
-        forecast(fields, campaign=campaign, today=today, last_7=last_7_days[code], window_days=window_days, days_left=days_left)
-        if as_json:
-            fields["as_of"] = None if as_of is None else as_of.isoformat()
-            projected = fields["projected_completion_date"]
-            fields["projected_completion_date"] = None if projected is None else projected.isoformat()
+    for code, _parent, inputs in nodes:
+        fields = _fields(code, inputs, campaign=campaign, today=today, window_days=window_days, days_left=days_left, as_json=as_json)
         fields["children"] = []
         built[code] = fields
-    for code, _name, _level, parent, *_ in rows:
+    for code, parent, _inputs in nodes:
         if code != root_code and parent in built:
             built[parent]["children"].append(built[code])
     return built[root_code]
 
 
+_DUMP = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
+
+
 async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> bytes:
-    """The progress tree serialized once, as the `ProgressNode` response model describes it."""
-    tree = await progress_tree(session, campaign=campaign, area=area, depth=depth, as_json=True, cache=cache)
-    return json.dumps(tree, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    """The progress tree serialized, as the `ProgressNode` response model describes it.
+
+    Each node's own fields are serialized once per inputs (`NodeInputs`) and kept per campaign
+    with the date, deadline and weekends they were computed for: after a change only the nodes
+    whose inputs changed (the changed areas and their ancestors) are computed and serialized
+    again; the answer is the kept pieces joined (the same bytes as serializing the whole tree)."""
+    root_code = area or campaign.root_area_code
+    today = calendar.today(campaign.timezone)
+    nodes = await _nodes(session, campaign=campaign, root_code=root_code, depth=depth, today=today, cache=cache)
+    stamp = (today, campaign.deadline, campaign.opens_weekends)
+    kept = cache.value(("progress_nodes", campaign.id)) if cache is not None else None
+    pieces: dict[str, tuple[NodeInputs, bytes]] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_WINDOW_AREAS else {}
+    days: tuple[int, int] | None = None
+    own: dict[str, bytes] = {}
+    children: dict[str, list[str]] = defaultdict(list)
+    for code, parent, inputs in nodes:
+        piece = pieces.get(code)
+        if piece is None or piece[0] != inputs:
+            days = days or _days(campaign, today)
+            text_ = _DUMP(_fields(code, inputs, campaign=campaign, today=today, window_days=days[0], days_left=days[1], as_json=True))
+            piece = pieces[code] = (inputs, text_[:-1].encode() + b',"children":[')  # the fields without the closing brace
+        own[code] = piece[1]
+        if code != root_code and parent is not None:
+            children[parent].append(code)
+    if cache is not None:
+        cache.keep_value(("progress_nodes", campaign.id), (stamp, pieces))
+
+    def serialized(code: str) -> bytes:
+        return own[code] + b",".join([serialized(child) for child in children.get(code, ())]) + b"]}"
+
+    return serialized(root_code)
 
 
 async def progress(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> ProgressNode:
