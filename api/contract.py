@@ -8,7 +8,9 @@
   everything).
 - `install_contract(app)`: operation ids from route function names, `servers`, the registered
   schemas in the document, and what every operation shares: the response headers it sends
-  (`X-Request-ID` on every answer, `Retry-After` on 429/503, `ETag` where a 304 is possible) and
+  (`X-Request-ID` on every answer, `Retry-After` on 429/503, `RateLimit-Policy` and `RateLimit` on
+  every answer of a rate-limited operation (one that may answer 429), `Deprecation` and `Sunset`
+  where a deprecated parameter or field may be used, `ETag` where a 304 is possible) and
   descriptions for fields that mean the same everywhere (`FIELD_DESCRIPTIONS`), for pages
   (`Page_*`) and enums, where a model does not give its own.
 - `response_headers(status, *names)`: a `responses=` entry documenting headers from `HEADERS`.
@@ -69,6 +71,22 @@ HEADERS: dict[str, dict[str, Any]] = {
     "Retry-After": {"description": "Seconds to wait before trying again.", "schema": {"type": "integer"}},
     "ETag": {"description": "The answer's version; send it as `If-None-Match` to get a 304 while it has not changed.", "schema": {"type": "string"}},
     "Location": {"description": "The address of what the request created.", "schema": {"type": "string"}},
+    "RateLimit-Policy": {
+        "description": "The rate limits this request was counted against (draft-ietf-httpapi-ratelimit-headers, a structured-field list): "
+        'each a policy named by its bucket with its quota `q` and window `w` in seconds, e.g. `"public-write";q=10;w=60`. '
+        "Not sent when no limit applies (signed-in staff and API keys are exempt from the public ones).",
+        "schema": {"type": "string"},
+    },
+    "RateLimit": {
+        "description": 'For each policy in `RateLimit-Policy`, the quota left `r` and the seconds `t` until the window resets, e.g. `"public-write";r=9;t=42`.',
+        "schema": {"type": "string"},
+    },
+    "Deprecation": {
+        "description": "Sent when the request used, or the answer still carries, a renamed field or parameter (RFC 9745, `@<epoch seconds>`: "
+        'deprecated since then); with `Sunset` (when the old names go) and `Link: <...>; rel="deprecation"` (docs/api.md, Deprecations).',
+        "schema": {"type": "string"},
+    },
+    "Sunset": {"description": "When the deprecated names stop being accepted and sent (RFC 8594, an HTTP date).", "schema": {"type": "string"}},
 }
 
 
@@ -483,15 +501,43 @@ def _mark_optional_credentials(app: FastAPI, schema: dict[str, Any]) -> None:
                 operation["security"] = [{}, *operation["security"]]
 
 
+def _mentions_deprecated(node: Any, schemas: dict[str, Any], seen: set[str]) -> bool:
+    """Whether a piece of the document has `deprecated: true`, following `$ref`s into the components."""
+    if isinstance(node, dict):
+        if node.get("deprecated") is True:
+            return True
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in seen:
+                seen.add(name)
+                if _mentions_deprecated(schemas.get(name), schemas, seen):
+                    return True
+        return any(_mentions_deprecated(value, schemas, seen) for key, value in node.items() if key != "$ref")
+    if isinstance(node, list):
+        return any(_mentions_deprecated(value, schemas, seen) for value in node)
+    return False
+
+
 def _document_headers(schema: dict[str, Any]) -> None:
+    schemas = schema.get("components", {}).get("schemas", {})
     for item in schema.get("paths", {}).values():
         for operation in item.values():
             responses = operation.get("responses", {})
+            deprecated = _mentions_deprecated({k: v for k, v in operation.items() if k != "responses"}, schemas, set()) or any(
+                _mentions_deprecated(r.get("content"), schemas, set()) for s, r in responses.items() if s.startswith("2")
+            )
             for status, response in responses.items():
                 headers = response.setdefault("headers", {})
                 headers.setdefault("X-Request-ID", HEADERS["X-Request-ID"])
                 if status in ("429", "503"):
                     headers.setdefault("Retry-After", HEADERS["Retry-After"])
+                if deprecated:  # old names still accepted or sent (api/deprecation.py)
+                    headers.setdefault("Deprecation", HEADERS["Deprecation"])
+                    headers.setdefault("Sunset", HEADERS["Sunset"])
+                if "429" in responses:  # a rate-limited operation (api/ratelimit.py)
+                    headers.setdefault("RateLimit-Policy", HEADERS["RateLimit-Policy"])
+                    headers.setdefault("RateLimit", HEADERS["RateLimit"])
                 if "304" in responses and status in ("200", "304"):
                     headers.setdefault("ETag", HEADERS["ETag"])
 

@@ -412,6 +412,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "import.unknown_service_point": ("tempat layanan tidak dikenal", "unknown service point"),
     "import.not_in_area": ("tempat layanan tidak berada di wilayah ini", "the service point is not in this area"),
     "import.unknown_device": ("perangkat tidak dikenal", "unknown device"),
+    "import.renamed_conflict": ("{new} juga dikirim dengan nilai lain; kirim {new} saja", "{new} is also given, with another value; send {new} only"),
     "import.unknown_source": ("harus salah satu dari {allowed}", "must be one of {allowed}"),
     "import.duplicate_key": (
         "wilayah, tanggal, tempat layanan dan perangkat yang sama sudah ada di baris sebelumnya",
@@ -432,6 +433,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rows.invalid": ("{count} baris tidak valid; tidak ada yang disimpan.", "{count} row(s) are not valid; nothing was saved."),
     "rows.outside_scope": ("{count} baris di luar wilayah tugas Anda; tidak ada yang disimpan.", "{count} row(s) are outside your scope; nothing was saved."),
     "cursor.invalid": ("Kursor ini bukan buatan server ini.", "The cursor is not one this server gave out."),
+    "renamed.conflict": (
+        "{old} (nama lama) dan {new} dikirim dengan nilai berbeda; kirim {new} saja.",
+        "{old} (the old name) and {new} were sent with different values; send {new} only.",
+    ),
     "area.unknown": ("Tidak ada wilayah dengan kode {code}.", "There is no area with code {code}."),
     "area.exists": ("Wilayah {code} sudah ada.", "Area {code} already exists."),
     "area.parent_missing": ("{level} {code} belum ada; tambahkan dulu.", "The {level} {code} does not exist; add it first."),

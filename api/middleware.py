@@ -3,7 +3,9 @@
 Gives each request an id (echoed in `X-Request-ID`, bound into logs and audit entries) and adds
 the security headers every response carries, and `Cache-Control: private, no-store` to every API
 response that does not set its own: only answers known to be public and the same for everyone
-(progress, schedule, service points: api/caching.py) may be kept by browsers and proxies.
+(progress, schedule, service points: api/caching.py) may be kept by browsers and proxies. It also
+writes the `Deprecation` headers (api/deprecation.py) and the `RateLimit-Policy` / `RateLimit`
+headers of the limits the request met (api/ratelimit.py).
 """
 
 import re
@@ -14,6 +16,7 @@ from contextvars import ContextVar
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import deprecation, ratelimit
 from api.caching import PRIVATE
 from api.config import API_PREFIX
 from api.metrics import observe_request
@@ -72,6 +75,10 @@ class RequestContextMiddleware:
         client_host = client[0] if client else None
         request_token = request_id_var.set(request_id)
         client_token = client_var.set(client_host)
+        used: set[str] = set()
+        used_token = deprecation.used_var.set(used)
+        limits: list[tuple[str, int, int, int, int]] = []
+        limits_token = ratelimit.policies_var.set(limits)
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status_holder = {"status": 500}
@@ -91,6 +98,12 @@ class RequestContextMiddleware:
                         headers.append((name, value))
                 if is_api and b"cache-control" not in present:
                     headers.append((b"cache-control", PRIVATE_HEADER))
+                if is_api and deprecation.applies(scope.get("route"), scope.get("query_string", b""), used):
+                    headers.extend(h for h in deprecation.HEADERS if h[0] not in present)
+                if limits:
+                    policy, state = ratelimit.header_values(limits)
+                    headers.append((b"ratelimit-policy", policy))
+                    headers.append((b"ratelimit", state))
                 message["headers"] = headers
             await send(message)
 
@@ -105,3 +118,5 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id")
             request_id_var.reset(request_token)
             client_var.reset(client_token)
+            deprecation.used_var.reset(used_token)
+            ratelimit.policies_var.reset(limits_token)

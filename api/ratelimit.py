@@ -19,12 +19,19 @@ Counts are written in the request's transaction, so they commit with it. Two way
       ...
       await ratelimit.count(session, bucket="receipt-guess", key=client, limit=GUESSES)
       raise NotFound("There is no such complaint.", keep_changes=True)
+
+Every limit a request is counted or checked against is announced on its answer (`RateLimit-Policy`
+and `RateLimit`, draft-ietf-httpapi-ratelimit-headers, structured fields): the policy named by
+its bucket with its quota `q` and window `w` in seconds, and the quota `r` left in the current
+window with `t`, the seconds until it resets. `RequestContextMiddleware` writes them from
+`policies()`, which `count` and `retry_after` fill for the request.
 """
 
 import hashlib
 import hmac
 import secrets
 import time
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import cast
 
@@ -40,6 +47,29 @@ from api.errors import TooManyRequests
 __all__ = ["RateCounter", "RateLimit", "ServerSecret", "check", "count", "hash_key", "hit", "keyed_hash", "reset", "retry_after"]
 
 HASH_KEY_NAME = "hash-key"
+
+# (bucket, quota, window seconds, remaining, seconds to reset) of each limit the request met; a
+# fresh list per request, set by RequestContextMiddleware.
+policies_var: ContextVar[list[tuple[str, int, int, int, int]] | None] = ContextVar("rate_limit_policies", default=None)
+
+
+def _announce(bucket: str, limit: RateLimit, hits: int, left: int) -> None:
+    seen = policies_var.get()
+    if seen is None:
+        return
+    entry = (bucket, limit.count, limit.window, max(0, limit.count - hits), left)
+    for i, old in enumerate(seen):
+        if old[0] == bucket:
+            seen[i] = entry
+            return
+    seen.append(entry)
+
+
+def header_values(seen: list[tuple[str, int, int, int, int]]) -> tuple[bytes, bytes]:
+    """`RateLimit-Policy` and `RateLimit` for the limits a request met."""
+    policy = ", ".join(f'"{bucket}";q={quota};w={window}' for bucket, quota, window, _, _ in seen)
+    state = ", ".join(f'"{bucket}";r={remaining};t={reset}' for bucket, _, _, remaining, reset in seen)
+    return policy.encode(), state.encode()
 
 
 class ServerSecret(Base):
@@ -118,6 +148,7 @@ async def count(session: AsyncSession, *, bucket: str, key: str, limit: RateLimi
     # One statement, so that concurrent requests from several processes never lose a count.
     stmt = stmt.on_conflict_do_update(index_elements=["bucket", "window_start", "key_hash"], set_={"hits": table.c.hits + 1})
     hits = (await session.execute(stmt.returning(table.c.hits))).scalar_one()
+    _announce(bucket, limit, hits, left)
     return hits, left
 
 
@@ -129,6 +160,7 @@ async def retry_after(session: AsyncSession, *, bucket: str, key: str, limit: Ra
             RateCounter.bucket == bucket, RateCounter.window_start == start, RateCounter.key_hash == await _key_hash(session, bucket, key)
         )
     )
+    _announce(bucket, limit, hits or 0, left)
     return left if hits is not None and hits >= limit.count else None
 
 

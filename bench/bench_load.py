@@ -263,7 +263,7 @@ class Mix:
         elif kind == "schedule":
             await self.get(client, etags, kind, f"{api}/schedule", {"from": self.today, "to": self.week_end, "area": rng.choice([CITY, *f.kelurahan])})
         elif kind == "service points":
-            await self.get(client, etags, kind, f"{api}/service-points", {"area": CITY, "open_on": self.today})
+            await self.get(client, etags, kind, f"{api}/service-points", {"area": CITY, "date": self.today})
         elif kind == "queue board":
             await self.get(client, etags, kind, f"{api}/service-points/{rng.choice(list(f.offices))}/queue", {})
         elif kind == "city queue board":

@@ -291,3 +291,117 @@ def test_response_headers_are_documented_where_they_are_sent() -> None:
     assert "ETag" in progress["200"]["headers"]
     tallies = document["paths"]["/api/v1/campaigns/{campaign_id}/tallies"]["post"]["responses"]
     assert {"Location", "Idempotent-Replayed"} <= set(tallies["200"]["headers"])
+
+
+# --- #24 item 9: renamed fields and parameters, one release of both names (docs/api.md "Deprecations") --------------
+
+
+def _deprecated(response: httpx.Response) -> bool:
+    from api.deprecation import DEPRECATED_SINCE
+
+    if "deprecation" not in response.headers:
+        return False
+    assert response.headers["deprecation"] == f"@{int(DEPRECATED_SINCE.timestamp())}"
+    assert response.headers["sunset"] == "Mon, 01 Mar 2027 00:00:00 GMT"
+    assert 'rel="deprecation"' in response.headers["link"] and "#deprecations" in response.headers["link"]
+    return True
+
+
+async def test_renamed_tally_fields_old_names_accepted_and_flagged_new_names_sent(client, session) -> None:
+    from api.campaigns.service import today_for
+    from api.types import Role
+    from tests.factories import headers_for, make_campaign, make_service_point
+    from tests.tallies.factories import make_device
+
+    campaign = await make_campaign(session)
+    point_id = (await make_service_point(session, area="36.74.01")).id
+    device_id = (await make_device(session)).id
+    admin = await headers_for(session, role=Role.admin)
+    day = (today_for(campaign) - timedelta(days=1)).isoformat()
+    url = f"/api/v1/campaigns/{campaign.id}/tallies"
+
+    new = await client.post(
+        url, json={"tallies": [{"area": "36.74.01", "date": day, "count": 5, "service_point_id": point_id, "device_id": device_id}]}, headers=admin
+    )
+    assert new.status_code == 200, new.text
+    assert not _deprecated(new)
+    old = await client.post(
+        url, json={"tallies": [{"area": "36.74.01", "date": day, "count": 6, "service_point": point_id, "device": device_id}]}, headers=admin
+    )
+    assert old.status_code == 200 and old.json()["updated"] == 1  # the same tally: the old names mean the same
+    assert _deprecated(old)
+    same = {"area": "36.74.01", "date": day, "count": 7, "service_point": point_id, "service_point_id": point_id}
+    both = await client.post(url, json={"tallies": [same]}, headers=admin, params={"dry_run": "true"})
+    assert both.status_code == 200 and _deprecated(both)
+    csv = f"area,date,count,service_point,device\r\n36.74.01,{day},8,{point_id},{device_id}\r\n"
+    old_csv = await client.post(url, content=csv.encode(), headers={**admin, "Content-Type": "text/csv"})
+    assert old_csv.status_code == 200 and old_csv.json()["updated"] == 1 and _deprecated(old_csv)
+
+    clash = {"area": "36.74.01", "date": day, "count": 7, "service_point": point_id, "service_point_id": point_id + 1}
+    refused = await client.post(url, json={"tallies": [clash]}, headers=admin)
+    assert refused.status_code == 422
+    conflict = refused.json()["summary"]["conflicts"][0]
+    assert (conflict["code"], conflict["field"], conflict["rows"], conflict["params"]) == (
+        "renamed_conflict",
+        "service_point",
+        [1],
+        {"new": "service_point_id"},
+    )
+
+    listed = await client.get(url, headers=admin, params={"area": "36.74.01"})
+    assert _deprecated(listed)  # the answer still carries the old fields
+    (tally,) = listed.json()["items"]
+    assert (tally["service_point_id"], tally["device_id"], tally["count"]) == (point_id, device_id, 8)
+    assert (tally["service_point"], tally["device"]) == (point_id, device_id)
+    history = (await client.get(f"{url}/history", headers=admin, params={"area": "36.74.01"})).json()["items"]
+    assert {(h["service_point_id"], h["service_point"], h["device_id"], h["device"]) for h in history} == {(point_id, point_id, device_id, device_id)}
+
+
+async def test_renamed_query_parameters(client, session) -> None:
+    from tests.factories import make_service_point
+
+    point_id = (await make_service_point(session, area="36.74.02")).id
+    today = calendar.today().isoformat()
+    new = await client.get("/api/v1/service-points", params={"area": "36.74.02", "date": today})
+    old = await client.get("/api/v1/service-points", params={"area": "36.74.02", "open_on": today})
+    assert new.status_code == old.status_code == 200 and new.json() == old.json()
+    assert not _deprecated(new) and _deprecated(old)
+    again = await client.get("/api/v1/service-points", params={"area": "36.74.02", "open_on": today})  # the public read cache keeps the header
+    assert _deprecated(again)
+    clash = await client.get("/api/v1/service-points", params={"date": today, "open_on": "2026-01-01"})
+    assert clash.status_code == 422
+    problem = clash.json()
+    assert (problem["code"], problem["params"]) == ("renamed.conflict", {"old": "open_on", "new": "date"})
+    assert problem["errors"][0]["location"] == "query" and problem["errors"][0]["field"] == "open_on"
+    closures = f"/api/v1/service-points/{point_id}/closures"
+    assert not _deprecated(await client.get(closures, params={"from": today}))
+    assert _deprecated(await client.get(closures, params={"since": today}))
+
+
+def test_document_marks_old_names_deprecated_and_declares_the_headers() -> None:
+    document = openapi_document()
+    schemas = document["components"]["schemas"]
+    for schema in ("TallyIn", "TallyRead", "TallyChangeRead"):
+        properties = schemas[schema]["properties"]
+        assert properties["service_point"]["deprecated"] is True and properties["device"]["deprecated"] is True
+        assert "deprecated" not in properties["service_point_id"] and "deprecated" not in properties["device_id"]
+    points = document["paths"]["/api/v1/service-points"]["get"]
+    parameters = {p["name"]: p for p in points["parameters"]}
+    assert parameters["open_on"]["deprecated"] is True and not parameters["date"].get("deprecated")
+    assert {"Deprecation", "Sunset"} <= set(points["responses"]["200"]["headers"])
+    closures = {p["name"]: p for p in document["paths"]["/api/v1/service-points/{point_id}/closures"]["get"]["parameters"]}
+    assert closures["since"]["deprecated"] is True and "from" in closures
+    capacity = {p["name"]: p for p in document["paths"]["/api/v1/campaigns/{campaign_id}/capacity"]["get"]["parameters"]}
+    assert capacity["as_of"]["deprecated"] is True and "date" in capacity
+
+
+def test_rate_limited_operations_declare_ratelimit_headers() -> None:
+    document = openapi_document()
+    limited = [(path, method, op) for path, item in document["paths"].items() for method, op in item.items() if "429" in op["responses"]]
+    assert len(limited) >= 8
+    for path, method, operation in limited:
+        for status, response in operation["responses"].items():
+            assert {"RateLimit-Policy", "RateLimit"} <= set(response["headers"]), (method, path, status)
+        assert "Retry-After" in operation["responses"]["429"]["headers"]
+    unlimited = document["paths"]["/api/v1/campaigns/{campaign_id}/progress"]["get"]["responses"]["200"]["headers"]
+    assert "RateLimit" not in unlimited

@@ -1,5 +1,6 @@
 """Rate limits counted in the database: windows, pruning, sharing, and the public write limit."""
 
+import re
 import secrets
 
 import httpx
@@ -146,3 +147,22 @@ async def test_a_missing_secret_is_generated_once_and_kept(session: AsyncSession
     ratelimit._hash_keys.clear()  # a restart: read back from the database, not generated again
     assert await ratelimit.hash_key(session) == first and len(first) == 64
     ratelimit._hash_keys.clear()  # the test's rollback restores the migration's secret
+
+
+async def test_answers_carry_ratelimit_headers(public_write_app, session: AsyncSession) -> None:
+    """#24: RateLimit-Policy and RateLimit (draft-ietf-httpapi-ratelimit-headers) on answers of limited requests."""
+    staff = await headers_for(session, role=Role.operator)
+    await session.commit()
+    async with client_at(public_write_app, "203.0.113.9") as resident:
+        first = await resident.post("/api/v1/test-public-write")
+        assert first.headers["ratelimit-policy"] == '"public-write";q=3;w=3600'
+        remaining, reset = re.fullmatch(r'"public-write";r=(\d+);t=(\d+)', first.headers["ratelimit"]).groups()  # type: ignore[union-attr]
+        assert int(remaining) == 2 and 1 <= int(reset) <= 3600
+        await resident.post("/api/v1/test-public-write")
+        third = await resident.post("/api/v1/test-public-write")
+        assert third.status_code == 201 and third.headers["ratelimit"].startswith('"public-write";r=0;')
+        refused = await resident.post("/api/v1/test-public-write")
+        assert refused.status_code == 429 and refused.headers["ratelimit"].startswith('"public-write";r=0;')
+        assert refused.headers["ratelimit-policy"] == '"public-write";q=3;w=3600' and int(refused.headers["retry-after"]) >= 1
+        exempt = await resident.post("/api/v1/test-public-write", headers=staff)
+        assert exempt.status_code == 201 and "ratelimit" not in exempt.headers and "ratelimit-policy" not in exempt.headers

@@ -7,6 +7,7 @@ from api.area_codes import AreaQuery
 from api.auth.dependencies import AdminDep, StaffDep, WriterDep, require
 from api.campaigns import service as campaigns
 from api.db import WRITES, IdPath, SessionDep
+from api.deprecation import renamed
 from api.devices import service
 from api.devices.models import DeviceKind, DeviceOwner, DeviceStatus, OperatorStatus
 from api.devices.schemas import (
@@ -151,8 +152,15 @@ async def operator_history(operator_id: IdPath, principal: StaffDep, session: Se
 
 
 @router.get("/campaigns/{campaign_id}/capacity", response_model=CapacityRead, responses=problem_responses(401, 403, 404, 422))
-async def campaign_capacity(campaign_id: IdPath, principal: StaffDep, session: SessionDep, as_of: BoundedDate | None = None) -> CapacityRead:
+async def campaign_capacity(
+    campaign_id: IdPath,
+    principal: StaffDep,
+    session: SessionDep,
+    on: Annotated[BoundedDate | None, Query(alias="date", description="The day to weigh (today when left out).")] = None,
+    as_of: Annotated[BoundedDate | None, Query(deprecated=True, description="Deprecated: `date`.")] = None,
+) -> CapacityRead:
     """Per kecamatan: remaining, service days left, devices and operators, capacity against what is required."""
+    as_of = renamed(on, as_of, old="as_of", new="date")
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
     return await flows.capacity(session, campaign=campaign, as_of=as_of)
 

@@ -8,6 +8,7 @@ from api.area_codes import AreaQuery
 from api.auth.dependencies import WriterDep, require
 from api.caching import NOT_MODIFIED, hashed
 from api.db import IdPath, SessionDep
+from api.deprecation import renamed
 from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.pagination import Page, PageDep
@@ -56,10 +57,12 @@ async def list_service_points(
     page: PageDep,
     area: AreaQuery = None,
     kind: Annotated[ServicePointKind | None, Query()] = None,
-    open_on: Annotated[BoundedDate | None, Query(description="Only points open on this date, with that day's hours.")] = None,
+    on: Annotated[BoundedDate | None, Query(alias="date", description="Only points open on this date, with that day's hours.")] = None,
+    open_on: Annotated[BoundedDate | None, Query(deprecated=True, description="Deprecated: `date`.")] = None,
 ) -> Response:
     """Where residents can be recorded: offices and weekend services, by area, kind and open date."""
-    items, next_cursor = await service.list_points(session, page=page, area=area, kind=kind, open_on=open_on)
+    on = renamed(on, open_on, old="open_on", new="date")
+    items, next_cursor = await service.list_points(session, page=page, area=area, kind=kind, open_on=on)
     body: Page[ServicePointRead] = Page(
         items=[ServicePointRead.model_validate(p).model_copy(update={"hours": hours}) for p, hours in items], next_cursor=next_cursor
     )
@@ -93,9 +96,14 @@ async def update_service_point(
 
 @router.get("/service-points/{point_id}/closures", response_model=Page[ClosureRead], responses=problem_responses(404, 422))
 async def list_closures(
-    point_id: IdPath, session: SessionDep, page: PageDep, since: Annotated[BoundedDate | None, Query(description="Only closures from this date.")] = None
+    point_id: IdPath,
+    session: SessionDep,
+    page: PageDep,
+    start: Annotated[BoundedDate | None, Query(alias="from", description="Only closures from this date.")] = None,
+    since: Annotated[BoundedDate | None, Query(deprecated=True, description="Deprecated: `from`.")] = None,
 ) -> Page[ClosureRead]:
     """Holidays and days of reduced hours of one point."""
+    since = renamed(start, since, old="since", new="from")
     items, next_cursor = await service.list_closures(session, point_id=point_id, page=page, since=since)
     return Page(items=[ClosureRead.model_validate(c) for c in items], next_cursor=next_cursor)
 

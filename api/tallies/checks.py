@@ -9,7 +9,9 @@ Rules
   negative or above the campaign's target or MAX_DAILY_COUNT; its service point or device is
   unknown; its service point is not in the row's area (same branch of the area tree); its key
   (area, date, service point, device) appears earlier in the same request; its source is not one
-  of POSTED_SOURCES (`manual` when left out); it has a column no tally has.
+  of POSTED_SOURCES (`manual` when left out); it has a column no tally has; it gives a service
+  point or device under both its old and its new name with different values (`renamed_conflict`;
+  the old names `service_point`, `device` are still read, api/deprecation.py).
 - Accepted with a warning: a count above the device's daily capacity, a date after the deadline
   (campaigns overrun). (Gaps between posted days are found by `api.tallies.imports`.)
 - Identical problems are grouped with every row number that has them (`Problems`); each is a code
@@ -25,14 +27,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import messages
+from api import deprecation, messages
 from api.area_codes import KECAMATAN_DEPTH, depth_of, is_within, level_of
 from api.campaigns.models import Campaign
 from api.devices.models import Device
 from api.principal import Principal
 from api.services.models import ServicePoint
 from api.tallies.bulk import Bulk, chunks
-from api.tallies.parsing import COLUMN_SET, COLUMNS, read_date, reference, whole
+from api.tallies.parsing import COLUMN_SET, CURRENT_COLUMNS, RENAMED_COLUMNS, read_date, reference, whole
 from api.tallies.schemas import ImportProblemCode
 
 # A day's count above this, or above the campaign's whole target, is a typo (the article's
@@ -147,13 +149,28 @@ class Checker:
             return {"form": form, "first": self.date_form}
         return None
 
+    def _renamed(self, raw: dict[str, Any], point: Any, device: Any) -> tuple[Any, Any, str | None]:
+        """The row's point and device given under an old name (or None: the name clashes with the new one's value)."""
+        values = {"service_point": point, "device": device}
+        for old in RENAMED_COLUMNS:
+            value = raw.get(old)
+            if value is None or value == "":
+                continue
+            deprecation.note(old)
+            current = values[old]
+            if current is None or current == "":
+                values[old] = value
+            elif reference(current) != reference(value):
+                return point, device, old
+        return values["service_point"], values["device"], None
+
     def row(self, number: int, raw: Any) -> Row | None:
         if type(raw) is not dict and not isinstance(raw, dict):
             self.reject(number, None, "invalid_row")
             return None
         if not self.columns_checked and not raw.keys() <= COLUMN_SET:
             extra = raw.keys() - COLUMN_SET
-            self.reject(number, sorted(extra)[0], "unknown_field", {"columns": ", ".join(COLUMNS)})
+            self.reject(number, sorted(extra)[0], "unknown_field", {"columns": ", ".join(CURRENT_COLUMNS)})
             return None
         raw_area = raw.get("area")
         found = self._raw_areas.get(raw_area) if type(raw_area) is str else None
@@ -189,17 +206,22 @@ class Checker:
         if count > self.max_count:
             self.reject(number, "count", "too_large", {"max": self.max_count})
             return None
-        point = raw.get("service_point")
+        point = raw.get("service_point_id")
+        device = raw.get("device_id")
+        if "service_point" in raw or "device" in raw:  # the old names (docs/api.md "Deprecations")
+            point, device, clash = self._renamed(raw, point, device)
+            if clash is not None:
+                self.reject(number, clash, "renamed_conflict", {"new": RENAMED_COLUMNS[clash]})
+                return None
         if point is not None:
             point = reference(point)
             if point is False:
-                self.reject(number, "service_point", "invalid_reference")
+                self.reject(number, "service_point_id", "invalid_reference")
                 return None
-        device = raw.get("device")
         if device is not None:
             device = reference(device)
             if device is False:
-                self.reject(number, "device", "invalid_reference")
+                self.reject(number, "device_id", "invalid_reference")
                 return None
         source = raw.get("source")
         if source is None or source == "":
@@ -231,15 +253,15 @@ class Checker:
             if r.point is not None:
                 point_area = self._points[r.point]
                 if point_area is None:
-                    self.reject(r.number, "service_point", "unknown_service_point")
+                    self.reject(r.number, "service_point_id", "unknown_service_point")
                     continue
                 if not (is_within(point_area, r.area) or is_within(r.area, point_area)):
-                    self.reject(r.number, "service_point", "not_in_area")
+                    self.reject(r.number, "service_point_id", "not_in_area")
                     continue
             if r.device is not None:
                 capacity = self._devices[r.device]
                 if capacity is None:
-                    self.reject(r.number, "device", "unknown_device")
+                    self.reject(r.number, "device_id", "unknown_device")
                     continue
                 if r.count > capacity:
                     self.warnings.add(r.number, "count", "above_capacity", {"capacity": capacity})

@@ -38,7 +38,7 @@ from api.principal import Principal
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import KECAMATAN_DEPTH, Checker, Problems, Row
 from api.tallies.models import TallyImport
-from api.tallies.parsing import BATCH, COLUMNS, csv_rows, json_rows
+from api.tallies.parsing import BATCH, CURRENT_COLUMNS, csv_rows, json_rows
 from api.tallies.precedence import sources_for
 from api.tallies.schemas import TallyMode
 from api.tallies.writer import Counts, Writer, lock_areas, share_campaign
@@ -309,7 +309,7 @@ async def template_csv(session: AsyncSession, *, campaign: Campaign) -> str:
     day = calendar.today(campaign.timezone).isoformat()
     out = io.StringIO()
     writer = csv_cells.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(CURRENT_COLUMNS)
     for code in codes:
         writer.writerow([code, day, "", "", "", "manual"])
     return out.getvalue()

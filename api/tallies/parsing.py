@@ -5,7 +5,8 @@ Rules
   (MAX_JSON_BODY; bigger files go as CSV, which is streamed). Rows are numbered from 1.
 - CSV: UTF-8 with or without BOM, CRLF or LF, comma or semicolon (whichever the header has more
   of), quoted fields. The header names the columns area, date, count (required) and optionally
-  service_point, device, source, each once, in any order and case. Row numbers count the header
+  service_point_id, device_id, source, each once, in any order and case (the old names
+  service_point and device are still read: RENAMED_COLUMNS, api/deprecation.py). Row numbers count the header
   as row 1; blank lines are skipped; trailing empty cells may be left out (they are the optional
   columns); a row with more non-empty cells than the header has columns is handed on as None (the
   checks reject it).
@@ -28,11 +29,15 @@ from collections.abc import AsyncIterable, AsyncIterator
 from datetime import date
 from typing import Any
 
+from api import deprecation
 from api.errors import PayloadTooLarge, RuleViolation, field_problem
 
 BATCH = 10_000
 MAX_JSON_BODY = 64 * 1024 * 1024
-COLUMNS = ("area", "date", "count", "service_point", "device", "source")
+CURRENT_COLUMNS = ("area", "date", "count", "service_point_id", "device_id", "source")
+COLUMNS = (*CURRENT_COLUMNS, "service_point", "device")
+# Old column names (docs/api.md "Deprecations"): still read, with the Deprecation header on the answer.
+RENAMED_COLUMNS = {"service_point": "service_point_id", "device": "device_id"}
 COLUMN_SET = frozenset(COLUMNS)
 REQUIRED_COLUMNS = ("area", "date", "count")
 
@@ -135,9 +140,11 @@ async def csv_rows(body: AsyncIterable[bytes]) -> AsyncIterator[list[tuple[int, 
                 if missing or unknown or len(set(header)) != len(header):
                     raise RuleViolation(
                         code="csv.header",
-                        params={"required": ", ".join(REQUIRED_COLUMNS), "optional": ", ".join(c for c in COLUMNS if c not in REQUIRED_COLUMNS)},
+                        params={"required": ", ".join(REQUIRED_COLUMNS), "optional": ", ".join(c for c in CURRENT_COLUMNS if c not in REQUIRED_COLUMNS)},
                         errors=[field_problem([*missing, *unknown, None][0], location=None, row=1, code="csv.header_column")],
                     )
+                for old in RENAMED_COLUMNS.keys() & set(header):
+                    deprecation.note(old)
                 continue
             number += 1
             if len(record) > len(header) and any(cell.strip() for cell in record[len(header) :]):

@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.deprecation import DEPRECATED
 from api.errors import ProblemItem
 from api.types import BoundedDate
 
@@ -57,13 +58,17 @@ class TallyIn(BaseModel):
     area: str = Field(description="The area's code (a kecamatan or below, inside the campaign).", examples=["36.74.01"])
     date: BoundedDate = Field(description="The day counted, in the campaign's time zone.", examples=["2026-08-31"])
     count: int = Field(ge=0, description="Residents recorded that day.", examples=[412])
-    service_point: int | None = Field(default=None, description="The service point's id, when the count is one point's.", examples=[None])
-    device: int | None = Field(default=None, description="The recording device's id, when the count is one device's.", examples=[None])
+    service_point_id: int | None = Field(default=None, description="The service point's id, when the count is one point's.", examples=[None])
+    device_id: int | None = Field(default=None, description="The recording device's id, when the count is one device's.", examples=[None])
+    service_point: int | None = Field(
+        default=None, description="Deprecated: `service_point_id` (accepted until the sunset, docs/api.md).", json_schema_extra=DEPRECATED
+    )
+    device: int | None = Field(default=None, description="Deprecated: `device_id` (accepted until the sunset, docs/api.md).", json_schema_extra=DEPRECATED)
     source: TallySource | None = Field(default=None, description="Who produced the figure; `manual` when left out.", examples=["script"])
 
 
 class TalliesPost(BaseModel):
-    """Daily tallies as JSON (the same rows as the CSV columns `area,date,count,service_point,device,source`)."""
+    """Daily tallies as JSON (the same rows as the CSV columns `area,date,count,service_point_id,device_id,source`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -93,6 +98,7 @@ class ImportProblemCode(StrEnum):
     unknown_service_point = "unknown_service_point"
     not_in_area = "not_in_area"
     unknown_device = "unknown_device"
+    renamed_conflict = "renamed_conflict"
     unknown_source = "unknown_source"
     duplicate_key = "duplicate_key"
     after_deadline = "after_deadline"
@@ -146,8 +152,10 @@ class TallyRead(BaseModel):
     area: str = Field(validation_alias="area_code")
     date: dt.date = Field(validation_alias="day")
     count: int
-    service_point: int | None = Field(validation_alias="service_point_id")
-    device: int | None = Field(validation_alias="device_id")
+    service_point_id: int | None = Field(description="The service point counted, if the count is one point's.")
+    device_id: int | None = Field(description="The device counted, if the count is one device's.")
+    service_point: int | None = Field(validation_alias="service_point_id", description="Deprecated: `service_point_id`.", json_schema_extra=DEPRECATED)
+    device: int | None = Field(validation_alias="device_id", description="Deprecated: `device_id`.", json_schema_extra=DEPRECATED)
     source: StoredTallySource
     import_id: int | None
     updated_at: dt.datetime
@@ -165,8 +173,10 @@ class TallyChangeRead(BaseModel):
     )
     area: str = Field(validation_alias="area_code")
     date: dt.date = Field(validation_alias="day")
-    service_point: int | None = Field(validation_alias="service_point_id")
-    device: int | None = Field(validation_alias="device_id")
+    service_point_id: int | None = Field(description="The service point counted, if the count is one point's.")
+    device_id: int | None = Field(description="The device counted, if the count is one device's.")
+    service_point: int | None = Field(validation_alias="service_point_id", description="Deprecated: `service_point_id`.", json_schema_extra=DEPRECATED)
+    device: int | None = Field(validation_alias="device_id", description="Deprecated: `device_id`.", json_schema_extra=DEPRECATED)
     old_count: int | None
     new_count: int | None
     source: StoredTallySource

@@ -81,7 +81,7 @@ async def campaign_with_fleet(session: AsyncSession) -> Request:
         await place_device(session, device_id, area=area, starts_on=TODAY - timedelta(days=3))
         await post_operator(session, await make_operator(session), area=area, starts_on=TODAY - timedelta(days=3))
     return Request(
-        path_params={"campaign_id": campaign.id}, params={"as_of": TODAY.isoformat()}, json={"as_of": TODAY.isoformat(), "movable": "all"}, area="36.74"
+        path_params={"campaign_id": campaign.id}, params={"date": TODAY.isoformat()}, json={"as_of": TODAY.isoformat(), "movable": "all"}, area="36.74"
     )
 
 

@@ -190,7 +190,7 @@ async def test_capacity_plan_and_apply_over_http(client, session) -> None:
         await place_device(session, device_id, area=area, starts_on=TODAY - timedelta(days=3))
         await post_operator(session, await make_operator(session), area=area, starts_on=TODAY - timedelta(days=3))
     viewer = await headers_for(session, role=Role.viewer)
-    capacity = (await client.get(f"/api/v1/campaigns/{campaign_id}/capacity", params={"as_of": TODAY.isoformat()}, headers=viewer)).json()
+    capacity = (await client.get(f"/api/v1/campaigns/{campaign_id}/capacity", params={"date": TODAY.isoformat()}, headers=viewer)).json()
     rows = {k["code"]: k for k in capacity["kecamatan"]}
     assert rows["36.74.02"]["feasible"] is False and rows["36.74.02"]["shortfall_per_day"] == 220 and rows["36.74.01"]["slack_per_day"] == 60
     body = {"as_of": TODAY.isoformat(), "movable": "all"}
@@ -212,7 +212,7 @@ async def test_capacity_plan_and_apply_over_http(client, session) -> None:
     after = {
         k["code"]: k
         for k in (
-            await client.get(f"/api/v1/campaigns/{campaign_id}/capacity", params={"as_of": (TODAY + timedelta(days=1)).isoformat()}, headers=viewer)
+            await client.get(f"/api/v1/campaigns/{campaign_id}/capacity", params={"date": (TODAY + timedelta(days=1)).isoformat()}, headers=viewer)
         ).json()["kecamatan"]
     }
     assert (after["36.74.01"]["capacity_per_day"], after["36.74.02"]["capacity_per_day"]) == (80, 160)

@@ -110,5 +110,5 @@ def test_on_a_phone_today_comes_first_in_the_grid(page, server) -> None:
     saved = server.get(
         f"/campaigns/{server.campaign_id}/tallies", params={"area": CIATER, "from": today, "to": today}, headers={"Authorization": f"Bearer {token}"}
     ).json()["items"]
-    assert any(t["area"] == CIATER and t["count"] == 7 and t["service_point"] is None for t in saved)
+    assert any(t["area"] == CIATER and t["count"] == 7 and t["service_point_id"] is None for t in saved)
     shoot(page, "staff-tallies-today-phone")

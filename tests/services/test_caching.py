@@ -15,7 +15,7 @@ async def test_schedule_and_points_have_etag_304_and_change_with_the_data(client
     saturday = next_saturday()
     reads = {
         "/api/v1/schedule": {"area": "36.74.02", "from": (saturday - timedelta(days=1)).isoformat(), "to": saturday.isoformat()},
-        "/api/v1/service-points": {"area": "36.74.02", "open_on": saturday.isoformat()},
+        "/api/v1/service-points": {"area": "36.74.02", "date": saturday.isoformat()},
     }
     etags = {}
     for path, params in reads.items():

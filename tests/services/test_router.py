@@ -19,10 +19,10 @@ async def test_create_list_and_schedule_over_http(client, session) -> None:
     assert created.status_code == 201, created.text
     point_id = created.json()["id"]
     saturday = next_saturday()
-    listed = (await client.get("/api/v1/service-points", params={"area": "36.74.02", "open_on": saturday.isoformat()})).json()
+    listed = (await client.get("/api/v1/service-points", params={"area": "36.74.02", "date": saturday.isoformat()})).json()
     assert [(p["id"], p["hours"]) for p in listed["items"]] == [(point_id, [["08:00", "12:00"]])]
     friday = saturday - timedelta(days=1)
-    assert (await client.get("/api/v1/service-points", params={"area": "36.74.02", "open_on": friday.isoformat()})).json()["items"] == []
+    assert (await client.get("/api/v1/service-points", params={"area": "36.74.02", "date": friday.isoformat()})).json()["items"] == []
     schedule = (await client.get("/api/v1/schedule", params={"area": "36.74.02", "from": friday.isoformat(), "to": saturday.isoformat()})).json()
     assert [len(day["points"]) for day in schedule] == [0, 1]
     assert_problem(
@@ -39,7 +39,7 @@ async def test_create_list_and_schedule_over_http(client, session) -> None:
         409,
         field="day",
     )
-    assert (await client.get("/api/v1/service-points", params={"area": "36.74.02", "open_on": saturday.isoformat()})).json()["items"] == []
+    assert (await client.get("/api/v1/service-points", params={"area": "36.74.02", "date": saturday.isoformat()})).json()["items"] == []
     patched = await client.patch(f"/api/v1/service-points/{point_id}", json={"counters": 4}, headers=supervisor)
     assert patched.status_code == 200 and patched.json()["counters"] == 4
 

@@ -60,7 +60,7 @@ async def test_a_file_with_bad_rows_names_each_row_and_writes_nothing(client, se
     ok = f"36.74.01,{today},10"
     body = "\r\n".join(
         [
-            "area,date,count,service_point",
+            "area,date,count,service_point_id",
             ok,  # 2 fine
             f"36.74.99,{today},10,",  # 3 unknown area
             f"31.71.01,{today},10,",  # 4 outside the campaign
@@ -171,7 +171,7 @@ async def test_warnings_are_accepted_and_reported(client, session) -> None:
     tallies = [
         {"area": "36.74.01", "date": (today - timedelta(days=10)).isoformat(), "count": 50},
         {"area": "36.74.01", "date": (today - timedelta(days=7)).isoformat(), "count": 50},
-        {"area": "36.74.02", "date": (today - timedelta(days=1)).isoformat(), "count": 120, "device": device_id},
+        {"area": "36.74.02", "date": (today - timedelta(days=1)).isoformat(), "count": 120, "device_id": device_id},
     ]
     summary = (await post(client, campaign_id, tallies, admin)).json()
     assert summary["status"] == "warning" and summary["imported"] == 3
@@ -211,7 +211,7 @@ async def test_daily_series_csv_and_template(client, session) -> None:
     lines = table.text.splitlines()
     assert lines[0].startswith("code,name,level,target,recorded") and lines[1].startswith("36.74,") and len(lines) == 9
     template = await client.get(f"/api/v1/campaigns/{campaign_id}/tallies/template.csv", headers=admin)
-    assert template.text.splitlines()[0] == "area,date,count,service_point,device,source" and len(template.text.splitlines()) == 8
+    assert template.text.splitlines()[0] == "area,date,count,service_point_id,device_id,source" and len(template.text.splitlines()) == 8
 
 
 async def test_history_of_a_posted_tally_keeps_its_creation_through_corrections_and_deletion(client, session) -> None:

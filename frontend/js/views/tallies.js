@@ -97,7 +97,7 @@ function historyTable(items, names) {
         <td class="nowrap">${fmt.dateTime(c.at)}</td>
         <td class="num">${c.old_count === null ? "—" : fmt.number(c.old_count)}</td>
         <td class="num">${c.new_count === null ? t("tallies.deleted") : fmt.number(c.new_count)}</td>
-        <td>${c.actor_name}${c.service_point || c.device ? html`<br><span class="hint">${t("tallies.keyed", { point: c.service_point ?? "—", device: c.device ?? "—" })}</span>` : ""}</td>
+        <td>${c.actor_name}${c.service_point_id || c.device_id ? html`<br><span class="hint">${t("tallies.keyed", { point: c.service_point_id ?? "—", device: c.device_id ?? "—" })}</span>` : ""}</td>
         <td class="wide-only">${c.source}${c.import_id ? html` · ${t("tallies.import", { id: c.import_id })}` : ""}</td>
       </tr>`,
     )}</tbody>
@@ -203,7 +203,7 @@ export async function render(root, { signal, query }) {
     paint(gridSlot, html`<p class="loading" role="status"><span class="spinner" aria-hidden="true"></span>${t("common.loading")}</p>`);
     try {
       const tallies = await allPages(`/campaigns/${campaign.id}/tallies`, { params: { area: scope, from: days.at(-1), to: until }, signal, limit: 500 });
-      const values = new Map(tallies.filter((x) => x.service_point === null && x.device === null).map((x) => [`${x.area}|${x.date}`, x.count]));
+      const values = new Map(tallies.filter((x) => x.service_point_id === null && x.device_id === null).map((x) => [`${x.area}|${x.date}`, x.count]));
       paint(gridSlot, gridTable({ rows, days, values }));
     } catch (error) {
       paint(gridSlot, slotError(error));

@@ -42,7 +42,7 @@ export async function showClosures(root, { point, today, signal }) {
   clearErrors(root.querySelector("[data-form=closure]"));
   const slot = root.querySelector("[data-slot=closures]");
   try {
-    paint(slot, closuresTable(await allPages(`/service-points/${point.id}/closures`, { params: { since: today }, signal, maxPages: 5 })));
+    paint(slot, closuresTable(await allPages(`/service-points/${point.id}/closures`, { params: { from: today }, signal, maxPages: 5 })));
   } catch (error) {
     paint(slot, slotError(error));
   }
