@@ -15,13 +15,11 @@ figures and the goal next to them; nothing fails on a slow machine.
 import argparse
 import os
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-from common import PYTHON, ROOT, cli, free_port, machine
+from common import cli, machine, serve_frontend
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = os.environ.get("REKAM_CHROMIUM", "/usr/bin/chromium")
@@ -29,24 +27,6 @@ SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, 
 PAGES = ["/#/progress", "/#/where", "/#/board", "/#/visit", "/#/report"]
 GOAL_SECONDS = 5.0
 READABLE = "() => { const h = document.querySelector('main h1'); return !!h && h.textContent.trim() !== '' && !document.querySelector('main .loading'); }"
-
-
-def serve(url: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [PYTHON, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    process.terminate()
-    raise SystemExit("the server did not start")
 
 
 def measure(browser, base: str, path: str) -> tuple[float, int]:
@@ -75,24 +55,19 @@ def main() -> int:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'slow3g.db'}"
         cli(url, "migrate")
         cli(url, "demo")
-        process, base = serve(url)
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-                print(f"Slow 3G (400 ms RTT, 400 kbit/s), cold cache, 360 px, Indonesian; {args.runs} runs per page; {machine()}")
-                print(f"{'page':<14} {'readable after (median)':>24} {'runs':>24} {'KB received':>12}  goal <= {GOAL_SECONDS:.0f} s")
-                for path in PAGES:
-                    runs = [measure(browser, base, path) for _ in range(args.runs)]
-                    seconds = [s for s, _ in runs]
-                    median = statistics.median(seconds)
-                    kilobytes = statistics.median(b for _, b in runs) / 1024
-                    verdict = "met" if median <= GOAL_SECONDS else "NOT met"
-                    shown = ", ".join(f"{s:.1f}" for s in seconds)
-                    print(f"{path:<14} {median:>22.1f} s {shown:>24} {kilobytes:>12.0f}  {verdict}")
-                browser.close()
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+        with serve_frontend(url) as base, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            print(f"Slow 3G (400 ms RTT, 400 kbit/s), cold cache, 360 px, Indonesian; {args.runs} runs per page; {machine()}")
+            print(f"{'page':<14} {'readable after (median)':>24} {'runs':>24} {'KB received':>12}  goal <= {GOAL_SECONDS:.0f} s")
+            for path in PAGES:
+                runs = [measure(browser, base, path) for _ in range(args.runs)]
+                seconds = [s for s, _ in runs]
+                median = statistics.median(seconds)
+                kilobytes = statistics.median(b for _, b in runs) / 1024
+                verdict = "met" if median <= GOAL_SECONDS else "NOT met"
+                shown = ", ".join(f"{s:.1f}" for s in seconds)
+                print(f"{path:<14} {median:>22.1f} s {shown:>24} {kilobytes:>12.0f}  {verdict}")
+            browser.close()
     return 0
 
 

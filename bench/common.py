@@ -109,6 +109,30 @@ def server(url: str) -> Iterator[tuple[str, int]]:
         process.wait(timeout=30)
 
 
+@contextmanager
+def serve_frontend(url: str) -> Iterator[str]:
+    """`rekam serve` (the API and the SPA's files, as residents get them) on 127.0.0.1; yields its base url."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen(
+        [PYTHON, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):

@@ -68,7 +68,7 @@ function queueText(queue) {
 function pointCard(point, { isToday, queue, bring }) {
   const weekend = point.kind === "weekend_event";
   return html`<li class="point ${weekend ? "point-weekend" : ""}" data-point="${point.id}">
-    <h4 class="point-name">${point.name}</h4>
+    <h3 class="point-name">${point.name}</h3>
     <p class="point-kind">${t(`where.kind.${point.kind}`)}</p>
     <p class="point-details">${pointDetails(point, bring)}</p>
     <p class="point-hours"><span class="visually-hidden">${t("where.hours")}: </span>${hoursText(point.hours)}</p>
