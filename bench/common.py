@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -33,7 +34,7 @@ async def _campaign_and_key(url: str, *, days_back: int, name: str) -> tuple[int
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from api.auth import service as auth
-    from api.auth.schemas import ApiKeyCreate
+    from api.auth.schemas import ApiKeyCreate, UserCreate
     from api.campaigns import service as campaigns
     from api.campaigns.schemas import CampaignCreate
     from api.db import create_engine_for
@@ -51,7 +52,12 @@ async def _campaign_and_key(url: str, *, days_back: int, name: str) -> tuple[int
                 ),
                 actor=SYSTEM,
             )
-            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name=f"bench {name}", role=Role.admin), actor=SYSTEM)
+            # A key needs an active account answerable for it (#17).
+            owner = f"bench.{secrets.token_hex(4)}"
+            await auth.create_user(
+                session, data=UserCreate(username=owner, display_name=f"Bench {name}", password=secrets.token_urlsafe(16), role=Role.admin), actor=SYSTEM
+            )
+            _, key = await auth.create_api_key(session, data=ApiKeyCreate(name=f"bench {name}", role=Role.admin, owner=owner), actor=SYSTEM)
             return campaign.id, key
     finally:
         await engine.dispose()

@@ -204,10 +204,21 @@ class Writer:
         neither inserted nor found was deleted by another transaction in between: tried again."""
         ours: set[int] = set()
         for _ in range(100):
-            ours |= await bulk.claim_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
-            if len(ours) == size:
-                return size, []
-            found = [row for row in await bulk.find_tallies(self.campaign_id, batch) if row[0] not in ours]
+            claimed = await bulk.claim_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
+            if isinstance(claimed, int):  # told apart by count: all new, one row, or this import's own rows
+                if claimed == size:
+                    return size, []
+                if size == 1 and self.import_id is None:
+                    found = await bulk.find_tallies(self.campaign_id, batch)
+                    if found:
+                        return 0, found
+                    continue
+                found = await bulk.find_tallies(self.campaign_id, batch)
+                ours |= {row[0] for row in found if row[4] == self.import_id}  # this import's: inserted by this batch
+                found = [row for row in found if row[0] not in ours]
+            else:
+                ours |= claimed
+                found = [row for row in await bulk.find_tallies(self.campaign_id, batch) if row[0] not in ours]
             if len(ours) + len(found) == size:
                 return len(ours), found
         raise RuntimeError("tallies kept changing under a write")  # pragma: no cover - a delete racing every insert 100 times
