@@ -4,7 +4,8 @@
 progress, progress/daily or progress.csv show:
 - tallies: `tallies_changed`, called by `api.tallies.writer.Writer.finish` after every other
   statement of the write (imports in both modes and the deletions of mode=replace, queue tickets
-  and home visits through `add_recordings`, the demo), and by a rebuild of the rollups. Its
+  and home visits through `add_recordings`, the demo; on PostgreSQL an operational recording sets
+  `tallies_changed_values` in its one statement instead), and by a rebuild of the rollups. Its
   UPDATE locks the campaign's row until COMMIT, so it comes last: concurrent writers of one
   campaign wait for each other only for that statement and the COMMIT, not for their whole work;
 - snapshots, targets (entered or apportioned), campaign creation: `touch`;
