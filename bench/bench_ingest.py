@@ -1,11 +1,15 @@
 """Ingest: 100,000 tally rows posted as JSON and as CSV, rows/s, against a plain bulk insert of
 the same rows into the same table on the same disk (sqlite3 executemany; psycopg COPY).
 
-Goal: >= 0.5 on SQLite, >= 0.3 on PostgreSQL. Run: python bench/bench_ingest.py [--sqlite-only]
+Goal: >= 0.5 on SQLite and on PostgreSQL. Run: python bench/bench_ingest.py [--sqlite-only | --postgresql-only]
+[--profile DIR] (py-spy samples of the server during the timed posts, collapsed stacks, per backend)
 """
 
 import json
+import shutil
+import signal
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -86,6 +90,21 @@ def baseline_copy(libpq_url: str, campaign_id: int, rows: list[tuple[str, str, i
         return ROWS / (time.perf_counter() - start)
 
 
+def _profile(pid: int, url: str) -> subprocess.Popen | None:
+    """With `--profile DIR`: py-spy samples the server during the timed posts (collapsed stacks)."""
+    if "--profile" not in sys.argv:
+        return None
+    folder = Path(sys.argv[sys.argv.index("--profile") + 1])
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"ingest-{'postgresql' if url.startswith('postgresql') else 'sqlite'}.txt"
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    process = subprocess.Popen(
+        [spy, "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    time.sleep(1)
+    return process
+
+
 def run(url: str, baseline, reference=None, *, goal: float = 0.5) -> None:
     prepare(url)
     rows = make_rows()
@@ -96,15 +115,19 @@ def run(url: str, baseline, reference=None, *, goal: float = 0.5) -> None:
     reference_campaign, _ = campaign_and_key(url, name="reference")
     warm_json, _ = campaign_and_key(url, name="warm-up json")
     warm_csv, _ = campaign_and_key(url, name="warm-up csv")
-    with server(url) as (base, _pid):
+    with server(url) as (base, pid):
         # A fresh server's first requests pay one-time costs (lazy imports, compiled statements,
         # caches); a small post of each format into campaigns of their own takes them, so both
         # timed posts are measured alike (before, JSON went first and paid them alone).
         small_json, small_csv = bodies(rows[:WARM_UP])
         post(base, warm_json, key, small_json, "application/json", WARM_UP)
         post(base, warm_csv, key, small_csv, "text/csv", WARM_UP)
+        spy = _profile(pid, url)
         json_rate = post(base, json_campaign, key, json_body, "application/json")
         csv_rate = post(base, csv_campaign, key, csv_body, "text/csv")
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(timeout=60)
     plain_rate = baseline(plain_campaign, rows)
     print(f"  JSON {json_rate:,.0f} rows/s, CSV {csv_rate:,.0f} rows/s, plain {plain_rate:,.0f} rows/s")
     if reference is not None:
@@ -115,15 +138,8 @@ def run(url: str, baseline, reference=None, *, goal: float = 0.5) -> None:
 
 def main() -> None:
     print(f"ingest of {ROWS:,} rows ({machine()})")
-    with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").is_dir() else None) as folder:
-        path = Path(folder) / "bench.db"
-        print("SQLite (goal >= 0.5 against sqlite3 executemany)")
-        run(
-            f"sqlite+aiosqlite:///{path}",
-            lambda campaign_id, rows: baseline_sqlite(path, campaign_id, rows),
-            lambda campaign_id, rows: baseline_sqlite(path, campaign_id, rows, foreign_keys=False),
-            goal=0.5,
-        )
+    if "--postgresql-only" not in sys.argv:
+        _sqlite()
     if "--sqlite-only" in sys.argv:
         return
     from tests.pgcluster import ThrowawayCluster, find_pg_bin
@@ -134,6 +150,18 @@ def main() -> None:
     with ThrowawayCluster() as cluster:
         print("PostgreSQL (goal >= 0.5 against psycopg COPY; issue #22, was 0.3)")
         run(cluster.url, lambda campaign_id, rows: baseline_copy(cluster.libpq_url, campaign_id, rows), goal=0.5)
+
+
+def _sqlite() -> None:
+    with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").is_dir() else None) as folder:
+        path = Path(folder) / "bench.db"
+        print("SQLite (goal >= 0.5 against sqlite3 executemany)")
+        run(
+            f"sqlite+aiosqlite:///{path}",
+            lambda campaign_id, rows: baseline_sqlite(path, campaign_id, rows),
+            lambda campaign_id, rows: baseline_sqlite(path, campaign_id, rows, foreign_keys=False),
+            goal=0.5,
+        )
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -55,6 +55,9 @@ WEIGHTS = {
     "counter turn": 6,
     "tally post": 1,
 }
+# `--mix writes` (issue #22): only the writers that contend for a campaign's tallies and queues, so
+# that lock waits show even when the machine is busy: take a number, counter turns, tally posts.
+WRITE_WEIGHTS = {"take a number": 6, "counter turn": 6, "tally post": 2}
 
 
 @dataclass
@@ -89,7 +92,15 @@ async def _prepare(url: str) -> Fixture:
         async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
             campaign_id = await session.scalar(select(Campaign.id).where(Campaign.root_area_code == CITY).order_by(Campaign.id).limit(1))
             assert campaign_id is not None, "the demo has no campaign for the city"
-            _, tally_key = await auth.create_api_key(session, data=ApiKeyCreate(name="load: city tally script", role=Role.supervisor, area=CITY), actor=SYSTEM)
+            # A key needs an active account answerable for it (#17): the city's supervisor of the script.
+            await auth.create_user(
+                session,
+                data=UserCreate(username="load.script", display_name="Load tally script", password=secrets.token_urlsafe(16), role=Role.supervisor, area=CITY),
+                actor=SYSTEM,
+            )
+            _, tally_key = await auth.create_api_key(
+                session, data=ApiKeyCreate(name="load: city tally script", role=Role.supervisor, area=CITY, owner="load.script"), actor=SYSTEM
+            )
             kelurahan: dict[str, list[str]] = defaultdict(list)
             for code in (await session.scalars(select(Area.code).where(in_subtree(Area.code, CITY), Area.level == "kelurahan").order_by(Area.code))).all():
                 kelurahan[code.rsplit(".", 1)[0]].append(code)
@@ -211,8 +222,9 @@ class Results:
 class Mix:
     """The shared state of one phase: the time and request bounds, the counters free for use."""
 
-    def __init__(self, base: str, fixture: Fixture, tokens: dict[int, str], *, seconds: float, max_requests: int) -> None:
+    def __init__(self, base: str, fixture: Fixture, tokens: dict[int, str], *, seconds: float, max_requests: int, writes_only: bool = False) -> None:
         self.base, self.fixture, self.tokens = base, fixture, tokens
+        self.writes_only = writes_only
         self.stop_at = time.perf_counter() + seconds
         self.max_requests = max_requests
         self.results = Results()
@@ -221,7 +233,9 @@ class Mix:
         self.resident = 0
         self.tally_posts = 0
         self.day_counts: dict[str, int] = defaultdict(int)
-        today = date.today()
+        from api import calendar  # the campaign's day (Asia/Jakarta), as the server's checks see it
+
+        today = calendar.today()
         self.today, self.week_end = today.isoformat(), (today + timedelta(days=6)).isoformat()
 
     def running(self) -> bool:
@@ -252,7 +266,8 @@ class Mix:
 
     async def one(self, client: httpx.AsyncClient, etags: dict[str, str], rng: random.Random) -> None:
         f, api = self.fixture, "/api/v1"
-        kind = rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
+        weights = WRITE_WEIGHTS if self.writes_only else WEIGHTS
+        kind = rng.choices(list(weights), weights=list(weights.values()))[0]
         progress = f"{api}/campaigns/{f.campaign_id}/progress"
         if kind == "progress city":
             await self.get(client, etags, kind, progress, {"area": CITY, "depth": 1})
@@ -315,8 +330,10 @@ class Mix:
         )
 
 
-async def phase(base: str, fixture: Fixture, tokens: dict[int, str], *, concurrency: int, seconds: float, max_requests: int, health: bool) -> Results:
-    mix = Mix(base, fixture, tokens, seconds=seconds, max_requests=max_requests)
+async def phase(
+    base: str, fixture: Fixture, tokens: dict[int, str], *, concurrency: int, seconds: float, max_requests: int, health: bool, writes_only: bool = False
+) -> Results:
+    mix = Mix(base, fixture, tokens, seconds=seconds, max_requests=max_requests, writes_only=writes_only)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
     async def client_loop(number: int, client: httpx.AsyncClient) -> None:
@@ -373,6 +390,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent clients in both phases (default 32)")
     parser.add_argument("--workers", type=int, default=2, help="API processes: rekam serve --workers N (default 2)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="upper bound on requests per phase")
+    parser.add_argument("--mix", choices=["all", "writes"], default="all", help="writes: only tickets, counter turns and tally posts (default all)")
     args = parser.parse_args()
     if not 1 <= args.concurrency <= 500 or not 1 <= args.workers <= 16 or not 0 < args.seconds <= 600 or not 0 < args.health_seconds <= 600:
         parser.error("keep it bounded: concurrency 1..500, workers 1..16, seconds 0..600")
@@ -408,7 +426,7 @@ def main() -> int:
                 tokens = asyncio.run(sign_in_operators(server.base, fixture))
                 bounds = {"concurrency": args.concurrency, "max_requests": args.max_requests}
                 health = asyncio.run(phase(server.base, fixture, tokens, seconds=args.health_seconds, health=True, **bounds))
-                mix = asyncio.run(phase(server.base, fixture, tokens, seconds=args.seconds, health=False, **bounds))
+                mix = asyncio.run(phase(server.base, fixture, tokens, seconds=args.seconds, health=False, writes_only=args.mix == "writes", **bounds))
                 if sum(health.errors.values()) + sum(mix.errors.values()) and server.log_tail().strip():
                     print(f"  server log (tail):\n{server.log_tail()}")
             finally:

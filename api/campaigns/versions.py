@@ -4,7 +4,8 @@
 progress, progress/daily or progress.csv show:
 - tallies: `tallies_changed`, called by `api.tallies.writer.Writer.finish` after every other
   statement of the write (imports in both modes and the deletions of mode=replace, queue tickets
-  and home visits through `add_recordings`, the demo), and by a rebuild of the rollups. Its
+  and home visits through `add_recordings`, the demo; on PostgreSQL an operational recording sets
+  `tallies_changed_values` in its one statement instead), and by a rebuild of the rollups. Its
   UPDATE locks the campaign's row until COMMIT, so it comes last: concurrent writers of one
   campaign wait for each other only for that statement and the COMMIT, not for their whole work;
 - snapshots, targets (entered or apportioned), campaign creation: `touch`;
@@ -30,6 +31,7 @@ from typing import cast
 
 from sqlalchemy import Table, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from api import calendar
 from api.campaigns.models import Campaign
@@ -54,8 +56,30 @@ async def touch(session: AsyncSession, campaign_id: int, *, history: bool = Fals
 async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date) -> None:
     """Tallies of the campaign changed on `earliest` and maybe later days."""
     campaign = await session.get(Campaign, campaign_id)
-    past = campaign is None or earliest < (calendar.now_utc().astimezone(calendar.zone(campaign.timezone)) + _MIDNIGHT_MARGIN).date()
-    await touch(session, campaign_id, history=past)
+    await touch(session, campaign_id, history=campaign is None or touches_history(campaign.timezone, earliest))
+
+
+def touches_history(timezone: str, earliest: date) -> bool:
+    """Whether a change of tallies from `earliest` on changes past days (`history_version`)."""
+    return earliest < (calendar.now_utc().astimezone(calendar.zone(timezone)) + _MIDNIGHT_MARGIN).date()
+
+
+def tallies_changed_values(timezone: str, earliest: date) -> dict[str, int]:
+    """The new versions of a campaign whose tallies changed from `earliest` on, for a writer that
+    sets them in a statement of its own (`api.tallies.writer.add_recordings` on PostgreSQL: last,
+    in the same statement as its other changes); then `loaded` keeps a loaded row in step."""
+    version = new_version()
+    return {"data_version": version, "history_version": version} if touches_history(timezone, earliest) else {"data_version": version}
+
+
+def loaded(session: AsyncSession, campaign_id: int, values: dict[str, int]) -> None:
+    """A Campaign of this session's identity map, if loaded, gets versions set by SQL of its own."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    campaign = session.identity_map.get(identity_key(Campaign, campaign_id))
+    if campaign is not None:
+        for key, value in values.items():
+            set_committed_value(campaign, key, value)
 
 
 async def touch_all(session: AsyncSession | AsyncConnection) -> None:

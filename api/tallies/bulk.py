@@ -186,21 +186,26 @@ class Bulk:
         )
         return result.rowcount, largest
 
-    async def claim_new_tallies(self, campaign_id: int, batch: Any, *, import_id: int | None, at: datetime) -> set[int]:
+    async def claim_new_tallies(self, campaign_id: int, batch: Any, *, import_id: int | None, at: datetime) -> int | set[int]:
         """PostgreSQL: insert the rows of a `batch` whose keys are not stored (or being inserted by
-        another transaction that then commits: `ON CONFLICT DO NOTHING` waits for it); returns
-        the positions in the batch of the rows inserted. Exact under concurrency, unlike the id
-        bound of `insert_new_tallies`."""
+        another transaction that then commits: `ON CONFLICT DO NOTHING` waits for it). Exact under
+        concurrency, unlike the id bound of `insert_new_tallies`. Returns how many were inserted
+        when the caller can tell them apart by their import (`import_id`: no other transaction
+        writes it, and keys do not repeat within an import) or the batch has one row; otherwise
+        the positions in the batch of the rows inserted."""
         areas, days, point_keys, device_keys, counts, sources, points, devices = batch
         connection = await self.session.connection()
+        by_count = import_id is not None or len(areas) == 1
         result = await connection.exec_driver_sql(
             f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT %s, s.*, %s, %s, {origin_sql('s.src')} FROM unnest(CAST(%s AS VARCHAR[]), "
             "CAST(%s AS DATE[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), CAST(%s AS INTEGER[]), "
             "CAST(%s AS VARCHAR[])) AS s(area, day, sp, dv, pk, dk, n, src) "
-            "ON CONFLICT (campaign_id, area_code, day, point_key, device_key, origin_key) DO NOTHING "
-            "RETURNING area_code, day, point_key, device_key, origin_key",
+            "ON CONFLICT (campaign_id, area_code, day, point_key, device_key, origin_key) DO NOTHING"
+            + ("" if by_count else " RETURNING area_code, day, point_key, device_key, origin_key"),
             (campaign_id, import_id, at, areas, days, points, devices, point_keys, device_keys, counts, sources),
         )
+        if by_count:
+            return result.rowcount
         made = result.all()
         if len(made) == len(areas):
             return set(range(len(areas)))

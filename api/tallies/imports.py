@@ -172,6 +172,12 @@ async def _import(
         if mode == TallyMode.replace:
             for source, (areas_, (lo, hi)) in scope.items():
                 await writer.delete_missing(session, source=source, areas=areas_, lo=lo, hi=hi, kept=checker.seen)
+        if not dry_run:
+            # Told before the rollups are written (`finish`): on PostgreSQL those lock rows that
+            # every writer of the day changes, until COMMIT, so as little as possible comes after.
+            await _announce(
+                session, actor=actor, campaign=campaign, record=record, kind=kind, mode=mode, rows=total_rows, counts=writer.counts, rejected=checker.rejected
+            )
         await writer.finish(session)
         await _warn_gaps(session, campaign, posted, checker.warnings)
     counts = Counts() if failed else writer.counts
@@ -201,25 +207,6 @@ async def _import(
         record.rows, record.summary = total_rows, summary
         await session.flush()
         await savepoint.commit()
-        await audit.record(
-            session,
-            actor=actor,
-            action="tally.import",
-            entity="tally_import",
-            entity_id=record.id,
-            after={k: summary[k] for k in ("rows", "imported", "updated", "unchanged", "deleted", "rejected", "mode")},
-        )
-        # Integrations hear of it in the same transaction (the outbox; api/notifications).
-        await notifications.emit(
-            session,
-            type="tallies.imported",
-            payload={
-                "campaign_id": campaign.id,
-                "import_id": record.id,
-                "format": kind,
-                **{k: summary[k] for k in ("rows", "imported", "updated", "unchanged", "deleted", "rejected", "mode")},
-            },
-        )
     if failed:
         errors = [
             field_problem(problem["field"], location=None, row=row, code=f"import.{problem['code']}", params=problem.get("params"))
@@ -239,6 +226,17 @@ async def _import(
             "summary": summary,
         }
     return 200, summary
+
+
+async def _announce(
+    session: AsyncSession, *, actor: Principal, campaign: Campaign, record: TallyImport, kind: str, mode: TallyMode, rows: int, counts: Counts, rejected: int
+) -> None:
+    """The import's audit entry and its `tallies.imported` event (the outbox: integrations hear
+    of it in the same transaction, api/notifications)."""
+    after: dict[str, Any] = {"rows": rows, "imported": counts.imported, "updated": counts.updated, "unchanged": counts.unchanged, "deleted": counts.deleted}
+    after |= {"rejected": rejected, "mode": mode.value}
+    await audit.record(session, actor=actor, action="tally.import", entity="tally_import", entity_id=record.id, after=after)
+    await notifications.emit(session, type="tallies.imported", payload={"campaign_id": campaign.id, "import_id": record.id, "format": kind, **after})
 
 
 async def _warn_gaps(session: AsyncSession, campaign: Campaign, posted: dict[str, int], warnings: Problems) -> None:

@@ -33,19 +33,19 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.area_codes import KECAMATAN_DEPTH, depth_of, is_within
+from api.area_codes import KECAMATAN_DEPTH, depth_of, is_within, parent_of
 from api.campaigns import versions
 from api.campaigns.models import Campaign
 from api.db import is_postgresql
 from api.principal import Principal
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import Row
-from api.tallies.models import Tally, TallyChange, TallyPolicy
+from api.tallies.models import ORIGINS, Tally, TallyChange, TallyPolicy
 from api.tallies.precedence import OFFICIAL_SOURCES, official_sources, sources_for
 from api.tallies.rollups import (
     ROLLUP,
@@ -204,10 +204,21 @@ class Writer:
         neither inserted nor found was deleted by another transaction in between: tried again."""
         ours: set[int] = set()
         for _ in range(100):
-            ours |= await bulk.claim_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
-            if len(ours) == size:
-                return size, []
-            found = [row for row in await bulk.find_tallies(self.campaign_id, batch) if row[0] not in ours]
+            claimed = await bulk.claim_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
+            if isinstance(claimed, int):  # told apart by count: all new, one row, or this import's own rows
+                if claimed == size:
+                    return size, []
+                if size == 1 and self.import_id is None:
+                    found = await bulk.find_tallies(self.campaign_id, batch)
+                    if found:
+                        return 0, found
+                    continue
+                found = await bulk.find_tallies(self.campaign_id, batch)
+                ours |= {row[0] for row in found if row[4] == self.import_id}  # this import's: inserted by this batch
+                found = [row for row in found if row[0] not in ours]
+            else:
+                ours |= claimed
+                found = [row for row in await bulk.find_tallies(self.campaign_id, batch) if row[0] not in ours]
             if len(ours) + len(found) == size:
                 return len(ours), found
         raise RuntimeError("tallies kept changing under a write")  # pragma: no cover - a delete racing every insert 100 times
@@ -493,14 +504,115 @@ async def add_recordings(
     if count < 0:
         raise ValueError("count must not be negative")
     campaigns = (
-        await session.execute(select(Campaign.id, Campaign.root_area_code).where(Campaign.start_date <= day, Campaign.deadline >= day).order_by(Campaign.id))
+        await session.execute(
+            select(Campaign.id, Campaign.root_area_code, Campaign.timezone).where(Campaign.start_date <= day, Campaign.deadline >= day).order_by(Campaign.id)
+        )
     ).all()
-    for campaign_id, root in campaigns:  # in one order: each campaign's row locks before the next one's
+    for campaign_id, root, timezone in campaigns:  # in one order: each campaign's row locks before the next one's
         if not is_within(area_code, root):
             continue
         await share_campaign(session, campaign_id)  # adding commutes: no lock of its own (see `roll_up`)
-        writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=await sources_for(session, campaign_id=campaign_id))
+        official = await sources_for(session, campaign_id=campaign_id)
+        if is_postgresql(session) and count > 0 and source not in official:
+            await _add_operational(
+                session,
+                campaign_id=campaign_id,
+                root=root,
+                timezone=timezone,
+                area_code=area_code,
+                day=day,
+                count=count,
+                source=source,
+                service_point_id=service_point_id,
+                device_id=device_id,
+                actor=actor,
+            )
+            continue
+        writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=official)
         await writer.write(session, [Row(0, area_code, day, service_point_id, device_id, count, source)], add=True)
+
+
+async def _add_operational(
+    session: AsyncSession,
+    *,
+    campaign_id: int,
+    root: str,
+    timezone: str,
+    area_code: str,
+    day: date,
+    count: int,
+    source: str,
+    service_point_id: int | None,
+    device_id: int | None,
+    actor: Principal,
+) -> None:
+    """PostgreSQL, a recording of an operational (provisional) source: everything `Writer.write`
+    would do, in ONE statement, so that the rows every recording of the day changes (the point's
+    tally, the kecamatan's and the city's rollups and totals, the campaign's version) are locked
+    for that statement and the COMMIT only. Data-modifying CTEs, each reading the one before:
+    the tally is added to (`count = count + n`); the rollup of its area gets `op_own + n`, and
+    each ancestor `op_below + d` while the level below's provisional part grew by d (it does not
+    where the level has official tallies of its own: there the figure is official and
+    provisional is 0, `api.tallies.rollups`); the totals of the areas that grew are added to, in
+    code order; the history entry; and last the campaign's version (`api.campaigns.versions`).
+    The same figures as `Writer.write(add=True)` (tests/tallies: both paths, same invariants)."""
+    levels = [area_code]
+    root_depth = depth_of(root)
+    while depth_of(levels[-1]) > root_depth:
+        levels.append(cast(str, parent_of(levels[-1])))  # below the root: it has a parent
+    params: dict[str, Any] = {
+        "c": campaign_id,
+        "area": area_code,
+        "day": day,
+        "sp": service_point_id,
+        "dv": device_id,
+        "pk": service_point_id or 0,
+        "dk": device_id or 0,
+        "n": count,
+        "src": source,
+        "origin": ORIGINS.get(source, 0),
+        "at": datetime.now(UTC),
+        "kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+    }
+    conflict = "ON CONFLICT (campaign_id, area_code, day) DO UPDATE SET "
+    ctes = [
+        "t AS (INSERT INTO tallies (campaign_id, area_code, day, service_point_id, device_id, point_key, device_key, count, source, import_id, updated_at, origin_key) "
+        "VALUES (:c, :area, :day, :sp, :dv, :pk, :dk, :n, :src, NULL, :at, :origin) "
+        "ON CONFLICT (campaign_id, area_code, day, point_key, device_key, origin_key) DO UPDATE SET count = tallies.count + excluded.count, "
+        "updated_at = excluded.updated_at RETURNING count, xmax = 0 AS inserted)",
+        "h AS (INSERT INTO tally_changes (campaign_id, area_code, day, service_point_id, device_id, old_count, new_count, source, at, actor_kind, actor_id, "
+        "actor_name, import_id) SELECT :c, CAST(:area AS VARCHAR), CAST(:day AS DATE), CAST(:sp AS INTEGER), CAST(:dv AS INTEGER), CASE WHEN t.inserted THEN NULL ELSE t.count - :n END, "
+        "t.count, CAST(:src AS VARCHAR), CAST(:at AS TIMESTAMPTZ), CAST(:kind AS VARCHAR), CAST(:actor_id AS INTEGER), CAST(:actor_name AS VARCHAR), NULL FROM t RETURNING 1)",
+        "r0 AS (INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, op_own, op_below, total, provisional) "
+        "SELECT :c, CAST(:area AS VARCHAR), CAST(:day AS DATE), 0, 0, 0, :n, 0, 0, :n FROM t "
+        + conflict
+        + "op_own = r.op_own + excluded.op_own, provisional = CASE WHEN r.own_rows > 0 THEN 0 ELSE r.op_own + excluded.op_own + r.op_below END "
+        "RETURNING r.area_code AS code, CASE WHEN r.own_rows > 0 THEN 0 ELSE :n END AS d)",
+    ]
+    for i, code in enumerate(levels[1:], start=1):
+        params[f"l{i}"] = code
+        ctes.append(
+            f"r{i} AS (INSERT INTO tally_rollups AS r (campaign_id, area_code, day, own, own_rows, below, op_own, op_below, total, provisional) "
+            f"SELECT :c, CAST(:l{i} AS VARCHAR), CAST(:day AS DATE), 0, 0, 0, 0, p.d, 0, p.d FROM r{i - 1} AS p WHERE p.d <> 0 "
+            + conflict
+            + "op_below = r.op_below + excluded.op_below, provisional = CASE WHEN r.own_rows > 0 THEN 0 ELSE r.op_own + r.op_below + excluded.op_below END "
+            "RETURNING r.area_code AS code, CASE WHEN r.own_rows > 0 THEN 0 ELSE :n END AS d)"
+        )
+    grown = " UNION ALL ".join(f"SELECT code, d FROM r{i}" for i in range(len(levels)))
+    ctes.append(
+        "tot AS (INSERT INTO tally_totals AS tt (campaign_id, area_code, total, provisional, last_day) "
+        f'SELECT :c, g.code, g.d, g.d, CAST(:day AS DATE) FROM ({grown}) AS g WHERE g.d <> 0 ORDER BY g.code COLLATE "C" '
+        "ON CONFLICT (campaign_id, area_code) DO UPDATE SET total = tt.total + excluded.total, provisional = tt.provisional + excluded.provisional, "
+        "last_day = GREATEST(tt.last_day, excluded.last_day) RETURNING 1)"
+    )
+    values = versions.tallies_changed_values(timezone, day)
+    params.update(values)
+    sets = ", ".join(f"{key} = :{key}" for key in values)
+    ctes.append(f"v AS (UPDATE campaigns SET {sets} WHERE id = :c AND (SELECT count(*) FROM tot) >= 0 RETURNING 1)")
+    await session.execute(text("WITH " + ", ".join(ctes) + " SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM h)"), params)
+    versions.loaded(session, campaign_id, values)
 
 
 async def put_point_count(
