@@ -406,7 +406,9 @@ async def progress_csv(session: AsyncSession, *, campaign: Campaign, area: str |
 MAX_SERIES_DAYS = 3660
 
 
-async def daily(session: AsyncSession, *, campaign: Campaign, area: str | None = None, since: date | None = None, until: date | None = None) -> DailySeries:
+async def daily(
+    session: AsyncSession, *, campaign: Campaign, area: str | None = None, since: date | None = None, until: date | None = None, cache: BodyCache | None = None
+) -> DailySeries:
     """Recordings per day and the cumulative figure at the end of each day.
 
     cumulative(d) = recorded now - tallies after d: before a snapshot's date this gives the
@@ -420,7 +422,7 @@ async def daily(session: AsyncSession, *, campaign: Campaign, area: str | None =
         raise RuleViolation.on_field("to", location="query", code="range.reversed")
     if (end - start).days >= MAX_SERIES_DAYS:
         raise RuleViolation.on_field("from", location="query", code="range.too_long", params={"days": MAX_SERIES_DAYS})
-    now_recorded, _, _ = (await _recorded(session, campaign, campaign.root_area_code, [code]))[code]
+    now_recorded, _, _ = (await _recorded(session, campaign, campaign.root_area_code, [code], cache=cache))[code]
     per_day = await tallies.daily_parts(session, campaign_id=campaign.id, code=code, since=start, until=max(end, today))
     after = sum(parts.figure for day, parts in per_day.items() if day > end)
     points = []

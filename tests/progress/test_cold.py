@@ -29,7 +29,8 @@ SHAPES = [("36.74", 0), ("36.74", 1), ("36.74", 2), ("36.74", 3), ("36.74.01", 1
 
 
 async def check_all(session, campaign_id: int, cache: BodyCache) -> dict[tuple[str, int], bytes]:
-    """Every shape from the kept cache equals the build from nothing, and the tree model's dump."""
+    """Every shape from the kept cache equals the build from nothing, and the tree model's dump;
+    so does the daily series."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
     answers = {}
     for area, depth in SHAPES:
@@ -40,6 +41,8 @@ async def check_all(session, campaign_id: int, cache: BodyCache) -> dict[tuple[s
         assert json.loads(kept) == tree
         assert kept == json.dumps(tree, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
         answers[(area, depth)] = kept
+    for area in ("36.74", "36.74.04", "36.74.04.1001"):  # the daily series keeps what snapshots cover too
+        assert await progress.daily(session, campaign=campaign, area=area, cache=cache) == await progress.daily(session, campaign=campaign, area=area)
     return answers
 
 
