@@ -234,19 +234,13 @@ async def _last_7_days(session: AsyncSession, campaign: Campaign, codes: list[st
 NodeInputs = tuple[str, str, int | None, str | None, int, date | None, int, tuple[tuple[str, int], ...], int]
 
 
-async def _nodes(
-    session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, cache: BodyCache | None
-) -> list[tuple[str, str | None, NodeInputs]]:
-    """(code, parent, inputs) of each node in view, parents before their children, children in
-    code order: the tree query, the snapshots, the operational counts (and the 7-day sums when
-    the kept ones are out of date, in the tree query itself)."""
-    kept = _kept_window(campaign, today, cache)
+async def _in_view(session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, window: bool) -> tuple[list[Any], dict[str, Latest]]:
+    """The rows of the nodes in view (`_PROGRESS_SQL`, with the 7-day sums when `window`) and the
+    campaign's newest snapshots, in one round trip; a root outside the campaign is refused."""
     params: dict[str, Any] = {"root": root_code, "depth": depth, "campaign_id": campaign.id, "today": today}
-    if kept is None:
+    if window:
         params.update(since=today - timedelta(days=7), until=today - timedelta(days=1))
-        found = (await session.execute(_PROGRESS_WINDOW_SQL, params)).all()
-    else:
-        found = (await session.execute(_PROGRESS_SQL, params)).all()
+    found = (await session.execute(_PROGRESS_WINDOW_SQL if window else _PROGRESS_SQL, params)).all()
     rows, snapshots = [], {}
     for row in found:
         if row[2] is None:  # a snapshot
@@ -255,6 +249,17 @@ async def _nodes(
             rows.append(row)
     if not rows or not areas.is_within(root_code, campaign.root_area_code):
         await require_area_in_campaign(session, campaign, root_code, location="query")  # names the problem
+    return rows, snapshots
+
+
+async def _nodes(
+    session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, cache: BodyCache | None
+) -> list[tuple[str, str | None, NodeInputs]]:
+    """(code, parent, inputs) of each node in view, parents before their children, children in
+    code order: the tree query, the snapshots, the operational counts (and the 7-day sums when
+    the kept ones are out of date, in the tree query itself)."""
+    kept = _kept_window(campaign, today, cache)
+    rows, snapshots = await _in_view(session, campaign=campaign, root_code=root_code, depth=depth, today=today, window=kept is None)
     codes = [row[0] for row in rows]
     totals = {row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows}
     recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals=totals, snapshots=snapshots, cache=cache)
@@ -415,14 +420,16 @@ async def daily(
     snapshot less the tallies between d and it, so the series meets the reported figure.
     """
     code = area or campaign.root_area_code
-    await require_area_in_campaign(session, campaign, code, location="query")
     today = calendar.today(campaign.timezone)
+    # The area's row, its campaign-wide total and the snapshots: one round trip, as for the tree.
+    rows, snapshots = await _in_view(session, campaign=campaign, root_code=code, depth=0, today=today, window=False)
     start, end = since or campaign.start_date, until or today
     if end < start:
         raise RuleViolation.on_field("to", location="query", code="range.reversed")
     if (end - start).days >= MAX_SERIES_DAYS:
         raise RuleViolation.on_field("from", location="query", code="range.too_long", params={"days": MAX_SERIES_DAYS})
-    now_recorded, _, _ = (await _recorded(session, campaign, campaign.root_area_code, [code], cache=cache))[code]
+    totals = {row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows}
+    now_recorded, _, _ = (await _recorded(session, campaign, campaign.root_area_code, [code], totals=totals, snapshots=snapshots, cache=cache))[code]
     per_day = await tallies.daily_parts(session, campaign_id=campaign.id, code=code, since=start, until=max(end, today))
     after = sum(parts.figure for day, parts in per_day.items() if day > end)
     points = []
