@@ -18,6 +18,13 @@ Rules
 - Discrepancies: staff see all of them (snapshot and tally); the public sees the plain one that
   matters to residents, the campaign area's own reported total against its children's.
 - Each node's forecast follows `campaigns.forecast`.
+- The first read after a change (cold) is cheap: the nodes in view with their targets and totals,
+  the campaign's newest snapshots and, when the kept ones are out of date, the 7-day sums come in
+  one query (`_in_view`); the 7-day sums and what each snapshot dated before today covers are
+  kept per campaign with its history version and date (only a past day's tally changes them);
+  each node is serialized once per inputs and kept per campaign (`progress_json`), so a change
+  recomputes only the nodes whose inputs changed. Everything kept is keyed by what it is computed
+  from: nothing kept is ever served for other inputs.
 """
 
 import io
