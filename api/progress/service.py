@@ -193,9 +193,10 @@ _PROGRESS_WINDOW_SQL = (
     .columns(*_COLUMNS, column("last_7", Integer))
 )
 
-# Areas whose 7-day sums (and serialized nodes) are kept per campaign at most (a national tree to
-# the kecamatan is 7,838).
+# Areas whose 7-day sums are kept per campaign at most (a national tree to the kecamatan is 7,838).
 MAX_WINDOW_AREAS = 100_000
+# Serialized nodes kept per campaign at most (about 500 bytes each: 10 MB); past it they start over.
+MAX_KEPT_NODES = 20_000
 
 
 def read_key(campaign: Campaign, kind: str, **query: Any) -> tuple[Any, ...]:
@@ -350,7 +351,7 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
     nodes = await _nodes(session, campaign=campaign, root_code=root_code, depth=depth, today=today, cache=cache)
     stamp = (today, campaign.deadline, campaign.opens_weekends)
     kept = cache.value(("progress_nodes", campaign.id)) if cache is not None else None
-    pieces: dict[str, tuple[NodeInputs, bytes]] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_WINDOW_AREAS else {}
+    pieces: dict[str, tuple[NodeInputs, bytes]] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_KEPT_NODES else {}
     days: tuple[int, int] | None = None
     own: dict[str, bytes] = {}
     children: dict[str, list[str]] = defaultdict(list)

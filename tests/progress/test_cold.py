@@ -186,3 +186,13 @@ async def test_the_operational_counts_use_their_partial_index(session) -> None:
     if session.bind.dialect.name == "sqlite":
         plan = (await connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)).all()
         assert any("ix_tallies_operational" in str(row) for row in plan), plan
+
+
+async def test_kept_nodes_are_bounded(session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_KEPT_NODES a campaign's kept nodes start over: the answers stay the same."""
+    campaign = await make_campaign(session)
+    monkeypatch.setattr(progress, "MAX_KEPT_NODES", 5)
+    cache = BodyCache()
+    for _ in range(3):
+        await check_all(session, campaign.id, cache)
+        assert len(cache.value(("progress_nodes", campaign.id))[1]) < 5 + 70  # one shape's nodes at most on top
