@@ -18,7 +18,10 @@ of runs, and in the same loop, alternately, the yardsticks:
   written); the goal line is judged on it;
 - /health from memory (the fast path, no change before it), printed beside it: a cold read can
   never match it, since it must read the database at least once to learn what changed.
-Warm reads (the same request again) are printed for the record.
+Each ratio is the median over the runs of one cold read divided by the health timed next to it
+(the same seconds' load: the machine is shared, and its load moves faster than a ratio of two
+medians can follow); "best" divides the fastest cold read by the fastest health, an estimate for
+a quiet machine. Warm reads (the same request again) are printed for the record.
 BENCH_PROGRESS_DB=path keeps the national SQLite database there and reuses it on the next run.
 """
 
@@ -127,17 +130,24 @@ def measure(client: httpx.Client, cases: dict[str, tuple[str, dict[str, str]]], 
                 "health_cold": statistics.median(health_cold),
                 "health_memory": statistics.median(health_memory[1::2]),  # the second of each pair: surely from memory
                 "warm": statistics.median(warm),
+                # Each cold read over the health timed next to it (the same minute's load): steadier
+                # than a ratio of medians on a machine whose load moves by the second.
+                "ratio": statistics.median(c / h for c, h in zip(cold, health_cold, strict=True)),
+                "ratio_memory": statistics.median(c / h for c, h in zip(cold, health_memory[1::2], strict=True)),
+                "ratio_best": min(cold) / min(health_cold),
             }
     return figures
 
 
 def report(title: str, figures: dict[str, dict[str, float]]) -> None:
-    print(f"  {title}: medians of {RUNS} runs, ms (ratio = cold read / health)")
-    print(f"    {'case':<58} {'cold':>7} {'health after the change':>24} {'ratio':>6}   {'health from memory':>19} {'ratio':>6}   {'warm':>6}")
+    print(f"  {title}: medians of {RUNS} runs, ms; ratio = median of (cold read / the health timed next to it), best = fastest / fastest")
+    print(f"    {'case':<58} {'cold':>7} {'health after the change':>24} {'ratio':>6} {'best':>5}   {'health from memory':>19} {'ratio':>6}   {'warm':>6}")
     for case, f in figures.items():
-        ratio, strict = f["cold"] / f["health_cold"], f["cold"] / f["health_memory"]
-        print(f"    {case:<58} {f['cold']:7.2f} {f['health_cold']:24.2f} {ratio:5.1f}x   {f['health_memory']:19.2f} {strict:5.1f}x   {f['warm']:6.2f}")
-    worst = max(f["cold"] / f["health_cold"] for f in figures.values())
+        print(
+            f"    {case:<58} {f['cold']:7.2f} {f['health_cold']:24.2f} {f['ratio']:5.1f}x {f['ratio_best']:4.1f}x"
+            f"   {f['health_memory']:19.2f} {f['ratio_memory']:5.1f}x   {f['warm']:6.2f}"
+        )
+    worst = max(f["ratio"] for f in figures.values())
     print(f"    goal: cold progress <= 3x /health after the same change: worst {worst:.1f}x, {'met' if worst <= 3 else 'NOT met'}")
 
 

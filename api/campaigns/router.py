@@ -162,7 +162,7 @@ async def get_daily_progress(
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
 
     async def build() -> bytes:
-        return (await progress.daily(session, campaign=campaign, area=area, since=from_, until=to)).model_dump_json().encode()
+        return (await progress.daily(session, campaign=campaign, area=area, since=from_, until=to, cache=cache)).model_dump_json().encode()
 
     key = progress.read_key(campaign, "daily", area=area or campaign.root_area_code, since=from_, until=to)
     return await versioned(request, cache, key=key, build=build, media_type="application/json")

@@ -18,6 +18,13 @@ Rules
 - Discrepancies: staff see all of them (snapshot and tally); the public sees the plain one that
   matters to residents, the campaign area's own reported total against its children's.
 - Each node's forecast follows `campaigns.forecast`.
+- The first read after a change (cold) is cheap: the nodes in view with their targets and totals,
+  the campaign's newest snapshots and, when the kept ones are out of date, the 7-day sums come in
+  one query (`_in_view`); the 7-day sums and what each snapshot dated before today covers are
+  kept per campaign with its history version and date (only a past day's tally changes them);
+  each node is serialized once per inputs and kept per campaign (`progress_json`), so a change
+  recomputes only the nodes whose inputs changed. Everything kept is keyed by what it is computed
+  from: nothing kept is ever served for other inputs.
 """
 
 import io
@@ -186,9 +193,10 @@ _PROGRESS_WINDOW_SQL = (
     .columns(*_COLUMNS, column("last_7", Integer))
 )
 
-# Areas whose 7-day sums (and serialized nodes) are kept per campaign at most (a national tree to
-# the kecamatan is 7,838).
+# Areas whose 7-day sums are kept per campaign at most (a national tree to the kecamatan is 7,838).
 MAX_WINDOW_AREAS = 100_000
+# Serialized nodes kept per campaign at most (about 500 bytes each: 10 MB); past it they start over.
+MAX_KEPT_NODES = 20_000
 
 
 def read_key(campaign: Campaign, kind: str, **query: Any) -> tuple[Any, ...]:
@@ -234,19 +242,13 @@ async def _last_7_days(session: AsyncSession, campaign: Campaign, codes: list[st
 NodeInputs = tuple[str, str, int | None, str | None, int, date | None, int, tuple[tuple[str, int], ...], int]
 
 
-async def _nodes(
-    session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, cache: BodyCache | None
-) -> list[tuple[str, str | None, NodeInputs]]:
-    """(code, parent, inputs) of each node in view, parents before their children, children in
-    code order: the tree query, the snapshots, the operational counts (and the 7-day sums when
-    the kept ones are out of date, in the tree query itself)."""
-    kept = _kept_window(campaign, today, cache)
+async def _in_view(session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, window: bool) -> tuple[list[Any], dict[str, Latest]]:
+    """The rows of the nodes in view (`_PROGRESS_SQL`, with the 7-day sums when `window`) and the
+    campaign's newest snapshots, in one round trip; a root outside the campaign is refused."""
     params: dict[str, Any] = {"root": root_code, "depth": depth, "campaign_id": campaign.id, "today": today}
-    if kept is None:
+    if window:
         params.update(since=today - timedelta(days=7), until=today - timedelta(days=1))
-        found = (await session.execute(_PROGRESS_WINDOW_SQL, params)).all()
-    else:
-        found = (await session.execute(_PROGRESS_SQL, params)).all()
+    found = (await session.execute(_PROGRESS_WINDOW_SQL if window else _PROGRESS_SQL, params)).all()
     rows, snapshots = [], {}
     for row in found:
         if row[2] is None:  # a snapshot
@@ -255,6 +257,17 @@ async def _nodes(
             rows.append(row)
     if not rows or not areas.is_within(root_code, campaign.root_area_code):
         await require_area_in_campaign(session, campaign, root_code, location="query")  # names the problem
+    return rows, snapshots
+
+
+async def _nodes(
+    session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, cache: BodyCache | None
+) -> list[tuple[str, str | None, NodeInputs]]:
+    """(code, parent, inputs) of each node in view, parents before their children, children in
+    code order: the tree query, the snapshots, the operational counts (and the 7-day sums when
+    the kept ones are out of date, in the tree query itself)."""
+    kept = _kept_window(campaign, today, cache)
+    rows, snapshots = await _in_view(session, campaign=campaign, root_code=root_code, depth=depth, today=today, window=kept is None)
     codes = [row[0] for row in rows]
     totals = {row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows}
     recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals=totals, snapshots=snapshots, cache=cache)
@@ -338,7 +351,7 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
     nodes = await _nodes(session, campaign=campaign, root_code=root_code, depth=depth, today=today, cache=cache)
     stamp = (today, campaign.deadline, campaign.opens_weekends)
     kept = cache.value(("progress_nodes", campaign.id)) if cache is not None else None
-    pieces: dict[str, tuple[NodeInputs, bytes]] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_WINDOW_AREAS else {}
+    pieces: dict[str, tuple[NodeInputs, bytes]] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_KEPT_NODES else {}
     days: tuple[int, int] | None = None
     own: dict[str, bytes] = {}
     children: dict[str, list[str]] = defaultdict(list)
@@ -406,21 +419,25 @@ async def progress_csv(session: AsyncSession, *, campaign: Campaign, area: str |
 MAX_SERIES_DAYS = 3660
 
 
-async def daily(session: AsyncSession, *, campaign: Campaign, area: str | None = None, since: date | None = None, until: date | None = None) -> DailySeries:
+async def daily(
+    session: AsyncSession, *, campaign: Campaign, area: str | None = None, since: date | None = None, until: date | None = None, cache: BodyCache | None = None
+) -> DailySeries:
     """Recordings per day and the cumulative figure at the end of each day.
 
     cumulative(d) = recorded now - tallies after d: before a snapshot's date this gives the
     snapshot less the tallies between d and it, so the series meets the reported figure.
     """
     code = area or campaign.root_area_code
-    await require_area_in_campaign(session, campaign, code, location="query")
     today = calendar.today(campaign.timezone)
+    # The area's row, its campaign-wide total and the snapshots: one round trip, as for the tree.
+    rows, snapshots = await _in_view(session, campaign=campaign, root_code=code, depth=0, today=today, window=False)
     start, end = since or campaign.start_date, until or today
     if end < start:
         raise RuleViolation.on_field("to", location="query", code="range.reversed")
     if (end - start).days >= MAX_SERIES_DAYS:
         raise RuleViolation.on_field("from", location="query", code="range.too_long", params={"days": MAX_SERIES_DAYS})
-    now_recorded, _, _ = (await _recorded(session, campaign, campaign.root_area_code, [code]))[code]
+    totals = {row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows}
+    now_recorded, _, _ = (await _recorded(session, campaign, campaign.root_area_code, [code], totals=totals, snapshots=snapshots, cache=cache))[code]
     per_day = await tallies.daily_parts(session, campaign_id=campaign.id, code=code, since=start, until=max(end, today))
     after = sum(parts.figure for day, parts in per_day.items() if day > end)
     points = []

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.area_codes import ancestors_of, depth_of, in_subtree, is_within
@@ -56,7 +56,11 @@ class Reconciliation:
 
 async def _operational(session: AsyncSession, campaign_id: int, root: str, since: date | None, until: date | None) -> list[tuple[str, date, str, int]]:
     stmt = select(TALLY.c.area_code, TALLY.c.day, TALLY.c.source, func.sum(TALLY.c.count)).where(
-        TALLY.c.campaign_id == campaign_id, TALLY.c.origin_key > 0, in_subtree(TALLY.c.area_code, root)
+        # A literal 0, not a bound parameter: only then may the database use the partial index
+        # `ix_tallies_operational` (origin_key > 0) instead of reading every tally of the campaign.
+        TALLY.c.campaign_id == campaign_id,
+        TALLY.c.origin_key > literal_column("0"),
+        in_subtree(TALLY.c.area_code, root),
     )
     if since is not None:
         stmt = stmt.where(TALLY.c.day >= since)
