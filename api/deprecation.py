@@ -13,13 +13,14 @@ Rules
   declared deprecated query parameters, or from its response model's deprecated fields.
 """
 
+import datetime as dt
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi.routing import APIRoute
-from pydantic import TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter, computed_field, model_validator
 
 from api.errors import RuleViolation, field_problem
 
@@ -31,6 +32,55 @@ DOCS_LINK = "/docs/api.md#deprecations"
 
 # The schema extra of an old field sent alongside its new name.
 DEPRECATED: dict[str, Any] = {"deprecated": True}
+
+
+def deprecated_day(**kwargs: Any) -> Any:
+    """The old `day` field of an answer (a `Field`), kept alongside `date` for one release."""
+    return Field(description="Deprecated: `date` (the same day).", json_schema_extra=DEPRECATED, **kwargs)
+
+
+class DayAsDate(BaseModel):
+    """An answer whose calendar day was named `day`: it also sends it as `date` (the naming rule)."""
+
+    @computed_field(description="The calendar day (YYYY-MM-DD, Asia/Jakarta).")  # type: ignore[prop-decorator]  # pydantic's documented form
+    @property
+    def date(self) -> dt.date:
+        day: dt.date = getattr(self, "day")  # noqa: B009  # the subclass's field
+        return day
+
+
+class OptionalDayAsDate(BaseModel):
+    """`DayAsDate` for a day that may be null."""
+
+    @computed_field(description="The calendar day (YYYY-MM-DD, Asia/Jakarta), if any.")  # type: ignore[prop-decorator]  # pydantic's documented form
+    @property
+    def date(self) -> dt.date | None:
+        day: dt.date | None = getattr(self, "day")  # noqa: B009  # the subclass's field
+        return day
+
+
+class RenamedInput(BaseModel):
+    """A request body with renamed fields (`RENAMED`: old name -> new name). Both names are read (not
+    both with different values); inside the server the field keeps its old name and reads the new
+    one as its `validation_alias` (declare the model with `populate_by_name=True` and
+    `json_schema_extra=document_renamed`, which adds the old names to the document, deprecated)."""
+
+    RENAMED: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_old_names(cls, data: Any) -> Any:
+        return merge_renamed(data, cls.RENAMED)
+
+
+def document_renamed(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """`json_schema_extra` of a `RenamedInput`: each old name, deprecated, next to its new one."""
+    properties = schema.setdefault("properties", {})
+    for old, new in getattr(model, "RENAMED", {}).items():
+        if new in properties:
+            described = {k: v for k, v in properties[new].items() if k not in ("title", "description", "examples", "default")}
+            properties[old] = {**described, "deprecated": True, "description": f"Deprecated: `{new}` (read until the sunset, docs/api.md)."}
+
 
 HEADERS: list[tuple[bytes, bytes]] = [
     (b"deprecation", f"@{int(DEPRECATED_SINCE.timestamp())}".encode()),

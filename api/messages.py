@@ -434,8 +434,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "rows.outside_scope": ("{count} baris di luar wilayah tugas Anda; tidak ada yang disimpan.", "{count} row(s) are outside your scope; nothing was saved."),
     "cursor.invalid": ("Kursor ini bukan buatan server ini.", "The cursor is not one this server gave out."),
     "renamed.conflict": (
-        "{old} (nama lama) dan {new} dikirim dengan nilai berbeda; kirim {new} saja.",
-        "{old} (the old name) and {new} were sent with different values; send {new} only.",
+        "Nama lama {old} dan nama baru {new} dikirim dengan nilai berbeda; kirim {new} saja.",
+        "The old name {old} and the new name {new} were sent with different values; send {new} only.",
     ),
     "area.unknown": ("Tidak ada wilayah dengan kode {code}.", "There is no area with code {code}."),
     "area.exists": ("Wilayah {code} sudah ada.", "Area {code} already exists."),

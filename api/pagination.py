@@ -1,4 +1,9 @@
-"""Keyset pagination shared by every list endpoint: `limit`, an opaque `cursor`, `next_cursor`."""
+"""Pagination shared by every list endpoint: `limit`, an opaque `cursor`, `next_cursor`.
+
+Every list answers `Page` (`{"items": [...], "next_cursor": ... | null}`, docs/api.md). Lists read
+from a table page by keyset (`paginate`); lists computed whole in memory (a schedule, the city's
+queue boards, discrepancies, slots) page by position in their fixed order (`page_of`).
+"""
 
 import base64
 import json
@@ -105,3 +110,14 @@ def _coerce(key: InstrumentedAttribute[Any], value: Any) -> Any:
     except (TypeError, ValueError):
         raise RuleViolation.on_field("cursor", location="query", code="cursor.invalid") from None
     return value
+
+
+def page_of(items: Sequence[T], page: PageParams) -> Page[T]:
+    """One page of a list computed whole, in its own order: the cursor is the position to go on from."""
+    start = 0
+    if page.cursor:
+        (start,) = decode_cursor(page.cursor, 1)
+        if type(start) is not int or start < 0:
+            raise RuleViolation.on_field("cursor", location="query", code="cursor.invalid")
+    end = start + page.limit
+    return Page(items=list(items[start:end]), next_cursor=encode_cursor([end]) if end < len(items) else None)

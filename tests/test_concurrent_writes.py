@@ -48,7 +48,7 @@ async def _area(session: AsyncSession) -> tuple[str, str, dict]:
 
 async def _closure(session: AsyncSession) -> tuple[str, str, dict]:
     point = await make_office(session)
-    return "POST", f"/api/v1/service-points/{point.id}/closures", {"day": next_saturday().isoformat(), "reason": "Libur"}
+    return "POST", f"/api/v1/service-points/{point.id}/closures", {"date": next_saturday().isoformat(), "reason": "Libur"}
 
 
 async def _targets(session: AsyncSession) -> tuple[str, str, dict]:

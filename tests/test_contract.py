@@ -374,8 +374,8 @@ async def test_renamed_query_parameters(client, session) -> None:
     assert (problem["code"], problem["params"]) == ("renamed.conflict", {"old": "open_on", "new": "date"})
     assert problem["errors"][0]["location"] == "query" and problem["errors"][0]["field"] == "open_on"
     closures = f"/api/v1/service-points/{point_id}/closures"
-    assert not _deprecated(await client.get(closures, params={"from": today}))
-    assert _deprecated(await client.get(closures, params={"since": today}))
+    by_new, by_old = await client.get(closures, params={"from": today}), await client.get(closures, params={"since": today})
+    assert by_new.status_code == by_old.status_code == 200 and by_new.json() == by_old.json() and _deprecated(by_old)
 
 
 def test_document_marks_old_names_deprecated_and_declares_the_headers() -> None:
@@ -393,6 +393,13 @@ def test_document_marks_old_names_deprecated_and_declares_the_headers() -> None:
     assert closures["since"]["deprecated"] is True and "from" in closures
     capacity = {p["name"]: p for p in document["paths"]["/api/v1/campaigns/{campaign_id}/capacity"]["get"]["parameters"]}
     assert capacity["as_of"]["deprecated"] is True and "date" in capacity
+    operators = {p["name"]: p for p in document["paths"]["/api/v1/operators"]["get"]["parameters"]}
+    assert operators["service_point"]["deprecated"] is True and "service_point_id" in operators
+    renamed_inputs = {"ComplaintCreate": ("service_point", "operator"), "ScheduleRequest": ("device", "operator"), "PlacementCreate": ("service_point",)}
+    for schema, olds in renamed_inputs.items():
+        properties = schemas[schema]["properties"]
+        for old in olds:
+            assert properties[old]["deprecated"] is True and f"{old}_id" in properties and old not in schemas[schema].get("required", []), (schema, old)
 
 
 def test_rate_limited_operations_declare_ratelimit_headers() -> None:
@@ -405,3 +412,94 @@ def test_rate_limited_operations_declare_ratelimit_headers() -> None:
         assert "Retry-After" in operation["responses"]["429"]["headers"]
     unlimited = document["paths"]["/api/v1/campaigns/{campaign_id}/progress"]["get"]["responses"]["200"]["headers"]
     assert "RateLimit" not in unlimited
+
+
+def test_every_list_is_a_page() -> None:
+    """#24: one list shape: `{items, next_cursor}` with `limit` and `cursor`, never a bare array."""
+    document = openapi_document()
+    for path, item in document["paths"].items():
+        operation = item.get("get")
+        if operation is None:
+            continue
+        schema = operation["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        assert schema.get("type") != "array", f"GET {path} answers a bare array"
+        if "$ref" in schema and schema["$ref"].rsplit("/", 1)[1].startswith("Page_"):
+            assert {"limit", "cursor"} <= {p["name"] for p in operation.get("parameters", [])}, path
+    for path in ("/api/v1/schedule", "/api/v1/queues", "/api/v1/campaigns/{campaign_id}/discrepancies", "/api/v1/service-points/{point_id}/slots"):
+        ref = document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.rsplit("/", 1)[1].startswith("Page_"), path
+
+
+async def test_computed_lists_page_with_limit_and_cursor(client, session) -> None:
+    from api import calendar as cal
+    from tests.factories import make_campaign
+
+    campaign = await make_campaign(session)
+    today = cal.today()
+    params = {"from": today.isoformat(), "to": (today + timedelta(days=4)).isoformat()}
+    whole = (await client.get("/api/v1/schedule", params=params)).json()
+    assert set(whole) == {"items", "next_cursor"} and len(whole["items"]) == 5 and whole["next_cursor"] is None
+    first = (await client.get("/api/v1/schedule", params={**params, "limit": 2})).json()
+    assert [d["date"] for d in first["items"]] == [d["date"] for d in whole["items"][:2]] and first["next_cursor"]
+    second = (await client.get("/api/v1/schedule", params={**params, "limit": 3, "cursor": first["next_cursor"]})).json()
+    assert [d["date"] for d in second["items"]] == [d["date"] for d in whole["items"][2:]] and second["next_cursor"] is None
+    bad = await client.get("/api/v1/schedule", params={**params, "cursor": "nonsense"})
+    assert bad.status_code == 422 and bad.json()["code"] == "cursor.invalid"
+    for path in ("/api/v1/queues", f"/api/v1/campaigns/{campaign.id}/discrepancies"):
+        page = (await client.get(path)).json()
+        assert set(page) == {"items", "next_cursor"}, path
+
+
+async def test_day_renamed_date_in_bodies_and_answers(client, session) -> None:
+    from api.types import Role
+    from tests.factories import headers_for
+    from tests.services.factories import make_office
+
+    point_id = (await make_office(session, counters=2)).id
+    admin = await headers_for(session, role=Role.admin)
+    tomorrow = (calendar.today() + timedelta(days=1)).isoformat()
+    url = f"/api/v1/service-points/{point_id}/closures"
+    new = await client.post(url, json={"date": tomorrow, "reason": "Libur"}, headers=admin, params={"dry_run": "true"})
+    assert new.status_code == 200, new.text
+    assert new.json()["date"] == new.json()["day"] == tomorrow
+    assert _deprecated(new)  # the answer still carries `day`
+    old = await client.post(url, json={"day": tomorrow, "reason": "Libur"}, headers=admin)
+    assert old.status_code == 201 and old.json()["date"] == tomorrow and _deprecated(old)
+    clash = await client.post(url, json={"day": tomorrow, "date": calendar.today().isoformat(), "reason": "Libur"}, headers=admin)
+    assert clash.status_code == 422 and (clash.json()["code"], clash.json()["params"]) == ("renamed.conflict", {"old": "day", "new": "date"})
+
+    # A public write: the ticket says `date` (and `day`), and its answer carries the rate limit it was counted against.
+    ticket = await client.post(f"/api/v1/service-points/{point_id}/tickets", json={})
+    assert ticket.status_code == 201 and ticket.json()["date"] == ticket.json()["day"] == calendar.today().isoformat()
+    assert ticket.headers["ratelimit-policy"].startswith('"public-write";q=') and ticket.headers["ratelimit"].startswith('"public-write";r=')
+    board = (await client.get("/api/v1/queues", params={"limit": 500})).json()["items"]
+    assert all(b["date"] == b["day"] for b in board)
+
+
+def test_document_marks_day_deprecated_next_to_date() -> None:
+    schemas = openapi_document()["components"]["schemas"]
+    assert schemas["ClosureCreate"]["properties"]["day"]["deprecated"] is True and schemas["ClosureCreate"]["required"] == ["date", "reason"]
+    for name in ("ClosureRead", "TicketIssued", "TicketRead", "Board", "AppointmentRead", "CancelledBooking"):
+        properties = schemas[name]["properties"]
+        assert properties["day"]["deprecated"] is True and "deprecated" not in properties["date"], name
+
+
+async def test_renamed_references_in_request_bodies(client, session) -> None:
+    from tests.complaints.factories import complaint_body
+    from tests.factories import make_service_point
+
+    point_id = (await make_service_point(session, area="36.74.01")).id
+    new = await client.post("/api/v1/complaints", json=complaint_body(area=None, place=None, service_point_id=point_id))
+    assert new.status_code == 201, new.text
+    assert not _deprecated(new)
+    old = await client.post("/api/v1/complaints", json=complaint_body(area=None, place=None, service_point=point_id))
+    assert old.status_code == 201 and _deprecated(old)
+    clash = await client.post("/api/v1/complaints", json=complaint_body(area=None, place=None, service_point=point_id, service_point_id=point_id + 1))
+    assert clash.status_code == 422 and clash.json()["code"] == "renamed.conflict"
+    assert clash.json()["errors"][0] == {
+        "location": "body",
+        "field": "service_point",
+        "code": "renamed.conflict",
+        "params": {"old": "service_point", "new": "service_point_id"},
+        "message": "Nama lama service_point dan nama baru service_point_id dikirim dengan nilai berbeda; kirim service_point_id saja.",
+    }

@@ -22,7 +22,7 @@ from api.contract import CSV_FILE, schema_ref
 from api.db import IdPath, SessionDep
 from api.errors import PayloadTooLarge, RuleViolation, UnsupportedMediaType, problem_responses
 from api.idempotency import CreatingRoute
-from api.pagination import Page, PageDep
+from api.pagination import Page, PageDep, page_of
 from api.progress import service as progress
 from api.progress.schemas import DailySeries, Discrepancy, ProgressNode
 from api.types import BoundedDate
@@ -195,15 +195,15 @@ async def get_progress_csv(
     )
 
 
-@router.get("/{campaign_id}/discrepancies", response_model=list[Discrepancy], responses=problem_responses(404, 422))
-async def get_discrepancies(campaign_id: IdPath, session: SessionDep, area: AreaQuery = None) -> list[Discrepancy]:
+@router.get("/{campaign_id}/discrepancies", response_model=Page[Discrepancy], responses=problem_responses(404, 422))
+async def get_discrepancies(campaign_id: IdPath, session: SessionDep, page: PageDep, area: AreaQuery = None) -> Page[Discrepancy]:
     """Where the campaign area's own reported total disagrees with the sum of its parts (the public note)."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
-    return await progress.discrepancies(session, campaign=campaign, area=area, public=True)
+    return page_of(await progress.discrepancies(session, campaign=campaign, area=area, public=True), page)
 
 
-@router.get("/{campaign_id}/discrepancies/all", response_model=list[Discrepancy], responses=problem_responses(401, 403, 404, 422))
-async def get_all_discrepancies(campaign_id: IdPath, principal: StaffDep, session: SessionDep, area: AreaQuery = None) -> list[Discrepancy]:
+@router.get("/{campaign_id}/discrepancies/all", response_model=Page[Discrepancy], responses=problem_responses(401, 403, 404, 422))
+async def get_all_discrepancies(campaign_id: IdPath, principal: StaffDep, session: SessionDep, page: PageDep, area: AreaQuery = None) -> Page[Discrepancy]:
     """Every reported figure (snapshot or daily tally) that disagrees with the sum of its parts: the staff's data-quality notes."""
     campaign = await service.get_campaign(session, campaign_id=campaign_id)
-    return await progress.discrepancies(session, campaign=campaign, area=area)
+    return page_of(await progress.discrepancies(session, campaign=campaign, area=area), page)

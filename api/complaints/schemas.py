@@ -4,6 +4,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.complaints.models import ComplaintStatus, EntryKind, Finding, SanctionKind
+from api.deprecation import RenamedInput, document_renamed
 from api.types import BoundedDate
 
 MAX_AMOUNT = 100_000_000  # rupiah; anything above is a typo
@@ -14,16 +15,17 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5
 Identity = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
-class ComplaintCreate(BaseModel):
+class ComplaintCreate(RenamedInput):
     """A resident's report. Name and contact only if the reporter wants to be contacted."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra=document_renamed)
+    RENAMED = {"service_point": "service_point_id", "operator": "operator_id"}
 
-    service_point: int | None = Field(default=None, description="Where it happened: a service point's id ...")
+    service_point: int | None = Field(default=None, validation_alias="service_point_id", description="Where it happened: a service point's id ...")
     area: str | None = Field(default=None, max_length=40, description="... or an area code (kecamatan or below) with a `place`.")
     place: ShortText | None = Field(default=None, description="The place, in words (required with `area`).")
     occurred_on: BoundedDate
-    operator: int | None = Field(default=None, description="The operator's id, if known ...")
+    operator: int | None = Field(default=None, validation_alias="operator_id", description="The operator's id, if known ...")
     operator_description: ShortText | None = Field(default=None, description="... or what they looked like, their counter, ...")
     amount: int = Field(ge=1, le=MAX_AMOUNT, description="Rupiah asked or paid.")
     description: Text = Field(description="What happened.")

@@ -116,10 +116,12 @@ async def list_operators(
     status: OperatorStatus | None = None,
     area: AreaQuery = None,
     added_for_campaign: bool | None = None,
-    service_point: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only the operators at this service point on `date`.")] = None,
-    day: Annotated[BoundedDate | None, Query(alias="date", description="With `service_point`: the day (Asia/Jakarta); today by default.")] = None,
+    point: Annotated[int | None, Query(alias="service_point_id", ge=1, le=2**31 - 1, description="Only the operators at this service point on `date`.")] = None,
+    service_point: Annotated[int | None, Query(ge=1, le=2**31 - 1, deprecated=True, description="Deprecated: `service_point_id`.")] = None,
+    day: Annotated[BoundedDate | None, Query(alias="date", description="With `service_point_id`: the day (Asia/Jakarta); today by default.")] = None,
 ) -> Page[OperatorRead]:
     """Operators with where each is posted today; phone numbers masked."""
+    service_point = renamed(point, service_point, old="service_point", new="service_point_id")
     items, next_cursor = await service.list_operators(
         session, page=page, status=status, area=area, added_for_campaign=added_for_campaign, service_point=service_point, on=day
     )

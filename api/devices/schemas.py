@@ -3,6 +3,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.deprecation import RenamedInput, document_renamed
 from api.devices.models import DeviceKind, DeviceOwner, DeviceStatus, OperatorStatus
 from api.types import BoundedDate
 
@@ -34,12 +35,13 @@ class DeviceUpdate(BaseModel):
     notes: str | None = Field(default=None, max_length=2000)
 
 
-class PlacementCreate(BaseModel):
+class PlacementCreate(RenamedInput):
     """Where a device (or an operator) goes, from a day, until a day or until further notice."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra=document_renamed)
+    RENAMED = {"service_point": "service_point_id"}
 
-    service_point: int | None = Field(default=None, ge=1, description="A service point id; or give `area`.")
+    service_point: int | None = Field(default=None, ge=1, validation_alias="service_point_id", description="A service point id; or give `area`.")
     area: str | None = Field(default=None, min_length=1, max_length=40, description="A kecamatan or an area below it (a mobile team's area).")
     starts_on: BoundedDate = Field(alias="from")
     ends_on: BoundedDate | None = Field(default=None, alias="to", description="Last day (inclusive); none: until further notice.")

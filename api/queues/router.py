@@ -11,6 +11,7 @@ from api.errors import problem_responses
 from api.idempotency import CreatingRoute
 from api.middleware import client_var
 from api.notifications.schemas import ContactCreate, PushSubscriptionIn, TicketContactCreate, TicketPushIn
+from api.pagination import Page, PageDep, page_of
 from api.principal import Principal
 from api.queues import appointments, live, service
 from api.queues.schemas import (
@@ -114,10 +115,10 @@ async def queue_board(point_id: IdPath, session: SessionDep) -> Board:
     return Board(**await service.board(session, point_id=point_id))
 
 
-@router.get("/queues", response_model=list[Board], responses=problem_responses(422))
-async def city_board(session: SessionDep, area: AreaQuery = None) -> list[Board]:
+@router.get("/queues", response_model=Page[Board], responses=problem_responses(422))
+async def city_board(session: SessionDep, page: PageDep, area: AreaQuery = None) -> Page[Board]:
     """The queue of every point open today in an area: the city board."""
-    return [Board(**b) for b in await service.city_board(session, area=area)]
+    return page_of([Board(**b) for b in await service.city_board(session, area=area)], page)
 
 
 @router.get("/service-points/{point_id}/queue/events", response_class=StreamingResponse, responses={**SSE_RESPONSE, **problem_responses(404)})
@@ -134,10 +135,12 @@ async def city_events(session: SessionDep, area: AreaQuery = None, last_event_id
     return StreamingResponse(live.stream(subscriber, initial), media_type="text/event-stream", headers=live.SSE_HEADERS)
 
 
-@router.get("/service-points/{point_id}/slots", response_model=list[Slot], responses=problem_responses(404, 422))
-async def list_slots(point_id: IdPath, session: SessionDep, day: Annotated[BoundedDate, Query(alias="date", description="YYYY-MM-DD")]) -> list[Slot]:
+@router.get("/service-points/{point_id}/slots", response_model=Page[Slot], responses=problem_responses(404, 422))
+async def list_slots(
+    point_id: IdPath, session: SessionDep, page: PageDep, day: Annotated[BoundedDate, Query(alias="date", description="YYYY-MM-DD")]
+) -> Page[Slot]:
     """Appointment slots of a point on a date, with the seats left."""
-    return [Slot(**s) for s in await appointments.slots(session, point_id=point_id, day=day)]
+    return page_of([Slot(**s) for s in await appointments.slots(session, point_id=point_id, day=day)], page)
 
 
 @router.post("/service-points/{point_id}/appointments", response_model=AppointmentRead, status_code=201, responses=problem_responses(404, 409, 422, 429))

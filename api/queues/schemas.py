@@ -2,6 +2,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.deprecation import DayAsDate, deprecated_day
 from api.queues.models import AppointmentStatus, Priority, TicketStatus
 from api.services.schemas import HHMM
 from api.types import BoundedDate
@@ -16,23 +17,23 @@ class WalkIn(BaseModel):
     priority: Priority = Field(default=Priority.none, description="`elderly` or `disabled` go before walk-ins; `appointment` comes from check-in.")
 
 
-class TicketIssued(BaseModel):
+class TicketIssued(DayAsDate):
     id: int
     number: int
-    day: date
+    day: date = deprecated_day()
     position: int = Field(description="1 = next to be called.")
     estimated_wait_minutes: int
     code: str = Field(description="The resident's key to reading this ticket later (GET /tickets/{id}/status/{code}); keep it private.")
 
 
-class TicketStatusRead(BaseModel):
+class TicketStatusRead(DayAsDate):
     """A resident's own ticket: no name, the live place in line."""
 
     id: int
     service_point_id: int
     point_name: str
     number: int
-    day: date
+    day: date = deprecated_day()
     status: TicketStatus
     counter: int | None
     position: int | None = Field(description="1 = next to be called; null once called (or on another day).")
@@ -45,14 +46,14 @@ class CallNext(BaseModel):
     counter: int = Field(ge=1, le=50)
 
 
-class TicketRead(BaseModel):
+class TicketRead(DayAsDate):
     """A ticket as staff see it; `name_on_ticket` only in the single-ticket view (audited)."""
 
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     service_point_id: int
-    day: date
+    day: date = deprecated_day()
     number: int
     status: TicketStatus
     priority: Priority
@@ -81,13 +82,13 @@ class CounterNow(BaseModel):
     status: TicketStatus
 
 
-class Board(BaseModel):
+class Board(DayAsDate):
     """A point's queue today, as the public board shows it."""
 
     service_point_id: int
     name: str
     area: str
-    day: date
+    day: date = deprecated_day()
     open_now: bool
     next_opening: NextOpening | None = Field(default=None, description="When closed now: the next window start (local), within 31 days.")
     waiting: int
@@ -123,14 +124,14 @@ class BookingCreate(BaseModel):
     )
 
 
-class AppointmentRead(BaseModel):
+class AppointmentRead(DayAsDate):
     """What the resident sees with their booking code."""
 
     model_config = ConfigDict(from_attributes=True)
 
     code: str
     service_point_id: int
-    day: date
+    day: date = deprecated_day()
     slot_start: str
     slot_end: str
     status: AppointmentStatus

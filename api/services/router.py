@@ -11,7 +11,7 @@ from api.db import IdPath, SessionDep
 from api.deprecation import renamed
 from api.errors import problem_responses
 from api.idempotency import CreatingRoute
-from api.pagination import Page, PageDep
+from api.pagination import Page, PageDep, page_of
 from api.principal import Principal
 from api.services import service
 from api.services.models import ServicePointKind
@@ -41,7 +41,7 @@ router = APIRouter(tags=["service points"], route_class=CreatingRoute)
 # closures, areas and the dates asked for, written from several places; a hash of the body can never
 # miss one of them, and a 304 still saves the transfer and the client's work, while the 15 s
 # public cache in browsers and nginx (deploy/nginx.conf) takes the crowd off the database.
-SCHEDULE = TypeAdapter(list[ScheduleDay])
+SCHEDULE = TypeAdapter(Page[ScheduleDay])
 
 # Staff who may read staff views: everyone signed in except fee-complaint handlers and operators.
 DryRunQuery = Annotated[bool, Query(description="Do nothing: answer with the bookings the change would cancel, for staff to confirm.")]
@@ -149,17 +149,18 @@ async def put_point_count(
     return await flows.put_point_count(session, point_id=point_id, day=day, data=data, actor=principal)
 
 
-@router.get("/schedule", response_model=list[ScheduleDay], responses={**NOT_MODIFIED, **problem_responses(422)})
+@router.get("/schedule", response_model=Page[ScheduleDay], responses={**NOT_MODIFIED, **problem_responses(422)})
 async def get_schedule(
     request: Request,
     session: SessionDep,
+    page: PageDep,
     start: Annotated[BoundedDate, Query(alias="from", description="First date (YYYY-MM-DD).")],
     end: Annotated[BoundedDate, Query(alias="to", description=f"Last date; at most {service.MAX_SCHEDULE_DAYS} days after `from`.")],
     area: AreaQuery = None,
 ) -> Response:
     """Where recording is open on each date, with the hours."""
     days = [ScheduleDay.model_validate(day) for day in await service.schedule(session, area=area, start=start, end=end)]
-    return hashed(request, SCHEDULE.dump_json(days), media_type="application/json")
+    return hashed(request, SCHEDULE.dump_json(page_of(days, page)), media_type="application/json")
 
 
 @router.get("/weekend-events/uncovered", response_model=Page[UncoveredArea], responses=problem_responses(401, 403, 422))

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.deprecation import DEPRECATED, DayAsDate, OptionalDayAsDate, RenamedInput, deprecated_day, document_renamed
 from api.services.models import ServicePointKind
 from api.types import AreaLevel, BoundedDate
 
@@ -83,14 +84,14 @@ class ServicePointRead(BaseModel):
     hours: list[list[str]] | None = Field(default=None, description="Hours on the `open_on` date, when asked.")
 
 
-class CancelledBooking(BaseModel):
+class CancelledBooking(DayAsDate):
     """A booking cancelled because the point closed or shortened its hours."""
 
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     service_point_id: int
-    day: date
+    day: date = deprecated_day()
     slot_start: str
     slot_end: str
 
@@ -100,22 +101,23 @@ class ServicePointUpdated(ServicePointRead):
     dry_run: bool = Field(default=False, description="A preview: nothing was changed and no booking was cancelled.")
 
 
-class ClosureCreate(BaseModel):
+class ClosureCreate(RenamedInput):
     """A holiday (no hours) or a day of reduced hours."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra=document_renamed)
+    RENAMED = {"day": "date"}
 
-    day: BoundedDate
+    day: BoundedDate = Field(validation_alias="date", description="The day closed or with reduced hours.")
     hours: Annotated[list[Window], Field(max_length=6)] = Field(default_factory=list, description="Empty: closed all day.")
     reason: str = Field(min_length=1, max_length=200, examples=["Libur nasional"])
 
 
-class ClosureRead(BaseModel):
+class ClosureRead(DayAsDate):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     service_point_id: int
-    day: date
+    day: date = deprecated_day()
     hours: list[list[str]]
     closed: bool
     reason: str
@@ -133,9 +135,9 @@ class AssignmentsPut(BaseModel):
     operator_ids: list[int] = Field(default_factory=list, max_length=50)
 
 
-class AssignmentsRead(BaseModel):
+class AssignmentsRead(OptionalDayAsDate):
     service_point_id: int
-    day: date | None = Field(description="The weekend service's date; null for other kinds of point.")
+    day: date | None = Field(description="Deprecated: `date`, the weekend service's date; null for other kinds of point.", json_schema_extra=DEPRECATED)
     device_ids: list[int]
     operator_ids: list[int]
 

@@ -340,7 +340,7 @@ async def add_closure(session: AsyncSession, *, point_id: int, data: ClosureCrea
     hours = check_windows(data.hours, field="hours")
     if await session.scalar(select(Closure.id).where(Closure.service_point_id == point.id, Closure.day == data.day)) is not None:
         params = {"point": point.name, "day": data.day}
-        raise Conflict(code="point.closure_exists", params=params, errors=[field_problem("day", code="point.closure_exists", params=params)])
+        raise Conflict(code="point.closure_exists", params=params, errors=[field_problem("date", code="point.closure_exists", params=params)])
     closure = Closure(service_point_id=point.id, day=data.day, hours=hours, closed=not hours, reason=data.reason)
     session.add(closure)
     await session.flush()

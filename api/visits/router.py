@@ -8,7 +8,7 @@ from api.auth.dependencies import PublicWriteLimit, WriterDep, require
 from api.db import WRITES, SessionDep
 from api.errors import problem_responses
 from api.idempotency import CreatingRoute
-from api.pagination import Page, PageDep
+from api.pagination import Page, PageDep, page_of
 from api.principal import Principal
 from api.types import BoundedDate, Role
 from api.visits import service
@@ -127,14 +127,15 @@ async def change_home_visit_status(
     return HomeVisitTrack.model_validate(answer)
 
 
-@router.get("/mobile-kits/mine", response_model=list[CrewKit], responses=problem_responses(401, 403, 422))
+@router.get("/mobile-kits/mine", response_model=Page[CrewKit], responses=problem_responses(401, 403, 422))
 async def my_mobile_kits(
     principal: Annotated[Principal, Depends(require(Role.operator))],
     session: SessionDep,
+    page: PageDep,
     day: Annotated[BoundedDate | None, Query(alias="date", description="The day (default: today, Asia/Jakarta).")] = None,
-) -> list[CrewKit]:
+) -> Page[CrewKit]:
     """The kits the signed-in operator (a petugas) is scheduled on that day, to open their day plans."""
-    return await service.crew_kits(session, day=day, actor=principal)
+    return page_of(await service.crew_kits(session, day=day, actor=principal), page)
 
 
 @router.get("/mobile-kits/{device_id}/day-plan", response_model=DayPlan, responses=problem_responses(401, 403, 404, 422), dependencies=[WRITES])

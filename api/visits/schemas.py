@@ -3,6 +3,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from api.deprecation import RenamedInput, document_renamed
 from api.errors import field_rule
 from api.types import BoundedDate, LocalTime
 from api.visits.models import VisitPriority, VisitReason, VisitStatus
@@ -131,11 +132,12 @@ class VisitWindow(BaseModel):
         return self
 
 
-class ScheduleRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScheduleRequest(RenamedInput):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra=document_renamed)
+    RENAMED = {"device": "device_id", "operator": "operator_id"}
 
-    device: int = Field(ge=1, le=2**31 - 1, description="The mobile kit's device id.")
-    operator: int = Field(ge=1, le=2**31 - 1)
+    device: int = Field(ge=1, le=2**31 - 1, validation_alias="device_id", description="The mobile kit's device id.")
+    operator: int = Field(ge=1, le=2**31 - 1, validation_alias="operator_id", description="The operator's (petugas') id.")
     date: BoundedDate
     window: VisitWindow
     note: str | None = Field(default=None, max_length=2000)

@@ -18,7 +18,7 @@ async def test_progress_of_the_demo_over_http(client, session) -> None:
     assert body["target"] == 760_097 and body["recorded"] == 554_702
     assert {c["code"]: c["recorded"] for c in body["children"]} == demo.RECORDED_AS_OF_AUGUST
     assert sum(c["target"] for c in body["children"]) == 760_097
-    discrepancies = (await client.get(f"/api/v1/campaigns/{loaded.campaign.id}/discrepancies")).json()
+    discrepancies = (await client.get(f"/api/v1/campaigns/{loaded.campaign.id}/discrepancies")).json()["items"]
     assert discrepancies[0]["difference"] == 1216
 
 

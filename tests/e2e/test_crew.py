@@ -44,7 +44,7 @@ def sign_in(page, server: Server, username: str, *, start: str = "/#/staff/visit
 def plans_of(server: Server, day: date) -> list[dict]:
     """The crew's day as the API gives it: each of their kits' day plans."""
     crew = auth(server, CREW)
-    kits = server.get("/mobile-kits/mine", params={"date": day.isoformat()}, headers=crew).json()
+    kits = server.get("/mobile-kits/mine", params={"date": day.isoformat()}, headers=crew).json()["items"]
     return [server.get(f"/mobile-kits/{k['device_id']}/day-plan", params={"date": day.isoformat()}, headers=crew).json() for k in kits]
 
 
@@ -52,7 +52,7 @@ def schedule_a_resident_named_with_markup(server: Server) -> tuple[int, str]:
     """A public request from a resident whose name has a <script>, put on the crew's kit today."""
     crew, admin = auth(server, CREW), auth(server, "e2e.admin")
     petugas = server.get("/auth/me", headers=crew).json()["operator_id"]
-    kit = server.get("/mobile-kits/mine", headers=crew).json()[0]["device_id"]
+    kit = server.get("/mobile-kits/mine", headers=crew).json()["items"][0]["device_id"]
     request = {
         "name": SCRIPT_NAME,
         "nik": nik("367401", date(1958, 6, 9), woman=True, serial=9101),

@@ -79,7 +79,7 @@ def schedule_today(server: Server, serial: int, name: str) -> int:
     """A resident's request put on the crew's kit today; its id."""
     crew, admin = auth(server, CREW), auth(server, "e2e.admin")
     petugas = server.get("/auth/me", headers=crew).json()["operator_id"]
-    kit = server.get("/mobile-kits/mine", headers=crew).json()[0]["device_id"]
+    kit = server.get("/mobile-kits/mine", headers=crew).json()["items"][0]["device_id"]
     request = {
         "name": name,
         "nik": nik("367401", date(1950, 1, 2), woman=False, serial=serial),

@@ -69,7 +69,7 @@ def test_supervisor_opens_an_office_and_closes_it_for_a_holiday_on_a_phone(page,
     assert server.get(f"/service-points/{created['id']}/closures").json()["items"] == []
     preview.locator("[data-action=confirm]").click()
     page.wait_for_selector("[data-closure]")
-    assert [c["day"] for c in server.get(f"/service-points/{created['id']}/closures").json()["items"]] == [tomorrow]
+    assert [c["date"] for c in server.get(f"/service-points/{created['id']}/closures").json()["items"]] == [tomorrow]
     code = booking.json()["code"]
     assert server.get(f"/appointments/{code}").json()["status"] == "cancelled"
     assert serious_axe_violations(page) == []

@@ -224,7 +224,7 @@ def test_where_and_when_lists_open_points_and_filters_by_area(page, server, open
     days = page.locator("[data-day]")
     assert days.count() == 15
     first = days.first.get_attribute("data-day")
-    today = server.get("/schedule", params={"from": first, "to": first}).json()[0]
+    today = server.get("/schedule", params={"from": first, "to": first}).json()["items"][0]
     shown = days.first.locator("[data-point]").evaluate_all("els => els.map(e => Number(e.dataset.point))")
     assert sorted(shown) == sorted(p["id"] for p in today["points"])
     open_now = days.first.locator("[data-point]").evaluate_all("els => els.map(e => !!e.querySelector('.badge-ok'))")

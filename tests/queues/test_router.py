@@ -17,7 +17,7 @@ async def test_walk_in_call_serve_and_board_over_http(client, session) -> None:
     taken = await client.post(f"/api/v1/service-points/{point_id}/tickets", json={"name": "Nama Rahasia"})
     assert taken.status_code == 201
     body = taken.json()
-    assert set(body) == {"id", "number", "day", "position", "estimated_wait_minutes", "code"} and body["number"] == 1 and body["position"] == 1
+    assert set(body) == {"id", "number", "day", "date", "position", "estimated_wait_minutes", "code"} and body["number"] == 1 and body["position"] == 1
     assert_problem(await client.post(f"/api/v1/service-points/{point_id}/tickets", json={"nik": "3674010101010001"}), 422)
     called = await client.post(f"/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=operator)
     assert called.status_code == 200 and called.json()["number"] == 1 and "name_on_ticket" not in called.json()
@@ -27,7 +27,7 @@ async def test_walk_in_call_serve_and_board_over_http(client, session) -> None:
     assert (await client.post(f"/api/v1/tickets/{ticket_id}/complete", headers=operator)).json()["status"] == "done"
     board = await client.get(f"/api/v1/service-points/{point_id}/queue")
     assert board.status_code == 200 and board.json()["served"] == 1 and "Nama Rahasia" not in board.text
-    city = (await client.get("/api/v1/queues", params={"area": "36.74.01"})).json()
+    city = (await client.get("/api/v1/queues", params={"area": "36.74.01"})).json()["items"]
     assert point_id in {b["service_point_id"] for b in city}
     detail = await client.get(f"/api/v1/tickets/{ticket_id}", headers=operator)
     assert detail.json()["name_on_ticket"] == "Nama Rahasia"
@@ -39,7 +39,7 @@ async def test_walk_in_call_serve_and_board_over_http(client, session) -> None:
 async def test_booking_over_http(client, session) -> None:
     point_id = (await make_office(session, counters=1, service_minutes=20)).id
     tomorrow = (calendar.today() + timedelta(days=1)).isoformat()
-    slots = (await client.get(f"/api/v1/service-points/{point_id}/slots", params={"date": tomorrow})).json()
+    slots = (await client.get(f"/api/v1/service-points/{point_id}/slots", params={"date": tomorrow})).json()["items"]
     assert slots[0]["start"] == "00:00" and slots[0]["end"] == "00:20" and slots[0]["available"] == 1
     booked = await client.post(f"/api/v1/service-points/{point_id}/appointments", json={"date": tomorrow, "start": "10:00", "name": "Ani"})
     assert booked.status_code == 201 and "name" not in booked.json()
@@ -140,7 +140,7 @@ async def test_one_wait_estimate_on_ticket_and_board_and_none_when_nobody_waits(
         board = (await client.get(f"/api/v1/service-points/{point_id}/queue")).json()
         # The board's figure is the last in line's: the ticket just taken.
         assert board["estimated_wait_minutes"] == taken["estimated_wait_minutes"] > 0
-    city = (await client.get("/api/v1/queues", params={"area": "36.74.01"})).json()
+    city = (await client.get("/api/v1/queues", params={"area": "36.74.01"})).json()["items"]
     assert next(b for b in city if b["service_point_id"] == point_id)["estimated_wait_minutes"] == taken["estimated_wait_minutes"]
 
 

@@ -30,7 +30,7 @@ async def office_update(session) -> Request:
 
 async def new_closure(session) -> Request:
     request = await office(session)
-    request.json = {"day": next_saturday().isoformat(), "reason": "Libur"}
+    request.json = {"date": next_saturday().isoformat(), "reason": "Libur"}
     return request
 
 

@@ -25,14 +25,14 @@ async def test_schedule_and_points_have_etag_304_and_change_with_the_data(client
         not_modified = await client.get(path, params=params, headers={"If-None-Match": etags[path]})
         assert not_modified.status_code == 304 and not_modified.content == b""
         assert not_modified.headers["etag"] == etags[path] and not_modified.headers["cache-control"] == PUBLIC
-        assert [p["id"] for p in (first.json() if path.endswith("schedule") else [{"points": first.json()["items"]}])[-1]["points"]] == [point.id]
+        assert [p["id"] for p in (first.json()["items"] if path.endswith("schedule") else [{"points": first.json()["items"]}])[-1]["points"]] == [point.id]
 
-    closed = await client.post(f"/api/v1/service-points/{point.id}/closures", json={"day": saturday.isoformat(), "reason": "Libur"}, headers=supervisor)
+    closed = await client.post(f"/api/v1/service-points/{point.id}/closures", json={"date": saturday.isoformat(), "reason": "Libur"}, headers=supervisor)
     assert closed.status_code == 201
     for path, params in reads.items():
         after = await client.get(path, params=params, headers={"If-None-Match": etags[path]})
         assert after.status_code == 200 and after.headers["etag"] != etags[path]
-        assert (after.json()[-1]["points"] if path.endswith("schedule") else after.json()["items"]) == []
+        assert (after.json()["items"][-1]["points"] if path.endswith("schedule") else after.json()["items"]) == []
         etags[path] = after.headers["etag"]
 
     # A new weekend service in the area shows at once too.

@@ -23,7 +23,7 @@ async def test_create_list_and_schedule_over_http(client, session) -> None:
     assert [(p["id"], p["hours"]) for p in listed["items"]] == [(point_id, [["08:00", "12:00"]])]
     friday = saturday - timedelta(days=1)
     assert (await client.get("/api/v1/service-points", params={"area": "36.74.02", "date": friday.isoformat()})).json()["items"] == []
-    schedule = (await client.get("/api/v1/schedule", params={"area": "36.74.02", "from": friday.isoformat(), "to": saturday.isoformat()})).json()
+    schedule = (await client.get("/api/v1/schedule", params={"area": "36.74.02", "from": friday.isoformat(), "to": saturday.isoformat()})).json()["items"]
     assert [len(day["points"]) for day in schedule] == [0, 1]
     assert_problem(
         await client.get("/api/v1/schedule", params={"from": saturday.isoformat(), "to": (saturday + timedelta(days=40)).isoformat()}), 422, field="to"
@@ -32,12 +32,12 @@ async def test_create_list_and_schedule_over_http(client, session) -> None:
     assert_problem(await client.post("/api/v1/service-points", json=overlapping, headers=supervisor), 422, field="opening_hours.sat")
     assert_problem(await client.post("/api/v1/service-points", json={**payload, "opening_hours": {"sat": [["8am", "12:00"]]}}, headers=supervisor), 422)
     assert_problem(await client.post("/api/v1/service-points", json={**payload, "area": "36.74.03"}, headers=supervisor), 403)
-    closed = await client.post(f"/api/v1/service-points/{point_id}/closures", json={"day": saturday.isoformat(), "reason": "Libur"}, headers=supervisor)
+    closed = await client.post(f"/api/v1/service-points/{point_id}/closures", json={"date": saturday.isoformat(), "reason": "Libur"}, headers=supervisor)
     assert closed.status_code == 201 and closed.json()["closed"] and closed.json()["cancelled_appointments"] == []
     assert_problem(
-        await client.post(f"/api/v1/service-points/{point_id}/closures", json={"day": saturday.isoformat(), "reason": "x"}, headers=supervisor),
+        await client.post(f"/api/v1/service-points/{point_id}/closures", json={"date": saturday.isoformat(), "reason": "x"}, headers=supervisor),
         409,
-        field="day",
+        field="date",
     )
     assert (await client.get("/api/v1/service-points", params={"area": "36.74.02", "date": saturday.isoformat()})).json()["items"] == []
     patched = await client.patch(f"/api/v1/service-points/{point_id}", json={"counters": 4}, headers=supervisor)
@@ -99,7 +99,7 @@ async def test_the_schedule_gives_each_point_its_places_address_and_coordinates(
     created = await client.post("/api/v1/service-points", json=payload, headers=supervisor)
     assert created.status_code == 201, created.text
     saturday = next_saturday()
-    schedule = (await client.get("/api/v1/schedule", params={"area": "36.74.02", "from": saturday.isoformat(), "to": saturday.isoformat()})).json()
+    schedule = (await client.get("/api/v1/schedule", params={"area": "36.74.02", "from": saturday.isoformat(), "to": saturday.isoformat()})).json()["items"]
     (point,) = schedule[0]["points"]
     assert (point["address"], point["latitude"], point["longitude"]) == ("Jl. Uji 1", -6.3, 106.7)
     assert set(point["places"]) == {"kecamatan", "kelurahan"} and all(point["places"].values())
@@ -157,7 +157,7 @@ async def test_a_dry_run_lists_the_bookings_a_change_would_cancel_and_changes_no
     assert preview.json()["dry_run"] and preview.json()["counters"] == 1
     assert [a["id"] for a in preview.json()["cancelled_appointments"]] == [booked[1]]
     assert (await client.get(f"/api/v1/service-points/{office_id}")).json()["counters"] == 2
-    closure = {"day": tomorrow.isoformat(), "reason": "Libur"}
+    closure = {"date": tomorrow.isoformat(), "reason": "Libur"}
     url = f"/api/v1/service-points/{office_id}/closures"
     looked = await client.post(url, params={"dry_run": "true"}, json=closure, headers=admin)
     assert looked.status_code == 200 and looked.json()["dry_run"]

@@ -68,11 +68,11 @@ async def test_reconciliation_lists_the_largest_differences_first(client, sessio
 async def test_operational_counts_are_never_a_public_or_staff_discrepancy(client, session) -> None:
     campaign, admin, today = await _serpong_day(client, session)
     await post(client, campaign.id, rows({SERPONG: 100}, today, source="script"), admin)
-    assert (await client.get(f"/api/v1/campaigns/{campaign.id}/discrepancies/all", headers=admin)).json() == []
+    assert (await client.get(f"/api/v1/campaigns/{campaign.id}/discrepancies/all", headers=admin)).json()["items"] == []
     await post(client, campaign.id, rows({LENGKONG: 60}, today, source="manual"), admin)
-    detailed = (await client.get(f"/api/v1/campaigns/{campaign.id}/discrepancies/all", headers=admin)).json()
+    detailed = (await client.get(f"/api/v1/campaigns/{campaign.id}/discrepancies/all", headers=admin)).json()["items"]
     assert [(d["area"], d["kind"], d["difference"]) for d in detailed] == [(SERPONG, "tally", 40)]
-    assert (await client.get(f"/api/v1/campaigns/{campaign.id}/discrepancies")).json() == []  # staff notes stay with staff
+    assert (await client.get(f"/api/v1/campaigns/{campaign.id}/discrepancies")).json()["items"] == []  # staff notes stay with staff
 
 
 async def test_the_policy_makes_queue_and_home_visit_counts_official(client, session) -> None:

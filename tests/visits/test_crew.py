@@ -46,7 +46,7 @@ async def test_resident_dispatcher_and_kit_operator_carry_a_request_to_progress(
     assert (tracked["visit_date"], tracked["window_start"], tracked["window_end"]) == (day.isoformat(), "09:00", "10:00")
 
     # The kit's operator, signed in as themselves, finds their kit and the resident on its day plan.
-    kits = (await client.get("/api/v1/mobile-kits/mine", params={"date": day.isoformat()}, headers=crew)).json()
+    kits = (await client.get("/api/v1/mobile-kits/mine", params={"date": day.isoformat()}, headers=crew)).json()["items"]
     assert [(k["device_id"], k["stops"]) for k in kits] == [(kit_id, 1)]
     stops = (await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", params={"date": day.isoformat()}, headers=crew)).json()["stops"]
     assert [(s["id"], s["operator_id"]) for s in stops] == [(visit_id, petugas_id)] and stops[0]["address"].startswith("Jl. Ciater")
@@ -92,8 +92,8 @@ async def test_kit_operator_sees_and_marks_only_their_own_visits(client, session
     assert [s["id"] for s in plan["stops"]] == [own] and plan["booked"] == 2
     reads = (await session.execute(select(AuditEntry.entity_id, AuditEntry.actor_name).where(AuditEntry.action == "home_visit.read_personal"))).all()
     assert [entity for entity, _ in reads] == [str(own)] and reads[0][1].startswith("crew")
-    assert [(k["device_id"], k["stops"]) for k in (await client.get("/api/v1/mobile-kits/mine", headers=crew)).json()] == [(kit_id, 1)]
-    assert (await client.get("/api/v1/mobile-kits/mine", params={"date": (day + timedelta(days=1)).isoformat()}, headers=crew)).json() == []
+    assert [(k["device_id"], k["stops"]) for k in (await client.get("/api/v1/mobile-kits/mine", headers=crew)).json()["items"]] == [(kit_id, 1)]
+    assert (await client.get("/api/v1/mobile-kits/mine", params={"date": (day + timedelta(days=1)).isoformat()}, headers=crew)).json()["items"] == []
     for kit, on in ((other_kit_id, day), (kit_id, day + timedelta(days=1))):
         assert_problem(await client.get(f"/api/v1/mobile-kits/{kit}/day-plan", params={"date": on.isoformat()}, headers=crew), 403)
 

@@ -137,7 +137,7 @@ export default {
   "problem.rows.invalid": "{count} row(s) are not valid; nothing was saved.",
   "problem.rows.outside_scope": "{count} row(s) are outside your scope; nothing was saved.",
   "problem.cursor.invalid": "The cursor is not one this server gave out.",
-  "problem.renamed.conflict": "{old} (the old name) and {new} were sent with different values; send {new} only.",
+  "problem.renamed.conflict": "The old name {old} and the new name {new} were sent with different values; send {new} only.",
   "problem.area.unknown": "There is no area with code {code}.",
   "problem.area.exists": "Area {code} already exists.",
   "problem.area.parent_missing": "The {level} {code} does not exist; add it first.",

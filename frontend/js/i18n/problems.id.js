@@ -139,7 +139,7 @@ export default {
   "problem.rows.invalid": "{count} baris tidak valid; tidak ada yang disimpan.",
   "problem.rows.outside_scope": "{count} baris di luar wilayah tugas Anda; tidak ada yang disimpan.",
   "problem.cursor.invalid": "Kursor ini bukan buatan server ini.",
-  "problem.renamed.conflict": "{old} (nama lama) dan {new} dikirim dengan nilai berbeda; kirim {new} saja.",
+  "problem.renamed.conflict": "Nama lama {old} dan nama baru {new} dikirim dengan nilai berbeda; kirim {new} saja.",
   "problem.area.unknown": "Tidak ada wilayah dengan kode {code}.",
   "problem.area.exists": "Wilayah {code} sudah ada.",
   "problem.area.parent_missing": "{level} {code} belum ada; tambahkan dulu.",

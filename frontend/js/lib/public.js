@@ -44,7 +44,7 @@ export function myBookings(today) {
 export function keepBooking(booking, today) {
   try {
     const others = myBookings(today).filter((x) => x.code !== booking.code);
-    const kept = booking.status === "booked" ? [{ code: booking.code, point: booking.service_point_id, day: booking.day, start: booking.slot_start }] : [];
+    const kept = booking.status === "booked" ? [{ code: booking.code, point: booking.service_point_id, day: booking.date, start: booking.slot_start }] : [];
     localStorage.setItem(BOOKINGS_KEY, JSON.stringify([...others, ...kept]));
   } catch {
     /* storage disabled: the booking's address still works */

@@ -97,7 +97,7 @@ async function renderBooking(root, { id, signal }) {
     paint(list, html`<p class="hint">${t("common.loading")}</p>`);
     try {
       const day = form.elements.date.value;
-      paint(list, slotList(await api.get(`/service-points/${id}/slots`, { params: { date: day }, signal }), day));
+      paint(list, slotList((await api.get(`/service-points/${id}/slots`, { params: { date: day, limit: 500 }, signal })).items, day));
     } catch (error) {
       if (!signal.aborted) paint(list, failure(error));
     }
@@ -126,11 +126,11 @@ async function renderBooking(root, { id, signal }) {
 
 function bookingMarkup(booking, point) {
   const me = session.state.me;
-  const staff = COUNTER_ROLES.includes(me?.role) && booking.status === "booked" && booking.day === todayInJakarta();
+  const staff = COUNTER_ROLES.includes(me?.role) && booking.status === "booked" && booking.date === todayInJakarta();
   return html`<h1>${t("appointment.mineTitle")}</h1>
     <p class="lede">${point.name}</p>
     <dl class="figures" data-booking data-booking-status="${booking.status}">
-      <div><dt>${t("appointment.day")}</dt><dd>${fmt.date(booking.day)}</dd></div>
+      <div><dt>${t("appointment.day")}</dt><dd>${fmt.date(booking.date)}</dd></div>
       <div><dt>${t("appointment.slot")}</dt><dd data-booking-slot>${booking.slot_start}–${booking.slot_end}</dd></div>
       <div><dt>${t("appointment.status")}</dt><dd data-booking-state>${t(`appointment.status.${booking.status}`)}</dd></div>
     </dl>

@@ -52,7 +52,7 @@ function boardMarkup(board, point) {
 
 // #/board without an id: today's points with their queue, each linking to its board.
 async function renderIndex(root, signal) {
-  const boards = await api.get("/queues", { signal });
+  const boards = (await api.get("/queues", { params: { limit: 500 }, signal })).items;
   paint(
     root,
     html`<h1>${t("board.indexTitle")}</h1>
@@ -94,7 +94,7 @@ export async function render(root, { params, signal }) {
     html`<div class="board" data-view="board">
       <header class="board-head">
         <h1>${board.name}</h1>
-        <p class="board-day">${fmt.date(board.day)} · <span class="board-clock" data-clock></span></p>
+        <p class="board-day">${fmt.date(board.date ?? board.day)} · <span class="board-clock" data-clock></span></p>
         <p class="board-connection" data-connection="connecting" role="status">${t("board.connecting")}</p>
       </header>
       <p class="board-sound"><button type="button" class="button" data-action="sound" aria-pressed="false">${t("board.soundOn")}</button></p>

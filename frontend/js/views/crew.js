@@ -95,7 +95,7 @@ function kitSection(plan, day, today, waiting) {
 
 /** The operator's kits that day, each with its day plan (only their own stops). */
 async function dayOf(day, signal) {
-  const kits = await api.get("/mobile-kits/mine", { params: { date: day }, signal });
+  const kits = (await api.get("/mobile-kits/mine", { params: { date: day, limit: 500 }, signal })).items;
   return Promise.all(kits.map((kit) => api.get(`/mobile-kits/${kit.device_id}/day-plan`, { params: { date: day }, signal })));
 }
 

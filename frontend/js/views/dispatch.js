@@ -211,8 +211,8 @@ export async function render(root, { signal }) {
       for (const name of ["device", "operator", "date", "start", "end"]) if (!f[name].value) missing[name] = t("form.required");
       if (Object.keys(missing).length) return showErrors(form, { message: t("form.fix"), fields: missing });
       const data = {
-        device: Number(f.device.value),
-        operator: Number(f.operator.value),
+        device_id: Number(f.device.value),
+        operator_id: Number(f.operator.value),
         date: f.date.value,
         window: { start: f.start.value, end: f.end.value },
         note: f.note.value.trim() || null,

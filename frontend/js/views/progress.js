@@ -39,7 +39,7 @@ async function dailySeries(campaignId, area, signal) {
 
 async function discrepanciesOf(campaignId, area, signal) {
   try {
-    return { items: await api.get(`/campaigns/${campaignId}/discrepancies`, { params: { area }, signal }) };
+    return { items: (await api.get(`/campaigns/${campaignId}/discrepancies`, { params: { area, limit: 500 }, signal })).items };
   } catch (error) {
     if (error instanceof ApiError) return { items: [], error };
     throw error;

@@ -92,7 +92,7 @@ export async function render(root, { query, signal }) {
     problem = error;
     data = { area: params.area ?? campaign.root_area, start: params.from ?? "", end: params.to ?? "", rows: [] };
   }
-  const discrepancies = await api.get(`/campaigns/${campaign.id}/discrepancies/all`, { params: { area: data.area }, signal }).catch((error) => {
+  const discrepancies = await api.get(`/campaigns/${campaign.id}/discrepancies/all`, { params: { area: data.area, limit: 500 }, signal }).then((page) => page.items).catch((error) => {
     if (error instanceof ApiError) return [];
     throw error;
   });

@@ -126,7 +126,7 @@ async function renderForm(root, { signal }) {
       const point = get("service_point");
       const amountText = get("amount").replace(/[.\s]/g, "").replace(/^rp/i, "");
       const data = {
-        service_point: point ? Number(point) : null,
+        service_point_id: point ? Number(point) : null,
         area: point ? null : picker.value(box) || null,
         place: point ? null : get("place") || null,
         occurred_on: get("occurred_on"),

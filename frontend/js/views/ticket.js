@@ -33,7 +33,7 @@ function mineMarkup(mine) {
 async function renderMine(root, { point, ticket, code, signal }) {
   const path = `/tickets/${ticket}/status/${code}`;
   const mine = await api.get(path, { signal });
-  keepTicket({ point, id: mine.id, code, day: mine.day, number: mine.number }, todayInJakarta());
+  keepTicket({ point, id: mine.id, code, day: mine.date, number: mine.number }, todayInJakarta());
   paint(
     root,
     html`<h1>${t("ticket.mineTitle")}</h1>
@@ -106,7 +106,7 @@ export async function render(root, { params, signal }) {
       clearErrors(form);
       try {
         const ticket = await busy(form, () => api.post(`/service-points/${id}/tickets`, { json: { priority: form.elements.priority.value }, signal }));
-        const kept = { point: id, id: ticket.id, code: ticket.code, day: ticket.day, number: ticket.number };
+        const kept = { point: id, id: ticket.id, code: ticket.code, day: ticket.date, number: ticket.number };
         keepTicket(kept, todayInJakarta());
         navigate(ticketPath(kept));
       } catch (error) {

@@ -99,8 +99,8 @@ async function daysFor(rootArea, area, bring, signal) {
   const today = todayInJakarta();
   const scope = kecamatan || rootArea;
   const [schedule, queues] = await Promise.all([
-    api.get("/schedule", { params: { area: scope, from: today, to: addDays(today, DAYS - 1) }, signal }),
-    api.get("/queues", { params: { area: scope }, signal }),
+    api.get("/schedule", { params: { area: scope, from: today, to: addDays(today, DAYS - 1) }, signal }).then((page) => page.items),
+    api.get("/queues", { params: { area: scope, limit: 500 }, signal }).then((page) => page.items),
   ]);
   const keep = (p) => !area || area === kecamatan || isWithin(p.area, area) || p.area === kecamatan;
   const queueById = new Map(queues.map((q) => [q.service_point_id, q]));

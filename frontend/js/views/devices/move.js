@@ -13,7 +13,7 @@ import { field, slotError } from "../../lib/staffkit.js";
 import { bySerial, placeText } from "./places.js";
 
 // API field names of a move request → the inputs that show their messages.
-const MOVE_FIELDS = { service_point: "place", area: "place", device_id: "device" };
+const MOVE_FIELDS = { service_point_id: "place", service_point: "place", area: "place", device_id: "device" };
 
 export function moveSection(today) {
   return html`<section aria-labelledby="move-title">
@@ -70,7 +70,7 @@ export function paintMoveChoices(moveForm, { state, book, mayMove }) {
  * weekend service), or posted in that area. */
 async function operatorThere(place, day, { state, signal }) {
   const [type, value] = place.split(":");
-  if (type === "sp") return (await api.get("/operators", { params: { service_point: value, date: day, limit: 1 }, signal })).items.length > 0;
+  if (type === "sp") return (await api.get("/operators", { params: { service_point_id: value, date: day, limit: 1 }, signal })).items.length > 0;
   return state.operators.some((o) => o.status === "active" && o.assigned?.area && isWithin(o.assigned.area, value));
 }
 
@@ -112,7 +112,7 @@ export function wireMove(moveForm, { root, signal, book, state, slot, refresh })
       if (Object.keys(missing).length) return showErrors(moveForm, { message: t("form.fix"), fields: missing });
       const [type, value] = f.place.value.split(":");
       const data = {
-        ...(type === "sp" ? { service_point: Number(value) } : { area: value }),
+        ...(type === "sp" ? { service_point_id: Number(value) } : { area: value }),
         from: f.from.value,
         to: f.to.value || null,
         reason: f.reason.value.trim() || null,

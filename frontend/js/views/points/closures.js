@@ -28,7 +28,7 @@ export function closuresSection(today) {
 function closuresTable(closures) {
   if (!closures.length) return html`<p data-closures="none">${t("points.noClosures")}</p>`;
   return html`<ul class="closures">${closures.map(
-    (c) => html`<li data-closure="${c.id}">${fmt.date(c.day)} · ${c.closed ? t("points.closedAllDay") : windowsText(c.hours)} · ${c.reason}
+    (c) => html`<li data-closure="${c.id}">${fmt.date(c.date)} · ${c.closed ? t("points.closedAllDay") : windowsText(c.hours)} · ${c.reason}
       <button type="button" class="button small" data-action="remove-closure" data-id="${c.id}">${t("points.remove")}</button></li>`,
   )}</ul>`;
 }
@@ -65,7 +65,7 @@ export function wireClosures(root, { names, today, signal, changed }) {
       if (hours === null) wrong.hours = t("points.hoursWrong");
       if (Object.keys(wrong).length) return showErrors(form, { message: t("form.fix"), fields: wrong });
       const point = pointOf();
-      const body = { day: f.day.value, hours, reason: f.reason.value.trim() };
+      const body = { date: f.day.value, hours, reason: f.reason.value.trim() };
       try {
         await withPreview({
           form,
@@ -74,7 +74,7 @@ export function wireClosures(root, { names, today, signal, changed }) {
           signal,
           send: (dryRun) => api.post(`/service-points/${point.id}/closures`, { json: body, params: dryRun ? { dry_run: true } : {}, signal }),
           done: async (closure) => {
-            showSuccess(form, t("points.closureAdded", { date: fmt.date(closure.day), count: fmt.number(closure.cancelled_appointments.length) }));
+            showSuccess(form, t("points.closureAdded", { date: fmt.date(closure.date), count: fmt.number(closure.cancelled_appointments.length) }));
             await showClosures(root, { point, today, signal });
             changed?.();
           },

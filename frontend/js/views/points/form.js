@@ -29,7 +29,7 @@ export function parseWindows(text) {
 /** The bookings a change would cancel (or did), as a list a person can read. */
 export function cancelledList(bookings, names) {
   return html`<ul class="cancelled" data-cancelled>${bookings.map(
-    (b) => html`<li data-booking="${b.id}">${names.get(b.service_point_id) ?? `#${b.service_point_id}`} · ${fmt.date(b.day)} · ${b.slot_start}–${b.slot_end}</li>`,
+    (b) => html`<li data-booking="${b.id}">${names.get(b.service_point_id) ?? `#${b.service_point_id}`} · ${fmt.date(b.date)} · ${b.slot_start}–${b.slot_end}</li>`,
   )}</ul>`;
 }
 
