@@ -41,7 +41,7 @@ from api.tallies.models import TallyImport
 from api.tallies.parsing import BATCH, CURRENT_COLUMNS, csv_rows, json_rows
 from api.tallies.precedence import sources_for
 from api.tallies.schemas import TallyMode
-from api.tallies.writer import Counts, Writer, lock_areas, share_campaign
+from api.tallies.writer import Counts, Writer, lock_campaign
 
 MAX_REPORTED_ERRORS = 200
 
@@ -103,7 +103,9 @@ async def _import(
     checker = Checker(campaign, actor, calendar.today(campaign.timezone))
     checker.columns_checked = kind == "csv"
     savepoint = await session.begin_nested()
-    await share_campaign(session, campaign.id, bulk=True)
+    # An import writes in batches, and mode=replace deletes after them: its row locks cannot be
+    # taken in one order with other writers', so it has the campaign to itself (`lock_campaign`).
+    await lock_campaign(session, campaign.id)
     record = TallyImport(
         campaign_id=campaign.id,
         at=datetime.now(UTC),
@@ -148,7 +150,6 @@ async def _import(
                 areas_.add(r.area)
                 days[0], days[1] = min(days[0], r.day), max(days[1], r.day)
         if not (atomic and checker.rejected):
-            await lock_areas(session, campaign.id, {r.area for r in accepted})
             await writer.write(session, accepted)
 
     rows_source = csv_rows(body) if kind == "csv" else json_rows(body)

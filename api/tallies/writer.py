@@ -15,11 +15,12 @@ Rules
   `ON CONFLICT DO NOTHING`, so each change is made from the value it replaces; rollups and
   totals are changed the same way (`api.tallies.rollups.roll_up`), every writer taking row locks
   in one order (tallies, rollups children first and by key, totals by code, the campaign's
-  version last: `api.campaigns.versions`), so none waits in a circle. Writers that replace
-  figures (imports, a point's own count) also lock each (campaign, kecamatan) they write in
-  (`lock_areas`); queue and home-visit recordings only add and take no lock of their own. What
-  rewrites a whole campaign (`set_policy`, the demo) takes the campaign's lock (`lock_campaign`),
-  which every other writer shares (`share_campaign`).
+  version last: `api.campaigns.versions`), so none waits in a circle. A point's own count,
+  which replaces a figure, also locks its (campaign, kecamatan) (`lock_areas`); queue and
+  home-visit recordings only add and take no lock of their own. What writes in several steps
+  (an import's batches, then mode=replace's deletions) cannot take its row locks in that one
+  order, and what rewrites a whole campaign (`set_policy`, the demo) touches every row: both take
+  the campaign's lock alone (`lock_campaign`), which every other writer shares (`share_campaign`).
 - Recordings made through Rekam itself (a completed queue ticket, a home visit; sources `queue`
   and `home_visit`) are added to the day's tally of every campaign whose root contains the area
   and whose dates include the day (`add_recordings`).
@@ -437,21 +438,20 @@ class Writer:
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
-    """The whole campaign's tallies, alone until COMMIT (PostgreSQL): for what rewrites all of
-    them (`set_policy`'s rebuild, the demo). Every other writer shares the lock (`share_campaign`)."""
+    """The whole campaign's tallies, alone until COMMIT (PostgreSQL): for imports (several
+    batches, each taking row locks after the last batch's) and what rewrites all of them
+    (`set_policy`'s rebuild, the demo). Every other writer shares the lock (`share_campaign`)."""
     if is_postgresql(session):
         await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :id)"), {"namespace": LOCK_NAMESPACE, "id": campaign_id})
         await _cheap_random_reads(session)
 
 
-async def share_campaign(session: AsyncSession, campaign_id: int, *, bulk: bool = False) -> None:
-    """A writer of some of the campaign's tallies (PostgreSQL): it shares the campaign's lock with
-    every other such writer (they run at once) and waits only for `lock_campaign`. `bulk`: an
-    import, which reads a few thousand rows per batch."""
+async def share_campaign(session: AsyncSession, campaign_id: int) -> None:
+    """A writer of some of the campaign's tallies that takes its row locks in the one order
+    (PostgreSQL): it shares the campaign's lock with every other such writer (they run at once)
+    and waits only for `lock_campaign`."""
     if is_postgresql(session):
         await session.execute(text("SELECT pg_advisory_xact_lock_shared(:namespace, :id)"), {"namespace": LOCK_NAMESPACE, "id": campaign_id})
-        if bulk:
-            await _cheap_random_reads(session)
 
 
 async def _cheap_random_reads(session: AsyncSession) -> None:
@@ -467,14 +467,9 @@ def kecamatan_of(code: str) -> str:
 
 
 async def lock_areas(session: AsyncSession, campaign_id: int, codes: Iterable[str]) -> None:
-    """Writers that replace figures (imports, a point's own count) take the lock of each
-    (campaign, kecamatan) they write in, until COMMIT, in code order (PostgreSQL): two of them
-    in one kecamatan run one after the other, so that mode=replace, the gap warnings and the
-    history see one whole import at a time; in other kecamatans they run at once. Queue and
-    home-visit recordings only add (`add_recordings`): they need no such lock. Taking a lock
-    held already costs one statement and nothing else. (Locks taken across batches are not in
-    one order; should two multi-kecamatan imports wait for each other in a circle, PostgreSQL
-    ends one of them, which answers 503 and may be sent again.)"""
+    """A point's own count replaces a figure: it takes the lock of its (campaign, kecamatan)
+    until COMMIT (PostgreSQL), so two counts there run one after the other while other
+    kecamatans' run at once."""
     if not is_postgresql(session):
         return
     keys = sorted({zlib.crc32(f"{campaign_id}:{kecamatan_of(code)}".encode()) - 2**31 for code in codes})
