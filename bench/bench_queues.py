@@ -284,10 +284,15 @@ def sse_delays(base: str, point_id: int, headers: dict[str, str], subscribers: i
         time.sleep(0.1)
     time.sleep(1.0)  # the last snapshots are written out
     sent_at: dict[int, float] = {}
+    print(f"subscribed (snapshot received or failed): {ready.value:,} of {subscribers:,}")
     with httpx.Client(timeout=60) as actor:
         for _ in range(CALLS):
             started = time.time()
-            response = actor.post(f"{base}/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=headers)
+            try:
+                response = actor.post(f"{base}/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=headers)
+            except httpx.TimeoutException:
+                print("a call-next got no answer within 60 s")
+                continue
             response.raise_for_status()
             sent_at[response.json()["number"]] = started
             time.sleep(0.5)

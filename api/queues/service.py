@@ -50,7 +50,7 @@ import statistics
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, exists, select, update
+from sqlalchemy import Select, Table, and_, case, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,7 +62,7 @@ from api.db import get_sessionmaker, is_postgresql, sqlite_write_intent
 from api.errors import Conflict, NotFound, RuleViolation
 from api.principal import Principal, ensure_service_point
 from api.queues import live
-from api.queues.models import Priority, QueueDay, Ticket, TicketStatus
+from api.queues.models import DUE_SQL, FLAGGED_SQL, Priority, QueueDay, Ticket, TicketStatus
 from api.queues.schemas import WalkIn
 from api.services import service as services
 from api.services.models import ServicePoint
@@ -184,7 +184,9 @@ async def ticket_at_place(session: AsyncSession, *, point_id: int, place: int) -
     """The ticket that is `place`-th in today's line at the point (1 = called next), or None: one query."""
     now = calendar.now_utc()
     waiting = and_(Ticket.service_point_id == point_id, Ticket.day == calendar.today(), Ticket.status == TicketStatus.waiting.value)
-    return await session.scalar(select(Ticket).where(waiting).order_by(*_sql_call_order(now)).offset(place - 1).limit(1))
+    # The first `place` of each rank (index seeks), then the call order among those few.
+    firsts = or_(*(Ticket.id.in_(part.limit(place)) for part in _line_heads(waiting, now)))
+    return await session.scalar(select(Ticket).where(waiting, firsts).order_by(*_sql_call_order(now)).offset(place - 1).limit(1))
 
 
 async def positions(session: AsyncSession, *, point_id: int) -> dict[int, int]:
@@ -215,6 +217,15 @@ def _call_order(ticket: Any, now: datetime) -> tuple[int, datetime, int]:
     return rank, calendar.aware(ticket.due_at) if due and ticket.due_at else datetime.min.replace(tzinfo=UTC), ticket.number
 
 
+def _line_heads(waiting: Any, now: datetime) -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """The waiting tickets of each rank of `_call_order` in their order, as SELECTs of ids: due
+    appointments, flagged residents, everyone by number. Each is a seek on its index (models.py)."""
+    due = select(Ticket.id).where(waiting, text(DUE_SQL), Ticket.due_at <= now).order_by(Ticket.due_at, Ticket.number)
+    flagged = select(Ticket.id).where(waiting, text(FLAGGED_SQL)).order_by(Ticket.number)
+    anyone = select(Ticket.id).where(waiting).order_by(Ticket.number)
+    return due, flagged, anyone
+
+
 def _sql_call_order(now: datetime) -> list[Any]:
     due = and_(Ticket.due_at.is_not(None), Ticket.due_at <= now)
     return [case((due, 0), (Ticket.priority.in_(FLAGGED), 1), else_=2), case((due, Ticket.due_at)), Ticket.number]
@@ -229,7 +240,8 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
     waiting = and_(Ticket.service_point_id == point.id, Ticket.day == day, Ticket.status == TicketStatus.waiting.value)
     ticket = None
     for _ in range(CLAIM_ATTEMPTS):
-        candidate = select(Ticket.id).where(waiting).order_by(*_sql_call_order(now)).limit(1).with_for_update(skip_locked=True).scalar_subquery()
+        # The first due appointment, else the first flagged, else the first by number: three index seeks.
+        candidate = func.coalesce(*(part.limit(1).with_for_update(skip_locked=True).scalar_subquery() for part in _line_heads(waiting, now)))
         # One statement chooses, claims and reads the ticket back (UPDATE ... RETURNING, no read first).
         ticket = (
             await session.scalars(
