@@ -73,6 +73,9 @@ RECENT_SERVICES = 20  # service times that make the "recent median"
 MIN_SERVICES_FOR_MEDIAN = 3
 ACTIVE_COUNTER_WINDOW = timedelta(hours=1)
 FLAGGED = (Priority.elderly.value, Priority.disabled.value)
+WAITING, CALLED, SERVING, DONE, NO_SHOW = (
+    s.value for s in (TicketStatus.waiting, TicketStatus.called, TicketStatus.serving, TicketStatus.done, TicketStatus.no_show)
+)
 
 # move -> (states it may leave, state it reaches, time stamped)
 MOVES: dict[str, tuple[tuple[str, ...], str, str | None]] = {
@@ -401,24 +404,29 @@ def _percentile(values: list[float], share: float) -> float | None:
 def _board(
     point: ServicePoint, tickets: list[Any], *, day: date, now: datetime, hours: list[list[str]], next_opening: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    waiting = [t for t in tickets if t.status == TicketStatus.waiting.value]
+    # One pass over the day's tickets, by status (an enum's .value is a property: read once).
+    by_status: dict[str, list[Any]] = {}
+    for t in tickets:
+        by_status.setdefault(t.status, []).append(t)
+    waiting = by_status.get(WAITING, [])
     open_now = calendar.is_open_at(hours, now)
     at_counter: dict[int, Any] = {}
     # A closed point serves nobody: its board shows no counter at work.
-    for t in tickets if open_now else []:
-        if t.status in (TicketStatus.called.value, TicketStatus.serving.value) and t.counter is not None:
+    for t in [*by_status.get(CALLED, []), *by_status.get(SERVING, [])] if open_now else []:
+        if t.counter is not None:
             current = at_counter.get(t.counter)
             if current is None or calendar.aware(t.called_at or now) >= calendar.aware(current.called_at or now):
                 at_counter[t.counter] = t
     waits = [m for t in tickets if (m := _minutes(t.arrived_at, t.called_at)) is not None]
     # "Recent" service time: the last RECENT_SERVICES completed today; the point's own setting
     # stands in until a few are done.
-    done = sorted((t for t in tickets if t.status == TicketStatus.done.value and t.started_at and t.ended_at), key=lambda t: calendar.aware(t.ended_at))
+    done = sorted((t for t in by_status.get(DONE, []) if t.started_at and t.ended_at), key=lambda t: calendar.aware(t.ended_at))
     services_minutes = [m for t in done[-RECENT_SERVICES:] if (m := _minutes(t.started_at, t.ended_at)) is not None]
     median_service = statistics.median(services_minutes) if len(services_minutes) >= MIN_SERVICES_FOR_MEDIAN else float(point.service_minutes)
     # Counters staffed now: those that called someone within the last hour; before the first
     # call of the day, all of the point's counters.
-    recent_counters = {t.counter for t in tickets if t.called_at and now - calendar.aware(t.called_at) <= ACTIVE_COUNTER_WINDOW}
+    since = now - ACTIVE_COUNTER_WINDOW
+    recent_counters = {t.counter for t in tickets if t.called_at and calendar.aware(t.called_at) >= since}
     active = len(recent_counters) or max(1, point.counters)
     return {
         "service_point_id": point.id,
@@ -430,8 +438,8 @@ def _board(
         "waiting": len(waiting),
         "now_serving": [{"counter": c, "number": t.number, "status": t.status} for c, t in sorted(at_counter.items())],
         "estimated_wait_minutes": _estimate(len(waiting), median_service, active),
-        "served": sum(t.status == TicketStatus.done.value for t in tickets),
-        "no_shows": sum(t.status == TicketStatus.no_show.value for t in tickets),
+        "served": len(by_status.get(DONE, [])),
+        "no_shows": len(by_status.get(NO_SHOW, [])),
         "median_wait_minutes": rounding.half_up(statistics.median(waits)) if waits else None,
         "p90_wait_minutes": _percentile(waits, 0.9),
         "median_service_minutes": rounding.half_up(median_service),
