@@ -5,7 +5,9 @@ back on any error. Services only `flush()`.
 """
 
 import asyncio
+import collections
 import contextlib
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
@@ -16,9 +18,11 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, make_url
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.util import EMPTY_DICT
 
 from api.config import get_settings
 
@@ -131,6 +135,153 @@ def configure_sqlite(engine: Any, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")
 
 
+class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """An aiosqlite cursor that runs a statement in one hand-over to the connection's thread.
+
+    SQLAlchemy's aiosqlite cursor makes four (cursor, execute, fetchall, close), each a trip to the
+    driver's thread and back through the event loop; on a busy machine every trip waits for the
+    scheduler (issue #22: most of a call-next's time). Here the thread makes the cursor, executes,
+    fetches every row and closes in one go, and hands back the rows, description, rowcount and
+    lastrowid. Errors are the driver's own (sqlite3's), handled as before. Server-side cursors
+    (`stream()`) keep SQLAlchemy's own class.
+    """
+
+    __slots__ = ("_description", "_rowcount", "_lastrowid")
+
+    def __init__(self, adapt_connection: Any) -> None:
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._cursor = None  # type: ignore[assignment]
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return 1
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        pass
+
+    async def _async_soft_close(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    @staticmethod
+    def _run(connection: Any, operation: Any, parameters: Any, many: bool) -> tuple[Any, Any, int, Any]:
+        if not many and operation.lstrip()[:16].upper().startswith(("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE")):
+            connection.execute(operation)
+            _holding_write_lock.add(id(connection))
+            return None, None, -1, None
+        cursor = connection.cursor()
+        try:
+            if many:
+                cursor.executemany(operation, parameters)
+            elif parameters is None:
+                cursor.execute(operation)
+            else:
+                cursor.execute(operation, parameters)
+            description = cursor.description
+            rows = cursor.fetchall() if description else None
+            return description, rows, cursor.rowcount, cursor.lastrowid
+        finally:
+            cursor.close()
+
+    async def _one_trip(self, operation: Any, parameters: Any, many: bool) -> None:
+        async with self._adapt_connection._execute_mutex:
+            driver = self._connection
+            raw = driver._conn
+            if not many and _never_waits(raw, operation):
+                result = self._run(raw, operation, parameters, False)
+            else:
+                result = await driver._execute(self._run, raw, operation, parameters, many)
+            self._description, rows, self._rowcount, self._lastrowid = result
+            self._rows = collections.deque(rows or ())
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        await self._one_trip(operation, parameters, False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        await self._one_trip(operation, seq_of_parameters, True)
+
+
+# Connections (by id) whose open transaction began with BEGIN IMMEDIATE: they hold SQLite's write lock.
+_holding_write_lock: set[int] = set()
+_READ_HEADS = ("SELECT", "WITH", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK")
+
+
+def _never_waits(raw: sqlite3.Connection, operation: str) -> bool:
+    """Whether a statement can run on the event loop's thread: it cannot wait for SQLite's lock.
+
+    In WAL mode readers never wait; BEGIN (deferred) takes no lock; a transaction begun with
+    BEGIN IMMEDIATE already holds the write lock, so its writes and COMMIT never wait. Everything
+    else (BEGIN IMMEDIATE itself, a write in a deferred transaction, executemany batches) goes to
+    the driver's thread, where waiting for the lock (the busy timeout) blocks nobody else.
+    Running the rest inline saves two thread hand-overs per statement: on a loaded machine each
+    waits for the scheduler, and they were most of a call-next's time (issue #22).
+    """
+    head = operation.lstrip()[:16].upper()
+    if head.startswith("BEGIN"):
+        if "IMMEDIATE" in head or "EXCLUSIVE" in head:
+            return False
+        _holding_write_lock.discard(id(raw))
+        return True
+    if head.startswith(_READ_HEADS) and not head.startswith("WITH"):
+        return True
+    return raw.in_transaction and id(raw) in _holding_write_lock
+
+
+class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = _OneTripCursor
+
+    def commit(self) -> None:
+        raw = self._connection._connection  # None once closed
+        if raw is not None and (not raw.in_transaction or id(raw) in _holding_write_lock):
+            _holding_write_lock.discard(id(raw))
+            try:
+                raw.commit()  # holds the write lock already, or nothing to write: never waits
+            except Exception as error:
+                self._handle_exception(error)
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        raw = self._connection._connection  # None once closed
+        if raw is not None:
+            _holding_write_lock.discard(id(raw))
+            try:
+                raw.rollback()  # never waits
+            except Exception as error:
+                self._handle_exception(error)
+            return
+        super().rollback()
+
+
+class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        connection = super().connect(*arg, **kw)
+        connection.__class__ = _OneTripConnection
+        return connection
+
+
 def ensure_sqlite_directory(url: URL) -> None:
     """SQLite creates the file but not its folder (`var/` on a fresh clone)."""
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
@@ -142,7 +293,10 @@ def create_engine_for(url: str) -> AsyncEngine:
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
         ensure_sqlite_directory(parsed)
-        engine = create_async_engine(parsed, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000})
+        import aiosqlite
+
+        dbapi = _OneTripDBAPI(aiosqlite, sqlite3)
+        engine = create_async_engine(parsed, module=dbapi, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000, "check_same_thread": False})
         configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
     return create_async_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -13,7 +13,7 @@
 Runs one uvicorn server (one process) on 127.0.0.1 against a fresh SQLite file, or against
 DATABASE_URL when that names an empty PostgreSQL database.
 Usage: python bench/bench_queues.py [--seconds 3] [--subscribers 5000] [--clients 4] [--url URL]
-(--url: measure a server already running, seeded by `--seed-only`, e.g. an older checkout).
+(a 1 s call-next run first warms the server up, uncounted; --url: measure a server already running, seeded by `--seed-only`, e.g. an older checkout).
 """
 
 import argparse
@@ -284,10 +284,15 @@ def sse_delays(base: str, point_id: int, headers: dict[str, str], subscribers: i
         time.sleep(0.1)
     time.sleep(1.0)  # the last snapshots are written out
     sent_at: dict[int, float] = {}
+    print(f"subscribed (snapshot received or failed): {ready.value:,} of {subscribers:,}")
     with httpx.Client(timeout=60) as actor:
         for _ in range(CALLS):
             started = time.time()
-            response = actor.post(f"{base}/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=headers)
+            try:
+                response = actor.post(f"{base}/api/v1/service-points/{point_id}/call-next", json={"counter": 1}, headers=headers)
+            except httpx.TimeoutException:
+                print("a call-next got no answer within 60 s")
+                continue
             response.raise_for_status()
             sent_at[response.json()["number"]] = started
             time.sleep(0.5)
@@ -295,6 +300,10 @@ def sse_delays(base: str, point_id: int, headers: dict[str, str], subscribers: i
     for process in processes:
         process.join(timeout=30)
     delays = [(at - sent_at[number]) * 1000 for part in gathered for number, at in part["received"] if number in sent_at]
+    for number, started in sent_at.items():
+        these = sorted((at - started) * 1000 for part in gathered for n, at in part["received"] if n == number)
+        if these:
+            print(f"  call of number {number}: first delivery {these[0]:.0f} ms, median {statistics.median(these):.0f} ms, last {these[-1]:.0f} ms")
     counts = {number: 0 for number in sent_at}
     for part in gathered:
         for number, _ in part["received"]:
@@ -312,6 +321,8 @@ def measure(base: str, point_id: int, secret: str, args: argparse.Namespace, pid
     health = wrk(f"{base}/api/v1/health", seconds=args.seconds)
     screen = watch_one(base, point_id)
     try:
+        warm = {**headers, "Content-Type": "application/json"}
+        wrk(f"{base}/api/v1/service-points/{point_id}/call-next", seconds=1, script=CALL_NEXT_LUA, headers=warm)  # warm-up, not counted
         calls = wrk(
             f"{base}/api/v1/service-points/{point_id}/call-next",
             seconds=args.seconds,

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base, UtcDateTime
@@ -33,6 +33,11 @@ class QueueDay(Base):
     last_number: Mapped[int] = mapped_column(Integer)
 
 
+# Literal SQL (no parameters), so that the planner can use the partial indexes below.
+FLAGGED_SQL = "priority IN ('elderly','disabled')"
+DUE_SQL = "due_at IS NOT NULL"
+
+
 class Ticket(Base):
     """A place in a service point's queue for one day. `name_on_ticket` is personal data."""
 
@@ -44,7 +49,10 @@ class Ticket(Base):
         CheckConstraint("number > 0", name="number_positive"),
         CheckConstraint("counter IS NULL OR counter > 0", name="counter_positive"),
         CheckConstraint("status IN ('waiting','cancelled') OR (counter IS NOT NULL AND called_at IS NOT NULL)", name="called_has_counter"),
-        Index("ix_tickets_queue", "service_point_id", "day", "status"),
+        # The next in line is one seek (service.py, call_next): by number, the due appointments, the flagged.
+        Index("ix_tickets_queue", "service_point_id", "day", "status", "number"),
+        Index("ix_tickets_due", "service_point_id", "day", "status", "due_at", sqlite_where=text(DUE_SQL), postgresql_where=text(DUE_SQL)),
+        Index("ix_tickets_flagged", "service_point_id", "day", "status", "number", sqlite_where=text(FLAGGED_SQL), postgresql_where=text(FLAGGED_SQL)),
         # One active remote number per point and day per phone (service.py, "Caps"): the holder is
         # cleared when the ticket ends, and NULLs (kiosk, staff, no cap) never collide.
         Index("ux_tickets_holder", "service_point_id", "day", "holder_hash", unique=True),

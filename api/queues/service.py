@@ -50,7 +50,7 @@ import statistics
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, exists, select, update
+from sqlalchemy import Select, Table, and_, case, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,7 +62,7 @@ from api.db import get_sessionmaker, is_postgresql, sqlite_write_intent
 from api.errors import Conflict, NotFound, RuleViolation
 from api.principal import Principal, ensure_service_point
 from api.queues import live
-from api.queues.models import Priority, QueueDay, Ticket, TicketStatus
+from api.queues.models import DUE_SQL, FLAGGED_SQL, Priority, QueueDay, Ticket, TicketStatus
 from api.queues.schemas import WalkIn
 from api.services import service as services
 from api.services.models import ServicePoint
@@ -73,6 +73,9 @@ RECENT_SERVICES = 20  # service times that make the "recent median"
 MIN_SERVICES_FOR_MEDIAN = 3
 ACTIVE_COUNTER_WINDOW = timedelta(hours=1)
 FLAGGED = (Priority.elderly.value, Priority.disabled.value)
+WAITING, CALLED, SERVING, DONE, NO_SHOW = (
+    s.value for s in (TicketStatus.waiting, TicketStatus.called, TicketStatus.serving, TicketStatus.done, TicketStatus.no_show)
+)
 
 # move -> (states it may leave, state it reaches, time stamped)
 MOVES: dict[str, tuple[tuple[str, ...], str, str | None]] = {
@@ -184,7 +187,9 @@ async def ticket_at_place(session: AsyncSession, *, point_id: int, place: int) -
     """The ticket that is `place`-th in today's line at the point (1 = called next), or None: one query."""
     now = calendar.now_utc()
     waiting = and_(Ticket.service_point_id == point_id, Ticket.day == calendar.today(), Ticket.status == TicketStatus.waiting.value)
-    return await session.scalar(select(Ticket).where(waiting).order_by(*_sql_call_order(now)).offset(place - 1).limit(1))
+    # The first `place` of each rank (index seeks), then the call order among those few.
+    firsts = or_(*(Ticket.id.in_(part.limit(place)) for part in _line_heads(waiting, now)))
+    return await session.scalar(select(Ticket).where(waiting, firsts).order_by(*_sql_call_order(now)).offset(place - 1).limit(1))
 
 
 async def positions(session: AsyncSession, *, point_id: int) -> dict[int, int]:
@@ -215,6 +220,15 @@ def _call_order(ticket: Any, now: datetime) -> tuple[int, datetime, int]:
     return rank, calendar.aware(ticket.due_at) if due and ticket.due_at else datetime.min.replace(tzinfo=UTC), ticket.number
 
 
+def _line_heads(waiting: Any, now: datetime) -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """The waiting tickets of each rank of `_call_order` in their order, as SELECTs of ids: due
+    appointments, flagged residents, everyone by number. Each is a seek on its index (models.py)."""
+    due = select(Ticket.id).where(waiting, text(DUE_SQL), Ticket.due_at <= now).order_by(Ticket.due_at, Ticket.number)
+    flagged = select(Ticket.id).where(waiting, text(FLAGGED_SQL)).order_by(Ticket.number)
+    anyone = select(Ticket.id).where(waiting).order_by(Ticket.number)
+    return due, flagged, anyone
+
+
 def _sql_call_order(now: datetime) -> list[Any]:
     due = and_(Ticket.due_at.is_not(None), Ticket.due_at <= now)
     return [case((due, 0), (Ticket.priority.in_(FLAGGED), 1), else_=2), case((due, Ticket.due_at)), Ticket.number]
@@ -229,7 +243,8 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
     waiting = and_(Ticket.service_point_id == point.id, Ticket.day == day, Ticket.status == TicketStatus.waiting.value)
     ticket = None
     for _ in range(CLAIM_ATTEMPTS):
-        candidate = select(Ticket.id).where(waiting).order_by(*_sql_call_order(now)).limit(1).with_for_update(skip_locked=True).scalar_subquery()
+        # The first due appointment, else the first flagged, else the first by number: three index seeks.
+        candidate = func.coalesce(*(part.limit(1).with_for_update(skip_locked=True).scalar_subquery() for part in _line_heads(waiting, now)))
         # One statement chooses, claims and reads the ticket back (UPDATE ... RETURNING, no read first).
         ticket = (
             await session.scalars(
@@ -389,24 +404,29 @@ def _percentile(values: list[float], share: float) -> float | None:
 def _board(
     point: ServicePoint, tickets: list[Any], *, day: date, now: datetime, hours: list[list[str]], next_opening: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    waiting = [t for t in tickets if t.status == TicketStatus.waiting.value]
+    # One pass over the day's tickets, by status (an enum's .value is a property: read once).
+    by_status: dict[str, list[Any]] = {}
+    for t in tickets:
+        by_status.setdefault(t.status, []).append(t)
+    waiting = by_status.get(WAITING, [])
     open_now = calendar.is_open_at(hours, now)
     at_counter: dict[int, Any] = {}
     # A closed point serves nobody: its board shows no counter at work.
-    for t in tickets if open_now else []:
-        if t.status in (TicketStatus.called.value, TicketStatus.serving.value) and t.counter is not None:
+    for t in [*by_status.get(CALLED, []), *by_status.get(SERVING, [])] if open_now else []:
+        if t.counter is not None:
             current = at_counter.get(t.counter)
             if current is None or calendar.aware(t.called_at or now) >= calendar.aware(current.called_at or now):
                 at_counter[t.counter] = t
     waits = [m for t in tickets if (m := _minutes(t.arrived_at, t.called_at)) is not None]
     # "Recent" service time: the last RECENT_SERVICES completed today; the point's own setting
     # stands in until a few are done.
-    done = sorted((t for t in tickets if t.status == TicketStatus.done.value and t.started_at and t.ended_at), key=lambda t: calendar.aware(t.ended_at))
+    done = sorted((t for t in by_status.get(DONE, []) if t.started_at and t.ended_at), key=lambda t: calendar.aware(t.ended_at))
     services_minutes = [m for t in done[-RECENT_SERVICES:] if (m := _minutes(t.started_at, t.ended_at)) is not None]
     median_service = statistics.median(services_minutes) if len(services_minutes) >= MIN_SERVICES_FOR_MEDIAN else float(point.service_minutes)
     # Counters staffed now: those that called someone within the last hour; before the first
     # call of the day, all of the point's counters.
-    recent_counters = {t.counter for t in tickets if t.called_at and now - calendar.aware(t.called_at) <= ACTIVE_COUNTER_WINDOW}
+    since = now - ACTIVE_COUNTER_WINDOW
+    recent_counters = {t.counter for t in tickets if t.called_at and calendar.aware(t.called_at) >= since}
     active = len(recent_counters) or max(1, point.counters)
     return {
         "service_point_id": point.id,
@@ -418,8 +438,8 @@ def _board(
         "waiting": len(waiting),
         "now_serving": [{"counter": c, "number": t.number, "status": t.status} for c, t in sorted(at_counter.items())],
         "estimated_wait_minutes": _estimate(len(waiting), median_service, active),
-        "served": sum(t.status == TicketStatus.done.value for t in tickets),
-        "no_shows": sum(t.status == TicketStatus.no_show.value for t in tickets),
+        "served": len(by_status.get(DONE, [])),
+        "no_shows": len(by_status.get(NO_SHOW, [])),
         "median_wait_minutes": rounding.half_up(statistics.median(waits)) if waits else None,
         "p90_wait_minutes": _percentile(waits, 0.9),
         "median_service_minutes": rounding.half_up(median_service),

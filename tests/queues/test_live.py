@@ -141,3 +141,49 @@ async def test_a_process_renders_only_changes_its_streams_may_show() -> None:
             live.broker.unsubscribe(city)
     finally:
         live.broker.unsubscribe(board)
+
+
+async def test_streams_opening_together_share_one_snapshot_read() -> None:
+    from api import fastpath
+    from api.queues import live
+
+    reads: list[int] = []
+
+    async def read() -> dict:
+        reads.append(1)
+        await asyncio.sleep(0.01)
+        return {"event": "board", "service_point_id": 99, "area": "36.74", "data": {"waiting": len(reads)}}
+
+    first = await asyncio.gather(*(live.snapshot(("point", 99), read) for _ in range(20)))
+    assert len(reads) == 1 and all(m is first[0] for m in first) and first[0]["id"]
+    assert await live.snapshot(("point", 99), read) is first[0]  # kept while nothing was written
+    fastpath.bump()  # a write in this process: the kept board may be old
+    again = await live.snapshot(("point", 99), read)
+    assert len(reads) == 2 and again["data"] == {"waiting": 2} and again["id"] != first[0]["id"]
+
+
+async def test_board_reads_after_commit_coalesce_and_the_last_one_sees_every_change() -> None:
+    from api.queues import live
+
+    state = {"changes": 0}
+    rendered: list[int] = []
+    gate = asyncio.Event()
+
+    async def render(point_id: int) -> list[dict]:
+        seen = state["changes"]
+        await gate.wait()
+        rendered.append(seen)
+        return [{"event": "board", "service_point_id": point_id, "area": "36.74", "data": {"changes": seen}}]
+
+    board = live.broker.subscribe(point_id=98)
+    try:
+        for _ in range(5):  # five commits while the first read is under way
+            state["changes"] += 1
+            live.renders.request(98, render)
+            await asyncio.sleep(0)
+        gate.set()
+        await live.renders.idle()
+        assert rendered == [1, 5]  # one read, then one more for the four that came during it
+        assert [board.queue.get_nowait()["data"]["changes"] for _ in range(2)] == [1, 5]
+    finally:
+        live.broker.unsubscribe(board)
