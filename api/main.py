@@ -20,6 +20,7 @@ from api.bodylimit import BodySizeLimitMiddleware
 from api.caching import BodyCache
 from api.campaigns.router import router as campaigns_router
 from api.complaints.router import router as complaints_router
+from api.compression import Compression
 from api.config import API_PREFIX, Settings, get_settings
 from api.contract import install_contract, operation_id, reject_unknown_query
 from api.db import SessionDep, get_sessionmaker
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(FrontendFirst, files=files, api_prefix=API_PREFIX, others=others)
     # Public answers kept for a moment per process (api/fastpath.py), inside CORS and the request context.
     app.add_middleware(PublicReadCache, seconds=settings.public_read_cache_seconds)
+    app.add_middleware(Compression)  # answers of 1 KB or more gzipped (api/compression.py)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

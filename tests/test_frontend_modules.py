@@ -105,4 +105,5 @@ def test_index_html_preloads_exactly_what_main_js_imports() -> None:
     index = (JS.parent / "index.html").read_text(encoding="utf-8")
     preloaded = set(re.findall(r'<link rel="modulepreload" href="js/([^"]+)">', index))
     expected = {str(m.relative_to(JS.resolve())) for m in boot} - {"main.js"}
-    assert preloaded - {"i18n/id.js"} == expected  # and the default language's texts
+    assert preloaded - {"i18n/id.js", "i18n/problems.id.js"} == expected  # and the default language's texts
+    assert {"i18n/id.js", "i18n/problems.id.js"} <= preloaded

@@ -90,3 +90,26 @@ def test_secret_and_personal_keys_are_redacted(log_output) -> None:
     text = log_output.getvalue()
     assert "hunter2-secret" not in text and "rkt_abc" not in text and "3674010101900001" not in text and "081298765432" not in text
     assert json.loads(text)["password"] == "***"
+
+
+async def test_answers_of_a_kilobyte_or_more_are_gzipped_for_clients_that_accept_it(client) -> None:
+    """Issue #23: residents on Slow 3G; the API compresses by itself, not only behind the compose nginx."""
+    big = await client.get("/api/v1/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert big.status_code == 200 and big.headers["content-encoding"] == "gzip" and "accept-encoding" in big.headers["vary"].lower()
+    assert int(big.headers["content-length"]) < len(big.content) / 3 and big.json()["openapi"]  # httpx decoded it
+    plain = await client.get("/api/v1/openapi.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json() == big.json()
+    small = await client.get("/api/v1/health", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in small.headers  # under a kilobyte: not worth the work
+
+
+async def test_a_kept_public_answer_is_gzipped_afresh_each_time(client, session) -> None:
+    """The public read cache replays what it kept; the compressor must not have edited it."""
+    from tests.factories import make_campaign
+
+    campaign = await make_campaign(session)
+    await session.commit()
+    url = f"/api/v1/campaigns/{campaign.id}/progress"
+    answers = [await client.get(url, params={"depth": 1}, headers={"Accept-Encoding": encoding}) for encoding in ("gzip", "gzip", "identity", "gzip")]
+    assert all(a.status_code == 200 for a in answers) and len({a.content for a in answers}) == 1
+    assert [a.headers.get("content-encoding") for a in answers] == ["gzip", "gzip", None, "gzip"]

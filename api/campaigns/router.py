@@ -12,6 +12,7 @@ from api.campaigns.schemas import (
     ApportionRequest,
     CampaignCreate,
     CampaignRead,
+    CampaignUpdate,
     SnapshotCreate,
     SnapshotRead,
     TargetRead,
@@ -59,6 +60,12 @@ async def list_campaigns(session: SessionDep, page: PageDep) -> Page[CampaignRea
 async def get_campaign(campaign_id: IdPath, session: SessionDep) -> CampaignRead:
     """One campaign."""
     return CampaignRead.model_validate(await service.get_campaign(session, campaign_id=campaign_id))
+
+
+@router.patch("/{campaign_id}", response_model=CampaignRead, responses=problem_responses(401, 403, 404, 422))
+async def update_campaign(campaign_id: IdPath, data: CampaignUpdate, principal: WriterDep, session: SessionDep) -> CampaignRead:
+    """Change what residents are told to bring and the caps on remote numbers and bookings (audited)."""
+    return CampaignRead.model_validate(await service.update_campaign(session, campaign_id=campaign_id, data=data, actor=principal))
 
 
 @router.put("/{campaign_id}/targets", response_model=TargetsRead, openapi_extra=TARGETS_BODY, responses=problem_responses(401, 403, 404, 413, 415, 422))

@@ -37,6 +37,24 @@ class CampaignCreate(BaseModel):
         return self
 
 
+class CampaignUpdate(BaseModel):
+    """What may change while a campaign runs (issue #23): the text residents read with every service
+    point, and the caps on numbers and bookings taken remotely. Its area, dates and target stay as
+    they were set (targets change through PUT /targets)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    what_to_bring: str | None = Field(
+        default=None, min_length=1, max_length=500, description="What a resident brings to be recorded, shown with every service point."
+    )
+    cap_remote_numbers: bool | None = Field(
+        default=None, description="One active number per service point and day per phone for numbers taken remotely (a kiosk or staff are not capped)."
+    )
+    cap_bookings_per_nik: bool | None = Field(
+        default=None, description="Public appointment bookings need a NIK, and one NIK books at most one appointment per day."
+    )
+
+
 class CampaignRead(BaseModel):
     model_config = ConfigDict(from_attributes=True, populate_by_name=True)
 

@@ -28,7 +28,7 @@ from api.areas import service as areas
 from api.audit import service as audit
 from api.campaigns import versions
 from api.campaigns.models import Campaign, Snapshot, Target, TargetSource
-from api.campaigns.schemas import CampaignCreate, SnapshotCreate
+from api.campaigns.schemas import CampaignCreate, CampaignUpdate, SnapshotCreate
 from api.campaigns.scope import require_area_in_campaign
 from api.campaigns.targets import apportion, get_targets, largest_remainder, parse_targets_csv, put_targets
 from api.errors import RuleViolation, get_or_404
@@ -38,7 +38,7 @@ from api.principal import Principal, ensure_area
 __all__ = [
     "apportion", "campaign_covering", "campaign_for_area", "create_campaign", "get_campaign", "get_targets", "largest_remainder",
     "list_campaigns", "list_snapshots", "parse_targets_csv", "put_targets",
-    "record_snapshot", "require_area_in_campaign", "today_for", "windows_for_area",
+    "record_snapshot", "require_area_in_campaign", "today_for", "update_campaign", "windows_for_area",
 ]  # fmt: skip
 
 CAMPAIGN_FIELDS = [
@@ -76,6 +76,29 @@ async def create_campaign(session: AsyncSession, *, data: CampaignCreate, actor:
     await audit.record(
         session, actor=actor, action="campaign.create", entity="campaign", entity_id=campaign.id, after=audit.snapshot_of(campaign, CAMPAIGN_FIELDS)
     )
+    return campaign
+
+
+async def update_campaign(session: AsyncSession, *, campaign_id: int, data: CampaignUpdate, actor: Principal) -> Campaign:
+    """Change what residents read with every point and the remote caps; audited with before and after.
+
+    The caps are read when a number or booking is made, so a change applies to the next one; what
+    was already taken stays. A field sent as null is refused (`not_null`): none of these can be
+    emptied. The caller must be allowed the campaign's whole area (an admin, or a supervisor of a
+    subtree that contains its root)."""
+    campaign = await get_campaign(session, campaign_id=campaign_id)
+    ensure_area(actor, campaign.root_area_code, field="campaign_id")
+    changes = data.model_dump(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None:
+            raise RuleViolation.on_field(name, code="not_null")
+    before = audit.snapshot_of(campaign, CAMPAIGN_FIELDS)
+    for name, value in changes.items():
+        setattr(campaign, name, value)
+    await session.flush()
+    after = audit.snapshot_of(campaign, CAMPAIGN_FIELDS)
+    if after != before:
+        await audit.record(session, actor=actor, action="campaign.update", entity="campaign", entity_id=campaign.id, before=before, after=after)
     return campaign
 
 

@@ -10,7 +10,7 @@ import { outbox, startOutbox } from "./lib/outbox.js";
 import { renderBadge } from "./lib/outboxpanel.js";
 import { navigate, parseHash } from "./lib/view.js";
 import { PUBLIC_LINKS, menuFor } from "./nav.js";
-import { refresh, start } from "./router.js";
+import { prefetchView, refresh, start } from "./router.js";
 import { connectivity, session } from "./store.js";
 
 const LANGUAGE_NAMES = { id: "Bahasa Indonesia", en: "English" };
@@ -82,6 +82,7 @@ async function boot() {
   // Nearly every view starts from the campaign: asked now, its answer travels while the texts load
   // (a round trip saved on a slow network). A failure here is the view's to show.
   loadCampaigns().catch(() => {});
+  prefetchView(); // and the view's module travels with the texts too
   await loadCatalogue(language.state.lang); // only the active language's texts
   // "#main" would be taken for a route: the skip link moves focus itself.
   on(document.body, "click", "[data-shell=skip]", (event) => {

@@ -90,6 +90,14 @@ async function show({ focus = true } = {}) {
   }
 }
 
+/** Start loading the current address's view module, when it is a public one, while the boot
+ * still waits for the texts: on a slow network its round trip then overlaps theirs. */
+export function prefetchView() {
+  const { path } = parseHash();
+  const route = ROUTES.find((r) => r.pattern.test(path));
+  if (route && route.roles === undefined) route.view().catch(() => {}); // a failure is show()'s to report
+}
+
 /** Render the current route again (after a language switch or a sign-in). */
 export function refresh({ focus = true } = {}) {
   return show({ focus });

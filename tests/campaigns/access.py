@@ -49,8 +49,15 @@ async def serpong_apportion(session) -> Request:
     return Request(path_params={"campaign_id": c.id}, json={"parent": "36.74.01", "level": "kelurahan", "method": "equal"})
 
 
+async def campaign_caps(session) -> Request:
+    made = await make_campaign(session)
+    return Request(path_params={"campaign_id": made.id}, json={"cap_remote_numbers": False, "what_to_bring": "KK asli"}, area=made.root_area_code)
+
+
 CASES = [
     public_read("GET", "/api/v1/health"),
+    # The whole campaign's area: an admin, or a supervisor of its root (issue #23's caps and text).
+    area_writer("PATCH", ONE, 200, campaign_caps, note="campaign root"),
     admin_only("POST", CAMPAIGNS, 201, new_campaign),
     public_read("GET", CAMPAIGNS),
     public_read("GET", ONE, campaign),

@@ -158,3 +158,33 @@ async def test_a_campaign_says_what_to_bring_with_a_default(client, session) -> 
     assert created.json()["what_to_bring"] == "Bawa Kartu Keluarga (KK) asli atau fotokopi"  # the default
     own = await client.post("/api/v1/campaigns", json={**payload, "what_to_bring": "Bawa KK dan KTP"}, headers=admin)
     assert own.status_code == 201 and own.json()["what_to_bring"] == "Bawa KK dan KTP"
+
+
+async def test_a_running_campaign_s_text_and_caps_can_be_changed_by_its_area_s_writers_audited(client, session) -> None:
+    campaign = await make_campaign(session)
+    url = f"/api/v1/campaigns/{campaign.id}"
+    admin = await headers_for(session, role=Role.admin)
+    changed = await client.patch(url, json={"what_to_bring": "KK asli dan surat pengantar RT", "cap_bookings_per_nik": False}, headers=admin)
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert body["what_to_bring"] == "KK asli dan surat pengantar RT" and body["cap_bookings_per_nik"] is False and body["cap_remote_numbers"] is True
+    assert (await client.get(url)).json()["what_to_bring"] == "KK asli dan surat pengantar RT"
+    entry = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "campaign.update", AuditEntry.entity_id == str(campaign.id)))).one()
+    assert entry.before["cap_bookings_per_nik"] is True and entry.after["cap_bookings_per_nik"] is False
+    # The same values again: nothing changed, nothing audited.
+    assert (await client.patch(url, json={"cap_bookings_per_nik": False}, headers=admin)).status_code == 200
+    count = select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "campaign.update")
+    assert await session.scalar(count) == 1
+    # None of them can be emptied; the area, dates and target are not changed here; the text has bounds.
+    assert (
+        assert_problem(await client.patch(url, json={"cap_remote_numbers": None}, headers=admin), 422, field="cap_remote_numbers")["errors"][0]["code"]
+        == "not_null"
+    )
+    assert_problem(await client.patch(url, json={"target": 1}, headers=admin), 422)
+    assert_problem(await client.patch(url, json={"what_to_bring": ""}, headers=admin), 422, field="what_to_bring")
+    assert_problem(await client.patch(url, json={"what_to_bring": "x" * 501}, headers=admin), 422, field="what_to_bring")
+    # A supervisor of a part of the campaign's area may not change the whole campaign.
+    serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
+    assert assert_problem(await client.patch(url, json={"cap_remote_numbers": False}, headers=serpong), 403)["code"] == "scope.area"
+    assert_problem(await client.patch(url, json={"cap_remote_numbers": False}), 401)
+    assert_problem(await client.patch("/api/v1/campaigns/999999", json={"cap_remote_numbers": False}, headers=admin), 404)

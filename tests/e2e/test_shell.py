@@ -8,7 +8,9 @@ public page loads, and the shell drawn without any module against the shell the 
 
 import pytest
 
-PUBLIC = ["/#/progress", "/#/where", "/#/board", "/#/visit", "/#/report"]
+# The demo's first point (Kantor Kecamatan Serpong): its board (a TV's, drawn over the shell), the
+# page to take a number and the one to book.
+PUBLIC = ["/#/progress", "/#/where", "/#/board", "/#/board/1", "/#/ticket/1", "/#/appointment/1", "/#/visit", "/#/report"]
 
 # Every layout shift from the first paint on, summed as Chromium reports them (the browser's own
 # Layout Instability API, the figure behind Lighthouse's CLS).
@@ -32,7 +34,7 @@ def test_a_public_page_loads_without_moving_at_phone_size(page, path: str) -> No
     page.wait_for_function("() => document.querySelector('main h1') && !document.querySelector('main .loading')")
     page.wait_for_timeout(300)  # the view's own second paint (lists filled after its first read), if any
     shifts = page.evaluate("window.__shifts")
-    assert sum(s["value"] for s in shifts) < 0.01, shifts
+    assert sum(s["value"] for s in shifts) < 0.05, shifts  # issue #23's goal for Lighthouse's CLS
     # The page's scrollbar room is kept (nothing centred moves sideways when a view grows past the screen).
     assert page.evaluate("getComputedStyle(document.documentElement).scrollbarGutter") == "stable"
 

@@ -134,3 +134,19 @@ async def test_six_numbers_or_bookings_at_once_give_one_and_409s_never_a_500(rac
         statuses = sorted(r.status_code for r in responses)
         assert statuses == [201] + [409] * (COPIES - 1), [r.text for r in responses]
         assert all(r.json()["code"] == code for r in responses if r.status_code == 409)
+
+
+async def test_a_cap_switched_off_while_the_campaign_runs_applies_to_the_next_number(app, session) -> None:
+    campaign = await make_campaign(session)
+    point_id = (await make_office(session)).id
+    admin = await headers_for(session, role=Role.admin)
+    await session.commit()
+    url = f"/api/v1/service-points/{point_id}/tickets"
+    async with _client_at(app, "203.0.113.21") as phone:
+        assert (await phone.post(url, json={})).status_code == 201
+        assert_problem(await phone.post(url, json={}), 409)
+        switched = await phone.patch(f"/api/v1/campaigns/{campaign.id}", json={"cap_remote_numbers": False}, headers=admin)
+        assert switched.status_code == 200, switched.text
+        assert (await phone.post(url, json={})).status_code == 201
+        assert (await phone.patch(f"/api/v1/campaigns/{campaign.id}", json={"cap_remote_numbers": True}, headers=admin)).status_code == 200
+        assert_problem(await phone.post(url, json={}), 409)
