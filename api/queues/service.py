@@ -432,7 +432,8 @@ def _board(
         "service_point_id": point.id,
         "name": point.name,
         "area": point.area_code,
-        "day": day,
+        "date": day,
+        "day": day,  # deprecated, for one release (docs/api.md#deprecations)
         "open_now": open_now,
         "next_opening": None if open_now else next_opening,
         "waiting": len(waiting),
