@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -24,8 +25,9 @@ from api.compression import Compression
 from api.config import API_PREFIX, Settings, get_settings
 from api.contract import install_contract, operation_id, reject_unknown_query
 from api.db import SessionDep, get_sessionmaker
+from api.deprecation import DOCS_LINK
 from api.devices.router import router as devices_router
-from api.errors import ServiceUnavailable, document_problems, install_error_handlers, problem_responses
+from api.errors import NotFound, ServiceUnavailable, document_problems, install_error_handlers, problem_responses
 from api.fastpath import PublicReadCache
 from api.idempotency import CreatingRoute
 from api.logging import configure_logging
@@ -41,6 +43,9 @@ from api.services.router import router as services_router
 from api.static import FrontendFiles, FrontendFirst
 from api.tallies.router import router as tallies_router
 from api.visits.router import router as visits_router
+
+# The API's contract as written (docs/api.md), shipped with the code (the image copies the tree).
+CONTRACT_DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 
 
 class Health(BaseModel):
@@ -127,6 +132,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router, prefix=API_PREFIX, dependencies=contract)
     app.include_router(metrics_router)
+
+    @app.get(DOCS_LINK.split("#")[0], include_in_schema=False)
+    async def contract_document() -> FileResponse:
+        # The `Link` of a `Deprecation` header points here: the API's contract as written.
+        if not CONTRACT_DOCUMENT.is_file():
+            raise NotFound(code="not_found")
+        return FileResponse(CONTRACT_DOCUMENT, media_type="text/markdown; charset=utf-8")
+
     frontend = Path(settings.frontend_dir)
     if settings.serve_frontend and frontend.is_dir():
         files = FrontendFiles(frontend)
@@ -143,7 +156,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "Idempotency-Key", "X-Request-ID", "If-None-Match"],
-            expose_headers=["X-Request-ID", "Retry-After", "ETag", "Location", "Idempotent-Replayed"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "ETag",
+                "Location",
+                "Idempotent-Replayed",
+                "RateLimit",
+                "RateLimit-Policy",
+                "Deprecation",
+                "Sunset",
+                "Link",
+            ],
         )
     app.add_middleware(BodySizeLimitMiddleware)  # inside RequestContextMiddleware: a 413 gets its headers
     app.add_middleware(RequestContextMiddleware)

@@ -307,6 +307,14 @@ def _deprecated(response: httpx.Response) -> bool:
     return True
 
 
+async def test_the_deprecation_link_leads_to_the_contract_document(client) -> None:
+    from api.deprecation import DOCS_LINK
+
+    response = await client.get(DOCS_LINK.split("#")[0])
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/markdown")
+    assert "## Deprecations" in response.text
+
+
 async def test_renamed_tally_fields_old_names_accepted_and_flagged_new_names_sent(client, session) -> None:
     from api.campaigns.service import today_for
     from api.types import Role
