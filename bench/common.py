@@ -82,17 +82,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str) -> Iterator[tuple[str, int]]:
-    """uvicorn on 127.0.0.1 as a subprocess; yields (base url, pid)."""
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING", "REKAM_SERVE_FRONTEND": "false"}
-    process = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def _started(command: list[str], env: dict[str, str], port: int) -> Iterator[tuple[str, int]]:
+    """A server process on 127.0.0.1:port, once its health answers; stopped on the way out."""
+    process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -110,27 +102,35 @@ def server(url: str) -> Iterator[tuple[str, int]]:
 
 
 @contextmanager
+def server(url: str) -> Iterator[tuple[str, int]]:
+    """uvicorn on 127.0.0.1 as a subprocess; yields (base url, pid)."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING", "REKAM_SERVE_FRONTEND": "false"}
+    command = [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "api.main:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    with _started(command, env, port) as started:
+        yield started
+
+
+@contextmanager
 def serve_frontend(url: str) -> Iterator[str]:
     """`rekam serve` (the API and the SPA's files, as residents get them) on 127.0.0.1; yields its base url."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "REKAM_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen(
-        [PYTHON, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/api/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
+    with _started([PYTHON, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)], env, port) as (base, _pid):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -292,7 +292,7 @@ class Writer:
             self._earliest = earliest
         if bulk.pg and self.defer_totals:
             # An import's rollups wait for `finish`, summed: its row locks on rollups are then taken
-            # once, children before parents and in key order, after all its tallies' (see `lock_areas`).
+            # once, children before parents and in key order, after all its tallies' (the module's rules).
             waiting = self._waiting
             for key, delta in deltas.items():
                 entry = waiting.get(key)
@@ -306,38 +306,23 @@ class Writer:
             return
         if new is not None and self._new is None:
             self._new = PendingParents(depth_of(self.root))
-        await roll_up(
-            session,
-            campaign_id=self.campaign_id,
-            root=self.root,
-            deltas=deltas,
-            official=self.official,
-            bulk=bulk,
-            totals=self._totals,
-            fresh=fresh,
-            new=new,
-            pending=self._new,
-            touch=False,
-        )
+        await self._apply_roll_up(session, deltas, bulk, fresh=fresh, new=new, pending=self._new)
         if not self.defer_totals:
             await self.finish(session)
         elif self._new is not None and self._new.rows >= NEW_ROLLED_UP_AT:
             await self._roll_up_new_parents(session)
 
+    async def _apply_roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], bulk: Bulk, **options: Any) -> None:
+        """`roll_up` for this writer's campaign; the campaign's version is moved once, by `finish`."""
+        await roll_up(
+            session, campaign_id=self.campaign_id, root=self.root, deltas=deltas, official=self.official, bulk=bulk, totals=self._totals, touch=False, **options
+        )
+
     async def _roll_up_waiting(self, session: AsyncSession) -> None:
         """PostgreSQL: the rollups of an import's changes summed so far."""
         waiting, self._waiting = self._waiting, {}
         if waiting:
-            await roll_up(
-                session,
-                campaign_id=self.campaign_id,
-                root=self.root,
-                deltas=waiting,
-                official=self.official,
-                bulk=self.bulk(session),
-                totals=self._totals,
-                touch=False,
-            )
+            await self._apply_roll_up(session, waiting, self.bulk(session))
 
     async def _roll_up_new_parents(self, session: AsyncSession) -> None:
         """The parents' rollups of new tallies whose own rollups were written (SQLite; see
@@ -347,17 +332,7 @@ class Writer:
         bulk = self.bulk(session)
         deltas = self._new.take()
         if deltas:  # fresh: the first import of a day makes its parents' rollups too
-            await roll_up(
-                session,
-                campaign_id=self.campaign_id,
-                root=self.root,
-                deltas=deltas,
-                official=self.official,
-                bulk=bulk,
-                totals=self._totals,
-                fresh=True,
-                touch=False,
-            )
+            await self._apply_roll_up(session, deltas, bulk, fresh=True)
 
     async def finish(self, session: AsyncSession) -> None:
         """Roll up what waits (the parents of new tallies whose own rollups were written on
