@@ -222,11 +222,11 @@ export async function render(root, { signal }) {
         showSuccess(form, t("dispatch.scheduled", { id: f.id.value, date: fmt.date(done.visit_date), from: fmt.time(done.window_start), to: fmt.time(done.window_end) }));
         await loadRequests();
         const plan = root.querySelector("[data-form=plan]").elements;
-        plan.device.value = String(data.device);
+        plan.device.value = String(data.device_id);
         plan.date.value = data.date;
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        showErrors(form, error, { fieldAlias: { "window.start": "start", "window.end": "end", window: "end" } });
+        showErrors(form, error, { fieldAlias: { "window.start": "start", "window.end": "end", window: "end", device_id: "device", operator_id: "operator" } });
       }
     },
     { signal },
