@@ -134,10 +134,18 @@ self.addEventListener("message", (event) => {
   if (event.data?.type === "release") event.source?.postMessage({ type: "release", release: RELEASE });
 });
 
+// The page asks for the app's files by version (v/<version>/js/main.js, api/static.py); this
+// release's cache holds each file once under its plain name.
+const VERSIONED = /^\/v\/[^/]+\/(.+)$/;
+
 async function fromShell(request) {
   const cache = await caches.open(SHELL);
+  const versioned = new URL(request.url).pathname.match(VERSIONED);
   // Every address of the app (/, /index.html, /?x) is the one shell page.
-  const hit = request.mode === "navigate" ? await cache.match("./") : await cache.match(request, { ignoreSearch: true });
+  const hit =
+    request.mode === "navigate"
+      ? await cache.match("./")
+      : await cache.match(versioned ? `./${versioned[1]}` : request, { ignoreSearch: true });
   return hit ?? fetch(request);
 }
 

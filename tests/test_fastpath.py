@@ -1,5 +1,7 @@
 """The fast path of public reads (api/fastpath.py) and the frontend's files from memory (api/static.py)."""
 
+import re
+
 import httpx
 import pytest
 from sqlalchemy import event
@@ -125,3 +127,46 @@ async def test_frontend_files_from_memory(tmp_path) -> None:
         # An edited file is served at once.
         (tmp_path / "js" / "app.js").write_text("export const b = 2;\n")
         assert (await client.get("/js/app.js")).text == "export const b = 2;\n"
+
+
+async def test_the_apps_files_are_asked_by_version_and_cached_for_a_year(tmp_path, monkeypatch) -> None:
+    from api import static
+
+    monkeypatch.setattr(static, "VERSION_CHECK_SECONDS", 0.0)  # every request looks at the files
+    (tmp_path / "index.html").write_text('<link rel="stylesheet" href="css/app.css"><script type="module" src="js/main.js"></script><a href="#/where">x</a>')
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "app.css").write_text("body{}")
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "main.js").write_text('import "./api.js";\n')
+    (tmp_path / "js" / "api.js").write_text("export const a = 1;\n")
+    app = create_app(Settings(serve_frontend=True, frontend_dir=tmp_path))
+
+    async def version(client: httpx.AsyncClient) -> str:
+        page = (await client.get("/")).text
+        found = re.search(r'src="v/([0-9a-f]+)/js/main\.js"', page)
+        assert found and f'href="v/{found.group(1)}/css/app.css"' in page and 'href="#/where"' in page  # the app's own links stay
+        return found.group(1)
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        first = await version(client)
+        # A module imported by a relative path is asked under the same version: cached for a year.
+        module = await client.get(f"/v/{first}/js/api.js")
+        assert module.status_code == 200 and module.text == "export const a = 1;\n"
+        assert module.headers["cache-control"] == "public, max-age=31536000, immutable"
+        # The page itself is always revalidated.
+        assert (await client.get("/index.html")).headers["cache-control"] == "no-cache"
+        # Any change of a file is a new version; the old address still answers, but is not kept.
+        (tmp_path / "js" / "api.js").write_text("export const a = 22;\n")
+        second = await version(client)
+        assert second != first
+        old = await client.get(f"/v/{first}/js/api.js")
+        assert old.text == "export const a = 22;\n" and old.headers["cache-control"] == "no-cache"
+        assert (await client.get(f"/v/{second}/js/api.js")).headers["cache-control"] == "public, max-age=31536000, immutable"
+        # Only the app's folders, and nothing outside the frontend.
+        assert (await client.get(f"/v/{second}/index.html")).status_code == 404
+        assert (await client.get(f"/v/{second}/js/../../secret.txt")).status_code == 404
+        # A file changed while the version is not looked at again (once a second) is not kept under it.
+        monkeypatch.setattr(static, "VERSION_CHECK_SECONDS", 3600.0)
+        (tmp_path / "js" / "api.js").write_text("export const a = 333;\n")
+        changed = await client.get(f"/v/{second}/js/api.js")
+        assert changed.text == "export const a = 333;\n" and changed.headers["cache-control"] == "no-cache"

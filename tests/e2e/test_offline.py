@@ -160,6 +160,8 @@ def test_a_crew_marks_two_visits_offline_and_both_arrive_once(page, context, ser
     two.locator("textarea[name=note]").fill("Rumah kosong.")
     two.locator("button[value=unreachable]").click()
     two.locator("[data-outcome=queued]").wait_for()
+    # The badge follows the outbox after its write to IndexedDB: wait for it, then read it whole.
+    page.wait_for_selector("[data-shell=outbox]:has-text('2 menunggu dikirim')")
     assert page.inner_text("[data-shell=outbox]") == "2 menunggu dikirim"
     assert page.locator("[data-outbox=pending] li").count() == 2
     assert "Budi Offline Satu" in page.inner_text("[data-outbox=pending]")
@@ -237,6 +239,8 @@ def test_a_day_count_entered_offline_is_sent_once_when_the_signal_returns(page, 
     cell.fill("77")
     page.locator("[data-form=grid] [type=submit]").click()
     page.wait_for_selector("[data-form=grid] [data-summary=queued]")
+    # The badge follows the outbox after its write to IndexedDB: wait for it, then read it whole.
+    page.wait_for_selector("[data-shell=outbox]:has-text('1 menunggu dikirim')")
     assert page.inner_text("[data-shell=outbox]") == "1 menunggu dikirim"
     assert "77" not in [str(t["count"]) for t in tallies_of(server, day)]
 
