@@ -146,7 +146,10 @@ async function fromShell(request) {
     request.mode === "navigate"
       ? await cache.match("./")
       : await cache.match(versioned ? `./${versioned[1]}` : request, { ignoreSearch: true });
-  return hit ?? fetch(request);
+  if (!hit) return fetch(request);
+  // A module's relative imports resolve against its response's URL: a kept response carries the
+  // plain name, so it is given again as a new response, which takes the versioned address asked.
+  return versioned ? new Response(hit.body, { status: hit.status, statusText: hit.statusText, headers: hit.headers }) : hit;
 }
 
 async function stamped(response) {

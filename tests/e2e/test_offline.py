@@ -148,6 +148,21 @@ def test_the_app_reloads_offline_and_shows_the_last_figures(page, context, serve
     context.set_offline(False)
 
 
+def test_views_opened_from_the_kept_files_share_one_copy_of_each_module(page, context, server) -> None:
+    """The page asks for its files by version (v/<version>/js/...); the service worker answers from
+    files kept under their plain names. A module's imports must still resolve under the version:
+    otherwise a second copy of i18n.js (without its texts) draws keys instead of Indonesian."""
+    page.goto("/#/progress")
+    page.wait_for_selector("[data-figure=recorded]")
+    controlled(page)
+    plain: list[str] = []
+    page.on("request", lambda request: plain.append(request.url) if "/js/" in request.url and "/v/" not in request.url else None)
+    page.goto("/#/board")  # a view not loaded yet: its module comes from the service worker
+    page.wait_for_selector("main h1")
+    assert page.inner_text("main h1") == "Papan antrean"
+    assert plain == []
+
+
 def test_a_crew_marks_two_visits_offline_and_both_arrive_once(page, context, server) -> None:
     first = schedule_today(server, 9201, "Budi Offline Satu")
     second = schedule_today(server, 9202, "Sari Offline Dua")
