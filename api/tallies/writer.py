@@ -15,9 +15,8 @@ Rules
   `ON CONFLICT DO NOTHING`, so each change is made from the value it replaces; rollups and
   totals are changed the same way (`api.tallies.rollups.roll_up`), every writer taking row locks
   in one order (tallies, rollups children first and by key, totals by code, the campaign's
-  version last: `api.campaigns.versions`), so none waits in a circle. A point's own count,
-  which replaces a figure, also locks its (campaign, kecamatan) (`lock_areas`); queue and
-  home-visit recordings only add and take no lock of their own. What writes in several steps
+  version last: `api.campaigns.versions`), so none waits in a circle: queue and home-visit
+  recordings and a point's own count take no lock of their own. What writes in several steps
   (an import's batches, then mode=replace's deletions) cannot take its row locks in that one
   order, and what rewrites a whole campaign (`set_policy`, the demo) touches every row: both take
   the campaign's lock alone (`lock_campaign`), which every other writer shares (`share_campaign`).
@@ -30,8 +29,6 @@ Rules
   ORM object per row.
 """
 
-import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -39,7 +36,7 @@ from typing import Any, cast
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.area_codes import KECAMATAN_DEPTH, depth_of, is_within, parent_of
+from api.area_codes import depth_of, is_within, parent_of
 from api.campaigns import versions
 from api.campaigns.models import Campaign
 from api.db import is_postgresql
@@ -61,7 +58,6 @@ from api.tallies.rollups import (
 # bounds what one pass sorts and hands to Python in a big upload.
 NEW_ROLLED_UP_AT = 100_000
 LOCK_NAMESPACE = 7401
-AREA_LOCK_NAMESPACE = 7402
 
 TALLY = Tally.__table__
 CHANGE = TallyChange.__table__
@@ -436,25 +432,6 @@ async def _cheap_random_reads(session: AsyncSession) -> None:
     await session.execute(text("SET LOCAL random_page_cost = 1.1"))
 
 
-def kecamatan_of(code: str) -> str:
-    """The kecamatan an area code (a kecamatan or below) is in."""
-    return ".".join(code.split(".")[:KECAMATAN_DEPTH])
-
-
-async def lock_areas(session: AsyncSession, campaign_id: int, codes: Iterable[str]) -> None:
-    """A point's own count replaces a figure: it takes the lock of its (campaign, kecamatan)
-    until COMMIT (PostgreSQL), so two counts there run one after the other while other
-    kecamatans' run at once."""
-    if not is_postgresql(session):
-        return
-    keys = sorted({zlib.crc32(f"{campaign_id}:{kecamatan_of(code)}".encode()) - 2**31 for code in codes})
-    if keys:
-        await session.execute(
-            text("SELECT count(pg_advisory_xact_lock(:namespace, k)) FROM (SELECT k FROM unnest(CAST(:keys AS INTEGER[])) AS k ORDER BY k) AS s"),
-            {"namespace": AREA_LOCK_NAMESPACE, "keys": keys},
-        )
-
-
 async def add_recordings(
     session: AsyncSession,
     *,
@@ -591,7 +568,6 @@ async def put_point_count(
     """A service point's own count of a day, entered by its staff (source `manual`, official): it
     replaces what the point's key held, so sending it again (an outbox replaying) changes nothing."""
     await share_campaign(session, campaign_id)
-    await lock_areas(session, campaign_id, [area_code])
     writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=await sources_for(session, campaign_id=campaign_id))
     await writer.write(session, [Row(0, area_code, day, service_point_id, None, count, "manual")])
 
