@@ -275,9 +275,10 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
 
 async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor: Principal) -> Ticket | None:
     """Call the next resident to a counter; they are told, and so is the one now near the front."""
+    # Loaded (and held) here, so that the queue's own look-up of the point finds it in the session.
+    point = await services.get_point(session, point_id=point_id)
     ticket = await queues.call_next(session, point_id=point_id, counter=counter, actor=actor)
     if ticket is not None:
-        point = await services.get_point(session, point_id=point_id)
         await _ticket_called(session, ticket=ticket, point=point)
         ahead = get_settings().ticket_near_ahead
         waiting = await queues.ticket_at_place(session, point_id=point_id, place=ahead + 1)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit import service as audit
@@ -111,13 +111,12 @@ async def emit(
     )
     session.add(event)
     await session.flush()
-    subscriptions = (await session.scalars(select(WebhookSubscription).where(WebhookSubscription.active.is_(True)))).all()
-    for subscription in subscriptions:
-        if event_type.value in subscription.events:
+    for subscription_id, events in await _receivers(session):
+        if event_type.value in events:
             session.add(
                 WebhookDelivery(
                     event_id=event.id,
-                    subscription_id=subscription.id,
+                    subscription_id=subscription_id,
                     status=DeliveryStatus.pending.value,
                     attempts=0,
                     next_attempt_at=now,
@@ -130,6 +129,25 @@ async def emit(
             session.add(_message(contact, text, now, event_id=event.id))
     await session.flush()
     return event
+
+
+# A call-next emits twice (the call, and the ticket now near the front): the active subscriptions are
+# read once per transaction. Every change to a subscription below forgets them (`_forget_receivers`).
+_RECEIVERS = "notifications.receivers"
+
+
+async def _receivers(session: AsyncSession) -> Sequence[tuple[int, list[str]]]:
+    transaction = session.sync_session.get_transaction()
+    kept = session.info.get(_RECEIVERS)
+    if kept is not None and kept[0] is transaction:
+        return kept[1]
+    rows = (await session.execute(select(WebhookSubscription.id, WebhookSubscription.events).where(WebhookSubscription.active.is_(True)))).tuples().all()
+    session.info[_RECEIVERS] = (transaction, rows)
+    return rows
+
+
+def _forget_receivers(session: AsyncSession) -> None:
+    session.info.pop(_RECEIVERS, None)
 
 
 async def has_event(session: AsyncSession, *, type: EventType | str, subject: tuple[SubjectKind | str, int]) -> bool:
@@ -177,8 +195,6 @@ async def _live_contacts(session: AsyncSession, *, subject_kind: str | None, sub
 
 async def prune(session: AsyncSession, *, before: datetime) -> int:
     """Delete events older than `before` with nothing left to send (their logs go with them)."""
-    from sqlalchemy import delete, exists
-
     open_delivery = exists().where(WebhookDelivery.event_id == NotificationEvent.id, WebhookDelivery.status.in_(OPEN_DELIVERY))
     open_message = exists().where(ResidentMessage.event_id == NotificationEvent.id, ResidentMessage.status.in_(OPEN_DELIVERY))
     ids = (await session.scalars(select(NotificationEvent.id).where(NotificationEvent.created_at < before, ~open_delivery, ~open_message).limit(5000))).all()
@@ -214,6 +230,7 @@ async def create_subscription(session: AsyncSession, *, data: WebhookCreate, act
     )
     session.add(subscription)
     await session.flush()
+    _forget_receivers(session)
     await audit.record(
         session,
         actor=actor,
@@ -239,6 +256,7 @@ async def delete_subscription(session: AsyncSession, *, subscription_id: int, ac
     before = {"url": subscription.url, "events": subscription.events, "active": subscription.active}
     await session.delete(subscription)
     await session.flush()
+    _forget_receivers(session)
     await audit.record(session, actor=actor, action="delete", entity="webhook_subscription", entity_id=subscription_id, before=before)
 
 
@@ -250,6 +268,7 @@ async def enable_subscription(session: AsyncSession, *, subscription_id: int, ac
         subscription.active, subscription.disabled_reason, subscription.disabled_at = True, None, None
         subscription.consecutive_failures = 0
         await session.flush()
+        _forget_receivers(session)
         await audit.record(
             session, actor=actor, action="enable", entity="webhook_subscription", entity_id=subscription_id, before=before, after={"active": True}
         )
@@ -261,6 +280,7 @@ async def disable_subscription(session: AsyncSession, *, subscription: WebhookSu
     subscription.active = False
     subscription.disabled_reason = reason[:500]
     subscription.disabled_at = now
+    _forget_receivers(session)
     await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.subscription_id == subscription.id, WebhookDelivery.status.in_(OPEN_DELIVERY))

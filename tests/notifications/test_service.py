@@ -28,6 +28,19 @@ async def test_emit_writes_the_event_and_a_delivery_per_matching_active_subscrip
     assert [d.subscription_id for d in (await session.scalars(select(WebhookDelivery).where(WebhookDelivery.event_id == tally_event.id))).all()] == [tallies]
 
 
+async def test_a_subscription_changed_in_the_transaction_counts_for_the_next_event(session, allow_private) -> None:
+    # The active subscriptions are read once per transaction; creating, disabling or deleting one
+    # in the same transaction must still decide the deliveries of the events after it.
+    async def receivers(event) -> list[int]:
+        return list((await session.scalars(select(WebhookDelivery.subscription_id).where(WebhookDelivery.event_id == event.id))).all())
+
+    assert await receivers(await service.emit(session, type="ticket.called", payload={"ticket_id": 1})) == []
+    first = await subscribe(session, ["ticket.called"])
+    assert await receivers(await service.emit(session, type="ticket.called", payload={"ticket_id": 2})) == [first]
+    await service.delete_subscription(session, subscription_id=first, actor=SYSTEM)
+    assert await receivers(await service.emit(session, type="ticket.called", payload={"ticket_id": 3})) == []
+
+
 async def test_every_event_type_can_be_emitted(session) -> None:
     for event_type in EventType:
         await service.emit(session, type=event_type, payload={"id": 1})
