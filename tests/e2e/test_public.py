@@ -406,6 +406,7 @@ def test_a_closed_office_offers_no_number_and_says_when_it_opens_again(page, ser
     page.wait_for_selector("[data-next-opening]")
     assert page.inner_text("[data-next-opening]") == opens
     assert page.locator("[data-form=ticket]").count() == 0 and page.locator("button:has-text('Ambil nomor')").count() == 0
+    assert page.locator("dt:has-text('Perkiraan tunggu setelah buka')").count() == 1  # the wait counts from the opening
     check_view(page, "ticket-closed")
     page.goto(f"/#/board/{point}")
     page.wait_for_selector("[data-connection=live]")
@@ -413,6 +414,7 @@ def test_a_closed_office_offers_no_number_and_says_when_it_opens_again(page, ser
     assert page.locator("[data-take-ticket], a[href^='#/ticket/']").count() == 0
     assert page.locator("[data-counter]").count() == 0 and page.locator("[data-counters-empty]").is_visible()
     assert page.inner_text("[data-board=wait]") == "0 menit"  # nobody waits
+    assert page.inner_text(".board-figure:has([data-board=wait]) .board-figure-label") == "Perkiraan tunggu setelah buka"
 
 
 def test_a_number_survives_a_reload_and_a_return_to_the_app(page, server, open_point) -> None:

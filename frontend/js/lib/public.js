@@ -63,6 +63,12 @@ export function opensAgain(next) {
   return t("queue.opensAgain", { date: fmt.date(next.date), hh, mm });
 }
 
+/** "3 orang menunggu · perkiraan tunggu 7 menit": a point's line; while it is closed the wait counts from its opening. */
+export function queueLine(queue) {
+  const values = { waiting: fmt.number(queue.waiting), minutes: fmt.number(queue.estimated_wait_minutes) };
+  return t(queue.open_now ? "where.queue" : "where.queueClosed", values);
+}
+
 /** A code (tracking code, receipt) shown large, with a copy button and a live "copied" note. */
 export function codeBox(code, { label, id }) {
   return html`<div class="code-box" data-code-box>

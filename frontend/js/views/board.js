@@ -7,7 +7,7 @@
 import { api } from "../api.js";
 import { on } from "../lib/dom.js";
 import { html, render as paint } from "../lib/html.js";
-import { opensAgain } from "../lib/public.js";
+import { opensAgain, queueLine } from "../lib/public.js";
 import { announce, unlock } from "../lib/speak.js";
 import { fmt, t } from "../i18n.js";
 
@@ -39,7 +39,7 @@ function boardMarkup(board, point) {
       </section>
       <section class="board-figures" aria-label="${t("board.figures")}">
         <div class="board-figure"><span class="board-figure-label">${t("board.waiting")}</span><span class="board-figure-value" data-board="waiting">${fmt.number(board.waiting)}</span></div>
-        <div class="board-figure"><span class="board-figure-label">${t("board.estimatedWait")}</span><span class="board-figure-value" data-board="wait">${minutes(board.estimated_wait_minutes)}</span></div>
+        <div class="board-figure"><span class="board-figure-label">${t(board.open_now ? "board.estimatedWait" : "board.estimatedWaitClosed")}</span><span class="board-figure-value" data-board="wait">${minutes(board.estimated_wait_minutes)}</span></div>
         <div class="board-figure small"><span class="board-figure-label">${t("board.served")}</span><span class="board-figure-value" data-board="served">${fmt.number(board.served)}</span></div>
       </section>
     </div>
@@ -65,7 +65,7 @@ async function renderIndex(root, signal) {
                   <h2 class="point-name"><a href="#/board/${b.service_point_id}">${b.name}</a></h2>
                   <p class="queue-now">
                     <span class="badge ${b.open_now ? "badge-ok" : "badge-muted"}">${b.open_now ? t("board.openNow") : t("board.closedNow")}</span>
-                    ${t("where.queue", { waiting: fmt.number(b.waiting), minutes: fmt.number(b.estimated_wait_minutes) })}
+                    ${queueLine(b)}
                   </p>
                 </li>`,
               )}

@@ -8,7 +8,7 @@
 import { api } from "../api.js";
 import { currentCampaign, isWithin } from "../campaigns.js";
 import { html, render as paint } from "../lib/html.js";
-import { areaPicker, myBookings, myTickets, opensAgain, ticketPath } from "../lib/public.js";
+import { areaPicker, myBookings, myTickets, opensAgain, queueLine, ticketPath } from "../lib/public.js";
 import { failure, loading } from "../lib/view.js";
 import { fmt, parseDate, t, todayInJakarta } from "../i18n.js";
 
@@ -60,7 +60,7 @@ function queueText(queue) {
   if (!queue) return "";
   return html`<p class="queue-now" data-queue="${queue.service_point_id}">
     <span class="badge ${queue.open_now ? "badge-ok" : "badge-muted"}">${queue.open_now ? t("board.openNow") : t("board.closedNow")}</span>
-    ${t("where.queue", { waiting: fmt.number(queue.waiting), minutes: fmt.number(queue.estimated_wait_minutes) })}
+    ${queueLine(queue)}
     ${queue.open_now ? "" : html`<span class="opens-again" data-next-opening>${opensAgain(queue.next_opening)}</span>`}
   </p>`;
 }
