@@ -14,13 +14,21 @@ export function clearErrors(form) {
   if (status) render(status, "");
 }
 
-/** Show `error` on `form`; `fieldAlias` maps API field names to input names when they differ. */
+/** The input an API field's error belongs to: the API names references `<thing>_id` (docs/api.md),
+ * a form's picker is often named by the thing itself ("device"), which needs no alias. */
+function inputName(form, apiField) {
+  if (form.elements.namedItem(apiField) || !apiField.endsWith("_id")) return apiField;
+  const thing = apiField.slice(0, -3);
+  return form.elements.namedItem(thing) ? thing : apiField;
+}
+
+/** Show `error` on `form`; `fieldAlias` maps API field names to input names when they differ otherwise. */
 export function showErrors(form, error, { fieldAlias = {} } = {}) {
   clearErrors(form);
   const unplaced = [...(error.other || [])];
   let first = null;
   for (const [apiField, message] of Object.entries(error.fields || {})) {
-    const name = fieldAlias[apiField] ?? apiField;
+    const name = fieldAlias[apiField] ?? inputName(form, apiField);
     const input = form.elements.namedItem(name);
     const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`);
     if (!input || !slot) {

@@ -226,7 +226,7 @@ export async function render(root, { signal }) {
         plan.date.value = data.date;
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
-        showErrors(form, error, { fieldAlias: { "window.start": "start", "window.end": "end", window: "end", device_id: "device", operator_id: "operator" } });
+        showErrors(form, error, { fieldAlias: { "window.start": "start", "window.end": "end", window: "end" } });
       }
     },
     { signal },

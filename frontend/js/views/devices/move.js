@@ -13,7 +13,7 @@ import { field, slotError } from "../../lib/staffkit.js";
 import { bySerial, placeText } from "./places.js";
 
 // API field names of a move request → the inputs that show their messages.
-const MOVE_FIELDS = { service_point_id: "place", service_point: "place", area: "place", device_id: "device" };
+const MOVE_FIELDS = { service_point_id: "place", service_point: "place", area: "place" };
 
 export function moveSection(today) {
   return html`<section aria-labelledby="move-title">
