@@ -96,7 +96,7 @@ async def load(session: AsyncSession, *, today: date) -> DemoCampaign:
             level=AreaLevel.kecamatan,
             method=ApportionMethod.weights,
             weights={code: float(population) for code, population in CENSUS_2010_POPULATION.items()},
-            basis="population by kecamatan, BPS Sensus Penduduk 2010",
+            basis="jumlah penduduk per kecamatan, BPS Sensus Penduduk 2010",
         ),
         actor=SYSTEM,
     )

@@ -49,6 +49,12 @@ export function selectCampaign(id) {
   campaigns.set({ selectedId: id });
 }
 
+/** A campaign as the API answered after a change, in place of the one loaded before. */
+export function replaceCampaign(saved) {
+  const items = campaigns.state.items ?? [];
+  campaigns.set({ items: items.map((c) => (c.id === saved.id ? saved : c)) });
+}
+
 /** Whether `code` is `root` or lies below it (area codes are dotted paths). */
 export function isWithin(code, root) {
   return code === root || code.startsWith(`${root}.`);

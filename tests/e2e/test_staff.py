@@ -140,3 +140,40 @@ def test_signing_in_returns_to_the_page_asked_for_with_its_filters(page, server)
     sign_in(page, "e2e.admin", start="/#/staff/signin?next=" + "https%3A%2F%2Fexample.org%2F")
     page.wait_for_selector("h1:text-is('Halo, e2e.admin')")
     assert page.url.endswith("#/staff")
+
+
+def test_an_admin_changes_what_residents_bring_and_the_caps_and_residents_read_it(page, server) -> None:
+    headers = {"Authorization": f"Bearer {server.token('e2e.admin')}"}
+    url = f"{server.base}/api/v1/campaigns/{server.campaign_id}"
+    before = httpx.get(url).json()
+    try:
+        sign_in(page, "e2e.admin", start="/#/staff/targets")
+        form = page.locator("[data-form=campaign-settings]")
+        form.wait_for()
+        assert form.locator("textarea[name=what_to_bring]").input_value() == before["what_to_bring"]
+        form.locator("textarea[name=what_to_bring]").fill("")
+        form.locator("[type=submit]").click()
+        assert form.locator("[data-error-for=what_to_bring]").inner_text() == "Wajib diisi."
+        form.locator("textarea[name=what_to_bring]").fill("Bawa Kartu Keluarga (KK) asli dan surat pengantar RT")
+        form.locator("input[name=cap_remote_numbers]").uncheck()
+        form.locator("[type=submit]").click()
+        page.wait_for_selector("[data-form=campaign-settings] [data-form-status] >> text=Pengaturan kampanye disimpan.")
+        shoot(page, "staff-campaign-settings-phone")
+        after = httpx.get(url).json()
+        assert after["what_to_bring"] == "Bawa Kartu Keluarga (KK) asli dan surat pengantar RT"
+        assert after["cap_remote_numbers"] is False and after["cap_bookings_per_nik"] == before["cap_bookings_per_nik"]
+        audit = httpx.get(f"{server.base}/api/v1/audit", params={"entity": "campaign", "limit": 5}, headers=headers).json()["items"]
+        assert any(entry["actor_name"] and entry["entity_id"] == str(server.campaign_id) for entry in audit)
+        # A resident's "where" reads the new text (the app loaded the campaign before the change).
+        nav_to(page, "#/where")
+        page.wait_for_selector("[data-bring]")
+        assert page.locator("[data-bring]").first.inner_text() == "Yang dibawa: Bawa Kartu Keluarga (KK) asli dan surat pengantar RT"
+    finally:
+        restore = {key: before[key] for key in ("what_to_bring", "cap_remote_numbers", "cap_bookings_per_nik")}
+        assert httpx.patch(url, json=restore, headers=headers).status_code == 200
+
+
+def test_a_supervisor_of_a_kecamatan_is_not_offered_the_campaign_settings(page, server) -> None:
+    sign_in(page, "e2e.supervisor", start="/#/staff/targets")
+    page.wait_for_selector("[data-table=targets]")
+    assert page.locator("[data-form=campaign-settings]").count() == 0

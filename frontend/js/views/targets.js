@@ -1,9 +1,11 @@
 // Targets and reported figures for a supervisor's area (an admin: the whole campaign): the
 // targets and where they came from, a CSV upload of official targets with each rejected row
-// shown, and the form to record a cumulative figure ("as of" a date).
+// shown, and the form to record a cumulative figure ("as of" a date). Staff of the campaign's
+// whole area also change what residents read ("what to bring") and the caps on remote numbers
+// and bookings while the campaign runs (PATCH /campaigns/{id}).
 
 import { ApiError, api } from "../api.js";
-import { currentCampaign, isWithin } from "../campaigns.js";
+import { currentCampaign, isWithin, replaceCampaign } from "../campaigns.js";
 import { on } from "../lib/dom.js";
 import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
@@ -82,6 +84,26 @@ function snapshotsTable(page, names) {
   ${page.next_cursor ? html`<p><button type="button" class="button" data-action="more-snapshots" data-cursor="${page.next_cursor}">${t("common.more")}</button></p>` : ""}`;
 }
 
+function settingsSection(campaign) {
+  return html`<section aria-labelledby="settings-title">
+    <h2 id="settings-title">${t("campaignSettings.title")}</h2>
+    <p>${t("campaignSettings.help")}</p>
+    <form class="form" data-form="campaign-settings" novalidate>
+      ${field(
+        "settings-bring",
+        "what_to_bring",
+        t("campaignSettings.bring"),
+        html`<textarea id="settings-bring" name="what_to_bring" rows="3" maxlength="500" required aria-describedby="settings-bring-hint settings-bring-error">${campaign.what_to_bring}</textarea>`,
+        t("campaignSettings.bringHint"),
+      )}
+      <p><label class="check"><input type="checkbox" name="cap_remote_numbers" ${campaign.cap_remote_numbers ? "checked" : ""}> ${t("campaignSettings.capNumbers")}</label></p>
+      <p><label class="check"><input type="checkbox" name="cap_bookings_per_nik" ${campaign.cap_bookings_per_nik ? "checked" : ""}> ${t("campaignSettings.capBookings")}</label></p>
+      <div data-form-status tabindex="-1"></div>
+      <p><button type="submit" class="button primary">${t("campaignSettings.submit")}</button></p>
+    </form>
+  </section>`;
+}
+
 function page({ campaign, scope, scopeName, areas, names }) {
   const today = todayInJakarta();
   const recordable = areas.filter((a) => ["kabkota", "kecamatan", "kelurahan", "rw", "rt"].includes(a.level));
@@ -137,7 +159,9 @@ function page({ campaign, scope, scopeName, areas, names }) {
       </form>
       <h3>${t("snapshots.recent")}</h3>
       <div data-slot="snapshots"></div>
-    </section>`;
+    </section>
+
+    ${scope === campaign.root_area ? settingsSection(campaign) : ""}`;
 }
 
 // Whole numbers as people type them: "56.458", "56,458", "56 458" or "56458".
@@ -199,6 +223,27 @@ export async function render(root, { signal }) {
         button.insertAdjacentHTML("afterend", html`<span class="field-error" role="alert">${error.message}</span>`.value);
       } finally {
         button.disabled = false;
+      }
+    },
+    { signal },
+  );
+
+  const settingsForm = root.querySelector("[data-form=campaign-settings]");
+  settingsForm?.addEventListener(
+    "submit",
+    async (event) => {
+      event.preventDefault();
+      clearErrors(settingsForm);
+      const f = settingsForm.elements;
+      const bring = f.what_to_bring.value.trim();
+      if (!bring) return showErrors(settingsForm, { message: t("form.fix"), fields: { what_to_bring: t("form.required") } });
+      const data = { what_to_bring: bring, cap_remote_numbers: f.cap_remote_numbers.checked, cap_bookings_per_nik: f.cap_bookings_per_nik.checked };
+      try {
+        replaceCampaign(await busy(settingsForm, () => api.patch(`/campaigns/${campaign.id}`, { json: data, signal })));
+        showSuccess(settingsForm, t("campaignSettings.saved"));
+      } catch (error) {
+        if (!(error instanceof ApiError)) throw error;
+        showErrors(settingsForm, error);
       }
     },
     { signal },
