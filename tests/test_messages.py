@@ -170,7 +170,7 @@ async def test_a_schedule_window_that_ends_before_it_starts_is_a_code_not_pydant
     from tests.factories import headers_for
 
     admin = await headers_for(session, role=Role.admin)
-    body = {"device": 1, "operator": 1, "date": "2027-01-04", "window": {"start": "10:00", "end": "09:00"}}
+    body = {"device_id": 1, "operator_id": 1, "date": "2027-01-04", "window": {"start": "10:00", "end": "09:00"}}
     response = await client.post("/api/v1/home-visits/1/schedule", json=body, headers=admin)
     problem = response.json()
     assert response.status_code == 422 and problem["errors"][0]["code"] == "window.order"

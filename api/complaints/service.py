@@ -242,11 +242,11 @@ async def _record_for_reporter(session: AsyncSession, *, actor: Principal, **ent
 async def _where(session: AsyncSession, data: ComplaintCreate) -> str:
     """The complaint's area code, from its service point or its area; checks the place."""
     if (data.service_point is None) == (data.area is None):
-        raise RuleViolation.on_field("service_point", code="complaint.where_missing" if data.service_point is None else "complaint.where_both")
+        raise RuleViolation.on_field("service_point_id", code="complaint.where_missing" if data.service_point is None else "complaint.where_both")
     if data.service_point is not None:
         point = await session.get(ServicePoint, data.service_point)
         if point is None:
-            raise RuleViolation.on_field("service_point", code="complaint.point_unknown")
+            raise RuleViolation.on_field("service_point_id", code="complaint.point_unknown")
         return point.area_code
     assert data.area is not None
     try:
@@ -268,7 +268,7 @@ async def submit(session: AsyncSession, *, data: ComplaintCreate, actor: Princip
     if data.occurred_on < today() - timedelta(days=MAX_COMPLAINT_AGE_DAYS):
         raise RuleViolation.on_field("occurred_on", code="complaint.too_old", params={"days": MAX_COMPLAINT_AGE_DAYS})
     if data.operator is not None and await session.get(Operator, data.operator) is None:
-        raise RuleViolation.on_field("operator", code="complaint.operator_unknown")
+        raise RuleViolation.on_field("operator_id", code="complaint.operator_unknown")
     received_at = _now()
     received_on = local_date(received_at)
     complaint = Complaint(

@@ -70,7 +70,7 @@ async def flush_or_conflict(session: AsyncSession, *, code: str, params: dict[st
 async def _resolve_place(session: AsyncSession, data: PlacementCreate) -> tuple[int | None, str]:
     """(service point id, area code) of the place asked for, validated."""
     if (data.service_point is None) == (data.area is None):
-        raise RuleViolation(code="placement.where", errors=[field_problem("service_point", code="placement.where")])
+        raise RuleViolation(code="placement.where", errors=[field_problem("service_point_id", code="placement.where")])
     if data.ends_on is not None and data.ends_on < data.starts_on:
         raise RuleViolation.on_field("to", code="range.reversed")
     if data.service_point is not None:
@@ -79,10 +79,10 @@ async def _resolve_place(session: AsyncSession, data: PlacementCreate) -> tuple[
             raise NotFound(
                 code="not_found.thing",
                 params={"what": "service point", "id": data.service_point},
-                errors=[field_problem("service_point", code="unknown_reference")],
+                errors=[field_problem("service_point_id", code="unknown_reference")],
             )
         if not point.active:
-            raise RuleViolation.on_field("service_point", code="point.closed", params={"point": point.name})
+            raise RuleViolation.on_field("service_point_id", code="point.closed", params={"point": point.name})
         return point.id, point.area_code
     assert data.area is not None
     area = await areas.get(session, code=data.area, field="area", location="body")
@@ -120,7 +120,7 @@ async def place(
 ) -> Placement:
     """One place at a time: close the open period the day before, refuse any other overlap."""
     service_point_id, area_code = await _resolve_place(session, data)
-    ensure_area(actor, area_code, field="service_point" if service_point_id else "area")
+    ensure_area(actor, area_code, field="service_point_id" if service_point_id else "area")
     await ensure_in_window(session, area_code=area_code, data=data)
     open_period = await session.scalar(select(model).where(owner == owner_id, model.ends_on.is_(None)))
     leaving = open_period or await session.scalar(select(model).where(owner == owner_id, covering(model, data.starts_on)))

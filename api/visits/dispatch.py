@@ -111,13 +111,13 @@ async def _check_slot(session: AsyncSession, *, visit: HomeVisit, slot: _Slot) -
     ).all()
     overlapping = [o for o in others if o.window_start < slot.end and slot.start < o.window_end]
     if any(o.device_id == slot.device.id for o in overlapping):
-        raise Conflict(code="visit.kit_busy", errors=[field_problem("device", code="visit.busy_window")])
+        raise Conflict(code="visit.kit_busy", errors=[field_problem("device_id", code="visit.busy_window")])
     if any(o.operator_id == slot.operator.id for o in overlapping):
-        raise Conflict(code="visit.operator_busy", errors=[field_problem("operator", code="visit.busy_window")])
+        raise Conflict(code="visit.operator_busy", errors=[field_problem("operator_id", code="visit.busy_window")])
     booked = sum(1 for o in others if o.device_id == slot.device.id)
     if booked >= slot.device.daily_capacity:
         params = {"booked": booked, "capacity": slot.device.daily_capacity}
-        raise Conflict(code="visit.kit_day_full", params=params, errors=[field_problem("device", code="visit.kit_day_full", params=params)])
+        raise Conflict(code="visit.kit_day_full", params=params, errors=[field_problem("device_id", code="visit.kit_day_full", params=params)])
 
 
 async def visits_planned_on(session: AsyncSession, *, day: date, device_ids: list[int], operator_ids: list[int]) -> tuple[set[int], set[int]]:
@@ -151,14 +151,14 @@ async def ensure_free_for_visit(session: AsyncSession, *, device_id: int, operat
     """The kit and the operator of a home visit are not posted elsewhere that day nor at a weekend
     service (an event holds them for its day); 409 naming which."""
     if not await devices.is_device_free(session, device_id=device_id, day=day):
-        raise Conflict(code="visit.kit_posted", errors=[field_problem("device", code="crew.device_not_free")])
+        raise Conflict(code="visit.kit_posted", errors=[field_problem("device_id", code="crew.device_not_free")])
     if not await devices.is_operator_free(session, operator_id=operator_id, day=day):
-        raise Conflict(code="visit.operator_posted", errors=[field_problem("operator", code="crew.operator_not_free")])
+        raise Conflict(code="visit.operator_posted", errors=[field_problem("operator_id", code="crew.operator_not_free")])
     if (event := await services.weekend_event_on(session, day=day, device_id=device_id)) is not None:
-        raise Conflict(code="visit.kit_at_event", params={"point": event}, errors=[field_problem("device", code="crew.at_event", params={"point": event})])
+        raise Conflict(code="visit.kit_at_event", params={"point": event}, errors=[field_problem("device_id", code="crew.at_event", params={"point": event})])
     if (event := await services.weekend_event_on(session, day=day, operator_id=operator_id)) is not None:
         raise Conflict(
-            code="visit.operator_at_event", params={"point": event}, errors=[field_problem("operator", code="crew.at_event", params={"point": event})]
+            code="visit.operator_at_event", params={"point": event}, errors=[field_problem("operator_id", code="crew.at_event", params={"point": event})]
         )
 
 
@@ -175,20 +175,20 @@ async def schedule(session: AsyncSession, *, visit_id: int, data: ScheduleReques
     # Locked in a fixed order (kit, then operator) so that two dispatchers serialize per kit.
     device = await session.scalar(select(Device).where(Device.id == data.device).with_for_update())
     if device is None:
-        raise NotFound(code="not_found.such", params={"what": "device"}, errors=[field_problem("device", code="unknown_reference")])
+        raise NotFound(code="not_found.such", params={"what": "device"}, errors=[field_problem("device_id", code="unknown_reference")])
     if device.kind != DeviceKind.mobile:
-        raise RuleViolation.on_field("device", code="visit.kit_static")
+        raise RuleViolation.on_field("device_id", code="visit.kit_static")
     if not devices.device_usable(device, day=data.date):
         if device.status != DeviceStatus.active:
-            raise RuleViolation.on_field("device", code="visit.kit_not_active", params={"status": device.status})
+            raise RuleViolation.on_field("device_id", code="visit.kit_not_active", params={"status": device.status})
         assert device.return_due is not None
-        raise RuleViolation.on_field("device", code="visit.kit_due_back", params={"day": device.return_due})
+        raise RuleViolation.on_field("device_id", code="visit.kit_due_back", params={"day": device.return_due})
     operator = await session.scalar(select(Operator).where(Operator.id == data.operator).with_for_update())
     if operator is None:
-        raise NotFound(code="not_found.such", params={"what": "operator"}, errors=[field_problem("operator", code="unknown_reference")])
+        raise NotFound(code="not_found.such", params={"what": "operator"}, errors=[field_problem("operator_id", code="unknown_reference")])
     if operator.status != OperatorStatus.active:
-        raise RuleViolation.on_field("operator", code="visit.operator_not_active", params={"status": operator.status})
-    await devices.ensure_crew_in_scope(session, actor=actor, day=data.date, devices={"device": device.id}, operators={"operator": operator.id})
+        raise RuleViolation.on_field("operator_id", code="visit.operator_not_active", params={"status": operator.status})
+    await devices.ensure_crew_in_scope(session, actor=actor, day=data.date, devices={"device_id": device.id}, operators={"operator_id": operator.id})
     slot = _Slot(device=device, operator=operator, day=data.date, start=data.window.start, end=data.window.end)
     await _check_slot(session, visit=visit, slot=slot)
     await ensure_free_for_visit(session, device_id=device.id, operator_id=operator.id, day=slot.day)

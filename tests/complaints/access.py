@@ -16,7 +16,7 @@ def handlers(status: int) -> dict[str, int]:
 
 async def new_report(session) -> Request:
     point = await make_service_point(session, area="36.74.01")
-    return Request(json=complaint_body(service_point=point.id, area=None, place=None), area="36.74.01", service_point_id=point.id)
+    return Request(json=complaint_body(service_point_id=point.id, area=None, place=None), area="36.74.01", service_point_id=point.id)
 
 
 async def a_complaint(session) -> Request:
@@ -28,7 +28,7 @@ async def a_complaint(session) -> Request:
 
 def with_body(body: dict, status: ComplaintStatus = ComplaintStatus.received, operator: bool = False):
     async def setup(session) -> Request:
-        overrides = {"operator": (await make_operator(session)).id} if operator else {}
+        overrides = {"operator_id": (await make_operator(session)).id} if operator else {}
         complaint = await make_complaint(session, status=status, **overrides)
         return Request(path_params={"complaint_id": complaint.id}, json=body, area=complaint.area_code, service_point_id=complaint.service_point_id)
 

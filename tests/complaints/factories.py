@@ -39,7 +39,7 @@ async def make_operator(session: AsyncSession, *, name: str | None = None) -> Op
 
 
 def complaint_body(**overrides: Any) -> dict[str, Any]:
-    """A valid public report without a service point (add `service_point` or keep `area`)."""
+    """A valid public report without a service point (add `service_point_id` or keep `area`)."""
     body: dict[str, Any] = {
         "area": "36.74.01",
         "place": "Balai RW 03, layanan akhir pekan",
@@ -52,8 +52,8 @@ def complaint_body(**overrides: Any) -> dict[str, Any]:
 
 
 async def make_complaint(session: AsyncSession, *, status: ComplaintStatus = ComplaintStatus.received, **overrides: Any) -> Complaint:
-    if "service_point" not in overrides and "area" not in overrides:
-        overrides["service_point"] = (await make_service_point(session)).id
+    if "service_point_id" not in overrides and "area" not in overrides:
+        overrides["service_point_id"] = (await make_service_point(session)).id
         overrides["area"] = None
         overrides.setdefault("place", None)
     complaint = await service.submit(session, data=ComplaintCreate.model_validate(complaint_body(**overrides)), actor=SYSTEM)

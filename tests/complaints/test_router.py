@@ -41,7 +41,9 @@ async def test_report_track_handle_and_sanction_without_ever_showing_the_reporte
     handler = await bearer(client, handler_user)
 
     # A resident reports, with name and contact, and keeps the receipt.
-    report = complaint_body(service_point=point_id, area=None, place=None, operator=operator_id, reporter_name=REPORTER_NAME, reporter_contact=REPORTER_CONTACT)
+    report = complaint_body(
+        service_point_id=point_id, area=None, place=None, operator_id=operator_id, reporter_name=REPORTER_NAME, reporter_contact=REPORTER_CONTACT
+    )
     created = await client.post(COMPLAINTS, json=report)
     assert created.status_code == 201, created.text
     assert set(created.json()) == {"receipt", "status"} and created.json()["status"] == "received"
@@ -142,7 +144,7 @@ async def test_internal_notes_are_for_handlers_only_at_any_step(client, session)
 
 async def test_supervisors_operators_and_the_accused_get_404(client, session) -> None:
     operator_id = (await make_operator(session)).id
-    complaint = await make_complaint(session, operator=operator_id)
+    complaint = await make_complaint(session, operator_id=operator_id)
     complaint_id, point_id = complaint.id, complaint.service_point_id
     other_id = (await make_complaint(session)).id
     supervisor = await headers_for(session, role=Role.supervisor, area="36.74.01")
@@ -225,7 +227,7 @@ async def test_bad_reports_get_clear_errors_without_echoing_them(client, session
 
 async def test_sanctions_need_a_substantiated_complaint(client, session) -> None:
     operator_id = (await make_operator(session)).id
-    open_id = (await make_complaint(session, status=ComplaintStatus.investigating, operator=operator_id)).id
+    open_id = (await make_complaint(session, status=ComplaintStatus.investigating, operator_id=operator_id)).id
     handler = await headers_for(session, role=Role.handler)
     sanction = {"kind": "removal", "effective_from": str(calendar.today()), "note": "Diberhentikan."}
     assert_problem(await client.post(f"{COMPLAINTS}/{open_id}/sanction", json=sanction, headers=handler), 409)

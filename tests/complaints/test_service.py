@@ -81,14 +81,14 @@ async def test_findings_stay_and_closing_is_dated(session) -> None:
 async def test_where_when_and_who_are_checked(session) -> None:
     point_id = (await make_service_point(session)).id
     cases = [
-        ({"area": None, "place": None}, "service_point"),
-        ({"service_point": point_id}, "service_point"),
-        ({"service_point": 999_999, "area": None}, "service_point"),
+        ({"area": None, "place": None}, "service_point_id"),
+        ({"service_point_id": point_id}, "service_point_id"),
+        ({"service_point_id": 999_999, "area": None}, "service_point_id"),
         ({"area": "36.74"}, "area"),  # the city: too vague to act on
         ({"area": "36.74.01.9999"}, "area"),
         ({"area": "36.74.01", "place": None}, "place"),
         ({"occurred_on": str(calendar.today() + timedelta(days=2))}, "occurred_on"),
-        ({"operator": 999_999}, "operator"),
+        ({"operator_id": 999_999}, "operator_id"),
     ]
     for overrides, field in cases:
         with pytest.raises(RuleViolation) as refused:
@@ -118,14 +118,14 @@ async def test_sanctions_need_a_substantiated_complaint_about_a_named_operator(s
     operator = await make_operator(session)
     today = service.today()
     suspension = SanctionCreate(kind="suspension", effective_from=today, note="Diskors sebulan.")
-    investigating = await make_complaint(session, status=ComplaintStatus.investigating, operator=operator.id)
+    investigating = await make_complaint(session, status=ComplaintStatus.investigating, operator_id=operator.id)
     with pytest.raises(Conflict):
         await service.record_sanction(session, complaint_id=investigating.id, data=suspension, actor=SYSTEM)
     unnamed = await make_complaint(session, status=ComplaintStatus.substantiated)
     with pytest.raises(RuleViolation) as refused:
         await service.record_sanction(session, complaint_id=unnamed.id, data=suspension, actor=SYSTEM)
     assert refused.value.errors[0]["field"] == "operator_id"
-    named = await make_complaint(session, status=ComplaintStatus.substantiated, operator=operator.id)
+    named = await make_complaint(session, status=ComplaintStatus.substantiated, operator_id=operator.id)
     with pytest.raises(RuleViolation):
         early = SanctionCreate(kind="suspension", effective_from=today - timedelta(days=30), note="x")
         await service.record_sanction(session, complaint_id=named.id, data=early, actor=SYSTEM)
@@ -135,7 +135,7 @@ async def test_sanctions_need_a_substantiated_complaint_about_a_named_operator(s
     assert (await session.get(Operator, operator.id)).status == "suspended"
     with pytest.raises(Conflict):
         await service.record_sanction(session, complaint_id=named.id, data=suspension, actor=SYSTEM)
-    removal_case = await make_complaint(session, status=ComplaintStatus.action_taken, operator=operator.id)
+    removal_case = await make_complaint(session, status=ComplaintStatus.action_taken, operator_id=operator.id)
     await service.record_sanction(
         session, complaint_id=removal_case.id, data=SanctionCreate(kind="removal", effective_from=today, note="Diberhentikan."), actor=SYSTEM
     )
@@ -144,7 +144,7 @@ async def test_sanctions_need_a_substantiated_complaint_about_a_named_operator(s
 
 async def test_a_warning_leaves_the_operator_active(session) -> None:
     operator = await make_operator(session)
-    complaint = await make_complaint(session, status=ComplaintStatus.substantiated, operator=operator.id)
+    complaint = await make_complaint(session, status=ComplaintStatus.substantiated, operator_id=operator.id)
     await service.record_sanction(
         session, complaint_id=complaint.id, data=SanctionCreate(kind="warning", effective_from=service.today(), note="Teguran."), actor=SYSTEM
     )

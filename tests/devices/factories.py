@@ -36,7 +36,7 @@ async def make_operator(session: AsyncSession, *, phone: str | None = "081234567
 async def place_device(
     session: AsyncSession, device_id: int, *, area: str | None = None, service_point: int | None = None, starts_on: date, ends_on: date | None = None
 ) -> int:
-    data = PlacementCreate(area=area, service_point=service_point, starts_on=starts_on, ends_on=ends_on)
+    data = PlacementCreate(area=area, service_point_id=service_point, starts_on=starts_on, ends_on=ends_on)
     return (await service.allocate_device(session, device_id=device_id, data=data, actor=SYSTEM)).id
 
 

@@ -107,9 +107,9 @@ async def test_move_shows_in_where_is_it_history_and_summary(client, session) ->
         field="from",
     )
     assert_problem(
-        await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74.03", "service_point": point, "from": tomorrow}, headers=admin),
+        await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74.03", "service_point_id": point, "from": tomorrow}, headers=admin),
         422,
-        field="service_point",
+        field="service_point_id",
     )
     assert_problem(await client.post(f"/api/v1/devices/{device_id}/allocations", json={"area": "36.74", "from": tomorrow}, headers=admin), 422, field="area")
     assert_problem(
@@ -118,9 +118,9 @@ async def test_move_shows_in_where_is_it_history_and_summary(client, session) ->
         field="to",
     )
     assert_problem(
-        await client.post(f"/api/v1/devices/{device_id}/allocations", json={"service_point": 999999, "from": tomorrow}, headers=admin),
+        await client.post(f"/api/v1/devices/{device_id}/allocations", json={"service_point_id": 999999, "from": tomorrow}, headers=admin),
         404,
-        field="service_point",
+        field="service_point_id",
     )
     assert_problem(await client.post("/api/v1/devices/999999/allocations", json={"area": "36.74.03", "from": tomorrow}, headers=admin), 404)
     serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
@@ -242,7 +242,7 @@ async def test_operators_at_a_point_on_a_day_for_who_was_there(client, session) 
     office = (await make_office(session, area="36.74.01")).id
     day = calendar.today()
     posted, team, elsewhere, at_event = [await make_operator(session) for _ in range(4)]
-    await service.assign_operator(session, operator_id=posted, data=PlacementCreate(service_point=office, starts_on=day), actor=SYSTEM)
+    await service.assign_operator(session, operator_id=posted, data=PlacementCreate(service_point_id=office, starts_on=day), actor=SYSTEM)
     await post_operator(session, team, area="36.74.01", starts_on=day)  # the kecamatan's team: works at its office
     await post_operator(session, elsewhere, area="36.74.01.1001", starts_on=day)  # a kelurahan below: not at the office
     saturday = next_saturday()
@@ -255,6 +255,6 @@ async def test_operators_at_a_point_on_a_day_for_who_was_there(client, session) 
         assert response.status_code == 200, response.text
         return [o["id"] for o in response.json()["items"]]
 
-    assert await ids(service_point=office) == sorted([posted, team]) == await ids(service_point=office, date=day.isoformat())
-    assert await ids(service_point=office, date=(day - timedelta(days=1)).isoformat()) == []
-    assert await ids(service_point=event, date=saturday.isoformat()) == [at_event]
+    assert await ids(service_point_id=office) == sorted([posted, team]) == await ids(service_point_id=office, date=day.isoformat())
+    assert await ids(service_point_id=office, date=(day - timedelta(days=1)).isoformat()) == []
+    assert await ids(service_point_id=event, date=saturday.isoformat()) == [at_event]

@@ -276,7 +276,7 @@ def test_who_was_there_offers_the_operators_at_that_point_that_day_first(page, s
     reported = httpx.post(
         f"{server.base}/api/v1/complaints",
         json={
-            "service_point": point,
+            "service_point_id": point,
             "occurred_on": day,
             "amount": 50000,
             "operator_description": "loket 2",
@@ -286,7 +286,7 @@ def test_who_was_there_offers_the_operators_at_that_point_that_day_first(page, s
     assert reported.status_code == 201, reported.text
     headers = {"Authorization": f"Bearer {server.token('e2e.handler')}"}
     complaint = next(c for c in server.get("/complaints", params={"limit": 200}, headers=headers).json()["items"] if c["description"].endswith("(e2e who)."))
-    there = server.get("/operators", params={"service_point": point, "date": day, "limit": 200}, headers=headers).json()["items"]
+    there = server.get("/operators", params={"service_point_id": point, "date": day, "limit": 200}, headers=headers).json()["items"]
     assert there, "the demo posts operators at its offices"
     page.set_viewport_size(DESKTOP)
     sign_in(page, "e2e.handler", start=f"/#/staff/complaints/{complaint['id']}")

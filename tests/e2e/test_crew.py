@@ -69,7 +69,7 @@ def schedule_a_resident_named_with_markup(server: Server) -> tuple[int, str]:
     visit_id = next(v["id"] for v in waiting if v["nik_masked"].endswith("9101"))
     moves = [
         ("status", {"status": "triaged"}),
-        ("schedule", {"device": kit, "operator": petugas, "date": today().isoformat(), "window": {"start": "13:00", "end": "14:00"}}),
+        ("schedule", {"device_id": kit, "operator_id": petugas, "date": today().isoformat(), "window": {"start": "13:00", "end": "14:00"}}),
     ]
     for path, body in moves:
         answer = httpx.post(f"{server.base}/api/v1/home-visits/{visit_id}/{path}", json=body, headers=admin)

@@ -235,7 +235,7 @@ def test_names_with_markup_show_as_text(page, server) -> None:
     device = httpx.post(f"{server.base}/api/v1/devices", json={"serial": serial, "kind": "static", "owner": "apbd", "daily_capacity": 50}, headers=headers)
     assert device.status_code == 201, device.text
     moved = httpx.post(
-        f"{server.base}/api/v1/devices/{device.json()['id']}/allocations", json={"service_point": point.json()["id"], "from": today()}, headers=headers
+        f"{server.base}/api/v1/devices/{device.json()['id']}/allocations", json={"service_point_id": point.json()["id"], "from": today()}, headers=headers
     )
     assert moved.status_code == 201, moved.text
     operator = httpx.post(f"{server.base}/api/v1/operators", json={"name": "<script>window.__pwned = 3</script>", "staff_number": "TS-XSS-1"}, headers=headers)

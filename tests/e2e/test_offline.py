@@ -97,7 +97,7 @@ def schedule_today(server: Server, serial: int, name: str) -> int:
     hour = 16 + serial % 10  # one window per visit: a kit is on one visit at a time
     for path, body in (
         ("status", {"status": "triaged"}),
-        ("schedule", {"device": kit, "operator": petugas, "date": today().isoformat(), "window": {"start": f"{hour}:00", "end": f"{hour}:30"}}),
+        ("schedule", {"device_id": kit, "operator_id": petugas, "date": today().isoformat(), "window": {"start": f"{hour}:00", "end": f"{hour}:30"}}),
     ):
         answer = httpx.post(f"{server.base}/api/v1/home-visits/{visit_id}/{path}", json=body, headers=admin)
         assert answer.status_code == 200, answer.text

@@ -55,7 +55,7 @@ async def test_a_home_visit_scheduled_rescheduled_and_visited_and_its_number_era
     await notifications.add_contact(session, subject_kind="home_visit", subject_id=visit.id, data=ContactCreate(phone="081298765432", consent=True))
 
     def plan(day: date) -> ScheduleRequest:
-        return ScheduleRequest(device=kit.id, operator=operator.id, date=day, window=VisitWindow(start="09:00", end="10:00"))
+        return ScheduleRequest(device_id=kit.id, operator_id=operator.id, date=day, window=VisitWindow(start="09:00", end="10:00"))
 
     await flows.schedule_visit(session, visit_id=visit.id, data=plan(TODAY + timedelta(days=1)), actor=SYSTEM)
     await flows.schedule_visit(session, visit_id=visit.id, data=plan(TODAY + timedelta(days=2)), actor=SYSTEM)
@@ -110,7 +110,7 @@ async def test_a_resident_who_asks_gets_the_tracking_code_and_can_have_it_sent_a
     code = asked.json()["tracking_code"]
     point_id = (await make_office(session, area="36.74.01")).id
     reported = await client.post(
-        "/api/v1/complaints", json=complaint_body(service_point=point_id, area=None, place=None, notify_phone="+62 812-1111-2222", notify_by="sms")
+        "/api/v1/complaints", json=complaint_body(service_point_id=point_id, area=None, place=None, notify_phone="+62 812-1111-2222", notify_by="sms")
     )
     assert reported.status_code == 201, reported.text
     receipt = reported.json()["receipt"]
@@ -138,7 +138,7 @@ async def test_a_bad_notify_phone_on_a_complaint_is_a_field_error(client, sessio
     from tests.complaints.factories import complaint_body
 
     point_id = (await make_office(session, area="36.74.01")).id
-    answer = await client.post("/api/v1/complaints", json=complaint_body(service_point=point_id, area=None, place=None, notify_phone="+1 415 555 0100"))
+    answer = await client.post("/api/v1/complaints", json=complaint_body(service_point_id=point_id, area=None, place=None, notify_phone="+1 415 555 0100"))
     assert answer.status_code == 422 and answer.json()["errors"][0]["field"] == "notify_phone"
 
 

@@ -42,7 +42,8 @@ async def _triaged(session: AsyncSession) -> Request:
     kit_id, operator_id = (await make_kit(session)).id, (await make_operator(session)).id
     tomorrow = (calendar.today() + timedelta(days=1)).isoformat()
     return Request(
-        path_params={"visit_id": visit_id}, json={"device": kit_id, "operator": operator_id, "date": tomorrow, "window": {"start": "09:00", "end": "10:00"}}
+        path_params={"visit_id": visit_id},
+        json={"device_id": kit_id, "operator_id": operator_id, "date": tomorrow, "window": {"start": "09:00", "end": "10:00"}},
     )
 
 

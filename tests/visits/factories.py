@@ -69,7 +69,7 @@ async def triage(session: AsyncSession, visit_id: int, *, today: date | None = N
 async def schedule(
     session: AsyncSession, visit_id: int, *, device_id: int, operator_id: int, day: date, start: str = "09:00", end: str = "10:00", today: date | None = None
 ) -> HomeVisit:
-    data = ScheduleRequest(device=device_id, operator=operator_id, date=day, window=VisitWindow(start=start, end=end))
+    data = ScheduleRequest(device_id=device_id, operator_id=operator_id, date=day, window=VisitWindow(start=start, end=end))
     return await service.schedule(session, visit_id=visit_id, data=data, actor=SYSTEM, today=today)
 
 

@@ -38,7 +38,7 @@ async def test_resident_dispatcher_and_kit_operator_carry_a_request_to_progress(
     visit_id = (await client.get(HOME_VISITS, headers=dispatcher, params={"status": "submitted"})).json()["items"][0]["id"]
     assert (await client.post(f"{HOME_VISITS}/{visit_id}/status", json={"status": "triaged"}, headers=dispatcher)).status_code == 200
     seen.append((await client.get(track(code))).json()["status"])
-    plan = {"device": kit_id, "operator": petugas_id, "date": day.isoformat(), "window": {"start": "09:00", "end": "10:00"}}
+    plan = {"device_id": kit_id, "operator_id": petugas_id, "date": day.isoformat(), "window": {"start": "09:00", "end": "10:00"}}
     scheduled = await client.post(f"{HOME_VISITS}/{visit_id}/schedule", json=plan, headers=dispatcher)
     assert scheduled.status_code == 200, scheduled.text
     tracked = (await client.get(track(code))).json()
@@ -107,7 +107,7 @@ async def test_kit_operator_sees_and_marks_only_their_own_visits(client, session
     assert_problem(
         await client.post(
             f"{HOME_VISITS}/{own}/schedule",
-            json={"device": kit_id, "operator": mine_id, "date": day.isoformat(), "window": {"start": "12:00", "end": "13:00"}},
+            json={"device_id": kit_id, "operator_id": mine_id, "date": day.isoformat(), "window": {"start": "12:00", "end": "13:00"}},
             headers=crew,
         ),
         403,
@@ -144,12 +144,12 @@ async def test_operator_accounts_that_are_not_the_active_petugas_cannot_act(clie
     assert_problem(await client.post(status_url, json={"status": "visited"}, headers=counter), 403)
     assert_problem(await client.get("/api/v1/mobile-kits/mine", headers=counter), 403)
     # Moved to a relief operator: the first one no longer has it.
-    moved = {"device": kit_id, "operator": relief_id, "date": day.isoformat(), "window": {"start": "11:00", "end": "12:00"}}
+    moved = {"device_id": kit_id, "operator_id": relief_id, "date": day.isoformat(), "window": {"start": "11:00", "end": "12:00"}}
     assert (await client.post(f"{HOME_VISITS}/{visit_id}/schedule", json=moved, headers=admin)).status_code == 200
     assert_problem(await client.post(status_url, json={"status": "visited"}, headers=crew), 404)
     assert_problem(await client.get(plan_url, params={"date": day.isoformat()}, headers=crew), 403)
     # Back to them, but suspended (say, after a fee complaint): the account cannot act for the petugas.
-    moved["operator"] = petugas_id
+    moved["operator_id"] = petugas_id
     assert (await client.post(f"{HOME_VISITS}/{visit_id}/schedule", json=moved, headers=admin)).status_code == 200
     petugas = await session.get(Operator, petugas_id)
     assert petugas is not None

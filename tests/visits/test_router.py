@@ -44,7 +44,7 @@ async def test_resident_follows_the_request_from_submission_to_visit(client, ses
 
     triaged = await client.post(f"/api/v1/home-visits/{visit_id}/status", json={"status": "triaged", "note": "called back"}, headers=supervisor)
     assert triaged.status_code == 200 and triaged.json()["status"] == "triaged"
-    plan = {"device": kit_id, "operator": operator_id, "date": TODAY.isoformat(), "window": {"start": "09:00", "end": "10:00"}}
+    plan = {"device_id": kit_id, "operator_id": operator_id, "date": TODAY.isoformat(), "window": {"start": "09:00", "end": "10:00"}}
     scheduled = await client.post(f"/api/v1/home-visits/{visit_id}/schedule", json=plan, headers=supervisor)
     assert scheduled.status_code == 200, scheduled.text
     tracked = (await client.get(track_url(code))).json()
@@ -172,10 +172,12 @@ async def test_schedule_errors_over_http(client, session) -> None:
     kit_id, operator_id = (await make_kit(session)).id, (await make_operator(session)).id
     admin = await headers_for(session, role=Role.admin)
     await session.commit()
-    plan = {"device": kit_id, "operator": operator_id, "date": (TODAY + timedelta(days=1)).isoformat(), "window": {"start": "10:00", "end": "09:00"}}
+    plan = {"device_id": kit_id, "operator_id": operator_id, "date": (TODAY + timedelta(days=1)).isoformat(), "window": {"start": "10:00", "end": "09:00"}}
     url = f"/api/v1/home-visits/{visit_id}/schedule"
     assert_problem(await client.post(url, json=plan, headers=admin), 422, field="window")
-    assert_problem(await client.post(url, json={**plan, "window": {"start": "09:00", "end": "10:00"}, "device": 999_999}, headers=admin), 404, field="device")
+    assert_problem(
+        await client.post(url, json={**plan, "window": {"start": "09:00", "end": "10:00"}, "device_id": 999_999}, headers=admin), 404, field="device_id"
+    )
     assert_problem(await client.post("/api/v1/home-visits/999999/schedule", json={**plan, "window": {"start": "09:00", "end": "10:00"}}, headers=admin), 404)
     assert_problem(await client.get("/api/v1/mobile-kits/999999/day-plan", headers=admin), 404)
     empty = (await client.get(f"/api/v1/mobile-kits/{kit_id}/day-plan", headers=admin)).json()
@@ -210,11 +212,11 @@ async def test_a_supervisor_schedules_only_kits_and_petugas_posted_in_their_area
     await place_device(session, kit, area="36.74.02", starts_on=TODAY)
     await place_device(session, other_kit, area="36.74.01", starts_on=TODAY)
     serpong = await headers_for(session, role=Role.supervisor, area="36.74.01")
-    plan = {"device": kit, "operator": operator, "date": (TODAY + timedelta(days=1)).isoformat(), "window": {"start": "09:00", "end": "10:00"}}
+    plan = {"device_id": kit, "operator_id": operator, "date": (TODAY + timedelta(days=1)).isoformat(), "window": {"start": "09:00", "end": "10:00"}}
     url = f"/api/v1/home-visits/{visit_id}/schedule"
-    assert_problem(await client.post(url, json=plan, headers=serpong), 403, field="device")
+    assert_problem(await client.post(url, json=plan, headers=serpong), 403, field="device_id")
     await post_operator(session, operator, area="36.74.02", starts_on=TODAY)
-    assert_problem(await client.post(url, json={**plan, "device": other_kit}, headers=serpong), 403, field="operator")
+    assert_problem(await client.post(url, json={**plan, "device_id": other_kit}, headers=serpong), 403, field="operator_id")
     admin = await headers_for(session, role=Role.admin)
     assert (await client.post(url, json=plan, headers=admin)).status_code == 200
 
@@ -320,7 +322,7 @@ async def test_phones_are_erased_when_the_request_closes(client, session) -> Non
 
     for visit in (visit_id, unreachable):
         await move(visit, "triaged")
-    plan = {"device": kit.id, "operator": operator.id, "date": TODAY.isoformat(), "window": {"start": "09:00", "end": "10:00"}}
+    plan = {"device_id": kit.id, "operator_id": operator.id, "date": TODAY.isoformat(), "window": {"start": "09:00", "end": "10:00"}}
     assert (await client.post(f"/api/v1/home-visits/{visit_id}/schedule", json=plan, headers=admin)).status_code == 200
     open_record = (await client.get(f"/api/v1/home-visits/{visit_id}", headers=admin)).json()
     assert open_record["phone"] == "+6281234567890" and open_record["merged"][0]["phone"] == "+6281311112222"  # kept while open

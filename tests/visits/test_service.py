@@ -260,22 +260,22 @@ async def test_schedule_checks_kit_operator_date_and_collisions(session) -> None
             await schedule(session, first, **arguments)
         assert raised.value.errors[0]["field"] == field, raised.value.errors
 
-    await refused(NotFound, "device", device_id=999_999)
-    await refused(RuleViolation, "device", device_id=static.id)
-    await refused(RuleViolation, "device", device_id=broken.id)
-    await refused(RuleViolation, "device", device_id=loaned.id, day=TODAY + timedelta(days=2))
-    await refused(NotFound, "operator", operator_id=999_999)
-    await refused(RuleViolation, "operator", operator_id=idle.id)
+    await refused(NotFound, "device_id", device_id=999_999)
+    await refused(RuleViolation, "device_id", device_id=static.id)
+    await refused(RuleViolation, "device_id", device_id=broken.id)
+    await refused(RuleViolation, "device_id", device_id=loaned.id, day=TODAY + timedelta(days=2))
+    await refused(NotFound, "operator_id", operator_id=999_999)
+    await refused(RuleViolation, "operator_id", operator_id=idle.id)
     await refused(RuleViolation, "date", day=TODAY - timedelta(days=1))
     await refused(RuleViolation, "date", day=TODAY + timedelta(days=365))
 
     await schedule(session, first, device_id=kit.id, operator_id=operator.id, day=tomorrow, start="09:00", end="10:00")
     with pytest.raises(Conflict) as raised:
         await schedule(session, second, device_id=kit.id, operator_id=other_operator.id, day=tomorrow, start="09:30", end="10:30")
-    assert raised.value.errors[0]["field"] == "device"
+    assert raised.value.errors[0]["field"] == "device_id"
     with pytest.raises(Conflict) as raised:
         await schedule(session, second, device_id=(await make_kit(session)).id, operator_id=operator.id, day=tomorrow, start="09:59", end="11:00")
-    assert raised.value.errors[0]["field"] == "operator"
+    assert raised.value.errors[0]["field"] == "operator_id"
     # Back to back is no overlap; then the kit's day (capacity 2) is full.
     await schedule(session, second, device_id=kit.id, operator_id=operator.id, day=tomorrow, start="10:00", end="11:00")
     with pytest.raises(Conflict, match="full") as raised:
@@ -439,7 +439,7 @@ async def test_weekend_services_and_home_visits_never_share_a_kit_or_operator_on
     await flows.set_event_crew(session, point_id=event_id, data=AssignmentsPut(device_ids=[busy_kit.id], operator_ids=[busy_petugas.id]), actor=SYSTEM)
     visit_id = (await make_request(session)).id
     await triage(session, visit_id)
-    for device_id, operator_id, field in ((busy_kit.id, petugas.id, "device"), (kit.id, busy_petugas.id, "operator")):
+    for device_id, operator_id, field in ((busy_kit.id, petugas.id, "device_id"), (kit.id, busy_petugas.id, "operator_id")):
         with pytest.raises(Conflict) as conflict:
             await schedule(session, visit_id, device_id=device_id, operator_id=operator_id, day=saturday)
         assert conflict.value.errors[0]["field"] == field and "weekend service" in conflict.value.detail
@@ -473,7 +473,7 @@ async def test_a_kit_or_operator_booked_on_a_day_is_not_placed_at_a_service_poin
     await triage(session, visit_id)
     await schedule(session, visit_id, device_id=(await make_kit(session)).id, operator_id=petugas.id, day=saturday + timedelta(days=1))
 
-    over_the_weekend = PlacementCreate(service_point=office.id, starts_on=saturday - timedelta(days=1), ends_on=saturday + timedelta(days=1))
+    over_the_weekend = PlacementCreate(service_point_id=office.id, starts_on=saturday - timedelta(days=1), ends_on=saturday + timedelta(days=1))
     with pytest.raises(Conflict) as conflict:
         await flows.allocate_device(session, device_id=kit.id, data=over_the_weekend, actor=SYSTEM)
     booked = {
@@ -488,6 +488,6 @@ async def test_a_kit_or_operator_booked_on_a_day_is_not_placed_at_a_service_poin
         await flows.assign_operator(session, operator_id=petugas.id, data=over_the_weekend, actor=SYSTEM)
     assert conflict.value.errors[0]["message"] == f"booked elsewhere on {saturday + timedelta(days=1)}"
     # From the Monday on both are free to stand at the office.
-    monday = PlacementCreate(service_point=office.id, starts_on=saturday + timedelta(days=2))
+    monday = PlacementCreate(service_point_id=office.id, starts_on=saturday + timedelta(days=2))
     assert (await flows.allocate_device(session, device_id=kit.id, data=monday, actor=SYSTEM)).service_point_id == office.id
     assert (await flows.assign_operator(session, operator_id=petugas.id, data=monday, actor=SYSTEM)).service_point_id == office.id
