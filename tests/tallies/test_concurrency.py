@@ -1,7 +1,8 @@
 """Issue 22: concurrent writers of one campaign's tallies on PostgreSQL, without a campaign lock.
 
 Queue completions (`add_recordings`: they only add) and tally posts (imports: they replace, and in
-mode=replace delete) run at once across overlapping areas and days: kelurahan of three kecamatan,
+mode=replace delete; since session 6 beside the completions, and beside each other when they fit
+in one batch and touch other kecamatan) run at once across overlapping areas and days: kelurahan of three kecamatan,
 the kecamatan themselves (official figures above their kelurahan'), the city above all. Every
 request commits for real (tests/committing.py). Afterwards, whatever order the database chose:
 - every rollup equals what the raw tallies give and every per-area total the sum of its rollups
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from api import calendar
 from api.areas.models import Area
 from api.principal import SYSTEM
+from api.tallies import imports
 from api.tallies import service as tallies
 from api.tallies.models import ORIGINS, Tally, TallyChange
 from api.types import Role
@@ -55,8 +57,13 @@ def _post_rows(rng: random.Random, kelurahan: dict[str, list[str]], days: list[A
     return rows
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_concurrent_completions_and_posts_keep_every_figure_exact(race_engine, seed: int) -> None:
+# batch: rows per batch of an import (`api.tallies.imports.BATCH`). A post that fits in one batch
+# locks only its kecamatan and runs beside the others; a larger one has the campaign's imports to
+# itself (`lock_import`); with 3, the mix has both kinds at once.
+@pytest.mark.parametrize(("seed", "batch"), [(1, None), (2, None), (3, None), (4, 3)])
+async def test_concurrent_completions_and_posts_keep_every_figure_exact(race_engine, seed: int, batch: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    if batch is not None:
+        monkeypatch.setattr(imports, "BATCH", batch)
     rng = random.Random(seed)
     maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
     async with maker() as session, session.begin():
