@@ -41,7 +41,7 @@ from api.tallies.models import TallyImport
 from api.tallies.parsing import BATCH, CURRENT_COLUMNS, csv_rows, json_rows
 from api.tallies.precedence import sources_for
 from api.tallies.schemas import TallyMode
-from api.tallies.writer import Counts, Writer, lock_import, share_campaign
+from api.tallies.writer import Counts, Writer, lock_campaign
 
 MAX_REPORTED_ERRORS = 200
 
@@ -103,8 +103,9 @@ async def _import(
     checker = Checker(campaign, actor, calendar.today(campaign.timezone))
     checker.columns_checked = kind == "csv"
     savepoint = await session.begin_nested()
-    # Beside the completions; the import's own locks wait for its first write (`lock_import`).
-    await share_campaign(session, campaign.id)
+    # An import writes in batches, and mode=replace deletes after them: its row locks cannot be
+    # taken in one order with other writers', so it has the campaign to itself (`lock_campaign`).
+    await lock_campaign(session, campaign.id)
     record = TallyImport(
         campaign_id=campaign.id,
         at=datetime.now(UTC),
@@ -135,17 +136,8 @@ async def _import(
     start = campaign.start_date
     total_rows = 0
     pending: list[Row] = []
-    locked = False
 
-    async def lock(areas: set[str] | None) -> None:
-        # Before the first write, beside the completions; when the import fits in one batch its
-        # areas are known and only their kecamatan wait for each other (`lock_import`).
-        nonlocal locked
-        if not locked:
-            await lock_import(session, campaign.id, areas=areas)
-            locked = True
-
-    async def flush_pending(*, last: bool = False) -> None:
+    async def flush_pending() -> None:
         accepted = await checker.batch(session, pending)
         pending.clear()
         for r in accepted:
@@ -158,7 +150,6 @@ async def _import(
                 areas_.add(r.area)
                 days[0], days[1] = min(days[0], r.day), max(days[1], r.day)
         if not (atomic and checker.rejected):
-            await lock({r.area for r in accepted} if last else None)
             await writer.write(session, accepted)
 
     rows_source = csv_rows(body) if kind == "csv" else json_rows(body)
@@ -173,13 +164,12 @@ async def _import(
                 pending.append(row)
         if len(pending) >= BATCH:
             await flush_pending()
-    await flush_pending(last=True)
+    await flush_pending()
     if total_rows == 0:
         await savepoint.rollback()
         raise RuleViolation.on_field("tallies", code="tallies.none")
     failed = atomic and checker.rejected > 0
     if not failed:
-        await lock(set())  # nothing written yet: nothing accepted
         if mode == TallyMode.replace:
             for source, (areas_, (lo, hi)) in scope.items():
                 await writer.delete_missing(session, source=source, areas=areas_, lo=lo, hi=hi, kept=checker.seen)

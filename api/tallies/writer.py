@@ -16,12 +16,10 @@ Rules
   totals are changed the same way (`api.tallies.rollups.roll_up`), every writer taking row locks
   in one order (tallies, rollups children first and by key, totals by code, the campaign's
   version last: `api.campaigns.versions`), so none waits in a circle: queue and home-visit
-  recordings and a point's own count take no lock of their own. An import claims its tallies
-  batch by batch, in no one order with another import's: imports of one kecamatan run one at a
-  time, and one of more than a batch alone (`lock_import`), beside the other writers, its
-  rollups waiting for `Writer.finish`. What
-  rewrites a whole campaign (`set_policy`, the demo) touches every row: it takes the campaign's
-  lock alone (`lock_campaign`), which every other writer shares (`share_campaign`).
+  recordings and a point's own count take no lock of their own. What writes in several steps
+  (an import's batches, then mode=replace's deletions) cannot take its row locks in that one
+  order, and what rewrites a whole campaign (`set_policy`, the demo) touches every row: both take
+  the campaign's lock alone (`lock_campaign`), which every other writer shares (`share_campaign`).
 - Recordings made through Rekam itself (a completed queue ticket, a home visit; sources `queue`
   and `home_visit`) are added to the day's tally of every campaign whose root contains the area
   and whose dates include the day (`add_recordings`).
@@ -31,8 +29,6 @@ Rules
   ORM object per row.
 """
 
-import zlib
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -40,7 +36,7 @@ from typing import Any, cast
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.area_codes import KECAMATAN_DEPTH, depth_of, is_within, parent_of
+from api.area_codes import depth_of, is_within, parent_of
 from api.campaigns import versions
 from api.campaigns.models import Campaign
 from api.db import is_postgresql
@@ -62,8 +58,6 @@ from api.tallies.rollups import (
 # bounds what one pass sorts and hands to Python in a big upload.
 NEW_ROLLED_UP_AT = 100_000
 LOCK_NAMESPACE = 7401
-IMPORT_LOCK_NAMESPACE = 7402  # imports of a campaign (`lock_import`)
-AREA_LOCK_NAMESPACE = 7403  # imports of a campaign's kecamatan (`lock_import`)
 
 TALLY = Tally.__table__
 CHANGE = TallyChange.__table__
@@ -415,48 +409,12 @@ class Writer:
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
-    """The whole campaign's tallies, alone until COMMIT (PostgreSQL): for what rewrites all of
-    them (`set_policy`'s rebuild, the demo). Every other writer shares the lock (`share_campaign`,
-    `lock_import`)."""
+    """The whole campaign's tallies, alone until COMMIT (PostgreSQL): for imports (several
+    batches, each taking row locks after the last batch's) and what rewrites all of them
+    (`set_policy`'s rebuild, the demo). Every other writer shares the lock (`share_campaign`)."""
     if is_postgresql(session):
         await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :id)"), {"namespace": LOCK_NAMESPACE, "id": campaign_id})
         await _cheap_random_reads(session)
-
-
-def kecamatan_key(campaign_id: int, code: str) -> int:
-    """The advisory lock key of (campaign, the kecamatan an area is in, or the area itself above
-    that level); a collision only makes two kecamatan wait for each other."""
-    return zlib.crc32(f"{campaign_id}:{'.'.join(code.split('.')[:KECAMATAN_DEPTH])}".encode()) - 2**31
-
-
-async def lock_import(session: AsyncSession, campaign_id: int, *, areas: Collection[str] | None) -> None:
-    """An import into the campaign (PostgreSQL), before its first write; beside the completions,
-    home visits and points' own counts (issue #22: taking the campaign alone, an import waited
-    for every completion in flight and every completion for it, so one script's posts queued
-    the whole city's counters). Beside them is safe: an import locks no tally they write (it
-    cannot post `queue` or `home_visit`), and its rollups, totals and the campaign's version
-    wait for `Writer.finish`, where they are locked in the one order.
-
-    Between imports, the tallies are claimed batch by batch, in no one order with another
-    import's. `areas`: every area an import writes, known before its first write when it fits
-    in one batch: it locks their kecamatan, in one order, so imports of other kecamatan run at
-    once. None: a larger import, which writes a batch before it knows the next one's areas: it
-    has the campaign's imports to itself. The import shares the campaign (`share_campaign`)
-    before it reads the campaign's policy, so that a rebuild waits for it or it for the rebuild."""
-    if not is_postgresql(session):
-        return
-    if areas is None:
-        await session.execute(text("SELECT pg_advisory_xact_lock(:imports, :id)"), {"imports": IMPORT_LOCK_NAMESPACE, "id": campaign_id})
-    else:
-        # One round trip; the shared imports' lock is evaluated first, then the kecamatan in order.
-        await session.execute(
-            text(
-                "SELECT pg_advisory_xact_lock_shared(:imports, :id), "
-                "(SELECT count(pg_advisory_xact_lock(:areas, k)) FROM (SELECT k FROM unnest(CAST(:keys AS INTEGER[])) AS k ORDER BY k) AS s)"
-            ),
-            {"imports": IMPORT_LOCK_NAMESPACE, "id": campaign_id, "areas": AREA_LOCK_NAMESPACE, "keys": sorted({kecamatan_key(campaign_id, a) for a in areas})},
-        )
-    await _cheap_random_reads(session)
 
 
 async def share_campaign(session: AsyncSession, campaign_id: int) -> None:

@@ -1,8 +1,7 @@
 """Issue 22: concurrent writers of one campaign's tallies on PostgreSQL, without a campaign lock.
 
 Queue completions (`add_recordings`: they only add) and tally posts (imports: they replace, and in
-mode=replace delete; since session 6 beside the completions, and beside each other when they fit
-in one batch and touch other kecamatan) run at once across overlapping areas and days: kelurahan of three kecamatan,
+mode=replace delete) run at once across overlapping areas and days: kelurahan of three kecamatan,
 the kecamatan themselves (official figures above their kelurahan'), the city above all. Every
 request commits for real (tests/committing.py). Afterwards, whatever order the database chose:
 - every rollup equals what the raw tallies give and every per-area total the sum of its rollups
@@ -57,9 +56,8 @@ def _post_rows(rng: random.Random, kelurahan: dict[str, list[str]], days: list[A
     return rows
 
 
-# batch: rows per batch of an import (`api.tallies.imports.BATCH`). A post that fits in one batch
-# locks only its kecamatan and runs beside the others; a larger one has the campaign's imports to
-# itself (`lock_import`); with 3, the mix has both kinds at once.
+# batch: rows per batch of an import (`api.tallies.imports.BATCH`); with 3, most posts write in
+# several batches (and mode=replace deletes after them), as a large upload does.
 @pytest.mark.parametrize(("seed", "batch"), [(1, None), (2, None), (3, None), (4, 3)])
 async def test_concurrent_completions_and_posts_keep_every_figure_exact(race_engine, seed: int, batch: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
     if batch is not None:
