@@ -16,11 +16,17 @@ Each client remembers the ETag of what it read and sends If-None-Match, as a bro
 counts as an answer. Expected non-2xx answers: 204 (nobody waiting) and 409 on a counter move that
 lost a race. Anything else, or a transport error, is an error; the script exits 1 if there was one.
 
+The clients are cheap (bench/http1.py: raw HTTP/1.1 on kept-alive connections, uvloop when
+installed), so that the figures are the server's, not the load generator's queueing; the script
+prints the CPU seconds it used. The health phase's p99 is the floor of every figure of the mix.
+
 Run: python bench/bench_load.py [--seconds 15] [--health-seconds 5] [--concurrency 32] [--workers 2]
+     [--mix all|writes] [--sample-waits]
 """
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import secrets
@@ -37,6 +43,7 @@ from typing import Any
 
 import httpx
 from common import PYTHON, ROOT, cli, free_port, machine
+from http1 import Client, HTTPError, Response, install_uvloop
 
 from tests.pgcluster import ThrowawayCluster, find_pg_bin
 
@@ -204,9 +211,7 @@ class Results:
     seconds: float = 0.0
     client_cpu: float = 0.0  # CPU seconds this script spent generating the load (it shares the machine)
 
-    def note(
-        self, kind: str, status: int | None, started: float, *, expected: set[int] = EXPECTED, response: httpx.Response | None = None, detail: str = ""
-    ) -> None:
+    def note(self, kind: str, status: int | None, started: float, *, expected: set[int] = EXPECTED, response: Response | None = None, detail: str = "") -> None:
         self.latencies[kind].append((time.perf_counter() - started) * 1000)
         self.requests += 1
         if status is not None:
@@ -241,30 +246,30 @@ class Mix:
     def running(self) -> bool:
         return time.perf_counter() < self.stop_at and self.results.requests < self.max_requests
 
-    async def get(self, client: httpx.AsyncClient, etags: dict[str, str], kind: str, path: str, params: dict[str, Any]) -> None:
+    async def get(self, client: Client, etags: dict[str, str], kind: str, path: str, params: dict[str, Any]) -> None:
         key = path + repr(sorted(params.items()))
         headers = {"If-None-Match": etags[key]} if key in etags else {}
         started = time.perf_counter()
         try:
             response = await client.get(path, params=params, headers=headers)
-        except httpx.HTTPError as exc:
+        except HTTPError as exc:
             self.results.note(kind, None, started, detail=repr(exc))
             return
         self.results.note(kind, response.status_code, started, response=response)
         if "etag" in response.headers:
             etags[key] = response.headers["etag"]
 
-    async def post(self, client: httpx.AsyncClient, kind: str, path: str, *, expected: set[int] = EXPECTED, **kwargs: Any) -> httpx.Response | None:
+    async def post(self, client: Client, kind: str, path: str, *, expected: set[int] = EXPECTED, **kwargs: Any) -> Response | None:
         started = time.perf_counter()
         try:
             response = await client.post(path, **kwargs)
-        except httpx.HTTPError as exc:
+        except HTTPError as exc:
             self.results.note(kind, None, started, expected=expected, detail=repr(exc))
             return None
         self.results.note(kind, response.status_code, started, expected=expected, response=response)
         return response
 
-    async def one(self, client: httpx.AsyncClient, etags: dict[str, str], rng: random.Random) -> None:
+    async def one(self, client: Client, etags: dict[str, str], rng: random.Random) -> None:
         f, api = self.fixture, "/api/v1"
         weights = WRITE_WEIGHTS if self.writes_only else WEIGHTS
         kind = rng.choices(list(weights), weights=list(weights.values()))[0]
@@ -296,7 +301,7 @@ class Mix:
         else:
             await self.tally_post(client, rng)
 
-    async def counter_turn(self, client: httpx.AsyncClient, rng: random.Random) -> None:
+    async def counter_turn(self, client: Client, rng: random.Random) -> None:
         if not self.free_counters:
             return
         point, counter = self.free_counters.pop(rng.randrange(len(self.free_counters)))
@@ -313,7 +318,7 @@ class Mix:
         finally:
             self.free_counters.append((point, counter))
 
-    async def tally_post(self, client: httpx.AsyncClient, rng: random.Random) -> None:
+    async def tally_post(self, client: Client, rng: random.Random) -> None:
         """The city's script re-posts one kecamatan's kelurahan figures for today, a little higher."""
         kecamatan = rng.choice(list(self.fixture.kelurahan))
         rows = []
@@ -334,21 +339,23 @@ async def phase(
     base: str, fixture: Fixture, tokens: dict[int, str], *, concurrency: int, seconds: float, max_requests: int, health: bool, writes_only: bool = False
 ) -> Results:
     mix = Mix(base, fixture, tokens, seconds=seconds, max_requests=max_requests, writes_only=writes_only)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
 
-    async def client_loop(number: int, client: httpx.AsyncClient) -> None:
-        rng, etags = random.Random(number), {}
-        while mix.running():
-            if health:
-                await mix.get(client, etags, "health", "/api/v1/health", {})
-            else:
-                await mix.one(client, etags, rng)
+    async def client_loop(number: int) -> None:
+        # One kept-alive connection per simulated client, as a browser or a counter's screen has.
+        client, rng, etags = Client(base), random.Random(number), {}
+        try:
+            while mix.running():
+                if health:
+                    await mix.get(client, etags, "health", "/api/v1/health", {})
+                else:
+                    await mix.one(client, etags, rng)
+        finally:
+            client.close()
 
-    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        started, cpu = time.perf_counter(), time.process_time()
-        await asyncio.gather(*(client_loop(i, client) for i in range(concurrency)))
-        mix.results.seconds = time.perf_counter() - started
-        mix.results.client_cpu = time.process_time() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
+    await asyncio.gather(*(client_loop(i) for i in range(concurrency)))
+    mix.results.seconds = time.perf_counter() - started
+    mix.results.client_cpu = time.process_time() - cpu
     return mix.results
 
 
@@ -360,6 +367,58 @@ async def sign_in_operators(base: str, fixture: Fixture) -> dict[int, str]:
             response.raise_for_status()
             tokens[point] = response.json()["access_token"]
     return tokens
+
+
+class WaitSampler:
+    """`--sample-waits`: what the server's transactions wait for during the mix, from
+    `pg_stat_activity` every 50 ms (a thread with its own connection): the non-idle backends by
+    state, wait event and the start of their query, most frequent first."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        self.url = url.replace("postgresql+psycopg://", "postgresql://")
+        self.counts: dict[tuple[str, str, str], int] = defaultdict(int)
+        self.blockers: dict[tuple[str, str, str], int] = defaultdict(int)
+        self.samples = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            while not self.stopping.wait(0.05):
+                rows = connection.execute(
+                    "SELECT state, coalesce(wait_event_type || ':' || wait_event, 'running'), left(regexp_replace(query, '\\s+', ' ', 'g'), 60) "
+                    "FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() AND state <> 'idle'"
+                ).fetchall()
+                self.samples += 1
+                for state, wait, query in rows:
+                    self.counts[(state, wait, query)] += 1
+                # Who the waiting ones wait for, and what that transaction is doing meanwhile.
+                for state, wait, query in connection.execute(
+                    "SELECT b.state, coalesce(b.wait_event_type || ':' || b.wait_event, 'running'), left(regexp_replace(b.query, '\\s+', ' ', 'g'), 60) "
+                    "FROM pg_stat_activity AS a CROSS JOIN LATERAL unnest(pg_blocking_pids(a.pid)) AS blocker(pid) "
+                    "JOIN pg_stat_activity AS b ON b.pid = blocker.pid WHERE a.wait_event_type = 'Lock'"
+                ).fetchall():
+                    self.blockers[(state, wait, query)] += 1
+
+    def __enter__(self) -> "WaitSampler":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stopping.set()
+        self.thread.join(timeout=5)
+
+    def report(self, top: int = 30) -> None:
+        print(f"  where transactions wait ({self.samples} samples of pg_stat_activity, every 50 ms; backend-samples by state, wait, query):")
+        for (state, wait, query), n in sorted(self.counts.items(), key=lambda item: -item[1])[:top]:
+            print(f"    {n:>6,}  {state:<19}  {wait:<28}  {query}")
+        print("  what the transactions waited for were doing (pg_blocking_pids of each waiting backend):")
+        for (state, wait, query), n in sorted(self.blockers.items(), key=lambda item: -item[1])[: top // 2]:
+            print(f"    {n:>6,}  {state:<19}  {wait:<28}  {query}")
 
 
 def quantile(values: list[float], q: int) -> float:
@@ -391,6 +450,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="API processes: rekam serve --workers N (default 2)")
     parser.add_argument("--max-requests", type=int, default=200_000, help="upper bound on requests per phase")
     parser.add_argument("--mix", choices=["all", "writes"], default="all", help="writes: only tickets, counter turns and tally posts (default all)")
+    parser.add_argument("--sample-waits", action="store_true", help="sample pg_stat_activity's wait events during the mix and print them")
     args = parser.parse_args()
     if not 1 <= args.concurrency <= 500 or not 1 <= args.workers <= 16 or not 0 < args.seconds <= 600 or not 0 < args.health_seconds <= 600:
         parser.error("keep it bounded: concurrency 1..500, workers 1..16, seconds 0..600")
@@ -407,8 +467,10 @@ def main() -> int:
         # The same rule as the tests: skipped where PostgreSQL is not installed, unless required.
         print("load mix: skipped, the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
         return 1 if os.environ.get("REKAM_REQUIRE_POSTGRES") == "1" else 0
+    uvloop = install_uvloop()
     print(
-        f"load mix ({machine()}), PostgreSQL, rekam serve --workers {args.workers}, {args.concurrency} concurrent clients, load average {os.getloadavg()[0]:.1f}"
+        f"load mix ({machine()}), PostgreSQL, rekam serve --workers {args.workers}, {args.concurrency} concurrent clients "
+        f"(bench/http1.py, keep-alive, {'uvloop' if uvloop else 'asyncio'}), load average {os.getloadavg()[0]:.1f}"
     )
     started = time.perf_counter()
     try:
@@ -426,13 +488,23 @@ def main() -> int:
                 tokens = asyncio.run(sign_in_operators(server.base, fixture))
                 bounds = {"concurrency": args.concurrency, "max_requests": args.max_requests}
                 health = asyncio.run(phase(server.base, fixture, tokens, seconds=args.health_seconds, health=True, **bounds))
-                mix = asyncio.run(phase(server.base, fixture, tokens, seconds=args.seconds, health=False, writes_only=args.mix == "writes", **bounds))
+                sampler = WaitSampler(cluster.url) if args.sample_waits else None
+                with sampler or contextlib.nullcontext():
+                    mix = asyncio.run(phase(server.base, fixture, tokens, seconds=args.seconds, health=False, writes_only=args.mix == "writes", **bounds))
                 if sum(health.errors.values()) + sum(mix.errors.values()) and server.log_tail().strip():
                     print(f"  server log (tail):\n{server.log_tail()}")
             finally:
                 server.stop()
             health_rate = report(health, "GET /api/v1/health")
+            every = [ms for values in health.latencies.values() for ms in values]
+            if every:
+                print(
+                    f"    the floor: no request of the mix can be faster than /health on this server and machine (p50 {statistics.median(every):.0f} ms, "
+                    f"p99 {quantile(every, 99):.0f} ms; the load generator used {health.client_cpu / health.seconds:.0%} of a core)"
+                )
             mix_rate = report(mix, "mix")
+            if sampler is not None:
+                sampler.report()
             errors = sum(health.errors.values()) + sum(mix.errors.values())
             print(f"  unexpected answers: {errors} (goal: none)")
             for sample, times in [*health.samples.items(), *mix.samples.items()]:

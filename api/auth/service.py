@@ -35,6 +35,7 @@ from pwdlib import PasswordHash
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api import ratelimit
 from api.areas import service as areas
@@ -414,6 +415,24 @@ async def revoke_api_key(session: AsyncSession, *, key_id: int, actor: Principal
     return key
 
 
+async def _note_key_used(session: AsyncSession, *, api_key: ApiKey, now: datetime) -> None:
+    """`last_used_at`, at most once a minute, so that a busy script does not turn every request
+    into a write. The row stays locked until the request's COMMIT: a request that finds it locked
+    (another one of the key's is noting the same minute) skips it rather than queueing behind it
+    (`SKIP LOCKED`; issue #22: a script's concurrent posts waited for each other here). `FOR NO KEY
+    UPDATE`, as the update itself takes: rows referring to the key are not held up either."""
+    stale = now - timedelta(minutes=1)
+    mine = (
+        select(ApiKey.id)
+        .where(ApiKey.id == api_key.id, (ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < stale))
+        .with_for_update(skip_locked=True, key_share=True)
+        .scalar_subquery()
+    )
+    noted = await session.execute(update(ApiKey).where(ApiKey.id == mine).values(last_used_at=now).execution_options(synchronize_session=False))
+    if noted.rowcount:  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
+        set_committed_value(api_key, "last_used_at", now)
+
+
 async def principal_from_api_key(session: AsyncSession, *, key: str) -> Principal:
     row = (
         await session.execute(select(ApiKey, User.active, User.role).outerjoin(User, User.id == ApiKey.owner_id).where(ApiKey.key_hash == digest(key)))
@@ -430,10 +449,8 @@ async def principal_from_api_key(session: AsyncSession, *, key: str) -> Principa
     if owner_role != Role.admin.value and owner_role != api_key.role:
         # A key is never more than its owner: an admin moved to another role takes their keys' power with them.
         raise Unauthorized(code="auth.key_owner_role")
-    # Written at most once a minute so that a busy script does not turn every read into a write.
     if api_key.last_used_at is None or now - _aware(api_key.last_used_at) > timedelta(minutes=1):
-        api_key.last_used_at = now
-        await session.flush()
+        await _note_key_used(session, api_key=api_key, now=now)
     return Principal(
         kind="api_key",
         id=api_key.id,

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from api import calendar
 from api.areas.models import Area
 from api.principal import SYSTEM
+from api.tallies import imports
 from api.tallies import service as tallies
 from api.tallies.models import ORIGINS, Tally, TallyChange
 from api.types import Role
@@ -55,8 +56,12 @@ def _post_rows(rng: random.Random, kelurahan: dict[str, list[str]], days: list[A
     return rows
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_concurrent_completions_and_posts_keep_every_figure_exact(race_engine, seed: int) -> None:
+# batch: rows per batch of an import (`api.tallies.imports.BATCH`); with 3, most posts write in
+# several batches (and mode=replace deletes after them), as a large upload does.
+@pytest.mark.parametrize(("seed", "batch"), [(1, None), (2, None), (3, None), (4, 3)])
+async def test_concurrent_completions_and_posts_keep_every_figure_exact(race_engine, seed: int, batch: int | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    if batch is not None:
+        monkeypatch.setattr(imports, "BATCH", batch)
     rng = random.Random(seed)
     maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
     async with maker() as session, session.begin():
