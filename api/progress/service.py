@@ -170,9 +170,18 @@ UNION ALL
 SELECT s.area_code, NULL, NULL, NULL, s.cumulative, NULL, NULL, s.as_of, NULL{no_window}
 FROM snapshots s
 WHERE s.campaign_id = :campaign_id
-  AND s.as_of = (SELECT MAX(l.as_of) FROM snapshots l WHERE l.campaign_id = :campaign_id AND l.area_code = s.area_code AND l.as_of <= :today)
+  AND s.as_of = (SELECT MAX(l.as_of) FROM snapshots l WHERE l.campaign_id = :campaign_id AND l.area_code = s.area_code AND l.as_of <= :today){operational}
 ORDER BY 1
 """
+# With the operational tallies of the root's subtree (rows with a level of '', the count as
+# `target`), as `_OPERATIONAL_SQL` reads them for a kept tree.
+_TREE_OPERATIONAL_SQL = """
+UNION ALL
+SELECT o.area_code, NULL, '', NULL, SUM(o.count), o.source, NULL, NULL, NULL{no_window}
+FROM {tallies}
+WHERE o.campaign_id = :campaign_id AND o.origin_key > 0
+  AND (:root = '0' OR o.area_code = :root OR (o.area_code > :below AND o.area_code < :after))
+GROUP BY o.area_code, o.source"""
 _WINDOW_SQL = """,
     (SELECT SUM(r.total + r.provisional) FROM tally_rollups r
      WHERE r.campaign_id = :campaign_id AND r.area_code = tree.code AND r.day >= :since AND r.day <= :until) AS last_7"""
@@ -187,12 +196,27 @@ _COLUMNS: tuple[Any, ...] = (
     column("last_day"),  # a date, as the driver gives it (text on SQLite): see `_day`
     column("provisional", Integer),
 )
-_PROGRESS_SQL = text(_TREE_SQL.format(window="", no_window="")).bindparams(bindparam("today", type_=Date)).columns(*_COLUMNS)
+_PROGRESS_SQL = text(_TREE_SQL.format(window="", no_window="", operational="")).bindparams(bindparam("today", type_=Date)).columns(*_COLUMNS)
 _PROGRESS_WINDOW_SQL = (
-    text(_TREE_SQL.format(window=_WINDOW_SQL, no_window=", NULL"))
+    text(_TREE_SQL.format(window=_WINDOW_SQL, no_window=", NULL", operational=""))
     .bindparams(bindparam("today", type_=Date), bindparam("since", type_=Date), bindparam("until", type_=Date))
     .columns(*_COLUMNS, column("last_7", Integer))
 )
+# SQLite would rather walk the campaign's tallies by the unique index (in area order, for the
+# GROUP BY) than read its few operational ones by the partial index: told which index to use.
+_TALLIES = {"sqlite": "tallies o INDEXED BY ix_tallies_operational", "postgresql": "tallies o"}
+
+
+def _tree_statement(dialect: str, *, window: bool) -> Any:
+    no_window = ", NULL" if window else ""
+    operational = _TREE_OPERATIONAL_SQL.format(no_window=no_window, tallies=_TALLIES[dialect])
+    statement = text(_TREE_SQL.format(window=_WINDOW_SQL if window else "", no_window=no_window, operational=operational))
+    dates = [bindparam("today", type_=Date)] + ([bindparam("since", type_=Date), bindparam("until", type_=Date)] if window else [])
+    return statement.bindparams(*dates).columns(*_COLUMNS, *([column("last_7", Integer)] if window else []))
+
+
+# The tree with the operational tallies, by dialect and window.
+_TREE_STATEMENTS = {(dialect, window): _tree_statement(dialect, window=window) for dialect in _TALLIES for window in (False, True)}
 
 
 def _day(value: date | str | None) -> date | None:
@@ -253,22 +277,32 @@ async def _last_7_days(session: AsyncSession, campaign: Campaign, codes: list[st
 NodeInputs = tuple[str, str, int | None, str | None, int, date | None, int, tuple[tuple[str, int], ...], int]
 
 
-async def _in_view(session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, window: bool) -> tuple[list[Any], dict[str, Latest]]:
+async def _in_view(
+    session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, window: bool, operational: bool = False
+) -> tuple[list[Any], dict[str, Latest]]:
     """The rows of the nodes in view (`_PROGRESS_SQL`, with the 7-day sums when `window`) and the
-    campaign's newest snapshots, in one round trip; a root outside the campaign is refused."""
+    campaign's newest snapshots, in one round trip; a root outside the campaign is refused. With
+    `operational`, the operational tallies of the root's subtree too, after the nodes (level '')."""
     params: dict[str, Any] = {"root": root_code, "depth": depth, "campaign_id": campaign.id, "today": today}
     if window:
         params.update(since=today - timedelta(days=7), until=today - timedelta(days=1))
-    found = (await session.execute(_PROGRESS_WINDOW_SQL if window else _PROGRESS_SQL, params)).all()
-    rows, snapshots = [], {}
+    if operational:
+        params.update(below=root_code + ".", after=root_code + "/")
+        statement = _TREE_STATEMENTS[("postgresql" if is_postgresql(session) else "sqlite", window)]
+    else:
+        statement = _PROGRESS_WINDOW_SQL if window else _PROGRESS_SQL
+    found = (await session.execute(statement, params)).all()
+    rows, snapshots, counts = [], {}, []
     for row in found:
         if row[2] is None:  # a snapshot
             snapshots[row[0]] = _snapshot(row[0], row[7], row[4])
+        elif row[2] == "":
+            counts.append(row)
         else:
             rows.append(row)
     if not rows or not areas.is_within(root_code, campaign.root_area_code):
         await require_area_in_campaign(session, campaign, root_code, location="query")  # names the problem
-    return rows, snapshots
+    return rows + counts, snapshots
 
 
 async def _nodes(
@@ -383,11 +417,8 @@ _KEPT_FROM = {
     "sqlite": "(SELECT j.value ->> 0 AS code, j.value ->> 1 AS seen FROM json_each(:kept) AS j) AS k",
     "postgresql": "(SELECT j.value ->> 0 AS code, j.value ->> 1 AS seen FROM jsonb_array_elements(CAST(:kept AS jsonb)) AS j(value)) AS k",
 }
-# SQLite would rather walk the campaign's tallies by the unique index (in area order, for the
-# GROUP BY) than read its few operational ones by the partial index: told which index to use.
-_KEPT_TALLIES = {"sqlite": "tallies o INDEXED BY ix_tallies_operational", "postgresql": "tallies o"}
 _KEPT_STATEMENTS = {
-    dialect: text(_KEPT_SQL.format(kept=kept, seen=_SEEN, tallies=_KEPT_TALLIES[dialect])).bindparams(bindparam("today", type_=Date))
+    dialect: text(_KEPT_SQL.format(kept=kept, seen=_SEEN, tallies=_TALLIES[dialect])).bindparams(bindparam("today", type_=Date))
     for dialect, kept in _KEPT_FROM.items()
 }
 
@@ -478,18 +509,26 @@ async def _changed_rows(
     statement = _KEPT_STATEMENTS["postgresql" if is_postgresql(session) else "sqlite"]
     params = {"kept": "[" + ",".join([view.seen[code] for code in view.codes]) + "]", "campaign_id": campaign.id, "today": today}
     found = (await session.execute(statement, {**params, "root": root, "below": root + ".", "after": root + "/"})).all()
-    rows, snapshots = {}, {}
-    counted: dict[str, dict[str, int]] = {code: {"queue": 0, "home_visit": 0} for code in view.codes}
+    rows, snapshots, counts = {}, {}, []
     for kind, code, target, source, total, last_day, provisional, seen in found:
         if kind == "n":
             rows[code] = ((target, source, total or 0, last_day, provisional or 0), seen)
         elif kind == "s":
             snapshots[code] = _snapshot(code, last_day, target)
         else:
-            for holder in (code, *areas.ancestors_of(code)):
-                if holder in counted:
-                    counted[holder][source] += int(target)
-    return rows, snapshots, counted
+            counts.append((code, source, target))
+    return rows, snapshots, _counted(view.codes, counts)
+
+
+def _counted(codes: list[str], counts: list[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
+    """What the queues and home visits counted in each node's subtree, per source, from the
+    operational tallies' sums per area and source (as `tallies.operational_counts` gives it)."""
+    counted: dict[str, dict[str, int]] = {code: {"queue": 0, "home_visit": 0} for code in codes}
+    for area, source, count in counts:
+        for holder in (area, *areas.ancestors_of(area)):
+            if holder in counted:
+                counted[holder][source] += int(count)
+    return counted
 
 
 def _seen(code: str, rendered: str | None) -> str:
@@ -526,11 +565,15 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
             changed_codes = codes
     else:
         kept_window = _kept_window(campaign, today, cache)
-        found_rows, snapshots = await _in_view(session, campaign=campaign, root_code=root_code, depth=depth, today=today, window=kept_window is None)
+        found_rows, snapshots = await _in_view(
+            session, campaign=campaign, root_code=root_code, depth=depth, today=today, window=kept_window is None, operational=True
+        )
+        counts = [row for row in found_rows if row[2] == ""]
+        found_rows = found_rows[: len(found_rows) - len(counts)]
         codes = [row[0] for row in found_rows]
         parents = {row[0]: row[3] for row in found_rows}
         shape = {row[0]: (row[1], row[2]) for row in found_rows}
-        counted = await tallies.operational_counts(session, campaign_id=campaign.id, root=root_code, codes=codes)
+        counted = _counted(codes, [(row[0], row[5], row[4]) for row in counts])
         rows = {row[0]: (row[4], row[5], row[6] or 0, row[7], row[8] or 0) for row in found_rows}
         seen = {code: _seen(code, None) for code in codes}  # unknown: the next read asks for every row once
         if kept_window is None:
