@@ -465,6 +465,10 @@ class _View(NamedTuple):
     chunks: list[_Chunk]  # one per run
 
 
+# Nodes of a tree kept as a view at most (about 1.3 KB each with its bytes: a province at depth 2
+# is 0.9 MB); a larger tree is walked on every cold read.
+MAX_VIEW_NODES = 2_000
+
 _CLOSING = b"]}"
 _CLOSING_DEFLATED = deflated(_CLOSING)
 
@@ -532,7 +536,11 @@ def _counted(codes: list[str], counts: list[tuple[str, str, int]]) -> dict[str, 
 
 
 def _seen(code: str, rendered: str | None) -> str:
-    return json.dumps([code, rendered])
+    """[code, rendered] as JSON (one call per node of a walked tree: json.dumps costs 2 us a call)."""
+    return "[" + _JSON_TEXT(code) + "," + ("null" if rendered is None else _JSON_TEXT(rendered)) + "]"
+
+
+_JSON_TEXT = json.encoder.encode_basestring_ascii  # C, exact JSON text
 
 
 async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> Encoded:
@@ -622,7 +630,7 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
             chunks.append(_Chunk((b"," if i else b"") + b",".join([serialized(child) for child in group])))
         else:
             chunks.append(view.chunks[i])
-    if cache is not None:
+    if cache is not None and len(codes) <= MAX_VIEW_NODES:
         cache.keep_value(key, _View(stamp, codes, parents, shape, last_7, snapshots, counted, rows, seen, pieces, groups, group_of, chunks))
     head = pieces[root_code]
     body = b"".join([head, *(chunk.body for chunk in chunks), _CLOSING])
