@@ -456,9 +456,9 @@ class _View(NamedTuple):
     shape: dict[str, tuple[str, str]]  # code -> (name, level)
     last_7: dict[str, int]
     snapshots: dict[str, Latest]
-    counted: dict[str, dict[str, int]]
+    counted: dict[str, tuple[tuple[str, int], ...]]  # only the nodes with operational counts
     rows: dict[str, Row]
-    seen: dict[str, str]  # code -> [code, its row as the database rendered it (`_SEEN`)], as JSON
+    seen: dict[str, str | None]  # code -> [code, its row as the database rendered it (`_SEEN`)] as JSON, None: unknown
     pieces: dict[str, bytes]  # code -> its own fields serialized, without the closing brace
     groups: list[list[str]]  # the root's children, in runs (`_groups`)
     group_of: dict[str, int]  # code -> its run, for the nodes below the root
@@ -506,12 +506,13 @@ def _groups(root: str, codes: list[str], parents: dict[str, str | None]) -> tupl
 
 async def _changed_rows(
     session: AsyncSession, *, campaign: Campaign, root: str, view: _View, today: date
-) -> tuple[dict[str, tuple[Row, str]], dict[str, Latest], dict[str, dict[str, int]]]:
+) -> tuple[dict[str, tuple[Row, str]], dict[str, Latest], dict[str, tuple[tuple[str, int], ...]]]:
     """The rows of the view's nodes that changed since it was kept, with their rendering; the
     campaign's newest snapshots; and what the queues and home visits counted in each node's subtree
     (as `tallies.operational_counts` gives it)."""
     statement = _KEPT_STATEMENTS["postgresql" if is_postgresql(session) else "sqlite"]
-    params = {"kept": "[" + ",".join([view.seen[code] for code in view.codes]) + "]", "campaign_id": campaign.id, "today": today}
+    kept = ",".join([entry if (entry := view.seen[code]) is not None else _seen(code, None) for code in view.codes])
+    params = {"kept": "[" + kept + "]", "campaign_id": campaign.id, "today": today}
     found = (await session.execute(statement, {**params, "root": root, "below": root + ".", "after": root + "/"})).all()
     rows, snapshots, counts = {}, {}, []
     for kind, code, target, source, total, last_day, provisional, seen in found:
@@ -521,18 +522,22 @@ async def _changed_rows(
             snapshots[code] = _snapshot(code, last_day, target)
         else:
             counts.append((code, source, target))
-    return rows, snapshots, _counted(view.codes, counts)
+    return rows, snapshots, _counted(view.parents, counts)
 
 
-def _counted(codes: list[str], counts: list[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
-    """What the queues and home visits counted in each node's subtree, per source, from the
-    operational tallies' sums per area and source (as `tallies.operational_counts` gives it)."""
-    counted: dict[str, dict[str, int]] = {code: {"queue": 0, "home_visit": 0} for code in codes}
+_NO_COUNTS: tuple[tuple[str, int], ...] = (("queue", 0), ("home_visit", 0))
+
+
+def _counted(nodes: dict[str, Any], counts: list[tuple[str, str, int]]) -> dict[str, tuple[tuple[str, int], ...]]:
+    """What the queues and home visits counted in the subtree of each node (a key of `nodes`) per
+    source, from the operational tallies' sums per area and source, as `tallies.operational_counts`
+    gives it; only the nodes with counts (the others: `_NO_COUNTS`)."""
+    sums: dict[str, dict[str, int]] = {}
     for area, source, count in counts:
         for holder in (area, *areas.ancestors_of(area)):
-            if holder in counted:
-                counted[holder][source] += int(count)
-    return counted
+            if holder in nodes:
+                sums.setdefault(holder, dict(_NO_COUNTS))[source] += int(count)
+    return {code: tuple(by_source.items()) for code, by_source in sums.items()}
 
 
 def _seen(code: str, rendered: str | None) -> str:
@@ -567,7 +572,9 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
         for code, (row, rendered) in found.items():
             rows[code], seen[code] = row, _seen(code, rendered)
         if view.snapshots == snapshots:  # else every node may have changed
-            moved = set(found) | ({code for code in codes if counted[code] != view.counted[code]} if counted != view.counted else set())
+            moved = set(found)
+            if counted != view.counted:
+                moved.update(code for code in counted.keys() | view.counted.keys() if counted.get(code) != view.counted.get(code))
             changed_codes = [code for code in codes if code in moved]
         else:
             changed_codes = codes
@@ -578,14 +585,17 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
         )
         counts = [row for row in found_rows if row[2] == ""]
         found_rows = found_rows[: len(found_rows) - len(counts)]
-        codes = [row[0] for row in found_rows]
-        parents = {row[0]: row[3] for row in found_rows}
-        shape = {row[0]: (row[1], row[2]) for row in found_rows}
-        counted = _counted(codes, [(row[0], row[5], row[4]) for row in counts])
-        rows = {row[0]: (row[4], row[5], row[6] or 0, row[7], row[8] or 0) for row in found_rows}
-        seen = {code: _seen(code, None) for code in codes}  # unknown: the next read asks for every row once
+        codes, parents, shape, rows, seen, last_7 = [], {}, {}, {}, {}, {}
+        unknown = None  # the rendering of the rows: the next read asks for every one once
+        for row in found_rows:
+            code = row[0]
+            codes.append(code)
+            parents[code], shape[code], seen[code] = row[3], (row[1], row[2]), unknown
+            rows[code] = (row[4], row[5], row[6] or 0, row[7], row[8] or 0)
+            if kept_window is None:
+                last_7[code] = row[9] or 0
+        counted = _counted(parents, [(row[0], row[5], row[4]) for row in counts])
         if kept_window is None:
-            last_7 = {row[0]: row[9] or 0 for row in found_rows}
             _keep_window(campaign, today, cache, dict(last_7))
         else:
             last_7 = await _last_7_days(session, campaign, codes, today, cache)  # reads only areas not seen yet
@@ -603,7 +613,7 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
         days: tuple[int, int] | None = None
         for code in changed:
             target, source, *_ = rows[code]
-            inputs: NodeInputs = (*shape[code], target, source, *recorded[code], tuple(counted[code].items()), last_7[code])
+            inputs: NodeInputs = (*shape[code], target, source, *recorded[code], counted.get(code, _NO_COUNTS), last_7[code])
             piece = known.get(code)
             if piece is None or piece[0] != inputs:
                 days = days or _days(campaign, today)
