@@ -19,12 +19,16 @@ Rules
   matters to residents, the campaign area's own reported total against its children's.
 - Each node's forecast follows `campaigns.forecast`.
 - The first read after a change (cold) is cheap: the nodes in view with their targets and totals,
-  the campaign's newest snapshots and, when the kept ones are out of date, the 7-day sums come in
-  one query (`_in_view`); the 7-day sums and what each snapshot dated before today covers are
-  kept per campaign with its history version and date (only a past day's tally changes them);
-  each node is serialized once per inputs and kept per campaign (`progress_json`), so a change
-  recomputes only the nodes whose inputs changed. Everything kept is keyed by what it is computed
-  from: nothing kept is ever served for other inputs.
+  the campaign's newest snapshots, the operational counts and, when the kept ones are out of date,
+  the 7-day sums come in one query (`_in_view`); the 7-day sums and what each snapshot dated
+  before today covers are kept per campaign with its history version and date (only a past day's
+  tally changes them); each node is serialized once per inputs and kept per campaign
+  (`progress_json`), so a change recomputes only the nodes whose inputs changed. A tree (root,
+  depth) is kept as last answered (`_View`): while the history version and date stay, its areas
+  are known and a cold read asks only for the rows of its nodes that changed (`_KEPT_SQL`), and
+  its gzip form is made from kept compressed chunks. Everything kept is keyed by what it is
+  computed from, or compared with what the database holds now: nothing kept is ever served for
+  other inputs.
 """
 
 import io
@@ -118,6 +122,8 @@ async def _recorded(
     today = calendar.today(campaign.timezone)
     if snapshots is None:
         snapshots = await _latest_snapshots(session, campaign, root, today)
+    if not snapshots and totals is not None:
+        return {code: totals.get(code, (0, None, 0)) for code in codes}  # the tallies' figures alone
     # Snapshots above `root` (the city's, when asking about a kecamatan) don't count inside it.
     covered = await _covered(session, campaign, snapshots, today, cache) if snapshots else {}
     contribution: dict[str, int] = defaultdict(int)
@@ -424,7 +430,10 @@ _KEPT_STATEMENTS = {
 
 # A node's row as read: target, target source, tally total, newest tally day, provisional part.
 # With the same snapshots, operational counts, history version and date, a node whose row did not
-# change has the same inputs (`NodeInputs`).
+# change has the same inputs (`NodeInputs`): its recorded figure is its total plus what the
+# snapshots in its subtree add, and what a snapshot covers changes only with tallies of its
+# subtree up to its date, which change this node's total too (no tally is dated after today, and
+# a past day's change moves the history version).
 Row = tuple[int | None, str | None, int, date | str | None, int]
 
 
