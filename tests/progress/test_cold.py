@@ -292,3 +292,20 @@ def test_chunks_compressed_apart_make_one_gzip_member() -> None:
     body = b"".join(chunks)
     member = gzip_member([deflated(chunk) for chunk in chunks], body)
     assert gzip.decompress(member) == body and zlib.decompress(member, 16 + zlib.MAX_WBITS) == body
+
+
+async def test_the_endpoint_serves_the_kept_gzip_form_and_the_plain_one_alike(client, session) -> None:
+    """Cold and warm, gzipped (kept beside the body) or not, the progress answer is the same
+    bytes; both forms say they vary with Accept-Encoding."""
+    campaign = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    today = campaigns.today_for(campaign)
+    await session.commit()
+    url = f"/api/v1/campaigns/{campaign.id}/progress"
+    for count in (10, 20):
+        assert (await post(client, campaign.id, rows({"36.74.02.1001": count}, today), admin)).status_code == 200
+        answers = [await client.get(url, params={"depth": 2}, headers={"Accept-Encoding": encoding}) for encoding in ("gzip", "identity", "gzip", "identity")]
+        assert all(a.status_code == 200 for a in answers) and len({a.content for a in answers}) == 1
+        assert [a.headers.get("content-encoding") for a in answers] == ["gzip", None, "gzip", None]
+        assert all("accept-encoding" in a.headers["vary"].lower() for a in answers)
+        assert json.loads(answers[0].content)["children"][1]["recorded"] == count
