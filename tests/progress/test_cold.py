@@ -280,7 +280,7 @@ async def test_the_kept_rows_query_reads_operational_tallies_by_their_partial_in
     statements = [progress._KEPT_STATEMENTS["sqlite"], progress._TREE_STATEMENTS[("sqlite", False)], progress._TREE_STATEMENTS[("sqlite", True)]]
     for statement in statements:
         for root in ("0", "36.74"):
-            params = {"kept": "[]", "campaign_id": 1, "today": "2026-12-07", "since": "2026-11-30", "until": "2026-12-06", "depth": 1}
+            params = {"kept": "{}", "campaign_id": 1, "today": "2026-12-07", "since": "2026-11-30", "until": "2026-12-06", "depth": 1}
             params.update(root=root, below=root + ".", after=root + "/")
             plan = (await connection.execute(text("EXPLAIN QUERY PLAN " + str(statement)), params)).all()
             assert any("ix_tallies_operational" in str(row) for row in plan), plan
