@@ -115,10 +115,11 @@ ReadCacheDep = Depends(get_read_cache)
 
 class Encoded(NamedTuple):
     """A built answer and the means to gzip it cheaper than compressing it whole (on demand: only
-    for clients that accept gzip)."""
+    for clients that accept gzip), with how many of its bytes that still compresses."""
 
     body: bytes
     gzipped: Callable[[], bytes]
+    fresh: int
 
 
 def deflated(chunk: bytes) -> bytes:
@@ -182,7 +183,12 @@ async def versioned(
         cache.put(key, body)
     if not gzip or len(body) < MINIMUM_SIZE:
         return Response(body, media_type=media_type, headers=extra)
-    zipped = encoded.gzipped() if encoded is not None else await _gzipped(body)
+    if encoded is None:
+        zipped = await _gzipped(body)
+    elif encoded.fresh < _THREAD_MINIMUM:
+        zipped = encoded.gzipped()
+    else:  # e.g. a large tree's first read: off the event loop, as a whole body would be
+        zipped = await anyio.to_thread.run_sync(encoded.gzipped)
     cache.put(("gzip", key), zipped)
     return Response(zipped, media_type=media_type, headers={**extra, "Content-Encoding": "gzip"})
 

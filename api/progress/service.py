@@ -659,7 +659,8 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
     def gzipped() -> bytes:
         return gzip_member([deflated(head), *(chunk.compressed() for chunk in chunks), _CLOSING_DEFLATED], body)
 
-    return Encoded(body, gzipped)
+    fresh = len(head) + sum(len(chunk.body) for chunk in chunks if chunk.deflated is None)
+    return Encoded(body, gzipped, fresh)
 
 
 async def progress(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> ProgressNode:

@@ -216,6 +216,7 @@ async def test_a_kept_tree_reads_only_the_changed_rows_and_compresses_only_the_c
     cache = BodyCache()
     statements: list[str] = []
     returned: list[int] = []
+    to_compress: list[int] = []  # what each read says its gzip form still compresses (bytes)
     connection = await session.connection()
 
     def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -243,16 +244,18 @@ async def test_a_kept_tree_reads_only_the_changed_rows_and_compresses_only_the_c
         compressed.clear()
         fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
         encoded = await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=cache)
+        to_compress.append(encoded.fresh)
         assert gzip.decompress(encoded.gzipped()) == encoded.body
         return encoded.body
 
     event.listen(connection.sync_connection, "before_cursor_execute", seen)
     try:
-        await read()
+        body_first = await read()
         assert any("RECURSIVE" in statement for statement in statements)  # the first read walks the tree
         await read()
         assert not any("RECURSIVE" in statement for statement in statements) and returned[-1] == 62  # every row (the city, 7 kecamatan, 54 kelurahan), once
         assert compressed == [compressed[0]]  # nothing changed: only the root's fields again
+        assert to_compress[0] == len(body_first) - 2 and to_compress[1] == len(compressed[0])  # all but the closing; the root's fields
         assert (await post(client, campaign.id, rows({"36.74.05.1002": 40}, today), admin)).status_code == 200
         body = await read()
         assert not any("RECURSIVE" in statement for statement in statements)
