@@ -6,7 +6,7 @@ Why: a request that reaches an endpoint costs several round trips to the databas
 full FastAPI stack; a public dashboard asks the same question thousands of times a minute.
 
 What is kept: the 200 answers of a few public GET endpoints (PUBLIC_READS: health, progress,
-schedule, service points, queue boards), by path and query, for at most `seconds` (1 s), and only
+schedule, service points, queue boards), by path, query and whether the client accepts gzip, for at most `seconds` (1 s), and only
 while the process's write generation is the one they were computed under. The generation changes
 before every statement that may write, when a transaction that wrote commits, and when its
 connection goes back to the pool (after COMMIT), in any engine of the process (SQLAlchemy events
@@ -101,20 +101,24 @@ class PublicReadCache:
         self.seconds = seconds
         self.max_entries = max_entries
         # key -> (generation, expires, route, headers, body, etag)
-        self._items: OrderedDict[tuple[str, bytes], tuple[int, float, Any, list[tuple[bytes, bytes]], bytes, str | None]] = OrderedDict()
+        self._items: OrderedDict[tuple[str, bytes, bool], tuple[int, float, Any, list[tuple[bytes, bytes]], bytes, str | None]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or self.seconds <= 0 or not PUBLIC_READS.match(scope["path"]):
             await self.app(scope, receive, send)
             return
         if_none_match = None
+        gzip = False
         for name, value in scope["headers"]:
             if name in _BYPASS or (name == b"cache-control" and b"no-cache" in value) or name == b"pragma":
                 await self.app(scope, receive, send)
                 return
             if name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
-        key = (scope["path"], scope.get("query_string", b""))
+            elif name == b"accept-encoding":
+                gzip = b"gzip" in value
+        # Answers kept gzipped by the endpoint (api/caching.py `versioned`) are one per encoding.
+        key = (scope["path"], scope.get("query_string", b""), gzip)
         now = time.monotonic()
         entry = self._items.get(key)
         if entry is not None and entry[0] == generation.value and entry[1] > now:
@@ -130,7 +134,7 @@ class PublicReadCache:
             return
         await self._fill(scope, receive, send, key, generation.value, now)
 
-    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: tuple[str, bytes], started_generation: int, now: float) -> None:
+    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: tuple[str, bytes, bool], started_generation: int, now: float) -> None:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
         keep = True

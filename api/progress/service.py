@@ -19,12 +19,16 @@ Rules
   matters to residents, the campaign area's own reported total against its children's.
 - Each node's forecast follows `campaigns.forecast`.
 - The first read after a change (cold) is cheap: the nodes in view with their targets and totals,
-  the campaign's newest snapshots and, when the kept ones are out of date, the 7-day sums come in
-  one query (`_in_view`); the 7-day sums and what each snapshot dated before today covers are
-  kept per campaign with its history version and date (only a past day's tally changes them);
-  each node is serialized once per inputs and kept per campaign (`progress_json`), so a change
-  recomputes only the nodes whose inputs changed. Everything kept is keyed by what it is computed
-  from: nothing kept is ever served for other inputs.
+  the campaign's newest snapshots, the operational counts and, when the kept ones are out of date,
+  the 7-day sums come in one query (`_in_view`); the 7-day sums and what each snapshot dated
+  before today covers are kept per campaign with its history version and date (only a past day's
+  tally changes them); each node is serialized once per inputs and kept per campaign
+  (`progress_json`), so a change recomputes only the nodes whose inputs changed. A tree (root,
+  depth) is kept as last answered (`_View`): while the history version and date stay, its areas
+  are known and a cold read asks only for the rows of its nodes that changed (`_KEPT_SQL`), and
+  its gzip form is made from kept compressed chunks. Everything kept is keyed by what it is
+  computed from, or compared with what the database holds now: nothing kept is ever served for
+  other inputs.
 """
 
 import io
@@ -39,10 +43,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import calendar, csv_cells, rounding
 from api.areas import service as areas
 from api.areas.models import Area
-from api.caching import BodyCache
+from api.caching import BodyCache, Encoded, deflated, gzip_member
 from api.campaigns.forecast import forecast
 from api.campaigns.models import Campaign, Snapshot, TargetSource
 from api.campaigns.scope import require_area_in_campaign
+from api.db import is_postgresql
 from api.errors import RuleViolation
 from api.progress.schemas import DailyPoint, DailySeries, Discrepancy, ProgressNode
 from api.tallies import service as tallies
@@ -117,6 +122,8 @@ async def _recorded(
     today = calendar.today(campaign.timezone)
     if snapshots is None:
         snapshots = await _latest_snapshots(session, campaign, root, today)
+    if not snapshots and totals is not None:
+        return {code: totals.get(code, (0, None, 0)) for code in codes}  # the tallies' figures alone
     # Snapshots above `root` (the city's, when asking about a kecamatan) don't count inside it.
     covered = await _covered(session, campaign, snapshots, today, cache) if snapshots else {}
     contribution: dict[str, int] = defaultdict(int)
@@ -169,13 +176,22 @@ UNION ALL
 SELECT s.area_code, NULL, NULL, NULL, s.cumulative, NULL, NULL, s.as_of, NULL{no_window}
 FROM snapshots s
 WHERE s.campaign_id = :campaign_id
-  AND s.as_of = (SELECT MAX(l.as_of) FROM snapshots l WHERE l.campaign_id = :campaign_id AND l.area_code = s.area_code AND l.as_of <= :today)
+  AND s.as_of = (SELECT MAX(l.as_of) FROM snapshots l WHERE l.campaign_id = :campaign_id AND l.area_code = s.area_code AND l.as_of <= :today){operational}
 ORDER BY 1
 """
+# With the operational tallies of the root's subtree (rows with a level of '', the count as
+# `target`), as `_OPERATIONAL_SQL` reads them for a kept tree.
+_TREE_OPERATIONAL_SQL = """
+UNION ALL
+SELECT o.area_code, NULL, '', NULL, SUM(o.count), o.source, NULL, NULL, NULL{no_window}
+FROM {tallies}
+WHERE o.campaign_id = :campaign_id AND o.origin_key > 0
+  AND (:root = '0' OR o.area_code = :root OR (o.area_code > :below AND o.area_code < :after))
+GROUP BY o.area_code, o.source"""
 _WINDOW_SQL = """,
     (SELECT SUM(r.total + r.provisional) FROM tally_rollups r
      WHERE r.campaign_id = :campaign_id AND r.area_code = tree.code AND r.day >= :since AND r.day <= :until) AS last_7"""
-_COLUMNS = (
+_COLUMNS: tuple[Any, ...] = (
     column("code", String),
     column("name", String),
     column("level", String),
@@ -183,15 +199,40 @@ _COLUMNS = (
     column("target", Integer),
     column("source", String),
     column("total", Integer),
-    column("last_day", Date),
+    column("last_day"),  # a date, as the driver gives it (text on SQLite): see `_day`
     column("provisional", Integer),
 )
-_PROGRESS_SQL = text(_TREE_SQL.format(window="", no_window="")).bindparams(bindparam("today", type_=Date)).columns(*_COLUMNS)
+_PROGRESS_SQL = text(_TREE_SQL.format(window="", no_window="", operational="")).bindparams(bindparam("today", type_=Date)).columns(*_COLUMNS)
 _PROGRESS_WINDOW_SQL = (
-    text(_TREE_SQL.format(window=_WINDOW_SQL, no_window=", NULL"))
+    text(_TREE_SQL.format(window=_WINDOW_SQL, no_window=", NULL", operational=""))
     .bindparams(bindparam("today", type_=Date), bindparam("since", type_=Date), bindparam("until", type_=Date))
     .columns(*_COLUMNS, column("last_7", Integer))
 )
+# SQLite would rather walk the campaign's tallies by the unique index (in area order, for the
+# GROUP BY) than read its few operational ones by the partial index: told which index to use.
+_TALLIES = {"sqlite": "tallies o INDEXED BY ix_tallies_operational", "postgresql": "tallies o"}
+
+
+def _tree_statement(dialect: str, *, window: bool) -> Any:
+    no_window = ", NULL" if window else ""
+    operational = _TREE_OPERATIONAL_SQL.format(no_window=no_window, tallies=_TALLIES[dialect])
+    statement = text(_TREE_SQL.format(window=_WINDOW_SQL if window else "", no_window=no_window, operational=operational))
+    dates = [bindparam("today", type_=Date)] + ([bindparam("since", type_=Date), bindparam("until", type_=Date)] if window else [])
+    return statement.bindparams(*dates).columns(*_COLUMNS, *([column("last_7", Integer)] if window else []))
+
+
+# The tree with the operational tallies, by dialect and window.
+_TREE_STATEMENTS = {(dialect, window): _tree_statement(dialect, window=window) for dialect in _TALLIES for window in (False, True)}
+
+
+def _day(value: date | str | None) -> date | None:
+    """A date column read without SQLAlchemy's type (SQLite gives ISO text, PostgreSQL a date)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _snapshot(code: str, as_of: date | str, cumulative: int) -> Latest:
+    return Latest(code, date.fromisoformat(as_of) if isinstance(as_of, str) else as_of, cumulative)
+
 
 # Areas whose 7-day sums are kept per campaign at most (a national tree to the kecamatan is 7,838).
 MAX_WINDOW_AREAS = 100_000
@@ -242,22 +283,32 @@ async def _last_7_days(session: AsyncSession, campaign: Campaign, codes: list[st
 NodeInputs = tuple[str, str, int | None, str | None, int, date | None, int, tuple[tuple[str, int], ...], int]
 
 
-async def _in_view(session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, window: bool) -> tuple[list[Any], dict[str, Latest]]:
+async def _in_view(
+    session: AsyncSession, *, campaign: Campaign, root_code: str, depth: int, today: date, window: bool, operational: bool = False
+) -> tuple[list[Any], dict[str, Latest]]:
     """The rows of the nodes in view (`_PROGRESS_SQL`, with the 7-day sums when `window`) and the
-    campaign's newest snapshots, in one round trip; a root outside the campaign is refused."""
+    campaign's newest snapshots, in one round trip; a root outside the campaign is refused. With
+    `operational`, the operational tallies of the root's subtree too, after the nodes (level '')."""
     params: dict[str, Any] = {"root": root_code, "depth": depth, "campaign_id": campaign.id, "today": today}
     if window:
         params.update(since=today - timedelta(days=7), until=today - timedelta(days=1))
-    found = (await session.execute(_PROGRESS_WINDOW_SQL if window else _PROGRESS_SQL, params)).all()
-    rows, snapshots = [], {}
+    if operational:
+        params.update(below=root_code + ".", after=root_code + "/")
+        statement = _TREE_STATEMENTS[("postgresql" if is_postgresql(session) else "sqlite", window)]
+    else:
+        statement = _PROGRESS_WINDOW_SQL if window else _PROGRESS_SQL
+    found = (await session.execute(statement, params)).all()
+    rows, snapshots, counts = [], {}, []
     for row in found:
         if row[2] is None:  # a snapshot
-            snapshots[row[0]] = Latest(row[0], row[7], row[4])
+            snapshots[row[0]] = _snapshot(row[0], row[7], row[4])
+        elif row[2] == "":
+            counts.append(row)
         else:
             rows.append(row)
     if not rows or not areas.is_within(root_code, campaign.root_area_code):
         await require_area_in_campaign(session, campaign, root_code, location="query")  # names the problem
-    return rows, snapshots
+    return rows + counts, snapshots
 
 
 async def _nodes(
@@ -269,7 +320,7 @@ async def _nodes(
     kept = _kept_window(campaign, today, cache)
     rows, snapshots = await _in_view(session, campaign=campaign, root_code=root_code, depth=depth, today=today, window=kept is None)
     codes = [row[0] for row in rows]
-    totals = {row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows}
+    totals = {row[0]: (row[6] or 0, _day(row[7]), row[8] or 0) for row in rows}
     recorded = await _recorded(session, campaign, campaign.root_area_code, codes, totals=totals, snapshots=snapshots, cache=cache)
     counted = await tallies.operational_counts(session, campaign_id=campaign.id, root=root_code, codes=codes)
     if kept is None:
@@ -339,45 +390,284 @@ async def progress_tree(
 _DUMP = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 
 
-async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> bytes:
-    """The progress tree serialized, as the `ProgressNode` response model describes it.
+# The nodes of a kept view (`_View`) whose target or campaign-wide total changed since it was
+# kept, in one round trip with the campaign's newest snapshots (as in `_TREE_SQL`) and the
+# operational tallies of the root's subtree (as `tallies.operational_counts` reads them: few, by
+# the partial index on the literal `origin_key > 0`), without a walk of the area tree: the view's
+# codes come with what the database rendered of their row last time (`seen`, NULL when unknown),
+# and only the rows rendered otherwise now come back (a few, not hundreds: the rows are what a
+# cold read spends its time on).
+_KEPT_SQL = """
+SELECT 'n' AS kind, k.code, t.target, t.source, tt.total, tt.last_day, tt.provisional, {seen} AS seen
+FROM {kept}
+LEFT JOIN targets t ON t.campaign_id = :campaign_id AND t.area_code = k.code
+LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = k.code
+WHERE {seen} IS DISTINCT FROM k.seen
+UNION ALL
+SELECT 's', s.area_code, s.cumulative, NULL, NULL, s.as_of, NULL, NULL
+FROM snapshots s
+WHERE s.campaign_id = :campaign_id
+  AND s.as_of = (SELECT MAX(l.as_of) FROM snapshots l WHERE l.campaign_id = :campaign_id AND l.area_code = s.area_code AND l.as_of <= :today)
+UNION ALL
+SELECT 'o', o.area_code, SUM(o.count), o.source, NULL, NULL, NULL, NULL
+FROM {tallies}
+WHERE o.campaign_id = :campaign_id AND o.origin_key > 0
+  AND (:root = '0' OR o.area_code = :root OR (o.area_code > :below AND o.area_code < :after))
+GROUP BY o.area_code, o.source
+"""
+# No value rendered contains "|" (numbers, dates, a source's name) and NULL renders empty where no
+# value does: two different rows never render the same.
+_SEEN = "format('%s|%s|%s|%s|%s', t.target, t.source, tt.total, tt.last_day, tt.provisional)"
+# The view's codes and renderings come as one JSON object {code: seen} (one parameter; an array
+# of pairs took SQLite twice as long, parsing each pair again for each of its two values).
+_KEPT_FROM = {
+    "sqlite": "(SELECT j.key AS code, j.value AS seen FROM json_each(:kept) AS j) AS k",
+    "postgresql": "jsonb_each_text(CAST(:kept AS jsonb)) AS k(code, seen)",
+}
+_KEPT_STATEMENTS = {
+    dialect: text(_KEPT_SQL.format(kept=kept, seen=_SEEN, tallies=_TALLIES[dialect])).bindparams(bindparam("today", type_=Date))
+    for dialect, kept in _KEPT_FROM.items()
+}
+
+# A node's row as read: target, target source, tally total, newest tally day, provisional part.
+# With the same snapshots, operational counts, history version and date, a node whose row did not
+# change has the same inputs (`NodeInputs`): its recorded figure is its total plus what the
+# snapshots in its subtree add, and what a snapshot covers changes only with tallies of its
+# subtree up to its date, which change this node's total too (no tally is dated after today, and
+# a past day's change moves the history version).
+Row = tuple[int | None, str | None, int, date | str | None, int]
+
+
+class _Chunk:
+    """Consecutive subtrees of a tree's answer: their bytes, and their `deflated` form once made."""
+
+    __slots__ = ("body", "deflated")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.deflated: bytes | None = None
+
+    def compressed(self) -> bytes:
+        if self.deflated is None:
+            self.deflated = deflated(self.body)
+        return self.deflated
+
+
+class _View(NamedTuple):
+    """What a tree (root, depth) was last answered from, kept per process: its nodes (parents
+    first, children in code order), their rows and serialized fields, and its chunks. The nodes
+    (areas) change only with the history version (`touch_all` moves it), so with the same stamp
+    (history version, date, deadline, weekends) a cold read asks only for the rows of these codes
+    that changed (`_KEPT_SQL`)."""
+
+    stamp: tuple[Any, ...]
+    codes: list[str]
+    parents: dict[str, str | None]
+    shape: dict[str, tuple[str, str]]  # code -> (name, level)
+    last_7: dict[str, int]
+    snapshots: dict[str, Latest]
+    counted: dict[str, tuple[tuple[str, int], ...]]  # only the nodes with operational counts
+    rows: dict[str, Row]
+    seen: dict[str, str | None]  # code -> "code": its row as the database rendered it (`_SEEN`), in JSON; None: unknown
+    pieces: dict[str, bytes]  # code -> its own fields serialized, without the closing brace
+    groups: list[list[str]]  # the root's children, in runs (`_groups`)
+    group_of: dict[str, int]  # code -> its run, for the nodes below the root
+    chunks: list[_Chunk]  # one per run
+
+
+# Nodes of a tree kept as a view at most (about 1.3 KB each with its bytes: a province at depth 2
+# is 0.9 MB); a larger tree is walked on every cold read.
+MAX_VIEW_NODES = 2_000
+
+_CLOSING = b"]}"
+_CLOSING_DEFLATED = deflated(_CLOSING)
+
+# Nodes per chunk of a tree's answer, about: a chunk whose nodes changed is serialized and
+# compressed again whole (24 nodes: about 11 KB, 0.2 ms), and each chunk is compressed without the
+# others' context (the fewer, the smaller the answer).
+CHUNK_NODES = 24
+
+
+def _groups(root: str, codes: list[str], parents: dict[str, str | None]) -> tuple[list[list[str]], dict[str, int]]:
+    """The root's children in runs of subtrees holding about CHUNK_NODES nodes. Runs end where the
+    tree's shape says (not its bytes), so that a changed figure never moves another run's bounds."""
+    top: dict[str, str] = {}  # code -> its ancestor among the root's children
+    sizes: dict[str, int] = defaultdict(int)
+    for code in codes:
+        parent = parents[code]
+        if code == root or parent is None:
+            continue
+        top[code] = code if parent == root else top[parent]
+        sizes[top[code]] += 1
+    groups: list[list[str]] = []
+    run: list[str] = []
+    count = 0
+    for child in sizes:  # in the order of `codes`
+        run.append(child)
+        count += sizes[child]
+        if count >= CHUNK_NODES:
+            groups.append(run)
+            run, count = [], 0
+    if run:
+        groups.append(run)
+    run_of = {child: i for i, group in enumerate(groups) for child in group}
+    return groups, {code: run_of[ancestor] for code, ancestor in top.items()}
+
+
+async def _changed_rows(
+    session: AsyncSession, *, campaign: Campaign, root: str, view: _View, today: date
+) -> tuple[dict[str, tuple[Row, str]], dict[str, Latest], dict[str, tuple[tuple[str, int], ...]]]:
+    """The rows of the view's nodes that changed since it was kept, with their rendering; the
+    campaign's newest snapshots; and what the queues and home visits counted in each node's subtree
+    (as `tallies.operational_counts` gives it)."""
+    statement = _KEPT_STATEMENTS["postgresql" if is_postgresql(session) else "sqlite"]
+    kept = ",".join([entry if (entry := view.seen[code]) is not None else _seen(code, None) for code in view.codes])
+    params = {"kept": "{" + kept + "}", "campaign_id": campaign.id, "today": today}
+    found = (await session.execute(statement, {**params, "root": root, "below": root + ".", "after": root + "/"})).all()
+    rows, snapshots, counts = {}, {}, []
+    for kind, code, target, source, total, last_day, provisional, seen in found:
+        if kind == "n":
+            rows[code] = ((target, source, total or 0, last_day, provisional or 0), seen)
+        elif kind == "s":
+            snapshots[code] = _snapshot(code, last_day, target)
+        else:
+            counts.append((code, source, target))
+    return rows, snapshots, _counted(view.parents, counts)
+
+
+_NO_COUNTS: tuple[tuple[str, int], ...] = (("queue", 0), ("home_visit", 0))
+
+
+def _counted(nodes: dict[str, Any], counts: list[tuple[str, str, int]]) -> dict[str, tuple[tuple[str, int], ...]]:
+    """What the queues and home visits counted in the subtree of each node (a key of `nodes`) per
+    source, from the operational tallies' sums per area and source, as `tallies.operational_counts`
+    gives it; only the nodes with counts (the others: `_NO_COUNTS`)."""
+    sums: dict[str, dict[str, int]] = {}
+    for area, source, count in counts:
+        for holder in (area, *areas.ancestors_of(area)):
+            if holder in nodes:
+                sums.setdefault(holder, dict(_NO_COUNTS))[source] += int(count)
+    return {code: tuple(by_source.items()) for code, by_source in sums.items()}
+
+
+def _seen(code: str, rendered: str | None) -> str:
+    """`"code":"rendered"` for the JSON object of `_KEPT_FROM` (one call per node of a walked
+    tree: json.dumps costs 2 us a call)."""
+    return _JSON_TEXT(code) + ":" + ("null" if rendered is None else _JSON_TEXT(rendered))
+
+
+_JSON_TEXT = json.encoder.encode_basestring_ascii  # C, exact JSON text
+
+
+async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> Encoded:
+    """The progress tree serialized, as the `ProgressNode` response model describes it, and the
+    means to gzip it.
 
     Each node's own fields are serialized once per inputs (`NodeInputs`) and kept per campaign
     with the date, deadline and weekends they were computed for: after a change only the nodes
     whose inputs changed (the changed areas and their ancestors) are computed and serialized
-    again; the answer is the kept pieces joined (the same bytes as serializing the whole tree)."""
+    again; the answer is the kept pieces joined (the same bytes as serializing the whole tree).
+    A tree (root, depth) is kept as last answered (`_View`): with the same history version and
+    date, a cold read asks only for its nodes' rows and computes only the nodes whose row changed;
+    the answer is made of chunks (the root's fields, runs of its children's subtrees) of which
+    only those holding a changed node are serialized and compressed again."""
     root_code = area or campaign.root_area_code
     today = calendar.today(campaign.timezone)
-    nodes = await _nodes(session, campaign=campaign, root_code=root_code, depth=depth, today=today, cache=cache)
-    stamp = (today, campaign.deadline, campaign.opens_weekends)
-    kept = cache.value(("progress_nodes", campaign.id)) if cache is not None else None
-    pieces: dict[str, tuple[NodeInputs, bytes]] = kept[1] if kept is not None and kept[0] == stamp and len(kept[1]) < MAX_KEPT_NODES else {}
-    days: tuple[int, int] | None = None
-    own: dict[str, bytes] = {}
+    stamp = (campaign.history_version, today, campaign.deadline, campaign.opens_weekends)
+    key = ("progress_view", campaign.id, root_code, depth)
+    view: _View | None = cache.value(key) if cache is not None else None
+    if view is not None and view.stamp == stamp:
+        codes, parents, shape, last_7 = view.codes, view.parents, view.shape, view.last_7
+        found, snapshots, counted = await _changed_rows(session, campaign=campaign, root=root_code, view=view, today=today)
+        rows, seen = dict(view.rows), dict(view.seen)
+        for code, (row, rendered) in found.items():
+            rows[code], seen[code] = row, _seen(code, rendered)
+        if view.snapshots == snapshots:  # else every node may have changed
+            moved = set(found)
+            if counted != view.counted:
+                moved.update(code for code in counted.keys() | view.counted.keys() if counted.get(code) != view.counted.get(code))
+            changed_codes = [code for code in codes if code in moved]
+        else:
+            changed_codes = codes
+    else:
+        kept_window = _kept_window(campaign, today, cache)
+        found_rows, snapshots = await _in_view(
+            session, campaign=campaign, root_code=root_code, depth=depth, today=today, window=kept_window is None, operational=True
+        )
+        counts = [row for row in found_rows if row[2] == ""]
+        found_rows = found_rows[: len(found_rows) - len(counts)]
+        codes, parents, shape, rows, seen, last_7 = [], {}, {}, {}, {}, {}
+        unknown = None  # the rendering of the rows: the next read asks for every one once
+        for row in found_rows:
+            code = row[0]
+            codes.append(code)
+            parents[code], shape[code], seen[code] = row[3], (row[1], row[2]), unknown
+            rows[code] = (row[4], row[5], row[6] or 0, row[7], row[8] or 0)
+            if kept_window is None:
+                last_7[code] = row[9] or 0
+        counted = _counted(parents, [(row[0], row[5], row[4]) for row in counts])
+        if kept_window is None:
+            _keep_window(campaign, today, cache, dict(last_7))
+        else:
+            last_7 = await _last_7_days(session, campaign, codes, today, cache)  # reads only areas not seen yet
+        if view is not None and (view.codes != codes or view.parents != parents):
+            view = None  # other nodes: nothing of it is reused
+        changed_codes = codes
+    changed = changed_codes
+    pieces = dict(view.pieces) if view is not None else {}
+    if changed:
+        totals = {code: (rows[code][2], _day(rows[code][3]), rows[code][4]) for code in changed}
+        recorded = await _recorded(session, campaign, campaign.root_area_code, changed, totals=totals, snapshots=snapshots, cache=cache)
+        kept_stamp = stamp[1:]
+        kept = cache.value(("progress_nodes", campaign.id)) if cache is not None else None
+        known: dict[str, tuple[NodeInputs, bytes]] = kept[1] if kept is not None and kept[0] == kept_stamp and len(kept[1]) < MAX_KEPT_NODES else {}
+        days: tuple[int, int] | None = None
+        for code in changed:
+            target, source, *_ = rows[code]
+            inputs: NodeInputs = (*shape[code], target, source, *recorded[code], counted.get(code, _NO_COUNTS), last_7[code])
+            piece = known.get(code)
+            if piece is None or piece[0] != inputs:
+                days = days or _days(campaign, today)
+                text_ = _DUMP(_fields(code, inputs, campaign=campaign, today=today, window_days=days[0], days_left=days[1], as_json=True))
+                piece = known[code] = (inputs, text_[:-1].encode() + b',"children":[')  # the fields without the closing brace
+            pieces[code] = piece[1]
+        if cache is not None:
+            cache.keep_value(("progress_nodes", campaign.id), (kept_stamp, known))
     children: dict[str, list[str]] = defaultdict(list)
-    for code, parent, inputs in nodes:
-        piece = pieces.get(code)
-        if piece is None or piece[0] != inputs:
-            days = days or _days(campaign, today)
-            text_ = _DUMP(_fields(code, inputs, campaign=campaign, today=today, window_days=days[0], days_left=days[1], as_json=True))
-            piece = pieces[code] = (inputs, text_[:-1].encode() + b',"children":[')  # the fields without the closing brace
-        own[code] = piece[1]
+    for code in codes:
+        parent = parents[code]
         if code != root_code and parent is not None:
             children[parent].append(code)
-    if cache is not None:
-        cache.keep_value(("progress_nodes", campaign.id), (stamp, pieces))
 
     def serialized(code: str) -> bytes:
-        return own[code] + b",".join([serialized(child) for child in children.get(code, ())]) + b"]}"
+        return pieces[code] + b",".join([serialized(child) for child in children.get(code, ())]) + _CLOSING
 
-    return serialized(root_code)
+    groups, group_of = (view.groups, view.group_of) if view is not None else _groups(root_code, codes, parents)
+    # A chunk is made again when a node of it got other bytes (each the same object when kept).
+    stale = {group_of.get(code, -1) for code in changed if view is None or pieces[code] is not view.pieces.get(code)}
+    chunks = []
+    for i, group in enumerate(groups):
+        if view is None or i in stale:
+            chunks.append(_Chunk((b"," if i else b"") + b",".join([serialized(child) for child in group])))
+        else:
+            chunks.append(view.chunks[i])
+    if cache is not None and len(codes) <= MAX_VIEW_NODES:
+        cache.keep_value(key, _View(stamp, codes, parents, shape, last_7, snapshots, counted, rows, seen, pieces, groups, group_of, chunks))
+    head = pieces[root_code]
+    body = b"".join([head, *(chunk.body for chunk in chunks), _CLOSING])
+
+    def gzipped() -> bytes:
+        return gzip_member([deflated(head), *(chunk.compressed() for chunk in chunks), _CLOSING_DEFLATED], body)
+
+    fresh = len(head) + sum(len(chunk.body) for chunk in chunks if chunk.deflated is None)
+    return Encoded(body, gzipped, fresh)
 
 
 async def progress(session: AsyncSession, *, campaign: Campaign, area: str | None = None, depth: int = 1, cache: BodyCache | None = None) -> ProgressNode:
     return ProgressNode.model_validate(await progress_tree(session, campaign=campaign, area=area, depth=depth, cache=cache))
 
 
-PROGRESS_CSV_COLUMNS = (
+PROGRESS_CSV_COLUMNS: tuple[Any, ...] = (
     "code",
     "name",
     "level",
@@ -436,7 +726,7 @@ async def daily(
         raise RuleViolation.on_field("to", location="query", code="range.reversed")
     if (end - start).days >= MAX_SERIES_DAYS:
         raise RuleViolation.on_field("from", location="query", code="range.too_long", params={"days": MAX_SERIES_DAYS})
-    totals = {row[0]: (row[6] or 0, row[7], row[8] or 0) for row in rows}
+    totals = {row[0]: (row[6] or 0, _day(row[7]), row[8] or 0) for row in rows}
     now_recorded, _, _ = (await _recorded(session, campaign, campaign.root_area_code, [code], totals=totals, snapshots=snapshots, cache=cache))[code]
     per_day = await tallies.daily_parts(session, campaign_id=campaign.id, code=code, since=start, until=max(end, today))
     after = sum(parts.figure for day, parts in per_day.items() if day > end)

@@ -7,15 +7,18 @@ sees: tallies for today and for a past day, at a kecamatan and a kelurahan, a co
 queue and home-visit counts, a snapshot, targets, and the campaign's date moving on.
 """
 
+import gzip
 import json
+import random
+import zlib
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from api import calendar
-from api.caching import BodyCache
+from api.caching import BodyCache, deflated, gzip_member
 from api.campaigns import service as campaigns
 from api.campaigns import targets
 from api.campaigns.schemas import SnapshotCreate, TargetIn
@@ -35,9 +38,13 @@ async def check_all(session, campaign_id: int, cache: BodyCache) -> dict[tuple[s
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
     answers = {}
     for area, depth in SHAPES:
-        kept = await progress.progress_json(session, campaign=campaign, area=area, depth=depth, cache=cache)
-        cold = await progress.progress_json(session, campaign=campaign, area=area, depth=depth, cache=None)
+        encoded = await progress.progress_json(session, campaign=campaign, area=area, depth=depth, cache=cache)
+        kept = encoded.body
+        from_nothing = await progress.progress_json(session, campaign=campaign, area=area, depth=depth, cache=None)
+        cold = from_nothing.body
         assert kept == cold, (area, depth)
+        # The gzip form, made of kept compressed chunks, is the answer's bytes once decompressed.
+        assert gzip.decompress(encoded.gzipped()) == kept and gzip.decompress(from_nothing.gzipped()) == kept
         tree = await progress.progress_tree(session, campaign=campaign, area=area, depth=depth, as_json=True)
         assert json.loads(kept) == tree
         assert kept == json.dumps(tree, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
@@ -71,7 +78,7 @@ async def test_the_kept_tree_is_the_tree_after_every_kind_of_change(client, sess
     async def read(area: str = "36.74", depth: int = 1) -> dict[str, Any]:
         computed.clear()
         fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
-        return json.loads(await progress.progress_json(session, campaign=fresh, area=area, depth=depth, cache=cache))
+        return json.loads((await progress.progress_json(session, campaign=fresh, area=area, depth=depth, cache=cache)).body)
 
     await read()
     assert computed == []  # nothing changed: every node from the kept pieces
@@ -161,7 +168,7 @@ async def test_a_changed_past_day_costs_no_second_query(client, session, monkeyp
 
     monkeypatch.setattr(progress.tallies, "totals_between", not_asked)
     fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
-    city = json.loads(await progress.progress_json(session, campaign=fresh, area="36.74", depth=1, cache=cache))
+    city = json.loads((await progress.progress_json(session, campaign=fresh, area="36.74", depth=1, cache=cache)).body)
     assert city["recorded_last_7_days"] == 25
 
 
@@ -196,3 +203,112 @@ async def test_kept_nodes_are_bounded(session, monkeypatch: pytest.MonkeyPatch) 
     for _ in range(3):
         await check_all(session, campaign.id, cache)
         assert len(cache.value(("progress_nodes", campaign.id))[1]) < 5 + 70  # one shape's nodes at most on top
+
+
+async def test_a_kept_tree_reads_only_the_changed_rows_and_compresses_only_the_changed_chunks(client, session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the same history version and date, a cold read asks for the rows of the kept nodes
+    (no walk of the area tree) and gets back only those that changed; its gzip form compresses
+    again only the root's fields and the runs of subtrees holding a changed node."""
+    campaign = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    today = campaigns.today_for(campaign)
+    monkeypatch.setattr(progress, "CHUNK_NODES", 4)  # the city at depth 2: several runs of kecamatan
+    cache = BodyCache()
+    statements: list[str] = []
+    returned: list[int] = []
+    to_compress: list[int] = []  # what each read says its gzip form still compresses (bytes)
+    connection = await session.connection()
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    compressed: list[bytes] = []
+    original = progress.deflated
+
+    def counting(chunk: bytes) -> bytes:
+        compressed.append(chunk)
+        return original(chunk)
+
+    monkeypatch.setattr(progress, "deflated", counting)
+    original_rows = progress._changed_rows
+
+    async def changed_rows(*args: Any, **kwargs: Any) -> Any:
+        rows, snapshots, counted = await original_rows(*args, **kwargs)
+        returned.append(len(rows))
+        return rows, snapshots, counted
+
+    monkeypatch.setattr(progress, "_changed_rows", changed_rows)
+
+    async def read() -> bytes:
+        statements.clear()
+        compressed.clear()
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        encoded = await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=cache)
+        to_compress.append(encoded.fresh)
+        assert gzip.decompress(encoded.gzipped()) == encoded.body
+        return encoded.body
+
+    event.listen(connection.sync_connection, "before_cursor_execute", seen)
+    try:
+        body_first = await read()
+        assert any("RECURSIVE" in statement for statement in statements)  # the first read walks the tree
+        await read()
+        assert not any("RECURSIVE" in statement for statement in statements) and returned[-1] == 62  # every row (the city, 7 kecamatan, 54 kelurahan), once
+        assert compressed == [compressed[0]]  # nothing changed: only the root's fields again
+        assert to_compress[0] == len(body_first) - 2 and to_compress[1] == len(compressed[0])  # all but the closing; the root's fields
+        assert (await post(client, campaign.id, rows({"36.74.05.1002": 40}, today), admin)).status_code == 200
+        body = await read()
+        assert not any("RECURSIVE" in statement for statement in statements)
+        assert returned[-1] == 3  # the kelurahan, its kecamatan and the city
+        assert len(compressed) == 2 and b'"code":"36.74.05.1002"' in compressed[1] and b'"code":"36.74.01"' not in compressed[1]
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
+        # A past day moves the history version: the tree is walked again, the unchanged runs are kept.
+        assert (await post(client, campaign.id, rows({"36.74.05.1002": 45}, today - timedelta(days=2)), admin)).status_code == 200
+        body = await read()
+        assert any("RECURSIVE" in statement for statement in statements) and len(compressed) == 2
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
+    finally:
+        event.remove(connection.sync_connection, "before_cursor_execute", seen)
+
+
+async def test_the_kept_rows_query_reads_operational_tallies_by_their_partial_index(session) -> None:
+    """The tree's one query (walked or kept) reads the operational tallies (for the per-source
+    counts) as `tallies.operational_counts` does: by the partial index, never every tally of the
+    campaign (SQLite preferred the unique index, in area order for the GROUP BY)."""
+    if session.bind.dialect.name != "sqlite":
+        pytest.skip("SQLite's plan")
+    connection = await session.connection()
+    statements = [progress._KEPT_STATEMENTS["sqlite"], progress._TREE_STATEMENTS[("sqlite", False)], progress._TREE_STATEMENTS[("sqlite", True)]]
+    for statement in statements:
+        for root in ("0", "36.74"):
+            params = {"kept": "{}", "campaign_id": 1, "today": "2026-12-07", "since": "2026-11-30", "until": "2026-12-06", "depth": 1}
+            params.update(root=root, below=root + ".", after=root + "/")
+            plan = (await connection.execute(text("EXPLAIN QUERY PLAN " + str(statement)), params)).all()
+            assert any("ix_tallies_operational" in str(row) for row in plan), plan
+
+
+def test_chunks_compressed_apart_make_one_gzip_member() -> None:
+    rng = random.Random(3)
+    chunks = [bytes(rng.choice(b'{}[]",:abc0123') for _ in range(rng.randint(0, 5000))) for _ in range(12)] + [b"", b"]}"]
+    body = b"".join(chunks)
+    member = gzip_member([deflated(chunk) for chunk in chunks], body)
+    assert gzip.decompress(member) == body and zlib.decompress(member, 16 + zlib.MAX_WBITS) == body
+
+
+async def test_the_endpoint_serves_the_kept_gzip_form_and_the_plain_one_alike(client, session) -> None:
+    """Cold and warm, gzipped (kept beside the body) or not, the progress answer is the same
+    bytes; both forms say they vary with Accept-Encoding."""
+    campaign = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    today = campaigns.today_for(campaign)
+    await session.commit()
+    url = f"/api/v1/campaigns/{campaign.id}/progress"
+    for count in (10, 20):
+        assert (await post(client, campaign.id, rows({"36.74.02.1001": count}, today), admin)).status_code == 200
+        answers = [await client.get(url, params={"depth": 2}, headers={"Accept-Encoding": encoding}) for encoding in ("gzip", "identity", "gzip", "identity")]
+        assert all(a.status_code == 200 for a in answers) and len({a.content for a in answers}) == 1
+        assert [a.headers.get("content-encoding") for a in answers] == ["gzip", None, "gzip", None]
+        assert all("accept-encoding" in a.headers["vary"].lower() for a in answers)
+        assert json.loads(answers[0].content)["children"][1]["recorded"] == count
