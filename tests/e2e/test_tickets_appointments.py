@@ -133,7 +133,7 @@ def test_staff_check_in_a_booking_of_today_from_its_page(page, server, booking_p
     point = booking_point["id"]
     # A booking for later today, made by a resident's phone (its own address, its own NIK).
     day = httpx.get(f"{server.base}/api/v1/service-points/{point}/queue").json()["day"]
-    slots = httpx.get(f"{server.base}/api/v1/service-points/{point}/slots", params={"date": day}).json()["items"]
+    slots = httpx.get(f"{server.base}/api/v1/service-points/{point}/slots", params={"date": day, "limit": 500}).json()["items"]
     start = next(s["start"] for s in slots if s["available"])
     booked = httpx.post(
         f"{server.base}/api/v1/service-points/{point}/appointments",

@@ -54,8 +54,8 @@ def _triaged_with_crew_posted_in(area: str):
         from tests.devices.factories import place_device, post_operator
 
         request = await _triaged(session)
-        await place_device(session, request.json["device"], area=area, starts_on=calendar.today())
-        await post_operator(session, request.json["operator"], area=area, starts_on=calendar.today())
+        await place_device(session, request.json["device_id"], area=area, starts_on=calendar.today())
+        await post_operator(session, request.json["operator_id"], area=area, starts_on=calendar.today())
         return request
 
     return setup
