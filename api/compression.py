@@ -7,6 +7,7 @@ the messages it is sent in place (header list, body), and the public read cache 
 replays the messages it keeps: so the compressor is handed copies.
 """
 
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,4 +33,15 @@ class Compression:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await self.gzip(scope, receive, send)
+
+        # Public reads gzip themselves and say `Vary: Accept-Encoding` (api/caching.py); Starlette
+        # adds it again to every answer it looks at: one `Vary` with each name once.
+        async def send_one_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(raw=message["headers"])
+                names = dict.fromkeys(name.strip() for value in headers.getlist("vary") for name in value.split(",") if name.strip())
+                if names:
+                    headers["vary"] = ", ".join(names)
+            await send(message)
+
+        await self.gzip(scope, receive, send_one_vary)
