@@ -29,6 +29,7 @@ Rules
   ORM object per row.
 """
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -142,6 +143,7 @@ class Writer:
     _earliest: date | None = None
     _bulk: Bulk | None = None
     _staging: Staging | None = None
+    _pending: "asyncio.Future[None] | None" = None  # the batch being written (`write`, `settle`)
 
     def bulk(self, session: AsyncSession) -> Bulk:
         if self._bulk is None or self._bulk.session is not session:
@@ -164,7 +166,10 @@ class Writer:
         iso = {day: day.isoformat() for day in {r.day for r in rows}}
         staging = self.staging(bulk)
         if staging is not None:
-            await self._write_staged(session, staging, rows, iso, add=add)
+            # While the database writes this batch, the import reads and checks the next one
+            # (`settle` waits for it): the two run at once, on two cores.
+            await self.settle()
+            self._pending = asyncio.ensure_future(self._write_staged(session, staging, rows, iso, add=add))
             return
         batch = bulk.batch(rows, iso)
         # New rows go in at once; only when some keys were stored already are those read.
@@ -249,6 +254,17 @@ class Writer:
         self.counts.updated += len(changed)
         self.counts.unchanged += unchanged
         await self.apply(session, created=[], changed=changed, deltas=deltas, inserted=True)
+
+    async def settle(self) -> None:
+        """Wait until the batch being written (an import on PostgreSQL, see `write`) is written;
+        raises what writing it raised. Everything else that uses the session comes after it."""
+        if self._pending is not None:
+            task, self._pending = self._pending, None
+            try:
+                await task
+            except asyncio.CancelledError:  # the request is gone: so is its batch (the session rolls back)
+                task.cancel()
+                raise
 
     def _note_earliest(self, earliest: date | None) -> None:
         if earliest is not None and (self._earliest is None or earliest < self._earliest):
@@ -423,6 +439,7 @@ class Writer:
         SQLite; an import's changes on PostgreSQL), write the per-area totals of everything
         written so far (one statement), and last, tell `api.campaigns.versions`: its update
         locks the campaign's row until COMMIT, so it comes after every other row lock."""
+        await self.settle()
         await self._roll_up_new_parents(session)
         await self._roll_up_waiting(session)
         await self._roll_up_staged(session)
@@ -469,6 +486,7 @@ class Writer:
 
     async def delete_missing(self, session: AsyncSession, *, source: str, areas: set[str], lo: date, hi: date, kept: set[int]) -> None:
         """mode=replace: delete this source's tallies of `areas` in [lo, hi] whose key hash is not in `kept`."""
+        await self.settle()
         doomed: list[Change] = []
         bulk = self.bulk(session)
         deltas: dict[tuple[str, date], list[int]] = {}

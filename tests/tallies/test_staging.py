@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api.campaigns.service import today_for
-from api.tallies import service, writer
+from api.tallies import imports, parsing, service, writer
 from api.tallies.bulk import ROLL_STAGE, STAGE
 from api.tallies.models import Tally, TallyChange, TallyRollup, TallyTotal
 from api.tallies.schemas import TallyMode
@@ -99,6 +99,9 @@ async def _scenario(session, point: int, device: int) -> list[Any]:
 
 
 async def test_staged_imports_leave_what_the_array_path_leaves(session, monkeypatch) -> None:
+    # Batches of two rows: several per request, each written while the next is read (`Writer.settle`)
+    monkeypatch.setattr(imports, "BATCH", 2)
+    monkeypatch.setattr(parsing, "BATCH", 2)
     point = (await make_service_point(session, area="36.74.01.1002")).id
     device = (await make_device(session)).id
     staged = await _scenario(session, point, device)
