@@ -221,7 +221,6 @@ class Writer:
         keys are read (locked, `FOR UPDATE`) by another, only when some were. Then as `write`."""
         import_id = cast(int, self.import_id)  # `staging`: an import
         await staging.stage(rows, iso)
-        self._note_earliest(min(iso))
         inserted, found = 0, []
         for _ in range(100):
             inserted += await staging.claim(self.campaign_id, import_id=import_id, at=self.now, official=self.official)
@@ -231,6 +230,7 @@ class Writer:
         else:  # pragma: no cover - a delete racing every insert 100 times
             raise RuntimeError("tallies kept changing under a write")
         if not found:  # the common case of new figures: nothing to compare, no history (the import stands for them)
+            self._note_earliest(min(iso))
             self.counts.imported += len(rows)
             return
         existing = {position: rest for position, *rest in found}
@@ -241,6 +241,7 @@ class Writer:
         for position, r in enumerate(rows):
             old = existing.get(position)
             if old is None:  # inserted, its deltas staged
+                self._note_earliest(r.day)
                 continue
             id_, count, source, import_id_, at = old
             value = count + r.count if add else r.count

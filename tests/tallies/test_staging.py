@@ -32,7 +32,9 @@ async def _body(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def _post(session, campaign, tallies: list[dict[str, Any]], **options: Any) -> tuple[int, dict[str, Any]]:
+async def _post(session, campaign, tallies: list[dict[str, Any]], **options: Any) -> tuple[int, dict[str, Any], bool, bool]:
+    """(status, summary without the import's id, whether the campaign's data and history versions moved)."""
+    versions = (campaign.data_version, campaign.history_version)
     status, summary = await service.post_tallies(
         session,
         campaign=campaign,
@@ -44,7 +46,7 @@ async def _post(session, campaign, tallies: list[dict[str, Any]], **options: Any
     await session.refresh(campaign)  # a dry run or a refused request rolled back what it changed
     if status == 200:
         summary = {key: value for key, value in summary.items() if key != "import_id"}
-    return status, summary
+    return status, summary, campaign.data_version != versions[0], campaign.history_version != versions[1]
 
 
 async def _scenario(session, point: int, device: int) -> list[Any]:
@@ -59,6 +61,7 @@ async def _scenario(session, point: int, device: int) -> list[Any]:
     answers = []
     first = rows({code: 10 + i for i, code in enumerate(KELURAHAN)}, 0) + rows({code: 20 + i for i, code in enumerate(KELURAHAN)}, 1)
     answers.append(await _post(session, campaign, first))
+    answers.append(await _post(session, campaign, first))  # the same again: nothing changes, not even the versions
     await service.add_recordings(session, area_code="36.74.01.1001", day=today_for(campaign) - timedelta(days=3), count=4, source="queue", actor=admin)
     await service.add_recordings(session, area_code="36.74.02", day=today_for(campaign) - timedelta(days=1), count=2, source="home_visit", actor=admin)
     # Corrections up and down, unchanged rows, new days, a kecamatan's own figure over its kelurahan's
@@ -107,9 +110,10 @@ async def test_staged_imports_leave_what_the_array_path_leaves(session, monkeypa
     staged = await _scenario(session, point, device)
     monkeypatch.setattr(writer, "STAGE_IMPORTS", False)
     arrays = await _scenario(session, point, device)
-    assert [status for status, _ in staged[0]] == [200, 200, 200, 422, 200, 200, 200, 200]
+    assert [answer[0] for answer in staged[0]] == [200, 200, 200, 200, 422, 200, 200, 200, 200]
     assert staged == arrays
-    assert staged[0][6][1]["deleted"] > 0  # replace mode deleted something
+    assert staged[0][1][1:] == ({**staged[0][1][1], "unchanged": 6, "imported": 0}, False, False)
+    assert staged[0][7][1]["deleted"] > 0 and staged[0][7][2]  # replace mode deleted something
 
 
 async def test_staging_leaves_nothing_behind(session) -> None:
@@ -117,7 +121,7 @@ async def test_staging_leaves_nothing_behind(session) -> None:
         pytest.skip("staging tables are PostgreSQL's")
     campaign = await make_campaign(session)
     day = (today_for(campaign) - timedelta(days=1)).isoformat()
-    status, summary = await _post(session, campaign, [{"area": code, "date": day, "count": 5} for code in KELURAHAN])
+    status, summary, _, _ = await _post(session, campaign, [{"area": code, "date": day, "count": 5} for code in KELURAHAN])
     assert status == 200 and summary["imported"] == 3
     for table in (STAGE, ROLL_STAGE):  # emptied once the rollups are written
         assert await session.scalar(text(f"SELECT count(*) FROM {table}")) == 0
