@@ -8,8 +8,13 @@ SQLAlchemy parameter processing, and no per-row round trip between Python and th
   text, moments as SQLAlchemy's UTC text. The JSON is written by hand: every value in it is a
   checked area code, an ISO date, an integer or one of the fixed sources, none of which needs
   escaping.
-- PostgreSQL: `COPY` for plain inserts; arrays `unnest`ed into one join (lookups), `UPDATE ...
-  FROM` or `INSERT ... ON CONFLICT` for the rest (one round trip per batch, not per row).
+- PostgreSQL, an import: each batch is COPYed (one text block) into a temporary staging table,
+  and the claim of its new tallies, the lookup of stored ones and the import's rollups are
+  set-based statements joined on it (`Staging`): psycopg formats no array parameter value by
+  value in Python, which had been a third of an import's time.
+- PostgreSQL, other writes (a few rows each): `COPY` for plain inserts; arrays `unnest`ed into one
+  join (lookups), `UPDATE ... FROM` or `INSERT ... ON CONFLICT` for the rest (one round trip per
+  batch, not per row).
 """
 
 from collections.abc import Iterable, Iterator, Sequence
@@ -54,6 +59,13 @@ def as_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def array_text(values: Iterable[Any]) -> str:
+    """A PostgreSQL array literal of values that need no quoting (checked area codes, ISO dates,
+    integers, None): one text parameter that the server parses, instead of a list that psycopg
+    dumps value by value in Python."""
+    return "{" + ",".join("NULL" if value is None else str(value) for value in values) + "}"
 
 
 def _json_value(value: Any) -> str:
@@ -408,9 +420,9 @@ class Bulk:
             return {}
         if self.pg:
             rows = await self.fetch(
-                "SELECT area_code, total, provisional, last_day FROM tally_totals WHERE campaign_id = ? AND area_code = ANY(CAST(? AS VARCHAR[])) "
+                "SELECT area_code, total, provisional, last_day FROM tally_totals WHERE campaign_id = ? AND area_code = ANY(CAST(CAST(? AS TEXT) AS VARCHAR[])) "
                 'ORDER BY area_code COLLATE "C" FOR UPDATE',
-                [campaign_id, list(codes)],
+                [campaign_id, array_text(codes)],
             )
         else:
             rows = await self.fetch(
@@ -436,14 +448,15 @@ class Bulk:
             await self.session.execute(
                 text(
                     "INSERT INTO tally_totals (campaign_id, area_code, total, provisional, last_day) SELECT :campaign_id, s.* FROM unnest("
-                    f"CAST(:codes AS VARCHAR[]), CAST(:totals AS INTEGER[]), CAST(:provisional AS INTEGER[]), CAST(:days AS DATE[])) AS s {conflict}"
+                    "CAST(CAST(:codes AS TEXT) AS VARCHAR[]), CAST(CAST(:totals AS TEXT) AS INTEGER[]), CAST(CAST(:provisional AS TEXT) AS INTEGER[]), "
+                    f"CAST(CAST(:days AS TEXT) AS DATE[])) AS s {conflict}"
                 ),
                 {
                     "campaign_id": campaign_id,
-                    "codes": [r[0] for r in rows],
-                    "totals": [r[1] for r in rows],
-                    "provisional": [r[2] for r in rows],
-                    "days": [r[3] for r in rows],
+                    "codes": array_text(r[0] for r in rows),
+                    "totals": array_text(r[1] for r in rows),
+                    "provisional": array_text(r[2] for r in rows),
+                    "days": array_text(r[3] for r in rows),
                 },
             )
             return

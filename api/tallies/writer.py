@@ -26,7 +26,8 @@ Rules
 - Which sources are official is the campaign's policy (`api.tallies.precedence`); changing it
   (`set_policy`) rebuilds the campaign's rollups from its tallies.
 - Rows are written in bulk (one statement per table and batch, `api.tallies.bulk`), never one
-  ORM object per row.
+  ORM object per row. On PostgreSQL an import's batches go through staging tables
+  (`api.tallies.bulk.Staging`), each written while the import reads the next (`Writer.settle`).
 """
 
 import asyncio
