@@ -555,22 +555,34 @@ class Staging:
         await self.bulk.execute(f"TRUNCATE {STAGE}", [])
         await self._copy(STAGE, STAGE_COLUMNS, stage_text(rows, iso))
 
-    async def claim(self, campaign_id: int, *, import_id: int, at: datetime, official: Iterable[str]) -> int:
-        """Insert the staged rows whose keys are not stored (`ON CONFLICT DO NOTHING`, in the
-        batch's order), and stage the rollup deltas of those inserted (from their `RETURNING`,
-        summed later by `roll_up`). Returns how many were inserted."""
-        official_sql = _sources_sql(official)
-        rows = await self.bulk.fetch(
-            f"WITH ins AS (INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT ?, s.area, s.day, s.sp, s.dv, s.pk, s.dk, s.n, s.src, ?, ?, "
-            f"{origin_sql('s.src')} FROM {STAGE} AS s ORDER BY s.i "
-            "ON CONFLICT (campaign_id, area_code, day, point_key, device_key, origin_key) DO NOTHING RETURNING area_code, day, count, source), "
-            f"r AS (INSERT INTO {ROLL_STAGE} ({ROLL_COLUMNS}) SELECT {_DEPTH_SQL.format('area_code')}, area_code, day, "
-            f"CASE WHEN source IN ({official_sql}) THEN count ELSE 0 END, CASE WHEN source IN ({official_sql}) THEN 1 ELSE 0 END, 0, "
-            f"CASE WHEN source IN ({official_sql}) THEN 0 ELSE count END, 0 FROM ins) "
-            "SELECT count(*) FROM ins",
-            [campaign_id, import_id, at],
+    async def claim(self, campaign_id: int, *, import_id: int, at: datetime, official: Iterable[str], size: int) -> int:
+        """Insert the staged rows (`size` of them) whose keys are not stored (`ON CONFLICT DO
+        NOTHING`), and stage the rollup deltas of those inserted, summed later by `roll_up`: of
+        every staged row when all were new, else of those the import now holds (keys do not
+        repeat within an import). Returns how many were inserted."""
+        connection = await self.bulk.session.connection()
+        result = await connection.exec_driver_sql(
+            f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT %s, s.area, s.day, s.sp, s.dv, s.pk, s.dk, s.n, s.src, %s, %s, "
+            f"{origin_sql('s.src')} FROM {STAGE} AS s ON CONFLICT (campaign_id, area_code, day, point_key, device_key, origin_key) DO NOTHING",
+            (campaign_id, import_id, at),
         )
-        return int(rows[0][0])
+        inserted = int(result.rowcount)
+        if inserted:
+            official_sql = _sources_sql(official)
+            deltas = (
+                f"INSERT INTO {ROLL_STAGE} ({ROLL_COLUMNS}) SELECT {_DEPTH_SQL.format('s.area')}, s.area, s.day, "
+                f"CASE WHEN s.src IN ({official_sql}) THEN s.n ELSE 0 END, CASE WHEN s.src IN ({official_sql}) THEN 1 ELSE 0 END, 0, "
+                f"CASE WHEN s.src IN ({official_sql}) THEN 0 ELSE s.n END, 0 FROM {STAGE} AS s"
+            )
+            if inserted == size:
+                await self.bulk.execute(deltas, [])
+            else:
+                await self.bulk.execute(
+                    deltas + " JOIN tallies AS t ON t.campaign_id = ? AND t.area_code = s.area AND t.day = s.day AND t.point_key = s.pk "
+                    f"AND t.device_key = s.dk AND t.origin_key = {origin_sql('s.src')} AND t.import_id = ?",
+                    [campaign_id, import_id],
+                )
+        return inserted
 
     async def find(self, campaign_id: int, *, import_id: int) -> list[Found]:
         """The stored tallies with the staged keys that this import did not insert, as
