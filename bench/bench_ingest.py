@@ -2,7 +2,9 @@
 the same rows into the same table on the same disk (sqlite3 executemany; psycopg COPY).
 
 Goal: >= 0.5 on SQLite and on PostgreSQL. Run: python bench/bench_ingest.py [--sqlite-only | --postgresql-only]
-[--profile DIR] (py-spy samples of the server during the timed posts, collapsed stacks, per backend)
+[--profile DIR] (py-spy samples of the server during the timed posts, collapsed stacks, per backend).
+The plain insert is timed before, between and after the posts; each post's ratio is against the
+two runs beside it.
 """
 
 import json
