@@ -138,6 +138,7 @@ async def _import(
     pending: list[Row] = []
 
     async def flush_pending() -> None:
+        await writer.settle()  # the last batch's writing and this one's lookups share the session
         accepted = await checker.batch(session, pending)
         pending.clear()
         for r in accepted:
@@ -153,18 +154,23 @@ async def _import(
             await writer.write(session, accepted)
 
     rows_source = csv_rows(body) if kind == "csv" else json_rows(body)
-    async for raw_rows in rows_source:
-        total_rows += len(raw_rows)
-        for number, raw in raw_rows:
-            if raw is None:
-                checker.reject(number, None, "wrong_columns")
-                continue
-            row = checker.row(number, raw)
-            if row is not None:
-                pending.append(row)
-        if len(pending) >= BATCH:
-            await flush_pending()
-    await flush_pending()
+    try:
+        async for raw_rows in rows_source:
+            total_rows += len(raw_rows)
+            for number, raw in raw_rows:
+                if raw is None:
+                    checker.reject(number, None, "wrong_columns")
+                    continue
+                row = checker.row(number, raw)
+                if row is not None:
+                    pending.append(row)
+            if len(pending) >= BATCH:
+                await flush_pending()
+        await flush_pending()
+    finally:
+        # A batch may still be being written (PostgreSQL, `Writer.write`): done before anything
+        # else uses the session, a failure's rollback included.
+        await writer.settle()
     if total_rows == 0:
         await savepoint.rollback()
         raise RuleViolation.on_field("tallies", code="tallies.none")

@@ -26,9 +26,11 @@ Rules
 - Which sources are official is the campaign's policy (`api.tallies.precedence`); changing it
   (`set_policy`) rebuilds the campaign's rollups from its tallies.
 - Rows are written in bulk (one statement per table and batch, `api.tallies.bulk`), never one
-  ORM object per row.
+  ORM object per row. On PostgreSQL an import's batches go through staging tables
+  (`api.tallies.bulk.Staging`), each written while the import reads the next (`Writer.settle`).
 """
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -41,7 +43,7 @@ from api.campaigns import versions
 from api.campaigns.models import Campaign
 from api.db import is_postgresql
 from api.principal import Principal
-from api.tallies.bulk import Bulk, as_date, chunks
+from api.tallies.bulk import Bulk, Staging, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import ORIGINS, Tally, TallyChange, TallyPolicy
 from api.tallies.precedence import OFFICIAL_SOURCES, official_sources, sources_for
@@ -58,6 +60,9 @@ from api.tallies.rollups import (
 # bounds what one pass sorts and hands to Python in a big upload.
 NEW_ROLLED_UP_AT = 100_000
 LOCK_NAMESPACE = 7401
+# PostgreSQL: an import's batches and rollups go through staging tables (`Writer.staging`); off,
+# through arrays as the other writes do (the two are compared by tests/tallies/test_staging.py).
+STAGE_IMPORTS = True
 
 TALLY = Tally.__table__
 CHANGE = TallyChange.__table__
@@ -138,11 +143,21 @@ class Writer:
     # The earliest day changed since `finish` last told the versions
     _earliest: date | None = None
     _bulk: Bulk | None = None
+    _staging: Staging | None = None
+    _pending: "asyncio.Future[None] | None" = None  # the batch being written (`write`, `settle`)
 
     def bulk(self, session: AsyncSession) -> Bulk:
         if self._bulk is None or self._bulk.session is not session:
             self._bulk = Bulk(session)
         return self._bulk
+
+    def staging(self, bulk: Bulk) -> Staging | None:
+        """PostgreSQL, an import (its rollups wait for `finish`): the staging tables."""
+        if not (STAGE_IMPORTS and bulk.pg and self.defer_totals and self.import_id is not None):
+            return None
+        if self._staging is None or self._staging.bulk is not bulk:
+            self._staging = Staging(bulk)
+        return self._staging
 
     async def write(self, session: AsyncSession, rows: list[Row], *, add: bool = False) -> None:
         """Insert or replace (or, with `add`, increase) the tallies of `rows`, whose keys are distinct."""
@@ -150,6 +165,13 @@ class Writer:
             return
         bulk = self.bulk(session)
         iso = {day: day.isoformat() for day in {r.day for r in rows}}
+        staging = self.staging(bulk)
+        if staging is not None:
+            # While the database writes this batch, the import reads and checks the next one
+            # (`settle` waits for it): the two run at once, on two cores.
+            await self.settle()
+            self._pending = asyncio.ensure_future(self._write_staged(session, staging, rows, iso, add=add))
+            return
         batch = bulk.batch(rows, iso)
         # New rows go in at once; only when some keys were stored already are those read.
         if bulk.pg:
@@ -193,6 +215,59 @@ class Writer:
         self.counts.updated += len(changed)
         self.counts.unchanged += unchanged
         await self.apply(session, created=created, changed=changed, deltas=deltas, batch=None if inserted else bulk.batch(created, iso), inserted=inserted)
+
+    async def _write_staged(self, session: AsyncSession, staging: Staging, rows: list[Row], iso: dict[date, str], *, add: bool) -> None:
+        """`write` of an import on PostgreSQL: the batch is COPYed into the staging table; its new
+        keys are inserted, and their rollup deltas staged, by statements joined on it; stored
+        keys are read (locked, `FOR UPDATE`) by another, only when some were. Then as `write`."""
+        import_id = cast(int, self.import_id)  # `staging`: an import
+        await staging.stage(rows, iso)
+        # The import has the campaign to itself (`lock_campaign`): no key appears or goes between the two.
+        inserted = await staging.claim(self.campaign_id, import_id=import_id, at=self.now, official=self.official, size=len(rows))
+        found = [] if inserted == len(rows) else await staging.find(self.campaign_id, import_id=import_id)
+        if inserted + len(found) != len(rows):  # pragma: no cover - only another writer of the campaign's tallies could
+            raise RuntimeError("tallies changed under an import")
+        if not found:  # the common case of new figures: nothing to compare, no history (the import stands for them)
+            self._note_earliest(min(iso))
+            self.counts.imported += len(rows)
+            return
+        existing = {position: rest for position, *rest in found}
+        official = self.official
+        deltas: dict[tuple[str, date], list[int]] = {}
+        changed: list[Change] = []
+        unchanged = 0
+        for position, r in enumerate(rows):
+            old = existing.get(position)
+            if old is None:  # inserted, its deltas staged
+                self._note_earliest(r.day)
+                continue
+            id_, count, source, import_id_, at = old
+            value = count + r.count if add else r.count
+            if value == count and r.source == source:
+                unchanged += 1
+                continue
+            changed.append(Change(id_, r.area, r.day, r.point, r.device, count, value, r.source, source, import_id_, at))
+            add_delta(deltas, r.area, r.day, -count, -1, source in official)  # the source may change kind: out of the old one,
+            add_delta(deltas, r.area, r.day, value, 1, r.source in official)  # into the new
+        self.counts.imported += inserted
+        self.counts.updated += len(changed)
+        self.counts.unchanged += unchanged
+        await self.apply(session, created=[], changed=changed, deltas=deltas, inserted=True)
+
+    async def settle(self) -> None:
+        """Wait until the batch being written (an import on PostgreSQL, see `write`) is written;
+        raises what writing it raised. Everything else that uses the session comes after it."""
+        if self._pending is not None:
+            task, self._pending = self._pending, None
+            try:
+                await task
+            except asyncio.CancelledError:  # the request is gone: so is its batch (the session rolls back)
+                task.cancel()
+                raise
+
+    def _note_earliest(self, earliest: date | None) -> None:
+        if earliest is not None and (self._earliest is None or earliest < self._earliest):
+            self._earliest = earliest
 
     async def _claim(self, bulk: Bulk, batch: Any, size: int) -> tuple[int, list[Any]]:
         """PostgreSQL: insert the batch's new keys and lock the stored ones (`FOR UPDATE`), so
@@ -283,9 +358,11 @@ class Writer:
 
     async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False, new: "NewTallies | None" = None) -> None:
         bulk = self.bulk(session)
-        earliest = new.earliest if new is not None else min((day for _, day in deltas), default=None)
-        if earliest is not None and (self._earliest is None or earliest < self._earliest):
-            self._earliest = earliest
+        self._note_earliest(new.earliest if new is not None else min((day for _, day in deltas), default=None))
+        staging = self.staging(bulk)
+        if staging is not None:  # staged with the others, rolled up by `finish`
+            await staging.add_deltas(deltas, depth_of)
+            return
         if bulk.pg and self.defer_totals:
             # An import's rollups wait for `finish`, summed: its row locks on rollups are then taken
             # once, children before parents and in key order, after all its tallies' (the module's rules).
@@ -320,6 +397,32 @@ class Writer:
         if waiting:
             await self._apply_roll_up(session, waiting, self.bulk(session))
 
+    async def _roll_up_staged(self, session: AsyncSession) -> None:
+        """PostgreSQL, an import: the staged rollup deltas, one statement per depth of the area
+        tree, children before parents (`Staging.roll_up`); their changes of figures go to the
+        per-area totals as `api.tallies.rollups.roll_up` adds them."""
+        staging = self._staging
+        if staging is None:
+            return
+        levels = await staging.levels()
+        root_depth = depth_of(self.root)
+        totals = self._totals
+        depth = max(levels, default=-1)
+        while depth >= root_depth:
+            written = await staging.roll_up(self.campaign_id, depth, parents=depth > root_depth)
+            for area, total, raised, dropped, provisional in written:
+                entry = totals.get(area)
+                if entry is None:
+                    entry = totals[area] = [0, None, None, 0]
+                entry[0] += total
+                entry[3] += provisional
+                if raised is not None and (entry[1] is None or raised > entry[1]):
+                    entry[1] = raised
+                if dropped is not None and (entry[2] is None or dropped > entry[2]):
+                    entry[2] = dropped
+            depth -= 1
+        await staging.clear()
+
     async def _roll_up_new_parents(self, session: AsyncSession) -> None:
         """The parents' rollups of new tallies whose own rollups were written (SQLite; see
         `roll_up`), for all of them at once."""
@@ -335,8 +438,10 @@ class Writer:
         SQLite; an import's changes on PostgreSQL), write the per-area totals of everything
         written so far (one statement), and last, tell `api.campaigns.versions`: its update
         locks the campaign's row until COMMIT, so it comes after every other row lock."""
+        await self.settle()
         await self._roll_up_new_parents(session)
         await self._roll_up_waiting(session)
+        await self._roll_up_staged(session)
         await self._write_totals(session)
         if self._earliest is not None:
             earliest, self._earliest = self._earliest, None
@@ -380,6 +485,7 @@ class Writer:
 
     async def delete_missing(self, session: AsyncSession, *, source: str, areas: set[str], lo: date, hi: date, kept: set[int]) -> None:
         """mode=replace: delete this source's tallies of `areas` in [lo, hi] whose key hash is not in `kept`."""
+        await self.settle()
         doomed: list[Change] = []
         bulk = self.bulk(session)
         deltas: dict[tuple[str, date], list[int]] = {}
