@@ -31,6 +31,7 @@ Rules
 """
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -193,28 +194,38 @@ class Writer:
             self.counts.imported += len(rows)
             await self.apply(session, created=rows, changed=[], deltas=deltas, batch=None if inserted else batch, inserted=inserted)
             return
-        existing = {position: rest for position, *rest in found}
         created: list[Row] = []
+
+        def created_row(r: Row) -> None:
+            created.append(r)
+            add_delta(deltas, r.area, r.day, r.count, 1, r.source in official)
+
+        changed = self._compare(rows, found, deltas, add=add, new=created_row)
+        self.counts.imported += len(created)
+        await self.apply(session, created=created, changed=changed, deltas=deltas, batch=None if inserted else bulk.batch(created, iso), inserted=inserted)
+
+    def _compare(self, rows: list[Row], found: list[Any], deltas: dict[tuple[str, date], list[int]], *, add: bool, new: Callable[[Row], None]) -> list[Change]:
+        """Each row against the stored tally found at its position (`found`: position first): a new
+        one goes to `new`, a changed one is returned with its deltas added (the old value out, the
+        new one in), an unchanged one is only counted."""
+        existing = {position: rest for position, *rest in found}
+        official = self.official
         changed: list[Change] = []
-        unchanged = 0
         for position, r in enumerate(rows):
             old = existing.get(position)
             if old is None:
-                created.append(r)
-                add_delta(deltas, r.area, r.day, r.count, 1, r.source in official)
+                new(r)
                 continue
             id_, count, source, import_id, at = old
             value = count + r.count if add else r.count
             if value == count and r.source == source:
-                unchanged += 1
+                self.counts.unchanged += 1
                 continue
             changed.append(Change(id_, r.area, r.day, r.point, r.device, count, value, r.source, source, import_id, at))
             add_delta(deltas, r.area, r.day, -count, -1, source in official)  # the source may change kind: out of the old one,
             add_delta(deltas, r.area, r.day, value, 1, r.source in official)  # into the new
-        self.counts.imported += len(created)
         self.counts.updated += len(changed)
-        self.counts.unchanged += unchanged
-        await self.apply(session, created=created, changed=changed, deltas=deltas, batch=None if inserted else bulk.batch(created, iso), inserted=inserted)
+        return changed
 
     async def _write_staged(self, session: AsyncSession, staging: Staging, rows: list[Row], iso: dict[date, str], *, add: bool) -> None:
         """`write` of an import on PostgreSQL: the batch is COPYed into the staging table; its new
@@ -231,27 +242,10 @@ class Writer:
             self._note_earliest(min(iso))
             self.counts.imported += len(rows)
             return
-        existing = {position: rest for position, *rest in found}
-        official = self.official
         deltas: dict[tuple[str, date], list[int]] = {}
-        changed: list[Change] = []
-        unchanged = 0
-        for position, r in enumerate(rows):
-            old = existing.get(position)
-            if old is None:  # inserted, its deltas staged
-                self._note_earliest(r.day)
-                continue
-            id_, count, source, import_id_, at = old
-            value = count + r.count if add else r.count
-            if value == count and r.source == source:
-                unchanged += 1
-                continue
-            changed.append(Change(id_, r.area, r.day, r.point, r.device, count, value, r.source, source, import_id_, at))
-            add_delta(deltas, r.area, r.day, -count, -1, source in official)  # the source may change kind: out of the old one,
-            add_delta(deltas, r.area, r.day, value, 1, r.source in official)  # into the new
+        # An inserted row's deltas are staged already.
+        changed = self._compare(rows, found, deltas, add=add, new=lambda r: self._note_earliest(r.day))
         self.counts.imported += inserted
-        self.counts.updated += len(changed)
-        self.counts.unchanged += unchanged
         await self.apply(session, created=[], changed=changed, deltas=deltas, inserted=True)
 
     async def settle(self) -> None:

@@ -273,12 +273,11 @@ async def test_a_kept_tree_reads_only_the_changed_rows_and_compresses_only_the_c
         event.remove(connection.sync_connection, "before_cursor_execute", seen)
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's plan
 async def test_the_kept_rows_query_reads_operational_tallies_by_their_partial_index(session) -> None:
     """The tree's one query (walked or kept) reads the operational tallies (for the per-source
     counts) as `tallies.operational_counts` does: by the partial index, never every tally of the
     campaign (SQLite preferred the unique index, in area order for the GROUP BY)."""
-    if session.bind.dialect.name != "sqlite":
-        pytest.skip("SQLite's plan")
     connection = await session.connection()
     statements = [progress._KEPT_STATEMENTS["sqlite"], progress._TREE_STATEMENTS[("sqlite", False)], progress._TREE_STATEMENTS[("sqlite", True)]]
     for statement in statements:
