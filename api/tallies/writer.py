@@ -64,6 +64,11 @@ LOCK_NAMESPACE = 7401
 # PostgreSQL: an import's batches and rollups go through staging tables (`Writer.staging`); off,
 # through arrays as the other writes do (the two are compared by tests/tallies/test_staging.py).
 STAGE_IMPORTS = True
+# ... when its first batch has this many rows: the staging tables, made and filled in each
+# transaction, cost more than they save on a script's post of a few dozen rows (9 rows in process:
+# 34-42 ms staged, 26-28 ms through arrays, session 6), and an import has the campaign's lock
+# to itself for all of it.
+STAGE_FROM = 1_000
 
 TALLY = Tally.__table__
 CHANGE = TallyChange.__table__
@@ -145,6 +150,7 @@ class Writer:
     _earliest: date | None = None
     _bulk: Bulk | None = None
     _staging: Staging | None = None
+    _stage: bool | None = None  # the import's path, chosen by its first batch (`STAGE_FROM`)
     _pending: "asyncio.Future[None] | None" = None  # the batch being written (`write`, `settle`)
 
     def bulk(self, session: AsyncSession) -> Bulk:
@@ -152,9 +158,14 @@ class Writer:
             self._bulk = Bulk(session)
         return self._bulk
 
-    def staging(self, bulk: Bulk) -> Staging | None:
-        """PostgreSQL, an import (its rollups wait for `finish`): the staging tables."""
+    def staging(self, bulk: Bulk, rows: int | None = None) -> Staging | None:
+        """PostgreSQL, an import (its rollups wait for `finish`) whose first batch (`rows`) was
+        large: the staging tables. One path for the whole import: its rollups are summed in one place."""
         if not (STAGE_IMPORTS and bulk.pg and self.defer_totals and self.import_id is not None):
+            return None
+        if self._stage is None and rows is not None:
+            self._stage = rows >= STAGE_FROM
+        if not self._stage:
             return None
         if self._staging is None or self._staging.bulk is not bulk:
             self._staging = Staging(bulk)
@@ -166,7 +177,7 @@ class Writer:
             return
         bulk = self.bulk(session)
         iso = {day: day.isoformat() for day in {r.day for r in rows}}
-        staging = self.staging(bulk)
+        staging = self.staging(bulk, len(rows))
         if staging is not None:
             # While the database writes this batch, the import reads and checks the next one
             # (`settle` waits for it): the two run at once, on two cores.

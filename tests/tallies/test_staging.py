@@ -105,6 +105,7 @@ async def test_staged_imports_leave_what_the_array_path_leaves(session, monkeypa
     # Batches of two rows: several per request, each written while the next is read (`Writer.settle`)
     monkeypatch.setattr(imports, "BATCH", 2)
     monkeypatch.setattr(parsing, "BATCH", 2)
+    monkeypatch.setattr(writer, "STAGE_FROM", 1)
     point = (await make_service_point(session, area="36.74.01.1002")).id
     device = (await make_device(session)).id
     staged = await _scenario(session, point, device)
@@ -117,7 +118,8 @@ async def test_staged_imports_leave_what_the_array_path_leaves(session, monkeypa
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # staging tables are PostgreSQL's
-async def test_staging_leaves_nothing_behind(session) -> None:
+async def test_staging_leaves_nothing_behind(session, monkeypatch) -> None:
+    monkeypatch.setattr(writer, "STAGE_FROM", 1)
     campaign = await make_campaign(session)
     day = (today_for(campaign) - timedelta(days=1)).isoformat()
     status, summary, _, _ = await _post(session, campaign, [{"area": code, "date": day, "count": 5} for code in KELURAHAN])
@@ -126,15 +128,28 @@ async def test_staging_leaves_nothing_behind(session) -> None:
         assert await session.scalar(text(f"SELECT count(*) FROM {table}")) == 0
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_small_post_goes_through_arrays_and_a_large_one_is_staged(session, monkeypatch) -> None:
+    campaign = await make_campaign(session)
+    day = (today_for(campaign) - timedelta(days=1)).isoformat()
+    staged = "SELECT to_regclass(:table) IS NOT NULL"
+    status, _, _, _ = await _post(session, campaign, [{"area": code, "date": day, "count": 5} for code in KELURAHAN])
+    assert status == 200 and not await session.scalar(text(staged), {"table": STAGE})  # 3 rows < STAGE_FROM
+    monkeypatch.setattr(writer, "STAGE_FROM", len(KELURAHAN))
+    status, _, _, _ = await _post(session, campaign, [{"area": code, "date": day, "count": 6} for code in KELURAHAN])
+    assert status == 200 and await session.scalar(text(staged), {"table": STAGE})
+
+
 @pytest.fixture(scope="module")
 async def staging_engine(pg_cluster):
     async with city_database(pg_cluster, "tally_staging") as engine:
         yield engine
 
 
-async def test_staging_tables_are_dropped_at_commit_and_made_again(staging_engine) -> None:
+async def test_staging_tables_are_dropped_at_commit_and_made_again(staging_engine, monkeypatch) -> None:
     """Committed imports, one after the other on the pool's connection (more than psycopg's
     threshold for preparing a statement, so prepared statements outlive the tables they read)."""
+    monkeypatch.setattr(writer, "STAGE_FROM", 1)
     maker = async_sessionmaker(staging_engine, expire_on_commit=False, autoflush=False)
     async with maker() as session, session.begin():
         campaign = await make_campaign(session)
