@@ -85,7 +85,7 @@ export async function render(root, { params, signal }) {
       <p class="lede">${board.name}</p>
       <dl class="figures">
         <div><dt>${t("board.waiting")}</dt><dd data-ticket="waiting">${fmt.number(board.waiting)}</dd></div>
-        <div><dt>${t(board.open_now ? "board.estimatedWait" : "board.estimatedWaitClosed")}</dt><dd>${t("board.minutes", { n: fmt.number(board.estimated_wait_minutes) })}</dd></div>
+        <div><dt>${t(board.open_now ? "board.estimatedWait" : "board.estimatedWaitClosed")}</dt><dd class="nowrap">${t("board.minutes", { n: fmt.number(board.estimated_wait_minutes) })}</dd></div>
       </dl>
       ${
         board.open_now
