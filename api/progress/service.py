@@ -35,7 +35,7 @@ import io
 import json
 from collections import defaultdict
 from datetime import date, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Date, Integer, String, bindparam, column, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -202,27 +202,23 @@ _COLUMNS: tuple[Any, ...] = (
     column("last_day"),  # a date, as the driver gives it (text on SQLite): see `_day`
     column("provisional", Integer),
 )
-_PROGRESS_SQL = text(_TREE_SQL.format(window="", no_window="", operational="")).bindparams(bindparam("today", type_=Date)).columns(*_COLUMNS)
-_PROGRESS_WINDOW_SQL = (
-    text(_TREE_SQL.format(window=_WINDOW_SQL, no_window=", NULL", operational=""))
-    .bindparams(bindparam("today", type_=Date), bindparam("since", type_=Date), bindparam("until", type_=Date))
-    .columns(*_COLUMNS, column("last_7", Integer))
-)
 # SQLite would rather walk the campaign's tallies by the unique index (in area order, for the
 # GROUP BY) than read its few operational ones by the partial index: told which index to use.
 _TALLIES = {"sqlite": "tallies o INDEXED BY ix_tallies_operational", "postgresql": "tallies o"}
 
 
-def _tree_statement(dialect: str, *, window: bool) -> Any:
+def _tree_statement(*, window: bool, dialect: str | None = None) -> Any:
+    """The tree query, with the 7-day sums when `window`, with the operational tallies read as `dialect` best does."""
     no_window = ", NULL" if window else ""
-    operational = _TREE_OPERATIONAL_SQL.format(no_window=no_window, tallies=_TALLIES[dialect])
+    operational = _TREE_OPERATIONAL_SQL.format(no_window=no_window, tallies=_TALLIES[dialect]) if dialect else ""
     statement = text(_TREE_SQL.format(window=_WINDOW_SQL if window else "", no_window=no_window, operational=operational))
     dates = [bindparam("today", type_=Date)] + ([bindparam("since", type_=Date), bindparam("until", type_=Date)] if window else [])
     return statement.bindparams(*dates).columns(*_COLUMNS, *([column("last_7", Integer)] if window else []))
 
 
 # The tree with the operational tallies, by dialect and window.
-_TREE_STATEMENTS = {(dialect, window): _tree_statement(dialect, window=window) for dialect in _TALLIES for window in (False, True)}
+_TREE_STATEMENTS = {(dialect, window): _tree_statement(window=window, dialect=dialect) for dialect in _TALLIES for window in (False, True)}
+_PROGRESS_SQL, _PROGRESS_WINDOW_SQL = _tree_statement(window=False), _tree_statement(window=True)
 
 
 def _day(value: date | str | None) -> date | None:
@@ -231,7 +227,7 @@ def _day(value: date | str | None) -> date | None:
 
 
 def _snapshot(code: str, as_of: date | str, cumulative: int) -> Latest:
-    return Latest(code, date.fromisoformat(as_of) if isinstance(as_of, str) else as_of, cumulative)
+    return Latest(code, cast(date, _day(as_of)), cumulative)
 
 
 # Areas whose 7-day sums are kept per campaign at most (a national tree to the kecamatan is 7,838).
@@ -540,14 +536,9 @@ _NO_COUNTS: tuple[tuple[str, int], ...] = (("queue", 0), ("home_visit", 0))
 
 def _counted(nodes: dict[str, Any], counts: list[tuple[str, str, int]]) -> dict[str, tuple[tuple[str, int], ...]]:
     """What the queues and home visits counted in the subtree of each node (a key of `nodes`) per
-    source, from the operational tallies' sums per area and source, as `tallies.operational_counts`
-    gives it; only the nodes with counts (the others: `_NO_COUNTS`)."""
-    sums: dict[str, dict[str, int]] = {}
-    for area, source, count in counts:
-        for holder in (area, *areas.ancestors_of(area)):
-            if holder in nodes:
-                sums.setdefault(holder, dict(_NO_COUNTS))[source] += int(count)
-    return {code: tuple(by_source.items()) for code, by_source in sums.items()}
+    source, from the operational tallies' sums per area and source; only the nodes with counts
+    (the others: `_NO_COUNTS`)."""
+    return {code: tuple(by_source.items()) for code, by_source in tallies.counted_in_subtrees(counts, nodes).items()}
 
 
 def _seen(code: str, rendered: str | None) -> str:

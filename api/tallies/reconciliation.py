@@ -18,6 +18,7 @@ Rules
 """
 
 from collections import defaultdict
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -70,16 +71,23 @@ async def _operational(session: AsyncSession, campaign_id: int, root: str, since
     return [(area, as_date(day), source, int(count)) for area, day, source, count in rows]  # type: ignore[misc]
 
 
+def counted_in_subtrees(counts: Iterable[tuple[str, str, int]], holders: Container[str]) -> dict[str, dict[str, int]]:
+    """What the queues and home visits counted in the subtree of each of `holders`, per source,
+    from operational tallies' (area, source, count); only the holders with a count."""
+    result: dict[str, dict[str, int]] = {}
+    for area, source, count in counts:
+        for holder in (area, *ancestors_of(area)):
+            if holder in holders:
+                result.setdefault(holder, {"queue": 0, "home_visit": 0})[source] += int(count)
+    return result
+
+
 async def operational_counts(session: AsyncSession, *, campaign_id: int, root: str, codes: list[str]) -> dict[str, dict[str, int]]:
     """For each area of `codes` (inside `root`): what the queues and home visits counted in its
     subtree over the whole campaign, per source (superseded counts included)."""
-    wanted = set(codes)
-    result: dict[str, dict[str, int]] = {code: {"queue": 0, "home_visit": 0} for code in codes}
-    for area, _day, source, count in await _operational(session, campaign_id, root, None, None):
-        for holder in (area, *ancestors_of(area)):
-            if holder in wanted:
-                result[holder][source] += count
-    return result
+    rows = await _operational(session, campaign_id, root, None, None)
+    found = counted_in_subtrees(((area, source, count) for area, _day, source, count in rows), set(codes))
+    return {code: found.get(code, {"queue": 0, "home_visit": 0}) for code in codes}
 
 
 async def reconcile(session: AsyncSession, *, campaign_id: int, root: str, since: date, until: date, limit: int = 200) -> list[Reconciliation]:

@@ -40,6 +40,7 @@ from api.tallies.precedence import (
 )
 from api.tallies.reconciliation import (
     Reconciliation,
+    counted_in_subtrees,
     operational_counts,
     reconcile,
     reconciliation,
@@ -74,6 +75,7 @@ __all__ = [
     "list_history",
     "list_imports",
     "list_tallies",
+    "counted_in_subtrees",
     "operational_counts",
     "operational_official",
     "parts_between",
