@@ -74,6 +74,20 @@ def add_delta(deltas: dict[tuple[str, date], list[int]], area: str, day: date, c
         delta[3] += count
 
 
+def add_to_totals(totals: dict[str, list[Any]], area: str, *, total: int, provisional: int, raised: date | None, dropped: date | None) -> None:
+    """Add a change of `area`'s figure to the per-area `totals` (see `roll_up`): its total and
+    provisional part, and the newest day its figure became more than zero (`raised`) or zero (`dropped`)."""
+    entry = totals.get(area)
+    if entry is None:
+        entry = totals[area] = [0, None, None, 0]
+    entry[0] += total
+    entry[3] += provisional
+    if raised is not None and (entry[1] is None or raised > entry[1]):
+        entry[1] = raised
+    if dropped is not None and (entry[2] is None or dropped > entry[2]):
+        entry[2] = dropped
+
+
 async def insert_own_rollups(session: AsyncSession, bulk: Bulk, campaign_id: int, new: NewTallies) -> bool:
     """The own rollups of `new` tallies, inserted by one statement that sums them per (area,
     day) inside SQLite, when none of them is stored yet (False otherwise, nothing written)."""
@@ -280,16 +294,15 @@ async def roll_up(
             if totals is None:
                 changed.append((code, day, total + provisional, new_total + new_provisional))
             else:
-                entry = totals.get(code)
-                if entry is None:
-                    entry = totals[code] = [0, None, None, 0]
-                entry[0] += new_total - total
-                entry[3] += new_provisional - provisional
                 figure, new_figure = total + provisional, new_total + new_provisional
-                if new_figure > 0 and (entry[1] is None or day > entry[1]):
-                    entry[1] = day
-                if new_figure == 0 and figure > 0 and (entry[2] is None or day > entry[2]):
-                    entry[2] = day
+                add_to_totals(
+                    totals,
+                    code,
+                    total=new_total - total,
+                    provisional=new_provisional - provisional,
+                    raised=day if new_figure > 0 else None,
+                    dropped=day if new_figure == 0 and figure > 0 else None,
+                )
             if above is not None:
                 parent = parents.get(code)
                 if parent is None:

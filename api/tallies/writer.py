@@ -53,6 +53,7 @@ from api.tallies.rollups import (
     NewTallies,
     PendingParents,
     add_delta,
+    add_to_totals,
     rebuild,
     roll_up,
 )
@@ -416,15 +417,7 @@ class Writer:
         while depth >= root_depth:
             written = await staging.roll_up(self.campaign_id, depth, parents=depth > root_depth)
             for area, total, raised, dropped, provisional in written:
-                entry = totals.get(area)
-                if entry is None:
-                    entry = totals[area] = [0, None, None, 0]
-                entry[0] += total
-                entry[3] += provisional
-                if raised is not None and (entry[1] is None or raised > entry[1]):
-                    entry[1] = raised
-                if dropped is not None and (entry[2] is None or dropped > entry[2]):
-                    entry[2] = dropped
+                add_to_totals(totals, area, total=total, provisional=provisional, raised=raised, dropped=dropped)
             depth -= 1
         await staging.clear()
 
