@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar, csv_cells, idempotency, messages
-from api.area_codes import depth_of, in_subtree
+from api.area_codes import depth_of, in_subtree, parent_of
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns.models import Campaign
@@ -37,11 +37,11 @@ from api.pagination import PageParams, paginate
 from api.principal import Principal
 from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import KECAMATAN_DEPTH, Checker, Problems, Row
-from api.tallies.models import TallyImport
+from api.tallies.models import ORIGINS, TallyImport
 from api.tallies.parsing import BATCH, CURRENT_COLUMNS, csv_rows, json_rows
 from api.tallies.precedence import sources_for
 from api.tallies.schemas import TallyMode
-from api.tallies.writer import Counts, Writer, lock_campaign
+from api.tallies.writer import STAGE_FROM, Counts, Writer, lock_campaign, share_campaign
 
 MAX_REPORTED_ERRORS = 200
 
@@ -103,9 +103,6 @@ async def _import(
     checker = Checker(campaign, actor, calendar.today(campaign.timezone))
     checker.columns_checked = kind == "csv"
     savepoint = await session.begin_nested()
-    # An import writes in batches, and mode=replace deletes after them: its row locks cannot be
-    # taken in one order with other writers', so it has the campaign to itself (`lock_campaign`).
-    await lock_campaign(session, campaign.id)
     record = TallyImport(
         campaign_id=campaign.id,
         at=datetime.now(UTC),
@@ -120,24 +117,29 @@ async def _import(
     )
     session.add(record)
     await session.flush()
-    writer = Writer(
-        campaign_id=campaign.id,
-        root=campaign.root_area_code,
-        actor=actor,
-        import_id=record.id,
-        defer_totals=True,
-        official=await sources_for(session, campaign_id=campaign.id),
-    )
+    replace = mode == TallyMode.replace
+    writer: Writer | None = None
+    shared = False  # whether the import shares the campaign with other writers (`_lock`)
     # area -> posted days as bits (bit i: campaign start + i days), for gaps without a query
     posted: dict[str, int] = {}
     offsets: dict[date, int] = {}
     scope: dict[str, tuple[set[str], list[date]]] = {}  # source -> (areas, [first, last]) for mode=replace
-    replace = mode == TallyMode.replace
     start = campaign.start_date
     total_rows = 0
     pending: list[Row] = []
 
-    async def flush_pending() -> None:
+    async def flush_pending(*, last: bool) -> None:
+        nonlocal writer, shared
+        if writer is None:
+            shared = await _lock(session, campaign, one_step=last and not replace and len(pending) < STAGE_FROM)
+            writer = Writer(
+                campaign_id=campaign.id,
+                root=campaign.root_area_code,
+                actor=actor,
+                import_id=record.id,
+                defer_totals=True,
+                official=await sources_for(session, campaign_id=campaign.id),  # read under the lock: `set_policy` takes it alone
+            )
         await writer.settle()  # the last batch's writing and this one's lookups share the session
         accepted = await checker.batch(session, pending)
         pending.clear()
@@ -151,6 +153,8 @@ async def _import(
                 areas_.add(r.area)
                 days[0], days[1] = min(days[0], r.day), max(days[1], r.day)
         if not (atomic and checker.rejected):
+            if shared:  # its tallies locked in the order every writer sharing the campaign keeps
+                accepted.sort(key=_key_order)
             await writer.write(session, accepted)
 
     rows_source = csv_rows(body) if kind == "csv" else json_rows(body)
@@ -165,28 +169,32 @@ async def _import(
                 if row is not None:
                     pending.append(row)
             if len(pending) >= BATCH:
-                await flush_pending()
-        await flush_pending()
+                await flush_pending(last=False)
+        await flush_pending(last=True)
     finally:
         # A batch may still be being written (PostgreSQL, `Writer.write`): done before anything
         # else uses the session, a failure's rollback included.
-        await writer.settle()
+        if writer is not None:
+            await writer.settle()
+    assert writer is not None  # the last flush made it
     if total_rows == 0:
         await savepoint.rollback()
         raise RuleViolation.on_field("tallies", code="tallies.none")
     failed = atomic and checker.rejected > 0
+    # The rollups, totals and campaign version (`finish`) are rows that every writer of the day
+    # changes, locked until COMMIT: an import that shares the campaign writes them after all else.
+    finish_last = shared and not (failed or dry_run)
     if not failed:
-        if mode == TallyMode.replace:
+        if replace:
             for source, (areas_, (lo, hi)) in scope.items():
                 await writer.delete_missing(session, source=source, areas=areas_, lo=lo, hi=hi, kept=checker.seen)
+        if not finish_last:
+            await writer.finish(session)
+        await _warn_gaps(session, campaign, posted, checker.warnings)
         if not dry_run:
-            # Told before the rollups are written (`finish`): on PostgreSQL those lock rows that
-            # every writer of the day changes, until COMMIT, so as little as possible comes after.
             await _announce(
                 session, actor=actor, campaign=campaign, record=record, kind=kind, mode=mode, rows=total_rows, counts=writer.counts, rejected=checker.rejected
             )
-        await writer.finish(session)
-        await _warn_gaps(session, campaign, posted, checker.warnings)
     counts = Counts() if failed else writer.counts
     summary: dict[str, Any] = {
         "import_id": None if (failed or dry_run) else record.id,
@@ -214,6 +222,8 @@ async def _import(
         record.rows, record.summary = total_rows, summary
         await session.flush()
         await savepoint.commit()
+    if finish_last:
+        await writer.finish(session)
     if failed:
         errors = [
             field_problem(problem["field"], location=None, row=row, code=f"import.{problem['code']}", params=problem.get("params"))
@@ -235,6 +245,25 @@ async def _import(
     return 200, summary
 
 
+async def _lock(session: AsyncSession, campaign: Campaign, *, one_step: bool) -> bool:
+    """Take the campaign's lock for an import; returns whether it is shared. An import written in
+    one step (`Writer.write` once, then `finish`: a post of one small batch that deletes nothing,
+    as a script's daily post) takes its row locks in the one order of every writer (tallies by
+    key, `_key_order`; then rollups, totals and the campaign's version), so it shares the campaign
+    with them (`share_campaign`). One written in several (batches, then mode=replace's
+    deletions) cannot: it has the campaign to itself (`lock_campaign`)."""
+    if one_step:
+        await share_campaign(session, campaign.id)
+    else:
+        await lock_campaign(session, campaign.id)
+    return one_step
+
+
+def _key_order(row: Row) -> tuple[str, date, int, int, int]:
+    """A tally's unique key (`api.tallies.models.Tally`), the order in which writers lock them."""
+    return row.area, row.day, row.point or 0, row.device or 0, ORIGINS.get(row.source, 0)
+
+
 async def _announce(
     session: AsyncSession, *, actor: Principal, campaign: Campaign, record: TallyImport, kind: str, mode: TallyMode, rows: int, counts: Counts, rejected: int
 ) -> None:
@@ -252,6 +281,15 @@ async def _warn_gaps(session: AsyncSession, campaign: Campaign, posted: dict[str
     leaves a hole read the rollups (other requests may have filled it), a chunk at a time."""
     start = campaign.start_date
     holes: dict[str, int] = {}
+    # What this request posted below an area fills its days too: its rollups may not show it yet
+    # (an import's rollups are written by `Writer.finish`, which may come after this check).
+    below: dict[str, int] = {}
+    root_depth = depth_of(campaign.root_area_code)
+    for area, bits in posted.items():
+        parent = parent_of(area)
+        while parent is not None and depth_of(parent) >= root_depth:
+            below[parent] = below.get(parent, 0) | bits
+            parent = parent_of(parent)
     open_days = 0
     span = max((bits.bit_length() for bits in posted.values()), default=0)
     for i in range(span):
@@ -262,7 +300,7 @@ async def _warn_gaps(session: AsyncSession, campaign: Campaign, posted: dict[str
         if last - first < 2:
             continue
         between = ((1 << last) - 1) ^ ((1 << (first + 1)) - 1)  # the days strictly between
-        missing = between & open_days & ~bits
+        missing = between & open_days & ~bits & ~below.get(area, 0)
         if missing:
             holes[area] = missing
     if not holes:

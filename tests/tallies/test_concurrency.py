@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api import calendar
@@ -148,3 +148,29 @@ async def _assert_history_chains(session: Any, campaign_id: int) -> None:
             left = new
         if left != count:
             assert left is None and import_id is not None, f"{key}: history {entries.get(key)} leaves {left}, stored {count} (import {import_id})"
+
+
+async def test_a_small_post_shares_the_campaign_and_a_replacing_one_waits_for_it_alone(race_engine) -> None:
+    """A script's daily post (one small batch, nothing deleted) is written in one step, taking its
+    row locks in the order every writer keeps: it runs beside a completion in flight. A post that
+    deletes (mode=replace) writes in two steps: it waits until it has the campaign to itself."""
+    maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
+    async with maker() as session, session.begin():
+        campaign = await make_campaign(session)
+        admin = await headers_for(session, role=Role.admin)
+    rows = [{"area": "36.74.01", "date": calendar.today().isoformat(), "count": 5, "source": "manual"}]
+    url = f"/api/v1/campaigns/{campaign.id}/tallies"
+    async with committing_client(race_engine) as client:
+        async with maker() as holder, holder.begin():
+            await writer.share_campaign(holder, campaign.id)  # a completion between its lock and its COMMIT
+            small = await asyncio.wait_for(client.post(url, json={"tallies": rows}, headers=admin), timeout=60)
+            assert small.status_code == 200, small.text
+            replacing = asyncio.ensure_future(client.post(url, json={"tallies": rows}, params={"mode": "replace"}, headers=admin))
+            for _ in range(600):
+                waiting = await holder.scalar(select(text("count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'")))
+                if waiting or replacing.done():
+                    break
+                await asyncio.sleep(0.05)
+            assert waiting == 1 and not replacing.done()
+        answer = await asyncio.wait_for(replacing, timeout=60)
+        assert answer.status_code == 200, answer.text
