@@ -17,9 +17,10 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
-from sqlalchemy import DateTime, MetaData, String, TypeDecorator, event, make_url
+from sqlalchemy import DateTime, Executable, MetaData, String, TypeDecorator, event, make_url
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.util import EMPTY_DICT
@@ -334,15 +335,62 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     sessions = get_sessionmaker()
     one_writer = writes and get_engine().dialect.name == "sqlite"
     async with _sqlite_writer_turn() if one_writer else contextlib.nullcontext(), sessions() as session:
+        hold_last_statements(session)
         try:
             yield session
-            await session.commit()
+            await commit(session)
         except BaseException as exc:
             if getattr(exc, "keep_changes", False):
-                await session.commit()
+                await commit(session)
             else:
                 await session.rollback()
             raise
+
+
+# A session's statements that wait to be sent with its COMMIT (`last_statement`), when it has the list.
+LAST_STATEMENTS = "rekam.last_statements"
+
+
+def hold_last_statements(session: AsyncSession) -> None:
+    """PostgreSQL: `last_statement`s of this session wait for `commit`, which sends them with the
+    COMMIT. For the owner of a transaction that ends with `commit` (a request)."""
+    if is_postgresql(session):
+        session.info[LAST_STATEMENTS] = []
+
+
+async def last_statement(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> None:
+    """Run `statement` as the transaction's last: for a change of rows that every writer of a day
+    changes (a campaign's rollups), whose locks are held until COMMIT. Under load every await
+    between the change and the COMMIT holds them for a turn of the event loop, and the next writer
+    waits that long; sent with the COMMIT in one round trip (`commit`), they are held only while the
+    server executes both. Runs at once where the session does not hold it (`hold_last_statements`)
+    and inside a savepoint."""
+    waiting = session.info.get(LAST_STATEMENTS)
+    if waiting is None or session.in_nested_transaction():  # a savepoint's rollback must undo it
+        await session.execute(statement, params)
+    else:
+        waiting.append((statement, params))
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit the session's transaction; the statements waiting for it (`last_statement`) are sent
+    with the COMMIT, in one round trip (PostgreSQL's pipeline mode), after every other change."""
+    waiting = session.info.pop(LAST_STATEMENTS, None)
+    if waiting:
+        await session.flush()
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None  # the connection is open: the transaction runs on it
+        dialect = connection.dialect
+        try:
+            async with driver.pipeline():
+                for statement, params in waiting:
+                    compiled = statement.compile(dialect=dialect)
+                    await driver.execute(compiled.string, compiled.construct_params(params))
+                await driver.commit()
+        except dialect.loaded_dbapi.Error as exc:  # raised as SQLAlchemy raises the driver's errors (an IntegrityError: 409)
+            raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+    await session.commit()  # what is left of it: the session's bookkeeping (the server's transaction has ended)
 
 
 # scope="function" makes FastAPI run the commit before the response is sent, so a failed commit

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.areas import service as areas
 from api.config import Settings
-from api.db import create_engine_for, get_session
+from api.db import commit, create_engine_for, get_session, hold_last_statements
 from tests.conftest import migrate
 
 
@@ -40,9 +40,10 @@ async def committing_client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncCli
 
     async def own_session() -> AsyncIterator[AsyncSession]:
         async with maker() as session:
+            hold_last_statements(session)
             try:
                 yield session
-                await session.commit()
+                await commit(session)
             except BaseException:
                 await session.rollback()
                 raise

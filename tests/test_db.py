@@ -11,8 +11,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from api.db import WRITES, SessionDep, get_engine, get_sessionmaker, sqlite_write_intent
+from api.db import WRITES, SessionDep, commit, get_engine, get_sessionmaker, hold_last_statements, is_postgresql, last_statement, sqlite_write_intent
 from api.errors import install_error_handlers
 
 # The GET endpoints that write an audit entry (staff reads of personal data), count a wrong
@@ -125,3 +127,33 @@ async def test_an_undeclared_get_that_writes_is_refused_by_sqlite(sqlite_file: s
     assert await twice_at_once(app, "GET", "/undeclared") == [200, 503]
     assert seen["intent"] == [False, False]
     await get_engine().dispose()
+
+
+async def test_a_last_statement_goes_with_the_commit_and_fails_with_it(engine: AsyncEngine) -> None:
+    """A request's last statement (`last_statement`: a change of the day's hot rows) waits for the
+    COMMIT on PostgreSQL and is sent with it; inside a savepoint, and on SQLite, it runs at once.
+    If it fails, nothing of the transaction stays."""
+    maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    insert, stored = text("INSERT INTO probe_last_statement (n) VALUES (:n)"), text("SELECT n FROM probe_last_statement ORDER BY n")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE probe_last_statement (n INTEGER NOT NULL)"))
+    try:
+        async with maker() as session:
+            hold_last_statements(session)
+            await last_statement(session, insert, {"n": 1})
+            async with session.begin_nested():
+                await last_statement(session, insert, {"n": 2})
+            assert list(await session.scalars(stored)) == ([2] if is_postgresql(session) else [1, 2])
+            await commit(session)
+        async with maker() as session:
+            assert list(await session.scalars(stored)) == [1, 2]
+            hold_last_statements(session)
+            await session.execute(insert, {"n": 3})
+            with pytest.raises(DBAPIError):
+                await last_statement(session, insert, {"n": None})
+                await commit(session)
+            await session.rollback()
+            assert list(await session.scalars(stored)) == [1, 2]
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE probe_last_statement"))

@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.area_codes import depth_of, is_within, parent_of
 from api.campaigns import versions
 from api.campaigns.models import Campaign
-from api.db import is_postgresql
+from api.db import is_postgresql, last_statement
 from api.principal import Principal
 from api.tallies.bulk import Bulk, Staging, as_date, chunks
 from api.tallies.checks import Row
@@ -600,7 +600,8 @@ async def _add_operational(
     """PostgreSQL, a recording of an operational (provisional) source: everything `Writer.write`
     would do, in ONE statement, so that the rows every recording of the day changes (the point's
     tally, the kecamatan's and the city's rollups and totals, the campaign's version) are locked
-    for that statement and the COMMIT only. Data-modifying CTEs, each reading the one before:
+    for that statement and the COMMIT only: in a request it is sent with the COMMIT, in one round
+    trip (`api.db.last_statement`). Data-modifying CTEs, each reading the one before:
     the tally is added to (`count = count + n`); the rollup of its area gets `op_own + n`, and
     each ancestor `op_below + d` while the level below's provisional part grew by d (it does not
     where the level has official tallies of its own: there the figure is official and
@@ -662,8 +663,8 @@ async def _add_operational(
     params.update(values)
     sets = ", ".join(f"{key} = :{key}" for key in values)
     ctes.append(f"v AS (UPDATE campaigns SET {sets} WHERE id = :c AND (SELECT count(*) FROM tot) >= 0 RETURNING 1)")
-    await session.execute(text("WITH " + ", ".join(ctes) + " SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM h)"), params)
     versions.loaded(session, campaign_id, values)
+    await last_statement(session, text("WITH " + ", ".join(ctes) + " SELECT (SELECT count(*) FROM v), (SELECT count(*) FROM h)"), params)
 
 
 async def put_point_count(

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api import calendar
 from api.areas.models import Area
+from api.db import commit, hold_last_statements
 from api.principal import SYSTEM
 from api.tallies import imports, writer
 from api.tallies import service as tallies
@@ -74,9 +75,12 @@ async def test_concurrent_completions_and_posts_keep_every_figure_exact(race_eng
     days = [today - timedelta(days=n) for n in range(3)]
     added: Counter[tuple[str, Any, int | None]] = Counter()
 
-    async def complete(area: str, day: Any, point: int | None) -> None:
-        async with maker() as session, session.begin():
+    async def complete(area: str, day: Any, point: int | None, with_commit: bool) -> None:
+        async with maker() as session:
+            if with_commit:  # as in a request: the recording's statement goes with the COMMIT
+                hold_last_statements(session)
             await tallies.add_recordings(session, area_code=area, day=day, source="queue", service_point_id=point, actor=SYSTEM)
+            await commit(session)
 
     async with committing_client(race_engine) as client:
 
@@ -91,7 +95,7 @@ async def test_concurrent_completions_and_posts_keep_every_figure_exact(race_eng
                     area = rng.choice([kecamatan, *kelurahan[kecamatan]])
                     day, point = rng.choice(days[:2]), rng.choice([None, *points])
                     added[(area, day, point)] += 1
-                    work.append(complete(area, day, point))
+                    work.append(complete(area, day, point, rng.random() < 0.5))
                 else:
                     work.append(post(_post_rows(rng, kelurahan, days), rng.choice(["upsert", "upsert", "replace"])))
             answers = await asyncio.gather(*work)
