@@ -35,7 +35,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, String, Table, delete, select
+from sqlalchemy import BigInteger, CheckConstraint, Integer, String, Table, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -142,7 +142,12 @@ async def count(session: AsyncSession, *, bucket: str, key: str, limit: RateLimi
     """Count one event of `key`; returns the events in the current window and its seconds left."""
     start, left = _window(limit, now)
     table = cast(Table, RateCounter.__table__)  # mapped with __tablename__: its __table__ is a Table
-    await session.execute(delete(table).where(table.c.bucket == bucket, table.c.window_start < start))
+    ended = select(table.c.bucket, table.c.window_start, table.c.key_hash).where(table.c.bucket == bucket, table.c.window_start < start)
+    if is_postgresql(session):
+        # Rows another request is deleting (locked until its COMMIT) are left to it: waiting for
+        # them made every request of a bucket queue behind the first one of a new window.
+        ended = ended.with_for_update(skip_locked=True)
+    await session.execute(delete(table).where(tuple_(table.c.bucket, table.c.window_start, table.c.key_hash).in_(ended)))
     insert = postgresql.insert if is_postgresql(session) else sqlite.insert
     stmt = insert(table).values(bucket=bucket, window_start=start, key_hash=await _key_hash(session, bucket, key), hits=1)
     # One statement, so that concurrent requests from several processes never lose a count.

@@ -5,7 +5,7 @@ import secrets
 
 import httpx
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import ratelimit
@@ -76,6 +76,28 @@ async def test_counts_are_shared_between_processes(engine) -> None:
         async with AsyncSession(engine) as other, other.begin():
             with pytest.raises(TooManyRequests):
                 await ratelimit.hit(other, bucket=bucket, key="10.0.0.1", limit=LIMIT, now=T0)
+    finally:
+        async with AsyncSession(engine) as cleanup, cleanup.begin():
+            await cleanup.execute(delete(RateCounter).where(RateCounter.bucket == bucket))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_new_window_does_not_wait_for_another_request_pruning_the_old_one(engine) -> None:
+    """The first requests of a new window both prune the ended one: the second skips the rows
+    the first has locked (until its COMMIT) instead of waiting for them (PostgreSQL)."""
+    bucket = f"prune-{secrets.token_hex(4)}"
+    try:
+        async with AsyncSession(engine) as setup, setup.begin():
+            for key in ("a", "b"):
+                await ratelimit.hit(setup, bucket=bucket, key=key, limit=LIMIT, now=T0)
+        async with AsyncSession(engine) as first, first.begin():
+            await ratelimit.hit(first, bucket=bucket, key="a", limit=LIMIT, now=T0 + 60)  # deletes the ended rows, not committed
+            async with AsyncSession(engine) as second, second.begin():
+                await second.execute(text("SET LOCAL lock_timeout = '5s'"))  # waiting would fail here, not hang
+                await ratelimit.hit(second, bucket=bucket, key="b", limit=LIMIT, now=T0 + 61)
+        async with AsyncSession(engine) as after:
+            windows = (await after.scalars(select(RateCounter.window_start).where(RateCounter.bucket == bucket))).all()
+        assert sorted(windows) == [int(T0) + 60, int(T0) + 60]
     finally:
         async with AsyncSession(engine) as cleanup, cleanup.begin():
             await cleanup.execute(delete(RateCounter).where(RateCounter.bucket == bucket))
