@@ -12,17 +12,17 @@ import json
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, Header, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy import Integer, String, Text, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Integer, String, Table, Text, UniqueConstraint, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
 
 from api.auth.dependencies import CurrentPrincipal
-from api.db import Base, SessionDep, UtcDateTime
+from api.db import Base, SessionDep, UtcDateTime, is_postgresql
 from api.errors import Conflict, DomainError, RuleViolation, field_problem, problem_responses
 from api.principal import Principal
 
@@ -87,29 +87,13 @@ async def run_once(
         raise RuleViolation.on_field("Idempotency-Key", location="header", code="idempotency.key", params={"max_length": MAX_KEY_LENGTH})
     caller = caller_of(actor)
     stream = HashingStream(body, method=method, target=target, caller=caller)
-    find = select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
-    stored = await session.scalar(find)
     replayed_var.set(False)
-    if stored is not None and _aware(stored.created_at) <= datetime.now(UTC) - EXPIRY:
-        await session.delete(stored)  # expired: the key starts afresh
-        await session.flush()
-        stored = None
-    record = None
-    if stored is None:
-        # The record is written before the work, in the request's own transaction, and completed
-        # after it. A retry sent while this request still runs waits on the unique key (PostgreSQL;
-        # on SQLite its write lock already waits): once this one commits, the retry replays its
-        # answer instead of doing the work again; if this one rolls back or its process dies, the
-        # record goes with the transaction and the retry does the work. Nothing stays "in progress".
-        record = IdempotencyRecord(caller=caller, key=key, fingerprint="", status_code=0, body="", created_at=datetime.now(UTC))
-        try:
-            async with session.begin_nested():
-                session.add(record)
-                await session.flush()
-        except IntegrityError:
-            stored = await session.scalar(find.execution_options(populate_existing=True))
-            if stored is None:  # committed and gone again meanwhile: let the caller retry
-                raise Conflict(code="idempotency.just_done") from None
+    # The record is written before the work, in the request's own transaction, and completed
+    # after it. A retry sent while this request still runs waits on the unique key (PostgreSQL;
+    # on SQLite its write lock already waits): once this one commits, the retry replays its
+    # answer instead of doing the work again; if this one rolls back or its process dies, the
+    # record goes with the transaction and the retry does the work. Nothing stays "in progress".
+    record, stored = await _reserve(session, caller=caller, key=key, fingerprint="")
     if stored is not None:
         async for _ in stream:
             pass
@@ -134,6 +118,32 @@ async def run_once(
     record.body, record.created_at = json.dumps(payload, default=str), datetime.now(UTC)
     await session.flush()
     return status_code, payload
+
+
+async def _reserve(session: AsyncSession, *, caller: str, key: str, fingerprint: str) -> tuple[IdempotencyRecord, None] | tuple[None, IdempotencyRecord]:
+    """(caller, key)'s record: reserved for this request (new, status 0), or the one stored (not
+    expired). The common case, a new key, is one statement; an expired record is deleted and the
+    key reserved afresh."""
+    table = cast(Table, IdempotencyRecord.__table__)  # mapped with __tablename__: its __table__ is a Table
+    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
+    find = select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key).execution_options(populate_existing=True)
+    for _ in range(2):
+        values = {"caller": caller, "key": key, "fingerprint": fingerprint, "status_code": 0, "body": "", "created_at": datetime.now(UTC)}
+        # Waits for a concurrent request's uncommitted record of the key; reserves nothing if it commits.
+        reserved = await session.scalar(insert(table).values(values).on_conflict_do_nothing(index_elements=["caller", "key"]).returning(table.c.id))
+        if reserved is not None:
+            record = IdempotencyRecord(id=reserved, **values)
+            make_transient_to_detached(record)  # the row just inserted: later changes are UPDATEs
+            session.add(record)
+            return record, None
+        stored = await session.scalar(find)
+        if stored is None:  # committed and gone again meanwhile: let the caller retry
+            break
+        if _aware(stored.created_at) > datetime.now(UTC) - EXPIRY:
+            return None, stored
+        await session.delete(stored)  # expired: the key starts afresh
+        await session.flush()
+    raise Conflict(code="idempotency.just_done")
 
 
 def _aware(moment: datetime) -> datetime:
@@ -192,25 +202,10 @@ async def idempotent_create(
     digest = hashlib.sha256(f"{request.method}\n{target}\n{caller}\n".encode())
     digest.update(await request.body())
     fingerprint = digest.hexdigest()
-    find = select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
-    stored = await session.scalar(find)
-    if stored is not None and _aware(stored.created_at) <= datetime.now(UTC) - EXPIRY:
-        await session.delete(stored)
-        await session.flush()
-        stored = None
+    record, stored = await _reserve(session, caller=caller, key=key, fingerprint=fingerprint)
     if stored is None:
-        record = IdempotencyRecord(caller=caller, key=key, fingerprint=fingerprint, status_code=0, body="", created_at=datetime.now(UTC))
-        try:
-            async with session.begin_nested():
-                session.add(record)
-                await session.flush()
-        except IntegrityError:  # a concurrent request with this key committed first
-            stored = await session.scalar(find.execution_options(populate_existing=True))
-            if stored is None:
-                raise Conflict(code="idempotency.just_done") from None
-        else:
-            request.state.idempotency = (session, record)
-            return
+        request.state.idempotency = (session, record)
+        return
     if stored.fingerprint != fingerprint or stored.status_code == 0:
         raise Conflict(code="idempotency.reused", errors=[field_problem("Idempotency-Key", location="header", code="idempotency.reused")])
     saved = json.loads(stored.body)

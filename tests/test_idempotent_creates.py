@@ -7,13 +7,16 @@ a row. The same key with another body is a 409 naming the header. The OpenAPI do
 header parameter and the response header on each such operation.
 """
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.config import Settings
 from api.db import Base
+from api.idempotency import EXPIRY, IdempotencyRecord
 from api.main import API_PREFIX, create_app
 from tests.access import Case
 from tests.factories import assert_problem
@@ -93,6 +96,23 @@ async def test_a_rejected_create_is_not_stored(client: httpx.AsyncClient, sessio
     created = await send(client, case, request, headers)
     assert created.status_code == 201, created.text
     assert "Idempotent-Replayed" not in created.headers
+
+
+async def test_a_key_is_replayed_for_24_hours_then_starts_afresh(client: httpx.AsyncClient, session: AsyncSession) -> None:
+    from tests.services.access import CASES as POINT_CASES
+
+    case = next(c for c in POINT_CASES if c.method == "POST" and c.path == f"{API_PREFIX}/service-points")
+    request = await case.setup(session)
+    headers = {**(await caller_headers(session, request))["admin"], "Idempotency-Key": "point-day"}
+    await session.commit()
+    first = await send(client, case, request, headers)
+    assert first.status_code == 201, first.text
+    assert (await send(client, case, request, headers)).headers.get("Idempotent-Replayed") == "true"
+    await session.execute(update(IdempotencyRecord).values(created_at=datetime.now(UTC) - EXPIRY - timedelta(minutes=1)))
+    again = await client.post(case.path, json={**request.json, "name": "Pos baru"}, headers=headers)  # another body: no 409 any more
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers, again.text
+    assert again.json()["id"] != first.json()["id"]
+    assert await session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
 
 
 async def test_public_callers_are_keyed_by_their_address(app, session: AsyncSession) -> None:
