@@ -157,3 +157,33 @@ async def test_a_last_statement_goes_with_the_commit_and_fails_with_it(engine: A
     finally:
         async with engine.begin() as connection:
             await connection.execute(text("DROP TABLE probe_last_statement"))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_read_on_postgresql_runs_without_a_transaction_block(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read's statements each run alone (no BEGIN, no COMMIT: two round trips fewer); a request
+    that may write runs in one transaction. Told by whether the second statement's transaction
+    started with it."""
+    from api.config import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    for cached in (get_settings, get_engine, get_sessionmaker):
+        cached.cache_clear()
+    app = FastAPI()
+
+    async def alone(session: SessionDep) -> bool:
+        await session.execute(text("SELECT pg_sleep(0.01)"))
+        return bool(await session.scalar(text("SELECT transaction_timestamp() = statement_timestamp()")))
+
+    app.get("/read")(alone)
+    app.get("/declared", dependencies=[WRITES])(alone)
+    app.post("/posted")(alone)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answers = {path: (await client.request("GET" if path != "/posted" else "POST", path)).json() for path in ("/read", "/declared", "/posted")}
+        assert answers == {"/read": True, "/declared": False, "/posted": False}
+    finally:
+        await get_engine().dispose()
+        for cached in (get_settings, get_engine, get_sessionmaker):
+            cached.cache_clear()
