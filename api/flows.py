@@ -261,14 +261,12 @@ async def _undone(savepoint: AsyncSessionTransaction, row: Any, cancelled: list[
 
 async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor: Principal) -> Ticket:
     """Move a ticket; a completed one is a recording in today's tally of the point's area."""
-    ticket = await queues.move_ticket(session, ticket_id=ticket_id, move=move, actor=actor)
+    ticket, point = await queues.move_ticket(session, ticket_id=ticket_id, move=move, actor=actor)
     if move in ("complete", "no_show", "cancel"):
         await notifications.erase_contacts(session, subject_kind="ticket", subject_id=ticket.id)
     if move == "complete":  # last: it locks the day's rollups every completion adds to, until COMMIT
-        point = await services.get_point(session, point_id=ticket.service_point_id)
         await tallies.add_recordings(session, area_code=point.area_code, day=calendar.today(), source="queue", service_point_id=point.id, actor=actor)
     if move == "recall":
-        point = await services.get_point(session, point_id=ticket.service_point_id)
         await _ticket_called(session, ticket=ticket, point=point, recall=True)
     return ticket
 

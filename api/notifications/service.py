@@ -141,7 +141,7 @@ async def _receivers(session: AsyncSession) -> Sequence[tuple[int, list[str]]]:
     kept = session.info.get(_RECEIVERS)
     if kept is not None and kept[0] is transaction:
         return kept[1]
-    rows = (await session.execute(select(WebhookSubscription.id, WebhookSubscription.events).where(WebhookSubscription.active.is_(True)))).tuples().all()
+    rows = (await session.execute(select(WebhookSubscription.id, WebhookSubscription.events).where(WebhookSubscription.active.is_(True)))).all()
     session.info[_RECEIVERS] = (transaction, rows)
     return rows
 

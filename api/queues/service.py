@@ -48,9 +48,9 @@ import math
 import secrets
 import statistics
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, Table, and_, case, exists, func, or_, select, text, update
+from sqlalchemy import Select, and_, case, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -273,9 +273,9 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
     return ticket
 
 
-async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor: Principal) -> Ticket:
+async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor: Principal) -> tuple[Ticket, ServicePoint]:
     """start, complete, no_show, recall or cancel; 409 when the ticket's state does not allow it.
-    (A completed ticket's recording is added by `api.flows.move_ticket`.)"""
+    Returns the ticket and its point. (A completed ticket's recording is added by `api.flows.move_ticket`.)"""
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None:
         raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
@@ -290,15 +290,21 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
         values["recalls"] = Ticket.__table__.c.recalls + 1
     if reaches in ENDED:
         values["holder_hash"] = None  # the phone may take its next number (see "Caps")
-    table = cast(Table, Ticket.__table__)  # mapped with __tablename__: its __table__ is a Table
-    # Conditional on the state we may leave, so two clicks (or two counters) cannot both win.
-    moved = await session.scalar(update(table).where(table.c.id == ticket.id, table.c.status.in_(leaves)).values(**values).returning(table.c.id))
-    await session.refresh(ticket)
+    # Conditional on the state we may leave, so two clicks (or two counters) cannot both win; the
+    # row as moved comes back with it (no second read).
+    moved = await session.scalar(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status.in_(leaves))
+        .values(**values)
+        .returning(Ticket)
+        .execution_options(populate_existing=True, synchronize_session=False)
+    )
     if moved is None:
+        await session.refresh(ticket)  # what another click or counter made of it
         raise Conflict(code="ticket.move", params={"number": ticket.number, "status": ticket.status, "move": move})
     await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=_ticket_snapshot(ticket))
     await announce(session, point=point, ticket=ticket, change="recalled" if move == "recall" else reaches)
-    return ticket
+    return ticket, point
 
 
 def _ticket_snapshot(ticket: Ticket) -> dict[str, Any]:

@@ -54,9 +54,9 @@ async def test_call_order_state_machine_and_board(session) -> None:
     with pytest.raises(Conflict):
         await service.move_ticket(session, ticket_id=called.id, move="complete", actor=operator)
     await service.move_ticket(session, ticket_id=called.id, move="recall", actor=operator)
-    started = await service.move_ticket(session, ticket_id=called.id, move="start", actor=operator)
-    assert started.status == "serving" and started.recalls == 1
-    done = await service.move_ticket(session, ticket_id=called.id, move="complete", actor=operator)
+    started, point = await service.move_ticket(session, ticket_id=called.id, move="start", actor=operator)
+    assert started.status == "serving" and started.recalls == 1 and point.id == office.id
+    done, _ = await service.move_ticket(session, ticket_id=called.id, move="complete", actor=operator)
     assert done.status == "done" and done.ended_at is not None
     await service.move_ticket(session, ticket_id=second.id, move="no_show", actor=operator)
     for move in ("start", "cancel", "recall", "no_show"):
