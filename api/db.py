@@ -9,8 +9,9 @@ import collections
 import contextlib
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path as FilePath
@@ -341,7 +342,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             # a public read's three or four. What a read writes on the side (an API key's
             # `last_used_at`) is one statement, atomic alone.
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        hold_last_statements(session)
+        hold_last_writes(session)
         try:
             yield session
             await commit(session)
@@ -353,36 +354,63 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-# A session's statements that wait to be sent with its COMMIT (`last_statement`), when it has the list.
-LAST_STATEMENTS = "rekam.last_statements"
+@dataclass
+class _LastWrites:
+    """What a request's transaction does last, in this order (`commit`): steps, then statements."""
+
+    steps: list[Callable[[AsyncSession], Awaitable[None]]] = field(default_factory=list)
+    statements: list[tuple[Executable, dict[str, Any]]] = field(default_factory=list)
 
 
-def hold_last_statements(session: AsyncSession) -> None:
-    """PostgreSQL: `last_statement`s of this session wait for `commit`, which sends them with the
-    COMMIT. For the owner of a transaction that ends with `commit` (a request)."""
+LAST_WRITES = "rekam.last_writes"
+
+
+def hold_last_writes(session: AsyncSession) -> None:
+    """PostgreSQL: this session's `last_step`s and `last_statement`s wait for `commit`. For the
+    owner of a transaction that ends with `commit` (a request)."""
     if is_postgresql(session):
-        session.info[LAST_STATEMENTS] = []
+        session.info[LAST_WRITES] = _LastWrites()
+
+
+def _held(session: AsyncSession) -> _LastWrites | None:
+    # Inside a savepoint nothing waits: the savepoint's rollback must undo it.
+    return None if session.in_nested_transaction() else session.info.get(LAST_WRITES)
+
+
+async def last_step(session: AsyncSession, step: Callable[[AsyncSession], Awaitable[None]]) -> None:
+    """Run `step(session)` after the rest of the transaction's work, before its last statements:
+    for writes of rows that every writer of a day changes (a campaign's rollups), whose locks are
+    held until COMMIT, so that nothing else of the request (its answer, what it stores for a
+    retry) is done while they are held. Runs at once where the session does not hold it
+    (`hold_last_writes`)."""
+    held = _held(session)
+    if held is None:
+        await step(session)
+    else:
+        held.steps.append(step)
 
 
 async def last_statement(session: AsyncSession, statement: Executable, params: dict[str, Any]) -> None:
-    """Run `statement` as the transaction's last: for a change of rows that every writer of a day
-    changes (a campaign's rollups), whose locks are held until COMMIT. Under load every await
-    between the change and the COMMIT holds them for a turn of the event loop, and the next writer
-    waits that long; sent with the COMMIT in one round trip (`commit`), they are held only while the
-    server executes both. Runs at once where the session does not hold it (`hold_last_statements`)
-    and inside a savepoint."""
-    waiting = session.info.get(LAST_STATEMENTS)
-    if waiting is None or session.in_nested_transaction():  # a savepoint's rollback must undo it
+    """Run `statement` as the transaction's last: as `last_step`, and more: under load every await
+    between a change of the day's hot rows and the COMMIT holds their locks for a turn of the event
+    loop, and the next writer waits that long; sent with the COMMIT in one round trip (`commit`),
+    they are held only while the server executes both. Runs at once where the session does not
+    hold it (`hold_last_writes`)."""
+    held = _held(session)
+    if held is None:
         await session.execute(statement, params)
     else:
-        waiting.append((statement, params))
+        held.statements.append((statement, params))
 
 
 async def commit(session: AsyncSession) -> None:
-    """Commit the session's transaction; the statements waiting for it (`last_statement`) are sent
-    with the COMMIT, in one round trip (PostgreSQL's pipeline mode), after every other change."""
-    waiting = session.info.pop(LAST_STATEMENTS, None)
-    if waiting:
+    """Commit the session's transaction: the steps waiting for it (`last_step`), then its last
+    statements (`last_statement`) sent with the COMMIT, in one round trip (PostgreSQL's pipeline
+    mode), after every other change."""
+    held = session.info.pop(LAST_WRITES, None)
+    for step in held.steps if held else ():
+        await step(session)
+    if held and held.statements:
         await session.flush()
         connection = await session.connection()
         driver = (await connection.get_raw_connection()).driver_connection
@@ -390,7 +418,7 @@ async def commit(session: AsyncSession) -> None:
         dialect = connection.dialect
         try:
             async with driver.pipeline():
-                for statement, params in waiting:
+                for statement, params in held.statements:
                     compiled = statement.compile(dialect=dialect)
                     await driver.execute(compiled.string, compiled.construct_params(params))
                 await driver.commit()

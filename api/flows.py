@@ -76,6 +76,7 @@ from api.complaints import service as complaints
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, ComplaintDetail, ReplyCreate, TransitionCreate
 from api.config import Settings, get_settings
+from api.db import last_step
 from api.devices import service as devices
 from api.devices.models import Allocation, OperatorAssignment
 from api.devices.schemas import AllocationRead, AssignmentRead, CapacityRead, PlacementCreate, PlanApplied, PlanRead, PlanRequest
@@ -495,14 +496,19 @@ async def post_tallies(session: AsyncSession, *, campaign: Campaign, **arguments
     """Post tallies (api.tallies); a progress milestone they reach is told as `progress.milestone`."""
     before = await _percent(session, campaign)
     status, answer = await tallies.post_tallies(session, campaign=campaign, **arguments)
-    if status < 400 and not arguments.get("dry_run") and before is not None:
+
+    async def tell_milestones(session: AsyncSession) -> None:
         after = await _percent(session, campaign)
-        for milestone in (m for m in MILESTONES if after is not None and before < m <= after):
+        for milestone in (m for m in MILESTONES if after is not None and before is not None and before < m <= after):
             await notifications.emit(
                 session,
                 type="progress.milestone",
                 payload={"campaign_id": campaign.id, "area": campaign.root_area_code, "milestone": milestone, "percent": after},
             )
+
+    if status < 400 and not arguments.get("dry_run") and before is not None:
+        # After the import's own last step (its rollups: `api.tallies.imports`), which it reads.
+        await last_step(session, tell_milestones)
     return status, answer
 
 

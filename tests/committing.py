@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.areas import service as areas
 from api.config import Settings
-from api.db import commit, create_engine_for, get_session, hold_last_statements
+from api.db import commit, create_engine_for, get_session, hold_last_writes
 from tests.conftest import migrate
 
 
@@ -40,7 +40,7 @@ async def committing_client(engine: AsyncEngine) -> AsyncIterator[httpx.AsyncCli
 
     async def own_session() -> AsyncIterator[AsyncSession]:
         async with maker() as session:
-            hold_last_statements(session)
+            hold_last_writes(session)
             try:
                 yield session
                 await commit(session)

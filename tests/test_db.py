@@ -12,9 +12,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.db import WRITES, SessionDep, commit, get_engine, get_sessionmaker, hold_last_statements, is_postgresql, last_statement, sqlite_write_intent
+from api.db import WRITES, SessionDep, commit, get_engine, get_sessionmaker, hold_last_writes, is_postgresql, last_statement, last_step, sqlite_write_intent
 from api.errors import install_error_handlers
 
 # The GET endpoints that write an audit entry (staff reads of personal data), count a wrong
@@ -130,30 +130,36 @@ async def test_an_undeclared_get_that_writes_is_refused_by_sqlite(sqlite_file: s
 
 
 async def test_a_last_statement_goes_with_the_commit_and_fails_with_it(engine: AsyncEngine) -> None:
-    """A request's last statement (`last_statement`: a change of the day's hot rows) waits for the
-    COMMIT on PostgreSQL and is sent with it; inside a savepoint, and on SQLite, it runs at once.
-    If it fails, nothing of the transaction stays."""
+    """A request's last step and last statement (`last_step`, `last_statement`: changes of the day's
+    hot rows) wait for the COMMIT on PostgreSQL, the step first, the statement sent with the
+    COMMIT; inside a savepoint, and on SQLite, they run at once. If one fails, nothing of the
+    transaction stays."""
     maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
     insert, stored = text("INSERT INTO probe_last_statement (n) VALUES (:n)"), text("SELECT n FROM probe_last_statement ORDER BY n")
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE probe_last_statement (n INTEGER NOT NULL)"))
     try:
         async with maker() as session:
-            hold_last_statements(session)
+            hold_last_writes(session)
             await last_statement(session, insert, {"n": 1})
+
+            async def step(session: AsyncSession) -> None:  # sees what came before it, not the last statement
+                await session.execute(insert, {"n": 10 + len(list(await session.scalars(stored)))})
+
+            await last_step(session, step)
             async with session.begin_nested():
                 await last_statement(session, insert, {"n": 2})
-            assert list(await session.scalars(stored)) == ([2] if is_postgresql(session) else [1, 2])
+            assert list(await session.scalars(stored)) == ([2] if is_postgresql(session) else [1, 2, 11])
             await commit(session)
         async with maker() as session:
-            assert list(await session.scalars(stored)) == [1, 2]
-            hold_last_statements(session)
+            assert list(await session.scalars(stored)) == [1, 2, 11]
+            hold_last_writes(session)
             await session.execute(insert, {"n": 3})
             with pytest.raises(DBAPIError):
                 await last_statement(session, insert, {"n": None})
                 await commit(session)
             await session.rollback()
-            assert list(await session.scalars(stored)) == [1, 2]
+            assert list(await session.scalars(stored)) == [1, 2, 11]
     finally:
         async with engine.begin() as connection:
             await connection.execute(text("DROP TABLE probe_last_statement"))

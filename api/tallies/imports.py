@@ -31,6 +31,7 @@ from api.area_codes import depth_of, in_subtree, parent_of
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns.models import Campaign
+from api.db import last_step
 from api.errors import PROBLEM_BASE, NotFound, RuleViolation, UnsupportedMediaType, field_problem
 from api.notifications import service as notifications
 from api.pagination import PageParams, paginate
@@ -223,7 +224,7 @@ async def _import(
         await session.flush()
         await savepoint.commit()
     if finish_last:
-        await writer.finish(session)
+        await last_step(session, writer.finish)  # in a request: after its answer is stored for a retry, too
     if failed:
         errors = [
             field_problem(problem["field"], location=None, row=row, code=f"import.{problem['code']}", params=problem.get("params"))

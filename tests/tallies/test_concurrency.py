@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api import calendar
 from api.areas.models import Area
-from api.db import commit, hold_last_statements
+from api.db import commit, hold_last_writes
+from api.notifications.models import NotificationEvent
 from api.principal import SYSTEM
 from api.tallies import imports, writer
 from api.tallies import service as tallies
@@ -78,7 +79,7 @@ async def test_concurrent_completions_and_posts_keep_every_figure_exact(race_eng
     async def complete(area: str, day: Any, point: int | None, with_commit: bool) -> None:
         async with maker() as session:
             if with_commit:  # as in a request: the recording's statement goes with the COMMIT
-                hold_last_statements(session)
+                hold_last_writes(session)
             await tallies.add_recordings(session, area_code=area, day=day, source="queue", service_point_id=point, actor=SYSTEM)
             await commit(session)
 
@@ -178,3 +179,28 @@ async def test_a_small_post_shares_the_campaign_and_a_replacing_one_waits_for_it
             assert waiting == 1 and not replacing.done()
         answer = await asyncio.wait_for(replacing, timeout=60)
         assert answer.status_code == 200, answer.text
+
+
+async def test_a_real_request_writes_the_rollups_last_and_then_tells_the_milestone(race_engine) -> None:
+    """In a request (its own transaction, committed), a script's small post writes its rollups as
+    the transaction's last step (`api.db.last_step`), after its answer is kept for a retry; the
+    milestone check reads them after that."""
+    maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
+    async with maker() as session, session.begin():
+        campaign = await make_campaign(session, target=100)
+        admin = await headers_for(session, role=Role.admin)
+    today = calendar.today()
+    async with committing_client(race_engine) as client:
+        answer = await client.post(
+            f"/api/v1/campaigns/{campaign.id}/tallies",
+            json={"tallies": [{"area": "36.74.01", "date": today.isoformat(), "count": 23, "source": "manual"}]},
+            headers={**admin, "Idempotency-Key": "milestone-1"},
+        )
+        assert answer.status_code == 200, answer.text
+        progress = (await client.get(f"/api/v1/campaigns/{campaign.id}/progress", params={"depth": 0})).json()
+    assert progress["recorded"] == 23
+    async with maker() as session:
+        told = (await session.scalars(select(NotificationEvent.payload).where(NotificationEvent.type == "progress.milestone"))).all()
+        assert sorted(m["milestone"] for m in told if m["campaign_id"] == campaign.id) == [10, 20]
+        raw, rollups, totals = [(await session.execute(q)).all() for q in queries(campaign.id)]
+        assert mismatches(raw, rollups, totals, root="36.74") == []
