@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from api import calendar, csv_cells, idempotency, messages
 from api.area_codes import depth_of, in_subtree, parent_of
@@ -103,7 +103,6 @@ async def _import(
 ) -> tuple[int, dict[str, Any]]:
     checker = Checker(campaign, actor, calendar.today(campaign.timezone))
     checker.columns_checked = kind == "csv"
-    savepoint = await session.begin_nested()
     record = TallyImport(
         campaign_id=campaign.id,
         at=datetime.now(UTC),
@@ -116,9 +115,8 @@ async def _import(
         rows=0,
         summary={},
     )
-    session.add(record)
-    await session.flush()
     replace = mode == TallyMode.replace
+    savepoint: AsyncSessionTransaction | None = None  # what a dry run or a rejection undoes (`_undo`)
     writer: Writer | None = None
     shared = False  # whether the import shares the campaign with other writers (`_lock`)
     # area -> posted days as bits (bit i: campaign start + i days), for gaps without a query
@@ -130,9 +128,14 @@ async def _import(
     pending: list[Row] = []
 
     async def flush_pending(*, last: bool) -> None:
-        nonlocal writer, shared
+        nonlocal writer, shared, savepoint
         if writer is None:
-            shared = await _lock(session, campaign, one_step=last and not replace and len(pending) < STAGE_FROM)
+            one_step = last and not replace and len(pending) < STAGE_FROM
+            if dry_run or not one_step:  # a later batch's rejection undoes the earlier batches
+                savepoint = await session.begin_nested()
+            session.add(record)
+            await session.flush()
+            shared = await _lock(session, campaign, one_step=one_step)
             writer = Writer(
                 campaign_id=campaign.id,
                 root=campaign.root_area_code,
@@ -179,7 +182,7 @@ async def _import(
             await writer.settle()
     assert writer is not None  # the last flush made it
     if total_rows == 0:
-        await savepoint.rollback()
+        await _undo(session, savepoint, record)
         raise RuleViolation.on_field("tallies", code="tallies.none")
     failed = atomic and checker.rejected > 0
     # The rollups, totals and campaign version (`finish`) are rows that every writer of the day
@@ -218,11 +221,12 @@ async def _import(
         "warnings": checker.warnings.as_list(),
     }
     if failed or dry_run:
-        await savepoint.rollback()
+        await _undo(session, savepoint, record)
     else:
         record.rows, record.summary = total_rows, summary
         await session.flush()
-        await savepoint.commit()
+        if savepoint is not None:
+            await savepoint.commit()
     if finish_last:
         await last_step(session, writer.finish)  # in a request: after its answer is stored for a retry, too
     if failed:
@@ -258,6 +262,17 @@ async def _lock(session: AsyncSession, campaign: Campaign, *, one_step: bool) ->
     else:
         await lock_campaign(session, campaign.id)
     return one_step
+
+
+async def _undo(session: AsyncSession, savepoint: AsyncSessionTransaction | None, record: TallyImport) -> None:
+    """Undo an import that is not kept (a dry run, a rejection, no rows): its savepoint, or, for one
+    written in one step (no savepoint: nothing of it is written before its rows are all checked,
+    and a dry run has one), its record."""
+    if savepoint is not None:
+        await savepoint.rollback()
+    else:
+        await session.delete(record)
+        await session.flush()
 
 
 def _key_order(row: Row) -> tuple[str, date, int, int, int]:

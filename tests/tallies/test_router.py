@@ -289,3 +289,11 @@ async def test_history_entry_ids_are_stable_and_never_reused(client, session) ->
         assert {key: now.get(key) for key in seen} == seen
         seen = now
     assert len(seen) == 6
+
+
+async def test_a_post_without_rows_is_refused_and_leaves_no_import(client, session) -> None:
+    campaign_id = (await make_campaign(session)).id
+    admin = await headers_for(session, role=Role.admin)
+    for dry_run in ("false", "true"):  # one step, without a savepoint; a dry run, with one
+        assert assert_problem(await post(client, campaign_id, [], admin, dry_run=dry_run), 422)["code"] == "tallies.none"
+    assert await _count(session, TallyImport, campaign_id) == 0
