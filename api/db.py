@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.util import EMPTY_DICT
 
+from api import fastpath
 from api.config import get_settings
 
 NAMING_CONVENTION = {
@@ -424,6 +425,7 @@ async def commit(session: AsyncSession) -> None:
                 await driver.commit()
         except dialect.loaded_dbapi.Error as exc:  # raised as SQLAlchemy raises the driver's errors (an IntegrityError: 409)
             raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+        fastpath.bump()  # it hears of writes through SQLAlchemy's events, which these bypassed
     await session.commit()  # what is left of it: the session's bookkeeping (the server's transaction has ended)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api import fastpath
 from api.db import WRITES, SessionDep, commit, get_engine, get_sessionmaker, hold_last_writes, is_postgresql, last_statement, last_step, sqlite_write_intent
 from api.errors import install_error_handlers
 
@@ -151,15 +152,21 @@ async def test_a_last_statement_goes_with_the_commit_and_fails_with_it(engine: A
                 await last_statement(session, insert, {"n": 2})
             assert list(await session.scalars(stored)) == ([2] if is_postgresql(session) else [1, 2, 11])
             await commit(session)
+        async with maker() as session:  # a transaction whose one write is its last statement
+            hold_last_writes(session)
+            await last_statement(session, insert, {"n": 4})
+            seen = fastpath.generation.value
+            await commit(session)
+            assert fastpath.generation.value > seen  # public answers kept before it are stale now
         async with maker() as session:
-            assert list(await session.scalars(stored)) == [1, 2, 11]
+            assert list(await session.scalars(stored)) == [1, 2, 4, 11]
             hold_last_writes(session)
             await session.execute(insert, {"n": 3})
             with pytest.raises(DBAPIError):
                 await last_statement(session, insert, {"n": None})
                 await commit(session)
             await session.rollback()
-            assert list(await session.scalars(stored)) == [1, 2, 11]
+            assert list(await session.scalars(stored)) == [1, 2, 4, 11]
     finally:
         async with engine.begin() as connection:
             await connection.execute(text("DROP TABLE probe_last_statement"))
