@@ -10,6 +10,9 @@ Rules
   (weekends are not gaps when the campaign is closed on weekends).
 - Every request that wrote is an import (who, when, its summary); the audit trail gets one entry
   per import: the history is the per-row record.
+- A post of one small batch that deletes nothing (a script's daily post) runs beside the other
+  writers of the campaign (`_lock`), its rollups written last (`api.db.last_step`); larger ones
+  and mode=replace have the campaign to themselves.
 - An `Idempotency-Key` makes a repeated request answer the same without writing twice.
 - Admins and viewers see every import; a supervisor or script sees its own.
 - Python's cyclic garbage collector pauses while an import runs (see `_cyclic_gc_paused`).
@@ -135,7 +138,8 @@ async def _import(
                 savepoint = await session.begin_nested()
             session.add(record)
             await session.flush()
-            shared = await _lock(session, campaign, one_step=one_step)
+            await _lock(session, campaign, one_step=one_step)
+            shared = one_step
             writer = Writer(
                 campaign_id=campaign.id,
                 root=campaign.root_area_code,
@@ -250,8 +254,8 @@ async def _import(
     return 200, summary
 
 
-async def _lock(session: AsyncSession, campaign: Campaign, *, one_step: bool) -> bool:
-    """Take the campaign's lock for an import; returns whether it is shared. An import written in
+async def _lock(session: AsyncSession, campaign: Campaign, *, one_step: bool) -> None:
+    """Take the campaign's lock for an import, shared when it is written in one step. An import written in
     one step (`Writer.write` once, then `finish`: a post of one small batch that deletes nothing,
     as a script's daily post) takes its row locks in the one order of every writer (tallies by
     key, `_key_order`; then rollups, totals and the campaign's version), so it shares the campaign
@@ -261,7 +265,6 @@ async def _lock(session: AsyncSession, campaign: Campaign, *, one_step: bool) ->
         await share_campaign(session, campaign.id)
     else:
         await lock_campaign(session, campaign.id)
-    return one_step
 
 
 async def _undo(session: AsyncSession, savepoint: AsyncSessionTransaction | None, record: TallyImport) -> None:

@@ -16,10 +16,13 @@ Rules
   totals are changed the same way (`api.tallies.rollups.roll_up`), every writer taking row locks
   in one order (tallies, rollups children first and by key, totals by code, the campaign's
   version last: `api.campaigns.versions`), so none waits in a circle: queue and home-visit
-  recordings and a point's own count take no lock of their own. What writes in several steps
-  (an import's batches, then mode=replace's deletions) cannot take its row locks in that one
-  order, and what rewrites a whole campaign (`set_policy`, the demo) touches every row: both take
-  the campaign's lock alone (`lock_campaign`), which every other writer shares (`share_campaign`).
+  recordings and a point's own count take no lock of their own; nor does an import written in one
+  step (one small batch, its tallies locked in key order: `api.tallies.imports`). What writes in
+  several steps (an import's batches, then mode=replace's deletions) cannot take its row locks in
+  that one order, and what rewrites a whole campaign (`set_policy`, the demo) touches every row:
+  both take the campaign's lock alone (`lock_campaign`), which every other writer shares
+  (`share_campaign`). A recording's rows are changed by one statement sent with the COMMIT
+  (`api.db.last_statement`), so their locks are not held across the request's other work.
 - Recordings made through Rekam itself (a completed queue ticket, a home visit; sources `queue`
   and `home_visit`) are added to the day's tally of every campaign whose root contains the area
   and whose dates include the day (`add_recordings`).
