@@ -246,7 +246,7 @@ class Writer:
         import_id = cast(int, self.import_id)  # `staging`: an import
         await staging.stage(rows, iso)
         # The import has the campaign to itself (`lock_campaign`): no key appears or goes between the two.
-        inserted = await staging.claim(self.campaign_id, import_id=import_id, at=self.now, official=self.official, size=len(rows))
+        inserted = await staging.claim(self.campaign_id, import_id=import_id, at=self.now, official=self.official)
         found = [] if inserted == len(rows) else await staging.find(self.campaign_id, import_id=import_id)
         if inserted + len(found) != len(rows):  # pragma: no cover - only another writer of the campaign's tallies could
             raise RuntimeError("tallies changed under an import")
