@@ -241,7 +241,7 @@ class Writer:
 
     async def _write_staged(self, session: AsyncSession, staging: Staging, rows: list[Row], iso: dict[date, str], *, add: bool) -> None:
         """`write` of an import on PostgreSQL: the batch is COPYed into the staging table; its new
-        keys are inserted, and their rollup deltas staged, by statements joined on it; stored
+        keys are inserted, and their rollup deltas staged, by one statement on it; stored
         keys are read (locked, `FOR UPDATE`) by another, only when some were. Then as `write`."""
         import_id = cast(int, self.import_id)  # `staging`: an import
         await staging.stage(rows, iso)
