@@ -115,6 +115,23 @@ class Bulk:
             return "= ANY(?)", [list(values)]
         return f"IN ({', '.join('?' * len(values))})", list(values)
 
+    async def existing_areas(self, codes: Iterable[str]) -> set[str]:
+        """The codes among `codes` (checked area codes: `api.area_codes.level_of`) that name an
+        area, straight from the driver: a first batch names thousands. On PostgreSQL in one
+        statement with the codes as one array literal (a list would be dumped value by value by
+        psycopg, and each chunk of them would be one more round trip), joined: as `= ANY(...)` the
+        array would be cast again for every area the planner scans."""
+        if self.pg:
+            rows = await self.fetch(
+                "SELECT a.code FROM unnest(CAST(CAST(? AS TEXT) AS VARCHAR[])) AS k(code) JOIN areas AS a ON a.code = k.code", [array_text(codes)]
+            )
+            return {code for (code,) in rows}
+        found: set[str] = set()
+        for chunk in chunks(codes, 900):
+            among, values = self.among(chunk)
+            found.update(code for (code,) in await self.fetch(f"SELECT code FROM areas WHERE code {among}", values))
+        return found
+
     async def fetch_areas(self, columns: str, table: str, codes: Sequence[str], where: str, params: Sequence[Any]) -> list[Any]:
         """`SELECT columns FROM table WHERE area_code IN codes AND where` (codes: a chunk of a batch)."""
         among, values = self.among(codes)
@@ -521,10 +538,13 @@ class Staging:
         self.bulk = bulk
         self.ready = False
 
-    async def _copy(self, table: str, columns: str, text_: str) -> None:
+    async def _driver(self) -> Any:
+        """psycopg's connection under the session's (PostgreSQL)."""
         connection = await self.bulk.session.connection()
-        raw = (await connection.get_raw_connection()).driver_connection
-        async with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]  # PostgreSQL: psycopg's connection
+        return (await connection.get_raw_connection()).driver_connection
+
+    async def _copy(self, table: str, columns: str, text_: str) -> None:
+        async with (await self._driver()).cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             await copy.write(text_)
 
     async def prepare(self) -> None:
@@ -532,21 +552,18 @@ class Staging:
         of the same transaction may have made them (a rolled-back savepoint takes them away)."""
         if self.ready:
             return
-        execute = self.bulk.execute
-        await execute(
+        # Statements without parameters, sent as one (the simple query protocol takes several): one
+        # round trip instead of four, each of which waited for the import's Python to give way.
+        await (await self._driver()).execute(
             f'CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (i integer, area varchar(40) COLLATE "C", day date, pk integer, dk integer, '
-            "n integer, src varchar(20), sp integer, dv integer) ON COMMIT DROP",
-            [],
-        )
-        await execute(
+            "n integer, src varchar(20), sp integer, dv integer) ON COMMIT DROP; "
             f'CREATE TEMPORARY TABLE IF NOT EXISTS {ROLL_STAGE} (lvl smallint, area varchar(40) COLLATE "C", day date, own integer, '
-            "own_rows integer, below integer, op_own integer, op_below integer) ON COMMIT DROP",
-            [],
+            "own_rows integer, below integer, op_own integer, op_below integer) ON COMMIT DROP; "
+            f"TRUNCATE {STAGE}, {ROLL_STAGE}; "
+            # The rollups of a big import are summed, sorted and joined by the 100,000 (a key per
+            # area and day): in memory, not in temporary files (the default is 4 MB).
+            "SET LOCAL work_mem = '64MB'"
         )
-        await execute(f"TRUNCATE {STAGE}, {ROLL_STAGE}", [])
-        # The rollups of a big import are summed, sorted and joined by the 100,000 (a key per
-        # area and day): in memory, not in temporary files (the default is 4 MB).
-        await execute("SET LOCAL work_mem = '64MB'", [])
         self.ready = True
 
     async def stage(self, rows: Sequence[Any], iso: dict[date, str]) -> None:
@@ -555,34 +572,22 @@ class Staging:
         await self.bulk.execute(f"TRUNCATE {STAGE}", [])
         await self._copy(STAGE, STAGE_COLUMNS, stage_text(rows, iso))
 
-    async def claim(self, campaign_id: int, *, import_id: int, at: datetime, official: Iterable[str], size: int) -> int:
-        """Insert the staged rows (`size` of them) whose keys are not stored (`ON CONFLICT DO
-        NOTHING`), and stage the rollup deltas of those inserted, summed later by `roll_up`: of
-        every staged row when all were new, else of those the import now holds (keys do not
-        repeat within an import). Returns how many were inserted."""
+    async def claim(self, campaign_id: int, *, import_id: int, at: datetime, official: Iterable[str]) -> int:
+        """Insert the staged rows whose keys are not stored (`ON CONFLICT DO NOTHING`) and, in the
+        same statement, stage the rollup deltas of those inserted (`RETURNING` names exactly
+        them), summed later by `roll_up`. Returns how many were inserted."""
+        official_sql = _sources_sql(official)
         connection = await self.bulk.session.connection()
         result = await connection.exec_driver_sql(
-            f"INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT %s, s.area, s.day, s.sp, s.dv, s.pk, s.dk, s.n, s.src, %s, %s, "
-            f"{origin_sql('s.src')} FROM {STAGE} AS s ON CONFLICT (campaign_id, area_code, day, point_key, device_key, origin_key) DO NOTHING",
+            f"WITH t AS (INSERT INTO tallies ({', '.join(TALLY_COLUMNS)}) SELECT %s, s.area, s.day, s.sp, s.dv, s.pk, s.dk, s.n, s.src, %s, %s, "
+            f"{origin_sql('s.src')} FROM {STAGE} AS s ON CONFLICT (campaign_id, area_code, day, point_key, device_key, origin_key) DO NOTHING "
+            "RETURNING area_code, day, count, source) "
+            f"INSERT INTO {ROLL_STAGE} ({ROLL_COLUMNS}) SELECT {_DEPTH_SQL.format('t.area_code')}, t.area_code, t.day, "
+            f"CASE WHEN t.source IN ({official_sql}) THEN t.count ELSE 0 END, CASE WHEN t.source IN ({official_sql}) THEN 1 ELSE 0 END, 0, "
+            f"CASE WHEN t.source IN ({official_sql}) THEN 0 ELSE t.count END, 0 FROM t",
             (campaign_id, import_id, at),
         )
-        inserted = int(result.rowcount)
-        if inserted:
-            official_sql = _sources_sql(official)
-            deltas = (
-                f"INSERT INTO {ROLL_STAGE} ({ROLL_COLUMNS}) SELECT {_DEPTH_SQL.format('s.area')}, s.area, s.day, "
-                f"CASE WHEN s.src IN ({official_sql}) THEN s.n ELSE 0 END, CASE WHEN s.src IN ({official_sql}) THEN 1 ELSE 0 END, 0, "
-                f"CASE WHEN s.src IN ({official_sql}) THEN 0 ELSE s.n END, 0 FROM {STAGE} AS s"
-            )
-            if inserted == size:
-                await self.bulk.execute(deltas, [])
-            else:
-                await self.bulk.execute(
-                    deltas + " JOIN tallies AS t ON t.campaign_id = ? AND t.area_code = s.area AND t.day = s.day AND t.point_key = s.pk "
-                    f"AND t.device_key = s.dk AND t.origin_key = {origin_sql('s.src')} AND t.import_id = ?",
-                    [campaign_id, import_id],
-                )
-        return inserted
+        return int(result.rowcount)
 
     async def find(self, campaign_id: int, *, import_id: int) -> list[Found]:
         """The stored tallies with the staged keys that this import did not insert, as

@@ -271,10 +271,9 @@ class Checker:
     async def _load(self, session: AsyncSession, rows: list[Row]) -> None:
         areas = {r.area for r in rows} - self._known_areas.keys()
         bulk = Bulk(session)
-        for chunk in chunks(areas, 900):  # straight to the driver: a first batch names thousands
-            among, values = bulk.among(chunk)
-            found = {code for (code,) in await bulk.fetch(f"SELECT code FROM areas WHERE code {among}", values)}
-            self._known_areas.update((code, code in found) for code in chunk)
+        if areas:
+            found = await bulk.existing_areas(areas)
+            self._known_areas.update((code, code in found) for code in areas)
         points = {r.point for r in rows if r.point is not None} - self._points.keys()
         for chunk in chunks(points):
             found_points = dict((await session.execute(select(ServicePoint.id, ServicePoint.area_code).where(ServicePoint.id.in_(chunk)))).all())

@@ -244,12 +244,12 @@ class Writer:
 
     async def _write_staged(self, session: AsyncSession, staging: Staging, rows: list[Row], iso: dict[date, str], *, add: bool) -> None:
         """`write` of an import on PostgreSQL: the batch is COPYed into the staging table; its new
-        keys are inserted, and their rollup deltas staged, by statements joined on it; stored
+        keys are inserted, and their rollup deltas staged, by one statement on it; stored
         keys are read (locked, `FOR UPDATE`) by another, only when some were. Then as `write`."""
         import_id = cast(int, self.import_id)  # `staging`: an import
         await staging.stage(rows, iso)
         # The import has the campaign to itself (`lock_campaign`): no key appears or goes between the two.
-        inserted = await staging.claim(self.campaign_id, import_id=import_id, at=self.now, official=self.official, size=len(rows))
+        inserted = await staging.claim(self.campaign_id, import_id=import_id, at=self.now, official=self.official)
         found = [] if inserted == len(rows) else await staging.find(self.campaign_id, import_id=import_id)
         if inserted + len(found) != len(rows):  # pragma: no cover - only another writer of the campaign's tallies could
             raise RuntimeError("tallies changed under an import")
