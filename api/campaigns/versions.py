@@ -13,8 +13,14 @@ progress, progress/daily or progress.csv show:
   above both domains (api.flows for staff's changes, the loaders of the official list).
 
 `Campaign.history_version` changes only when a tally of a day before today (campaign-local)
-changes. The forecast's 7-day sums read only past days, so they are kept per history version and
-survive the steady stream of today's figures (queue tickets, offices posting the day).
+changes, or the areas do (`touch_all`). The forecast's 7-day sums read only past days, so they are
+kept per history version and survive the steady stream of today's figures (queue tickets, offices
+posting the day). `history_since`, `history_from` and `history_to` say which days: every move of
+`history_version` since the version `history_since` was a change of tallies dated from
+`history_from` to `history_to` (NULL: something else moved it, or a writer did not tell the days).
+A writer whose days fall inside that range keeps it; any other starts a new one from the version
+it replaces. So a reader that kept figures at an earlier history version learns which days to read
+again (`days_changed`): a late post for one past day re-reads that day's figures, not all 7.
 
 Versions are fresh random numbers rather than counters, so that a database restored from a backup
 and changed again never reuses a version that a browser or proxy has already seen.
@@ -27,9 +33,9 @@ sets a new version that no stored body carries.
 
 import secrets
 from datetime import date, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, update
+from sqlalchemy import Date, Table, case, literal, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -48,15 +54,60 @@ def new_version() -> int:
 async def touch(session: AsyncSession, campaign_id: int, *, history: bool = False) -> None:
     """A write changed what the campaign's progress shows (`history`: including past days' tallies)."""
     version = new_version()
-    values = {"data_version": version, "history_version": version} if history else {"data_version": version}
+    values = {"data_version": version, **_history_moved(version)} if history else {"data_version": version}
     # ORM-enabled UPDATE: a Campaign already loaded in this session gets the new values too.
     await session.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values), execution_options={"synchronize_session": "evaluate"})
 
 
-async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date) -> None:
-    """Tallies of the campaign changed on `earliest` and maybe later days."""
+def _history_moved(version: int) -> dict[str, Any]:
+    """A new history version whose days are not known: readers read every past day again."""
+    return {"history_version": version, "history_from": None, "history_to": None}
+
+
+async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date, latest: date | None = None) -> None:
+    """Tallies of the campaign changed on days from `earliest` to `latest` (None: maybe any later day)."""
     campaign = await session.get(Campaign, campaign_id)
-    await touch(session, campaign_id, history=campaign is None or touches_history(campaign.timezone, earliest))
+    history = campaign is None or touches_history(campaign.timezone, earliest)
+    if not history or latest is None:
+        await touch(session, campaign_id, history=history)
+        return
+    version = new_version()
+    # Decided by the UPDATE itself, on the row as the last writer left it (concurrent writers of a
+    # campaign on PostgreSQL update its row one after the other): the range is kept when these
+    # days fall inside it, else a new one starts from the history version this write replaces.
+    inside = (Campaign.history_from <= literal(earliest, Date)) & (Campaign.history_to >= literal(latest, Date))
+    statement = (
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(
+            data_version=version,
+            history_version=version,
+            history_since=case((inside, Campaign.history_since), else_=Campaign.history_version),
+            history_from=case((inside, Campaign.history_from), else_=literal(earliest, Date)),
+            history_to=case((inside, Campaign.history_to), else_=literal(latest, Date)),
+        )
+        .returning(Campaign.history_since, Campaign.history_from, Campaign.history_to)
+    )
+    since, first, last = (await session.execute(statement, execution_options={"synchronize_session": False})).one()
+    loaded(session, campaign_id, {"data_version": version, "history_version": version, "history_since": since, "history_from": first, "history_to": last})
+
+
+def days_changed(campaign: Campaign, seen: tuple[int, int, date | None, date | None]) -> tuple[date, date] | None:
+    """The days whose tallies may have changed since a reader saw the campaign's history marks
+    `seen` (`history_marks`) and `history_version` moved: one range that holds them all, or None
+    (not known: any past day may have changed, or the areas)."""
+    first, last = campaign.history_from, campaign.history_to
+    if first is None or last is None:
+        return None
+    # The range began right after the reader's version, or was already running then (a new range
+    # starts from a fresh random version: it never repeats an older one's marks).
+    if campaign.history_since == seen[0] or (campaign.history_since, first, last) == seen[1:]:
+        return first, last
+    return None
+
+
+def history_marks(campaign: Campaign) -> tuple[int, int, date | None, date | None]:
+    return campaign.history_version, campaign.history_since, campaign.history_from, campaign.history_to
 
 
 def touches_history(timezone: str, earliest: date) -> bool:
@@ -64,15 +115,15 @@ def touches_history(timezone: str, earliest: date) -> bool:
     return earliest < (calendar.now_utc().astimezone(calendar.zone(timezone)) + _MIDNIGHT_MARGIN).date()
 
 
-def tallies_changed_values(timezone: str, earliest: date) -> dict[str, int]:
+def tallies_changed_values(timezone: str, earliest: date) -> dict[str, Any]:
     """The new versions of a campaign whose tallies changed from `earliest` on, for a writer that
     sets them in a statement of its own (`api.tallies.writer.add_recordings` on PostgreSQL: last,
     in the same statement as its other changes); then `loaded` keeps a loaded row in step."""
     version = new_version()
-    return {"data_version": version, "history_version": version} if touches_history(timezone, earliest) else {"data_version": version}
+    return {"data_version": version, **_history_moved(version)} if touches_history(timezone, earliest) else {"data_version": version}
 
 
-def loaded(session: AsyncSession, campaign_id: int, values: dict[str, int]) -> None:
+def loaded(session: AsyncSession, campaign_id: int, values: dict[str, Any]) -> None:
     """A Campaign of this session's identity map, if loaded, gets versions set by SQL of its own."""
     from sqlalchemy.orm.attributes import set_committed_value
 
@@ -86,9 +137,9 @@ async def touch_all(session: AsyncSession | AsyncConnection) -> None:
     """Something every campaign may show changed (areas' names or children)."""
     version = new_version()
     if isinstance(session, AsyncSession):
-        stmt = update(Campaign).values(data_version=version, history_version=version)
+        stmt = update(Campaign).values(data_version=version, **_history_moved(version))
         await session.execute(stmt, execution_options={"synchronize_session": "evaluate"})
     else:  # `rekam areas load` works on a connection
         await session.execute(
-            update(cast(Table, Campaign.__table__)).values(data_version=version, history_version=version)
+            update(cast(Table, Campaign.__table__)).values(data_version=version, **_history_moved(version))
         )  # mapped with __tablename__: its __table__ is a Table

@@ -147,8 +147,9 @@ class Writer:
     _new: "PendingParents | None" = None
     # PostgreSQL, an import: rollup deltas that wait for `finish`
     _waiting: dict[tuple[str, date], list[int]] = field(default_factory=dict)
-    # The earliest day changed since `finish` last told the versions
+    # The earliest and latest days changed since `finish` last told the versions
     _earliest: date | None = None
+    _latest: date | None = None
     _bulk: Bulk | None = None
     _staging: Staging | None = None
     _stage: bool | None = None  # the import's path, chosen by its first batch (`STAGE_FROM`)
@@ -251,7 +252,7 @@ class Writer:
         if inserted + len(found) != len(rows):  # pragma: no cover - only another writer of the campaign's tallies could
             raise RuntimeError("tallies changed under an import")
         if not found:  # the common case of new figures: nothing to compare, no history (the import stands for them)
-            self._note_earliest(min(iso))
+            self._note_earliest(min(iso), max(iso))
             self.counts.imported += len(rows)
             return
         deltas: dict[tuple[str, date], list[int]] = {}
@@ -271,9 +272,13 @@ class Writer:
                 task.cancel()
                 raise
 
-    def _note_earliest(self, earliest: date | None) -> None:
+    def _note_earliest(self, earliest: date | None, latest: date | None = None) -> None:
+        """Days from `earliest` to `latest` (or `earliest` alone) changed."""
         if earliest is not None and (self._earliest is None or earliest < self._earliest):
             self._earliest = earliest
+        latest = latest or earliest
+        if latest is not None and (self._latest is None or latest > self._latest):
+            self._latest = latest
 
     async def _claim(self, bulk: Bulk, batch: Any, size: int) -> tuple[int, list[Any]]:
         """PostgreSQL: insert the batch's new keys and lock the stored ones (`FOR UPDATE`), so
@@ -364,7 +369,8 @@ class Writer:
 
     async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False, new: "NewTallies | None" = None) -> None:
         bulk = self.bulk(session)
-        self._note_earliest(new.earliest if new is not None else min((day for _, day in deltas), default=None))
+        days = [r.day for r in new.rows] if new is not None else [day for _, day in deltas]
+        self._note_earliest(min(days, default=None), max(days, default=None))
         staging = self.staging(bulk)
         if staging is not None:  # staged with the others, rolled up by `finish`
             await staging.add_deltas(deltas, depth_of)
@@ -442,8 +448,8 @@ class Writer:
         await self._roll_up_staged(session)
         await self._write_totals(session)
         if self._earliest is not None:
-            earliest, self._earliest = self._earliest, None
-            await versions.tallies_changed(session, self.campaign_id, earliest=earliest)  # public progress caches
+            (earliest, latest), self._earliest, self._latest = (self._earliest, self._latest), None, None
+            await versions.tallies_changed(session, self.campaign_id, earliest=earliest, latest=latest)  # public progress caches
 
     async def _write_totals(self, session: AsyncSession) -> None:
         if not self._totals:

@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import select
 
-from api.campaigns import service
+from api.campaigns import service, versions
+from api.campaigns.models import Campaign
 from api.principal import SYSTEM
 from api.progress import service as progress
 from api.tallies import service as tallies
@@ -192,3 +194,45 @@ async def test_two_processes_each_with_its_own_cache_stay_current(app, client, s
         assert after.headers["etag"] != first.headers["etag"] and after.json()["recorded"] == 12
         assert (await client.get(url)).headers["etag"] == after.headers["etag"]
         assert (await client.get(url, headers={"If-None-Match": after.headers["etag"]})).status_code == 304
+
+
+async def test_history_marks_keep_one_range_of_past_days(session, monkeypatch) -> None:
+    """`history_since`, `history_from`, `history_to`: posts inside the campaign's range of days keep
+    it; other days start a new one from the version they replace; days not told, or areas, leave
+    them unknown; today's tallies move no history version (the database's row and the loaded one)."""
+    monkeypatch.setattr(versions, "_MIDNIGHT_MARGIN", timedelta(0))  # today is never a past day here
+    campaign = await make_campaign(session)
+    today = service.today_for(campaign)
+    day = today - timedelta(days=4)
+
+    async def marks() -> tuple:
+        stored = (
+            await session.execute(
+                select(Campaign.history_version, Campaign.history_since, Campaign.history_from, Campaign.history_to).where(Campaign.id == campaign.id)
+            )
+        ).one()
+        assert tuple(stored) == versions.history_marks(campaign)
+        return versions.history_marks(campaign)
+
+    start = await marks()
+    await versions.tallies_changed(session, campaign.id, earliest=day, latest=day)
+    first = await marks()
+    assert first[1:] == (start[0], day, day) and first[0] != start[0]
+    assert versions.days_changed(campaign, start) == (day, day)
+    await versions.tallies_changed(session, campaign.id, earliest=day, latest=day)
+    second = await marks()
+    assert second[1:] == first[1:] and second[0] != first[0]
+    assert versions.days_changed(campaign, start) == versions.days_changed(campaign, first) == (day, day)
+    await versions.tallies_changed(session, campaign.id, earliest=day - timedelta(days=1), latest=day)  # not inside: a new range
+    third = await marks()
+    assert third[1:] == (second[0], day - timedelta(days=1), day)
+    assert versions.days_changed(campaign, second) == (day - timedelta(days=1), day)
+    assert versions.days_changed(campaign, first) is None and versions.days_changed(campaign, start) is None
+    await versions.tallies_changed(session, campaign.id, earliest=today, latest=today)
+    assert await marks() == third
+    await versions.tallies_changed(session, campaign.id, earliest=day)  # the days after it not told
+    assert (await marks())[2:] == (None, None) and versions.days_changed(campaign, third) is None
+    await versions.tallies_changed(session, campaign.id, earliest=day, latest=day)
+    assert (await marks())[2:] == (day, day)
+    await versions.touch_all(session)
+    assert (await marks())[2:] == (None, None)

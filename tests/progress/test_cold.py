@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 from api import calendar
 from api.caching import BodyCache, deflated, gzip_member
 from api.campaigns import service as campaigns
-from api.campaigns import targets
+from api.campaigns import targets, versions
 from api.campaigns.schemas import SnapshotCreate, TargetIn
 from api.principal import SYSTEM
 from api.progress import service as progress
@@ -263,8 +263,16 @@ async def test_a_kept_tree_reads_only_the_changed_rows_and_compresses_only_the_c
         assert len(compressed) == 2 and b'"code":"36.74.05.1002"' in compressed[1] and b'"code":"36.74.01"' not in compressed[1]
         fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
         assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
-        # A past day moves the history version: the tree is walked again, the unchanged runs are kept.
+        # A past day moves the history version; the campaign's history marks name the day: the
+        # kept nodes' rows come back with their figure of that day, only those that changed.
         assert (await post(client, campaign.id, rows({"36.74.05.1002": 45}, today - timedelta(days=2)), admin)).status_code == 200
+        body = await read()
+        assert not any("RECURSIVE" in statement for statement in statements) and returned[-1] == 3 and len(compressed) == 2
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
+        # Days the marks cannot name in one day of the window (two of them in one post): walked again.
+        both = rows({"36.74.05.1002": 46}, today - timedelta(days=2)) + rows({"36.74.05.1002": 7}, today - timedelta(days=4))
+        assert (await post(client, campaign.id, both, admin)).status_code == 200
         body = await read()
         assert any("RECURSIVE" in statement for statement in statements) and len(compressed) == 2
         fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
@@ -279,10 +287,11 @@ async def test_the_kept_rows_query_reads_operational_tallies_by_their_partial_in
     counts) as `tallies.operational_counts` does: by the partial index, never every tally of the
     campaign (SQLite preferred the unique index, in area order for the GROUP BY)."""
     connection = await session.connection()
-    statements = [progress._KEPT_STATEMENTS["sqlite"], progress._TREE_STATEMENTS[("sqlite", False)], progress._TREE_STATEMENTS[("sqlite", True)]]
+    statements = [progress._KEPT_STATEMENTS[("sqlite", day)] for day in (False, True)]
+    statements += [progress._TREE_STATEMENTS[("sqlite", False)], progress._TREE_STATEMENTS[("sqlite", True)]]
     for statement in statements:
         for root in ("0", "36.74"):
-            params = {"kept": "{}", "campaign_id": 1, "today": "2026-12-07", "since": "2026-11-30", "until": "2026-12-06", "depth": 1}
+            params = {"kept": "{}", "campaign_id": 1, "today": "2026-12-07", "day": "2026-12-05", "since": "2026-11-30", "until": "2026-12-06", "depth": 1}
             params.update(root=root, below=root + ".", after=root + "/")
             plan = (await connection.execute(text("EXPLAIN QUERY PLAN " + str(statement)), params)).all()
             assert any("ix_tallies_operational" in str(row) for row in plan), plan
@@ -311,3 +320,144 @@ async def test_the_endpoint_serves_the_kept_gzip_form_and_the_plain_one_alike(cl
         assert [a.headers.get("content-encoding") for a in answers] == ["gzip", None, "gzip", None]
         assert all(a.headers.get_list("vary") == ["Accept-Encoding"] for a in answers), [a.headers.get_list("vary") for a in answers]  # said once
         assert json.loads(answers[0].content)["children"][1]["recorded"] == count
+
+
+def node(tree: dict[str, Any], code: str) -> dict[str, Any]:
+    """The node `code` of a progress tree (as JSON)."""
+    stack = [tree]
+    while stack:
+        found = stack.pop()
+        if found["code"] == code:
+            return found
+        stack.extend(found["children"])
+    raise KeyError(code)
+
+
+@pytest.fixture
+def walks(session, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many progress reads walked the area tree (its recursive query), per read."""
+    counted: list[int] = []
+    original = progress._in_view
+
+    async def in_view(*args: Any, **kwargs: Any) -> Any:
+        counted.append(1)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(progress, "_in_view", in_view)
+    return counted
+
+
+@pytest.fixture
+def no_midnight_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tally for today never counts as a past day's (as it does in a writer's last minutes of the
+    day, `versions._MIDNIGHT_MARGIN`): the tests below hold at any hour."""
+    monkeypatch.setattr(versions, "_MIDNIGHT_MARGIN", timedelta(0))
+
+
+async def test_a_past_days_tally_changes_exactly_its_nodes_figures(client, session, computed: list[str], walks: list[int]) -> None:
+    """After a tally of one past day, a kept tree is brought up to date without a walk: inside the
+    7-day window the 7-day figures of the area and its ancestors move, outside it only their
+    recorded figures; no other node is computed again; the answer is the one built from nothing."""
+    campaign = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    today = campaigns.today_for(campaign)
+    cache = BodyCache()
+    assert (await post(client, campaign.id, rows({"36.74.01.1001": 10, "36.74.03.1001": 20}, today - timedelta(days=3)), admin)).status_code == 200
+    assert (await post(client, campaign.id, rows({"36.74.01.1001": 5}, today - timedelta(days=10)), admin)).status_code == 200
+
+    async def read() -> dict[str, Any]:
+        computed.clear()
+        walks.clear()
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        body = (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=cache)).body
+        computed_here = list(computed)
+        assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
+        walks.pop()  # the build from nothing walks
+        computed[:] = computed_here
+        return json.loads(body)
+
+    city = await read()
+    assert walks == [1] and city["recorded_last_7_days"] == 30 and city["recorded"] == 35
+
+    # Inside the window: a correction of day -3.
+    assert (await post(client, campaign.id, rows({"36.74.01.1001": 14}, today - timedelta(days=3)), admin)).json()["updated"] == 1
+    city = await read()
+    assert walks == [] and sorted(computed) == ["36.74", "36.74.01", "36.74.01.1001"]
+    assert [node(city, code)["recorded_last_7_days"] for code in ("36.74", "36.74.01", "36.74.01.1001", "36.74.03", "36.74.03.1001")] == [34, 14, 14, 20, 20]
+    assert city["recorded"] == 39
+
+    # Outside the window: day -12 of another kecamatan moves recorded figures, no 7-day sum.
+    assert (await post(client, campaign.id, rows({"36.74.03.1001": 9}, today - timedelta(days=12)), admin)).status_code == 200
+    city = await read()
+    assert walks == [] and sorted(computed) == ["36.74", "36.74.03", "36.74.03.1001"]
+    assert [node(city, code)["recorded_last_7_days"] for code in ("36.74", "36.74.01", "36.74.03", "36.74.03.1001")] == [34, 14, 20, 20]
+    assert node(city, "36.74.03")["recorded"] == 29 and city["recorded"] == 48
+
+
+@pytest.mark.usefixtures("no_midnight_margin")
+async def test_a_past_day_whose_total_does_not_move_is_still_seen(client, session, walks: list[int]) -> None:
+    """A past day's figure up and today's down by as much (two posts between two reads) leave the
+    area's total and newest day as they were: its figure of that day tells the 7-day sums moved."""
+    campaign = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    today = campaigns.today_for(campaign)
+    cache = BodyCache()
+    assert (await post(client, campaign.id, rows({"36.74.05.1002": 10}, today), admin)).status_code == 200
+
+    async def read() -> dict[str, Any]:
+        walks.clear()
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        body = (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=cache)).body
+        assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
+        walks.pop()
+        return json.loads(body)
+
+    assert (await read())["recorded_last_7_days"] == 0
+    assert (await post(client, campaign.id, rows({"36.74.05.1002": 5}, today - timedelta(days=2)), admin)).status_code == 200
+    assert (await post(client, campaign.id, rows({"36.74.05.1002": 5}, today), admin)).json()["updated"] == 1
+    city = await read()
+    assert walks == [] and city["recorded"] == 10
+    assert node(city, "36.74.05.1002")["recorded_last_7_days"] == 5 and city["recorded_last_7_days"] == 5
+
+
+@pytest.mark.usefixtures("no_midnight_margin")
+async def test_the_history_marks_name_the_days_since_a_kept_tree(client, session, walks: list[int]) -> None:
+    """Posts for one past day, one after another, keep the campaign's range of days: a tree kept at
+    any version of it is brought up to date without a walk. Another day starts a new range from
+    the version it replaces; two new ranges since a tree was kept, the areas changing, or another
+    campaign's posts: the tree is walked again or left as it is, and is never stale."""
+    campaign = await make_campaign(session)
+    other = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    today = campaigns.today_for(campaign)
+    cache = BodyCache()
+    day, other_day = today - timedelta(days=2), today - timedelta(days=5)
+
+    async def read() -> list[int]:
+        walks.clear()
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        body = (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=cache)).body
+        assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
+        walks.pop()
+        return list(walks)
+
+    async def post_on(when: date, count: int, campaign_id: int = campaign.id) -> None:
+        assert (await post(client, campaign_id, rows({"36.74.04.1001": count}, when), admin)).status_code == 200
+
+    assert await read() == [1]
+    await post_on(day, 3)
+    await post_on(day, 4)  # the same day: the range goes on
+    assert await read() == []
+    await post_on(day, 6)  # the tree was kept inside the range
+    assert await read() == []
+    await post_on(other_day, 8)  # a new range, from the tree's version
+    assert await read() == []
+    await post_on(day, 9)
+    await post_on(other_day, 1)  # two new ranges since the tree was kept
+    assert await read() == [1]
+    await post_on(day, 2, campaign_id=other.id)  # another campaign: its own marks
+    assert await read() == []
+    await versions.touch_all(session)  # areas may have changed
+    assert await read() == [1]
+    await post_on(today, 5)  # today: no history version moves
+    assert await read() == []
