@@ -15,12 +15,13 @@ progress, progress/daily or progress.csv show:
 `Campaign.history_version` changes only when a tally of a day before today (campaign-local)
 changes, or the areas do (`touch_all`). The forecast's 7-day sums read only past days, so they are
 kept per history version and survive the steady stream of today's figures (queue tickets, offices
-posting the day). `history_since`, `history_from` and `history_to` say which days: every move of
-`history_version` since the version `history_since` was a change of tallies dated from
-`history_from` to `history_to` (NULL: something else moved it, or a writer did not tell the days).
-A writer whose days fall inside that range keeps it; any other starts a new one from the version
-it replaces. So a reader that kept figures at an earlier history version learns which days to read
-again (`days_changed`): a late post for one past day re-reads that day's figures, not all 7.
+posting the day). `history_since` and `history_areas` say where: every move of `history_version`
+since the version `history_since` was a change of past days' tallies of the areas listed in
+`history_areas` (in the order written; NULL: something else moved it, or a writer did not tell the
+areas, or the list grew past `MAX_HISTORY_AREAS`). A writer appends its areas to a known list, or
+starts a new one from the version it replaces. So a reader that kept figures at an earlier history
+version learns which areas' past figures to read again (`areas_changed`): a late post for one
+kecamatan re-reads the 7-day sums of that kecamatan and its ancestors, not of every area.
 
 Versions are fresh random numbers rather than counters, so that a database restored from a backup
 and changed again never reuses a version that a browser or proxy has already seen.
@@ -32,10 +33,11 @@ sets a new version that no stored body carries.
 """
 
 import secrets
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Date, Table, case, literal, update
+from sqlalchemy import Table, case, func, literal, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -60,54 +62,63 @@ async def touch(session: AsyncSession, campaign_id: int, *, history: bool = Fals
 
 
 def _history_moved(version: int) -> dict[str, Any]:
-    """A new history version whose days are not known: readers read every past day again."""
-    return {"history_version": version, "history_from": None, "history_to": None}
+    """A new history version whose areas are not known: readers read every past figure again."""
+    return {"history_version": version, "history_areas": None}
 
 
-async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date, latest: date | None = None) -> None:
-    """Tallies of the campaign changed on days from `earliest` to `latest` (None: maybe any later day)."""
+# The longest list of areas whose past days changed (`history_areas`, about 200 kelurahan codes):
+# past it, readers read every past figure again, and the next writer starts a new list.
+MAX_HISTORY_AREAS = 2_000
+
+
+async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date, areas: Collection[str] | None = None) -> None:
+    """Tallies of the campaign changed on `earliest` and maybe later days, in `areas` (None: not told)."""
     campaign = await session.get(Campaign, campaign_id)
     history = campaign is None or touches_history(campaign.timezone, earliest)
-    if not history or latest is None:
+    listed = ",".join(sorted(areas)) if areas else None
+    if not history or listed is None or len(listed) > MAX_HISTORY_AREAS:
         await touch(session, campaign_id, history=history)
         return
     version = new_version()
     # Decided by the UPDATE itself, on the row as the last writer left it (concurrent writers of a
-    # campaign on PostgreSQL update its row one after the other): the range is kept when these
-    # days fall inside it, else a new one starts from the history version this write replaces.
-    inside = (Campaign.history_from <= literal(earliest, Date)) & (Campaign.history_to >= literal(latest, Date))
+    # campaign on PostgreSQL update its row one after the other): the areas are appended to a
+    # known list that stays short enough, else a new list starts from the version this write replaces.
+    known = Campaign.history_areas.is_not(None)
+    fits = func.length(Campaign.history_areas) + len(listed) < MAX_HISTORY_AREAS
     statement = (
         update(Campaign)
         .where(Campaign.id == campaign_id)
         .values(
             data_version=version,
             history_version=version,
-            history_since=case((inside, Campaign.history_since), else_=Campaign.history_version),
-            history_from=case((inside, Campaign.history_from), else_=literal(earliest, Date)),
-            history_to=case((inside, Campaign.history_to), else_=literal(latest, Date)),
+            history_since=case((known, Campaign.history_since), else_=Campaign.history_version),
+            history_areas=case((known & fits, Campaign.history_areas + "," + literal(listed)), (known, None), else_=literal(listed)),
         )
-        .returning(Campaign.history_since, Campaign.history_from, Campaign.history_to)
+        .returning(Campaign.history_since, Campaign.history_areas)
     )
-    since, first, last = (await session.execute(statement, execution_options={"synchronize_session": False})).one()
-    loaded(session, campaign_id, {"data_version": version, "history_version": version, "history_since": since, "history_from": first, "history_to": last})
+    since, listed = (await session.execute(statement, execution_options={"synchronize_session": False})).one()
+    loaded(session, campaign_id, {"data_version": version, "history_version": version, "history_since": since, "history_areas": listed})
 
 
-def days_changed(campaign: Campaign, seen: tuple[int, int, date | None, date | None]) -> tuple[date, date] | None:
-    """The days whose tallies may have changed since a reader saw the campaign's history marks
-    `seen` (`history_marks`) and `history_version` moved: one range that holds them all, or None
-    (not known: any past day may have changed, or the areas)."""
-    first, last = campaign.history_from, campaign.history_to
-    if first is None or last is None:
+def areas_changed(campaign: Campaign, seen: tuple[int, int, str | None]) -> list[str] | None:
+    """The areas whose past days' tallies changed since a reader saw the campaign's history marks
+    `seen` (`history_marks`) and `history_version` moved (with repeats), or None when not known:
+    any past figure may have changed, or the areas themselves."""
+    listed = campaign.history_areas
+    if listed is None:
         return None
-    # The range began right after the reader's version, or was already running then (a new range
-    # starts from a fresh random version: it never repeats an older one's marks).
-    if campaign.history_since == seen[0] or (campaign.history_since, first, last) == seen[1:]:
-        return first, last
+    if campaign.history_since == seen[0]:  # the list began right after the reader's version
+        return listed.split(",")
+    # Or it was running then: it has only grown since (a new list starts from a fresh random
+    # version, never an older list's).
+    before = seen[2]
+    if campaign.history_since == seen[1] and before is not None and listed.startswith(before + ","):
+        return listed[len(before) + 1 :].split(",")
     return None
 
 
-def history_marks(campaign: Campaign) -> tuple[int, int, date | None, date | None]:
-    return campaign.history_version, campaign.history_since, campaign.history_from, campaign.history_to
+def history_marks(campaign: Campaign) -> tuple[int, int, str | None]:
+    return campaign.history_version, campaign.history_since, campaign.history_areas
 
 
 def touches_history(timezone: str, earliest: date) -> bool:

@@ -190,16 +190,8 @@ WHERE o.campaign_id = :campaign_id AND o.origin_key > 0
   AND (:root = '0' OR o.area_code = :root OR (o.area_code > :below AND o.area_code < :after))
 GROUP BY o.area_code, o.source"""
 _WINDOW_SQL = """,
-    (SELECT {figures} FROM tally_rollups r
+    (SELECT SUM(r.total + r.provisional) FROM tally_rollups r
      WHERE r.campaign_id = :campaign_id AND r.area_code = tree.code AND r.day >= :since AND r.day <= :until) AS last_7"""
-_WINDOW_SUM = "SUM(r.total + r.provisional)"
-# For a tree kept as a view, each day's figure too, as text: "sum|day:figure,day:figure" (NULL
-# without rollups), so that a later change of one day of the window is compared day by day
-# (`_View.window`, `_figure_on`).
-_WINDOW_DAYS = {
-    "sqlite": "SUM(r.total + r.provisional) || '|' || group_concat(r.day || ':' || (r.total + r.provisional))",
-    "postgresql": "CAST(SUM(r.total + r.provisional) AS TEXT) || '|' || string_agg(CAST(r.day AS TEXT) || ':' || CAST(r.total + r.provisional AS TEXT), ',')",
-}
 _COLUMNS: tuple[Any, ...] = (
     column("code", String),
     column("name", String),
@@ -217,14 +209,12 @@ _TALLIES = {"sqlite": "tallies o INDEXED BY ix_tallies_operational", "postgresql
 
 
 def _tree_statement(*, window: bool, dialect: str | None = None) -> Any:
-    """The tree query, with the 7-day sums when `window`; with `dialect`, the operational
-    tallies read as it best does, and each day of the window too (`_WINDOW_DAYS`)."""
+    """The tree query, with the 7-day sums when `window`, with the operational tallies read as `dialect` best does."""
     no_window = ", NULL" if window else ""
     operational = _TREE_OPERATIONAL_SQL.format(no_window=no_window, tallies=_TALLIES[dialect]) if dialect else ""
-    figures = _WINDOW_DAYS[dialect] if dialect else _WINDOW_SUM
-    statement = text(_TREE_SQL.format(window=_WINDOW_SQL.format(figures=figures) if window else "", no_window=no_window, operational=operational))
+    statement = text(_TREE_SQL.format(window=_WINDOW_SQL if window else "", no_window=no_window, operational=operational))
     dates = [bindparam("today", type_=Date)] + ([bindparam("since", type_=Date), bindparam("until", type_=Date)] if window else [])
-    return statement.bindparams(*dates).columns(*_COLUMNS, *([column("last_7", String if dialect else Integer)] if window else []))
+    return statement.bindparams(*dates).columns(*_COLUMNS, *([column("last_7", Integer)] if window else []))
 
 
 # The tree with the operational tallies, by dialect and window.
@@ -403,20 +393,23 @@ _DUMP = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", "
 # the partial index on the literal `origin_key > 0`), without a walk of the area tree: the view's
 # codes come with what the database rendered of their row last time (`seen`, NULL when unknown),
 # and only the rows rendered otherwise now come back (a few, not hundreds: the rows are what a
-# cold read spends its time on).
+# cold read spends its time on). Each row that comes back brings its 7-day sum (read for those
+# rows only), and a node whose 7-day sum may have changed is sent with an unknown rendering.
 _KEPT_SQL = """
-SELECT 'n' AS kind, k.code, t.target, t.source, tt.total, tt.last_day, tt.provisional, {seen} AS seen
+SELECT 'n' AS kind, k.code, t.target, t.source, tt.total, tt.last_day, tt.provisional, {seen} AS seen,
+    (SELECT SUM(r.total + r.provisional) FROM tally_rollups r
+     WHERE r.campaign_id = :campaign_id AND r.area_code = k.code AND r.day >= :since AND r.day <= :until) AS last_7
 FROM {kept}
 LEFT JOIN targets t ON t.campaign_id = :campaign_id AND t.area_code = k.code
-LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = k.code{day}
+LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = k.code
 WHERE {seen} IS DISTINCT FROM k.seen
 UNION ALL
-SELECT 's', s.area_code, s.cumulative, NULL, NULL, s.as_of, NULL, NULL
+SELECT 's', s.area_code, s.cumulative, NULL, NULL, s.as_of, NULL, NULL, NULL
 FROM snapshots s
 WHERE s.campaign_id = :campaign_id
   AND s.as_of = (SELECT MAX(l.as_of) FROM snapshots l WHERE l.campaign_id = :campaign_id AND l.area_code = s.area_code AND l.as_of <= :today)
 UNION ALL
-SELECT 'o', o.area_code, SUM(o.count), o.source, NULL, NULL, NULL, NULL
+SELECT 'o', o.area_code, SUM(o.count), o.source, NULL, NULL, NULL, NULL, NULL
 FROM {tallies}
 WHERE o.campaign_id = :campaign_id AND o.origin_key > 0
   AND (:root = '0' OR o.area_code = :root OR (o.area_code > :below AND o.area_code < :after))
@@ -425,10 +418,6 @@ GROUP BY o.area_code, o.source
 # No value rendered contains "|" (numbers, dates, a source's name) and NULL renders empty where no
 # value does: two different rows never render the same.
 _SEEN = "format('%s|%s|%s|%s|%s', t.target, t.source, tt.total, tt.last_day, tt.provisional)"
-# After a change of one past day of the 7-day window (`_view_day`): the node's figure of that day
-# is rendered after the row, and compared with the one kept (`_View.window`).
-_SEEN_DAY = "format('%s|%s|%s|%s|%s|%s', t.target, t.source, tt.total, tt.last_day, tt.provisional, COALESCE(r.total + r.provisional, 0))"
-_DAY_JOIN = "\nLEFT JOIN tally_rollups r ON r.campaign_id = :campaign_id AND r.area_code = k.code AND r.day = :day"
 # The view's codes and renderings come as one JSON object {code: seen} (one parameter; an array
 # of pairs took SQLite twice as long, parsing each pair again for each of its two values).
 _KEPT_FROM = {
@@ -436,11 +425,8 @@ _KEPT_FROM = {
     "postgresql": "jsonb_each_text(CAST(:kept AS jsonb)) AS k(code, seen)",
 }
 _KEPT_STATEMENTS = {
-    (dialect, False): text(_KEPT_SQL.format(kept=kept, seen=_SEEN, day="", tallies=_TALLIES[dialect])).bindparams(bindparam("today", type_=Date))
-    for dialect, kept in _KEPT_FROM.items()
-} | {
-    (dialect, True): text(_KEPT_SQL.format(kept=kept, seen=_SEEN_DAY, day=_DAY_JOIN, tallies=_TALLIES[dialect])).bindparams(
-        bindparam("today", type_=Date), bindparam("day", type_=Date)
+    dialect: text(_KEPT_SQL.format(kept=kept, seen=_SEEN, tallies=_TALLIES[dialect])).bindparams(
+        bindparam("today", type_=Date), bindparam("since", type_=Date), bindparam("until", type_=Date)
     )
     for dialect, kept in _KEPT_FROM.items()
 }
@@ -450,8 +436,9 @@ _KEPT_STATEMENTS = {
 # change has the same inputs (`NodeInputs`): its recorded figure is its total plus what the
 # snapshots in its subtree add, and what a snapshot covers changes only with tallies of its
 # subtree up to its date, which change this node's total too (no tally is dated after today, and
-# a past day's change moves the history version). After a past day's change (`_view_day`) its
-# 7-day sum changed only if its figure of that day did, compared too when the day is in the window.
+# a past day's change moves the history version). A past day's change moves its 7-day sum without
+# changing its row only in the subtrees of the areas the campaign's history marks name
+# (`versions.areas_changed`): those nodes are read again whatever their row (`_recheck`).
 Row = tuple[int | None, str | None, int, date | str | None, int]
 
 
@@ -475,19 +462,15 @@ class _View(NamedTuple):
     first, children in code order), their rows and serialized fields, and its chunks. The nodes
     (areas) change only with the history version (`touch_all` moves it), so with the same stamp
     (history version, date, deadline, weekends) a cold read asks only for the rows of these codes
-    that changed (`_KEPT_SQL`); so it does after a change of past days' tallies that the campaign's
-    history marks name (`_view_day`)."""
+    that changed (`_KEPT_SQL`); so it does after past days' tallies changed in areas that the
+    campaign's history marks name (`_recheck`)."""
 
     stamp: tuple[Any, ...]
-    history: tuple[int, int, date | None, date | None]  # the campaign's history marks (`versions.history_marks`)
+    history: tuple[int, int, str | None]  # the campaign's history marks (`versions.history_marks`) when kept
     codes: list[str]
     parents: dict[str, str | None]
     shape: dict[str, tuple[str, str]]  # code -> (name, level)
     last_7: dict[str, int]
-    # code -> "day:figure,..." of the 7-day window as the walk read it (None: the walk took the
-    # kept sums), and the figures of the days read since then, which supersede it
-    window: dict[str, str] | None
-    day_figures: dict[date, dict[str, int]]
     snapshots: dict[str, Latest]
     counted: dict[str, tuple[tuple[str, int], ...]]  # only the nodes with operational counts
     rows: dict[str, Row]
@@ -538,23 +521,19 @@ def _groups(root: str, codes: list[str], parents: dict[str, str | None]) -> tupl
 
 
 async def _changed_rows(
-    session: AsyncSession, *, campaign: Campaign, root: str, view: _View, today: date, day: date | None, figures: dict[str, int]
-) -> tuple[dict[str, tuple[Row, str]], dict[str, Latest], dict[str, tuple[tuple[str, int], ...]]]:
-    """The rows of the view's nodes that changed since it was kept, with their rendering (and
-    their figure of `day` after it, when one: `figures` are those kept); the campaign's newest
-    snapshots; and what the queues and home visits counted in each node's subtree (as
-    `tallies.operational_counts` gives it)."""
-    statement = _KEPT_STATEMENTS[("postgresql" if is_postgresql(session) else "sqlite", day is not None)]
-    if day is None:
-        kept = ",".join([entry if (entry := view.seen[code]) is not None else _seen(code, None) for code in view.codes])
-    else:  # "code":"rendered|figure" (an unknown rendering stays null: its row comes back anyway)
-        kept = ",".join([f'{entry[:-1]}|{figures.get(code, 0)}"' if (entry := view.seen[code]) is not None else _seen(code, None) for code in view.codes])
-    params = {"kept": "{" + kept + "}", "campaign_id": campaign.id, "today": today, "day": day}
+    session: AsyncSession, *, campaign: Campaign, root: str, view: _View, today: date, recheck: set[str]
+) -> tuple[dict[str, tuple[Row, str, int]], dict[str, Latest], dict[str, tuple[tuple[str, int], ...]]]:
+    """The rows of the view's nodes that changed since it was kept, or are to be read again
+    (`recheck`), with their rendering and 7-day sum; the campaign's newest snapshots; and what the
+    queues and home visits counted in each node's subtree (as `tallies.operational_counts` gives it)."""
+    statement = _KEPT_STATEMENTS["postgresql" if is_postgresql(session) else "sqlite"]
+    kept = ",".join([entry if (entry := view.seen[code]) is not None and code not in recheck else _seen(code, None) for code in view.codes])
+    params = {"kept": "{" + kept + "}", "campaign_id": campaign.id, "today": today, "since": today - timedelta(days=7), "until": today - timedelta(days=1)}
     found = (await session.execute(statement, {**params, "root": root, "below": root + ".", "after": root + "/"})).all()
     rows, snapshots, counts = {}, {}, []
-    for kind, code, target, source, total, last_day, provisional, seen in found:
+    for kind, code, target, source, total, last_day, provisional, seen, last_7 in found:
         if kind == "n":
-            rows[code] = ((target, source, total or 0, last_day, provisional or 0), seen)
+            rows[code] = ((target, source, total or 0, last_day, provisional or 0), seen, last_7 or 0)
         elif kind == "s":
             snapshots[code] = _snapshot(code, last_day, target)
         else:
@@ -565,34 +544,20 @@ async def _changed_rows(
 _NO_COUNTS: tuple[tuple[str, int], ...] = (("queue", 0), ("home_visit", 0))
 
 
-def _view_day(view: _View | None, campaign: Campaign, stamp: tuple[Any, ...]) -> tuple[bool, date | None]:
-    """Whether a kept view can be brought up to date from the rows of its nodes that changed
-    (else the tree is walked again), and the one day of its 7-day window whose figures to compare
-    too (None: no day of the window changed). So it can when the history version is the same, or
-    when the campaign's history marks tell which past days changed since (`versions.days_changed`)
-    and they are all outside the window, or one day of it whose figures the view holds."""
+def _recheck(view: _View | None, campaign: Campaign, stamp: tuple[Any, ...]) -> set[str] | None:
+    """The nodes of a kept view to read again whatever their row: none with the same history
+    version; after past days' tallies changed in areas the campaign's history marks name
+    (`versions.areas_changed`), those of the view and their ancestors in it (whose 7-day sums
+    they may have moved). None: the view cannot be brought up to date (the tree is walked again)."""
     if view is None or view.stamp[1:] != stamp[1:]:
-        return False, None
+        return None
     if view.stamp[0] == stamp[0]:
-        return True, None
-    changed = versions.days_changed(campaign, view.history)
+        return set()
+    changed = versions.areas_changed(campaign, view.history)
     if changed is None:
-        return False, None
-    today, (first, last) = stamp[1], changed
-    if last < today - timedelta(days=7) or first >= today:
-        return True, None
-    if first == last and (view.window is not None or first in view.day_figures):
-        return True, first
-    return False, None
-
-
-def _figure_on(window: str, day: date) -> int:
-    """A day's figure in a node's `_View.window` text ("day:figure,..."), 0 when absent."""
-    start = window.find(day.isoformat() + ":")
-    if start < 0:
-        return 0
-    end = window.find(",", start)
-    return int(window[start + 11 : end if end >= 0 else None])
+        return None
+    parents = view.parents
+    return {code for area in set(changed) for code in (area, *areas.ancestors_of(area)) if code in parents}
 
 
 def _counted(nodes: dict[str, Any], counts: list[tuple[str, str, int]]) -> dict[str, tuple[tuple[str, int], ...]]:
@@ -628,23 +593,15 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
     stamp = (campaign.history_version, today, campaign.deadline, campaign.opens_weekends)
     key = ("progress_view", campaign.id, root_code, depth)
     view: _View | None = cache.value(key) if cache is not None else None
-    reuse, day = _view_day(view, campaign, stamp)
-    if view is not None and reuse:
-        codes, parents, shape, last_7, window, day_figures = view.codes, view.parents, view.shape, view.last_7, view.window, view.day_figures
-        figures: dict[str, int] = {}
-        if day is not None:
-            figures = dict(day_figures[day]) if day in day_figures else {code: _figure_on(window[code], day) for code in codes} if window is not None else {}
-            last_7, day_figures = dict(last_7), {**day_figures, day: figures}
-        found, snapshots, counted = await _changed_rows(session, campaign=campaign, root=root_code, view=view, today=today, day=day, figures=figures)
-        rows, seen = dict(view.rows), dict(view.seen)
-        for code, (row, rendered) in found.items():
-            if day is not None:
-                rendered, _, figure = rendered.rpartition("|")
-                last_7[code] += int(figure) - figures.get(code, 0)
-                figures[code] = int(figure)
-            rows[code], seen[code] = row, _seen(code, rendered)
-        # Every node may have changed when the snapshots did, or what those dated before today
-        # cover (past days' tallies: the rows' totals need not tell, see `Row`).
+    recheck = _recheck(view, campaign, stamp)
+    if view is not None and recheck is not None:
+        codes, parents, shape = view.codes, view.parents, view.shape
+        found, snapshots, counted = await _changed_rows(session, campaign=campaign, root=root_code, view=view, today=today, recheck=recheck)
+        rows, seen, last_7 = dict(view.rows), dict(view.seen), dict(view.last_7)
+        for code, (row, rendered, sum_7) in found.items():
+            rows[code], seen[code], last_7[code] = row, _seen(code, rendered), sum_7
+        # Every node may have changed when the snapshots did, or, after past days' changes, what
+        # those dated before them cover (the rows need not tell: see `Row`).
         if view.snapshots == snapshots and not (snapshots and view.stamp != stamp):
             moved = set(found)
             if counted != view.counted:
@@ -660,17 +617,14 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
         counts = [row for row in found_rows if row[2] == ""]
         found_rows = found_rows[: len(found_rows) - len(counts)]
         codes, parents, shape, rows, seen, last_7 = [], {}, {}, {}, {}, {}
-        window = {} if kept_window is None else None
-        day_figures = {}
         unknown = None  # the rendering of the rows: the next read asks for every one once
         for row in found_rows:
             code = row[0]
             codes.append(code)
             parents[code], shape[code], seen[code] = row[3], (row[1], row[2]), unknown
             rows[code] = (row[4], row[5], row[6] or 0, row[7], row[8] or 0)
-            if window is not None:
-                total, _, window[code] = (row[9] or "0|").partition("|")
-                last_7[code] = int(total)
+            if kept_window is None:
+                last_7[code] = row[9] or 0
         counted = _counted(parents, [(row[0], row[5], row[4]) for row in counts])
         if kept_window is None:
             _keep_window(campaign, today, cache, dict(last_7))
@@ -718,10 +672,8 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
         else:
             chunks.append(view.chunks[i])
     if cache is not None and len(codes) <= MAX_VIEW_NODES:
-        marks = versions.history_marks(campaign)
-        cache.keep_value(
-            key, _View(stamp, marks, codes, parents, shape, last_7, window, day_figures, snapshots, counted, rows, seen, pieces, groups, group_of, chunks)
-        )
+        history = versions.history_marks(campaign)
+        cache.keep_value(key, _View(stamp, history, codes, parents, shape, last_7, snapshots, counted, rows, seen, pieces, groups, group_of, chunks))
     head = pieces[root_code]
     body = b"".join([head, *(chunk.body for chunk in chunks), _CLOSING])
 

@@ -196,43 +196,43 @@ async def test_two_processes_each_with_its_own_cache_stay_current(app, client, s
         assert (await client.get(url, headers={"If-None-Match": after.headers["etag"]})).status_code == 304
 
 
-async def test_history_marks_keep_one_range_of_past_days(session, monkeypatch) -> None:
-    """`history_since`, `history_from`, `history_to`: posts inside the campaign's range of days keep
-    it; other days start a new one from the version they replace; days not told, or areas, leave
-    them unknown; today's tallies move no history version (the database's row and the loaded one)."""
+async def test_history_marks_list_the_areas_of_past_days_changes(session, monkeypatch) -> None:
+    """`history_since`, `history_areas`: each change of past days' tallies appends its areas to a
+    known list; a list that would grow too long, days whose areas were not told, or areas changing
+    leave it unknown, and the next change starts a new list from the version it replaces; today's
+    tallies move no history version (the database's row and the loaded one alike)."""
     monkeypatch.setattr(versions, "_MIDNIGHT_MARGIN", timedelta(0))  # today is never a past day here
+    monkeypatch.setattr(versions, "MAX_HISTORY_AREAS", 40)
     campaign = await make_campaign(session)
     today = service.today_for(campaign)
     day = today - timedelta(days=4)
 
     async def marks() -> tuple:
-        stored = (
-            await session.execute(
-                select(Campaign.history_version, Campaign.history_since, Campaign.history_from, Campaign.history_to).where(Campaign.id == campaign.id)
-            )
-        ).one()
-        assert tuple(stored) == versions.history_marks(campaign)
+        query = select(Campaign.history_version, Campaign.history_since, Campaign.history_areas).where(Campaign.id == campaign.id)
+        assert tuple((await session.execute(query)).one()) == versions.history_marks(campaign)
         return versions.history_marks(campaign)
 
     start = await marks()
-    await versions.tallies_changed(session, campaign.id, earliest=day, latest=day)
+    await versions.tallies_changed(session, campaign.id, earliest=day, areas={"36.74.01.1001", "36.74.01"})
     first = await marks()
-    assert first[1:] == (start[0], day, day) and first[0] != start[0]
-    assert versions.days_changed(campaign, start) == (day, day)
-    await versions.tallies_changed(session, campaign.id, earliest=day, latest=day)
+    assert first[1:] == (start[0], "36.74.01,36.74.01.1001") and first[0] != start[0]
+    assert versions.areas_changed(campaign, start) == ["36.74.01", "36.74.01.1001"]
+    await versions.tallies_changed(session, campaign.id, earliest=day - timedelta(days=20), areas={"36.74.02"})
     second = await marks()
-    assert second[1:] == first[1:] and second[0] != first[0]
-    assert versions.days_changed(campaign, start) == versions.days_changed(campaign, first) == (day, day)
-    await versions.tallies_changed(session, campaign.id, earliest=day - timedelta(days=1), latest=day)  # not inside: a new range
+    assert second[1:] == (start[0], "36.74.01,36.74.01.1001,36.74.02")
+    assert versions.areas_changed(campaign, first) == ["36.74.02"] and versions.areas_changed(campaign, start) == ["36.74.01", "36.74.01.1001", "36.74.02"]
+    await versions.tallies_changed(session, campaign.id, earliest=today, areas={"36.74.03"})  # today: nothing moves
+    assert await marks() == second
+    await versions.tallies_changed(session, campaign.id, earliest=day, areas={"36.74.04.1001"})  # the list would be too long
     third = await marks()
-    assert third[1:] == (second[0], day - timedelta(days=1), day)
-    assert versions.days_changed(campaign, second) == (day - timedelta(days=1), day)
-    assert versions.days_changed(campaign, first) is None and versions.days_changed(campaign, start) is None
-    await versions.tallies_changed(session, campaign.id, earliest=today, latest=today)
-    assert await marks() == third
-    await versions.tallies_changed(session, campaign.id, earliest=day)  # the days after it not told
-    assert (await marks())[2:] == (None, None) and versions.days_changed(campaign, third) is None
-    await versions.tallies_changed(session, campaign.id, earliest=day, latest=day)
-    assert (await marks())[2:] == (day, day)
+    assert third[2] is None and versions.areas_changed(campaign, second) is None
+    await versions.tallies_changed(session, campaign.id, earliest=day, areas={"36.74.05"})  # a new list
+    fourth = await marks()
+    assert fourth[1:] == (third[0], "36.74.05") and versions.areas_changed(campaign, third) == ["36.74.05"]
+    assert versions.areas_changed(campaign, second) is None and versions.areas_changed(campaign, start) is None
+    for areas in (None, {f"36.74.0{i}.100{i}" for i in range(1, 7)}):  # not told; too many
+        await versions.tallies_changed(session, campaign.id, earliest=day, areas=areas)
+        assert (await marks())[2] is None and versions.areas_changed(campaign, fourth) is None
+        await versions.tallies_changed(session, campaign.id, earliest=day, areas={"36.74.05"})
     await versions.touch_all(session)
-    assert (await marks())[2:] == (None, None)
+    assert (await marks())[2] is None

@@ -263,18 +263,18 @@ async def test_a_kept_tree_reads_only_the_changed_rows_and_compresses_only_the_c
         assert len(compressed) == 2 and b'"code":"36.74.05.1002"' in compressed[1] and b'"code":"36.74.01"' not in compressed[1]
         fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
         assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
-        # A past day moves the history version; the campaign's history marks name the day: the
-        # kept nodes' rows come back with their figure of that day, only those that changed.
-        assert (await post(client, campaign.id, rows({"36.74.05.1002": 45}, today - timedelta(days=2)), admin)).status_code == 200
+        # A past day moves the history version; the campaign's history marks name the area: its
+        # node and their ancestors come back with their 7-day sums, the others are kept.
+        both = rows({"36.74.05.1002": 45}, today - timedelta(days=2)) + rows({"36.74.05.1002": 7}, today - timedelta(days=4))
+        assert (await post(client, campaign.id, both, admin)).status_code == 200
         body = await read()
         assert not any("RECURSIVE" in statement for statement in statements) and returned[-1] == 3 and len(compressed) == 2
         fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
         assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
-        # Days the marks cannot name in one day of the window (two of them in one post): walked again.
-        both = rows({"36.74.05.1002": 46}, today - timedelta(days=2)) + rows({"36.74.05.1002": 7}, today - timedelta(days=4))
-        assert (await post(client, campaign.id, both, admin)).status_code == 200
+        # Areas changed (the marks know no areas then): walked again.
+        await versions.touch_all(session)
         body = await read()
-        assert any("RECURSIVE" in statement for statement in statements) and len(compressed) == 2
+        assert any("RECURSIVE" in statement for statement in statements) and len(compressed) == 1
         fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
         assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
     finally:
@@ -287,11 +287,10 @@ async def test_the_kept_rows_query_reads_operational_tallies_by_their_partial_in
     counts) as `tallies.operational_counts` does: by the partial index, never every tally of the
     campaign (SQLite preferred the unique index, in area order for the GROUP BY)."""
     connection = await session.connection()
-    statements = [progress._KEPT_STATEMENTS[("sqlite", day)] for day in (False, True)]
-    statements += [progress._TREE_STATEMENTS[("sqlite", False)], progress._TREE_STATEMENTS[("sqlite", True)]]
+    statements = [progress._KEPT_STATEMENTS["sqlite"], progress._TREE_STATEMENTS[("sqlite", False)], progress._TREE_STATEMENTS[("sqlite", True)]]
     for statement in statements:
         for root in ("0", "36.74"):
-            params = {"kept": "{}", "campaign_id": 1, "today": "2026-12-07", "day": "2026-12-05", "since": "2026-11-30", "until": "2026-12-06", "depth": 1}
+            params = {"kept": "{}", "campaign_id": 1, "today": "2026-12-07", "since": "2026-11-30", "until": "2026-12-06", "depth": 1}
             params.update(root=root, below=root + ".", after=root + "/")
             plan = (await connection.execute(text("EXPLAIN QUERY PLAN " + str(statement)), params)).all()
             assert any("ix_tallies_operational" in str(row) for row in plan), plan
@@ -397,7 +396,7 @@ async def test_a_past_days_tally_changes_exactly_its_nodes_figures(client, sessi
 @pytest.mark.usefixtures("no_midnight_margin")
 async def test_a_past_day_whose_total_does_not_move_is_still_seen(client, session, walks: list[int]) -> None:
     """A past day's figure up and today's down by as much (two posts between two reads) leave the
-    area's total and newest day as they were: its figure of that day tells the 7-day sums moved."""
+    area's row (total, newest day) as it was: the history marks name it, its 7-day sums are read."""
     campaign = await make_campaign(session)
     admin = await headers_for(session, role=Role.admin)
     today = campaigns.today_for(campaign)
@@ -421,17 +420,16 @@ async def test_a_past_day_whose_total_does_not_move_is_still_seen(client, sessio
 
 
 @pytest.mark.usefixtures("no_midnight_margin")
-async def test_the_history_marks_name_the_days_since_a_kept_tree(client, session, walks: list[int]) -> None:
-    """Posts for one past day, one after another, keep the campaign's range of days: a tree kept at
-    any version of it is brought up to date without a walk. Another day starts a new range from
-    the version it replaces; two new ranges since a tree was kept, the areas changing, or another
-    campaign's posts: the tree is walked again or left as it is, and is never stale."""
+async def test_the_history_marks_name_the_areas_since_a_kept_tree(client, session, walks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Posts for past days append their areas to the campaign's list: a tree kept at any version of
+    it is brought up to date without a walk. A list grown too long, or the areas changing, and the
+    tree is walked again; another campaign's posts leave it as it is. Never stale."""
+    monkeypatch.setattr(versions, "MAX_HISTORY_AREAS", 60)
     campaign = await make_campaign(session)
     other = await make_campaign(session)
     admin = await headers_for(session, role=Role.admin)
     today = campaigns.today_for(campaign)
     cache = BodyCache()
-    day, other_day = today - timedelta(days=2), today - timedelta(days=5)
 
     async def read() -> list[int]:
         walks.clear()
@@ -441,23 +439,24 @@ async def test_the_history_marks_name_the_days_since_a_kept_tree(client, session
         walks.pop()
         return list(walks)
 
-    async def post_on(when: date, count: int, campaign_id: int = campaign.id) -> None:
-        assert (await post(client, campaign_id, rows({"36.74.04.1001": count}, when), admin)).status_code == 200
+    async def post_on(area: str, days_ago: int, count: int, campaign_id: int = campaign.id) -> None:
+        assert (await post(client, campaign_id, rows({area: count}, today - timedelta(days=days_ago)), admin)).status_code == 200
 
     assert await read() == [1]
-    await post_on(day, 3)
-    await post_on(day, 4)  # the same day: the range goes on
+    await post_on("36.74.04.1001", 2, 3)
+    await post_on("36.74.04.1001", 2, 4)  # the list goes on
     assert await read() == []
-    await post_on(day, 6)  # the tree was kept inside the range
+    await post_on("36.74.03.1001", 5, 6)  # the tree was kept inside the list
     assert await read() == []
-    await post_on(other_day, 8)  # a new range, from the tree's version
+    await post_on("36.74.02", 30, 8)
     assert await read() == []
-    await post_on(day, 9)
-    await post_on(other_day, 1)  # two new ranges since the tree was kept
+    await post_on("36.74.01.1001", 2, 9)  # too long a list: not known
     assert await read() == [1]
-    await post_on(day, 2, campaign_id=other.id)  # another campaign: its own marks
+    await post_on("36.74.01.1001", 3, 1)  # a new list, from the tree's version
+    assert await read() == []
+    await post_on("36.74.04.1001", 2, 2, campaign_id=other.id)  # another campaign: its own marks
     assert await read() == []
     await versions.touch_all(session)  # areas may have changed
     assert await read() == [1]
-    await post_on(today, 5)  # today: no history version moves
+    await post_on("36.74.04.1001", 0, 5)  # today: no history version moves
     assert await read() == []
