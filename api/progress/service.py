@@ -25,8 +25,10 @@ Rules
   tally changes them); each node is serialized once per inputs and kept per campaign
   (`progress_json`), so a change recomputes only the nodes whose inputs changed. A tree (root,
   depth) is kept as last answered (`_View`): while the history version and date stay, its areas
-  are known and a cold read asks only for the rows of its nodes that changed (`_KEPT_SQL`), and
-  its gzip form is made from kept compressed chunks. Everything kept is keyed by what it is
+  are known and a cold read asks only for the rows of its nodes that changed (`_KEPT_SQL`); so it
+  does after a past day's tally, when the campaign's history marks name the areas it changed
+  (their nodes and ancestors are read again with their 7-day sums, `_recheck`); and its gzip form
+  is made from kept compressed chunks. Everything kept is keyed by what it is
   computed from, or compared with what the database holds now: nothing kept is ever served for
   other inputs.
 """
