@@ -236,3 +236,34 @@ async def test_history_marks_list_the_areas_of_past_days_changes(session, monkey
         await versions.tallies_changed(session, campaign.id, earliest=day, areas={"36.74.05"})
     await versions.touch_all(session)
     assert (await marks())[2] is None
+
+
+async def test_concurrent_writers_both_list_their_areas(pg_cluster, monkeypatch) -> None:
+    """Two writers of one campaign on PostgreSQL, the second reading the campaign's row before the
+    first commits: the list holds both writers' areas (the UPDATE decides on the row as the first
+    left it, not as the second read it)."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from tests.committing import city_database
+
+    monkeypatch.setattr(versions, "_MIDNIGHT_MARGIN", timedelta(0))
+    async with city_database(pg_cluster, "history_areas_race") as engine:
+        async with AsyncSession(engine, expire_on_commit=False) as setup, setup.begin():
+            campaign = await make_campaign(setup)
+        day = service.today_for(campaign) - timedelta(days=2)
+        async with AsyncSession(engine, expire_on_commit=False) as first, AsyncSession(engine, expire_on_commit=False) as second:
+            await first.begin()
+            await second.begin()
+            await second.get(Campaign, campaign.id)  # read before the first writes
+            await versions.tallies_changed(first, campaign.id, earliest=day, areas={"36.74.01"})
+            racing = asyncio.create_task(versions.tallies_changed(second, campaign.id, earliest=day, areas={"36.74.02"}))
+            await asyncio.sleep(0.5)
+            assert not racing.done()  # waits for the first's row lock
+            await first.commit()
+            await racing
+            await second.commit()
+        async with AsyncSession(engine) as check:
+            stored = (await check.execute(select(Campaign.history_since, Campaign.history_areas).where(Campaign.id == campaign.id))).one()
+    assert tuple(stored) == (campaign.history_version, "36.74.01,36.74.02")
