@@ -44,6 +44,11 @@ class Campaign(Base):
     # tallies (api/campaigns/versions.py): public progress answers are cached and validated per version.
     data_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     history_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Every move of history_version since the version history_since was a change of past days'
+    # tallies of the areas in history_areas (codes, comma-separated; NULL: not known): a reader that
+    # kept figures at one of those versions knows which to read again (api/campaigns/versions.py).
+    history_since: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    history_areas: Mapped[str | None] = mapped_column(Text)
 
 
 class Target(Base):

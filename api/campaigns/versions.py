@@ -13,8 +13,15 @@ progress, progress/daily or progress.csv show:
   above both domains (api.flows for staff's changes, the loaders of the official list).
 
 `Campaign.history_version` changes only when a tally of a day before today (campaign-local)
-changes. The forecast's 7-day sums read only past days, so they are kept per history version and
-survive the steady stream of today's figures (queue tickets, offices posting the day).
+changes, or the areas do (`touch_all`). The forecast's 7-day sums read only past days, so they are
+kept per history version and survive the steady stream of today's figures (queue tickets, offices
+posting the day). `history_since` and `history_areas` say where: every move of `history_version`
+since the version `history_since` was a change of past days' tallies of the areas listed in
+`history_areas` (in the order written; NULL: something else moved it, or a writer did not tell the
+areas, or the list grew past `MAX_HISTORY_AREAS`). A writer appends its areas to a known list, or
+starts a new one from the version it replaces. So a reader that kept figures at an earlier history
+version learns which areas' past figures to read again (`areas_changed`): a late post for one
+kecamatan re-reads the 7-day sums of that kecamatan and its ancestors, not of every area.
 
 Versions are fresh random numbers rather than counters, so that a database restored from a backup
 and changed again never reuses a version that a browser or proxy has already seen.
@@ -26,10 +33,11 @@ sets a new version that no stored body carries.
 """
 
 import secrets
+from collections.abc import Collection
 from datetime import date, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, case, func, literal, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -48,15 +56,69 @@ def new_version() -> int:
 async def touch(session: AsyncSession, campaign_id: int, *, history: bool = False) -> None:
     """A write changed what the campaign's progress shows (`history`: including past days' tallies)."""
     version = new_version()
-    values = {"data_version": version, "history_version": version} if history else {"data_version": version}
+    values = {"data_version": version, **_history_moved(version)} if history else {"data_version": version}
     # ORM-enabled UPDATE: a Campaign already loaded in this session gets the new values too.
     await session.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values), execution_options={"synchronize_session": "evaluate"})
 
 
-async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date) -> None:
-    """Tallies of the campaign changed on `earliest` and maybe later days."""
+def _history_moved(version: int) -> dict[str, Any]:
+    """A new history version whose areas are not known: readers read every past figure again."""
+    return {"history_version": version, "history_areas": None}
+
+
+# The longest list of areas whose past days changed (`history_areas`, about 200 kelurahan codes):
+# past it, readers read every past figure again, and the next writer starts a new list.
+MAX_HISTORY_AREAS = 2_000
+
+
+async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date, areas: Collection[str] | None = None) -> None:
+    """Tallies of the campaign changed on `earliest` and maybe later days, in `areas` (None: not told)."""
     campaign = await session.get(Campaign, campaign_id)
-    await touch(session, campaign_id, history=campaign is None or touches_history(campaign.timezone, earliest))
+    history = campaign is None or touches_history(campaign.timezone, earliest)
+    listed = ",".join(sorted(areas)) if areas else None
+    if not history or listed is None or len(listed) > MAX_HISTORY_AREAS:
+        await touch(session, campaign_id, history=history)
+        return
+    version = new_version()
+    # Decided by the UPDATE itself, on the row as the last writer left it (concurrent writers of a
+    # campaign on PostgreSQL update its row one after the other): the areas are appended to a
+    # known list that stays short enough, else a new list starts from the version this write replaces.
+    known = Campaign.history_areas.is_not(None)
+    fits = func.length(Campaign.history_areas) + len(listed) < MAX_HISTORY_AREAS
+    statement = (
+        update(Campaign)
+        .where(Campaign.id == campaign_id)
+        .values(
+            data_version=version,
+            history_version=version,
+            history_since=case((known, Campaign.history_since), else_=Campaign.history_version),
+            history_areas=case((known & fits, Campaign.history_areas + "," + literal(listed)), (known, None), else_=literal(listed)),
+        )
+        .returning(Campaign.history_since, Campaign.history_areas)
+    )
+    since, listed = (await session.execute(statement, execution_options={"synchronize_session": False})).one()
+    loaded(session, campaign_id, {"data_version": version, "history_version": version, "history_since": since, "history_areas": listed})
+
+
+def areas_changed(campaign: Campaign, seen: tuple[int, int, str | None]) -> list[str] | None:
+    """The areas whose past days' tallies changed since a reader saw the campaign's history marks
+    `seen` (`history_marks`) and `history_version` moved (with repeats), or None when not known:
+    any past figure may have changed, or the areas themselves."""
+    listed = campaign.history_areas
+    if listed is None:
+        return None
+    if campaign.history_since == seen[0]:  # the list began right after the reader's version
+        return listed.split(",")
+    # Or it was running then: it has only grown since (a new list starts from a fresh random
+    # version, never an older list's).
+    before = seen[2]
+    if campaign.history_since == seen[1] and before is not None and listed.startswith(before + ","):
+        return listed[len(before) + 1 :].split(",")
+    return None
+
+
+def history_marks(campaign: Campaign) -> tuple[int, int, str | None]:
+    return campaign.history_version, campaign.history_since, campaign.history_areas
 
 
 def touches_history(timezone: str, earliest: date) -> bool:
@@ -64,15 +126,15 @@ def touches_history(timezone: str, earliest: date) -> bool:
     return earliest < (calendar.now_utc().astimezone(calendar.zone(timezone)) + _MIDNIGHT_MARGIN).date()
 
 
-def tallies_changed_values(timezone: str, earliest: date) -> dict[str, int]:
+def tallies_changed_values(timezone: str, earliest: date) -> dict[str, Any]:
     """The new versions of a campaign whose tallies changed from `earliest` on, for a writer that
     sets them in a statement of its own (`api.tallies.writer.add_recordings` on PostgreSQL: last,
     in the same statement as its other changes); then `loaded` keeps a loaded row in step."""
     version = new_version()
-    return {"data_version": version, "history_version": version} if touches_history(timezone, earliest) else {"data_version": version}
+    return {"data_version": version, **_history_moved(version)} if touches_history(timezone, earliest) else {"data_version": version}
 
 
-def loaded(session: AsyncSession, campaign_id: int, values: dict[str, int]) -> None:
+def loaded(session: AsyncSession, campaign_id: int, values: dict[str, Any]) -> None:
     """A Campaign of this session's identity map, if loaded, gets versions set by SQL of its own."""
     from sqlalchemy.orm.attributes import set_committed_value
 
@@ -86,9 +148,9 @@ async def touch_all(session: AsyncSession | AsyncConnection) -> None:
     """Something every campaign may show changed (areas' names or children)."""
     version = new_version()
     if isinstance(session, AsyncSession):
-        stmt = update(Campaign).values(data_version=version, history_version=version)
+        stmt = update(Campaign).values(data_version=version, **_history_moved(version))
         await session.execute(stmt, execution_options={"synchronize_session": "evaluate"})
     else:  # `rekam areas load` works on a connection
         await session.execute(
-            update(cast(Table, Campaign.__table__)).values(data_version=version, history_version=version)
+            update(cast(Table, Campaign.__table__)).values(data_version=version, **_history_moved(version))
         )  # mapped with __tablename__: its __table__ is a Table

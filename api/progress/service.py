@@ -25,8 +25,10 @@ Rules
   tally changes them); each node is serialized once per inputs and kept per campaign
   (`progress_json`), so a change recomputes only the nodes whose inputs changed. A tree (root,
   depth) is kept as last answered (`_View`): while the history version and date stay, its areas
-  are known and a cold read asks only for the rows of its nodes that changed (`_KEPT_SQL`), and
-  its gzip form is made from kept compressed chunks. Everything kept is keyed by what it is
+  are known and a cold read asks only for the rows of its nodes that changed (`_KEPT_SQL`); so it
+  does after a past day's tally, when the campaign's history marks name the areas it changed
+  (their nodes and ancestors are read again with their 7-day sums, `_recheck`); and its gzip form
+  is made from kept compressed chunks. Everything kept is keyed by what it is
   computed from, or compared with what the database holds now: nothing kept is ever served for
   other inputs.
 """
@@ -44,6 +46,7 @@ from api import calendar, csv_cells, rounding
 from api.areas import service as areas
 from api.areas.models import Area
 from api.caching import BodyCache, Encoded, deflated, gzip_member
+from api.campaigns import versions
 from api.campaigns.forecast import forecast
 from api.campaigns.models import Campaign, Snapshot, TargetSource
 from api.campaigns.scope import require_area_in_campaign
@@ -392,20 +395,23 @@ _DUMP = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", "
 # the partial index on the literal `origin_key > 0`), without a walk of the area tree: the view's
 # codes come with what the database rendered of their row last time (`seen`, NULL when unknown),
 # and only the rows rendered otherwise now come back (a few, not hundreds: the rows are what a
-# cold read spends its time on).
+# cold read spends its time on). Each row that comes back brings its 7-day sum (read for those
+# rows only), and a node whose 7-day sum may have changed is sent with an unknown rendering.
 _KEPT_SQL = """
-SELECT 'n' AS kind, k.code, t.target, t.source, tt.total, tt.last_day, tt.provisional, {seen} AS seen
+SELECT 'n' AS kind, k.code, t.target, t.source, tt.total, tt.last_day, tt.provisional, {seen} AS seen,
+    (SELECT SUM(r.total + r.provisional) FROM tally_rollups r
+     WHERE r.campaign_id = :campaign_id AND r.area_code = k.code AND r.day >= :since AND r.day <= :until) AS last_7
 FROM {kept}
 LEFT JOIN targets t ON t.campaign_id = :campaign_id AND t.area_code = k.code
 LEFT JOIN tally_totals tt ON tt.campaign_id = :campaign_id AND tt.area_code = k.code
 WHERE {seen} IS DISTINCT FROM k.seen
 UNION ALL
-SELECT 's', s.area_code, s.cumulative, NULL, NULL, s.as_of, NULL, NULL
+SELECT 's', s.area_code, s.cumulative, NULL, NULL, s.as_of, NULL, NULL, NULL
 FROM snapshots s
 WHERE s.campaign_id = :campaign_id
   AND s.as_of = (SELECT MAX(l.as_of) FROM snapshots l WHERE l.campaign_id = :campaign_id AND l.area_code = s.area_code AND l.as_of <= :today)
 UNION ALL
-SELECT 'o', o.area_code, SUM(o.count), o.source, NULL, NULL, NULL, NULL
+SELECT 'o', o.area_code, SUM(o.count), o.source, NULL, NULL, NULL, NULL, NULL
 FROM {tallies}
 WHERE o.campaign_id = :campaign_id AND o.origin_key > 0
   AND (:root = '0' OR o.area_code = :root OR (o.area_code > :below AND o.area_code < :after))
@@ -421,7 +427,9 @@ _KEPT_FROM = {
     "postgresql": "jsonb_each_text(CAST(:kept AS jsonb)) AS k(code, seen)",
 }
 _KEPT_STATEMENTS = {
-    dialect: text(_KEPT_SQL.format(kept=kept, seen=_SEEN, tallies=_TALLIES[dialect])).bindparams(bindparam("today", type_=Date))
+    dialect: text(_KEPT_SQL.format(kept=kept, seen=_SEEN, tallies=_TALLIES[dialect])).bindparams(
+        bindparam("today", type_=Date), bindparam("since", type_=Date), bindparam("until", type_=Date)
+    )
     for dialect, kept in _KEPT_FROM.items()
 }
 
@@ -430,7 +438,9 @@ _KEPT_STATEMENTS = {
 # change has the same inputs (`NodeInputs`): its recorded figure is its total plus what the
 # snapshots in its subtree add, and what a snapshot covers changes only with tallies of its
 # subtree up to its date, which change this node's total too (no tally is dated after today, and
-# a past day's change moves the history version).
+# a past day's change moves the history version). A past day's change moves its 7-day sum without
+# changing its row only in the subtrees of the areas the campaign's history marks name
+# (`versions.areas_changed`): those nodes are read again whatever their row (`_recheck`).
 Row = tuple[int | None, str | None, int, date | str | None, int]
 
 
@@ -454,9 +464,11 @@ class _View(NamedTuple):
     first, children in code order), their rows and serialized fields, and its chunks. The nodes
     (areas) change only with the history version (`touch_all` moves it), so with the same stamp
     (history version, date, deadline, weekends) a cold read asks only for the rows of these codes
-    that changed (`_KEPT_SQL`)."""
+    that changed (`_KEPT_SQL`); so it does after past days' tallies changed in areas that the
+    campaign's history marks name (`_recheck`)."""
 
     stamp: tuple[Any, ...]
+    history: tuple[int, int, str | None]  # the campaign's history marks (`versions.history_marks`) when kept
     codes: list[str]
     parents: dict[str, str | None]
     shape: dict[str, tuple[str, str]]  # code -> (name, level)
@@ -511,19 +523,19 @@ def _groups(root: str, codes: list[str], parents: dict[str, str | None]) -> tupl
 
 
 async def _changed_rows(
-    session: AsyncSession, *, campaign: Campaign, root: str, view: _View, today: date
-) -> tuple[dict[str, tuple[Row, str]], dict[str, Latest], dict[str, tuple[tuple[str, int], ...]]]:
-    """The rows of the view's nodes that changed since it was kept, with their rendering; the
-    campaign's newest snapshots; and what the queues and home visits counted in each node's subtree
-    (as `tallies.operational_counts` gives it)."""
+    session: AsyncSession, *, campaign: Campaign, root: str, view: _View, today: date, recheck: set[str]
+) -> tuple[dict[str, tuple[Row, str, int]], dict[str, Latest], dict[str, tuple[tuple[str, int], ...]]]:
+    """The rows of the view's nodes that changed since it was kept, or are to be read again
+    (`recheck`), with their rendering and 7-day sum; the campaign's newest snapshots; and what the
+    queues and home visits counted in each node's subtree (as `tallies.operational_counts` gives it)."""
     statement = _KEPT_STATEMENTS["postgresql" if is_postgresql(session) else "sqlite"]
-    kept = ",".join([entry if (entry := view.seen[code]) is not None else _seen(code, None) for code in view.codes])
-    params = {"kept": "{" + kept + "}", "campaign_id": campaign.id, "today": today}
+    kept = ",".join([entry if (entry := view.seen[code]) is not None and code not in recheck else _seen(code, None) for code in view.codes])
+    params = {"kept": "{" + kept + "}", "campaign_id": campaign.id, "today": today, "since": today - timedelta(days=7), "until": today - timedelta(days=1)}
     found = (await session.execute(statement, {**params, "root": root, "below": root + ".", "after": root + "/"})).all()
     rows, snapshots, counts = {}, {}, []
-    for kind, code, target, source, total, last_day, provisional, seen in found:
+    for kind, code, target, source, total, last_day, provisional, seen, last_7 in found:
         if kind == "n":
-            rows[code] = ((target, source, total or 0, last_day, provisional or 0), seen)
+            rows[code] = ((target, source, total or 0, last_day, provisional or 0), seen, last_7 or 0)
         elif kind == "s":
             snapshots[code] = _snapshot(code, last_day, target)
         else:
@@ -532,6 +544,22 @@ async def _changed_rows(
 
 
 _NO_COUNTS: tuple[tuple[str, int], ...] = (("queue", 0), ("home_visit", 0))
+
+
+def _recheck(view: _View | None, campaign: Campaign, stamp: tuple[Any, ...]) -> set[str] | None:
+    """The nodes of a kept view to read again whatever their row: none with the same history
+    version; after past days' tallies changed in areas the campaign's history marks name
+    (`versions.areas_changed`), those of the view and their ancestors in it (whose 7-day sums
+    they may have moved). None: the view cannot be brought up to date (the tree is walked again)."""
+    if view is None or view.stamp[1:] != stamp[1:]:
+        return None
+    if view.stamp[0] == stamp[0]:
+        return set()
+    changed = versions.areas_changed(campaign, view.history)
+    if changed is None:
+        return None
+    parents = view.parents
+    return {code for area in set(changed) for code in (area, *areas.ancestors_of(area)) if code in parents}
 
 
 def _counted(nodes: dict[str, Any], counts: list[tuple[str, str, int]]) -> dict[str, tuple[tuple[str, int], ...]]:
@@ -567,13 +595,16 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
     stamp = (campaign.history_version, today, campaign.deadline, campaign.opens_weekends)
     key = ("progress_view", campaign.id, root_code, depth)
     view: _View | None = cache.value(key) if cache is not None else None
-    if view is not None and view.stamp == stamp:
-        codes, parents, shape, last_7 = view.codes, view.parents, view.shape, view.last_7
-        found, snapshots, counted = await _changed_rows(session, campaign=campaign, root=root_code, view=view, today=today)
-        rows, seen = dict(view.rows), dict(view.seen)
-        for code, (row, rendered) in found.items():
-            rows[code], seen[code] = row, _seen(code, rendered)
-        if view.snapshots == snapshots:  # else every node may have changed
+    recheck = _recheck(view, campaign, stamp)
+    if view is not None and recheck is not None:
+        codes, parents, shape = view.codes, view.parents, view.shape
+        found, snapshots, counted = await _changed_rows(session, campaign=campaign, root=root_code, view=view, today=today, recheck=recheck)
+        rows, seen, last_7 = dict(view.rows), dict(view.seen), dict(view.last_7)
+        for code, (row, rendered, sum_7) in found.items():
+            rows[code], seen[code], last_7[code] = row, _seen(code, rendered), sum_7
+        # Every node may have changed when the snapshots did, or, after past days' changes, what
+        # those dated before them cover (the rows need not tell: see `Row`).
+        if view.snapshots == snapshots and not (snapshots and view.stamp != stamp):
             moved = set(found)
             if counted != view.counted:
                 moved.update(code for code in counted.keys() | view.counted.keys() if counted.get(code) != view.counted.get(code))
@@ -643,7 +674,8 @@ async def progress_json(session: AsyncSession, *, campaign: Campaign, area: str 
         else:
             chunks.append(view.chunks[i])
     if cache is not None and len(codes) <= MAX_VIEW_NODES:
-        cache.keep_value(key, _View(stamp, codes, parents, shape, last_7, snapshots, counted, rows, seen, pieces, groups, group_of, chunks))
+        history = versions.history_marks(campaign)
+        cache.keep_value(key, _View(stamp, history, codes, parents, shape, last_7, snapshots, counted, rows, seen, pieces, groups, group_of, chunks))
     head = pieces[root_code]
     body = b"".join([head, *(chunk.body for chunk in chunks), _CLOSING])
 

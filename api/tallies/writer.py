@@ -34,7 +34,7 @@ Rules
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -150,8 +150,10 @@ class Writer:
     _new: "PendingParents | None" = None
     # PostgreSQL, an import: rollup deltas that wait for `finish`
     _waiting: dict[tuple[str, date], list[int]] = field(default_factory=dict)
-    # The earliest day changed since `finish` last told the versions
+    # The earliest day changed since `finish` last told the versions, and the areas changed (None:
+    # more than the versions keep)
     _earliest: date | None = None
+    _areas: set[str] | None = field(default_factory=set)
     _bulk: Bulk | None = None
     _staging: Staging | None = None
     _stage: bool | None = None  # the import's path, chosen by its first batch (`STAGE_FROM`)
@@ -254,12 +256,12 @@ class Writer:
         if inserted + len(found) != len(rows):  # pragma: no cover - only another writer of the campaign's tallies could
             raise RuntimeError("tallies changed under an import")
         if not found:  # the common case of new figures: nothing to compare, no history (the import stands for them)
-            self._note_earliest(min(iso))
+            self._note_earliest(min(iso), (r.area for r in rows))
             self.counts.imported += len(rows)
             return
         deltas: dict[tuple[str, date], list[int]] = {}
         # An inserted row's deltas are staged already.
-        changed = self._compare(rows, found, deltas, add=add, new=lambda r: self._note_earliest(r.day))
+        changed = self._compare(rows, found, deltas, add=add, new=lambda r: self._note_earliest(r.day, (r.area,)))
         self.counts.imported += inserted
         await self.apply(session, created=[], changed=changed, deltas=deltas, inserted=True)
 
@@ -274,9 +276,13 @@ class Writer:
                 task.cancel()
                 raise
 
-    def _note_earliest(self, earliest: date | None) -> None:
+    def _note_earliest(self, earliest: date | None, areas: Iterable[str]) -> None:
         if earliest is not None and (self._earliest is None or earliest < self._earliest):
             self._earliest = earliest
+        if self._areas is not None:
+            self._areas.update(areas)
+            if len(self._areas) > versions.MAX_HISTORY_AREAS:  # too many to list
+                self._areas = None
 
     async def _claim(self, bulk: Bulk, batch: Any, size: int) -> tuple[int, list[Any]]:
         """PostgreSQL: insert the batch's new keys and lock the stored ones (`FOR UPDATE`), so
@@ -367,7 +373,10 @@ class Writer:
 
     async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False, new: "NewTallies | None" = None) -> None:
         bulk = self.bulk(session)
-        self._note_earliest(new.earliest if new is not None else min((day for _, day in deltas), default=None))
+        if new is not None:
+            self._note_earliest(new.earliest, (r.area for r in new.rows))
+        else:
+            self._note_earliest(min((day for _, day in deltas), default=None), (area for area, _ in deltas))
         staging = self.staging(bulk)
         if staging is not None:  # staged with the others, rolled up by `finish`
             await staging.add_deltas(deltas, depth_of)
@@ -445,8 +454,8 @@ class Writer:
         await self._roll_up_staged(session)
         await self._write_totals(session)
         if self._earliest is not None:
-            earliest, self._earliest = self._earliest, None
-            await versions.tallies_changed(session, self.campaign_id, earliest=earliest)  # public progress caches
+            (earliest, areas), self._earliest, self._areas = (self._earliest, self._areas), None, set()
+            await versions.tallies_changed(session, self.campaign_id, earliest=earliest, areas=areas)  # public progress caches
 
     async def _write_totals(self, session: AsyncSession) -> None:
         if not self._totals:

@@ -3,8 +3,10 @@
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import select
 
-from api.campaigns import service
+from api.campaigns import service, versions
+from api.campaigns.models import Campaign
 from api.principal import SYSTEM
 from api.progress import service as progress
 from api.tallies import service as tallies
@@ -192,3 +194,76 @@ async def test_two_processes_each_with_its_own_cache_stay_current(app, client, s
         assert after.headers["etag"] != first.headers["etag"] and after.json()["recorded"] == 12
         assert (await client.get(url)).headers["etag"] == after.headers["etag"]
         assert (await client.get(url, headers={"If-None-Match": after.headers["etag"]})).status_code == 304
+
+
+async def test_history_marks_list_the_areas_of_past_days_changes(session, monkeypatch) -> None:
+    """`history_since`, `history_areas`: each change of past days' tallies appends its areas to a
+    known list; a list that would grow too long, days whose areas were not told, or areas changing
+    leave it unknown, and the next change starts a new list from the version it replaces; today's
+    tallies move no history version (the database's row and the loaded one alike)."""
+    monkeypatch.setattr(versions, "_MIDNIGHT_MARGIN", timedelta(0))  # today is never a past day here
+    monkeypatch.setattr(versions, "MAX_HISTORY_AREAS", 40)
+    campaign = await make_campaign(session)
+    today = service.today_for(campaign)
+    day = today - timedelta(days=4)
+
+    async def marks() -> tuple:
+        query = select(Campaign.history_version, Campaign.history_since, Campaign.history_areas).where(Campaign.id == campaign.id)
+        assert tuple((await session.execute(query)).one()) == versions.history_marks(campaign)
+        return versions.history_marks(campaign)
+
+    start = await marks()
+    await versions.tallies_changed(session, campaign.id, earliest=day, areas={"36.74.01.1001", "36.74.01"})
+    first = await marks()
+    assert first[1:] == (start[0], "36.74.01,36.74.01.1001") and first[0] != start[0]
+    assert versions.areas_changed(campaign, start) == ["36.74.01", "36.74.01.1001"]
+    await versions.tallies_changed(session, campaign.id, earliest=day - timedelta(days=20), areas={"36.74.02"})
+    second = await marks()
+    assert second[1:] == (start[0], "36.74.01,36.74.01.1001,36.74.02")
+    assert versions.areas_changed(campaign, first) == ["36.74.02"] and versions.areas_changed(campaign, start) == ["36.74.01", "36.74.01.1001", "36.74.02"]
+    await versions.tallies_changed(session, campaign.id, earliest=today, areas={"36.74.03"})  # today: nothing moves
+    assert await marks() == second
+    await versions.tallies_changed(session, campaign.id, earliest=day, areas={"36.74.04.1001"})  # the list would be too long
+    third = await marks()
+    assert third[2] is None and versions.areas_changed(campaign, second) is None
+    await versions.tallies_changed(session, campaign.id, earliest=day, areas={"36.74.05"})  # a new list
+    fourth = await marks()
+    assert fourth[1:] == (third[0], "36.74.05") and versions.areas_changed(campaign, third) == ["36.74.05"]
+    assert versions.areas_changed(campaign, second) is None and versions.areas_changed(campaign, start) is None
+    for areas in (None, {f"36.74.0{i}.100{i}" for i in range(1, 7)}):  # not told; too many
+        await versions.tallies_changed(session, campaign.id, earliest=day, areas=areas)
+        assert (await marks())[2] is None and versions.areas_changed(campaign, fourth) is None
+        await versions.tallies_changed(session, campaign.id, earliest=day, areas={"36.74.05"})
+    await versions.touch_all(session)
+    assert (await marks())[2] is None
+
+
+async def test_concurrent_writers_both_list_their_areas(pg_cluster, monkeypatch) -> None:
+    """Two writers of one campaign on PostgreSQL, the second reading the campaign's row before the
+    first commits: the list holds both writers' areas (the UPDATE decides on the row as the first
+    left it, not as the second read it)."""
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from tests.committing import city_database
+
+    monkeypatch.setattr(versions, "_MIDNIGHT_MARGIN", timedelta(0))
+    async with city_database(pg_cluster, "history_areas_race") as engine:
+        async with AsyncSession(engine, expire_on_commit=False) as setup, setup.begin():
+            campaign = await make_campaign(setup)
+        day = service.today_for(campaign) - timedelta(days=2)
+        async with AsyncSession(engine, expire_on_commit=False) as first, AsyncSession(engine, expire_on_commit=False) as second:
+            await first.begin()
+            await second.begin()
+            await second.get(Campaign, campaign.id)  # read before the first writes
+            await versions.tallies_changed(first, campaign.id, earliest=day, areas={"36.74.01"})
+            racing = asyncio.create_task(versions.tallies_changed(second, campaign.id, earliest=day, areas={"36.74.02"}))
+            await asyncio.sleep(0.5)
+            assert not racing.done()  # waits for the first's row lock
+            await first.commit()
+            await racing
+            await second.commit()
+        async with AsyncSession(engine) as check:
+            stored = (await check.execute(select(Campaign.history_since, Campaign.history_areas).where(Campaign.id == campaign.id))).one()
+    assert tuple(stored) == (campaign.history_version, "36.74.01,36.74.02")

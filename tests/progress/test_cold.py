@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 from api import calendar
 from api.caching import BodyCache, deflated, gzip_member
 from api.campaigns import service as campaigns
-from api.campaigns import targets
+from api.campaigns import targets, versions
 from api.campaigns.schemas import SnapshotCreate, TargetIn
 from api.principal import SYSTEM
 from api.progress import service as progress
@@ -263,10 +263,18 @@ async def test_a_kept_tree_reads_only_the_changed_rows_and_compresses_only_the_c
         assert len(compressed) == 2 and b'"code":"36.74.05.1002"' in compressed[1] and b'"code":"36.74.01"' not in compressed[1]
         fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
         assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
-        # A past day moves the history version: the tree is walked again, the unchanged runs are kept.
-        assert (await post(client, campaign.id, rows({"36.74.05.1002": 45}, today - timedelta(days=2)), admin)).status_code == 200
+        # A past day moves the history version; the campaign's history marks name the area: its
+        # node and their ancestors come back with their 7-day sums, the others are kept.
+        both = rows({"36.74.05.1002": 45}, today - timedelta(days=2)) + rows({"36.74.05.1002": 7}, today - timedelta(days=4))
+        assert (await post(client, campaign.id, both, admin)).status_code == 200
         body = await read()
-        assert any("RECURSIVE" in statement for statement in statements) and len(compressed) == 2
+        assert not any("RECURSIVE" in statement for statement in statements) and returned[-1] == 3 and len(compressed) == 2
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
+        # Areas changed (the marks know no areas then): walked again.
+        await versions.touch_all(session)
+        body = await read()
+        assert any("RECURSIVE" in statement for statement in statements) and len(compressed) == 1
         fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
         assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
     finally:
@@ -311,3 +319,144 @@ async def test_the_endpoint_serves_the_kept_gzip_form_and_the_plain_one_alike(cl
         assert [a.headers.get("content-encoding") for a in answers] == ["gzip", None, "gzip", None]
         assert all(a.headers.get_list("vary") == ["Accept-Encoding"] for a in answers), [a.headers.get_list("vary") for a in answers]  # said once
         assert json.loads(answers[0].content)["children"][1]["recorded"] == count
+
+
+def node(tree: dict[str, Any], code: str) -> dict[str, Any]:
+    """The node `code` of a progress tree (as JSON)."""
+    stack = [tree]
+    while stack:
+        found = stack.pop()
+        if found["code"] == code:
+            return found
+        stack.extend(found["children"])
+    raise KeyError(code)
+
+
+@pytest.fixture
+def walks(session, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many progress reads walked the area tree (its recursive query), per read."""
+    counted: list[int] = []
+    original = progress._in_view
+
+    async def in_view(*args: Any, **kwargs: Any) -> Any:
+        counted.append(1)
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(progress, "_in_view", in_view)
+    return counted
+
+
+@pytest.fixture
+def no_midnight_margin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tally for today never counts as a past day's (as it does in a writer's last minutes of the
+    day, `versions._MIDNIGHT_MARGIN`): the tests below hold at any hour."""
+    monkeypatch.setattr(versions, "_MIDNIGHT_MARGIN", timedelta(0))
+
+
+async def test_a_past_days_tally_changes_exactly_its_nodes_figures(client, session, computed: list[str], walks: list[int]) -> None:
+    """After a tally of one past day, a kept tree is brought up to date without a walk: inside the
+    7-day window the 7-day figures of the area and its ancestors move, outside it only their
+    recorded figures; no other node is computed again; the answer is the one built from nothing."""
+    campaign = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    today = campaigns.today_for(campaign)
+    cache = BodyCache()
+    assert (await post(client, campaign.id, rows({"36.74.01.1001": 10, "36.74.03.1001": 20}, today - timedelta(days=3)), admin)).status_code == 200
+    assert (await post(client, campaign.id, rows({"36.74.01.1001": 5}, today - timedelta(days=10)), admin)).status_code == 200
+
+    async def read() -> dict[str, Any]:
+        computed.clear()
+        walks.clear()
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        body = (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=cache)).body
+        computed_here = list(computed)
+        assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
+        walks.pop()  # the build from nothing walks
+        computed[:] = computed_here
+        return json.loads(body)
+
+    city = await read()
+    assert walks == [1] and city["recorded_last_7_days"] == 30 and city["recorded"] == 35
+
+    # Inside the window: a correction of day -3.
+    assert (await post(client, campaign.id, rows({"36.74.01.1001": 14}, today - timedelta(days=3)), admin)).json()["updated"] == 1
+    city = await read()
+    assert walks == [] and sorted(computed) == ["36.74", "36.74.01", "36.74.01.1001"]
+    assert [node(city, code)["recorded_last_7_days"] for code in ("36.74", "36.74.01", "36.74.01.1001", "36.74.03", "36.74.03.1001")] == [34, 14, 14, 20, 20]
+    assert city["recorded"] == 39
+
+    # Outside the window: day -12 of another kecamatan moves recorded figures, no 7-day sum.
+    assert (await post(client, campaign.id, rows({"36.74.03.1001": 9}, today - timedelta(days=12)), admin)).status_code == 200
+    city = await read()
+    assert walks == [] and sorted(computed) == ["36.74", "36.74.03", "36.74.03.1001"]
+    assert [node(city, code)["recorded_last_7_days"] for code in ("36.74", "36.74.01", "36.74.03", "36.74.03.1001")] == [34, 14, 20, 20]
+    assert node(city, "36.74.03")["recorded"] == 29 and city["recorded"] == 48
+
+
+@pytest.mark.usefixtures("no_midnight_margin")
+async def test_a_past_day_whose_total_does_not_move_is_still_seen(client, session, walks: list[int]) -> None:
+    """A past day's figure up and today's down by as much (two posts between two reads) leave the
+    area's row (total, newest day) as it was: the history marks name it, its 7-day sums are read."""
+    campaign = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    today = campaigns.today_for(campaign)
+    cache = BodyCache()
+    assert (await post(client, campaign.id, rows({"36.74.05.1002": 10}, today), admin)).status_code == 200
+
+    async def read() -> dict[str, Any]:
+        walks.clear()
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        body = (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=cache)).body
+        assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
+        walks.pop()
+        return json.loads(body)
+
+    assert (await read())["recorded_last_7_days"] == 0
+    assert (await post(client, campaign.id, rows({"36.74.05.1002": 5}, today - timedelta(days=2)), admin)).status_code == 200
+    assert (await post(client, campaign.id, rows({"36.74.05.1002": 5}, today), admin)).json()["updated"] == 1
+    city = await read()
+    assert walks == [] and city["recorded"] == 10
+    assert node(city, "36.74.05.1002")["recorded_last_7_days"] == 5 and city["recorded_last_7_days"] == 5
+
+
+@pytest.mark.usefixtures("no_midnight_margin")
+async def test_the_history_marks_name_the_areas_since_a_kept_tree(client, session, walks: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Posts for past days append their areas to the campaign's list: a tree kept at any version of
+    it is brought up to date without a walk. A list grown too long, or the areas changing, and the
+    tree is walked again; another campaign's posts leave it as it is. Never stale."""
+    monkeypatch.setattr(versions, "MAX_HISTORY_AREAS", 60)
+    campaign = await make_campaign(session)
+    other = await make_campaign(session)
+    admin = await headers_for(session, role=Role.admin)
+    today = campaigns.today_for(campaign)
+    cache = BodyCache()
+
+    async def read() -> list[int]:
+        walks.clear()
+        fresh = await campaigns.get_campaign(session, campaign_id=campaign.id)
+        body = (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=cache)).body
+        assert body == (await progress.progress_json(session, campaign=fresh, area="36.74", depth=2, cache=None)).body
+        walks.pop()
+        return list(walks)
+
+    async def post_on(area: str, days_ago: int, count: int, campaign_id: int = campaign.id) -> None:
+        assert (await post(client, campaign_id, rows({area: count}, today - timedelta(days=days_ago)), admin)).status_code == 200
+
+    assert await read() == [1]
+    await post_on("36.74.04.1001", 2, 3)
+    await post_on("36.74.04.1001", 2, 4)  # the list goes on
+    assert await read() == []
+    await post_on("36.74.03.1001", 5, 6)  # the tree was kept inside the list
+    assert await read() == []
+    await post_on("36.74.02", 30, 8)
+    assert await read() == []
+    await post_on("36.74.01.1001", 2, 9)  # too long a list: not known
+    assert await read() == [1]
+    await post_on("36.74.01.1001", 3, 1)  # a new list, from the tree's version
+    assert await read() == []
+    await post_on("36.74.04.1001", 2, 2, campaign_id=other.id)  # another campaign: its own marks
+    assert await read() == []
+    await versions.touch_all(session)  # areas may have changed
+    assert await read() == [1]
+    await post_on("36.74.04.1001", 0, 5)  # today: no history version moves
+    assert await read() == []
