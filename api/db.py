@@ -1,7 +1,10 @@
 """Engine, sessions and the declarative base.
 
 One transaction per request: `get_session` commits when the endpoint returned normally and rolls
-back on any error. Services only `flush()`.
+back on any error. Services only `flush()`. On PostgreSQL, a request that does not write runs its
+statements without a transaction block (no BEGIN, no COMMIT), and one that writes may leave the
+changes of rows that every writer of a day changes for last (`last_step`, `last_statement`: the
+latter sent with the COMMIT), so that their locks are held as briefly as possible.
 """
 
 import asyncio
