@@ -464,6 +464,13 @@ class Writer:
         bulk = self.bulk(session)
         if bulk.pg:  # locked in one order by every writer (`find_totals`)
             pending = dict(sorted(pending.items()))
+            if all(dropped is None and delta + provisional_delta >= 0 and provisional_delta >= 0 for delta, _, dropped, provisional_delta in pending.values()):
+                # Only growth (no newest day dropped to zero, nothing negative: the database checks
+                # the row to insert before it meets the stored one): each change adds to what is
+                # stored, the newest day only moves later; one statement, no read of the totals.
+                rows = [(code, delta + provisional_delta, provisional_delta, raised) for code, (delta, raised, _, provisional_delta) in pending.items()]
+                await bulk.upsert_totals(self.campaign_id, rows, add=True)
+                return
         current = await bulk.find_totals(self.campaign_id, list(pending))
         rows, recount = [], []
         for code, (delta, raised, dropped, provisional_delta) in pending.items():
