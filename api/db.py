@@ -340,7 +340,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     sessions = get_sessionmaker()
     one_writer = writes and get_engine().dialect.name == "sqlite"
     async with _sqlite_writer_turn() if one_writer else contextlib.nullcontext(), sessions() as session:
-        if not writes and get_engine().dialect.name == "postgresql":
+        if not writes and is_postgresql(session):
             # A read needs no transaction block (each statement sees its own snapshot under READ
             # COMMITTED anyway), and without it there is no BEGIN and no COMMIT: two round trips of
             # a public read's three or four. What a read writes on the side (an API key's

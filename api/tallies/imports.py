@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
 
 from api import calendar, csv_cells, idempotency, messages
-from api.area_codes import depth_of, in_subtree, parent_of
+from api.area_codes import ancestors_of, depth_of, in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns.models import Campaign
@@ -305,10 +305,8 @@ async def _warn_gaps(session: AsyncSession, campaign: Campaign, posted: dict[str
     below: dict[str, int] = {}
     root_depth = depth_of(campaign.root_area_code)
     for area, bits in posted.items():
-        parent = parent_of(area)
-        while parent is not None and depth_of(parent) >= root_depth:
+        for parent in ancestors_of(area)[root_depth:]:  # the root and down, above the area
             below[parent] = below.get(parent, 0) | bits
-            parent = parent_of(parent)
     open_days = 0
     span = max((bits.bit_length() for bits in posted.values()), default=0)
     for i in range(span):
