@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     notifications_retention_days: int = Field(default=30, ge=1)
     # How often the notifications worker looks for appointments to remind (api.flows.send_due_reminders).
     appointment_reminder_seconds: float = Field(default=900.0, gt=0)
+    # How often the notifications worker looks for progress milestones reached (api.flows.tell_milestones).
+    milestone_seconds: float = Field(default=60.0, gt=0)
     # `ticket.near` is sent when this many residents are before the ticket.
     ticket_near_ahead: int = Field(default=3, ge=1, le=50)
     # Resident messages: `log` writes them to the log (number masked); `whatsapp` sends them.

@@ -52,8 +52,10 @@ Rules
   tomorrow's bookings get `appointment.reminder` the day before, today's made before today and
   not yet started get it too; once per appointment, even with several processes (the rows are
   locked while reminded). `rekam notify reminders` does the same for one day, by hand or cron.
-- Tallies posted (`post_tallies`) that carry the campaign's progress across a multiple of 10 %
-  emit `progress.milestone` (one per milestone crossed), after `tallies.imported`.
+- A campaign whose progress reaches a multiple of 10 % of its target emits `progress.milestone`,
+  once per milestone, whatever recorded it (`tell_milestones`, a job of the notifications worker
+  every REKAM_MILESTONE_SECONDS; not in the writes, which would otherwise read the campaign's
+  whole progress twice while holding the day's rows).
 """
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable
@@ -76,7 +78,6 @@ from api.complaints import service as complaints
 from api.complaints.models import Complaint, ComplaintStatus
 from api.complaints.schemas import ComplaintCreate, ComplaintDetail, ReplyCreate, TransitionCreate
 from api.config import Settings, get_settings
-from api.db import last_step
 from api.devices import service as devices
 from api.devices.models import Allocation, OperatorAssignment
 from api.devices.schemas import AllocationRead, AssignmentRead, CapacityRead, PlacementCreate, PlanApplied, PlanRead, PlanRequest
@@ -484,32 +485,31 @@ def worker_jobs(settings: Settings | None = None) -> list[Job]:
     return [
         Job("appointment.reminder", settings.appointment_reminder_seconds, send_due_reminders),
         Job("ticket.contacts_erased", settings.appointment_reminder_seconds, erase_past_ticket_contacts),
+        Job("progress.milestone", settings.milestone_seconds, tell_milestones),
     ]
 
 
-async def _percent(session: AsyncSession, campaign: Campaign) -> float | None:
-    node = await progress.progress(session, campaign=campaign, area=None, depth=0)
-    return node.percent
-
-
-async def post_tallies(session: AsyncSession, *, campaign: Campaign, **arguments: Any) -> tuple[int, dict[str, Any]]:
-    """Post tallies (api.tallies); a progress milestone they reach is told as `progress.milestone`."""
-    before = await _percent(session, campaign)
-    status, answer = await tallies.post_tallies(session, campaign=campaign, **arguments)
-
-    async def tell_milestones(session: AsyncSession) -> None:
-        after = await _percent(session, campaign)
-        for milestone in (m for m in MILESTONES if after is not None and before is not None and before < m <= after):
+async def tell_milestones(session: AsyncSession, *, tell: bool = True) -> int:
+    """The worker's milestone job: each campaign whose progress reached a tenth of its target not
+    yet told gets `progress.milestone` for every tenth passed since the last one told, once even
+    with several processes (`campaigns.claim_milestone`). Apart from the writes, so that no post or
+    recording reads the whole campaign's progress while it holds the day's rows; whatever moved
+    the figure (a script's post, a completed ticket, a home visit) is heard. `tell=False` notes
+    what is reached without telling it (the demo: its history is not news). Returns how many were told."""
+    told = 0
+    for campaign in await campaigns.below_milestone(session, on=calendar.today()):
+        percent = (await progress.progress(session, campaign=campaign, area=None, depth=0)).percent
+        passed = [m for m in MILESTONES if campaign.milestone < m <= (percent or 0)]
+        if not passed or not await campaigns.claim_milestone(session, campaign=campaign, reached=passed[-1]):
+            continue
+        for milestone in passed if tell else ():
             await notifications.emit(
                 session,
                 type="progress.milestone",
-                payload={"campaign_id": campaign.id, "area": campaign.root_area_code, "milestone": milestone, "percent": after},
+                payload={"campaign_id": campaign.id, "area": campaign.root_area_code, "milestone": milestone, "percent": percent},
             )
-
-    if status < 400 and not arguments.get("dry_run") and before is not None:
-        # After the import's own last step (its rollups: `api.tallies.imports`), which it reads.
-        await last_step(session, tell_milestones)
-    return status, answer
+            told += 1
+    return told
 
 
 async def weekend_plan(session: AsyncSession, *, area: str | None, day: date, level: AreaLevel, limit: int, actor: Principal) -> WeekendPlan:

@@ -20,6 +20,7 @@ class Campaign(Base):
     __table_args__ = (
         CheckConstraint("target >= 0", name="target_not_negative"),
         CheckConstraint("deadline >= start_date", name="deadline_after_start"),
+        CheckConstraint("milestone >= 0 AND milestone <= 100", name="milestone_percent"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -49,6 +50,9 @@ class Campaign(Base):
     # kept figures at one of those versions knows which to read again (api/campaigns/versions.py).
     history_since: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     history_areas: Mapped[str | None] = mapped_column(Text)
+    # The highest tenth of progress (10, 20 ... 100 %) already told as `progress.milestone`: each
+    # is told once, by whichever process moves this first (api/flows.py `tell_milestones`).
+    milestone: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Target(Base):

@@ -19,7 +19,7 @@ Rules
 
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import calendar
@@ -36,7 +36,7 @@ from api.pagination import PageParams, paginate
 from api.principal import Principal, ensure_area
 
 __all__ = [
-    "apportion", "campaign_covering", "campaign_for_area", "create_campaign", "get_campaign", "get_targets", "largest_remainder",
+    "apportion", "below_milestone", "campaign_covering", "campaign_for_area", "claim_milestone", "create_campaign", "get_campaign", "get_targets", "largest_remainder",
     "list_campaigns", "list_snapshots", "parse_targets_csv", "put_targets",
     "record_snapshot", "require_area_in_campaign", "today_for", "update_campaign", "windows_for_area",
 ]  # fmt: skip
@@ -108,6 +108,24 @@ async def get_campaign(session: AsyncSession, *, campaign_id: int) -> Campaign:
 
 async def list_campaigns(session: AsyncSession, *, page: PageParams) -> tuple[list[Campaign], str | None]:
     return await paginate(session, select(Campaign), keys=[Campaign.id], page=page)
+
+
+async def below_milestone(session: AsyncSession, *, on: date) -> list[Campaign]:
+    """Campaigns begun by `on` with a tenth of progress still to tell (`Campaign.milestone`): a
+    late tally may move a campaign past its deadline, so those are asked too."""
+    return list((await session.scalars(select(Campaign).where(Campaign.start_date <= on, Campaign.milestone < 100).order_by(Campaign.id))).all())
+
+
+async def claim_milestone(session: AsyncSession, *, campaign: Campaign, reached: int) -> bool:
+    """Move the campaign's told milestone from the one `campaign` holds to `reached`. False when
+    another process moved it first: that one tells them (each milestone is told once)."""
+    moved = await session.execute(
+        update(Campaign)
+        .where(Campaign.id == campaign.id, Campaign.milestone == campaign.milestone)
+        .values(milestone=reached)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount)  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
 
 
 async def campaign_for_area(session: AsyncSession, *, area_code: str, on: date) -> Campaign:

@@ -42,6 +42,7 @@ async def load_demo() -> list[str]:
                 recorded_at_snapshot=campaigns_demo.RECORDED_AS_OF_AUGUST,
             )
             lines.append(f"tallies: {added} new daily tallies since {demo.snapshot_date}")
+            await flows.tell_milestones(session, tell=False)  # the replayed figures' milestones are history, not news
             lines.extend(await auth_demo.load(session))
             points = await load_points(session, today=today)
             lines.append(

@@ -3,7 +3,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from api import calendar, flows, idempotency
+from api import calendar, idempotency
 from api.auth.dependencies import AdminDep, WriterDep, require
 from api.campaigns import service as campaigns
 from api.config import API_PREFIX
@@ -77,7 +77,7 @@ async def post_tallies(
     """Post daily tallies as JSON or CSV; answers with the import summary."""
     campaign = await campaigns.get_campaign(session, campaign_id=campaign_id)
     target = request.url.path + ("?" + request.url.query if request.url.query else "")
-    status, payload = await flows.post_tallies(
+    status, payload = await service.post_tallies(
         session,
         campaign=campaign,
         actor=principal,

@@ -2,10 +2,12 @@ from datetime import timedelta
 from fractions import Fraction
 
 import pytest
+from sqlalchemy import select
 
 from api import calendar
 from api.campaigns import demo
 from api.campaigns import service as campaigns
+from api.campaigns.models import Campaign
 from api.campaigns.schemas import ApportionMethod, ApportionRequest, SnapshotCreate, TargetIn
 from api.errors import Forbidden, RuleViolation
 from api.principal import SYSTEM
@@ -136,3 +138,15 @@ async def test_snapshot_rules(session) -> None:
         session, campaign=campaign, data=SnapshotCreate(area="36.74.01", as_of=calendar.today(), cumulative=2), actor=SYSTEM
     )
     assert created and not created_again and again.id == snapshot.id and again.cumulative == 2
+
+
+async def test_a_milestone_is_claimed_by_one_process_only(session) -> None:
+    """Two workers that read the campaign at milestone 0: the first moves it, the second finds it
+    moved (and so does not tell what the first tells)."""
+    campaign = await make_campaign(session, target=100)
+    seen_by_second = await session.scalar(select(Campaign.milestone).where(Campaign.id == campaign.id))
+    assert await campaigns.claim_milestone(session, campaign=campaign, reached=20)
+    stale = Campaign(id=campaign.id, milestone=seen_by_second)
+    assert not await campaigns.claim_milestone(session, campaign=stale, reached=20)
+    assert await session.scalar(select(Campaign.milestone).where(Campaign.id == campaign.id)) == 20
+    assert [c.id for c in await campaigns.below_milestone(session, on=calendar.today()) if c.id == campaign.id] == [campaign.id]

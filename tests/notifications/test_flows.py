@@ -202,13 +202,33 @@ async def test_appointment_reminders_are_queued_once_for_the_days_bookings(sessi
     assert "code" not in event.payload  # the booking code is the resident's key, never in an event
 
 
-async def test_tallies_that_cross_a_tenth_of_the_target_are_a_progress_milestone(client, session) -> None:
+async def test_a_tenth_of_the_target_reached_is_told_once_by_the_workers_job(client, session) -> None:
+    """Not by the post (it does not read the campaign's progress while it holds the day's rows):
+    the job tells every tenth passed since the last one told, and each only once."""
     campaign_id = (await make_campaign(session, target=100)).id
     admin = await headers_for(session, role=Role.admin)
     assert (await post(client, campaign_id, rows({"36.74.01": 5}, TODAY - timedelta(days=2)), admin)).status_code == 200
+    assert await flows.tell_milestones(session) == 0  # 5 %
     assert (await post(client, campaign_id, rows({"36.74.01": 17}, TODAY - timedelta(days=1)), admin)).status_code == 200
+    assert [e for e in await events(session) if e.type == "progress.milestone"] == []
+    assert await flows.tell_milestones(session) == 2  # 22 %: 10 and 20
     milestones = [e.payload for e in await events(session) if e.type == "progress.milestone"]
-    assert [(m["campaign_id"], m["milestone"], m["area"]) for m in milestones] == [(campaign_id, 10, "36.74"), (campaign_id, 20, "36.74")]
+    assert [(m["campaign_id"], m["milestone"], m["area"], m["percent"]) for m in milestones] == [
+        (campaign_id, 10, "36.74", 22.0),
+        (campaign_id, 20, "36.74", 22.0),
+    ]
+    assert await flows.tell_milestones(session) == 0
+
+
+async def test_milestones_noted_quietly_are_not_told_later(client, session) -> None:
+    """The demo's replayed figures: what they reached is history, not news."""
+    campaign_id = (await make_campaign(session, target=100)).id
+    admin = await headers_for(session, role=Role.admin)
+    assert (await post(client, campaign_id, rows({"36.74.01": 35}, TODAY - timedelta(days=1)), admin)).status_code == 200
+    assert await flows.tell_milestones(session, tell=False) == 0
+    assert (await post(client, campaign_id, rows({"36.74.01": 41}, TODAY), admin)).status_code == 200
+    assert await flows.tell_milestones(session) == 4  # 76 %: 40 to 70; 10 to 30 were noted quietly
+    assert [e.payload["milestone"] for e in await events(session) if e.type == "progress.milestone"] == [40, 50, 60, 70]
 
 
 async def test_due_reminders_cover_tomorrow_and_todays_earlier_bookings_once(session) -> None:
