@@ -421,14 +421,16 @@ async def commit(session: AsyncSession) -> None:
         assert driver is not None  # the connection is open: the transaction runs on it
         dialect = connection.dialect
         try:
+            written: frozenset[str] = frozenset()
             async with driver.pipeline():
                 for statement, params in held.statements:
                     compiled = statement.compile(dialect=dialect)
+                    written |= fastpath.written_tables(compiled.string)
                     await driver.execute(compiled.string, compiled.construct_params(params))
                 await driver.commit()
         except dialect.loaded_dbapi.Error as exc:  # raised as SQLAlchemy raises the driver's errors (an IntegrityError: 409)
             raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
-        fastpath.bump()  # it hears of writes through SQLAlchemy's events, which these bypassed
+        fastpath.bump(written)  # it hears of writes through SQLAlchemy's events, which these bypassed
     await session.commit()  # what is left of it: the session's bookkeeping (the server's transaction has ended)
 
 

@@ -23,7 +23,7 @@ anything but GET, any answer but a whole 200. A matching If-None-Match gets 304 
 import re
 import time
 from collections import OrderedDict
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -34,23 +34,72 @@ from api.caching import matches
 from api.config import API_PREFIX
 
 PUBLIC_READS = re.compile(
-    "^" + re.escape(API_PREFIX) + r"/(health|schedule|service-points|queues|campaigns/\d+/progress(/daily|\.csv)?|service-points/\d+/queue)$"
+    "^"
+    + re.escape(API_PREFIX)
+    + r"/(?:(?P<health>health)|(?P<services>schedule|service-points)|(?P<boards>queues|service-points/\d+/queue)|(?P<progress>campaigns/\d+/progress(?:/daily|\.csv)?))$"
 )
 _BYPASS = (b"authorization", b"x-api-key", b"cookie")
 _DML = re.compile(r"\b(INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 _READS = ("SELECT", "BEGIN", "COMMIT", "PRAGMA", "SAVEPOINT", "RELEASE", "SHOW", "SET ")
 
 
+# What each kind of public read does NOT read: a write that changes only such tables leaves its
+# kept answers good. Listed by what is not read, so that a table forgotten here costs a cache
+# miss, never an old answer. `campaigns.versions`: an UPDATE of campaigns that sets only its
+# version columns (`api.campaigns.versions`, moved by every tally write; progress reads them).
+_PRIVATE = frozenset(
+    {
+        "access_tokens", "api_keys", "audit_entries", "complaint_entries", "complaint_reporters", "complaint_sanctions", "complaints",
+        "idempotency_records", "notification_events", "notification_keys", "rate_counters", "resident_contacts", "resident_messages",
+        "server_secrets", "tally_changes", "tally_imports", "users", "webhook_deliveries", "webhook_subscriptions",
+    }
+)  # fmt: skip
+_TALLIES = frozenset({"tallies", "tally_rollups", "tally_totals", "tally_policies", "snapshots", "targets", "campaigns.versions"})
+QUEUES = frozenset({"tickets", "queue_days", "appointments"})
+ANY = "*"  # a write whose tables are not known: every kind of read
+_NOT_READ: dict[str, frozenset[str] | None] = {
+    "health": None,  # the database's answer and schema revision, no table's rows: kept for `seconds` only
+    "progress": _PRIVATE | QUEUES,
+    "boards": _PRIVATE | _TALLIES,
+    "services": _PRIVATE | _TALLIES | QUEUES,
+}
+_VERSION_COLUMNS = frozenset({"data_version", "history_version", "history_since", "history_areas", "milestone"})
+_WRITTEN = re.compile(r"\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
+_NOT_TABLES = frozenset({"set", "skip", "nowait", "of"})  # DO UPDATE SET, FOR UPDATE SKIP LOCKED / NOWAIT / OF
+_CAMPAIGN_SET = re.compile(r"\bUPDATE\s+campaigns\s+SET\s+(.*?)\s+WHERE\b", re.IGNORECASE | re.DOTALL)
+
+
 class _Generation:
+    """`value` moves with every write the process hears of; `of_reads[kind]` only with those that
+    change what that kind of public read reads (`_NOT_READ`)."""
+
     value = 0
+    of_reads: dict[str, int] = dict.fromkeys(_NOT_READ, 0)
 
 
 generation = _Generation()
 WROTE = "rekam_wrote"
 
 
-def bump() -> None:
+def written_tables(statement: str) -> frozenset[str]:
+    """The tables a write statement changes (`ANY` among them when that is not clear)."""
+    names = {name.lower() for name in _WRITTEN.findall(statement)} - _NOT_TABLES
+    if not names:
+        # A queue's change told to the other processes (api/queues/live.py); ROLLBACK TO SAVEPOINT, DDL ...
+        return QUEUES if "pg_notify" in statement else frozenset({ANY})
+    if "campaigns" in names:
+        sets = _CAMPAIGN_SET.search(statement)
+        if sets is not None and {c.lower() for c in re.findall(r"(\w+)\s*=", sets.group(1))} <= _VERSION_COLUMNS:
+            names = (names - {"campaigns"}) | {"campaigns.versions"}
+    return frozenset(names)
+
+
+def bump(tables: frozenset[str] = frozenset({ANY})) -> None:
     generation.value += 1
+    every = ANY in tables
+    for kind, not_read in _NOT_READ.items():
+        if not_read is not None and (every or not tables <= not_read):
+            generation.of_reads[kind] += 1
 
 
 def _is_write(statement: str) -> bool:
@@ -66,20 +115,23 @@ def _is_write(statement: str) -> bool:
 @event.listens_for(Engine, "before_cursor_execute")
 def _before_execute(conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool) -> None:
     if _is_write(statement):
-        conn.info[WROTE] = True
-        bump()
+        tables = written_tables(statement)
+        conn.info[WROTE] = conn.info.get(WROTE, frozenset()) | tables
+        bump(tables)
 
 
 @event.listens_for(Engine, "commit")
 def _on_commit(conn: Any) -> None:
-    if conn.info.get(WROTE):
-        bump()
+    tables = conn.info.get(WROTE)
+    if tables:
+        bump(tables)
 
 
 @event.listens_for(Engine, "rollback")
 def _on_rollback(conn: Any) -> None:
-    if conn.info.get(WROTE):
-        bump()
+    tables = conn.info.get(WROTE)
+    if tables:
+        bump(tables)
 
 
 @event.listens_for(Engine, "rollback_savepoint")
@@ -89,8 +141,9 @@ def _on_rollback_savepoint(_conn: Any, _name: Any, _context: Any) -> None:
 
 @event.listens_for(Pool, "checkin")
 def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
-    if record is not None and record.info.pop(WROTE, None):
-        bump()
+    tables = record.info.pop(WROTE, None) if record is not None else None
+    if tables:
+        bump(tables)
 
 
 class PublicReadCache:
@@ -104,9 +157,11 @@ class PublicReadCache:
         self._items: OrderedDict[tuple[str, bytes, bool], tuple[int, float, Any, list[tuple[bytes, bytes]], bytes, str | None]] = OrderedDict()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or self.seconds <= 0 or not PUBLIC_READS.match(scope["path"]):
+        public = PUBLIC_READS.match(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" and self.seconds > 0 else None
+        if public is None:
             await self.app(scope, receive, send)
             return
+        kind = cast(str, public.lastgroup)
         if_none_match = None
         gzip = False
         for name, value in scope["headers"]:
@@ -121,7 +176,8 @@ class PublicReadCache:
         key = (scope["path"], scope.get("query_string", b""), gzip)
         now = time.monotonic()
         entry = self._items.get(key)
-        if entry is not None and entry[0] == generation.value and entry[1] > now:
+        current = generation.of_reads
+        if entry is not None and entry[0] == current[kind] and entry[1] > now:
             _, _, route, headers, body, etag = entry
             scope["route"] = route  # for the request's log line and metrics
             if etag is not None and matches(if_none_match, etag):
@@ -132,9 +188,10 @@ class PublicReadCache:
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
-        await self._fill(scope, receive, send, key, generation.value, now)
+        await self._fill(scope, receive, send, key, kind, now)
 
-    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: tuple[str, bytes, bool], started_generation: int, now: float) -> None:
+    async def _fill(self, scope: Scope, receive: Receive, send: Send, key: tuple[str, bytes, bool], kind: str, now: float) -> None:
+        started_generation = generation.of_reads[kind]
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
         keep = True
@@ -151,7 +208,7 @@ class PublicReadCache:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if not keep or not start or generation.value != started_generation:
+        if not keep or not start or generation.of_reads[kind] != started_generation:
             return  # something wrote while this answer was made: it may predate the write
         headers = [(bytes(n), bytes(v)) for n, v in start.get("headers", [])]
         etag = next((v.decode("latin-1") for n, v in headers if n.lower() == b"etag"), None)

@@ -13,6 +13,7 @@ from api.config import Settings
 from api.main import create_app
 from api.types import Role
 from tests.factories import headers_for, make_campaign
+from tests.services.factories import make_office
 from tests.tallies.factories import post, rows
 
 
@@ -50,6 +51,47 @@ class Statements:
 )
 def test_what_counts_as_a_write(statement: str, writes: bool) -> None:
     assert fastpath._is_write(statement) is writes
+
+
+@pytest.mark.parametrize(
+    ("statement", "tables"),
+    [
+        ("INSERT INTO tickets (a) VALUES (1)", {"tickets"}),
+        ("UPDATE campaigns SET data_version=%(data_version)s::BIGINT WHERE campaigns.id = %(id_1)s::INTEGER", {"campaigns.versions"}),
+        ("UPDATE campaigns SET what_to_bring=%(w)s, data_version=%(v)s WHERE campaigns.id = 1", {"campaigns"}),
+        (
+            "WITH t AS (INSERT INTO tallies AS x (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET a = x.a + excluded.a RETURNING a), "
+            "v AS (UPDATE campaigns SET data_version = :data_version, history_version = :history_version WHERE id = :c RETURNING 1) SELECT 1",
+            {"tallies", "campaigns.versions"},
+        ),
+        ("DELETE FROM rate_counters WHERE (k) IN (SELECT k FROM rate_counters WHERE w < 1 FOR UPDATE SKIP LOCKED)", {"rate_counters"}),
+        ("SELECT pg_notify('rekam_queue', '{}')", set(fastpath.QUEUES)),
+        ("ROLLBACK TO SAVEPOINT sa_1", {fastpath.ANY}),
+    ],
+)
+def test_what_a_write_changes(statement: str, tables: set[str]) -> None:
+    assert fastpath.written_tables(statement) == tables
+
+
+async def test_a_write_keeps_the_answers_that_do_not_read_what_it_changed(client, session) -> None:
+    """A resident taking a number changes the point's board, not the campaign's progress nor the
+    list of service points: those stay kept (no statement), the board is read again."""
+    campaign = await make_campaign(session)
+    point = await make_office(session)
+    progress = f"/api/v1/campaigns/{campaign.id}/progress"
+    board = f"/api/v1/service-points/{point.id}/queue"
+    points = "/api/v1/service-points"
+    reads = [(progress, {"depth": 1}), (board, {}), (points, {"area": "36.74"})]
+    first = [await client.get(url, params=params) for url, params in reads]
+    assert [r.status_code for r in first] == [200, 200, 200]
+    assert (await client.post(f"/api/v1/service-points/{point.id}/tickets", json={})).status_code == 201
+    for (url, params), before, read_again in zip(reads, first, [False, True, False], strict=True):
+        with Statements() as statements:
+            again = await client.get(url, params=params)
+        assert (statements.count > 0) is read_again, url
+        if not read_again:
+            assert again.content == before.content
+    assert (await client.get(board)).json() != first[1].json()  # the new number is on the board
 
 
 async def test_a_repeated_public_read_asks_the_database_nothing(client, session) -> None:

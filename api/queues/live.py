@@ -17,7 +17,7 @@ How a committed change reaches the boards:
 Snapshot on connect (`snapshot`): the board (or city board) a new stream starts with is read once
 and kept for the streams that open after it, for at most REKAM_PUBLIC_READ_CACHE_SECONDS (another
 process's change of a point's hours is not announced) and while the process's write generation
-(api/fastpath.py) is the one it was read under; streams that open while it is being read wait for
+of boards (api/fastpath.py: writes of what a board reads) is the one it was read under; streams that open while it is being read wait for
 that read (when the generation has not moved since it began). 5,000 residents opening one board
 cost one read, not 5,000. A stream subscribes before it asks for the snapshot, so a change
 committed after the snapshot was read reaches it as an event.
@@ -64,6 +64,7 @@ SUBSCRIBER_QUEUE = 256
 PENDING = "rekam_live_pending"
 PENDING_RENDERS = "rekam_live_renders"
 SNAPSHOTS_KEPT = 1024
+BOARDS = "boards"  # the kind of public read a board is (api/fastpath.py)
 BOARD_INTERVAL = 0.25  # seconds between two reads of one point's board after changes
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"}
 
@@ -236,7 +237,7 @@ async def snapshot(key: Any, read: Callable[[], Awaitable[Message]]) -> Message:
     """The snapshot message for `key` (a board), read once per write generation (see the module's docstring).
 
     Call it after subscribing: what changes after the read reaches the subscriber as an event."""
-    current, now = fastpath.generation.value, time.monotonic()
+    current, now = fastpath.generation.of_reads[BOARDS], time.monotonic()
     kept = _snapshots.get(key)
     if kept is not None and kept[0] == current and kept[1] > now:
         return kept[2]
@@ -254,7 +255,7 @@ async def snapshot(key: Any, read: Callable[[], Awaitable[Message]]) -> Message:
         if _reading.get(key, (0, None))[1] is future:
             del _reading[key]
         future.set_result(message)  # None on failure: whoever waits reads for itself
-    if fastpath.generation.value == current:
+    if fastpath.generation.of_reads[BOARDS] == current:
         if len(_snapshots) >= SNAPSHOTS_KEPT:
             _snapshots.clear()
         _snapshots[key] = (current, now + get_settings().public_read_cache_seconds, message)
@@ -309,8 +310,8 @@ class Listener:
     async def _dispatch(self, payload: str) -> None:
         try:
             ids = json.loads(payload)
-            # Another process changed a queue: the answers this process keeps (api/fastpath.py) are old.
-            fastpath.bump()
+            # Another process changed a queue: the boards this process keeps (api/fastpath.py) are old.
+            fastpath.bump(fastpath.QUEUES)
             # Every process hears every change; rendering a board nobody here watches would cost a
             # few queries per change per process for nothing. A stream opened after this skip
             # reads the board itself, after subscribing, so it misses nothing.
