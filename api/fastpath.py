@@ -6,14 +6,18 @@ Why: a request that reaches an endpoint costs several round trips to the databas
 full FastAPI stack; a public dashboard asks the same question thousands of times a minute.
 
 What is kept: the 200 answers of a few public GET endpoints (PUBLIC_READS: health, progress,
-schedule, service points, queue boards), by path, query and whether the client accepts gzip, for at most `seconds` (1 s), and only
-while the process's write generation is the one they were computed under. The generation changes
-before every statement that may write, when a transaction that wrote commits, and when its
-connection goes back to the pool (after COMMIT), in any engine of the process (SQLAlchemy events
-below), and when the queue listener hears of another process's change (PostgreSQL NOTIFY). So in
-one process (SQLite, or one worker) a read after a write always sees the write; with several
-processes an answer may lag another process's write by at most `seconds` (queue boards: not even
-that on PostgreSQL). Progress is public for 15 s anyway (api/caching.py).
+schedule, service points, queue boards), by path, query and whether the client accepts gzip, for at
+most `seconds` (1 s), and only while the process's write generation of their kind is the one they
+were computed under. Each kind (progress, queue boards, service points and schedule) has its own
+generation, which moves with the writes that change what that kind reads (`_NOT_READ`, the
+tables named in the write's statement: `written_tables`): a resident taking a number ends the
+kept boards, not the kept progress. A generation moves before every statement that may write,
+when a transaction that wrote commits, and when its connection goes back to the pool (after
+COMMIT), in any engine of the process (SQLAlchemy events below), and when the queue listener
+hears of another process's change (PostgreSQL NOTIFY: the boards'). So in one process (SQLite, or
+one worker) a read after a write always sees the write; with several processes an answer may lag
+another process's write by at most `seconds` (queue boards: not even that on PostgreSQL).
+Progress is public for 15 s anyway (api/caching.py).
 
 Never kept or served from here: requests with credentials (Authorization, X-API-Key, Cookie),
 requests asking to revalidate (`Cache-Control: no-cache`, as the SPA does for signed-in staff),
