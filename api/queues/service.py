@@ -139,10 +139,9 @@ async def issue_ticket(
 
 async def take_ticket(session: AsyncSession, *, point_id: int, data: WalkIn, actor: Principal, phone: str | None = None) -> dict[str, Any]:
     """A walk-in's number, place in line and estimated wait."""
-    point = await services.get_point(session, point_id=point_id)
+    point, hours = await services.get_point_hours(session, point_id=point_id, day=calendar.today())
     if data.priority == Priority.appointment:
         raise RuleViolation.on_field("priority", code="queue.priority_from_booking")
-    hours = await services.hours_of_point_on(session, point=point, day=calendar.today())
     if not calendar.is_open_at(hours, calendar.now_utc()):
         raise Conflict(code="queue.closed", params={"point": point.name})
     holder = await _remote_holder(session, point=point, actor=actor, phone=phone)
@@ -454,34 +453,43 @@ def _board(
     }
 
 
+def _boards(points: list[ServicePoint], closures: services.Closures, tickets: dict[int, list[Any]], *, day: date, now: datetime) -> list[dict[str, Any]]:
+    """The boards of `points` from their closures (today through the next-opening horizon) and today's tickets."""
+    boards = []
+    for point in points:
+        hours = services.hours_on(point, day, closures.get((point.id, day)))
+        # The next opening is shown only while closed.
+        opening = None if calendar.is_open_at(hours, now) else services.next_opening(point, day=day, hhmm=calendar.local_hhmm(now), closures=closures)
+        boards.append(_board(point, tickets[point.id], day=day, now=now, hours=hours, next_opening=opening))
+    return boards
+
+
 async def board_of(session: AsyncSession, *, point: ServicePoint) -> dict[str, Any]:
+    """The board of a point already loaded: its closures, then its tickets."""
     day, now = calendar.today(), calendar.now_utc()
-    hours = await services.hours_of_point_on(session, point=point, day=day)
-    tickets = await _tickets_today(session, point_ids=[point.id], day=day)
-    opening = None
-    if not calendar.is_open_at(hours, now):  # the next opening is shown only while closed
-        opening = (await services.next_openings(session, points=[point], day=day, hhmm=calendar.local_hhmm(now)))[point.id]
-    return _board(point, tickets[point.id], day=day, now=now, hours=hours, next_opening=opening)
+    closures = await services.closures_of(session, point_ids=[point.id], start=day, end=services.next_opening_horizon(day))
+    return _boards([point], closures, await _tickets_today(session, point_ids=[point.id], day=day), day=day, now=now)[0]
 
 
 async def board(session: AsyncSession, *, point_id: int) -> dict[str, Any]:
-    return await board_of(session, point=await services.get_point(session, point_id=point_id))
+    """A point's board: the point with its closures, then its tickets (two statements)."""
+    day, now = calendar.today(), calendar.now_utc()
+    point, closures = await services.get_point_with_closures(session, point_id=point_id, start=day, end=services.next_opening_horizon(day))
+    return _boards([point], closures, await _tickets_today(session, point_ids=[point.id], day=day), day=day, now=now)[0]
 
 
 async def city_board(session: AsyncSession, *, area: str | None) -> list[dict[str, Any]]:
-    """The board of every point open today (or with a queue today) in the area."""
+    """The board of every point open today (or with a queue today) in the area: the points with
+    their closures, then their tickets (two statements)."""
     day, now = calendar.today(), calendar.now_utc()
     stmt = select(ServicePoint).where(ServicePoint.active.is_(True)).order_by(ServicePoint.id)
     if area is not None:
         require_code(area, field="area", location="query")
         stmt = stmt.where(in_subtree(ServicePoint.area_code, area))
     stmt = stmt.where(services.open_on_clause(day) | exists().where(Ticket.service_point_id == ServicePoint.id, Ticket.day == day))
-    points = list(await session.scalars(stmt))
-    ids = [p.id for p in points]
-    closures = await services.closures_of(session, point_ids=ids, start=day, end=day)
-    tickets = await _tickets_today(session, point_ids=ids, day=day)
-    openings = await services.next_openings(session, points=points, day=day, hhmm=calendar.local_hhmm(now))
-    return [_board(p, tickets[p.id], day=day, now=now, hours=services.hours_on(p, day, closures.get((p.id, day))), next_opening=openings[p.id]) for p in points]
+    points, closures = await services.with_closures(session, stmt, start=day, end=services.next_opening_horizon(day))
+    tickets = await _tickets_today(session, point_ids=[p.id for p in points], day=day)
+    return _boards(points, closures, tickets, day=day, now=now)
 
 
 # --- live ----------------------------------------------------------------------------------
@@ -495,13 +503,13 @@ def _call_messages(point: ServicePoint, ticket: Ticket | None, change: str) -> l
     return [{"event": "call", "service_point_id": point.id, "area": point.area_code, "data": data}]
 
 
-async def _board_message(session: AsyncSession, *, point: ServicePoint) -> live.Message:
-    return {"event": "board", "service_point_id": point.id, "area": point.area_code, "data": await board_of(session, point=point)}
+def _board_message(data: dict[str, Any]) -> live.Message:
+    return {"event": "board", "service_point_id": data["service_point_id"], "area": data["area"], "data": data}
 
 
 async def change_messages(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str) -> list[live.Message]:
     """What the boards receive for one change: the call itself (to announce) and the new board."""
-    return [*_call_messages(point, ticket, change), await _board_message(session, point=point)]
+    return [*_call_messages(point, ticket, change), _board_message(await board_of(session, point=point))]
 
 
 async def render_board(point_id: int) -> list[live.Message]:
@@ -509,7 +517,7 @@ async def render_board(point_id: int) -> list[live.Message]:
     sqlite_write_intent.set(False)  # a read: its task inherited the writing request's context
     async with get_sessionmaker()() as session:
         point = await session.get(ServicePoint, point_id)
-        return [] if point is None else [await _board_message(session, point=point)]
+        return [] if point is None else [_board_message(await board_of(session, point=point))]
 
 
 async def announce(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str) -> None:
@@ -536,7 +544,7 @@ async def open_point_stream(session: AsyncSession, *, point_id: int) -> tuple[li
     """Subscribe, then the board: read once for the streams opening together (live.snapshot); 404 for no point."""
 
     async def read() -> live.Message:
-        return await _board_message(session, point=await services.get_point(session, point_id=point_id))
+        return _board_message(await board(session, point_id=point_id))
 
     # Subscribe before reading the state, so that no change can fall between the two.
     subscriber = live.broker.subscribe(point_id=point_id)

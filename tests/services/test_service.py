@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api import flows
 from api.audit.models import AuditEntry
-from api.errors import Conflict, Forbidden, RuleViolation
+from api.errors import Conflict, Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams
 from api.principal import SYSTEM
 from api.services import service
@@ -32,10 +32,16 @@ async def test_hours_with_closures_and_open_on_filter(session) -> None:
     saturday = next_saturday()
     sunday = saturday + timedelta(days=1)
     monday = saturday + timedelta(days=2)
-    assert await service.hours_of_point_on(session, point=office, day=saturday) == [["08:00", "12:00"]]
-    assert await service.hours_of_point_on(session, point=office, day=sunday) == []
+    assert await service.get_point_hours(session, point_id=office.id, day=saturday) == (office, [["08:00", "12:00"]])
+    assert await service.get_point_hours(session, point_id=office.id, day=sunday) == (office, [])
     await flows.add_closure(session, point_id=office.id, data=ClosureCreate(day=monday, reason="Libur nasional"), actor=SYSTEM)
     await flows.add_closure(session, point_id=office.id, data=ClosureCreate(day=sunday, hours=[("09:00", "11:00")], reason="Buka khusus"), actor=SYSTEM)
+    assert await service.get_point_hours(session, point_id=office.id, day=monday) == (office, [])
+    assert await service.get_point_hours(session, point_id=office.id, day=sunday) == (office, [["09:00", "11:00"]])
+    point, closures = await service.get_point_with_closures(session, point_id=office.id, start=saturday, end=monday)
+    assert point is office and sorted(day for _, day in closures) == [sunday, monday]
+    with pytest.raises(NotFound):
+        await service.get_point_hours(session, point_id=office.id + 10_000, day=saturday)
     page = PageParams(limit=500)
     open_ids = lambda rows: {p.id for p, _ in rows}  # noqa: E731
     assert office.id not in open_ids((await service.list_points(session, page=page, area="36.74.01", kind=None, open_on=monday))[0])
@@ -50,8 +56,8 @@ async def test_weekend_event_rules(session) -> None:
     saturday = next_saturday()
     base = {"kind": "weekend_event", "name": "Layanan RW", "area": rw, "counters": 1, "event_date": saturday, "event_start": "08:00", "event_end": "12:00"}
     event = await service.create_point(session, data=ServicePointCreate(**base), actor=SYSTEM)
-    assert await service.hours_of_point_on(session, point=event, day=saturday) == [["08:00", "12:00"]]
-    assert await service.hours_of_point_on(session, point=event, day=saturday + timedelta(days=7)) == []
+    assert (await service.get_point_hours(session, point_id=event.id, day=saturday))[1] == [["08:00", "12:00"]]
+    assert (await service.get_point_hours(session, point_id=event.id, day=saturday + timedelta(days=7)))[1] == []
     for bad, field in (
         ({"event_date": saturday - timedelta(days=1)}, "event_date"),
         ({"area": "36.74.01.1001"}, "area"),
