@@ -145,18 +145,15 @@ async def take_ticket(session: AsyncSession, *, point_id: int, data: WalkIn, act
     if not calendar.is_open_at(hours, calendar.now_utc()):
         raise Conflict(code="queue.closed", params={"point": point.name})
     holder = await _remote_holder(session, point=point, actor=actor, phone=phone)
-    if holder is not None and await session.scalar(
-        select(exists().where(Ticket.service_point_id == point.id, Ticket.day == calendar.today(), Ticket.holder_hash == holder))
-    ):
-        raise _number_held(point)
     try:
-        # A savepoint around the number too: a lost race gives the number back.
+        # A savepoint around the number too: a refused ticket gives the number back.
         async with session.begin_nested():
             ticket = await issue_ticket(session, point=point, priority=data.priority.value, name=data.name, actor=actor, holder_hash=holder)
     except IntegrityError:
         if holder is None:
             raise
-        # The same phone took a number here between our check and our insert (ux_tickets_holder).
+        # The phone holds an active number here (ux_tickets_holder), taken before or at this very
+        # moment. No read asks first: it cost every number a round trip, for the rare refusal.
         raise _number_held(point) from None
     issued = await issued_answer(session, point=point, ticket=ticket)
     await announce(session, point=point, ticket=ticket, change="joined")
