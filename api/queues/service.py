@@ -50,7 +50,7 @@ import statistics
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -247,7 +247,7 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
                 update(Ticket)
                 .where(Ticket.id == candidate, Ticket.status == TicketStatus.waiting.value)
                 .values(status=TicketStatus.called.value, counter=counter, called_at=now)
-                .returning(Ticket),
+                .returning(Ticket, *_notice(session, point=point, change="called")),
                 execution_options={"synchronize_session": False, "populate_existing": True},
             )
         ).one_or_none()
@@ -265,17 +265,29 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
         before={"status": TicketStatus.waiting.value},
         after={"status": ticket.status, "counter": counter, "called_at": now},
     )
-    await announce(session, point=point, ticket=ticket, change="called")
+    await announce(session, point=point, ticket=ticket, change="called", noticed=True)
     return ticket
+
+
+async def _ticket_and_point(session: AsyncSession, *, ticket_id: int) -> tuple[Ticket, ServicePoint] | None:
+    """A ticket and its point, in one statement (a ticket always has one), or None for no ticket."""
+    found = (
+        await session.execute(select(Ticket, ServicePoint).join(ServicePoint, ServicePoint.id == Ticket.service_point_id).where(Ticket.id == ticket_id))
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _no_ticket(ticket_id: int) -> NotFound:
+    return NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
 
 
 async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor: Principal) -> tuple[Ticket, ServicePoint]:
     """start, complete, no_show, recall or cancel; 409 when the ticket's state does not allow it.
     Returns the ticket and its point. (A completed ticket's recording is added by `api.flows.move_ticket`.)"""
-    ticket = await session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
-    point = await services.get_point(session, point_id=ticket.service_point_id)
+    found = await _ticket_and_point(session, ticket_id=ticket_id)
+    if found is None:
+        raise _no_ticket(ticket_id)
+    ticket, point = found
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     leaves, reaches, stamp = MOVES[move]
     before = _ticket_snapshot(ticket)
@@ -288,18 +300,19 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
         values["holder_hash"] = None  # the phone may take its next number (see "Caps")
     # Conditional on the state we may leave, so two clicks (or two counters) cannot both win; the
     # row as moved comes back with it (no second read).
+    change = "recalled" if move == "recall" else reaches
     moved = await session.scalar(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status.in_(leaves))
         .values(**values)
-        .returning(Ticket)
+        .returning(Ticket, *_notice(session, point=point, change=change))
         .execution_options(populate_existing=True, synchronize_session=False)
     )
     if moved is None:
         await session.refresh(ticket)  # what another click or counter made of it
         raise Conflict(code="ticket.move", params={"number": ticket.number, "status": ticket.status, "move": move})
     await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=_ticket_snapshot(ticket))
-    await announce(session, point=point, ticket=ticket, change="recalled" if move == "recall" else reaches)
+    await announce(session, point=point, ticket=ticket, change=change, noticed=True)
     return ticket, point
 
 
@@ -311,10 +324,10 @@ def _ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
 
 async def ticket_status(session: AsyncSession, *, ticket_id: int, code: str) -> dict[str, Any]:
     """A resident's own ticket, read with its code: status, counter, place in line and wait (no name)."""
-    ticket = await session.get(Ticket, ticket_id)
-    if ticket is None or ticket.code is None or not secrets.compare_digest(ticket.code.encode(), code.encode()):
+    found = await _ticket_and_point(session, ticket_id=ticket_id)
+    if found is None or found[0].code is None or not secrets.compare_digest(found[0].code.encode(), code.encode()):
         raise NotFound(code="ticket.unknown")
-    point = await services.get_point(session, point_id=ticket.service_point_id)
+    ticket, point = found
     tickets = (await _tickets_today(session, point_ids=[point.id], day=ticket.day))[point.id] if ticket.day == calendar.today() else []
     now = calendar.now_utc()
     line = waiting_line(tickets, now)
@@ -335,12 +348,12 @@ async def ticket_status(session: AsyncSession, *, ticket_id: int, code: str) -> 
 
 async def get_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal) -> Ticket:
     """One ticket for staff of its point, with the name on it (an audited personal read)."""
-    ticket = await session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
-    point = await services.get_point(session, point_id=ticket.service_point_id)
+    found = await _ticket_and_point(session, ticket_id=ticket_id)
+    if found is None:
+        raise _no_ticket(ticket_id)
+    ticket, point = found
     if not (actor.service_point_id == point.id or actor.sees_area(point.area_code)):
-        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
+        raise _no_ticket(ticket_id)
     if ticket.name_on_ticket is not None:
         await audit.record(session, actor=actor, action="ticket.read_personal", entity="ticket", entity_id=ticket.id)
     return ticket
@@ -517,9 +530,18 @@ async def render_board(point_id: int) -> list[live.Message]:
         return [] if point is None else [_board_message(await board_of(session, point=point))]
 
 
-async def announce(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str) -> None:
+def _notice(session: AsyncSession, *, point: ServicePoint, change: str) -> list[ColumnElement[Any]]:
+    """For the RETURNING of an UPDATE that changes one ticket: on PostgreSQL its change's NOTIFY
+    (then `announce(..., noticed=True)`), a round trip fewer; on SQLite nothing."""
+    return [live.notice(point_id=point.id, ticket_id=Ticket.id, change=change)] if is_postgresql(session) else []
+
+
+async def announce(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str, noticed: bool = False) -> None:
+    """Tell the live boards of a change once committed; `noticed`: its NOTIFY went with the change's
+    own statement (`_notice`)."""
     if is_postgresql(session):
-        await live.notify(session, point_id=point.id, ticket_id=ticket.id if ticket else None, change=change)
+        if not noticed:
+            await live.notify(session, point_id=point.id, ticket_id=ticket.id if ticket else None, change=change)
     elif live.broker.watches(point.id):
         # SQLite, one process: nobody here watches the point, nobody is told. Otherwise the call now,
         # the board read after COMMIT, outside the write lock (see live.py).

@@ -54,6 +54,21 @@ async def test_boards_read_each_point_with_its_closures_in_one_statement(session
     assert boards[office.id]["open_now"] and boards[office.id]["waiting"] == 1 and closed.id not in boards
 
 
+async def test_a_counter_claims_and_moves_a_ticket_in_three_statements(session) -> None:
+    """call-next: the point, the claiming UPDATE (with the NOTIFY on PostgreSQL), the audit entry;
+    a move: the ticket with its point, the UPDATE (with the NOTIFY), the audit entry."""
+    office = await make_office(session)
+    taken = await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
+    session.expunge_all()
+    with Statements() as statements:
+        called = await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)
+    assert statements.count == 3 and called is not None and called.id == taken["id"]
+    session.expunge_all()
+    with Statements() as statements:
+        ticket, point = await service.move_ticket(session, ticket_id=taken["id"], move="start", actor=SYSTEM)
+    assert statements.count == 3 and (ticket.status, point.id) == ("serving", office.id)
+
+
 async def test_closed_point_takes_no_numbers(session) -> None:
     office = await make_office(session, hours={})
     with pytest.raises(Conflict):
