@@ -135,15 +135,21 @@ async def get_point(session: AsyncSession, *, point_id: int) -> ServicePoint:
     return await get_or_404(session, ServicePoint, point_id, what="service point")
 
 
-async def with_closures(session: AsyncSession, points: Select[ServicePoint], *, start: date, end: date) -> tuple[list[ServicePoint], Closures]:
-    """The points `points` selects, in its order, and their closures from `start` to `end`: one
-    statement (an outer join; a point has few closures), where reading them apart cost a round trip."""
-    # An alias: a filter of `points` on closures (`open_on_clause`) must not correlate to the join.
+def _joined_closures(points: Select[Any], *, start: date, end: date) -> Select[Any]:
+    """`points` with each point's closures from `start` to `end` as a second column (an outer join:
+    a point without one comes once, with None). An alias, so that a filter of `points` on closures
+    (`open_on_clause`) does not correlate to the join."""
     closure_of = aliased(Closure)
     on_days = and_(closure_of.service_point_id == ServicePoint.id, closure_of.day >= start, closure_of.day <= end)
+    return points.add_columns(closure_of).outerjoin(closure_of, on_days)
+
+
+async def with_closures(session: AsyncSession, points: Select[ServicePoint], *, start: date, end: date) -> tuple[list[ServicePoint], Closures]:
+    """The points `points` selects, in its order, and their closures from `start` to `end`: one
+    statement (a point has few closures), where reading them apart cost a round trip."""
     found: dict[int, ServicePoint] = {}
     closures: Closures = {}
-    for point, closure in await session.execute(points.add_columns(closure_of).outerjoin(closure_of, on_days)):
+    for point, closure in await session.execute(_joined_closures(points, start=start, end=end)):
         found.setdefault(point.id, point)
         if closure is not None:
             closures[(point.id, closure.day)] = closure
@@ -272,13 +278,13 @@ async def list_points(
         stmt = stmt.where(in_subtree(ServicePoint.area_code, area))
     if kind is not None:
         stmt = stmt.where(ServicePoint.kind == kind.value)
-    if open_on is not None:
-        stmt = stmt.where(ServicePoint.active.is_(True), open_on_clause(open_on))
-    points, next_cursor = await paginate(session, stmt, keys=[ServicePoint.id], page=page)
     if open_on is None:
+        points, next_cursor = await paginate(session, stmt, keys=[ServicePoint.id], page=page)
         return [(p, None) for p in points], next_cursor
-    closures = await closures_of(session, point_ids=[p.id for p in points], start=open_on, end=open_on)
-    return [(p, hours_on(p, open_on, closures.get((p.id, open_on)))) for p in points], next_cursor
+    # One closure a day at most (unique): joined, each point comes once and a page is one statement.
+    stmt = _joined_closures(stmt.where(ServicePoint.active.is_(True), open_on_clause(open_on)), start=open_on, end=open_on)
+    rows, next_cursor = await paginate(session, stmt, keys=[ServicePoint.id], page=page, cursor_of=lambda row: [row[0].id])
+    return [(point, hours_on(point, open_on, closure)) for point, closure in rows], next_cursor
 
 
 def open_on_clause(day: date) -> Any:

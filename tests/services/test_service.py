@@ -15,6 +15,7 @@ from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCrea
 from api.types import AreaLevel, Role
 from tests.factories import principal
 from tests.services.factories import OFFICE_HOURS, make_device, make_event, make_office, make_operator, make_rw, next_saturday
+from tests.test_fastpath import Statements
 
 
 def test_windows_are_sorted_and_checked() -> None:
@@ -45,8 +46,17 @@ async def test_hours_with_closures_and_open_on_filter(session) -> None:
     page = PageParams(limit=500)
     open_ids = lambda rows: {p.id for p, _ in rows}  # noqa: E731
     assert office.id not in open_ids((await service.list_points(session, page=page, area="36.74.01", kind=None, open_on=monday))[0])
-    rows, _ = await service.list_points(session, page=page, area="36.74.01", kind=None, open_on=sunday)
+    with Statements() as statements:  # the points with their closure of the day: one statement
+        rows, _ = await service.list_points(session, page=page, area="36.74.01", kind=None, open_on=sunday)
+    assert statements.count == 1
     assert dict((p.id, h) for p, h in rows)[office.id] == [["09:00", "11:00"]]
+    other = await make_office(session, hours=OFFICE_HOURS)
+    first, cursor = await service.list_points(session, page=PageParams(limit=1), area="36.74.01", kind=None, open_on=saturday)
+    pages = [first]
+    while cursor is not None:
+        rows, cursor = await service.list_points(session, page=PageParams(limit=1, cursor=cursor), area="36.74.01", kind=None, open_on=saturday)
+        pages.append(rows)
+    assert [p.id for page_rows in pages for p, _ in page_rows if p.id in (office.id, other.id)] == [office.id, other.id]
     assert office.id in open_ids((await service.list_points(session, page=page, area="36.74.01", kind=None, open_on=saturday))[0])
     assert office.id not in open_ids((await service.list_points(session, page=page, area="36.74.02", kind=None, open_on=saturday))[0])
 
