@@ -69,7 +69,7 @@ async def paginate(
     cursor_of: Any = None,
     descending: bool = False,
 ) -> tuple[list[Any], str | None]:
-    """Objects of `select(Model)` ordered by `keys` (unique together) after the cursor.
+    """Objects of `select(Model)` (rows of `select(Model, ...)`) ordered by `keys` (unique together) after the cursor.
 
     Returns the page and the next cursor. `cursor_of(obj)` gives an object's key values when they
     are not plain attributes named like the keys. `descending` orders newest (largest) first.
@@ -84,7 +84,8 @@ async def paginate(
             clauses.append(and_(*(keys[j] == after[j] for j in range(i)), beyond))
         stmt = stmt.where(or_(*clauses))
     stmt = stmt.order_by(*(key.desc() if descending else key for key in keys)).limit(page.limit + 1)
-    rows = list((await session.scalars(stmt)).all())
+    result = await session.execute(stmt)
+    rows = list(result.all() if len(stmt.column_descriptions) > 1 else result.scalars().all())
     next_cursor = None
     if len(rows) > page.limit:
         rows = rows[: page.limit]

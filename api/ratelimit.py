@@ -1,8 +1,11 @@
 """Rate limits counted in the database, so that every API process sees the same counts.
 
 Fixed windows: an event at time t counts in the window that started at t - t % window. One row
-per (bucket, window, key); when an event arrives, the bucket's rows of windows that have ended are
-deleted, so the table holds little more than the current window's callers. Keys (client
+per (bucket, window, key); the first event of a window in each process deletes the bucket's rows
+of windows that have ended, so the table holds little more than the current window's callers.
+Once per window and process, not per event: every public write paid a round trip for a DELETE
+that found nothing. Each process prunes on its own (another's prune may not have committed, or
+been rolled back with its request: the next window's prune takes what it left). Keys (client
 addresses, usernames) are stored as an HMAC-SHA-256 keyed with the server's secret
 (`hash_key`): the table must tell keys apart, not know them, and without the secret all of IPv4
 cannot be tried against it. The secret is REKAM_SECRET_KEY when set, else the one the migration
@@ -84,6 +87,12 @@ class ServerSecret(Base):
 
 # Per database (URL), so that one process serving one database reads the secret once.
 _hash_keys: dict[str, bytes] = {}
+# (database URL, bucket) -> the start of the window in which this process last pruned the bucket.
+_pruned: dict[tuple[str, str], int] = {}
+
+
+def _database(session: AsyncSession) -> str:
+    return str(session.get_bind().engine.url)
 
 
 async def hash_key(session: AsyncSession) -> bytes:
@@ -91,7 +100,7 @@ async def hash_key(session: AsyncSession) -> bytes:
     configured = get_settings().secret_key
     if configured:
         return configured.get_secret_value().encode()
-    url = str(session.get_bind().engine.url)
+    url = _database(session)
     cached = _hash_keys.get(url)
     if cached is not None:
         return cached
@@ -142,12 +151,10 @@ async def count(session: AsyncSession, *, bucket: str, key: str, limit: RateLimi
     """Count one event of `key`; returns the events in the current window and its seconds left."""
     start, left = _window(limit, now)
     table = cast(Table, RateCounter.__table__)  # mapped with __tablename__: its __table__ is a Table
-    ended = select(table.c.bucket, table.c.window_start, table.c.key_hash).where(table.c.bucket == bucket, table.c.window_start < start)
-    if is_postgresql(session):
-        # Rows another request is deleting (locked until its COMMIT) are left to it: waiting for
-        # them made every request of a bucket queue behind the first one of a new window.
-        ended = ended.with_for_update(skip_locked=True)
-    await session.execute(delete(table).where(tuple_(table.c.bucket, table.c.window_start, table.c.key_hash).in_(ended)))
+    where = (_database(session), bucket)
+    if _pruned.get(where) != start:
+        _pruned[where] = start
+        await _prune(session, table, bucket=bucket, before=start)
     insert = postgresql.insert if is_postgresql(session) else sqlite.insert
     stmt = insert(table).values(bucket=bucket, window_start=start, key_hash=await _key_hash(session, bucket, key), hits=1)
     # One statement, so that concurrent requests from several processes never lose a count.
@@ -155,6 +162,16 @@ async def count(session: AsyncSession, *, bucket: str, key: str, limit: RateLimi
     hits = (await session.execute(stmt.returning(table.c.hits))).scalar_one()
     _announce(bucket, limit, hits, left)
     return hits, left
+
+
+async def _prune(session: AsyncSession, table: Table, *, bucket: str, before: int) -> None:
+    """Delete the bucket's rows of windows that started before `before`."""
+    ended = select(table.c.bucket, table.c.window_start, table.c.key_hash).where(table.c.bucket == bucket, table.c.window_start < before)
+    if is_postgresql(session):
+        # Rows another request is deleting (locked until its COMMIT) are left to it: waiting for
+        # them made every request of a bucket queue behind the first one of a new window.
+        ended = ended.with_for_update(skip_locked=True)
+    await session.execute(delete(table).where(tuple_(table.c.bucket, table.c.window_start, table.c.key_hash).in_(ended)))
 
 
 async def retry_after(session: AsyncSession, *, bucket: str, key: str, limit: RateLimit, now: float | None = None) -> int | None:

@@ -15,6 +15,7 @@ from api.errors import TooManyRequests, problem_responses
 from api.ratelimit import RateCounter
 from api.types import Role
 from tests.factories import assert_problem, headers_for
+from tests.test_fastpath import Statements
 
 LIMIT = RateLimit(count=2, window=60)
 T0 = 1_800_000_000.0  # a window boundary (divisible by 60)
@@ -92,6 +93,7 @@ async def test_a_new_window_does_not_wait_for_another_request_pruning_the_old_on
                 await ratelimit.hit(setup, bucket=bucket, key=key, limit=LIMIT, now=T0)
         async with AsyncSession(engine) as first, first.begin():
             await ratelimit.hit(first, bucket=bucket, key="a", limit=LIMIT, now=T0 + 60)  # deletes the ended rows, not committed
+            ratelimit._pruned.clear()  # the second request stands for another process: it prunes too
             async with AsyncSession(engine) as second, second.begin():
                 await second.execute(text("SET LOCAL lock_timeout = '5s'"))  # waiting would fail here, not hang
                 await ratelimit.hit(second, bucket=bucket, key="b", limit=LIMIT, now=T0 + 61)
@@ -101,6 +103,21 @@ async def test_a_new_window_does_not_wait_for_another_request_pruning_the_old_on
     finally:
         async with AsyncSession(engine) as cleanup, cleanup.begin():
             await cleanup.execute(delete(RateCounter).where(RateCounter.bucket == bucket))
+
+
+async def test_a_process_prunes_ended_windows_once_per_window(session: AsyncSession) -> None:
+    """The first event of a window prunes; the others only count (one statement each)."""
+    bucket = f"once-{secrets.token_hex(4)}"
+    await ratelimit.hit(session, bucket=bucket, key="a", limit=LIMIT, now=T0)
+    with Statements() as statements:
+        await ratelimit.hit(session, bucket=bucket, key="b", limit=LIMIT, now=T0 + 59)
+    assert statements.count == 1
+    with Statements() as statements:
+        await ratelimit.hit(session, bucket=bucket, key="a", limit=LIMIT, now=T0 + 60)  # a new window: prune, then count
+    assert statements.count == 2
+    await ratelimit.hit(session, bucket=bucket, key="c", limit=LIMIT, now=T0 + 61)
+    rows = (await session.execute(select(RateCounter.window_start, RateCounter.hits).where(RateCounter.bucket == bucket))).all()
+    assert sorted(rows) == [(int(T0) + 60, 1), (int(T0) + 60, 1)]
 
 
 @pytest.fixture

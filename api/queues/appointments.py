@@ -63,9 +63,8 @@ def _check_booking_day(day: date, *, field: str = "date", location: str = "body"
 
 
 async def slots(session: AsyncSession, *, point_id: int, day: date) -> list[dict[str, Any]]:
-    point = await services.get_point(session, point_id=point_id)
+    point, hours = await services.get_point_hours(session, point_id=point_id, day=day)
     _check_booking_day(day, location="query")
-    hours = await services.hours_of_point_on(session, point=point, day=day)
     booked = dict(
         (
             await session.execute(
@@ -85,9 +84,9 @@ async def slots(session: AsyncSession, *, point_id: int, day: date) -> list[dict
 
 
 async def book(session: AsyncSession, *, point_id: int, data: BookingCreate, actor: Principal) -> Appointment:
-    point = await services.get_point(session, point_id=point_id)
+    point, hours = await services.get_point_hours(session, point_id=point_id, day=data.date)
     _check_booking_day(data.date)
-    grid = dict(slot_grid(await services.hours_of_point_on(session, point=point, day=data.date), point.service_minutes))
+    grid = dict(slot_grid(hours, point.service_minutes))
     if data.start not in grid:
         raise RuleViolation.on_field("start", code="booking.no_slot")
     if calendar.local_moment(data.date, data.start) < calendar.now_utc():

@@ -10,7 +10,8 @@ How a committed change reaches the boards:
   for the changes that come while it is being read: a change committed during a read is followed
   by one more read, so the last board sent always shows every committed change.
 - PostgreSQL (any number of processes): the service issues `pg_notify(CHANNEL, ids)` inside its
-  transaction. PostgreSQL delivers a notification only when that transaction commits, once per
+  transaction (`notice`; a call or a move returns it from the UPDATE that makes the change, a
+  round trip fewer). PostgreSQL delivers a notification only when that transaction commits, once per
   change. Each process LISTENs on one dedicated psycopg connection (`Listener`), renders the
   point's board once from the ids and feeds its own broker, whatever the number of subscribers.
 
@@ -48,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import event, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, Text, cast, event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -153,10 +154,17 @@ def publish_after_commit(session: AsyncSession, messages: list[Message]) -> None
     session.sync_session.info.setdefault(PENDING, []).extend(messages)
 
 
+def notice(*, point_id: int, ticket_id: int | SQLColumnExpression[int] | None, change: str) -> ColumnElement[Any]:
+    """One NOTIFY per change, ids only; PostgreSQL sends it at COMMIT and drops it on ROLLBACK.
+
+    An expression: a change made by an UPDATE ... RETURNING returns it, one round trip fewer than
+    `notify` (and `ticket_id` may then be the updated row's column)."""
+    return func.pg_notify(CHANNEL, cast(func.json_build_object("p", point_id, "t", ticket_id, "c", change), Text))
+
+
 async def notify(session: AsyncSession, *, point_id: int, ticket_id: int | None, change: str) -> None:
-    """One NOTIFY per change, ids only; PostgreSQL sends it at COMMIT and drops it on ROLLBACK."""
-    payload = json.dumps({"p": point_id, "t": ticket_id, "c": change}, separators=(",", ":"))
-    await session.execute(select(func.pg_notify(CHANNEL, payload)))
+    """`notice`, sent by a statement of its own."""
+    await session.execute(select(notice(point_id=point_id, ticket_id=ticket_id, change=change)))
 
 
 PointRenderer = Callable[[int], Awaitable[list[Message]]]

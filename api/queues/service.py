@@ -50,7 +50,7 @@ import statistics
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,25 +139,21 @@ async def issue_ticket(
 
 async def take_ticket(session: AsyncSession, *, point_id: int, data: WalkIn, actor: Principal, phone: str | None = None) -> dict[str, Any]:
     """A walk-in's number, place in line and estimated wait."""
-    point = await services.get_point(session, point_id=point_id)
+    point, hours = await services.get_point_hours(session, point_id=point_id, day=calendar.today())
     if data.priority == Priority.appointment:
         raise RuleViolation.on_field("priority", code="queue.priority_from_booking")
-    hours = await services.hours_of_point_on(session, point=point, day=calendar.today())
     if not calendar.is_open_at(hours, calendar.now_utc()):
         raise Conflict(code="queue.closed", params={"point": point.name})
     holder = await _remote_holder(session, point=point, actor=actor, phone=phone)
-    if holder is not None and await session.scalar(
-        select(exists().where(Ticket.service_point_id == point.id, Ticket.day == calendar.today(), Ticket.holder_hash == holder))
-    ):
-        raise _number_held(point)
     try:
-        # A savepoint around the number too: a lost race gives the number back.
+        # A savepoint around the number too: a refused ticket gives the number back.
         async with session.begin_nested():
             ticket = await issue_ticket(session, point=point, priority=data.priority.value, name=data.name, actor=actor, holder_hash=holder)
     except IntegrityError:
         if holder is None:
             raise
-        # The same phone took a number here between our check and our insert (ux_tickets_holder).
+        # The phone holds an active number here (ux_tickets_holder), taken before or at this very
+        # moment. No read asks first: it cost every number a round trip, for the rare refusal.
         raise _number_held(point) from None
     issued = await issued_answer(session, point=point, ticket=ticket)
     await announce(session, point=point, ticket=ticket, change="joined")
@@ -251,7 +247,7 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
                 update(Ticket)
                 .where(Ticket.id == candidate, Ticket.status == TicketStatus.waiting.value)
                 .values(status=TicketStatus.called.value, counter=counter, called_at=now)
-                .returning(Ticket),
+                .returning(Ticket, *_notice(session, point=point, change="called")),
                 execution_options={"synchronize_session": False, "populate_existing": True},
             )
         ).one_or_none()
@@ -269,17 +265,29 @@ async def call_next(session: AsyncSession, *, point_id: int, counter: int, actor
         before={"status": TicketStatus.waiting.value},
         after={"status": ticket.status, "counter": counter, "called_at": now},
     )
-    await announce(session, point=point, ticket=ticket, change="called")
+    await announce(session, point=point, ticket=ticket, change="called", noticed=True)
     return ticket
+
+
+async def _ticket_and_point(session: AsyncSession, *, ticket_id: int) -> tuple[Ticket, ServicePoint] | None:
+    """A ticket and its point, in one statement (a ticket always has one), or None for no ticket."""
+    found = (
+        await session.execute(select(Ticket, ServicePoint).join(ServicePoint, ServicePoint.id == Ticket.service_point_id).where(Ticket.id == ticket_id))
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+def _no_ticket(ticket_id: int) -> NotFound:
+    return NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
 
 
 async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor: Principal) -> tuple[Ticket, ServicePoint]:
     """start, complete, no_show, recall or cancel; 409 when the ticket's state does not allow it.
     Returns the ticket and its point. (A completed ticket's recording is added by `api.flows.move_ticket`.)"""
-    ticket = await session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
-    point = await services.get_point(session, point_id=ticket.service_point_id)
+    found = await _ticket_and_point(session, ticket_id=ticket_id)
+    if found is None:
+        raise _no_ticket(ticket_id)
+    ticket, point = found
     ensure_service_point(actor, service_point_id=point.id, area_code=point.area_code)
     leaves, reaches, stamp = MOVES[move]
     before = _ticket_snapshot(ticket)
@@ -292,18 +300,19 @@ async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor
         values["holder_hash"] = None  # the phone may take its next number (see "Caps")
     # Conditional on the state we may leave, so two clicks (or two counters) cannot both win; the
     # row as moved comes back with it (no second read).
+    change = "recalled" if move == "recall" else reaches
     moved = await session.scalar(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status.in_(leaves))
         .values(**values)
-        .returning(Ticket)
+        .returning(Ticket, *_notice(session, point=point, change=change))
         .execution_options(populate_existing=True, synchronize_session=False)
     )
     if moved is None:
         await session.refresh(ticket)  # what another click or counter made of it
         raise Conflict(code="ticket.move", params={"number": ticket.number, "status": ticket.status, "move": move})
     await audit.record(session, actor=actor, action=f"ticket.{move}", entity="ticket", entity_id=ticket.id, before=before, after=_ticket_snapshot(ticket))
-    await announce(session, point=point, ticket=ticket, change="recalled" if move == "recall" else reaches)
+    await announce(session, point=point, ticket=ticket, change=change, noticed=True)
     return ticket, point
 
 
@@ -315,10 +324,10 @@ def _ticket_snapshot(ticket: Ticket) -> dict[str, Any]:
 
 async def ticket_status(session: AsyncSession, *, ticket_id: int, code: str) -> dict[str, Any]:
     """A resident's own ticket, read with its code: status, counter, place in line and wait (no name)."""
-    ticket = await session.get(Ticket, ticket_id)
-    if ticket is None or ticket.code is None or not secrets.compare_digest(ticket.code.encode(), code.encode()):
+    found = await _ticket_and_point(session, ticket_id=ticket_id)
+    if found is None or found[0].code is None or not secrets.compare_digest(found[0].code.encode(), code.encode()):
         raise NotFound(code="ticket.unknown")
-    point = await services.get_point(session, point_id=ticket.service_point_id)
+    ticket, point = found
     tickets = (await _tickets_today(session, point_ids=[point.id], day=ticket.day))[point.id] if ticket.day == calendar.today() else []
     now = calendar.now_utc()
     line = waiting_line(tickets, now)
@@ -339,12 +348,12 @@ async def ticket_status(session: AsyncSession, *, ticket_id: int, code: str) -> 
 
 async def get_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal) -> Ticket:
     """One ticket for staff of its point, with the name on it (an audited personal read)."""
-    ticket = await session.get(Ticket, ticket_id)
-    if ticket is None:
-        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
-    point = await services.get_point(session, point_id=ticket.service_point_id)
+    found = await _ticket_and_point(session, ticket_id=ticket_id)
+    if found is None:
+        raise _no_ticket(ticket_id)
+    ticket, point = found
     if not (actor.service_point_id == point.id or actor.sees_area(point.area_code)):
-        raise NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
+        raise _no_ticket(ticket_id)
     if ticket.name_on_ticket is not None:
         await audit.record(session, actor=actor, action="ticket.read_personal", entity="ticket", entity_id=ticket.id)
     return ticket
@@ -454,34 +463,43 @@ def _board(
     }
 
 
+def _boards(points: list[ServicePoint], closures: services.Closures, tickets: dict[int, list[Any]], *, day: date, now: datetime) -> list[dict[str, Any]]:
+    """The boards of `points` from their closures (today through the next-opening horizon) and today's tickets."""
+    boards = []
+    for point in points:
+        hours = services.hours_on(point, day, closures.get((point.id, day)))
+        # The next opening is shown only while closed.
+        opening = None if calendar.is_open_at(hours, now) else services.next_opening(point, day=day, hhmm=calendar.local_hhmm(now), closures=closures)
+        boards.append(_board(point, tickets[point.id], day=day, now=now, hours=hours, next_opening=opening))
+    return boards
+
+
 async def board_of(session: AsyncSession, *, point: ServicePoint) -> dict[str, Any]:
+    """The board of a point already loaded: its closures, then its tickets."""
     day, now = calendar.today(), calendar.now_utc()
-    hours = await services.hours_of_point_on(session, point=point, day=day)
-    tickets = await _tickets_today(session, point_ids=[point.id], day=day)
-    opening = None
-    if not calendar.is_open_at(hours, now):  # the next opening is shown only while closed
-        opening = (await services.next_openings(session, points=[point], day=day, hhmm=calendar.local_hhmm(now)))[point.id]
-    return _board(point, tickets[point.id], day=day, now=now, hours=hours, next_opening=opening)
+    closures = await services.closures_of(session, point_ids=[point.id], start=day, end=services.next_opening_horizon(day))
+    return _boards([point], closures, await _tickets_today(session, point_ids=[point.id], day=day), day=day, now=now)[0]
 
 
 async def board(session: AsyncSession, *, point_id: int) -> dict[str, Any]:
-    return await board_of(session, point=await services.get_point(session, point_id=point_id))
+    """A point's board: the point with its closures, then its tickets (two statements)."""
+    day, now = calendar.today(), calendar.now_utc()
+    point, closures = await services.get_point_with_closures(session, point_id=point_id, start=day, end=services.next_opening_horizon(day))
+    return _boards([point], closures, await _tickets_today(session, point_ids=[point.id], day=day), day=day, now=now)[0]
 
 
 async def city_board(session: AsyncSession, *, area: str | None) -> list[dict[str, Any]]:
-    """The board of every point open today (or with a queue today) in the area."""
+    """The board of every point open today (or with a queue today) in the area: the points with
+    their closures, then their tickets (two statements)."""
     day, now = calendar.today(), calendar.now_utc()
     stmt = select(ServicePoint).where(ServicePoint.active.is_(True)).order_by(ServicePoint.id)
     if area is not None:
         require_code(area, field="area", location="query")
         stmt = stmt.where(in_subtree(ServicePoint.area_code, area))
     stmt = stmt.where(services.open_on_clause(day) | exists().where(Ticket.service_point_id == ServicePoint.id, Ticket.day == day))
-    points = list(await session.scalars(stmt))
-    ids = [p.id for p in points]
-    closures = await services.closures_of(session, point_ids=ids, start=day, end=day)
-    tickets = await _tickets_today(session, point_ids=ids, day=day)
-    openings = await services.next_openings(session, points=points, day=day, hhmm=calendar.local_hhmm(now))
-    return [_board(p, tickets[p.id], day=day, now=now, hours=services.hours_on(p, day, closures.get((p.id, day))), next_opening=openings[p.id]) for p in points]
+    points, closures = await services.with_closures(session, stmt, start=day, end=services.next_opening_horizon(day))
+    tickets = await _tickets_today(session, point_ids=[p.id for p in points], day=day)
+    return _boards(points, closures, tickets, day=day, now=now)
 
 
 # --- live ----------------------------------------------------------------------------------
@@ -495,13 +513,13 @@ def _call_messages(point: ServicePoint, ticket: Ticket | None, change: str) -> l
     return [{"event": "call", "service_point_id": point.id, "area": point.area_code, "data": data}]
 
 
-async def _board_message(session: AsyncSession, *, point: ServicePoint) -> live.Message:
-    return {"event": "board", "service_point_id": point.id, "area": point.area_code, "data": await board_of(session, point=point)}
+def _board_message(data: dict[str, Any]) -> live.Message:
+    return {"event": "board", "service_point_id": data["service_point_id"], "area": data["area"], "data": data}
 
 
 async def change_messages(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str) -> list[live.Message]:
     """What the boards receive for one change: the call itself (to announce) and the new board."""
-    return [*_call_messages(point, ticket, change), await _board_message(session, point=point)]
+    return [*_call_messages(point, ticket, change), _board_message(await board_of(session, point=point))]
 
 
 async def render_board(point_id: int) -> list[live.Message]:
@@ -509,12 +527,21 @@ async def render_board(point_id: int) -> list[live.Message]:
     sqlite_write_intent.set(False)  # a read: its task inherited the writing request's context
     async with get_sessionmaker()() as session:
         point = await session.get(ServicePoint, point_id)
-        return [] if point is None else [await _board_message(session, point=point)]
+        return [] if point is None else [_board_message(await board_of(session, point=point))]
 
 
-async def announce(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str) -> None:
+def _notice(session: AsyncSession, *, point: ServicePoint, change: str) -> list[ColumnElement[Any]]:
+    """For the RETURNING of an UPDATE that changes one ticket: on PostgreSQL its change's NOTIFY
+    (then `announce(..., noticed=True)`), a round trip fewer; on SQLite nothing."""
+    return [live.notice(point_id=point.id, ticket_id=Ticket.id, change=change)] if is_postgresql(session) else []
+
+
+async def announce(session: AsyncSession, *, point: ServicePoint, ticket: Ticket | None, change: str, noticed: bool = False) -> None:
+    """Tell the live boards of a change once committed; `noticed`: its NOTIFY went with the change's
+    own statement (`_notice`)."""
     if is_postgresql(session):
-        await live.notify(session, point_id=point.id, ticket_id=ticket.id if ticket else None, change=change)
+        if not noticed:
+            await live.notify(session, point_id=point.id, ticket_id=ticket.id if ticket else None, change=change)
     elif live.broker.watches(point.id):
         # SQLite, one process: nobody here watches the point, nobody is told. Otherwise the call now,
         # the board read after COMMIT, outside the write lock (see live.py).
@@ -536,7 +563,7 @@ async def open_point_stream(session: AsyncSession, *, point_id: int) -> tuple[li
     """Subscribe, then the board: read once for the streams opening together (live.snapshot); 404 for no point."""
 
     async def read() -> live.Message:
-        return await _board_message(session, point=await services.get_point(session, point_id=point_id))
+        return _board_message(await board(session, point_id=point_id))
 
     # Subscribe before reading the state, so that no change can fall between the two.
     subscriber = live.broker.subscribe(point_id=point_id)

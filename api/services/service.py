@@ -25,8 +25,9 @@ Rules
 from datetime import date, timedelta
 from typing import Any, cast
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import Select, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from api import calendar
 from api.area_codes import COUNTRY, ancestors_of, in_subtree, require_code
@@ -99,7 +100,10 @@ def hours_on(point: ServicePoint, day: date, closure: Closure | None = None) -> 
     return [list(w) for w in (point.opening_hours or {}).get(WEEKDAYS[day.weekday()], [])]
 
 
-async def closures_of(session: AsyncSession, *, point_ids: list[int], start: date, end: date) -> dict[tuple[int, date], Closure]:
+Closures = dict[tuple[int, date], Closure]  # (point id, day) -> that day's closure
+
+
+async def closures_of(session: AsyncSession, *, point_ids: list[int], start: date, end: date) -> Closures:
     if not point_ids:
         return {}
     rows = await session.scalars(select(Closure).where(Closure.service_point_id.in_(point_ids), Closure.day >= start, Closure.day <= end))
@@ -109,7 +113,7 @@ async def closures_of(session: AsyncSession, *, point_ids: list[int], start: dat
 NEXT_OPENING_DAYS = 31
 
 
-def next_opening(point: ServicePoint, *, day: date, hhmm: str, closures: dict[tuple[int, date], Closure]) -> dict[str, Any] | None:
+def next_opening(point: ServicePoint, *, day: date, hhmm: str, closures: Closures) -> dict[str, Any] | None:
     """The next window start after local `day` `hhmm` within NEXT_OPENING_DAYS (closures applied)."""
     for offset in range(NEXT_OPENING_DAYS + 1):
         on = day + timedelta(days=offset)
@@ -119,15 +123,9 @@ def next_opening(point: ServicePoint, *, day: date, hhmm: str, closures: dict[tu
     return None
 
 
-async def next_openings(session: AsyncSession, *, points: list[ServicePoint], day: date, hhmm: str) -> dict[int, dict[str, Any] | None]:
-    """`next_opening` of each point, with one query for the closures."""
-    closures = await closures_of(session, point_ids=[p.id for p in points], start=day, end=day + timedelta(days=NEXT_OPENING_DAYS))
-    return {p.id: next_opening(p, day=day, hhmm=hhmm, closures=closures) for p in points}
-
-
-async def hours_of_point_on(session: AsyncSession, *, point: ServicePoint, day: date) -> list[list[str]]:
-    closure = (await closures_of(session, point_ids=[point.id], start=day, end=day)).get((point.id, day))
-    return hours_on(point, day, closure)
+def next_opening_horizon(day: date) -> date:
+    """The last day whose closures `next_opening` from `day` may need."""
+    return day + timedelta(days=NEXT_OPENING_DAYS)
 
 
 # --- service points ------------------------------------------------------------------------
@@ -135,6 +133,41 @@ async def hours_of_point_on(session: AsyncSession, *, point: ServicePoint, day: 
 
 async def get_point(session: AsyncSession, *, point_id: int) -> ServicePoint:
     return await get_or_404(session, ServicePoint, point_id, what="service point")
+
+
+def _joined_closures(points: Select[Any], *, start: date, end: date) -> Select[Any]:
+    """`points` with each point's closures from `start` to `end` as a second column (an outer join:
+    a point without one comes once, with None). An alias, so that a filter of `points` on closures
+    (`open_on_clause`) does not correlate to the join."""
+    closure_of = aliased(Closure)
+    on_days = and_(closure_of.service_point_id == ServicePoint.id, closure_of.day >= start, closure_of.day <= end)
+    return points.add_columns(closure_of).outerjoin(closure_of, on_days)
+
+
+async def with_closures(session: AsyncSession, points: Select[ServicePoint], *, start: date, end: date) -> tuple[list[ServicePoint], Closures]:
+    """The points `points` selects, in its order, and their closures from `start` to `end`: one
+    statement (a point has few closures), where reading them apart cost a round trip."""
+    found: dict[int, ServicePoint] = {}
+    closures: Closures = {}
+    for point, closure in await session.execute(_joined_closures(points, start=start, end=end)):
+        found.setdefault(point.id, point)
+        if closure is not None:
+            closures[(point.id, closure.day)] = closure
+    return list(found.values()), closures
+
+
+async def get_point_with_closures(session: AsyncSession, *, point_id: int, start: date, end: date) -> tuple[ServicePoint, Closures]:
+    """A point and its closures from `start` to `end`, in one statement; 404 for no point (as `get_point`)."""
+    found, closures = await with_closures(session, select(ServicePoint).where(ServicePoint.id == point_id), start=start, end=end)
+    if not found:
+        raise NotFound(code="not_found.thing", params={"what": "service point", "id": point_id})
+    return found[0], closures
+
+
+async def get_point_hours(session: AsyncSession, *, point_id: int, day: date) -> tuple[ServicePoint, list[list[str]]]:
+    """A point and its hours on `day` (closures applied), in one statement; 404 for no point."""
+    point, closures = await get_point_with_closures(session, point_id=point_id, start=day, end=day)
+    return point, hours_on(point, day, closures.get((point.id, day)))
 
 
 def _check_kind_fields(kind: str, values: dict[str, Any], level: AreaLevel) -> None:
@@ -245,13 +278,13 @@ async def list_points(
         stmt = stmt.where(in_subtree(ServicePoint.area_code, area))
     if kind is not None:
         stmt = stmt.where(ServicePoint.kind == kind.value)
-    if open_on is not None:
-        stmt = stmt.where(ServicePoint.active.is_(True), open_on_clause(open_on))
-    points, next_cursor = await paginate(session, stmt, keys=[ServicePoint.id], page=page)
     if open_on is None:
+        points, next_cursor = await paginate(session, stmt, keys=[ServicePoint.id], page=page)
         return [(p, None) for p in points], next_cursor
-    closures = await closures_of(session, point_ids=[p.id for p in points], start=open_on, end=open_on)
-    return [(p, hours_on(p, open_on, closures.get((p.id, open_on)))) for p in points], next_cursor
+    # One closure a day at most (unique): joined, each point comes once and a page is one statement.
+    stmt = _joined_closures(stmt.where(ServicePoint.active.is_(True), open_on_clause(open_on)), start=open_on, end=open_on)
+    rows, next_cursor = await paginate(session, stmt, keys=[ServicePoint.id], page=page, cursor_of=lambda row: [row[0].id])
+    return [(point, hours_on(point, open_on, closure)) for point, closure in rows], next_cursor
 
 
 def open_on_clause(day: date) -> Any:
@@ -286,8 +319,7 @@ async def schedule(session: AsyncSession, *, area: str | None, start: date, end:
         stmt = stmt.where(in_subtree(ServicePoint.area_code, area))
     # Weekend services outside the range are left out in SQL; they would be closed every day of it.
     stmt = stmt.where(or_(ServicePoint.event_date.is_(None), and_(ServicePoint.event_date >= start, ServicePoint.event_date <= end)))
-    points = list(await session.scalars(stmt))
-    closures = await closures_of(session, point_ids=[p.id for p in points], start=start, end=end)
+    points, closures = await with_closures(session, stmt, start=start, end=end)
     places = await _places(session, [p.area_code for p in points])
     days = []
     for offset in range((end - start).days + 1):

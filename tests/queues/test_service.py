@@ -14,6 +14,7 @@ from api.services.schemas import ClosureCreate, ServicePointUpdate
 from api.types import Role
 from tests.factories import principal
 from tests.services.factories import make_office
+from tests.test_fastpath import Statements
 
 
 async def test_numbers_restart_each_day_and_estimate_grows(session) -> None:
@@ -31,6 +32,41 @@ async def test_numbers_restart_each_day_and_estimate_grows(session) -> None:
     assert (await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS))["number"] == 3
     audit = await session.scalar(select(AuditEntry).where(AuditEntry.entity == "ticket", AuditEntry.entity_id == str(second["id"])))
     assert audit.after["name_on_ticket"] == "***"
+
+
+async def test_boards_read_each_point_with_its_closures_in_one_statement(session) -> None:
+    """A board: the point with its closures (today's hours and its next opening), then its tickets;
+    the city board the same for all its points, whatever their number."""
+    office, closed = await make_office(session), await make_office(session)
+    today = calendar.today()
+    await flows.add_closure(session, point_id=closed.id, data=ClosureCreate(day=today, reason="Rapat"), actor=SYSTEM)
+    tomorrow = ClosureCreate(day=today + timedelta(days=1), hours=[("13:00", "14:00")], reason="Setengah hari")
+    await flows.add_closure(session, point_id=closed.id, data=tomorrow, actor=SYSTEM)
+    await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
+    session.expunge_all()
+    with Statements() as statements:
+        board = await service.board(session, point_id=closed.id)
+    assert statements.count == 2
+    assert (board["open_now"], board["next_opening"]) == (False, {"date": today + timedelta(days=1), "time": "13:00"})
+    with Statements() as statements:
+        boards = {b["service_point_id"]: b for b in await service.city_board(session, area="36.74.01")}
+    assert statements.count == 2
+    assert boards[office.id]["open_now"] and boards[office.id]["waiting"] == 1 and closed.id not in boards
+
+
+async def test_a_counter_claims_and_moves_a_ticket_in_three_statements(session) -> None:
+    """call-next: the point, the claiming UPDATE (with the NOTIFY on PostgreSQL), the audit entry;
+    a move: the ticket with its point, the UPDATE (with the NOTIFY), the audit entry."""
+    office = await make_office(session)
+    taken = await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
+    session.expunge_all()
+    with Statements() as statements:
+        called = await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)
+    assert statements.count == 3 and called is not None and called.id == taken["id"]
+    session.expunge_all()
+    with Statements() as statements:
+        ticket, point = await service.move_ticket(session, ticket_id=taken["id"], move="start", actor=SYSTEM)
+    assert statements.count == 3 and (ticket.status, point.id) == ("serving", office.id)
 
 
 async def test_closed_point_takes_no_numbers(session) -> None:

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api import flows
 from api.audit.models import AuditEntry
-from api.errors import Conflict, Forbidden, RuleViolation
+from api.errors import Conflict, Forbidden, NotFound, RuleViolation
 from api.pagination import PageParams
 from api.principal import SYSTEM
 from api.services import service
@@ -15,6 +15,7 @@ from api.services.schemas import AssignmentsPut, ClosureCreate, ServicePointCrea
 from api.types import AreaLevel, Role
 from tests.factories import principal
 from tests.services.factories import OFFICE_HOURS, make_device, make_event, make_office, make_operator, make_rw, next_saturday
+from tests.test_fastpath import Statements
 
 
 def test_windows_are_sorted_and_checked() -> None:
@@ -32,15 +33,30 @@ async def test_hours_with_closures_and_open_on_filter(session) -> None:
     saturday = next_saturday()
     sunday = saturday + timedelta(days=1)
     monday = saturday + timedelta(days=2)
-    assert await service.hours_of_point_on(session, point=office, day=saturday) == [["08:00", "12:00"]]
-    assert await service.hours_of_point_on(session, point=office, day=sunday) == []
+    assert await service.get_point_hours(session, point_id=office.id, day=saturday) == (office, [["08:00", "12:00"]])
+    assert await service.get_point_hours(session, point_id=office.id, day=sunday) == (office, [])
     await flows.add_closure(session, point_id=office.id, data=ClosureCreate(day=monday, reason="Libur nasional"), actor=SYSTEM)
     await flows.add_closure(session, point_id=office.id, data=ClosureCreate(day=sunday, hours=[("09:00", "11:00")], reason="Buka khusus"), actor=SYSTEM)
+    assert await service.get_point_hours(session, point_id=office.id, day=monday) == (office, [])
+    assert await service.get_point_hours(session, point_id=office.id, day=sunday) == (office, [["09:00", "11:00"]])
+    point, closures = await service.get_point_with_closures(session, point_id=office.id, start=saturday, end=monday)
+    assert point is office and sorted(day for _, day in closures) == [sunday, monday]
+    with pytest.raises(NotFound):
+        await service.get_point_hours(session, point_id=office.id + 10_000, day=saturday)
     page = PageParams(limit=500)
     open_ids = lambda rows: {p.id for p, _ in rows}  # noqa: E731
     assert office.id not in open_ids((await service.list_points(session, page=page, area="36.74.01", kind=None, open_on=monday))[0])
-    rows, _ = await service.list_points(session, page=page, area="36.74.01", kind=None, open_on=sunday)
+    with Statements() as statements:  # the points with their closure of the day: one statement
+        rows, _ = await service.list_points(session, page=page, area="36.74.01", kind=None, open_on=sunday)
+    assert statements.count == 1
     assert dict((p.id, h) for p, h in rows)[office.id] == [["09:00", "11:00"]]
+    other = await make_office(session, hours=OFFICE_HOURS)
+    first, cursor = await service.list_points(session, page=PageParams(limit=1), area="36.74.01", kind=None, open_on=saturday)
+    pages = [first]
+    while cursor is not None:
+        rows, cursor = await service.list_points(session, page=PageParams(limit=1, cursor=cursor), area="36.74.01", kind=None, open_on=saturday)
+        pages.append(rows)
+    assert [p.id for page_rows in pages for p, _ in page_rows if p.id in (office.id, other.id)] == [office.id, other.id]
     assert office.id in open_ids((await service.list_points(session, page=page, area="36.74.01", kind=None, open_on=saturday))[0])
     assert office.id not in open_ids((await service.list_points(session, page=page, area="36.74.02", kind=None, open_on=saturday))[0])
 
@@ -50,8 +66,8 @@ async def test_weekend_event_rules(session) -> None:
     saturday = next_saturday()
     base = {"kind": "weekend_event", "name": "Layanan RW", "area": rw, "counters": 1, "event_date": saturday, "event_start": "08:00", "event_end": "12:00"}
     event = await service.create_point(session, data=ServicePointCreate(**base), actor=SYSTEM)
-    assert await service.hours_of_point_on(session, point=event, day=saturday) == [["08:00", "12:00"]]
-    assert await service.hours_of_point_on(session, point=event, day=saturday + timedelta(days=7)) == []
+    assert (await service.get_point_hours(session, point_id=event.id, day=saturday))[1] == [["08:00", "12:00"]]
+    assert (await service.get_point_hours(session, point_id=event.id, day=saturday + timedelta(days=7)))[1] == []
     for bad, field in (
         ({"event_date": saturday - timedelta(days=1)}, "event_date"),
         ({"area": "36.74.01.1001"}, "area"),
