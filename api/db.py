@@ -381,6 +381,11 @@ def _held(session: AsyncSession) -> _LastWrites | None:
     return None if session.in_nested_transaction() else session.info.get(LAST_WRITES)
 
 
+def holds_last_writes(session: AsyncSession) -> bool:
+    """Whether a `last_statement` now waits for the COMMIT (else it runs at once)."""
+    return _held(session) is not None
+
+
 async def last_step(session: AsyncSession, step: Callable[[AsyncSession], Awaitable[None]]) -> None:
     """Run `step(session)` after the rest of the transaction's work, before its last statements:
     for writes of rows that every writer of a day changes (a campaign's rollups), whose locks are
@@ -407,19 +412,26 @@ async def last_statement(session: AsyncSession, statement: Executable, params: d
         held.statements.append((statement, params))
 
 
+async def driver_connection(session: AsyncSession) -> Any:
+    """The driver's own connection under the session's (psycopg's on PostgreSQL), for what
+    SQLAlchemy does not do: COPY, pipeline mode. What runs on it bypasses SQLAlchemy's events."""
+    connection = await session.connection()
+    return (await connection.get_raw_connection()).driver_connection
+
+
 async def commit(session: AsyncSession) -> None:
     """Commit the session's transaction: the steps waiting for it (`last_step`), then its last
     statements (`last_statement`) sent with the COMMIT, in one round trip (PostgreSQL's pipeline
     mode), after every other change."""
-    held = session.info.pop(LAST_WRITES, None)
-    for step in held.steps if held else ():
-        await step(session)
+    held = session.info.get(LAST_WRITES)
+    while held and held.steps:  # still held: a step's own `last_statement`s go with the COMMIT too
+        await held.steps.pop(0)(session)
+    session.info.pop(LAST_WRITES, None)
     if held and held.statements:
         await session.flush()
-        connection = await session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
+        driver = await driver_connection(session)
         assert driver is not None  # the connection is open: the transaction runs on it
-        dialect = connection.dialect
+        dialect = session.get_bind().dialect
         try:
             written: frozenset[str] = frozenset()
             async with driver.pipeline():

@@ -43,6 +43,7 @@ from sqlalchemy.orm.util import identity_key
 
 from api import calendar
 from api.campaigns.models import Campaign
+from api.db import holds_last_writes, last_statement
 
 # A writer a little before midnight treats today as past already: a reader on a clock slightly
 # ahead may have started the next day and cached its 7-day sums, which include today.
@@ -53,10 +54,18 @@ def new_version() -> int:
     return secrets.randbits(62) | 1  # never 0, the value of a row that no write has touched
 
 
-async def touch(session: AsyncSession, campaign_id: int, *, history: bool = False) -> None:
-    """A write changed what the campaign's progress shows (`history`: including past days' tallies)."""
+_CAMPAIGNS = cast(Table, Campaign.__table__)  # mapped with __tablename__: its __table__ is a Table
+
+
+async def touch(session: AsyncSession, campaign_id: int, *, history: bool = False, at_commit: bool = False) -> None:
+    """A write changed what the campaign's progress shows (`history`: including past days' tallies);
+    `at_commit`: as `tallies_changed`."""
     version = new_version()
     values = {"data_version": version, **_history_moved(version)} if history else {"data_version": version}
+    if at_commit:
+        await last_statement(session, update(_CAMPAIGNS).where(_CAMPAIGNS.c.id == campaign_id).values(**values), {})
+        loaded(session, campaign_id, values)
+        return
     # ORM-enabled UPDATE: a Campaign already loaded in this session gets the new values too.
     await session.execute(update(Campaign).where(Campaign.id == campaign_id).values(**values), execution_options={"synchronize_session": "evaluate"})
 
@@ -71,32 +80,38 @@ def _history_moved(version: int) -> dict[str, Any]:
 MAX_HISTORY_AREAS = 2_000
 
 
-async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date, areas: Collection[str] | None = None) -> None:
-    """Tallies of the campaign changed on `earliest` and maybe later days, in `areas` (None: not told)."""
+async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date, areas: Collection[str] | None = None, at_commit: bool = False) -> None:
+    """Tallies of the campaign changed on `earliest` and maybe later days, in `areas` (None: not
+    told). `at_commit`: nothing of the transaction comes after; an update that needs no answer is sent
+    with the COMMIT (`api.db.last_statement`)."""
     campaign = await session.get(Campaign, campaign_id)
     history = campaign is None or touches_history(campaign.timezone, earliest)
     listed = ",".join(sorted(areas)) if areas else None
     if not history or listed is None or len(listed) > MAX_HISTORY_AREAS:
-        await touch(session, campaign_id, history=history)
+        await touch(session, campaign_id, history=history, at_commit=at_commit)
         return
     version = new_version()
     # Decided by the UPDATE itself, on the row as the last writer left it (concurrent writers of a
     # campaign on PostgreSQL update its row one after the other): the areas are appended to a
     # known list that stays short enough, else a new list starts from the version this write replaces.
-    known = Campaign.history_areas.is_not(None)
-    fits = func.length(Campaign.history_areas) + len(listed) < MAX_HISTORY_AREAS
+    campaigns = _CAMPAIGNS.c
+    known = campaigns.history_areas.is_not(None)
+    fits = func.length(campaigns.history_areas) + len(listed) < MAX_HISTORY_AREAS
     statement = (
-        update(Campaign)
-        .where(Campaign.id == campaign_id)
+        update(_CAMPAIGNS)
+        .where(campaigns.id == campaign_id)
         .values(
             data_version=version,
             history_version=version,
-            history_since=case((known, Campaign.history_since), else_=Campaign.history_version),
-            history_areas=case((known & fits, Campaign.history_areas + "," + literal(listed)), (known, None), else_=literal(listed)),
+            history_since=case((known, campaigns.history_since), else_=campaigns.history_version),
+            history_areas=case((known & fits, campaigns.history_areas + "," + literal(listed)), (known, None), else_=literal(listed)),
         )
-        .returning(Campaign.history_since, Campaign.history_areas)
     )
-    since, listed = (await session.execute(statement, execution_options={"synchronize_session": False})).one()
+    if at_commit and holds_last_writes(session):  # with the COMMIT, in one round trip: the row it locks is the last
+        await last_statement(session, statement, {})
+        loaded(session, campaign_id, {"data_version": version, "history_version": version})
+        return
+    since, listed = (await session.execute(statement.returning(campaigns.history_since, campaigns.history_areas))).one()
     loaded(session, campaign_id, {"data_version": version, "history_version": version, "history_since": since, "history_areas": listed})
 
 
@@ -151,6 +166,4 @@ async def touch_all(session: AsyncSession | AsyncConnection) -> None:
         stmt = update(Campaign).values(data_version=version, **_history_moved(version))
         await session.execute(stmt, execution_options={"synchronize_session": "evaluate"})
     else:  # `rekam areas load` works on a connection
-        await session.execute(
-            update(cast(Table, Campaign.__table__)).values(data_version=version, **_history_moved(version))
-        )  # mapped with __tablename__: its __table__ is a Table
+        await session.execute(update(_CAMPAIGNS).values(data_version=version, **_history_moved(version)))

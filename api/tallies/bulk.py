@@ -24,6 +24,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db import driver_connection, last_statement
 from api.tallies.models import ORIGINS, Tally, origin_sql
 
 TALLY_COLUMNS = (
@@ -268,14 +269,14 @@ class Bulk:
         if not rows:
             return
         names = ", ".join(columns)
-        connection = await self.session.connection()
         if self.pg:
-            raw = (await connection.get_raw_connection()).driver_connection
-            async with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # type: ignore[union-attr]  # self.pg: the driver connection is psycopg's
+            raw = await driver_connection(self.session)
+            async with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     await copy.write_row(row)
             return
         marks = ", ".join("?" * len(columns))
+        connection = await self.session.connection()
         await connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
     async def update_tallies(self, rows: list[tuple[int, str, int]], *, import_id: int | None, at: datetime) -> None:
@@ -449,10 +450,11 @@ class Bulk:
             )
         return {code: (total, provisional, last) for code, total, provisional, last in rows}
 
-    async def upsert_totals(self, campaign_id: int, rows: list[tuple[str, int, int, date | None]], *, add: bool = False) -> None:
+    async def upsert_totals(self, campaign_id: int, rows: list[tuple[str, int, int, date | None]], *, add: bool = False, at_commit: bool = False) -> None:
         """(area, total, provisional, last day) rows of one campaign; with `add` (PostgreSQL: totals
         that were not stored when locked, so another transaction may be creating them too),
-        total and provisional are added to what is stored and the last day is the later one."""
+        total and provisional are added to what is stored and the last day is the later one.
+        `at_commit` (PostgreSQL): the transaction's last statements, sent with its COMMIT (`last_statement`)."""
         if not rows:
             return
         conflict = "ON CONFLICT (campaign_id, area_code) DO UPDATE SET total = excluded.total, provisional = excluded.provisional, last_day = excluded.last_day"
@@ -462,20 +464,22 @@ class Bulk:
                 "provisional = tally_totals.provisional + excluded.provisional, last_day = GREATEST(tally_totals.last_day, excluded.last_day)"
             )
         if self.pg:
-            await self.session.execute(
-                text(
-                    "INSERT INTO tally_totals (campaign_id, area_code, total, provisional, last_day) SELECT :campaign_id, s.* FROM unnest("
-                    "CAST(CAST(:codes AS TEXT) AS VARCHAR[]), CAST(CAST(:totals AS TEXT) AS INTEGER[]), CAST(CAST(:provisional AS TEXT) AS INTEGER[]), "
-                    f"CAST(CAST(:days AS TEXT) AS DATE[])) AS s {conflict}"
-                ),
-                {
-                    "campaign_id": campaign_id,
-                    "codes": array_text(r[0] for r in rows),
-                    "totals": array_text(r[1] for r in rows),
-                    "provisional": array_text(r[2] for r in rows),
-                    "days": array_text(r[3] for r in rows),
-                },
+            statement = text(
+                "INSERT INTO tally_totals (campaign_id, area_code, total, provisional, last_day) SELECT :campaign_id, s.* FROM unnest("
+                "CAST(CAST(:codes AS TEXT) AS VARCHAR[]), CAST(CAST(:totals AS TEXT) AS INTEGER[]), CAST(CAST(:provisional AS TEXT) AS INTEGER[]), "
+                f"CAST(CAST(:days AS TEXT) AS DATE[])) AS s {conflict}"
             )
+            params = {
+                "campaign_id": campaign_id,
+                "codes": array_text(r[0] for r in rows),
+                "totals": array_text(r[1] for r in rows),
+                "provisional": array_text(r[2] for r in rows),
+                "days": array_text(r[3] for r in rows),
+            }
+            if at_commit:
+                await last_statement(self.session, statement, params)
+            else:
+                await self.session.execute(statement, params)
             return
         await self.execute(
             "INSERT INTO tally_totals (campaign_id, area_code, total, provisional, last_day) SELECT ?, value->>0, value->>1, value->>2, value->>3 "
@@ -538,13 +542,8 @@ class Staging:
         self.bulk = bulk
         self.ready = False
 
-    async def _driver(self) -> Any:
-        """psycopg's connection under the session's (PostgreSQL)."""
-        connection = await self.bulk.session.connection()
-        return (await connection.get_raw_connection()).driver_connection
-
     async def _copy(self, table: str, columns: str, text_: str) -> None:
-        async with (await self._driver()).cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        async with (await driver_connection(self.bulk.session)).cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             await copy.write(text_)
 
     async def prepare(self) -> None:
@@ -554,7 +553,7 @@ class Staging:
             return
         # Statements without parameters, sent as one (the simple query protocol takes several): one
         # round trip instead of four, each of which waited for the import's Python to give way.
-        await (await self._driver()).execute(
+        await (await driver_connection(self.bulk.session)).execute(
             f'CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (i integer, area varchar(40) COLLATE "C", day date, pk integer, dk integer, '
             "n integer, src varchar(20), sp integer, dv integer) ON COMMIT DROP; "
             f'CREATE TEMPORARY TABLE IF NOT EXISTS {ROLL_STAGE} (lvl smallint, area varchar(40) COLLATE "C", day date, own integer, '

@@ -232,7 +232,7 @@ async def _import(
         if savepoint is not None:
             await savepoint.commit()
     if finish_last:
-        await last_step(session, writer.finish)  # in a request: after its answer is stored for a retry, too
+        await last_step(session, writer.finish_last)  # in a request: after its answer is stored for a retry, too
     if failed:
         errors = [
             field_problem(problem["field"], location=None, row=row, code=f"import.{problem['code']}", params=problem.get("params"))

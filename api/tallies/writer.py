@@ -443,21 +443,29 @@ class Writer:
         if deltas:  # fresh: the first import of a day makes its parents' rollups too
             await self._apply_roll_up(session, deltas, bulk, fresh=True)
 
-    async def finish(self, session: AsyncSession) -> None:
+    async def finish(self, session: AsyncSession, *, at_commit: bool = False) -> None:
         """Roll up what waits (the parents of new tallies whose own rollups were written on
         SQLite; an import's changes on PostgreSQL), write the per-area totals of everything
         written so far (one statement), and last, tell `api.campaigns.versions`: its update
-        locks the campaign's row until COMMIT, so it comes after every other row lock."""
+        locks the campaign's row until COMMIT, so it comes after every other row lock.
+
+        `at_commit`: nothing of the transaction comes after (`finish_last`): totals that only grow and
+        the version's update, which need no answer, are sent with the COMMIT (`api.db.last_statement`)."""
         await self.settle()
         await self._roll_up_new_parents(session)
         await self._roll_up_waiting(session)
         await self._roll_up_staged(session)
-        await self._write_totals(session)
+        await self._write_totals(session, at_commit=at_commit)
         if self._earliest is not None:
             (earliest, areas), self._earliest, self._areas = (self._earliest, self._areas), None, set()
-            await versions.tallies_changed(session, self.campaign_id, earliest=earliest, areas=areas)  # public progress caches
+            await versions.tallies_changed(session, self.campaign_id, earliest=earliest, areas=areas, at_commit=at_commit)  # public progress caches
 
-    async def _write_totals(self, session: AsyncSession) -> None:
+    async def finish_last(self, session: AsyncSession) -> None:
+        """`finish` as the transaction's last step (`api.db.last_step`): a later read of the totals
+        in the transaction would not see what waits for the COMMIT."""
+        await self.finish(session, at_commit=True)
+
+    async def _write_totals(self, session: AsyncSession, *, at_commit: bool = False) -> None:
         if not self._totals:
             return
         pending, self._totals = self._totals, {}
@@ -469,7 +477,7 @@ class Writer:
                 # the row to insert before it meets the stored one): each change adds to what is
                 # stored, the newest day only moves later; one statement, no read of the totals.
                 rows = [(code, delta + provisional_delta, provisional_delta, raised) for code, (delta, raised, _, provisional_delta) in pending.items()]
-                await bulk.upsert_totals(self.campaign_id, rows, add=True)
+                await bulk.upsert_totals(self.campaign_id, rows, add=True, at_commit=at_commit)
                 return
         current = await bulk.find_totals(self.campaign_id, list(pending))
         rows, recount = [], []

@@ -19,11 +19,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api import calendar
 from api.areas.models import Area
+from api.campaigns.models import Campaign
 from api.db import commit, hold_last_writes
 from api.principal import SYSTEM
 from api.tallies import imports, writer
@@ -182,21 +183,37 @@ async def test_a_small_post_shares_the_campaign_and_a_replacing_one_waits_for_it
 
 async def test_a_real_request_writes_the_rollups_last(race_engine) -> None:
     """In a request (its own transaction, committed), a script's small post writes its rollups as
-    the transaction's last step (`api.db.last_step`), after its answer is kept for a retry."""
+    the transaction's last step (`api.db.last_step`), after its answer is kept for a retry; its
+    totals (they only grow here) and the campaign's version go with the COMMIT, in one round trip
+    (`api.db.last_statement`: not through SQLAlchemy's events), for a past day too."""
     maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
     async with maker() as session, session.begin():
         campaign = await make_campaign(session, target=100)
         admin = await headers_for(session, role=Role.admin)
     today = calendar.today()
-    async with committing_client(race_engine) as client:
-        answer = await client.post(
-            f"/api/v1/campaigns/{campaign.id}/tallies",
-            json={"tallies": [{"area": "36.74.01", "date": today.isoformat(), "count": 23, "source": "manual"}]},
-            headers={**admin, "Idempotency-Key": "milestone-1"},
-        )
-        assert answer.status_code == 200, answer.text
-        progress = (await client.get(f"/api/v1/campaigns/{campaign.id}/progress", params={"depth": 0})).json()
-    assert progress["recorded"] == 23
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(race_engine.sync_engine, "before_cursor_execute", note)
+    try:
+        async with committing_client(race_engine) as client:
+            for key, day, count in (("last-1", today, 23), ("last-2", today - timedelta(days=3), 4)):
+                answer = await client.post(
+                    f"/api/v1/campaigns/{campaign.id}/tallies",
+                    json={"tallies": [{"area": "36.74.01", "date": day.isoformat(), "count": count, "source": "manual"}]},
+                    headers={**admin, "Idempotency-Key": key},
+                )
+                assert answer.status_code == 200, answer.text
+            written = [s for s in seen if "tally_rollups" in s and s.lstrip().upper().startswith("INSERT")]
+            assert written and not [s for s in seen if "INSERT INTO tally_totals" in s or "UPDATE campaigns" in s]
+            progress = (await client.get(f"/api/v1/campaigns/{campaign.id}/progress", params={"depth": 0})).json()
+    finally:
+        event.remove(race_engine.sync_engine, "before_cursor_execute", note)
+    assert progress["recorded"] == 27
     async with maker() as session:
+        stored = await session.get(Campaign, campaign.id)
+        assert stored is not None and stored.history_areas == "36.74.01"  # the past day's marks, set with the COMMIT
         raw, rollups, totals = [(await session.execute(q)).all() for q in queries(campaign.id)]
         assert mismatches(raw, rollups, totals, root="36.74") == []
