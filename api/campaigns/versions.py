@@ -80,12 +80,17 @@ def _history_moved(version: int) -> dict[str, Any]:
 MAX_HISTORY_AREAS = 2_000
 
 
-async def tallies_changed(session: AsyncSession, campaign_id: int, *, earliest: date, areas: Collection[str] | None = None, at_commit: bool = False) -> None:
+async def tallies_changed(
+    session: AsyncSession, campaign_id: int, *, earliest: date, areas: Collection[str] | None = None, timezone: str | None = None, at_commit: bool = False
+) -> None:
     """Tallies of the campaign changed on `earliest` and maybe later days, in `areas` (None: not
-    told). `at_commit`: nothing of the transaction comes after; an update that needs no answer is sent
-    with the COMMIT (`api.db.last_statement`)."""
-    campaign = await session.get(Campaign, campaign_id)
-    history = campaign is None or touches_history(campaign.timezone, earliest)
+    told); `timezone`: the campaign's, when the caller knows it (else it is read). `at_commit`:
+    nothing of the transaction comes after; an update that needs no answer is sent with the COMMIT
+    (`api.db.last_statement`)."""
+    if timezone is None:
+        campaign = await session.get(Campaign, campaign_id)
+        timezone = campaign.timezone if campaign is not None else None
+    history = timezone is None or touches_history(timezone, earliest)
     listed = ",".join(sorted(areas)) if areas else None
     if not history or listed is None or len(listed) > MAX_HISTORY_AREAS:
         await touch(session, campaign_id, history=history, at_commit=at_commit)

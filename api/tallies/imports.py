@@ -147,6 +147,7 @@ async def _import(
                 import_id=record.id,
                 defer_totals=True,
                 official=await sources_for(session, campaign_id=campaign.id),  # read under the lock: `set_policy` takes it alone
+                timezone=campaign.timezone,  # the last step runs after the request's campaign object may be gone
             )
         await writer.settle()  # the last batch's writing and this one's lookups share the session
         accepted = await checker.batch(session, pending)

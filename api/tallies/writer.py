@@ -144,6 +144,8 @@ class Writer:
     defer_totals: bool = False
     # The campaign's official sources (`api.tallies.precedence.sources_for`).
     official: frozenset[str] = OFFICIAL_SOURCES
+    # The campaign's, when known: which days are past (`versions.tallies_changed` reads it otherwise).
+    timezone: str | None = None
     # area -> [total delta, newest day made positive, newest day dropped to zero, provisional delta]
     _totals: dict[str, list[Any]] = field(default_factory=dict)
     # SQLite: new tallies whose own rollups are written but whose parents' rollups wait (see `roll_up`)
@@ -458,7 +460,9 @@ class Writer:
         await self._write_totals(session, at_commit=at_commit)
         if self._earliest is not None:
             (earliest, areas), self._earliest, self._areas = (self._earliest, self._areas), None, set()
-            await versions.tallies_changed(session, self.campaign_id, earliest=earliest, areas=areas, at_commit=at_commit)  # public progress caches
+            await versions.tallies_changed(
+                session, self.campaign_id, earliest=earliest, areas=areas, timezone=self.timezone, at_commit=at_commit
+            )  # public progress caches
 
     async def finish_last(self, session: AsyncSession) -> None:
         """`finish` as the transaction's last step (`api.db.last_step`): a later read of the totals

@@ -200,14 +200,16 @@ async def test_a_real_request_writes_the_rollups_last(race_engine) -> None:
     try:
         async with committing_client(race_engine) as client:
             for key, day, count in (("last-1", today, 23), ("last-2", today - timedelta(days=3), 4)):
+                seen.clear()
                 answer = await client.post(
                     f"/api/v1/campaigns/{campaign.id}/tallies",
                     json={"tallies": [{"area": "36.74.01", "date": day.isoformat(), "count": count, "source": "manual"}]},
                     headers={**admin, "Idempotency-Key": key},
                 )
                 assert answer.status_code == 200, answer.text
-            written = [s for s in seen if "tally_rollups" in s and s.lstrip().upper().startswith("INSERT")]
-            assert written and not [s for s in seen if "INSERT INTO tally_totals" in s or "UPDATE campaigns" in s]
+                # The rollups are the last statements on their own; nothing is read after them.
+                assert seen[-1].lstrip().startswith("INSERT INTO tally_rollups"), seen[-1]
+                assert not [s for s in seen if "INSERT INTO tally_totals" in s or "UPDATE campaigns" in s]
             progress = (await client.get(f"/api/v1/campaigns/{campaign.id}/progress", params={"depth": 0})).json()
     finally:
         event.remove(race_engine.sync_engine, "before_cursor_execute", note)
