@@ -161,12 +161,17 @@ class NotFound(DomainError):
     status, title, slug = 404, "Not found", "not-found"
 
 
+def not_found(what: str, key: Any, *, field: str | None = None) -> "NotFound":
+    """NotFound naming `what` and its key (and the field the key came from)."""
+    errors = [field_problem(field, code="unknown_reference")] if field else None
+    return NotFound(code="not_found.thing", params={"what": what, "id": key}, errors=errors)
+
+
 async def get_or_404(session: Any, model: type[_M], key: Any, *, what: str, field: str | None = None) -> _M:
     """The row of `model` with primary key `key`, or NotFound naming `what` (and the field it came from)."""
     row = await session.get(model, key)
     if row is None:
-        errors = [field_problem(field, code="unknown_reference")] if field else None
-        raise NotFound(code="not_found.thing", params={"what": what, "id": key}, errors=errors)
+        raise not_found(what, key, field=field)
     return row
 
 

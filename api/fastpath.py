@@ -125,14 +125,8 @@ def _before_execute(conn: Any, _cursor: Any, statement: str, _parameters: Any, _
 
 
 @event.listens_for(Engine, "commit")
-def _on_commit(conn: Any) -> None:
-    tables = conn.info.get(WROTE)
-    if tables:
-        bump(tables)
-
-
 @event.listens_for(Engine, "rollback")
-def _on_rollback(conn: Any) -> None:
+def _on_end(conn: Any) -> None:
     tables = conn.info.get(WROTE)
     if tables:
         bump(tables)

@@ -59,7 +59,7 @@ from api.area_codes import in_subtree, require_code
 from api.audit import service as audit
 from api.campaigns import service as campaigns
 from api.db import get_sessionmaker, is_postgresql, sqlite_write_intent
-from api.errors import Conflict, NotFound, RuleViolation
+from api.errors import Conflict, NotFound, RuleViolation, not_found
 from api.principal import Principal, ensure_service_point
 from api.queues import live
 from api.queues.models import DUE_SQL, FLAGGED_SQL, Priority, QueueDay, Ticket, TicketStatus
@@ -278,7 +278,7 @@ async def _ticket_and_point(session: AsyncSession, *, ticket_id: int) -> tuple[T
 
 
 def _no_ticket(ticket_id: int) -> NotFound:
-    return NotFound(code="not_found.thing", params={"what": "ticket", "id": ticket_id})
+    return not_found("ticket", ticket_id)
 
 
 async def move_ticket(session: AsyncSession, *, ticket_id: int, move: str, actor: Principal) -> tuple[Ticket, ServicePoint]:

@@ -34,7 +34,7 @@ from api.area_codes import COUNTRY, ancestors_of, in_subtree, require_code
 from api.areas import service as areas
 from api.areas.models import Area
 from api.audit import service as audit
-from api.errors import Conflict, NotFound, RuleViolation, field_problem, get_or_404
+from api.errors import Conflict, NotFound, RuleViolation, field_problem, get_or_404, not_found
 from api.pagination import PageParams, paginate
 from api.principal import Principal, ensure_area
 from api.services.models import WEEKDAYS, Closure, EventAssignment, ServicePoint, ServicePointKind
@@ -164,7 +164,7 @@ async def get_point_with_closures(session: AsyncSession, *, point_id: int, start
     """A point and its closures from `start` to `end`, in one statement; 404 for no point (as `get_point`)."""
     found, closures = await with_closures(session, select(ServicePoint).where(ServicePoint.id == point_id), start=start, end=end)
     if not found:
-        raise NotFound(code="not_found.thing", params={"what": "service point", "id": point_id})
+        raise not_found("service point", point_id)
     return found[0], closures
 
 
