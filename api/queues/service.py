@@ -183,9 +183,11 @@ async def ticket_at_place(session: AsyncSession, *, point_id: int, place: int) -
     """The ticket that is `place`-th in today's line at the point (1 = called next), or None: one query."""
     now = calendar.now_utc()
     waiting = and_(Ticket.service_point_id == point_id, Ticket.day == calendar.today(), Ticket.status == TicketStatus.waiting.value)
-    # The first `place` of each rank (index seeks), then the call order among those few.
+    # The first `place` of each rank (index seeks), then the call order among those few. The ids
+    # alone filter: `waiting` again on the outer query made SQLite walk the whole line to test each
+    # ticket against them (3.5 ms with 20,000 waiting, against 0.02 ms by primary key).
     firsts = or_(*(Ticket.id.in_(part.limit(place)) for part in _line_heads(waiting, now)))
-    return await session.scalar(select(Ticket).where(waiting, firsts).order_by(*_sql_call_order(now)).offset(place - 1).limit(1))
+    return await session.scalar(select(Ticket).where(firsts).order_by(*_sql_call_order(now)).offset(place - 1).limit(1))
 
 
 async def positions(session: AsyncSession, *, point_id: int) -> dict[int, int]:

@@ -177,6 +177,9 @@ async def test_positions_are_the_call_next_order(session) -> None:
     await session.flush()
     places = await service.positions(session, point_id=office.id)
     by_place = [ticket_id for ticket_id, _ in sorted(places.items(), key=lambda item: item[1])]
+    # The one-query look-up of a place (who is told "near") agrees with the whole line's order.
+    assert [(await service.ticket_at_place(session, point_id=office.id, place=p)).id for p in range(1, 7)] == by_place
+    assert await service.ticket_at_place(session, point_id=office.id, place=7) is None
     called = [(await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)).id for _ in range(6)]
     assert by_place == called
     assert called == [issued[4]["id"], issued[3]["id"], flagged["id"], issued[0]["id"], issued[1]["id"], issued[2]["id"]]
