@@ -180,6 +180,9 @@ async def test_positions_are_the_call_next_order(session) -> None:
     # The one-query look-up of a place (who is told "near") agrees with the whole line's order.
     assert [(await service.ticket_at_place(session, point_id=office.id, place=p)).id for p in range(1, 7)] == by_place
     assert await service.ticket_at_place(session, point_id=office.id, place=7) is None
+    # A resident's status counts its place in the database, in the same order.
+    for taken in [*issued, flagged]:
+        assert (await service.ticket_status(session, ticket_id=taken["id"], code=taken["code"]))["position"] == places[taken["id"]]
     called = [(await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)).id for _ in range(6)]
     assert by_place == called
     assert called == [issued[4]["id"], issued[3]["id"], flagged["id"], issued[0]["id"], issued[1]["id"], issued[2]["id"]]

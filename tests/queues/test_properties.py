@@ -37,6 +37,7 @@ async def test_waiting_places_are_always_one_to_n(session, steps) -> None:
         office = await service.services.get_point(session, point_id=(await make_office(session, counters=2)).id)
         operator = principal(Role.operator, service_point_id=office.id)
         issued: list[int] = []
+        codes: dict[int, str] = {}
         places = await service.positions(session, point_id=office.id)
         for kind, detail in steps:
             before = places
@@ -62,6 +63,15 @@ async def test_waiting_places_are_always_one_to_n(session, steps) -> None:
             assert _order(before, stayed) == _order(places, stayed)
             if kind == "take":
                 assert places[ticket["id"]] == ticket["position"]
+                codes[ticket["id"]] = ticket["code"]
+            # A resident's status (counted in the database) gives the place and wait the board reckons.
+            board = await service.board(session, point_id=office.id)
+            for ticket_id in {issued[0], issued[-1]} if issued else ():
+                status = await service.ticket_status(session, ticket_id=ticket_id, code=codes[ticket_id])
+                place = places.get(ticket_id)
+                assert status["position"] == place
+                wait = service._estimate(place or 0, board["median_service_minutes"], board["active_counters"])
+                assert status["estimated_wait_minutes"] == wait
             if called is not None:
                 assert before[called.id] == 1
                 assert all(places[t] == before[t] - 1 for t in stayed)
