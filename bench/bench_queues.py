@@ -42,6 +42,7 @@ SUBSCRIBERS = 5000
 CALLS = 5
 TICKETS = 3000  # a big day at one office: call-next must not run out while it is measured
 OPENING = 100  # connections being opened at once, per client process
+STATUS_CODE = "bench-last-in-line"  # the code of the last number: its resident checks their place
 
 CALL_NEXT_LUA = """
 local n = 0
@@ -63,8 +64,8 @@ end
 """
 
 
-async def seed(url: str, tickets: int) -> tuple[int, str]:
-    from sqlalchemy import insert
+async def seed(url: str, tickets: int) -> tuple[int, str, int]:
+    from sqlalchemy import insert, select
     from sqlalchemy.ext.asyncio import async_sessionmaker
 
     from api.areas import service as areas
@@ -96,6 +97,7 @@ async def seed(url: str, tickets: int) -> tuple[int, str]:
                 insert(Ticket),
                 [
                     {"service_point_id": point.id, "day": day, "number": n, "status": "waiting", "priority": "none", "arrived_at": now, "recalls": 0}
+                    | {"code": STATUS_CODE if n == tickets else None}
                     for n in range(1, tickets + 1)
                 ],
             )
@@ -104,7 +106,8 @@ async def seed(url: str, tickets: int) -> tuple[int, str]:
             await auth.create_user(session, data=owner, actor=SYSTEM)
             key = ApiKeyCreate(name="bench", role=Role.operator, service_point_id=point.id, owner=owner.username)
             _, secret = await auth.create_api_key(session, data=key, actor=SYSTEM)
-        return point.id, secret
+        last = await session.scalar(select(Ticket.id).where(Ticket.code == STATUS_CODE))
+        return point.id, secret, int(last)
     finally:
         await engine.dispose()
 
@@ -315,10 +318,12 @@ def sse_delays(base: str, point_id: int, headers: dict[str, str], subscribers: i
 # --- the run ---------------------------------------------------------------------------------
 
 
-def measure(base: str, point_id: int, secret: str, args: argparse.Namespace, pid: int | None) -> None:
+def measure(base: str, point_id: int, secret: str, last: int, args: argparse.Namespace, pid: int | None) -> None:
     headers = {"X-API-Key": secret}
     print(f"load average before: {os.getloadavg()}")
     health = wrk(f"{base}/api/v1/health", seconds=args.seconds)
+    # The resident at the back of the line asks their place (no goal: what the line's length costs them).
+    status = wrk(f"{base}/api/v1/tickets/{last}/status/{STATUS_CODE}", seconds=args.seconds)
     screen = watch_one(base, point_id)
     try:
         warm = {**headers, "Content-Type": "application/json"}
@@ -332,6 +337,10 @@ def measure(base: str, point_id: int, secret: str, args: argparse.Namespace, pid
     finally:
         screen.close()
     print(f"GET /health (wrk -t1 -c{COUNTERS} -d{args.seconds:g}s): {health['rate']:.0f} req/s, p99 {health.get('p99', float('nan')):.1f} ms")
+    print(
+        f"a resident's status, last of {args.tickets:,} in line (wrk -t1 -c{COUNTERS}): {status['rate']:.0f} req/s, p99 {status.get('p99', float('nan')):.1f} ms, "
+        f"{status['rate'] / health['rate']:.2f} of /health ({status['bad']:.0f} answers not 2xx)"
+    )
     print(
         f"call-next, {COUNTERS} counters (wrk -t1 -c{COUNTERS} -d{args.seconds:g}s, one board subscriber): {calls['ok_rate']:.0f} calls/s, "
         f"p99 {calls['p99']:.1f} ms ({calls['ok']:.0f} called, {calls['empty']:.0f} nobody waiting, {calls['other']:.0f} other answers)"
@@ -371,6 +380,7 @@ def main() -> int:
     parser.add_argument("--url", help="a server already running on a database seeded with --seed-only (give --point and --key)")
     parser.add_argument("--point", type=int)
     parser.add_argument("--key")
+    parser.add_argument("--ticket", type=int, help="the last ticket's id (printed by --seed-only)")
     parser.add_argument("--pid", type=int, help="the server's process id, for its memory")
     parser.add_argument("--seed-only", metavar="DATABASE_URL", help="migrate and seed this database, print the point id and key, and exit")
     args = parser.parse_args()
@@ -382,19 +392,19 @@ def main() -> int:
 
     if args.seed_only:
         migrate(args.seed_only)
-        point_id, secret = asyncio.run(seed(args.seed_only, tickets=args.tickets))
-        print(json.dumps({"point": point_id, "key": secret}))
+        point_id, secret, last = asyncio.run(seed(args.seed_only, tickets=args.tickets))
+        print(json.dumps({"point": point_id, "key": secret, "ticket": last}))
         return 0
     if args.url:
-        measure(args.url.rstrip("/"), args.point, args.key, args, args.pid)
+        measure(args.url.rstrip("/"), args.point, args.key, args.ticket, args, args.pid)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("DATABASE_URL") or f"sqlite+aiosqlite:///{tmp}/bench.db"
         migrate(url)
-        point_id, secret = asyncio.run(seed(url, tickets=args.tickets))
+        point_id, secret, last = asyncio.run(seed(url, tickets=args.tickets))
         print(f"database: {url.split(':')[0]}; {args.tickets:,} tickets waiting at one office with {COUNTERS} counters")
         with server(url) as (base, pid):
-            measure(base, point_id, secret, args, pid)
+            measure(base, point_id, secret, last, args, pid)
     return 0
 
 
