@@ -5,11 +5,12 @@ race. These tests take a database of their own in the throwaway cluster (the cit
 and an app whose every request opens, commits or rolls back its own session, as in production.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.areas import service as areas
@@ -29,6 +30,17 @@ async def city_database(pg_cluster: Any, name: str) -> AsyncIterator[AsyncEngine
         yield engine
     finally:
         await engine.dispose()
+
+
+def committed_database(name: str) -> Callable[..., Any]:
+    """The module fixture `race_engine`: the module's own database `name` (`city_database`)."""
+
+    @pytest.fixture(scope="module", name="race_engine")
+    async def fixture(pg_cluster: Any) -> AsyncIterator[AsyncEngine]:
+        async with city_database(pg_cluster, name) as engine:
+            yield engine
+
+    return fixture
 
 
 @asynccontextmanager

@@ -16,17 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api import calendar
 from api.types import Role
-from tests.committing import city_database, committing_client
+from tests.committing import committed_database, committing_client
 from tests.factories import headers_for, make_campaign
 from tests.services.factories import make_device, make_event, make_office, next_saturday
 
 COPIES = 6
 
 
-@pytest.fixture(scope="module")
-async def race_engine(pg_cluster):
-    async with city_database(pg_cluster, "concurrent_writes") as engine:
-        yield engine
+race_engine = committed_database("concurrent_writes")
 
 
 async def _setup(engine, make: Callable[[AsyncSession], Awaitable[tuple[str, str, dict]]]) -> tuple[str, str, dict, dict[str, str]]:

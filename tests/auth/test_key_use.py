@@ -6,7 +6,6 @@ import asyncio
 import secrets
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -15,17 +14,13 @@ from api.auth.models import ApiKey
 from api.auth.schemas import ApiKeyCreate, UserCreate
 from api.principal import SYSTEM
 from api.types import Role
-from tests.committing import city_database
+from tests.committing import committed_database
+
+race_engine = committed_database("auth_key_use")
 
 
-@pytest.fixture(scope="module")
-async def key_engine(pg_cluster):
-    async with city_database(pg_cluster, "auth_key_use") as engine:
-        yield engine
-
-
-async def test_requests_with_one_key_skip_its_locked_row(key_engine) -> None:
-    maker = async_sessionmaker(key_engine, expire_on_commit=False, autoflush=False)
+async def test_requests_with_one_key_skip_its_locked_row(race_engine) -> None:
+    maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
     async with maker() as session, session.begin():
         user = UserCreate(username="script.owner", display_name="Script", password=secrets.token_urlsafe(16), role=Role.admin)
         await auth.create_user(session, data=user, actor=SYSTEM)

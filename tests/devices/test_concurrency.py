@@ -18,17 +18,14 @@ from api.devices.schemas import PlacementCreate
 from api.errors import Conflict
 from api.principal import SYSTEM
 from api.types import Role
-from tests.committing import city_database, committing_client
+from tests.committing import committed_database, committing_client
 from tests.devices.factories import make_device, place_device
 from tests.factories import headers_for
 
 TODAY = calendar.today()
 
 
-@pytest.fixture(scope="module")
-async def race_engine(pg_cluster):
-    async with city_database(pg_cluster, "devices_race") as engine:
-        yield engine
+race_engine = committed_database("devices_race")
 
 
 async def _device(maker: async_sessionmaker[AsyncSession], *, placed: bool) -> int:

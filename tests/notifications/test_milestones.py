@@ -3,21 +3,16 @@ processes at once tells each milestone once (api/flows.py `tell_milestones`)."""
 
 import asyncio
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from api import calendar, flows
 from api.notifications.models import NotificationEvent
 from api.types import Role
-from tests.committing import city_database, committing_client
+from tests.committing import committed_database, committing_client
 from tests.factories import headers_for, make_campaign
 
-
-@pytest.fixture(scope="module")
-async def race_engine(pg_cluster):
-    async with city_database(pg_cluster, "milestone_race") as engine:
-        yield engine
+race_engine = committed_database("milestone_race")
 
 
 async def test_workers_running_the_job_at_once_tell_each_milestone_once(race_engine) -> None:

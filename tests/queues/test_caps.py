@@ -7,7 +7,6 @@ import asyncio
 from datetime import timedelta
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -17,7 +16,7 @@ from api.campaigns.schemas import CampaignCreate
 from api.principal import SYSTEM
 from api.queues.models import Appointment, Ticket
 from api.types import Role
-from tests.committing import city_database, committing_client
+from tests.committing import committed_database, committing_client
 from tests.factories import assert_problem, headers_for, make_campaign
 from tests.services.factories import make_office
 
@@ -110,10 +109,7 @@ async def test_one_booking_per_nik_per_day_kept_as_a_keyed_hash(app, session) ->
 COPIES = 6
 
 
-@pytest.fixture(scope="module")
-async def race_engine(pg_cluster):
-    async with city_database(pg_cluster, "queue_caps") as engine:
-        yield engine
+race_engine = committed_database("queue_caps")
 
 
 async def test_six_numbers_or_bookings_at_once_give_one_and_409s_never_a_500(race_engine) -> None:
