@@ -396,8 +396,8 @@ export default {
   "board.free": "e-KTP recording is free. Do not pay anyone.",
   "board.takeTicket": "Take a number",
   "board.back": "Where & when",
-  "board.soundOn": "🔊 Switch call sound on",
-  "board.soundOff": "🔇 Switch call sound off",
+  "board.soundOn": "Switch call sound on",
+  "board.soundOff": "Switch call sound off",
   "board.fullscreen": "Full screen",
 
   "queue.opensAgain": "Opens again {date} at {hh}:{mm}",

@@ -396,8 +396,8 @@ export default {
   "board.free": "Perekaman e-KTP gratis. Jangan membayar siapa pun.",
   "board.takeTicket": "Ambil nomor antrean",
   "board.back": "Tempat & jadwal",
-  "board.soundOn": "🔊 Nyalakan suara panggilan",
-  "board.soundOff": "🔇 Matikan suara panggilan",
+  "board.soundOn": "Nyalakan suara panggilan",
+  "board.soundOff": "Matikan suara panggilan",
   "board.fullscreen": "Layar penuh",
 
   "queue.opensAgain": "Buka lagi {date} pukul {hh}.{mm}",
