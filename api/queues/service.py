@@ -51,7 +51,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_column, null, or_, select, text, union_all, update
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_column, null, or_, select, text, true, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -206,7 +206,7 @@ async def issued_answer(session: AsyncSession, *, point: ServicePoint, ticket: T
 
 async def _place_and_wait(session: AsyncSession, *, point: ServicePoint, ticket: Ticket) -> tuple[int | None, int]:
     """A ticket's place in today's line (None when it is not waiting in it) and its estimated wait,
-    as the point's board reckons them (`_board`), from two reads that count and pick in the
+    as the point's board reckons them (`_board`), from a read that counts and picks in the
     database instead of loading the day's every ticket: a resident's status is asked again and
     again, and a big office's day holds thousands (60 ms a read with 6,000, most of it Python)."""
     now = calendar.now_utc()
@@ -219,15 +219,19 @@ async def _place_and_wait(session: AsyncSession, *, point: ServicePoint, ticket:
     earlier = or_(Ticket.due_at < due, and_(Ticket.due_at == due, Ticket.number < number)) if rank == 0 else Ticket.number < number
     ahead = select(func.count()).where(of_day, Ticket.status == WAITING, or_(rank_sql < rank, and_(rank_sql == rank, earlier)))
     counters = select(func.count(Ticket.counter.distinct())).where(of_day, Ticket.called_at >= now - ACTIVE_COUNTER_WINDOW)
-    before, called_recently = (await session.execute(select(ahead.scalar_subquery(), counters.scalar_subquery()))).one()
     # The last RECENT_SERVICES completed, as `_board` picks them (the later number last among equal ends).
-    recent = await session.execute(
+    recent = (
         select(Ticket.started_at, Ticket.ended_at)
         .where(of_day, Ticket.status == DONE, Ticket.started_at.is_not(None), Ticket.ended_at.is_not(None))
         .order_by(Ticket.ended_at.desc(), Ticket.number.desc())
         .limit(RECENT_SERVICES)
+        .subquery()
     )
-    median = rounding.half_up(_service_median(point, recent.all()))
+    # One statement: both counts on every row of the services, and on one row when there are none.
+    counts = select(ahead.scalar_subquery().label("ahead"), counters.scalar_subquery().label("counters")).subquery()
+    rows = (await session.execute(select(counts, recent).select_from(counts.outerjoin(recent, true())))).all()
+    before, called_recently = rows[0].ahead, rows[0].counters
+    median = rounding.half_up(_service_median(point, [r for r in rows if r.started_at is not None]))
     return before + 1, _estimate(before + 1, median, _active_counters(point, called_recently))
 
 

@@ -69,6 +69,17 @@ async def test_a_counter_claims_and_moves_a_ticket_in_three_statements(session) 
     assert statements.count == 3 and (ticket.status, point.id) == ("serving", office.id)
 
 
+async def test_a_residents_status_is_two_statements_however_long_the_line(session) -> None:
+    """The ticket with its point, then its place and wait counted in the database (not the day's rows)."""
+    office = await make_office(session, counters=2)
+    taken = [await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS) for _ in range(4)]
+    await service.call_next(session, point_id=office.id, counter=1, actor=SYSTEM)
+    session.expunge_all()
+    with Statements() as statements:
+        status = await service.ticket_status(session, ticket_id=taken[-1]["id"], code=taken[-1]["code"])
+    assert statements.count == 2 and (status["position"], status["status"]) == (3, "waiting")
+
+
 async def test_closed_point_takes_no_numbers(session) -> None:
     office = await make_office(session, hours={})
     with pytest.raises(Conflict):
