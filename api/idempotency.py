@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
 
 from api.auth.dependencies import CurrentPrincipal
-from api.db import Base, SessionDep, UtcDateTime, is_postgresql
+from api.db import Base, SessionDep, UtcDateTime, is_postgresql, last_update
 from api.errors import Conflict, DomainError, RuleViolation, field_problem, problem_responses
 from api.principal import Principal
 
@@ -114,9 +114,9 @@ async def run_once(
         await session.delete(record)
         await session.flush()
         return status_code, payload
-    record.fingerprint, record.status_code = stream.fingerprint(), status_code
-    record.body, record.created_at = json.dumps(payload, default=str), datetime.now(UTC)
-    await session.flush()
+    # With the COMMIT (PostgreSQL, in a request): nothing else of the request reads it.
+    body_text = json.dumps(payload, default=str)
+    await last_update(session, record, fingerprint=stream.fingerprint(), status_code=status_code, body=body_text, created_at=datetime.now(UTC))
     return status_code, payload
 
 

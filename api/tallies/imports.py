@@ -34,7 +34,7 @@ from api.area_codes import ancestors_of, depth_of, in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns.models import Campaign
-from api.db import last_step
+from api.db import last_step, last_update
 from api.errors import PROBLEM_BASE, NotFound, RuleViolation, UnsupportedMediaType, field_problem
 from api.notifications import service as notifications
 from api.pagination import PageParams, paginate
@@ -228,10 +228,9 @@ async def _import(
     if failed or dry_run:
         await _undo(session, savepoint, record)
     else:
-        record.rows, record.summary = total_rows, summary
-        await session.flush()
         if savepoint is not None:
             await savepoint.commit()
+        await last_update(session, record, rows=total_rows, summary=summary)  # with the COMMIT in a request (PostgreSQL)
     if finish_last:
         await last_step(session, writer.finish_last)  # in a request: after its answer is stored for a retry, too
     if failed:

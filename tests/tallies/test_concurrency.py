@@ -29,7 +29,7 @@ from api.db import commit, hold_last_writes
 from api.principal import SYSTEM
 from api.tallies import imports, writer
 from api.tallies import service as tallies
-from api.tallies.models import ORIGINS, Tally, TallyChange
+from api.tallies.models import ORIGINS, Tally, TallyChange, TallyImport
 from api.types import Role
 from tests.committing import city_database, committing_client
 from tests.factories import headers_for, make_campaign, make_service_point
@@ -185,13 +185,15 @@ async def test_a_real_request_writes_the_rollups_last(race_engine) -> None:
     """In a request (its own transaction, committed), a script's small post writes its rollups as
     the transaction's last step (`api.db.last_step`), after its answer is kept for a retry; its
     totals (they only grow here) and the campaign's version go with the COMMIT, in one round trip
-    (`api.db.last_statement`: not through SQLAlchemy's events), for a past day too."""
+    (`api.db.last_statement`: not through SQLAlchemy's events), for a past day too; so do the
+    completions of its own import record and of the answer kept for a retry (`api.db.last_update`)."""
     maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
     async with maker() as session, session.begin():
         campaign = await make_campaign(session, target=100)
         admin = await headers_for(session, role=Role.admin)
     today = calendar.today()
     seen: list[str] = []
+    answers: dict[str, Any] = {}
 
     def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         seen.append(statement)
@@ -207,15 +209,30 @@ async def test_a_real_request_writes_the_rollups_last(race_engine) -> None:
                     headers={**admin, "Idempotency-Key": key},
                 )
                 assert answer.status_code == 200, answer.text
+                answers[key] = answer.json()
                 # The rollups are the last statements on their own; nothing is read after them.
                 assert seen[-1].lstrip().startswith("INSERT INTO tally_rollups"), seen[-1]
-                assert not [s for s in seen if "INSERT INTO tally_totals" in s or "UPDATE campaigns" in s]
+                with_the_commit = ("INSERT INTO tally_totals", "UPDATE campaigns", "UPDATE tally_imports", "UPDATE idempotency_records")
+                assert not [s for s in seen if any(part in s for part in with_the_commit)]
             progress = (await client.get(f"/api/v1/campaigns/{campaign.id}/progress", params={"depth": 0})).json()
+            # The kept answer replays (its JSON went through the column's own processing) ...
+            again = await client.post(
+                f"/api/v1/campaigns/{campaign.id}/tallies",
+                json={"tallies": [{"area": "36.74.01", "date": today.isoformat(), "count": 23, "source": "manual"}]},
+                headers={**admin, "Idempotency-Key": "last-1"},
+            )
+            assert again.status_code == 200 and again.json() == answers["last-1"]
     finally:
         event.remove(race_engine.sync_engine, "before_cursor_execute", note)
     assert progress["recorded"] == 27
     async with maker() as session:
         stored = await session.get(Campaign, campaign.id)
         assert stored is not None and stored.history_areas == "36.74.01"  # the past day's marks, set with the COMMIT
+        # ... and each import's record holds its rows and summary.
+        records = (await session.scalars(select(TallyImport).where(TallyImport.campaign_id == campaign.id).order_by(TallyImport.id))).all()
+        assert [(r.rows, r.summary["imported"], r.summary["import_id"]) for r in records] == [
+            (1, 1, answers["last-1"]["import_id"]),
+            (1, 1, answers["last-2"]["import_id"]),
+        ]
         raw, rollups, totals = [(await session.execute(q)).all() for q in queries(campaign.id)]
         assert mismatches(raw, rollups, totals, root="36.74") == []
