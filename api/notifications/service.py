@@ -14,13 +14,16 @@ Rules:
 - Nothing here imports another domain's service: the domains (or `api/flows.py`) call `emit()`.
 """
 
+import json
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import String, Table, delete, exists, func, insert, select, update
+from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from api.audit import service as audit
 from api.config import RateLimit, get_settings
@@ -101,17 +104,27 @@ async def emit(
     event_type = EventType(type)
     _check_payload(payload)
     now = _now()
-    event = NotificationEvent(
-        uid="msg_" + secrets.token_urlsafe(18),
-        type=event_type.value,
-        subject_kind=SubjectKind(subject[0]).value if subject else None,
-        subject_id=subject[1] if subject else None,
-        payload=payload,
-        created_at=now,
-    )
+    values: dict[str, Any] = {
+        "uid": "msg_" + secrets.token_urlsafe(18),
+        "type": event_type.value,
+        "subject_kind": SubjectKind(subject[0]).value if subject else None,
+        "subject_id": subject[1] if subject else None,
+        "payload": payload,
+        "created_at": now,
+    }
+    table = cast(Table, NotificationEvent.__table__)  # mapped with __tablename__: its __table__ is a Table
+    receivers = _kept_receivers(session)
+    statement = insert(table).values(values).returning(table.c.id)
+    if receivers is None:  # the first event of the transaction: the subscriptions come back with it
+        statement = statement.returning(_ACTIVE_SUBSCRIPTIONS.label("receivers"))
+    inserted = (await session.execute(statement)).one()
+    if receivers is None:
+        receivers = _receivers_from(inserted.receivers)
+        session.info[_RECEIVERS] = (session.sync_session.get_transaction(), receivers)
+    event = NotificationEvent(id=inserted.id, **values)
+    make_transient_to_detached(event)  # the row just inserted, in the session as stored
     session.add(event)
-    await session.flush()
-    for subscription_id, events in await _receivers(session):
+    for subscription_id, events in receivers:
         if event_type.value in events:
             session.add(
                 WebhookDelivery(
@@ -132,18 +145,25 @@ async def emit(
 
 
 # A call-next emits twice (the call, and the ticket now near the front): the active subscriptions are
-# read once per transaction. Every change to a subscription below forgets them (`_forget_receivers`).
+# read once per transaction, by the first event's own INSERT (in its RETURNING, as one text: each
+# subscription's "id:events" on a line; an id has no colon, JSON text no raw newline). Every change
+# to a subscription below forgets them (`_forget_receivers`).
 _RECEIVERS = "notifications.receivers"
+_ACTIVE_SUBSCRIPTIONS = (
+    select(func.aggregate_strings(cast_(WebhookSubscription.id, String) + ":" + cast_(WebhookSubscription.events, String), "\n"))
+    .where(WebhookSubscription.active.is_(True))
+    .scalar_subquery()
+)
 
 
-async def _receivers(session: AsyncSession) -> Sequence[tuple[int, list[str]]]:
-    transaction = session.sync_session.get_transaction()
+def _kept_receivers(session: AsyncSession) -> list[tuple[int, list[str]]] | None:
     kept = session.info.get(_RECEIVERS)
-    if kept is not None and kept[0] is transaction:
-        return kept[1]
-    rows = (await session.execute(select(WebhookSubscription.id, WebhookSubscription.events).where(WebhookSubscription.active.is_(True)))).all()
-    session.info[_RECEIVERS] = (transaction, rows)
-    return rows
+    return kept[1] if kept is not None and kept[0] is session.sync_session.get_transaction() else None
+
+
+def _receivers_from(text: str | None) -> list[tuple[int, list[str]]]:
+    """(subscription id, its event types) from `_ACTIVE_SUBSCRIPTIONS`'s text."""
+    return [(int(key), json.loads(events)) for key, events in (line.split(":", 1) for line in text.split("\n"))] if text else []
 
 
 def _forget_receivers(session: AsyncSession) -> None:

@@ -1,11 +1,12 @@
 """emit() and resident contacts, inside the test's rolled-back transaction."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
+from sqlalchemy.engine import Engine
 
 from api.errors import Conflict, RuleViolation, TooManyRequests
 from api.notifications import service
-from api.notifications.models import EventType, NotificationEvent, ResidentContact, ResidentMessage, WebhookDelivery
+from api.notifications.models import EventType, NotificationEvent, ResidentContact, ResidentMessage, WebhookDelivery, WebhookSubscription
 from api.notifications.schemas import ContactCreate, WebhookCreate
 from api.principal import SYSTEM
 
@@ -39,6 +40,34 @@ async def test_a_subscription_changed_in_the_transaction_counts_for_the_next_eve
     assert await receivers(await service.emit(session, type="ticket.called", payload={"ticket_id": 2})) == [first]
     await service.delete_subscription(session, subscription_id=first, actor=SYSTEM)
     assert await receivers(await service.emit(session, type="ticket.called", payload={"ticket_id": 3})) == []
+
+
+async def test_an_event_reads_the_active_subscriptions_in_its_own_insert(session, allow_private) -> None:
+    """The first event of a transaction reads them in its INSERT (no statement of its own); the
+    next event keeps them; the deliveries follow each."""
+    both = await subscribe(session, ["ticket.called", "ticket.near"])
+    near = await subscribe(session, ["ticket.near"])
+    disabled = await subscribe(session, ["ticket.near"])
+    await session.execute(update(WebhookSubscription).where(WebhookSubscription.id == disabled).values(active=False, disabled_reason="gone"))
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_) -> None:
+        seen.append(" ".join(statement.split()))
+
+    async def receivers(event) -> list[int]:
+        return sorted((await session.scalars(select(WebhookDelivery.subscription_id).where(WebhookDelivery.event_id == event.id))).all())
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        near_event = await service.emit(session, type="ticket.near", payload={"ticket_id": 5})
+        first = list(seen)
+        called_event = await service.emit(session, type="ticket.called", payload={"ticket_id": 6})
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    assert first[0].startswith("INSERT INTO notification_events") and "webhook_subscriptions" in first[0]
+    assert [s for s in seen if "webhook_subscriptions" in s] == first[:1]
+    assert [s.split(" (")[0] for s in seen[len(first) :]][:1] == ["INSERT INTO notification_events"]
+    assert await receivers(near_event) == sorted([both, near]) and await receivers(called_event) == [both]
 
 
 async def test_every_event_type_can_be_emitted(session) -> None:
