@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import String, Table, delete, exists, func, insert, select, update
+from sqlalchemy import String, Table, delete, exists, func, insert, literal, select, update
 from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -101,6 +101,14 @@ async def emit(
 
     `subject` names the resident-facing request (("ticket", 12)) whose opted-in contacts get a text.
     """
+    event = await _emit(session, type=type, payload=payload, subject=subject, once=False)
+    assert event is not None  # only `once` can find one already emitted
+    return event
+
+
+async def _emit(
+    session: AsyncSession, *, type: EventType | str, payload: dict[str, Any], subject: tuple[SubjectKind | str, int] | None, once: bool
+) -> NotificationEvent | None:
     event_type = EventType(type)
     _check_payload(payload)
     now = _now()
@@ -114,10 +122,17 @@ async def emit(
     }
     table = cast(Table, NotificationEvent.__table__)  # mapped with __tablename__: its __table__ is a Table
     receivers = _kept_receivers(session)
-    statement = insert(table).values(values).returning(table.c.id)
+    # The values as a SELECT, so that `once` is the same statement's condition (no read first).
+    source = select(*(literal(value, table.c[name].type).label(name) for name, value in values.items()))
+    if once:
+        emitted = [table.c.type == values["type"], table.c.subject_kind == values["subject_kind"], table.c.subject_id == values["subject_id"]]
+        source = source.where(~exists().where(*emitted))
+    statement = insert(table).from_select(list(values), source).returning(table.c.id)
     if receivers is None:  # the first event of the transaction: the subscriptions come back with it
         statement = statement.returning(_ACTIVE_SUBSCRIPTIONS.label("receivers"))
-    inserted = (await session.execute(statement)).one()
+    inserted = (await session.execute(statement)).one_or_none()
+    if inserted is None:
+        return None
     if receivers is None:
         receivers = _receivers_from(inserted.receivers)
         session.info[_RECEIVERS] = (session.sync_session.get_transaction(), receivers)
@@ -187,10 +202,9 @@ async def has_event(session: AsyncSession, *, type: EventType | str, subject: tu
 async def emit_once(
     session: AsyncSession, *, type: EventType | str, payload: dict[str, Any], subject: tuple[SubjectKind | str, int]
 ) -> NotificationEvent | None:
-    """`emit`, unless an event of this type was already emitted for this subject (`ticket.near` once a ticket)."""
-    if await has_event(session, type=type, subject=subject):
-        return None
-    return await emit(session, type=type, payload=payload, subject=subject)
+    """`emit`, unless an event of this type was already emitted for this subject (`ticket.near` once a
+    ticket): one statement, the insert's own condition."""
+    return await _emit(session, type=type, payload=payload, subject=subject, once=True)
 
 
 def _message(contact: ResidentContact, body: str, now: datetime, *, event_id: int | None) -> ResidentMessage:
