@@ -405,8 +405,9 @@ async def _tickets_today(session: AsyncSession, *, point_ids: list[int], day: da
     """Today's tickets of each point that are out of the line (called, served, gone ...) as rows of
     BOARD_COLUMNS (attributes named as on Ticket), by number; and how many wait at each point.
     The waiting are counted, not loaded: a board shows the line as one number, and on a busy
-    morning it is thousands long (a board of 3,000 waiting cost 20 ms of loading rows). One
-    statement: the rows, then one count row per point (`in_line` set only on those)."""
+    morning it is thousands long (in process, a board of 6,000 tickets, 900 of them called: 50 ms
+    loading them all, 13 ms so). One statement: the rows, then one count row per point (`in_line`
+    set only on those)."""
     grouped: dict[int, list[Any]] = {pid: [] for pid in point_ids}
     in_line = dict.fromkeys(point_ids, 0)
     if point_ids:
