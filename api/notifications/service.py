@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import String, Table, delete, exists, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, String, Table, delete, exists, func, insert, literal, select, update
 from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -125,8 +125,7 @@ async def _emit(
     # The values as a SELECT, so that `once` is the same statement's condition (no read first).
     source = select(*(literal(value, table.c[name].type).label(name) for name, value in values.items()))
     if once:
-        emitted = [table.c.type == values["type"], table.c.subject_kind == values["subject_kind"], table.c.subject_id == values["subject_id"]]
-        source = source.where(~exists().where(*emitted))
+        source = source.where(~exists().where(*_events_like(values["type"], values["subject_kind"], values["subject_id"])))
     statement = insert(table).from_select(list(values), source).returning(table.c.id)
     if receivers is None:  # the first event of the transaction: the subscriptions come back with it
         statement = statement.returning(_ACTIVE_SUBSCRIPTIONS.label("receivers"))
@@ -187,16 +186,13 @@ def _forget_receivers(session: AsyncSession) -> None:
 
 async def has_event(session: AsyncSession, *, type: EventType | str, subject: tuple[SubjectKind | str, int]) -> bool:
     """Whether an event of this type was emitted for this subject."""
-    found = await session.scalar(
-        select(NotificationEvent.id)
-        .where(
-            NotificationEvent.type == EventType(type).value,
-            NotificationEvent.subject_kind == SubjectKind(subject[0]).value,
-            NotificationEvent.subject_id == subject[1],
-        )
-        .limit(1)
-    )
+    found = await session.scalar(select(NotificationEvent.id).where(*_events_like(EventType(type).value, SubjectKind(subject[0]).value, subject[1])).limit(1))
     return found is not None
+
+
+def _events_like(type: str, subject_kind: str | None, subject_id: int | None) -> list[ColumnElement[bool]]:
+    """The events of a type about a subject (`has_event`, `emit_once`)."""
+    return [NotificationEvent.type == type, NotificationEvent.subject_kind == subject_kind, NotificationEvent.subject_id == subject_id]
 
 
 async def emit_once(
