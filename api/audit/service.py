@@ -2,9 +2,12 @@
 
 - One entry per change: time, actor (user, API key, anonymous or system), action, entity, id,
   before and after, request id and client address.
-- Entries are added to the request's session, so they commit or roll back with the change itself:
-  no change without its entry, no entry for a change that was rolled back. (Failed sign-ins are
-  the exception that proves it: their error keeps the request's writes, see `DomainError.keep_changes`.)
+- Entries are written in the request's transaction, so they commit or roll back with the change
+  itself: no change without its entry, no entry for a change that was rolled back. (Failed
+  sign-ins are the exception that proves it: their error keeps the request's writes, see
+  `DomainError.keep_changes`.) On PostgreSQL an entry is sent with the COMMIT
+  (`api.db.last_statement`): nothing the request does reads it, and under load each round trip
+  of a write waits for a turn of the event loop.
 - Personal and secret fields are masked before they are stored.
 - The client address of an entry is kept REKAM_IP_RETENTION_DAYS (default 30) days, then blanked
   by `purge_clients` (`rekam purge`, run daily): long enough to investigate abuse, no longer.
@@ -16,11 +19,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audit.models import AuditEntry
 from api.config import get_settings
+from api.db import last_statement
 from api.errors import RuleViolation
 from api.middleware import client_var, request_id_var
 from api.pagination import PageParams, paginate
@@ -61,23 +65,21 @@ async def record(
     entity_id: Any = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
-    entry = AuditEntry(
-        at=datetime.now(UTC),
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        actor_name=actor.name,
-        action=action,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        before=mask(before),
-        after=mask(after),
-        request_id=request_id_var.get(),
-        client=client_var.get(),
-    )
-    session.add(entry)
-    await session.flush()
-    return entry
+) -> None:
+    values = {
+        "at": datetime.now(UTC),
+        "actor_kind": actor.kind,
+        "actor_id": actor.id,
+        "actor_name": actor.name,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "before": mask(before),
+        "after": mask(after),
+        "request_id": request_id_var.get(),
+        "client": client_var.get(),
+    }
+    await last_statement(session, insert(AuditEntry).values(values), {})
 
 
 async def list_entries(
