@@ -2,8 +2,9 @@
 
 Rules:
 - `emit()` writes the event, one pending delivery per active subscription to its type, and one
-  pending message per contact of the request it is about, in the caller's transaction (flush
-  only). A rollback therefore sends nothing; a commit makes the worker (`worker.py`) send it.
+  pending message per contact of the request it is about, in the caller's transaction (on
+  PostgreSQL in one statement, sent with a request's COMMIT). A rollback therefore sends nothing;
+  a commit makes the worker (`worker.py`) send it.
 - Payloads carry ids and public fields only: keys naming personal data (NIK, phone, names,
   addresses, a complainant's identity, tracking codes) are refused by `emit()` itself.
 - A subscription's secret is returned once, by `create_subscription`; no read shows it again.
@@ -14,19 +15,19 @@ Rules:
 - Nothing here imports another domain's service: the domains (or `api/flows.py`) call `emit()`.
 """
 
-import json
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import ColumnElement, String, Table, delete, exists, func, insert, literal, select, update
+from sqlalchemy import CTE, ColumnElement, Insert, Select, String, Table, delete, exists, insert, literal, select, true, update
 from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from api.audit import service as audit
 from api.config import RateLimit, get_settings
+from api.db import UtcDateTime, holds_last_writes, is_postgresql, last_statement
 from api.errors import Conflict, RuleViolation, get_or_404
 from api.notifications.gateway import InvalidPhone, mask_phone, normalize_phone, render, render_code
 from api.notifications.models import (
@@ -96,19 +97,22 @@ async def emit(
     type: EventType | str,
     payload: dict[str, Any],
     subject: tuple[SubjectKind | str, int] | None = None,
-) -> NotificationEvent:
+) -> NotificationEvent | None:
     """Record a notifiable change in the caller's transaction; the worker delivers it after commit.
 
     `subject` names the resident-facing request (("ticket", 12)) whose opted-in contacts get a text.
+    Returns the event as stored, or None where it is sent with the COMMIT (`api.db.last_statement`:
+    a request on PostgreSQL; nothing a request does reads it back).
     """
-    event = await _emit(session, type=type, payload=payload, subject=subject, once=False)
-    assert event is not None  # only `once` can find one already emitted
-    return event
+    return await _emit(session, type=type, payload=payload, subject=subject, once=False)
 
 
 async def _emit(
     session: AsyncSession, *, type: EventType | str, payload: dict[str, Any], subject: tuple[SubjectKind | str, int] | None, once: bool
 ) -> NotificationEvent | None:
+    """The event, a pending delivery per active subscription to its type and a pending message per
+    live contact of its subject: on PostgreSQL one statement (data-modifying CTEs), on SQLite one
+    per table. `once`: none of it when an event of this type is stored for this subject."""
     event_type = EventType(type)
     _check_payload(payload)
     now = _now()
@@ -121,67 +125,63 @@ async def _emit(
         "created_at": now,
     }
     table = cast(Table, NotificationEvent.__table__)  # mapped with __tablename__: its __table__ is a Table
-    receivers = _kept_receivers(session)
     # The values as a SELECT, so that `once` is the same statement's condition (no read first).
     source = select(*(literal(value, table.c[name].type).label(name) for name, value in values.items()))
     if once:
         source = source.where(~exists().where(*_events_like(values["type"], values["subject_kind"], values["subject_id"])))
-    statement = insert(table).from_select(list(values), source).returning(table.c.id)
-    if receivers is None:  # the first event of the transaction: the subscriptions come back with it
-        statement = statement.returning(_ACTIVE_SUBSCRIPTIONS.label("receivers"))
-    inserted = (await session.execute(statement)).one_or_none()
-    if inserted is None:
+    inserted = insert(table).from_select(list(values), source).returning(table.c.id)
+    text = render(event_type.value, payload) if subject is not None else None
+    if is_postgresql(session):
+        event = inserted.cte("event")
+        followers = [_deliveries(event, event_type, now).cte("deliveries")]
+        if text is not None:
+            followers.append(_messages(event, values, text, now).cte("messages"))
+        statement = select(event.c.id).add_cte(*followers)
+        if not once and holds_last_writes(session):
+            await last_statement(session, statement, {})
+            return None
+        event_id = await session.scalar(statement)
+    else:
+        event_id = await session.scalar(inserted)
+        if event_id is not None:
+            await session.execute(_deliveries(event_id, event_type, now))
+            if text is not None:
+                await session.execute(_messages(event_id, values, text, now))
+    if event_id is None:
         return None
-    if receivers is None:
-        receivers = _receivers_from(inserted.receivers)
-        session.info[_RECEIVERS] = (session.sync_session.get_transaction(), receivers)
-    event = NotificationEvent(id=inserted.id, **values)
-    make_transient_to_detached(event)  # the row just inserted, in the session as stored
-    session.add(event)
-    for subscription_id, events in receivers:
-        if event_type.value in events:
-            session.add(
-                WebhookDelivery(
-                    event_id=event.id,
-                    subscription_id=subscription_id,
-                    status=DeliveryStatus.pending.value,
-                    attempts=0,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
-    text = render(event_type.value, payload)
-    if subject is not None and text is not None:
-        for contact in await _live_contacts(session, subject_kind=event.subject_kind, subject_id=subject[1]):
-            session.add(_message(contact, text, now, event_id=event.id))
-    await session.flush()
-    return event
+    stored = NotificationEvent(id=event_id, **values)
+    make_transient_to_detached(stored)  # the row just inserted, in the session as stored
+    session.add(stored)
+    return stored
 
 
-# A call-next emits twice (the call, and the ticket now near the front): the active subscriptions are
-# read once per transaction, by the first event's own INSERT (in its RETURNING, as one text: each
-# subscription's "id:events" on a line; an id has no colon, JSON text no raw newline). Every change
-# to a subscription below forgets them (`_forget_receivers`).
-_RECEIVERS = "notifications.receivers"
-_ACTIVE_SUBSCRIPTIONS = (
-    select(func.aggregate_strings(cast_(WebhookSubscription.id, String) + ":" + cast_(WebhookSubscription.events, String), "\n"))
-    .where(WebhookSubscription.active.is_(True))
-    .scalar_subquery()
-)
+def _for_event(event: CTE | int, table: Table, *columns: ColumnElement[Any]) -> Select[Any]:
+    """`columns` of `table`'s rows beside the event's id: `event` is the CTE of its INSERT (PostgreSQL), or its id."""
+    if isinstance(event, int):
+        return select(literal(event), *columns)
+    return select(event.c.id, *columns).select_from(event).join(table, true())
 
 
-def _kept_receivers(session: AsyncSession) -> list[tuple[int, list[str]]] | None:
-    kept = session.info.get(_RECEIVERS)
-    return kept[1] if kept is not None and kept[0] is session.sync_session.get_transaction() else None
+def _deliveries(event: CTE | int, event_type: EventType, now: datetime) -> Insert:
+    """A pending delivery of the event to each active subscription to its type (`events`: the JSON
+    text of a list of event types, each a quoted name)."""
+    subscriptions = cast(Table, WebhookSubscription.__table__)
+    subscribed = cast_(subscriptions.c.events, String).contains(f'"{event_type.value}"', autoescape=True)
+    pending = (literal(DeliveryStatus.pending.value), literal(0), literal(now, UtcDateTime()), literal(now, UtcDateTime()))
+    return insert(WebhookDelivery).from_select(
+        ["event_id", "subscription_id", "status", "attempts", "next_attempt_at", "created_at"],
+        _for_event(event, subscriptions, subscriptions.c.id, *pending).where(subscriptions.c.active.is_(True), subscribed),
+    )
 
 
-def _receivers_from(text: str | None) -> list[tuple[int, list[str]]]:
-    """(subscription id, its event types) from `_ACTIVE_SUBSCRIPTIONS`'s text."""
-    return [(int(key), json.loads(events)) for key, events in (line.split(":", 1) for line in text.split("\n"))] if text else []
-
-
-def _forget_receivers(session: AsyncSession) -> None:
-    session.info.pop(_RECEIVERS, None)
+def _messages(event: CTE | int, values: dict[str, Any], text: str, now: datetime) -> Insert:
+    """A pending message of the event's text to each live contact of its subject."""
+    contacts = cast(Table, ResidentContact.__table__)
+    pending = (literal(DeliveryStatus.pending.value), literal(0), literal(now, UtcDateTime()), literal(now, UtcDateTime()))
+    return insert(ResidentMessage).from_select(
+        ["event_id", "contact_id", "channel", "body", "status", "attempts", "next_attempt_at", "created_at"],
+        _for_event(event, contacts, contacts.c.id, contacts.c.channel, literal(text), *pending).where(*_live(values["subject_kind"], values["subject_id"])),
+    )
 
 
 async def has_event(session: AsyncSession, *, type: EventType | str, subject: tuple[SubjectKind | str, int]) -> bool:
@@ -216,11 +216,13 @@ def _message(contact: ResidentContact, body: str, now: datetime, *, event_id: in
     )
 
 
+def _live(subject_kind: str | None, subject_id: int | None) -> list[ColumnElement[bool]]:
+    """The contacts of a request that still hold a number (or a push subscription)."""
+    return [ResidentContact.subject_kind == subject_kind, ResidentContact.subject_id == subject_id, ResidentContact.erased_at.is_(None)]
+
+
 async def _live_contacts(session: AsyncSession, *, subject_kind: str | None, subject_id: int) -> Sequence[ResidentContact]:
-    stmt = select(ResidentContact).where(
-        ResidentContact.subject_kind == subject_kind, ResidentContact.subject_id == subject_id, ResidentContact.erased_at.is_(None)
-    )
-    return (await session.scalars(stmt)).all()
+    return (await session.scalars(select(ResidentContact).where(*_live(subject_kind, subject_id)))).all()
 
 
 async def prune(session: AsyncSession, *, before: datetime) -> int:
@@ -260,7 +262,6 @@ async def create_subscription(session: AsyncSession, *, data: WebhookCreate, act
     )
     session.add(subscription)
     await session.flush()
-    _forget_receivers(session)
     await audit.record(
         session,
         actor=actor,
@@ -286,7 +287,6 @@ async def delete_subscription(session: AsyncSession, *, subscription_id: int, ac
     before = {"url": subscription.url, "events": subscription.events, "active": subscription.active}
     await session.delete(subscription)
     await session.flush()
-    _forget_receivers(session)
     await audit.record(session, actor=actor, action="delete", entity="webhook_subscription", entity_id=subscription_id, before=before)
 
 
@@ -298,7 +298,6 @@ async def enable_subscription(session: AsyncSession, *, subscription_id: int, ac
         subscription.active, subscription.disabled_reason, subscription.disabled_at = True, None, None
         subscription.consecutive_failures = 0
         await session.flush()
-        _forget_receivers(session)
         await audit.record(
             session, actor=actor, action="enable", entity="webhook_subscription", entity_id=subscription_id, before=before, after={"active": True}
         )
@@ -310,7 +309,6 @@ async def disable_subscription(session: AsyncSession, *, subscription: WebhookSu
     subscription.active = False
     subscription.disabled_reason = reason[:500]
     subscription.disabled_at = now
-    _forget_receivers(session)
     await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.subscription_id == subscription.id, WebhookDelivery.status.in_(OPEN_DELIVERY))
