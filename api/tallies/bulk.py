@@ -305,26 +305,31 @@ class Bulk:
             return
         await self.execute("DELETE FROM tallies WHERE id = ?", [(i,) for i in ids], many=True)
 
-    async def recorded_changes(self, campaign_id: int, keys: Sequence[tuple[str, Any, int | None, int | None, int]]) -> set[int]:
-        """Positions of the (area, day, point, device, import id) keys that have a history entry
-        written by that import."""
+    async def unrecorded_creations(self, campaign_id: int, keys: Sequence[tuple[str, Any, int | None, int | None, int]]) -> dict[int, tuple[Any, ...]]:
+        """Positions of the (area, day, point, device, import id) keys that have no history entry
+        written by that import, each with the import's actor (kind, id, name): one statement."""
         if not keys:
-            return set()
+            return {}
+        unrecorded = (
+            "NOT EXISTS (SELECT 1 FROM tally_changes AS c WHERE c.campaign_id = ? AND c.area_code = {area} AND c.day = {day} "
+            "AND c.service_point_id IS NOT DISTINCT FROM {point} AND c.device_id IS NOT DISTINCT FROM {device} AND c.import_id = {import_id})"
+        )
         if self.pg:
             columns = list(zip(*keys, strict=True))
             rows = await self.fetch(
-                "SELECT DISTINCT k.i - 1 FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) "
-                'WITH ORDINALITY AS k(area, day, point, device, import_id, i) JOIN tally_changes AS c ON c.campaign_id = ? AND c.area_code = k.area COLLATE "C" '
-                "AND c.day = k.day AND c.service_point_id IS NOT DISTINCT FROM k.point AND c.device_id IS NOT DISTINCT FROM k.device AND c.import_id = k.import_id",
+                "SELECT k.i - 1, ti.actor_kind, ti.actor_id, ti.actor_name FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS DATE[]), CAST(? AS INTEGER[]), "
+                "CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) WITH ORDINALITY AS k(area, day, point, device, import_id, i) JOIN tally_imports AS ti ON ti.id = k.import_id "
+                "WHERE " + unrecorded.format(area='k.area COLLATE "C"', day="k.day", point="k.point", device="k.device", import_id="k.import_id"),
                 [*map(list, columns), campaign_id],
             )
         else:
+            # CROSS JOIN keeps json_each outside (one look-up of the import per key).
             rows = await self.fetch(
-                "SELECT DISTINCT j.key FROM json_each(?) AS j CROSS JOIN tally_changes AS c WHERE c.campaign_id = ? AND c.area_code = j.value->>0 "
-                "AND c.day = j.value->>1 AND c.service_point_id IS j.value->>2 AND c.device_id IS j.value->>3 AND c.import_id = j.value->>4",
+                "SELECT j.key, ti.actor_kind, ti.actor_id, ti.actor_name FROM json_each(?) AS j CROSS JOIN tally_imports AS ti WHERE ti.id = j.value->>4 AND "
+                + unrecorded.format(area="j.value->>0", day="j.value->>1", point="j.value->>2", device="j.value->>3", import_id="j.value->>4"),
                 [_json_rows(keys), campaign_id],
             )
-        return {row[0] for row in rows}
+        return {row[0]: tuple(row[1:]) for row in rows}
 
     def rollup_batch(self, rows: Sequence[tuple[str, Any, int, int, int, int, int]]) -> Any:
         """(area, day as `day()`, own, own_rows, below, op_own, op_below) deltas in the form the

@@ -345,29 +345,26 @@ class Writer:
         entries: list[tuple[Any, ...]] = []
         implicit = [c for c in changed if c.old_import_id is not None]
         if implicit:
-            recorded = await bulk.recorded_changes(
-                campaign_id, [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit if c.old_import_id is not None]
-            )  # all are: the test narrows the type
-            creations = [c for position, c in enumerate(implicit) if position not in recorded]
-            if creations:
-                among, ids = bulk.among(sorted({c.old_import_id for c in creations}))
-                actors = {row[0]: row[1:] for row in await bulk.fetch(f"SELECT id, actor_kind, actor_id, actor_name FROM tally_imports WHERE id {among}", ids)}
-                entries.extend(
-                    (
-                        campaign_id,
-                        c.area,
-                        day_of(c.day),
-                        c.point,
-                        c.device,
-                        None,
-                        c.old_count,
-                        c.old_source,
-                        c.old_at,
-                        *actors[c.old_import_id],
-                        c.old_import_id,
-                    )
-                    for c in creations
+            # (all have an import: the test narrows the type)
+            keys = [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit if c.old_import_id is not None]
+            unrecorded = await bulk.unrecorded_creations(campaign_id, keys)
+            entries.extend(
+                (
+                    campaign_id,
+                    c.area,
+                    day_of(c.day),
+                    c.point,
+                    c.device,
+                    None,
+                    c.old_count,
+                    c.old_source,
+                    c.old_at,
+                    *unrecorded[position],
+                    c.old_import_id,
                 )
+                for position, c in enumerate(implicit)
+                if position in unrecorded
+            )
         entries.extend((campaign_id, c.area, day_of(c.day), c.point, c.device, c.old_count, c.new_count, c.source, at, *who) for c in changed)
         if self.import_id is None:  # no import to stand for these creations
             entries.extend((campaign_id, r.area, day_of(r.day), r.point, r.device, None, r.count, r.source, at, *who) for r in created)
