@@ -449,7 +449,7 @@ async def commit(session: AsyncSession) -> None:
             written: frozenset[str] = frozenset()
             async with driver.pipeline():
                 for statement, params in held.statements:
-                    compiled = statement.compile(dialect=dialect)
+                    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})  # IN lists as their values
                     written |= fastpath.written_tables(compiled.string)
                     # The values as SQLAlchemy would send them (a JSON column's text, a time's UTC form).
                     processors = compiled._bind_processors

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CTE, ColumnElement, Insert, Select, String, Table, delete, exists, insert, literal, select, true, update
+from sqlalchemy import CTE, ColumnElement, Insert, Select, String, Table, delete, exists, insert, literal, null, select, true, update
 from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -424,23 +424,17 @@ async def add_push_contact(session: AsyncSession, *, subject_kind: SubjectKind |
     return contact
 
 
-async def erase_contacts(session: AsyncSession, *, subject_kind: SubjectKind | str, subject_id: int) -> int:
-    """The request closed: forget its residents' numbers and give up messages not yet sent."""
-    kind = SubjectKind(subject_kind).value
-    contacts = await _live_contacts(session, subject_kind=kind, subject_id=subject_id)
-    now = _now()
-    for contact in contacts:
-        contact.phone = None
-        contact.push_subscription = None
-        contact.erased_at = now
-    if contacts:
-        await session.execute(
-            update(ResidentMessage)
-            .where(ResidentMessage.contact_id.in_([c.id for c in contacts]), ResidentMessage.status.in_(OPEN_DELIVERY))
-            .values(status=DeliveryStatus.dead.value, body=None, last_error="The request closed; the number was erased.", claimed_until=None, claim_token=None)
-        )
-    await session.flush()
-    return len(contacts)
+async def erase_contacts(session: AsyncSession, *, subject_kind: SubjectKind | str, subject_id: int) -> None:
+    """The request closed: forget its residents' numbers and give up messages not yet sent. Two
+    statements that need no answer: on PostgreSQL sent with a request's COMMIT (`last_statement`)."""
+    live = _live(SubjectKind(subject_kind).value, subject_id)
+    given_up = (
+        update(ResidentMessage)
+        .where(ResidentMessage.contact_id.in_(select(ResidentContact.id).where(*live)), ResidentMessage.status.in_(OPEN_DELIVERY))
+        .values(status=DeliveryStatus.dead.value, body=None, last_error="The request closed; the number was erased.", claimed_until=None, claim_token=None)
+    )
+    await last_statement(session, given_up, {})  # first: it finds the messages by the contacts not yet erased
+    await last_statement(session, update(ResidentContact).where(*live).values(phone=None, push_subscription=null(), erased_at=_now()), {})
 
 
 async def subjects_with_live_contacts(session: AsyncSession, *, subject_kind: SubjectKind | str, limit: int = 1000) -> list[int]:

@@ -13,7 +13,7 @@ from api.audit import service as audit
 from api.audit.models import AuditEntry
 from api.db import commit, hold_last_writes
 from api.notifications import service
-from api.notifications.models import NotificationEvent, ResidentMessage, WebhookDelivery
+from api.notifications.models import NotificationEvent, ResidentContact, ResidentMessage, WebhookDelivery
 from api.notifications.schemas import ContactCreate, WebhookCreate
 from api.principal import SYSTEM
 from tests.committing import committed_database
@@ -59,3 +59,20 @@ async def test_a_requests_events_and_audit_entries_go_with_its_commit(race_engin
             messages = (await session.scalars(select(ResidentMessage).where(ResidentMessage.event_id == events[0].id))).all()
             assert [d.subscription_id for d in deliveries] == [subscription.id]
             assert [m.status for m in messages] == ["pending"] and "tinggal 3 orang lagi" in (messages[0].body or "")
+
+
+async def test_closing_a_request_erases_its_numbers_with_the_commit(race_engine) -> None:
+    maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
+    async with maker() as session, session.begin():
+        contact = await service.add_contact(session, subject_kind="home_visit", subject_id=77, data=ContactCreate(phone="0812-3456-7890", consent=True))
+        assert await service.send_code(session, subject_kind="home_visit", subject_id=77, code="HV-7Q2M-KX9P") == 1
+    async with maker() as session:
+        hold_last_writes(session)
+        await service.erase_contacts(session, subject_kind="home_visit", subject_id=77)
+        assert session.in_transaction() is False  # nothing sent yet: both updates wait for the COMMIT
+        await commit(session)
+    async with maker() as session:
+        erased = await session.get_one(ResidentContact, contact.id)
+        (message,) = (await session.scalars(select(ResidentMessage).where(ResidentMessage.contact_id == contact.id))).all()
+    assert erased.phone is None and erased.push_subscription is None and erased.erased_at is not None
+    assert message.status == "dead" and message.body is None
