@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util import EMPTY_DICT, LRUCache
 
 from api import fastpath
 from api.config import get_settings
@@ -432,6 +432,32 @@ async def driver_connection(session: AsyncSession) -> Any:
     return (await connection.get_raw_connection()).driver_connection
 
 
+# Compiled last statements by their shape (SQLAlchemy's cache key: the statement without its
+# values), as SQLAlchemy's own execution keeps them: compiling a request's few last statements
+# anew each time cost a write about 1 ms of CPU each.
+_COMPILED: LRUCache[Any, Any] = LRUCache(256)  # (dialect, shape, parameter names) -> SQLCompiler
+
+
+def _driver_form(statement: Executable, params: dict[str, Any], dialect: Any) -> tuple[str, dict[str, Any]]:
+    """The SQL and the values of `statement` as SQLAlchemy would send them to the driver (a JSON
+    column's text, a time's UTC form). `_generate_cache_key`, `construct_params`' extracted values
+    and `_bind_processors` are how SQLAlchemy does it itself; it has no public way for a statement
+    sent on the driver's connection (pipeline mode)."""
+    cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]  # every Executable SQLAlchemy makes has it
+    key = None if cache_key is None else (dialect.name, cache_key.key, tuple(sorted(params)))
+    compiled = None if key is None else _COMPILED.get(key)
+    if compiled is None:
+        compiled = statement.compile(dialect=dialect, column_keys=sorted(params), cache_key=cache_key)  # type: ignore[attr-defined]  # as above
+        if compiled.post_compile_params or compiled.literal_execute_params:  # IN lists: their values are part of the SQL, never kept
+            compiled = statement.compile(dialect=dialect, column_keys=sorted(params), compile_kwargs={"render_postcompile": True})  # type: ignore[attr-defined]
+            cache_key = key = None
+        if key is not None:
+            _COMPILED[key] = compiled
+    processors = compiled._bind_processors
+    values = compiled.construct_params(params, extracted_parameters=None if cache_key is None else cache_key.bindparams)
+    return compiled.string, {name: processors[name](value) if name in processors else value for name, value in values.items()}
+
+
 async def commit(session: AsyncSession) -> None:
     """Commit the session's transaction: the steps waiting for it (`last_step`), then its last
     statements (`last_statement`) sent with the COMMIT, in one round trip (PostgreSQL's pipeline
@@ -449,12 +475,9 @@ async def commit(session: AsyncSession) -> None:
             written: frozenset[str] = frozenset()
             async with driver.pipeline():
                 for statement, params in held.statements:
-                    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})  # IN lists as their values
-                    written |= fastpath.written_tables(compiled.string)
-                    # The values as SQLAlchemy would send them (a JSON column's text, a time's UTC form).
-                    processors = compiled._bind_processors
-                    values = {name: processors[name](value) if name in processors else value for name, value in compiled.construct_params(params).items()}
-                    await driver.execute(compiled.string, values)
+                    sql, values = _driver_form(statement, params, dialect)
+                    written |= fastpath.written_tables(sql)
+                    await driver.execute(sql, values)
                 await driver.commit()
         except dialect.loaded_dbapi.Error as exc:  # raised as SQLAlchemy raises the driver's errors (an IntegrityError: 409)
             raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, Table, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -152,21 +152,25 @@ async def test_a_last_statement_goes_with_the_commit_and_fails_with_it(engine: A
                 await last_statement(session, insert, {"n": 2})
             assert list(await session.scalars(stored)) == ([2] if is_postgresql(session) else [1, 2, 11])
             await commit(session)
-        async with maker() as session:  # a transaction whose one write is its last statement
+        async with maker() as session:  # a transaction whose writes are its last statements
             hold_last_writes(session)
-            await last_statement(session, insert, {"n": 4})
+            probe = Table("probe_last_statement", MetaData(), Column("n", Integer))
+            for n in (4, 5):  # one shape, compiled once: each sends its own value
+                await last_statement(session, probe.insert().values(n=n), {})
+            await last_statement(session, probe.delete().where(probe.c.n.in_([4, 6])), {})  # an IN list's values are part of its SQL
+            await last_statement(session, probe.insert().values(n=4), {})
             seen = fastpath.generation.value
             await commit(session)
             assert fastpath.generation.value > seen  # public answers kept before it are stale now
         async with maker() as session:
-            assert list(await session.scalars(stored)) == [1, 2, 4, 11]
+            assert list(await session.scalars(stored)) == [1, 2, 4, 5, 11]
             hold_last_writes(session)
             await session.execute(insert, {"n": 3})
             with pytest.raises(DBAPIError):
                 await last_statement(session, insert, {"n": None})
                 await commit(session)
             await session.rollback()
-            assert list(await session.scalars(stored)) == [1, 2, 4, 11]
+            assert list(await session.scalars(stored)) == [1, 2, 4, 5, 11]
     finally:
         async with engine.begin() as connection:
             await connection.execute(text("DROP TABLE probe_last_statement"))
