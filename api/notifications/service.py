@@ -18,9 +18,29 @@ Rules:
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import CTE, ColumnElement, Insert, Select, String, Table, delete, exists, insert, literal, null, select, true, update
+from sqlalchemy import (
+    CTE,
+    BindParameter,
+    ColumnElement,
+    Executable,
+    Insert,
+    Integer,
+    Select,
+    String,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
 from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
@@ -111,8 +131,8 @@ async def _emit(
     session: AsyncSession, *, type: EventType | str, payload: dict[str, Any], subject: tuple[SubjectKind | str, int] | None, once: bool
 ) -> NotificationEvent | None:
     """The event, a pending delivery per active subscription to its type and a pending message per
-    live contact of its subject: on PostgreSQL one statement (data-modifying CTEs), on SQLite one
-    per table. `once`: none of it when an event of this type is stored for this subject."""
+    live contact of its subject (`_statements`). `once`: none of it when an event of this type is
+    stored for this subject."""
     event_type = EventType(type)
     _check_payload(payload)
     now = _now()
@@ -124,63 +144,79 @@ async def _emit(
         "payload": payload,
         "created_at": now,
     }
-    table = cast(Table, NotificationEvent.__table__)  # mapped with __tablename__: its __table__ is a Table
-    # The values as a SELECT, so that `once` is the same statement's condition (no read first).
-    source = select(*(literal(value, table.c[name].type).label(name) for name, value in values.items()))
-    if once:
-        source = source.where(~exists().where(*_events_like(values["type"], values["subject_kind"], values["subject_id"])))
-    inserted = insert(table).from_select(list(values), source).returning(table.c.id)
     text = render(event_type.value, payload) if subject is not None else None
-    if is_postgresql(session):
-        event = inserted.cte("event")
-        followers = [_deliveries(event, event_type, now).cte("deliveries")]
-        if text is not None:
-            followers.append(_messages(event, values, text, now).cte("messages"))
-        statement = select(event.c.id).add_cte(*followers)
-        if not once and holds_last_writes(session):
-            await last_statement(session, statement, {})
-            return None
-        event_id = await session.scalar(statement)
-    else:
-        event_id = await session.scalar(inserted)
-        if event_id is not None:
-            await session.execute(_deliveries(event_id, event_type, now))
-            if text is not None:
-                await session.execute(_messages(event_id, values, text, now))
+    # A subscription's `events` is the JSON text of a list of names, each quoted: LIKE '%"name"%'.
+    quoted = f'"{event_type.value}"'.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    params = {**values, "subscribed": f"%{quoted}%", "body": text}
+    pg = is_postgresql(session)
+    first, *followers = _statements(pg=pg, once=once, text=text is not None)
+    if pg and not once and holds_last_writes(session):
+        await last_statement(session, first, params)
+        return None
+    event_id = await session.scalar(first, params)
     if event_id is None:
         return None
+    for statement in followers:  # SQLite
+        await session.execute(statement, {**params, "event_id": event_id})
     stored = NotificationEvent(id=event_id, **values)
     make_transient_to_detached(stored)  # the row just inserted, in the session as stored
     session.add(stored)
     return stored
 
 
-def _for_event(event: CTE | int, table: Table, *columns: ColumnElement[Any]) -> Select[Any]:
+_EVENT_COLUMNS = ("uid", "type", "subject_kind", "subject_id", "payload", "created_at")
+
+
+@cache
+def _statements(*, pg: bool, once: bool, text: bool) -> tuple[Executable, ...]:
+    """The statements of an event, built once per kind (its values are parameters, `_emit`): on
+    PostgreSQL one, the event's INSERT and its deliveries' and messages' as data-modifying CTEs,
+    answering the event's id; on SQLite the event's INSERT (answering its id), then the others."""
+    table = cast(Table, NotificationEvent.__table__)  # mapped with __tablename__: its __table__ is a Table
+    # The values as a SELECT, so that `once` is the same statement's condition (no read first).
+    source = select(*(bindparam(name, type_=table.c[name].type).label(name) for name in _EVENT_COLUMNS))
+    if once:
+        source = source.where(~exists().where(*_events_like(bindparam("type"), bindparam("subject_kind"), bindparam("subject_id"))))
+    inserted = insert(table).from_select(list(_EVENT_COLUMNS), source).returning(table.c.id)
+    if not pg:
+        event_id = bindparam("event_id", type_=Integer())
+        return (inserted, _deliveries(event_id), *([_messages(event_id)] if text else []))
+    event = inserted.cte("event")
+    followers = [_deliveries(event).cte("deliveries"), *([_messages(event).cte("messages")] if text else [])]
+    return (select(event.c.id).add_cte(*followers),)
+
+
+def _for_event(event: CTE | BindParameter[int], table: Table, *columns: ColumnElement[Any]) -> Select[Any]:
     """`columns` of `table`'s rows beside the event's id: `event` is the CTE of its INSERT (PostgreSQL), or its id."""
-    if isinstance(event, int):
-        return select(literal(event), *columns)
-    return select(event.c.id, *columns).select_from(event).join(table, true())
+    if isinstance(event, CTE):
+        return select(event.c.id, *columns).select_from(event).join(table, true())
+    return select(event, *columns)
 
 
-def _deliveries(event: CTE | int, event_type: EventType, now: datetime) -> Insert:
-    """A pending delivery of the event to each active subscription to its type (`events`: the JSON
-    text of a list of event types, each a quoted name)."""
+def _pending() -> tuple[ColumnElement[Any], ...]:
+    """An outgoing row's first state: pending, not tried, due now (parameter `created_at`)."""
+    now = bindparam("created_at", type_=UtcDateTime())
+    return literal(DeliveryStatus.pending.value), literal(0), now, now
+
+
+def _deliveries(event: CTE | BindParameter[int]) -> Insert:
+    """A pending delivery of the event to each active subscription to its type (parameter `subscribed`)."""
     subscriptions = cast(Table, WebhookSubscription.__table__)
-    subscribed = cast_(subscriptions.c.events, String).contains(f'"{event_type.value}"', autoescape=True)
-    pending = (literal(DeliveryStatus.pending.value), literal(0), literal(now, UtcDateTime()), literal(now, UtcDateTime()))
-    return insert(WebhookDelivery).from_select(
+    subscribed = cast_(subscriptions.c.events, String).like(bindparam("subscribed"), escape="/")
+    return insert(cast(Table, WebhookDelivery.__table__)).from_select(  # the table: a mapped class with parameters is an ORM bulk insert
         ["event_id", "subscription_id", "status", "attempts", "next_attempt_at", "created_at"],
-        _for_event(event, subscriptions, subscriptions.c.id, *pending).where(subscriptions.c.active.is_(True), subscribed),
+        _for_event(event, subscriptions, subscriptions.c.id, *_pending()).where(subscriptions.c.active.is_(True), subscribed),
     )
 
 
-def _messages(event: CTE | int, values: dict[str, Any], text: str, now: datetime) -> Insert:
-    """A pending message of the event's text to each live contact of its subject."""
+def _messages(event: CTE | BindParameter[int]) -> Insert:
+    """A pending message of the event's text (parameter `body`) to each live contact of its subject."""
     contacts = cast(Table, ResidentContact.__table__)
-    pending = (literal(DeliveryStatus.pending.value), literal(0), literal(now, UtcDateTime()), literal(now, UtcDateTime()))
-    return insert(ResidentMessage).from_select(
+    return insert(cast(Table, ResidentMessage.__table__)).from_select(
         ["event_id", "contact_id", "channel", "body", "status", "attempts", "next_attempt_at", "created_at"],
-        _for_event(event, contacts, contacts.c.id, contacts.c.channel, literal(text), *pending).where(*_live(values["subject_kind"], values["subject_id"])),
+        _for_event(event, contacts, contacts.c.id, contacts.c.channel, bindparam("body"), *_pending()).where(
+            *_live(bindparam("subject_kind"), bindparam("subject_id"))
+        ),
     )
 
 
@@ -190,7 +226,7 @@ async def has_event(session: AsyncSession, *, type: EventType | str, subject: tu
     return found is not None
 
 
-def _events_like(type: str, subject_kind: str | None, subject_id: int | None) -> list[ColumnElement[bool]]:
+def _events_like(type: Any, subject_kind: Any, subject_id: Any) -> list[ColumnElement[bool]]:
     """The events of a type about a subject (`has_event`, `emit_once`)."""
     return [NotificationEvent.type == type, NotificationEvent.subject_kind == subject_kind, NotificationEvent.subject_id == subject_id]
 
@@ -216,7 +252,7 @@ def _message(contact: ResidentContact, body: str, now: datetime, *, event_id: in
     )
 
 
-def _live(subject_kind: str | None, subject_id: int | None) -> list[ColumnElement[bool]]:
+def _live(subject_kind: Any, subject_id: Any) -> list[ColumnElement[bool]]:
     """The contacts of a request that still hold a number (or a push subscription)."""
     return [ResidentContact.subject_kind == subject_kind, ResidentContact.subject_id == subject_id, ResidentContact.erased_at.is_(None)]
 

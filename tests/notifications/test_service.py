@@ -68,7 +68,8 @@ async def test_an_event_with_its_deliveries_and_messages_is_one_statement_on_pos
     called_event = await service.emit(session, type="ticket.called", payload={"ticket_id": 6})
     scheduled_event = await service.emit(session, type="home_visit.scheduled", payload={"home_visit_id": 1})
     assert await receivers(near_event) == sorted([both, near]) and await receivers(called_event) == [both]
-    assert await receivers(scheduled_event) == [] and rescheduled
+    rescheduled_event = await service.emit(session, type="home_visit.rescheduled", payload={"home_visit_id": 1})
+    assert await receivers(scheduled_event) == [] and await receivers(rescheduled_event) == [rescheduled]
     (message,) = await service.messages_for(session, subject_kind="ticket", subject_id=5)
     assert message.event_id == near_event.id and message.status == "pending" and message.channel == "sms"
 
