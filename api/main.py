@@ -68,6 +68,26 @@ async def health(session: SessionDep) -> Health:
     return Health(status="ok", database=session.get_bind().dialect.name, revision=revision, version=api.__version__)
 
 
+# Busiest first: FastAPI tries a request's path against each route in turn (about 10 µs each,
+# 120 routes), and a counter's moves, boards, progress and posted tallies are most of the
+# traffic. No path of one router is another's (tests/test_main.py), so the order is free.
+ROUTERS = (
+    queues_router,
+    campaigns_router,
+    tallies_router,
+    services_router,
+    health_router,
+    areas_router,
+    auth_router,
+    audit_router,
+    visits_router,
+    devices_router,
+    complaints_router,
+    webhooks_router,
+    notifications_router,
+)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings)
@@ -111,25 +131,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     document_problems(app)
     install_contract(app)
-    routers = (
-        health_router,
-        areas_router,
-        campaigns_router,
-        auth_router,
-        audit_router,
-        visits_router,
-        devices_router,
-        services_router,
-        queues_router,
-        complaints_router,
-        tallies_router,
-        webhooks_router,
-        notifications_router,
-    )
     # Every API route: credentials that are sent are checked (401 when invalid, public endpoints
     # included) and a query parameter the route does not declare is a 422.
     contract = [Depends(reject_unknown_query), Depends(get_principal)]
-    for router in routers:
+    for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX, dependencies=contract)
     app.include_router(metrics_router)
 
