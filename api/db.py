@@ -24,7 +24,7 @@ from fastapi import Depends, Path, Request
 from sqlalchemy import DateTime, Executable, MetaData, String, TypeDecorator, event, inspect, make_url, update
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
@@ -456,6 +456,35 @@ def _driver_form(statement: Executable, params: dict[str, Any], dialect: Any) ->
     processors = compiled._bind_processors
     values = compiled.construct_params(params, extracted_parameters=None if cache_key is None else cache_key.bindparams)
     return compiled.string, {name: processors[name](value) if name in processors else value for name, value in values.items()}
+
+
+async def in_one_trip(session: AsyncSession, *statements: Executable) -> list[list[Any]]:
+    """Run statements that change no rows (locks, reads) one after the other in one round trip
+    (PostgreSQL's pipeline mode; on SQLite in turn) and answer each one's rows (none for one that
+    returns none). Each still runs alone: a read after a lock sees what committed before the lock
+    was held. Under load every round trip of a write waits for a turn of the event loop."""
+    if not is_postgresql(session):
+        answers: list[list[Any]] = []
+        for statement in statements:
+            result = await session.execute(statement)
+            try:
+                answers.append(list(result.all()))
+            except ResourceClosedError:  # a statement that returns no rows
+                answers.append([])
+        return answers
+    await session.flush()  # as SQLAlchemy's own execution would (autoflush)
+    driver = await driver_connection(session)
+    dialect = session.get_bind().dialect
+    try:
+        cursors = []
+        async with driver.pipeline():
+            for statement in statements:
+                sql, values = _driver_form(statement, {}, dialect)
+                assert not fastpath.may_write(sql), "in_one_trip is for statements that change no rows (the public answers' caches do not hear of it)"
+                cursors.append(await driver.execute(sql, values))
+        return [list(await cursor.fetchall()) if cursor.description else [] for cursor in cursors]
+    except dialect.loaded_dbapi.Error as exc:  # raised as SQLAlchemy raises the driver's errors
+        raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
 
 
 async def commit(session: AsyncSession) -> None:

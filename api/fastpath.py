@@ -106,7 +106,7 @@ def bump(tables: frozenset[str] = frozenset({ANY})) -> None:
             generation.of_reads[kind] += 1
 
 
-def _is_write(statement: str) -> bool:
+def may_write(statement: str) -> bool:
     """Whether a statement may change data (a false yes only costs a cache miss)."""
     head = statement.lstrip()[:10].upper()
     if head.startswith(_READS):
@@ -118,7 +118,7 @@ def _is_write(statement: str) -> bool:
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _before_execute(conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool) -> None:
-    if _is_write(statement):
+    if may_write(statement):
         tables = written_tables(statement)
         conn.info[WROTE] = conn.info.get(WROTE, frozenset()) | tables
         bump(tables)

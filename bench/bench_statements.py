@@ -1,10 +1,11 @@
-"""Statements per request on PostgreSQL: what a script's tally post and a counter's turn send.
+"""Round trips per request on PostgreSQL: what a script's tally post and a counter's turn send.
 
 Under load every statement waits for a turn of a busy event loop, so the count is what the writes'
 latency is made of (issue #22). The app runs in process (httpx's ASGI transport, the real session
 dependency: each request commits, its last statements pipelined with the COMMIT) against the demo
 data in a throwaway PostgreSQL cluster; every statement the engine sends is counted (those sent
-in the COMMIT's pipeline and COMMIT itself are not: they share its round trip).
+in the COMMIT's pipeline and COMMIT itself are not: they share its round trip; statements sent
+together by `api.db.in_one_trip` count once).
 
 Run: python bench/bench_statements.py [--show] (--show prints each statement, cut to 160 characters).
 """
@@ -44,11 +45,22 @@ async def count(url: str, show: bool) -> list[tuple[str, int, int]]:
         response = await request
         results.append((name, response.status_code, len(sent)))
         if show:
-            print(f"{name} ({response.status_code}): {len(sent)} statements")
+            print(f"{name} ({response.status_code}): {len(sent)} round trips")
             for statement in sent:
                 print(f"   {statement[:160]}")
         return response
 
+    # Statements sent together (`api.db.in_one_trip`, on the driver's connection: no engine event)
+    # are one round trip, counted once.
+    from api.tallies import precedence
+
+    one_trip = precedence.in_one_trip
+
+    async def noted(session: Any, *statements: Any) -> Any:
+        sent.append("in one round trip: " + "; ".join(" ".join(str(s).split())[:70] for s in statements))
+        return await one_trip(session, *statements)
+
+    precedence.in_one_trip = noted  # type: ignore[assignment]
     async with app.router.lifespan_context(app):
         event.listen(get_engine().sync_engine, "before_cursor_execute", note)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
@@ -86,7 +98,7 @@ def main() -> int:
         cli(cluster.url, "migrate")
         cli(cluster.url, "demo")
         results = asyncio.run(count(cluster.url, "--show" in sys.argv))
-    print("statements per request, PostgreSQL, demo data (COMMIT and what is pipelined with it not counted)")
+    print("round trips per request, PostgreSQL, demo data (COMMIT and what is pipelined with it not counted)")
     for name, status, statements in results:
         print(f"  {name:<45} {status}  {statements:>3}")
     return 0

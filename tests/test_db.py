@@ -15,7 +15,19 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api import fastpath
-from api.db import WRITES, SessionDep, commit, get_engine, get_sessionmaker, hold_last_writes, is_postgresql, last_statement, last_step, sqlite_write_intent
+from api.db import (
+    WRITES,
+    SessionDep,
+    commit,
+    get_engine,
+    get_sessionmaker,
+    hold_last_writes,
+    in_one_trip,
+    is_postgresql,
+    last_statement,
+    last_step,
+    sqlite_write_intent,
+)
 from api.errors import install_error_handlers
 
 # The GET endpoints that write an audit entry (staff reads of personal data), count a wrong
@@ -204,3 +216,33 @@ async def test_a_read_on_postgresql_runs_without_a_transaction_block(database_ur
         await get_engine().dispose()
         for cached in (get_settings, get_engine, get_sessionmaker):
             cached.cache_clear()
+
+
+async def test_a_read_in_the_trip_of_a_lock_sees_what_committed_while_it_waited(engine: AsyncEngine) -> None:
+    """`in_one_trip`: statements pipelined in one round trip still run one by one, each with its
+    own snapshot, so a read sent with a lock reads after the lock is held (how a writer reads a
+    campaign's policy under the campaign's lock). On SQLite they simply run in turn."""
+    maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    read = text("SELECT n FROM probe_in_one_trip")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE probe_in_one_trip (n INTEGER NOT NULL)"))
+        await connection.execute(text("INSERT INTO probe_in_one_trip (n) VALUES (1)"))
+    try:
+        if not is_postgresql(AsyncSession(engine)):
+            async with maker() as session:
+                assert await in_one_trip(session, read, read) == [[(1,)], [(1,)]]
+            return
+        lock = text("SELECT pg_advisory_xact_lock(:namespace, :id)").bindparams(namespace=7, id=7)
+        shared = text("SELECT pg_advisory_xact_lock_shared(:namespace, :id)").bindparams(namespace=7, id=7)
+        async with maker() as holder, maker() as reader:
+            await holder.execute(lock)
+            await holder.execute(text("UPDATE probe_in_one_trip SET n = 2"))
+            waiting = asyncio.create_task(in_one_trip(reader, shared, read))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()  # the shared lock waits for the holder
+            await holder.commit()
+            assert (await asyncio.wait_for(waiting, 10))[1] == [(2,)]  # not 1: read once the lock was held
+            await reader.rollback()
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE probe_in_one_trip"))

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.campaigns.models import Campaign, Target
 from api.principal import SYSTEM
 from api.tallies.checks import Row
-from api.tallies.precedence import sources_for
 from api.tallies.writer import Writer, lock_campaign
 
 # Pace as a share of what each kecamatan needs per day from the snapshot to the deadline.
@@ -48,7 +47,6 @@ async def load(session: AsyncSession, *, campaign: Campaign, snapshot_date: date
             weekend = WEEKEND_FACTOR if day.weekday() >= 5 else 1.0
             rows.append(Row(0, code, day, None, None, math.floor(needed * share * weekend * rng.uniform(0.85, 1.15)), "demo"))
         day += timedelta(days=1)
-    await lock_campaign(session, campaign.id)
-    writer = Writer(campaign_id=campaign.id, root=campaign.root_area_code, actor=SYSTEM, official=await sources_for(session, campaign_id=campaign.id))
+    writer = Writer(campaign_id=campaign.id, root=campaign.root_area_code, actor=SYSTEM, official=await lock_campaign(session, campaign.id))
     await writer.write(session, rows)
     return writer.counts.imported

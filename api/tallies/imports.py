@@ -43,7 +43,6 @@ from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import KECAMATAN_DEPTH, Checker, Problems, Row
 from api.tallies.models import ORIGINS, TallyImport
 from api.tallies.parsing import BATCH, CURRENT_COLUMNS, csv_rows, json_rows
-from api.tallies.precedence import sources_for
 from api.tallies.schemas import TallyMode
 from api.tallies.writer import STAGE_FROM, Counts, Writer, lock_campaign, share_campaign
 
@@ -138,7 +137,7 @@ async def _import(
                 savepoint = await session.begin_nested()
             session.add(record)
             await session.flush()
-            await _lock(session, campaign, one_step=one_step)
+            official = await _lock(session, campaign, one_step=one_step)  # read under the lock: `set_policy` takes it alone
             shared = one_step
             writer = Writer(
                 campaign_id=campaign.id,
@@ -146,7 +145,7 @@ async def _import(
                 actor=actor,
                 import_id=record.id,
                 defer_totals=True,
-                official=await sources_for(session, campaign_id=campaign.id),  # read under the lock: `set_policy` takes it alone
+                official=official,
                 timezone=campaign.timezone,  # the last step runs after the request's campaign object may be gone
             )
         await writer.settle()  # the last batch's writing and this one's lookups share the session
@@ -254,17 +253,15 @@ async def _import(
     return 200, summary
 
 
-async def _lock(session: AsyncSession, campaign: Campaign, *, one_step: bool) -> None:
+async def _lock(session: AsyncSession, campaign: Campaign, *, one_step: bool) -> frozenset[str]:
     """Take the campaign's lock for an import, shared when it is written in one step. An import written in
     one step (`Writer.write` once, then `finish`: a post of one small batch that deletes nothing,
     as a script's daily post) takes its row locks in the one order of every writer (tallies by
     key, `_key_order`; then rollups, totals and the campaign's version), so it shares the campaign
     with them (`share_campaign`). One written in several (batches, then mode=replace's
-    deletions) cannot: it has the campaign to itself (`lock_campaign`)."""
-    if one_step:
-        await share_campaign(session, campaign.id)
-    else:
-        await lock_campaign(session, campaign.id)
+    deletions) cannot: it has the campaign to itself (`lock_campaign`). Answers the campaign's
+    official sources, read under the lock."""
+    return await (share_campaign if one_step else lock_campaign)(session, campaign.id)
 
 
 async def _undo(session: AsyncSession, savepoint: AsyncSessionTransaction | None, record: TallyImport) -> None:

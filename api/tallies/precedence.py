@@ -28,9 +28,12 @@ Rules
   to reconcile (`api.tallies.reconciliation`).
 """
 
-from sqlalchemy import select
+from collections.abc import Sequence
+
+from sqlalchemy import Executable, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.db import in_one_trip
 from api.tallies.models import TallyPolicy
 
 OFFICIAL_SOURCES = frozenset({"manual", "script", "demo"})
@@ -43,12 +46,13 @@ def official_sources(*, operational_official: bool = False) -> frozenset[str]:
     return ALL_OFFICIAL if operational_official else OFFICIAL_SOURCES
 
 
-async def operational_official(session: AsyncSession, *, campaign_id: int) -> bool:
-    """The campaign's policy: are queue and home-visit counts official?"""
-    found = await session.scalar(select(TallyPolicy.operational_official).where(TallyPolicy.campaign_id == campaign_id))
-    return bool(found)
+async def operational_official(session: AsyncSession, *, campaign_id: int, after: Sequence[Executable] = ()) -> bool:
+    """The campaign's policy: are queue and home-visit counts official? `after`: statements sent
+    first in the same round trip (a lock: the policy is then read under it)."""
+    *_, rows = await in_one_trip(session, *after, select(TallyPolicy.operational_official).where(TallyPolicy.campaign_id == campaign_id))
+    return bool(rows and rows[0][0])
 
 
-async def sources_for(session: AsyncSession, *, campaign_id: int) -> frozenset[str]:
-    """The official sources of one campaign."""
-    return official_sources(operational_official=await operational_official(session, campaign_id=campaign_id))
+async def sources_for(session: AsyncSession, *, campaign_id: int, after: Sequence[Executable] = ()) -> frozenset[str]:
+    """The official sources of one campaign (`after`: as for `operational_official`)."""
+    return official_sources(operational_official=await operational_official(session, campaign_id=campaign_id, after=after))

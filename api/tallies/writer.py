@@ -540,28 +540,28 @@ class Writer:
         self.counts.deleted += len(doomed)
 
 
-async def lock_campaign(session: AsyncSession, campaign_id: int) -> None:
+async def lock_campaign(session: AsyncSession, campaign_id: int) -> frozenset[str]:
     """The whole campaign's tallies, alone until COMMIT (PostgreSQL): for imports (several
     batches, each taking row locks after the last batch's) and what rewrites all of them
-    (`set_policy`'s rebuild, the demo). Every other writer shares the lock (`share_campaign`)."""
-    if is_postgresql(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock(:namespace, :id)"), {"namespace": LOCK_NAMESPACE, "id": campaign_id})
-        await _cheap_random_reads(session)
+    (`set_policy`'s rebuild, the demo). Every other writer shares the lock (`share_campaign`).
+    Answers the campaign's official sources, read under the lock (`set_policy` changes them
+    alone), in the lock's round trip."""
+    lock = [text("SELECT pg_advisory_xact_lock(:namespace, :id)").bindparams(namespace=LOCK_NAMESPACE, id=campaign_id), _CHEAP_RANDOM_READS]
+    return await sources_for(session, campaign_id=campaign_id, after=lock if is_postgresql(session) else ())
 
 
-async def share_campaign(session: AsyncSession, campaign_id: int) -> None:
+async def share_campaign(session: AsyncSession, campaign_id: int) -> frozenset[str]:
     """A writer of some of the campaign's tallies that takes its row locks in the one order
     (PostgreSQL): it shares the campaign's lock with every other such writer (they run at once)
-    and waits only for `lock_campaign`."""
-    if is_postgresql(session):
-        await session.execute(text("SELECT pg_advisory_xact_lock_shared(:namespace, :id)"), {"namespace": LOCK_NAMESPACE, "id": campaign_id})
+    and waits only for `lock_campaign`. Answers the official sources as `lock_campaign` does."""
+    lock = [text("SELECT pg_advisory_xact_lock_shared(:namespace, :id)").bindparams(namespace=LOCK_NAMESPACE, id=campaign_id)]
+    return await sources_for(session, campaign_id=campaign_id, after=lock if is_postgresql(session) else ())
 
 
-async def _cheap_random_reads(session: AsyncSession) -> None:
-    # A batch reads a few thousand rows by primary key. The default cost model (spinning disks)
-    # and statistics that lag behind a running import make the planner scan whole tables
-    # instead; for this transaction only, cost random reads as on SSDs and cached data.
-    await session.execute(text("SET LOCAL random_page_cost = 1.1"))
+# A batch reads a few thousand rows by primary key. The default cost model (spinning disks) and
+# statistics that lag behind a running import make the planner scan whole tables instead; for
+# this transaction only, cost random reads as on SSDs and cached data.
+_CHEAP_RANDOM_READS = text("SET LOCAL random_page_cost = 1.1")
 
 
 async def add_recordings(
@@ -590,8 +590,7 @@ async def add_recordings(
     for campaign_id, root, timezone in campaigns:  # in one order: each campaign's row locks before the next one's
         if not is_within(area_code, root):
             continue
-        await share_campaign(session, campaign_id)  # adding commutes: no lock of its own (see `roll_up`)
-        official = await sources_for(session, campaign_id=campaign_id)
+        official = await share_campaign(session, campaign_id)  # adding commutes: no lock of its own (see `roll_up`)
         if is_postgresql(session) and count > 0 and source not in official:
             await _add_operational(
                 session,
@@ -700,8 +699,7 @@ async def put_point_count(
 ) -> None:
     """A service point's own count of a day, entered by its staff (source `manual`, official): it
     replaces what the point's key held, so sending it again (an outbox replaying) changes nothing."""
-    await share_campaign(session, campaign_id)
-    writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=await sources_for(session, campaign_id=campaign_id))
+    writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=await share_campaign(session, campaign_id))
     await writer.write(session, [Row(0, area_code, day, service_point_id, None, count, "manual")])
 
 
