@@ -50,7 +50,7 @@ class Statements:
     ],
 )
 def test_what_counts_as_a_write(statement: str, writes: bool) -> None:
-    assert fastpath._is_write(statement) is writes
+    assert fastpath.may_write(statement) is writes
 
 
 @pytest.mark.parametrize(
