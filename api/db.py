@@ -12,7 +12,7 @@ import collections
 import contextlib
 import sqlite3
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -475,7 +475,7 @@ async def in_one_trip(session: AsyncSession, *statements: Executable) -> list[li
     await session.flush()  # as SQLAlchemy's own execution would (autoflush)
     driver = await driver_connection(session)
     dialect = session.get_bind().dialect
-    try:
+    with _as_sqlalchemy_raises(dialect):
         cursors = []
         async with driver.pipeline():
             for statement in statements:
@@ -483,7 +483,15 @@ async def in_one_trip(session: AsyncSession, *statements: Executable) -> list[li
                 assert not fastpath.may_write(sql), "in_one_trip is for statements that change no rows (the public answers' caches do not hear of it)"
                 cursors.append(await driver.execute(sql, values))
         return [list(await cursor.fetchall()) if cursor.description else [] for cursor in cursors]
-    except dialect.loaded_dbapi.Error as exc:  # raised as SQLAlchemy raises the driver's errors
+
+
+@contextlib.contextmanager
+def _as_sqlalchemy_raises(dialect: Any) -> Iterator[None]:
+    """The driver's errors, from statements sent on its own connection, raised as SQLAlchemy raises
+    them (an IntegrityError: 409)."""
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as exc:
         raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
 
 
@@ -500,16 +508,14 @@ async def commit(session: AsyncSession) -> None:
         driver = await driver_connection(session)
         assert driver is not None  # the connection is open: the transaction runs on it
         dialect = session.get_bind().dialect
-        try:
-            written: frozenset[str] = frozenset()
+        written: frozenset[str] = frozenset()
+        with _as_sqlalchemy_raises(dialect):
             async with driver.pipeline():
                 for statement, params in held.statements:
                     sql, values = _driver_form(statement, params, dialect)
                     written |= fastpath.written_tables(sql)
                     await driver.execute(sql, values)
                 await driver.commit()
-        except dialect.loaded_dbapi.Error as exc:  # raised as SQLAlchemy raises the driver's errors (an IntegrityError: 409)
-            raise DBAPIError.instance(None, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
         fastpath.bump(written)  # it hears of writes through SQLAlchemy's events, which these bypassed
     await session.commit()  # what is left of it: the session's bookkeeping (the server's transaction has ended)
 
