@@ -440,22 +440,21 @@ _COMPILED: LRUCache[Any, Any] = LRUCache(256)  # (dialect, shape, parameter name
 
 def _driver_form(statement: Executable, params: dict[str, Any], dialect: Any) -> tuple[str, dict[str, Any]]:
     """The SQL and the values of `statement` as SQLAlchemy would send them to the driver (a JSON
-    column's text, a time's UTC form). `_generate_cache_key`, `construct_params`' extracted values
-    and `_bind_processors` are how SQLAlchemy does it itself; it has no public way for a statement
-    sent on the driver's connection (pipeline mode)."""
+    column's text, a time's UTC form, an IN list's values as parameters of their own).
+    `_generate_cache_key`, `construct_params`' extracted values and the expansion of IN lists
+    (`_process_parameters_for_postcompile`) are how SQLAlchemy's own execution does it; it has no
+    public way for a statement sent on the driver's connection (pipeline mode)."""
     cache_key = statement._generate_cache_key()  # type: ignore[attr-defined]  # every Executable SQLAlchemy makes has it
     key = None if cache_key is None else (dialect.name, cache_key.key, tuple(sorted(params)))
     compiled = None if key is None else _COMPILED.get(key)
     if compiled is None:
         compiled = statement.compile(dialect=dialect, column_keys=sorted(params), cache_key=cache_key)  # type: ignore[attr-defined]  # as above
-        if compiled.post_compile_params or compiled.literal_execute_params:  # IN lists: their values are part of the SQL, never kept
-            compiled = statement.compile(dialect=dialect, column_keys=sorted(params), compile_kwargs={"render_postcompile": True})  # type: ignore[attr-defined]
-            cache_key = key = None
         if key is not None:
             _COMPILED[key] = compiled
-    processors = compiled._bind_processors
-    values = compiled.construct_params(params, extracted_parameters=None if cache_key is None else cache_key.bindparams)
-    return compiled.string, {name: processors[name](value) if name in processors else value for name, value in values.items()}
+    values = compiled.construct_params(params, extracted_parameters=None if cache_key is None else cache_key.bindparams, _no_postcompile=True)
+    expanded = compiled._process_parameters_for_postcompile(values)
+    processors = {**compiled._bind_processors, **expanded.processors}  # the latter: an IN list's values, by their expanded names
+    return expanded.statement, {name: processors[name](value) if name in processors else value for name, value in expanded.parameters.items()}
 
 
 async def in_one_trip(session: AsyncSession, *statements: Executable) -> list[list[Any]]:

@@ -169,8 +169,10 @@ async def test_a_last_statement_goes_with_the_commit_and_fails_with_it(engine: A
             probe = Table("probe_last_statement", MetaData(), Column("n", Integer))
             for n in (4, 5):  # one shape, compiled once: each sends its own value
                 await last_statement(session, probe.insert().values(n=n), {})
-            await last_statement(session, probe.delete().where(probe.c.n.in_([4, 6])), {})  # an IN list's values are part of its SQL
-            await last_statement(session, probe.insert().values(n=4), {})
+            for doomed in ([4, 6], [5, 7, 8]):  # one shape with IN lists of their own values and lengths
+                await last_statement(session, probe.delete().where(probe.c.n.in_(doomed)), {})
+            for n in (4, 5):
+                await last_statement(session, probe.insert().values(n=n), {})
             seen = fastpath.generation.value
             await commit(session)
             assert fastpath.generation.value > seen  # public answers kept before it are stale now

@@ -37,7 +37,6 @@ from sqlalchemy import (
     insert,
     literal,
     null,
-    or_,
     select,
     true,
     update,
@@ -467,12 +466,10 @@ async def erase_contacts(session: AsyncSession, *, subject_kind: SubjectKind | s
     live = _live(SubjectKind(subject_kind).value, subject_id)
     given_up = (
         update(ResidentMessage)
-        .where(ResidentMessage.contact_id.in_(select(ResidentContact.id).where(*live)), or_(*(ResidentMessage.status == status for status in OPEN_DELIVERY)))
+        .where(ResidentMessage.contact_id.in_(select(ResidentContact.id).where(*live)), ResidentMessage.status.in_(OPEN_DELIVERY))
         .values(status=DeliveryStatus.dead.value, body=None, last_error="The request closed; the number was erased.", claimed_until=None, claim_token=None)
     )
-    # (`or_`, not an IN list, whose values would be part of the SQL: `last_statement` compiles a
-    # statement's shape once.) First: it finds the messages by the contacts not yet erased.
-    await last_statement(session, given_up, {})
+    await last_statement(session, given_up, {})  # first: it finds the messages by the contacts not yet erased
     await last_statement(session, update(ResidentContact).where(*live).values(phone=None, push_subscription=null(), erased_at=_now()), {})
 
 
