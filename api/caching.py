@@ -103,7 +103,7 @@ class BodyCache:
         return len(self._items)
 
 
-def get_read_cache(request: Request) -> BodyCache:
+async def get_read_cache(request: Request) -> BodyCache:
     cache = getattr(request.app.state, "read_cache", None)
     if cache is None:
         cache = request.app.state.read_cache = BodyCache()

@@ -11,6 +11,7 @@ import asyncio
 import collections
 import contextlib
 import sqlite3
+import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextvars import ContextVar
@@ -24,7 +25,7 @@ from fastapi import Depends, Path, Request
 from sqlalchemy import DateTime, Executable, MetaData, String, TypeDecorator, event, inspect, make_url, update
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import DBAPIError, ResourceClosedError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm.attributes import set_committed_value
@@ -101,7 +102,7 @@ sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", defaul
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def declare_writes() -> None:
+async def declare_writes() -> None:
     """Marks an endpoint whose safe method (GET) writes nonetheless; see `WRITES`."""
 
 
@@ -295,6 +296,38 @@ def ensure_sqlite_directory(url: URL) -> None:
         FilePath(url.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+# A pooled connection is pinged before use only when it has sat in the pool this long. A server
+# restart or a dropped socket happens while connections sit idle; a connection handed back moments
+# ago was alive then. SQLAlchemy's `pool_pre_ping` pings at every checkout: one more round trip for
+# every request, and under load each round trip waits for a turn of a busy event loop (issue #22).
+# A connection that dies in use still fails its request, and SQLAlchemy then renews the whole pool.
+IDLE_BEFORE_PING_SECONDS = 5.0
+_RETURNED_AT = "rekam_returned_at"
+
+
+def _ping_idle_connections(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # `info` lives as long as the driver's connection: a fresh one has no mark and needs no ping.
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as exc:
+            # As `pool_pre_ping`: the server has likely restarted, so every pooled connection is renewed.
+            raise InvalidatePoolError("a pooled connection did not answer its ping") from exc
+
+
 def create_engine_for(url: str) -> AsyncEngine:
     settings = get_settings()
     parsed = async_url(url)
@@ -306,7 +339,9 @@ def create_engine_for(url: str) -> AsyncEngine:
         engine = create_async_engine(parsed, module=dbapi, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000, "check_same_thread": False})
         configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
-    return create_async_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(parsed, pool_size=10, max_overflow=20)
+    _ping_idle_connections(engine)
+    return engine
 
 
 @lru_cache

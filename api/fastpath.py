@@ -127,6 +127,11 @@ def _before_execute(conn: Any, _cursor: Any, statement: str, _parameters: Any, _
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _on_end(conn: Any) -> None:
+    if conn.invalidated:
+        # The server went away and the connection's `info` with it (reading it would raise): what
+        # it wrote is not known, so every kind of read is made again.
+        bump()
+        return
     tables = conn.info.get(WROTE)
     if tables:
         bump(tables)

@@ -34,7 +34,9 @@ class PageParams(BaseModel):
     cursor: str | None = None
 
 
-def page_params(
+# Async, as every dependency here: FastAPI runs a plain function in its thread pool, a hand-off
+# between threads for each request.
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page.")] = None,
 ) -> PageParams:

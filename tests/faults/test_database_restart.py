@@ -4,7 +4,11 @@ import time
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from api import db
+from api.db import create_engine_for
 from tests.conftest import migrate, require_or_skip
 from tests.live import live_server
 from tests.pgcluster import ThrowawayCluster, find_pg_bin
@@ -35,3 +39,29 @@ def test_requests_fail_with_503_while_the_database_is_down_and_recover(own_clust
         own_cluster.start()
         answers = [httpx.get(f"{base}/api/v1/campaigns", timeout=30).status_code for _ in range(3)]
         assert answers[-1] == 200 and 500 not in answers, answers
+
+
+async def _select_one(engine) -> int:
+    async with engine.connect() as connection:
+        return (await connection.execute(text("SELECT 1"))).scalar_one()
+
+
+async def test_a_pooled_connection_is_pinged_only_after_sitting_idle(own_cluster: ThrowawayCluster, monkeypatch) -> None:
+    """Not at every checkout (a round trip per request under load), but a connection that sat in
+    the pool past IDLE_BEFORE_PING_SECONDS is pinged, and a dead one replaced instead of failing."""
+    engine = create_engine_for(own_cluster.url)
+    try:
+        assert await _select_one(engine) == 1
+        own_cluster.restart()
+        # Returned moments ago: used as it is, and the restart shows.
+        monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 3600.0)
+        with pytest.raises(DBAPIError) as failed:
+            await _select_one(engine)
+        assert failed.value.connection_invalidated
+        assert await _select_one(engine) == 1  # the pool was renewed
+        own_cluster.restart()
+        # Idle long enough: pinged, found dead, replaced; the caller sees nothing.
+        monkeypatch.setattr(db, "IDLE_BEFORE_PING_SECONDS", 0.0)
+        assert await _select_one(engine) == 1
+    finally:
+        await engine.dispose()
