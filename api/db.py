@@ -492,15 +492,17 @@ def _driver_form(statement: Executable, params: dict[str, Any], dialect: Any) ->
     return expanded.statement, {name: processors[name](value) if name in processors else value for name, value in expanded.parameters.items()}
 
 
-async def in_one_trip(session: AsyncSession, *statements: Executable) -> list[list[Any]]:
+async def in_one_trip(session: AsyncSession, *statements: Executable, params: dict[str, Any] | None = None) -> list[list[Any]]:
     """Run statements that change no rows (locks, reads) one after the other in one round trip
     (PostgreSQL's pipeline mode; on SQLite in turn) and answer each one's rows (none for one that
-    returns none). Each still runs alone: a read after a lock sees what committed before the lock
-    was held. Under load every round trip of a write waits for a turn of the event loop."""
+    returns none), with `params` the values of their parameters (each takes those it has). Each
+    still runs alone: a read after a lock sees what committed before the lock was held. Under
+    load every round trip of a write waits for a turn of the event loop."""
+    values = params or {}
     if not is_postgresql(session):
         answers: list[list[Any]] = []
         for statement in statements:
-            result = await session.execute(statement)
+            result = await session.execute(statement, values)
             try:
                 answers.append(list(result.all()))
             except ResourceClosedError:  # a statement that returns no rows
@@ -513,9 +515,9 @@ async def in_one_trip(session: AsyncSession, *statements: Executable) -> list[li
         cursors = []
         async with driver.pipeline():
             for statement in statements:
-                sql, values = _driver_form(statement, {}, dialect)
+                sql, driver_values = _driver_form(statement, values, dialect)
                 assert not fastpath.may_write(sql), "in_one_trip is for statements that change no rows (the public answers' caches do not hear of it)"
-                cursors.append(await driver.execute(sql, values))
+                cursors.append(await driver.execute(sql, driver_values))
         return [list(await cursor.fetchall()) if cursor.description else [] for cursor in cursors]
 
 

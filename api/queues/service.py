@@ -48,10 +48,12 @@ import math
 import secrets
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_column, null, or_, select, text, true, union_all, update
+from sqlalchemy import ColumnElement, Date, Executable, Select, and_, bindparam, case, exists, extract, func, or_, select, text, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,7 +61,7 @@ from api import calendar, ratelimit, rounding
 from api.area_codes import in_subtree, require_code
 from api.audit import service as audit
 from api.campaigns import service as campaigns
-from api.db import get_sessionmaker, is_postgresql, sqlite_write_intent
+from api.db import UtcDateTime, get_sessionmaker, in_one_trip, is_postgresql, sqlite_write_intent
 from api.errors import Conflict, NotFound, RuleViolation, not_found
 from api.principal import Principal, ensure_service_point
 from api.queues import live
@@ -231,7 +233,7 @@ async def _place_and_wait(session: AsyncSession, *, point: ServicePoint, ticket:
     counts = select(ahead.scalar_subquery().label("ahead"), counters.scalar_subquery().label("counters")).subquery()
     rows = (await session.execute(select(counts, recent).select_from(counts.outerjoin(recent, true())))).all()
     before, called_recently = rows[0].ahead, rows[0].counters
-    median = rounding.half_up(_service_median(point, [r for r in rows if r.started_at is not None]))
+    median = rounding.half_up(_service_median(point, [(r.started_at, r.ended_at) for r in rows if r.started_at is not None]))
     return before + 1, _estimate(before + 1, median, _active_counters(point, called_recently))
 
 
@@ -401,30 +403,113 @@ BOARD_COLUMNS = (
 )
 
 
-async def _tickets_today(session: AsyncSession, *, point_ids: list[int], day: date) -> tuple[dict[int, list[Any]], dict[int, int]]:
-    """Today's tickets of each point that are out of the line (called, served, gone ...) as rows of
-    BOARD_COLUMNS (attributes named as on Ticket), by number; and how many wait at each point.
-    The waiting are counted, not loaded: a board shows the line as one number, and on a busy
-    morning it is thousands long (in process, a board of 6,000 tickets, 900 of them called: 50 ms
-    loading them all, 13 ms so). One statement: the rows, then one count row per point (`in_line`
-    set only on those)."""
-    grouped: dict[int, list[Any]] = {pid: [] for pid in point_ids}
-    in_line = dict.fromkeys(point_ids, 0)
-    if point_ids:
-        of_day = and_(Ticket.service_point_id.in_(point_ids), Ticket.day == day)
-        out_of_line = select(*BOARD_COLUMNS, null().label("in_line")).where(of_day, Ticket.status != WAITING)
-        counts = (
-            select(*(column if column is Ticket.service_point_id else null() for column in BOARD_COLUMNS), func.count())
-            .where(of_day, Ticket.status == WAITING)
-            .group_by(Ticket.service_point_id)
+class AtCounter(NamedTuple):
+    number: int
+    status: str
+    counter: int | None
+    called_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """What a board shows of a point's day, counted and picked in the database (`_day_figures`)."""
+
+    waiting: int = 0
+    served: int = 0
+    no_shows: int = 0
+    called_recently: int = 0  # counters that called someone within ACTIVE_COUNTER_WINDOW
+    median_wait: float | None = None
+    p90_wait: float | None = None
+    at_counters: list[AtCounter] = field(default_factory=list)  # called or serving, by number
+    recent_services: list[tuple[datetime, datetime]] = field(default_factory=list)  # (started, ended) of the last RECENT_SERVICES done
+
+
+def _wait_minutes(dialect: str) -> ColumnElement[Any]:
+    """A ticket's wait (arrived -> called) in minutes, to the millisecond. SQLite's julianday is a
+    float day (2.46 million of them), exact only to about 0.05 ms: unrounded, a wait of 2 min 15 s
+    came out as 2.2499998 minutes and showed as 2.2 instead of 2.3."""
+    if dialect == "postgresql":
+        milliseconds = extract("epoch", Ticket.called_at - Ticket.arrived_at) * 1000
+    else:
+        milliseconds = (func.julianday(Ticket.called_at) - func.julianday(Ticket.arrived_at)) * 86_400_000
+    return func.round(milliseconds) / 60_000.0
+
+
+@cache
+def _figures_reads(dialect: str) -> tuple[Executable, ...]:
+    """The four reads of `_day_figures`, built once per dialect (with window functions, building
+    them cost more than running them); parameters `points`, `day`, `since`."""
+    of_day = and_(Ticket.service_point_id.in_(bindparam("points", expanding=True)), Ticket.day == bindparam("day", type_=Date))
+    called_recently = and_(Ticket.status != WAITING, Ticket.called_at >= bindparam("since", type_=UtcDateTime))
+    counts = (
+        select(
+            Ticket.service_point_id,
+            func.count().filter(Ticket.status == WAITING),
+            func.count().filter(Ticket.status == DONE),
+            func.count().filter(Ticket.status == NO_SHOW),
+            func.count(case((called_recently, Ticket.counter)).distinct()),
         )
-        rows: Any = await session.execute(union_all(out_of_line, counts).order_by(literal_column("number")))
-        for row in rows:
-            if row.in_line is None:
-                grouped[row.service_point_id].append(row)
-            else:
-                in_line[row.service_point_id] = row.in_line
-    return grouped, in_line
+        .where(of_day)
+        .group_by(Ticket.service_point_id)
+    )
+    minutes = _wait_minutes(dialect)
+    ranked = (
+        select(
+            Ticket.service_point_id.label("point"),
+            minutes.label("minutes"),
+            func.row_number().over(partition_by=Ticket.service_point_id, order_by=minutes).label("rank"),
+            func.count().over(partition_by=Ticket.service_point_id).label("n"),
+        )
+        .where(of_day, Ticket.status != WAITING, Ticket.called_at.is_not(None))
+        .subquery()
+    )
+    n = ranked.c.n
+    # The median's one or two middle ranks ((n + 1) // 2 and n // 2 + 1) and the 90th percentile's ceil(0.9 n).
+    waits = select(ranked.c.point, ranked.c.n, ranked.c.rank, ranked.c.minutes).where(ranked.c.rank.in_([(n + 1) // 2, n // 2 + 1, (n * 9 + 9) // 10]))
+    at_counters = (
+        select(Ticket.service_point_id, Ticket.number, Ticket.status, Ticket.counter, Ticket.called_at)
+        .where(of_day, Ticket.status.in_((CALLED, SERVING)))
+        .order_by(Ticket.number)
+    )
+    # The later number first among equal ends, as the recent median of `_place_and_wait`.
+    latest = func.row_number().over(partition_by=Ticket.service_point_id, order_by=(Ticket.ended_at.desc(), Ticket.number.desc()))
+    done = (
+        select(Ticket.service_point_id.label("point"), Ticket.started_at, Ticket.ended_at, latest.label("latest"))
+        .where(of_day, Ticket.status == DONE, Ticket.started_at.is_not(None), Ticket.ended_at.is_not(None))
+        .subquery()
+    )
+    recent = select(done.c.point, done.c.started_at, done.c.ended_at).where(done.c.latest <= RECENT_SERVICES)
+    return counts, waits, at_counters, recent
+
+
+async def _day_figures(session: AsyncSession, *, point_ids: list[int], day: date, now: datetime) -> dict[int, DayFigures]:
+    """Each point's figures of `day`, with no ticket loaded but those at a counter and the last
+    RECENT_SERVICES done: a board is read again after every move, and a busy office's day holds
+    thousands of tickets (loading them all made a board's cost grow through the day).
+
+    Four reads in one round trip (`in_one_trip`): the counts; the waits at the ranks of their
+    median and 90th percentile (nearest rank), picked by window functions; the tickets at the
+    counters; the last services. Tickets still waiting count only as waiting (their waits are
+    not over)."""
+    if not point_ids:
+        return {}
+    values = {"points": point_ids, "day": day, "since": now - ACTIVE_COUNTER_WINDOW}
+    count_rows, wait_rows, counter_rows, recent_rows = await in_one_trip(session, *_figures_reads(session.get_bind().dialect.name), params=values)
+
+    figures: dict[int, dict[str, Any]] = {pid: {"at_counters": [], "recent_services": []} for pid in point_ids}
+    for pid, waiting, served, no_shows, called_recently in count_rows:
+        figures[pid].update(waiting=waiting, served=served, no_shows=no_shows, called_recently=called_recently)
+    waits_at: dict[int, tuple[int, dict[int, float]]] = {}  # point -> (waits, minutes at the ranks picked)
+    for pid, count, rank, value in wait_rows:
+        waits_at.setdefault(pid, (count, {}))[1][rank] = float(value)
+    for pid, (count, at) in waits_at.items():
+        figures[pid]["median_wait"] = (at[(count + 1) // 2] + at[count // 2 + 1]) / 2
+        figures[pid]["p90_wait"] = at[(count * 9 + 9) // 10]
+    for pid, *at_counter in counter_rows:
+        figures[pid]["at_counters"].append(AtCounter(*at_counter))
+    for pid, started_at, ended_at in recent_rows:
+        figures[pid]["recent_services"].append((started_at, ended_at))
+    return {pid: DayFigures(**values) for pid, values in figures.items()}
 
 
 def _estimate(position: int, median_service_minutes: float, active_counters: int) -> int:
@@ -454,10 +539,10 @@ def _percentile(values: list[float], share: float) -> float | None:
     return rounding.half_up(ordered[max(0, math.ceil(share * len(ordered)) - 1)])
 
 
-def _service_median(point: ServicePoint, recent: Sequence[Any]) -> float:
-    """The median of `recent` service times (rows with started_at and ended_at); the point's own
-    setting stands in until MIN_SERVICES_FOR_MEDIAN are done."""
-    minutes = [m for t in recent if (m := _minutes(t.started_at, t.ended_at)) is not None]
+def _service_median(point: ServicePoint, recent: Sequence[tuple[datetime | None, datetime | None]]) -> float:
+    """The median of `recent` service times ((started, ended) pairs); the point's own setting
+    stands in until MIN_SERVICES_FOR_MEDIAN are done."""
+    minutes = [m for started, ended in recent if (m := _minutes(started, ended)) is not None]
     return statistics.median(minutes) if len(minutes) >= MIN_SERVICES_FOR_MEDIAN else float(point.service_minutes)
 
 
@@ -469,36 +554,25 @@ def _active_counters(point: ServicePoint, called_recently: int) -> int:
 
 def _board(
     point: ServicePoint,
-    tickets: list[Any],
+    figures: DayFigures,
     *,
     day: date,
     now: datetime,
     hours: list[list[str]],
     next_opening: dict[str, Any] | None = None,
-    in_line: int = 0,
 ) -> dict[str, Any]:
-    """A point's board from the day's tickets; `in_line`: waiting tickets counted, not among them
-    (a waiting ticket only counts on the board)."""
-    # One pass over the day's tickets, by status (an enum's .value is a property: read once).
-    by_status: dict[str, list[Any]] = {}
-    for t in tickets:
-        by_status.setdefault(t.status, []).append(t)
-    waiting = len(by_status.get(WAITING, [])) + in_line
+    """A point's board from its day's figures (`_day_figures`)."""
     open_now = calendar.is_open_at(hours, now)
-    at_counter: dict[int, Any] = {}
-    # A closed point serves nobody: its board shows no counter at work.
-    for t in [*by_status.get(CALLED, []), *by_status.get(SERVING, [])] if open_now else []:
+    at_counter: dict[int, AtCounter] = {}
+    # A closed point serves nobody: its board shows no counter at work. A counter shows the ticket
+    # it called last (the later number among those called in the same instant).
+    for t in figures.at_counters if open_now else []:
         if t.counter is not None:
             current = at_counter.get(t.counter)
             if current is None or calendar.aware(t.called_at or now) >= calendar.aware(current.called_at or now):
                 at_counter[t.counter] = t
-    waits = [m for t in tickets if (m := _minutes(t.arrived_at, t.called_at)) is not None]
-    # "Recent" service time: the last RECENT_SERVICES completed today; the point's own setting
-    # stands in until a few are done.
-    done = sorted((t for t in by_status.get(DONE, []) if t.started_at and t.ended_at), key=lambda t: calendar.aware(t.ended_at))
-    median_service = _service_median(point, done[-RECENT_SERVICES:])
-    since = now - ACTIVE_COUNTER_WINDOW
-    active = _active_counters(point, len({t.counter for t in tickets if t.called_at and t.counter is not None and calendar.aware(t.called_at) >= since}))
+    median_service = _service_median(point, figures.recent_services)
+    active = _active_counters(point, figures.called_recently)
     return {
         "service_point_id": point.id,
         "name": point.name,
@@ -507,59 +581,57 @@ def _board(
         "day": day,  # deprecated, for one release (docs/api.md#deprecations)
         "open_now": open_now,
         "next_opening": None if open_now else next_opening,
-        "waiting": waiting,
+        "waiting": figures.waiting,
         "now_serving": [{"counter": c, "number": t.number, "status": t.status} for c, t in sorted(at_counter.items())],
-        "estimated_wait_minutes": _estimate(waiting, median_service, active),
-        "served": len(by_status.get(DONE, [])),
-        "no_shows": len(by_status.get(NO_SHOW, [])),
-        "median_wait_minutes": rounding.half_up(statistics.median(waits)) if waits else None,
-        "p90_wait_minutes": _percentile(waits, 0.9),
+        "estimated_wait_minutes": _estimate(figures.waiting, median_service, active),
+        "served": figures.served,
+        "no_shows": figures.no_shows,
+        "median_wait_minutes": None if figures.median_wait is None else rounding.half_up(figures.median_wait),
+        "p90_wait_minutes": None if figures.p90_wait is None else rounding.half_up(figures.p90_wait),
         "median_service_minutes": rounding.half_up(median_service),
         "active_counters": active,
     }
 
 
-def _boards(
-    points: list[ServicePoint], closures: services.Closures, today: tuple[dict[int, list[Any]], dict[int, int]], *, day: date, now: datetime
-) -> list[dict[str, Any]]:
+async def _boards(session: AsyncSession, points: list[ServicePoint], closures: services.Closures) -> list[dict[str, Any]]:
     """The boards of `points` from their closures (today through the next-opening horizon) and
-    today's tickets (`_tickets_today`)."""
-    tickets, in_line = today
+    today's figures (`_day_figures`)."""
+    day, now = calendar.today(), calendar.now_utc()
+    figures = await _day_figures(session, point_ids=[point.id for point in points], day=day, now=now)
     boards = []
     for point in points:
         hours = services.hours_on(point, day, closures.get((point.id, day)))
         # The next opening is shown only while closed.
         opening = None if calendar.is_open_at(hours, now) else services.next_opening(point, day=day, hhmm=calendar.local_hhmm(now), closures=closures)
-        boards.append(_board(point, tickets[point.id], day=day, now=now, hours=hours, next_opening=opening, in_line=in_line[point.id]))
+        boards.append(_board(point, figures[point.id], day=day, now=now, hours=hours, next_opening=opening))
     return boards
 
 
 async def board_of(session: AsyncSession, *, point: ServicePoint) -> dict[str, Any]:
-    """The board of a point already loaded: its closures, then its tickets."""
-    day, now = calendar.today(), calendar.now_utc()
+    """The board of a point already loaded: its closures, then its figures."""
+    day = calendar.today()
     closures = await services.closures_of(session, point_ids=[point.id], start=day, end=services.next_opening_horizon(day))
-    return _boards([point], closures, await _tickets_today(session, point_ids=[point.id], day=day), day=day, now=now)[0]
+    return (await _boards(session, [point], closures))[0]
 
 
 async def board(session: AsyncSession, *, point_id: int) -> dict[str, Any]:
-    """A point's board: the point with its closures, then its tickets (two statements)."""
-    day, now = calendar.today(), calendar.now_utc()
+    """A point's board: the point with its closures, then its figures (two round trips)."""
+    day = calendar.today()
     point, closures = await services.get_point_with_closures(session, point_id=point_id, start=day, end=services.next_opening_horizon(day))
-    return _boards([point], closures, await _tickets_today(session, point_ids=[point.id], day=day), day=day, now=now)[0]
+    return (await _boards(session, [point], closures))[0]
 
 
 async def city_board(session: AsyncSession, *, area: str | None) -> list[dict[str, Any]]:
     """The board of every point open today (or with a queue today) in the area: the points with
-    their closures, then their tickets (two statements)."""
-    day, now = calendar.today(), calendar.now_utc()
+    their closures, then their figures (two round trips)."""
+    day = calendar.today()
     stmt = select(ServicePoint).where(ServicePoint.active.is_(True)).order_by(ServicePoint.id)
     if area is not None:
         require_code(area, field="area", location="query")
         stmt = stmt.where(in_subtree(ServicePoint.area_code, area))
     stmt = stmt.where(services.open_on_clause(day) | exists().where(Ticket.service_point_id == ServicePoint.id, Ticket.day == day))
     points, closures = await services.with_closures(session, stmt, start=day, end=services.next_opening_horizon(day))
-    tickets = await _tickets_today(session, point_ids=[p.id for p in points], day=day)
-    return _boards(points, closures, tickets, day=day, now=now)
+    return await _boards(session, points, closures)
 
 
 # --- live ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The board's figures, opening hours, the call order and the booking window at their boundaries.
 
-Hand-made tickets (not stored) and a fixed clock: 2026-12-07 10:00 WIB (03:00 UTC).
+Hand-made tickets, stored at an office of their own (the figures are counted and picked in the
+database: `_day_figures`), and a fixed clock: 2026-12-07 10:00 WIB (03:00 UTC).
 """
 
 from datetime import UTC, date, datetime, timedelta
@@ -28,13 +29,24 @@ def wib(hhmm: str) -> datetime:
 
 
 def ticket(number: int, status: str = "waiting", **fields) -> Ticket:
-    fields.setdefault("priority", "regular")
+    fields.setdefault("priority", "none")
     fields.setdefault("arrived_at", NOW - timedelta(hours=1))
     return Ticket(service_point_id=1, day=DAY, number=number, status=status, recalls=0, **fields)
 
 
 def served(number: int, minutes: float, ended: datetime) -> Ticket:
     return ticket(number, "done", counter=1, called_at=ended - timedelta(minutes=minutes + 1), started_at=ended - timedelta(minutes=minutes), ended_at=ended)
+
+
+async def board_of(session, tickets: list[Ticket], *, hours: list[list[str]], point: Any = POINT, **kwargs: Any) -> dict[str, Any]:
+    """The board of `point` (its counters and service time) on `tickets`, stored at a new office."""
+    office = await make_office(session)
+    for stored in tickets:
+        stored.service_point_id = office.id
+    session.add_all(tickets)
+    await session.flush()
+    figures = (await service._day_figures(session, point_ids=[office.id], day=DAY, now=NOW))[office.id]
+    return service._board(point, figures, day=DAY, now=NOW, hours=hours, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -90,7 +102,7 @@ def test_percentile_is_the_nearest_rank() -> None:
     assert service._percentile([5.0, 1.0, 4.0], 0.0) == 1.0  # the 0th percentile is the smallest, not the largest
 
 
-def test_board_figures_on_hand_made_tickets() -> None:
+async def test_board_figures_on_hand_made_tickets(session) -> None:
     tickets = [
         # Served: 4, 6 and 20 minutes; median 6 (the mean would be 10).
         served(1, 4, NOW - timedelta(minutes=50)),
@@ -104,7 +116,7 @@ def test_board_figures_on_hand_made_tickets() -> None:
         ticket(8),
         ticket(9, "cancelled", ended_at=NOW),
     ]
-    board = service._board(POINT, tickets, day=DAY, now=NOW, hours=[["08:00", "14:00"]])
+    board = await board_of(session, tickets, hours=[["08:00", "14:00"]])
     assert board["open_now"] is True
     assert board["waiting"] == 2 and board["served"] == 3 and board["no_shows"] == 1
     assert board["median_service_minutes"] == 6.0  # median, not mean
@@ -121,38 +133,56 @@ def test_board_figures_on_hand_made_tickets() -> None:
     assert board["now_serving"] == [{"counter": 2, "number": 4, "status": "serving"}, {"counter": 3, "number": 5, "status": "called"}]
 
 
-def test_the_counter_shows_the_ticket_it_called_last() -> None:
-    earlier = ticket(1, "called", counter=1, called_at=NOW - timedelta(minutes=5))
-    later = ticket(2, "called", counter=1, called_at=NOW - timedelta(minutes=1))
-    for order in ([earlier, later], [later, earlier]):
-        assert service._board(POINT, order, day=DAY, now=NOW, hours=OPEN)["now_serving"] == [{"counter": 1, "number": 2, "status": "called"}]
+@pytest.mark.parametrize(
+    ("waits", "median", "p90"),
+    [
+        ([5], 5.0, 5.0),
+        ([6, 4], 5.0, 6.0),  # two: the middle ones averaged; rank ceil(1.8) = 2
+        ([9, 2.25, 2.25], 2.3, 9.0),  # 2 min 15 s is 2.25 exactly, half up (SQLite's julianday gives 2.2499999...)
+        ([*range(10, 0, -1)], 5.5, 9.0),  # rank ceil(9) = 9
+        ([*range(1, 12)], 6.0, 10.0),  # rank ceil(9.9) = 10
+    ],
+)
+async def test_the_wait_median_and_p90_are_picked_at_their_ranks(session, waits: list[float], median: float, p90: float) -> None:
+    arrived = NOW - timedelta(minutes=117)  # 01:03 UTC: on SQLite, one of the instants where float days are off
+    tickets = [ticket(n, "no_show", counter=1, arrived_at=arrived, called_at=arrived + timedelta(minutes=w)) for n, w in enumerate(waits, start=1)]
+    board = await board_of(session, [*tickets, ticket(len(waits) + 1)], hours=OPEN)  # a resident still waiting has no wait yet
+    assert (board["median_wait_minutes"], board["p90_wait_minutes"], board["waiting"], board["no_shows"]) == (median, p90, 1, len(waits))
+
+
+async def test_the_counter_shows_the_ticket_it_called_last(session) -> None:
+    for last in (1, 2):  # whichever number it is
+        order = [ticket(n, "called", counter=1, called_at=NOW - timedelta(minutes=1 if n == last else 5)) for n in (1, 2)]
+        assert (await board_of(session, order, hours=OPEN))["now_serving"] == [{"counter": 1, "number": last, "status": "called"}]
     # Called in the same instant: the later number (issued last) is shown. `>=` -> `>` keeps the first.
     same = [ticket(1, "called", counter=1, called_at=NOW), ticket(2, "called", counter=1, called_at=NOW)]
-    assert service._board(POINT, same, day=DAY, now=NOW, hours=OPEN)["now_serving"][0]["number"] == 2
+    assert (await board_of(session, same, hours=OPEN))["now_serving"][0]["number"] == 2
 
 
-def test_service_median_over_the_last_twenty_completed() -> None:
+async def test_service_median_over_the_last_twenty_completed(session) -> None:
     start = NOW - timedelta(hours=5)
     old = [served(i, 50, start + timedelta(minutes=i)) for i in range(1, 16)]  # 15 long ones, earliest
     recent = [served(15 + i, 4 if i <= 10 else 8, start + timedelta(minutes=100 + i)) for i in range(1, 21)]
-    board = service._board(POINT, [*recent, *old], day=DAY, now=NOW, hours=[])
+    board = await board_of(session, [*recent, *old], hours=[])
     # The last 20 (10 x 4, 10 x 8) give 6; 19 or 21 of them would give 8, the first 20 give 50.
     assert board["median_service_minutes"] == 6.0
 
 
-def test_the_points_setting_stands_in_until_three_are_served() -> None:
-    two = [served(1, 30, NOW - timedelta(minutes=40)), served(2, 30, NOW - timedelta(minutes=5))]
-    assert service._board(POINT, two, day=DAY, now=NOW, hours=[])["median_service_minutes"] == 10.0
-    three = [*two, served(3, 20, NOW - timedelta(minutes=1))]
-    assert service._board(POINT, three, day=DAY, now=NOW, hours=[])["median_service_minutes"] == 30.0
+async def test_the_points_setting_stands_in_until_three_are_served(session) -> None:
+    def two() -> list[Ticket]:
+        return [served(1, 30, NOW - timedelta(minutes=40)), served(2, 30, NOW - timedelta(minutes=5))]
+
+    assert (await board_of(session, two(), hours=[]))["median_service_minutes"] == 10.0
+    three = [*two(), served(3, 20, NOW - timedelta(minutes=1))]
+    assert (await board_of(session, three, hours=[]))["median_service_minutes"] == 30.0
 
 
-def test_before_the_first_call_all_counters_count_and_the_board_is_empty() -> None:
-    board = service._board(POINT, [ticket(1)], day=DAY, now=NOW, hours=[])
+async def test_before_the_first_call_all_counters_count_and_the_board_is_empty(session) -> None:
+    board = await board_of(session, [ticket(1)], hours=[])
     assert board["active_counters"] == 3 and board["estimated_wait_minutes"] == 4  # ceil(1 x 10 / 3)
     assert board["median_wait_minutes"] is None and board["p90_wait_minutes"] is None and board["open_now"] is False
     stale = ticket(2, "done", counter=1, called_at=NOW - timedelta(hours=1, seconds=1))
-    assert service._board(POINT, [stale], day=DAY, now=NOW, hours=[])["active_counters"] == 3
+    assert (await board_of(session, [stale], hours=[]))["active_counters"] == 3
 
 
 def test_booking_window_is_today_to_thirty_one_days_ahead(monkeypatch) -> None:
@@ -188,13 +218,15 @@ async def test_positions_are_the_call_next_order(session) -> None:
     assert called == [issued[4]["id"], issued[3]["id"], flagged["id"], issued[0]["id"], issued[1]["id"], issued[2]["id"]]
 
 
-def test_nobody_waiting_is_no_wait_and_a_closed_board_shows_no_counter_serving() -> None:
-    at_counter = ticket(1, "serving", counter=1, called_at=NOW - timedelta(minutes=5), started_at=NOW - timedelta(minutes=4))
-    board = service._board(POINT, [at_counter], day=DAY, now=NOW, hours=OPEN)
+async def test_nobody_waiting_is_no_wait_and_a_closed_board_shows_no_counter_serving(session) -> None:
+    def at_counter() -> Ticket:
+        return ticket(1, "serving", counter=1, called_at=NOW - timedelta(minutes=5), started_at=NOW - timedelta(minutes=4))
+
+    board = await board_of(session, [at_counter()], hours=OPEN)
     assert board["waiting"] == 0 and board["estimated_wait_minutes"] == 0
     assert board["now_serving"] == [{"counter": 1, "number": 1, "status": "serving"}] and board["next_opening"] is None
     opening = {"date": DAY + timedelta(days=1), "time": "08:00"}
-    closed = service._board(POINT, [at_counter, ticket(2)], day=DAY, now=NOW, hours=[], next_opening=opening)
+    closed = await board_of(session, [at_counter(), ticket(2)], hours=[], next_opening=opening)
     assert closed["open_now"] is False and closed["now_serving"] == [] and closed["next_opening"] == opening
 
 
@@ -213,11 +245,11 @@ def test_the_next_opening_skips_closed_days_and_past_windows() -> None:
     assert services.next_opening(point, day=DAY, hhmm="15:00", closures=holiday) == {"date": DAY + timedelta(days=7), "time": "08:00"}
 
 
-def test_a_one_counter_office_before_its_first_call_works_through_the_line_alone() -> None:
+async def test_a_one_counter_office_before_its_first_call_works_through_the_line_alone(session) -> None:
     """`max(1, counters)` -> `max(0, counters)` survives, equivalently: a point has at least one
     counter (a database constraint)."""
     one_counter = SimpleNamespace(**{**vars(POINT), "counters": 1})
-    board = service._board(one_counter, [ticket(1), ticket(2)], day=DAY, now=NOW, hours=[])
+    board = await board_of(session, [ticket(1), ticket(2)], hours=[], point=one_counter)
     assert board["active_counters"] == 1 and board["estimated_wait_minutes"] == 20  # 2 x 10 / 1
 
 

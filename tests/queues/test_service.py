@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from api import calendar, flows
 from api.audit.models import AuditEntry
+from api.db import is_postgresql
 from api.errors import Conflict, Forbidden, RuleViolation
 from api.principal import ANONYMOUS, SYSTEM
 from api.queues import appointments, live, service
@@ -34,9 +35,11 @@ async def test_numbers_restart_each_day_and_estimate_grows(session) -> None:
     assert audit.after["name_on_ticket"] == "***"
 
 
-async def test_boards_read_each_point_with_its_closures_in_one_statement(session) -> None:
-    """A board: the point with its closures (today's hours and its next opening), then its tickets;
-    the city board the same for all its points, whatever their number."""
+async def test_boards_read_each_point_with_its_closures_in_two_round_trips(session, monkeypatch) -> None:
+    """A board: the point with its closures (today's hours and its next opening), then its day's
+    figures, four reads in one round trip (`in_one_trip`: pipelined on PostgreSQL, where
+    SQLAlchemy's events do not see them; in turn on SQLite); the city board the same for all its
+    points, whatever their number."""
     office, closed = await make_office(session), await make_office(session)
     today = calendar.today()
     await flows.add_closure(session, point_id=closed.id, data=ClosureCreate(day=today, reason="Rapat"), actor=SYSTEM)
@@ -44,13 +47,22 @@ async def test_boards_read_each_point_with_its_closures_in_one_statement(session
     await flows.add_closure(session, point_id=closed.id, data=tomorrow, actor=SYSTEM)
     await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS)
     session.expunge_all()
+    trips: list[int] = []
+    one_trip = service.in_one_trip
+
+    async def counted(session, *statements, **params):
+        trips.append(len(statements))
+        return await one_trip(session, *statements, **params)
+
+    monkeypatch.setattr(service, "in_one_trip", counted)
+    seen = 1 if is_postgresql(session) else 1 + 4
     with Statements() as statements:
         board = await service.board(session, point_id=closed.id)
-    assert statements.count == 2
+    assert (statements.count, trips) == (seen, [4])
     assert (board["open_now"], board["next_opening"]) == (False, {"date": today + timedelta(days=1), "time": "13:00"})
     with Statements() as statements:
         boards = {b["service_point_id"]: b for b in await service.city_board(session, area="36.74.01")}
-    assert statements.count == 2
+    assert (statements.count, trips) == (seen, [4, 4])
     assert boards[office.id]["open_now"] and boards[office.id]["waiting"] == 1 and closed.id not in boards
 
 
