@@ -56,7 +56,7 @@ from sqlalchemy.orm import Session
 from api import fastpath
 from api.area_codes import is_within
 from api.config import get_settings
-from api.db import async_url
+from api.db import async_url, last_statement
 
 log = structlog.get_logger("api.queues.live")
 
@@ -163,8 +163,9 @@ def notice(*, point_id: int, ticket_id: int | SQLColumnExpression[int] | None, c
 
 
 async def notify(session: AsyncSession, *, point_id: int, ticket_id: int | None, change: str) -> None:
-    """`notice`, sent by a statement of its own."""
-    await session.execute(select(notice(point_id=point_id, ticket_id=ticket_id, change=change)))
+    """`notice`, sent by a statement of its own: with the COMMIT where the session holds its last
+    statements (`last_statement`; PostgreSQL delivers a NOTIFY at COMMIT anyway)."""
+    await last_statement(session, select(notice(point_id=point_id, ticket_id=ticket_id, change=change)), {})
 
 
 PointRenderer = Callable[[int], Awaitable[list[Message]]]

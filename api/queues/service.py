@@ -148,16 +148,19 @@ async def take_ticket(session: AsyncSession, *, point_id: int, data: WalkIn, act
     if not calendar.is_open_at(hours, calendar.now_utc()):
         raise Conflict(code="queue.closed", params={"point": point.name})
     holder = await _remote_holder(session, point=point, actor=actor, phone=phone)
+    # Made before: the failed flush expires the point, and the session can read nothing more.
+    refusal = _number_held(point)
     try:
-        # A savepoint around the number too: a refused ticket gives the number back.
-        async with session.begin_nested():
-            ticket = await issue_ticket(session, point=point, priority=data.priority.value, name=data.name, actor=actor, holder_hash=holder)
+        # No savepoint: a refused ticket ends the request, whose rollback gives the number back. One
+        # would cost two round trips while the point's number row is locked, and would keep the
+        # audit entry from going with the COMMIT (nothing waits for it inside a savepoint).
+        ticket = await issue_ticket(session, point=point, priority=data.priority.value, name=data.name, actor=actor, holder_hash=holder)
     except IntegrityError:
         if holder is None:
             raise
         # The phone holds an active number here (ux_tickets_holder), taken before or at this very
         # moment. No read asks first: it cost every number a round trip, for the rare refusal.
-        raise _number_held(point) from None
+        raise refusal from None
     issued = await issued_answer(session, point=point, ticket=ticket)
     await announce(session, point=point, ticket=ticket, change="joined")
     return issued
