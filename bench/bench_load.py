@@ -35,10 +35,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -181,6 +183,27 @@ class Server:
                 pass
             time.sleep(0.2)
         raise SystemExit("rekam serve did not answer within 60 s")
+
+    def connections_per_worker(self) -> list[int]:
+        """How many of the clients' connections each worker holds now (Linux /proc; [] elsewhere).
+        Uvicorn's workers share one listening socket, and the split of kept-alive connections is
+        whatever the accepting race made it: from 16/16 to 8/24 in runs of the same code, and the
+        worker with more is the slower (`phase` keeps its connections for the whole mix)."""
+        try:
+            lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+            workers = [int(pid) for pid in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
+        except OSError:
+            return []
+        # Established (01) sockets whose local port is the server's, by inode.
+        ours = {f[9] for f in map(str.split, lines) if int(f[1].rsplit(":", 1)[1], 16) == self.port and f[3] == "01"}
+        split = []
+        for pid in workers:
+            with contextlib.suppress(OSError):
+                links = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+                held = sum(1 for link in links if link.startswith("socket:[") and link[8:-1] in ours)
+                if held:
+                    split.append(held)
+        return sorted(split)
 
     def log_tail(self, size: int = 3000) -> str:
         self.log.seek(0)
@@ -489,8 +512,12 @@ def main() -> int:
                 bounds = {"concurrency": args.concurrency, "max_requests": args.max_requests}
                 health = asyncio.run(phase(server.base, fixture, tokens, seconds=args.health_seconds, health=True, **bounds))
                 sampler = WaitSampler(cluster.url) if args.sample_waits else None
+                split: list[int] = []
+                halfway = threading.Timer(args.seconds / 2, lambda: split.extend(server.connections_per_worker()))
+                halfway.start()
                 with sampler or contextlib.nullcontext():
                     mix = asyncio.run(phase(server.base, fixture, tokens, seconds=args.seconds, health=False, writes_only=args.mix == "writes", **bounds))
+                halfway.cancel()
                 if sum(health.errors.values()) + sum(mix.errors.values()) and server.log_tail().strip():
                     print(f"  server log (tail):\n{server.log_tail()}")
             finally:
@@ -503,6 +530,8 @@ def main() -> int:
                     f"p99 {quantile(every, 99):.0f} ms; the load generator used {health.client_cpu / health.seconds:.0%} of a core)"
                 )
             mix_rate = report(mix, "mix")
+            if split:
+                print(f"    the clients' connections per worker halfway through the mix: {' / '.join(map(str, split))}")
             if sampler is not None:
                 sampler.report()
             errors = sum(health.errors.values()) + sum(mix.errors.values())
