@@ -196,10 +196,15 @@ async def ticket_at_place(session: AsyncSession, *, point_id: int, place: int) -
     return await session.scalar(select(Ticket).where(firsts).order_by(*_sql_call_order(now)).offset(place - 1).limit(1))
 
 
+# What a place in the whole line reads of a ticket (`waiting_line`): plain rows, not ORM objects
+# (a busy office has thousands waiting; a row costs a fraction of an object to load).
+LINE_COLUMNS = (Ticket.id, Ticket.number, Ticket.status, Ticket.priority, Ticket.due_at)
+
+
 async def positions(session: AsyncSession, *, point_id: int) -> dict[int, int]:
     """Ticket id -> place in line (1 = called next) of today's waiting tickets at the point."""
     waiting = await session.execute(
-        select(*BOARD_COLUMNS).where(Ticket.service_point_id == point_id, Ticket.day == calendar.today(), Ticket.status == WAITING).order_by(Ticket.number)
+        select(*LINE_COLUMNS).where(Ticket.service_point_id == point_id, Ticket.day == calendar.today(), Ticket.status == WAITING).order_by(Ticket.number)
     )
     return {t.id: i for i, t in enumerate(waiting_line(list(waiting), calendar.now_utc()), start=1)}
 
@@ -389,23 +394,6 @@ async def get_ticket(session: AsyncSession, *, ticket_id: int, actor: Principal)
 # --- boards --------------------------------------------------------------------------------
 
 
-# What the boards, places in line and estimates read of a ticket: plain rows, not ORM objects (a
-# busy office has thousands of tickets a day; a row costs a fraction of an object to load).
-BOARD_COLUMNS = (
-    Ticket.id,
-    Ticket.service_point_id,
-    Ticket.number,
-    Ticket.status,
-    Ticket.priority,
-    Ticket.counter,
-    Ticket.due_at,
-    Ticket.arrived_at,
-    Ticket.called_at,
-    Ticket.started_at,
-    Ticket.ended_at,
-)
-
-
 class AtCounter(NamedTuple):
     number: int
     status: str
@@ -440,8 +428,8 @@ def _wait_minutes(dialect: str) -> ColumnElement[Any]:
 
 @cache
 def _figures_reads(dialect: str) -> tuple[Executable, ...]:
-    """The four reads of `_day_figures`, built once per dialect (with window functions, building
-    them cost more than running them); parameters `points`, `day`, `since`."""
+    """The four reads of `_day_figures`, built once per dialect (a board is read after every move
+    of a ticket); parameters `points`, `day`, `since`."""
     of_day = and_(Ticket.service_point_id.in_(bindparam("points", expanding=True)), Ticket.day == bindparam("day", type_=Date))
     called_recently = and_(Ticket.status != WAITING, Ticket.called_at >= bindparam("since", type_=UtcDateTime))
     counts = (
