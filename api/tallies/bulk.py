@@ -24,7 +24,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import driver_connection, last_statement
+from api.db import driver_connection, holds_last_writes, last_statement
 from api.tallies.models import ORIGINS, Tally, origin_sql
 
 TALLY_COLUMNS = (
@@ -79,6 +79,34 @@ def _json_value(value: Any) -> str:
 
 def _json_rows(rows: Sequence[Sequence[Any]]) -> str:
     return "[" + ",".join("[" + ",".join(map(_json_value, row)) + "]" for row in rows) + "]"
+
+
+# The history's columns; those that are plain words, codes, dates and numbers go as array literals
+# (`array_text`), the actor's name and the moment as lists the driver adapts.
+_CHANGES_COLUMNS = (
+    "campaign_id",
+    "area_code",
+    "day",
+    "service_point_id",
+    "device_id",
+    "old_count",
+    "new_count",
+    "source",
+    "at",
+    "actor_kind",
+    "actor_id",
+    "actor_name",
+    "import_id",
+)
+_CHANGES_AS_TEXT = ("areas", "days", "points", "devices", "old", "new", "sources", None, "kinds", "actor_ids", None, "imports")
+CHANGES_AT_COMMIT = 1_000
+_CHANGES = text(
+    f"INSERT INTO tally_changes ({', '.join(_CHANGES_COLUMNS)}) SELECT :campaign_id, s.* FROM unnest("
+    "CAST(CAST(:areas AS TEXT) AS VARCHAR[]), CAST(CAST(:days AS TEXT) AS DATE[]), CAST(CAST(:points AS TEXT) AS INTEGER[]), "
+    "CAST(CAST(:devices AS TEXT) AS INTEGER[]), CAST(CAST(:old AS TEXT) AS INTEGER[]), CAST(CAST(:new AS TEXT) AS INTEGER[]), "
+    "CAST(CAST(:sources AS TEXT) AS VARCHAR[]), CAST(:ats AS TIMESTAMPTZ[]), CAST(CAST(:kinds AS TEXT) AS VARCHAR[]), "
+    "CAST(CAST(:actor_ids AS TEXT) AS INTEGER[]), CAST(:names AS VARCHAR[]), CAST(CAST(:imports AS TEXT) AS INTEGER[])) AS s"
+)
 
 
 class Bulk:
@@ -278,6 +306,18 @@ class Bulk:
         marks = ", ".join("?" * len(columns))
         connection = await self.session.connection()
         await connection.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+    async def insert_changes(self, rows: list[tuple[Any, ...]]) -> None:
+        """History entries, as tuples in `_CHANGES`' column order, all of one campaign. On
+        PostgreSQL in a request (`holds_last_writes`), up to CHANGES_AT_COMMIT of them go with the
+        COMMIT as one statement: nothing in the request reads them, and a COPY costs two round trips
+        (its start, then its data and end). More go by COPY at once."""
+        if self.pg and rows and len(rows) <= CHANGES_AT_COMMIT and holds_last_writes(self.session):
+            columns = list(zip(*rows, strict=True))
+            params = {name: array_text(values) for name, values in zip(_CHANGES_AS_TEXT, columns[1:], strict=True) if name}
+            await last_statement(self.session, _CHANGES, {"campaign_id": rows[0][0], "names": list(columns[11]), "ats": list(columns[8]), **params})
+            return
+        await self.insert("tally_changes", _CHANGES_COLUMNS, rows)
 
     async def update_tallies(self, rows: list[tuple[int, str, int]], *, import_id: int | None, at: datetime) -> None:
         """(id, source, count) rows: set count and source, and the import and time of the change."""

@@ -86,23 +86,6 @@ class Counts:
     deleted: int = 0
 
 
-CHANGE_COLUMNS = (
-    "campaign_id",
-    "area_code",
-    "day",
-    "service_point_id",
-    "device_id",
-    "old_count",
-    "new_count",
-    "source",
-    "at",
-    "actor_kind",
-    "actor_id",
-    "actor_name",
-    "import_id",
-)
-
-
 @dataclass(slots=True)
 class Change:
     """A stored tally that a write changes (`new_count` None: deleted), with what it was."""
@@ -368,7 +351,7 @@ class Writer:
         entries.extend((campaign_id, c.area, day_of(c.day), c.point, c.device, c.old_count, c.new_count, c.source, at, *who) for c in changed)
         if self.import_id is None:  # no import to stand for these creations
             entries.extend((campaign_id, r.area, day_of(r.day), r.point, r.device, None, r.count, r.source, at, *who) for r in created)
-        await bulk.insert("tally_changes", CHANGE_COLUMNS, entries)
+        await bulk.insert_changes(entries)
 
     async def _roll_up(self, session: AsyncSession, deltas: dict[tuple[str, date], list[int]], *, fresh: bool = False, new: "NewTallies | None" = None) -> None:
         bulk = self.bulk(session)
