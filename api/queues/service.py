@@ -214,6 +214,12 @@ async def issued_answer(session: AsyncSession, *, point: ServicePoint, ticket: T
     return {"id": ticket.id, "number": ticket.number, "day": ticket.day, "position": position, "code": ticket.code, "estimated_wait_minutes": wait}
 
 
+# The services that make the recent median (`_service_median`), on a board and on a ticket alike:
+# completed, with both times, the latest first (the later number first among equal ends).
+_SERVED = and_(Ticket.status == DONE, Ticket.started_at.is_not(None), Ticket.ended_at.is_not(None))
+_LATEST_FIRST = (Ticket.ended_at.desc(), Ticket.number.desc())
+
+
 async def _place_and_wait(session: AsyncSession, *, point: ServicePoint, ticket: Ticket) -> tuple[int | None, int]:
     """A ticket's place in today's line (None when it is not waiting in it) and its estimated wait,
     as the point's board reckons them (`_board`), from a read that counts and picks in the
@@ -229,14 +235,8 @@ async def _place_and_wait(session: AsyncSession, *, point: ServicePoint, ticket:
     earlier = or_(Ticket.due_at < due, and_(Ticket.due_at == due, Ticket.number < number)) if rank == 0 else Ticket.number < number
     ahead = select(func.count()).where(of_day, Ticket.status == WAITING, or_(rank_sql < rank, and_(rank_sql == rank, earlier)))
     counters = select(func.count(Ticket.counter.distinct())).where(of_day, Ticket.called_at >= now - ACTIVE_COUNTER_WINDOW)
-    # The last RECENT_SERVICES completed, as `_board` picks them (the later number last among equal ends).
-    recent = (
-        select(Ticket.started_at, Ticket.ended_at)
-        .where(of_day, Ticket.status == DONE, Ticket.started_at.is_not(None), Ticket.ended_at.is_not(None))
-        .order_by(Ticket.ended_at.desc(), Ticket.number.desc())
-        .limit(RECENT_SERVICES)
-        .subquery()
-    )
+    # The last RECENT_SERVICES completed, as the board picks them (`_figures_reads`).
+    recent = select(Ticket.started_at, Ticket.ended_at).where(of_day, _SERVED).order_by(*_LATEST_FIRST).limit(RECENT_SERVICES).subquery()
     # One statement: both counts on every row of the services, and on one row when there are none.
     counts = select(ahead.scalar_subquery().label("ahead"), counters.scalar_subquery().label("counters")).subquery()
     rows = (await session.execute(select(counts, recent).select_from(counts.outerjoin(recent, true())))).all()
@@ -462,13 +462,8 @@ def _figures_reads(dialect: str) -> tuple[Executable, ...]:
         .where(of_day, Ticket.status.in_((CALLED, SERVING)))
         .order_by(Ticket.number)
     )
-    # The later number first among equal ends, as the recent median of `_place_and_wait`.
-    latest = func.row_number().over(partition_by=Ticket.service_point_id, order_by=(Ticket.ended_at.desc(), Ticket.number.desc()))
-    done = (
-        select(Ticket.service_point_id.label("point"), Ticket.started_at, Ticket.ended_at, latest.label("latest"))
-        .where(of_day, Ticket.status == DONE, Ticket.started_at.is_not(None), Ticket.ended_at.is_not(None))
-        .subquery()
-    )
+    latest = func.row_number().over(partition_by=Ticket.service_point_id, order_by=_LATEST_FIRST)
+    done = select(Ticket.service_point_id.label("point"), Ticket.started_at, Ticket.ended_at, latest.label("latest")).where(of_day, _SERVED).subquery()
     recent = select(done.c.point, done.c.started_at, done.c.ended_at).where(done.c.latest <= RECENT_SERVICES)
     return counts, waits, at_counters, recent
 
