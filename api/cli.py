@@ -2,9 +2,11 @@
 
 import argparse
 import asyncio
+import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from api.config import PROJECT_ROOT, get_settings
 
@@ -247,19 +249,69 @@ def cmd_tallies_post(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        reload=args.reload,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        access_log=False,
-        log_level="warning",
-    )
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "reload": args.reload,
+        "proxy_headers": True,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "access_log": False,
+        "log_level": "warning",
+    }
+    if args.workers > 1 and not args.reload and hasattr(socket, "SO_REUSEPORT"):
+        _serve_workers_on_own_sockets(uvicorn.Config("api.main:create_app", **options))
+        return 0
+    uvicorn.run("api.main:create_app", **options)
     return 0
+
+
+def _reuse_port_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def _serve_workers_on_own_sockets(config: Any) -> None:
+    """Workers each listening on a socket of their own on the one port (`SO_REUSEPORT`): the kernel
+    spreads new connections between them. With uvicorn's one shared socket, whichever worker was
+    awake took the connections that arrived together: 32 kept-alive clients (a proxy's, a load
+    test's) were split 2 / 30 between two workers, and the busy one answered late. The supervisor
+    holds the port (bound, never listening: it is given no connection) while it runs, so that a
+    port already taken fails here, and a restarted worker finds it free for it."""
+    from uvicorn.supervisors import Multiprocess
+
+    try:
+        held = _reuse_port_socket(config.host, config.port)
+    except OSError as exc:  # as uvicorn says it
+        sys.exit(f"rekam serve: {config.host}:{config.port}: {exc.strerror}")
+    try:
+        config.port = held.getsockname()[1]  # port 0: the one the system chose, for every worker
+        Multiprocess(config, sockets=[cast(socket.socket, _OwnListener(config.host, config.port, config.backlog))]).run()
+    finally:
+        held.close()
+
+
+@dataclass(frozen=True)
+class _OwnListener:
+    """What the supervisor hands each worker instead of a socket: unpickled in the worker (workers
+    are spawned) as a listening socket of the worker's own (`_listen`)."""
+
+    host: str
+    port: int
+    backlog: int
+
+    def __reduce__(self) -> tuple[Any, tuple[str, int, int]]:
+        return _listen, (self.host, self.port, self.backlog)
+
+
+def _listen(host: str, port: int, backlog: int) -> socket.socket:
+    sock = _reuse_port_socket(host, port)
+    sock.listen(backlog)
+    return sock
 
 
 def cmd_notify_reminders(args: argparse.Namespace) -> int:

@@ -186,9 +186,11 @@ class Server:
 
     def connections_per_worker(self) -> list[int]:
         """How many of the clients' connections each worker holds now (Linux /proc; [] elsewhere).
-        Uvicorn's workers share one listening socket, and the split of kept-alive connections is
-        whatever the accepting race made it: from 16/16 to 8/24 in runs of the same code, and the
-        worker with more is the slower (`phase` keeps its connections for the whole mix)."""
+        Each worker listens on a socket of its own (`rekam serve`, SO_REUSEPORT) and the kernel
+        picks one per connection by a hash of its addresses: the split of kept-alive connections
+        varies from run to run (13/19 happens), and the worker with more is the slower (`phase`
+        keeps its connections for the whole mix). With uvicorn's one shared socket it was
+        whatever the accepting race made it, from 16/16 to 2/30."""
         try:
             lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
             workers = [int(pid) for pid in Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
