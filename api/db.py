@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import DateTime, Executable, MetaData, String, TypeDecorator, event, inspect, make_url, update
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor, AsyncAdapt_aiosqlite_dbapi
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Result
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -492,31 +492,52 @@ def _driver_form(statement: Executable, params: dict[str, Any], dialect: Any) ->
     return expanded.statement, {name: processors[name](value) if name in processors else value for name, value in expanded.parameters.items()}
 
 
-async def in_one_trip(session: AsyncSession, *statements: Executable, params: dict[str, Any] | None = None) -> list[list[Any]]:
-    """Run statements that change no rows (locks, reads) one after the other in one round trip
-    (PostgreSQL's pipeline mode; on SQLite in turn) and answer each one's rows (none for one that
-    returns none), with `params` the values of their parameters (each takes those it has). Each
-    still runs alone: a read after a lock sees what committed before the lock was held. Under
-    load every round trip of a write waits for a turn of the event loop."""
+class DriverSQL(NamedTuple):
+    """A statement in the driver's own form (`?` placeholders on SQLite, `%s` on PostgreSQL) and
+    its values, for `in_one_trip`: statements written for the driver (`api.tallies.bulk`). `many`
+    (SQLite): `values` is a tuple of parameter tuples, one execution each."""
+
+    sql: str
+    values: tuple[Any, ...]
+    many: bool = False
+
+
+async def in_one_trip(session: AsyncSession, *statements: Executable | DriverSQL, params: dict[str, Any] | None = None) -> list[list[Any]]:
+    """Run statements one after the other in one round trip (PostgreSQL's pipeline mode; on SQLite
+    in turn) and answer each one's rows (none for one that returns none), with `params` the
+    values of their parameters (each takes those it has; a `DriverSQL` has its own). Each still
+    runs alone: a read after a lock sees what committed before the lock was held. Under load
+    every round trip of a write waits for a turn of the event loop."""
     values = params or {}
     if not is_postgresql(session):
         answers: list[list[Any]] = []
         for statement in statements:
-            result = await session.execute(statement, values)
+            result: Result[Any]
+            if isinstance(statement, DriverSQL):
+                result = await (await session.connection()).exec_driver_sql(statement.sql, list(statement.values) if statement.many else statement.values)
+            else:
+                result = await session.execute(statement, values)
             try:
                 answers.append(list(result.all()))
             except ResourceClosedError:  # a statement that returns no rows
                 answers.append([])
         return answers
     await session.flush()  # as SQLAlchemy's own execution would (autoflush)
-    driver = await driver_connection(session)
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # the connection is open: the session's transaction runs on it
     dialect = session.get_bind().dialect
     with _as_sqlalchemy_raises(dialect):
         cursors = []
         async with driver.pipeline():
             for statement in statements:
-                sql, driver_values = _driver_form(statement, values, dialect)
-                assert not fastpath.may_write(sql), "in_one_trip is for statements that change no rows (the public answers' caches do not hear of it)"
+                driver_values: Any
+                if isinstance(statement, DriverSQL):
+                    assert not statement.many, "one execution per statement in a pipeline"
+                    sql, driver_values = statement.sql, statement.values
+                else:
+                    sql, driver_values = _driver_form(statement, values, dialect)
+                fastpath.before_statement(connection.info, sql)  # the engine's events do not see it
                 cursors.append(await driver.execute(sql, driver_values))
         return [list(await cursor.fetchall()) if cursor.description else [] for cursor in cursors]
 
@@ -551,7 +572,10 @@ async def commit(session: AsyncSession) -> None:
                     sql, values = _driver_form(statement, params, dialect)
                     written |= fastpath.written_tables(sql)
                     await driver.execute(sql, values)
-                await driver.commit()
+                # COMMIT as one more statement of the pipeline, not the driver's `commit()`: that
+                # waits for its own Sync, and leaving the pipeline waits for another, two round
+                # trips for one. The driver reads the transaction's end from the server's status.
+                await driver.execute("COMMIT", prepare=False)
         fastpath.bump(written)  # it hears of writes through SQLAlchemy's events, which these bypassed
     await session.commit()  # what is left of it: the session's bookkeeping (the server's transaction has ended)
 

@@ -116,12 +116,18 @@ def may_write(statement: str) -> bool:
     return True
 
 
-@event.listens_for(Engine, "before_cursor_execute")
-def _before_execute(conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool) -> None:
+def before_statement(info: dict[Any, Any], statement: str) -> None:
+    """Hear of a statement about to run on a connection (`info`: its pool record's): one that may
+    write moves the generations now, and again when its transaction ends (`WROTE`)."""
     if may_write(statement):
         tables = written_tables(statement)
-        conn.info[WROTE] = conn.info.get(WROTE, frozenset()) | tables
+        info[WROTE] = info.get(WROTE, frozenset()) | tables
         bump(tables)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _before_execute(conn: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _executemany: bool) -> None:
+    before_statement(conn.info, statement)
 
 
 @event.listens_for(Engine, "commit")

@@ -1,13 +1,14 @@
 """Round trips per request on PostgreSQL: what a script's tally post and a counter's turn send.
 
-Under load every statement waits for a turn of a busy event loop, so the count is what the writes'
+Under load every round trip waits for a turn of a busy event loop, so the count is what the writes'
 latency is made of (issue #22). The app runs in process (httpx's ASGI transport, the real session
 dependency: each request commits, its last statements pipelined with the COMMIT) against the demo
-data in a throwaway PostgreSQL cluster; every statement the engine sends is counted (those sent
-in the COMMIT's pipeline and COMMIT itself are not: they share its round trip; statements sent
-together by `api.db.in_one_trip` count once).
+data in a throwaway PostgreSQL cluster, through a TCP relay that counts the round trips on the
+wire (tests/wire.py), so what no engine event sees is counted too: the driver's BEGIN before a
+transaction's first statement, the COMMIT, a COPY. `--show` prints the statements the engine sent
+(cut to 160 characters) and those sent on the driver's connection (`in_one_trip`, with the COMMIT).
 
-Run: python bench/bench_statements.py [--show] (--show prints each statement, cut to 160 characters).
+Run: python bench/bench_statements.py [--show]
 """
 
 import asyncio
@@ -22,13 +23,17 @@ sys.path.insert(0, str(ROOT))
 
 
 async def count(url: str, show: bool) -> list[tuple[str, int, int]]:
-    """(request, status, statements) of a re-post, a counter's turn and a refused number."""
+    """(request, status, round trips) of a resident's number, tally posts and a counter's turn."""
+    from tests.wire import Relay
+
+    relay = Relay(url)
+    url = await relay.start()
     os.environ.update(DATABASE_URL=url, REKAM_LOG_LEVEL="CRITICAL", REKAM_SERVE_FRONTEND="false")
     import httpx
     from bench_load import _prepare
     from sqlalchemy import event
 
-    from api import calendar
+    from api import calendar, db
     from api.db import get_engine
     from api.main import create_app
 
@@ -42,25 +47,25 @@ async def count(url: str, show: bool) -> list[tuple[str, int, int]]:
 
     async def measured(name: str, request: Any) -> httpx.Response:
         sent.clear()
+        before = relay.trips
         response = await request
-        results.append((name, response.status_code, len(sent)))
+        results.append((name, response.status_code, relay.trips - before))
         if show:
-            print(f"{name} ({response.status_code}): {len(sent)} round trips")
+            print(f"{name} ({response.status_code}): {relay.trips - before} round trips; the statements:")
             for statement in sent:
                 print(f"   {statement[:160]}")
         return response
 
-    # Statements sent together (`api.db.in_one_trip`, on the driver's connection: no engine event)
-    # are one round trip, counted once.
-    from api.tallies import precedence
+    # Statements sent on the driver's connection (pipelined: `in_one_trip`, or with the COMMIT) pass
+    # no engine event: shown by their driver form.
+    driver_form = db._driver_form
 
-    one_trip = precedence.in_one_trip
+    def shown(statement: Any, params: Any, dialect: Any) -> Any:
+        sql, values = driver_form(statement, params, dialect)
+        sent.append("(pipelined) " + " ".join(sql.split()))
+        return sql, values
 
-    async def noted(session: Any, *statements: Any) -> Any:
-        sent.append("in one round trip: " + "; ".join(" ".join(str(s).split())[:70] for s in statements))
-        return await one_trip(session, *statements)
-
-    precedence.in_one_trip = noted  # type: ignore[assignment]
+    db._driver_form = shown  # type: ignore[assignment]
     async with app.router.lifespan_context(app):
         event.listen(get_engine().sync_engine, "before_cursor_execute", note)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
@@ -102,7 +107,7 @@ def main() -> int:
         cli(cluster.url, "migrate")
         cli(cluster.url, "demo")
         results = asyncio.run(count(cluster.url, "--show" in sys.argv))
-    print("round trips per request, PostgreSQL, demo data (COMMIT and what is pipelined with it not counted)")
+    print("round trips per request on the wire, PostgreSQL, demo data (BEGIN and COMMIT included)")
     for name, status, statements in results:
         print(f"  {name:<45} {status}  {statements:>3}")
     return 0

@@ -19,6 +19,7 @@ from api.db import (
     WRITES,
     SessionDep,
     commit,
+    create_engine_for,
     get_engine,
     get_sessionmaker,
     hold_last_writes,
@@ -29,6 +30,7 @@ from api.db import (
     sqlite_write_intent,
 )
 from api.errors import install_error_handlers
+from tests.wire import Relay
 
 # The GET endpoints that write an audit entry (staff reads of personal data), count a wrong
 # receipt or tracking code, or make the server's push key on first use: each must declare it.
@@ -248,3 +250,39 @@ async def test_a_read_in_the_trip_of_a_lock_sees_what_committed_while_it_waited(
     finally:
         async with engine.begin() as connection:
             await connection.execute(text("DROP TABLE probe_in_one_trip"))
+
+
+async def test_what_is_sent_together_is_one_round_trip_on_the_wire(pg_migrated_url: str) -> None:
+    """Counted on the wire (tests/wire.py): a transaction's last statements and its COMMIT are one
+    round trip (`commit`), and so are statements sent by `in_one_trip`, writes among them; the
+    public answers' caches hear of those writes when they are sent and when the transaction ends
+    (`api.fastpath`), as they do of the engine's own statements."""
+    relay = Relay(pg_migrated_url)
+    engine = create_engine_for(await relay.start())
+    probe = text("INSERT INTO probe_trips (n) VALUES (:n)")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE probe_trips (n INTEGER NOT NULL)"))
+        maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        async with maker() as session:
+            hold_last_writes(session)
+            await session.execute(text("SELECT 1"))  # the transaction's BEGIN (one round trip) and this one
+            before, progress = relay.trips, fastpath.generation.of_reads["progress"]
+            written = await in_one_trip(
+                session, probe.bindparams(n=1), text("UPDATE tally_totals SET total = total WHERE false"), text("SELECT count(*) FROM probe_trips")
+            )
+            assert (relay.trips - before, written) == (1, [[], [], [(1,)]])
+            assert fastpath.generation.of_reads["progress"] > progress  # tally_totals: what progress reads
+            await last_statement(session, probe, {"n": 2})
+            await last_statement(session, probe, {"n": 3})
+            before, progress = relay.trips, fastpath.generation.of_reads["progress"]
+            await commit(session)
+            assert relay.trips - before == 1
+            assert fastpath.generation.of_reads["progress"] > progress  # again, as the transaction ended
+        async with maker() as session:
+            assert (await session.execute(text("SELECT sum(n) FROM probe_trips"))).scalar_one() == 6
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE IF EXISTS probe_trips"))
+        await engine.dispose()
+        relay.close()

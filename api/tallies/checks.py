@@ -20,6 +20,7 @@ Rules
 """
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -268,12 +269,19 @@ class Checker:
             accepted.append(r)
         return accepted
 
+    def unknown_areas(self, rows: list[Row]) -> set[str]:
+        """The areas of `rows` not looked up yet."""
+        return {r.area for r in rows} - self._known_areas.keys()
+
+    def found_areas(self, codes: Iterable[str], found: set[str]) -> None:
+        """What a look-up of `codes` found (`found`: the codes that name an area)."""
+        self._known_areas.update((code, code in found) for code in codes)
+
     async def _load(self, session: AsyncSession, rows: list[Row]) -> None:
-        areas = {r.area for r in rows} - self._known_areas.keys()
+        areas = self.unknown_areas(rows)
         bulk = Bulk(session)
         if areas:
-            found = await bulk.existing_areas(areas)
-            self._known_areas.update((code, code in found) for code in areas)
+            self.found_areas(areas, await bulk.existing_areas(areas))
         points = {r.point for r in rows if r.point is not None} - self._points.keys()
         for chunk in chunks(points):
             found_points = dict((await session.execute(select(ServicePoint.id, ServicePoint.area_code).where(ServicePoint.id.in_(chunk)))).all())

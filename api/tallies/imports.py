@@ -11,7 +11,7 @@ Rules
 - Every request that wrote is an import (who, when, its summary); the audit trail gets one entry
   per import: the history is the per-row record.
 - A post of one small batch that deletes nothing (a script's daily post) runs beside the other
-  writers of the campaign (`_lock`), its rollups written last (`api.db.last_step`); larger ones
+  writers of the campaign (`_begin`), its rollups written last (`api.db.last_step`); larger ones
   and mode=replace have the campaign to themselves.
 - An `Idempotency-Key` makes a repeated request answer the same without writing twice.
 - Admins and viewers see every import; a supervisor or script sees its own.
@@ -26,15 +26,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
+from sqlalchemy.orm import make_transient_to_detached
 
 from api import calendar, csv_cells, idempotency, messages
 from api.area_codes import ancestors_of, depth_of, in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns.models import Campaign
-from api.db import last_step, last_update
+from api.db import in_one_trip, is_postgresql, last_step, last_update
 from api.errors import PROBLEM_BASE, NotFound, RuleViolation, UnsupportedMediaType, field_problem
 from api.notifications import service as notifications
 from api.pagination import PageParams, paginate
@@ -43,8 +44,9 @@ from api.tallies.bulk import Bulk, as_date, chunks
 from api.tallies.checks import KECAMATAN_DEPTH, Checker, Problems, Row
 from api.tallies.models import ORIGINS, TallyImport
 from api.tallies.parsing import BATCH, CURRENT_COLUMNS, csv_rows, json_rows
+from api.tallies.precedence import official_from, policy_read
 from api.tallies.schemas import TallyMode
-from api.tallies.writer import STAGE_FROM, Counts, Writer, lock_campaign, share_campaign
+from api.tallies.writer import STAGE_FROM, Counts, Writer, campaign_lock
 
 MAX_REPORTED_ERRORS = 200
 
@@ -120,7 +122,7 @@ async def _import(
     replace = mode == TallyMode.replace
     savepoint: AsyncSessionTransaction | None = None  # what a dry run or a rejection undoes (`_undo`)
     writer: Writer | None = None
-    shared = False  # whether the import shares the campaign with other writers (`_lock`)
+    shared = False  # whether the import shares the campaign with other writers (`_begin`)
     # area -> posted days as bits (bit i: campaign start + i days), for gaps without a query
     posted: dict[str, int] = {}
     offsets: dict[date, int] = {}
@@ -135,9 +137,7 @@ async def _import(
             one_step = last and not replace and len(pending) < STAGE_FROM
             if dry_run or not one_step:  # a later batch's rejection undoes the earlier batches
                 savepoint = await session.begin_nested()
-            session.add(record)
-            await session.flush()
-            official = await _lock(session, campaign, one_step=one_step)  # read under the lock: `set_policy` takes it alone
+            official = await _begin(session, campaign, record, checker, pending, one_step=one_step)
             shared = one_step
             writer = Writer(
                 campaign_id=campaign.id,
@@ -253,15 +253,34 @@ async def _import(
     return 200, summary
 
 
-async def _lock(session: AsyncSession, campaign: Campaign, *, one_step: bool) -> frozenset[str]:
-    """Take the campaign's lock for an import, shared when it is written in one step. An import written in
-    one step (`Writer.write` once, then `finish`: a post of one small batch that deletes nothing,
-    as a script's daily post) takes its row locks in the one order of every writer (tallies by
-    key, `_key_order`; then rollups, totals and the campaign's version), so it shares the campaign
-    with them (`share_campaign`). One written in several (batches, then mode=replace's
-    deletions) cannot: it has the campaign to itself (`lock_campaign`). Answers the campaign's
-    official sources, read under the lock."""
-    return await (share_campaign if one_step else lock_campaign)(session, campaign.id)
+async def _begin(session: AsyncSession, campaign: Campaign, record: TallyImport, checker: Checker, rows: list[Row], *, one_step: bool) -> frozenset[str]:
+    """Store the import's record, take the campaign's lock and read its official sources under it
+    (`set_policy` takes the lock alone), and on PostgreSQL look up the first batch's areas: one
+    round trip. The lock is shared when the import is written in one step (`Writer.write` once,
+    then `finish`: a post of one small batch that deletes nothing, as a script's daily post): it
+    takes its row locks in the one order of every writer (tallies by key, `_key_order`; then
+    rollups, totals and the campaign's version), so it shares the campaign with them
+    (`share_campaign`). One written in several (batches, then mode=replace's deletions) cannot:
+    it has the campaign to itself (`lock_campaign`). Answers the campaign's official sources."""
+    values = {column.key: getattr(record, column.key) for column in _RECORD_COLUMNS}
+    areas = checker.unknown_areas(rows) if is_postgresql(session) else set()
+    answers = await in_one_trip(
+        session,
+        insert(TallyImport).values(values).returning(TallyImport.id),
+        *campaign_lock(session, campaign.id, shared=one_step),
+        policy_read(campaign.id),
+        *([Bulk.areas_read(areas)] if areas else []),
+    )
+    if areas:
+        checker.found_areas(areas, {code for (code,) in answers.pop()})
+    # The record as stored: the session knows it by its id from now on (`_undo`, `last_update`).
+    record.id = answers[0][0][0]
+    make_transient_to_detached(record)
+    session.add(record)
+    return official_from(answers[-1])
+
+
+_RECORD_COLUMNS = [column for column in TallyImport.__table__.columns if not column.primary_key]
 
 
 async def _undo(session: AsyncSession, savepoint: AsyncSessionTransaction | None, record: TallyImport) -> None:

@@ -29,8 +29,9 @@ Rules
 """
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Executable, select
+from sqlalchemy import Executable, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.db import in_one_trip
@@ -46,11 +47,26 @@ def official_sources(*, operational_official: bool = False) -> frozenset[str]:
     return ALL_OFFICIAL if operational_official else OFFICIAL_SOURCES
 
 
+def policy_read(campaign_id: int) -> Select[bool]:
+    """The read of a campaign's policy (`official_from` its rows), for a caller that sends it
+    with other statements (`api.db.in_one_trip`)."""
+    return select(TallyPolicy.operational_official).where(TallyPolicy.campaign_id == campaign_id)
+
+
+def official_from(rows: Sequence[Any]) -> frozenset[str]:
+    """The official sources by the rows of `policy_read`."""
+    return official_sources(operational_official=_operational(rows))
+
+
+def _operational(rows: Sequence[Any]) -> bool:
+    return bool(rows and rows[0][0])  # no row: the default policy
+
+
 async def operational_official(session: AsyncSession, *, campaign_id: int, after: Sequence[Executable] = ()) -> bool:
     """The campaign's policy: are queue and home-visit counts official? `after`: statements sent
     first in the same round trip (a lock: the policy is then read under it)."""
-    *_, rows = await in_one_trip(session, *after, select(TallyPolicy.operational_official).where(TallyPolicy.campaign_id == campaign_id))
-    return bool(rows and rows[0][0])
+    *_, rows = await in_one_trip(session, *after, policy_read(campaign_id))
+    return _operational(rows)
 
 
 async def sources_for(session: AsyncSession, *, campaign_id: int, after: Sequence[Executable] = ()) -> frozenset[str]:

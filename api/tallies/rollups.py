@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.area_codes import depth_of, in_subtree, parent_of
 from api.campaigns import versions
-from api.tallies.bulk import Bulk, as_date, chunks
+from api.tallies.bulk import ROLL_UP_AT_ONCE, Bulk, as_date, chunks
 from api.tallies.checks import Row
 from api.tallies.models import Tally, TallyRollup, TallyTotal
 
@@ -207,13 +207,36 @@ async def roll_up(
         if depth is None:
             depth = depths[code] = depth_of(code)
         found.add(depth)
+    changed: list[tuple[str, date, int, int]] = []
+
+    def note(code: str, day: date, total: int, new_total: int, provisional: int, new_provisional: int) -> None:
+        """A rollup written, with its old and new parts: its change of figure goes to `changed` or `totals`."""
+        if totals is None:
+            changed.append((code, day, total + provisional, new_total + new_provisional))
+            return
+        figure, new_figure = total + provisional, new_total + new_provisional
+        add_to_totals(
+            totals,
+            code,
+            total=new_total - total,
+            provisional=new_provisional - provisional,
+            raised=day if new_figure > 0 else None,
+            dropped=day if new_figure == 0 and figure > 0 else None,
+        )
+
+    if bulk.pg and len(deltas) <= ROLL_UP_AT_ONCE:
+        # A request's few keys: every level in one statement, which sums the parents' deltas itself.
+        rows = [(depths[code], code, day, *delta) for (code, day), delta in sorted(deltas.items()) if any(delta)]
+        for code, day, total, new_total, provisional, new_provisional in await bulk.roll_up_at_once(campaign_id, rows, root=root_depth) if rows else []:
+            if new_total != total or new_provisional != provisional:
+                note(code, day, total, new_total, provisional, new_provisional)
+        return changed
     if len(found) == 1:  # the common case: the deltas are that level (only read below)
         levels = {found.pop(): deltas}
     else:
         levels = {depth: {} for depth in found}
         for key, delta in deltas.items():
             levels[depths[key[0]]][key] = list(delta)
-    changed: list[tuple[str, date, int, int]] = []
     parents = _PARENTS
     written_levels = 0
     while levels:
@@ -291,18 +314,7 @@ async def roll_up(
         for code, day, total, new_total, provisional, new_provisional in written:
             if new_total == total and new_provisional == provisional:
                 continue
-            if totals is None:
-                changed.append((code, day, total + provisional, new_total + new_provisional))
-            else:
-                figure, new_figure = total + provisional, new_total + new_provisional
-                add_to_totals(
-                    totals,
-                    code,
-                    total=new_total - total,
-                    provisional=new_provisional - provisional,
-                    raised=day if new_figure > 0 else None,
-                    dropped=day if new_figure == 0 and figure > 0 else None,
-                )
+            note(code, day, total, new_total, provisional, new_provisional)
             if above is not None:
                 parent = parents.get(code)
                 if parent is None:

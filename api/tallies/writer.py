@@ -39,13 +39,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Executable, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.area_codes import depth_of, is_within, parent_of
 from api.campaigns import versions
 from api.campaigns.models import Campaign
-from api.db import is_postgresql, last_statement
+from api.db import DriverSQL, in_one_trip, is_postgresql, last_statement
 from api.principal import Principal
 from api.tallies.bulk import Bulk, Staging, as_date, chunks
 from api.tallies.checks import Row
@@ -270,27 +270,20 @@ class Writer:
                 self._areas = None
 
     async def _claim(self, bulk: Bulk, batch: Any, size: int) -> tuple[int, list[Any]]:
-        """PostgreSQL: insert the batch's new keys and lock the stored ones (`FOR UPDATE`), so
-        that what the write compares with is what it replaces, with no lock on the campaign.
-        Returns (rows inserted, the stored ones as `Bulk.find_tallies` answers them). A key
-        neither inserted nor found was deleted by another transaction in between: tried again."""
+        """PostgreSQL: insert the batch's new keys, then read and lock (`FOR UPDATE`) every key of
+        the batch, in one round trip: what the write compares with is what it replaces, with no
+        lock on the campaign. Returns (rows inserted, the stored ones as `Bulk.find_tallies`
+        answers them). A key neither inserted nor found was deleted by another transaction in
+        between: tried again."""
         ours: set[int] = set()
         for _ in range(100):
-            claimed = await bulk.claim_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
-            if isinstance(claimed, int):  # told apart by count: all new, one row, or this import's own rows
-                if claimed == size:
-                    return size, []
-                if size == 1 and self.import_id is None:
-                    found = await bulk.find_tallies(self.campaign_id, batch)
-                    if found:
-                        return 0, found
-                    continue
-                found = await bulk.find_tallies(self.campaign_id, batch)
-                ours |= {row[0] for row in found if row[4] == self.import_id}  # this import's: inserted by this batch
-                found = [row for row in found if row[0] not in ours]
-            else:
-                ours |= claimed
-                found = [row for row in await bulk.find_tallies(self.campaign_id, batch) if row[0] not in ours]
+            made, found = await in_one_trip(
+                bulk.session,
+                bulk.claim_new_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now),
+                bulk.find_tallies_read(self.campaign_id, batch),
+            )
+            ours |= bulk.positions(batch, made)
+            found = [row for row in found if row[0] not in ours]
             if len(ours) + len(found) == size:
                 return len(ours), found
         raise RuntimeError("tallies kept changing under a write")  # pragma: no cover - a delete racing every insert 100 times
@@ -316,21 +309,27 @@ class Writer:
             if batch is None:
                 batch = bulk.batch(created, {day: day.isoformat() for day in {r.day for r in created}})
             await bulk.insert_tallies(self.campaign_id, batch, import_id=self.import_id, at=self.now)
-        await bulk.update_tallies([(c.id, c.source, c.new_count) for c in changed if c.new_count is not None], import_id=self.import_id, at=self.now)
-        await bulk.delete_tallies([c.id for c in changed if c.new_count is None])
-        await self._write_history(bulk, created, changed)
+        updated = [(c.id, c.source, c.new_count) for c in changed if c.new_count is not None]
+        deleted = [c.id for c in changed if c.new_count is None]
+        writes = [bulk.update_tallies(updated, import_id=self.import_id, at=self.now)] if updated else []
+        writes += [bulk.delete_tallies(deleted)] if deleted else []
+        await self._write_history(bulk, created, changed, writes)
         await self._roll_up(session, deltas, fresh=not changed, new=new)
 
-    async def _write_history(self, bulk: Bulk, created: list[Row], changed: list[Change]) -> None:
+    async def _write_history(self, bulk: Bulk, created: list[Row], changed: list[Change], writes: list[DriverSQL]) -> None:
+        """The history entries of the changes (sent with the COMMIT where they can be), after the
+        changes' `writes`, sent in one round trip with the read of the creations they record."""
         day_of, campaign_id = bulk.day, self.campaign_id
         at = bulk.moment(CHANGE.c.at, self.now)
         who = (self.actor.kind, self.actor.id, self.actor.name, self.import_id)
         entries: list[tuple[Any, ...]] = []
-        implicit = [c for c in changed if c.old_import_id is not None]
-        if implicit:
-            # (all have an import: the test narrows the type)
-            keys = [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in implicit if c.old_import_id is not None]
-            unrecorded = await bulk.unrecorded_creations(campaign_id, keys)
+        # (all have an import: the test narrows the type)
+        keys = [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in changed if c.old_import_id is not None]
+        reads = [bulk.unrecorded_creations(campaign_id, keys)] if keys else []
+        answers = await in_one_trip(bulk.session, *writes, *reads) if writes or reads else []
+        if keys:
+            implicit = [c for c in changed if c.old_import_id is not None]
+            unrecorded = {row[0]: tuple(row[1:]) for row in answers[-1]}
             entries.extend(
                 (
                     campaign_id,
@@ -523,28 +522,37 @@ class Writer:
         self.counts.deleted += len(doomed)
 
 
+# A batch reads a few thousand rows by primary key. The default cost model (spinning disks) and
+# statistics that lag behind a running import make the planner scan whole tables instead; for
+# this transaction only, cost random reads as on SSDs and cached data.
+_CHEAP_RANDOM_READS = text("SET LOCAL random_page_cost = 1.1")
+
+
+def campaign_lock(session: AsyncSession, campaign_id: int, *, shared: bool) -> list[Executable]:
+    """The statements that take the campaign's lock (PostgreSQL; none on SQLite, which has one
+    writer at a time), alone (`lock_campaign`) or `shared` (`share_campaign`), for a caller that
+    sends them with other statements (`api.db.in_one_trip`): what follows them runs under the lock."""
+    if not is_postgresql(session):
+        return []
+    if shared:
+        return [text("SELECT pg_advisory_xact_lock_shared(:namespace, :id)").bindparams(namespace=LOCK_NAMESPACE, id=campaign_id)]
+    return [text("SELECT pg_advisory_xact_lock(:namespace, :id)").bindparams(namespace=LOCK_NAMESPACE, id=campaign_id), _CHEAP_RANDOM_READS]
+
+
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> frozenset[str]:
     """The whole campaign's tallies, alone until COMMIT (PostgreSQL): for imports (several
     batches, each taking row locks after the last batch's) and what rewrites all of them
     (`set_policy`'s rebuild, the demo). Every other writer shares the lock (`share_campaign`).
     Answers the campaign's official sources, read under the lock (`set_policy` changes them
     alone), in the lock's round trip."""
-    lock = [text("SELECT pg_advisory_xact_lock(:namespace, :id)").bindparams(namespace=LOCK_NAMESPACE, id=campaign_id), _CHEAP_RANDOM_READS]
-    return await sources_for(session, campaign_id=campaign_id, after=lock if is_postgresql(session) else ())
+    return await sources_for(session, campaign_id=campaign_id, after=campaign_lock(session, campaign_id, shared=False))
 
 
 async def share_campaign(session: AsyncSession, campaign_id: int) -> frozenset[str]:
     """A writer of some of the campaign's tallies that takes its row locks in the one order
     (PostgreSQL): it shares the campaign's lock with every other such writer (they run at once)
     and waits only for `lock_campaign`. Answers the official sources as `lock_campaign` does."""
-    lock = [text("SELECT pg_advisory_xact_lock_shared(:namespace, :id)").bindparams(namespace=LOCK_NAMESPACE, id=campaign_id)]
-    return await sources_for(session, campaign_id=campaign_id, after=lock if is_postgresql(session) else ())
-
-
-# A batch reads a few thousand rows by primary key. The default cost model (spinning disks) and
-# statistics that lag behind a running import make the planner scan whole tables instead; for
-# this transaction only, cost random reads as on SSDs and cached data.
-_CHEAP_RANDOM_READS = text("SET LOCAL random_page_cost = 1.1")
+    return await sources_for(session, campaign_id=campaign_id, after=campaign_lock(session, campaign_id, shared=True))
 
 
 async def add_recordings(
