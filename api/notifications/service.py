@@ -150,7 +150,8 @@ async def _emit(
     params = {**values, "subscribed": f"%{quoted}%", "body": text}
     pg = is_postgresql(session)
     first, *followers = _statements(pg=pg, once=once, text=text is not None)
-    if pg and not once and holds_last_writes(session):
+    if pg and holds_last_writes(session):
+        # `once` too: the insert's own condition reads what committed before, at the COMMIT as now.
         await last_statement(session, first, params)
         return None
     event_id = await session.scalar(first, params)
@@ -235,7 +236,8 @@ async def emit_once(
     session: AsyncSession, *, type: EventType | str, payload: dict[str, Any], subject: tuple[SubjectKind | str, int]
 ) -> NotificationEvent | None:
     """`emit`, unless an event of this type was already emitted for this subject (`ticket.near` once a
-    ticket): one statement, the insert's own condition."""
+    ticket): one statement, the insert's own condition. Sent with the COMMIT as `emit`'s (None
+    answered then): who needs to know whether it was new (a count of reminders) runs outside a request."""
     return await _emit(session, type=type, payload=payload, subject=subject, once=True)
 
 

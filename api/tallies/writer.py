@@ -42,7 +42,7 @@ from typing import Any, cast
 from sqlalchemy import Executable, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.area_codes import depth_of, is_within, parent_of
+from api.area_codes import ancestors_of, depth_of, parent_of
 from api.campaigns import versions
 from api.campaigns.models import Campaign
 from api.db import DriverSQL, in_one_trip, is_postgresql, last_statement
@@ -573,15 +573,7 @@ async def add_recordings(
         raise ValueError(f"add_recordings is for queue and home_visit recordings, not {source!r}")
     if count < 0:
         raise ValueError("count must not be negative")
-    campaigns = (
-        await session.execute(
-            select(Campaign.id, Campaign.root_area_code, Campaign.timezone).where(Campaign.start_date <= day, Campaign.deadline >= day).order_by(Campaign.id)
-        )
-    ).all()
-    for campaign_id, root, timezone in campaigns:  # in one order: each campaign's row locks before the next one's
-        if not is_within(area_code, root):
-            continue
-        official = await share_campaign(session, campaign_id)  # adding commutes: no lock of its own (see `roll_up`)
+    for campaign_id, root, timezone, official in await _recording_campaigns(session, area_code=area_code, day=day):
         if is_postgresql(session) and count > 0 and source not in official:
             await _add_operational(
                 session,
@@ -599,6 +591,26 @@ async def add_recordings(
             continue
         writer = Writer(campaign_id=campaign_id, root=root, actor=actor, official=official)
         await writer.write(session, [Row(0, area_code, day, service_point_id, device_id, count, source)], add=True)
+
+
+async def _recording_campaigns(session: AsyncSession, *, area_code: str, day: date) -> list[tuple[int, str, str, frozenset[str]]]:
+    """The campaigns a recording of `area_code` on `day` counts in (their root is the area or one of
+    its ancestors, their dates include the day), in id order: (id, root, timezone, official
+    sources). Each one's lock is shared as `share_campaign` shares it (PostgreSQL; taken as its
+    row is read, in that order: each campaign's row locks before the next one's; adding commutes,
+    so no lock of its own, see `roll_up`), and its policy read under it by the next statement:
+    one round trip."""
+    covering = (Campaign.start_date <= day, Campaign.deadline >= day, Campaign.root_area_code.in_([area_code, *ancestors_of(area_code)]))
+    columns: list[Any] = [Campaign.id, Campaign.root_area_code, Campaign.timezone]
+    if is_postgresql(session):
+        columns.append(func.pg_advisory_xact_lock_shared(LOCK_NAMESPACE, Campaign.id))
+    campaigns, policies = await in_one_trip(
+        session,
+        select(*columns).where(*covering).order_by(Campaign.id),
+        select(TallyPolicy.campaign_id, TallyPolicy.operational_official).where(TallyPolicy.campaign_id.in_(select(Campaign.id).where(*covering))),
+    )
+    operational = {campaign_id: bool(flag) for campaign_id, flag in policies}
+    return [(row[0], row[1], row[2], official_sources(operational_official=operational.get(row[0], False))) for row in campaigns]
 
 
 async def _add_operational(

@@ -76,3 +76,34 @@ async def test_closing_a_request_erases_its_numbers_with_the_commit(race_engine)
         (message,) = (await session.scalars(select(ResidentMessage).where(ResidentMessage.contact_id == contact.id))).all()
     assert erased.phone is None and erased.push_subscription is None and erased.erased_at is not None
     assert message.status == "dead" and message.body is None
+
+
+async def test_an_event_once_a_subject_goes_with_the_commit_and_stays_once(race_engine, allow_private) -> None:
+    """`emit_once` in a request (`ticket.near` when a call moves a resident near the front) is sent
+    with the COMMIT as `emit` is; its condition reads what committed before, so a second request
+    for the same subject adds nothing."""
+    maker = async_sessionmaker(race_engine, expire_on_commit=False, autoflush=False)
+    subject_id = 750
+    async with maker() as session, session.begin():
+        await service.add_contact(session, subject_kind="ticket", subject_id=subject_id, data=ContactCreate(phone="0812-3456-7891", consent=True))
+    sent: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    for _request in range(2):
+        async with maker() as session:
+            hold_last_writes(session)
+            await session.connection()
+            event.listen(Engine, "before_cursor_execute", note)
+            try:
+                near = await service.emit_once(session, type="ticket.near", payload={"ticket_id": subject_id, "ahead": 3}, subject=("ticket", subject_id))
+            finally:
+                event.remove(Engine, "before_cursor_execute", note)
+            assert near is None and sent == []  # it waits for the COMMIT
+            await commit(session)
+    async with maker() as session:
+        events = (await session.scalars(select(NotificationEvent).where(NotificationEvent.subject_id == subject_id))).all()
+        assert [e.type for e in events] == ["ticket.near"]
+        messages = (await session.scalars(select(ResidentMessage).where(ResidentMessage.event_id == events[0].id))).all()
+        assert len(messages) == 1
