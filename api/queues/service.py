@@ -53,9 +53,11 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Date, Executable, Select, and_, bindparam, case, exists, extract, func, or_, select, text, true, update
+from sqlalchemy import ColumnElement, Date, Executable, Select, and_, bindparam, case, exists, extract, func, insert, or_, select, text, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from api import calendar, ratelimit, rounding
 from api.area_codes import in_subtree, require_code
@@ -96,16 +98,12 @@ MOVE_WORDS = {"start": "started", "complete": "completed", "no_show": "marked no
 # --- tickets -------------------------------------------------------------------------------
 
 
-async def _next_number(session: AsyncSession, *, point_id: int, day: date) -> int:
-    """Today's next number at the point, atomically: INSERT ... ON CONFLICT DO UPDATE ... RETURNING."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = postgresql.insert if is_postgresql(session) else sqlite.insert
-    stmt = insert(QueueDay).values(service_point_id=point_id, day=day, last_number=1)
-    upsert = stmt.on_conflict_do_update(index_elements=["service_point_id", "day"], set_={"last_number": QueueDay.last_number + 1}).returning(
-        QueueDay.last_number
-    )
-    return (await session.execute(upsert)).scalar_one()
+def _next_number(session: AsyncSession, *, point_id: int, day: date) -> Executable:
+    """Today's next number at the point, atomically: INSERT ... ON CONFLICT DO UPDATE (the point's
+    number row stays locked until COMMIT: numbers are given in turn)."""
+    dialect = postgresql if is_postgresql(session) else sqlite
+    stmt = dialect.insert(QueueDay).values(service_point_id=point_id, day=day, last_number=1)
+    return stmt.on_conflict_do_update(index_elements=["service_point_id", "day"], set_={"last_number": QueueDay.last_number + 1})
 
 
 async def issue_ticket(
@@ -119,23 +117,34 @@ async def issue_ticket(
     booked_at: datetime | None = None,
     holder_hash: str | None = None,
 ) -> Ticket:
+    """A new ticket with today's next number at the point: the number and the ticket in one round
+    trip (the ticket takes the number its point's row holds now, written by the statement before)."""
     day = calendar.today()
-    ticket = Ticket(
-        service_point_id=point.id,
-        day=day,
-        number=await _next_number(session, point_id=point.id, day=day),
-        holder_hash=holder_hash,
-        status=TicketStatus.waiting.value,
-        priority=priority,
-        name_on_ticket=name,
-        arrived_at=calendar.now_utc(),
-        due_at=due_at,
-        booked_at=booked_at,
-        recalls=0,
-        code=secrets.token_urlsafe(12),
+    values: dict[str, Any] = {
+        "service_point_id": point.id,
+        "day": day,
+        "holder_hash": holder_hash,
+        "status": TicketStatus.waiting.value,
+        "priority": priority,
+        "name_on_ticket": name,
+        "code": secrets.token_urlsafe(12),
+        "counter": None,
+        "due_at": due_at,
+        "booked_at": booked_at,
+        "arrived_at": calendar.now_utc(),
+        "called_at": None,
+        "started_at": None,
+        "ended_at": None,
+        "recalls": 0,
+    }
+    number = select(QueueDay.last_number).where(QueueDay.service_point_id == point.id, QueueDay.day == day).scalar_subquery()
+    _, [(ticket_id, ticket_number)] = await in_one_trip(
+        session, _next_number(session, point_id=point.id, day=day), insert(Ticket).values(**values, number=number).returning(Ticket.id, Ticket.number)
     )
+    # The row as stored, in the session as if it had been flushed (every column given: nothing to load).
+    ticket = Ticket(id=ticket_id, number=ticket_number, **values)
+    make_transient_to_detached(ticket)
     session.add(ticket)
-    await session.flush()
     await audit.record(session, actor=actor, action="ticket.create", entity="ticket", entity_id=ticket.id, after=_ticket_snapshot(ticket))
     return ticket
 

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from api import calendar, flows
 from api.audit.models import AuditEntry
@@ -9,7 +9,7 @@ from api.db import is_postgresql
 from api.errors import Conflict, Forbidden, RuleViolation
 from api.principal import ANONYMOUS, SYSTEM
 from api.queues import appointments, live, service
-from api.queues.models import Appointment, Ticket
+from api.queues.models import Appointment, QueueDay, Ticket
 from api.queues.schemas import BookingCreate, WalkIn
 from api.services.schemas import ClosureCreate, ServicePointUpdate
 from api.types import Role
@@ -28,11 +28,24 @@ async def test_numbers_restart_each_day_and_estimate_grows(session) -> None:
     assert (first["estimated_wait_minutes"], second["estimated_wait_minutes"]) == (5, 10)
     # Yesterday's queue does not move today's numbers.
     yesterday = calendar.today() - timedelta(days=1)
-    await service._next_number(session, point_id=office.id, day=yesterday)
-    assert await service._next_number(session, point_id=office.id, day=yesterday) == 2
+    for _ in range(2):
+        await session.execute(service._next_number(session, point_id=office.id, day=yesterday))
+    assert await session.scalar(select(QueueDay.last_number).where(QueueDay.service_point_id == office.id, QueueDay.day == yesterday)) == 2
     assert (await service.take_ticket(session, point_id=office.id, data=WalkIn(), actor=ANONYMOUS))["number"] == 3
     audit = await session.scalar(select(AuditEntry).where(AuditEntry.entity == "ticket", AuditEntry.entity_id == str(second["id"])))
     assert audit.after["name_on_ticket"] == "***"
+
+
+async def test_an_issued_ticket_is_in_the_session_as_stored(session) -> None:
+    """`issue_ticket` writes the number and the ticket in one round trip, not through the session's
+    flush: the ticket it answers has every column as the row holds it, nothing left to load (a
+    load would be a round trip, and outside the event loop's greenlet an error)."""
+    office = await make_office(session, counters=1)
+    ticket = await service.issue_ticket(session, point=office, priority="elderly", name="Siti", actor=SYSTEM)
+    assert not inspect(ticket).unloaded and inspect(ticket).persistent
+    stored = (await session.execute(select(Ticket.__table__).where(Ticket.id == ticket.id))).one()._mapping
+    assert {key: getattr(ticket, key) for key in stored} == dict(stored)
+    assert (ticket.number, ticket.status, ticket.priority) == (1, "waiting", "elderly")
 
 
 async def test_boards_read_each_point_with_its_closures_in_two_round_trips(session, monkeypatch) -> None:
