@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     sqlite_busy_timeout_ms: int = 5000
+    # PostgreSQL connections each API process keeps open, and how many more it may open at a peak
+    # (each of those is closed when given back). Keep it at the requests a process has in flight
+    # at once: below that, every request past it connects anew (a server process forked, its
+    # caches cold, its prepared statements gone): 76 new connections in 20 s of the load mix
+    # (bench/bench_load.py) with 10 kept for 16 requests in flight.
+    database_pool_size: int = Field(default=20, ge=1, le=200)
+    database_pool_overflow: int = Field(default=20, ge=0, le=200)
     # A home-visit request still open this many days after it was made is overdue.
     home_visit_overdue_days: int = Field(default=7, ge=1)
 

@@ -339,7 +339,7 @@ def create_engine_for(url: str) -> AsyncEngine:
         engine = create_async_engine(parsed, module=dbapi, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000, "check_same_thread": False})
         configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
-    engine = create_async_engine(parsed, pool_size=10, max_overflow=20)
+    engine = create_async_engine(parsed, pool_size=settings.database_pool_size, max_overflow=settings.database_pool_overflow)
     _ping_idle_connections(engine)
     return engine
 

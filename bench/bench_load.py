@@ -446,6 +446,17 @@ class WaitSampler:
             print(f"    {n:>6,}  {state:<19}  {wait:<28}  {query}")
 
 
+def sessions_opened(url: str) -> int:
+    """How many sessions the database has had (PostgreSQL's own count, `pg_stat_database.sessions`):
+    the difference over the mix is the connections the workers opened during it."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as connection:
+        connection.execute("SELECT pg_stat_clear_snapshot()")
+        row = connection.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()").fetchone()
+        return int(row[0]) if row else 0
+
+
 def quantile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else (values[0] if values else float("nan"))
 
@@ -517,9 +528,11 @@ def main() -> int:
                 split: list[int] = []
                 halfway = threading.Timer(args.seconds / 2, lambda: split.extend(server.connections_per_worker()))
                 halfway.start()
+                opened = sessions_opened(cluster.url)
                 with sampler or contextlib.nullcontext():
                     mix = asyncio.run(phase(server.base, fixture, tokens, seconds=args.seconds, health=False, writes_only=args.mix == "writes", **bounds))
                 halfway.cancel()
+                opened = sessions_opened(cluster.url) - opened - 1  # less this probe's own
                 if sum(health.errors.values()) + sum(mix.errors.values()) and server.log_tail().strip():
                     print(f"  server log (tail):\n{server.log_tail()}")
             finally:
@@ -534,6 +547,7 @@ def main() -> int:
             mix_rate = report(mix, "mix")
             if split:
                 print(f"    the clients' connections per worker halfway through the mix: {' / '.join(map(str, split))}")
+            print(f"    database connections the workers opened during the mix: {opened}")
             if sampler is not None:
                 sampler.report()
             errors = sum(health.errors.values()) + sum(mix.errors.values())

@@ -286,3 +286,19 @@ async def test_what_is_sent_together_is_one_round_trip_on_the_wire(pg_migrated_u
             await connection.execute(text("DROP TABLE IF EXISTS probe_trips"))
         await engine.dispose()
         relay.close()
+
+
+def test_the_pool_keeps_as_many_connections_as_the_settings_say(pg_cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL: each process keeps `REKAM_DATABASE_POOL_SIZE` connections and opens up to
+    `REKAM_DATABASE_POOL_OVERFLOW` more at a peak; below the requests in flight, every request past
+    the pool connected anew (bench/bench_load.py counts the connections opened during its mix)."""
+    from api.config import get_settings
+
+    monkeypatch.setenv("REKAM_DATABASE_POOL_SIZE", "7")
+    monkeypatch.setenv("REKAM_DATABASE_POOL_OVERFLOW", "3")
+    get_settings.cache_clear()
+    try:
+        pool = create_engine_for(pg_cluster.url).sync_engine.pool
+        assert (pool.size(), pool._max_overflow) == (7, 3)  # type: ignore[attr-defined]  # QueuePool's own
+    finally:
+        get_settings.cache_clear()
