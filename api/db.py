@@ -523,9 +523,8 @@ async def in_one_trip(session: AsyncSession, *statements: Executable | DriverSQL
                 answers.append([])
         return answers
     await session.flush()  # as SQLAlchemy's own execution would (autoflush)
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None  # the connection is open: the session's transaction runs on it
+    driver = await driver_connection(session)
+    info = (await session.connection()).info  # the pool record's, as the engine's events see it
     dialect = session.get_bind().dialect
     with _as_sqlalchemy_raises(dialect):
         cursors = []
@@ -537,7 +536,7 @@ async def in_one_trip(session: AsyncSession, *statements: Executable | DriverSQL
                     sql, driver_values = statement.sql, statement.values
                 else:
                     sql, driver_values = _driver_form(statement, values, dialect)
-                fastpath.before_statement(connection.info, sql)  # the engine's events do not see it
+                fastpath.before_statement(info, sql)  # the engine's events do not see it
                 cursors.append(await driver.execute(sql, driver_values))
         return [list(await cursor.fetchall()) if cursor.description else [] for cursor in cursors]
 

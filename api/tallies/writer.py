@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Executable, func, select, text
+from sqlalchemy import ColumnElement, Executable, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.area_codes import ancestors_of, depth_of, parent_of
@@ -535,8 +535,13 @@ def campaign_lock(session: AsyncSession, campaign_id: int, *, shared: bool) -> l
     if not is_postgresql(session):
         return []
     if shared:
-        return [text("SELECT pg_advisory_xact_lock_shared(:namespace, :id)").bindparams(namespace=LOCK_NAMESPACE, id=campaign_id)]
-    return [text("SELECT pg_advisory_xact_lock(:namespace, :id)").bindparams(namespace=LOCK_NAMESPACE, id=campaign_id), _CHEAP_RANDOM_READS]
+        return [select(_lock_of(campaign_id, shared=True))]
+    return [select(_lock_of(campaign_id, shared=False)), _CHEAP_RANDOM_READS]
+
+
+def _lock_of(campaign: Any, *, shared: bool) -> ColumnElement[Any]:
+    """Taking a campaign's lock (`campaign`: its id, or the id column of the campaigns read)."""
+    return (func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock)(LOCK_NAMESPACE, campaign)
 
 
 async def lock_campaign(session: AsyncSession, campaign_id: int) -> frozenset[str]:
@@ -603,7 +608,7 @@ async def _recording_campaigns(session: AsyncSession, *, area_code: str, day: da
     covering = (Campaign.start_date <= day, Campaign.deadline >= day, Campaign.root_area_code.in_([area_code, *ancestors_of(area_code)]))
     columns: list[Any] = [Campaign.id, Campaign.root_area_code, Campaign.timezone]
     if is_postgresql(session):
-        columns.append(func.pg_advisory_xact_lock_shared(LOCK_NAMESPACE, Campaign.id))
+        columns.append(_lock_of(Campaign.id, shared=True))
     campaigns, policies = await in_one_trip(
         session,
         select(*columns).where(*covering).order_by(Campaign.id),
