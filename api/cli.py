@@ -260,7 +260,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "access_log": False,
         "log_level": "warning",
     }
-    if args.workers > 1 and not args.reload and hasattr(socket, "SO_REUSEPORT"):
+    # Linux spreads a port's connections over the sockets that share it; BSD and macOS give them
+    # all to the last one bound, and Windows has no SO_REUSEPORT: uvicorn's one socket there.
+    if args.workers > 1 and not args.reload and sys.platform.startswith("linux"):
         _serve_workers_on_own_sockets(uvicorn.Config("api.main:create_app", **options))
         return 0
     uvicorn.run("api.main:create_app", **options)

@@ -66,6 +66,7 @@ def test_each_worker_listens_on_a_socket_of_its_own_and_gets_connections(tmp_pat
     assert sum(holds[pid] for pid in serving) == 32 and all(holds[pid] for pid in serving), holds
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="elsewhere uvicorn's own socket and message")
 def test_serve_says_when_the_port_is_taken() -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
