@@ -610,9 +610,10 @@ async def board_of(session: AsyncSession, *, point: ServicePoint) -> dict[str, A
 
 
 async def board(session: AsyncSession, *, point_id: int) -> dict[str, Any]:
-    """A point's board: the point with its closures, then its figures (two round trips)."""
+    """A point's board: the point with its closures (kept for a moment: `services.KEPT_SECONDS`),
+    then its figures (one round trip, or two)."""
     day = calendar.today()
-    point, closures = await services.get_point_with_closures(session, point_id=point_id, start=day, end=services.next_opening_horizon(day))
+    point, closures = await services.kept_point_with_closures(session, point_id=point_id, start=day, end=services.next_opening_horizon(day))
     return (await _boards(session, [point], closures))[0]
 
 

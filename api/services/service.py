@@ -20,8 +20,11 @@ Rules
   most `MAX_SCHEDULE_DAYS` days at once. A point's next opening is the next window start within
   `NEXT_OPENING_DAYS` days (closures applied). Staff see which dense RW/RT have had no weekend
   service yet.
+- A public board's point and its closures are kept per process for at most `KEPT_SECONDS`, as the
+  public answers are (`kept_point_with_closures`).
 """
 
+import time
 from datetime import date, timedelta
 from typing import Any, cast
 
@@ -29,7 +32,7 @@ from sqlalchemy import Select, and_, delete, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from api import calendar
+from api import calendar, fastpath
 from api.area_codes import COUNTRY, ancestors_of, in_subtree, require_code
 from api.areas import service as areas
 from api.areas.models import Area
@@ -166,6 +169,35 @@ async def get_point_with_closures(session: AsyncSession, *, point_id: int, start
     if not found:
         raise not_found("service point", point_id)
     return found[0], closures
+
+
+# A public board reads its point and the point's closures after every move of a ticket, all day;
+# both change rarely. Kept per process for at most `KEPT_SECONDS`, and only while nothing was
+# written here that the public reads of service points would hear of (`api.fastpath`, their
+# generation): the public answers' own rule, this process sees its own changes at once, another
+# process's within a second. Kept as copies that belong to no session (a session's rollback
+# expires its own objects).
+KEPT_SECONDS = 1.0
+_KEPT_MOST = 1024
+_kept_points: dict[tuple[int, date, date], tuple[int, float, ServicePoint, Closures]] = {}
+
+
+async def kept_point_with_closures(session: AsyncSession, *, point_id: int, start: date, end: date) -> tuple[ServicePoint, Closures]:
+    """`get_point_with_closures` for a public board: as kept, when it may be (see `KEPT_SECONDS`)."""
+    key, now, generation = (point_id, start, end), time.monotonic(), fastpath.generation.of_reads["services"]
+    kept = _kept_points.get(key)
+    if kept is not None and kept[0] == generation and kept[1] > now:
+        return kept[2], kept[3]
+    point, closures = await get_point_with_closures(session, point_id=point_id, start=start, end=end)
+    if fastpath.generation.of_reads["services"] == generation:  # nothing written meanwhile
+        if len(_kept_points) >= _KEPT_MOST:
+            _kept_points.clear()
+        _kept_points[key] = (generation, now + KEPT_SECONDS, _detached_copy(point), {k: _detached_copy(c) for k, c in closures.items()})
+    return point, closures
+
+
+def _detached_copy(row: Any) -> Any:
+    return type(row)(**{column.key: getattr(row, column.key) for column in row.__table__.columns})
 
 
 async def get_point_hours(session: AsyncSession, *, point_id: int, day: date) -> tuple[ServicePoint, list[list[str]]]:

@@ -161,10 +161,12 @@ async def roll_up(
 ) -> list[tuple[str, date, int, int]]:
     """Apply changes of own tallies ((area, day) -> [official count delta, official row delta, 0,
     operational count delta, 0], see `add_delta`) to the rollups of each area and its ancestors
-    up to `root`, children before parents. Per level of the area tree: one lookup of the stored
-    rollups among the level's keys (inside the database; only stored ones come back), then one
-    statement that adds the deltas (`ON CONFLICT DO UPDATE`); on PostgreSQL, growing rollups are
-    added and read back in one statement instead. `official`: the campaign's official sources.
+    up to `root`, children before parents. On PostgreSQL a request's few keys (up to
+    `ROLL_UP_AT_ONCE`) go through every level in one statement (`Bulk.roll_up_at_once`). Otherwise,
+    per level of the area tree: one lookup of the stored rollups among the level's keys (inside
+    the database; only stored ones come back), then one statement that adds the deltas (`ON
+    CONFLICT DO UPDATE`); on PostgreSQL, growing rollups are added and read back in one statement
+    instead. `official`: the campaign's official sources.
 
     `fresh`: the deltas come from new tallies only, so their own rollups are likely new too: on
     SQLite they are then inserted at once (`ON CONFLICT DO NOTHING`) inside a savepoint, kept when

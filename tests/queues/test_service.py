@@ -1,3 +1,4 @@
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from api.principal import ANONYMOUS, SYSTEM
 from api.queues import appointments, live, service
 from api.queues.models import Appointment, QueueDay, Ticket
 from api.queues.schemas import BookingCreate, WalkIn
+from api.services import service as services
 from api.services.schemas import ClosureCreate, ServicePointUpdate
 from api.types import Role
 from tests.factories import principal
@@ -77,6 +79,26 @@ async def test_boards_read_each_point_with_its_closures_in_two_round_trips(sessi
         boards = {b["service_point_id"]: b for b in await service.city_board(session, area="36.74.01")}
     assert (statements.count, trips) == (seen, [4, 4])
     assert boards[office.id]["open_now"] and boards[office.id]["waiting"] == 1 and closed.id not in boards
+
+
+async def test_a_boards_point_is_kept_for_a_moment_while_nothing_is_written(session) -> None:
+    """A public board reads its point and the point's closures once per `KEPT_SECONDS` while
+    nothing the public reads of service points hear of is written in this process; a change of
+    the point is on the next board at once; past the moment it is read again."""
+    office = await make_office(session)
+    first = await service.board(session, point_id=office.id)
+    figures = 0 if is_postgresql(session) else 4  # pipelined on PostgreSQL: no engine event sees them
+    with Statements() as statements:
+        again = await service.board(session, point_id=office.id)
+    assert (statements.count, again) == (figures, first)
+    await flows.update_service_point(session, point_id=office.id, data=ServicePointUpdate(name="Kantor Baru"), actor=SYSTEM)
+    with Statements() as statements:
+        renamed = await service.board(session, point_id=office.id)
+    assert (statements.count, renamed["name"]) == (figures + 1, "Kantor Baru")
+    await asyncio.sleep(services.KEPT_SECONDS + 0.05)
+    with Statements() as statements:
+        await service.board(session, point_id=office.id)
+    assert statements.count == figures + 1
 
 
 async def test_a_counter_claims_and_moves_a_ticket_in_three_statements(session) -> None:
