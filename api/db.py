@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path as FilePath
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any, NamedTuple, TypeVar
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import DateTime, Executable, MetaData, String, TypeDecorator, event, inspect, make_url, update
@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
 from sqlalchemy.engine import URL, Result
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.util import EMPTY_DICT, LRUCache
 
@@ -458,6 +458,18 @@ async def last_update(session: AsyncSession, row: Any, **values: Any) -> None:
     for name, value in values.items():
         set_committed_value(row, name, value)
     await last_statement(session, update(table).where(*key).values(**values), {})
+
+
+_Row = TypeVar("_Row")
+
+
+def add_as_stored(session: AsyncSession, row: _Row) -> _Row:
+    """Put a row its own statement just wrote (an INSERT ... RETURNING, not the session's flush) into
+    the session as stored: known by its key, so that later changes are UPDATEs. Give it every
+    column: one not given would be loaded on first use, a round trip. Answers the row."""
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
 
 
 async def driver_connection(session: AsyncSession) -> Any:

@@ -19,10 +19,10 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Integer, String, Table, Text, UniqueConstraint, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from api.auth.dependencies import CurrentPrincipal
-from api.db import Base, SessionDep, UtcDateTime, is_postgresql, last_update
+from api.db import Base, SessionDep, UtcDateTime, add_as_stored, is_postgresql, last_update
 from api.errors import Conflict, DomainError, RuleViolation, field_problem, problem_responses
 from api.principal import Principal
 
@@ -132,10 +132,7 @@ async def _reserve(session: AsyncSession, *, caller: str, key: str, fingerprint:
         # Waits for a concurrent request's uncommitted record of the key; reserves nothing if it commits.
         reserved = await session.scalar(insert(table).values(values).on_conflict_do_nothing(index_elements=["caller", "key"]).returning(table.c.id))
         if reserved is not None:
-            record = IdempotencyRecord(id=reserved, **values)
-            make_transient_to_detached(record)  # the row just inserted: later changes are UPDATEs
-            session.add(record)
-            return record, None
+            return add_as_stored(session, IdempotencyRecord(id=reserved, **values)), None
         stored = await session.scalar(find)
         if stored is None:  # committed and gone again meanwhile: let the caller retry
             break

@@ -43,11 +43,10 @@ from sqlalchemy import (
 )
 from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from api.audit import service as audit
 from api.config import RateLimit, get_settings
-from api.db import UtcDateTime, holds_last_writes, is_postgresql, last_statement
+from api.db import UtcDateTime, add_as_stored, holds_last_writes, is_postgresql, last_statement
 from api.errors import Conflict, RuleViolation, get_or_404
 from api.notifications.gateway import InvalidPhone, mask_phone, normalize_phone, render, render_code
 from api.notifications.models import (
@@ -159,10 +158,7 @@ async def _emit(
         return None
     for statement in followers:  # SQLite
         await session.execute(statement, {**params, "event_id": event_id})
-    stored = NotificationEvent(id=event_id, **values)
-    make_transient_to_detached(stored)  # the row just inserted, in the session as stored
-    session.add(stored)
-    return stored
+    return add_as_stored(session, NotificationEvent(id=event_id, **values))
 
 
 _EVENT_COLUMNS = ("uid", "type", "subject_kind", "subject_id", "payload", "created_at")

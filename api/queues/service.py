@@ -57,13 +57,12 @@ from sqlalchemy import ColumnElement, Date, Executable, Select, and_, bindparam,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from api import calendar, ratelimit, rounding
 from api.area_codes import in_subtree, require_code
 from api.audit import service as audit
 from api.campaigns import service as campaigns
-from api.db import UtcDateTime, get_sessionmaker, in_one_trip, is_postgresql, sqlite_write_intent
+from api.db import UtcDateTime, add_as_stored, get_sessionmaker, in_one_trip, is_postgresql, sqlite_write_intent
 from api.errors import Conflict, NotFound, RuleViolation, not_found
 from api.principal import Principal, ensure_service_point
 from api.queues import live
@@ -141,10 +140,7 @@ async def issue_ticket(
     _, [(ticket_id, ticket_number)] = await in_one_trip(
         session, _next_number(session, point_id=point.id, day=day), insert(Ticket).values(**values, number=number).returning(Ticket.id, Ticket.number)
     )
-    # The row as stored, in the session as if it had been flushed (every column given: nothing to load).
-    ticket = Ticket(id=ticket_id, number=ticket_number, **values)
-    make_transient_to_detached(ticket)
-    session.add(ticket)
+    ticket = add_as_stored(session, Ticket(id=ticket_id, number=ticket_number, **values))  # every column given
     await audit.record(session, actor=actor, action="ticket.create", entity="ticket", entity_id=ticket.id, after=_ticket_snapshot(ticket))
     return ticket
 

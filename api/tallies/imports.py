@@ -28,14 +28,13 @@ from typing import Any
 import structlog
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
-from sqlalchemy.orm import make_transient_to_detached
 
 from api import calendar, csv_cells, idempotency, messages
 from api.area_codes import ancestors_of, depth_of, in_subtree
 from api.areas.models import Area
 from api.audit import service as audit
 from api.campaigns.models import Campaign
-from api.db import in_one_trip, is_postgresql, last_step, last_update
+from api.db import add_as_stored, in_one_trip, is_postgresql, last_step, last_update
 from api.errors import PROBLEM_BASE, NotFound, RuleViolation, UnsupportedMediaType, field_problem
 from api.notifications import service as notifications
 from api.pagination import PageParams, paginate
@@ -275,8 +274,7 @@ async def _begin(session: AsyncSession, campaign: Campaign, record: TallyImport,
         checker.found_areas(areas, {code for (code,) in answers.pop()})
     # The record as stored: the session knows it by its id from now on (`_undo`, `last_update`).
     record.id = answers[0][0][0]
-    make_transient_to_detached(record)
-    session.add(record)
+    add_as_stored(session, record)
     return official_from(answers[-1])
 
 
