@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path as FilePath
-from typing import Annotated, Any, NamedTuple, TypeVar
+from typing import Annotated, Any, NamedTuple, Self, TypeVar
 
+import psycopg
 from fastapi import Depends, Path, Request
+from psycopg.pq import PipelineStatus, TransactionStatus
 from sqlalchemy import DateTime, Executable, MetaData, String, TypeDecorator, event, inspect, make_url, update
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_cursor, AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import URL, Result
@@ -328,6 +330,32 @@ def _ping_idle_connections(engine: AsyncEngine) -> None:
             raise InvalidatePoolError("a pooled connection did not answer its ping") from exc
 
 
+class _Connection(psycopg.AsyncConnection[Any]):
+    """psycopg's connection, but a transaction's BEGIN goes with its first statement, in one round
+    trip. psycopg sends BEGIN and waits for its answer before the first statement, even in pipeline
+    mode: a round trip of its own for every transaction that writes, and under load each one waits
+    for a turn of a busy event loop (issue #22). Here, in pipeline mode, BEGIN is queued before the
+    statement and answered with it; outside pipeline mode a transaction's first statement runs in a
+    pipeline of its own (`_Cursor`). A failed BEGIN would fail that statement, as it fails it now.
+    `_start_query` is psycopg's own step (not public): the round-trip tests of `api.db` would show
+    a release that changed it."""
+
+    def _start_query(self) -> Any:
+        if self._pipeline is None or self.autocommit or self.pgconn.transaction_status != TransactionStatus.IDLE:
+            return (yield from super()._start_query())
+        yield from self._exec_command(self._get_tx_start_command())  # queued in the pipeline, no Sync
+
+
+class _Cursor(psycopg.AsyncCursor[Any]):
+    async def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: bool | None = None) -> Self:
+        conn = self.connection
+        if conn.autocommit or conn.pgconn.transaction_status != TransactionStatus.IDLE or conn.pgconn.pipeline_status != PipelineStatus.OFF:
+            return await super().execute(query, params, prepare=prepare, binary=binary)
+        async with conn.pipeline():  # BEGIN and the statement (`_Connection`); its results are the cursor's after the pipeline
+            await super().execute(query, params, prepare=prepare, binary=binary)
+        return self
+
+
 def create_engine_for(url: str) -> AsyncEngine:
     settings = get_settings()
     parsed = async_url(url)
@@ -339,7 +367,12 @@ def create_engine_for(url: str) -> AsyncEngine:
         engine = create_async_engine(parsed, module=dbapi, connect_args={"timeout": settings.sqlite_busy_timeout_ms / 1000, "check_same_thread": False})
         configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
         return engine
-    engine = create_async_engine(parsed, pool_size=settings.database_pool_size, max_overflow=settings.database_pool_overflow)
+    engine = create_async_engine(
+        parsed,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_overflow,
+        connect_args={"async_creator_fn": _Connection.connect, "cursor_factory": _Cursor},
+    )
     _ping_idle_connections(engine)
     return engine
 

@@ -4,8 +4,8 @@ Under load every round trip waits for a turn of a busy event loop, so the count 
 latency is made of (issue #22). The app runs in process (httpx's ASGI transport, the real session
 dependency: each request commits, its last statements pipelined with the COMMIT) against the demo
 data in a throwaway PostgreSQL cluster, through a TCP relay that counts the round trips on the
-wire (tests/wire.py), so what no engine event sees is counted too: the driver's BEGIN before a
-transaction's first statement, the COMMIT, a COPY. `--show` prints the statements the engine sent
+wire (tests/wire.py), so what no engine event sees is counted too: the driver's BEGIN (sent with a
+transaction's first statement), the COMMIT, a COPY. `--show` prints the statements the engine sent
 (cut to 160 characters) and those sent on the driver's connection (`in_one_trip`, with the COMMIT).
 
 Run: python bench/bench_statements.py [--show]

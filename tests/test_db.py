@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Column, Integer, MetaData, Table, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api import fastpath
@@ -252,6 +252,43 @@ async def test_a_read_in_the_trip_of_a_lock_sees_what_committed_while_it_waited(
             await connection.execute(text("DROP TABLE probe_in_one_trip"))
 
 
+async def test_a_transaction_begins_in_the_round_trip_of_its_first_statement(pg_migrated_url: str) -> None:
+    """Counted on the wire: a transaction's BEGIN goes with its first statement (`api.db._Connection`),
+    whether SQLAlchemy sends it or `in_one_trip` does with others, and the statement runs inside
+    the transaction (a rollback undoes it). A first statement that fails raises as before and the
+    connection is fit for the next transaction."""
+    relay = Relay(pg_migrated_url)
+    engine = create_engine_for(await relay.start())
+    insert = text("INSERT INTO probe_begin (n) VALUES (:n)")
+    count = text("SELECT count(*) FROM probe_begin")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE probe_begin (n INTEGER PRIMARY KEY)"))
+        maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        async with maker() as session:
+            before = relay.trips
+            await session.execute(insert, {"n": 1})
+            assert relay.trips - before == 1
+            await session.rollback()
+            before = relay.trips
+            assert await in_one_trip(session, insert.bindparams(n=1), count) == [[], [(1,)]]
+            assert relay.trips - before == 1
+            await session.rollback()
+            assert await session.scalar(count) == 0  # both rolled back: each ran in its transaction
+            await session.execute(insert, {"n": 1})
+            await session.commit()
+        async with maker() as session:
+            with pytest.raises(IntegrityError):
+                await session.execute(insert, {"n": 1})
+            await session.rollback()
+            assert await session.scalar(count) == 1
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP TABLE IF EXISTS probe_begin"))
+        await engine.dispose()
+        relay.close()
+
+
 async def test_what_is_sent_together_is_one_round_trip_on_the_wire(pg_migrated_url: str) -> None:
     """Counted on the wire (tests/wire.py): a transaction's last statements and its COMMIT are one
     round trip (`commit`), and so are statements sent by `in_one_trip`, writes among them; the
@@ -266,7 +303,7 @@ async def test_what_is_sent_together_is_one_round_trip_on_the_wire(pg_migrated_u
         maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         async with maker() as session:
             hold_last_writes(session)
-            await session.execute(text("SELECT 1"))  # the transaction's BEGIN (one round trip) and this one
+            await session.execute(text("SELECT 1"))  # the transaction's BEGIN and this one (one round trip)
             before, progress = relay.trips, fastpath.generation.of_reads["progress"]
             written = await in_one_trip(
                 session, probe.bindparams(n=1), text("UPDATE tally_totals SET total = total WHERE false"), text("SELECT count(*) FROM probe_trips")
