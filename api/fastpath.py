@@ -17,17 +17,13 @@ COMMIT), in any engine of the process (SQLAlchemy events below), and when the qu
 hears of another process's change (PostgreSQL NOTIFY: the boards'). So in one process (SQLite, or
 one worker) a read after a write always sees the write; with several processes an answer may lag
 another process's write by at most `seconds` (queue boards: not even that on PostgreSQL).
-Progress is public for 15 s anyway (api/caching.py). A request for an answer that is being made
-under the current generation waits for that answer instead of making it again: as good as a kept
-one, and under a steady stream of writes (counters, scripts) most answers are outdated by a write
-before they are done, so few are ever kept.
+Progress is public for 15 s anyway (api/caching.py).
 
 Never kept or served from here: requests with credentials (Authorization, X-API-Key, Cookie),
 requests asking to revalidate (`Cache-Control: no-cache`, as the SPA does for signed-in staff),
 anything but GET, any answer but a whole 200. A matching If-None-Match gets 304 from the kept ETag.
 """
 
-import asyncio
 import re
 import time
 from collections import OrderedDict
@@ -168,8 +164,6 @@ class PublicReadCache:
         self.max_entries = max_entries
         # key -> (generation, expires, route, headers, body, etag)
         self._items: OrderedDict[tuple[str, bytes, bool], tuple[int, float, Any, list[tuple[bytes, bytes]], bytes, str | None]] = OrderedDict()
-        # key -> (generation, the answer being made): requests for it meanwhile wait for it
-        self._flights: dict[tuple[str, bytes, bool], tuple[int, asyncio.Future[_Answer | None]]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         public = PUBLIC_READS.match(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" and self.seconds > 0 else None
@@ -191,43 +185,22 @@ class PublicReadCache:
         key = (scope["path"], scope.get("query_string", b""), gzip)
         now = time.monotonic()
         entry = self._items.get(key)
-        current = generation.of_reads[kind]
-        if entry is not None and entry[0] == current and entry[1] > now:
-            await _serve(entry[2:], scope, if_none_match, send)
-            return
-        flight = self._flights.get(key)
-        if flight is not None and flight[0] == current:
-            # The same answer is being made under the same generation: nothing this process wrote
-            # since it began, so it is as good as a kept one; one made for a conditional request
-            # (a 304) is not, and is made again.
-            answer = await asyncio.shield(flight[1])
-            if answer is not None:
-                await _serve(answer, scope, if_none_match, send)
+        current = generation.of_reads
+        if entry is not None and entry[0] == current[kind] and entry[1] > now:
+            _, _, route, headers, body, etag = entry
+            scope["route"] = route  # for the request's log line and metrics
+            if etag is not None and matches(if_none_match, etag):
+                kept = [(n, v) for n, v in headers if n in (b"etag", b"cache-control")]
+                await send({"type": "http.response.start", "status": 304, "headers": kept})
+                await send({"type": "http.response.body", "body": b""})
                 return
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
         await self._fill(scope, receive, send, key, kind, now)
 
     async def _fill(self, scope: Scope, receive: Receive, send: Send, key: tuple[str, bytes, bool], kind: str, now: float) -> None:
         started_generation = generation.of_reads[kind]
-        made: asyncio.Future[_Answer | None] = asyncio.get_running_loop().create_future()
-        self._flights[key] = (started_generation, made)
-        answer: _Answer | None = None
-        try:
-            answer = await self._make(scope, receive, send, made)
-        finally:
-            if self._flights.get(key, (0, None))[1] is made:
-                del self._flights[key]
-            if not made.done():  # also when the request failed or was cancelled: the others make their own
-                made.set_result(answer)
-        if answer is None or generation.of_reads[kind] != started_generation:
-            return  # something wrote while this answer was made: it may predate the write
-        self._items[key] = (started_generation, now + self.seconds, *answer)
-        self._items.move_to_end(key)
-        while len(self._items) > self.max_entries:
-            self._items.popitem(last=False)
-
-    async def _make(self, scope: Scope, receive: Receive, send: Send, made: "asyncio.Future[_Answer | None]") -> "_Answer | None":
-        """The endpoint's answer, sent as it comes; answers it if it can be kept (a whole 200). Those
-        waiting for it (`made`) hear at once of one that cannot be."""
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
         keep = True
@@ -241,29 +214,14 @@ class PublicReadCache:
                 chunks.append(message.get("body", b""))
                 if message.get("more_body", False):
                     keep = False  # a stream (SSE) is never kept
-            if not keep and not made.done():
-                made.set_result(None)
             await send(message)
 
         await self.app(scope, receive, capture)
-        if not keep or not start:
-            return None
+        if not keep or not start or generation.of_reads[kind] != started_generation:
+            return  # something wrote while this answer was made: it may predate the write
         headers = [(bytes(n), bytes(v)) for n, v in start.get("headers", [])]
         etag = next((v.decode("latin-1") for n, v in headers if n.lower() == b"etag"), None)
-        return scope.get("route"), headers, b"".join(chunks), etag
-
-
-# A kept answer: the route (for the request's log line and metrics), headers, body and ETag.
-_Answer = tuple[Any, list[tuple[bytes, bytes]], bytes, str | None]
-
-
-async def _serve(answer: _Answer, scope: Scope, if_none_match: str | None, send: Send) -> None:
-    route, headers, body, etag = answer
-    scope["route"] = route
-    if etag is not None and matches(if_none_match, etag):
-        kept = [(n, v) for n, v in headers if n in (b"etag", b"cache-control")]
-        await send({"type": "http.response.start", "status": 304, "headers": kept})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+        self._items[key] = (started_generation, now + self.seconds, scope.get("route"), headers, b"".join(chunks), etag)
+        self._items.move_to_end(key)
+        while len(self._items) > self.max_entries:
+            self._items.popitem(last=False)

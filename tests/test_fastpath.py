@@ -1,13 +1,11 @@
 """The fast path of public reads (api/fastpath.py) and the frontend's files from memory (api/static.py)."""
 
-import asyncio
 import re
 
 import httpx
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from starlette.types import Receive, Scope, Send
 
 from api import fastpath
 from api.campaigns import service
@@ -147,61 +145,6 @@ async def test_nothing_is_kept_when_turned_off(session, settings) -> None:
         with Statements() as statements:
             await client.get("/api/v1/health")
         assert statements.count >= 1
-
-
-async def test_reads_that_come_while_their_answer_is_made_wait_for_it() -> None:
-    """Requests for a public answer that is being made under the current generation get that
-    answer (the endpoint runs once), as they would get a kept one; one that comes after a write
-    of the process, or after the answer turned out not to be keepable (a 304), makes its own."""
-    made: list[asyncio.Event] = []
-
-    async def endpoint(scope: Scope, receive: Receive, send: Send) -> None:
-        ready = asyncio.Event()
-        made.append(ready)
-        number = len(made)
-        await ready.wait()
-        conditional = any(name == b"if-none-match" for name, _ in scope["headers"])
-        headers = [(b"etag", b'"v1"'), (b"content-type", b"application/json")]
-        await send({"type": "http.response.start", "status": 304 if conditional else 200, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if conditional else f'{{"made": {number}}}'.encode()})
-
-    cache = fastpath.PublicReadCache(endpoint)
-    url = "/api/v1/campaigns/1/progress"
-
-    async def read(**headers: str) -> httpx.Response:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=cache), base_url="http://test") as client:
-            return await client.get(url, headers=headers)
-
-    async def settled() -> None:
-        for _ in range(20):
-            await asyncio.sleep(0)
-
-    first = asyncio.create_task(read())
-    await settled()
-    joined = [asyncio.create_task(read()), asyncio.create_task(read(**{"If-None-Match": '"v1"'}))]
-    await settled()
-    assert len(made) == 1  # the two joined the first one's answer
-    fastpath.bump(frozenset({"tally_totals"}))  # a write that progress reads
-    after_write = asyncio.create_task(read())
-    await settled()
-    assert len(made) == 2
-    for ready in made:
-        ready.set()
-    answers = await asyncio.gather(first, *joined, after_write)
-    assert [(a.status_code, a.content) for a in answers] == [(200, b'{"made": 1}'), (200, b'{"made": 1}'), (304, b""), (200, b'{"made": 2}')]
-
-    made.clear()
-    fastpath.bump(frozenset({"tally_totals"}))  # the last answer was kept: not any more
-    conditional = asyncio.create_task(read(**{"If-None-Match": '"v1"'}))
-    await settled()
-    waiting = asyncio.create_task(read())
-    await settled()
-    made[0].set()
-    assert (await conditional).status_code == 304
-    await settled()
-    assert len(made) == 2  # the 304 could not serve it: it made its own
-    made[1].set()
-    assert (await waiting).status_code == 200
 
 
 async def test_frontend_files_from_memory(tmp_path) -> None:
