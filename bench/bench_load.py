@@ -457,6 +457,22 @@ def sessions_opened(url: str) -> int:
         return int(row[0]) if row else 0
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time (user and system, every thread) the processes have used so far (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
 def quantile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else (values[0] if values else float("nan"))
 
@@ -529,8 +545,14 @@ def main() -> int:
                 halfway = threading.Timer(args.seconds / 2, lambda: split.extend(server.connections_per_worker()))
                 halfway.start()
                 opened = sessions_opened(cluster.url)
+                # The CPU the mix cost the server and the database, per request: less noisy than
+                # its latencies on a shared machine. Backends that end during the mix are missed.
+                postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+                workers_cpu, database_cpu = cpu_seconds(children(server.process.pid)), cpu_seconds(children(postmaster))
                 with sampler or contextlib.nullcontext():
                     mix = asyncio.run(phase(server.base, fixture, tokens, seconds=args.seconds, health=False, writes_only=args.mix == "writes", **bounds))
+                workers_cpu = cpu_seconds(children(server.process.pid)) - workers_cpu
+                database_cpu = cpu_seconds(children(postmaster)) - database_cpu
                 halfway.cancel()
                 opened = sessions_opened(cluster.url) - opened - 1  # less this probe's own
                 if sum(health.errors.values()) + sum(mix.errors.values()) and server.log_tail().strip():
@@ -548,6 +570,12 @@ def main() -> int:
             if split:
                 print(f"    the clients' connections per worker halfway through the mix: {' / '.join(map(str, split))}")
             print(f"    database connections the workers opened during the mix: {opened}")
+            served = sum(len(values) for values in mix.latencies.values())
+            if served:
+                print(
+                    f"    CPU per request of the mix: the workers {1000 * workers_cpu / served:.2f} ms, PostgreSQL {1000 * database_cpu / served:.2f} ms "
+                    f"({workers_cpu:.1f} and {database_cpu:.1f} CPU s)"
+                )
             if sampler is not None:
                 sampler.report()
             errors = sum(health.errors.values()) + sum(mix.errors.values())
