@@ -17,7 +17,7 @@ SQLAlchemy parameter processing, and no per-row round trip between Python and th
   batch, not per row).
 """
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any, cast
@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import DriverSQL, driver_connection, holds_last_writes, last_statement
+from api.db import DriverSQL, driver_connection, holds_last_writes, in_one_trip, last_statement
 from api.tallies.models import ORIGINS, Tally, origin_sql
 
 TALLY_COLUMNS = (
@@ -113,12 +113,17 @@ _CHANGES = text(
 _AREAS_FOUND = "SELECT a.code FROM unnest(CAST(CAST({codes} AS TEXT) AS VARCHAR[])) AS k(code) JOIN areas AS a ON a.code = k.code"
 
 
+# What to do with the rows of a statement sent ahead (`Bulk.send_ahead`) once they are back.
+Ahead = Callable[[list[Any]], Awaitable[None]]
+
+
 class Bulk:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.dialect = session.get_bind().dialect
         self.pg = self.dialect.name == "postgresql"
         self._days: dict[date, Any] = {}
+        self._ahead: list[tuple[DriverSQL, Ahead | None]] = []
 
     # Values in the form the driver stores without SQLAlchemy's help.
     def day(self, value: date) -> Any:
@@ -143,9 +148,30 @@ class Bulk:
         return await self.rows(self.sql(sql, params))
 
     async def rows(self, statement: DriverSQL) -> list[Any]:
-        """The rows a statement in the driver's form answers, as the driver returns them."""
+        """The rows a statement in the driver's form answers, as the driver returns them; the
+        statements waiting to go with it (`send_ahead`) are sent before it, in its round trip."""
+        if self._ahead:
+            return (await self._send_ahead_with(statement))[0]
         connection = await self.session.connection()
         return cast(list[Any], (await connection.exec_driver_sql(statement.sql, statement.values)).all())  # Result.all() makes a list (typed Sequence)
+
+    def send_ahead(self, statement: DriverSQL, then: "Ahead | None" = None) -> None:
+        """Send `statement` before the next one `rows` sends, in its round trip, and give its rows
+        to `then`: for what must be done before COMMIT but nothing needs before then (a one-step
+        import's history, sent with its rollups). `flush_ahead` sends what is still waiting."""
+        self._ahead.append((statement, then))
+
+    async def flush_ahead(self) -> None:
+        if self._ahead:
+            await self._send_ahead_with(None)
+
+    async def _send_ahead_with(self, statement: DriverSQL | None) -> list[list[Any]]:
+        ahead, self._ahead = self._ahead, []
+        answers = await in_one_trip(self.session, *(sent for sent, _ in ahead), *([statement] if statement is not None else []))
+        for (_, then), answer in zip(ahead, answers, strict=False):
+            if then is not None:
+                await then(answer)
+        return answers[len(ahead) :]
 
     def among(self, values: Sequence[Any]) -> tuple[str, list[Any]]:
         """A `column <fragment>` membership test and its parameters: `IN (?, ...)` on SQLite, one

@@ -146,6 +146,7 @@ async def _import(
                 defer_totals=True,
                 official=official,
                 timezone=campaign.timezone,  # the last step runs after the request's campaign object may be gone
+                one_step=one_step,
             )
         await writer.settle()  # the last batch's writing and this one's lookups share the session
         accepted = await checker.batch(session, pending)

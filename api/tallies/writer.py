@@ -129,6 +129,9 @@ class Writer:
     official: frozenset[str] = OFFICIAL_SOURCES
     # The campaign's, when known: which days are past (`versions.tallies_changed` reads it otherwise).
     timezone: str | None = None
+    # An import written in one step (`write` once, then `finish`): on PostgreSQL the changes' writes
+    # and history wait for its rollups' round trip (`Bulk.send_ahead`).
+    one_step: bool = False
     # area -> [total delta, newest day made positive, newest day dropped to zero, provisional delta]
     _totals: dict[str, list[Any]] = field(default_factory=dict)
     # SQLite: new tallies whose own rollups are written but whose parents' rollups wait (see `roll_up`)
@@ -318,18 +321,34 @@ class Writer:
 
     async def _write_history(self, bulk: Bulk, created: list[Row], changed: list[Change], writes: list[DriverSQL]) -> None:
         """The history entries of the changes (sent with the COMMIT where they can be), after the
-        changes' `writes`, sent in one round trip with the read of the creations they record."""
+        changes' `writes`, sent in one round trip with the read of the creations they record; for
+        a one-step import (`one_step`, PostgreSQL), in the round trip of its rollups."""
+        day_of, campaign_id = bulk.day, self.campaign_id
+        # (all have an import: the test narrows the type)
+        keys = [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in changed if c.old_import_id is not None]
+        sent = [*writes, *([bulk.unrecorded_creations(campaign_id, keys)] if keys else [])]
+
+        async def record(unrecorded_rows: list[Any]) -> None:
+            await self._record_history(bulk, created, changed, unrecorded_rows if keys else [])
+
+        if not sent:
+            await record([])
+        elif self.one_step and bulk.pg:
+            for statement in sent[:-1]:
+                bulk.send_ahead(statement)
+            bulk.send_ahead(sent[-1], record)
+        else:
+            await record((await in_one_trip(bulk.session, *sent))[-1])
+
+    async def _record_history(self, bulk: Bulk, created: list[Row], changed: list[Change], unrecorded_rows: list[Any]) -> None:
+        """`_write_history`'s entries, with the rows of the creations the changes record."""
         day_of, campaign_id = bulk.day, self.campaign_id
         at = bulk.moment(CHANGE.c.at, self.now)
         who = (self.actor.kind, self.actor.id, self.actor.name, self.import_id)
         entries: list[tuple[Any, ...]] = []
-        # (all have an import: the test narrows the type)
-        keys = [(c.area, day_of(c.day), c.point, c.device, c.old_import_id) for c in changed if c.old_import_id is not None]
-        reads = [bulk.unrecorded_creations(campaign_id, keys)] if keys else []
-        answers = await in_one_trip(bulk.session, *writes, *reads) if writes or reads else []
-        if keys:
+        if unrecorded_rows:
             implicit = [c for c in changed if c.old_import_id is not None]
-            unrecorded = {row[0]: tuple(row[1:]) for row in answers[-1]}
+            unrecorded = {row[0]: tuple(row[1:]) for row in unrecorded_rows}
             entries.extend(
                 (
                     campaign_id,
@@ -436,6 +455,7 @@ class Writer:
         await self._roll_up_new_parents(session)
         await self._roll_up_waiting(session)
         await self._roll_up_staged(session)
+        await self.bulk(session).flush_ahead()  # when no rollup went: the changes' writes and history
         await self._write_totals(session, at_commit=at_commit)
         if self._earliest is not None:
             (earliest, areas), self._earliest, self._areas = (self._earliest, self._areas), None, set()
