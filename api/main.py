@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 import api
 from api import flows
+from api.admission import Admission
 from api.areas.router import router as areas_router
 from api.audit.router import router as audit_router
 from api.auth.dependencies import get_principal
@@ -145,6 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise NotFound(code="not_found")
         return FileResponse(CONTRACT_DOCUMENT, media_type="text/markdown; charset=utf-8")
 
+    # Innermost: what reaches the routes waits its turn (api/admission.py); the frontend's files
+    # and the kept public answers (outside it) never wait.
+    app.add_middleware(Admission, limit=settings.requests_at_once)
     frontend = Path(settings.frontend_dir)
     if settings.serve_frontend and frontend.is_dir():
         files = FrontendFiles(frontend)
