@@ -4,21 +4,25 @@ Why: a process's requests share one event loop. Every round trip to the database
 to the others, and the answer waits until each request ready to run has had its turn. With every
 request let in, a request's time grows with its round trips times the requests in flight: under
 the load mix (bench/bench_load.py, 16 requests per process) a tally post's seven round trips took
-about 170 ms at the median and over 300 ms at the 99th percentile, while a read of two took 60 ms,
+about 160 ms at the median and near 300 ms at the 99th percentile, while a read of two took 60 ms,
 though the process spent about 10 ms of CPU on the post. Let in a few at a time, first come first
 served, the others wait their turn once, before their first step: a turn of the loop is then the
 few in flight, and a request's time is the wait plus its own work, about the same for a read and a
 write. What the process does per second does not change.
 
 What is counted: HTTP requests that reach the API's routes, from their start until their answer
-starts (a stream, e.g. a board's events, leaves its place when its first bytes go out). Answers
-served from memory (the public reads kept by api/fastpath.py, the frontend's files) are outside:
-they never wait for anything. `limit` 0 lets everyone in.
+starts (a stream, e.g. a board's events, leaves its place when its first bytes go out), and for at
+most HELD_AT_MOST: a request that takes longer (waiting for a lock another process holds, a large
+import, an upload arriving slowly) goes on without its place, so that it never keeps the others
+waiting for long. Answers served from memory (the public reads kept by api/fastpath.py, the
+frontend's files) are outside: they never wait for anything. `limit` 0 lets everyone in.
 """
 
 import asyncio
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HELD_AT_MOST = 0.25  # seconds: past what a request takes under load when it waits for nothing else
 
 
 class Admission:
@@ -43,7 +47,10 @@ class Admission:
             nonlocal held
             if held:
                 held = False
+                timer.cancel()
                 places.release()
+
+        timer = loop.call_later(HELD_AT_MOST, leave)
 
         async def started(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -6,7 +6,7 @@ import asyncio
 import httpx
 from starlette.types import Message, Receive, Scope, Send
 
-from api.admission import Admission
+from api.admission import HELD_AT_MOST, Admission
 
 
 class Endpoint:
@@ -84,6 +84,25 @@ async def test_a_stream_leaves_its_place_when_its_answer_starts() -> None:
     assert (await other).text == "other"
     endpoint.let("stream-end")
     await stream
+    await client.aclose()
+
+
+async def test_a_request_that_takes_long_gives_up_its_place() -> None:
+    """Waiting for a lock, a large import, a slow upload: past HELD_AT_MOST it goes on without
+    its place, so the others do not wait for it."""
+    endpoint = Endpoint()
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=Admission(endpoint, limit=1)), base_url="http://test")
+    slow = asyncio.create_task(client.get("/slow"))
+    await settled()
+    waits = asyncio.create_task(client.get("/waits"))
+    await settled()
+    assert endpoint.began == ["slow"]
+    await asyncio.sleep(HELD_AT_MOST + 0.05)
+    assert endpoint.began == ["slow", "waits"]
+    endpoint.let("waits")
+    assert (await waits).text == "waits"
+    endpoint.let("slow")
+    assert (await slow).text == "slow"
     await client.aclose()
 
 
