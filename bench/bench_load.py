@@ -520,8 +520,11 @@ def main() -> int:
         print("load mix: skipped, the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
         return 1 if os.environ.get("REKAM_REQUIRE_POSTGRES") == "1" else 0
     uvloop = install_uvloop()
+    from api.config import Settings
+
     print(
-        f"load mix ({machine()}), PostgreSQL, rekam serve --workers {args.workers}, {args.concurrency} concurrent clients "
+        f"load mix ({machine()}), PostgreSQL, rekam serve --workers {args.workers} (requests at once per worker: "
+        f"{Settings().requests_at_once or 'no limit'}, REKAM_REQUESTS_AT_ONCE), {args.concurrency} concurrent clients "
         f"(bench/http1.py, keep-alive, {'uvloop' if uvloop else 'asyncio'}), load average {os.getloadavg()[0]:.1f}"
     )
     started = time.perf_counter()
