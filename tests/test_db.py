@@ -30,7 +30,7 @@ from api.db import (
     sqlite_write_intent,
 )
 from api.errors import install_error_handlers
-from tests.wire import Relay
+from tests.wire import counted_engine
 
 # The GET endpoints that write an audit entry (staff reads of personal data), count a wrong
 # receipt or tracking code, or make the server's push key on first use: each must declare it.
@@ -257,13 +257,9 @@ async def test_a_transaction_begins_in_the_round_trip_of_its_first_statement(pg_
     whether SQLAlchemy sends it or `in_one_trip` does with others, and the statement runs inside
     the transaction (a rollback undoes it). A first statement that fails raises as before and the
     connection is fit for the next transaction."""
-    relay = Relay(pg_migrated_url)
-    engine = create_engine_for(await relay.start())
     insert = text("INSERT INTO probe_begin (n) VALUES (:n)")
     count = text("SELECT count(*) FROM probe_begin")
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("CREATE TABLE probe_begin (n INTEGER PRIMARY KEY)"))
+    async with counted_engine(pg_migrated_url, probe_begin="n INTEGER PRIMARY KEY") as (relay, engine):
         maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         async with maker() as session:
             before = relay.trips
@@ -282,11 +278,6 @@ async def test_a_transaction_begins_in_the_round_trip_of_its_first_statement(pg_
                 await session.execute(insert, {"n": 1})
             await session.rollback()
             assert await session.scalar(count) == 1
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP TABLE IF EXISTS probe_begin"))
-        await engine.dispose()
-        relay.close()
 
 
 async def test_what_is_sent_together_is_one_round_trip_on_the_wire(pg_migrated_url: str) -> None:
@@ -294,12 +285,8 @@ async def test_what_is_sent_together_is_one_round_trip_on_the_wire(pg_migrated_u
     round trip (`commit`), and so are statements sent by `in_one_trip`, writes among them; the
     public answers' caches hear of those writes when they are sent and when the transaction ends
     (`api.fastpath`), as they do of the engine's own statements."""
-    relay = Relay(pg_migrated_url)
-    engine = create_engine_for(await relay.start())
     probe = text("INSERT INTO probe_trips (n) VALUES (:n)")
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("CREATE TABLE probe_trips (n INTEGER NOT NULL)"))
+    async with counted_engine(pg_migrated_url, probe_trips="n INTEGER NOT NULL") as (relay, engine):
         maker = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         async with maker() as session:
             hold_last_writes(session)
@@ -318,11 +305,6 @@ async def test_what_is_sent_together_is_one_round_trip_on_the_wire(pg_migrated_u
             assert fastpath.generation.of_reads["progress"] > progress  # again, as the transaction ended
         async with maker() as session:
             assert (await session.execute(text("SELECT sum(n) FROM probe_trips"))).scalar_one() == 6
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP TABLE IF EXISTS probe_trips"))
-        await engine.dispose()
-        relay.close()
 
 
 def test_the_pool_keeps_as_many_connections_as_the_settings_say(pg_cluster, monkeypatch: pytest.MonkeyPatch) -> None:

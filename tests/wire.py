@@ -4,8 +4,11 @@ engine event sees is counted too: the driver's BEGIN, the COMMIT, a pipeline's S
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 
 class Relay:
@@ -42,3 +45,24 @@ class Relay:
 
         with contextlib.suppress(asyncio.CancelledError):  # the loop is closing
             await asyncio.gather(pump(client_reader, server_writer, True), pump(server_reader, client_writer, False), return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def counted_engine(url: str, **tables: str) -> AsyncIterator[tuple[Relay, AsyncEngine]]:
+    """Rekam's engine (`api.db.create_engine_for`) through a relay, with scratch tables (name=columns)
+    made first and dropped at the end."""
+    from api.db import create_engine_for
+
+    relay = Relay(url)
+    engine = create_engine_for(await relay.start())
+    try:
+        async with engine.begin() as connection:
+            for name, columns in tables.items():
+                await connection.execute(text(f"CREATE TABLE {name} ({columns})"))
+        yield relay, engine
+    finally:
+        async with engine.begin() as connection:
+            for name in tables:
+                await connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
+        await engine.dispose()
+        relay.close()

@@ -2,9 +2,8 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import create_engine_for
 from api.tallies.bulk import Bulk
-from tests.wire import Relay
+from tests.wire import counted_engine
 
 KELURAHAN = ["36.74.01.1001", "36.74.01.1002", "36.74.02.1001"]
 
@@ -39,17 +38,11 @@ async def test_statements_sent_ahead_go_before_the_next_one_and_hand_over_their_
 
 async def test_statements_sent_ahead_share_the_round_trip_of_the_next_one(pg_migrated_url: str) -> None:
     """Counted on the wire (tests/wire.py): what waits (`send_ahead`) and the next statement are one round trip."""
-    relay = Relay(pg_migrated_url)
-    engine = create_engine_for(await relay.start())
-    try:
-        async with AsyncSession(engine) as session:
-            bulk = Bulk(session)
-            await bulk.rows(bulk.sql("SELECT 1", []))  # the transaction has begun
-            bulk.send_ahead(bulk.sql("SELECT 2", []))
-            bulk.send_ahead(bulk.sql("SELECT 3", []))
-            before = relay.trips
-            assert [tuple(row) for row in await bulk.rows(bulk.sql("SELECT 4", []))] == [(4,)]
-            assert relay.trips - before == 1
-    finally:
-        await engine.dispose()
-        relay.close()
+    async with counted_engine(pg_migrated_url) as (relay, engine), AsyncSession(engine) as session:
+        bulk = Bulk(session)
+        await bulk.rows(bulk.sql("SELECT 1", []))  # the transaction has begun
+        bulk.send_ahead(bulk.sql("SELECT 2", []))
+        bulk.send_ahead(bulk.sql("SELECT 3", []))
+        before = relay.trips
+        assert [tuple(row) for row in await bulk.rows(bulk.sql("SELECT 4", []))] == [(4,)]
+        assert relay.trips - before == 1
