@@ -15,12 +15,16 @@ starts (a stream, e.g. a board's events, leaves its place when its first bytes g
 most HELD_AT_MOST: a request that takes longer (waiting for a lock another process holds, a large
 import, an upload arriving slowly) goes on without its place, so that it never keeps the others
 waiting for long. Answers served from memory (the public reads kept by api/fastpath.py, the
-frontend's files) are outside: they never wait for anything. `limit` 0 lets everyone in.
+frontend's files) are outside: they never wait for anything. `limit` 0 lets everyone in. How long
+requests waited is at `/metrics` (`rekam_admission_wait_seconds`).
 """
 
 import asyncio
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.metrics import ADMISSION_WAIT
 
 HELD_AT_MOST = 0.25  # seconds: past what a request takes under load when it waits for nothing else
 
@@ -40,7 +44,9 @@ class Admission:
         if self._places is None or self._places[0] is not loop:
             self._places = (loop, asyncio.Semaphore(self.limit))
         places = self._places[1]
+        asked = time.perf_counter()
         await places.acquire()
+        ADMISSION_WAIT.observe(time.perf_counter() - asked)
         held = True
 
         def leave() -> None:

@@ -25,6 +25,13 @@ LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+# Requests waiting for their turn (api/admission.py): long waits say the process has more than its
+# cores can do (add workers or machines), not that something is slow.
+ADMISSION_WAIT = Histogram(
+    "rekam_admission_wait_seconds",
+    "Time a request waited for its turn before the API began on it.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 IMPORT_ROWS = Counter("rekam_tally_import_rows_total", "Tally rows received in imports, by outcome.", ["outcome"])
 TICKETS = Counter("rekam_queue_tickets_total", "Queue ticket events, by kind.", ["event"])
 

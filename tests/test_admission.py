@@ -4,6 +4,7 @@ turn in arrival order; a stream leaves its place when its answer starts."""
 import asyncio
 
 import httpx
+from prometheus_client import REGISTRY
 from starlette.types import Message, Receive, Scope, Send
 
 from api.admission import HELD_AT_MOST, Admission
@@ -36,8 +37,15 @@ async def settled() -> None:
         await asyncio.sleep(0)
 
 
+def waits_seen() -> tuple[float, float]:
+    """How many waits `/metrics` has seen, and how long they were in all."""
+    count = REGISTRY.get_sample_value("rekam_admission_wait_seconds_count") or 0.0
+    return count, REGISTRY.get_sample_value("rekam_admission_wait_seconds_sum") or 0.0
+
+
 async def test_requests_past_the_limit_wait_their_turn_in_arrival_order() -> None:
     endpoint = Endpoint()
+    count, seconds = waits_seen()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=Admission(endpoint, limit=2)), base_url="http://test")
     requests = {}
     for name in ("a", "b", "c", "d"):
@@ -55,6 +63,8 @@ async def test_requests_past_the_limit_wait_their_turn_in_arrival_order() -> Non
     endpoint.let("d")
     assert [(await requests[name]).text for name in "acd"] == ["a", "c", "d"]
     await client.aclose()
+    now_count, now_seconds = waits_seen()
+    assert now_count == count + 4 and now_seconds > seconds  # c and d waited: their waits are at /metrics
 
 
 async def test_a_stream_leaves_its_place_when_its_answer_starts() -> None:
