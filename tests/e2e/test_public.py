@@ -344,7 +344,7 @@ def _last_weekend_day_within(days: int) -> date:
     return next(d for d in (today + timedelta(days=n) for n in range(days, -1, -1)) if d.weekday() >= 5)
 
 
-def test_where_lists_two_weeks_with_places_what_to_bring_and_map_links(page, server, open_point) -> None:
+def test_where_lists_two_weeks_folded_with_places_what_to_bring_and_map_links(page, server, open_point) -> None:
     event_day = _last_weekend_day_within(14)
     body = {
         "kind": "weekend_event",
@@ -364,13 +364,21 @@ def test_where_lists_two_weeks_with_places_what_to_bring_and_map_links(page, ser
     page.goto("/#/where")
     page.wait_for_selector("h1:text-is('Tempat dan jadwal perekaman')")
     assert page.locator("[data-day]").count() == 15  # today and the next 14 days
-    entry = page.locator(f"[data-day='{event_day.isoformat()}'] [data-point='{event}']")
+    # What to bring is said once; the coming days are folded, each naming its RT/RW services.
+    assert page.inner_text("[data-bring]") == "Yang dibawa: Bawa Kartu Keluarga (KK) asli atau fotokopi"
+    assert page.locator("details[data-day][open]").count() == 0
+    day = page.locator(f"details[data-day='{event_day.isoformat()}']")
+    assert "Layanan RW 005 Pondok Betung e2e" in day.locator("[data-day-events]").inner_text()
+    assert "tempat buka" in day.locator("[data-day-count]").inner_text()
+    entry = day.locator(f"[data-point='{event}']")
+    assert not entry.is_visible()
+    day.locator("summary").click()
     entry.wait_for()
+    assert day.locator("[data-point]").first.get_attribute("data-point") == str(event)  # its RT/RW services first
     assert "08.00–12.00" in entry.inner_text()
     assert "Jl. Mawar 3" in entry.locator("[data-address]").inner_text()
     place = entry.locator("[data-place]").inner_text()
     assert "Kec. Pondok Aren" in place and "Kel. Pondok Betung" in place and "RW 005" in place, place
-    assert entry.locator("[data-bring]").inner_text() == "Yang dibawa: Bawa Kartu Keluarga (KK) asli atau fotokopi"
     osm = entry.locator("a[data-map=osm]").get_attribute("href")
     assert osm == "https://www.openstreetmap.org/?mlat=-6.3012&mlon=106.6543#map=18/-6.3012/106.6543"
     assert entry.locator("a[data-map=geo]").get_attribute("href") == "geo:-6.3012,106.6543"

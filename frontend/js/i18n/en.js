@@ -350,6 +350,8 @@ export default {
   "where.filter": "Filter by area",
   "where.allKecamatan": "All kecamatan",
   "where.today": "Today",
+  "where.dayOpen": "Places open: {count}",
+  "where.dayNone": "No place open",
   "where.none": "No service point in this area is open on this day.",
   "where.closed": "Closed",
   "where.hours": "Hours",

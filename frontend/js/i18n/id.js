@@ -350,6 +350,8 @@ export default {
   "where.filter": "Saring menurut wilayah",
   "where.allKecamatan": "Semua kecamatan",
   "where.today": "Hari ini",
+  "where.dayOpen": "{count} tempat buka",
+  "where.dayNone": "Tidak ada tempat buka",
   "where.none": "Tidak ada tempat layanan yang buka pada hari ini di wilayah ini.",
   "where.closed": "Tutup",
   "where.hours": "Jam buka",

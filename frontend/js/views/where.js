@@ -1,9 +1,9 @@
 // Where and when (public): today's and the next 14 days' open service points and weekend RT/RW
-// services (so the coming weekend is always there), filtered by kecamatan and kelurahan. Every
-// point shows its kecamatan, kelurahan, RW/RT, address, hours, what to bring (the campaign's text)
-// and, with coordinates, map links (OpenStreetMap and geo:); today's points open now come first,
-// with the queue and links to the board and to taking a number. The filter lives in the address
-// (#/where?area=36.74.01).
+// services (so the coming weekend is always there), filtered by kecamatan and kelurahan. What to
+// bring (the campaign's text) is said once. Every point shows its kecamatan, kelurahan, RW/RT,
+// address, hours and, with coordinates, map links (OpenStreetMap and geo:); today's points open
+// now come first, with the queue and links to the board and to taking a number; the coming days
+// are folded (`comingDay`). The filter lives in the address (#/where?area=36.74.01).
 
 import { api } from "../api.js";
 import { currentCampaign, isWithin } from "../campaigns.js";
@@ -47,12 +47,11 @@ export function mapLinks(point) {
   </span>`;
 }
 
-// Where, what to bring, how to get there: the same on every day's entry.
-function pointDetails(point, bring) {
+// Where and how to get there: the same on every day's entry.
+function pointDetails(point) {
   const place = placeText(point);
   return html`${place ? html`<span class="point-place" data-place>${place}</span>` : ""}
     ${point.address ? html`<span class="point-address" data-address>${point.address}</span>` : ""}
-    <span class="point-bring" data-bring>${t("where.bring")}: ${bring}</span>
     ${mapLinks(point)}`;
 }
 
@@ -65,12 +64,12 @@ function queueText(queue) {
   </p>`;
 }
 
-function pointCard(point, { isToday, queue, bring }) {
+function pointCard(point, { isToday, queue }) {
   const weekend = point.kind === "weekend_event";
   return html`<li class="point ${weekend ? "point-weekend" : ""}" data-point="${point.id}">
     <h3 class="point-name">${point.name}</h3>
     <p class="point-kind">${t(`where.kind.${point.kind}`)}</p>
-    <p class="point-details">${pointDetails(point, bring)}</p>
+    <p class="point-details">${pointDetails(point)}</p>
     <p class="point-hours"><span class="visually-hidden">${t("where.hours")}: </span>${hoursText(point.hours)}</p>
     ${point.note ? html`<p class="hint">${point.note}</p>` : ""}
     ${isToday ? queueText(queue) : ""}
@@ -82,18 +81,35 @@ function pointCard(point, { isToday, queue, bring }) {
   </li>`;
 }
 
-// The coming days: one line per point (the board and the details are a tap away on the day itself).
-function pointLine(point, bring) {
+// The coming days: one line per point (the board and the queue are a tap away on the day itself).
+function pointLine(point) {
   return html`<li class="point-line ${point.kind === "weekend_event" ? "point-weekend" : ""}" data-point="${point.id}">
     <span class="point-line-name">${point.name}${point.kind === "weekend_event" ? html` <span class="tag">${t("where.weekendTag")}</span>` : ""}</span>
     <span class="point-hours">${hoursText(point.hours)}</span>
     ${point.note ? html`<span class="hint">${point.note}</span>` : ""}
-    <span class="point-details">${pointDetails(point, bring)}</span>
+    <span class="point-details">${pointDetails(point)}</span>
     <a href="#/appointment/${point.id}" data-book>${t("where.book")}</a>
   </li>`;
 }
 
-async function daysFor(rootArea, area, bring, signal) {
+// A coming day, folded: on a phone fourteen days of every office (the same hours each weekday)
+// were metres of scrolling. The line says how many places open and names the day's RT/RW
+// services, which are what a resident looks ahead for; the places are one tap away, those
+// services first.
+function comingDay(day, shown) {
+  const events = shown.filter((p) => p.kind === "weekend_event");
+  const ordered = [...events, ...shown.filter((p) => p.kind !== "weekend_event")];
+  return html`<details class="day day-coming" data-day="${day.date}">
+    <summary>
+      <h2 id="day-${day.date}">${fmt.date(day.date)}</h2>
+      <span class="day-count" data-day-count>${shown.length ? t("where.dayOpen", { count: fmt.number(shown.length) }) : t("where.dayNone")}</span>
+      ${events.length ? html`<span class="day-events" data-day-events>${events.map((p, i) => html`${i ? " · " : ""}${p.name}`)}</span>` : ""}
+    </summary>
+    ${shown.length ? html`<ul class="point-lines">${ordered.map(pointLine)}</ul>` : html`<p class="hint">${t("where.none")}</p>`}
+  </details>`;
+}
+
+async function daysFor(rootArea, area, signal) {
   // A kelurahan is served by its kecamatan's office too: ask for the kecamatan and keep both.
   const kecamatan = area ? area.split(".").slice(0, 3).join(".") : "";
   const today = todayInJakarta();
@@ -107,15 +123,14 @@ async function daysFor(rootArea, area, bring, signal) {
   const openFirst = (a, b) => Number(Boolean(queueById.get(b.id)?.open_now)) - Number(Boolean(queueById.get(a.id)?.open_now));
   return html`${schedule.map((day) => {
     const shown = day.points.filter(keep);
-    if (day.date === today) shown.sort(openFirst); // stable: open now first, then as listed
+    if (day.date !== today) return comingDay(day, shown);
+    shown.sort(openFirst); // stable: open now first, then as listed
     return html`<section class="day" data-day="${day.date}" aria-labelledby="day-${day.date}">
-      <h2 id="day-${day.date}">${day.date === today ? html`${t("where.today")} · ` : ""}${fmt.date(day.date)}</h2>
+      <h2 id="day-${day.date}">${t("where.today")} · ${fmt.date(day.date)}</h2>
       ${
-        !shown.length
-          ? html`<p class="hint">${t("where.none")}</p>`
-          : day.date === today
-            ? html`<ul class="points">${shown.map((p) => pointCard(p, { isToday: true, queue: queueById.get(p.id), bring }))}</ul>`
-            : html`<ul class="point-lines">${shown.map((p) => pointLine(p, bring))}</ul>`
+        shown.length
+          ? html`<ul class="points">${shown.map((p) => pointCard(p, { isToday: true, queue: queueById.get(p.id) }))}</ul>`
+          : html`<p class="hint">${t("where.none")}</p>`
       }
     </section>`;
   })}`;
@@ -143,13 +158,14 @@ export async function render(root, { query, signal }) {
   const initial = chosen && isWithin(chosen, rootArea) ? chosen : "";
   const picker = areaPicker({ idPrefix: "where-area", name: "area", levels: ["kecamatan", "kelurahan"], anyLabel: t("where.allKecamatan") });
   const bring = campaign?.what_to_bring || WHAT_TO_BRING;
-  const first = await daysFor(rootArea, initial, bring, signal);
+  const first = await daysFor(rootArea, initial, signal);
   paint(
     root,
     html`<h1>${t("where.title")}</h1>
       <p class="lede">${t("where.lede")}</p>
       ${keptTickets()}
       <p class="notice notice-free">${t("progress.free")}</p>
+      <p class="point-bring" data-bring><strong>${t("where.bring")}:</strong> ${bring}</p>
       <form class="filters" data-form="where" aria-label="${t("where.filter")}">
         <div class="filter-fields" data-area-picker>${picker.markup}</div>
       </form>
@@ -170,7 +186,7 @@ export async function render(root, { query, signal }) {
       list.setAttribute("aria-busy", "true");
       paint(list, loading());
       try {
-        const days = await daysFor(rootArea, area, bring, signal);
+        const days = await daysFor(rootArea, area, signal);
         if (turn === mine) paint(list, days);
       } catch (error) {
         if (turn === mine && !signal.aborted) paint(list, failure(error));
