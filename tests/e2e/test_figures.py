@@ -93,8 +93,17 @@ def test_provisional_then_official_on_the_public_and_staff_pages(page, server, s
     reconciliation = server.get(f"/campaigns/{server.campaign_id}/reconciliation", headers=admin).json()
     mine = next(r for r in reconciliation["rows"] if r["area"] == SETU and r["date"] == today.isoformat())
     assert mine["counted"] <= counted and row.locator("[data-col=difference]").inner_text() == f"+{mine['difference']}"
+    assert row.locator("th").inner_text().split() == ["Setu", SETU]  # the area by name, its code beside
     # The detailed data-quality notes are here, for staff.
     assert page.locator("[data-notes] [data-discrepancy='36.74']").count() == 1
     assert serious_axe_violations(page) == []
+    # The area is chosen by name: Setu's rows only.
+    page.locator(f"#rec-area-kecamatan option[value='{SETU}']").wait_for(state="attached")
+    page.select_option("#rec-area-kecamatan", SETU)
+    page.click("[data-form=reconciliation] button[type=submit]")
+    page.wait_for_url(f"**/#/staff/reconciliation?area={SETU}&**")
+    page.wait_for_selector("[data-table=reconciliation]")
+    assert set(page.locator("[data-table=reconciliation] tbody tr").evaluate_all("rows => rows.map(r => r.dataset.area)")) == {SETU}
+    assert page.input_value("#rec-area-kecamatan") == SETU
     page.set_viewport_size(DESKTOP)
     shoot(page, "staff-reconciliation-desktop")

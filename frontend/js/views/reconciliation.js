@@ -1,29 +1,50 @@
 // Reconciliation, for staff: per area and day, the official figure (the recording system's export
 // or a staff entry) next to what Rekam's queues and home visits counted, and the difference,
-// largest first; days whose counts no official figure covers yet last. Below, every data-quality
-// note (reported figures that disagree with their parts), which the public page does not show.
+// largest first; days whose counts no official figure covers yet last. Areas are chosen and shown
+// by name (the code beside it). Below, every data-quality note (reported figures that disagree
+// with their parts), which the public page does not show.
 
 import { ApiError, api } from "../api.js";
-import { currentCampaign } from "../campaigns.js";
+import { currentCampaign, isWithin } from "../campaigns.js";
 import { on } from "../lib/dom.js";
 import { html, render as paint } from "../lib/html.js";
+import { areaPicker, childrenOf } from "../lib/public.js";
 import { navigate } from "../lib/view.js";
 import { fmt, t } from "../i18n.js";
 
 const dash = "—";
 const signed = (value) => (value === null || value === undefined ? dash : (value > 0 ? "+" : "") + fmt.number(value));
 
-function filters(area, from, to) {
+// The area is chosen by name, kecamatan then kelurahan, not typed as a code.
+const picker = () => areaPicker({ idPrefix: "rec-area", name: "area", levels: ["kecamatan", "kelurahan"], anyLabel: t("where.allKecamatan") });
+
+function filters(areaFields, from, to) {
   return html`<form class="filters" data-form="reconciliation">
-    <p><label for="rec-area">${t("reconciliation.area")}</label>
-      <input id="rec-area" name="area" value="${area ?? ""}" inputmode="decimal" autocomplete="off" pattern="[0-9.]{2,40}"></p>
+    <div class="filter-fields" data-area-picker>${areaFields}</div>
     <p><label for="rec-from">${t("reconciliation.from")}</label><input id="rec-from" name="from" type="date" value="${from}"></p>
     <p><label for="rec-to">${t("reconciliation.to")}</label><input id="rec-to" name="to" type="date" value="${to}"></p>
     <p><button type="submit" class="button">${t("reconciliation.show")}</button></p>
   </form>`;
 }
 
-function rowsTable(data) {
+/** The names of `codes`, read as their parents' children (one read per parent); a failed read leaves codes alone. */
+async function areaNames(codes, signal) {
+  const names = new Map();
+  const parents = new Set(codes.map((code) => code.split(".").slice(0, -1).join(".")).filter(Boolean));
+  await Promise.all(
+    [...parents].map((parent) =>
+      childrenOf(parent, signal).then(
+        (areas) => areas.forEach((a) => names.set(a.code, a.name)),
+        (error) => {
+          if (!(error instanceof ApiError)) throw error;
+        },
+      ),
+    ),
+  );
+  return names;
+}
+
+function rowsTable(data, names) {
   if (!data.rows.length) return html`<p data-empty>${t("reconciliation.empty")}</p>`;
   return html`<div class="table-wrap" role="region" aria-labelledby="rec-caption" tabindex="0">
     <table class="table" data-table="reconciliation">
@@ -39,8 +60,8 @@ function rowsTable(data) {
       <tbody>
         ${data.rows.map(
           (r) => html`<tr data-area="${r.area}" data-date="${r.date}">
-            <th scope="row"><span class="code">${r.area}</span></th>
-            <td>${fmt.date(r.date)}</td>
+            <th scope="row">${names.has(r.area) ? html`${names.get(r.area)} ` : ""}<span class="code">${r.area}</span></th>
+            <td><time datetime="${r.date}" title="${fmt.date(r.date)}">${fmt.shortDate(r.date)}</time></td>
             <td class="num" data-col="official">${r.official === null ? html`<span class="muted">${t("reconciliation.noOfficial")}</span>` : fmt.number(r.official)}</td>
             <td class="num" data-col="queue">${fmt.number(r.queue)}</td>
             <td class="num" data-col="home_visit">${fmt.number(r.home_visit)}</td>
@@ -92,19 +113,24 @@ export async function render(root, { query, signal }) {
     problem = error;
     data = { area: params.area ?? campaign.root_area, start: params.from ?? "", end: params.to ?? "", rows: [] };
   }
+  const names = await areaNames([...new Set(data.rows.map((r) => r.area))], signal);
   const discrepancies = await api.get(`/campaigns/${campaign.id}/discrepancies/all`, { params: { area: data.area, limit: 500 }, signal }).then((page) => page.items).catch((error) => {
     if (error instanceof ApiError) return [];
     throw error;
   });
+  const areas = picker();
   paint(
     root,
     html`<h1>${t("reconciliation.title")}</h1>
       <p class="lede">${t("reconciliation.lede")}</p>
-      ${filters(params.area ?? data.area, data.start, data.end)}
+      ${filters(areas.markup, data.start, data.end)}
       ${problem ? html`<p class="notice notice-warning" role="alert">${problem.message}</p>` : ""}
-      ${rowsTable(data)}
+      ${rowsTable(data, names)}
       ${notes(discrepancies)}`,
   );
+  const box = root.querySelector("[data-area-picker]");
+  const chosen = params.area ?? "";
+  await areas.wire(box, campaign.root_area, signal, isWithin(chosen, campaign.root_area) && chosen !== campaign.root_area ? chosen : "");
   on(
     root,
     "submit",
@@ -112,7 +138,9 @@ export async function render(root, { query, signal }) {
     (event, form) => {
       event.preventDefault();
       const values = new URLSearchParams();
-      for (const [key, value] of new FormData(form)) if (value) values.set(key, value);
+      const area = areas.value(box);
+      if (area) values.set("area", area);
+      for (const [key, value] of new FormData(form)) if (value && key !== "area") values.set(key, value);
       navigate(`/staff/reconciliation?${values}`);
     },
     { signal },
