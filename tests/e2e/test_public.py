@@ -245,6 +245,12 @@ def test_where_and_when_lists_open_points_and_filters_by_area(page, server, open
     names = page.locator("[data-day] >> nth=0 >> .point-name").all_inner_texts()
     assert names and all("Pamulang" in n for n in names if "Kantor" in n)
     assert page.evaluate("document.activeElement.id") == "where-area-kecamatan"  # focus stays on the filter
+    # Back from the menu (no area in the link): the phone remembers the resident's choice.
+    page.goto("/#/progress")
+    page.goto("/#/where")
+    page.wait_for_url("**/#/where?area=36.74.06")
+    page.wait_for_selector("[data-day] >> nth=0 >> .point-name:has-text('Pamulang')")
+    assert page.input_value("#where-area-kecamatan") == "36.74.06"
     # Kelurahan: its own points plus its kecamatan's office.
     page.goto("/#/where?area=36.74.01.1001")
     page.wait_for_selector(f"[data-day] >> nth=0 >> [data-point='{open_point['id']}']")
@@ -252,6 +258,15 @@ def test_where_and_when_lists_open_points_and_filters_by_area(page, server, open
     assert page.input_value("#where-area-kecamatan") == "36.74.01"
     texts = page.locator("[data-day] >> nth=0 >> .point-name").all_inner_texts()
     assert "Kantor Kecamatan Serpong" in texts and not any("Pamulang" in n for n in texts)
+    # A shared link's area is not kept: the menu's link still shows Pamulang. All kecamatan is a choice too.
+    page.goto("/#/where")
+    page.wait_for_url("**/#/where?area=36.74.06")
+    page.select_option("#where-area-kecamatan", "")
+    page.wait_for_url("**/#/where")
+    page.goto("/#/progress")
+    page.goto("/#/where")
+    page.wait_for_selector(f"[data-days]:not([aria-busy]) [data-day] >> nth=0 >> [data-point='{open_point['id']}']")
+    assert page.input_value("#where-area-kecamatan") == ""
     page.click(f"[data-day] >> nth=0 >> a[href='#/board/{open_point['id']}']")
     page.wait_for_selector("[data-connection=live]")
 

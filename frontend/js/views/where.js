@@ -3,7 +3,8 @@
 // bring (the campaign's text) is said once. Every point shows its kecamatan, kelurahan, RW/RT,
 // address, hours and, with coordinates, map links (OpenStreetMap and geo:); today's points open
 // now come first, with the queue and links to the board and to taking a number; the coming days
-// are folded (`comingDay`). The filter lives in the address (#/where?area=36.74.01).
+// are folded (`comingDay`). The filter lives in the address (#/where?area=36.74.01) and, when the
+// resident chose it, on the phone (`rememberedArea`).
 
 import { api } from "../api.js";
 import { currentCampaign, isWithin } from "../campaigns.js";
@@ -136,6 +137,28 @@ async function daysFor(rootArea, area, signal) {
   })}`;
 }
 
+// The area a resident last chose here, kept on the phone: coming back (often from the menu, whose
+// link has no area) shows their own kecamatan. Only a choice made on this page is kept, never an
+// area that came in a shared link.
+const AREA_KEY = "rekam.where.area";
+
+function rememberedArea() {
+  try {
+    return localStorage.getItem(AREA_KEY) || "";
+  } catch {
+    return "";
+  }
+}
+
+function rememberArea(code) {
+  try {
+    if (code) localStorage.setItem(AREA_KEY, code);
+    else localStorage.removeItem(AREA_KEY);
+  } catch {
+    /* storage disabled: the address still keeps the choice */
+  }
+}
+
 // The numbers this phone took today and its bookings from today on: back to them in one tap.
 function keptTickets() {
   const kept = myTickets(todayInJakarta());
@@ -154,8 +177,9 @@ function keptTickets() {
 export async function render(root, { query, signal }) {
   const campaign = await currentCampaign();
   const rootArea = campaign?.root_area ?? "36.74";
-  const chosen = query.get("area") || "";
+  const chosen = query.has("area") ? query.get("area") : rememberedArea();
   const initial = chosen && isWithin(chosen, rootArea) ? chosen : "";
+  if (initial && !query.has("area")) history.replaceState(null, "", `#/where?area=${initial}`);
   const picker = areaPicker({ idPrefix: "where-area", name: "area", levels: ["kecamatan", "kelurahan"], anyLabel: t("where.allKecamatan") });
   const bring = campaign?.what_to_bring || WHAT_TO_BRING;
   const first = await daysFor(rootArea, initial, signal);
@@ -181,6 +205,7 @@ export async function render(root, { query, signal }) {
     "area-change",
     async () => {
       const area = picker.value(box);
+      rememberArea(area);
       history.replaceState(null, "", area ? `#/where?area=${area}` : "#/where");
       const turn = ++mine;
       list.setAttribute("aria-busy", "true");
