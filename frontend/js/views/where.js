@@ -198,9 +198,9 @@ export async function render(root, { query, signal }) {
   );
   const box = root.querySelector("[data-area-picker]");
   const list = root.querySelector("[data-days]");
-  await picker.wire(box, rootArea, signal, initial);
   let mine = 0;
   // A new filter reloads the list in place (focus stays on the select) and goes into the address.
+  // Listened to before the picker is wired: a choice made as soon as it is filled counts.
   box.addEventListener(
     "area-change",
     async () => {
@@ -221,4 +221,5 @@ export async function render(root, { query, signal }) {
     },
     { signal },
   );
+  await picker.wire(box, rootArea, signal, initial);
 }
