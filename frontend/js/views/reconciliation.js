@@ -129,8 +129,6 @@ export async function render(root, { query, signal }) {
       ${notes(discrepancies)}`,
   );
   const box = root.querySelector("[data-area-picker]");
-  const chosen = params.area ?? data.area; // a supervisor's own area when none is asked
-  await areas.wire(box, campaign.root_area, signal, isWithin(chosen, campaign.root_area) && chosen !== campaign.root_area ? chosen : "");
   on(
     root,
     "submit",
@@ -145,4 +143,6 @@ export async function render(root, { query, signal }) {
     },
     { signal },
   );
+  const chosen = params.area ?? data.area; // a supervisor's own area when none is asked
+  await areas.wire(box, campaign.root_area, signal, isWithin(chosen, campaign.root_area) && chosen !== campaign.root_area ? chosen : "");
 }
