@@ -76,25 +76,10 @@ def baseline_sqlite(path: Path, campaign_id: int, rows: list[tuple[str, str, int
     return ROWS / elapsed
 
 
-def baseline_copy(libpq_url: str, campaign_id: int, rows: list[tuple[str, str, int]]) -> float:
-    import psycopg
-
-    now = datetime.now(UTC)
-    with psycopg.connect(libpq_url) as connection:
-        start = time.perf_counter()
-        with (
-            connection.cursor() as cursor,
-            cursor.copy("COPY tallies (campaign_id, area_code, day, point_key, device_key, count, source, updated_at) FROM STDIN") as copy,
-        ):
-            for code, day, count in rows:
-                copy.write_row((campaign_id, code, day, 0, 0, count, "script", now))
-        connection.commit()
-        return ROWS / (time.perf_counter() - start)
-
-
-def baseline_copy_with_rollups(libpq_url: str, campaign_id: int, rows: list[tuple[str, str, int]]) -> float:
-    """For reference: the least Rekam's import must write, by COPY: the tallies, and their
-    area-days' rollups (one row per area and day, without their parents')."""
+def baseline_copy(libpq_url: str, campaign_id: int, rows: list[tuple[str, str, int]], *, with_rollups: bool = False) -> float:
+    """psycopg COPY of the rows into the tallies. `with_rollups`, for reference: the least Rekam's
+    import must write, the tallies and their area-days' rollups (one row per area and day, without
+    their parents'), both by COPY."""
     import psycopg
 
     now = datetime.now(UTC)
@@ -104,9 +89,10 @@ def baseline_copy_with_rollups(libpq_url: str, campaign_id: int, rows: list[tupl
             with cursor.copy("COPY tallies (campaign_id, area_code, day, point_key, device_key, count, source, updated_at) FROM STDIN") as copy:
                 for code, day, count in rows:
                     copy.write_row((campaign_id, code, day, 0, 0, count, "script", now))
-            with cursor.copy("COPY tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) FROM STDIN") as copy:
-                for code, day, count in rows:  # one tally per area and day
-                    copy.write_row((campaign_id, code, day, count, 1, 0, count))
+            if with_rollups:
+                with cursor.copy("COPY tally_rollups (campaign_id, area_code, day, own, own_rows, below, total) FROM STDIN") as copy:
+                    for code, day, count in rows:  # one tally per area and day
+                        copy.write_row((campaign_id, code, day, count, 1, 0, count))
         connection.commit()
         return ROWS / (time.perf_counter() - start)
 
@@ -181,7 +167,7 @@ def main() -> None:
         run(
             cluster.url,
             lambda campaign_id, rows: baseline_copy(cluster.libpq_url, campaign_id, rows),
-            lambda campaign_id, rows: baseline_copy_with_rollups(cluster.libpq_url, campaign_id, rows),
+            lambda campaign_id, rows: baseline_copy(cluster.libpq_url, campaign_id, rows, with_rollups=True),
             reference_label="the tallies and their area-days' rollups, both by COPY",
             goal=0.5,
         )
