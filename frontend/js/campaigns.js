@@ -2,16 +2,12 @@
 // with the latest deadline.
 
 import { api } from "./api.js";
-import { campaigns } from "./store.js";
+import { campaigns, keep, kept } from "./store.js";
 
 const KEY = "rekam.campaign";
 
 function remembered() {
-  try {
-    return Number(localStorage.getItem(KEY)) || null;
-  } catch {
-    return null;
-  }
+  return Number(kept(KEY)) || null;
 }
 
 // The request in flight: callers at the same moment (the boot's early start, the first view) share it.
@@ -41,11 +37,7 @@ export async function currentCampaign() {
 }
 
 export function selectCampaign(id) {
-  try {
-    localStorage.setItem(KEY, String(id));
-  } catch {
-    /* not remembered, still selected */
-  }
+  keep(KEY, id);
   campaigns.set({ selectedId: id });
 }
 

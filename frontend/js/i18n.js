@@ -2,7 +2,7 @@
 // the interface shows lives in js/i18n/<lang>.js, nowhere else. Only the active language's
 // catalogue is loaded (a weak network pays for one): `loadCatalogue` before boot and before a switch.
 
-import { Store } from "./store.js";
+import { Store, keep, kept } from "./store.js";
 
 // Each language is two files: the interface's texts and the words for the API's codes (problems.<lang>.js).
 const LOADERS = {
@@ -14,23 +14,15 @@ const INTL_LOCALES = { id: "id-ID", en: "en-GB" };
 const LANG_KEY = "rekam.lang";
 
 function storedLang() {
-  try {
-    const lang = localStorage.getItem(LANG_KEY);
-    return lang in LOADERS ? lang : "id";
-  } catch {
-    return "id";
-  }
+  const lang = kept(LANG_KEY);
+  return lang !== null && lang in LOADERS ? lang : "id";
 }
 
 export const language = new Store({ lang: storedLang() });
 
 language.subscribe(({ lang }) => {
   document.documentElement.lang = lang;
-  try {
-    localStorage.setItem(LANG_KEY, lang);
-  } catch {
-    /* storage disabled: the choice lasts for this page only */
-  }
+  keep(LANG_KEY, lang);
 });
 
 export const LANGUAGES = Object.keys(LOADERS);

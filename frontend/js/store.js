@@ -1,4 +1,28 @@
-// Small observable stores: views subscribe to "change" and re-render what depends on them.
+// Small observable stores: views subscribe to "change" and re-render what depends on them; and
+// what the app keeps in the browser's storage.
+
+/**
+ * A value kept on this phone (localStorage), or for this tab only (`tab`: sessionStorage); null
+ * when there is none or the browser refuses storage (private mode, storage disabled).
+ */
+export function kept(key, { tab = false } = {}) {
+  try {
+    return (tab ? sessionStorage : localStorage).getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+/** Keep `value` under `key` (null, undefined or "" forgets it); where storage is refused, nothing is kept. */
+export function keep(key, value, { tab = false } = {}) {
+  try {
+    const storage = tab ? sessionStorage : localStorage;
+    if (value === null || value === undefined || value === "") storage.removeItem(key);
+    else storage.setItem(key, String(value));
+  } catch {
+    /* storage refused: what was asked lasts as long as the page */
+  }
+}
 
 export class Store extends EventTarget {
   #state;
@@ -28,17 +52,9 @@ export class Store extends EventTarget {
 const TOKEN_KEY = "rekam.token";
 const ME_KEY = "rekam.me";
 
-function stored(key) {
-  try {
-    return sessionStorage.getItem(key);
-  } catch {
-    return null; // storage disabled: staff sign in again per page load
-  }
-}
-
 function storedMe() {
   try {
-    return JSON.parse(stored(ME_KEY) ?? "null");
+    return JSON.parse(kept(ME_KEY, { tab: true }) ?? "null");
   } catch {
     return null;
   }
@@ -48,17 +64,12 @@ function storedMe() {
  * The signed-in staff member: the bearer token (kept for this tab only) and who it belongs to
  * (kept with it, so that a page reloaded without signal still knows who is signed in).
  */
-export const session = new Store({ token: stored(TOKEN_KEY), me: stored(TOKEN_KEY) ? storedMe() : null, checked: false });
+const storedToken = kept(TOKEN_KEY, { tab: true }); // storage refused: staff sign in again per page load
+export const session = new Store({ token: storedToken, me: storedToken ? storedMe() : null, checked: false });
 
 session.subscribe(({ token, me }) => {
-  try {
-    if (token) sessionStorage.setItem(TOKEN_KEY, token);
-    else sessionStorage.removeItem(TOKEN_KEY);
-    if (token && me) sessionStorage.setItem(ME_KEY, JSON.stringify(me));
-    else sessionStorage.removeItem(ME_KEY);
-  } catch {
-    /* storage disabled: the token lives in memory only */
-  }
+  keep(TOKEN_KEY, token, { tab: true });
+  keep(ME_KEY, token && me ? JSON.stringify(me) : null, { tab: true });
 });
 
 /**

@@ -5,13 +5,14 @@ import { api } from "../api.js";
 import { html, render } from "./html.js";
 import { on } from "./dom.js";
 import { fmt, t } from "../i18n.js";
+import { keep, kept } from "../store.js";
 
 const TICKETS_KEY = "rekam.tickets";
 
 /** The tickets this phone took today ({ point, id, code, day, number }), older days dropped. */
 export function myTickets(today) {
   try {
-    const all = JSON.parse(localStorage.getItem(TICKETS_KEY) || "[]");
+    const all = JSON.parse(kept(TICKETS_KEY) || "[]");
     return Array.isArray(all) ? all.filter((x) => x && x.day === today) : [];
   } catch {
     return [];
@@ -20,12 +21,8 @@ export function myTickets(today) {
 
 /** Keep a ticket on the phone, so that a reload or a return to the app finds it. */
 export function keepTicket(ticket, today) {
-  try {
-    const others = myTickets(today).filter((x) => x.id !== ticket.id);
-    localStorage.setItem(TICKETS_KEY, JSON.stringify([...others, ticket]));
-  } catch {
-    /* storage disabled: the ticket's address still works */
-  }
+  const others = myTickets(today).filter((x) => x.id !== ticket.id);
+  keep(TICKETS_KEY, JSON.stringify([...others, ticket])); // refused: the ticket's address still works
 }
 
 const BOOKINGS_KEY = "rekam.appointments";
@@ -33,7 +30,7 @@ const BOOKINGS_KEY = "rekam.appointments";
 /** The bookings made on this phone, from `today` on ({ code, point, day, start }). */
 export function myBookings(today) {
   try {
-    const all = JSON.parse(localStorage.getItem(BOOKINGS_KEY) || "[]");
+    const all = JSON.parse(kept(BOOKINGS_KEY) || "[]");
     return Array.isArray(all) ? all.filter((x) => x && x.day >= today) : [];
   } catch {
     return [];
@@ -42,13 +39,9 @@ export function myBookings(today) {
 
 /** Keep a booking (API `AppointmentRead`) on the phone; a cancelled one is forgotten. */
 export function keepBooking(booking, today) {
-  try {
-    const others = myBookings(today).filter((x) => x.code !== booking.code);
-    const kept = booking.status === "booked" ? [{ code: booking.code, point: booking.service_point_id, day: booking.date, start: booking.slot_start }] : [];
-    localStorage.setItem(BOOKINGS_KEY, JSON.stringify([...others, ...kept]));
-  } catch {
-    /* storage disabled: the booking's address still works */
-  }
+  const others = myBookings(today).filter((x) => x.code !== booking.code);
+  const booked = booking.status === "booked" ? [{ code: booking.code, point: booking.service_point_id, day: booking.date, start: booking.slot_start }] : [];
+  keep(BOOKINGS_KEY, JSON.stringify([...others, ...booked])); // refused: the booking's address still works
 }
 
 /** The address of a kept ticket. */

@@ -7,7 +7,7 @@ import { on } from "../lib/dom.js";
 import { html, render as paint } from "../lib/html.js";
 import { allPages, field, slotError } from "../lib/staffkit.js";
 import { fmt, t } from "../i18n.js";
-import { session } from "../store.js";
+import { keep, kept, session } from "../store.js";
 import { mountDayCount } from "./daycount.js";
 
 const REFRESH_MS = 10_000;
@@ -23,35 +23,10 @@ const ACTIONS = [
 
 // The ticket at a counter is remembered for this tab: the API has no "current ticket of counter".
 const ticketKey = (point, counter) => `rekam.counter.${point}.${counter}`;
-function remember(point, counter, ticket) {
-  try {
-    if (ticket) sessionStorage.setItem(ticketKey(point, counter), String(ticket.id));
-    else sessionStorage.removeItem(ticketKey(point, counter));
-  } catch {
-    /* storage disabled: the ticket is kept until the page reloads */
-  }
-}
-function remembered(point, counter) {
-  try {
-    return Number(sessionStorage.getItem(ticketKey(point, counter))) || null;
-  } catch {
-    return null;
-  }
-}
-function savedCounter(point) {
-  try {
-    return Number(localStorage.getItem(`rekam.counterNo.${point}`)) || 1;
-  } catch {
-    return 1;
-  }
-}
-function saveCounter(point, counter) {
-  try {
-    localStorage.setItem(`rekam.counterNo.${point}`, String(counter));
-  } catch {
-    /* not remembered */
-  }
-}
+const remember = (point, counter, ticket) => keep(ticketKey(point, counter), ticket?.id, { tab: true });
+const remembered = (point, counter) => Number(kept(ticketKey(point, counter), { tab: true })) || null;
+const savedCounter = (point) => Number(kept(`rekam.counterNo.${point}`)) || 1;
+const saveCounter = (point, counter) => keep(`rekam.counterNo.${point}`, counter);
 
 async function choosePoint(root, { signal, navigate }) {
   const me = session.state.me;

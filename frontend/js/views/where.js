@@ -4,13 +4,14 @@
 // address, hours and, with coordinates, map links (OpenStreetMap and geo:); today's points open
 // now come first, with the queue and links to the board and to taking a number; the coming days
 // are folded (`comingDay`). The filter lives in the address (#/where?area=36.74.01) and, when the
-// resident chose it, on the phone (`rememberedArea`).
+// resident chose it, on the phone (`AREA_KEY`).
 
 import { api } from "../api.js";
 import { currentCampaign, isWithin } from "../campaigns.js";
 import { html, render as paint } from "../lib/html.js";
 import { areaPicker, myBookings, myTickets, opensAgain, queueLine, ticketPath } from "../lib/public.js";
 import { failure, loading } from "../lib/view.js";
+import { keep, kept } from "../store.js";
 import { fmt, parseDate, t, todayInJakarta } from "../i18n.js";
 
 const DAYS = 15; // today and the next 14 days
@@ -142,23 +143,6 @@ async function daysFor(rootArea, area, signal) {
 // area that came in a shared link.
 const AREA_KEY = "rekam.where.area";
 
-function rememberedArea() {
-  try {
-    return localStorage.getItem(AREA_KEY) || "";
-  } catch {
-    return "";
-  }
-}
-
-function rememberArea(code) {
-  try {
-    if (code) localStorage.setItem(AREA_KEY, code);
-    else localStorage.removeItem(AREA_KEY);
-  } catch {
-    /* storage disabled: the address still keeps the choice */
-  }
-}
-
 // The numbers this phone took today and its bookings from today on: back to them in one tap.
 function keptTickets() {
   const kept = myTickets(todayInJakarta());
@@ -177,7 +161,7 @@ function keptTickets() {
 export async function render(root, { query, signal }) {
   const campaign = await currentCampaign();
   const rootArea = campaign?.root_area ?? "36.74";
-  const chosen = query.has("area") ? query.get("area") : rememberedArea();
+  const chosen = query.has("area") ? query.get("area") : kept(AREA_KEY) || "";
   const initial = chosen && isWithin(chosen, rootArea) ? chosen : "";
   if (initial && !query.has("area")) history.replaceState(null, "", `#/where?area=${initial}`);
   const picker = areaPicker({ idPrefix: "where-area", name: "area", levels: ["kecamatan", "kelurahan"], anyLabel: t("where.allKecamatan") });
@@ -205,7 +189,7 @@ export async function render(root, { query, signal }) {
     "area-change",
     async () => {
       const area = picker.value(box);
-      rememberArea(area);
+      keep(AREA_KEY, area);
       history.replaceState(null, "", area ? `#/where?area=${area}` : "#/where");
       const turn = ++mine;
       list.setAttribute("aria-busy", "true");
