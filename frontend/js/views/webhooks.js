@@ -106,7 +106,7 @@ export async function render(root, { signal }) {
         <form class="form" data-form="create-webhook" novalidate>
           ${field("webhook-url", "url", t("webhooks.url"), html`<input id="webhook-url" name="url" type="url" inputmode="url" maxlength="2000" required placeholder="https://" aria-describedby="webhook-url-hint webhook-url-error">`, t("webhooks.urlHint"))}
           <fieldset name="events" tabindex="-1" aria-describedby="webhook-events-error"><legend>${t("webhooks.events")}</legend>
-            ${EVENTS.map((e) => html`<label class="check"><input type="checkbox" name="event" value="${e}"> ${e} <span class="hint">${t(`webhooks.event.${e}`)}</span></label>`)}
+            ${EVENTS.map((e) => html`<label class="check"><input type="checkbox" name="event" value="${e}"> <span>${e}<span class="hint">${t(`webhooks.event.${e}`)}</span></span></label>`)}
             <p class="field-error" id="webhook-events-error" data-error-for="events" hidden></p>
           </fieldset>
           ${field("webhook-description", "description", t("webhooks.description"), html`<input id="webhook-description" name="description" maxlength="500" aria-describedby="webhook-description-error">`)}
