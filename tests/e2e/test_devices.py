@@ -196,6 +196,12 @@ def test_roles_see_only_the_buttons_they_may_use(page, server) -> None:
     movable = {d["id"] for d in devices if d["status"] == "active" and d["placed"] and d["placed"]["area"].startswith("36.74.01")}
     buttons = page.locator("[data-table=devices] [data-action=move]").evaluate_all("bs => bs.map(b => Number(b.dataset.id))")
     assert movable and set(buttons) == movable
+    # Their own kecamatan is chosen to begin with: the list is Serpong's; the whole city is one choice away.
+    assert page.input_value("#filter-kecamatan") == "36.74.01"
+    listed = page.locator("[data-table=devices] tbody tr").count()
+    assert listed == sum(1 for d in devices if d["placed"] and d["placed"]["area"].startswith("36.74.01"))
+    page.select_option("#filter-kecamatan", "")
+    page.wait_for_function(f"document.querySelectorAll('[data-table=devices] tbody tr').length > {listed}")
     groups = page.locator("[data-form=move] [name=place] optgroup").evaluate_all("gs => gs.map(g => g.label)")
     assert groups == ["Serpong"]
     # May propose a plan, may not apply one.

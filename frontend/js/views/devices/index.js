@@ -70,6 +70,9 @@ export async function render(root, { signal }) {
   const state = { devices: [], operators: [], summary: null, byId: new Map() };
 
   paint(root, page({ campaign, today, book, canMove, canPlan }));
+  // A kecamatan's supervisor sees their own devices and operators first; the city is one choice away.
+  const own = book.kecamatanOf(me.area);
+  if (own) root.querySelector("[data-form=filter]").elements.kecamatan.value = own;
   const slot = (name) => root.querySelector(`[data-slot=${name}]`);
   const moveForm = root.querySelector("[data-form=move]");
   // What the sections share: the page, the places, the lists as last loaded, who may do what.
