@@ -94,6 +94,14 @@ def test_provisional_then_official_on_the_public_and_staff_pages(page, server, s
     mine = next(r for r in reconciliation["rows"] if r["area"] == SETU and r["date"] == today.isoformat())
     assert mine["counted"] <= counted and row.locator("[data-col=difference]").inner_text() == f"+{mine['difference']}"
     assert row.locator("th").inner_text().split() == ["Setu", SETU]  # the area by name, its code beside
+    # The largest differences first; the rest of the month's rows one tap away, the first of them focused.
+    rows = page.locator("[data-table=reconciliation] tbody tr")
+    assert len(reconciliation["rows"]) > 25 and rows.count() == len(reconciliation["rows"])
+    assert page.locator("[data-table=reconciliation] tbody tr:visible").count() == 25
+    page.click("[data-action=all-rows]")
+    assert page.locator("[data-table=reconciliation] tbody tr:visible").count() == len(reconciliation["rows"])
+    assert page.evaluate("document.activeElement.closest('tr') === document.querySelectorAll('[data-table=reconciliation] tbody tr')[25]")
+    assert page.locator("[data-action=all-rows]").count() == 0
     # The detailed data-quality notes are here, for staff.
     assert page.locator("[data-notes] [data-discrepancy='36.74']").count() == 1
     assert serious_axe_violations(page) == []

@@ -96,6 +96,7 @@ export default {
   "reconciliation.noOfficial": "no official figure yet",
   "reconciliation.empty": "Nothing to reconcile in this range.",
   "reconciliation.caption": "Official figures and Rekam's counts, {area}, {from} to {to}",
+  "reconciliation.allRows": "Show all {count} rows",
   "reconciliation.notesTitle": "Data-quality notes",
   "reconciliation.notesEmpty": "No reported figures disagree.",
   "reconciliation.kind.snapshot": "cumulative figure",

@@ -96,6 +96,7 @@ export default {
   "reconciliation.noOfficial": "belum ada angka resmi",
   "reconciliation.empty": "Tidak ada angka untuk dicocokkan pada rentang ini.",
   "reconciliation.caption": "Angka resmi dan hitungan Rekam, {area}, {from} sampai {to}",
+  "reconciliation.allRows": "Tampilkan semua {count} baris",
   "reconciliation.notesTitle": "Catatan mutu data",
   "reconciliation.notesEmpty": "Tidak ada angka yang dilaporkan tidak sama.",
   "reconciliation.kind.snapshot": "angka kumulatif",

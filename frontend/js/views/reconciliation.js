@@ -44,11 +44,17 @@ async function areaNames(codes, signal) {
   return names;
 }
 
+// The largest differences come first; on a phone the rest (up to 200 rows) would push the data
+// quality notes below 14,000 px. They are one tap away.
+const FIRST_ROWS = 25;
+
 function rowsTable(data, names) {
   if (!data.rows.length) return html`<p data-empty>${t("reconciliation.empty")}</p>`;
+  const area = names.has(data.area) ? `${names.get(data.area)} (${data.area})` : data.area;
+  const rest = data.rows.length - FIRST_ROWS;
   return html`<div class="table-wrap" role="region" aria-labelledby="rec-caption" tabindex="0">
     <table class="table" data-table="reconciliation">
-      <caption id="rec-caption">${t("reconciliation.caption", { area: data.area, from: fmt.date(data.start), to: fmt.date(data.end) })}</caption>
+      <caption id="rec-caption">${t("reconciliation.caption", { area, from: fmt.date(data.start), to: fmt.date(data.end) })}</caption>
       <thead><tr>
         <th scope="col">${t("reconciliation.area")}</th>
         <th scope="col">${t("reconciliation.date")}</th>
@@ -59,8 +65,8 @@ function rowsTable(data, names) {
       </tr></thead>
       <tbody>
         ${data.rows.map(
-          (r) => html`<tr data-area="${r.area}" data-date="${r.date}">
-            <th scope="row">${names.has(r.area) ? html`${names.get(r.area)} ` : ""}<span class="code">${r.area}</span></th>
+          (r, i) => html`<tr data-area="${r.area}" data-date="${r.date}"${i >= FIRST_ROWS ? " hidden" : ""}>
+            <th scope="row" tabindex="-1">${names.has(r.area) ? html`${names.get(r.area)} ` : ""}<span class="code">${r.area}</span></th>
             <td><time datetime="${r.date}" title="${fmt.date(r.date)}">${fmt.shortDate(r.date)}</time></td>
             <td class="num" data-col="official">${r.official === null ? html`<span class="muted">${t("reconciliation.noOfficial")}</span>` : fmt.number(r.official)}</td>
             <td class="num" data-col="queue">${fmt.number(r.queue)}</td>
@@ -70,7 +76,8 @@ function rowsTable(data, names) {
         )}
       </tbody>
     </table>
-  </div>`;
+  </div>
+  ${rest > 0 ? html`<p><button type="button" class="button" data-action="all-rows">${t("reconciliation.allRows", { count: fmt.number(data.rows.length) })}</button></p>` : ""}`;
 }
 
 function notes(items) {
@@ -113,7 +120,7 @@ export async function render(root, { query, signal }) {
     problem = error;
     data = { area: params.area ?? campaign.root_area, start: params.from ?? "", end: params.to ?? "", rows: [] };
   }
-  const names = await areaNames([...new Set(data.rows.map((r) => r.area))], signal);
+  const names = await areaNames([...new Set([data.area, ...data.rows.map((r) => r.area)])], signal);
   const discrepancies = await api.get(`/campaigns/${campaign.id}/discrepancies/all`, { params: { area: data.area, limit: 500 }, signal }).then((page) => page.items).catch((error) => {
     if (error instanceof ApiError) return [];
     throw error;
@@ -129,6 +136,18 @@ export async function render(root, { query, signal }) {
       ${notes(discrepancies)}`,
   );
   const box = root.querySelector("[data-area-picker]");
+  on(
+    root,
+    "click",
+    "[data-action=all-rows]",
+    (_event, button) => {
+      const hidden = [...root.querySelectorAll("[data-table=reconciliation] tr[hidden]")];
+      for (const row of hidden) row.hidden = false;
+      button.closest("p").remove();
+      hidden[0]?.querySelector("th").focus(); // where the reader was going: the first row they had not seen
+    },
+    { signal },
+  );
   on(
     root,
     "submit",
