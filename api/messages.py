@@ -125,7 +125,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "kind": {
         "static": ("statis", "static"), "mobile": ("keliling", "mobile"),
-        "warning": ("peringatan", "warning"), "suspension": ("skors", "suspension"), "removal": ("pemberhentian", "removal"),
+        "warning": ("teguran", "warning"), "suspension": ("penangguhan", "suspension"), "removal": ("pemberhentian", "removal"),
     },
     "finish": {"never": ("tidak pernah", "never")},
     "level": {

@@ -86,6 +86,19 @@ def test_every_server_code_is_in_the_spa_catalogue(lang: str) -> None:
         assert set(_PLACEHOLDER.findall(spa[f"problem.{code}"])) <= set(_PLACEHOLDER.findall(server)), code
 
 
+def test_the_spa_words_the_same_params_as_the_server() -> None:
+    # A param that is a word (a sanction's kind, a status) is translated by both; when the SPA's
+    # list fell behind, a complaint's log read "Sanksi warning" in Indonesian.
+    source = (ROOT / "frontend" / "js" / "problems.js").read_text()
+    literal = re.search(r"const TERM_PARAMS = \{(.*?)\};", source, flags=re.DOTALL)
+    assert literal is not None
+    assert dict(re.findall(r'(\w+): "(\w+)"', literal.group(1))) == messages.TERM_PARAMS
+    for lang, index in (("id", 0), ("en", 1)):
+        spa = spa_catalogue(lang)
+        words = {f"term.{group}.{value}": texts[index] for group, terms in messages.TERMS.items() for value, texts in terms.items()}
+        assert {key: spa.get(key) for key in words} == words, f"frontend/js/i18n/problems.{lang}.js"
+
+
 def test_language_is_negotiated() -> None:
     assert messages.negotiate(None) == "id"
     assert messages.negotiate("") == "id"

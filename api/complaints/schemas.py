@@ -111,7 +111,7 @@ class EntryRead(BaseModel):
     text: str = Field(
         description="What was written: the note of a step or a sanction, a reply, a message; for an assignment, what changed (deprecated: read `code` and `params`)."
     )
-    author_id: int | None = Field(description="The staff member; null for the reporter's messages.")
+    author_id: int | None = Field(description="The staff member; null for the reporter's messages and for steps taken with an API key or by Rekam itself.")
     code: str | None = Field(
         default=None,
         description="For an entry Rekam words (an assignment, a sanction, a workflow step): a code of the Problem code list (`history.assigned_handler`...); null for a reply, a message or a note.",

@@ -6,7 +6,10 @@
 import { fmt, has, t } from "./i18n.js";
 
 // Params that are words (a status, what kind of thing): as the server's api/messages.py TERM_PARAMS.
-const TERM_PARAMS = { status: "status", target: "status", allowed: "status", move: "move", what: "what", level: "level", parent_level: "level" };
+const TERM_PARAMS = {
+  status: "status", target: "status", allowed: "status", move: "move", what: "what", level: "level", parent_level: "level",
+  kind: "kind", finish_before: "finish", finish_after: "finish", source_finish: "finish",
+};
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function word(name, value) {

@@ -254,6 +254,21 @@ def test_filters_assignment_and_the_admins_audited_look_at_the_reporter(page, se
     assert page.locator("[data-form=transition]").count() == 0
     assert page.locator("[data-log] [data-kind=transition]").count() == 4
     assert page.locator("[data-log] [data-kind=sanction]").count() == 1
+    # The log says it in Indonesian, with the kind the form offered ("teguran", not "warning"), and who wrote it.
+    assert page.inner_text("[data-log] [data-kind=sanction] .log-step").startswith("Sanksi teguran mulai ")
+    assert " · Anda · " in page.inner_text("[data-log] [data-kind=sanction] .message-meta")
+
+
+def test_a_step_rekam_itself_took_is_signed_by_the_system_not_nobody(page, server) -> None:
+    # The demo's complaints were worked by the loader (no staff account): their log says "Sistem".
+    demo = httpx.get(f"{server.base}/api/v1/complaints", params={"status": "substantiated", "limit": 100}, headers=admin_headers(server)).json()["items"]
+    mine = next(c for c in demo if c["description"].startswith("Diminta Rp50.000"))  # the demo's substantiated one, with its warning
+    sign_in(page, "e2e.admin")
+    page.wait_for_selector("h1:text-is('Halo, e2e.admin')")
+    page.goto(f"/#/staff/complaints/{mine['id']}")
+    page.wait_for_selector("[data-log] [data-kind=sanction]")
+    meta = page.inner_text("[data-log] [data-kind=sanction] .message-meta")
+    assert " · Sistem · " in meta and "Belum ditugaskan" not in meta
 
 
 def test_staff_who_do_not_handle_complaints_neither_see_nor_open_the_inbox(page, server) -> None:

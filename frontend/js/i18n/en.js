@@ -739,6 +739,7 @@ export default {
   "complaints.overdue": "Overdue",
   "complaints.dueOn": "reply due by {date}",
   "complaints.unassigned": "Not assigned",
+  "complaints.system": "System",
   "complaints.you": "You",
   "complaints.staffN": "Staff number {id}",
   "complaints.pointN": "Service point number {id}",

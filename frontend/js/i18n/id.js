@@ -739,6 +739,7 @@ export default {
   "complaints.overdue": "Terlambat",
   "complaints.dueOn": "balasan paling lambat {date}",
   "complaints.unassigned": "Belum ditugaskan",
+  "complaints.system": "Sistem",
   "complaints.you": "Anda",
   "complaints.staffN": "Staf nomor {id}",
   "complaints.pointN": "Tempat layanan nomor {id}",

@@ -13,7 +13,8 @@ import { describe } from "../../problems.js";
 import { NEXT, SANCTIONS, confidentiality, handlerText, rupiah, staffAccounts, statusBadge } from "./common.js";
 
 function entryMarkup(entry, people) {
-  const author = entry.kind === "message" ? t("complaints.reporter") : handlerText(entry.author_id, people);
+  // No author on a staff step: an integration's key or Rekam itself took it, not "nobody assigned".
+  const author = entry.kind === "message" ? t("complaints.reporter") : entry.author_id === null ? t("complaints.system") : handlerText(entry.author_id, people);
   const internal = entry.kind !== "reply" && entry.kind !== "message";
   return html`<li class="message log-${entry.kind}" data-entry="${entry.id}" data-kind="${entry.kind}">
     <p class="message-meta"><strong>${t(`complaints.entry.${entry.kind}`)}</strong> · ${author} · <time datetime="${entry.at}">${fmt.dateTime(entry.at)}</time>
