@@ -67,7 +67,7 @@ async def get_user(user_id: IdPath, principal: AdminDep, session: SessionDep) ->
     return UserRead.model_validate(await service.get_user(session, user_id=user_id))
 
 
-@router.patch("/users/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 422))
+@router.patch("/users/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 409, 422))
 async def update_user(user_id: IdPath, data: UserUpdate, principal: AdminDep, session: SessionDep) -> UserRead:
     """Change a staff account's name, password, role or scope, or (de)activate it."""
     return UserRead.model_validate(await service.update_user(session, user_id=user_id, data=data, actor=principal))

@@ -108,7 +108,15 @@ async def list_closures(
     return Page(items=[ClosureRead.model_validate(c) for c in items], next_cursor=next_cursor)
 
 
-@router.post("/service-points/{point_id}/closures", response_model=ClosureCreated, status_code=201, responses=problem_responses(401, 403, 404, 409, 422))
+@router.post(
+    "/service-points/{point_id}/closures",
+    response_model=ClosureCreated,
+    status_code=201,
+    responses={
+        200: {"model": ClosureCreated, "description": "dry_run=true: nothing was created; what it would cancel."},
+        **problem_responses(401, 403, 404, 409, 422),
+    },
+)
 async def add_closure(
     point_id: IdPath, data: ClosureCreate, principal: WriterDep, session: SessionDep, response: Response, dry_run: DryRunQuery = False
 ) -> ClosureCreated:
