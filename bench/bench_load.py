@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import PYTHON, ROOT, cli, free_port, machine
+from common import PYTHON, ROOT, cli, cpu_seconds, free_port, machine
 from http1 import Client, HTTPError, Response, install_uvloop
 
 from tests.pgcluster import ThrowawayCluster, find_pg_bin
@@ -455,16 +455,6 @@ def sessions_opened(url: str) -> int:
         connection.execute("SELECT pg_stat_clear_snapshot()")
         row = connection.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()").fetchone()
         return int(row[0]) if row else 0
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """The CPU time (user and system, every thread) the processes have used so far (Linux /proc)."""
-    ticks = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from common import server
+from common import cpu_seconds, server
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTERS = 8
@@ -321,29 +321,38 @@ def sse_delays(base: str, point_id: int, headers: dict[str, str], subscribers: i
 def measure(base: str, point_id: int, secret: str, last: int, args: argparse.Namespace, pid: int | None) -> None:
     headers = {"X-API-Key": secret}
     print(f"load average before: {os.getloadavg()}")
+    cpu_before = cpu_seconds([pid]) if pid is not None else None
     health = wrk(f"{base}/api/v1/health", seconds=args.seconds)
+    cpu_per_health = (cpu_seconds([pid]) - cpu_before) / max(health["rate"] * args.seconds, 1) * 1000 if cpu_before is not None else float("nan")
     # The resident at the back of the line asks their place (no goal: what the line's length costs them).
     status = wrk(f"{base}/api/v1/tickets/{last}/status/{STATUS_CODE}", seconds=args.seconds)
     screen = watch_one(base, point_id)
     try:
         warm = {**headers, "Content-Type": "application/json"}
         wrk(f"{base}/api/v1/service-points/{point_id}/call-next", seconds=1, script=CALL_NEXT_LUA, headers=warm)  # warm-up, not counted
+        cpu_before = cpu_seconds([pid]) if pid is not None else None
         calls = wrk(
             f"{base}/api/v1/service-points/{point_id}/call-next",
             seconds=args.seconds,
             script=CALL_NEXT_LUA,
             headers={**headers, "Content-Type": "application/json"},
         )
+        # What one call costs the server process (every thread): the ratio's limit, whatever the clients do.
+        cpu_per_call = (cpu_seconds([pid]) - cpu_before) / max(calls["ok"], 1) * 1000 if cpu_before is not None else float("nan")
     finally:
         screen.close()
-    print(f"GET /health (wrk -t1 -c{COUNTERS} -d{args.seconds:g}s): {health['rate']:.0f} req/s, p99 {health.get('p99', float('nan')):.1f} ms")
+    print(
+        f"GET /health (wrk -t1 -c{COUNTERS} -d{args.seconds:g}s): {health['rate']:.0f} req/s, p99 {health.get('p99', float('nan')):.1f} ms, "
+        f"server CPU {cpu_per_health:.3f} ms a request"
+    )
     print(
         f"a resident's status, last of {args.tickets:,} in line (wrk -t1 -c{COUNTERS}): {status['rate']:.0f} req/s, p99 {status.get('p99', float('nan')):.1f} ms, "
         f"{status['rate'] / health['rate']:.2f} of /health ({status['bad']:.0f} answers not 2xx)"
     )
     print(
         f"call-next, {COUNTERS} counters (wrk -t1 -c{COUNTERS} -d{args.seconds:g}s, one board subscriber): {calls['ok_rate']:.0f} calls/s, "
-        f"p99 {calls['p99']:.1f} ms ({calls['ok']:.0f} called, {calls['empty']:.0f} nobody waiting, {calls['other']:.0f} other answers)"
+        f"p99 {calls['p99']:.1f} ms ({calls['ok']:.0f} called, {calls['empty']:.0f} nobody waiting, {calls['other']:.0f} other answers), "
+        f"server CPU {cpu_per_call:.2f} ms a call"
     )
     ratio = calls["ok_rate"] / health["rate"]
     print(f"ratio call-next / health: {ratio:.3f} (goal >= 0.3: {'met' if ratio >= 0.3 else 'NOT met'})")

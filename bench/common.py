@@ -1,6 +1,7 @@
 """Shared set-up of the benchmarks: a database with the whole country, a server, a campaign."""
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -73,6 +74,16 @@ def kecamatan_codes() -> list[str]:
     from api.areas.service import read_official_rows
 
     return [row["code"] for row in read_official_rows() if row["level"] == "kecamatan"]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """The CPU time (user and system, every thread) the processes have used so far (Linux /proc)."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
