@@ -116,6 +116,10 @@ def test_each_role_sees_only_what_it_may_use(page, server) -> None:
     nav_to(page, "#/staff/targets")
     page.wait_for_selector("h1:text-is('Target dan angka laporan')")
     assert "Kota Tangerang Selatan" in page.inner_text(".lede")
+    # The kecamatan's targets share one basis: said once under the table, not on each of its rows.
+    page.wait_for_selector("[data-table=targets] tr[data-area='36.74.01']")
+    assert "Sensus Penduduk" in page.inner_text("[data-basis]")
+    assert "Sensus Penduduk" not in page.inner_text("[data-table=targets]")
 
 
 def test_no_staff_view_scrolls_sideways_on_a_phone(page, server) -> None:

@@ -157,6 +157,7 @@ export default {
   "targets.source": "Source",
   "targets.source.official": "Official (entered)",
   "targets.source.apportioned": "Shared out from the parent area",
+  "targets.basisShared": "Targets apportioned from the parent area are split by {basis}.",
   "targets.inconsistent": "The target of {area} ({target}) differs from the sum of the targets below it ({sum}).",
   "targets.upload": "Upload official targets (CSV)",
   "targets.uploadHelp": "One row per area, with the columns area (Kemendagri code) and target. Nothing is saved if any row is wrong.",

@@ -157,6 +157,7 @@ export default {
   "targets.source": "Asal",
   "targets.source.official": "Resmi (dimasukkan)",
   "targets.source.apportioned": "Dibagi dari wilayah induk",
+  "targets.basisShared": "Target yang dibagi dari wilayah induk dihitung menurut {basis}.",
   "targets.inconsistent": "Target {area} ({target}) tidak sama dengan jumlah target wilayah di bawahnya ({sum}).",
   "targets.upload": "Unggah target resmi (CSV)",
   "targets.uploadHelp": "Satu baris per wilayah, dengan kolom area (kode Kemendagri) dan target. Tidak ada yang disimpan jika satu baris pun salah.",

@@ -30,6 +30,9 @@ async function areasIn(scope, signal) {
 
 function targetsTable(targets, names) {
   if (!targets.items.length) return html`<p>${t("targets.none")}</p>`;
+  // One basis for every apportioned target (the usual case) is said once under the table, not on each row.
+  const bases = new Set(targets.items.filter((item) => item.basis).map((item) => item.basis));
+  const shared = bases.size === 1 ? [...bases][0] : null;
   return html`<div class="table-wrap" role="region" aria-labelledby="targets-caption" tabindex="0">
     <table class="table" data-table="targets">
       <caption id="targets-caption">${t("targets.tableCaption")}</caption>
@@ -43,12 +46,13 @@ function targetsTable(targets, names) {
           (item) => html`<tr data-area="${item.area}">
             <th scope="row">${names.get(item.area) ?? item.area} <span class="code">${item.area}</span></th>
             <td class="num">${fmt.number(item.target)}</td>
-            <td>${t(`targets.source.${item.source}`)}${item.basis ? html`<br><span class="hint">${item.basis}</span>` : ""}</td>
+            <td>${t(`targets.source.${item.source}`)}${item.basis && !shared ? html`<br><span class="hint">${item.basis}</span>` : ""}</td>
           </tr>`,
         )}
       </tbody>
     </table>
   </div>
+  ${shared ? html`<p class="hint" data-basis>${t("targets.basisShared", { basis: shared })}</p>` : ""}
   ${targets.inconsistencies.map(
     (i) => html`<p class="notice notice-warning" role="note">${t("targets.inconsistent", {
       area: names.get(i.area) ?? i.area,
