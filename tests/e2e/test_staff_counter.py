@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from tests.e2e.conftest import DESKTOP, open_point_with_operator, serious_axe_violations, shoot
+from tests.e2e.conftest import DESKTOP, PHONE, open_point_with_operator, serious_axe_violations, shoot
 from tests.e2e.test_staff import sign_in
 
 
@@ -29,6 +29,7 @@ def test_operator_calls_the_next_ticket_and_the_console_shows_it(page, server, c
     assert "Loket <b>Uji</b> E2E" in page.inner_text(".lede")  # a name with markup stays text
     assert page.inner_text("[data-figure=waiting]") == "1"
     assert page.is_disabled("[data-move=start]") and page.is_enabled("[data-move=call-next]")
+    assert page.is_visible("[data-keys]") and page.is_visible("[data-move=call-next] kbd")  # a mouse and keyboard: the shortcuts are said
     # N calls the next resident.
     page.locator("body").press("n")
     page.wait_for_selector("[data-ticket][data-status=called]")
@@ -66,3 +67,18 @@ def test_a_supervisor_chooses_a_point_and_counter(page, server, counter_point) -
     page.select_option("#counter-no", "2")
     page.click("[data-move=call-next]")
     page.wait_for_selector("[data-slot=message]:text-is('Tidak ada warga yang menunggu.')")
+
+
+def test_a_touch_phone_is_not_told_of_keyboard_shortcuts(browser, server, counter_point) -> None:
+    context = browser.new_context(base_url=server.base, viewport=PHONE, is_mobile=True, has_touch=True, service_workers="block")
+    try:
+        page = context.new_page()
+        sign_in(page, "e2e.operator")
+        page.wait_for_selector("h1:text-is('Halo, e2e.operator')")
+        page.goto(f"/#/staff/counter/{counter_point['id']}")
+        page.wait_for_selector("[data-move=call-next]")
+        assert page.locator("[data-keys]").count() == 1 and not page.is_visible("[data-keys]")
+        assert not page.is_visible("[data-move=call-next] kbd")
+        assert page.get_attribute("[data-move=call-next]", "aria-keyshortcuts") == "N"  # a keyboard plugged in still works
+    finally:
+        context.close()

@@ -122,7 +122,7 @@ export async function render(root, { params, signal, navigate }) {
           )}
         </div>
         <p class="console-message" data-slot="message" role="status" aria-live="polite"></p>
-        <p class="hint">${t("counter.keys")}</p>
+        <p class="hint" data-keys>${t("counter.keys")}</p>
       </section>
       <section aria-labelledby="queue-title">
         <h2 id="queue-title">${t("counter.queue")}</h2>
