@@ -87,6 +87,10 @@ def test_admin_plans_staffs_a_weekend_service_and_reads_a_refusal_in_words(page,
     assert page.locator(".site-header .header-bar").bounding_box()["height"] < 80
     nav_to(page, "#/staff/points")
     page.wait_for_selector("[data-table=points]")
+    # A weekend service's RW is named with its kelurahan: "RW 012" alone is in many kelurahan.
+    demo = next(p for p in server.get("/service-points", params={"kind": "weekend_event", "limit": 200}).json()["items"] if p["area"].count(".") == 4)
+    rw, kelurahan = (server.get(f"/areas/{code}").json()["name"] for code in (demo["area"], demo["area"].rsplit(".", 1)[0]))
+    assert page.inner_text(f"[data-table=points] tr[data-point='{demo['id']}'] .code").endswith(f" · {rw}, {kelurahan}")
     planner = page.locator("[data-form=planner]")
     assert planner.locator("[name=date]").input_value() == saturday.isoformat()
     planner.locator("[type=submit]").click()

@@ -24,6 +24,18 @@ function whenText(p) {
   return days.map((d) => `${t(`weekday.${d}.short`)} ${windowsText(p.opening_hours[d])}`).join(" · ");
 }
 
+// "RW 012" is in every other kelurahan: a place below a kelurahan is named with the areas above it, up to its kelurahan.
+const KELURAHAN_PARTS = 4;
+function placeName(code, names) {
+  const parts = code.split(".");
+  const chain = [];
+  for (let n = parts.length; n >= Math.min(parts.length, KELURAHAN_PARTS); n -= 1) {
+    const area = parts.slice(0, n).join(".");
+    chain.push(names.get(area) ?? area);
+  }
+  return chain.join(", ");
+}
+
 function pointsTable(points, names) {
   if (!points.length) return html`<p data-points="none">${t("points.none")}</p>`;
   return html`<div class="table-wrap" role="region" aria-labelledby="points-caption" tabindex="0">
@@ -38,7 +50,7 @@ function pointsTable(points, names) {
       <tbody>${points.map(
         (p) => html`<tr data-point="${p.id}" data-kind="${p.kind}">
           <th scope="row">${p.name}${p.active ? "" : html` <span class="badge">${t("points.inactive")}</span>`}<br>
-            <span class="code">${t(`where.kind.${p.kind}`)} · ${names.get(p.area) ?? p.area}</span></th>
+            <span class="code">${t(`where.kind.${p.kind}`)} · ${placeName(p.area, names)}</span></th>
           <td class="wide-only">${whenText(p)}</td>
           <td class="num wide-only">${fmt.number(p.counters)}</td>
           <td><button type="button" class="button small" data-action="edit-point" data-id="${p.id}">${t("points.edit")}</button></td>
