@@ -51,3 +51,8 @@ export function replaceCampaign(saved) {
 export function isWithin(code, root) {
   return code === root || code.startsWith(`${root}.`);
 }
+
+/** The campaign and the area a page is about ("… Kota Tangerang Selatan · Serpong"); the area only when the campaign's name does not say it already. */
+export function campaignAndArea(campaign, areaName) {
+  return campaign.name.includes(areaName) ? campaign.name : `${campaign.name} · ${areaName}`;
+}

@@ -5,7 +5,7 @@
 // with its Idempotency-Key when the signal returns.
 
 import { ApiError, api } from "../api.js";
-import { currentCampaign, isWithin } from "../campaigns.js";
+import { campaignAndArea, currentCampaign, isWithin } from "../campaigns.js";
 import { on } from "../lib/dom.js";
 import { busy, clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
@@ -106,7 +106,7 @@ function historyTable(items, names) {
 
 function page({ campaign, scopeName, levels, level, end, today, recordable }) {
   return html`<h1>${t("tallies.title")}</h1>
-    <p class="lede">${campaign.name} · ${scopeName}</p>
+    <p class="lede">${campaignAndArea(campaign, scopeName)}</p>
     <div data-slot="outbox"></div>
 
     <section aria-labelledby="grid-title">

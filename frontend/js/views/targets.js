@@ -5,7 +5,7 @@
 // and bookings while the campaign runs (PATCH /campaigns/{id}).
 
 import { ApiError, api } from "../api.js";
-import { currentCampaign, isWithin, replaceCampaign } from "../campaigns.js";
+import { campaignAndArea, currentCampaign, isWithin, replaceCampaign } from "../campaigns.js";
 import { on } from "../lib/dom.js";
 import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
@@ -112,7 +112,7 @@ function page({ campaign, scope, scopeName, areas, names }) {
   const today = todayInJakarta();
   const recordable = areas.filter((a) => ["kabkota", "kecamatan", "kelurahan", "rw", "rt"].includes(a.level));
   return html`<h1>${t("targets.title")}</h1>
-    <p class="lede">${campaign.name} · ${scopeName}</p>
+    <p class="lede">${campaignAndArea(campaign, scopeName)}</p>
 
     <section aria-labelledby="targets-title">
       <h2 id="targets-title">${t("targets.current")}</h2>
