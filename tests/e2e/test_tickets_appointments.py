@@ -165,3 +165,33 @@ def test_the_booking_page_speaks_english_too_and_fits_a_desktop(page, server, bo
     shoot(page, "appointment-book-desktop-en")
     assert serious_axe_violations(page) == []
     page.click("[data-action=language]")  # back to Indonesian for the next tests
+
+
+def test_a_ticket_page_refreshes_while_seen_and_not_in_a_pocket(page, server, booking_point) -> None:
+    # A number taken from another phone; this one opens its address (the code is its secret).
+    taken = httpx.post(f"{server.base}/api/v1/service-points/{booking_point['id']}/tickets", json={}, headers={"X-Forwarded-For": "10.23.0.7"})
+    assert taken.status_code == 201, taken.text
+    ticket = taken.json()
+    reads: list[str] = []
+    page.on("requestfinished", lambda request: reads.append(request.url) if f"/tickets/{ticket['id']}/status/" in request.url else None)
+
+    def reads_reach(count: int) -> None:
+        for _ in range(100):  # the page's own timers are the test's clock: wait here, in real time
+            if len(reads) >= count:
+                break
+            page.wait_for_timeout(50)
+        assert len(reads) == count
+
+    seen = "seen => { Object.defineProperty(document, 'hidden', {value: !seen, configurable: true}); document.dispatchEvent(new Event('visibilitychange')); }"
+    page.clock.install()
+    page.goto(f"/#/ticket/{booking_point['id']}/{ticket['id']}/{ticket['code']}")
+    page.wait_for_selector("[data-ticket-status=waiting]")
+    reads_reach(1)
+    page.clock.run_for(20_000)  # in view: the place in line again every 20 s
+    reads_reach(2)
+    page.evaluate(seen, False)
+    page.clock.run_for(120_000)  # in a pocket for two minutes: nothing asked
+    page.wait_for_timeout(300)
+    assert len(reads) == 2
+    page.evaluate(seen, True)  # looked at again: fresh at once
+    reads_reach(3)

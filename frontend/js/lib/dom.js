@@ -29,3 +29,25 @@ export function wireJumps(root, signal) {
     { signal },
   );
 }
+
+/** Run `task` every `ms` while the page is in view, and at once when it comes back into view after
+ * `ms` or more: a phone in a pocket spends no data or battery on a page nobody reads, and shows
+ * fresh figures the moment it is looked at again. Stops with `signal`. */
+export function whileSeen(ms, task, signal) {
+  let last = Date.now();
+  const run = () => {
+    last = Date.now();
+    task();
+  };
+  const timer = setInterval(() => {
+    if (!document.hidden) run();
+  }, ms);
+  document.addEventListener(
+    "visibilitychange",
+    () => {
+      if (!document.hidden && Date.now() - last >= ms) run();
+    },
+    { signal },
+  );
+  signal.addEventListener("abort", () => clearInterval(timer));
+}

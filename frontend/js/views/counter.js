@@ -3,7 +3,7 @@
 // (N, S, C, X, R), the ticket at this counter and the waiting count, refreshed every few seconds.
 
 import { ApiError, api } from "../api.js";
-import { on } from "../lib/dom.js";
+import { on, whileSeen } from "../lib/dom.js";
 import { html, render as paint } from "../lib/html.js";
 import { allPages, field, slotError } from "../lib/staffkit.js";
 import { fmt, t } from "../i18n.js";
@@ -233,6 +233,5 @@ export async function render(root, { params, signal, navigate }) {
     },
     { signal },
   );
-  const timer = setInterval(loadBoard, REFRESH_MS);
-  signal.addEventListener("abort", () => clearInterval(timer));
+  whileSeen(REFRESH_MS, loadBoard, signal);
 }

@@ -4,6 +4,7 @@
 // (localStorage), so a reload or a return to the point shows it again, its place in line kept live.
 
 import { api } from "../api.js";
+import { whileSeen } from "../lib/dom.js";
 import { busy, clearErrors, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
@@ -46,15 +47,18 @@ async function renderMine(root, { point, ticket, code, signal }) {
   showQr(root.querySelector("[data-qr-slot]"), pageUrl(ticketPath({ point, id: ticket, code })));
   ticketAlerts(root.querySelector("[data-ticket-alerts-slot]"), ticket, code, signal);
   const box = root.querySelector("[data-ticket-result]");
-  const timer = setInterval(async () => {
-    try {
-      paint(box, mineMarkup(await api.get(path, { signal })));
-    } catch (error) {
-      if (!signal.aborted && error.status === 404) paint(box, failure(error));
-      /* otherwise keep the last good figures: the next refresh may have signal */
-    }
-  }, REFRESH_MS);
-  signal.addEventListener("abort", () => clearInterval(timer));
+  whileSeen(
+    REFRESH_MS,
+    async () => {
+      try {
+        paint(box, mineMarkup(await api.get(path, { signal })));
+      } catch (error) {
+        if (!signal.aborted && error.status === 404) paint(box, failure(error));
+        /* otherwise keep the last good figures: the next refresh may have signal */
+      }
+    },
+    signal,
+  );
 }
 
 function ticketForm() {
