@@ -59,10 +59,20 @@ def raised_codes() -> dict[str, str]:
     return found
 
 
-def spa_catalogue(lang: str) -> dict[str, str]:
-    """The keys and texts of frontend/js/i18n/problems.<lang>.js (a flat object literal of strings)."""
-    source = (ROOT / "frontend" / "js" / "i18n" / f"problems.{lang}.js").read_text()
-    return dict(re.findall(r'^\s*"([^"]+)":\s*"((?:[^"\\]|\\.)*)",?\s*$', source, flags=re.MULTILINE))
+def spa_catalogue(lang: str, name: str = "problems.") -> dict[str, str]:
+    """The keys and texts of frontend/js/i18n/<name><lang>.js (a flat object literal of strings):
+    the words for the API's codes, or with `name=""` the interface's own texts."""
+    source = (ROOT / "frontend" / "js" / "i18n" / f"{name}{lang}.js").read_text()
+    return dict(re.findall(r'"([^"\\]+)":\s*"((?:[^"\\]|\\.)*)"', source))  # a few lines hold several pairs (level.*)
+
+
+@pytest.mark.parametrize("name", ["", "problems."])
+def test_the_spa_says_everything_in_both_languages(name: str) -> None:
+    indonesian, english = spa_catalogue("id", name), spa_catalogue("en", name)
+    assert len(indonesian) > 300
+    assert sorted(set(indonesian) ^ set(english)) == []
+    differ = {key for key, text in indonesian.items() if set(_PLACEHOLDER.findall(text)) != set(_PLACEHOLDER.findall(english[key]))}
+    assert differ == set()
 
 
 def test_every_raised_code_is_in_the_server_catalogue() -> None:
