@@ -235,6 +235,11 @@ def test_public_views_screenshots_fit_and_pass_axe(page, server) -> None:
                 shoot(page, f"{name}-{lang}-{size_name}")
                 # Usable at 360 px: nothing makes the page scroll sideways.
                 assert page.evaluate("document.documentElement.scrollWidth") <= size["width"], (name, size_name)
+                # Nor does any of its tables: a resident does not scroll a table to find its last column (the %).
+                wide = page.evaluate(
+                    "[...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth).map(w => w.querySelector('table').dataset.table)"
+                )
+                assert wide == [], (name, lang, size_name)
                 violations = serious_axe_violations(page)
                 assert violations == [], (name, lang, size_name, violations)
 
