@@ -92,6 +92,7 @@ export default {
   "reconciliation.official": "Official",
   "reconciliation.queue": "Queue",
   "reconciliation.homeVisit": "Home visits",
+  "reconciliation.counted": "Counted",
   "reconciliation.difference": "Difference",
   "reconciliation.noOfficial": "no official figure yet",
   "reconciliation.empty": "Nothing to reconcile in this range.",

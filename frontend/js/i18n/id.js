@@ -92,6 +92,7 @@ export default {
   "reconciliation.official": "Resmi",
   "reconciliation.queue": "Antrean",
   "reconciliation.homeVisit": "Kunjungan rumah",
+  "reconciliation.counted": "Dihitung",
   "reconciliation.difference": "Selisih",
   "reconciliation.noOfficial": "belum ada angka resmi",
   "reconciliation.empty": "Tidak ada angka untuk dicocokkan pada rentang ini.",

@@ -57,23 +57,27 @@ function rowsTable(data, names) {
       <caption id="rec-caption">${t("reconciliation.caption", { area, from: fmt.date(data.start), to: fmt.date(data.end) })}</caption>
       <thead><tr>
         <th scope="col">${t("reconciliation.area")}</th>
-        <th scope="col">${t("reconciliation.date")}</th>
+        <th scope="col" class="wide-only">${t("reconciliation.date")}</th>
         <th scope="col" class="num">${t("reconciliation.official")}</th>
-        <th scope="col" class="num">${t("reconciliation.queue")}</th>
-        <th scope="col" class="num">${t("reconciliation.homeVisit")}</th>
+        <th scope="col" class="num wide-only">${t("reconciliation.queue")}</th>
+        <th scope="col" class="num wide-only">${t("reconciliation.homeVisit")}</th>
+        <th scope="col" class="num narrow-only">${t("reconciliation.counted")}</th>
         <th scope="col" class="num">${t("reconciliation.difference")}</th>
       </tr></thead>
       <tbody>
-        ${data.rows.map(
-          (r, i) => html`<tr data-area="${r.area}" data-date="${r.date}"${i >= FIRST_ROWS ? " hidden" : ""}>
-            <th scope="row" tabindex="-1">${names.has(r.area) ? html`${names.get(r.area)} ` : ""}<span class="code">${r.area}</span></th>
-            <td><time datetime="${r.date}" title="${fmt.date(r.date)}">${fmt.shortDate(r.date)}</time></td>
+        ${data.rows.map((r, i) => {
+          const day = html`<time datetime="${r.date}" title="${fmt.date(r.date)}">${fmt.shortDate(r.date)}</time>`;
+          // On a phone the day goes under the area and the two counts are one, so that the difference fits on the screen.
+          return html`<tr data-area="${r.area}" data-date="${r.date}"${i >= FIRST_ROWS ? " hidden" : ""}>
+            <th scope="row" tabindex="-1">${names.has(r.area) ? html`${names.get(r.area)} ` : ""}<span class="code">${r.area}</span><div class="code narrow-only" data-col="day">${day}</div></th>
+            <td class="wide-only">${day}</td>
             <td class="num" data-col="official">${r.official === null ? html`<span class="muted">${t("reconciliation.noOfficial")}</span>` : fmt.number(r.official)}</td>
-            <td class="num" data-col="queue">${fmt.number(r.queue)}</td>
-            <td class="num" data-col="home_visit">${fmt.number(r.home_visit)}</td>
+            <td class="num wide-only" data-col="queue">${fmt.number(r.queue)}</td>
+            <td class="num wide-only" data-col="home_visit">${fmt.number(r.home_visit)}</td>
+            <td class="num narrow-only" data-col="counted">${fmt.number(r.counted)}</td>
             <td class="num" data-col="difference">${signed(r.difference)}</td>
-          </tr>`,
-        )}
+          </tr>`;
+        })}
       </tbody>
     </table>
   </div>
