@@ -188,6 +188,7 @@ def test_only_operators_linked_to_a_petugas_are_offered_the_view(page, server) -
     # A crew's phone: the header is one row (menu, sign-out, language), its tools under "daily work".
     assert page.locator(".site-header .header-bar").bounding_box()["height"] < 70
     assert page.locator("[data-group=daily] a[href='#/staff/visits']").count() == 1
+    page.wait_for_selector(".cards a[href='#/staff/visits']")  # the home's cards come after the header's links
     assert page.locator(".cards a[href='#/staff/visits']").count() == 1
     # A kit's crew has no counter to run, so the counter console is not offered.
     assert page.locator("a[href='#/staff/counter']").count() == 0
