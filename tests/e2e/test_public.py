@@ -178,6 +178,8 @@ def test_the_board_updates_live_when_a_number_is_taken_and_called(page, server, 
     assert banner.get_attribute("data-call-number") == str(number)
     assert f"Nomor {number}" in banner.inner_text() and "loket 2" in banner.inner_text()
     assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    # On a phone the counters go two a row (scrollbar or not), so the waiting count is on the first screen.
+    assert page.evaluate("getComputedStyle(document.querySelector('.counters')).gridTemplateColumns.split(' ').length") == 2
     check_view(page, "board")
     # Leaving the board gives the site its header back.
     page.goto("/#/where")
