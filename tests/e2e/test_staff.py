@@ -124,7 +124,8 @@ def test_each_role_sees_only_what_it_may_use(page, server) -> None:
 
 def test_no_staff_view_scrolls_sideways_on_a_phone(page, server) -> None:
     # Every tool the admin's menu offers, at 360 px: a form or a table wider than the phone hides
-    # its end (the webhook events' descriptions once pushed the form to 388 px).
+    # its end (the webhook events' descriptions once pushed the form to 388 px; the reconciliation's
+    # difference was off screen).
     sign_in(page, "e2e.admin")
     page.wait_for_selector("h1:text-is('Halo, e2e.admin')")
     tools = page.locator(".site-nav a[href^='#/staff/']").evaluate_all("links => links.map(a => a.getAttribute('href'))")
@@ -137,6 +138,12 @@ def test_no_staff_view_scrolls_sideways_on_a_phone(page, server) -> None:
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > 360:
             wide[href] = width
+        # Nor a table inside its box, but the tallies' entry grid (a column per day, scrolled on purpose).
+        tables = page.evaluate(
+            "[...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth).map(w => w.querySelector('table').dataset.table)"
+        )
+        if set(tables) - {"grid"}:
+            wide[href] = tables
     assert wide == {}
 
 
