@@ -80,5 +80,10 @@ def test_a_touch_phone_is_not_told_of_keyboard_shortcuts(browser, server, counte
         assert page.locator("[data-keys]").count() == 1 and not page.is_visible("[data-keys]")
         assert not page.is_visible("[data-move=call-next] kbd")
         assert page.get_attribute("[data-move=call-next]", "aria-keyshortcuts") == "N"  # a keyboard plugged in still works
+        # Nor is the tallies grid's Alt+H said to a supervisor on a touch phone (a new tab: a session of its own).
+        tab = context.new_page()
+        sign_in(tab, "e2e.supervisor", start="/#/staff/tallies")
+        tab.wait_for_selector("input.cell")
+        assert tab.locator("[data-keys]").count() == 1 and not tab.is_visible("[data-keys]")
     finally:
         context.close()

@@ -61,6 +61,8 @@ def test_supervisor_enters_figures_in_the_grid_and_reads_their_history(page, ser
     sign_in(page, "e2e.supervisor", start="/#/staff/tallies")
     day = (date.today() - timedelta(days=2)).isoformat()
     cell = page.locator(f"input.cell[data-area='{RAWABUNTU}'][data-date='{day}']")
+    cell.wait_for()
+    assert page.is_visible("[data-keys]")  # a mouse and keyboard: Alt+H for a figure's history is said (not on a touch phone)
     cell.fill("1.234")
     other = page.locator(f"input.cell[data-area='{CIATER}'][data-date='{day}']")
     other.fill("banyak")

@@ -111,7 +111,7 @@ function page({ campaign, scopeName, levels, level, end, today, recordable }) {
 
     <section aria-labelledby="grid-title">
       <h2 id="grid-title">${t("tallies.gridTitle")}</h2>
-      <p>${t("tallies.gridHelp")}</p>
+      <p>${t("tallies.gridHelp")} <span data-keys>${t("tallies.gridKeys")}</span></p>
       <form class="form inline-form" data-form="grid-view" novalidate>
         ${field("grid-level", "level", t("tallies.level"), html`<select id="grid-level" name="level">
           ${levels.map((l) => html`<option value="${l}" ${l === level ? html`selected` : ""}>${t(`level.${l}.per`)}</option>`)}
