@@ -72,6 +72,13 @@ function parseDate(iso) {
   return new Date(Date.UTC(y, m - 1, d));
 }
 
+/** `iso` moved by `days` (calendar dates, no time zone can shift them). */
+export function addDays(iso, days) {
+  const d = parseDate(iso);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
 export const fmt = {
   number: (value) => formatter("number", {}).format(value),
   compact: (value) => formatter("number", { notation: "compact", maximumFractionDigits: 1 }).format(value),

@@ -4,7 +4,6 @@
 import { ApiError, api } from "../api.js";
 import { fieldBlock } from "./forms.js";
 import { html } from "./html.js";
-import { parseDate } from "../i18n.js";
 
 /** `fieldBlock` with positional arguments, as the staff views write it. */
 export function field(id, name, label, control, hint) {
@@ -28,13 +27,6 @@ export async function allPages(path, { params = {}, signal, maxPages = 20, limit
 export async function areasIn(scope, signal) {
   const areas = await allPages("/areas", { params: { area: scope }, signal, limit: 500, maxPages: 10 });
   return areas.sort((a, b) => a.code.localeCompare(b.code, "en", { numeric: true }));
-}
-
-/** `iso` moved by `days` (calendar dates, no time zone can shift them). */
-export function addDays(iso, days) {
-  const d = parseDate(iso);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
 }
 
 /** Whole numbers as people type them: "56.458", "56,458", "56 458" or "56458"; null otherwise. */

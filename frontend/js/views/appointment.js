@@ -8,7 +8,7 @@ import { api } from "../api.js";
 import { busy, clearErrors, fieldBlock, showErrors } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
 import { on } from "../lib/dom.js";
-import { fmt, t, todayInJakarta } from "../i18n.js";
+import { addDays, fmt, t, todayInJakarta } from "../i18n.js";
 import { clearOnEdit, codeBox, keepBooking, wireCopy } from "../lib/public.js";
 import { pageUrl, showQr } from "../lib/qr.js";
 import { session } from "../store.js";
@@ -17,12 +17,6 @@ import { failure, navigate } from "../lib/view.js";
 
 const DAYS = 14;
 const COUNTER_ROLES = ["admin", "supervisor", "operator"];
-
-function addDays(iso, n) {
-  const day = new Date(`${iso}T00:00:00Z`);
-  day.setUTCDate(day.getUTCDate() + n);
-  return day.toISOString().slice(0, 10);
-}
 
 // A select, not a list of buttons: an office's day has dozens of slots, a phone is 360 px wide.
 function slotList(slots, day) {

@@ -14,8 +14,8 @@ import { html, render as paint } from "../lib/html.js";
 import { enqueue, outbox, outboxLoaded } from "../lib/outbox.js";
 import { mountOutbox } from "../lib/outboxpanel.js";
 import { failure, loading } from "../lib/view.js";
-import { addDays, field } from "../lib/staffkit.js";
-import { fmt, has, t, todayInJakarta } from "../i18n.js";
+import { field } from "../lib/staffkit.js";
+import { addDays, fmt, has, t, todayInJakarta } from "../i18n.js";
 import { session } from "../store.js";
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;

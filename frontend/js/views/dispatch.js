@@ -9,8 +9,8 @@ import { currentCampaign } from "../campaigns.js";
 import { on } from "../lib/dom.js";
 import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { addDays, allPages, areasIn, field, slotError } from "../lib/staffkit.js";
-import { fmt, t, todayInJakarta } from "../i18n.js";
+import { allPages, areasIn, field, slotError } from "../lib/staffkit.js";
+import { addDays, fmt, t, todayInJakarta } from "../i18n.js";
 import { session } from "../store.js";
 
 const PRIORITY_ORDER = { urgent: 0, high: 1, normal: 2, low: 3 };

@@ -12,8 +12,8 @@ import { html, render as paint } from "../lib/html.js";
 import { enqueue } from "../lib/outbox.js";
 import { describe } from "../problems.js";
 import { mountOutbox } from "../lib/outboxpanel.js";
-import { addDays, allPages, areasIn, field, parseCount, slotError } from "../lib/staffkit.js";
-import { fmt, t, todayInJakarta } from "../i18n.js";
+import { allPages, areasIn, field, parseCount, slotError } from "../lib/staffkit.js";
+import { addDays, fmt, t, todayInJakarta } from "../i18n.js";
 import { session } from "../store.js";
 
 const GRID_DAYS = 7;

@@ -12,16 +12,10 @@ import { html, render as paint } from "../lib/html.js";
 import { areaPicker, myBookings, myTickets, opensAgain, queueLine, ticketPath } from "../lib/public.js";
 import { failure, loading } from "../lib/view.js";
 import { keep, kept } from "../store.js";
-import { fmt, parseDate, t, todayInJakarta } from "../i18n.js";
+import { addDays, fmt, t, todayInJakarta } from "../i18n.js";
 
 const DAYS = 15; // today and the next 14 days
 const WHAT_TO_BRING = "Bawa Kartu Keluarga (KK) asli atau fotokopi";
-
-function addDays(iso, days) {
-  const d = parseDate(iso);
-  d.setUTCDate(d.getUTCDate() + days);
-  return d.toISOString().slice(0, 10);
-}
 
 function hoursText(hours) {
   if (!hours?.length) return t("where.closed");
@@ -120,11 +114,11 @@ async function daysFor(rootArea, area, signal) {
     api.get("/schedule", { params: { area: scope, from: today, to: addDays(today, DAYS - 1) }, signal }).then((page) => page.items),
     api.get("/queues", { params: { area: scope, limit: 500 }, signal }).then((page) => page.items),
   ]);
-  const keep = (p) => !area || area === kecamatan || isWithin(p.area, area) || p.area === kecamatan;
+  const served = (p) => !area || area === kecamatan || isWithin(p.area, area) || p.area === kecamatan;
   const queueById = new Map(queues.map((q) => [q.service_point_id, q]));
   const openFirst = (a, b) => Number(Boolean(queueById.get(b.id)?.open_now)) - Number(Boolean(queueById.get(a.id)?.open_now));
   return html`${schedule.map((day) => {
-    const shown = day.points.filter(keep);
+    const shown = day.points.filter(served);
     if (day.date !== today) return comingDay(day, shown);
     shown.sort(openFirst); // stable: open now first, then as listed
     return html`<section class="day" data-day="${day.date}" aria-labelledby="day-${day.date}">

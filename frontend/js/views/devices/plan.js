@@ -2,11 +2,11 @@
 // kecamatan's finish changes, and for the admin an apply button with a confirmation.
 
 import { ApiError, api } from "../../api.js";
-import { fmt, t } from "../../i18n.js";
+import { addDays, fmt, t } from "../../i18n.js";
 import { on } from "../../lib/dom.js";
 import { busy, clearErrors, showErrors } from "../../lib/forms.js";
 import { html, render as paint } from "../../lib/html.js";
-import { addDays, field, parseCount, slotError } from "../../lib/staffkit.js";
+import { field, parseCount, slotError } from "../../lib/staffkit.js";
 import { loading } from "../../lib/view.js";
 import { describe } from "../../problems.js";
 import { KINDS, placeCell } from "./places.js";

@@ -4,10 +4,10 @@
 // there, and the free crew is ticked once it is saved.
 
 import { ApiError, api } from "../../api.js";
-import { fmt, t } from "../../i18n.js";
+import { addDays, fmt, t } from "../../i18n.js";
 import { busy, clearErrors, showErrors } from "../../lib/forms.js";
 import { html, render as paint } from "../../lib/html.js";
-import { addDays, field } from "../../lib/staffkit.js";
+import { field } from "../../lib/staffkit.js";
 
 /** The next Saturday after `today` (a Saturday today counts: planning starts from the next one). */
 export function nextSaturday(today) {
