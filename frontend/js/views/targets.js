@@ -9,24 +9,11 @@ import { campaignAndArea, currentCampaign, isWithin, replaceCampaign } from "../
 import { on } from "../lib/dom.js";
 import { busy, clearErrors, showErrors, showSuccess } from "../lib/forms.js";
 import { html, render as paint } from "../lib/html.js";
-import { field } from "../lib/staffkit.js";
+import { areasIn, field } from "../lib/staffkit.js";
 import { fmt, t, todayInJakarta } from "../i18n.js";
 import { session } from "../store.js";
 
-const MAX_AREA_PAGES = 10;
 const SNAPSHOT_PAGE = 20;
-
-async function areasIn(scope, signal) {
-  const areas = [];
-  let cursor = null;
-  for (let page = 0; page < MAX_AREA_PAGES; page += 1) {
-    const answer = await api.get("/areas", { params: { area: scope, limit: 500, cursor }, signal });
-    areas.push(...answer.items);
-    cursor = answer.next_cursor;
-    if (!cursor) break;
-  }
-  return areas.sort((a, b) => a.code.localeCompare(b.code, "en", { numeric: true }));
-}
 
 function targetsTable(targets, names) {
   if (!targets.items.length) return html`<p>${t("targets.none")}</p>`;
