@@ -124,11 +124,17 @@ export async function render(root, { query, signal }) {
     problem = error;
     data = { area: params.area ?? campaign.root_area, start: params.from ?? "", end: params.to ?? "", rows: [] };
   }
-  const names = await areaNames([...new Set([data.area, ...data.rows.map((r) => r.area)])], signal);
-  const discrepancies = await api.get(`/campaigns/${campaign.id}/discrepancies/all`, { params: { area: data.area, limit: 500 }, signal }).then((page) => page.items).catch((error) => {
-    if (error instanceof ApiError) return [];
-    throw error;
-  });
+  // The rows' names and the notes are read at once: on a slow line, one wait instead of two.
+  const [names, discrepancies] = await Promise.all([
+    areaNames([...new Set([data.area, ...data.rows.map((r) => r.area)])], signal),
+    api
+      .get(`/campaigns/${campaign.id}/discrepancies/all`, { params: { area: data.area, limit: 500 }, signal })
+      .then((page) => page.items)
+      .catch((error) => {
+        if (error instanceof ApiError) return [];
+        throw error;
+      }),
+  ]);
   const areas = picker();
   paint(
     root,
