@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -138,6 +139,15 @@ def wrk(url: str, *, seconds: float, script: str | None = None, headers: dict[st
         if p99:
             result["p99"] = float(p99.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
     return result
+
+
+def cpu_meter(pid: int | None) -> Callable[[float], float]:
+    """Count the server's CPU from now: the function returned gives its milliseconds per one of
+    `count` things done since (nan for a server whose process is not known, `--url`)."""
+    if pid is None:
+        return lambda count: float("nan")
+    start = cpu_seconds([pid])
+    return lambda count: (cpu_seconds([pid]) - start) / max(count, 1) * 1000
 
 
 def watch_one(base: str, point_id: int) -> socket.socket:
@@ -321,16 +331,16 @@ def sse_delays(base: str, point_id: int, headers: dict[str, str], subscribers: i
 def measure(base: str, point_id: int, secret: str, last: int, args: argparse.Namespace, pid: int | None) -> None:
     headers = {"X-API-Key": secret}
     print(f"load average before: {os.getloadavg()}")
-    cpu_before = cpu_seconds([pid]) if pid is not None else None
+    meter = cpu_meter(pid)
     health = wrk(f"{base}/api/v1/health", seconds=args.seconds)
-    cpu_per_health = (cpu_seconds([pid]) - cpu_before) / max(health["rate"] * args.seconds, 1) * 1000 if cpu_before is not None else float("nan")
+    cpu_per_health = meter(health["rate"] * args.seconds)
     # The resident at the back of the line asks their place (no goal: what the line's length costs them).
     status = wrk(f"{base}/api/v1/tickets/{last}/status/{STATUS_CODE}", seconds=args.seconds)
     screen = watch_one(base, point_id)
     try:
         warm = {**headers, "Content-Type": "application/json"}
         wrk(f"{base}/api/v1/service-points/{point_id}/call-next", seconds=1, script=CALL_NEXT_LUA, headers=warm)  # warm-up, not counted
-        cpu_before = cpu_seconds([pid]) if pid is not None else None
+        meter = cpu_meter(pid)
         calls = wrk(
             f"{base}/api/v1/service-points/{point_id}/call-next",
             seconds=args.seconds,
@@ -338,7 +348,7 @@ def measure(base: str, point_id: int, secret: str, last: int, args: argparse.Nam
             headers={**headers, "Content-Type": "application/json"},
         )
         # What one call costs the server process (every thread): the ratio's limit, whatever the clients do.
-        cpu_per_call = (cpu_seconds([pid]) - cpu_before) / max(calls["ok"], 1) * 1000 if cpu_before is not None else float("nan")
+        cpu_per_call = meter(calls["ok"])
     finally:
         screen.close()
     print(
