@@ -182,6 +182,14 @@ def page(browser, server: Server, console_errors: list[str]) -> Iterator:
     assert console_errors == [], console_errors
 
 
+def tables_scrolling_sideways(page) -> list[str]:
+    """The tables (their `data-table`) wider than the box they scroll in: a reader must scroll
+    them to find their last columns."""
+    return page.evaluate(
+        "[...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth).map(w => w.querySelector('table').dataset.table)"
+    )
+
+
 def id_number(value: int) -> str:
     """760097 -> '760.097' (id-ID grouping)."""
     return f"{value:,}".replace(",", ".")

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import httpx
 
 from api.rounding import percent
-from tests.e2e.conftest import DESKTOP, PHONE, en_number, id_number, serious_axe_violations, shoot
+from tests.e2e.conftest import DESKTOP, PHONE, en_number, id_number, serious_axe_violations, shoot, tables_scrolling_sideways
 
 CITY = "36.74"
 SERPONG = "36.74.01"
@@ -236,10 +236,7 @@ def test_public_views_screenshots_fit_and_pass_axe(page, server) -> None:
                 # Usable at 360 px: nothing makes the page scroll sideways.
                 assert page.evaluate("document.documentElement.scrollWidth") <= size["width"], (name, size_name)
                 # Nor does any of its tables: a resident does not scroll a table to find its last column (the %).
-                wide = page.evaluate(
-                    "[...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth).map(w => w.querySelector('table').dataset.table)"
-                )
-                assert wide == [], (name, lang, size_name)
+                assert tables_scrolling_sideways(page) == [], (name, lang, size_name)
                 violations = serious_axe_violations(page)
                 assert violations == [], (name, lang, size_name, violations)
 

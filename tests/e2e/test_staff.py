@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 import httpx
 
-from tests.e2e.conftest import PASSWORD, nav_to, serious_axe_violations, shoot
+from tests.e2e.conftest import PASSWORD, nav_to, serious_axe_violations, shoot, tables_scrolling_sideways
 
 
 def sign_in(page, username: str, *, start: str = "/#/staff/signin", password: str = PASSWORD) -> None:
@@ -139,9 +139,7 @@ def test_no_staff_view_scrolls_sideways_on_a_phone(page, server) -> None:
         if width > 360:
             wide[href] = width
         # Nor a table inside its box, but the tallies' entry grid (a column per day, scrolled on purpose).
-        tables = page.evaluate(
-            "[...document.querySelectorAll('.table-wrap')].filter(w => w.scrollWidth > w.clientWidth).map(w => w.querySelector('table').dataset.table)"
-        )
+        tables = tables_scrolling_sideways(page)
         if set(tables) - {"grid"}:
             wide[href] = tables
     assert wide == {}
